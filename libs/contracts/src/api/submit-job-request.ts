@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { AspectRatio, JobMetadata, ReferenceImage, Resolution } from '../job/job-settings';
+
+export const SubmitJobRequest = z.strictObject({
+  model: z.string().min(1).max(100),
+  prompt: z
+    .string()
+    .max(4000, 'Prompt must be at most 4000 characters.')
+    .refine((p) => p.trim().length > 0, 'Prompt must not be empty.'),
+  aspectRatio: AspectRatio,
+  durationSeconds: z.number().int('Duration must be a whole number of seconds.').min(1).max(60),
+  resolution: Resolution.optional(),
+  seed: z.number().int().min(0).max(4294967295).optional(),
+  negativePrompt: z.string().max(2000).optional(),
+  referenceImage: ReferenceImage.optional(),
+  webhookUrl: z.url({ protocol: /^https?$/ }).max(2048).optional(),
+  metadata: JobMetadata.optional(),
+});
+export type SubmitJobRequest = z.infer<typeof SubmitJobRequest>;
+
+export const ListJobsQuery = z.strictObject({
+  status: z.enum(['queued', 'validating', 'running', 'delayed', 'succeeded', 'failed', 'canceled']).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(200).optional(),
+});
+export type ListJobsQuery = z.infer<typeof ListJobsQuery>;

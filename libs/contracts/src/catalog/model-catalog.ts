@@ -1,0 +1,15 @@
+import { z } from 'zod';
+import { AspectRatio, Resolution } from '../job/job-settings';
+
+export const CatalogModel = z.strictObject({
+  id: z.string(),
+  provider: z.string(),
+  /** Other providers that serve the same model, in failover order. */
+  alternates: z.array(z.string()).default([]),
+  durations: z.array(z.number().int().positive()).min(1),
+  aspectRatios: z.array(AspectRatio).min(1),
+  resolutions: z.array(Resolution).min(1),
+  imageToVideo: z.boolean(),
+  creditsPerSecond: z.number().int().nonnegative(),
+});
+export type CatalogModel = z.infer<typeof CatalogModel>;

@@ -1,0 +1,28 @@
+import { z } from 'zod';
+import { ApiError } from '../api/api-error';
+import { SubmitJobRequest } from '../api/submit-job-request';
+import { Job } from '../job/job';
+
+/** Gateway → intake over NATS request/reply: the caller waits for the job or a refusal. */
+export const SubmitJobCommand = z.strictObject({
+  userId: z.string(),
+  request: SubmitJobRequest,
+  idempotencyKey: z.string().min(1).max(255).optional(),
+  correlationId: z.string(),
+  traceparent: z.string().optional(),
+});
+export type SubmitJobCommand = z.infer<typeof SubmitJobCommand>;
+
+export const CancelJobCommand = z.strictObject({
+  userId: z.string(),
+  jobId: z.string(),
+  correlationId: z.string(),
+  traceparent: z.string().optional(),
+});
+export type CancelJobCommand = z.infer<typeof CancelJobCommand>;
+
+export const CommandReply = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), job: Job }),
+  z.object({ ok: z.literal(false), error: ApiError }),
+]);
+export type CommandReply = z.infer<typeof CommandReply>;

@@ -1,0 +1,6 @@
+export * from './define-event';
+export * from './job-events';
+export * from './credit-events';
+export * from './upcasters';
+export * from './registry';
+export * from './envelope';

@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import { JobErrorCode } from '../job/error-code';
+import { AspectRatio, JobMetadata, ReferenceImage, Resolution } from '../job/job-settings';
+import { JobOutput } from '../job/job-output';
+import { defineEvent } from './define-event';
+
+const at = z.iso.datetime();
+
+export const JobSubmitted = defineEvent(
+  'JobSubmitted',
+  1,
+  z.strictObject({
+    jobId: z.string(),
+    userId: z.string(),
+    model: z.string(),
+    provider: z.string(),
+    prompt: z.string(),
+    negativePrompt: z.string().nullable(),
+    aspectRatio: AspectRatio,
+    durationSeconds: z.number(),
+    resolution: Resolution.nullable(),
+    seed: z.number().int().nullable(),
+    referenceImage: ReferenceImage.nullable(),
+    webhookUrl: z.string().nullable(),
+    metadata: JobMetadata,
+    creditsEstimated: z.number().nonnegative(),
+    requestHash: z.string(),
+    at,
+  }),
+);
+
+export const JobValidationStarted = defineEvent('JobValidationStarted', 1, z.strictObject({ at }));
+
+export const JobValidated = defineEvent(
+  'JobValidated',
+  1,
+  z.strictObject({
+    at,
+    referenceImage: z
+      .strictObject({ contentType: z.string(), bytes: z.number().int(), width: z.number().int(), height: z.number().int() })
+      .nullable(),
+  }),
+);
+
+/** Recorded before the provider is called, so a crash after the call can be reconciled, not repeated. */
+export const JobSubmissionIntended = defineEvent(
+  'JobSubmissionIntended',
+  1,
+  z.strictObject({ provider: z.string(), attempt: z.number().int().positive(), submissionKey: z.string(), at }),
+);
+
+export const JobSubmissionRetryScheduled = defineEvent(
+  'JobSubmissionRetryScheduled',
+  1,
+  z.strictObject({
+    provider: z.string(),
+    attempt: z.number().int().positive(),
+    reason: z.enum(['rate_limited', 'provider_error']),
+    retryAt: z.iso.datetime(),
+    at,
+  }),
+);
+
+export const JobProviderAccepted = defineEvent(
+  'JobProviderAccepted',
+  1,
+  z.strictObject({ provider: z.string(), providerTaskId: z.string(), at }),
+);
+
+export const JobProgressed = defineEvent('JobProgressed', 1, z.strictObject({ progress: z.number().int().min(0).max(100), at }));
+
+export const JobDelayed = defineEvent('JobDelayed', 1, z.strictObject({ at }));
+
+export const JobSucceeded = defineEvent(
+  'JobSucceeded',
+  1,
+  z.strictObject({ output: JobOutput, creditsCharged: z.number().nonnegative(), at }),
+);
+
+export const JobFailed = defineEvent(
+  'JobFailed',
+  1,
+  z.strictObject({
+    errorCode: JobErrorCode,
+    /** User-facing text; only validation failures carry their own. */
+    message: z.string().nullable(),
+    /** Operator-facing detail; never shown to users. */
+    detail: z.string().nullable(),
+    at,
+  }),
+);
+
+export const JobCanceled = defineEvent('JobCanceled', 1, z.strictObject({ at }));
+
+export const JOB_EVENTS = [
+  JobSubmitted,
+  JobValidationStarted,
+  JobValidated,
+  JobSubmissionIntended,
+  JobSubmissionRetryScheduled,
+  JobProviderAccepted,
+  JobProgressed,
+  JobDelayed,
+  JobSucceeded,
+  JobFailed,
+  JobCanceled,
+] as const;

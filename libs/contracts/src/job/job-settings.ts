@@ -1,0 +1,18 @@
+import { z } from 'zod';
+
+export const AspectRatio = z.enum(['16:9', '9:16', '1:1']);
+export type AspectRatio = z.infer<typeof AspectRatio>;
+
+export const Resolution = z.enum(['480p', '720p', '1080p']);
+export type Resolution = z.infer<typeof Resolution>;
+
+export const ReferenceImage = z.union([
+  z.strictObject({ assetId: z.string().regex(/^asset_[A-Za-z0-9]{8,40}$/, 'must be an asset id like asset_...') }),
+  z.strictObject({ url: z.url({ protocol: /^https?$/ }).max(2048) }),
+]);
+export type ReferenceImage = z.infer<typeof ReferenceImage>;
+
+export const JobMetadata = z
+  .record(z.string().min(1).max(64), z.string().max(512))
+  .refine((m) => Object.keys(m).length <= 16, 'at most 16 keys');
+export type JobMetadata = z.infer<typeof JobMetadata>;

@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { JobErrorCode } from './error-code';
+import { JobStatus } from './job-status';
+import { AspectRatio, JobMetadata, Resolution } from './job-settings';
+import { JobOutput } from './job-output';
+
+/** The job as clients see it (api.md "Job"). */
+export const Job = z.object({
+  id: z.string(),
+  object: z.literal('video.job'),
+  status: JobStatus,
+  message: z.string(),
+  errorCode: JobErrorCode.nullable(),
+  model: z.string(),
+  provider: z.string().nullable(),
+  prompt: z.string(),
+  negativePrompt: z.string().nullable(),
+  aspectRatio: AspectRatio,
+  durationSeconds: z.number(),
+  resolution: Resolution.nullable(),
+  seed: z.number().int().nullable(),
+  referenceImage: z.union([z.object({ assetId: z.string() }), z.object({ url: z.string() })]).nullable(),
+  progress: z.number().int().min(0).max(100).nullable(),
+  output: JobOutput.nullable(),
+  credits: z.object({ estimated: z.number(), charged: z.number().nullable() }),
+  webhookUrl: z.string().nullable(),
+  metadata: JobMetadata,
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  completedAt: z.string().nullable(),
+  version: z.number().int(),
+});
+export type Job = z.infer<typeof Job>;
