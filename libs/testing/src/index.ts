@@ -1,2 +1,3 @@
 export * from './test-database';
 export * from './test-nats';
+export * from './given-when-then';

@@ -1,0 +1,21 @@
+import { MalformedEventError, parseEvent, UnknownEventError } from './registry';
+
+const at = '2026-11-28T12:00:00.000Z';
+
+describe('event registry', () => {
+  it('parses a known event at its current version', () => {
+    expect(parseEvent('JobDelayed', 1, { at })).toEqual({ type: 'JobDelayed', data: { at } });
+  });
+  it('rejects an unknown event type, naming it', () => {
+    expect(() => parseEvent('JobTeleported', 1, { at })).toThrow(UnknownEventError);
+    expect(() => parseEvent('JobTeleported', 1, { at })).toThrow(/JobTeleported@1/);
+  });
+  it('rejects a future schema version', () => expect(() => parseEvent('JobDelayed', 7, { at })).toThrow(/JobDelayed@7/));
+  it('rejects malformed data, naming the event and field', () => {
+    expect(() => parseEvent('JobProgressed', 1, { at, progress: 140 })).toThrow(MalformedEventError);
+    expect(() => parseEvent('JobProgressed', 1, { at, progress: 140 })).toThrow(/JobProgressed@1.*progress/);
+  });
+  it('rejects unknown fields rather than dropping them', () => {
+    expect(() => parseEvent('JobDelayed', 1, { at, extra: true })).toThrow(MalformedEventError);
+  });
+});

@@ -1,0 +1,3 @@
+export * from './shared/decider';
+export * from './job';
+export * from './credits/credits';

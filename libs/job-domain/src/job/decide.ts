@@ -1,0 +1,96 @@
+import { isTerminal, type JobErrorCode, type JobEvent } from '@reelay/contracts';
+import { IllegalTransitionError } from '../shared/decider';
+import type { JobCommand } from './job-commands';
+import type { JobState } from './job-state';
+
+const VALIDATION_ONLY_CODES: readonly JobErrorCode[] = ['validation_failed', 'asset_fetch_failed'];
+const AFTER_SUBMISSION_ONLY_CODES: readonly JobErrorCode[] = ['output_missing', 'provider_timeout'];
+
+function reject(command: JobCommand, state: JobState, reason?: string): never {
+  throw new IllegalTransitionError(command.type, state.exists ? state.status : 'not submitted', reason);
+}
+
+/**
+ * The job lifecycle in one pure function. Returns the events a command produces, [] when its
+ * outcome is already in the state (so redelivered messages are harmless), and throws
+ * IllegalTransitionError for anything the lifecycle does not allow.
+ */
+export function decideJob(command: JobCommand, state: JobState): JobEvent[] {
+  const at = command.now.toISOString();
+  if (command.type === 'SubmitJob') {
+    if (state.exists) reject(command, state, 'the job already exists');
+    return [{ type: 'JobSubmitted', data: { ...command.data, at } }];
+  }
+  if (!state.exists) reject(command, state);
+  const s = state.status;
+
+  if (command.type === 'Cancel') {
+    if (s === 'canceled') return [];
+    if (isTerminal(s)) reject(command, state);
+    return [{ type: 'JobCanceled', data: { at } }];
+  }
+  if (isTerminal(s)) reject(command, state);
+
+  switch (command.type) {
+    case 'StartValidation':
+      if (s !== 'queued') return [];
+      return [{ type: 'JobValidationStarted', data: { at } }];
+
+    case 'CompleteValidation':
+      if (s === 'queued') reject(command, state, 'validation has not started');
+      if (s !== 'validating' || state.validated) return [];
+      return [{ type: 'JobValidated', data: { at, referenceImage: command.referenceImage } }];
+
+    case 'RecordSubmissionIntent':
+      if (s !== 'validating' || !state.validated) {
+        if (s === 'running' || s === 'delayed') return [];
+        reject(command, state, 'the job is not validated');
+      }
+      return [
+        {
+          type: 'JobSubmissionIntended',
+          data: { provider: command.provider, attempt: state.submissionAttempts + 1, submissionKey: command.submissionKey, at },
+        },
+      ];
+
+    case 'ScheduleSubmissionRetry':
+      if (s !== 'validating' || !state.intent) reject(command, state, 'no submission is in progress');
+      return [
+        {
+          type: 'JobSubmissionRetryScheduled',
+          data: { provider: state.intent.provider, attempt: state.intent.attempt, reason: command.reason, retryAt: command.retryAt.toISOString(), at },
+        },
+      ];
+
+    case 'RecordProviderAccepted':
+      if (s === 'running' || s === 'delayed') {
+        if (state.providerTaskId === command.providerTaskId) return [];
+        reject(command, state, `already running as ${state.providerTaskId}`);
+      }
+      if (!state.intent) reject(command, state, 'no submission intent was recorded');
+      return [{ type: 'JobProviderAccepted', data: { provider: command.provider, providerTaskId: command.providerTaskId, at } }];
+
+    case 'RecordProgress':
+      if (s !== 'running' && s !== 'delayed') reject(command, state);
+      if (state.progress !== null && command.progress <= state.progress) return [];
+      return [{ type: 'JobProgressed', data: { progress: Math.min(100, Math.max(0, Math.round(command.progress))), at } }];
+
+    case 'MarkDelayed':
+      if (s === 'delayed') return [];
+      if (s !== 'running') reject(command, state);
+      return [{ type: 'JobDelayed', data: { at } }];
+
+    case 'Succeed':
+      if (s !== 'running' && s !== 'delayed') reject(command, state);
+      return [{ type: 'JobSucceeded', data: { output: command.output, creditsCharged: state.creditsEstimated, at } }];
+
+    case 'Fail':
+      if (VALIDATION_ONLY_CODES.includes(command.errorCode) && s !== 'queued' && s !== 'validating') {
+        reject(command, state, `${command.errorCode} only applies before submission`);
+      }
+      if (AFTER_SUBMISSION_ONLY_CODES.includes(command.errorCode) && s !== 'running' && s !== 'delayed') {
+        reject(command, state, `${command.errorCode} only applies after submission`);
+      }
+      return [{ type: 'JobFailed', data: { errorCode: command.errorCode, message: command.message ?? null, detail: command.detail ?? null, at } }];
+  }
+}

@@ -1,0 +1,6 @@
+export * from './job-state';
+export * from './job-commands';
+export * from './decide';
+export * from './evolve';
+export * from './job-decider';
+export * from './to-public-job';

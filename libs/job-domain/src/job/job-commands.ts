@@ -1,0 +1,17 @@
+import type { JobErrorCode, JobOutput, JobSubmitted } from '@reelay/contracts';
+import type { z } from 'zod';
+
+type SubmittedData = z.infer<(typeof JobSubmitted)['data']>;
+
+export type JobCommand =
+  | { type: 'SubmitJob'; data: Omit<SubmittedData, 'at'>; now: Date }
+  | { type: 'StartValidation'; now: Date }
+  | { type: 'CompleteValidation'; referenceImage: { contentType: string; bytes: number; width: number; height: number } | null; now: Date }
+  | { type: 'RecordSubmissionIntent'; provider: string; submissionKey: string; now: Date }
+  | { type: 'ScheduleSubmissionRetry'; reason: 'rate_limited' | 'provider_error'; retryAt: Date; now: Date }
+  | { type: 'RecordProviderAccepted'; provider: string; providerTaskId: string; now: Date }
+  | { type: 'RecordProgress'; progress: number; now: Date }
+  | { type: 'MarkDelayed'; now: Date }
+  | { type: 'Succeed'; output: JobOutput; now: Date }
+  | { type: 'Fail'; errorCode: JobErrorCode; message?: string | null; detail?: string | null; now: Date }
+  | { type: 'Cancel'; now: Date };

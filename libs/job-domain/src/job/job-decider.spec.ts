@@ -1,0 +1,139 @@
+import type { JobEvent, JobOutput } from '@reelay/contracts';
+import { specFor } from '@reelay/testing';
+import { IllegalTransitionError } from '../shared/decider';
+import { jobDecider } from './job-decider';
+import type { JobCommand } from './job-commands';
+
+const now = new Date('2026-11-28T12:00:00.000Z');
+const at = now.toISOString();
+const given = specFor(jobDecider);
+
+const submittedData = {
+  jobId: 'job_01JABCDEFGHJKMNPQRSTVWXYZ0',
+  userId: 'user-1',
+  model: 'seedance-1-0-pro',
+  provider: 'seedance',
+  prompt: 'a red fox running through snow',
+  negativePrompt: null,
+  aspectRatio: '16:9' as const,
+  durationSeconds: 5,
+  resolution: '720p' as const,
+  seed: 42,
+  referenceImage: null,
+  webhookUrl: null,
+  metadata: {},
+  creditsEstimated: 25,
+  requestHash: 'h1',
+};
+const output: JobOutput = { url: '/v1/jobs/x/content', contentType: 'video/mp4', bytes: 1000, durationSeconds: 5, width: 1280, height: 720, sha256: 'abc' };
+
+const submitted: JobEvent = { type: 'JobSubmitted', data: { ...submittedData, at } };
+const validating: JobEvent = { type: 'JobValidationStarted', data: { at } };
+const validated: JobEvent = { type: 'JobValidated', data: { at, referenceImage: null } };
+const intended: JobEvent = { type: 'JobSubmissionIntended', data: { provider: 'seedance', attempt: 1, submissionKey: 'k1', at } };
+const accepted: JobEvent = { type: 'JobProviderAccepted', data: { provider: 'seedance', providerTaskId: 'cgt-1', at } };
+const delayed: JobEvent = { type: 'JobDelayed', data: { at } };
+const succeeded: JobEvent = { type: 'JobSucceeded', data: { output, creditsCharged: 25, at } };
+const failed: JobEvent = { type: 'JobFailed', data: { errorCode: 'unknown_provider_error', message: null, detail: 'boom', at } };
+const canceled: JobEvent = { type: 'JobCanceled', data: { at } };
+
+const queuedJob = [submitted];
+const validatingJob = [submitted, validating];
+const validatedJob = [submitted, validating, validated];
+const dispatchingJob = [...validatedJob, intended];
+const runningJob = [...dispatchingJob, accepted];
+const delayedJob = [...runningJob, delayed];
+
+const cmd = {
+  submit: { type: 'SubmitJob', data: submittedData, now } as JobCommand,
+  startValidation: { type: 'StartValidation', now } as JobCommand,
+  completeValidation: { type: 'CompleteValidation', referenceImage: null, now } as JobCommand,
+  intend: { type: 'RecordSubmissionIntent', provider: 'seedance', submissionKey: 'k1', now } as JobCommand,
+  accept: { type: 'RecordProviderAccepted', provider: 'seedance', providerTaskId: 'cgt-1', now } as JobCommand,
+  progress: (p: number) => ({ type: 'RecordProgress', progress: p, now }) as JobCommand,
+  delay: { type: 'MarkDelayed', now } as JobCommand,
+  succeed: { type: 'Succeed', output, now } as JobCommand,
+  fail: (errorCode: string, message: string | null = null) => ({ type: 'Fail', errorCode, message, detail: null, now }) as JobCommand,
+  cancel: { type: 'Cancel', now } as JobCommand,
+};
+
+describe('job decider', () => {
+  describe('legal transitions', () => {
+    it('submit: nothing → queued', () => given([]).when(cmd.submit).then([submitted]));
+    it('queued → validating', () => given(queuedJob).when(cmd.startValidation).then([validating]));
+    it('validating → validated (still validating)', () => given(validatingJob).when(cmd.completeValidation).then([validated]));
+    it('validated → submission intent recorded before the provider call', () =>
+      given(validatedJob).when(cmd.intend).then([intended]));
+    it('a second intent after a failed attempt counts the attempt', () =>
+      given(dispatchingJob).when(cmd.intend).then([{ ...intended, data: { ...intended.data, attempt: 2 } } as JobEvent]));
+    it('intent → running when the provider accepts', () => given(dispatchingJob).when(cmd.accept).then([accepted]));
+    it('running → progress recorded', () =>
+      given(runningJob).when(cmd.progress(40)).then([{ type: 'JobProgressed', data: { progress: 40, at } }]));
+    it('running → delayed', () => given(runningJob).when(cmd.delay).then([delayed]));
+    it('running → succeeded charges the estimate', () => given(runningJob).when(cmd.succeed).then([succeeded]));
+    it('delayed → succeeded', () => given(delayedJob).when(cmd.succeed).then([succeeded]));
+    it('delayed → failed with provider_timeout', () =>
+      given(delayedJob)
+        .when(cmd.fail('provider_timeout'))
+        .then([{ type: 'JobFailed', data: { errorCode: 'provider_timeout', message: null, detail: null, at } }]));
+    it('running → failed with output_missing', () =>
+      given(runningJob)
+        .when(cmd.fail('output_missing'))
+        .then([{ type: 'JobFailed', data: { errorCode: 'output_missing', message: null, detail: null, at } }]));
+    it('queued → failed with validation_failed and its own message', () =>
+      given(queuedJob)
+        .when(cmd.fail('validation_failed', 'Duration must be between 1 and 10 seconds.'))
+        .then([{ type: 'JobFailed', data: { errorCode: 'validation_failed', message: 'Duration must be between 1 and 10 seconds.', detail: null, at } }]));
+    it('validating → failed with asset_fetch_failed', () =>
+      given(validatingJob)
+        .when(cmd.fail('asset_fetch_failed'))
+        .then([{ type: 'JobFailed', data: { errorCode: 'asset_fetch_failed', message: null, detail: null, at } }]));
+    it('validating (dispatch) → failed with provider_rate_limited', () =>
+      given(dispatchingJob)
+        .when(cmd.fail('provider_rate_limited'))
+        .then([{ type: 'JobFailed', data: { errorCode: 'provider_rate_limited', message: null, detail: null, at } }]));
+    it('running → failed with moderation_rejected (after generation)', () =>
+      given(runningJob)
+        .when(cmd.fail('moderation_rejected'))
+        .then([{ type: 'JobFailed', data: { errorCode: 'moderation_rejected', message: null, detail: null, at } }]));
+    for (const [name, history] of Object.entries({ queued: queuedJob, validating: validatingJob, running: runningJob, delayed: delayedJob })) {
+      it(`${name} → canceled`, () => given(history).when(cmd.cancel).then([canceled]));
+    }
+  });
+
+  describe('repeats are no-ops (redelivered messages change nothing)', () => {
+    it('validation started twice', () => given(validatingJob).when(cmd.startValidation).then([]));
+    it('validated twice', () => given(validatedJob).when(cmd.completeValidation).then([]));
+    it('same provider task accepted twice', () => given(runningJob).when(cmd.accept).then([]));
+    it('progress that does not move forward', () => given([...runningJob, { type: 'JobProgressed', data: { progress: 50, at } }]).when(cmd.progress(30)).then([]));
+    it('delayed twice', () => given(delayedJob).when(cmd.delay).then([]));
+    it('cancel of a canceled job', () => given([...queuedJob, canceled]).when(cmd.cancel).then([]));
+    it('intent while already running', () => given(runningJob).when(cmd.intend).then([]));
+  });
+
+  describe('illegal transitions are rejected', () => {
+    const illegal: [string, JobEvent[], JobCommand][] = [
+      ['submit twice', queuedJob, cmd.submit],
+      ['anything before submit', [], cmd.startValidation],
+      ['queued → succeeded', queuedJob, cmd.succeed],
+      ['validating → delayed', validatingJob, cmd.delay],
+      ['queued → running without intent', queuedJob, cmd.accept],
+      ['validated → running without intent', validatedJob, cmd.accept],
+      ['intent before validation', validatingJob, cmd.intend],
+      ['complete validation before it started', queuedJob, cmd.completeValidation],
+      ['succeeded → failed', [...runningJob, succeeded], cmd.fail('unknown_provider_error')],
+      ['succeeded → canceled', [...runningJob, succeeded], cmd.cancel],
+      ['failed → canceled', [...runningJob, failed], cmd.cancel],
+      ['failed → succeeded', [...runningJob, failed], cmd.succeed],
+      ['canceled → running', [...dispatchingJob, canceled], cmd.accept],
+      ['canceled → succeeded', [...runningJob, canceled], cmd.succeed],
+      ['running → validation_failed', runningJob, cmd.fail('validation_failed')],
+      ['queued → output_missing', queuedJob, cmd.fail('output_missing')],
+      ['queued → progress', queuedJob, cmd.progress(10)],
+      ['running accepted under another task id', runningJob, { ...cmd.accept, providerTaskId: 'cgt-2' } as JobCommand],
+    ];
+    for (const [name, history, command] of illegal) {
+      it(name, () => given(history).when(command).thenThrows(IllegalTransitionError));
+    }
+  });
+});

@@ -1,0 +1,71 @@
+import type { AspectRatio, JobErrorCode, JobMetadata, JobOutput, JobStatus, ReferenceImage, Resolution } from '@reelay/contracts';
+
+export interface SubmissionIntent {
+  provider: string;
+  attempt: number;
+  submissionKey: string;
+}
+
+export interface JobState {
+  exists: boolean;
+  jobId: string;
+  userId: string;
+  status: JobStatus;
+  validated: boolean;
+  errorCode: JobErrorCode | null;
+  failureMessage: string | null;
+  model: string;
+  provider: string | null;
+  prompt: string;
+  negativePrompt: string | null;
+  aspectRatio: AspectRatio;
+  durationSeconds: number;
+  resolution: Resolution | null;
+  seed: number | null;
+  referenceImage: ReferenceImage | null;
+  webhookUrl: string | null;
+  metadata: JobMetadata;
+  requestHash: string;
+  creditsEstimated: number;
+  creditsCharged: number | null;
+  progress: number | null;
+  output: JobOutput | null;
+  intent: SubmissionIntent | null;
+  submissionAttempts: number;
+  providerTaskId: string | null;
+  createdAt: string | null;
+  updatedAt: string | null;
+  completedAt: string | null;
+}
+
+export const initialJobState = (): JobState => ({
+  exists: false,
+  jobId: '',
+  userId: '',
+  status: 'queued',
+  validated: false,
+  errorCode: null,
+  failureMessage: null,
+  model: '',
+  provider: null,
+  prompt: '',
+  negativePrompt: null,
+  aspectRatio: '16:9',
+  durationSeconds: 0,
+  resolution: null,
+  seed: null,
+  referenceImage: null,
+  webhookUrl: null,
+  metadata: {},
+  requestHash: '',
+  creditsEstimated: 0,
+  creditsCharged: null,
+  progress: null,
+  output: null,
+  intent: null,
+  submissionAttempts: 0,
+  providerTaskId: null,
+  createdAt: null,
+  updatedAt: null,
+  completedAt: null,
+});

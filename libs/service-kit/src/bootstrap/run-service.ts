@@ -1,0 +1,68 @@
+import 'reflect-metadata';
+import type { INestApplication, LoggerService } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { CustomTransportStrategy } from '@nestjs/microservices';
+import type { Logger } from '../logging/logger';
+
+export interface RunServiceOptions {
+  name: string;
+  module: unknown;
+  port: number;
+  logger: Logger;
+  /** Transports (e.g. the JetStream consumer strategy) that feed @EventPattern handlers. */
+  strategies?: (app: INestApplication) => CustomTransportStrategy[];
+  configure?: (app: INestApplication) => void | Promise<void>;
+  shutdownGraceMs?: number;
+}
+
+function nestLogger(logger: Logger): LoggerService {
+  return {
+    log: (m, ctx) => logger.info({ ctx }, String(m)),
+    error: (m, trace, ctx) => logger.error({ ctx, trace }, String(m)),
+    warn: (m, ctx) => logger.warn({ ctx }, String(m)),
+    debug: (m, ctx) => logger.debug({ ctx }, String(m)),
+    verbose: (m, ctx) => logger.trace({ ctx }, String(m)),
+  };
+}
+
+/**
+ * Boots a reelay service: HTTP (health, metrics, routes) plus its message transports, and closes
+ * everything on SIGTERM/SIGINT: transports stop pulling first and finish what they hold, then
+ * connections close. A second signal or the grace period forces the exit.
+ */
+export async function runService(opts: RunServiceOptions): Promise<INestApplication> {
+  const app = await NestFactory.create(opts.module as never, { logger: nestLogger(opts.logger), bodyParser: false });
+  await opts.configure?.(app);
+  for (const strategy of opts.strategies?.(app) ?? []) app.connectMicroservice({ strategy }, { inheritAppConfig: true });
+  await app.startAllMicroservices();
+  await app.listen(opts.port);
+  opts.logger.info({ port: opts.port }, `${opts.name} listening`);
+
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) {
+      opts.logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    closing = true;
+    opts.logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      opts.logger.error('grace period over: exiting with work still open');
+      process.exit(1);
+    }, opts.shutdownGraceMs ?? 25_000);
+    force.unref();
+    app
+      .close()
+      .then(() => {
+        opts.logger.info('stopped cleanly');
+        process.exit(0);
+      })
+      .catch((err: unknown) => {
+        opts.logger.error({ err }, 'error while stopping');
+        process.exit(1);
+      });
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  return app;
+}

@@ -1,0 +1,28 @@
+import { z } from 'zod';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses environment variables with a zod schema; a bad value names the variable and stops start-up. */
+export function loadConfig<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+  const parsed = schema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+}
+
+/** Variables every service reads. */
+export const BaseConfig = z.object({
+  DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/reelay'),
+  NATS_URL: z.string().default('nats://127.0.0.1:4222'),
+  NATS_PREFIX: z.string().regex(/^[a-z0-9]+$/, 'lowercase letters and digits only').default('reelay'),
+  NATS_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+});
+export type BaseConfig = z.infer<typeof BaseConfig>;
+
+export const portVar = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);

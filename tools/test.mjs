@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+// `npm test`: every tier against the real PostgreSQL and NATS. Works on a fresh clone alone.
+import { ensureDependencies, canConnect, run } from './lib/preflight.mjs';
+
+const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const NATS_URL = process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
+
+ensureDependencies();
+const missing = [];
+if (!(await canConnect(DATABASE_URL, 5432))) missing.push(`PostgreSQL at ${DATABASE_URL} (set TEST_DATABASE_URL, or: apt-get install postgresql)`);
+if (!(await canConnect(NATS_URL, 4222))) missing.push(`NATS with JetStream at ${NATS_URL} (set TEST_NATS_URL, or: apt-get install nats-server && nats-server -js)`);
+if (missing.length) {
+  console.error(`[reelay] the tests need real services that are not reachable:\n  - ${missing.join('\n  - ')}`);
+  process.exit(1);
+}
+
+const only = process.argv[2];
+const jest = 'npx jest --ci --passWithNoTests';
+try {
+  run('node tools/lint-boundaries.mjs');
+  run('npx nx run-many -t typecheck --output-style=static');
+  run('npx nx run-many -t build --output-style=static');
+  if (!only || only === 'unit') run(`${jest} --testPathIgnorePatterns '\\.(int|e2e)\\.spec\\.ts$' /node_modules/ /dist/`);
+  if (!only || only === 'int') run(`${jest} --testPathPatterns '\\.int\\.spec\\.ts$' --maxWorkers=2`);
+  if (!only || only === 'e2e') run(`${jest} --testPathPatterns '\\.e2e\\.spec\\.ts$' --runInBand`);
+} catch {
+  process.exit(1);
+}
