@@ -1,0 +1,13 @@
+import type { AdapterFactory } from './config/adapter-factory';
+import { seedanceFactory } from './seedance/seedance-factory';
+import { openaiFactory } from './openai/openai-factory';
+import { runwayFactory } from './runway/runway-factory';
+import { lumaFactory } from './luma/luma-factory';
+
+/** Registration point: one line per provider. Order is the default preference order. */
+export const ADAPTER_FACTORIES: AdapterFactory[] = [
+  seedanceFactory,
+  openaiFactory,
+  runwayFactory,
+  lumaFactory,
+];

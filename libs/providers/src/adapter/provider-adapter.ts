@@ -1,0 +1,104 @@
+import type { NormalizedProviderError } from './provider-error';
+
+export type ProviderAspectRatio = '16:9' | '9:16' | '1:1';
+
+export interface ProviderSubmitRequest {
+  /** The provider's own model id (e.g. `seedance-1-0-pro-250528`, `sora-2`, `gen4_turbo`, `ray-2`). */
+  model: string;
+  prompt: string;
+  negativePrompt?: string;
+  durationSeconds: number;
+  aspectRatio: ProviderAspectRatio;
+  resolution?: '480p' | '720p' | '1080p';
+  seed?: number;
+  /** A URL the provider can fetch itself (reelay makes it reachable before submitting). */
+  imageUrl?: string;
+  /** reelay's idempotency/correlation key for this submission; stable across retries of the same attempt. */
+  submissionKey: string;
+  /** Where the provider should post status changes, for providers that support per-request callbacks. */
+  callbackUrl?: string;
+}
+
+export interface ProviderCallContext {
+  signal?: AbortSignal;
+  /** Overrides the adapter's default request timeout for this call. */
+  timeoutMs?: number;
+}
+
+export interface ProviderSubmitResult {
+  providerTaskId: string;
+}
+
+export type ProviderTaskState = 'queued' | 'running' | 'succeeded' | 'failed' | 'canceled';
+
+export interface ProviderCheckResult {
+  state: ProviderTaskState;
+  /** 0..1 when the provider reports progress. */
+  progress?: number;
+  /** Present exactly when state is `succeeded`; fetch it through `adapter.fetchOutput`. */
+  outputUrl?: string;
+  /** Present exactly when state is `failed`. */
+  error?: NormalizedProviderError;
+  /** The provider says the task is held back by its own capacity limits (Runway `THROTTLED`). */
+  delayed?: boolean;
+  /** The provider's raw status word, for operators and logs. */
+  providerStatus?: string;
+}
+
+export interface ProviderCapabilities {
+  /** `cancel()` can stop a task that has not finished. */
+  cancel: boolean;
+  /** The provider posts status changes to a per-request `callbackUrl`. */
+  callbacks: boolean;
+  /** The provider de-duplicates submissions carrying the same key. */
+  idempotencyKey: boolean;
+  /** `findBySubmissionKey()` can find a task after a crash between submit and recording it. */
+  listTasks: boolean;
+  /** Provider model ids this adapter knows (the provider may accept others). */
+  models: readonly string[];
+}
+
+export interface VerifiedCallback {
+  providerTaskId: string;
+  /**
+   * True when the body was authenticated (signature checked). Unsigned callbacks are hints only:
+   * the caller must confirm with `check()` before acting on them.
+   */
+  signed: boolean;
+}
+
+export interface ProviderAdapter {
+  /** Unique provider name, e.g. `seedance`, `openai`, `runway`, `luma`. */
+  readonly name: string;
+  readonly capabilities: ProviderCapabilities;
+
+  /** Starts a task. Throws `ProviderError` on rejection; never returns without a task id. */
+  submit(req: ProviderSubmitRequest, ctx?: ProviderCallContext): Promise<ProviderSubmitResult>;
+
+  /** Reads the task's current state. Throws `ProviderError` when the check itself fails (429, 5xx, 404...). */
+  check(providerTaskId: string, ctx?: ProviderCallContext): Promise<ProviderCheckResult>;
+
+  /** Downloads a succeeded task's output. Expired/missing outputs throw `ProviderError('output_missing')`. */
+  fetchOutput(outputUrl: string, ctx?: ProviderCallContext): Promise<Response>;
+
+  cancel?(providerTaskId: string, ctx?: ProviderCallContext): Promise<void>;
+
+  /** Authenticates (where the provider signs) and parses a callback; null when it is not acceptable. */
+  verifyCallback?(headers: Record<string, string | string[] | undefined>, rawBody: string | Buffer): VerifiedCallback | null;
+
+  /** Finds a task this key submitted, for reconciliation after a crash; null when there is none. */
+  findBySubmissionKey?(submissionKey: string, ctx?: ProviderCallContext): Promise<string | null>;
+}
+
+/** Every adapter takes at least these; `baseUrl` defaults to the real service. */
+export interface ProviderAdapterConfig {
+  apiKey: string;
+  baseUrl?: string;
+  /** Default per-request timeout, ms. */
+  timeoutMs?: number;
+  /** Injected for tests; defaults to global fetch. */
+  fetch?: typeof fetch;
+}
+
+/** Header every adapter sends with submits so simulators and logs can correlate attempts. */
+export const SUBMISSION_KEY_HEADER = 'x-reelay-submission-key';

@@ -1,0 +1,76 @@
+/**
+ * Why a provider call or a provider task went wrong, in provider-neutral terms.
+ * `toJobErrorCode` (map-to-job-error.ts) turns a kind into reelay's public error code.
+ */
+export type ProviderErrorKind =
+  | 'rate_limited'
+  | 'server'
+  | 'timeout'
+  | 'moderation'
+  | 'invalid_request'
+  | 'auth'
+  | 'billing'
+  | 'not_found'
+  | 'asset_fetch'
+  | 'output_missing';
+
+/** Kinds that are worth retrying by default (an adapter may override per error). */
+const RETRYABLE_KINDS: ReadonlySet<ProviderErrorKind> = new Set(['rate_limited', 'server', 'timeout']);
+
+export interface NormalizedProviderError {
+  kind: ProviderErrorKind;
+  /** The provider's own machine code (e.g. `SAFETY.INPUT.TEXT`, `InputTextRiskDetection`), for operators. */
+  providerCode?: string;
+  /** Operator-facing detail (provider message, HTTP status). Never shown to users, never contains secrets. */
+  detail: string;
+  retryable: boolean;
+  retryAfterMs?: number;
+}
+
+export interface ProviderErrorInit {
+  providerCode?: string;
+  retryable?: boolean;
+  retryAfterMs?: number;
+  httpStatus?: number;
+  cause?: unknown;
+}
+
+export class ProviderError extends Error implements NormalizedProviderError {
+  readonly kind: ProviderErrorKind;
+  readonly providerCode?: string;
+  readonly detail: string;
+  readonly retryable: boolean;
+  readonly retryAfterMs?: number;
+  readonly httpStatus?: number;
+
+  constructor(kind: ProviderErrorKind, detail: string, init: ProviderErrorInit = {}) {
+    super(`${kind}: ${detail}`, init.cause === undefined ? undefined : { cause: init.cause });
+    this.name = 'ProviderError';
+    this.kind = kind;
+    this.detail = detail;
+    this.providerCode = init.providerCode;
+    this.retryable = init.retryable ?? RETRYABLE_KINDS.has(kind);
+    this.retryAfterMs = init.retryAfterMs;
+    this.httpStatus = init.httpStatus;
+  }
+
+  toNormalized(): NormalizedProviderError {
+    return normalizedError(this.kind, this.detail, this);
+  }
+}
+
+/** Builds the plain (serializable) error object used in check results. */
+export function normalizedError(
+  kind: ProviderErrorKind,
+  detail: string,
+  init: Pick<ProviderErrorInit, 'providerCode' | 'retryable' | 'retryAfterMs'> = {},
+): NormalizedProviderError {
+  const out: NormalizedProviderError = { kind, detail, retryable: init.retryable ?? RETRYABLE_KINDS.has(kind) };
+  if (init.providerCode !== undefined) out.providerCode = init.providerCode;
+  if (init.retryAfterMs !== undefined) out.retryAfterMs = init.retryAfterMs;
+  return out;
+}
+
+export function isProviderError(e: unknown): e is ProviderError {
+  return e instanceof ProviderError;
+}

@@ -1,0 +1,163 @@
+import { ProviderError } from '../adapter/provider-error';
+import type { ProviderCallContext } from '../adapter/provider-adapter';
+import { parseRetryAfter } from './retry-after';
+import { redact } from './redact';
+
+export interface HttpErrorInfo {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON body, or the raw text when it is not JSON. */
+  body: unknown;
+  method: string;
+  path: string;
+  retryAfterMs?: number;
+}
+
+/** Lets an adapter turn a provider's error body into a precise ProviderError; return undefined for the default. */
+export type HttpErrorMapper = (info: HttpErrorInfo) => ProviderError | undefined;
+
+export interface ProviderHttpOptions {
+  provider: string;
+  baseUrl: string;
+  headers: Record<string, string>;
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+  mapError?: HttpErrorMapper;
+  /** Strings to scrub from operator details (the API key). */
+  secrets?: string[];
+}
+
+export interface HttpRequest {
+  method: 'GET' | 'POST' | 'DELETE' | 'PUT';
+  path: string;
+  query?: Record<string, string | number | readonly (string | number)[] | undefined>;
+  json?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface HttpResponse<T> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+/**
+ * Small fetch wrapper shared by adapters: base URL + auth headers, per-call timeout, JSON in/out,
+ * and every failure (HTTP status, network error, timeout) thrown as a ProviderError.
+ */
+export class ProviderHttp {
+  constructor(private readonly opts: ProviderHttpOptions) {}
+
+  get baseUrl(): string {
+    return this.opts.baseUrl;
+  }
+
+  url(path: string, query?: HttpRequest['query']): string {
+    const base = this.opts.baseUrl.replace(/\/+$/, '');
+    const u = new URL(base + (path.startsWith('/') ? path : `/${path}`));
+    for (const [k, v] of Object.entries(query ?? {})) {
+      if (v === undefined) continue;
+      if (Array.isArray(v)) for (const item of v) u.searchParams.append(k, String(item));
+      else u.searchParams.set(k, String(v));
+    }
+    return u.toString();
+  }
+
+  async request<T = unknown>(req: HttpRequest, ctx: ProviderCallContext = {}): Promise<HttpResponse<T>> {
+    const headers: Record<string, string> = { accept: 'application/json', ...this.opts.headers, ...req.headers };
+    let body: string | undefined;
+    if (req.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(req.json);
+    }
+    const res = await this.send(this.url(req.path, req.query), { method: req.method, headers, body }, req, ctx);
+    const parsed = await readBody(res);
+    if (!res.ok) throw this.toError(res, parsed, req);
+    return { status: res.status, headers: res.headers, body: parsed as T };
+  }
+
+  /** Raw GET returning the Response (for binary downloads); non-2xx statuses are thrown as ProviderError. */
+  async download(url: string, ctx: ProviderCallContext = {}, withAuth = true): Promise<Response> {
+    const headers = withAuth ? { ...this.opts.headers, accept: '*/*' } : { accept: '*/*' };
+    const req: HttpRequest = { method: 'GET', path: safePath(url) };
+    const res = await this.send(url, { method: 'GET', headers }, req, ctx);
+    if (res.ok) return res;
+    const parsed = await readBody(res);
+    if ([403, 404, 410].includes(res.status)) {
+      throw new ProviderError('output_missing', this.detail(`output download → HTTP ${res.status}`, parsed), {
+        httpStatus: res.status,
+      });
+    }
+    throw this.toError(res, parsed, req);
+  }
+
+  private async send(url: string, init: RequestInit, req: HttpRequest, ctx: ProviderCallContext): Promise<Response> {
+    const timeoutMs = ctx.timeoutMs ?? this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = ctx.signal ? AbortSignal.any([ctx.signal, timeout]) : timeout;
+    const doFetch = this.opts.fetch ?? fetch;
+    try {
+      return await doFetch(url, { ...init, signal });
+    } catch (e) {
+      if (ctx.signal?.aborted) throw e;
+      if (timeout.aborted) {
+        throw new ProviderError('timeout', `${this.opts.provider} ${req.method} ${req.path} timed out after ${timeoutMs} ms`, {
+          cause: e,
+        });
+      }
+      const msg = e instanceof Error ? `${e.message}${e.cause instanceof Error ? ` (${e.cause.message})` : ''}` : String(e);
+      throw new ProviderError('server', this.detail(`${req.method} ${req.path} network error: ${msg}`), { cause: e });
+    }
+  }
+
+  private toError(res: Response, body: unknown, req: HttpRequest): ProviderError {
+    const retryAfterMs = parseRetryAfter(res.headers);
+    const info: HttpErrorInfo = { status: res.status, headers: res.headers, body, method: req.method, path: req.path, retryAfterMs };
+    return this.opts.mapError?.(info) ?? defaultHttpError(info, (t) => this.detail(t));
+  }
+
+  /** Builds an operator detail string: provider name + text + a bounded, secret-free body excerpt. */
+  detail(text: string, body?: unknown): string {
+    const excerpt = body === undefined || body === '' ? '' : ` ${typeof body === 'string' ? body : JSON.stringify(body)}`;
+    return redact(`${this.opts.provider} ${text}${excerpt}`, this.opts.secrets ?? []);
+  }
+}
+
+/** Status-only mapping used when the adapter has nothing more specific (providers.md §10 general rules). */
+export function defaultHttpError(info: HttpErrorInfo, detail: (text: string) => string): ProviderError {
+  const { status, retryAfterMs } = info;
+  const d = detail(`${info.method} ${info.path} → HTTP ${status}: ${bodyExcerpt(info.body)}`);
+  const init = { httpStatus: status, retryAfterMs };
+  if (status === 429) return new ProviderError('rate_limited', d, init);
+  if (status === 408 || status === 504) return new ProviderError('timeout', d, init);
+  if (status >= 500) return new ProviderError('server', d, init);
+  if (status === 401 || status === 403) return new ProviderError('auth', d, init);
+  if (status === 402) return new ProviderError('billing', d, init);
+  if (status === 404 || status === 410) return new ProviderError('not_found', d, init);
+  return new ProviderError('invalid_request', d, init);
+}
+
+export function bodyExcerpt(body: unknown): string {
+  const text = typeof body === 'string' ? body : JSON.stringify(body ?? null);
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+}
+
+async function readBody(res: Response): Promise<unknown> {
+  const text = await res.text();
+  if (text === '') return '';
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+function safePath(url: string): string {
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return '(invalid url)';
+  }
+}

@@ -1,0 +1,15 @@
+export * from './adapter/provider-adapter';
+export * from './adapter/provider-error';
+export * from './adapter/map-to-job-error';
+export * from './adapter/callback-helpers';
+export * from './adapter/standard-webhooks';
+export * from './http/provider-http';
+export * from './http/retry-after';
+export * from './http/redact';
+export * from './config/adapter-factory';
+export * from './config/create-adapters';
+export { ADAPTER_FACTORIES } from './adapter-registry';
+export * from './seedance/seedance-adapter';
+export * from './openai/openai-adapter';
+export * from './runway/runway-adapter';
+export * from './luma/luma-adapter';

@@ -1,0 +1,131 @@
+import type {
+  ProviderAdapter,
+  ProviderAdapterConfig,
+  ProviderCallContext,
+  ProviderCapabilities,
+  ProviderCheckResult,
+  ProviderSubmitRequest,
+  ProviderSubmitResult,
+  VerifiedCallback,
+} from '../adapter/provider-adapter';
+import { SUBMISSION_KEY_HEADER } from '../adapter/provider-adapter';
+import { ProviderError, normalizedError } from '../adapter/provider-error';
+import { parseJsonObject, type HeaderBag } from '../adapter/callback-helpers';
+import { ProviderHttp } from '../http/provider-http';
+import { correlationId } from '../seedance/seedance-adapter';
+import { mapLumaFailure, mapLumaHttpError } from './luma-errors';
+import type { LumaGeneration } from './luma-wire';
+
+export const LUMA_DEFAULT_BASE_URL = 'https://api.lumalabs.ai/dream-machine/v1';
+export const LUMA_MODELS = ['ray-2', 'ray-flash-2'] as const;
+
+/** Query parameter reelay adds to the callback URL so reconciliation can find the generation again. */
+export const LUMA_CORRELATION_PARAM = 'reelay_sk';
+
+export interface LumaAdapterConfig extends ProviderAdapterConfig {
+  /** Generations scanned (newest first) by findBySubmissionKey. */
+  reconcileLimit?: number;
+}
+
+export class LumaAdapter implements ProviderAdapter {
+  readonly name = 'luma';
+  readonly capabilities: ProviderCapabilities = {
+    cancel: false, // DELETE removes the record; no documented cancel
+    callbacks: true,
+    idempotencyKey: false,
+    // Luma echoes the create body in `request`; the callback URL carries a hash of the submission
+    // key, so only submissions made with a callbackUrl can be found again.
+    listTasks: true,
+    models: LUMA_MODELS,
+  };
+  private readonly http: ProviderHttp;
+
+  constructor(private readonly config: LumaAdapterConfig) {
+    const http: ProviderHttp = new ProviderHttp({
+      provider: 'luma',
+      baseUrl: config.baseUrl ?? LUMA_DEFAULT_BASE_URL,
+      headers: { authorization: `Bearer ${config.apiKey}` },
+      timeoutMs: config.timeoutMs,
+      fetch: config.fetch,
+      secrets: [config.apiKey],
+      mapError: (info) => mapLumaHttpError(info, (t) => http.detail(t)),
+    });
+    this.http = http;
+  }
+
+  async submit(req: ProviderSubmitRequest, ctx?: ProviderCallContext): Promise<ProviderSubmitResult> {
+    const body: Record<string, unknown> = {
+      model: req.model,
+      prompt: req.prompt,
+      aspect_ratio: req.aspectRatio,
+      duration: `${req.durationSeconds}s`,
+      generation_type: 'video',
+    };
+    if (req.resolution) body.resolution = req.resolution;
+    if (req.imageUrl) body.keyframes = { frame0: { type: 'image', url: req.imageUrl } };
+    if (req.callbackUrl) body.callback_url = withCorrelation(req.callbackUrl, req.submissionKey);
+    const res = await this.http.request<LumaGeneration>(
+      { method: 'POST', path: '/generations/video', json: body, headers: { [SUBMISSION_KEY_HEADER]: req.submissionKey } },
+      ctx,
+    );
+    if (!res.body?.id) throw new ProviderError('server', 'luma create answered without an id');
+    return { providerTaskId: res.body.id };
+  }
+
+  async check(providerTaskId: string, ctx?: ProviderCallContext): Promise<ProviderCheckResult> {
+    const res = await this.http.request<LumaGeneration>({ method: 'GET', path: `/generations/${encodeURIComponent(providerTaskId)}` }, ctx);
+    return lumaGenerationToResult(res.body);
+  }
+
+  fetchOutput(outputUrl: string, ctx?: ProviderCallContext): Promise<Response> {
+    return this.http.download(outputUrl, ctx, false);
+  }
+
+  /** Luma callbacks are unsigned (providers.md §4): a hint to re-check. */
+  verifyCallback(_headers: HeaderBag, rawBody: string | Buffer): VerifiedCallback | null {
+    const body = parseJsonObject(rawBody);
+    const id = body?.id;
+    return typeof id === 'string' && id.length > 0 ? { providerTaskId: id, signed: false } : null;
+  }
+
+  async findBySubmissionKey(submissionKey: string, ctx?: ProviderCallContext): Promise<string | null> {
+    const marker = `${LUMA_CORRELATION_PARAM}=${correlationId(submissionKey)}`;
+    const limit = this.config.reconcileLimit ?? 100;
+    const res = await this.http.request<{ generations?: LumaGeneration[] }>(
+      { method: 'GET', path: '/generations', query: { limit, offset: 0 } },
+      ctx,
+    );
+    const hit = (res.body?.generations ?? []).find((g) => (g.request?.callback_url ?? '').includes(marker));
+    return hit?.id ?? null;
+  }
+}
+
+export function withCorrelation(callbackUrl: string, submissionKey: string): string {
+  const u = new URL(callbackUrl);
+  u.searchParams.set(LUMA_CORRELATION_PARAM, correlationId(submissionKey));
+  return u.toString();
+}
+
+/** Luma state → normalized state (providers.md §10). */
+export function lumaGenerationToResult(gen: LumaGeneration): ProviderCheckResult {
+  const providerStatus = gen.state ?? '(none)';
+  switch (gen.state) {
+    case 'queued':
+      return { state: 'queued', providerStatus };
+    case 'dreaming':
+      return { state: 'running', providerStatus };
+    case 'completed': {
+      const url = gen.assets?.video;
+      if (!url) return { state: 'failed', providerStatus, error: normalizedError('output_missing', 'luma generation completed without assets.video') };
+      return { state: 'succeeded', providerStatus, progress: 1, outputUrl: url };
+    }
+    case 'failed':
+      return { state: 'failed', providerStatus, error: mapLumaFailure(gen.failure_reason) };
+    default:
+      return {
+        state: 'failed',
+        providerStatus,
+        error: normalizedError('server', `luma unknown state ${String(gen.state).slice(0, 40)}`, { retryable: false }),
+      };
+  }
+}

@@ -1,0 +1,113 @@
+import type {
+  ProviderAdapter,
+  ProviderAdapterConfig,
+  ProviderCallContext,
+  ProviderCapabilities,
+  ProviderCheckResult,
+  ProviderSubmitRequest,
+  ProviderSubmitResult,
+} from '../adapter/provider-adapter';
+import { SUBMISSION_KEY_HEADER } from '../adapter/provider-adapter';
+import { ProviderError, normalizedError } from '../adapter/provider-error';
+import { ProviderHttp } from '../http/provider-http';
+import { mapRunwayFailure, mapRunwayHttpError } from './runway-errors';
+import { RUNWAY_API_VERSION, type RunwayTask } from './runway-wire';
+
+export const RUNWAY_DEFAULT_BASE_URL = 'https://api.dev.runwayml.com';
+export const RUNWAY_MODELS = ['gen4.5', 'gen4_turbo', 'veo3.1', 'veo3.1_fast'] as const;
+
+/** reelay aspect ratio → Runway pixel ratio. */
+const RATIOS: Record<string, string> = { '16:9': '1280:720', '9:16': '720:1280', '1:1': '960:960' };
+
+export interface RunwayAdapterConfig extends ProviderAdapterConfig {
+  apiVersion?: string;
+}
+
+export class RunwayAdapter implements ProviderAdapter {
+  readonly name = 'runway';
+  readonly capabilities: ProviderCapabilities = {
+    cancel: true,
+    callbacks: false,
+    idempotencyKey: false,
+    listTasks: false, // no list endpoint
+    models: RUNWAY_MODELS,
+  };
+  private readonly http: ProviderHttp;
+
+  constructor(config: RunwayAdapterConfig) {
+    const http: ProviderHttp = new ProviderHttp({
+      provider: 'runway',
+      baseUrl: config.baseUrl ?? RUNWAY_DEFAULT_BASE_URL,
+      headers: { authorization: `Bearer ${config.apiKey}`, 'x-runway-version': config.apiVersion ?? RUNWAY_API_VERSION },
+      timeoutMs: config.timeoutMs,
+      fetch: config.fetch,
+      secrets: [config.apiKey],
+      mapError: (info) => mapRunwayHttpError(info, (t) => http.detail(t)),
+    });
+    this.http = http;
+  }
+
+  async submit(req: ProviderSubmitRequest, ctx?: ProviderCallContext): Promise<ProviderSubmitResult> {
+    const ratio = RATIOS[req.aspectRatio];
+    if (!ratio) throw new ProviderError('invalid_request', `runway has no ratio for ${req.aspectRatio}`);
+    const body: Record<string, unknown> = { model: req.model, promptText: req.prompt, ratio, duration: req.durationSeconds };
+    if (req.seed !== undefined) body.seed = req.seed;
+    if (req.imageUrl) body.promptImage = req.imageUrl;
+    if (req.negativePrompt && req.model.startsWith('veo')) body.negativePrompt = req.negativePrompt;
+    const path = req.imageUrl ? '/v1/image_to_video' : '/v1/text_to_video';
+    const res = await this.http.request<{ id?: string }>(
+      { method: 'POST', path, json: body, headers: { [SUBMISSION_KEY_HEADER]: req.submissionKey } },
+      ctx,
+    );
+    if (!res.body?.id) throw new ProviderError('server', 'runway create answered without an id');
+    return { providerTaskId: res.body.id };
+  }
+
+  async check(providerTaskId: string, ctx?: ProviderCallContext): Promise<ProviderCheckResult> {
+    const res = await this.http.request<RunwayTask>({ method: 'GET', path: `/v1/tasks/${encodeURIComponent(providerTaskId)}` }, ctx);
+    return runwayTaskToResult(res.body);
+  }
+
+  /** Output URLs are signed and expire in 24-48 h; on output_missing, check() again for fresh URLs. */
+  fetchOutput(outputUrl: string, ctx?: ProviderCallContext): Promise<Response> {
+    return this.http.download(outputUrl, ctx, false);
+  }
+
+  async cancel(providerTaskId: string, ctx?: ProviderCallContext): Promise<void> {
+    await this.http.request({ method: 'DELETE', path: `/v1/tasks/${encodeURIComponent(providerTaskId)}`, headers: { accept: '*/*' } }, ctx);
+  }
+}
+
+/** Runway status → normalized state (providers.md §10). */
+export function runwayTaskToResult(task: RunwayTask): ProviderCheckResult {
+  const providerStatus = task.status;
+  switch (task.status) {
+    case 'PENDING':
+      return { state: 'queued', providerStatus };
+    case 'THROTTLED':
+      return { state: 'queued', delayed: true, providerStatus };
+    case 'RUNNING':
+      return { state: 'running', providerStatus, ...(typeof task.progress === 'number' ? { progress: clamp01(task.progress) } : {}) };
+    case 'SUCCEEDED': {
+      const url = task.output?.[0];
+      if (!url) return { state: 'failed', providerStatus, error: normalizedError('output_missing', 'runway task SUCCEEDED with empty output') };
+      return { state: 'succeeded', providerStatus, progress: 1, outputUrl: url };
+    }
+    case 'FAILED':
+      return { state: 'failed', providerStatus, error: mapRunwayFailure(task.failureCode, task.failure) };
+    case 'CANCELLED':
+      return { state: 'canceled', providerStatus };
+    default:
+      return {
+        state: 'failed',
+        providerStatus,
+        error: normalizedError('server', `runway unknown task status ${String(task.status).slice(0, 40)}`, { retryable: false }),
+      };
+  }
+}
+
+function clamp01(n: number): number {
+  // UNSURE (providers.md §3) whether progress is 0..1 or 0..100; accept both.
+  const v = n > 1 ? n / 100 : n;
+  return Math.max(0, Math.min(1, v));
+}

@@ -1,0 +1,177 @@
+import { createHash } from 'node:crypto';
+import type {
+  ProviderAdapter,
+  ProviderAdapterConfig,
+  ProviderCallContext,
+  ProviderCapabilities,
+  ProviderCheckResult,
+  ProviderSubmitRequest,
+  ProviderSubmitResult,
+  VerifiedCallback,
+} from '../adapter/provider-adapter';
+import { SUBMISSION_KEY_HEADER } from '../adapter/provider-adapter';
+import { ProviderError, normalizedError } from '../adapter/provider-error';
+import { parseJsonObject, type HeaderBag } from '../adapter/callback-helpers';
+import { ProviderHttp } from '../http/provider-http';
+import { mapSeedanceHttpError, mapSeedanceTaskError } from './seedance-errors';
+import type { ArkContentItem, ArkTask } from './seedance-wire';
+
+export const SEEDANCE_DEFAULT_BASE_URL = 'https://ark.ap-southeast.bytepluses.com/api/v3';
+
+export const SEEDANCE_MODELS = [
+  'seedance-1-0-pro-250528',
+  'seedance-1-0-pro-fast-251015',
+  'seedance-1-0-lite-t2v-250428',
+  'seedance-1-0-lite-i2v-250428',
+  'seedance-1-5-pro-251215',
+  'dreamina-seedance-2-0-260128',
+  'dreamina-seedance-2-0-fast-260128',
+] as const;
+
+export interface SeedanceAdapterConfig extends ProviderAdapterConfig {
+  /**
+   * Ark has no metadata field. With `safety_identifier`, reelay puts a hash of the submission key
+   * there (it is echoed by retrieve/list) so a crashed submit can be found again by listing.
+   * UNSURE (providers.md §1) whether every model echoes it, hence opt-in.
+   */
+  correlation?: 'none' | 'safety_identifier';
+  /** `body` (strict, recommended) or legacy `text` commands appended to the prompt. */
+  paramStyle?: 'body' | 'text';
+  /** How many list pages (100 tasks each) reconciliation scans. */
+  reconcilePages?: number;
+}
+
+const TASKS = '/contents/generations/tasks';
+
+export class SeedanceAdapter implements ProviderAdapter {
+  readonly name = 'seedance';
+  readonly capabilities: ProviderCapabilities;
+  private readonly http: ProviderHttp;
+
+  constructor(private readonly config: SeedanceAdapterConfig) {
+    this.capabilities = {
+      cancel: true, // queued tasks only; a running task answers an error
+      callbacks: true,
+      idempotencyKey: false,
+      listTasks: config.correlation === 'safety_identifier',
+      models: SEEDANCE_MODELS,
+    };
+    const http: ProviderHttp = new ProviderHttp({
+      provider: 'seedance',
+      baseUrl: config.baseUrl ?? SEEDANCE_DEFAULT_BASE_URL,
+      headers: { authorization: `Bearer ${config.apiKey}` },
+      timeoutMs: config.timeoutMs,
+      fetch: config.fetch,
+      secrets: [config.apiKey],
+      mapError: (info) => mapSeedanceHttpError(info, (t) => http.detail(t)),
+    });
+    this.http = http;
+  }
+
+  async submit(req: ProviderSubmitRequest, ctx?: ProviderCallContext): Promise<ProviderSubmitResult> {
+    const textStyle = this.config.paramStyle === 'text';
+    let text = req.prompt;
+    if (textStyle) {
+      text += ` --ratio ${req.aspectRatio} --duration ${req.durationSeconds}`;
+      if (req.resolution) text += ` --resolution ${req.resolution}`;
+      if (req.seed !== undefined) text += ` --seed ${req.seed}`;
+    }
+    const content: ArkContentItem[] = [{ type: 'text', text }];
+    if (req.imageUrl) content.push({ type: 'image_url', image_url: { url: req.imageUrl }, role: 'first_frame' });
+    const body: Record<string, unknown> = { model: req.model, content };
+    if (!textStyle) {
+      body.ratio = req.aspectRatio;
+      body.duration = req.durationSeconds;
+      if (req.resolution) body.resolution = req.resolution;
+      if (req.seed !== undefined) body.seed = req.seed;
+    }
+    if (req.callbackUrl) body.callback_url = req.callbackUrl;
+    if (this.config.correlation === 'safety_identifier') body.safety_identifier = correlationId(req.submissionKey);
+    const res = await this.http.request<{ id?: string }>(
+      { method: 'POST', path: TASKS, json: body, headers: { [SUBMISSION_KEY_HEADER]: req.submissionKey } },
+      ctx,
+    );
+    if (!res.body?.id) throw new ProviderError('server', 'seedance create answered without an id');
+    return { providerTaskId: res.body.id };
+  }
+
+  async check(providerTaskId: string, ctx?: ProviderCallContext): Promise<ProviderCheckResult> {
+    const res = await this.http.request<ArkTask>({ method: 'GET', path: `${TASKS}/${encodeURIComponent(providerTaskId)}` }, ctx);
+    return seedanceTaskToResult(res.body);
+  }
+
+  fetchOutput(outputUrl: string, ctx?: ProviderCallContext): Promise<Response> {
+    // Presigned TOS URL: no auth header (sending ours to a storage host would leak it).
+    return this.http.download(outputUrl, ctx, false);
+  }
+
+  async cancel(providerTaskId: string, ctx?: ProviderCallContext): Promise<void> {
+    await this.http.request({ method: 'DELETE', path: `${TASKS}/${encodeURIComponent(providerTaskId)}` }, ctx);
+  }
+
+  /** Ark callbacks are unsigned (providers.md §1): a hint to re-check, never trusted as a result. */
+  verifyCallback(_headers: HeaderBag, rawBody: string | Buffer): VerifiedCallback | null {
+    const body = parseJsonObject(rawBody);
+    const id = body?.id;
+    return typeof id === 'string' && id.length > 0 ? { providerTaskId: id, signed: false } : null;
+  }
+
+  async findBySubmissionKey(submissionKey: string, ctx?: ProviderCallContext): Promise<string | null> {
+    if (this.config.correlation !== 'safety_identifier') return null;
+    const wanted = correlationId(submissionKey);
+    const pages = this.config.reconcilePages ?? 3;
+    for (let page = 1; page <= pages; page++) {
+      const res = await this.http.request<{ total?: number; items?: ArkTask[] }>(
+        { method: 'GET', path: TASKS, query: { page_num: page, page_size: 100 } },
+        ctx,
+      );
+      const items = res.body?.items ?? [];
+      const hit = items.find((t) => t.safety_identifier === wanted);
+      if (hit) return hit.id;
+      if (items.length < 100) break;
+    }
+    return null;
+  }
+}
+
+/** Ark status → normalized state (providers.md §10). */
+export function seedanceTaskToResult(task: ArkTask): ProviderCheckResult {
+  const providerStatus = task.status;
+  switch (task.status) {
+    case 'queued':
+      return { state: 'queued', providerStatus };
+    case 'running':
+      return { state: 'running', providerStatus };
+    case 'succeeded': {
+      const url = task.content?.video_url;
+      if (!url) {
+        return { state: 'failed', providerStatus, error: normalizedError('output_missing', 'seedance task succeeded without content.video_url') };
+      }
+      return { state: 'succeeded', outputUrl: url, providerStatus };
+    }
+    case 'failed':
+      return { state: 'failed', providerStatus, error: mapSeedanceTaskError(task.error?.code, task.error?.message) };
+    case 'expired':
+      return {
+        state: 'failed',
+        providerStatus,
+        error: normalizedError('timeout', 'seedance task expired (execution_expires_after elapsed)', {
+          providerCode: 'expired',
+          retryable: false,
+        }),
+      };
+    case 'cancelled':
+      return { state: 'canceled', providerStatus };
+    default:
+      return {
+        state: 'failed',
+        providerStatus,
+        error: normalizedError('server', `seedance unknown task status ${String(task.status).slice(0, 40)}`, { retryable: false }),
+      };
+  }
+}
+
+export function correlationId(submissionKey: string): string {
+  return `reelay-${createHash('sha256').update(submissionKey).digest('hex').slice(0, 40)}`;
+}
+
