@@ -1,0 +1,30 @@
+import { Catalog } from './catalog';
+
+const base = { prompt: 'a fox', aspectRatio: '16:9' as const, durationSeconds: 5 };
+
+describe('catalog', () => {
+  const catalog = new Catalog(['local', 'replicate', 'fal', 'openai']);
+
+  it('lists only models whose provider is configured, with alternates', () => {
+    const ids = catalog.list().map((m) => m.id);
+    expect(ids).toEqual(expect.arrayContaining(['local-preview', 'wan-2.2', 'sora-2', 'kling-2.1']));
+    expect(ids).not.toContain('seedance-1-0-pro');
+    expect(catalog.list().find((m) => m.id === 'wan-2.2')).toMatchObject({ provider: 'replicate', alternates: ['fal'] });
+  });
+  it('a model served only by an unconfigured provider is unknown', () => {
+    expect(catalog.unsupportedSettings({ ...base, model: 'seedance-1-0-pro' })).toEqual([{ path: 'model', message: expect.stringMatching(/Unknown model/) }]);
+  });
+  it('names each unsupported setting', () => {
+    const problems = catalog.unsupportedSettings({ ...base, model: 'sora-2', durationSeconds: 5, aspectRatio: '1:1', resolution: '1080p' });
+    expect(problems.map((p) => p.path)).toEqual(['durationSeconds', 'aspectRatio', 'resolution']);
+  });
+  it('refuses a reference image on a text-only model', () => {
+    expect(catalog.unsupportedSettings({ ...base, model: 'local-preview', referenceImage: { url: 'https://example.com/a.png' } })).toEqual([
+      { path: 'referenceImage', message: 'local-preview does not take a reference image.' },
+    ]);
+  });
+  it('accepts a supported request and prices it per second', () => {
+    expect(catalog.unsupportedSettings({ ...base, model: 'local-preview' })).toEqual([]);
+    expect(catalog.price('sora-2', 8)).toBe(80);
+  });
+});

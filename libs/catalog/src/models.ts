@@ -1,0 +1,100 @@
+import type { AspectRatio, Resolution } from '@reelay/contracts';
+
+export interface CatalogEntry {
+  id: string;
+  /** Providers that serve the model, in preference order; the first is the primary. */
+  providers: string[];
+  /** The model's id at each provider. */
+  providerModels: Record<string, string>;
+  durations: number[];
+  aspectRatios: AspectRatio[];
+  resolutions: Resolution[];
+  imageToVideo: boolean;
+  creditsPerSecond: number;
+}
+
+const ALL_RATIOS: AspectRatio[] = ['16:9', '9:16', '1:1'];
+
+/** The models reelay offers. A model is listed only when one of its providers is configured. */
+export const MODELS: CatalogEntry[] = [
+  {
+    id: 'local-preview',
+    providers: ['local'],
+    providerModels: { local: 'local-preview' },
+    durations: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+    aspectRatios: ALL_RATIOS,
+    resolutions: ['480p', '720p'],
+    imageToVideo: false,
+    creditsPerSecond: 1,
+  },
+  {
+    id: 'seedance-1-0-pro',
+    providers: ['seedance'],
+    providerModels: { seedance: 'seedance-1-0-pro-250528' },
+    durations: [5, 10],
+    aspectRatios: ALL_RATIOS,
+    resolutions: ['480p', '720p', '1080p'],
+    imageToVideo: true,
+    creditsPerSecond: 5,
+  },
+  {
+    id: 'sora-2',
+    providers: ['openai'],
+    providerModels: { openai: 'sora-2' },
+    durations: [4, 8, 12],
+    aspectRatios: ['16:9', '9:16'],
+    resolutions: ['720p'],
+    imageToVideo: true,
+    creditsPerSecond: 10,
+  },
+  {
+    id: 'gen4-turbo',
+    providers: ['runway'],
+    providerModels: { runway: 'gen4_turbo' },
+    durations: [5, 10],
+    aspectRatios: ALL_RATIOS,
+    resolutions: ['720p'],
+    imageToVideo: true,
+    creditsPerSecond: 5,
+  },
+  {
+    id: 'ray-2',
+    providers: ['luma'],
+    providerModels: { luma: 'ray-2' },
+    durations: [5, 9],
+    aspectRatios: ALL_RATIOS,
+    resolutions: ['480p', '720p', '1080p'],
+    imageToVideo: true,
+    creditsPerSecond: 6,
+  },
+  {
+    id: 'veo-3.1',
+    providers: ['veo'],
+    providerModels: { veo: 'veo-3.1-generate-preview' },
+    durations: [4, 6, 8],
+    aspectRatios: ['16:9', '9:16'],
+    resolutions: ['720p', '1080p'],
+    imageToVideo: true,
+    creditsPerSecond: 20,
+  },
+  {
+    id: 'wan-2.2',
+    providers: ['replicate', 'fal'],
+    providerModels: { replicate: 'wan-video/wan-2.2-t2v-fast', fal: 'fal-ai/wan/v2.2-a14b/text-to-video' },
+    durations: [5],
+    aspectRatios: ['16:9', '9:16'],
+    resolutions: ['480p', '720p'],
+    imageToVideo: false,
+    creditsPerSecond: 3,
+  },
+  {
+    id: 'kling-2.1',
+    providers: ['fal'],
+    providerModels: { fal: 'fal-ai/kling-video/v2.1/standard/text-to-video' },
+    durations: [5, 10],
+    aspectRatios: ALL_RATIOS,
+    resolutions: ['720p'],
+    imageToVideo: false,
+    creditsPerSecond: 4,
+  },
+];
