@@ -1,0 +1,24 @@
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+
+/**
+ * Live pushes over core NATS (at most once, not persisted), e.g. status changes for connected
+ * clients. Use `liveSubject()` so they stay outside the events stream's subjects.
+ */
+export function publishLive(nc: NatsConnection, subject: string, payload: unknown): void {
+  nc.publish(subject, JSON.stringify(payload));
+}
+
+export function subscribeLive<T = unknown>(nc: NatsConnection, subject: string, onMessage: (payload: T, subject: string) => void): Subscription {
+  return nc.subscribe(subject, {
+    callback: (err, msg) => {
+      if (err) return;
+      let payload: T;
+      try {
+        payload = msg.json<T>();
+      } catch {
+        return; // not ours: live pushes are JSON
+      }
+      onMessage(payload, msg.subject);
+    },
+  });
+}

@@ -1,0 +1,26 @@
+/** One durable pull consumer a service reads, shared by all its replicas. */
+export interface ConsumerBinding {
+  durable: string;
+  /** Subjects (wildcards allowed) this consumer receives, e.g. `reelay.events.job.JobSubmitted`. */
+  filterSubjects: string[];
+  /** Messages processed in parallel by one replica (default 1). */
+  concurrency?: number;
+  /** Deliveries a failing handler gets before the message is dead-lettered (default 5). */
+  maxDeliver?: number;
+  /** First redelivery delay after a handler error; doubles per delivery up to `maxNakDelayMs` (default 1000). */
+  nakDelayMs?: number;
+  maxNakDelayMs?: number;
+  /** Server redelivers an unacked message after this; long handlers are kept alive with `working()` (default 30 s). */
+  ackWaitMs?: number;
+}
+
+export type ResolvedBinding = Required<ConsumerBinding>;
+
+export function resolveBinding(b: ConsumerBinding): ResolvedBinding {
+  return { concurrency: 1, maxDeliver: 5, nakDelayMs: 1000, maxNakDelayMs: 60_000, ackWaitMs: 30_000, ...b };
+}
+
+/** Exponential backoff on deliveries: nakDelayMs · 2^(delivery-1), capped. */
+export function nakDelay(binding: ResolvedBinding, deliveryCount: number): number {
+  return Math.min(binding.maxNakDelayMs, binding.nakDelayMs * 2 ** Math.max(0, deliveryCount - 1));
+}

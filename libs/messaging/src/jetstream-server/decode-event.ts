@@ -1,0 +1,32 @@
+import { currentSchemaVersion, parseEvent, RecordedEvent, type DomainEvent } from '@reelay/contracts';
+import { z } from 'zod';
+
+export type DecodedEvent =
+  | { ok: true; recorded: RecordedEvent; event: DomainEvent; payload: unknown }
+  | { ok: false; error: string; eventId: string | null; payload: unknown };
+
+/**
+ * Parses a bus message as a RecordedEvent envelope and its data as the registered domain event.
+ * The returned `recorded` carries the data upcast to the current schema version; `payload` is the
+ * message as received (what a dead letter stores and a replay republishes).
+ */
+export function decodeEventMessage(data: Uint8Array): DecodedEvent {
+  const text = Buffer.from(data).toString('utf8');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { ok: false, error: 'payload is not JSON', eventId: null, payload: text };
+  }
+  const envelope = RecordedEvent.safeParse(json);
+  if (!envelope.success) {
+    return { ok: false, error: `not a RecordedEvent: ${z.prettifyError(envelope.error).replace(/\n/g, '; ')}`, eventId: null, payload: json };
+  }
+  const e = envelope.data;
+  try {
+    const event = parseEvent(e.type, e.schemaVersion, e.data);
+    return { ok: true, recorded: { ...e, schemaVersion: currentSchemaVersion(e.type), data: event.data }, event, payload: json };
+  } catch (err) {
+    return { ok: false, error: (err as Error).message, eventId: e.eventId, payload: json };
+  }
+}

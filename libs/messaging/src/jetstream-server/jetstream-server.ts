@@ -1,0 +1,221 @@
+import { EventEmitter } from 'node:events';
+import type { Consumer, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
+import { jetstream } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
+import { isObservable, lastValueFrom } from 'rxjs';
+import type { DeadLetterSink } from '../dead-letters/dead-letter-sink';
+import { connectNats } from '../nats/connect-nats';
+import { DEFAULT_PREFIX, eventStreamName, subjectMatches } from '../nats/subjects';
+import { ensureTopology, type TopologyOptions } from '../nats/topology';
+import { nakDelay, resolveBinding, type ConsumerBinding, type ResolvedBinding } from './consumer-binding';
+import { decodeEventMessage } from './decode-event';
+import { describeError } from './jetstream-error.filter';
+import { JetStreamContext } from './jetstream-context';
+import { Semaphore } from './semaphore';
+
+export const JETSTREAM_TRANSPORT = Symbol('JETSTREAM');
+
+export interface JetStreamServerOptions {
+  /** Either an existing connection (left open on close) or servers to connect to (drained on close). */
+  connection?: NatsConnection;
+  servers?: string | string[];
+  /** Connection name, shown by the server (`nats server report connections`). */
+  name?: string;
+  prefix?: string;
+  consumers: ConsumerBinding[];
+  deadLetters: DeadLetterSink;
+  topology?: Omit<TopologyOptions, 'consumers'>;
+}
+
+export interface DeadLetteredEvent {
+  consumer: string;
+  subject: string;
+  eventId: string | null;
+  error: string;
+  deliveries: number;
+}
+
+type JetStreamServerEvents = {
+  error: (err: Error) => void;
+  deadLettered: (entry: DeadLetteredEvent) => void;
+};
+
+/**
+ * Nest custom transport over JetStream durable pull consumers. Handlers are plain
+ * `@EventPattern('<subject or wildcard>')` methods receiving the RecordedEvent (data upcast to the
+ * current schema version) and a JetStreamContext. Success acks; an error naks with growing delay;
+ * after `maxDeliver` deliveries, or at once for a payload that is not a valid event, the message is
+ * recorded as a dead letter and terminated. Replicas of a service share each durable consumer, so
+ * every message goes to one of them.
+ */
+export class JetStreamServer extends Server<JetStreamServerEvents> implements CustomTransportStrategy {
+  override readonly transportId = JETSTREAM_TRANSPORT;
+  override readonly propagatesEventHandlerErrors = true;
+
+  private readonly prefix: string;
+  private readonly bindings: ResolvedBinding[];
+  private readonly emitter = new EventEmitter();
+  private readonly routes = new Map<string, MessageHandler | null>();
+  private readonly pulls = new Set<ConsumerMessages>();
+  private loops: Promise<void>[] = [];
+  private nc?: NatsConnection;
+  private closing = false;
+
+  constructor(private readonly options: JetStreamServerOptions) {
+    super();
+    if (!options.connection && !options.servers) throw new Error('JetStreamServer needs a connection or servers');
+    this.prefix = options.prefix ?? DEFAULT_PREFIX;
+    this.bindings = options.consumers.map(resolveBinding);
+    this.emitter.on('error', () => undefined); // an unobserved 'error' must not crash the process
+  }
+
+  async listen(callback: (err?: unknown) => void): Promise<void> {
+    try {
+      await this.start();
+      callback();
+    } catch (err) {
+      callback(err);
+    }
+  }
+
+  private async start(): Promise<void> {
+    this.nc = this.options.connection ?? (await connectNats(this.options.servers!, this.options.name ?? 'reelay-jetstream-server'));
+    const stream = eventStreamName(this.prefix);
+    const topology = await ensureTopology(this.nc, this.prefix, {
+      ...this.options.topology,
+      consumers: this.bindings.map((b) => ({ stream, durable: b.durable, filterSubjects: b.filterSubjects, ackWaitMs: b.ackWaitMs })),
+    });
+    const js = jetstream(this.nc);
+    for (const binding of this.bindings) {
+      const consumer = await js.consumers.get(stream, topology.consumers.get(binding.durable)!.info.name);
+      this.loops.push(this.consumeLoop(binding, consumer));
+    }
+  }
+
+  /** Stops pulling, hands back buffered messages, waits for running handlers, then drains its own connection. */
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const pull of this.pulls) pull.stop();
+    await Promise.allSettled(this.loops);
+    this.loops = [];
+    if (this.nc && !this.options.connection && !this.nc.isClosed()) await this.nc.drain();
+  }
+
+  on<K extends keyof JetStreamServerEvents>(event: K, callback: JetStreamServerEvents[K]): void {
+    this.emitter.on(event, callback as (...args: unknown[]) => void);
+  }
+
+  unwrap<T>(): T {
+    if (!this.nc) throw new Error('JetStreamServer is not listening yet');
+    return this.nc as T;
+  }
+
+  private async consumeLoop(binding: ResolvedBinding, consumer: Consumer): Promise<void> {
+    const slots = new Semaphore(binding.concurrency);
+    const inFlight = new Set<Promise<void>>();
+    while (!this.closing) {
+      let pull: ConsumerMessages | undefined;
+      try {
+        // A small buffer keeps work balanced across replicas sharing the consumer.
+        pull = await consumer.consume({ max_messages: binding.concurrency });
+        this.pulls.add(pull);
+        if (this.closing) pull.stop();
+        for await (const msg of pull) {
+          if (!this.closing) await slots.acquire();
+          else {
+            msg.nak(); // let another replica take it now rather than after ack_wait
+            continue;
+          }
+          if (this.closing) {
+            slots.release();
+            msg.nak();
+            continue;
+          }
+          const task: Promise<void> = this.process(msg, binding)
+            .catch((err) => this.reportError(err))
+            .finally(() => {
+              slots.release();
+              inFlight.delete(task);
+            });
+          inFlight.add(task);
+        }
+      } catch (err) {
+        if (!this.closing) this.reportError(err);
+      } finally {
+        if (pull) this.pulls.delete(pull);
+      }
+      if (!this.closing) await new Promise((r) => setTimeout(r, 1000));
+    }
+    await Promise.allSettled([...inFlight]);
+  }
+
+  private async process(msg: JsMsg, binding: ResolvedBinding): Promise<void> {
+    // On servers without `filter_subjects` the consumer may use a wider filter than asked for.
+    if (!binding.filterSubjects.some((f) => subjectMatches(f, msg.subject))) return msg.ack();
+    const deliveries = msg.info.deliveryCount;
+    const decoded = decodeEventMessage(msg.data);
+    if (!decoded.ok) {
+      return this.deadLetter(msg, binding, { eventId: decoded.eventId, payload: decoded.payload, error: `invalid payload: ${decoded.error}` });
+    }
+    const { recorded, event, payload } = decoded;
+    const handler = this.route(msg.subject);
+    if (!handler) {
+      return this.deadLetter(msg, binding, { eventId: recorded.eventId, payload, error: `no handler for ${msg.subject}` });
+    }
+    if (deliveries > binding.maxDeliver) {
+      // Redelivered past the bound without a handler verdict (a crash or ack timeout on the last try).
+      return this.deadLetter(msg, binding, { eventId: recorded.eventId, payload, error: `exceeded ${binding.maxDeliver} deliveries` });
+    }
+    const keepAlive = setInterval(() => msg.working(), Math.max(1000, binding.ackWaitMs / 2));
+    try {
+      const out = await handler(recorded, new JetStreamContext([msg, binding.durable, event]));
+      if (isObservable(out)) await lastValueFrom(out, { defaultValue: undefined });
+      msg.ack();
+    } catch (err) {
+      if (deliveries >= binding.maxDeliver) {
+        return this.deadLetter(msg, binding, { eventId: recorded.eventId, payload, error: describeError(err) });
+      }
+      msg.nak(nakDelay(binding, deliveries));
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
+
+  private async deadLetter(msg: JsMsg, binding: ResolvedBinding, entry: { eventId: string | null; payload: unknown; error: string }): Promise<void> {
+    const record = { consumer: binding.durable, subject: msg.subject, deliveries: msg.info.deliveryCount, ...entry };
+    try {
+      await this.options.deadLetters.record(record);
+    } catch (err) {
+      // Not recorded: keep the message; the next delivery dead-letters it again.
+      this.reportError(err);
+      msg.nak(nakDelay(binding, msg.info.deliveryCount));
+      return;
+    }
+    msg.term(); // no reason argument: nats-server 2.9 ignores a term that carries one
+    this.logger.warn?.(`dead-lettered ${record.subject} (${record.eventId ?? 'no event id'}) on ${record.consumer}: ${record.error}`);
+    this.emitter.emit('deadLettered', { consumer: record.consumer, subject: record.subject, eventId: record.eventId, error: record.error, deliveries: record.deliveries });
+  }
+
+  /** Exact pattern first, then the first registered wildcard pattern that matches. */
+  private route(subject: string): MessageHandler | null {
+    if (this.routes.has(subject)) return this.routes.get(subject)!;
+    let handler = this.getHandlerByPattern(subject);
+    if (!handler) {
+      for (const [pattern, h] of this.messageHandlers) {
+        if (subjectMatches(pattern, subject)) {
+          handler = h;
+          break;
+        }
+      }
+    }
+    this.routes.set(subject, handler);
+    return handler;
+  }
+
+  private reportError(err: unknown): void {
+    const error = err instanceof Error ? err : new Error(String(err));
+    this.logger.error(`JetStream transport: ${error.message}`);
+    this.emitter.emit('error', error);
+  }
+}

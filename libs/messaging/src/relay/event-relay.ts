@@ -1,0 +1,222 @@
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { RecordedEvent } from '@reelay/contracts';
+import { CheckpointStore, EVENTS_CHANNEL, EventStore, LOG_START, type LogCheckpoint } from '@reelay/event-store';
+import type { DataSource } from 'typeorm';
+import { eventStreamName, eventSubject } from '../nats/subjects';
+import { LeaderLock } from './leader-lock';
+import { lastPublishedEventId } from './published-tail';
+
+/*
+ * Why this publishes each committed event to JetStream exactly once, in log order
+ * ------------------------------------------------------------------------------
+ * The PostgreSQL log is the outbox (transactional outbox, microservices.io/patterns/data/
+ * transactional-outbox.html; "polling publisher" variant). The relay:
+ *
+ * 1. Reads committed events after its checkpoint with `EventStore.readAll`, which returns them in
+ *    log order (transaction id, global position) and never skips an event that commits late.
+ * 2. Publishes a batch pipelined on one connection, each with `Nats-Msg-Id` = event id, then awaits
+ *    every PubAck, then saves the checkpoint. NATS preserves the order of messages from one
+ *    connection and a stream stores them in arrival order, so the stream receives the batch in log
+ *    order without a round trip per event.
+ * 3. A crash after publishing but before saving the checkpoint makes the next relay re-publish
+ *    from the old checkpoint. JetStream drops a message whose `Nats-Msg-Id` it stored within the
+ *    stream's `duplicate_window` (docs.nats.io "JetStream Model Deep Dive", Message Deduplication;
+ *    default 2 min, `StreamDefaultDuplicatesWindow` in nats-server/server/stream.go). So the window
+ *    must exceed the longest time from a publish to the checkpoint save covering it plus the time a
+ *    successor needs to take over. As a second guard that does not depend on the window, a relay
+ *    taking over reads the stream's newest relayed message id and skips the part of its first batch
+ *    up to that id: the stream already holds that whole prefix, in order.
+ * 4. Order is kept even when two publishers overlap (e.g. a partitioned old leader finishing its
+ *    batch while the new one starts): each publishes a contiguous run in log order, the stream keeps
+ *    the first copy of each id, and the first copy of event n always arrives before the first copy
+ *    of event n+1 (both publishers send n before n+1). Known edge: if the server rejected one message
+ *    of a pipelined batch but accepted a later one (not seen with a healthy stream), the retry would
+ *    append the rejected event after its successor.
+ *
+ * Only one relay works at a time: leadership is a PostgreSQL session-level advisory lock
+ * (postgresql.org/docs/current/explicit-locking.html#ADVISORY-LOCKS, `pg_try_advisory_lock`). The
+ * lock belongs to a dedicated session, so a holder that dies (kill -9, lost node) releases it when
+ * its backend exits; standbys retry every `lockRetryMs` and take over. Before saving a checkpoint,
+ * the leader proves the lock session is still alive, so a leader that lost its session never moves
+ * the checkpoint; whatever it published meanwhile is a duplicate that (3) drops.
+ * The lock session also LISTENs on `reelay_events` (NOTIFY from the event store at commit); polling
+ * every `pollIntervalMs` remains the fallback for a missed notification.
+ */
+
+export interface RelayLog {
+  readAll(after: LogCheckpoint, limit: number): Promise<{ events: RecordedEvent[]; checkpoint: LogCheckpoint }>;
+}
+
+export interface RelayCheckpoints {
+  get(name: string): Promise<LogCheckpoint | null | undefined>;
+  save(name: string, checkpoint: LogCheckpoint): Promise<unknown>;
+}
+
+export interface RelayLogger {
+  log(message: string): void;
+  warn(message: string): void;
+}
+
+export interface EventRelayOptions {
+  dataSource: DataSource;
+  nc: NatsConnection;
+  prefix: string;
+  /** Defaults to the DataSource's url; the leader lock needs its own session. */
+  databaseUrl?: string;
+  checkpointName?: string;
+  batchSize?: number;
+  pollIntervalMs?: number;
+  lockRetryMs?: number;
+  errorBackoffMs?: number;
+  publishTimeoutMs?: number;
+  notifyChannel?: string;
+  logger?: RelayLogger;
+  /** Defaults to the event store on `dataSource`. */
+  log?: RelayLog;
+  checkpoints?: RelayCheckpoints;
+  /** Test seam: runs after a batch's acks arrived and before its checkpoint is saved. */
+  afterPublish?: (events: RecordedEvent[]) => unknown;
+}
+
+export class EventRelay {
+  private readonly o: Required<Omit<EventRelayOptions, 'afterPublish' | 'databaseUrl' | 'logger'>> & Pick<EventRelayOptions, 'afterPublish'>;
+  private readonly databaseUrl: string;
+  private readonly logger: RelayLogger;
+  private readonly stream: string;
+  private js?: JetStreamClient;
+  private jsm?: JetStreamManager;
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private leading = false;
+  private wakePending = false;
+  private readonly sleepers = new Set<() => void>();
+
+  constructor(options: EventRelayOptions) {
+    this.o = {
+      checkpointName: 'relay',
+      batchSize: 500,
+      pollIntervalMs: 200,
+      lockRetryMs: 1000,
+      errorBackoffMs: 1000,
+      publishTimeoutMs: 10_000,
+      notifyChannel: EVENTS_CHANNEL,
+      log: options.log ?? new EventStore(options.dataSource),
+      checkpoints: options.checkpoints ?? new CheckpointStore(options.dataSource),
+      ...stripUndefined(options),
+    } as typeof this.o;
+    const url = options.databaseUrl ?? (options.dataSource.options as { url?: string }).url;
+    if (!url) throw new Error('EventRelay needs databaseUrl (the DataSource has no url)');
+    this.databaseUrl = url;
+    this.logger = options.logger ?? { log: () => undefined, warn: (m) => console.warn(m) };
+    this.stream = eventStreamName(options.prefix);
+  }
+
+  /** True while this instance holds the leader lock. */
+  get isLeader(): boolean {
+    return this.leading;
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.js = jetstream(this.o.nc);
+    this.jsm = await jetstreamManager(this.o.nc);
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Stops after the current batch; a batch published but not checkpointed is re-published (and deduplicated) later. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake();
+    await this.loop;
+    this.loop = null;
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let lock: LeaderLock | null = null;
+      try {
+        lock = await LeaderLock.tryAcquire(this.databaseUrl, `reelay.relay.${this.o.checkpointName}.${this.o.prefix}`, () => this.wake(), this.o.notifyChannel);
+        if (!lock) {
+          await this.sleep(this.o.lockRetryMs);
+          continue;
+        }
+        this.leading = true;
+        this.logger.log(`relay ${this.o.checkpointName}: leading`);
+        await this.lead(lock);
+      } catch (err) {
+        this.logger.warn(`relay ${this.o.checkpointName}: ${(err as Error).message}; retrying`);
+        await this.sleep(this.o.errorBackoffMs);
+      } finally {
+        this.leading = false;
+        await lock?.release();
+      }
+    }
+  }
+
+  private async lead(lock: LeaderLock): Promise<void> {
+    let checkpoint = (await this.o.checkpoints.get(this.o.checkpointName)) ?? LOG_START;
+    let skipThrough = await lastPublishedEventId(this.jsm!, this.stream);
+    while (this.running && !lock.lost) {
+      const { events, checkpoint: next } = await this.o.log.readAll(checkpoint, this.o.batchSize);
+      if (events.length === 0) {
+        skipThrough = null;
+        await this.sleep(this.o.pollIntervalMs);
+        continue;
+      }
+      let toPublish = events;
+      if (skipThrough) {
+        const at = events.findIndex((e) => e.eventId === skipThrough);
+        if (at >= 0) toPublish = events.slice(at + 1);
+        skipThrough = null;
+      }
+      await this.publish(toPublish);
+      await this.o.afterPublish?.(events);
+      await lock.assertHeld();
+      await this.o.checkpoints.save(this.o.checkpointName, next);
+      checkpoint = next;
+    }
+  }
+
+  private async publish(events: RecordedEvent[]): Promise<void> {
+    const js = this.js!;
+    const acks = await Promise.allSettled(
+      events.map((e) =>
+        js.publish(eventSubject(this.o.prefix, e), JSON.stringify(e), {
+          msgID: e.eventId,
+          expect: { streamName: this.stream },
+          timeout: this.o.publishTimeoutMs,
+        }),
+      ),
+    );
+    const failed = acks.find((a) => a.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+  }
+
+  private wake(): void {
+    this.wakePending = true;
+    for (const s of this.sleepers) s();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.wakePending || !this.running) {
+      this.wakePending = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.sleepers.delete(done);
+        this.wakePending = false;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.sleepers.add(done);
+    });
+  }
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

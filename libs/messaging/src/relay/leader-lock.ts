@@ -1,0 +1,52 @@
+import { Client } from 'pg';
+
+/**
+ * One PostgreSQL session holding a session-level advisory lock. The lock lives exactly as long as
+ * the session: when the holder process dies, the server ends its backend and the lock is free.
+ */
+export class LeaderLock {
+  private lostReason: Error | null = null;
+
+  private constructor(private readonly client: Client) {
+    client.on('error', (err) => (this.lostReason = err));
+    client.on('end', () => (this.lostReason ??= new Error('leader lock session ended')));
+  }
+
+  /** Resolves to the held lock, or null if another session holds it. */
+  static async tryAcquire(databaseUrl: string, name: string, onNotify?: () => void, listenChannel?: string): Promise<LeaderLock | null> {
+    const client = new Client({ connectionString: databaseUrl, keepAlive: true, application_name: `reelay-lock:${name}`.slice(0, 63) });
+    client.on('error', () => undefined); // replaced per instance below; never crash the process
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked', [name]);
+      if (!rows[0]?.locked) {
+        await client.end();
+        return null;
+      }
+      const lock = new LeaderLock(client);
+      if (onNotify && listenChannel) {
+        client.on('notification', (n) => n.channel === listenChannel && onNotify());
+        await client.query(`LISTEN ${listenChannel}`);
+      }
+      return lock;
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  get lost(): boolean {
+    return this.lostReason !== null;
+  }
+
+  /** Throws unless the session (and so the lock) is still alive: a round trip on the lock's own session. */
+  async assertHeld(): Promise<void> {
+    if (this.lostReason) throw this.lostReason;
+    await this.client.query('SELECT 1');
+  }
+
+  /** Ending the session releases the lock (and any LISTEN). */
+  async release(): Promise<void> {
+    await this.client.end().catch(() => undefined);
+  }
+}
