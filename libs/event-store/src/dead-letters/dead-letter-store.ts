@@ -1,0 +1,94 @@
+import type { DataSource } from 'typeorm';
+import type { SqlExecutor } from '../sql/sql-executor';
+
+export interface DeadLetter {
+  id: string;
+  consumer: string;
+  subject: string;
+  eventId: string | null;
+  payload: unknown;
+  error: string;
+  deliveries: number;
+  createdAt: string;
+  replayedAt: string | null;
+}
+
+export interface NewDeadLetter {
+  consumer: string;
+  subject: string;
+  eventId?: string | null;
+  payload: unknown;
+  error: string;
+  deliveries: number;
+}
+
+interface DeadLetterRow {
+  id: string;
+  consumer: string;
+  subject: string;
+  event_id: string | null;
+  payload: unknown;
+  error: string;
+  deliveries: number;
+  created_at: Date;
+  replayed_at: Date | null;
+}
+
+const COLUMNS = `id::text AS id, consumer, subject, event_id, payload, error, deliveries, created_at, replayed_at`;
+
+/** Messages a consumer gave up on after bounded deliveries: visible to operators, replayable. */
+export class DeadLetterStore {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async record(letter: NewDeadLetter, tx?: SqlExecutor): Promise<DeadLetter> {
+    const rows: DeadLetterRow[] = await (tx ?? this.dataSource).query(
+      `INSERT INTO dead_letters (consumer, subject, event_id, payload, error, deliveries)
+       VALUES ($1, $2, $3, $4::jsonb, $5, $6) RETURNING ${COLUMNS}`,
+      [letter.consumer, letter.subject, letter.eventId ?? null, JSON.stringify(letter.payload ?? null), letter.error, letter.deliveries],
+    );
+    return toDeadLetter(rows[0]);
+  }
+
+  /** Oldest first; replayed letters only when asked. */
+  async list(filter: { consumer?: string; includeReplayed?: boolean; limit?: number } = {}): Promise<DeadLetter[]> {
+    const rows: DeadLetterRow[] = await this.dataSource.query(
+      `SELECT ${COLUMNS} FROM dead_letters
+       WHERE ($1::text IS NULL OR consumer = $1) AND ($2::boolean OR replayed_at IS NULL)
+       ORDER BY id LIMIT $3`,
+      [filter.consumer ?? null, filter.includeReplayed ?? false, filter.limit ?? 1000],
+    );
+    return rows.map(toDeadLetter);
+  }
+
+  async get(id: string): Promise<DeadLetter | null> {
+    if (!/^\d+$/.test(id)) return null;
+    const rows: DeadLetterRow[] = await this.dataSource.query(`SELECT ${COLUMNS} FROM dead_letters WHERE id = $1::bigint`, [id]);
+    return rows[0] ? toDeadLetter(rows[0]) : null;
+  }
+
+  /** Marks a letter replayed; false if it does not exist or was already replayed. */
+  async markReplayed(id: string, tx?: SqlExecutor): Promise<boolean> {
+    if (!/^\d+$/.test(id)) return false;
+    const rows: unknown[] = await (tx ?? this.dataSource).query(
+      `UPDATE dead_letters SET replayed_at = now() WHERE id = $1::bigint AND replayed_at IS NULL RETURNING id`,
+      [id],
+    );
+    // TypeORM returns [rows, count] for UPDATE.
+    const updated = Array.isArray(rows[0]) ? (rows[0] as unknown[]) : rows;
+    return updated.length > 0;
+  }
+}
+
+function toDeadLetter(r: DeadLetterRow): DeadLetter {
+  return {
+    id: r.id,
+    consumer: r.consumer,
+    subject: r.subject,
+    eventId: r.event_id,
+    payload: r.payload,
+    error: r.error,
+    deliveries: r.deliveries,
+    createdAt: new Date(r.created_at).toISOString(),
+    replayedAt: r.replayed_at ? new Date(r.replayed_at).toISOString() : null,
+  };
+}

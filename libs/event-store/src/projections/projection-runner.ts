@@ -1,0 +1,124 @@
+import type { RecordedEvent } from '@reelay/contracts';
+import type { DataSource, QueryRunner } from 'typeorm';
+import { CheckpointStore } from '../checkpoints/checkpoint-store';
+import { LogNotifier } from '../log/log-notifier';
+import { inTransaction } from '../sql/sql-executor';
+import type { EventStore } from '../store/event-store';
+import { TRY_LOCK_PROJECTION_SQL } from './projection-lock';
+import { rebuildProjection } from './rebuild-projection';
+
+export interface ProjectionRunnerOptions {
+  /** Names the checkpoint and the lock; one active runner per name across all processes. */
+  name: string;
+  store: EventStore;
+  dataSource: DataSource;
+  /** Applies a batch using `tx` only; it commits together with the checkpoint. Must not commit itself. */
+  project: (events: RecordedEvent[], tx: QueryRunner) => Promise<void>;
+  batchSize?: number;
+  /** Poll interval when idle (default 500 ms); a NOTIFY from the log wakes the runner sooner. */
+  pollIntervalMs?: number;
+  /** LISTEN for `reelay_events` while started (default true). */
+  listen?: boolean;
+  /** Called with errors from the background loop (default: console.error); the loop retries after the poll interval. */
+  onError?: (err: unknown) => void;
+}
+
+export interface BatchOutcome {
+  processed: number;
+  /** False when another runner held this projection's lock, so nothing was attempted. */
+  locked: boolean;
+}
+
+/**
+ * Keeps a read model current from the log, effectively-once: each batch is read, applied and its
+ * checkpoint saved in ONE transaction, so a crash anywhere rolls back both the writes and the checkpoint.
+ *
+ * Single active runner: each batch transaction first takes `pg_try_advisory_xact_lock(name)` and
+ * reads the checkpoint only after holding it. We chose the transaction-scoped lock over a session
+ * lock because (a) it needs no connection pinned for the runner's lifetime, (b) it is released by
+ * commit, rollback or a dropped connection with no unlock path to get wrong, and (c) a session lock
+ * silently disappears when its connection is recycled, while the owner keeps believing it holds it.
+ * The price is that leadership is per batch: two runners may take turns, but never overlap, and each
+ * batch starts from the checkpoint its predecessor committed, so nothing is applied twice.
+ * (Emmett does the same with `pg_try_advisory_xact_lock` per batch; Marten's HotCold mode defaults to
+ * transaction-scoped advisory locks.)
+ */
+export class ProjectionRunner {
+  readonly name: string;
+  private readonly batchSize: number;
+  private readonly pollIntervalMs: number;
+  private readonly checkpoints: CheckpointStore;
+  private readonly listen: boolean;
+  // Also the wakeable sleep between polls when not listening.
+  private readonly notifier: LogNotifier;
+  private loop?: Promise<void>;
+  private stopping = false;
+
+  constructor(private readonly opts: ProjectionRunnerOptions) {
+    this.name = opts.name;
+    this.batchSize = opts.batchSize ?? 500;
+    this.pollIntervalMs = opts.pollIntervalMs ?? 500;
+    this.checkpoints = new CheckpointStore(opts.dataSource);
+    this.listen = opts.listen ?? true;
+    this.notifier = new LogNotifier(opts.dataSource);
+  }
+
+  /** Applies at most one batch. */
+  runBatch(): Promise<BatchOutcome> {
+    return inTransaction(this.opts.dataSource, async (tx) => {
+      const [{ locked }] = await tx.query(TRY_LOCK_PROJECTION_SQL, [this.name]);
+      if (!locked) return { processed: 0, locked: false };
+      const from = await this.checkpoints.get(this.name, tx);
+      const { events, checkpoint } = await this.opts.store.readAll(from, this.batchSize, { tx });
+      if (events.length === 0) return { processed: 0, locked: true };
+      await this.opts.project(events, tx);
+      await this.checkpoints.save(this.name, checkpoint, tx);
+      return { processed: events.length, locked: true };
+    });
+  }
+
+  /** Processes everything readable now; resolves with the count once caught up (or if another runner holds the lock). */
+  async runOnce(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const { processed, locked } = await this.runBatch();
+      total += processed;
+      if (!locked || processed < this.batchSize || this.stopping) return total;
+    }
+  }
+
+  /** Starts tailing the log in the background. */
+  async start(): Promise<void> {
+    if (this.loop) return;
+    this.stopping = false;
+    if (this.listen) await this.notifier.start();
+    this.loop = this.run();
+  }
+
+  /** Finishes the batch in flight, then stops. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.notifier.wake();
+    await this.loop;
+    this.loop = undefined;
+    await this.notifier.stop();
+  }
+
+  /** Empties the read model (`truncateSql`), resets the checkpoint and replays the whole log into it. */
+  async rebuild(...truncateSql: string[]): Promise<number> {
+    await rebuildProjection(this.opts.dataSource, this.name, ...truncateSql);
+    return this.runOnce();
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        await this.runOnce();
+      } catch (err) {
+        (this.opts.onError ?? ((e) => console.error(`projection ${this.name} failed`, e)))(err);
+      }
+      if (this.stopping) break;
+      await this.notifier.wait(this.pollIntervalMs);
+    }
+  }
+}

@@ -1,0 +1,190 @@
+import { randomUUID } from 'node:crypto';
+import { MalformedEventError, RecordedEvent, UnknownEventError } from '@reelay/contracts';
+import type { DataSource } from 'typeorm';
+import { creditsGranted, migratedDatabase, type MigratedDatabase } from '../test-support/migrated-database';
+import { ConcurrencyError, DuplicateEventError } from './errors';
+import { EventStore } from './event-store';
+
+describe('EventStore (real PostgreSQL)', () => {
+  let m: MigratedDatabase;
+  let store: EventStore;
+  let otherStore: EventStore;
+  let other: DataSource;
+
+  beforeAll(async () => {
+    m = await migratedDatabase('event_store', 4);
+    store = new EventStore(m.dataSource);
+    other = await m.extraDataSource(4);
+    otherStore = new EventStore(other);
+  });
+  afterAll(() => m.close());
+
+  const stream = () => `credits-${randomUUID()}`;
+  const countEvents = async (streamId: string) =>
+    Number((await m.dataSource.query(`SELECT count(*) AS n FROM events WHERE stream_id = $1`, [streamId]))[0].n);
+
+  it('appends and reads back events that match the RecordedEvent contract', async () => {
+    const id = stream();
+    const first = await store.append(id, 0, [creditsGranted('u1', 5), { ...creditsGranted('u1', 7), metadata: { correlationId: 'c-1' } }]);
+    expect(first.nextExpectedVersion).toBe(2);
+    expect(first.events.map((e) => e.streamVersion)).toEqual([1, 2]);
+
+    const second = await store.append(id, 2, [creditsGranted('u1', 1)]);
+    expect(second.nextExpectedVersion).toBe(3);
+
+    const read = await store.readStream(id);
+    expect(read.map((e) => RecordedEvent.parse(e))).toEqual(read);
+    expect(read).toEqual([...first.events, ...second.events]);
+    expect(read[1].metadata).toEqual({ correlationId: 'c-1' });
+    expect(read[0].data).toMatchObject({ userId: 'u1', amount: 5 });
+    expect(await store.readStream(id, 3)).toEqual(second.events);
+    expect(await store.streamVersion(id)).toBe(3);
+    expect(await store.streamVersion(stream())).toBe(0);
+    expect(BigInt(read[2].globalPosition)).toBeGreaterThan(BigInt(read[1].globalPosition));
+  });
+
+  it("accepts 'any' as expected version on new and existing streams", async () => {
+    const id = stream();
+    expect((await store.append(id, 'any', [creditsGranted()])).nextExpectedVersion).toBe(1);
+    expect((await store.append(id, 'any', [creditsGranted(), creditsGranted()])).nextExpectedVersion).toBe(3);
+  });
+
+  it('rejects a stale expected version with ConcurrencyError and writes nothing', async () => {
+    const id = stream();
+    await store.append(id, 0, [creditsGranted(), creditsGranted()]);
+
+    await expect(store.append(id, 1, [creditsGranted()])).rejects.toMatchObject({ name: 'ConcurrencyError', streamId: id, expected: 1, actual: 2 });
+    await expect(store.append(id, 0, [creditsGranted()])).rejects.toBeInstanceOf(ConcurrencyError);
+    const missing = stream();
+    await expect(store.append(missing, 3, [creditsGranted()])).rejects.toMatchObject({ expected: 3, actual: 0 });
+
+    expect(await countEvents(id)).toBe(2);
+    expect(await store.streamVersion(id)).toBe(2);
+    expect(await countEvents(missing)).toBe(0);
+  });
+
+  it('lets exactly one of two concurrent appends at the same expected version win (separate connections)', async () => {
+    for (let round = 0; round < 40; round++) {
+      const id = stream();
+      // Even rounds race to create the stream, odd rounds race to extend it.
+      const expected = round % 2 === 0 ? 0 : 1;
+      if (expected === 1) await store.append(id, 0, [creditsGranted()]);
+
+      const outcomes = await Promise.allSettled([
+        store.append(id, expected, [creditsGranted('a', 1), creditsGranted('a', 2)]),
+        otherStore.append(id, expected, [creditsGranted('b', 1), creditsGranted('b', 2)]),
+      ]);
+
+      const won = outcomes.filter((o) => o.status === 'fulfilled');
+      const lost = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+      expect(won).toHaveLength(1);
+      expect(lost).toHaveLength(1);
+      expect(lost[0].reason).toBeInstanceOf(ConcurrencyError);
+
+      const events = await store.readStream(id);
+      expect(events.map((e) => e.streamVersion)).toEqual(Array.from({ length: expected + 2 }, (_, i) => i + 1));
+      const writers = new Set(events.slice(expected).map((e) => (e.data as { userId: string }).userId));
+      expect(writers.size).toBe(1);
+    }
+  });
+
+  it('rejects a malformed event naming it, and writes nothing', async () => {
+    const id = stream();
+    const bad = { type: 'CreditsGranted', data: { userId: 'u', amount: -3, at: new Date().toISOString() } };
+    const err = await store.append(id, 0, [creditsGranted(), bad]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MalformedEventError);
+    expect((err as Error).message).toContain('CreditsGranted');
+    expect(await countEvents(id)).toBe(0);
+    expect(await store.streamVersion(id)).toBe(0);
+  });
+
+  it('rejects an unknown event type naming it, and writes nothing', async () => {
+    const id = stream();
+    const err = await store.append(id, 0, [creditsGranted(), { type: 'CreditsStolen', data: {} }]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnknownEventError);
+    expect((err as Error).message).toContain('CreditsStolen');
+    expect(await countEvents(id)).toBe(0);
+  });
+
+  it('rejects invalid metadata', async () => {
+    const id = stream();
+    await expect(store.append(id, 0, [{ ...creditsGranted(), metadata: { nonsense: 1 } as never }])).rejects.toThrow(/CreditsGranted/);
+    expect(await countEvents(id)).toBe(0);
+  });
+
+  it('appendMany writes several streams in one transaction', async () => {
+    const [a, b, c] = [stream(), stream(), stream()];
+    await store.append(b, 0, [creditsGranted()]);
+    const results = await store.appendMany([
+      { streamId: a, expectedVersion: 0, events: [creditsGranted(), creditsGranted()] },
+      { streamId: b, expectedVersion: 1, events: [creditsGranted()] },
+      { streamId: c, expectedVersion: 'any', events: [creditsGranted()] },
+    ]);
+    expect(results.map((r) => r.nextExpectedVersion)).toEqual([2, 2, 1]);
+    const all = results.flatMap((r) => r.events);
+    expect(new Set(all.map((e) => e.transactionId)).size).toBe(1);
+    expect(all.map((e) => e.streamId)).toEqual([a, a, b, c]);
+  });
+
+  it('appendMany is all-or-nothing: one stale batch and no batch is written', async () => {
+    const [a, b] = [stream(), stream()];
+    await store.append(b, 0, [creditsGranted(), creditsGranted()]);
+    await expect(
+      store.appendMany([
+        { streamId: a, expectedVersion: 0, events: [creditsGranted()] },
+        { streamId: b, expectedVersion: 1, events: [creditsGranted()] },
+      ]),
+    ).rejects.toMatchObject({ name: 'ConcurrencyError', streamId: b, actual: 2 });
+    expect(await countEvents(a)).toBe(0);
+    expect(await store.streamVersion(a)).toBe(0);
+    expect(await countEvents(b)).toBe(2);
+  });
+
+  it('appendMany is all-or-nothing: one malformed event and no batch is written', async () => {
+    const [a, b] = [stream(), stream()];
+    await expect(
+      store.appendMany([
+        { streamId: a, expectedVersion: 0, events: [creditsGranted()] },
+        { streamId: b, expectedVersion: 0, events: [{ type: 'CreditsHeld', data: { userId: 'u' } }] },
+      ]),
+    ).rejects.toThrow(/CreditsHeld/);
+    expect(await countEvents(a)).toBe(0);
+    expect(await countEvents(b)).toBe(0);
+  });
+
+  it('refuses a duplicate event id and writes nothing', async () => {
+    const eventId = randomUUID();
+    await store.append(stream(), 0, [{ ...creditsGranted(), eventId }]);
+    const id = stream();
+    await expect(store.append(id, 0, [creditsGranted(), { ...creditsGranted(), eventId }])).rejects.toBeInstanceOf(DuplicateEventError);
+    expect(await countEvents(id)).toBe(0);
+  });
+
+  it("appends inside the caller's transaction and goes away with its rollback", async () => {
+    const id = stream();
+    const tx = m.dataSource.createQueryRunner();
+    await tx.connect();
+    try {
+      await tx.startTransaction();
+      await store.append(id, 0, [creditsGranted()], { tx });
+      // A conflict inside the caller's transaction leaves it usable (savepoint).
+      await expect(store.append(id, 0, [creditsGranted()], { tx })).rejects.toBeInstanceOf(ConcurrencyError);
+      expect(await store.streamVersion(id, { tx })).toBe(1);
+      await tx.rollbackTransaction();
+    } finally {
+      await tx.release();
+    }
+    expect(await countEvents(id)).toBe(0);
+  });
+
+  it('refuses UPDATE, DELETE and TRUNCATE on events in the database itself', async () => {
+    const id = stream();
+    await store.append(id, 0, [creditsGranted()]);
+    await expect(m.dataSource.query(`UPDATE events SET type = 'Tampered' WHERE stream_id = $1`, [id])).rejects.toThrow(/append-only/);
+    await expect(m.dataSource.query(`DELETE FROM events WHERE stream_id = $1`, [id])).rejects.toThrow(/append-only/);
+    await expect(m.dataSource.query(`DELETE FROM events WHERE false`)).rejects.toThrow(/append-only/);
+    await expect(m.dataSource.query(`TRUNCATE events`)).rejects.toThrow(/append-only/);
+    const [row] = await store.readStream(id);
+    expect(row.type).toBe('CreditsGranted');
+  });
+});

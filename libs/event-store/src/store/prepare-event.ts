@@ -1,0 +1,32 @@
+import { randomUUID } from 'node:crypto';
+import { currentSchemaVersion, EventMetadata, parseEvent } from '@reelay/contracts';
+import { z } from 'zod';
+import { InvalidEventMetadataError } from './errors';
+import type { NewEvent } from './types';
+
+export interface PreparedEvent {
+  eventId: string;
+  type: string;
+  schemaVersion: number;
+  data: unknown;
+  metadata: EventMetadata;
+}
+
+const EventId = z.uuid();
+
+/**
+ * Validates an event against its current schema before anything is written: an unknown type throws
+ * UnknownEventError, bad data MalformedEventError (both name the event). The parsed data is stored.
+ */
+export function prepareEvent(event: NewEvent): PreparedEvent {
+  const schemaVersion = currentSchemaVersion(event.type);
+  const { data } = parseEvent(event.type, schemaVersion, event.data);
+  const metadata = EventMetadata.safeParse(event.metadata ?? {});
+  if (!metadata.success) throw new InvalidEventMetadataError(event.type, z.prettifyError(metadata.error).replace(/\n/g, '; '));
+  let eventId: string = randomUUID();
+  if (event.eventId !== undefined) {
+    if (!EventId.safeParse(event.eventId).success) throw new InvalidEventMetadataError(event.type, `eventId ${JSON.stringify(event.eventId)} is not a UUID`);
+    eventId = event.eventId.toLowerCase();
+  }
+  return { eventId, type: event.type, schemaVersion, data, metadata: metadata.data };
+}
