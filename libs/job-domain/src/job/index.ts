@@ -4,3 +4,4 @@ export * from './decide';
 export * from './evolve';
 export * from './job-decider';
 export * from './to-public-job';
+export * from './job-ids';

@@ -1,0 +1,116 @@
+import type { Catalog } from '@reelay/catalog';
+import {
+  creditStreamId,
+  jobStreamId,
+  parseEvent,
+  type CommandReply,
+  type CreditEvent,
+  type EventMetadata,
+  type RecordedEvent,
+  type SubmitJobCommand,
+} from '@reelay/contracts';
+import { ConcurrencyError, type EventStore } from '@reelay/event-store';
+import {
+  creditsDecider,
+  decideJob,
+  InsufficientCreditsError,
+  jobIdForIdempotencyKey,
+  newJobId,
+  requestHash,
+} from '@reelay/job-domain';
+import { foldJob, loadJob, publicJob } from '../shared/job-stream';
+import { ok, refuse } from '../shared/replies';
+
+export interface SubmitJobDeps {
+  store: EventStore;
+  catalog: Catalog;
+  now: () => Date;
+}
+
+const MAX_ATTEMPTS = 8;
+
+/**
+ * Submit: catalog check (422), credit hold (402), then the job exists as `queued`. The hold on the
+ * user's ledger and JobSubmitted are appended in one transaction, so there is never a job without
+ * its hold or a hold without its job; the ledger's expected version keeps the balance from going
+ * negative under concurrent submits. With an Idempotency-Key the job id is derived from the key,
+ * so the job stream's "must not exist" check is what detects a repeat.
+ */
+export async function submitJob(deps: SubmitJobDeps, cmd: SubmitJobCommand): Promise<CommandReply> {
+  const { request, userId } = cmd;
+  const unsupported = deps.catalog.unsupportedSettings(request);
+  if (unsupported.length) {
+    const unknownModel = unsupported.some((d) => d.path === 'model');
+    return refuse(unknownModel ? 'invalid_request' : 'unsupported_settings', unsupported.map((d) => d.message).join(' '), unsupported);
+  }
+  const model = deps.catalog.get(request.model)!;
+  const hash = requestHash(request);
+  const jobId = cmd.idempotencyKey ? jobIdForIdempotencyKey(userId, cmd.idempotencyKey) : newJobId(deps.now());
+  const amount = deps.catalog.price(request.model, request.durationSeconds);
+  const metadata: EventMetadata = { correlationId: cmd.correlationId, userId, ...(cmd.traceparent ? { traceparent: cmd.traceparent } : {}) };
+
+  for (let attempt = 1; ; attempt++) {
+    if (cmd.idempotencyKey) {
+      const existing = await replayIfSubmitted(deps.store, jobId, userId, hash);
+      if (existing) return existing;
+    }
+    const now = deps.now();
+    const ledgerEvents = await deps.store.readStream(creditStreamId(userId));
+    const ledger = ledgerEvents.reduce((s, e) => creditsDecider.evolve(s, parseCredit(e)), creditsDecider.initialState());
+    let holds;
+    try {
+      holds = creditsDecider.decide({ type: 'HoldCredits', userId, jobId, amount, now }, ledger);
+    } catch (err) {
+      if (err instanceof InsufficientCreditsError) {
+        return refuse('insufficient_credits', `This video costs ${err.needed} credits and your balance is ${err.available}.`);
+      }
+      throw err;
+    }
+    const submitted = decideJob(
+      {
+        type: 'SubmitJob',
+        now,
+        data: {
+          jobId,
+          userId,
+          model: model.id,
+          provider: model.providers[0],
+          prompt: request.prompt,
+          negativePrompt: request.negativePrompt ?? null,
+          aspectRatio: request.aspectRatio,
+          durationSeconds: request.durationSeconds,
+          resolution: request.resolution ?? null,
+          seed: request.seed ?? null,
+          referenceImage: request.referenceImage ?? null,
+          webhookUrl: request.webhookUrl ?? null,
+          metadata: request.metadata ?? {},
+          creditsEstimated: amount,
+          requestHash: hash,
+        },
+      },
+      foldJob([]).state,
+    );
+    try {
+      const [, jobResult] = await deps.store.appendMany([
+        { streamId: creditStreamId(userId), expectedVersion: ledgerEvents.at(-1)?.streamVersion ?? 0, events: holds.map((e) => ({ ...e, metadata })) },
+        { streamId: jobStreamId(jobId), expectedVersion: 0, events: submitted.map((e) => ({ ...e, metadata })) },
+      ]);
+      return ok(publicJob(foldJob(jobResult.events)));
+    } catch (err) {
+      if (!(err instanceof ConcurrencyError) || attempt >= MAX_ATTEMPTS) throw err;
+      // Either another submit moved the ledger (re-read the balance) or the same idempotent
+      // request raced us to the job stream (the replay check above answers it).
+    }
+  }
+}
+
+async function replayIfSubmitted(store: EventStore, jobId: string, userId: string, hash: string): Promise<CommandReply | null> {
+  const job = await loadJob(store, jobId);
+  if (!job.state.exists) return null;
+  if (job.state.userId !== userId || job.state.requestHash !== hash) {
+    return refuse('idempotency_conflict', 'This Idempotency-Key was already used with a different request.');
+  }
+  return ok(publicJob(job));
+}
+
+const parseCredit = (e: RecordedEvent) => parseEvent(e.type, e.schemaVersion, e.data) as CreditEvent;

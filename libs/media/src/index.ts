@@ -1,0 +1,2 @@
+export * from './sniff-image';
+export * from './probe-mp4';

@@ -1,0 +1,39 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { probeMp4 } from './probe-mp4';
+import { sniffImage } from './sniff-image';
+
+const ffmpeg: string = require('@ffmpeg-installer/ffmpeg').path;
+const dir = mkdtempSync(join(tmpdir(), 'reelay-media-'));
+
+function render(args: string[], file: string): Buffer {
+  execFileSync(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', ...args, join(dir, file)]);
+  return readFileSync(join(dir, file));
+}
+
+describe('media probes', () => {
+  it.each([
+    ['png', 'image/png'],
+    ['jpg', 'image/jpeg'],
+    ['webp', 'image/webp'],
+  ])('reads type and size of a real %s', (ext, type) => {
+    const img = render(['-f', 'lavfi', '-i', 'color=c=red:s=322x124', '-frames:v', '1'], `a.${ext}`);
+    expect(sniffImage(img)).toEqual({ contentType: type, width: 322, height: 124 });
+  });
+  it('refuses bytes that are not an image', () => {
+    expect(sniffImage(Buffer.from('GIF89a not supported here'))).toBeNull();
+    expect(sniffImage(Buffer.from('<html>'))).toBeNull();
+  });
+  it('reads duration and dimensions of a real MP4', () => {
+    const mp4 = render(['-f', 'lavfi', '-i', 'testsrc2=s=320x180:r=24:d=2', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-movflags', '+faststart'], 'a.mp4');
+    const info = probeMp4(mp4)!;
+    expect(info.width).toBe(320);
+    expect(info.height).toBe(180);
+    expect(info.durationSeconds).toBeCloseTo(2, 1);
+  });
+  it('refuses a file that is not an MP4', () => {
+    expect(probeMp4(Buffer.from('not a video at all'))).toBeNull();
+  });
+});
