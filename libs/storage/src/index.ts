@@ -1,0 +1,2 @@
+export * from './blob-storage';
+export * from './local-storage';
