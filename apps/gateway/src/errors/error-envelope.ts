@@ -1,0 +1,60 @@
+import { ApiErrorCode, type ApiErrorEnvelope } from '@reelay/contracts';
+import { ApiException } from './api-exception';
+
+export interface ErrorResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: ApiErrorEnvelope;
+}
+
+const GENERIC_MESSAGES: Partial<Record<ApiErrorCode, string>> = {
+  invalid_request: 'The request is not valid.',
+  unauthorized: 'A valid API key is required.',
+  not_found: 'Not found.',
+  payload_too_large: 'The request body is too large.',
+  unsupported_media_type: 'This content type is not supported.',
+  rate_limited: 'Too many requests. Please slow down.',
+  service_unavailable: 'The service is temporarily unavailable. Please try again.',
+  internal_error: 'Something went wrong on our side. Please try again.',
+};
+
+const CODE_BY_STATUS: Record<number, ApiErrorCode> = {
+  400: 'invalid_request',
+  401: 'unauthorized',
+  402: 'insufficient_credits',
+  403: 'unauthorized',
+  404: 'not_found',
+  405: 'not_found',
+  409: 'invalid_state',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  422: 'unsupported_settings',
+  429: 'rate_limited',
+  503: 'service_unavailable',
+};
+
+/** The message for a code when nothing more specific may be said. */
+export const genericMessage = (code: ApiErrorCode) => GENERIC_MESSAGES[code] ?? 'The request could not be completed.';
+
+function statusOf(err: unknown): number | undefined {
+  const e = err as { getStatus?: () => number; status?: unknown; statusCode?: unknown };
+  if (typeof e?.getStatus === 'function') return e.getStatus();
+  // Errors from Node/Express internals (e.g. body parsing) carry status or statusCode.
+  for (const s of [e?.status, e?.statusCode]) if (typeof s === 'number' && s >= 400 && s < 600) return s;
+  return undefined;
+}
+
+/**
+ * Any thrown value → the api.md error envelope. Only ApiException messages reach clients; anything
+ * else gets the generic text for its status, so no stack, SQL or provider text can leak.
+ */
+export function toErrorResponse(err: unknown): ErrorResponse {
+  if (err instanceof ApiException) {
+    const error = { code: err.code, message: err.message, ...(err.details?.length ? { details: err.details } : {}) };
+    return { status: err.status, headers: err.headers, body: { error } };
+  }
+  const status = statusOf(err);
+  const code = (status && CODE_BY_STATUS[status]) || (status && status < 500 ? 'invalid_request' : 'internal_error');
+  const httpStatus = status && (status < 500 || status === 503) ? status : 500;
+  return { status: httpStatus, headers: {}, body: { error: { code, message: genericMessage(code) } } };
+}

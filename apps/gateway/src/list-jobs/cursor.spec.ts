@@ -1,0 +1,15 @@
+import { decodeCursor, encodeCursor } from './cursor';
+
+describe('list cursor', () => {
+  it('round-trips the position', () => {
+    const c = { createdAt: '2026-01-02T03:04:05.678Z', jobId: 'job_01JABCDEFGHJKMNPQRSTVWXYZ0' };
+    const raw = encodeCursor(c);
+    expect(raw).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(decodeCursor(raw)).toEqual(c);
+  });
+
+  it.each(['', 'not base64!', Buffer.from('{"a":1}').toString('base64url'), Buffer.from('["yesterday","x"]').toString('base64url'), 'e30'])(
+    'rejects %p',
+    (raw) => expect(decodeCursor(raw)).toBeNull(),
+  );
+});

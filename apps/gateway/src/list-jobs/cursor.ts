@@ -1,0 +1,25 @@
+import { z } from 'zod';
+
+/** Position after the last job of a page, in the list order (created_at desc, job_id desc). */
+export interface JobCursor {
+  createdAt: string;
+  jobId: string;
+}
+
+const CursorShape = z.tuple([z.iso.datetime({ offset: true }), z.string().min(1).max(64)]);
+
+/** Opaque to clients: base64url of a small JSON tuple. */
+export function encodeCursor(c: JobCursor): string {
+  return Buffer.from(JSON.stringify([c.createdAt, c.jobId]), 'utf8').toString('base64url');
+}
+
+/** null when the cursor was not made by encodeCursor. */
+export function decodeCursor(raw: string): JobCursor | null {
+  if (!/^[A-Za-z0-9_-]+$/.test(raw)) return null;
+  try {
+    const parsed = CursorShape.safeParse(JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')));
+    return parsed.success ? { createdAt: parsed.data[0], jobId: parsed.data[1] } : null;
+  } catch {
+    return null;
+  }
+}
