@@ -45,13 +45,13 @@ describe('LocalRenderQueue', () => {
     let maxActive = 0;
     const queue = new LocalRenderQueue({
       dir,
-      render: async (s, out, o) => {
+      render: async (s, out) => {
         active++;
         maxActive = Math.max(maxActive, active);
         order.push(s.prompt);
         await new Promise((r) => setTimeout(r, 10));
         active--;
-        return countingRender(() => undefined)(s, out, o);
+        return countingRender(() => undefined)(s, out);
       },
     });
     for (const p of ['one', 'two', 'three']) await queue.submit({ ...spec, prompt: p });

@@ -1,0 +1,217 @@
+import type { KeyObject } from 'node:crypto';
+import type {
+  ProviderAdapter,
+  ProviderAdapterConfig,
+  ProviderCallContext,
+  ProviderCapabilities,
+  ProviderCheckResult,
+  ProviderSubmitRequest,
+  ProviderSubmitResult,
+  VerifiedCallback,
+} from '../adapter/provider-adapter';
+import { SUBMISSION_KEY_HEADER } from '../adapter/provider-adapter';
+import { ProviderError, isProviderError, normalizedError } from '../adapter/provider-error';
+import { parseJsonObject, type HeaderBag } from '../adapter/callback-helpers';
+import { ProviderHttp } from '../http/provider-http';
+import { isFalCancellation, mapFalHttpError } from './fal-errors';
+import { FAL_DEFAULT_JWKS_URL, ed25519KeysFromJwks, verifyFalWebhook, type Jwk } from './fal-webhook-signature';
+import type { FalCancelResponse, FalStatusResponse, FalSubmitResponse } from './fal-wire';
+
+export const FAL_DEFAULT_BASE_URL = 'https://queue.fal.run';
+export const FAL_MODELS = [
+  'fal-ai/kling-video/v2.1/pro/text-to-video',
+  'fal-ai/veo3',
+  'fal-ai/bytedance/seedance/v1/pro/text-to-video',
+  'fal-ai/pika/v2.2/text-to-video',
+] as const;
+const JWKS_MAX_AGE_MS = 24 * 3600_000;
+
+export type FalDurationFormat = 'string' | 'number' | 'seconds';
+
+export interface FalAdapterConfig extends ProviderAdapterConfig {
+  /** Where fal publishes its webhook signing keys (the sim serves its own). */
+  jwksUrl?: string;
+  /** Static Ed25519 JWKs, used instead of fetching `jwksUrl`. */
+  webhookKeys?: Jwk[];
+  /** Send `?fal_webhook=` with submits (off by default: fal callbacks carry only the request id). */
+  webhooks?: boolean;
+  /** How models want `duration`: `"5"` (default, e.g. Kling), `5`, or `"5s"` (e.g. Veo 3). */
+  durationFormat?: FalDurationFormat;
+  /** A queued request at or beyond this position is reported as delayed. */
+  delayedQueuePosition?: number;
+  nowMs?: () => number;
+}
+
+/**
+ * fal queue. A task id is `{owner}/{app}/requests/{request_id}`: status, result and cancel
+ * live under the app id without the model's sub-path (providers.md §7 "sub-path trimming").
+ */
+export class FalAdapter implements ProviderAdapter {
+  readonly name = 'fal';
+  readonly capabilities: ProviderCapabilities;
+  private readonly http: ProviderHttp;
+  private keys: KeyObject[] = [];
+  private keysLoadedAt = 0;
+  private keysLoading: Promise<void> | null = null;
+
+  constructor(private readonly config: FalAdapterConfig) {
+    this.capabilities = { cancel: true, callbacks: config.webhooks === true, idempotencyKey: false, listTasks: false, models: FAL_MODELS };
+    const http: ProviderHttp = new ProviderHttp({
+      provider: 'fal',
+      baseUrl: config.baseUrl ?? FAL_DEFAULT_BASE_URL,
+      headers: { authorization: `Key ${config.apiKey}` },
+      timeoutMs: config.timeoutMs,
+      fetch: config.fetch,
+      secrets: [config.apiKey],
+      mapError: (info) => mapFalHttpError(info, (t) => http.detail(t)),
+    });
+    this.http = http;
+    if (config.webhookKeys) {
+      this.keys = ed25519KeysFromJwks({ keys: config.webhookKeys });
+      this.keysLoadedAt = Number.POSITIVE_INFINITY;
+    }
+  }
+
+  async submit(req: ProviderSubmitRequest, ctx?: ProviderCallContext): Promise<ProviderSubmitResult> {
+    const app = falAppId(req.model);
+    const input: Record<string, unknown> = {
+      prompt: req.prompt,
+      duration: formatDuration(req.durationSeconds, this.config.durationFormat ?? 'string'),
+      aspect_ratio: req.aspectRatio,
+    };
+    if (req.resolution) input.resolution = req.resolution;
+    if (req.seed !== undefined) input.seed = req.seed;
+    if (req.negativePrompt) input.negative_prompt = req.negativePrompt;
+    if (req.imageUrl) input.image_url = req.imageUrl;
+    const query = this.config.webhooks && req.callbackUrl ? { fal_webhook: req.callbackUrl } : undefined;
+    const res = await this.http.request<FalSubmitResponse>(
+      { method: 'POST', path: `/${req.model}`, query, json: input, headers: { [SUBMISSION_KEY_HEADER]: req.submissionKey } },
+      ctx,
+    );
+    const requestId = res.body?.request_id;
+    if (!requestId || !/^[A-Za-z0-9_-]+$/.test(requestId)) throw new ProviderError('server', 'fal submit answered without a usable request_id');
+    return { providerTaskId: `${app}/requests/${requestId}` };
+  }
+
+  async check(providerTaskId: string, ctx?: ProviderCallContext): Promise<ProviderCheckResult> {
+    const path = taskPath(providerTaskId);
+    const res = await this.http.request<FalStatusResponse>({ method: 'GET', path: `${path}/status`, query: { logs: 0 } }, ctx);
+    const status = res.body;
+    switch (status.status) {
+      case 'IN_QUEUE': {
+        const position = typeof status.queue_position === 'number' ? status.queue_position : undefined;
+        const delayed = position !== undefined && position >= (this.config.delayedQueuePosition ?? 10);
+        return { state: 'queued', providerStatus: position === undefined ? 'IN_QUEUE' : `IN_QUEUE(${position})`, ...(delayed ? { delayed } : {}) };
+      }
+      case 'IN_PROGRESS':
+        return { state: 'running', providerStatus: 'IN_PROGRESS' };
+      case 'COMPLETED':
+        return this.readResult(path, ctx);
+      default:
+        return {
+          state: 'failed',
+          providerStatus: String(status.status),
+          error: normalizedError('server', `fal unknown status ${String(status.status).slice(0, 40)}`, { retryable: false }),
+        };
+    }
+  }
+
+  async cancel(providerTaskId: string, ctx?: ProviderCallContext): Promise<void> {
+    try {
+      await this.http.request<FalCancelResponse>({ method: 'PUT', path: `${taskPath(providerTaskId)}/cancel` }, ctx);
+    } catch (e) {
+      // Already finished: nothing to stop; `check()` reports the outcome.
+      if (isProviderError(e) && e.providerCode === 'ALREADY_COMPLETED') return;
+      throw e;
+    }
+  }
+
+  /** fal CDN URLs are public; the key is never sent with downloads. */
+  fetchOutput(outputUrl: string, ctx?: ProviderCallContext): Promise<Response> {
+    return this.http.download(outputUrl, ctx, false);
+  }
+
+  /**
+   * Ed25519 signature check against fal's JWKS. Keys are fetched in the background (call
+   * `refreshWebhookKeys()` at startup); until they are loaded every callback is refused, which
+   * fal answers by retrying. The body names only the request id, so `providerTaskId` here is
+   * that bare id: match it against the suffix of task ids (`falRequestId()`).
+   */
+  verifyCallback(headers: HeaderBag, rawBody: string | Buffer): VerifiedCallback | null {
+    const now = this.config.nowMs?.() ?? Date.now();
+    if (now - this.keysLoadedAt > JWKS_MAX_AGE_MS) void this.refreshWebhookKeys().catch(() => undefined);
+    if (!verifyFalWebhook(this.keys, headers, rawBody, { nowMs: now })) return null;
+    const body = parseJsonObject(rawBody);
+    if (typeof body?.request_id !== 'string') return null;
+    return { providerTaskId: body.request_id, signed: true };
+  }
+
+  /** Loads (or reloads) the webhook signing keys from `jwksUrl`. */
+  refreshWebhookKeys(ctx?: ProviderCallContext): Promise<void> {
+    if (this.config.webhookKeys) return Promise.resolve();
+    this.keysLoading ??= (async () => {
+      try {
+        const res = await this.http.download(this.config.jwksUrl ?? FAL_DEFAULT_JWKS_URL, ctx, false);
+        const keys = ed25519KeysFromJwks((await res.json()) as { keys?: Jwk[] });
+        if (keys.length === 0) throw new ProviderError('server', 'fal JWKS has no Ed25519 keys');
+        this.keys = keys;
+        this.keysLoadedAt = this.config.nowMs?.() ?? Date.now();
+      } finally {
+        this.keysLoading = null;
+      }
+    })();
+    return this.keysLoading;
+  }
+
+  private async readResult(path: string, ctx?: ProviderCallContext): Promise<ProviderCheckResult> {
+    let result: unknown;
+    try {
+      result = (await this.http.request({ method: 'GET', path }, ctx)).body;
+    } catch (e) {
+      // A 429, a network error or a timeout is a failed check, retried by the caller; any other
+      // HTTP error is how fal reports that the request itself failed.
+      if (!isProviderError(e) || e.httpStatus === undefined || e.httpStatus === 429) throw e;
+      if (isFalCancellation({ status: e.httpStatus, detail: e.detail, providerCode: e.providerCode })) {
+        return { state: 'canceled', providerStatus: 'COMPLETED' };
+      }
+      return { state: 'failed', providerStatus: 'COMPLETED', error: e.toNormalized() };
+    }
+    const url = videoUrl(result);
+    if (url) return { state: 'succeeded', providerStatus: 'COMPLETED', progress: 1, outputUrl: url };
+    return { state: 'failed', providerStatus: 'COMPLETED', error: normalizedError('output_missing', 'fal result has no video url') };
+  }
+}
+
+/** `{owner}/{app}` of a model id: the part status/result/cancel URLs use. */
+export function falAppId(model: string): string {
+  const [owner, app] = model.split('/');
+  if (!owner || !app || !/^[A-Za-z0-9._-]+$/.test(owner) || !/^[A-Za-z0-9._-]+$/.test(app)) {
+    throw new ProviderError('invalid_request', `fal model must be owner/app[/path], got ${model.slice(0, 80)}`);
+  }
+  return `${owner}/${app}`;
+}
+
+/** The fal request id inside a task id (what fal's callbacks name). */
+export function falRequestId(providerTaskId: string): string {
+  return providerTaskId.slice(providerTaskId.lastIndexOf('/') + 1);
+}
+
+function taskPath(providerTaskId: string): string {
+  if (!/^[A-Za-z0-9._-]+\/[A-Za-z0-9._-]+\/requests\/[A-Za-z0-9_-]+$/.test(providerTaskId)) {
+    throw new ProviderError('invalid_request', 'fal task id must be {owner}/{app}/requests/{request_id}');
+  }
+  return `/${providerTaskId}`;
+}
+
+function formatDuration(seconds: number, format: FalDurationFormat): string | number {
+  if (format === 'number') return seconds;
+  return format === 'seconds' ? `${seconds}s` : String(seconds);
+}
+
+/** Video apps answer `{ video: { url } }`; a few use `videos[]` or a top-level `url`. */
+function videoUrl(result: unknown): string | undefined {
+  if (!result || typeof result !== 'object') return undefined;
+  const r = result as { video?: { url?: unknown }; videos?: { url?: unknown }[]; url?: unknown };
+  const candidates = [r.video?.url, ...(Array.isArray(r.videos) ? r.videos.map((v) => v?.url) : []), r.url];
+  return candidates.find((u): u is string => typeof u === 'string' && /^https?:\/\//.test(u));
+}

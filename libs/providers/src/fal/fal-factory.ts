@@ -1,0 +1,25 @@
+import type { AdapterFactory } from '../config/adapter-factory';
+import { FalAdapter, type FalDurationFormat } from './fal-adapter';
+
+/**
+ * Env: FAL_API_KEY, FAL_BASE_URL, FAL_TIMEOUT_MS, FAL_JWKS_URL, FAL_WEBHOOKS (1 to send
+ * `fal_webhook`), FAL_DURATION_FORMAT (string|number|seconds), FAL_DELAYED_QUEUE_POSITION.
+ * With PROVIDER_SIM_URL set, the JWKS URL defaults to the sim's.
+ */
+export const falFactory: AdapterFactory = {
+  name: 'fal',
+  envPrefix: 'FAL',
+  simPath: '/fal',
+  create: (config, env) => {
+    const sim = env.PROVIDER_SIM_URL?.replace(/\/+$/, '');
+    const format = env.FAL_DURATION_FORMAT;
+    const delayed = Number(env.FAL_DELAYED_QUEUE_POSITION);
+    return new FalAdapter({
+      ...config,
+      jwksUrl: env.FAL_JWKS_URL || (sim && !env.FAL_BASE_URL ? `${sim}/fal/.well-known/jwks.json` : undefined),
+      webhooks: env.FAL_WEBHOOKS === '1' || env.FAL_WEBHOOKS === 'true',
+      durationFormat: format === 'number' || format === 'seconds' ? format : 'string',
+      delayedQueuePosition: Number.isFinite(delayed) && delayed > 0 ? delayed : undefined,
+    });
+  },
+};
