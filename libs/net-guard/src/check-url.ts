@@ -1,0 +1,140 @@
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { classifyAddress, type AddressClass } from './classify-address';
+import { isBlockedHostname } from './blocked-hostnames';
+import { UnsafeUrlError, type UnsafeUrlReason } from './unsafe-url-error';
+
+export interface ResolvedAddress {
+  address: string;
+  family: 4 | 6;
+}
+
+/** Resolves a host name to every address it has; replaceable in tests. */
+export type HostResolver = (hostname: string) => Promise<readonly ResolvedAddress[]>;
+
+export interface CheckUrlOptions {
+  /** Ports a URL may name (default 80, 443, 8080, 8443), or `'any'`. */
+  allowedPorts?: readonly number[] | 'any';
+  /**
+   * Dev/test escape hatch: exact `host:port` strings (e.g. `127.0.0.1:4010`, `localhost:8080`,
+   * `[::1]:9000`; the port is always written, even 80/443) that skip the address, name and port
+   * checks. Callers read it from configuration such as `OUTBOUND_ALLOW_HOSTS`; leave it empty in
+   * production.
+   */
+  allowHosts?: readonly string[];
+  /** Host name resolver; defaults to `dns.lookup(host, { all: true })`. */
+  resolver?: HostResolver;
+}
+
+export interface CheckedUrl {
+  /** The normalized URL (WHATWG parsing turns `0x7f.1` into `127.0.0.1`, etc.). */
+  url: URL;
+  /** The first validated address: connect here, never re-resolve. */
+  address: string;
+  family: 4 | 6;
+  /** Every validated address, in resolver order (for happy-eyeballs connection attempts). */
+  addresses: readonly ResolvedAddress[];
+}
+
+export const DEFAULT_ALLOWED_PORTS: readonly number[] = [80, 443, 8080, 8443];
+
+const DEFAULT_PORTS: Record<string, number> = { 'http:': 80, 'https:': 443 };
+
+/** Where the URL came from: the user's own input, or a server's redirect (whose target we never echo). */
+export type UrlOrigin = 'input' | 'redirect';
+
+export const systemResolver: HostResolver = async (hostname) => {
+  const results = await lookup(hostname, { all: true, verbatim: true });
+  return results.map((r) => ({ address: r.address, family: r.family === 6 ? 6 : 4 }));
+};
+
+function shown(host: string): string {
+  return host.length > 100 ? `${host.slice(0, 100)}…` : host;
+}
+
+/** Builds the error with a user-safe message; internal to the lib (not exported from the index). */
+export function refuse(
+  reason: UnsafeUrlReason,
+  origin: UrlOrigin,
+  host = '',
+  addressClass?: Exclude<AddressClass, 'public'>,
+): UnsafeUrlError {
+  const fromRedirect: Record<UnsafeUrlReason, string> = {
+    invalid_url: 'The server redirected to an invalid address.',
+    scheme_not_allowed: 'The server redirected to a URL that is not http or https.',
+    credentials_in_url: 'The server redirected to a URL containing a user name or password.',
+    port_not_allowed: 'The server redirected to a port that is not allowed.',
+    blocked_hostname: 'The server redirected to a host that is not allowed.',
+    private_address: 'The server redirected to a private or reserved network address, which is not allowed.',
+    resolution_failed: 'The server redirected to a host that could not be found.',
+    invalid_redirect: 'The server sent an invalid redirect.',
+    too_many_redirects: 'The server redirected too many times.',
+    too_large: 'The response is too large.',
+    timeout: 'The server took too long to respond.',
+    connection_failed: 'Could not connect to the server.',
+    aborted: 'The request was cancelled.',
+  };
+  const fromInput: Partial<Record<UnsafeUrlReason, string>> = {
+    invalid_url: 'That is not a valid web address.',
+    scheme_not_allowed: 'Only http and https URLs are allowed.',
+    credentials_in_url: 'URLs must not contain a user name or password.',
+    port_not_allowed: `Port ${host} is not allowed; use a standard web port such as 443.`,
+    blocked_hostname: `The host "${shown(host)}" is not allowed.`,
+    private_address: `The host "${shown(host)}" is a private or reserved network address, which is not allowed.`,
+    resolution_failed: `The host "${shown(host)}" could not be found.`,
+  };
+  return new UnsafeUrlError(reason, (origin === 'input' && fromInput[reason]) || fromRedirect[reason], addressClass);
+}
+
+/**
+ * Checks that a URL is safe to fetch from the server: http(s) only, no credentials, an allowed
+ * port, and a host whose every resolved address is public. Resolves to the address to connect to.
+ */
+export async function checkUrl(input: string | URL, opts: CheckUrlOptions = {}): Promise<CheckedUrl> {
+  return checkUrlFrom(input, opts, 'input');
+}
+
+/** {@link checkUrl} with a choice of message wording for redirect hops. */
+export async function checkUrlFrom(input: string | URL, opts: CheckUrlOptions, origin: UrlOrigin): Promise<CheckedUrl> {
+  let url: URL;
+  try {
+    url = new URL(String(input));
+  } catch {
+    throw refuse('invalid_url', origin);
+  }
+  if (!(url.protocol in DEFAULT_PORTS)) throw refuse('scheme_not_allowed', origin);
+  if (url.username !== '' || url.password !== '') throw refuse('credentials_in_url', origin);
+
+  const port = url.port === '' ? DEFAULT_PORTS[url.protocol] : Number(url.port);
+  const hostname = url.hostname.toLowerCase();
+  const bare = hostname.startsWith('[') ? hostname.slice(1, -1) : hostname;
+  const allowAll = (opts.allowHosts ?? []).some((entry) => entry.trim().toLowerCase() === `${hostname}:${port}`);
+
+  if (!allowAll) {
+    const ports = opts.allowedPorts ?? DEFAULT_ALLOWED_PORTS;
+    if (ports !== 'any' && !ports.includes(port)) throw refuse('port_not_allowed', origin, String(port));
+    if (isIP(bare) === 0 && isBlockedHostname(bare)) throw refuse('blocked_hostname', origin, bare);
+  }
+
+  let addresses: readonly ResolvedAddress[];
+  const literal = isIP(bare);
+  if (literal !== 0) {
+    addresses = [{ address: bare, family: literal === 6 ? 6 : 4 }];
+  } else {
+    try {
+      addresses = await (opts.resolver ?? systemResolver)(bare);
+    } catch {
+      throw refuse('resolution_failed', origin, bare);
+    }
+    if (addresses.length === 0) throw refuse('resolution_failed', origin, bare);
+  }
+
+  if (!allowAll) {
+    for (const { address } of addresses) {
+      const cls = classifyAddress(address);
+      if (cls !== 'public') throw refuse('private_address', origin, bare, cls);
+    }
+  }
+
+  return { url, address: addresses[0].address, family: addresses[0].family, addresses };
+}

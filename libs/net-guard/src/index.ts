@@ -1,0 +1,13 @@
+export * from './classify-address';
+export * from './unsafe-url-error';
+export {
+  checkUrl,
+  systemResolver,
+  DEFAULT_ALLOWED_PORTS,
+  type CheckUrlOptions,
+  type CheckedUrl,
+  type HostResolver,
+  type ResolvedAddress,
+} from './check-url';
+export * from './safe-fetch';
+export { isBlockedHostname } from './blocked-hostnames';
