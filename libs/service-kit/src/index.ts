@@ -5,3 +5,5 @@ export * from './metrics/registry';
 export * from './health/ops.controller';
 export * from './health/ops.module';
 export * from './bootstrap/run-service';
+export * from './infra/service-infra';
+export * from './infra/infra-lifecycle';

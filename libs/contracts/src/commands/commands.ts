@@ -26,3 +26,13 @@ export const CommandReply = z.discriminatedUnion('ok', [
   z.object({ ok: z.literal(false), error: ApiError }),
 ]);
 export type CommandReply = z.infer<typeof CommandReply>;
+
+/** Core-NATS subjects of the request/reply commands (kept outside the JetStream event subjects). */
+export const commandSubjects = (prefix: string) => ({
+  submitJob: `${prefix}.cmd.submit-job`,
+  cancelJob: `${prefix}.cmd.cancel-job`,
+  providerCallback: `${prefix}.cmd.provider-callback`,
+});
+
+/** Core-NATS subject of live job updates pushed to the gateway's SSE clients. */
+export const liveJobSubject = (prefix: string, jobId: string) => `${prefix}.live.job.${jobId}`;

@@ -22,3 +22,12 @@ export const RecordedEvent = z.strictObject({
   recordedAt: z.iso.datetime({ offset: true }),
 });
 export type RecordedEvent = z.infer<typeof RecordedEvent>;
+
+/** Metadata for events written because of `event`: same correlation, user and trace; caused by it. */
+export function metadataCausedBy(event: Pick<RecordedEvent, 'eventId' | 'metadata'>): EventMetadata {
+  const m: EventMetadata = { causationId: event.eventId };
+  if (event.metadata.correlationId) m.correlationId = event.metadata.correlationId;
+  if (event.metadata.userId) m.userId = event.metadata.userId;
+  if (event.metadata.traceparent) m.traceparent = event.metadata.traceparent;
+  return m;
+}

@@ -8,3 +8,5 @@ export type UserId = z.infer<typeof UserId>;
 
 export const jobStreamId = (jobId: string) => `job-${jobId}`;
 export const creditStreamId = (userId: string) => `credits-${userId}`;
+
+export const jobIdFromStreamId = (streamId: string) => (streamId.startsWith('job-') ? streamId.slice(4) : streamId);

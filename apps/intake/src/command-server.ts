@@ -1,0 +1,44 @@
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { CancelJobCommand, commandSubjects, SubmitJobCommand } from '@reelay/contracts';
+import { serveCommands, type CommandServer, type NatsConnection } from '@reelay/messaging';
+import { runWithContext, type Logger } from '@reelay/service-kit';
+import { cancelJob } from './cancel-job/cancel-job.handler';
+import { INTAKE_DEPS, type IntakeDeps } from './intake.deps';
+import { submitJob } from './submit-job/submit-job.handler';
+
+export const INTAKE_RUNTIME = Symbol('INTAKE_RUNTIME');
+export interface IntakeRuntime {
+  nc: NatsConnection;
+  prefix: string;
+  logger: Logger;
+}
+
+/** Answers the gateway's submit and cancel requests (core NATS, queue group shared by replicas). */
+@Injectable()
+export class IntakeCommandServer implements OnModuleInit, OnApplicationShutdown {
+  private servers: CommandServer[] = [];
+
+  constructor(
+    @Inject(INTAKE_DEPS) private readonly deps: IntakeDeps,
+    @Inject(INTAKE_RUNTIME) private readonly rt: IntakeRuntime,
+  ) {}
+
+  onModuleInit() {
+    const subjects = commandSubjects(this.rt.prefix);
+    const onError = (err: unknown, subject: string) => this.rt.logger.error({ err, subject }, 'command failed');
+    this.servers = [
+      serveCommands(this.rt.nc, subjects.submitJob, 'intake', (payload) => {
+        const cmd = SubmitJobCommand.parse(payload);
+        return runWithContext({ correlationId: cmd.correlationId, traceparent: cmd.traceparent }, () => submitJob(this.deps, cmd));
+      }, { onError }),
+      serveCommands(this.rt.nc, subjects.cancelJob, 'intake', (payload) => {
+        const cmd = CancelJobCommand.parse(payload);
+        return runWithContext({ jobId: cmd.jobId, correlationId: cmd.correlationId }, () => cancelJob(this.deps, cmd));
+      }, { onError }),
+    ];
+  }
+
+  async onApplicationShutdown() {
+    await Promise.all(this.servers.map((s) => s.close()));
+  }
+}

@@ -1,0 +1,49 @@
+import { Catalog } from '@reelay/catalog';
+import { JetStreamServer } from '@reelay/messaging';
+import { connectInfra, createLogger, createMetrics, loadConfig, runService } from '@reelay/service-kit';
+import { LocalStorage } from '@reelay/storage';
+import { IntakeConfig } from './config';
+import { intakeConsumers } from './intake.consumers';
+import { IntakeModule } from './intake.module';
+
+async function main() {
+  const config = loadConfig(IntakeConfig);
+  const logger = createLogger('intake', config.LOG_LEVEL);
+  const metrics = createMetrics('intake');
+  const infra = await connectInfra({ name: 'intake', config, logger, relay: true });
+  const deps = {
+    store: infra.store,
+    storage: new LocalStorage(config.STORAGE_DIR),
+    catalog: new Catalog(config.ENABLED_PROVIDERS.length ? config.ENABLED_PROVIDERS : ['local']),
+    blockedTerms: config.MODERATION_BLOCKED_TERMS,
+    imageRules: {
+      maxBytes: config.ASSET_MAX_BYTES,
+      timeoutMs: config.ASSET_FETCH_TIMEOUT_MS,
+      minSide: config.ASSET_MIN_SIDE,
+      maxSide: config.ASSET_MAX_SIDE,
+      allowHosts: config.OUTBOUND_ALLOW_HOSTS,
+    },
+    now: () => new Date(),
+  };
+  await runService({
+    name: 'intake',
+    module: IntakeModule.register(infra, deps, { nc: infra.nc, prefix: infra.prefix, logger }, metrics),
+    port: config.INTAKE_PORT,
+    logger,
+    strategies: () => [
+      new JetStreamServer({
+        connection: infra.nc,
+        name: 'intake',
+        prefix: infra.prefix,
+        consumers: intakeConsumers(infra.prefix, config.CONSUMER_CONCURRENCY),
+        deadLetters: infra.deadLetters,
+        topology: { replicas: config.NATS_REPLICAS },
+      }),
+    ],
+  });
+}
+
+main().catch((err) => {
+  console.error(JSON.stringify({ level: 'fatal', service: 'intake', msg: err instanceof Error ? err.message : String(err) }));
+  process.exit(1);
+});

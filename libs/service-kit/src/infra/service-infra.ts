@@ -1,0 +1,70 @@
+import { CheckpointStore, createDataSource, DeadLetterStore, EventStore, runMigrations } from '@reelay/event-store';
+import { connectNats, EventRelay, natsHealthy, type NatsConnection } from '@reelay/messaging';
+import type { DataSource, MigrationInterface } from 'typeorm';
+import type { BaseConfig } from '../config/load-config';
+import type { ReadinessChecks } from '../health/ops.controller';
+import type { Logger } from '../logging/logger';
+
+export interface ServiceInfra {
+  dataSource: DataSource;
+  store: EventStore;
+  checkpoints: CheckpointStore;
+  deadLetters: DeadLetterStore;
+  nc: NatsConnection;
+  prefix: string;
+  relay: EventRelay | null;
+  checks: ReadinessChecks;
+  close(): Promise<void>;
+}
+
+export interface InfraOptions {
+  name: string;
+  config: BaseConfig;
+  logger: Logger;
+  /** Tables this service owns, migrated with the event store's own. */
+  migrations?: (new () => MigrationInterface)[];
+  /** Run the outbox relay here too; one leader across all processes publishes (advisory lock). */
+  relay?: boolean;
+  migrate?: boolean;
+}
+
+/** PostgreSQL, the event store and NATS, connected and migrated; closed in reverse order. */
+export async function connectInfra(opts: InfraOptions): Promise<ServiceInfra> {
+  const { config, logger } = opts;
+  const dataSource = createDataSource(config.DATABASE_URL, { poolSize: config.DB_POOL_SIZE, applicationName: opts.name, migrations: opts.migrations });
+  await dataSource.initialize();
+  if (opts.migrate ?? true) {
+    const ran = await runMigrations(dataSource);
+    if (ran.length) logger.info({ migrations: ran }, 'migrations applied');
+  }
+  const nc = await connectNats(config.NATS_URL, opts.name);
+  const store = new EventStore(dataSource);
+  const relay = opts.relay
+    ? new EventRelay({
+        dataSource,
+        nc,
+        prefix: config.NATS_PREFIX,
+        databaseUrl: config.DATABASE_URL,
+        logger: { log: (m) => logger.info(m), warn: (m) => logger.warn(m) },
+      })
+    : null;
+  await relay?.start();
+  return {
+    dataSource,
+    store,
+    checkpoints: new CheckpointStore(dataSource),
+    deadLetters: new DeadLetterStore(dataSource),
+    nc,
+    prefix: config.NATS_PREFIX,
+    relay,
+    checks: {
+      postgres: async () => (await dataSource.query('SELECT 1 AS ok'))[0]?.ok === 1,
+      nats: () => natsHealthy(nc),
+    },
+    async close() {
+      await relay?.stop().catch((err: unknown) => logger.warn({ err }, 'relay stop failed'));
+      await nc.drain().catch(() => undefined);
+      await dataSource.destroy().catch(() => undefined);
+    },
+  };
+}
