@@ -15,6 +15,7 @@ export function mapRunwayHttpError(info: HttpErrorInfo, detail: (t: string) => s
   if (info.status >= 500) return new ProviderError('server', d, init);
   if (info.status === 401 || info.status === 403) return new ProviderError('auth', d, init);
   if (info.status === 404) return new ProviderError('not_found', d, init);
+  if (info.status === 400 && /moderation|SAFETY\./i.test(message)) return new ProviderError('moderation', d, init);
   if (info.status === 400 && ASSET_MESSAGE.test(message)) return new ProviderError('asset_fetch', d, init);
   return new ProviderError('invalid_request', d, init);
 }

@@ -1,0 +1,35 @@
+import type { SimRouter } from './router';
+import type { SimContext } from './sim-context';
+import { fixtureVideo } from './fixture-video';
+
+/** Introspection and control endpoints plus the output file server. */
+export function registerSimRoutes(router: SimRouter, ctx: SimContext): void {
+  router.get('/_sim/health', () => ({ status: 200, body: { ok: true } }));
+  router.get('/_sim/submissions', (req) => {
+    const provider = req.query.get('provider');
+    return { status: 200, body: ctx.submissions.filter((s) => !provider || s.provider === provider) };
+  });
+  router.get('/_sim/stats', () => ({ status: 200, body: ctx.allStats() }));
+  router.get('/_sim/callbacks', () => ({ status: 200, body: ctx.callbacks.deliveries }));
+  router.get('/_sim/tasks', () => ({
+    status: 200,
+    body: [...ctx.tasks.values()].map((t) => ({
+      provider: t.provider, id: t.id, phase: t.phase, checks: t.checks, model: t.model, submissionKey: t.submissionKey ?? null, deleted: Boolean(t.deleted),
+    })),
+  }));
+  router.post('/_sim/reset', () => {
+    ctx.reset();
+    return { status: 200, body: { ok: true } };
+  });
+
+  // Presigned-URL style output: 403 once `exp` has passed (like an expired S3/TOS signature).
+  router.get('/_sim/files/:token.mp4', async (req) => {
+    const task = ctx.taskByOutputToken(req.params.token);
+    if (!task || task.deleted) return { status: 404, headers: { 'content-type': 'text/plain' }, body: 'NoSuchKey' };
+    const exp = Number(req.query.get('exp'));
+    if (!Number.isFinite(exp) || Date.now() > exp) {
+      return { status: 403, headers: { 'content-type': 'text/plain' }, body: 'AccessDenied: Request has expired' };
+    }
+    return { status: 200, headers: { 'content-type': 'video/mp4' }, body: await fixtureVideo() };
+  });
+}

@@ -1,0 +1,127 @@
+import { randomUUID } from 'node:crypto';
+import type { SimReply, SimRequest, SimRouter } from '../core/router';
+import type { SimContext, SubmitRejection } from '../core/sim-context';
+import { bearerToken, delay, scenarioOf, submissionKeyOf, type SimProvider } from '../core/sim-provider';
+import type { SimTask } from '../core/sim-task';
+
+const PROVIDER = 'runway';
+const RATIOS = new Set(['1280:720', '720:1280', '1104:832', '960:960', '832:1104', '1584:672', '1280:768', '768:1280', '1080:1920', '1920:1080']);
+
+/** Runway API (providers.md §3, §11). Polling only: Runway has no callbacks. */
+export const runwaySim: SimProvider = {
+  name: PROVIDER,
+  prefix: '/runway',
+  register(router: SimRouter, ctx: SimContext) {
+    const v1 = `${this.prefix}/v1`;
+    const create = (kind: 'text' | 'image') => async (req: SimRequest): Promise<SimReply> => {
+      const pre = preflight(ctx, req);
+      if (pre) return pre;
+      const body = req.body.fields;
+      const prompt = typeof body.promptText === 'string' ? body.promptText : '';
+      const scenario = scenarioOf(req, prompt);
+      await delay(scenario.slow);
+      const model = typeof body.model === 'string' ? body.model : '';
+      const reject = (reply: SimReply): SimReply => {
+        ctx.record({ provider: PROVIDER, taskId: null, submissionKey: submissionKeyOf(req) ?? null, metadata: {}, model, prompt, outcome: 'rejected', httpStatus: reply.status });
+        return reply;
+      };
+      if (req.body.invalidJson) return reject(rwError(400, 'Invalid JSON body.'));
+      if (!model) return reject(rwError(400, 'Validation of body failed: model is required.'));
+      if (kind === 'text' && !prompt) return reject(rwError(400, 'Validation of body failed: promptText is required.'));
+      if (kind === 'image' && !body.promptImage) return reject(rwError(400, 'Validation of body failed: promptImage is required.'));
+      if (typeof body.ratio !== 'string' || !RATIOS.has(body.ratio)) return reject(rwError(400, `Validation of body failed: ratio ${String(body.ratio)} is invalid.`));
+      const d = Number(body.duration);
+      if (body.duration !== undefined && (!Number.isInteger(d) || d < 2 || d > 10)) return reject(rwError(400, 'Validation of body failed: duration must be an integer between 2 and 10.'));
+      const gate = ctx.gateSubmit(PROVIDER, scenario, submissionKeyOf(req) ?? prompt);
+      if (gate) return reject(rejection(gate));
+      const task = ctx.createTask(PROVIDER, { model, prompt, scenario, submissionKey: submissionKeyOf(req), request: body });
+      ctx.record({ provider: PROVIDER, taskId: task.id, submissionKey: task.submissionKey ?? null, metadata: {}, model, prompt, outcome: 'accepted', httpStatus: 200 });
+      return { status: 200, body: { id: task.id } };
+    };
+    router.post(`${v1}/text_to_video`, create('text'));
+    router.post(`${v1}/image_to_video`, create('image'));
+
+    router.get(`${v1}/tasks/:id`, async (req) => {
+      const pre = preflight(ctx, req);
+      if (pre) return pre;
+      const task = ctx.getTask(PROVIDER, req.params.id);
+      if (!task) return rwError(404, 'Task not found.');
+      if (task.deleted) return ctx.options.deletedTaskRead === 'not_found' ? rwError(404, 'Task not found.') : { status: 200, body: { id: task.id, createdAt: iso(task), status: 'CANCELLED' } };
+      await delay(task.scenario.slow);
+      const gate = ctx.gateCheck(task);
+      if (gate) return gate.kind === 'rate_limit' ? rejection(gate) : rwError(gate.status, 'Service temporarily unavailable.');
+      ctx.observe(task, true);
+      return { status: 200, body: renderTask(ctx, task) };
+    });
+
+    router.delete(`${v1}/tasks/:id`, (req) => {
+      const pre = preflight(ctx, req);
+      if (pre) return pre;
+      const task = ctx.getTask(PROVIDER, req.params.id);
+      if (!task || task.deleted) return rwError(404, 'Task not found.');
+      if (task.phase === 'succeeded' || task.phase === 'failed' || task.phase === 'canceled') task.deleted = true;
+      else ctx.cancel(task);
+      return { status: 204 };
+    });
+
+    router.get(`${v1}/organization`, (req) => {
+      const pre = preflight(ctx, req);
+      if (pre) return pre;
+      return { status: 200, body: { creditBalance: 100000, tier: { maxMonthlyCreditSpend: 1000000, models: {} }, usage: { models: {} } } };
+    });
+  },
+};
+
+function renderTask(ctx: SimContext, task: SimTask) {
+  const base = { id: task.id, createdAt: iso(task) };
+  switch (task.phase) {
+    case 'queued':
+      return { ...base, status: 'PENDING' };
+    case 'throttled':
+      return { ...base, status: 'THROTTLED' };
+    case 'running':
+      return { ...base, status: 'RUNNING', ...(task.scenario.progress ? { progress: Number(task.progress.toFixed(2)) } : {}) };
+    case 'succeeded': {
+      // Runway re-signs output URLs on every read.
+      const url = ctx.outputUrl(task, Date.now());
+      return { ...base, status: 'SUCCEEDED', output: url ? [url] : [] };
+    }
+    case 'failed':
+      return task.failure?.moderation
+        ? { ...base, status: 'FAILED', failure: 'The output did not pass our content moderation.', failureCode: 'SAFETY.OUTPUT.VIDEO' }
+        : { ...base, status: 'FAILED', failure: task.failure?.message ?? 'An internal error occurred.', failureCode: task.failure?.code ?? 'INTERNAL' };
+    case 'canceled':
+      return { ...base, status: 'CANCELLED' };
+  }
+}
+
+function preflight(ctx: SimContext, req: SimRequest): SimReply | null {
+  if (ctx.options.requireAuth && !bearerToken(req)) return rwError(401, 'Invalid API key.');
+  if (!req.header('x-runway-version')) return rwError(400, 'The X-Runway-Version header is required.');
+  return null;
+}
+
+function rejection(gate: SubmitRejection | { kind: 'rate_limit'; retryAfterSeconds: number }): SimReply {
+  switch (gate.kind) {
+    case 'capacity':
+    case 'rate_limit':
+      return rwError(429, 'You have exceeded the rate limit.', { 'retry-after': String(gate.retryAfterSeconds) });
+    case 'server':
+      return rwError(gate.status, 'Service temporarily unavailable.');
+    case 'moderation':
+      return rwError(400, 'Your prompt did not pass content moderation (SAFETY.INPUT.TEXT).');
+    case 'reject':
+      return rwError(
+        gate.status,
+        gate.code === 'asset' ? 'Invalid asset: failed to fetch promptImage URL (HEAD request returned 404).' : `Rejected by scenario${gate.code ? ` (${gate.code})` : ''}.`,
+      );
+  }
+}
+
+function rwError(status: number, error: string, headers: Record<string, string> = {}): SimReply {
+  return { status, headers: { 'x-request-id': randomUUID(), ...headers }, body: { error } };
+}
+
+function iso(task: SimTask): string {
+  return new Date(task.createdAtMs).toISOString();
+}
