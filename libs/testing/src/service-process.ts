@@ -1,0 +1,75 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+
+export const WORKSPACE_ROOT = resolve(__dirname, '../../..');
+
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => res(port));
+    });
+  });
+}
+
+export interface ServiceProcess {
+  readonly name: string;
+  readonly port: number;
+  readonly url: string;
+  readonly child: ChildProcess;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string;
+  /** Resolves when GET /health/ready answers 200. */
+  ready(timeoutMs?: number): Promise<void>;
+  kill(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/**
+ * Starts `apps/<app>/dist/main.js` as its own Node process (build first: `npm test` does).
+ * `portVar` is the env variable the app reads its HTTP port from.
+ */
+export async function startService(app: string, env: Record<string, string>, portVar = `${app.toUpperCase().replace(/-/g, '_')}_PORT`): Promise<ServiceProcess> {
+  const main = join(WORKSPACE_ROOT, 'apps', app, 'dist', 'main.js');
+  if (!existsSync(main)) throw new Error(`${main} is missing: build first (npx nx run-many -t build)`);
+  const port = env[portVar] ? Number(env[portVar]) : await freePort();
+  const child = spawn(process.execPath, [main], {
+    cwd: WORKSPACE_ROOT,
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env, [portVar]: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (d) => (out += d));
+  child.stderr?.on('data', (d) => (out += d));
+  const url = `http://127.0.0.1:${port}`;
+  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+  return {
+    name: app,
+    port,
+    url,
+    child,
+    output: () => out,
+    async ready(timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        if (child.exitCode !== null) throw new Error(`${app} exited with ${child.exitCode}:\n${out}`);
+        try {
+          const res = await fetch(`${url}/health/ready`);
+          if (res.ok) return;
+        } catch {
+          // not listening yet
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`${app} not ready after ${timeoutMs} ms:\n${out}`);
+    },
+    async kill(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill(signal);
+      return exited;
+    },
+  };
+}
