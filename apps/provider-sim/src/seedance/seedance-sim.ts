@@ -153,7 +153,10 @@ function rejection(gate: SubmitRejection | { kind: 'rate_limit'; retryAfterSecon
     case 'moderation':
       return arkError(400, 'InputTextSensitiveContentDetected', 'The request failed because the input text may contain sensitive information.');
     case 'reject':
-      return arkError(gate.status, gate.code ?? defaultCode(gate.status), `Rejected by scenario (${gate.status}).`, gate.code === 'InvalidParameter' ? 'content[1].image_url.url' : undefined);
+      if (gate.code === 'asset') {
+        return arkError(400, 'InvalidParameter', 'The parameter `content[1].image_url.url` specified in the request is not valid: the resource could not be downloaded.', 'content[1].image_url.url');
+      }
+      return arkError(gate.status, gate.code ?? defaultCode(gate.status), `Rejected by scenario (${gate.status}).`);
   }
 }
 

@@ -1,0 +1,146 @@
+import { SeedanceAdapter, toJobErrorCode } from '@reelay/providers';
+import { startProviderSim, type RunningProviderSim } from '../start-provider-sim';
+import { pollToEnd, providerError, request, startCallbackSink, submitAndFinish, type CallbackSink } from '../testing/adapter-harness';
+
+const MODEL = 'seedance-1-0-pro-250528';
+
+describe('SeedanceAdapter against provider-sim (providers.md §1, §10)', () => {
+  let sim: RunningProviderSim;
+  let adapter: SeedanceAdapter;
+  let sink: CallbackSink;
+
+  beforeAll(async () => {
+    sim = await startProviderSim({ port: 0 });
+    sink = await startCallbackSink();
+    adapter = new SeedanceAdapter({ apiKey: 'ark-test-key-123456', baseUrl: `${sim.url}/seedance/api/v3`, correlation: 'safety_identifier' });
+  });
+  afterAll(async () => {
+    await sim.close();
+    await sink.close();
+  });
+
+  it('maps queued → running → succeeded and downloads a real MP4', async () => {
+    const { providerTaskId } = await adapter.submit(request({ model: MODEL, prompt: 'fox [sim:success_after=3]' }));
+    expect(providerTaskId).toMatch(/^cgt-/);
+    const seen = await pollToEnd(adapter, providerTaskId);
+    expect(seen.map((s) => s.state)).toEqual(['running', 'running', 'succeeded']);
+    const res = await adapter.fetchOutput(seen[2].outputUrl!);
+    expect(res.headers.get('content-type')).toBe('video/mp4');
+    const bytes = Buffer.from(await res.arrayBuffer());
+    expect(bytes.subarray(4, 8).toString('latin1')).toBe('ftyp');
+  });
+
+  it('sends body parameters and the submission key header', async () => {
+    const req = request({ model: MODEL, aspectRatio: '9:16', durationSeconds: 8, resolution: '1080p', seed: 7, imageUrl: 'https://example.com/a.png' });
+    await adapter.submit(req);
+    const rec = sim.ctx.submissions.find((s) => s.submissionKey === req.submissionKey)!;
+    expect(rec.outcome).toBe('accepted');
+    const task = sim.ctx.getTask('seedance', rec.taskId!)!;
+    expect(task.request).toMatchObject({ ratio: '9:16', duration: 8, resolution: '1080p', seed: 7 });
+    expect(task.request.content).toEqual([
+      { type: 'text', text: 'a red fox in snow' },
+      { type: 'image_url', image_url: { url: 'https://example.com/a.png' }, role: 'first_frame' },
+    ]);
+  });
+
+  it('supports legacy text commands', async () => {
+    const text = new SeedanceAdapter({ apiKey: 'k', baseUrl: `${sim.url}/seedance/api/v3`, paramStyle: 'text' });
+    const { providerTaskId } = await text.submit(request({ model: MODEL, aspectRatio: '1:1', durationSeconds: 4 }));
+    expect(sim.ctx.getTask('seedance', providerTaskId)!.request).toMatchObject({ ratio: '1:1', duration: 4 });
+  });
+
+  it.each([
+    ['[sim:moderation_submit]', 'moderation', 'moderation_rejected', 'InputTextSensitiveContentDetected'],
+    ['[sim:reject=400:InvalidParameter]', 'invalid_request', 'validation_failed', 'InvalidParameter'],
+    ['[sim:reject=400:MissingParameter]', 'invalid_request', 'validation_failed', 'MissingParameter'],
+    ['[sim:reject=400:InputImageRiskDetection]', 'moderation', 'moderation_rejected', 'InputImageRiskDetection'],
+    ['[sim:reject=400:asset]', 'asset_fetch', 'asset_fetch_failed', 'InvalidParameter'],
+    ['[sim:reject=401]', 'auth', 'unknown_provider_error', 'AuthenticationError'],
+    ['[sim:reject=403:AccountOverdueError]', 'billing', 'unknown_provider_error', 'AccountOverdueError'],
+    ['[sim:reject=404:ModelNotOpen]', 'not_found', 'unknown_provider_error', 'ModelNotOpen'],
+    ['[sim:reject=429:QuotaExceeded]', 'rate_limited', 'provider_rate_limited', 'QuotaExceeded'],
+    ['[sim:reject=429:ServerOverloaded]', 'rate_limited', 'provider_rate_limited', 'ServerOverloaded'],
+    ['[sim:server_error=1]', 'server', 'unknown_provider_error', 'InternalServiceError'],
+  ])('submit %s → %s / %s', async (tag, kind, jobCode, providerCode) => {
+    const err = await providerError(() => adapter.submit(request({ model: MODEL, prompt: `fox ${tag}` })));
+    expect(err.kind).toBe(kind);
+    expect(toJobErrorCode(err)).toBe(jobCode);
+    expect(err.providerCode).toBe(providerCode);
+    expect(err.detail).not.toContain('ark-test-key-123456');
+  });
+
+  it('429 carries Retry-After, and the next attempt with the same key is accepted', async () => {
+    const req = request({ model: MODEL, prompt: 'fox [sim:rate_limit=1,retry_after=3]' });
+    const err = await providerError(() => adapter.submit(req));
+    expect(err).toMatchObject({ kind: 'rate_limited', retryable: true, retryAfterMs: 3000, providerCode: 'RateLimitExceeded.EndpointRPMExceeded' });
+    await expect(adapter.submit(req)).resolves.toHaveProperty('providerTaskId');
+  });
+
+  it.each([
+    ['[sim:moderation_after]', 'moderation_rejected', 'OutputVideoSensitiveContentDetected.PolicyViolation'],
+    ['[sim:fail_code=InputImageSensitiveContentDetected.PrivacyInformation]', 'moderation_rejected', 'InputImageSensitiveContentDetected.PrivacyInformation'],
+    ['[sim:fail_code=expired]', 'provider_timeout', 'expired'],
+    ['[sim:fail_code=InternalServiceError]', 'unknown_provider_error', 'InternalServiceError'],
+    ['[sim:no_output]', 'output_missing', undefined],
+  ])('task %s → failed %s', async (tag, jobCode, providerCode) => {
+    const last = await submitAndFinish(adapter, request({ model: MODEL, prompt: `fox ${tag}` }));
+    expect(last.state).toBe('failed');
+    expect(toJobErrorCode(last.error!)).toBe(jobCode);
+    expect(last.error!.providerCode).toBe(providerCode);
+  });
+
+  it('an expired output URL is output_missing', async () => {
+    const last = await submitAndFinish(adapter, request({ model: MODEL, prompt: 'fox [sim:expire_output]' }));
+    expect(last.state).toBe('succeeded');
+    const err = await providerError(() => adapter.fetchOutput(last.outputUrl!));
+    expect(toJobErrorCode(err)).toBe('output_missing');
+  });
+
+  it('cancels a queued task; cancelling a running one is an error', async () => {
+    const { providerTaskId } = await adapter.submit(request({ model: MODEL, prompt: 'fox [sim:success_after=5]' }));
+    await adapter.cancel(providerTaskId);
+    expect((await adapter.check(providerTaskId)).state).toBe('canceled');
+    const running = await adapter.submit(request({ model: MODEL, prompt: 'fox [sim:success_after=5]' }));
+    expect((await adapter.check(running.providerTaskId)).state).toBe('running');
+    const err = await providerError(() => adapter.cancel(running.providerTaskId));
+    expect(err.kind).toBe('invalid_request');
+  });
+
+  it('check errors: 5xx burst, 429, unknown task, timeout', async () => {
+    const { providerTaskId } = await adapter.submit(request({ model: MODEL, prompt: 'fox [sim:check_server_error=2]' }));
+    expect((await providerError(() => adapter.check(providerTaskId))).kind).toBe('server');
+    expect((await providerError(() => adapter.check(providerTaskId))).retryable).toBe(true);
+    expect((await adapter.check(providerTaskId)).state).toBe('running');
+    const limited = await adapter.submit(request({ model: MODEL, prompt: 'fox [sim:check_rate_limit=1]' }));
+    expect((await providerError(() => adapter.check(limited.providerTaskId))).kind).toBe('rate_limited');
+    expect((await providerError(() => adapter.check('cgt-nope'))).kind).toBe('not_found');
+    const slow = await adapter.submit(request({ model: MODEL, prompt: 'fox [sim:slow=300]' }));
+    const err = await providerError(() => adapter.check(slow.providerTaskId, { timeoutMs: 50 }));
+    expect(toJobErrorCode(err)).toBe('provider_timeout');
+  });
+
+  it('never_finish stays running', async () => {
+    const { providerTaskId } = await adapter.submit(request({ model: MODEL, prompt: 'fox [sim:never_finish]' }));
+    const seen = await pollToEnd(adapter, providerTaskId, 6);
+    expect(seen.every((s) => s.state === 'running')).toBe(true);
+  });
+
+  it('posts unsigned callbacks on each status, including duplicate and late ones', async () => {
+    const req = request({ model: MODEL, prompt: 'fox [sim:success_after=2,callback_duplicate,callback_late=60]', callbackUrl: sink.url });
+    const { providerTaskId } = await adapter.submit(req);
+    const mine = (bodies: string[]) => bodies.map((b) => JSON.parse(b) as { id: string; status: string }).filter((b) => b.id === providerTaskId);
+    await sink.waitFor((bodies) => mine(bodies).length >= 5);
+    const statuses = mine(sink.received.map((r) => r.body)).map((b) => b.status);
+    expect(statuses).toEqual(['queued', 'running', 'succeeded', 'succeeded', 'running']);
+    const verified = adapter.verifyCallback({}, sink.received[0].body);
+    expect(verified).toEqual({ providerTaskId: expect.any(String), signed: false });
+    expect(adapter.verifyCallback({}, 'not json')).toBeNull();
+  });
+
+  it('finds a submission again by its key via safety_identifier', async () => {
+    const req = request({ model: MODEL });
+    const { providerTaskId } = await adapter.submit(req);
+    await expect(adapter.findBySubmissionKey(req.submissionKey)).resolves.toBe(providerTaskId);
+    await expect(adapter.findBySubmissionKey('never-submitted')).resolves.toBeNull();
+  });
+});

@@ -1,0 +1,158 @@
+import { randomBytes } from 'node:crypto';
+import type { SimReply, SimRequest, SimRouter } from '../core/router';
+import type { SimContext, SubmitRejection } from '../core/sim-context';
+import { delay, scenarioOf, submissionKeyOf, type SimProvider } from '../core/sim-provider';
+import { stripScenarioTags } from '../core/scenario';
+import type { SimTask } from '../core/sim-task';
+import { fixtureVideo } from '../core/fixture-video';
+
+const PROVIDER = 'veo';
+const PREFIX = '/veo/v1beta';
+const ASPECT = new Set(['16:9', '9:16']);
+const RESOLUTIONS = new Set(['720p', '1080p', '4k']);
+// Generated files are kept for a limited time (docs said 2 days; UNSURE).
+const FILE_RETENTION_MS = 2 * 24 * 3600_000;
+const STATUS_BY_HTTP: Record<number, string> = {
+  400: 'INVALID_ARGUMENT', 401: 'UNAUTHENTICATED', 403: 'PERMISSION_DENIED', 404: 'NOT_FOUND', 409: 'ABORTED',
+  429: 'RESOURCE_EXHAUSTED', 500: 'INTERNAL', 503: 'UNAVAILABLE', 504: 'DEADLINE_EXCEEDED',
+};
+/** `fail_code` may name a gRPC status; numbers pass through. */
+const GRPC_BY_NAME: Record<string, number> = {
+  CANCELLED: 1, INVALID_ARGUMENT: 3, DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, PERMISSION_DENIED: 7, RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9, INTERNAL: 13, UNAVAILABLE: 14,
+};
+
+/**
+ * Google Veo on the Gemini API (providers.md §5, §11): `models/{model}:predictLongRunning`,
+ * operations polled by their full name, Files API downloads, google.rpc.Status errors.
+ */
+export const veoSim: SimProvider = {
+  name: PROVIDER,
+  prefix: PREFIX,
+  register(router: SimRouter, ctx: SimContext) {
+    router.post(`${PREFIX}/models/:model:predictLongRunning`, async (req) => {
+      if (ctx.options.requireAuth && !apiKey(req)) return unauthenticated();
+      const body = req.body.fields;
+      const instance = (Array.isArray(body.instances) ? body.instances[0] : undefined) as Record<string, unknown> | undefined;
+      const parameters = (body.parameters ?? {}) as Record<string, unknown>;
+      const rawPrompt = typeof instance?.prompt === 'string' ? instance.prompt : '';
+      const scenario = scenarioOf(req, rawPrompt);
+      await delay(scenario.slow);
+      const model = req.params.model;
+      const metadata = body.webhookConfig ? { webhookConfig: body.webhookConfig } : {};
+      const reject = (reply: SimReply): SimReply => {
+        ctx.record({ provider: PROVIDER, taskId: null, submissionKey: submissionKeyOf(req) ?? null, metadata, model, prompt: rawPrompt, outcome: 'rejected', httpStatus: reply.status });
+        return reply;
+      };
+      if (req.body.invalidJson) return reject(googleError(400, 'Invalid JSON payload received.'));
+      if (!instance || !rawPrompt) return reject(googleError(400, '* GenerateVideoRequest.instances[0].prompt: prompt is required'));
+      const invalid = validateParameters(parameters);
+      if (invalid) return reject(googleError(400, invalid));
+      const gate = ctx.gateSubmit(PROVIDER, scenario, submissionKeyOf(req) ?? rawPrompt);
+      if (gate) return reject(rejection(gate, model));
+
+      const id = randomBytes(8).toString('hex');
+      const task = ctx.createTask(PROVIDER, {
+        id: `models/${model}/operations/${id}`,
+        model,
+        prompt: stripScenarioTags(rawPrompt),
+        scenario,
+        submissionKey: submissionKeyOf(req),
+        request: { ...parameters, hasImage: Boolean(instance.image) },
+      });
+      ctx.record({ provider: PROVIDER, taskId: task.id, submissionKey: task.submissionKey ?? null, metadata, model, prompt: rawPrompt, outcome: 'accepted', httpStatus: 200 });
+      return { status: 200, body: { name: task.id } };
+    });
+
+    router.get(`${PREFIX}/models/:model/operations/:id`, async (req) => {
+      if (ctx.options.requireAuth && !apiKey(req)) return unauthenticated();
+      const task = ctx.getTask(PROVIDER, `models/${req.params.model}/operations/${req.params.id}`);
+      if (!task) return googleError(404, `Operation models/${req.params.model}/operations/${req.params.id} not found.`);
+      await delay(task.scenario.slow);
+      const gate = ctx.gateCheck(task);
+      if (gate) return gate.kind === 'rate_limit' ? googleError(429, 'Resource has been exhausted (e.g. check quota).', { 'retry-after': String(gate.retryAfterSeconds) }) : googleError(gate.status, 'Internal error encountered.');
+      ctx.observe(task, true);
+      return { status: 200, body: renderOperation(ctx, task) };
+    });
+
+    // Files API download (`files/{id}:download?alt=media`), with the same key as the API.
+    router.get(`${PREFIX}/files/:file:download`, async (req) => {
+      if (ctx.options.requireAuth && !apiKey(req)) return unauthenticated();
+      const task = ctx.taskByOutputToken(req.params.file);
+      const expiresAt = task ? (task.completedAtMs ?? 0) + (task.scenario.expire_output ?? FILE_RETENTION_MS) : 0;
+      if (!task || task.phase !== 'succeeded' || Date.now() > expiresAt) return googleError(404, `File files/${req.params.file} not found.`);
+      if (req.query.get('alt') !== 'media') return { status: 200, body: { name: `files/${req.params.file}`, mimeType: 'video/mp4', state: 'ACTIVE' } };
+      return { status: 200, headers: { 'content-type': 'video/mp4' }, body: await fixtureVideo() };
+    });
+  },
+};
+
+function renderOperation(ctx: SimContext, task: SimTask): Record<string, unknown> {
+  const base: Record<string, unknown> = { name: task.id };
+  if (task.phase === 'queued' || task.phase === 'throttled' || task.phase === 'running') return { ...base, done: false };
+  if (task.phase === 'canceled') return { ...base, done: true, error: { code: 1, message: 'Operation cancelled.', details: [] } };
+  const response = (generateVideoResponse: Record<string, unknown>) => ({
+    ...base,
+    done: true,
+    response: { '@type': 'type.googleapis.com/google.ai.generativelanguage.v1beta.PredictLongRunningResponse', generateVideoResponse },
+  });
+  if (task.phase === 'failed') {
+    if (task.failure?.moderation) {
+      return response({
+        raiMediaFilteredCount: 1,
+        raiMediaFilteredReasons: ["Unfortunately, we can't create videos from prompts or images that violate our usage guidelines."],
+      });
+    }
+    const code = task.failure?.code;
+    const numeric = code === undefined ? 13 : /^\d+$/.test(code) ? Number(code) : (GRPC_BY_NAME[code] ?? 13);
+    return { ...base, done: true, error: { code: numeric, message: task.failure?.message ?? 'Video generation failed.', details: [] } };
+  }
+  if (!task.outputToken) return response({ generatedSamples: [] });
+  return response({ generatedSamples: [{ video: { uri: `${ctx.publicUrl}${PREFIX}/files/${task.outputToken}:download?alt=media` } }] });
+}
+
+function validateParameters(p: Record<string, unknown>): string | null {
+  if (p.aspectRatio !== undefined && !ASPECT.has(String(p.aspectRatio))) return `Unsupported aspect ratio: ${String(p.aspectRatio)}. Supported: 16:9, 9:16.`;
+  if (p.resolution !== undefined && !RESOLUTIONS.has(String(p.resolution))) return `Unsupported resolution: ${String(p.resolution)}.`;
+  if (p.durationSeconds !== undefined) {
+    const d = Number(p.durationSeconds); // the SDK sends a number; a numeric string is accepted too
+    if (!Number.isInteger(d) || d < 4 || d > 8) return `The number value for durationSeconds is out of bound. Please provide a value between 4 and 8, inclusive.`;
+  }
+  if (p.sampleCount !== undefined && (Number(p.sampleCount) < 1 || Number(p.sampleCount) > 4)) return 'sampleCount must be between 1 and 4.';
+  return null;
+}
+
+function rejection(gate: SubmitRejection, model: string): SimReply {
+  switch (gate.kind) {
+    case 'capacity':
+    case 'rate_limit':
+      // UNSURE: Google sends RetryInfo in details rather than Retry-After; both are given here.
+      return googleError(429, 'Resource has been exhausted (e.g. check quota).', { 'retry-after': String(gate.retryAfterSeconds) }, [
+        { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${gate.retryAfterSeconds}s` },
+      ]);
+    case 'server':
+      return googleError(gate.status, gate.status === 503 ? 'The model is overloaded. Please try again later.' : 'Internal error encountered.');
+    case 'moderation':
+      return googleError(400, "The prompt could not be submitted. This prompt contains words that violate Gemini API's usage guidelines.");
+    case 'reject': {
+      if (gate.status === 404) return googleError(404, `models/${model} is no longer available to new users.`);
+      return googleError(gate.status, gate.code ? `Rejected by scenario: ${gate.code}` : 'Request contains an invalid argument.', {}, [], gate.code);
+    }
+  }
+}
+
+function googleError(status: number, message: string, headers: Record<string, string> = {}, details: unknown[] = [], statusName?: string): SimReply {
+  return {
+    status,
+    headers,
+    body: { error: { code: status, message, status: statusName ?? STATUS_BY_HTTP[status] ?? 'UNKNOWN', details } },
+  };
+}
+
+function unauthenticated(): SimReply {
+  return googleError(403, 'Method doesn\'t allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.', {}, [], 'PERMISSION_DENIED');
+}
+
+function apiKey(req: SimRequest): string | undefined {
+  return req.header('x-goog-api-key') || req.query.get('key') || undefined;
+}
