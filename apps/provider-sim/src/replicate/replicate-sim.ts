@@ -27,7 +27,7 @@ export const replicateSim: SimProvider = {
       PROVIDER,
       statusCallbacks(ctx, {
         provider: PROVIDER,
-        url: (t) => t.callbackUrl,
+        url: (t) => (eventAllowed(t) ? t.callbackUrl : undefined),
         phases: ['running', 'succeeded', 'failed', 'canceled'],
         render: (t, phase) => renderPrediction(ctx, t, phase),
         sign: (body) => {
@@ -122,6 +122,12 @@ export const replicateSim: SimProvider = {
     });
   },
 };
+
+/** `start` covers the move to processing; `completed` covers terminal states (providers.md §6). */
+function eventAllowed(task: SimTask): boolean {
+  const filter = (task.extra.filter as string[] | undefined) ?? ['start', 'output', 'logs', 'completed'];
+  return isTerminalPhase(task.phase) ? filter.includes('completed') : filter.includes('start');
+}
 
 /** Observes the task, then applies a `Cancel-After` deadline: `aborted` if never started, else `canceled`. */
 function advance(ctx: SimContext, task: SimTask, asCheck: boolean): SimTask {
