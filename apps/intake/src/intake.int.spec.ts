@@ -1,0 +1,206 @@
+import { Catalog } from '@reelay/catalog';
+import { creditStreamId, jobStreamId, parseEvent, type CreditEvent, type SubmitJobCommand } from '@reelay/contracts';
+import { createDataSource, EventStore, runMigrations } from '@reelay/event-store';
+import { availableCredits, creditsDecider } from '@reelay/job-domain';
+import { LocalStorage, assetKey } from '@reelay/storage';
+import { createTestDatabase, type TestDatabase } from '@reelay/testing';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DataSource } from 'typeorm';
+import { cancelJob } from './cancel-job/cancel-job.handler';
+import type { IntakeDeps } from './intake.deps';
+import { loadJob } from './shared/job-stream';
+import { settleCredits } from './settle-credits/settle-credits.handler';
+import { submitJob } from './submit-job/submit-job.handler';
+import { validateJob } from './validate-job/validate-job.handler';
+
+let db: TestDatabase;
+let ds: DataSource;
+let deps: IntakeDeps;
+let user = 0;
+
+const request = { model: 'local-preview', prompt: 'a red fox running through snow', aspectRatio: '16:9' as const, durationSeconds: 3 };
+const submit = (userId: string, over: Partial<SubmitJobCommand> = {}) =>
+  submitJob(deps, { userId, request, correlationId: 'c1', ...over } as SubmitJobCommand);
+
+async function newUser(credits: number): Promise<string> {
+  const userId = `user${++user}`;
+  if (credits > 0) {
+    const events = creditsDecider.decide({ type: 'GrantCredits', userId, amount: credits, now: new Date() }, creditsDecider.initialState());
+    await deps.store.append(creditStreamId(userId), 'any', events);
+  }
+  return userId;
+}
+
+async function balance(userId: string) {
+  const events = await deps.store.readStream(creditStreamId(userId));
+  return availableCredits(events.reduce((s, e) => creditsDecider.evolve(s, parseEvent(e.type, e.schemaVersion, e.data) as CreditEvent), creditsDecider.initialState()));
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase('intake');
+  ds = createDataSource(db.url, { poolSize: 12 });
+  await ds.initialize();
+  await runMigrations(ds);
+  deps = {
+    store: new EventStore(ds),
+    storage: new LocalStorage(mkdtempSync(join(tmpdir(), 'reelay-intake-'))),
+    catalog: new Catalog(['local', 'openai']),
+    blockedTerms: ['forbidden thing'],
+    imageRules: { maxBytes: 1024 * 1024, timeoutMs: 2000, minSide: 64, maxSide: 4096, allowHosts: [] },
+    now: () => new Date(),
+  };
+});
+
+afterAll(async () => {
+  await ds?.destroy();
+  await db?.drop();
+});
+
+describe('submit', () => {
+  it('creates the job as queued and holds its price', async () => {
+    const userId = await newUser(100);
+    const reply = await submit(userId);
+    expect(reply).toMatchObject({ ok: true, job: { status: 'queued', message: 'Your video is waiting to start.', credits: { estimated: 3, charged: null }, version: 1 } });
+    expect(await balance(userId)).toBe(97);
+  });
+
+  it('refuses settings the model cannot do with 422 and writes nothing', async () => {
+    const userId = await newUser(100);
+    const reply = await submit(userId, { request: { ...request, model: 'sora-2', durationSeconds: 5, aspectRatio: '1:1' } });
+    expect(reply).toMatchObject({ ok: false, error: { code: 'unsupported_settings', details: [{ path: 'durationSeconds' }, { path: 'aspectRatio' }] } });
+    expect(await balance(userId)).toBe(100);
+  });
+
+  it('refuses an unknown model as an invalid request', async () => {
+    const reply = await submit(await newUser(100), { request: { ...request, model: 'nope' } });
+    expect(reply).toMatchObject({ ok: false, error: { code: 'invalid_request', details: [{ path: 'model' }] } });
+  });
+
+  it('answers 402 when the balance is short, creating no job', async () => {
+    const userId = await newUser(2);
+    const reply = await submit(userId, { idempotencyKey: 'short' });
+    expect(reply).toMatchObject({ ok: false, error: { code: 'insufficient_credits' } });
+    const again = await submit(await newUser(0));
+    expect(again).toMatchObject({ ok: false, error: { code: 'insufficient_credits' } });
+  });
+
+  it('returns the same job for a repeated Idempotency-Key and 409 for a different body', async () => {
+    const userId = await newUser(100);
+    const first = await submit(userId, { idempotencyKey: 'k-1' });
+    const second = await submit(userId, { idempotencyKey: 'k-1' });
+    expect(first.ok && second.ok && first.job.id === second.job.id).toBe(true);
+    expect(await balance(userId)).toBe(97);
+    const conflict = await submit(userId, { idempotencyKey: 'k-1', request: { ...request, prompt: 'something else' } });
+    expect(conflict).toMatchObject({ ok: false, error: { code: 'idempotency_conflict' } });
+  });
+
+  it('concurrent idempotent submits create one job', async () => {
+    const userId = await newUser(100);
+    const replies = await Promise.all(Array.from({ length: 6 }, () => submit(userId, { idempotencyKey: 'race' })));
+    const ids = new Set(replies.map((r) => (r.ok ? r.job.id : r.error.code)));
+    expect(ids.size).toBe(1);
+    expect(await balance(userId)).toBe(97);
+  });
+
+  it('never lets the balance go negative under concurrent submits by one user', async () => {
+    const userId = await newUser(10);
+    const replies = await Promise.all(Array.from({ length: 10 }, () => submit(userId)));
+    expect(replies.filter((r) => r.ok)).toHaveLength(3);
+    expect(replies.filter((r) => !r.ok && r.error.code === 'insufficient_credits')).toHaveLength(7);
+    expect(await balance(userId)).toBe(1);
+  });
+});
+
+describe('validation', () => {
+  async function submitted(over: Partial<typeof request> & Record<string, unknown> = {}) {
+    const userId = await newUser(100);
+    const reply = await submit(userId, { request: { ...request, ...over } as never });
+    if (!reply.ok) throw new Error(JSON.stringify(reply.error));
+    return { userId, jobId: reply.job.id };
+  }
+
+  it('moves a clean job to validating and marks it validated', async () => {
+    const { jobId } = await submitted();
+    await validateJob(deps, jobId, {});
+    const job = await loadJob(deps.store, jobId);
+    expect(job.state).toMatchObject({ status: 'validating', validated: true });
+    await validateJob(deps, jobId, {});
+    expect((await loadJob(deps.store, jobId)).version).toBe(job.version);
+  });
+
+  it('fails a prompt that matches a moderation rule', async () => {
+    const { jobId } = await submitted({ prompt: 'please show a Forbidden Thing here' });
+    await validateJob(deps, jobId, {});
+    expect((await loadJob(deps.store, jobId)).state).toMatchObject({ status: 'failed', errorCode: 'moderation_rejected' });
+  });
+
+  it('checks an uploaded reference image of the same user', async () => {
+    const ffmpeg: string = require('@ffmpeg-installer/ffmpeg').path;
+    const file = join(mkdtempSync(join(tmpdir(), 'img-')), 'a.png');
+    execFileSync(ffmpeg, ['-loglevel', 'error', '-f', 'lavfi', '-i', 'color=c=blue:s=128x96', '-frames:v', '1', file]);
+    const userId = await newUser(100);
+    await deps.storage.put(assetKey('asset_abcdefgh12'), readFileSync(file), { contentType: 'image/png', metadata: { userId } });
+    const reply = await submit(userId, { request: { ...request, model: 'sora-2', durationSeconds: 4, referenceImage: { assetId: 'asset_abcdefgh12' } } });
+    if (!reply.ok) throw new Error(reply.error.message);
+    await validateJob(deps, reply.job.id, {});
+    expect((await loadJob(deps.store, reply.job.id)).state).toMatchObject({ status: 'validating', validated: true });
+
+    const other = await newUser(100);
+    const stolen = await submit(other, { request: { ...request, model: 'sora-2', durationSeconds: 4, referenceImage: { assetId: 'asset_abcdefgh12' } } });
+    if (!stolen.ok) throw new Error(stolen.error.message);
+    await validateJob(deps, stolen.job.id, {});
+    expect((await loadJob(deps.store, stolen.job.id)).state).toMatchObject({ status: 'failed', errorCode: 'asset_fetch_failed' });
+  });
+
+  it('refuses a reference image URL on a private address', async () => {
+    const userId = await newUser(100);
+    const reply = await submit(userId, { request: { ...request, model: 'sora-2', durationSeconds: 4, referenceImage: { url: 'http://169.254.169.254/latest/meta-data' } } });
+    if (!reply.ok) throw new Error(reply.error.message);
+    await validateJob(deps, reply.job.id, {});
+    expect((await loadJob(deps.store, reply.job.id)).state).toMatchObject({ status: 'failed', errorCode: 'asset_fetch_failed' });
+  });
+});
+
+describe('cancel and credits', () => {
+  it('cancels a queued job once, releases its hold, and refuses to cancel a finished job', async () => {
+    const userId = await newUser(10);
+    const reply = await submit(userId);
+    if (!reply.ok) throw new Error(reply.error.message);
+    const jobId = reply.job.id;
+    expect(await cancelJob(deps, { userId, jobId, correlationId: 'c' })).toMatchObject({ ok: true, job: { status: 'canceled' } });
+    expect(await cancelJob(deps, { userId, jobId, correlationId: 'c' })).toMatchObject({ ok: true, job: { status: 'canceled' } });
+    await settleCredits(deps, jobId, {});
+    await settleCredits(deps, jobId, {});
+    expect(await balance(userId)).toBe(10);
+  });
+
+  it('answers not_found for another user’s job', async () => {
+    const owner = await newUser(10);
+    const reply = await submit(owner);
+    if (!reply.ok) throw new Error(reply.error.message);
+    expect(await cancelJob(deps, { userId: 'intruder', jobId: reply.job.id, correlationId: 'c' })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+  });
+
+  it('settles the hold of a succeeded job exactly once', async () => {
+    const userId = await newUser(10);
+    const reply = await submit(userId);
+    if (!reply.ok) throw new Error(reply.error.message);
+    const jobId = reply.job.id;
+    const at = new Date().toISOString();
+    await deps.store.append(jobStreamId(jobId), 1, [
+      { type: 'JobValidationStarted', data: { at } },
+      { type: 'JobValidated', data: { at, referenceImage: null } },
+      { type: 'JobSubmissionIntended', data: { provider: 'local', attempt: 1, submissionKey: `${jobId}:1`, at } },
+      { type: 'JobProviderAccepted', data: { provider: 'local', providerTaskId: 't1', at } },
+      { type: 'JobSucceeded', data: { at, creditsCharged: 3, output: { url: 'x', contentType: 'video/mp4', bytes: 1, durationSeconds: 3, width: 1, height: 1, sha256: 'x' } } },
+    ]);
+    await Promise.all([settleCredits(deps, jobId, {}), settleCredits(deps, jobId, {})]);
+    expect(await balance(userId)).toBe(7);
+    const settled = (await deps.store.readStream(creditStreamId(userId))).filter((e) => e.type === 'CreditsSettled');
+    expect(settled).toHaveLength(1);
+    await expect(cancelJob(deps, { userId, jobId, correlationId: 'c' })).resolves.toMatchObject({ ok: false, error: { code: 'invalid_state' } });
+  });
+});
