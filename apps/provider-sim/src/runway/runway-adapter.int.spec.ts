@@ -1,0 +1,93 @@
+import { RunwayAdapter, toJobErrorCode } from '@reelay/providers';
+import { startProviderSim, type RunningProviderSim } from '../start-provider-sim';
+import { pollToEnd, providerError, request, submitAndFinish } from '../testing/adapter-harness';
+
+describe('RunwayAdapter against provider-sim (providers.md §3, §10)', () => {
+  let sim: RunningProviderSim;
+  let adapter: RunwayAdapter;
+
+  beforeAll(async () => {
+    sim = await startProviderSim({ port: 0, deletedTaskRead: 'not_found' });
+    adapter = new RunwayAdapter({ apiKey: 'key_runway_test_123456', baseUrl: `${sim.url}/runway` });
+  });
+  afterAll(() => sim.close());
+
+  it('maps PENDING/THROTTLED → queued (delayed), RUNNING with progress, SUCCEEDED with fresh output URLs', async () => {
+    const { providerTaskId } = await adapter.submit(request({ model: 'gen4_turbo', prompt: 'fox [sim:queue=2,success_after=2,progress]', imageUrl: 'https://example.com/a.png' }));
+    const seen = await pollToEnd(adapter, providerTaskId);
+    expect(seen.map((s) => [s.state, s.providerStatus, s.delayed ?? false])).toEqual([
+      ['queued', 'THROTTLED', true],
+      ['running', 'RUNNING', false],
+      ['running', 'RUNNING', false],
+      ['succeeded', 'SUCCEEDED', false],
+    ]);
+    expect(seen[2].progress).toBeCloseTo(0.5);
+    const res = await adapter.fetchOutput(seen[3].outputUrl!);
+    expect(res.headers.get('content-type')).toBe('video/mp4');
+    const task = sim.ctx.getTask('runway', providerTaskId)!;
+    expect(task.request).toMatchObject({ model: 'gen4_turbo', ratio: '1280:720', duration: 5, promptImage: 'https://example.com/a.png' });
+  });
+
+  it('text-to-video uses /v1/text_to_video and PENDING maps to queued', async () => {
+    const { providerTaskId } = await adapter.submit(request({ model: 'gen4.5', aspectRatio: '1:1' }));
+    expect(sim.ctx.getTask('runway', providerTaskId)!.request.ratio).toBe('960:960');
+  });
+
+  it('expired output URL is output_missing; re-checking gives a fresh URL', async () => {
+    const last = await submitAndFinish(adapter, request({ model: 'gen4.5', prompt: 'fox [sim:expire_output=300]' }));
+    await new Promise((r) => setTimeout(r, 350));
+    expect(toJobErrorCode(await providerError(() => adapter.fetchOutput(last.outputUrl!)))).toBe('output_missing');
+    const id = sim.ctx.submissions.at(-1)!.taskId!;
+    const fresh = await adapter.check(id);
+    await expect(adapter.fetchOutput(fresh.outputUrl!)).resolves.toHaveProperty('status', 200);
+  });
+
+  it.each([
+    ['[sim:moderation_submit]', 'moderation_rejected'],
+    ['[sim:reject=400]', 'validation_failed'],
+    ['[sim:reject=400:asset]', 'asset_fetch_failed'],
+    ['[sim:reject=401]', 'unknown_provider_error'],
+    ['[sim:reject=404]', 'unknown_provider_error'],
+    ['[sim:rate_limit=1,retry_after=4]', 'provider_rate_limited'],
+    ['[sim:server_error=1,server_status=502]', 'unknown_provider_error'],
+    ['[sim:server_error=1,server_status=503]', 'unknown_provider_error'],
+    ['[sim:server_error=1,server_status=504]', 'provider_timeout'],
+  ])('submit %s → %s', async (tag, jobCode) => {
+    const err = await providerError(() => adapter.submit(request({ model: 'gen4.5', prompt: `fox ${tag}` })));
+    expect(toJobErrorCode(err)).toBe(jobCode);
+    expect(err.detail).not.toContain('key_runway_test_123456');
+    if (jobCode === 'provider_rate_limited') expect(err.retryAfterMs).toBe(4000);
+    if (tag.includes('server_error')) expect(err.retryable).toBe(true);
+  });
+
+  it.each([
+    ['[sim:moderation_after]', 'moderation_rejected', false],
+    ['[sim:fail_code=SAFETY.INPUT.TEXT]', 'moderation_rejected', false],
+    ['[sim:fail_code=INPUT_PREPROCESSING.SAFETY.TEXT]', 'moderation_rejected', false],
+    ['[sim:fail_code=INTERNAL.BAD_OUTPUT.CODE01]', 'output_missing', true],
+    ['[sim:fail_code=ASSET.INVALID]', 'validation_failed', false],
+    ['[sim:fail_code=INTERNAL]', 'unknown_provider_error', true],
+    ['[sim:fail_code=INPUT_PREPROCESSING.INTERNAL]', 'unknown_provider_error', true],
+    ['[sim:fail_code=THIRD_PARTY.UNAVAILABLE]', 'unknown_provider_error', true],
+    ['[sim:no_output]', 'output_missing', false],
+  ])('task %s → failed %s (retryable %s)', async (tag, jobCode, retryable) => {
+    const last = await submitAndFinish(adapter, request({ model: 'gen4.5', prompt: `fox ${tag}` }));
+    expect(last.state).toBe('failed');
+    expect(toJobErrorCode(last.error!)).toBe(jobCode);
+    expect(last.error!.retryable).toBe(retryable);
+  });
+
+  it('cancels a running task (CANCELLED → canceled); deleted tasks read 404', async () => {
+    const { providerTaskId } = await adapter.submit(request({ model: 'gen4.5', prompt: 'fox [sim:success_after=5]' }));
+    expect((await adapter.check(providerTaskId)).state).toBe('running');
+    await adapter.cancel(providerTaskId);
+    expect((await adapter.check(providerTaskId)).state).toBe('canceled');
+    await adapter.cancel(providerTaskId); // a second DELETE deletes the finished record
+    expect((await providerError(() => adapter.check(providerTaskId))).kind).toBe('not_found');
+  });
+
+  it('the sim rejects requests without X-Runway-Version, as the real API does', async () => {
+    const res = await fetch(`${sim.url}/runway/v1/tasks/x`, { headers: { authorization: 'Bearer k' } });
+    expect(res.status).toBe(400);
+  });
+});
