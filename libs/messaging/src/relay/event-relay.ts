@@ -75,6 +75,8 @@ export interface EventRelayOptions {
   /** Defaults to the event store on `dataSource`. */
   log?: RelayLog;
   checkpoints?: RelayCheckpoints;
+  /** Skip the already-published head of the first batch after taking over (default true); see (3). */
+  skipPublishedTail?: boolean;
   /** Test seam: runs after a batch's acks arrived and before its checkpoint is saved. */
   afterPublish?: (events: RecordedEvent[]) => unknown;
 }
@@ -101,6 +103,7 @@ export class EventRelay {
       errorBackoffMs: 1000,
       publishTimeoutMs: 10_000,
       notifyChannel: EVENTS_CHANNEL,
+      skipPublishedTail: true,
       log: options.log ?? new EventStore(options.dataSource),
       checkpoints: options.checkpoints ?? new CheckpointStore(options.dataSource),
       ...stripUndefined(options),
@@ -157,7 +160,7 @@ export class EventRelay {
 
   private async lead(lock: LeaderLock): Promise<void> {
     let checkpoint = (await this.o.checkpoints.get(this.o.checkpointName)) ?? LOG_START;
-    let skipThrough = await lastPublishedEventId(this.jsm!, this.stream);
+    let skipThrough = this.o.skipPublishedTail ? await lastPublishedEventId(this.jsm!, this.stream) : null;
     while (this.running && !lock.lost) {
       const { events, checkpoint: next } = await this.o.log.readAll(checkpoint, this.o.batchSize);
       if (events.length === 0) {

@@ -1,0 +1,124 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { CheckpointStore } from '@reelay/event-store';
+import { TEST_NATS_URL, uniqueNatsPrefix } from '@reelay/testing';
+import { connectNats, ensureTopology, EventRelay, eventStreamName, eventSubject } from '../src';
+import { appendJobEvents, readStream, readWholeLog, setupPg, streamMessageCount, waitFor, type TestPg } from './helpers';
+
+/** Runs a relay in a child process that SIGKILLs itself after publishing its Nth batch, before saving that checkpoint. */
+function runRelayChildUntilCrash(env: Record<string, string>): Promise<{ signal: NodeJS.Signals | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-r', path.join(__dirname, 'swc-register.cjs'), path.join(__dirname, 'relay-child.ts')], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.on('error', reject);
+    child.on('exit', (_code, signal) => {
+      clearTimeout(timer);
+      resolve({ signal, output });
+    });
+  });
+}
+
+jest.setTimeout(30_000);
+
+describe('EventRelay (real PostgreSQL + NATS)', () => {
+  let nc: NatsConnection;
+  const cleanups: (() => Promise<unknown>)[] = [];
+
+  beforeAll(async () => {
+    nc = await connectNats(TEST_NATS_URL, 'relay-spec');
+  });
+
+  afterAll(async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+    await nc.drain();
+  });
+
+  async function fixture(label: string): Promise<{ pg: TestPg; prefix: string }> {
+    const pg = await setupPg(label);
+    const prefix = uniqueNatsPrefix('relay');
+    await ensureTopology(nc, prefix);
+    cleanups.push(() => pg.close(), async () => (await jetstreamManager(nc)).streams.delete(eventStreamName(prefix)));
+    return { pg, prefix };
+  }
+
+  async function expectExactlyOnceInLogOrder(pg: TestPg, prefix: string): Promise<void> {
+    const log = await readWholeLog(pg.store);
+    const stream = await readStream(nc, prefix);
+    expect(stream.map((m) => m.msgId)).toEqual(log.map((e) => e.eventId));
+    expect(stream.map((m) => m.event)).toEqual(log);
+    expect(stream.map((m) => m.subject)).toEqual(log.map((e) => eventSubject(prefix, e)));
+  }
+
+  it.each([
+    { variant: 'JetStream dedup alone', skipPublishedTail: false },
+    { variant: 'the stream-tail skip', skipPublishedTail: true },
+  ])('a relay killed -9 after publishing but before its checkpoint leaves each event once in the stream, via $variant', async ({ skipPublishedTail }) => {
+    const { pg, prefix } = await fixture('relay_crash');
+    await appendJobEvents(pg.store, 120);
+
+    // Writers keep appending while the relay runs and dies.
+    let appending = true;
+    const appender = (async () => {
+      while (appending) await appendJobEvents(pg.store, 10, 5);
+    })();
+    const crash = await runRelayChildUntilCrash({ DATABASE_URL: pg.db.url, NATS_URL: TEST_NATS_URL, PREFIX: prefix, BATCH_SIZE: '40', CRASH_AFTER_BATCHES: '3' });
+    appending = false;
+    await appender;
+    expect(crash.output).toContain('published 3');
+    expect(crash.signal).toBe('SIGKILL');
+
+    // The crash left 3 batches in the stream but only 2 checkpointed: the third will be re-published.
+    const log = await readWholeLog(pg.store);
+    const saved = await new CheckpointStore(pg.ds).get('relay');
+    expect(saved).toEqual({ transactionId: log[79].transactionId, globalPosition: log[79].globalPosition });
+    expect(await streamMessageCount(nc, prefix)).toBe(120);
+
+    await appendJobEvents(pg.store, 50);
+    const successor = new EventRelay({ dataSource: pg.ds, nc, prefix, batchSize: 40, pollIntervalMs: 20, skipPublishedTail });
+    await successor.start();
+    try {
+      const total = (await readWholeLog(pg.store)).length;
+      await waitFor('the successor to catch up', async () => {
+        const cp = await new CheckpointStore(pg.ds).get('relay');
+        return cp.globalPosition === (await readWholeLog(pg.store)).at(-1)!.globalPosition;
+      });
+      expect(await streamMessageCount(nc, prefix)).toBe(total);
+      await expectExactlyOnceInLogOrder(pg, prefix);
+    } finally {
+      await successor.stop();
+    }
+  });
+
+  it('with two relays started together, one leads, the other takes over when it stops, and the stream holds each event once in order', async () => {
+    const { pg, prefix } = await fixture('relay_pair');
+    const other = await connectNats(TEST_NATS_URL, 'relay-spec-b');
+    cleanups.push(() => other.drain());
+    const opts = { dataSource: pg.ds, prefix, batchSize: 25, pollIntervalMs: 20, lockRetryMs: 50 };
+    const a = new EventRelay({ ...opts, nc });
+    const b = new EventRelay({ ...opts, nc: other });
+    await Promise.all([a.start(), b.start()]);
+
+    await Promise.all([appendJobEvents(pg.store, 150, 7), appendJobEvents(pg.store, 150, 3)]);
+    await waitFor('one leader', () => a.isLeader || b.isLeader);
+    expect(a.isLeader && b.isLeader).toBe(false);
+    await waitFor('300 events relayed', async () => (await streamMessageCount(nc, prefix)) === 300);
+
+    const [leader, standby] = a.isLeader ? [a, b] : [b, a];
+    const appendWhileHandingOver = appendJobEvents(pg.store, 100, 4);
+    await leader.stop();
+    await waitFor('the standby to take over', () => standby.isLeader);
+    await appendWhileHandingOver;
+    await waitFor('400 events relayed', async () => (await streamMessageCount(nc, prefix)) === 400);
+    await standby.stop();
+
+    await expectExactlyOnceInLogOrder(pg, prefix);
+  });
+});
