@@ -3,6 +3,10 @@ import { seedanceSim } from './seedance/seedance-sim';
 import { openaiSim } from './openai/openai-sim';
 import { runwaySim } from './runway/runway-sim';
 import { lumaSim } from './luma/luma-sim';
+import { veoSim } from './veo/veo-sim';
+import { replicateSim } from './replicate/replicate-sim';
+import { falSim } from './fal/fal-sim';
+import { localSim } from './local/local-sim';
 
 /** Registration point: one line per emulated provider. */
 export const SIM_PROVIDERS: SimProvider[] = [
@@ -10,4 +14,8 @@ export const SIM_PROVIDERS: SimProvider[] = [
   openaiSim,
   runwaySim,
   lumaSim,
+  veoSim,
+  replicateSim,
+  falSim,
+  localSim,
 ];

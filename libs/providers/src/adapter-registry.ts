@@ -3,6 +3,10 @@ import { seedanceFactory } from './seedance/seedance-factory';
 import { openaiFactory } from './openai/openai-factory';
 import { runwayFactory } from './runway/runway-factory';
 import { lumaFactory } from './luma/luma-factory';
+import { veoFactory } from './veo/veo-factory';
+import { replicateFactory } from './replicate/replicate-factory';
+import { falFactory } from './fal/fal-factory';
+import { localFactory } from './local/local-factory';
 
 /** Registration point: one line per provider. Order is the default preference order. */
 export const ADAPTER_FACTORIES: AdapterFactory[] = [
@@ -10,4 +14,8 @@ export const ADAPTER_FACTORIES: AdapterFactory[] = [
   openaiFactory,
   runwayFactory,
   lumaFactory,
+  veoFactory,
+  replicateFactory,
+  falFactory,
+  localFactory,
 ];
