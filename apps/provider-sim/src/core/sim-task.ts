@@ -36,14 +36,15 @@ export function isTerminalPhase(p: SimPhase): boolean {
 }
 
 /**
- * Where a task is after `steps` steps: `queue` steps throttled, then running for
+ * Where a task is after `steps` steps: throttled through step `queue` (so the first `queue`
+ * checks see it), then running for
  * `success_after` steps (step 0 without a queue is plain queued), then its terminal outcome.
  */
 export function phaseAt(task: SimTask, steps: number, defaultSuccessAfter: number): { phase: SimPhase; progress: number } {
   const sc = task.scenario;
   const queue = Math.max(0, sc.queue ?? 0);
   const n = Math.max(1, sc.success_after ?? defaultSuccessAfter);
-  if (steps < queue) return { phase: 'throttled', progress: 0 };
+  if (queue > 0 && steps <= queue) return { phase: 'throttled', progress: 0 };
   const t = steps - queue;
   if (sc.never_finish) return t === 0 && queue === 0 ? { phase: 'queued', progress: 0 } : { phase: 'running', progress: Math.min(0.95, t / (t + 1)) };
   if (t === 0 && queue === 0) return { phase: 'queued', progress: 0 };

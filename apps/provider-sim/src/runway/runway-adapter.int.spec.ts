@@ -17,11 +17,12 @@ describe('RunwayAdapter against provider-sim (providers.md §3, §10)', () => {
     const seen = await pollToEnd(adapter, providerTaskId);
     expect(seen.map((s) => [s.state, s.providerStatus, s.delayed ?? false])).toEqual([
       ['queued', 'THROTTLED', true],
-      ['running', 'RUNNING', false],
+      ['queued', 'THROTTLED', true],
       ['running', 'RUNNING', false],
       ['succeeded', 'SUCCEEDED', false],
     ]);
     expect(seen[2].progress).toBeCloseTo(0.5);
+    expect(seen).toHaveLength(4);
     const res = await adapter.fetchOutput(seen[3].outputUrl!);
     expect(res.headers.get('content-type')).toBe('video/mp4');
     const task = sim.ctx.getTask('runway', providerTaskId)!;
