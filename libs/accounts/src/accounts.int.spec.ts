@@ -1,0 +1,53 @@
+import { createDataSource, runMigrations } from '@reelay/event-store';
+import { createTestDatabase, type TestDatabase } from '@reelay/testing';
+import type { DataSource } from 'typeorm';
+import { createApiKey, findUserByApiKey, revokeApiKey } from './api-keys/api-key-store';
+import { ACCOUNTS_MIGRATIONS } from './migrations';
+import { webhookSecretFor, webhookSigningKey } from './webhook-secret/webhook-secret';
+
+let db: TestDatabase;
+let ds: DataSource;
+
+beforeAll(async () => {
+  db = await createTestDatabase('accounts');
+  ds = createDataSource(db.url, { migrations: ACCOUNTS_MIGRATIONS });
+  await ds.initialize();
+  await runMigrations(ds);
+});
+afterAll(async () => {
+  await ds?.destroy();
+  await db?.drop();
+});
+
+describe('api keys', () => {
+  it('stores only a hash and finds the user by the key', async () => {
+    const { key } = await createApiKey(ds, 'alice', 'laptop');
+    expect(key).toMatch(/^rly_[0-9A-Za-z]{32}$/);
+    expect(await findUserByApiKey(ds, key)).toBe('alice');
+    const rows: { key_hash: string }[] = await ds.query('SELECT key_hash FROM api_keys');
+    expect(rows.map((r) => r.key_hash)).not.toContain(key);
+  });
+  it('accepts a chosen key once and ignores re-creation', async () => {
+    const chosen = 'rly_' + 'a'.repeat(32);
+    await createApiKey(ds, 'demo', 'demo', chosen);
+    await createApiKey(ds, 'demo', 'demo', chosen);
+    expect(await findUserByApiKey(ds, chosen)).toBe('demo');
+    await expect(createApiKey(ds, 'demo', 'demo', 'short')).rejects.toThrow(/rly_/);
+  });
+  it('forgets revoked and unknown keys', async () => {
+    const { key } = await createApiKey(ds, 'bob');
+    expect(await revokeApiKey(ds, key)).toBe(true);
+    expect(await findUserByApiKey(ds, key)).toBeNull();
+    expect(await findUserByApiKey(ds, 'rly_' + 'b'.repeat(32))).toBeNull();
+    expect(await findUserByApiKey(ds, "' OR 1=1 --")).toBeNull();
+  });
+});
+
+describe('webhook secrets', () => {
+  it('are stable per user, differ across users and masters, and carry a 32-byte key', () => {
+    expect(webhookSecretFor('m', 'u1')).toBe(webhookSecretFor('m', 'u1'));
+    expect(webhookSecretFor('m', 'u1')).not.toBe(webhookSecretFor('m', 'u2'));
+    expect(webhookSecretFor('m2', 'u1')).not.toBe(webhookSecretFor('m', 'u1'));
+    expect(webhookSigningKey(webhookSecretFor('m', 'u1'))).toHaveLength(32);
+  });
+});
