@@ -1,0 +1,72 @@
+import { type DynamicModule, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { natsHealthy } from '@reelay/messaging';
+import { createMetrics, OpsModule } from '@reelay/service-kit';
+import { ApiKeyGuard } from './auth/api-key.guard';
+import { CancelJobController } from './cancel-job/cancel-job.controller';
+import { GATEWAY_DEPS, type GatewayDeps } from './gateway-deps';
+import { GetJobController } from './get-job/get-job.controller';
+import { IntakeClient } from './intake/intake-client';
+import { JobContentController } from './job-content/job-content.controller';
+import { JobEventsController } from './job-events/job-events.controller';
+import { JobStreamController } from './job-stream/job-stream.controller';
+import { JobStreamRegistry } from './job-stream/job-stream-registry';
+import { JobReader } from './jobs/job-reader';
+import { ListJobsController } from './list-jobs/list-jobs.controller';
+import { ModelsController } from './models/models.controller';
+import { ProviderCallbackController } from './provider-callback/provider-callback.controller';
+import { SubmitJobController } from './submit-job/submit-job.controller';
+import { UploadAssetController } from './upload-asset/upload-asset.controller';
+import { WebhookSecretController } from './webhook-secret/webhook-secret.controller';
+
+export const GATEWAY_SHUTDOWN = Symbol('GATEWAY_SHUTDOWN');
+
+/** Runs after the HTTP server has closed: stops background work, then closes connections. */
+class GatewayShutdown implements OnApplicationShutdown {
+  constructor(@Inject(GATEWAY_SHUTDOWN) private readonly close: () => Promise<void>) {}
+  onApplicationShutdown(): Promise<void> {
+    return this.close();
+  }
+}
+
+@Module({})
+export class AppModule {
+  static register(deps: GatewayDeps, close: () => Promise<void>): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        OpsModule.register({
+          checks: {
+            postgres: () => deps.dataSource.query('SELECT 1').then(() => true),
+            nats: () => natsHealthy(deps.nc),
+          },
+          metrics: createMetrics('gateway'),
+        }),
+      ],
+      controllers: [
+        // ListJobs before GetJob is not needed (GET /v1/jobs vs /v1/jobs/:id differ), but the
+        // fixed sub-routes of :id come before anything more generic.
+        SubmitJobController,
+        ListJobsController,
+        JobEventsController,
+        JobStreamController,
+        JobContentController,
+        CancelJobController,
+        GetJobController,
+        UploadAssetController,
+        ModelsController,
+        WebhookSecretController,
+        ProviderCallbackController,
+      ],
+      providers: [
+        { provide: GATEWAY_DEPS, useValue: deps },
+        { provide: GATEWAY_SHUTDOWN, useValue: close },
+        { provide: APP_GUARD, useClass: ApiKeyGuard },
+        GatewayShutdown,
+        IntakeClient,
+        JobReader,
+        JobStreamRegistry,
+      ],
+    };
+  }
+}

@@ -1,0 +1,47 @@
+import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { findUserByApiKey } from '../api-keys/api-key-store';
+import { hashApiKey } from '../api-keys/api-key';
+import { ApiException } from '../errors/api-exception';
+import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
+import { TokenBuckets } from '../rate-limit/token-bucket';
+import { type AuthenticatedRequest, PUBLIC_ROUTE } from './current-user';
+
+const unauthorized = () =>
+  new ApiException('unauthorized', 'A valid API key is required: send it as "Authorization: Bearer <key>".', {
+    headers: { 'WWW-Authenticate': 'Bearer' },
+  });
+
+/** Bearer API key on every /v1 route, then the key's request budget (429 + Retry-After). */
+@Injectable()
+export class ApiKeyGuard implements CanActivate {
+  private readonly buckets: TokenBuckets;
+
+  constructor(
+    @Inject(GATEWAY_DEPS) private readonly deps: GatewayDeps,
+    private readonly reflector: Reflector,
+  ) {
+    this.buckets = new TokenBuckets(deps.config.RATE_LIMIT_PER_SECOND, deps.config.RATE_LIMIT_BURST);
+  }
+
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    if (ctx.getType() !== 'http') return true;
+    const req = ctx.switchToHttp().getRequest<AuthenticatedRequest>();
+    if (!req.path.startsWith('/v1/')) return true;
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, [ctx.getHandler(), ctx.getClass()])) return true;
+
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+    if (!match) throw unauthorized();
+    const userId = await findUserByApiKey(this.deps.dataSource, match[1]);
+    if (!userId) throw unauthorized();
+
+    const { allowed, retryAfterSeconds } = this.buckets.take(hashApiKey(match[1]));
+    if (!allowed) {
+      throw new ApiException('rate_limited', 'Too many requests for this API key. Please slow down.', {
+        headers: { 'Retry-After': String(retryAfterSeconds) },
+      });
+    }
+    req.userId = userId;
+    return true;
+  }
+}

@@ -1,0 +1,17 @@
+import { createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
+import type { Request } from 'express';
+
+export interface AuthenticatedRequest extends Request {
+  userId?: string;
+}
+
+/** The user that owns the request's API key (set by ApiKeyGuard). */
+export const CurrentUser = createParamDecorator((_: unknown, ctx: ExecutionContext): string => {
+  const userId = ctx.switchToHttp().getRequest<AuthenticatedRequest>().userId;
+  if (!userId) throw new Error('CurrentUser used on a route without ApiKeyGuard');
+  return userId;
+});
+
+export const PUBLIC_ROUTE = 'reelay:public-route';
+/** Routes reached without an API key (provider callbacks). */
+export const PublicRoute = () => SetMetadata(PUBLIC_ROUTE, true);

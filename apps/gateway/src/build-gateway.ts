@@ -1,0 +1,60 @@
+import type { DynamicModule, INestApplication } from '@nestjs/common';
+import { createDataSource, EventStore, runMigrations } from '@reelay/event-store';
+import { connectNats } from '@reelay/messaging';
+import { runWithContext, type Logger } from '@reelay/service-kit';
+import type { NextFunction, Request, Response } from 'express';
+import { GATEWAY_MIGRATIONS } from './api-keys';
+import { AppModule } from './app.module';
+import { PLACEHOLDER_CATALOG } from './catalog/placeholder-catalog';
+import type { GatewayConfig } from './config/gateway-config';
+import { AllExceptionsFilter } from './errors/all-exceptions.filter';
+import type { GatewayDeps } from './gateway-deps';
+import { correlationIdOf } from './http/correlation';
+import { createJobViewProjection } from './read-model/job-view-projection';
+
+export interface BuiltGateway {
+  deps: GatewayDeps;
+  module: DynamicModule;
+  /** App-level setup: error filter, request context. Call before init/listen. */
+  configure: (app: INestApplication) => void;
+}
+
+/**
+ * Connects to PostgreSQL (running pending migrations under the store's advisory lock) and NATS,
+ * starts the job_view projection, and returns the Nest module wired to them. Everything it opens
+ * is closed by the module's shutdown hook (app.close()).
+ */
+export async function buildGateway(config: GatewayConfig, logger: Logger): Promise<BuiltGateway> {
+  const dataSource = createDataSource(config.DATABASE_URL, { migrations: GATEWAY_MIGRATIONS, poolSize: config.DB_POOL_SIZE, applicationName: 'reelay-gateway' });
+  await dataSource.initialize();
+  let nc: GatewayDeps['nc'] | undefined;
+  try {
+    await runMigrations(dataSource);
+    nc = await connectNats(config.NATS_URL, 'reelay-gateway');
+  } catch (err) {
+    await dataSource.destroy();
+    throw err;
+  }
+  const store = new EventStore(dataSource);
+  const projection = createJobViewProjection(store, { onError: (err) => logger.error({ err }, 'job_view projection failed; retrying') });
+  await projection.start();
+
+  const deps: GatewayDeps = { config, dataSource, store, nc, logger, catalog: PLACEHOLDER_CATALOG };
+  const close = async () => {
+    await projection.stop().catch((err: unknown) => logger.error({ err }, 'stopping the projection failed'));
+    await deps.nc.drain().catch(() => undefined);
+    await dataSource.destroy().catch(() => undefined);
+  };
+  return {
+    deps,
+    module: AppModule.register(deps, close),
+    configure: (app) => {
+      app.useGlobalFilters(new AllExceptionsFilter(logger));
+      app.use((req: Request, res: Response, next: NextFunction) => {
+        const correlationId = correlationIdOf(req);
+        res.setHeader('X-Request-Id', correlationId);
+        runWithContext({ correlationId }, next);
+      });
+    },
+  };
+}

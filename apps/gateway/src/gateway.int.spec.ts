@@ -1,0 +1,397 @@
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jobStreamId, type Job } from '@reelay/contracts';
+import { newJobId } from '@reelay/job-domain';
+import { connectNats, liveSubject, type NatsConnection } from '@reelay/messaging';
+import { createLogger } from '@reelay/service-kit';
+import { createTestDatabase, uniqueNatsPrefix, type TestDatabase } from '@reelay/testing';
+import { createApiKey } from './api-keys';
+import { createGatewayApp, type GatewayApp } from './app';
+import { GatewayConfig } from './config/gateway-config';
+
+jest.setTimeout(20_000);
+
+const PNG_6x4 = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAYAAAAECAIAAAAiZtkUAAAACXBIWXMAAAABAAAAAQBPJcTWAAAAEklEQVR4nGP4y8CAhtD5RAsBAJ2BF7nKI3aWAAAAAElFTkSuQmCC',
+  'base64',
+);
+
+let db: TestDatabase;
+let gw: GatewayApp;
+let base: string;
+let prefix: string;
+let storageDir: string;
+let intakeNc: NatsConnection;
+let alice: string;
+let bob: string;
+
+const iso = (offsetMs = 0) => new Date(Date.now() + offsetMs).toISOString();
+
+function submitted(jobId: string, userId: string, at = iso()) {
+  return {
+    type: 'JobSubmitted',
+    data: {
+      jobId, userId, model: 'local-ffmpeg', provider: 'local', prompt: 'a red fox running through snow', negativePrompt: null,
+      aspectRatio: '16:9', durationSeconds: 5, resolution: '720p', seed: null, referenceImage: null, webhookUrl: null,
+      metadata: {}, creditsEstimated: 0, requestHash: 'h', at,
+    },
+  };
+}
+const running = () => [
+  { type: 'JobValidationStarted', data: { at: iso() } },
+  { type: 'JobValidated', data: { at: iso(), referenceImage: null } },
+  { type: 'JobSubmissionIntended', data: { provider: 'local', attempt: 1, submissionKey: 'k1', at: iso() } },
+  { type: 'JobProviderAccepted', data: { provider: 'local', providerTaskId: 'task-secret', at: iso() } },
+];
+const succeeded = (bytes: number) => ({
+  type: 'JobSucceeded',
+  data: {
+    output: { url: 'ignored', contentType: 'video/mp4', bytes, durationSeconds: 5, width: 1280, height: 720, sha256: 'abc' },
+    creditsCharged: 0,
+    at: iso(),
+  },
+});
+
+async function createJob(userId: string, more: { type: string; data: unknown }[] = [], at?: string): Promise<string> {
+  const jobId = newJobId();
+  await gw.deps.store.append(jobStreamId(jobId), 0, [submitted(jobId, userId, at), ...more]);
+  return jobId;
+}
+
+const call = (path: string, init: RequestInit & { key?: string | null } = {}) => {
+  const { key = alice, headers, ...rest } = init;
+  return fetch(`${base}${path}`, { ...rest, headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(headers as Record<string, string>) } });
+};
+const postJson = (path: string, body: unknown, init: RequestInit & { key?: string | null } = {}) =>
+  call(path, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body), ...init, headers: { 'content-type': 'application/json', ...(init.headers as Record<string, string>) } });
+
+interface SseEvent {
+  id: string;
+  event: string;
+  data: Job;
+}
+
+/** Reads an SSE response to its end and returns the job events. */
+async function readSse(res: Response, onEvent?: (e: SseEvent) => void): Promise<SseEvent[]> {
+  const events: SseEvent[] = [];
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    buffer += decoder.decode(chunk, { stream: true });
+    let end: number;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const fields = Object.fromEntries(block.split('\n').filter((l) => !l.startsWith(':') && l.includes(': ')).map((l) => [l.slice(0, l.indexOf(': ')), l.slice(l.indexOf(': ') + 2)]));
+      if (fields.event !== 'job') continue;
+      const e = { id: fields.id, event: fields.event, data: JSON.parse(fields.data) as Job };
+      events.push(e);
+      onEvent?.(e);
+    }
+  }
+  return events;
+}
+
+async function eventually<T>(probe: () => Promise<T | undefined>, what: string): Promise<T> {
+  for (let i = 0; i < 100; i++) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase('gateway');
+  prefix = uniqueNatsPrefix('gw');
+  storageDir = await mkdtemp(join(tmpdir(), 'reelay-gw-'));
+  const config = GatewayConfig.parse({
+    DATABASE_URL: db.url,
+    NATS_PREFIX: prefix,
+    STORAGE_DIR: storageDir,
+    JSON_BODY_LIMIT_BYTES: '4096',
+    ASSET_MAX_BYTES: '2048',
+    COMMAND_TIMEOUT_MS: '2000',
+    SSE_RECHECK_MS: '300',
+    RATE_LIMIT_BURST: '1000',
+    WEBHOOK_MASTER_SECRET: 'test-master-secret-0123456789',
+    DB_POOL_SIZE: '4',
+  });
+  gw = await createGatewayApp(config, createLogger('gateway', 'silent'));
+  await gw.app.listen(0, '127.0.0.1');
+  base = (await gw.app.getUrl()).replace('[::1]', '127.0.0.1');
+  alice = (await createApiKey(gw.deps.dataSource, 'alice', 'test')).key;
+  bob = (await createApiKey(gw.deps.dataSource, 'bob', 'test')).key;
+  intakeNc = await connectNats('nats://127.0.0.1:4222', 'fake-intake');
+});
+
+afterAll(async () => {
+  await intakeNc?.drain();
+  await gw?.app.close();
+  await db?.drop();
+  await rm(storageDir, { recursive: true, force: true });
+});
+
+describe('auth and errors', () => {
+  it('answers 401 with the envelope without a key or with an unknown one', async () => {
+    for (const key of [null, 'rly_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', 'nonsense']) {
+      const res = await call('/v1/jobs', { key });
+      expect(res.status).toBe(401);
+      expect((await res.json()).error.code).toBe('unauthorized');
+    }
+  });
+
+  it('answers unknown routes with a 404 envelope', async () => {
+    for (const [path, key] of [['/v1/nope', alice], ['/nothing/here', null]] as const) {
+      const res = await call(path, { key });
+      expect(res.status).toBe(404);
+      expect(await res.json()).toEqual({ error: { code: 'not_found', message: 'Not found.' } });
+    }
+  });
+
+  it('answers 400 with per-field details for a bad body, and for malformed JSON or a non-JSON type', async () => {
+    const bad = await postJson('/v1/jobs', { model: 'local-ffmpeg', aspectRatio: '4:3', durationSeconds: 5, extra: 1 });
+    expect(bad.status).toBe(400);
+    const body = await bad.json();
+    expect(body.error.code).toBe('invalid_request');
+    const paths = body.error.details.map((d: { path: string }) => d.path);
+    expect(paths).toEqual(expect.arrayContaining(['prompt', 'aspectRatio']));
+
+    const malformed = await postJson('/v1/jobs', '{"model": ');
+    expect(malformed.status).toBe(400);
+    expect((await malformed.json()).error).toEqual({ code: 'invalid_request', message: 'The request body is not valid JSON.' });
+
+    const text = await call('/v1/jobs', { method: 'POST', body: 'hello', headers: { 'content-type': 'text/plain' } });
+    expect(text.status).toBe(400);
+  });
+
+  it('answers 413 for bodies over the limits', async () => {
+    const json = await postJson('/v1/jobs', { model: 'm', prompt: 'x'.repeat(5000), aspectRatio: '16:9', durationSeconds: 5 });
+    expect(json.status).toBe(413);
+    expect((await json.json()).error.code).toBe('payload_too_large');
+
+    const upload = await call('/v1/assets', { method: 'POST', body: Buffer.concat([PNG_6x4, Buffer.alloc(3000)]), headers: { 'content-type': 'image/png' } });
+    expect(upload.status).toBe(413);
+    expect((await upload.json()).error.code).toBe('payload_too_large');
+  });
+});
+
+describe('jobs', () => {
+  it('submits through intake over NATS and answers 202 with the job', async () => {
+    const received: unknown[] = [];
+    const sub = intakeNc.subscribe(`${prefix}.cmd.submit-job`, {
+      callback: (_err, msg) => {
+        const cmd = msg.json<{ userId: string; request: { prompt: string; model: string } }>();
+        received.push(cmd);
+        if (cmd.request.model === 'no-such-model') {
+          msg.respond(JSON.stringify({ ok: false, error: { code: 'unsupported_settings', message: 'This model cannot do that.', details: [{ path: 'model', message: 'unknown' }] } }));
+          return;
+        }
+        const job = { id: newJobId(), object: 'video.job', status: 'queued', message: 'Your video is waiting to start.', errorCode: null, model: cmd.request.model, provider: 'local', prompt: cmd.request.prompt, negativePrompt: null, aspectRatio: '16:9', durationSeconds: 5, resolution: null, seed: null, referenceImage: null, progress: null, output: null, credits: { estimated: 0, charged: null }, webhookUrl: null, metadata: {}, createdAt: iso(), updatedAt: iso(), completedAt: null, version: 1 };
+        msg.respond(JSON.stringify({ ok: true, job }));
+      },
+    });
+    await intakeNc.flush();
+    try {
+      const res = await postJson('/v1/jobs', { model: 'local-ffmpeg', prompt: 'a fox', aspectRatio: '16:9', durationSeconds: 5 }, { headers: { 'idempotency-key': 'key-1' } });
+      expect(res.status).toBe(202);
+      expect(res.headers.get('etag')).toBe('"1"');
+      const job = await res.json();
+      expect(job).toMatchObject({ object: 'video.job', status: 'queued', prompt: 'a fox' });
+      expect(received[0]).toMatchObject({ userId: 'alice', idempotencyKey: 'key-1', request: { prompt: 'a fox' } });
+
+      const refused = await postJson('/v1/jobs', { model: 'no-such-model', prompt: 'a fox', aspectRatio: '16:9', durationSeconds: 5 });
+      expect(refused.status).toBe(422);
+      expect(await refused.json()).toEqual({ error: { code: 'unsupported_settings', message: 'This model cannot do that.', details: [{ path: 'model', message: 'unknown' }] } });
+    } finally {
+      sub.unsubscribe();
+    }
+  });
+
+  it('answers 503 when intake does not answer', async () => {
+    const res = await postJson('/v1/jobs', { model: 'local-ffmpeg', prompt: 'a fox', aspectRatio: '16:9', durationSeconds: 5 });
+    expect(res.status).toBe(503);
+    expect((await res.json()).error.code).toBe('service_unavailable');
+  });
+
+  it('reads a job from the log with its version as ETag, and hides it from other users', async () => {
+    const jobId = await createJob('alice', running());
+    const res = await call(`/v1/jobs/${jobId}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('etag')).toBe('"5"');
+    expect(await res.json()).toMatchObject({ id: jobId, status: 'running', version: 5, message: 'Your video is being generated.' });
+
+    for (const path of [`/v1/jobs/${jobId}`, `/v1/jobs/${jobId}/events`, `/v1/jobs/${jobId}/stream`, `/v1/jobs/${jobId}/content`, '/v1/jobs/job_not_an_id']) {
+      const other = await call(path, { key: bob });
+      expect(other.status).toBe(404);
+      expect((await other.json()).error.code).toBe('not_found');
+    }
+  });
+
+  it('lists the history without internal fields', async () => {
+    const jobId = await createJob('alice', running());
+    const res = await call(`/v1/jobs/${jobId}/events`);
+    const { data } = await res.json();
+    expect(data.map((e: { sequence: number; status: string }) => [e.sequence, e.status])).toEqual([[1, 'queued'], [2, 'validating'], [3, 'validating'], [4, 'validating'], [5, 'running']]);
+    expect(JSON.stringify(data)).not.toContain('task-secret');
+  });
+
+  it('lists jobs newest first from job_view, in pages with an opaque cursor and a status filter', async () => {
+    const t0 = Date.now() - 60_000;
+    const carol = (await createApiKey(gw.deps.dataSource, 'carol')).key;
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push(await createJob('carol', i === 0 ? running() : [], new Date(t0 + i * 1000).toISOString()));
+    await createJob('dave');
+    const pages: string[][] = [];
+    let cursor: string | null = null;
+    await eventually(async () => {
+      const r = await call('/v1/jobs?limit=100', { key: carol });
+      return ((await r.json()).data.length === 5) || undefined;
+    }, 'job_view to catch up');
+    do {
+      const res = await call(`/v1/jobs?limit=2${cursor ? `&cursor=${cursor}` : ''}`, { key: carol });
+      expect(res.status).toBe(200);
+      const page: { data: Job[]; nextCursor: string | null } = await res.json();
+      pages.push(page.data.map((j) => j.id));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(pages).toEqual([[ids[4], ids[3]], [ids[2], ids[1]], [ids[0]]]);
+
+    const runningOnly = await (await call('/v1/jobs?status=running', { key: carol })).json();
+    expect(runningOnly).toEqual({ data: [expect.objectContaining({ id: ids[0], status: 'running' })], nextCursor: null });
+
+    expect((await call('/v1/jobs?cursor=garbage', { key: carol })).status).toBe(400);
+    expect((await call('/v1/jobs?limit=500', { key: carol })).status).toBe(400);
+  });
+});
+
+describe('SSE stream', () => {
+  it('replays after Last-Event-ID, forwards live pushes and ends at a terminal status', async () => {
+    const jobId = await createJob('alice', running());
+    const res = await call(`/v1/jobs/${jobId}/stream`, { headers: { 'last-event-id': '3' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+
+    const nc = await connectNats('nats://127.0.0.1:4222', 'fake-notification');
+    let pushed = false;
+    const events = await readSse(res, (e) => {
+      if (e.id === '5' && !pushed) {
+        pushed = true;
+        // Only a live push can produce progress 77 at version 6; afterwards the log moves on to 7.
+        void (async () => {
+          const live = { ...e.data, progress: 77, version: 6 };
+          nc.publish(liveSubject(prefix, 'job', jobId), JSON.stringify({ version: 6, job: live }));
+          await nc.flush();
+          await new Promise((r) => setTimeout(r, 100));
+          await gw.deps.store.append(jobStreamId(jobId), 5, [{ type: 'JobProgressed', data: { progress: 50, at: iso() } }, succeeded(10)]);
+        })();
+      }
+    });
+    await nc.drain();
+    expect(events.map((e) => [e.id, e.data.status])).toEqual([
+      ['4', 'validating'],
+      ['5', 'running'],
+      ['6', 'running'],
+      ['7', 'succeeded'],
+    ]);
+    expect(events[2].data.progress).toBe(77);
+    expect(events[3].data).toMatchObject({ id: jobId, version: 7, progress: 100, message: 'Your video is ready.' });
+  });
+
+  it('catches up from the log when no push comes, and ends at once when resuming after the terminal event', async () => {
+    const jobId = await createJob('alice', running());
+    const res = await call(`/v1/jobs/${jobId}/stream`, { headers: { 'last-event-id': '5' } });
+    setTimeout(() => void gw.deps.store.append(jobStreamId(jobId), 5, [{ type: 'JobFailed', data: { errorCode: 'provider_timeout', message: null, detail: 'internal', at: iso() } }]), 200);
+    const events = await readSse(res);
+    expect(events.map((e) => [e.id, e.data.status, e.data.errorCode])).toEqual([['6', 'failed', 'provider_timeout']]);
+
+    const again = await readSse(await call(`/v1/jobs/${jobId}/stream`, { headers: { 'last-event-id': '6' } }));
+    expect(again).toEqual([]);
+  });
+});
+
+describe('content', () => {
+  it('serves the output with Range support, and 404 until the job succeeded', async () => {
+    const bytes = Buffer.from('0123456789');
+    const done = await createJob('alice', [...running(), succeeded(bytes.length)]);
+    await mkdir(join(storageDir, 'outputs'), { recursive: true });
+    await writeFile(join(storageDir, 'outputs', `${done}.mp4`), bytes);
+
+    const full = await call(`/v1/jobs/${done}/content`);
+    expect(full.status).toBe(200);
+    expect(full.headers.get('content-type')).toBe('video/mp4');
+    expect(full.headers.get('accept-ranges')).toBe('bytes');
+    expect(Buffer.from(await full.arrayBuffer())).toEqual(bytes);
+
+    const part = await call(`/v1/jobs/${done}/content`, { headers: { range: 'bytes=2-5' } });
+    expect(part.status).toBe(206);
+    expect(part.headers.get('content-range')).toBe('bytes 2-5/10');
+    expect(await part.text()).toBe('2345');
+
+    const tail = await call(`/v1/jobs/${done}/content`, { headers: { range: 'bytes=-3' } });
+    expect(await tail.text()).toBe('789');
+
+    const outside = await call(`/v1/jobs/${done}/content`, { headers: { range: 'bytes=50-' } });
+    expect(outside.status).toBe(416);
+    expect(outside.headers.get('content-range')).toBe('bytes */10');
+
+    const pending = await createJob('alice', running());
+    const notYet = await call(`/v1/jobs/${pending}/content`);
+    expect(notYet.status).toBe(404);
+    expect((await notYet.json()).error.code).toBe('not_found');
+  });
+});
+
+describe('assets, models, webhooks, callbacks, health', () => {
+  it('stores an uploaded image with a sidecar and refuses other types', async () => {
+    const res = await call('/v1/assets', { method: 'POST', body: PNG_6x4, headers: { 'content-type': 'image/png' } });
+    expect(res.status).toBe(201);
+    const asset = await res.json();
+    expect(asset).toEqual({ id: expect.stringMatching(/^asset_[A-Za-z0-9]{24}$/), contentType: 'image/png', bytes: PNG_6x4.length, width: 6, height: 4 });
+    const sidecar = JSON.parse(await readFile(join(storageDir, 'assets', `${asset.id}.json`), 'utf8'));
+    expect(sidecar).toMatchObject({ userId: 'alice', contentType: 'image/png', width: 6, height: 4 });
+    expect(await readFile(join(storageDir, 'assets', asset.id))).toEqual(PNG_6x4);
+
+    for (const [type, body] of [['image/gif', PNG_6x4], ['image/jpeg', PNG_6x4], ['image/png', Buffer.from('not an image')]] as const) {
+      const refused = await call('/v1/assets', { method: 'POST', body, headers: { 'content-type': type } });
+      expect(refused.status).toBe(415);
+      expect((await refused.json()).error.code).toBe('unsupported_media_type');
+    }
+  });
+
+  it('serves the catalog and a per-user webhook secret', async () => {
+    const models = await (await call('/v1/models')).json();
+    expect(models.data.length).toBeGreaterThan(0);
+    expect(Object.keys(models.data[0]).sort()).toEqual(['aspectRatios', 'creditsPerSecond', 'durations', 'id', 'imageToVideo', 'provider', 'resolutions']);
+
+    const a = await (await call('/v1/webhooks/secret')).json();
+    const b = await (await call('/v1/webhooks/secret', { key: bob })).json();
+    expect(a.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    expect(a.secret).not.toBe(b.secret);
+  });
+
+  it('forwards provider callbacks untouched and answers 204 without a key', async () => {
+    const got = new Promise<Record<string, unknown>>((resolve) => {
+      const sub = intakeNc.subscribe(`${prefix}.cmd.provider-callback`, {
+        callback: (_e, msg) => {
+          msg.respond(JSON.stringify({ ok: true }));
+          sub.unsubscribe();
+          resolve(msg.json());
+        },
+      });
+    });
+    await intakeNc.flush();
+    const res = await call('/v1/providers/runway/callback?token=t1', { key: null, method: 'POST', body: '{"id":"task"}', headers: { 'content-type': 'application/json', 'webhook-signature': 'v1,abc' } });
+    expect(res.status).toBe(204);
+    const cmd = await got;
+    expect(cmd).toMatchObject({ provider: 'runway', query: 'token=t1', headers: expect.objectContaining({ 'webhook-signature': 'v1,abc' }) });
+    expect(Buffer.from(cmd.bodyBase64 as string, 'base64').toString()).toBe('{"id":"task"}');
+  });
+
+  it('is ready when PostgreSQL and NATS answer', async () => {
+    const res = await fetch(`${base}/health/ready`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok', checks: { postgres: 'up', nats: 'up' } });
+  });
+});

@@ -1,0 +1,24 @@
+import { Controller, Get, Param, Req, Res } from '@nestjs/common';
+import { toPublicJob } from '@reelay/job-domain';
+import type { Request, Response } from 'express';
+import { CurrentUser } from '../auth/current-user';
+import { JobReader } from '../jobs/job-reader';
+
+@Controller('v1/jobs')
+export class GetJobController {
+  constructor(private readonly jobs: JobReader) {}
+
+  /** Folded from the log on every read, so a client sees its own writes at once. */
+  @Get(':id')
+  async get(@CurrentUser() userId: string, @Param('id') id: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const { state, version } = await this.jobs.loadOwned(id, userId);
+    const etag = `"${version}"`;
+    res.setHeader('ETag', etag);
+    res.setHeader('Cache-Control', 'no-cache');
+    if (req.headers['if-none-match'] === etag) {
+      res.status(304).end();
+      return;
+    }
+    res.status(200).json(toPublicJob(state, version));
+  }
+}

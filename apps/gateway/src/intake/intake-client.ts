@@ -1,0 +1,42 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { CommandReply, type CancelJobCommand, type Job, type SubmitJobCommand } from '@reelay/contracts';
+import { commandSubject, CommandUnavailableError, request } from '@reelay/messaging';
+import { ApiException } from '../errors/api-exception';
+import { genericMessage } from '../errors/error-envelope';
+import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
+
+/** The gateway never writes job events: submit and cancel are asked of intake over NATS request/reply. */
+@Injectable()
+export class IntakeClient {
+  constructor(@Inject(GATEWAY_DEPS) private readonly deps: GatewayDeps) {}
+
+  submit(command: SubmitJobCommand): Promise<Job> {
+    return this.send('submit-job', command);
+  }
+
+  cancel(command: CancelJobCommand): Promise<Job> {
+    return this.send('cancel-job', command);
+  }
+
+  private async send(name: string, command: unknown): Promise<Job> {
+    const { nc, config, logger } = this.deps;
+    let raw: unknown;
+    try {
+      raw = await request(nc, commandSubject(config.NATS_PREFIX, name), command, config.COMMAND_TIMEOUT_MS);
+    } catch (err) {
+      if (err instanceof CommandUnavailableError) {
+        logger.warn({ command: name, reason: err.reason }, 'intake unavailable');
+        throw new ApiException('service_unavailable', genericMessage('service_unavailable'), { headers: { 'Retry-After': '1' } });
+      }
+      throw err;
+    }
+    const reply = CommandReply.safeParse(raw);
+    if (!reply.success) {
+      logger.error({ command: name }, 'intake sent a reply that does not match CommandReply');
+      throw new ApiException('internal_error', genericMessage('internal_error'));
+    }
+    if (reply.data.ok) return reply.data.job;
+    const { code, message, details } = reply.data.error;
+    throw new ApiException(code, message, { details });
+  }
+}

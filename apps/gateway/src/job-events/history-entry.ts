@@ -1,0 +1,42 @@
+import { userMessage, type JobErrorCode, type JobStatus, type RecordedEvent } from '@reelay/contracts';
+import { jobDecider, type JobState } from '@reelay/job-domain';
+import { toJobEvent } from '../jobs/job-reader';
+
+export interface HistoryEntry {
+  sequence: number;
+  type: string;
+  at: string;
+  status: JobStatus;
+  message: string;
+  errorCode: JobErrorCode | null;
+  progress: number | null;
+  [field: string]: unknown;
+}
+
+/**
+ * Event data fields clients may see. Everything else stays internal: operator `detail`, provider
+ * task ids, submission keys, request hashes, user ids and the raw failure message (the entry's
+ * `message` is the user-facing text instead).
+ */
+const PUBLIC_FIELDS = ['provider', 'progress', 'output', 'attempt', 'retryAt', 'reason', 'model', 'durationSeconds', 'aspectRatio', 'resolution'] as const;
+
+/** The job's history: one entry per event, with the status and message the job had after it. */
+export function toHistory(events: RecordedEvent[]): HistoryEntry[] {
+  let state: JobState = jobDecider.initialState();
+  return events.map((recorded) => {
+    const event = toJobEvent(recorded);
+    state = jobDecider.evolve(state, event);
+    const data = event.data as Record<string, unknown>;
+    const visible = Object.fromEntries(PUBLIC_FIELDS.filter((f) => data[f] !== undefined).map((f) => [f, data[f]]));
+    return {
+      ...visible,
+      sequence: recorded.streamVersion,
+      type: recorded.type,
+      at: typeof data.at === 'string' ? data.at : recorded.recordedAt,
+      status: state.status,
+      message: userMessage(state.status, state.errorCode, state.failureMessage),
+      errorCode: state.status === 'failed' ? state.errorCode : null,
+      progress: state.progress,
+    };
+  });
+}

@@ -1,0 +1,100 @@
+import { isTerminal, Job, jobStreamId } from '@reelay/contracts';
+import type { EventStore } from '@reelay/event-store';
+import { jobDecider, toPublicJob, type JobState } from '@reelay/job-domain';
+import { liveSubject, subscribeLive, type NatsConnection } from '@reelay/messaging';
+import type { Logger } from '@reelay/service-kit';
+import { toJobEvent } from '../jobs/job-reader';
+import { formatJobEvent, HEARTBEAT } from './sse-format';
+
+export interface JobStreamSessionOptions {
+  jobId: string;
+  /** Last-Event-ID: only versions after it are sent. */
+  after: number;
+  store: EventStore;
+  nc: NatsConnection;
+  prefix: string;
+  recheckMs: number;
+  heartbeatMs: number;
+  logger: Logger;
+  write: (chunk: string) => void;
+  end: () => void;
+}
+
+/**
+ * One SSE client following one job. Order of work, so that no status change can slip between
+ * the replay and the live feed: subscribe to the live subject first, then replay from the log
+ * every snapshot after Last-Event-ID, then forward live pushes. A push that is not the next
+ * version (a gap: a push was lost or came early) and a timer every `recheckMs` both re-read the log,
+ * so the log stays the source of truth and live pushes only make it faster.
+ * All steps run one after another on a promise chain; `sent` only grows.
+ */
+export class JobStreamSession {
+  private sent: number;
+  private folded: JobState = jobDecider.initialState();
+  private foldedVersion = 0;
+  private chain: Promise<void> = Promise.resolve();
+  private closed = false;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private unsubscribe: () => void = () => undefined;
+
+  constructor(private readonly opts: JobStreamSessionOptions) {
+    this.sent = opts.after;
+  }
+
+  start(): void {
+    const sub = subscribeLive<{ version?: unknown; job?: unknown }>(this.opts.nc, liveSubject(this.opts.prefix, 'job', this.opts.jobId), (msg) =>
+      this.enqueue(() => this.onLive(msg)),
+    );
+    this.unsubscribe = () => sub.unsubscribe();
+    this.enqueue(() => this.catchUp());
+    this.timers.push(setInterval(() => this.enqueue(() => this.catchUp()), this.opts.recheckMs));
+    this.timers.push(setInterval(() => !this.closed && this.opts.write(HEARTBEAT), this.opts.heartbeatMs));
+  }
+
+  /** Stops everything; `endResponse` also ends the HTTP response (false when the client already left). */
+  close(endResponse = true): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.timers) clearInterval(t);
+    this.unsubscribe();
+    if (endResponse) this.opts.end();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  private enqueue(step: () => Promise<void> | void): void {
+    this.chain = this.chain
+      .then(() => (this.closed ? undefined : step()))
+      .catch((err: unknown) => this.opts.logger.warn({ err, jobId: this.opts.jobId }, 'job stream step failed; the next re-check retries'));
+  }
+
+  private onLive(msg: { version?: unknown; job?: unknown }): Promise<void> | void {
+    const job = Job.safeParse(msg.job);
+    const version = msg.version;
+    if (!job.success || typeof version !== 'number' || job.data.id !== this.opts.jobId) return this.catchUp();
+    if (version <= this.sent) return;
+    if (version === this.sent + 1) return this.emit(version, job.data);
+    return this.catchUp();
+  }
+
+  private async catchUp(): Promise<void> {
+    const events = await this.opts.store.readStream(jobStreamId(this.opts.jobId), this.foldedVersion + 1);
+    for (const recorded of events) {
+      if (this.closed) return;
+      this.folded = jobDecider.evolve(this.folded, toJobEvent(recorded));
+      this.foldedVersion = recorded.streamVersion;
+      if (this.foldedVersion > this.sent) this.emit(this.foldedVersion, toPublicJob(this.folded, this.foldedVersion));
+    }
+    // Resuming after the terminal event itself: nothing more will come.
+    if (!this.closed && this.foldedVersion > 0 && this.foldedVersion <= this.sent && isTerminal(this.folded.status)) this.close();
+  }
+
+  private emit(version: number, job: Job): void {
+    if (this.closed) return;
+    this.opts.write(formatJobEvent(version, job));
+    this.sent = version;
+    if (isTerminal(job.status)) this.close();
+  }
+}

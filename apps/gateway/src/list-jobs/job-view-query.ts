@@ -1,0 +1,36 @@
+import type { Job, JobStatus } from '@reelay/contracts';
+import type { SqlExecutor } from '@reelay/event-store';
+import type { JobCursor } from './cursor';
+
+export interface JobPage {
+  jobs: Job[];
+  /** Where the next page starts, or null on the last page. */
+  next: JobCursor | null;
+}
+
+/** A page of the user's jobs from the job_view read model, newest first (keyset on created_at, job_id). */
+export async function queryJobView(
+  db: SqlExecutor,
+  q: { userId: string; status?: JobStatus; limit: number; after?: JobCursor },
+): Promise<JobPage> {
+  const params: unknown[] = [q.userId, q.limit + 1];
+  const where = ['user_id = $1'];
+  if (q.status) {
+    params.push(q.status);
+    where.push(`status = $${params.length}`);
+  }
+  if (q.after) {
+    params.push(q.after.createdAt, q.after.jobId);
+    where.push(`(created_at, job_id) < ($${params.length - 1}::timestamptz, $${params.length})`);
+  }
+  const rows: { job: Job; created_at: Date; job_id: string }[] = await db.query(
+    `SELECT job, created_at, job_id FROM job_view WHERE ${where.join(' AND ')} ORDER BY created_at DESC, job_id DESC LIMIT $2`,
+    params,
+  );
+  const page = rows.slice(0, q.limit);
+  const last = page.at(-1);
+  return {
+    jobs: page.map((r) => r.job),
+    next: rows.length > q.limit && last ? { createdAt: new Date(last.created_at).toISOString(), jobId: last.job_id } : null,
+  };
+}

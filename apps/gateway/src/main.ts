@@ -1,0 +1,18 @@
+import 'reflect-metadata';
+import { createLogger, runService } from '@reelay/service-kit';
+import { buildGateway } from './build-gateway';
+import { loadGatewayConfig } from './config/gateway-config';
+
+async function main(): Promise<void> {
+  const config = loadGatewayConfig();
+  const logger = createLogger('gateway', config.LOG_LEVEL);
+  if (!config.WEBHOOK_MASTER_SECRET) logger.warn('WEBHOOK_MASTER_SECRET is not set: GET /v1/webhooks/secret answers 503');
+  const gw = await buildGateway(config, logger);
+  await runService({ name: 'gateway', module: gw.module, port: config.GATEWAY_PORT, logger, configure: gw.configure });
+}
+
+main().catch((err: unknown) => {
+  // ConfigError messages name the variable and never contain its value.
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

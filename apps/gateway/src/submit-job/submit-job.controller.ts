@@ -1,0 +1,39 @@
+import { Controller, Headers, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
+import { detailsFromIssues, SubmitJobRequest, type Job } from '@reelay/contracts';
+import type { Request, Response } from 'express';
+import { CurrentUser } from '../auth/current-user';
+import { invalidRequest } from '../errors/api-exception';
+import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
+import { correlationIdOf } from '../http/correlation';
+import { readJsonBody } from '../http/read-body';
+import { IntakeClient } from '../intake/intake-client';
+
+@Controller('v1/jobs')
+export class SubmitJobController {
+  constructor(
+    @Inject(GATEWAY_DEPS) private readonly deps: GatewayDeps,
+    private readonly intake: IntakeClient,
+  ) {}
+
+  @Post()
+  @HttpCode(202)
+  async submit(
+    @CurrentUser() userId: string,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+    @Headers('idempotency-key') idempotencyKey?: string,
+  ): Promise<Job> {
+    const body = await readJsonBody(req, this.deps.config.JSON_BODY_LIMIT_BYTES);
+    const parsed = SubmitJobRequest.safeParse(body);
+    if (!parsed.success) throw invalidRequest('The request body is not valid.', detailsFromIssues(parsed.error.issues));
+    if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
+      throw invalidRequest('The Idempotency-Key header is not valid.', [
+        { path: 'Idempotency-Key', message: 'must be 1 to 255 visible ASCII characters' },
+      ]);
+    }
+    const job = await this.intake.submit({ userId, request: parsed.data, idempotencyKey, correlationId: correlationIdOf(req) });
+    res.setHeader('ETag', `"${job.version}"`);
+    res.setHeader('Location', `/v1/jobs/${job.id}`);
+    return job;
+  }
+}
