@@ -1,0 +1,65 @@
+import { startProviderSim, type RunningProviderSim } from '../start-provider-sim';
+
+const auth = { authorization: 'Bearer k', 'content-type': 'application/json', 'x-runway-version': '2024-11-06' };
+
+async function runwaySubmit(url: string, prompt: string, key: string): Promise<Response> {
+  return fetch(`${url}/runway/v1/text_to_video`, {
+    method: 'POST',
+    headers: { ...auth, 'x-reelay-submission-key': key },
+    body: JSON.stringify({ model: 'gen4.5', promptText: prompt, ratio: '1280:720', duration: 5 }),
+  });
+}
+
+describe('provider-sim control endpoints and capacity', () => {
+  let sim: RunningProviderSim;
+
+  beforeAll(async () => {
+    sim = await startProviderSim({ port: 0, maxInFlight: { runway: 2 } });
+  });
+  afterAll(() => sim.close());
+  beforeEach(async () => {
+    await fetch(`${sim.url}/_sim/reset`, { method: 'POST' });
+  });
+
+  it('enforces the in-flight limit per provider with 429 and records the max seen', async () => {
+    const a = (await (await runwaySubmit(sim.url, 'a [sim:success_after=1]', 'k-a')).json()) as { id: string };
+    await runwaySubmit(sim.url, 'b', 'k-b');
+    const over = await runwaySubmit(sim.url, 'c', 'k-c');
+    expect(over.status).toBe(429);
+    expect(over.headers.get('retry-after')).toBe('1');
+    await fetch(`${sim.url}/runway/v1/tasks/${a.id}`, { headers: auth }); // a reaches SUCCEEDED, freeing a slot
+    expect((await runwaySubmit(sim.url, 'c', 'k-c')).status).toBe(200);
+    const stats = (await (await fetch(`${sim.url}/_sim/stats`)).json()) as Record<string, { maxInFlight: number; inFlight: number; rejectedAtCapacity: number; accepted: number }>;
+    expect(stats.runway).toMatchObject({ maxInFlight: 2, inFlight: 2, rejectedAtCapacity: 1, accepted: 3 });
+  });
+
+  it('records every submission with provider, key, task id and outcome', async () => {
+    await runwaySubmit(sim.url, 'x [sim:rate_limit=1]', 'key-1');
+    await runwaySubmit(sim.url, 'x [sim:rate_limit=1]', 'key-1');
+    const subs = (await (await fetch(`${sim.url}/_sim/submissions?provider=runway`)).json()) as { submissionKey: string; outcome: string; taskId: string | null; at: string; httpStatus: number }[];
+    expect(subs.map((s) => [s.submissionKey, s.outcome, s.httpStatus])).toEqual([['key-1', 'rejected', 429], ['key-1', 'accepted', 200]]);
+    expect(subs[1].taskId).toEqual(expect.any(String));
+    expect(Date.parse(subs[0].at)).not.toBeNaN();
+  });
+
+  it('reset clears submissions and stats', async () => {
+    await runwaySubmit(sim.url, 'x', 'k');
+    await fetch(`${sim.url}/_sim/reset`, { method: 'POST' });
+    expect(await (await fetch(`${sim.url}/_sim/submissions`)).json()).toEqual([]);
+    expect(await (await fetch(`${sim.url}/_sim/stats`)).json()).toEqual({});
+  });
+});
+
+describe('provider-sim wall clock mode', () => {
+  it('advances tasks by elapsed time instead of checks', async () => {
+    const sim = await startProviderSim({ port: 0, clock: 'wall', tickMs: 40 });
+    try {
+      const { id } = (await (await runwaySubmit(sim.url, 'x [sim:success_after=2]', 'w')).json()) as { id: string };
+      await new Promise((r) => setTimeout(r, 150));
+      const task = (await (await fetch(`${sim.url}/runway/v1/tasks/${id}`, { headers: auth })).json()) as { status: string };
+      expect(task.status).toBe('SUCCEEDED');
+    } finally {
+      await sim.close();
+    }
+  });
+});
