@@ -72,6 +72,10 @@ interface SseEvent {
   data: Job;
 }
 
+/** Response bodies in tests are read loosely typed. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const body = (res: Response): Promise<any> => res.json();
+
 /** Reads an SSE response to its end and returns the job events. */
 async function readSse(res: Response, onEvent?: (e: SseEvent) => void): Promise<SseEvent[]> {
   const events: SseEvent[] = [];
@@ -138,7 +142,7 @@ describe('auth and errors', () => {
     for (const key of [null, 'rly_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', 'nonsense']) {
       const res = await call('/v1/jobs', { key });
       expect(res.status).toBe(401);
-      expect((await res.json()).error.code).toBe('unauthorized');
+      expect((await body(res)).error.code).toBe('unauthorized');
     }
   });
 
@@ -146,21 +150,21 @@ describe('auth and errors', () => {
     for (const [path, key] of [['/v1/nope', alice], ['/nothing/here', null]] as const) {
       const res = await call(path, { key });
       expect(res.status).toBe(404);
-      expect(await res.json()).toEqual({ error: { code: 'not_found', message: 'Not found.' } });
+      expect(await body(res)).toEqual({ error: { code: 'not_found', message: 'Not found.' } });
     }
   });
 
   it('answers 400 with per-field details for a bad body, and for malformed JSON or a non-JSON type', async () => {
     const bad = await postJson('/v1/jobs', { model: 'local-ffmpeg', aspectRatio: '4:3', durationSeconds: 5, extra: 1 });
     expect(bad.status).toBe(400);
-    const body = await bad.json();
-    expect(body.error.code).toBe('invalid_request');
-    const paths = body.error.details.map((d: { path: string }) => d.path);
+    const payload = await body(bad);
+    expect(payload.error.code).toBe('invalid_request');
+    const paths = payload.error.details.map((d: { path: string }) => d.path);
     expect(paths).toEqual(expect.arrayContaining(['prompt', 'aspectRatio']));
 
     const malformed = await postJson('/v1/jobs', '{"model": ');
     expect(malformed.status).toBe(400);
-    expect((await malformed.json()).error).toEqual({ code: 'invalid_request', message: 'The request body is not valid JSON.' });
+    expect((await body(malformed)).error).toEqual({ code: 'invalid_request', message: 'The request body is not valid JSON.' });
 
     const text = await call('/v1/jobs', { method: 'POST', body: 'hello', headers: { 'content-type': 'text/plain' } });
     expect(text.status).toBe(400);
@@ -169,11 +173,11 @@ describe('auth and errors', () => {
   it('answers 413 for bodies over the limits', async () => {
     const json = await postJson('/v1/jobs', { model: 'm', prompt: 'x'.repeat(5000), aspectRatio: '16:9', durationSeconds: 5 });
     expect(json.status).toBe(413);
-    expect((await json.json()).error.code).toBe('payload_too_large');
+    expect((await body(json)).error.code).toBe('payload_too_large');
 
     const upload = await call('/v1/assets', { method: 'POST', body: Buffer.concat([PNG_6x4, Buffer.alloc(3000)]), headers: { 'content-type': 'image/png' } });
     expect(upload.status).toBe(413);
-    expect((await upload.json()).error.code).toBe('payload_too_large');
+    expect((await body(upload)).error.code).toBe('payload_too_large');
   });
 });
 
@@ -197,13 +201,13 @@ describe('jobs', () => {
       const res = await postJson('/v1/jobs', { model: 'local-ffmpeg', prompt: 'a fox', aspectRatio: '16:9', durationSeconds: 5 }, { headers: { 'idempotency-key': 'key-1' } });
       expect(res.status).toBe(202);
       expect(res.headers.get('etag')).toBe('"1"');
-      const job = await res.json();
+      const job = await body(res);
       expect(job).toMatchObject({ object: 'video.job', status: 'queued', prompt: 'a fox' });
       expect(received[0]).toMatchObject({ userId: 'alice', idempotencyKey: 'key-1', request: { prompt: 'a fox' } });
 
       const refused = await postJson('/v1/jobs', { model: 'no-such-model', prompt: 'a fox', aspectRatio: '16:9', durationSeconds: 5 });
       expect(refused.status).toBe(422);
-      expect(await refused.json()).toEqual({ error: { code: 'unsupported_settings', message: 'This model cannot do that.', details: [{ path: 'model', message: 'unknown' }] } });
+      expect(await body(refused)).toEqual({ error: { code: 'unsupported_settings', message: 'This model cannot do that.', details: [{ path: 'model', message: 'unknown' }] } });
     } finally {
       sub.unsubscribe();
     }
@@ -212,7 +216,7 @@ describe('jobs', () => {
   it('answers 503 when intake does not answer', async () => {
     const res = await postJson('/v1/jobs', { model: 'local-ffmpeg', prompt: 'a fox', aspectRatio: '16:9', durationSeconds: 5 });
     expect(res.status).toBe(503);
-    expect((await res.json()).error.code).toBe('service_unavailable');
+    expect((await body(res)).error.code).toBe('service_unavailable');
   });
 
   it('reads a job from the log with its version as ETag, and hides it from other users', async () => {
@@ -220,19 +224,19 @@ describe('jobs', () => {
     const res = await call(`/v1/jobs/${jobId}`);
     expect(res.status).toBe(200);
     expect(res.headers.get('etag')).toBe('"5"');
-    expect(await res.json()).toMatchObject({ id: jobId, status: 'running', version: 5, message: 'Your video is being generated.' });
+    expect(await body(res)).toMatchObject({ id: jobId, status: 'running', version: 5, message: 'Your video is being generated.' });
 
     for (const path of [`/v1/jobs/${jobId}`, `/v1/jobs/${jobId}/events`, `/v1/jobs/${jobId}/stream`, `/v1/jobs/${jobId}/content`, '/v1/jobs/job_not_an_id']) {
       const other = await call(path, { key: bob });
       expect(other.status).toBe(404);
-      expect((await other.json()).error.code).toBe('not_found');
+      expect((await body(other)).error.code).toBe('not_found');
     }
   });
 
   it('lists the history without internal fields', async () => {
     const jobId = await createJob('alice', running());
     const res = await call(`/v1/jobs/${jobId}/events`);
-    const { data } = await res.json();
+    const { data } = await body(res);
     expect(data.map((e: { sequence: number; status: string }) => [e.sequence, e.status])).toEqual([[1, 'queued'], [2, 'validating'], [3, 'validating'], [4, 'validating'], [5, 'running']]);
     expect(JSON.stringify(data)).not.toContain('task-secret');
   });
@@ -247,18 +251,18 @@ describe('jobs', () => {
     let cursor: string | null = null;
     await eventually(async () => {
       const r = await call('/v1/jobs?limit=100', { key: carol });
-      return ((await r.json()).data.length === 5) || undefined;
+      return ((await body(r)).data.length === 5) || undefined;
     }, 'job_view to catch up');
     do {
       const res = await call(`/v1/jobs?limit=2${cursor ? `&cursor=${cursor}` : ''}`, { key: carol });
       expect(res.status).toBe(200);
-      const page: { data: Job[]; nextCursor: string | null } = await res.json();
+      const page: { data: Job[]; nextCursor: string | null } = await body(res);
       pages.push(page.data.map((j) => j.id));
       cursor = page.nextCursor;
     } while (cursor);
     expect(pages).toEqual([[ids[4], ids[3]], [ids[2], ids[1]], [ids[0]]]);
 
-    const runningOnly = await (await call('/v1/jobs?status=running', { key: carol })).json();
+    const runningOnly = await body(await call('/v1/jobs?status=running', { key: carol }));
     expect(runningOnly).toEqual({ data: [expect.objectContaining({ id: ids[0], status: 'running' })], nextCursor: null });
 
     expect((await call('/v1/jobs?cursor=garbage', { key: carol })).status).toBe(400);
@@ -339,7 +343,7 @@ describe('content', () => {
     const pending = await createJob('alice', running());
     const notYet = await call(`/v1/jobs/${pending}/content`);
     expect(notYet.status).toBe(404);
-    expect((await notYet.json()).error.code).toBe('not_found');
+    expect((await body(notYet)).error.code).toBe('not_found');
   });
 });
 
@@ -347,26 +351,26 @@ describe('assets, models, webhooks, callbacks, health', () => {
   it('stores an uploaded image with a sidecar and refuses other types', async () => {
     const res = await call('/v1/assets', { method: 'POST', body: PNG_6x4, headers: { 'content-type': 'image/png' } });
     expect(res.status).toBe(201);
-    const asset = await res.json();
+    const asset = await body(res);
     expect(asset).toEqual({ id: expect.stringMatching(/^asset_[A-Za-z0-9]{24}$/), contentType: 'image/png', bytes: PNG_6x4.length, width: 6, height: 4 });
     const sidecar = JSON.parse(await readFile(join(storageDir, 'assets', `${asset.id}.json`), 'utf8'));
     expect(sidecar).toMatchObject({ userId: 'alice', contentType: 'image/png', width: 6, height: 4 });
     expect(await readFile(join(storageDir, 'assets', asset.id))).toEqual(PNG_6x4);
 
-    for (const [type, body] of [['image/gif', PNG_6x4], ['image/jpeg', PNG_6x4], ['image/png', Buffer.from('not an image')]] as const) {
-      const refused = await call('/v1/assets', { method: 'POST', body, headers: { 'content-type': type } });
+    for (const [type, upload] of [['image/gif', PNG_6x4], ['image/jpeg', PNG_6x4], ['image/png', Buffer.from('not an image')]] as const) {
+      const refused = await call('/v1/assets', { method: 'POST', body: upload, headers: { 'content-type': type } });
       expect(refused.status).toBe(415);
-      expect((await refused.json()).error.code).toBe('unsupported_media_type');
+      expect((await body(refused)).error.code).toBe('unsupported_media_type');
     }
   });
 
   it('serves the catalog and a per-user webhook secret', async () => {
-    const models = await (await call('/v1/models')).json();
+    const models = await body(await call('/v1/models'));
     expect(models.data.length).toBeGreaterThan(0);
     expect(Object.keys(models.data[0]).sort()).toEqual(['aspectRatios', 'creditsPerSecond', 'durations', 'id', 'imageToVideo', 'provider', 'resolutions']);
 
-    const a = await (await call('/v1/webhooks/secret')).json();
-    const b = await (await call('/v1/webhooks/secret', { key: bob })).json();
+    const a = await body(await call('/v1/webhooks/secret'));
+    const b = await body(await call('/v1/webhooks/secret', { key: bob }));
     expect(a.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
     expect(a.secret).not.toBe(b.secret);
   });
@@ -392,6 +396,6 @@ describe('assets, models, webhooks, callbacks, health', () => {
   it('is ready when PostgreSQL and NATS answer', async () => {
     const res = await fetch(`${base}/health/ready`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ status: 'ok', checks: { postgres: 'up', nats: 'up' } });
+    expect(await body(res)).toEqual({ status: 'ok', checks: { postgres: 'up', nats: 'up' } });
   });
 });
