@@ -54,7 +54,7 @@ export class DeadLetterStore {
     const rows: DeadLetterRow[] = await this.dataSource.query(
       `SELECT ${COLUMNS} FROM dead_letters
        WHERE ($1::text IS NULL OR consumer = $1) AND ($2::boolean OR replayed_at IS NULL)
-       ORDER BY id LIMIT $3`,
+       ORDER BY dead_letters.id LIMIT $3`,
       [filter.consumer ?? null, filter.includeReplayed ?? false, filter.limit ?? 1000],
     );
     return rows.map(toDeadLetter);

@@ -34,9 +34,10 @@ export interface ReadAllResult {
 const READ_ALL_SQL = `
   SELECT ${EVENT_COLUMNS}
   FROM events
-  WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
-    AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-  ORDER BY transaction_id, global_position
+  WHERE (events.transaction_id, events.global_position) > ($1::xid8, $2::bigint)
+    AND events.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+  -- Qualified: the bare names would sort by the ::text output aliases ('10' < '9').
+  ORDER BY events.transaction_id, events.global_position
   LIMIT $3`;
 
 /**

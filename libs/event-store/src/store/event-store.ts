@@ -78,13 +78,14 @@ export class EventStore {
    * Appends to several streams in ONE transaction, all or nothing: one stale expected version or
    * one bad event and no batch is written. Results come back in the order of `batches`.
    *
-   * Writers of a stream are serialised with a transaction-scoped advisory lock taken before any
-   * row is written, i.e. before the transaction is assigned its xid. So if a transaction appends to
-   * a stream after another, its xid is higher too, and the log order (transaction_id,
-   * global_position) agrees with every stream's version order even for multi-stream transactions.
-   * (Without it, a transaction that wrote stream A first, then waited for stream B, would carry an
-   * older xid than B's previous writer.) Each stream costs one lock slot until commit, so keep
-   * batches within max_locks_per_transaction × max_connections across concurrent writers.
+   * Writers of a stream are serialised by a transaction-scoped advisory lock taken before anything
+   * is written (advisory locks assign no xid). So 'any' reads the version under the lock and never
+   * fails spuriously, and a later writer of a stream is assigned its xid only after the earlier one
+   * committed: the global log order (transaction_id, global_position) agrees with every stream's
+   * version order, which readers of the log rely on. With `opts.tx` this holds only if the append is
+   * the transaction's first write (an earlier write would have fixed an older xid).
+   * Each stream holds one lock slot until commit: keep concurrent batches well within
+   * max_locks_per_transaction × max_connections (6,400 with stock settings).
    */
   async appendMany(batches: AppendBatch[], opts: AppendOptions = {}): Promise<AppendResult[]> {
     const prepared = prepareBatches(batches);

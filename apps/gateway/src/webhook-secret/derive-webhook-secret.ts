@@ -1,9 +1,0 @@
-import { createHmac } from 'node:crypto';
-
-/**
- * The user's Standard Webhooks signing secret, derived (not stored): `whsec_` + base64 of
- * HMAC-SHA256(master secret, user id). Whoever signs webhooks derives the same value.
- */
-export function deriveWebhookSecret(masterSecret: string, userId: string): string {
-  return `whsec_${createHmac('sha256', masterSecret).update(userId, 'utf8').digest('base64')}`;
-}
