@@ -1,0 +1,29 @@
+/** `a b --x 1 --flag` → positional [a, b], options {x: '1', flag: 'true'}. */
+export function parseArgs(argv: string[]): { positional: string[]; options: Record<string, string> } {
+  const positional: string[] = [];
+  const options: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg.startsWith('--')) {
+      const [name, inline] = arg.slice(2).split('=', 2);
+      if (inline !== undefined) options[name] = inline;
+      else if (argv[i + 1] !== undefined && !argv[i + 1].startsWith('--')) options[name] = argv[++i];
+      else options[name] = 'true';
+    } else positional.push(arg);
+  }
+  return { positional, options };
+}
+
+export class UsageError extends Error {}
+
+export function required(options: Record<string, string>, name: string): string {
+  const v = options[name];
+  if (!v || v === 'true') throw new UsageError(`--${name} is required`);
+  return v;
+}
+
+export function positiveInt(value: string, name: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${name} must be a positive whole number`);
+  return n;
+}

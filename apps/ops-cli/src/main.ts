@@ -1,0 +1,56 @@
+import { parseArgs, UsageError } from './args';
+import { openContext } from './context';
+import { creditsCommand } from './commands/credits.command';
+import { deadLettersCommand } from './commands/dead-letters.command';
+import { jobsCommand } from './commands/jobs.command';
+import { keysCommand } from './commands/keys.command';
+
+const USAGE = `reelay operator CLI (npm run reelay -- <command>)
+
+  keys create --user <id> [--label L] [--credits N] [--key rly_...]
+  keys revoke <key>
+  credits grant --user <id> --amount N
+  credits balance --user <id>
+  jobs history <jobId>
+  dead-letters list [--consumer C] [--all]
+  dead-letters replay <id>
+  migrate
+
+Reads DATABASE_URL and NATS_URL (defaults: local PostgreSQL database "reelay", local NATS).`;
+
+const COMMANDS = { keys: keysCommand, credits: creditsCommand, jobs: jobsCommand, 'dead-letters': deadLettersCommand } as const;
+
+async function main(argv: string[]): Promise<number> {
+  const { positional, options } = parseArgs(argv);
+  const [name, ...rest] = positional;
+  if (!name || name === 'help' || options.help) {
+    console.log(USAGE);
+    return name ? 0 : 2;
+  }
+  if (name !== 'migrate' && !(name in COMMANDS)) {
+    console.error(`unknown command "${name}"\n\n${USAGE}`);
+    return 2;
+  }
+  const ctx = await openContext((line) => console.log(line));
+  try {
+    if (name === 'migrate') ctx.out('migrations are up to date');
+    else await COMMANDS[name as keyof typeof COMMANDS](ctx, rest, options);
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(err.message);
+      return 2;
+    }
+    throw err;
+  } finally {
+    await ctx.ds.destroy();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(`reelay: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,36 @@
+import { createTestDatabase, WORKSPACE_ROOT, type TestDatabase } from '@reelay/testing';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+
+let db: TestDatabase;
+const CLI = join(WORKSPACE_ROOT, 'apps/ops-cli/dist/main.js');
+
+function cli(...args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { env: { ...process.env, DATABASE_URL: db.url }, encoding: 'utf8' });
+  return { code: r.status, out: r.stdout.trim(), err: r.stderr.trim() };
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase('cli');
+});
+afterAll(async () => {
+  await db?.drop();
+});
+
+describe('operator CLI', () => {
+  it('creates a key with credits and reports the balance', () => {
+    const created = cli('keys', 'create', '--user', 'carol', '--credits', '50');
+    expect(created.code).toBe(0);
+    expect(JSON.parse(created.out)).toMatchObject({ userId: 'carol', creditsGranted: 50, key: expect.stringMatching(/^rly_/) });
+    expect(cli('credits', 'grant', '--user', 'carol', '--amount', '25').code).toBe(0);
+    expect(JSON.parse(cli('credits', 'balance', '--user', 'carol').out)).toMatchObject({ balance: 75, granted: 75 });
+  });
+  it('explains bad usage with exit code 2', () => {
+    expect(cli('credits', 'grant', '--user', 'carol', '--amount', '-3')).toMatchObject({ code: 2, err: expect.stringMatching(/positive whole number/) });
+    expect(cli('frobnicate')).toMatchObject({ code: 2, err: expect.stringMatching(/unknown command/) });
+    expect(cli('jobs', 'history', 'job_nope')).toMatchObject({ code: 2, err: expect.stringMatching(/no job/) });
+  });
+  it('lists dead letters', () => {
+    expect(cli('dead-letters', 'list')).toMatchObject({ code: 0, out: 'no dead letters' });
+  });
+});
