@@ -1,0 +1,161 @@
+import { isTerminal, type JobErrorCode } from '@reelay/contracts';
+import { IllegalTransitionError, type JobCommand, type JobState } from '@reelay/job-domain';
+import { isProviderError, type ProviderAdapter, type ProviderCheckResult } from '@reelay/providers';
+import { runWithContext } from '@reelay/service-kit';
+import type { PollingDeps } from '../polling.deps';
+import type { ScheduledCheck } from '../schedule/poll-schedule.repository';
+import { afterFailedCheck, afterUnfinishedCheck, type NextStep } from '../schedule/schedule-policy';
+import { decideOnJob, loadJob } from '../shared/job-stream';
+import { takeOutput } from '../take-output/take-output';
+import { failureCodeAfterAcceptance, operatorDetail } from './failure-code';
+
+export type CheckOutcome = 'not_followed' | 'unfinished' | 'retry' | 'succeeded' | 'failed' | 'stale';
+
+/**
+ * One scheduled check of a claimed job: ask the provider, record progress, and either plan the
+ * next check, or end the job (output taken into custody → succeeded; provider failure, missing
+ * output or passed deadline → failed). Ending the job also ends its schedule row.
+ */
+export async function checkJob(deps: PollingDeps, claim: ScheduledCheck): Promise<CheckOutcome> {
+  return runWithContext({ jobId: claim.jobId, correlationId: claim.metadata.correlationId, traceparent: claim.metadata.traceparent }, () =>
+    new JobCheck(deps, claim).run(),
+  );
+}
+
+class JobCheck {
+  private readonly startedAt = performance.now();
+
+  constructor(
+    private readonly deps: PollingDeps,
+    private readonly claim: ScheduledCheck,
+  ) {}
+
+  /** Database time at the claim plus what has elapsed here since. */
+  private now(): Date {
+    return new Date(this.claim.claimedAt.getTime() + (performance.now() - this.startedAt));
+  }
+
+  async run(): Promise<CheckOutcome> {
+    const { deps, claim } = this;
+    try {
+      const job = await loadJob(deps.store, claim.jobId);
+      if (!isFollowed(job, claim.providerTaskId)) {
+        await deps.schedule.remove(claim.jobId);
+        return 'not_followed';
+      }
+      const adapter = deps.adapters.get(claim.provider);
+      if (!adapter) {
+        deps.logger.error({ provider: claim.provider }, 'no adapter configured for a followed job; checking again later');
+        return this.retryLater('no_adapter');
+      }
+      let result: ProviderCheckResult;
+      try {
+        result = await this.timedCall(adapter, 'check', () => adapter.check(claim.providerTaskId, { timeoutMs: deps.checkTimeoutMs }));
+      } catch (err) {
+        if (isProviderError(err) && !err.retryable) {
+          deps.metrics.checkErrors.inc({ provider: claim.provider, kind: err.kind });
+          return this.fail(failureCodeAfterAcceptance(err), operatorDetail(claim.provider, err));
+        }
+        const kind = isProviderError(err) ? err.kind : 'network';
+        deps.metrics.checkErrors.inc({ provider: claim.provider, kind });
+        deps.logger.warn({ provider: claim.provider, kind, detail: isProviderError(err) ? err.detail : (err as Error).message }, 'check failed; checking again later');
+        return this.retryLater(kind, isProviderError(err) ? err.retryAfterMs : undefined);
+      }
+      return await this.act(adapter, job, result);
+    } catch (err) {
+      if (err instanceof IllegalTransitionError) return this.afterRace();
+      throw err;
+    }
+  }
+
+  private async act(adapter: ProviderAdapter, job: JobState, result: ProviderCheckResult): Promise<CheckOutcome> {
+    const { claim } = this;
+    switch (result.state) {
+      case 'queued':
+      case 'running': {
+        if (result.progress !== undefined && result.progress > 0) {
+          await this.write({ type: 'RecordProgress', progress: Math.round(result.progress * 100), now: this.now() });
+        }
+        const step = afterUnfinishedCheck(claim, this.now(), this.deps.policyFor(claim.provider));
+        if (step.kind === 'timed_out') return this.fail('provider_timeout', `${claim.provider} task still ${result.providerStatus ?? result.state} at the deadline`);
+        if ((step.markDelayed || result.delayed) && job.status === 'running') await this.write({ type: 'MarkDelayed', now: this.now() });
+        await this.plan(step, 0, result.providerStatus ?? result.state);
+        return 'unfinished';
+      }
+      case 'succeeded': {
+        if (!result.outputUrl) return this.fail('output_missing', `${claim.provider} reported success without an output`);
+        const custody = await this.timedCall(adapter, 'fetch_output', () => takeOutput(this.deps, claim.jobId, adapter, result.outputUrl!));
+        if (custody.kind === 'stored') {
+          await this.write({ type: 'Succeed', output: custody.output, now: this.now() });
+          await this.deps.schedule.remove(claim.jobId);
+          return 'succeeded';
+        }
+        if (custody.kind === 'missing') return this.fail('output_missing', `${claim.provider}: ${custody.detail}`);
+        this.deps.logger.warn({ provider: claim.provider, detail: custody.detail }, 'output copy failed; trying again later');
+        return this.retryLater('output_copy', custody.retryAfterMs);
+      }
+      case 'failed': {
+        const error = result.error ?? { kind: 'server' as const, detail: `task ${result.providerStatus ?? 'failed'}` };
+        return this.fail(failureCodeAfterAcceptance(error), operatorDetail(claim.provider, error));
+      }
+      case 'canceled':
+        // Not by us: a job we cancel is already `canceled` and no longer followed.
+        return this.fail('unknown_provider_error', `${claim.provider} task was canceled at the provider`);
+    }
+  }
+
+  private async write(command: JobCommand): Promise<void> {
+    const { changed, state } = await decideOnJob(this.deps.store, this.claim.jobId, command, this.claim.metadata);
+    if (changed) this.deps.metrics.shared.jobTransitions.inc({ status: state.status });
+  }
+
+  private async fail(errorCode: JobErrorCode, detail: string): Promise<CheckOutcome> {
+    this.deps.logger.info({ provider: this.claim.provider, errorCode, detail }, 'job failed at the provider');
+    await this.write({ type: 'Fail', errorCode, detail, now: this.now() });
+    await this.deps.schedule.remove(this.claim.jobId);
+    return 'failed';
+  }
+
+  private async retryLater(kind: string, retryAfterMs?: number): Promise<CheckOutcome> {
+    const step = afterFailedCheck(this.claim, this.now(), this.deps.policyFor(this.claim.provider), retryAfterMs);
+    if (step.kind === 'timed_out') return this.fail('provider_timeout', `${this.claim.provider} could not be checked before the deadline (${kind})`);
+    await this.plan(step, 1, `check_error:${kind}`);
+    return 'retry';
+  }
+
+  private async plan(step: Extract<NextStep, { kind: 'check_later' }>, errors: number, lastStatus: string): Promise<void> {
+    const kept = await this.deps.schedule.reschedule(this.claim, {
+      nextCheckAt: step.nextCheckAt,
+      checksDone: step.checksDone,
+      checkErrors: this.claim.checkErrors + errors,
+      lastStatus: lastStatus.slice(0, 60),
+    });
+    if (!kept) this.deps.logger.warn('lease lost before the next check was planned; another replica holds this job now');
+  }
+
+  /** A write was refused: the job moved on meanwhile (canceled, or finished by another check). */
+  private async afterRace(): Promise<CheckOutcome> {
+    const job = await loadJob(this.deps.store, this.claim.jobId);
+    if (!isFollowed(job, this.claim.providerTaskId)) {
+      await this.deps.schedule.remove(this.claim.jobId);
+      return 'stale';
+    }
+    return this.retryLater('illegal_transition');
+  }
+
+  private async timedCall<T>(adapter: ProviderAdapter, operation: string, fn: () => Promise<T>): Promise<T> {
+    const end = this.deps.metrics.shared.providerCalls.startTimer({ provider: adapter.name, operation });
+    try {
+      const out = await fn();
+      end({ outcome: 'ok' });
+      return out;
+    } catch (err) {
+      end({ outcome: isProviderError(err) ? err.kind : 'error' });
+      throw err;
+    }
+  }
+}
+
+function isFollowed(job: JobState, providerTaskId: string): boolean {
+  return job.exists && !isTerminal(job.status) && job.providerTaskId === providerTaskId;
+}

@@ -1,0 +1,86 @@
+import { BaseConfig, ConfigError, portVar } from '@reelay/service-kit';
+import { z } from 'zod';
+import type { SchedulePolicy } from './schedule/schedule-policy';
+
+const ms = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const offsets = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean).map(Number))
+  .pipe(
+    z
+      .array(z.number().int().nonnegative())
+      .min(1, 'at least one offset')
+      .refine((a) => a.every((v, i) => i === 0 || v > a[i - 1]), 'offsets must be strictly increasing'),
+  );
+
+export const PollingConfig = BaseConfig.extend({
+  POLLING_PORT: portVar(3003),
+  STORAGE_DIR: z.string().default('.data/storage'),
+  /** Checks after the provider accepted a job, ms (per provider: POLL_SCHEDULE_MS_<PROVIDER>). */
+  POLL_SCHEDULE_MS: offsets.default([5000, 10000, 15000, 30000, 60000]),
+  /** Cadence of checks once a job is delayed (per provider: POLL_DELAYED_INTERVAL_MS_<PROVIDER>). */
+  POLL_DELAYED_INTERVAL_MS: ms(60_000),
+  /** Since acceptance; then provider_timeout (per provider: POLL_DEADLINE_MS_<PROVIDER>). */
+  POLL_DEADLINE_MS: ms(30 * 60_000),
+  /** Wait after a check the provider refused (429/5xx) without Retry-After (per provider: POLL_ERROR_RETRY_MS_<PROVIDER>). */
+  POLL_ERROR_RETRY_MS: ms(5000),
+  /** How often each replica looks for due checks. */
+  POLL_TICK_MS: ms(250),
+  /** Checks one replica runs at once. */
+  POLL_CONCURRENCY: z.coerce.number().int().min(1).max(512).default(16),
+  /**
+   * How long a claimed check belongs to the replica that claimed it; after that another replica
+   * may take it (a crashed replica's work is retaken). Must exceed one check plus the output copy.
+   */
+  POLL_LEASE_MS: ms(5 * 60_000),
+  PROVIDER_CHECK_TIMEOUT_MS: ms(30_000),
+  OUTPUT_DOWNLOAD_TIMEOUT_MS: ms(3 * 60_000),
+  OUTPUT_MAX_BYTES: ms(512 * 1024 * 1024),
+  /** Smaller files are not plausible videos. */
+  OUTPUT_MIN_BYTES: ms(1024),
+  CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+});
+export type PollingConfig = z.infer<typeof PollingConfig>;
+
+const PolicyOverrides = z.object({
+  schedule: offsets.optional(),
+  delayed: z.coerce.number().int().positive().optional(),
+  deadline: z.coerce.number().int().positive().optional(),
+  errorRetry: z.coerce.number().int().positive().optional(),
+});
+
+/**
+ * The schedule of each provider: the defaults above, overridden by `<VAR>_<PROVIDER>` variables
+ * (e.g. `POLL_DEADLINE_MS_RUNWAY=3600000`). A bad override stops start-up naming the variable.
+ */
+export function schedulePolicies(config: PollingConfig, providers: Iterable<string>, env: NodeJS.ProcessEnv = process.env): (provider: string) => SchedulePolicy {
+  const base: SchedulePolicy = {
+    offsetsMs: config.POLL_SCHEDULE_MS,
+    delayedIntervalMs: config.POLL_DELAYED_INTERVAL_MS,
+    deadlineMs: config.POLL_DEADLINE_MS,
+    errorRetryMs: config.POLL_ERROR_RETRY_MS,
+  };
+  const byProvider = new Map<string, SchedulePolicy>();
+  for (const provider of providers) {
+    const suffix = provider.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+    const vars = {
+      schedule: `POLL_SCHEDULE_MS_${suffix}`,
+      delayed: `POLL_DELAYED_INTERVAL_MS_${suffix}`,
+      deadline: `POLL_DEADLINE_MS_${suffix}`,
+      errorRetry: `POLL_ERROR_RETRY_MS_${suffix}`,
+    } as const;
+    const parsed = PolicyOverrides.safeParse(Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, env[v]])));
+    if (!parsed.success) {
+      throw new ConfigError(parsed.error.issues.map((i) => `${vars[i.path[0] as keyof typeof vars]}: ${i.message}`));
+    }
+    const o = parsed.data;
+    byProvider.set(provider, {
+      offsetsMs: o.schedule ?? base.offsetsMs,
+      delayedIntervalMs: o.delayed ?? base.delayedIntervalMs,
+      deadlineMs: o.deadline ?? base.deadlineMs,
+      errorRetryMs: o.errorRetry ?? base.errorRetryMs,
+    });
+  }
+  return (provider) => byProvider.get(provider) ?? base;
+}

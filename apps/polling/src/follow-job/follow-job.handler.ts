@@ -1,0 +1,31 @@
+import { isTerminal, type EventMetadata } from '@reelay/contracts';
+import type { PollingDeps } from '../polling.deps';
+import { deadlineFor, firstCheckAt } from '../schedule/schedule-policy';
+import { loadJob } from '../shared/job-stream';
+
+export interface ProviderAccepted {
+  jobId: string;
+  provider: string;
+  providerTaskId: string;
+  at: string;
+}
+
+/**
+ * On JobProviderAccepted: put the job on the schedule, timed from the acceptance. Idempotent
+ * (redeliveries and replicas insert once); a job that ended before this ran is not followed.
+ */
+export async function followJob(deps: Pick<PollingDeps, 'store' | 'schedule' | 'policyFor'>, accepted: ProviderAccepted, metadata: EventMetadata): Promise<void> {
+  const job = await loadJob(deps.store, accepted.jobId);
+  if (!job.exists || isTerminal(job.status) || job.providerTaskId !== accepted.providerTaskId) return;
+  const policy = deps.policyFor(accepted.provider);
+  const acceptedAt = new Date(accepted.at);
+  await deps.schedule.follow({
+    jobId: accepted.jobId,
+    provider: accepted.provider,
+    providerTaskId: accepted.providerTaskId,
+    acceptedAt,
+    deadlineAt: deadlineFor(acceptedAt, policy),
+    firstCheckAt: firstCheckAt(acceptedAt, policy),
+    metadata,
+  });
+}

@@ -1,0 +1,60 @@
+import { JetStreamServer } from '@reelay/messaging';
+import { createAdapters } from '@reelay/providers';
+import { connectInfra, createLogger, createMetrics, loadConfig, runService } from '@reelay/service-kit';
+import { LocalStorage } from '@reelay/storage';
+import { PollingConfig, schedulePolicies } from './config';
+import { POLLING_MIGRATIONS } from './migrations';
+import { pollingConsumers } from './polling.consumers';
+import type { PollingDeps } from './polling.deps';
+import { PollingModule } from './polling.module';
+import { PollScheduleRepository } from './schedule/poll-schedule.repository';
+import { createPollingMetrics } from './shared/polling-metrics';
+
+async function main() {
+  const config = loadConfig(PollingConfig);
+  const adapters = createAdapters(process.env);
+  const policyFor = schedulePolicies(config, adapters.keys());
+  const logger = createLogger('polling', config.LOG_LEVEL);
+  const metrics = createMetrics('polling');
+  const infra = await connectInfra({ name: 'polling', config, logger, relay: true, migrations: POLLING_MIGRATIONS });
+  const schedule = new PollScheduleRepository(infra.dataSource);
+  const deps: PollingDeps = {
+    store: infra.store,
+    schedule,
+    adapters,
+    storage: new LocalStorage(config.STORAGE_DIR),
+    policyFor,
+    outputRules: { maxBytes: config.OUTPUT_MAX_BYTES, minBytes: config.OUTPUT_MIN_BYTES, downloadTimeoutMs: config.OUTPUT_DOWNLOAD_TIMEOUT_MS },
+    checkTimeoutMs: config.PROVIDER_CHECK_TIMEOUT_MS,
+    metrics: createPollingMetrics(metrics, () => schedule.count()),
+    logger,
+  };
+  if (adapters.size === 0) logger.warn('no provider is configured: followed jobs cannot be checked');
+  await runService({
+    name: 'polling',
+    module: PollingModule.register(
+      infra,
+      deps,
+      { nc: infra.nc, prefix: infra.prefix },
+      { tickMs: config.POLL_TICK_MS, concurrency: config.POLL_CONCURRENCY, leaseMs: config.POLL_LEASE_MS },
+      metrics,
+    ),
+    port: config.POLLING_PORT,
+    logger,
+    strategies: () => [
+      new JetStreamServer({
+        connection: infra.nc,
+        name: 'polling',
+        prefix: infra.prefix,
+        consumers: pollingConsumers(infra.prefix, config.CONSUMER_CONCURRENCY),
+        deadLetters: infra.deadLetters,
+        topology: { replicas: config.NATS_REPLICAS },
+      }),
+    ],
+  });
+}
+
+main().catch((err) => {
+  console.error(JSON.stringify({ level: 'fatal', service: 'polling', msg: err instanceof Error ? err.message : String(err) }));
+  process.exit(1);
+});

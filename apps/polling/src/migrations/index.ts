@@ -1,0 +1,4 @@
+import { CreatePollSchedule1764300400000 } from './1764300400000-create-poll-schedule';
+
+/** Tables polling owns, run by connectInfra after the event store's migrations. */
+export const POLLING_MIGRATIONS = [CreatePollSchedule1764300400000];

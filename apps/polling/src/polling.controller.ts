@@ -1,0 +1,41 @@
+import { Controller, Inject } from '@nestjs/common';
+import { EventPattern, Payload } from '@nestjs/microservices';
+import { JobProviderAccepted, jobIdFromStreamId, metadataCausedBy, type RecordedEvent } from '@reelay/contracts';
+import { runWithContext } from '@reelay/service-kit';
+import { cancelAtProvider } from './cancel-at-provider/cancel-at-provider.handler';
+import { followJob } from './follow-job/follow-job.handler';
+import { POLLING_DEPS, type PollingDeps } from './polling.deps';
+
+const inContext = <T>(event: RecordedEvent, fn: (jobId: string) => Promise<T>) => {
+  const jobId = jobIdFromStreamId(event.streamId);
+  return runWithContext({ jobId, correlationId: event.metadata.correlationId, traceparent: event.metadata.traceparent }, () => fn(jobId));
+};
+
+/** Polling's event handlers; each consumer is durable and shared by polling's replicas. */
+@Controller()
+export class PollingEventsController {
+  constructor(@Inject(POLLING_DEPS) private readonly deps: PollingDeps) {}
+
+  @EventPattern<string>('*.events.job.JobProviderAccepted')
+  onProviderAccepted(@Payload() event: RecordedEvent) {
+    return inContext(event, (jobId) => {
+      const data = JobProviderAccepted.data.parse(event.data);
+      return followJob(this.deps, { jobId, provider: data.provider, providerTaskId: data.providerTaskId, at: data.at }, metadataCausedBy(event));
+    });
+  }
+
+  @EventPattern<string>('*.events.job.JobCanceled')
+  onCanceled(@Payload() event: RecordedEvent) {
+    return inContext(event, (jobId) => cancelAtProvider(this.deps, jobId));
+  }
+
+  @EventPattern<string>('*.events.job.JobSucceeded')
+  onSucceeded(@Payload() event: RecordedEvent) {
+    return inContext(event, (jobId) => this.deps.schedule.remove(jobId));
+  }
+
+  @EventPattern<string>('*.events.job.JobFailed')
+  onFailed(@Payload() event: RecordedEvent) {
+    return inContext(event, (jobId) => this.deps.schedule.remove(jobId));
+  }
+}

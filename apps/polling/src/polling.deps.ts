@@ -1,0 +1,28 @@
+import type { EventStore } from '@reelay/event-store';
+import type { ProviderAdapter } from '@reelay/providers';
+import type { Logger } from '@reelay/service-kit';
+import type { BlobStorage } from '@reelay/storage';
+import type { PollScheduleRepository } from './schedule/poll-schedule.repository';
+import type { SchedulePolicy } from './schedule/schedule-policy';
+import type { PollingMetrics } from './shared/polling-metrics';
+import type { OutputRules } from './take-output/take-output';
+
+export const POLLING_DEPS = Symbol('POLLING_DEPS');
+
+export interface PollingDeps {
+  store: EventStore;
+  schedule: PollScheduleRepository;
+  adapters: ReadonlyMap<string, ProviderAdapter>;
+  storage: BlobStorage;
+  policyFor: (provider: string) => SchedulePolicy;
+  outputRules: OutputRules;
+  checkTimeoutMs: number;
+  metrics: PollingMetrics;
+  logger: Logger;
+}
+
+export interface TickerOptions {
+  tickMs: number;
+  concurrency: number;
+  leaseMs: number;
+}

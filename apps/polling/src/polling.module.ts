@@ -1,0 +1,26 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { InfraLifecycle, OpsModule, SERVICE_INFRA, type Metrics, type ServiceInfra } from '@reelay/service-kit';
+import { POLLING_DEPS, type PollingDeps, type TickerOptions } from './polling.deps';
+import { PollingEventsController } from './polling.controller';
+import { POLLING_RUNTIME, ProviderCallbackServer, type PollingRuntime } from './provider-callback/callback-server';
+import { PollTickerService, TICKER_OPTIONS } from './schedule/poll-ticker.service';
+
+@Module({})
+export class PollingModule {
+  static register(infra: ServiceInfra, deps: PollingDeps, runtime: PollingRuntime, ticker: TickerOptions, metrics: Metrics): DynamicModule {
+    return {
+      module: PollingModule,
+      imports: [OpsModule.register({ checks: infra.checks, metrics })],
+      controllers: [PollingEventsController],
+      providers: [
+        { provide: POLLING_DEPS, useValue: deps },
+        { provide: POLLING_RUNTIME, useValue: runtime },
+        { provide: TICKER_OPTIONS, useValue: ticker },
+        { provide: SERVICE_INFRA, useValue: infra },
+        ProviderCallbackServer,
+        PollTickerService,
+        InfraLifecycle,
+      ],
+    };
+  }
+}

@@ -1,0 +1,168 @@
+import { randomUUID } from 'node:crypto';
+import type { EventMetadata } from '@reelay/contracts';
+import type { DataSource } from 'typeorm';
+
+export interface ScheduledCheck {
+  jobId: string;
+  provider: string;
+  providerTaskId: string;
+  acceptedAt: Date;
+  deadlineAt: Date;
+  nextCheckAt: Date;
+  checksDone: number;
+  checkErrors: number;
+  /** Fencing token of this claim: later writes only land while the lease is still ours. */
+  leaseToken: string;
+  /** Database time of the claim; schedule arithmetic uses it so replicas share one clock. */
+  claimedAt: Date;
+  /** How late the check started (claim time − due time), ms. */
+  latenessMs: number;
+  metadata: EventMetadata;
+}
+
+export interface NewSchedule {
+  jobId: string;
+  provider: string;
+  providerTaskId: string;
+  acceptedAt: Date;
+  deadlineAt: Date;
+  firstCheckAt: Date;
+  metadata: EventMetadata;
+}
+
+interface ClaimedRow {
+  job_id: string;
+  provider: string;
+  provider_task_id: string;
+  accepted_at: Date;
+  deadline_at: Date;
+  next_check_at: Date;
+  checks_done: number;
+  check_errors: number;
+  lease_token: string;
+  claimed_at: Date;
+  lateness_ms: string | number;
+  metadata: EventMetadata;
+}
+
+/** SQL over `poll_schedule`, the durable timers of polling (no timer lives only in memory). */
+export class PollScheduleRepository {
+  constructor(private readonly db: DataSource) {}
+
+  /** Idempotent: a redelivered JobProviderAccepted leaves an existing row (and its progress) alone. */
+  async follow(s: NewSchedule): Promise<void> {
+    await this.db.query(
+      `INSERT INTO poll_schedule (job_id, provider, provider_task_id, accepted_at, deadline_at, next_check_at, metadata)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (job_id) DO NOTHING`,
+      [s.jobId, s.provider, s.providerTaskId, s.acceptedAt, s.deadlineAt, s.firstCheckAt, JSON.stringify(s.metadata)],
+    );
+  }
+
+  /**
+   * Claims up to `limit` due checks for this replica.
+   *
+   * Two mechanisms, for two different failures:
+   * - `FOR UPDATE SKIP LOCKED` in the sub-select lets replicas claim at the same moment without
+   *   blocking on, or double-claiming, the same rows: a row locked by a concurrent claim is skipped,
+   *   not waited for (the job-queue pattern of PostgreSQL 9.5+, see the SKIP LOCKED notes in
+   *   https://www.postgresql.org/docs/15/sql-select.html#SQL-FOR-UPDATE-SHARE and
+   *   https://www.2ndquadrant.com/en/blog/what-is-select-skip-locked-for-in-postgresql-9-5/).
+   *   The row lock lasts only for this one statement.
+   * - The lease (`lease_until`) is what keeps the row ours while the check runs, outside any
+   *   transaction (we must not hold a transaction open across provider HTTP calls). A replica that
+   *   dies mid-check never releases it; once `lease_until` passes, the row is due again and any
+   *   replica claims it, so the crash costs at most one lease period. The new `lease_token` fences
+   *   the old holder: if it was only slow, not dead, its late `reschedule`/`release` matches no row
+   *   and is dropped (cf. Kleppmann, "How to do distributed locking", fencing tokens). What it may
+   *   already have appended to the job's stream is safe: appends are version-checked and the job
+   *   decider turns repeated outcomes into no events.
+   * All times are the database's `now()`, so replicas with skewed clocks still agree on leases.
+   */
+  async claimDue(limit: number, leaseMs: number): Promise<ScheduledCheck[]> {
+    if (limit <= 0) return [];
+    const rows: ClaimedRow[] = await this.db.query(
+      `UPDATE poll_schedule s
+          SET lease_token = $3, lease_until = now() + make_interval(secs => $2::double precision / 1000),
+              claimed_at = now(), updated_at = now()
+        WHERE s.job_id IN (
+              SELECT job_id FROM poll_schedule
+               WHERE next_check_at <= now() AND (lease_until IS NULL OR lease_until < now())
+               ORDER BY next_check_at
+               LIMIT $1
+               FOR UPDATE SKIP LOCKED)
+        RETURNING s.job_id, s.provider, s.provider_task_id, s.accepted_at, s.deadline_at, s.next_check_at,
+                  s.checks_done, s.check_errors, s.lease_token, s.claimed_at, s.metadata,
+                  extract(epoch FROM (now() - s.next_check_at)) * 1000 AS lateness_ms`,
+      [limit, leaseMs, randomUUID()],
+    );
+    return rows.map((r) => ({
+      jobId: r.job_id,
+      provider: r.provider,
+      providerTaskId: r.provider_task_id,
+      acceptedAt: new Date(r.accepted_at),
+      deadlineAt: new Date(r.deadline_at),
+      nextCheckAt: new Date(r.next_check_at),
+      checksDone: r.checks_done,
+      checkErrors: r.check_errors,
+      leaseToken: r.lease_token,
+      claimedAt: new Date(r.claimed_at),
+      latenessMs: Math.max(0, Number(r.lateness_ms)),
+      metadata: r.metadata ?? {},
+    }));
+  }
+
+  /**
+   * Plans the next check and gives the lease back. A callback that arrived while the check ran
+   * (`check_requested_at` after our claim) wins over the plan: the check it asked for happens now.
+   */
+  async reschedule(claim: ScheduledCheck, next: { nextCheckAt: Date; checksDone: number; checkErrors: number; lastStatus: string }): Promise<boolean> {
+    const rows: unknown[] = await this.db.query(
+      `UPDATE poll_schedule
+          SET next_check_at = CASE WHEN check_requested_at > claimed_at THEN now() ELSE $3 END,
+              checks_done = $4, check_errors = $5, last_status = $6,
+              lease_token = NULL, lease_until = NULL, updated_at = now()
+        WHERE job_id = $1 AND lease_token = $2
+        RETURNING job_id`,
+      [claim.jobId, claim.leaseToken, next.nextCheckAt, next.checksDone, next.checkErrors, next.lastStatus],
+    );
+    return rows.length > 0;
+  }
+
+  /** Gives a claim back untouched (e.g. shutting down before the check ran): due again at once. */
+  async release(claim: ScheduledCheck): Promise<void> {
+    await this.db.query(`UPDATE poll_schedule SET lease_token = NULL, lease_until = NULL WHERE job_id = $1 AND lease_token = $2`, [
+      claim.jobId,
+      claim.leaseToken,
+    ]);
+  }
+
+  async remove(jobId: string): Promise<void> {
+    await this.db.query(`DELETE FROM poll_schedule WHERE job_id = $1`, [jobId]);
+  }
+
+  /** A provider callback named this task: check it now. Returns whether we follow that task. */
+  async requestCheck(provider: string, providerTaskId: string): Promise<boolean> {
+    const rows: unknown[] = await this.db.query(
+      `UPDATE poll_schedule SET next_check_at = LEAST(next_check_at, now()), check_requested_at = now(), updated_at = now()
+        WHERE provider = $1 AND provider_task_id = $2
+        RETURNING job_id`,
+      [provider, providerTaskId],
+    );
+    return rows.length > 0;
+  }
+
+  async find(jobId: string): Promise<{ provider: string; providerTaskId: string; nextCheckAt: Date; checksDone: number } | null> {
+    const rows: { provider: string; provider_task_id: string; next_check_at: Date; checks_done: number }[] = await this.db.query(
+      `SELECT provider, provider_task_id, next_check_at, checks_done FROM poll_schedule WHERE job_id = $1`,
+      [jobId],
+    );
+    const r = rows[0];
+    return r ? { provider: r.provider, providerTaskId: r.provider_task_id, nextCheckAt: new Date(r.next_check_at), checksDone: r.checks_done } : null;
+  }
+
+  async count(): Promise<number> {
+    const rows: { n: string }[] = await this.db.query(`SELECT count(*) AS n FROM poll_schedule`);
+    return Number(rows[0]?.n ?? 0);
+  }
+}

@@ -1,0 +1,76 @@
+import { checkJob } from '../check-job/check-job.handler';
+import type { PollingDeps, TickerOptions } from '../polling.deps';
+import type { ScheduledCheck } from './poll-schedule.repository';
+
+/**
+ * Each replica's loop over the durable schedule: every tick it claims as many due checks as it
+ * has free slots (bounded concurrency) and runs them. Nothing here is the timer: the due times
+ * are rows, so a replica that stops (or crashes) loses no check; its leases just expire.
+ */
+export class PollTicker {
+  private timer: NodeJS.Timeout | undefined;
+  private readonly running = new Set<Promise<void>>();
+  private stopped = true;
+  private ticking: Promise<void> | null = null;
+
+  constructor(
+    private readonly deps: PollingDeps,
+    private readonly opts: TickerOptions,
+  ) {}
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  /** Stops claiming, then waits for the checks already running. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.ticking;
+    await Promise.allSettled([...this.running]);
+  }
+
+  /** One claim round (exposed for tests); resolves when the claimed checks have been started. */
+  async tick(): Promise<number> {
+    const free = this.opts.concurrency - this.running.size;
+    if (free <= 0) return 0;
+    const claims = await this.deps.schedule.claimDue(free, this.opts.leaseMs);
+    for (const claim of claims) this.launch(claim);
+    return claims.length;
+  }
+
+  /** Resolves when every check started so far has finished. */
+  async idle(): Promise<void> {
+    while (this.running.size) await Promise.allSettled([...this.running]);
+  }
+
+  private launch(claim: ScheduledCheck): void {
+    const { metrics, logger } = this.deps;
+    metrics.checkLateness.observe(claim.latenessMs / 1000);
+    const end = metrics.checkSeconds.startTimer({ provider: claim.provider });
+    const task: Promise<void> = checkJob(this.deps, claim)
+      .then((outcome) => void end({ outcome }))
+      .catch((err: unknown) => {
+        end({ outcome: 'error' });
+        // The lease stays: the row is retried by any replica once it expires.
+        logger.error({ err, jobId: claim.jobId }, 'check failed unexpectedly');
+      })
+      .finally(() => this.running.delete(task));
+    this.running.add(task);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.ticking = this.tick()
+        .then(() => undefined)
+        .catch((err: unknown) => this.deps.logger.error({ err }, 'claiming due checks failed'))
+        .finally(() => {
+          this.ticking = null;
+          this.schedule(this.opts.tickMs);
+        });
+    }, delayMs);
+  }
+}

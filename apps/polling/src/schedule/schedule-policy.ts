@@ -1,0 +1,57 @@
+/** When a provider's jobs are checked: fixed offsets after acceptance, then a slower cadence until a deadline. */
+export interface SchedulePolicy {
+  /** Checks at these offsets (ms) after the provider accepted the job, strictly increasing. */
+  offsetsMs: readonly number[];
+  /** Cadence once the job is `delayed` (the offsets are used up). */
+  delayedIntervalMs: number;
+  /** After this long (ms since acceptance) a job still unfinished fails with `provider_timeout`. */
+  deadlineMs: number;
+  /** Wait after a check that could not be made (provider 429/5xx/timeout) when the provider gives no Retry-After. */
+  errorRetryMs: number;
+}
+
+export interface ScheduleRow {
+  acceptedAt: Date;
+  deadlineAt: Date;
+  checksDone: number;
+}
+
+export type NextStep =
+  | { kind: 'timed_out' }
+  | { kind: 'check_later'; checksDone: number; nextCheckAt: Date; markDelayed: boolean };
+
+const at = (ms: number) => new Date(ms);
+
+export function firstCheckAt(acceptedAt: Date, policy: SchedulePolicy): Date {
+  return at(acceptedAt.getTime() + (policy.offsetsMs[0] ?? 0));
+}
+
+export function deadlineFor(acceptedAt: Date, policy: SchedulePolicy): Date {
+  return at(acceptedAt.getTime() + policy.deadlineMs);
+}
+
+/**
+ * After a check found the job still queued or running. Offsets count from acceptance (a late
+ * check does not push the later ones back); when they are used up the job is `delayed` and
+ * checked every `delayedIntervalMs`; no check is ever planned after the deadline, and a check at
+ * or past it that still finds the job unfinished times the job out.
+ */
+export function afterUnfinishedCheck(row: ScheduleRow, now: Date, policy: SchedulePolicy): NextStep {
+  if (now.getTime() >= row.deadlineAt.getTime()) return { kind: 'timed_out' };
+  const checksDone = row.checksDone + 1;
+  const offset = policy.offsetsMs[checksDone];
+  const planned = offset !== undefined ? Math.max(row.acceptedAt.getTime() + offset, now.getTime()) : now.getTime() + policy.delayedIntervalMs;
+  return {
+    kind: 'check_later',
+    checksDone,
+    nextCheckAt: at(Math.min(planned, row.deadlineAt.getTime())),
+    markDelayed: offset === undefined,
+  };
+}
+
+/** After a check that failed on the provider's side (429, 5xx, timeout): try again later, within the deadline. */
+export function afterFailedCheck(row: ScheduleRow, now: Date, policy: SchedulePolicy, retryAfterMs?: number): NextStep {
+  if (now.getTime() >= row.deadlineAt.getTime()) return { kind: 'timed_out' };
+  const wait = retryAfterMs ?? policy.errorRetryMs;
+  return { kind: 'check_later', checksDone: row.checksDone, nextCheckAt: at(Math.min(now.getTime() + wait, row.deadlineAt.getTime())), markDelayed: false };
+}

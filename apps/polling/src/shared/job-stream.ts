@@ -1,0 +1,16 @@
+import { jobStreamId, parseEvent, type EventMetadata, type JobEvent } from '@reelay/contracts';
+import { handle, type EventStore } from '@reelay/event-store';
+import { decideJob, jobDecider, type JobCommand, type JobState } from '@reelay/job-domain';
+
+export const jobFold = { evolve: jobDecider.evolve, initialState: jobDecider.initialState };
+
+export async function loadJob(store: EventStore, jobId: string): Promise<JobState> {
+  const events = await store.readStream(jobStreamId(jobId));
+  return events.reduce((s, e) => jobDecider.evolve(s, parseEvent(e.type, e.schemaVersion, e.data) as JobEvent), jobDecider.initialState());
+}
+
+/** Read, fold, decide, append with the expected version (retried on conflict). Returns the new status. */
+export async function decideOnJob(store: EventStore, jobId: string, command: JobCommand, metadata: EventMetadata) {
+  const result = await handle(store, jobStreamId(jobId), jobFold, (state) => decideJob(command, state), { metadata });
+  return { state: result.state, changed: result.events.length > 0 };
+}

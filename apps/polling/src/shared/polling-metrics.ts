@@ -1,0 +1,33 @@
+import type { Metrics } from '@reelay/service-kit';
+import { Counter, Gauge, Histogram } from 'prom-client';
+
+/** Polling's own series, on the service registry, next to the shared ones (providerCalls, jobTransitions...). */
+export function createPollingMetrics(metrics: Metrics, scheduleSize: () => Promise<number>) {
+  const registers = [metrics.registry];
+  return {
+    shared: metrics,
+    checkSeconds: new Histogram({
+      name: 'reelay_poll_check_seconds',
+      help: 'One scheduled check of a job, provider call and any output copy included',
+      labelNames: ['provider', 'outcome'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120],
+      registers,
+    }),
+    checkErrors: new Counter({ name: 'reelay_poll_check_errors_total', help: 'Checks that could not be made', labelNames: ['provider', 'kind'], registers }),
+    checkLateness: new Histogram({
+      name: 'reelay_poll_check_lateness_seconds',
+      help: 'How long after its due time a check was claimed',
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 15, 60],
+      registers,
+    }),
+    scheduleSize: new Gauge({
+      name: 'reelay_poll_scheduled_jobs',
+      help: 'Jobs in the poll schedule',
+      registers,
+      async collect() {
+        this.set(await scheduleSize().catch(() => Number.NaN));
+      },
+    }),
+  };
+}
+export type PollingMetrics = ReturnType<typeof createPollingMetrics>;

@@ -1,0 +1,83 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import type { JobOutput } from '@reelay/contracts';
+import { isProviderError, type ProviderAdapter } from '@reelay/providers';
+import { outputKey, type BlobStorage } from '@reelay/storage';
+import { judgeOutput, type OutputRules } from './output-verdict';
+
+export type { OutputRules } from './output-verdict';
+
+export type CustodyResult =
+  | { kind: 'stored'; output: JobOutput }
+  /** The output is gone, expired, empty or not a video: `output_missing`. */
+  | { kind: 'missing'; detail: string }
+  /** The download failed in a way worth trying again (provider 5xx, timeout, network). */
+  | { kind: 'retry'; detail: string; retryAfterMs?: number };
+
+class OutputTooLargeError extends Error {}
+
+/**
+ * Copies a succeeded task's output into reelay's storage (streamed, with a byte cap), then
+ * checks it before anyone is told the job succeeded. Re-running it overwrites the same key, so a
+ * crash between the copy and the `JobSucceeded` append just copies again.
+ */
+export async function takeOutput(
+  deps: { storage: BlobStorage; outputRules: OutputRules },
+  jobId: string,
+  adapter: ProviderAdapter,
+  outputUrl: string,
+): Promise<CustodyResult> {
+  const rules = deps.outputRules;
+  let res: Response;
+  try {
+    res = await adapter.fetchOutput(outputUrl, { timeoutMs: rules.downloadTimeoutMs });
+  } catch (err) {
+    if (isProviderError(err)) {
+      if (err.retryable) return { kind: 'retry', detail: err.detail, ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}) };
+      return { kind: 'missing', detail: err.detail };
+    }
+    return { kind: 'retry', detail: `output download failed: ${(err as Error).message}` };
+  }
+  const declaredLength = Number(res.headers.get('content-length') ?? NaN);
+  if (declaredLength > rules.maxBytes) {
+    await res.body?.cancel().catch(() => undefined);
+    return { kind: 'missing', detail: `output is ${declaredLength} bytes, over the ${rules.maxBytes} byte cap` };
+  }
+  if (!res.body) return { kind: 'missing', detail: 'output download has no body' };
+
+  const hash = createHash('sha256');
+  let bytes = 0;
+  async function* capped(source: Readable) {
+    for await (const chunk of source) {
+      const buf = chunk as Buffer;
+      bytes += buf.length;
+      if (bytes > rules.maxBytes) throw new OutputTooLargeError();
+      hash.update(buf);
+      yield buf;
+    }
+  }
+  const key = outputKey(jobId);
+  try {
+    const source = Readable.fromWeb(res.body as unknown as WebReadableStream<Uint8Array>);
+    await deps.storage.put(key, Readable.from(capped(source)), { contentType: 'video/mp4', metadata: { jobId, source: adapter.name } });
+  } catch (err) {
+    if (err instanceof OutputTooLargeError) return { kind: 'missing', detail: `output exceeds the ${rules.maxBytes} byte cap` };
+    return { kind: 'retry', detail: `output copy failed: ${(err as Error).message}` };
+  }
+
+  const verdict = judgeOutput(await deps.storage.read(key), res.headers.get('content-type'), rules);
+  if (!verdict.ok) return { kind: 'missing', detail: verdict.reason };
+  return {
+    kind: 'stored',
+    output: {
+      url: `/v1/jobs/${jobId}/content`,
+      contentType: verdict.contentType,
+      bytes,
+      durationSeconds: verdict.durationSeconds,
+      width: verdict.width,
+      height: verdict.height,
+      sha256: hash.digest('hex'),
+    },
+  };
+}
