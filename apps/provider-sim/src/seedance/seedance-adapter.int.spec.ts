@@ -131,7 +131,8 @@ describe('SeedanceAdapter against provider-sim (providers.md §1, §10)', () => 
     const mine = (bodies: string[]) => bodies.map((b) => JSON.parse(b) as { id: string; status: string }).filter((b) => b.id === providerTaskId);
     await sink.waitFor((bodies) => mine(bodies).length >= 5);
     const statuses = mine(sink.received.map((r) => r.body)).map((b) => b.status);
-    expect(statuses).toEqual(['queued', 'running', 'succeeded', 'succeeded', 'running']);
+    expect(statuses.slice(0, 3)).toEqual(['queued', 'running', 'succeeded']);
+    expect(statuses.slice(3).sort()).toEqual(['running', 'succeeded']); // duplicate + late, in either order
     const verified = adapter.verifyCallback({}, sink.received[0].body);
     expect(verified).toEqual({ providerTaskId: expect.any(String), signed: false });
     expect(adapter.verifyCallback({}, 'not json')).toBeNull();
