@@ -1,15 +1,16 @@
 import type { DynamicModule, INestApplication } from '@nestjs/common';
+import { Catalog } from '@reelay/catalog';
 import { createDataSource, EventStore, runMigrations } from '@reelay/event-store';
 import { connectNats } from '@reelay/messaging';
 import { runWithContext, type Logger } from '@reelay/service-kit';
+import { LocalStorage } from '@reelay/storage';
 import type { NextFunction, Request, Response } from 'express';
-import { GATEWAY_MIGRATIONS } from './api-keys';
 import { AppModule } from './app.module';
-import { PLACEHOLDER_CATALOG } from './catalog/placeholder-catalog';
 import type { GatewayConfig } from './config/gateway-config';
 import { AllExceptionsFilter } from './errors/all-exceptions.filter';
 import type { GatewayDeps } from './gateway-deps';
 import { correlationIdOf } from './http/correlation';
+import { GATEWAY_MIGRATIONS } from './migrations/gateway-migrations';
 import { createJobViewProjection } from './read-model/job-view-projection';
 
 export interface BuiltGateway {
@@ -39,7 +40,15 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
   const projection = createJobViewProjection(store, { onError: (err) => logger.error({ err }, 'job_view projection failed; retrying') });
   await projection.start();
 
-  const deps: GatewayDeps = { config, dataSource, store, nc, logger, catalog: PLACEHOLDER_CATALOG };
+  const deps: GatewayDeps = {
+    config,
+    dataSource,
+    store,
+    nc,
+    logger,
+    catalog: new Catalog(config.ENABLED_PROVIDERS.length ? config.ENABLED_PROVIDERS : ['local']),
+    storage: new LocalStorage(config.STORAGE_DIR),
+  };
   const close = async () => {
     await projection.stop().catch((err: unknown) => logger.error({ err }, 'stopping the projection failed'));
     await deps.nc.drain().catch(() => undefined);

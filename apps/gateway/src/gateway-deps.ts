@@ -1,7 +1,8 @@
-import type { CatalogModel } from '@reelay/contracts';
+import type { Catalog } from '@reelay/catalog';
 import type { EventStore } from '@reelay/event-store';
 import type { NatsConnection } from '@reelay/messaging';
 import type { Logger } from '@reelay/service-kit';
+import type { BlobStorage } from '@reelay/storage';
 import type { DataSource } from 'typeorm';
 import type { GatewayConfig } from './config/gateway-config';
 
@@ -12,7 +13,8 @@ export interface GatewayDeps {
   store: EventStore;
   nc: NatsConnection;
   logger: Logger;
-  catalog: readonly CatalogModel[];
+  catalog: Catalog;
+  storage: BlobStorage;
 }
 
 export const GATEWAY_DEPS = Symbol('GATEWAY_DEPS');

@@ -1,12 +1,13 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createApiKey, webhookSecretFor } from '@reelay/accounts';
 import { jobStreamId, type Job } from '@reelay/contracts';
 import { newJobId } from '@reelay/job-domain';
 import { connectNats, liveSubject, type NatsConnection } from '@reelay/messaging';
 import { createLogger } from '@reelay/service-kit';
+import { assetKey, LocalStorage, outputKey } from '@reelay/storage';
 import { createTestDatabase, uniqueNatsPrefix, type TestDatabase } from '@reelay/testing';
-import { createApiKey } from './api-keys';
 import { createGatewayApp, type GatewayApp } from './app';
 import { GatewayConfig } from './config/gateway-config';
 
@@ -319,8 +320,7 @@ describe('content', () => {
   it('serves the output with Range support, and 404 until the job succeeded', async () => {
     const bytes = Buffer.from('0123456789');
     const done = await createJob('alice', [...running(), succeeded(bytes.length)]);
-    await mkdir(join(storageDir, 'outputs'), { recursive: true });
-    await writeFile(join(storageDir, 'outputs', `${done}.mp4`), bytes);
+    await new LocalStorage(storageDir).put(outputKey(done), bytes, { contentType: 'video/mp4' });
 
     const full = await call(`/v1/jobs/${done}/content`);
     expect(full.status).toBe(200);
@@ -353,9 +353,9 @@ describe('assets, models, webhooks, callbacks, health', () => {
     expect(res.status).toBe(201);
     const asset = await body(res);
     expect(asset).toEqual({ id: expect.stringMatching(/^asset_[A-Za-z0-9]{24}$/), contentType: 'image/png', bytes: PNG_6x4.length, width: 6, height: 4 });
-    const sidecar = JSON.parse(await readFile(join(storageDir, 'assets', `${asset.id}.json`), 'utf8'));
-    expect(sidecar).toMatchObject({ userId: 'alice', contentType: 'image/png', width: 6, height: 4 });
-    expect(await readFile(join(storageDir, 'assets', asset.id))).toEqual(PNG_6x4);
+    const storage = new LocalStorage(storageDir);
+    expect(await storage.stat(assetKey(asset.id))).toMatchObject({ contentType: 'image/png', bytes: PNG_6x4.length, metadata: { userId: 'alice', width: 6, height: 4 } });
+    expect(await storage.read(assetKey(asset.id))).toEqual(PNG_6x4);
 
     for (const [type, upload] of [['image/gif', PNG_6x4], ['image/jpeg', PNG_6x4], ['image/png', Buffer.from('not an image')]] as const) {
       const refused = await call('/v1/assets', { method: 'POST', body: upload, headers: { 'content-type': type } });
@@ -364,7 +364,7 @@ describe('assets, models, webhooks, callbacks, health', () => {
     }
   });
 
-  it('serves the catalog and a per-user webhook secret', async () => {
+  it('serves the catalog and the per-user webhook secret notification signs with', async () => {
     const models = await body(await call('/v1/models'));
     expect(models.data.length).toBeGreaterThan(0);
     expect(Object.keys(models.data[0]).sort()).toEqual(['aspectRatios', 'creditsPerSecond', 'durations', 'id', 'imageToVideo', 'provider', 'resolutions']);
@@ -372,6 +372,7 @@ describe('assets, models, webhooks, callbacks, health', () => {
     const a = await body(await call('/v1/webhooks/secret'));
     const b = await body(await call('/v1/webhooks/secret', { key: bob }));
     expect(a.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    expect(a.secret).toBe(webhookSecretFor('test-master-secret-0123456789', 'alice'));
     expect(a.secret).not.toBe(b.secret);
   });
 

@@ -1,7 +1,6 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { findUserByApiKey } from '../api-keys/api-key-store';
-import { hashApiKey } from '../api-keys/api-key';
+import { findUserByApiKey, hashApiKey } from '@reelay/accounts';
 import { ApiException } from '../errors/api-exception';
 import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
 import { TokenBuckets } from '../rate-limit/token-bucket';

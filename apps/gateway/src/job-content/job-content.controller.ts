@@ -1,8 +1,6 @@
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Controller, Get, Inject, Param, Req, Res } from '@nestjs/common';
+import { outputKey } from '@reelay/storage';
 import type { Request, Response } from 'express';
 import { CurrentUser } from '../auth/current-user';
 import { ApiException } from '../errors/api-exception';
@@ -11,9 +9,6 @@ import { JobReader } from '../jobs/job-reader';
 import { parseRange } from './byte-range';
 
 const notReady = () => new ApiException('not_found', 'The video is not available: the job has not succeeded.');
-
-/** Where polling keeps a succeeded job's output in local storage. */
-export const outputPath = (storageDir: string, jobId: string) => join(storageDir, 'outputs', `${jobId}.mp4`);
 
 @Controller('v1/jobs')
 export class JobContentController {
@@ -26,11 +21,8 @@ export class JobContentController {
   async content(@CurrentUser() userId: string, @Param('id') id: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     const { state } = await this.jobs.loadOwned(id, userId);
     if (state.status !== 'succeeded' || !state.output) throw notReady();
-    const path = outputPath(this.deps.config.STORAGE_DIR, id);
-    const size = await stat(path).then(
-      (s) => (s.isFile() ? s.size : null),
-      () => null,
-    );
+    const key = outputKey(id);
+    const size = (await this.deps.storage.stat(key))?.bytes ?? null;
     if (size === null) {
       this.deps.logger.error({ jobId: id }, 'succeeded job has no output file in storage');
       throw notReady();
@@ -54,7 +46,7 @@ export class JobContentController {
       res.end();
       return;
     }
-    await pipeline(createReadStream(path, { start, end }), res).catch((err: unknown) => {
+    await pipeline(this.deps.storage.stream(key, { start, end }), res).catch((err: unknown) => {
       if (!res.writableEnded) res.destroy();
       if ((err as { code?: string }).code !== 'ERR_STREAM_PREMATURE_CLOSE') this.deps.logger.warn({ err, jobId: id }, 'content stream failed');
     });

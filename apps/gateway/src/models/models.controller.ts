@@ -9,7 +9,7 @@ export class ModelsController {
   @Get()
   list() {
     return {
-      data: this.deps.catalog.map(({ id, provider, durations, aspectRatios, resolutions, imageToVideo, creditsPerSecond }) => ({
+      data: this.deps.catalog.list().map(({ id, provider, durations, aspectRatios, resolutions, imageToVideo, creditsPerSecond }) => ({
         id,
         provider,
         durations,

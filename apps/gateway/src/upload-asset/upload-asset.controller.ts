@@ -1,35 +1,29 @@
 import { Controller, HttpCode, Inject, Post, Req } from '@nestjs/common';
+import { assetKey } from '@reelay/storage';
 import type { Request } from 'express';
 import { CurrentUser } from '../auth/current-user';
-import { ApiException, invalidRequest } from '../errors/api-exception';
 import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
 import { mediaType, readBody } from '../http/read-body';
-import { newAssetId, storeAsset } from './asset-storage';
-import { sniffImage } from './image-header';
-
-const IMAGE_TYPES = new Set(['image/png', 'image/jpeg', 'image/webp']);
+import { checkDeclaredType, inspectUpload, newAssetId } from './inspect-upload';
 
 @Controller('v1/assets')
 export class UploadAssetController {
   constructor(@Inject(GATEWAY_DEPS) private readonly deps: GatewayDeps) {}
 
-  /** A reference image as the raw body; the bytes must be the image type the Content-Type names. */
+  /**
+   * A reference image as the raw body, stored at `assets/<id>` with the owner in its metadata
+   * (intake serves a job's `{assetId}` only to that owner).
+   */
   @Post()
   @HttpCode(201)
   async upload(@CurrentUser() userId: string, @Req() req: Request) {
     const declared = mediaType(req);
-    if (!IMAGE_TYPES.has(declared)) {
-      throw new ApiException('unsupported_media_type', 'Upload a PNG, JPEG or WebP image as the raw body with its Content-Type.');
-    }
+    checkDeclaredType(declared);
     const data = await readBody(req, this.deps.config.ASSET_MAX_BYTES);
-    if (data.length === 0) throw invalidRequest('The upload is empty.');
-    const image = sniffImage(data);
-    if (!image) throw new ApiException('unsupported_media_type', 'The file is not a readable PNG, JPEG or WebP image.');
-    if (image.contentType !== declared) {
-      throw new ApiException('unsupported_media_type', `The file is a ${image.contentType} image, not ${declared}.`);
-    }
-    const asset = { id: newAssetId(), userId, contentType: image.contentType, bytes: data.length, width: image.width, height: image.height, createdAt: new Date().toISOString() };
-    await storeAsset(this.deps.config.STORAGE_DIR, asset, data);
-    return { id: asset.id, contentType: asset.contentType, bytes: asset.bytes, width: asset.width, height: asset.height };
+    const image = inspectUpload(declared, data);
+    const id = newAssetId();
+    const { width, height, contentType } = image;
+    await this.deps.storage.put(assetKey(id), data, { contentType, metadata: { userId, width, height, createdAt: new Date().toISOString() } });
+    return { id, contentType, bytes: data.length, width, height };
   }
 }

@@ -1,8 +1,8 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
+import { webhookSecretFor } from '@reelay/accounts';
 import { CurrentUser } from '../auth/current-user';
 import { ApiException } from '../errors/api-exception';
 import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
-import { deriveWebhookSecret } from './derive-webhook-secret';
 
 @Controller('v1/webhooks')
 export class WebhookSecretController {
@@ -13,6 +13,6 @@ export class WebhookSecretController {
   secret(@CurrentUser() userId: string): { secret: string } {
     const master = this.deps.config.WEBHOOK_MASTER_SECRET;
     if (!master) throw new ApiException('service_unavailable', 'Webhook signing is not configured on this server.');
-    return { secret: deriveWebhookSecret(master, userId) };
+    return { secret: webhookSecretFor(master, userId) };
   }
 }
