@@ -9,8 +9,6 @@ const csv = z
 export const IntakeConfig = BaseConfig.extend({
   INTAKE_PORT: portVar(3001),
   STORAGE_DIR: z.string().default('.data/storage'),
-  /** Providers with configuration; decides which catalog models are offered. */
-  ENABLED_PROVIDERS: csv,
   /** Case-insensitive words or phrases refused in prompts (moderation_rejected). */
   MODERATION_BLOCKED_TERMS: csv,
   ASSET_MAX_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
