@@ -62,7 +62,7 @@ export const falSim: SimProvider = {
       if ('reply' in found) return found.reply;
       const { task } = found;
       const withLogs = req.query.get('logs') === '1';
-      return { status: 200, body: renderStatus(ctx, task, withLogs) };
+      return { status: 200, headers: { 'x-fal-request-id': task.id }, body: renderStatus(ctx, task, withLogs) };
     });
 
     router.get(`${PREFIX}/:owner/:app/requests/:id`, async (req) => {
@@ -70,7 +70,8 @@ export const falSim: SimProvider = {
       if ('reply' in found) return found.reply;
       const { task } = found;
       if (!isTerminalPhase(task.phase)) return { status: 400, body: { detail: 'Request is still in progress' } };
-      return renderResult(ctx, task);
+      const reply = renderResult(ctx, task);
+      return { ...reply, headers: { ...reply.headers, 'x-fal-request-id': task.id } };
     });
 
     router.put(`${PREFIX}/:owner/:app/requests/:id/cancel`, (req) => {
