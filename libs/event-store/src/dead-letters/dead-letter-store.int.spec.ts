@@ -1,0 +1,34 @@
+import { randomUUID } from 'node:crypto';
+import { migratedDatabase, type MigratedDatabase } from '../test-support/migrated-database';
+import { DeadLetterStore } from './dead-letter-store';
+
+describe('DeadLetterStore (real PostgreSQL)', () => {
+  let m: MigratedDatabase;
+  let letters: DeadLetterStore;
+
+  beforeAll(async () => {
+    m = await migratedDatabase('dead_letters', 2);
+    letters = new DeadLetterStore(m.dataSource);
+  });
+  afterAll(() => m.close());
+
+  it('records, lists, gets and marks letters replayed', async () => {
+    const eventId = randomUUID();
+    const a = await letters.record({ consumer: 'dispatch', subject: 'reelay.events.JobValidated', eventId, payload: { n: 1 }, error: 'boom', deliveries: 5 });
+    const b = await letters.record({ consumer: 'notify', subject: 'reelay.events.JobSucceeded', payload: 'raw', error: 'bad', deliveries: 3 });
+    const c = await letters.record({ consumer: 'dispatch', subject: 'reelay.events.JobFailed', eventId: null, payload: null, error: 'x', deliveries: 1 });
+
+    expect(a).toMatchObject({ consumer: 'dispatch', eventId, payload: { n: 1 }, error: 'boom', deliveries: 5, replayedAt: null });
+    expect(b.eventId).toBeNull();
+    expect(await letters.get(a.id)).toEqual(a);
+    expect(await letters.get('999999')).toBeNull();
+    expect((await letters.list()).map((l) => l.id)).toEqual([a.id, b.id, c.id]);
+    expect((await letters.list({ consumer: 'dispatch' })).map((l) => l.id)).toEqual([a.id, c.id]);
+
+    expect(await letters.markReplayed(a.id)).toBe(true);
+    expect(await letters.markReplayed(a.id)).toBe(false);
+    expect((await letters.get(a.id))?.replayedAt).toEqual(expect.any(String));
+    expect((await letters.list({ consumer: 'dispatch' })).map((l) => l.id)).toEqual([c.id]);
+    expect((await letters.list({ consumer: 'dispatch', includeReplayed: true })).map((l) => l.id)).toEqual([a.id, c.id]);
+  });
+});
