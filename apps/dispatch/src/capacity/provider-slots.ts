@@ -1,0 +1,70 @@
+import type { DataSource } from 'typeorm';
+import { returnedRows } from '../shared/sql-rows';
+
+export type SlotResult = { acquired: true } | { acquired: false; inUse: number; limit: number };
+
+/**
+ * Capacity per provider account, shared by every dispatch replica: a row in `provider_slots` per
+ * job that has (or is about to have) a task at the provider. A slot is taken before the intent is
+ * recorded and held until the job is terminal — the provider counts a task against its limit
+ * until the task finishes, not just while our HTTP call runs.
+ *
+ * Why an advisory transaction lock: "count, then insert if below the limit" is a check-then-act.
+ * Under READ COMMITTED two replicas can both count 2 of 3 and both insert (write skew; a unique
+ * key cannot express "at most N rows per provider"). `pg_advisory_xact_lock(hashtext(provider))`
+ * serializes acquirers of one provider for the length of the transaction and is released at
+ * commit or rollback, also when the backend dies, so a crashed replica never leaks the lock
+ * (PostgreSQL docs §13.3.5 "Advisory Locks"; §13.2.1 on why READ COMMITTED allows the race).
+ * SERIALIZABLE would also work but fails the loser with 40001 instead of making it wait.
+ *
+ * On a crash nothing is lost or leaked for long: the row stays while the job may be at the
+ * provider (correct: it counts there too); when the job becomes terminal the terminal-event
+ * consumer deletes it, and `releaseFinished` (a periodic sweep) catches any slot whose release
+ * was missed. A job that already holds a slot gets it again on redelivery (the row is per job).
+ */
+export class ProviderSlots {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly limitFor: (provider: string) => number,
+  ) {}
+
+  async acquire(jobId: string, provider: string): Promise<SlotResult> {
+    const limit = this.limitFor(provider);
+    return this.dataSource.transaction(async (tx) => {
+      await tx.query(`SELECT pg_advisory_xact_lock(hashtext('reelay.provider_slots.' || $1))`, [provider]);
+      const held: { provider: string }[] = await tx.query(`SELECT provider FROM provider_slots WHERE job_id = $1`, [jobId]);
+      if (held[0]?.provider === provider) return { acquired: true } as const;
+      const [{ n }]: { n: number }[] = await tx.query(`SELECT count(*)::int AS n FROM provider_slots WHERE provider = $1`, [provider]);
+      if (n >= limit) return { acquired: false, inUse: n, limit } as const;
+      // A slot at another provider (taken before a crash, then the choice changed) moves here.
+      await tx.query(
+        `INSERT INTO provider_slots (job_id, provider) VALUES ($1, $2)
+         ON CONFLICT (job_id) DO UPDATE SET provider = EXCLUDED.provider, acquired_at = now()`,
+        [jobId, provider],
+      );
+      return { acquired: true } as const;
+    });
+  }
+
+  async release(jobId: string): Promise<string | null> {
+    const rows = returnedRows<{ provider: string }>(await this.dataSource.query(`DELETE FROM provider_slots WHERE job_id = $1 RETURNING provider`, [jobId]));
+    return rows[0]?.provider ?? null;
+  }
+
+  async inUse(): Promise<Map<string, number>> {
+    const rows: { provider: string; n: number }[] = await this.dataSource.query(
+      `SELECT provider, count(*)::int AS n FROM provider_slots GROUP BY provider`,
+    );
+    return new Map(rows.map((r) => [r.provider, r.n]));
+  }
+
+  /** Slots held longer than `olderThanMs`, oldest first: candidates for the sweep. */
+  async heldSince(olderThanMs: number, limit = 500): Promise<{ jobId: string; provider: string }[]> {
+    const rows: { job_id: string; provider: string }[] = await this.dataSource.query(
+      `SELECT job_id, provider FROM provider_slots WHERE acquired_at < now() - make_interval(secs => $1::double precision / 1000)
+       ORDER BY acquired_at LIMIT $2`,
+      [olderThanMs, limit],
+    );
+    return rows.map((r) => ({ jobId: r.job_id, provider: r.provider }));
+  }
+}

@@ -1,0 +1,48 @@
+import { BaseConfig, portVar } from '@reelay/service-kit';
+import { z } from 'zod';
+
+const csv = z
+  .string()
+  .default('')
+  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+const ms = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
+const count = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
+
+export const DispatchConfig = BaseConfig.extend({
+  DISPATCH_PORT: portVar(3002),
+  /** Where providers reach reelay's gateway, for per-request callbacks (e.g. https://reelay.example.com). */
+  PUBLIC_BASE_URL: z.url().optional(),
+  /** Providers with configuration, as intake sees them; defaults to every provider with an adapter. */
+  ENABLED_PROVIDERS: csv,
+  /** Jobs in flight per provider account unless PROVIDER_MAX_IN_FLIGHT_<PROVIDER> says otherwise. */
+  PROVIDER_MAX_IN_FLIGHT_DEFAULT: count(50),
+  /** 429s are retried (honouring Retry-After) until this much time has passed since the intent. */
+  DISPATCH_RATE_LIMIT_BUDGET_MS: ms(5 * 60_000),
+  DISPATCH_RATE_LIMIT_MAX_RETRIES: count(30),
+  /** Retry-After assumed when a 429 carries none. */
+  DISPATCH_RATE_LIMIT_DEFAULT_WAIT_MS: ms(2_000),
+  /** 5xx/timeout at submit: retries after the first try, with exponential backoff from the base. */
+  DISPATCH_SERVER_MAX_RETRIES: count(3),
+  DISPATCH_RETRY_BASE_MS: ms(1_000),
+  DISPATCH_RETRY_MAX_MS: ms(30_000),
+  /** How soon a job waiting for a capacity slot looks again. */
+  DISPATCH_CAPACITY_WAIT_MS: ms(1_000),
+  /** Safety net: how often slots of finished jobs are swept. */
+  DISPATCH_SLOT_SWEEP_MS: ms(60_000),
+  /** A circuit opens after this many consecutive server/timeout submit failures within the window. */
+  CIRCUIT_FAILURE_THRESHOLD: count(5),
+  CIRCUIT_WINDOW_MS: ms(60_000),
+  /** After this long an open circuit lets one probe submission through (half-open). */
+  CIRCUIT_COOLDOWN_MS: ms(30_000),
+  CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  /** Test seam for the crash test: SIGKILL right after the provider accepted, before the log records it. */
+  DISPATCH_CRASH_AFTER_SUBMIT: z.enum(['0', '1']).default('0'),
+});
+export type DispatchConfig = z.infer<typeof DispatchConfig>;
+
+/** PROVIDER_MAX_IN_FLIGHT_<PROVIDER> (upper-cased, `-` → `_`), else the default. */
+export function maxInFlightFor(provider: string, env: Record<string, string | undefined>, fallback: number): number {
+  const raw = env[`PROVIDER_MAX_IN_FLIGHT_${provider.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`];
+  const n = Number(raw);
+  return raw !== undefined && raw.trim() !== '' && Number.isInteger(n) && n >= 0 ? n : fallback;
+}

@@ -1,0 +1,222 @@
+import type { Catalog } from '@reelay/catalog';
+import { isTerminal, jobStreamId, type EventMetadata } from '@reelay/contracts';
+import { handle, type EventStore } from '@reelay/event-store';
+import { decideJob, IllegalTransitionError, type JobCommand, type JobState } from '@reelay/job-domain';
+import { isProviderError, type ProviderAdapter, type ProviderSubmitRequest } from '@reelay/providers';
+import type { Logger } from '@reelay/service-kit';
+import type { ProviderCircuit } from '../circuit/provider-circuit';
+import type { ProviderSlots } from '../capacity/provider-slots';
+import type { DispatchMetrics } from '../shared/dispatch-metrics';
+import { foldJob, jobFold } from '../shared/job-stream';
+import { chooseProvider } from './choose-provider';
+import { decideSubmitFailure, type RetryPolicy } from './submit-failure-policy';
+import { submissionHistory } from './submission-history';
+
+export interface DispatchJobDeps {
+  store: EventStore;
+  catalog: Catalog;
+  adapters: ReadonlyMap<string, ProviderAdapter>;
+  slots: ProviderSlots;
+  circuit: ProviderCircuit;
+  policy: RetryPolicy;
+  capacityWaitMs: number;
+  publicBaseUrl?: string;
+  metrics: DispatchMetrics;
+  logger: Logger;
+  now: () => Date;
+  /** Test seam: runs after the provider accepted and before the log records it. */
+  afterProviderAccepted?: () => void;
+}
+
+/** `later`: nothing is wrong, look again after `delayMs` (a pending retry, or no capacity slot free). */
+export type DispatchOutcome = { kind: 'done' } | { kind: 'later'; delayMs: number; why: 'retry' | 'capacity' };
+
+const DONE: DispatchOutcome = { kind: 'done' };
+
+/**
+ * validated → submission intent → provider submit → running. Runs on every delivery of
+ * JobValidated and works from the log alone, so a redelivery after a crash at any point continues
+ * where the log says the job is:
+ * - no intent yet: choose a provider (catalog order, healthy circuit), take a capacity slot,
+ *   record the intent, submit;
+ * - an intent but no task id: the job is pinned to that provider (it may have accepted and bill
+ *   us), so reconcile there — find the task by submission key where the provider can list, resubmit
+ *   with the same key where it de-duplicates or where the last try was answered with an error —
+ *   and only otherwise start a new attempt, still at that provider;
+ * - a retry pending: come back when it is due.
+ */
+export async function dispatchJob(deps: DispatchJobDeps, jobId: string, metadata: EventMetadata): Promise<DispatchOutcome> {
+  const stream = jobStreamId(jobId);
+  const run = (command: (now: Date) => JobCommand) => handle(deps.store, stream, jobFold, (state) => decideJob(command(deps.now()), state), { metadata });
+  let accepted: { adapter: ProviderAdapter; providerTaskId: string } | null = null;
+  try {
+    const events = await deps.store.readStream(stream);
+    const job = foldJob(events);
+    if (!job.exists || job.status === 'running' || job.status === 'delayed' || !job.validated) return DONE;
+    if (isTerminal(job.status)) {
+      await releaseSlot(deps, jobId);
+      return DONE;
+    }
+    const history = submissionHistory(events);
+    const now = deps.now();
+    if (history.pendingRetryAt && history.pendingRetryAt > now) {
+      return { kind: 'later', delayMs: history.pendingRetryAt.getTime() - now.getTime(), why: 'retry' };
+    }
+
+    let provider: string;
+    let submissionKey: string | null = null;
+    if (job.intent) {
+      provider = job.intent.provider;
+      const adapter = deps.adapters.get(provider);
+      if (!adapter) throw new Error(`job ${jobId} is pinned to provider ${provider}, which has no adapter configured`);
+      if (!(await takeSlot(deps, jobId, provider))) return capacityWait(deps);
+      if (adapter.capabilities.listTasks && adapter.findBySubmissionKey) {
+        const found = await timed(deps, provider, 'find', () => adapter.findBySubmissionKey!(job.intent!.submissionKey));
+        if (found) {
+          deps.logger.info({ jobId, provider, submissionKey: job.intent.submissionKey }, 'reconciled: the provider already has the task');
+          return recordAccepted(deps, run, adapter, provider, found);
+        }
+        submissionKey = job.intent.submissionKey;
+      } else if (adapter.capabilities.idempotencyKey || history.lastTryRejected) {
+        submissionKey = job.intent.submissionKey;
+      }
+    } else {
+      const entry = deps.catalog.get(job.model);
+      const candidates = (entry?.providers ?? []).filter((p) => deps.adapters.has(p));
+      if (candidates.length === 0) {
+        await run((now) => ({ type: 'Fail', errorCode: 'unknown_provider_error', detail: `no configured provider serves model ${job.model}`, now }));
+        return DONE;
+      }
+      provider = await chooseProvider(candidates, (p) => deps.circuit.allows(p));
+      if (!(await takeSlot(deps, jobId, provider))) return capacityWait(deps);
+    }
+
+    if (!submissionKey) {
+      const key = `${jobId}:${job.submissionAttempts + 1}`;
+      const recorded = await run((now) => ({ type: 'RecordSubmissionIntent', provider, submissionKey: key, now }));
+      if (recorded.events.length === 0 || !recorded.state.intent) return DONE;
+      submissionKey = recorded.state.intent.submissionKey;
+    }
+
+    const adapter = deps.adapters.get(provider)!;
+    const request = submitRequest(deps, job, provider, submissionKey);
+    let providerTaskId: string;
+    try {
+      providerTaskId = (await timed(deps, provider, 'submit', () => adapter.submit(request))).providerTaskId;
+    } catch (err) {
+      if (!isProviderError(err)) throw err;
+      return await onSubmitError(deps, run, jobId, provider, err);
+    }
+    accepted = { adapter, providerTaskId };
+    await deps.circuit.recordSuccess(provider);
+    deps.afterProviderAccepted?.();
+    return await recordAccepted(deps, run, adapter, provider, providerTaskId);
+  } catch (err) {
+    if (!(err instanceof IllegalTransitionError)) throw err;
+    // Canceled (or otherwise finished) meanwhile: nothing to submit any more.
+    const job = foldJob(await deps.store.readStream(stream));
+    if (isTerminal(job.status)) {
+      await releaseSlot(deps, jobId);
+      if (accepted) await cancelOrphan(deps, jobId, accepted.adapter, accepted.providerTaskId);
+    }
+    return DONE;
+  }
+}
+
+type Run = (command: (now: Date) => JobCommand) => ReturnType<typeof handle<JobState>>;
+
+async function recordAccepted(deps: DispatchJobDeps, run: Run, _adapter: ProviderAdapter, provider: string, providerTaskId: string): Promise<DispatchOutcome> {
+  const result = await run((now) => ({ type: 'RecordProviderAccepted', provider, providerTaskId, now }));
+  if (result.events.length) deps.metrics.jobTransitions.inc({ status: 'running' });
+  return DONE;
+}
+
+async function onSubmitError(
+  deps: DispatchJobDeps,
+  run: Run,
+  jobId: string,
+  provider: string,
+  err: { kind: Parameters<typeof decideSubmitFailure>[0]['kind']; retryAfterMs?: number; detail: string; providerCode?: string },
+): Promise<DispatchOutcome> {
+  if (err.kind === 'server' || err.kind === 'timeout') {
+    const opened = await deps.circuit.recordFailure(provider);
+    if (opened) deps.logger.warn({ provider }, 'provider circuit is open');
+  }
+  const job = await deps.store.readStream(jobStreamId(jobId));
+  const now = deps.now();
+  const decision = decideSubmitFailure(err, submissionHistory(job), now, deps.policy, 0.8 + Math.random() * 0.4);
+  deps.logger.warn({ jobId, provider, kind: err.kind, providerCode: err.providerCode, detail: err.detail, action: decision.action }, 'provider submit failed');
+  if (decision.action === 'retry') {
+    await run((at) => ({ type: 'ScheduleSubmissionRetry', reason: decision.reason, retryAt: decision.retryAt, now: at }));
+    return { kind: 'later', delayMs: Math.max(0, decision.retryAt.getTime() - now.getTime()), why: 'retry' };
+  }
+  const detail = `${provider} submit: ${err.kind}${err.providerCode ? ` (${err.providerCode})` : ''}: ${err.detail}`;
+  const failed = await run((at) => ({ type: 'Fail', errorCode: decision.errorCode, detail, now: at }));
+  if (failed.events.length) deps.metrics.jobTransitions.inc({ status: 'failed' });
+  await releaseSlot(deps, jobId);
+  return DONE;
+}
+
+function submitRequest(deps: DispatchJobDeps, job: JobState, provider: string, submissionKey: string): ProviderSubmitRequest {
+  const adapter = deps.adapters.get(provider)!;
+  const model = deps.catalog.get(job.model)?.providerModels[provider] ?? job.model;
+  const req: ProviderSubmitRequest = {
+    model,
+    prompt: job.prompt,
+    durationSeconds: job.durationSeconds,
+    aspectRatio: job.aspectRatio,
+    submissionKey,
+  };
+  if (job.negativePrompt) req.negativePrompt = job.negativePrompt;
+  if (job.resolution) req.resolution = job.resolution;
+  if (job.seed !== null) req.seed = job.seed;
+  if (job.referenceImage && 'url' in job.referenceImage) req.imageUrl = job.referenceImage.url;
+  if (adapter.capabilities.callbacks && deps.publicBaseUrl) {
+    req.callbackUrl = `${deps.publicBaseUrl.replace(/\/+$/, '')}/v1/providers/${encodeURIComponent(provider)}/callback`;
+  }
+  return req;
+}
+
+async function takeSlot(deps: DispatchJobDeps, jobId: string, provider: string): Promise<boolean> {
+  const slot = await deps.slots.acquire(jobId, provider);
+  if (slot.acquired) await refreshInFlight(deps);
+  return slot.acquired;
+}
+
+function capacityWait(deps: DispatchJobDeps): DispatchOutcome {
+  // Jitter spreads the waiting jobs so they do not all knock at once when a slot frees up.
+  return { kind: 'later', delayMs: Math.round(deps.capacityWaitMs * (0.5 + Math.random())), why: 'capacity' };
+}
+
+export async function releaseSlot(deps: Pick<DispatchJobDeps, 'slots' | 'metrics'>, jobId: string): Promise<void> {
+  if (await deps.slots.release(jobId)) await refreshInFlight(deps);
+}
+
+export async function refreshInFlight(deps: Pick<DispatchJobDeps, 'slots' | 'metrics'>): Promise<void> {
+  const inUse = await deps.slots.inUse();
+  deps.metrics.inFlight.reset();
+  for (const [provider, n] of inUse) deps.metrics.inFlight.set({ provider }, n);
+}
+
+async function timed<T>(deps: DispatchJobDeps, provider: string, operation: string, call: () => Promise<T>): Promise<T> {
+  const stop = deps.metrics.providerCalls.startTimer({ provider, operation });
+  try {
+    const out = await call();
+    stop({ outcome: 'ok' });
+    return out;
+  } catch (err) {
+    const kind = isProviderError(err) ? err.kind : 'unexpected';
+    stop({ outcome: kind });
+    deps.metrics.providerErrors.inc({ provider, kind });
+    throw err;
+  }
+}
+
+async function cancelOrphan(deps: DispatchJobDeps, jobId: string, adapter: ProviderAdapter, providerTaskId: string): Promise<void> {
+  if (!adapter.capabilities.cancel || !adapter.cancel) return;
+  try {
+    await adapter.cancel(providerTaskId);
+  } catch (err) {
+    deps.logger.warn({ jobId, provider: adapter.name, err: isProviderError(err) ? err.detail : String(err) }, 'could not cancel the task of a job canceled during submit');
+  }
+}

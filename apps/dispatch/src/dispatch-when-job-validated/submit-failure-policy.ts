@@ -1,0 +1,56 @@
+import type { JobErrorCode } from '@reelay/contracts';
+import { toJobErrorCode, type ProviderErrorKind } from '@reelay/providers';
+import type { SubmissionHistory } from './submission-history';
+
+export interface RetryPolicy {
+  rateLimitBudgetMs: number;
+  rateLimitMaxRetries: number;
+  rateLimitDefaultWaitMs: number;
+  serverMaxRetries: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+}
+
+export type SubmitFailureDecision =
+  | { action: 'retry'; reason: 'rate_limited' | 'provider_error'; retryAt: Date }
+  | { action: 'fail'; errorCode: JobErrorCode };
+
+export interface SubmitFailure {
+  kind: ProviderErrorKind;
+  retryAfterMs?: number;
+}
+
+/**
+ * What a rejected submit leads to. 429 waits as long as the provider asks (Retry-After) while the
+ * attempt stays within its budget; 5xx and timeouts get a few retries with exponential backoff;
+ * everything else is final. The public code comes from the providers lib's mapping, except where
+ * it names a stage the job is not in: a submit timeout is an outage here (provider_timeout is
+ * about a task that never finishes), and a request the provider refuses as invalid passed our own
+ * validation, so it is our fault or the provider's — never the user's `validation_failed`.
+ */
+export function decideSubmitFailure(failure: SubmitFailure, history: SubmissionHistory, now: Date, policy: RetryPolicy, jitter = 1): SubmitFailureDecision {
+  const tries = (reason: string) => history.retries.filter((r) => r.reason === reason).length;
+  switch (failure.kind) {
+    case 'rate_limited': {
+      const wait = Math.max(0, failure.retryAfterMs ?? policy.rateLimitDefaultWaitMs);
+      const retryAt = new Date(now.getTime() + wait);
+      const budgetStart = history.intentAt ?? now;
+      const overBudget = retryAt.getTime() - budgetStart.getTime() > policy.rateLimitBudgetMs;
+      if (overBudget || tries('rate_limited') >= policy.rateLimitMaxRetries) return { action: 'fail', errorCode: 'provider_rate_limited' };
+      return { action: 'retry', reason: 'rate_limited', retryAt };
+    }
+    case 'server':
+    case 'timeout': {
+      const n = tries('provider_error');
+      if (n >= policy.serverMaxRetries) return { action: 'fail', errorCode: 'unknown_provider_error' };
+      const backoff = Math.min(policy.retryMaxMs, policy.retryBaseMs * 2 ** n) * jitter;
+      const wait = Math.max(backoff, failure.retryAfterMs ?? 0);
+      return { action: 'retry', reason: 'provider_error', retryAt: new Date(now.getTime() + Math.round(wait)) };
+    }
+    case 'moderation':
+    case 'asset_fetch':
+      return { action: 'fail', errorCode: toJobErrorCode(failure.kind) };
+    default:
+      return { action: 'fail', errorCode: 'unknown_provider_error' };
+  }
+}

@@ -1,0 +1,16 @@
+import type { ConsumerBinding } from '@reelay/messaging';
+
+/**
+ * `dispatch-submit` waits by redelivery (a pending Retry-After, no free capacity slot), so one
+ * message may legitimately be delivered many times: its deliveries are effectively unbounded and
+ * dispatch bounds its retries itself, from the log (budget and counts per attempt).
+ */
+export const dispatchConsumers = (prefix: string, concurrency: number): ConsumerBinding[] => [
+  { durable: 'dispatch-submit', filterSubjects: [`${prefix}.events.job.JobValidated`], concurrency, maxDeliver: 1_000_000, ackWaitMs: 60_000 },
+  {
+    durable: 'dispatch-release-slots',
+    filterSubjects: [`${prefix}.events.job.JobSucceeded`, `${prefix}.events.job.JobFailed`, `${prefix}.events.job.JobCanceled`],
+    concurrency,
+    maxDeliver: 10,
+  },
+];

@@ -1,0 +1,5 @@
+import type { DispatchJobDeps } from './dispatch-when-job-validated/dispatch-job.handler';
+
+export const DISPATCH_DEPS = Symbol('DISPATCH_DEPS');
+
+export type DispatchDeps = DispatchJobDeps;

@@ -1,0 +1,72 @@
+import { Catalog } from '@reelay/catalog';
+import { JetStreamServer } from '@reelay/messaging';
+import { createAdapters } from '@reelay/providers';
+import { connectInfra, createLogger, createMetrics, loadConfig, runService } from '@reelay/service-kit';
+import { ProviderSlots } from './capacity/provider-slots';
+import { SlotSweeper } from './capacity/slot-sweeper';
+import { ProviderCircuit } from './circuit/provider-circuit';
+import { DispatchConfig, maxInFlightFor } from './config';
+import { dispatchConsumers } from './dispatch.consumers';
+import type { DispatchDeps } from './dispatch.deps';
+import { DispatchModule } from './dispatch.module';
+import { dispatchMigrations } from './migrations';
+
+async function main() {
+  const config = loadConfig(DispatchConfig);
+  const logger = createLogger('dispatch', config.LOG_LEVEL);
+  const metrics = createMetrics('dispatch');
+  const infra = await connectInfra({ name: 'dispatch', config, logger, relay: true, migrations: dispatchMigrations });
+  const adapters = createAdapters(process.env);
+  if (adapters.size === 0) logger.warn('no provider adapter is configured: every job will fail with unknown_provider_error');
+  const slots = new ProviderSlots(infra.dataSource, (provider) => maxInFlightFor(provider, process.env, config.PROVIDER_MAX_IN_FLIGHT_DEFAULT));
+  const deps: DispatchDeps = {
+    store: infra.store,
+    catalog: new Catalog(config.ENABLED_PROVIDERS.length ? config.ENABLED_PROVIDERS : [...adapters.keys()]),
+    adapters,
+    slots,
+    circuit: new ProviderCircuit(infra.dataSource, {
+      threshold: config.CIRCUIT_FAILURE_THRESHOLD,
+      windowMs: config.CIRCUIT_WINDOW_MS,
+      cooldownMs: config.CIRCUIT_COOLDOWN_MS,
+    }),
+    policy: {
+      rateLimitBudgetMs: config.DISPATCH_RATE_LIMIT_BUDGET_MS,
+      rateLimitMaxRetries: config.DISPATCH_RATE_LIMIT_MAX_RETRIES,
+      rateLimitDefaultWaitMs: config.DISPATCH_RATE_LIMIT_DEFAULT_WAIT_MS,
+      serverMaxRetries: config.DISPATCH_SERVER_MAX_RETRIES,
+      retryBaseMs: config.DISPATCH_RETRY_BASE_MS,
+      retryMaxMs: config.DISPATCH_RETRY_MAX_MS,
+    },
+    capacityWaitMs: config.DISPATCH_CAPACITY_WAIT_MS,
+    publicBaseUrl: config.PUBLIC_BASE_URL,
+    metrics,
+    logger,
+    now: () => new Date(),
+  };
+  if (config.DISPATCH_CRASH_AFTER_SUBMIT === '1') {
+    logger.warn('DISPATCH_CRASH_AFTER_SUBMIT=1: this process kills itself after the first provider accept (crash tests only)');
+    deps.afterProviderAccepted = () => process.kill(process.pid, 'SIGKILL');
+  }
+  const sweeper = new SlotSweeper({ slots, store: infra.store, metrics, logger }, config.DISPATCH_SLOT_SWEEP_MS);
+  await runService({
+    name: 'dispatch',
+    module: DispatchModule.register(infra, deps, sweeper, metrics),
+    port: config.DISPATCH_PORT,
+    logger,
+    strategies: () => [
+      new JetStreamServer({
+        connection: infra.nc,
+        name: 'dispatch',
+        prefix: infra.prefix,
+        consumers: dispatchConsumers(infra.prefix, config.CONSUMER_CONCURRENCY),
+        deadLetters: infra.deadLetters,
+        topology: { replicas: config.NATS_REPLICAS },
+      }),
+    ],
+  });
+}
+
+main().catch((err) => {
+  console.error(JSON.stringify({ level: 'fatal', service: 'dispatch', msg: err instanceof Error ? err.message : String(err) }));
+  process.exit(1);
+});

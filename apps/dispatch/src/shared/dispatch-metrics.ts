@@ -1,0 +1,3 @@
+import type { Metrics } from '@reelay/service-kit';
+
+export type DispatchMetrics = Pick<Metrics, 'providerCalls' | 'providerErrors' | 'inFlight' | 'jobTransitions'>;
