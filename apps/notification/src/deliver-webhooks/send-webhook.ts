@@ -1,0 +1,66 @@
+import { isUnsafeUrlError, safeFetch, type UnsafeUrlReason } from '@reelay/net-guard';
+import { signStandardWebhook } from '@reelay/providers';
+import { deriveWebhookSecret } from '../webhook-secret/webhook-secret';
+import type { AttemptResult } from './attempt-result';
+import type { ClaimedDelivery } from './webhook-delivery-store';
+
+export interface WebhookSenderOptions {
+  masterSecret: string;
+  timeoutMs: number;
+  /** host:port pairs the SSRF guard lets through (dev and tests only). */
+  allowHosts: string[];
+  now?: () => Date;
+}
+
+/** The address itself is refused: no retry will change that. */
+const PERMANENT: ReadonlySet<UnsafeUrlReason> = new Set([
+  'invalid_url',
+  'scheme_not_allowed',
+  'credentials_in_url',
+  'port_not_allowed',
+  'blocked_hostname',
+  'private_address',
+]);
+
+/** Stable per job and version, so a receiver can drop a repeated delivery. */
+export const webhookId = (jobId: string, version: number) => `msg_${jobId}_v${version}`;
+
+/** Standard Webhooks headers for one attempt, signed with the user's derived secret. */
+export function webhookHeaders(secret: string, id: string, body: string, now: Date): Record<string, string> {
+  const timestamp = Math.floor(now.getTime() / 1000);
+  return {
+    'content-type': 'application/json',
+    'user-agent': 'reelay-webhooks/1',
+    'webhook-id': id,
+    'webhook-timestamp': String(timestamp),
+    'webhook-signature': `v1,${signStandardWebhook(secret, id, timestamp, body)}`,
+  };
+}
+
+/** One POST of a delivery through the SSRF guard (no redirects followed); never throws. */
+export async function sendWebhook(delivery: ClaimedDelivery, opts: WebhookSenderOptions): Promise<AttemptResult> {
+  const started = performance.now();
+  const elapsed = () => performance.now() - started;
+  const secret = deriveWebhookSecret(opts.masterSecret, delivery.userId);
+  const headers = webhookHeaders(secret, webhookId(delivery.jobId, delivery.version), delivery.body, opts.now?.() ?? new Date());
+  try {
+    const res = await safeFetch(delivery.url, {
+      method: 'POST',
+      headers,
+      body: delivery.body,
+      maxBytes: 64 * 1024,
+      timeoutMs: opts.timeoutMs,
+      maxRedirects: 0,
+      allowHosts: opts.allowHosts,
+    });
+    const ok = res.status >= 200 && res.status < 300;
+    return { outcome: ok ? 'delivered' : 'http_error', httpStatus: res.status, error: ok ? null : `HTTP ${res.status}`, durationMs: elapsed(), permanent: false };
+  } catch (err) {
+    if (isUnsafeUrlError(err)) {
+      if (PERMANENT.has(err.reason)) return { outcome: 'refused', httpStatus: null, error: `refused: ${err.reason}`, durationMs: elapsed(), permanent: true };
+      const outcome = err.reason === 'timeout' ? 'timeout' : 'network_error';
+      return { outcome, httpStatus: null, error: err.reason, durationMs: elapsed(), permanent: false };
+    }
+    return { outcome: 'network_error', httpStatus: null, error: (err as Error).name || 'error', durationMs: elapsed(), permanent: false };
+  }
+}

@@ -1,0 +1,153 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import type { AttemptResult } from './attempt-result';
+import { retryDelayMs, type RetryPolicy } from './retry-policy';
+
+export interface NewDelivery {
+  jobId: string;
+  version: number;
+  userId: string;
+  url: string;
+  eventType: string;
+  body: string;
+}
+
+export interface ClaimedDelivery extends NewDelivery {
+  /** 1 for the first attempt. */
+  attempt: number;
+  attemptId: string;
+  leaseToken: string;
+}
+
+export type DeliveryState = 'delivered' | 'pending' | 'failed' | 'lease_lost';
+
+/*
+ * Per-job order without holding a transaction across the HTTP call
+ * ----------------------------------------------------------------
+ * A delivery is claimable only when it is its job's oldest pending row (no pending row of the same
+ * job with a lower version), is due, and carries no live lease. Claiming sets a lease in a short
+ * transaction; the HTTP call runs outside any transaction (an open transaction with an xid would
+ * hold back every event-log reader, see the event store's read-all); the result is written back
+ * only by the lease holder. Since the head stays `pending` while leased, nothing behind it can be
+ * claimed, so a job has at most one request in flight and a later status change never overtakes an
+ * earlier one. Rows of earlier versions are always inserted no later than the row of a later version
+ * (the handler for version v inserts every status change up to v in one statement), so a reader
+ * that sees row v also sees every earlier row and cannot mistake v for the head.
+ * Competing claimers (replicas, the ticker, event handlers) take rows with FOR UPDATE SKIP LOCKED
+ * and re-check the lease under the row lock (READ COMMITTED re-evaluates the UPDATE's WHERE on the
+ * newest row version: postgresql.org/docs/current/transaction-iso.html#XACT-READ-COMMITTED).
+ * A claimer that dies leaves its lease to expire; the next claim retries (at least once, and the
+ * stable webhook-id lets receivers drop the duplicate) and marks the dead attempt `interrupted`.
+ */
+const CLAIM_SQL = `
+  WITH picked AS (
+    SELECT c.job_id, c.version FROM webhook_deliveries c
+    WHERE c.status = 'pending' AND c.next_attempt_at <= now()
+      AND (c.lease_until IS NULL OR c.lease_until < now())
+      AND ($1::text IS NULL OR c.job_id = $1)
+      AND NOT EXISTS (
+        SELECT 1 FROM webhook_deliveries e WHERE e.job_id = c.job_id AND e.version < c.version AND e.status = 'pending')
+    ORDER BY c.next_attempt_at, c.job_id, c.version
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+  ), claimed AS (
+    UPDATE webhook_deliveries d
+    SET lease_token = $3, lease_until = now() + $4::float8 * interval '1 millisecond',
+        attempts = d.attempts + 1, last_attempt_at = now(), updated_at = now()
+    FROM picked p
+    WHERE d.job_id = p.job_id AND d.version = p.version
+      AND d.status = 'pending' AND (d.lease_until IS NULL OR d.lease_until < now())
+    RETURNING d.job_id, d.version, d.user_id, d.url, d.event_type, d.body, d.attempts
+  ), interrupted AS (
+    UPDATE webhook_attempts a SET outcome = 'interrupted', error = 'attempt did not finish (process stopped or lease expired)'
+    FROM claimed c WHERE a.job_id = c.job_id AND a.version = c.version AND a.outcome = 'in_flight'
+  ), started AS (
+    INSERT INTO webhook_attempts (job_id, version, attempt)
+    SELECT job_id, version, attempts FROM claimed
+    RETURNING id::text AS attempt_id, job_id, version
+  )
+  SELECT c.*, s.attempt_id FROM claimed c JOIN started s USING (job_id, version)
+  ORDER BY c.job_id, c.version`;
+
+const FINISH_ATTEMPT_SQL = `
+  UPDATE webhook_attempts SET outcome = $2, http_status = $3, error = $4, duration_ms = $5
+  WHERE id = $1 AND outcome = 'in_flight'`;
+
+// Wrapped in a CTE so the driver answers with plain rows (TypeORM returns [rows, count] for a bare UPDATE).
+const FINISH_DELIVERY_SQL = `
+  WITH finished AS (
+  UPDATE webhook_deliveries SET
+    status = $4::text,
+    delivered_at = CASE WHEN $4 = 'delivered' THEN now() END,
+    failed_at = CASE WHEN $4 = 'failed' THEN now() END,
+    next_attempt_at = CASE WHEN $4 = 'pending' THEN now() + $5::float8 * interval '1 millisecond' ELSE next_attempt_at END,
+    last_http_status = $6, last_error = $7,
+    lease_token = NULL, lease_until = NULL, updated_at = now()
+  WHERE job_id = $1 AND version = $2 AND lease_token = $3
+  RETURNING status
+  ) SELECT status FROM finished`;
+
+interface ClaimRow {
+  job_id: string;
+  version: number;
+  user_id: string;
+  url: string;
+  event_type: string;
+  body: string;
+  attempts: number;
+  attempt_id: string;
+}
+
+/** Notification's webhook tables: what is to be delivered, leases on it, and every attempt. */
+export class WebhookDeliveryStore {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Records status changes to deliver; already recorded ones are left as they are. */
+  async record(deliveries: NewDelivery[]): Promise<void> {
+    if (deliveries.length === 0) return;
+    await this.dataSource.query(
+      `INSERT INTO webhook_deliveries (job_id, version, user_id, url, event_type, body)
+       SELECT job_id, version, user_id, url, event_type, body
+       FROM jsonb_to_recordset($1::jsonb) AS r(job_id text, version int, user_id text, url text, event_type text, body text)
+       ORDER BY version
+       ON CONFLICT (job_id, version) DO NOTHING`,
+      [JSON.stringify(deliveries.map((d) => ({ job_id: d.jobId, version: d.version, user_id: d.userId, url: d.url, event_type: d.eventType, body: d.body })))],
+    );
+  }
+
+  /** Leases up to `limit` due deliveries, each the oldest pending one of its job (see above). */
+  async claim(opts: { jobId?: string; limit: number; leaseMs: number }): Promise<ClaimedDelivery[]> {
+    const token = randomUUID();
+    const rows: ClaimRow[] = await this.dataSource.query(CLAIM_SQL, [opts.jobId ?? null, opts.limit, token, opts.leaseMs]);
+    return rows.map((r) => ({
+      jobId: r.job_id,
+      version: r.version,
+      userId: r.user_id,
+      url: r.url,
+      eventType: r.event_type,
+      body: r.body,
+      attempt: r.attempts,
+      attemptId: r.attempt_id,
+      leaseToken: token,
+    }));
+  }
+
+  /** Records the attempt and moves the delivery on: delivered, retried later, or given up. */
+  async finish(claimed: ClaimedDelivery, result: AttemptResult, policy: RetryPolicy): Promise<DeliveryState> {
+    const next: Exclude<DeliveryState, 'lease_lost'> =
+      result.outcome === 'delivered' ? 'delivered' : result.permanent || claimed.attempt >= policy.maxAttempts ? 'failed' : 'pending';
+    return this.dataSource.transaction(async (tx) => {
+      await tx.query(FINISH_ATTEMPT_SQL, [claimed.attemptId, result.outcome, result.httpStatus, result.error, Math.round(result.durationMs)]);
+      const rows: { status: DeliveryState }[] = await tx.query(FINISH_DELIVERY_SQL, [
+        claimed.jobId,
+        claimed.version,
+        claimed.leaseToken,
+        next,
+        retryDelayMs(policy, claimed.attempt),
+        result.httpStatus,
+        result.error,
+      ]);
+      return rows[0]?.status ?? 'lease_lost';
+    });
+  }
+}

@@ -1,0 +1,51 @@
+import { JetStreamServer } from '@reelay/messaging';
+import { connectInfra, createLogger, createMetrics, loadConfig, runService } from '@reelay/service-kit';
+import { NotificationConfig } from './config';
+import { sendWebhook } from './deliver-webhooks/send-webhook';
+import { WebhookDeliverer } from './deliver-webhooks/webhook-deliverer';
+import { WebhookDeliveryStore } from './deliver-webhooks/webhook-delivery-store';
+import { NOTIFICATION_MIGRATIONS } from './migrations';
+import { notificationConsumers } from './notification.consumers';
+import { createNotificationMetrics } from './notification.metrics';
+import { NotificationModule } from './notification.module';
+
+async function main() {
+  const config = loadConfig(NotificationConfig);
+  const logger = createLogger('notification', config.LOG_LEVEL);
+  const metrics = createMetrics('notification');
+  const own = createNotificationMetrics(metrics);
+  const infra = await connectInfra({ name: 'notification', config, logger, relay: true, migrations: NOTIFICATION_MIGRATIONS });
+  const deliveries = new WebhookDeliveryStore(infra.dataSource);
+  const deliverer = new WebhookDeliverer({
+    store: deliveries,
+    send: (d) => sendWebhook(d, { masterSecret: config.WEBHOOK_MASTER_SECRET, timeoutMs: config.WEBHOOK_TIMEOUT_MS, allowHosts: config.OUTBOUND_ALLOW_HOSTS }),
+    policy: { maxAttempts: config.WEBHOOK_MAX_ATTEMPTS, baseDelayMs: config.WEBHOOK_BACKOFF_BASE_MS, maxDelayMs: config.WEBHOOK_BACKOFF_MAX_MS },
+    timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+    tickMs: config.WEBHOOK_TICK_MS,
+    concurrency: config.WEBHOOK_CONCURRENCY,
+    logger,
+    metrics: own,
+  });
+  const deps = { store: infra.store, nc: infra.nc, prefix: infra.prefix, deliveries, deliverer, logger, metrics: own };
+  await runService({
+    name: 'notification',
+    module: NotificationModule.register(infra, deps, metrics),
+    port: config.NOTIFICATION_PORT,
+    logger,
+    strategies: () => [
+      new JetStreamServer({
+        connection: infra.nc,
+        name: 'notification',
+        prefix: infra.prefix,
+        consumers: notificationConsumers(infra.prefix, config.CONSUMER_CONCURRENCY),
+        deadLetters: infra.deadLetters,
+        topology: { replicas: config.NATS_REPLICAS },
+      }),
+    ],
+  });
+}
+
+main().catch((err) => {
+  console.error(JSON.stringify({ level: 'fatal', service: 'notification', msg: err instanceof Error ? err.message : String(err) }));
+  process.exit(1);
+});

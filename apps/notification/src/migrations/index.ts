@@ -1,0 +1,6 @@
+import { CreateWebhookDeliveries1764300500000 } from './1764300500000-create-webhook-deliveries';
+
+export { CreateWebhookDeliveries1764300500000 };
+
+/** Tables notification owns, run after the event store's migrations. */
+export const NOTIFICATION_MIGRATIONS = [CreateWebhookDeliveries1764300500000];

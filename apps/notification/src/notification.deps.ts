@@ -1,0 +1,18 @@
+import type { EventStore } from '@reelay/event-store';
+import type { NatsConnection } from '@reelay/messaging';
+import type { Logger } from '@reelay/service-kit';
+import type { WebhookDeliverer } from './deliver-webhooks/webhook-deliverer';
+import type { WebhookDeliveryStore } from './deliver-webhooks/webhook-delivery-store';
+import type { NotificationMetrics } from './notification.metrics';
+
+export const NOTIFICATION_DEPS = Symbol('NOTIFICATION_DEPS');
+
+export interface NotificationDeps {
+  store: EventStore;
+  nc: NatsConnection;
+  prefix: string;
+  deliveries: WebhookDeliveryStore;
+  deliverer: WebhookDeliverer;
+  logger: Logger;
+  metrics?: NotificationMetrics;
+}

@@ -1,0 +1,38 @@
+import type { RecordedEvent } from '@reelay/contracts';
+import { randomUUID } from 'node:crypto';
+import { foldJobHistory, visibleChange } from './job-history';
+
+const at = '2026-11-28T12:00:00.000Z';
+const jobId = 'job_01JABCDEFGHJKMNPQRSTVWXYZ0';
+const submitted = {
+  jobId, userId: 'u1', model: 'seedance-1-0-pro', provider: 'seedance', prompt: 'a fox', negativePrompt: null, aspectRatio: '16:9',
+  durationSeconds: 5, resolution: '720p', seed: null, referenceImage: null, webhookUrl: 'https://example.com/h', metadata: {},
+  creditsEstimated: 25, requestHash: 'h', at,
+};
+const stream: [string, unknown][] = [
+  ['JobSubmitted', submitted],
+  ['JobValidationStarted', { at }],
+  ['JobValidated', { at, referenceImage: null }],
+  ['JobSubmissionIntended', { provider: 'seedance', attempt: 1, submissionKey: 'k', at }],
+  ['JobProviderAccepted', { provider: 'seedance', providerTaskId: 't1', at }],
+  ['JobProgressed', { progress: 40, at }],
+  ['JobFailed', { errorCode: 'provider_timeout', message: null, detail: 'deadline', at }],
+];
+const events: RecordedEvent[] = stream.map(([type, data], i) => ({
+  eventId: randomUUID(), type, schemaVersion: 1, streamId: `job-${jobId}`, streamVersion: i + 1, globalPosition: String(i + 1),
+  transactionId: String(i + 1), data, metadata: {}, recordedAt: at,
+}));
+
+describe('foldJobHistory', () => {
+  it('lists every status change up to the version, creation included, with the public job', () => {
+    const h = foldJobHistory(events, 7);
+    expect(h.statusChanges.map((c) => [c.version, c.status])).toEqual([[1, 'queued'], [2, 'validating'], [5, 'running'], [7, 'failed']]);
+    expect(h.statusChanges[3].job).toMatchObject({ id: jobId, version: 7, status: 'failed', errorCode: 'provider_timeout', message: 'The provider did not return a result in time.' });
+  });
+
+  it('stops at the version asked for and tells visible changes apart', () => {
+    expect(foldJobHistory(events, 3).statusChanges.map((c) => c.version)).toEqual([1, 2]);
+    const visible = (v: number) => { const h = foldJobHistory(events, v); return visibleChange(h.before, h.after); };
+    expect([1, 2, 3, 4, 5, 6, 7].map(visible)).toEqual([true, true, false, false, true, true, true]);
+  });
+});
