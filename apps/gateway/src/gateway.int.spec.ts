@@ -400,3 +400,45 @@ describe('assets, models, webhooks, callbacks, health', () => {
     expect(await body(res)).toEqual({ status: 'ok', checks: { postgres: 'up', nats: 'up' } });
   });
 });
+
+describe('a second gateway process on the same database', () => {
+  it('limits requests per key with 429 + Retry-After, and closes while an SSE stream is open', async () => {
+    const config = GatewayConfig.parse({
+      DATABASE_URL: db.url,
+      NATS_PREFIX: prefix,
+      STORAGE_DIR: storageDir,
+      RATE_LIMIT_BURST: '3',
+      RATE_LIMIT_PER_SECOND: '0.5',
+      DB_POOL_SIZE: '2',
+    });
+    const second = await createGatewayApp(config, createLogger('gateway', 'silent'));
+    await second.app.listen(0, '127.0.0.1');
+    const url = (await second.app.getUrl()).replace('[::1]', '127.0.0.1');
+    let closed = false;
+    try {
+      const jobId = await createJob('alice', running());
+      const stream = await fetch(`${url}/v1/jobs/${jobId}/stream`, { headers: { authorization: `Bearer ${alice}` } });
+      expect(stream.status).toBe(200);
+      const streamed = readSse(stream);
+
+      const statuses: number[] = [];
+      let limited: globalThis.Response | undefined;
+      for (let i = 0; i < 3; i++) {
+        const res = await fetch(`${url}/v1/models`, { headers: { authorization: `Bearer ${alice}` } });
+        statuses.push(res.status);
+        if (res.status === 429) limited = res;
+      }
+      // The stream took the first token; other keys keep their own budget.
+      expect(statuses).toEqual([200, 200, 429]);
+      expect(Number(limited!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect((await body(limited!)).error.code).toBe('rate_limited');
+      expect((await fetch(`${url}/v1/models`, { headers: { authorization: `Bearer ${bob}` } })).status).toBe(200);
+
+      await second.app.close();
+      closed = true;
+      expect((await streamed).map((e) => e.id)).toEqual(['1', '2', '3', '4', '5']);
+    } finally {
+      if (!closed) await second.app.close();
+    }
+  });
+});
