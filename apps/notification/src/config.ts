@@ -25,5 +25,7 @@ export const NotificationConfig = BaseConfig.extend({
   /** Deliveries in parallel per process (each to a different job). */
   WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
   CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  /** An event held by a process that died is redelivered after this (handlers in progress keep it alive). */
+  CONSUMER_ACK_WAIT_MS: ms(30_000),
 });
 export type NotificationConfig = z.infer<typeof NotificationConfig>;

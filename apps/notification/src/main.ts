@@ -37,7 +37,7 @@ async function main() {
         connection: infra.nc,
         name: 'notification',
         prefix: infra.prefix,
-        consumers: notificationConsumers(infra.prefix, config.CONSUMER_CONCURRENCY),
+        consumers: notificationConsumers(infra.prefix, config.CONSUMER_CONCURRENCY, config.CONSUMER_ACK_WAIT_MS),
         deadLetters: infra.deadLetters,
         topology: { replicas: config.NATS_REPLICAS },
       }),

@@ -1,0 +1,212 @@
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Job, liveJobSubject } from '@reelay/contracts';
+import { JetStreamServer, subscribeLive, type NatsConnection } from '@reelay/messaging';
+import { verifyStandardWebhook } from '@reelay/providers';
+import { connectInfra, createLogger, createMetrics, type ServiceInfra } from '@reelay/service-kit';
+import { createTestDatabase, TEST_NATS_URL, uniqueNatsPrefix, type TestDatabase } from '@reelay/testing';
+import 'reflect-metadata';
+import { sendWebhook, webhookId } from './deliver-webhooks/send-webhook';
+import { WebhookDeliverer } from './deliver-webhooks/webhook-deliverer';
+import { WebhookDeliveryStore } from './deliver-webhooks/webhook-delivery-store';
+import { NOTIFICATION_MIGRATIONS } from './migrations';
+import { notificationConsumers } from './notification.consumers';
+import { NotificationModule } from './notification.module';
+import { appendOne, lifecycle, newTestJobId } from './testing/job-events';
+import { startWebhookReceiver, type WebhookReceiver } from './testing/webhook-receiver';
+import { deriveWebhookSecret } from './webhook-secret/webhook-secret';
+
+const MASTER = 'test-master-secret-0123456789';
+const MAX_ATTEMPTS = 4;
+
+let db: TestDatabase;
+let infra: ServiceInfra;
+let app: INestApplication;
+let receiver: WebhookReceiver;
+/** Per path: how many more requests answer 500 before it answers 200. */
+const failuresLeft = new Map<string, number>();
+
+async function until<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function runJob(userId: string, webhookUrl: string | null, steps = 8) {
+  const jobId = newTestJobId();
+  const life = lifecycle(jobId, userId, webhookUrl);
+  for (const e of life.events.slice(0, steps)) await appendOne(infra.store, jobId, e);
+  return { jobId, ...life };
+}
+
+const deliveries = (jobId: string) =>
+  infra.dataSource.query(`SELECT version, status, attempts, last_error FROM webhook_deliveries WHERE job_id = $1 ORDER BY version`, [jobId]) as Promise<
+    { version: number; status: string; attempts: number; last_error: string | null }[]
+  >;
+const attempts = (jobId: string) =>
+  infra.dataSource.query(`SELECT version, attempt, outcome, http_status, error, duration_ms FROM webhook_attempts WHERE job_id = $1 ORDER BY id`, [jobId]) as Promise<
+    { version: number; attempt: number; outcome: string; http_status: number | null; error: string | null; duration_ms: number | null }[]
+  >;
+const receivedFor = (jobId: string) => receiver.received.filter((r) => r.path.includes(jobId));
+
+beforeAll(async () => {
+  db = await createTestDatabase('notification');
+  receiver = await startWebhookReceiver((path) => {
+    const left = failuresLeft.get(path) ?? 0;
+    if (left > 0) {
+      failuresLeft.set(path, left - 1);
+      return 500;
+    }
+    return 200;
+  });
+  const logger = createLogger('notification', 'silent');
+  const prefix = uniqueNatsPrefix('notif');
+  const config = { DATABASE_URL: db.url, NATS_URL: TEST_NATS_URL, NATS_PREFIX: prefix, NATS_REPLICAS: 1, LOG_LEVEL: 'silent' as const, DB_POOL_SIZE: 10 };
+  infra = await connectInfra({ name: 'notification-test', config, logger, relay: true, migrations: NOTIFICATION_MIGRATIONS });
+  const store = new WebhookDeliveryStore(infra.dataSource);
+  const deliverer = new WebhookDeliverer({
+    store,
+    send: (d) => sendWebhook(d, { masterSecret: MASTER, timeoutMs: 2000, allowHosts: [receiver.host] }),
+    policy: { maxAttempts: MAX_ATTEMPTS, baseDelayMs: 50, maxDelayMs: 200 },
+    timeoutMs: 2000,
+    tickMs: 50,
+    concurrency: 8,
+    logger,
+  });
+  const metrics = createMetrics('notification');
+  app = await NestFactory.create(
+    NotificationModule.register(infra, { store: infra.store, nc: infra.nc, prefix, deliveries: store, deliverer, logger }, metrics) as never,
+    { logger: false },
+  );
+  app.connectMicroservice(
+    {
+      strategy: new JetStreamServer({ connection: infra.nc, prefix, consumers: notificationConsumers(prefix, 8), deadLetters: infra.deadLetters }),
+    },
+    { inheritAppConfig: true },
+  );
+  await app.startAllMicroservices();
+  await app.init();
+}, 30_000);
+
+afterAll(async () => {
+  await app?.close(); // also closes the infra (relay, NATS, PostgreSQL)
+  await receiver?.close();
+  await db?.drop();
+});
+
+describe('live pushes', () => {
+  it('pushes the api.md job for every status or progress change, nothing for internal steps', async () => {
+    const jobId = newTestJobId();
+    const pushes: { version: number; job: Job }[] = [];
+    const sub = subscribeLive<{ version: number; job: Job }>(infra.nc as NatsConnection, liveJobSubject(infra.prefix, jobId), (m) => pushes.push(m));
+    await (infra.nc as NatsConnection).flush();
+    for (const e of lifecycle(jobId, 'live-user', null).events) await appendOne(infra.store, jobId, e);
+
+    await until('6 pushes', () => pushes.length >= 6);
+    await new Promise((r) => setTimeout(r, 300)); // nothing else should arrive (versions 3 and 4 are internal)
+    sub.unsubscribe();
+    const byVersion = [...pushes].sort((a, b) => a.version - b.version);
+    expect(byVersion.map((p) => [p.version, p.job.status, p.job.message, p.job.progress])).toEqual([
+      [1, 'queued', 'Your video is waiting to start.', null],
+      [2, 'validating', 'Checking your request.', null],
+      [5, 'running', 'Your video is being generated.', 0],
+      [6, 'running', 'Your video is being generated.', 50],
+      [7, 'delayed', 'This is taking longer than usual. We are still checking.', 50],
+      [8, 'succeeded', 'Your video is ready.', 100],
+    ]);
+    for (const p of byVersion) expect(Job.parse(p.job)).toMatchObject({ id: jobId, version: p.version });
+  });
+});
+
+describe('webhooks', () => {
+  it('delivers every status change once, in order, signed with the user’s derived secret', async () => {
+    const userId = 'hook-user';
+    const jobId = newTestJobId();
+    const life = lifecycle(jobId, userId, receiver.url(`/hooks/${jobId}`));
+    for (const e of life.events) await appendOne(infra.store, jobId, e);
+
+    const got = await until('5 webhooks', () => receivedFor(jobId).length >= 5 && receivedFor(jobId));
+    expect(got.map((r) => JSON.parse(r.body).type)).toEqual(life.statuses.map((s) => `video.job.${s}`));
+    expect(got.map((r) => r.headers['webhook-id'])).toEqual(life.statusVersions.map((v) => webhookId(jobId, v)));
+
+    const secret = deriveWebhookSecret(MASTER, userId);
+    for (const r of got) {
+      expect(verifyStandardWebhook(secret, r.headers as Record<string, string>, r.body)).toBe(true);
+      const body = JSON.parse(r.body);
+      expect(Job.parse(body.data)).toMatchObject({ id: jobId, status: body.type.replace('video.job.', '') });
+    }
+    const last = got.at(-1)!;
+    const tampered = last.body.replace('"succeeded"', '"failed"');
+    expect(tampered).not.toBe(last.body);
+    expect(verifyStandardWebhook(secret, last.headers as Record<string, string>, tampered)).toBe(false);
+    expect(verifyStandardWebhook(deriveWebhookSecret(MASTER, 'someone-else'), last.headers as Record<string, string>, last.body)).toBe(false);
+
+    await until('all delivered', async () => (await deliveries(jobId)).every((d) => d.status === 'delivered'));
+    expect((await deliveries(jobId)).map((d) => [d.version, d.status, d.attempts])).toEqual(life.statusVersions.map((v) => [v, 'delivered', 1]));
+  });
+
+  it('retries a failing receiver with backoff, records every attempt, and keeps later changes behind', async () => {
+    const jobId = newTestJobId();
+    const path = `/flaky/${jobId}`;
+    failuresLeft.set(path, 2);
+    const life = lifecycle(jobId, 'flaky-user', receiver.url(path));
+    for (const e of life.events) await appendOne(infra.store, jobId, e);
+
+    await until('all delivered', async () => {
+      const rows = await deliveries(jobId);
+      return rows.length === 5 && rows.every((d) => d.status === 'delivered');
+    });
+    const seen = receivedFor(jobId).map((r) => [r.headers['webhook-id'], r.status]);
+    expect(seen).toEqual([
+      [webhookId(jobId, 1), 500],
+      [webhookId(jobId, 1), 500],
+      [webhookId(jobId, 1), 200],
+      ...life.statusVersions.slice(1).map((v) => [webhookId(jobId, v), 200]),
+    ]);
+    const tries = await attempts(jobId);
+    expect(tries.filter((a) => a.version === 1).map((a) => [a.attempt, a.outcome, a.http_status, a.error])).toEqual([
+      [1, 'http_error', 500, 'HTTP 500'],
+      [2, 'http_error', 500, 'HTTP 500'],
+      [3, 'delivered', 200, null],
+    ]);
+    expect(tries).toHaveLength(7);
+    expect(tries.every((a) => typeof a.duration_ms === 'number')).toBe(true);
+    expect((await deliveries(jobId))[0]).toMatchObject({ version: 1, attempts: 3 });
+  });
+
+  it('gives up after the attempt bound, then delivers the later status changes', async () => {
+    const jobId = newTestJobId();
+    const path = `/down/${jobId}`;
+    failuresLeft.set(path, MAX_ATTEMPTS);
+    const life = lifecycle(jobId, 'down-user', receiver.url(path));
+    await appendOne(infra.store, jobId, life.events[0]);
+    await until('queued failed', async () => (await deliveries(jobId))[0]?.status === 'failed');
+    await appendOne(infra.store, jobId, life.events[1]);
+    await until('validating delivered', async () => (await deliveries(jobId))[1]?.status === 'delivered');
+    expect((await deliveries(jobId)).map((d) => [d.version, d.status, d.attempts])).toEqual([
+      [1, 'failed', MAX_ATTEMPTS],
+      [2, 'delivered', 1],
+    ]);
+    expect((await attempts(jobId)).filter((a) => a.version === 1).map((a) => a.outcome)).toEqual(Array(MAX_ATTEMPTS).fill('http_error'));
+  });
+
+  it('refuses a webhook URL on a private address and records the refusal', async () => {
+    const { jobId } = await runJob('ssrf-user', 'http://10.1.2.3/hook', 2);
+    await until('both refused', async () => {
+      const rows = await deliveries(jobId);
+      return rows.length === 2 && rows.every((d) => d.status === 'failed');
+    });
+    expect(await deliveries(jobId)).toEqual([
+      { version: 1, status: 'failed', attempts: 1, last_error: 'refused: private_address' },
+      { version: 2, status: 'failed', attempts: 1, last_error: 'refused: private_address' },
+    ]);
+    expect((await attempts(jobId)).map((a) => [a.version, a.outcome, a.http_status])).toEqual([
+      [1, 'refused', null],
+      [2, 'refused', null],
+    ]);
+  });
+});
