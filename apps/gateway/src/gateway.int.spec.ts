@@ -2,9 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApiKey, webhookSecretFor } from '@reelay/accounts';
-import { jobStreamId, type Job } from '@reelay/contracts';
+import { jobStreamId, liveJobSubject, type Job } from '@reelay/contracts';
 import { newJobId } from '@reelay/job-domain';
-import { connectNats, liveSubject, type NatsConnection } from '@reelay/messaging';
+import { connectNats, type NatsConnection } from '@reelay/messaging';
 import { createLogger } from '@reelay/service-kit';
 import { assetKey, LocalStorage, outputKey } from '@reelay/storage';
 import { createTestDatabase, uniqueNatsPrefix, type TestDatabase } from '@reelay/testing';
@@ -286,7 +286,7 @@ describe('SSE stream', () => {
         // Only a live push can produce progress 77 at version 6; afterwards the log moves on to 7.
         void (async () => {
           const live = { ...e.data, progress: 77, version: 6 };
-          nc.publish(liveSubject(prefix, 'job', jobId), JSON.stringify({ version: 6, job: live }));
+          nc.publish(liveJobSubject(prefix, jobId), JSON.stringify({ version: 6, job: live }));
           await nc.flush();
           await new Promise((r) => setTimeout(r, 100));
           await gw.deps.store.append(jobStreamId(jobId), 5, [{ type: 'JobProgressed', data: { progress: 50, at: iso() } }, succeeded(10)]);

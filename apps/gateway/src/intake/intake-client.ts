@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { CommandReply, type CancelJobCommand, type Job, type SubmitJobCommand } from '@reelay/contracts';
-import { commandSubject, CommandUnavailableError, request } from '@reelay/messaging';
+import { CommandReply, commandSubjects, type CancelJobCommand, type Job, type SubmitJobCommand } from '@reelay/contracts';
+import { CommandUnavailableError, request } from '@reelay/messaging';
 import { ApiException } from '../errors/api-exception';
 import { genericMessage } from '../errors/error-envelope';
 import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
@@ -11,18 +11,18 @@ export class IntakeClient {
   constructor(@Inject(GATEWAY_DEPS) private readonly deps: GatewayDeps) {}
 
   submit(command: SubmitJobCommand): Promise<Job> {
-    return this.send('submit-job', command);
+    return this.send('submitJob', command);
   }
 
   cancel(command: CancelJobCommand): Promise<Job> {
-    return this.send('cancel-job', command);
+    return this.send('cancelJob', command);
   }
 
-  private async send(name: string, command: unknown): Promise<Job> {
+  private async send(name: 'submitJob' | 'cancelJob', command: unknown): Promise<Job> {
     const { nc, config, logger } = this.deps;
     let raw: unknown;
     try {
-      raw = await request(nc, commandSubject(config.NATS_PREFIX, name), command, config.COMMAND_TIMEOUT_MS);
+      raw = await request(nc, commandSubjects(config.NATS_PREFIX)[name], command, config.COMMAND_TIMEOUT_MS);
     } catch (err) {
       if (err instanceof CommandUnavailableError) {
         logger.warn({ command: name, reason: err.reason }, 'intake unavailable');

@@ -1,7 +1,7 @@
-import { isTerminal, Job, jobStreamId } from '@reelay/contracts';
+import { isTerminal, Job, jobStreamId, liveJobSubject } from '@reelay/contracts';
 import type { EventStore } from '@reelay/event-store';
 import { jobDecider, toPublicJob, type JobState } from '@reelay/job-domain';
-import { liveSubject, subscribeLive, type NatsConnection } from '@reelay/messaging';
+import { subscribeLive, type NatsConnection } from '@reelay/messaging';
 import type { Logger } from '@reelay/service-kit';
 import { toJobEvent } from '../jobs/job-reader';
 import { formatJobEvent, HEARTBEAT } from './sse-format';
@@ -42,7 +42,7 @@ export class JobStreamSession {
   }
 
   start(): void {
-    const sub = subscribeLive<{ version?: unknown; job?: unknown }>(this.opts.nc, liveSubject(this.opts.prefix, 'job', this.opts.jobId), (msg) =>
+    const sub = subscribeLive<{ version?: unknown; job?: unknown }>(this.opts.nc, liveJobSubject(this.opts.prefix, this.opts.jobId), (msg) =>
       this.enqueue(() => this.onLive(msg)),
     );
     this.unsubscribe = () => sub.unsubscribe();

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 
-/** What goes to `<prefix>.cmd.provider-callback`. TODO(contracts): move this shape to a zod schema there. */
+/** What goes to `<prefix>.cmd.provider-callback` (polling's ProviderCallbackCommand). TODO(contracts): one zod schema for both. */
 export interface ProviderCallbackCommand {
   provider: string;
   /** As received, with lower-cased names; cookies are dropped. */

@@ -1,5 +1,6 @@
 import { Controller, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
-import { commandSubject, request } from '@reelay/messaging';
+import { commandSubjects } from '@reelay/contracts';
+import { request } from '@reelay/messaging';
 import type { Request } from 'express';
 import { PublicRoute } from '../auth/current-user';
 import { notFound } from '../errors/api-exception';
@@ -25,7 +26,7 @@ export class ProviderCallbackController {
     const { nc, config, logger } = this.deps;
     const body = await readBody(req, config.CALLBACK_BODY_LIMIT_BYTES);
     const command = toCallbackCommand(provider, req.headers, req.originalUrl.split('?')[1] ?? '', body, correlationIdOf(req));
-    request(nc, commandSubject(config.NATS_PREFIX, 'provider-callback'), command, config.COMMAND_TIMEOUT_MS).catch((err: unknown) =>
+    request(nc, commandSubjects(config.NATS_PREFIX).providerCallback, command, config.COMMAND_TIMEOUT_MS).catch((err: unknown) =>
       logger.warn({ err, provider }, 'provider callback was not taken by polling'),
     );
   }
