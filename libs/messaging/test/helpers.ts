@@ -60,6 +60,12 @@ export async function readWholeLog(store: EventStore): Promise<RecordedEvent[]> 
   }
 }
 
+/** Committed events, counted directly (readAll may lag while any transaction in the cluster is open). */
+export async function countEvents(pg: TestPg): Promise<number> {
+  const rows: { n: number }[] = await pg.ds.query('SELECT count(*)::int AS n FROM events');
+  return rows[0].n;
+}
+
 export async function streamMessageCount(nc: NatsConnection, prefix: string): Promise<number> {
   const jsm = await jetstreamManager(nc);
   return (await jsm.streams.info(eventStreamName(prefix))).state.messages;
@@ -77,7 +83,7 @@ export async function readStream(nc: NatsConnection, prefix: string): Promise<{ 
   return out;
 }
 
-export async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 15_000, everyMs = 50): Promise<void> {
+export async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 25_000, everyMs = 50): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
