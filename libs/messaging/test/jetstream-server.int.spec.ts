@@ -1,0 +1,197 @@
+import { randomUUID } from 'node:crypto';
+import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { Controller, Module, type INestMicroservice } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { jobStreamId, type RecordedEvent } from '@reelay/contracts';
+import { DeadLetterStore } from '@reelay/event-store';
+import { TEST_NATS_URL, uniqueNatsPrefix } from '@reelay/testing';
+import {
+  connectNats,
+  ensureTopology,
+  eventStreamName,
+  eventSubject,
+  JetStreamContext,
+  JetStreamErrorFilter,
+  JetStreamServer,
+  replayDeadLetter,
+  type ConsumerBinding,
+} from '../src';
+import { newJobId, setupPg, waitFor, type TestPg } from './helpers';
+
+jest.setTimeout(60_000);
+
+/** What the handler saw, and which events it should fail on (flip to "fix" the handler). */
+class Recorder {
+  readonly handled: { eventId: string; deliveryCount: number; progress: number; ok: boolean }[] = [];
+  readonly failing = new Set<string>();
+
+  async handle(event: RecordedEvent, ctx: JetStreamContext): Promise<void> {
+    const ok = !this.failing.has(event.eventId);
+    const progress = (event.data as { progress: number }).progress;
+    this.handled.push({ eventId: event.eventId, deliveryCount: ctx.getDeliveryCount(), progress, ok });
+    await new Promise((r) => setTimeout(r, 5));
+    if (!ok) throw new Error(`provider exploded for ${event.eventId}`);
+  }
+
+  succeeded(): string[] {
+    return this.handled.filter((h) => h.ok).map((h) => h.eventId);
+  }
+}
+
+function handlerModule(recorder: Recorder) {
+  @Controller()
+  class ProgressHandlers {
+    @EventPattern<string>('*.events.job.JobProgressed')
+    async onProgress(@Payload() event: RecordedEvent, @Ctx() ctx: JetStreamContext): Promise<void> {
+      await recorder.handle(event, ctx);
+    }
+  }
+  @Module({ controllers: [ProgressHandlers] })
+  class HandlerModule {}
+  return HandlerModule;
+}
+
+function progressEvent(progress: number): RecordedEvent {
+  return {
+    eventId: randomUUID(),
+    type: 'JobProgressed',
+    schemaVersion: 1,
+    streamId: jobStreamId(newJobId()),
+    streamVersion: 1,
+    globalPosition: String(progress + 1),
+    transactionId: '1000',
+    data: { progress, at: new Date().toISOString() },
+    metadata: {},
+    recordedAt: new Date().toISOString(),
+  };
+}
+
+describe('JetStreamServer (Nest custom transport, real NATS + PostgreSQL)', () => {
+  let nc: NatsConnection;
+  let js: JetStreamClient;
+  let pg: TestPg;
+  let deadLetters: DeadLetterStore;
+  const apps: INestMicroservice[] = [];
+  const prefixes: string[] = [];
+
+  beforeAll(async () => {
+    nc = await connectNats(TEST_NATS_URL, 'jetstream-server-spec');
+    js = jetstream(nc);
+    pg = await setupPg('js_server');
+    deadLetters = new DeadLetterStore(pg.ds);
+  });
+
+  afterAll(async () => {
+    for (const app of apps) await app.close().catch(() => undefined);
+    const jsm = await jetstreamManager(nc);
+    for (const p of prefixes) await jsm.streams.delete(eventStreamName(p)).catch(() => undefined);
+    await nc.drain();
+    await pg.close();
+  });
+
+  async function newPrefix(): Promise<string> {
+    const prefix = uniqueNatsPrefix('jss');
+    prefixes.push(prefix);
+    await ensureTopology(nc, prefix);
+    return prefix;
+  }
+
+  async function startService(prefix: string, recorder: Recorder, binding: Partial<ConsumerBinding> = {}): Promise<INestMicroservice> {
+    const strategy = new JetStreamServer({
+      servers: TEST_NATS_URL,
+      name: 'spec-service',
+      prefix,
+      deadLetters,
+      consumers: [{ durable: 'progress', filterSubjects: [`${prefix}.events.job.JobProgressed`], maxDeliver: 3, nakDelayMs: 20, ...binding }],
+    });
+    const app = await NestFactory.createMicroservice(handlerModule(recorder), { strategy, logger: false });
+    app.useGlobalFilters(new JetStreamErrorFilter());
+    await app.listen();
+    apps.push(app);
+    return app;
+  }
+
+  const publish = (prefix: string, e: RecordedEvent) => js.publish(eventSubject(prefix, e), JSON.stringify(e), { msgID: e.eventId });
+
+  it('delivers events to the matching @EventPattern handler, with the typed event and context, and acks them', async () => {
+    const prefix = await newPrefix();
+    const recorder = new Recorder();
+    await startService(prefix, recorder);
+    const events = [progressEvent(10), progressEvent(20), progressEvent(30)];
+    for (const e of events) await publish(prefix, e);
+
+    await waitFor('3 events handled', () => recorder.handled.length === 3);
+    expect(recorder.handled.map((h) => [h.eventId, h.progress, h.deliveryCount])).toEqual(events.map((e) => [e.eventId, (e.data as { progress: number }).progress, 1]));
+    const jsm = await jetstreamManager(nc);
+    await waitFor('acks', async () => (await jsm.consumers.info(eventStreamName(prefix), 'progress')).num_ack_pending === 0);
+  });
+
+  it('redelivers a failing event, dead-letters it after maxDeliver, and a replay reaches the fixed handler', async () => {
+    const prefix = await newPrefix();
+    const recorder = new Recorder();
+    await startService(prefix, recorder);
+    const poison = progressEvent(66);
+    const fine = progressEvent(1);
+    recorder.failing.add(poison.eventId);
+    await publish(prefix, poison);
+    await publish(prefix, fine);
+
+    await waitFor('a dead letter', async () => (await deadLetters.list({ consumer: 'progress' })).some((d) => d.eventId === poison.eventId));
+    const letter = (await deadLetters.list({ consumer: 'progress' })).find((d) => d.eventId === poison.eventId)!;
+    expect(letter).toMatchObject({ subject: eventSubject(prefix, poison), deliveries: 3, payload: poison });
+    expect(letter.error).toContain(`provider exploded for ${poison.eventId}`);
+    expect(recorder.handled.filter((h) => h.eventId === poison.eventId).map((h) => h.deliveryCount)).toEqual([1, 2, 3]);
+    expect(recorder.succeeded()).toEqual([fine.eventId]);
+
+    recorder.failing.delete(poison.eventId);
+    await replayDeadLetter(js, deadLetters, letter.id);
+    await waitFor('the replayed event handled', () => recorder.succeeded().includes(poison.eventId));
+    expect((await deadLetters.get(letter.id))!.replayedAt).not.toBeNull();
+    await expect(replayDeadLetter(js, deadLetters, letter.id)).rejects.toThrow(/already replayed/);
+  });
+
+  it('two instances sharing a durable consumer split the work and handle no event twice', async () => {
+    const prefix = await newPrefix();
+    const [r1, r2] = [new Recorder(), new Recorder()];
+    await startService(prefix, r1, { concurrency: 2 });
+    await startService(prefix, r2, { concurrency: 2 });
+    const events = Array.from({ length: 60 }, (_, i) => progressEvent(i));
+    await Promise.all(events.map((e) => publish(prefix, e)));
+
+    await waitFor('60 events handled', () => r1.handled.length + r2.handled.length >= 60);
+    const handled = [...r1.succeeded(), ...r2.succeeded()];
+    expect(handled).toHaveLength(60);
+    expect(new Set(handled)).toEqual(new Set(events.map((e) => e.eventId)));
+    expect(r1.handled.length).toBeGreaterThan(0);
+    expect(r2.handled.length).toBeGreaterThan(0);
+  });
+
+  it('dead-letters an invalid payload at once without calling the handler', async () => {
+    const prefix = await newPrefix();
+    const recorder = new Recorder();
+    await startService(prefix, recorder);
+    const subject = `${prefix}.events.job.JobProgressed`;
+    const malformed = { ...progressEvent(5), data: { progress: 'lots' } };
+    await js.publish(subject, 'not json at all', { msgID: randomUUID() });
+    await js.publish(subject, JSON.stringify({ pattern: subject, data: {} }), { msgID: randomUUID() });
+    await js.publish(subject, JSON.stringify(malformed), { msgID: malformed.eventId });
+    const valid = progressEvent(7);
+    await publish(prefix, valid);
+
+    await waitFor('the valid event handled', () => recorder.handled.length === 1);
+    await waitFor('3 dead letters', async () => (await deadLetters.list({ consumer: 'progress' })).filter((d) => d.subject === subject).length === 3);
+    const letters = (await deadLetters.list({ consumer: 'progress' })).filter((d) => d.subject === subject);
+    expect(letters.map((d) => d.deliveries)).toEqual([1, 1, 1]);
+    expect(letters.every((d) => d.error.startsWith('invalid payload'))).toBe(true);
+    expect(letters.map((d) => d.eventId)).toEqual([null, null, malformed.eventId]);
+    expect(letters[0].payload).toBe('not json at all');
+    expect(recorder.handled.map((h) => h.eventId)).toEqual([valid.eventId]);
+    const jsm = await jetstreamManager(nc);
+    await waitFor('nothing pending', async () => {
+      const info = await jsm.consumers.info(eventStreamName(prefix), 'progress');
+      return info.num_ack_pending === 0 && info.num_pending === 0;
+    });
+  });
+});
