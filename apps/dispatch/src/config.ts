@@ -34,6 +34,8 @@ export const DispatchConfig = BaseConfig.extend({
   CIRCUIT_WINDOW_MS: ms(60_000),
   /** After this long an open circuit lets one probe submission through (half-open). */
   CIRCUIT_COOLDOWN_MS: ms(30_000),
+  /** Redelivery of a message whose handler died (e.g. the process crashed mid-submit). */
+  DISPATCH_ACK_WAIT_MS: z.coerce.number().int().min(1000).default(60_000),
   CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
   /** Test seam for the crash test: SIGKILL right after the provider accepted, before the log records it. */
   DISPATCH_CRASH_AFTER_SUBMIT: z.enum(['0', '1']).default('0'),

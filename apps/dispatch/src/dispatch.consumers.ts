@@ -5,8 +5,8 @@ import type { ConsumerBinding } from '@reelay/messaging';
  * message may legitimately be delivered many times: its deliveries are effectively unbounded and
  * dispatch bounds its retries itself, from the log (budget and counts per attempt).
  */
-export const dispatchConsumers = (prefix: string, concurrency: number): ConsumerBinding[] => [
-  { durable: 'dispatch-submit', filterSubjects: [`${prefix}.events.job.JobValidated`], concurrency, maxDeliver: 1_000_000, ackWaitMs: 60_000 },
+export const dispatchConsumers = (prefix: string, concurrency: number, ackWaitMs = 60_000): ConsumerBinding[] => [
+  { durable: 'dispatch-submit', filterSubjects: [`${prefix}.events.job.JobValidated`], concurrency, maxDeliver: 1_000_000, ackWaitMs },
   {
     durable: 'dispatch-release-slots',
     filterSubjects: [`${prefix}.events.job.JobSucceeded`, `${prefix}.events.job.JobFailed`, `${prefix}.events.job.JobCanceled`],

@@ -58,7 +58,7 @@ async function main() {
         connection: infra.nc,
         name: 'dispatch',
         prefix: infra.prefix,
-        consumers: dispatchConsumers(infra.prefix, config.CONSUMER_CONCURRENCY),
+        consumers: dispatchConsumers(infra.prefix, config.CONSUMER_CONCURRENCY, config.DISPATCH_ACK_WAIT_MS),
         deadLetters: infra.deadLetters,
         topology: { replicas: config.NATS_REPLICAS },
       }),

@@ -1,0 +1,73 @@
+import { decideSubmitFailure, type RetryPolicy } from './submit-failure-policy';
+import type { SubmissionHistory } from './submission-history';
+
+const policy: RetryPolicy = {
+  rateLimitBudgetMs: 60_000,
+  rateLimitMaxRetries: 5,
+  rateLimitDefaultWaitMs: 2_000,
+  serverMaxRetries: 2,
+  retryBaseMs: 1_000,
+  retryMaxMs: 10_000,
+};
+const t0 = new Date('2030-01-01T00:00:00.000Z');
+const at = (ms: number) => new Date(t0.getTime() + ms);
+const history = (retries: SubmissionHistory['retries'] = []): SubmissionHistory => ({
+  intentAt: t0,
+  retries,
+  lastTryRejected: retries.length > 0,
+  pendingRetryAt: retries.at(-1)?.retryAt ?? null,
+});
+
+describe('decideSubmitFailure', () => {
+  it('retries a 429 at the time Retry-After asks for', () => {
+    expect(decideSubmitFailure({ kind: 'rate_limited', retryAfterMs: 7_000 }, history(), at(1_000), policy)).toEqual({
+      action: 'retry',
+      reason: 'rate_limited',
+      retryAt: at(8_000),
+    });
+  });
+
+  it('waits the default when a 429 has no Retry-After', () => {
+    const d = decideSubmitFailure({ kind: 'rate_limited' }, history(), at(0), policy);
+    expect(d).toEqual({ action: 'retry', reason: 'rate_limited', retryAt: at(2_000) });
+  });
+
+  it('fails with provider_rate_limited when the wait would end past the budget', () => {
+    expect(decideSubmitFailure({ kind: 'rate_limited', retryAfterMs: 30_000 }, history(), at(40_000), policy)).toEqual({
+      action: 'fail',
+      errorCode: 'provider_rate_limited',
+    });
+  });
+
+  it('fails with provider_rate_limited after the maximum number of 429 retries', () => {
+    const five = Array.from({ length: 5 }, (_, i) => ({ reason: 'rate_limited' as const, retryAt: at(i * 1000) }));
+    expect(decideSubmitFailure({ kind: 'rate_limited', retryAfterMs: 1 }, history(five), at(6_000), policy)).toEqual({
+      action: 'fail',
+      errorCode: 'provider_rate_limited',
+    });
+  });
+
+  it('backs off exponentially on 5xx and timeouts, then fails with unknown_provider_error', () => {
+    expect(decideSubmitFailure({ kind: 'server' }, history(), at(0), policy)).toEqual({ action: 'retry', reason: 'provider_error', retryAt: at(1_000) });
+    const one = [{ reason: 'provider_error' as const, retryAt: at(1_000) }];
+    expect(decideSubmitFailure({ kind: 'timeout' }, history(one), at(1_000), policy)).toEqual({ action: 'retry', reason: 'provider_error', retryAt: at(3_000) });
+    const two = [...one, { reason: 'provider_error' as const, retryAt: at(3_000) }];
+    expect(decideSubmitFailure({ kind: 'server' }, history(two), at(3_000), policy)).toEqual({ action: 'fail', errorCode: 'unknown_provider_error' });
+  });
+
+  it('counts 429 and 5xx retries separately', () => {
+    const limited = Array.from({ length: 4 }, (_, i) => ({ reason: 'rate_limited' as const, retryAt: at(i) }));
+    expect(decideSubmitFailure({ kind: 'server' }, history(limited), at(10), policy).action).toBe('retry');
+  });
+
+  it.each([
+    ['moderation', 'moderation_rejected'],
+    ['asset_fetch', 'asset_fetch_failed'],
+    ['invalid_request', 'unknown_provider_error'],
+    ['auth', 'unknown_provider_error'],
+    ['billing', 'unknown_provider_error'],
+    ['not_found', 'unknown_provider_error'],
+  ] as const)('fails a %s rejection at once with %s', (kind, errorCode) => {
+    expect(decideSubmitFailure({ kind }, history(), at(0), policy)).toEqual({ action: 'fail', errorCode });
+  });
+});

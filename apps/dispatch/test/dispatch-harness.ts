@@ -1,0 +1,180 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { jobStreamId, parseEvent, type JobEvent, type RecordedEvent } from '@reelay/contracts';
+import { createDataSource, EventStore, handle, runMigrations } from '@reelay/event-store';
+import { decideJob, jobDecider, newJobId, type JobState } from '@reelay/job-domain';
+import { createTestDatabase, startService, TEST_NATS_URL, uniqueNatsPrefix, type ServiceProcess, type TestDatabase } from '@reelay/testing';
+import { connectNats, eventStreamName } from '@reelay/messaging';
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { DataSource } from 'typeorm';
+import { dispatchMigrations } from '../src/migrations';
+
+export interface SimSubmission {
+  provider: string;
+  taskId: string | null;
+  submissionKey: string | null;
+  outcome: 'accepted' | 'rejected';
+  httpStatus: number;
+}
+
+export interface SimStats {
+  submissions: number;
+  accepted: number;
+  rejectedAtCapacity: number;
+  inFlight: number;
+  maxInFlight: number;
+}
+
+const fold = { evolve: jobDecider.evolve, initialState: jobDecider.initialState };
+
+/** PostgreSQL (own database), a NATS prefix, the provider simulator and dispatch processes. */
+export class DispatchHarness {
+  readonly prefix = uniqueNatsPrefix('dsp');
+  readonly dispatchers: ServiceProcess[] = [];
+  db!: TestDatabase;
+  dataSource!: DataSource;
+  store!: EventStore;
+  sim!: ServiceProcess;
+  private readonly servers: Server[] = [];
+
+  async start(simEnv: Record<string, string> = {}): Promise<this> {
+    this.db = await createTestDatabase('dispatch');
+    this.dataSource = createDataSource(this.db.url, { poolSize: 4, migrations: dispatchMigrations });
+    await this.dataSource.initialize();
+    await runMigrations(this.dataSource);
+    this.store = new EventStore(this.dataSource);
+    this.sim = await startService('provider-sim', { SIM_REQUIRE_AUTH: 'false', ...simEnv }, 'PORT');
+    await waitUntil(async () => (await fetch(`${this.sim.url}/_sim/health`).catch(() => null))?.ok === true, 15_000, 'provider-sim health');
+    return this;
+  }
+
+  async startDispatch(env: Record<string, string> = {}): Promise<ServiceProcess> {
+    const proc = await startService('dispatch', {
+      DATABASE_URL: this.db.url,
+      NATS_URL: TEST_NATS_URL,
+      NATS_PREFIX: this.prefix,
+      PROVIDER_SIM_URL: this.sim.url,
+      DB_POOL_SIZE: '4',
+      DISPATCH_SLOT_SWEEP_MS: '0',
+      ...env,
+    });
+    this.dispatchers.push(proc);
+    await proc.ready(30_000);
+    return proc;
+  }
+
+  /** A job as intake leaves it: submitted, validation started, validated (the relay publishes them). */
+  async createValidatedJob(opts: { model: string; provider: string; prompt: string; durationSeconds?: number }): Promise<string> {
+    const jobId = newJobId();
+    const at = new Date().toISOString();
+    await this.store.append(jobStreamId(jobId), 0, [
+      {
+        type: 'JobSubmitted',
+        data: {
+          jobId,
+          userId: 'user-dispatch-test',
+          model: opts.model,
+          provider: opts.provider,
+          prompt: opts.prompt,
+          negativePrompt: null,
+          aspectRatio: '16:9',
+          durationSeconds: opts.durationSeconds ?? 5,
+          resolution: null,
+          seed: null,
+          referenceImage: null,
+          webhookUrl: null,
+          metadata: {},
+          creditsEstimated: 25,
+          requestHash: 'test',
+          at,
+        },
+      },
+      { type: 'JobValidationStarted', data: { at } },
+      { type: 'JobValidated', data: { at, referenceImage: null } },
+    ]);
+    return jobId;
+  }
+
+  async events(jobId: string): Promise<RecordedEvent[]> {
+    return this.store.readStream(jobStreamId(jobId));
+  }
+
+  async job(jobId: string): Promise<JobState> {
+    return (await this.events(jobId)).reduce((s, e) => jobDecider.evolve(s, parseEvent(e.type, e.schemaVersion, e.data) as JobEvent), jobDecider.initialState());
+  }
+
+  async waitForJob(jobId: string, done: (job: JobState) => boolean, timeoutMs = 20_000): Promise<JobState> {
+    let last: JobState | undefined;
+    await waitUntil(async () => done((last = await this.job(jobId))), timeoutMs, `job ${jobId} (last status ${last?.status})`, () => this.logs());
+    return last!;
+  }
+
+  /** What polling would do on success: record the output (the slot is then released by dispatch). */
+  async succeed(jobId: string): Promise<void> {
+    const output = { url: 'file://out.mp4', contentType: 'video/mp4', bytes: 1, durationSeconds: 5, width: 1280, height: 720, sha256: 'x' };
+    await handle(this.store, jobStreamId(jobId), fold, (s) => decideJob({ type: 'Succeed', output, now: new Date() }, s));
+  }
+
+  async cancel(jobId: string): Promise<void> {
+    await handle(this.store, jobStreamId(jobId), fold, (s) => decideJob({ type: 'Cancel', now: new Date() }, s));
+  }
+
+  async submissions(provider?: string): Promise<SimSubmission[]> {
+    const res = await fetch(`${this.sim.url}/_sim/submissions${provider ? `?provider=${provider}` : ''}`);
+    return (await res.json()) as SimSubmission[];
+  }
+
+  async stats(): Promise<Record<string, SimStats>> {
+    return (await (await fetch(`${this.sim.url}/_sim/stats`)).json()) as Record<string, SimStats>;
+  }
+
+  async slots(): Promise<{ job_id: string; provider: string }[]> {
+    return this.dataSource.query(`SELECT job_id, provider FROM provider_slots ORDER BY acquired_at`);
+  }
+
+  /** An HTTP server answering every request with 503, recording the submission keys it saw. */
+  async failingProvider(): Promise<{ url: string; keys: string[] }> {
+    const keys: string[] = [];
+    const server = createServer((req, res) => {
+      const key = req.headers['x-reelay-submission-key'];
+      if (typeof key === 'string') keys.push(key);
+      req.resume();
+      res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ detail: 'Service Unavailable' }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    this.servers.push(server);
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, keys };
+  }
+
+  logs(): string {
+    return this.dispatchers.map((d, i) => `--- dispatch #${i}\n${d.output().slice(-4000)}`).join('\n');
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.dispatchers.map((d) => d.kill('SIGTERM')));
+    await this.sim?.kill('SIGTERM');
+    for (const s of this.servers) {
+      s.closeAllConnections();
+      await new Promise((r) => s.close(r));
+    }
+    if (this.dataSource?.isInitialized) await this.dataSource.destroy();
+    const nc = await connectNats(TEST_NATS_URL, 'dispatch-test-cleanup');
+    try {
+      await (await jetstreamManager(nc)).streams.delete(eventStreamName(this.prefix)).catch(() => undefined);
+    } finally {
+      await nc.close();
+    }
+    await this.db?.drop();
+  }
+}
+
+export async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what: string, context?: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}${context ? `\n${context()}` : ''}`);
+}
+
+export const eventTypes = (events: RecordedEvent[]) => events.map((e) => e.type);

@@ -1,0 +1,109 @@
+import { DispatchHarness, eventTypes, waitUntil } from './dispatch-harness';
+
+jest.setTimeout(60_000);
+
+const SEEDANCE = { model: 'seedance-1-0-pro', provider: 'seedance' };
+
+describe('dispatch: submit, retries and failures (real PostgreSQL, NATS, provider-sim, dispatch process)', () => {
+  const h = new DispatchHarness();
+
+  beforeAll(async () => {
+    await h.start();
+    await h.startDispatch({
+      PROVIDERS_ENABLED: 'seedance',
+      DISPATCH_RATE_LIMIT_BUDGET_MS: '2500',
+      DISPATCH_SERVER_MAX_RETRIES: '2',
+      DISPATCH_RETRY_BASE_MS: '200',
+      CIRCUIT_FAILURE_THRESHOLD: '0',
+    });
+  });
+  afterAll(() => h.close());
+
+  const submissionsOf = async (jobId: string) => (await h.submissions('seedance')).filter((s) => s.submissionKey?.startsWith(`${jobId}:`));
+
+  it('records the intent, submits once and moves the job to running with the provider task id', async () => {
+    const jobId = await h.createValidatedJob({ ...SEEDANCE, prompt: 'a lighthouse at dawn' });
+    const job = await h.waitForJob(jobId, (j) => j.status === 'running');
+
+    const subs = await submissionsOf(jobId);
+    expect(subs).toHaveLength(1);
+    expect(subs[0]).toMatchObject({ outcome: 'accepted', submissionKey: `${jobId}:1`, taskId: job.providerTaskId });
+    expect(job.provider).toBe('seedance');
+    expect(eventTypes(await h.events(jobId)).slice(3)).toEqual(['JobSubmissionIntended', 'JobProviderAccepted']);
+    expect(await h.slots()).toEqual([{ job_id: jobId, provider: 'seedance' }]);
+
+    await h.succeed(jobId);
+    await waitForSlotRelease(h, jobId);
+  });
+
+  it('retries 429s with the same submission key, not before Retry-After, then succeeds', async () => {
+    const jobId = await h.createValidatedJob({ ...SEEDANCE, prompt: 'rain on a window [sim:rate_limit=2 retry_after=1]' });
+    const job = await h.waitForJob(jobId, (j) => j.status === 'running');
+
+    const subs = await submissionsOf(jobId);
+    expect(subs.map((s) => [s.outcome, s.httpStatus, s.submissionKey])).toEqual([
+      ['rejected', 429, `${jobId}:1`],
+      ['rejected', 429, `${jobId}:1`],
+      ['accepted', expect.any(Number), `${jobId}:1`],
+    ]);
+    const events = await h.events(jobId);
+    const retries = events.filter((e) => e.type === 'JobSubmissionRetryScheduled');
+    expect(retries.map((e) => (e.data as { reason: string }).reason)).toEqual(['rate_limited', 'rate_limited']);
+    const accepted = events.find((e) => e.type === 'JobProviderAccepted')!;
+    expect(new Date(accepted.recordedAt).getTime()).toBeGreaterThanOrEqual(new Date((retries[1].data as { retryAt: string }).retryAt).getTime());
+    expect(job.providerTaskId).toBe(subs[2].taskId);
+  });
+
+  it('fails with provider_rate_limited once the retry budget is spent, and frees the slot', async () => {
+    const jobId = await h.createValidatedJob({ ...SEEDANCE, prompt: 'traffic jam [sim:rate_limit=50 retry_after=1]' });
+    const job = await h.waitForJob(jobId, (j) => j.status === 'failed');
+
+    expect(job.errorCode).toBe('provider_rate_limited');
+    expect((await submissionsOf(jobId)).every((s) => s.outcome === 'rejected')).toBe(true);
+    expect((await submissionsOf(jobId)).length).toBeGreaterThanOrEqual(2);
+    await waitForSlotRelease(h, jobId);
+  });
+
+  it('retries a burst of 5xx with backoff, then succeeds', async () => {
+    const jobId = await h.createValidatedJob({ ...SEEDANCE, prompt: 'a stormy sea [sim:server_error=2]' });
+    await h.waitForJob(jobId, (j) => j.status === 'running');
+
+    const subs = await submissionsOf(jobId);
+    expect(subs.map((s) => s.outcome)).toEqual(['rejected', 'rejected', 'accepted']);
+    const reasons = (await h.events(jobId)).filter((e) => e.type === 'JobSubmissionRetryScheduled').map((e) => (e.data as { reason: string }).reason);
+    expect(reasons).toEqual(['provider_error', 'provider_error']);
+  });
+
+  it('fails with unknown_provider_error when the 5xx persist past the retry bound', async () => {
+    const jobId = await h.createValidatedJob({ ...SEEDANCE, prompt: 'a desert road [sim:server_error=50]' });
+    const job = await h.waitForJob(jobId, (j) => j.status === 'failed');
+
+    expect(job.errorCode).toBe('unknown_provider_error');
+    expect(await submissionsOf(jobId)).toHaveLength(3); // the first try and two retries
+    const failed = (await h.events(jobId)).at(-1)!;
+    expect(failed.data).toMatchObject({ errorCode: 'unknown_provider_error', message: null });
+    await waitForSlotRelease(h, jobId);
+  });
+
+  it('fails with moderation_rejected when the provider refuses the prompt at submit', async () => {
+    const jobId = await h.createValidatedJob({ ...SEEDANCE, prompt: 'something [sim:moderation_submit]' });
+    const job = await h.waitForJob(jobId, (j) => j.status === 'failed');
+    expect(job.errorCode).toBe('moderation_rejected');
+    expect(await submissionsOf(jobId)).toHaveLength(1);
+  });
+
+  it('leaves a job canceled before dispatch alone', async () => {
+    const jobId = await h.createValidatedJob({ ...SEEDANCE, prompt: 'never mind [sim:rate_limit=1 retry_after=2]' });
+    await h.waitForJob(jobId, (j) => j.intent !== null);
+    await h.cancel(jobId);
+    await waitForSlotRelease(h, jobId);
+    // The pending retry comes due and finds the job canceled: nothing more is submitted.
+    await new Promise((r) => setTimeout(r, 2500));
+    expect((await submissionsOf(jobId)).filter((s) => s.outcome === 'accepted')).toHaveLength(0);
+    expect((await h.job(jobId)).status).toBe('canceled');
+  });
+});
+
+async function waitForSlotRelease(h: DispatchHarness, jobId: string) {
+  await waitUntil(async () => !(await h.slots()).some((s) => s.job_id === jobId), 10_000, `slot of ${jobId} released`, () => h.logs());
+}
