@@ -20,7 +20,7 @@ describe('@google/genai against the Veo emulation', () => {
   it('generateVideos + operations.getVideosOperation reach a downloadable video', async () => {
     let operation = await ai.models.generateVideos({
       model: MODEL,
-      prompt: 'a lighthouse at dusk [sim:success_after=2]',
+      source: { prompt: 'a lighthouse at dusk [sim:success_after=2]' },
       config: { numberOfVideos: 1, durationSeconds: 8, aspectRatio: '16:9', resolution: '720p', negativePrompt: 'text' },
     });
     expect(operation.name).toMatch(new RegExp(`^models/${MODEL}/operations/`));
@@ -38,19 +38,19 @@ describe('@google/genai against the Veo emulation', () => {
   });
 
   it('surfaces RAI filtering as a done operation without videos', async () => {
-    let operation = await ai.models.generateVideos({ model: MODEL, prompt: 'x [sim:moderation_after,success_after=1]' });
+    let operation = await ai.models.generateVideos({ model: MODEL, source: { prompt: 'x [sim:moderation_after,success_after=1]' } });
     for (let i = 0; i < 3 && !operation.done; i++) operation = await ai.operations.getVideosOperation({ operation });
     expect(operation.response?.raiMediaFilteredCount).toBe(1);
     expect(operation.response?.generatedVideos ?? []).toEqual([]);
   });
 
   it('surfaces an operation error', async () => {
-    let operation = await ai.models.generateVideos({ model: MODEL, prompt: 'x [sim:fail_code=13,success_after=1]' });
+    let operation = await ai.models.generateVideos({ model: MODEL, source: { prompt: 'x [sim:fail_code=13,success_after=1]' } });
     for (let i = 0; i < 3 && !operation.done; i++) operation = await ai.operations.getVideosOperation({ operation });
     expect(operation.error).toMatchObject({ code: 13 });
   });
 
   it('throws the SDK error for a Google error envelope', async () => {
-    await expect(ai.models.generateVideos({ model: MODEL, prompt: 'x [sim:reject=400]' })).rejects.toMatchObject({ status: 400 });
+    await expect(ai.models.generateVideos({ model: MODEL, source: { prompt: 'x [sim:reject=400]' } })).rejects.toMatchObject({ status: 400 });
   });
 });
