@@ -1,5 +1,6 @@
 import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { Catalog } from '@reelay/catalog';
+import { createAdapters } from '@reelay/providers';
 import { createDataSource, EventStore, runMigrations } from '@reelay/event-store';
 import { connectNats } from '@reelay/messaging';
 import { runWithContext, type Logger } from '@reelay/service-kit';
@@ -46,7 +47,8 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
     store,
     nc,
     logger,
-    catalog: new Catalog(config.ENABLED_PROVIDERS.length ? config.ENABLED_PROVIDERS : ['local']),
+    // The models offered are those of the providers configured in this environment (keys or the simulator).
+    catalog: new Catalog([...createAdapters(process.env).keys()]),
     storage: new LocalStorage(config.STORAGE_DIR),
   };
   const close = async () => {

@@ -1,18 +1,11 @@
 import { BaseConfig, loadConfig, portVar } from '@reelay/service-kit';
 import { z } from 'zod';
 
-const csv = z
-  .string()
-  .default('')
-  .transform((v) => v.split(',').map((x) => x.trim()).filter(Boolean));
-
 const bytes = (fallback: number) => z.coerce.number().int().min(1).max(100 * 1024 * 1024).default(fallback);
 
 export const GatewayConfig = BaseConfig.extend({
   GATEWAY_PORT: portVar(3000),
   STORAGE_DIR: z.string().min(1).default('.data/storage'),
-  /** Providers with configuration (as for intake); decides which catalog models GET /v1/models lists. */
-  ENABLED_PROVIDERS: csv,
   JSON_BODY_LIMIT_BYTES: bytes(256 * 1024),
   ASSET_MAX_BYTES: bytes(10 * 1024 * 1024),
   CALLBACK_BODY_LIMIT_BYTES: bytes(1024 * 1024),
