@@ -1,0 +1,38 @@
+import { DispatchHarness, eventTypes, waitUntil } from './dispatch-harness';
+
+jest.setTimeout(90_000);
+
+/**
+ * kill -9 between the provider accepting a job and the log recording it: the intent is in the log,
+ * the task id is not. After a restart dispatch must find the task at the provider (Ark lists
+ * tasks with the safety_identifier reelay sets) instead of submitting a second time.
+ */
+describe('dispatch: crash after the provider accepted, before the log recorded it', () => {
+  const h = new DispatchHarness();
+  const env = { PROVIDERS_ENABLED: 'seedance', SEEDANCE_CORRELATION: 'safety_identifier', DISPATCH_ACK_WAIT_MS: '2000' };
+
+  beforeAll(() => h.start());
+  afterAll(() => h.close());
+
+  it('reconciles with the provider after a restart: running, with exactly one submission at the sim', async () => {
+    const crashing = await h.startDispatch({ ...env, DISPATCH_CRASH_AFTER_SUBMIT: '1' });
+    const exited = new Promise<NodeJS.Signals | null>((r) => crashing.child.once('exit', (_code, signal) => r(signal)));
+    const jobId = await h.createValidatedJob({ model: 'seedance-1-0-pro', provider: 'seedance', prompt: 'a paper boat in a gutter' });
+
+    expect(await exited).toBe('SIGKILL');
+    const accepted = (await h.submissions('seedance')).filter((s) => s.submissionKey === `${jobId}:1` && s.outcome === 'accepted');
+    expect(accepted).toHaveLength(1);
+    const before = await h.job(jobId);
+    expect(before.status).toBe('validating');
+    expect(before.intent).toMatchObject({ provider: 'seedance', submissionKey: `${jobId}:1` });
+    expect(before.providerTaskId).toBeNull();
+
+    await h.startDispatch(env);
+    const job = await h.waitForJob(jobId, (j) => j.status === 'running', 30_000);
+
+    expect(job.providerTaskId).toBe(accepted[0].taskId);
+    expect((await h.submissions('seedance')).filter((s) => s.submissionKey?.startsWith(`${jobId}:`))).toHaveLength(1);
+    expect(eventTypes(await h.events(jobId)).slice(3)).toEqual(['JobSubmissionIntended', 'JobProviderAccepted']);
+    await waitUntil(async () => (await h.slots()).length === 1, 5_000, 'slot still held');
+  });
+});
