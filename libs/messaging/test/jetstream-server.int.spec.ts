@@ -26,13 +26,16 @@ jest.setTimeout(60_000);
 class Recorder {
   readonly handled: { eventId: string; deliveryCount: number; progress: number; ok: boolean }[] = [];
   readonly failing = new Set<string>();
+  readonly finished: string[] = [];
+  delayMs = 5;
 
   async handle(event: RecordedEvent, ctx: JetStreamContext): Promise<void> {
     const ok = !this.failing.has(event.eventId);
     const progress = (event.data as { progress: number }).progress;
     this.handled.push({ eventId: event.eventId, deliveryCount: ctx.getDeliveryCount(), progress, ok });
-    await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, this.delayMs));
     if (!ok) throw new Error(`provider exploded for ${event.eventId}`);
+    this.finished.push(event.eventId);
   }
 
   succeeded(): string[] {
@@ -47,6 +50,11 @@ function handlerModule(recorder: Recorder) {
     async onProgress(@Payload() event: RecordedEvent, @Ctx() ctx: JetStreamContext): Promise<void> {
       await recorder.handle(event, ctx);
     }
+
+    @EventPattern<string>('*.events.job.JobCanceled')
+    async onCanceled(@Payload() event: RecordedEvent, @Ctx() ctx: JetStreamContext): Promise<void> {
+      await recorder.handle(event, ctx);
+    }
   }
   @Module({ controllers: [ProgressHandlers] })
   class HandlerModule {}
@@ -54,15 +62,19 @@ function handlerModule(recorder: Recorder) {
 }
 
 function progressEvent(progress: number): RecordedEvent {
+  return jobEvent('JobProgressed', { progress, at: new Date().toISOString() }, progress);
+}
+
+function jobEvent(type: string, data: unknown, position = 0): RecordedEvent {
   return {
     eventId: randomUUID(),
-    type: 'JobProgressed',
+    type,
     schemaVersion: 1,
     streamId: jobStreamId(newJobId()),
     streamVersion: 1,
-    globalPosition: String(progress + 1),
+    globalPosition: String(position + 1),
     transactionId: '1000',
-    data: { progress, at: new Date().toISOString() },
+    data,
     metadata: {},
     recordedAt: new Date().toISOString(),
   };
@@ -193,5 +205,47 @@ describe('JetStreamServer (Nest custom transport, real NATS + PostgreSQL)', () =
       const info = await jsm.consumers.info(eventStreamName(prefix), 'progress');
       return info.num_ack_pending === 0 && info.num_pending === 0;
     });
+  });
+
+  it('close() lets the running handler finish and ack; the rest goes to the next instance, none twice', async () => {
+    const prefix = await newPrefix();
+    const first = new Recorder();
+    first.delayMs = 300;
+    const app = await startService(prefix, first);
+    const events = Array.from({ length: 5 }, (_, i) => progressEvent(i));
+    for (const e of events) await publish(prefix, e);
+    await waitFor('a handler running', () => first.handled.length === 1);
+
+    await app.close();
+    expect(first.finished).toEqual([first.handled[0].eventId]);
+
+    const second = new Recorder();
+    await startService(prefix, second);
+    await waitFor('the other 4 events handled', () => second.finished.length === 4);
+    expect(new Set([...first.finished, ...second.finished])).toEqual(new Set(events.map((e) => e.eventId)));
+    expect(second.handled.map((h) => h.eventId)).not.toContain(first.finished[0]);
+  });
+
+  it('a binding with several filters receives only those subjects, even on a server without filter_subjects', async () => {
+    const prefix = await newPrefix();
+    const recorder = new Recorder();
+    await startService(prefix, recorder, {
+      durable: 'progress-and-cancel',
+      filterSubjects: [`${prefix}.events.job.JobProgressed`, `${prefix}.events.job.JobCanceled`],
+    });
+    const at = new Date().toISOString();
+    const delayed = jobEvent('JobDelayed', { at });
+    const canceled = jobEvent('JobCanceled', { at });
+    const progressed = progressEvent(50);
+    for (const e of [delayed, canceled, progressed]) await publish(prefix, e);
+
+    await waitFor('two events handled', () => recorder.finished.length === 2);
+    expect(recorder.finished).toEqual([canceled.eventId, progressed.eventId]);
+    const jsm = await jetstreamManager(nc);
+    await waitFor('nothing pending', async () => {
+      const info = await jsm.consumers.info(eventStreamName(prefix), 'progress-and-cancel');
+      return info.num_ack_pending === 0 && info.num_pending === 0;
+    });
+    expect((await deadLetters.list({ consumer: 'progress-and-cancel' })).length).toBe(0);
   });
 });

@@ -1,0 +1,101 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import { CommandReply } from '@reelay/contracts';
+import { TEST_NATS_URL, uniqueNatsPrefix } from '@reelay/testing';
+import {
+  commandSubject,
+  CommandRejectedError,
+  CommandUnavailableError,
+  connectNats,
+  liveSubject,
+  publishLive,
+  request,
+  serveCommands,
+  subscribeLive,
+  type CommandServer,
+} from '../src';
+
+describe('command bus and live pushes (real NATS)', () => {
+  let caller: NatsConnection;
+  let replicas: NatsConnection[];
+  const servers: CommandServer[] = [];
+
+  beforeAll(async () => {
+    caller = await connectNats(TEST_NATS_URL, 'command-caller');
+    replicas = await Promise.all([connectNats(TEST_NATS_URL, 'intake-1'), connectNats(TEST_NATS_URL, 'intake-2')]);
+  });
+
+  afterAll(async () => {
+    for (const s of servers) await s.close().catch(() => undefined);
+    await Promise.all([caller, ...replicas].map((c) => c.drain()));
+  });
+
+  it('each request is answered by exactly one replica of the queue group', async () => {
+    const subject = commandSubject(uniqueNatsPrefix('cmd'), 'echo');
+    const answeredBy: string[][] = [[], []];
+    replicas.forEach((nc, i) =>
+      servers.push(
+        serveCommands(nc, subject, 'intake', async (payload) => {
+          const { n } = payload as { n: number };
+          answeredBy[i].push(String(n));
+          return { ok: true, n, by: i };
+        }),
+      ),
+    );
+    await Promise.all(replicas.map((r) => r.flush()));
+
+    const replies = await Promise.all(Array.from({ length: 40 }, (_, n) => request<{ ok: boolean; n: number; by: number }>(caller, subject, { n }, 2000)));
+    expect(replies.map((r) => r.n)).toEqual(Array.from({ length: 40 }, (_, n) => n));
+    expect(answeredBy[0].length + answeredBy[1].length).toBe(40);
+    expect(new Set([...answeredBy[0], ...answeredBy[1]]).size).toBe(40);
+    expect(answeredBy[0].length).toBeGreaterThan(0);
+    expect(answeredBy[1].length).toBeGreaterThan(0);
+  });
+
+  it('turns a handler failure into a typed error reply, never a hung caller', async () => {
+    const subject = commandSubject(uniqueNatsPrefix('cmd'), 'submit');
+    const errors: unknown[] = [];
+    servers.push(
+      serveCommands(
+        replicas[0],
+        subject,
+        'intake',
+        async (payload) => {
+          const { kind } = payload as { kind: string };
+          if (kind === 'refuse') throw CommandRejectedError.of('insufficient_credits', 'Not enough credits for this job');
+          throw new Error('db password=hunter2 rejected');
+        },
+        { onError: (err) => errors.push(err) },
+      ),
+    );
+    await replicas[0].flush();
+
+    const refused = CommandReply.parse(await request(caller, subject, { kind: 'refuse' }, 2000));
+    expect(refused).toEqual({ ok: false, error: { code: 'insufficient_credits', message: 'Not enough credits for this job' } });
+
+    const crashed = CommandReply.parse(await request(caller, subject, { kind: 'crash' }, 2000));
+    expect(crashed.ok).toBe(false);
+    expect(crashed.ok === false && crashed.error.code).toBe('internal_error');
+    expect(JSON.stringify(crashed)).not.toContain('hunter2');
+    expect(errors).toHaveLength(1);
+
+    const raw = await caller.request(subject, 'not json', { timeout: 2000 });
+    expect(raw.json()).toEqual({ ok: false, error: { code: 'invalid_request', message: 'The command is not valid JSON' } });
+  });
+
+  it('fails fast with CommandUnavailableError when nobody serves the subject', async () => {
+    const subject = commandSubject(uniqueNatsPrefix('cmd'), 'nobody');
+    await expect(request(caller, subject, {}, 2000)).rejects.toMatchObject({ name: CommandUnavailableError.name, reason: 'no_responders' });
+  });
+
+  it('publishes live pushes to subscribers of a wildcard', async () => {
+    const prefix = uniqueNatsPrefix('live');
+    const received: [unknown, string][] = [];
+    const sub = subscribeLive(replicas[1], liveSubject(prefix, 'jobs', '*'), (payload, subject) => received.push([payload, subject]));
+    await replicas[1].flush();
+    publishLive(caller, liveSubject(prefix, 'jobs', 'job_1'), { status: 'running' });
+    await caller.flush();
+    for (let i = 0; i < 100 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(received).toEqual([[{ status: 'running' }, `${prefix}.live.jobs.job_1`]]);
+    sub.unsubscribe();
+  });
+});
