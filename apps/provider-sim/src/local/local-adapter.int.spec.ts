@@ -45,7 +45,7 @@ describe('local renderer through LocalAdapter and provider-sim /local/v1', () =>
   }
 
   async function renderToFile(prompt: string, aspectRatio: '16:9' | '9:16' | '1:1', durationSeconds: number, name: string) {
-    const { providerTaskId } = await adapter.submit(request({ model: 'reelay-local', prompt, aspectRatio, durationSeconds, seed: 1 }));
+    const { providerTaskId } = await adapter.submit(request({ model: 'local-preview', prompt, aspectRatio, durationSeconds, seed: 1 }));
     const seen = await finish(providerTaskId);
     const last = seen[seen.length - 1];
     expect(last.state).toBe('succeeded');
@@ -75,20 +75,20 @@ describe('local renderer through LocalAdapter and provider-sim /local/v1', () =>
   });
 
   it('records submissions with the reelay submission key', async () => {
-    const req = request({ model: 'reelay-local', durationSeconds: 1 });
+    const req = request({ model: 'local-preview', durationSeconds: 1 });
     const { providerTaskId } = await adapter.submit(req);
     expect(sim.ctx.submissions.find((s) => s.taskId === providerTaskId)).toMatchObject({ provider: 'local', submissionKey: req.submissionKey, outcome: 'accepted' });
     await localRenderQueueOf(sim.ctx)!.idle();
   });
 
   it('rejects invalid settings as validation_failed', async () => {
-    const err = await providerError(() => adapter.submit(request({ model: 'reelay-local', durationSeconds: 0 })));
+    const err = await providerError(() => adapter.submit(request({ model: 'local-preview', durationSeconds: 0 })));
     expect(toJobErrorCode(err)).toBe('validation_failed');
   });
 
   it('cancels a render', async () => {
-    const first = await adapter.submit(request({ model: 'reelay-local', prompt: 'long one', durationSeconds: 30 }));
-    const second = await adapter.submit(request({ model: 'reelay-local', prompt: 'queued behind it', durationSeconds: 30 }));
+    const first = await adapter.submit(request({ model: 'local-preview', prompt: 'long one', durationSeconds: 30 }));
+    const second = await adapter.submit(request({ model: 'local-preview', prompt: 'queued behind it', durationSeconds: 30 }));
     await adapter.cancel(second.providerTaskId);
     await adapter.cancel(first.providerTaskId);
     expect((await adapter.check(first.providerTaskId)).state).toBe('canceled');

@@ -42,7 +42,7 @@ export const localSim: SimProvider = {
       const aspect = String(b.aspect_ratio ?? '16:9') as RenderAspectRatio;
       const resolution = b.resolution === undefined || b.resolution === null ? null : (String(b.resolution) as RenderResolution);
       const seed = b.seed === undefined || b.seed === null ? 0 : Number(b.seed);
-      const model = typeof b.model === 'string' ? b.model : 'reelay-local';
+      const model = typeof b.model === 'string' ? b.model : 'local-preview';
       const problem =
         req.body.invalidJson ? 'body is not valid JSON'
         : !prompt ? 'prompt is required'

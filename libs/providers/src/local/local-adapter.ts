@@ -13,7 +13,7 @@ import { ProviderHttp } from '../http/provider-http';
 import type { LocalTaskStatus } from './render-queue';
 
 export const LOCAL_DEFAULT_BASE_URL = 'http://127.0.0.1:4010/local/v1';
-export const LOCAL_MODELS = ['reelay-local'] as const;
+export const LOCAL_MODELS = ['local-preview'] as const;
 
 /** The local renderer's task JSON (served by provider-sim under `/local/v1`). */
 export interface LocalTaskWire {
