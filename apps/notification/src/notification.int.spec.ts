@@ -14,7 +14,7 @@ import { notificationConsumers } from './notification.consumers';
 import { NotificationModule } from './notification.module';
 import { appendOne, lifecycle, newTestJobId } from './testing/job-events';
 import { startWebhookReceiver, type WebhookReceiver } from './testing/webhook-receiver';
-import { deriveWebhookSecret } from './webhook-secret/webhook-secret';
+import { webhookSecretFor } from '@reelay/accounts';
 
 const MASTER = 'test-master-secret-0123456789';
 const MAX_ATTEMPTS = 4;
@@ -133,7 +133,7 @@ describe('webhooks', () => {
     expect(got.map((r) => JSON.parse(r.body).type)).toEqual(life.statuses.map((s) => `video.job.${s}`));
     expect(got.map((r) => r.headers['webhook-id'])).toEqual(life.statusVersions.map((v) => webhookId(jobId, v)));
 
-    const secret = deriveWebhookSecret(MASTER, userId);
+    const secret = webhookSecretFor(MASTER, userId);
     for (const r of got) {
       expect(verifyStandardWebhook(secret, r.headers as Record<string, string>, r.body)).toBe(true);
       const body = JSON.parse(r.body);
@@ -143,7 +143,7 @@ describe('webhooks', () => {
     const tampered = last.body.replace('"succeeded"', '"failed"');
     expect(tampered).not.toBe(last.body);
     expect(verifyStandardWebhook(secret, last.headers as Record<string, string>, tampered)).toBe(false);
-    expect(verifyStandardWebhook(deriveWebhookSecret(MASTER, 'someone-else'), last.headers as Record<string, string>, last.body)).toBe(false);
+    expect(verifyStandardWebhook(webhookSecretFor(MASTER, 'someone-else'), last.headers as Record<string, string>, last.body)).toBe(false);
 
     await until('all delivered', async () => (await deliveries(jobId)).every((d) => d.status === 'delivered'));
     expect((await deliveries(jobId)).map((d) => [d.version, d.status, d.attempts])).toEqual(life.statusVersions.map((v) => [v, 'delivered', 1]));

@@ -1,6 +1,6 @@
 import { isUnsafeUrlError, safeFetch, type UnsafeUrlReason } from '@reelay/net-guard';
 import { signStandardWebhook } from '@reelay/providers';
-import { deriveWebhookSecret } from '../webhook-secret/webhook-secret';
+import { webhookSecretFor } from '@reelay/accounts';
 import type { AttemptResult } from './attempt-result';
 import type { ClaimedDelivery } from './webhook-delivery-store';
 
@@ -41,7 +41,7 @@ export function webhookHeaders(secret: string, id: string, body: string, now: Da
 export async function sendWebhook(delivery: ClaimedDelivery, opts: WebhookSenderOptions): Promise<AttemptResult> {
   const started = performance.now();
   const elapsed = () => performance.now() - started;
-  const secret = deriveWebhookSecret(opts.masterSecret, delivery.userId);
+  const secret = webhookSecretFor(opts.masterSecret, delivery.userId);
   const headers = webhookHeaders(secret, webhookId(delivery.jobId, delivery.version), delivery.body, opts.now?.() ?? new Date());
   try {
     const res = await safeFetch(delivery.url, {
