@@ -45,6 +45,12 @@ interface ClaimedRow {
   metadata: EventMetadata;
 }
 
+/** TypeORM's pg driver answers UPDATE/DELETE … RETURNING with `[rows, rowCount]`, SELECT with rows. */
+function returned<T>(result: unknown): T[] {
+  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];
+  return result as T[];
+}
+
 /** SQL over `poll_schedule`, the durable timers of polling (no timer lives only in memory). */
 export class PollScheduleRepository {
   constructor(private readonly db: DataSource) {}
@@ -81,7 +87,7 @@ export class PollScheduleRepository {
    */
   async claimDue(limit: number, leaseMs: number): Promise<ScheduledCheck[]> {
     if (limit <= 0) return [];
-    const rows: ClaimedRow[] = await this.db.query(
+    const rows = returned<ClaimedRow>(await this.db.query(
       `UPDATE poll_schedule s
           SET lease_token = $3, lease_until = now() + make_interval(secs => $2::double precision / 1000),
               claimed_at = now(), updated_at = now()
@@ -95,7 +101,7 @@ export class PollScheduleRepository {
                   s.checks_done, s.check_errors, s.lease_token, s.claimed_at, s.metadata,
                   extract(epoch FROM (now() - s.next_check_at)) * 1000 AS lateness_ms`,
       [limit, leaseMs, randomUUID()],
-    );
+    ));
     return rows.map((r) => ({
       jobId: r.job_id,
       provider: r.provider,
@@ -117,7 +123,7 @@ export class PollScheduleRepository {
    * (`check_requested_at` after our claim) wins over the plan: the check it asked for happens now.
    */
   async reschedule(claim: ScheduledCheck, next: { nextCheckAt: Date; checksDone: number; checkErrors: number; lastStatus: string }): Promise<boolean> {
-    const rows: unknown[] = await this.db.query(
+    const rows = returned(await this.db.query(
       `UPDATE poll_schedule
           SET next_check_at = CASE WHEN check_requested_at > claimed_at THEN now() ELSE $3 END,
               checks_done = $4, check_errors = $5, last_status = $6,
@@ -125,7 +131,7 @@ export class PollScheduleRepository {
         WHERE job_id = $1 AND lease_token = $2
         RETURNING job_id`,
       [claim.jobId, claim.leaseToken, next.nextCheckAt, next.checksDone, next.checkErrors, next.lastStatus],
-    );
+    ));
     return rows.length > 0;
   }
 
@@ -143,12 +149,12 @@ export class PollScheduleRepository {
 
   /** A provider callback named this task: check it now. Returns whether we follow that task. */
   async requestCheck(provider: string, providerTaskId: string): Promise<boolean> {
-    const rows: unknown[] = await this.db.query(
+    const rows = returned(await this.db.query(
       `UPDATE poll_schedule SET next_check_at = LEAST(next_check_at, now()), check_requested_at = now(), updated_at = now()
         WHERE provider = $1 AND provider_task_id = $2
         RETURNING job_id`,
       [provider, providerTaskId],
-    );
+    ));
     return rows.length > 0;
   }
 

@@ -1,0 +1,161 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { commandSubjects } from '@reelay/contracts';
+import { request, type NatsConnection } from '@reelay/messaging';
+import type { ProviderAdapter } from '@reelay/providers';
+import { outputKey } from '@reelay/storage';
+import { uniqueNatsPrefix, type ServiceProcess } from '@reelay/testing';
+import { cancelAtProvider } from './cancel-at-provider/cancel-at-provider.handler';
+import { followJob } from './follow-job/follow-job.handler';
+import type { PollingDeps } from './polling.deps';
+import { ProviderCallbackServer } from './provider-callback/callback-server';
+import { PollTicker } from './schedule/poll-ticker';
+import type { SchedulePolicy } from './schedule/schedule-policy';
+import { decideOnJob } from './shared/job-stream';
+import {
+  acceptedJob, finished, hasStatus, migratedPg, natsFor, pollingDeps, simAdapters, simTask, startSim, statusesOf, tempDir, waitForJob,
+  type PgHarness,
+} from './testing/polling-harness';
+
+const fast: SchedulePolicy = { offsetsMs: [30, 60, 90], delayedIntervalMs: 40, deadlineMs: 10_000, errorRetryMs: 30 };
+const shortDeadline: SchedulePolicy = { ...fast, deadlineMs: 600 };
+
+describe('polling against PostgreSQL, NATS and provider-sim', () => {
+  let pg: PgHarness;
+  let sim: ServiceProcess;
+  let storage: Awaited<ReturnType<typeof tempDir>>;
+  let adapters: Map<string, ProviderAdapter>;
+  let deps: PollingDeps;
+  let ticker: PollTicker;
+  let nc: NatsConnection;
+  let callbacks: ProviderCallbackServer;
+  const prefix = uniqueNatsPrefix('poll');
+
+  const follow = async (provider: string, prompt: string) => {
+    const job = await acceptedJob(pg.store, adapters.get(provider)!, prompt);
+    await followJob(deps, { jobId: job.jobId, provider, providerTaskId: job.taskId, at: job.acceptedAt }, { correlationId: `corr-${job.jobId}` });
+    return job;
+  };
+
+  beforeAll(async () => {
+    [pg, sim, storage, nc] = await Promise.all([migratedPg('polling'), startSim(), tempDir('polling-storage'), natsFor('polling-int')]);
+    adapters = simAdapters(sim);
+    deps = pollingDeps(pg, adapters, storage.path, { luma: shortDeadline }, fast);
+    ticker = new PollTicker(deps, { tickMs: 10, concurrency: 8, leaseMs: 10_000 });
+    ticker.start();
+    callbacks = new ProviderCallbackServer(deps, { nc, prefix });
+    callbacks.onModuleInit();
+  });
+
+  afterAll(async () => {
+    await ticker?.stop();
+    await callbacks?.onApplicationShutdown();
+    await nc?.close();
+    await sim?.kill();
+    await pg?.close();
+    await storage?.remove();
+  });
+
+  it('records progress, copies the MP4 into storage and succeeds with probed values', async () => {
+    const { jobId } = await follow('openai', 'a fox [sim:success_after=4]');
+    const job = await waitForJob(pg.store, jobId, finished);
+    expect(job.status).toBe('succeeded');
+    const events = await pg.store.readStream(`job-${jobId}`);
+    expect(events.filter((e) => e.type === 'JobProgressed').map((e) => (e.data as { progress: number }).progress)).toEqual([25, 50, 75]);
+    const file = await readFile(join(storage.path, outputKey(jobId)));
+    expect(job.output).toEqual({
+      url: `/v1/jobs/${jobId}/content`,
+      contentType: 'video/mp4',
+      bytes: file.length,
+      durationSeconds: 2,
+      width: 320,
+      height: 180,
+      sha256: createHash('sha256').update(file).digest('hex'),
+    });
+    expect(await pg.schedule.find(jobId)).toBeNull();
+  });
+
+  it('marks a job delayed after the last scheduled check and fails it with provider_timeout at the deadline', async () => {
+    const { jobId } = await follow('luma', 'a fox [sim:never_finish]');
+    const job = await waitForJob(pg.store, jobId, finished);
+    expect(job.status).toBe('failed');
+    expect(job.errorCode).toBe('provider_timeout');
+    const types = await statusesOf(pg.store, jobId);
+    expect(types.indexOf('JobDelayed')).toBeGreaterThan(types.indexOf('JobProviderAccepted'));
+    expect(types.at(-1)).toBe('JobFailed');
+    expect(await pg.schedule.find(jobId)).toBeNull();
+  });
+
+  it('lets a delayed job still succeed', async () => {
+    const { jobId } = await follow('seedance', 'a fox [sim:success_after=5]');
+    const job = await waitForJob(pg.store, jobId, finished);
+    expect(job.status).toBe('succeeded');
+    const types = await statusesOf(pg.store, jobId);
+    expect(types.slice(-2)).toEqual(['JobDelayed', 'JobSucceeded']);
+  });
+
+  it('fails with output_missing when the output link has expired', async () => {
+    const { jobId } = await follow('seedance', 'a fox [sim:success_after=1,expire_output]');
+    const job = await waitForJob(pg.store, jobId, finished);
+    expect([job.status, job.errorCode]).toEqual(['failed', 'output_missing']);
+  });
+
+  it('fails with moderation_rejected when the provider moderates the output', async () => {
+    const { jobId } = await follow('seedance', 'a fox [sim:success_after=2,moderation_after]');
+    const job = await waitForJob(pg.store, jobId, finished);
+    expect([job.status, job.errorCode]).toEqual(['failed', 'moderation_rejected']);
+  });
+
+  it('checks again after 429 and 5xx answers to a check instead of failing the job', async () => {
+    const limited = await follow('seedance', 'a fox [sim:success_after=1,check_rate_limit=2,retry_after=0]');
+    const broken = await follow('seedance', 'a fox [sim:success_after=1,check_server_error=2,server_status=503]');
+    for (const { jobId } of [limited, broken]) {
+      expect((await waitForJob(pg.store, jobId, finished)).status).toBe('succeeded');
+    }
+  });
+
+  it('checks at once when a verified callback names a followed task, and ignores anything else', async () => {
+    const adapter = adapters.get('seedance')!;
+    const job = await acceptedJob(pg.store, adapter, 'a fox [sim:success_after=1]');
+    // Planned far in the future: only the callback can make it happen now.
+    await pg.schedule.follow({
+      jobId: job.jobId, provider: 'seedance', providerTaskId: job.taskId, acceptedAt: new Date(job.acceptedAt),
+      deadlineAt: new Date(Date.now() + 3_600_000), firstCheckAt: new Date(Date.now() + 3_600_000), metadata: {},
+    });
+    const subject = commandSubjects(prefix).providerCallback;
+    const body = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64');
+
+    expect(await request(nc, subject, { provider: 'seedance', headers: {}, bodyBase64: body({ id: 'cgt-unknown', status: 'succeeded' }) }, 5000)).toEqual({ ok: true, ignored: true });
+    expect(await request(nc, subject, { provider: 'nope', headers: {}, bodyBase64: body({ id: job.taskId }) }, 5000)).toEqual({ ok: true, ignored: true });
+    expect(await request(nc, subject, { garbage: true }, 5000)).toEqual({ ok: true, ignored: true });
+    expect((await pg.schedule.find(job.jobId))?.checksDone).toBe(0);
+
+    expect(await request(nc, subject, { provider: 'seedance', headers: { 'content-type': 'application/json' }, bodyBase64: body({ id: job.taskId, status: 'succeeded' }) }, 5000)).toEqual({ ok: true });
+    expect((await waitForJob(pg.store, job.jobId, finished)).status).toBe('succeeded');
+  });
+
+  it('on cancel asks the provider to cancel the task and stops following the job', async () => {
+    const { jobId, taskId } = await follow('seedance', 'a fox [sim:queue=1000]');
+    await waitForJob(pg.store, jobId, hasStatus('running'));
+    await decideOnJob(pg.store, jobId, { type: 'Cancel', now: new Date() }, {});
+    await cancelAtProvider(deps, jobId);
+    expect((await simTask(sim, 'seedance', taskId))?.phase).toBe('canceled');
+    expect(await pg.schedule.find(jobId)).toBeNull();
+    expect((await waitForJob(pg.store, jobId, finished)).status).toBe('canceled');
+  });
+
+  it('two replicas share the schedule and finish every job once', async () => {
+    const second = new PollTicker(deps, { tickMs: 10, concurrency: 4, leaseMs: 10_000 });
+    second.start();
+    try {
+      const jobs = await Promise.all(Array.from({ length: 6 }, (_, i) => follow('seedance', `fox ${i} [sim:success_after=${2 + (i % 3)}]`)));
+      for (const { jobId } of jobs) {
+        expect((await waitForJob(pg.store, jobId, finished)).status).toBe('succeeded');
+        expect((await statusesOf(pg.store, jobId)).filter((t) => t === 'JobSucceeded')).toHaveLength(1);
+      }
+    } finally {
+      await second.stop();
+    }
+  });
+});
