@@ -1,7 +1,8 @@
 import { CreateEventLog1764300000000 } from './1764300000000-create-event-log';
 import { CreateJobView1764300000001 } from './1764300000001-create-job-view';
+import { CreateAppendFunction1764300000002 } from './1764300000002-create-append-function';
 
-export { CreateEventLog1764300000000, CreateJobView1764300000001 };
+export { CreateEventLog1764300000000, CreateJobView1764300000001, CreateAppendFunction1764300000002 };
 
 /** Every migration of the event store, in order. */
-export const EVENT_STORE_MIGRATIONS = [CreateEventLog1764300000000, CreateJobView1764300000001];
+export const EVENT_STORE_MIGRATIONS = [CreateEventLog1764300000000, CreateJobView1764300000001, CreateAppendFunction1764300000002];

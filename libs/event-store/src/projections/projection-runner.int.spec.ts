@@ -39,8 +39,14 @@ describe('ProjectionRunner (real PostgreSQL)', () => {
       `SELECT data->>'userId' AS user_id, sum((data->>'amount')::int)::int AS total, count(*)::int AS grants
        FROM events WHERE type = 'CreditsGranted' GROUP BY 1 ORDER BY 1`,
     )) as { user_id: string; total: number; grants: number }[];
+  /**
+   * Writes n grants and waits until the log reader can see them: the horizon is shared with every
+   * session on this PostgreSQL server, so another suite's open transaction can delay (not hide) them.
+   */
   const grantSome = async (n: number) => {
     for (let i = 0; i < n; i++) await store.append(`credits-${randomUUID()}`, 0, [creditsGranted(`user-${i % 4}`, 1 + (i % 5))]);
+    const [{ total }] = await m.dataSource.query(`SELECT count(*)::int AS total FROM events`);
+    while ((await store.readAll(LOG_START, 100_000)).events.length < total) await new Promise((r) => setTimeout(r, 10));
   };
 
   beforeAll(async () => {

@@ -167,7 +167,7 @@ describe('EventStore (real PostgreSQL)', () => {
     try {
       await tx.startTransaction();
       await store.append(id, 0, [creditsGranted()], { tx });
-      // A conflict inside the caller's transaction leaves it usable (savepoint).
+      // A conflict writes nothing, so the caller's transaction stays usable.
       await expect(store.append(id, 0, [creditsGranted()], { tx })).rejects.toBeInstanceOf(ConcurrencyError);
       expect(await store.streamVersion(id, { tx })).toBe(1);
       await tx.rollbackTransaction();

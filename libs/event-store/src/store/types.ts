@@ -26,9 +26,9 @@ export interface AppendResult {
 
 export interface AppendOptions {
   /**
-   * Append inside the caller's open transaction (which then commits or rolls back).
-   * The per-stream global-order guarantee assumes the append comes before the transaction's
-   * other writes; see EventStore.appendMany.
+   * Append inside the caller's open transaction (which then commits or rolls back), e.g. to write
+   * events and a read model together. The per-stream global-order guarantee assumes the append
+   * comes before the transaction's other writes; see EventStore.appendMany.
    */
   tx?: QueryRunner;
 }
