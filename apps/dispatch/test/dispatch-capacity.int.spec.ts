@@ -1,5 +1,5 @@
 import { createAdapters } from '@reelay/providers';
-import { DispatchHarness, waitUntil } from './dispatch-harness';
+import { DispatchHarness, waitUntil } from './testing/dispatch-harness';
 
 jest.setTimeout(120_000);
 

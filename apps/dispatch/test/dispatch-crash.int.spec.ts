@@ -1,4 +1,4 @@
-import { DispatchHarness, eventTypes, waitUntil } from './dispatch-harness';
+import { DispatchHarness, eventTypes, waitUntil } from './testing/dispatch-harness';
 
 jest.setTimeout(90_000);
 

@@ -7,7 +7,7 @@ import { createTestDatabase, startService, TEST_NATS_URL, uniqueNatsPrefix, type
 import { connectNats, eventStreamName } from '@reelay/messaging';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { DataSource } from 'typeorm';
-import { dispatchMigrations } from '../src/migrations';
+import { dispatchMigrations } from '../../src/migrations';
 
 export interface SimSubmission {
   provider: string;

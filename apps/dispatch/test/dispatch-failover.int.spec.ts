@@ -1,0 +1,49 @@
+import { DispatchHarness } from './testing/dispatch-harness';
+
+jest.setTimeout(90_000);
+
+/**
+ * wan-2.2 is offered by replicate (primary) and fal. With replicate answering 503 to everything,
+ * its circuit opens after two failures and new jobs go to fal; a job that was already submitted to
+ * replicate (which might have accepted it) is never re-submitted to fal.
+ */
+describe('dispatch: failover when the primary provider is failing', () => {
+  const h = new DispatchHarness();
+  let primary: { url: string; keys: string[] };
+
+  beforeAll(async () => {
+    await h.start();
+    primary = await h.failingProvider();
+    await h.startDispatch({
+      PROVIDERS_ENABLED: 'replicate,fal',
+      REPLICATE_BASE_URL: primary.url,
+      CIRCUIT_FAILURE_THRESHOLD: '2',
+      CIRCUIT_COOLDOWN_MS: '600000',
+      DISPATCH_SERVER_MAX_RETRIES: '1',
+      DISPATCH_RETRY_BASE_MS: '100',
+    });
+  });
+  afterAll(() => h.close());
+
+  it('sends new jobs to the second provider once the primary circuit is open, and no job to both', async () => {
+    const first = await h.createValidatedJob({ model: 'wan-2.2', provider: 'replicate', prompt: 'a fox in the snow' });
+    const failed = await h.waitForJob(first, (j) => j.status === 'failed');
+    expect(failed.errorCode).toBe('unknown_provider_error');
+    expect(primary.keys).toEqual([`${first}:1`, `${first}:1`]);
+
+    const later = await Promise.all([1, 2, 3].map((i) => h.createValidatedJob({ model: 'wan-2.2', provider: 'replicate', prompt: `city lights ${i}` })));
+    for (const jobId of later) {
+      const job = await h.waitForJob(jobId, (j) => j.status === 'running');
+      expect(job.provider).toBe('fal');
+      expect(job.intent).toMatchObject({ provider: 'fal', attempt: 1 });
+    }
+
+    const jobOf = (key: string | null) => key?.split(':')[0];
+    const atSim = await h.submissions();
+    expect(atSim.filter((s) => s.outcome === 'accepted').map((s) => s.provider)).toEqual(['fal', 'fal', 'fal']);
+    expect(atSim.map((s) => jobOf(s.submissionKey)).sort()).toEqual([...later].sort());
+    const atPrimary = new Set(primary.keys.map(jobOf));
+    expect(atSim.filter((s) => atPrimary.has(jobOf(s.submissionKey)))).toEqual([]);
+    expect(primary.keys.every((k) => k.startsWith(`${first}:`))).toBe(true);
+  });
+});
