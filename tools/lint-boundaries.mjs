@@ -11,14 +11,14 @@ const rules = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url
 
 function projects() {
   const out = [];
-  for (const group of ['apps', 'libs']) {
+  for (const group of ['apps', 'libs', '.']) {
     const dir = join(root, group);
     if (!existsSync(dir)) continue;
-    for (const name of readdirSync(dir)) {
+    for (const name of group === '.' ? ['tools', 'e2e', 'deploy'] : readdirSync(dir)) {
       const pkgPath = join(dir, name, 'package.json');
       if (!existsSync(pkgPath)) continue;
       const pkg = JSON.parse(readFileSync(pkgPath, 'utf8'));
-      out.push({ name: pkg.name, root: join(dir, name), kind: group, tags: pkg.nx?.tags ?? [] });
+      out.push({ name: pkg.name, root: join(dir, name), kind: group === 'apps' ? 'apps' : 'libs', tags: pkg.nx?.tags ?? [] });
     }
   }
   return out;
@@ -45,7 +45,7 @@ for (const project of all) {
   const dirs = ['src', 'test'].map((d) => join(project.root, d)).filter(existsSync);
   for (const file of dirs.flatMap((d) => [...sourceFiles(d)])) {
     const text = readFileSync(file, 'utf8');
-    const isSpec = /\.spec\.[cm]?[tj]s$/.test(file) || file.includes(`${sep}testing${sep}`) || file.includes(`${sep}e2e${sep}`);
+    const isSpec = /\.spec\.[cm]?[tj]s$/.test(file) || [`${sep}test${sep}`, `${sep}test-support${sep}`, `${sep}testing${sep}`, `${sep}e2e${sep}`].some((d) => file.includes(d));
     for (const m of text.matchAll(IMPORT_RE)) {
       const spec = m[1] ?? m[2] ?? m[3] ?? m[4];
       const where = `${relative(root, file)}: imports '${spec}'`;

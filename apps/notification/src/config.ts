@@ -9,7 +9,7 @@ const csv = z
 const ms = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 export const NotificationConfig = BaseConfig.extend({
-  NOTIFICATION_PORT: portVar(3005),
+  NOTIFICATION_PORT: portVar(3004),
   /** Users' webhook secrets are derived from it (the gateway uses the same value). */
   WEBHOOK_MASTER_SECRET: z.string().min(16, 'must be at least 16 characters'),
   /** host:port pairs exempt from the private-address check (local development and tests only). */

@@ -2,3 +2,4 @@ export * from './test-database';
 export * from './test-nats';
 export * from './given-when-then';
 export * from './service-process';
+export * from './stack';

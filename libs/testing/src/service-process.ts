@@ -23,8 +23,8 @@ export interface ServiceProcess {
   readonly child: ChildProcess;
   /** Everything the process wrote to stdout and stderr so far. */
   output(): string;
-  /** Resolves when GET /health/ready answers 200. */
-  ready(timeoutMs?: number): Promise<void>;
+  /** Resolves when GET `path` (default /health/ready) answers 200. */
+  ready(timeoutMs?: number, path?: string): Promise<void>;
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
@@ -52,12 +52,12 @@ export async function startService(app: string, env: Record<string, string>, por
     url,
     child,
     output: () => out,
-    async ready(timeoutMs = 20_000) {
+    async ready(timeoutMs = 20_000, path = '/health/ready') {
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {
         if (child.exitCode !== null) throw new Error(`${app} exited with ${child.exitCode}:\n${out}`);
         try {
-          const res = await fetch(`${url}/health/ready`);
+          const res = await fetch(`${url}${path}`);
           if (res.ok) return;
         } catch {
           // not listening yet
