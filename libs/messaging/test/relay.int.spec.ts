@@ -7,23 +7,24 @@ import { TEST_NATS_URL, uniqueNatsPrefix } from '@reelay/testing';
 import { connectNats, ensureTopology, EventRelay, eventStreamName, eventSubject } from '../src';
 import { appendJobEvents, countEvents, readStream, readWholeLog, setupPg, streamMessageCount, waitFor, type TestPg } from './helpers';
 
-/** Runs a relay in a child process that SIGKILLs itself after publishing its Nth batch, before saving that checkpoint. */
-function runRelayChildUntilCrash(env: Record<string, string>): Promise<{ signal: NodeJS.Signals | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-r', path.join(__dirname, 'swc-register.cjs'), path.join(__dirname, 'relay-child.ts')], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+/** A relay in a child process; with CRASH_AFTER_BATCHES it SIGKILLs itself after publishing that batch, before saving its checkpoint. */
+function spawnRelayChild(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['-r', path.join(__dirname, 'swc-register.cjs'), path.join(__dirname, 'relay-child.ts')], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  const exited = new Promise<{ signal: NodeJS.Signals | null; output: string }>((resolve, reject) => {
     child.on('error', reject);
     child.on('exit', (_code, signal) => {
       clearTimeout(timer);
       resolve({ signal, output });
     });
   });
+  return { child, exited, output: () => output };
 }
 
 jest.setTimeout(60_000);
@@ -69,7 +70,7 @@ describe('EventRelay (real PostgreSQL + NATS)', () => {
     const appender = (async () => {
       while (appending) await appendJobEvents(pg.store, 10, 5);
     })();
-    const crash = await runRelayChildUntilCrash({ DATABASE_URL: pg.db.url, NATS_URL: TEST_NATS_URL, PREFIX: prefix, BATCH_SIZE: '40', CRASH_AFTER_BATCHES: '3' });
+    const crash = await spawnRelayChild({ DATABASE_URL: pg.db.url, NATS_URL: TEST_NATS_URL, PREFIX: prefix, BATCH_SIZE: '40', CRASH_AFTER_BATCHES: '3' }).exited;
     appending = false;
     await appender;
     expect(crash.output).toContain('published 3');
@@ -117,6 +118,35 @@ describe('EventRelay (real PostgreSQL + NATS)', () => {
     await waitFor('400 events relayed', async () => (await streamMessageCount(nc, prefix)) === 400);
     await standby.stop();
 
+    await expectExactlyOnceInLogOrder(pg, prefix);
+  });
+
+  it('a standby takes over when the leading relay process is killed -9', async () => {
+    const { pg, prefix } = await fixture('relay_takeover');
+    await appendJobEvents(pg.store, 100);
+    const leader = spawnRelayChild({ DATABASE_URL: pg.db.url, NATS_URL: TEST_NATS_URL, PREFIX: prefix, BATCH_SIZE: '30' });
+    cleanups.push(async () => leader.child.kill('SIGKILL'));
+    await waitFor('the child relay to publish', async () => (await streamMessageCount(nc, prefix)) === 100);
+
+    const standby = new EventRelay({ dataSource: pg.ds, nc, prefix, batchSize: 30, pollIntervalMs: 20, lockRetryMs: 50 });
+    await standby.start();
+    cleanups.push(() => standby.stop());
+    expect(standby.isLeader).toBe(false);
+
+    let appending = true;
+    const appender = (async () => {
+      while (appending) await appendJobEvents(pg.store, 6, 3);
+    })();
+    await waitFor('the child to relay more', async () => (await streamMessageCount(nc, prefix)) >= 130);
+    leader.child.kill('SIGKILL');
+    expect((await leader.exited).signal).toBe('SIGKILL');
+    await waitFor('the standby to lead', () => standby.isLeader);
+    appending = false;
+    await appender;
+
+    const total = await countEvents(pg);
+    await waitFor('every event relayed', async () => (await streamMessageCount(nc, prefix)) >= total);
+    expect(await streamMessageCount(nc, prefix)).toBe(total);
     await expectExactlyOnceInLogOrder(pg, prefix);
   });
 });

@@ -4,6 +4,7 @@ import type { RecordedEvent } from '@reelay/contracts';
 import { CheckpointStore, EVENTS_CHANNEL, EventStore, LOG_START, type LogCheckpoint } from '@reelay/event-store';
 import type { DataSource } from 'typeorm';
 import { eventStreamName, eventSubject } from '../nats/subjects';
+import { ensureEventStream, type TopologyOptions } from '../nats/topology';
 import { LeaderLock } from './leader-lock';
 import { lastPublishedEventId } from './published-tail';
 
@@ -71,6 +72,8 @@ export interface EventRelayOptions {
   errorBackoffMs?: number;
   publishTimeoutMs?: number;
   notifyChannel?: string;
+  /** Stream settings used if the relay has to create the events stream. */
+  topology?: Omit<TopologyOptions, 'consumers'>;
   logger?: RelayLogger;
   /** Defaults to the event store on `dataSource`. */
   log?: RelayLog;
@@ -104,6 +107,7 @@ export class EventRelay {
       publishTimeoutMs: 10_000,
       notifyChannel: EVENTS_CHANNEL,
       skipPublishedTail: true,
+      topology: {},
       log: options.log ?? new EventStore(options.dataSource),
       checkpoints: options.checkpoints ?? new CheckpointStore(options.dataSource),
       ...stripUndefined(options),
@@ -115,7 +119,7 @@ export class EventRelay {
     this.stream = eventStreamName(options.prefix);
   }
 
-  /** True while this instance holds the leader lock. */
+  /** True while this instance holds the leader lock (one per checkpoint name and database). */
   get isLeader(): boolean {
     return this.leading;
   }
@@ -124,6 +128,7 @@ export class EventRelay {
     if (this.running) return;
     this.js = jetstream(this.o.nc);
     this.jsm = await jetstreamManager(this.o.nc);
+    await ensureEventStream(this.jsm, this.o.prefix, this.o.topology);
     this.running = true;
     this.loop = this.run();
   }
@@ -140,7 +145,7 @@ export class EventRelay {
     while (this.running) {
       let lock: LeaderLock | null = null;
       try {
-        lock = await LeaderLock.tryAcquire(this.databaseUrl, `reelay.relay.${this.o.checkpointName}.${this.o.prefix}`, () => this.wake(), this.o.notifyChannel);
+        lock = await LeaderLock.tryAcquire(this.databaseUrl, `reelay.relay.${this.o.checkpointName}`, () => this.wake(), this.o.notifyChannel);
         if (!lock) {
           await this.sleep(this.o.lockRetryMs);
           continue;
