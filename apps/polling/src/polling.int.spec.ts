@@ -14,7 +14,7 @@ import { PollTicker } from './schedule/poll-ticker';
 import type { SchedulePolicy } from './schedule/schedule-policy';
 import { decideOnJob } from './shared/job-stream';
 import {
-  acceptedJob, finished, hasStatus, migratedPg, natsFor, pollingDeps, simAdapters, simTask, startSim, statusesOf, tempDir, waitForJob,
+  acceptedJob, eventually, finished, hasStatus, migratedPg, natsFor, pollingDeps, simAdapters, simTask, startSim, statusesOf, tempDir, waitForJob,
   type PgHarness,
 } from './testing/polling-harness';
 
@@ -73,7 +73,7 @@ describe('polling against PostgreSQL, NATS and provider-sim', () => {
       height: 180,
       sha256: createHash('sha256').update(file).digest('hex'),
     });
-    expect(await pg.schedule.find(jobId)).toBeNull();
+    await eventually(async () => (await pg.schedule.find(jobId)) === null, 'schedule row removed');
   });
 
   it('marks a job delayed after the last scheduled check and fails it with provider_timeout at the deadline', async () => {
@@ -84,7 +84,7 @@ describe('polling against PostgreSQL, NATS and provider-sim', () => {
     const types = await statusesOf(pg.store, jobId);
     expect(types.indexOf('JobDelayed')).toBeGreaterThan(types.indexOf('JobProviderAccepted'));
     expect(types.at(-1)).toBe('JobFailed');
-    expect(await pg.schedule.find(jobId)).toBeNull();
+    await eventually(async () => (await pg.schedule.find(jobId)) === null, 'schedule row removed');
   });
 
   it('lets a delayed job still succeed', async () => {

@@ -139,6 +139,13 @@ export async function waitForJob(store: EventStore, jobId: string, until: (job: 
   }
 }
 
+/** Waits until `probe` resolves truthy. */
+export async function eventually(probe: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; !(await probe()); await sleep(25)) {
+    if (Date.now() > deadline) throw new Error(`still not true after ${timeoutMs} ms: ${what}`);
+  }
+}
+
 export const finished = (job: JobState) => isTerminal(job.status);
 export const hasStatus = (status: JobStatus) => (job: JobState) => job.status === status;
 
