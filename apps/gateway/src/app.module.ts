@@ -14,9 +14,12 @@ import { JobStreamRegistry } from './job-stream/job-stream-registry';
 import { JobReader } from './jobs/job-reader';
 import { ListJobsController } from './list-jobs/list-jobs.controller';
 import { ModelsController } from './models/models.controller';
+import { OpenApiController } from './openapi/openapi.controller';
+import { VideosController } from './openai-videos/videos.controller';
 import { ProviderCallbackController } from './provider-callback/provider-callback.controller';
 import { SubmitJobController } from './submit-job/submit-job.controller';
 import { UploadAssetController } from './upload-asset/upload-asset.controller';
+import { WebPageController } from './web/web-page.controller';
 import { WebhookSecretController } from './webhook-secret/webhook-secret.controller';
 
 export const GATEWAY_SHUTDOWN = Symbol('GATEWAY_SHUTDOWN');
@@ -57,6 +60,9 @@ export class AppModule {
         ModelsController,
         WebhookSecretController,
         ProviderCallbackController,
+        VideosController,
+        OpenApiController,
+        WebPageController,
       ],
       providers: [
         { provide: GATEWAY_DEPS, useValue: deps },

@@ -1,0 +1,43 @@
+import { pipeline } from 'node:stream/promises';
+import type { JobState } from '@reelay/job-domain';
+import { outputKey } from '@reelay/storage';
+import type { Request, Response } from 'express';
+import { ApiException } from '../errors/api-exception';
+import type { GatewayDeps } from '../gateway-deps';
+import { parseRange } from './byte-range';
+
+const notReady = () => new ApiException('not_found', 'The video is not available: the job has not succeeded.');
+
+/** Streams a succeeded job's video from storage, with Range support; 404 before it succeeded. */
+export async function serveOutput(deps: GatewayDeps, jobId: string, state: JobState, req: Request, res: Response): Promise<void> {
+  if (state.status !== 'succeeded' || !state.output) throw notReady();
+  const key = outputKey(jobId);
+  const size = (await deps.storage.stat(key))?.bytes ?? null;
+  if (size === null) {
+    deps.logger.error({ jobId }, 'succeeded job has no output file in storage');
+    throw notReady();
+  }
+
+  res.set({
+    'Content-Type': state.output.contentType,
+    'Accept-Ranges': 'bytes',
+    ETag: `"${state.output.sha256}"`,
+    'Cache-Control': 'private, max-age=3600',
+  });
+  const range = parseRange(req.headers.range, size);
+  if (range === 'unsatisfiable') {
+    throw new ApiException('invalid_request', 'The requested range is outside the video.', { status: 416, headers: { 'Content-Range': `bytes */${size}` } });
+  }
+  const { start, end } = range ?? { start: 0, end: size - 1 };
+  if (range) res.status(206).set('Content-Range', `bytes ${start}-${end}/${size}`);
+  else res.status(200);
+  res.set('Content-Length', String(size === 0 ? 0 : end - start + 1));
+  if (size === 0) {
+    res.end();
+    return;
+  }
+  await pipeline(deps.storage.stream(key, { start, end }), res).catch((err: unknown) => {
+    if (!res.writableEnded) res.destroy();
+    if ((err as { code?: string }).code !== 'ERR_STREAM_PREMATURE_CLOSE') deps.logger.warn({ err, jobId }, 'content stream failed');
+  });
+}

@@ -1,0 +1,54 @@
+import { detailsFromIssues, OpenAICreateVideoJson } from '@reelay/contracts';
+import type { Request } from 'express';
+import { ApiException, invalidRequest } from '../errors/api-exception';
+import type { GatewayConfig } from '../config/gateway-config';
+import { mediaType, readBody, readJsonBody } from '../http/read-body';
+
+export interface CreateVideoInput {
+  body: OpenAICreateVideoJson;
+  /** The multipart `input_reference` file. */
+  file?: { contentType: string; data: Buffer };
+}
+
+const invalid = (issues: Parameters<typeof detailsFromIssues>[0]) => invalidRequest('The request is not valid.', detailsFromIssues(issues));
+
+/**
+ * POST /v1/videos as JSON or multipart/form-data (the openai SDK sends multipart since v6.28).
+ * Multipart is parsed with the platform's own FormData reader; nested fields arrive with bracket
+ * keys (`input_reference[image_url]`), as the SDK encodes them.
+ */
+export async function readCreateVideoInput(req: Request, config: GatewayConfig): Promise<CreateVideoInput> {
+  const type = mediaType(req);
+  if (type !== 'multipart/form-data') {
+    const parsed = OpenAICreateVideoJson.safeParse(await readJsonBody(req, config.JSON_BODY_LIMIT_BYTES));
+    if (!parsed.success) throw invalid(parsed.error.issues);
+    return { body: parsed.data };
+  }
+  const raw = await readBody(req, config.ASSET_MAX_BYTES + config.JSON_BODY_LIMIT_BYTES);
+  let form: FormData;
+  try {
+    form = await new globalThis.Request('http://form.invalid/', { method: 'POST', headers: { 'content-type': String(req.headers['content-type']) }, body: raw }).formData();
+  } catch {
+    throw invalidRequest('The multipart body could not be read.');
+  }
+  const fields: Record<string, unknown> = {};
+  let file: CreateVideoInput['file'];
+  for (const [key, value] of form) {
+    if (key === 'input_reference' && typeof value !== 'string') {
+      if (value.size > config.ASSET_MAX_BYTES) throw new ApiException('payload_too_large', `input_reference must be at most ${config.ASSET_MAX_BYTES} bytes.`);
+      file = { contentType: value.type.split(';')[0].trim().toLowerCase(), data: Buffer.from(await value.arrayBuffer()) };
+      continue;
+    }
+    const nested = /^input_reference\[(\w+)\]$/.exec(key);
+    if (nested) {
+      const ref = (fields.input_reference ??= {}) as Record<string, unknown>;
+      ref[nested[1]] = typeof value === 'string' ? value : undefined;
+    } else if (!(key in fields)) {
+      fields[key] = typeof value === 'string' ? value : '(file)';
+    }
+  }
+  if (file && fields.input_reference !== undefined) throw invalidRequest('The request is not valid.', [{ path: 'input_reference', message: 'give a file or a reference, not both' }]);
+  const parsed = OpenAICreateVideoJson.safeParse(fields);
+  if (!parsed.success) throw invalid(parsed.error.issues);
+  return { body: parsed.data, file };
+}

@@ -1,0 +1,32 @@
+import type { OpenAIErrorEnvelope } from '@reelay/contracts';
+import type { ErrorResponse } from '../errors/error-envelope';
+import { openAIParam } from './video-mapping';
+
+export function openAIErrorType(status: number): string {
+  if (status === 401) return 'authentication_error';
+  if (status === 402) return 'insufficient_quota';
+  if (status === 403) return 'permission_error';
+  if (status === 404) return 'not_found_error';
+  if (status === 429) return 'rate_limit_error';
+  if (status >= 500) return 'server_error';
+  return 'invalid_request_error';
+}
+
+/** Routes answered with OpenAI's error envelope instead of api.md's. */
+export const isOpenAIRoute = (path: string) => path === '/v1/videos' || path.startsWith('/v1/videos/');
+
+/**
+ * api.md's error → OpenAI's `{error: {message, type, param, code}}`: `code` keeps reelay's code,
+ * `param` is the first field at fault (in OpenAI's parameter names) and the message names every one.
+ */
+export function toOpenAIErrorResponse(r: ErrorResponse): ErrorResponse & { body: OpenAIErrorEnvelope } {
+  const { code, message, details } = r.body.error;
+  const first = details?.find((d) => d.path !== '(body)');
+  const full = details?.length ? `${message} ${details.map((d) => `${openAIParam(d.path)}: ${d.message}`).join('; ')}` : message;
+  return {
+    // OpenAI answers values a model cannot take (e.g. seconds) with 400, where api.md says 422.
+    status: r.status === 422 ? 400 : r.status,
+    headers: r.headers,
+    body: { error: { message: full, type: openAIErrorType(r.status === 422 ? 400 : r.status), param: first ? openAIParam(first.path) : null, code } },
+  };
+}

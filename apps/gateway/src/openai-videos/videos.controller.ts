@@ -1,0 +1,134 @@
+import { Controller, Delete, Get, Headers, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import {
+  detailsFromIssues,
+  isTerminal,
+  OpenAIListVideosQuery,
+  OpenAIVideoContentQuery,
+  SubmitJobRequest,
+  type ErrorDetail,
+  type OpenAIVideo,
+  type OpenAIVideoDeleted,
+  type OpenAIVideoList,
+  type ReferenceImage,
+} from '@reelay/contracts';
+import { toPublicJob } from '@reelay/job-domain';
+import type { Request, Response } from 'express';
+import { CurrentUser } from '../auth/current-user';
+import { ApiException, invalidRequest } from '../errors/api-exception';
+import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
+import { correlationIdOf } from '../http/correlation';
+import { IntakeClient } from '../intake/intake-client';
+import { serveOutput } from '../job-content/serve-output';
+import { JobReader } from '../jobs/job-reader';
+import { storeAsset } from '../upload-asset/store-asset';
+import { readCreateVideoInput, type CreateVideoInput } from './create-video-input';
+import { parseSize, resolveModel, SUPPORTED_SIZES, toOpenAIVideo } from './video-mapping';
+import { queryVideoPage } from './video-list-query';
+
+const invalidParam = (path: string, message: string) => invalidRequest(`Invalid value for ${path}.`, [{ path, message }]);
+
+/**
+ * OpenAI's Videos API over reelay jobs (api.md "OpenAI-compatible videos"): a video is a job, its id
+ * the job id. Errors leave in OpenAI's envelope (AllExceptionsFilter).
+ */
+@Controller('v1/videos')
+export class VideosController {
+  constructor(
+    @Inject(GATEWAY_DEPS) private readonly deps: GatewayDeps,
+    private readonly intake: IntakeClient,
+    private readonly jobs: JobReader,
+  ) {}
+
+  @Post()
+  @HttpCode(200)
+  async create(
+    @CurrentUser() userId: string,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+    @Headers('idempotency-key') idempotencyKey?: string,
+  ): Promise<OpenAIVideo> {
+    const input = await readCreateVideoInput(req, this.deps.config);
+    const { body } = input;
+    const model = resolveModel(this.deps.catalog, body.model);
+    if (!model) throw invalidParam('model', `Unknown model "${body.model ?? ''}". See GET /v1/models.`);
+    const size = body.size ?? '720x1280';
+    const settings = parseSize(size);
+    if (!settings) throw invalidParam('size', `Supported values are: ${SUPPORTED_SIZES.map((s) => `'${s}'`).join(', ')}.`);
+    if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
+      throw invalidParam('Idempotency-Key', 'must be 1 to 255 visible ASCII characters');
+    }
+    const draft = { model, prompt: body.prompt, aspectRatio: settings.aspectRatio, durationSeconds: Number(body.seconds ?? '4'), resolution: settings.resolution };
+    const hasReference = input.file !== undefined || body.input_reference !== undefined;
+    // Checked before any upload is stored; intake checks again against the log's catalog.
+    const problems: ErrorDetail[] = this.deps.catalog.unsupportedSettings({ ...draft, referenceImage: hasReference ? { url: 'https://reference.invalid/' } : undefined });
+    if (problems.length) {
+      const seconds = problems.find((p) => p.path === 'durationSeconds');
+      const message = seconds ? `Invalid value: '${body.seconds ?? '4'}'.` : 'The model cannot generate this video.';
+      throw invalidRequest(message, problems);
+    }
+    const referenceImage = await this.referenceImage(userId, input);
+    const request = SubmitJobRequest.safeParse({ ...draft, ...(referenceImage ? { referenceImage } : {}) });
+    if (!request.success) throw invalidRequest('The request is not valid.', detailsFromIssues(request.error.issues));
+    const job = await this.intake.submit({ userId, request: request.data, idempotencyKey, correlationId: correlationIdOf(req) });
+    res.setHeader('Location', `/v1/videos/${job.id}`);
+    return toOpenAIVideo(job);
+  }
+
+  @Get()
+  async list(@CurrentUser() userId: string, @Query() query: Record<string, unknown>): Promise<OpenAIVideoList> {
+    const parsed = OpenAIListVideosQuery.safeParse(query);
+    if (!parsed.success) throw invalidRequest('The query is not valid.', detailsFromIssues(parsed.error.issues));
+    const page = await queryVideoPage(this.deps.dataSource, { userId, ...parsed.data });
+    if (!page) throw invalidParam('after', 'No video with this id.');
+    const data = page.jobs.map(toOpenAIVideo);
+    return { object: 'list', data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: page.hasMore };
+  }
+
+  @Get(':id')
+  async retrieve(@CurrentUser() userId: string, @Param('id') id: string, @Res({ passthrough: true }) res: Response): Promise<OpenAIVideo> {
+    const { state, version } = await this.jobs.loadOwned(id, userId);
+    res.setHeader('Cache-Control', 'no-cache');
+    if (!isTerminal(state.status)) res.setHeader('openai-poll-after-ms', '1000'); // the Python SDK's poll helper waits this long
+    return toOpenAIVideo(toPublicJob(state, version));
+  }
+
+  /**
+   * OpenAI deletes a finished video and its files. reelay's job log is append-only and outputs stay
+   * in storage, so an unfinished video is canceled (`deleted: true`) and a finished one is left as it
+   * is (`deleted: false`).
+   */
+  @Delete(':id')
+  async remove(@CurrentUser() userId: string, @Param('id') id: string, @Req() req: Request): Promise<OpenAIVideoDeleted> {
+    const { state } = await this.jobs.loadOwned(id, userId);
+    if (isTerminal(state.status)) return { id, object: 'video.deleted', deleted: false };
+    try {
+      await this.intake.cancel({ userId, jobId: id, correlationId: correlationIdOf(req) });
+    } catch (err) {
+      // Finished between the read and the cancel.
+      if (err instanceof ApiException && err.code === 'invalid_state') return { id, object: 'video.deleted', deleted: false };
+      throw err;
+    }
+    return { id, object: 'video.deleted', deleted: true };
+  }
+
+  @Get(':id/content')
+  async content(@CurrentUser() userId: string, @Param('id') id: string, @Query() query: Record<string, unknown>, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const parsed = OpenAIVideoContentQuery.safeParse(query);
+    if (!parsed.success) throw invalidRequest('The query is not valid.', detailsFromIssues(parsed.error.issues));
+    const { state } = await this.jobs.loadOwned(id, userId);
+    if (parsed.data.variant !== 'video') throw new ApiException('not_found', `There is no ${parsed.data.variant} for this video.`, { details: [{ path: 'variant', message: 'only "video" is available' }] });
+    await serveOutput(this.deps, id, state, req, res);
+  }
+
+  private async referenceImage(userId: string, input: CreateVideoInput): Promise<ReferenceImage | undefined> {
+    if (input.file) return { assetId: (await storeAsset(this.deps, userId, input.file.contentType, input.file.data)).id };
+    const ref = input.body.input_reference;
+    if (!ref) return undefined;
+    if (ref.file_id !== undefined) return { assetId: ref.file_id };
+    const url = ref.image_url ?? '';
+    const data = /^data:(image\/[a-z+.-]+);base64,([A-Za-z0-9+/=\s]+)$/.exec(url);
+    if (data) return { assetId: (await storeAsset(this.deps, userId, data[1], Buffer.from(data[2], 'base64'))).id };
+    if (!/^https?:\/\//.test(url)) throw invalidParam('input_reference', 'image_url must be an http(s) URL or a base64 data: URL');
+    return { url };
+  }
+}

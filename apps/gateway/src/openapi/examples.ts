@@ -1,0 +1,76 @@
+import type { Job, JobHistoryEntry, ModelList, OpenAIVideo, UploadedAsset } from '@reelay/contracts';
+
+/** Example bodies for the OpenAPI document (openapi.spec.ts checks each against its schema). */
+
+const JOB_ID = 'job_01JD5Z8Q4W3N7M2K9P6R1T0VXY';
+
+export const exampleJob: Job = {
+  id: JOB_ID,
+  object: 'video.job',
+  status: 'running',
+  message: 'Your video is being generated.',
+  errorCode: null,
+  model: 'local-preview',
+  provider: 'local',
+  prompt: 'a red fox running through snow',
+  negativePrompt: null,
+  aspectRatio: '16:9',
+  durationSeconds: 4,
+  resolution: '720p',
+  seed: null,
+  referenceImage: null,
+  progress: 40,
+  output: null,
+  credits: { estimated: 4, charged: null },
+  webhookUrl: null,
+  metadata: {},
+  createdAt: '2026-11-28T10:00:00.000Z',
+  updatedAt: '2026-11-28T10:00:05.000Z',
+  completedAt: null,
+  version: 5,
+};
+
+export const exampleSucceededJob: Job = {
+  ...exampleJob,
+  status: 'succeeded',
+  message: 'Your video is ready.',
+  progress: 100,
+  output: { url: `/v1/jobs/${JOB_ID}/content`, contentType: 'video/mp4', bytes: 183_422, durationSeconds: 4, width: 1280, height: 720, sha256: '9f2c0e8d1b7a4c3e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e' },
+  credits: { estimated: 4, charged: 4 },
+  completedAt: '2026-11-28T10:00:20.000Z',
+  updatedAt: '2026-11-28T10:00:20.000Z',
+  version: 8,
+};
+
+export const exampleSubmit = { model: 'local-preview', prompt: 'a red fox running through snow', aspectRatio: '16:9', durationSeconds: 4, resolution: '720p' };
+
+export const exampleHistory: { data: JobHistoryEntry[] } = {
+  data: [
+    { sequence: 1, type: 'JobSubmitted', at: '2026-11-28T10:00:00.000Z', status: 'queued', message: 'Your video is waiting to start.', errorCode: null, progress: null, model: 'local-preview' },
+    { sequence: 2, type: 'JobValidationStarted', at: '2026-11-28T10:00:00.100Z', status: 'validating', message: 'Checking your request.', errorCode: null, progress: null },
+  ],
+};
+
+export const exampleAsset: UploadedAsset = { id: 'asset_3kTq9ZrY8vXw2LmN5pQs7HcD', contentType: 'image/png', bytes: 48_213, width: 1280, height: 720 };
+
+export const exampleModels: ModelList = {
+  data: [{ id: 'local-preview', provider: 'local', durations: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], aspectRatios: ['16:9', '9:16', '1:1'], resolutions: ['480p', '720p'], imageToVideo: false, creditsPerSecond: 1 }],
+};
+
+export const exampleVideo: OpenAIVideo = {
+  id: JOB_ID,
+  object: 'video',
+  created_at: 1_795_860_000,
+  completed_at: null,
+  expires_at: null,
+  model: 'local-preview',
+  progress: 40,
+  seconds: '4',
+  size: '1280x720',
+  status: 'in_progress',
+  error: null,
+  prompt: 'a red fox running through snow',
+  remixed_from_video_id: null,
+};
+
+export const exampleCreateVideo = { model: 'local-preview', prompt: 'a red fox running through snow', seconds: '4', size: '1280x720' };

@@ -1,0 +1,193 @@
+import { ListJobsQuery, OpenAIListVideosQuery, OpenAIVideoContentQuery } from '@reelay/contracts';
+import type { z } from 'zod';
+import * as ex from './examples';
+
+/** Names of schemas in components.schemas (see openapi-document.ts). */
+export type SchemaName =
+  | 'Job' | 'JobList' | 'JobHistory' | 'UploadedAsset' | 'ModelList' | 'WebhookSecret' | 'HealthLive' | 'HealthReady'
+  | 'ApiErrorEnvelope' | 'SubmitJobRequest'
+  | 'OpenAIVideo' | 'OpenAIVideoList' | 'OpenAIVideoDeleted' | 'OpenAIErrorEnvelope' | 'OpenAICreateVideoJson' | 'OpenAICreateVideoMultipart';
+
+export interface BodySpec {
+  /** A component schema, or a literal JSON Schema for bodies that are not JSON (bytes, text). */
+  schema: SchemaName | Record<string, unknown>;
+  example?: unknown;
+}
+
+export interface RouteSpec {
+  method: 'get' | 'post' | 'delete';
+  /** OpenAPI path template, e.g. /v1/jobs/{id}. */
+  path: string;
+  operationId: string;
+  tag: 'Jobs' | 'Assets' | 'Models' | 'Webhooks' | 'Providers' | 'OpenAI-compatible videos' | 'Operations' | 'Documentation';
+  summary: string;
+  description?: string;
+  /** Bearer API key required. */
+  auth: boolean;
+  /** Errors in OpenAI's envelope instead of api.md's. */
+  openai?: boolean;
+  pathParams?: { name: string; description: string }[];
+  query?: z.ZodObject;
+  headers?: { name: string; description: string; schema: Record<string, unknown> }[];
+  requestBody?: { required: boolean; content: Record<string, BodySpec> };
+  success: { status: number; description: string; content?: Record<string, BodySpec>; headers?: Record<string, string> };
+  /** Other statuses this route answers with an error envelope. */
+  errors: number[];
+}
+
+const jobId = { name: 'id', description: 'The job id (job_...)' };
+const videoId = { name: 'id', description: 'The video id (the job id)' };
+const json = (schema: SchemaName, example?: unknown) => ({ 'application/json': { schema, example } });
+const bytes = { type: 'string', contentMediaType: 'video/mp4' };
+const idempotencyKey = { name: 'Idempotency-Key', description: 'The same key and body return the same job; a different body answers 409.', schema: { type: 'string', minLength: 1, maxLength: 255 } };
+const rangeHeader = { name: 'Range', description: 'A single byte range, e.g. bytes=0-1023 (206 Partial Content)', schema: { type: 'string' } };
+
+/** Every route the gateway serves (openapi.spec.ts fails when the router has one this list lacks). */
+export const ROUTES: RouteSpec[] = [
+  {
+    method: 'post', path: '/v1/jobs', operationId: 'submitJob', tag: 'Jobs', summary: 'Submit a video job', auth: true,
+    headers: [idempotencyKey],
+    requestBody: { required: true, content: json('SubmitJobRequest', ex.exampleSubmit) },
+    success: { status: 202, description: 'The job, accepted', content: json('Job', { ...ex.exampleJob, status: 'queued', message: 'Your video is waiting to start.', progress: null, version: 1 }), headers: { ETag: 'The job version', Location: 'The job URL' } },
+    errors: [400, 401, 402, 409, 413, 422, 429, 503],
+  },
+  {
+    method: 'get', path: '/v1/jobs', operationId: 'listJobs', tag: 'Jobs', summary: "The user's jobs, newest first", auth: true,
+    description: 'From a read model: a job may appear a moment after it was submitted.',
+    query: ListJobsQuery,
+    success: { status: 200, description: 'A page of jobs', content: json('JobList', { data: [ex.exampleJob], nextCursor: null }) },
+    errors: [400, 401, 429],
+  },
+  {
+    method: 'get', path: '/v1/jobs/{id}', operationId: 'getJob', tag: 'Jobs', summary: 'A job', auth: true, pathParams: [jobId],
+    headers: [{ name: 'If-None-Match', description: 'The ETag of a previous answer (304 when unchanged)', schema: { type: 'string' } }],
+    success: { status: 200, description: 'The job (also 304 Not Modified for a matching If-None-Match)', content: json('Job', ex.exampleJob), headers: { ETag: 'The job version' } },
+    errors: [401, 404, 429],
+  },
+  {
+    method: 'post', path: '/v1/jobs/{id}/cancel', operationId: 'cancelJob', tag: 'Jobs', summary: 'Cancel a job', auth: true, pathParams: [jobId],
+    success: { status: 202, description: 'The job, cancel recorded', content: json('Job', { ...ex.exampleJob, status: 'canceled', message: 'This video was canceled.' }) },
+    errors: [401, 404, 409, 429, 503],
+  },
+  {
+    method: 'get', path: '/v1/jobs/{id}/events', operationId: 'getJobEvents', tag: 'Jobs', summary: "The job's history from the event log", auth: true, pathParams: [jobId],
+    success: { status: 200, description: 'One entry per event', content: json('JobHistory', ex.exampleHistory) },
+    errors: [401, 404, 429],
+  },
+  {
+    method: 'get', path: '/v1/jobs/{id}/stream', operationId: 'streamJob', tag: 'Jobs', summary: 'Live status as Server-Sent Events', auth: true, pathParams: [jobId],
+    description: '`id:` = stream version, `event: job`, `data:` = the job (schema Job). Resumes after `Last-Event-ID`; ends after a terminal status.',
+    headers: [{ name: 'Last-Event-ID', description: 'Resume after this version', schema: { type: 'string' } }],
+    success: {
+      status: 200, description: 'An event stream',
+      content: { 'text/event-stream': { schema: { type: 'string' }, example: `id: 5\nevent: job\ndata: ${JSON.stringify(ex.exampleJob)}\n\n` } },
+    },
+    errors: [401, 404, 429],
+  },
+  {
+    method: 'get', path: '/v1/jobs/{id}/content', operationId: 'getJobContent', tag: 'Jobs', summary: 'The video bytes', auth: true, pathParams: [jobId],
+    headers: [rangeHeader],
+    success: { status: 200, description: 'The MP4 (206 for a Range request)', content: { 'video/mp4': { schema: bytes } } },
+    errors: [401, 404, 416, 429],
+  },
+  {
+    method: 'post', path: '/v1/assets', operationId: 'uploadAsset', tag: 'Assets', summary: 'Upload a reference image', auth: true,
+    description: 'The raw image as the body with its Content-Type; at most ASSET_MAX_BYTES (10 MB by default).',
+    requestBody: { required: true, content: Object.fromEntries(['image/png', 'image/jpeg', 'image/webp'].map((t) => [t, { schema: { type: 'string', contentMediaType: t } }])) },
+    success: { status: 201, description: 'The stored asset', content: json('UploadedAsset', ex.exampleAsset) },
+    errors: [400, 401, 413, 415, 429],
+  },
+  {
+    method: 'get', path: '/v1/models', operationId: 'listModels', tag: 'Models', summary: 'The model catalog', auth: true,
+    success: { status: 200, description: 'The models offered here', content: json('ModelList', ex.exampleModels) },
+    errors: [401, 429],
+  },
+  {
+    method: 'get', path: '/v1/webhooks/secret', operationId: 'getWebhookSecret', tag: 'Webhooks', summary: "The user's webhook signing secret", auth: true,
+    success: { status: 200, description: 'The Standard Webhooks secret', content: json('WebhookSecret', { secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }) },
+    errors: [401, 429, 503],
+  },
+  {
+    method: 'post', path: '/v1/providers/{provider}/callback', operationId: 'providerCallback', tag: 'Providers', summary: 'Inbound provider callback', auth: false,
+    description: 'Forwarded untouched to polling, which verifies signatures where the provider signs and re-checks the job with the provider.',
+    pathParams: [{ name: 'provider', description: 'The provider name, e.g. seedance' }],
+    requestBody: { required: false, content: { 'application/json': { schema: { type: 'object' }, example: { id: 'cgt-2025', status: 'succeeded' } } } },
+    success: { status: 204, description: 'Taken' },
+    errors: [404, 413],
+  },
+  {
+    method: 'post', path: '/v1/videos', operationId: 'createVideo', tag: 'OpenAI-compatible videos', summary: 'Create a video (OpenAI Videos API)', auth: true, openai: true,
+    description:
+      '`size` maps to an aspect ratio and resolution; `seconds` to the duration. `input_reference` (a file, `image_url` or `file_id` = an asset id) becomes the reference image.',
+    headers: [idempotencyKey],
+    requestBody: {
+      required: true,
+      content: {
+        'application/json': { schema: 'OpenAICreateVideoJson', example: ex.exampleCreateVideo },
+        'multipart/form-data': { schema: 'OpenAICreateVideoMultipart', example: ex.exampleCreateVideo },
+      },
+    },
+    success: { status: 200, description: 'The video, queued', content: json('OpenAIVideo', { ...ex.exampleVideo, status: 'queued', progress: 0 }) },
+    errors: [400, 401, 402, 409, 413, 415, 429, 503],
+  },
+  {
+    method: 'get', path: '/v1/videos', operationId: 'listVideos', tag: 'OpenAI-compatible videos', summary: "The user's videos (OpenAI list)", auth: true, openai: true,
+    query: OpenAIListVideosQuery,
+    success: { status: 200, description: 'A page of videos', content: json('OpenAIVideoList', { object: 'list', data: [ex.exampleVideo], first_id: ex.exampleVideo.id, last_id: ex.exampleVideo.id, has_more: false }) },
+    errors: [400, 401, 429],
+  },
+  {
+    method: 'get', path: '/v1/videos/{id}', operationId: 'retrieveVideo', tag: 'OpenAI-compatible videos', summary: 'A video', auth: true, openai: true, pathParams: [videoId],
+    success: { status: 200, description: 'The video', content: json('OpenAIVideo', ex.exampleVideo) },
+    errors: [401, 404, 429],
+  },
+  {
+    method: 'delete', path: '/v1/videos/{id}', operationId: 'deleteVideo', tag: 'OpenAI-compatible videos', summary: 'Cancel an unfinished video', auth: true, openai: true, pathParams: [videoId],
+    description: 'An unfinished video is canceled (`deleted: true`). reelay keeps finished videos and their history, so for those `deleted` is false.',
+    success: { status: 200, description: 'The outcome', content: json('OpenAIVideoDeleted', { id: ex.exampleVideo.id, object: 'video.deleted', deleted: true }) },
+    errors: [401, 404, 429, 503],
+  },
+  {
+    method: 'get', path: '/v1/videos/{id}/content', operationId: 'downloadVideoContent', tag: 'OpenAI-compatible videos', summary: 'The video bytes', auth: true, openai: true, pathParams: [videoId],
+    query: OpenAIVideoContentQuery,
+    headers: [rangeHeader],
+    success: { status: 200, description: 'The MP4 (206 for a Range request)', content: { 'video/mp4': { schema: bytes } } },
+    errors: [400, 401, 404, 416, 429],
+  },
+  {
+    method: 'get', path: '/health/live', operationId: 'healthLive', tag: 'Operations', summary: 'Liveness', auth: false,
+    success: { status: 200, description: 'The process runs', content: json('HealthLive', { status: 'ok' }) },
+    errors: [],
+  },
+  {
+    method: 'get', path: '/health/ready', operationId: 'healthReady', tag: 'Operations', summary: 'Readiness (PostgreSQL and NATS)', auth: false,
+    success: { status: 200, description: 'Ready (503 with the same shape when a dependency is down)', content: json('HealthReady', { status: 'ok', checks: { postgres: 'up', nats: 'up' } }) },
+    errors: [],
+  },
+  {
+    method: 'get', path: '/metrics', operationId: 'metrics', tag: 'Operations', summary: 'Prometheus metrics', auth: false,
+    success: { status: 200, description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' }, example: '# HELP reelay_gateway_up 1\n' } } },
+    errors: [],
+  },
+  {
+    method: 'get', path: '/openapi.json', operationId: 'openapi', tag: 'Documentation', summary: 'This document', auth: false,
+    success: { status: 200, description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } },
+    errors: [],
+  },
+  {
+    method: 'get', path: '/docs', operationId: 'docs', tag: 'Documentation', summary: 'This document as a web page', auth: false,
+    success: { status: 200, description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } },
+    errors: [],
+  },
+  {
+    method: 'get', path: '/', operationId: 'webPage', tag: 'Documentation', summary: 'The web page (submit and watch videos)', auth: false,
+    success: { status: 200, description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } },
+    errors: [],
+  },
+  {
+    method: 'get', path: '/web/{file}', operationId: 'webAsset', tag: 'Documentation', summary: "The web page's script and style", auth: false,
+    pathParams: [{ name: 'file', description: 'app.js or app.css' }],
+    success: { status: 200, description: 'JavaScript or CSS', content: { 'text/javascript': { schema: { type: 'string' } }, 'text/css': { schema: { type: 'string' } } } },
+    errors: [404],
+  },
+];

@@ -1,0 +1,276 @@
+// The reelay web page: plain DOM code against the public API (api.md), with the API key from localStorage.
+'use strict';
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const KEY_STORE = 'reelay.apiKey';
+  const TERMINAL = ['succeeded', 'failed', 'canceled'];
+  const FIELDS = ['prompt', 'model', 'aspectRatio', 'durationSeconds', 'resolution', 'referenceImage'];
+  let apiKey = localStorage.getItem(KEY_STORE) || '';
+  let models = [];
+  let watch = null; // AbortController of the job being followed
+  let nextCursor = null;
+  let videoUrl = null;
+
+  class ApiError extends Error {
+    constructor(status, error) {
+      super(error.message || 'The request failed.');
+      this.status = status;
+      this.code = error.code;
+      this.details = error.details || [];
+    }
+  }
+
+  async function api(path, init = {}) {
+    const res = await fetch(path, { ...init, headers: { Authorization: `Bearer ${apiKey}`, ...(init.headers || {}) } });
+    if (!res.ok) {
+      const body = await res.json().catch(() => ({}));
+      throw new ApiError(res.status, body.error || { message: `The request failed (${res.status}).` });
+    }
+    return res;
+  }
+
+  // ---- errors next to their fields ----
+  function fieldOf(path) {
+    const head = String(path || '').split('.')[0];
+    return FIELDS.includes(head) ? head : null;
+  }
+  function clearErrors() {
+    for (const f of [...FIELDS, 'apiKey']) showFieldError(f, null);
+    $('form-error').hidden = true;
+  }
+  function showFieldError(field, message) {
+    const input = $(field), out = $(`err-${field}`);
+    if (!out) return;
+    out.textContent = message || '';
+    out.hidden = !message;
+    if (input) input.setAttribute('aria-invalid', message ? 'true' : 'false');
+  }
+  function showError(err, fallbackField) {
+    if (err instanceof ApiError && err.status === 401) {
+      showFieldError('apiKey', err.message);
+      $('apiKey').focus();
+      return;
+    }
+    const byField = new Map();
+    for (const d of (err.details || [])) {
+      const f = fieldOf(d.path) || fallbackField;
+      if (f) byField.set(f, [...(byField.get(f) || []), d.message]);
+    }
+    if (byField.size === 0 && fallbackField) byField.set(fallbackField, [err.message]);
+    for (const [f, messages] of byField) showFieldError(f, messages.join(' '));
+    // The overall message too, unless it is already shown as the only field's error.
+    if (byField.size === 0 || (err.details || []).length > 0) {
+      $('form-error').textContent = err.message;
+      $('form-error').hidden = false;
+    }
+    const first = [...byField.keys()][0];
+    if (first && $(first)) $(first).focus();
+  }
+
+  // ---- model, ratio and duration: only what the chosen model can do ----
+  function fill(select, values, label, keep) {
+    const previous = keep ? select.value : '';
+    select.replaceChildren(...values.map((v) => new Option(label(v), String(v))));
+    if (values.map(String).includes(previous)) select.value = previous;
+  }
+  function onModelChange() {
+    const m = models.find((x) => x.id === $('model').value);
+    if (!m) return;
+    fill($('aspectRatio'), m.aspectRatios, (v) => v, true);
+    fill($('durationSeconds'), m.durations, (v) => `${v} s`, true);
+    fill($('resolution'), m.resolutions, (v) => v, true);
+    $('reference-field').hidden = !m.imageToVideo;
+    if (!m.imageToVideo) $('referenceImage').value = '';
+  }
+  async function loadModels() {
+    const body = await (await api('/v1/models')).json();
+    models = body.data;
+    fill($('model'), models.map((m) => m.id), (id) => {
+      const m = models.find((x) => x.id === id);
+      return `${id} (${m.creditsPerSecond} credit${m.creditsPerSecond === 1 ? '' : 's'}/s)`;
+    }, true);
+    onModelChange();
+  }
+
+  // ---- submit ----
+  async function submit(event) {
+    event.preventDefault();
+    clearErrors();
+    if (!apiKey) { showFieldError('apiKey', 'Enter your API key first.'); $('apiKey').focus(); return; }
+    const button = $('submit');
+    button.disabled = true;
+    try {
+      const request = {
+        model: $('model').value,
+        prompt: $('prompt').value,
+        aspectRatio: $('aspectRatio').value,
+        durationSeconds: Number($('durationSeconds').value),
+        resolution: $('resolution').value || undefined,
+      };
+      const file = $('reference-field').hidden ? null : $('referenceImage').files[0];
+      if (file) {
+        try {
+          const asset = await (await api('/v1/assets', { method: 'POST', headers: { 'Content-Type': file.type || 'application/octet-stream' }, body: file })).json();
+          request.referenceImage = { assetId: asset.id };
+        } catch (err) {
+          showError(err, 'referenceImage');
+          return;
+        }
+      }
+      const job = await (await api('/v1/jobs', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(request) })).json();
+      openJob(job);
+      void loadJobs(true);
+    } catch (err) {
+      showError(err, null);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  // ---- one job: live status (SSE over fetch, so the Authorization header can be sent), history, video ----
+  function render(job) {
+    $('job-panel').hidden = false;
+    $('job-id').textContent = `${job.id} · ${job.model} · ${job.aspectRatio} · ${job.durationSeconds} s`;
+    $('job-status').textContent = job.status;
+    $('job-status').dataset.status = job.status;
+    $('job-message').textContent = job.message;
+    $('job-progress').value = job.status === 'succeeded' ? 100 : (job.progress || 0);
+    updateListItem(job);
+  }
+  async function loadHistory(jobId) {
+    try {
+      const { data } = await (await api(`/v1/jobs/${jobId}/events`)).json();
+      $('job-history').replaceChildren(...data.map((e) => {
+        const li = document.createElement('li');
+        li.textContent = `${new Date(e.at).toLocaleTimeString()} — ${e.type}: ${e.status}. ${e.message}${e.progress != null ? ` (${e.progress}%)` : ''}`;
+        return li;
+      }));
+    } catch { /* the history is a convenience; the status above is what matters */ }
+  }
+  async function play(job) {
+    const res = await api(`/v1/jobs/${job.id}/content`);
+    const blob = await res.blob();
+    if (videoUrl) URL.revokeObjectURL(videoUrl);
+    videoUrl = URL.createObjectURL(blob);
+    const player = $('player');
+    player.src = videoUrl;
+    player.hidden = false;
+  }
+  async function follow(jobId, signal) {
+    let lastId = '';
+    while (!signal.aborted) {
+      let terminal = false;
+      try {
+        const res = await api(`/v1/jobs/${jobId}/stream`, { headers: lastId ? { 'Last-Event-ID': lastId } : {}, signal });
+        const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+        let buffer = '';
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buffer += value;
+          let end;
+          while ((end = buffer.indexOf('\n\n')) >= 0) {
+            const block = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            const fields = {};
+            for (const line of block.split('\n')) {
+              if (!line || line.startsWith(':')) continue;
+              const i = line.indexOf(':');
+              fields[line.slice(0, i)] = line.slice(i + 1).replace(/^ /, '');
+            }
+            if (fields.event !== 'job' || !fields.data) continue;
+            lastId = fields.id || lastId;
+            const job = JSON.parse(fields.data);
+            render(job);
+            void loadHistory(jobId);
+            if (TERMINAL.includes(job.status)) {
+              terminal = true;
+              if (job.status === 'succeeded') await play(job);
+            }
+          }
+        }
+      } catch (err) {
+        if (signal.aborted) return;
+        if (err instanceof ApiError && err.status < 500 && err.status !== 429) { $('job-message').textContent = err.message; return; }
+      }
+      if (terminal) return;
+      await new Promise((r) => setTimeout(r, 2000)); // the stream ended early: resume after the last event
+    }
+  }
+  function openJob(job) {
+    if (watch) watch.abort();
+    watch = new AbortController();
+    const player = $('player');
+    player.hidden = true;
+    player.removeAttribute('src');
+    $('job-history').replaceChildren();
+    render(job);
+    void loadHistory(job.id);
+    void follow(job.id, watch.signal);
+    $('job-panel').scrollIntoView({ block: 'nearest' });
+  }
+
+  // ---- past jobs ----
+  function jobItem(job) {
+    const li = document.createElement('li');
+    li.dataset.jobId = job.id;
+    const button = document.createElement('button');
+    button.type = 'button';
+    const title = document.createElement('span');
+    title.textContent = job.prompt.length > 80 ? `${job.prompt.slice(0, 80)}…` : job.prompt;
+    const st = document.createElement('span');
+    st.className = 'st';
+    st.textContent = `${job.status} · ${new Date(job.createdAt).toLocaleString()}`;
+    button.append(title, st);
+    button.setAttribute('aria-label', `${job.prompt} — ${job.status}`);
+    button.addEventListener('click', () => openJob(job));
+    li.append(button);
+    return li;
+  }
+  function updateListItem(job) {
+    const li = document.querySelector(`#jobs li[data-job-id="${job.id}"]`);
+    if (li) li.replaceWith(jobItem(job));
+  }
+  async function loadJobs(reset) {
+    if (!apiKey) return;
+    if (reset) nextCursor = null;
+    const q = new URLSearchParams({ limit: '10' });
+    if (nextCursor) q.set('cursor', nextCursor);
+    try {
+      const page = await (await api(`/v1/jobs?${q}`)).json();
+      const items = page.data.map(jobItem);
+      if (reset) $('jobs').replaceChildren(...items); else $('jobs').append(...items);
+      nextCursor = page.nextCursor;
+      $('more').hidden = !nextCursor;
+    } catch (err) {
+      showError(err, null);
+    }
+  }
+
+  async function useKey(event) {
+    if (event) event.preventDefault();
+    clearErrors();
+    apiKey = $('apiKey').value.trim();
+    if (!apiKey) { showFieldError('apiKey', 'Enter your API key.'); return; }
+    try {
+      await loadModels();
+      localStorage.setItem(KEY_STORE, apiKey);
+      await loadJobs(true);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) localStorage.removeItem(KEY_STORE);
+      showError(err, 'apiKey');
+    }
+  }
+
+  document.addEventListener('DOMContentLoaded', () => {
+    $('key-form').addEventListener('submit', useKey);
+    $('job-form').addEventListener('submit', submit);
+    $('model').addEventListener('change', onModelChange);
+    $('refresh').addEventListener('click', () => loadJobs(true));
+    $('more').addEventListener('click', () => loadJobs(false));
+    if (apiKey) {
+      $('apiKey').value = apiKey;
+      void useKey();
+    }
+  });
+})();
