@@ -25,8 +25,8 @@ import { ROUTES, type BodySpec, type RouteSpec, type SchemaName } from './route-
 type Json = Record<string, unknown>;
 
 /** Request bodies are described as clients write them (zod input), responses as the gateway writes them (output). */
-const REQUEST_SCHEMAS: Partial<Record<SchemaName, z.ZodType>> = { SubmitJobRequest, OpenAICreateVideoJson, OpenAICreateVideoMultipart };
-const RESPONSE_SCHEMAS: Partial<Record<SchemaName, z.ZodType>> = {
+export const REQUEST_SCHEMAS: Partial<Record<SchemaName, z.ZodType>> = { SubmitJobRequest, OpenAICreateVideoJson, OpenAICreateVideoMultipart };
+export const RESPONSE_SCHEMAS: Partial<Record<SchemaName, z.ZodType>> = {
   Job, JobList, JobHistory, UploadedAsset, ModelList, WebhookSecret, HealthLive, HealthReady, ApiErrorEnvelope,
   OpenAIVideo, OpenAIVideoList, OpenAIVideoDeleted, OpenAIErrorEnvelope,
 };

@@ -87,7 +87,7 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'get', path: '/v1/jobs/{id}/content', operationId: 'getJobContent', tag: 'Jobs', summary: 'The video bytes', auth: true, pathParams: [jobId],
     headers: [rangeHeader],
-    success: { status: 200, description: 'The MP4 (206 for a Range request)', content: { 'video/mp4': { schema: bytes } } },
+    success: { status: 200, description: 'The MP4 (206 for a Range request)', content: { 'video/mp4': { schema: bytes, example: '(MP4 bytes)' } } },
     errors: [401, 404, 416, 429],
   },
   {
@@ -112,7 +112,7 @@ export const ROUTES: RouteSpec[] = [
     description: 'Forwarded untouched to polling, which verifies signatures where the provider signs and re-checks the job with the provider.',
     pathParams: [{ name: 'provider', description: 'The provider name, e.g. seedance' }],
     requestBody: { required: false, content: { 'application/json': { schema: { type: 'object' }, example: { id: 'cgt-2025', status: 'succeeded' } } } },
-    success: { status: 204, description: 'Taken' },
+    success: { status: 204, description: 'Taken (no body)' },
     errors: [404, 413],
   },
   {
@@ -151,7 +151,7 @@ export const ROUTES: RouteSpec[] = [
     method: 'get', path: '/v1/videos/{id}/content', operationId: 'downloadVideoContent', tag: 'OpenAI-compatible videos', summary: 'The video bytes', auth: true, openai: true, pathParams: [videoId],
     query: OpenAIVideoContentQuery,
     headers: [rangeHeader],
-    success: { status: 200, description: 'The MP4 (206 for a Range request)', content: { 'video/mp4': { schema: bytes } } },
+    success: { status: 200, description: 'The MP4 (206 for a Range request)', content: { 'video/mp4': { schema: bytes, example: '(MP4 bytes)' } } },
     errors: [400, 401, 404, 416, 429],
   },
   {
@@ -171,23 +171,23 @@ export const ROUTES: RouteSpec[] = [
   },
   {
     method: 'get', path: '/openapi.json', operationId: 'openapi', tag: 'Documentation', summary: 'This document', auth: false,
-    success: { status: 200, description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } },
+    success: { status: 200, description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' }, example: { openapi: '3.1.1', info: { title: 'reelay API', version: '1.0.0' }, paths: {} } } } },
     errors: [],
   },
   {
     method: 'get', path: '/docs', operationId: 'docs', tag: 'Documentation', summary: 'This document as a web page', auth: false,
-    success: { status: 200, description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } },
+    success: { status: 200, description: 'HTML', content: { 'text/html': { schema: { type: 'string' }, example: '<!doctype html>…' } } },
     errors: [],
   },
   {
     method: 'get', path: '/', operationId: 'webPage', tag: 'Documentation', summary: 'The web page (submit and watch videos)', auth: false,
-    success: { status: 200, description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } },
+    success: { status: 200, description: 'HTML', content: { 'text/html': { schema: { type: 'string' }, example: '<!doctype html>…' } } },
     errors: [],
   },
   {
     method: 'get', path: '/web/{file}', operationId: 'webAsset', tag: 'Documentation', summary: "The web page's script and style", auth: false,
     pathParams: [{ name: 'file', description: 'app.js or app.css' }],
-    success: { status: 200, description: 'JavaScript or CSS', content: { 'text/javascript': { schema: { type: 'string' } }, 'text/css': { schema: { type: 'string' } } } },
+    success: { status: 200, description: 'JavaScript or CSS', content: { 'text/javascript': { schema: { type: 'string' }, example: "'use strict';…" }, 'text/css': { schema: { type: 'string' }, example: ':root { … }' } } },
     errors: [404],
   },
 ];
