@@ -6,7 +6,10 @@ import { outputKey } from '@reelay/storage';
 import { createTestDatabase, startService, TEST_NATS_URL, uniqueNatsPrefix, type ServiceProcess, type TestDatabase } from '@reelay/testing';
 import type { DataSource } from 'typeorm';
 import { PollScheduleRepository } from './schedule/poll-schedule.repository';
-import { acceptedJob, dropEventStream, eventually, finished, natsFor, sleep, startSim, statusesOf, tempDir, waitForJob } from './testing/polling-harness';
+import { decideOnJob } from './shared/job-stream';
+import { commandSubjects } from '@reelay/contracts';
+import { request } from '@reelay/messaging';
+import { acceptedJob, dropEventStream, eventually, simTask, finished, natsFor, sleep, startSim, statusesOf, tempDir, waitForJob } from './testing/polling-harness';
 
 jest.setTimeout(90_000);
 
@@ -20,6 +23,7 @@ describe('polling killed mid-schedule (kill -9) and restarted', () => {
   let sim: ServiceProcess;
   let storage: Awaited<ReturnType<typeof tempDir>>;
   let ds: DataSource | undefined;
+  let live: ServiceProcess | undefined;
   const running: ServiceProcess[] = [];
   const prefix = uniqueNatsPrefix('pollcrash');
 
@@ -87,7 +91,7 @@ describe('polling killed mid-schedule (kill -9) and restarted', () => {
     expect(unfinishedAtKill.length).toBeGreaterThan(0);
     expect((await rows()).length).toBe(unfinishedAtKill.length);
 
-    const second = await startPolling();
+    const second = (live = await startPolling());
     for (const id of ids) {
       const job = await waitForJob(store, id, finished, 45_000);
       expect(job.status).toBe('succeeded');
@@ -101,4 +105,45 @@ describe('polling killed mid-schedule (kill -9) and restarted', () => {
     expect(metrics).toMatch(/reelay_poll_check_lateness_seconds_count\{[^}]*\} [1-9]/);
     expect(metrics).toMatch(/reelay_poll_check_seconds_count\{[^}]*outcome="succeeded"[^}]*\} [1-9]/);
   });
+
+  it('serves forwarded callbacks and cancels at the provider through the bus (restarted process)', async () => {
+    if (!live || !ds) throw new Error('needs the restarted process of the previous test');
+    const store = new EventStore(ds);
+    const schedule = new PollScheduleRepository(ds);
+    const adapter = createAdapters({ PROVIDER_SIM_URL: sim.url, PROVIDERS_ENABLED: 'seedance' }).get('seedance')!;
+    const nc = await natsFor('polling-crash-bus');
+    try {
+      const held = await acceptedJob(store, adapter, 'held [sim:queue=100000]');
+      await eventually(async () => (await schedule.find(held.jobId)) !== null, 'held job scheduled');
+
+      // Cancel: JobCanceled → polling-stop consumer → provider cancel → row removed.
+      await cancel(store, held.jobId);
+      await eventually(async () => (await simTask(sim, 'seedance', held.taskId))?.phase === 'canceled', 'provider task canceled');
+      await eventually(async () => (await schedule.find(held.jobId)) === null, 'canceled job no longer followed');
+
+      // Callback in the gateway's shape: the check it triggers happens now, not on the schedule.
+      const quick = await acceptedJob(store, adapter, 'quick [sim:success_after=1]');
+      await eventually(async () => (await schedule.find(quick.jobId)) !== null, 'quick job scheduled');
+      await ds.query(`UPDATE poll_schedule SET next_check_at = now() + interval '1 hour' WHERE job_id = $1`, [quick.jobId]);
+      const reply = await request(nc, commandSubjects(prefix).providerCallback, {
+        provider: 'seedance',
+        headers: { 'content-type': 'application/json' },
+        bodyBase64: Buffer.from(JSON.stringify({ id: quick.taskId, status: 'succeeded' })).toString('base64'),
+        query: '',
+        receivedAt: new Date().toISOString(),
+        correlationId: 'corr-callback',
+      }, 5000);
+      expect(reply).toEqual({ ok: true });
+      expect((await waitForJob(store, quick.jobId, finished, 10_000)).status).toBe('succeeded');
+
+      // A graceful stop finishes what it holds and exits cleanly.
+      expect(await live.kill('SIGTERM')).toBe(0);
+    } finally {
+      await nc.close();
+    }
+  });
 });
+
+async function cancel(store: EventStore, jobId: string) {
+  await decideOnJob(store, jobId, { type: 'Cancel', now: new Date() }, { correlationId: 'corr-cancel' });
+}

@@ -12,7 +12,9 @@ export interface ProviderAccepted {
 
 /**
  * On JobProviderAccepted: put the job on the schedule, timed from the acceptance. Idempotent
- * (redeliveries and replicas insert once); a job that ended before this ran is not followed.
+ * (redeliveries and replicas insert once); a job that ended before this ran is not followed. A
+ * redelivery racing the job's end can still leave a row behind; its first check finds the job
+ * over and removes it.
  */
 export async function followJob(deps: Pick<PollingDeps, 'store' | 'schedule' | 'policyFor'>, accepted: ProviderAccepted, metadata: EventMetadata): Promise<void> {
   const job = await loadJob(deps.store, accepted.jobId);

@@ -79,7 +79,7 @@ export class PollScheduleRepository {
    *   transaction (we must not hold a transaction open across provider HTTP calls). A replica that
    *   dies mid-check never releases it; once `lease_until` passes, the row is due again and any
    *   replica claims it, so the crash costs at most one lease period. The new `lease_token` fences
-   *   the old holder: if it was only slow, not dead, its late `reschedule`/`release` matches no row
+   *   the old holder: if it was only slow, not dead, its late `reschedule` matches no row
    *   and is dropped (cf. Kleppmann, "How to do distributed locking", fencing tokens). What it may
    *   already have appended to the job's stream is safe: appends are version-checked and the job
    *   decider turns repeated outcomes into no events.
@@ -133,14 +133,6 @@ export class PollScheduleRepository {
       [claim.jobId, claim.leaseToken, next.nextCheckAt, next.checksDone, next.checkErrors, next.lastStatus],
     ));
     return rows.length > 0;
-  }
-
-  /** Gives a claim back untouched (e.g. shutting down before the check ran): due again at once. */
-  async release(claim: ScheduledCheck): Promise<void> {
-    await this.db.query(`UPDATE poll_schedule SET lease_token = NULL, lease_until = NULL WHERE job_id = $1 AND lease_token = $2`, [
-      claim.jobId,
-      claim.leaseToken,
-    ]);
   }
 
   async remove(jobId: string): Promise<void> {

@@ -1,12 +1,16 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { POLLING_DEPS, type PollingDeps, type TickerOptions } from '../polling.deps';
 import { PollTicker } from './poll-ticker';
 
 export const TICKER_OPTIONS = Symbol('TICKER_OPTIONS');
 
-/** Runs the poll ticker for the life of the app; on shutdown, stops claiming and finishes running checks. */
+/**
+ * Runs the poll ticker for the life of the app. On shutdown it stops claiming and lets running
+ * checks finish before the connections close (hence before-, not on-ApplicationShutdown): a check
+ * cut off by a closed pool would keep its lease until it expires.
+ */
 @Injectable()
-export class PollTickerService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class PollTickerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   readonly ticker: PollTicker;
 
   constructor(@Inject(POLLING_DEPS) deps: PollingDeps, @Inject(TICKER_OPTIONS) opts: TickerOptions) {
@@ -17,7 +21,7 @@ export class PollTickerService implements OnApplicationBootstrap, OnApplicationS
     this.ticker.start();
   }
 
-  async onApplicationShutdown() {
+  async beforeApplicationShutdown() {
     await this.ticker.stop();
   }
 }
