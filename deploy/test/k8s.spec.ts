@@ -1,0 +1,296 @@
+import { join } from 'node:path';
+import { parseQuantity, validateObject } from './support/k8s-schema';
+import { containersOf, type K8sObject, kustomizeBuild, podSpecOf, readObjects, splitImage } from './support/kustomize';
+import { buildsProviderAdapters, PROVIDER_SIM, REPO, requiredEnv, SERVICES } from './support/services';
+
+const OVERLAYS = {
+  dev: { namespace: 'reelay-dev', tag: 'dev' },
+  prod: { namespace: 'reelay', tag: '0.1.0' },
+} as const;
+type Overlay = keyof typeof OVERLAYS;
+
+const rendered = Object.fromEntries(Object.keys(OVERLAYS).map((o) => [o, kustomizeBuild(join(REPO, 'k8s/overlays', o))])) as Record<Overlay, K8sObject[]>;
+const WORKERS = ['intake', 'dispatch', 'polling', 'notification'];
+const STORAGE_USERS = ['gateway', 'intake', 'polling'];
+
+function find(objects: K8sObject[], kind: string, name: string): K8sObject {
+  const o = objects.find((x) => x.kind === kind && x.metadata.name === name);
+  if (!o) throw new Error(`no ${kind}/${name}`);
+  return o;
+}
+const ofKind = (objects: K8sObject[], kind: string) => objects.filter((o) => o.kind === kind);
+const selects = (selector: Record<string, string>, labels: Record<string, string> = {}) => Object.entries(selector).every(([k, v]) => labels[k] === v);
+const workloads = (objects: K8sObject[]) => objects.filter((o) => ['Deployment', 'StatefulSet', 'Job'].includes(o.kind));
+const appContainer = (d: K8sObject) => d.spec.template.spec.containers[0];
+
+/** The config the reelay ConfigMap gives (found by its generated name through envFrom). */
+function reelayConfig(objects: K8sObject[]): Record<string, string> {
+  const ref = appContainer(find(objects, 'Deployment', 'gateway')).envFrom.find((e: { configMapRef?: unknown }) => e.configMapRef).configMapRef.name;
+  return find(objects, 'ConfigMap', ref).data;
+}
+
+/** Variable names a container receives: envFrom ConfigMaps (resolved) and Secrets (keys of the example), plus env. */
+function envNames(objects: K8sObject[], container: K8sObject['spec']): Set<string> {
+  const names = new Set<string>((container.env ?? []).map((e: { name: string }) => e.name));
+  for (const from of container.envFrom ?? []) {
+    if (from.configMapRef) for (const k of Object.keys(find(objects, 'ConfigMap', from.configMapRef.name).data)) names.add(k);
+  }
+  return names;
+}
+
+const exampleSecrets = readObjects(join(REPO, 'k8s/base/secret.example.yaml'));
+
+describe.each(Object.keys(OVERLAYS) as Overlay[])('k8s overlay %s', (overlay) => {
+  const objects = rendered[overlay];
+  const { namespace, tag } = OVERLAYS[overlay];
+  const deployments = ofKind(objects, 'Deployment');
+
+  it('renders objects that pass the structural schema check', () => {
+    expect(objects.length).toBeGreaterThan(20);
+    expect(objects.flatMap(validateObject)).toEqual([]);
+  });
+
+  it('puts everything in its namespace, which it creates', () => {
+    expect(find(objects, 'Namespace', namespace)).toBeDefined();
+    for (const o of objects.filter((x) => x.kind !== 'Namespace')) expect(`${o.kind}/${o.metadata.name} ${o.metadata.namespace}`).toBe(`${o.kind}/${o.metadata.name} ${namespace}`);
+    for (const o of objects) expect(o.metadata.labels?.['app.kubernetes.io/part-of']).toBe('reelay');
+  });
+
+  it('has a Deployment and a Service per app, running its own image at the overlay tag', () => {
+    for (const name of [...SERVICES.map((s) => s.name), PROVIDER_SIM.name]) {
+      const d = find(objects, 'Deployment', name);
+      find(objects, 'Service', name);
+      expect(splitImage(appContainer(d).image)).toEqual({ name: `reelay/${name}`, tag, digest: undefined });
+    }
+    expect(splitImage(find(objects, 'Job', 'migrate').spec.template.spec.containers[0].image).tag).toBe(tag);
+  });
+
+  describe.each(SERVICES)('Deployment $name', (service) => {
+    const d = () => find(objects, 'Deployment', service.name);
+
+    it('probes /health/live (liveness, startup) and /health/ready (readiness) on its port', () => {
+      const c = appContainer(d());
+      expect(c.ports).toEqual([{ name: 'http', containerPort: service.port, protocol: 'TCP' }]);
+      expect(c.livenessProbe.httpGet).toEqual({ path: '/health/live', port: 'http' });
+      expect(c.startupProbe.httpGet).toEqual({ path: '/health/live', port: 'http' });
+      expect(c.readinessProbe.httpGet).toEqual({ path: '/health/ready', port: 'http' });
+    });
+
+    it('gets every variable its config schema needs, secrets through secretKeyRef', () => {
+      const c = appContainer(d());
+      const names = envNames(objects, c);
+      for (const v of requiredEnv(service)) expect(`${service.name}: ${v} ${names.has(v)}`).toBe(`${service.name}: ${v} true`);
+      expect(c.env.find((e: { name: string }) => e.name === service.portVar).value).toBe(String(service.port));
+      for (const secret of ['DATABASE_URL', 'WEBHOOK_MASTER_SECRET']) {
+        const e = c.env.find((x: { name: string }) => x.name === secret);
+        if (e) expect(e.valueFrom.secretKeyRef).toEqual({ name: 'reelay-secrets', key: secret });
+      }
+      if (buildsProviderAdapters(service)) {
+        // Provider keys come from an optional Secret; a provider is reachable via the simulator or the local renderer.
+        expect(c.envFrom).toContainEqual({ secretRef: { name: 'reelay-provider-keys', optional: true } });
+        expect(names.has('PROVIDER_SIM_URL') || names.has('LOCAL_RENDERER_BASE_URL')).toBe(true);
+      }
+    });
+  });
+
+  it('gives every Deployment resources, a non-root read-only security context and an emptyDir /tmp', () => {
+    for (const d of deployments) {
+      const pod = d.spec.template.spec;
+      expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+      expect(pod.securityContext.runAsUser).toBeGreaterThan(0);
+      expect(pod.automountServiceAccountToken).toBe(false);
+      for (const c of pod.containers) {
+        expect(c.securityContext).toEqual({ runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+        for (const r of ['cpu', 'memory']) {
+          const request = parseQuantity(c.resources.requests[r])!;
+          const limit = parseQuantity(c.resources.limits[r])!;
+          expect(request).toBeGreaterThan(0);
+          expect(limit).toBeGreaterThanOrEqual(request);
+        }
+        const tmp = c.volumeMounts.find((m: { mountPath: string }) => m.mountPath === '/tmp');
+        expect(pod.volumes.find((v: { name: string }) => v.name === tmp?.name)?.emptyDir).toBeDefined();
+      }
+    }
+  });
+
+  it('every workload selector matches its pod template, and every Service and PDB selects pods that exist', () => {
+    for (const w of workloads(objects).filter((x) => x.kind !== 'Job')) expect(selects(w.spec.selector.matchLabels, w.spec.template.metadata.labels)).toBe(true);
+    const podLabels = workloads(objects).map((w) => w.spec.template.metadata.labels);
+    for (const s of ofKind(objects, 'Service')) {
+      const pods = workloads(objects).filter((w) => selects(s.spec.selector, w.spec.template.metadata.labels));
+      expect(`${s.metadata.name}: ${pods.length}`).toBe(`${s.metadata.name}: 1`);
+      // Named target ports exist on the selected pods' containers.
+      const ports = new Set(containersOf(podSpecOf(pods[0])).flatMap((c) => (c.ports ?? []).map((p: { name: string }) => p.name)));
+      for (const p of s.spec.ports) if (typeof p.targetPort === 'string') expect(ports.has(p.targetPort)).toBe(true);
+    }
+    for (const pdb of ofKind(objects, 'PodDisruptionBudget')) expect(podLabels.some((l) => selects(pdb.spec.selector.matchLabels, l))).toBe(true);
+  });
+
+  it('has a PodDisruptionBudget for every Deployment and for NATS', () => {
+    for (const w of [...deployments, find(objects, 'StatefulSet', 'nats')]) {
+      expect(ofKind(objects, 'PodDisruptionBudget').some((p) => selects(p.spec.selector.matchLabels, w.spec.template.metadata.labels))).toBe(true);
+    }
+  });
+
+  it('autoscales the workers (autoscaling/v2 on CPU), each HPA targeting an existing Deployment whose replicas lie within its bounds', () => {
+    const hpas = ofKind(objects, 'HorizontalPodAutoscaler');
+    expect(hpas.map((h) => h.spec.scaleTargetRef.name).sort()).toEqual([...WORKERS].sort());
+    for (const h of hpas) {
+      const d = find(objects, h.spec.scaleTargetRef.kind, h.spec.scaleTargetRef.name);
+      expect(h.spec.scaleTargetRef.apiVersion).toBe(d.apiVersion);
+      expect(d.spec.replicas).toBeGreaterThanOrEqual(h.spec.minReplicas);
+      expect(d.spec.replicas).toBeLessThanOrEqual(h.spec.maxReplicas);
+      expect(h.spec.metrics[0].resource.name).toBe('cpu');
+      // Utilization is relative to requests, so the target must have CPU requests.
+      expect(appContainer(d).resources.requests.cpu).toBeDefined();
+    }
+  });
+
+  it('admits traffic from outside the namespace to the gateway only (default-deny ingress)', () => {
+    const policies = ofKind(objects, 'NetworkPolicy');
+    expect(policies.some((p) => Object.keys(p.spec.podSelector).length === 0 && p.spec.policyTypes.includes('Ingress') && !p.spec.ingress)).toBe(true);
+    const gatewayLabels = find(objects, 'Deployment', 'gateway').spec.template.metadata.labels;
+    for (const p of policies) {
+      const fromOutside = (p.spec.ingress ?? []).some(
+        (rule: { from?: Record<string, unknown>[] }) => !rule.from || rule.from.length === 0 || rule.from.some((peer) => peer.namespaceSelector !== undefined || peer.ipBlock !== undefined),
+      );
+      if (!fromOutside) continue;
+      const selected = workloads(objects).filter((w) => selects(p.spec.podSelector.matchLabels ?? {}, w.spec.template.metadata.labels));
+      expect(selected.map((w) => w.metadata.name)).toEqual(['gateway']);
+      expect(selects(p.spec.podSelector.matchLabels, gatewayLabels)).toBe(true);
+    }
+  });
+
+  it('runs NATS as a 3-server JetStream cluster on persistent volumes', () => {
+    const nats = find(objects, 'StatefulSet', 'nats');
+    expect(nats.spec.replicas).toBe(3);
+    expect(nats.spec.volumeClaimTemplates.map((t: K8sObject) => t.metadata.name)).toEqual(['data']);
+    const headless = find(objects, 'Service', nats.spec.serviceName);
+    expect(headless.spec.clusterIP).toBe('None');
+    expect(headless.spec.publishNotReadyAddresses).toBe(true);
+
+    const configName = nats.spec.template.spec.volumes.find((v: { configMap?: unknown }) => v.configMap).configMap.name;
+    const conf: string = find(objects, 'ConfigMap', configName).data['nats.conf'];
+    expect(conf).toMatch(/jetstream\s*\{[^}]*store_dir:\s*\/data/);
+    const clusterPort = /cluster\s*\{[\s\S]*?port:\s*(\d+)/.exec(conf)![1];
+    const routes = [...conf.matchAll(/nats:\/\/([\w.-]+):(\d+)/g)].map((m) => `${m[1]}:${m[2]}`);
+    expect(routes).toEqual([0, 1, 2].map((i) => `nats-${i}.${headless.metadata.name}:${clusterPort}`));
+    expect(headless.spec.ports.map((p: { port: number }) => String(p.port))).toContain(clusterPort);
+    const mounts = nats.spec.template.spec.containers[0].volumeMounts;
+    expect(mounts).toContainEqual({ name: 'data', mountPath: '/data' });
+    expect(nats.spec.template.spec.containers[0].livenessProbe.httpGet.path).toContain('js-enabled-only=true');
+  });
+
+  it('points the services at NATS and PostgreSQL Services that exist, with stream replicas the cluster can hold', () => {
+    const config = reelayConfig(objects);
+    const natsUrl = new URL(config.NATS_URL);
+    const natsService = find(objects, 'Service', natsUrl.hostname);
+    expect(natsService.spec.ports.map((p: { port: number }) => String(p.port))).toContain(natsUrl.port);
+    expect(Number(config.NATS_REPLICAS)).toBeLessThanOrEqual(find(objects, 'StatefulSet', 'nats').spec.replicas);
+
+    const postgres = find(objects, 'StatefulSet', 'postgres');
+    expect(postgres.spec.volumeClaimTemplates).toHaveLength(1);
+    expect(find(objects, 'Service', postgres.spec.serviceName).spec.ports[0].port).toBe(5432);
+  });
+
+  it('keeps every replica’s connection pool within PostgreSQL max_connections, at the HPAs’ maximum', () => {
+    const pool = Number(reelayConfig(objects).DB_POOL_SIZE);
+    const args: string[] = find(objects, 'StatefulSet', 'postgres').spec.template.spec.containers[0].args;
+    const maxConnections = Number(args[args.indexOf('-c') + 1].split('=')[1]);
+    const hpas = ofKind(objects, 'HorizontalPodAutoscaler');
+    const pods = SERVICES.reduce((sum, s) => sum + (hpas.find((h) => h.spec.scaleTargetRef.name === s.name)?.spec.maxReplicas ?? find(objects, 'Deployment', s.name).spec.replicas), 0);
+    const migrateJob = 2; // the migration's own pool
+    expect(pods * pool + migrateJob).toBeLessThan(maxConnections);
+  });
+
+  it('runs the migration as a Job with the services’ DATABASE_URL', () => {
+    const job = find(objects, 'Job', 'migrate');
+    const c = job.spec.template.spec.containers[0];
+    expect(c.command).toEqual(['node', 'libs/event-store/dist/cli/migrate.js']);
+    expect(c.env).toContainEqual({ name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: 'reelay-secrets', key: 'DATABASE_URL' } } });
+    expect(c.securityContext.readOnlyRootFilesystem).toBe(true);
+  });
+
+  it('mounts the shared output storage at STORAGE_DIR in gateway, intake and polling', () => {
+    const dir = reelayConfig(objects).STORAGE_DIR;
+    find(objects, 'PersistentVolumeClaim', 'reelay-storage');
+    for (const d of deployments) {
+      const pod = d.spec.template.spec;
+      const claim = pod.volumes.find((v: { persistentVolumeClaim?: { claimName: string } }) => v.persistentVolumeClaim?.claimName === 'reelay-storage');
+      const mount = claim && appContainer(d).volumeMounts.find((m: { name: string }) => m.name === claim.name);
+      expect(`${d.metadata.name}: ${mount?.mountPath ?? 'none'}`).toBe(`${d.metadata.name}: ${STORAGE_USERS.includes(d.metadata.name) ? dir : 'none'}`);
+    }
+  });
+
+  it('refers only to Secrets and keys the example documents, and to ConfigMaps that are rendered', () => {
+    for (const w of workloads(objects)) {
+      for (const c of containersOf(podSpecOf(w))) {
+        for (const e of c.env ?? []) {
+          const ref = e.valueFrom?.secretKeyRef;
+          if (ref) expect(exampleSecrets.find((s) => s.metadata.name === ref.name)?.stringData?.[ref.key]).toBeDefined();
+          const cm = e.valueFrom?.configMapKeyRef;
+          if (cm) expect(find(objects, 'ConfigMap', cm.name).data[cm.key]).toBeDefined();
+        }
+        for (const from of c.envFrom ?? []) {
+          if (from.configMapRef) find(objects, 'ConfigMap', from.configMapRef.name);
+          if (from.secretRef) expect(exampleSecrets.some((s) => s.metadata.name === from.secretRef.name)).toBe(true);
+        }
+      }
+      for (const v of podSpecOf(w).volumes ?? []) if (v.configMap) find(objects, 'ConfigMap', v.configMap.name);
+    }
+  });
+
+  it('never points real provider keys at the simulator outside dev', () => {
+    const config = reelayConfig(objects);
+    if (overlay === 'dev') expect(config.PROVIDER_SIM_URL).toBe(`http://${PROVIDER_SIM.name}:${PROVIDER_SIM.port}`);
+    else expect(config.PROVIDER_SIM_URL).toBeUndefined();
+    expect(config.LOCAL_RENDERER_BASE_URL).toBe(`http://${PROVIDER_SIM.name}:${PROVIDER_SIM.port}/local/v1`);
+    expect(config.PROVIDERS_ENABLED).not.toBe('');
+  });
+});
+
+describe('overlay differences', () => {
+  const { dev, prod } = rendered;
+
+  it('dev runs one replica of each service with smaller requests than prod', () => {
+    for (const d of ofKind(dev, 'Deployment')) expect(`${d.metadata.name}: ${d.spec.replicas}`).toBe(`${d.metadata.name}: 1`);
+    for (const s of SERVICES) {
+      const cpu = (objects: K8sObject[]) => parseQuantity(appContainer(find(objects, 'Deployment', s.name)).resources.requests.cpu)!;
+      expect(cpu(dev)).toBeLessThan(cpu(prod));
+    }
+  });
+
+  it('prod runs several replicas of every service (one provider-sim: its tasks live in memory)', () => {
+    for (const s of SERVICES) expect(find(prod, 'Deployment', s.name).spec.replicas).toBeGreaterThanOrEqual(2);
+    expect(find(prod, 'Deployment', PROVIDER_SIM.name).spec.replicas).toBe(1);
+    expect(find(prod, 'Deployment', PROVIDER_SIM.name).spec.strategy.type).toBe('Recreate');
+  });
+
+  it('prod sets NATS_REPLICAS=3 so every stream is on all three servers; dev keeps 1', () => {
+    expect(reelayConfig(prod).NATS_REPLICAS).toBe('3');
+    expect(reelayConfig(dev).NATS_REPLICAS).toBe('1');
+  });
+
+  it('prod asks for ReadWriteMany output storage; dev is fine with ReadWriteOnce on one node', () => {
+    expect(find(prod, 'PersistentVolumeClaim', 'reelay-storage').spec.accessModes).toEqual(['ReadWriteMany']);
+    expect(find(dev, 'PersistentVolumeClaim', 'reelay-storage').spec.accessModes).toEqual(['ReadWriteOnce']);
+  });
+
+  it('prod commits no Secret; dev’s placeholders are marked as such', () => {
+    expect(ofKind(prod, 'Secret')).toEqual([]);
+    const devSecrets = ofKind(dev, 'Secret');
+    expect(devSecrets.map((s) => s.metadata.name)).toEqual(['reelay-secrets']);
+    for (const v of Object.values(devSecrets[0].stringData) as string[]) expect(v).toContain('dev-only');
+    // The dev DATABASE_URL matches the dev PostgreSQL password and Service.
+    const url = new URL(devSecrets[0].stringData.DATABASE_URL);
+    expect(decodeURIComponent(url.password)).toBe(devSecrets[0].stringData.POSTGRES_PASSWORD);
+    expect(url.hostname).toBe(find(dev, 'StatefulSet', 'postgres').spec.serviceName);
+  });
+
+  it('a config change renames the generated ConfigMap, so Deployments roll', () => {
+    expect(reelayConfig(dev)).not.toEqual(reelayConfig(prod));
+    const name = (objects: K8sObject[]) => appContainer(find(objects, 'Deployment', 'gateway')).envFrom[0].configMapRef.name;
+    expect(name(dev)).toMatch(/^reelay-config-[0-9a-f]{10}$/);
+    expect(name(dev)).not.toBe(name(prod));
+  });
+});
