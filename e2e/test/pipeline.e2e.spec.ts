@@ -1,0 +1,184 @@
+import { probeMp4 } from '@reelay/media';
+import { startStack, type Stack } from '@reelay/testing';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { apiClient, isTerminalJob, type ApiClient } from './support/api-client';
+import { readJobStream, statusesOf } from './support/sse';
+
+// The whole pipeline as separate processes (provider simulator, gateway, intake, dispatch,
+// polling, notification) on the real PostgreSQL and NATS, driven over HTTP like a client would.
+
+let stack: Stack;
+let alice: ApiClient;
+let aliceKey: string;
+let bob: ApiClient;
+let assetServer: Server;
+let assetHost: string;
+
+const local = { model: 'local-preview', prompt: 'a red fox running through snow', aspectRatio: '16:9', durationSeconds: 2 };
+// Runway through the simulator: scenarios ride in the prompt as [sim:...] tags.
+const runway = (tags: string) => ({ model: 'gen4-turbo', prompt: `a lighthouse at dusk [sim:${tags}]`, aspectRatio: '16:9', durationSeconds: 5 });
+
+beforeAll(async () => {
+  assetServer = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end('this is not an image');
+  });
+  await new Promise<void>((r) => assetServer.listen(0, '127.0.0.1', r));
+  assetHost = `127.0.0.1:${(assetServer.address() as AddressInfo).port}`;
+  stack = await startStack({
+    label: 'pipeline',
+    replicas: { intake: 2, dispatch: 2, polling: 2 },
+    env: {
+      PROVIDERS_ENABLED: 'local,runway',
+      MODERATION_BLOCKED_TERMS: 'forbidden fruit',
+      OUTBOUND_ALLOW_HOSTS: assetHost,
+      DISPATCH_RATE_LIMIT_BUDGET_MS: '1500',
+      DISPATCH_SERVER_MAX_RETRIES: '2',
+      POLL_DEADLINE_MS: '4000',
+    },
+  });
+  aliceKey = stack.createUser('alice', 1000);
+  alice = apiClient(stack.gateway.url, aliceKey);
+  bob = apiClient(stack.gateway.url, stack.createUser('bob', 1000));
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  assetServer?.close();
+});
+
+const balance = () => JSON.parse(stack.cli('credits', 'balance', '--user', 'alice').out).balance as number;
+
+/** Credits settle asynchronously after a job ends: wait until the balance reaches what we expect. */
+async function expectBalance(expected: number) {
+  const deadline = Date.now() + 10_000;
+  while (balance() !== expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  expect(balance()).toBe(expected);
+}
+
+describe('success path', () => {
+  it('runs a job to succeeded, streams every status and serves a playable MP4', async () => {
+    const before = balance();
+    const submitted = await alice.submit(local);
+    expect(submitted.status).toBe(202);
+    expect(submitted.body).toMatchObject({ status: 'queued', message: 'Your video is waiting to start.', credits: { estimated: 2 } });
+    const events = await readJobStream(`${stack.gateway.url}/v1/jobs/${submitted.body.id}/stream`, aliceKey);
+    expect(statusesOf(events)).toEqual(['queued', 'validating', 'running', 'succeeded']);
+    const done = events.at(-1)!.job;
+    expect(done).toMatchObject({ message: 'Your video is ready.', progress: 100, output: { contentType: 'video/mp4' }, credits: { charged: 2 } });
+    expect(events.map((e) => e.id)).toEqual([...events.map((e) => e.id)].sort((a, b) => a - b));
+
+    const content = await fetch(`${stack.gateway.url}/v1/jobs/${done.id}/content`, { headers: { authorization: `Bearer ${aliceKey}` } });
+    expect(content.status).toBe(200);
+    expect(content.headers.get('content-type')).toBe('video/mp4');
+    const info = probeMp4(Buffer.from(await content.arrayBuffer()));
+    expect(info?.durationSeconds).toBeCloseTo(2, 0);
+    expect(info?.width! / info?.height!).toBeCloseTo(16 / 9, 1);
+    await expectBalance(before - 2);
+  });
+
+  it('resumes the stream after Last-Event-ID and ends at the terminal status', async () => {
+    const job = (await alice.submit(local)).body;
+    await alice.waitFor(job.id, isTerminalJob);
+    const all = await readJobStream(`${stack.gateway.url}/v1/jobs/${job.id}/stream`, aliceKey);
+    const resumed = await readJobStream(`${stack.gateway.url}/v1/jobs/${job.id}/stream`, aliceKey, { lastEventId: all[1].id });
+    expect(resumed.map((e) => e.id)).toEqual(all.slice(2).map((e) => e.id));
+  });
+
+  it('goes delayed when the provider is slow, then succeeds', async () => {
+    const job = (await alice.submit(runway('success_after=9'))).body;
+    const events = await readJobStream(`${stack.gateway.url}/v1/jobs/${job.id}/stream`, aliceKey);
+    expect(statusesOf(events)).toEqual(['queued', 'validating', 'running', 'delayed', 'succeeded']);
+    expect(events.find((e) => e.job.status === 'delayed')!.job.message).toBe('This is taking longer than usual. We are still checking.');
+  });
+});
+
+describe('each error code from real behaviour', () => {
+  const cases: [string, () => Record<string, unknown>, string][] = [
+    ['validation_failed (reference image is not an image)', () => ({ ...runway('success_after=1'), referenceImage: { url: `http://${assetHost}/cat.png` } }), 'validation_failed'],
+    ['moderation_rejected (a moderation rule)', () => ({ ...local, prompt: 'the Forbidden Fruit of knowledge' }), 'moderation_rejected'],
+    ['asset_fetch_failed (a private address)', () => ({ ...runway('success_after=1'), referenceImage: { url: 'http://10.1.2.3/cat.png' } }), 'asset_fetch_failed'],
+    ['provider_rate_limited (429s past the budget)', () => runway('rate_limit=1000'), 'provider_rate_limited'],
+    ['unknown_provider_error (5xx past the retries)', () => runway('server_error=1000'), 'unknown_provider_error'],
+    ['provider_timeout (a passed deadline)', () => runway('never_finish'), 'provider_timeout'],
+    ['output_missing (success without an output)', () => runway('no_output'), 'output_missing'],
+    ['moderation_rejected (after generation, at the provider)', () => runway('moderation_after'), 'moderation_rejected'],
+  ];
+  it.each(cases)('%s', async (_name, body, code) => {
+    const before = balance();
+    const submitted = await alice.submit(body());
+    expect(submitted.status).toBe(202);
+    const job = await alice.waitFor(submitted.body.id, isTerminalJob, 40_000);
+    expect(job).toMatchObject({ status: 'failed', errorCode: code });
+    expect(job.message).not.toMatch(/sim|runway|http|error:/i);
+    await expectBalance(before);
+  });
+});
+
+describe('cancel', () => {
+  it('cancels a job before it runs and releases its credits', async () => {
+    const before = balance();
+    const job = (await alice.submit(runway('success_after=1'))).body;
+    const canceled = await alice.cancel(job.id);
+    expect(canceled.status).toBe(202);
+    expect(canceled.body).toMatchObject({ status: 'canceled', message: 'This video was canceled.' });
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await alice.get(job.id)).body.status).toBe('canceled');
+    await expectBalance(before);
+  });
+
+  it('cancels a running job and asks the provider to stop', async () => {
+    const job = (await alice.submit(runway('never_finish'))).body;
+    await alice.waitFor(job.id, (j) => j.status === 'running');
+    expect((await alice.cancel(job.id)).body.status).toBe('canceled');
+    const tasks = async () => (await (await fetch(`${stack.sim.url}/_sim/tasks`)).json()) as { id: string; status?: string; state?: string }[] | Record<string, unknown>;
+    const deadline = Date.now() + 10_000;
+    let seen = '';
+    while (Date.now() < deadline) {
+      seen = JSON.stringify(await tasks());
+      if (/cancel/i.test(seen)) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(seen).toMatch(/cancel/i);
+  });
+
+  it('refuses to cancel a finished job', async () => {
+    const job = (await alice.submit(local)).body;
+    await alice.waitFor(job.id, isTerminalJob);
+    expect(await alice.cancel(job.id)).toMatchObject({ status: 409, body: { error: { code: 'invalid_state' } } });
+  });
+});
+
+describe('idempotency, ownership, credits', () => {
+  it('returns the same job for a repeated Idempotency-Key, 409 for another body', async () => {
+    const first = await alice.submit(local, { 'idempotency-key': 'e2e-1' });
+    const again = await alice.submit(local, { 'idempotency-key': 'e2e-1' });
+    expect(again.body.id).toBe(first.body.id);
+    const other = await alice.submit({ ...local, prompt: 'something else' }, { 'idempotency-key': 'e2e-1' });
+    expect(other).toMatchObject({ status: 409, body: { error: { code: 'idempotency_conflict' } } });
+  });
+
+  it("answers 404 for another user's job everywhere", async () => {
+    const job = (await alice.submit(local)).body;
+    for (const path of ['', '/events', '/stream', '/content']) {
+      expect((await bob.call('GET', `/v1/jobs/${job.id}${path}`)).status).toBe(404);
+    }
+    expect((await bob.cancel(job.id)).status).toBe(404);
+  });
+
+  it('refuses a job the balance cannot pay for (402) and creates nothing', async () => {
+    const poor = apiClient(stack.gateway.url, stack.createUser('carol', 1));
+    const r = await poor.submit(local);
+    expect(r).toMatchObject({ status: 402, body: { error: { code: 'insufficient_credits' } } });
+    expect((await poor.call<{ data: unknown[] }>('GET', '/v1/jobs')).body.data).toEqual([]);
+  });
+
+  it('records the history of a job without internal details', async () => {
+    const job = (await alice.submit(local)).body;
+    await alice.waitFor(job.id, isTerminalJob);
+    const history = await alice.call<{ data: { type: string; status: string }[] }>('GET', `/v1/jobs/${job.id}/events`);
+    expect(history.body.data.map((e) => e.type)).toEqual(expect.arrayContaining(['JobSubmitted', 'JobValidated', 'JobProviderAccepted', 'JobSucceeded']));
+    expect(JSON.stringify(history.body)).not.toMatch(/submissionKey|requestHash|providerTaskId/);
+  });
+});
