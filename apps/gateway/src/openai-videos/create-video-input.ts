@@ -27,7 +27,7 @@ export async function readCreateVideoInput(req: Request, config: GatewayConfig):
   const raw = await readBody(req, config.ASSET_MAX_BYTES + config.JSON_BODY_LIMIT_BYTES);
   let form: FormData;
   try {
-    form = await new globalThis.Request('http://form.invalid/', { method: 'POST', headers: { 'content-type': String(req.headers['content-type']) }, body: raw }).formData();
+    form = await new globalThis.Request('http://form.invalid/', { method: 'POST', headers: { 'content-type': String(req.headers['content-type']) }, body: new Uint8Array(raw) }).formData();
   } catch {
     throw invalidRequest('The multipart body could not be read.');
   }

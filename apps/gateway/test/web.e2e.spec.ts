@@ -1,0 +1,117 @@
+/// <reference lib="dom" />
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { WORKSPACE_ROOT } from '@reelay/testing';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startE2EStack, type E2EStack } from './e2e-stack';
+
+jest.setTimeout(120_000);
+
+const SHOTS = join(WORKSPACE_ROOT, 'test-output', 'gateway-web');
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+let stack: E2EStack;
+let browser: Browser;
+let key: string;
+
+async function openWithKey(page: Page): Promise<void> {
+  await page.goto(stack.url + '/');
+  await page.getByLabel('Your API key').fill(key);
+  await page.getByRole('button', { name: 'Use key' }).click();
+  await page.locator('#model option[value="local-preview"]').waitFor({ state: 'attached' });
+}
+
+beforeAll(async () => {
+  await mkdir(SHOTS, { recursive: true });
+  stack = await startE2EStack('gwweb', { RATE_LIMIT_BURST: '1000' });
+  key = await stack.createKey('web-user');
+  browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+describe('the web page in headless Chromium', () => {
+  it('submits a prompt, shows live status and plays the MP4 from the local renderer', async () => {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    await openWithKey(page);
+    // Only what the model can do is offered.
+    expect(await page.locator('#durationSeconds option').evaluateAll((o) => o.map((x) => (x as HTMLOptionElement).value))).toEqual(['1', '2', '3', '4', '5', '6', '7', '8', '9', '10']);
+    expect(await page.locator('#aspectRatio option').evaluateAll((o) => o.map((x) => (x as HTMLOptionElement).value))).toEqual(['16:9', '9:16', '1:1']);
+    expect(await page.locator('#reference-field').isHidden()).toBe(true);
+
+    await page.getByLabel('Prompt').fill('a red fox running through snow');
+    await page.getByLabel('Duration (seconds)').selectOption('3');
+    await page.getByLabel('Aspect ratio').selectOption('16:9');
+    await page.getByLabel('Resolution').selectOption('720p');
+    await page.getByRole('button', { name: 'Generate video' }).click();
+
+    // Live status: the statuses seen in the panel, recorded as they change.
+    await page.locator('#job-status').waitFor();
+    const seen = new Set<string>();
+    const video = page.locator('#player');
+    for (let i = 0; i < 600; i++) {
+      seen.add((await page.locator('#job-status').textContent()) ?? '');
+      if (await video.isVisible()) break;
+      await page.waitForTimeout(50);
+    }
+    expect(seen.has('succeeded')).toBe(true);
+    expect(await page.locator('#job-message').textContent()).toBe('Your video is ready.');
+    expect(await page.locator('#job-progress').getAttribute('value')).toBe('100');
+
+    const played = await video.evaluate(async (el: HTMLVideoElement) => {
+      if (el.readyState < 1) await new Promise((r) => el.addEventListener('loadedmetadata', r, { once: true }));
+      el.muted = true;
+      await el.play();
+      await new Promise((r) => setTimeout(r, 300));
+      return { duration: el.duration, width: el.videoWidth, height: el.videoHeight, time: el.currentTime, error: el.error?.code ?? null };
+    });
+    expect(played.error).toBeNull();
+    expect(Math.abs(played.duration - 3)).toBeLessThanOrEqual(0.2);
+    expect(played).toMatchObject({ width: 1280, height: 720 });
+    expect(played.time).toBeGreaterThan(0);
+
+    // The history came from the event log.
+    await page.locator('#job-history li').last().filter({ hasText: 'succeeded' }).waitFor();
+    await page.screenshot({ path: join(SHOTS, 'succeeded-desktop.png'), fullPage: true });
+
+    // Past jobs: the job is listed, and opening it shows its history again.
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    const item = page.locator('#jobs li button').filter({ hasText: 'a red fox running through snow' });
+    await item.first().waitFor();
+    await item.first().click();
+    await page.locator('#job-history li').first().filter({ hasText: 'JobSubmitted' }).waitFor();
+    await page.close();
+  });
+
+  it('shows the API error next to the field at fault, and works by keyboard at phone width', async () => {
+    const page = await browser.newPage({ viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true });
+    await openWithKey(page);
+    // Keyboard only: focus the prompt, leave it blank, tab to the submit button and press Enter.
+    await page.getByLabel('Prompt').focus();
+    await page.keyboard.type('   ');
+    for (let i = 0; i < 10 && (await page.evaluate(() => document.activeElement?.id)) !== 'submit'; i++) await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('submit');
+    // The focused element has a visible outline.
+    expect(await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle)).not.toBe('none');
+    await page.keyboard.press('Enter');
+
+    const error = page.locator('#err-prompt');
+    await error.waitFor({ state: 'visible' });
+    expect(await error.textContent()).toBe('Prompt must not be empty.');
+    expect(await page.getByLabel('Prompt').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('prompt');
+    // Nothing is wider than the phone screen.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    await page.screenshot({ path: join(SHOTS, 'validation-error-phone.png'), fullPage: true });
+
+    // An unknown key is reported next to the key field.
+    await page.getByLabel('Your API key').fill('rly_not_a_real_key_000000000000000');
+    await page.getByRole('button', { name: 'Use key' }).click();
+    await page.locator('#err-apiKey').waitFor({ state: 'visible' });
+    expect(await page.locator('#err-apiKey').textContent()).toContain('A valid API key is required');
+    await page.close();
+  });
+});
