@@ -111,6 +111,8 @@ beforeAll(async () => {
   db = await createTestDatabase('gateway');
   prefix = uniqueNatsPrefix('gw');
   storageDir = await mkdtemp(join(tmpdir(), 'reelay-gw-'));
+  // The catalog offers the models of the configured providers (build-gateway reads process.env).
+  Object.assign(process.env, { PROVIDER_SIM_URL: 'http://127.0.0.1:9', PROVIDERS_ENABLED: 'local' });
   const config = GatewayConfig.parse({
     DATABASE_URL: db.url,
     NATS_PREFIX: prefix,

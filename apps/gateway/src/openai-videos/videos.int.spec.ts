@@ -1,0 +1,158 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createApiKey } from '@reelay/accounts';
+import { commandSubjects, OpenAIErrorEnvelope, OpenAIVideo, type SubmitJobCommand } from '@reelay/contracts';
+import { newJobId } from '@reelay/job-domain';
+import { connectNats, type NatsConnection } from '@reelay/messaging';
+import { createLogger } from '@reelay/service-kit';
+import { assetKey } from '@reelay/storage';
+import { createTestDatabase, TEST_NATS_URL, uniqueNatsPrefix, type TestDatabase } from '@reelay/testing';
+import { createGatewayApp, type GatewayApp } from '../app';
+import { GatewayConfig } from '../config/gateway-config';
+
+jest.setTimeout(20_000);
+
+const PNG_6x4 = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAYAAAAECAIAAAAiZtkUAAAACXBIWXMAAAABAAAAAQBPJcTWAAAAEklEQVR4nGP4y8CAhtD5RAsBAJ2BF7nKI3aWAAAAAElFTkSuQmCC', 'base64');
+
+let db: TestDatabase;
+let gw: GatewayApp;
+let base: string;
+let storageDir: string;
+let intakeNc: NatsConnection;
+let key: string;
+const received: SubmitJobCommand[] = [];
+const savedEnv = { ...process.env };
+
+const post = (body: BodyInit, headers: Record<string, string> = {}) =>
+  fetch(`${base}/v1/videos`, { method: 'POST', body, headers: { authorization: `Bearer ${key}`, ...headers } });
+const postJson = (body: unknown) => post(JSON.stringify(body), { 'content-type': 'application/json' });
+const openAIError = async (res: Response) => OpenAIErrorEnvelope.parse(await res.json()).error;
+
+beforeAll(async () => {
+  db = await createTestDatabase('gwvideos');
+  const prefix = uniqueNatsPrefix('gwvid');
+  storageDir = await mkdtemp(join(tmpdir(), 'reelay-gwvid-'));
+  // A catalog with an image-to-video model (seedance) besides the local one; nothing calls the providers here.
+  Object.assign(process.env, { PROVIDER_SIM_URL: 'http://127.0.0.1:9', PROVIDERS_ENABLED: 'local,seedance' });
+  const config = GatewayConfig.parse({ DATABASE_URL: db.url, NATS_PREFIX: prefix, STORAGE_DIR: storageDir, ASSET_MAX_BYTES: '4096', RATE_LIMIT_BURST: '1000', DB_POOL_SIZE: '3' });
+  gw = await createGatewayApp(config, createLogger('gateway', 'silent'));
+  await gw.app.listen(0, '127.0.0.1');
+  base = (await gw.app.getUrl()).replace('[::1]', '127.0.0.1');
+  key = (await createApiKey(gw.deps.dataSource, 'vera', 'test')).key;
+  intakeNc = await connectNats(TEST_NATS_URL, 'fake-intake');
+  intakeNc.subscribe(commandSubjects(prefix).submitJob, {
+    callback: (_err, msg) => {
+      const cmd = msg.json<SubmitJobCommand>();
+      received.push(cmd);
+      const now = new Date().toISOString();
+      const r = cmd.request;
+      const job = {
+        id: newJobId(), object: 'video.job', status: 'queued', message: 'Your video is waiting to start.', errorCode: null, model: r.model, provider: 'seedance', prompt: r.prompt,
+        negativePrompt: null, aspectRatio: r.aspectRatio, durationSeconds: r.durationSeconds, resolution: r.resolution ?? null, seed: null, referenceImage: r.referenceImage ?? null,
+        progress: null, output: null, credits: { estimated: 0, charged: null }, webhookUrl: null, metadata: {}, createdAt: now, updatedAt: now, completedAt: null, version: 1,
+      };
+      msg.respond(JSON.stringify({ ok: true, job }));
+    },
+  });
+  await intakeNc.flush();
+});
+
+afterAll(async () => {
+  await intakeNc?.drain();
+  await gw?.app.close();
+  await db?.drop();
+  await rm(storageDir, { recursive: true, force: true });
+  process.env = savedEnv;
+});
+
+describe('POST /v1/videos', () => {
+  it('maps size and seconds, and stores a multipart input_reference as the user\'s asset', async () => {
+    const form = new FormData();
+    form.append('model', 'seedance-1-0-pro');
+    form.append('prompt', 'a lighthouse at dusk');
+    form.append('seconds', '5');
+    form.append('size', '1080x1920');
+    form.append('input_reference', new File([PNG_6x4], 'ref.png', { type: 'image/png' }));
+    const res = await post(form);
+    expect(res.status).toBe(200);
+    const video = OpenAIVideo.parse(await res.json());
+    expect(video).toMatchObject({ object: 'video', status: 'queued', model: 'seedance-1-0-pro', seconds: '5', size: '1080x1920', progress: 0 });
+    const sent = received.at(-1)!;
+    expect(sent.request).toMatchObject({ model: 'seedance-1-0-pro', durationSeconds: 5, aspectRatio: '9:16', resolution: '1080p', referenceImage: { assetId: expect.stringMatching(/^asset_/) } });
+    const assetId = (sent.request.referenceImage as { assetId: string }).assetId;
+    expect(await gw.deps.storage.stat(assetKey(assetId))).toMatchObject({ contentType: 'image/png', metadata: { userId: 'vera' } });
+  });
+
+  it('takes JSON with input_reference as an https URL, a data: URL (stored) or a file_id', async () => {
+    const base64 = `data:image/png;base64,${PNG_6x4.toString('base64')}`;
+    for (const [ref, expected] of [
+      [{ image_url: 'https://example.com/a.png' }, { url: 'https://example.com/a.png' }],
+      [{ image_url: base64 }, { assetId: expect.stringMatching(/^asset_/) }],
+      [{ file_id: 'asset_abcdefgh12345678' }, { assetId: 'asset_abcdefgh12345678' }],
+    ] as const) {
+      const res = await postJson({ model: 'seedance-1-0-pro', prompt: 'p', seconds: '5', size: '1280x720', input_reference: ref });
+      expect(res.status).toBe(200);
+      expect(received.at(-1)!.request.referenceImage).toEqual(expected);
+    }
+  });
+
+  it('answers bad parameters in OpenAI\'s envelope with the parameter named', async () => {
+    const cases: [unknown, string][] = [
+      [{ model: 'seedance-1-0-pro', prompt: 'p', seconds: '4' }, 'seconds'],
+      [{ model: 'seedance-1-0-pro', prompt: 'p', seconds: '5', size: '1000x1000' }, 'size'],
+      [{ model: 'nope', prompt: 'p' }, 'model'],
+      [{ model: 'local-preview', prompt: '  ' }, 'prompt'],
+      [{ model: 'local-preview', prompt: 'p', extra: 1 }, '(body)'],
+      [{ model: 'local-preview', prompt: 'p', input_reference: { image_url: 'https://example.com/a.png' } }, 'input_reference'],
+    ];
+    for (const [body, param] of cases) {
+      const res = await postJson(body);
+      expect({ param, status: res.status }).toEqual({ param, status: 400 });
+      const error = await openAIError(res);
+      expect(error.type).toBe('invalid_request_error');
+      if (param !== '(body)') expect(error.param).toBe(param);
+    }
+  });
+
+  it('answers 413 for an input_reference over the asset limit, and 401 without a key, in OpenAI\'s envelope', async () => {
+    const form = new FormData();
+    form.append('prompt', 'p');
+    form.append('model', 'seedance-1-0-pro');
+    form.append('seconds', '5');
+    form.append('input_reference', new File([Buffer.alloc(5000)], 'big.png', { type: 'image/png' }));
+    const big = await post(form);
+    expect(big.status).toBe(413);
+    expect(await openAIError(big)).toMatchObject({ code: 'payload_too_large' });
+
+    const anonymous = await fetch(`${base}/v1/videos`);
+    expect(anonymous.status).toBe(401);
+    expect(await openAIError(anonymous)).toMatchObject({ type: 'authentication_error', code: 'unauthorized' });
+    const missing = await fetch(`${base}/v1/videos/job_01JD5Z8Q4W3N7M2K9P6R1T0VXY`, { headers: { authorization: `Bearer ${key}` } });
+    expect(missing.status).toBe(404);
+    expect(await openAIError(missing)).toMatchObject({ type: 'not_found_error', code: 'not_found' });
+  });
+});
+
+describe('limits on /v1/videos', () => {
+  it('limits requests per key with 429 + Retry-After in OpenAI\'s envelope', async () => {
+    const config = GatewayConfig.parse({ DATABASE_URL: db.url, STORAGE_DIR: storageDir, RATE_LIMIT_BURST: '2', RATE_LIMIT_PER_SECOND: '0.5', DB_POOL_SIZE: '2' });
+    const second = await createGatewayApp(config, createLogger('gateway', 'silent'));
+    try {
+      await second.app.listen(0, '127.0.0.1');
+      const url = (await second.app.getUrl()).replace('[::1]', '127.0.0.1');
+      const statuses: number[] = [];
+      let limited: Response | undefined;
+      for (let i = 0; i < 3; i++) {
+        const res = await fetch(`${url}/v1/videos`, { headers: { authorization: `Bearer ${key}` } });
+        statuses.push(res.status);
+        if (res.status === 429) limited = res;
+      }
+      expect(statuses).toEqual([200, 200, 429]);
+      expect(Number(limited!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(await openAIError(limited!)).toMatchObject({ type: 'rate_limit_error', code: 'rate_limited' });
+    } finally {
+      await second.app.close();
+    }
+  });
+});
