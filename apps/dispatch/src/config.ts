@@ -1,10 +1,6 @@
 import { BaseConfig, portVar } from '@reelay/service-kit';
 import { z } from 'zod';
 
-const csv = z
-  .string()
-  .default('')
-  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
 const ms = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
 const count = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
 
@@ -12,8 +8,6 @@ export const DispatchConfig = BaseConfig.extend({
   DISPATCH_PORT: portVar(3002),
   /** Where providers reach reelay's gateway, for per-request callbacks (e.g. https://reelay.example.com). */
   PUBLIC_BASE_URL: z.url().optional(),
-  /** Providers with configuration, as intake sees them; defaults to every provider with an adapter. */
-  ENABLED_PROVIDERS: csv,
   /** Jobs in flight per provider account unless PROVIDER_MAX_IN_FLIGHT_<PROVIDER> says otherwise. */
   PROVIDER_MAX_IN_FLIGHT_DEFAULT: count(50),
   /** 429s are retried (honouring Retry-After) until this much time has passed since the intent. */

@@ -1,6 +1,6 @@
 import { Catalog } from '@reelay/catalog';
 import { JetStreamServer } from '@reelay/messaging';
-import { createAdapters } from '@reelay/providers';
+import { configuredAdapters } from '@reelay/providers';
 import { connectInfra, createLogger, createMetrics, loadConfig, runService } from '@reelay/service-kit';
 import { ProviderSlots } from './capacity/provider-slots';
 import { SlotSweeper } from './capacity/slot-sweeper';
@@ -16,12 +16,12 @@ async function main() {
   const logger = createLogger('dispatch', config.LOG_LEVEL);
   const metrics = createMetrics('dispatch');
   const infra = await connectInfra({ name: 'dispatch', config, logger, relay: true, migrations: dispatchMigrations });
-  const adapters = createAdapters(process.env);
+  const adapters = configuredAdapters(process.env);
   if (adapters.size === 0) logger.warn('no provider adapter is configured: every job will fail with unknown_provider_error');
   const slots = new ProviderSlots(infra.dataSource, (provider) => maxInFlightFor(provider, process.env, config.PROVIDER_MAX_IN_FLIGHT_DEFAULT));
   const deps: DispatchDeps = {
     store: infra.store,
-    catalog: new Catalog(config.ENABLED_PROVIDERS.length ? config.ENABLED_PROVIDERS : [...adapters.keys()]),
+    catalog: new Catalog([...adapters.keys()]),
     adapters,
     slots,
     circuit: new ProviderCircuit(infra.dataSource, {

@@ -1,6 +1,6 @@
 import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { Catalog } from '@reelay/catalog';
-import { createAdapters } from '@reelay/providers';
+import { configuredAdapters } from '@reelay/providers';
 import { createDataSource, EventStore, runMigrations } from '@reelay/event-store';
 import { connectNats } from '@reelay/messaging';
 import { runWithContext, type Logger } from '@reelay/service-kit';
@@ -48,7 +48,7 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
     nc,
     logger,
     // The models offered are those of the providers configured in this environment (keys or the simulator).
-    catalog: new Catalog([...createAdapters(process.env).keys()]),
+    catalog: new Catalog([...configuredAdapters(process.env).keys()]),
     storage: new LocalStorage(config.STORAGE_DIR),
   };
   const close = async () => {

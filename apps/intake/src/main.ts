@@ -1,6 +1,6 @@
 import { Catalog } from '@reelay/catalog';
 import { JetStreamServer } from '@reelay/messaging';
-import { createAdapters } from '@reelay/providers';
+import { configuredAdapters } from '@reelay/providers';
 import { connectInfra, createLogger, createMetrics, loadConfig, runService } from '@reelay/service-kit';
 import { LocalStorage } from '@reelay/storage';
 import { IntakeConfig } from './config';
@@ -16,7 +16,7 @@ async function main() {
     store: infra.store,
     storage: new LocalStorage(config.STORAGE_DIR),
     // The catalog offers the models of the providers configured here (API keys or the simulator).
-    catalog: new Catalog([...createAdapters(process.env).keys()]),
+    catalog: new Catalog([...configuredAdapters(process.env).keys()]),
     blockedTerms: config.MODERATION_BLOCKED_TERMS,
     imageRules: {
       maxBytes: config.ASSET_MAX_BYTES,

@@ -1,5 +1,5 @@
 import { JetStreamServer } from '@reelay/messaging';
-import { createAdapters } from '@reelay/providers';
+import { configuredAdapters } from '@reelay/providers';
 import { connectInfra, createLogger, createMetrics, loadConfig, runService } from '@reelay/service-kit';
 import { LocalStorage } from '@reelay/storage';
 import { PollingConfig, schedulePolicies } from './config';
@@ -12,7 +12,7 @@ import { createPollingMetrics } from './shared/polling-metrics';
 
 async function main() {
   const config = loadConfig(PollingConfig);
-  const adapters = createAdapters(process.env);
+  const adapters = configuredAdapters(process.env);
   const policyFor = schedulePolicies(config, adapters.keys());
   const logger = createLogger('polling', config.LOG_LEVEL);
   const metrics = createMetrics('polling');

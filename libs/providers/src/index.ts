@@ -21,3 +21,4 @@ export * from './local/render';
 export * from './local/render-queue';
 export * from './local/local-adapter';
 export * from './local/local-factory';
+export * from './config/configured-adapters';
