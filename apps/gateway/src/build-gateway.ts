@@ -12,7 +12,7 @@ import { AllExceptionsFilter } from './errors/all-exceptions.filter';
 import type { GatewayDeps } from './gateway-deps';
 import { correlationIdOf } from './http/correlation';
 import { GATEWAY_MIGRATIONS } from './migrations/gateway-migrations';
-import { createJobViewProjection } from './read-model/job-view-projection';
+import { createJobViewProjection } from '@reelay/read-models';
 
 export interface BuiltGateway {
   deps: GatewayDeps;

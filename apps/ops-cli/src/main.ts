@@ -4,6 +4,7 @@ import { creditsCommand } from './commands/credits.command';
 import { deadLettersCommand } from './commands/dead-letters.command';
 import { jobsCommand } from './commands/jobs.command';
 import { keysCommand } from './commands/keys.command';
+import { projectionsCommand } from './commands/projections.command';
 
 const USAGE = `reelay operator CLI (npm run reelay -- <command>)
 
@@ -12,13 +13,14 @@ const USAGE = `reelay operator CLI (npm run reelay -- <command>)
   credits grant --user <id> --amount N
   credits balance --user <id>
   jobs history <jobId>
+  projections rebuild job_view
   dead-letters list [--consumer C] [--all]
   dead-letters replay <id>
   migrate
 
 Reads DATABASE_URL and NATS_URL (defaults: local PostgreSQL database "reelay", local NATS).`;
 
-const COMMANDS = { keys: keysCommand, credits: creditsCommand, jobs: jobsCommand, 'dead-letters': deadLettersCommand } as const;
+const COMMANDS = { keys: keysCommand, credits: creditsCommand, jobs: jobsCommand, 'dead-letters': deadLettersCommand, projections: projectionsCommand } as const;
 
 async function main(argv: string[]): Promise<number> {
   const { positional, options } = parseArgs(argv);

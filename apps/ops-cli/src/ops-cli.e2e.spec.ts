@@ -30,6 +30,12 @@ describe('operator CLI', () => {
     expect(cli('frobnicate')).toMatchObject({ code: 2, err: expect.stringMatching(/unknown command/) });
     expect(cli('jobs', 'history', 'job_nope')).toMatchObject({ code: 2, err: expect.stringMatching(/no job/) });
   });
+  it('rebuilds the job view from the log', () => {
+    const r = cli('projections', 'rebuild', 'job_view');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ projection: 'job_view', eventsApplied: expect.any(Number) });
+    expect(cli('projections', 'rebuild', 'nope')).toMatchObject({ code: 2, err: expect.stringMatching(/projections rebuild/) });
+  });
   it('lists dead letters', () => {
     expect(cli('dead-letters', 'list')).toMatchObject({ code: 0, out: 'no dead letters' });
   });

@@ -5,3 +5,4 @@ export * from './evolve';
 export * from './job-decider';
 export * from './to-public-job';
 export * from './job-ids';
+export * from './fold-recorded-job';

@@ -1,8 +1,7 @@
 import { type RecordedEvent } from '@reelay/contracts';
 import { EventStore, ProjectionRunner } from '@reelay/event-store';
-import { jobDecider, toPublicJob } from '@reelay/job-domain';
+import { foldRecordedJob, toPublicJob } from '@reelay/job-domain';
 import type { QueryRunner } from 'typeorm';
-import { toJobEvent } from '../jobs/job-reader';
 
 export const JOB_VIEW_PROJECTION = 'job_view';
 
@@ -25,8 +24,7 @@ export async function projectJobView(store: EventStore, events: RecordedEvent[],
   for (const e of events) if (e.streamId.startsWith('job-')) newest.set(e.streamId, Math.max(newest.get(e.streamId) ?? 0, e.streamVersion));
   for (const [streamId, upTo] of newest) {
     const stream = (await store.readStream(streamId, 1, { tx })).filter((e) => e.streamVersion <= upTo);
-    let state = jobDecider.initialState();
-    for (const e of stream) state = jobDecider.evolve(state, toJobEvent(e));
+    const { state } = foldRecordedJob(stream);
     if (!state.exists) continue;
     const job = toPublicJob(state, upTo);
     await tx.query(UPSERT_SQL, [
@@ -45,4 +43,13 @@ export function createJobViewProjection(store: EventStore, opts: { pollIntervalM
     pollIntervalMs: opts.pollIntervalMs,
     onError: opts.onError,
   });
+}
+
+/**
+ * Drops job_view and rebuilds it from the whole log (operator command). The table is emptied and
+ * refilled in batches, so listings are incomplete until it finishes; single jobs are read from the
+ * log and are unaffected.
+ */
+export function rebuildJobView(store: EventStore): Promise<number> {
+  return createJobViewProjection(store).rebuild('TRUNCATE job_view');
 }

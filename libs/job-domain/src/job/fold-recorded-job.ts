@@ -1,0 +1,13 @@
+import { parseEvent, type JobEvent, type RecordedEvent } from '@reelay/contracts';
+import { evolveJob } from './evolve';
+import { initialJobState, type JobState } from './job-state';
+
+/** Parses recorded events (strictly, upcasting old versions) into job events. */
+export const toJobEvent = (e: RecordedEvent): JobEvent => parseEvent(e.type, e.schemaVersion, e.data) as JobEvent;
+
+/** The job state after a stream's recorded events, and the stream version it reflects. */
+export function foldRecordedJob(events: readonly RecordedEvent[]): { state: JobState; version: number } {
+  let state = initialJobState();
+  for (const e of events) state = evolveJob(state, toJobEvent(e));
+  return { state, version: events.at(-1)?.streamVersion ?? 0 };
+}

@@ -1,0 +1,1 @@
+export * from './job-view/job-view-projection';

@@ -1,0 +1,58 @@
+import { jobStreamId } from '@reelay/contracts';
+import { createDataSource, EventStore, runMigrations } from '@reelay/event-store';
+import { createTestDatabase, type TestDatabase } from '@reelay/testing';
+import type { DataSource } from 'typeorm';
+import { createJobViewProjection, rebuildJobView } from './job-view-projection';
+
+let db: TestDatabase;
+let ds: DataSource;
+let store: EventStore;
+
+beforeAll(async () => {
+  db = await createTestDatabase('jobview');
+  ds = createDataSource(db.url);
+  await ds.initialize();
+  await runMigrations(ds);
+  store = new EventStore(ds);
+});
+afterAll(async () => {
+  await ds?.destroy();
+  await db?.drop();
+});
+
+const at = () => new Date().toISOString();
+const submitted = (jobId: string, userId: string) => ({
+  type: 'JobSubmitted',
+  data: {
+    jobId, userId, model: 'local-preview', provider: 'local', prompt: `p ${jobId}`, negativePrompt: null, aspectRatio: '16:9', durationSeconds: 2,
+    resolution: null, seed: null, referenceImage: null, webhookUrl: null, metadata: {}, creditsEstimated: 2, requestHash: 'h', at: at(),
+  },
+});
+
+const rows = async () => ds.query('SELECT job_id, user_id, status, message, error_code, progress, version, job FROM job_view ORDER BY job_id');
+
+describe('job_view projection', () => {
+  it('keeps one row per job current, and a rebuild from scratch equals the live table', async () => {
+    const runner = createJobViewProjection(store);
+    for (let i = 0; i < 12; i++) {
+      const jobId = `job_01JTEST${String(i).padStart(18, '0')}`;
+      await store.append(jobStreamId(jobId), 0, [submitted(jobId, `user${i % 3}`)]);
+      if (i % 2 === 0) await store.append(jobStreamId(jobId), 1, [{ type: 'JobValidationStarted', data: { at: at() } }]);
+      if (i % 4 === 0) await store.append(jobStreamId(jobId), 2, [{ type: 'JobFailed', data: { errorCode: 'moderation_rejected', message: null, detail: 'rule', at: at() } }]);
+      if (i % 3 === 0) await runner.runOnce();
+    }
+    await runner.runOnce();
+    const live = await rows();
+    expect(live).toHaveLength(12);
+    expect(live.filter((r: { status: string }) => r.status === 'failed')).toHaveLength(3);
+    expect(live.find((r: { status: string }) => r.status === 'failed')).toMatchObject({
+      error_code: 'moderation_rejected',
+      message: 'This request could not be processed. Try changing the prompt or assets.',
+      version: 3,
+    });
+    expect(JSON.stringify(live)).not.toContain('rule');
+
+    await rebuildJobView(store);
+    expect(await rows()).toEqual(live);
+  });
+});
