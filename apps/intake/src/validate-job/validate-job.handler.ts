@@ -1,6 +1,6 @@
-import { jobStreamId, type EventMetadata } from '@reelay/contracts';
+import { jobStreamId, type EventMetadata, type JobEvent } from '@reelay/contracts';
 import { handle, type EventStore } from '@reelay/event-store';
-import { decideJob, IllegalTransitionError, type JobCommand } from '@reelay/job-domain';
+import { decideJob, evolveJob, IllegalTransitionError, type JobCommand, type JobState } from '@reelay/job-domain';
 import type { BlobStorage } from '@reelay/storage';
 import { jobFold } from '../shared/job-stream';
 import { checkReferenceImage, type ImageRules } from './check-reference-image';
@@ -14,34 +14,55 @@ export interface ValidateJobDeps {
   now: () => Date;
 }
 
+type Verdict = (now: Date) => JobCommand;
+
+/** Checks that need no I/O: the moderation rules. */
+function localVerdict(deps: ValidateJobDeps, job: JobState): Verdict | null {
+  const blocked = moderationViolation(deps.blockedTerms, [job.prompt, job.negativePrompt]);
+  if (blocked) return (now) => ({ type: 'Fail', errorCode: 'moderation_rejected', detail: `prompt matched moderation rule "${blocked}"`, now });
+  if (!job.referenceImage) return (now) => ({ type: 'CompleteValidation', referenceImage: null, now });
+  return null;
+}
+
+/** Decides several commands in a row on one state, as one append. */
+function decideAll(commands: JobCommand[], state: JobState): JobEvent[] {
+  const events: JobEvent[] = [];
+  for (const command of commands) {
+    const next = decideJob(command, state);
+    events.push(...next);
+    state = next.reduce(evolveJob, state);
+  }
+  return events;
+}
+
 /**
- * queued → validating → validated, or failed with the reason. Runs on JobSubmitted; a redelivery
- * finds the work done (the decider returns no events) and a job canceled meanwhile is left alone.
+ * queued → validating → validated, or failed with the reason. Runs on JobSubmitted. When the
+ * verdict needs no I/O (no reference image), `validating` and the verdict are appended together;
+ * a reference image is fetched only after `validating` is recorded, so users see the step.
+ * A redelivery finds the work done (the decider returns no events); a job canceled meanwhile is left alone.
  */
 export async function validateJob(deps: ValidateJobDeps, jobId: string, metadata: EventMetadata): Promise<void> {
   const stream = jobStreamId(jobId);
-  const run = (command: (now: Date) => JobCommand) =>
-    handle(deps.store, stream, jobFold, (state) => decideJob(command(deps.now()), state), { metadata });
+  const run = (decide: (state: JobState) => JobEvent[]) => handle(deps.store, stream, jobFold, decide, { metadata });
   try {
-    const started = await run((now) => ({ type: 'StartValidation', now }));
+    const started = await run((state) => {
+      const start: JobCommand = { type: 'StartValidation', now: deps.now() };
+      const pending = state.exists && !state.validated && (state.status === 'queued' || state.status === 'validating');
+      const verdict = pending ? localVerdict(deps, state) : null;
+      return decideAll(verdict ? [start, verdict(deps.now())] : [start], state);
+    });
     const job = started.state;
-    if (job.status !== 'validating' || job.validated) return;
+    if (job.status !== 'validating' || job.validated || !job.referenceImage) return;
 
-    const blocked = moderationViolation(deps.blockedTerms, [job.prompt, job.negativePrompt]);
-    if (blocked) {
-      await run((now) => ({ type: 'Fail', errorCode: 'moderation_rejected', detail: `prompt matched moderation rule "${blocked}"`, now }));
-      return;
-    }
-    let referenceImage = null;
-    if (job.referenceImage) {
-      const check = await checkReferenceImage(job.referenceImage, job.userId, deps.storage, deps.imageRules);
-      if (!check.ok) {
-        await run((now) => ({ type: 'Fail', errorCode: check.errorCode, message: check.message, detail: check.detail, now }));
-        return;
-      }
-      referenceImage = check.image;
-    }
-    await run((now) => ({ type: 'CompleteValidation', referenceImage, now }));
+    const check = await checkReferenceImage(job.referenceImage, job.userId, deps.storage, deps.imageRules);
+    await run((state) =>
+      decideJob(
+        check.ok
+          ? { type: 'CompleteValidation', referenceImage: check.image, now: deps.now() }
+          : { type: 'Fail', errorCode: check.errorCode, message: check.message, detail: check.detail, now: deps.now() },
+        state,
+      ),
+    );
   } catch (err) {
     if (err instanceof IllegalTransitionError) return;
     throw err;
