@@ -164,6 +164,29 @@ export class SimContext {
     return task;
   }
 
+  /**
+   * Many tasks at once for load set-ups (benchmarks): no submission records, and the in-flight
+   * statistic is computed once for the batch instead of once per task.
+   */
+  createTasks(provider: string, count: number, init: Omit<NewTask, 'id' | 'callbackUrl' | 'autoAdvance'>): SimTask[] {
+    const now = Date.now();
+    const out: SimTask[] = [];
+    for (let i = 0; i < count; i++) {
+      const task: SimTask = {
+        provider, id: randomUUID(), createdAtMs: now, updatedAtMs: now, scenario: init.scenario, checks: 0, model: init.model,
+        prompt: init.prompt, submissionKey: init.submissionKey, request: init.request, phase: 'queued', progress: 0,
+        outputToken: init.scenario.no_output ? undefined : randomBytes(12).toString('hex'), extra: {},
+      };
+      task.phase = phaseAt(task, 0, this.options.successAfter).phase;
+      this.tasks.set(key(provider, task.id), task);
+      out.push(task);
+    }
+    const stats = this.statsFor(provider);
+    stats.accepted += count;
+    stats.maxInFlight = Math.max(stats.maxInFlight, this.inFlight(provider));
+    return out;
+  }
+
   getTask(provider: string, id: string): SimTask | undefined {
     return this.tasks.get(key(provider, id));
   }

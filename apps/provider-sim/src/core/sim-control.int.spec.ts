@@ -33,6 +33,21 @@ describe('provider-sim control endpoints and capacity', () => {
     expect(stats.runway).toMatchObject({ maxInFlight: 2, inFlight: 2, rejectedAtCapacity: 1, accepted: 3 });
   });
 
+  it('creates tasks in bulk for load set-ups, each checkable with its scenario', async () => {
+    const res = await fetch(`${sim.url}/_sim/tasks/bulk`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ provider: 'runway', count: 3, scenario: 'never_finish' }),
+    });
+    expect(res.status).toBe(200);
+    const { ids } = (await res.json()) as { ids: string[] };
+    expect(new Set(ids).size).toBe(3);
+    for (let i = 0; i < 3; i++) await fetch(`${sim.url}/runway/v1/tasks/${ids[0]}`, { headers: auth });
+    const task = (await (await fetch(`${sim.url}/runway/v1/tasks/${ids[0]}`, { headers: auth })).json()) as { status: string };
+    expect(task.status).toBe('RUNNING');
+    expect((await fetch(`${sim.url}/_sim/tasks/bulk`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"provider":"runway"}' })).status).toBe(400);
+  });
+
   it('records every submission with provider, key, task id and outcome', async () => {
     await runwaySubmit(sim.url, 'x [sim:rate_limit=1]', 'key-1');
     await runwaySubmit(sim.url, 'x [sim:rate_limit=1]', 'key-1');

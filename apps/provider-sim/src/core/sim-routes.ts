@@ -1,6 +1,7 @@
 import type { SimRouter } from './router';
 import type { SimContext } from './sim-context';
 import { fixtureVideo } from './fixture-video';
+import { parseScenario } from './scenario';
 
 /** Introspection and control endpoints plus the output file server. */
 export function registerSimRoutes(router: SimRouter, ctx: SimContext): void {
@@ -17,6 +18,18 @@ export function registerSimRoutes(router: SimRouter, ctx: SimContext): void {
       provider: t.provider, id: t.id, phase: t.phase, checks: t.checks, model: t.model, submissionKey: t.submissionKey ?? null, deleted: Boolean(t.deleted),
     })),
   }));
+  // Load set-ups: `{ provider, count, scenario: "never_finish", model?, prompt? }` → `{ ids }`, up to 100,000 per call.
+  router.post('/_sim/tasks/bulk', (req) => {
+    const f = req.body.fields;
+    const count = Number(f.count);
+    if (typeof f.provider !== 'string' || !Number.isInteger(count) || count < 1 || count > 100_000) {
+      return { status: 400, body: { error: 'provider (string) and count (1..100000) are required' } };
+    }
+    const prompt = typeof f.prompt === 'string' ? f.prompt : 'bulk';
+    const scenario = parseScenario(undefined, typeof f.scenario === 'string' ? f.scenario : undefined);
+    const tasks = ctx.createTasks(f.provider, count, { model: typeof f.model === 'string' ? f.model : 'bulk', prompt, scenario, request: {} });
+    return { status: 200, body: { ids: tasks.map((t) => t.id) } };
+  });
   router.post('/_sim/reset', () => {
     ctx.reset();
     return { status: 200, body: { ok: true } };
