@@ -4,6 +4,8 @@ export * from './adapter/map-to-job-error';
 export * from './adapter/callback-helpers';
 export * from './adapter/standard-webhooks';
 export * from './http/provider-http';
+export * from './http/create-provider-http';
+export * from './http/create-task';
 export * from './http/retry-after';
 export * from './http/redact';
 export * from './config/adapter-factory';

@@ -19,3 +19,9 @@ export function parseJsonObject(rawBody: string | Buffer): Record<string, unknow
     return null;
   }
 }
+
+/** An unsigned callback naming its task in `id`: only a hint to re-check with `check()`. */
+export function unsignedCallbackById(rawBody: string | Buffer): { providerTaskId: string; signed: false } | null {
+  const id = parseJsonObject(rawBody)?.id;
+  return typeof id === 'string' && id.length > 0 ? { providerTaskId: id, signed: false } : null;
+}

@@ -12,7 +12,8 @@ import type {
 import { SUBMISSION_KEY_HEADER } from '../adapter/provider-adapter';
 import { ProviderError, isProviderError, normalizedError } from '../adapter/provider-error';
 import { parseJsonObject, type HeaderBag } from '../adapter/callback-helpers';
-import { ProviderHttp } from '../http/provider-http';
+import type { ProviderHttp } from '../http/provider-http';
+import { createProviderHttp } from '../http/create-provider-http';
 import { isFalCancellation, mapFalHttpError } from './fal-errors';
 import { FAL_DEFAULT_JWKS_URL, ed25519KeysFromJwks, verifyFalWebhook, type Jwk } from './fal-webhook-signature';
 import type { FalCancelResponse, FalStatusResponse, FalSubmitResponse } from './fal-wire';
@@ -56,16 +57,13 @@ export class FalAdapter implements ProviderAdapter {
 
   constructor(private readonly config: FalAdapterConfig) {
     this.capabilities = { cancel: true, callbacks: config.webhooks === true, idempotencyKey: false, listTasks: false, models: FAL_MODELS };
-    const http: ProviderHttp = new ProviderHttp({
+    this.http = createProviderHttp({
       provider: 'fal',
-      baseUrl: config.baseUrl ?? FAL_DEFAULT_BASE_URL,
+      config,
+      defaultBaseUrl: FAL_DEFAULT_BASE_URL,
       headers: { authorization: `Key ${config.apiKey}` },
-      timeoutMs: config.timeoutMs,
-      fetch: config.fetch,
-      secrets: [config.apiKey],
-      mapError: (info) => mapFalHttpError(info, (t) => http.detail(t)),
+      mapError: mapFalHttpError,
     });
-    this.http = http;
     if (config.webhookKeys) {
       this.keys = ed25519KeysFromJwks({ keys: config.webhookKeys });
       this.keysLoadedAt = Number.POSITIVE_INFINITY;

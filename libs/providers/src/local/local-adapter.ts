@@ -7,9 +7,10 @@ import type {
   ProviderSubmitRequest,
   ProviderSubmitResult,
 } from '../adapter/provider-adapter';
-import { SUBMISSION_KEY_HEADER } from '../adapter/provider-adapter';
-import { ProviderError, normalizedError } from '../adapter/provider-error';
-import { ProviderHttp } from '../http/provider-http';
+import { normalizedError } from '../adapter/provider-error';
+import type { ProviderHttp } from '../http/provider-http';
+import { bearerAuth, createProviderHttp } from '../http/create-provider-http';
+import { createTask } from '../http/create-task';
 import type { LocalTaskStatus } from './render-queue';
 
 export const LOCAL_DEFAULT_BASE_URL = 'http://127.0.0.1:4010/local/v1';
@@ -35,13 +36,11 @@ export class LocalAdapter implements ProviderAdapter {
   private readonly http: ProviderHttp;
 
   constructor(config: Partial<ProviderAdapterConfig> = {}) {
-    this.http = new ProviderHttp({
+    this.http = createProviderHttp({
       provider: 'local',
-      baseUrl: config.baseUrl ?? LOCAL_DEFAULT_BASE_URL,
-      headers: config.apiKey ? { authorization: `Bearer ${config.apiKey}` } : {},
-      timeoutMs: config.timeoutMs,
-      fetch: config.fetch,
-      secrets: config.apiKey ? [config.apiKey] : [],
+      config,
+      defaultBaseUrl: LOCAL_DEFAULT_BASE_URL,
+      headers: config.apiKey ? bearerAuth(config.apiKey) : {},
     });
   }
 
@@ -54,12 +53,7 @@ export class LocalAdapter implements ProviderAdapter {
       aspect_ratio: req.aspectRatio,
       resolution: req.resolution ?? null,
     };
-    const res = await this.http.request<LocalTaskWire>(
-      { method: 'POST', path: '/tasks', json: body, headers: { [SUBMISSION_KEY_HEADER]: req.submissionKey } },
-      ctx,
-    );
-    if (!res.body?.id) throw new ProviderError('server', 'local renderer answered without a task id');
-    return { providerTaskId: res.body.id };
+    return createTask(this.http, { path: '/tasks', json: body, submissionKey: req.submissionKey }, ctx, 'local renderer answered without a task id');
   }
 
   async check(providerTaskId: string, ctx?: ProviderCallContext): Promise<ProviderCheckResult> {

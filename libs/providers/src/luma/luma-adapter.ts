@@ -8,10 +8,11 @@ import type {
   ProviderSubmitResult,
   VerifiedCallback,
 } from '../adapter/provider-adapter';
-import { SUBMISSION_KEY_HEADER } from '../adapter/provider-adapter';
-import { ProviderError, normalizedError } from '../adapter/provider-error';
-import { parseJsonObject, type HeaderBag } from '../adapter/callback-helpers';
-import { ProviderHttp } from '../http/provider-http';
+import { normalizedError } from '../adapter/provider-error';
+import { unsignedCallbackById, type HeaderBag } from '../adapter/callback-helpers';
+import type { ProviderHttp } from '../http/provider-http';
+import { bearerAuth, createProviderHttp } from '../http/create-provider-http';
+import { createTask } from '../http/create-task';
 import { correlationId } from '../seedance/seedance-adapter';
 import { mapLumaFailure, mapLumaHttpError } from './luma-errors';
 import type { LumaGeneration } from './luma-wire';
@@ -41,16 +42,13 @@ export class LumaAdapter implements ProviderAdapter {
   private readonly http: ProviderHttp;
 
   constructor(private readonly config: LumaAdapterConfig) {
-    const http: ProviderHttp = new ProviderHttp({
+    this.http = createProviderHttp({
       provider: 'luma',
-      baseUrl: config.baseUrl ?? LUMA_DEFAULT_BASE_URL,
-      headers: { authorization: `Bearer ${config.apiKey}` },
-      timeoutMs: config.timeoutMs,
-      fetch: config.fetch,
-      secrets: [config.apiKey],
-      mapError: (info) => mapLumaHttpError(info, (t) => http.detail(t)),
+      config,
+      defaultBaseUrl: LUMA_DEFAULT_BASE_URL,
+      headers: bearerAuth(config.apiKey),
+      mapError: mapLumaHttpError,
     });
-    this.http = http;
   }
 
   async submit(req: ProviderSubmitRequest, ctx?: ProviderCallContext): Promise<ProviderSubmitResult> {
@@ -64,12 +62,12 @@ export class LumaAdapter implements ProviderAdapter {
     if (req.resolution) body.resolution = req.resolution;
     if (req.imageUrl) body.keyframes = { frame0: { type: 'image', url: req.imageUrl } };
     if (req.callbackUrl) body.callback_url = withCorrelation(req.callbackUrl, req.submissionKey);
-    const res = await this.http.request<LumaGeneration>(
-      { method: 'POST', path: '/generations/video', json: body, headers: { [SUBMISSION_KEY_HEADER]: req.submissionKey } },
+    return createTask(
+      this.http,
+      { path: '/generations/video', json: body, submissionKey: req.submissionKey },
       ctx,
+      'luma create answered without an id',
     );
-    if (!res.body?.id) throw new ProviderError('server', 'luma create answered without an id');
-    return { providerTaskId: res.body.id };
   }
 
   async check(providerTaskId: string, ctx?: ProviderCallContext): Promise<ProviderCheckResult> {
@@ -83,9 +81,7 @@ export class LumaAdapter implements ProviderAdapter {
 
   /** Luma callbacks are unsigned (providers.md §4): a hint to re-check. */
   verifyCallback(_headers: HeaderBag, rawBody: string | Buffer): VerifiedCallback | null {
-    const body = parseJsonObject(rawBody);
-    const id = body?.id;
-    return typeof id === 'string' && id.length > 0 ? { providerTaskId: id, signed: false } : null;
+    return unsignedCallbackById(rawBody);
   }
 
   async findBySubmissionKey(submissionKey: string, ctx?: ProviderCallContext): Promise<string | null> {

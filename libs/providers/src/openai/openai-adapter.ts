@@ -8,11 +8,12 @@ import type {
   ProviderSubmitResult,
   VerifiedCallback,
 } from '../adapter/provider-adapter';
-import { SUBMISSION_KEY_HEADER } from '../adapter/provider-adapter';
 import { ProviderError, normalizedError } from '../adapter/provider-error';
 import { parseJsonObject, type HeaderBag } from '../adapter/callback-helpers';
 import { verifyStandardWebhook } from '../adapter/standard-webhooks';
-import { ProviderHttp } from '../http/provider-http';
+import type { ProviderHttp } from '../http/provider-http';
+import { bearerAuth, createProviderHttp } from '../http/create-provider-http';
+import { createTask } from '../http/create-task';
 import { mapOpenAIHttpError, mapOpenAIVideoError } from './openai-errors';
 import type { OpenAIVideo, OpenAIWebhookEvent } from './openai-wire';
 
@@ -43,20 +44,17 @@ export class OpenAIAdapter implements ProviderAdapter {
   private readonly http: ProviderHttp;
 
   constructor(private readonly config: OpenAIAdapterConfig) {
-    const headers: Record<string, string> = { authorization: `Bearer ${config.apiKey}` };
+    const headers = bearerAuth(config.apiKey);
     if (config.organization) headers['openai-organization'] = config.organization;
     if (config.project) headers['openai-project'] = config.project;
-    const secrets = [config.apiKey, ...(config.webhookSecret ? [config.webhookSecret] : [])];
-    const http: ProviderHttp = new ProviderHttp({
+    this.http = createProviderHttp({
       provider: 'openai',
-      baseUrl: config.baseUrl ?? OPENAI_DEFAULT_BASE_URL,
+      config,
+      defaultBaseUrl: OPENAI_DEFAULT_BASE_URL,
       headers,
-      timeoutMs: config.timeoutMs,
-      fetch: config.fetch,
-      secrets,
-      mapError: (info) => mapOpenAIHttpError(info, (t) => http.detail(t)),
+      secrets: [config.webhookSecret],
+      mapError: mapOpenAIHttpError,
     });
-    this.http = http;
   }
 
   async submit(req: ProviderSubmitRequest, ctx?: ProviderCallContext): Promise<ProviderSubmitResult> {
@@ -67,12 +65,7 @@ export class OpenAIAdapter implements ProviderAdapter {
       size: soraSize(req.model, req.aspectRatio, req.resolution),
     };
     if (req.imageUrl) body.input_reference = { image_url: req.imageUrl };
-    const res = await this.http.request<OpenAIVideo>(
-      { method: 'POST', path: '/videos', json: body, headers: { [SUBMISSION_KEY_HEADER]: req.submissionKey } },
-      ctx,
-    );
-    if (!res.body?.id) throw new ProviderError('server', 'openai create answered without an id');
-    return { providerTaskId: res.body.id };
+    return createTask(this.http, { path: '/videos', json: body, submissionKey: req.submissionKey }, ctx, 'openai create answered without an id');
   }
 
   async check(providerTaskId: string, ctx?: ProviderCallContext): Promise<ProviderCheckResult> {

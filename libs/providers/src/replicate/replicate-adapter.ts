@@ -8,11 +8,12 @@ import type {
   ProviderSubmitResult,
   VerifiedCallback,
 } from '../adapter/provider-adapter';
-import { SUBMISSION_KEY_HEADER } from '../adapter/provider-adapter';
 import { ProviderError, normalizedError } from '../adapter/provider-error';
 import { parseJsonObject, type HeaderBag } from '../adapter/callback-helpers';
 import { verifyStandardWebhook } from '../adapter/standard-webhooks';
-import { ProviderHttp } from '../http/provider-http';
+import type { ProviderHttp } from '../http/provider-http';
+import { bearerAuth, createProviderHttp } from '../http/create-provider-http';
+import { createTask } from '../http/create-task';
 import { mapReplicateFailure, mapReplicateHttpError } from './replicate-errors';
 import type { ReplicatePrediction } from './replicate-wire';
 
@@ -46,16 +47,14 @@ export class ReplicateAdapter implements ProviderAdapter {
       listTasks: false,
       models: REPLICATE_MODELS,
     };
-    const http: ProviderHttp = new ProviderHttp({
+    this.http = createProviderHttp({
       provider: 'replicate',
-      baseUrl: config.baseUrl ?? REPLICATE_DEFAULT_BASE_URL,
-      headers: { authorization: `Bearer ${config.apiKey}` },
-      timeoutMs: config.timeoutMs,
-      fetch: config.fetch,
-      secrets: [config.apiKey, ...(config.webhookSecret ? [config.webhookSecret] : [])],
-      mapError: (info) => mapReplicateHttpError(info, (t) => http.detail(t)),
+      config,
+      defaultBaseUrl: REPLICATE_DEFAULT_BASE_URL,
+      headers: bearerAuth(config.apiKey),
+      secrets: [config.webhookSecret],
+      mapError: mapReplicateHttpError,
     });
-    this.http = http;
   }
 
   async submit(req: ProviderSubmitRequest, ctx?: ProviderCallContext): Promise<ProviderSubmitResult> {
@@ -77,11 +76,9 @@ export class ReplicateAdapter implements ProviderAdapter {
     }
     const target = predictionTarget(req.model);
     if (target.version) body.version = target.version;
-    const headers: Record<string, string> = { [SUBMISSION_KEY_HEADER]: req.submissionKey };
-    if (this.config.cancelAfter) headers['cancel-after'] = this.config.cancelAfter;
-    const res = await this.http.request<ReplicatePrediction>({ method: 'POST', path: target.path, json: body, headers }, ctx);
-    if (!res.body?.id) throw new ProviderError('server', 'replicate create answered without an id');
-    return { providerTaskId: res.body.id };
+    const headers = this.config.cancelAfter ? { 'cancel-after': this.config.cancelAfter } : undefined;
+    const call = { path: target.path, json: body, submissionKey: req.submissionKey, headers };
+    return createTask(this.http, call, ctx, 'replicate create answered without an id');
   }
 
   async check(providerTaskId: string, ctx?: ProviderCallContext): Promise<ProviderCheckResult> {

@@ -7,9 +7,10 @@ import type {
   ProviderSubmitRequest,
   ProviderSubmitResult,
 } from '../adapter/provider-adapter';
-import { SUBMISSION_KEY_HEADER } from '../adapter/provider-adapter';
 import { ProviderError, normalizedError } from '../adapter/provider-error';
-import { ProviderHttp } from '../http/provider-http';
+import type { ProviderHttp } from '../http/provider-http';
+import { bearerAuth, createProviderHttp } from '../http/create-provider-http';
+import { createTask } from '../http/create-task';
 import { mapRunwayFailure, mapRunwayHttpError } from './runway-errors';
 import { RUNWAY_API_VERSION, type RunwayTask } from './runway-wire';
 
@@ -35,16 +36,13 @@ export class RunwayAdapter implements ProviderAdapter {
   private readonly http: ProviderHttp;
 
   constructor(config: RunwayAdapterConfig) {
-    const http: ProviderHttp = new ProviderHttp({
+    this.http = createProviderHttp({
       provider: 'runway',
-      baseUrl: config.baseUrl ?? RUNWAY_DEFAULT_BASE_URL,
-      headers: { authorization: `Bearer ${config.apiKey}`, 'x-runway-version': config.apiVersion ?? RUNWAY_API_VERSION },
-      timeoutMs: config.timeoutMs,
-      fetch: config.fetch,
-      secrets: [config.apiKey],
-      mapError: (info) => mapRunwayHttpError(info, (t) => http.detail(t)),
+      config,
+      defaultBaseUrl: RUNWAY_DEFAULT_BASE_URL,
+      headers: { ...bearerAuth(config.apiKey), 'x-runway-version': config.apiVersion ?? RUNWAY_API_VERSION },
+      mapError: mapRunwayHttpError,
     });
-    this.http = http;
   }
 
   async submit(req: ProviderSubmitRequest, ctx?: ProviderCallContext): Promise<ProviderSubmitResult> {
@@ -55,12 +53,7 @@ export class RunwayAdapter implements ProviderAdapter {
     if (req.imageUrl) body.promptImage = req.imageUrl;
     if (req.negativePrompt && req.model.startsWith('veo')) body.negativePrompt = req.negativePrompt;
     const path = req.imageUrl ? '/v1/image_to_video' : '/v1/text_to_video';
-    const res = await this.http.request<{ id?: string }>(
-      { method: 'POST', path, json: body, headers: { [SUBMISSION_KEY_HEADER]: req.submissionKey } },
-      ctx,
-    );
-    if (!res.body?.id) throw new ProviderError('server', 'runway create answered without an id');
-    return { providerTaskId: res.body.id };
+    return createTask(this.http, { path, json: body, submissionKey: req.submissionKey }, ctx, 'runway create answered without an id');
   }
 
   async check(providerTaskId: string, ctx?: ProviderCallContext): Promise<ProviderCheckResult> {

@@ -9,10 +9,11 @@ import type {
   ProviderSubmitResult,
   VerifiedCallback,
 } from '../adapter/provider-adapter';
-import { SUBMISSION_KEY_HEADER } from '../adapter/provider-adapter';
-import { ProviderError, normalizedError } from '../adapter/provider-error';
-import { parseJsonObject, type HeaderBag } from '../adapter/callback-helpers';
-import { ProviderHttp } from '../http/provider-http';
+import { normalizedError } from '../adapter/provider-error';
+import { unsignedCallbackById, type HeaderBag } from '../adapter/callback-helpers';
+import type { ProviderHttp } from '../http/provider-http';
+import { bearerAuth, createProviderHttp } from '../http/create-provider-http';
+import { createTask } from '../http/create-task';
 import { mapSeedanceHttpError, mapSeedanceTaskError } from './seedance-errors';
 import type { ArkContentItem, ArkTask } from './seedance-wire';
 
@@ -56,16 +57,13 @@ export class SeedanceAdapter implements ProviderAdapter {
       listTasks: config.correlation === 'safety_identifier',
       models: SEEDANCE_MODELS,
     };
-    const http: ProviderHttp = new ProviderHttp({
+    this.http = createProviderHttp({
       provider: 'seedance',
-      baseUrl: config.baseUrl ?? SEEDANCE_DEFAULT_BASE_URL,
-      headers: { authorization: `Bearer ${config.apiKey}` },
-      timeoutMs: config.timeoutMs,
-      fetch: config.fetch,
-      secrets: [config.apiKey],
-      mapError: (info) => mapSeedanceHttpError(info, (t) => http.detail(t)),
+      config,
+      defaultBaseUrl: SEEDANCE_DEFAULT_BASE_URL,
+      headers: bearerAuth(config.apiKey),
+      mapError: mapSeedanceHttpError,
     });
-    this.http = http;
   }
 
   async submit(req: ProviderSubmitRequest, ctx?: ProviderCallContext): Promise<ProviderSubmitResult> {
@@ -87,12 +85,7 @@ export class SeedanceAdapter implements ProviderAdapter {
     }
     if (req.callbackUrl) body.callback_url = req.callbackUrl;
     if (this.config.correlation === 'safety_identifier') body.safety_identifier = correlationId(req.submissionKey);
-    const res = await this.http.request<{ id?: string }>(
-      { method: 'POST', path: TASKS, json: body, headers: { [SUBMISSION_KEY_HEADER]: req.submissionKey } },
-      ctx,
-    );
-    if (!res.body?.id) throw new ProviderError('server', 'seedance create answered without an id');
-    return { providerTaskId: res.body.id };
+    return createTask(this.http, { path: TASKS, json: body, submissionKey: req.submissionKey }, ctx, 'seedance create answered without an id');
   }
 
   async check(providerTaskId: string, ctx?: ProviderCallContext): Promise<ProviderCheckResult> {
@@ -111,9 +104,7 @@ export class SeedanceAdapter implements ProviderAdapter {
 
   /** Ark callbacks are unsigned (providers.md §1): a hint to re-check, never trusted as a result. */
   verifyCallback(_headers: HeaderBag, rawBody: string | Buffer): VerifiedCallback | null {
-    const body = parseJsonObject(rawBody);
-    const id = body?.id;
-    return typeof id === 'string' && id.length > 0 ? { providerTaskId: id, signed: false } : null;
+    return unsignedCallbackById(rawBody);
   }
 
   async findBySubmissionKey(submissionKey: string, ctx?: ProviderCallContext): Promise<string | null> {

@@ -9,7 +9,8 @@ import type {
 } from '../adapter/provider-adapter';
 import { SUBMISSION_KEY_HEADER } from '../adapter/provider-adapter';
 import { ProviderError, normalizedError } from '../adapter/provider-error';
-import { ProviderHttp } from '../http/provider-http';
+import type { ProviderHttp } from '../http/provider-http';
+import { createProviderHttp } from '../http/create-provider-http';
 import { mapVeoHttpError, mapVeoOperationError } from './veo-errors';
 import { GRPC, type VeoOperation } from './veo-wire';
 
@@ -39,16 +40,13 @@ export class VeoAdapter implements ProviderAdapter {
   private readonly http: ProviderHttp;
 
   constructor(private readonly config: VeoAdapterConfig) {
-    const http: ProviderHttp = new ProviderHttp({
+    this.http = createProviderHttp({
       provider: 'veo',
-      baseUrl: config.baseUrl ?? VEO_DEFAULT_BASE_URL,
+      config,
+      defaultBaseUrl: VEO_DEFAULT_BASE_URL,
       headers: { 'x-goog-api-key': config.apiKey },
-      timeoutMs: config.timeoutMs,
-      fetch: config.fetch,
-      secrets: [config.apiKey],
-      mapError: (info) => mapVeoHttpError(info, (t) => http.detail(t)),
+      mapError: mapVeoHttpError,
     });
-    this.http = http;
   }
 
   async submit(req: ProviderSubmitRequest, ctx?: ProviderCallContext): Promise<ProviderSubmitResult> {
