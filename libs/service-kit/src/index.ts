@@ -7,3 +7,4 @@ export * from './health/ops.module';
 export * from './bootstrap/run-service';
 export * from './infra/service-infra';
 export * from './infra/infra-lifecycle';
+export * from './ticker/ticker';

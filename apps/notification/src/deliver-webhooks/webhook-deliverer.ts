@@ -1,4 +1,4 @@
-import type { Logger } from '@reelay/service-kit';
+import { Ticker, type Logger } from '@reelay/service-kit';
 import type { NotificationMetrics } from '../notification.metrics';
 import type { AttemptResult } from './attempt-result';
 import type { RetryPolicy } from './retry-policy';
@@ -24,11 +24,17 @@ export interface WebhookDelivererOptions {
  */
 export class WebhookDeliverer {
   private readonly inFlight = new Set<Promise<void>>();
-  private timer: NodeJS.Timeout | null = null;
-  private ticking: Promise<void> | null = null;
+  private readonly ticker: Ticker;
   private stopped = true;
 
-  constructor(private readonly opts: WebhookDelivererOptions) {}
+  constructor(private readonly opts: WebhookDelivererOptions) {
+    this.ticker = new Ticker({
+      // A full batch means more may be due: go again at once.
+      round: async () => (await this.tick()) >= opts.concurrency,
+      intervalMs: opts.tickMs,
+      onError: (err) => opts.logger.warn({ err: (err as Error).message }, 'webhook tick failed'),
+    });
+  }
 
   private get leaseMs() {
     return this.opts.timeoutMs * 2 + 1000;
@@ -37,15 +43,13 @@ export class WebhookDeliverer {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
-    this.schedule(0);
+    this.ticker.start();
   }
 
   /** Stops claiming new work and waits for attempts under way. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.ticking;
+    await this.ticker.stop();
     await Promise.allSettled([...this.inFlight]);
   }
 
@@ -84,18 +88,6 @@ export class WebhookDeliverer {
     if (state === 'failed') this.opts.logger.warn({ ...log, error: result.error }, 'webhook delivery given up');
     else if (state !== 'delivered') this.opts.logger.info({ ...log, error: result.error }, 'webhook attempt failed');
     return state;
-  }
-
-  private schedule(delayMs: number) {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.ticking = this.tick()
-        .then((n) => this.schedule(n >= this.opts.concurrency ? 0 : this.opts.tickMs))
-        .catch((err: unknown) => {
-          this.opts.logger.warn({ err: (err as Error).message }, 'webhook tick failed');
-          this.schedule(this.opts.tickMs);
-        });
-    }, delayMs);
   }
 
   private track(p: Promise<void>) {

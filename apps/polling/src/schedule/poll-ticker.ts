@@ -1,3 +1,4 @@
+import { Ticker } from '@reelay/service-kit';
 import { checkJob } from '../check-job/check-job.handler';
 import type { PollingDeps, TickerOptions } from '../polling.deps';
 import type { ScheduledCheck } from './poll-schedule.repository';
@@ -8,27 +9,27 @@ import type { ScheduledCheck } from './poll-schedule.repository';
  * are rows, so a replica that stops (or crashes) loses no check; its leases just expire.
  */
 export class PollTicker {
-  private timer: NodeJS.Timeout | undefined;
   private readonly running = new Set<Promise<void>>();
-  private stopped = true;
-  private ticking: Promise<void> | null = null;
+  private readonly ticker: Ticker;
 
   constructor(
     private readonly deps: PollingDeps,
     private readonly opts: TickerOptions,
-  ) {}
+  ) {
+    this.ticker = new Ticker({
+      round: async () => void (await this.tick()),
+      intervalMs: opts.tickMs,
+      onError: (err) => deps.logger.error({ err }, 'claiming due checks failed'),
+    });
+  }
 
   start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.schedule(0);
+    this.ticker.start();
   }
 
   /** Stops claiming, then waits for the checks already running. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.ticking;
+    await this.ticker.stop();
     await Promise.allSettled([...this.running]);
   }
 
@@ -59,18 +60,5 @@ export class PollTicker {
       })
       .finally(() => this.running.delete(task));
     this.running.add(task);
-  }
-
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.ticking = this.tick()
-        .then(() => undefined)
-        .catch((err: unknown) => this.deps.logger.error({ err }, 'claiming due checks failed'))
-        .finally(() => {
-          this.ticking = null;
-          this.schedule(this.opts.tickMs);
-        });
-    }, delayMs);
   }
 }

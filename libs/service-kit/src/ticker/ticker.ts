@@ -1,0 +1,54 @@
+export interface TickerOptions {
+  /** One round of work. Resolving `true` means more is due at once, so the next round starts without waiting. */
+  round: () => Promise<boolean | void>;
+  /** Pause between rounds, and after a failed round. */
+  intervalMs: number;
+  /** Told of a round that threw; the ticker carries on after `intervalMs`. */
+  onError: (err: unknown) => void;
+}
+
+/**
+ * A self-rescheduling loop: runs a round, waits, runs the next. Rounds never overlap (the next
+ * timer is set only when a round has settled), and `stop()` waits for the round under way.
+ */
+export class Ticker {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private stopped = true;
+
+  constructor(private readonly opts: TickerOptions) {}
+
+  /** Starts with a round right away; a second call does nothing. */
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  /** Schedules no further round and waits for the one under way, if any. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.opts
+        .round()
+        .then(
+          (more) => (more === true ? 0 : this.opts.intervalMs),
+          (err: unknown) => {
+            this.opts.onError(err);
+            return this.opts.intervalMs;
+          },
+        )
+        .then((next) => {
+          this.running = null;
+          this.schedule(next);
+        });
+    }, delayMs);
+  }
+}
