@@ -113,19 +113,22 @@ async function waitReady(name, url, timeoutMs = 60_000) {
 
 const running = (child) => child.exitCode === null && child.signalCode === null;
 
-/** Signals `child`, waits for it to exit (SIGKILL after `graceMs`), then clears anything left in its process group (e.g. an ffmpeg it ran). */
+/**
+ * Signals `child`, waits for it to exit (SIGKILL after `graceMs`), then clears anything left in its
+ * process group (e.g. an ffmpeg it ran). Resolves whether it exited cleanly (code 0).
+ */
 function stopChild(child, signal, graceMs) {
-  if (!running(child)) return Promise.resolve();
+  if (!running(child)) return Promise.resolve(child.exitCode === 0);
   return new Promise((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    child.once('exit', () => {
+    child.once('exit', (code) => {
       clearTimeout(timer);
       try {
         process.kill(-child.pid, 'SIGKILL');
       } catch {
         // the group is already empty
       }
-      resolve();
+      resolve(code === 0);
     });
     child.kill(signal);
   });
@@ -140,12 +143,17 @@ async function shutdown(code = 0) {
   stopping = true;
   log('stopping… (Ctrl-C again to stop the services without waiting)');
   // Services finish or hand back what they hold within their own 25 s grace period.
-  await Promise.all(services.map(({ child }) => stopChild(child, 'SIGTERM', 30_000)));
+  const clean = await Promise.all(services.map(({ child }) => stopChild(child, 'SIGTERM', 30_000)));
+  const unclean = services.filter((_, i) => !clean[i]).map(({ name }) => name);
   // Popped one by one so that a server still starting when the stop began is stopped as well.
   for (let next; (next = infra.pop()); ) {
     await Promise.resolve(next.stop()).catch((err) => console.error(`[reelay] stopping ${next.name}: ${err.message}`));
   }
   rmSync(PIDS, { force: true });
+  if (unclean.length && code === 0) {
+    console.error(`[reelay] not stopped cleanly: ${unclean.join(', ')}`);
+    code = 1;
+  }
   log('stopped');
   process.exit(code);
 }
