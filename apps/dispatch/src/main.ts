@@ -1,7 +1,7 @@
 import { Catalog } from '@reelay/catalog';
 import { JetStreamServer } from '@reelay/messaging';
 import { configuredAdapters } from '@reelay/providers';
-import { connectInfra, createLogger, createMetrics, loadConfig, runService } from '@reelay/service-kit';
+import { connectInfra, createLogger, createMetrics, initTracing, loadConfig, runService } from '@reelay/service-kit';
 import { ProviderSlots } from './capacity/provider-slots';
 import { SlotSweeper } from './capacity/slot-sweeper';
 import { ProviderCircuit } from './circuit/provider-circuit';
@@ -12,6 +12,7 @@ import { DispatchModule } from './dispatch.module';
 import { dispatchMigrations } from './migrations';
 
 async function main() {
+  initTracing('dispatch');
   const config = loadConfig(DispatchConfig);
   const logger = createLogger('dispatch', config.LOG_LEVEL);
   const metrics = createMetrics('dispatch');

@@ -1,9 +1,10 @@
 import 'reflect-metadata';
-import { createLogger, runService } from '@reelay/service-kit';
+import { createLogger, initTracing, runService } from '@reelay/service-kit';
 import { buildGateway } from './build-gateway';
 import { loadGatewayConfig } from './config/gateway-config';
 
 async function main(): Promise<void> {
+  initTracing('gateway');
   const config = loadGatewayConfig();
   const logger = createLogger('gateway', config.LOG_LEVEL);
   if (!config.WEBHOOK_MASTER_SECRET) logger.warn('WEBHOOK_MASTER_SECRET is not set: GET /v1/webhooks/secret answers 503');

@@ -1,13 +1,14 @@
 import { Catalog } from '@reelay/catalog';
 import { JetStreamServer } from '@reelay/messaging';
 import { configuredAdapters } from '@reelay/providers';
-import { connectInfra, createLogger, createMetrics, loadConfig, runService } from '@reelay/service-kit';
+import { connectInfra, createLogger, createMetrics, initTracing, loadConfig, runService } from '@reelay/service-kit';
 import { LocalStorage } from '@reelay/storage';
 import { IntakeConfig } from './config';
 import { intakeConsumers } from './intake.consumers';
 import { IntakeModule } from './intake.module';
 
 async function main() {
+  initTracing('intake');
   const config = loadConfig(IntakeConfig);
   const logger = createLogger('intake', config.LOG_LEVEL);
   const metrics = createMetrics('intake');

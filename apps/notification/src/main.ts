@@ -1,5 +1,5 @@
 import { JetStreamServer } from '@reelay/messaging';
-import { connectInfra, createLogger, createMetrics, loadConfig, runService } from '@reelay/service-kit';
+import { connectInfra, createLogger, createMetrics, initTracing, loadConfig, runService } from '@reelay/service-kit';
 import { NotificationConfig } from './config';
 import { sendWebhook } from './deliver-webhooks/send-webhook';
 import { WebhookDeliverer } from './deliver-webhooks/webhook-deliverer';
@@ -10,6 +10,7 @@ import { createNotificationMetrics } from './notification.metrics';
 import { NotificationModule } from './notification.module';
 
 async function main() {
+  initTracing('notification');
   const config = loadConfig(NotificationConfig);
   const logger = createLogger('notification', config.LOG_LEVEL);
   const metrics = createMetrics('notification');

@@ -1,10 +1,16 @@
 import type { Metrics } from '@reelay/service-kit';
 import { Counter, Histogram } from 'prom-client';
 
-/** Notification's own metrics, on the service registry. */
+/**
+ * Notification's own metrics, on the service registry, plus the job status series: notification
+ * reads every job event with the job's history, so it counts each status change and times the
+ * status left, in one place for all writers (intake, dispatch, polling).
+ */
 export function createNotificationMetrics(metrics: Metrics) {
   const registers = [metrics.registry];
   return {
+    jobTransitions: metrics.jobTransitions,
+    statusDuration: metrics.statusDuration,
     livePushes: new Counter({ name: 'reelay_live_pushes_total', help: 'Job updates pushed live to the gateway', registers }),
     webhookDeliveries: new Counter({
       name: 'reelay_webhook_deliveries_total',

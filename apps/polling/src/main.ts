@@ -1,6 +1,6 @@
 import { JetStreamServer } from '@reelay/messaging';
 import { configuredAdapters } from '@reelay/providers';
-import { connectInfra, createLogger, createMetrics, loadConfig, runService } from '@reelay/service-kit';
+import { connectInfra, createLogger, createMetrics, initTracing, loadConfig, runService } from '@reelay/service-kit';
 import { LocalStorage } from '@reelay/storage';
 import { PollingConfig, schedulePolicies } from './config';
 import { POLLING_MIGRATIONS } from './migrations';
@@ -11,6 +11,7 @@ import { PollScheduleRepository } from './schedule/poll-schedule.repository';
 import { createPollingMetrics } from './shared/polling-metrics';
 
 async function main() {
+  initTracing('polling');
   const config = loadConfig(PollingConfig);
   const adapters = configuredAdapters(process.env);
   const policyFor = schedulePolicies(config, adapters.keys());

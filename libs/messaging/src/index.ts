@@ -12,3 +12,4 @@ export * from './dead-letters/dead-letter-sink';
 export * from './dead-letters/replay-dead-letter';
 export * from './command-bus/command-bus';
 export * from './command-bus/live';
+export * from './tracing/trace-context';

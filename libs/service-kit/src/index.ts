@@ -7,4 +7,7 @@ export * from './health/ops.module';
 export * from './bootstrap/run-service';
 export * from './infra/service-infra';
 export * from './infra/infra-lifecycle';
+export * from './tracing/tracing';
+export * from './tracing/http-tracing';
+export * from './logging/scrub-secrets';
 export * from './ticker/ticker';

@@ -3,7 +3,7 @@ import { isTerminal, jobStreamId, type EventMetadata } from '@reelay/contracts';
 import { handle, type EventStore } from '@reelay/event-store';
 import { decideJob, IllegalTransitionError, type JobCommand, type JobState } from '@reelay/job-domain';
 import { isProviderError, type ProviderAdapter, type ProviderSubmitRequest } from '@reelay/providers';
-import type { Logger } from '@reelay/service-kit';
+import { SpanKind, withSpan, type Logger } from '@reelay/service-kit';
 import type { ProviderCircuit } from '../circuit/provider-circuit';
 import type { ProviderSlots } from '../capacity/provider-slots';
 import type { DispatchMetrics } from '../shared/dispatch-metrics';
@@ -126,8 +126,9 @@ export async function dispatchJob(deps: DispatchJobDeps, jobId: string, metadata
 type Run = (command: (now: Date) => JobCommand) => ReturnType<typeof handle<JobState>>;
 
 async function recordAccepted(deps: DispatchJobDeps, run: Run, _adapter: ProviderAdapter, provider: string, providerTaskId: string): Promise<DispatchOutcome> {
+  // Status changes are counted by notification, which sees every job event once.
   const result = await run((now) => ({ type: 'RecordProviderAccepted', provider, providerTaskId, now }));
-  if (result.events.length) deps.metrics.jobTransitions.inc({ status: 'running' });
+  if (result.events.length) deps.logger.info({ provider, providerTaskId }, 'provider accepted the job');
   return DONE;
 }
 
@@ -151,8 +152,7 @@ async function onSubmitError(
     return { kind: 'later', delayMs: Math.max(0, decision.retryAt.getTime() - now.getTime()), why: 'retry' };
   }
   const detail = `${provider} submit: ${err.kind}${err.providerCode ? ` (${err.providerCode})` : ''}: ${err.detail}`;
-  const failed = await run((at) => ({ type: 'Fail', errorCode: decision.errorCode, detail, now: at }));
-  if (failed.events.length) deps.metrics.jobTransitions.inc({ status: 'failed' });
+  await run((at) => ({ type: 'Fail', errorCode: decision.errorCode, detail, now: at }));
   await releaseSlot(deps, jobId);
   return DONE;
 }
@@ -194,22 +194,28 @@ export async function releaseSlot(deps: Pick<DispatchJobDeps, 'slots' | 'metrics
 
 export async function refreshInFlight(deps: Pick<DispatchJobDeps, 'slots' | 'metrics'>): Promise<void> {
   const inUse = await deps.slots.inUse();
-  deps.metrics.inFlight.reset();
+  // A provider whose slots all freed up reads 0 rather than vanishing from the scrape.
+  for (const { labels } of (await deps.metrics.inFlight.get()).values) {
+    const provider = String(labels.provider);
+    if (!inUse.has(provider)) deps.metrics.inFlight.set({ provider }, 0);
+  }
   for (const [provider, n] of inUse) deps.metrics.inFlight.set({ provider }, n);
 }
 
 async function timed<T>(deps: DispatchJobDeps, provider: string, operation: string, call: () => Promise<T>): Promise<T> {
   const stop = deps.metrics.providerCalls.startTimer({ provider, operation });
-  try {
-    const out = await call();
-    stop({ outcome: 'ok' });
-    return out;
-  } catch (err) {
-    const kind = isProviderError(err) ? err.kind : 'unexpected';
-    stop({ outcome: kind });
-    deps.metrics.providerErrors.inc({ provider, kind });
-    throw err;
-  }
+  return withSpan(`${provider} ${operation}`, { kind: SpanKind.CLIENT, attributes: { 'reelay.provider': provider, 'reelay.provider.operation': operation } }, async () => {
+    try {
+      const out = await call();
+      stop({ outcome: 'ok' });
+      return out;
+    } catch (err) {
+      const kind = isProviderError(err) ? err.kind : 'unexpected';
+      stop({ outcome: kind });
+      deps.metrics.providerErrors.inc({ provider, kind });
+      throw err;
+    }
+  });
 }
 
 async function cancelOrphan(deps: DispatchJobDeps, jobId: string, adapter: ProviderAdapter, providerTaskId: string): Promise<void> {

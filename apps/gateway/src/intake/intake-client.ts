@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CommandReply, commandSubjects, type CancelJobCommand, type Job, type SubmitJobCommand } from '@reelay/contracts';
 import { CommandUnavailableError, request } from '@reelay/messaging';
+import { injectTraceparent } from '@reelay/service-kit';
 import { ApiException } from '../errors/api-exception';
 import { genericMessage } from '../errors/error-envelope';
 import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
@@ -18,11 +19,13 @@ export class IntakeClient {
     return this.send('cancelJob', command);
   }
 
-  private async send(name: 'submitJob' | 'cancelJob', command: unknown): Promise<Job> {
+  private async send(name: 'submitJob' | 'cancelJob', command: SubmitJobCommand | CancelJobCommand): Promise<Job> {
     const { nc, config, logger } = this.deps;
+    // The request's trace rides in the NATS header; the command names it too, for intake's records.
+    const traceparent = injectTraceparent();
     let raw: unknown;
     try {
-      raw = await request(nc, commandSubjects(config.NATS_PREFIX)[name], command, config.COMMAND_TIMEOUT_MS);
+      raw = await request(nc, commandSubjects(config.NATS_PREFIX)[name], traceparent ? { ...command, traceparent } : command, config.COMMAND_TIMEOUT_MS);
     } catch (err) {
       if (err instanceof CommandUnavailableError) {
         logger.warn({ command: name, reason: err.reason }, 'intake unavailable');

@@ -2,7 +2,7 @@ import { jobIdFromStreamId, liveJobSubject, type RecordedEvent } from '@reelay/c
 import { publishLive } from '@reelay/messaging';
 import { toPublicJob } from '@reelay/job-domain';
 import type { NotificationDeps } from '../notification.deps';
-import { foldJobHistory, statusChanged, visibleChange } from '../shared/job-history';
+import { foldJobHistory, statusChanged, visibleChange, type JobHistory } from '../shared/job-history';
 import { webhookBody, webhookEventType } from './webhook-body';
 
 /**
@@ -24,11 +24,29 @@ export async function notifyJobEvent(deps: NotificationDeps, event: RecordedEven
     deps.metrics?.livePushes.inc();
   }
 
+  if (statusChanged(before, after)) countStatusChange(deps, history);
+
   if (statusChanged(before, after) && after.webhookUrl) {
     const url = after.webhookUrl;
     await deps.deliveries.record(
       history.statusChanges.map((c) => ({ jobId, version: c.version, userId: after.userId, url, eventType: webhookEventType(c.job), body: webhookBody(c.job) })),
     );
     deps.deliverer.kick(jobId);
+  }
+}
+
+/**
+ * One job status change: counted by the status entered, and the status left timed from the event
+ * that entered it. A redelivered event counts again (metrics are at-least-once, like the bus).
+ */
+function countStatusChange(deps: NotificationDeps, history: JobHistory): void {
+  if (!deps.metrics) return;
+  const entered = history.statusChanges.at(-1);
+  const left = history.statusChanges.at(-2);
+  if (!entered) return;
+  deps.metrics.jobTransitions.inc({ status: entered.status });
+  if (left) {
+    const seconds = (Date.parse(entered.at) - Date.parse(left.at)) / 1000;
+    if (seconds >= 0) deps.metrics.statusDuration.observe({ status: left.status }, seconds);
   }
 }

@@ -5,6 +5,8 @@ export interface StatusChange {
   version: number;
   status: JobStatus;
   job: Job;
+  /** When the event that made this change was recorded. */
+  at: string;
 }
 
 export interface JobHistory {
@@ -27,7 +29,7 @@ export function foldJobHistory(events: RecordedEvent[], upTo: number): JobHistor
     before = after;
     after = jobDecider.evolve(before, parseEvent(e.type, e.schemaVersion, e.data) as JobEvent);
     version = e.streamVersion;
-    if (statusChanged(before, after)) statusChanges.push({ version, status: after.status, job: toPublicJob(after, version) });
+    if (statusChanged(before, after)) statusChanges.push({ version, status: after.status, job: toPublicJob(after, version), at: e.recordedAt });
   }
   return { before, after, version, statusChanges };
 }

@@ -1,3 +1,4 @@
+import { SpanKind, withSpan } from '@reelay/service-kit';
 import { isProviderError } from '@reelay/providers';
 import type { PollingDeps } from '../polling.deps';
 import { loadJob } from '../shared/job-stream';
@@ -16,12 +17,13 @@ export async function cancelAtProvider(deps: Pick<PollingDeps, 'store' | 'schedu
   if (taskId && adapter?.capabilities.cancel && adapter.cancel) {
     const end = deps.metrics.shared.providerCalls.startTimer({ provider: adapter.name, operation: 'cancel' });
     try {
-      await adapter.cancel(taskId);
+      await withSpan(`${adapter.name} cancel`, { kind: SpanKind.CLIENT, attributes: { 'reelay.provider': adapter.name, 'reelay.provider.operation': 'cancel' } }, () => adapter.cancel!(taskId));
       end({ outcome: 'ok' });
       deps.logger.info({ provider: adapter.name }, 'canceled at the provider');
     } catch (err) {
       const kind = isProviderError(err) ? err.kind : 'error';
       end({ outcome: kind });
+      deps.metrics.shared.providerErrors.inc({ provider: adapter.name, kind });
       deps.logger.warn({ provider: adapter.name, kind, detail: isProviderError(err) ? err.detail : (err as Error).message }, 'provider cancel refused or failed');
     }
   }

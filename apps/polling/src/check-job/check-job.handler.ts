@@ -1,7 +1,7 @@
 import { isTerminal, type JobErrorCode } from '@reelay/contracts';
 import { IllegalTransitionError, type JobCommand, type JobState } from '@reelay/job-domain';
 import { isProviderError, type ProviderAdapter, type ProviderCheckResult } from '@reelay/providers';
-import { runWithContext } from '@reelay/service-kit';
+import { extractContext, runWithContext, SpanKind, withSpan } from '@reelay/service-kit';
 import type { PollingDeps } from '../polling.deps';
 import type { ScheduledCheck } from '../schedule/poll-schedule.repository';
 import { afterFailedCheck, afterUnfinishedCheck, type NextStep } from '../schedule/schedule-policy';
@@ -17,8 +17,10 @@ export type CheckOutcome = 'not_followed' | 'unfinished' | 'retry' | 'succeeded'
  * output or passed deadline → failed). Ending the job also ends its schedule row.
  */
 export async function checkJob(deps: PollingDeps, claim: ScheduledCheck): Promise<CheckOutcome> {
+  // The check joins the trace the job was dispatched in (the claim keeps that event's traceparent).
+  const span = { parent: extractContext(claim.metadata.traceparent), attributes: { 'reelay.job.id': claim.jobId, 'reelay.provider': claim.provider } };
   return runWithContext({ jobId: claim.jobId, correlationId: claim.metadata.correlationId, traceparent: claim.metadata.traceparent }, () =>
-    new JobCheck(deps, claim).run(),
+    withSpan('polling check job', span, () => new JobCheck(deps, claim).run()),
   );
 }
 
@@ -105,8 +107,8 @@ class JobCheck {
   }
 
   private async write(command: JobCommand): Promise<void> {
-    const { changed, state } = await decideOnJob(this.deps.store, this.claim.jobId, command, this.claim.metadata);
-    if (changed) this.deps.metrics.shared.jobTransitions.inc({ status: state.status });
+    // Status changes are counted by notification, which sees every job event once.
+    await decideOnJob(this.deps.store, this.claim.jobId, command, this.claim.metadata);
   }
 
   private async fail(errorCode: JobErrorCode, detail: string): Promise<CheckOutcome> {
@@ -144,15 +146,20 @@ class JobCheck {
   }
 
   private async timedCall<T>(adapter: ProviderAdapter, operation: string, fn: () => Promise<T>): Promise<T> {
-    const end = this.deps.metrics.shared.providerCalls.startTimer({ provider: adapter.name, operation });
-    try {
-      const out = await fn();
-      end({ outcome: 'ok' });
-      return out;
-    } catch (err) {
-      end({ outcome: isProviderError(err) ? err.kind : 'error' });
-      throw err;
-    }
+    const { providerCalls, providerErrors } = this.deps.metrics.shared;
+    const end = providerCalls.startTimer({ provider: adapter.name, operation });
+    return withSpan(`${adapter.name} ${operation}`, { kind: SpanKind.CLIENT, attributes: { 'reelay.provider': adapter.name, 'reelay.provider.operation': operation } }, async () => {
+      try {
+        const out = await fn();
+        end({ outcome: 'ok' });
+        return out;
+      } catch (err) {
+        const kind = isProviderError(err) ? err.kind : 'error';
+        end({ outcome: kind });
+        providerErrors.inc({ provider: adapter.name, kind });
+        throw err;
+      }
+    });
   }
 }
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { context, propagation } from '@opentelemetry/api';
 import { currentSchemaVersion, EventMetadata, parseEvent } from '@reelay/contracts';
 import { z } from 'zod';
 import { InvalidEventMetadataError } from './errors';
@@ -28,5 +29,16 @@ export function prepareEvent(event: NewEvent): PreparedEvent {
     if (!EventId.safeParse(event.eventId).success) throw new InvalidEventMetadataError(event.type, `eventId ${JSON.stringify(event.eventId)} is not a UUID`);
     eventId = event.eventId.toLowerCase();
   }
-  return { eventId, type: event.type, schemaVersion, data, metadata: metadata.data };
+  return { eventId, type: event.type, schemaVersion, data, metadata: withActiveTrace(metadata.data) };
+}
+
+/**
+ * An event written inside a span carries that span's `traceparent` (replacing one copied from the
+ * event that caused it, which is the same trace one level up), so whoever handles it next joins the
+ * trace as a child of the writer. Without a registered propagator or an active span nothing changes.
+ */
+function withActiveTrace(metadata: EventMetadata): EventMetadata {
+  const carrier: { traceparent?: string } = {};
+  propagation.inject(context.active(), carrier);
+  return carrier.traceparent ? { ...metadata, traceparent: carrier.traceparent } : metadata;
 }

@@ -1,5 +1,6 @@
 import { NoRespondersError, TimeoutError, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import type { ApiError, ApiErrorCode } from '@reelay/contracts';
+import { contextFromTraceparent, inSpan, SpanKind, traceHeaders } from '../tracing/trace-context';
 
 /** The reply a responder sends when its handler failed; matches the failure branch of CommandReply. */
 export interface CommandFailure {
@@ -26,11 +27,15 @@ export class CommandUnavailableError extends Error {
   }
 }
 
-/** Sends a command and waits for the reply (JSON); a handler failure arrives as a CommandFailure reply. */
+/**
+ * Sends a command and waits for the reply (JSON); a handler failure arrives as a CommandFailure reply.
+ * The active trace context travels in the `traceparent` header.
+ */
 export async function request<T = unknown>(nc: NatsConnection, subject: string, payload: unknown, timeoutMs: number): Promise<T> {
   let reply: Msg;
   try {
-    reply = await nc.request(subject, JSON.stringify(payload), { timeout: timeoutMs });
+    const headers = traceHeaders();
+    reply = await nc.request(subject, JSON.stringify(payload), { timeout: timeoutMs, ...(headers ? { headers } : {}) });
   } catch (err) {
     if (err instanceof NoRespondersError || (err as Error).cause instanceof NoRespondersError) {
       throw new CommandUnavailableError(subject, 'no_responders', { cause: err });
@@ -74,7 +79,10 @@ export function serveCommands(
       } catch {
         throw CommandRejectedError.of('invalid_request', 'The command is not valid JSON');
       }
-      reply = await handler(payload, msg);
+      const parent = contextFromTraceparent(msg.headers?.get('traceparent'));
+      reply = await inSpan(`${subject} process`, { kind: SpanKind.SERVER, parent, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': subject } }, async () =>
+        handler(payload, msg),
+      );
     } catch (err) {
       if (!(err instanceof CommandRejectedError)) opts.onError?.(err, subject);
       reply = toFailure(err);

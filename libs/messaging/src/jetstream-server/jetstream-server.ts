@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Consumer, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
 import { isObservable, lastValueFrom } from 'rxjs';
@@ -8,6 +8,7 @@ import type { DeadLetterSink } from '../dead-letters/dead-letter-sink';
 import { connectNats } from '../nats/connect-nats';
 import { DEFAULT_PREFIX, eventStreamName, subjectMatches } from '../nats/subjects';
 import { ensureTopology, type TopologyOptions } from '../nats/topology';
+import { contextFromTraceparent, inSpan, SpanKind } from '../tracing/trace-context';
 import { nakDelay, resolveBinding, type ConsumerBinding, type ResolvedBinding } from './consumer-binding';
 import { decodeEventMessage } from './decode-event';
 import { describeError } from './jetstream-error.filter';
@@ -26,6 +27,8 @@ export interface JetStreamServerOptions {
   consumers: ConsumerBinding[];
   deadLetters: DeadLetterSink;
   topology?: Omit<TopologyOptions, 'consumers'>;
+  /** How often each consumer's backlog is read and reported as a `pending` event (default 10 s; 0 turns it off). */
+  lagIntervalMs?: number;
 }
 
 export interface DeadLetteredEvent {
@@ -36,9 +39,15 @@ export interface DeadLetteredEvent {
   deliveries: number;
 }
 
+/** What became of one delivery: acked, handed back for a retry, or dead-lettered. */
+export type HandledOutcome = 'ack' | 'retry' | 'dead_letter';
+
 type JetStreamServerEvents = {
   error: (err: Error) => void;
   deadLettered: (entry: DeadLetteredEvent) => void;
+  handled: (entry: { consumer: string; outcome: HandledOutcome }) => void;
+  /** Messages of the stream the consumer has not been handed yet (its lag). */
+  pending: (entry: { consumer: string; pending: number }) => void;
 };
 
 /**
@@ -61,6 +70,7 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
   private loops: Promise<void>[] = [];
   private nc?: NatsConnection;
   private closing = false;
+  private lagTimer?: NodeJS.Timeout;
 
   constructor(private readonly options: JetStreamServerOptions) {
     super();
@@ -91,11 +101,31 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
       const consumer = await js.consumers.get(stream, topology.consumers.get(binding.durable)!.info.name);
       this.loops.push(this.consumeLoop(binding, consumer));
     }
+    const lagMs = this.options.lagIntervalMs ?? 10_000;
+    if (lagMs > 0) {
+      void this.reportLag(stream);
+      this.lagTimer = setInterval(() => void this.reportLag(stream), lagMs);
+      this.lagTimer.unref();
+    }
+  }
+
+  private async reportLag(stream: string): Promise<void> {
+    if (!this.nc || this.nc.isClosed() || this.closing) return;
+    try {
+      const jsm = await jetstreamManager(this.nc);
+      for (const b of this.bindings) {
+        const info = await jsm.consumers.info(stream, b.durable);
+        this.emitter.emit('pending', { consumer: b.durable, pending: info.num_pending });
+      }
+    } catch {
+      // A lag reading is best effort: the next tick tries again.
+    }
   }
 
   /** Stops pulling, hands back buffered messages, waits for running handlers, then drains its own connection. */
   async close(): Promise<void> {
     this.closing = true;
+    clearInterval(this.lagTimer);
     for (const pull of this.pulls) pull.stop();
     await Promise.allSettled(this.loops);
     this.loops = [];
@@ -168,15 +198,23 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
       return this.deadLetter(msg, binding, { eventId: recorded.eventId, payload, error: `exceeded ${binding.maxDeliver} deliveries` });
     }
     const keepAlive = setInterval(() => msg.working(), Math.max(1000, binding.ackWaitMs / 2));
+    // The handler runs in a consumer span whose parent is the trace the event was written in, so
+    // what it logs and the events it appends stay on that trace.
+    const parent = contextFromTraceparent(msg.headers?.get('traceparent'), recorded.metadata.traceparent);
+    const attributes = { 'messaging.system': 'nats', 'messaging.consumer.group.name': binding.durable, 'messaging.destination.name': msg.subject, 'reelay.event.type': recorded.type, 'reelay.event.id': recorded.eventId, 'reelay.stream.id': recorded.streamId, 'messaging.delivery.count': deliveries };
     try {
-      const out = await handler(recorded, new JetStreamContext([msg, binding.durable, event]));
-      if (isObservable(out)) await lastValueFrom(out, { defaultValue: undefined });
+      await inSpan(`${binding.durable} process ${recorded.type}`, { kind: SpanKind.CONSUMER, parent, attributes }, async () => {
+        const out = await handler(recorded, new JetStreamContext([msg, binding.durable, event]));
+        if (isObservable(out)) await lastValueFrom(out, { defaultValue: undefined });
+      });
       msg.ack();
+      this.emitter.emit('handled', { consumer: binding.durable, outcome: 'ack' });
     } catch (err) {
       if (deliveries >= binding.maxDeliver) {
         return this.deadLetter(msg, binding, { eventId: recorded.eventId, payload, error: describeError(err) });
       }
       msg.nak(nakDelay(binding, deliveries));
+      this.emitter.emit('handled', { consumer: binding.durable, outcome: 'retry' });
     } finally {
       clearInterval(keepAlive);
     }
@@ -194,6 +232,7 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
     }
     msg.term(); // no reason argument: nats-server 2.9 ignores a term that carries one
     this.logger.warn?.(`dead-lettered ${record.subject} (${record.eventId ?? 'no event id'}) on ${record.consumer}: ${record.error}`);
+    this.emitter.emit('handled', { consumer: binding.durable, outcome: 'dead_letter' });
     this.emitter.emit('deadLettered', { consumer: record.consumer, subject: record.subject, eventId: record.eventId, error: record.error, deliveries: record.deliveries });
   }
 

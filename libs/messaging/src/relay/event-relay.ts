@@ -5,6 +5,7 @@ import { CheckpointStore, EVENTS_CHANNEL, EventStore, LOG_START, type LogCheckpo
 import type { DataSource } from 'typeorm';
 import { eventStreamName, eventSubject } from '../nats/subjects';
 import { ensureEventStream, type TopologyOptions } from '../nats/topology';
+import { traceHeaders } from '../tracing/trace-context';
 import { LeaderLock } from './leader-lock';
 import { lastPublishedEventId } from './published-tail';
 
@@ -194,6 +195,8 @@ export class EventRelay {
         js.publish(eventSubject(this.o.prefix, e), JSON.stringify(e), {
           msgID: e.eventId,
           expect: { streamName: this.stream },
+          // The envelope keeps it too; the header lets tools and non-reelay consumers follow the trace.
+          headers: traceHeaders(e.metadata.traceparent ?? undefined),
           timeout: this.o.publishTimeoutMs,
         }),
       ),

@@ -2,7 +2,12 @@ import 'reflect-metadata';
 import type { INestApplication, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { CustomTransportStrategy } from '@nestjs/microservices';
+import { JetStreamServer } from '@reelay/messaging';
+import { METRICS } from '../health/ops.controller';
 import type { Logger } from '../logging/logger';
+import type { Metrics } from '../metrics/registry';
+import { httpTracing } from '../tracing/http-tracing';
+import { shutdownTracing } from '../tracing/tracing';
 
 export interface RunServiceOptions {
   name: string;
@@ -32,8 +37,13 @@ function nestLogger(logger: Logger): LoggerService {
  */
 export async function runService(opts: RunServiceOptions): Promise<INestApplication> {
   const app = await NestFactory.create(opts.module as never, { logger: nestLogger(opts.logger), bodyParser: false });
+  const metrics = serviceMetrics(app);
+  app.use(httpTracing(metrics));
   await opts.configure?.(app);
-  for (const strategy of opts.strategies?.(app) ?? []) app.connectMicroservice({ strategy }, { inheritAppConfig: true });
+  for (const strategy of opts.strategies?.(app) ?? []) {
+    if (strategy instanceof JetStreamServer && metrics) observeTransport(strategy, metrics);
+    app.connectMicroservice({ strategy }, { inheritAppConfig: true });
+  }
   await app.startAllMicroservices();
   await app.listen(opts.port);
   opts.logger.info({ port: opts.port }, `${opts.name} listening`);
@@ -53,8 +63,9 @@ export async function runService(opts: RunServiceOptions): Promise<INestApplicat
     force.unref();
     app
       .close()
-      .then(() => {
+      .then(async () => {
         opts.logger.info('stopped cleanly');
+        await shutdownTracing();
         process.exit(0);
       })
       .catch((err: unknown) => {
@@ -65,4 +76,20 @@ export async function runService(opts: RunServiceOptions): Promise<INestApplicat
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
   return app;
+}
+
+/** The Metrics the app's OpsModule serves at /metrics, if it has one. */
+function serviceMetrics(app: INestApplication): Metrics | undefined {
+  try {
+    return app.get<Metrics>(METRICS, { strict: false });
+  } catch {
+    return undefined;
+  }
+}
+
+/** Consumer lag, dead letters and handled messages of a JetStream transport, on the service's registry. */
+function observeTransport(server: JetStreamServer, metrics: Metrics): void {
+  server.on('pending', ({ consumer, pending }) => metrics.consumerLag.set({ consumer }, pending));
+  server.on('deadLettered', ({ consumer }) => metrics.deadLetters.inc({ consumer }));
+  server.on('handled', ({ consumer, outcome }) => metrics.messagesHandled.inc({ consumer, outcome }));
 }
