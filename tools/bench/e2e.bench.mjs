@@ -1,0 +1,139 @@
+// reelay end to end: jobs submitted over HTTP to the gateway, through intake, dispatch, polling
+// and notification (each its own process) to `succeeded`, against the provider simulator with an
+// instant task (`success_after=1`: the first status check finds it done). Every figure comes from
+// the event log (`recorded_at`), so "succeeded" means durably recorded in PostgreSQL.
+import { createUsers, instantJob, log, pgClient, sleep, startReelay, submitJob, summary } from './lib/common.mjs';
+
+const TERMINAL = ['JobSucceeded', 'JobFailed', 'JobCanceled'];
+
+/** Submits `ids.length` jobs; `next(i)` decides when job i goes (closed or open loop). */
+async function waitTerminal(db, ids, timeoutMs) {
+  const streams = ids.map((id) => `job-${id}`);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { rows } = await db.query(`SELECT count(*)::int AS n FROM events WHERE type = ANY($2) AND stream_id = ANY($1)`, [streams, TERMINAL]);
+    if (rows[0].n >= ids.length) return;
+    if (Date.now() > deadline) throw new Error(`only ${rows[0].n} of ${ids.length} jobs ended within ${timeoutMs} ms`);
+    await sleep(200);
+  }
+}
+
+async function outcomes(db, ids) {
+  const { rows } = await db.query(
+    `SELECT type, count(*)::int AS n, min(recorded_at) AS first, max(recorded_at) AS last FROM events WHERE stream_id = ANY($1) AND type = ANY($2) GROUP BY type`,
+    [ids.map((id) => `job-${id}`), ['JobSubmitted', ...TERMINAL]],
+  );
+  return Object.fromEntries(rows.map((r) => [r.type, r]));
+}
+
+// One submit at a time per user: intake answers concurrent submits of the same user with a 500
+// (the credit ledger append loses the optimistic-concurrency race and is not retried).
+
+/** Closed loop: at most `concurrency` submits in flight (one per user), as fast as the gateway answers. */
+async function submitClosedLoop(gateway, keys, n, concurrency, offset) {
+  const ids = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, keys.length) }, async (_, w) => {
+      while (next < n) {
+        const i = next++;
+        const job = await submitJob(gateway, keys[w], instantJob(offset + i));
+        ids.push(job.id);
+      }
+    }),
+  );
+  return ids;
+}
+
+/** Open loop: job i is sent at start + i / rate, whatever the answers do. */
+async function submitOpenLoop(gateway, keys, rate, seconds, offset) {
+  const n = Math.max(1, Math.round(rate * seconds));
+  const ids = [];
+  const sends = [];
+  const start = performance.now();
+  let late = 0;
+  const chains = keys.map(() => Promise.resolve());
+  const errors = [];
+  for (let i = 0; i < n; i++) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait);
+    else if (wait < -50) late++;
+    const k = i % keys.length;
+    chains[k] = chains[k].then(() =>
+      submitJob(gateway, keys[k], instantJob(offset + i)).then(
+        (j) => void ids.push(j.id),
+        (err) => void errors.push(err),
+      ),
+    );
+    sends.push(chains[k]);
+  }
+  await Promise.all(sends);
+  if (errors.length) throw new Error(`${errors.length} of ${n} submits failed; first: ${errors[0].message}`);
+  return { ids, n, late, seconds: (performance.now() - start) / 1000 };
+}
+
+const ms = (a, b) => new Date(b).getTime() - new Date(a).getTime();
+
+async function transitionLatencies(db, ids) {
+  const { rows } = await db.query(
+    `SELECT stream_id, type, recorded_at FROM events WHERE stream_id = ANY($1)
+       AND type IN ('JobSubmitted','JobValidationStarted','JobProviderAccepted','JobSucceeded')`,
+    [ids.map((id) => `job-${id}`)],
+  );
+  const byJob = new Map();
+  for (const r of rows) {
+    const j = byJob.get(r.stream_id) ?? {};
+    j[r.type] = r.recorded_at;
+    byJob.set(r.stream_id, j);
+  }
+  const t = { 'queued → validating': [], 'validating → running (validated, intent, accepted)': [], 'running → succeeded (check, output copy)': [], 'submit → succeeded': [] };
+  for (const j of byJob.values()) {
+    if (!j.JobSucceeded) continue;
+    t['queued → validating'].push(ms(j.JobSubmitted, j.JobValidationStarted));
+    t['validating → running (validated, intent, accepted)'].push(ms(j.JobValidationStarted, j.JobProviderAccepted));
+    t['running → succeeded (check, output copy)'].push(ms(j.JobProviderAccepted, j.JobSucceeded));
+    t['submit → succeeded'].push(ms(j.JobSubmitted, j.JobSucceeded));
+  }
+  return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, summary(v)]));
+}
+
+export async function benchE2e({ jobs, concurrency, users, latencySeconds, latencyRate, env = {}, label = 'bench', onStack } = {}) {
+  const stack = await startReelay({ label, env });
+  const db = pgClient(stack.db.url);
+  await db.connect();
+  try {
+    const keys = await createUsers(stack, users);
+    log(`e2e: stack up (${stack.services.length} processes), ${keys.length} users`);
+    await onStack?.(stack);
+    const warm = await submitClosedLoop(stack.gateway.url, keys, Math.min(200, jobs), concurrency, 0);
+    await waitTerminal(db, warm, 120_000);
+    log(`e2e: warm-up of ${warm.length} jobs done; peak run of ${jobs} jobs, ${concurrency} concurrent submits`);
+
+    const t0 = Date.now();
+    const ids = await submitClosedLoop(stack.gateway.url, keys, jobs, concurrency, 1_000_000);
+    const submitSeconds = (Date.now() - t0) / 1000;
+    await waitTerminal(db, ids, Math.max(120_000, jobs * 50));
+    const o = await outcomes(db, ids);
+    const succeeded = o.JobSucceeded?.n ?? 0;
+    const seconds = ms(new Date(t0), o.JobSucceeded.last) / 1000;
+    const peak = { jobs, succeeded, failed: o.JobFailed?.n ?? 0, seconds, jobsPerSecond: succeeded / seconds, submitPerSecond: jobs / submitSeconds, concurrency };
+    log(`e2e: ${succeeded}/${jobs} succeeded in ${seconds.toFixed(2)} s → ${peak.jobsPerSecond.toFixed(0)} jobs/s (accepted at ${peak.submitPerSecond.toFixed(0)}/s)`);
+
+    const rate = latencyRate ?? Math.max(1, Math.round(peak.jobsPerSecond / 2));
+    log(`e2e: latency run at ${rate} jobs/s for ${latencySeconds} s (open loop)`);
+    const open = await submitOpenLoop(stack.gateway.url, keys, rate, latencySeconds, 2_000_000);
+    await waitTerminal(db, open.ids, 180_000);
+    const lat = await transitionLatencies(db, open.ids);
+    const lo = await outcomes(db, open.ids);
+    const latency = { rate, jobs: open.n, succeeded: lo.JobSucceeded?.n ?? 0, lateSends: open.late, sendSeconds: open.seconds, transitions: lat };
+    for (const [k, v] of Object.entries(lat)) log(`  ${k}: p50 ${v.p50} ms, p99 ${v.p99} ms (n=${v.n})`);
+    return { peak, latency, processes: stack.services.map((s) => s.name) };
+  } catch (err) {
+    for (const s of stack.services) console.error(`--- ${s.name} output (tail)\n${s.output().slice(-3000)}`);
+    throw err;
+  } finally {
+    await db.end();
+    await stack.stop();
+  }
+}

@@ -1,0 +1,132 @@
+// Shared helpers of the benchmarks: the reelay stack as processes, API users, /proc sampling,
+// percentiles, Prometheus histogram reading.
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import pg from 'pg';
+
+const require = createRequire(import.meta.url);
+export const ROOT = new URL('../../..', import.meta.url).pathname;
+export const testing = require(join(ROOT, 'libs/testing/dist/index.js'));
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+export const num = (name, fallback) => (process.env[name] !== undefined && process.env[name] !== '' ? Number(process.env[name]) : fallback);
+export const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : 'n/a');
+export const log = (...args) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...args);
+
+/** Settings every bench stack shares: one provider (Runway through the simulator), no per-key rate limit. */
+export function reelayEnv(extra = {}) {
+  return {
+    PROVIDERS_ENABLED: 'runway',
+    RATE_LIMIT_PER_SECOND: '1000000',
+    RATE_LIMIT_BURST: '1000000',
+    PROVIDER_MAX_IN_FLIGHT_DEFAULT: '1000000',
+    CONSUMER_CONCURRENCY: String(num('BENCH_CONSUMER_CONCURRENCY', 64)),
+    POLL_CONCURRENCY: String(num('BENCH_POLL_CONCURRENCY', 64)),
+    POLL_TICK_MS: String(num('BENCH_POLL_TICK_MS', 20)),
+    POLL_SCHEDULE_MS: '0,100,200,400,800',
+    POLL_DELAYED_INTERVAL_MS: '1000',
+    POLL_DEADLINE_MS: '600000',
+    DB_POOL_SIZE: String(num('BENCH_DB_POOL_SIZE', 10)),
+    LOG_LEVEL: 'warn',
+    ...extra,
+  };
+}
+
+export function replicasFromEnv() {
+  const r = num('BENCH_REPLICAS', 1);
+  return { intake: r, dispatch: r, polling: r, notification: 1 };
+}
+
+export async function startReelay({ label, env = {}, replicas = replicasFromEnv() }) {
+  return testing.startStack({ label, replicas, env: reelayEnv(env) });
+}
+
+/** `count` users with API keys and plenty of credits (each user's credit ledger is its own stream). */
+export async function createUsers(stack, count, credits = 100_000_000) {
+  const run = (user) =>
+    new Promise((res, rej) =>
+      execFile(process.execPath, [join(ROOT, 'apps/ops-cli/dist/main.js'), 'keys', 'create', '--user', user, '--credits', String(credits)], { env: { ...process.env, ...stack.env } }, (err, out) =>
+        err ? rej(err) : res(JSON.parse(out.trim()).key),
+      ),
+    );
+  const keys = [];
+  for (let i = 0; i < count; i += 4) keys.push(...(await Promise.all(Array.from({ length: Math.min(4, count - i) }, (_, j) => run(`bench-user-${i + j}`)))));
+  return keys;
+}
+
+export async function submitJob(gatewayUrl, key, body) {
+  const res = await fetch(`${gatewayUrl}/v1/jobs`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (res.status !== 202) throw new Error(`submit answered ${res.status}: ${text.slice(0, 300)}`);
+  return JSON.parse(text);
+}
+
+export const instantJob = (i) => ({ model: 'gen4-turbo', prompt: `bench job ${i} [sim:success_after=1]`, aspectRatio: '16:9', durationSeconds: 5 });
+
+export function pgClient(url) {
+  return new pg.Client({ connectionString: url });
+}
+
+export function percentile(sorted, p) {
+  if (!sorted.length) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i];
+}
+
+export function summary(values) {
+  const s = [...values].sort((a, b) => a - b);
+  return { n: s.length, p50: percentile(s, 50), p90: percentile(s, 90), p99: percentile(s, 99), max: s[s.length - 1] ?? NaN };
+}
+
+const CLK_TCK = 100;
+/** RSS (MiB) and cumulative CPU seconds of a process, from /proc. */
+export function procSample(pid) {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const cpu = (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime + stime
+    return { rssMiB: rssKb / 1024, cpuSeconds: cpu, at: performance.now() };
+  } catch {
+    return null;
+  }
+}
+
+/** Bucket counts of a Prometheus histogram (summed over label sets) from /metrics text. */
+export function histogramBuckets(text, name) {
+  const buckets = new Map();
+  const re = new RegExp(`^${name}_bucket\\{([^}]*)\\} ([0-9.eE+-]+)$`, 'gm');
+  for (const m of text.matchAll(re)) {
+    const le = /le="([^"]+)"/.exec(m[1])?.[1];
+    const bound = le === '+Inf' ? Infinity : Number(le);
+    buckets.set(bound, (buckets.get(bound) ?? 0) + Number(m[2]));
+  }
+  return [...buckets.entries()].sort((a, b) => a[0] - b[0]);
+}
+
+/** p-quantile of the difference of two cumulative bucket snapshots, interpolated inside its bucket. */
+export function histogramQuantile(after, before, p) {
+  const b = new Map(before);
+  const rows = after.map(([le, c]) => [le, c - (b.get(le) ?? 0)]);
+  const total = rows.at(-1)?.[1] ?? 0;
+  if (!total) return { value: NaN, count: 0, bucket: 'none' };
+  const rank = (p / 100) * total;
+  let prevLe = 0;
+  let prevC = 0;
+  for (const [le, c] of rows) {
+    if (c >= rank) {
+      const value = le === Infinity ? prevLe : prevLe + ((le - prevLe) * (rank - prevC)) / Math.max(1, c - prevC);
+      return { value, count: total, bucket: `${prevLe}–${le === Infinity ? '+Inf' : le} s` };
+    }
+    prevLe = le;
+    prevC = c;
+  }
+  return { value: NaN, count: total, bucket: 'none' };
+}
