@@ -1,22 +1,22 @@
-import { BaseConfig, portVar } from '@reelay/service-kit';
+import { BaseConfig, countVar, msVar, portVar } from '@reelay/service-kit';
 import { z } from 'zod';
 
-const ms = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
-const count = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
+/** Dispatch's durations may be 0 (no wait, or the slot sweeper off). */
+const ms = (fallback: number) => msVar(fallback, { allowZero: true });
 
 export const DispatchConfig = BaseConfig.extend({
   DISPATCH_PORT: portVar(3002),
   /** Where providers reach reelay's gateway, for per-request callbacks (e.g. https://reelay.example.com). */
   PUBLIC_BASE_URL: z.url().optional(),
   /** Jobs in flight per provider account unless PROVIDER_MAX_IN_FLIGHT_<PROVIDER> says otherwise. */
-  PROVIDER_MAX_IN_FLIGHT_DEFAULT: count(50),
+  PROVIDER_MAX_IN_FLIGHT_DEFAULT: countVar(50),
   /** 429s are retried (honouring Retry-After) until this much time has passed since the intent. */
   DISPATCH_RATE_LIMIT_BUDGET_MS: ms(5 * 60_000),
-  DISPATCH_RATE_LIMIT_MAX_RETRIES: count(30),
+  DISPATCH_RATE_LIMIT_MAX_RETRIES: countVar(30),
   /** Retry-After assumed when a 429 carries none. */
   DISPATCH_RATE_LIMIT_DEFAULT_WAIT_MS: ms(2_000),
   /** 5xx/timeout at submit: retries after the first try, with exponential backoff from the base. */
-  DISPATCH_SERVER_MAX_RETRIES: count(3),
+  DISPATCH_SERVER_MAX_RETRIES: countVar(3),
   DISPATCH_RETRY_BASE_MS: ms(1_000),
   DISPATCH_RETRY_MAX_MS: ms(30_000),
   /** How soon a job waiting for a capacity slot looks again. */
@@ -24,7 +24,7 @@ export const DispatchConfig = BaseConfig.extend({
   /** Safety net: how often slots of finished jobs are swept. */
   DISPATCH_SLOT_SWEEP_MS: ms(60_000),
   /** A circuit opens after this many consecutive server/timeout submit failures within the window. */
-  CIRCUIT_FAILURE_THRESHOLD: count(5),
+  CIRCUIT_FAILURE_THRESHOLD: countVar(5),
   CIRCUIT_WINDOW_MS: ms(60_000),
   /** After this long an open circuit lets one probe submission through (half-open). */
   CIRCUIT_COOLDOWN_MS: ms(30_000),

@@ -1,4 +1,4 @@
-import { BaseConfig, csvVar, portVar } from '@reelay/service-kit';
+import { BaseConfig, csvVar, msVar, portVar } from '@reelay/service-kit';
 import { z } from 'zod';
 
 export const IntakeConfig = BaseConfig.extend({
@@ -7,7 +7,7 @@ export const IntakeConfig = BaseConfig.extend({
   /** Case-insensitive words or phrases refused in prompts (moderation_rejected). */
   MODERATION_BLOCKED_TERMS: csvVar(),
   ASSET_MAX_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
-  ASSET_FETCH_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  ASSET_FETCH_TIMEOUT_MS: msVar(10_000),
   ASSET_MIN_SIDE: z.coerce.number().int().positive().default(64),
   ASSET_MAX_SIDE: z.coerce.number().int().positive().default(8192),
   /** host:port pairs exempt from the private-address check (local development and tests only). */

@@ -1,31 +1,24 @@
-import { BaseConfig, portVar } from '@reelay/service-kit';
+import { BaseConfig, csvVar, msVar, portVar } from '@reelay/service-kit';
 import { z } from 'zod';
-
-const csv = z
-  .string()
-  .default('')
-  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
-
-const ms = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 export const NotificationConfig = BaseConfig.extend({
   NOTIFICATION_PORT: portVar(3004),
   /** Users' webhook secrets are derived from it (the gateway uses the same value). */
   WEBHOOK_MASTER_SECRET: z.string().min(16, 'must be at least 16 characters'),
   /** host:port pairs exempt from the private-address check (local development and tests only). */
-  OUTBOUND_ALLOW_HOSTS: csv,
-  WEBHOOK_TIMEOUT_MS: ms(10_000),
+  OUTBOUND_ALLOW_HOSTS: csvVar(),
+  WEBHOOK_TIMEOUT_MS: msVar(10_000),
   /** Attempts per status change before it is marked failed; with the default backoff about an hour. */
   WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
   /** Delay after the first failed attempt; doubles per attempt up to WEBHOOK_BACKOFF_MAX_MS. */
-  WEBHOOK_BACKOFF_BASE_MS: ms(30_000),
-  WEBHOOK_BACKOFF_MAX_MS: ms(30 * 60_000),
+  WEBHOOK_BACKOFF_BASE_MS: msVar(30_000),
+  WEBHOOK_BACKOFF_MAX_MS: msVar(30 * 60_000),
   /** How often due retries (and anything a crash left behind) are looked for. */
-  WEBHOOK_TICK_MS: ms(1000),
+  WEBHOOK_TICK_MS: msVar(1000),
   /** Deliveries in parallel per process (each to a different job). */
   WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
   CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
   /** An event held by a process that died is redelivered after this (handlers in progress keep it alive). */
-  CONSUMER_ACK_WAIT_MS: ms(30_000),
+  CONSUMER_ACK_WAIT_MS: msVar(30_000),
 });
 export type NotificationConfig = z.infer<typeof NotificationConfig>;

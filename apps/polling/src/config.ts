@@ -1,8 +1,6 @@
-import { BaseConfig, ConfigError, portVar } from '@reelay/service-kit';
+import { BaseConfig, ConfigError, msVar, portVar } from '@reelay/service-kit';
 import { z } from 'zod';
 import type { SchedulePolicy } from './schedule/schedule-policy';
-
-const ms = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 const offsets = z
   .string()
@@ -20,25 +18,25 @@ export const PollingConfig = BaseConfig.extend({
   /** Checks after the provider accepted a job, ms (per provider: POLL_SCHEDULE_MS_<PROVIDER>). */
   POLL_SCHEDULE_MS: offsets.default([5000, 10000, 15000, 30000, 60000]),
   /** Cadence of checks once a job is delayed (per provider: POLL_DELAYED_INTERVAL_MS_<PROVIDER>). */
-  POLL_DELAYED_INTERVAL_MS: ms(60_000),
+  POLL_DELAYED_INTERVAL_MS: msVar(60_000),
   /** Since acceptance; then provider_timeout (per provider: POLL_DEADLINE_MS_<PROVIDER>). */
-  POLL_DEADLINE_MS: ms(30 * 60_000),
+  POLL_DEADLINE_MS: msVar(30 * 60_000),
   /** Wait after a check the provider refused (429/5xx) without Retry-After (per provider: POLL_ERROR_RETRY_MS_<PROVIDER>). */
-  POLL_ERROR_RETRY_MS: ms(5000),
+  POLL_ERROR_RETRY_MS: msVar(5000),
   /** How often each replica looks for due checks. */
-  POLL_TICK_MS: ms(250),
+  POLL_TICK_MS: msVar(250),
   /** Checks one replica runs at once. */
   POLL_CONCURRENCY: z.coerce.number().int().min(1).max(512).default(16),
   /**
    * How long a claimed check belongs to the replica that claimed it; after that another replica
    * may take it (a crashed replica's work is retaken). Must exceed one check plus the output copy.
    */
-  POLL_LEASE_MS: ms(5 * 60_000),
-  PROVIDER_CHECK_TIMEOUT_MS: ms(30_000),
-  OUTPUT_DOWNLOAD_TIMEOUT_MS: ms(3 * 60_000),
-  OUTPUT_MAX_BYTES: ms(512 * 1024 * 1024),
+  POLL_LEASE_MS: msVar(5 * 60_000),
+  PROVIDER_CHECK_TIMEOUT_MS: msVar(30_000),
+  OUTPUT_DOWNLOAD_TIMEOUT_MS: msVar(3 * 60_000),
+  OUTPUT_MAX_BYTES: z.coerce.number().int().positive().default(512 * 1024 * 1024),
   /** Smaller files are not plausible videos. */
-  OUTPUT_MIN_BYTES: ms(1024),
+  OUTPUT_MIN_BYTES: z.coerce.number().int().positive().default(1024),
   CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
 });
 export type PollingConfig = z.infer<typeof PollingConfig>;

@@ -33,3 +33,12 @@ export const csvVar = () =>
     .string()
     .default('')
     .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+
+/** A duration in whole milliseconds; 0 is refused unless `allowZero` (where 0 means "at once" or "off"). */
+export const msVar = (fallback: number, opts: { allowZero?: boolean } = {}) => {
+  const ms = z.coerce.number().int();
+  return (opts.allowZero ? ms.min(0) : ms.positive()).default(fallback);
+};
+
+/** A whole count, 0 or more. */
+export const countVar = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
