@@ -1,5 +1,6 @@
 import type { Request } from 'express';
 import { ApiException, invalidRequest } from '../errors/api-exception';
+import { assertStorableText } from './storable-text';
 
 const tooLarge = (limit: number) =>
   new ApiException('payload_too_large', `The request body must be at most ${limit} bytes.`, { headers: { Connection: 'close' } });
@@ -43,15 +44,21 @@ export function readBody(req: Request, limit: number): Promise<Buffer> {
 /** The media type of the request without parameters, lower-cased ('' when absent). */
 export const mediaType = (req: Request) => (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
 
-/** Reads and parses a JSON body: 400 for another content type, an empty body or malformed JSON; 413 over `limit`. */
+/**
+ * Reads and parses a JSON body: 400 for another content type, an empty body, malformed JSON or text
+ * PostgreSQL cannot store; 413 over `limit`.
+ */
 export async function readJsonBody(req: Request, limit: number): Promise<unknown> {
   const type = mediaType(req);
   if (type !== 'application/json' && !type.endsWith('+json')) throw invalidRequest('Content-Type must be application/json.');
   const raw = await readBody(req, limit);
   if (raw.length === 0) throw invalidRequest('The request body is empty.');
+  let parsed: unknown;
   try {
-    return JSON.parse(raw.toString('utf8'));
+    parsed = JSON.parse(raw.toString('utf8'));
   } catch {
     throw invalidRequest('The request body is not valid JSON.');
   }
+  assertStorableText(parsed);
+  return parsed;
 }

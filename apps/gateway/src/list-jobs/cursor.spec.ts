@@ -8,7 +8,7 @@ describe('list cursor', () => {
     expect(decodeCursor(raw)).toEqual(c);
   });
 
-  it.each(['', 'not base64!', Buffer.from('{"a":1}').toString('base64url'), Buffer.from('["yesterday","x"]').toString('base64url'), 'e30'])(
+  it.each(['', 'not base64!', Buffer.from('{"a":1}').toString('base64url'), Buffer.from('["yesterday","x"]').toString('base64url'), 'e30', Buffer.from('["2026-01-02T03:04:05.678Z","job\\u0000"]').toString('base64url')])(
     'rejects %p',
     (raw) => expect(decodeCursor(raw)).toBeNull(),
   );

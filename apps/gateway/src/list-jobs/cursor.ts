@@ -6,7 +6,8 @@ export interface JobCursor {
   jobId: string;
 }
 
-const CursorShape = z.tuple([z.iso.datetime({ offset: true }), z.string().min(1).max(64)]);
+// Job ids are visible ASCII; anything else (a NUL above all) must not reach the keyset query.
+const CursorShape = z.tuple([z.iso.datetime({ offset: true }), z.string().regex(/^[\x21-\x7e]{1,64}$/)]);
 
 /** Opaque to clients: base64url of a small JSON tuple. */
 export function encodeCursor(c: JobCursor): string {

@@ -2,6 +2,7 @@ import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { detailsFromIssues, ListJobsQuery, type Job } from '@reelay/contracts';
 import { CurrentUser } from '../auth/current-user';
 import { invalidRequest } from '../errors/api-exception';
+import { assertStorableText } from '../http/storable-text';
 import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
 import { decodeCursor, encodeCursor } from './cursor';
 import { queryJobView } from './job-view-query';
@@ -13,6 +14,7 @@ export class ListJobsController {
   /** From the job_view read model: eventually consistent, a job may appear a moment after submit. */
   @Get()
   async list(@CurrentUser() userId: string, @Query() query: Record<string, unknown>): Promise<{ data: Job[]; nextCursor: string | null }> {
+    assertStorableText(query);
     const parsed = ListJobsQuery.safeParse(query);
     if (!parsed.success) throw invalidRequest('The query is not valid.', detailsFromIssues(parsed.error.issues));
     const { status, limit, cursor } = parsed.data;

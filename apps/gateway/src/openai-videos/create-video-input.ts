@@ -3,6 +3,7 @@ import type { Request } from 'express';
 import { ApiException, invalidRequest } from '../errors/api-exception';
 import type { GatewayConfig } from '../config/gateway-config';
 import { mediaType, readBody, readJsonBody } from '../http/read-body';
+import { assertStorableText } from '../http/storable-text';
 
 export interface CreateVideoInput {
   body: OpenAICreateVideoJson;
@@ -42,11 +43,14 @@ export async function readCreateVideoInput(req: Request, config: GatewayConfig):
     const nested = /^input_reference\[(\w+)\]$/.exec(key);
     if (nested) {
       const ref = (fields.input_reference ??= {}) as Record<string, unknown>;
+      // `input_reference=text` next to `input_reference[x]=...`: a string cannot take fields.
+      if (typeof ref !== 'object') throw invalidRequest('The request is not valid.', [{ path: 'input_reference', message: 'give a file or an object, not both' }]);
       ref[nested[1]] = typeof value === 'string' ? value : undefined;
     } else if (!(key in fields)) {
       fields[key] = typeof value === 'string' ? value : '(file)';
     }
   }
+  assertStorableText(fields);
   if (file && fields.input_reference !== undefined) throw invalidRequest('The request is not valid.', [{ path: 'input_reference', message: 'give a file or a reference, not both' }]);
   const parsed = OpenAICreateVideoJson.safeParse(fields);
   if (!parsed.success) throw invalid(parsed.error.issues);

@@ -17,6 +17,7 @@ import { CurrentUser } from '../auth/current-user';
 import { ApiException, invalidRequest } from '../errors/api-exception';
 import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
 import { correlationIdOf } from '../http/correlation';
+import { assertStorableText } from '../http/storable-text';
 import { IntakeClient } from '../intake/intake-client';
 import { serveOutput } from '../job-content/serve-output';
 import { JobReader } from '../jobs/job-reader';
@@ -76,6 +77,7 @@ export class VideosController {
 
   @Get()
   async list(@CurrentUser() userId: string, @Query() query: Record<string, unknown>): Promise<OpenAIVideoList> {
+    assertStorableText(query);
     const parsed = OpenAIListVideosQuery.safeParse(query);
     if (!parsed.success) throw invalidRequest('The query is not valid.', detailsFromIssues(parsed.error.issues));
     const page = await queryVideoPage(this.deps.dataSource, { userId, ...parsed.data });

@@ -21,8 +21,9 @@ export class WebPageController {
 
   @Get('web/:file')
   asset(@Param('file') file: string, @Res() res: Response): void {
+    // Own keys only: `__proto__` or `constructor` must not name a file.
+    if (!Object.hasOwn(FILES, file)) throw notFound('file');
     const type = FILES[file];
-    if (!type) throw notFound('file');
     res.status(200).set({ 'Content-Type': type, 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff' }).send(this.files.get(file));
   }
 }

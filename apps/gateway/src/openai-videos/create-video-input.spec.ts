@@ -1,0 +1,32 @@
+import { Readable } from 'node:stream';
+import type { Request } from 'express';
+import { loadGatewayConfig } from '../config/gateway-config';
+import { ApiException } from '../errors/api-exception';
+import { readCreateVideoInput } from './create-video-input';
+
+const config = loadGatewayConfig({ DATABASE_URL: 'postgres://x@127.0.0.1/x', NATS_URL: 'nats://127.0.0.1:4222' });
+
+async function multipart(fields: [string, string][]): Promise<Request> {
+  const form = new FormData();
+  for (const [k, v] of fields) form.append(k, v);
+  const encoded = new Response(form);
+  const body = Buffer.from(await encoded.arrayBuffer());
+  return Object.assign(Readable.from([body]), { headers: { 'content-type': encoded.headers.get('content-type')!, 'content-length': String(body.length) } }) as unknown as Request;
+}
+
+describe('readCreateVideoInput (multipart)', () => {
+  it('reads bracketed input_reference fields', async () => {
+    const input = await readCreateVideoInput(await multipart([['prompt', 'a bay'], ['input_reference[image_url]', 'https://example.com/a.png']]), config);
+    expect(input.body).toMatchObject({ prompt: 'a bay', input_reference: { image_url: 'https://example.com/a.png' } });
+  });
+
+  it('refuses input_reference as text next to input_reference[...] with a 400, not a TypeError', async () => {
+    const req = await multipart([['prompt', 'a bay'], ['input_reference', 'text'], ['input_reference[x]', 'y']]);
+    await expect(readCreateVideoInput(req, config)).rejects.toMatchObject({ code: 'invalid_request', status: 400 });
+    await expect(readCreateVideoInput(await multipart([['input_reference', 'text'], ['input_reference[x]', 'y']]), config)).rejects.toBeInstanceOf(ApiException);
+  });
+
+  it('refuses a NUL character in a field with a 400', async () => {
+    await expect(readCreateVideoInput(await multipart([['prompt', 'a\u0000b']]), config)).rejects.toMatchObject({ code: 'invalid_request', details: [{ path: 'prompt' }] });
+  });
+});
