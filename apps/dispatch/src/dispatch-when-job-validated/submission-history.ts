@@ -1,4 +1,5 @@
-import { parseEvent, type JobEvent, type RecordedEvent } from '@reelay/contracts';
+import type { RecordedEvent } from '@reelay/contracts';
+import { toJobEvent } from '@reelay/job-domain';
 
 export interface SubmissionRetry {
   reason: 'rate_limited' | 'provider_error';
@@ -23,7 +24,7 @@ export interface SubmissionHistory {
 export function submissionHistory(events: RecordedEvent[]): SubmissionHistory {
   let h: SubmissionHistory = { intentAt: null, retries: [], lastTryRejected: false, pendingRetryAt: null };
   for (const recorded of events) {
-    const e = parseEvent(recorded.type, recorded.schemaVersion, recorded.data) as JobEvent;
+    const e = toJobEvent(recorded);
     if (e.type === 'JobSubmissionIntended') {
       h = { intentAt: new Date(e.data.at), retries: [], lastTryRejected: false, pendingRetryAt: null };
     } else if (e.type === 'JobSubmissionRetryScheduled') {

@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { jobStreamId, parseEvent, type JobEvent, type RecordedEvent } from '@reelay/contracts';
+import { jobStreamId, type RecordedEvent } from '@reelay/contracts';
 import { createDataSource, EventStore, handle, runMigrations } from '@reelay/event-store';
-import { decideJob, jobDecider, newJobId, type JobState } from '@reelay/job-domain';
+import { decideJob, foldRecordedJob, jobDecider, newJobId, type JobState } from '@reelay/job-domain';
 import { createTestDatabase, startService, TEST_NATS_URL, uniqueNatsPrefix, type ServiceProcess, type TestDatabase } from '@reelay/testing';
 import { connectNats, eventStreamName } from '@reelay/messaging';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -100,7 +100,7 @@ export class DispatchHarness {
   }
 
   async job(jobId: string): Promise<JobState> {
-    return (await this.events(jobId)).reduce((s, e) => jobDecider.evolve(s, parseEvent(e.type, e.schemaVersion, e.data) as JobEvent), jobDecider.initialState());
+    return foldRecordedJob(await this.events(jobId)).state;
   }
 
   async waitForJob(jobId: string, done: (job: JobState) => boolean, timeoutMs = 20_000): Promise<JobState> {

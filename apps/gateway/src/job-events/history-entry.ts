@@ -1,6 +1,5 @@
 import { userMessage, type JobErrorCode, type JobStatus, type RecordedEvent } from '@reelay/contracts';
-import { jobDecider, type JobState } from '@reelay/job-domain';
-import { toJobEvent } from '../jobs/job-reader';
+import { jobDecider, toJobEvent, type JobState } from '@reelay/job-domain';
 
 export interface HistoryEntry {
   sequence: number;

@@ -1,9 +1,8 @@
 import { isTerminal, Job, jobStreamId, liveJobSubject } from '@reelay/contracts';
 import type { EventStore } from '@reelay/event-store';
-import { jobDecider, toPublicJob, type JobState } from '@reelay/job-domain';
+import { jobDecider, toJobEvent, toPublicJob, type JobState } from '@reelay/job-domain';
 import { subscribeLive, type NatsConnection } from '@reelay/messaging';
 import type { Logger } from '@reelay/service-kit';
-import { toJobEvent } from '../jobs/job-reader';
 import { formatJobEvent, HEARTBEAT } from './sse-format';
 
 export interface JobStreamSessionOptions {

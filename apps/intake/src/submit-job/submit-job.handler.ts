@@ -13,12 +13,14 @@ import { ConcurrencyError, type EventStore } from '@reelay/event-store';
 import {
   creditsDecider,
   decideJob,
+  foldRecordedJob,
+  initialJobState,
   InsufficientCreditsError,
   jobIdForIdempotencyKey,
   newJobId,
   requestHash,
 } from '@reelay/job-domain';
-import { foldJob, loadJob, publicJob } from '../shared/job-stream';
+import { loadJob, publicJob } from '../shared/job-stream';
 import { ok, refuse } from '../shared/replies';
 
 export interface SubmitJobDeps {
@@ -88,14 +90,14 @@ export async function submitJob(deps: SubmitJobDeps, cmd: SubmitJobCommand): Pro
           requestHash: hash,
         },
       },
-      foldJob([]).state,
+      initialJobState(),
     );
     try {
       const [, jobResult] = await deps.store.appendMany([
         { streamId: creditStreamId(userId), expectedVersion: ledgerEvents.at(-1)?.streamVersion ?? 0, events: holds.map((e) => ({ ...e, metadata })) },
         { streamId: jobStreamId(jobId), expectedVersion: 0, events: submitted.map((e) => ({ ...e, metadata })) },
       ]);
-      return ok(publicJob(foldJob(jobResult.events)));
+      return ok(publicJob(foldRecordedJob(jobResult.events)));
     } catch (err) {
       if (!(err instanceof ConcurrencyError) || attempt >= MAX_ATTEMPTS) throw err;
       // Either another submit moved the ledger (re-read the balance) or the same idempotent

@@ -1,5 +1,5 @@
-import { parseEvent, type Job, type JobEvent, type JobStatus, type RecordedEvent } from '@reelay/contracts';
-import { jobDecider, toPublicJob, type JobState } from '@reelay/job-domain';
+import type { Job, JobStatus, RecordedEvent } from '@reelay/contracts';
+import { jobDecider, toJobEvent, toPublicJob, type JobState } from '@reelay/job-domain';
 
 export interface StatusChange {
   version: number;
@@ -27,7 +27,7 @@ export function foldJobHistory(events: RecordedEvent[], upTo: number): JobHistor
   for (const e of events) {
     if (e.streamVersion > upTo) break;
     before = after;
-    after = jobDecider.evolve(before, parseEvent(e.type, e.schemaVersion, e.data) as JobEvent);
+    after = jobDecider.evolve(before, toJobEvent(e));
     version = e.streamVersion;
     if (statusChanged(before, after)) statusChanges.push({ version, status: after.status, job: toPublicJob(after, version), at: e.recordedAt });
   }

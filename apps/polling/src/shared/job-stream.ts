@@ -1,12 +1,11 @@
-import { jobStreamId, parseEvent, type EventMetadata, type JobEvent } from '@reelay/contracts';
+import { jobStreamId, type EventMetadata } from '@reelay/contracts';
 import { handle, type EventStore } from '@reelay/event-store';
-import { decideJob, jobDecider, type JobCommand, type JobState } from '@reelay/job-domain';
+import { decideJob, foldRecordedJob, jobDecider, type JobCommand, type JobState } from '@reelay/job-domain';
 
 export const jobFold = { evolve: jobDecider.evolve, initialState: jobDecider.initialState };
 
 export async function loadJob(store: EventStore, jobId: string): Promise<JobState> {
-  const events = await store.readStream(jobStreamId(jobId));
-  return events.reduce((s, e) => jobDecider.evolve(s, parseEvent(e.type, e.schemaVersion, e.data) as JobEvent), jobDecider.initialState());
+  return foldRecordedJob(await store.readStream(jobStreamId(jobId))).state;
 }
 
 /** Read, fold, decide, append with the expected version (retried on conflict). Returns the new status. */
