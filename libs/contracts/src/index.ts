@@ -4,5 +4,6 @@ export * from './api/api-error';
 export * from './api/submit-job-request';
 export * from './catalog/model-catalog';
 export * from './commands/commands';
+export * from './commands/provider-callback-command';
 export * from './api/openai-videos';
 export * from './api/gateway-responses';

@@ -1,17 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-
-/** What goes to `<prefix>.cmd.provider-callback` (polling's ProviderCallbackCommand). TODO(contracts): one zod schema for both. */
-export interface ProviderCallbackCommand {
-  provider: string;
-  /** As received, with lower-cased names; cookies are dropped. */
-  headers: Record<string, string>;
-  /** The raw body, base64, exactly as received (signatures are computed over these bytes). */
-  bodyBase64: string;
-  /** The query string without '?' (some providers put a token in the callback URL). */
-  query: string;
-  receivedAt: string;
-  correlationId: string;
-}
+import type { ProviderCallbackCommand } from '@reelay/contracts';
 
 const DROPPED = new Set(['cookie']);
 

@@ -1,5 +1,5 @@
+import { ProviderCallbackCommand } from '@reelay/contracts';
 import type { PollingDeps } from '../polling.deps';
-import { ProviderCallbackCommand } from './provider-callback.command';
 
 export type CallbackReply = { ok: true; ignored?: true };
 
