@@ -1,8 +1,5 @@
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import { probeMp4 } from '@reelay/media';
-import { eventStreamName } from '@reelay/messaging';
-import { freePort, TEST_NATS_URL, uniqueNatsPrefix, WORKSPACE_ROOT } from '@reelay/testing';
+import { deleteNatsPrefix, freePort, TEST_NATS_URL, uniqueNatsPrefix, WORKSPACE_ROOT } from '@reelay/testing';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -82,9 +79,7 @@ afterAll(async () => {
     }
   }
   for (const { pid } of startedPids) if (alive(pid)) process.kill(-pid, 'SIGKILL');
-  const nc = await connect({ servers: TEST_NATS_URL, noAsyncTraces: true });
-  await (await jetstreamManager(nc)).streams.delete(eventStreamName(prefix)).catch(() => false);
-  await nc.close();
+  await deleteNatsPrefix(prefix);
   if (dir) rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 
