@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startService, WORKSPACE_ROOT, type ServiceProcess } from './service-process';
+import { freePort, startService, WORKSPACE_ROOT, type ServiceProcess } from './service-process';
 import { createTestDatabase, type TestDatabase } from './test-database';
 import { TEST_NATS_URL, uniqueNatsPrefix } from './test-nats';
 
@@ -26,7 +26,7 @@ export interface Stack {
   /** An API key for a new user, with credits. */
   createUser(userId: string, credits?: number): string;
   cli(...args: string[]): { code: number | null; out: string; err: string };
-  /** Starts one more process of a service (a replica, or a restart after a kill). */
+  /** Starts one more process of a service (a replica, or a restart after a kill; a gateway comes back on the same port). */
   start(app: string): Promise<ServiceProcess>;
   stop(): Promise<void>;
 }
@@ -62,6 +62,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     WEBHOOK_BACKOFF_BASE_MS: '200',
     WEBHOOK_TICK_MS: '100',
     LOG_LEVEL: 'warn',
+    // Fixed for the stack's life, so a gateway killed and started again keeps its URL.
+    GATEWAY_PORT: String(await freePort()),
     ...opts.env,
   };
   const start = async (app: string) => {

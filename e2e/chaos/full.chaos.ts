@@ -1,0 +1,19 @@
+import { formatReport, runChaos } from './chaos';
+
+// Full size, on demand: also restarts this machine's NATS and PostgreSQL once each, which other
+// suites running at the same time would notice. CHAOS_JOBS and CHAOS_SECONDS scale it.
+it('keeps every promise while processes, NATS and PostgreSQL are killed and restarted', async () => {
+  const seconds = Number(process.env.CHAOS_SECONDS ?? 120);
+  const report = await runChaos({
+    jobs: Number(process.env.CHAOS_JOBS ?? 300),
+    submitWindowMs: seconds * 1000 * 0.8,
+    chaosMs: seconds * 1000,
+    killEveryMs: [1000, 3000],
+    restartInfra: process.env.CHAOS_RESTART_INFRA !== '0',
+    settleTimeoutMs: 120_000,
+    log: (line) => process.stdout.write(`[chaos] ${line}\n`),
+  });
+  process.stdout.write(`${formatReport(report)}\n`);
+  expect({ lost: report.lost, stuck: report.stuck, duplicates: report.duplicates, missingSse: report.missingSse, missingWebhooks: report.missingWebhooks, webhooksOutOfOrder: report.webhooksOutOfOrder, creditMismatches: report.creditMismatches, gaps: report.gaps, projectionMismatches: report.projectionMismatches }).toEqual({ lost: [], stuck: [], duplicates: [], missingSse: [], missingWebhooks: [], webhooksOutOfOrder: [], creditMismatches: [], gaps: [], projectionMismatches: [] });
+  expect(report.notAccepted).toBe(0);
+});

@@ -1,0 +1,33 @@
+import { formatReport, runChaos, type ChaosReport } from '../chaos/chaos';
+
+// The chaos driver at CI size: our own processes only (every kind, replicas included, the gateway
+// too) are killed with SIGKILL and restarted; the machine's NATS and PostgreSQL are left alone
+// (`npm run test:chaos` restarts them in the full run).
+let report: ChaosReport;
+
+beforeAll(async () => {
+  report = await runChaos({ jobs: 40, submitWindowMs: 25_000, chaosMs: 30_000, killEveryMs: [800, 1800], restartInfra: false, settleTimeoutMs: 40_000 });
+  process.stdout.write(`${formatReport(report)}\n`);
+}, 170_000);
+
+it('killed processes of every kind along the way', () => {
+  for (const [kind, n] of Object.entries(report.kills)) expect({ kind, killed: n > 0 }).toEqual({ kind, killed: true });
+  expect(report.restarts.services).toBe(Object.values(report.kills).reduce((a, b) => a + b, 0));
+});
+
+it('lost no job and left none stuck', () => {
+  expect(report.notAccepted).toBe(0);
+  expect(report.accepted).toBe(report.jobs);
+  expect({ lost: report.lost, stuck: report.stuck }).toEqual({ lost: [], stuck: [] });
+  expect(report.terminal + report.delayedWithCheck).toBe(report.accepted);
+});
+
+it('submitted no job twice to a provider', () => expect(report.duplicates).toEqual([]));
+
+it('replayed every status change over SSE and delivered each to the webhook, in order', () => {
+  expect({ sse: report.missingSse, webhooks: report.missingWebhooks, order: report.webhooksOutOfOrder }).toEqual({ sse: [], webhooks: [], order: [] });
+});
+
+it('kept credits, streams and the job_view projection consistent with the log', () => {
+  expect({ credits: report.creditMismatches, gaps: report.gaps, projection: report.projectionMismatches }).toEqual({ credits: [], gaps: [], projection: [] });
+});
