@@ -1,0 +1,152 @@
+import { startStack, type Stack } from '@reelay/testing';
+import { Client } from 'pg';
+import { apiClient, isTerminalJob, type ApiClient } from './support/api-client';
+import { recordingServer, type RecordingServer } from './support/local-servers';
+
+// The SSRF matrix through the real pipeline: reference-image URLs (fetched by intake) and webhook
+// URLs (posted by notification) that point inside. None is allow-listed; only a redirecting server
+// (the first hop) and the control receiver are. A canary on port 80 of every local address counts
+// any request that gets through: it must stay at zero.
+
+let stack: Stack;
+let db: Client;
+let alice: ApiClient;
+let canary: RecordingServer;
+let redirector: RecordingServer;
+let receiver: RecordingServer;
+
+// Port 80 so that the port rule (80, 443, 8080, 8443) lets these through and the address rule is what refuses them.
+const INTERNAL: [string, string][] = [
+  ['loopback v4', 'http://127.0.0.1/'],
+  ['loopback v4, another address', 'http://127.0.0.7/'],
+  ['loopback v6', 'http://[::1]/'],
+  ['v4-mapped loopback v6', 'http://[::ffff:127.0.0.1]/'],
+  ['v4-mapped loopback v6, hex', 'http://[::ffff:7f00:1]/'],
+  ['unspecified v4 (reaches the local host on Linux)', 'http://0.0.0.0/'],
+  ['unspecified v4, short', 'http://0/'],
+  ['unspecified v6', 'http://[::]/'],
+  ['private 10/8', 'http://10.0.0.1/'],
+  ['private 172.16/12', 'http://172.16.5.4/'],
+  ['private 192.168/16', 'http://192.168.1.1/'],
+  ['carrier-grade NAT (Alibaba metadata)', 'http://100.100.100.200/'],
+  ['link-local v4, cloud metadata', 'http://169.254.169.254/latest/meta-data/'],
+  ['link-local v6', 'http://[fe80::1]/'],
+  ['unique-local v6', 'http://[fd00::1]/'],
+  ['AWS metadata v6', 'http://[fd00:ec2::254]/'],
+  ['metadata host name', 'http://metadata.google.internal/computeMetadata/v1/'],
+  ['decimal loopback', 'http://2130706433/'],
+  ['octal loopback', 'http://0177.0.0.1/'],
+  ['hex loopback', 'http://0x7f.0.0.1/'],
+  ['short loopback', 'http://127.1/'],
+  ['decimal metadata', 'http://2852039166/'],
+  ['name resolving to loopback', 'http://localhost/'],
+  ['name resolving to loopback, mixed case', 'http://LocalHost/'],
+];
+const REDIRECTED = ['http://127.0.0.1/', 'http://[::1]/', 'http://169.254.169.254/latest/meta-data/', 'http://localhost/', 'http://2130706433/'];
+
+beforeAll(async () => {
+  // Dual-stack on port 80: takes connections to every loopback address, v4 and v6.
+  canary = await recordingServer(() => ({ status: 200, headers: { 'content-type': 'image/png' }, body: 'internal secret' }), { port: 80, host: '::' });
+  redirector = await recordingServer((req) => ({ status: 302, headers: { location: decodeURIComponent(new URL(req.url ?? '/', 'http://x').searchParams.get('to') ?? '/') } }));
+  receiver = await recordingServer();
+  stack = await startStack({
+    label: 'ssrf',
+    env: {
+      PROVIDERS_ENABLED: 'runway',
+      OUTBOUND_ALLOW_HOSTS: `${redirector.host},${receiver.host}`,
+      WEBHOOK_MAX_ATTEMPTS: '2',
+      WEBHOOK_TIMEOUT_MS: '3000',
+      ASSET_FETCH_TIMEOUT_MS: '3000',
+      RATE_LIMIT_PER_SECOND: '1000',
+      RATE_LIMIT_BURST: '1000',
+    },
+  });
+  alice = apiClient(stack.gateway.url, stack.createUser('alice', 1_000_000));
+  db = new Client({ connectionString: stack.db.url });
+  await db.connect();
+}, 120_000);
+
+afterAll(async () => {
+  await db?.end();
+  await stack?.stop();
+  await Promise.all([canary, redirector, receiver].map((s) => s?.close()));
+});
+
+const job = (extra: Record<string, unknown>) => ({ model: 'gen4-turbo', prompt: 'a harbour at dawn [sim:success_after=1]', aspectRatio: '16:9', durationSeconds: 5, ...extra });
+const redirectTo = (target: string) => `http://${redirector.host}/r?to=${encodeURIComponent(target)}`;
+
+async function failureDetail(jobId: string): Promise<string> {
+  const rows = await db.query(`SELECT data->>'detail' AS detail FROM events WHERE stream_id = $1 AND type = 'JobFailed'`, [`job-${jobId}`]);
+  return rows.rows[0]?.detail ?? '';
+}
+
+describe('reference-image URLs', () => {
+  // Redirect cases carry their target; the redirector's address is known only once it listens.
+  it.each([...INTERNAL, ...REDIRECTED.map((t): [string, string] => [`redirect to ${t}`, `redirect:${t}`])])('%s: the job fails with asset_fetch_failed, refused by the guard', async (_name, target) => {
+    const url = target.startsWith('redirect:') ? redirectTo(target.slice('redirect:'.length)) : target;
+    const submitted = await alice.submit(job({ referenceImage: { url } }));
+    expect(submitted.status).toBe(202);
+    const done = await alice.waitFor(submitted.body.id, isTerminalJob);
+    expect(done).toMatchObject({ status: 'failed', errorCode: 'asset_fetch_failed' });
+    expect(done.message).not.toMatch(/127\.|::1|169\.254|localhost|private/i);
+    // Refused by the address or name rule, not merely unreachable.
+    expect(await failureDetail(done.id)).toMatch(/refused or failed: (private_address|blocked_hostname)$/);
+  });
+
+  it('the redirecting server was asked, the internal one never', () => {
+    expect(redirector.requests.length).toBeGreaterThanOrEqual(REDIRECTED.length);
+    expect(canary.requests).toEqual([]);
+  });
+});
+
+describe('webhook URLs', () => {
+  const deliveries = async (jobId: string) =>
+    (await db.query(`SELECT version, status, attempts, last_error, last_http_status FROM webhook_deliveries WHERE job_id = $1 ORDER BY version`, [jobId])).rows as {
+      version: number;
+      status: string;
+      attempts: number;
+      last_error: string | null;
+      last_http_status: number | null;
+    }[];
+
+  /** Waits until the job ended and every status change it had was given up on or delivered. */
+  async function settled(jobId: string) {
+    await alice.waitFor(jobId, isTerminalJob);
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const rows = await deliveries(jobId);
+      if ((rows.length >= 3 && rows.every((r) => r.status !== 'pending')) || Date.now() > deadline) return rows;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  it('delivers to the allow-listed receiver (the control)', async () => {
+    const { body } = await alice.submit(job({ webhookUrl: `http://${receiver.host}/hook` }));
+    const rows = await settled(body.id);
+    expect(rows.map((r) => r.status)).toEqual(rows.map(() => 'delivered'));
+    expect(receiver.requests.filter((r) => r.body.includes(body.id)).length).toBe(rows.length);
+  });
+
+  it.each(INTERNAL)('%s: every delivery is refused at the first attempt', async (_name, base) => {
+    const { status, body } = await alice.submit(job({ webhookUrl: `${base}hook` }));
+    expect(status).toBe(202);
+    const rows = await settled(body.id);
+    expect(rows.length).toBeGreaterThanOrEqual(3);
+    for (const r of rows) expect(r).toMatchObject({ status: 'failed', attempts: 1, last_error: expect.stringMatching(/^refused: (private_address|blocked_hostname)$/) });
+  });
+
+  // Webhooks follow no redirect at all (safeFetch with maxRedirects 0): each attempt ends as too_many_redirects.
+  it.each(REDIRECTED)('a redirect to %s is not followed', async (target) => {
+    const { body } = await alice.submit(job({ webhookUrl: redirectTo(target) }));
+    const rows = await settled(body.id);
+    expect(rows.length).toBeGreaterThanOrEqual(3);
+    for (const r of rows) expect(r).toMatchObject({ status: 'failed', last_error: 'too_many_redirects' });
+  });
+
+  it('the internal server was never contacted, and the refusals are counted', async () => {
+    expect(canary.requests).toEqual([]);
+    const attempts = await db.query(`SELECT outcome, count(*)::int AS n FROM webhook_attempts GROUP BY outcome`);
+    const byOutcome = Object.fromEntries(attempts.rows.map((r) => [r.outcome, r.n]));
+    expect(byOutcome.refused).toBeGreaterThanOrEqual(INTERNAL.length * 3);
+  });
+});
