@@ -56,7 +56,7 @@ export function configVariables(file: string): ConfigVariable[] {
 
 /** Whether the service builds provider adapters (so it needs provider settings: sim URL, keys). */
 export function buildsProviderAdapters(service: ServiceSpec): boolean {
-  return sourceFiles(join(REPO, 'apps', service.name, 'src')).some((f) => readFileSync(f, 'utf8').includes('createAdapters('));
+  return sourceFiles(join(REPO, 'apps', service.name, 'src')).some((f) => /(createAdapters|configuredAdapters)\(/.test(readFileSync(f, 'utf8')));
 }
 
 function sourceFiles(dir: string): string[] {
