@@ -1,34 +1,223 @@
 #!/usr/bin/env node
-// `npm run bench`: measures and writes docs/benchmarks.md. BENCH_SCALE=N multiplies the sizes.
+// `npm run bench`: measures and writes docs/benchmarks.md. Knobs (defaults keep it near 10 minutes
+// on 2 cores): BENCH_SCALE (event log sizes), BENCH_JOBS, BENCH_CONCURRENCY, BENCH_LATENCY_SECONDS,
+// BENCH_REPLICAS, BENCH_INFLIGHT, BENCH_INFLIGHT_INTERVAL_MS, BENCH_INFLIGHT_SECONDS,
+// BENCH_PEER_JOBS, BENCH_PROFILE_JOBS, BENCH_STMT_JOBS, BENCH_ONLY (comma list of sections:
+// eventlog,e2e,inflight,peers,diagnose).
+import { execSync } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { machineInfo } from './machine.mjs';
 import { benchEventStore } from './event-store.bench.mjs';
+import { benchE2e } from './e2e.bench.mjs';
+import { benchInflight } from './inflight.bench.mjs';
+import { benchPeers, peerSettings, redisInfo } from './peers.bench.mjs';
+import { profileRun, statementRun } from './diagnose.bench.mjs';
+import { fmt, log, num, reelayEnv, replicasFromEnv, ROOT } from './lib/common.mjs';
 
-const ROOT = new URL('../..', import.meta.url).pathname;
-const scale = Number(process.env.BENCH_SCALE ?? 1);
+const only = new Set((process.env.BENCH_ONLY ?? 'eventlog,e2e,inflight,peers,diagnose').split(',').map((s) => s.trim()));
+const cfg = {
+  scale: num('BENCH_SCALE', 1),
+  jobs: num('BENCH_JOBS', 3000),
+  concurrency: num('BENCH_CONCURRENCY', 64),
+  latencySeconds: num('BENCH_LATENCY_SECONDS', 20),
+  inflight: num('BENCH_INFLIGHT', 100_000),
+  inflightIntervalMs: num('BENCH_INFLIGHT_INTERVAL_MS', 60_000),
+  inflightSeconds: num('BENCH_INFLIGHT_SECONDS', 70),
+  peerJobs: num('BENCH_PEER_JOBS', 10_000),
+  profileJobs: num('BENCH_PROFILE_JOBS', 500),
+  stmtJobs: num('BENCH_STMT_JOBS', 200),
+};
+const started = Date.now();
 const machine = machineInfo();
-console.log('machine', machine);
+const loadBefore = loadavg();
+const redis = await redisInfo();
+let nats = 'unknown';
+try {
+  nats = (await (await fetch('http://127.0.0.1:8222/varz')).json()).version;
+} catch {
+  try {
+    nats = execSync('nats-server --version', { encoding: 'utf8' }).trim();
+  } catch {}
+}
+log('machine', machine, 'load', loadBefore.map((l) => l.toFixed(2)).join(' '), 'settings', cfg);
 
-const es = await benchEventStore({ scale });
-const row = (label, r, unit = 'events/s') => `| ${label} | ${r.n} | ${r.seconds.toFixed(2)} s | **${r.perSecond.toLocaleString('en-US')}** ${unit} |`;
-const table = [
-  '| measurement | events | time | rate |',
-  '|---|---|---|---|',
-  row('append, 1 event per transaction, 1 writer', es.appendSingle),
-  row('append, 1 event per transaction, 8 writers', es.appendSingle8),
-  row('appendMany, 100 streams × 1 event per transaction', es.appendBatched),
-  row('log reader: whole log in commit order, pages of 1,000', es.replay),
-].join('\n');
-console.log(table);
+const R = {};
+if (only.has('eventlog')) R.es = await benchEventStore({ scale: cfg.scale });
+if (only.has('e2e')) R.e2e = await benchE2e({ jobs: cfg.jobs, concurrency: cfg.concurrency, users: cfg.concurrency, latencySeconds: cfg.latencySeconds });
+if (only.has('inflight')) R.inflight = await benchInflight({ jobs: cfg.inflight, intervalMs: cfg.inflightIntervalMs, measureSeconds: cfg.inflightSeconds });
+if (only.has('peers')) R.peers = await benchPeers({ jobs: cfg.peerJobs });
+if (only.has('diagnose')) {
+  R.stmts = await statementRun({ jobs: cfg.stmtJobs, users: 16 });
+  R.profile = await profileRun({ jobs: cfg.profileJobs, users: cfg.concurrency });
+}
+const loadAfter = loadavg();
+const minutes = (Date.now() - started) / 60_000;
+
+// ---------- the page ----------
+const pass = (ok) => (ok ? '**met**' : '**missed**');
+const ms = (v) => `${fmt(v)} ms`;
+const sections = [];
+
+if (R.es) {
+  const row = (label, r) => `| ${label} | ${fmt(r.n)} | ${r.seconds.toFixed(2)} s | **${fmt(r.perSecond)}** events/s |`;
+  sections.push(`## Event log (PostgreSQL)
+
+tools/bench/event-store.bench.mjs. Each append validates the events against their schemas, checks
+the stream's expected version and writes in one transaction. The batched form appends to 100
+streams in one transaction (multi-row INSERT). The reader uses the transaction-id horizon
+(libs/event-store/src/log/read-all.ts), so its rate includes the safety against late commits.
+
+| measurement | events | time | rate |
+|---|---|---|---|
+${row('append, 1 event per transaction, 1 writer', R.es.appendSingle)}
+${row('append, 1 event per transaction, 8 writers', R.es.appendSingle8)}
+${row('appendMany, 100 streams × 1 event per transaction', R.es.appendBatched)}
+${row('log reader: whole log in commit order, pages of 1,000', R.es.replay)}`);
+}
+
+const env = reelayEnv();
+if (R.e2e) {
+  const p = R.e2e.peak;
+  const l = R.e2e.latency;
+  const rows = Object.entries(l.transitions).map(([k, v]) => `| ${k} | ${fmt(v.n)} | ${ms(v.p50)} | ${ms(v.p90)} | ${ms(v.p99)} | ${ms(v.max)} | ${k === 'submit → succeeded' ? '–' : pass(v.p99 <= 50)} |`);
+  sections.push(`## reelay end to end
+
+tools/bench/e2e.bench.mjs. Processes: ${R.e2e.processes.join(', ')} (replicas per worker: ${JSON.stringify(replicasFromEnv())}),
+each \`node apps/<name>/dist/main.js\`, started like the e2e tests (\`startStack\` of libs/testing) on a
+fresh database and NATS prefix. Jobs: \`gen4-turbo\` (Runway through the simulator) with the scenario
+\`success_after=1\`, so the first status check finds the task done; polling then copies the 2 s MP4
+into storage and checks it before \`succeeded\`. ${cfg.concurrency} users, each submitting one job at a time
+over HTTP (closed loop, ${cfg.concurrency} submits in flight). Throughput = jobs / (first submit → last
+\`JobSucceeded\` recorded in the log), after a warm-up of 200 jobs.
+
+Settings: ${Object.entries(env).filter(([k]) => k !== 'LOG_LEVEL').map(([k, v]) => `\`${k}=${v}\``).join(', ')}.
+
+| jobs | succeeded | failed | time | accepted by the gateway | **end-to-end** |
+|---|---|---|---|---|---|
+| ${fmt(p.jobs)} | ${fmt(p.succeeded)} | ${fmt(p.failed)} | ${p.seconds.toFixed(2)} s | ${fmt(p.submitPerSecond)} jobs/s | **${fmt(p.jobsPerSecond)} jobs/s** |
+
+### Latency per transition at half the peak rate
+
+Open loop at ${fmt(l.rate)} jobs/s for ${cfg.latencySeconds} s (${fmt(l.jobs)} jobs, ${fmt(l.succeeded)} succeeded; ${fmt(l.lateSends)} sends left more than 50 ms late
+by the client). Times are differences of the events' \`recorded_at\` (transaction start, PostgreSQL's
+clock). "validating → running" spans JobValidated, JobSubmissionIntended, the provider call and
+JobProviderAccepted; "running → succeeded" spans the first check (due at once), the provider call,
+the output copy and JobSucceeded. Target: p99 ≤ 50 ms per transition.
+
+| transition | jobs | p50 | p90 | p99 | max | p99 ≤ 50 ms |
+|---|---|---|---|---|---|---|
+${rows.join('\n')}`);
+}
+
+if (R.inflight) {
+  const f = R.inflight;
+  const procRows = f.procs.map((p) => `| ${p.name} | ${fmt(p.rssMiB)} MiB | ${fmt(p.maxRssMiB)} MiB | ${fmt(p.cpuPercent)} % | ${pass(p.maxRssMiB <= 300)} |`);
+  sections.push(`## In-flight capacity
+
+tools/bench/inflight.bench.mjs. ${fmt(f.jobs)} jobs running at a slow provider (simulator tasks with
+\`never_finish\`), all past their first five checks (\`delayed\`), so each is checked every
+${fmt(f.intervalMs / 1000)} s (\`POLL_DELAYED_INTERVAL_MS\`, the production default): polling must make
+${fmt(f.requiredChecksPerSecond)} checks/s. **Set-up is direct, not over HTTP**: the simulator creates the tasks in bulk
+(\`POST /_sim/tasks/bulk\`), the jobs' streams (6 events each: submitted → validation started →
+validated → intent → accepted → delayed) are appended with \`appendMany\` (${f.appendSeconds.toFixed(1)} s), and
+their \`poll_schedule\` rows are inserted with due times spread evenly over one interval, all while
+the services are stopped; the relay and projection checkpoints are then moved past those events so
+they are not re-published, and the services restarted (set-up ${f.setupSeconds.toFixed(0)} s). Measured for
+${f.measureSeconds.toFixed(0)} s from the first due check. Lateness = claim time − due time, from polling's
+\`reelay_poll_check_lateness_seconds\` histogram (p-values interpolated inside the bucket); "oldest
+overdue" samples the schedule every 2 s.
+
+| jobs in flight | checks needed | checks made | lateness p50 | lateness p99 | oldest overdue seen | p99 ≤ 1 s |
+|---|---|---|---|---|---|---|
+| ${fmt(f.jobs)} | ${fmt(f.requiredChecksPerSecond)}/s | ${fmt(f.checksPerSecond)}/s (${fmt(f.checks)}) | ${f.latenessP50.toFixed(2)} s | ${f.latenessP99.toFixed(2)} s (bucket ${f.latenessP99Bucket}) | ${f.maxOverdueSeconds.toFixed(1)} s | ${pass(f.latenessP99 <= 1)} |
+
+| service | RSS at the end | max RSS seen | CPU (of one core) | ≤ 300 MB |
+|---|---|---|---|---|
+${procRows.join('\n')}
+
+The simulator process held ${fmt(f.simRssMiB)} MiB.`);
+}
+
+let ratios = '';
+if (R.peers) {
+  const s = peerSettings();
+  const pr = R.peers;
+  sections.push(`## The alternatives: the same four stages
+
+tools/bench/peers.bench.mjs and tools/bench/peers/stage-*.mjs. validate → dispatch → poll → notify,
+each stage its own process doing a trivial unit of work (stamp the job) and handing it to the next;
+the bench process enqueues ${fmt(cfg.peerJobs)} jobs (~300-byte JSON) and the time runs from the first
+enqueue to the last stage's last job.
+
+| pipeline | settings | durability | jobs/s |
+|---|---|---|---|
+| BullMQ ${JSON.parse(execSync('npm ls bullmq --json --depth=0', { cwd: ROOT, encoding: 'utf8' })).dependencies?.bullmq?.version ?? ''} on Redis ${redis.version} | Worker concurrency ${s.bullmq.concurrency}; \`addBulk\` of 1,000 by the producer; \`add\` per job between stages; removeOnComplete | Redis appendonly=${redis.appendonly}, save='${redis.save}' | **${fmt(pr.bullmq.jobsPerSecond)}** |
+| pg-boss 10.4.2 on PostgreSQL | ${s.pgboss.workers} \`work()\` loops per stage, batchSize ${s.pgboss.batchSize}, pollingIntervalSeconds 0.5; one \`insert()\` per batch to the next queue | PostgreSQL, fsync on | **${fmt(pr.pgboss.jobsPerSecond)}** |
+| JetStream (no database) | durable pull consumers, \`consume()\` batches of ${s.jetstream.batch}, ≤1,000 publishes awaiting acks, \`noAsyncTraces\` | file stream, NATS defaults | **${fmt(pr.jetstream.jobsPerSecond)}** |`);
+  if (R.e2e) {
+    const best = Math.max(pr.bullmq.jobsPerSecond, pr.pgboss.jobsPerSecond);
+    const r1 = R.e2e.peak.jobsPerSecond / best;
+    const r2 = R.e2e.peak.jobsPerSecond / pr.jetstream.jobsPerSecond;
+    ratios = `| reelay e2e vs the better of BullMQ / pg-boss (${fmt(best)} jobs/s) | ≥ 1.0× | ${r1.toFixed(2)}× | ${pass(r1 >= 1)} |
+| reelay e2e vs the JetStream-only ceiling (${fmt(pr.jetstream.jobsPerSecond)} jobs/s) | ≥ 0.8× | ${r2.toFixed(2)}× | ${pass(r2 >= 0.8)} |`;
+  }
+}
+
+const targets = [ratios];
+if (R.e2e) {
+  for (const [k, v] of Object.entries(R.e2e.latency.transitions)) if (k !== 'submit → succeeded') targets.push(`| p99 ${k} | ≤ 50 ms | ${ms(v.p99)} | ${pass(v.p99 <= 50)} |`);
+}
+if (R.inflight) {
+  targets.push(`| ${fmt(R.inflight.jobs)} in flight: check lateness p99 | ≤ 1 s | ${R.inflight.latenessP99.toFixed(2)} s | ${pass(R.inflight.latenessP99 <= 1)} |`);
+  const worst = R.inflight.procs.reduce((a, b) => (b.maxRssMiB > a.maxRssMiB ? b : a));
+  targets.push(`| ${fmt(R.inflight.jobs)} in flight: RSS per service (largest: ${worst.name}) | ≤ 300 MB | ${fmt(worst.maxRssMiB)} MiB | ${pass(worst.maxRssMiB <= 300)} |`);
+}
+
+if (R.stmts || R.profile) {
+  const st = R.stmts;
+  const stTable = st?.available
+    ? `${fmt(st.jobs)} instant jobs with \`log_statement=all\` on the bench database (pg_stat_statements is
+not preloaded on this server): **${st.perJob.toFixed(1)} statements per job**, ${st.perEvent.toFixed(1)} per job event
+(${fmt(st.jobEvents)} job events). Idle work (pollers' claims, relay and projection reads) is included, so
+the per-job figure falls as the rate rises.
+
+| statement | count | per job |
+|---|---|---|
+${st.kinds.slice(0, 15).map((k) => `| ${k.kind} | ${fmt(k.n)} | ${k.perJob.toFixed(2)} |`).join('\n')}`
+    : `Not measured: ${st?.reason ?? 'skipped'}.`;
+  const prof = (R.profile?.profiles ?? []).slice(0, 3).map((p) => `### ${p.service}: ${(p.busyMs / 1000).toFixed(1)} s of CPU in ${(p.wallMs / 1000).toFixed(1)} s
+
+| self time by origin | share | | top functions by self time | share |
+|---|---|---|---|---|
+${Array.from({ length: 10 }, (_, i) => {
+  const o = p.origins[i];
+  const f = p.functions[i];
+  return `| ${o ? o.name : ''} | ${o ? `${(o.share * 100).toFixed(1)} %` : ''} | | ${f ? `\`${f.name.replace(/\|/g, '\\|')}\`` : ''} | ${f ? `${(f.share * 100).toFixed(1)} %` : ''} |`;
+}).join('\n')}`);
+  sections.push(`## Where the time goes
+
+### Round trips
+${stTable}
+
+### CPU profiles
+
+${fmt(R.profile?.jobs ?? 0)} instant jobs (after a warm-up of 100, which is not profiled) with every service sampled by
+the V8 profiler (1 ms interval, from SIGUSR2 to exit;
+tools/bench/lib/cpu-prof-hook.cjs loaded with \`NODE_OPTIONS=--require …\`, since Node 20 refuses
+\`--cpu-prof\` in NODE_OPTIONS; summarised by tools/bench/lib/cpuprofile.mjs). The three busiest
+services:
+
+${prof.join('\n\n')}`);
+}
 
 const doc = `# Benchmarks
 
-Written by \`npm run bench\` (scale ${scale}); re-run it to refresh this page. Figures are from one
-run on the machine below, with whatever else it was doing at the time; compare ratios, not
-absolute numbers, across machines.
+Written by \`npm run bench\` (tools/bench/run.mjs); re-run it to refresh this page. Figures are from
+one run on the machine below; compare ratios, not absolute numbers, across machines.
 
-## Machine
+## Machine and run
 
 | | |
 |---|---|
@@ -38,17 +227,26 @@ absolute numbers, across machines.
 | OS | ${machine.os} |
 | Node.js | ${machine.node} |
 | PostgreSQL | ${machine.postgres} (stock settings, fsync on) |
+| NATS | ${nats} (JetStream, file storage) |
+| Redis | ${redis.version} (appendonly ${redis.appendonly ?? '?'}) |
 | date | ${new Date().toISOString()} |
+| load average (1/5/15 min) before / after | ${loadBefore.map((l) => l.toFixed(2)).join(' / ')} — ${loadAfter.map((l) => l.toFixed(2)).join(' / ')} |
+| duration | ${minutes.toFixed(1)} min |
 
-## Event log (PostgreSQL)
+The machine is shared: other work running at the same time (see the load) lowers every figure.
 
-Command: \`npm run bench\` (tools/bench/event-store.bench.mjs). Each append validates the events
-against their schemas, checks the stream's expected version and writes in one transaction. The
-batched form appends to 100 different streams in one transaction (multi-row INSERT), which is how
-reelay amortises commits across jobs. The reader uses the transaction-id horizon
-(libs/event-store/src/log/read-all.ts), so its rate includes the safety against late commits.
+Command: \`npm run bench\` with ${Object.entries(cfg).map(([k, v]) => `${k}=${v}`).join(', ')}
+(environment: BENCH_SCALE, BENCH_JOBS, BENCH_CONCURRENCY, BENCH_LATENCY_SECONDS, BENCH_REPLICAS,
+BENCH_INFLIGHT, BENCH_INFLIGHT_INTERVAL_MS, BENCH_INFLIGHT_SECONDS, BENCH_PEER_JOBS,
+BENCH_PROFILE_JOBS, BENCH_STMT_JOBS; BENCH_ONLY=eventlog,e2e,inflight,peers,diagnose runs a subset).
 
-${table}
+## Targets
+
+| target | goal | measured | |
+|---|---|---|---|
+${targets.filter(Boolean).join('\n')}
+
+${sections.join('\n\n')}
 `;
 writeFileSync(join(ROOT, 'docs', 'benchmarks.md'), doc);
-console.log('wrote docs/benchmarks.md');
+log(`wrote docs/benchmarks.md in ${minutes.toFixed(1)} min`);

@@ -1,0 +1,158 @@
+// The comparison: the same four-stage pipeline (validate → dispatch → poll → notify, each stage a
+// trivial unit of work handing the job to the next) on BullMQ (Redis), pg-boss (PostgreSQL) and
+// bare JetStream (no database). Each stage is its own process, like reelay's services; the bench
+// process is the producer (the gateway's role). Throughput = jobs / (first enqueue → last stage done).
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { Queue } from 'bullmq';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { join } from 'node:path';
+import PgBoss from 'pg-boss';
+import { log, num, pgClient, ROOT, testing } from './lib/common.mjs';
+import { payload } from './peers/stage-common.mjs';
+
+const STAGES = 4;
+
+export const peerSettings = () => ({
+  bullmq: { concurrency: num('BULLMQ_CONCURRENCY', 100) },
+  pgboss: { batchSize: num('PGBOSS_BATCH_SIZE', 1000), workers: num('PGBOSS_WORKERS', 2) },
+  jetstream: { batch: num('JS_BATCH', 1000) },
+});
+
+function startStages(script, total, prefix) {
+  return Promise.all(
+    Array.from({ length: STAGES }, (_, i) => {
+      const child = spawn(process.execPath, [join(ROOT, 'tools/bench/peers', script), String(i + 1), String(STAGES), String(total), prefix], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      let onDone;
+      const finished = new Promise((r) => (onDone = r));
+      child.stdout.on('data', (d) => {
+        out += d;
+        const m = /done (\d+)/.exec(out);
+        if (m) onDone(Number(m[1]));
+      });
+      child.stderr.on('data', (d) => (out += d));
+      return new Promise((res, rej) => {
+        const t = setInterval(() => {
+          if (out.includes('ready')) {
+            clearInterval(t);
+            res({ child, finished, output: () => out });
+          } else if (child.exitCode !== null) {
+            clearInterval(t);
+            rej(new Error(`${script} stage ${i + 1} exited: ${out}`));
+          }
+        }, 50);
+      });
+    }),
+  );
+}
+
+async function measure(name, script, total, prefix, produce) {
+  const stages = await startStages(script, total, prefix);
+  try {
+    const t0 = Date.now();
+    await produce();
+    const produced = (Date.now() - t0) / 1000;
+    const timeout = new Promise((_, rej) => setTimeout(() => rej(new Error(`${name}: not done after 300 s\n${stages.map((s) => s.output().slice(-500)).join('\n')}`)), 300_000));
+    const end = await Promise.race([stages[STAGES - 1].finished, timeout]);
+    const seconds = (end - t0) / 1000;
+    const r = { jobs: total, seconds, jobsPerSecond: total / seconds, enqueuePerSecond: total / produced };
+    log(`peers: ${name} ${r.jobsPerSecond.toFixed(0)} jobs/s (${total} jobs in ${seconds.toFixed(2)} s)`);
+    return r;
+  } finally {
+    for (const s of stages) s.child.kill('SIGTERM');
+    await Promise.all(stages.map((s) => (s.child.exitCode === null ? new Promise((r) => s.child.once('exit', r)) : null)));
+  }
+}
+
+async function benchBullmq(total) {
+  const prefix = `bench${randomBytes(4).toString('hex')}`;
+  const connection = { host: '127.0.0.1', port: 6379, maxRetriesPerRequest: null };
+  const q = new Queue('s1', { connection, prefix });
+  try {
+    return await measure('BullMQ', 'stage-bullmq.mjs', total, prefix, async () => {
+      for (let i = 0; i < total; i += 1000) {
+        await q.addBulk(Array.from({ length: Math.min(1000, total - i) }, (_, j) => ({ name: 'job', data: payload(i + j), opts: { removeOnComplete: true, removeOnFail: true } })));
+      }
+    });
+  } finally {
+    await q.close();
+    const redis = new Redis(connection);
+    let cursor = '0';
+    do {
+      const [c, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = c;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+    redis.disconnect();
+  }
+}
+
+async function benchPgBoss(total) {
+  const db = await testing.createTestDatabase('pgboss');
+  const boss = new PgBoss({ connectionString: db.url, max: 4, supervise: false, schedule: false });
+  boss.on('error', (err) => log(`peers: pg-boss producer: ${err.message}`));
+  try {
+    await boss.start();
+    for (let s = 1; s <= STAGES; s++) await boss.createQueue(`s${s}`);
+    return await measure('pg-boss', 'stage-pgboss.mjs', total, db.url, async () => {
+      for (let i = 0; i < total; i += 1000) {
+        await boss.insert(Array.from({ length: Math.min(1000, total - i) }, (_, j) => ({ name: 's1', data: payload(i + j) })));
+      }
+    });
+  } finally {
+    await boss.stop({ graceful: false, wait: true }).catch(() => undefined);
+    await db.drop();
+  }
+}
+
+async function benchJetStream(total) {
+  const prefix = `benchjs${randomBytes(4).toString('hex')}`;
+  const nc = await connect({ servers: testing.TEST_NATS_URL, noAsyncTraces: true });
+  const jsm = await jetstreamManager(nc);
+  await jsm.streams.add({ name: prefix.toUpperCase(), subjects: [`${prefix}.>`] });
+  const js = jetstream(nc);
+  try {
+    return await measure('JetStream', 'stage-jetstream.mjs', total, prefix, async () => {
+      const pending = new Set();
+      for (let i = 0; i < total; i++) {
+        const p = js.publish(`${prefix}.s1`, JSON.stringify(payload(i))).then(() => pending.delete(p));
+        pending.add(p);
+        if (pending.size >= 1000) await Promise.race(pending);
+      }
+      await Promise.all(pending);
+    });
+  } finally {
+    await jsm.streams.delete(prefix.toUpperCase()).catch(() => false);
+    await nc.close();
+  }
+}
+
+export async function benchPeers({ jobs }) {
+  return {
+    bullmq: await benchBullmq(jobs),
+    pgboss: await benchPgBoss(jobs),
+    jetstream: await benchJetStream(jobs),
+  };
+}
+
+export async function redisInfo() {
+  const redis = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true });
+  try {
+    await redis.connect();
+    const version = /redis_version:(\S+)/.exec(await redis.info('server'))?.[1];
+    const [, aof] = await redis.config('GET', 'appendonly');
+    const [, save] = await redis.config('GET', 'save');
+    return { version, appendonly: aof, save };
+  } catch {
+    return { version: 'unknown' };
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export { pgClient };

@@ -1,0 +1,31 @@
+// Shared by the peers' stage processes: arguments, the trivial unit of work, completion report.
+export function stageArgs() {
+  const [stage, stages, total, prefix] = process.argv.slice(2);
+  return { stage: Number(stage), stages: Number(stages), total: Number(total), prefix };
+}
+
+/** The stage's "work": read the job, stamp it, hand it on (a validate/dispatch/poll/notify stand-in). */
+export function work(data, stage) {
+  return { ...data, [`stage${stage}`]: Date.now() };
+}
+
+/** Counts completions in the last stage and reports when all `total` jobs are through. */
+export function done(total) {
+  let n = 0;
+  return (k = 1) => {
+    n += k;
+    if (n === total) console.log(`done ${Date.now()}`);
+  };
+}
+
+export const payload = (i) => ({
+  jobId: `job_${String(i).padStart(10, '0')}`,
+  userId: `user-${i % 64}`,
+  model: 'gen4-turbo',
+  provider: 'runway',
+  prompt: 'a lighthouse at dusk, waves crashing against the rocks, cinematic lighting',
+  aspectRatio: '16:9',
+  durationSeconds: 5,
+  creditsEstimated: 25,
+  at: new Date().toISOString(),
+});
