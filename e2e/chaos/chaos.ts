@@ -2,6 +2,9 @@ import { parseEvent, type Job, type JobEvent } from '@reelay/contracts';
 import { jobDecider, toPublicJob, type JobState } from '@reelay/job-domain';
 import { startStack, type ServiceProcess, type Stack } from '@reelay/testing';
 import { execFileSync, execSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Client } from 'pg';
 import { recordingServer, type RecordingServer } from '../test/support/local-servers';
 import { readJobStream } from '../test/support/sse';
@@ -46,6 +49,8 @@ export interface ChaosReport {
   gaps: string[];
   projectionMismatches: string[];
   seconds: number;
+  /** Where every service process's output was written at the end. */
+  logDir: string;
 }
 
 const KINDS = ['gateway', 'intake', 'dispatch', 'polling', 'notification'] as const;
@@ -109,6 +114,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     jobs: opts.jobs, accepted: 0, notAccepted: 0, terminal: 0, delayedWithCheck: 0, byOutcome: {},
     kills: Object.fromEntries(KINDS.map((k) => [k, 0])), restarts: { services: 0, nats: 0, postgres: 0 },
     lost: [], stuck: [], duplicates: [], missingSse: [], missingWebhooks: [], webhooksOutOfOrder: [], creditMismatches: [], gaps: [], projectionMismatches: [], seconds: 0,
+    logDir: join(tmpdir(), `reelay-chaos-${Date.now()}`),
   };
   try {
     const users = ['ana', 'ben', 'cai'];
@@ -144,6 +150,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     await check(stack, db, submitted, keys, receiver, GRANT, report, log);
   } finally {
     report.seconds = Math.round((Date.now() - started) / 1000);
+    mkdirSync(report.logDir, { recursive: true });
+    for (const p of stack.services) writeFileSync(join(report.logDir, `${p.name}-${p.child.pid}${alive(p) ? '' : '-dead'}.log`), p.output());
     await db.end().catch(() => undefined);
     await stack.stop().catch((err: unknown) => log(`stack stop failed: ${(err as Error).message}`));
     await receiver.close();
@@ -200,7 +208,7 @@ async function chaos(stack: Stack, opts: ChaosOptions, report: ChaosReport, log:
     await victim.kill('SIGKILL');
     report.kills[kind]++;
     await sleep(between([100, 1500]));
-    await stack.start(kind).catch((err: unknown) => log(`restart of ${kind} failed: ${(err as Error).message.split('\n')[0]}`));
+    await stack.start(kind).catch((err: unknown) => log(`restart of ${kind} failed: ${(err as Error).message.split('\n').filter(Boolean).slice(-3).join(' | ').slice(0, 600)}`));
     report.restarts.services++;
   }
   // Whatever the last kills left: one process of every kind must run for the settle phase.
@@ -287,7 +295,11 @@ async function check(stack: Stack, db: Client, jobs: Submitted[], keys: Record<s
     const jobId = s.submissionKey.split(':')[0];
     tasks.set(jobId, (tasks.get(jobId) ?? new Set()).add(s.taskId));
   }
-  for (const [jobId, ids] of tasks) if (ids.size > 1) report.duplicates.push(`${jobId}: ${ids.size} provider tasks`);
+  for (const [jobId, ids] of tasks) {
+    const f = folded.get(jobId);
+    const provider = f?.state.exists ? toPublicJob(f.state, f.version).provider : null;
+    if (ids.size > 1) report.duplicates.push(`${jobId}: ${ids.size} provider tasks (${provider})`);
+  }
 
   // Every status change replayed by SSE from the start, in order.
   const terminalJobs = jobs.filter((j) => TERMINAL.has(folded.get(j.id)?.state.status ?? ''));
@@ -328,7 +340,6 @@ async function check(stack: Stack, db: Client, jobs: Submitted[], keys: Record<s
     const sum = (type: string) => mine.filter((c) => c.type === type).reduce((a, c) => a + c.data.amount, 0);
     const res = stack.cli('credits', 'balance', '--user', user);
     const balance = res.code === 0 ? (JSON.parse(res.out).balance as number) : NaN;
-    if (balance !== grant - sum('CreditsSettled') || sum('CreditsGranted') !== grant) report.creditMismatches.push(`${user}: balance ${balance}, grants ${sum('CreditsGranted')}, settled ${sum('CreditsSettled')}`);
     const held = new Map<string, number>();
     for (const c of mine) {
       if (c.type === 'CreditsHeld') held.set(c.data.jobId!, (held.get(c.data.jobId!) ?? 0) + 1);
@@ -338,6 +349,11 @@ async function check(stack: Stack, db: Client, jobs: Submitted[], keys: Record<s
     for (const [jobId, open] of held) {
       const status = folded.get(jobId)?.state.status ?? '';
       if (open !== 0 && (open !== 1 || TERMINAL.has(status))) report.creditMismatches.push(`${jobId}: ${open} holds open while ${status}`);
+    }
+    // What unfinished jobs still hold is neither settled nor available.
+    const openHolds = mine.filter((c) => c.type === 'CreditsHeld' && held.get(c.data.jobId!) === 1).reduce((a, c) => a + c.data.amount, 0);
+    if (balance !== grant - sum('CreditsSettled') - openHolds || sum('CreditsGranted') !== grant) {
+      report.creditMismatches.push(`${user}: balance ${balance}, grants ${sum('CreditsGranted')}, settled ${sum('CreditsSettled')}, held by unfinished jobs ${openHolds}`);
     }
   }
 
@@ -380,7 +396,7 @@ export function formatReport(r: ChaosReport): string {
     `outcomes ${Object.entries(r.byOutcome).map(([k, v]) => `${k}=${v}`).join(' ')}`,
     `kills ${Object.values(r.kills).reduce((a, b) => a + b, 0)} (${Object.entries(r.kills).map(([k, v]) => `${k}=${v}`).join(' ')}), service restarts ${r.restarts.services}, NATS restarts ${r.restarts.nats}, PostgreSQL restarts ${r.restarts.postgres}`,
     `lost ${r.lost.length}, stuck ${r.stuck.length}, duplicates ${r.duplicates.length}, missing SSE ${r.missingSse.length}, missing webhooks ${r.missingWebhooks.length}, webhooks out of order ${r.webhooksOutOfOrder.length}`,
-    `credit mismatches ${r.creditMismatches.length}, stream gaps ${r.gaps.length}, projection mismatches ${r.projectionMismatches.length}, ${r.seconds} s`,
+    `credit mismatches ${r.creditMismatches.length}, stream gaps ${r.gaps.length}, projection mismatches ${r.projectionMismatches.length}, ${r.seconds} s; service output in ${r.logDir}`,
   ];
   for (const [name, list] of Object.entries(r)) if (Array.isArray(list) && list.length) lines.push(`${name}:\n  ${list.slice(0, 20).join('\n  ')}`);
   return lines.join('\n');
