@@ -27,12 +27,26 @@ describe('dispatch: crash after the provider accepted, before the log recorded i
     expect(before.intent).toMatchObject({ provider: 'seedance', submissionKey: `${jobId}:1` });
     expect(before.providerTaskId).toBeNull();
 
-    await h.startDispatch(env);
+    const restarted = await h.startDispatch(env);
     const job = await h.waitForJob(jobId, (j) => j.status === 'running', 30_000);
 
     expect(job.providerTaskId).toBe(accepted[0].taskId);
     expect((await h.submissions('seedance')).filter((s) => s.submissionKey?.startsWith(`${jobId}:`))).toHaveLength(1);
     expect(eventTypes(await h.events(jobId)).slice(3)).toEqual(['JobSubmissionIntended', 'JobProviderAccepted']);
     await waitUntil(async () => (await h.slots()).length === 1, 5_000, 'slot still held');
+    await restarted.kill('SIGTERM');
+  });
+
+  it('never resubmits to a provider it cannot reconcile with: the job fails, with one submission at the sim', async () => {
+    const runwayEnv = { PROVIDERS_ENABLED: 'runway', DISPATCH_ACK_WAIT_MS: '2000' };
+    const crashing = await h.startDispatch({ ...runwayEnv, DISPATCH_CRASH_AFTER_SUBMIT: '1' });
+    const exited = new Promise<NodeJS.Signals | null>((r) => crashing.child.once('exit', (_code, signal) => r(signal)));
+    const jobId = await h.createValidatedJob({ model: 'gen4-turbo', provider: 'runway', prompt: 'a kite over dunes' });
+    expect(await exited).toBe('SIGKILL');
+
+    await h.startDispatch(runwayEnv);
+    const job = await h.waitForJob(jobId, (j) => j.status === 'failed', 30_000);
+    expect(job.errorCode).toBe('unknown_provider_error');
+    expect((await h.submissions('runway')).filter((s) => s.submissionKey?.startsWith(`${jobId}:`))).toHaveLength(1);
   });
 });

@@ -41,8 +41,8 @@ const DONE: DispatchOutcome = { kind: 'done' };
  *   record the intent, submit;
  * - an intent but no task id: the job is pinned to that provider (it may have accepted and bill
  *   us), so reconcile there — find the task by submission key where the provider can list, resubmit
- *   with the same key where it de-duplicates or where the last try was answered with an error —
- *   and only otherwise start a new attempt, still at that provider;
+ *   with the same key where it de-duplicates or where the last try was answered with an error;
+ *   otherwise the outcome is unknown and a resubmission could duplicate the job, so it fails;
  * - a retry pending: come back when it is due.
  */
 export async function dispatchJob(deps: DispatchJobDeps, jobId: string, metadata: EventMetadata): Promise<DispatchOutcome> {
@@ -79,6 +79,18 @@ export async function dispatchJob(deps: DispatchJobDeps, jobId: string, metadata
         submissionKey = job.intent.submissionKey;
       } else if (adapter.capabilities.idempotencyKey || history.lastTryRejected) {
         submissionKey = job.intent.submissionKey;
+      } else {
+        // The last try's outcome is unknown (we died after recording the intent) and this provider
+        // can neither find a task by our key nor de-duplicate: it may have accepted the job already.
+        // Submitting again could make it generate (and bill) twice, so the job fails instead.
+        deps.logger.warn({ jobId, provider, submissionKey: job.intent.submissionKey }, 'submission outcome unknown after a restart; not resubmitting');
+        await run((now) => ({
+          type: 'Fail',
+          errorCode: 'unknown_provider_error',
+          detail: `outcome of submission ${job.intent!.submissionKey} to ${provider} unknown after a restart; ${provider} cannot be reconciled, so it was not resubmitted`,
+          now,
+        }));
+        return DONE;
       }
     } else {
       const entry = deps.catalog.get(job.model);
