@@ -14,6 +14,10 @@ export interface CreateDataSourceOptions {
    * than the oldest open transaction in the cluster, so a forgotten transaction stalls every reader.
    */
   idleInTransactionTimeoutMs?: number;
+  /** A pool checkout waiting longer fails (default 10 s). */
+  connectTimeoutMs?: number;
+  /** A query not answered within this fails on the client side (default 60 s). */
+  queryTimeoutMs?: number;
   /** Extra migrations run after the event store's own. */
   migrations?: (new () => MigrationInterface)[];
   /** Entities for services that also use TypeORM repositories on their own tables. */
@@ -34,7 +38,16 @@ export function createDataSource(url: string = DEFAULT_DATABASE_URL, opts: Creat
     poolSize: opts.poolSize ?? 10,
     applicationName: opts.applicationName,
     logging: opts.logging ?? false,
-    extra: { idle_in_transaction_session_timeout: opts.idleInTransactionTimeoutMs ?? 60_000 },
+    // No call may wait forever on a database that went away (a restart, a dead socket): a pool
+    // checkout and every query give up with an error, which the caller retries. Found by the
+    // chaos suite: without these, pollers hung for good after a PostgreSQL restart.
+    extra: {
+      idle_in_transaction_session_timeout: opts.idleInTransactionTimeoutMs ?? 60_000,
+      connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000,
+      query_timeout: opts.queryTimeoutMs ?? 60_000,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+    },
   });
 }
 
