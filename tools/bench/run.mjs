@@ -212,6 +212,29 @@ services:
 ${prof.join('\n\n')}`);
 }
 
+// Why: derived from this run's own figures, so the explanation stays true when the numbers move.
+const why = [];
+if (R.profile?.profiles.length) {
+  const cpu = R.profile.profiles.reduce((a, p) => a + p.busyMs, 0);
+  const perJob = cpu / R.profile.jobs;
+  const hot = R.profile.profiles[0];
+  const sockets = R.profile.profiles.reduce((a, p) => a + p.functions.filter((f) => /^(writev|writeBuffer) ← /.test(f.name)).reduce((x, f) => x + f.ms, 0), 0);
+  why.push(`- **CPU per job.** The five services spent ${fmt(cpu / 1000, 1)} s of CPU on ${fmt(R.profile.jobs)} jobs in the profiled run: **${fmt(perJob)} ms of CPU per job**, so 2 cores cannot pass ~${fmt(2000 / perJob)} jobs/s even with nothing else running (profiler overhead included). The peers spend well under 1 ms per job and stage. reelay is CPU-bound, not PostgreSQL-bound.`);
+  why.push(`- **One syscall per message.** ${fmt((sockets / cpu) * 100)} % of all service CPU is socket writes (\`writev\` under pg's \`submit\`, \`writeBuffer\` under nats.js \`_send\`): each query and each publish goes out on its own, without pipelining or batching across jobs. The hottest service is ${hot.service} (${fmt(hot.busyMs / 1000, 1)} s).`);
+}
+if (R.stmts?.available) {
+  const k = (name) => R.stmts.kinds.find((x) => x.kind === name)?.perJob ?? 0;
+  why.push(`- **Round trips.** ${fmt(R.stmts.perJob, 1)} SQL statements per job, ${fmt(k('SELECT events'), 1)} of them reads of the job's (or credit ledger's) stream — every handler folds the stream again before it appends — and ${fmt(k('SELECT fn reelay_append'), 1)} appends (one per event, not batched across jobs).`);
+}
+if (R.inflight) {
+  const f = R.inflight;
+  why.push(`- **Polling at ${fmt(f.jobs)} in flight** made ${fmt(f.checksPerSecond)} of the ${fmt(f.requiredChecksPerSecond)} checks/s the schedule asks for; each check is a claim, a full stream read, an HTTP call and an UPDATE, with at most \`POLL_CONCURRENCY\`=${env.POLL_CONCURRENCY} checks at once, i.e. ${fmt((Number(env.POLL_CONCURRENCY) / f.checksPerSecond) * 1000)} ms per check at the rate reached, with polling at ${fmt(f.procs.find((p) => p.name === 'polling')?.cpuPercent ?? NaN)} % of a core; so the backlog (and lateness) grows for the whole interval. Polling's RSS reached ${fmt(f.procs.find((p) => p.name === 'polling')?.maxRssMiB ?? NaN)} MiB; its cause is not profiled here (a heap snapshot during this run is the next step).`);
+}
+if (R.e2e) {
+  why.push(`- **Latency** follows from the above: at half of a CPU-bound peak every hop queues behind other jobs' hops (${R.e2e.processes.length} processes on 2 cores), so p99 per transition is hundreds of ms rather than tens.`);
+}
+const whySection = why.length ? `## Why the targets are missed (from this run's profile and counts)\n\n${why.join('\n')}\n\n` : '';
+
 const doc = `# Benchmarks
 
 Written by \`npm run bench\` (tools/bench/run.mjs); re-run it to refresh this page. Figures are from
@@ -246,7 +269,7 @@ BENCH_PROFILE_JOBS, BENCH_STMT_JOBS; BENCH_ONLY=eventlog,e2e,inflight,peers,diag
 |---|---|---|---|
 ${targets.filter(Boolean).join('\n')}
 
-${sections.join('\n\n')}
+${whySection}${sections.join('\n\n')}
 `;
 writeFileSync(join(ROOT, 'docs', 'benchmarks.md'), doc);
 log(`wrote docs/benchmarks.md in ${minutes.toFixed(1)} min`);
