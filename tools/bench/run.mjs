@@ -219,7 +219,7 @@ if (R.profile?.profiles.length) {
   const perJob = cpu / R.profile.jobs;
   const hot = R.profile.profiles[0];
   const sockets = R.profile.profiles.reduce((a, p) => a + p.functions.filter((f) => /^(writev|writeBuffer) ← /.test(f.name)).reduce((x, f) => x + f.ms, 0), 0);
-  why.push(`- **CPU per job.** The five services spent ${fmt(cpu / 1000, 1)} s of CPU on ${fmt(R.profile.jobs)} jobs in the profiled run: **${fmt(perJob)} ms of CPU per job**, so 2 cores cannot pass ~${fmt(2000 / perJob)} jobs/s even with nothing else running (profiler overhead included). The peers spend well under 1 ms per job and stage. reelay is CPU-bound, not PostgreSQL-bound.`);
+  why.push(`- **CPU per job.** The five services spent ${fmt(cpu / 1000, 1)} s of CPU on ${fmt(R.profile.jobs)} jobs in the profiled run: **${fmt(perJob)} ms of CPU per job**, so 2 cores cannot pass ~${fmt(2000 / perJob)} jobs/s even with nothing else running (profiler overhead and the services' idle polling over the run included, so small runs overstate it). The peers spend well under 1 ms per job and stage. reelay is CPU-bound, not PostgreSQL-bound.`);
   why.push(`- **One syscall per message.** ${fmt((sockets / cpu) * 100)} % of all service CPU is socket writes (\`writev\` under pg's \`submit\`, \`writeBuffer\` under nats.js \`_send\`): each query and each publish goes out on its own, without pipelining or batching across jobs. The hottest service is ${hot.service} (${fmt(hot.busyMs / 1000, 1)} s).`);
 }
 if (R.stmts?.available) {
