@@ -21,8 +21,9 @@ try {
   run('npx nx run-many -t typecheck --output-style=static');
   run('npx nx run-many -t build --output-style=static');
   if (!only || only === 'unit') run(`${jest} --testPathIgnorePatterns '\\.(int|e2e)\\.spec\\.ts$' /node_modules/ /dist/`);
-  if (!only || only === 'int') run(`${jest} --testPathPatterns '\\.int\\.spec\\.ts$' --maxWorkers=2`);
-  if (!only || only === 'e2e') run(`${jest} --testPathPatterns '\\.e2e\\.spec\\.ts$' --runInBand`);
+  // One jest run covers every project, so per-project testTimeout settings do not apply: set it here.
+  if (!only || only === 'int') run(`${jest} --testPathPatterns '\\.int\\.spec\\.ts$' --maxWorkers=2 --testTimeout=30000`);
+  if (!only || only === 'e2e') run(`${jest} --testPathPatterns '\\.e2e\\.spec\\.ts$' --runInBand --testTimeout=120000`);
 } catch {
   process.exit(1);
 }
