@@ -112,6 +112,13 @@ describe('submit', () => {
     expect(replies.filter((r) => !r.ok && r.error.code === 'insufficient_credits')).toHaveLength(7);
     expect(await balance(userId)).toBe(1);
   });
+
+  it('accepts many concurrent submits by one user with enough credits, each exactly once', async () => {
+    const userId = await newUser(1000);
+    const replies = await Promise.all(Array.from({ length: 24 }, () => submit(userId)));
+    expect(replies.filter((r) => r.ok)).toHaveLength(24);
+    expect(await balance(userId)).toBe(1000 - 24 * 3);
+  });
 });
 
 describe('validation', () => {

@@ -13,3 +13,4 @@ export * from './checkpoints/checkpoint-store';
 export * from './projections/projection-runner';
 export * from './projections/rebuild-projection';
 export * from './dead-letters/dead-letter-store';
+export * from './store/stream-lock';

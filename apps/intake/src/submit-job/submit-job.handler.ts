@@ -1,4 +1,4 @@
-import type { Catalog } from '@reelay/catalog';
+import type { Catalog, CatalogEntry } from '@reelay/catalog';
 import {
   creditStreamId,
   jobStreamId,
@@ -9,7 +9,7 @@ import {
   type RecordedEvent,
   type SubmitJobCommand,
 } from '@reelay/contracts';
-import { ConcurrencyError, type EventStore } from '@reelay/event-store';
+import { ConcurrencyError, inTransaction, lockStream, type EventStore } from '@reelay/event-store';
 import {
   creditsDecider,
   decideJob,
@@ -56,52 +56,36 @@ export async function submitJob(deps: SubmitJobDeps, cmd: SubmitJobCommand): Pro
       const existing = await replayIfSubmitted(deps.store, jobId, userId, hash);
       if (existing) return existing;
     }
-    const now = deps.now();
-    const ledgerEvents = await deps.store.readStream(creditStreamId(userId));
-    const ledger = ledgerEvents.reduce((s, e) => creditsDecider.evolve(s, parseCredit(e)), creditsDecider.initialState());
-    let holds;
     try {
-      holds = creditsDecider.decide({ type: 'HoldCredits', userId, jobId, amount, now }, ledger);
-    } catch (err) {
-      if (err instanceof InsufficientCreditsError) {
-        return refuse('insufficient_credits', `This video costs ${err.needed} credits and your balance is ${err.available}.`);
-      }
-      throw err;
-    }
-    const submitted = decideJob(
-      {
-        type: 'SubmitJob',
-        now,
-        data: {
-          jobId,
-          userId,
-          model: model.id,
-          provider: model.providers[0],
-          prompt: request.prompt,
-          negativePrompt: request.negativePrompt ?? null,
-          aspectRatio: request.aspectRatio,
-          durationSeconds: request.durationSeconds,
-          resolution: request.resolution ?? null,
-          seed: request.seed ?? null,
-          referenceImage: request.referenceImage ?? null,
-          webhookUrl: request.webhookUrl ?? null,
-          metadata: request.metadata ?? {},
-          creditsEstimated: amount,
-          requestHash: hash,
-        },
-      },
-      initialJobState(),
-    );
-    try {
-      const [, jobResult] = await deps.store.appendMany([
-        { streamId: creditStreamId(userId), expectedVersion: ledgerEvents.at(-1)?.streamVersion ?? 0, events: holds.map((e) => ({ ...e, metadata })) },
-        { streamId: jobStreamId(jobId), expectedVersion: 0, events: submitted.map((e) => ({ ...e, metadata })) },
-      ]);
-      return ok(publicJob(foldRecordedJob(jobResult.events)));
+      // The ledger is read, decided on and appended to under its stream lock, so concurrent
+      // submits by one user queue up instead of failing optimistic races.
+      return await inTransaction(deps.store.dataSource, async (tx) => {
+        await lockStream(tx, creditStreamId(userId));
+        const now = deps.now();
+        const ledgerEvents = await deps.store.readStream(creditStreamId(userId), 1, { tx });
+        const ledger = ledgerEvents.reduce((s, e) => creditsDecider.evolve(s, parseCredit(e)), creditsDecider.initialState());
+        let holds;
+        try {
+          holds = creditsDecider.decide({ type: 'HoldCredits', userId, jobId, amount, now }, ledger);
+        } catch (err) {
+          if (err instanceof InsufficientCreditsError) {
+            return refuse('insufficient_credits', `This video costs ${err.needed} credits and your balance is ${err.available}.`);
+          }
+          throw err;
+        }
+        const submitted = decideJob({ type: 'SubmitJob', now, data: submittedData(cmd, model, jobId, amount, hash) }, initialJobState());
+        const [, jobResult] = await deps.store.appendMany(
+          [
+            { streamId: creditStreamId(userId), expectedVersion: ledgerEvents.at(-1)?.streamVersion ?? 0, events: holds.map((e) => ({ ...e, metadata })) },
+            { streamId: jobStreamId(jobId), expectedVersion: 0, events: submitted.map((e) => ({ ...e, metadata })) },
+          ],
+          { tx },
+        );
+        return ok(publicJob(foldRecordedJob(jobResult.events)));
+      });
     } catch (err) {
       if (!(err instanceof ConcurrencyError) || attempt >= MAX_ATTEMPTS) throw err;
-      // Either another submit moved the ledger (re-read the balance) or the same idempotent
-      // request raced us to the job stream (the replay check above answers it).
+      // The same idempotent request raced us to the job stream: the replay check above answers it.
     }
   }
 }
@@ -116,3 +100,24 @@ async function replayIfSubmitted(store: EventStore, jobId: string, userId: strin
 }
 
 const parseCredit = (e: RecordedEvent) => parseEvent(e.type, e.schemaVersion, e.data) as CreditEvent;
+
+function submittedData(cmd: SubmitJobCommand, model: CatalogEntry, jobId: string, amount: number, hash: string) {
+  const { request, userId } = cmd;
+  return {
+    jobId,
+    userId,
+    model: model.id,
+    provider: model.providers[0],
+    prompt: request.prompt,
+    negativePrompt: request.negativePrompt ?? null,
+    aspectRatio: request.aspectRatio,
+    durationSeconds: request.durationSeconds,
+    resolution: request.resolution ?? null,
+    seed: request.seed ?? null,
+    referenceImage: request.referenceImage ?? null,
+    webhookUrl: request.webhookUrl ?? null,
+    metadata: request.metadata ?? {},
+    creditsEstimated: amount,
+    requestHash: hash,
+  };
+}
