@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { openApiProblems } from './support/k8s-openapi';
 import { parseQuantity, validateObject } from './support/k8s-schema';
 import { containersOf, type K8sObject, kustomizeBuild, podSpecOf, readObjects, splitImage } from './support/kustomize';
 import { buildsProviderAdapters, PROVIDER_SIM, REPO, requiredEnv, SERVICES } from './support/services';
@@ -40,6 +41,32 @@ function envNames(objects: K8sObject[], container: K8sObject['spec']): Set<strin
 
 const exampleSecrets = readObjects(join(REPO, 'k8s/base/secret.example.yaml'));
 
+describe('k8s base', () => {
+  // The base is applied only through an overlay, but `kubectl apply -k k8s/base` must not be
+  // rejected either; the example Secret is applied by hand from the same folder.
+  const base = kustomizeBuild(join(REPO, 'k8s/base'));
+
+  it('renders objects that each validate against the Kubernetes OpenAPI schema of their kind', () => {
+    expect(base.length).toBeGreaterThan(20);
+    expect(base.flatMap(openApiProblems)).toEqual([]);
+  });
+
+  it('the schema check fails a rendered Deployment once it is broken', () => {
+    const broken = structuredClone(find(base, 'Deployment', 'gateway'));
+    broken.spec.replicas = 'two';
+    delete broken.spec.template.spec.containers[0].name;
+    expect(openApiProblems(broken)).toEqual([
+      'Deployment/gateway (apps/v1) /spec/replicas: must be integer',
+      'Deployment/gateway (apps/v1) /spec/template/spec/containers/0: must have required property name',
+    ]);
+  });
+
+  it('documents Secrets that validate against the Secret schema', () => {
+    expect(exampleSecrets.length).toBeGreaterThan(0);
+    expect(exampleSecrets.flatMap(openApiProblems)).toEqual([]);
+  });
+});
+
 describe.each(Object.keys(OVERLAYS) as Overlay[])('k8s overlay %s', (overlay) => {
   const objects = rendered[overlay];
   const { namespace, tag } = OVERLAYS[overlay];
@@ -48,6 +75,10 @@ describe.each(Object.keys(OVERLAYS) as Overlay[])('k8s overlay %s', (overlay) =>
   it('renders objects that pass the structural schema check', () => {
     expect(objects.length).toBeGreaterThan(20);
     expect(objects.flatMap(validateObject)).toEqual([]);
+  });
+
+  it('renders objects that each validate against the Kubernetes OpenAPI schema of their kind', () => {
+    expect(objects.flatMap(openApiProblems)).toEqual([]);
   });
 
   it('puts everything in its namespace, which it creates', () => {
