@@ -1,8 +1,8 @@
 import { containersOf, type K8sObject } from './kustomize';
 
 /**
- * A compact, hand-written structural check of the Kubernetes objects k8s/ uses, standing in for
- * validation against the OpenAPI schemas (no schema package is installed). It knows the
+ * A compact, hand-written structural check of the Kubernetes objects k8s/ uses, alongside the
+ * OpenAPI schema validation in k8s-openapi.ts, whose generated schemas accept unknown fields. It knows the
  * apiVersion/kind pairs, required fields, value types and — for the structures written by hand
  * most often — the allowed field names, so a typo such as `readinesProbe` is caught.
  * Returns the problems found, each with a JSON-ish path.
