@@ -12,7 +12,7 @@ type Overlay = keyof typeof OVERLAYS;
 
 const rendered = Object.fromEntries(Object.keys(OVERLAYS).map((o) => [o, kustomizeBuild(join(REPO, 'k8s/overlays', o))])) as Record<Overlay, K8sObject[]>;
 const WORKERS = ['intake', 'dispatch', 'polling', 'notification'];
-const STORAGE_USERS = ['gateway', 'intake', 'polling'];
+const STORAGE_USERS = ['gateway', 'intake', 'dispatch', 'polling'];
 
 function find(objects: K8sObject[], kind: string, name: string): K8sObject {
   const o = objects.find((x) => x.kind === kind && x.metadata.name === name);
@@ -242,7 +242,7 @@ describe.each(Object.keys(OVERLAYS) as Overlay[])('k8s overlay %s', (overlay) =>
     expect(c.securityContext.readOnlyRootFilesystem).toBe(true);
   });
 
-  it('mounts the shared output storage at STORAGE_DIR in gateway, intake and polling', () => {
+  it('mounts the shared storage at STORAGE_DIR in gateway, intake, dispatch and polling', () => {
     const dir = reelayConfig(objects).STORAGE_DIR;
     find(objects, 'PersistentVolumeClaim', 'reelay-storage');
     for (const d of deployments) {

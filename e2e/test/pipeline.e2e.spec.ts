@@ -94,6 +94,31 @@ describe('success path', () => {
   });
 });
 
+describe('reference images', () => {
+  it('hands an uploaded image to the provider (inlined) and succeeds', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { mkdtempSync, readFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const ffmpeg: string = require('@ffmpeg-installer/ffmpeg').path;
+    const file = join(mkdtempSync(join(tmpdir(), 'ref-')), 'ref.png');
+    execFileSync(ffmpeg, ['-loglevel', 'error', '-f', 'lavfi', '-i', 'color=c=orange:s=320x180', '-frames:v', '1', file]);
+    const upload = await fetch(`${stack.gateway.url}/v1/assets`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${aliceKey}`, 'content-type': 'image/png' },
+      body: readFileSync(file),
+    });
+    expect(upload.status).toBe(201);
+    const asset = (await upload.json()) as { id: string; width: number };
+    expect(asset.width).toBe(320);
+    const job = (await alice.submit({ ...runway('success_after=1'), referenceImage: { assetId: asset.id } })).body;
+    const done = await alice.waitFor(job.id, isTerminalJob);
+    expect(done.status).toBe('succeeded');
+    const tasks = (await (await fetch(`${stack.sim.url}/_sim/tasks`)).json()) as { submissionKey: string | null; inputImage: string | null }[];
+    expect(tasks.find((t) => t.submissionKey?.startsWith(job.id))?.inputImage).toBe('data:image/png;base64,');
+  });
+});
+
 describe('each error code from real behaviour', () => {
   const cases: [string, () => Record<string, unknown>, string][] = [
     ['validation_failed (reference image is not an image)', () => ({ ...runway('success_after=1'), referenceImage: { url: `http://${assetHost}/cat.png` } }), 'validation_failed'],

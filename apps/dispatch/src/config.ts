@@ -6,6 +6,8 @@ const ms = (fallback: number) => msVar(fallback, { allowZero: true });
 
 export const DispatchConfig = BaseConfig.extend({
   DISPATCH_PORT: portVar(3002),
+  /** Shared with the gateway: uploaded reference images are read from here and inlined for providers. */
+  STORAGE_DIR: z.string().default('.data/storage'),
   /** Where providers reach reelay's gateway, for per-request callbacks (e.g. https://reelay.example.com). */
   PUBLIC_BASE_URL: z.url().optional(),
   /** Jobs in flight per provider account unless PROVIDER_MAX_IN_FLIGHT_<PROVIDER> says otherwise. */

@@ -1,6 +1,7 @@
 import { Catalog } from '@reelay/catalog';
 import { JetStreamServer } from '@reelay/messaging';
 import { configuredAdapters } from '@reelay/providers';
+import { LocalStorage } from '@reelay/storage';
 import { connectInfra, createLogger, createMetrics, initTracing, loadConfig, runService } from '@reelay/service-kit';
 import { ProviderSlots } from './capacity/provider-slots';
 import { SlotSweeper } from './capacity/slot-sweeper';
@@ -22,6 +23,7 @@ async function main() {
   const slots = new ProviderSlots(infra.dataSource, (provider) => maxInFlightFor(provider, process.env, config.PROVIDER_MAX_IN_FLIGHT_DEFAULT));
   const deps: DispatchDeps = {
     store: infra.store,
+    storage: new LocalStorage(config.STORAGE_DIR),
     catalog: new Catalog([...adapters.keys()]),
     adapters,
     slots,

@@ -54,6 +54,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     PROVIDER_SIM_URL: sim.url,
     WEBHOOK_MASTER_SECRET: 'test-master-secret-0123456789',
     POLL_SCHEDULE_MS: '100,200,300,400,500',
+    // The local renderer really renders (about a second on a busy machine): give it time before `delayed`.
+    POLL_SCHEDULE_MS_LOCAL: '100,250,500,1000,2000,4000,8000',
     POLL_DELAYED_INTERVAL_MS: '300',
     POLL_TICK_MS: '50',
     DISPATCH_RETRY_BASE_MS: '100',

@@ -1,4 +1,5 @@
 import type { Catalog } from '@reelay/catalog';
+import { assetKey, type BlobStorage } from '@reelay/storage';
 import { isTerminal, jobStreamId, type EventMetadata } from '@reelay/contracts';
 import { handle, type EventStore } from '@reelay/event-store';
 import { decideJob, IllegalTransitionError, type JobCommand, type JobState } from '@reelay/job-domain';
@@ -21,6 +22,8 @@ export interface DispatchJobDeps {
   policy: RetryPolicy;
   capacityWaitMs: number;
   publicBaseUrl?: string;
+  /** Where uploaded reference images are kept (shared with the gateway and intake). */
+  storage: BlobStorage;
   metrics: DispatchMetrics;
   logger: Logger;
   now: () => Date;
@@ -111,7 +114,14 @@ export async function dispatchJob(deps: DispatchJobDeps, jobId: string, metadata
     }
 
     const adapter = deps.adapters.get(provider)!;
-    const request = submitRequest(deps, job, provider, submissionKey);
+    let request: ProviderSubmitRequest;
+    try {
+      request = await submitRequest(deps, job, provider, submissionKey);
+    } catch (err) {
+      if (!(err instanceof MissingAssetError)) throw err;
+      await run((now) => ({ type: 'Fail', errorCode: 'asset_fetch_failed', detail: err.message, now }));
+      return DONE;
+    }
     let providerTaskId: string;
     try {
       providerTaskId = (await timed(deps, provider, 'submit', () => adapter.submit(request))).providerTaskId;
@@ -169,7 +179,26 @@ async function onSubmitError(
   return DONE;
 }
 
-function submitRequest(deps: DispatchJobDeps, job: JobState, provider: string, submissionKey: string): ProviderSubmitRequest {
+/**
+ * The reference image as a URL the provider can use: the user's own URL (already checked by
+ * intake), or an uploaded asset inlined as a data: URL, since providers cannot reach reelay's storage.
+ */
+async function referenceImageUrl(deps: DispatchJobDeps, job: JobState): Promise<string | undefined> {
+  const ref = job.referenceImage;
+  if (!ref) return undefined;
+  if ('url' in ref) return ref.url;
+  const info = await deps.storage.stat(assetKey(ref.assetId));
+  if (!info) throw new MissingAssetError(ref.assetId);
+  return `data:${info.contentType};base64,${(await deps.storage.read(assetKey(ref.assetId))).toString('base64')}`;
+}
+
+class MissingAssetError extends Error {
+  constructor(readonly assetId: string) {
+    super(`reference image asset ${assetId} is no longer in storage`);
+  }
+}
+
+async function submitRequest(deps: DispatchJobDeps, job: JobState, provider: string, submissionKey: string): Promise<ProviderSubmitRequest> {
   const adapter = deps.adapters.get(provider)!;
   const model = deps.catalog.get(job.model)?.providerModels[provider] ?? job.model;
   const req: ProviderSubmitRequest = {
@@ -182,7 +211,8 @@ function submitRequest(deps: DispatchJobDeps, job: JobState, provider: string, s
   if (job.negativePrompt) req.negativePrompt = job.negativePrompt;
   if (job.resolution) req.resolution = job.resolution;
   if (job.seed !== null) req.seed = job.seed;
-  if (job.referenceImage && 'url' in job.referenceImage) req.imageUrl = job.referenceImage.url;
+  const imageUrl = await referenceImageUrl(deps, job);
+  if (imageUrl) req.imageUrl = imageUrl;
   if (adapter.capabilities.callbacks && deps.publicBaseUrl) {
     req.callbackUrl = `${deps.publicBaseUrl.replace(/\/+$/, '')}/v1/providers/${encodeURIComponent(provider)}/callback`;
   }

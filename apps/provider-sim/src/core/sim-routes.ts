@@ -16,6 +16,8 @@ export function registerSimRoutes(router: SimRouter, ctx: SimContext): void {
     status: 200,
     body: [...ctx.tasks.values()].map((t) => ({
       provider: t.provider, id: t.id, phase: t.phase, checks: t.checks, model: t.model, submissionKey: t.submissionKey ?? null, deleted: Boolean(t.deleted),
+      // What kind of input image the submit carried (inlined data: URL or a link), for tests.
+      inputImage: /data:image\/[a-z]+;base64,/.exec(JSON.stringify(t.request ?? {}))?.[0] ?? (/"(https?:[^"]+\.(?:png|jpe?g|webp))"/.exec(JSON.stringify(t.request ?? {}))?.[1] ?? null),
     })),
   }));
   // Load set-ups: `{ provider, count, scenario: "never_finish", model?, prompt? }` → `{ ids }`, up to 100,000 per call.
