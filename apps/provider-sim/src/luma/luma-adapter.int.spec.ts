@@ -64,7 +64,7 @@ describe('LumaAdapter against provider-sim (providers.md §4, §10)', () => {
     const mine = (bodies: string[]) => bodies.map((b) => JSON.parse(b) as { id: string; state: string }).filter((b) => b.id === providerTaskId);
     await sink.waitFor((bodies) => mine(bodies).length >= 3);
     expect(mine(sink.received.map((r) => r.body)).map((b) => b.state)).toEqual(['dreaming', 'completed', 'completed']);
-    expect(adapter.verifyCallback({}, sink.received[0].body)).toEqual({ providerTaskId, signed: false });
+    expect(adapter.verifyCallback({}, sink.received.find((r) => JSON.parse(r.body).id === providerTaskId)!.body)).toEqual({ providerTaskId, signed: false });
     await expect(adapter.findBySubmissionKey(req.submissionKey)).resolves.toBe(providerTaskId);
     await expect(adapter.findBySubmissionKey('other-key')).resolves.toBeNull();
   });

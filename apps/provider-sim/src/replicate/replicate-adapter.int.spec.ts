@@ -125,11 +125,13 @@ describe('ReplicateAdapter against provider-sim (providers.md §6, §10)', () =>
     const { providerTaskId } = await adapter.submit(request({ model: MODEL, prompt: 'fox [sim:success_after=2,callback_duplicate]', callbackUrl: sink.url }));
     const task = sim.ctx.getTask('replicate', providerTaskId)!;
     expect(task.callbackUrl).toBe(sink.url);
-    await sink.waitFor((bodies) => bodies.filter((b) => JSON.parse(b).status === 'succeeded').length === 2);
-    const statuses = sink.received.map((r) => JSON.parse(r.body).status as string);
+    // Only this prediction's deliveries: earlier tests' late callbacks may still reach the shared sink.
+    const mine = () => sink.received.filter((r) => JSON.parse(r.body).id === providerTaskId);
+    await sink.waitFor(() => mine().filter((r) => JSON.parse(r.body).status === 'succeeded').length === 2);
+    const statuses = mine().map((r) => JSON.parse(r.body).status as string);
     expect(statuses).toEqual(['processing', 'succeeded', 'succeeded']);
-    for (const r of sink.received) expect(adapter.verifyCallback(r.headers, r.body)).toEqual({ providerTaskId, signed: true });
-    const last = sink.received[1];
+    for (const r of mine()) expect(adapter.verifyCallback(r.headers, r.body)).toEqual({ providerTaskId, signed: true });
+    const last = mine()[1];
     expect(adapter.verifyCallback(last.headers, last.body.replace('succeeded', 'failed'))).toBeNull();
     const other = new ReplicateAdapter({ apiKey: TOKEN, baseUrl: base, webhookSecret: `whsec_${Buffer.from('another').toString('base64')}` });
     expect(other.verifyCallback(last.headers, last.body)).toBeNull();
