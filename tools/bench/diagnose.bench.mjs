@@ -51,7 +51,7 @@ export async function profileRun({ jobs, users }) {
     .map((f) => ({ service: pids.get(Number(/CPU\.(\d+)\.cpuprofile$/.exec(f)?.[1])), ...summariseProfile(f) }))
     .filter((p) => p.service)
     .sort((a, b) => b.busyMs - a.busyMs);
-  rmSync(dir, { recursive: true, force: true });
+  if (!process.env.BENCH_KEEP_PROFILES) rmSync(dir, { recursive: true, force: true });
   for (const p of profiles) log(`profile: ${p.service} busy ${(p.busyMs / 1000).toFixed(1)} s of ${(p.wallMs / 1000).toFixed(1)} s`);
   return { jobs, profiles };
 }
