@@ -14,6 +14,8 @@ export interface StackOptions {
   replicas?: Partial<Record<'intake' | 'dispatch' | 'polling' | 'notification', number>>;
   /** Extra environment for every service. */
   env?: Record<string, string>;
+  /** Extra environment for the provider simulator (e.g. SIM_MAX_IN_FLIGHT). */
+  simEnv?: Record<string, string>;
   label?: string;
 }
 
@@ -43,7 +45,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const prefix = uniqueNatsPrefix(opts.label ?? 'stack');
   const storage = mkdtempSync(join(tmpdir(), 'reelay-stack-'));
   const services: ServiceProcess[] = [];
-  const sim = await startService('provider-sim', { LOCAL_RENDER_DIR: join(storage, 'renders'), SIM_CLOCK: 'checks' }, 'PORT');
+  const sim = await startService('provider-sim', { LOCAL_RENDER_DIR: join(storage, 'renders'), SIM_CLOCK: 'checks', ...opts.simEnv }, 'PORT');
   services.push(sim);
   await sim.ready(30_000, '/_sim/health');
   const env: Record<string, string> = {

@@ -1,0 +1,98 @@
+import { startStack, type Stack } from '@reelay/testing';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { apiClient, isTerminalJob } from './support/api-client';
+
+// Capacity and failover through the whole stack: the acceptance of the providers issue, with every
+// service as a process and jobs followed to the end, not just to `running`.
+
+interface SimStats {
+  accepted: number;
+  maxInFlight: number;
+  rejectedAtCapacity: number;
+}
+interface SimSubmission {
+  provider: string;
+  submissionKey: string | null;
+  outcome: string;
+}
+
+const simJson = async <T>(stack: Stack, path: string) => (await (await fetch(`${stack.sim.url}${path}`)).json()) as T;
+
+describe('capacity', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({
+      label: 'capacity',
+      replicas: { dispatch: 2 },
+      env: { PROVIDERS_ENABLED: 'runway', PROVIDER_MAX_IN_FLIGHT_RUNWAY: '3', RATE_LIMIT_PER_SECOND: '1000', RATE_LIMIT_BURST: '1000' },
+      simEnv: { SIM_MAX_IN_FLIGHT: '3' },
+    });
+  }, 120_000);
+  afterAll(() => stack?.stop());
+
+  it('never has more than 3 jobs in flight at the provider across two dispatch replicas, and all 20 succeed', async () => {
+    const client = apiClient(stack.gateway.url, stack.createUser('cap', 10_000));
+    const jobs = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        client.submit({ model: 'gen4-turbo', prompt: `a lantern ${i} [sim:success_after=3]`, aspectRatio: '16:9', durationSeconds: 5 }),
+      ),
+    );
+    const done = await Promise.all(jobs.map((j) => client.waitFor(j.body.id, isTerminalJob, 90_000)));
+    expect(done.map((j) => j.status)).toEqual(Array(20).fill('succeeded'));
+    const stats = (await simJson<Record<string, SimStats>>(stack, '/_sim/stats')).runway;
+    expect(stats.maxInFlight).toBeLessThanOrEqual(3);
+    expect(stats.maxInFlight).toBe(3);
+    expect(stats.rejectedAtCapacity).toBe(0);
+    expect(stats.accepted).toBe(20);
+  }, 120_000);
+});
+
+describe('failover', () => {
+  let stack: Stack;
+  let primary: Server;
+  const primaryHits: string[] = [];
+  beforeAll(async () => {
+    // Replicate, the primary for wan-2.2, is down: every call answers 503.
+    primary = createServer((req, res) => {
+      primaryHits.push(String(req.headers['x-reelay-submission-key'] ?? req.url));
+      res.writeHead(503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ detail: 'Service Unavailable' }));
+    });
+    await new Promise<void>((r) => primary.listen(0, '127.0.0.1', r));
+    stack = await startStack({
+      label: 'failover',
+      env: {
+        PROVIDERS_ENABLED: 'replicate,fal',
+        REPLICATE_BASE_URL: `http://127.0.0.1:${(primary.address() as AddressInfo).port}/v1`,
+        CIRCUIT_FAILURE_THRESHOLD: '2',
+        CIRCUIT_COOLDOWN_MS: '600000',
+        DISPATCH_SERVER_MAX_RETRIES: '1',
+      },
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await stack?.stop();
+    primary?.close();
+  });
+
+  it('sends jobs for a model offered twice to the second provider once the first is failing, never to both', async () => {
+    const client = apiClient(stack.gateway.url, stack.createUser('fo', 10_000));
+    const body = (i: number) => ({ model: 'wan-2.2', prompt: `a harbour ${i} [sim:success_after=1]`, aspectRatio: '16:9', durationSeconds: 5 });
+
+    // The first job meets the failing primary: its retries fail and open the circuit; it is never
+    // moved elsewhere, because the primary may have accepted it.
+    const first = (await client.submit(body(0))).body;
+    expect(await client.waitFor(first.id, isTerminalJob, 60_000)).toMatchObject({ status: 'failed', errorCode: 'unknown_provider_error' });
+
+    const later = await Promise.all([1, 2, 3].map(async (i) => (await client.submit(body(i))).body));
+    const done = await Promise.all(later.map((j) => client.waitFor(j.id, isTerminalJob, 60_000)));
+    expect(done.map((j) => [j.status, j.provider])).toEqual(Array(3).fill(['succeeded', 'fal']));
+
+    const atSim = await simJson<SimSubmission[]>(stack, '/_sim/submissions');
+    const jobOf = (key: string | null) => key?.split(':')[0];
+    expect(atSim.filter((s) => s.outcome === 'accepted').map((s) => jobOf(s.submissionKey)).sort()).toEqual(later.map((j) => j.id).sort());
+    expect(primaryHits.some((k) => later.some((j) => k.startsWith(j.id)))).toBe(false);
+    expect(atSim.some((s) => jobOf(s.submissionKey) === first.id)).toBe(false);
+  }, 120_000);
+});
