@@ -231,7 +231,8 @@ if (R.inflight) {
   why.push(`- **Polling at ${fmt(f.jobs)} in flight** made ${fmt(f.checksPerSecond)} of the ${fmt(f.requiredChecksPerSecond)} checks/s the schedule asks for; each check is a claim, a full stream read, an HTTP call and an UPDATE, with at most \`POLL_CONCURRENCY\`=${env.POLL_CONCURRENCY} checks at once, i.e. ${fmt((Number(env.POLL_CONCURRENCY) / f.checksPerSecond) * 1000)} ms per check at the rate reached, with polling at ${fmt(f.procs.find((p) => p.name === 'polling')?.cpuPercent ?? NaN)} % of a core; so the backlog (and lateness) grows for the whole interval. Polling's RSS reached ${fmt(f.procs.find((p) => p.name === 'polling')?.maxRssMiB ?? NaN)} MiB; its cause is not profiled here (a heap snapshot during this run is the next step).`);
 }
 if (R.e2e) {
-  why.push(`- **Latency** follows from the above: at half of a CPU-bound peak every hop queues behind other jobs' hops (${R.e2e.processes.length} processes on 2 cores), so p99 per transition is hundreds of ms rather than tens.`);
+  const p99s = Object.entries(R.e2e.latency.transitions).filter(([k]) => k !== 'submit → succeeded').map(([, v]) => v.p99);
+  why.push(`- **Latency** follows from the above: at half of a CPU-bound peak every hop queues behind other jobs' hops (${R.e2e.processes.length} processes on 2 cores), so p99 per transition is ${fmt(Math.min(...p99s))}–${fmt(Math.max(...p99s))} ms, each hop also paying its share of the per-job CPU above.`);
 }
 const whySection = why.length ? `## Why the targets are missed (from this run's profile and counts)\n\n${why.join('\n')}\n\n` : '';
 
