@@ -43,6 +43,18 @@ describe('EventStore (real PostgreSQL)', () => {
     expect(BigInt(read[2].globalPosition)).toBeGreaterThan(BigInt(read[1].globalPosition));
   });
 
+  it('reads several streams in one call, each in version order, as readStream would', async () => {
+    const [a, b, missing] = [stream(), stream(), stream()];
+    await store.append(a, 0, [creditsGranted('ua', 1), creditsGranted('ua', 2)]);
+    await store.append(b, 0, [creditsGranted('ub', 3)]);
+    await store.append(a, 2, [creditsGranted('ua', 4)]);
+    const read = await store.readStreams([a, b, missing, a]);
+    expect([...read.keys()].sort()).toEqual([a, b].sort());
+    expect(read.get(a)).toEqual(await store.readStream(a));
+    expect(read.get(b)).toEqual(await store.readStream(b));
+    expect((await store.readStreams([])).size).toBe(0);
+  });
+
   it("accepts 'any' as expected version on new and existing streams", async () => {
     const id = stream();
     expect((await store.append(id, 'any', [creditsGranted()])).nextExpectedVersion).toBe(1);

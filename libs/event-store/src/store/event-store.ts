@@ -116,6 +116,25 @@ export class EventStore {
     return rows.map(toRecordedEvent);
   }
 
+  /**
+   * Several streams in one round trip, each in version order (streams without events are absent).
+   * For consumers that handle a batch of events across many streams, e.g. a projection.
+   */
+  async readStreams(streamIds: readonly string[], opts: { tx?: SqlExecutor } = {}): Promise<Map<string, RecordedEvent[]>> {
+    const out = new Map<string, RecordedEvent[]>();
+    if (streamIds.length === 0) return out;
+    const rows: EventRow[] = await (opts.tx ?? this.dataSource).query(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, stream_version`,
+      [[...new Set(streamIds)]],
+    );
+    for (const e of rows.map(toRecordedEvent)) {
+      const list = out.get(e.streamId);
+      if (list) list.push(e);
+      else out.set(e.streamId, [e]);
+    }
+    return out;
+  }
+
   /** The stream's current version, 0 if it does not exist. */
   async streamVersion(streamId: string, opts: { tx?: SqlExecutor } = {}): Promise<number> {
     const rows: { version: number }[] = await (opts.tx ?? this.dataSource).query(`SELECT version FROM streams WHERE stream_id = $1`, [streamId]);

@@ -5,33 +5,42 @@ import type { QueryRunner } from 'typeorm';
 
 export const JOB_VIEW_PROJECTION = 'job_view';
 
-const UPSERT_SQL = `
-  INSERT INTO job_view (job_id, user_id, status, message, error_code, model, provider, progress, created_at, updated_at, completed_at, version, job)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+const COLUMNS = ['job_id', 'user_id', 'status', 'message', 'error_code', 'model', 'provider', 'progress', 'created_at', 'updated_at', 'completed_at', 'version', 'job'];
+
+/** One statement for every row of a batch: rows only move forward (version guard). */
+function upsertSql(rows: number): string {
+  const values = Array.from({ length: rows }, (_, r) => `(${COLUMNS.map((_, c) => `$${r * COLUMNS.length + c + 1}`).join(', ')})`).join(',\n    ');
+  return `
+  INSERT INTO job_view (${COLUMNS.join(', ')})
+  VALUES ${values}
   ON CONFLICT (job_id) DO UPDATE SET
     status = EXCLUDED.status, message = EXCLUDED.message, error_code = EXCLUDED.error_code, model = EXCLUDED.model,
     provider = EXCLUDED.provider, progress = EXCLUDED.progress, updated_at = EXCLUDED.updated_at,
     completed_at = EXCLUDED.completed_at, version = EXCLUDED.version, job = EXCLUDED.job
   WHERE job_view.version < EXCLUDED.version`;
+}
 
 /**
- * Applies a batch of log events to job_view: each job stream touched by the batch is folded from its
- * first event up to the newest version in the batch (inside the runner's transaction) and its row
- * replaced by the public job at that version. Rows only move forward (version guard).
+ * Applies a batch of log events to job_view: every job stream touched by the batch is read (one
+ * query for all of them, inside the runner's transaction), folded up to the newest version in the
+ * batch, and all rows are written with one statement. Two round trips per batch, whatever its size.
  */
 export async function projectJobView(store: EventStore, events: RecordedEvent[], tx: QueryRunner): Promise<void> {
   const newest = new Map<string, number>();
   for (const e of events) if (e.streamId.startsWith('job-')) newest.set(e.streamId, Math.max(newest.get(e.streamId) ?? 0, e.streamVersion));
+  if (newest.size === 0) return;
+  const streams = await store.readStreams([...newest.keys()], { tx });
+  const params: unknown[] = [];
   for (const [streamId, upTo] of newest) {
-    const stream = (await store.readStream(streamId, 1, { tx })).filter((e) => e.streamVersion <= upTo);
-    const { state } = foldRecordedJob(stream);
+    const { state } = foldRecordedJob((streams.get(streamId) ?? []).filter((e) => e.streamVersion <= upTo));
     if (!state.exists) continue;
     const job = toPublicJob(state, upTo);
-    await tx.query(UPSERT_SQL, [
+    params.push(
       job.id, state.userId, job.status, job.message, job.errorCode, job.model, job.provider, job.progress,
       job.createdAt, job.updatedAt, job.completedAt, job.version, JSON.stringify(job),
-    ]);
+    );
   }
+  if (params.length) await tx.query(upsertSql(params.length / COLUMNS.length), params);
 }
 
 export function createJobViewProjection(store: EventStore, opts: { pollIntervalMs?: number; onError?: (err: unknown) => void } = {}): ProjectionRunner {
