@@ -2,13 +2,13 @@ import type { Catalog } from '@reelay/catalog';
 import { assetKey, type BlobStorage } from '@reelay/storage';
 import { isTerminal, jobStreamId, type EventMetadata } from '@reelay/contracts';
 import { handle, type EventStore } from '@reelay/event-store';
-import { decideJob, IllegalTransitionError, type JobCommand, type JobState } from '@reelay/job-domain';
+import { decideJob, IllegalTransitionError, jobDecider, type JobCommand, type JobState } from '@reelay/job-domain';
 import { isProviderError, type ProviderAdapter, type ProviderSubmitRequest } from '@reelay/providers';
 import { SpanKind, withSpan, type Logger } from '@reelay/service-kit';
 import type { ProviderCircuit } from '../circuit/provider-circuit';
 import type { ProviderSlots } from '../capacity/provider-slots';
 import type { DispatchMetrics } from '../shared/dispatch-metrics';
-import { foldJob, jobFold } from '../shared/job-stream';
+import { foldJob } from '../shared/job-stream';
 import { chooseProvider } from './choose-provider';
 import { decideSubmitFailure, type RetryPolicy } from './submit-failure-policy';
 import { submissionHistory } from './submission-history';
@@ -50,7 +50,7 @@ const DONE: DispatchOutcome = { kind: 'done' };
  */
 export async function dispatchJob(deps: DispatchJobDeps, jobId: string, metadata: EventMetadata): Promise<DispatchOutcome> {
   const stream = jobStreamId(jobId);
-  const run = (command: (now: Date) => JobCommand) => handle(deps.store, stream, jobFold, (state) => decideJob(command(deps.now()), state), { metadata });
+  const run = (command: (now: Date) => JobCommand) => handle(deps.store, stream, jobDecider, (state) => decideJob(command(deps.now()), state), { metadata });
   let accepted: { adapter: ProviderAdapter; providerTaskId: string } | null = null;
   try {
     const events = await deps.store.readStream(stream);

@@ -1,7 +1,7 @@
 import { jobStreamId, type CancelJobCommand, type CommandReply } from '@reelay/contracts';
 import { handle, type EventStore } from '@reelay/event-store';
-import { decideJob, IllegalTransitionError } from '@reelay/job-domain';
-import { jobFold, loadJob, publicJob } from '../shared/job-stream';
+import { decideJob, IllegalTransitionError, jobDecider } from '@reelay/job-domain';
+import { loadJob, publicJob } from '../shared/job-stream';
 import { ok, refuse } from '../shared/replies';
 
 const NOT_FOUND = refuse('not_found', 'No such job.');
@@ -11,7 +11,7 @@ export async function cancelJob(deps: { store: EventStore; now: () => Date }, cm
   const current = await loadJob(deps.store, cmd.jobId);
   if (!current.state.exists || current.state.userId !== cmd.userId) return NOT_FOUND;
   try {
-    const result = await handle(deps.store, jobStreamId(cmd.jobId), jobFold, (state) => decideJob({ type: 'Cancel', now: deps.now() }, state), {
+    const result = await handle(deps.store, jobStreamId(cmd.jobId), jobDecider, (state) => decideJob({ type: 'Cancel', now: deps.now() }, state), {
       metadata: { correlationId: cmd.correlationId, userId: cmd.userId, ...(cmd.traceparent ? { traceparent: cmd.traceparent } : {}) },
     });
     return ok(publicJob(result));

@@ -1,8 +1,6 @@
 import { jobStreamId } from '@reelay/contracts';
 import type { EventStore } from '@reelay/event-store';
-import { foldRecordedJob, jobDecider, toPublicJob, type JobState } from '@reelay/job-domain';
-
-export const jobFold = { evolve: jobDecider.evolve, initialState: jobDecider.initialState };
+import { foldRecordedJob, toPublicJob, type JobState } from '@reelay/job-domain';
 
 export async function loadJob(store: EventStore, jobId: string) {
   return foldRecordedJob(await store.readStream(jobStreamId(jobId)));

@@ -1,8 +1,7 @@
 import { jobStreamId, type EventMetadata, type JobEvent } from '@reelay/contracts';
 import { handle, type EventStore } from '@reelay/event-store';
-import { decideJob, evolveJob, IllegalTransitionError, type JobCommand, type JobState } from '@reelay/job-domain';
+import { decideJob, evolveJob, IllegalTransitionError, jobDecider, type JobCommand, type JobState } from '@reelay/job-domain';
 import type { BlobStorage } from '@reelay/storage';
-import { jobFold } from '../shared/job-stream';
 import { checkReferenceImage, type ImageRules } from './check-reference-image';
 import { moderationViolation } from './moderation';
 
@@ -43,7 +42,7 @@ function decideAll(commands: JobCommand[], state: JobState): JobEvent[] {
  */
 export async function validateJob(deps: ValidateJobDeps, jobId: string, metadata: EventMetadata): Promise<void> {
   const stream = jobStreamId(jobId);
-  const run = (decide: (state: JobState) => JobEvent[]) => handle(deps.store, stream, jobFold, decide, { metadata });
+  const run = (decide: (state: JobState) => JobEvent[]) => handle(deps.store, stream, jobDecider, decide, { metadata });
   try {
     const started = await run((state) => {
       const start: JobCommand = { type: 'StartValidation', now: deps.now() };

@@ -2,14 +2,12 @@ import { jobStreamId, type EventMetadata } from '@reelay/contracts';
 import { handle, type EventStore } from '@reelay/event-store';
 import { decideJob, foldRecordedJob, jobDecider, type JobCommand, type JobState } from '@reelay/job-domain';
 
-export const jobFold = { evolve: jobDecider.evolve, initialState: jobDecider.initialState };
-
 export async function loadJob(store: EventStore, jobId: string): Promise<JobState> {
   return foldRecordedJob(await store.readStream(jobStreamId(jobId))).state;
 }
 
 /** Read, fold, decide, append with the expected version (retried on conflict). Returns the new status. */
 export async function decideOnJob(store: EventStore, jobId: string, command: JobCommand, metadata: EventMetadata) {
-  const result = await handle(store, jobStreamId(jobId), jobFold, (state) => decideJob(command, state), { metadata });
+  const result = await handle(store, jobStreamId(jobId), jobDecider, (state) => decideJob(command, state), { metadata });
   return { state: result.state, changed: result.events.length > 0 };
 }
