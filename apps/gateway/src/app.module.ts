@@ -1,7 +1,6 @@
 import { type DynamicModule, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { natsHealthy } from '@reelay/messaging';
-import { createMetrics, OpsModule } from '@reelay/service-kit';
+import { createMetrics, OpsModule, type ReadinessChecks } from '@reelay/service-kit';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { CancelJobController } from './cancel-job/cancel-job.controller';
 import { GATEWAY_DEPS, type GatewayDeps } from './gateway-deps';
@@ -34,15 +33,12 @@ class GatewayShutdown implements OnApplicationShutdown {
 
 @Module({})
 export class AppModule {
-  static register(deps: GatewayDeps, close: () => Promise<void>): DynamicModule {
+  static register(deps: GatewayDeps, checks: ReadinessChecks, close: () => Promise<void>): DynamicModule {
     return {
       module: AppModule,
       imports: [
         OpsModule.register({
-          checks: {
-            postgres: () => deps.dataSource.query('SELECT 1').then(() => true),
-            nats: () => natsHealthy(deps.nc),
-          },
+          checks,
           metrics: createMetrics('gateway'),
         }),
       ],

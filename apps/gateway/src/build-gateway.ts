@@ -1,9 +1,7 @@
 import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { Catalog } from '@reelay/catalog';
 import { configuredAdapters } from '@reelay/providers';
-import { createDataSource, EventStore, runMigrations } from '@reelay/event-store';
-import { connectNats } from '@reelay/messaging';
-import { runWithContext, type Logger } from '@reelay/service-kit';
+import { connectInfra, runWithContext, type Logger } from '@reelay/service-kit';
 import { LocalStorage } from '@reelay/storage';
 import type { NextFunction, Request, Response } from 'express';
 import { AppModule } from './app.module';
@@ -27,17 +25,9 @@ export interface BuiltGateway {
  * is closed by the module's shutdown hook (app.close()).
  */
 export async function buildGateway(config: GatewayConfig, logger: Logger): Promise<BuiltGateway> {
-  const dataSource = createDataSource(config.DATABASE_URL, { migrations: GATEWAY_MIGRATIONS, poolSize: config.DB_POOL_SIZE, applicationName: 'reelay-gateway' });
-  await dataSource.initialize();
-  let nc: GatewayDeps['nc'] | undefined;
-  try {
-    await runMigrations(dataSource);
-    nc = await connectNats(config.NATS_URL, 'reelay-gateway');
-  } catch (err) {
-    await dataSource.destroy();
-    throw err;
-  }
-  const store = new EventStore(dataSource);
+  // The gateway writes no events, so it runs no relay; the workers do.
+  const infra = await connectInfra({ name: 'gateway', config, logger, migrations: GATEWAY_MIGRATIONS });
+  const { dataSource, store, nc } = infra;
   const projection = createJobViewProjection(store, { onError: (err) => logger.error({ err }, 'job_view projection failed; retrying') });
   await projection.start();
 
@@ -53,12 +43,11 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
   };
   const close = async () => {
     await projection.stop().catch((err: unknown) => logger.error({ err }, 'stopping the projection failed'));
-    await deps.nc.drain().catch(() => undefined);
-    await dataSource.destroy().catch(() => undefined);
+    await infra.close();
   };
   return {
     deps,
-    module: AppModule.register(deps, close),
+    module: AppModule.register(deps, infra.checks, close),
     configure: (app) => {
       app.useGlobalFilters(new AllExceptionsFilter(logger));
       app.use((req: Request, res: Response, next: NextFunction) => {

@@ -142,7 +142,7 @@ describe('OpenAPI document', () => {
     // The router only needs the module's controllers: deps that are never called stay empty.
     const config = GatewayConfig.parse({ DATABASE_URL: 'postgres://unused@127.0.0.1:1/unused' });
     const deps = { config, catalog: new Catalog(['local']), logger: createLogger('gateway', 'silent') } as unknown as GatewayDeps;
-    app = await NestFactory.create(AppModule.register(deps, async () => undefined), { logger: false, bodyParser: false });
+    app = await NestFactory.create(AppModule.register(deps, {}, async () => undefined), { logger: false, bodyParser: false });
     await app.listen(0, '127.0.0.1');
     base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   });
