@@ -18,21 +18,21 @@ export class IntakeEventsController {
 
   @EventPattern<string>('*.events.job.JobSubmitted')
   onSubmitted(@Payload() event: RecordedEvent) {
-    return inContext(event, (jobId) => validateJob(this.deps, jobId, metadataCausedBy(event)));
+    return inContext(event, (jobId) => validateJob(this.deps, jobId, metadataCausedBy(event), event.streamVersion));
   }
 
   @EventPattern<string>('*.events.job.JobSucceeded')
   onSucceeded(@Payload() event: RecordedEvent) {
-    return inContext(event, (jobId) => settleCredits(this.deps, jobId, metadataCausedBy(event)));
+    return inContext(event, (jobId) => settleCredits(this.deps, jobId, metadataCausedBy(event), event.streamVersion));
   }
 
   @EventPattern<string>('*.events.job.JobFailed')
   onFailed(@Payload() event: RecordedEvent) {
-    return inContext(event, (jobId) => settleCredits(this.deps, jobId, metadataCausedBy(event)));
+    return inContext(event, (jobId) => settleCredits(this.deps, jobId, metadataCausedBy(event), event.streamVersion));
   }
 
   @EventPattern<string>('*.events.job.JobCanceled')
   onCanceled(@Payload() event: RecordedEvent) {
-    return inContext(event, (jobId) => settleCredits(this.deps, jobId, metadataCausedBy(event)));
+    return inContext(event, (jobId) => settleCredits(this.deps, jobId, metadataCausedBy(event), event.streamVersion));
   }
 }

@@ -1,13 +1,12 @@
-import { creditStreamId, type CreditEvent, type EventMetadata } from '@reelay/contracts';
+import { creditStreamId, type EventMetadata } from '@reelay/contracts';
 import { handle, type EventStore } from '@reelay/event-store';
-import { creditsDecider, type CreditsState } from '@reelay/job-domain';
+import { creditsDecider } from '@reelay/job-domain';
+import { creditsFold } from '../shared/credits-stream';
 import { loadJob } from '../shared/job-stream';
 
-const creditsFold = { evolve: (s: CreditsState, e: CreditEvent) => creditsDecider.evolve(s, e), initialState: creditsDecider.initialState };
-
 /** A finished job settles its hold (success) or releases it (failure, cancel); repeats change nothing. */
-export async function settleCredits(deps: { store: EventStore; now: () => Date }, jobId: string, metadata: EventMetadata): Promise<void> {
-  const job = (await loadJob(deps.store, jobId)).state;
+export async function settleCredits(deps: { store: EventStore; now: () => Date }, jobId: string, metadata: EventMetadata, atLeastVersion?: number): Promise<void> {
+  const job = (await loadJob(deps.store, jobId, atLeastVersion)).state;
   if (!job.exists) return;
   const type = job.status === 'succeeded' ? 'SettleCredits' : job.status === 'failed' || job.status === 'canceled' ? 'ReleaseCredits' : null;
   if (!type) return;

@@ -1,9 +1,10 @@
 import { jobStreamId } from '@reelay/contracts';
-import type { EventStore } from '@reelay/event-store';
-import { foldRecordedJob, toPublicJob, type JobState } from '@reelay/job-domain';
+import { loadStreamState, type EventStore } from '@reelay/event-store';
+import { jobDecider, toPublicJob, type JobState } from '@reelay/job-domain';
 
-export async function loadJob(store: EventStore, jobId: string) {
-  return foldRecordedJob(await store.readStream(jobStreamId(jobId)));
+/** The job's state; at `atLeastVersion` or later it may come from this process's cache without a read. */
+export function loadJob(store: EventStore, jobId: string, atLeastVersion?: number) {
+  return loadStreamState(store, jobStreamId(jobId), jobDecider, { atLeastVersion });
 }
 
 export const publicJob = ({ state, version }: { state: JobState; version: number }) => toPublicJob(state, version);

@@ -2,24 +2,23 @@ import type { Catalog, CatalogEntry } from '@reelay/catalog';
 import {
   creditStreamId,
   jobStreamId,
-  parseEvent,
   type CommandReply,
-  type CreditEvent,
   type EventMetadata,
-  type RecordedEvent,
   type SubmitJobCommand,
 } from '@reelay/contracts';
-import { ConcurrencyError, inTransaction, lockStream, type EventStore } from '@reelay/event-store';
+import { ConcurrencyError, inTransaction, loadStreamState, lockStream, type EventStore } from '@reelay/event-store';
 import {
   creditsDecider,
   decideJob,
   foldRecordedJob,
   initialJobState,
   InsufficientCreditsError,
+  jobDecider,
   jobIdForIdempotencyKey,
   newJobId,
   requestHash,
 } from '@reelay/job-domain';
+import { creditsFold } from '../shared/credits-stream';
 import { loadJob, publicJob } from '../shared/job-stream';
 import { ok, refuse } from '../shared/replies';
 
@@ -59,11 +58,12 @@ export async function submitJob(deps: SubmitJobDeps, cmd: SubmitJobCommand): Pro
     try {
       // The ledger is read, decided on and appended to under its stream lock, so concurrent
       // submits by one user queue up instead of failing optimistic races.
-      return await inTransaction(deps.store.dataSource, async (tx) => {
+      let remember: (() => void) | undefined;
+      const reply = await inTransaction(deps.store.dataSource, async (tx) => {
         await lockStream(tx, creditStreamId(userId));
         const now = deps.now();
-        const ledgerEvents = await deps.store.readStream(creditStreamId(userId), 1, { tx });
-        const ledger = ledgerEvents.reduce((s, e) => creditsDecider.evolve(s, parseCredit(e)), creditsDecider.initialState());
+        // Under the lock the tail read sees every committed ledger event: the cached fold is only a shortcut.
+        const { state: ledger, version: ledgerVersion } = await loadStreamState(deps.store, creditStreamId(userId), creditsFold, { tx });
         let holds;
         try {
           holds = creditsDecider.decide({ type: 'HoldCredits', userId, jobId, amount, now }, ledger);
@@ -74,15 +74,23 @@ export async function submitJob(deps: SubmitJobDeps, cmd: SubmitJobCommand): Pro
           throw err;
         }
         const submitted = decideJob({ type: 'SubmitJob', now, data: submittedData(cmd, model, jobId, amount, hash) }, initialJobState());
-        const [, jobResult] = await deps.store.appendMany(
+        const [ledgerResult, jobResult] = await deps.store.appendMany(
           [
-            { streamId: creditStreamId(userId), expectedVersion: ledgerEvents.at(-1)?.streamVersion ?? 0, events: holds.map((e) => ({ ...e, metadata })) },
+            { streamId: creditStreamId(userId), expectedVersion: ledgerVersion, events: holds.map((e) => ({ ...e, metadata })) },
             { streamId: jobStreamId(jobId), expectedVersion: 0, events: submitted.map((e) => ({ ...e, metadata })) },
           ],
           { tx },
         );
-        return ok(publicJob(foldRecordedJob(jobResult.events)));
+        const job = foldRecordedJob(jobResult.events);
+        remember = () => {
+          deps.store.states.set(creditsFold, creditStreamId(userId), holds.reduce(creditsFold.evolve, ledger), ledgerResult.nextExpectedVersion);
+          deps.store.states.set(jobDecider, jobStreamId(jobId), job.state, job.version);
+        };
+        return ok(publicJob(job));
       });
+      // Only once committed: a rolled-back append must not be remembered.
+      remember?.();
+      return reply;
     } catch (err) {
       if (!(err instanceof ConcurrencyError) || attempt >= MAX_ATTEMPTS) throw err;
       // The same idempotent request raced us to the job stream: the replay check above answers it.
@@ -98,8 +106,6 @@ async function replayIfSubmitted(store: EventStore, jobId: string, userId: strin
   }
   return ok(publicJob(job));
 }
-
-const parseCredit = (e: RecordedEvent) => parseEvent(e.type, e.schemaVersion, e.data) as CreditEvent;
 
 function submittedData(cmd: SubmitJobCommand, model: CatalogEntry, jobId: string, amount: number, hash: string) {
   const { request, userId } = cmd;

@@ -40,9 +40,9 @@ function decideAll(commands: JobCommand[], state: JobState): JobEvent[] {
  * a reference image is fetched only after `validating` is recorded, so users see the step.
  * A redelivery finds the work done (the decider returns no events); a job canceled meanwhile is left alone.
  */
-export async function validateJob(deps: ValidateJobDeps, jobId: string, metadata: EventMetadata): Promise<void> {
+export async function validateJob(deps: ValidateJobDeps, jobId: string, metadata: EventMetadata, atLeastVersion?: number): Promise<void> {
   const stream = jobStreamId(jobId);
-  const run = (decide: (state: JobState) => JobEvent[]) => handle(deps.store, stream, jobDecider, decide, { metadata });
+  const run = (decide: (state: JobState) => JobEvent[]) => handle(deps.store, stream, jobDecider, decide, { metadata, atLeastVersion });
   try {
     const started = await run((state) => {
       const start: JobCommand = { type: 'StartValidation', now: deps.now() };

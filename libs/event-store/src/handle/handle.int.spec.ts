@@ -3,7 +3,7 @@ import type { CreditEvent } from '@reelay/contracts';
 import { EventStore } from '../store/event-store';
 import { ConcurrencyError } from '../store/errors';
 import { migratedDatabase, type MigratedDatabase } from '../test-support/migrated-database';
-import { handle, type StreamFold } from './handle';
+import { handle, loadStreamState, type StreamFold } from './handle';
 
 interface Balance {
   granted: number;
@@ -79,4 +79,49 @@ describe('handle (real PostgreSQL)', () => {
     ).rejects.toBeInstanceOf(ConcurrencyError);
     expect(await storeA.streamVersion(id)).toBe(3);
   });
+
+  describe('the folded-state cache', () => {
+    it('reads only the events after the state this process already folded', async () => {
+      const id = `credits-${randomUUID()}`;
+      const store = new EventStore(m.dataSource);
+      await handle(store, id, balance, () => grant('u', 1));
+      await storeB.append(id, 1, grant('other', 2)); // another process writes
+      const reads = jest.spyOn(store, 'readStream');
+      const loaded = await loadStreamState(store, id, balance);
+      expect(loaded).toEqual({ state: { granted: 3, grants: 2 }, version: 2 });
+      expect(reads).toHaveBeenCalledTimes(1);
+      expect(reads.mock.calls[0][1]).toBe(2);
+    });
+
+    it('decides without a read when it holds the triggering version, and still sees a newer write through the version check', async () => {
+      const id = `credits-${randomUUID()}`;
+      const store = new EventStore(m.dataSource);
+      await handle(store, id, balance, () => grant('u', 1));
+      const reads = jest.spyOn(store, 'readStream');
+      const noop = await handle(store, id, balance, () => [], { atLeastVersion: 1 });
+      expect(noop.version).toBe(1);
+      expect(reads).not.toHaveBeenCalled();
+
+      await storeB.append(id, 1, grant('other', 10)); // the cache is now behind
+      const seen: Balance[] = [];
+      const result = await handle(store, id, balance, (s) => {
+        seen.push(s);
+        return s.granted >= 11 ? [] : grant('u', 1);
+      }, { atLeastVersion: 1 });
+      // First decided on the cached state, conflicted, re-read the tail and saw the other write.
+      expect(seen).toEqual([{ granted: 1, grants: 1 }, { granted: 11, grants: 2 }]);
+      expect(result).toMatchObject({ version: 2, events: [] });
+      expect(await storeA.streamVersion(id)).toBe(2);
+    });
+
+    it('never mixes states of two folds of one stream', async () => {
+      const id = `credits-${randomUUID()}`;
+      const store = new EventStore(m.dataSource);
+      const count: StreamFold<number, CreditEvent> = { initialState: 0, evolve: (n) => n + 1 };
+      await handle(store, id, balance, () => grant('u', 4));
+      expect(await loadStreamState(store, id, count)).toEqual({ state: 1, version: 1 });
+      expect(await loadStreamState(store, id, balance)).toEqual({ state: { granted: 4, grants: 1 }, version: 1 });
+    });
+  });
 });
+

@@ -2,6 +2,7 @@ import { parseEvent, type DomainEvent, type EventMetadata, type RecordedEvent } 
 import { ConcurrencyError } from '../store/errors';
 import type { EventStore } from '../store/event-store';
 import type { NewEvent } from '../store/types';
+import type { SqlExecutor } from '../sql/sql-executor';
 
 export interface StreamFold<State, Event> {
   evolve(state: State, event: Event): State;
@@ -14,6 +15,17 @@ export interface HandleOptions {
   maxRetries?: number;
   /** Metadata for every new event that brings none of its own. */
   metadata?: EventMetadata;
+  /**
+   * The version of the event that triggered this command. A state this process already holds at
+   * that version or later is decided on without reading the stream; the append's expected-version
+   * check still catches anything newer (then the stream is re-read).
+   */
+  atLeastVersion?: number;
+}
+
+export interface LoadOptions {
+  atLeastVersion?: number;
+  tx?: SqlExecutor;
 }
 
 export interface HandleResult<State> {
@@ -42,21 +54,43 @@ export async function handle<State, Event extends DomainEvent = DomainEvent>(
 ): Promise<HandleResult<State>> {
   const maxRetries = opts.maxRetries ?? 5;
   for (let attempt = 0; ; attempt++) {
-    const recorded = await store.readStream(streamId);
-    const state = foldEvents(fold, initial(fold), recorded);
-    const version = recorded.at(-1)?.streamVersion ?? 0;
+    // After a conflict the cached state is known to be behind: read what was appended since.
+    const { state, version } = await loadStreamState(store, streamId, fold, { atLeastVersion: attempt === 0 ? opts.atLeastVersion : undefined });
     const decided = await decide(state, version);
     if (decided.length === 0) return { state, events: [], version };
     const events = opts.metadata ? decided.map((e) => ({ ...e, metadata: e.metadata ?? opts.metadata })) : decided;
     try {
       const result = await store.append(streamId, version, events);
-      return { state: foldEvents(fold, state, result.events), events: result.events, version: result.nextExpectedVersion };
+      const after = foldEvents(fold, state, result.events);
+      store.states.set(fold, streamId, after, result.nextExpectedVersion);
+      return { state: after, events: result.events, version: result.nextExpectedVersion };
     } catch (err) {
       if (!(err instanceof ConcurrencyError) || attempt >= maxRetries) throw err;
       // Jitter so that a crowd of writers on one stream spreads out instead of colliding again.
       await new Promise((r) => setTimeout(r, Math.random() * 5 * (attempt + 1)));
     }
   }
+}
+
+/**
+ * The stream's current state: the state this process last folded (store.states) brought up to
+ * date with only the events after it, or without any read when it is at `atLeastVersion` or later.
+ * Inside a transaction (`tx`) the read sees that transaction's snapshot.
+ */
+export async function loadStreamState<State, Event extends DomainEvent = DomainEvent>(
+  store: EventStore,
+  streamId: string,
+  fold: StreamFold<State, Event>,
+  opts: LoadOptions = {},
+): Promise<{ state: State; version: number }> {
+  const cached = store.states.get<State>(fold, streamId);
+  if (cached && opts.atLeastVersion !== undefined && cached.version >= opts.atLeastVersion) return cached;
+  const tail = await store.readStream(streamId, (cached?.version ?? 0) + 1, { tx: opts.tx });
+  if (tail.length === 0 && cached) return cached;
+  const state = foldEvents(fold, cached?.state ?? initial(fold), tail);
+  const version = tail.at(-1)?.streamVersion ?? cached?.version ?? 0;
+  store.states.set(fold, streamId, state, version);
+  return { state, version };
 }
 
 function initial<State, Event>(fold: StreamFold<State, Event>): State {

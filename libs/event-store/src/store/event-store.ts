@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import { LOG_START, type LogCheckpoint } from '../log/log-checkpoint';
 import { readAllAfter, type ReadAllResult } from '../log/read-all';
 import { pgConstraint, pgErrorCode, type SqlExecutor } from '../sql/sql-executor';
+import { StreamStateCache } from '../state-cache/stream-state-cache';
 import { ConcurrencyError, DuplicateEventError } from './errors';
 import { prepareEvent, type PreparedEvent } from './prepare-event';
 import { EVENT_COLUMNS, toRecordedEvent, type EventRow } from './recorded-event-row';
@@ -22,7 +23,15 @@ interface AppendOutcome {
 
 /** The append-only PostgreSQL event log: one stream per aggregate, optimistic concurrency per stream. */
 export class EventStore {
-  constructor(readonly dataSource: DataSource) {}
+  /** Folded states of streams this process handled (see loadStreamState). */
+  readonly states: StreamStateCache;
+
+  constructor(
+    readonly dataSource: DataSource,
+    opts: { stateCacheSize?: number } = {},
+  ) {
+    this.states = new StreamStateCache(opts.stateCacheSize);
+  }
 
   /**
    * Appends events to one stream if it is at `expectedVersion` (0: must not exist; 'any': no check).
