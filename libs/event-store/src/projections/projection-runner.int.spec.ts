@@ -110,6 +110,26 @@ describe('ProjectionRunner (real PostgreSQL)', () => {
     await r.runOnce();
   });
 
+  it('with a minimum batch interval, events committed one by one meanwhile are applied as one batch', async () => {
+    await grantSome(1);
+    const batches: number[] = [];
+    const r = runner({
+      batchSize: 100,
+      minBatchIntervalMs: 1500,
+      project: async (events, tx) => {
+        batches.push(events.length);
+        await projectTotals(events, tx);
+      },
+    });
+    await r.start();
+    while (batches.length === 0) await new Promise((res) => setTimeout(res, 10));
+    await grantSome(5); // five commits, each a NOTIFY, inside the interval
+    const want = await expectedTotals();
+    while (JSON.stringify(await table()) !== JSON.stringify(want)) await new Promise((res) => setTimeout(res, 20));
+    await r.stop();
+    expect(batches.slice(1)).toEqual([5]);
+  });
+
   it('rebuild from scratch gives the same table as the live projection', async () => {
     await grantSome(5);
     const r = runner();

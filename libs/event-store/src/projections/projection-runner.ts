@@ -17,6 +17,12 @@ export interface ProjectionRunnerOptions {
   batchSize?: number;
   /** Poll interval when idle (default 500 ms); a NOTIFY from the log wakes the runner sooner. */
   pollIntervalMs?: number;
+  /**
+   * Least time from one background catch-up to the next (default 0). A read model that may lag a
+   * little then applies one batch per interval under load instead of one per commit: the batch's
+   * fixed cost (lock, checkpoint, transaction) is shared by every event committed meanwhile.
+   */
+  minBatchIntervalMs?: number;
   /** LISTEN for `reelay_events` while started (default true). */
   listen?: boolean;
   /** Called with errors from the background loop (default: console.error); the loop retries after the poll interval. */
@@ -47,6 +53,7 @@ export class ProjectionRunner {
   readonly name: string;
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
+  private readonly minBatchIntervalMs: number;
   private readonly checkpoints: CheckpointStore;
   private readonly listen: boolean;
   // Also the wakeable sleep between polls when not listening.
@@ -58,6 +65,7 @@ export class ProjectionRunner {
     this.name = opts.name;
     this.batchSize = opts.batchSize ?? 500;
     this.pollIntervalMs = opts.pollIntervalMs ?? 500;
+    this.minBatchIntervalMs = opts.minBatchIntervalMs ?? 0;
     this.checkpoints = new CheckpointStore(opts.dataSource);
     this.listen = opts.listen ?? true;
     this.notifier = new LogNotifier(opts.dataSource);
@@ -112,6 +120,7 @@ export class ProjectionRunner {
 
   private async run(): Promise<void> {
     while (!this.stopping) {
+      const started = Date.now();
       try {
         await this.runOnce();
       } catch (err) {
@@ -119,6 +128,8 @@ export class ProjectionRunner {
       }
       if (this.stopping) break;
       await this.notifier.wait(this.pollIntervalMs);
+      const rest = this.minBatchIntervalMs - (Date.now() - started);
+      if (rest > 0 && !this.stopping) await new Promise((r) => setTimeout(r, rest));
     }
   }
 }

@@ -43,13 +43,23 @@ export async function projectJobView(store: EventStore, events: RecordedEvent[],
   if (params.length) await tx.query(upsertSql(params.length / COLUMNS.length), params);
 }
 
-export function createJobViewProjection(store: EventStore, opts: { pollIntervalMs?: number; onError?: (err: unknown) => void } = {}): ProjectionRunner {
+/**
+ * job_view serves the job list, which may trail the log by a moment (a single job is read from its
+ * stream), so it catches up at most every JOB_VIEW_MIN_BATCH_INTERVAL_MS instead of on every commit.
+ */
+export const JOB_VIEW_MIN_BATCH_INTERVAL_MS = 100;
+
+export function createJobViewProjection(
+  store: EventStore,
+  opts: { pollIntervalMs?: number; minBatchIntervalMs?: number; onError?: (err: unknown) => void } = {},
+): ProjectionRunner {
   return new ProjectionRunner({
     name: JOB_VIEW_PROJECTION,
     store,
     dataSource: store.dataSource,
     project: (events, tx) => projectJobView(store, events, tx),
     pollIntervalMs: opts.pollIntervalMs,
+    minBatchIntervalMs: opts.minBatchIntervalMs ?? JOB_VIEW_MIN_BATCH_INTERVAL_MS,
     onError: opts.onError,
   });
 }
