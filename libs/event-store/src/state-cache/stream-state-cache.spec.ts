@@ -16,6 +16,14 @@ describe('StreamStateCache', () => {
     expect(cache.get(foldB, 's-1')).toBeUndefined();
   });
 
+  it('given states of two folds of one stream, when both are read, then each keeps its own', () => {
+    const cache = new StreamStateCache();
+    cache.set(foldA, 's-1', 'a', 3);
+    cache.set(foldB, 's-1', 'b', 2);
+    expect(cache.get(foldA, 's-1')).toEqual({ state: 'a', version: 3 });
+    expect(cache.get(foldB, 's-1')).toEqual({ state: 'b', version: 2 });
+  });
+
   it('given a newer state, when an older one is set, then the newer one stays', () => {
     const cache = new StreamStateCache();
     cache.set(foldA, 's-1', { n: 5 }, 5);
