@@ -1,12 +1,10 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { CommandReply } from '@reelay/contracts';
+import { CommandReply, commandSubjects, liveJobSubject } from '@reelay/contracts';
 import { TEST_NATS_URL, uniqueNatsPrefix } from '@reelay/testing';
 import {
-  commandSubject,
   CommandRejectedError,
   CommandUnavailableError,
   connectNats,
-  liveSubject,
   publishLive,
   request,
   serveCommands,
@@ -30,7 +28,7 @@ describe('command bus and live pushes (real NATS)', () => {
   });
 
   it('each request is answered by exactly one replica of the queue group', async () => {
-    const subject = commandSubject(uniqueNatsPrefix('cmd'), 'echo');
+    const subject = `${uniqueNatsPrefix('cmd')}.cmd.echo`;
     const answeredBy: string[][] = [[], []];
     replicas.forEach((nc, i) =>
       servers.push(
@@ -52,7 +50,7 @@ describe('command bus and live pushes (real NATS)', () => {
   });
 
   it('turns a handler failure into a typed error reply, never a hung caller', async () => {
-    const subject = commandSubject(uniqueNatsPrefix('cmd'), 'submit');
+    const subject = commandSubjects(uniqueNatsPrefix('cmd')).submitJob;
     const errors: unknown[] = [];
     servers.push(
       serveCommands(
@@ -83,19 +81,19 @@ describe('command bus and live pushes (real NATS)', () => {
   });
 
   it('fails fast with CommandUnavailableError when nobody serves the subject', async () => {
-    const subject = commandSubject(uniqueNatsPrefix('cmd'), 'nobody');
+    const subject = `${uniqueNatsPrefix('cmd')}.cmd.nobody`;
     await expect(request(caller, subject, {}, 2000)).rejects.toMatchObject({ name: CommandUnavailableError.name, reason: 'no_responders' });
   });
 
   it('publishes live pushes to subscribers of a wildcard', async () => {
     const prefix = uniqueNatsPrefix('live');
     const received: [unknown, string][] = [];
-    const sub = subscribeLive(replicas[1], liveSubject(prefix, 'jobs', '*'), (payload, subject) => received.push([payload, subject]));
+    const sub = subscribeLive(replicas[1], `${prefix}.live.job.*`, (payload, subject) => received.push([payload, subject]));
     await replicas[1].flush();
-    publishLive(caller, liveSubject(prefix, 'jobs', 'job_1'), { status: 'running' });
+    publishLive(caller, liveJobSubject(prefix, 'job_1'), { status: 'running' });
     await caller.flush();
     for (let i = 0; i < 100 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(received).toEqual([[{ status: 'running' }, `${prefix}.live.jobs.job_1`]]);
+    expect(received).toEqual([[{ status: 'running' }, liveJobSubject(prefix, 'job_1')]]);
     sub.unsubscribe();
   });
 });

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { commandSubjects, liveJobSubject } from '@reelay/contracts';
 import {
-  commandSubject,
   coveringFilter,
   decodeEventMessage,
   eventStreamName,
   eventSubject,
-  liveSubject,
   nakDelay,
   resolveBinding,
   streamCategory,
@@ -18,8 +17,9 @@ describe('subject naming', () => {
     expect(eventSubject('reelay', { streamId: 'job-job_01J8Z', type: 'JobSubmitted' })).toBe('reelay.events.job.JobSubmitted');
     expect(eventSubject('t1', { streamId: 'credits-alice-smith', type: 'CreditsHeld' })).toBe('t1.events.credits.CreditsHeld');
     expect(streamCategory('nodash')).toBe('nodash');
-    expect(commandSubject('reelay', 'submit-job')).toBe('reelay.cmd.submit-job');
-    expect(liveSubject('reelay', 'jobs', 'job_1')).toBe('reelay.live.jobs.job_1');
+    // Core-NATS subjects (contracts) stay outside the events stream's `<prefix>.events.>`.
+    expect(commandSubjects('reelay').submitJob).toBe('reelay.cmd.submit-job');
+    expect(liveJobSubject('reelay', 'job_1')).toBe('reelay.live.job.job_1');
     expect(() => eventStreamName('bad.prefix')).toThrow(/Invalid NATS prefix/);
   });
 

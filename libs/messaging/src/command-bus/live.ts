@@ -2,7 +2,7 @@ import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 
 /**
  * Live pushes over core NATS (at most once, not persisted), e.g. status changes for connected
- * clients. Use `liveSubject()` so they stay outside the events stream's subjects.
+ * clients. Use `liveJobSubject()` of @reelay/contracts so they stay outside the events stream's subjects.
  */
 export function publishLive(nc: NatsConnection, subject: string, payload: unknown): void {
   nc.publish(subject, JSON.stringify(payload));

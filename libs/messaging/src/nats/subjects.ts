@@ -34,19 +34,6 @@ export function eventTypeSubject(prefix: string, category: string, type: string)
   return `${assertPrefix(prefix)}.events.${category}.${type}`;
 }
 
-/**
- * Core-NATS request/reply subjects live outside `<prefix>.events.>`: the events stream would
- * otherwise capture them (a JetStream stream stores core publishes on its subjects).
- */
-export function commandSubject(prefix: string, name: string): string {
-  return `${assertPrefix(prefix)}.cmd.${name}`;
-}
-
-/** Core-NATS live pushes (not persisted): `<prefix>.live.<tokens...>`. */
-export function liveSubject(prefix: string, ...tokens: string[]): string {
-  return [assertPrefix(prefix), 'live', ...tokens].join('.');
-}
-
 /** NATS subject matching: `*` matches one token, `>` one or more trailing tokens. */
 export function subjectMatches(pattern: string, subject: string): boolean {
   const p = pattern.split('.');
