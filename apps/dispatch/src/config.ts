@@ -25,11 +25,15 @@ export const DispatchConfig = BaseConfig.extend({
   DISPATCH_CAPACITY_WAIT_MS: ms(1_000),
   /** Safety net: how often slots of finished jobs are swept. */
   DISPATCH_SLOT_SWEEP_MS: ms(60_000),
+  /** How often reelay_provider_in_flight is re-read from the slots of every replica (0: only as acquires set it). */
+  DISPATCH_IN_FLIGHT_REFRESH_MS: ms(2_000),
   /** A circuit opens after this many consecutive server/timeout submit failures within the window. */
   CIRCUIT_FAILURE_THRESHOLD: countVar(5),
   CIRCUIT_WINDOW_MS: ms(60_000),
   /** After this long an open circuit lets one probe submission through (half-open). */
   CIRCUIT_COOLDOWN_MS: ms(30_000),
+  /** How long a replica goes by the circuit state it last saw before reading it again (0: every time). */
+  CIRCUIT_VIEW_TTL_MS: ms(1_000),
   /** Redelivery of a message whose handler died (e.g. the process crashed mid-submit). */
   DISPATCH_ACK_WAIT_MS: z.coerce.number().int().min(1000).default(60_000),
   CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),

@@ -1,25 +1,26 @@
 import { Inject, Injectable, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { InfraLifecycle, OpsModule, SERVICE_INFRA, type Metrics, type ServiceInfra } from '@reelay/service-kit';
-import type { SlotSweeper } from './capacity/slot-sweeper';
 import { DispatchEventsController } from './dispatch.controller';
 import { DISPATCH_DEPS, type DispatchDeps } from './dispatch.deps';
+import type { Periodic } from './shared/periodic';
 
-const SLOT_SWEEPER = Symbol('SLOT_SWEEPER');
+const BACKGROUND = Symbol('BACKGROUND');
 
+/** The in-process timers (slot sweep, in-flight gauge) run while the app does. */
 @Injectable()
-class SweeperLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
-  constructor(@Inject(SLOT_SWEEPER) private readonly sweeper: SlotSweeper) {}
+class BackgroundLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(@Inject(BACKGROUND) private readonly background: Periodic[]) {}
   onApplicationBootstrap() {
-    this.sweeper.start();
+    for (const task of this.background) task.start();
   }
   async onApplicationShutdown() {
-    await this.sweeper.stop();
+    await Promise.all(this.background.map((task) => task.stop()));
   }
 }
 
 @Module({})
 export class DispatchModule {
-  static register(infra: ServiceInfra, deps: DispatchDeps, sweeper: SlotSweeper, metrics: Metrics): DynamicModule {
+  static register(infra: ServiceInfra, deps: DispatchDeps, background: Periodic[], metrics: Metrics): DynamicModule {
     return {
       module: DispatchModule,
       imports: [OpsModule.register({ checks: infra.checks, metrics })],
@@ -27,8 +28,8 @@ export class DispatchModule {
       providers: [
         { provide: DISPATCH_DEPS, useValue: deps },
         { provide: SERVICE_INFRA, useValue: infra },
-        { provide: SLOT_SWEEPER, useValue: sweeper },
-        SweeperLifecycle,
+        { provide: BACKGROUND, useValue: background },
+        BackgroundLifecycle,
         InfraLifecycle,
       ],
     };

@@ -3,6 +3,7 @@ import { JetStreamServer } from '@reelay/messaging';
 import { configuredAdapters } from '@reelay/providers';
 import { LocalStorage } from '@reelay/storage';
 import { connectInfra, createLogger, createMetrics, initTracing, loadConfig, runService } from '@reelay/service-kit';
+import { refreshInFlight } from './capacity/in-flight-gauge';
 import { ProviderSlots } from './capacity/provider-slots';
 import { SlotSweeper } from './capacity/slot-sweeper';
 import { ProviderCircuit } from './circuit/provider-circuit';
@@ -11,6 +12,7 @@ import { dispatchConsumers } from './dispatch.consumers';
 import type { DispatchDeps } from './dispatch.deps';
 import { DispatchModule } from './dispatch.module';
 import { dispatchMigrations } from './migrations';
+import { Periodic } from './shared/periodic';
 
 async function main() {
   initTracing('dispatch');
@@ -31,6 +33,7 @@ async function main() {
       threshold: config.CIRCUIT_FAILURE_THRESHOLD,
       windowMs: config.CIRCUIT_WINDOW_MS,
       cooldownMs: config.CIRCUIT_COOLDOWN_MS,
+      viewTtlMs: config.CIRCUIT_VIEW_TTL_MS,
     }),
     policy: {
       rateLimitBudgetMs: config.DISPATCH_RATE_LIMIT_BUDGET_MS,
@@ -50,10 +53,14 @@ async function main() {
     logger.warn('DISPATCH_CRASH_AFTER_SUBMIT=1: this process kills itself after the first provider accept (crash tests only)');
     deps.afterProviderAccepted = () => process.kill(process.pid, 'SIGKILL');
   }
-  const sweeper = new SlotSweeper({ slots, store: infra.store, metrics, logger }, config.DISPATCH_SLOT_SWEEP_MS);
+  const sweeper = new SlotSweeper({ slots, store: infra.store, logger }, config.DISPATCH_SLOT_SWEEP_MS);
+  const background = [
+    new Periodic(() => sweeper.sweep(), config.DISPATCH_SLOT_SWEEP_MS, (err) => logger.warn({ err: String(err) }, 'slot sweep failed')),
+    new Periodic(() => refreshInFlight({ slots, metrics }), config.DISPATCH_IN_FLIGHT_REFRESH_MS, (err) => logger.warn({ err: String(err) }, 'in-flight refresh failed')),
+  ];
   await runService({
     name: 'dispatch',
-    module: DispatchModule.register(infra, deps, sweeper, metrics),
+    module: DispatchModule.register(infra, deps, background, metrics),
     port: config.DISPATCH_PORT,
     logger,
     strategies: () => [

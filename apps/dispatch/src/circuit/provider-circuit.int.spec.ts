@@ -1,9 +1,29 @@
 import { createDataSource, runMigrations } from '@reelay/event-store';
 import { createTestDatabase, type TestDatabase } from '@reelay/testing';
 import type { DataSource } from 'typeorm';
+import { performance } from 'node:perf_hooks';
+import { Gauge, Registry } from 'prom-client';
+import { refreshInFlight } from '../capacity/in-flight-gauge';
 import { ProviderSlots } from '../capacity/provider-slots';
 import { dispatchMigrations } from '../migrations';
 import { ProviderCircuit } from './provider-circuit';
+
+/** The DataSource as the code under test sees it, recording every statement and transaction it starts. */
+function counted(ds: DataSource): { ds: DataSource; calls: string[] } {
+  const calls: string[] = [];
+  const proxy = new Proxy(ds, {
+    get(target, key) {
+      const value = Reflect.get(target, key, target) as unknown;
+      if (typeof value !== 'function') return value;
+      if (key === 'query') return (sql: string, params?: unknown[]) => (calls.push(sql.trim().split(/\s+/).slice(0, 3).join(' ')), target.query(sql, params));
+      if (key === 'transaction' || key === 'createQueryRunner') return (...args: unknown[]) => (calls.push(String(key)), (value as (...a: unknown[]) => unknown).apply(target, args));
+      return (value as (...a: unknown[]) => unknown).bind(target);
+    },
+  });
+  return { ds: proxy, calls };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('ProviderCircuit and ProviderSlots (real PostgreSQL)', () => {
   let db: TestDatabase;
@@ -51,10 +71,112 @@ describe('ProviderCircuit and ProviderSlots (real PostgreSQL)', () => {
     expect((await slots.inUse()).get('p3')).toBe(3);
 
     const holder = (await ds.query(`SELECT job_id FROM provider_slots WHERE provider = 'p3' LIMIT 1`))[0].job_id as string;
-    expect(await slots.acquire(holder, 'p3')).toEqual({ acquired: true }); // a redelivery keeps its slot
+    expect(await slots.acquire(holder, 'p3')).toEqual({ acquired: true, inUse: 3 }); // a redelivery keeps its slot
     expect(await slots.release(holder)).toBe('p3');
     expect(await slots.release(holder)).toBeNull();
     expect((await slots.acquire('job-new', 'p3')).acquired).toBe(true);
     expect((await slots.acquire('job-newer', 'p3')).acquired).toBe(false);
   });
+
+  it('takes a slot in one statement, without a transaction of its own', async () => {
+    const { ds: spy, calls } = counted(ds);
+    const slots = new ProviderSlots(spy, () => 2);
+    expect(await slots.acquire('one-trip-a', 'p4')).toEqual({ acquired: true, inUse: 1 });
+    expect(await slots.acquire('one-trip-b', 'p4')).toEqual({ acquired: true, inUse: 2 });
+    expect(await slots.acquire('one-trip-c', 'p4')).toEqual({ acquired: false, inUse: 2, limit: 2 });
+    expect(calls).toEqual(['SELECT acquired, in_use', 'SELECT acquired, in_use', 'SELECT acquired, in_use']);
+  });
+
+  it('moves a slot to the provider a job is now sent to', async () => {
+    const slots = new ProviderSlots(ds, () => 1);
+    expect((await slots.acquire('mover', 'p5')).acquired).toBe(true);
+    expect(await slots.acquire('mover', 'p6')).toEqual({ acquired: true, inUse: 1 });
+    expect((await slots.inUse()).get('p5')).toBeUndefined();
+    expect((await slots.acquire('other', 'p5')).acquired).toBe(true);
+    expect((await slots.acquire('another', 'p6')).acquired).toBe(false);
+  });
+
+  it('never lets acquirers on two connection pools (two replicas) hold more than the limit, while holders release', async () => {
+    const replica = createDataSource(db.url, { poolSize: 8, migrations: dispatchMigrations });
+    await replica.initialize();
+    try {
+      const limit = 4;
+      const pools = [new ProviderSlots(ds, () => limit), new ProviderSlots(replica, () => limit)];
+      let held: string[] = [];
+      let maxSeen = 0;
+      for (let round = 0; round < 5; round++) {
+        const releasing = held.slice(0, 2);
+        const [, results] = await Promise.all([
+          Promise.all(releasing.map((jobId, i) => pools[i % 2].release(jobId))),
+          Promise.all(Array.from({ length: 16 }, (_, i) => pools[i % 2].acquire(`race-${round}-${i}`, 'p7').then((r) => ({ jobId: `race-${round}-${i}`, ...r })))),
+        ]);
+        held = [...held.filter((j) => !releasing.includes(j)), ...results.filter((r) => r.acquired).map((r) => r.jobId)];
+        const rows = (await slotsAt(ds, 'p7')).length;
+        maxSeen = Math.max(maxSeen, rows, ...results.map((r) => r.inUse));
+        expect(rows).toBe(held.length);
+      }
+      expect(maxSeen).toBe(limit);
+    } finally {
+      await replica.destroy();
+    }
+  });
+
+  it('refreshes the in-flight gauge from the slots of every replica, a provider with none left reading 0', async () => {
+    const inFlight = new Gauge({ name: 'in_flight_test', help: 'test', labelNames: ['provider'], registers: [new Registry()] });
+    const slots = new ProviderSlots(ds, () => 5);
+    await slots.acquire('gauge-a', 'p11');
+    await slots.acquire('gauge-b', 'p11');
+    await slots.acquire('gauge-c', 'p12');
+    await refreshInFlight({ slots, metrics: { inFlight } });
+    const value = async (provider: string) => (await inFlight.get()).values.find((v) => v.labels.provider === provider)?.value;
+    expect([await value('p11'), await value('p12')]).toEqual([2, 1]);
+    await slots.release('gauge-c');
+    await slots.release('gauge-a');
+    await refreshInFlight({ slots, metrics: { inFlight } });
+    expect([await value('p11'), await value('p12')]).toEqual([1, 0]);
+  });
+
+  it('goes by its last view of a closed circuit for the view time: no read per job, no write per success', async () => {
+    const { ds: spy, calls } = counted(ds);
+    const circuit = new ProviderCircuit(spy, { threshold: 2, windowMs: 60_000, cooldownMs: 60_000, viewTtlMs: 60_000 });
+    expect(await Promise.all([1, 2, 3, 4].map(() => circuit.allows('p8')))).toEqual([true, true, true, true]);
+    for (let i = 0; i < 5; i++) {
+      expect(await circuit.allows('p8')).toBe(true);
+      await circuit.recordSuccess('p8');
+    }
+    expect(calls).toEqual(['SELECT opened_at IS']);
+
+    const unseen = new ProviderCircuit(spy, { threshold: 2, windowMs: 60_000, cooldownMs: 60_000, viewTtlMs: 60_000 });
+    calls.length = 0;
+    await Promise.all([1, 2, 3, 4].map(() => unseen.recordSuccess('p8')));
+    await unseen.recordSuccess('p8');
+    expect(calls).toEqual(['UPDATE provider_circuits SET']);
+  });
+
+  it('writes the success that ends a run of failures', async () => {
+    const circuit = new ProviderCircuit(ds, { threshold: 2, windowMs: 60_000, cooldownMs: 60_000, viewTtlMs: 60_000 });
+    expect(await circuit.allows('p9')).toBe(true);
+    await circuit.recordFailure('p9');
+    await circuit.recordSuccess('p9');
+    expect(await circuit.recordFailure('p9')).toBe(false);
+    expect(await circuit.allows('p9')).toBe(true);
+  });
+
+  it('sees a circuit another replica opened once its view expires, and refuses until the probe is due', async () => {
+    const other = new ProviderCircuit(ds, { threshold: 1, windowMs: 60_000, cooldownMs: 600 });
+    const here = new ProviderCircuit(ds, { threshold: 1, windowMs: 60_000, cooldownMs: 600, viewTtlMs: 200 });
+    expect(await here.allows('p10')).toBe(true);
+    expect(await other.recordFailure('p10')).toBe(true);
+    const openedAt = performance.now();
+    expect(await here.allows('p10')).toBe(true); // its view is still fresh
+    await sleep(250);
+    expect(await here.allows('p10')).toBe(false);
+    await sleep(Math.max(0, 650 - (performance.now() - openedAt)));
+    expect(await here.allows('p10')).toBe(true); // the probe, claimed in the database
+    expect(await other.allows('p10')).toBe(false);
+  });
 });
+
+async function slotsAt(ds: DataSource, provider: string): Promise<{ job_id: string }[]> {
+  return ds.query(`SELECT job_id FROM provider_slots WHERE provider = $1`, [provider]);
+}

@@ -1,5 +1,7 @@
+import { performance } from 'node:perf_hooks';
 import type { DataSource } from 'typeorm';
 import { returnedRows } from '../shared/sql-rows';
+import { isFresh, successChangesNothing, viewOf, type CircuitRow, type CircuitView } from './circuit-view';
 
 export interface CircuitOptions {
   /** Consecutive server/timeout submit failures that open the circuit. */
@@ -8,6 +10,8 @@ export interface CircuitOptions {
   windowMs: number;
   /** How long an open circuit refuses before letting one probe through. */
   cooldownMs: number;
+  /** How long this replica goes by what it last read or wrote before reading the circuit again. */
+  viewTtlMs?: number;
 }
 
 /**
@@ -16,18 +20,37 @@ export interface CircuitOptions {
  * one replica wins the probe (an atomic UPDATE on `probe_at`), the others keep treating the
  * provider as open; a success closes the circuit, a failure re-opens it for another cool-down.
  * All comparisons use the database clock, so replicas with skewed clocks agree.
+ *
+ * Each replica keeps a view of every circuit for at most `viewTtlMs` (1 s by default), so it
+ * reads provider_circuits about once a second per provider instead of once per job, and skips
+ * writing a success while the circuit is known closed with no failures counted. The cost: a
+ * circuit another replica opened is seen up to that long late (a few more jobs meet the failing
+ * provider, and their failures are recorded as before), and a failure another replica counted in
+ * that time is not reset by this replica's success. The probe stays an atomic claim in the
+ * database, and an open view expires when the probe is due, so cool-downs are kept.
  */
 export class ProviderCircuit {
+  private readonly views = new Map<string, CircuitView>();
+  /** One read and one success write per provider at a time: callers arriving meanwhile share it. */
+  private readonly reading = new Map<string, Promise<CircuitView>>();
+  private readonly clearing = new Map<string, Promise<CircuitView>>();
+  private readonly ttlMs: number;
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly opts: CircuitOptions,
-  ) {}
+    private readonly clock: () => number = () => performance.now(),
+  ) {
+    this.ttlMs = opts.viewTtlMs ?? 1_000;
+  }
 
   /** True when a new job may be sent to the provider now (closed, or this caller won the half-open probe). */
   async allows(provider: string): Promise<boolean> {
     if (this.opts.threshold <= 0) return true;
-    const rows: { opened_at: Date | null }[] = await this.dataSource.query(`SELECT opened_at FROM provider_circuits WHERE provider = $1`, [provider]);
-    if (!rows[0]?.opened_at) return true;
+    const cached = this.views.get(provider);
+    const view = isFresh(cached, this.clock()) ? cached : await this.read(provider);
+    if (!view.open) return true;
+    if (isFresh(view, this.clock())) return false;
     const probe = returnedRows(await this.dataSource.query(
       `UPDATE provider_circuits SET probe_at = now(), updated_at = now()
         WHERE provider = $1 AND opened_at IS NOT NULL
@@ -36,20 +59,26 @@ export class ProviderCircuit {
         RETURNING provider`,
       [provider, this.opts.cooldownMs],
     ));
+    // Won or lost, the next probe is a cool-down away.
+    this.remember(provider, { open: true, failing: true, probeInMs: this.opts.cooldownMs });
     return probe.length > 0;
   }
 
   async isOpen(provider: string): Promise<boolean> {
-    const rows: { opened_at: Date | null }[] = await this.dataSource.query(`SELECT opened_at FROM provider_circuits WHERE provider = $1`, [provider]);
-    return Boolean(rows[0]?.opened_at);
+    return (await this.read(provider)).open;
   }
 
   async recordSuccess(provider: string): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE provider_circuits SET consecutive_failures = 0, first_failure_at = NULL, opened_at = NULL, probe_at = NULL, updated_at = now()
-        WHERE provider = $1 AND (consecutive_failures > 0 OR opened_at IS NOT NULL)`,
-      [provider],
-    );
+    if (successChangesNothing(this.views.get(provider), this.clock())) return;
+    await shared(this.clearing, provider, async () => {
+      const before = this.views.get(provider);
+      await this.dataSource.query(
+        `UPDATE provider_circuits SET consecutive_failures = 0, first_failure_at = NULL, opened_at = NULL, probe_at = NULL, updated_at = now()
+          WHERE provider = $1 AND (consecutive_failures > 0 OR opened_at IS NOT NULL)`,
+        [provider],
+      );
+      return this.rememberUnlessChanged(provider, before, undefined);
+    });
   }
 
   /** Counts a server/timeout failure; returns true when the circuit is open afterwards. */
@@ -73,6 +102,41 @@ export class ProviderCircuit {
        RETURNING opened_at IS NOT NULL AS opened`,
       [provider, this.opts.threshold, this.opts.windowMs],
     );
-    return Boolean(rows[0]?.opened);
+    const opened = Boolean(rows[0]?.opened);
+    this.remember(provider, { open: opened, failing: true, probeInMs: this.opts.cooldownMs });
+    return opened;
   }
+
+  private read(provider: string): Promise<CircuitView> {
+    return shared(this.reading, provider, async () => {
+      const before = this.views.get(provider);
+      const rows: { open: boolean; failing: boolean; probe_in_ms: number | null }[] = await this.dataSource.query(
+        `SELECT opened_at IS NOT NULL AS open, consecutive_failures > 0 AS failing,
+                greatest(0, extract(epoch FROM greatest(opened_at, probe_at) + make_interval(secs => $2::double precision / 1000) - now()) * 1000)::float8 AS probe_in_ms
+           FROM provider_circuits WHERE provider = $1`,
+        [provider, this.opts.cooldownMs],
+      );
+      return this.rememberUnlessChanged(provider, before, rows[0] && { open: rows[0].open, failing: rows[0].failing, probeInMs: rows[0].probe_in_ms ?? 0 });
+    });
+  }
+
+  private remember(provider: string, row: CircuitRow | undefined): CircuitView {
+    const view = viewOf(row, this.clock(), this.ttlMs);
+    this.views.set(provider, view);
+    return view;
+  }
+
+  /** A failure or probe recorded while a read or success write was under way is newer: it stays. */
+  private rememberUnlessChanged(provider: string, before: CircuitView | undefined, row: CircuitRow | undefined): CircuitView {
+    const current = this.views.get(provider);
+    return current !== before && current ? current : this.remember(provider, row);
+  }
+}
+
+function shared<T>(pending: Map<string, Promise<T>>, key: string, run: () => Promise<T>): Promise<T> {
+  const running = pending.get(key);
+  if (running) return running;
+  const started = run().finally(() => pending.delete(key));
+  pending.set(key, started);
+  return started;
 }

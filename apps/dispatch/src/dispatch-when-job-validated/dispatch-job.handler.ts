@@ -57,7 +57,7 @@ export async function dispatchJob(deps: DispatchJobDeps, jobId: string, metadata
     const job = foldJob(events);
     if (!job.exists || job.status === 'running' || job.status === 'delayed' || !job.validated) return DONE;
     if (isTerminal(job.status)) {
-      await releaseSlot(deps, jobId);
+      await deps.slots.release(jobId);
       return DONE;
     }
     const history = submissionHistory(events);
@@ -138,7 +138,7 @@ export async function dispatchJob(deps: DispatchJobDeps, jobId: string, metadata
     // Canceled (or otherwise finished) meanwhile: nothing to submit any more.
     const job = foldJob(await deps.store.readStream(stream));
     if (isTerminal(job.status)) {
-      await releaseSlot(deps, jobId);
+      await deps.slots.release(jobId);
       if (accepted) await cancelOrphan(deps, jobId, accepted.adapter, accepted.providerTaskId);
     }
     return DONE;
@@ -175,7 +175,7 @@ async function onSubmitError(
   }
   const detail = `${provider} submit: ${err.kind}${err.providerCode ? ` (${err.providerCode})` : ''}: ${err.detail}`;
   await run((at) => ({ type: 'Fail', errorCode: decision.errorCode, detail, now: at }));
-  await releaseSlot(deps, jobId);
+  await deps.slots.release(jobId);
   return DONE;
 }
 
@@ -221,27 +221,14 @@ async function submitRequest(deps: DispatchJobDeps, job: JobState, provider: str
 
 async function takeSlot(deps: DispatchJobDeps, jobId: string, provider: string): Promise<boolean> {
   const slot = await deps.slots.acquire(jobId, provider);
-  if (slot.acquired) await refreshInFlight(deps);
+  // Exact at this moment (counted under the slot lock); releases show at the periodic refresh.
+  if (slot.acquired) deps.metrics.inFlight.set({ provider }, slot.inUse);
   return slot.acquired;
 }
 
 function capacityWait(deps: DispatchJobDeps): DispatchOutcome {
   // Jitter spreads the waiting jobs so they do not all knock at once when a slot frees up.
   return { kind: 'later', delayMs: Math.round(deps.capacityWaitMs * (0.5 + Math.random())), why: 'capacity' };
-}
-
-export async function releaseSlot(deps: Pick<DispatchJobDeps, 'slots' | 'metrics'>, jobId: string): Promise<void> {
-  if (await deps.slots.release(jobId)) await refreshInFlight(deps);
-}
-
-export async function refreshInFlight(deps: Pick<DispatchJobDeps, 'slots' | 'metrics'>): Promise<void> {
-  const inUse = await deps.slots.inUse();
-  // A provider whose slots all freed up reads 0 rather than vanishing from the scrape.
-  for (const { labels } of (await deps.metrics.inFlight.get()).values) {
-    const provider = String(labels.provider);
-    if (!inUse.has(provider)) deps.metrics.inFlight.set({ provider }, 0);
-  }
-  for (const [provider, n] of inUse) deps.metrics.inFlight.set({ provider }, n);
 }
 
 async function timed<T>(deps: DispatchJobDeps, provider: string, operation: string, call: () => Promise<T>): Promise<T> {

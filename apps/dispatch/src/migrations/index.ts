@@ -1,4 +1,5 @@
 import { CreateProviderSlots1764400000000 } from './1764400000000-create-provider-slots';
 import { CreateProviderCircuits1764400000001 } from './1764400000001-create-provider-circuits';
+import { CreateAcquireSlotFunction1764400000002 } from './1764400000002-create-acquire-slot-function';
 
-export const dispatchMigrations = [CreateProviderSlots1764400000000, CreateProviderCircuits1764400000001];
+export const dispatchMigrations = [CreateProviderSlots1764400000000, CreateProviderCircuits1764400000001, CreateAcquireSlotFunction1764400000002];
