@@ -1,17 +1,16 @@
 import type { Catalog } from '@reelay/catalog';
 import { assetKey, type BlobStorage } from '@reelay/storage';
 import { isTerminal, jobStreamId, type EventMetadata } from '@reelay/contracts';
-import { handle, type EventStore } from '@reelay/event-store';
-import { decideJob, IllegalTransitionError, jobDecider, type JobCommand, type JobState } from '@reelay/job-domain';
+import { handle, loadStreamState, type EventStore } from '@reelay/event-store';
+import { decideJob, IllegalTransitionError, type JobCommand, type JobState } from '@reelay/job-domain';
 import { isProviderError, type ProviderAdapter, type ProviderSubmitRequest } from '@reelay/providers';
 import { SpanKind, withSpan, type Logger } from '@reelay/service-kit';
 import type { ProviderCircuit } from '../circuit/provider-circuit';
 import type { ProviderSlots } from '../capacity/provider-slots';
 import type { DispatchMetrics } from '../shared/dispatch-metrics';
-import { foldJob } from '../shared/job-stream';
 import { chooseProvider } from './choose-provider';
 import { decideSubmitFailure, type RetryPolicy } from './submit-failure-policy';
-import { submissionHistory } from './submission-history';
+import { dispatchView } from './submission-history';
 
 export interface DispatchJobDeps {
   store: EventStore;
@@ -48,19 +47,20 @@ const DONE: DispatchOutcome = { kind: 'done' };
  *   otherwise the outcome is unknown and a resubmission could duplicate the job, so it fails;
  * - a retry pending: come back when it is due.
  */
-export async function dispatchJob(deps: DispatchJobDeps, jobId: string, metadata: EventMetadata): Promise<DispatchOutcome> {
+export async function dispatchJob(deps: DispatchJobDeps, jobId: string, metadata: EventMetadata, atLeastVersion?: number): Promise<DispatchOutcome> {
   const stream = jobStreamId(jobId);
-  const run = (command: (now: Date) => JobCommand) => handle(deps.store, stream, jobDecider, (state) => decideJob(command(deps.now()), state), { metadata });
+  const run: Run = async (command) => {
+    const result = await handle(deps.store, stream, dispatchView, (view) => decideJob(command(deps.now()), view.job), { metadata, atLeastVersion });
+    return { events: result.events, state: result.state.job };
+  };
   let accepted: { adapter: ProviderAdapter; providerTaskId: string } | null = null;
   try {
-    const events = await deps.store.readStream(stream);
-    const job = foldJob(events);
+    const { job, history } = (await loadStreamState(deps.store, stream, dispatchView, { atLeastVersion })).state;
     if (!job.exists || job.status === 'running' || job.status === 'delayed' || !job.validated) return DONE;
     if (isTerminal(job.status)) {
       await deps.slots.release(jobId);
       return DONE;
     }
-    const history = submissionHistory(events);
     const now = deps.now();
     if (history.pendingRetryAt && history.pendingRetryAt > now) {
       return { kind: 'later', delayMs: history.pendingRetryAt.getTime() - now.getTime(), why: 'retry' };
@@ -136,7 +136,7 @@ export async function dispatchJob(deps: DispatchJobDeps, jobId: string, metadata
   } catch (err) {
     if (!(err instanceof IllegalTransitionError)) throw err;
     // Canceled (or otherwise finished) meanwhile: nothing to submit any more.
-    const job = foldJob(await deps.store.readStream(stream));
+    const { job } = (await loadStreamState(deps.store, stream, dispatchView)).state;
     if (isTerminal(job.status)) {
       await deps.slots.release(jobId);
       if (accepted) await cancelOrphan(deps, jobId, accepted.adapter, accepted.providerTaskId);
@@ -145,7 +145,7 @@ export async function dispatchJob(deps: DispatchJobDeps, jobId: string, metadata
   }
 }
 
-type Run = (command: (now: Date) => JobCommand) => ReturnType<typeof handle<JobState>>;
+type Run = (command: (now: Date) => JobCommand) => Promise<{ events: unknown[]; state: JobState }>;
 
 async function recordAccepted(deps: DispatchJobDeps, run: Run, _adapter: ProviderAdapter, provider: string, providerTaskId: string): Promise<DispatchOutcome> {
   // Status changes are counted by notification, which sees every job event once.
@@ -165,9 +165,9 @@ async function onSubmitError(
     const opened = await deps.circuit.recordFailure(provider);
     if (opened) deps.logger.warn({ provider }, 'provider circuit is open');
   }
-  const job = await deps.store.readStream(jobStreamId(jobId));
+  const { history } = (await loadStreamState(deps.store, jobStreamId(jobId), dispatchView)).state;
   const now = deps.now();
-  const decision = decideSubmitFailure(err, submissionHistory(job), now, deps.policy, 0.8 + Math.random() * 0.4);
+  const decision = decideSubmitFailure(err, history, now, deps.policy, 0.8 + Math.random() * 0.4);
   deps.logger.warn({ jobId, provider, kind: err.kind, providerCode: err.providerCode, detail: err.detail, action: decision.action }, 'provider submit failed');
   if (decision.action === 'retry') {
     await run((at) => ({ type: 'ScheduleSubmissionRetry', reason: decision.reason, retryAt: decision.retryAt, now: at }));

@@ -1,5 +1,5 @@
-import type { RecordedEvent } from '@reelay/contracts';
-import { toJobEvent } from '@reelay/job-domain';
+import type { JobEvent } from '@reelay/contracts';
+import { evolveJob, initialJobState, type JobState } from '@reelay/job-domain';
 
 export interface SubmissionRetry {
   reason: 'rate_limited' | 'provider_error';
@@ -20,19 +20,29 @@ export interface SubmissionHistory {
   pendingRetryAt: Date | null;
 }
 
+const NO_HISTORY: SubmissionHistory = { intentAt: null, retries: [], lastTryRejected: false, pendingRetryAt: null };
+
 /** What dispatch needs beyond JobState: the retry bookkeeping of the current submission attempt. */
-export function submissionHistory(events: RecordedEvent[]): SubmissionHistory {
-  let h: SubmissionHistory = { intentAt: null, retries: [], lastTryRejected: false, pendingRetryAt: null };
-  for (const recorded of events) {
-    const e = toJobEvent(recorded);
-    if (e.type === 'JobSubmissionIntended') {
-      h = { intentAt: new Date(e.data.at), retries: [], lastTryRejected: false, pendingRetryAt: null };
-    } else if (e.type === 'JobSubmissionRetryScheduled') {
-      const retryAt = new Date(e.data.retryAt);
-      h = { ...h, retries: [...h.retries, { reason: e.data.reason, retryAt }], lastTryRejected: true, pendingRetryAt: retryAt };
-    } else if (e.type === 'JobProviderAccepted') {
-      h = { ...h, pendingRetryAt: null };
-    }
+export function evolveSubmissionHistory(h: SubmissionHistory, e: JobEvent): SubmissionHistory {
+  if (e.type === 'JobSubmissionIntended') return { ...NO_HISTORY, intentAt: new Date(e.data.at) };
+  if (e.type === 'JobSubmissionRetryScheduled') {
+    const retryAt = new Date(e.data.retryAt);
+    return { ...h, retries: [...h.retries, { reason: e.data.reason, retryAt }], lastTryRejected: true, pendingRetryAt: retryAt };
   }
+  if (e.type === 'JobProviderAccepted') return { ...h, pendingRetryAt: null };
   return h;
 }
+
+export interface DispatchView {
+  job: JobState;
+  history: SubmissionHistory;
+}
+
+/**
+ * The job as dispatch decides on it: its state and its submission history, folded together so one
+ * cached state (EventStore.states) serves both and a delivery needs no stream read.
+ */
+export const dispatchView = {
+  initialState: (): DispatchView => ({ job: initialJobState(), history: NO_HISTORY }),
+  evolve: (s: DispatchView, e: JobEvent): DispatchView => ({ job: evolveJob(s.job, e), history: evolveSubmissionHistory(s.history, e) }),
+};
