@@ -9,12 +9,13 @@ import { uniqueNatsPrefix, type ServiceProcess } from '@reelay/testing';
 import { cancelAtProvider } from './cancel-at-provider/cancel-at-provider.handler';
 import { followJob } from './follow-job/follow-job.handler';
 import type { PollingDeps } from './polling.deps';
+import { PollingEventsController } from './polling.controller';
 import { ProviderCallbackServer } from './provider-callback/callback-server';
 import { PollTicker } from './schedule/poll-ticker';
 import type { SchedulePolicy } from './schedule/schedule-policy';
 import { decideOnJob } from './shared/job-stream';
 import {
-  acceptedJob, eventually, finished, hasStatus, migratedPg, natsFor, pollingDeps, simAdapters, simTask, startSim, statusesOf, tempDir, waitForJob,
+  acceptedJob, finished, hasStatus, migratedPg, natsFor, pollingDeps, simAdapters, simTask, startSim, statusesOf, tempDir, waitForJob,
   type PgHarness,
 } from './testing/polling-harness';
 
@@ -31,6 +32,19 @@ describe('polling against PostgreSQL, NATS and provider-sim', () => {
   let nc: NatsConnection;
   let callbacks: ProviderCallbackServer;
   const prefix = uniqueNatsPrefix('poll');
+
+  /**
+   * The check that ends a job leaves its row leased; the terminal event, delivered to the
+   * polling-stop consumer, removes it. Here the event is handed to the controller directly.
+   */
+  const deliverTerminalEvent = async (jobId: string) => {
+    const [row] = (await pg.ds.query(`SELECT lease_until > now() AS held FROM poll_schedule WHERE job_id = $1`, [jobId])) as { held: boolean }[];
+    expect(row).toEqual({ held: true });
+    const last = (await pg.store.readStream(`job-${jobId}`)).at(-1)!;
+    const controller = new PollingEventsController(deps);
+    await (last.type === 'JobSucceeded' ? controller.onSucceeded(last) : controller.onFailed(last));
+    expect(await pg.schedule.find(jobId)).toBeNull();
+  };
 
   const follow = async (provider: string, prompt: string) => {
     const job = await acceptedJob(pg.store, adapters.get(provider)!, prompt);
@@ -73,7 +87,7 @@ describe('polling against PostgreSQL, NATS and provider-sim', () => {
       height: 180,
       sha256: createHash('sha256').update(file).digest('hex'),
     });
-    await eventually(async () => (await pg.schedule.find(jobId)) === null, 'schedule row removed');
+    await deliverTerminalEvent(jobId);
   });
 
   it('marks a job delayed after the last scheduled check and fails it with provider_timeout at the deadline', async () => {
@@ -84,7 +98,7 @@ describe('polling against PostgreSQL, NATS and provider-sim', () => {
     const types = await statusesOf(pg.store, jobId);
     expect(types.indexOf('JobDelayed')).toBeGreaterThan(types.indexOf('JobProviderAccepted'));
     expect(types.at(-1)).toBe('JobFailed');
-    await eventually(async () => (await pg.schedule.find(jobId)) === null, 'schedule row removed');
+    await deliverTerminalEvent(jobId);
   });
 
   it('lets a delayed job still succeed', async () => {

@@ -3,18 +3,25 @@ import { IllegalTransitionError, type JobCommand, type JobState } from '@reelay/
 import { isProviderError, type ProviderAdapter, type ProviderCheckResult } from '@reelay/providers';
 import { extractContext, runWithContext, SpanKind, withSpan } from '@reelay/service-kit';
 import type { PollingDeps } from '../polling.deps';
-import type { ScheduledCheck } from '../schedule/poll-schedule.repository';
+import type { NextCheck, ScheduledCheck } from '../schedule/poll-schedule.repository';
 import { afterFailedCheck, afterUnfinishedCheck, type NextStep } from '../schedule/schedule-policy';
 import { decideOnJob, loadJob } from '../shared/job-stream';
 import { takeOutput } from '../take-output/take-output';
 import { failureCodeAfterAcceptance, operatorDetail } from './failure-code';
+import { unfinishedRecords } from './unfinished-records';
 
-export type CheckOutcome = 'not_followed' | 'unfinished' | 'retry' | 'succeeded' | 'failed' | 'stale';
+export type CheckOutcome = 'unfinished' | 'retry' | 'succeeded' | 'failed' | 'stale';
 
 /**
  * One scheduled check of a claimed job: ask the provider, record progress, and either plan the
  * next check, or end the job (output taken into custody → succeeded; provider failure, missing
- * output or passed deadline → failed). Ending the job also ends its schedule row.
+ * output or passed deadline → failed).
+ *
+ * The check works from the schedule row: the job's stream is read only to write to it, and every
+ * write is decided on the fresh state there, so a job that ended meanwhile refuses it
+ * (IllegalTransitionError → its row is removed). A check that ends the job leaves the row leased:
+ * the terminal event removes it (polling-stop consumer), so a crash between the append and that
+ * removal costs nothing but one lease period.
  */
 export async function checkJob(deps: PollingDeps, claim: ScheduledCheck): Promise<CheckOutcome> {
   // The check joins the trace the job was dispatched in (the claim keeps that event's traceparent).
@@ -40,15 +47,10 @@ class JobCheck {
   async run(): Promise<CheckOutcome> {
     const { deps, claim } = this;
     try {
-      const job = await loadJob(deps.store, claim.jobId);
-      if (!isFollowed(job, claim.providerTaskId)) {
-        await deps.schedule.remove(claim.jobId);
-        return 'not_followed';
-      }
       const adapter = deps.adapters.get(claim.provider);
       if (!adapter) {
         deps.logger.error({ provider: claim.provider }, 'no adapter configured for a followed job; checking again later');
-        return this.retryLater('no_adapter');
+        return await this.retryLater('no_adapter');
       }
       let result: ProviderCheckResult;
       try {
@@ -56,32 +58,35 @@ class JobCheck {
       } catch (err) {
         if (isProviderError(err) && !err.retryable) {
           deps.metrics.checkErrors.inc({ provider: claim.provider, kind: err.kind });
-          return this.fail(failureCodeAfterAcceptance(err), operatorDetail(claim.provider, err));
+          return await this.fail(failureCodeAfterAcceptance(err), operatorDetail(claim.provider, err));
         }
         const kind = isProviderError(err) ? err.kind : 'network';
         deps.metrics.checkErrors.inc({ provider: claim.provider, kind });
         deps.logger.warn({ provider: claim.provider, kind, detail: isProviderError(err) ? err.detail : (err as Error).message }, 'check failed; checking again later');
-        return this.retryLater(kind, isProviderError(err) ? err.retryAfterMs : undefined);
+        return await this.retryLater(kind, isProviderError(err) ? err.retryAfterMs : undefined);
       }
-      return await this.act(adapter, job, result);
+      return await this.act(adapter, result);
     } catch (err) {
       if (err instanceof IllegalTransitionError) return this.afterRace();
       throw err;
     }
   }
 
-  private async act(adapter: ProviderAdapter, job: JobState, result: ProviderCheckResult): Promise<CheckOutcome> {
+  private async act(adapter: ProviderAdapter, result: ProviderCheckResult): Promise<CheckOutcome> {
     const { claim } = this;
     switch (result.state) {
       case 'queued':
       case 'running': {
-        if (result.progress !== undefined && result.progress > 0) {
-          await this.write({ type: 'RecordProgress', progress: Math.round(result.progress * 100), now: this.now() });
-        }
-        const step = afterUnfinishedCheck(claim, this.now(), this.deps.policyFor(claim.provider));
+        const policy = this.deps.policyFor(claim.provider);
+        const step = afterUnfinishedCheck(claim, this.now(), policy);
         if (step.kind === 'timed_out') return this.fail('provider_timeout', `${claim.provider} task still ${result.providerStatus ?? result.state} at the deadline`);
-        if ((step.markDelayed || result.delayed) && job.status === 'running') await this.write({ type: 'MarkDelayed', now: this.now() });
-        await this.plan(step, 0, result.providerStatus ?? result.state);
+        const records = unfinishedRecords(claim, result, step, policy.offsetsMs.length);
+        if (records.progress !== undefined) await this.write({ type: 'RecordProgress', progress: records.progress, now: this.now() });
+        if (records.markDelayed) await this.write({ type: 'MarkDelayed', now: this.now() });
+        await this.plan(step, 0, result.providerStatus ?? result.state, {
+          progress: records.progress ?? claim.progress,
+          delayedMarked: claim.delayedMarked || records.markDelayed,
+        });
         return 'unfinished';
       }
       case 'succeeded': {
@@ -89,7 +94,6 @@ class JobCheck {
         const custody = await this.timedCall(adapter, 'fetch_output', () => takeOutput(this.deps, claim.jobId, adapter, result.outputUrl!));
         if (custody.kind === 'stored') {
           await this.write({ type: 'Succeed', output: custody.output, now: this.now() });
-          await this.deps.schedule.remove(claim.jobId);
           return 'succeeded';
         }
         if (custody.kind === 'missing') return this.fail('output_missing', `${claim.provider}: ${custody.detail}`);
@@ -114,23 +118,24 @@ class JobCheck {
   private async fail(errorCode: JobErrorCode, detail: string): Promise<CheckOutcome> {
     this.deps.logger.info({ provider: this.claim.provider, errorCode, detail }, 'job failed at the provider');
     await this.write({ type: 'Fail', errorCode, detail, now: this.now() });
-    await this.deps.schedule.remove(this.claim.jobId);
     return 'failed';
   }
 
   private async retryLater(kind: string, retryAfterMs?: number): Promise<CheckOutcome> {
     const step = afterFailedCheck(this.claim, this.now(), this.deps.policyFor(this.claim.provider), retryAfterMs);
     if (step.kind === 'timed_out') return this.fail('provider_timeout', `${this.claim.provider} could not be checked before the deadline (${kind})`);
-    await this.plan(step, 1, `check_error:${kind}`);
+    await this.plan(step, 1, `check_error:${kind}`, this.claim);
     return 'retry';
   }
 
-  private async plan(step: Extract<NextStep, { kind: 'check_later' }>, errors: number, lastStatus: string): Promise<void> {
+  private async plan(step: Extract<NextStep, { kind: 'check_later' }>, errors: number, lastStatus: string, recorded: Pick<NextCheck, 'progress' | 'delayedMarked'>): Promise<void> {
     const kept = await this.deps.schedule.reschedule(this.claim, {
       nextCheckAt: step.nextCheckAt,
       checksDone: step.checksDone,
       checkErrors: this.claim.checkErrors + errors,
       lastStatus: lastStatus.slice(0, 60),
+      progress: recorded.progress,
+      delayedMarked: recorded.delayedMarked,
     });
     if (!kept) this.deps.logger.warn('lease lost before the next check was planned; another replica holds this job now');
   }

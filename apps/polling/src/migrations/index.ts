@@ -1,4 +1,5 @@
 import { CreatePollSchedule1764300400000 } from './1764300400000-create-poll-schedule';
+import { PollScheduleProgress1764300400001 } from './1764300400001-poll-schedule-progress';
 
 /** Tables polling owns, run by connectInfra after the event store's migrations. */
-export const POLLING_MIGRATIONS = [CreatePollSchedule1764300400000];
+export const POLLING_MIGRATIONS = [CreatePollSchedule1764300400000, PollScheduleProgress1764300400001];

@@ -1,4 +1,9 @@
 import { migratedPg, sleep, type PgHarness } from '../testing/polling-harness';
+import { PollScheduleRepository, type NextCheck } from './poll-schedule.repository';
+
+const next = (over: Partial<NextCheck> = {}): NextCheck => ({
+  nextCheckAt: new Date(Date.now() + 60_000), checksDone: 1, checkErrors: 0, lastStatus: 'running', progress: null, delayedMarked: false, ...over,
+});
 
 describe('PollScheduleRepository (claims, leases, callbacks) on PostgreSQL', () => {
   let pg: PgHarness;
@@ -45,9 +50,9 @@ describe('PollScheduleRepository (claims, leases, callbacks) on PostgreSQL', () 
     expect(retaken.map((c) => c.jobId).sort()).toEqual([...due].sort());
     // The first holders' late writes are fenced off by the new lease tokens.
     const stale = [...a, ...b][0];
-    expect(await pg.schedule.reschedule(stale, { nextCheckAt: new Date(), checksDone: 9, checkErrors: 0, lastStatus: 'running' })).toBe(false);
+    expect(await pg.schedule.reschedule(stale, next({ nextCheckAt: new Date(), checksDone: 9 }))).toBe(false);
     const fresh = retaken.find((c) => c.jobId === stale.jobId)!;
-    expect(await pg.schedule.reschedule(fresh, { nextCheckAt: new Date(Date.now() + 60_000), checksDone: 1, checkErrors: 0, lastStatus: 'running' })).toBe(true);
+    expect(await pg.schedule.reschedule(fresh, next())).toBe(true);
     expect((await pg.schedule.find(stale.jobId))?.checksDone).toBe(1);
   });
 
@@ -56,12 +61,71 @@ describe('PollScheduleRepository (claims, leases, callbacks) on PostgreSQL', () 
     await follow(id, -10);
     const [claim] = await claimOnly([id]);
     expect(await pg.schedule.requestCheck('seedance', `task-${id}`)).toBe(true);
-    await pg.schedule.reschedule(claim, { nextCheckAt: new Date(Date.now() + 3_600_000), checksDone: 1, checkErrors: 0, lastStatus: 'running' });
+    await pg.schedule.reschedule(claim, next({ nextCheckAt: new Date(Date.now() + 3_600_000) }));
     expect((await claimOnly([id])).map((c) => c.jobId)).toEqual([id]);
   });
 
   it('a callback for a task nobody follows changes nothing', async () => {
     expect(await pg.schedule.requestCheck('seedance', 'task-unknown')).toBe(false);
     expect(await pg.schedule.requestCheck('luma', `task-${jobId()}`)).toBe(false);
+  });
+
+  it('reschedules many claims in one statement, each only under its own lease', async () => {
+    const ids = [jobId(), jobId(), jobId()];
+    for (const id of ids) await follow(id, -10);
+    const first = await claimOnly(ids, 200);
+    await sleep(300);
+    // ids[0] is retaken by a newer claim: the first holder's lease on it is lost.
+    await pg.ds.query(`UPDATE poll_schedule SET next_check_at = now() + interval '1 hour' WHERE job_id <> $1 AND job_id = ANY($2)`, [ids[0], ids]);
+    const [retaken] = await claimOnly([ids[0]!]);
+    const byId = new Map(first.map((c) => [c.jobId, c]));
+    // ids[1] and ids[2]: still held by the first claim (its lease ran out, but nobody took them).
+    const due = new Date(Date.now() - 1000);
+    const kept = await pg.schedule.rescheduleMany([
+      { claim: byId.get(ids[0]!)!, next: next({ nextCheckAt: due, checksDone: 7, lastStatus: 'stale' }) },
+      { claim: byId.get(ids[1]!)!, next: next({ nextCheckAt: due, checksDone: 2, progress: 40 }) },
+      { claim: byId.get(ids[2]!)!, next: next({ nextCheckAt: due, checksDone: 3, delayedMarked: true, checkErrors: 1 }) },
+    ]);
+    expect(kept).toEqual([false, true, true]);
+    expect(await pg.schedule.rescheduleMany([{ claim: retaken!, next: next({ nextCheckAt: due, checksDone: 5, progress: 90 }) }])).toEqual([true]);
+    const rows = (await pg.ds.query(
+      `SELECT job_id, checks_done, check_errors, last_status, progress, delayed_marked, lease_token FROM poll_schedule WHERE job_id = ANY($1) ORDER BY job_id`,
+      [ids],
+    )) as Record<string, unknown>[];
+    expect(rows).toEqual([
+      { job_id: ids[0], checks_done: 5, check_errors: 0, last_status: 'running', progress: 90, delayed_marked: false, lease_token: null },
+      { job_id: ids[1], checks_done: 2, check_errors: 0, last_status: 'running', progress: 40, delayed_marked: false, lease_token: null },
+      { job_id: ids[2], checks_done: 3, check_errors: 1, last_status: 'running', progress: null, delayed_marked: true, lease_token: null },
+    ]);
+    // What a check recorded comes back with the next claim.
+    const again = await claimOnly(ids);
+    expect(again.map((c) => [c.jobId, c.progress, c.delayedMarked]).sort()).toEqual([
+      [ids[0], 90, false],
+      [ids[1], 40, false],
+      [ids[2], null, true],
+    ]);
+  });
+
+  it('writes concurrent follows, reschedules and removals one statement per kind', async () => {
+    const statements: string[] = [];
+    const counted = new PollScheduleRepository({ query: (sql: string, params?: unknown[]) => (statements.push(sql.trim().split(/\s+/)[0]!), pg.ds.query(sql, params)) });
+    const ids = Array.from({ length: 5 }, jobId);
+    const now = Date.now();
+    await Promise.all(
+      [...ids, ids[0]!].map((id) =>
+        counted.follow({ jobId: id, provider: 'seedance', providerTaskId: `task-${id}`, acceptedAt: new Date(now), deadlineAt: new Date(now + 60_000), firstCheckAt: new Date(now - 10), metadata: {} }),
+      ),
+    );
+    expect(statements).toEqual(['INSERT']);
+    const claims = (await counted.claimDue(100, 10_000)).filter((c) => ids.includes(c.jobId));
+    expect(claims).toHaveLength(5);
+    statements.length = 0;
+    const kept = await Promise.all(claims.map((c, i) => counted.reschedule(i === 0 ? { ...c, leaseToken: '00000000-0000-4000-8000-000000000000' } : c, next({ checksDone: i }))));
+    expect(kept).toEqual([false, true, true, true, true]);
+    expect(statements).toEqual(['UPDATE']);
+    statements.length = 0;
+    await Promise.all(ids.map((id) => counted.remove(id)));
+    expect(statements).toEqual(['DELETE']);
+    for (const id of ids) expect(await pg.schedule.find(id)).toBeNull();
   });
 });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EventMetadata } from '@reelay/contracts';
 import type { DataSource } from 'typeorm';
+import { WriteBatcher } from './write-batcher';
 
 export interface ScheduledCheck {
   jobId: string;
@@ -17,7 +18,21 @@ export interface ScheduledCheck {
   claimedAt: Date;
   /** How late the check started (claim time − due time), ms. */
   latenessMs: number;
+  /** The last `JobProgressed` percentage a check wrote (null: none yet, or not known). */
+  progress: number | null;
+  /** A check already asked for `JobDelayed`. */
+  delayedMarked: boolean;
   metadata: EventMetadata;
+}
+
+/** The next check planned by a check that leaves the job followed. */
+export interface NextCheck {
+  nextCheckAt: Date;
+  checksDone: number;
+  checkErrors: number;
+  lastStatus: string;
+  progress: number | null;
+  delayedMarked: boolean;
 }
 
 export interface NewSchedule {
@@ -42,6 +57,8 @@ interface ClaimedRow {
   lease_token: string;
   claimed_at: Date;
   lateness_ms: string | number;
+  progress: number | null;
+  delayed_marked: boolean;
   metadata: EventMetadata;
 }
 
@@ -51,18 +68,41 @@ function returned<T>(result: unknown): T[] {
   return result as T[];
 }
 
-/** SQL over `poll_schedule`, the durable timers of polling (no timer lives only in memory). */
+/**
+ * SQL over `poll_schedule`, the durable timers of polling (no timer lives only in memory).
+ * Follows, reschedules and removals made concurrently are written a batch per statement
+ * (WriteBatcher); each caller still gets its own row's answer.
+ */
 export class PollScheduleRepository {
-  constructor(private readonly db: DataSource) {}
+  private readonly follows = new WriteBatcher((rows: NewSchedule[]) => this.followMany(rows));
+  private readonly reschedules = new WriteBatcher((rows: { claim: ScheduledCheck; next: NextCheck }[]) => this.rescheduleMany(rows));
+  private readonly removals = new WriteBatcher((jobIds: string[]) => this.removeMany(jobIds));
+
+  constructor(private readonly db: Pick<DataSource, 'query'>) {}
 
   /** Idempotent: a redelivered JobProviderAccepted leaves an existing row (and its progress) alone. */
-  async follow(s: NewSchedule): Promise<void> {
+  follow(s: NewSchedule): Promise<void> {
+    return this.follows.submit(s);
+  }
+
+  async followMany(rows: NewSchedule[]): Promise<void[]> {
     await this.db.query(
       `INSERT INTO poll_schedule (job_id, provider, provider_task_id, accepted_at, deadline_at, next_check_at, metadata)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
+       SELECT job_id, provider, provider_task_id, accepted_at, deadline_at, next_check_at, metadata::jsonb
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[], $7::text[])
+              AS u(job_id, provider, provider_task_id, accepted_at, deadline_at, next_check_at, metadata)
        ON CONFLICT (job_id) DO NOTHING`,
-      [s.jobId, s.provider, s.providerTaskId, s.acceptedAt, s.deadlineAt, s.firstCheckAt, JSON.stringify(s.metadata)],
+      [
+        rows.map((s) => s.jobId),
+        rows.map((s) => s.provider),
+        rows.map((s) => s.providerTaskId),
+        rows.map((s) => s.acceptedAt),
+        rows.map((s) => s.deadlineAt),
+        rows.map((s) => s.firstCheckAt),
+        rows.map((s) => JSON.stringify(s.metadata)),
+      ],
     );
+    return rows.map(() => undefined);
   }
 
   /**
@@ -98,7 +138,7 @@ export class PollScheduleRepository {
                LIMIT $1
                FOR UPDATE SKIP LOCKED)
         RETURNING s.job_id, s.provider, s.provider_task_id, s.accepted_at, s.deadline_at, s.next_check_at,
-                  s.checks_done, s.check_errors, s.lease_token, s.claimed_at, s.metadata,
+                  s.checks_done, s.check_errors, s.lease_token, s.claimed_at, s.metadata, s.progress, s.delayed_marked,
                   extract(epoch FROM (now() - s.next_check_at)) * 1000 AS lateness_ms`,
       [limit, leaseMs, randomUUID()],
     ));
@@ -114,29 +154,55 @@ export class PollScheduleRepository {
       leaseToken: r.lease_token,
       claimedAt: new Date(r.claimed_at),
       latenessMs: Math.max(0, Number(r.lateness_ms)),
+      progress: r.progress,
+      delayedMarked: r.delayed_marked,
       metadata: r.metadata ?? {},
     }));
   }
 
   /**
-   * Plans the next check and gives the lease back. A callback that arrived while the check ran
+   * Plans the next check and gives the lease back; false when the lease was lost (another claim
+   * fenced this one off) and nothing was written. A callback that arrived while the check ran
    * (`check_requested_at` after our claim) wins over the plan: the check it asked for happens now.
    */
-  async reschedule(claim: ScheduledCheck, next: { nextCheckAt: Date; checksDone: number; checkErrors: number; lastStatus: string }): Promise<boolean> {
-    const rows = returned(await this.db.query(
-      `UPDATE poll_schedule
-          SET next_check_at = CASE WHEN check_requested_at > claimed_at THEN now() ELSE $3 END,
-              checks_done = $4, check_errors = $5, last_status = $6,
-              lease_token = NULL, lease_until = NULL, updated_at = now()
-        WHERE job_id = $1 AND lease_token = $2
-        RETURNING job_id`,
-      [claim.jobId, claim.leaseToken, next.nextCheckAt, next.checksDone, next.checkErrors, next.lastStatus],
-    ));
-    return rows.length > 0;
+  reschedule(claim: ScheduledCheck, next: NextCheck): Promise<boolean> {
+    return this.reschedules.submit({ claim, next });
   }
 
-  async remove(jobId: string): Promise<void> {
-    await this.db.query(`DELETE FROM poll_schedule WHERE job_id = $1`, [jobId]);
+  /** `reschedule` for many claims in one statement; each row is written only under its own lease token. */
+  async rescheduleMany(rows: { claim: ScheduledCheck; next: NextCheck }[]): Promise<boolean[]> {
+    const written = returned<{ job_id: string; lease_token: string }>(await this.db.query(
+      `UPDATE poll_schedule s
+          SET next_check_at = CASE WHEN s.check_requested_at > s.claimed_at THEN now() ELSE u.next_check_at END,
+              checks_done = u.checks_done, check_errors = u.check_errors, last_status = u.last_status,
+              progress = u.progress, delayed_marked = u.delayed_marked,
+              lease_token = NULL, lease_until = NULL, updated_at = now()
+         FROM unnest($1::text[], $2::uuid[], $3::timestamptz[], $4::int[], $5::int[], $6::text[], $7::int[], $8::boolean[])
+              AS u(job_id, lease_token, next_check_at, checks_done, check_errors, last_status, progress, delayed_marked)
+        WHERE s.job_id = u.job_id AND s.lease_token = u.lease_token
+        RETURNING s.job_id, u.lease_token`,
+      [
+        rows.map((r) => r.claim.jobId),
+        rows.map((r) => r.claim.leaseToken),
+        rows.map((r) => r.next.nextCheckAt),
+        rows.map((r) => r.next.checksDone),
+        rows.map((r) => r.next.checkErrors),
+        rows.map((r) => r.next.lastStatus),
+        rows.map((r) => r.next.progress),
+        rows.map((r) => r.next.delayedMarked),
+      ],
+    ));
+    const kept = new Set(written.map((w) => `${w.job_id} ${w.lease_token}`));
+    return rows.map((r) => kept.has(`${r.claim.jobId} ${r.claim.leaseToken}`));
+  }
+
+  remove(jobId: string): Promise<void> {
+    return this.removals.submit(jobId);
+  }
+
+  async removeMany(jobIds: string[]): Promise<void[]> {
+    await this.db.query(`DELETE FROM poll_schedule WHERE job_id = ANY($1::text[])`, [jobIds]);
+    return jobIds.map(() => undefined);
   }
 
   /** A provider callback named this task: check it now. Returns whether we follow that task. */

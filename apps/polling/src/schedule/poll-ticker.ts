@@ -7,28 +7,39 @@ import type { ScheduledCheck } from './poll-schedule.repository';
  * Each replica's loop over the durable schedule: every tick it claims as many due checks as it
  * has free slots (bounded concurrency) and runs them. Nothing here is the timer: the due times
  * are rows, so a replica that stops (or crashes) loses no check; its leases just expire.
+ *
+ * Under a backlog (the last claim filled every free slot) the next round does not wait `tickMs`
+ * for its turn: it claims as soon as half the slots are free (or `tickMs` passed, whichever is
+ * first). Claims stay batches of about `concurrency / 2` rows instead of one statement per
+ * finished check, and slots never sit idle for longer than `tickMs` while due checks wait.
  */
 export class PollTicker {
   private readonly running = new Set<Promise<void>>();
   private readonly ticker: Ticker;
+  private stopping = false;
+  private backlog = false;
+  /** Called whenever a check finishes (set while a round waits for free slots). */
+  private onFinished: (() => void) | null = null;
 
   constructor(
     private readonly deps: PollingDeps,
     private readonly opts: TickerOptions,
   ) {
     this.ticker = new Ticker({
-      round: async () => void (await this.tick()),
+      round: () => this.round(),
       intervalMs: opts.tickMs,
       onError: (err) => deps.logger.error({ err }, 'claiming due checks failed'),
     });
   }
 
   start(): void {
+    this.stopping = false;
     this.ticker.start();
   }
 
   /** Stops claiming, then waits for the checks already running. */
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.ticker.stop();
     await Promise.allSettled([...this.running]);
   }
@@ -36,7 +47,7 @@ export class PollTicker {
   /** One claim round (exposed for tests); resolves when the claimed checks have been started. */
   async tick(): Promise<number> {
     const free = this.opts.concurrency - this.running.size;
-    if (free <= 0) return 0;
+    if (free <= 0 || this.stopping) return 0;
     const claims = await this.deps.schedule.claimDue(free, this.opts.leaseMs);
     for (const claim of claims) this.launch(claim);
     return claims.length;
@@ -45,6 +56,34 @@ export class PollTicker {
   /** Resolves when every check started so far has finished. */
   async idle(): Promise<void> {
     while (this.running.size) await Promise.allSettled([...this.running]);
+  }
+
+  /** A tick, sooner under a backlog; true when more may be due now. */
+  private async round(): Promise<boolean> {
+    if (this.backlog) await this.halfFreeOrTick();
+    const free = this.free();
+    const claimed = await this.tick();
+    if (free > 0) this.backlog = claimed === free;
+    return this.backlog;
+  }
+
+  private free(): number {
+    return this.opts.concurrency - this.running.size;
+  }
+
+  private halfFreeOrTick(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.onFinished = null;
+        resolve();
+      };
+      const timer = setTimeout(done, this.opts.tickMs);
+      this.onFinished = () => {
+        if (this.stopping || this.free() >= this.opts.concurrency / 2) done();
+      };
+      this.onFinished();
+    });
   }
 
   private launch(claim: ScheduledCheck): void {
@@ -58,7 +97,10 @@ export class PollTicker {
         // The lease stays: the row is retried by any replica once it expires.
         logger.error({ err, jobId: claim.jobId }, 'check failed unexpectedly');
       })
-      .finally(() => this.running.delete(task));
+      .finally(() => {
+        this.running.delete(task);
+        this.onFinished?.();
+      });
     this.running.add(task);
   }
 }

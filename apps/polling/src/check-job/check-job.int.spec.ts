@@ -1,0 +1,94 @@
+import type { ProviderAdapter } from '@reelay/providers';
+import type { ServiceProcess } from '@reelay/testing';
+import { followJob } from '../follow-job/follow-job.handler';
+import type { PollingDeps } from '../polling.deps';
+import type { ScheduledCheck } from '../schedule/poll-schedule.repository';
+import type { SchedulePolicy } from '../schedule/schedule-policy';
+import { decideOnJob } from '../shared/job-stream';
+import { acceptedJob, migratedPg, pollingDeps, simAdapters, startSim, statusesOf, tempDir, type PgHarness } from '../testing/polling-harness';
+import { checkJob } from './check-job.handler';
+
+const policy: SchedulePolicy = { offsetsMs: [0, 60_000], delayedIntervalMs: 60_000, deadlineMs: 3_600_000, errorRetryMs: 1000 };
+
+/** Single checks run by hand (no ticker), watching what they read and write. */
+describe('checkJob against PostgreSQL and provider-sim', () => {
+  let pg: PgHarness;
+  let sim: ServiceProcess;
+  let storage: Awaited<ReturnType<typeof tempDir>>;
+  let adapters: Map<string, ProviderAdapter>;
+  let deps: PollingDeps;
+
+  beforeAll(async () => {
+    [pg, sim, storage] = await Promise.all([migratedPg('check_job'), startSim(), tempDir('check-job-storage')]);
+    adapters = simAdapters(sim);
+    deps = pollingDeps(pg, adapters, storage.path, {}, policy);
+  });
+
+  afterAll(async () => {
+    await sim?.kill();
+    await pg?.close();
+    await storage?.remove();
+  });
+
+  afterEach(() => jest.restoreAllMocks());
+
+  const followed = async (provider: string, prompt: string) => {
+    const job = await acceptedJob(pg.store, adapters.get(provider)!, prompt);
+    await followJob(deps, { jobId: job.jobId, provider, providerTaskId: job.taskId, at: job.acceptedAt }, { correlationId: `corr-${job.jobId}` });
+    return job;
+  };
+  const claim = async (jobId: string): Promise<ScheduledCheck> => {
+    await pg.ds.query(`UPDATE poll_schedule SET next_check_at = now() - interval '1 ms' WHERE job_id = $1`, [jobId]);
+    const claims = await pg.schedule.claimDue(100, 60_000);
+    const mine = claims.find((c) => c.jobId === jobId);
+    if (!mine) throw new Error(`${jobId} not claimed`);
+    return mine;
+  };
+  const row = async (jobId: string) =>
+    ((await pg.ds.query(`SELECT checks_done, progress, delayed_marked, lease_token FROM poll_schedule WHERE job_id = $1`, [jobId])) as Record<string, unknown>[])[0];
+  const watchStream = () => ({ reads: jest.spyOn(pg.store, 'readStream'), appends: jest.spyOn(pg.store, 'append') });
+
+  it('a check that finds the task still running with nothing new reads and writes no event, only the schedule row', async () => {
+    const { jobId } = await followed('seedance', 'a fox [sim:never_finish]');
+    const stream = watchStream();
+    expect(await checkJob(deps, await claim(jobId))).toBe('unfinished');
+    expect(stream.reads).not.toHaveBeenCalled();
+    expect(stream.appends).not.toHaveBeenCalled();
+    expect(await row(jobId)).toEqual({ checks_done: 1, progress: null, delayed_marked: false, lease_token: null });
+  });
+
+  it('writes progress once it moved, and JobDelayed once at the check that uses up the offsets', async () => {
+    const { jobId } = await followed('runway', 'a fox [sim:never_finish,progress]');
+    await checkJob(deps, await claim(jobId));
+    expect(await row(jobId)).toMatchObject({ checks_done: 1, progress: 50, delayed_marked: false });
+    expect(await checkJob(deps, await claim(jobId))).toBe('unfinished');
+    expect(await row(jobId)).toMatchObject({ checks_done: 2, progress: 67, delayed_marked: true });
+    expect((await statusesOf(pg.store, jobId)).slice(-4)).toEqual(['JobProviderAccepted', 'JobProgressed', 'JobProgressed', 'JobDelayed']);
+
+    // The row says 99 % was recorded already: the next check (75 %) leaves the stream alone.
+    await pg.ds.query(`UPDATE poll_schedule SET progress = 99 WHERE job_id = $1`, [jobId]);
+    const stream = watchStream();
+    await checkJob(deps, await claim(jobId));
+    expect(stream.reads).not.toHaveBeenCalled();
+    expect(stream.appends).not.toHaveBeenCalled();
+    expect(await row(jobId)).toMatchObject({ checks_done: 3, progress: 99, delayed_marked: true });
+  });
+
+  it('a check whose lease was lost leaves the row to the new holder', async () => {
+    const { jobId } = await followed('seedance', 'a fox [sim:never_finish]');
+    const stale = await claim(jobId);
+    await pg.ds.query(`UPDATE poll_schedule SET lease_token = gen_random_uuid() WHERE job_id = $1`, [jobId]);
+    const newHolder = (await row(jobId))!.lease_token;
+    expect(await checkJob(deps, stale)).toBe('unfinished');
+    expect(await row(jobId)).toEqual({ checks_done: 0, progress: null, delayed_marked: false, lease_token: newHolder });
+  });
+
+  it('a job canceled meanwhile refuses the check\'s write and is no longer followed', async () => {
+    const { jobId } = await followed('runway', 'a fox [sim:never_finish,progress]');
+    await checkJob(deps, await claim(jobId));
+    await decideOnJob(pg.store, jobId, { type: 'Cancel', now: new Date() }, {});
+    expect(await checkJob(deps, await claim(jobId))).toBe('stale');
+    expect(await row(jobId)).toBeUndefined();
+    expect((await statusesOf(pg.store, jobId)).at(-1)).toBe('JobCanceled');
+  });
+});

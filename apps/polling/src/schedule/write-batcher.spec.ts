@@ -1,0 +1,38 @@
+import { WriteBatcher } from './write-batcher';
+
+describe('WriteBatcher', () => {
+  const recording = (fail: (items: number[]) => boolean = () => false) => {
+    const calls: number[][] = [];
+    const batcher = new WriteBatcher(async (items: number[]) => {
+      calls.push(items);
+      await new Promise((r) => setTimeout(r, 5));
+      if (fail(items)) throw new Error(`bad batch ${items.join(',')}`);
+      return items.map((i) => i * 10);
+    }, 3);
+    return { calls, batcher };
+  };
+
+  it('writes what is submitted together in one call and answers each caller its own row', async () => {
+    const { calls, batcher } = recording();
+    expect(await Promise.all([1, 2, 3].map((i) => batcher.submit(i)))).toEqual([10, 20, 30]);
+    expect(calls).toEqual([[1, 2, 3]]);
+  });
+
+  it('queues writes made during a flush for the next one, at most maxBatch per call', async () => {
+    const { calls, batcher } = recording();
+    const first = batcher.submit(1);
+    await new Promise((r) => setImmediate(r));
+    const later = [2, 3, 4, 5].map((i) => batcher.submit(i));
+    expect(await Promise.all([first, ...later])).toEqual([10, 20, 30, 40, 50]);
+    expect(calls).toEqual([[1], [2, 3, 4], [5]]);
+  });
+
+  it('retries a failed batch row by row, so only the bad row fails', async () => {
+    const { calls, batcher } = recording((items) => items.includes(2));
+    const results = await Promise.allSettled([1, 2, 3].map((i) => batcher.submit(i)));
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : 'rejected'))).toEqual([10, 'rejected', 30]);
+    expect(calls).toEqual([[1, 2, 3], [1], [2], [3]]);
+    // The batcher carries on after a failure.
+    expect(await batcher.submit(4)).toBe(40);
+  });
+});
