@@ -353,3 +353,29 @@ describe('afterwards', () => {
   }, 120_000);
 });
 
+
+describe('idle keep-alive connections', () => {
+  it('keeps an idle connection open longer than clients do (undici drops its own after 4 s), so reuse never races a server-side close', async () => {
+    const { connect } = await import('node:net');
+    const socket = connect(port, '127.0.0.1');
+    let received = '';
+    let closed = false;
+    socket.on('data', (d) => (received += d.toString('latin1')));
+    socket.on('close', () => (closed = true));
+    socket.on('error', () => undefined);
+    const ask = async () => {
+      const before = (received.match(/HTTP\/1\.1 200/g) ?? []).length;
+      socket.write(`GET /health/live HTTP/1.1\r\nHost: reelay\r\n\r\n`);
+      for (let i = 0; i < 200 && (received.match(/HTTP\/1\.1 200/g) ?? []).length === before; i++) await new Promise((r) => setTimeout(r, 25));
+      return (received.match(/HTTP\/1\.1 200/g) ?? []).length - before;
+    };
+    try {
+      expect(await ask()).toBe(1);
+      await new Promise((r) => setTimeout(r, 6_000)); // past Node's default 5 s keepAliveTimeout
+      expect(closed).toBe(false);
+      expect(await ask()).toBe(1);
+    } finally {
+      socket.destroy();
+    }
+  });
+});

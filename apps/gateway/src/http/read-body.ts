@@ -5,10 +5,25 @@ import { assertStorableText } from './storable-text';
 const tooLarge = (limit: number) =>
   new ApiException('payload_too_large', `The request body must be at most ${limit} bytes.`, { headers: { Connection: 'close' } });
 
+const DRAIN_AT_MOST = 4;
+
 /** Reads the raw request body, refusing (413) as soon as it passes `limit` bytes. */
 export function readBody(req: Request, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) return Promise.reject(tooLarge(limit));
+  if (Number.isFinite(declared) && declared > limit) {
+    if (declared > DRAIN_AT_MOST * limit) return Promise.reject(tooLarge(limit));
+    // Answer once the client has sent what it declared (dropped unread): closing a socket with
+    // bytes still arriving makes the kernel reset it, and the reset can destroy the 413 before
+    // the client reads it. A body far over the limit is not worth that; a stalled one gets 5 s.
+    return new Promise((_, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        reject(tooLarge(limit));
+      };
+      const timer = setTimeout(done, 5_000);
+      req.once('end', done).once('error', done).once('close', done).resume();
+    });
+  }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

@@ -46,6 +46,13 @@ export async function runService(opts: RunServiceOptions): Promise<INestApplicat
   }
   await app.startAllMicroservices();
   await app.listen(opts.port);
+  // Clients and proxies reuse idle keep-alive connections (undici drops them after 4 s, load
+  // balancers after ~60 s). A server that closes an idle connection first (Node's default is 5 s)
+  // races with a request already being written to it, which the client sees as "other side
+  // closed"; so the server waits longer than they do. headersTimeout must exceed keepAliveTimeout.
+  const server = app.getHttpServer() as import('node:http').Server;
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   opts.logger.info({ port: opts.port }, `${opts.name} listening`);
 
   let closing = false;
