@@ -38,7 +38,8 @@ export async function startProviderSim(opts: StartProviderSimOptions = {}): Prom
       else res.destroy();
     });
   });
-  server.keepAliveTimeout = 1000;
+  // Long enough for clients to reuse connections: fetch keeps one only if the hint is over 1 s.
+  server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());

@@ -72,17 +72,24 @@ export class ProviderHttp {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(req.json);
     }
-    const res = await this.send(this.url(req.path, req.query), { method: req.method, headers, body }, req, ctx);
-    const parsed = await readBody(res);
-    if (!res.ok) throw this.toError(res, parsed, req);
-    return { status: res.status, headers: res.headers, body: parsed as T };
+    const deadline = this.deadline(ctx);
+    try {
+      const res = await this.send(this.url(req.path, req.query), { method: req.method, headers, body }, req, ctx, deadline);
+      const parsed = await readBody(res);
+      if (!res.ok) throw this.toError(res, parsed, req);
+      return { status: res.status, headers: res.headers, body: parsed as T };
+    } finally {
+      deadline.clear();
+    }
   }
 
   /** Raw GET returning the Response (for binary downloads); non-2xx statuses are thrown as ProviderError. */
   async download(url: string, ctx: ProviderCallContext = {}, withAuth = true): Promise<Response> {
     const headers = withAuth ? { ...this.opts.headers, accept: '*/*' } : { accept: '*/*' };
     const req: HttpRequest = { method: 'GET', path: safePath(url) };
-    const res = await this.send(url, { method: 'GET', headers }, req, ctx);
+    // The caller streams the body after we return, so this deadline runs until it fires.
+    const timeoutMs = ctx.timeoutMs ?? this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const res = await this.send(url, { method: 'GET', headers }, req, ctx, { signal: AbortSignal.timeout(timeoutMs), timeoutMs });
     if (res.ok) return res;
     const parsed = await readBody(res);
     if ([403, 404, 410].includes(res.status)) {
@@ -93,9 +100,20 @@ export class ProviderHttp {
     throw this.toError(res, parsed, req);
   }
 
-  private async send(url: string, init: RequestInit, req: HttpRequest, ctx: ProviderCallContext): Promise<Response> {
+  /**
+   * The whole call's deadline, with a timer that is cleared when the call is done: an
+   * AbortSignal.timeout lives until it fires and keeps the finished call's objects reachable that
+   * long (at thousands of status checks a second that was most of the poller's heap).
+   */
+  private deadline(ctx: ProviderCallContext): { signal: AbortSignal; timeoutMs: number; clear: () => void } {
     const timeoutMs = ctx.timeoutMs ?? this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const timeout = AbortSignal.timeout(timeoutMs);
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new DOMException(`timed out after ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
+    return { signal: controller.signal, timeoutMs, clear: () => clearTimeout(timer) };
+  }
+
+  private async send(url: string, init: RequestInit, req: HttpRequest, ctx: ProviderCallContext, deadline: { signal: AbortSignal; timeoutMs: number }): Promise<Response> {
+    const { timeoutMs, signal: timeout } = deadline;
     const signal = ctx.signal ? AbortSignal.any([ctx.signal, timeout]) : timeout;
     const doFetch = this.opts.fetch ?? fetch;
     try {
