@@ -17,6 +17,8 @@ export const NotificationConfig = BaseConfig.extend({
   WEBHOOK_TICK_MS: msVar(1000),
   /** Deliveries in parallel per process (each to a different job). */
   WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  /** Job states kept folded per process (least recently used evicted; 0 = fold from the stream every time). */
+  JOB_STATE_CACHE_SIZE: z.coerce.number().int().min(0).default(10_000),
   CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
   /** An event held by a process that died is redelivered after this (handlers in progress keep it alive). */
   CONSUMER_ACK_WAIT_MS: msVar(30_000),

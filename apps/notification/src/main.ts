@@ -8,6 +8,7 @@ import { NOTIFICATION_MIGRATIONS } from './migrations';
 import { notificationConsumers } from './notification.consumers';
 import { createNotificationMetrics } from './notification.metrics';
 import { NotificationModule } from './notification.module';
+import { JobStateCache } from './shared/job-state-cache';
 
 async function main() {
   initTracing('notification');
@@ -27,7 +28,8 @@ async function main() {
     logger,
     metrics: own,
   });
-  const deps = { store: infra.store, nc: infra.nc, prefix: infra.prefix, deliveries, deliverer, logger, metrics: own };
+  const jobs = new JobStateCache(config.JOB_STATE_CACHE_SIZE);
+  const deps = { store: infra.store, nc: infra.nc, prefix: infra.prefix, deliveries, deliverer, jobs, logger, metrics: own };
   await runService({
     name: 'notification',
     module: NotificationModule.register(infra, deps, metrics),

@@ -4,6 +4,7 @@ import type { Logger } from '@reelay/service-kit';
 import type { WebhookDeliverer } from './deliver-webhooks/webhook-deliverer';
 import type { WebhookDeliveryStore } from './deliver-webhooks/webhook-delivery-store';
 import type { NotificationMetrics } from './notification.metrics';
+import type { JobStateCache } from './shared/job-state-cache';
 
 export const NOTIFICATION_DEPS = Symbol('NOTIFICATION_DEPS');
 
@@ -13,6 +14,8 @@ export interface NotificationDeps {
   prefix: string;
   deliveries: WebhookDeliveryStore;
   deliverer: WebhookDeliverer;
+  /** Folded job states, so that an event in order costs no read of its stream. */
+  jobs: JobStateCache;
   logger: Logger;
   metrics?: NotificationMetrics;
 }

@@ -12,6 +12,7 @@ import { WebhookDeliveryStore } from './deliver-webhooks/webhook-delivery-store'
 import { NOTIFICATION_MIGRATIONS } from './migrations';
 import { notificationConsumers } from './notification.consumers';
 import { NotificationModule } from './notification.module';
+import { JobStateCache } from './shared/job-state-cache';
 import { appendOne, lifecycle, newTestJobId } from './testing/job-events';
 import { startWebhookReceiver, type WebhookReceiver } from './testing/webhook-receiver';
 import { webhookSecretFor } from '@reelay/accounts';
@@ -79,7 +80,7 @@ beforeAll(async () => {
   });
   const metrics = createMetrics('notification');
   app = await NestFactory.create(
-    NotificationModule.register(infra, { store: infra.store, nc: infra.nc, prefix, deliveries: store, deliverer, logger }, metrics) as never,
+    NotificationModule.register(infra, { store: infra.store, nc: infra.nc, prefix, deliveries: store, deliverer, jobs: new JobStateCache(), logger }, metrics) as never,
     { logger: false },
   );
   app.connectMicroservice(

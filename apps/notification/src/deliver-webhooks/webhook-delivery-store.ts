@@ -31,8 +31,9 @@ export type DeliveryState = 'delivered' | 'pending' | 'failed' | 'lease_lost';
  * only by the lease holder. Since the head stays `pending` while leased, nothing behind it can be
  * claimed, so a job has at most one request in flight and a later status change never overtakes an
  * earlier one. Rows of earlier versions are always inserted no later than the row of a later version
- * (the handler for version v inserts every status change up to v in one statement), so a reader
- * that sees row v also sees every earlier row and cannot mistake v for the head.
+ * (the handler for version v inserts, in one statement, every status change up to v that an earlier
+ * handler in this process has not committed: see notifyJobEvent), so a reader that sees row v also
+ * sees every earlier row and cannot mistake v for the head.
  * Competing claimers (replicas, the ticker, event handlers) take rows with FOR UPDATE SKIP LOCKED
  * and re-check the lease under the row lock (READ COMMITTED re-evaluates the UPDATE's WHERE on the
  * newest row version: postgresql.org/docs/current/transaction-iso.html#XACT-READ-COMMITTED).

@@ -2,20 +2,31 @@ import { jobIdFromStreamId, liveJobSubject, type RecordedEvent } from '@reelay/c
 import { publishLive } from '@reelay/messaging';
 import { toPublicJob } from '@reelay/job-domain';
 import type { NotificationDeps } from '../notification.deps';
-import { foldJobHistory, statusChanged, visibleChange, type JobHistory } from '../shared/job-history';
+import { snapshotOf, statusChanged, visibleChange, type JobHistory } from '../shared/job-history';
+import { jobHistoryAt } from './job-history-at';
 import { webhookBody, webhookEventType } from './webhook-body';
 
 /**
  * Turns one job event into what users see: a live push when the status or progress changed, and
  * webhook deliveries for status changes. Idempotent: a redelivered event pushes the same version
- * again (the gateway drops versions it sent) and records nothing new. The deliveries of every
- * status change up to this event are recorded (not only this one), so a status change whose own
- * event is still being redelivered cannot be overtaken by a later one.
+ * again (the gateway drops versions it sent) and records nothing new.
+ *
+ * Every status change up to this event that may not be recorded yet is recorded in one statement
+ * (not only this event's), so a status change whose own event is still being redelivered cannot be
+ * overtaken by a later one. "May not be recorded yet" = every change the history folded, i.e. after
+ * the cached snapshot it started from (the whole stream without one). A snapshot is cached only
+ * once its handler's deliveries are committed, and that handler recorded every change it folded,
+ * even when its own event changed no status (it may have folded an earlier event's change that
+ * another handler is still recording), so by induction every change up to a cached version is in
+ * the table.
  */
-export async function notifyJobEvent(deps: NotificationDeps, event: RecordedEvent): Promise<void> {
+export function notifyJobEvent(deps: NotificationDeps, event: RecordedEvent): Promise<void> {
+  return deps.jobs.track(event.streamId, event.streamVersion, () => notify(deps, event));
+}
+
+async function notify(deps: NotificationDeps, event: RecordedEvent): Promise<void> {
   const jobId = jobIdFromStreamId(event.streamId);
-  const history = foldJobHistory(await deps.store.readStream(event.streamId), event.streamVersion);
-  if (history.version !== event.streamVersion) throw new Error(`job stream ${event.streamId} is behind event version ${event.streamVersion}`);
+  const history = await jobHistoryAt(deps.store, deps.jobs, event);
   const { before, after, version } = history;
   if (!after.exists) return;
 
@@ -26,13 +37,14 @@ export async function notifyJobEvent(deps: NotificationDeps, event: RecordedEven
 
   if (statusChanged(before, after)) countStatusChange(deps, history);
 
-  if (statusChanged(before, after) && after.webhookUrl) {
+  if (history.statusChanges.length > 0 && after.webhookUrl) {
     const url = after.webhookUrl;
     await deps.deliveries.record(
       history.statusChanges.map((c) => ({ jobId, version: c.version, userId: after.userId, url, eventType: webhookEventType(c.job), body: webhookBody(c.job) })),
     );
     deps.deliverer.kick(jobId);
   }
+  deps.jobs.remember(event.streamId, snapshotOf(history));
 }
 
 /**
@@ -42,7 +54,7 @@ export async function notifyJobEvent(deps: NotificationDeps, event: RecordedEven
 function countStatusChange(deps: NotificationDeps, history: JobHistory): void {
   if (!deps.metrics) return;
   const entered = history.statusChanges.at(-1);
-  const left = history.statusChanges.at(-2);
+  const left = history.statusChanges.at(-2) ?? history.priorChange;
   if (!entered) return;
   deps.metrics.jobTransitions.inc({ status: entered.status });
   if (left) {

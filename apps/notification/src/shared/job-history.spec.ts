@@ -1,6 +1,6 @@
 import type { RecordedEvent } from '@reelay/contracts';
 import { randomUUID } from 'node:crypto';
-import { foldJobHistory, visibleChange } from './job-history';
+import { foldJobHistory, snapshotOf, visibleChange } from './job-history';
 
 const at = '2026-11-28T12:00:00.000Z';
 const jobId = 'job_01JABCDEFGHJKMNPQRSTVWXYZ0';
@@ -34,5 +34,25 @@ describe('foldJobHistory', () => {
     expect(foldJobHistory(events, 3).statusChanges.map((c) => c.version)).toEqual([1, 2]);
     const visible = (v: number) => { const h = foldJobHistory(events, v); return visibleChange(h.before, h.after); };
     expect([1, 2, 3, 4, 5, 6, 7].map(visible)).toEqual([true, true, false, false, true, true, true]);
+  });
+});
+
+describe('foldJobHistory from a snapshot', () => {
+  it('given the snapshot at version 4, when the rest is folded, then it ends where folding the whole stream ends and lists only the later changes', () => {
+    const whole = foldJobHistory(events, 7);
+    const tail = foldJobHistory(events.slice(4), 7, snapshotOf(foldJobHistory(events, 4)));
+    expect(tail.after).toEqual(whole.after);
+    expect(tail.before).toEqual(whole.before);
+    expect(tail.statusChanges.map((c) => c.version)).toEqual([5, 7]);
+    expect(tail.priorChange).toEqual({ status: 'validating', at });
+  });
+
+  it('given the snapshot at version 4, when the whole stream is passed, then the events it covers are skipped', () => {
+    const h = foldJobHistory(events, 6, snapshotOf(foldJobHistory(events, 4)));
+    expect([h.version, h.statusChanges.map((c) => c.version)]).toEqual([6, [5]]);
+  });
+
+  it('given the snapshot at version 2, when the events passed skip version 3, then it throws instead of folding a wrong state', () => {
+    expect(() => foldJobHistory(events.slice(3), 7, snapshotOf(foldJobHistory(events, 2)))).toThrow(/skips from version 2 to 4/);
   });
 });

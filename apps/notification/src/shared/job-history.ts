@@ -9,29 +9,51 @@ export interface StatusChange {
   at: string;
 }
 
+/** A job folded up to `version`, with what the next fold step needs to know about its past. */
+export interface JobSnapshot {
+  state: JobState;
+  version: number;
+  /** The latest status change at or before `version`. */
+  lastChange: Pick<StatusChange, 'status' | 'at'> | null;
+}
+
 export interface JobHistory {
   /** State just before the event at `version`, and right after it. */
   before: JobState;
   after: JobState;
   version: number;
-  /** Every status change up to `version` (the job's creation as `queued` included), oldest first. */
+  /** Every status change after the snapshot folded from (the job's creation as `queued` included) up to `version`, oldest first. */
   statusChanges: StatusChange[];
+  /** The latest status change at or before the snapshot folded from. */
+  priorChange: JobSnapshot['lastChange'];
 }
 
-/** Folds a job stream up to `upTo` (inclusive) with the job decider's evolve. */
-export function foldJobHistory(events: RecordedEvent[], upTo: number): JobHistory {
-  let before = jobDecider.initialState();
+export const emptyJobSnapshot = (): JobSnapshot => ({ state: jobDecider.initialState(), version: 0, lastChange: null });
+
+/**
+ * Folds a job stream's events after `from` up to `upTo` (inclusive) with the job decider's evolve.
+ * Events at or before `from.version` are skipped, so `events` may be the whole stream or its tail.
+ */
+export function foldJobHistory(events: readonly RecordedEvent[], upTo: number, from: JobSnapshot = emptyJobSnapshot()): JobHistory {
+  let before = from.state;
   let after = before;
-  let version = 0;
+  let version = from.version;
   const statusChanges: StatusChange[] = [];
   for (const e of events) {
+    if (e.streamVersion <= from.version) continue;
     if (e.streamVersion > upTo) break;
+    if (e.streamVersion !== version + 1) throw new Error(`job stream ${e.streamId} skips from version ${version} to ${e.streamVersion}`);
     before = after;
     after = jobDecider.evolve(before, toJobEvent(e));
     version = e.streamVersion;
     if (statusChanged(before, after)) statusChanges.push({ version, status: after.status, job: toPublicJob(after, version), at: e.recordedAt });
   }
-  return { before, after, version, statusChanges };
+  return { before, after, version, statusChanges, priorChange: from.lastChange };
+}
+
+export function snapshotOf(history: JobHistory): JobSnapshot {
+  const last = history.statusChanges.at(-1);
+  return { state: history.after, version: history.version, lastChange: last ? { status: last.status, at: last.at } : history.priorChange };
 }
 
 export const statusChanged = (before: JobState, after: JobState) => after.exists && (!before.exists || before.status !== after.status);

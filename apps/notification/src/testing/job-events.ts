@@ -1,4 +1,5 @@
-import { jobStreamId, type JobOutput } from '@reelay/contracts';
+import { jobStreamId, type JobOutput, type RecordedEvent } from '@reelay/contracts';
+import { randomUUID } from 'node:crypto';
 import type { EventStore } from '@reelay/event-store';
 import { newJobId } from '@reelay/job-domain';
 
@@ -46,3 +47,10 @@ export const newTestJobId = () => newJobId();
 export async function appendOne(store: EventStore, jobId: string, event: { type: string; data: unknown }) {
   await store.append(jobStreamId(jobId), 'any', [event]);
 }
+
+/** Events as the event store returns them: versions 1..n of the job's stream, recorded when they say. */
+export const recordedJobEvents = (jobId: string, events: { type: string; data: { at: string } }[]): RecordedEvent[] =>
+  events.map((e, i) => ({
+    eventId: randomUUID(), type: e.type, schemaVersion: 1, streamId: jobStreamId(jobId), streamVersion: i + 1, globalPosition: String(i + 1),
+    transactionId: String(i + 1), data: e.data, metadata: {}, recordedAt: e.data.at,
+  }));
