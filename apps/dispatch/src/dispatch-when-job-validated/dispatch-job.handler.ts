@@ -55,7 +55,9 @@ export async function dispatchJob(deps: DispatchJobDeps, jobId: string, metadata
   };
   let accepted: { adapter: ProviderAdapter; providerTaskId: string } | null = null;
   try {
-    const { job, history } = (await loadStreamState(deps.store, stream, dispatchView, { atLeastVersion })).state;
+    // Always the fresh state (a tail read): what follows may call the provider before anything is
+    // appended, and a cached state could miss a cancel recorded since (a retry would then submit).
+    const { job, history } = (await loadStreamState(deps.store, stream, dispatchView)).state;
     if (!job.exists || job.status === 'running' || job.status === 'delayed' || !job.validated) return DONE;
     if (isTerminal(job.status)) {
       await deps.slots.release(jobId);

@@ -2,8 +2,8 @@ import { jobStreamId, type EventMetadata } from '@reelay/contracts';
 import { handle, loadStreamState, type EventStore } from '@reelay/event-store';
 import { decideJob, jobDecider, type JobCommand, type JobState } from '@reelay/job-domain';
 
-export async function loadJob(store: EventStore, jobId: string, atLeastVersion?: number): Promise<JobState> {
-  return (await loadStreamState(store, jobStreamId(jobId), jobDecider, { atLeastVersion })).state;
+export async function loadJob(store: EventStore, jobId: string): Promise<JobState> {
+  return (await loadStreamState(store, jobStreamId(jobId), jobDecider)).state;
 }
 
 /** Read, fold, decide, append with the expected version (retried on conflict). Returns the new status. */

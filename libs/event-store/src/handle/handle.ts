@@ -18,7 +18,9 @@ export interface HandleOptions {
   /**
    * The version of the event that triggered this command. A state this process already holds at
    * that version or later is decided on without reading the stream; the append's expected-version
-   * check still catches anything newer (then the stream is re-read).
+   * check still catches anything newer (then the stream is re-read). Only for work whose every
+   * effect is that append: code that acts outside the log (calls a provider) on a state must load
+   * it without this option, which reads the events after the cached state.
    */
   atLeastVersion?: number;
 }
