@@ -5,25 +5,40 @@ import { assertStorableText } from './storable-text';
 const tooLarge = (limit: number) =>
   new ApiException('payload_too_large', `The request body must be at most ${limit} bytes.`, { headers: { Connection: 'close' } });
 
-const DRAIN_AT_MOST = 4;
+/** Past this many bytes, or this long without a byte, a refused body is no longer drained. */
+const DRAIN_MAX_BYTES = 64 * 1024 * 1024;
+const DRAIN_IDLE_MS = 5_000;
+
+/**
+ * Refuses with 413 once the client has sent the rest of its body (read and dropped). Closing a
+ * socket while bytes are still arriving makes the kernel answer with a reset, and the reset can
+ * destroy the 413 before the client reads it (the lingering close of HTTP servers). A client that
+ * keeps sending past DRAIN_MAX_BYTES, or stalls, is answered at once.
+ */
+function refuseAfterDrain(req: Request, limit: number, alreadyRead = 0): Promise<never> {
+  return new Promise((_, reject) => {
+    let drained = alreadyRead;
+    let timer = setTimeout(() => done(), DRAIN_IDLE_MS);
+    const onData = (chunk: Buffer) => {
+      drained += chunk.length;
+      if (drained > DRAIN_MAX_BYTES) return done();
+      clearTimeout(timer);
+      timer = setTimeout(() => done(), DRAIN_IDLE_MS);
+    };
+    const done = () => {
+      clearTimeout(timer);
+      req.off('data', onData).off('end', done).off('error', done).off('close', done);
+      reject(tooLarge(limit));
+    };
+    req.on('data', onData).once('end', done).once('error', done).once('close', done);
+    if (req.readableEnded) done();
+  });
+}
 
 /** Reads the raw request body, refusing (413) as soon as it passes `limit` bytes. */
 export function readBody(req: Request, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) {
-    if (declared > DRAIN_AT_MOST * limit) return Promise.reject(tooLarge(limit));
-    // Answer once the client has sent what it declared (dropped unread): closing a socket with
-    // bytes still arriving makes the kernel reset it, and the reset can destroy the 413 before
-    // the client reads it. A body far over the limit is not worth that; a stalled one gets 5 s.
-    return new Promise((_, reject) => {
-      const done = () => {
-        clearTimeout(timer);
-        reject(tooLarge(limit));
-      };
-      const timer = setTimeout(done, 5_000);
-      req.once('end', done).once('error', done).once('close', done).resume();
-    });
-  }
+  if (Number.isFinite(declared) && declared > limit) return refuseAfterDrain(req, limit);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -31,8 +46,7 @@ export function readBody(req: Request, limit: number): Promise<Buffer> {
       size += chunk.length;
       if (size > limit) {
         cleanup();
-        req.resume(); // discard the rest; the connection closes after the 413
-        reject(tooLarge(limit));
+        refuseAfterDrain(req, limit, size).catch(reject);
         return;
       }
       chunks.push(chunk);
