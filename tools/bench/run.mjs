@@ -224,11 +224,11 @@ if (R.profile?.profiles.length) {
 }
 if (R.stmts?.available) {
   const k = (name) => R.stmts.kinds.find((x) => x.kind === name)?.perJob ?? 0;
-  why.push(`- **Round trips.** ${fmt(R.stmts.perJob, 1)} SQL statements per job, ${fmt(k('SELECT events'), 1)} of them reads of the job's (or credit ledger's) stream — every handler folds the stream again before it appends — and ${fmt(k('SELECT fn reelay_append'), 1)} appends (one per event, not batched across jobs).`);
+  why.push(`- **Round trips.** ${fmt(R.stmts.perJob, 1)} SQL statements per job, ${fmt(k('SELECT events'), 1)} of them reads of a job's (or credit ledger's) stream — since the folded-state cache these are mostly reads of the events after a cached state, which dispatch and polling make before they may call the provider — and ${fmt(k('SELECT fn reelay_append'), 1)} appends (one per event, not batched across jobs).`);
 }
 if (R.inflight) {
   const f = R.inflight;
-  why.push(`- **Polling at ${fmt(f.jobs)} in flight** made ${fmt(f.checksPerSecond)} of the ${fmt(f.requiredChecksPerSecond)} checks/s the schedule asks for; each check is a claim, a full stream read, an HTTP call and an UPDATE, with at most \`POLL_CONCURRENCY\`=${env.POLL_CONCURRENCY} checks at once, i.e. ${fmt((Number(env.POLL_CONCURRENCY) / f.checksPerSecond) * 1000)} ms per check at the rate reached, with polling at ${fmt(f.procs.find((p) => p.name === 'polling')?.cpuPercent ?? NaN)} % of a core; so the backlog (and lateness) grows for the whole interval. Polling's RSS reached ${fmt(f.procs.find((p) => p.name === 'polling')?.maxRssMiB ?? NaN)} MiB; its cause is not profiled here (a heap snapshot during this run is the next step).`);
+  why.push(`- **Polling at ${fmt(f.jobs)} in flight** made ${fmt(f.checksPerSecond)} of the ${fmt(f.requiredChecksPerSecond)} checks/s the schedule asks for; a still-running check is a claim, an HTTP call and a reschedule batched with other checks' (no stream read), with at most \`POLL_CONCURRENCY\`=${env.POLL_CONCURRENCY} checks at once, i.e. ${fmt((Number(env.POLL_CONCURRENCY) / f.checksPerSecond) * 1000)} ms per check at the rate reached, with polling at ${fmt(f.procs.find((p) => p.name === 'polling')?.cpuPercent ?? NaN)} % of a core; so the backlog (and lateness) grows for the whole interval. Polling's RSS reached ${fmt(f.procs.find((p) => p.name === 'polling')?.maxRssMiB ?? NaN)} MiB (a heap snapshot in an earlier run found ~60 MB live: the rest is V8 heap not yet collected, so a cap such as \`--max-old-space-size\` bounds it).`);
 }
 if (R.e2e) {
   const p99s = Object.entries(R.e2e.latency.transitions).filter(([k]) => k !== 'submit → succeeded').map(([, v]) => v.p99);
