@@ -1,35 +1,32 @@
+import { StreamStateCache } from '@reelay/event-store';
 import type { JobSnapshot } from './job-history';
 
+/** Names notification's job snapshots in the shared LRU (entries are per fold and stream). */
+const SNAPSHOT = {};
+
 /**
- * Folded job states this process has seen, keyed by stream id, least recently used evicted first.
+ * Folded job states this process has seen (the event store's LRU StreamStateCache), plus the
+ * handlers under way, so the next event of a job can wait for the previous one's snapshot.
  * Job streams are append-only, so a cached snapshot is never wrong, only possibly behind; the
  * handler folds the events after its version. Replicas share the consumer, so any of them may
  * miss any event: a missing or stale entry costs a read, never correctness.
- * (libs/event-store is getting a generic StreamStateCache; this one can move onto it.)
  */
 export class JobStateCache {
-  private readonly entries = new Map<string, JobSnapshot>();
+  private readonly snapshots: StreamStateCache;
   /** Handlers under way in this process, by `<streamId>@<version>`. */
   private readonly handling = new Map<string, Promise<unknown>>();
 
-  constructor(readonly maxEntries = 10_000) {}
+  constructor(readonly maxEntries = 10_000) {
+    this.snapshots = new StreamStateCache(maxEntries);
+  }
 
   get(streamId: string): JobSnapshot | undefined {
-    const entry = this.entries.get(streamId);
-    if (!entry) return undefined;
-    this.entries.delete(streamId); // re-insert: a Map iterates in insertion order, so first = least recent
-    this.entries.set(streamId, entry);
-    return entry;
+    return this.snapshots.get<JobSnapshot>(SNAPSHOT, streamId)?.state;
   }
 
   /** Keeps the newer of the cached and the given snapshot (handlers of one job may finish out of order). */
   remember(streamId: string, snapshot: JobSnapshot): void {
-    if (this.maxEntries === 0) return;
-    const entry = this.entries.get(streamId);
-    if (entry && entry.version >= snapshot.version) return;
-    this.entries.delete(streamId);
-    this.entries.set(streamId, snapshot);
-    if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    this.snapshots.set(SNAPSHOT, streamId, snapshot, snapshot.version);
   }
 
   /**
@@ -58,6 +55,6 @@ export class JobStateCache {
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.snapshots.size;
   }
 }
