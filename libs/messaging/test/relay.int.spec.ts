@@ -121,6 +121,28 @@ describe('EventRelay (real PostgreSQL + NATS)', () => {
     await expectExactlyOnceInLogOrder(pg, prefix);
   });
 
+  it('an event held back by another open transaction is published once that transaction ends, without waiting for the poll interval', async () => {
+    const { pg, prefix } = await fixture('relay_horizon');
+    // A poll interval far beyond the wait below: only the relay's short re-reads can deliver in time.
+    const relay = new EventRelay({ dataSource: pg.ds, nc, prefix, pollIntervalMs: 120_000 });
+    await relay.start();
+    cleanups.push(() => relay.stop());
+    await waitFor('the relay to lead', () => relay.isLeader);
+
+    const blocker = pg.ds.createQueryRunner();
+    await blocker.connect();
+    await blocker.startTransaction();
+    await blocker.query('SELECT pg_current_xact_id()'); // holds an xid, so the horizon stays below it
+    await appendJobEvents(pg.store, 1, 1); // commits and notifies; the relay's read finds nothing yet
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await streamMessageCount(nc, prefix)).toBe(0);
+
+    await blocker.rollbackTransaction(); // ends without a NOTIFY
+    await blocker.release();
+    await waitFor('the held event to be relayed', async () => (await streamMessageCount(nc, prefix)) === 1, 10_000);
+    await expectExactlyOnceInLogOrder(pg, prefix);
+  });
+
   it('a standby takes over when the leading relay process is killed -9', async () => {
     const { pg, prefix } = await fixture('relay_takeover');
     await appendJobEvents(pg.store, 100);

@@ -19,12 +19,14 @@ export class CheckpointStore {
     return rows[0] ? { transactionId: rows[0].transaction_id, globalPosition: rows[0].global_position } : { ...LOG_START };
   }
 
-  async save(name: string, checkpoint: LogCheckpoint, tx?: SqlExecutor): Promise<void> {
+  /** Saves the checkpoint; with `along`, that statement runs first, in the same statement (a data-modifying WITH). */
+  async save(name: string, checkpoint: LogCheckpoint, tx?: SqlExecutor, along?: { sql: string; params: unknown[] }): Promise<void> {
+    const n = along?.params.length ?? 0;
     await (tx ?? this.dataSource).query(
-      `INSERT INTO checkpoints (name, transaction_id, global_position) VALUES ($1, $2::xid8, $3::bigint)
+      `${along ? `WITH along AS (${along.sql}) ` : ''}INSERT INTO checkpoints (name, transaction_id, global_position) VALUES ($${n + 1}, $${n + 2}::xid8, $${n + 3}::bigint)
        ON CONFLICT (name) DO UPDATE
        SET transaction_id = EXCLUDED.transaction_id, global_position = EXCLUDED.global_position, updated_at = now()`,
-      [name, checkpoint.transactionId, checkpoint.globalPosition],
+      [...(along?.params ?? []), name, checkpoint.transactionId, checkpoint.globalPosition],
     );
   }
 

@@ -5,7 +5,7 @@ import { CheckpointStore } from '../checkpoints/checkpoint-store';
 import { LOG_START } from '../log/log-checkpoint';
 import { EventStore } from '../store/event-store';
 import { creditsGranted, migratedDatabase, type MigratedDatabase } from '../test-support/migrated-database';
-import { ProjectionRunner, type ProjectionRunnerOptions } from './projection-runner';
+import { ProjectionRunner, type ProjectionRunnerOptions, type ProjectionWrite } from './projection-runner';
 
 const NAME = 'credit_totals';
 
@@ -19,6 +19,18 @@ async function projectTotals(events: RecordedEvent[], tx: QueryRunner): Promise<
       [userId, amount],
     );
   }
+}
+
+/** The same projection as one returned statement, which the runner sends with the checkpoint save. */
+async function totalsWrite(events: RecordedEvent[]): Promise<ProjectionWrite | void> {
+  const grants = events.filter((e) => e.type === 'CreditsGranted').map((e) => e.data as { userId: string; amount: number });
+  if (!grants.length) return;
+  return {
+    sql: `INSERT INTO credit_totals (user_id, total, grants)
+          SELECT user_id, sum(amount)::int, count(*)::int FROM unnest($1::text[], $2::int[]) AS g(user_id, amount) GROUP BY user_id
+          ON CONFLICT (user_id) DO UPDATE SET total = credit_totals.total + EXCLUDED.total, grants = credit_totals.grants + EXCLUDED.grants`,
+    params: [grants.map((g) => g.userId), grants.map((g) => g.amount)],
+  };
 }
 
 describe('ProjectionRunner (real PostgreSQL)', () => {
@@ -87,6 +99,26 @@ describe('ProjectionRunner (real PostgreSQL)', () => {
 
     expect(await crashing.runOnce()).toBe(7);
     expect(await table()).toEqual(await expectedTotals());
+  });
+
+  it('a returned write lands in one statement with the checkpoint: when it fails neither moves, the next run applies the batch once', async () => {
+    const before = { rows: await table(), cp: await checkpoints.get(NAME) };
+    await grantSome(9);
+    let calls = 0;
+    const r = runner({
+      project: async (events) => {
+        const write = (await totalsWrite(events))!;
+        // The first attempt's statement fails inside PostgreSQL (division by zero in the write).
+        return ++calls === 1 ? { ...write, sql: write.sql.replace('sum(amount)::int', 'sum(amount / 0)::int') } : write;
+      },
+    });
+    await expect(r.runOnce()).rejects.toThrow(/division by zero/);
+    expect(await table()).toEqual(before.rows);
+    expect(await checkpoints.get(NAME)).toEqual(before.cp);
+
+    expect(await r.runOnce()).toBe(9);
+    expect(await table()).toEqual(await expectedTotals());
+    expect(await checkpoints.get(NAME)).toEqual((await store.readAll(LOG_START, 100_000)).checkpoint);
   });
 
   it('only one runner applies a batch at a time; together they apply every event once', async () => {

@@ -12,8 +12,12 @@ export interface ProjectionRunnerOptions {
   name: string;
   store: EventStore;
   dataSource: DataSource;
-  /** Applies a batch using `tx` only; it commits together with the checkpoint. Must not commit itself. */
-  project: (events: RecordedEvent[], tx: QueryRunner) => Promise<void>;
+  /**
+   * Applies a batch using `tx` only; it commits together with the checkpoint. Must not commit itself.
+   * Best: read with `tx` and return the batch's write as one statement instead of running it; the
+   * runner sends it together with the checkpoint save (see ProjectionWrite).
+   */
+  project: (events: RecordedEvent[], tx: QueryRunner) => Promise<ProjectionWrite | void>;
   batchSize?: number;
   /** Poll interval when idle (default 500 ms); a NOTIFY from the log wakes the runner sooner. */
   pollIntervalMs?: number;
@@ -27,6 +31,18 @@ export interface ProjectionRunnerOptions {
   listen?: boolean;
   /** Called with errors from the background loop (default: console.error); the loop retries after the poll interval. */
   onError?: (err: unknown) => void;
+}
+
+/**
+ * A projection batch's write (one INSERT/UPDATE/DELETE, parameters $1..$n), run by the runner in
+ * the same statement as the checkpoint save. Why: from a transaction's first write to its commit it
+ * holds an xid, and every log reader (the relay first) waits for the oldest such transaction before
+ * it may read further (read-all.ts). Write, checkpoint save and COMMIT as three round trips kept the
+ * relay waiting for two of them on every batch; as one statement plus COMMIT, for one.
+ */
+export interface ProjectionWrite {
+  sql: string;
+  params: unknown[];
 }
 
 export interface BatchOutcome {
@@ -79,8 +95,8 @@ export class ProjectionRunner {
       const from = await this.checkpoints.get(this.name, tx);
       const { events, checkpoint } = await this.opts.store.readAll(from, this.batchSize, { tx });
       if (events.length === 0) return { processed: 0, locked: true };
-      await this.opts.project(events, tx);
-      await this.checkpoints.save(this.name, checkpoint, tx);
+      const write = await this.opts.project(events, tx);
+      await this.checkpoints.save(this.name, checkpoint, tx, write ?? undefined);
       return { processed: events.length, locked: true };
     });
   }

@@ -44,7 +44,17 @@ import { lastPublishedEventId } from './published-tail';
  * the checkpoint; whatever it published meanwhile is a duplicate that (3) drops.
  * The lock session also LISTENs on `reelay_events` (NOTIFY from the event store at commit); polling
  * every `pollIntervalMs` remains the fallback for a missed notification.
+ *
+ * An empty read right after a notification (or after a full batch) usually means the new events sit
+ * behind the horizon: some other transaction that holds an xid is still running (a projection batch,
+ * another append's commit). Its end sends no NOTIFY when it wrote no event, so waiting the full poll
+ * interval would add up to `pollIntervalMs` to every transition queued behind it. Instead the relay
+ * re-reads after 1, 2, 4... ms (doubling up to `pollIntervalMs`) until it gets events again; an idle
+ * relay reaches the poll interval after about eight cheap reads.
  */
+
+/** The first re-read after an empty read that followed activity; see the comment above. */
+const FIRST_RETRY_MS = 1;
 
 export interface RelayLog {
   readAll(after: LogCheckpoint, limit: number): Promise<{ events: RecordedEvent[]; checkpoint: LogCheckpoint }>;
@@ -96,6 +106,8 @@ export class EventRelay {
   private loop: Promise<void> | null = null;
   private leading = false;
   private wakePending = false;
+  /** Set by a notification; the next empty read starts the short retries again. */
+  private woken = false;
   private readonly sleepers = new Set<() => void>();
 
   constructor(options: EventRelayOptions) {
@@ -167,13 +179,17 @@ export class EventRelay {
   private async lead(lock: LeaderLock): Promise<void> {
     let checkpoint = (await this.o.checkpoints.get(this.o.checkpointName)) ?? LOG_START;
     let skipThrough = this.o.skipPublishedTail ? await lastPublishedEventId(this.jsm!, this.stream) : null;
+    let retryMs = FIRST_RETRY_MS;
     while (this.running && !lock.lost) {
+      this.woken = false;
       const { events, checkpoint: next } = await this.o.log.readAll(checkpoint, this.o.batchSize);
       if (events.length === 0) {
         skipThrough = null;
-        await this.sleep(this.o.pollIntervalMs);
+        await this.sleep(this.woken ? FIRST_RETRY_MS : Math.min(retryMs, this.o.pollIntervalMs));
+        retryMs = this.woken ? FIRST_RETRY_MS : retryMs * 2;
         continue;
       }
+      retryMs = FIRST_RETRY_MS;
       let toPublish = events;
       if (skipThrough) {
         const at = events.findIndex((e) => e.eventId === skipThrough);
@@ -207,6 +223,7 @@ export class EventRelay {
 
   private wake(): void {
     this.wakePending = true;
+    this.woken = true;
     for (const s of this.sleepers) s();
   }
 

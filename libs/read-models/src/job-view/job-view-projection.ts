@@ -1,5 +1,5 @@
 import { type RecordedEvent } from '@reelay/contracts';
-import { EventStore, ProjectionRunner } from '@reelay/event-store';
+import { EventStore, ProjectionRunner, type ProjectionWrite } from '@reelay/event-store';
 import { foldRecordedJob, toPublicJob } from '@reelay/job-domain';
 import type { QueryRunner } from 'typeorm';
 
@@ -21,11 +21,12 @@ function upsertSql(rows: number): string {
 }
 
 /**
- * Applies a batch of log events to job_view: every job stream touched by the batch is read (one
+ * A batch of log events as job_view's write: every job stream touched by the batch is read (one
  * query for all of them, inside the runner's transaction), folded up to the newest version in the
- * batch, and all rows are written with one statement. Two round trips per batch, whatever its size.
+ * batch, and all rows go into one statement, which the runner sends with the checkpoint save. Two
+ * round trips per batch, whatever its size.
  */
-export async function projectJobView(store: EventStore, events: RecordedEvent[], tx: QueryRunner): Promise<void> {
+export async function projectJobView(store: EventStore, events: RecordedEvent[], tx: QueryRunner): Promise<ProjectionWrite | void> {
   const newest = new Map<string, number>();
   for (const e of events) if (e.streamId.startsWith('job-')) newest.set(e.streamId, Math.max(newest.get(e.streamId) ?? 0, e.streamVersion));
   if (newest.size === 0) return;
@@ -40,7 +41,7 @@ export async function projectJobView(store: EventStore, events: RecordedEvent[],
       job.createdAt, job.updatedAt, job.completedAt, job.version, JSON.stringify(job),
     );
   }
-  if (params.length) await tx.query(upsertSql(params.length / COLUMNS.length), params);
+  if (params.length) return { sql: upsertSql(params.length / COLUMNS.length), params };
 }
 
 /**
