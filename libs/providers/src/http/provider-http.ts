@@ -1,6 +1,7 @@
 import { ProviderError } from '../adapter/provider-error';
 import type { ProviderCallContext } from '../adapter/provider-adapter';
 import { parseRetryAfter } from './retry-after';
+import { sendPlain, type PlainResponse } from './node-http-send';
 import { redact } from './redact';
 
 export interface HttpErrorInfo {
@@ -21,6 +22,7 @@ export interface ProviderHttpOptions {
   baseUrl: string;
   headers: Record<string, string>;
   timeoutMs?: number;
+  /** Replaces Node's http client for API calls and fetch for downloads (tests, custom transports). */
   fetch?: typeof fetch;
   mapError?: HttpErrorMapper;
   /** Strings to scrub from operator details (the API key). */
@@ -42,6 +44,11 @@ export interface HttpResponse<T> {
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
+
+interface Deadline {
+  signal: AbortSignal;
+  timeoutMs: number;
+}
 
 /**
  * Small fetch wrapper shared by adapters: base URL + auth headers, per-call timeout, JSON in/out,
@@ -75,7 +82,7 @@ export class ProviderHttp {
     const deadline = this.deadline(ctx);
     try {
       const res = await this.send(this.url(req.path, req.query), { method: req.method, headers, body }, req, ctx, deadline);
-      const parsed = await readBody(res);
+      const parsed = parseBody(res.text);
       if (!res.ok) throw this.toError(res, parsed, req);
       return { status: res.status, headers: res.headers, body: parsed as T };
     } finally {
@@ -89,9 +96,9 @@ export class ProviderHttp {
     const req: HttpRequest = { method: 'GET', path: safePath(url) };
     // The caller streams the body after we return, so this deadline runs until it fires.
     const timeoutMs = ctx.timeoutMs ?? this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const res = await this.send(url, { method: 'GET', headers }, req, ctx, { signal: AbortSignal.timeout(timeoutMs), timeoutMs });
+    const res = await this.fetchWithDeadline(url, { method: 'GET', headers }, req, ctx, { signal: AbortSignal.timeout(timeoutMs), timeoutMs });
     if (res.ok) return res;
-    const parsed = await readBody(res);
+    const parsed = parseBody(await res.text());
     if ([403, 404, 410].includes(res.status)) {
       throw new ProviderError('output_missing', this.detail(`output download → HTTP ${res.status}`, parsed), {
         httpStatus: res.status,
@@ -112,12 +119,26 @@ export class ProviderHttp {
     return { signal: controller.signal, timeoutMs, clear: () => clearTimeout(timer) };
   }
 
-  private async send(url: string, init: RequestInit, req: HttpRequest, ctx: ProviderCallContext, deadline: { signal: AbortSignal; timeoutMs: number }): Promise<Response> {
+  /** An API call: Node's http client, or the injected fetch (tests, custom transports). */
+  private async send(url: string, init: { method: string; headers: Record<string, string>; body?: string }, req: HttpRequest, ctx: ProviderCallContext, deadline: Deadline): Promise<PlainResponse> {
+    if (this.opts.fetch) {
+      const res = await this.fetchWithDeadline(url, init, req, ctx, deadline);
+      return { status: res.status, ok: res.ok, headers: res.headers, text: await res.text() };
+    }
+    return this.withDeadline(req, ctx, deadline, (signal) => sendPlain(url, init, signal));
+  }
+
+  private fetchWithDeadline(url: string, init: RequestInit, req: HttpRequest, ctx: ProviderCallContext, deadline: Deadline): Promise<Response> {
+    const doFetch = this.opts.fetch ?? fetch;
+    return this.withDeadline(req, ctx, deadline, (signal) => doFetch(url, { ...init, signal }));
+  }
+
+  /** Runs `call` under the deadline (and the caller's signal); failures become ProviderErrors. */
+  private async withDeadline<R>(req: HttpRequest, ctx: ProviderCallContext, deadline: Deadline, call: (signal: AbortSignal) => Promise<R>): Promise<R> {
     const { timeoutMs, signal: timeout } = deadline;
     const signal = ctx.signal ? AbortSignal.any([ctx.signal, timeout]) : timeout;
-    const doFetch = this.opts.fetch ?? fetch;
     try {
-      return await doFetch(url, { ...init, signal });
+      return await call(signal);
     } catch (e) {
       if (ctx.signal?.aborted) throw e;
       if (timeout.aborted) {
@@ -130,7 +151,7 @@ export class ProviderHttp {
     }
   }
 
-  private toError(res: Response, body: unknown, req: HttpRequest): ProviderError {
+  private toError(res: { status: number; headers: Headers }, body: unknown, req: HttpRequest): ProviderError {
     const retryAfterMs = parseRetryAfter(res.headers);
     const info: HttpErrorInfo = { status: res.status, headers: res.headers, body, method: req.method, path: req.path, retryAfterMs };
     return this.opts.mapError?.(info) ?? defaultHttpError(info, (t) => this.detail(t));
@@ -162,8 +183,7 @@ export function bodyExcerpt(body: unknown): string {
   return text.length > 300 ? `${text.slice(0, 300)}…` : text;
 }
 
-async function readBody(res: Response): Promise<unknown> {
-  const text = await res.text();
+function parseBody(text: string): unknown {
   if (text === '') return '';
   try {
     return JSON.parse(text) as unknown;

@@ -1,0 +1,105 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { MAX_JSON_RESPONSE_BYTES } from './node-http-send';
+import { ProviderHttp } from './provider-http';
+
+type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
+
+/** A real HTTP server on a free port; counts the TCP connections clients open to it. */
+async function provider(handler: Handler): Promise<{ url: string; connections: () => number; close: () => Promise<void> }> {
+  let connections = 0;
+  const server: Server = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (d: string) => (body += d));
+    req.on('end', () => handler(req, body, res));
+  });
+  server.on('connection', () => connections++);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    connections: () => connections,
+    close: () => new Promise((r) => server.close(() => r()).closeAllConnections()),
+  };
+}
+
+const client = (baseUrl: string, timeoutMs = 5_000) => new ProviderHttp({ provider: 'test', baseUrl, headers: { authorization: 'Bearer sk-test' }, timeoutMs });
+
+describe('ProviderHttp over Node http (no injected fetch)', () => {
+  const servers: { close: () => Promise<void> }[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => s.close()));
+  });
+
+  it('given a JSON answer, then status, headers and parsed body come back, and calls reuse one kept-alive connection', async () => {
+    const p = await provider((req, _body, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.setHeader('x-request-id', 'r-1');
+      res.end(JSON.stringify({ id: 'task-1', path: req.url, auth: req.headers.authorization }));
+    });
+    servers.push(p);
+    const http = client(p.url);
+    const first = await http.request<{ id: string; path: string; auth: string }>({ method: 'GET', path: '/v1/tasks/task-1', query: { a: 'b c' } });
+    expect(first).toMatchObject({ status: 200, body: { id: 'task-1', path: '/v1/tasks/task-1?a=b+c', auth: 'Bearer sk-test' } });
+    expect(first.headers.get('x-request-id')).toBe('r-1');
+    for (let i = 0; i < 5; i++) await http.request({ method: 'GET', path: '/v1/tasks/task-1' });
+    expect(p.connections()).toBe(1);
+  });
+
+  it('given a JSON body with multi-byte text, then it arrives whole with its content type', async () => {
+    let seen: { type?: string; body?: string } = {};
+    const p = await provider((req, body, res) => {
+      seen = { type: req.headers['content-type'], body };
+      res.statusCode = 201;
+      res.end('');
+    });
+    servers.push(p);
+    const sent = { prompt: 'a café at dusk — 夕暮れ 🎬' };
+    const res = await client(p.url).request({ method: 'POST', path: '/v1/tasks', json: sent });
+    expect(res).toMatchObject({ status: 201, body: '' });
+    expect(seen.type).toBe('application/json');
+    expect(JSON.parse(seen.body!)).toEqual(sent);
+  });
+
+  it('given a 429 with Retry-After, then the call fails as rate_limited with the wait', async () => {
+    const p = await provider((_req, _body, res) => {
+      res.writeHead(429, { 'retry-after': '7', 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: 'slow down' }));
+    });
+    servers.push(p);
+    await expect(client(p.url).request({ method: 'GET', path: '/v1/tasks/1' })).rejects.toMatchObject({ kind: 'rate_limited', retryAfterMs: 7_000 });
+  });
+
+  it('given a provider that never answers, when the deadline passes, then the call fails as a timeout', async () => {
+    const p = await provider(() => undefined);
+    servers.push(p);
+    await expect(client(p.url, 100).request({ method: 'GET', path: '/v1/tasks/1' })).rejects.toMatchObject({ kind: 'timeout' });
+  });
+
+  it('given nothing listening, then the call fails as a retryable server error naming the network failure, without the key', async () => {
+    const p = await provider(() => undefined);
+    await p.close();
+    const err = await client(p.url).request({ method: 'GET', path: '/v1/tasks/1' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'server', retryable: true });
+    expect((err as Error).message).toMatch(/network error: .*ECONNREFUSED/);
+    expect((err as Error).message).not.toContain('sk-test');
+  });
+
+  it('given an answer larger than the limit, then the call fails instead of buffering it', async () => {
+    const p = await provider((_req, _body, res) => {
+      const chunk = Buffer.alloc(1024 * 1024, 'a');
+      let sent = 0;
+      const more = () => {
+        while (sent <= MAX_JSON_RESPONSE_BYTES) {
+          sent += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', more);
+        }
+        res.end();
+      };
+      res.on('error', () => undefined);
+      more();
+    });
+    servers.push(p);
+    await expect(client(p.url).request({ method: 'GET', path: '/v1/tasks/1' })).rejects.toMatchObject({ kind: 'server' });
+  });
+});
