@@ -172,4 +172,31 @@ describe('polling against PostgreSQL, NATS and provider-sim', () => {
       await second.stop();
     }
   });
+  it('with a tick far away, a follow due now and a callback are checked at once (the schedule wakes the ticker)', async () => {
+    await ticker.stop();
+    const slow = new PollTicker(deps, { tickMs: 120_000, concurrency: 4, leaseMs: 10_000 });
+    slow.start(); // its first round runs now; the next tick is two minutes away
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      const adapter = adapters.get('seedance')!;
+      const due = await acceptedJob(pg.store, adapter, 'a fox [sim:success_after=1]');
+      await pg.schedule.follow({
+        jobId: due.jobId, provider: 'seedance', providerTaskId: due.taskId, acceptedAt: new Date(due.acceptedAt),
+        deadlineAt: new Date(Date.now() + 3_600_000), firstCheckAt: new Date(), metadata: {},
+      });
+      expect((await waitForJob(pg.store, due.jobId, finished, 10_000)).status).toBe('succeeded');
+
+      const later = await acceptedJob(pg.store, adapter, 'a fox [sim:success_after=1]');
+      await pg.schedule.follow({
+        jobId: later.jobId, provider: 'seedance', providerTaskId: later.taskId, acceptedAt: new Date(later.acceptedAt),
+        deadlineAt: new Date(Date.now() + 3_600_000), firstCheckAt: new Date(Date.now() + 3_600_000), metadata: {},
+      });
+      const body = Buffer.from(JSON.stringify({ id: later.taskId, status: 'succeeded' })).toString('base64');
+      expect(await request(nc, commandSubjects(prefix).providerCallback, { provider: 'seedance', headers: { 'content-type': 'application/json' }, bodyBase64: body }, 5000)).toEqual({ ok: true });
+      expect((await waitForJob(pg.store, later.jobId, finished, 10_000)).status).toBe('succeeded');
+    } finally {
+      await slow.stop();
+      ticker.start();
+    }
+  });
 });

@@ -78,11 +78,26 @@ export class PollScheduleRepository {
   private readonly reschedules = new WriteBatcher((rows: { claim: ScheduledCheck; next: NextCheck }[]) => this.rescheduleMany(rows));
   private readonly removals = new WriteBatcher((jobIds: string[]) => this.removeMany(jobIds));
 
+  private readonly dueListeners: (() => void)[] = [];
+
   constructor(private readonly db: Pick<DataSource, 'query'>) {}
 
+  /**
+   * `listener` runs when a write here made a check due now (a follow whose first check is due, a
+   * provider callback), so the ticker claims it at once instead of at its next tick.
+   */
+  onDueNow(listener: () => void): void {
+    this.dueListeners.push(listener);
+  }
+
+  private dueNow(): void {
+    for (const listener of this.dueListeners) listener();
+  }
+
   /** Idempotent: a redelivered JobProviderAccepted leaves an existing row (and its progress) alone. */
-  follow(s: NewSchedule): Promise<void> {
-    return this.follows.submit(s);
+  async follow(s: NewSchedule): Promise<void> {
+    await this.follows.submit(s);
+    if (s.firstCheckAt.getTime() <= Date.now()) this.dueNow();
   }
 
   async followMany(rows: NewSchedule[]): Promise<void[]> {
@@ -213,6 +228,7 @@ export class PollScheduleRepository {
         RETURNING job_id`,
       [provider, providerTaskId],
     ));
+    if (rows.length) this.dueNow();
     return rows.length > 0;
   }
 

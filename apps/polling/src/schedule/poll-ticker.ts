@@ -12,6 +12,7 @@ import type { ScheduledCheck } from './poll-schedule.repository';
  * for its turn: it claims as soon as half the slots are free (or `tickMs` passed, whichever is
  * first). Claims stay batches of about `concurrency / 2` rows instead of one statement per
  * finished check, and slots never sit idle for longer than `tickMs` while due checks wait.
+ * A follow or callback that makes a check due now wakes the loop (`onDueNow`): no tick to wait for.
  */
 export class PollTicker {
   private readonly running = new Set<Promise<void>>();
@@ -30,6 +31,7 @@ export class PollTicker {
       intervalMs: opts.tickMs,
       onError: (err) => deps.logger.error({ err }, 'claiming due checks failed'),
     });
+    deps.schedule.onDueNow(() => this.ticker.wake());
   }
 
   start(): void {

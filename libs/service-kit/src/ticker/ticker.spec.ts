@@ -44,6 +44,27 @@ describe('Ticker', () => {
     await stopping;
   });
 
+  it('wake runs the next round now instead of after the interval, or right after the round under way', async () => {
+    const s = scriptedRounds();
+    const ticker = new Ticker({ round: s.round, intervalMs: 60_000, onError: () => undefined });
+    ticker.start();
+    (await s.nth(1)).resolve();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(s.calls).toHaveLength(1); // waiting out the interval
+    ticker.wake();
+    const second = await s.nth(2);
+    ticker.wake(); // during the round
+    second.resolve();
+    const third = await s.nth(3);
+    expect(s.calls).toHaveLength(3);
+    const stopping = ticker.stop();
+    third.resolve();
+    await stopping;
+    ticker.wake(); // stopped: nothing more
+    await new Promise((r) => setTimeout(r, 20));
+    expect(s.calls).toHaveLength(3);
+  });
+
   it('reports a failed round and carries on', async () => {
     const s = scriptedRounds();
     const errors: unknown[] = [];

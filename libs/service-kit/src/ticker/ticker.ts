@@ -15,6 +15,7 @@ export class Ticker {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private stopped = true;
+  private wokenDuringRound = false;
 
   constructor(private readonly opts: TickerOptions) {}
 
@@ -33,6 +34,17 @@ export class Ticker {
     await this.running;
   }
 
+  /** Runs the next round now instead of after the interval (right after the current one, if one is under way). */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.wokenDuringRound = true;
+      return;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.schedule(0);
+  }
+
   private schedule(delayMs: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
@@ -47,7 +59,9 @@ export class Ticker {
         )
         .then((next) => {
           this.running = null;
-          this.schedule(next);
+          const woken = this.wokenDuringRound;
+          this.wokenDuringRound = false;
+          this.schedule(woken ? 0 : next);
         });
     }, delayMs);
   }
