@@ -2,7 +2,7 @@
 // and notification (each its own process) to `succeeded`, against the provider simulator with an
 // instant task (`success_after=1`: the first status check finds it done). Every figure comes from
 // the event log (`recorded_at`), so "succeeded" means durably recorded in PostgreSQL.
-import { createUsers, instantJob, log, pgClient, sleep, startReelay, submitJob, summary } from './lib/common.mjs';
+import { cpuMeter, createUsers, instantJob, log, pgClient, pidsNamed, sleep, startReelay, submitJob, summary } from './lib/common.mjs';
 
 const TERMINAL = ['JobSucceeded', 'JobFailed', 'JobCanceled'];
 
@@ -110,14 +110,19 @@ export async function benchE2e({ jobs, concurrency, users, latencySeconds, laten
     await waitTerminal(db, warm, 120_000);
     log(`e2e: warm-up of ${warm.length} jobs done; peak run of ${jobs} jobs, ${concurrency} concurrent submits`);
 
+    // PostgreSQL's backends come and go with the pools: its pids are listed at each reading.
+    const groups = Object.fromEntries(stack.services.map((s, i) => [stack.services.filter((x, j) => x.name === s.name && j < i).length ? `${s.name} #${i}` : s.name, [s.child.pid]]));
+    const stopMeter = cpuMeter({ ...groups, postgres: () => pidsNamed('postgres'), nats: pidsNamed('nats-server') });
     const t0 = Date.now();
     const ids = await submitClosedLoop(stack.gateway.url, keys, jobs, concurrency, 1_000_000);
     const submitSeconds = (Date.now() - t0) / 1000;
     await waitTerminal(db, ids, Math.max(120_000, jobs * 50));
+    const cpu = stopMeter();
     const o = await outcomes(db, ids);
     const succeeded = o.JobSucceeded?.n ?? 0;
     const seconds = ms(new Date(t0), o.JobSucceeded.last) / 1000;
-    const peak = { jobs, succeeded, failed: o.JobFailed?.n ?? 0, seconds, jobsPerSecond: succeeded / seconds, submitPerSecond: jobs / submitSeconds, concurrency };
+    const cpuPerJobMs = Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, { user: (v.user * 1000) / jobs, system: (v.system * 1000) / jobs }]));
+    const peak = { jobs, succeeded, failed: o.JobFailed?.n ?? 0, seconds, jobsPerSecond: succeeded / seconds, submitPerSecond: jobs / submitSeconds, concurrency, cpuPerJobMs };
     log(`e2e: ${succeeded}/${jobs} succeeded in ${seconds.toFixed(2)} s → ${peak.jobsPerSecond.toFixed(0)} jobs/s (accepted at ${peak.submitPerSecond.toFixed(0)}/s)`);
 
     const rate = latencyRate ?? Math.max(1, Math.round(peak.jobsPerSecond / 2));

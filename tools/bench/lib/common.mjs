@@ -1,7 +1,7 @@
 // Shared helpers of the benchmarks: the reelay stack as processes, API users, /proc sampling,
 // percentiles, Prometheus histogram reading.
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -97,6 +97,51 @@ export function procSample(pid) {
   } catch {
     return null;
   }
+}
+
+/** User and system CPU seconds of a process, from /proc (0 when it is gone). */
+export function procCpu(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { user: Number(fields[11]) / CLK_TCK, system: Number(fields[12]) / CLK_TCK };
+  } catch {
+    return { user: 0, system: 0 };
+  }
+}
+
+/** Pids of the processes whose name (/proc/<pid>/comm) starts with `name` (postgres, nats-server). */
+export function pidsNamed(name) {
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/comm`, 'utf8').startsWith(name);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+/**
+ * CPU used by each of `groups` ({ name: pids | () => pids }) between `start()` and `stop()`,
+ * user and system seconds apart. Process CPU time, unlike a V8 profile's wall-time samples, does
+ * not count the time a process waited for a core.
+ */
+export function cpuMeter(groups) {
+  const read = () =>
+    Object.fromEntries(
+      Object.entries(groups).map(([name, pids]) => {
+        const list = typeof pids === 'function' ? pids() : pids;
+        return [name, list.map(procCpu).reduce((a, c) => ({ user: a.user + c.user, system: a.system + c.system }), { user: 0, system: 0 })];
+      }),
+    );
+  const before = read();
+  return () => {
+    const after = read();
+    return Object.fromEntries(Object.keys(after).map((k) => [k, { user: after[k].user - before[k].user, system: after[k].system - before[k].system }]));
+  };
 }
 
 /** Bucket counts of a Prometheus histogram (summed over label sets) from /metrics text. */
