@@ -98,6 +98,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       PROVIDERS_ENABLED: 'local,runway,seedance',
       OUTBOUND_ALLOW_HOSTS: receiver.host,
       POLL_DEADLINE_MS: String(POLL_DEADLINE_MS),
+      // A check killed mid-way keeps its row leased until the lease ends (5 min by default): short
+      // here, so the retaking by the other replica happens inside the settle phase.
+      POLL_LEASE_MS: '3000',
       DISPATCH_SERVER_MAX_RETRIES: '4',
       DISPATCH_RATE_LIMIT_BUDGET_MS: '5000',
       RATE_LIMIT_PER_SECOND: '10000',
@@ -263,6 +266,20 @@ async function settle(db: Client, jobs: Submitted[], timeoutMs: number) {
   }
 }
 
+/** Credit holds of ended jobs that no settlement or release has closed yet. */
+async function heldByEndedJobs(db: Client): Promise<number> {
+  const { rows } = await db.query(
+    `SELECT count(*)::int AS n FROM (
+       SELECT c.data->>'jobId' AS job_id
+         FROM events c
+        WHERE c.stream_id LIKE 'credits-%' AND c.type IN ('CreditsHeld', 'CreditsSettled', 'CreditsReleased')
+        GROUP BY 1
+       HAVING sum(CASE WHEN c.type = 'CreditsHeld' THEN 1 ELSE -1 END) > 0) open
+     WHERE EXISTS (SELECT 1 FROM events e WHERE e.stream_id = 'job-' || open.job_id AND e.type IN ('JobSucceeded', 'JobFailed', 'JobCanceled'))`,
+  );
+  return Number(rows[0].n);
+}
+
 async function unfinished(db: Client, jobs: Submitted[]): Promise<string[]> {
   const done = new Set(
     (await db.query(`SELECT stream_id FROM events WHERE type IN ('JobSucceeded', 'JobFailed', 'JobCanceled')`)).rows.map((r) => String(r.stream_id).slice(4)),
@@ -334,6 +351,11 @@ async function check(stack: Stack, db: Client, jobs: Submitted[], keys: Record<s
   }
 
   // Credits: balance = grants − settlements, settled only for succeeded jobs, nothing left held.
+  // A settlement follows the job's end asynchronously (a killed consumer's message comes back after
+  // the ack wait, 30 s), so wait a bounded time for the holds of ended jobs, as for webhooks above.
+  const settleStart = Date.now();
+  while (Date.now() < settleStart + 60_000 && (await heldByEndedJobs(db)) > 0) await sleep(500);
+  if (Date.now() - settleStart > 1000) log(`waited ${((Date.now() - settleStart) / 1000).toFixed(1)} s for the credit settlements of ended jobs`);
   const credit = (await db.query(`SELECT type, data FROM events WHERE stream_id LIKE 'credits-%' ORDER BY global_position`)).rows as { type: string; data: { userId: string; jobId?: string; amount: number } }[];
   for (const user of Object.keys(keys)) {
     const mine = credit.filter((c) => c.data.userId === user);
