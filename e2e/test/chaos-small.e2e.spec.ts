@@ -6,7 +6,7 @@ import { formatReport, runChaos, type ChaosReport } from '../chaos/chaos';
 let report: ChaosReport;
 
 beforeAll(async () => {
-  report = await runChaos({ jobs: 40, submitWindowMs: 25_000, chaosMs: 30_000, killEveryMs: [800, 1800], restartInfra: false, settleTimeoutMs: 40_000 });
+  report = await runChaos({ jobs: 40, submitWindowMs: 25_000, chaosMs: 30_000, killEveryMs: [800, 1800], restartInfra: false, settleTimeoutMs: 90_000 });
   process.stdout.write(`${formatReport(report)}\n`);
 }, 170_000);
 
