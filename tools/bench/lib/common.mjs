@@ -90,21 +90,24 @@ export function procSample(pid) {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const cpu = (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime + stime
-    return { rssMiB: rssKb / 1024, cpuSeconds: cpu, at: performance.now() };
+    const { user, system } = cpuTimes(pid);
+    return { rssMiB: rssKb / 1024, cpuSeconds: user + system, at: performance.now() };
   } catch {
     return null;
   }
 }
 
+/** utime and stime of a process in seconds, from /proc/<pid>/stat (throws when it is gone). */
+function cpuTimes(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { user: Number(fields[11]) / CLK_TCK, system: Number(fields[12]) / CLK_TCK };
+}
+
 /** User and system CPU seconds of a process, from /proc (0 when it is gone). */
 export function procCpu(pid) {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { user: Number(fields[11]) / CLK_TCK, system: Number(fields[12]) / CLK_TCK };
+    return cpuTimes(pid);
   } catch {
     return { user: 0, system: 0 };
   }
@@ -125,8 +128,8 @@ export function pidsNamed(name) {
 }
 
 /**
- * CPU used by each of `groups` ({ name: pids | () => pids }) between `start()` and `stop()`,
- * user and system seconds apart. Process CPU time, unlike a V8 profile's wall-time samples, does
+ * Starts measuring the CPU of each of `groups` ({ name: pids | () => pids }); the returned
+ * function gives what each used since, user and system seconds apart. Process CPU time, unlike a V8 profile's wall-time samples, does
  * not count the time a process waited for a core.
  */
 export function cpuMeter(groups) {
