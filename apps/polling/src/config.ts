@@ -29,9 +29,10 @@ export const PollingConfig = BaseConfig.extend({
   POLL_CONCURRENCY: z.coerce.number().int().min(1).max(512).default(16),
   /**
    * How long a claimed check belongs to the replica that claimed it; after that another replica
-   * may take it (a crashed replica's work is retaken). Must exceed one check plus the output copy.
+   * may take it, so this is how long the checks of a crashed replica wait. The replica renews the
+   * leases of its running checks every third of this, so a long output copy keeps its claim.
    */
-  POLL_LEASE_MS: msVar(5 * 60_000),
+  POLL_LEASE_MS: msVar(30_000),
   PROVIDER_CHECK_TIMEOUT_MS: msVar(30_000),
   OUTPUT_DOWNLOAD_TIMEOUT_MS: msVar(3 * 60_000),
   OUTPUT_MAX_BYTES: z.coerce.number().int().positive().default(512 * 1024 * 1024),

@@ -15,7 +15,7 @@ import { PollTicker } from './schedule/poll-ticker';
 import type { SchedulePolicy } from './schedule/schedule-policy';
 import { decideOnJob } from './shared/job-stream';
 import {
-  acceptedJob, finished, hasStatus, migratedPg, natsFor, pollingDeps, simAdapters, simTask, startSim, statusesOf, tempDir, waitForJob,
+  acceptedJob, finished, hasStatus, migratedPg, natsFor, pollingDeps, simAdapters, simTask, startSim, sleep, statusesOf, tempDir, waitForJob,
   type PgHarness,
 } from './testing/polling-harness';
 
@@ -172,6 +172,30 @@ describe('polling against PostgreSQL, NATS and provider-sim', () => {
       await second.stop();
     }
   });
+  it('keeps the claim of a check that runs longer than its lease (renewed while it runs)', async () => {
+    await ticker.stop();
+    const short = new PollTicker(deps, { tickMs: 10, concurrency: 4, leaseMs: 300 });
+    short.start();
+    try {
+      // Each status answer takes 1.2 s: four lease periods.
+      const { jobId } = await follow('seedance', 'a fox [sim:success_after=1,slow=1200]');
+      const token = async () => ((await pg.ds.query(`SELECT lease_token FROM poll_schedule WHERE job_id = $1`, [jobId])) as { lease_token: string | null }[])[0]?.lease_token;
+      await sleep(150);
+      const first = await token();
+      expect(first).toEqual(expect.any(String));
+      await sleep(700);
+      // Past two lease periods the row is still held under the first claim: no replica (this one
+      // included) took the job again and checked it a second time at once.
+      expect(await token()).toBe(first);
+      expect((await pg.schedule.claimDue(100, 10_000)).map((c) => c.jobId)).not.toContain(jobId);
+      expect((await waitForJob(pg.store, jobId, finished, 15_000)).status).toBe('succeeded');
+      expect((await statusesOf(pg.store, jobId)).filter((t) => t === 'JobSucceeded')).toHaveLength(1);
+    } finally {
+      await short.stop();
+      ticker.start();
+    }
+  });
+
   it('with a tick far away, a follow due now and a callback are checked at once (the schedule wakes the ticker)', async () => {
     await ticker.stop();
     const slow = new PollTicker(deps, { tickMs: 120_000, concurrency: 4, leaseMs: 10_000 });

@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -8,6 +8,9 @@ import type { BlobInfo, BlobStorage } from './blob-storage';
 /**
  * Blobs as files under one directory, each with a JSON sidecar for its type and metadata.
  * Writes go to a temporary name and are renamed into place, so a reader never sees half a file.
+ * Both files and their directory are fsynced before `put` returns: a caller records "output
+ * stored" in the event log (fsynced by PostgreSQL) right after, and a power loss must not leave
+ * that event pointing at a file the page cache never wrote.
  */
 export class LocalStorage implements BlobStorage {
   private readonly root: string;
@@ -29,8 +32,13 @@ export class LocalStorage implements BlobStorage {
     const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
     await pipeline(Buffer.isBuffer(data) ? Readable.from([data]) : data, createWriteStream(tmp));
     const { size } = await stat(tmp);
-    await writeFile(`${path}.meta.json`, JSON.stringify({ contentType: info.contentType, bytes: size, metadata: info.metadata ?? {} }));
+    const metaTmp = `${tmp}.meta`;
+    await writeFile(metaTmp, JSON.stringify({ contentType: info.contentType, bytes: size, metadata: info.metadata ?? {} }));
+    await Promise.all([fsync(tmp), fsync(metaTmp)]);
+    // The sidecar first: `stat` answers only when the blob itself is in place.
+    await rename(metaTmp, `${path}.meta.json`);
     await rename(tmp, path);
+    await fsync(dirname(path));
     return { bytes: size, contentType: info.contentType };
   }
 
@@ -51,5 +59,15 @@ export class LocalStorage implements BlobStorage {
 
   stream(key: string, range?: { start: number; end: number }): Readable {
     return createReadStream(this.path(key), range);
+  }
+}
+
+/** Flushes a file's (or a directory's entries') data to the device. */
+async function fsync(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }

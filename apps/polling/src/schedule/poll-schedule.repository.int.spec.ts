@@ -56,6 +56,22 @@ describe('PollScheduleRepository (claims, leases, callbacks) on PostgreSQL', () 
     expect((await pg.schedule.find(stale.jobId))?.checksDone).toBe(1);
   });
 
+  it('renews a lease only under its own token', async () => {
+    const id = jobId();
+    await follow(id, -10);
+    const [claim] = await claimOnly([id], 300);
+    expect(await pg.schedule.renewLeases([claim], 10_000)).toEqual(new Set([id]));
+    await sleep(400);
+    expect(await claimOnly([id])).toEqual([]); // renewed: still ours past the first 300 ms
+
+    await pg.ds.query(`UPDATE poll_schedule SET lease_until = now() - interval '1 second' WHERE job_id = $1`, [id]);
+    const [taken] = await claimOnly([id]);
+    expect(taken.leaseToken).not.toBe(claim.leaseToken);
+    // The fenced-off holder cannot win the row back by renewing.
+    expect(await pg.schedule.renewLeases([claim], 10_000)).toEqual(new Set());
+    expect(await pg.schedule.reschedule(taken, next())).toBe(true);
+  });
+
   it('a callback during a check makes the next check immediate, not the planned one', async () => {
     const id = jobId();
     await follow(id, -10);

@@ -176,6 +176,23 @@ export class PollScheduleRepository {
   }
 
   /**
+   * Extends the leases of checks still running here, each only under its own token (a fenced-off
+   * claim stays lost). Returns the job ids whose lease was extended.
+   */
+  async renewLeases(claims: readonly Pick<ScheduledCheck, 'jobId' | 'leaseToken'>[], leaseMs: number): Promise<Set<string>> {
+    if (claims.length === 0) return new Set();
+    const rows = returned<{ job_id: string }>(await this.db.query(
+      `UPDATE poll_schedule s
+          SET lease_until = now() + make_interval(secs => $3::double precision / 1000)
+         FROM unnest($1::text[], $2::uuid[]) AS u(job_id, lease_token)
+        WHERE s.job_id = u.job_id AND s.lease_token = u.lease_token
+        RETURNING s.job_id`,
+      [claims.map((c) => c.jobId), claims.map((c) => c.leaseToken), leaseMs],
+    ));
+    return new Set(rows.map((r) => r.job_id));
+  }
+
+  /**
    * Plans the next check and gives the lease back; false when the lease was lost (another claim
    * fenced this one off) and nothing was written. A callback that arrived while the check ran
    * (`check_requested_at` after our claim) wins over the plan: the check it asked for happens now.

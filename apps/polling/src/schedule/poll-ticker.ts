@@ -13,10 +13,17 @@ import type { ScheduledCheck } from './poll-schedule.repository';
  * first). Claims stay batches of about `concurrency / 2` rows instead of one statement per
  * finished check, and slots never sit idle for longer than `tickMs` while due checks wait.
  * A follow or callback that makes a check due now wakes the loop (`onDueNow`): no tick to wait for.
+ *
+ * The leases of running checks are renewed every third of `leaseMs`, so a check may run longer
+ * than the lease (a large output copy) while a replica that dies mid-check strands its claims
+ * for at most one lease.
  */
 export class PollTicker {
-  private readonly running = new Set<Promise<void>>();
+  /** Checks running here, with the claim each holds. */
+  private readonly running = new Map<Promise<void>, ScheduledCheck>();
   private readonly ticker: Ticker;
+  private renewTimer?: NodeJS.Timeout;
+  private renewing = false;
   private stopping = false;
   private backlog = false;
   /** Called whenever a check finishes (set while a round waits for free slots). */
@@ -37,13 +44,33 @@ export class PollTicker {
   start(): void {
     this.stopping = false;
     this.ticker.start();
+    clearInterval(this.renewTimer);
+    this.renewTimer = setInterval(() => void this.renewLeases(), Math.max(10, this.opts.leaseMs / 3));
+    this.renewTimer.unref();
   }
 
   /** Stops claiming, then waits for the checks already running. */
   async stop(): Promise<void> {
     this.stopping = true;
     await this.ticker.stop();
-    await Promise.allSettled([...this.running]);
+    await Promise.allSettled([...this.running.keys()]);
+    clearInterval(this.renewTimer);
+  }
+
+  /** Extends the lease of every check still running (exposed for tests). */
+  async renewLeases(): Promise<void> {
+    if (this.renewing || this.running.size === 0) return;
+    this.renewing = true;
+    try {
+      const claims = [...this.running.values()];
+      const kept = await this.deps.schedule.renewLeases(claims, this.opts.leaseMs);
+      const lost = claims.filter((c) => !kept.has(c.jobId));
+      if (lost.length) this.deps.logger.warn({ jobIds: lost.map((c) => c.jobId) }, 'lease of a running check was taken over by another replica; its result will be dropped');
+    } catch (err) {
+      this.deps.logger.warn({ err }, 'renewing the leases of running checks failed; retrying at the next renewal');
+    } finally {
+      this.renewing = false;
+    }
   }
 
   /** One claim round (exposed for tests); resolves when the claimed checks have been started. */
@@ -57,7 +84,7 @@ export class PollTicker {
 
   /** Resolves when every check started so far has finished. */
   async idle(): Promise<void> {
-    while (this.running.size) await Promise.allSettled([...this.running]);
+    while (this.running.size) await Promise.allSettled([...this.running.keys()]);
   }
 
   /** A tick, sooner under a backlog; true when more may be due now. */
@@ -103,6 +130,6 @@ export class PollTicker {
         this.running.delete(task);
         this.onFinished?.();
       });
-    this.running.add(task);
+    this.running.set(task, claim);
   }
 }

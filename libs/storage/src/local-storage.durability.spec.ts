@@ -1,0 +1,31 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Every fsync the storage asks for, in order, with the names the files had at that moment. */
+const synced: string[] = [];
+jest.mock('node:fs/promises', () => {
+  const actual = jest.requireActual<typeof import('node:fs/promises')>('node:fs/promises');
+  return {
+    ...actual,
+    open: async (path: string, flags?: string) => {
+      const handle = await actual.open(path, flags);
+      const sync = handle.sync.bind(handle);
+      return Object.assign(handle, { sync: async () => (await sync(), synced.push(path)) });
+    },
+  };
+});
+
+import { LocalStorage } from './local-storage';
+
+describe('local storage durability', () => {
+  it('has the blob, its sidecar and their directory on the device before put resolves', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'reelay-storage-sync-'));
+    await new LocalStorage(root).put('outputs/job_9.mp4', Buffer.from('0123456789'), { contentType: 'video/mp4' });
+    const dir = join(root, 'outputs');
+    expect(synced.filter((p) => p.startsWith(`${dir}/job_9.mp4.`) && p.endsWith('.tmp'))).toHaveLength(1);
+    expect(synced.filter((p) => p.endsWith('.tmp.meta'))).toHaveLength(1);
+    // The directory last: its entries are the renames that put the files in place.
+    expect(synced.at(-1)).toBe(dir);
+  });
+});
