@@ -119,6 +119,44 @@ describe('submit', () => {
     expect(replies.filter((r) => r.ok)).toHaveLength(24);
     expect(await balance(userId)).toBe(1000 - 24 * 3);
   });
+
+  it('does not refuse on a stale cached balance: credits granted by another process count', async () => {
+    const userId = await newUser(2);
+    expect(await submit(userId)).toMatchObject({ ok: false, error: { code: 'insufficient_credits' } });
+    await submit(userId); // this process now holds the 2-credit ledger in its cache
+    const elsewhere = new EventStore(ds); // e.g. ops-cli granting credits
+    const grant = creditsDecider.decide({ type: 'GrantCredits', userId, amount: 50, now: new Date() }, creditsDecider.initialState());
+    await elsewhere.append(creditStreamId(userId), 'any', grant);
+    expect(await submit(userId)).toMatchObject({ ok: true, job: { status: 'queued' } });
+    expect(await balance(userId)).toBe(49);
+  });
+
+  it('does not overdraw on a stale cached balance: holds made by another process count', async () => {
+    const userId = await newUser(6);
+    expect(await submit(userId)).toMatchObject({ ok: true }); // cached here: 3 left
+    const otherIntake: IntakeDeps = { ...deps, store: new EventStore(ds) };
+    expect(await submitJob(otherIntake, { userId, request, correlationId: 'c2' } as SubmitJobCommand)).toMatchObject({ ok: true }); // 0 left
+    expect(await submit(userId)).toMatchObject({ ok: false, error: { code: 'insufficient_credits' } });
+    expect(await balance(userId)).toBe(0);
+  });
+
+  it('writes the submits of many users made at the same time in a few statements, not a transaction each', async () => {
+    const users = await Promise.all(Array.from({ length: 12 }, () => newUser(100)));
+    await Promise.all(users.map((u) => submit(u))); // each ledger now cached
+    const spy = jest.spyOn(ds, 'query');
+    const runners = jest.spyOn(ds, 'createQueryRunner');
+    try {
+      const replies = await Promise.all(users.map((u) => submit(u)));
+      expect(replies.every((r) => r.ok)).toBe(true);
+      // Every statement and every transaction takes a connection: 12 submits took one or two.
+      expect(runners.mock.calls.length).toBeLessThanOrEqual(2);
+      expect(spy.mock.calls.filter(([sql]) => /reelay_append/.test(String(sql))).length).toBeLessThanOrEqual(2);
+    } finally {
+      spy.mockRestore();
+      runners.mockRestore();
+    }
+    for (const u of users) expect(await balance(u)).toBe(94);
+  });
 });
 
 describe('validation', () => {

@@ -15,3 +15,5 @@ export * from './projections/projection-runner';
 export * from './projections/rebuild-projection';
 export * from './dead-letters/dead-letter-store';
 export * from './store/stream-lock';
+export * from './sql/write-batcher';
+export * from './sql/returned-rows';

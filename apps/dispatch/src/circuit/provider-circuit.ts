@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { DataSource } from 'typeorm';
-import { returnedRows } from '../shared/sql-rows';
+import { returnedRows } from '@reelay/event-store';
 import { isFresh, successChangesNothing, viewOf, type CircuitRow, type CircuitView } from './circuit-view';
 
 export interface CircuitOptions {

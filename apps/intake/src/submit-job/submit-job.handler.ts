@@ -3,12 +3,14 @@ import {
   creditStreamId,
   jobStreamId,
   type CommandReply,
+  type CreditEvent,
   type EventMetadata,
   type SubmitJobCommand,
 } from '@reelay/contracts';
 import { ConcurrencyError, inTransaction, loadStreamState, lockStream, type EventStore } from '@reelay/event-store';
 import {
   creditsDecider,
+  type CreditsState,
   decideJob,
   foldRecordedJob,
   initialJobState,
@@ -18,6 +20,7 @@ import {
   newJobId,
   requestHash,
 } from '@reelay/job-domain';
+import type { QueryRunner } from 'typeorm';
 import { creditsFold } from '../shared/credits-stream';
 import { loadJob, publicJob } from '../shared/job-stream';
 import { ok, refuse } from '../shared/replies';
@@ -32,10 +35,15 @@ const MAX_ATTEMPTS = 8;
 
 /**
  * Submit: catalog check (422), credit hold (402), then the job exists as `queued`. The hold on the
- * user's ledger and JobSubmitted are appended in one transaction, so there is never a job without
+ * user's ledger and JobSubmitted are appended in one atomic append, so there is never a job without
  * its hold or a hold without its job; the ledger's expected version keeps the balance from going
  * negative under concurrent submits. With an Idempotency-Key the job id is derived from the key,
  * so the job stream's "must not exist" check is what detects a repeat.
+ *
+ * First optimistically, on the ledger state this process last saw (no read when it has one) and
+ * in the shared group commit: one statement for many submits. A stale state cannot be committed
+ * (the expected version fails), and is never the reason for a refusal: a conflict, or a balance
+ * that looks too low, goes to the locked path, which decides on the ledger as committed.
  */
 export async function submitJob(deps: SubmitJobDeps, cmd: SubmitJobCommand): Promise<CommandReply> {
   const { request, userId } = cmd;
@@ -49,6 +57,7 @@ export async function submitJob(deps: SubmitJobDeps, cmd: SubmitJobCommand): Pro
   const jobId = cmd.idempotencyKey ? jobIdForIdempotencyKey(userId, cmd.idempotencyKey) : newJobId(deps.now());
   const amount = deps.catalog.price(request.model, request.durationSeconds);
   const metadata: EventMetadata = { correlationId: cmd.correlationId, userId, ...(cmd.traceparent ? { traceparent: cmd.traceparent } : {}) };
+  const submit: Submission = { deps, userId, jobId, amount, metadata, data: () => submittedData(cmd, model, jobId, amount, hash) };
 
   for (let attempt = 1; ; attempt++) {
     if (cmd.idempotencyKey) {
@@ -56,46 +65,102 @@ export async function submitJob(deps: SubmitJobDeps, cmd: SubmitJobCommand): Pro
       if (existing) return existing;
     }
     try {
-      // The ledger is read, decided on and appended to under its stream lock, so concurrent
-      // submits by one user queue up instead of failing optimistic races.
-      let remember: (() => void) | undefined;
-      const reply = await inTransaction(deps.store.dataSource, async (tx) => {
-        await lockStream(tx, creditStreamId(userId));
-        const now = deps.now();
-        // Under the lock the tail read sees every committed ledger event: the cached fold is only a shortcut.
-        const { state: ledger, version: ledgerVersion } = await loadStreamState(deps.store, creditStreamId(userId), creditsFold, { tx });
-        let holds;
-        try {
-          holds = creditsDecider.decide({ type: 'HoldCredits', userId, jobId, amount, now }, ledger);
-        } catch (err) {
-          if (err instanceof InsufficientCreditsError) {
-            return refuse('insufficient_credits', `This video costs ${err.needed} credits and your balance is ${err.available}.`);
-          }
-          throw err;
-        }
-        const submitted = decideJob({ type: 'SubmitJob', now, data: submittedData(cmd, model, jobId, amount, hash) }, initialJobState());
-        const [ledgerResult, jobResult] = await deps.store.appendMany(
-          [
-            { streamId: creditStreamId(userId), expectedVersion: ledgerVersion, events: holds.map((e) => ({ ...e, metadata })) },
-            { streamId: jobStreamId(jobId), expectedVersion: 0, events: submitted.map((e) => ({ ...e, metadata })) },
-          ],
-          { tx },
-        );
-        const job = foldRecordedJob(jobResult.events);
-        remember = () => {
-          deps.store.states.set(creditsFold, creditStreamId(userId), holds.reduce(creditsFold.evolve, ledger), ledgerResult.nextExpectedVersion);
-          deps.store.states.set(jobDecider, jobStreamId(jobId), job.state, job.version);
-        };
-        return ok(publicJob(job));
-      });
-      // Only once committed: a rolled-back append must not be remembered.
-      remember?.();
-      return reply;
+      if (attempt === 1) {
+        const reply = await submitOptimistically(submit);
+        if (reply) return reply;
+      }
+      return await submitUnderLock(submit);
     } catch (err) {
       if (!(err instanceof ConcurrencyError) || attempt >= MAX_ATTEMPTS) throw err;
       // The same idempotent request raced us to the job stream: the replay check above answers it.
     }
   }
+}
+
+interface Submission {
+  deps: SubmitJobDeps;
+  userId: string;
+  jobId: string;
+  amount: number;
+  metadata: EventMetadata;
+  data: () => ReturnType<typeof submittedData>;
+}
+
+/** The reply, or null when the ledger state was stale or looked too low (then: the locked path). */
+async function submitOptimistically(s: Submission): Promise<CommandReply | null> {
+  const ledgerId = creditStreamId(s.userId);
+  const ledger = s.deps.store.states.get<CreditsState>(creditsFold, ledgerId) ?? (await loadStreamState(s.deps.store, ledgerId, creditsFold));
+  const holds = decideHolds(s, ledger.state);
+  if (holds instanceof InsufficientCreditsError) return null;
+  try {
+    return await appendSubmission(s, ledger, holds);
+  } catch (err) {
+    if (err instanceof ConcurrencyError && err.streamId === ledgerId) return null;
+    throw err;
+  }
+}
+
+/**
+ * The ledger is read, decided on and appended to under its stream lock, so concurrent submits by
+ * one user queue up instead of failing optimistic races.
+ */
+async function submitUnderLock(s: Submission): Promise<CommandReply> {
+  const ledgerId = creditStreamId(s.userId);
+  let remember: (() => void) | undefined;
+  const reply = await inTransaction(s.deps.store.dataSource, async (tx) => {
+    await lockStream(tx, ledgerId);
+    // Under the lock the tail read sees every committed ledger event: the cached fold is only a shortcut.
+    const ledger = await loadStreamState(s.deps.store, ledgerId, creditsFold, { tx });
+    const holds = decideHolds(s, ledger.state);
+    if (holds instanceof InsufficientCreditsError) {
+      return refuse('insufficient_credits', `This video costs ${holds.needed} credits and your balance is ${holds.available}.`);
+    }
+    const result = await appendSubmission(s, ledger, holds, tx, (r) => (remember = r));
+    return result;
+  });
+  // Only once committed: a rolled-back append must not be remembered.
+  remember?.();
+  return reply;
+}
+
+function decideHolds(s: Submission, ledger: CreditsState): CreditEvent[] | InsufficientCreditsError {
+  try {
+    return creditsDecider.decide({ type: 'HoldCredits', userId: s.userId, jobId: s.jobId, amount: s.amount, now: s.deps.now() }, ledger);
+  } catch (err) {
+    if (err instanceof InsufficientCreditsError) return err;
+    throw err;
+  }
+}
+
+/**
+ * The hold and JobSubmitted in one atomic append at the ledger version decided on. Outside a
+ * transaction the new states are cached at once; inside one, `defer` receives that step for
+ * after the commit.
+ */
+async function appendSubmission(
+  s: Submission,
+  ledger: { state: CreditsState; version: number },
+  holds: CreditEvent[],
+  tx?: QueryRunner,
+  defer?: (remember: () => void) => void,
+): Promise<CommandReply> {
+  const ledgerId = creditStreamId(s.userId);
+  const submitted = decideJob({ type: 'SubmitJob', now: s.deps.now(), data: s.data() }, initialJobState());
+  const [ledgerResult, jobResult] = await s.deps.store.appendMany(
+    [
+      { streamId: ledgerId, expectedVersion: ledger.version, events: holds.map((e) => ({ ...e, metadata: s.metadata })) },
+      { streamId: jobStreamId(s.jobId), expectedVersion: 0, events: submitted.map((e) => ({ ...e, metadata: s.metadata })) },
+    ],
+    { tx },
+  );
+  const job = foldRecordedJob(jobResult.events);
+  const remember = () => {
+    s.deps.store.states.set(creditsFold, ledgerId, holds.reduce(creditsFold.evolve, ledger.state), ledgerResult.nextExpectedVersion);
+    s.deps.store.states.set(jobDecider, jobStreamId(s.jobId), job.state, job.version);
+  };
+  if (defer) defer(remember);
+  else remember();
+  return ok(publicJob(job));
 }
 
 async function replayIfSubmitted(store: EventStore, jobId: string, userId: string, hash: string): Promise<CommandReply | null> {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EventMetadata } from '@reelay/contracts';
 import type { DataSource } from 'typeorm';
-import { WriteBatcher } from './write-batcher';
+import { returnedRows as returned, WriteBatcher } from '@reelay/event-store';
 
 export interface ScheduledCheck {
   jobId: string;
@@ -62,11 +62,6 @@ interface ClaimedRow {
   metadata: EventMetadata;
 }
 
-/** TypeORM's pg driver answers UPDATE/DELETE … RETURNING with `[rows, rowCount]`, SELECT with rows. */
-function returned<T>(result: unknown): T[] {
-  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];
-  return result as T[];
-}
 
 /**
  * SQL over `poll_schedule`, the durable timers of polling (no timer lives only in memory).

@@ -37,12 +37,12 @@ export function registerSimRoutes(router: SimRouter, ctx: SimContext): void {
     return { status: 200, body: { ok: true } };
   });
 
-  // Presigned-URL style output: 403 once `exp` has passed (like an expired S3/TOS signature).
+  // Presigned-URL style output: 403 from `exp` on, like an expired S3/TOS signature (expire_output=0: at once).
   router.get('/_sim/files/:token.mp4', async (req) => {
     const task = ctx.taskByOutputToken(req.params.token);
     if (!task || task.deleted) return { status: 404, headers: { 'content-type': 'text/plain' }, body: 'NoSuchKey' };
     const exp = Number(req.query.get('exp'));
-    if (!Number.isFinite(exp) || Date.now() > exp) {
+    if (!Number.isFinite(exp) || Date.now() >= exp) {
       return { status: 403, headers: { 'content-type': 'text/plain' }, body: 'AccessDenied: Request has expired' };
     }
     return { status: 200, headers: { 'content-type': 'video/mp4' }, body: await fixtureVideo() };

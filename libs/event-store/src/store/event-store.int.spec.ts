@@ -172,6 +172,99 @@ describe('EventStore (real PostgreSQL)', () => {
     expect(await countEvents(id)).toBe(0);
   });
 
+  describe('group commit: appends and reads made at the same time share one statement', () => {
+    const statements = (s: EventStore) => {
+      const spy = jest.spyOn(s.dataSource, 'query');
+      return { count: (re: RegExp) => spy.mock.calls.filter(([sql]) => re.test(String(sql))).length, restore: () => spy.mockRestore() };
+    };
+
+    it('writes concurrent appends in one statement, each answered with its own versions and positions', async () => {
+      const ids = Array.from({ length: 6 }, stream);
+      const spy = statements(store);
+      try {
+        const results = await Promise.all(ids.map((id, i) => store.append(id, 0, Array.from({ length: i + 1 }, () => creditsGranted('g', i + 1)))));
+        expect(spy.count(/reelay_append/)).toBe(1);
+        results.forEach((r, i) => {
+          expect(r.nextExpectedVersion).toBe(i + 1);
+          expect(r.events.map((e) => e.streamId)).toEqual(Array(i + 1).fill(ids[i]));
+        });
+        for (const [i, id] of ids.entries()) expect(await store.readStream(id)).toEqual(results[i].events);
+      } finally {
+        spy.restore();
+      }
+    });
+
+    it('fails only the stale append of a group commit, and writes the others', async () => {
+      const [a, b, c] = [stream(), stream(), stream()];
+      await store.append(b, 0, [creditsGranted()]);
+      const spy = statements(store);
+      try {
+        const [ra, rb, rc] = await Promise.allSettled([
+          store.append(a, 0, [creditsGranted()]),
+          store.append(b, 0, [creditsGranted()]), // b is at version 1
+          store.append(c, 0, [creditsGranted()]),
+        ]);
+        expect(spy.count(/reelay_append/)).toBe(1);
+        expect(ra.status).toBe('fulfilled');
+        expect(rb).toMatchObject({ status: 'rejected', reason: expect.any(ConcurrencyError) });
+        expect(rc.status).toBe('fulfilled');
+      } finally {
+        spy.restore();
+      }
+      expect([await countEvents(a), await countEvents(b), await countEvents(c)]).toEqual([1, 1, 1]);
+    });
+
+    it('treats two appends to one stream in one group commit as two appends in a row', async () => {
+      const id = stream();
+      const [first, stale, any] = await Promise.allSettled([
+        store.append(id, 0, [creditsGranted('s', 1)]),
+        store.append(id, 0, [creditsGranted('s', 2)]),
+        store.append(id, 'any', [creditsGranted('s', 3)]),
+      ]);
+      expect(first).toMatchObject({ status: 'fulfilled', value: { nextExpectedVersion: 1 } });
+      expect(stale).toMatchObject({ status: 'rejected', reason: expect.any(ConcurrencyError) });
+      expect(any).toMatchObject({ status: 'fulfilled', value: { nextExpectedVersion: 2 } });
+      expect((await store.readStream(id)).map((e) => (e.data as { amount: number }).amount)).toEqual([1, 3]);
+    });
+
+    it('fails only the append with a duplicate event id; the rest of its group commit is written', async () => {
+      const eventId = randomUUID();
+      await store.append(stream(), 0, [{ ...creditsGranted(), eventId }]);
+      const [ok, dup] = [stream(), stream()];
+      const [rOk, rDup] = await Promise.allSettled([store.append(ok, 0, [creditsGranted()]), store.append(dup, 0, [{ ...creditsGranted(), eventId }])]);
+      expect(rOk.status).toBe('fulfilled');
+      expect(rDup).toMatchObject({ status: 'rejected', reason: expect.any(DuplicateEventError) });
+      expect([await countEvents(ok), await countEvents(dup)]).toEqual([1, 0]);
+    });
+
+    it('reads the tails of concurrently read streams in one statement, each from its own version', async () => {
+      const [a, b, empty] = [stream(), stream(), stream()];
+      await store.appendMany([
+        { streamId: a, expectedVersion: 0, events: [creditsGranted('a', 1), creditsGranted('a', 2), creditsGranted('a', 3)] },
+        { streamId: b, expectedVersion: 0, events: [creditsGranted('b', 1)] },
+      ]);
+      const spy = statements(store);
+      try {
+        const [ta, tb, te, ta1] = await Promise.all([store.readStream(a, 2), store.readStream(b), store.readStream(empty), store.readStream(a)]);
+        expect(spy.count(/\bevents\b/)).toBe(1);
+        expect(ta.map((e) => e.streamVersion)).toEqual([2, 3]);
+        expect(tb.map((e) => e.streamId)).toEqual([b]);
+        expect(te).toEqual([]);
+        expect(ta1.map((e) => e.streamVersion)).toEqual([1, 2, 3]);
+        expect(ta1.slice(1)).toEqual(ta);
+      } finally {
+        spy.restore();
+      }
+    });
+
+    it('lets concurrent group commits from two processes on the same streams finish without deadlock', async () => {
+      const ids = Array.from({ length: 8 }, stream);
+      const writes = (s: EventStore, order: string[]) => order.map((id) => s.append(id, 'any', [creditsGranted()]));
+      await Promise.all([...writes(store, ids), ...writes(otherStore, [...ids].reverse()), ...writes(store, ids), ...writes(otherStore, ids)]);
+      for (const id of ids) expect((await store.readStream(id)).map((e) => e.streamVersion)).toEqual([1, 2, 3, 4]);
+    });
+  });
+
   it("appends inside the caller's transaction and goes away with its rollback", async () => {
     const id = stream();
     const tx = m.dataSource.createQueryRunner();

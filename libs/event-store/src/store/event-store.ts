@@ -3,16 +3,28 @@ import type { DataSource } from 'typeorm';
 import { LOG_START, type LogCheckpoint } from '../log/log-checkpoint';
 import { readAllAfter, type ReadAllResult } from '../log/read-all';
 import { pgConstraint, pgErrorCode, type SqlExecutor } from '../sql/sql-executor';
+import { WriteBatcher } from '../sql/write-batcher';
 import { StreamStateCache } from '../state-cache/stream-state-cache';
 import { ConcurrencyError, DuplicateEventError } from './errors';
 import { prepareEvent, type PreparedEvent } from './prepare-event';
-import { EVENT_COLUMNS, toRecordedEvent, type EventRow } from './recorded-event-row';
+import { EVENT_COLUMNS, eventColumns, toRecordedEvent, type EventRow } from './recorded-event-row';
 import type { AppendBatch, AppendOptions, AppendResult, ExpectedVersion, NewEvent } from './types';
 
 interface PreparedBatch {
   streamId: string;
   expectedVersion: ExpectedVersion;
   events: PreparedEvent[];
+}
+
+/** One atomic append as `reelay_append` takes it. */
+interface AppendPayload {
+  streams: { stream_id: string; expected: number }[];
+  events: { ord: number; stream_id: string; idx: number; event_id: string; type: string; schema_version: number; data: unknown; metadata: unknown }[];
+}
+
+interface StreamRead {
+  streamId: string;
+  fromVersion: number;
 }
 
 interface AppendOutcome {
@@ -25,6 +37,12 @@ interface AppendOutcome {
 export class EventStore {
   /** Folded states of streams this process handled (see loadStreamState). */
   readonly states: StreamStateCache;
+  /**
+   * Appends and stream reads made outside a transaction go through these: what callers ask for
+   * during one round trip is sent as one statement (group commit), one at a time per process.
+   */
+  private readonly appends = new WriteBatcher((payloads: AppendPayload[]) => this.appendGroups(payloads), 200, isStatementError);
+  private readonly reads = new WriteBatcher((reads: StreamRead[]) => this.readStreamsFrom(reads), 500);
 
   constructor(
     readonly dataSource: DataSource,
@@ -60,8 +78,10 @@ export class EventStore {
     const prepared = prepareBatches(batches);
     if (prepared.length === 0) return [];
     const streams = prepared.map((b) => ({ stream_id: b.streamId, expected: b.expectedVersion === 'any' ? -1 : b.expectedVersion }));
+    let ord = 0;
     const events = prepared.flatMap((b) =>
       b.events.map((e, idx) => ({
+        ord: ord++,
         stream_id: b.streamId,
         idx,
         event_id: e.eventId,
@@ -71,16 +91,11 @@ export class EventStore {
         metadata: e.metadata,
       })),
     );
-    events.forEach((e, ord) => Object.assign(e, { ord }));
 
     let outcome: AppendOutcome;
     try {
-      // A single statement: atomic on its own (autocommit), or part of the caller's transaction.
-      const rows: { r: AppendOutcome }[] = await (opts.tx ?? this.dataSource).query(`SELECT reelay_append($1::jsonb, $2::jsonb) AS r`, [
-        JSON.stringify(streams),
-        JSON.stringify(events),
-      ]);
-      outcome = rows[0].r;
+      // Inside the caller's transaction: one statement of it. Otherwise one group of a group commit.
+      outcome = opts.tx ? (await this.appendGroups([{ streams, events }], opts.tx))[0] : await this.appends.submit({ streams, events });
     } catch (err) {
       if (pgErrorCode(err) === '23505' && pgConstraint(err) === 'events_event_id_unique') {
         throw new DuplicateEventError(String((err as { detail?: unknown }).detail ?? ''));
@@ -116,13 +131,48 @@ export class EventStore {
     });
   }
 
-  /** Events of one stream in version order, from `fromVersion` (inclusive). Sees its own commits at once. */
+  /**
+   * One statement for all `payloads` (autocommit, or in `tx`): `reelay_append` for one, else
+   * `reelay_append_groups`; see their migrations for the locking and ordering rationale.
+   */
+  private async appendGroups(payloads: AppendPayload[], tx?: SqlExecutor): Promise<AppendOutcome[]> {
+    const db = tx ?? this.dataSource;
+    if (payloads.length === 1) {
+      const rows: { r: AppendOutcome }[] = await db.query(`SELECT reelay_append($1::jsonb, $2::jsonb) AS r`, [
+        JSON.stringify(payloads[0].streams),
+        JSON.stringify(payloads[0].events),
+      ]);
+      return [rows[0].r];
+    }
+    const rows: { r: AppendOutcome[] }[] = await db.query(`SELECT reelay_append_groups($1::jsonb) AS r`, [JSON.stringify(payloads)]);
+    return rows[0].r;
+  }
+
+  /**
+   * Events of one stream in version order, from `fromVersion` (inclusive). Sees its own commits at
+   * once. Outside a transaction, reads made at the same time share one statement.
+   */
   async readStream(streamId: string, fromVersion = 1, opts: { tx?: SqlExecutor } = {}): Promise<RecordedEvent[]> {
-    const rows: EventRow[] = await (opts.tx ?? this.dataSource).query(
+    if (!opts.tx) return this.reads.submit({ streamId, fromVersion });
+    const rows: EventRow[] = await opts.tx.query(
       `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND stream_version >= $2 ORDER BY stream_version`,
       [streamId, fromVersion],
     );
     return rows.map(toRecordedEvent);
+  }
+
+  /** The tails of several streams in one statement, answered in the order of `reads`. */
+  private async readStreamsFrom(reads: StreamRead[]): Promise<RecordedEvent[][]> {
+    const rows: (EventRow & { q: number })[] = await this.dataSource.query(
+      `SELECT q.ord AS q, ${eventColumns('e')}
+         FROM unnest($1::text[], $2::int[]) WITH ORDINALITY AS q(stream_id, from_version, ord)
+         JOIN events e ON e.stream_id = q.stream_id AND e.stream_version >= q.from_version
+        ORDER BY q.ord, e.stream_version`,
+      [reads.map((r) => r.streamId), reads.map((r) => r.fromVersion)],
+    );
+    const out: RecordedEvent[][] = reads.map(() => []);
+    for (const row of rows) out[Number(row.q) - 1].push(toRecordedEvent(row));
+    return out;
   }
 
   /**
@@ -171,3 +221,10 @@ function prepareBatches(batches: AppendBatch[]): PreparedBatch[] {
     return { streamId, expectedVersion, events: events.map(prepareEvent) };
   });
 }
+
+/**
+ * The server refused the statement (it has a SQLSTATE), so nothing of it was committed and its
+ * groups can be tried again one by one. A lost connection has no SQLSTATE: the commit may have
+ * happened, and a retry would only turn that into a duplicate-event error.
+ */
+const isStatementError = (err: unknown): boolean => pgErrorCode(err) !== undefined;

@@ -1,8 +1,13 @@
 import type { EventMetadata, RecordedEvent } from '@reelay/contracts';
 
-/** Columns every read selects, with 64-bit values as text so they survive JavaScript. */
-export const EVENT_COLUMNS = `global_position::text AS global_position, transaction_id::text AS transaction_id,
-  stream_id, stream_version, event_id, type, schema_version, data, metadata, recorded_at`;
+/** Columns every read selects (of table alias `t`, if given), with 64-bit values as text so they survive JavaScript. */
+export const eventColumns = (t?: string): string => {
+  const c = t ? `${t}.` : '';
+  return `${c}global_position::text AS global_position, ${c}transaction_id::text AS transaction_id,
+  ${c}stream_id, ${c}stream_version, ${c}event_id, ${c}type, ${c}schema_version, ${c}data, ${c}metadata, ${c}recorded_at`;
+};
+
+export const EVENT_COLUMNS = eventColumns();
 
 export interface EventRow {
   global_position: string;
