@@ -1,2 +1,3 @@
 export * from './sniff-image';
 export * from './probe-mp4';
+export * from './mp4-scanner';

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { returnedRows } from '../shared/sql-rows';
+import { returnedRows, WriteBatcher } from '@reelay/event-store';
 
 export type SlotResult = { acquired: true; inUse: number } | { acquired: false; inUse: number; limit: number };
 
@@ -26,6 +26,9 @@ export type SlotResult = { acquired: true; inUse: number } | { acquired: false; 
  * was missed. A job that already holds a slot gets it again on redelivery (the row is per job).
  */
 export class ProviderSlots {
+  /** Releases made at the same time are one DELETE. */
+  private readonly releases = new WriteBatcher((jobIds: string[]) => this.releaseMany(jobIds));
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly limitFor: (provider: string) => number,
@@ -41,9 +44,17 @@ export class ProviderSlots {
     return row.acquired ? { acquired: true, inUse: row.in_use } : { acquired: false, inUse: row.in_use, limit };
   }
 
-  async release(jobId: string): Promise<string | null> {
-    const rows = returnedRows<{ provider: string }>(await this.dataSource.query(`DELETE FROM provider_slots WHERE job_id = $1 RETURNING provider`, [jobId]));
-    return rows[0]?.provider ?? null;
+  /** The provider whose slot the job held, or null when it held none. */
+  release(jobId: string): Promise<string | null> {
+    return this.releases.submit(jobId);
+  }
+
+  private async releaseMany(jobIds: string[]): Promise<(string | null)[]> {
+    const rows = returnedRows<{ job_id: string; provider: string }>(
+      await this.dataSource.query(`DELETE FROM provider_slots WHERE job_id = ANY($1::text[]) RETURNING job_id, provider`, [jobIds]),
+    );
+    const freed = new Map(rows.map((r) => [r.job_id, r.provider]));
+    return jobIds.map((id) => freed.get(id) ?? null);
   }
 
   async inUse(): Promise<Map<string, number>> {

@@ -87,6 +87,16 @@ describe('ProviderCircuit and ProviderSlots (real PostgreSQL)', () => {
     expect(calls).toEqual(['SELECT acquired, in_use', 'SELECT acquired, in_use', 'SELECT acquired, in_use']);
   });
 
+  it('frees the slots of jobs finishing at the same time in one statement, each release answered with its provider', async () => {
+    const { ds: spy, calls } = counted(ds);
+    const slots = new ProviderSlots(spy, () => 10);
+    for (const [job, provider] of [['rel-a', 'p7'], ['rel-b', 'p8'], ['rel-c', 'p7']]) await slots.acquire(job, provider);
+    calls.length = 0;
+    expect(await Promise.all(['rel-a', 'rel-b', 'rel-c', 'rel-none'].map((j) => slots.release(j)))).toEqual(['p7', 'p8', 'p7', null]);
+    expect(calls).toHaveLength(1);
+    expect((await slots.inUse()).get('p7')).toBeUndefined();
+  });
+
   it('moves a slot to the provider a job is now sent to', async () => {
     const slots = new ProviderSlots(ds, () => 1);
     expect((await slots.acquire('mover', 'p5')).acquired).toBe(true);

@@ -2,7 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { probeMp4 } from '@reelay/media';
 import { judgeOutput } from './output-verdict';
+
+/** As take-output hands a copied file to the verdict: its size and what was probed while copying. */
+const seen = (file: Buffer) => ({ bytes: file.length, probe: probeMp4(file) });
 
 const rules = { minBytes: 1024, maxBytes: 50 * 1024 * 1024 };
 
@@ -19,19 +23,19 @@ describe('judgeOutput', () => {
   const mp4 = sampleMp4();
 
   it('accepts an MP4 served as video/mp4, with its duration and size', () => {
-    expect(judgeOutput(mp4, 'video/mp4', rules)).toEqual({ ok: true, contentType: 'video/mp4', durationSeconds: 1, width: 320, height: 180 });
+    expect(judgeOutput(seen(mp4), 'video/mp4', rules)).toEqual({ ok: true, contentType: 'video/mp4', durationSeconds: 1, width: 320, height: 180 });
   });
 
   it('accepts an MP4 served as octet-stream (object storage) by its bytes', () => {
-    expect(judgeOutput(mp4, 'application/octet-stream', rules).ok).toBe(true);
-    expect(judgeOutput(mp4, null, rules).ok).toBe(true);
+    expect(judgeOutput(seen(mp4), 'application/octet-stream', rules).ok).toBe(true);
+    expect(judgeOutput(seen(mp4), null, rules).ok).toBe(true);
   });
 
   it('refuses empty, tiny, oversized, non-video and unreadable outputs', () => {
-    expect(judgeOutput(Buffer.alloc(0), 'video/mp4', rules)).toEqual({ ok: false, reason: 'output is empty' });
-    expect(judgeOutput(mp4.subarray(0, 100), 'video/mp4', rules).ok).toBe(false);
-    expect(judgeOutput(mp4, 'video/mp4', { ...rules, maxBytes: 1000 }).ok).toBe(false);
-    expect(judgeOutput(mp4, 'text/html; charset=utf-8', rules)).toMatchObject({ ok: false, reason: expect.stringContaining('text/html') });
-    expect(judgeOutput(Buffer.alloc(4096, 1), 'video/mp4', rules)).toEqual({ ok: false, reason: 'output is not a readable MP4' });
+    expect(judgeOutput(seen(Buffer.alloc(0)), 'video/mp4', rules)).toEqual({ ok: false, reason: 'output is empty' });
+    expect(judgeOutput(seen(mp4.subarray(0, 100)), 'video/mp4', rules).ok).toBe(false);
+    expect(judgeOutput(seen(mp4), 'video/mp4', { ...rules, maxBytes: 1000 }).ok).toBe(false);
+    expect(judgeOutput(seen(mp4), 'text/html; charset=utf-8', rules)).toMatchObject({ ok: false, reason: expect.stringContaining('text/html') });
+    expect(judgeOutput(seen(Buffer.alloc(4096, 1)), 'video/mp4', rules)).toEqual({ ok: false, reason: 'output is not a readable MP4' });
   });
 });

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { JobOutput } from '@reelay/contracts';
+import { Mp4Scanner } from '@reelay/media';
 import { isProviderError, type ProviderAdapter } from '@reelay/providers';
 import { outputKey, type BlobStorage } from '@reelay/storage';
 import { judgeOutput, type OutputRules } from './output-verdict';
@@ -18,8 +19,8 @@ export type CustodyResult =
 class OutputTooLargeError extends Error {}
 
 /**
- * Copies a succeeded task's output into reelay's storage (streamed, with a byte cap), then
- * checks it before anyone is told the job succeeded. Re-running it overwrites the same key, so a
+ * Copies a succeeded task's output into reelay's storage (streamed, with a byte cap; memory stays
+ * flat whatever the size), then checks it before anyone is told the job succeeded. Re-running it overwrites the same key, so a
  * crash between the copy and the `JobSucceeded` append just copies again.
  */
 export async function takeOutput(
@@ -47,6 +48,7 @@ export async function takeOutput(
   if (!res.body) return { kind: 'missing', detail: 'output download has no body' };
 
   const hash = createHash('sha256');
+  const mp4 = new Mp4Scanner();
   let bytes = 0;
   async function* capped(source: Readable) {
     for await (const chunk of source) {
@@ -54,6 +56,7 @@ export async function takeOutput(
       bytes += buf.length;
       if (bytes > rules.maxBytes) throw new OutputTooLargeError();
       hash.update(buf);
+      mp4.feed(buf);
       yield buf;
     }
   }
@@ -66,7 +69,8 @@ export async function takeOutput(
     return { kind: 'retry', detail: `output copy failed: ${(err as Error).message}` };
   }
 
-  const verdict = judgeOutput(await deps.storage.read(key), res.headers.get('content-type'), rules);
+  // Judged on what was seen while copying: the file is never read back into memory.
+  const verdict = judgeOutput({ bytes, probe: mp4.result() }, res.headers.get('content-type'), rules);
   if (!verdict.ok) return { kind: 'missing', detail: verdict.reason };
   return {
     kind: 'stored',

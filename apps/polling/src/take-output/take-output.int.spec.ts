@@ -1,0 +1,55 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ServiceProcess } from '@reelay/testing';
+import { LocalStorage, outputKey, type BlobStorage } from '@reelay/storage';
+import { MODELS, simAdapters, startSim, tempDir } from '../testing/polling-harness';
+import { takeOutput } from './take-output';
+
+const rules = { maxBytes: 50 * 1024 * 1024, minBytes: 1024, downloadTimeoutMs: 10_000 };
+
+describe('takeOutput against provider-sim', () => {
+  let sim: ServiceProcess;
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let storage: BlobStorage;
+
+  beforeAll(async () => {
+    [sim, dir] = await Promise.all([startSim(), tempDir('take-output')]);
+    const local = new LocalStorage(dir.path);
+    // The copy is judged while it streams: reading the whole file back into memory is refused here.
+    storage = { put: local.put.bind(local), stat: local.stat.bind(local), stream: local.stream.bind(local), read: () => Promise.reject(new Error('read back into memory')) };
+  });
+  afterAll(async () => {
+    await sim?.kill();
+    await dir?.remove();
+  });
+
+  const finishedTask = async (prompt: string) => {
+    const adapter = simAdapters(sim).get('seedance')!;
+    const { providerTaskId } = await adapter.submit({ model: MODELS.seedance, prompt, durationSeconds: 5, aspectRatio: '16:9', submissionKey: `k-${Date.now()}-${Math.random()}` });
+    for (;;) {
+      const status = await adapter.check(providerTaskId);
+      if (status.state === 'succeeded') return { adapter, outputUrl: status.outputUrl! };
+      if (status.state === 'failed') throw new Error('task failed');
+    }
+  };
+
+  it('stores the output and describes it from what it saw while copying, without reading it back', async () => {
+    const { adapter, outputUrl } = await finishedTask('a fox [sim:success_after=1]');
+    const result = await takeOutput({ storage, outputRules: rules }, 'job_take_output_1', adapter, outputUrl);
+    const stored = await readFile(join(dir.path, outputKey('job_take_output_1')));
+    expect(result).toEqual({
+      kind: 'stored',
+      output: {
+        url: '/v1/jobs/job_take_output_1/content', contentType: 'video/mp4', bytes: stored.length, durationSeconds: expect.any(Number),
+        width: expect.any(Number), height: expect.any(Number), sha256: createHash('sha256').update(stored).digest('hex'),
+      },
+    });
+    expect(result.kind === 'stored' && result.output.durationSeconds).toBeGreaterThan(0);
+  });
+
+  it('calls an output over the byte cap missing', async () => {
+    const { adapter, outputUrl } = await finishedTask('a fox [sim:success_after=1]');
+    expect(await takeOutput({ storage, outputRules: { ...rules, maxBytes: 2000 } }, 'job_take_output_2', adapter, outputUrl)).toMatchObject({ kind: 'missing' });
+  });
+});

@@ -1,0 +1,63 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Mp4Scanner } from './mp4-scanner';
+import { probeMp4 } from './probe-mp4';
+
+const ffmpeg: string = require('@ffmpeg-installer/ffmpeg').path;
+const dir = mkdtempSync(join(tmpdir(), 'reelay-mp4-scanner-'));
+
+function render(file: string, movflags: string[]): Buffer {
+  const args = ['-f', 'lavfi', '-i', 'testsrc2=s=320x180:r=24:d=2', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-preset', 'ultrafast', ...movflags];
+  execFileSync(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', ...args, join(dir, file)]);
+  return readFileSync(join(dir, file));
+}
+
+function scan(file: Buffer, chunkSize: number) {
+  const scanner = new Mp4Scanner();
+  for (let at = 0; at < file.length; at += chunkSize) scanner.feed(file.subarray(at, at + chunkSize));
+  return scanner.result();
+}
+
+/** The top-level boxes of a file: [type, start, size]. */
+function boxes(file: Buffer): [string, number, number][] {
+  const out: [string, number, number][] = [];
+  for (let at = 0; at < file.length; at += file.readUInt32BE(at)) out.push([file.toString('latin1', at + 4, at + 8), at, file.readUInt32BE(at)]);
+  return out;
+}
+
+describe('Mp4Scanner', () => {
+  const faststart = render('faststart.mp4', ['-movflags', '+faststart']);
+  const moovLast = render('moov-last.mp4', []);
+
+  it('reads what probeMp4 reads from the whole file, whatever the chunking, moov first or last', () => {
+    const expected = probeMp4(faststart);
+    expect(expected).toMatchObject({ width: 320, height: 180 });
+    expect(boxes(moovLast).map(([t]) => t).indexOf('moov')).toBeGreaterThan(boxes(moovLast).map(([t]) => t).indexOf('mdat'));
+    for (const file of [faststart, moovLast]) {
+      for (const size of [1, 7, 13, 4096, file.length]) expect(scan(file, size)).toEqual(expected);
+    }
+  });
+
+  it('reads a file whose media box has a 64-bit size', () => {
+    const [[, , ftypSize], moov] = [boxes(faststart)[0], boxes(faststart).find(([t]) => t === 'moov')!];
+    const media = Buffer.alloc(5000, 7);
+    const header = Buffer.alloc(16);
+    header.writeUInt32BE(1, 0);
+    header.write('mdat', 4, 'latin1');
+    header.writeBigUInt64BE(BigInt(16 + media.length), 8);
+    const file = Buffer.concat([faststart.subarray(0, ftypSize), header, media, faststart.subarray(moov[1], moov[1] + moov[2])]);
+    expect(scan(file, 5)).toEqual(probeMp4(faststart));
+  });
+
+  it('refuses what is not a whole MP4: no ftyp first, cut short, no moov, garbage', () => {
+    expect(scan(moovLast.subarray(0, moovLast.length - 100), 4096)).toBeNull();
+    expect(scan(faststart.subarray(0, faststart.length - 1), 4096)).toBeNull();
+    const withoutMoov = Buffer.concat(boxes(faststart).filter(([t]) => t !== 'moov').map(([, at, size]) => faststart.subarray(at, at + size)));
+    expect(scan(withoutMoov, 4096)).toBeNull();
+    expect(scan(faststart.subarray(boxes(faststart)[0][2]), 4096)).toBeNull();
+    expect(scan(Buffer.from('<html>not a video</html>'.repeat(50)), 64)).toBeNull();
+    expect(scan(Buffer.alloc(0), 1)).toBeNull();
+  });
+});
