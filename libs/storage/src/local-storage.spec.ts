@@ -1,17 +1,36 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { LocalStorage } from './local-storage';
 
 describe('local storage', () => {
-  const storage = new LocalStorage(mkdtempSync(join(tmpdir(), 'reelay-storage-')));
+  const root = mkdtempSync(join(tmpdir(), 'reelay-storage-'));
+  const storage = new LocalStorage(root);
 
   it('stores bytes with type and metadata and reads them back, also by range', async () => {
     await storage.put('outputs/job_1.mp4', Buffer.from('0123456789'), { contentType: 'video/mp4', metadata: { userId: 'u1' } });
     expect(await storage.stat('outputs/job_1.mp4')).toEqual({ bytes: 10, contentType: 'video/mp4', metadata: { userId: 'u1' } });
     expect((await storage.read('outputs/job_1.mp4')).toString()).toBe('0123456789');
     expect(await text(storage.stream('outputs/job_1.mp4', { start: 2, end: 4 }))).toBe('234');
+  });
+  it('streams a blob in, and leaves nothing behind when the stream fails midway', async () => {
+    async function* chunks(fail: boolean) {
+      yield Buffer.from('abc');
+      if (fail) throw new Error('download broke');
+      yield Buffer.from('def');
+    }
+    expect(await storage.put('outputs/job_2.mp4', Readable.from(chunks(false)), { contentType: 'video/mp4' })).toEqual({ bytes: 6, contentType: 'video/mp4' });
+    await expect(storage.put('outputs/job_3.mp4', Readable.from(chunks(true)), { contentType: 'video/mp4' })).rejects.toThrow('download broke');
+    expect(await storage.stat('outputs/job_3.mp4')).toBeNull();
+    expect(readdirSync(join(root, 'outputs')).filter((f) => f.includes('tmp'))).toEqual([]);
+  });
+  it('creates its directory again when it was removed under it', async () => {
+    await storage.put('assets/a1', Buffer.from('x'), { contentType: 'image/png' });
+    rmSync(join(root, 'assets'), { recursive: true });
+    await storage.put('assets/a2', Buffer.from('y'), { contentType: 'image/png' });
+    expect((await storage.read('assets/a2')).toString()).toBe('y');
   });
   it('answers null for a missing blob', async () => {
     expect(await storage.stat('outputs/none.mp4')).toBeNull();
