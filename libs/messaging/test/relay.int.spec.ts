@@ -143,6 +143,32 @@ describe('EventRelay (real PostgreSQL + NATS)', () => {
     await expectExactlyOnceInLogOrder(pg, prefix);
   });
 
+  it('publishes the next batch while the checkpoint of the last one is still being saved', async () => {
+    const { pg, prefix } = await fixture('relay_pipelined_save');
+    const store = new CheckpointStore(pg.ds);
+    let releaseFirstSave!: () => void;
+    const firstSaveHeld = new Promise<void>((r) => (releaseFirstSave = r));
+    const saves: number[] = [];
+    const checkpoints = {
+      get: (name: string) => store.get(name),
+      save: async (name: string, cp: Parameters<CheckpointStore['save']>[1]) => {
+        saves.push(saves.length);
+        if (saves.length === 1) await firstSaveHeld; // the first save hangs until the second batch is out
+        return store.save(name, cp);
+      },
+    };
+    await appendJobEvents(pg.store, 30);
+    const relay = new EventRelay({ dataSource: pg.ds, nc, prefix, batchSize: 20, pollIntervalMs: 20, checkpoints });
+    await relay.start();
+    cleanups.push(() => relay.stop());
+    await waitFor('both batches in the stream while the first save still hangs', async () => (await streamMessageCount(nc, prefix)) === 30);
+    expect(saves).toEqual([0]); // the second save waits for the first: saves stay in order
+    releaseFirstSave();
+    const log = await readWholeLog(pg.store);
+    await waitFor('the second checkpoint', async () => (await store.get('relay'))?.globalPosition === log[29].globalPosition);
+    await expectExactlyOnceInLogOrder(pg, prefix);
+  });
+
   it('a standby takes over when the leading relay process is killed -9', async () => {
     const { pg, prefix } = await fixture('relay_takeover');
     await appendJobEvents(pg.store, 100);

@@ -20,7 +20,10 @@ import { lastPublishedEventId } from './published-tail';
  * 2. Publishes a batch pipelined on one connection, each with `Nats-Msg-Id` = event id, then awaits
  *    every PubAck, then saves the checkpoint. NATS preserves the order of messages from one
  *    connection and a stream stores them in arrival order, so the stream receives the batch in log
- *    order without a round trip per event.
+ *    order without a round trip per event. The save (lock check and write, two round trips) runs
+ *    while the next batch is read and published, so events do not wait for it. Saves run one at a
+ *    time and in order (each waits for the one before); a crash can therefore leave the checkpoint
+ *    up to two batches behind what was published, which (3) covers.
  * 3. A crash after publishing but before saving the checkpoint makes the next relay re-publish
  *    from the old checkpoint. JetStream drops a message whose `Nats-Msg-Id` it stored within the
  *    stream's `duplicate_window` (docs.nats.io "JetStream Model Deep Dive", Message Deduplication;
@@ -52,6 +55,15 @@ import { lastPublishedEventId } from './published-tail';
  * re-reads after 1, 2, 4... ms (doubling up to `pollIntervalMs`) until it gets events again; an idle
  * relay reaches the poll interval after about eight cheap reads.
  */
+
+interface LeadState {
+  checkpoint: LogCheckpoint;
+  /** The newest event id the stream already holds, on taking over; see (3) above. */
+  skipThrough: string | null;
+  retryMs: number;
+  /** The save of the last published batch's checkpoint, running while the next batch is read and published. */
+  saving: Promise<void>;
+}
 
 /** The first re-read after an empty read that followed activity; see the comment above. */
 const FIRST_RETRY_MS = 1;
@@ -177,31 +189,43 @@ export class EventRelay {
   }
 
   private async lead(lock: LeaderLock): Promise<void> {
-    let checkpoint = (await this.o.checkpoints.get(this.o.checkpointName)) ?? LOG_START;
-    let skipThrough = this.o.skipPublishedTail ? await lastPublishedEventId(this.jsm!, this.stream) : null;
-    let retryMs = FIRST_RETRY_MS;
-    while (this.running && !lock.lost) {
-      this.woken = false;
-      const { events, checkpoint: next } = await this.o.log.readAll(checkpoint, this.o.batchSize);
-      if (events.length === 0) {
-        skipThrough = null;
-        await this.sleep(this.woken ? FIRST_RETRY_MS : Math.min(retryMs, this.o.pollIntervalMs));
-        retryMs = this.woken ? FIRST_RETRY_MS : retryMs * 2;
-        continue;
-      }
-      retryMs = FIRST_RETRY_MS;
-      let toPublish = events;
-      if (skipThrough) {
-        const at = events.findIndex((e) => e.eventId === skipThrough);
-        if (at >= 0) toPublish = events.slice(at + 1);
-        skipThrough = null;
-      }
-      await this.publish(toPublish);
-      await this.o.afterPublish?.(events);
+    const state: LeadState = {
+      checkpoint: (await this.o.checkpoints.get(this.o.checkpointName)) ?? LOG_START,
+      skipThrough: this.o.skipPublishedTail ? await lastPublishedEventId(this.jsm!, this.stream) : null,
+      retryMs: FIRST_RETRY_MS,
+      saving: Promise.resolve(),
+    };
+    try {
+      while (this.running && !lock.lost) await this.step(lock, state);
+    } finally {
+      await state.saving;
+    }
+  }
+
+  /** One read; when it found events, their publish and the start of their checkpoint's save. */
+  private async step(lock: LeaderLock, state: LeadState): Promise<void> {
+    this.woken = false;
+    const { events, checkpoint: next } = await this.o.log.readAll(state.checkpoint, this.o.batchSize);
+    const skipThrough = state.skipThrough;
+    state.skipThrough = null;
+    if (events.length === 0) {
+      await this.sleep(this.woken ? FIRST_RETRY_MS : Math.min(state.retryMs, this.o.pollIntervalMs));
+      state.retryMs = this.woken ? FIRST_RETRY_MS : state.retryMs * 2;
+      return;
+    }
+    state.retryMs = FIRST_RETRY_MS;
+    const at = skipThrough ? events.findIndex((e) => e.eventId === skipThrough) : -1;
+    await this.publish(at >= 0 ? events.slice(at + 1) : events);
+    // Saves run in order, each only while the lock is still ours (see above); a failed save
+    // surfaces here, at the next batch (or when leading ends), and ends the leadership.
+    await state.saving;
+    await this.o.afterPublish?.(events);
+    state.saving = (async () => {
       await lock.assertHeld();
       await this.o.checkpoints.save(this.o.checkpointName, next);
-      checkpoint = next;
-    }
+    })();
+    state.saving.catch(() => undefined); // awaited at the next batch or when leading ends
+    state.checkpoint = next;
   }
 
   private async publish(events: RecordedEvent[]): Promise<void> {
