@@ -2,7 +2,7 @@
 // and notification (each its own process) to `succeeded`, against the provider simulator with an
 // instant task (`success_after=1`: the first status check finds it done). Every figure comes from
 // the event log (`recorded_at`), so "succeeded" means durably recorded in PostgreSQL.
-import { cpuMeter, createUsers, instantJob, log, pgClient, pidsNamed, sleep, startReelay, submitJob, summary } from './lib/common.mjs';
+import { cpuMeter, createUsers, histogramBuckets, histogramQuantile, instantJob, log, pgClient, pidsNamed, sleep, startReelay, submitJob, summary } from './lib/common.mjs';
 
 const TERMINAL = ['JobSucceeded', 'JobFailed', 'JobCanceled'];
 
@@ -75,6 +75,25 @@ async function submitOpenLoop(gateway, keys, rate, seconds, offset) {
 
 const ms = (a, b) => new Date(b).getTime() - new Date(a).getTime();
 
+/** The parts of "running → succeeded" that polling times itself (its Prometheus histograms). */
+const INSIDE = [
+  ['claim lateness (due → claimed)', 'reelay_poll_check_lateness_seconds', null],
+  ['provider status call', 'reelay_provider_call_seconds', 'operation="check"'],
+  ['output copy (download, durable write, probe)', 'reelay_provider_call_seconds', 'operation="fetch_output"'],
+];
+
+async function pollingHistograms(polling) {
+  const text = await (await fetch(`${polling.url}/metrics`)).text();
+  return INSIDE.map(([, name, label]) => histogramBuckets(text, name, label));
+}
+
+function splitOf(before, after) {
+  return INSIDE.map(([part], i) => {
+    const q = (p) => histogramQuantile(after[i], before[i], p);
+    return { part, n: q(50).count, p50: q(50).value * 1000, p99: q(99).value * 1000, p99Bucket: q(99).bucket };
+  });
+}
+
 async function transitionLatencies(db, ids) {
   const { rows } = await db.query(
     `SELECT stream_id, type, recorded_at FROM events WHERE stream_id = ANY($1)
@@ -127,11 +146,14 @@ export async function benchE2e({ jobs, concurrency, users, latencySeconds, laten
 
     const rate = latencyRate ?? Math.max(1, Math.round(peak.jobsPerSecond / 2));
     log(`e2e: latency run at ${rate} jobs/s for ${latencySeconds} s (open loop)`);
+    const polling = stack.services.find((s) => s.name === 'polling');
+    const before = await pollingHistograms(polling);
     const open = await submitOpenLoop(stack.gateway.url, keys, rate, latencySeconds, 2_000_000);
     await waitTerminal(db, open.ids, 180_000);
     const lat = await transitionLatencies(db, open.ids);
     const lo = await outcomes(db, open.ids);
-    const latency = { rate, jobs: open.n, succeeded: lo.JobSucceeded?.n ?? 0, lateSends: open.late, sendSeconds: open.seconds, transitions: lat };
+    const inside = splitOf(before, await pollingHistograms(polling));
+    const latency = { rate, jobs: open.n, succeeded: lo.JobSucceeded?.n ?? 0, lateSends: open.late, sendSeconds: open.seconds, transitions: lat, inside };
     for (const [k, v] of Object.entries(lat)) log(`  ${k}: p50 ${v.p50} ms, p99 ${v.p99} ms (n=${v.n})`);
     return { peak, latency, processes: stack.services.map((s) => s.name) };
   } catch (err) {

@@ -121,7 +121,15 @@ the output copy and JobSucceeded. Target: p99 ≤ 50 ms per transition.
 
 | transition | jobs | p50 | p90 | p99 | max | p99 ≤ 50 ms |
 |---|---|---|---|---|---|---|
-${rows.join('\n')}`);
+${rows.join('\n')}
+${l.inside ? `
+Inside "running → succeeded", from polling's own histograms over the same run (p-values
+interpolated inside the bucket, so approximate):
+
+| part | samples | p50 | p99 |
+|---|---|---|---|
+${l.inside.map((x) => `| ${x.part} | ${fmt(x.n)} | ${fmt(x.p50)} ms | ${fmt(x.p99)} ms (bucket ${x.p99Bucket}) |`).join('\n')}
+` : ''}`);
 }
 
 if (R.inflight) {
@@ -237,7 +245,7 @@ if (R.e2e?.peak.cpuPerJobMs) {
   const svc = services.reduce((a, [, v]) => a + v.user + v.system, 0);
   const sys = services.reduce((a, [, v]) => a + v.system, 0);
   const hot = services.sort((a, b) => b[1].user + b[1].system - (a[1].user + a[1].system))[0];
-  why.push(`- **CPU per job.** In the peak run every job cost **${fmt(total)} ms of CPU** (/proc): ${fmt(svc)} ms in reelay's processes (the most in ${hot[0]}, ${fmt(hot[1].user + hot[1].system, 1)} ms), ${fmt((c.postgres?.user ?? 0) + (c.postgres?.system ?? 0))} ms in PostgreSQL, ${fmt((c.nats?.user ?? 0) + (c.nats?.system ?? 0))} ms in NATS and the rest in the simulator, so 2 cores cannot pass ~${fmt(2000 / total)} jobs/s. The peers spend well under 1 ms per job and stage. Only ${fmt((sys / svc) * 100)} % of the services' CPU is in the kernel (sockets, files): the rest is JavaScript — per event a JetStream delivery, a decode and schema check, a span, a fold, a statement or two and a publish, spread over ${services.length} processes with no single hot spot (see the profiles below). Nothing is batched across jobs on the way through.`);
+  why.push(`- **CPU per job.** In the peak run every job cost **${fmt(total)} ms of CPU** (/proc): ${fmt(svc)} ms in reelay's processes (the most in ${hot[0]}, ${fmt(hot[1].user + hot[1].system, 1)} ms), ${fmt((c.postgres?.user ?? 0) + (c.postgres?.system ?? 0))} ms in PostgreSQL, ${fmt((c.nats?.user ?? 0) + (c.nats?.system ?? 0))} ms in NATS and the rest in the simulator, so 2 cores cannot pass ~${fmt(2000 / total)} jobs/s. The peers spend well under 1 ms per job and stage. Only ${fmt((sys / svc) * 100)} % of the services' CPU is in the kernel (sockets, files): the rest is JavaScript — per event a JetStream delivery, a decode and schema check, a span, a fold, a statement or two and a publish, spread over ${services.length} processes with no single hot spot (see the profiles below). Appends and stream reads are batched across jobs inside each process (group commit, see Round trips), but every event still costs each service that takes it a delivery, a decode, a span and a handler of its own.`);
 }
 if (R.profile?.profiles.length) {
   const cpu = R.profile.profiles.reduce((a, p) => a + p.busyMs, 0);
@@ -246,7 +254,8 @@ if (R.profile?.profiles.length) {
 }
 if (R.stmts?.available) {
   const k = (name) => R.stmts.kinds.find((x) => x.kind === name)?.perJob ?? 0;
-  why.push(`- **Round trips.** ${fmt(R.stmts.perJob, 1)} SQL statements per job, ${fmt(k('SELECT events'), 1)} of them reads of a job's (or credit ledger's) stream — since the folded-state cache these are mostly reads of the events after a cached state, which dispatch and polling make before they may call the provider — and ${fmt(k('SELECT fn reelay_append'), 1)} appends (one per event, not batched across jobs).`);
+  const appends = k('SELECT fn reelay_append_groups') + k('SELECT fn reelay_append');
+  why.push(`- **Round trips.** ${fmt(R.stmts.perJob, 1)} SQL statements per job for ${fmt(R.stmts.jobEvents / R.stmts.jobs, 1)} job events: ${fmt(appends, 2)} appends per job (a group commit carries the appends a process makes during one round trip, so at this light load of ${fmt(R.stmts.jobs)} jobs they are still small), ${fmt(k('SELECT unnest'), 2)} batched stream reads, and the rest the relay's and projections' log reads and checkpoints, the schedule, slot and key statements. Each is a round trip the job waits for and CPU in PostgreSQL.`);
 }
 if (R.inflight) {
   const f = R.inflight;

@@ -147,11 +147,12 @@ export function cpuMeter(groups) {
   };
 }
 
-/** Bucket counts of a Prometheus histogram (summed over label sets) from /metrics text. */
-export function histogramBuckets(text, name) {
+/** Cumulative buckets of a Prometheus histogram, summed over its series (or only those whose labels contain `labelMatch`). */
+export function histogramBuckets(text, name, labelMatch = null) {
   const buckets = new Map();
   const re = new RegExp(`^${name}_bucket\\{([^}]*)\\} ([0-9.eE+-]+)$`, 'gm');
   for (const m of text.matchAll(re)) {
+    if (labelMatch && !m[1].includes(labelMatch)) continue;
     const le = /le="([^"]+)"/.exec(m[1])?.[1];
     const bound = le === '+Inf' ? Infinity : Number(le);
     buckets.set(bound, (buckets.get(bound) ?? 0) + Number(m[2]));

@@ -80,7 +80,7 @@ export const veoSim: SimProvider = {
       if (ctx.options.requireAuth && !apiKey(req)) return unauthenticated();
       const task = ctx.taskByOutputToken(req.params.file);
       const expiresAt = task ? (task.completedAtMs ?? 0) + (task.scenario.expire_output ?? FILE_RETENTION_MS) : 0;
-      if (!task || task.phase !== 'succeeded' || Date.now() > expiresAt) return googleError(404, `File files/${req.params.file} not found.`);
+      if (!task || task.phase !== 'succeeded' || Date.now() >= expiresAt) return googleError(404, `File files/${req.params.file} not found.`);
       if (req.query.get('alt') !== 'media') return { status: 200, body: { name: `files/${req.params.file}`, mimeType: 'video/mp4', state: 'ACTIVE' } };
       return { status: 200, headers: { 'content-type': 'video/mp4' }, body: await fixtureVideo() };
     });

@@ -24,6 +24,9 @@ function isFaststart(bytes: Buffer): boolean {
   return bytes.indexOf('moov') > 0 && bytes.indexOf('moov') < bytes.indexOf('mdat');
 }
 
+// Each case runs ffmpeg; with the unit tier's workers sharing 2 cores an encode can pass jest's 5 s default.
+jest.setTimeout(30_000);
+
 describe('renderVideo', () => {
   let dir: string;
   beforeAll(async () => {
