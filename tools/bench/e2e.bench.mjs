@@ -77,7 +77,7 @@ const ms = (a, b) => new Date(b).getTime() - new Date(a).getTime();
 
 /** The parts of "running → succeeded" that polling times itself (its Prometheus histograms). */
 const INSIDE = [
-  ['claim lateness (due → claimed)', 'reelay_poll_check_lateness_seconds', null],
+  ['first check claimed after acceptance (relay hop, follow, claim; POLL_SCHEDULE_MS starts at 0)', 'reelay_poll_check_lateness_seconds', null],
   ['provider status call', 'reelay_provider_call_seconds', 'operation="check"'],
   ['output copy (download, durable write, probe)', 'reelay_provider_call_seconds', 'operation="fetch_output"'],
 ];
