@@ -1,5 +1,5 @@
 import { probeMp4 } from '@reelay/media';
-import { deleteNatsPrefix, freePort, TEST_NATS_URL, uniqueNatsPrefix, WORKSPACE_ROOT } from '@reelay/testing';
+import { deleteNatsPrefix, freePort, isAlive, TEST_NATS_URL, uniqueNatsPrefix, WORKSPACE_ROOT } from '@reelay/testing';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,15 +17,6 @@ let npmStart: ChildProcess | undefined;
 let output = '';
 let startedPids: { name: string; pid: number }[] = [];
 const prefix = uniqueNatsPrefix('npmstart');
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** Processes whose executable or working directory lies inside the clone: everything `npm start` ran. */
 function processesInClone(): string[] {
@@ -78,7 +69,7 @@ afterAll(async () => {
       // already gone
     }
   }
-  for (const { pid } of startedPids) if (alive(pid)) process.kill(-pid, 'SIGKILL');
+  for (const { pid } of startedPids) if (isAlive(pid)) process.kill(-pid, 'SIGKILL');
   await deleteNatsPrefix(prefix);
   if (dir) rmSync(dir, { recursive: true, force: true });
 }, 60_000);
@@ -135,14 +126,14 @@ it(
       .split('\n')
       .map((line) => ({ name: line.split(' ')[0], pid: Number(line.split(' ')[1]) }));
     expect(startedPids.map((p) => p.name).sort()).toEqual(['dispatch', 'gateway', 'intake', 'notification', 'polling', 'postgres', 'provider-sim']);
-    expect(startedPids.every((p) => alive(p.pid))).toBe(true);
+    expect(startedPids.every((p) => isAlive(p.pid))).toBe(true);
     // The embedded server's own processes (checkpointer, walwriter, backends…) run from the clone.
     expect(processesInClone().filter((p) => p.includes('postgres')).length).toBeGreaterThan(1);
 
     process.kill(-npmStart.pid!, 'SIGINT');
     // npm ends itself with the signal it got once its script has exited, as a shell expects.
     expect([{ code: 0, signal: null }, { code: null, signal: 'SIGINT' }]).toContainEqual(await closed);
-    await waitUntil('every started process to exit', () => startedPids.every((p) => !alive(p.pid)) && processesInClone().length === 0, 15_000);
+    await waitUntil('every started process to exit', () => startedPids.every((p) => !isAlive(p.pid)) && processesInClone().length === 0, 15_000);
     expect(processesInClone()).toEqual([]);
     expect(output).not.toContain('not stopped cleanly');
     expect(output).toMatch(/\[reelay\]\S* stopped$/m);

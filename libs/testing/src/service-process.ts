@@ -16,6 +16,40 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Whether a process with this pid exists (signal 0 checks without sending anything). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Services started by this process and still running. */
+const live = new Set<ChildProcess>();
+
+function killLive(): void {
+  for (const child of live) child.kill('SIGKILL');
+}
+
+/**
+ * Services die with the process that started them, also when it ends by an uncaught error,
+ * `process.exit` or Ctrl-C: a bench or test run that crashes must not leave a stack running
+ * (it held ports and CPU and skewed the next measurement). Not after a SIGKILL of this process,
+ * which no handler sees.
+ */
+function killLiveOnExit(): void {
+  process.once('exit', killLive);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    if (process.listenerCount(signal) > 0) continue; // the host (e.g. jest) handles it and exits
+    process.once(signal, () => {
+      killLive();
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    });
+  }
+}
+
 export interface ServiceProcess {
   readonly name: string;
   readonly port: number;
@@ -41,6 +75,9 @@ export async function startService(app: string, env: Record<string, string>, por
     env: { ...process.env, LOG_LEVEL: 'warn', ...env, [portVar]: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  if (live.size === 0 && !process.listeners('exit').includes(killLive)) killLiveOnExit();
+  live.add(child);
+  child.once('exit', () => live.delete(child));
   let out = '';
   child.stdout?.on('data', (d) => (out += d));
   child.stderr?.on('data', (d) => (out += d));

@@ -1,0 +1,39 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { isAlive as alive } from '../src/service-process';
+
+async function gone(pid: number, timeoutMs = 5000): Promise<boolean> {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) if (!alive(pid)) return true;
+  return false;
+}
+
+/** Runs exit-child.cjs; resolves with the pid of the service it started, once it printed it. */
+function starter(how: 'throw' | 'exit' | 'signal') {
+  const child = spawn(process.execPath, [join(__dirname, 'exit-child.cjs'), how], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const servicePid = new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /^(\d+)\n/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', () => reject(new Error(`the starter ended before printing a pid: ${out}`)));
+  });
+  return { child, servicePid };
+}
+
+describe('services started by startService end with the process that started them', () => {
+  it.each(['throw', 'exit'] as const)('when it ends by %s', async (how) => {
+    const { servicePid } = starter(how);
+    const pid = await servicePid;
+    expect(await gone(pid)).toBe(true);
+  });
+
+  it('when it is interrupted (Ctrl-C)', async () => {
+    const { child, servicePid } = starter('signal');
+    const pid = await servicePid;
+    expect(alive(pid)).toBe(true);
+    child.kill('SIGINT');
+    expect(await gone(pid)).toBe(true);
+  });
+});
