@@ -51,6 +51,24 @@ describe('Mp4Scanner', () => {
     expect(scan(file, 5)).toEqual(probeMp4(faststart));
   });
 
+  it('refuses, without throwing, a moov whose last boxes are too short for their fields', () => {
+    const box = (type: string, body: Buffer) => {
+      const head = Buffer.alloc(8);
+      head.writeUInt32BE(8 + body.length, 0);
+      head.write(type, 4, 'latin1');
+      return Buffer.concat([head, body]);
+    };
+    const ftyp = box('ftyp', Buffer.from('isom\0\0\0\0isom', 'latin1'));
+    const shortMvhd = Buffer.concat([ftyp, box('moov', box('mvhd', Buffer.alloc(8)))]);
+    expect(probeMp4(shortMvhd)).toBeNull();
+    expect(scan(shortMvhd, 3)).toBeNull();
+    const mvhd = Buffer.alloc(20);
+    mvhd.writeUInt32BE(1000, 12); // timescale
+    mvhd.writeUInt32BE(2000, 16); // duration
+    const shortTkhd = Buffer.concat([ftyp, box('moov', Buffer.concat([box('mvhd', mvhd), box('trak', box('tkhd', Buffer.alloc(10)))]))]);
+    expect(scan(shortTkhd, 5)).toEqual({ durationSeconds: 2, width: null, height: null });
+  });
+
   it('refuses what is not a whole MP4: no ftyp first, cut short, no moov, garbage', () => {
     expect(scan(moovLast.subarray(0, moovLast.length - 100), 4096)).toBeNull();
     expect(scan(faststart.subarray(0, faststart.length - 1), 4096)).toBeNull();

@@ -1,7 +1,7 @@
 import { probeMp4, type Mp4Info } from './probe-mp4';
 
-/** A `moov` larger than this is not one we will read (hours of video have a few MB). */
-const MAX_KEPT_BOX_BYTES = 64 * 1024 * 1024;
+/** Largest boxes kept: a `moov` over this is not one we will read (hours of video have a few MB), nor an `ftyp`. */
+const MAX_KEPT = { moov: 64 * 1024 * 1024, ftyp: 4096 } as const;
 
 type Kept = 'ftyp' | 'moov';
 
@@ -43,7 +43,11 @@ export class Mp4Scanner {
     }
     const [ftyp, moov] = [this.kept.get('ftyp'), this.kept.get('moov')];
     if (this.broken || this.left > 0 || this.headerBytes > 0 || !ftyp || !moov) return null;
-    return probeMp4(Buffer.concat([ftyp, moov]));
+    try {
+      return probeMp4(Buffer.concat([ftyp, moov]));
+    } catch {
+      return null; // a malformed box the probe did not foresee: not a readable MP4
+    }
   }
 
   /** Collects a box header (8 bytes, 16 with a 64-bit size) that may span chunks; returns the next offset. */
@@ -68,7 +72,7 @@ export class Mp4Scanner {
     this.headerBytes = 0;
     this.left = size - headerSize;
     if (type === 'ftyp' || type === 'moov') {
-      if (size > MAX_KEPT_BOX_BYTES) {
+      if (size > MAX_KEPT[type]) {
         this.broken = true;
         return chunk.length;
       }

@@ -13,7 +13,8 @@ export function probeMp4(buf: Buffer): Mp4Info | null {
   const moov = findBox(buf, 0, buf.length, 'moov');
   if (!moov) return null;
   const mvhd = findBox(buf, moov.start, moov.end, 'mvhd');
-  if (!mvhd) return null;
+  // A box too short for the fields read below is malformed, not a reason to read past it.
+  if (!mvhd || mvhd.end - mvhd.start < (buf[mvhd.start] === 1 ? 32 : 20)) return null;
   const version = buf[mvhd.start];
   const timescale = version === 1 ? buf.readUInt32BE(mvhd.start + 20) : buf.readUInt32BE(mvhd.start + 12);
   const duration = version === 1 ? Number(buf.readBigUInt64BE(mvhd.start + 24)) : buf.readUInt32BE(mvhd.start + 16);
@@ -24,6 +25,7 @@ export function probeMp4(buf: Buffer): Mp4Info | null {
     const tkhd = findBox(buf, trak.start, trak.end, 'tkhd');
     if (!tkhd) continue;
     const off = tkhd.start + (buf[tkhd.start] === 1 ? 88 : 76);
+    if (off + 8 > tkhd.end) continue;
     const w = buf.readUInt32BE(off) >>> 16;
     const h = buf.readUInt32BE(off + 4) >>> 16;
     if (w && h) {

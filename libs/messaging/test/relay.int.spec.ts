@@ -169,6 +169,28 @@ describe('EventRelay (real PostgreSQL + NATS)', () => {
     await expectExactlyOnceInLogOrder(pg, prefix);
   });
 
+  it('a relay taking over starts after the newest event the stream holds, however far the saved checkpoint lags', async () => {
+    const { pg, prefix } = await fixture('relay_tail_start');
+    await appendJobEvents(pg.store, 60);
+    // A leader that published everything but never got to save a checkpoint.
+    const neverSaves = { get: async () => null, save: async () => undefined };
+    const first = new EventRelay({ dataSource: pg.ds, nc, prefix, batchSize: 20, pollIntervalMs: 20, checkpoints: neverSaves });
+    await first.start();
+    await waitFor('the first leader to publish all 60', async () => (await streamMessageCount(nc, prefix)) === 60);
+    await first.stop();
+
+    await appendJobEvents(pg.store, 15);
+    const read: string[] = [];
+    const successor = new EventRelay({ dataSource: pg.ds, nc, prefix, batchSize: 20, pollIntervalMs: 20, afterPublish: (events) => void read.push(...events.map((e) => e.eventId)) });
+    await successor.start();
+    cleanups.push(() => successor.stop());
+    await waitFor('the successor to publish the 15 new events', async () => (await streamMessageCount(nc, prefix)) === 75);
+    const log = await readWholeLog(pg.store);
+    // Three batches behind its (missing) checkpoint, it re-sent nothing: no reliance on JetStream's dedup window.
+    expect(read).toEqual(log.slice(60).map((e) => e.eventId));
+    await expectExactlyOnceInLogOrder(pg, prefix);
+  });
+
   it('a standby takes over when the leading relay process is killed -9', async () => {
     const { pg, prefix } = await fixture('relay_takeover');
     await appendJobEvents(pg.store, 100);

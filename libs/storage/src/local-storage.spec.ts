@@ -24,6 +24,11 @@ describe('local storage', () => {
     expect(await storage.put('outputs/job_2.mp4', Readable.from(chunks(false)), { contentType: 'video/mp4' })).toEqual({ bytes: 6, contentType: 'video/mp4' });
     await expect(storage.put('outputs/job_3.mp4', Readable.from(chunks(true)), { contentType: 'video/mp4' })).rejects.toThrow('download broke');
     expect(await storage.stat('outputs/job_3.mp4')).toBeNull();
+    // A source that cannot be written is closed at once (a download must not stay open).
+    const source = Readable.from(chunks(false));
+    const notADirectory = join(root, 'outputs', 'job_2.mp4'); // a file: nothing can be created under it
+    await expect(new LocalStorage(notADirectory).put('outputs/x.mp4', source, { contentType: 'video/mp4' })).rejects.toThrow();
+    expect(source.destroyed).toBe(true);
     expect(readdirSync(join(root, 'outputs')).filter((f) => f.includes('tmp'))).toEqual([]);
   });
   it('creates its directory again when it was removed under it', async () => {

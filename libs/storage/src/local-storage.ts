@@ -29,7 +29,15 @@ export class LocalStorage implements BlobStorage {
   }
 
   async put(key: string, data: Buffer | Readable, info: { contentType: string; metadata?: Record<string, unknown> }): Promise<BlobInfo> {
-    const path = this.path(key);
+    try {
+      return await this.write(this.path(key), data, info);
+    } catch (err) {
+      if (!Buffer.isBuffer(data)) data.destroy(); // e.g. a download: close it now, not at its timeout
+      throw err;
+    }
+  }
+
+  private async write(path: string, data: Buffer | Readable, info: { contentType: string; metadata?: Record<string, unknown> }): Promise<BlobInfo> {
     const dir = dirname(path);
     const tmp = `${path}.${process.pid}.${Date.now()}.${++this.writes}.tmp`;
     const metaTmp = `${tmp}.meta`;
@@ -58,7 +66,9 @@ export class LocalStorage implements BlobStorage {
       this.dirs.add(dir);
     }
     const written = await write();
-    if (!written.some((w) => w.status === 'rejected' && (w.reason as NodeJS.ErrnoException).code === 'ENOENT')) return written;
+    // Only a blob that could not be opened (so its data was not read yet) can be written again.
+    const [blob] = written;
+    if (!(blob?.status === 'rejected' && (blob.reason as NodeJS.ErrnoException).code === 'ENOENT')) return written;
     this.dirs.delete(dir);
     await mkdir(dir, { recursive: true });
     this.dirs.add(dir);

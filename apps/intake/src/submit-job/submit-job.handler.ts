@@ -7,7 +7,7 @@ import {
   type EventMetadata,
   type SubmitJobCommand,
 } from '@reelay/contracts';
-import { ConcurrencyError, inTransaction, loadStreamState, lockStream, type EventStore } from '@reelay/event-store';
+import { ConcurrencyError, inTransaction, loadStreamState, lockStreams, type EventStore } from '@reelay/event-store';
 import {
   creditsDecider,
   type CreditsState,
@@ -108,7 +108,8 @@ async function submitUnderLock(s: Submission): Promise<CommandReply> {
   const ledgerId = creditStreamId(s.userId);
   let remember: (() => void) | undefined;
   const reply = await inTransaction(s.deps.store.dataSource, async (tx) => {
-    await lockStream(tx, ledgerId);
+    // The job stream too, in key order: its append below must not take a lock after the ledger's.
+    await lockStreams(tx, [ledgerId, jobStreamId(s.jobId)]);
     // Under the lock the tail read sees every committed ledger event: the cached fold is only a shortcut.
     const ledger = await loadStreamState(s.deps.store, ledgerId, creditsFold, { tx });
     const holds = decideHolds(s, ledger.state);

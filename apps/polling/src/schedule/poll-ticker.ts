@@ -4,6 +4,12 @@ import type { PollingDeps, TickerOptions } from '../polling.deps';
 import type { ScheduledCheck } from './poll-schedule.repository';
 
 /**
+ * The longest a check keeps its claim by renewal. Its own timeouts (status call, download) end a
+ * check long before; one still running after this is stuck, and its job is better retaken.
+ */
+const MAX_RENEWED_MS = 15 * 60_000;
+
+/**
  * Each replica's loop over the durable schedule: every tick it claims as many due checks as it
  * has free slots (bounded concurrency) and runs them. Nothing here is the timer: the due times
  * are rows, so a replica that stops (or crashes) loses no check; its leases just expire.
@@ -19,8 +25,8 @@ import type { ScheduledCheck } from './poll-schedule.repository';
  * for at most one lease.
  */
 export class PollTicker {
-  /** Checks running here, with the claim each holds. */
-  private readonly running = new Map<Promise<void>, ScheduledCheck>();
+  /** Checks running here, with the claim each holds and when it started. */
+  private readonly running = new Map<Promise<void>, { claim: ScheduledCheck; since: number }>();
   private readonly ticker: Ticker;
   private renewTimer?: NodeJS.Timeout;
   private renewing = false;
@@ -52,9 +58,12 @@ export class PollTicker {
   /** Stops claiming, then waits for the checks already running. */
   async stop(): Promise<void> {
     this.stopping = true;
-    await this.ticker.stop();
-    await Promise.allSettled([...this.running.keys()]);
-    clearInterval(this.renewTimer);
+    try {
+      await this.ticker.stop();
+      await Promise.allSettled([...this.running.keys()]);
+    } finally {
+      if (this.stopping) clearInterval(this.renewTimer); // not the timer of a start() made meanwhile
+    }
   }
 
   /** Extends the lease of every check still running (exposed for tests). */
@@ -62,7 +71,8 @@ export class PollTicker {
     if (this.renewing || this.running.size === 0) return;
     this.renewing = true;
     try {
-      const claims = [...this.running.values()];
+      const stuckBefore = Date.now() - MAX_RENEWED_MS;
+      const claims = [...this.running.values()].filter((r) => r.since > stuckBefore).map((r) => r.claim);
       const kept = await this.deps.schedule.renewLeases(claims, this.opts.leaseMs);
       const lost = claims.filter((c) => !kept.has(c.jobId));
       if (lost.length) this.deps.logger.warn({ jobIds: lost.map((c) => c.jobId) }, 'lease of a running check was taken over by another replica; its result will be dropped');
@@ -130,6 +140,6 @@ export class PollTicker {
         this.running.delete(task);
         this.onFinished?.();
       });
-    this.running.set(task, claim);
+    this.running.set(task, { claim, since: Date.now() });
   }
 }

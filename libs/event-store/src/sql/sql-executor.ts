@@ -32,6 +32,16 @@ export function pgErrorCode(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
+/**
+ * The server answered the statement with an error (pg's DatabaseError: a SQLSTATE and a severity),
+ * so it was not committed. A socket error (ECONNRESET, EPIPE...) also carries a `code`, but then the
+ * statement's outcome is unknown.
+ */
+export function isServerError(err: unknown): boolean {
+  const e = err as { severity?: unknown; driverError?: { severity?: unknown } } | undefined;
+  return typeof (e?.severity ?? e?.driverError?.severity) === 'string' && /^[0-9A-Z]{5}$/.test(pgErrorCode(err) ?? '');
+}
+
 export function pgConstraint(err: unknown): string | undefined {
   const e = err as { constraint?: unknown; driverError?: { constraint?: unknown } } | undefined;
   const c = e?.constraint ?? e?.driverError?.constraint;

@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { MalformedEventError, RecordedEvent, UnknownEventError } from '@reelay/contracts';
 import type { DataSource } from 'typeorm';
 import { creditsGranted, migratedDatabase, type MigratedDatabase } from '../test-support/migrated-database';
+import { inTransaction } from '../sql/sql-executor';
 import { ConcurrencyError, DuplicateEventError } from './errors';
 import { EventStore } from './event-store';
+import { lockStreams } from './stream-lock';
 
 describe('EventStore (real PostgreSQL)', () => {
   let m: MigratedDatabase;
@@ -255,6 +257,26 @@ describe('EventStore (real PostgreSQL)', () => {
       } finally {
         spy.restore();
       }
+    });
+
+    it('a transaction that locks two streams with lockStreams and then appends does not deadlock with a group commit on both', async () => {
+      // Name the streams so that the one appended to later has the lower lock key: the order that
+      // deadlocks if the transaction locks only the first stream up front.
+      let [first, later] = [stream(), stream()];
+      const key = async (id: string) => BigInt((await m.dataSource.query(`SELECT hashtextextended($1, 0)::text AS k`, [id]))[0].k);
+      if ((await key(later)) > (await key(first))) [first, later] = [later, first];
+      const held = inTransaction(other, async (tx) => {
+        await lockStreams(tx, [first, later]);
+        await new Promise((r) => setTimeout(r, 150)); // the group commit below queues on the locks meanwhile
+        await otherStore.append(later, 'any', [creditsGranted()], { tx });
+      });
+      await new Promise((r) => setTimeout(r, 50));
+      const grouped = store.appendMany([
+        { streamId: first, expectedVersion: 'any', events: [creditsGranted()] },
+        { streamId: later, expectedVersion: 'any', events: [creditsGranted()] },
+      ]);
+      await expect(Promise.all([held, grouped])).resolves.toBeDefined();
+      expect([await countEvents(first), await countEvents(later)]).toEqual([1, 2]);
     });
 
     it('lets concurrent group commits from two processes on the same streams finish without deadlock', async () => {

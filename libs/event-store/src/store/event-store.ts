@@ -2,7 +2,7 @@ import type { RecordedEvent } from '@reelay/contracts';
 import type { DataSource } from 'typeorm';
 import { LOG_START, type LogCheckpoint } from '../log/log-checkpoint';
 import { readAllAfter, type ReadAllResult } from '../log/read-all';
-import { pgConstraint, pgErrorCode, type SqlExecutor } from '../sql/sql-executor';
+import { isServerError, pgConstraint, pgErrorCode, type SqlExecutor } from '../sql/sql-executor';
 import { WriteBatcher } from '../sql/write-batcher';
 import { StreamStateCache } from '../state-cache/stream-state-cache';
 import { ConcurrencyError, DuplicateEventError } from './errors';
@@ -41,7 +41,10 @@ export class EventStore {
    * Appends and stream reads made outside a transaction go through these: what callers ask for
    * during one round trip is sent as one statement (group commit), one at a time per process.
    */
-  private readonly appends = new WriteBatcher((payloads: AppendPayload[]) => this.appendGroups(payloads), 200, isStatementError);
+  // A group commit the server refused committed nothing, so its groups are retried one by one and
+  // only the faulty one fails. After a lost connection the commit may have happened, and a retry
+  // would turn that into a duplicate-event or concurrency error: every caller gets the connection error.
+  private readonly appends = new WriteBatcher((payloads: AppendPayload[]) => this.appendGroups(payloads), 200, isServerError);
   private readonly reads = new WriteBatcher((reads: StreamRead[]) => this.readStreamsFrom(reads), 500);
 
   constructor(
@@ -221,10 +224,3 @@ function prepareBatches(batches: AppendBatch[]): PreparedBatch[] {
     return { streamId, expectedVersion, events: events.map(prepareEvent) };
   });
 }
-
-/**
- * The server refused the statement (it has a SQLSTATE), so nothing of it was committed and its
- * groups can be tried again one by one. A lost connection has no SQLSTATE: the commit may have
- * happened, and a retry would only turn that into a duplicate-event error.
- */
-const isStatementError = (err: unknown): boolean => pgErrorCode(err) !== undefined;

@@ -8,5 +8,17 @@ import type { SqlExecutor } from '../sql/sql-executor';
  * stream order (see EventStore.appendMany).
  */
 export async function lockStream(tx: SqlExecutor, streamId: string): Promise<void> {
-  await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [streamId]);
+  await lockStreams(tx, [streamId]);
+}
+
+/**
+ * `lockStream` for several streams, in the key order every append uses (see the append
+ * functions' migrations): a transaction that locks one stream and then appends to another would
+ * otherwise deadlock with a group commit that locks the same two the other way round.
+ */
+export async function lockStreams(tx: SqlExecutor, streamIds: readonly string[]): Promise<void> {
+  await tx.query(
+    'SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtextextended(id, 0) AS k FROM unnest($1::text[]) AS id ORDER BY 1) AS keys',
+    [streamIds],
+  );
 }

@@ -1,7 +1,7 @@
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { RecordedEvent } from '@reelay/contracts';
-import { CheckpointStore, EVENTS_CHANNEL, EventStore, LOG_START, type LogCheckpoint } from '@reelay/event-store';
+import { CheckpointStore, compareCheckpoints, EVENTS_CHANNEL, EventStore, LOG_START, type LogCheckpoint } from '@reelay/event-store';
 import type { DataSource } from 'typeorm';
 import { eventStreamName, eventSubject } from '../nats/subjects';
 import { ensureEventStream, type TopologyOptions } from '../nats/topology';
@@ -30,8 +30,9 @@ import { lastPublishedEventId } from './published-tail';
  *    default 2 min, `StreamDefaultDuplicatesWindow` in nats-server/server/stream.go). So the window
  *    must exceed the longest time from a publish to the checkpoint save covering it plus the time a
  *    successor needs to take over. As a second guard that does not depend on the window, a relay
- *    taking over reads the stream's newest relayed message id and skips the part of its first batch
- *    up to that id: the stream already holds that whole prefix, in order.
+ *    taking over reads the stream's newest relayed message id and, when that event lies past the
+ *    saved checkpoint, starts after it: the stream already holds that whole prefix, in order
+ *    (however many batches the checkpoint lags).
  * 4. Order is kept even when two publishers overlap (e.g. a partitioned old leader finishing its
  *    batch while the new one starts): each publishes a contiguous run in log order, the stream keeps
  *    the first copy of each id, and the first copy of event n always arrives before the first copy
@@ -58,8 +59,6 @@ import { lastPublishedEventId } from './published-tail';
 
 interface LeadState {
   checkpoint: LogCheckpoint;
-  /** The newest event id the stream already holds, on taking over; see (3) above. */
-  skipThrough: string | null;
   retryMs: number;
   /** The save of the last published batch's checkpoint, running while the next batch is read and published. */
   saving: Promise<void>;
@@ -101,7 +100,7 @@ export interface EventRelayOptions {
   /** Defaults to the event store on `dataSource`. */
   log?: RelayLog;
   checkpoints?: RelayCheckpoints;
-  /** Skip the already-published head of the first batch after taking over (default true); see (3). */
+  /** On taking over, start after the newest event the stream already holds (default true); see (3). */
   skipPublishedTail?: boolean;
   /** Test seam: runs after a batch's acks arrived and before its checkpoint is saved. */
   afterPublish?: (events: RecordedEvent[]) => unknown;
@@ -189,12 +188,7 @@ export class EventRelay {
   }
 
   private async lead(lock: LeaderLock): Promise<void> {
-    const state: LeadState = {
-      checkpoint: (await this.o.checkpoints.get(this.o.checkpointName)) ?? LOG_START,
-      skipThrough: this.o.skipPublishedTail ? await lastPublishedEventId(this.jsm!, this.stream) : null,
-      retryMs: FIRST_RETRY_MS,
-      saving: Promise.resolve(),
-    };
+    const state: LeadState = { checkpoint: await this.startingPoint(), retryMs: FIRST_RETRY_MS, saving: Promise.resolve() };
     try {
       while (this.running && !lock.lost) await this.step(lock, state);
     } finally {
@@ -202,20 +196,33 @@ export class EventRelay {
     }
   }
 
+  /**
+   * Where a new leader starts: the saved checkpoint, or the log position of the newest event the
+   * stream already holds when that is further on (see (3) above).
+   */
+  private async startingPoint(): Promise<LogCheckpoint> {
+    const saved = (await this.o.checkpoints.get(this.o.checkpointName)) ?? LOG_START;
+    const tailId = this.o.skipPublishedTail ? await lastPublishedEventId(this.jsm!, this.stream) : null;
+    if (!tailId) return saved;
+    const [row]: { t: string; p: string }[] = await this.o.dataSource.query(
+      `SELECT transaction_id::text AS t, global_position::text AS p FROM events WHERE event_id = $1`,
+      [tailId],
+    );
+    const tail = row ? { transactionId: row.t, globalPosition: row.p } : null;
+    return tail && compareCheckpoints(tail, saved) > 0 ? tail : saved;
+  }
+
   /** One read; when it found events, their publish and the start of their checkpoint's save. */
   private async step(lock: LeaderLock, state: LeadState): Promise<void> {
     this.woken = false;
     const { events, checkpoint: next } = await this.o.log.readAll(state.checkpoint, this.o.batchSize);
-    const skipThrough = state.skipThrough;
-    state.skipThrough = null;
     if (events.length === 0) {
       await this.sleep(this.woken ? FIRST_RETRY_MS : Math.min(state.retryMs, this.o.pollIntervalMs));
       state.retryMs = this.woken ? FIRST_RETRY_MS : state.retryMs * 2;
       return;
     }
     state.retryMs = FIRST_RETRY_MS;
-    const at = skipThrough ? events.findIndex((e) => e.eventId === skipThrough) : -1;
-    await this.publish(at >= 0 ? events.slice(at + 1) : events);
+    await this.publish(events);
     // Saves run in order, each only while the lock is still ours (see above); a failed save
     // surfaces here, at the next batch (or when leading ends), and ends the leadership.
     await state.saving;
