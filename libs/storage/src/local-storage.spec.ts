@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -29,6 +29,11 @@ describe('local storage', () => {
     const notADirectory = join(root, 'outputs', 'job_2.mp4'); // a file: nothing can be created under it
     await expect(new LocalStorage(notADirectory).put('outputs/x.mp4', source, { contentType: 'video/mp4' })).rejects.toThrow();
     expect(source.destroyed).toBe(true);
+    expect(readdirSync(join(root, 'outputs')).filter((f) => f.includes('tmp'))).toEqual([]);
+  });
+  it('leaves no temporary files when the blob cannot be moved into place', async () => {
+    mkdirSync(join(root, 'outputs', 'job_5.mp4', 'in-the-way'), { recursive: true }); // a non-empty directory at the key
+    await expect(storage.put('outputs/job_5.mp4', Buffer.from('abc'), { contentType: 'video/mp4' })).rejects.toThrow();
     expect(readdirSync(join(root, 'outputs')).filter((f) => f.includes('tmp'))).toEqual([]);
   });
   it('creates its directory again when it was removed under it', async () => {

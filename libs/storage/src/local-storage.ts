@@ -52,9 +52,14 @@ export class LocalStorage implements BlobStorage {
       throw blob.status === 'rejected' ? blob.reason : (sidecar as PromiseRejectedResult).reason;
     }
     const bytes = blob.value;
-    // The sidecar first: `stat` answers only when the blob itself is in place.
-    await rename(metaTmp, `${path}.meta.json`);
-    await rename(tmp, path);
+    try {
+      // The sidecar first: `stat` answers only when the blob itself is in place.
+      await rename(metaTmp, `${path}.meta.json`);
+      await rename(tmp, path);
+    } catch (err) {
+      await Promise.all([rm(tmp, { force: true }), rm(metaTmp, { force: true })]);
+      throw err;
+    }
     await fsync(dir);
     return { bytes, contentType: info.contentType };
   }
