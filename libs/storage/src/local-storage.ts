@@ -29,39 +29,29 @@ export class LocalStorage implements BlobStorage {
   }
 
   async put(key: string, data: Buffer | Readable, info: { contentType: string; metadata?: Record<string, unknown> }): Promise<BlobInfo> {
-    try {
-      return await this.write(this.path(key), data, info);
-    } catch (err) {
-      if (!Buffer.isBuffer(data)) data.destroy(); // e.g. a download: close it now, not at its timeout
-      throw err;
-    }
-  }
-
-  private async write(path: string, data: Buffer | Readable, info: { contentType: string; metadata?: Record<string, unknown> }): Promise<BlobInfo> {
+    const path = this.path(key);
     const dir = dirname(path);
     const tmp = `${path}.${process.pid}.${Date.now()}.${++this.writes}.tmp`;
     const metaTmp = `${tmp}.meta`;
     const meta = Buffer.from(JSON.stringify({ contentType: info.contentType, metadata: info.metadata ?? {} }));
-    // The blob and its sidecar are written and synced side by side: each filesystem call is a
-    // trip through libuv's thread pool, and under load those trips are most of a copy's time.
-    const [blob, sidecar] = await this.inDirectory(dir, () =>
-      Promise.allSettled([writeSynced(tmp, Buffer.isBuffer(data) ? [data] : data), writeSynced(metaTmp, [meta])]),
-    );
-    if (blob.status === 'rejected' || sidecar.status === 'rejected') {
-      await Promise.all([rm(tmp, { force: true }), rm(metaTmp, { force: true })]);
-      throw blob.status === 'rejected' ? blob.reason : (sidecar as PromiseRejectedResult).reason;
-    }
-    const bytes = blob.value;
     try {
+      // The blob and its sidecar are written and synced side by side: each filesystem call is a
+      // trip through libuv's thread pool, and under load those trips are most of a copy's time.
+      const [blob, sidecar] = await this.inDirectory(dir, () =>
+        Promise.allSettled([writeSynced(tmp, Buffer.isBuffer(data) ? [data] : data), writeSynced(metaTmp, [meta])]),
+      );
+      if (blob.status === 'rejected') throw blob.reason;
+      if (sidecar.status === 'rejected') throw sidecar.reason;
       // The sidecar first: `stat` answers only when the blob itself is in place.
       await rename(metaTmp, `${path}.meta.json`);
       await rename(tmp, path);
+      await fsync(dir);
+      return { bytes: blob.value, contentType: info.contentType };
     } catch (err) {
+      if (!Buffer.isBuffer(data)) data.destroy(); // e.g. a download: close it now, not at its timeout
       await Promise.all([rm(tmp, { force: true }), rm(metaTmp, { force: true })]);
       throw err;
     }
-    await fsync(dir);
-    return { bytes, contentType: info.contentType };
   }
 
   /** Runs `write` in `dir`, creating the directory the first time (or again if it vanished). */
@@ -110,10 +100,7 @@ async function fsync(path: string): Promise<void> {
   }
 }
 
-/**
- * Writes `chunks` to a new file and flushes it to the device before resolving with its size; a
- * failed write leaves no file behind.
- */
+/** Writes `chunks` to a new file and flushes it to the device before resolving with its size. */
 async function writeSynced(path: string, chunks: Iterable<Buffer> | AsyncIterable<Buffer>): Promise<number> {
   const handle = await open(path, 'w');
   let bytes = 0;
@@ -123,11 +110,8 @@ async function writeSynced(path: string, chunks: Iterable<Buffer> | AsyncIterabl
       bytes += chunk.length;
     }
     await handle.sync();
-  } catch (err) {
-    await handle.close().catch(() => undefined);
-    await rm(path, { force: true });
-    throw err;
+  } finally {
+    await handle.close();
   }
-  await handle.close();
   return bytes;
 }

@@ -57,7 +57,7 @@ export async function submitJob(deps: SubmitJobDeps, cmd: SubmitJobCommand): Pro
   const jobId = cmd.idempotencyKey ? jobIdForIdempotencyKey(userId, cmd.idempotencyKey) : newJobId(deps.now());
   const amount = deps.catalog.price(request.model, request.durationSeconds);
   const metadata: EventMetadata = { correlationId: cmd.correlationId, userId, ...(cmd.traceparent ? { traceparent: cmd.traceparent } : {}) };
-  const submit: Submission = { deps, userId, jobId, amount, metadata, data: () => submittedData(cmd, model, jobId, amount, hash) };
+  const submit: Submission = { deps, userId, jobId, amount, metadata, data: submittedData(cmd, model, jobId, amount, hash) };
 
   for (let attempt = 1; ; attempt++) {
     if (cmd.idempotencyKey) {
@@ -83,7 +83,7 @@ interface Submission {
   jobId: string;
   amount: number;
   metadata: EventMetadata;
-  data: () => ReturnType<typeof submittedData>;
+  data: ReturnType<typeof submittedData>;
 }
 
 /** The reply, or null when the ledger state was stale or looked too low (then: the locked path). */
@@ -93,7 +93,9 @@ async function submitOptimistically(s: Submission): Promise<CommandReply | null>
   const holds = decideHolds(s, ledger.state);
   if (holds instanceof InsufficientCreditsError) return null;
   try {
-    return await appendSubmission(s, ledger, holds);
+    const { reply, remember } = await appendSubmission(s, ledger, holds);
+    remember();
+    return reply;
   } catch (err) {
     if (err instanceof ConcurrencyError && err.streamId === ledgerId) return null;
     throw err;
@@ -106,21 +108,19 @@ async function submitOptimistically(s: Submission): Promise<CommandReply | null>
  */
 async function submitUnderLock(s: Submission): Promise<CommandReply> {
   const ledgerId = creditStreamId(s.userId);
-  let remember: (() => void) | undefined;
-  const reply = await inTransaction(s.deps.store.dataSource, async (tx) => {
+  const { reply, remember } = await inTransaction(s.deps.store.dataSource, async (tx) => {
     // The job stream too, in key order: its append below must not take a lock after the ledger's.
     await lockStreams(tx, [ledgerId, jobStreamId(s.jobId)]);
     // Under the lock the tail read sees every committed ledger event: the cached fold is only a shortcut.
     const ledger = await loadStreamState(s.deps.store, ledgerId, creditsFold, { tx });
     const holds = decideHolds(s, ledger.state);
     if (holds instanceof InsufficientCreditsError) {
-      return refuse('insufficient_credits', `This video costs ${holds.needed} credits and your balance is ${holds.available}.`);
+      return { reply: refuse('insufficient_credits', `This video costs ${holds.needed} credits and your balance is ${holds.available}.`), remember: () => undefined };
     }
-    const result = await appendSubmission(s, ledger, holds, tx, (r) => (remember = r));
-    return result;
+    return appendSubmission(s, ledger, holds, tx);
   });
   // Only once committed: a rolled-back append must not be remembered.
-  remember?.();
+  remember();
   return reply;
 }
 
@@ -134,19 +134,17 @@ function decideHolds(s: Submission, ledger: CreditsState): CreditEvent[] | Insuf
 }
 
 /**
- * The hold and JobSubmitted in one atomic append at the ledger version decided on. Outside a
- * transaction the new states are cached at once; inside one, `defer` receives that step for
- * after the commit.
+ * The hold and JobSubmitted in one atomic append at the ledger version decided on, with the step
+ * that caches the new states (for the caller to run once the append is committed).
  */
 async function appendSubmission(
   s: Submission,
   ledger: { state: CreditsState; version: number },
   holds: CreditEvent[],
   tx?: QueryRunner,
-  defer?: (remember: () => void) => void,
-): Promise<CommandReply> {
+): Promise<{ reply: CommandReply; remember: () => void }> {
   const ledgerId = creditStreamId(s.userId);
-  const submitted = decideJob({ type: 'SubmitJob', now: s.deps.now(), data: s.data() }, initialJobState());
+  const submitted = decideJob({ type: 'SubmitJob', now: s.deps.now(), data: s.data }, initialJobState());
   const [ledgerResult, jobResult] = await s.deps.store.appendMany(
     [
       { streamId: ledgerId, expectedVersion: ledger.version, events: holds.map((e) => ({ ...e, metadata: s.metadata })) },
@@ -159,9 +157,7 @@ async function appendSubmission(
     s.deps.store.states.set(creditsFold, ledgerId, holds.reduce(creditsFold.evolve, ledger.state), ledgerResult.nextExpectedVersion);
     s.deps.store.states.set(jobDecider, jobStreamId(s.jobId), job.state, job.version);
   };
-  if (defer) defer(remember);
-  else remember();
-  return ok(publicJob(job));
+  return { reply: ok(publicJob(job)), remember };
 }
 
 async function replayIfSubmitted(store: EventStore, jobId: string, userId: string, hash: string): Promise<CommandReply | null> {

@@ -62,7 +62,6 @@ interface ClaimedRow {
   metadata: EventMetadata;
 }
 
-
 /**
  * SQL over `poll_schedule`, the durable timers of polling (no timer lives only in memory).
  * Follows, reschedules and removals made concurrently are written a batch per statement

@@ -7,7 +7,7 @@ import { WriteBatcher } from '../sql/write-batcher';
 import { StreamStateCache } from '../state-cache/stream-state-cache';
 import { ConcurrencyError, DuplicateEventError } from './errors';
 import { prepareEvent, type PreparedEvent } from './prepare-event';
-import { EVENT_COLUMNS, eventColumns, toRecordedEvent, type EventRow } from './recorded-event-row';
+import { eventColumns, toRecordedEvent, type EventRow } from './recorded-event-row';
 import type { AppendBatch, AppendOptions, AppendResult, ExpectedVersion, NewEvent } from './types';
 
 interface PreparedBatch {
@@ -40,10 +40,10 @@ export class EventStore {
   /**
    * Appends and stream reads made outside a transaction go through these: what callers ask for
    * during one round trip is sent as one statement (group commit), one at a time per process.
+   * A group commit the server refused committed nothing, so its groups are retried one by one and
+   * only the faulty one fails. After a lost connection the commit may have happened, and a retry
+   * would turn that into a duplicate-event or concurrency error: every caller gets that error.
    */
-  // A group commit the server refused committed nothing, so its groups are retried one by one and
-  // only the faulty one fails. After a lost connection the commit may have happened, and a retry
-  // would turn that into a duplicate-event or concurrency error: every caller gets the connection error.
   private readonly appends = new WriteBatcher((payloads: AppendPayload[]) => this.appendGroups(payloads), 200, isServerError);
   private readonly reads = new WriteBatcher((reads: StreamRead[]) => this.readStreamsFrom(reads), 500);
 
@@ -156,17 +156,13 @@ export class EventStore {
    * once. Outside a transaction, reads made at the same time share one statement.
    */
   async readStream(streamId: string, fromVersion = 1, opts: { tx?: SqlExecutor } = {}): Promise<RecordedEvent[]> {
-    if (!opts.tx) return this.reads.submit({ streamId, fromVersion });
-    const rows: EventRow[] = await opts.tx.query(
-      `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND stream_version >= $2 ORDER BY stream_version`,
-      [streamId, fromVersion],
-    );
-    return rows.map(toRecordedEvent);
+    const read = { streamId, fromVersion };
+    return opts.tx ? (await this.readStreamsFrom([read], opts.tx))[0] : this.reads.submit(read);
   }
 
   /** The tails of several streams in one statement, answered in the order of `reads`. */
-  private async readStreamsFrom(reads: StreamRead[]): Promise<RecordedEvent[][]> {
-    const rows: (EventRow & { q: number })[] = await this.dataSource.query(
+  private async readStreamsFrom(reads: StreamRead[], tx?: SqlExecutor): Promise<RecordedEvent[][]> {
+    const rows: (EventRow & { q: number })[] = await (tx ?? this.dataSource).query(
       `SELECT q.ord AS q, ${eventColumns('e')}
          FROM unnest($1::text[], $2::int[]) WITH ORDINALITY AS q(stream_id, from_version, ord)
          JOIN events e ON e.stream_id = q.stream_id AND e.stream_version >= q.from_version
@@ -183,18 +179,19 @@ export class EventStore {
    * For consumers that handle a batch of events across many streams, e.g. a projection.
    */
   async readStreams(streamIds: readonly string[], opts: { tx?: SqlExecutor } = {}): Promise<Map<string, RecordedEvent[]>> {
-    const out = new Map<string, RecordedEvent[]>();
-    if (streamIds.length === 0) return out;
-    const rows: EventRow[] = await (opts.tx ?? this.dataSource).query(
-      `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, stream_version`,
-      [[...new Set(streamIds)]],
+    const ids = [...new Set(streamIds)];
+    if (ids.length === 0) return new Map();
+    const tails = await this.readStreamsFrom(ids.map((streamId) => ({ streamId, fromVersion: 1 })), opts.tx);
+    return new Map(ids.flatMap((id, i) => (tails[i].length ? [[id, tails[i]] as const] : [])));
+  }
+
+  /** The log position of an event, or null when the log has no such event. */
+  async positionOf(eventId: string): Promise<LogCheckpoint | null> {
+    const [row]: { t: string; p: string }[] = await this.dataSource.query(
+      `SELECT transaction_id::text AS t, global_position::text AS p FROM events WHERE event_id = $1`,
+      [eventId],
     );
-    for (const e of rows.map(toRecordedEvent)) {
-      const list = out.get(e.streamId);
-      if (list) list.push(e);
-      else out.set(e.streamId, [e]);
-    }
-    return out;
+    return row ? { transactionId: row.t, globalPosition: row.p } : null;
   }
 
   /** The stream's current version, 0 if it does not exist. */

@@ -69,6 +69,7 @@ const FIRST_RETRY_MS = 1;
 
 export interface RelayLog {
   readAll(after: LogCheckpoint, limit: number): Promise<{ events: RecordedEvent[]; checkpoint: LogCheckpoint }>;
+  positionOf(eventId: string): Promise<LogCheckpoint | null>;
 }
 
 export interface RelayCheckpoints {
@@ -203,12 +204,7 @@ export class EventRelay {
   private async startingPoint(): Promise<LogCheckpoint> {
     const saved = (await this.o.checkpoints.get(this.o.checkpointName)) ?? LOG_START;
     const tailId = this.o.skipPublishedTail ? await lastPublishedEventId(this.jsm!, this.stream) : null;
-    if (!tailId) return saved;
-    const [row]: { t: string; p: string }[] = await this.o.dataSource.query(
-      `SELECT transaction_id::text AS t, global_position::text AS p FROM events WHERE event_id = $1`,
-      [tailId],
-    );
-    const tail = row ? { transactionId: row.t, globalPosition: row.p } : null;
+    const tail = tailId ? await this.o.log.positionOf(tailId) : null;
     return tail && compareCheckpoints(tail, saved) > 0 ? tail : saved;
   }
 
