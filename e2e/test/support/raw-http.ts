@@ -34,10 +34,7 @@ export function rawRequest(port: number, head: string, body: Buffer | string = '
     socket.on('error', () => undefined); // a reset after the answer is fine; the close handler decides
     socket.on('close', () => {
       clearTimeout(timer);
-      const text = Buffer.concat(chunks).toString('latin1');
-      const match = /^HTTP\/1\.[01] (\d{3})/.exec(text);
-      const split = text.indexOf('\r\n\r\n');
-      resolve({ status: match ? Number(match[1]) : 0, head: split >= 0 ? text.slice(0, split) : text, body: split >= 0 ? text.slice(split + 4) : '' });
+      resolve(parseAnswer(Buffer.concat(chunks).toString('latin1')));
     });
     socket.on('connect', async () => {
       socket.write(Buffer.from(`${head}\r\nConnection: close\r\n\r\n`, 'latin1'));
@@ -48,4 +45,37 @@ export function rawRequest(port: number, head: string, body: Buffer | string = '
       }
     });
   });
+}
+
+/**
+ * The final answer in what the server sent: interim 1xx answers (the `100 Continue` Node sends
+ * for `Expect: 100-continue`) are skipped, and a chunked body is decoded.
+ */
+function parseAnswer(text: string): RawResponse {
+  let rest = text;
+  for (;;) {
+    const match = /^HTTP\/1\.[01] (\d{3})/.exec(rest);
+    const split = rest.indexOf('\r\n\r\n');
+    if (!match || split < 0) return { status: match ? Number(match[1]) : 0, head: rest, body: '' };
+    const status = Number(match[1]);
+    const head = rest.slice(0, split);
+    const body = rest.slice(split + 4);
+    if (status >= 100 && status < 200 && status !== 101) {
+      rest = body;
+      continue;
+    }
+    return { status, head, body: /^transfer-encoding:\s*chunked\s*$/im.test(head) ? dechunk(body) : body };
+  }
+}
+
+function dechunk(body: string): string {
+  let out = '';
+  let at = 0;
+  for (;;) {
+    const eol = body.indexOf('\r\n', at);
+    const size = eol < 0 ? NaN : parseInt(body.slice(at, eol), 16);
+    if (!(size > 0)) return out;
+    out += body.slice(eol + 2, eol + 2 + size);
+    at = eol + 2 + size + 2;
+  }
 }
