@@ -28,4 +28,15 @@ describe('local storage durability', () => {
     // The directory last: its entries are the renames that put the files in place.
     expect(synced.at(-1)).toBe(dir);
   });
+
+  it('syncs the parent of every directory it creates, so a new directory survives a power loss with its file', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'reelay-storage-dirs-'));
+    const storage = new LocalStorage(root);
+    synced.length = 0;
+    await storage.put('outputs/a/b/job_1.mp4', Buffer.from('x'), { contentType: 'video/mp4' });
+    expect(synced.filter((p) => !p.endsWith('.tmp') && !p.endsWith('.meta')).sort()).toEqual([root, join(root, 'outputs'), join(root, 'outputs/a'), join(root, 'outputs/a/b')].sort());
+    synced.length = 0;
+    await storage.put('outputs/a/job_2.mp4', Buffer.from('x'), { contentType: 'video/mp4' });
+    expect(synced.filter((p) => !p.endsWith('.tmp') && !p.endsWith('.meta'))).toEqual([join(root, 'outputs/a')]);
+  });
 });

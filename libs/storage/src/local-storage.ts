@@ -56,18 +56,29 @@ export class LocalStorage implements BlobStorage {
 
   /** Runs `write` in `dir`, creating the directory the first time (or again if it vanished). */
   private async inDirectory<T extends PromiseSettledResult<unknown>[]>(dir: string, write: () => Promise<T>): Promise<T> {
-    if (!this.dirs.has(dir)) {
-      await mkdir(dir, { recursive: true });
-      this.dirs.add(dir);
-    }
+    if (!this.dirs.has(dir)) await this.makeDirectory(dir);
     const written = await write();
     // Only a blob that could not be opened (so its data was not read yet) can be written again.
     const [blob] = written;
     if (!(blob?.status === 'rejected' && (blob.reason as NodeJS.ErrnoException).code === 'ENOENT')) return written;
     this.dirs.delete(dir);
-    await mkdir(dir, { recursive: true });
-    this.dirs.add(dir);
+    await this.makeDirectory(dir);
     return write();
+  }
+
+  /**
+   * Creates `dir` and the parents it lacks, and syncs the parent of each one created: a new
+   * directory's name is an entry in its parent, and without that sync a power loss can drop the
+   * directory with the file put into it.
+   */
+  private async makeDirectory(dir: string): Promise<void> {
+    const first = await mkdir(dir, { recursive: true });
+    if (first !== undefined) {
+      const parents = [dirname(first)];
+      for (let d = dir; d !== first; d = dirname(d)) parents.push(dirname(d));
+      await Promise.all(parents.map(fsync));
+    }
+    this.dirs.add(dir);
   }
 
   async stat(key: string) {
