@@ -169,6 +169,34 @@ describe('EventRelay (real PostgreSQL + NATS)', () => {
     await expectExactlyOnceInLogOrder(pg, prefix);
   });
 
+  it('when a read fails while a checkpoint save is failing too, both are reported, the read first', async () => {
+    const { pg, prefix } = await fixture('relay_both_fail');
+    await appendJobEvents(pg.store, 30);
+    const store = new CheckpointStore(pg.ds);
+    const warnings: string[] = [];
+    let releaseSave!: () => void;
+    const saveHeld = new Promise<void>((r) => (releaseSave = r));
+    const checkpoints = { get: (name: string) => store.get(name), save: async () => (await saveHeld, Promise.reject(new Error('checkpoint table gone'))) };
+    const eventLog = pg.store;
+    let reads = 0;
+    const log = {
+      positionOf: (id: string) => eventLog.positionOf(id),
+      readAll: async (after: Parameters<typeof eventLog.readAll>[0], limit: number) => {
+        if (++reads === 2) {
+          setTimeout(releaseSave, 20); // the first batch's save fails while this read is failing
+          await new Promise((r) => setTimeout(r, 50));
+          throw new Error('log read broke');
+        }
+        return eventLog.readAll(after, limit);
+      },
+    };
+    const relay = new EventRelay({ dataSource: pg.ds, nc, prefix, batchSize: 20, pollIntervalMs: 20, errorBackoffMs: 60_000, checkpoints, log, logger: { log: () => undefined, warn: (m) => void warnings.push(m) } });
+    await relay.start();
+    cleanups.push(() => relay.stop());
+    await waitFor('both failures reported', async () => warnings.length >= 2);
+    expect(warnings.slice(0, 2)).toEqual([expect.stringContaining('checkpoint save failed too: checkpoint table gone'), expect.stringContaining('log read broke')]);
+  });
+
   it('a relay taking over starts after the newest event the stream holds, however far the saved checkpoint lags', async () => {
     const { pg, prefix } = await fixture('relay_tail_start');
     await appendJobEvents(pg.store, 60);

@@ -192,9 +192,12 @@ export class EventRelay {
     const state: LeadState = { checkpoint: await this.startingPoint(), retryMs: FIRST_RETRY_MS, saving: Promise.resolve() };
     try {
       while (this.running && !lock.lost) await this.step(lock, state);
-    } finally {
-      await state.saving;
+    } catch (err) {
+      // The error that ended the leadership is the one to report; a failed save behind it is logged.
+      await state.saving.catch((saveErr: Error) => this.logger.warn(`relay ${this.o.checkpointName}: checkpoint save failed too: ${saveErr.message}`));
+      throw err;
     }
+    await state.saving;
   }
 
   /**
