@@ -122,9 +122,47 @@ describe('PollScheduleRepository (claims, leases, callbacks) on PostgreSQL', () 
     ]);
   });
 
+  it('renewals, reschedules and removals of the same rows, in opposite orders at once, never deadlock', async () => {
+    // The plan a large table gets: the id arrays drive index lookups, so each statement would lock
+    // its rows in its own array's order unless the statements share a key order.
+    const indexPlan = new PollScheduleRepository({
+      query: async (sql: string, params?: unknown[]) => {
+        const runner = pg.ds.createQueryRunner();
+        try {
+          await runner.startTransaction();
+          await runner.query(`SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; SET LOCAL enable_bitmapscan = off`);
+          const result = await runner.query(sql, params);
+          await runner.commitTransaction();
+          return result;
+        } catch (err) {
+          await runner.rollbackTransaction().catch(() => undefined);
+          throw err;
+        } finally {
+          await runner.release();
+        }
+      },
+    });
+    for (let round = 0; round < 5; round++) {
+      const ids = Array.from({ length: 2000 }, jobId);
+      const now = Date.now();
+      await pg.schedule.followMany(ids.map((id) => ({ jobId: id, provider: 'seedance', providerTaskId: `task-${id}`, acceptedAt: new Date(now), deadlineAt: new Date(now + 3_600_000), firstCheckAt: new Date(now - 10), metadata: {} })));
+      const claims = (await pg.schedule.claimDue(5000, 10_000)).filter((c) => ids.includes(c.jobId)).sort((a, b) => a.jobId.localeCompare(b.jobId));
+      expect(claims).toHaveLength(2000);
+      const reversed = [...claims].reverse();
+      await expect(
+        Promise.all([
+          indexPlan.renewLeases(claims, 10_000),
+          indexPlan.rescheduleMany(reversed.map((claim) => ({ claim, next: next() }))),
+          indexPlan.renewLeases(reversed, 10_000),
+          indexPlan.removeMany(claims.slice(0, 1000).map((c) => c.jobId).reverse()),
+        ]),
+      ).resolves.toBeDefined();
+    }
+  });
+
   it('writes concurrent follows, reschedules and removals one statement per kind', async () => {
     const statements: string[] = [];
-    const counted = new PollScheduleRepository({ query: (sql: string, params?: unknown[]) => (statements.push(sql.trim().split(/\s+/)[0]!), pg.ds.query(sql, params)) });
+    const counted = new PollScheduleRepository({ query: (sql: string, params?: unknown[]) => (statements.push(/\b(INSERT|UPDATE|DELETE) (INTO |FROM )?poll_schedule\b/.exec(sql)?.[1] ?? sql), pg.ds.query(sql, params)) });
     const ids = Array.from({ length: 5 }, jobId);
     const now = Date.now();
     await Promise.all(

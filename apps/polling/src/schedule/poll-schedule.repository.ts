@@ -63,6 +63,20 @@ interface ClaimedRow {
 }
 
 /**
+ * Locks the rows whose ids are in `$1` in job id order, for a statement that then writes them
+ * (`... IN (SELECT job_id FROM locked)`). Renewals, reschedules and removals touch sets of rows
+ * that overlap (a ticker renews the leases of checks whose reschedules are being written); on a
+ * large table each statement's plan walks its id array and locks rows in that array's order, so
+ * two statements could each hold a row the other waits for, a deadlock PostgreSQL breaks only
+ * after deadlock_timeout (1 s) by failing one. Every row the write touches is locked here first,
+ * and the sort below the lock makes every such statement take its locks in one global order
+ * (https://www.postgresql.org/docs/15/explicit-locking.html#LOCKING-DEADLOCKS). MATERIALIZED keeps
+ * the CTE a separate step rather than folded into the write's plan. Claims need no part in this:
+ * they skip locked rows instead of waiting (SKIP LOCKED).
+ */
+const LOCK_IN_KEY_ORDER = `WITH locked AS MATERIALIZED (SELECT job_id FROM poll_schedule WHERE job_id = ANY($1::text[]) ORDER BY job_id FOR UPDATE)`;
+
+/**
  * SQL over `poll_schedule`, the durable timers of polling (no timer lives only in memory).
  * Follows, reschedules and removals made concurrently are written a batch per statement
  * (WriteBatcher); each caller still gets its own row's answer.
@@ -176,10 +190,11 @@ export class PollScheduleRepository {
   async renewLeases(claims: readonly Pick<ScheduledCheck, 'jobId' | 'leaseToken'>[], leaseMs: number): Promise<Set<string>> {
     if (claims.length === 0) return new Set();
     const rows = returned<{ job_id: string }>(await this.db.query(
-      `UPDATE poll_schedule s
+      `${LOCK_IN_KEY_ORDER}
+       UPDATE poll_schedule s
           SET lease_until = now() + make_interval(secs => $3::double precision / 1000)
          FROM unnest($1::text[], $2::uuid[]) AS u(job_id, lease_token)
-        WHERE s.job_id = u.job_id AND s.lease_token = u.lease_token
+        WHERE s.job_id = u.job_id AND s.lease_token = u.lease_token AND s.job_id IN (SELECT job_id FROM locked)
         RETURNING s.job_id`,
       [claims.map((c) => c.jobId), claims.map((c) => c.leaseToken), leaseMs],
     ));
@@ -198,14 +213,15 @@ export class PollScheduleRepository {
   /** `reschedule` for many claims in one statement; each row is written only under its own lease token. */
   async rescheduleMany(rows: { claim: ScheduledCheck; next: NextCheck }[]): Promise<boolean[]> {
     const written = returned<{ job_id: string; lease_token: string }>(await this.db.query(
-      `UPDATE poll_schedule s
+      `${LOCK_IN_KEY_ORDER}
+       UPDATE poll_schedule s
           SET next_check_at = CASE WHEN s.check_requested_at > s.claimed_at THEN now() ELSE u.next_check_at END,
               checks_done = u.checks_done, check_errors = u.check_errors, last_status = u.last_status,
               progress = u.progress, delayed_marked = u.delayed_marked,
               lease_token = NULL, lease_until = NULL, updated_at = now()
          FROM unnest($1::text[], $2::uuid[], $3::timestamptz[], $4::int[], $5::int[], $6::text[], $7::int[], $8::boolean[])
               AS u(job_id, lease_token, next_check_at, checks_done, check_errors, last_status, progress, delayed_marked)
-        WHERE s.job_id = u.job_id AND s.lease_token = u.lease_token
+        WHERE s.job_id = u.job_id AND s.lease_token = u.lease_token AND s.job_id IN (SELECT job_id FROM locked)
         RETURNING s.job_id, u.lease_token`,
       [
         rows.map((r) => r.claim.jobId),
@@ -227,7 +243,7 @@ export class PollScheduleRepository {
   }
 
   async removeMany(jobIds: string[]): Promise<void[]> {
-    await this.db.query(`DELETE FROM poll_schedule WHERE job_id = ANY($1::text[])`, [jobIds]);
+    await this.db.query(`${LOCK_IN_KEY_ORDER} DELETE FROM poll_schedule WHERE job_id IN (SELECT job_id FROM locked)`, [jobIds]);
     return jobIds.map(() => undefined);
   }
 
