@@ -1,11 +1,14 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import { sendSoon } from '../nats/send-soon';
 
 /**
  * Live pushes over core NATS (at most once, not persisted), e.g. status changes for connected
  * clients. Use `liveJobSubject()` of @reelay/contracts so they stay outside the events stream's subjects.
  */
 export function publishLive(nc: NatsConnection, subject: string, payload: unknown): void {
-  nc.publish(subject, JSON.stringify(payload));
+  const data = JSON.stringify(payload);
+  // At most once either way: a push lost to a closing connection is what a subscriber that just left would miss.
+  sendSoon(() => nc.publish(subject, data)).catch(() => undefined);
 }
 
 export function subscribeLive<T = unknown>(nc: NatsConnection, subject: string, onMessage: (payload: T, subject: string) => void): Subscription {

@@ -6,6 +6,7 @@ import { Server, type CustomTransportStrategy, type MessageHandler } from '@nest
 import { isObservable, lastValueFrom } from 'rxjs';
 import type { DeadLetterSink } from '../dead-letters/dead-letter-sink';
 import { connectNats } from '../nats/connect-nats';
+import { sendSoon } from '../nats/send-soon';
 import { DEFAULT_PREFIX, eventStreamName, subjectMatches } from '../nats/subjects';
 import { ensureTopology, type TopologyOptions } from '../nats/topology';
 import { contextFromTraceparent, inSpan, SpanKind } from '../tracing/trace-context';
@@ -207,7 +208,7 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
         const out = await handler(recorded, new JetStreamContext([msg, binding.durable, event]));
         if (isObservable(out)) await lastValueFrom(out, { defaultValue: undefined });
       });
-      msg.ack();
+      await sendSoon(() => msg.ack());
       this.emitter.emit('handled', { consumer: binding.durable, outcome: 'ack' });
     } catch (err) {
       if (deliveries >= binding.maxDeliver) {
