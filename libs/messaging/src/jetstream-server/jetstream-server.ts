@@ -183,7 +183,7 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
 
   private async process(msg: JsMsg, binding: ResolvedBinding): Promise<void> {
     // On servers without `filter_subjects` the consumer may use a wider filter than asked for.
-    if (!binding.filterSubjects.some((f) => subjectMatches(f, msg.subject))) return msg.ack();
+    if (!binding.filterSubjects.some((f) => subjectMatches(f, msg.subject))) return sendSoon(() => msg.ack());
     const deliveries = msg.info.deliveryCount;
     const decoded = decodeEventMessage(msg.data);
     if (!decoded.ok) {
