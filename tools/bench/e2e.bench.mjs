@@ -2,7 +2,12 @@
 // and notification (each its own process) to `succeeded`, against the provider simulator with an
 // instant task (`success_after=1`: the first status check finds it done). Every figure comes from
 // the event log (`recorded_at`), so "succeeded" means durably recorded in PostgreSQL.
+import { createRequire } from 'node:module';
 import { cpuMeter, createUsers, histogramBuckets, histogramQuantile, instantJob, log, pgClient, pidsNamed, sleep, startReelay, submitJob, summary } from './lib/common.mjs';
+
+const require = createRequire(import.meta.url);
+const { connect } = require('@nats-io/transport-node');
+const { jetstreamManager } = require('@nats-io/jetstream');
 
 const TERMINAL = ['JobSucceeded', 'JobFailed', 'JobCanceled'];
 
@@ -117,6 +122,20 @@ async function transitionLatencies(db, ids) {
   return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, summary(v)]));
 }
 
+/** Messages each durable consumer of the events stream has delivered so far (redeliveries included). */
+async function consumerDeliveries(stack) {
+  const nc = await connect({ servers: stack.env.NATS_URL ?? '127.0.0.1:4222' });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const stream = `${stack.env.NATS_PREFIX.toUpperCase().replace(/-/g, '_')}_EVENTS`;
+    const out = {};
+    for await (const c of jsm.consumers.list(stream)) out[c.name] = { delivered: c.delivered.consumer_seq, filters: c.config.filter_subjects ?? [c.config.filter_subject] };
+    return { server: nc.info?.version ?? 'unknown', consumers: out };
+  } finally {
+    await nc.close();
+  }
+}
+
 export async function benchE2e({ jobs, concurrency, users, latencySeconds, latencyRate, env = {}, label = 'bench', onStack } = {}) {
   const stack = await startReelay({ label, env });
   const db = pgClient(stack.db.url);
@@ -132,6 +151,7 @@ export async function benchE2e({ jobs, concurrency, users, latencySeconds, laten
     // PostgreSQL's backends come and go with the pools: its pids are listed at each reading.
     const groups = Object.fromEntries(stack.services.map((s, i) => [stack.services.filter((x, j) => x.name === s.name && j < i).length ? `${s.name} #${i}` : s.name, [s.child.pid]]));
     const stopMeter = cpuMeter({ ...groups, postgres: () => pidsNamed('postgres'), nats: pidsNamed('nats-server') });
+    const deliveredBefore = await consumerDeliveries(stack);
     const t0 = Date.now();
     const ids = await submitClosedLoop(stack.gateway.url, keys, jobs, concurrency, 1_000_000);
     const submitSeconds = (Date.now() - t0) / 1000;
@@ -141,7 +161,12 @@ export async function benchE2e({ jobs, concurrency, users, latencySeconds, laten
     const succeeded = o.JobSucceeded?.n ?? 0;
     const seconds = ms(new Date(t0), o.JobSucceeded.last) / 1000;
     const cpuPerJobMs = Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, { user: (v.user * 1000) / jobs, system: (v.system * 1000) / jobs }]));
-    const peak = { jobs, succeeded, failed: o.JobFailed?.n ?? 0, seconds, jobsPerSecond: succeeded / seconds, submitPerSecond: jobs / submitSeconds, concurrency, cpuPerJobMs };
+    const deliveredAfter = await consumerDeliveries(stack);
+    const deliveries = {
+      server: deliveredAfter.server,
+      perJob: Object.fromEntries(Object.entries(deliveredAfter.consumers).map(([name, c]) => [name, { perJob: (c.delivered - (deliveredBefore.consumers[name]?.delivered ?? 0)) / jobs, filters: c.filters }])),
+    };
+    const peak = { deliveries, jobs, succeeded, failed: o.JobFailed?.n ?? 0, seconds, jobsPerSecond: succeeded / seconds, submitPerSecond: jobs / submitSeconds, concurrency, cpuPerJobMs };
     log(`e2e: ${succeeded}/${jobs} succeeded in ${seconds.toFixed(2)} s → ${peak.jobsPerSecond.toFixed(0)} jobs/s (accepted at ${peak.submitPerSecond.toFixed(0)}/s)`);
 
     const rate = latencyRate ?? Math.max(1, Math.round(peak.jobsPerSecond / 2));

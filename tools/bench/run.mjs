@@ -110,7 +110,18 @@ waiting for a core):
 | process | user | system | total |
 |---|---|---|---|
 ${cpuRows(p.cpuPerJobMs)}
+${p.deliveries ? `
+JetStream deliveries per job in the peak run, per durable consumer (its \`delivered\` count before
+and after, divided by the jobs; nats-server ${p.deliveries.server}). A consumer of several event types
+needs \`filter_subjects\`, which arrived in nats-server 2.10; on an older server it filters on the
+covering subject and the transport acks the events it did not ask for, so each of those still costs
+a delivery, a parse and an ack:
 
+| consumer | server-side filter | deliveries per job |
+|---|---|---|
+${Object.entries(p.deliveries.perJob).sort(([a], [b]) => a.localeCompare(b)).map(([name, c]) => `| ${name} | \`${c.filters.join('`, `')}\` | ${fmt(c.perJob, 1)} |`).join('\n')}
+| **all** | | **${fmt(Object.values(p.deliveries.perJob).reduce((a, c) => a + c.perJob, 0), 1)}** |
+` : ''}
 ### Latency per transition at half the peak rate
 
 Open loop at ${fmt(l.rate)} jobs/s for ${cfg.latencySeconds} s (${fmt(l.jobs)} jobs, ${fmt(l.succeeded)} succeeded; ${fmt(l.lateSends)} sends left more than 50 ms late
