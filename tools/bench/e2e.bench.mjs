@@ -136,6 +136,22 @@ async function consumerDeliveries(stack) {
   }
 }
 
+/** Waits until every consumer of the events stream has taken and acked everything (terminal events trail JobSucceeded). */
+async function consumersIdle(stack, timeoutMs = 30_000) {
+  const nc = await connect({ servers: stack.env.NATS_URL ?? '127.0.0.1:4222' });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const stream = `${stack.env.NATS_PREFIX.toUpperCase().replace(/-/g, '_')}_EVENTS`;
+    for (const until = Date.now() + timeoutMs; Date.now() < until; await sleep(200)) {
+      let busy = 0;
+      for await (const c of jsm.consumers.list(stream)) busy += c.num_pending + c.num_ack_pending;
+      if (busy === 0) return;
+    }
+  } finally {
+    await nc.close();
+  }
+}
+
 export async function benchE2e({ jobs, concurrency, users, latencySeconds, latencyRate, env = {}, label = 'bench', onStack } = {}) {
   const stack = await startReelay({ label, env });
   const db = pgClient(stack.db.url);
@@ -161,6 +177,7 @@ export async function benchE2e({ jobs, concurrency, users, latencySeconds, laten
     const succeeded = o.JobSucceeded?.n ?? 0;
     const seconds = ms(new Date(t0), o.JobSucceeded.last) / 1000;
     const cpuPerJobMs = Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, { user: (v.user * 1000) / jobs, system: (v.system * 1000) / jobs }]));
+    await consumersIdle(stack);
     const deliveredAfter = await consumerDeliveries(stack);
     const deliveries = {
       server: deliveredAfter.server,

@@ -85,6 +85,14 @@ describe('command bus and live pushes (real NATS)', () => {
     await expect(request(caller, subject, {}, 2000)).rejects.toMatchObject({ name: CommandUnavailableError.name, reason: 'no_responders' });
   });
 
+  it('a live push too large for the server fails for its caller to report; on a closed connection it is dropped quietly', async () => {
+    const subject = liveJobSubject(uniqueNatsPrefix('live'), 'job_big');
+    await expect(publishLive(caller, subject, { pad: 'x'.repeat(caller.info!.max_payload + 1) })).rejects.toThrow(/max_payload/);
+    const closed = await connectNats(TEST_NATS_URL, 'closed-publisher');
+    await closed.close();
+    await expect(publishLive(closed, subject, { version: 1 })).resolves.toBeUndefined();
+  });
+
   it('publishes live pushes to subscribers of a wildcard', async () => {
     const prefix = uniqueNatsPrefix('live');
     const received: [unknown, string][] = [];

@@ -197,6 +197,20 @@ describe('EventRelay (real PostgreSQL + NATS)', () => {
     expect(warnings.slice(0, 2)).toEqual([expect.stringContaining('checkpoint save failed too: checkpoint table gone'), expect.stringContaining('log read broke')]);
   });
 
+  it('a failed checkpoint save alone is reported once, as the error that ended the leadership', async () => {
+    const { pg, prefix } = await fixture('relay_save_fails');
+    await appendJobEvents(pg.store, 30);
+    const store = new CheckpointStore(pg.ds);
+    const warnings: string[] = [];
+    const checkpoints = { get: (name: string) => store.get(name), save: async () => Promise.reject(new Error('checkpoint table gone')) };
+    const relay = new EventRelay({ dataSource: pg.ds, nc, prefix, batchSize: 20, pollIntervalMs: 20, errorBackoffMs: 60_000, checkpoints, logger: { log: () => undefined, warn: (m) => void warnings.push(m) } });
+    await relay.start();
+    cleanups.push(() => relay.stop());
+    await waitFor('the failure reported', async () => warnings.length >= 1);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(warnings).toEqual([expect.stringMatching(/checkpoint table gone; retrying$/)]);
+  });
+
   it('a relay taking over starts after the newest event the stream holds, however far the saved checkpoint lags', async () => {
     const { pg, prefix } = await fixture('relay_tail_start');
     await appendJobEvents(pg.store, 60);

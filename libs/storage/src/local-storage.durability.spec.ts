@@ -4,6 +4,8 @@ import { join } from 'node:path';
 
 /** Every fsync the storage asks for, in order, with the names the files had at that moment. */
 const synced: string[] = [];
+/** Paths whose sync takes 50 ms longer. */
+const slow = new Set<string>();
 jest.mock('node:fs/promises', () => {
   const actual = jest.requireActual<typeof import('node:fs/promises')>('node:fs/promises');
   return {
@@ -11,7 +13,7 @@ jest.mock('node:fs/promises', () => {
     open: async (path: string, flags?: string) => {
       const handle = await actual.open(path, flags);
       const sync = handle.sync.bind(handle);
-      return Object.assign(handle, { sync: async () => (await sync(), synced.push(path)) });
+      return Object.assign(handle, { sync: async () => (await sync(), slow.has(path) && (await new Promise((r) => setTimeout(r, 50))), synced.push(path)) });
     },
   };
 });
@@ -37,6 +39,21 @@ describe('local storage durability', () => {
     expect(synced.filter((p) => !p.endsWith('.tmp') && !p.endsWith('.meta')).sort()).toEqual([root, join(root, 'outputs'), join(root, 'outputs/a'), join(root, 'outputs/a/b')].sort());
     synced.length = 0;
     await storage.put('outputs/a/job_2.mp4', Buffer.from('x'), { contentType: 'video/mp4' });
+    // outputs/a existed already, but this process had not synced its ancestors yet.
+    expect(synced.filter((p) => !p.endsWith('.tmp') && !p.endsWith('.meta')).sort()).toEqual([root, join(root, 'outputs'), join(root, 'outputs/a')].sort());
+    synced.length = 0;
+    await storage.put('outputs/a/job_3.mp4', Buffer.from('x'), { contentType: 'video/mp4' });
     expect(synced.filter((p) => !p.endsWith('.tmp') && !p.endsWith('.meta'))).toEqual([join(root, 'outputs/a')]);
+  });
+
+  it('a put racing the one that creates a directory waits for that directory to be synced', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'reelay-storage-race-'));
+    const storage = new LocalStorage(root);
+    synced.length = 0;
+    slow.add(root);
+    await Promise.all([0, 1, 2].map((i) => storage.put(`outputs/job_${i}.mp4`, Buffer.from('x'), { contentType: 'video/mp4' }).then(() => synced.push('resolved'))));
+    // outputs/ is on the device before any of the three puts resolves, and its parent is synced once.
+    expect(synced.filter((p) => p === root)).toHaveLength(1);
+    expect(synced.indexOf(root)).toBeLessThan(synced.indexOf('resolved'));
   });
 });

@@ -13,8 +13,10 @@ import type { BlobInfo, BlobStorage } from './blob-storage';
  */
 export class LocalStorage implements BlobStorage {
   private readonly root: string;
-  /** Directories known to exist (outputs/, assets/): no mkdir per write. */
+  /** Directories known to exist and be durable (outputs/, assets/): no mkdir per write. */
   private readonly dirs = new Set<string>();
+  /** Directories being created and synced now: a concurrent put waits for the same sync. */
+  private readonly making = new Map<string, Promise<void>>();
   private writes = 0;
 
   constructor(root: string) {
@@ -71,14 +73,21 @@ export class LocalStorage implements BlobStorage {
    * directory's name is an entry in its parent, and without that sync a power loss can drop the
    * directory with the file put into it.
    */
-  private async makeDirectory(dir: string): Promise<void> {
-    const first = await mkdir(dir, { recursive: true });
-    if (first !== undefined) {
-      const parents = [dirname(first)];
-      for (let d = dir; d !== first; d = dirname(d)) parents.push(dirname(d));
-      await Promise.all(parents.map(fsync));
+  private makeDirectory(dir: string): Promise<void> {
+    let making = this.making.get(dir);
+    if (!making) {
+      making = (async () => {
+        // Every ancestor up to the root is synced once per process: a put that finds the
+        // directory already there cannot tell whether its creator's sync has finished.
+        await mkdir(dir, { recursive: true });
+        const parents: string[] = [];
+        for (let d = dir; d !== this.root && d !== dirname(d); d = dirname(d)) parents.push(dirname(d));
+        await Promise.all(parents.map(fsync));
+        this.dirs.add(dir);
+      })().finally(() => this.making.delete(dir));
+      this.making.set(dir, making);
     }
-    this.dirs.add(dir);
+    return making;
   }
 
   async stat(key: string) {

@@ -31,7 +31,9 @@ async function notify(deps: NotificationDeps, event: RecordedEvent): Promise<voi
   if (!after.exists) return;
 
   if (visibleChange(before, after)) {
-    publishLive(deps.nc, liveJobSubject(deps.prefix, jobId), { version, job: toPublicJob(after, version) });
+    await publishLive(deps.nc, liveJobSubject(deps.prefix, jobId), { version, job: toPublicJob(after, version) }).catch((err: unknown) =>
+      deps.logger.warn({ err, jobId }, 'live push not sent; connected clients catch up from the log'),
+    );
     deps.metrics?.livePushes.inc();
   }
 

@@ -48,7 +48,7 @@ function world(opts: { random?: () => number; beforeRecord?: (batch: NewDelivery
   const replica = (cacheSize = 10_000) => {
     const pushes: unknown[][] = [];
     let handling = 0;
-    const nc = { publish: (_s: string, data: string) => { const p = JSON.parse(data); pushes.push([handling, p.version, p.job.status, p.job.progress]); } };
+    const nc = { isClosed: () => false, isDraining: () => false, publish: (_s: string, data: string) => { const p = JSON.parse(data); pushes.push([handling, p.version, p.job.status, p.job.progress]); } };
     const deps: NotificationDeps = {
       store, deliveries, nc: nc as unknown as NatsConnection, prefix: 't', jobs: new JobStateCache(cacheSize),
       deliverer: { kick: () => undefined } as unknown as WebhookDeliverer, logger: createLogger('notification', 'silent'),
@@ -163,7 +163,7 @@ describe('notifyJobEvent with the job state cache', () => {
             const which = Math.floor(random() * 2);
             const r = replicas[which];
             const pushes: unknown[][] = [];
-            const deps = { ...r.deps, nc: { publish: (_s: string, data: string) => { const p = JSON.parse(data); pushes.push([e.streamVersion, p.version, p.job.status, p.job.progress]); } } as unknown as NatsConnection };
+            const deps = { ...r.deps, nc: { isClosed: () => false, isDraining: () => false, publish: (_s: string, data: string) => { const p = JSON.parse(data); pushes.push([e.streamVersion, p.version, p.job.status, p.job.progress]); } } as unknown as NatsConnection };
             await notifyJobEvent(deps, e);
             handled.push({ replica: which, version: e.streamVersion, pushes });
           }),

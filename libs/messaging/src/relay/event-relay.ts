@@ -223,8 +223,11 @@ export class EventRelay {
     state.retryMs = FIRST_RETRY_MS;
     await this.publish(events);
     // Saves run in order, each only while the lock is still ours (see above); a failed save
-    // surfaces here, at the next batch (or when leading ends), and ends the leadership.
-    await state.saving;
+    // surfaces here, at the next batch (or when leading ends), and ends the leadership. Taken out
+    // of the state first, so the error is reported once, not again as a second failure.
+    const saving = state.saving;
+    state.saving = Promise.resolve();
+    await saving;
     await this.o.afterPublish?.(events);
     state.saving = (async () => {
       await lock.assertHeld();
