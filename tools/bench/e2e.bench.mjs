@@ -3,11 +3,13 @@
 // instant task (`success_after=1`: the first status check finds it done). Every figure comes from
 // the event log (`recorded_at`), so "succeeded" means durably recorded in PostgreSQL.
 import { createRequire } from 'node:module';
-import { cpuMeter, createUsers, histogramBuckets, histogramQuantile, instantJob, log, pgClient, pidsNamed, sleep, startReelay, submitJob, summary } from './lib/common.mjs';
+import { join } from 'node:path';
+import { ROOT, cpuMeter, createUsers, histogramBuckets, histogramQuantile, instantJob, log, pgClient, pidsNamed, sleep, startReelay, submitJob, summary } from './lib/common.mjs';
 
 const require = createRequire(import.meta.url);
 const { connect } = require('@nats-io/transport-node');
 const { jetstreamManager } = require('@nats-io/jetstream');
+const { eventStreamName } = require(join(ROOT, 'libs/messaging/dist/index.js'));
 
 const TERMINAL = ['JobSucceeded', 'JobFailed', 'JobCanceled'];
 
@@ -122,33 +124,29 @@ async function transitionLatencies(db, ids) {
   return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, summary(v)]));
 }
 
-/** Messages each durable consumer of the events stream has delivered so far (redeliveries included). */
-async function consumerDeliveries(stack) {
-  const nc = await connect({ servers: stack.env.NATS_URL ?? '127.0.0.1:4222' });
+/** The consumers of the stack's events stream as they are now, and the server's version. */
+async function eventConsumers(stack) {
+  const nc = await connect({ servers: stack.env.NATS_URL });
   try {
-    const jsm = await jetstreamManager(nc);
-    const stream = `${stack.env.NATS_PREFIX.toUpperCase().replace(/-/g, '_')}_EVENTS`;
-    const out = {};
-    for await (const c of jsm.consumers.list(stream)) out[c.name] = { delivered: c.delivered.consumer_seq, filters: c.config.filter_subjects ?? [c.config.filter_subject] };
-    return { server: nc.info?.version ?? 'unknown', consumers: out };
+    const consumers = [];
+    for await (const c of (await jetstreamManager(nc)).consumers.list(eventStreamName(stack.env.NATS_PREFIX))) consumers.push(c);
+    return { server: nc.info?.version ?? 'unknown', consumers };
   } finally {
     await nc.close();
   }
 }
 
+/** Messages each durable consumer of the events stream has delivered so far (redeliveries included). */
+async function consumerDeliveries(stack) {
+  const { server, consumers } = await eventConsumers(stack);
+  return { server, consumers: Object.fromEntries(consumers.map((c) => [c.name, { delivered: c.delivered.consumer_seq, filters: c.config.filter_subjects ?? [c.config.filter_subject] }])) };
+}
+
 /** Waits until every consumer of the events stream has taken and acked everything (terminal events trail JobSucceeded). */
 async function consumersIdle(stack, timeoutMs = 30_000) {
-  const nc = await connect({ servers: stack.env.NATS_URL ?? '127.0.0.1:4222' });
-  try {
-    const jsm = await jetstreamManager(nc);
-    const stream = `${stack.env.NATS_PREFIX.toUpperCase().replace(/-/g, '_')}_EVENTS`;
-    for (const until = Date.now() + timeoutMs; Date.now() < until; await sleep(200)) {
-      let busy = 0;
-      for await (const c of jsm.consumers.list(stream)) busy += c.num_pending + c.num_ack_pending;
-      if (busy === 0) return;
-    }
-  } finally {
-    await nc.close();
+  for (const until = Date.now() + timeoutMs; Date.now() < until; await sleep(200)) {
+    const { consumers } = await eventConsumers(stack);
+    if (consumers.every((c) => c.num_pending + c.num_ack_pending === 0)) return;
   }
 }
 

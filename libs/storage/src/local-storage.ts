@@ -13,10 +13,11 @@ import type { BlobInfo, BlobStorage } from './blob-storage';
  */
 export class LocalStorage implements BlobStorage {
   private readonly root: string;
-  /** Directories known to exist and be durable (outputs/, assets/): no mkdir per write. */
-  private readonly dirs = new Set<string>();
-  /** Directories being created and synced now: a concurrent put waits for the same sync. */
-  private readonly making = new Map<string, Promise<void>>();
+  /**
+   * Directories made durable by this process (outputs/, assets/), or being made so: no mkdir per
+   * write, and a put racing the one that creates a directory waits for the same sync.
+   */
+  private readonly dirs = new Map<string, Promise<void>>();
   private writes = 0;
 
   constructor(root: string) {
@@ -58,36 +59,31 @@ export class LocalStorage implements BlobStorage {
 
   /** Runs `write` in `dir`, creating the directory the first time (or again if it vanished). */
   private async inDirectory<T extends PromiseSettledResult<unknown>[]>(dir: string, write: () => Promise<T>): Promise<T> {
-    if (!this.dirs.has(dir)) await this.makeDirectory(dir);
+    await (this.dirs.get(dir) ?? this.makeDirectory(dir));
     const written = await write();
     // Only a blob that could not be opened (so its data was not read yet) can be written again.
     const [blob] = written;
     if (!(blob?.status === 'rejected' && (blob.reason as NodeJS.ErrnoException).code === 'ENOENT')) return written;
-    this.dirs.delete(dir);
     await this.makeDirectory(dir);
     return write();
   }
 
   /**
-   * Creates `dir` and the parents it lacks, and syncs the parent of each one created: a new
+   * Creates `dir` and the parents it lacks, and syncs every ancestor up to the root: a new
    * directory's name is an entry in its parent, and without that sync a power loss can drop the
-   * directory with the file put into it.
+   * directory with the file put into it. All of them, once per process, because a put that finds
+   * the directory already there cannot tell whether its creator's sync has finished.
    */
   private makeDirectory(dir: string): Promise<void> {
-    let making = this.making.get(dir);
-    if (!making) {
-      making = (async () => {
-        // Every ancestor up to the root is synced once per process: a put that finds the
-        // directory already there cannot tell whether its creator's sync has finished.
-        await mkdir(dir, { recursive: true });
-        const parents: string[] = [];
-        for (let d = dir; d !== this.root && d !== dirname(d); d = dirname(d)) parents.push(dirname(d));
-        await Promise.all(parents.map(fsync));
-        this.dirs.add(dir);
-      })().finally(() => this.making.delete(dir));
-      this.making.set(dir, making);
-    }
-    return making;
+    const made = (async () => {
+      await mkdir(dir, { recursive: true });
+      const parents: string[] = [];
+      for (let d = dir; d !== this.root && d !== dirname(d); d = dirname(d)) parents.push(dirname(d));
+      await Promise.all(parents.map(fsync));
+    })();
+    this.dirs.set(dir, made);
+    made.catch(() => this.dirs.get(dir) === made && this.dirs.delete(dir)); // tried again by the next put
+    return made;
   }
 
   async stat(key: string) {

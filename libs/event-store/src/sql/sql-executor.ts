@@ -25,11 +25,16 @@ export async function inTransaction<T>(dataSource: DataSource, work: (tx: QueryR
   }
 }
 
-/** The PostgreSQL SQLSTATE of a failed query, whether it comes raw from pg or wrapped by TypeORM. */
+/** A string field of a failed query's error, whether it comes raw from pg or wrapped by TypeORM (`driverError`). */
+function errorField(err: unknown, name: 'code' | 'severity' | 'constraint'): string | undefined {
+  const e = err as (Record<string, unknown> & { driverError?: Record<string, unknown> }) | undefined;
+  const value = e?.[name] ?? e?.driverError?.[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** The PostgreSQL SQLSTATE of a failed query. */
 export function pgErrorCode(err: unknown): string | undefined {
-  const e = err as { code?: unknown; driverError?: { code?: unknown } } | undefined;
-  const code = e?.code ?? e?.driverError?.code;
-  return typeof code === 'string' ? code : undefined;
+  return errorField(err, 'code');
 }
 
 /**
@@ -38,12 +43,9 @@ export function pgErrorCode(err: unknown): string | undefined {
  * statement's outcome is unknown.
  */
 export function isServerError(err: unknown): boolean {
-  const e = err as { severity?: unknown; driverError?: { severity?: unknown } } | undefined;
-  return typeof (e?.severity ?? e?.driverError?.severity) === 'string' && /^[0-9A-Z]{5}$/.test(pgErrorCode(err) ?? '');
+  return errorField(err, 'severity') !== undefined && /^[0-9A-Z]{5}$/.test(pgErrorCode(err) ?? '');
 }
 
 export function pgConstraint(err: unknown): string | undefined {
-  const e = err as { constraint?: unknown; driverError?: { constraint?: unknown } } | undefined;
-  const c = e?.constraint ?? e?.driverError?.constraint;
-  return typeof c === 'string' ? c : undefined;
+  return errorField(err, 'constraint');
 }

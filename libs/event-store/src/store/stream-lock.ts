@@ -1,20 +1,14 @@
 import type { SqlExecutor } from '../sql/sql-executor';
 
 /**
- * Takes, inside the caller's transaction, the same per-stream lock an append takes. A
+ * Takes, inside the caller's transaction, the same per-stream locks an append takes. A
  * read-decide-append on a hot stream (one user's credit ledger under many concurrent submits) then
  * runs one at a time across every process instead of losing optimistic races over and over.
- * Take it before the transaction writes anything, like the append does, so log order still follows
- * stream order (see EventStore.appendMany).
- */
-export async function lockStream(tx: SqlExecutor, streamId: string): Promise<void> {
-  await lockStreams(tx, [streamId]);
-}
-
-/**
- * `lockStream` for several streams, in the key order every append uses (see the append
- * functions' migrations): a transaction that locks one stream and then appends to another would
- * otherwise deadlock with a group commit that locks the same two the other way round.
+ * Take them before the transaction writes anything, like the append does, so log order still follows
+ * stream order (see EventStore.appendMany). Several streams are locked in the key order every
+ * append uses (see the append functions' migrations): a transaction that locks one stream and then
+ * appends to another would otherwise deadlock with a group commit that locks the same two the other
+ * way round.
  */
 export async function lockStreams(tx: SqlExecutor, streamIds: readonly string[]): Promise<void> {
   await tx.query(
