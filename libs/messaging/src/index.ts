@@ -1,6 +1,7 @@
 export * from './nats/subjects';
 export * from './nats/connect-nats';
 export * from './nats/topology';
+export * from './nats/durable-consumers';
 export * from './nats/send-soon';
 export * from './relay/event-relay';
 export * from './relay/published-tail';

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { commandSubjects, liveJobSubject } from '@reelay/contracts';
 import {
-  coveringFilter,
   decodeEventMessage,
   eventStreamName,
   eventSubject,
+  splitDurables,
   nakDelay,
   resolveBinding,
   streamCategory,
@@ -35,10 +35,14 @@ describe('subject naming', () => {
     expect(subjectMatches(pattern, subject)).toBe(expected);
   });
 
-  it('covers several filters with one wildcard for servers without filter_subjects', () => {
-    expect(coveringFilter(['p.events.job.JobSubmitted', 'p.events.job.JobValidated'])).toBe('p.events.job.>');
-    expect(coveringFilter(['p.events.job.>', 'p.events.credits.CreditsHeld'])).toBe('p.events.>');
-    expect(() => coveringFilter(['a.x', 'b.x'])).toThrow(/share no prefix/);
+  it('names one durable per filter for servers without filter_subjects after what sets the filters apart', () => {
+    expect(splitDurables('slots', ['p.events.job.JobSucceeded', 'p.events.job.JobFailed'])).toEqual([
+      { durable: 'slots-JobSucceeded', filter: 'p.events.job.JobSucceeded' },
+      { durable: 'slots-JobFailed', filter: 'p.events.job.JobFailed' },
+    ]);
+    expect(splitDurables('c', ['p.events.job.>', 'p.events.credits.*']).map((p) => p.durable)).toEqual(['c-job-all', 'c-credits-any']);
+    expect(splitDurables('c', ['a.x', 'b.x']).map((p) => p.durable)).toEqual(['c-a-x', 'c-b-x']);
+    expect(splitDurables('c', ['p.x', 'p.x.y']).map((p) => p.durable)).toEqual(['c-x', 'c-x-y']);
   });
 });
 

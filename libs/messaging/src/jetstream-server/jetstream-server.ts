@@ -68,6 +68,8 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
   private readonly emitter = new EventEmitter();
   private readonly routes = new Map<string, MessageHandler | null>();
   private readonly pulls = new Set<ConsumerMessages>();
+  /** Binding durable → the durable consumers the server keeps for it. */
+  private readonly parts = new Map<string, string[]>();
   private loops: Promise<void>[] = [];
   private nc?: NatsConnection;
   private closing = false;
@@ -99,8 +101,12 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
     });
     const js = jetstream(this.nc);
     for (const binding of this.bindings) {
-      const consumer = await js.consumers.get(stream, topology.consumers.get(binding.durable)!.info.name);
-      this.loops.push(this.consumeLoop(binding, consumer));
+      // One binding may be served by several durables (one per filter on servers before 2.10);
+      // they share its concurrency.
+      const parts = topology.consumers.get(binding.durable)!.parts.map((p) => p.name);
+      this.parts.set(binding.durable, parts);
+      const slots = new Semaphore(binding.concurrency);
+      for (const part of parts) this.loops.push(this.consumeLoop(binding, await js.consumers.get(stream, part), slots));
     }
     const lagMs = this.options.lagIntervalMs ?? 10_000;
     if (lagMs > 0) {
@@ -114,9 +120,10 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
     if (!this.nc || this.nc.isClosed() || this.closing) return;
     try {
       const jsm = await jetstreamManager(this.nc);
-      for (const b of this.bindings) {
-        const info = await jsm.consumers.info(stream, b.durable);
-        this.emitter.emit('pending', { consumer: b.durable, pending: info.num_pending });
+      for (const [durable, parts] of this.parts) {
+        let pending = 0;
+        for (const part of parts) pending += (await jsm.consumers.info(stream, part)).num_pending;
+        this.emitter.emit('pending', { consumer: durable, pending });
       }
     } catch {
       // A lag reading is best effort: the next tick tries again.
@@ -142,8 +149,7 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
     return this.nc as T;
   }
 
-  private async consumeLoop(binding: ResolvedBinding, consumer: Consumer): Promise<void> {
-    const slots = new Semaphore(binding.concurrency);
+  private async consumeLoop(binding: ResolvedBinding, consumer: Consumer, slots: Semaphore): Promise<void> {
     const inFlight = new Set<Promise<void>>();
     while (!this.closing) {
       let pull: ConsumerMessages | undefined;
@@ -182,7 +188,7 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
   }
 
   private async process(msg: JsMsg, binding: ResolvedBinding): Promise<void> {
-    // On servers without `filter_subjects` the consumer may use a wider filter than asked for.
+    // Only a server that ignored the consumer's filters would deliver this.
     if (!binding.filterSubjects.some((f) => subjectMatches(f, msg.subject))) return sendSoon(() => msg.ack());
     const deliveries = msg.info.deliveryCount;
     const decoded = decodeEventMessage(msg.data);

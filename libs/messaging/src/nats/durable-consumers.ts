@@ -1,0 +1,142 @@
+import { AckPolicy, DeliverPolicy, ReplayPolicy, type ConsumerConfig, type ConsumerInfo, type JetStreamManager } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
+import { CONSUMER_ALREADY_EXISTS, CONSUMER_NAME_IN_USE, consumerInfo, deleteConsumer, hasApiCode, supportsMultipleFilters } from './jetstream-api';
+
+export interface ConsumerSpec {
+  stream: string;
+  durable: string;
+  filterSubjects: string[];
+  /** Deliveries the server attempts; -1 (default) leaves the bound to the client, which dead-letters. */
+  maxDeliver?: number;
+  ackWaitMs?: number;
+  maxAckPending?: number;
+}
+
+export interface EnsuredConsumer {
+  /**
+   * The durable consumers that serve the spec: its own durable or, on a server without
+   * `filter_subjects` (before nats-server 2.10), one per filter subject (see `splitDurables`).
+   */
+  parts: ConsumerInfo[];
+}
+
+interface DurableSpec {
+  durable: string;
+  filters: string[];
+}
+
+/**
+ * Creates or reconciles the durable consumer(s) of a spec. A spec with several filter subjects is
+ * one consumer with `filter_subjects` where the server has it, and one consumer per subject where
+ * it does not; a consumer with a covering filter would be handed every event under it, to be acked
+ * unhandled. Moving between the two shapes (a server upgrade, or an older release of this code) is
+ * a hand-over: see `handOver`.
+ */
+export async function ensureConsumer(jsm: JetStreamManager, spec: ConsumerSpec, multipleFilters = supportsMultipleFilters(jsm)): Promise<EnsuredConsumer> {
+  const filters = [...new Set(spec.filterSubjects)];
+  if (filters.length === 0) throw new Error(`Consumer ${spec.durable} needs at least one filter subject`);
+  const whole: DurableSpec = { durable: spec.durable, filters };
+  if (filters.length === 1) return { parts: [await ensureDurable(jsm, spec, whole)] };
+  const split = splitDurables(spec.durable, filters).map(({ durable, filter }) => ({ durable, filters: [filter] }));
+  const parts = multipleFilters ? await handOver(jsm, spec, split, [whole]) : await handOver(jsm, spec, [whole], split);
+  return { parts };
+}
+
+/**
+ * `<durable>-<rest of the subject>` per filter, the rest being the tokens after the prefix all the
+ * filters share: `dispatch-release-slots-JobSucceeded` for `<prefix>.events.job.JobSucceeded`.
+ */
+export function splitDurables(durable: string, filters: string[]): { durable: string; filter: string }[] {
+  const tokens = filters.map((f) => f.split('.'));
+  const shortest = Math.min(...tokens.map((t) => t.length));
+  let shared = 0;
+  while (shared < shortest - 1 && tokens.every((t) => t[shared] === tokens[0][shared])) shared++;
+  return filters.map((filter, i) => {
+    const rest = tokens[i]
+      .slice(shared)
+      .map((t) => (t === '*' ? 'any' : t === '>' ? 'all' : t.replace(/[^A-Za-z0-9_-]/g, '_')))
+      .join('-');
+    return { durable: `${durable}-${rest}`, filter };
+  });
+}
+
+/**
+ * Replaces the consumers `from` (those that exist) by the consumers `to`, without skipping an event.
+ *
+ * Each new consumer starts at the lowest sequence an old one may not have handled: its ack floor
+ * (everything at or below is acked) plus one, or, for an old consumer with nothing pending or
+ * awaiting ack, the stream's last sequence read before it plus one. Events between that point and
+ * where an old consumer really was are delivered again, which handlers tolerate (at-least-once
+ * delivery, idempotent handlers); none is lost. The old consumers are deleted once every new one
+ * exists, so a replica that crashes in between repeats the hand-over from the same old consumers.
+ * Replicas racing through it compute start points at or below each other's (ack floors only rise),
+ * and a new consumer another replica already made is kept as it is, so a race also costs only
+ * redeliveries. A replica of the old shape still reading a deleted consumer fails its pulls and
+ * retries until it is replaced.
+ *
+ * An existing `to` consumer whose filters differ is a leftover of an older layout (an older release
+ * recreating the covering consumer, say): it is replaced, starting at the hand-over point.
+ * See https://docs.nats.io/nats-concepts/jetstream/consumers (ack floor, deliver policies).
+ */
+export async function handOver(jsm: JetStreamManager, spec: ConsumerSpec, from: DurableSpec[], to: DurableSpec[]): Promise<ConsumerInfo[]> {
+  const lastSeq = (await jsm.streams.info(spec.stream)).state.last_seq;
+  const old = (await Promise.all(from.map((f) => consumerInfo(jsm, spec.stream, f.durable)))).filter((c): c is ConsumerInfo => c !== null);
+  if (old.length === 0) return Promise.all(to.map((t) => ensureDurable(jsm, spec, t)));
+  const startSeq = Math.min(...old.map((c) => resumeSequence(c, lastSeq)));
+  const parts: ConsumerInfo[] = [];
+  for (const t of to) parts.push(await ensureDurable(jsm, spec, t, startSeq));
+  for (const c of old) await deleteConsumer(jsm, spec.stream, c.name);
+  return parts;
+}
+
+/** The first stream sequence a successor of `info`'s consumer must deliver (see `handOver`). */
+export function resumeSequence(info: ConsumerInfo, lastSeqBefore: number): number {
+  const floor = info.ack_floor.stream_seq;
+  const drained = info.num_pending === 0 && info.num_ack_pending === 0;
+  return (drained ? Math.max(floor, lastSeqBefore) : floor) + 1;
+}
+
+async function ensureDurable(jsm: JetStreamManager, spec: ConsumerSpec, target: DurableSpec, startSeq?: number): Promise<ConsumerInfo> {
+  const config: Partial<ConsumerConfig> = {
+    durable_name: target.durable,
+    ack_policy: AckPolicy.Explicit,
+    ...(startSeq === undefined ? { deliver_policy: DeliverPolicy.All } : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSeq }),
+    replay_policy: ReplayPolicy.Instant,
+    max_deliver: spec.maxDeliver ?? -1,
+    ack_wait: nanos(spec.ackWaitMs ?? 30_000),
+    max_ack_pending: spec.maxAckPending ?? 1000,
+    ...(target.filters.length === 1 ? { filter_subject: target.filters[0] } : { filter_subjects: target.filters }),
+  };
+  const adopt = async (existing: ConsumerInfo): Promise<ConsumerInfo> => {
+    if (startSeq === undefined || sameFilters(existing.config, config)) return reconcileConsumer(jsm, spec.stream, existing, config);
+    await deleteConsumer(jsm, spec.stream, target.durable);
+    return createOrAdopt(jsm, spec.stream, config, (raced) => reconcileConsumer(jsm, spec.stream, raced, config));
+  };
+  const existing = await consumerInfo(jsm, spec.stream, target.durable);
+  if (existing) return adopt(existing);
+  return createOrAdopt(jsm, spec.stream, config, adopt);
+}
+
+/** Adds a consumer; when another replica added it first, hands the one it made to `adopt`. */
+async function createOrAdopt(jsm: JetStreamManager, stream: string, config: Partial<ConsumerConfig>, adopt: (existing: ConsumerInfo) => Promise<ConsumerInfo>): Promise<ConsumerInfo> {
+  try {
+    return await jsm.consumers.add(stream, config);
+  } catch (err) {
+    if (!hasApiCode(err, CONSUMER_NAME_IN_USE) && !hasApiCode(err, CONSUMER_ALREADY_EXISTS)) throw err;
+    const raced = await consumerInfo(jsm, stream, config.durable_name!);
+    if (!raced) throw err;
+    return adopt(raced);
+  }
+}
+
+function sameFilters(have: Partial<ConsumerConfig>, want: Partial<ConsumerConfig>): boolean {
+  return (have.filter_subject ?? '') === (want.filter_subject ?? '') && JSON.stringify(have.filter_subjects ?? []) === JSON.stringify(want.filter_subjects ?? []);
+}
+
+async function reconcileConsumer(jsm: JetStreamManager, stream: string, info: ConsumerInfo, want: Partial<ConsumerConfig>): Promise<ConsumerInfo> {
+  const have = info.config;
+  const same = sameFilters(have, want) && have.max_deliver === want.max_deliver && have.ack_wait === want.ack_wait && have.max_ack_pending === want.max_ack_pending;
+  if (same) return info;
+  const { durable_name: durable, ack_policy: _ack, deliver_policy: _deliver, opt_start_seq: _start, replay_policy: _replay, ...updatable } = want;
+  return jsm.consumers.update(stream, durable!, updatable);
+}
