@@ -2,8 +2,9 @@ import { CreateEventLog1764300000000 } from './1764300000000-create-event-log';
 import { CreateJobView1764300000001 } from './1764300000001-create-job-view';
 import { CreateAppendFunction1764300000002 } from './1764300000002-create-append-function';
 import { CreateAppendGroupsFunction1764300000003 } from './1764300000003-create-append-groups-function';
+import { AppendPlansByKey1764300000004 } from './1764300000004-append-plans-by-key';
 
-export { CreateEventLog1764300000000, CreateJobView1764300000001, CreateAppendFunction1764300000002, CreateAppendGroupsFunction1764300000003 };
+export { CreateEventLog1764300000000, CreateJobView1764300000001, CreateAppendFunction1764300000002, CreateAppendGroupsFunction1764300000003, AppendPlansByKey1764300000004 };
 
 /** Every migration of the event store, in order. */
-export const EVENT_STORE_MIGRATIONS = [CreateEventLog1764300000000, CreateJobView1764300000001, CreateAppendFunction1764300000002, CreateAppendGroupsFunction1764300000003];
+export const EVENT_STORE_MIGRATIONS = [CreateEventLog1764300000000, CreateJobView1764300000001, CreateAppendFunction1764300000002, CreateAppendGroupsFunction1764300000003, AppendPlansByKey1764300000004];
