@@ -1,6 +1,17 @@
 import type { DataSource } from 'typeorm';
 import { returnedRows, WriteBatcher } from '@reelay/event-store';
 
+interface SlotRequest {
+  jobId: string;
+  provider: string;
+  limit: number;
+}
+
+interface SlotRow {
+  acquired: boolean;
+  in_use: number;
+}
+
 export type SlotResult = { acquired: true; inUse: number } | { acquired: false; inUse: number; limit: number };
 
 /**
@@ -18,7 +29,9 @@ export type SlotResult = { acquired: true; inUse: number } | { acquired: false; 
  * SERIALIZABLE would also work but fails the loser with 40001 instead of making it wait.
  * The lock, the reads and the insert run inside `reelay_acquire_provider_slot` (see its
  * migration), called as one autocommit statement: that statement is the whole transaction, so
- * the lock lasts exactly until its insert commits, in one round trip instead of six.
+ * the lock lasts exactly until its insert commits, in one round trip instead of six. Acquires made
+ * at the same time are one statement (`reelay_acquire_provider_slots`): one lock wait and one
+ * commit for all of them, with each outcome as if they had run one after another.
  *
  * On a crash nothing is lost or leaked for long: the row stays while the job may be at the
  * provider (correct: it counts there too); when the job becomes terminal the terminal-event
@@ -26,6 +39,7 @@ export type SlotResult = { acquired: true; inUse: number } | { acquired: false; 
  * was missed. A job that already holds a slot gets it again on redelivery (the row is per job).
  */
 export class ProviderSlots {
+  private readonly acquires = new WriteBatcher((requests: SlotRequest[]) => this.acquireMany(requests));
   /** Releases made at the same time are one DELETE. */
   private readonly releases = new WriteBatcher((jobIds: string[]) => this.releaseMany(jobIds));
 
@@ -37,11 +51,21 @@ export class ProviderSlots {
   /** Must not run inside a caller's transaction: the slot lock would then be held until that one ends. */
   async acquire(jobId: string, provider: string): Promise<SlotResult> {
     const limit = this.limitFor(provider);
-    const [row]: { acquired: boolean; in_use: number }[] = await this.dataSource.query(
-      `SELECT acquired, in_use FROM reelay_acquire_provider_slot($1, $2, $3)`,
-      [jobId, provider, limit],
-    );
+    const row = await this.acquires.submit({ jobId, provider, limit });
     return row.acquired ? { acquired: true, inUse: row.in_use } : { acquired: false, inUse: row.in_use, limit };
+  }
+
+  private async acquireMany(requests: SlotRequest[]): Promise<SlotRow[]> {
+    if (requests.length === 1) {
+      const { jobId, provider, limit } = requests[0];
+      return this.dataSource.query(`SELECT acquired, in_use FROM reelay_acquire_provider_slot($1, $2, $3)`, [jobId, provider, limit]);
+    }
+    const rows: (SlotRow & { ord: number })[] = await this.dataSource.query(
+      `SELECT ord, acquired, in_use FROM reelay_acquire_provider_slots($1::text[], $2::text[], $3::int[])`,
+      [requests.map((r) => r.jobId), requests.map((r) => r.provider), requests.map((r) => r.limit)],
+    );
+    const byOrd = new Map(rows.map((r) => [Number(r.ord), r]));
+    return requests.map((_, i) => byOrd.get(i + 1)!);
   }
 
   /** The provider whose slot the job held, or null when it held none. */

@@ -87,6 +87,25 @@ describe('ProviderCircuit and ProviderSlots (real PostgreSQL)', () => {
     expect(calls).toEqual(['SELECT acquired, in_use', 'SELECT acquired, in_use', 'SELECT acquired, in_use']);
   });
 
+  it('takes the slots asked for at the same time in one statement, each answered as if they had come one after another', async () => {
+    const { ds: spy, calls } = counted(ds);
+    const slots = new ProviderSlots(spy, (p) => (p === 'p13' ? 2 : 1));
+    await slots.acquire('batch-held', 'p13');
+    calls.length = 0;
+    const asked: [string, string][] = [['batch-a', 'p13'], ['batch-held', 'p13'], ['batch-b', 'p14'], ['batch-c', 'p13'], ['batch-d', 'p14'], ['batch-a', 'p13']];
+    const results = await Promise.all(asked.map(([job, provider]) => slots.acquire(job, provider)));
+    expect(calls).toEqual(['SELECT ord, acquired,']);
+    expect(results).toEqual([
+      { acquired: true, inUse: 2 },
+      { acquired: true, inUse: 2 }, // already held: kept
+      { acquired: true, inUse: 1 },
+      { acquired: false, inUse: 2, limit: 2 },
+      { acquired: false, inUse: 1, limit: 1 },
+      { acquired: true, inUse: 2 }, // the same job again (a redelivery) keeps the slot it got just before
+    ]);
+    expect((await slots.inUse()).get('p13')).toBe(2);
+  });
+
   it('frees the slots of jobs finishing at the same time in one statement, each release answered with its provider', async () => {
     const { ds: spy, calls } = counted(ds);
     const slots = new ProviderSlots(spy, () => 10);
@@ -126,6 +145,25 @@ describe('ProviderCircuit and ProviderSlots (real PostgreSQL)', () => {
         expect(rows).toBe(held.length);
       }
       expect(maxSeen).toBe(limit);
+    } finally {
+      await replica.destroy();
+    }
+  });
+
+  it('batches of two replicas asking for the same providers in opposite orders neither deadlock nor pass a limit', async () => {
+    const replica = createDataSource(db.url, { poolSize: 8, migrations: dispatchMigrations });
+    await replica.initialize();
+    try {
+      const pools = [new ProviderSlots(ds, () => 5), new ProviderSlots(replica, () => 5)];
+      for (let round = 0; round < 10; round++) {
+        const providers = [`px-${round}`, `py-${round}`];
+        await Promise.all(
+          pools.map((slots, p) =>
+            Promise.all(Array.from({ length: 8 }, (_, i) => slots.acquire(`cross-${round}-${p}-${i}`, providers[(i + p) % 2]))),
+          ),
+        );
+        for (const provider of providers) expect((await slotsAt(ds, provider)).length).toBe(5);
+      }
     } finally {
       await replica.destroy();
     }
