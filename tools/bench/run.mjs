@@ -113,9 +113,9 @@ ${cpuRows(p.cpuPerJobMs)}
 ${p.deliveries ? `
 JetStream deliveries per job in the peak run, per durable consumer (its \`delivered\` count before
 and after, divided by the jobs; nats-server ${p.deliveries.server}). A consumer of several event types
-needs \`filter_subjects\`, which arrived in nats-server 2.10; on an older server it filters on the
-covering subject and the transport acks the events it did not ask for, so each of those still costs
-a delivery, a parse and an ack:
+is one durable with \`filter_subjects\` on nats-server 2.10 and later, and one durable per event type
+(\`<durable>-<Type>\`) on an older server, so an event is delivered only to the consumers that asked
+for its type:
 
 | consumer | server-side filter | deliveries per job |
 |---|---|---|
