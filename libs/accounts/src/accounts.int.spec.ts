@@ -1,7 +1,7 @@
 import { createDataSource, runMigrations } from '@reelay/event-store';
 import { createTestDatabase, type TestDatabase } from '@reelay/testing';
 import type { DataSource } from 'typeorm';
-import { createApiKey, findUserByApiKey, revokeApiKey } from './api-keys/api-key-store';
+import { createApiKey, findUserByApiKey, findUsersByApiKeys, revokeApiKey } from './api-keys/api-key-store';
 import { ACCOUNTS_MIGRATIONS } from './migrations';
 import { webhookSecretFor, webhookSigningKey } from './webhook-secret/webhook-secret';
 
@@ -40,6 +40,14 @@ describe('api keys', () => {
     expect(await findUserByApiKey(ds, key)).toBeNull();
     expect(await findUserByApiKey(ds, 'rly_' + 'b'.repeat(32))).toBeNull();
     expect(await findUserByApiKey(ds, "' OR 1=1 --")).toBeNull();
+  });
+  it('answers several keys in one call, each with its own user or null, in the order asked', async () => {
+    const [carol, dave, revoked] = [await createApiKey(ds, 'carol'), await createApiKey(ds, 'dave'), await createApiKey(ds, 'erin')];
+    await revokeApiKey(ds, revoked.key);
+    const unknown = 'rly_' + 'c'.repeat(32);
+    expect(await findUsersByApiKeys(ds, [dave.key, 'not-a-key', carol.key, revoked.key, unknown, dave.key])).toEqual(['dave', null, 'carol', null, null, 'dave']);
+    expect(await findUsersByApiKeys(ds, ['nope'])).toEqual([null]);
+    expect(await findUsersByApiKeys(ds, [])).toEqual([]);
   });
 });
 

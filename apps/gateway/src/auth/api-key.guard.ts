@@ -1,9 +1,10 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { findUserByApiKey, hashApiKey } from '@reelay/accounts';
+import { hashApiKey } from '@reelay/accounts';
 import { ApiException } from '../errors/api-exception';
 import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
 import { TokenBuckets } from '../rate-limit/token-bucket';
+import { ApiKeyLookup } from './api-key-lookup';
 import { type AuthenticatedRequest, PUBLIC_ROUTE } from './current-user';
 
 const unauthorized = () =>
@@ -15,12 +16,14 @@ const unauthorized = () =>
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
   private readonly buckets: TokenBuckets;
+  private readonly keys: ApiKeyLookup;
 
   constructor(
     @Inject(GATEWAY_DEPS) private readonly deps: GatewayDeps,
     private readonly reflector: Reflector,
   ) {
     this.buckets = new TokenBuckets(deps.config.RATE_LIMIT_PER_SECOND, deps.config.RATE_LIMIT_BURST);
+    this.keys = new ApiKeyLookup(deps.dataSource);
   }
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
@@ -31,7 +34,7 @@ export class ApiKeyGuard implements CanActivate {
 
     const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
     if (!match) throw unauthorized();
-    const userId = await findUserByApiKey(this.deps.dataSource, match[1]);
+    const userId = await this.keys.userFor(match[1]);
     if (!userId) throw unauthorized();
 
     const { allowed, retryAfterSeconds } = this.buckets.take(hashApiKey(match[1]));

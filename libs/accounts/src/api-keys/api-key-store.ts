@@ -27,7 +27,18 @@ export async function revokeApiKey(ds: DataSource, key: string): Promise<boolean
 
 /** The user owning an active key, or null. */
 export async function findUserByApiKey(ds: DataSource, key: string): Promise<string | null> {
-  if (!API_KEY_PATTERN.test(key)) return null;
-  const rows: { user_id: string }[] = await ds.query(`SELECT user_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`, [hashApiKey(key)]);
-  return rows[0]?.user_id ?? null;
+  return (await findUsersByApiKeys(ds, [key]))[0];
+}
+
+/** For each key, the user owning it if it is active, else null; one statement for all of them. */
+export async function findUsersByApiKeys(ds: DataSource, keys: readonly string[]): Promise<(string | null)[]> {
+  const hashes = keys.map((k) => (API_KEY_PATTERN.test(k) ? hashApiKey(k) : null));
+  const wanted = hashes.filter((h): h is string => h !== null);
+  if (wanted.length === 0) return keys.map(() => null);
+  const rows: { key_hash: string; user_id: string }[] = await ds.query(
+    `SELECT key_hash, user_id FROM api_keys WHERE key_hash = ANY($1::text[]) AND revoked_at IS NULL`,
+    [wanted],
+  );
+  const users = new Map(rows.map((r) => [r.key_hash, r.user_id]));
+  return hashes.map((h) => (h === null ? null : users.get(h) ?? null));
 }
