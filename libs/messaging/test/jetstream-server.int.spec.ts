@@ -16,8 +16,10 @@ import {
   JetStreamErrorFilter,
   JetStreamServer,
   replayDeadLetter,
+  splitDurables,
   type ConsumerBinding,
 } from '../src';
+import { handOver } from '../src/nats/durable-consumers';
 import { newJobId, setupPg, waitFor, type TestPg } from './helpers';
 
 jest.setTimeout(60_000);
@@ -251,5 +253,26 @@ describe('JetStreamServer (Nest custom transport, real NATS + PostgreSQL)', () =
     // One delivery per matching event: the JobDelayed event was never handed to this service.
     expect((await consumers()).reduce((sum, c) => sum + c.delivered.consumer_seq, 0)).toBe(2);
     expect((await deadLetters.list({ consumer: 'progress-and-cancel' })).length).toBe(0);
+  });
+
+  it('a replica whose consumers another replica hands over to a new layout follows them and keeps handling events', async () => {
+    const prefix = await newPrefix();
+    const recorder = new Recorder();
+    const filterSubjects = [`${prefix}.events.job.JobProgressed`, `${prefix}.events.job.JobCanceled`];
+    await startService(prefix, recorder, { durable: 'handed', filterSubjects });
+    const before = progressEvent(10);
+    await publish(prefix, before);
+    await waitFor('first event handled', () => recorder.finished.includes(before.eventId));
+
+    // Another replica moves the binding to one consumer (as after a server upgrade), deleting the
+    // per-type durables this one reads; this one then moves it back to the layout its server needs.
+    const jsm = await jetstreamManager(nc);
+    const stream = eventStreamName(prefix);
+    const perType = splitDurables('handed', filterSubjects).map(({ durable, filter }) => ({ durable, filters: [filter] }));
+    await handOver(jsm, { stream, durable: 'handed', filterSubjects }, perType, [{ durable: 'handed', filters: [`${prefix}.events.job.>`] }]);
+
+    const after = [progressEvent(20), jobEvent('JobCanceled', { at: new Date().toISOString() })];
+    for (const e of after) await publish(prefix, e);
+    await waitFor('events after the hand-over handled', () => after.every((e) => recorder.finished.includes(e.eventId)), 20_000);
   });
 });

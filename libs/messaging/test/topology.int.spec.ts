@@ -203,6 +203,22 @@ describe('ensureTopology (real NATS)', () => {
       expect(await drain('slots')).toEqual(later);
     });
 
+    it('counts the position of a leftover it replaces: an older replica may be the only one that followed some types', async () => {
+      await coveringConsumer();
+      const seqs = await publish('JobSucceeded', 'JobFailed', 'JobFailed');
+      // The older release's covering consumer acked only the first event.
+      await (await (await jetstream(nc).consumers.get(stream, 'slots')).next({ expires: 1000 }))!.ackAck();
+      // A first start of this release made one per-type durable and crashed before the others.
+      await jsm.consumers.add(stream, { durable_name: 'slots-JobSucceeded', ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.New, filter_subject: `${prefix}.events.job.JobSucceeded` });
+
+      const parts = await handOver(jsm, spec, [{ durable: 'slots-JobSucceeded', filters: [`${prefix}.events.job.JobSucceeded`] }], [{ durable: 'slots', filters: [`${prefix}.events.>`] }]);
+
+      // Not after the last event (where the drained per-type durable alone would put it): the
+      // JobFailed events were followed only by the leftover.
+      expect(parts[0].config.opt_start_seq).toBe(seqs[1]);
+      expect(await consumerNames()).toEqual(['slots']);
+    });
+
     it('replaces a leftover consumer of another layout at the hand-over point instead of keeping its position', async () => {
       await ensureConsumer(jsm, spec, false);
       await publish('JobSucceeded', 'JobFailed');

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Consumer, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
 import { isObservable, lastValueFrom } from 'rxjs';
@@ -8,6 +8,7 @@ import type { DeadLetterSink } from '../dead-letters/dead-letter-sink';
 import { connectNats } from '../nats/connect-nats';
 import { sendSoon } from '../nats/send-soon';
 import { DEFAULT_PREFIX, eventStreamName, subjectMatches } from '../nats/subjects';
+import { ensureConsumer, type ConsumerSpec } from '../nats/durable-consumers';
 import { ensureTopology, type TopologyOptions } from '../nats/topology';
 import { contextFromTraceparent, inSpan, SpanKind } from '../tracing/trace-context';
 import { nakDelay, resolveBinding, type ConsumerBinding, type ResolvedBinding } from './consumer-binding';
@@ -42,6 +43,17 @@ export interface DeadLetteredEvent {
 
 /** What became of one delivery: acked, handed back for a retry, or dead-lettered. */
 export type HandledOutcome = 'ack' | 'retry' | 'dead_letter';
+
+/** The pulls of one binding's consumers, from one ensuring of them to the next. */
+interface Generation {
+  deleted: boolean;
+  pulls: Set<ConsumerMessages>;
+}
+
+function endGeneration(generation: Generation): void {
+  generation.deleted = true;
+  for (const pull of generation.pulls) pull.stop();
+}
 
 type JetStreamServerEvents = {
   error: (err: Error) => void;
@@ -95,38 +107,70 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
   private async start(): Promise<void> {
     this.nc = this.options.connection ?? (await connectNats(this.options.servers!, this.options.name ?? 'reelay-jetstream-server'));
     const stream = eventStreamName(this.prefix);
-    const topology = await ensureTopology(this.nc, this.prefix, {
-      ...this.options.topology,
-      consumers: this.bindings.map((b) => ({ stream, durable: b.durable, filterSubjects: b.filterSubjects, ackWaitMs: b.ackWaitMs })),
-    });
+    const specOf = (b: ResolvedBinding): ConsumerSpec => ({ stream, durable: b.durable, filterSubjects: b.filterSubjects, ackWaitMs: b.ackWaitMs });
+    const topology = await ensureTopology(this.nc, this.prefix, { ...this.options.topology, consumers: this.bindings.map(specOf) });
     const js = jetstream(this.nc);
     for (const binding of this.bindings) {
-      // One binding may be served by several durables (one per filter on servers before 2.10);
-      // they share its concurrency.
       const parts = topology.consumers.get(binding.durable)!.parts.map((p) => p.name);
-      this.parts.set(binding.durable, parts);
-      const slots = new Semaphore(binding.concurrency);
-      for (const part of parts) this.loops.push(this.consumeLoop(binding, await js.consumers.get(stream, part), slots));
+      const ensure = async () => (await ensureConsumer(topology.jsm, specOf(binding))).parts.map((p) => p.name);
+      this.loops.push(this.bindingLoop(binding, parts, ensure, (part) => js.consumers.get(stream, part)));
     }
     const lagMs = this.options.lagIntervalMs ?? 10_000;
     if (lagMs > 0) {
-      void this.reportLag(stream);
-      this.lagTimer = setInterval(() => void this.reportLag(stream), lagMs);
+      void this.reportLag(topology.jsm, stream);
+      this.lagTimer = setInterval(() => void this.reportLag(topology.jsm, stream), lagMs);
       this.lagTimer.unref();
     }
   }
 
-  private async reportLag(stream: string): Promise<void> {
-    if (!this.nc || this.nc.isClosed() || this.closing) return;
-    try {
-      const jsm = await jetstreamManager(this.nc);
-      for (const [durable, parts] of this.parts) {
+  /**
+   * Reads every durable consumer that serves a binding (one per filter on servers before 2.10),
+   * sharing the binding's concurrency. When one of them is deleted under it, which is another
+   * replica handing the binding over to a new layout (see `handOver`), it stops the others, ensures
+   * the binding's consumers again and goes on with those: without that, this replica would wait
+   * on the deleted consumer for good.
+   */
+  private async bindingLoop(binding: ResolvedBinding, first: string[], ensure: () => Promise<string[]>, consumerOf: (part: string) => Promise<Consumer>): Promise<void> {
+    const slots = new Semaphore(binding.concurrency);
+    let parts: string[] | null = first;
+    while (!this.closing) {
+      if (!parts) {
+        try {
+          parts = await ensure();
+          this.logger.log?.(`consumers of ${binding.durable} ensured again after one was deleted: ${parts.join(', ')}`);
+        } catch (err) {
+          this.reportError(err);
+          await new Promise((r) => setTimeout(r, 1000));
+          continue;
+        }
+      }
+      this.parts.set(binding.durable, parts);
+      const generation: Generation = { deleted: false, pulls: new Set() };
+      await Promise.all(
+        parts.map(async (part) => {
+          try {
+            return await this.consumeLoop(binding, await consumerOf(part), slots, generation);
+          } catch (err) {
+            this.reportError(err); // the consumer is gone already: ensure them again
+            endGeneration(generation);
+          }
+        }),
+      );
+      if (!generation.deleted) return;
+      parts = null;
+    }
+  }
+
+  private async reportLag(jsm: JetStreamManager, stream: string): Promise<void> {
+    for (const [durable, parts] of this.parts) {
+      if (!this.nc || this.nc.isClosed() || this.closing) return;
+      try {
         let pending = 0;
         for (const part of parts) pending += (await jsm.consumers.info(stream, part)).num_pending;
         this.emitter.emit('pending', { consumer: durable, pending });
+      } catch {
+        // A lag reading is best effort (a consumer may be mid hand-over): the next tick tries again.
       }
-    } catch {
-      // A lag reading is best effort: the next tick tries again.
     }
   }
 
@@ -149,15 +193,17 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
     return this.nc as T;
   }
 
-  private async consumeLoop(binding: ResolvedBinding, consumer: Consumer, slots: Semaphore): Promise<void> {
+  private async consumeLoop(binding: ResolvedBinding, consumer: Consumer, slots: Semaphore, generation: Generation): Promise<void> {
     const inFlight = new Set<Promise<void>>();
-    while (!this.closing) {
+    while (!this.closing && !generation.deleted) {
       let pull: ConsumerMessages | undefined;
       try {
         // A small buffer keeps work balanced across replicas sharing the consumer.
         pull = await consumer.consume({ max_messages: binding.concurrency });
         this.pulls.add(pull);
-        if (this.closing) pull.stop();
+        generation.pulls.add(pull);
+        if (this.closing || generation.deleted) pull.stop();
+        void this.watchDeletion(pull, generation);
         for await (const msg of pull) {
           if (!this.closing) await slots.acquire();
           else {
@@ -180,11 +226,23 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
       } catch (err) {
         if (!this.closing) this.reportError(err);
       } finally {
-        if (pull) this.pulls.delete(pull);
+        if (pull) {
+          this.pulls.delete(pull);
+          generation.pulls.delete(pull);
+        }
       }
-      if (!this.closing) await new Promise((r) => setTimeout(r, 1000));
+      if (!this.closing && !generation.deleted) await new Promise((r) => setTimeout(r, 1000));
     }
     await Promise.allSettled([...inFlight]);
+  }
+
+  /** Ends every pull of the generation once the server says one of its consumers was deleted. */
+  private async watchDeletion(pull: ConsumerMessages, generation: Generation): Promise<void> {
+    for await (const status of pull.status()) {
+      if (status.type !== 'consumer_deleted') continue;
+      endGeneration(generation);
+      return;
+    }
   }
 
   private async process(msg: JsMsg, binding: ResolvedBinding): Promise<void> {

@@ -1,6 +1,6 @@
 import { AckPolicy, DeliverPolicy, ReplayPolicy, type ConsumerConfig, type ConsumerInfo, type JetStreamManager } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
-import { CONSUMER_ALREADY_EXISTS, CONSUMER_NAME_IN_USE, consumerInfo, deleteConsumer, hasApiCode, supportsMultipleFilters } from './jetstream-api';
+import { consumerInfo, deleteConsumer, supportsMultipleFilters } from './jetstream-api';
 
 export interface ConsumerSpec {
   stream: string;
@@ -71,18 +71,24 @@ export function splitDurables(durable: string, filters: string[]): { durable: st
  * exists, so a replica that crashes in between repeats the hand-over from the same old consumers.
  * Replicas racing through it compute start points at or below each other's (ack floors only rise),
  * and a new consumer another replica already made is kept as it is, so a race also costs only
- * redeliveries. A replica of the old shape still reading a deleted consumer fails its pulls and
- * retries until it is replaced.
+ * redeliveries. A replica of this release whose consumer is deleted under it ensures its consumers
+ * again (JetStreamServer) and so joins the new layout; a replica of an older release stops getting
+ * those events until it is replaced.
  *
  * An existing `to` consumer whose filters differ is a leftover of an older layout (an older release
- * recreating the covering consumer, say): it is replaced, starting at the hand-over point.
+ * recreating the covering consumer, say): it is replaced, starting at the hand-over point, which
+ * takes its position into account as well.
  * See https://docs.nats.io/nats-concepts/jetstream/consumers (ack floor, deliver policies).
  */
 export async function handOver(jsm: JetStreamManager, spec: ConsumerSpec, from: DurableSpec[], to: DurableSpec[]): Promise<ConsumerInfo[]> {
   const lastSeq = (await jsm.streams.info(spec.stream)).state.last_seq;
-  const old = (await Promise.all(from.map((f) => consumerInfo(jsm, spec.stream, f.durable)))).filter((c): c is ConsumerInfo => c !== null);
+  const infos = async (targets: DurableSpec[]) => (await Promise.all(targets.map((t) => consumerInfo(jsm, spec.stream, t.durable)))).filter((c): c is ConsumerInfo => c !== null);
+  const old = await infos(from);
   if (old.length === 0) return Promise.all(to.map((t) => ensureDurable(jsm, spec, t)));
-  const startSeq = Math.min(...old.map((c) => resumeSequence(c, lastSeq)));
+  // A leftover `to` consumer of another layout is replaced, so its position counts too: it may be
+  // the only one that followed some of the filters (an older replica still reading it).
+  const leftovers = (await infos(to)).filter((c) => !sameFilters(c.config, filterConfig(to.find((t) => t.durable === c.name)!.filters)));
+  const startSeq = Math.min(...[...old, ...leftovers].map((c) => resumeSequence(c, lastSeq)));
   const parts: ConsumerInfo[] = [];
   for (const t of to) parts.push(await ensureDurable(jsm, spec, t, startSeq));
   for (const c of old) await deleteConsumer(jsm, spec.stream, c.name);
@@ -105,7 +111,7 @@ async function ensureDurable(jsm: JetStreamManager, spec: ConsumerSpec, target: 
     max_deliver: spec.maxDeliver ?? -1,
     ack_wait: nanos(spec.ackWaitMs ?? 30_000),
     max_ack_pending: spec.maxAckPending ?? 1000,
-    ...(target.filters.length === 1 ? { filter_subject: target.filters[0] } : { filter_subjects: target.filters }),
+    ...filterConfig(target.filters),
   };
   const adopt = async (existing: ConsumerInfo): Promise<ConsumerInfo> => {
     if (startSeq === undefined || sameFilters(existing.config, config)) return reconcileConsumer(jsm, spec.stream, existing, config);
@@ -117,12 +123,20 @@ async function ensureDurable(jsm: JetStreamManager, spec: ConsumerSpec, target: 
   return createOrAdopt(jsm, spec.stream, config, adopt);
 }
 
-/** Adds a consumer; when another replica added it first, hands the one it made to `adopt`. */
+function filterConfig(filters: string[]): Partial<ConsumerConfig> {
+  return filters.length === 1 ? { filter_subject: filters[0] } : { filter_subjects: filters };
+}
+
+/**
+ * Adds a consumer; when another replica added it first, hands the one it made to `adopt`. The
+ * server's answer to that race depends on its version and on what differs (2.9 answers a start
+ * sequence other than the existing consumer's with a generic create error), so any failed add
+ * is followed by a read: a consumer that exists now is adopted, and only otherwise is it an error.
+ */
 async function createOrAdopt(jsm: JetStreamManager, stream: string, config: Partial<ConsumerConfig>, adopt: (existing: ConsumerInfo) => Promise<ConsumerInfo>): Promise<ConsumerInfo> {
   try {
     return await jsm.consumers.add(stream, config);
   } catch (err) {
-    if (!hasApiCode(err, CONSUMER_NAME_IN_USE) && !hasApiCode(err, CONSUMER_ALREADY_EXISTS)) throw err;
     const raced = await consumerInfo(jsm, stream, config.durable_name!);
     if (!raced) throw err;
     return adopt(raced);

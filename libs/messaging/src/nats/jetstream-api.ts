@@ -4,8 +4,6 @@ import type { NatsConnection } from '@nats-io/transport-node';
 export const STREAM_NOT_FOUND = 10059;
 export const STREAM_NAME_IN_USE = 10058;
 export const CONSUMER_NOT_FOUND = 10014;
-export const CONSUMER_NAME_IN_USE = 10148;
-export const CONSUMER_ALREADY_EXISTS = 10105;
 
 export function hasApiCode(err: unknown, code: number): boolean {
   return err instanceof JetStreamApiError && err.code === code;
