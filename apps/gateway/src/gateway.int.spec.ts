@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createApiKey, webhookSecretFor } from '@reelay/accounts';
+import { createApiKey, revokeApiKey, webhookSecretFor } from '@reelay/accounts';
 import { jobStreamId, liveJobSubject, type Job } from '@reelay/contracts';
 import { newJobId } from '@reelay/job-domain';
 import { connectNats, type NatsConnection } from '@reelay/messaging';
@@ -9,6 +9,7 @@ import { createLogger } from '@reelay/service-kit';
 import { assetKey, LocalStorage, outputKey } from '@reelay/storage';
 import { createTestDatabase, uniqueNatsPrefix, type TestDatabase } from '@reelay/testing';
 import { createGatewayApp, type GatewayApp } from './app';
+import { ApiKeyLookup } from './auth/api-key-lookup';
 import { GatewayConfig } from './config/gateway-config';
 
 jest.setTimeout(20_000);
@@ -181,6 +182,29 @@ describe('auth and errors', () => {
     const upload = await call('/v1/assets', { method: 'POST', body: Buffer.concat([PNG_6x4, Buffer.alloc(3000)]), headers: { 'content-type': 'image/png' } });
     expect(upload.status).toBe(413);
     expect((await body(upload)).error.code).toBe('payload_too_large');
+  });
+});
+
+describe('API key lookups', () => {
+  it('answers lookups made at the same time with one statement, each with its own user', async () => {
+    const ds = gw.deps.dataSource;
+    const statements: string[] = [];
+    const counting = new Proxy(ds, {
+      get: (target, key) => (key === 'query' ? (sql: string, params?: unknown[]) => (statements.push(sql), target.query(sql, params)) : Reflect.get(target, key, target)),
+    });
+    const lookup = new ApiKeyLookup(counting);
+    const keys = [alice, bob, 'rly_' + 'z'.repeat(32), alice, 'garbage'];
+    expect(await Promise.all(keys.map((k) => lookup.userFor(k)))).toEqual(['alice', 'bob', null, 'alice', null]);
+    expect(statements).toHaveLength(1);
+  });
+
+  it('refuses a revoked key at the next lookup: nothing is cached', async () => {
+    const { key } = await createApiKey(gw.deps.dataSource, 'lookup-revoked');
+    const lookup = new ApiKeyLookup(gw.deps.dataSource);
+    expect(await lookup.userFor(key)).toBe('lookup-revoked');
+    await revokeApiKey(gw.deps.dataSource, key);
+    expect(await lookup.userFor(key)).toBeNull();
+    expect((await call('/v1/jobs', { key })).status).toBe(401);
   });
 });
 
