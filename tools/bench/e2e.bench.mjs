@@ -150,6 +150,22 @@ async function consumersIdle(stack, timeoutMs = 30_000) {
   }
 }
 
+/** Scans and rows read per table of the bench database, from PostgreSQL's statistics. */
+async function tableReads(db) {
+  const { rows } = await db.query(`SELECT relname, seq_scan, seq_tup_read, coalesce(idx_scan, 0) AS idx_scan FROM pg_stat_user_tables`);
+  return new Map(rows.map((r) => [r.relname, { seqScans: Number(r.seq_scan), seqRows: Number(r.seq_tup_read), indexScans: Number(r.idx_scan) }]));
+}
+
+function perJobReads(before, after, jobs) {
+  const out = [];
+  for (const [table, a] of after) {
+    const b = before.get(table) ?? { seqScans: 0, seqRows: 0, indexScans: 0 };
+    const d = { table, seqScans: (a.seqScans - b.seqScans) / jobs, seqRows: (a.seqRows - b.seqRows) / jobs, indexScans: (a.indexScans - b.indexScans) / jobs };
+    if (d.seqScans || d.indexScans) out.push(d);
+  }
+  return { jobs, tables: out.sort((x, y) => y.seqRows - x.seqRows || y.indexScans - x.indexScans) };
+}
+
 export async function benchE2e({ jobs, concurrency, users, latencySeconds, latencyRate, env = {}, label = 'bench', onStack } = {}) {
   const stack = await startReelay({ label, env });
   const db = pgClient(stack.db.url);
@@ -166,6 +182,7 @@ export async function benchE2e({ jobs, concurrency, users, latencySeconds, laten
     const groups = Object.fromEntries(stack.services.map((s, i) => [stack.services.filter((x, j) => x.name === s.name && j < i).length ? `${s.name} #${i}` : s.name, [s.child.pid]]));
     const stopMeter = cpuMeter({ ...groups, postgres: () => pidsNamed('postgres'), nats: pidsNamed('nats-server') });
     const deliveredBefore = await consumerDeliveries(stack);
+    const readsBefore = await tableReads(db);
     const t0 = Date.now();
     const ids = await submitClosedLoop(stack.gateway.url, keys, jobs, concurrency, 1_000_000);
     const submitSeconds = (Date.now() - t0) / 1000;
@@ -194,8 +211,12 @@ export async function benchE2e({ jobs, concurrency, users, latencySeconds, laten
     const lo = await outcomes(db, open.ids);
     const inside = splitOf(before, await pollingHistograms(polling));
     const latency = { rate, jobs: open.n, succeeded: lo.JobSucceeded?.n ?? 0, lateSends: open.late, sendSeconds: open.seconds, transitions: lat, inside };
+    // A backend reports its table counters when idle, at most about every 10 s (PostgreSQL 15's
+    // PGSTAT_IDLE_INTERVAL): wait that long so every scan of the two runs is counted.
+    await sleep(11_000);
+    const reads = perJobReads(readsBefore, await tableReads(db), jobs + open.n);
     for (const [k, v] of Object.entries(lat)) log(`  ${k}: p50 ${v.p50} ms, p99 ${v.p99} ms (n=${v.n})`);
-    return { peak, latency, processes: stack.services.map((s) => s.name) };
+    return { peak, latency, reads, processes: stack.services.map((s) => s.name) };
   } catch (err) {
     for (const s of stack.services) console.error(`--- ${s.name} output (tail)\n${s.output().slice(-3000)}`);
     throw err;

@@ -140,6 +140,17 @@ interpolated inside the bucket, so approximate):
 | part | samples | p50 | p99 |
 |---|---|---|---|
 ${l.inside.map((x) => `| ${x.part} | ${fmt(x.n)} | ${fmt(x.p50)} ms | ${fmt(x.p99)} ms (bucket ${x.p99Bucket}) |`).join('\n')}
+` : ''}${R.e2e.reads ? `
+### Table reads
+
+Scans per job of each table of the bench database over the peak and latency runs
+(${fmt(R.e2e.reads.jobs)} jobs; PostgreSQL's \`pg_stat_user_tables\` before and after). The tables are
+young, small and not yet analyzed, as in a new deployment: a statement that reads a table whole
+instead of by key shows here as rows per job that grow with the table.
+
+| table | sequential scans per job | rows read by them per job | index scans per job |
+|---|---|---|---|
+${R.e2e.reads.tables.map((t) => `| ${t.table} | ${t.seqScans.toFixed(2)} | ${fmt(t.seqRows, 1)} | ${t.indexScans.toFixed(2)} |`).join('\n')}
 ` : ''}`);
 }
 
