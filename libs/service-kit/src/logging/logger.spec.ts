@@ -70,9 +70,12 @@ describe('tracing helpers', () => {
     expect(outgoing).not.toBe(incoming);
   });
 
-  it('starts a new trace without a parent, and injects nothing outside a span', async () => {
-    const tp = await withSpan('root', { parent: extractContext(undefined) }, () => injectTraceparent());
-    expect(tp).toMatch(/^00-[\da-f]{32}-[\da-f]{16}-01$/);
+  it('starts a new trace without a parent, not sampled when nothing exports spans, and injects nothing outside a span', async () => {
+    const tp = await withSpan('root', { parent: extractContext(undefined) }, (span) => {
+      expect(span.isRecording()).toBe(false);
+      return injectTraceparent();
+    });
+    expect(tp).toMatch(/^00-[\da-f]{32}-[\da-f]{16}-00$/);
     expect(injectTraceparent()).toBeUndefined();
   });
 

@@ -3,7 +3,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { AlwaysOffSampler, BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 
 let provider: BasicTracerProvider | undefined;
 
@@ -14,8 +14,9 @@ const numberFromEnv = (env: NodeJS.ProcessEnv, name: string): number | undefined
 
 /**
  * Sets up OpenTelemetry tracing for this process; call it first thing in main. Spans are always
- * made (so logs carry trace ids and W3C `traceparent` travels over HTTP and NATS), but exported
- * only when OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is set: OTLP/HTTP
+ * made (so logs carry trace ids and W3C `traceparent` travels over HTTP and NATS), but recorded
+ * and exported only when OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is set
+ * (or the caller's trace is sampled): OTLP/HTTP
  * JSON, batched every OTEL_BSP_SCHEDULE_DELAY ms (default 5000). No auto-instrumentation: the
  * transports, the gateway's HTTP middleware and provider calls make the spans. Idempotent.
  */
@@ -31,7 +32,11 @@ export function initTracing(serviceName: string, env: NodeJS.ProcessEnv = proces
       }),
     );
   }
-  provider = new BasicTracerProvider({ resource: resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME || serviceName }), spanProcessors });
+  // Without an exporter a recorded span would be built (attributes, times, events) only to be
+  // dropped: spans are then not recorded, yet still carry trace and span ids for logs and
+  // propagation, with the sampled flag off unless the caller's trace is sampled.
+  const sampler = spanProcessors.length ? undefined : new ParentBasedSampler({ root: new AlwaysOffSampler() });
+  provider = new BasicTracerProvider({ resource: resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME || serviceName }), spanProcessors, ...(sampler ? { sampler } : {}) });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   trace.setGlobalTracerProvider(provider);
