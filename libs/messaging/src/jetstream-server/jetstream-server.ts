@@ -46,12 +46,13 @@ export type HandledOutcome = 'ack' | 'retry' | 'dead_letter';
 
 /** The pulls of one binding's consumers, from one ensuring of them to the next. */
 interface Generation {
-  deleted: boolean;
+  /** Set when a consumer was deleted under it, or when the server closes. */
+  ended: boolean;
   pulls: Set<ConsumerMessages>;
 }
 
 function endGeneration(generation: Generation): void {
-  generation.deleted = true;
+  generation.ended = true;
   for (const pull of generation.pulls) pull.stop();
 }
 
@@ -79,7 +80,7 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
   private readonly bindings: ResolvedBinding[];
   private readonly emitter = new EventEmitter();
   private readonly routes = new Map<string, MessageHandler | null>();
-  private readonly pulls = new Set<ConsumerMessages>();
+  private readonly generations = new Set<Generation>();
   /** Binding durable → the durable consumers the server keeps for it. */
   private readonly parts = new Map<string, string[]>();
   private loops: Promise<void>[] = [];
@@ -145,7 +146,8 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
         }
       }
       this.parts.set(binding.durable, parts);
-      const generation: Generation = { deleted: false, pulls: new Set() };
+      const generation: Generation = { ended: false, pulls: new Set() };
+      this.generations.add(generation);
       await Promise.all(
         parts.map(async (part) => {
           try {
@@ -156,7 +158,8 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
           }
         }),
       );
-      if (!generation.deleted) return;
+      this.generations.delete(generation);
+      if (this.closing) return;
       parts = null;
     }
   }
@@ -178,7 +181,7 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
   async close(): Promise<void> {
     this.closing = true;
     clearInterval(this.lagTimer);
-    for (const pull of this.pulls) pull.stop();
+    for (const generation of this.generations) endGeneration(generation);
     await Promise.allSettled(this.loops);
     this.loops = [];
     if (this.nc && !this.options.connection && !this.nc.isClosed()) await this.nc.drain();
@@ -195,14 +198,13 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
 
   private async consumeLoop(binding: ResolvedBinding, consumer: Consumer, slots: Semaphore, generation: Generation): Promise<void> {
     const inFlight = new Set<Promise<void>>();
-    while (!this.closing && !generation.deleted) {
+    while (!this.closing && !generation.ended) {
       let pull: ConsumerMessages | undefined;
       try {
         // A small buffer keeps work balanced across replicas sharing the consumer.
         pull = await consumer.consume({ max_messages: binding.concurrency });
-        this.pulls.add(pull);
         generation.pulls.add(pull);
-        if (this.closing || generation.deleted) pull.stop();
+        if (this.closing || generation.ended) pull.stop();
         void this.watchDeletion(pull, generation);
         for await (const msg of pull) {
           if (!this.closing) await slots.acquire();
@@ -226,12 +228,9 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
       } catch (err) {
         if (!this.closing) this.reportError(err);
       } finally {
-        if (pull) {
-          this.pulls.delete(pull);
-          generation.pulls.delete(pull);
-        }
+        if (pull) generation.pulls.delete(pull);
       }
-      if (!this.closing && !generation.deleted) await new Promise((r) => setTimeout(r, 1000));
+      if (!this.closing && !generation.ended) await new Promise((r) => setTimeout(r, 1000));
     }
     await Promise.allSettled([...inFlight]);
   }

@@ -96,7 +96,7 @@ export async function handOver(jsm: JetStreamManager, spec: ConsumerSpec, from: 
 }
 
 /** The first stream sequence a successor of `info`'s consumer must deliver (see `handOver`). */
-export function resumeSequence(info: ConsumerInfo, lastSeqBefore: number): number {
+function resumeSequence(info: ConsumerInfo, lastSeqBefore: number): number {
   const floor = info.ack_floor.stream_seq;
   const drained = info.num_pending === 0 && info.num_ack_pending === 0;
   return (drained ? Math.max(floor, lastSeqBefore) : floor) + 1;
