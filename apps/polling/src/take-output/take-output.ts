@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { JobOutput } from '@reelay/contracts';
 import { Mp4Scanner } from '@reelay/media';
-import { isProviderError, type ProviderAdapter } from '@reelay/providers';
+import { isProviderError, type OutputDownload, type ProviderAdapter } from '@reelay/providers';
 import { outputKey, type BlobStorage } from '@reelay/storage';
 import { judgeOutput, type OutputRules } from './output-verdict';
 
@@ -30,7 +29,7 @@ export async function takeOutput(
   outputUrl: string,
 ): Promise<CustodyResult> {
   const rules = deps.outputRules;
-  let res: Response;
+  let res: OutputDownload;
   try {
     res = await adapter.fetchOutput(outputUrl, { timeoutMs: rules.downloadTimeoutMs });
   } catch (err) {
@@ -42,10 +41,9 @@ export async function takeOutput(
   }
   const declaredLength = Number(res.headers.get('content-length') ?? NaN);
   if (declaredLength > rules.maxBytes) {
-    await res.body?.cancel().catch(() => undefined);
+    res.body.destroy();
     return { kind: 'missing', detail: `output is ${declaredLength} bytes, over the ${rules.maxBytes} byte cap` };
   }
-  if (!res.body) return { kind: 'missing', detail: 'output download has no body' };
 
   const hash = createHash('sha256');
   const mp4 = new Mp4Scanner();
@@ -62,8 +60,7 @@ export async function takeOutput(
   }
   const key = outputKey(jobId);
   try {
-    const source = Readable.fromWeb(res.body as unknown as WebReadableStream<Uint8Array>);
-    await deps.storage.put(key, Readable.from(capped(source)), { contentType: 'video/mp4', metadata: { jobId, source: adapter.name } });
+    await deps.storage.put(key, Readable.from(capped(res.body)), { contentType: 'video/mp4', metadata: { jobId, source: adapter.name } });
   } catch (err) {
     if (err instanceof OutputTooLargeError) return { kind: 'missing', detail: `output exceeds the ${rules.maxBytes} byte cap` };
     return { kind: 'retry', detail: `output copy failed: ${(err as Error).message}` };

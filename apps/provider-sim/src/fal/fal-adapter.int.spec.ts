@@ -1,3 +1,4 @@
+import { buffer } from 'node:stream/consumers';
 import { FalAdapter, falRequestId, toJobErrorCode } from '@reelay/providers';
 import { startProviderSim, type RunningProviderSim } from '../start-provider-sim';
 import { pollToEnd, providerError, request, startCallbackSink, submitAndFinish, type CallbackSink } from '../testing/adapter-harness';
@@ -33,7 +34,7 @@ describe('FalAdapter against provider-sim (providers.md §7, §10)', () => {
       ['succeeded', 'COMPLETED'],
     ]);
     const res = await adapter.fetchOutput(seen[3].outputUrl!);
-    expect(Buffer.from(await res.arrayBuffer()).subarray(4, 8).toString('latin1')).toBe('ftyp');
+    expect((await buffer(res.body)).subarray(4, 8).toString('latin1')).toBe('ftyp');
   });
 
   it('reports a deep queue position as delayed', async () => {

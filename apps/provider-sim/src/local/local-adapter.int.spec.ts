@@ -1,3 +1,4 @@
+import { buffer } from 'node:stream/consumers';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -50,7 +51,7 @@ describe('local renderer through LocalAdapter and provider-sim /local/v1', () =>
     const last = seen[seen.length - 1];
     expect(last.state).toBe('succeeded');
     const res = await adapter.fetchOutput(last.outputUrl!);
-    const bytes = Buffer.from(await res.arrayBuffer());
+    const bytes = await buffer(res.body);
     const file = join(dir, name);
     await writeFile(file, bytes);
     return { file, bytes, seen };

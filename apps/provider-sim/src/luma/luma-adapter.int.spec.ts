@@ -23,6 +23,7 @@ describe('LumaAdapter against provider-sim (providers.md §4, §10)', () => {
     expect(seen.map((s) => [s.state, s.providerStatus])).toEqual([['running', 'dreaming'], ['succeeded', 'completed']]);
     const res = await adapter.fetchOutput(seen[1].outputUrl!);
     expect(res.status).toBe(200);
+    res.body.destroy();
     expect(sim.ctx.getTask('luma', providerTaskId)!.request).toMatchObject({
       model: 'ray-2', aspect_ratio: '16:9', duration: '5s', resolution: '720p', keyframes: { frame0: { type: 'image', url: 'https://example.com/a.png' } },
     });

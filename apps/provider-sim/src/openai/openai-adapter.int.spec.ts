@@ -1,3 +1,4 @@
+import { buffer } from 'node:stream/consumers';
 import { OpenAIAdapter, toJobErrorCode } from '@reelay/providers';
 import { startProviderSim, type RunningProviderSim } from '../start-provider-sim';
 import { pollToEnd, providerError, request, startCallbackSink, submitAndFinish, type CallbackSink } from '../testing/adapter-harness';
@@ -32,7 +33,7 @@ describe('OpenAIAdapter (Sora) against provider-sim (providers.md §2, §10)', (
     if (seen.length > 1) expect(seen[0].progress).toBeGreaterThan(0);
     const res = await adapter.fetchOutput(seen.at(-1)!.outputUrl!);
     expect(res.headers.get('content-type')).toBe('video/mp4');
-    expect(Buffer.from(await res.arrayBuffer()).subarray(4, 8).toString('latin1')).toBe('ftyp');
+    expect((await buffer(res.body)).subarray(4, 8).toString('latin1')).toBe('ftyp');
     const task = sim.ctx.getTask('openai', providerTaskId)!;
     expect(task.request).toMatchObject({ seconds: '8', size: '1280x720' });
   });

@@ -1,3 +1,4 @@
+import { buffer } from 'node:stream/consumers';
 import { ReplicateAdapter, toJobErrorCode } from '@reelay/providers';
 import { startProviderSim, type RunningProviderSim } from '../start-provider-sim';
 import { pollToEnd, providerError, request, startCallbackSink, submitAndFinish, type CallbackSink } from '../testing/adapter-harness';
@@ -32,7 +33,7 @@ describe('ReplicateAdapter against provider-sim (providers.md §6, §10)', () =>
       ['succeeded', 'succeeded'],
     ]);
     const res = await adapter.fetchOutput(seen[2].outputUrl!);
-    expect(Buffer.from(await res.arrayBuffer()).subarray(4, 8).toString('latin1')).toBe('ftyp');
+    expect((await buffer(res.body)).subarray(4, 8).toString('latin1')).toBe('ftyp');
   });
 
   it('creates official models by name and versioned models by version, with reelay settings as input', async () => {

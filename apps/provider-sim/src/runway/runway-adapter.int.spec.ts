@@ -25,6 +25,7 @@ describe('RunwayAdapter against provider-sim (providers.md §3, §10)', () => {
     expect(seen).toHaveLength(4);
     const res = await adapter.fetchOutput(seen[3].outputUrl!);
     expect(res.headers.get('content-type')).toBe('video/mp4');
+    res.body.destroy();
     const task = sim.ctx.getTask('runway', providerTaskId)!;
     expect(task.request).toMatchObject({ model: 'gen4_turbo', ratio: '1280:720', duration: 5, promptImage: 'https://example.com/a.png' });
   });
@@ -40,7 +41,9 @@ describe('RunwayAdapter against provider-sim (providers.md §3, §10)', () => {
     expect(toJobErrorCode(await providerError(() => adapter.fetchOutput(last.outputUrl!)))).toBe('output_missing');
     const id = sim.ctx.submissions.at(-1)!.taskId!;
     const fresh = await adapter.check(id);
-    await expect(adapter.fetchOutput(fresh.outputUrl!)).resolves.toHaveProperty('status', 200);
+    const again = await adapter.fetchOutput(fresh.outputUrl!);
+    again.body.destroy();
+    expect(again.status).toBe(200);
   });
 
   it.each([

@@ -1,3 +1,4 @@
+import { buffer } from 'node:stream/consumers';
 import { SeedanceAdapter, toJobErrorCode } from '@reelay/providers';
 import { startProviderSim, type RunningProviderSim } from '../start-provider-sim';
 import { pollToEnd, providerError, request, startCallbackSink, submitAndFinish, type CallbackSink } from '../testing/adapter-harness';
@@ -26,7 +27,7 @@ describe('SeedanceAdapter against provider-sim (providers.md §1, §10)', () => 
     expect(seen.map((s) => s.state)).toEqual(['running', 'running', 'succeeded']);
     const res = await adapter.fetchOutput(seen[2].outputUrl!);
     expect(res.headers.get('content-type')).toBe('video/mp4');
-    const bytes = Buffer.from(await res.arrayBuffer());
+    const bytes = await buffer(res.body);
     expect(bytes.subarray(4, 8).toString('latin1')).toBe('ftyp');
   });
 

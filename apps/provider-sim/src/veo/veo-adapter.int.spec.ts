@@ -1,3 +1,4 @@
+import { buffer } from 'node:stream/consumers';
 import { VeoAdapter, toJobErrorCode } from '@reelay/providers';
 import { startProviderSim, type RunningProviderSim } from '../start-provider-sim';
 import { pollToEnd, providerError, request, submitAndFinish } from '../testing/adapter-harness';
@@ -26,7 +27,7 @@ describe('VeoAdapter against provider-sim (providers.md §5, §10)', () => {
     expect(seen[2].outputUrl).toMatch(/\/files\/[0-9a-f]+:download\?alt=media$/);
     const res = await adapter.fetchOutput(seen[2].outputUrl!);
     expect(res.headers.get('content-type')).toBe('video/mp4');
-    expect(Buffer.from(await res.arrayBuffer()).subarray(4, 8).toString('latin1')).toBe('ftyp');
+    expect((await buffer(res.body)).subarray(4, 8).toString('latin1')).toBe('ftyp');
   });
 
   it('sends instances/parameters as the SDK does, with the image inlined', async () => {
@@ -111,7 +112,7 @@ describe('VeoAdapter against provider-sim (providers.md §5, §10)', () => {
         return fetch(url, init);
       },
     });
-    await spy.fetchOutput(`${sim.url.replace('127.0.0.1', 'localhost')}/_sim/health`).catch(() => undefined);
+    await spy.fetchOutput(`${sim.url.replace('127.0.0.1', 'localhost')}/_sim/health`).then((r) => r.body.destroy(), () => undefined);
     expect(seenKey).toBeNull();
   });
 });

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { NormalizedProviderError } from './provider-error';
 
 export type ProviderAspectRatio = '16:9' | '9:16' | '1:1';
@@ -45,6 +46,13 @@ export interface ProviderCheckResult {
   providerStatus?: string;
 }
 
+/** A succeeded task's output, handed over when its headers arrive: read `body` to its end or destroy it. */
+export interface OutputDownload {
+  status: number;
+  headers: Headers;
+  body: Readable;
+}
+
 export interface ProviderCapabilities {
   /** `cancel()` can stop a task that has not finished. */
   cancel: boolean;
@@ -79,7 +87,7 @@ export interface ProviderAdapter {
   check(providerTaskId: string, ctx?: ProviderCallContext): Promise<ProviderCheckResult>;
 
   /** Downloads a succeeded task's output. Expired/missing outputs throw `ProviderError('output_missing')`. */
-  fetchOutput(outputUrl: string, ctx?: ProviderCallContext): Promise<Response>;
+  fetchOutput(outputUrl: string, ctx?: ProviderCallContext): Promise<OutputDownload>;
 
   cancel?(providerTaskId: string, ctx?: ProviderCallContext): Promise<void>;
 

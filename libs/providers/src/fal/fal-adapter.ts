@@ -1,3 +1,4 @@
+import { json } from 'node:stream/consumers';
 import type { KeyObject } from 'node:crypto';
 import type {
   ProviderAdapter,
@@ -7,8 +8,7 @@ import type {
   ProviderCheckResult,
   ProviderSubmitRequest,
   ProviderSubmitResult,
-  VerifiedCallback,
-} from '../adapter/provider-adapter';
+  VerifiedCallback, OutputDownload } from '../adapter/provider-adapter';
 import { SUBMISSION_KEY_HEADER } from '../adapter/provider-adapter';
 import { ProviderError, isProviderError, normalizedError } from '../adapter/provider-error';
 import { parseJsonObject, type HeaderBag } from '../adapter/callback-helpers';
@@ -125,7 +125,7 @@ export class FalAdapter implements ProviderAdapter {
   }
 
   /** fal CDN URLs are public; the key is never sent with downloads. */
-  fetchOutput(outputUrl: string, ctx?: ProviderCallContext): Promise<Response> {
+  fetchOutput(outputUrl: string, ctx?: ProviderCallContext): Promise<OutputDownload> {
     return this.http.download(outputUrl, ctx, false);
   }
 
@@ -150,7 +150,7 @@ export class FalAdapter implements ProviderAdapter {
     this.keysLoading ??= (async () => {
       try {
         const res = await this.http.download(this.config.jwksUrl ?? FAL_DEFAULT_JWKS_URL, ctx, false);
-        const keys = ed25519KeysFromJwks((await res.json()) as { keys?: Jwk[] });
+        const keys = ed25519KeysFromJwks((await json(res.body)) as { keys?: Jwk[] });
         if (keys.length === 0) throw new ProviderError('server', 'fal JWKS has no Ed25519 keys');
         this.keys = keys;
         this.keysLoadedAt = this.config.nowMs?.() ?? Date.now();

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import type { Readable } from 'node:stream';
 
 export interface PlainResponse {
   status: number;
@@ -14,13 +15,45 @@ export const MAX_JSON_RESPONSE_BYTES = 16 * 1024 * 1024;
 // One keep-alive pool per scheme for the whole process, as fetch's global dispatcher had.
 const agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) };
 
+/** A download's answer: status and headers at once, the body as a Node stream read by the caller. */
+export interface StreamResponse {
+  status: number;
+  ok: boolean;
+  headers: Headers;
+  body: Readable;
+}
+
 /**
  * One API call with Node's http client, body read whole as text. Why not fetch: at thousands of
  * status checks a second, fetch (web streams, Request/Response objects) cost about five times the
  * CPU of http.request per call and was most of the poller's CPU (docs/benchmarks.md).
  * Failures reject as the errors http.request gives (ECONNREFUSED, AbortError on `signal`, ...).
  */
-export function sendPlain(url: string, init: { method: string; headers: Record<string, string>; body?: string }, signal: AbortSignal): Promise<PlainResponse> {
+export async function sendPlain(url: string, init: { method: string; headers: Record<string, string>; body?: string }, signal: AbortSignal): Promise<PlainResponse> {
+  const res = await sendStreaming(url, init, signal);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    res.body.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_JSON_RESPONSE_BYTES) {
+        res.body.destroy(new Error(`response larger than ${MAX_JSON_RESPONSE_BYTES} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    res.body.on('error', reject);
+    res.body.on('end', () => resolve({ status: res.status, ok: res.ok, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
+  });
+}
+
+/**
+ * One call whose answer is handed over as soon as its head arrives (output downloads: the poller
+ * copies them to storage as they stream). Same client as `sendPlain`, for the same reason: fetch's
+ * web streams cost several times the CPU per chunk of a Node stream. `signal` still aborts the
+ * body while the caller reads it; a body cut off before its end fails the read.
+ */
+export function sendStreaming(url: string, init: { method: string; headers: Record<string, string>; body?: string }, signal: AbortSignal): Promise<StreamResponse> {
   return new Promise((resolve, reject) => {
     const target = new URL(url);
     const agent = agents[target.protocol as keyof typeof agents];
@@ -31,22 +64,9 @@ export function sendPlain(url: string, init: { method: string; headers: Record<s
     const client = target.protocol === 'https:' ? https : http;
     const headers = init.body === undefined ? init.headers : { ...init.headers, 'content-length': String(Buffer.byteLength(init.body)) };
     const req = client.request(target, { method: init.method, headers, agent, signal }, (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > MAX_JSON_RESPONSE_BYTES) {
-          res.destroy(new Error(`response larger than ${MAX_JSON_RESPONSE_BYTES} bytes`));
-          return;
-        }
-        chunks.push(chunk);
-      });
-      res.on('error', reject);
-      res.on('aborted', () => reject(new Error('the response was cut off')));
-      res.on('end', () => {
-        const status = res.statusCode ?? 0;
-        resolve({ status, ok: status >= 200 && status < 300, headers: toHeaders(res.rawHeaders), text: Buffer.concat(chunks).toString('utf8') });
-      });
+      const status = res.statusCode ?? 0;
+      res.on('aborted', () => res.destroy(new Error('the response was cut off')));
+      resolve({ status, ok: status >= 200 && status < 300, headers: toHeaders(res.rawHeaders), body: res });
     });
     req.on('error', reject);
     req.end(init.body);

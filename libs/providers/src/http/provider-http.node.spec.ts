@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { MAX_JSON_RESPONSE_BYTES } from './node-http-send';
 import { ProviderHttp } from './provider-http';
 
@@ -101,5 +103,53 @@ describe('ProviderHttp over Node http (no injected fetch)', () => {
     });
     servers.push(p);
     await expect(client(p.url).request({ method: 'GET', path: '/v1/tasks/1' })).rejects.toMatchObject({ kind: 'server' });
+  });
+
+  describe('download', () => {
+    it('given an output, then it streams as a Node stream over the kept-alive connection, without the key on a foreign host, and leaves no timer behind', async () => {
+      let auth: string | undefined = 'unset';
+      const video = Buffer.alloc(300_000, 7);
+      const p = await provider((req, _body, res) => {
+        auth = req.headers.authorization;
+        res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': String(video.length) });
+        res.end(video);
+      });
+      servers.push(p);
+      const http = client(p.url);
+      const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+      const before = timers();
+      for (let i = 0; i < 3; i++) {
+        const res = await http.download(`${p.url}/files/out.mp4`, {}, false);
+        expect(res.status).toBe(200);
+        expect(res.headers.get('content-type')).toBe('video/mp4');
+        expect(res.body).toBeInstanceOf(Readable);
+        expect((await buffer(res.body)).equals(video)).toBe(true);
+      }
+      expect(timers()).toBe(before); // each download's deadline ended with its body
+      expect(auth).toBeUndefined();
+      expect(p.connections()).toBe(1);
+    });
+
+    it('given a 404, then it fails as output_missing with the body read and the key kept out', async () => {
+      const p = await provider((_req, _body, res) => {
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: 'expired' }));
+      });
+      servers.push(p);
+      const err = await client(p.url).download(`${p.url}/files/gone.mp4`).catch((e: unknown) => e);
+      expect(err).toMatchObject({ kind: 'output_missing' });
+      expect((err as Error).message).toContain('expired');
+      expect((err as Error).message).not.toContain('sk-test');
+    });
+
+    it('given a body that stalls past the deadline, then reading it fails instead of hanging', async () => {
+      const p = await provider((_req, _body, res) => {
+        res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': '1000000' });
+        res.write(Buffer.alloc(1000));
+      });
+      servers.push(p);
+      const res = await client(p.url).download(`${p.url}/files/slow.mp4`, { timeoutMs: 200 });
+      await expect(buffer(res.body)).rejects.toThrow();
+    });
   });
 });

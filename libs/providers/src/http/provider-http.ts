@@ -1,7 +1,9 @@
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { ProviderError } from '../adapter/provider-error';
-import type { ProviderCallContext } from '../adapter/provider-adapter';
+import type { OutputDownload, ProviderCallContext } from '../adapter/provider-adapter';
 import { parseRetryAfter } from './retry-after';
-import { sendPlain, type PlainResponse } from './node-http-send';
+import { sendPlain, sendStreaming, type PlainResponse } from './node-http-send';
 import { redact } from './redact';
 
 export interface HttpErrorInfo {
@@ -90,15 +92,25 @@ export class ProviderHttp {
     }
   }
 
-  /** Raw GET returning the Response (for binary downloads); non-2xx statuses are thrown as ProviderError. */
-  async download(url: string, ctx: ProviderCallContext = {}, withAuth = true): Promise<Response> {
+  /**
+   * GET of an output, handed back once its headers arrive with the body still to stream; a non-2xx
+   * status is thrown as a ProviderError. The deadline covers the body too and is cleared when the
+   * body is closed (read to its end, failed or destroyed).
+   */
+  async download(url: string, ctx: ProviderCallContext = {}, withAuth = true): Promise<OutputDownload> {
     const headers = withAuth ? { ...this.opts.headers, accept: '*/*' } : { accept: '*/*' };
     const req: HttpRequest = { method: 'GET', path: safePath(url) };
-    // The caller streams the body after we return, so this deadline runs until it fires.
-    const timeoutMs = ctx.timeoutMs ?? this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const res = await this.fetchWithDeadline(url, { method: 'GET', headers }, req, ctx, { signal: AbortSignal.timeout(timeoutMs), timeoutMs });
-    if (res.ok) return res;
-    const parsed = parseBody(await res.text());
+    const deadline = this.deadline(ctx);
+    let res: OutputDownload;
+    try {
+      res = await this.withDeadline(req, ctx, deadline, (signal) => this.openStream(url, { method: 'GET', headers }, signal));
+    } catch (err) {
+      deadline.clear();
+      throw err;
+    }
+    res.body.once('close', deadline.clear);
+    if (res.status >= 200 && res.status < 300) return res;
+    const parsed = parseBody(await readText(res.body));
     if ([403, 404, 410].includes(res.status)) {
       throw new ProviderError('output_missing', this.detail(`output download → HTTP ${res.status}`, parsed), {
         httpStatus: res.status,
@@ -122,15 +134,18 @@ export class ProviderHttp {
   /** An API call: Node's http client, or the injected fetch (tests, custom transports). */
   private async send(url: string, init: { method: string; headers: Record<string, string>; body?: string }, req: HttpRequest, ctx: ProviderCallContext, deadline: Deadline): Promise<PlainResponse> {
     if (this.opts.fetch) {
-      const res = await this.fetchWithDeadline(url, init, req, ctx, deadline);
+      const doFetch = this.opts.fetch;
+      const res = await this.withDeadline(req, ctx, deadline, (signal) => doFetch(url, { ...init, signal }));
       return { status: res.status, ok: res.ok, headers: res.headers, text: await res.text() };
     }
     return this.withDeadline(req, ctx, deadline, (signal) => sendPlain(url, init, signal));
   }
 
-  private fetchWithDeadline(url: string, init: RequestInit, req: HttpRequest, ctx: ProviderCallContext, deadline: Deadline): Promise<Response> {
-    const doFetch = this.opts.fetch ?? fetch;
-    return this.withDeadline(req, ctx, deadline, (signal) => doFetch(url, { ...init, signal }));
+  /** A streamed GET: Node's http client, or the injected fetch with its web stream turned into a Node one. */
+  private async openStream(url: string, init: { method: string; headers: Record<string, string> }, signal: AbortSignal): Promise<OutputDownload> {
+    if (!this.opts.fetch) return sendStreaming(url, init, signal);
+    const res = await this.opts.fetch(url, { ...init, signal });
+    return { status: res.status, headers: res.headers, body: res.body ? Readable.fromWeb(res.body as WebReadableStream<Uint8Array>) : Readable.from([]) };
   }
 
   /** Runs `call` under the deadline (and the caller's signal); failures become ProviderErrors. */
@@ -198,4 +213,19 @@ function safePath(url: string): string {
   } catch {
     return '(invalid url)';
   }
+}
+
+/** An error answer's body, for the operator detail: its first 64 KiB, the rest dropped unread. */
+async function readText(body: Readable): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    chunks.push(chunk as Buffer);
+    size += (chunk as Buffer).length;
+    if (size >= 64 * 1024) {
+      body.destroy();
+      break;
+    }
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }

@@ -5,8 +5,7 @@ import type {
   ProviderCapabilities,
   ProviderCheckResult,
   ProviderSubmitRequest,
-  ProviderSubmitResult,
-} from '../adapter/provider-adapter';
+  ProviderSubmitResult, OutputDownload } from '../adapter/provider-adapter';
 import { normalizedError } from '../adapter/provider-error';
 import type { ProviderHttp } from '../http/provider-http';
 import { bearerAuth, createProviderHttp } from '../http/create-provider-http';
@@ -86,7 +85,7 @@ export class LocalAdapter implements ProviderAdapter {
     await this.http.request({ method: 'DELETE', path: `/tasks/${encodeURIComponent(providerTaskId)}` }, ctx);
   }
 
-  fetchOutput(outputUrl: string, ctx?: ProviderCallContext): Promise<Response> {
+  fetchOutput(outputUrl: string, ctx?: ProviderCallContext): Promise<OutputDownload> {
     return this.http.download(outputUrl, ctx, false);
   }
 }

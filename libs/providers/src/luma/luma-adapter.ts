@@ -6,8 +6,7 @@ import type {
   ProviderCheckResult,
   ProviderSubmitRequest,
   ProviderSubmitResult,
-  VerifiedCallback,
-} from '../adapter/provider-adapter';
+  VerifiedCallback, OutputDownload } from '../adapter/provider-adapter';
 import { normalizedError } from '../adapter/provider-error';
 import { unsignedCallbackById, type HeaderBag } from '../adapter/callback-helpers';
 import type { ProviderHttp } from '../http/provider-http';
@@ -75,7 +74,7 @@ export class LumaAdapter implements ProviderAdapter {
     return lumaGenerationToResult(res.body);
   }
 
-  fetchOutput(outputUrl: string, ctx?: ProviderCallContext): Promise<Response> {
+  fetchOutput(outputUrl: string, ctx?: ProviderCallContext): Promise<OutputDownload> {
     return this.http.download(outputUrl, ctx, false);
   }
 

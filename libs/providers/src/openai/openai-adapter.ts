@@ -6,8 +6,7 @@ import type {
   ProviderCheckResult,
   ProviderSubmitRequest,
   ProviderSubmitResult,
-  VerifiedCallback,
-} from '../adapter/provider-adapter';
+  VerifiedCallback, OutputDownload } from '../adapter/provider-adapter';
 import { ProviderError, normalizedError } from '../adapter/provider-error';
 import { parseJsonObject, type HeaderBag } from '../adapter/callback-helpers';
 import { verifyStandardWebhook } from '../adapter/standard-webhooks';
@@ -74,7 +73,7 @@ export class OpenAIAdapter implements ProviderAdapter {
   }
 
   /** The content endpoint needs our key, so only URLs on our own base URL get it. */
-  fetchOutput(outputUrl: string, ctx?: ProviderCallContext): Promise<Response> {
+  fetchOutput(outputUrl: string, ctx?: ProviderCallContext): Promise<OutputDownload> {
     return this.http.download(outputUrl, ctx, outputUrl.startsWith(this.http.baseUrl.replace(/\/+$/, '') + '/'));
   }
 

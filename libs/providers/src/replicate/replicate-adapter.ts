@@ -6,8 +6,7 @@ import type {
   ProviderCheckResult,
   ProviderSubmitRequest,
   ProviderSubmitResult,
-  VerifiedCallback,
-} from '../adapter/provider-adapter';
+  VerifiedCallback, OutputDownload } from '../adapter/provider-adapter';
 import { ProviderError, normalizedError } from '../adapter/provider-error';
 import { parseJsonObject, type HeaderBag } from '../adapter/callback-helpers';
 import { verifyStandardWebhook } from '../adapter/standard-webhooks';
@@ -91,7 +90,7 @@ export class ReplicateAdapter implements ProviderAdapter {
   }
 
   /** Replicate delivery URLs are public (no key needed), so the key is never sent elsewhere. */
-  fetchOutput(outputUrl: string, ctx?: ProviderCallContext): Promise<Response> {
+  fetchOutput(outputUrl: string, ctx?: ProviderCallContext): Promise<OutputDownload> {
     return this.http.download(outputUrl, ctx, false);
   }
 

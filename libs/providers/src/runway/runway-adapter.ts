@@ -5,8 +5,7 @@ import type {
   ProviderCapabilities,
   ProviderCheckResult,
   ProviderSubmitRequest,
-  ProviderSubmitResult,
-} from '../adapter/provider-adapter';
+  ProviderSubmitResult, OutputDownload } from '../adapter/provider-adapter';
 import { ProviderError, normalizedError } from '../adapter/provider-error';
 import type { ProviderHttp } from '../http/provider-http';
 import { bearerAuth, createProviderHttp } from '../http/create-provider-http';
@@ -62,7 +61,7 @@ export class RunwayAdapter implements ProviderAdapter {
   }
 
   /** Output URLs are signed and expire in 24-48 h; on output_missing, check() again for fresh URLs. */
-  fetchOutput(outputUrl: string, ctx?: ProviderCallContext): Promise<Response> {
+  fetchOutput(outputUrl: string, ctx?: ProviderCallContext): Promise<OutputDownload> {
     return this.http.download(outputUrl, ctx, false);
   }
 

@@ -7,8 +7,7 @@ import type {
   ProviderCheckResult,
   ProviderSubmitRequest,
   ProviderSubmitResult,
-  VerifiedCallback,
-} from '../adapter/provider-adapter';
+  VerifiedCallback, OutputDownload } from '../adapter/provider-adapter';
 import { normalizedError } from '../adapter/provider-error';
 import { unsignedCallbackById, type HeaderBag } from '../adapter/callback-helpers';
 import type { ProviderHttp } from '../http/provider-http';
@@ -93,7 +92,7 @@ export class SeedanceAdapter implements ProviderAdapter {
     return seedanceTaskToResult(res.body);
   }
 
-  fetchOutput(outputUrl: string, ctx?: ProviderCallContext): Promise<Response> {
+  fetchOutput(outputUrl: string, ctx?: ProviderCallContext): Promise<OutputDownload> {
     // Presigned TOS URL: no auth header (sending ours to a storage host would leak it).
     return this.http.download(outputUrl, ctx, false);
   }

@@ -5,8 +5,7 @@ import type {
   ProviderCapabilities,
   ProviderCheckResult,
   ProviderSubmitRequest,
-  ProviderSubmitResult,
-} from '../adapter/provider-adapter';
+  ProviderSubmitResult, OutputDownload } from '../adapter/provider-adapter';
 import { SUBMISSION_KEY_HEADER } from '../adapter/provider-adapter';
 import { ProviderError, normalizedError } from '../adapter/provider-error';
 import type { ProviderHttp } from '../http/provider-http';
@@ -84,7 +83,7 @@ export class VeoAdapter implements ProviderAdapter {
   }
 
   /** Files API downloads need the key; it is only sent to the configured API host. */
-  fetchOutput(outputUrl: string, ctx?: ProviderCallContext): Promise<Response> {
+  fetchOutput(outputUrl: string, ctx?: ProviderCallContext): Promise<OutputDownload> {
     return this.http.download(outputUrl, ctx, sameOrigin(outputUrl, this.http.baseUrl));
   }
 
