@@ -6,6 +6,8 @@ import { join } from 'node:path';
 const synced: string[] = [];
 /** Paths whose sync takes 50 ms longer. */
 const slow = new Set<string>();
+/** Renames and directory syncs (start and end) in the order they happened. */
+const timeline: string[] = [];
 jest.mock('node:fs/promises', () => {
   const actual = jest.requireActual<typeof import('node:fs/promises')>('node:fs/promises');
   return {
@@ -13,7 +15,19 @@ jest.mock('node:fs/promises', () => {
     open: async (path: string, flags?: string) => {
       const handle = await actual.open(path, flags);
       const sync = handle.sync.bind(handle);
-      return Object.assign(handle, { sync: async () => (await sync(), slow.has(path) && (await new Promise((r) => setTimeout(r, 50))), synced.push(path)) });
+      return Object.assign(handle, {
+        sync: async () => {
+          timeline.push(`sync start ${path}`);
+          await sync();
+          if (slow.has(path)) await new Promise((r) => setTimeout(r, 50));
+          synced.push(path);
+          timeline.push(`sync end ${path}`);
+        },
+      });
+    },
+    rename: async (from: string, to: string) => {
+      await actual.rename(from, to);
+      timeline.push(`rename ${to}`);
     },
   };
 });
@@ -55,5 +69,31 @@ describe('local storage durability', () => {
     // outputs/ is on the device before any of the three puts resolves, and its parent is synced once.
     expect(synced.filter((p) => p === root)).toHaveLength(1);
     expect(synced.indexOf(root)).toBeLessThan(synced.indexOf('resolved'));
+  });
+
+  it('puts finishing together share directory syncs, and each resolves only after a sync that started after its renames', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'reelay-storage-group-'));
+    const storage = new LocalStorage(root);
+    const dir = join(root, 'outputs');
+    await storage.put('outputs/warm.mp4', Buffer.from('x'), { contentType: 'video/mp4' }); // directory made and synced
+    timeline.length = 0;
+    slow.add(dir);
+    const puts = 12;
+    await Promise.all(
+      Array.from({ length: puts }, (_, i) =>
+        storage.put(`outputs/job_g${i}.mp4`, Buffer.from('x'), { contentType: 'video/mp4' }).then(() => timeline.push(`resolved ${i}`)),
+      ),
+    );
+    slow.delete(dir);
+    for (let i = 0; i < puts; i++) {
+      const renamed = timeline.indexOf(`rename ${join(dir, `job_g${i}.mp4`)}`);
+      const resolved = timeline.indexOf(`resolved ${i}`);
+      // the last sync of the directory to end before this put resolved started after its rename
+      const syncEnd = timeline.lastIndexOf(`sync end ${dir}`, resolved);
+      const syncStart = timeline.lastIndexOf(`sync start ${dir}`, syncEnd);
+      expect(renamed).toBeGreaterThanOrEqual(0);
+      expect(syncStart).toBeGreaterThan(renamed);
+    }
+    expect(timeline.filter((t) => t === `sync start ${dir}`).length).toBeLessThan(puts);
   });
 });

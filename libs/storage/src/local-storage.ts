@@ -3,6 +3,7 @@ import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import type { BlobInfo, BlobStorage } from './blob-storage';
+import { SyncGroup } from './sync-group';
 
 /**
  * Blobs as files under one directory, each with a JSON sidecar for its type and metadata.
@@ -18,6 +19,8 @@ export class LocalStorage implements BlobStorage {
    * write, and a put racing the one that creates a directory waits for the same sync.
    */
   private readonly dirs = new Map<string, Promise<void>>();
+  /** One group commit per directory for the sync that makes its renames durable (see SyncGroup). */
+  private readonly dirSyncs = new Map<string, SyncGroup>();
   private writes = 0;
 
   constructor(root: string) {
@@ -48,13 +51,19 @@ export class LocalStorage implements BlobStorage {
       // The sidecar first: `stat` answers only when the blob itself is in place.
       await rename(metaTmp, `${path}.meta.json`);
       await rename(tmp, path);
-      await fsync(dir);
+      await this.syncDirectory(dir);
       return { bytes: blob.value, contentType: info.contentType };
     } catch (err) {
       if (!Buffer.isBuffer(data)) data.destroy(); // e.g. a download: close it now, not at its timeout
       await Promise.all([rm(tmp, { force: true }), rm(metaTmp, { force: true })]);
       throw err;
     }
+  }
+
+  private syncDirectory(dir: string): Promise<void> {
+    let group = this.dirSyncs.get(dir);
+    if (!group) this.dirSyncs.set(dir, (group = new SyncGroup(() => fsync(dir))));
+    return group.request();
   }
 
   /** Runs `write` in `dir`, creating the directory the first time (or again if it vanished). */
