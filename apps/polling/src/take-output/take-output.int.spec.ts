@@ -52,4 +52,14 @@ describe('takeOutput against provider-sim', () => {
     const { adapter, outputUrl } = await finishedTask('a fox [sim:success_after=1]');
     expect(await takeOutput({ storage, outputRules: { ...rules, maxBytes: 2000 } }, 'job_take_output_2', adapter, outputUrl)).toMatchObject({ kind: 'missing' });
   });
+
+  it('given storage that fails before reading the download, then the download is closed at once, not left to its deadline', async () => {
+    const { adapter, outputUrl } = await finishedTask('a fox [sim:success_after=1]');
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+    const full: BlobStorage = { ...storage, put: () => Promise.reject(new Error('ENOSPC: no space left on device')) };
+    expect(await takeOutput({ storage: full, outputRules: rules }, 'job_take_output_3', adapter, outputUrl)).toMatchObject({ kind: 'retry' });
+    await new Promise((r) => setImmediate(r));
+    expect(timers()).toBe(before);
+  });
 });

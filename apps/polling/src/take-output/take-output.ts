@@ -62,6 +62,7 @@ export async function takeOutput(
   try {
     await deps.storage.put(key, Readable.from(capped(res.body)), { contentType: 'video/mp4', metadata: { jobId, source: adapter.name } });
   } catch (err) {
+    res.body.destroy(); // a put that failed before reading it never started the copy that would close it
     if (err instanceof OutputTooLargeError) return { kind: 'missing', detail: `output exceeds the ${rules.maxBytes} byte cap` };
     return { kind: 'retry', detail: `output copy failed: ${(err as Error).message}` };
   }

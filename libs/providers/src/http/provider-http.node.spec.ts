@@ -130,6 +130,40 @@ describe('ProviderHttp over Node http (no injected fetch)', () => {
       expect(p.connections()).toBe(1);
     });
 
+    it('given a redirect to another origin, then it follows it and sends the key only to the first', async () => {
+      const video = Buffer.alloc(50_000, 3);
+      let storageAuth: string | undefined = 'unset';
+      const storageHost = await provider((req, _body, res) => {
+        storageAuth = req.headers.authorization;
+        res.writeHead(200, { 'content-type': 'video/mp4' });
+        res.end(video);
+      });
+      let apiAuth: string | undefined;
+      const api = await provider((req, _body, res) => {
+        apiAuth = req.headers.authorization;
+        res.writeHead(302, { location: `${storageHost.url}/bucket/out.mp4?sig=abc` });
+        res.end('moved');
+      });
+      servers.push(storageHost, api);
+      const res = await client(api.url).download(`${api.url}/v1/files/out:download?alt=media`);
+      expect(res.status).toBe(200);
+      expect((await buffer(res.body)).equals(video)).toBe(true);
+      expect(apiAuth).toBe('Bearer sk-test');
+      expect(storageAuth).toBeUndefined();
+    });
+
+    it('given redirects in a loop, then it stops after a few hops with an error instead of following forever', async () => {
+      let hops = 0;
+      const p = await provider((req, _body, res) => {
+        hops++;
+        res.writeHead(307, { location: req.url === '/a' ? '/b' : '/a' });
+        res.end();
+      });
+      servers.push(p);
+      await expect(client(p.url).download(`${p.url}/a`)).rejects.toMatchObject({ name: 'ProviderError' });
+      expect(hops).toBe(6);
+    });
+
     it('given a 404, then it fails as output_missing with the body read and the key kept out', async () => {
       const p = await provider((_req, _body, res) => {
         res.writeHead(404, { 'content-type': 'application/json' });

@@ -46,6 +46,9 @@ export interface HttpResponse<T> {
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+/** As fetch's limit of 20, but output links redirect once or twice: more is a loop. */
+const MAX_REDIRECTS = 5;
 
 interface Deadline {
   signal: AbortSignal;
@@ -94,29 +97,42 @@ export class ProviderHttp {
 
   /**
    * GET of an output, handed back once its headers arrive with the body still to stream; a non-2xx
-   * status is thrown as a ProviderError. The deadline covers the body too and is cleared when the
-   * body is closed (read to its end, failed or destroyed).
+   * status is thrown as a ProviderError. Redirects are followed (as fetch did): output links are
+   * often a provider URL that answers with the file's storage location, and the provider's key is
+   * not sent on to another origin. The deadline covers every hop and the body, and is cleared when
+   * the body is closed (read to its end, failed or destroyed).
    */
   async download(url: string, ctx: ProviderCallContext = {}, withAuth = true): Promise<OutputDownload> {
-    const headers = withAuth ? { ...this.opts.headers, accept: '*/*' } : { accept: '*/*' };
-    const req: HttpRequest = { method: 'GET', path: safePath(url) };
     const deadline = this.deadline(ctx);
-    let res: OutputDownload;
     try {
-      res = await this.withDeadline(req, ctx, deadline, (signal) => this.openStream(url, { method: 'GET', headers }, signal));
+      let target = new URL(url);
+      let auth = withAuth;
+      for (let hop = 0; ; hop++) {
+        const headers = auth ? { ...this.opts.headers, accept: '*/*' } : { accept: '*/*' };
+        const req: HttpRequest = { method: 'GET', path: safePath(target.href) };
+        const res = await this.withDeadline(req, ctx, deadline, (signal) => this.openStream(target.href, { method: 'GET', headers }, signal));
+        const location = REDIRECT_STATUSES.has(res.status) ? res.headers.get('location') : null;
+        if (location && hop < MAX_REDIRECTS) {
+          res.body.destroy();
+          const next = new URL(location, target);
+          if (next.origin !== target.origin) auth = false;
+          target = next;
+          continue;
+        }
+        res.body.once('close', deadline.clear);
+        if (res.status >= 200 && res.status < 300) return res;
+        const parsed = parseBody(await readText(res.body));
+        if ([403, 404, 410].includes(res.status)) {
+          throw new ProviderError('output_missing', this.detail(`output download → HTTP ${res.status}`, parsed), {
+            httpStatus: res.status,
+          });
+        }
+        throw this.toError(res, parsed, req);
+      }
     } catch (err) {
       deadline.clear();
       throw err;
     }
-    res.body.once('close', deadline.clear);
-    if (res.status >= 200 && res.status < 300) return res;
-    const parsed = parseBody(await readText(res.body));
-    if ([403, 404, 410].includes(res.status)) {
-      throw new ProviderError('output_missing', this.detail(`output download → HTTP ${res.status}`, parsed), {
-        httpStatus: res.status,
-      });
-    }
-    throw this.toError(res, parsed, req);
   }
 
   /**
