@@ -176,14 +176,14 @@ describe('ProviderHttp over Node http (no injected fetch)', () => {
       expect((err as Error).message).not.toContain('sk-test');
     });
 
-    it('given a body that stalls past the deadline, then reading it fails instead of hanging', async () => {
+    it('given a body that stalls past the deadline, then reading it fails as a timeout instead of hanging', async () => {
       const p = await provider((_req, _body, res) => {
         res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': '1000000' });
         res.write(Buffer.alloc(1000));
       });
       servers.push(p);
       const res = await client(p.url).download(`${p.url}/files/slow.mp4`, { timeoutMs: 200 });
-      await expect(buffer(res.body)).rejects.toThrow();
+      await expect(buffer(res.body)).rejects.toMatchObject({ kind: 'timeout', message: expect.stringContaining('timed out after 200 ms') });
     });
   });
 });

@@ -120,7 +120,13 @@ export class ProviderHttp {
           continue;
         }
         res.body.once('close', deadline.clear);
-        if (res.status >= 200 && res.status < 300) return res;
+        if (res.status >= 200 && res.status < 300) {
+          // Past the headers the abort only cuts the connection ("aborted"): say why to the reader.
+          const timedOut = () => res.body.destroy(new ProviderError('timeout', `${this.opts.provider} GET ${req.path} timed out after ${deadline.timeoutMs} ms`));
+          deadline.signal.addEventListener('abort', timedOut, { once: true });
+          res.body.once('close', () => deadline.signal.removeEventListener('abort', timedOut));
+          return res;
+        }
         const parsed = parseBody(await readText(res.body));
         if ([403, 404, 410].includes(res.status)) {
           throw new ProviderError('output_missing', this.detail(`output download → HTTP ${res.status}`, parsed), {
