@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import type { ProviderAdapter } from '@reelay/providers';
 import type { ServiceProcess } from '@reelay/testing';
 import { LocalStorage, outputKey, type BlobStorage } from '@reelay/storage';
 import { MODELS, simAdapters, startSim, tempDir } from '../testing/polling-harness';
@@ -61,5 +63,19 @@ describe('takeOutput against provider-sim', () => {
     expect(await takeOutput({ storage: full, outputRules: rules }, 'job_take_output_3', adapter, outputUrl)).toMatchObject({ kind: 'retry' });
     await new Promise((r) => setImmediate(r));
     expect(timers()).toBe(before);
+  });
+
+  it('given a body that ends short of its declared length, then nothing is stored and the copy is retried', async () => {
+    const short: ProviderAdapter = {
+      ...simAdapters(sim).get('seedance')!,
+      fetchOutput: async () => ({
+        status: 200,
+        headers: new Headers({ 'content-type': 'video/mp4', 'content-length': '500000' }),
+        body: Readable.from([Buffer.alloc(4096, 1)]),
+      }),
+    };
+    const result = await takeOutput({ storage, outputRules: rules }, 'job_take_output_4', short, 'http://sim.invalid/out.mp4');
+    expect(result).toEqual({ kind: 'retry', detail: 'output copy was cut short: 4096 of 500000 bytes' });
+    expect(await storage.stat(outputKey('job_take_output_4'))).toBeNull();
   });
 });

@@ -16,6 +16,7 @@ export type CustodyResult =
   | { kind: 'retry'; detail: string; retryAfterMs?: number };
 
 class OutputTooLargeError extends Error {}
+class CutShortError extends Error {}
 
 /**
  * Copies a succeeded task's output into reelay's storage (streamed, with a byte cap; memory stays
@@ -45,6 +46,9 @@ export async function takeOutput(
     return { kind: 'missing', detail: `output is ${declaredLength} bytes, over the ${rules.maxBytes} byte cap` };
   }
 
+  // A decoding transport (fetch) hands over more bytes than a content-encoded length says.
+  const encoding = res.headers.get('content-encoding');
+  const exactLength = !encoding || encoding === 'identity' ? declaredLength : NaN;
   const hash = createHash('sha256');
   const mp4 = new Mp4Scanner();
   let bytes = 0;
@@ -57,6 +61,10 @@ export async function takeOutput(
       mp4.feed(buf);
       yield buf;
     }
+    // Node's client already fails a body cut short when it has a length or is chunked; this also
+    // covers an injected transport or adapter that ends a short body cleanly. Throwing here fails
+    // the put, so the short file is never moved into place.
+    if (Number.isFinite(exactLength) && bytes !== exactLength) throw new CutShortError(`output copy was cut short: ${bytes} of ${exactLength} bytes`);
   }
   const key = outputKey(jobId);
   try {
@@ -64,6 +72,7 @@ export async function takeOutput(
   } catch (err) {
     res.body.destroy(); // a put that failed before reading it never started the copy that would close it
     if (err instanceof OutputTooLargeError) return { kind: 'missing', detail: `output exceeds the ${rules.maxBytes} byte cap` };
+    if (err instanceof CutShortError) return { kind: 'retry', detail: err.message };
     return { kind: 'retry', detail: `output copy failed: ${(err as Error).message}` };
   }
 

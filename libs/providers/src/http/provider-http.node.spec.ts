@@ -108,9 +108,11 @@ describe('ProviderHttp over Node http (no injected fetch)', () => {
   describe('download', () => {
     it('given an output, then it streams as a Node stream over the kept-alive connection, without the key on a foreign host, and leaves no timer behind', async () => {
       let auth: string | undefined = 'unset';
+      let encoding: string | undefined;
       const video = Buffer.alloc(300_000, 7);
       const p = await provider((req, _body, res) => {
         auth = req.headers.authorization;
+        encoding = req.headers['accept-encoding'];
         res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': String(video.length) });
         res.end(video);
       });
@@ -127,6 +129,7 @@ describe('ProviderHttp over Node http (no injected fetch)', () => {
       }
       expect(timers()).toBe(before); // each download's deadline ended with its body
       expect(auth).toBeUndefined();
+      expect(encoding).toBe('identity'); // the stored bytes, length and hash are the file's, never a compressed form
       expect(p.connections()).toBe(1);
     });
 

@@ -108,7 +108,9 @@ export class ProviderHttp {
       let target = new URL(url);
       let auth = withAuth;
       for (let hop = 0; ; hop++) {
-        const headers = auth ? { ...this.opts.headers, accept: '*/*' } : { accept: '*/*' };
+        // identity: the file as stored, so its length and hash are the provider's (fetch asked for gzip/br and decoded).
+        const plain = { accept: '*/*', 'accept-encoding': 'identity' };
+        const headers = auth ? { ...this.opts.headers, ...plain } : plain;
         const req: HttpRequest = { method: 'GET', path: safePath(target.href) };
         const res = await this.withDeadline(req, ctx, deadline, (signal) => this.openStream(target.href, { method: 'GET', headers }, signal));
         const location = REDIRECT_STATUSES.has(res.status) ? res.headers.get('location') : null;
