@@ -2,10 +2,10 @@
 // together (as a batch of JobProviderAccepted reaches polling), against the cost of one fsync on
 // this disk. Same code as polling (takeOutput into LocalStorage) and the simulator's real output.
 import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { log, ROOT, summary, testing } from './lib/common.mjs';
-import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const { createAdapters } = require(join(ROOT, 'libs/providers/dist/index.js'));

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import type { Readable } from 'node:stream';
+import type { OutputDownload } from '../adapter/provider-adapter';
 
 export interface PlainResponse {
   status: number;
@@ -14,14 +14,6 @@ export const MAX_JSON_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 // One keep-alive pool per scheme for the whole process, as fetch's global dispatcher had.
 const agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) };
-
-/** A download's answer: status and headers at once, the body as a Node stream read by the caller. */
-export interface StreamResponse {
-  status: number;
-  ok: boolean;
-  headers: Headers;
-  body: Readable;
-}
 
 /**
  * One API call with Node's http client, body read whole as text. Why not fetch: at thousands of
@@ -43,7 +35,7 @@ export async function sendPlain(url: string, init: { method: string; headers: Re
       chunks.push(chunk);
     });
     res.body.on('error', reject);
-    res.body.on('end', () => resolve({ status: res.status, ok: res.ok, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
+    res.body.on('end', () => resolve({ status: res.status, ok: res.status >= 200 && res.status < 300, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
   });
 }
 
@@ -53,7 +45,7 @@ export async function sendPlain(url: string, init: { method: string; headers: Re
  * web streams cost several times the CPU per chunk of a Node stream. `signal` still aborts the
  * body while the caller reads it; a body cut off before its end fails the read.
  */
-export function sendStreaming(url: string, init: { method: string; headers: Record<string, string>; body?: string }, signal: AbortSignal): Promise<StreamResponse> {
+export function sendStreaming(url: string, init: { method: string; headers: Record<string, string>; body?: string }, signal: AbortSignal): Promise<OutputDownload> {
   return new Promise((resolve, reject) => {
     const target = new URL(url);
     const agent = agents[target.protocol as keyof typeof agents];
@@ -64,9 +56,8 @@ export function sendStreaming(url: string, init: { method: string; headers: Reco
     const client = target.protocol === 'https:' ? https : http;
     const headers = init.body === undefined ? init.headers : { ...init.headers, 'content-length': String(Buffer.byteLength(init.body)) };
     const req = client.request(target, { method: init.method, headers, agent, signal }, (res) => {
-      const status = res.statusCode ?? 0;
       res.on('aborted', () => res.destroy(new Error('the response was cut off')));
-      resolve({ status, ok: status >= 200 && status < 300, headers: toHeaders(res.rawHeaders), body: res });
+      resolve({ status: res.statusCode ?? 0, headers: toHeaders(res.rawHeaders), body: res });
     });
     req.on('error', reject);
     req.end(init.body);

@@ -49,6 +49,8 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 /** As fetch's limit of 20, but output links redirect once or twice: more is a loop. */
 const MAX_REDIRECTS = 5;
+/** identity: the file as stored, so its length and hash are the provider's (fetch asked for gzip/br and decoded). */
+const DOWNLOAD_HEADERS = { accept: '*/*', 'accept-encoding': 'identity' };
 
 interface Deadline {
   signal: AbortSignal;
@@ -108,9 +110,7 @@ export class ProviderHttp {
       let target = new URL(url);
       let auth = withAuth;
       for (let hop = 0; ; hop++) {
-        // identity: the file as stored, so its length and hash are the provider's (fetch asked for gzip/br and decoded).
-        const plain = { accept: '*/*', 'accept-encoding': 'identity' };
-        const headers = auth ? { ...this.opts.headers, ...plain } : plain;
+        const headers = auth ? { ...this.opts.headers, ...DOWNLOAD_HEADERS } : DOWNLOAD_HEADERS;
         const req: HttpRequest = { method: 'GET', path: safePath(target.href) };
         const res = await this.withDeadline(req, ctx, deadline, (signal) => this.openStream(target.href, { method: 'GET', headers }, signal));
         const location = REDIRECT_STATUSES.has(res.status) ? res.headers.get('location') : null;
@@ -121,14 +121,17 @@ export class ProviderHttp {
           target = next;
           continue;
         }
-        res.body.once('close', deadline.clear);
         if (res.status >= 200 && res.status < 300) {
           // Past the headers the abort only cuts the connection ("aborted"): say why to the reader.
           const timedOut = () => res.body.destroy(new ProviderError('timeout', `${this.opts.provider} GET ${req.path} timed out after ${deadline.timeoutMs} ms`));
           deadline.signal.addEventListener('abort', timedOut, { once: true });
-          res.body.once('close', () => deadline.signal.removeEventListener('abort', timedOut));
+          res.body.once('close', () => {
+            deadline.clear();
+            deadline.signal.removeEventListener('abort', timedOut);
+          });
           return res;
         }
+        // An error answer: its body is read (or dropped) below, and the catch ends the deadline.
         const parsed = parseBody(await readText(res.body));
         if ([403, 404, 410].includes(res.status)) {
           throw new ProviderError('output_missing', this.detail(`output download → HTTP ${res.status}`, parsed), {
