@@ -2,12 +2,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** Every fsync the storage asks for, in order, with the names the files had at that moment. */
-const synced: string[] = [];
 /** Paths whose sync takes 50 ms longer. */
 const slow = new Set<string>();
-/** Renames and directory syncs (start and end) in the order they happened. */
+/** Renames and syncs (start and end), with the names the files had at that moment, in the order they happened. */
 const timeline: string[] = [];
+/** Every fsync the storage completed, in order. */
+const synced = () => timeline.filter((t) => t.startsWith('sync end ')).map((t) => t.slice('sync end '.length));
 jest.mock('node:fs/promises', () => {
   const actual = jest.requireActual<typeof import('node:fs/promises')>('node:fs/promises');
   return {
@@ -20,7 +20,6 @@ jest.mock('node:fs/promises', () => {
           timeline.push(`sync start ${path}`);
           await sync();
           if (slow.has(path)) await new Promise((r) => setTimeout(r, 50));
-          synced.push(path);
           timeline.push(`sync end ${path}`);
         },
       });
@@ -39,36 +38,36 @@ describe('local storage durability', () => {
     const root = mkdtempSync(join(tmpdir(), 'reelay-storage-sync-'));
     await new LocalStorage(root).put('outputs/job_9.mp4', Buffer.from('0123456789'), { contentType: 'video/mp4' });
     const dir = join(root, 'outputs');
-    expect(synced.filter((p) => p.startsWith(`${dir}/job_9.mp4.`) && p.endsWith('.tmp'))).toHaveLength(1);
-    expect(synced.filter((p) => p.endsWith('.tmp.meta'))).toHaveLength(1);
+    expect(synced().filter((p) => p.startsWith(`${dir}/job_9.mp4.`) && p.endsWith('.tmp'))).toHaveLength(1);
+    expect(synced().filter((p) => p.endsWith('.tmp.meta'))).toHaveLength(1);
     // The directory last: its entries are the renames that put the files in place.
-    expect(synced.at(-1)).toBe(dir);
+    expect(synced().at(-1)).toBe(dir);
   });
 
   it('syncs the parent of every directory it creates, so a new directory survives a power loss with its file', async () => {
     const root = mkdtempSync(join(tmpdir(), 'reelay-storage-dirs-'));
     const storage = new LocalStorage(root);
-    synced.length = 0;
+    timeline.length = 0;
     await storage.put('outputs/a/b/job_1.mp4', Buffer.from('x'), { contentType: 'video/mp4' });
-    expect(synced.filter((p) => !p.endsWith('.tmp') && !p.endsWith('.meta')).sort()).toEqual([root, join(root, 'outputs'), join(root, 'outputs/a'), join(root, 'outputs/a/b')].sort());
-    synced.length = 0;
+    expect(synced().filter((p) => !p.endsWith('.tmp') && !p.endsWith('.meta')).sort()).toEqual([root, join(root, 'outputs'), join(root, 'outputs/a'), join(root, 'outputs/a/b')].sort());
+    timeline.length = 0;
     await storage.put('outputs/a/job_2.mp4', Buffer.from('x'), { contentType: 'video/mp4' });
     // outputs/a existed already, but this process had not synced its ancestors yet.
-    expect(synced.filter((p) => !p.endsWith('.tmp') && !p.endsWith('.meta')).sort()).toEqual([root, join(root, 'outputs'), join(root, 'outputs/a')].sort());
-    synced.length = 0;
+    expect(synced().filter((p) => !p.endsWith('.tmp') && !p.endsWith('.meta')).sort()).toEqual([root, join(root, 'outputs'), join(root, 'outputs/a')].sort());
+    timeline.length = 0;
     await storage.put('outputs/a/job_3.mp4', Buffer.from('x'), { contentType: 'video/mp4' });
-    expect(synced.filter((p) => !p.endsWith('.tmp') && !p.endsWith('.meta'))).toEqual([join(root, 'outputs/a')]);
+    expect(synced().filter((p) => !p.endsWith('.tmp') && !p.endsWith('.meta'))).toEqual([join(root, 'outputs/a')]);
   });
 
   it('a put racing the one that creates a directory waits for that directory to be synced', async () => {
     const root = mkdtempSync(join(tmpdir(), 'reelay-storage-race-'));
     const storage = new LocalStorage(root);
-    synced.length = 0;
+    timeline.length = 0;
     slow.add(root);
-    await Promise.all([0, 1, 2].map((i) => storage.put(`outputs/job_${i}.mp4`, Buffer.from('x'), { contentType: 'video/mp4' }).then(() => synced.push('resolved'))));
+    await Promise.all([0, 1, 2].map((i) => storage.put(`outputs/job_${i}.mp4`, Buffer.from('x'), { contentType: 'video/mp4' }).then(() => timeline.push('resolved'))));
     // outputs/ is on the device before any of the three puts resolves, and its parent is synced once.
-    expect(synced.filter((p) => p === root)).toHaveLength(1);
-    expect(synced.indexOf(root)).toBeLessThan(synced.indexOf('resolved'));
+    expect(synced().filter((p) => p === root)).toHaveLength(1);
+    expect(timeline.indexOf(`sync end ${root}`)).toBeLessThan(timeline.indexOf('resolved'));
   });
 
   it('puts finishing together share directory syncs, and each resolves only after a sync that started after its renames', async () => {
