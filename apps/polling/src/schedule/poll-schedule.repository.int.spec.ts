@@ -1,5 +1,5 @@
 import { migratedPg, sleep, type PgHarness } from '../testing/polling-harness';
-import { PollScheduleRepository, type NextCheck } from './poll-schedule.repository';
+import { PollScheduleRepository, type CheckSlots, type NextCheck, type ScheduledCheck } from './poll-schedule.repository';
 
 const next = (over: Partial<NextCheck> = {}): NextCheck => ({
   nextCheckAt: new Date(Date.now() + 60_000), checksDone: 1, checkErrors: 0, lastStatus: 'running', progress: null, delayedMarked: false, ...over,
@@ -158,6 +158,72 @@ describe('PollScheduleRepository (claims, leases, callbacks) on PostgreSQL', () 
         ]),
       ).resolves.toBeDefined();
     }
+  });
+
+  /** Slots that hold at most `free` at a time; records what was held, filled and started. */
+  const fakeSlots = (free: number) => {
+    const log: string[] = [];
+    const started: ScheduledCheck[] = [];
+    const slots: CheckSlots = {
+      leaseMs: 10_000,
+      reserve: (wanted) => {
+        const got = Math.min(wanted, free);
+        free -= got;
+        log.push(`reserve ${wanted} → ${got}`);
+        return got;
+      },
+      fill: (count, claims) => {
+        free += count;
+        started.push(...claims);
+        log.push(`fill ${count} with ${claims.length}`);
+      },
+    };
+    return { slots, log, started };
+  };
+
+  it('a follow due now is written already claimed into a free slot: its check starts with no claim statement', async () => {
+    const statements: string[] = [];
+    const counted = new PollScheduleRepository({ query: (sql: string, params?: unknown[]) => (statements.push(/\b(INSERT|UPDATE|DELETE) (INTO |FROM )?poll_schedule\b/.exec(sql)?.[1] ?? sql), pg.ds.query(sql, params)) });
+    const { slots, log, started } = fakeSlots(2);
+    counted.offerSlots(slots);
+    let wakes = 0;
+    counted.onDueNow(() => wakes++);
+    const due = [jobId(), jobId(), jobId()];
+    const later = jobId();
+    const now = Date.now();
+    const row = (id: string, dueInMs: number) => ({
+      jobId: id, provider: 'seedance', providerTaskId: `task-${id}`, acceptedAt: new Date(now - 20), deadlineAt: new Date(now + 60_000),
+      firstCheckAt: new Date(now + dueInMs), metadata: { correlationId: `c-${id}` },
+    });
+    await Promise.all([...due.map((id) => counted.follow(row(id, -20))), counted.follow(row(later, 60_000))]);
+
+    expect(statements).toEqual(['INSERT']);
+    expect(log).toEqual(['reserve 3 → 2', 'fill 2 with 2']);
+    expect(started.map((c) => c.jobId)).toEqual(due.slice(0, 2));
+    expect(started[0]).toMatchObject({ providerTaskId: `task-${due[0]}`, checksDone: 0, metadata: { correlationId: `c-${due[0]}` } });
+    expect(started[0]!.latenessMs).toBeGreaterThanOrEqual(20);
+    // The third due row found no free slot: the ticker is woken to claim it in a round.
+    expect(wakes).toBe(1);
+    const ids = [...due, later];
+    expect((await claimOnly(ids)).map((c) => c.jobId)).toEqual([due[2]]);
+    // The claims written at insert hold real leases, fenced by their token like any claim.
+    expect(await pg.schedule.reschedule({ ...started[0]!, leaseToken: '00000000-0000-4000-8000-000000000000' }, next())).toBe(false);
+    expect(await pg.schedule.reschedule(started[0]!, next({ checksDone: 1 }))).toBe(true);
+    expect((await pg.schedule.find(due[0]!))?.checksDone).toBe(1);
+  });
+
+  it('a redelivered follow claims nothing and gives its slot back; a follow due later holds no slot', async () => {
+    const repo = new PollScheduleRepository(pg.ds);
+    const { slots, log, started } = fakeSlots(4);
+    repo.offerSlots(slots);
+    const id = jobId();
+    await follow(id, 0);
+    const now = Date.now();
+    const again = { jobId: id, provider: 'seedance', providerTaskId: `task-${id}`, acceptedAt: new Date(now), deadlineAt: new Date(now + 60_000), firstCheckAt: new Date(now - 5), metadata: {} };
+    await repo.follow(again);
+    await repo.follow({ ...again, jobId: jobId(), firstCheckAt: new Date(now + 60_000) });
+    expect(log).toEqual(['reserve 1 → 1', 'fill 1 with 0']);
+    expect(started).toEqual([]);
   });
 
   it('writes concurrent follows, reschedules and removals one statement per kind', async () => {

@@ -16,6 +16,7 @@ const claimOf = (jobId: string): ScheduledCheck => ({
 function fakeDeps() {
   const due: ScheduledCheck[] = [];
   const renewals: string[][] = [];
+  const claimLimits: number[] = [];
   const pending = new Map<string, (err: Error) => void>();
   const timer = { startTimer: () => () => undefined, observe: () => undefined, inc: () => undefined };
   const adapter = { name: 'sim', check: (taskId: string) => new Promise((_, reject) => pending.set(taskId.replace(/^task-/, ''), reject)) } as unknown as ProviderAdapter;
@@ -23,7 +24,8 @@ function fakeDeps() {
     adapters: new Map([['sim', adapter]]),
     schedule: {
       onDueNow: () => undefined,
-      claimDue: async (limit: number) => due.splice(0, limit),
+      offerSlots: () => undefined,
+      claimDue: async (limit: number) => (claimLimits.push(limit), due.splice(0, limit)),
       renewLeases: async (claims: readonly ScheduledCheck[]) => (renewals.push(claims.map((c) => c.jobId)), new Set(claims.map((c) => c.jobId))),
       reschedule: async () => true,
     },
@@ -32,7 +34,7 @@ function fakeDeps() {
     metrics: { checkLateness: timer, checkSeconds: timer, checkErrors: timer, shared: { providerCalls: timer, providerErrors: timer } },
     logger: { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined },
   } as unknown as PollingDeps;
-  return { deps, due, renewals, finish: (jobId: string) => pending.get(jobId)?.(new Error('connection reset')) };
+  return { deps, due, renewals, claimLimits, finish: (jobId: string) => pending.get(jobId)?.(new Error('connection reset')) };
 }
 
 describe('PollTicker lease renewal', () => {
@@ -75,5 +77,50 @@ describe('PollTicker lease renewal', () => {
     finish('job_b');
     await jest.advanceTimersByTimeAsync(10);
     await ticker.stop();
+  });
+});
+
+describe('PollTicker slots held by follows', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('counts held slots as taken, so claims made at insert and in rounds never exceed the concurrency', async () => {
+    const { deps, due, claimLimits, finish } = fakeDeps();
+    const ticker = new PollTicker(deps, { tickMs: 1_000, concurrency: 3, leaseMs: LEASE_MS });
+    due.push(claimOf('job_a'));
+    await ticker.tick();
+    expect(claimLimits).toEqual([3]);
+
+    expect(ticker.reserve(5)).toBe(2);
+    expect(ticker.reserve(1)).toBe(0);
+    await ticker.tick(); // every slot is running or held: no claim statement at all
+    expect(claimLimits).toEqual([3]);
+
+    ticker.fill(2, [claimOf('job_b')]); // one held slot came back unused
+    due.push(claimOf('job_c'), claimOf('job_d'));
+    await ticker.tick();
+    expect(claimLimits).toEqual([3, 1]);
+    for (const id of ['job_a', 'job_b', 'job_c']) finish(id);
+    await jest.advanceTimersByTimeAsync(10);
+    await ticker.stop();
+  });
+
+  it('stop() waits for a follow write that held slots before it, and for the checks it started', async () => {
+    const { deps, finish } = fakeDeps();
+    const ticker = new PollTicker(deps, { tickMs: 1_000, concurrency: 4, leaseMs: LEASE_MS });
+    ticker.start();
+    expect(ticker.reserve(1)).toBe(1);
+    let stopped = false;
+    const stopping = ticker.stop().then(() => (stopped = true));
+    expect(ticker.reserve(1)).toBe(0); // no new holds once stopping
+    await jest.advanceTimersByTimeAsync(10);
+    expect(stopped).toBe(false);
+    ticker.fill(1, [claimOf('job_late')]);
+    await jest.advanceTimersByTimeAsync(10);
+    expect(stopped).toBe(false); // its check is running
+    finish('job_late');
+    await jest.advanceTimersByTimeAsync(10);
+    await stopping;
+    expect(stopped).toBe(true);
   });
 });

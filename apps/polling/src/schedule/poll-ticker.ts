@@ -1,7 +1,7 @@
 import { Ticker } from '@reelay/service-kit';
 import { checkJob } from '../check-job/check-job.handler';
 import type { PollingDeps, TickerOptions } from '../polling.deps';
-import type { ScheduledCheck } from './poll-schedule.repository';
+import type { CheckSlots, ScheduledCheck } from './poll-schedule.repository';
 
 /**
  * The longest a check keeps its claim by renewal. Its own timeouts (status call, download) end a
@@ -19,12 +19,15 @@ const MAX_RENEWED_MS = 15 * 60_000;
  * first). Claims stay batches of about `concurrency / 2` rows instead of one statement per
  * finished check, and slots never sit idle for longer than `tickMs` while due checks wait.
  * A follow or callback that makes a check due now wakes the loop (`onDueNow`): no tick to wait for.
+ * A follow can do better: it holds free slots here (`reserve`) while it inserts its rows already
+ * claimed, and hands the claims back to run (`fill`), so no claim round is needed at all. Held
+ * slots count as taken, so checks never exceed `concurrency`.
  *
  * The leases of running checks are renewed every third of `leaseMs`, so a check may run longer
  * than the lease (a large output copy) while a replica that dies mid-check strands its claims
  * for at most one lease.
  */
-export class PollTicker {
+export class PollTicker implements CheckSlots {
   /** Checks running here, with the claim each holds and when it started. */
   private readonly running = new Map<Promise<void>, { claim: ScheduledCheck; since: number }>();
   private readonly ticker: Ticker;
@@ -34,6 +37,10 @@ export class PollTicker {
   private backlog = false;
   /** Called whenever a check finishes (set while a round waits for free slots). */
   private onFinished: (() => void) | null = null;
+  /** Slots held by follow writes in flight. */
+  private reserved = 0;
+  private readonly unreserved: (() => void)[] = [];
+  readonly leaseMs: number;
 
   constructor(
     private readonly deps: PollingDeps,
@@ -44,7 +51,9 @@ export class PollTicker {
       intervalMs: opts.tickMs,
       onError: (err) => deps.logger.error({ err }, 'claiming due checks failed'),
     });
+    this.leaseMs = opts.leaseMs;
     deps.schedule.onDueNow(() => this.ticker.wake());
+    deps.schedule.offerSlots(this);
   }
 
   start(): void {
@@ -60,6 +69,8 @@ export class PollTicker {
     this.stopping = true;
     try {
       await this.ticker.stop();
+      // A follow write that held slots before the stop still starts its claims' checks: wait for those too.
+      while (this.reserved > 0) await new Promise<void>((resolve) => this.unreserved.push(resolve));
       await Promise.allSettled([...this.running.keys()]);
     } finally {
       if (this.stopping) clearInterval(this.renewTimer); // not the timer of a start() made meanwhile
@@ -85,11 +96,28 @@ export class PollTicker {
 
   /** One claim round (exposed for tests); resolves when the claimed checks have been started. */
   async tick(): Promise<number> {
-    const free = this.opts.concurrency - this.running.size;
-    if (free <= 0 || this.stopping) return 0;
-    const claims = await this.deps.schedule.claimDue(free, this.opts.leaseMs);
-    for (const claim of claims) this.launch(claim);
+    const free = this.reserve(this.free());
+    if (free === 0) return 0;
+    let claims: ScheduledCheck[] = [];
+    try {
+      claims = await this.deps.schedule.claimDue(free, this.opts.leaseMs);
+    } finally {
+      this.fill(free, claims);
+    }
     return claims.length;
+  }
+
+  reserve(wanted: number): number {
+    const got = this.stopping ? 0 : Math.max(0, Math.min(wanted, this.free()));
+    this.reserved += got;
+    return got;
+  }
+
+  fill(count: number, claims: ScheduledCheck[]): void {
+    this.reserved -= count;
+    for (const claim of claims) this.launch(claim);
+    if (this.reserved === 0) for (const resolve of this.unreserved.splice(0)) resolve();
+    if (count > claims.length) this.onFinished?.();
   }
 
   /** Resolves when every check started so far has finished. */
@@ -107,7 +135,7 @@ export class PollTicker {
   }
 
   private free(): number {
-    return this.opts.concurrency - this.running.size;
+    return this.opts.concurrency - this.running.size - this.reserved;
   }
 
   private halfFreeOrTick(): Promise<void> {
