@@ -35,4 +35,17 @@ describe('WriteBatcher', () => {
     // The batcher carries on after a failure.
     expect(await batcher.submit(4)).toBe(40);
   });
+
+  it("with keysOf, puts rows sharing a key in later batches, each key's rows in submission order", async () => {
+    const calls: string[][] = [];
+    const batcher = new WriteBatcher(
+      async (items: string[]) => (calls.push(items), items),
+      10,
+      undefined,
+      (item) => item.split('+'),
+    );
+    // b+c waits behind b; c waits behind b+c although no earlier batch row names c; d is free.
+    await Promise.all(['a', 'b', 'b+c', 'c', 'd', 'a'].map((i) => batcher.submit(i)));
+    expect(calls).toEqual([['a', 'b', 'd'], ['b+c', 'a'], ['c']]);
+  });
 });

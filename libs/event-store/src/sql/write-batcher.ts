@@ -7,6 +7,10 @@
  *
  * A failed batch is retried one row at a time, so one bad row fails only its own caller; with
  * `splitOn`, only for the errors it accepts (others fail every caller of the batch).
+ *
+ * With `keysOf`, rows that share a key never go in one batch: a later one waits for the next
+ * batch, and so does every row after it sharing a key with it, so each key's rows are written in
+ * the order they were submitted, one batch apart.
  */
 export class WriteBatcher<In, Out> {
   private queue: { item: In; resolve: (out: Out) => void; reject: (err: unknown) => void }[] = [];
@@ -17,6 +21,7 @@ export class WriteBatcher<In, Out> {
     private readonly write: (items: In[]) => Promise<Out[]>,
     private readonly maxBatch = 500,
     private readonly splitOn: (err: unknown) => boolean = () => true,
+    private readonly keysOf?: (item: In) => readonly string[],
   ) {}
 
   submit(item: In): Promise<Out> {
@@ -30,7 +35,7 @@ export class WriteBatcher<In, Out> {
 
   private async drain(): Promise<void> {
     while (this.queue.length) {
-      const batch = this.queue.splice(0, this.maxBatch);
+      const batch = this.nextBatch();
       try {
         const out = await this.write(batch.map((b) => b.item));
         batch.forEach((b, i) => b.resolve(out[i]!));
@@ -40,5 +45,20 @@ export class WriteBatcher<In, Out> {
       }
     }
     this.draining = false;
+  }
+
+  private nextBatch(): typeof this.queue {
+    if (!this.keysOf) return this.queue.splice(0, this.maxBatch);
+    const batch: typeof this.queue = [];
+    const waiting: typeof this.queue = [];
+    const seen = new Set<string>();
+    for (const entry of this.queue) {
+      const keys = this.keysOf(entry.item);
+      if (batch.length < this.maxBatch && !keys.some((k) => seen.has(k))) batch.push(entry);
+      else waiting.push(entry);
+      for (const k of keys) seen.add(k);
+    }
+    this.queue = waiting;
+    return batch;
   }
 }

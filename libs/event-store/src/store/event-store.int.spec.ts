@@ -216,17 +216,82 @@ describe('EventStore (real PostgreSQL)', () => {
       expect([await countEvents(a), await countEvents(b), await countEvents(c)]).toEqual([1, 1, 1]);
     });
 
-    it('treats two appends to one stream in one group commit as two appends in a row', async () => {
+    it('writes a group commit of new, existing and several-stream appends in group order, each from its own stream version', async () => {
+      const [x, y, fresh, pair, stale] = [stream(), stream(), stream(), stream(), stream()];
+      await store.appendMany([
+        { streamId: x, expectedVersion: 0, events: [creditsGranted('x', 1), creditsGranted('x', 2)] },
+        { streamId: y, expectedVersion: 0, events: [creditsGranted('y', 1)] },
+        { streamId: stale, expectedVersion: 0, events: [creditsGranted('s', 1)] },
+      ]);
+      const spy = statements(store);
+      let results: PromiseSettledResult<unknown>[];
+      try {
+        results = await Promise.allSettled([
+          store.appendMany([
+            { streamId: x, expectedVersion: 2, events: [creditsGranted('x', 3), creditsGranted('x', 4)] },
+            { streamId: pair, expectedVersion: 0, events: [creditsGranted('p', 1)] },
+          ]),
+          store.append(stale, 0, [creditsGranted('s', 2)]), // stale is at version 1
+          store.append(y, 'any', [creditsGranted('y', 2)]),
+          store.append(fresh, 0, [creditsGranted('f', 1), creditsGranted('f', 2)]),
+        ]);
+        expect(spy.count(/reelay_append/)).toBe(1);
+      } finally {
+        spy.restore();
+      }
+      const [many, rStale, rY, rFresh] = results;
+      expect(many).toMatchObject({ status: 'fulfilled', value: [{ nextExpectedVersion: 4 }, { nextExpectedVersion: 1 }] });
+      expect(rStale).toMatchObject({ status: 'rejected', reason: expect.any(ConcurrencyError) });
+      expect(rY).toMatchObject({ status: 'fulfilled', value: { nextExpectedVersion: 2 } });
+      expect(rFresh).toMatchObject({ status: 'fulfilled', value: { nextExpectedVersion: 2 } });
+      const amounts = async (id: string) => (await store.readStream(id)).map((e) => [e.streamVersion, (e.data as { amount: number }).amount]);
+      expect(await amounts(x)).toEqual([[1, 1], [2, 2], [3, 3], [4, 4]]);
+      expect(await amounts(stale)).toEqual([[1, 1]]);
+      // Each append is answered with its own recorded events, and the log holds them in group order.
+      const written = [...(many as PromiseFulfilledResult<{ events: RecordedEvent[] }[]>).value.flatMap((r) => r.events), ...[rY, rFresh].flatMap((r) => (r as PromiseFulfilledResult<{ events: RecordedEvent[] }>).value.events)];
+      expect(written.map((e) => e.streamId)).toEqual([x, x, pair, y, fresh, fresh]);
+      const positions = written.map((e) => BigInt(e.globalPosition));
+      expect([...positions].sort((a, b) => (a < b ? -1 : 1))).toEqual(positions);
+      for (const id of [x, pair, y, fresh]) {
+        const stored = await store.readStream(id);
+        expect(written.filter((e) => e.streamId === id)).toEqual(stored.slice(stored.length - written.filter((e) => e.streamId === id).length));
+      }
+    });
+
+    it('writes two appends to one stream made at once as two appends in a row, one group commit apart', async () => {
       const id = stream();
+      const spy = statements(store);
       const [first, stale, any] = await Promise.allSettled([
         store.append(id, 0, [creditsGranted('s', 1)]),
         store.append(id, 0, [creditsGranted('s', 2)]),
         store.append(id, 'any', [creditsGranted('s', 3)]),
       ]);
+      const commits = spy.count(/reelay_append/);
+      spy.restore();
+      expect(commits).toBe(3);
       expect(first).toMatchObject({ status: 'fulfilled', value: { nextExpectedVersion: 1 } });
       expect(stale).toMatchObject({ status: 'rejected', reason: expect.any(ConcurrencyError) });
       expect(any).toMatchObject({ status: 'fulfilled', value: { nextExpectedVersion: 2 } });
       expect((await store.readStream(id)).map((e) => (e.data as { amount: number }).amount)).toEqual([1, 3]);
+    });
+
+    it('reelay_append_groups called with one stream in two groups runs them as two appends in a row', async () => {
+      const id = stream();
+      const group = (expected: number, amount: number) => ({
+        streams: [{ stream_id: id, expected }],
+        events: [{ ord: 0, stream_id: id, idx: 0, event_id: randomUUID(), type: 'CreditsGranted', schema_version: 1, data: { userId: 'u', amount, at: new Date().toISOString() }, metadata: {} }],
+      });
+      const other = stream();
+      const [{ r }] = await m.dataSource.query(`SELECT reelay_append_groups($1::jsonb) AS r`, [
+        JSON.stringify([group(0, 1), group(0, 2), { ...group(-1, 3) }, { streams: [{ stream_id: other, expected: 0 }], events: [{ ...group(0, 4).events[0], stream_id: other }] }]),
+      ]);
+      expect(r).toMatchObject([
+        { base: { [id]: 0 }, events: [{ event_id: expect.any(String) }] },
+        { conflict: { stream_id: id, expected: 0, actual: 1 } },
+        { base: { [id]: 1 }, events: [{ event_id: expect.any(String) }] },
+        { base: { [other]: 0 }, events: [{ event_id: expect.any(String) }] },
+      ]);
+      expect((await store.readStream(id)).map((e) => [e.streamVersion, (e.data as { amount: number }).amount])).toEqual([[1, 1], [2, 3]]);
     });
 
     it('fails only the append with a duplicate event id; the rest of its group commit is written', async () => {

@@ -44,7 +44,14 @@ export class EventStore {
    * only the faulty one fails. After a lost connection the commit may have happened, and a retry
    * would turn that into a duplicate-event or concurrency error: every caller gets that error.
    */
-  private readonly appends = new WriteBatcher((payloads: AppendPayload[]) => this.appendGroups(payloads), 200, isServerError);
+  private readonly appends = new WriteBatcher(
+    (payloads: AppendPayload[]) => this.appendGroups(payloads),
+    200,
+    isServerError,
+    // Two appends to one stream in a group commit would make it run its groups one by one (see
+    // AppendGroupsInOnePass1764300000005): the later one goes in the next commit instead.
+    (payload) => payload.streams.map((s) => s.stream_id),
+  );
   private readonly reads = new WriteBatcher((reads: StreamRead[]) => this.readStreamsFrom(reads), 500);
 
   constructor(
