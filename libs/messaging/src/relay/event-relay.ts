@@ -1,8 +1,9 @@
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { RecordedEvent } from '@reelay/contracts';
 import { CheckpointStore, compareCheckpoints, EVENTS_CHANNEL, EventStore, LOG_START, type LogCheckpoint } from '@reelay/event-store';
 import type { DataSource } from 'typeorm';
+import { PubAckInbox } from '../nats/pub-ack-inbox';
 import { eventStreamName, eventSubject } from '../nats/subjects';
 import { ensureEventStream, type TopologyOptions } from '../nats/topology';
 import { traceHeaders } from '../tracing/trace-context';
@@ -18,7 +19,7 @@ import { lastPublishedEventId } from './published-tail';
  * 1. Reads committed events after its checkpoint with `EventStore.readAll`, which returns them in
  *    log order (transaction id, global position) and never skips an event that commits late.
  * 2. Publishes a batch pipelined on one connection, each with `Nats-Msg-Id` = event id, then awaits
- *    every PubAck, then saves the checkpoint. NATS preserves the order of messages from one
+ *    every PubAck (all on one reply subscription, PubAckInbox), then saves the checkpoint. NATS preserves the order of messages from one
  *    connection and a stream stores them in arrival order, so the stream receives the batch in log
  *    order without a round trip per event. The save (lock check and write, two round trips) runs
  *    while the next batch is read and published, so events do not wait for it. Saves run one at a
@@ -112,7 +113,7 @@ export class EventRelay {
   private readonly databaseUrl: string;
   private readonly logger: RelayLogger;
   private readonly stream: string;
-  private js?: JetStreamClient;
+  private acks?: PubAckInbox;
   private jsm?: JetStreamManager;
   private running = false;
   private loop: Promise<void> | null = null;
@@ -151,9 +152,9 @@ export class EventRelay {
 
   async start(): Promise<void> {
     if (this.running) return;
-    this.js = jetstream(this.o.nc);
     this.jsm = await jetstreamManager(this.o.nc);
     await ensureEventStream(this.jsm, this.o.prefix, this.o.topology);
+    this.acks = new PubAckInbox(this.o.nc);
     this.running = true;
     this.loop = this.run();
   }
@@ -164,6 +165,8 @@ export class EventRelay {
     this.wake();
     await this.loop;
     this.loop = null;
+    this.acks?.close();
+    this.acks = undefined;
   }
 
   private async run(): Promise<void> {
@@ -238,20 +241,14 @@ export class EventRelay {
   }
 
   private async publish(events: RecordedEvent[]): Promise<void> {
-    const js = this.js!;
-    const acks = await Promise.allSettled(
-      events.map((e) =>
-        js.publish(eventSubject(this.o.prefix, e), JSON.stringify(e), {
-          msgID: e.eventId,
-          expect: { streamName: this.stream },
-          // The envelope keeps it too; the header lets tools and non-reelay consumers follow the trace.
-          headers: traceHeaders(e.metadata.traceparent ?? undefined),
-          timeout: this.o.publishTimeoutMs,
-        }),
-      ),
-    );
-    const failed = acks.find((a) => a.status === 'rejected');
-    if (failed) throw (failed as PromiseRejectedResult).reason;
+    const messages = events.map((e) => ({
+      subject: eventSubject(this.o.prefix, e),
+      data: JSON.stringify(e),
+      msgId: e.eventId,
+      // The envelope keeps it too; the header lets tools and non-reelay consumers follow the trace.
+      headers: traceHeaders(e.metadata.traceparent ?? undefined),
+    }));
+    await this.acks!.publishAll(this.stream, messages, this.o.publishTimeoutMs);
   }
 
   private wake(): void {
