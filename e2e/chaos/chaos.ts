@@ -332,21 +332,28 @@ async function check(stack: Stack, db: Client, jobs: Submitted[], keys: Record<s
   });
 
   // Every status change delivered to the webhook receiver at least once, first deliveries in order.
-  const webhookDeadline = Date.now() + 60_000;
-  while (Date.now() < webhookDeadline && Number((await db.query(`SELECT count(*)::int AS n FROM webhook_deliveries WHERE status = 'pending'`)).rows[0].n) > 0) await sleep(500);
+  // Waited for, not just the pending rows: a status change whose event sat with a killed
+  // notification replica has no row yet until the bus redelivers it (after the ack wait).
   const firstSeen = new Map<string, number[]>();
-  for (const r of receiver.requests) {
-    const m = /^msg_(job_[0-9A-Z]{26})_v(\d+)$/.exec(String(r.headers['webhook-id'] ?? ''));
-    if (!m) continue;
-    const seen = firstSeen.get(m[1]) ?? [];
-    if (!seen.includes(Number(m[2]))) seen.push(Number(m[2]));
-    firstSeen.set(m[1], seen);
-  }
+  const undelivered = () => {
+    firstSeen.clear();
+    for (const r of receiver.requests) {
+      const m = /^msg_(job_[0-9A-Z]{26})_v(\d+)$/.exec(String(r.headers['webhook-id'] ?? ''));
+      if (!m) continue;
+      const seen = firstSeen.get(m[1]) ?? [];
+      if (!seen.includes(Number(m[2]))) seen.push(Number(m[2]));
+      firstSeen.set(m[1], seen);
+    }
+    return jobs.some((j) => folded.get(j.id)!.changes.some((c) => !(firstSeen.get(j.id) ?? []).includes(c.version)));
+  };
+  const webhookDeadline = Date.now() + 60_000;
+  while (Date.now() < webhookDeadline && (undelivered() || Number((await db.query(`SELECT count(*)::int AS n FROM webhook_deliveries WHERE status = 'pending'`)).rows[0].n) > 0)) await sleep(500);
+  undelivered();
   for (const j of jobs) {
     const expected = folded.get(j.id)!.changes.map((c) => c.version);
     const seen = firstSeen.get(j.id) ?? [];
     const missing = expected.filter((v) => !seen.includes(v));
-    if (missing.length) report.missingWebhooks.push(`${j.id}: versions ${missing.join(',')} not delivered`);
+    if (missing.length) report.missingWebhooks.push(`${j.id}: versions ${missing.join(',')} not delivered${await deliveryTrail(db, j.id, missing)}`);
     if (seen.some((v, i) => i > 0 && seen[i - 1] > v)) report.webhooksOutOfOrder.push(`${j.id}: ${seen.join(',')}`);
   }
 
@@ -422,4 +429,15 @@ export function formatReport(r: ChaosReport): string {
   ];
   for (const [name, list] of Object.entries(r)) if (Array.isArray(list) && list.length) lines.push(`${name}:\n  ${list.slice(0, 20).join('\n  ')}`);
   return lines.join('\n');
+}
+
+/** What the log and notification's tables say about undelivered versions, for the report. */
+async function deliveryTrail(db: Client, jobId: string, versions: number[]): Promise<string> {
+  const events = await db.query(`SELECT stream_version AS v, type FROM events WHERE stream_id = $1 ORDER BY stream_version`, [`job-${jobId}`]);
+  const rows = await db.query(
+    `SELECT version, status, attempts, last_http_status, last_error FROM webhook_deliveries WHERE job_id = $1 AND version = ANY($2::int[]) ORDER BY version`,
+    [jobId, versions],
+  );
+  const deliveries = rows.rows.map((r) => `v${r.version} ${r.status} after ${r.attempts} attempts (${r.last_http_status ?? '-'} ${r.last_error ?? ''})`).join('; ');
+  return ` (log: ${events.rows.map((e) => `${e.v} ${e.type}`).join(', ')}; deliveries: ${deliveries || 'none recorded'})`;
 }

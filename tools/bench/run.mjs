@@ -293,8 +293,10 @@ if (R.inflight) {
   if ((polling?.maxRssMiB ?? 0) > 300) why.push(`- **Polling's RSS** reached ${fmt(polling.maxRssMiB)} MiB at ${fmt(f.jobs)} in flight.`);
 }
 if (R.e2e) {
-  const p99s = Object.entries(R.e2e.latency.transitions).filter(([k]) => k !== 'submit → succeeded').map(([, v]) => v.p99);
-  why.push(`- **Latency** follows from the above: at half of a CPU-bound peak every hop queues behind other jobs' hops (${R.e2e.processes.length} processes on 2 cores), so p99 per transition is ${fmt(Math.min(...p99s))}–${fmt(Math.max(...p99s))} ms, each hop also paying its share of the per-job CPU above.`);
+  const missed = Object.entries(R.e2e.latency.transitions).filter(([k, v]) => k !== 'submit → succeeded' && v.p99 > 50);
+  if (missed.length) {
+    why.push(`- **Latency** follows from the above: at half of a CPU-bound peak every hop queues behind other jobs' hops (${R.e2e.processes.length} processes on 2 cores), each hop also paying its share of the per-job CPU above. Over the target: ${missed.map(([k, v]) => `${k.replace(/ \(.*\)$/, '')} (p99 ${fmt(v.p99)} ms)`).join(', ')}.`);
+  }
 }
 if (R.copies) {
   const c = R.copies;
