@@ -17,8 +17,9 @@ export type CheckOutcome = 'unfinished' | 'retry' | 'succeeded' | 'failed' | 'st
  * next check, or end the job (output taken into custody → succeeded; provider failure, missing
  * output or passed deadline → failed).
  *
- * The check works from the schedule row: the job's stream is read only to write to it, and every
- * write is decided on the fresh state there, so a job that ended meanwhile refuses it
+ * The check works from the schedule row: the job's stream is read only to write to it. A write is
+ * decided on the state this process holds and appended at its version; when the stream moved on,
+ * it is decided again on the fresh state, so a job that ended meanwhile refuses it
  * (IllegalTransitionError → its row is removed). A check that ends the job leaves the row leased:
  * the terminal event removes it (polling-stop consumer), so a crash between the append and that
  * removal costs nothing but one lease period.

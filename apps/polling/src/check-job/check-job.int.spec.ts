@@ -1,3 +1,4 @@
+import { EventStore } from '@reelay/event-store';
 import type { ProviderAdapter } from '@reelay/providers';
 import type { ServiceProcess } from '@reelay/testing';
 import { followJob } from '../follow-job/follow-job.handler';
@@ -90,5 +91,24 @@ describe('checkJob against PostgreSQL and provider-sim', () => {
     expect(await checkJob(deps, await claim(jobId))).toBe('stale');
     expect(await row(jobId)).toBeUndefined();
     expect((await statusesOf(pg.store, jobId)).at(-1)).toBe('JobCanceled');
+  });
+
+  it('a check that finds the output ready copies it and appends JobSucceeded on the state folded at the follow, reading no stream', async () => {
+    const { jobId } = await followed('runway', 'a fox [sim:success_after=1]');
+    const stream = watchStream();
+    expect(await checkJob(deps, await claim(jobId))).toBe('succeeded');
+    expect(stream.reads).not.toHaveBeenCalled();
+    expect(stream.appends).toHaveBeenCalledTimes(1);
+    expect((await statusesOf(pg.store, jobId)).at(-1)).toBe('JobSucceeded');
+  });
+
+  it('a job canceled by another process meanwhile: the write on the cached state conflicts, and the fresh state refuses it', async () => {
+    const { jobId } = await followed('runway', 'a fox [sim:success_after=1]');
+    await decideOnJob(new EventStore(pg.ds), jobId, { type: 'Cancel', now: new Date() }, {});
+    const stream = watchStream();
+    expect(await checkJob(deps, await claim(jobId))).toBe('stale');
+    expect(stream.reads).toHaveBeenCalled();
+    expect(await row(jobId)).toBeUndefined();
+    expect((await statusesOf(pg.store, jobId)).slice(-2)).toEqual(['JobProviderAccepted', 'JobCanceled']);
   });
 });

@@ -6,8 +6,13 @@ export async function loadJob(store: EventStore, jobId: string): Promise<JobStat
   return (await loadStreamState(store, jobStreamId(jobId), jobDecider)).state;
 }
 
-/** Read, fold, decide, append with the expected version (retried on conflict). Returns the new status. */
+/**
+ * Fold, decide, append with the expected version (re-read and retried on conflict). The state is
+ * this process's cached one when it has it (folded at the follow, or at its last write), whatever
+ * its version: the append's expected-version check catches any event since, and then the stream
+ * is read and the command decided again. Returns the new status.
+ */
 export async function decideOnJob(store: EventStore, jobId: string, command: JobCommand, metadata: EventMetadata) {
-  const result = await handle(store, jobStreamId(jobId), jobDecider, (state) => decideJob(command, state), { metadata });
+  const result = await handle(store, jobStreamId(jobId), jobDecider, (state) => decideJob(command, state), { metadata, atLeastVersion: 0 });
   return { state: result.state, changed: result.events.length > 0 };
 }
