@@ -106,6 +106,60 @@ describe('ProviderCircuit and ProviderSlots (real PostgreSQL)', () => {
     expect((await slots.inUse()).get('p13')).toBe(2);
   });
 
+  it('answers random batches as one request at a time would, whether it decides them in one pass or falls back', async () => {
+    // A fixed-seed generator, so a failure names a round that can be replayed.
+    let seed = 42;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return Math.floor((seed / 2147483648) * n);
+    };
+    const inRolledBack = async (work: (q: (sql: string, params: unknown[]) => Promise<Record<string, unknown>[]>) => Promise<unknown>) => {
+      const runner = ds.createQueryRunner();
+      await runner.startTransaction();
+      try {
+        return await work((sql, params) => runner.query(sql, params));
+      } finally {
+        await runner.rollbackTransaction();
+        await runner.release();
+      }
+    };
+    let onePass = 0;
+    for (let round = 0; round < 60; round++) {
+      const providers = [`ra-${round}`, `rb-${round}`];
+      const limits = new Map(providers.map((p) => [p, rand(5)]));
+      const held = Array.from({ length: 6 }, (_, j) => [`r${round}-j${j}`, providers[rand(2)]!] as const).filter(() => rand(10) < 4);
+      const heldAt = new Map(held);
+      const clean = rand(2) === 0;
+      const asked: [string, string][] = [];
+      for (let i = 0, n = 1 + rand(8); i < n; i++) {
+        const job = `r${round}-j${clean ? i : rand(10)}`;
+        asked.push([job, clean ? (heldAt.get(job) ?? providers[rand(2)]!) : providers[rand(2)]!]);
+      }
+      const params = [asked.map(([j]) => j), asked.map(([, p]) => p), asked.map(([, p]) => limits.get(p)!)];
+      const seed = (q: (sql: string, params: unknown[]) => Promise<unknown>) =>
+        q(`INSERT INTO provider_slots (job_id, provider) SELECT * FROM unnest($1::text[], $2::text[])`, [held.map(([j]) => j), held.map(([, p]) => p)]);
+      const rowsAfter = (q: (sql: string, params: unknown[]) => Promise<Record<string, unknown>[]>) =>
+        q(`SELECT job_id, provider FROM provider_slots WHERE provider = ANY($1::text[]) ORDER BY job_id`, [providers]);
+      const batch = await inRolledBack(async (q) => {
+        await seed(q);
+        const answers = (await q(`SELECT ord, acquired, in_use FROM reelay_acquire_provider_slots($1::text[], $2::text[], $3::int[])`, params)).map((r) => [r.acquired, r.in_use]);
+        return { answers, rows: await rowsAfter(q) };
+      });
+      const oneByOne = await inRolledBack(async (q) => {
+        await seed(q);
+        const answers: unknown[] = [];
+        for (let i = 0; i < asked.length; i++) {
+          const [r] = await q(`SELECT acquired, in_use FROM reelay_acquire_provider_slot($1, $2, $3)`, [params[0]![i], params[1]![i], params[2]![i]]);
+          answers.push([r!.acquired, r!.in_use]);
+        }
+        return { answers, rows: await rowsAfter(q) };
+      });
+      expect({ round, ...(batch as object) }).toEqual({ round, ...(oneByOne as object) });
+      if (clean) onePass++;
+    }
+    expect(onePass).toBeGreaterThan(20);
+  });
+
   it('frees the slots of jobs finishing at the same time in one statement, each release answered with its provider', async () => {
     const { ds: spy, calls } = counted(ds);
     const slots = new ProviderSlots(spy, () => 10);

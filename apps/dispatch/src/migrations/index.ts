@@ -2,5 +2,6 @@ import { CreateProviderSlots1764400000000 } from './1764400000000-create-provide
 import { CreateProviderCircuits1764400000001 } from './1764400000001-create-provider-circuits';
 import { CreateAcquireSlotFunction1764400000002 } from './1764400000002-create-acquire-slot-function';
 import { CreateAcquireSlotsFunction1764400000003 } from './1764400000003-create-acquire-slots-function';
+import { AcquireSlotsInOnePass1764400000004 } from './1764400000004-acquire-slots-in-one-pass';
 
-export const dispatchMigrations = [CreateProviderSlots1764400000000, CreateProviderCircuits1764400000001, CreateAcquireSlotFunction1764400000002, CreateAcquireSlotsFunction1764400000003];
+export const dispatchMigrations = [CreateProviderSlots1764400000000, CreateProviderCircuits1764400000001, CreateAcquireSlotFunction1764400000002, CreateAcquireSlotsFunction1764400000003, AcquireSlotsInOnePass1764400000004];
