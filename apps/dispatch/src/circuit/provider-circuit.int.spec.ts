@@ -128,7 +128,7 @@ describe('ProviderCircuit and ProviderSlots (real PostgreSQL)', () => {
       const providers = [`ra-${round}`, `rb-${round}`];
       const limits = new Map(providers.map((p) => [p, rand(5)]));
       const held = Array.from({ length: 6 }, (_, j) => [`r${round}-j${j}`, providers[rand(2)]!] as const).filter(() => rand(10) < 4);
-      const heldAt = new Map(held);
+      const heldAt = new Map<string, string>(held);
       const clean = rand(2) === 0;
       const asked: [string, string][] = [];
       for (let i = 0, n = 1 + rand(8); i < n; i++) {
