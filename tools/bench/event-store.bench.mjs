@@ -1,5 +1,6 @@
-// Event-log throughput: appends (one event per transaction, 1 and 8 writers; batched multi-stream
-// appends) and replay of the whole log in global order.
+// Event-log throughput: appends (one event per transaction, 1 and 8 writers; 64 callers of one
+// store, whose appends go as group commits; batched multi-stream appends) and replay of the whole
+// log in global order.
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { createRequire } from 'node:module';
@@ -46,6 +47,15 @@ export async function benchEventStore({ scale = 1 } = {}) {
         }),
       );
       return perWriter * 8;
+    });
+    const perCaller = 250 * scale;
+    results.appendConcurrent64 = await timed(async () => {
+      await Promise.all(
+        Array.from({ length: 64 }, async (_, w) => {
+          for (let i = 0; i < perCaller; i++) await store.append(`credits-c${w}-${i}`, 0, [event(`c${w}`)]);
+        }),
+      );
+      return perCaller * 64;
     });
     const batches = 200 * scale;
     results.appendBatched = await timed(async () => {

@@ -15,6 +15,7 @@ import { benchInflight } from './inflight.bench.mjs';
 import { benchPeers, peerSettings, redisInfo } from './peers.bench.mjs';
 import { profileRun, statementRun } from './diagnose.bench.mjs';
 import { benchCopies } from './copy.bench.mjs';
+import { benchSlots } from './slots.bench.mjs';
 import { fmt, log, num, reelayEnv, replicasFromEnv, ROOT } from './lib/common.mjs';
 
 const only = new Set((process.env.BENCH_ONLY ?? 'eventlog,e2e,inflight,peers,diagnose').split(',').map((s) => s.trim()));
@@ -46,6 +47,7 @@ log('machine', machine, 'load', loadBefore.map((l) => l.toFixed(2)).join(' '), '
 
 const R = {};
 if (only.has('eventlog')) R.es = await benchEventStore({ scale: cfg.scale });
+if (only.has('eventlog')) R.slots = await benchSlots();
 if (only.has('e2e')) R.e2e = await benchE2e({ jobs: cfg.jobs, concurrency: cfg.concurrency, users: cfg.concurrency, latencySeconds: cfg.latencySeconds });
 if (only.has('inflight')) R.inflight = await benchInflight({ jobs: cfg.inflight, intervalMs: cfg.inflightIntervalMs, measureSeconds: cfg.inflightSeconds });
 if (only.has('peers')) R.peers = await benchPeers({ jobs: cfg.peerJobs });
@@ -66,17 +68,35 @@ if (R.es) {
   const row = (label, r) => `| ${label} | ${fmt(r.n)} | ${r.seconds.toFixed(2)} s | **${fmt(r.perSecond)}** events/s |`;
   sections.push(`## Event log (PostgreSQL)
 
-tools/bench/event-store.bench.mjs. Each append validates the events against their schemas, checks
-the stream's expected version and writes in one transaction. The batched form appends to 100
-streams in one transaction (multi-row INSERT). The reader uses the transaction-id horizon
+tools/bench/event-store.bench.mjs. Each append validates the events against their schemas and
+checks the stream's expected version. One caller's appends are one transaction each; the appends
+that concurrent callers of one store make during a round trip go as one group commit
+(\`reelay_append_groups\`, one transaction, each append still all-or-nothing). The batched form
+appends to 100 streams in one transaction (multi-row INSERT). The reader uses the transaction-id horizon
 (libs/event-store/src/log/read-all.ts), so its rate includes the safety against late commits.
 
 | measurement | events | time | rate |
 |---|---|---|---|
 ${row('append, 1 event per transaction, 1 writer', R.es.appendSingle)}
-${row('append, 1 event per transaction, 8 writers', R.es.appendSingle8)}
+${row('append, 1 event per call, 8 callers of one store (group commits)', R.es.appendSingle8)}
+${row('append, 1 event per call, 64 callers of one store (group commits)', R.es.appendConcurrent64)}
 ${row('appendMany, 100 streams × 1 event per transaction', R.es.appendBatched)}
 ${row('log reader: whole log in commit order, pages of 1,000', R.es.replay)}`);
+}
+
+if (R.slots) {
+  const cell = (t) => `${fmt(t.mean, 2)} / ${fmt(t.p50, 2)} ms`;
+  sections.push(`## Provider slot acquires (PostgreSQL)
+
+tools/bench/slots.bench.mjs. One batch of ${R.slots.batch} acquires at one provider, ${fmt(R.slots.runs)} times, with
+some slots already in use; the rows a batch adds are deleted after it. "Per request" is
+\`reelay_acquire_provider_slots\` as dispatch migration 0003 made it (one acquire after another, each
+counting the provider's slots); "one pass" is migration 0004 (each provider counted once). Both
+give the same answers (apps/dispatch/src/circuit/provider-circuit.int.spec.ts).
+
+| slots in use | per request (mean / p50) | one pass (mean / p50) |
+|---|---|---|
+${R.slots.rows.map((r) => `| ${fmt(r.held)} | ${cell(r.loop)} | **${cell(r.onePass)}** |`).join('\n')}`);
 }
 
 const env = reelayEnv();
