@@ -39,24 +39,18 @@ export async function benchEventStore({ scale = 1 } = {}) {
       for (let i = 0; i < single; i++) await store.append(`credits-s${i}`, 0, [event(`s${i}`)]);
       return single;
     });
-    const perWriter = 1000 * scale;
-    results.appendSingle8 = await timed(async () => {
-      await Promise.all(
-        Array.from({ length: 8 }, async (_, w) => {
-          for (let i = 0; i < perWriter; i++) await store.append(`credits-w${w}-${i}`, 0, [event(`w${w}`)]);
-        }),
-      );
-      return perWriter * 8;
-    });
-    const perCaller = 250 * scale;
-    results.appendConcurrent64 = await timed(async () => {
-      await Promise.all(
-        Array.from({ length: 64 }, async (_, w) => {
-          for (let i = 0; i < perCaller; i++) await store.append(`credits-c${w}-${i}`, 0, [event(`c${w}`)]);
-        }),
-      );
-      return perCaller * 64;
-    });
+    /** `callers` concurrent callers of the one store, each appending to new streams one after another. */
+    const concurrentAppends = (callers, perCaller, prefix) =>
+      timed(async () => {
+        await Promise.all(
+          Array.from({ length: callers }, async (_, w) => {
+            for (let i = 0; i < perCaller; i++) await store.append(`credits-${prefix}${w}-${i}`, 0, [event(`${prefix}${w}`)]);
+          }),
+        );
+        return callers * perCaller;
+      });
+    results.appendSingle8 = await concurrentAppends(8, 1000 * scale, 'w');
+    results.appendConcurrent64 = await concurrentAppends(64, 250 * scale, 'c');
     const batches = 200 * scale;
     results.appendBatched = await timed(async () => {
       for (let b = 0; b < batches; b++) {
