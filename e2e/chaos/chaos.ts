@@ -334,9 +334,8 @@ async function check(stack: Stack, db: Client, jobs: Submitted[], keys: Record<s
   // Every status change delivered to the webhook receiver at least once, first deliveries in order.
   // Waited for, not just the pending rows: a status change whose event sat with a killed
   // notification replica has no row yet until the bus redelivers it (after the ack wait).
-  const firstSeen = new Map<string, number[]>();
-  const undelivered = () => {
-    firstSeen.clear();
+  const firstDeliveries = () => {
+    const firstSeen = new Map<string, number[]>();
     for (const r of receiver.requests) {
       const m = /^msg_(job_[0-9A-Z]{26})_v(\d+)$/.exec(String(r.headers['webhook-id'] ?? ''));
       if (!m) continue;
@@ -344,15 +343,20 @@ async function check(stack: Stack, db: Client, jobs: Submitted[], keys: Record<s
       if (!seen.includes(Number(m[2]))) seen.push(Number(m[2]));
       firstSeen.set(m[1], seen);
     }
-    return jobs.some((j) => folded.get(j.id)!.changes.some((c) => !(firstSeen.get(j.id) ?? []).includes(c.version)));
+    return firstSeen;
+  };
+  const missingOf = (firstSeen: Map<string, number[]>, jobId: string) =>
+    folded.get(jobId)!.changes.map((c) => c.version).filter((v) => !(firstSeen.get(jobId) ?? []).includes(v));
+  const allDelivered = () => {
+    const firstSeen = firstDeliveries();
+    return jobs.every((j) => missingOf(firstSeen, j.id).length === 0);
   };
   const webhookDeadline = Date.now() + 60_000;
-  while (Date.now() < webhookDeadline && (undelivered() || Number((await db.query(`SELECT count(*)::int AS n FROM webhook_deliveries WHERE status = 'pending'`)).rows[0].n) > 0)) await sleep(500);
-  undelivered();
+  while (Date.now() < webhookDeadline && (!allDelivered() || Number((await db.query(`SELECT count(*)::int AS n FROM webhook_deliveries WHERE status = 'pending'`)).rows[0].n) > 0)) await sleep(500);
+  const firstSeen = firstDeliveries();
   for (const j of jobs) {
-    const expected = folded.get(j.id)!.changes.map((c) => c.version);
     const seen = firstSeen.get(j.id) ?? [];
-    const missing = expected.filter((v) => !seen.includes(v));
+    const missing = missingOf(firstSeen, j.id);
     if (missing.length) report.missingWebhooks.push(`${j.id}: versions ${missing.join(',')} not delivered${await deliveryTrail(db, j.id, missing)}`);
     if (seen.some((v, i) => i > 0 && seen[i - 1] > v)) report.webhooksOutOfOrder.push(`${j.id}: ${seen.join(',')}`);
   }

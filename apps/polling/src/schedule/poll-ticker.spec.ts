@@ -3,7 +3,8 @@ import type { PollingDeps } from '../polling.deps';
 import type { ScheduledCheck } from './poll-schedule.repository';
 import { PollTicker } from './poll-ticker';
 
-// The ticker's lease renewal, on fake timers: which claims it renews, and when it stops renewing.
+// The ticker on fake timers: which claims it renews and when it stops renewing, and how the slots
+// that follow writes hold count against its concurrency.
 
 const LEASE_MS = 30_000;
 
@@ -37,10 +38,10 @@ function fakeDeps() {
   return { deps, due, renewals, claimLimits, finish: (jobId: string) => pending.get(jobId)?.(new Error('connection reset')) };
 }
 
-describe('PollTicker lease renewal', () => {
-  beforeEach(() => jest.useFakeTimers());
-  afterEach(() => jest.useRealTimers());
+beforeEach(() => jest.useFakeTimers());
+afterEach(() => jest.useRealTimers());
 
+describe('PollTicker lease renewal', () => {
   it('renews a running check every third of the lease, and gives up on one stuck for 15 minutes', async () => {
     const { deps, due, renewals, finish } = fakeDeps();
     const ticker = new PollTicker(deps, { tickMs: 1_000, concurrency: 4, leaseMs: LEASE_MS });
@@ -81,9 +82,6 @@ describe('PollTicker lease renewal', () => {
 });
 
 describe('PollTicker slots held by follows', () => {
-  beforeEach(() => jest.useFakeTimers());
-  afterEach(() => jest.useRealTimers());
-
   it('counts held slots as taken, so claims made at insert and in rounds never exceed the concurrency', async () => {
     const { deps, due, claimLimits, finish } = fakeDeps();
     const ticker = new PollTicker(deps, { tickMs: 1_000, concurrency: 3, leaseMs: LEASE_MS });

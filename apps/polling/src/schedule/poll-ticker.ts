@@ -40,7 +40,6 @@ export class PollTicker implements CheckSlots {
   /** Slots held by follow writes in flight. */
   private reserved = 0;
   private readonly unreserved: (() => void)[] = [];
-  readonly leaseMs: number;
 
   constructor(
     private readonly deps: PollingDeps,
@@ -51,9 +50,12 @@ export class PollTicker implements CheckSlots {
       intervalMs: opts.tickMs,
       onError: (err) => deps.logger.error({ err }, 'claiming due checks failed'),
     });
-    this.leaseMs = opts.leaseMs;
     deps.schedule.onDueNow(() => this.ticker.wake());
     deps.schedule.offerSlots(this);
+  }
+
+  get leaseMs(): number {
+    return this.opts.leaseMs;
   }
 
   start(): void {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { MalformedEventError, RecordedEvent, UnknownEventError } from '@reelay/contracts';
 import type { DataSource } from 'typeorm';
 import { creditsGranted, migratedDatabase, type MigratedDatabase } from '../test-support/migrated-database';
-import { inTransaction } from '../sql/sql-executor';
+import { inTransaction, type SqlExecutor } from '../sql/sql-executor';
 import { ConcurrencyError, DuplicateEventError } from './errors';
 import { EventStore } from './event-store';
 import { lockStreams } from './stream-lock';
@@ -27,7 +27,7 @@ describe('EventStore (real PostgreSQL)', () => {
    * flushes them at most once a second, so until then they include the scans of the pooled
    * connection's earlier transactions: compare two readings, never one.
    */
-  const tableScans = async (tx: { query: (sql: string, params?: unknown[]) => Promise<unknown> }, table: string) => {
+  const tableScans = async (tx: SqlExecutor, table: string) => {
     const [row] = (await tx.query(`SELECT seq_scan, idx_scan FROM pg_stat_xact_user_tables WHERE relname = $1`, [table])) as { seq_scan: string; idx_scan: string }[];
     return { seq: Number(row?.seq_scan ?? 0), idx: Number(row?.idx_scan ?? 0) };
   };

@@ -19,9 +19,9 @@ import { lastPublishedEventId } from './published-tail';
  * 1. Reads committed events after its checkpoint with `EventStore.readAll`, which returns them in
  *    log order (transaction id, global position) and never skips an event that commits late.
  * 2. Publishes a batch pipelined on one connection, each with `Nats-Msg-Id` = event id, then awaits
- *    every PubAck (all on one reply subscription, PubAckInbox), then saves the checkpoint. NATS preserves the order of messages from one
- *    connection and a stream stores them in arrival order, so the stream receives the batch in log
- *    order without a round trip per event. The save (lock check and write, two round trips) runs
+ *    every PubAck (all on one reply subscription, PubAckInbox), then saves the checkpoint. NATS
+ *    preserves the order of messages from one connection and a stream stores them in arrival
+ *    order, so the stream receives the batch in log order without a round trip per event. The save (lock check and write, two round trips) runs
  *    while the next batch is read and published, so events do not wait for it. Saves run one at a
  *    time and in order (each waits for the one before); a crash can therefore leave the checkpoint
  *    up to two batches behind what was published, which (3) covers.
