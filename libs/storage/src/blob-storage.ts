@@ -1,14 +1,29 @@
 import type { Readable } from 'node:stream';
 
-export interface BlobInfo {
-  bytes: number;
+/** What a described blob is stored with, and `stat` gives back. */
+export interface BlobDescription {
   contentType: string;
+  metadata?: Record<string, unknown>;
+}
+
+export interface BlobStat {
+  bytes: number;
+  /** Null for a plain blob (put without a description). */
+  contentType: string | null;
+  metadata: Record<string, unknown>;
 }
 
 /** Where reelay keeps uploaded assets and generated outputs. Keys are `/`-separated, no `..`. */
 export interface BlobStorage {
-  put(key: string, data: Buffer | Readable, info: { contentType: string; metadata?: Record<string, unknown> }): Promise<BlobInfo>;
-  stat(key: string): Promise<(BlobInfo & { metadata: Record<string, unknown> }) | null>;
+  /**
+   * Stores `data` at `key`, durably, before resolving. With a description the blob is described:
+   * `stat` gives its type and metadata back (uploaded assets). Without one it is plain, for callers
+   * that record what it is themselves (a job's output event carries its type, size and hash); a
+   * plain blob costs one file instead of two. A plain put over a described blob keeps the old
+   * description.
+   */
+  put(key: string, data: Buffer | Readable, description?: BlobDescription): Promise<{ bytes: number }>;
+  stat(key: string): Promise<BlobStat | null>;
   read(key: string): Promise<Buffer>;
   /** A byte range, inclusive `end`, for HTTP Range answers. */
   stream(key: string, range?: { start: number; end: number }): Readable;

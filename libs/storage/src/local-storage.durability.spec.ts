@@ -6,6 +6,8 @@ import { join } from 'node:path';
 const slow = new Set<string>();
 /** Renames and syncs (start and end), with the names the files had at that moment, in the order they happened. */
 const timeline: string[] = [];
+/** Writes per file path, and the bytes each wrote. */
+const writes = new Map<string, number[]>();
 /** Every fsync the storage completed, in order. */
 const synced = () => timeline.filter((t) => t.startsWith('sync end ')).map((t) => t.slice('sync end '.length));
 jest.mock('node:fs/promises', () => {
@@ -15,7 +17,13 @@ jest.mock('node:fs/promises', () => {
     open: async (path: string, flags?: string) => {
       const handle = await actual.open(path, flags);
       const sync = handle.sync.bind(handle);
+      const write = handle.write.bind(handle) as (buffer: Buffer, offset: number, length: number) => Promise<{ bytesWritten: number; buffer: Buffer }>;
       return Object.assign(handle, {
+        write: async (buffer: Buffer, offset: number, length: number) => {
+          const done = await write(buffer, offset, length);
+          writes.set(path, [...(writes.get(path) ?? []), done.bytesWritten]);
+          return done;
+        },
         sync: async () => {
           timeline.push(`sync start ${path}`);
           await sync();
@@ -31,17 +39,38 @@ jest.mock('node:fs/promises', () => {
   };
 });
 
+import { Readable } from 'node:stream';
 import { LocalStorage } from './local-storage';
 
 describe('local storage durability', () => {
   it('has the blob, its sidecar and their directory on the device before put resolves', async () => {
     const root = mkdtempSync(join(tmpdir(), 'reelay-storage-sync-'));
-    await new LocalStorage(root).put('outputs/job_9.mp4', Buffer.from('0123456789'), { contentType: 'video/mp4' });
-    const dir = join(root, 'outputs');
-    expect(synced().filter((p) => p.startsWith(`${dir}/job_9.mp4.`) && p.endsWith('.tmp'))).toHaveLength(1);
+    timeline.length = 0;
+    await new LocalStorage(root).put('assets/a9', Buffer.from('0123456789'), { contentType: 'image/png' });
+    const dir = join(root, 'assets');
+    expect(synced().filter((p) => p.startsWith(`${dir}/a9.`) && p.endsWith('.tmp'))).toHaveLength(1);
     expect(synced().filter((p) => p.endsWith('.tmp.meta'))).toHaveLength(1);
     // The directory last: its entries are the renames that put the files in place.
     expect(synced().at(-1)).toBe(dir);
+  });
+
+  it('has a plain blob and its directory on the device before put resolves, with no sidecar', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'reelay-storage-plain-'));
+    timeline.length = 0;
+    await new LocalStorage(root).put('outputs/job_9.mp4', Buffer.from('0123456789'));
+    const dir = join(root, 'outputs');
+    expect(synced().filter((p) => p.startsWith(`${dir}/job_9.mp4.`))).toEqual([expect.stringMatching(/\.tmp$/)]);
+    expect(timeline.filter((t) => t.startsWith('rename '))).toEqual([`rename ${join(dir, 'job_9.mp4')}`]);
+    expect(synced().at(-1)).toBe(dir);
+  });
+
+  it('writes a download in batches of up to 256 KiB, not one write per chunk it arrived in', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'reelay-storage-batch-'));
+    writes.clear();
+    const chunks = Array.from({ length: 40 }, (_, i) => Buffer.alloc(16 * 1024, i)); // 640 KiB in 16 KiB reads
+    await new LocalStorage(root).put('outputs/job_b.mp4', Readable.from(chunks));
+    const [blob] = [...writes].filter(([p]) => p.includes('job_b.mp4.'));
+    expect(blob?.[1]).toEqual([256 * 1024, 256 * 1024, 128 * 1024]);
   });
 
   it('syncs the parent of every directory it creates, so a new directory survives a power loss with its file', async () => {

@@ -2,13 +2,20 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
-import type { BlobInfo, BlobStorage } from './blob-storage';
+import type { BlobDescription, BlobStat, BlobStorage } from './blob-storage';
 import { SyncGroup } from './sync-group';
 
 /**
- * Blobs as files under one directory, each with a JSON sidecar for its type and metadata.
- * Writes go to a temporary name and are renamed into place, so a reader never sees half a file.
- * Both files and their directory are fsynced before `put` returns: a caller records "output
+ * Bytes gathered before one write. A download arrives in reads of 16–64 KiB, and every write is a
+ * trip through libuv's thread pool, which many copies at once queue for; the cap bounds what one
+ * copy holds in memory.
+ */
+const WRITE_BATCH_BYTES = 256 * 1024;
+
+/**
+ * Blobs as files under one directory; a described blob also has a JSON sidecar for its type and
+ * metadata. Writes go to a temporary name and are renamed into place, so a reader never sees half
+ * a file. The files and their directory are fsynced before `put` returns: a caller records "output
  * stored" in the event log (fsynced by PostgreSQL) right after, and a power loss must not leave
  * that event pointing at a file the page cache never wrote.
  */
@@ -34,28 +41,26 @@ export class LocalStorage implements BlobStorage {
     return p;
   }
 
-  async put(key: string, data: Buffer | Readable, info: { contentType: string; metadata?: Record<string, unknown> }): Promise<BlobInfo> {
+  async put(key: string, data: Buffer | Readable, description?: BlobDescription): Promise<{ bytes: number }> {
     const path = this.path(key);
     const dir = dirname(path);
     const tmp = `${path}.${process.pid}.${Date.now()}.${++this.writes}.tmp`;
-    const metaTmp = `${tmp}.meta`;
-    const meta = Buffer.from(JSON.stringify({ contentType: info.contentType, metadata: info.metadata ?? {} }));
+    const sidecar = description && { tmp: `${tmp}.meta`, data: Buffer.from(JSON.stringify({ contentType: description.contentType, metadata: description.metadata ?? {} })) };
     try {
-      // The blob and its sidecar are written and synced side by side: each filesystem call is a
-      // trip through libuv's thread pool, and under load those trips are most of a copy's time.
-      const [blob, sidecar] = await this.inDirectory(dir, () =>
-        Promise.allSettled([writeSynced(tmp, Buffer.isBuffer(data) ? [data] : data), writeSynced(metaTmp, [meta])]),
+      // A blob and its sidecar are written and synced side by side: each filesystem call is a trip
+      // through libuv's thread pool, and under load those trips are most of a copy's time.
+      const written = await this.inDirectory(dir, () =>
+        Promise.allSettled([writeSynced(tmp, Buffer.isBuffer(data) ? [data] : data), ...(sidecar ? [writeSynced(sidecar.tmp, [sidecar.data])] : [])]),
       );
-      if (blob.status === 'rejected') throw blob.reason;
-      if (sidecar.status === 'rejected') throw sidecar.reason;
-      // The sidecar first: `stat` answers only when the blob itself is in place.
-      await rename(metaTmp, `${path}.meta.json`);
+      for (const w of written) if (w.status === 'rejected') throw w.reason;
+      // The sidecar first: a described blob in place always has its description.
+      if (sidecar) await rename(sidecar.tmp, `${path}.meta.json`);
       await rename(tmp, path);
       await this.syncDirectory(dir);
-      return { bytes: blob.value, contentType: info.contentType };
+      return { bytes: (written[0] as PromiseFulfilledResult<number>).value };
     } catch (err) {
       if (!Buffer.isBuffer(data)) data.destroy(); // e.g. a download: close it now, not at its timeout
-      await Promise.all([rm(tmp, { force: true }), rm(metaTmp, { force: true })]);
+      await Promise.all([rm(tmp, { force: true }), sidecar && rm(sidecar.tmp, { force: true })]);
       throw err;
     }
   }
@@ -95,15 +100,14 @@ export class LocalStorage implements BlobStorage {
     return made;
   }
 
-  async stat(key: string) {
-    try {
-      const [meta, st] = await Promise.all([readFile(`${this.path(key)}.meta.json`, 'utf8'), stat(this.path(key))]);
-      const parsed = JSON.parse(meta) as { contentType: string; metadata: Record<string, unknown> };
-      return { bytes: st.size, contentType: parsed.contentType, metadata: parsed.metadata ?? {} };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw err;
-    }
+  async stat(key: string): Promise<BlobStat | null> {
+    const path = this.path(key);
+    const [size, description] = await Promise.all([
+      stat(path).then((st) => st.size, ifMissing(null)),
+      readFile(`${path}.meta.json`, 'utf8').then((meta) => JSON.parse(meta) as { contentType: string; metadata?: Record<string, unknown> }, ifMissing(null)),
+    ]);
+    if (size === null) return null;
+    return { bytes: size, contentType: description?.contentType ?? null, metadata: description?.metadata ?? {} };
   }
 
   read(key: string): Promise<Buffer> {
@@ -125,15 +129,34 @@ async function fsync(path: string): Promise<void> {
   }
 }
 
+/** `fallback` for a file that does not exist; any other error is thrown on. */
+function ifMissing<T>(fallback: T): (err: NodeJS.ErrnoException) => T {
+  return (err) => {
+    if (err.code === 'ENOENT') return fallback;
+    throw err;
+  };
+}
+
 /** Writes `chunks` to a new file and flushes it to the device before resolving with its size. */
 async function writeSynced(path: string, chunks: Iterable<Buffer> | AsyncIterable<Buffer>): Promise<number> {
   const handle = await open(path, 'w');
   let bytes = 0;
+  let batch: Buffer[] = [];
+  let batched = 0;
+  const flush = async () => {
+    const buf = batch.length === 1 ? batch[0] : Buffer.concat(batch, batched);
+    batch = [];
+    batched = 0;
+    for (let at = 0; at < buf.length; ) at += (await handle.write(buf, at, buf.length - at)).bytesWritten;
+  };
   try {
     for await (const chunk of chunks) {
-      for (let at = 0; at < chunk.length; ) at += (await handle.write(chunk, at, chunk.length - at)).bytesWritten;
+      batch.push(chunk);
+      batched += chunk.length;
       bytes += chunk.length;
+      if (batched >= WRITE_BATCH_BYTES) await flush();
     }
+    if (batched > 0) await flush();
     await handle.sync();
   } finally {
     await handle.close();

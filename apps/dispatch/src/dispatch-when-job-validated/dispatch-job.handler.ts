@@ -190,7 +190,7 @@ async function referenceImageUrl(deps: DispatchJobDeps, job: JobState): Promise<
   if (!ref) return undefined;
   if ('url' in ref) return ref.url;
   const info = await deps.storage.stat(assetKey(ref.assetId));
-  if (!info) throw new MissingAssetError(ref.assetId);
+  if (!info?.contentType) throw new MissingAssetError(ref.assetId);
   return `data:${info.contentType};base64,${(await deps.storage.read(assetKey(ref.assetId))).toString('base64')}`;
 }
 

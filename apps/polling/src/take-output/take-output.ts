@@ -68,7 +68,8 @@ export async function takeOutput(
   }
   const key = outputKey(jobId);
   try {
-    await deps.storage.put(key, Readable.from(capped(res.body)), { contentType: 'video/mp4', metadata: { jobId, source: adapter.name } });
+    // Plain: JobSucceeded records the output's type, size and hash, so storage keeps no description.
+    await deps.storage.put(key, Readable.from(capped(res.body)));
   } catch (err) {
     res.body.destroy(); // a put that failed before reading it never started the copy that would close it
     if (err instanceof OutputTooLargeError) return { kind: 'missing', detail: `output exceeds the ${rules.maxBytes} byte cap` };
