@@ -53,17 +53,22 @@ function startStages(script, total, prefix) {
 
 async function measure(name, script, total, prefix, produce) {
   const stages = await startStages(script, total, prefix);
+  let timer;
   try {
     const t0 = Date.now();
     await produce();
     const produced = (Date.now() - t0) / 1000;
-    const timeout = new Promise((_, rej) => setTimeout(() => rej(new Error(`${name}: not done after 300 s\n${stages.map((s) => s.output().slice(-500)).join('\n')}`)), 300_000));
+    const timeout = new Promise((_, rej) => {
+      timer = setTimeout(() => rej(new Error(`${name}: not done after 300 s\n${stages.map((s) => s.output().slice(-500)).join('\n')}`)), 300_000);
+    });
     const end = await Promise.race([stages[STAGES - 1].finished, timeout]);
     const seconds = (end - t0) / 1000;
     const r = { jobs: total, seconds, jobsPerSecond: total / seconds, enqueuePerSecond: total / produced };
     log(`peers: ${name} ${r.jobsPerSecond.toFixed(0)} jobs/s (${total} jobs in ${seconds.toFixed(2)} s)`);
     return r;
   } finally {
+    // A pending timer would keep the bench alive for 300 s and then fail it with an unhandled rejection.
+    clearTimeout(timer);
     for (const s of stages) s.child.kill('SIGTERM');
     await Promise.all(stages.map((s) => (s.child.exitCode === null ? new Promise((r) => s.child.once('exit', r)) : null)));
   }
