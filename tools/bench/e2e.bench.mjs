@@ -103,25 +103,33 @@ function splitOf(before, after) {
 
 async function transitionLatencies(db, ids) {
   const { rows } = await db.query(
-    `SELECT stream_id, type, recorded_at FROM events WHERE stream_id = ANY($1)
-       AND type IN ('JobSubmitted','JobValidationStarted','JobProviderAccepted','JobSucceeded')`,
+    `SELECT stream_id, type, recorded_at FROM events WHERE stream_id = ANY($1) ORDER BY stream_id, stream_version`,
     [ids.map((id) => `job-${id}`)],
   );
   const byJob = new Map();
   for (const r of rows) {
-    const j = byJob.get(r.stream_id) ?? {};
-    j[r.type] = r.recorded_at;
-    byJob.set(r.stream_id, j);
+    if (!byJob.has(r.stream_id)) byJob.set(r.stream_id, []);
+    byJob.get(r.stream_id).push(r);
   }
   const t = { 'queued → validating': [], 'validating → running (validated, intent, accepted)': [], 'running → succeeded (check, output copy)': [], 'submit → succeeded': [] };
-  for (const j of byJob.values()) {
-    if (!j.JobSucceeded) continue;
-    t['queued → validating'].push(ms(j.JobSubmitted, j.JobValidationStarted));
-    t['validating → running (validated, intent, accepted)'].push(ms(j.JobValidationStarted, j.JobProviderAccepted));
-    t['running → succeeded (check, output copy)'].push(ms(j.JobProviderAccepted, j.JobSucceeded));
-    t['submit → succeeded'].push(ms(j.JobSubmitted, j.JobSucceeded));
+  const steps = new Map();
+  for (const events of byJob.values()) {
+    const at = Object.fromEntries(events.map((e) => [e.type, e.recorded_at]));
+    if (!at.JobSucceeded) continue;
+    t['queued → validating'].push(ms(at.JobSubmitted, at.JobValidationStarted));
+    t['validating → running (validated, intent, accepted)'].push(ms(at.JobValidationStarted, at.JobProviderAccepted));
+    t['running → succeeded (check, output copy)'].push(ms(at.JobProviderAccepted, at.JobSucceeded));
+    t['submit → succeeded'].push(ms(at.JobSubmitted, at.JobSucceeded));
+    for (let i = 1; i < events.length; i++) {
+      const step = `${events[i - 1].type} → ${events[i].type}`;
+      if (!steps.has(step)) steps.set(step, []);
+      steps.get(step).push(ms(events[i - 1].recorded_at, events[i].recorded_at));
+    }
   }
-  return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, summary(v)]));
+  return {
+    transitions: Object.fromEntries(Object.entries(t).map(([k, v]) => [k, summary(v)])),
+    steps: Object.fromEntries([...steps].map(([k, v]) => [k, summary(v)])),
+  };
 }
 
 /** The consumers of the stack's events stream as they are now, and the server's version. */
@@ -207,10 +215,10 @@ export async function benchE2e({ jobs, concurrency, users, latencySeconds, laten
     const before = await pollingHistograms(polling);
     const open = await submitOpenLoop(stack.gateway.url, keys, rate, latencySeconds, 2_000_000);
     await waitTerminal(db, open.ids, 180_000);
-    const lat = await transitionLatencies(db, open.ids);
+    const { transitions: lat, steps } = await transitionLatencies(db, open.ids);
     const lo = await outcomes(db, open.ids);
     const inside = splitOf(before, await pollingHistograms(polling));
-    const latency = { rate, jobs: open.n, succeeded: lo.JobSucceeded?.n ?? 0, lateSends: open.late, sendSeconds: open.seconds, transitions: lat, inside };
+    const latency = { rate, jobs: open.n, succeeded: lo.JobSucceeded?.n ?? 0, lateSends: open.late, sendSeconds: open.seconds, transitions: lat, steps, inside };
     // A backend reports its table counters when idle, at most about every 10 s (PostgreSQL 15's
     // PGSTAT_IDLE_INTERVAL): wait that long so every scan of the two runs is counted.
     await sleep(11_000);

@@ -155,7 +155,15 @@ the output copy and JobSucceeded. Target: p99 ≤ 50 ms per transition.
 | transition | jobs | p50 | p90 | p99 | max | p99 ≤ 50 ms |
 |---|---|---|---|---|---|---|
 ${rows.join('\n')}
-${l.inside ? `
+${l.steps ? `
+Step by step: each pair of consecutive events of a job (the same runs; a step with no time
+between its events was appended with the one before it). A step that crosses services includes
+the relay's hop (commit → JetStream → the next service's consumer):
+
+| step | jobs | p50 | p90 | p99 |
+|---|---|---|---|---|
+${Object.entries(l.steps).map(([k, v]) => `| ${k} | ${fmt(v.n)} | ${ms(v.p50)} | ${ms(v.p90)} | ${ms(v.p99)} |`).join('\n')}
+` : ''}${l.inside ? `
 Inside "running → succeeded", from polling's own histograms over the same run (p-values
 interpolated inside the bucket, so approximate):
 
@@ -312,10 +320,15 @@ if (R.inflight) {
   }
   if ((polling?.maxRssMiB ?? 0) > 300) why.push(`- **Polling's RSS** reached ${fmt(polling.maxRssMiB)} MiB at ${fmt(f.jobs)} in flight.`);
 }
+/** The three steps between consecutive events with the highest p99, as a sentence. */
+function slowestSteps(steps) {
+  const top = Object.entries(steps ?? {}).sort((a, b) => b[1].p99 - a[1].p99).slice(0, 3);
+  return top.length ? ` The slowest steps between two events (p50 / p99): ${top.map(([k, v]) => `${k} (${fmt(v.p50)} / ${fmt(v.p99)} ms)`).join(', ')}.` : '';
+}
 if (R.e2e) {
   const missed = Object.entries(R.e2e.latency.transitions).filter(([k, v]) => k !== 'submit → succeeded' && v.p99 > 50);
   if (missed.length) {
-    why.push(`- **Latency** follows from the above: at half of a CPU-bound peak every hop queues behind other jobs' hops (${R.e2e.processes.length} processes on 2 cores), each hop also paying its share of the per-job CPU above. Over the target: ${missed.map(([k, v]) => `${k.replace(/ \(.*\)$/, '')} (p99 ${fmt(v.p99)} ms)`).join(', ')}.`);
+    why.push(`- **Latency** follows from the above: at half of a CPU-bound peak every hop queues behind other jobs' hops (${R.e2e.processes.length} processes on 2 cores), each hop also paying its share of the per-job CPU above. Over the target: ${missed.map(([k, v]) => `${k.replace(/ \(.*\)$/, '')} (p99 ${fmt(v.p99)} ms)`).join(', ')}.${slowestSteps(R.e2e.latency.steps)}`);
   }
 }
 if (R.copies) {
