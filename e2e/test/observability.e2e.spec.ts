@@ -190,6 +190,9 @@ describe('one job, observed', () => {
     expect(after.get('dispatch')!.has('reelay_provider_in_flight{provider="runway"}')).toBe(true);
     expect(moved('polling', 'reelay_provider_call_seconds_count', { provider: 'runway', operation: 'check' })).toBeGreaterThanOrEqual(1);
     expect(moved('polling', 'reelay_provider_call_seconds_bucket', { provider: 'runway', operation: 'check', le: '+Inf' })).toBeGreaterThanOrEqual(1);
+    // The output copy's fsyncs: the file's own, and its wait for the directory sync.
+    expect(moved('polling', 'reelay_storage_sync_seconds_count', { target: 'file' })).toBe(1);
+    expect(moved('polling', 'reelay_storage_sync_seconds_count', { target: 'directory' })).toBe(1);
 
     for (const status of ['queued', 'validating', 'running', 'succeeded']) {
       expect({ status, n: moved('notification', 'reelay_job_transitions_total', { status }) }).toEqual({ status, n: 1 });

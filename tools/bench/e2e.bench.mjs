@@ -87,6 +87,8 @@ const INSIDE = [
   ['first check claimed after acceptance (relay hop, follow, claim; POLL_SCHEDULE_MS starts at 0)', 'reelay_poll_check_lateness_seconds', null],
   ['provider status call', 'reelay_provider_call_seconds', 'operation="check"'],
   ['output copy (download, durable write, probe)', 'reelay_provider_call_seconds', 'operation="fetch_output"'],
+  ['of which: the output file\'s fsync', 'reelay_storage_sync_seconds', 'target="file"'],
+  ['of which: waiting for the directory sync that covers its rename', 'reelay_storage_sync_seconds', 'target="directory"'],
 ];
 
 async function pollingHistograms(polling) {

@@ -1,13 +1,13 @@
 import { JetStreamServer } from '@reelay/messaging';
 import { configuredAdapters } from '@reelay/providers';
 import { connectInfra, createLogger, createMetrics, initTracing, loadConfig, runService } from '@reelay/service-kit';
-import { LocalStorage } from '@reelay/storage';
 import { PollingConfig, schedulePolicies } from './config';
 import { POLLING_MIGRATIONS } from './migrations';
 import { pollingConsumers } from './polling.consumers';
 import type { PollingDeps } from './polling.deps';
 import { PollingModule } from './polling.module';
 import { PollScheduleRepository } from './schedule/poll-schedule.repository';
+import { outputStorage } from './shared/output-storage';
 import { createPollingMetrics } from './shared/polling-metrics';
 
 async function main() {
@@ -19,15 +19,16 @@ async function main() {
   const metrics = createMetrics('polling');
   const infra = await connectInfra({ name: 'polling', config, logger, relay: true, migrations: POLLING_MIGRATIONS });
   const schedule = new PollScheduleRepository(infra.dataSource);
+  const pollingMetrics = createPollingMetrics(metrics, () => schedule.count());
   const deps: PollingDeps = {
     store: infra.store,
     schedule,
     adapters,
-    storage: new LocalStorage(config.STORAGE_DIR),
+    storage: outputStorage(config.STORAGE_DIR, pollingMetrics),
     policyFor,
     outputRules: { maxBytes: config.OUTPUT_MAX_BYTES, minBytes: config.OUTPUT_MIN_BYTES, downloadTimeoutMs: config.OUTPUT_DOWNLOAD_TIMEOUT_MS },
     checkTimeoutMs: config.PROVIDER_CHECK_TIMEOUT_MS,
-    metrics: createPollingMetrics(metrics, () => schedule.count()),
+    metrics: pollingMetrics,
     logger,
   };
   if (adapters.size === 0) logger.warn('no provider is configured: followed jobs cannot be checked');

@@ -64,6 +64,21 @@ describe('local storage durability', () => {
     expect(synced().at(-1)).toBe(dir);
   });
 
+  it('tells its observer how long each fsync of a put took, and how long the put waited for its directory sync', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'reelay-storage-observed-'));
+    const seen: [string, number][] = [];
+    const storage = new LocalStorage(root, { observeSync: (target, seconds) => seen.push([target, seconds]) });
+    await storage.put('outputs/warm.mp4', Buffer.from('x')); // directory made and synced
+    seen.length = 0;
+    slow.add(join(root, 'outputs'));
+    await storage.put('outputs/job_o.mp4', Buffer.from('0123456789'));
+    await storage.put('assets/a_o', Buffer.from('0123456789'), { contentType: 'image/png' });
+    slow.delete(join(root, 'outputs'));
+    expect(seen.map(([target]) => target)).toEqual(['file', 'directory', 'file', 'file', 'directory']);
+    expect(seen[1]![1]).toBeGreaterThanOrEqual(0.045); // the outputs/ sync takes 50 ms longer
+    expect(seen.every(([, seconds]) => seconds >= 0 && seconds < 5)).toBe(true);
+  });
+
   it('writes a download in batches of up to 256 KiB, not one write per chunk it arrived in', async () => {
     const root = mkdtempSync(join(tmpdir(), 'reelay-storage-batch-'));
     writes.clear();

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import type { BlobDescription, BlobStat, BlobStorage } from './blob-storage';
@@ -11,6 +11,14 @@ import { SyncGroup } from './sync-group';
  * copy holds in memory.
  */
 const WRITE_BATCH_BYTES = 256 * 1024;
+
+export interface LocalStorageOptions {
+  /**
+   * Told how long each durable step of a put took: `file` is one file's fsync, `directory` is the
+   * put's wait for a directory sync that covers its rename (shared with the puts around it).
+   */
+  observeSync?: (target: 'file' | 'directory', seconds: number) => void;
+}
 
 /**
  * Blobs as files under one directory; a described blob also has a JSON sidecar for its type and
@@ -30,7 +38,10 @@ export class LocalStorage implements BlobStorage {
   private readonly dirSyncs = new Map<string, SyncGroup>();
   private writes = 0;
 
-  constructor(root: string) {
+  constructor(
+    root: string,
+    private readonly options: LocalStorageOptions = {},
+  ) {
     this.root = resolve(root);
   }
 
@@ -50,18 +61,36 @@ export class LocalStorage implements BlobStorage {
       // A blob and its sidecar are written and synced side by side: each filesystem call is a trip
       // through libuv's thread pool, and under load those trips are most of a copy's time.
       const written = await this.inDirectory(dir, () =>
-        Promise.allSettled([writeSynced(tmp, Buffer.isBuffer(data) ? [data] : data), ...(sidecar ? [writeSynced(sidecar.tmp, [sidecar.data])] : [])]),
+        Promise.allSettled([this.writeSynced(tmp, Buffer.isBuffer(data) ? [data] : data), ...(sidecar ? [this.writeSynced(sidecar.tmp, [sidecar.data])] : [])]),
       );
       for (const w of written) if (w.status === 'rejected') throw w.reason;
       // The sidecar first: a described blob in place always has its description.
       if (sidecar) await rename(sidecar.tmp, `${path}.meta.json`);
       await rename(tmp, path);
-      await this.syncDirectory(dir);
+      await this.timed('directory', this.syncDirectory(dir));
       return { bytes: (written[0] as PromiseFulfilledResult<number>).value };
     } catch (err) {
       if (!Buffer.isBuffer(data)) data.destroy(); // e.g. a download: close it now, not at its timeout
       await Promise.all([rm(tmp, { force: true }), sidecar && rm(sidecar.tmp, { force: true })]);
       throw err;
+    }
+  }
+
+  private async timed(target: 'file' | 'directory', sync: Promise<void>): Promise<void> {
+    const started = performance.now();
+    await sync;
+    this.options.observeSync?.(target, (performance.now() - started) / 1000);
+  }
+
+  /** Writes `chunks` to a new file and flushes it to the device before resolving with its size. */
+  private async writeSynced(path: string, chunks: Iterable<Buffer> | AsyncIterable<Buffer>): Promise<number> {
+    const handle = await open(path, 'w');
+    try {
+      const bytes = await writeInBatches(handle, chunks);
+      await this.timed('file', handle.sync());
+      return bytes;
+    } finally {
+      await handle.close();
     }
   }
 
@@ -137,9 +166,8 @@ function ifMissing<T>(fallback: T): (err: NodeJS.ErrnoException) => T {
   };
 }
 
-/** Writes `chunks` to a new file and flushes it to the device before resolving with its size. */
-async function writeSynced(path: string, chunks: Iterable<Buffer> | AsyncIterable<Buffer>): Promise<number> {
-  const handle = await open(path, 'w');
+/** Writes `chunks` to `handle` in writes of up to WRITE_BATCH_BYTES; resolves with the size written. */
+async function writeInBatches(handle: FileHandle, chunks: Iterable<Buffer> | AsyncIterable<Buffer>): Promise<number> {
   let bytes = 0;
   let batch: Buffer[] = [];
   let batched = 0;
@@ -149,17 +177,12 @@ async function writeSynced(path: string, chunks: Iterable<Buffer> | AsyncIterabl
     batched = 0;
     for (let at = 0; at < buf.length; ) at += (await handle.write(buf, at, buf.length - at)).bytesWritten;
   };
-  try {
-    for await (const chunk of chunks) {
-      batch.push(chunk);
-      batched += chunk.length;
-      bytes += chunk.length;
-      if (batched >= WRITE_BATCH_BYTES) await flush();
-    }
-    if (batched > 0) await flush();
-    await handle.sync();
-  } finally {
-    await handle.close();
+  for await (const chunk of chunks) {
+    batch.push(chunk);
+    batched += chunk.length;
+    bytes += chunk.length;
+    if (batched >= WRITE_BATCH_BYTES) await flush();
   }
+  if (batched > 0) await flush();
   return bytes;
 }

@@ -20,6 +20,13 @@ export function createPollingMetrics(metrics: Metrics, scheduleSize: () => Promi
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 15, 60],
       registers,
     }),
+    storageSync: new Histogram({
+      name: 'reelay_storage_sync_seconds',
+      help: 'Durable steps of output copies: one file fsync (target="file"), or a copy waiting for the directory sync that covers its rename (target="directory")',
+      labelNames: ['target'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
     scheduleSize: new Gauge({
       name: 'reelay_poll_scheduled_jobs',
       help: 'Jobs in the poll schedule',

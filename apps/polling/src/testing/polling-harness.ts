@@ -8,13 +8,13 @@ import { newJobId, type JobState } from '@reelay/job-domain';
 import { connectNats, eventStreamName, type NatsConnection } from '@reelay/messaging';
 import { createAdapters, type ProviderAdapter, type ProviderSubmitRequest } from '@reelay/providers';
 import { createLogger, createMetrics } from '@reelay/service-kit';
-import { LocalStorage } from '@reelay/storage';
 import { createTestDatabase, startService, TEST_NATS_URL, type ServiceProcess, type TestDatabase } from '@reelay/testing';
 import type { DataSource } from 'typeorm';
 import { POLLING_MIGRATIONS } from '../migrations';
 import type { PollingDeps } from '../polling.deps';
 import { PollScheduleRepository } from '../schedule/poll-schedule.repository';
 import type { SchedulePolicy } from '../schedule/schedule-policy';
+import { outputStorage } from '../shared/output-storage';
 import { createPollingMetrics } from '../shared/polling-metrics';
 import { decideOnJob, loadJob } from '../shared/job-stream';
 
@@ -81,16 +81,16 @@ export function simAdapters(sim: ServiceProcess): Map<string, ProviderAdapter> {
 
 /** Deps for running polling's use cases in the test process. */
 export function pollingDeps(pg: PgHarness, adapters: Map<string, ProviderAdapter>, storageDir: string, policies: Record<string, SchedulePolicy>, fallback: SchedulePolicy): PollingDeps {
-  const metrics = createMetrics('polling-test');
+  const metrics = createPollingMetrics(createMetrics('polling-test'), () => pg.schedule.count());
   return {
     store: pg.store,
     schedule: pg.schedule,
     adapters,
-    storage: new LocalStorage(storageDir),
+    storage: outputStorage(storageDir, metrics),
     policyFor: (p) => policies[p] ?? fallback,
     outputRules: { maxBytes: 50 * 1024 * 1024, minBytes: 1024, downloadTimeoutMs: 10_000 },
     checkTimeoutMs: 5000,
-    metrics: createPollingMetrics(metrics, () => pg.schedule.count()),
+    metrics,
     logger: createLogger('polling-test', 'silent'),
   };
 }
