@@ -333,7 +333,14 @@ if (R.e2e) {
 }
 if (R.copies) {
   const c = R.copies;
-  why.push(`- **Bursts, not the disk.** Group commits and batched claims hand a service the jobs of one batch at once, and they share its event loop. An output copy (download, durable write, probe; tools/bench/copy.bench.mjs) takes ${fmt(c.alone.p50, 1)} ms alone (p50 of ${c.alone.n}), but ${fmt(c.together.p50, 1)} ms (p50; p99 ${fmt(c.together.p99, 1)} ms) when ${c.burst} start together, while an fsync of an output-sized file on this disk takes ${fmt(c.fsync.p50, 2)} ms (p50). The per-step p99 therefore needs smaller bursts or fewer sequential awaits per job, not only less CPU.`);
+  const inside = R.e2e?.latency.inside ?? [];
+  const part = (prefix) => inside.find((x) => x.part.startsWith(prefix));
+  const [copy, fileSync, dirSync] = [part('output copy'), part('of which: the output file'), part('of which: waiting for the directory')];
+  const underLoad =
+    copy && fileSync && dirSync
+      ? ` In the latency run the copy's p99 was ${fmt(copy.p99)} ms, of which the file's fsync had a p99 of ${fmt(fileSync.p99, 1)} ms and the wait for the directory sync ${fmt(dirSync.p99, 1)} ms: with the whole stack running, the copies' fsyncs share the disk with PostgreSQL's commits.`
+      : '';
+  why.push(`- **Bursts and the disk.** Group commits and batched claims hand a service the jobs of one batch at once, and they share its event loop. An output copy (download, durable write, probe; tools/bench/copy.bench.mjs) takes ${fmt(c.alone.p50, 1)} ms alone (p50 of ${c.alone.n}), but ${fmt(c.together.p50, 1)} ms (p50; p99 ${fmt(c.together.p99, 1)} ms) when ${c.burst} start together, while an fsync of an output-sized file on the quiet disk takes ${fmt(c.fsync.p50, 2)} ms (p50).${underLoad} The per-step p99 therefore needs smaller bursts, fewer sequential awaits per job and a storage disk of its own, not only less CPU.`);
 }
 const whySection = why.length ? `## Why the targets are missed (from this run's profile and counts)\n\n${why.join('\n')}\n\n` : '';
 
