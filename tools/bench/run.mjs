@@ -343,6 +343,33 @@ if (R.copies) {
   why.push(`- **Bursts and the disk.** Group commits and batched claims hand a service the jobs of one batch at once, and they share its event loop. An output copy (download, durable write, probe; tools/bench/copy.bench.mjs) takes ${fmt(c.alone.p50, 1)} ms alone (p50 of ${c.alone.n}), but ${fmt(c.together.p50, 1)} ms (p50; p99 ${fmt(c.together.p99, 1)} ms) when ${c.burst} start together, while an fsync of an output-sized file on the quiet disk takes ${fmt(c.fsync.p50, 2)} ms (p50).${underLoad} The per-step p99 therefore needs smaller bursts, fewer sequential awaits per job and a storage disk of its own, not only less CPU.`);
 }
 const whySection = why.length ? `## Why the targets are missed (from this run's profile and counts)\n\n${why.join('\n')}\n\n` : '';
+// Not measured by this run: what the measurements above point at, for whoever takes the next step.
+const gapSection = why.length
+  ? `## What would close the gap
+
+Each item names what it would remove; none is built yet.
+
+- **Batch handlers.** A job makes 12 JetStream deliveries and about 6 statements, and each
+  delivery pays a decode, a schema check, a span and a handler call in its service. Consumers that
+  take a batch of messages and fold, decide and append for all of its jobs in one call would pay
+  that once per batch. Of the items here it is the only one that could change the CPU per job by a
+  large factor; the statements are batched already (group commits, slot and schedule batches).
+- **Fewer hops for one host.** Every step between two services crosses the relay (commit → read
+  → publish → deliver); with the handler's own statements such a step takes 10–25 ms at p50 under
+  load (step table above). A single-host mode that hands the event to the next service's handler
+  in the same process would remove the hop, though not the append before it; the services are
+  separate processes today for ownership and scaling.
+- **The follow's stream read overlapping the first check.** Between JobProviderAccepted and the
+  first check, polling reads the stream and then inserts the schedule row, one after the other.
+  Reading while the first status call runs would save one round trip, but needs care when a job
+  is accepted twice (a later acceptance must never lose its row to an earlier one's cleanup).
+- **Output storage on its own disk, or object storage.** Under load the wait for the directory
+  sync is a large part of an output copy (table above): the copies' journal commits queue with
+  PostgreSQL's on one filesystem. Putting STORAGE_DIR elsewhere removes that coupling
+  without weakening durability.
+
+`
+  : '';
 
 const doc = `# Benchmarks
 
@@ -378,7 +405,7 @@ BENCH_PROFILE_JOBS, BENCH_STMT_JOBS; BENCH_ONLY=eventlog,e2e,inflight,peers,diag
 |---|---|---|---|
 ${targets.filter(Boolean).join('\n')}
 
-${whySection}${sections.join('\n\n')}
+${whySection}${gapSection}${sections.join('\n\n')}
 `;
 writeFileSync(join(ROOT, 'docs', 'benchmarks.md'), doc);
 log(`wrote docs/benchmarks.md in ${minutes.toFixed(1)} min`);
