@@ -151,10 +151,10 @@ describe('EventRelay (real PostgreSQL + NATS)', () => {
     const saves: number[] = [];
     const checkpoints = {
       get: (name: string) => store.get(name),
-      save: async (name: string, cp: Parameters<CheckpointStore['save']>[1]) => {
+      save: async (name: string, cp: Parameters<CheckpointStore['save']>[1], via: Parameters<CheckpointStore['save']>[2]) => {
         saves.push(saves.length);
         if (saves.length === 1) await firstSaveHeld; // the first save hangs until the second batch is out
-        return store.save(name, cp);
+        return store.save(name, cp, via);
       },
     };
     await appendJobEvents(pg.store, 30);
@@ -209,6 +209,40 @@ describe('EventRelay (real PostgreSQL + NATS)', () => {
     await waitFor('the failure reported', async () => warnings.length >= 1);
     await new Promise((r) => setTimeout(r, 200));
     expect(warnings).toEqual([expect.stringMatching(/checkpoint table gone; retrying$/)]);
+  });
+
+  it('a leader whose lock session ended saves no checkpoint: the save goes through that session', async () => {
+    const { pg, prefix } = await fixture('relay_lost_lock');
+    await appendJobEvents(pg.store, 30);
+    const store = new CheckpointStore(pg.ds);
+    const outcomes: string[] = [];
+    const checkpoints = {
+      get: (name: string) => store.get(name),
+      save: (name: string, cp: Parameters<CheckpointStore['save']>[1], via: Parameters<CheckpointStore['save']>[2]) =>
+        store.save(name, cp, via).then(
+          () => void outcomes.push('saved'),
+          (err: unknown) => {
+            outcomes.push('refused');
+            throw err;
+          },
+        ),
+    };
+    const lockSessions = () => pg.ds.query(`SELECT pid FROM pg_stat_activity WHERE application_name = 'reelay-lock:reelay.relay.relay' AND datname = current_database()`);
+    let batches = 0;
+    // The first batch is published, then its leader loses the lock's session before saving.
+    const afterPublish = async () => {
+      if (++batches > 1) return;
+      await pg.ds.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'reelay-lock:reelay.relay.relay' AND datname = current_database()`);
+      await waitFor('the lock session to end', async () => (await lockSessions()).length === 0);
+    };
+    const relay = new EventRelay({ dataSource: pg.ds, nc, prefix, batchSize: 20, pollIntervalMs: 20, errorBackoffMs: 50, checkpoints, afterPublish });
+    await relay.start();
+    cleanups.push(() => relay.stop());
+    const log = await readWholeLog(pg.store);
+    await waitFor('a new leadership to save past all 30 events', async () => (await store.get('relay'))?.globalPosition === log[29].globalPosition);
+    expect(outcomes[0]).toBe('refused');
+    expect(outcomes.slice(1)).not.toContain('refused');
+    await expectExactlyOnceInLogOrder(pg, prefix);
   });
 
   it('a relay taking over starts after the newest event the stream holds, however far the saved checkpoint lags', async () => {

@@ -1,7 +1,7 @@
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { RecordedEvent } from '@reelay/contracts';
-import { CheckpointStore, compareCheckpoints, EVENTS_CHANNEL, EventStore, LOG_START, type LogCheckpoint } from '@reelay/event-store';
+import { CheckpointStore, compareCheckpoints, EVENTS_CHANNEL, EventStore, LOG_START, type LogCheckpoint, type SqlExecutor } from '@reelay/event-store';
 import type { DataSource } from 'typeorm';
 import { PubAckInbox } from '../nats/pub-ack-inbox';
 import { eventStreamName, eventSubject } from '../nats/subjects';
@@ -21,8 +21,8 @@ import { lastPublishedEventId } from './published-tail';
  * 2. Publishes a batch pipelined on one connection, each with `Nats-Msg-Id` = event id, then awaits
  *    every PubAck (all on one reply subscription, PubAckInbox), then saves the checkpoint. NATS
  *    preserves the order of messages from one connection and a stream stores them in arrival
- *    order, so the stream receives the batch in log order without a round trip per event. The save (lock check and write, two round trips) runs
- *    while the next batch is read and published, so events do not wait for it. Saves run one at a
+ *    order, so the stream receives the batch in log order without a round trip per event. The
+ *    save (one statement) runs while the next batch is read and published, so events do not wait for it. Saves run one at a
  *    time and in order (each waits for the one before); a crash can therefore leave the checkpoint
  *    up to two batches behind what was published, which (3) covers.
  * 3. A crash after publishing but before saving the checkpoint makes the next relay re-publish
@@ -44,9 +44,11 @@ import { lastPublishedEventId } from './published-tail';
  * Only one relay works at a time: leadership is a PostgreSQL session-level advisory lock
  * (postgresql.org/docs/current/explicit-locking.html#ADVISORY-LOCKS, `pg_try_advisory_lock`). The
  * lock belongs to a dedicated session, so a holder that dies (kill -9, lost node) releases it when
- * its backend exits; standbys retry every `lockRetryMs` and take over. Before saving a checkpoint,
- * the leader proves the lock session is still alive, so a leader that lost its session never moves
- * the checkpoint; whatever it published meanwhile is a duplicate that (3) drops.
+ * its backend exits; standbys retry every `lockRetryMs` and take over. The leader saves each
+ * checkpoint through the lock's own session, so the save succeeds only while that session, and
+ * with it the lock, is alive: a leader that lost its session never moves the checkpoint, and
+ * whatever it published meanwhile is a duplicate that (3) drops. (The save used to prove the
+ * session with a `SELECT 1` on it and then write through the pool: two round trips.)
  * The lock session also LISTENs on `reelay_events` (NOTIFY from the event store at commit); polling
  * every `pollIntervalMs` remains the fallback for a missed notification.
  *
@@ -75,7 +77,8 @@ export interface RelayLog {
 
 export interface RelayCheckpoints {
   get(name: string): Promise<LogCheckpoint | null | undefined>;
-  save(name: string, checkpoint: LogCheckpoint): Promise<unknown>;
+  /** `via` is the leader lock's session: a save made through it succeeds only while the lock is held. */
+  save(name: string, checkpoint: LogCheckpoint, via: SqlExecutor): Promise<unknown>;
 }
 
 export interface RelayLogger {
@@ -232,10 +235,7 @@ export class EventRelay {
     state.saving = Promise.resolve();
     await saving;
     await this.o.afterPublish?.(events);
-    state.saving = (async () => {
-      await lock.assertHeld();
-      await this.o.checkpoints.save(this.o.checkpointName, next);
-    })();
+    state.saving = this.o.checkpoints.save(this.o.checkpointName, next, lock).then(() => undefined);
     state.saving.catch(() => undefined); // awaited at the next batch or when leading ends
     state.checkpoint = next;
   }

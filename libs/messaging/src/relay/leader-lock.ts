@@ -39,10 +39,13 @@ export class LeaderLock {
     return this.lostReason !== null;
   }
 
-  /** Throws unless the session (and so the lock) is still alive: a round trip on the lock's own session. */
-  async assertHeld(): Promise<void> {
+  /**
+   * Runs a statement on the lock's own session, and so only while the lock is held: a session that
+   * ended (and with it the lock) fails the statement. Resolves with the rows, like a DataSource.
+   */
+  async query(sql: string, parameters?: unknown[]): Promise<unknown[]> {
     if (this.lostReason) throw this.lostReason;
-    await this.client.query('SELECT 1');
+    return (await this.client.query(sql, parameters)).rows;
   }
 
   /** Ending the session releases the lock (and any LISTEN). */
