@@ -352,8 +352,9 @@ Each item names what it would remove; none is built yet.
 - **Batch handlers.** A job makes 12 JetStream deliveries and about 6 statements, and each
   delivery pays a decode, a schema check, a span and a handler call in its service. Consumers that
   take a batch of messages and fold, decide and append for all of its jobs in one call would pay
-  that once per batch. Of the items here it is the only one that could change the CPU per job by a
-  large factor; the statements are batched already (group commits, slot and schedule batches).
+  the handler dispatch, the span and the ack once per batch; the decode, the schema check and the
+  fold stay per event, and the statements are batched already (group commits, slot and schedule
+  batches). How much of the CPU that is has not been measured.
 - **Fewer hops for one host.** Every step between two services crosses the relay (commit → read
   → publish → deliver); with the handler's own statements such a step takes 10–25 ms at p50 under
   load (step table above). A single-host mode that hands the event to the next service's handler
