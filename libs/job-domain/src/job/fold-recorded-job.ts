@@ -5,9 +5,12 @@ import { initialJobState, type JobState } from './job-state';
 /** Parses recorded events (strictly, upcasting old versions) into job events. */
 export const toJobEvent = (e: RecordedEvent): JobEvent => parseEvent(e.type, e.schemaVersion, e.data) as JobEvent;
 
-/** The job state after a stream's recorded events, and the stream version it reflects. */
-export function foldRecordedJob(events: readonly RecordedEvent[]): { state: JobState; version: number } {
-  let state = initialJobState();
+/**
+ * The job state after a stream's recorded events, and the stream version it reflects; `from` is a
+ * state already folded up to the version before the first of `events`.
+ */
+export function foldRecordedJob(events: readonly RecordedEvent[], from?: { state: JobState; version: number }): { state: JobState; version: number } {
+  let state = from?.state ?? initialJobState();
   for (const e of events) state = evolveJob(state, toJobEvent(e));
-  return { state, version: events.at(-1)?.streamVersion ?? 0 };
+  return { state, version: events.at(-1)?.streamVersion ?? from?.version ?? 0 };
 }

@@ -2,7 +2,7 @@ import { jobStreamId } from '@reelay/contracts';
 import { createDataSource, EventStore, runMigrations } from '@reelay/event-store';
 import { createTestDatabase, type TestDatabase } from '@reelay/testing';
 import type { DataSource } from 'typeorm';
-import { createJobViewProjection, rebuildJobView } from './job-view-projection';
+import { createJobViewProjection, projectJobView, rebuildJobView } from './job-view-projection';
 
 let db: TestDatabase;
 let ds: DataSource;
@@ -73,5 +73,41 @@ describe('job_view projection', () => {
     await rebuildJobView(store);
     await runUntil(() => runner.runOnce(), allCurrent);
     expect(await rows()).toEqual(live);
+  });
+
+  it('folds a batch onto the state it folded at the batch before, and reads a stream only when the batch does not continue it', async () => {
+    const jobId = 'job_01JTESTCACHE0000000000000';
+    await store.append(jobStreamId(jobId), 0, [submitted(jobId, 'carol')]);
+    await store.append(jobStreamId(jobId), 1, [{ type: 'JobValidationStarted', data: { at: at() } }]);
+    await store.append(jobStreamId(jobId), 2, [{ type: 'JobFailed', data: { errorCode: 'moderation_rejected', message: null, detail: 'rule', at: at() } }]);
+    const [v1, v2, v3] = await store.readStream(jobStreamId(jobId));
+    const tx = ds.createQueryRunner();
+    await tx.connect();
+    try {
+      // Given a gateway that has projected nothing yet (its own store, so its own cache)
+      const cold = new EventStore(ds);
+      const reads = jest.spyOn(cold, 'readStreams');
+      // When batches bring the stream's events one after the other, none is read again
+      await projectJobView(cold, [v1!], tx);
+      await projectJobView(cold, [v2!], tx);
+      const last = await projectJobView(cold, [v3!], tx);
+      expect(reads).not.toHaveBeenCalled();
+      // and the row is the one a fold of the whole stream gives
+      const whole = await projectJobView(new EventStore(ds), [v3!], tx);
+      expect(last).toEqual(whole);
+      expect(last?.params.slice(2, 5)).toEqual(['failed', 'This request could not be processed. Try changing the prompt or assets.', 'moderation_rejected']);
+
+      // When a batch skips a version its state has not seen (another replica led meanwhile), the stream is read
+      const behind = new EventStore(ds);
+      const behindReads = jest.spyOn(behind, 'readStreams');
+      await projectJobView(behind, [v1!], tx);
+      expect(await projectJobView(behind, [v3!], tx)).toEqual(whole);
+      expect(behindReads).toHaveBeenCalledTimes(1);
+      // and a batch that repeats versions already folded (a retried batch) is read too
+      expect(await projectJobView(behind, [v2!, v3!], tx)).toEqual(whole);
+      expect(behindReads).toHaveBeenCalledTimes(2);
+    } finally {
+      await tx.release();
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { type RecordedEvent } from '@reelay/contracts';
 import { EventStore, ProjectionRunner, type ProjectionWrite } from '@reelay/event-store';
-import { foldRecordedJob, toPublicJob } from '@reelay/job-domain';
+import { foldRecordedJob, toPublicJob, type JobState } from '@reelay/job-domain';
 import type { QueryRunner } from 'typeorm';
 
 export const JOB_VIEW_PROJECTION = 'job_view';
@@ -20,28 +20,50 @@ function upsertSql(rows: number): string {
   WHERE job_view.version < EXCLUDED.version`;
 }
 
+/** Key of the states this projection keeps in the store's cache: its own, so never ahead of a batch. */
+const JOB_VIEW_FOLD = { projection: JOB_VIEW_PROJECTION };
+
 /**
- * A batch of log events as job_view's write: every job stream touched by the batch is read (one
- * query for all of them, inside the runner's transaction), folded up to the newest version in the
- * batch, and all rows go into one statement, which the runner sends with the checkpoint save. Two
- * round trips per batch, whatever its size.
+ * A batch of log events as job_view's write: every job stream touched by the batch is folded up to
+ * its newest version in the batch, and all rows go into one statement, which the runner sends with
+ * the checkpoint save. A stream's fold starts from the state this projection folded at an earlier
+ * batch when the batch holds exactly the events after it (or from nothing when the batch holds the
+ * stream's first event); the other streams are read, in one query inside the runner's transaction.
+ * Once running, a batch therefore reads no stream at all: each event is folded once.
  */
 export async function projectJobView(store: EventStore, events: RecordedEvent[], tx: QueryRunner): Promise<ProjectionWrite | void> {
-  const newest = new Map<string, number>();
-  for (const e of events) if (e.streamId.startsWith('job-')) newest.set(e.streamId, Math.max(newest.get(e.streamId) ?? 0, e.streamVersion));
-  if (newest.size === 0) return;
-  const streams = await store.readStreams([...newest.keys()], { tx });
+  const tails = new Map<string, RecordedEvent[]>();
+  for (const e of events) if (e.streamId.startsWith('job-')) tails.set(e.streamId, [...(tails.get(e.streamId) ?? []), e]);
+  if (tails.size === 0) return;
+  const folded = new Map<string, { state: JobState; version: number }>();
+  const misses: string[] = [];
+  for (const [streamId, tail] of tails) {
+    const from = tail[0]!.streamVersion === 1 ? undefined : store.states.get<JobState>(JOB_VIEW_FOLD, streamId);
+    if (continues(from?.version ?? 0, tail)) folded.set(streamId, foldRecordedJob(tail, from));
+    else misses.push(streamId);
+  }
+  const streams = misses.length ? await store.readStreams(misses, { tx }) : new Map<string, RecordedEvent[]>();
+  for (const streamId of misses) {
+    const upTo = Math.max(...tails.get(streamId)!.map((e) => e.streamVersion));
+    folded.set(streamId, foldRecordedJob((streams.get(streamId) ?? []).filter((e) => e.streamVersion <= upTo)));
+  }
   const params: unknown[] = [];
-  for (const [streamId, upTo] of newest) {
-    const { state } = foldRecordedJob((streams.get(streamId) ?? []).filter((e) => e.streamVersion <= upTo));
+  for (const [streamId, { state, version }] of folded) {
+    // Kept even if the transaction rolls back: the retried batch then does not continue it, and is read.
+    store.states.set(JOB_VIEW_FOLD, streamId, state, version);
     if (!state.exists) continue;
-    const job = toPublicJob(state, upTo);
+    const job = toPublicJob(state, version);
     params.push(
       job.id, state.userId, job.status, job.message, job.errorCode, job.model, job.provider, job.progress,
       job.createdAt, job.updatedAt, job.completedAt, job.version, JSON.stringify(job),
     );
   }
   if (params.length) return { sql: upsertSql(params.length / COLUMNS.length), params };
+}
+
+/** The batch's events of one stream are exactly the versions after `version`, in order. */
+function continues(version: number, tail: readonly RecordedEvent[]): boolean {
+  return tail.every((e, i) => e.streamVersion === version + 1 + i);
 }
 
 /**
