@@ -362,8 +362,9 @@ Each item names what it would remove; none is built yet.
   separate processes today for ownership and scaling.
 - **The follow's stream read overlapping the first check.** Between JobProviderAccepted and the
   first check, polling reads the stream and then inserts the schedule row, one after the other.
-  Reading while the first status call runs would save one round trip, but needs care when a job
-  is accepted twice (a later acceptance must never lose its row to an earlier one's cleanup).
+  Reading while the first status call runs would save one round trip; the check must still wait
+  for the read before it acts on the answer, so that a job that ended first (a cancel right after
+  the acceptance, or a redelivered acceptance of a finished job) is not copied or written again.
 - **Output storage on its own disk, or object storage.** Under load the wait for the directory
   sync is a large part of an output copy (table above): the copies' journal commits queue with
   PostgreSQL's on one filesystem. Putting STORAGE_DIR elsewhere removes that coupling
