@@ -215,14 +215,14 @@ describe('EventRelay (real PostgreSQL + NATS)', () => {
     const { pg, prefix } = await fixture('relay_lost_lock');
     await appendJobEvents(pg.store, 30);
     const store = new CheckpointStore(pg.ds);
-    const outcomes: string[] = [];
+    const saves: { outcome: 'saved' | 'refused'; position: string }[] = [];
     const checkpoints = {
       get: (name: string) => store.get(name),
       save: (name: string, cp: Parameters<CheckpointStore['save']>[1], via: Parameters<CheckpointStore['save']>[2]) =>
         store.save(name, cp, via).then(
-          () => void outcomes.push('saved'),
+          () => void saves.push({ outcome: 'saved', position: cp.globalPosition }),
           (err: unknown) => {
-            outcomes.push('refused');
+            saves.push({ outcome: 'refused', position: cp.globalPosition });
             throw err;
           },
         ),
@@ -238,14 +238,51 @@ describe('EventRelay (real PostgreSQL + NATS)', () => {
     const relay = new EventRelay({ dataSource: pg.ds, nc, prefix, batchSize: 20, pollIntervalMs: 20, errorBackoffMs: 50, checkpoints, afterPublish });
     await relay.start();
     cleanups.push(() => relay.stop());
-    await waitFor('the first save to be refused', () => outcomes.length > 0);
+    await waitFor('the first save to be refused', () => saves.length > 0);
     // The old leadership may still have published the rest before it noticed; a new one that
     // starts after the stream's tail has nothing to save until there is something new.
     await appendJobEvents(pg.store, 10);
-    const log = await readWholeLog(pg.store);
-    await waitFor('a new leadership to save past every event', async () => (await store.get('relay'))?.globalPosition === log.at(-1)!.globalPosition);
-    expect(outcomes[0]).toBe('refused');
-    expect(outcomes.slice(1)).not.toContain('refused');
+    await waitFor('a new leadership to save past every event', async () => {
+      const log = await readWholeLog(pg.store); // below the horizon: read again at each look
+      return log.length === 40 && (await store.get('relay'))?.globalPosition === log.at(-1)!.globalPosition;
+    });
+    const [refused, ...later] = saves;
+    expect(refused?.outcome).toBe('refused');
+    // Nothing saved the refused position afterwards (no fallback around the lost session).
+    expect(later.filter((s) => s.outcome === 'refused' || s.position === refused!.position)).toEqual([]);
+    await expectExactlyOnceInLogOrder(pg, prefix);
+  });
+
+  it('a checkpoint save blocked on the server ends the leadership instead of holding the lock forever', async () => {
+    const { pg, prefix } = await fixture('relay_blocked_save');
+    await appendJobEvents(pg.store, 10);
+    const store = new CheckpointStore(pg.ds);
+    const warnings: string[] = [];
+    const relay = new EventRelay({
+      dataSource: pg.ds, nc, prefix, batchSize: 20, pollIntervalMs: 20, errorBackoffMs: 50, lockStatementTimeoutMs: 300,
+      logger: { log: () => undefined, warn: (m) => void warnings.push(m) },
+    });
+    // Another session holds the checkpoints table, so the relay's saves wait for it. A table lock
+    // takes no transaction id, so the log's horizon (and the relay's reads) do not wait for it.
+    const blocker = pg.ds.createQueryRunner();
+    await blocker.connect();
+    try {
+      await blocker.startTransaction();
+      await blocker.query('LOCK TABLE checkpoints IN EXCLUSIVE MODE');
+      await relay.start();
+      cleanups.push(() => relay.stop());
+      await waitFor('the first batch in the stream', async () => (await streamMessageCount(nc, prefix)) === 10);
+      await appendJobEvents(pg.store, 10); // the next batch waits for the blocked save before its own
+      await waitFor('the blocked save to end the leadership', () => warnings.some((w) => /statement timeout; retrying$/.test(w)));
+    } finally {
+      await blocker.rollbackTransaction().catch(() => undefined);
+      await blocker.release();
+    }
+    await appendJobEvents(pg.store, 10);
+    await waitFor('a new leadership to save past every event', async () => {
+      const log = await readWholeLog(pg.store);
+      return log.length === 30 && (await store.get('relay'))?.globalPosition === log.at(-1)!.globalPosition;
+    });
     await expectExactlyOnceInLogOrder(pg, prefix);
   });
 

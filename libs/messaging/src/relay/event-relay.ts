@@ -98,6 +98,8 @@ export interface EventRelayOptions {
   lockRetryMs?: number;
   errorBackoffMs?: number;
   publishTimeoutMs?: number;
+  /** A statement on the leader lock's session (a checkpoint save) blocked longer than this fails and ends the leadership. */
+  lockStatementTimeoutMs?: number;
   notifyChannel?: string;
   /** Stream settings used if the relay has to create the events stream. */
   topology?: Omit<TopologyOptions, 'consumers'>;
@@ -134,6 +136,7 @@ export class EventRelay {
       lockRetryMs: 1000,
       errorBackoffMs: 1000,
       publishTimeoutMs: 10_000,
+      lockStatementTimeoutMs: 30_000,
       notifyChannel: EVENTS_CHANNEL,
       skipPublishedTail: true,
       topology: {},
@@ -176,7 +179,9 @@ export class EventRelay {
     while (this.running) {
       let lock: LeaderLock | null = null;
       try {
-        lock = await LeaderLock.tryAcquire(this.databaseUrl, `reelay.relay.${this.o.checkpointName}`, () => this.wake(), this.o.notifyChannel);
+        lock = await LeaderLock.tryAcquire(this.databaseUrl, `reelay.relay.${this.o.checkpointName}`, () => this.wake(), this.o.notifyChannel, {
+          statementTimeoutMs: this.o.lockStatementTimeoutMs,
+        });
         if (!lock) {
           await this.sleep(this.o.lockRetryMs);
           continue;

@@ -20,7 +20,7 @@ function upsertSql(rows: number): string {
   WHERE job_view.version < EXCLUDED.version`;
 }
 
-/** Key of the states this projection keeps in the store's cache: its own, so never ahead of a batch. */
+/** Key of the states this projection keeps in the store's cache: its own, so each is exactly a fold it made. */
 const JOB_VIEW_FOLD = { projection: JOB_VIEW_PROJECTION };
 
 /**
