@@ -48,7 +48,9 @@ import { lastPublishedEventId } from './published-tail';
  * checkpoint through the lock's own session, so the save succeeds only while that session, and
  * with it the lock, is alive: a leader that lost its session never moves the checkpoint, and
  * whatever it published meanwhile is a duplicate that (3) drops. (The save used to prove the
- * session with a `SELECT 1` on it and then write through the pool: two round trips.)
+ * session with a `SELECT 1` on it and then write through the pool: two round trips.) The session
+ * has a statement timeout (`lockStatementTimeoutMs`): a save blocked on the server fails, the next
+ * batch ends the leadership, and ending the session frees the lock for a standby.
  * The lock session also LISTENs on `reelay_events` (NOTIFY from the event store at commit); polling
  * every `pollIntervalMs` remains the fallback for a missed notification.
  *
