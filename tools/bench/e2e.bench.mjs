@@ -82,24 +82,24 @@ async function submitOpenLoop(gateway, keys, rate, seconds, offset) {
 
 const ms = (a, b) => new Date(b).getTime() - new Date(a).getTime();
 
-/** The parts of "running → succeeded" that polling times itself (its Prometheus histograms). */
+/** The parts of "running → succeeded" that polling times itself (its Prometheus histograms), by id. */
 const INSIDE = [
-  ['first check claimed after acceptance (relay hop, follow, claim; POLL_SCHEDULE_MS starts at 0)', 'reelay_poll_check_lateness_seconds', null],
-  ['provider status call', 'reelay_provider_call_seconds', 'operation="check"'],
-  ['output copy (download, durable write, probe)', 'reelay_provider_call_seconds', 'operation="fetch_output"'],
-  ['of which: the output file\'s fsync', 'reelay_storage_sync_seconds', 'target="file"'],
-  ['of which: waiting for the directory sync that covers its rename', 'reelay_storage_sync_seconds', 'target="directory"'],
+  ['firstCheck', 'first check claimed after acceptance (relay hop, follow, claim; POLL_SCHEDULE_MS starts at 0)', 'reelay_poll_check_lateness_seconds', null],
+  ['statusCall', 'provider status call', 'reelay_provider_call_seconds', 'operation="check"'],
+  ['copy', 'output copy (download, durable write, probe)', 'reelay_provider_call_seconds', 'operation="fetch_output"'],
+  ['fileSync', 'of which: the output file\'s fsync', 'reelay_storage_sync_seconds', 'target="file"'],
+  ['dirSync', 'of which: waiting for the directory sync that covers its rename', 'reelay_storage_sync_seconds', 'target="directory"'],
 ];
 
 async function pollingHistograms(polling) {
   const text = await (await fetch(`${polling.url}/metrics`)).text();
-  return INSIDE.map(([, name, label]) => histogramBuckets(text, name, label));
+  return INSIDE.map(([, , name, label]) => histogramBuckets(text, name, label));
 }
 
 function splitOf(before, after) {
-  return INSIDE.map(([part], i) => {
+  return INSIDE.map(([id, part], i) => {
     const q = (p) => histogramQuantile(after[i], before[i], p);
-    return { part, n: q(50).count, p50: q(50).value * 1000, p99: q(99).value * 1000, p99Bucket: q(99).bucket };
+    return { id, part, n: q(50).count, p50: q(50).value * 1000, p99: q(99).value * 1000, p99Bucket: q(99).bucket };
   });
 }
 

@@ -334,8 +334,7 @@ if (R.e2e) {
 if (R.copies) {
   const c = R.copies;
   const inside = R.e2e?.latency.inside ?? [];
-  const part = (prefix) => inside.find((x) => x.part.startsWith(prefix));
-  const [copy, fileSync, dirSync] = [part('output copy'), part('of which: the output file'), part('of which: waiting for the directory')];
+  const [copy, fileSync, dirSync] = ['copy', 'fileSync', 'dirSync'].map((id) => inside.find((x) => x.id === id));
   const underLoad =
     copy && fileSync && dirSync
       ? ` In the latency run the copy's p99 was ${fmt(copy.p99)} ms, of which the file's fsync had a p99 of ${fmt(fileSync.p99, 1)} ms and the wait for the directory sync ${fmt(dirSync.p99, 1)} ms: with the whole stack running, the copies' fsyncs share the disk with PostgreSQL's commits.`

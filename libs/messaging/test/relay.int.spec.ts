@@ -50,6 +50,15 @@ describe('EventRelay (real PostgreSQL + NATS)', () => {
     return { pg, prefix };
   }
 
+  /** Waits for a saved checkpoint at the last of the log's `events` events; the log is read at each look, since its reader trails the horizon. */
+  async function waitForCheckpointAtLogEnd(pg: TestPg, events: number): Promise<void> {
+    const store = new CheckpointStore(pg.ds);
+    await waitFor(`a checkpoint past all ${events} events`, async () => {
+      const log = await readWholeLog(pg.store);
+      return log.length === events && (await store.get('relay'))?.globalPosition === log.at(-1)!.globalPosition;
+    });
+  }
+
   async function expectExactlyOnceInLogOrder(pg: TestPg, prefix: string): Promise<void> {
     const log = await readWholeLog(pg.store);
     const stream = await readStream(nc, prefix);
@@ -242,10 +251,7 @@ describe('EventRelay (real PostgreSQL + NATS)', () => {
     // The old leadership may still have published the rest before it noticed; a new one that
     // starts after the stream's tail has nothing to save until there is something new.
     await appendJobEvents(pg.store, 10);
-    await waitFor('a new leadership to save past every event', async () => {
-      const log = await readWholeLog(pg.store); // below the horizon: read again at each look
-      return log.length === 40 && (await store.get('relay'))?.globalPosition === log.at(-1)!.globalPosition;
-    });
+    await waitForCheckpointAtLogEnd(pg, 40); // by a new leadership
     const [refused, ...later] = saves;
     expect(refused?.outcome).toBe('refused');
     // Nothing saved the refused position afterwards (no fallback around the lost session).
@@ -256,7 +262,6 @@ describe('EventRelay (real PostgreSQL + NATS)', () => {
   it('a checkpoint save blocked on the server ends the leadership instead of holding the lock forever', async () => {
     const { pg, prefix } = await fixture('relay_blocked_save');
     await appendJobEvents(pg.store, 10);
-    const store = new CheckpointStore(pg.ds);
     const warnings: string[] = [];
     const relay = new EventRelay({
       dataSource: pg.ds, nc, prefix, batchSize: 20, pollIntervalMs: 20, errorBackoffMs: 50, lockStatementTimeoutMs: 300,
@@ -279,10 +284,7 @@ describe('EventRelay (real PostgreSQL + NATS)', () => {
       await blocker.release();
     }
     await appendJobEvents(pg.store, 10);
-    await waitFor('a new leadership to save past every event', async () => {
-      const log = await readWholeLog(pg.store);
-      return log.length === 30 && (await store.get('relay'))?.globalPosition === log.at(-1)!.globalPosition;
-    });
+    await waitForCheckpointAtLogEnd(pg, 30); // by a new leadership
     await expectExactlyOnceInLogOrder(pg, prefix);
   });
 

@@ -22,9 +22,9 @@ import { lastPublishedEventId } from './published-tail';
  *    every PubAck (all on one reply subscription, PubAckInbox), then saves the checkpoint. NATS
  *    preserves the order of messages from one connection and a stream stores them in arrival
  *    order, so the stream receives the batch in log order without a round trip per event. The
- *    save (one statement) runs while the next batch is read and published, so events do not wait for it. Saves run one at a
- *    time and in order (each waits for the one before); a crash can therefore leave the checkpoint
- *    up to two batches behind what was published, which (3) covers.
+ *    save (one statement) runs while the next batch is read and published, so events do not wait
+ *    for it. Saves run one at a time and in order (each waits for the one before); a crash can
+ *    therefore leave the checkpoint up to two batches behind what was published, which (3) covers.
  * 3. A crash after publishing but before saving the checkpoint makes the next relay re-publish
  *    from the old checkpoint. JetStream drops a message whose `Nats-Msg-Id` it stored within the
  *    stream's `duplicate_window` (docs.nats.io "JetStream Model Deep Dive", Message Deduplication;
@@ -47,10 +47,9 @@ import { lastPublishedEventId } from './published-tail';
  * its backend exits; standbys retry every `lockRetryMs` and take over. The leader saves each
  * checkpoint through the lock's own session, so the save succeeds only while that session, and
  * with it the lock, is alive: a leader that lost its session never moves the checkpoint, and
- * whatever it published meanwhile is a duplicate that (3) drops. (The save used to prove the
- * session with a `SELECT 1` on it and then write through the pool: two round trips.) The session
- * has a statement timeout (`lockStatementTimeoutMs`): a save blocked on the server fails, the next
- * batch ends the leadership, and ending the session frees the lock for a standby.
+ * whatever it published meanwhile is a duplicate that (3) drops. The session has a statement
+ * timeout (`lockStatementTimeoutMs`): a save blocked on the server fails, the next batch ends the
+ * leadership, and ending the session frees the lock for a standby.
  * The lock session also LISTENs on `reelay_events` (NOTIFY from the event store at commit); polling
  * every `pollIntervalMs` remains the fallback for a missed notification.
  *

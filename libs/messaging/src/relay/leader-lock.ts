@@ -23,14 +23,15 @@ export class LeaderLock {
     // The relay saves its checkpoints on this session, so a save must not wait forever: the server
     // cancels a blocked one (the error ends the leadership, and ending the session frees the lock for
     // a standby), and the client gives up on a server that no longer answers.
+    const statementTimeoutMs = opts.statementTimeoutMs ?? 30_000;
     const client = new Client({
       connectionString: databaseUrl,
       application_name: `reelay-lock:${name}`.slice(0, 63),
       keepAlive: true,
       keepAliveInitialDelayMillis: 10_000,
       connectionTimeoutMillis: 10_000,
-      statement_timeout: opts.statementTimeoutMs ?? 30_000,
-      query_timeout: 2 * (opts.statementTimeoutMs ?? 30_000),
+      statement_timeout: statementTimeoutMs,
+      query_timeout: 2 * statementTimeoutMs,
     });
     client.on('error', () => undefined); // replaced per instance below; never crash the process
     await client.connect();

@@ -33,7 +33,12 @@ const JOB_VIEW_FOLD = { projection: JOB_VIEW_PROJECTION };
  */
 export async function projectJobView(store: EventStore, events: RecordedEvent[], tx: QueryRunner): Promise<ProjectionWrite | void> {
   const tails = new Map<string, RecordedEvent[]>();
-  for (const e of events) if (e.streamId.startsWith('job-')) tails.set(e.streamId, [...(tails.get(e.streamId) ?? []), e]);
+  for (const e of events) {
+    if (!e.streamId.startsWith('job-')) continue;
+    const tail = tails.get(e.streamId);
+    if (tail) tail.push(e);
+    else tails.set(e.streamId, [e]);
+  }
   if (tails.size === 0) return;
   const folded = new Map<string, { state: JobState; version: number }>();
   const misses: string[] = [];
