@@ -34,14 +34,14 @@ async function runJobs(stack, jobs, keys) {
   }
 }
 
-export async function profileRun({ jobs, users }) {
+export async function profileRun({ jobs, warmup = 1000, users }) {
   const dir = mkdtempSync(join(tmpdir(), 'reelay-cpuprof-'));
   const hook = join(ROOT, 'tools/bench/lib/cpu-prof-hook.cjs');
   const stack = await startReelay({ label: 'profile', env: { NODE_OPTIONS: `--require ${hook}`, BENCH_CPU_PROF_DIR: dir } });
   const pids = new Map(stack.services.map((s) => [s.child.pid, s.name]));
   try {
     const keys = await createUsers(stack, users);
-    await runJobs(stack, Math.min(100, jobs), keys); // warm-up, not profiled
+    await runJobs(stack, warmup, keys); // warm-up (JIT), not profiled
     for (const s of stack.services) if (s.name !== 'provider-sim') s.child.kill('SIGUSR2');
     await runJobs(stack, jobs, keys);
   } finally {

@@ -176,7 +176,7 @@ function perJobReads(before, after, jobs) {
   return { jobs, tables: out.sort((x, y) => y.seqRows - x.seqRows || y.indexScans - x.indexScans) };
 }
 
-export async function benchE2e({ jobs, concurrency, users, latencySeconds, latencyRate, env = {}, label = 'bench', onStack } = {}) {
+export async function benchE2e({ jobs, warmup = 200, concurrency, users, latencySeconds, latencyRate, env = {}, label = 'bench', onStack } = {}) {
   const stack = await startReelay({ label, env });
   const db = pgClient(stack.db.url);
   await db.connect();
@@ -184,7 +184,7 @@ export async function benchE2e({ jobs, concurrency, users, latencySeconds, laten
     const keys = await createUsers(stack, users);
     log(`e2e: stack up (${stack.services.length} processes), ${keys.length} users`);
     await onStack?.(stack);
-    const warm = await submitClosedLoop(stack.gateway.url, keys, Math.min(200, jobs), concurrency, 0);
+    const warm = await submitClosedLoop(stack.gateway.url, keys, warmup, concurrency, 0);
     await waitTerminal(db, warm, 120_000);
     log(`e2e: warm-up of ${warm.length} jobs done; peak run of ${jobs} jobs, ${concurrency} concurrent submits`);
 

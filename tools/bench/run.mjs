@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench`: measures and writes docs/benchmarks.md. Knobs (defaults keep it near 10 minutes
-// on 2 cores): BENCH_SCALE (event log sizes), BENCH_JOBS, BENCH_CONCURRENCY, BENCH_LATENCY_SECONDS,
+// on 2 cores): BENCH_SCALE (event log sizes), BENCH_WARMUP, BENCH_JOBS, BENCH_CONCURRENCY, BENCH_LATENCY_SECONDS,
 // BENCH_REPLICAS, BENCH_INFLIGHT, BENCH_INFLIGHT_INTERVAL_MS, BENCH_INFLIGHT_SECONDS,
 // BENCH_PEER_JOBS, BENCH_PROFILE_JOBS, BENCH_STMT_JOBS, BENCH_ONLY (comma list of sections:
 // eventlog,e2e,inflight,peers,diagnose).
@@ -16,11 +16,13 @@ import { benchPeers, peerSettings, redisInfo } from './peers.bench.mjs';
 import { profileRun, statementRun } from './diagnose.bench.mjs';
 import { benchCopies } from './copy.bench.mjs';
 import { benchSlots } from './slots.bench.mjs';
+import { benchDelivery } from './delivery.bench.mjs';
 import { fmt, log, num, reelayEnv, replicasFromEnv, ROOT } from './lib/common.mjs';
 
 const only = new Set((process.env.BENCH_ONLY ?? 'eventlog,e2e,inflight,peers,diagnose').split(',').map((s) => s.trim()));
 const cfg = {
   scale: num('BENCH_SCALE', 1),
+  warmup: num('BENCH_WARMUP', 3000),
   jobs: num('BENCH_JOBS', 3000),
   concurrency: num('BENCH_CONCURRENCY', 64),
   latencySeconds: num('BENCH_LATENCY_SECONDS', 20),
@@ -29,6 +31,7 @@ const cfg = {
   inflightSeconds: num('BENCH_INFLIGHT_SECONDS', 70),
   peerJobs: num('BENCH_PEER_JOBS', 10_000),
   profileJobs: num('BENCH_PROFILE_JOBS', 500),
+  profileWarmup: num('BENCH_PROFILE_WARMUP', 1000),
   stmtJobs: num('BENCH_STMT_JOBS', 200),
 };
 const started = Date.now();
@@ -48,13 +51,14 @@ log('machine', machine, 'load', loadBefore.map((l) => l.toFixed(2)).join(' '), '
 const R = {};
 if (only.has('eventlog')) R.es = await benchEventStore({ scale: cfg.scale });
 if (only.has('eventlog')) R.slots = await benchSlots();
-if (only.has('e2e')) R.e2e = await benchE2e({ jobs: cfg.jobs, concurrency: cfg.concurrency, users: cfg.concurrency, latencySeconds: cfg.latencySeconds });
+if (only.has('e2e')) R.e2e = await benchE2e({ jobs: cfg.jobs, warmup: cfg.warmup, concurrency: cfg.concurrency, users: cfg.concurrency, latencySeconds: cfg.latencySeconds });
 if (only.has('inflight')) R.inflight = await benchInflight({ jobs: cfg.inflight, intervalMs: cfg.inflightIntervalMs, measureSeconds: cfg.inflightSeconds });
 if (only.has('peers')) R.peers = await benchPeers({ jobs: cfg.peerJobs });
 if (only.has('diagnose')) {
   R.stmts = await statementRun({ jobs: cfg.stmtJobs, users: 16 });
-  R.profile = await profileRun({ jobs: cfg.profileJobs, users: cfg.concurrency });
+  R.profile = await profileRun({ jobs: cfg.profileJobs, warmup: cfg.profileWarmup, users: cfg.concurrency });
   R.copies = await benchCopies({ burst: cfg.concurrency / 2 });
+  R.delivery = await benchDelivery();
 }
 const loadAfter = loadavg();
 const minutes = (Date.now() - started) / 60_000;
@@ -117,7 +121,11 @@ fresh database and NATS prefix. Jobs: \`gen4-turbo\` (Runway through the simulat
 \`success_after=1\`, so the first status check finds the task done; polling then copies the 2 s MP4
 into storage and checks it before \`succeeded\`. ${cfg.concurrency} users, each submitting one job at a time
 over HTTP (closed loop, ${cfg.concurrency} submits in flight). Throughput = jobs / (first submit → last
-\`JobSucceeded\` recorded in the log), after a warm-up of 200 jobs.
+\`JobSucceeded\` recorded in the log), after a warm-up of ${fmt(cfg.warmup)} jobs on the same processes. The services are
+long-running, so the figure is their steady state: V8 is still compiling hot code during the first
+few thousand jobs. Measured once outside this script (\`perf record -a -e cpu-clock\` over a peak run,
+services under \`--perf-basic-prof\`, V8 compiler symbols summed): TurboFan took 14.6 % of all the
+machine's CPU after a warm-up of 400 jobs, and 2.5 % after 4,000.
 
 Settings: ${Object.entries(env).filter(([k]) => k !== 'LOG_LEVEL').map(([k, v]) => `\`${k}=${v}\``).join(', ')}.
 
@@ -280,15 +288,32 @@ ${Array.from({ length: 10 }, (_, i) => {
 ### Round trips
 ${stTable}
 
-### CPU profiles
+${deliverySection()}### CPU profiles
 
-${fmt(R.profile?.jobs ?? 0)} instant jobs (after a warm-up of 100, which is not profiled) with every service sampled by
+${fmt(R.profile?.jobs ?? 0)} instant jobs (after a warm-up of ${fmt(cfg.profileWarmup)}, which is not profiled) with every service sampled by
 the V8 profiler (1 ms interval, from SIGUSR2 to exit;
 tools/bench/lib/cpu-prof-hook.cjs loaded with \`NODE_OPTIONS=--require …\`, since Node 20 refuses
 \`--cpu-prof\` in NODE_OPTIONS; summarised by tools/bench/lib/cpuprofile.mjs). The three busiest
 services:
 
 ${prof.join('\n\n')}`);
+}
+
+/** "What a JetStream delivery costs": the delivery bench's table, when it ran. */
+function deliverySection() {
+  if (!R.delivery) return '';
+  const d = R.delivery;
+  return `### What a JetStream delivery costs
+
+tools/bench/delivery.bench.mjs: ${fmt(d.messages)} job events in a stream, consumed by one process
+(64 at a time) in four ways; CPU time of that process per message (user + system), the median of
+${d.rounds} interleaved runs. No handler work: this is what every delivery costs before it.
+
+| consumer | CPU per message | messages/s |
+|---|---|---|
+${d.rows.map((r) => `| ${r.label} | ${fmt(r.cpuMicros, 1)} µs | ${fmt(r.perSecond)} |`).join('\n')}
+
+`;
 }
 
 // Why: derived from this run's own figures, so the explanation stays true when the numbers move.
@@ -341,6 +366,16 @@ if (R.copies) {
       : '';
   why.push(`- **Bursts and the disk.** Group commits and batched claims hand a service the jobs of one batch at once, and they share its event loop. An output copy (download, durable write, probe; tools/bench/copy.bench.mjs) takes ${fmt(c.alone.p50, 1)} ms alone (p50 of ${c.alone.n}), but ${fmt(c.together.p50, 1)} ms (p50; p99 ${fmt(c.together.p99, 1)} ms) when ${c.burst} start together, while an fsync of an output-sized file on the quiet disk takes ${fmt(c.fsync.p50, 2)} ms (p50).${underLoad} The per-step p99 therefore needs smaller bursts, fewer sequential awaits per job and a storage disk of its own, not only less CPU.`);
 }
+/** The batch-handler item of "What would close the gap", with this run's delivery figures when it has them. */
+function batchHandlers() {
+  const perJob = Object.values(R.e2e?.peak.deliveries?.perJob ?? {}).reduce((a, c) => a + c.perJob, 0);
+  const cost = (mode) => R.delivery?.rows.find((r) => r.mode === mode)?.cpuMicros;
+  const [bare, traced] = [cost('bare'), cost('traced')];
+  const base = `A job makes ${perJob ? fmt(perJob) : 'about 12'} JetStream deliveries, and each pays a decode, a schema check, a span and a handler call in its service. Consumers that take a batch of messages and fold, decide and append for all of its jobs in one call would pay the handler dispatch, the span and the timers once per batch; the decode, the schema check and the fold stay per event, and the statements are batched already (group commits, slot and schedule batches).`;
+  if (bare === undefined || traced === undefined || !perJob || !R.e2e) return base;
+  const above = ((traced - bare) * perJob) / 1000;
+  return `${base} Measured (see "What a JetStream delivery costs"): a delivery costs ${fmt(traced, 1)} µs of CPU in a service against ${fmt(bare, 1)} µs for the bare client, so the transport, Nest and tracing add ${fmt(above, 2)} ms per job, ${fmt((above / cpuTotal(R.e2e.peak.cpuPerJobMs)) * 100, 1)} % of the CPU per job above. Batching removes part of that, not the client's own cost: worth doing, but not where a large share of the gap is.`;
+}
 const whySection = why.length ? `## Why the targets are missed (from this run's profile and counts)\n\n${why.join('\n')}\n\n` : '';
 // Not measured by this run: what the measurements above point at, for whoever takes the next step.
 const gapSection = why.length
@@ -348,12 +383,7 @@ const gapSection = why.length
 
 Each item names what it would remove; none is built yet.
 
-- **Batch handlers.** A job makes 12 JetStream deliveries and about 6 statements, and each
-  delivery pays a decode, a schema check, a span and a handler call in its service. Consumers that
-  take a batch of messages and fold, decide and append for all of its jobs in one call would pay
-  the handler dispatch, the span and the ack once per batch; the decode, the schema check and the
-  fold stay per event, and the statements are batched already (group commits, slot and schedule
-  batches). How much of the CPU that is has not been measured.
+- **Batch handlers.** ${batchHandlers()}
 - **Fewer hops for one host.** Every step between two services crosses the relay (commit → read
   → publish → deliver); with the handler's own statements such a step takes 10–25 ms at p50 under
   load (step table above). A single-host mode that hands the event to the next service's handler
@@ -396,9 +426,9 @@ one run on the machine below; compare ratios, not absolute numbers, across machi
 The machine is shared: other work running at the same time (see the load) lowers every figure.
 
 Command: \`npm run bench\` with ${Object.entries(cfg).map(([k, v]) => `${k}=${v}`).join(', ')}
-(environment: BENCH_SCALE, BENCH_JOBS, BENCH_CONCURRENCY, BENCH_LATENCY_SECONDS, BENCH_REPLICAS,
+(environment: BENCH_SCALE, BENCH_WARMUP, BENCH_JOBS, BENCH_CONCURRENCY, BENCH_LATENCY_SECONDS, BENCH_REPLICAS,
 BENCH_INFLIGHT, BENCH_INFLIGHT_INTERVAL_MS, BENCH_INFLIGHT_SECONDS, BENCH_PEER_JOBS,
-BENCH_PROFILE_JOBS, BENCH_STMT_JOBS; BENCH_ONLY=eventlog,e2e,inflight,peers,diagnose runs a subset).
+BENCH_PROFILE_JOBS, BENCH_PROFILE_WARMUP, BENCH_STMT_JOBS; BENCH_ONLY=eventlog,e2e,inflight,peers,diagnose runs a subset).
 
 ## Targets
 
