@@ -11,7 +11,7 @@ import { profilesIn, summariseProfile } from './lib/cpuprofile.mjs';
 const PG_LOG = process.env.BENCH_PG_LOG ?? '/var/log/postgresql/postgresql-15-main.log';
 
 /** Runs `jobs` instant jobs to the end; returns how many job events the log holds afterwards. */
-async function runJobs(stack, jobs, keys) {
+export async function runJobs(stack, jobs, keys) {
   const db = pgClient(stack.db.url);
   await db.connect();
   try {

@@ -2,7 +2,7 @@
 // `npm run bench`: measures and writes docs/benchmarks.md. Knobs (defaults keep it near 10 minutes
 // on 2 cores): BENCH_SCALE (event log sizes), BENCH_WARMUP, BENCH_JOBS, BENCH_CONCURRENCY, BENCH_LATENCY_SECONDS,
 // BENCH_REPLICAS, BENCH_INFLIGHT, BENCH_INFLIGHT_INTERVAL_MS, BENCH_INFLIGHT_SECONDS,
-// BENCH_PEER_JOBS, BENCH_PROFILE_JOBS, BENCH_STMT_JOBS, BENCH_ONLY (comma list of sections:
+// BENCH_PEER_JOBS, BENCH_PROFILE_JOBS, BENCH_PROFILE_WARMUP, BENCH_PERF_JOBS, BENCH_STMT_JOBS, BENCH_ONLY (comma list of sections:
 // eventlog,e2e,inflight,peers,diagnose).
 import { execSync } from 'node:child_process';
 import { loadavg } from 'node:os';
@@ -17,6 +17,7 @@ import { profileRun, statementRun } from './diagnose.bench.mjs';
 import { benchCopies } from './copy.bench.mjs';
 import { benchSlots } from './slots.bench.mjs';
 import { benchDelivery } from './delivery.bench.mjs';
+import { perfRun } from './perf.bench.mjs';
 import { fmt, log, num, reelayEnv, replicasFromEnv, ROOT } from './lib/common.mjs';
 
 const only = new Set((process.env.BENCH_ONLY ?? 'eventlog,e2e,inflight,peers,diagnose').split(',').map((s) => s.trim()));
@@ -32,6 +33,7 @@ const cfg = {
   peerJobs: num('BENCH_PEER_JOBS', 10_000),
   profileJobs: num('BENCH_PROFILE_JOBS', 500),
   profileWarmup: num('BENCH_PROFILE_WARMUP', 1000),
+  perfJobs: num('BENCH_PERF_JOBS', 2000),
   stmtJobs: num('BENCH_STMT_JOBS', 200),
 };
 const started = Date.now();
@@ -59,6 +61,7 @@ if (only.has('diagnose')) {
   R.profile = await profileRun({ jobs: cfg.profileJobs, warmup: cfg.profileWarmup, users: cfg.concurrency });
   R.copies = await benchCopies({ burst: cfg.concurrency / 2 });
   R.delivery = await benchDelivery();
+  R.perf = await perfRun({ warmup: cfg.warmup, jobs: cfg.perfJobs, users: cfg.concurrency });
 }
 const loadAfter = loadavg();
 const minutes = (Date.now() - started) / 60_000;
@@ -288,7 +291,7 @@ ${Array.from({ length: 10 }, (_, i) => {
 ### Round trips
 ${stTable}
 
-${deliverySection()}### CPU profiles
+${deliverySection()}${perfSection()}### CPU profiles
 
 ${fmt(R.profile?.jobs ?? 0)} instant jobs (after a warm-up of ${fmt(cfg.profileWarmup)}, which is not profiled) with every service sampled by
 the V8 profiler (1 ms interval, from SIGUSR2 to exit;
@@ -326,6 +329,12 @@ if (R.e2e?.peak.cpuPerJobMs) {
   const sys = services.reduce((a, [, v]) => a + v.system, 0);
   const hot = services.sort((a, b) => b[1].user + b[1].system - (a[1].user + a[1].system))[0];
   why.push(`- **CPU per job.** In the peak run every job cost **${fmt(total)} ms of CPU** (/proc): ${fmt(svc)} ms in reelay's processes (the most in ${hot[0]}, ${fmt(hot[1].user + hot[1].system, 1)} ms), ${fmt((c.postgres?.user ?? 0) + (c.postgres?.system ?? 0))} ms in PostgreSQL, ${fmt((c.nats?.user ?? 0) + (c.nats?.system ?? 0))} ms in NATS and the rest in the simulator, so 2 cores cannot pass ~${fmt(2000 / total)} jobs/s. The peers spend well under 1 ms per job and stage. Only ${fmt((sys / svc) * 100)} % of the services' CPU is in the kernel (sockets, files): the rest is JavaScript — per event a JetStream delivery, a decode and schema check, a span, a fold, a statement or two and a publish, spread over ${services.length} processes with no single hot spot (see the profiles below). Appends and stream reads are batched across jobs inside each process (group commit, see Round trips), but every event still costs each service that takes it a delivery, a decode, a span and a handler of its own.`);
+}
+if (R.perf?.available) {
+  const p = R.perf;
+  const share = (name) => p.processes.find((x) => x.name === name)?.share ?? 0;
+  const kinds = p.nodeCategories.slice(0, 4).map((c) => `${c.name} ${fmt(c.share * 100)} %`).join(', ');
+  why.push(`- **On-CPU samples (perf, whole machine).** PostgreSQL took ${fmt(share('postgres') * 100)} % of the machine's CPU, NATS ${fmt(share('nats-server') * 100)} %, the stack's Node processes (the services and the simulator) ${fmt(p.nodeShare * 100)} %. Inside those, the largest kinds of work were ${kinds} (see "Where the machine's CPU goes").`);
 }
 if (R.profile?.profiles.length) {
   const cpu = R.profile.profiles.reduce((a, p) => a + p.busyMs, 0);
@@ -365,6 +374,37 @@ if (R.copies) {
       ? ` In the latency run the copy's p99 was ${fmt(copy.p99)} ms, of which the file's fsync had a p99 of ${fmt(fileSync.p99, 1)} ms and the wait for the directory sync ${fmt(dirSync.p99, 1)} ms: with the whole stack running, the copies' fsyncs share the disk with PostgreSQL's commits.`
       : '';
   why.push(`- **Bursts and the disk.** Group commits and batched claims hand a service the jobs of one batch at once, and they share its event loop. An output copy (download, durable write, probe; tools/bench/copy.bench.mjs) takes ${fmt(c.alone.p50, 1)} ms alone (p50 of ${c.alone.n}), but ${fmt(c.together.p50, 1)} ms (p50; p99 ${fmt(c.together.p99, 1)} ms) when ${c.burst} start together, while an fsync of an output-sized file on the quiet disk takes ${fmt(c.fsync.p50, 2)} ms (p50).${underLoad} The per-step p99 therefore needs smaller bursts, fewer sequential awaits per job and a storage disk of its own, not only less CPU.`);
+}
+/** "Where the machine's CPU goes": the perf run's tables, or why it did not run. */
+function perfSection() {
+  const p = R.perf;
+  if (!p) return '';
+  const head = `### Where the machine's CPU goes (perf)
+
+`;
+  if (!p.available) return `${head}Not measured in this run: ${p.reason}. With it, tools/bench/perf.bench.mjs samples every process on the machine on CPU during a peak run.
+
+`;
+  const pct = (x) => `${fmt(x * 100, 1)} %`;
+  return `${head}tools/bench/perf.bench.mjs: \`perf record -a -e cpu-clock\` (499 Hz) while ${fmt(p.jobs)} instant jobs run as in
+the peak run, after a warm-up of ${fmt(p.warmup)} on the same processes. These are on-CPU samples of
+every process and thread (V8's compiler and GC threads included), so unlike the V8 profiles below
+they do not count time spent waiting for a core. Threads are grouped by the service they belong to;
+PostgreSQL's backends and NATS by name.
+
+| process | share of the machine's CPU |
+|---|---|
+${p.processes.map((r) => `| ${r.name} | ${pct(r.share)} |`).join('\n')}
+
+Inside the stack's Node processes (the services and the simulator, ${pct(p.nodeShare)} of the machine), by what the sampled symbol is
+(V8's code is in the node binary; without \`--perf-basic-prof\` the JavaScript V8 compiled is one
+anonymous region, so it is counted whole, not by function):
+
+| spent on | share |
+|---|---|
+${p.nodeCategories.map((r) => `| ${r.name} | ${pct(r.share)} |`).join('\n')}
+
+`;
 }
 /** The batch-handler item of "What would close the gap", with this run's delivery figures when it has them. */
 function batchHandlers() {
@@ -428,7 +468,7 @@ The machine is shared: other work running at the same time (see the load) lowers
 Command: \`npm run bench\` with ${Object.entries(cfg).map(([k, v]) => `${k}=${v}`).join(', ')}
 (environment: BENCH_SCALE, BENCH_WARMUP, BENCH_JOBS, BENCH_CONCURRENCY, BENCH_LATENCY_SECONDS, BENCH_REPLICAS,
 BENCH_INFLIGHT, BENCH_INFLIGHT_INTERVAL_MS, BENCH_INFLIGHT_SECONDS, BENCH_PEER_JOBS,
-BENCH_PROFILE_JOBS, BENCH_PROFILE_WARMUP, BENCH_STMT_JOBS; BENCH_ONLY=eventlog,e2e,inflight,peers,diagnose runs a subset).
+BENCH_PROFILE_JOBS, BENCH_PROFILE_WARMUP, BENCH_PERF_JOBS, BENCH_STMT_JOBS; BENCH_ONLY=eventlog,e2e,inflight,peers,diagnose runs a subset).
 
 ## Targets
 
