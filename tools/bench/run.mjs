@@ -143,7 +143,9 @@ waiting for a core):
 | process | user | system | total |
 |---|---|---|---|
 ${cpuRows(p.cpuPerJobMs)}
-${p.deliveries ? `
+${p.driverCpuPerJobMs !== undefined ? `\nThe bench process itself, the ${cfg.concurrency} users submitting over HTTP (Node's http client on keep-alive
+connections), took ${fmt(p.driverCpuPerJobMs, 1)} ms of CPU per job on the same cores, not counted above.
+` : ''}${p.deliveries ? `
 JetStream deliveries per job in the peak run, per durable consumer (its \`delivered\` count before
 and after, divided by the jobs; nats-server ${p.deliveries.server}). A consumer of several event types
 is one durable with \`filter_subjects\` on nats-server 2.10 and later, and one durable per event type
