@@ -447,7 +447,10 @@ Each item names what it would remove; none is built yet.
 const doc = `# Benchmarks
 
 Written by \`npm run bench\` (tools/bench/run.mjs); re-run it to refresh this page. Figures are from
-one run on the machine below; compare ratios, not absolute numbers, across machines.
+one run on the machine below; compare ratios, not absolute numbers, across machines. A run takes
+about 10 minutes on 2 cores and needs what the tests need (PostgreSQL, NATS with JetStream) plus
+Redis for the BullMQ peer. Linux \`perf\` (Debian: linux-perf) run as root is optional: without it the
+whole-machine CPU section says it was skipped.
 
 ## Machine and run
 
