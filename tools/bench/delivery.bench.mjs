@@ -4,9 +4,9 @@
 // median of interleaved runs, so a slow minute on a shared machine hits every mode alike.
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { log, ROOT, testing } from './lib/common.mjs';
+import { log, ROOT, summary, testing } from './lib/common.mjs';
 
-export const DELIVERY_MODES = [
+const DELIVERY_MODES = [
   ['bare', 'bare client: consume(), JSON.parse, ack'],
   ['server', "reelay's JetStreamServer (decode and schema check, routing, keep-alive timer, span without SDK, batched acks)"],
   ['nest', '… under a Nest microservice (@EventPattern controller method)'],
@@ -24,7 +24,7 @@ function runChild(mode, messages) {
 export async function benchDelivery({ messages = 20_000, rounds = 3 } = {}) {
   const runs = new Map(DELIVERY_MODES.map(([mode]) => [mode, []]));
   for (let r = 0; r < rounds; r++) for (const [mode] of DELIVERY_MODES) runs.get(mode).push(await runChild(mode, messages));
-  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const median = (xs) => summary(xs).p50;
   const rows = DELIVERY_MODES.map(([mode, label]) => ({
     mode,
     label,

@@ -190,16 +190,15 @@ export async function benchE2e({ jobs, warmup = 200, concurrency, users, latency
 
     // PostgreSQL's backends come and go with the pools: its pids are listed at each reading.
     const groups = Object.fromEntries(stack.services.map((s, i) => [stack.services.filter((x, j) => x.name === s.name && j < i).length ? `${s.name} #${i}` : s.name, [s.child.pid]]));
-    const stopMeter = cpuMeter({ ...groups, postgres: () => pidsNamed('postgres'), nats: pidsNamed('nats-server') });
-    const stopDriverMeter = cpuMeter({ driver: [process.pid] });
+    const stopMeter = cpuMeter({ ...groups, postgres: () => pidsNamed('postgres'), nats: pidsNamed('nats-server'), driver: [process.pid] });
     const deliveredBefore = await consumerDeliveries(stack);
     const readsBefore = await tableReads(db);
     const t0 = Date.now();
     const ids = await submitClosedLoop(stack.gateway.url, keys, jobs, concurrency, 1_000_000);
     const submitSeconds = (Date.now() - t0) / 1000;
     await waitTerminal(db, ids, Math.max(120_000, jobs * 50));
-    const cpu = stopMeter();
-    const driver = stopDriverMeter().driver;
+    // The load generator runs on the same cores; reported apart, not counted in the stack's CPU.
+    const { driver, ...cpu } = stopMeter();
     const o = await outcomes(db, ids);
     const succeeded = o.JobSucceeded?.n ?? 0;
     const seconds = ms(new Date(t0), o.JobSucceeded.last) / 1000;
@@ -210,7 +209,6 @@ export async function benchE2e({ jobs, warmup = 200, concurrency, users, latency
       server: deliveredAfter.server,
       perJob: Object.fromEntries(Object.entries(deliveredAfter.consumers).map(([name, c]) => [name, { perJob: (c.delivered - (deliveredBefore.consumers[name]?.delivered ?? 0)) / jobs, filters: c.filters }])),
     };
-    // The load generator runs on the same cores; reported apart, not counted in the stack's CPU.
     const driverCpuPerJobMs = ((driver.user + driver.system) * 1000) / jobs;
     const peak = { deliveries, jobs, succeeded, failed: o.JobFailed?.n ?? 0, seconds, jobsPerSecond: succeeded / seconds, submitPerSecond: jobs / submitSeconds, concurrency, cpuPerJobMs, driverCpuPerJobMs };
     log(`e2e: ${succeeded}/${jobs} succeeded in ${seconds.toFixed(2)} s → ${peak.jobsPerSecond.toFixed(0)} jobs/s (accepted at ${peak.submitPerSecond.toFixed(0)}/s)`);
