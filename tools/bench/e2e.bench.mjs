@@ -4,6 +4,7 @@
 // the event log (`recorded_at`), so "succeeded" means durably recorded in PostgreSQL.
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { medianIndex } from './lib/rounds.mjs';
 import { ROOT, cpuMeter, createUsers, histogramBuckets, histogramQuantile, instantJob, log, pgClient, pidsNamed, sleep, startReelay, submitJob, summary } from './lib/common.mjs';
 
 const require = createRequire(import.meta.url);
@@ -176,7 +177,45 @@ function perJobReads(before, after, jobs) {
   return { jobs, tables: out.sort((x, y) => y.seqRows - x.seqRows || y.indexScans - x.indexScans) };
 }
 
-export async function benchE2e({ jobs, warmup = 200, concurrency, users, latencySeconds, latencyRate, env = {}, label = 'bench', onStack } = {}) {
+/** One closed-loop peak run on a warmed stack: throughput, CPU per job and deliveries per job. */
+async function peakRun(stack, db, keys, { jobs, concurrency, offset }) {
+  // PostgreSQL's backends come and go with the pools: its pids are listed at each reading.
+  const groups = serviceGroups(stack);
+  const stopMeter = cpuMeter({ ...groups, postgres: () => pidsNamed('postgres'), nats: pidsNamed('nats-server'), driver: [process.pid] });
+  const deliveredBefore = await consumerDeliveries(stack);
+  const t0 = Date.now();
+  const ids = await submitClosedLoop(stack.gateway.url, keys, jobs, concurrency, offset);
+  const submitSeconds = (Date.now() - t0) / 1000;
+  await waitTerminal(db, ids, Math.max(120_000, jobs * 50));
+  // The load generator runs on the same cores; reported apart, not counted in the stack's CPU.
+  const { driver, ...cpu } = stopMeter();
+  const o = await outcomes(db, ids);
+  const succeeded = o.JobSucceeded?.n ?? 0;
+  const seconds = ms(new Date(t0), o.JobSucceeded.last) / 1000;
+  const cpuPerJobMs = Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, { user: (v.user * 1000) / jobs, system: (v.system * 1000) / jobs }]));
+  await consumersIdle(stack);
+  const deliveredAfter = await consumerDeliveries(stack);
+  const deliveries = {
+    server: deliveredAfter.server,
+    perJob: Object.fromEntries(Object.entries(deliveredAfter.consumers).map(([name, c]) => [name, { perJob: (c.delivered - (deliveredBefore.consumers[name]?.delivered ?? 0)) / jobs, filters: c.filters }])),
+  };
+  const driverCpuPerJobMs = ((driver.user + driver.system) * 1000) / jobs;
+  const peak = { deliveries, jobs, succeeded, failed: o.JobFailed?.n ?? 0, seconds, jobsPerSecond: succeeded / seconds, submitPerSecond: jobs / submitSeconds, concurrency, cpuPerJobMs, driverCpuPerJobMs };
+  log(`e2e: ${succeeded}/${jobs} succeeded in ${seconds.toFixed(2)} s → ${peak.jobsPerSecond.toFixed(0)} jobs/s (accepted at ${peak.submitPerSecond.toFixed(0)}/s)`);
+  return peak;
+}
+
+/** The stack's processes by name for a CPU meter (replicas numbered). */
+function serviceGroups(stack) {
+  return Object.fromEntries(stack.services.map((s, i) => [stack.services.filter((x, j) => x.name === s.name && j < i).length ? `${s.name} #${i}` : s.name, [s.child.pid]]));
+}
+
+/**
+ * `rounds` peak runs on the same warmed stack; `betweenRounds(i)` runs after each (the peers, so
+ * that each round's ratio compares figures taken minutes apart at most). The stack stays up, idle,
+ * meanwhile: its processes' CPU then is reported as `idleBetweenRounds`. `peak` is the median round.
+ */
+export async function benchE2e({ jobs, warmup = 200, rounds = 1, betweenRounds, concurrency, users, latencySeconds, latencyRate, env = {}, label = 'bench', onStack } = {}) {
   const stack = await startReelay({ label, env });
   const db = pgClient(stack.db.url);
   await db.connect();
@@ -186,49 +225,43 @@ export async function benchE2e({ jobs, warmup = 200, concurrency, users, latency
     await onStack?.(stack);
     const warm = await submitClosedLoop(stack.gateway.url, keys, warmup, concurrency, 0);
     await waitTerminal(db, warm, 120_000);
-    log(`e2e: warm-up of ${warm.length} jobs done; peak run of ${jobs} jobs, ${concurrency} concurrent submits`);
+    log(`e2e: warm-up of ${warm.length} jobs done; ${rounds} peak run(s) of ${jobs} jobs, ${concurrency} concurrent submits`);
 
-    // PostgreSQL's backends come and go with the pools: its pids are listed at each reading.
-    const groups = Object.fromEntries(stack.services.map((s, i) => [stack.services.filter((x, j) => x.name === s.name && j < i).length ? `${s.name} #${i}` : s.name, [s.child.pid]]));
-    const stopMeter = cpuMeter({ ...groups, postgres: () => pidsNamed('postgres'), nats: pidsNamed('nats-server'), driver: [process.pid] });
-    const deliveredBefore = await consumerDeliveries(stack);
     const readsBefore = await tableReads(db);
-    const t0 = Date.now();
-    const ids = await submitClosedLoop(stack.gateway.url, keys, jobs, concurrency, 1_000_000);
-    const submitSeconds = (Date.now() - t0) / 1000;
-    await waitTerminal(db, ids, Math.max(120_000, jobs * 50));
-    // The load generator runs on the same cores; reported apart, not counted in the stack's CPU.
-    const { driver, ...cpu } = stopMeter();
-    const o = await outcomes(db, ids);
-    const succeeded = o.JobSucceeded?.n ?? 0;
-    const seconds = ms(new Date(t0), o.JobSucceeded.last) / 1000;
-    const cpuPerJobMs = Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, { user: (v.user * 1000) / jobs, system: (v.system * 1000) / jobs }]));
-    await consumersIdle(stack);
-    const deliveredAfter = await consumerDeliveries(stack);
-    const deliveries = {
-      server: deliveredAfter.server,
-      perJob: Object.fromEntries(Object.entries(deliveredAfter.consumers).map(([name, c]) => [name, { perJob: (c.delivered - (deliveredBefore.consumers[name]?.delivered ?? 0)) / jobs, filters: c.filters }])),
-    };
-    const driverCpuPerJobMs = ((driver.user + driver.system) * 1000) / jobs;
-    const peak = { deliveries, jobs, succeeded, failed: o.JobFailed?.n ?? 0, seconds, jobsPerSecond: succeeded / seconds, submitPerSecond: jobs / submitSeconds, concurrency, cpuPerJobMs, driverCpuPerJobMs };
-    log(`e2e: ${succeeded}/${jobs} succeeded in ${seconds.toFixed(2)} s → ${peak.jobsPerSecond.toFixed(0)} jobs/s (accepted at ${peak.submitPerSecond.toFixed(0)}/s)`);
+    let reads;
+    const peaks = [];
+    const idle = { seconds: 0, cpuSeconds: 0 };
+    for (let r = 0; r < rounds; r++) {
+      peaks.push(await peakRun(stack, db, keys, { jobs, concurrency, offset: 1_000_000 * (r + 1) }));
+      if (r === 0) {
+        // Only the first round's scans are counted, not the idle stack's between rounds. A backend
+        // reports its table counters when idle, at most about every 10 s (PostgreSQL 15's
+        // PGSTAT_IDLE_INTERVAL): wait that long so every scan of the run is counted.
+        await sleep(11_000);
+        reads = perJobReads(readsBefore, await tableReads(db), jobs);
+      }
+      if (!betweenRounds) continue;
+      const stopIdle = cpuMeter(serviceGroups(stack));
+      const t = performance.now();
+      await betweenRounds(r);
+      idle.seconds += (performance.now() - t) / 1000;
+      idle.cpuSeconds += Object.values(stopIdle()).reduce((a, v) => a + v.user + v.system, 0);
+    }
+    const peak = { ...peaks[medianIndex(peaks, (p) => p.jobsPerSecond)], rounds: peaks.map((p) => p.jobsPerSecond) };
+    const idleBetweenRounds = betweenRounds ? idle : null;
 
     const rate = latencyRate ?? Math.max(1, Math.round(peak.jobsPerSecond / 2));
     log(`e2e: latency run at ${rate} jobs/s for ${latencySeconds} s (open loop)`);
     const polling = stack.services.find((s) => s.name === 'polling');
     const before = await pollingHistograms(polling);
-    const open = await submitOpenLoop(stack.gateway.url, keys, rate, latencySeconds, 2_000_000);
+    const open = await submitOpenLoop(stack.gateway.url, keys, rate, latencySeconds, 1_000_000 * (rounds + 1));
     await waitTerminal(db, open.ids, 180_000);
     const { transitions: lat, steps } = await transitionLatencies(db, open.ids);
     const lo = await outcomes(db, open.ids);
     const inside = splitOf(before, await pollingHistograms(polling));
     const latency = { rate, jobs: open.n, succeeded: lo.JobSucceeded?.n ?? 0, lateSends: open.late, sendSeconds: open.seconds, transitions: lat, steps, inside };
-    // A backend reports its table counters when idle, at most about every 10 s (PostgreSQL 15's
-    // PGSTAT_IDLE_INTERVAL): wait that long so every scan of the two runs is counted.
-    await sleep(11_000);
-    const reads = perJobReads(readsBefore, await tableReads(db), jobs + open.n);
     for (const [k, v] of Object.entries(lat)) log(`  ${k}: p50 ${v.p50} ms, p99 ${v.p99} ms (n=${v.n})`);
-    return { peak, latency, reads, processes: stack.services.map((s) => s.name) };
+    return { peak, idleBetweenRounds, latency, reads, processes: stack.services.map((s) => s.name) };
   } catch (err) {
     for (const s of stack.services) console.error(`--- ${s.name} output (tail)\n${s.output().slice(-3000)}`);
     throw err;

@@ -1,0 +1,40 @@
+// Ratios from interleaved rounds. This machine's speed drifts by up to 2× within minutes (other
+// work on the host), so reelay's peak and the peers' are measured in alternation and each round's
+// ratio compares figures taken minutes apart at most; the median round is the one reported.
+
+/** The middle value (the lower of the two middles for an even count). */
+export function median(values) {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN;
+}
+
+/** Index of the item whose `key` is the median: its other figures are reported with it. */
+export function medianIndex(items, key) {
+  const m = median(items.map(key));
+  return items.findIndex((x) => key(x) === m);
+}
+
+/**
+ * Per round: reelay's jobs/s over the better of BullMQ and pg-boss, and over bare JetStream.
+ * `reelay[i]` and `peers[i]` are the same round; extra rounds on either side are ignored.
+ */
+export function roundRatios(reelay, peers) {
+  const n = Math.min(reelay.length, peers.length);
+  const rounds = Array.from({ length: n }, (_, i) => {
+    const p = peers[i];
+    const best = Math.max(p.bullmq.jobsPerSecond, p.pgboss.jobsPerSecond);
+    return { reelay: reelay[i], best, jetstream: p.jetstream.jobsPerSecond, vsBest: reelay[i] / best, vsJetStream: reelay[i] / p.jetstream.jobsPerSecond };
+  });
+  return { rounds, vsBest: median(rounds.map((r) => r.vsBest)), vsJetStream: median(rounds.map((r) => r.vsJetStream)) };
+}
+
+/** Each pipeline's median jobs/s over the rounds, and every round's figure. */
+export function peerMedians(peerRounds) {
+  const names = Object.keys(peerRounds[0] ?? {});
+  return Object.fromEntries(
+    names.map((name) => {
+      const all = peerRounds.map((r) => r[name]);
+      return [name, { ...all[medianIndex(all, (x) => x.jobsPerSecond)], rounds: all.map((x) => x.jobsPerSecond) }];
+    }),
+  );
+}
