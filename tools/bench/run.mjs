@@ -165,6 +165,14 @@ waiting for a core):
 | process | user | system | total |
 |---|---|---|---|
 ${cpuRows(p.cpuPerJobMs)}
+
+Polling's share includes creating one file per output, and on ext4 that cost depends on the
+disk's recent past: the inode allocator passes over inodes freed in the last minute or so
+(\`recently_deleted()\` in fs/ext4/ialloc.c, checked when the filesystem has no journal). Right
+after another run removed its thousands of files, creating an empty file cost up to 0.85 ms of CPU
+here instead of 0.04 ms, and perf put 40 % of polling's CPU in that search. The event-log sections
+before this one remove no files; a run started right after the tests or another run of the bench
+shows a costlier polling.
 ${p.driverCpuPerJobMs !== undefined ? `\nThe bench process itself, the ${cfg.concurrency} users submitting over HTTP (Node's http client on keep-alive
 connections), took ${fmt(p.driverCpuPerJobMs, 1)} ms of CPU per job on the same cores, not counted above.
 ` : ''}${p.deliveries ? `
@@ -460,9 +468,10 @@ Each item names what it would remove; none is built yet.
   for the read before it acts on the answer, so that a job that ended first (a cancel right after
   the acceptance, or a redelivered acceptance of a finished job) is not copied or written again.
 - **Output storage on its own disk, or object storage.** Under load the wait for the directory
-  sync is a large part of an output copy (table above): the copies' journal commits queue with
-  PostgreSQL's on one filesystem. Putting STORAGE_DIR elsewhere removes that coupling
-  without weakening durability.
+  sync is a large part of an output copy (table above): every fsync ends with a flush of the
+  device's write cache, and the copies' flushes queue with PostgreSQL's WAL flushes on the same
+  disk (here ${machine.storage}). Putting STORAGE_DIR elsewhere removes that coupling without
+  weakening durability.
 
 `
   : '';
@@ -485,6 +494,7 @@ whole-machine CPU section says it was skipped.
 | OS | ${machine.os} |
 | Node.js | ${machine.node} |
 | PostgreSQL | ${machine.postgres} (stock settings, fsync on) |
+| filesystem of the temp dir (outputs, NATS and PostgreSQL share its disk) | ${machine.storage} |
 | NATS | ${nats} (JetStream, file storage) |
 | Redis | ${redis.version} (appendonly ${redis.appendonly ?? '?'}) |
 | date | ${new Date().toISOString()} |
