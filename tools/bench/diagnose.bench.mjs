@@ -10,8 +10,11 @@ import { profilesIn, summariseProfile } from './lib/cpuprofile.mjs';
 
 const PG_LOG = process.env.BENCH_PG_LOG ?? '/var/log/postgresql/postgresql-15-main.log';
 
-/** Runs `jobs` instant jobs to the end; returns how many job events the log holds afterwards. */
-export async function runJobs(stack, jobs, keys) {
+/**
+ * Runs `jobs` instant jobs to the end, then waits `settleMs` for the trailing work (credit
+ * settlement, notifications, projections); returns how many job events the log holds afterwards.
+ */
+export async function runJobs(stack, jobs, keys, { settleMs = 2000 } = {}) {
   const db = pgClient(stack.db.url);
   await db.connect();
   try {
@@ -25,8 +28,7 @@ export async function runJobs(stack, jobs, keys) {
       if (rows[0].n >= jobs + base) break;
       await sleep(200);
     }
-    // Let the trailing work (credit settlement, notifications, projections) finish too.
-    await sleep(2000);
+    await sleep(settleMs);
     const { rows } = await db.query(`SELECT count(*)::int AS n FROM events WHERE stream_id LIKE 'job-%'`);
     return rows[0].n;
   } finally {

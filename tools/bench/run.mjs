@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench`: measures and writes docs/benchmarks.md. Knobs (defaults keep it near 10 minutes
+// `npm run bench`: measures and writes docs/benchmarks.md. Knobs (defaults keep it near 13 minutes
 // on 2 cores): BENCH_SCALE (event log sizes), BENCH_WARMUP, BENCH_JOBS, BENCH_CONCURRENCY, BENCH_LATENCY_SECONDS,
 // BENCH_REPLICAS, BENCH_INFLIGHT, BENCH_INFLIGHT_INTERVAL_MS, BENCH_INFLIGHT_SECONDS,
 // BENCH_ROUNDS, BENCH_PEER_JOBS, BENCH_PROFILE_JOBS, BENCH_PROFILE_WARMUP, BENCH_PERF_JOBS, BENCH_STMT_JOBS, BENCH_ONLY (comma list of sections:
@@ -18,6 +18,7 @@ import { benchCopies } from './copy.bench.mjs';
 import { benchSlots } from './slots.bench.mjs';
 import { benchDelivery } from './delivery.bench.mjs';
 import { perfRun } from './perf.bench.mjs';
+import { pgWaitRun } from './pg-waits.bench.mjs';
 import { median, peerMedians, roundRatios } from './lib/rounds.mjs';
 import { fmt, log, num, reelayEnv, replicasFromEnv, ROOT } from './lib/common.mjs';
 
@@ -78,6 +79,7 @@ if (only.has('diagnose')) {
   R.copies = await benchCopies({ burst: cfg.concurrency / 2 });
   R.delivery = await benchDelivery();
   R.perf = await perfRun({ warmup: cfg.warmup, jobs: cfg.perfJobs, users: cfg.concurrency });
+  R.pgWaits = await pgWaitRun({ warmup: cfg.profileWarmup, jobs: cfg.perfJobs, users: cfg.concurrency });
 }
 const loadAfter = loadavg();
 const minutes = (Date.now() - started) / 60_000;
@@ -324,7 +326,7 @@ ${Array.from({ length: 10 }, (_, i) => {
 ### Round trips
 ${stTable}
 
-${deliverySection()}${perfSection()}### CPU profiles
+${deliverySection()}${perfSection()}${pgWaitSection()}### CPU profiles
 
 ${fmt(R.profile?.jobs ?? 0)} instant jobs (after a warm-up of ${fmt(cfg.profileWarmup)}, which is not profiled) with every service sampled by
 the V8 profiler (1 ms interval, from SIGUSR2 to exit;
@@ -439,6 +441,27 @@ ${p.nodeCategories.map((r) => `| ${r.name} | ${pct(r.share)} |`).join('\n')}
 
 `;
 }
+/** "What PostgreSQL's backends do": the sampled wait events of the pg-waits run. */
+function pgWaitSection() {
+  const w = R.pgWaits;
+  if (!w) return '';
+  const rows = w.table.filter((r) => r.backends >= 0.005);
+  const byWait = new Map();
+  for (const r of w.table) byWait.set(r.wait, (byWait.get(r.wait) ?? 0) + r.backends);
+  return `### What PostgreSQL's backends do (sampled)
+
+tools/bench/pg-waits.bench.mjs: \`pg_stat_activity\` of the bench database read every ${w.intervalMs} ms
+(${fmt(w.samples)} samples over ${fmt(w.seconds, 1)} s) while ${fmt(w.jobs)} instant jobs run as in the peak run, after a warm-up
+of ${fmt(w.warmup)}. Each active backend is counted by the kind of its statement and what it waits on;
+a figure is the average number of backends in that state, so they add up to the average number
+active: **${fmt(w.active, 2)}**. By what they wait on: ${[...byWait].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${fmt(v, 2)}`).join(', ')}.
+
+| statement | waiting on | backends (average) |
+|---|---|---|
+${rows.map((r) => `| ${r.kind} | ${r.wait} | ${fmt(r.backends, 3)} |`).join('\n')}
+
+`;
+}
 /** The batch-handler item of "What would close the gap", with this run's delivery figures when it has them. */
 function batchHandlers() {
   const perJob = Object.values(R.e2e?.peak.deliveries?.perJob ?? {}).reduce((a, c) => a + c.perJob, 0);
@@ -480,7 +503,7 @@ const doc = `# Benchmarks
 
 Written by \`npm run bench\` (tools/bench/run.mjs); re-run it to refresh this page. Figures are from
 one run on the machine below; compare ratios, not absolute numbers, across machines. A run takes
-about 10 minutes on 2 cores and needs what the tests need (PostgreSQL, NATS with JetStream) plus
+about 13 minutes on 2 cores and needs what the tests need (PostgreSQL, NATS with JetStream) plus
 Redis for the BullMQ peer. Linux \`perf\` (Debian: linux-perf) run as root is optional: without it the
 whole-machine CPU section says it was skipped.
 
