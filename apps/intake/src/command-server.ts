@@ -1,10 +1,12 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { CancelJobCommand, commandSubjects, SubmitJobCommand } from '@reelay/contracts';
+import { CancelJobCommand, commandSubjects, SubmitJobCommand, type RecordedEvent } from '@reelay/contracts';
+import type { JobState } from '@reelay/job-domain';
 import { serveCommands, type CommandServer, type NatsConnection } from '@reelay/messaging';
 import { runWithContext, type Logger } from '@reelay/service-kit';
 import { cancelJob } from './cancel-job/cancel-job.handler';
 import { INTAKE_DEPS, type IntakeDeps } from './intake.deps';
 import { submitJob } from './submit-job/submit-job.handler';
+import { ValidateAfterSubmit } from './validate-job/validate-after-submit';
 
 export const INTAKE_RUNTIME = Symbol('INTAKE_RUNTIME');
 export interface IntakeRuntime {
@@ -17,11 +19,14 @@ export interface IntakeRuntime {
 @Injectable()
 export class IntakeCommandServer implements OnModuleInit, OnApplicationShutdown {
   private servers: CommandServer[] = [];
+  private readonly validation: ValidateAfterSubmit;
 
   constructor(
     @Inject(INTAKE_DEPS) private readonly deps: IntakeDeps,
     @Inject(INTAKE_RUNTIME) private readonly rt: IntakeRuntime,
-  ) {}
+  ) {
+    this.validation = new ValidateAfterSubmit(deps, rt.logger);
+  }
 
   onModuleInit() {
     const subjects = commandSubjects(this.rt.prefix);
@@ -29,7 +34,8 @@ export class IntakeCommandServer implements OnModuleInit, OnApplicationShutdown 
     this.servers = [
       serveCommands(this.rt.nc, subjects.submitJob, 'intake', (payload) => {
         const cmd = SubmitJobCommand.parse(payload);
-        return runWithContext({ correlationId: cmd.correlationId, traceparent: cmd.traceparent }, () => submitJob(this.deps, cmd));
+        const onCreated = (submitted: RecordedEvent, job: JobState) => this.validation.start(submitted, job);
+        return runWithContext({ correlationId: cmd.correlationId, traceparent: cmd.traceparent }, () => submitJob(this.deps, cmd, { onCreated }));
       }, { onError }),
       serveCommands(this.rt.nc, subjects.cancelJob, 'intake', (payload) => {
         const cmd = CancelJobCommand.parse(payload);
@@ -40,5 +46,6 @@ export class IntakeCommandServer implements OnModuleInit, OnApplicationShutdown 
 
   async onApplicationShutdown() {
     await Promise.all(this.servers.map((s) => s.close()));
+    await this.validation.drain();
   }
 }

@@ -97,6 +97,20 @@ describe('submit', () => {
     expect(conflict).toMatchObject({ ok: false, error: { code: 'idempotency_conflict' } });
   });
 
+  it('tells onCreated about a new job once, after it is committed, and not about a replay', async () => {
+    const userId = await newUser(100);
+    const created: [string, string, string][] = [];
+    const onCreated = (e: { type: string; streamId: string }, job: { status: string }) => void created.push([e.type, e.streamId, job.status]);
+    const cmd = { userId, request, correlationId: 'c1', idempotencyKey: 'told-once' } as SubmitJobCommand;
+    const first = await submitJob(deps, cmd, { onCreated });
+    await submitJob(deps, cmd, { onCreated });
+    if (!first.ok) throw new Error('refused');
+    expect(created).toEqual([['JobSubmitted', jobStreamId(first.job.id), 'queued']]);
+    // Refused submits create nothing and tell nothing.
+    await submitJob(deps, { ...cmd, idempotencyKey: undefined, userId: await newUser(0) } as SubmitJobCommand, { onCreated });
+    expect(created).toHaveLength(1);
+  });
+
   it('concurrent idempotent submits create one job', async () => {
     const userId = await newUser(100);
     const replies = await Promise.all(Array.from({ length: 6 }, () => submit(userId, { idempotencyKey: 'race' })));

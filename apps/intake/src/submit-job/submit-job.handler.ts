@@ -5,6 +5,7 @@ import {
   type CommandReply,
   type CreditEvent,
   type EventMetadata,
+  type RecordedEvent,
   type SubmitJobCommand,
 } from '@reelay/contracts';
 import { ConcurrencyError, inTransaction, loadStreamState, lockStreams, type EventStore } from '@reelay/event-store';
@@ -17,6 +18,7 @@ import {
   InsufficientCreditsError,
   jobDecider,
   jobIdForIdempotencyKey,
+  type JobState,
   newJobId,
   requestHash,
 } from '@reelay/job-domain';
@@ -33,6 +35,11 @@ export interface SubmitJobDeps {
 
 const MAX_ATTEMPTS = 8;
 
+export interface SubmitJobOptions {
+  /** Told once a new job is committed (not for a replayed Idempotency-Key): its JobSubmitted and state. */
+  onCreated?: (submitted: RecordedEvent, job: JobState) => void;
+}
+
 /**
  * Submit: catalog check (422), credit hold (402), then the job exists as `queued`. The hold on the
  * user's ledger and JobSubmitted are appended in one atomic append, so there is never a job without
@@ -45,7 +52,7 @@ const MAX_ATTEMPTS = 8;
  * (the expected version fails), and is never the reason for a refusal: a conflict, or a balance
  * that looks too low, goes to the locked path, which decides on the ledger as committed.
  */
-export async function submitJob(deps: SubmitJobDeps, cmd: SubmitJobCommand): Promise<CommandReply> {
+export async function submitJob(deps: SubmitJobDeps, cmd: SubmitJobCommand, opts: SubmitJobOptions = {}): Promise<CommandReply> {
   const { request, userId } = cmd;
   const unsupported = deps.catalog.unsupportedSettings(request);
   if (unsupported.length) {
@@ -57,7 +64,7 @@ export async function submitJob(deps: SubmitJobDeps, cmd: SubmitJobCommand): Pro
   const jobId = cmd.idempotencyKey ? jobIdForIdempotencyKey(userId, cmd.idempotencyKey) : newJobId(deps.now());
   const amount = deps.catalog.price(request.model, request.durationSeconds);
   const metadata: EventMetadata = { correlationId: cmd.correlationId, userId, ...(cmd.traceparent ? { traceparent: cmd.traceparent } : {}) };
-  const submit: Submission = { deps, userId, jobId, amount, metadata, data: submittedData(cmd, model, jobId, amount, hash) };
+  const submit: Submission = { deps, userId, jobId, amount, metadata, data: submittedData(cmd, model, jobId, amount, hash), onCreated: opts.onCreated };
 
   for (let attempt = 1; ; attempt++) {
     if (cmd.idempotencyKey) {
@@ -84,6 +91,7 @@ interface Submission {
   amount: number;
   metadata: EventMetadata;
   data: ReturnType<typeof submittedData>;
+  onCreated?: SubmitJobOptions['onCreated'];
 }
 
 /** The reply, or null when the ledger state was stale or looked too low (then: the locked path). */
@@ -135,7 +143,7 @@ function decideHolds(s: Submission, ledger: CreditsState): CreditEvent[] | Insuf
 
 /**
  * The hold and JobSubmitted in one atomic append at the ledger version decided on, with the step
- * that caches the new states (for the caller to run once the append is committed).
+ * that caches the new states and tells `onCreated` (for the caller to run once the append is committed).
  */
 async function appendSubmission(
   s: Submission,
@@ -156,6 +164,7 @@ async function appendSubmission(
   const remember = () => {
     s.deps.store.states.set(creditsFold, ledgerId, holds.reduce(creditsFold.evolve, ledger.state), ledgerResult.nextExpectedVersion);
     s.deps.store.states.set(jobDecider, jobStreamId(s.jobId), job.state, job.version);
+    s.onCreated?.(jobResult.events[0], job.state);
   };
   return { reply: ok(publicJob(job)), remember };
 }
