@@ -154,6 +154,26 @@ describe('submit', () => {
     expect(await balance(userId)).toBe(0);
   });
 
+  it('submits again on the committed ledger when another append moved it, without locking the ledger', async () => {
+    const userId = await newUser(100);
+    expect(await submit(userId)).toMatchObject({ ok: true }); // cached here: version 2
+    // Another process moved the ledger (here a grant; under load most often the settle of an earlier
+    // job): the ledger this process holds is now stale.
+    const elsewhere = new EventStore(ds);
+    const grant = creditsDecider.decide({ type: 'GrantCredits', userId, amount: 5, now: new Date() }, creditsDecider.initialState());
+    await elsewhere.append(creditStreamId(userId), 'any', grant);
+    const runner = ds.createQueryRunner();
+    const transactions = jest.spyOn(Object.getPrototypeOf(runner), 'startTransaction');
+    await runner.release();
+    try {
+      expect(await submit(userId)).toMatchObject({ ok: true, job: { status: 'queued' } });
+      expect(transactions).not.toHaveBeenCalled();
+    } finally {
+      transactions.mockRestore();
+    }
+    expect(await balance(userId)).toBe(99);
+  });
+
   it('writes the submits of many users made at the same time in a few statements, not a transaction each', async () => {
     const users = await Promise.all(Array.from({ length: 12 }, () => newUser(100)));
     await Promise.all(users.map((u) => submit(u))); // each ledger now cached

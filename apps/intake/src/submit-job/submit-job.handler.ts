@@ -48,9 +48,10 @@ export interface SubmitJobOptions {
  * so the job stream's "must not exist" check is what detects a repeat.
  *
  * First optimistically, on the ledger state this process last saw (no read when it has one) and
- * in the shared group commit: one statement for many submits. A stale state cannot be committed
- * (the expected version fails), and is never the reason for a refusal: a conflict, or a balance
- * that looks too low, goes to the locked path, which decides on the ledger as committed.
+ * in the shared group commit: one statement for many submits; after a conflict, again on the
+ * committed tail, a few times. A stale state cannot be committed (the expected version fails), and
+ * is never the reason for a refusal: a ledger that keeps moving, or a balance that looks too low,
+ * goes to the locked path, which decides on the ledger as committed.
  */
 export async function submitJob(deps: SubmitJobDeps, cmd: SubmitJobCommand, opts: SubmitJobOptions = {}): Promise<CommandReply> {
   const { request, userId } = cmd;
@@ -94,20 +95,33 @@ interface Submission {
   onCreated?: SubmitJobOptions['onCreated'];
 }
 
-/** The reply, or null when the ledger state was stale or looked too low (then: the locked path). */
+/**
+ * Optimistic tries before the locked path. A conflict on the ledger most often means a settle of
+ * this user's earlier job committed meanwhile (a user with many jobs in flight settles one while
+ * submitting the next); the next try, on the committed tail, then succeeds. The locked path holds
+ * the ledger's lock for a transaction of several round trips, and every group commit that carries
+ * an append to that ledger waits for it, with the other jobs' appends in the same group.
+ */
+const OPTIMISTIC_TRIES = 3;
+
+/** The reply, or null when the ledger kept moving or looked too low (then: the locked path). */
 async function submitOptimistically(s: Submission): Promise<CommandReply | null> {
   const ledgerId = creditStreamId(s.userId);
-  const ledger = s.deps.store.states.get<CreditsState>(creditsFold, ledgerId) ?? (await loadStreamState(s.deps.store, ledgerId, creditsFold));
-  const holds = decideHolds(s, ledger.state);
-  if (holds instanceof InsufficientCreditsError) return null;
-  try {
-    const { reply, remember } = await appendSubmission(s, ledger, holds);
-    remember();
-    return reply;
-  } catch (err) {
-    if (err instanceof ConcurrencyError && err.streamId === ledgerId) return null;
-    throw err;
+  for (let tries = 1; tries <= OPTIMISTIC_TRIES; tries++) {
+    // First on the state this process holds (no read); after a conflict, on the committed tail.
+    const cached = tries === 1 ? s.deps.store.states.get<CreditsState>(creditsFold, ledgerId) : undefined;
+    const ledger = cached ?? (await loadStreamState(s.deps.store, ledgerId, creditsFold));
+    const holds = decideHolds(s, ledger.state);
+    if (holds instanceof InsufficientCreditsError) return null;
+    try {
+      const { reply, remember } = await appendSubmission(s, ledger, holds);
+      remember();
+      return reply;
+    } catch (err) {
+      if (!(err instanceof ConcurrencyError && err.streamId === ledgerId)) throw err;
+    }
   }
+  return null;
 }
 
 /**
