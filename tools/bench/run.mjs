@@ -477,14 +477,16 @@ const whySection = why.length ? `## Why the targets are missed (from this run's 
 const gapSection = why.length
   ? `## What would close the gap
 
-Each item names what it would remove; none is built yet.
+Each item names what it would remove; none is built yet, except where it says so.
 
 - **Batch handlers.** ${batchHandlers()}
 - **Fewer hops for one host.** Every step between two services crosses the relay (commit → read
   → publish → deliver); with the handler's own statements such a step takes 10–25 ms at p50 under
   load (step table above). A single-host mode that hands the event to the next service's handler
   in the same process would remove the hop, though not the append before it; the services are
-  separate processes today for ownership and scaling.
+  separate processes today for ownership and scaling. The one hop inside a service is gone
+  already: intake validates a job without a reference image right after the submit's reply, and
+  the JobSubmitted delivery that follows finds the work done.
 - **The follow's stream read overlapping the first check.** Between JobProviderAccepted and the
   first check, polling reads the stream and then inserts the schedule row, one after the other.
   Reading while the first status call runs would save one round trip; the check must still wait
