@@ -74,11 +74,13 @@ if (only.has('peers') && !only.has('e2e')) for (let r = 0; r < cfg.rounds; r++) 
 if (only.has('peers')) R.peers = peerMedians(peerRounds);
 if (only.has('inflight')) R.inflight = await benchInflight({ jobs: cfg.inflight, intervalMs: cfg.inflightIntervalMs, measureSeconds: cfg.inflightSeconds });
 if (only.has('diagnose')) {
+  // perf first: the stack before it (in flight) wrote no output files, while each run below removes
+  // a stack's outputs, after which ext4's inode search inflates polling's CPU for a minute or so.
+  R.perf = await perfRun({ warmup: cfg.warmup, jobs: cfg.perfJobs, users: cfg.concurrency });
   R.stmts = await statementRun({ jobs: cfg.stmtJobs, users: 16 });
   R.profile = await profileRun({ jobs: cfg.profileJobs, warmup: cfg.profileWarmup, users: cfg.concurrency });
   R.copies = await benchCopies({ burst: cfg.concurrency / 2 });
   R.delivery = await benchDelivery();
-  R.perf = await perfRun({ warmup: cfg.warmup, jobs: cfg.perfJobs, users: cfg.concurrency });
   R.pgWaits = await pgWaitRun({ warmup: cfg.profileWarmup, jobs: cfg.perfJobs, users: cfg.concurrency });
 }
 const loadAfter = loadavg();
