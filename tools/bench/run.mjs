@@ -176,7 +176,11 @@ disk's recent past: the inode allocator passes over inodes freed in the last min
 after another run removed its thousands of files, creating an empty file cost up to 0.85 ms of CPU
 here instead of 0.04 ms, and perf put 40 % of polling's CPU in that search. The event-log sections
 before this one remove no files; a run started right after the tests or another run of the bench
-shows a costlier polling.
+shows a costlier polling. The output's bytes cost more here than they would on most hosts too: a
+new file's data goes into page-cache pages the guest has not used before, and the first use of
+guest memory is slow on this VM, most likely because the hypervisor backs it on first touch
+(writing a new 150 KB file cost 0.77 ms of CPU, rewriting the same file 0.10 ms; perf put 27 % of
+polling's CPU in that memory copy). Once the page cache has filled memory, the kernel reuses pages.
 ${p.driverCpuPerJobMs !== undefined ? `\nThe bench process itself, the ${cfg.concurrency} users submitting over HTTP (Node's http client on keep-alive
 connections), took ${fmt(p.driverCpuPerJobMs, 1)} ms of CPU per job on the same cores, not counted above.
 ` : ''}${p.deliveries ? `
