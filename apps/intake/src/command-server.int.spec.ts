@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { IntakeCommandServer } from './command-server';
 import type { IntakeDeps } from './intake.deps';
 import { loadJob } from './shared/job-stream';
+import { ValidateAfterSubmit } from './validate-job/validate-after-submit';
 
 // The command server as intake runs it, on real NATS and PostgreSQL, but with no JetStream consumer
 // and no relay: whatever happens to a job after the reply is the command server's own doing.
@@ -36,7 +37,7 @@ beforeAll(async () => {
     imageRules: { maxBytes: 1024 * 1024, timeoutMs: 2000, minSide: 64, maxSide: 4096, allowHosts: [] },
     now: () => new Date(),
   };
-  server = new IntakeCommandServer(deps, { nc: infra.nc, prefix, logger });
+  server = new IntakeCommandServer(deps, { nc: infra.nc, prefix, logger }, new ValidateAfterSubmit(deps, logger));
   server.onModuleInit();
 });
 

@@ -6,7 +6,7 @@ import { runWithContext, type Logger } from '@reelay/service-kit';
 import { cancelJob } from './cancel-job/cancel-job.handler';
 import { INTAKE_DEPS, type IntakeDeps } from './intake.deps';
 import { submitJob } from './submit-job/submit-job.handler';
-import { ValidateAfterSubmit } from './validate-job/validate-after-submit';
+import { VALIDATE_AFTER_SUBMIT, type ValidateAfterSubmit } from './validate-job/validate-after-submit';
 
 export const INTAKE_RUNTIME = Symbol('INTAKE_RUNTIME');
 export interface IntakeRuntime {
@@ -19,14 +19,12 @@ export interface IntakeRuntime {
 @Injectable()
 export class IntakeCommandServer implements OnModuleInit, OnApplicationShutdown {
   private servers: CommandServer[] = [];
-  private readonly validation: ValidateAfterSubmit;
 
   constructor(
     @Inject(INTAKE_DEPS) private readonly deps: IntakeDeps,
     @Inject(INTAKE_RUNTIME) private readonly rt: IntakeRuntime,
-  ) {
-    this.validation = new ValidateAfterSubmit(deps, rt.logger);
-  }
+    @Inject(VALIDATE_AFTER_SUBMIT) private readonly validation: ValidateAfterSubmit,
+  ) {}
 
   onModuleInit() {
     const subjects = commandSubjects(this.rt.prefix);

@@ -1,5 +1,5 @@
 import { Catalog } from '@reelay/catalog';
-import { creditStreamId, jobStreamId, parseEvent, type CreditEvent, type SubmitJobCommand } from '@reelay/contracts';
+import { creditStreamId, jobStreamId, parseEvent, type CreditEvent, type RecordedEvent, type SubmitJobCommand } from '@reelay/contracts';
 import { createDataSource, EventStore, runMigrations } from '@reelay/event-store';
 import { availableCredits, creditsDecider } from '@reelay/job-domain';
 import { LocalStorage, assetKey } from '@reelay/storage';
@@ -15,6 +15,9 @@ import { loadJob } from './shared/job-stream';
 import { settleCredits } from './settle-credits/settle-credits.handler';
 import { submitJob } from './submit-job/submit-job.handler';
 import { validateJob } from './validate-job/validate-job.handler';
+import { ValidateAfterSubmit } from './validate-job/validate-after-submit';
+import { IntakeEventsController } from './intake.controller';
+import { createLogger } from '@reelay/service-kit';
 
 let db: TestDatabase;
 let ds: DataSource;
@@ -208,6 +211,28 @@ describe('validation', () => {
     expect(job.state).toMatchObject({ status: 'validating', validated: true });
     await validateJob(deps, jobId, {});
     expect((await loadJob(deps.store, jobId)).version).toBe(job.version);
+  });
+
+  it('a JobSubmitted delivery waits for the validation this process started at submit instead of racing it', async () => {
+    const validation = new ValidateAfterSubmit(deps, createLogger('intake', 'silent'));
+    const controller = new IntakeEventsController(deps, validation);
+    let created: RecordedEvent | undefined;
+    const reply = await submitJob(deps, { userId: await newUser(100), request, correlationId: 'c1' } as SubmitJobCommand, {
+      onCreated: (event, job) => {
+        created = event;
+        validation.start(event, job);
+      },
+    });
+    if (!reply.ok || !created) throw new Error('not created');
+    const appends = jest.spyOn(deps.store, 'appendMany');
+    try {
+      // The delivery arrives while the validation started at submit has not appended yet.
+      await controller.onSubmitted(created);
+      expect(appends).toHaveBeenCalledTimes(1); // the submit's validation only: no racing append, no conflict
+    } finally {
+      appends.mockRestore();
+    }
+    expect((await loadJob(deps.store, reply.job.id)).state).toMatchObject({ status: 'validating', validated: true });
   });
 
   it('fails a prompt that matches a moderation rule', async () => {

@@ -3,6 +3,7 @@ import { OpsModule, type Metrics, type ServiceInfra } from '@reelay/service-kit'
 import { IntakeCommandServer, INTAKE_RUNTIME, type IntakeRuntime } from './command-server';
 import { IntakeEventsController } from './intake.controller';
 import { INTAKE_DEPS, type IntakeDeps } from './intake.deps';
+import { VALIDATE_AFTER_SUBMIT, ValidateAfterSubmit } from './validate-job/validate-after-submit';
 import { InfraLifecycle, SERVICE_INFRA } from '@reelay/service-kit';
 
 @Module({})
@@ -16,6 +17,8 @@ export class IntakeModule {
         { provide: INTAKE_DEPS, useValue: deps },
         { provide: INTAKE_RUNTIME, useValue: runtime },
         { provide: SERVICE_INFRA, useValue: infra },
+        // One per process: the command server starts validations, the JobSubmitted handler waits for them.
+        { provide: VALIDATE_AFTER_SUBMIT, useValue: new ValidateAfterSubmit(deps, runtime.logger) },
         IntakeCommandServer,
         InfraLifecycle,
       ],

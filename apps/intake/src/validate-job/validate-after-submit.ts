@@ -12,8 +12,10 @@ import { validateJob, type ValidateJobDeps } from './validate-job.handler';
  * path: when this process dies first or this attempt fails, it validates the job; when this attempt
  * got there first, it finds the work done (the decider returns no events).
  */
+export const VALIDATE_AFTER_SUBMIT = Symbol('VALIDATE_AFTER_SUBMIT');
+
 export class ValidateAfterSubmit {
-  private readonly running = new Set<Promise<void>>();
+  private readonly running = new Map<string, Promise<void>>();
 
   constructor(
     private readonly deps: ValidateJobDeps,
@@ -28,12 +30,23 @@ export class ValidateAfterSubmit {
     const task: Promise<void> = new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => runWithContext(context, () => validateJob(this.deps, jobId, metadataCausedBy(submitted), submitted.streamVersion)))
       .catch((err: unknown) => this.logger.warn({ err, jobId }, 'validation right after submit failed; the JobSubmitted delivery will validate the job'))
-      .finally(() => this.running.delete(task));
-    this.running.add(task);
+      .finally(() => {
+        if (this.running.get(jobId) === task) this.running.delete(jobId);
+      });
+    this.running.set(jobId, task);
+  }
+
+  /**
+   * Resolves once the validation this process started for `jobId` has ended (at once if none).
+   * The delivery's handler waits for it, so that it finds the work done in the cached state rather
+   * than racing this one to the append (a conflict, then a read of the stream).
+   */
+  settled(jobId: string): Promise<void> {
+    return this.running.get(jobId) ?? Promise.resolve();
   }
 
   /** Waits for the validations started so far (at shutdown, before the store closes). */
   async drain(): Promise<void> {
-    await Promise.allSettled([...this.running]);
+    await Promise.allSettled([...this.running.values()]);
   }
 }
