@@ -42,7 +42,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await server?.onApplicationShutdown();
+  await server?.beforeApplicationShutdown();
   await infra?.close();
   await db?.drop();
 });

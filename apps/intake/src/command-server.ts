@@ -1,6 +1,5 @@
-import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { CancelJobCommand, commandSubjects, SubmitJobCommand, type RecordedEvent } from '@reelay/contracts';
-import type { JobState } from '@reelay/job-domain';
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { CancelJobCommand, commandSubjects, SubmitJobCommand } from '@reelay/contracts';
 import { serveCommands, type CommandServer, type NatsConnection } from '@reelay/messaging';
 import { runWithContext, type Logger } from '@reelay/service-kit';
 import { cancelJob } from './cancel-job/cancel-job.handler';
@@ -17,7 +16,7 @@ export interface IntakeRuntime {
 
 /** Answers the gateway's submit and cancel requests (core NATS, queue group shared by replicas). */
 @Injectable()
-export class IntakeCommandServer implements OnModuleInit, OnApplicationShutdown {
+export class IntakeCommandServer implements OnModuleInit, BeforeApplicationShutdown {
   private servers: CommandServer[] = [];
 
   constructor(
@@ -32,8 +31,9 @@ export class IntakeCommandServer implements OnModuleInit, OnApplicationShutdown 
     this.servers = [
       serveCommands(this.rt.nc, subjects.submitJob, 'intake', (payload) => {
         const cmd = SubmitJobCommand.parse(payload);
-        const onCreated = (submitted: RecordedEvent, job: JobState) => this.validation.start(submitted, job);
-        return runWithContext({ correlationId: cmd.correlationId, traceparent: cmd.traceparent }, () => submitJob(this.deps, cmd, { onCreated }));
+        return runWithContext({ correlationId: cmd.correlationId, traceparent: cmd.traceparent }, () =>
+          submitJob(this.deps, cmd, { onCreated: this.validation.start }),
+        );
       }, { onError }),
       serveCommands(this.rt.nc, subjects.cancelJob, 'intake', (payload) => {
         const cmd = CancelJobCommand.parse(payload);
@@ -42,7 +42,12 @@ export class IntakeCommandServer implements OnModuleInit, OnApplicationShutdown 
     ];
   }
 
-  async onApplicationShutdown() {
+  /**
+   * Before any onApplicationShutdown: InfraLifecycle closes NATS and PostgreSQL in that phase, and
+   * Nest runs one module's shutdown hooks side by side, so answers and validations in flight would
+   * race the close.
+   */
+  async beforeApplicationShutdown() {
     await Promise.all(this.servers.map((s) => s.close()));
     await this.validation.drain();
   }

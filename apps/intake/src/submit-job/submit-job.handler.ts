@@ -108,9 +108,8 @@ const OPTIMISTIC_TRIES = 3;
 async function submitOptimistically(s: Submission): Promise<CommandReply | null> {
   const ledgerId = creditStreamId(s.userId);
   for (let tries = 1; tries <= OPTIMISTIC_TRIES; tries++) {
-    // First on the state this process holds (no read); after a conflict, on the committed tail.
-    const cached = tries === 1 ? s.deps.store.states.get<CreditsState>(creditsFold, ledgerId) : undefined;
-    const ledger = cached ?? (await loadStreamState(s.deps.store, ledgerId, creditsFold));
+    // First on the state this process holds (no read when it has one); after a conflict, on the committed tail.
+    const ledger = await loadStreamState(s.deps.store, ledgerId, creditsFold, tries === 1 ? { atLeastVersion: 0 } : {});
     const holds = decideHolds(s, ledger.state);
     if (holds instanceof InsufficientCreditsError) return null;
     try {

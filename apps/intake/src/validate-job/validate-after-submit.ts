@@ -3,6 +3,8 @@ import type { JobState } from '@reelay/job-domain';
 import { runWithContext, type Logger } from '@reelay/service-kit';
 import { validateJob, type ValidateJobDeps } from './validate-job.handler';
 
+export const VALIDATE_AFTER_SUBMIT = Symbol('VALIDATE_AFTER_SUBMIT');
+
 /**
  * Validates a job this process has just created, without waiting for its JobSubmitted to come back
  * through the relay and JetStream (a hop of 10–25 ms at p50 under load, see docs/benchmarks.md).
@@ -12,8 +14,6 @@ import { validateJob, type ValidateJobDeps } from './validate-job.handler';
  * path: when this process dies first or this attempt fails, it validates the job; when this attempt
  * got there first, it finds the work done (the decider returns no events).
  */
-export const VALIDATE_AFTER_SUBMIT = Symbol('VALIDATE_AFTER_SUBMIT');
-
 export class ValidateAfterSubmit {
   private readonly running = new Map<string, Promise<void>>();
 
@@ -22,8 +22,8 @@ export class ValidateAfterSubmit {
     private readonly logger: Logger,
   ) {}
 
-  /** Starts after the current turn, so the submit's reply leaves first. */
-  start(submitted: RecordedEvent, job: JobState): void {
+  /** Starts after the current turn, so the submit's reply leaves first. Bound: it is handed around as `onCreated`. */
+  readonly start = (submitted: RecordedEvent, job: JobState): void => {
     if (job.referenceImage) return;
     const jobId = jobIdFromStreamId(submitted.streamId);
     const context = { jobId, correlationId: submitted.metadata.correlationId, traceparent: submitted.metadata.traceparent };
@@ -34,7 +34,7 @@ export class ValidateAfterSubmit {
         if (this.running.get(jobId) === task) this.running.delete(jobId);
       });
     this.running.set(jobId, task);
-  }
+  };
 
   /**
    * Resolves once the validation this process started for `jobId` has ended (at once if none).
