@@ -4,7 +4,7 @@
 // median of interleaved runs, so a slow minute on a shared machine hits every mode alike.
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { log, ROOT, summary, testing } from './lib/common.mjs';
+import { log, median, ROOT, testing } from './lib/common.mjs';
 
 const DELIVERY_MODES = [
   ['bare', 'bare client: consume(), JSON.parse, ack'],
@@ -24,7 +24,6 @@ function runChild(mode, messages) {
 export async function benchDelivery({ messages = 20_000, rounds = 3 } = {}) {
   const runs = new Map(DELIVERY_MODES.map(([mode]) => [mode, []]));
   for (let r = 0; r < rounds; r++) for (const [mode] of DELIVERY_MODES) runs.get(mode).push(await runChild(mode, messages));
-  const median = (xs) => summary(xs).p50;
   const rows = DELIVERY_MODES.map(([mode, label]) => ({
     mode,
     label,

@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { medianIndex } from './lib/rounds.mjs';
-import { ROOT, cpuMeter, createUsers, histogramBuckets, histogramQuantile, instantJob, log, pgClient, pidsNamed, sleep, startReelay, submitJob, summary } from './lib/common.mjs';
+import { ROOT, cpuMeter, cpuTotal, createUsers, histogramBuckets, histogramQuantile, instantJob, log, pgClient, pidsNamed, sleep, startReelay, submitJob, summary } from './lib/common.mjs';
 
 const require = createRequire(import.meta.url);
 const { connect } = require('@nats-io/transport-node');
@@ -245,7 +245,7 @@ export async function benchE2e({ jobs, warmup = 200, rounds = 1, betweenRounds, 
       const t = performance.now();
       await betweenRounds(r);
       idle.seconds += (performance.now() - t) / 1000;
-      idle.cpuSeconds += Object.values(stopIdle()).reduce((a, v) => a + v.user + v.system, 0);
+      idle.cpuSeconds += cpuTotal(stopIdle());
     }
     const peak = { ...peaks[medianIndex(peaks, (p) => p.jobsPerSecond)], rounds: peaks.map((p) => p.jobsPerSecond) };
     const idleBetweenRounds = betweenRounds ? idle : null;

@@ -90,16 +90,7 @@ export function pgClient(url) {
   return new pg.Client({ connectionString: url });
 }
 
-export function percentile(sorted, p) {
-  if (!sorted.length) return NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i];
-}
-
-export function summary(values) {
-  const s = [...values].sort((a, b) => a - b);
-  return { n: s.length, p50: percentile(s, 50), p90: percentile(s, 90), p99: percentile(s, 99), max: s[s.length - 1] ?? NaN };
-}
+export { median, percentile, summary } from './stats.mjs';
 
 const CLK_TCK = 100;
 /** RSS (MiB) and cumulative CPU seconds of a process, from /proc. */
@@ -163,6 +154,9 @@ export function cpuMeter(groups) {
     return Object.fromEntries(Object.keys(after).map((k) => [k, { user: after[k].user - before[k].user, system: after[k].system - before[k].system }]));
   };
 }
+
+/** User plus system time over all groups of a reading (`cpuMeter`'s, or the same shape per job). */
+export const cpuTotal = (reading) => Object.values(reading ?? {}).reduce((a, v) => a + v.user + v.system, 0);
 
 /** Cumulative buckets of a Prometheus histogram, summed over its series (or only those whose labels contain `labelMatch`). */
 export function histogramBuckets(text, name, labelMatch = null) {

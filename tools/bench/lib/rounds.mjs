@@ -2,11 +2,9 @@
 // work on the host), so reelay's peak and the peers' are measured in alternation and each round's
 // ratio compares figures taken minutes apart at most; the median round is the one reported.
 
-/** The middle value (the lower of the two middles for an even count). */
-export function median(values) {
-  const s = [...values].sort((a, b) => a - b);
-  return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN;
-}
+import { median } from './stats.mjs';
+
+export { median };
 
 /** Index of the item whose `key` is the median: its other figures are reported with it. */
 export function medianIndex(items, key) {
@@ -15,7 +13,8 @@ export function medianIndex(items, key) {
 }
 
 /**
- * Per round: reelay's jobs/s over the better of BullMQ and pg-boss, and over bare JetStream.
+ * Per round: reelay's jobs/s over the better of BullMQ and pg-boss, and over bare JetStream; the
+ * medians of those ratios and of the peers' figures.
  * `reelay[i]` and `peers[i]` are the same round; extra rounds on either side are ignored.
  */
 export function roundRatios(reelay, peers) {
@@ -25,7 +24,8 @@ export function roundRatios(reelay, peers) {
     const best = Math.max(p.bullmq.jobsPerSecond, p.pgboss.jobsPerSecond);
     return { reelay: reelay[i], best, jetstream: p.jetstream.jobsPerSecond, vsBest: reelay[i] / best, vsJetStream: reelay[i] / p.jetstream.jobsPerSecond };
   });
-  return { rounds, vsBest: median(rounds.map((r) => r.vsBest)), vsJetStream: median(rounds.map((r) => r.vsJetStream)) };
+  const mid = (key) => median(rounds.map((r) => r[key]));
+  return { rounds, vsBest: mid('vsBest'), vsJetStream: mid('vsJetStream'), best: mid('best'), jetstream: mid('jetstream') };
 }
 
 /** Each pipeline's median jobs/s over the rounds, and every round's figure. */
