@@ -1,7 +1,7 @@
 import { Catalog } from '@reelay/catalog';
 import { creditStreamId, jobStreamId, parseEvent, type CreditEvent, type RecordedEvent, type SubmitJobCommand } from '@reelay/contracts';
 import { createDataSource, EventStore, runMigrations } from '@reelay/event-store';
-import { availableCredits, creditsDecider } from '@reelay/job-domain';
+import { availableCredits, creditsDecider, creditsLedgerFold, type CreditsState } from '@reelay/job-domain';
 import { LocalStorage, assetKey } from '@reelay/storage';
 import { createTestDatabase, type TestDatabase } from '@reelay/testing';
 import { execFileSync } from 'node:child_process';
@@ -25,8 +25,8 @@ let deps: IntakeDeps;
 let user = 0;
 
 const request = { model: 'local-preview', prompt: 'a red fox running through snow', aspectRatio: '16:9' as const, durationSeconds: 3 };
-const submit = (userId: string, over: Partial<SubmitJobCommand> = {}) =>
-  submitJob(deps, { userId, request, correlationId: 'c1', ...over } as SubmitJobCommand);
+const submit = (userId: string, over: Partial<SubmitJobCommand> = {}, store = deps.store) =>
+  submitJob({ ...deps, store }, { userId, request, correlationId: 'c1', ...over } as SubmitJobCommand);
 
 async function newUser(credits: number): Promise<string> {
   const userId = `user${++user}`;
@@ -35,6 +35,22 @@ async function newUser(credits: number): Promise<string> {
     await deps.store.append(creditStreamId(userId), 'any', events);
   }
   return userId;
+}
+
+/** The job's events from queued to succeeded, as the other services append them. */
+async function succeed(jobId: string) {
+  const at = new Date().toISOString();
+  await deps.store.append(jobStreamId(jobId), 1, [
+    { type: 'JobValidationStarted', data: { at } },
+    { type: 'JobValidated', data: { at, referenceImage: null } },
+    { type: 'JobSubmissionIntended', data: { provider: 'local', attempt: 1, submissionKey: `${jobId}:1`, at } },
+    { type: 'JobProviderAccepted', data: { provider: 'local', providerTaskId: 't1', at } },
+    { type: 'JobSucceeded', data: { at, creditsCharged: 3, output: { url: 'x', contentType: 'video/mp4', bytes: 1, durationSeconds: 3, width: 1, height: 1, sha256: 'x' } } },
+  ]);
+}
+
+function loadedLedger(store: EventStore, userId: string) {
+  return store.states.get<CreditsState>(creditsLedgerFold, creditStreamId(userId))!;
 }
 
 async function balance(userId: string) {
@@ -293,18 +309,46 @@ describe('cancel and credits', () => {
     const reply = await submit(userId);
     if (!reply.ok) throw new Error(reply.error.message);
     const jobId = reply.job.id;
-    const at = new Date().toISOString();
-    await deps.store.append(jobStreamId(jobId), 1, [
-      { type: 'JobValidationStarted', data: { at } },
-      { type: 'JobValidated', data: { at, referenceImage: null } },
-      { type: 'JobSubmissionIntended', data: { provider: 'local', attempt: 1, submissionKey: `${jobId}:1`, at } },
-      { type: 'JobProviderAccepted', data: { provider: 'local', providerTaskId: 't1', at } },
-      { type: 'JobSucceeded', data: { at, creditsCharged: 3, output: { url: 'x', contentType: 'video/mp4', bytes: 1, durationSeconds: 3, width: 1, height: 1, sha256: 'x' } } },
-    ]);
+    await succeed(jobId);
     await Promise.all([settleCredits(deps, jobId, {}), settleCredits(deps, jobId, {})]);
     expect(await balance(userId)).toBe(7);
     const settled = (await deps.store.readStream(creditStreamId(userId))).filter((e) => e.type === 'CreditsSettled');
     expect(settled).toHaveLength(1);
     await expect(cancelJob(deps, { userId, jobId, correlationId: 'c' })).resolves.toMatchObject({ ok: false, error: { code: 'invalid_state' } });
+  });
+
+  it('answers a repeated Idempotency-Key of a settled job with that job, holding nothing again', async () => {
+    const userId = await newUser(3);
+    const first = await submit(userId, { idempotencyKey: 'settled-then-repeated' });
+    if (!first.ok) throw new Error(first.error.message);
+    await succeed(first.job.id);
+    await settleCredits(deps, first.job.id, {});
+    const again = await submit(userId, { idempotencyKey: 'settled-then-repeated' });
+    expect(again).toMatchObject({ ok: true, job: { id: first.job.id, status: 'succeeded' } });
+    expect((await deps.store.readStream(creditStreamId(userId))).map((e) => e.type)).toEqual(['CreditsGranted', 'CreditsHeld', 'CreditsSettled']);
+    expect(await balance(userId)).toBe(0);
+  });
+
+  it('keeps a long ledger cheap: the folded state holds only jobs in flight, and a restarted intake reads only the events after its snapshot', async () => {
+    const userId = await newUser(10_000);
+    const at = new Date().toISOString();
+    const history: CreditEvent[] = [];
+    for (let i = 0; i < 300; i++) {
+      history.push({ type: 'CreditsHeld', data: { userId, jobId: `old-${i}`, amount: 3, at } }, { type: 'CreditsSettled', data: { userId, jobId: `old-${i}`, amount: 3, at } });
+    }
+    await deps.store.append(creditStreamId(userId), 1, history); // 601 events
+    const before = new EventStore(ds);
+    expect(await submit(userId, {}, before)).toMatchObject({ ok: true });
+    await before.snapshots.settled();
+    const { state } = loadedLedger(before, userId);
+    expect(Object.keys(state.holds)).toHaveLength(1);
+    expect(state).toMatchObject({ granted: 10_000, settled: 900, held: 3 });
+
+    const restarted = new EventStore(ds);
+    const reads = jest.spyOn(restarted, 'readStream');
+    expect(await submit(userId, {}, restarted)).toMatchObject({ ok: true });
+    const ledgerReads = reads.mock.calls.filter((c) => c[0] === creditStreamId(userId)).map((c) => c[1]);
+    expect(ledgerReads).toEqual([602]); // the snapshot is of the 601 events the first process folded
+    expect(await balance(userId)).toBe(10_000 - 900 - 6);
   });
 });

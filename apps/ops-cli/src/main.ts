@@ -45,6 +45,7 @@ async function main(argv: string[]): Promise<number> {
     }
     throw err;
   } finally {
+    await ctx.store.snapshots.settled();
     await ctx.ds.destroy();
   }
 }

@@ -10,6 +10,7 @@ export * from './log/read-all';
 export * from './log/log-notifier';
 export * from './handle/handle';
 export * from './state-cache/stream-state-cache';
+export * from './snapshots/stream-snapshot-store';
 export * from './checkpoints/checkpoint-store';
 export * from './projections/projection-runner';
 export * from './projections/rebuild-projection';

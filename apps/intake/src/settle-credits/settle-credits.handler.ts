@@ -1,7 +1,6 @@
 import { creditStreamId, type EventMetadata } from '@reelay/contracts';
 import { handle, type EventStore } from '@reelay/event-store';
-import { creditsDecider } from '@reelay/job-domain';
-import { creditsFold } from '../shared/credits-stream';
+import { creditsDecider, creditsLedgerFold } from '@reelay/job-domain';
 import { loadJob } from '../shared/job-stream';
 
 /** A finished job settles its hold (success) or releases it (failure, cancel); repeats change nothing. */
@@ -10,5 +9,5 @@ export async function settleCredits(deps: { store: EventStore; now: () => Date }
   if (!job.exists) return;
   const type = job.status === 'succeeded' ? 'SettleCredits' : job.status === 'failed' || job.status === 'canceled' ? 'ReleaseCredits' : null;
   if (!type) return;
-  await handle(deps.store, creditStreamId(job.userId), creditsFold, (state) => creditsDecider.decide({ type, jobId, now: deps.now() }, state), { metadata });
+  await handle(deps.store, creditStreamId(job.userId), creditsLedgerFold, (state) => creditsDecider.decide({ type, jobId, now: deps.now() }, state), { metadata });
 }

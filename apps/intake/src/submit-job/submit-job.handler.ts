@@ -8,9 +8,10 @@ import {
   type RecordedEvent,
   type SubmitJobCommand,
 } from '@reelay/contracts';
-import { ConcurrencyError, inTransaction, loadStreamState, lockStreams, type EventStore } from '@reelay/event-store';
+import { ConcurrencyError, inTransaction, loadStreamState, lockStreams, rememberStreamState, type EventStore } from '@reelay/event-store';
 import {
   creditsDecider,
+  creditsLedgerFold,
   type CreditsState,
   decideJob,
   foldRecordedJob,
@@ -23,7 +24,6 @@ import {
   requestHash,
 } from '@reelay/job-domain';
 import type { QueryRunner } from 'typeorm';
-import { creditsFold } from '../shared/credits-stream';
 import { loadJob, publicJob } from '../shared/job-stream';
 import { ok, refuse } from '../shared/replies';
 
@@ -109,7 +109,7 @@ async function submitOptimistically(s: Submission): Promise<CommandReply | null>
   const ledgerId = creditStreamId(s.userId);
   for (let tries = 1; tries <= OPTIMISTIC_TRIES; tries++) {
     // First on the state this process holds (no read when it has one); after a conflict, on the committed tail.
-    const ledger = await loadStreamState(s.deps.store, ledgerId, creditsFold, tries === 1 ? { atLeastVersion: 0 } : {});
+    const ledger = await loadStreamState(s.deps.store, ledgerId, creditsLedgerFold, tries === 1 ? { atLeastVersion: 0 } : {});
     const holds = decideHolds(s, ledger.state);
     if (holds instanceof InsufficientCreditsError) return null;
     try {
@@ -133,7 +133,7 @@ async function submitUnderLock(s: Submission): Promise<CommandReply> {
     // The job stream too, in key order: its append below must not take a lock after the ledger's.
     await lockStreams(tx, [ledgerId, jobStreamId(s.jobId)]);
     // Under the lock the tail read sees every committed ledger event: the cached fold is only a shortcut.
-    const ledger = await loadStreamState(s.deps.store, ledgerId, creditsFold, { tx });
+    const ledger = await loadStreamState(s.deps.store, ledgerId, creditsLedgerFold, { tx });
     const holds = decideHolds(s, ledger.state);
     if (holds instanceof InsufficientCreditsError) {
       return { reply: refuse('insufficient_credits', `This video costs ${holds.needed} credits and your balance is ${holds.available}.`), remember: () => undefined };
@@ -175,7 +175,7 @@ async function appendSubmission(
   );
   const job = foldRecordedJob(jobResult.events);
   const remember = () => {
-    s.deps.store.states.set(creditsFold, ledgerId, holds.reduce(creditsFold.evolve, ledger.state), ledgerResult.nextExpectedVersion);
+    rememberStreamState(s.deps.store, creditsLedgerFold, ledgerId, { state: holds.reduce(creditsLedgerFold.evolve, ledger.state), version: ledgerResult.nextExpectedVersion }, ledger.version);
     s.deps.store.states.set(jobDecider, jobStreamId(s.jobId), job.state, job.version);
     s.onCreated?.(jobResult.events[0], job.state);
   };

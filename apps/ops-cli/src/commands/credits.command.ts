@@ -1,13 +1,11 @@
-import { creditStreamId, parseEvent, type CreditEvent } from '@reelay/contracts';
-import { handle } from '@reelay/event-store';
-import { availableCredits, creditsDecider, type CreditsState } from '@reelay/job-domain';
+import { creditStreamId } from '@reelay/contracts';
+import { handle, loadStreamState } from '@reelay/event-store';
+import { availableCredits, creditsDecider, creditsLedgerFold } from '@reelay/job-domain';
 import { positiveInt, required, UsageError } from '../args';
 import type { CliContext } from '../context';
 
-const fold = { evolve: (s: CreditsState, e: CreditEvent) => creditsDecider.evolve(s, e), initialState: creditsDecider.initialState };
-
 export async function grantCredits(ctx: CliContext, userId: string, amount: number): Promise<number> {
-  const result = await handle(ctx.store, creditStreamId(userId), fold, (state) =>
+  const result = await handle(ctx.store, creditStreamId(userId), creditsLedgerFold, (state) =>
     creditsDecider.decide({ type: 'GrantCredits', userId, amount, now: new Date() }, state),
   );
   return availableCredits(result.state);
@@ -21,8 +19,7 @@ export async function creditsCommand(ctx: CliContext, [sub]: string[], options: 
     return;
   }
   if (sub === 'balance') {
-    const events = await ctx.store.readStream(creditStreamId(userId));
-    const state = events.reduce((s, e) => creditsDecider.evolve(s, parseEvent(e.type, e.schemaVersion, e.data) as CreditEvent), creditsDecider.initialState());
+    const { state } = await loadStreamState(ctx.store, creditStreamId(userId), creditsLedgerFold);
     ctx.out(JSON.stringify({ userId, balance: availableCredits(state), held: state.holds, granted: state.granted, settled: state.settled }));
     return;
   }

@@ -123,5 +123,66 @@ describe('handle (real PostgreSQL)', () => {
       expect(await loadStreamState(store, id, balance)).toEqual({ state: { granted: 4, grants: 1 }, version: 1 });
     });
   });
+
+  describe('snapshots of long streams', () => {
+    const snapshotted: StreamFold<Balance, CreditEvent> = { ...balance, snapshot: { name: 'balance.v1', every: 3 } };
+    const saved = async (id: string, fold = 'balance.v1') =>
+      (await m.dataSource.query(`SELECT version, state FROM stream_snapshots WHERE stream_id = $1 AND fold = $2`, [id, fold]))[0];
+
+    it('saves the state each time the stream passes a multiple of `every`, and a new process folds only the events after it', async () => {
+      const id = `credits-${randomUUID()}`;
+      const writer = new EventStore(m.dataSource);
+      for (let i = 1; i <= 7; i++) await handle(writer, id, snapshotted, () => grant('u', i));
+      await writer.snapshots.settled();
+      expect(await saved(id)).toEqual({ version: 6, state: { granted: 21, grants: 6 } });
+
+      const fresh = new EventStore(m.dataSource);
+      const reads = jest.spyOn(fresh, 'readStream');
+      expect(await loadStreamState(fresh, id, snapshotted)).toEqual({ state: { granted: 28, grants: 7 }, version: 7 });
+      expect(reads.mock.calls.map((c) => c[1])).toEqual([7]);
+      expect(await loadStreamState(fresh, id, balance)).toEqual({ state: { granted: 28, grants: 7 }, version: 7 });
+    });
+
+    it('saves what a process folded from a long tail, and never replaces a newer snapshot with an older one', async () => {
+      const id = `credits-${randomUUID()}`;
+      for (let i = 1; i <= 4; i++) await storeB.append(id, 'any', grant('u', 1));
+      const first = new EventStore(m.dataSource);
+      await loadStreamState(first, id, snapshotted);
+      await first.snapshots.settled();
+      expect(await saved(id)).toEqual({ version: 4, state: { granted: 4, grants: 4 } });
+
+      first.snapshots.save(id, 'balance.v1', 3, { granted: 3, grants: 3 });
+      await first.snapshots.settled();
+      expect((await saved(id)).version).toBe(4);
+    });
+
+    it('ignores a snapshot saved under another name (a changed fold), and saves its own beside it', async () => {
+      const id = `credits-${randomUUID()}`;
+      for (let i = 1; i <= 3; i++) await storeB.append(id, 'any', grant('u', 2));
+      await m.dataSource.query(`INSERT INTO stream_snapshots (stream_id, fold, version, state) VALUES ($1, 'balance.v0', 3, '{"granted": 999}')`, [id]);
+      const store = new EventStore(m.dataSource);
+      expect(await loadStreamState(store, id, snapshotted)).toEqual({ state: { granted: 6, grants: 3 }, version: 3 });
+      await store.snapshots.settled();
+      expect(await saved(id)).toEqual({ version: 3, state: { granted: 6, grants: 3 } });
+    });
+
+    it('loads and folds as before when a save fails, and counts the failure', async () => {
+      const id = `credits-${randomUUID()}`;
+      const store = new EventStore(m.dataSource);
+      const query = m.dataSource.query.bind(m.dataSource);
+      const failing = jest.spyOn(m.dataSource, 'query').mockImplementation((sql: string, params?: unknown[]) =>
+        sql.includes('INSERT INTO stream_snapshots') ? Promise.reject(new Error('disk full')) : query(sql, params),
+      );
+      try {
+        for (let i = 1; i <= 3; i++) await handle(store, id, snapshotted, () => grant('u', 1));
+        await store.snapshots.settled();
+      } finally {
+        failing.mockRestore();
+      }
+      expect(store.snapshots.failedSaves).toBe(1);
+      expect(await saved(id)).toBeUndefined();
+      expect(await loadStreamState(new EventStore(m.dataSource), id, snapshotted)).toEqual({ state: { granted: 3, grants: 3 }, version: 3 });
+    });
+  });
 });
 

@@ -2,12 +2,15 @@ import { parseEvent, type DomainEvent, type EventMetadata, type RecordedEvent } 
 import { ConcurrencyError } from '../store/errors';
 import type { EventStore } from '../store/event-store';
 import type { NewEvent } from '../store/types';
+import type { SnapshotPolicy } from '../snapshots/stream-snapshot-store';
 import type { SqlExecutor } from '../sql/sql-executor';
 
 export interface StreamFold<State, Event> {
   evolve(state: State, event: Event): State;
   /** The state of an empty stream, or a function returning it (as a Decider's `initialState()`). */
   initialState: State | (() => State);
+  /** For streams that keep growing: their folded state is saved now and then (its JSON) and loaded from there. */
+  snapshot?: SnapshotPolicy;
 }
 
 export interface HandleOptions {
@@ -64,7 +67,7 @@ export async function handle<State, Event extends DomainEvent = DomainEvent>(
     try {
       const result = await store.append(streamId, version, events);
       const after = foldEvents(fold, state, result.events);
-      store.states.set(fold, streamId, after, result.nextExpectedVersion);
+      rememberStreamState(store, fold, streamId, { state: after, version: result.nextExpectedVersion }, version);
       return { state: after, events: result.events, version: result.nextExpectedVersion };
     } catch (err) {
       if (!(err instanceof ConcurrencyError) || attempt >= maxRetries) throw err;
@@ -77,7 +80,8 @@ export async function handle<State, Event extends DomainEvent = DomainEvent>(
 /**
  * The stream's current state: the state this process last folded (store.states) brought up to
  * date with only the events after it, or without any read when it is at `atLeastVersion` or later.
- * Inside a transaction (`tx`) the read sees that transaction's snapshot.
+ * A stream this process has not folded yet starts from its saved snapshot when the fold has a
+ * snapshot policy. Inside a transaction (`tx`) the reads see that transaction's snapshot.
  */
 export async function loadStreamState<State, Event extends DomainEvent = DomainEvent>(
   store: EventStore,
@@ -85,14 +89,34 @@ export async function loadStreamState<State, Event extends DomainEvent = DomainE
   fold: StreamFold<State, Event>,
   opts: LoadOptions = {},
 ): Promise<{ state: State; version: number }> {
-  const cached = store.states.get<State>(fold, streamId);
-  if (cached && opts.atLeastVersion !== undefined && cached.version >= opts.atLeastVersion) return cached;
-  const tail = await store.readStream(streamId, (cached?.version ?? 0) + 1, { tx: opts.tx });
-  if (tail.length === 0 && cached) return cached;
-  const state = foldEvents(fold, cached?.state ?? initial(fold), tail);
-  const version = tail.at(-1)?.streamVersion ?? cached?.version ?? 0;
-  store.states.set(fold, streamId, state, version);
-  return { state, version };
+  let known = store.states.get<State>(fold, streamId);
+  if (known && opts.atLeastVersion !== undefined && known.version >= opts.atLeastVersion) return known;
+  if (!known && fold.snapshot) known = await store.snapshots.load<State>(streamId, fold.snapshot.name, opts.tx);
+  const tail = await store.readStream(streamId, (known?.version ?? 0) + 1, { tx: opts.tx });
+  if (tail.length === 0 && known) {
+    store.states.set(fold, streamId, known.state, known.version);
+    return known;
+  }
+  const loaded = { state: foldEvents(fold, known?.state ?? initial(fold), tail), version: tail.at(-1)?.streamVersion ?? known?.version ?? 0 };
+  rememberStreamState(store, fold, streamId, loaded, known?.version ?? 0);
+  return loaded;
+}
+
+/**
+ * Caches a state this process folded or appended (a committed one only), and saves it as the
+ * stream's snapshot when the fold has a policy and the stream passed a multiple of its `every`
+ * since `fromVersion`, the version the state was known at before.
+ */
+export function rememberStreamState<State, Event>(
+  store: EventStore,
+  fold: StreamFold<State, Event>,
+  streamId: string,
+  at: { state: State; version: number },
+  fromVersion: number,
+): void {
+  store.states.set(fold, streamId, at.state, at.version);
+  const every = fold.snapshot?.every;
+  if (every && Math.floor(at.version / every) > Math.floor(fromVersion / every)) store.snapshots.save(streamId, fold.snapshot!.name, at.version, at.state);
 }
 
 function initial<State, Event>(fold: StreamFold<State, Event>): State {

@@ -4,8 +4,9 @@ import { CreateAppendFunction1764300000002 } from './1764300000002-create-append
 import { CreateAppendGroupsFunction1764300000003 } from './1764300000003-create-append-groups-function';
 import { AppendPlansByKey1764300000004 } from './1764300000004-append-plans-by-key';
 import { AppendGroupsInOnePass1764300000005 } from './1764300000005-append-groups-in-one-pass';
+import { CreateStreamSnapshots1764300000006 } from './1764300000006-create-stream-snapshots';
 
-export { CreateEventLog1764300000000, CreateJobView1764300000001, CreateAppendFunction1764300000002, CreateAppendGroupsFunction1764300000003, AppendPlansByKey1764300000004, AppendGroupsInOnePass1764300000005 };
+export { CreateEventLog1764300000000, CreateJobView1764300000001, CreateAppendFunction1764300000002, CreateAppendGroupsFunction1764300000003, AppendPlansByKey1764300000004, AppendGroupsInOnePass1764300000005, CreateStreamSnapshots1764300000006 };
 
 /** Every migration of the event store, in order. */
-export const EVENT_STORE_MIGRATIONS = [CreateEventLog1764300000000, CreateJobView1764300000001, CreateAppendFunction1764300000002, CreateAppendGroupsFunction1764300000003, AppendPlansByKey1764300000004, AppendGroupsInOnePass1764300000005];
+export const EVENT_STORE_MIGRATIONS = [CreateEventLog1764300000000, CreateJobView1764300000001, CreateAppendFunction1764300000002, CreateAppendGroupsFunction1764300000003, AppendPlansByKey1764300000004, AppendGroupsInOnePass1764300000005, CreateStreamSnapshots1764300000006];

@@ -4,6 +4,7 @@ import { LOG_START, type LogCheckpoint } from '../log/log-checkpoint';
 import { readAllAfter, type ReadAllResult } from '../log/read-all';
 import { isServerError, pgConstraint, pgErrorCode, type SqlExecutor } from '../sql/sql-executor';
 import { WriteBatcher } from '../sql/write-batcher';
+import { StreamSnapshotStore } from '../snapshots/stream-snapshot-store';
 import { StreamStateCache } from '../state-cache/stream-state-cache';
 import { ConcurrencyError, DuplicateEventError } from './errors';
 import { prepareEvent, type PreparedEvent } from './prepare-event';
@@ -37,6 +38,8 @@ interface AppendOutcome {
 export class EventStore {
   /** Folded states of streams this process handled (see loadStreamState). */
   readonly states: StreamStateCache;
+  /** Saved states of long streams, for folds that ask for them (see loadStreamState). */
+  readonly snapshots: StreamSnapshotStore;
   /**
    * Appends and stream reads made outside a transaction go through these: what callers ask for
    * during one round trip is sent as one statement (group commit), one at a time per process.
@@ -59,6 +62,7 @@ export class EventStore {
     opts: { stateCacheSize?: number } = {},
   ) {
     this.states = new StreamStateCache(opts.stateCacheSize);
+    this.snapshots = new StreamSnapshotStore(dataSource);
   }
 
   /**

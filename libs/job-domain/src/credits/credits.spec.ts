@@ -1,6 +1,6 @@
 import type { CreditEvent } from '@reelay/contracts';
 import { specFor } from '@reelay/testing';
-import { availableCredits, creditsDecider, InsufficientCreditsError } from './credits';
+import { availableCredits, creditsDecider, creditsLedgerFold, InsufficientCreditsError } from './credits';
 
 const now = new Date('2026-11-28T12:00:00.000Z');
 const at = now.toISOString();
@@ -30,5 +30,15 @@ describe('credits decider', () => {
       creditsDecider.initialState(),
     );
     expect(availableCredits(state)).toBe(50);
+  });
+  it('keeps only the jobs in flight, so the state is the same size after any number of finished jobs, and survives JSON (its snapshot)', () => {
+    const finished = Array.from({ length: 50 }, (_, i): CreditEvent[] => [
+      { type: 'CreditsHeld', data: { userId: 'u', jobId: `j${i}`, amount: 1, at } },
+      i % 2 ? { type: 'CreditsSettled', data: { userId: 'u', jobId: `j${i}`, amount: 1, at } } : { type: 'CreditsReleased', data: { userId: 'u', jobId: `j${i}`, amount: 1, at } },
+    ]).flat();
+    const state = [granted, ...finished, held].reduce(creditsLedgerFold.evolve, creditsLedgerFold.initialState());
+    expect(state).toEqual({ userId: 'u', granted: 100, settled: 25, held: 40, holds: { j1: 40 } });
+    expect(JSON.parse(JSON.stringify(state))).toEqual(state);
+    expect(availableCredits(state)).toBe(35);
   });
 });

@@ -5,10 +5,15 @@ export interface CreditsState {
   userId: string;
   granted: number;
   settled: number;
-  /** Credits held for jobs in flight, by job id. */
+  /** The sum of `holds`. */
+  held: number;
+  /**
+   * Credits held for jobs in flight, by job id. A settled or released job leaves it, so the state
+   * grows with the jobs in flight, not with the ledger: a repeated settle or release finds no hold
+   * and is a no-op, and a repeated hold cannot be committed (it is appended with JobSubmitted to a
+   * job stream that must not exist yet).
+   */
   holds: Record<string, number>;
-  /** Jobs whose hold was settled or released: a repeat is a no-op, never a second charge. */
-  closed: Record<string, 'settled' | 'released'>;
 }
 
 export type CreditsCommand =
@@ -24,11 +29,10 @@ export class InsufficientCreditsError extends Error {
   }
 }
 
-export const initialCreditsState = (): CreditsState => ({ userId: '', granted: 0, settled: 0, holds: {}, closed: {} });
+export const initialCreditsState = (): CreditsState => ({ userId: '', granted: 0, settled: 0, held: 0, holds: {} });
 
 export function availableCredits(state: CreditsState): number {
-  const held = Object.values(state.holds).reduce((a, b) => a + b, 0);
-  return state.granted - state.settled - held;
+  return state.granted - state.settled - state.held;
 }
 
 export function decideCredits(command: CreditsCommand, state: CreditsState): CreditEvent[] {
@@ -37,7 +41,7 @@ export function decideCredits(command: CreditsCommand, state: CreditsState): Cre
     case 'GrantCredits':
       return [{ type: 'CreditsGranted', data: { userId: command.userId, amount: command.amount, at } }];
     case 'HoldCredits': {
-      if (command.jobId in state.holds || command.jobId in state.closed) return [];
+      if (command.jobId in state.holds) return [];
       if (command.amount === 0) return [];
       const available = availableCredits(state);
       if (command.amount > available) throw new InsufficientCreditsError(command.amount, available);
@@ -62,17 +66,30 @@ export function evolveCredits(state: CreditsState, event: CreditEvent): CreditsS
     case 'CreditsGranted':
       return { ...state, userId, granted: state.granted + event.data.amount };
     case 'CreditsHeld':
-      return { ...state, userId, holds: { ...state.holds, [event.data.jobId]: event.data.amount } };
-    case 'CreditsSettled': {
-      const { [event.data.jobId]: _, ...holds } = state.holds;
-      return { ...state, userId, holds, settled: state.settled + event.data.amount, closed: { ...state.closed, [event.data.jobId]: 'settled' } };
-    }
-    case 'CreditsReleased': {
-      const { [event.data.jobId]: _, ...holds } = state.holds;
-      return { ...state, userId, holds, closed: { ...state.closed, [event.data.jobId]: 'released' } };
-    }
+      return { ...state, userId, held: state.held + event.data.amount, holds: { ...state.holds, [event.data.jobId]: event.data.amount } };
+    case 'CreditsSettled':
+      return { ...withoutHold(state, event.data.jobId), userId, settled: state.settled + event.data.amount };
+    case 'CreditsReleased':
+      return { ...withoutHold(state, event.data.jobId), userId };
   }
 }
+
+function withoutHold(state: CreditsState, jobId: string): CreditsState {
+  const { [jobId]: amount, ...holds } = state.holds;
+  return { ...state, held: state.held - (amount ?? 0), holds };
+}
+
+/**
+ * The fold of a user's credit ledger, one object so that cached ledger states are recognised, and
+ * snapshotted: a ledger gains two events per job for as long as the user exists, and a process
+ * that has not seen it yet would otherwise fold all of them. Rename the snapshot when the state's
+ * shape or `evolveCredits` changes, so that snapshots of the old fold are not used.
+ */
+export const creditsLedgerFold = {
+  evolve: evolveCredits,
+  initialState: initialCreditsState,
+  snapshot: { name: 'credits-ledger.v2', every: 500 },
+};
 
 export const creditsDecider: Decider<CreditsCommand, CreditsState, CreditEvent> = {
   decide: decideCredits,

@@ -64,6 +64,7 @@ export async function connectInfra(opts: InfraOptions): Promise<ServiceInfra> {
     async close() {
       await relay?.stop().catch((err: unknown) => logger.warn({ err }, 'relay stop failed'));
       await nc.drain().catch(() => undefined);
+      await store.snapshots.settled();
       await dataSource.destroy().catch(() => undefined);
     },
   };
