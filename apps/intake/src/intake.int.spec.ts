@@ -329,6 +329,25 @@ describe('cancel and credits', () => {
     expect(await balance(userId)).toBe(0);
   });
 
+  it('answers such a repeat as a replay even when the job was created, finished and settled after its replay check', async () => {
+    const userId = await newUser(3);
+    const first = await submit(userId, { idempotencyKey: 'settled-during-the-repeat' });
+    if (!first.ok) throw new Error(first.error.message);
+    await succeed(first.job.id);
+    await settleCredits(deps, first.job.id, {});
+    const elsewhere = new EventStore(ds);
+    const read = elsewhere.readStream.bind(elsewhere);
+    let missed = false;
+    jest.spyOn(elsewhere, 'readStream').mockImplementation((streamId, ...rest) => {
+      if (streamId !== jobStreamId(first.job.id) || missed) return read(streamId, ...rest);
+      missed = true; // the replay check runs before the first submit committed
+      return Promise.resolve([]);
+    });
+    expect(await submit(userId, { idempotencyKey: 'settled-during-the-repeat' }, elsewhere)).toMatchObject({ ok: true, job: { id: first.job.id, status: 'succeeded' } });
+    expect(missed).toBe(true);
+    expect(await balance(userId)).toBe(0);
+  });
+
   it('keeps a long ledger cheap: the folded state holds only jobs in flight, and a restarted intake reads only the events after its snapshot', async () => {
     const userId = await newUser(10_000);
     const at = new Date().toISOString();

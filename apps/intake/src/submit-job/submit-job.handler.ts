@@ -136,6 +136,10 @@ async function submitUnderLock(s: Submission): Promise<CommandReply> {
     const ledger = await loadStreamState(s.deps.store, ledgerId, creditsLedgerFold, { tx });
     const holds = decideHolds(s, ledger.state);
     if (holds instanceof InsufficientCreditsError) {
+      // A repeated Idempotency-Key whose job was created since the replay check is answered as a
+      // replay (the loop above), not refused: the ledger no longer knows the jobs it settled.
+      const jobVersion = await s.deps.store.streamVersion(jobStreamId(s.jobId), { tx });
+      if (jobVersion > 0) throw new ConcurrencyError(jobStreamId(s.jobId), 0, jobVersion);
       return { reply: refuse('insufficient_credits', `This video costs ${holds.needed} credits and your balance is ${holds.available}.`), remember: () => undefined };
     }
     return appendSubmission(s, ledger, holds, tx);
