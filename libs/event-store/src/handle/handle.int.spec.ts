@@ -170,8 +170,8 @@ describe('handle (real PostgreSQL)', () => {
       const id = `credits-${randomUUID()}`;
       const store = new EventStore(m.dataSource);
       const query = m.dataSource.query.bind(m.dataSource);
-      const failing = jest.spyOn(m.dataSource, 'query').mockImplementation((sql: string, params?: unknown[]) =>
-        sql.includes('INSERT INTO stream_snapshots') ? Promise.reject(new Error('disk full')) : query(sql, params),
+      const failing = jest.spyOn(m.dataSource, 'query').mockImplementation((sql, ...rest) =>
+        sql.includes('INSERT INTO stream_snapshots') ? Promise.reject(new Error('disk full')) : query(sql, ...rest),
       );
       try {
         for (let i = 1; i <= 3; i++) await handle(store, id, snapshotted, () => grant('u', 1));
