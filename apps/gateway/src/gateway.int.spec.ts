@@ -150,6 +150,15 @@ describe('auth and errors', () => {
     }
   });
 
+  it('asks for a key on /v1 routes however the path is cased (the routing ignores case)', async () => {
+    for (const path of ['/V1/models', '/v1/MODELS', '/V1/jobs', '/V1/webhooks/secret']) {
+      const res = await call(path, { key: null });
+      expect({ path, status: res.status }).toEqual({ path, status: 401 });
+      expect((await body(res)).error.code).toBe('unauthorized');
+    }
+    expect((await call('/V1/jobs', { key: alice })).status).toBe(200);
+  });
+
   it('answers unknown routes with a 404 envelope', async () => {
     for (const [path, key] of [['/v1/nope', alice], ['/nothing/here', null]] as const) {
       const res = await call(path, { key });

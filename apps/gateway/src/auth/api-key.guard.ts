@@ -29,7 +29,8 @@ export class ApiKeyGuard implements CanActivate {
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     if (ctx.getType() !== 'http') return true;
     const req = ctx.switchToHttp().getRequest<AuthenticatedRequest>();
-    if (!req.path.startsWith('/v1/')) return true;
+    // Express matches routes case-insensitively, so /V1/jobs reaches the /v1/jobs handler: so must this test.
+    if (!/^\/v1\//i.test(req.path)) return true;
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, [ctx.getHandler(), ctx.getClass()])) return true;
 
     const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');

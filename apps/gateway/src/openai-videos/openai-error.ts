@@ -13,7 +13,7 @@ export function openAIErrorType(status: number): string {
 }
 
 /** Routes answered with OpenAI's error envelope instead of api.md's. */
-export const isOpenAIRoute = (path: string) => path === '/v1/videos' || path.startsWith('/v1/videos/');
+export const isOpenAIRoute = (path: string) => /^\/v1\/videos(\/|$)/i.test(path); // as case-insensitive as Express's routing
 
 /**
  * api.md's error → OpenAI's `{error: {message, type, param, code}}`: `code` keeps reelay's code,

@@ -128,6 +128,9 @@ describe('POST /v1/videos', () => {
     const anonymous = await fetch(`${base}/v1/videos`);
     expect(anonymous.status).toBe(401);
     expect(await openAIError(anonymous)).toMatchObject({ type: 'authentication_error', code: 'unauthorized' });
+    const shouted = await fetch(`${base}/V1/Videos`);
+    expect(shouted.status).toBe(401);
+    expect(await openAIError(shouted)).toMatchObject({ type: 'authentication_error', code: 'unauthorized' });
     const missing = await fetch(`${base}/v1/videos/job_01JD5Z8Q4W3N7M2K9P6R1T0VXY`, { headers: { authorization: `Bearer ${key}` } });
     expect(missing.status).toBe(404);
     expect(await openAIError(missing)).toMatchObject({ type: 'not_found_error', code: 'not_found' });
