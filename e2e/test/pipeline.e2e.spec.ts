@@ -148,8 +148,14 @@ describe('cancel', () => {
     const canceled = await alice.cancel(job.id);
     expect(canceled.status).toBe(202);
     expect(canceled.body).toMatchObject({ status: 'canceled', message: 'This video was canceled.' });
+    expect(canceled.headers.get('etag')).toBe(`"${canceled.body.version}"`);
     await new Promise((r) => setTimeout(r, 500));
-    expect((await alice.get(job.id)).body.status).toBe('canceled');
+    const read = await alice.get(job.id);
+    expect(read.body.status).toBe('canceled');
+    // A client's cache revalidates with the tag it was given, weak or in a list.
+    for (const tag of [`W/${read.headers.get('etag')}`, `"0", ${read.headers.get('etag')}`]) {
+      expect((await alice.call('GET', `/v1/jobs/${job.id}`, undefined, { 'if-none-match': tag })).status).toBe(304);
+    }
     await expectBalance(before);
   });
 

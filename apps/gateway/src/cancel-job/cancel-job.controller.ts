@@ -1,9 +1,10 @@
-import { Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
+import { Controller, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
 import { JobId, type Job } from '@reelay/contracts';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { CurrentUser } from '../auth/current-user';
 import { notFound } from '../errors/api-exception';
 import { correlationIdOf } from '../http/correlation';
+import { jobETag } from '../http/etag';
 import { IntakeClient } from '../intake/intake-client';
 
 @Controller('v1/jobs')
@@ -13,8 +14,10 @@ export class CancelJobController {
   /** Intake checks ownership (404) and state (409 invalid_state) against the log. */
   @Post(':id/cancel')
   @HttpCode(202)
-  cancel(@CurrentUser() userId: string, @Param('id') id: string, @Req() req: Request): Promise<Job> {
+  async cancel(@CurrentUser() userId: string, @Param('id') id: string, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<Job> {
     if (!JobId.safeParse(id).success) throw notFound('job');
-    return this.intake.cancel({ userId, jobId: id, correlationId: correlationIdOf(req) });
+    const job = await this.intake.cancel({ userId, jobId: id, correlationId: correlationIdOf(req) });
+    res.setHeader('ETag', jobETag(job.version));
+    return job;
   }
 }

@@ -2,6 +2,7 @@ import { Controller, Get, Param, Req, Res } from '@nestjs/common';
 import { toPublicJob } from '@reelay/job-domain';
 import type { Request, Response } from 'express';
 import { CurrentUser } from '../auth/current-user';
+import { jobETag, noneMatchHits } from '../http/etag';
 import { JobReader } from '../jobs/job-reader';
 
 @Controller('v1/jobs')
@@ -12,10 +13,10 @@ export class GetJobController {
   @Get(':id')
   async get(@CurrentUser() userId: string, @Param('id') id: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     const { state, version } = await this.jobs.loadOwned(id, userId);
-    const etag = `"${version}"`;
+    const etag = jobETag(version);
     res.setHeader('ETag', etag);
     res.setHeader('Cache-Control', 'no-cache');
-    if (req.headers['if-none-match'] === etag) {
+    if (noneMatchHits(req.headers['if-none-match'], etag)) {
       res.status(304).end();
       return;
     }

@@ -5,6 +5,7 @@ import { CurrentUser } from '../auth/current-user';
 import { invalidRequest } from '../errors/api-exception';
 import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
 import { correlationIdOf } from '../http/correlation';
+import { jobETag } from '../http/etag';
 import { readJsonBody } from '../http/read-body';
 import { IntakeClient } from '../intake/intake-client';
 
@@ -32,7 +33,7 @@ export class SubmitJobController {
       ]);
     }
     const job = await this.intake.submit({ userId, request: parsed.data, idempotencyKey, correlationId: correlationIdOf(req) });
-    res.setHeader('ETag', `"${job.version}"`);
+    res.setHeader('ETag', jobETag(job.version));
     res.setHeader('Location', `/v1/jobs/${job.id}`);
     return job;
   }
