@@ -84,6 +84,28 @@ describe('POST /v1/videos', () => {
     expect(await gw.deps.storage.stat(assetKey(assetId))).toMatchObject({ contentType: 'image/png', metadata: { userId: 'vera' } });
   });
 
+  it('sends a retried request with the same inline image as the same request, so its Idempotency-Key replays the job', async () => {
+    const sent = [];
+    for (const inline of ['multipart', 'multipart', 'data-url', 'data-url']) {
+      const headers = { 'idempotency-key': `retry-${inline}` };
+      if (inline === 'multipart') {
+        const form = new FormData();
+        form.append('model', 'seedance-1-0-pro');
+        form.append('prompt', 'the same request, sent twice');
+        form.append('seconds', '5');
+        form.append('input_reference', new File([PNG_6x4], 'ref.png', { type: 'image/png' }));
+        expect((await post(form, headers)).status).toBe(200);
+      } else {
+        const body = { model: 'seedance-1-0-pro', prompt: 'the same request, sent twice', seconds: '5', input_reference: { image_url: `data:image/png;base64,${PNG_6x4.toString('base64')}` } };
+        expect((await post(JSON.stringify(body), { ...headers, 'content-type': 'application/json' })).status).toBe(200);
+      }
+      sent.push(received.at(-1)!);
+    }
+    expect(sent[1].request).toEqual(sent[0].request);
+    expect(sent[3].request).toEqual(sent[2].request);
+    expect(sent[2].request.referenceImage).toEqual(sent[0].request.referenceImage);
+  });
+
   it('takes JSON with input_reference as an https URL, a data: URL (stored) or a file_id', async () => {
     const base64 = `data:image/png;base64,${PNG_6x4.toString('base64')}`;
     for (const [ref, expected] of [

@@ -1,5 +1,5 @@
 import { ApiException } from '../errors/api-exception';
-import { checkDeclaredType, inspectUpload, newAssetId } from './inspect-upload';
+import { assetIdFor, checkDeclaredType, inspectUpload } from './inspect-upload';
 
 // 6x4 images written by ffmpeg, so real encoders' headers are covered.
 const FIXTURES = {
@@ -47,7 +47,11 @@ describe('upload inspection', () => {
     expect(codeOf(() => checkDeclaredType('image/webp'))).toBeUndefined();
   });
 
-  it('makes asset ids that the submit schema accepts', () => {
-    expect(newAssetId()).toMatch(/^asset_[A-Za-z0-9]{8,40}$/);
+  it('makes asset ids that the submit schema accepts, one per owner and image', () => {
+    const image = Buffer.from('the same bytes');
+    expect(assetIdFor('u1', image)).toMatch(/^asset_[A-Za-z0-9]{8,40}$/);
+    expect(assetIdFor('u1', image)).toBe(assetIdFor('u1', Buffer.from('the same bytes')));
+    expect(assetIdFor('u2', image)).not.toBe(assetIdFor('u1', image));
+    expect(assetIdFor('u1', Buffer.from('other bytes'))).not.toBe(assetIdFor('u1', image));
   });
 });

@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { sniffImage, type ImageInfo } from '@reelay/media';
 import { ApiException, invalidRequest } from '../errors/api-exception';
 
@@ -26,4 +26,14 @@ export function inspectUpload(declared: string, data: Buffer): ImageInfo {
 }
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-export const newAssetId = () => `asset_${Array.from({ length: 24 }, () => BASE62[randomInt(62)]).join('')}`;
+
+/**
+ * An asset's id, from its owner and its bytes: the same image sent again by the same user is the
+ * same asset. So a retried submit that carries its image inline (POST /v1/videos with a file or a
+ * data: URL) names the same reference image, and its Idempotency-Key replays the job instead of
+ * refusing a "different" request; retries store no copies either.
+ */
+export function assetIdFor(userId: string, data: Buffer): string {
+  const digest = createHash('sha256').update(userId).update('\0').update(data).digest();
+  return `asset_${Array.from(digest.subarray(0, 24), (byte) => BASE62[byte % 62]).join('')}`;
+}
