@@ -21,7 +21,9 @@ const invalid = (issues: Parameters<typeof detailsFromIssues>[0]) => invalidRequ
 export async function readCreateVideoInput(req: Request, config: GatewayConfig): Promise<CreateVideoInput> {
   const type = mediaType(req);
   if (type !== 'multipart/form-data') {
-    const parsed = OpenAICreateVideoJson.safeParse(await readJsonBody(req, config.JSON_BODY_LIMIT_BYTES));
+    // Room for an image of up to ASSET_MAX_BYTES inline as a base64 data: URL (4 characters per 3 bytes).
+    const limit = config.JSON_BODY_LIMIT_BYTES + Math.ceil(config.ASSET_MAX_BYTES / 3) * 4;
+    const parsed = OpenAICreateVideoJson.safeParse(await readJsonBody(req, limit));
     if (!parsed.success) throw invalid(parsed.error.issues);
     return { body: parsed.data };
   }
@@ -36,7 +38,7 @@ export async function readCreateVideoInput(req: Request, config: GatewayConfig):
   let file: CreateVideoInput['file'];
   for (const [key, value] of form) {
     if (key === 'input_reference' && typeof value !== 'string') {
-      if (value.size > config.ASSET_MAX_BYTES) throw new ApiException('payload_too_large', `input_reference must be at most ${config.ASSET_MAX_BYTES} bytes.`);
+      assertAssetSize(value.size, config);
       file = { contentType: value.type.split(';')[0].trim().toLowerCase(), data: Buffer.from(await value.arrayBuffer()) };
       continue;
     }
@@ -55,4 +57,9 @@ export async function readCreateVideoInput(req: Request, config: GatewayConfig):
   const parsed = OpenAICreateVideoJson.safeParse(fields);
   if (!parsed.success) throw invalid(parsed.error.issues);
   return { body: parsed.data, file };
+}
+
+/** 413 for an inline reference image over the asset limit, as POST /v1/assets answers. */
+export function assertAssetSize(bytes: number, config: GatewayConfig): void {
+  if (bytes > config.ASSET_MAX_BYTES) throw new ApiException('payload_too_large', `input_reference must be at most ${config.ASSET_MAX_BYTES} bytes.`);
 }

@@ -22,7 +22,7 @@ import { IntakeClient } from '../intake/intake-client';
 import { serveOutput } from '../job-content/serve-output';
 import { JobReader } from '../jobs/job-reader';
 import { storeAsset } from '../upload-asset/store-asset';
-import { readCreateVideoInput, type CreateVideoInput } from './create-video-input';
+import { assertAssetSize, readCreateVideoInput, type CreateVideoInput } from './create-video-input';
 import { parseSize, resolveModel, SUPPORTED_SIZES, toOpenAIVideo } from './video-mapping';
 import { queryVideoPage } from './video-list-query';
 
@@ -129,7 +129,11 @@ export class VideosController {
     if (ref.file_id !== undefined) return { assetId: ref.file_id };
     const url = ref.image_url ?? '';
     const data = /^data:(image\/[a-z+.-]+);base64,([A-Za-z0-9+/=\s]+)$/.exec(url);
-    if (data) return { assetId: (await storeAsset(this.deps, userId, data[1], Buffer.from(data[2], 'base64'))).id };
+    if (data) {
+      const image = Buffer.from(data[2], 'base64');
+      assertAssetSize(image.length, this.deps.config);
+      return { assetId: (await storeAsset(this.deps, userId, data[1], image)).id };
+    }
     if (!/^https?:\/\//.test(url)) throw invalidParam('input_reference', 'image_url must be an http(s) URL or a base64 data: URL');
     return { url };
   }

@@ -35,7 +35,7 @@ beforeAll(async () => {
   storageDir = await mkdtemp(join(tmpdir(), 'reelay-gwvid-'));
   // A catalog with an image-to-video model (seedance) besides the local one; nothing calls the providers here.
   Object.assign(process.env, { PROVIDER_SIM_URL: 'http://127.0.0.1:9', PROVIDERS_ENABLED: 'local,seedance' });
-  const config = GatewayConfig.parse({ DATABASE_URL: db.url, NATS_PREFIX: prefix, STORAGE_DIR: storageDir, ASSET_MAX_BYTES: '4096', RATE_LIMIT_BURST: '1000', DB_POOL_SIZE: '3' });
+  const config = GatewayConfig.parse({ DATABASE_URL: db.url, NATS_PREFIX: prefix, STORAGE_DIR: storageDir, ASSET_MAX_BYTES: '4096', JSON_BODY_LIMIT_BYTES: '2048', RATE_LIMIT_BURST: '1000', DB_POOL_SIZE: '3' });
   gw = await createGatewayApp(config, createLogger('gateway', 'silent'));
   await gw.app.listen(0, '127.0.0.1');
   base = (await gw.app.getUrl()).replace('[::1]', '127.0.0.1');
@@ -146,6 +146,16 @@ describe('POST /v1/videos', () => {
     const big = await post(form);
     expect(big.status).toBe(413);
     expect(await openAIError(big)).toMatchObject({ code: 'payload_too_large' });
+
+    // Inline as a data: URL, the same limit holds for the image, not the JSON body's own.
+    const inline = (bytes: number) => postJson({
+      model: 'seedance-1-0-pro', prompt: 'p', seconds: '5',
+      input_reference: { image_url: `data:image/png;base64,${Buffer.concat([PNG_6x4, Buffer.alloc(bytes - PNG_6x4.length)]).toString('base64')}` },
+    });
+    expect((await inline(4000)).status).toBe(200); // about 5,300 bytes of JSON
+    const tooBig = await inline(4097);
+    expect(tooBig.status).toBe(413);
+    expect(await openAIError(tooBig)).toMatchObject({ code: 'payload_too_large' });
 
     const anonymous = await fetch(`${base}/v1/videos`);
     expect(anonymous.status).toBe(401);
