@@ -113,7 +113,7 @@ describe('the official openai SDK against the gateway', () => {
   });
 
   it('refuses a body over the JSON limit with 413 in OpenAI\'s envelope', async () => {
-    const big = await fetch(`${stack.url}/v1/videos`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'x'.repeat(300 * 1024) }) });
+    const big = await fetch(`${stack.url}/v1/videos`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'x'.repeat(15 * 1024 * 1024) }) }); // over the JSON limit with room for a 10 MiB inline image
     expect(big.status).toBe(413);
     expect(OpenAIErrorEnvelope.parse(await big.json()).error).toMatchObject({ code: 'payload_too_large', type: 'invalid_request_error' });
   });
