@@ -61,7 +61,7 @@ interface Scenario {
   name: string;
   body: Record<string, unknown>;
 }
-const runway = (tags: string) => ({ model: 'gen4-turbo', prompt: `a lighthouse at dusk [sim:${tags}]`, aspectRatio: '16:9', durationSeconds: 5 });
+const runway = (tags: string) => ({ model: 'gen4.5', prompt: `a lighthouse at dusk [sim:${tags}]`, aspectRatio: '16:9', durationSeconds: 5 });
 const seedance = (tags: string) => ({ model: 'seedance-1-0-pro', prompt: `a paper boat [sim:${tags}]`, aspectRatio: '16:9', durationSeconds: 5 });
 export const SCENARIOS: Scenario[] = [
   { name: 'runway success', body: runway('success_after=1') },

@@ -18,7 +18,7 @@ let finished: string;
 let asset: string;
 const MISSING = `job_${'0'.repeat(26)}`;
 
-const runway = (tags: string) => ({ model: 'gen4-turbo', prompt: `a lighthouse [sim:${tags}]`, aspectRatio: '16:9', durationSeconds: 5 });
+const runway = (tags: string) => ({ model: 'gen4.5', prompt: `a lighthouse [sim:${tags}]`, aspectRatio: '16:9', durationSeconds: 5 });
 // A 64x64 PNG header: what the gateway and intake read of an image (signature and IHDR size).
 const u32 = (n: number) => Buffer.from([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]);
 const PNG = Buffer.concat([Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'), u32(64), u32(64), Buffer.from('0802000000', 'hex'), Buffer.alloc(64)]);

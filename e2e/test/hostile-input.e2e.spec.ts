@@ -29,7 +29,7 @@ beforeAll(async () => {
   alice = apiClient(stack.gateway.url, key);
   db = new Client({ connectionString: stack.db.url });
   await db.connect();
-  const job = await alice.submit({ model: 'gen4-turbo', prompt: 'a quiet harbour [sim:success_after=1]', aspectRatio: '16:9', durationSeconds: 5 });
+  const job = await alice.submit({ model: 'gen4.5', prompt: 'a quiet harbour [sim:success_after=1]', aspectRatio: '16:9', durationSeconds: 5 });
   finishedJob = job.body.id;
   accepted.add(finishedJob);
   await alice.waitFor(finishedJob, isTerminalJob);
@@ -91,7 +91,7 @@ const pct = (s: string) => Array.from(Buffer.from(s, 'utf8'), (b) => `%${b.toStr
 const anyJson = fc.jsonValue({ maxDepth: 3 });
 const wrongType = fc.oneof(anyJson, hostileString, fc.constantFrom(null, true, -1, 0, 1e308, -0, 3.5, [], {}, { $gt: '' }));
 
-const validJob = { model: 'gen4-turbo', prompt: 'a lighthouse at dusk [sim:success_after=1]', aspectRatio: '16:9', durationSeconds: 5 };
+const validJob = { model: 'gen4.5', prompt: 'a lighthouse at dusk [sim:success_after=1]', aspectRatio: '16:9', durationSeconds: 5 };
 const FIELDS = ['model', 'prompt', 'aspectRatio', 'durationSeconds', 'resolution', 'seed', 'negativePrompt', 'referenceImage', 'webhookUrl', 'metadata', 'extra', '__proto__'];
 
 describe('POST /v1/jobs', () => {
@@ -310,7 +310,7 @@ describe('uploads, videos and callbacks', () => {
     const field = fc.tuple(fc.constantFrom('model', 'prompt', 'seconds', 'size', 'input_reference', 'input_reference[image_url]', 'input_reference[file_id]', 'input_reference[x]', '__proto__', 'x'), hostileString);
     await fc.assert(
       fc.asyncProperty(fc.boolean(), fc.array(field, { maxLength: 6 }), async (multipart, fields) => {
-        const base = { model: 'gen4-turbo', prompt: 'a bay [sim:success_after=1]', seconds: '5', size: '1280x720' };
+        const base = { model: 'gen4.5', prompt: 'a bay [sim:success_after=1]', seconds: '5', size: '1280x720' };
         let r = { status: 0, body: '' };
         const send = async () => {
           if (!multipart) return (r = await json('POST', '/v1/videos', JSON.stringify({ ...base, ...Object.fromEntries(fields) })));

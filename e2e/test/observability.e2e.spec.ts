@@ -114,7 +114,7 @@ afterAll(async () => {
   receiver?.close();
 });
 
-const runwayJob = { model: 'gen4-turbo', prompt: 'a lighthouse at dusk', aspectRatio: '16:9', durationSeconds: 5 };
+const runwayJob = { model: 'gen4.5', prompt: 'a lighthouse at dusk', aspectRatio: '16:9', durationSeconds: 5 };
 
 describe('one job, observed', () => {
   let jobId: string;

@@ -17,7 +17,7 @@ let assetHost: string;
 
 const local = { model: 'local-preview', prompt: 'a red fox running through snow', aspectRatio: '16:9', durationSeconds: 2 };
 // Runway through the simulator: scenarios ride in the prompt as [sim:...] tags.
-const runway = (tags: string) => ({ model: 'gen4-turbo', prompt: `a lighthouse at dusk [sim:${tags}]`, aspectRatio: '16:9', durationSeconds: 5 });
+const runway = (tags: string) => ({ model: 'gen4.5', prompt: `a lighthouse at dusk [sim:${tags}]`, aspectRatio: '16:9', durationSeconds: 5 });
 
 beforeAll(async () => {
   assetServer = createServer((req, res) => {

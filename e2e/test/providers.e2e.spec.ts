@@ -35,7 +35,7 @@ describe('capacity', () => {
     const client = apiClient(stack.gateway.url, stack.createUser('cap', 10_000));
     const jobs = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        client.submit({ model: 'gen4-turbo', prompt: `a lantern ${i} [sim:success_after=3]`, aspectRatio: '16:9', durationSeconds: 5 }),
+        client.submit({ model: 'gen4.5', prompt: `a lantern ${i} [sim:success_after=3]`, aspectRatio: '16:9', durationSeconds: 5 }),
       ),
     );
     const done = await Promise.all(jobs.map((j) => client.waitFor(j.body.id, isTerminalJob, 90_000)));

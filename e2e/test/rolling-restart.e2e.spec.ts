@@ -38,7 +38,7 @@ async function submitJobs(until: () => boolean): Promise<string[]> {
   for (let i = 0; ids.length < 30 || !until(); i++) {
     const body =
       i % 5 === 4
-        ? { model: 'gen4-turbo', prompt: `a lighthouse at dusk, take ${i} [sim:success_after=3]`, aspectRatio: '16:9', durationSeconds: 5 }
+        ? { model: 'gen4.5', prompt: `a lighthouse at dusk, take ${i} [sim:success_after=3]`, aspectRatio: '16:9', durationSeconds: 5 }
         : { model: 'local-preview', prompt: `a red fox running through snow, take ${i}`, aspectRatio: '16:9', durationSeconds: 1 };
     const r = await api.submit(body);
     if (r.status !== 202) throw new Error(`submit answered ${r.status}: ${JSON.stringify(r.body)}`);

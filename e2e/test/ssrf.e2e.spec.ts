@@ -72,7 +72,7 @@ afterAll(async () => {
   await Promise.all([canary, redirector, receiver].map((s) => s?.close()));
 });
 
-const job = (extra: Record<string, unknown>) => ({ model: 'gen4-turbo', prompt: 'a harbour at dawn [sim:success_after=1]', aspectRatio: '16:9', durationSeconds: 5, ...extra });
+const job = (extra: Record<string, unknown>) => ({ model: 'gen4.5', prompt: 'a harbour at dawn [sim:success_after=1]', aspectRatio: '16:9', durationSeconds: 5, ...extra });
 const redirectTo = (target: string) => `http://${redirector.host}/r?to=${encodeURIComponent(target)}`;
 
 async function failureDetail(jobId: string): Promise<string> {

@@ -36,7 +36,7 @@ export async function benchCopies({ burst = 32, rounds = 5, alone = 30 } = {}) {
     const adapter = createAdapters({ PROVIDER_SIM_URL: sim.url }).get('runway');
     const storage = new LocalStorage(join(dir, 'storage'));
     const finished = async (i) => {
-      const { providerTaskId } = await adapter.submit({ model: 'gen4_turbo', prompt: `copy ${i} [sim:success_after=1]`, durationSeconds: 5, aspectRatio: '16:9', submissionKey: `copy-${i}` });
+      const { providerTaskId } = await adapter.submit({ model: 'gen4.5', prompt: `copy ${i} [sim:success_after=1]`, durationSeconds: 5, aspectRatio: '16:9', submissionKey: `copy-${i}` });
       return (await adapter.check(providerTaskId)).outputUrl;
     };
     const copy = async (id, url) => {

@@ -25,7 +25,7 @@ async function bulkTasks(simUrl, n) {
     const res = await fetch(`${simUrl}/_sim/tasks/bulk`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ provider: 'runway', count, scenario: 'never_finish', model: 'gen4_turbo' }),
+      body: JSON.stringify({ provider: 'runway', count, scenario: 'never_finish', model: 'gen4.5' }),
     });
     if (!res.ok) throw new Error(`sim bulk create: ${res.status} ${await res.text()}`);
     ids.push(...(await res.json()).ids);

@@ -139,7 +139,7 @@ if (R.e2e) {
 
 tools/bench/e2e.bench.mjs. Processes: ${R.e2e.processes.join(', ')} (replicas per worker: ${JSON.stringify(replicasFromEnv())}),
 each \`node apps/<name>/dist/main.js\`, started like the e2e tests (\`startStack\` of libs/testing) on a
-fresh database and NATS prefix. Jobs: \`gen4-turbo\` (Runway through the simulator) with the scenario
+fresh database and NATS prefix. Jobs: \`gen4.5\` (Runway through the simulator) with the scenario
 \`success_after=1\`, so the first status check finds the task done; polling then copies the 2 s MP4
 into storage and checks it before \`succeeded\`. ${cfg.concurrency} users, each submitting one job at a time
 over HTTP (closed loop, ${cfg.concurrency} submits in flight). Throughput = jobs / (first submit → last

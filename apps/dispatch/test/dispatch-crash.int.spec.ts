@@ -41,7 +41,7 @@ describe('dispatch: crash after the provider accepted, before the log recorded i
     const runwayEnv = { PROVIDERS_ENABLED: 'runway', DISPATCH_ACK_WAIT_MS: '2000' };
     const crashing = await h.startDispatch({ ...runwayEnv, DISPATCH_CRASH_AFTER_SUBMIT: '1' });
     const exited = new Promise<NodeJS.Signals | null>((r) => crashing.child.once('exit', (_code, signal) => r(signal)));
-    const jobId = await h.createValidatedJob({ model: 'gen4-turbo', provider: 'runway', prompt: 'a kite over dunes' });
+    const jobId = await h.createValidatedJob({ model: 'gen4.5', provider: 'runway', prompt: 'a kite over dunes' });
     expect(await exited).toBe('SIGKILL');
 
     await h.startDispatch(runwayEnv);

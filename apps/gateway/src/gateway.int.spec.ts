@@ -402,7 +402,7 @@ describe('assets, models, webhooks, callbacks, health', () => {
   it('serves the catalog and the per-user webhook secret notification signs with', async () => {
     const models = await body(await call('/v1/models'));
     expect(models.data.length).toBeGreaterThan(0);
-    expect(Object.keys(models.data[0]).sort()).toEqual(['aspectRatios', 'creditsPerSecond', 'durations', 'id', 'imageToVideo', 'provider', 'resolutions']);
+    expect(Object.keys(models.data[0]).sort()).toEqual(['aspectRatios', 'creditsPerSecond', 'durations', 'id', 'imageToVideo', 'provider', 'resolutions', 'textToVideo']);
 
     const a = await body(await call('/v1/webhooks/secret'));
     const b = await body(await call('/v1/webhooks/secret', { key: bob }));

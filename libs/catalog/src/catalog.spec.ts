@@ -23,6 +23,16 @@ describe('catalog', () => {
       { path: 'referenceImage', message: 'local-preview does not take a reference image.' },
     ]);
   });
+  it('asks for a reference image on an image-only model, and says so in the listing', () => {
+    const runway = new Catalog(['runway']);
+    expect(runway.unsupportedSettings({ ...base, model: 'gen4-turbo' })).toEqual([
+      { path: 'referenceImage', message: 'gen4-turbo makes video from an image only: add a reference image.' },
+    ]);
+    expect(runway.unsupportedSettings({ ...base, model: 'gen4-turbo', aspectRatio: '1:1', referenceImage: { assetId: 'asset_abcdefgh12345678' } })).toEqual([]);
+    expect(runway.unsupportedSettings({ ...base, model: 'gen4.5' })).toEqual([]);
+    expect(runway.unsupportedSettings({ ...base, model: 'gen4.5', aspectRatio: '1:1' }).map((p) => p.path)).toEqual(['aspectRatio']);
+    expect(runway.list().map((m) => [m.id, m.textToVideo, m.imageToVideo])).toEqual([['gen4.5', true, true], ['gen4-turbo', false, true]]);
+  });
   it('accepts a supported request and prices it per second', () => {
     expect(catalog.unsupportedSettings({ ...base, model: 'local-preview' })).toEqual([]);
     expect(catalog.price('sora-2', 8)).toBe(80);

@@ -25,6 +25,7 @@ export class Catalog {
       aspectRatios: m.aspectRatios,
       resolutions: m.resolutions,
       imageToVideo: m.imageToVideo,
+      textToVideo: m.textToVideo,
       creditsPerSecond: m.creditsPerSecond,
     }));
   }
@@ -45,6 +46,9 @@ export class Catalog {
     }
     if (request.referenceImage && !model.imageToVideo) {
       problems.push({ path: 'referenceImage', message: `${model.id} does not take a reference image.` });
+    }
+    if (!request.referenceImage && !model.textToVideo) {
+      problems.push({ path: 'referenceImage', message: `${model.id} makes video from an image only: add a reference image.` });
     }
     return problems;
   }

@@ -10,6 +10,8 @@ export interface CatalogEntry {
   aspectRatios: AspectRatio[];
   resolutions: Resolution[];
   imageToVideo: boolean;
+  /** False for a model that makes video from an image only (a job needs a reference image). */
+  textToVideo: boolean;
   creditsPerSecond: number;
 }
 
@@ -25,6 +27,7 @@ export const MODELS: CatalogEntry[] = [
     aspectRatios: ALL_RATIOS,
     resolutions: ['480p', '720p'],
     imageToVideo: false,
+    textToVideo: true,
     creditsPerSecond: 1,
   },
   {
@@ -35,6 +38,7 @@ export const MODELS: CatalogEntry[] = [
     aspectRatios: ALL_RATIOS,
     resolutions: ['480p', '720p', '1080p'],
     imageToVideo: true,
+    textToVideo: true,
     creditsPerSecond: 5,
   },
   {
@@ -45,7 +49,20 @@ export const MODELS: CatalogEntry[] = [
     aspectRatios: ['16:9', '9:16'],
     resolutions: ['720p'],
     imageToVideo: true,
+    textToVideo: true,
     creditsPerSecond: 10,
+  },
+  {
+    id: 'gen4.5',
+    providers: ['runway'],
+    providerModels: { runway: 'gen4.5' },
+    durations: [5, 10],
+    // Runway's text-to-video takes 1280:720 and 720:1280 only (960:960 is for image to video).
+    aspectRatios: ['16:9', '9:16'],
+    resolutions: ['720p'],
+    imageToVideo: true,
+    textToVideo: true,
+    creditsPerSecond: 6,
   },
   {
     id: 'gen4-turbo',
@@ -55,6 +72,7 @@ export const MODELS: CatalogEntry[] = [
     aspectRatios: ALL_RATIOS,
     resolutions: ['720p'],
     imageToVideo: true,
+    textToVideo: false,
     creditsPerSecond: 5,
   },
   {
@@ -65,6 +83,7 @@ export const MODELS: CatalogEntry[] = [
     aspectRatios: ALL_RATIOS,
     resolutions: ['480p', '720p', '1080p'],
     imageToVideo: true,
+    textToVideo: true,
     creditsPerSecond: 6,
   },
   {
@@ -75,6 +94,7 @@ export const MODELS: CatalogEntry[] = [
     aspectRatios: ['16:9', '9:16'],
     resolutions: ['720p', '1080p'],
     imageToVideo: true,
+    textToVideo: true,
     creditsPerSecond: 20,
   },
   {
@@ -85,6 +105,7 @@ export const MODELS: CatalogEntry[] = [
     aspectRatios: ['16:9', '9:16'],
     resolutions: ['480p', '720p'],
     imageToVideo: false,
+    textToVideo: true,
     creditsPerSecond: 3,
   },
   {
@@ -95,6 +116,7 @@ export const MODELS: CatalogEntry[] = [
     aspectRatios: ALL_RATIOS,
     resolutions: ['720p'],
     imageToVideo: false,
+    textToVideo: true,
     creditsPerSecond: 4,
   },
 ];

@@ -84,7 +84,7 @@ export function submitJob(gatewayUrl, key, body) {
   });
 }
 
-export const instantJob = (i) => ({ model: 'gen4-turbo', prompt: `bench job ${i} [sim:success_after=1]`, aspectRatio: '16:9', durationSeconds: 5 });
+export const instantJob = (i) => ({ model: 'gen4.5', prompt: `bench job ${i} [sim:success_after=1]`, aspectRatio: '16:9', durationSeconds: 5 });
 
 export function pgClient(url) {
   return new pg.Client({ connectionString: url });

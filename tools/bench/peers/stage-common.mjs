@@ -21,7 +21,7 @@ export function done(total) {
 export const payload = (i) => ({
   jobId: `job_${String(i).padStart(10, '0')}`,
   userId: `user-${i % 64}`,
-  model: 'gen4-turbo',
+  model: 'gen4.5',
   provider: 'runway',
   prompt: 'a lighthouse at dusk, waves crashing against the rocks, cinematic lighting',
   aspectRatio: '16:9',

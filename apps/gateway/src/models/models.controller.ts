@@ -9,13 +9,14 @@ export class ModelsController {
   @Get()
   list() {
     return {
-      data: this.deps.catalog.list().map(({ id, provider, durations, aspectRatios, resolutions, imageToVideo, creditsPerSecond }) => ({
+      data: this.deps.catalog.list().map(({ id, provider, durations, aspectRatios, resolutions, imageToVideo, textToVideo, creditsPerSecond }) => ({
         id,
         provider,
         durations,
         aspectRatios,
         resolutions,
         imageToVideo,
+        textToVideo,
         creditsPerSecond,
       })),
     };

@@ -54,7 +54,7 @@ export const exampleHistory: { data: JobHistoryEntry[] } = {
 export const exampleAsset: UploadedAsset = { id: 'asset_3kTq9ZrY8vXw2LmN5pQs7HcD', contentType: 'image/png', bytes: 48_213, width: 1280, height: 720 };
 
 export const exampleModels: ModelList = {
-  data: [{ id: 'local-preview', provider: 'local', durations: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], aspectRatios: ['16:9', '9:16', '1:1'], resolutions: ['480p', '720p'], imageToVideo: false, creditsPerSecond: 1 }],
+  data: [{ id: 'local-preview', provider: 'local', durations: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], aspectRatios: ['16:9', '9:16', '1:1'], resolutions: ['480p', '720p'], imageToVideo: false, textToVideo: true, creditsPerSecond: 1 }],
 };
 
 export const exampleVideo: OpenAIVideo = {

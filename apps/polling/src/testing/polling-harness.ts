@@ -18,7 +18,7 @@ import { outputStorage } from '../shared/output-storage';
 import { createPollingMetrics } from '../shared/polling-metrics';
 import { decideOnJob, loadJob } from '../shared/job-stream';
 
-export const MODELS: Record<string, string> = { seedance: 'seedance-1-0-pro-250528', openai: 'sora-2', runway: 'gen4_turbo', luma: 'ray-2' };
+export const MODELS: Record<string, string> = { seedance: 'seedance-1-0-pro-250528', openai: 'sora-2', runway: 'gen4.5', luma: 'ray-2' };
 
 /** provider-sim as a real process (apps/provider-sim/dist, built beforehand). */
 export async function startSim(env: Record<string, string> = {}): Promise<ServiceProcess> {

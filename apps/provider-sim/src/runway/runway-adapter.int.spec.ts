@@ -30,9 +30,32 @@ describe('RunwayAdapter against provider-sim (providers.md §3, §10)', () => {
     expect(task.request).toMatchObject({ model: 'gen4_turbo', ratio: '1280:720', duration: 5, promptImage: 'https://example.com/a.png' });
   });
 
-  it('text-to-video uses /v1/text_to_video and PENDING maps to queued', async () => {
-    const { providerTaskId } = await adapter.submit(request({ model: 'gen4.5', aspectRatio: '1:1' }));
-    expect(sim.ctx.getTask('runway', providerTaskId)!.request.ratio).toBe('960:960');
+  it('text-to-video uses /v1/text_to_video with the ratios Runway takes there; 960:960 only from an image', async () => {
+    const { providerTaskId } = await adapter.submit(request({ model: 'gen4.5', aspectRatio: '9:16' }));
+    expect(sim.ctx.getTask('runway', providerTaskId)!.request.ratio).toBe('720:1280');
+    const square = await adapter.submit(request({ model: 'gen4.5', aspectRatio: '1:1', imageUrl: 'https://example.com/a.png' }));
+    expect(sim.ctx.getTask('runway', square.providerTaskId)!.request).toMatchObject({ ratio: '960:960', promptImage: 'https://example.com/a.png' });
+    for (const req of [request({ model: 'gen4.5', aspectRatio: '1:1' }), request({ model: 'veo3.1', aspectRatio: '1:1', imageUrl: 'https://example.com/a.png' }), request({ model: 'gen4_turbo' })]) {
+      expect((await providerError(() => adapter.submit(req))).kind).toBe('invalid_request');
+    }
+  });
+
+  it('the simulator refuses what Runway refuses: gen4_turbo from text, a text-to-video square, veo3.1 for 5 s, an unknown model', async () => {
+    const post = (path: string, body: Record<string, unknown>) =>
+      fetch(`${sim.url}/runway/v1/${path}`, { method: 'POST', headers: { authorization: 'Bearer key_runway_test_123456', 'x-runway-version': '2024-11-06', 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const text = { promptText: 'a fox', ratio: '1280:720', duration: 5 };
+    for (const [path, body] of [
+      ['text_to_video', { ...text, model: 'gen4_turbo' }],
+      ['text_to_video', { ...text, model: 'gen4.5', ratio: '960:960' }],
+      ['text_to_video', { ...text, model: 'veo3.1' }],
+      ['text_to_video', { ...text, model: 'gen9' }],
+    ] as const) {
+      const res = await post(path, body);
+      expect({ body, status: res.status }).toEqual({ body, status: 400 });
+      expect(await res.json()).toEqual({ error: expect.stringContaining('Validation of body failed') });
+    }
+    expect((await post('text_to_video', { ...text, model: 'veo3.1', duration: 8 })).status).toBe(200);
+    expect((await post('image_to_video', { ...text, model: 'gen4_turbo', ratio: '960:960', promptImage: 'https://example.com/a.png' })).status).toBe(200);
   });
 
   it('expired output URL is output_missing; re-checking gives a fresh URL', async () => {

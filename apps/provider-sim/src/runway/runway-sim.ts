@@ -5,7 +5,17 @@ import { bearerToken, delay, scenarioOf, submissionKeyOf, type SimProvider } fro
 import type { SimTask } from '../core/sim-task';
 
 const PROVIDER = 'runway';
-const RATIOS = new Set(['1280:720', '720:1280', '1104:832', '960:960', '832:1104', '1584:672', '1280:768', '768:1280', '1080:1920', '1920:1080']);
+const IMAGE_RATIOS = ['1280:720', '720:1280', '1104:832', '960:960', '832:1104', '1584:672'];
+const VEO_RATIOS = ['1280:720', '720:1280', '1080:1920', '1920:1080'];
+const twoToTen = (d: number) => d >= 2 && d <= 10;
+
+/** What each model takes, per endpoint (providers.md §3): no `text` means image to video only. */
+const MODELS: Record<string, { text?: string[]; image: string[]; duration: (d: number) => boolean; durationText: string }> = {
+  'gen4.5': { text: ['1280:720', '720:1280'], image: IMAGE_RATIOS, duration: twoToTen, durationText: 'an integer between 2 and 10' },
+  gen4_turbo: { image: IMAGE_RATIOS, duration: twoToTen, durationText: 'an integer between 2 and 10' },
+  'veo3.1': { text: VEO_RATIOS, image: VEO_RATIOS, duration: (d) => [4, 6, 8].includes(d), durationText: '4, 6 or 8' },
+  'veo3.1_fast': { text: VEO_RATIOS, image: VEO_RATIOS, duration: (d) => [4, 6, 8].includes(d), durationText: '4, 6 or 8' },
+};
 
 /** Runway API (providers.md §3, §11). Polling only: Runway has no callbacks. */
 export const runwaySim: SimProvider = {
@@ -29,9 +39,13 @@ export const runwaySim: SimProvider = {
       if (!model) return reject(rwError(400, 'Validation of body failed: model is required.'));
       if (kind === 'text' && !prompt) return reject(rwError(400, 'Validation of body failed: promptText is required.'));
       if (kind === 'image' && !body.promptImage) return reject(rwError(400, 'Validation of body failed: promptImage is required.'));
-      if (typeof body.ratio !== 'string' || !RATIOS.has(body.ratio)) return reject(rwError(400, `Validation of body failed: ratio ${String(body.ratio)} is invalid.`));
+      const spec = MODELS[model];
+      if (!spec) return reject(rwError(400, `Validation of body failed: model ${model} is not available.`));
+      const ratios = kind === 'text' ? spec.text : spec.image;
+      if (!ratios) return reject(rwError(400, `Validation of body failed: model ${model} is not available for text_to_video.`));
+      if (typeof body.ratio !== 'string' || !ratios.includes(body.ratio)) return reject(rwError(400, `Validation of body failed: ratio ${String(body.ratio)} is invalid for ${model}.`));
       const d = Number(body.duration);
-      if (body.duration !== undefined && (!Number.isInteger(d) || d < 2 || d > 10)) return reject(rwError(400, 'Validation of body failed: duration must be an integer between 2 and 10.'));
+      if (body.duration !== undefined && (!Number.isInteger(d) || !spec.duration(d))) return reject(rwError(400, `Validation of body failed: duration must be ${spec.durationText}.`));
       const gate = ctx.gateSubmit(PROVIDER, scenario, submissionKeyOf(req) ?? prompt);
       if (gate) return reject(rejection(gate));
       const task = ctx.createTask(PROVIDER, { model, prompt, scenario, submissionKey: submissionKeyOf(req), request: body });

@@ -10,6 +10,8 @@ export const CatalogModel = z.strictObject({
   aspectRatios: z.array(AspectRatio).min(1),
   resolutions: z.array(Resolution).min(1),
   imageToVideo: z.boolean(),
+  /** False for a model that makes video from an image only: a job on it needs `referenceImage`. */
+  textToVideo: z.boolean(),
   creditsPerSecond: z.number().int().nonnegative(),
 });
 export type CatalogModel = z.infer<typeof CatalogModel>;

@@ -19,6 +19,15 @@ export const RUNWAY_MODELS = ['gen4.5', 'gen4_turbo', 'veo3.1', 'veo3.1_fast'] a
 /** reelay aspect ratio → Runway pixel ratio. */
 const RATIOS: Record<string, string> = { '16:9': '1280:720', '9:16': '720:1280', '1:1': '960:960' };
 
+/** Runway takes 960:960 only from an image, and only on its gen4 models; veo3.1 has no square ratio. */
+function runwayRatio(model: string, aspectRatio: string, fromImage: boolean): string | undefined {
+  if (aspectRatio === '1:1' && (!fromImage || model.startsWith('veo'))) return undefined;
+  return RATIOS[aspectRatio];
+}
+
+/** Models Runway runs from an image only (no text_to_video). */
+const IMAGE_ONLY = new Set(['gen4_turbo']);
+
 export interface RunwayAdapterConfig extends ProviderAdapterConfig {
   apiVersion?: string;
 }
@@ -45,8 +54,9 @@ export class RunwayAdapter implements ProviderAdapter {
   }
 
   async submit(req: ProviderSubmitRequest, ctx?: ProviderCallContext): Promise<ProviderSubmitResult> {
-    const ratio = RATIOS[req.aspectRatio];
-    if (!ratio) throw new ProviderError('invalid_request', `runway has no ratio for ${req.aspectRatio}`);
+    if (!req.imageUrl && IMAGE_ONLY.has(req.model)) throw new ProviderError('invalid_request', `runway ${req.model} makes video from an image only`);
+    const ratio = runwayRatio(req.model, req.aspectRatio, Boolean(req.imageUrl));
+    if (!ratio) throw new ProviderError('invalid_request', `runway ${req.model} has no ratio for ${req.aspectRatio}${req.imageUrl ? '' : ' without an image'}`);
     const body: Record<string, unknown> = { model: req.model, promptText: req.prompt, ratio, duration: req.durationSeconds };
     if (req.seed !== undefined) body.seed = req.seed;
     if (req.imageUrl) body.promptImage = req.imageUrl;

@@ -81,6 +81,8 @@
     fill($('resolution'), m.resolutions, (v) => v, true);
     $('reference-field').hidden = !m.imageToVideo;
     if (!m.imageToVideo) $('referenceImage').value = '';
+    $('referenceImage').required = !m.textToVideo;
+    document.querySelector('label[for=referenceImage]').textContent = `Reference image (${m.textToVideo ? 'optional' : 'required'}: PNG, JPEG or WebP)`;
   }
   async function loadModels() {
     const body = await (await api('/v1/models')).json();
