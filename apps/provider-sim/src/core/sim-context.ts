@@ -28,13 +28,27 @@ export interface ProviderStats {
 
 /** Why a submit must fail before a task exists; each provider renders it in its own wire format. */
 export type SubmitRejection =
-  | { kind: 'capacity'; retryAfterSeconds: number }
-  | { kind: 'rate_limit'; retryAfterSeconds: number }
+  | ({ kind: 'capacity' } & RetryAfter)
+  | ({ kind: 'rate_limit' } & RetryAfter)
   | { kind: 'server'; status: number }
   | { kind: 'reject'; status: number; code?: string }
   | { kind: 'moderation' };
 
-export type CheckRejection = { kind: 'rate_limit'; retryAfterSeconds: number } | { kind: 'server'; status: number };
+export type CheckRejection = ({ kind: 'rate_limit' } & RetryAfter) | { kind: 'server'; status: number };
+
+/** When a 429 says to retry; `given`: the scenario set it (`retry_after=N`), rather than the default 1 s. */
+export interface RetryAfter {
+  retryAfterSeconds: number;
+  retryAfterGiven: boolean;
+}
+
+const retryAfterOf = (scenario: { retry_after?: number }): RetryAfter => ({ retryAfterSeconds: scenario.retry_after ?? 1, retryAfterGiven: scenario.retry_after !== undefined });
+
+/**
+ * The Retry-After header of a provider that does not document one: sent only when the scenario
+ * asks for it, so that by default clients are tested against what the provider is known to send.
+ */
+export const undocumentedRetryAfter = (gate: RetryAfter): Record<string, string> => (gate.retryAfterGiven ? { 'retry-after': String(gate.retryAfterSeconds) } : {});
 
 /** Called on every phase change (and on stale replays) so providers can push callbacks. */
 export type TransitionListener = (task: SimTask, previous: SimPhase) => void;
@@ -101,7 +115,7 @@ export class SimContext {
     }
     if (scenario.moderation_submit) return { kind: 'moderation' };
     if (scenario.rate_limit !== undefined && attempt <= scenario.rate_limit) {
-      return { kind: 'rate_limit', retryAfterSeconds: scenario.retry_after ?? 1 };
+      return { kind: 'rate_limit', ...retryAfterOf(scenario) };
     }
     if (scenario.server_error !== undefined && attempt <= scenario.server_error) {
       return { kind: 'server', status: scenario.server_status ?? 500 };
@@ -109,7 +123,7 @@ export class SimContext {
     const max = this.maxInFlight(provider);
     if (max !== undefined && this.inFlight(provider) >= max) {
       stats.rejectedAtCapacity++;
-      return { kind: 'capacity', retryAfterSeconds: scenario.retry_after ?? 1 };
+      return { kind: 'capacity', ...retryAfterOf(scenario) };
     }
     return null;
   }
@@ -117,7 +131,7 @@ export class SimContext {
   gateCheck(task: SimTask): CheckRejection | null {
     const attempt = this.bump(`check:${task.provider}:${task.id}`);
     const sc = task.scenario;
-    if (sc.check_rate_limit !== undefined && attempt <= sc.check_rate_limit) return { kind: 'rate_limit', retryAfterSeconds: sc.retry_after ?? 1 };
+    if (sc.check_rate_limit !== undefined && attempt <= sc.check_rate_limit) return { kind: 'rate_limit', ...retryAfterOf(sc) };
     if (sc.check_server_error !== undefined && attempt <= sc.check_server_error) return { kind: 'server', status: sc.server_status ?? 500 };
     return null;
   }

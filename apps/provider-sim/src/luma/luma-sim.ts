@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { SimReply, SimRequest, SimRouter } from '../core/router';
-import type { SimContext, SubmitRejection } from '../core/sim-context';
+import { undocumentedRetryAfter, type CheckRejection, type SimContext, type SubmitRejection } from '../core/sim-context';
 import { bearerToken, delay, scenarioOf, submissionKeyOf, type SimProvider } from '../core/sim-provider';
 import { statusCallbacks } from '../core/status-callbacks';
 import type { SimPhase, SimTask } from '../core/sim-task';
@@ -106,11 +106,11 @@ function renderGeneration(ctx: SimContext, task: SimTask, phase: SimPhase) {
   };
 }
 
-function rejection(gate: SubmitRejection | { kind: 'rate_limit'; retryAfterSeconds: number }): SimReply {
+function rejection(gate: SubmitRejection | CheckRejection): SimReply {
   switch (gate.kind) {
     case 'capacity':
     case 'rate_limit':
-      return lumaError(429, 'Too many requests, please slow down', { 'retry-after': String(gate.retryAfterSeconds) });
+      return lumaError(429, 'Too many requests, please slow down', undocumentedRetryAfter(gate));
     case 'server':
       return lumaError(gate.status, 'Internal server error');
     case 'moderation':

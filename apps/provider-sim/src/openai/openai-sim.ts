@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { SimReply, SimRouter } from '../core/router';
-import type { SimContext, SubmitRejection } from '../core/sim-context';
+import type { CheckRejection, SimContext, SubmitRejection } from '../core/sim-context';
 import { bearerToken, delay, scenarioOf, submissionKeyOf, type SimProvider } from '../core/sim-provider';
 import { statusCallbacks } from '../core/status-callbacks';
 import { fixtureVideo } from '../core/fixture-video';
@@ -163,11 +163,11 @@ function authError(ctx: SimContext, header: string | undefined): SimReply | null
   return oaiError(401, 'You did not provide an API key.', 'invalid_request_error', null, 'invalid_api_key');
 }
 
-function rejection(gate: SubmitRejection | { kind: 'rate_limit'; retryAfterSeconds: number }): SimReply {
+function rejection(gate: SubmitRejection | CheckRejection): SimReply {
   switch (gate.kind) {
     case 'capacity':
     case 'rate_limit':
-      return oaiError(429, 'Rate limit reached for requests.', 'requests', null, 'rate_limit_exceeded', { 'retry-after': String(gate.retryAfterSeconds) });
+      return oaiError(429, 'Rate limit reached for requests.', 'requests', null, 'rate_limit_exceeded', { 'retry-after-ms': String(gate.retryAfterSeconds * 1000), 'retry-after': String(gate.retryAfterSeconds) });
     case 'server':
       return oaiError(gate.status, 'The server had an error processing your request.', 'server_error', null, null);
     case 'moderation':

@@ -40,6 +40,11 @@ describe('RunwayAdapter against provider-sim (providers.md §3, §10)', () => {
     }
   });
 
+  it('a 429 without a documented Retry-After leaves the wait to reelay\'s own backoff', async () => {
+    const err = await providerError(() => adapter.submit(request({ model: 'gen4.5', prompt: 'fox [sim:rate_limit=1]' })));
+    expect({ kind: err.kind, retryAfterMs: err.retryAfterMs }).toEqual({ kind: 'rate_limited', retryAfterMs: undefined });
+  });
+
   it('the simulator refuses what Runway refuses: gen4_turbo from text, a text-to-video square, veo3.1 for 5 s, an unknown model', async () => {
     const post = (path: string, body: Record<string, unknown>) =>
       fetch(`${sim.url}/runway/v1/${path}`, { method: 'POST', headers: { authorization: 'Bearer key_runway_test_123456', 'x-runway-version': '2024-11-06', 'content-type': 'application/json' }, body: JSON.stringify(body) });

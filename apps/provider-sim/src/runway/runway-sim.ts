@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { SimReply, SimRequest, SimRouter } from '../core/router';
-import type { SimContext, SubmitRejection } from '../core/sim-context';
+import { undocumentedRetryAfter, type CheckRejection, type SimContext, type SubmitRejection } from '../core/sim-context';
 import { bearerToken, delay, scenarioOf, submissionKeyOf, type SimProvider } from '../core/sim-provider';
 import type { SimTask } from '../core/sim-task';
 
@@ -115,11 +115,11 @@ function preflight(ctx: SimContext, req: SimRequest): SimReply | null {
   return null;
 }
 
-function rejection(gate: SubmitRejection | { kind: 'rate_limit'; retryAfterSeconds: number }): SimReply {
+function rejection(gate: SubmitRejection | CheckRejection): SimReply {
   switch (gate.kind) {
     case 'capacity':
     case 'rate_limit':
-      return rwError(429, 'You have exceeded the rate limit.', { 'retry-after': String(gate.retryAfterSeconds) });
+      return rwError(429, 'You have exceeded the rate limit.', undocumentedRetryAfter(gate));
     case 'server':
       return rwError(gate.status, 'Service temporarily unavailable.');
     case 'moderation':

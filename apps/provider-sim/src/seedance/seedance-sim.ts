@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { SimReply, SimRouter } from '../core/router';
-import type { SimContext, SubmitRejection } from '../core/sim-context';
+import { undocumentedRetryAfter, type CheckRejection, type SimContext, type SubmitRejection } from '../core/sim-context';
 import { bearerToken, delay, scenarioOf, submissionKeyOf, type SimProvider } from '../core/sim-provider';
 import { statusCallbacks } from '../core/status-callbacks';
 import { stripScenarioTags } from '../core/scenario';
@@ -140,14 +140,11 @@ function renderTask(ctx: SimContext, task: SimTask, phase: SimPhase) {
   };
 }
 
-function rejection(gate: SubmitRejection | { kind: 'rate_limit'; retryAfterSeconds: number }): SimReply {
+function rejection(gate: SubmitRejection | CheckRejection): SimReply {
   switch (gate.kind) {
     case 'capacity':
     case 'rate_limit':
-      return arkError(429, 'RateLimitExceeded.EndpointRPMExceeded', 'Your request has exceeded the rate limit for this endpoint.', undefined, {
-        // UNSURE (providers.md §1): Ark does not document Retry-After; sent so clients can honour it.
-        'retry-after': String(gate.retryAfterSeconds),
-      });
+      return arkError(429, 'RateLimitExceeded.EndpointRPMExceeded', 'Your request has exceeded the rate limit for this endpoint.', undefined, undocumentedRetryAfter(gate));
     case 'server':
       return arkError(gate.status, 'InternalServiceError', 'The service encountered an unexpected internal error.');
     case 'moderation':

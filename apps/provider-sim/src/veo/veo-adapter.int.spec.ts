@@ -20,7 +20,7 @@ describe('VeoAdapter against provider-sim (providers.md §5, §10)', () => {
   });
 
   it('follows the operation to done and downloads the sample with the key', async () => {
-    const { providerTaskId } = await adapter.submit(request({ model: MODEL, prompt: 'fox [sim:success_after=3]' }));
+    const { providerTaskId } = await adapter.submit(request({ durationSeconds: 8, model: MODEL, prompt: 'fox [sim:success_after=3]' }));
     expect(providerTaskId).toMatch(new RegExp(`^models/${MODEL}/operations/[0-9a-f]+$`));
     const seen = await pollToEnd(adapter, providerTaskId);
     expect(seen.map((s) => s.state)).toEqual(['running', 'running', 'succeeded']);
@@ -40,13 +40,13 @@ describe('VeoAdapter against provider-sim (providers.md §5, §10)', () => {
 
   it('refuses a square video before calling Veo', async () => {
     const before = sim.ctx.submissions.length;
-    const err = await providerError(() => adapter.submit(request({ model: MODEL, aspectRatio: '1:1' })));
+    const err = await providerError(() => adapter.submit(request({ durationSeconds: 8, model: MODEL, aspectRatio: '1:1' })));
     expect(toJobErrorCode(err)).toBe('validation_failed');
     expect(sim.ctx.submissions.length).toBe(before);
   });
 
   it('maps an unreachable input image to asset_fetch_failed', async () => {
-    const err = await providerError(() => adapter.submit(request({ model: MODEL, imageUrl: `${sim.url}/_sim/files/missing.png` })));
+    const err = await providerError(() => adapter.submit(request({ durationSeconds: 8, model: MODEL, imageUrl: `${sim.url}/_sim/files/missing.png` })));
     expect(err.kind).toBe('asset_fetch');
     expect(toJobErrorCode(err)).toBe('asset_fetch_failed');
   });
@@ -63,10 +63,16 @@ describe('VeoAdapter against provider-sim (providers.md §5, §10)', () => {
     ['[sim:server_error=1,server_status=503]', 'server', 'unknown_provider_error', 'UNAVAILABLE', true],
     ['[sim:server_error=1,server_status=504]', 'timeout', 'provider_timeout', 'DEADLINE_EXCEEDED', true],
   ] as const)('submit %s → %s / %s', async (tag, kind, code, providerCode, retryable) => {
-    const err = await providerError(() => adapter.submit(request({ model: MODEL, prompt: `fox ${tag}` })));
+    const err = await providerError(() => adapter.submit(request({ durationSeconds: 8, model: MODEL, prompt: `fox ${tag}` })));
     expect({ kind: err.kind, code: toJobErrorCode(err), providerCode: err.providerCode, retryable: err.retryable }).toEqual({ kind, code, providerCode, retryable });
     if (kind === 'rate_limited') expect(err.retryAfterMs).toBe(2000);
     expect(err.detail).not.toContain(KEY);
+  });
+
+  it('is refused a duration Veo 3 does not take (4, 6 or 8 only)', async () => {
+    for (const durationSeconds of [5, 7]) {
+      expect((await providerError(() => adapter.submit(request({ model: MODEL, durationSeconds })))).kind).toBe('invalid_request');
+    }
   });
 
   it.each([
@@ -80,14 +86,14 @@ describe('VeoAdapter against provider-sim (providers.md §5, §10)', () => {
     ['[sim:fail_code=3,fail_message="Your prompt violates our usage guidelines"]', 'moderation', 'moderation_rejected'],
     ['[sim:no_output]', 'output_missing', 'output_missing'],
   ] as const)('operation %s → failed %s / %s', async (tag, kind, code) => {
-    const last = await submitAndFinish(adapter, request({ model: MODEL, prompt: `fox ${tag}` }));
+    const last = await submitAndFinish(adapter, request({ durationSeconds: 8, model: MODEL, prompt: `fox ${tag}` }));
     expect(last.state).toBe('failed');
     expect(last.error!.kind).toBe(kind);
     expect(toJobErrorCode(last.error!)).toBe(code);
   });
 
   it('reports check failures as errors of the check, not of the job', async () => {
-    const { providerTaskId } = await adapter.submit(request({ model: MODEL, prompt: 'fox [sim:check_rate_limit=1,check_server_error=0]' }));
+    const { providerTaskId } = await adapter.submit(request({ durationSeconds: 8, model: MODEL, prompt: 'fox [sim:check_rate_limit=1,check_server_error=0]' }));
     const limited = await providerError(() => adapter.check(providerTaskId));
     expect(limited.kind).toBe('rate_limited');
     expect((await adapter.check(providerTaskId)).state).toBe('running');
@@ -96,7 +102,7 @@ describe('VeoAdapter against provider-sim (providers.md §5, §10)', () => {
   });
 
   it('maps a download after retention to output_missing', async () => {
-    const last = await submitAndFinish(adapter, request({ model: MODEL, prompt: 'fox [sim:expire_output]' }));
+    const last = await submitAndFinish(adapter, request({ durationSeconds: 8, model: MODEL, prompt: 'fox [sim:expire_output]' }));
     expect(last.state).toBe('succeeded');
     const err = await providerError(() => adapter.fetchOutput(last.outputUrl!));
     expect(toJobErrorCode(err)).toBe('output_missing');

@@ -70,7 +70,7 @@ export const veoSim: SimProvider = {
       if (!task) return googleError(404, `Operation models/${req.params.model}/operations/${req.params.id} not found.`);
       await delay(task.scenario.slow);
       const gate = ctx.gateCheck(task);
-      if (gate) return gate.kind === 'rate_limit' ? googleError(429, 'Resource has been exhausted (e.g. check quota).', { 'retry-after': String(gate.retryAfterSeconds) }) : googleError(gate.status, 'Internal error encountered.');
+      if (gate) return gate.kind === 'rate_limit' ? exhausted(gate.retryAfterSeconds) : googleError(gate.status, 'Internal error encountered.');
       ctx.observe(task, true);
       return { status: 200, body: renderOperation(ctx, task) };
     });
@@ -116,20 +116,22 @@ function validateParameters(p: Record<string, unknown>): string | null {
   if (p.resolution !== undefined && !RESOLUTIONS.has(String(p.resolution))) return `Unsupported resolution: ${String(p.resolution)}.`;
   if (p.durationSeconds !== undefined) {
     const d = Number(p.durationSeconds); // the SDK sends a number; a numeric string is accepted too
-    if (!Number.isInteger(d) || d < 4 || d > 8) return `The number value for durationSeconds is out of bound. Please provide a value between 4 and 8, inclusive.`;
+    if (![4, 6, 8].includes(d)) return `Unsupported durationSeconds: ${String(p.durationSeconds)}. Veo 3 models take 4, 6 or 8.`;
   }
   if (p.sampleCount !== undefined && (Number(p.sampleCount) < 1 || Number(p.sampleCount) > 4)) return 'sampleCount must be between 1 and 4.';
   return null;
+}
+
+/** 429 RESOURCE_EXHAUSTED as Google sends it: when to retry is a RetryInfo in details, with no Retry-After header. */
+function exhausted(retryAfterSeconds: number): SimReply {
+  return googleError(429, 'Resource has been exhausted (e.g. check quota).', {}, [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${retryAfterSeconds}s` }]);
 }
 
 function rejection(gate: SubmitRejection, model: string): SimReply {
   switch (gate.kind) {
     case 'capacity':
     case 'rate_limit':
-      // UNSURE: Google sends RetryInfo in details rather than Retry-After; both are given here.
-      return googleError(429, 'Resource has been exhausted (e.g. check quota).', { 'retry-after': String(gate.retryAfterSeconds) }, [
-        { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${gate.retryAfterSeconds}s` },
-      ]);
+      return exhausted(gate.retryAfterSeconds);
     case 'server':
       return googleError(gate.status, gate.status === 503 ? 'The model is overloaded. Please try again later.' : 'Internal error encountered.');
     case 'moderation':

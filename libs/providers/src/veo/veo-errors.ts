@@ -11,7 +11,7 @@ export function mapVeoHttpError(info: HttpErrorInfo, detail: (t: string) => stri
   const status = err.status ?? undefined;
   const message = err.message ?? '';
   const d = detail(`${info.method} ${info.path} → HTTP ${info.status} ${status ?? ''}: ${message}`);
-  const init = { providerCode: status, httpStatus: info.status, retryAfterMs: info.retryAfterMs };
+  const init = { providerCode: status, httpStatus: info.status, retryAfterMs: info.retryAfterMs ?? retryDelayMs(err.details) };
   if (info.status === 429 || status === 'RESOURCE_EXHAUSTED') return new ProviderError('rate_limited', d, init);
   if (info.status === 401 || status === 'UNAUTHENTICATED') return new ProviderError('auth', d, init);
   if (info.status === 403 || status === 'PERMISSION_DENIED') return new ProviderError('auth', d, init);
@@ -46,4 +46,18 @@ export function mapVeoOperationError(error: GoogleRpcStatus): NormalizedProvider
     default:
       return normalizedError('server', detail, { providerCode, retryable: false });
   }
+}
+
+/**
+ * Google says when to retry in the error's details, not in a header: a `google.rpc.RetryInfo` with
+ * `retryDelay` as a protobuf Duration in JSON ("2s", "0.5s").
+ */
+export function retryDelayMs(details: unknown[] | undefined): number | undefined {
+  for (const d of details ?? []) {
+    const info = d as { '@type'?: unknown; retryDelay?: unknown };
+    if (info['@type'] !== 'type.googleapis.com/google.rpc.RetryInfo' || typeof info.retryDelay !== 'string') continue;
+    const seconds = /^(\d+(?:\.\d+)?)s$/.exec(info.retryDelay);
+    if (seconds) return Math.round(Number(seconds[1]) * 1000);
+  }
+  return undefined;
 }
