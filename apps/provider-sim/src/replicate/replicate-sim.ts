@@ -59,7 +59,7 @@ export const replicateSim: SimProvider = {
       const gate = ctx.gateSubmit(PROVIDER, scenario, submissionKeyOf(req) ?? rawPrompt);
       if (gate) return reject(rejection(gate));
 
-      const filter = Array.isArray(body.webhook_events_filter) ? body.webhook_events_filter.map(String) : ['start', 'output', 'logs', 'completed'];
+      const filter = Array.isArray(body.webhook_events_filter) ? body.webhook_events_filter.map(String) : DEFAULT_WEBHOOK_EVENTS;
       const task = ctx.createTask(PROVIDER, {
         id: predictionId(),
         model,
@@ -123,9 +123,12 @@ export const replicateSim: SimProvider = {
   },
 };
 
+/** Without `webhook_events_filter`, Replicate sends new output and completion, not `start` or `logs`. */
+const DEFAULT_WEBHOOK_EVENTS = ['output', 'completed'];
+
 /** `start` covers the move to processing; `completed` covers terminal states (providers.md §6). */
 function eventAllowed(task: SimTask): boolean {
-  const filter = (task.extra.filter as string[] | undefined) ?? ['start', 'output', 'logs', 'completed'];
+  const filter = (task.extra.filter as string[] | undefined) ?? DEFAULT_WEBHOOK_EVENTS;
   return isTerminalPhase(task.phase) ? filter.includes('completed') : filter.includes('start');
 }
 
