@@ -30,7 +30,7 @@ beforeAll(async () => {
     label: 'pipeline',
     replicas: { intake: 2, dispatch: 2, polling: 2 },
     env: {
-      PROVIDERS_ENABLED: 'local,runway',
+      PROVIDERS_ENABLED: 'local,runway,minimax',
       MODERATION_BLOCKED_TERMS: 'forbidden fruit',
       OUTBOUND_ALLOW_HOSTS: assetHost,
       DISPATCH_RATE_LIMIT_BUDGET_MS: '1500',
@@ -84,6 +84,15 @@ describe('success path', () => {
     const all = await readJobStream(`${stack.gateway.url}/v1/jobs/${job.id}/stream`, aliceKey);
     const resumed = await readJobStream(`${stack.gateway.url}/v1/jobs/${job.id}/stream`, aliceKey, { lastEventId: all[1].id });
     expect(resumed.map((e) => e.id)).toEqual(all.slice(2).map((e) => e.id));
+  });
+
+  it('runs a Hailuo job through MiniMax\'s wire format (base_resp answers, a file to look up) and serves its video', async () => {
+    const job = (await alice.submit({ model: 'hailuo-02', prompt: 'paper boats on a canal [sim:success_after=2]', aspectRatio: '16:9', durationSeconds: 6 })).body;
+    const done = await alice.waitFor(job.id, isTerminalJob);
+    expect(done).toMatchObject({ status: 'succeeded', provider: 'minimax', output: { contentType: 'video/mp4' }, credits: { charged: 30 } });
+    const content = await fetch(`${stack.gateway.url}/v1/jobs/${job.id}/content`, { headers: { authorization: `Bearer ${aliceKey}` } });
+    expect(content.status).toBe(200);
+    expect(probeMp4(Buffer.from(await content.arrayBuffer()))?.durationSeconds).toBeGreaterThan(0);
   });
 
   it('goes delayed when the provider is slow, then succeeds', async () => {

@@ -6,6 +6,7 @@ import { lumaSim } from './luma/luma-sim';
 import { veoSim } from './veo/veo-sim';
 import { replicateSim } from './replicate/replicate-sim';
 import { falSim } from './fal/fal-sim';
+import { minimaxSim } from './minimax/minimax-sim';
 import { localSim } from './local/local-sim';
 
 /** Registration point: one line per emulated provider. */
@@ -17,5 +18,6 @@ export const SIM_PROVIDERS: SimProvider[] = [
   veoSim,
   replicateSim,
   falSim,
+  minimaxSim,
   localSim,
 ];

@@ -109,6 +109,18 @@ export const MODELS: CatalogEntry[] = [
     creditsPerSecond: 3,
   },
   {
+    id: 'hailuo-02',
+    providers: ['minimax'],
+    providerModels: { minimax: 'MiniMax-Hailuo-02' },
+    durations: [6, 10],
+    aspectRatios: ['16:9'],
+    // MiniMax renders 768P (1366x768) where others render 720p; its 1080P takes 6 s only, so it is not offered.
+    resolutions: ['720p'],
+    imageToVideo: true,
+    textToVideo: true,
+    creditsPerSecond: 5,
+  },
+  {
     id: 'kling-2.1',
     providers: ['fal'],
     providerModels: { fal: 'fal-ai/kling-video/v2.1/standard/text-to-video' },

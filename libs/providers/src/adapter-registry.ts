@@ -6,6 +6,7 @@ import { lumaFactory } from './luma/luma-factory';
 import { veoFactory } from './veo/veo-factory';
 import { replicateFactory } from './replicate/replicate-factory';
 import { falFactory } from './fal/fal-factory';
+import { minimaxFactory } from './minimax/minimax-factory';
 import { localFactory } from './local/local-factory';
 
 /** Registration point: one line per provider. Order is the default preference order. */
@@ -17,5 +18,6 @@ export const ADAPTER_FACTORIES: AdapterFactory[] = [
   veoFactory,
   replicateFactory,
   falFactory,
+  minimaxFactory,
   localFactory,
 ];

@@ -18,6 +18,7 @@ export * from './luma/luma-adapter';
 export * from './veo/veo-adapter';
 export * from './replicate/replicate-adapter';
 export * from './fal/fal-adapter';
+export * from './minimax/minimax-adapter';
 export * from './fal/fal-webhook-signature';
 export * from './local/render';
 export * from './local/render-queue';

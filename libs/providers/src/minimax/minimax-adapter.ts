@@ -1,0 +1,106 @@
+import type {
+  OutputDownload,
+  ProviderAdapter,
+  ProviderAdapterConfig,
+  ProviderCallContext,
+  ProviderCapabilities,
+  ProviderCheckResult,
+  ProviderSubmitRequest,
+  ProviderSubmitResult,
+} from '../adapter/provider-adapter';
+import { SUBMISSION_KEY_HEADER } from '../adapter/provider-adapter';
+import { ProviderError, normalizedError } from '../adapter/provider-error';
+import { bearerAuth, createProviderHttp } from '../http/create-provider-http';
+import type { ProviderHttp } from '../http/provider-http';
+import { baseRespError, mapMinimaxHttpError } from './minimax-errors';
+import type { MinimaxCreateResponse, MinimaxFileResponse, MinimaxQueryResponse } from './minimax-wire';
+
+export const MINIMAX_DEFAULT_BASE_URL = 'https://api.minimax.io';
+export const MINIMAX_MODELS = ['MiniMax-Hailuo-02', 'T2V-01', 'I2V-01'] as const;
+
+/** reelay resolution → MiniMax's; MiniMax has no 720p and renders 768P instead. */
+const RESOLUTIONS: Record<string, string> = { '480p': '512P', '720p': '768P', '1080p': '1080P' };
+
+/**
+ * MiniMax Hailuo video generation (providers.md §8). Polling only: the callback needs a challenge
+ * handshake whose details are not documented well enough to rely on. A finished task names a file;
+ * its download URL is temporary, so every check that finds success asks for a fresh one.
+ */
+export class MinimaxAdapter implements ProviderAdapter {
+  readonly name = 'minimax';
+  readonly capabilities: ProviderCapabilities = {
+    cancel: false, // no cancel endpoint
+    callbacks: false,
+    idempotencyKey: false,
+    listTasks: false, // no task list
+    models: MINIMAX_MODELS,
+  };
+  private readonly http: ProviderHttp;
+
+  constructor(config: ProviderAdapterConfig) {
+    this.http = createProviderHttp({
+      provider: 'minimax',
+      config,
+      defaultBaseUrl: MINIMAX_DEFAULT_BASE_URL,
+      headers: bearerAuth(config.apiKey),
+      mapError: mapMinimaxHttpError,
+    });
+  }
+
+  async submit(req: ProviderSubmitRequest, ctx?: ProviderCallContext): Promise<ProviderSubmitResult> {
+    const body: Record<string, unknown> = { model: req.model, prompt: req.prompt, duration: req.durationSeconds };
+    if (req.resolution) body.resolution = RESOLUTIONS[req.resolution];
+    if (req.imageUrl) body.first_frame_image = req.imageUrl;
+    const res = await this.http.request<MinimaxCreateResponse>(
+      { method: 'POST', path: '/v1/video_generation', json: body, headers: { [SUBMISSION_KEY_HEADER]: req.submissionKey } },
+      ctx,
+    );
+    const err = baseRespError(res.body?.base_resp, 'POST /v1/video_generation');
+    if (err) throw err;
+    if (!res.body?.task_id) throw new ProviderError('server', 'minimax create answered without a task_id');
+    return { providerTaskId: res.body.task_id };
+  }
+
+  async check(providerTaskId: string, ctx?: ProviderCallContext): Promise<ProviderCheckResult> {
+    const res = await this.http.request<MinimaxQueryResponse>({ method: 'GET', path: '/v1/query/video_generation', query: { task_id: providerTaskId } }, ctx);
+    const task = res.body ?? {};
+    const providerStatus = task.status ?? '(none)';
+    switch (task.status) {
+      case 'Preparing':
+      case 'Queueing':
+        return { state: 'queued', providerStatus };
+      case 'Processing':
+        return { state: 'running', providerStatus };
+      case 'Success': {
+        if (task.file_id === undefined || task.file_id === '') {
+          return { state: 'failed', providerStatus, error: normalizedError('output_missing', 'minimax task succeeded without a file_id') };
+        }
+        return { state: 'succeeded', providerStatus, progress: 1, outputUrl: await this.downloadUrl(String(task.file_id), ctx) };
+      }
+      case 'Fail': {
+        const err = baseRespError(task.base_resp, 'minimax task');
+        return { state: 'failed', providerStatus, error: err ? err.toNormalized() : normalizedError('server', 'minimax task failed', { retryable: false }) };
+      }
+      default: {
+        // No status: the query itself was refused (unknown task, auth, rate limit) in base_resp.
+        const err = baseRespError(task.base_resp, 'GET /v1/query/video_generation');
+        if (err) throw err;
+        return { state: 'failed', providerStatus, error: normalizedError('server', `minimax unknown status ${String(task.status).slice(0, 40)}`, { retryable: false }) };
+      }
+    }
+  }
+
+  /** Download URLs are temporary: an expired one is output_missing, and the next check gets a fresh one. */
+  fetchOutput(outputUrl: string, ctx?: ProviderCallContext): Promise<OutputDownload> {
+    return this.http.download(outputUrl, ctx, false);
+  }
+
+  private async downloadUrl(fileId: string, ctx?: ProviderCallContext): Promise<string> {
+    const res = await this.http.request<MinimaxFileResponse>({ method: 'GET', path: '/v1/files/retrieve', query: { file_id: fileId } }, ctx);
+    const err = baseRespError(res.body?.base_resp, 'GET /v1/files/retrieve');
+    if (err) throw err;
+    const url = res.body?.file?.download_url;
+    if (!url) throw new ProviderError('server', 'minimax file answered without a download_url');
+    return url;
+  }
+}
