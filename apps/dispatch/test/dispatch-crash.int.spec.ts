@@ -49,4 +49,23 @@ describe('dispatch: crash after the provider accepted, before the log recorded i
     expect(job.errorCode).toBe('unknown_provider_error');
     expect((await h.submissions('runway')).filter((s) => s.submissionKey?.startsWith(`${jobId}:`))).toHaveLength(1);
   });
+
+  it('never resubmits after a crash on a retry either: the retry records its own intent first, so the job fails with one accepted task', async () => {
+    const runwayEnv = { PROVIDERS_ENABLED: 'runway', DISPATCH_ACK_WAIT_MS: '2000', DISPATCH_RETRY_BASE_MS: '100' };
+    const crashing = await h.startDispatch({ ...runwayEnv, DISPATCH_CRASH_AFTER_SUBMIT: '1' });
+    const exited = new Promise<NodeJS.Signals | null>((r) => crashing.child.once('exit', (_code, signal) => r(signal)));
+    // The first try is answered 503; the retry is accepted, and the process dies before recording it.
+    const jobId = await h.createValidatedJob({ model: 'gen4.5', provider: 'runway', prompt: 'a kite over dunes [sim:server_error=1,server_status=503]' });
+    expect(await exited).toBe('SIGKILL');
+
+    await h.startDispatch(runwayEnv);
+    const job = await h.waitForJob(jobId, (j) => j.status === 'failed', 30_000);
+    expect(job.errorCode).toBe('unknown_provider_error');
+    const mine = (await h.submissions('runway')).filter((s) => s.submissionKey?.startsWith(`${jobId}:`));
+    expect(mine.map((s) => [s.submissionKey, s.outcome])).toEqual([
+      [`${jobId}:1`, 'rejected'],
+      [`${jobId}:1`, 'accepted'],
+    ]);
+    expect(eventTypes(await h.events(jobId)).slice(3)).toEqual(['JobSubmissionIntended', 'JobSubmissionRetryScheduled', 'JobSubmissionIntended', 'JobFailed']);
+  });
 });

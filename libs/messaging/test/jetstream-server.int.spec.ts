@@ -209,6 +209,16 @@ describe('JetStreamServer (Nest custom transport, real NATS + PostgreSQL)', () =
     });
   });
 
+  it('creates the consumer with the binding\'s max ack pending, and raises it on an existing one', async () => {
+    const prefix = await newPrefix();
+    const jsm = await jetstreamManager(nc);
+    const first = await startService(prefix, new Recorder());
+    expect((await jsm.consumers.info(eventStreamName(prefix), 'progress')).config.max_ack_pending).toBe(1000);
+    await first.close();
+    await startService(prefix, new Recorder(), { maxAckPending: 50_000 });
+    expect((await jsm.consumers.info(eventStreamName(prefix), 'progress')).config.max_ack_pending).toBe(50_000);
+  });
+
   it('close() lets the running handler finish and ack; the rest goes to the next instance, none twice', async () => {
     const prefix = await newPrefix();
     const first = new Recorder();

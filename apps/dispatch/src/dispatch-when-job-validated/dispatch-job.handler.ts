@@ -43,8 +43,9 @@ const DONE: DispatchOutcome = { kind: 'done' };
  *   record the intent, submit;
  * - an intent but no task id: the job is pinned to that provider (it may have accepted and bill
  *   us), so reconcile there — find the task by submission key where the provider can list, resubmit
- *   with the same key where it de-duplicates or where the last try was answered with an error;
- *   otherwise the outcome is unknown and a resubmission could duplicate the job, so it fails;
+ *   with the same key where it de-duplicates; where the last try was answered with an error, try
+ *   again under a new intent recorded first, so that every try's outcome is known or the job
+ *   fails; otherwise the outcome is unknown and a resubmission could duplicate the job, so it fails;
  * - a retry pending: come back when it is due.
  */
 export async function dispatchJob(deps: DispatchJobDeps, jobId: string, metadata: EventMetadata, atLeastVersion?: number): Promise<DispatchOutcome> {
@@ -70,20 +71,43 @@ export async function dispatchJob(deps: DispatchJobDeps, jobId: string, metadata
 
     let provider: string;
     let submissionKey: string | null = null;
+    /** The key the next intent is recorded with: a new one for a new job, the same one for a retry. */
+    let intendedKey = `${jobId}:${job.submissionAttempts + 1}`;
     if (job.intent) {
       provider = job.intent.provider;
       const adapter = deps.adapters.get(provider);
-      if (!adapter) throw new Error(`job ${jobId} is pinned to provider ${provider}, which has no adapter configured`);
+      if (!adapter) {
+        // Redelivering would not bring the provider back: the job ends with a status a person can read.
+        deps.logger.error({ jobId, provider }, 'job is pinned to a provider that is no longer configured');
+        await run((now) => ({ type: 'Fail', errorCode: 'unknown_provider_error', detail: `submission ${job.intent!.submissionKey} was made to ${provider}, which is no longer configured`, now }));
+        await deps.slots.release(jobId);
+        return DONE;
+      }
       if (!(await takeSlot(deps, jobId, provider))) return capacityWait(deps);
       if (adapter.capabilities.listTasks && adapter.findBySubmissionKey) {
-        const found = await timed(deps, provider, 'find', () => adapter.findBySubmissionKey!(job.intent!.submissionKey));
+        let found: string | null;
+        try {
+          found = await timed(deps, provider, 'find', () => adapter.findBySubmissionKey!(job.intent!.submissionKey));
+        } catch (err) {
+          // A failing lookup counts against the attempt's retry budget like a failing submit, so it ends.
+          if (!isProviderError(err)) throw err;
+          return await onSubmitError(deps, run, jobId, provider, err);
+        }
         if (found) {
           deps.logger.info({ jobId, provider, submissionKey: job.intent.submissionKey }, 'reconciled: the provider already has the task');
-          return recordAccepted(deps, run, adapter, provider, found);
+          // Recorded like a fresh acceptance: a cancel that won meanwhile cancels the task found (below).
+          accepted = { adapter, providerTaskId: found };
+          return await recordAccepted(deps, run, adapter, provider, found);
         }
         submissionKey = job.intent.submissionKey;
-      } else if (adapter.capabilities.idempotencyKey || history.lastTryRejected) {
+      } else if (adapter.capabilities.idempotencyKey) {
         submissionKey = job.intent.submissionKey;
+      } else if (history.lastTryRejected) {
+        // The last try was answered with an error, so the provider holds no task from it. This try
+        // records an intent of its own before the call (below), under the same key: should the
+        // process die after the provider accepted it, the next delivery finds that intent
+        // unanswered and fails the job rather than submit once more.
+        intendedKey = job.intent.submissionKey;
       } else {
         // The last try's outcome is unknown (we died after recording the intent) and this provider
         // can neither find a task by our key nor de-duplicate: it may have accepted the job already.
@@ -109,8 +133,8 @@ export async function dispatchJob(deps: DispatchJobDeps, jobId: string, metadata
     }
 
     if (!submissionKey) {
-      const key = `${jobId}:${job.submissionAttempts + 1}`;
-      const recorded = await run((now) => ({ type: 'RecordSubmissionIntent', provider, submissionKey: key, now }));
+      const attempt = job.submissionAttempts + 1;
+      const recorded = await run((now) => ({ type: 'RecordSubmissionIntent', provider, attempt, submissionKey: intendedKey, now }));
       if (recorded.events.length === 0 || !recorded.state.intent) return DONE;
       submissionKey = recorded.state.intent.submissionKey;
     }

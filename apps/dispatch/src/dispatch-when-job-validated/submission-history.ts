@@ -7,13 +7,13 @@ export interface SubmissionRetry {
 }
 
 export interface SubmissionHistory {
-  /** When the current attempt's intent was recorded (start of its retry budget). */
+  /** When the job's first intent was recorded (start of its retry budget). */
   intentAt: Date | null;
-  /** Retries scheduled for the current attempt, oldest first. */
+  /** Retries scheduled for the job's submission, oldest first, over all its tries. */
   retries: SubmissionRetry[];
   /**
-   * The last thing recorded for the current attempt is a retry, i.e. its last try was answered
-   * with an error. False right after the intent: the outcome of that try is unknown (a crash).
+   * The last thing recorded is a retry, i.e. the last try was answered with an error. False right
+   * after an intent: the outcome of that try is unknown (a crash).
    */
   lastTryRejected: boolean;
   /** The retry time when a retry is pending. */
@@ -24,7 +24,8 @@ const NO_HISTORY: SubmissionHistory = { intentAt: null, retries: [], lastTryReje
 
 /** What dispatch needs beyond JobState: the retry bookkeeping of the current submission attempt. */
 export function evolveSubmissionHistory(h: SubmissionHistory, e: JobEvent): SubmissionHistory {
-  if (e.type === 'JobSubmissionIntended') return { ...NO_HISTORY, intentAt: new Date(e.data.at) };
+  // A retry's own intent (a provider that can neither de-duplicate nor list) keeps the budget running.
+  if (e.type === 'JobSubmissionIntended') return { ...h, intentAt: h.intentAt ?? new Date(e.data.at), lastTryRejected: false, pendingRetryAt: null };
   if (e.type === 'JobSubmissionRetryScheduled') {
     const retryAt = new Date(e.data.retryAt);
     return { ...h, retries: [...h.retries, { reason: e.data.reason, retryAt }], lastTryRejected: true, pendingRetryAt: retryAt };

@@ -122,7 +122,7 @@ export async function acceptedJob(
   await run({ type: 'StartValidation', now: new Date() });
   await run({ type: 'CompleteValidation', referenceImage: null, now: new Date() });
   const submissionKey = `${jobId}-1`;
-  await run({ type: 'RecordSubmissionIntent', provider, submissionKey, now: new Date() });
+  await run({ type: 'RecordSubmissionIntent', provider, attempt: 1, submissionKey, now: new Date() });
   const { providerTaskId } = await adapter.submit({ model, prompt, durationSeconds, aspectRatio: '16:9', submissionKey, ...overrides });
   const now = new Date();
   await run({ type: 'RecordProviderAccepted', provider, providerTaskId, now });

@@ -46,10 +46,13 @@ export function decideJob(command: JobCommand, state: JobState): JobEvent[] {
         if (s === 'running' || s === 'delayed') return [];
         reject(command, state, 'the job is not validated');
       }
+      // Another delivery recorded this try first (its append won, this one re-decided): one intent, one submit.
+      if (command.attempt <= state.submissionAttempts) return [];
+      if (command.attempt !== state.submissionAttempts + 1) reject(command, state, `attempt ${command.attempt} does not follow attempt ${state.submissionAttempts}`);
       return [
         {
           type: 'JobSubmissionIntended',
-          data: { provider: command.provider, attempt: state.submissionAttempts + 1, submissionKey: command.submissionKey, at },
+          data: { provider: command.provider, attempt: command.attempt, submissionKey: command.submissionKey, at },
         },
       ];
 

@@ -48,7 +48,7 @@ const cmd = {
   submit: { type: 'SubmitJob', data: submittedData, now } as JobCommand,
   startValidation: { type: 'StartValidation', now } as JobCommand,
   completeValidation: { type: 'CompleteValidation', referenceImage: null, now } as JobCommand,
-  intend: { type: 'RecordSubmissionIntent', provider: 'seedance', submissionKey: 'k1', now } as JobCommand,
+  intend: { type: 'RecordSubmissionIntent', provider: 'seedance', attempt: 1, submissionKey: 'k1', now } as JobCommand,
   accept: { type: 'RecordProviderAccepted', provider: 'seedance', providerTaskId: 'cgt-1', now } as JobCommand,
   progress: (p: number) => ({ type: 'RecordProgress', progress: p, now }) as JobCommand,
   delay: { type: 'MarkDelayed', now } as JobCommand,
@@ -65,7 +65,10 @@ describe('job decider', () => {
     it('validated → submission intent recorded before the provider call', () =>
       given(validatedJob).when(cmd.intend).then([intended]));
     it('a second intent after a failed attempt counts the attempt', () =>
-      given(dispatchingJob).when(cmd.intend).then([{ ...intended, data: { ...intended.data, attempt: 2 } } as JobEvent]));
+      given(dispatchingJob)
+        .when({ ...cmd.intend, attempt: 2, submissionKey: 'k2' } as JobCommand)
+        .then([{ ...intended, data: { ...intended.data, attempt: 2, submissionKey: 'k2' } } as JobEvent]));
+    it('an intent for a try already recorded (a concurrent delivery won) is a no-op', () => given(dispatchingJob).when(cmd.intend).then([]));
     it('intent → running when the provider accepts', () => given(dispatchingJob).when(cmd.accept).then([accepted]));
     it('running → progress recorded', () =>
       given(runningJob).when(cmd.progress(40)).then([{ type: 'JobProgressed', data: { progress: 40, at } }]));

@@ -12,12 +12,17 @@ export interface ConsumerBinding {
   maxNakDelayMs?: number;
   /** Server redelivers an unacked message after this; long handlers are kept alive with `working()` (default 30 s). */
   ackWaitMs?: number;
+  /**
+   * Messages the server hands out before their acks (default 1000). A message that waits by a
+   * delayed nak stays pending, so a consumer that parks many messages that way needs more.
+   */
+  maxAckPending?: number;
 }
 
 export type ResolvedBinding = Required<ConsumerBinding>;
 
 export function resolveBinding(b: ConsumerBinding): ResolvedBinding {
-  return { concurrency: 1, maxDeliver: 5, nakDelayMs: 1000, maxNakDelayMs: 60_000, ackWaitMs: 30_000, ...b };
+  return { concurrency: 1, maxDeliver: 5, nakDelayMs: 1000, maxNakDelayMs: 60_000, ackWaitMs: 30_000, maxAckPending: 1000, ...b };
 }
 
 /** Exponential backoff on deliveries: nakDelayMs · 2^(delivery-1), capped. */

@@ -108,7 +108,7 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
   private async start(): Promise<void> {
     this.nc = this.options.connection ?? (await connectNats(this.options.servers!, this.options.name ?? 'reelay-jetstream-server'));
     const stream = eventStreamName(this.prefix);
-    const specOf = (b: ResolvedBinding): ConsumerSpec => ({ stream, durable: b.durable, filterSubjects: b.filterSubjects, ackWaitMs: b.ackWaitMs });
+    const specOf = (b: ResolvedBinding): ConsumerSpec => ({ stream, durable: b.durable, filterSubjects: b.filterSubjects, ackWaitMs: b.ackWaitMs, maxAckPending: b.maxAckPending });
     const topology = await ensureTopology(this.nc, this.prefix, { ...this.options.topology, consumers: this.bindings.map(specOf) });
     const js = jetstream(this.nc);
     for (const binding of this.bindings) {
