@@ -185,8 +185,9 @@ async function main() {
     ...env,
     STORAGE_DIR: process.env.STORAGE_DIR ?? join(DATA, 'storage'),
     PROVIDER_SIM_URL: process.env.PROVIDER_SIM_URL ?? `http://127.0.0.1:${simPort}`,
-    // Only the local renderer by default; REELAY_SIM_PROVIDERS=1 offers every simulated provider too.
-    PROVIDERS_ENABLED: process.env.PROVIDERS_ENABLED ?? (process.env.REELAY_SIM_PROVIDERS ? '' : 'local'),
+    // By default the local renderer and every provider whose key is set (a real key goes to the real
+    // API); REELAY_SIM_PROVIDERS=1 offers every other provider through the simulator too.
+    PROVIDERS_ENABLED: process.env.PROVIDERS_ENABLED ?? (process.env.REELAY_SIM_PROVIDERS ? '' : ['local', ...providersWithKeys()].join(',')),
     PUBLIC_BASE_URL: process.env.PUBLIC_BASE_URL ?? `http://localhost:${gatewayPort}`,
     WEBHOOK_MASTER_SECRET: process.env.WEBHOOK_MASTER_SECRET ?? persistentSecret('webhook-master-secret', () => randomBytes(32).toString('base64')),
     LOCAL_RENDER_DIR: process.env.LOCAL_RENDER_DIR ?? join(DATA, 'renders'),
@@ -223,3 +224,10 @@ main().catch(async (err) => {
   console.error(`[reelay] ${err instanceof Error ? err.message : String(err)}`);
   await shutdown(1);
 });
+
+/** Providers with a key in the environment (`OPENAI_API_KEY` → openai); the local renderer's own key aside. */
+function providersWithKeys() {
+  return Object.keys(process.env)
+    .filter((k) => /^[A-Z]+_API_KEY$/.test(k) && k !== 'LOCAL_RENDERER_API_KEY' && process.env[k])
+    .map((k) => k.slice(0, -'_API_KEY'.length).toLowerCase());
+}

@@ -41,6 +41,17 @@ describe('ensureTopology (real NATS)', () => {
     expect(names.sort()).toEqual(['dispatch', 'notify']);
   });
 
+  it('raises the replicas of an existing stream when more are asked for, and never lowers them', async () => {
+    const prefix = uniqueNatsPrefix('topo');
+    prefixes.push(prefix);
+    const jsm = await jetstreamManager(nc);
+    const created = await ensureEventStream(jsm, prefix, { replicas: 1 });
+    expect(created.config.num_replicas).toBe(1);
+    expect((await ensureEventStream(jsm, prefix, { replicas: 3 })).config.num_replicas).toBe(3);
+    const again = await ensureEventStream(jsm, prefix, { replicas: 1 });
+    expect({ replicas: again.config.num_replicas, created: again.created }).toEqual({ replicas: 3, created: created.created });
+  });
+
   it('is safe when several replicas run it at the same time', async () => {
     const prefix = uniqueNatsPrefix('topo');
     prefixes.push(prefix);

@@ -62,13 +62,21 @@ export async function ensureEventStream(jsm: JetStreamManager, prefix: string, o
   }
 }
 
+/**
+ * Brings an existing stream to what this release wants: its subjects, the duplicate window, and at
+ * least the replicas asked for (NATS_REPLICAS), so a stream first created as R1 is raised when a
+ * cluster asks for R3 instead of staying R1 without a word. Replicas are never lowered here: that
+ * is an operator's decision.
+ */
 async function reconcileStream(jsm: JetStreamManager, info: StreamInfo, want: Partial<StreamConfig> & { name: string }): Promise<StreamInfo> {
   const subjects = info.config.subjects ?? [];
   const missing = (want.subjects ?? []).filter((s) => !subjects.includes(s));
-  if (missing.length === 0 && info.config.duplicate_window === want.duplicate_window) return info;
+  const replicas = Math.max(info.config.num_replicas ?? 1, want.num_replicas ?? 1);
+  if (missing.length === 0 && info.config.duplicate_window === want.duplicate_window && replicas === info.config.num_replicas) return info;
   return jsm.streams.update(want.name, {
     ...info.config,
     subjects: [...subjects, ...missing],
     duplicate_window: want.duplicate_window,
+    num_replicas: replicas,
   });
 }

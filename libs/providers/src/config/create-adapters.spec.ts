@@ -1,4 +1,5 @@
-import { createAdapters } from './create-adapters';
+import { ADAPTER_FACTORIES } from '../adapter-registry';
+import { adapterConfigFromEnv, createAdapters } from './create-adapters';
 
 describe('createAdapters', () => {
   it('builds only providers with an API key, with default base URLs', () => {
@@ -12,4 +13,13 @@ describe('createAdapters', () => {
     const adapters = createAdapters({ PROVIDER_SIM_URL: 'http://127.0.0.1:4010/', PROVIDERS_ENABLED: 'openai,luma' });
     expect([...adapters.keys()].sort()).toEqual(['luma', 'openai']);
   });
+
+  it('sends a provider with its own key to its real API even beside a simulator, and the others to the simulator', () => {
+    const env = { PROVIDER_SIM_URL: 'http://127.0.0.1:4010', PROVIDERS_ENABLED: 'luma,openai', OPENAI_API_KEY: 'sk-real' };
+    expect(adapterConfigFromEnv(factory('openai'), env)).toEqual({ apiKey: 'sk-real' });
+    expect(adapterConfigFromEnv(factory('luma'), env)).toEqual({ apiKey: 'sim-key', baseUrl: 'http://127.0.0.1:4010/luma/dream-machine/v1' });
+    expect(adapterConfigFromEnv(factory('openai'), { ...env, OPENAI_BASE_URL: 'https://proxy.example.com/v1' })).toEqual({ apiKey: 'sk-real', baseUrl: 'https://proxy.example.com/v1' });
+  });
 });
+
+const factory = (name: string) => ADAPTER_FACTORIES.find((f) => f.name === name)!;

@@ -3,9 +3,10 @@ import type { AdapterFactory, Env } from './adapter-factory';
 import { ADAPTER_FACTORIES } from '../adapter-registry';
 
 /**
- * Builds every configured adapter. A provider is configured when `<PREFIX>_API_KEY` is set, or
- * when `PROVIDER_SIM_URL` points at a provider-sim (then every registered provider is configured,
- * its base URL defaults to `<PROVIDER_SIM_URL><simPath>`, and its key defaults to `sim-key`).
+ * Builds every configured adapter. A provider is configured when `<PREFIX>_API_KEY` is set (it then
+ * talks to the real API, or to `<PREFIX>_BASE_URL`), or when `PROVIDER_SIM_URL` points at a
+ * provider-sim: every provider without a key of its own is then configured against the simulator
+ * (`<PROVIDER_SIM_URL><simPath>`, key `sim-key`). A real key never goes to the simulator.
  * `PROVIDERS_ENABLED` (comma list) restricts the set.
  */
 export function createAdapters(env: Env = process.env, factories: readonly AdapterFactory[] = ADAPTER_FACTORIES): Map<string, ProviderAdapter> {
@@ -23,9 +24,10 @@ export function createAdapters(env: Env = process.env, factories: readonly Adapt
 export function adapterConfigFromEnv(factory: AdapterFactory, env: Env): ProviderAdapterConfig | null {
   const p = factory.envPrefix;
   const simUrl = env.PROVIDER_SIM_URL?.replace(/\/+$/, '');
-  const apiKey = env[`${p}_API_KEY`] || (simUrl ? 'sim-key' : undefined);
+  const ownKey = env[`${p}_API_KEY`];
+  const apiKey = ownKey || (simUrl ? 'sim-key' : undefined);
   if (!apiKey) return null;
-  const baseUrl = env[`${p}_BASE_URL`] || (simUrl ? simUrl + factory.simPath : undefined);
+  const baseUrl = env[`${p}_BASE_URL`] || (!ownKey && simUrl ? simUrl + factory.simPath : undefined);
   const timeout = Number(env[`${p}_TIMEOUT_MS`]);
   const config: ProviderAdapterConfig = { apiKey };
   if (baseUrl) config.baseUrl = baseUrl;
