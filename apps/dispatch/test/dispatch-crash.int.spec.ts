@@ -44,10 +44,11 @@ describe('dispatch: crash after the provider accepted, before the log recorded i
     const jobId = await h.createValidatedJob({ model: 'gen4.5', provider: 'runway', prompt: 'a kite over dunes' });
     expect(await exited).toBe('SIGKILL');
 
-    await h.startDispatch(runwayEnv);
+    const restarted = await h.startDispatch(runwayEnv);
     const job = await h.waitForJob(jobId, (j) => j.status === 'failed', 30_000);
     expect(job.errorCode).toBe('unknown_provider_error');
     expect((await h.submissions('runway')).filter((s) => s.submissionKey?.startsWith(`${jobId}:`))).toHaveLength(1);
+    await restarted.kill('SIGTERM');
   });
 
   it('never resubmits after a crash on a retry either: the retry records its own intent first, so the job fails with one accepted task', async () => {
@@ -58,14 +59,28 @@ describe('dispatch: crash after the provider accepted, before the log recorded i
     const jobId = await h.createValidatedJob({ model: 'gen4.5', provider: 'runway', prompt: 'a kite over dunes [sim:server_error=1,server_status=503]' });
     expect(await exited).toBe('SIGKILL');
 
-    await h.startDispatch(runwayEnv);
+    const restarted = await h.startDispatch(runwayEnv);
     const job = await h.waitForJob(jobId, (j) => j.status === 'failed', 30_000);
     expect(job.errorCode).toBe('unknown_provider_error');
+    await restarted.kill('SIGTERM');
     const mine = (await h.submissions('runway')).filter((s) => s.submissionKey?.startsWith(`${jobId}:`));
     expect(mine.map((s) => [s.submissionKey, s.outcome])).toEqual([
       [`${jobId}:1`, 'rejected'],
       [`${jobId}:1`, 'accepted'],
     ]);
     expect(eventTypes(await h.events(jobId)).slice(3)).toEqual(['JobSubmissionIntended', 'JobSubmissionRetryScheduled', 'JobSubmissionIntended', 'JobFailed']);
+  });
+
+  it('never resubmits after a timeout either: the request may have reached a provider that cannot be reconciled, so the job fails with one task', async () => {
+    const slowEnv = { PROVIDERS_ENABLED: 'runway', RUNWAY_TIMEOUT_MS: '300', DISPATCH_RETRY_BASE_MS: '100' };
+    const dispatch = await h.startDispatch(slowEnv);
+    // Runway takes 1 s to answer the create, and creates the task all the same.
+    const jobId = await h.createValidatedJob({ model: 'gen4.5', provider: 'runway', prompt: 'a slow tide [sim:slow=1000]' });
+    const job = await h.waitForJob(jobId, (j) => j.status === 'failed', 30_000);
+    expect(job.errorCode).toBe('unknown_provider_error');
+    await new Promise((r) => setTimeout(r, 1500)); // the sim finishes what it was asked
+    const mine = (await h.submissions('runway')).filter((s) => s.submissionKey?.startsWith(`${jobId}:`));
+    expect(mine.map((s) => s.outcome)).toEqual(['accepted']);
+    await dispatch.kill('SIGTERM');
   });
 });

@@ -112,14 +112,7 @@ export async function dispatchJob(deps: DispatchJobDeps, jobId: string, metadata
         // The last try's outcome is unknown (we died after recording the intent) and this provider
         // can neither find a task by our key nor de-duplicate: it may have accepted the job already.
         // Submitting again could make it generate (and bill) twice, so the job fails instead.
-        deps.logger.warn({ jobId, provider, submissionKey: job.intent.submissionKey }, 'submission outcome unknown after a restart; not resubmitting');
-        await run((now) => ({
-          type: 'Fail',
-          errorCode: 'unknown_provider_error',
-          detail: `outcome of submission ${job.intent!.submissionKey} to ${provider} unknown after a restart; ${provider} cannot be reconciled, so it was not resubmitted`,
-          now,
-        }));
-        return DONE;
+        return await failUnknownOutcome(deps, run, jobId, provider, job.intent.submissionKey, 'after a restart');
       }
     } else {
       const entry = deps.catalog.get(job.model);
@@ -153,6 +146,10 @@ export async function dispatchJob(deps: DispatchJobDeps, jobId: string, metadata
       providerTaskId = (await timed(deps, provider, 'submit', () => adapter.submit(request))).providerTaskId;
     } catch (err) {
       if (!isProviderError(err)) throw err;
+      if (err.maybeDelivered && !canReconcile(adapter)) {
+        await deps.circuit.recordFailure(provider);
+        return await failUnknownOutcome(deps, run, jobId, provider, submissionKey, err.detail);
+      }
       return await onSubmitError(deps, run, jobId, provider, err);
     }
     accepted = { adapter, providerTaskId };
@@ -172,6 +169,26 @@ export async function dispatchJob(deps: DispatchJobDeps, jobId: string, metadata
 }
 
 type Run = (command: (now: Date) => JobCommand) => Promise<{ events: unknown[]; state: JobState }>;
+
+/** A provider that de-duplicates by our key, or can find a task by it: a try of unknown outcome can be repeated safely. */
+const canReconcile = (adapter: ProviderAdapter) => adapter.capabilities.idempotencyKey || (adapter.capabilities.listTasks && Boolean(adapter.findBySubmissionKey));
+
+/**
+ * A try whose outcome is unknown (a crash after the call, a timeout or a connection lost after the
+ * request was sent) at a provider that cannot be reconciled: it may have accepted the job, and a
+ * second submit could generate (and bill) it twice, so the job fails instead.
+ */
+async function failUnknownOutcome(deps: DispatchJobDeps, run: Run, jobId: string, provider: string, submissionKey: string, why: string): Promise<DispatchOutcome> {
+  deps.logger.warn({ jobId, provider, submissionKey, why }, 'submission outcome unknown; not resubmitting');
+  await run((now) => ({
+    type: 'Fail',
+    errorCode: 'unknown_provider_error',
+    detail: `outcome of submission ${submissionKey} to ${provider} unknown (${why}); ${provider} cannot be reconciled, so it was not resubmitted`,
+    now,
+  }));
+  await deps.slots.release(jobId);
+  return DONE;
+}
 
 async function recordAccepted(deps: DispatchJobDeps, run: Run, _adapter: ProviderAdapter, provider: string, providerTaskId: string): Promise<DispatchOutcome> {
   // Status changes are counted by notification, which sees every job event once.

@@ -32,6 +32,11 @@ export interface ProviderErrorInit {
   retryable?: boolean;
   retryAfterMs?: number;
   httpStatus?: number;
+  /**
+   * The call failed without an answer after the request may have reached the provider (a timeout,
+   * a connection lost mid-call): a create call may have created the task.
+   */
+  maybeDelivered?: boolean;
   cause?: unknown;
 }
 
@@ -42,6 +47,7 @@ export class ProviderError extends Error implements NormalizedProviderError {
   readonly retryable: boolean;
   readonly retryAfterMs?: number;
   readonly httpStatus?: number;
+  readonly maybeDelivered: boolean;
 
   constructor(kind: ProviderErrorKind, detail: string, init: ProviderErrorInit = {}) {
     super(`${kind}: ${detail}`, init.cause === undefined ? undefined : { cause: init.cause });
@@ -52,6 +58,7 @@ export class ProviderError extends Error implements NormalizedProviderError {
     this.retryable = init.retryable ?? RETRYABLE_KINDS.has(kind);
     this.retryAfterMs = init.retryAfterMs;
     this.httpStatus = init.httpStatus;
+    this.maybeDelivered = init.maybeDelivered ?? false;
   }
 
   toNormalized(): NormalizedProviderError {

@@ -76,14 +76,14 @@ describe('ProviderHttp over Node http (no injected fetch)', () => {
   it('given a provider that never answers, when the deadline passes, then the call fails as a timeout', async () => {
     const p = await provider(() => undefined);
     servers.push(p);
-    await expect(client(p.url, 100).request({ method: 'GET', path: '/v1/tasks/1' })).rejects.toMatchObject({ kind: 'timeout' });
+    await expect(client(p.url, 100).request({ method: 'GET', path: '/v1/tasks/1' })).rejects.toMatchObject({ kind: 'timeout', maybeDelivered: true });
   });
 
   it('given nothing listening, then the call fails as a retryable server error naming the network failure, without the key', async () => {
     const p = await provider(() => undefined);
     await p.close();
     const err = await client(p.url).request({ method: 'GET', path: '/v1/tasks/1' }).catch((e: unknown) => e);
-    expect(err).toMatchObject({ kind: 'server', retryable: true });
+    expect(err).toMatchObject({ kind: 'server', retryable: true, maybeDelivered: false }); // refused: nothing reached the provider
     expect((err as Error).message).toMatch(/network error: .*ECONNREFUSED/);
     expect((err as Error).message).not.toContain('sk-test');
   });

@@ -186,10 +186,11 @@ export class ProviderHttp {
       if (timeout.aborted) {
         throw new ProviderError('timeout', `${this.opts.provider} ${req.method} ${req.path} timed out after ${timeoutMs} ms`, {
           cause: e,
+          maybeDelivered: true,
         });
       }
       const msg = e instanceof Error ? `${e.message}${e.cause instanceof Error ? ` (${e.cause.message})` : ''}` : String(e);
-      throw new ProviderError('server', this.detail(`${req.method} ${req.path} network error: ${msg}`), { cause: e });
+      throw new ProviderError('server', this.detail(`${req.method} ${req.path} network error: ${msg}`), { cause: e, maybeDelivered: !neverSent(e) });
     }
   }
 
@@ -255,4 +256,13 @@ async function readText(body: Readable): Promise<string> {
     }
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Errors raised before a request could leave this host (no connection was made). */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ERR_INVALID_URL']);
+
+function neverSent(e: unknown): boolean {
+  const err = e as { code?: unknown; cause?: { code?: unknown } } | undefined;
+  const code = err?.code ?? err?.cause?.code;
+  return typeof code === 'string' && NOT_SENT.has(code);
 }
