@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openApiProblems } from './support/k8s-openapi';
 import { parseQuantity, validateObject } from './support/k8s-schema';
@@ -40,6 +41,16 @@ function envNames(objects: K8sObject[], container: K8sObject['spec']): Set<strin
 }
 
 const exampleSecrets = readObjects(join(REPO, 'k8s/base/secret.example.yaml'));
+
+/** Provider names registered in libs/providers (each `<provider>/<provider>-factory.ts` names one). */
+function registeredProviders(): string[] {
+  const dir = join(REPO, 'libs/providers/src');
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .flatMap((d) => readdirSync(join(dir, d.name)).filter((f) => f.endsWith('-factory.ts')).map((f) => join(dir, d.name, f)))
+    .map((file) => /name: '([a-z]+)'/.exec(readFileSync(file, 'utf8'))?.[1])
+    .filter((n): n is string => Boolean(n));
+}
 
 describe('k8s base', () => {
   // The base is applied only through an overlay, but `kubectl apply -k k8s/base` must not be
@@ -282,6 +293,13 @@ describe.each(Object.keys(OVERLAYS) as Overlay[])('k8s overlay %s', (overlay) =>
 
 describe('overlay differences', () => {
   const { dev, prod } = rendered;
+
+  it('dev offers every registered provider through the simulator, whose callbacks reach the gateway Service', () => {
+    const config = reelayConfig(dev);
+    expect(config.PROVIDERS_ENABLED.split(',').sort()).toEqual(registeredProviders().sort());
+    const gateway = find(dev, 'Service', 'gateway');
+    expect(config.PUBLIC_BASE_URL).toBe(`http://gateway:${gateway.spec.ports[0].port}`);
+  });
 
   it('dev runs one replica of each service with smaller requests than prod', () => {
     for (const d of ofKind(dev, 'Deployment')) expect(`${d.metadata.name}: ${d.spec.replicas}`).toBe(`${d.metadata.name}: 1`);
