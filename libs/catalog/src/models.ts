@@ -81,7 +81,8 @@ export const MODELS: CatalogEntry[] = [
     providerModels: { luma: 'ray-2' },
     durations: [5, 9],
     aspectRatios: ALL_RATIOS,
-    resolutions: ['480p', '720p', '1080p'],
+    // Luma renders 540p, 720p, 1080p and 4k: no 480p.
+    resolutions: ['720p', '1080p'],
     imageToVideo: true,
     textToVideo: true,
     creditsPerSecond: 6,

@@ -29,6 +29,10 @@ describe('LumaAdapter against provider-sim (providers.md §4, §10)', () => {
     });
   });
 
+  it('is refused a resolution Luma does not render (480p)', async () => {
+    expect((await providerError(() => adapter.submit(request({ model: 'ray-2', resolution: '480p' })))).kind).toBe('invalid_request');
+  });
+
   it.each([
     ['[sim:moderation_submit]', 'moderation_rejected'],
     ['[sim:reject=400]', 'validation_failed'],

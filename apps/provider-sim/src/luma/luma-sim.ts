@@ -7,6 +7,7 @@ import type { SimPhase, SimTask } from '../core/sim-task';
 
 const PROVIDER = 'luma';
 const RATIOS = new Set(['1:1', '16:9', '9:16', '4:3', '3:4', '21:9', '9:21']);
+const RESOLUTIONS = new Set(['540p', '720p', '1080p', '4k']);
 
 /** Luma Dream Machine API (providers.md §4, §11). */
 export const lumaSim: SimProvider = {
@@ -41,6 +42,7 @@ export const lumaSim: SimProvider = {
       if (!model) return reject(lumaError(400, 'model is required'));
       if (body.aspect_ratio !== undefined && !RATIOS.has(String(body.aspect_ratio))) return reject(lumaError(400, `Invalid aspect_ratio: ${String(body.aspect_ratio)}`));
       if (body.duration !== undefined && !/^\d+s$/.test(String(body.duration))) return reject(lumaError(400, `Invalid duration: ${String(body.duration)}`));
+      if (body.resolution !== undefined && !RESOLUTIONS.has(String(body.resolution))) return reject(lumaError(400, `Invalid resolution: ${String(body.resolution)}`));
       const gate = ctx.gateSubmit(PROVIDER, scenario, submissionKeyOf(req) ?? prompt);
       if (gate) return reject(rejection(gate));
       const task = ctx.createTask(PROVIDER, { model, prompt, scenario, submissionKey: submissionKeyOf(req), callbackUrl, request: body });
