@@ -38,6 +38,12 @@ export type SlotResult = { acquired: true; inUse: number } | { acquired: false; 
  * consumer deletes it, and the `SlotSweeper` (a periodic sweep) catches any slot whose release
  * was missed. A job that already holds a slot gets it again on redelivery (the row is per job).
  */
+/** Where a page of slots ended (acquired_at as PostgreSQL wrote it, to the microsecond). */
+export interface SlotPosition {
+  acquiredAt: string;
+  jobId: string;
+}
+
 export class ProviderSlots {
   private readonly acquires = new WriteBatcher((requests: SlotRequest[]) => this.acquireMany(requests));
   /** Releases made at the same time are one DELETE. */
@@ -88,13 +94,18 @@ export class ProviderSlots {
     return new Map(rows.map((r) => [r.provider, r.n]));
   }
 
-  /** Slots held longer than `olderThanMs`, oldest first: candidates for the sweep. */
-  async heldSince(olderThanMs: number, limit = 500): Promise<{ jobId: string; provider: string }[]> {
-    const rows: { job_id: string; provider: string }[] = await this.dataSource.query(
-      `SELECT job_id, provider FROM provider_slots WHERE acquired_at < now() - make_interval(secs => $1::double precision / 1000)
-       ORDER BY acquired_at LIMIT $2`,
-      [olderThanMs, limit],
+  /**
+   * Slots held longer than `olderThanMs`, oldest first, after `after` (a page's last slot):
+   * candidates for the sweep.
+   */
+  async heldSince(olderThanMs: number, limit = 500, after?: SlotPosition): Promise<(SlotPosition & { provider: string })[]> {
+    const rows: { job_id: string; provider: string; acquired_at: string }[] = await this.dataSource.query(
+      `SELECT job_id, provider, acquired_at::text FROM provider_slots
+        WHERE acquired_at < now() - make_interval(secs => $1::double precision / 1000)
+          AND ($3::timestamptz IS NULL OR (acquired_at, job_id) > ($3::timestamptz, $4::text))
+        ORDER BY acquired_at, job_id LIMIT $2`,
+      [olderThanMs, limit, after?.acquiredAt ?? null, after?.jobId ?? null],
     );
-    return rows.map((r) => ({ jobId: r.job_id, provider: r.provider }));
+    return rows.map((r) => ({ jobId: r.job_id, provider: r.provider, acquiredAt: r.acquired_at }));
   }
 }

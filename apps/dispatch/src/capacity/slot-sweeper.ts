@@ -2,28 +2,38 @@ import { isTerminal, jobStreamId } from '@reelay/contracts';
 import type { EventStore } from '@reelay/event-store';
 import type { Logger } from '@reelay/service-kit';
 import { foldJob } from '../shared/job-stream';
-import type { ProviderSlots } from './provider-slots';
+import type { ProviderSlots, SlotPosition } from './provider-slots';
 
 /**
  * Safety net for capacity: frees slots whose job is terminal (or does not exist) in the log, in
  * case a release was missed (a terminal event dead-lettered, a slot taken by a replica that died
  * while the job was being canceled). Not a job timer — losing this loop on a crash loses nothing,
  * the next replica's sweep does the same work — so it runs on an in-memory `Periodic`.
+ *
+ * Each sweep looks at one page of slots, oldest first, and the next sweep goes on after it,
+ * starting over once it has passed the newest: with more slots held than a page (long jobs in
+ * flight), the ones behind them are still looked at, a page per sweep.
  */
 export class SlotSweeper {
+  private after: SlotPosition | undefined;
+
   constructor(
     private readonly deps: { slots: ProviderSlots; store: EventStore; logger: Logger },
     private readonly minAgeMs: number,
+    private readonly pageSize = 500,
   ) {}
 
   /** Returns how many slots were freed. */
   async sweep(minAgeMs = this.minAgeMs): Promise<number> {
-    let freed = 0;
-    for (const { jobId } of await this.deps.slots.heldSince(minAgeMs)) {
-      const job = foldJob(await this.deps.store.readStream(jobStreamId(jobId)));
-      if (job.exists && !isTerminal(job.status)) continue;
-      if (await this.deps.slots.release(jobId)) freed++;
-    }
+    const page = await this.deps.slots.heldSince(minAgeMs, this.pageSize, this.after);
+    this.after = page.length === this.pageSize ? page.at(-1) : undefined;
+    const streams = await this.deps.store.readStreams(page.map((s) => jobStreamId(s.jobId)));
+    const finished = page.filter(({ jobId }) => {
+      const job = foldJob(streams.get(jobStreamId(jobId)) ?? []);
+      return !job.exists || isTerminal(job.status);
+    });
+    // Released together: one DELETE (ProviderSlots batches the releases made at once).
+    const freed = (await Promise.all(finished.map(({ jobId }) => this.deps.slots.release(jobId)))).filter(Boolean).length;
     if (freed) this.deps.logger.info({ freed }, 'slot sweep freed slots of finished jobs');
     return freed;
   }

@@ -1,0 +1,54 @@
+import { jobStreamId } from '@reelay/contracts';
+import { createDataSource, EventStore, runMigrations } from '@reelay/event-store';
+import { newJobId } from '@reelay/job-domain';
+import { createLogger } from '@reelay/service-kit';
+import { createTestDatabase, type TestDatabase } from '@reelay/testing';
+import type { DataSource } from 'typeorm';
+import { dispatchMigrations } from '../migrations';
+import { ProviderSlots } from './provider-slots';
+import { SlotSweeper } from './slot-sweeper';
+
+describe('SlotSweeper (real PostgreSQL)', () => {
+  let db: TestDatabase;
+  let ds: DataSource;
+  let store: EventStore;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('dispatch_sweep');
+    ds = createDataSource(db.url, { poolSize: 4, migrations: dispatchMigrations });
+    await ds.initialize();
+    await runMigrations(ds);
+    store = new EventStore(ds);
+  });
+  afterAll(async () => {
+    await ds.destroy();
+    await db.drop();
+  });
+
+  async function job(ended: boolean): Promise<string> {
+    const jobId = newJobId();
+    const at = new Date().toISOString();
+    const data = {
+      jobId, userId: 'u', model: 'gen4.5', provider: 'runway', prompt: 'p', negativePrompt: null, aspectRatio: '16:9', durationSeconds: 5, resolution: null,
+      seed: null, referenceImage: null, webhookUrl: null, metadata: {}, creditsEstimated: 5, requestHash: 'h', at,
+    };
+    await store.append(jobStreamId(jobId), 0, [{ type: 'JobSubmitted', data }, ...(ended ? [{ type: 'JobCanceled', data: { at } }] : [])]);
+    return jobId;
+  }
+
+  it('frees the slots of finished or unknown jobs a page per sweep, going on after the last page, so none waits behind long jobs for ever', async () => {
+    const slots = new ProviderSlots(ds, () => 100);
+    // Held in this order: running, finished, running, finished, running, and one whose job is not in the log.
+    const jobs = [await job(false), await job(true), await job(false), await job(true), await job(false), newJobId()];
+    for (const id of jobs) {
+      expect((await slots.acquire(id, 'runway')).acquired).toBe(true);
+      await new Promise((r) => setTimeout(r, 2)); // distinct acquired_at
+    }
+    const sweeper = new SlotSweeper({ slots, store, logger: createLogger('dispatch', 'silent') }, 0, 2);
+    const freed = [];
+    for (let i = 0; i < 4; i++) freed.push(await sweeper.sweep());
+    expect(freed).toEqual([1, 1, 1, 0]);
+    const held = await ds.query(`SELECT job_id FROM provider_slots ORDER BY acquired_at`);
+    expect(held.map((r: { job_id: string }) => r.job_id)).toEqual([jobs[0], jobs[2], jobs[4]]);
+  });
+});
