@@ -27,7 +27,8 @@ async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = positional;
   if (!name || name === 'help' || options.help) {
     console.log(USAGE);
-    return name ? 0 : 2;
+    // Asked for (`help`, `--help`, the image's default command): success; nothing asked: a usage error.
+    return name || options.help ? 0 : 2;
   }
   if (name !== 'migrate' && !(name in COMMANDS)) {
     console.error(`unknown command "${name}"\n\n${USAGE}`);

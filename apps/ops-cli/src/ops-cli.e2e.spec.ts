@@ -29,6 +29,10 @@ describe('operator CLI', () => {
     expect(cli('credits', 'grant', '--user', 'carol', '--amount', '-3')).toMatchObject({ code: 2, err: expect.stringMatching(/positive whole number/) });
     expect(cli('frobnicate')).toMatchObject({ code: 2, err: expect.stringMatching(/unknown command/) });
     expect(cli('jobs', 'history', 'job_nope')).toMatchObject({ code: 2, err: expect.stringMatching(/no job/) });
+    expect(cli()).toMatchObject({ code: 2, out: expect.stringMatching(/keys create/) });
+  });
+  it('prints its usage with exit code 0 when asked (--help is the image\'s default command)', () => {
+    for (const ask of [['--help'], ['help']]) expect(cli(...ask)).toMatchObject({ code: 0, out: expect.stringMatching(/keys create/) });
   });
   it('rebuilds the job view from the log', () => {
     const r = cli('projections', 'rebuild', 'job_view');
