@@ -1,3 +1,4 @@
+import { jobStreamId } from '@reelay/contracts';
 import { DispatchHarness, eventTypes, waitUntil } from './testing/dispatch-harness';
 
 jest.setTimeout(90_000);
@@ -34,6 +35,22 @@ describe('dispatch: crash after the provider accepted, before the log recorded i
     expect((await h.submissions('seedance')).filter((s) => s.submissionKey?.startsWith(`${jobId}:`))).toHaveLength(1);
     expect(eventTypes(await h.events(jobId)).slice(3)).toEqual(['JobSubmissionIntended', 'JobProviderAccepted']);
     await waitUntil(async () => (await h.slots()).length === 1, 5_000, 'slot still held');
+    await restarted.kill('SIGTERM');
+  });
+
+  it('stops the task found by its key when a cancel won while the acceptance was unrecorded', async () => {
+    const crashing = await h.startDispatch({ ...env, DISPATCH_CRASH_AFTER_SUBMIT: '1' });
+    const exited = new Promise<NodeJS.Signals | null>((r) => crashing.child.once('exit', (_code, signal) => r(signal)));
+    const jobId = await h.createValidatedJob({ model: 'seedance-1-0-pro', provider: 'seedance', prompt: 'a boat that never sails [sim:queue=50]' });
+    expect(await exited).toBe('SIGKILL');
+    const [task] = (await h.submissions('seedance')).filter((s) => s.submissionKey === `${jobId}:1` && s.outcome === 'accepted');
+    // The user cancels before dispatch is back (intake appends JobCanceled).
+    await h.store.append(jobStreamId(jobId), 'any', [{ type: 'JobCanceled', data: { at: new Date().toISOString() } }]);
+
+    const restarted = await h.startDispatch(env);
+    const status = async () => ((await (await fetch(`${h.sim.url}/seedance/api/v3/contents/generations/tasks/${task.taskId}`)).json()) as { status: string }).status;
+    await waitUntil(async () => (await status()) === 'cancelled', 20_000, 'the orphaned task cancelled');
+    expect((await h.job(jobId)).status).toBe('canceled');
     await restarted.kill('SIGTERM');
   });
 

@@ -62,6 +62,7 @@ export async function dispatchJob(deps: DispatchJobDeps, jobId: string, metadata
     if (!job.exists || job.status === 'running' || job.status === 'delayed' || !job.validated) return DONE;
     if (isTerminal(job.status)) {
       await deps.slots.release(jobId);
+      if (job.status === 'canceled' && job.intent && !job.providerTaskId) await cancelUnrecorded(deps, jobId, job.intent);
       return DONE;
     }
     const now = deps.now();
@@ -288,6 +289,22 @@ async function timed<T>(deps: DispatchJobDeps, provider: string, operation: stri
       throw err;
     }
   });
+}
+
+/**
+ * A cancel that won against a submit whose acceptance was never recorded (the process died in
+ * between): polling cannot stop a task it never heard of, so where the provider can find the task
+ * by our key, it is stopped here. Best effort: elsewhere the task is out of reach.
+ */
+async function cancelUnrecorded(deps: DispatchJobDeps, jobId: string, intent: { provider: string; submissionKey: string }): Promise<void> {
+  const adapter = deps.adapters.get(intent.provider);
+  if (!adapter?.findBySubmissionKey || !adapter.capabilities.listTasks) return;
+  try {
+    const found = await adapter.findBySubmissionKey(intent.submissionKey);
+    if (found) await cancelOrphan(deps, jobId, adapter, found);
+  } catch (err) {
+    deps.logger.warn({ jobId, provider: intent.provider, err: isProviderError(err) ? err.detail : String(err) }, 'could not look for the task of a job canceled during submit');
+  }
 }
 
 async function cancelOrphan(deps: DispatchJobDeps, jobId: string, adapter: ProviderAdapter, providerTaskId: string): Promise<void> {
