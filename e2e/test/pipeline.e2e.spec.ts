@@ -84,6 +84,9 @@ describe('success path', () => {
     const all = await readJobStream(`${stack.gateway.url}/v1/jobs/${job.id}/stream`, aliceKey);
     const resumed = await readJobStream(`${stack.gateway.url}/v1/jobs/${job.id}/stream`, aliceKey, { lastEventId: all[1].id });
     expect(resumed.map((e) => e.id)).toEqual(all.slice(2).map((e) => e.id));
+    // Resuming after the terminal event: 204, which tells an EventSource to stop reconnecting.
+    const done = await fetch(`${stack.gateway.url}/v1/jobs/${job.id}/stream`, { headers: { authorization: `Bearer ${aliceKey}`, 'last-event-id': String(all.at(-1)!.id) } });
+    expect(done.status).toBe(204);
   });
 
   it('runs a Hailuo job through MiniMax\'s wire format (base_resp answers, a file to look up) and serves its video', async () => {

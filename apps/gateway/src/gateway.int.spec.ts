@@ -339,15 +339,15 @@ describe('SSE stream', () => {
     expect(events[3].data).toMatchObject({ id: jobId, version: 7, progress: 100, message: 'Your video is ready.' });
   });
 
-  it('catches up from the log when no push comes, and ends at once when resuming after the terminal event', async () => {
+  it('catches up from the log when no push comes, and answers 204 (no reconnecting) when resuming after the terminal event', async () => {
     const jobId = await createJob('alice', running());
     const res = await call(`/v1/jobs/${jobId}/stream`, { headers: { 'last-event-id': '5' } });
     setTimeout(() => void gw.deps.store.append(jobStreamId(jobId), 5, [{ type: 'JobFailed', data: { errorCode: 'provider_timeout', message: null, detail: 'internal', at: iso() } }]), 200);
     const events = await readSse(res);
     expect(events.map((e) => [e.id, e.data.status, e.data.errorCode])).toEqual([['6', 'failed', 'provider_timeout']]);
 
-    const again = await readSse(await call(`/v1/jobs/${jobId}/stream`, { headers: { 'last-event-id': '6' } }));
-    expect(again).toEqual([]);
+    const again = await call(`/v1/jobs/${jobId}/stream`, { headers: { 'last-event-id': '6' } });
+    expect(again.status).toBe(204);
   });
 });
 
@@ -374,6 +374,8 @@ describe('content', () => {
     const outside = await call(`/v1/jobs/${done}/content`, { headers: { range: 'bytes=50-' } });
     expect(outside.status).toBe(416);
     expect(outside.headers.get('content-range')).toBe('bytes */10');
+    expect(outside.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(outside.headers.get('etag')).not.toBe('"abc"'); // not the video's tag
 
     const pending = await createJob('alice', running());
     const notYet = await call(`/v1/jobs/${pending}/content`);

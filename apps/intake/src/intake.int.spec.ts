@@ -6,6 +6,8 @@ import { LocalStorage, assetKey } from '@reelay/storage';
 import { createTestDatabase, type TestDatabase } from '@reelay/testing';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
@@ -281,6 +283,30 @@ describe('validation', () => {
     if (!reply.ok) throw new Error(reply.error.message);
     await validateJob(deps, reply.job.id, {});
     expect((await loadJob(deps.store, reply.job.id)).state).toMatchObject({ status: 'failed', errorCode: 'asset_fetch_failed' });
+  });
+});
+
+describe('validation racing a redelivery', () => {
+  it('a failing image check changes nothing once another validation has validated the job', async () => {
+    // The image host answers 404 after a pause, during which another delivery validates the job.
+    let validateMeanwhile: () => Promise<void> = async () => undefined;
+    const server = createServer((_req, res) => void validateMeanwhile().then(() => res.writeHead(404).end()));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const userId = await newUser(100);
+      const reply = await submit(userId, { request: { ...request, model: 'sora-2', durationSeconds: 4, referenceImage: { url: `http://${host}/a.png` } } });
+      if (!reply.ok) throw new Error(reply.error.message);
+      const stream = jobStreamId(reply.job.id);
+      validateMeanwhile = async () => {
+        const version = await deps.store.streamVersion(stream);
+        await deps.store.append(stream, version, [{ type: 'JobValidated', data: { at: new Date().toISOString(), referenceImage: null } }]);
+      };
+      await validateJob({ ...deps, imageRules: { ...deps.imageRules, allowHosts: [host] } }, reply.job.id, {});
+      expect((await loadJob(deps.store, reply.job.id)).state).toMatchObject({ status: 'validating', validated: true, errorCode: null });
+    } finally {
+      server.close();
+    }
   });
 });
 

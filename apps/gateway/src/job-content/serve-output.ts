@@ -18,16 +18,17 @@ export async function serveOutput(deps: GatewayDeps, jobId: string, state: JobSt
     throw notReady();
   }
 
+  const range = parseRange(req.headers.range, size);
+  if (range === 'unsatisfiable') {
+    // Before the video's headers: this answer is a JSON error, not a part of the video.
+    throw new ApiException('invalid_request', 'The requested range is outside the video.', { status: 416, headers: { 'Content-Range': `bytes */${size}`, 'Accept-Ranges': 'bytes' } });
+  }
   res.set({
     'Content-Type': state.output.contentType,
     'Accept-Ranges': 'bytes',
     ETag: `"${state.output.sha256}"`,
     'Cache-Control': 'private, max-age=3600',
   });
-  const range = parseRange(req.headers.range, size);
-  if (range === 'unsatisfiable') {
-    throw new ApiException('invalid_request', 'The requested range is outside the video.', { status: 416, headers: { 'Content-Range': `bytes */${size}` } });
-  }
   const { start, end } = range ?? { start: 0, end: size - 1 };
   if (range) res.status(206).set('Content-Range', `bytes ${start}-${end}/${size}`);
   else res.status(200);

@@ -1,4 +1,5 @@
 import { Controller, Get, Inject, Param, Req, Res } from '@nestjs/common';
+import { isTerminal } from '@reelay/contracts';
 import type { Request, Response } from 'express';
 import { CurrentUser } from '../auth/current-user';
 import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
@@ -17,7 +18,15 @@ export class JobStreamController {
 
   @Get(':id/stream')
   async stream(@CurrentUser() userId: string, @Param('id') id: string, @Req() req: Request, @Res() res: Response): Promise<void> {
-    await this.jobs.loadOwned(id, userId); // 404 before any stream starts
+    const { state, version } = await this.jobs.loadOwned(id, userId); // 404 before any stream starts
+    // Gone while the job was read: its 'close' has fired already, so nothing would stop the session.
+    if (res.destroyed || req.socket.destroyed) return;
+    const after = parseLastEventId(req.headers['last-event-id']);
+    if (isTerminal(state.status) && after >= version) {
+      // Nothing will follow the last event it saw: 204 is what makes an EventSource stop reconnecting.
+      res.status(204).end();
+      return;
+    }
     const { config, store, nc, logger } = this.deps;
     res.status(200).set({
       'Content-Type': 'text/event-stream; charset=utf-8',
@@ -30,7 +39,7 @@ export class JobStreamController {
 
     const session = new JobStreamSession({
       jobId: id,
-      after: parseLastEventId(req.headers['last-event-id']),
+      after,
       store,
       nc,
       prefix: config.NATS_PREFIX,

@@ -7,7 +7,12 @@ export interface JobCursor {
 }
 
 // Job ids are visible ASCII; anything else (a NUL above all) must not reach the keyset query.
-const CursorShape = z.tuple([z.iso.datetime({ offset: true }), z.string().regex(/^[\x21-\x7e]{1,64}$/)]);
+// Dates as encodeCursor writes them (UTC, years PostgreSQL holds): a year 0 or a +23:59 offset
+// would pass an ISO check and fail in the query as a 500.
+const CursorShape = z.tuple([
+  z.iso.datetime().refine((d) => Number(d.slice(0, 4)) >= 1, 'year out of range'),
+  z.string().regex(/^[\x21-\x7e]{1,64}$/),
+]);
 
 /** Opaque to clients: base64url of a small JSON tuple. */
 export function encodeCursor(c: JobCursor): string {

@@ -54,13 +54,17 @@ export async function validateJob(deps: ValidateJobDeps, jobId: string, metadata
     if (job.status !== 'validating' || job.validated || !job.referenceImage) return;
 
     const check = await checkReferenceImage(job.referenceImage, job.userId, deps.storage, deps.imageRules);
+    // Decided on the state as it is now: a concurrent validation (a redelivery) may have validated
+    // the job meanwhile, and dispatch may be submitting it; this verdict then changes nothing.
     await run((state) =>
-      decideJob(
+      state.validated
+        ? []
+        : decideJob(
         check.ok
           ? { type: 'CompleteValidation', referenceImage: check.image, now: deps.now() }
           : { type: 'Fail', errorCode: check.errorCode, message: check.message, detail: check.detail, now: deps.now() },
-        state,
-      ),
+          state,
+        ),
     );
   } catch (err) {
     if (err instanceof IllegalTransitionError) return;
