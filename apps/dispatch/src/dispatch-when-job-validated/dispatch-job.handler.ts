@@ -85,10 +85,10 @@ export async function dispatchJob(deps: DispatchJobDeps, jobId: string, metadata
         return DONE;
       }
       if (!(await takeSlot(deps, jobId, provider))) return capacityWait(deps);
-      if (adapter.capabilities.listTasks && adapter.findBySubmissionKey) {
+      if (findsBySubmissionKey(adapter)) {
         let found: string | null;
         try {
-          found = await timed(deps, provider, 'find', () => adapter.findBySubmissionKey!(job.intent!.submissionKey));
+          found = await timed(deps, provider, 'find', () => adapter.findBySubmissionKey(job.intent!.submissionKey));
         } catch (err) {
           // A failing lookup counts against the attempt's retry budget like a failing submit, so it ends.
           if (!isProviderError(err)) throw err;
@@ -172,7 +172,9 @@ export async function dispatchJob(deps: DispatchJobDeps, jobId: string, metadata
 type Run = (command: (now: Date) => JobCommand) => Promise<{ events: unknown[]; state: JobState }>;
 
 /** A provider that de-duplicates by our key, or can find a task by it: a try of unknown outcome can be repeated safely. */
-const canReconcile = (adapter: ProviderAdapter) => adapter.capabilities.idempotencyKey || (adapter.capabilities.listTasks && Boolean(adapter.findBySubmissionKey));
+const findsBySubmissionKey = (adapter: ProviderAdapter): adapter is ProviderAdapter & Required<Pick<ProviderAdapter, 'findBySubmissionKey'>> =>
+  adapter.capabilities.listTasks && Boolean(adapter.findBySubmissionKey);
+const canReconcile = (adapter: ProviderAdapter) => adapter.capabilities.idempotencyKey || findsBySubmissionKey(adapter);
 
 /**
  * A try whose outcome is unknown (a crash after the call, a timeout or a connection lost after the
@@ -298,7 +300,7 @@ async function timed<T>(deps: DispatchJobDeps, provider: string, operation: stri
  */
 async function cancelUnrecorded(deps: DispatchJobDeps, jobId: string, intent: { provider: string; submissionKey: string }): Promise<void> {
   const adapter = deps.adapters.get(intent.provider);
-  if (!adapter?.findBySubmissionKey || !adapter.capabilities.listTasks) return;
+  if (!adapter || !findsBySubmissionKey(adapter)) return;
   try {
     const found = await adapter.findBySubmissionKey(intent.submissionKey);
     if (found) await cancelOrphan(deps, jobId, adapter, found);

@@ -19,6 +19,14 @@ export interface ConsumerBinding {
   maxAckPending?: number;
 }
 
+/**
+ * `maxDeliver` for handlers whose dead letter would strand a job (left queued, running, or without
+ * its terminal notification) until an operator replays it: with the backoff capped at a minute,
+ * 200 deliveries ride out a PostgreSQL or NATS outage of over three hours. A dead letter is itself
+ * written to PostgreSQL, so a short bound gives up during the very outage it should outlast.
+ */
+export const OUTAGE_TOLERANT_DELIVERIES = 200;
+
 export type ResolvedBinding = Required<ConsumerBinding>;
 
 export function resolveBinding(b: ConsumerBinding): ResolvedBinding {
