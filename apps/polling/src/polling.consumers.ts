@@ -1,11 +1,15 @@
-import type { ConsumerBinding } from '@reelay/messaging';
+import { OUTAGE_TOLERANT_DELIVERIES, type ConsumerBinding } from '@reelay/messaging';
 
+/**
+ * A dead-lettered acceptance would leave a job running with no schedule row (so no check and no
+ * deadline); a dead-lettered terminal event, a provider task never told to stop.
+ */
 export const pollingConsumers = (prefix: string, concurrency: number): ConsumerBinding[] => [
-  { durable: 'polling-follow', filterSubjects: [`${prefix}.events.job.JobProviderAccepted`], concurrency, maxDeliver: 10 },
+  { durable: 'polling-follow', filterSubjects: [`${prefix}.events.job.JobProviderAccepted`], concurrency, maxDeliver: OUTAGE_TOLERANT_DELIVERIES },
   {
     durable: 'polling-stop',
     filterSubjects: [`${prefix}.events.job.JobSucceeded`, `${prefix}.events.job.JobFailed`, `${prefix}.events.job.JobCanceled`],
     concurrency,
-    maxDeliver: 10,
+    maxDeliver: OUTAGE_TOLERANT_DELIVERIES,
   },
 ];
