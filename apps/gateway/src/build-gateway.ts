@@ -2,7 +2,7 @@ import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { Catalog } from '@reelay/catalog';
 import { configuredAdapters } from '@reelay/providers';
 import { connectInfra, runWithContext, type Logger } from '@reelay/service-kit';
-import { LocalStorage } from '@reelay/storage';
+import { LocalStorage, sweepAbandonedPeriodically } from '@reelay/storage';
 import type { NextFunction, Request, Response } from 'express';
 import { AppModule } from './app.module';
 import type { GatewayConfig } from './config/gateway-config';
@@ -41,7 +41,15 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
     catalog: new Catalog([...configuredAdapters(process.env).keys()]),
     storage: new LocalStorage(config.STORAGE_DIR),
   };
+  // An upload cut off by a crash leaves its temporary file; a live one finishes within minutes.
+  const sweep = sweepAbandonedPeriodically(deps.storage, 'assets', {
+    olderThanMs: 60 * 60_000,
+    everyMs: 10 * 60_000,
+    onSwept: (removed) => logger.info({ removed }, 'removed uploads cut off by a crash'),
+    onError: (err) => logger.warn({ err }, 'sweeping abandoned uploads failed; trying again later'),
+  });
   const close = async () => {
+    await sweep.stop();
     await projection.stop().catch((err: unknown) => logger.error({ err }, 'stopping the projection failed'));
     await infra.close();
   };

@@ -1,3 +1,4 @@
+import { existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -112,6 +113,10 @@ beforeAll(async () => {
   db = await createTestDatabase('gateway');
   prefix = uniqueNatsPrefix('gw');
   storageDir = await mkdtemp(join(tmpdir(), 'reelay-gw-'));
+  // An upload a crash cut off two hours ago, for the sweep at start (see 'storage' below).
+  mkdirSync(join(storageDir, 'assets'));
+  writeFileSync(join(storageDir, 'assets', 'asset_cut.1.2.3.tmp'), 'partial');
+  utimesSync(join(storageDir, 'assets', 'asset_cut.1.2.3.tmp'), new Date(Date.now() - 7_200_000), new Date(Date.now() - 7_200_000));
   // The catalog offers the models of the configured providers (build-gateway reads process.env).
   Object.assign(process.env, { PROVIDER_SIM_URL: 'http://127.0.0.1:9', PROVIDERS_ENABLED: 'local' });
   const config = GatewayConfig.parse({
@@ -139,6 +144,12 @@ afterAll(async () => {
   await gw?.app.close();
   await db?.drop();
   await rm(storageDir, { recursive: true, force: true });
+});
+
+describe('storage', () => {
+  it('removes what uploads cut off by a crash left in storage, at start', async () => {
+    await eventually(async () => (existsSync(join(storageDir, 'assets', 'asset_cut.1.2.3.tmp')) ? undefined : true), 'abandoned upload swept');
+  });
 });
 
 describe('auth and errors', () => {

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createDataSource, EventStore } from '@reelay/event-store';
 import { createAdapters } from '@reelay/providers';
@@ -91,7 +91,17 @@ describe('polling killed mid-schedule (kill -9) and restarted', () => {
     expect(unfinishedAtKill.length).toBeGreaterThan(0);
     expect((await rows()).length).toBe(unfinishedAtKill.length);
 
+    // What a copy cut off by a kill leaves behind (aged past the sweep's bound), beside one in flight.
+    const abandoned = join(storage.path, 'outputs', 'job_cut.mp4.4242.1.1.tmp');
+    const inFlight = join(storage.path, 'outputs', 'job_live.mp4.4243.1.1.tmp');
+    mkdirSync(join(storage.path, 'outputs'), { recursive: true });
+    for (const file of [abandoned, inFlight]) writeFileSync(file, 'partial copy');
+    const anHourAgo = new Date(Date.now() - 3_600_000);
+    utimesSync(abandoned, anHourAgo, anHourAgo);
+
     const second = (live = await startPolling());
+    await eventually(async () => !existsSync(abandoned), 'abandoned copy swept at start');
+    expect(existsSync(inFlight)).toBe(true);
     for (const id of ids) {
       const job = await waitForJob(store, id, finished, 45_000);
       expect(job.status).toBe('succeeded');

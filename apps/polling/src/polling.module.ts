@@ -4,6 +4,7 @@ import { POLLING_DEPS, type PollingDeps, type TickerOptions } from './polling.de
 import { PollingEventsController } from './polling.controller';
 import { POLLING_RUNTIME, ProviderCallbackServer, type PollingRuntime } from './provider-callback/callback-server';
 import { PollTickerService, TICKER_OPTIONS } from './schedule/poll-ticker.service';
+import { AbandonedCopiesSweep } from './take-output/abandoned-copies.service';
 
 @Module({})
 export class PollingModule {
@@ -19,6 +20,7 @@ export class PollingModule {
         { provide: SERVICE_INFRA, useValue: infra },
         ProviderCallbackServer,
         PollTickerService,
+        AbandonedCopiesSweep,
         InfraLifecycle,
       ],
     };

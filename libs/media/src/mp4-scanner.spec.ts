@@ -31,6 +31,20 @@ describe('Mp4Scanner', () => {
   const faststart = render('faststart.mp4', ['-movflags', '+faststart']);
   const moovLast = render('moov-last.mp4', []);
 
+  it('tells a file cut off in transit from a whole file and from one that is not an MP4', () => {
+    const fed = (bytes: Buffer) => {
+      const scanner = new Mp4Scanner();
+      scanner.feed(bytes);
+      return scanner;
+    };
+    expect(fed(faststart).cutShort()).toBe(false);
+    for (const end of [3, 20, Math.floor(faststart.length / 2), faststart.length - 1]) {
+      const cut = fed(faststart.subarray(0, end));
+      expect([end, cut.result(), cut.cutShort()]).toEqual([end, null, true]);
+    }
+    expect(fed(Buffer.from('<html><body>Not Found</body></html>')).cutShort()).toBe(false);
+  });
+
   it('reads what probeMp4 reads from the whole file, whatever the chunking, moov first or last', () => {
     const expected = probeMp4(faststart);
     expect(expected).toMatchObject({ width: 320, height: 180 });

@@ -50,6 +50,11 @@ export class Mp4Scanner {
     }
   }
 
+  /** Whether the bytes fed so far end inside a box (or its header): a file cut off in transit. */
+  cutShort(): boolean {
+    return !this.broken && ((this.left > 0 && this.left !== Infinity) || this.headerBytes > 0);
+  }
+
   /** Collects a box header (8 bytes, 16 with a 64-bit size) that may span chunks; returns the next offset. */
   private readHeader(chunk: Buffer, at: number): number {
     const take = Math.min(16 - this.headerBytes, chunk.length - at);

@@ -6,6 +6,20 @@ export interface BlobDescription {
   metadata?: Record<string, unknown>;
 }
 
+/**
+ * Checks a put makes before its blob takes `key`. Both run with the bytes durable under a temporary
+ * name, so a blob that fails them never replaces what `key` holds.
+ */
+export interface PutGuards {
+  /** Throws to refuse the blob (it is removed and the put rejects with that error). */
+  accept?: () => void | Promise<void>;
+  /**
+   * Asked only when `key` already holds a blob: resolve `false` to keep that one (the new bytes are
+   * removed and the put resolves with `kept: true`). Without it an existing blob is replaced.
+   */
+  replaceExisting?: () => Promise<boolean>;
+}
+
 export interface BlobStat {
   bytes: number;
   /** Null for a plain blob (put without a description). */
@@ -22,11 +36,16 @@ export interface BlobStorage {
    * plain blob costs one file instead of two. A plain put over a described blob keeps the old
    * description.
    */
-  put(key: string, data: Buffer | Readable, description?: BlobDescription): Promise<{ bytes: number }>;
+  put(key: string, data: Buffer | Readable, description?: BlobDescription, guards?: PutGuards): Promise<{ bytes: number; kept?: true }>;
   stat(key: string): Promise<BlobStat | null>;
   read(key: string): Promise<Buffer>;
   /** A byte range, inclusive `end`, for HTTP Range answers. */
   stream(key: string, range?: { start: number; end: number }): Readable;
+  /**
+   * Removes what puts under `prefix` cut off by a crash left behind, untouched for `olderThanMs`;
+   * resolves with how many. Absent where storage leaves nothing behind.
+   */
+  sweepAbandoned?(prefix: string, olderThanMs: number): Promise<number>;
 }
 
 export const assetKey = (assetId: string) => `assets/${assetId}`;

@@ -1,2 +1,3 @@
 export * from './blob-storage';
 export * from './local-storage';
+export * from './abandoned-sweeper';

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -59,5 +59,34 @@ describe('local storage', () => {
   it('refuses keys that try to leave the root', async () => {
     await expect(storage.stat('../etc/passwd')).rejects.toThrow(/Invalid storage key/);
     await expect(storage.put('assets/../../x', Buffer.from(''), { contentType: 'x' })).rejects.toThrow(/Invalid storage key/);
+  });
+  it('given a blob the accept check refuses, then the key keeps what it held and no temporary file stays', async () => {
+    await storage.put('outputs/job_g1.mp4', Buffer.from('kept'));
+    const refusal = new Error('not a video');
+    await expect(storage.put('outputs/job_g1.mp4', Buffer.from('<html>'), undefined, { accept: () => { throw refusal; } })).rejects.toBe(refusal);
+    expect((await storage.read('outputs/job_g1.mp4')).toString()).toBe('kept');
+    expect(readdirSync(join(root, 'outputs')).filter((f) => f.includes('tmp'))).toEqual([]);
+  });
+  it('asks before replacing an existing blob, and only then', async () => {
+    const asked: string[] = [];
+    const replace = (answer: boolean) => async () => (asked.push(String(answer)), answer);
+    expect(await storage.put('outputs/job_g2.mp4', Buffer.from('first'), undefined, { replaceExisting: replace(false) })).toEqual({ bytes: 5 });
+    expect(asked).toEqual([]); // nothing there yet
+    expect(await storage.put('outputs/job_g2.mp4', Buffer.from('second'), undefined, { replaceExisting: replace(false) })).toEqual({ bytes: 6, kept: true });
+    expect((await storage.read('outputs/job_g2.mp4')).toString()).toBe('first');
+    expect(await storage.put('outputs/job_g2.mp4', Buffer.from('third'), undefined, { replaceExisting: replace(true) })).toEqual({ bytes: 5 });
+    expect((await storage.read('outputs/job_g2.mp4')).toString()).toBe('third');
+    expect(asked).toEqual(['false', 'true']);
+    expect(readdirSync(join(root, 'outputs')).filter((f) => f.startsWith('job_g2.'))).toEqual(['job_g2.mp4']);
+  });
+  it('sweeps temporary files untouched for the given time, and nothing else', async () => {
+    const dir = join(root, 'sweep');
+    mkdirSync(dir, { recursive: true });
+    const old = new Date(Date.now() - 3_600_000);
+    for (const name of ['job_s1.mp4.1.2.3.tmp', 'a1.4.5.6.tmp.meta', 'job_s2.mp4', 'job_s3.mp4.7.8.9.tmp']) writeFileSync(join(dir, name), 'x');
+    for (const name of ['job_s1.mp4.1.2.3.tmp', 'a1.4.5.6.tmp.meta', 'job_s2.mp4']) utimesSync(join(dir, name), old, old);
+    expect(await storage.sweepAbandoned('sweep', 600_000)).toBe(2);
+    expect(readdirSync(dir).sort()).toEqual(['job_s2.mp4', 'job_s3.mp4.7.8.9.tmp']);
+    expect(await storage.sweepAbandoned('nothing-here', 600_000)).toBe(0);
   });
 });

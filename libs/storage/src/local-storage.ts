@@ -1,8 +1,8 @@
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
-import type { BlobDescription, BlobStat, BlobStorage } from './blob-storage';
+import type { BlobDescription, BlobStat, BlobStorage, PutGuards } from './blob-storage';
 import { SyncGroup } from './sync-group';
 
 /**
@@ -52,8 +52,9 @@ export class LocalStorage implements BlobStorage {
     return p;
   }
 
-  async put(key: string, data: Buffer | Readable, description?: BlobDescription): Promise<{ bytes: number }> {
+  async put(key: string, data: Buffer | Readable, description?: BlobDescription, guards: PutGuards = {}): Promise<{ bytes: number; kept?: true }> {
     const path = this.path(key);
+    if (description && guards.replaceExisting) throw new Error('replaceExisting is for plain blobs: a kept blob would get the new description');
     const dir = dirname(path);
     const tmp = `${path}.${process.pid}.${Date.now()}.${++this.writes}.tmp`;
     const sidecar = description && { tmp: `${tmp}.meta`, data: Buffer.from(JSON.stringify({ contentType: description.contentType, metadata: description.metadata ?? {} })) };
@@ -64,11 +65,17 @@ export class LocalStorage implements BlobStorage {
         Promise.allSettled([this.writeSynced(tmp, Buffer.isBuffer(data) ? [data] : data), ...(sidecar ? [this.writeSynced(sidecar.tmp, [sidecar.data])] : [])]),
       );
       for (const w of written) if (w.status === 'rejected') throw w.reason;
+      const bytes = (written[0] as PromiseFulfilledResult<number>).value;
+      await guards.accept?.();
       // The sidecar first: a described blob in place always has its description.
       if (sidecar) await rename(sidecar.tmp, `${path}.meta.json`);
-      await rename(tmp, path);
+      if (!guards.replaceExisting) await rename(tmp, path);
+      else if (!(await placeUnlessAsked(tmp, path, guards.replaceExisting))) {
+        await rm(tmp, { force: true });
+        return { bytes, kept: true };
+      }
       await this.timed('directory', this.syncDirectory(dir));
-      return { bytes: (written[0] as PromiseFulfilledResult<number>).value };
+      return { bytes };
     } catch (err) {
       if (!Buffer.isBuffer(data)) data.destroy(); // e.g. a download: close it now, not at its timeout
       await Promise.all([rm(tmp, { force: true }), sidecar && rm(sidecar.tmp, { force: true })]);
@@ -129,6 +136,25 @@ export class LocalStorage implements BlobStorage {
     return made;
   }
 
+  /**
+   * Removes the temporary files of puts cut off by a crash or a kill (a put in flight keeps writing
+   * to its file, so one untouched for `olderThanMs` is abandoned). Returns how many were removed.
+   */
+  async sweepAbandoned(prefix: string, olderThanMs: number, now = Date.now()): Promise<number> {
+    const dir = this.path(prefix);
+    const names = await readdir(dir).catch(ifMissing([] as string[]));
+    let removed = 0;
+    for (const name of names) {
+      if (!name.endsWith('.tmp') && !name.endsWith('.tmp.meta')) continue;
+      const file = join(dir, name);
+      const modified = await stat(file).then((st) => st.mtimeMs, ifMissing(null));
+      if (modified === null || now - modified < olderThanMs) continue;
+      await rm(file, { force: true });
+      removed++;
+    }
+    return removed;
+  }
+
   async stat(key: string): Promise<BlobStat | null> {
     const path = this.path(key);
     const [size, description] = await Promise.all([
@@ -147,6 +173,29 @@ export class LocalStorage implements BlobStorage {
     return createReadStream(this.path(key), range);
   }
 }
+
+/**
+ * Moves `tmp` to `path` unless `path` exists and `replace` says to keep it; returns whether it moved.
+ * link() fails on an existing name where rename() would replace it, so no check-then-rename race can
+ * drop a blob that appeared in between. A filesystem without hard links falls back to that race.
+ */
+async function placeUnlessAsked(tmp: string, path: string, replace: () => Promise<boolean>): Promise<boolean> {
+  try {
+    await link(tmp, path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    if (code === 'EEXIST') {
+      if (!(await replace())) return false;
+    } else if (!NO_HARD_LINKS.has(code)) throw err;
+    else if ((await stat(path).then(() => true, ifMissing(false))) && !(await replace())) return false;
+    await rename(tmp, path);
+    return true;
+  }
+  await unlink(tmp);
+  return true;
+}
+
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
 
 /** Flushes a file's (or a directory's entries') data to the device. */
 async function fsync(path: string): Promise<void> {

@@ -3,7 +3,7 @@ import { IllegalTransitionError, type JobCommand, type JobState } from '@reelay/
 import { isProviderError, type ProviderAdapter, type ProviderCheckResult } from '@reelay/providers';
 import { extractContext, runWithContext, SpanKind, withSpan } from '@reelay/service-kit';
 import type { PollingDeps } from '../polling.deps';
-import type { NextCheck, ScheduledCheck } from '../schedule/poll-schedule.repository';
+import { ERROR_STATUS_PREFIX, type NextCheck, type ScheduledCheck } from '../schedule/poll-schedule.repository';
 import { afterFailedCheck, afterUnfinishedCheck, type NextStep } from '../schedule/schedule-policy';
 import { decideOnJob, loadJob } from '../shared/job-stream';
 import { takeOutput } from '../take-output/take-output';
@@ -92,7 +92,8 @@ class JobCheck {
       }
       case 'succeeded': {
         if (!result.outputUrl) return this.fail('output_missing', `${claim.provider} reported success without an output`);
-        const custody = await this.timedCall(adapter, 'fetch_output', () => takeOutput(this.deps, claim.jobId, adapter, result.outputUrl!));
+        const recorded = async () => (await loadJob(this.deps.store, claim.jobId)).status === 'succeeded';
+        const custody = await this.timedCall(adapter, 'fetch_output', () => takeOutput(this.deps, claim.jobId, adapter, result.outputUrl!, recorded));
         if (custody.kind === 'stored') {
           await this.write({ type: 'Succeed', output: custody.output, now: this.now() });
           return 'succeeded';
@@ -125,7 +126,7 @@ class JobCheck {
   private async retryLater(kind: string, retryAfterMs?: number): Promise<CheckOutcome> {
     const step = afterFailedCheck(this.claim, this.now(), this.deps.policyFor(this.claim.provider), retryAfterMs);
     if (step.kind === 'timed_out') return this.fail('provider_timeout', `${this.claim.provider} could not be checked before the deadline (${kind})`);
-    await this.plan(step, 1, `check_error:${kind}`, this.claim);
+    await this.plan(step, 1, `${ERROR_STATUS_PREFIX}${kind}`, this.claim);
     return 'retry';
   }
 

@@ -1,5 +1,5 @@
 import { migratedPg, sleep, type PgHarness } from '../testing/polling-harness';
-import { PollScheduleRepository, type CheckSlots, type NextCheck, type ScheduledCheck } from './poll-schedule.repository';
+import { CALLBACK_GAP_MS, ERROR_STATUS_PREFIX, PollScheduleRepository, type CheckSlots, type NextCheck, type ScheduledCheck } from './poll-schedule.repository';
 
 const next = (over: Partial<NextCheck> = {}): NextCheck => ({
   nextCheckAt: new Date(Date.now() + 60_000), checksDone: 1, checkErrors: 0, lastStatus: 'running', progress: null, delayedMarked: false, ...over,
@@ -79,6 +79,40 @@ describe('PollScheduleRepository (claims, leases, callbacks) on PostgreSQL', () 
     expect(await pg.schedule.requestCheck('seedance', `task-${id}`)).toBe(true);
     await pg.schedule.reschedule(claim, next({ nextCheckAt: new Date(Date.now() + 3_600_000) }));
     expect((await claimOnly([id])).map((c) => c.jobId)).toEqual([id]);
+  });
+
+  const nextCheckAt = async (id: string) => (await pg.schedule.find(id))!.nextCheckAt.getTime();
+
+  it('given a flood of callbacks for one task, then one brings the check to now and the rest wait out the gap', async () => {
+    const id = jobId();
+    await follow(id, 60_000);
+    expect(await pg.schedule.requestCheck('seedance', `task-${id}`)).toBe(true);
+    const [claim] = await claimOnly([id]);
+    await pg.schedule.reschedule(claim, next({ nextCheckAt: new Date(Date.now() + 60_000) }));
+    const checked = Date.now();
+    for (let i = 0; i < 5; i++) expect(await pg.schedule.requestCheck('seedance', `task-${id}`)).toBe(true);
+    // Deferred to the end of the gap, not dropped and not immediate.
+    expect(await claimOnly([id])).toEqual([]);
+    expect(await nextCheckAt(id)).toBeGreaterThan(checked + CALLBACK_GAP_MS - 1000);
+    expect(await nextCheckAt(id)).toBeLessThan(checked + CALLBACK_GAP_MS + 1000);
+  });
+
+  it('given a check waiting out a provider backoff, then a callback leaves the backoff as it is', async () => {
+    const id = jobId();
+    await follow(id, -10);
+    const [claim] = await claimOnly([id]);
+    const backoff = new Date(Date.now() + 30_000);
+    await pg.schedule.reschedule(claim, next({ nextCheckAt: backoff, lastStatus: `${ERROR_STATUS_PREFIX}rate_limited`, checkErrors: 1 }));
+    expect(await pg.schedule.requestCheck('seedance', `task-${id}`)).toBe(true);
+    expect(await nextCheckAt(id)).toBe(backoff.getTime());
+
+    // A callback that arrives while a check runs does not cut short the backoff that check plans.
+    const id2 = jobId();
+    await follow(id2, -10);
+    const [running] = await claimOnly([id2]);
+    expect(await pg.schedule.requestCheck('seedance', `task-${id2}`)).toBe(true);
+    await pg.schedule.reschedule(running, next({ nextCheckAt: backoff, lastStatus: `${ERROR_STATUS_PREFIX}server` }));
+    expect(await nextCheckAt(id2)).toBe(backoff.getTime());
   });
 
   it('a callback for a task nobody follows changes nothing', async () => {

@@ -3,6 +3,11 @@ import type { EventMetadata } from '@reelay/contracts';
 import type { DataSource } from 'typeorm';
 import { returnedRows as returned, WriteBatcher } from '@reelay/event-store';
 
+/** How often a provider callback may bring a job's check forward (see requestCheck). */
+export const CALLBACK_GAP_MS = 5000;
+/** `last_status` of a check planned after an error: the provider's backoff, which callbacks keep. */
+export const ERROR_STATUS_PREFIX = 'check_error:';
+
 export interface ScheduledCheck {
   jobId: string;
   provider: string;
@@ -246,7 +251,7 @@ export class PollScheduleRepository {
     const written = returned<{ job_id: string; lease_token: string }>(await this.db.query(
       `${LOCK_IN_KEY_ORDER}
        UPDATE poll_schedule s
-          SET next_check_at = CASE WHEN s.check_requested_at > s.claimed_at THEN now() ELSE u.next_check_at END,
+          SET next_check_at = CASE WHEN s.check_requested_at > s.claimed_at AND NOT starts_with(u.last_status, '${ERROR_STATUS_PREFIX}') THEN now() ELSE u.next_check_at END,
               checks_done = u.checks_done, check_errors = u.check_errors, last_status = u.last_status,
               progress = u.progress, delayed_marked = u.delayed_marked,
               lease_token = NULL, lease_until = NULL, updated_at = now()
@@ -278,15 +283,27 @@ export class PollScheduleRepository {
     return jobIds.map(() => undefined);
   }
 
-  /** A provider callback named this task: check it now. Returns whether we follow that task. */
+  /**
+   * A provider callback named this task: check it soon. Returns whether we follow that task.
+   *
+   * Some providers do not sign their callbacks, so anyone who learns a task id can send them: a
+   * callback is only a hint to check (never taken as the outcome), and the hints are paced. One
+   * brings the check forward to now at most once per CALLBACK_GAP_MS; another inside that gap
+   * brings it forward to the gap's end (deferred, not dropped: Luma calls back on each state
+   * change, seconds apart). A check waiting out the provider's backoff (a 429, a 5xx) keeps it.
+   */
   async requestCheck(provider: string, providerTaskId: string): Promise<boolean> {
-    const rows = returned(await this.db.query(
-      `UPDATE poll_schedule SET next_check_at = LEAST(next_check_at, now()), check_requested_at = now(), updated_at = now()
+    const rows = returned<{ job_id: string; at: Date }>(await this.db.query(
+      `UPDATE poll_schedule SET
+              next_check_at = CASE WHEN starts_with(coalesce(last_status, ''), '${ERROR_STATUS_PREFIX}') THEN next_check_at
+                                   ELSE LEAST(next_check_at, GREATEST(now(), check_requested_at + make_interval(secs => $3::double precision / 1000))) END,
+              check_requested_at = CASE WHEN check_requested_at > now() - make_interval(secs => $3::double precision / 1000) THEN check_requested_at ELSE now() END,
+              updated_at = now()
         WHERE provider = $1 AND provider_task_id = $2
-        RETURNING job_id`,
-      [provider, providerTaskId],
+        RETURNING job_id, next_check_at AS at`,
+      [provider, providerTaskId, CALLBACK_GAP_MS],
     ));
-    if (rows.length) this.dueNow();
+    if (rows.some((r) => new Date(r.at).getTime() <= Date.now())) this.dueNow();
     return rows.length > 0;
   }
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ProviderAdapter } from '@reelay/providers';
@@ -9,6 +9,7 @@ import { MODELS, simAdapters, startSim, tempDir } from '../testing/polling-harne
 import { takeOutput } from './take-output';
 
 const rules = { maxBytes: 50 * 1024 * 1024, minBytes: 1024, downloadTimeoutMs: 10_000 };
+const notRecorded = async () => false;
 
 describe('takeOutput against provider-sim', () => {
   let sim: ServiceProcess;
@@ -38,7 +39,7 @@ describe('takeOutput against provider-sim', () => {
 
   it('stores the output and describes it from what it saw while copying, without reading it back', async () => {
     const { adapter, outputUrl } = await finishedTask('a fox [sim:success_after=1]');
-    const result = await takeOutput({ storage, outputRules: rules }, 'job_take_output_1', adapter, outputUrl);
+    const result = await takeOutput({ storage, outputRules: rules }, 'job_take_output_1', adapter, outputUrl, notRecorded);
     const stored = await readFile(join(dir.path, outputKey('job_take_output_1')));
     expect(result).toEqual({
       kind: 'stored',
@@ -52,7 +53,7 @@ describe('takeOutput against provider-sim', () => {
 
   it('calls an output over the byte cap missing', async () => {
     const { adapter, outputUrl } = await finishedTask('a fox [sim:success_after=1]');
-    expect(await takeOutput({ storage, outputRules: { ...rules, maxBytes: 2000 } }, 'job_take_output_2', adapter, outputUrl)).toMatchObject({ kind: 'missing' });
+    expect(await takeOutput({ storage, outputRules: { ...rules, maxBytes: 2000 } }, 'job_take_output_2', adapter, outputUrl, notRecorded)).toMatchObject({ kind: 'missing' });
   });
 
   it('given storage that fails before reading the download, then the download is closed at once, not left to its deadline', async () => {
@@ -60,7 +61,7 @@ describe('takeOutput against provider-sim', () => {
     const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
     const before = timers();
     const full: BlobStorage = { ...storage, put: () => Promise.reject(new Error('ENOSPC: no space left on device')) };
-    expect(await takeOutput({ storage: full, outputRules: rules }, 'job_take_output_3', adapter, outputUrl)).toMatchObject({ kind: 'retry' });
+    expect(await takeOutput({ storage: full, outputRules: rules }, 'job_take_output_3', adapter, outputUrl, notRecorded)).toMatchObject({ kind: 'retry' });
     await new Promise((r) => setImmediate(r));
     expect(timers()).toBe(before);
   });
@@ -74,8 +75,48 @@ describe('takeOutput against provider-sim', () => {
         body: Readable.from([Buffer.alloc(4096, 1)]),
       }),
     };
-    const result = await takeOutput({ storage, outputRules: rules }, 'job_take_output_4', short, 'http://sim.invalid/out.mp4');
+    const result = await takeOutput({ storage, outputRules: rules }, 'job_take_output_4', short, 'http://sim.invalid/out.mp4', notRecorded);
     expect(result).toEqual({ kind: 'retry', detail: 'output copy was cut short: 4096 of 500000 bytes' });
     expect(await storage.stat(outputKey('job_take_output_4'))).toBeNull();
+  });
+
+  /** An adapter whose download answers `body` with `headers`, for copies the simulator will not cut. */
+  const serving = (headers: Record<string, string>, body: Buffer): ProviderAdapter => ({
+    ...simAdapters(sim).get('seedance')!,
+    fetchOutput: async () => ({ status: 200, headers: new Headers(headers), body: Readable.from([body]) }),
+  });
+  const realVideo = async () => {
+    const { adapter, outputUrl } = await finishedTask('a fox [sim:success_after=1]');
+    const res = await adapter.fetchOutput(outputUrl, { timeoutMs: 10_000 });
+    return Buffer.concat(await res.body.toArray());
+  };
+
+  it('given a body with no length that ends inside the video, then nothing is stored and the copy is retried', async () => {
+    const video = await realVideo();
+    const cut = serving({ 'content-type': 'video/mp4' }, video.subarray(0, Math.floor(video.length * 0.6)));
+    const result = await takeOutput({ storage, outputRules: rules }, 'job_take_output_5', cut, 'http://sim.invalid/out.mp4', notRecorded);
+    expect(result).toMatchObject({ kind: 'retry', detail: expect.stringContaining('ended inside an MP4 box') });
+    expect(await storage.stat(outputKey('job_take_output_5'))).toBeNull();
+  });
+
+  it('given a stored output, then a later copy that is not a video is refused without touching it', async () => {
+    const key = outputKey('job_take_output_6');
+    await storage.put(key, Buffer.from('the video a crashed check copied'));
+    const page = serving({ 'content-type': 'video/mp4' }, Buffer.from('<html>'.padEnd(4096, ' ')));
+    expect(await takeOutput({ storage, outputRules: rules }, 'job_take_output_6', page, 'http://sim.invalid/out.mp4', notRecorded)).toMatchObject({ kind: 'missing' });
+    expect((await readFile(join(dir.path, key))).toString()).toBe('the video a crashed check copied');
+  });
+
+  it('given a file a JobSucceeded already points at, then a late copy keeps it; one no event points at is replaced', async () => {
+    const video = await realVideo();
+    const copy = serving({ 'content-type': 'video/mp4', 'content-length': String(video.length) }, video);
+    const key = outputKey('job_take_output_7');
+    await storage.put(key, Buffer.from('recorded copy'));
+    expect(await takeOutput({ storage, outputRules: rules }, 'job_take_output_7', copy, 'http://sim.invalid/out.mp4', async () => true)).toMatchObject({ kind: 'stored' });
+    expect((await readFile(join(dir.path, key))).toString()).toBe('recorded copy');
+
+    expect(await takeOutput({ storage, outputRules: rules }, 'job_take_output_7', copy, 'http://sim.invalid/out.mp4', notRecorded)).toMatchObject({ kind: 'stored' });
+    expect((await readFile(join(dir.path, key))).equals(video)).toBe(true);
+    expect((await readdir(join(dir.path, 'outputs'))).filter((f) => f.includes('tmp'))).toEqual([]);
   });
 });

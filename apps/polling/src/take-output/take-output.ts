@@ -4,7 +4,7 @@ import type { JobOutput } from '@reelay/contracts';
 import { Mp4Scanner } from '@reelay/media';
 import { isProviderError, type OutputDownload, type ProviderAdapter } from '@reelay/providers';
 import { outputKey, type BlobStorage } from '@reelay/storage';
-import { judgeOutput, type OutputRules } from './output-verdict';
+import { judgeOutput, type OutputRules, type OutputVerdict } from './output-verdict';
 
 export type { OutputRules } from './output-verdict';
 
@@ -17,17 +17,21 @@ export type CustodyResult =
 
 class OutputTooLargeError extends Error {}
 class CutShortError extends Error {}
+class RefusedError extends Error {}
 
 /**
  * Copies a succeeded task's output into reelay's storage (streamed, with a byte cap; memory stays
- * flat whatever the size), then checks it before anyone is told the job succeeded. Re-running it overwrites the same key, so a
- * crash between the copy and the `JobSucceeded` append just copies again.
+ * flat whatever the size) and checks it before it takes the job's key, so a copy that is not the
+ * video never replaces one. A key that already holds a file is replaced only when `recorded`
+ * says no `JobSucceeded` points at it yet: a crash between the copy and that append just copies
+ * again, while a check that lost its lease and copies late leaves the recorded file alone.
  */
 export async function takeOutput(
   deps: { storage: BlobStorage; outputRules: OutputRules },
   jobId: string,
   adapter: ProviderAdapter,
   outputUrl: string,
+  recorded: () => Promise<boolean>,
 ): Promise<CustodyResult> {
   const rules = deps.outputRules;
   let res: OutputDownload;
@@ -66,20 +70,28 @@ export async function takeOutput(
     // the put, so the short file is never moved into place.
     if (Number.isFinite(exactLength) && bytes !== exactLength) throw new CutShortError(`output copy was cut short: ${bytes} of ${exactLength} bytes`);
   }
-  const key = outputKey(jobId);
+  let accepted = undefined as Extract<OutputVerdict, { ok: true }> | undefined;
+  const accept = () => {
+    // Judged on what was seen while copying: the file is never read back into memory.
+    const probe = mp4.result();
+    // With no exact length to hold the body to, a connection closed early ends it cleanly; the
+    // scanner sees the last box cut short, which is worth another download, not a failed job.
+    if (!probe && mp4.cutShort()) throw new CutShortError(`output copy ended inside an MP4 box after ${bytes} bytes`);
+    const verdict = judgeOutput({ bytes, probe }, res.headers.get('content-type'), rules);
+    if (!verdict.ok) throw new RefusedError(verdict.reason);
+    accepted = verdict;
+  };
   try {
     // Plain: JobSucceeded records the output's type, size and hash, so storage keeps no description.
-    await deps.storage.put(key, Readable.from(capped(res.body)));
+    await deps.storage.put(outputKey(jobId), Readable.from(capped(res.body)), undefined, { accept, replaceExisting: async () => !(await recorded()) });
   } catch (err) {
     res.body.destroy(); // a put that failed before reading it never started the copy that would close it
     if (err instanceof OutputTooLargeError) return { kind: 'missing', detail: `output exceeds the ${rules.maxBytes} byte cap` };
+    if (err instanceof RefusedError) return { kind: 'missing', detail: err.message };
     if (err instanceof CutShortError) return { kind: 'retry', detail: err.message };
     return { kind: 'retry', detail: `output copy failed: ${(err as Error).message}` };
   }
-
-  // Judged on what was seen while copying: the file is never read back into memory.
-  const verdict = judgeOutput({ bytes, probe: mp4.result() }, res.headers.get('content-type'), rules);
-  if (!verdict.ok) return { kind: 'missing', detail: verdict.reason };
+  const verdict = accepted!; // a put resolves only after accept() passed
   return {
     kind: 'stored',
     output: {
