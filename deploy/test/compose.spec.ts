@@ -109,6 +109,12 @@ describe('docker-compose.yml', () => {
       expect(urlHost(env.NATS_URL)).toBe('nats:4222');
     });
 
+    it.each(['migrate', 'ops-cli', ...SERVICES.map((s) => s.name)])('%s gets the PostgreSQL password beside the URL, so any character in it works', (name) => {
+      const env = svc(name).environment ?? {};
+      expect(new URL(env.DATABASE_URL!).password).toBe('');
+      expect(env.PGPASSWORD).toBe(svc('postgres').environment!.POSTGRES_PASSWORD);
+    });
+
     it('the schema-derived lists include the known required settings', () => {
       const byName = Object.fromEntries(SERVICES.map((s) => [s.name, requiredEnv(s)]));
       expect(byName.notification).toContain('WEBHOOK_MASTER_SECRET'); // required in its schema

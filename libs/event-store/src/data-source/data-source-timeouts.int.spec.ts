@@ -33,3 +33,23 @@ describe('pool and query timeouts', () => {
     }
   });
 });
+
+describe('credentials', () => {
+  it('takes the password from PGPASSWORD when the URL has none (compose passes it so: any character works)', async () => {
+    const before = process.env.PGPASSWORD;
+    process.env.PGPASSWORD = 'p@ss/w:rd#1';
+    const url = new URL(db.url);
+    url.password = '';
+    const ds = createDataSource(url.toString(), { poolSize: 1 });
+    try {
+      await ds.initialize();
+      const client = await (ds.driver as unknown as { master: { connect(): Promise<{ password: string; release(): void }> } }).master.connect();
+      expect(client.password).toBe('p@ss/w:rd#1');
+      client.release();
+    } finally {
+      if (before === undefined) delete process.env.PGPASSWORD;
+      else process.env.PGPASSWORD = before;
+      await ds.destroy();
+    }
+  });
+});
