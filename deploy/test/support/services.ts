@@ -59,7 +59,8 @@ export function buildsProviderAdapters(service: ServiceSpec): boolean {
   return sourceFiles(join(REPO, 'apps', service.name, 'src')).some((f) => /(createAdapters|configuredAdapters)\(/.test(readFileSync(f, 'utf8')));
 }
 
-function sourceFiles(dir: string): string[] {
+/** Production source files under `dir`: no specs, no test harnesses. */
+export function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((entry) => {
     const path = join(dir, entry);
     if (statSync(path).isDirectory()) return entry === 'testing' ? [] : sourceFiles(path);
