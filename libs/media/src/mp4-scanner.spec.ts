@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Mp4Scanner } from './mp4-scanner';
+import { MAX_KEPT_BYTES, Mp4Scanner } from './mp4-scanner';
 import { probeMp4 } from './probe-mp4';
 
 const ffmpeg: string = require('@ffmpeg-installer/ffmpeg').path;
@@ -30,6 +30,17 @@ function boxes(file: Buffer): [string, number, number][] {
 describe('Mp4Scanner', () => {
   const faststart = render('faststart.mp4', ['-movflags', '+faststart']);
   const moovLast = render('moov-last.mp4', []);
+
+  it('refuses a moov box too large to hold in memory as soon as its header says so', () => {
+    const scanner = new Mp4Scanner();
+    const moovHeader = Buffer.alloc(8);
+    moovHeader.writeUInt32BE(MAX_KEPT_BYTES.moov + 1, 0);
+    moovHeader.write('moov', 4, 'latin1');
+    scanner.feed(faststart.subarray(0, boxes(faststart)[0]![2]));
+    scanner.feed(moovHeader);
+    scanner.feed(Buffer.alloc(1024 * 1024));
+    expect([scanner.result(), scanner.cutShort()]).toEqual([null, false]);
+  });
 
   it('tells a file cut off in transit from a whole file and from one that is not an MP4', () => {
     const fed = (bytes: Buffer) => {

@@ -1,7 +1,11 @@
 import { probeMp4, type Mp4Info } from './probe-mp4';
 
-/** Largest boxes kept: a `moov` over this is not one we will read (hours of video have a few MB), nor an `ftyp`. */
-const MAX_KEPT = { moov: 64 * 1024 * 1024, ftyp: 4096 } as const;
+/**
+ * Largest boxes kept: a `moov` over this is not one we will read, nor an `ftyp`. An hour of 30 fps
+ * video has a `moov` of a few MB, and a poller runs up to 16 copies at once by default, each
+ * holding its `moov` until the copy ends: 16 MB each keeps that within a service's memory budget.
+ */
+export const MAX_KEPT_BYTES = { moov: 16 * 1024 * 1024, ftyp: 4096 } as const;
 
 type Kept = 'ftyp' | 'moov';
 
@@ -77,7 +81,7 @@ export class Mp4Scanner {
     this.headerBytes = 0;
     this.left = size - headerSize;
     if (type === 'ftyp' || type === 'moov') {
-      if (size > MAX_KEPT[type]) {
+      if (size > MAX_KEPT_BYTES[type]) {
         this.broken = true;
         return chunk.length;
       }
