@@ -131,6 +131,16 @@ describe('POST /v1/jobs', () => {
     );
   });
 
+  it('answers JSON nested tens of thousands of levels deep with 400, on both JSON routes', async () => {
+    for (const levels of [65, 20_000, 100_000]) {
+      const nested = `${'['.repeat(levels)}${']'.repeat(levels)}`;
+      for (const body of [nested, JSON.stringify({ ...validJob, metadata: { deep: 0 } }).replace('0', nested)]) {
+        expect(await probe(`/v1/jobs nested ${levels}`, () => json('POST', '/v1/jobs', body))).toBe(400);
+        expect(await probe(`/v1/videos nested ${levels}`, () => json('POST', '/v1/videos', body))).toBe(400);
+      }
+    }
+  });
+
   it('refuses 1 MB strings and bodies over the limit with 413 or 400', async () => {
     const mb = 'x'.repeat(1024 * 1024);
     // Over raw sockets: the gateway answers 413 and closes before the body is all sent, which fetch reports as EPIPE.

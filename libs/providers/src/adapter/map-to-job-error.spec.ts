@@ -1,5 +1,5 @@
 import { toJobErrorCode } from './map-to-job-error';
-import { ProviderError } from './provider-error';
+import { normalizedError, ProviderError } from './provider-error';
 import { redact } from '../http/redact';
 
 describe('toJobErrorCode', () => {
@@ -26,5 +26,16 @@ describe('toJobErrorCode', () => {
 
   it('redacts keys from operator details', () => {
     expect(redact('auth Bearer sk-abc123456789 failed for key sk-live-abcdefghijk', ['sk-live-abcdefghijk'])).not.toMatch(/sk-/);
+  });
+
+  it('redacts the details every adapter builds, also a task failure quoting a presigned URL', () => {
+    const quoted = 'input image https://bucket.s3.amazonaws.com/ref.png?X-Amz-Security-Token=FQoGZXIv&X-Amz-Signature=ab12 could not be read';
+    const thrown = new ProviderError('asset_fetch', quoted);
+    const reported = normalizedError('server', `task failed: ${quoted}; Bearer abcdefghijkl`);
+    for (const detail of [thrown.detail, thrown.message, reported.detail]) {
+      expect(detail).toContain('https://bucket.s3.amazonaws.com/ref.png?[query removed]');
+      expect(detail).not.toMatch(/FQoGZXIv|ab12|abcdefghijkl/);
+    }
+    expect(thrown.detail).toBe('input image https://bucket.s3.amazonaws.com/ref.png?[query removed] could not be read');
   });
 });

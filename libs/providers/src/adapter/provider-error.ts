@@ -1,3 +1,5 @@
+import { redact } from '../http/redact';
+
 /**
  * Why a provider call or a provider task went wrong, in provider-neutral terms.
  * `toJobErrorCode` (map-to-job-error.ts) turns a kind into reelay's public error code.
@@ -21,7 +23,10 @@ export interface NormalizedProviderError {
   kind: ProviderErrorKind;
   /** The provider's own machine code (e.g. `SAFETY.INPUT.TEXT`, `InputTextRiskDetection`), for operators. */
   providerCode?: string;
-  /** Operator-facing detail (provider message, HTTP status). Never shown to users, never contains secrets. */
+  /**
+   * Operator-facing detail (provider message, HTTP status). Never shown to users, never contains
+   * secrets: whoever builds one, credentials and URL queries are redacted here (see redact).
+   */
   detail: string;
   retryable: boolean;
   retryAfterMs?: number;
@@ -50,10 +55,11 @@ export class ProviderError extends Error implements NormalizedProviderError {
   readonly maybeDelivered: boolean;
 
   constructor(kind: ProviderErrorKind, detail: string, init: ProviderErrorInit = {}) {
-    super(`${kind}: ${detail}`, init.cause === undefined ? undefined : { cause: init.cause });
+    const redacted = redact(detail);
+    super(`${kind}: ${redacted}`, init.cause === undefined ? undefined : { cause: init.cause });
     this.name = 'ProviderError';
     this.kind = kind;
-    this.detail = detail;
+    this.detail = redacted;
     this.providerCode = init.providerCode;
     this.retryable = init.retryable ?? RETRYABLE_KINDS.has(kind);
     this.retryAfterMs = init.retryAfterMs;
@@ -72,7 +78,7 @@ export function normalizedError(
   detail: string,
   init: Pick<ProviderErrorInit, 'providerCode' | 'retryable' | 'retryAfterMs'> = {},
 ): NormalizedProviderError {
-  const out: NormalizedProviderError = { kind, detail, retryable: init.retryable ?? RETRYABLE_KINDS.has(kind) };
+  const out: NormalizedProviderError = { kind, detail: redact(detail), retryable: init.retryable ?? RETRYABLE_KINDS.has(kind) };
   if (init.providerCode !== undefined) out.providerCode = init.providerCode;
   if (init.retryAfterMs !== undefined) out.retryAfterMs = init.retryAfterMs;
   return out;

@@ -53,6 +53,41 @@ describe('createLogger', () => {
     expect(out.lines[3].msg).toBe('provider said no to [redacted]');
   });
 
+  it('logs an error by its readable fields only: a failed statement’s parameters and an HTTP client’s request stay out', () => {
+    const out = capture();
+    const failed = Object.assign(new Error('canceling statement due to statement timeout'), {
+      code: '57014',
+      query: 'INSERT INTO job_view ...',
+      parameters: ['{"webhookUrl":"https://hooks.example.com/private-path","prompt":"a private prompt"}'],
+      driverError: { parameters: ['private'] },
+      request: { headers: { authorization: 'Bearer abc' } },
+    });
+    const wrapped = new Error('projection batch failed', { cause: failed });
+    createLogger('svc', 'info', out.stream).error({ err: wrapped }, 'job_view projection failed; retrying');
+    expect(out.lines[0].err).toEqual({
+      type: 'Error',
+      message: 'projection batch failed',
+      stack: expect.stringContaining('projection batch failed'),
+      cause: { type: 'Error', message: 'canceling statement due to statement timeout', stack: expect.any(String), code: '57014' },
+    });
+    expect(out.raw[0]).not.toContain('private');
+  });
+
+  it('masks presigned URL credentials of any store, secret webhook paths and signing secrets inside strings', () => {
+    const out = capture();
+    const logger = createLogger('svc', 'info', out.stream);
+    logger.warn(
+      'fetch failed: https://b.s3.amazonaws.com/x.png?X-Amz-Security-Token=FQoGZXIvYXdz&X-Amz-Date=20261204 ' +
+        'https://tos.example.com/v.mp4?X-Tos-Credential=AKLT%2Fcred&X-Tos-Signature=abcdef&X-Tos-Expires=86400 ' +
+        'https://storage.googleapis.com/o?X-Goog-Credential=svc%40proj&X-Goog-Signature=00ff ' +
+        'https://hooks.slack.com/services/T000/B000/XXXXSECRET https://discord.com/api/webhooks/123/DISCORDSECRET ' +
+        'secret whsec_0123456789abcdefABCDEF',
+    );
+    for (const secret of ['FQoGZXIvYXdz', 'AKLT', 'abcdef&', 'svc%40proj', '00ff', 'XXXXSECRET', 'DISCORDSECRET', 'whsec_0123']) expect(out.lines[0].msg).not.toContain(secret);
+    expect(out.lines[0].msg).toContain('X-Amz-Date=20261204');
+    expect(out.lines[0].msg).toContain('X-Tos-Expires=86400');
+  });
+
   it('leaves ordinary text alone', () => {
     const out = capture();
     createLogger('svc', 'info', out.stream).info({ prompt: 'a key to the city, token of thanks', status: 'running' }, 'job job_01 moved to running');

@@ -25,7 +25,30 @@ const REDACT = [
   '*.headers["x-api-key"]',
   'secret',
   'password',
+  'webhookSecret',
+  '*.webhookSecret',
+  'masterSecret',
+  '*.masterSecret',
 ];
+
+/** Fields of an error worth an operator's reading; the rest may carry data (see serializeError). */
+const ERROR_FIELDS = ['code', 'kind', 'status', 'detail', 'retryable', 'constraint'] as const;
+
+/**
+ * Errors are logged by an allowlist of fields, not whole: pino's default copies every enumerable
+ * field, and TypeORM's QueryFailedError carries the statement's parameters (jobs' prompts,
+ * webhook and image URLs), an HTTP client's error its request. The cause is kept, two levels deep.
+ */
+export function serializeError(err: unknown, depth = 0): unknown {
+  if (!(err instanceof Error)) return err;
+  const out: Record<string, unknown> = { type: err.constructor?.name ?? 'Error', message: err.message, stack: err.stack };
+  for (const field of ERROR_FIELDS) {
+    const value = (err as unknown as Record<string, unknown>)[field];
+    if (value !== undefined && (typeof value !== 'object' || value === null)) out[field] = value;
+  }
+  if (err.cause !== undefined && depth < 2) out.cause = serializeError(err.cause, depth + 1);
+  return out;
+}
 
 /**
  * JSON logs; every line carries the job, correlation and trace ids of the work in progress (trace
@@ -40,6 +63,7 @@ export function createLogger(service: string, level = process.env.LOG_LEVEL ?? '
       level,
       base: { service },
       redact: { paths: REDACT, censor: '[redacted]' },
+      serializers: { err: serializeError },
       mixin: () => {
         const { jobId, correlationId, traceId, traceparent } = currentContext();
         const active = activeTraceIds();
