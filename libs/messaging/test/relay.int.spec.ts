@@ -5,6 +5,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { CheckpointStore } from '@reelay/event-store';
 import { TEST_NATS_URL, uniqueNatsPrefix } from '@reelay/testing';
 import { connectNats, ensureTopology, EventRelay, eventStreamName, eventSubject } from '../src';
+import { LeaderLock } from '../src/relay/leader-lock';
 import { appendJobEvents, countEvents, readStream, readWholeLog, setupPg, streamMessageCount, waitFor, type TestPg } from './helpers';
 
 /** A relay in a child process; with CRASH_AFTER_BATCHES it SIGKILLs itself after publishing that batch, before saving its checkpoint. */
@@ -314,6 +315,43 @@ describe('EventRelay (real PostgreSQL + NATS)', () => {
     // Three batches behind its (missing) checkpoint, it re-sent nothing: no reliance on JetStream's dedup window.
     expect(read).toEqual(log.slice(60).map((e) => e.eventId));
     await expectExactlyOnceInLogOrder(pg, prefix);
+  });
+
+  it('a batch stored with a hole (one message lost mid-batch, later ones stored) is sent again whole: no event is skipped', async () => {
+    const { pg, prefix } = await fixture('relay_hole');
+    await appendJobEvents(pg.store, 40);
+    // The 10th message of the first batch never reaches the server; the other 39 are stored.
+    let publishes = 0;
+    const lossy = new Proxy(nc, {
+      get(target, prop) {
+        if (prop === 'publish') return (...args: Parameters<NatsConnection['publish']>) => (++publishes === 10 ? undefined : target.publish(...args));
+        const value = Reflect.get(target, prop, target) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const relay = new EventRelay({ dataSource: pg.ds, nc: lossy, prefix, batchSize: 40, pollIntervalMs: 20, publishTimeoutMs: 300, errorBackoffMs: 50 });
+    await relay.start();
+    cleanups.push(() => relay.stop());
+    await waitFor('all 40 events in the stream', async () => (await streamMessageCount(nc, prefix)) === 40);
+    const log = await readWholeLog(pg.store);
+    const stream = await readStream(nc, prefix);
+    expect(stream.map((m) => m.msgId).sort()).toEqual(log.map((e) => e.eventId).sort());
+    // The lost one lands after its successors: the edge the relay documents.
+    expect(stream.at(-1)!.msgId).toBe(log[9]!.eventId);
+  });
+
+  it('the leader lock session asks the server to notice a vanished holder within seconds (TCP keepalives, user timeout)', async () => {
+    const { pg } = await fixture('relay_lock_keepalive');
+    const lock = (await LeaderLock.tryAcquire(pg.db.url, 'keepalive-spec'))!;
+    try {
+      const [row] = (await lock.query(
+        `SELECT current_setting('tcp_keepalives_idle') AS idle, current_setting('tcp_keepalives_interval') AS every,
+                current_setting('tcp_keepalives_count') AS count, current_setting('tcp_user_timeout') AS user_timeout`,
+      )) as Record<string, string>[];
+      expect(row).toEqual({ idle: '10', every: '5', count: '3', user_timeout: '30000' });
+    } finally {
+      await lock.release();
+    }
   });
 
   it('a standby takes over when the leading relay process is killed -9', async () => {

@@ -38,8 +38,10 @@ import { lastPublishedEventId } from './published-tail';
  *    batch while the new one starts): each publishes a contiguous run in log order, the stream keeps
  *    the first copy of each id, and the first copy of event n always arrives before the first copy
  *    of event n+1 (both publishers send n before n+1). Known edge: if the server rejected one message
- *    of a pipelined batch but accepted a later one (not seen with a healthy stream), the retry would
- *    append the rejected event after its successor.
+ *    of a pipelined batch but accepted a later one (a connection lost mid-batch), the retry
+ *    appends the rejected event after its successor. The leader sends a failed batch again until
+ *    it is stored whole (publishUntilStored), so the stream's tail never hides a hole from (3);
+ *    a process that dies in between leaves that hole to a successor that skips to the tail.
  *
  * Only one relay works at a time: leadership is a PostgreSQL session-level advisory lock
  * (postgresql.org/docs/current/explicit-locking.html#ADVISORY-LOCKS, `pg_try_advisory_lock`). The
@@ -128,6 +130,8 @@ export class EventRelay {
   /** Set by a notification; the next empty read starts the short retries again. */
   private woken = false;
   private readonly sleepers = new Set<() => void>();
+  /** A batch failed to publish whole and was not sent again yet (see publishUntilStored). */
+  private holeMayExist = false;
 
   constructor(options: EventRelayOptions) {
     this.o = {
@@ -218,7 +222,7 @@ export class EventRelay {
    */
   private async startingPoint(): Promise<LogCheckpoint> {
     const saved = (await this.o.checkpoints.get(this.o.checkpointName)) ?? LOG_START;
-    const tailId = this.o.skipPublishedTail ? await lastPublishedEventId(this.jsm!, this.stream) : null;
+    const tailId = this.o.skipPublishedTail && !this.holeMayExist ? await lastPublishedEventId(this.jsm!, this.stream) : null;
     const tail = tailId ? await this.o.log.positionOf(tailId) : null;
     return tail && compareCheckpoints(tail, saved) > 0 ? tail : saved;
   }
@@ -233,7 +237,7 @@ export class EventRelay {
       return;
     }
     state.retryMs = FIRST_RETRY_MS;
-    await this.publish(events);
+    await this.publishUntilStored(events, lock);
     // Saves run in order, each only while the lock is still ours (see above); a failed save
     // surfaces here, at the next batch (or when leading ends), and ends the leadership. Taken out
     // of the state first, so the error is reported once, not again as a second failure.
@@ -244,6 +248,29 @@ export class EventRelay {
     state.saving = this.o.checkpoints.save(this.o.checkpointName, next, lock).then(() => undefined);
     state.saving.catch(() => undefined); // awaited at the next batch or when leading ends
     state.checkpoint = next;
+  }
+
+  /**
+   * Publishes a batch, sending the whole batch again until every message is acknowledged. A failed
+   * batch may have stored some messages and not others (a connection lost mid-batch, a stream
+   * leader change): the stream's tail then lies past a hole, so a leader starting over would skip
+   * the hole (see (3)). Sending the same batch again fills it (stored messages are dropped as
+   * duplicates), at the cost of the late event landing after its successors, the edge in (4).
+   * Until that succeeds, a new leadership in this process starts at the saved checkpoint, not the tail.
+   */
+  private async publishUntilStored(events: RecordedEvent[], lock: LeaderLock): Promise<void> {
+    for (;;) {
+      try {
+        await this.publish(events);
+        this.holeMayExist = false;
+        return;
+      } catch (err) {
+        this.holeMayExist = true;
+        if (!this.running || lock.lost) throw err;
+        this.logger.warn(`relay ${this.o.checkpointName}: publishing ${events.length} events failed (${(err as Error).message}); sending the batch again`);
+        await new Promise((resolve) => setTimeout(resolve, this.o.errorBackoffMs));
+      }
+    }
   }
 
   private async publish(events: RecordedEvent[]): Promise<void> {

@@ -36,6 +36,15 @@ export class LeaderLock {
     client.on('error', () => undefined); // replaced per instance below; never crash the process
     await client.connect();
     try {
+      // The server must notice a holder that vanished without closing its socket (a lost node, a
+      // network cut): otherwise the backend, and the lock with it, lives until the kernel's TCP
+      // timeouts, from about 15 minutes to over 2 hours, and no standby can take over meanwhile.
+      // Probes after 10 s idle, every 5 s, 3 missed → gone; unacknowledged data → gone after 30 s.
+      // Set per session (not as startup options) so that it also passes a pooler in session mode.
+      await client.query(
+        `SELECT set_config('tcp_keepalives_idle', '10', false), set_config('tcp_keepalives_interval', '5', false),
+                set_config('tcp_keepalives_count', '3', false), set_config('tcp_user_timeout', '30000', false)`,
+      );
       const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked', [name]);
       if (!rows[0]?.locked) {
         await client.end();
