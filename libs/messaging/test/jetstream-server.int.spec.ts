@@ -112,7 +112,7 @@ describe('JetStreamServer (Nest custom transport, real NATS + PostgreSQL)', () =
     return prefix;
   }
 
-  async function startService(prefix: string, recorder: Recorder, binding: Partial<ConsumerBinding> = {}): Promise<INestMicroservice> {
+  async function startService(prefix: string, recorder: Recorder, binding: Partial<ConsumerBinding> = {}, module: ReturnType<typeof handlerModule> = handlerModule(recorder)): Promise<INestMicroservice> {
     const strategy = new JetStreamServer({
       servers: TEST_NATS_URL,
       name: 'spec-service',
@@ -120,7 +120,7 @@ describe('JetStreamServer (Nest custom transport, real NATS + PostgreSQL)', () =
       deadLetters,
       consumers: [{ durable: 'progress', filterSubjects: [`${prefix}.events.job.JobProgressed`], maxDeliver: 3, nakDelayMs: 20, ...binding }],
     });
-    const app = await NestFactory.createMicroservice(handlerModule(recorder), { strategy, logger: false });
+    const app = await NestFactory.createMicroservice(module, { strategy, logger: false });
     app.useGlobalFilters(new JetStreamErrorFilter());
     await app.listen();
     apps.push(app);
@@ -180,6 +180,37 @@ describe('JetStreamServer (Nest custom transport, real NATS + PostgreSQL)', () =
     expect(new Set(handled)).toEqual(new Set(events.map((e) => e.eventId)));
     expect(r1.handled.length).toBeGreaterThan(0);
     expect(r2.handled.length).toBeGreaterThan(0);
+  });
+
+  it('hands back what only a newer release handles (a type with no handler here, an unknown event type) for its replicas, and dead-letters it only at the delivery bound', async () => {
+    const prefix = await newPrefix();
+    const binding = { filterSubjects: [`${prefix}.events.job.>`], maxDeliver: 3, nakDelayMs: 20 };
+    // An "older" replica: it handles progress but knows nothing of cancels.
+    @Controller()
+    class ProgressOnly {
+      @EventPattern<string>('*.events.job.JobProgressed')
+      onProgress() {
+        return undefined;
+      }
+    }
+    @Module({ controllers: [ProgressOnly] })
+    class OlderRelease {}
+    await startService(prefix, new Recorder(), binding, OlderRelease);
+    const teleported = jobEvent('JobTeleported', { at: new Date().toISOString() });
+    await publish(prefix, teleported);
+    await waitFor('the unknown type dead-lettered', async () => (await deadLetters.list({ consumer: 'progress' })).some((d) => d.eventId === teleported.eventId));
+    expect((await deadLetters.list({ consumer: 'progress' })).find((d) => d.eventId === teleported.eventId)).toMatchObject({ deliveries: 3, error: expect.stringContaining('invalid payload') });
+
+    // Beside a replica of the newer release, the cancel the older one cannot handle reaches the newer.
+    const mixed = await newPrefix();
+    const patient = { ...binding, filterSubjects: [`${mixed}.events.job.>`], maxDeliver: 30 };
+    await startService(mixed, new Recorder(), patient, OlderRelease);
+    const newer = new Recorder();
+    await startService(mixed, newer, patient);
+    const canceled = jobEvent('JobCanceled', { at: new Date().toISOString() });
+    await publish(mixed, canceled);
+    await waitFor('the cancel handled by the newer replica', () => newer.succeeded().includes(canceled.eventId));
+    expect((await deadLetters.list({ consumer: 'progress' })).some((d) => d.eventId === canceled.eventId)).toBe(false);
   });
 
   it('dead-letters an invalid payload at once without calling the handler', async () => {

@@ -1,7 +1,7 @@
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { nanos, type NatsConnection } from '@nats-io/transport-node';
 import { TEST_NATS_URL, uniqueNatsPrefix } from '@reelay/testing';
-import { connectNats, ensureConsumer, ensureEventStream, ensureTopology, eventStreamName, natsHealthy, splitDurables, type ConsumerSpec } from '../src';
+import { connectNats, DEFAULT_MAX_AGE_MS, ensureConsumer, ensureEventStream, ensureTopology, eventStreamName, natsHealthy, splitDurables, type ConsumerSpec } from '../src';
 import { handOver } from '../src/nats/durable-consumers';
 
 describe('ensureTopology (real NATS)', () => {
@@ -50,6 +50,20 @@ describe('ensureTopology (real NATS)', () => {
     expect((await ensureEventStream(jsm, prefix, { replicas: 3 })).config.num_replicas).toBe(3);
     const again = await ensureEventStream(jsm, prefix, { replicas: 1 });
     expect({ replicas: again.config.num_replicas, created: again.created }).toEqual({ replicas: 3, created: created.created });
+  });
+
+  it('keeps events for a bounded time: a stream made without an age limit gets one, an age an operator set stays', async () => {
+    const jsm = await jetstreamManager(nc);
+    const [unbounded, tuned] = [uniqueNatsPrefix('topo'), uniqueNatsPrefix('topo')];
+    prefixes.push(unbounded, tuned);
+    const weekNs = nanos(DEFAULT_MAX_AGE_MS);
+    expect((await ensureEventStream(jsm, unbounded, { maxAgeMs: 0 })).config.max_age).toBe(0); // as an earlier release made it
+    expect((await ensureEventStream(jsm, unbounded)).config.max_age).toBe(weekNs);
+    const monthNs = nanos(30 * 24 * 3_600_000);
+    await ensureEventStream(jsm, tuned);
+    const info = await jsm.streams.info(eventStreamName(tuned));
+    await jsm.streams.update(eventStreamName(tuned), { ...info.config, max_age: monthNs });
+    expect((await ensureEventStream(jsm, tuned)).config.max_age).toBe(monthNs);
   });
 
   it('is safe when several replicas run it at the same time', async () => {

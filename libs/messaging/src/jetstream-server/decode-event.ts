@@ -1,9 +1,10 @@
-import { currentSchemaVersion, parseEvent, RecordedEvent, type DomainEvent } from '@reelay/contracts';
+import { currentSchemaVersion, parseEvent, RecordedEvent, UnknownEventError, type DomainEvent } from '@reelay/contracts';
 import { z } from 'zod';
 
 export type DecodedEvent =
   | { ok: true; recorded: RecordedEvent; event: DomainEvent; payload: unknown }
-  | { ok: false; error: string; eventId: string | null; payload: unknown };
+  /** `unknown`: a well-formed envelope of an event type or schema version this release does not know (a newer release wrote it). */
+  | { ok: false; error: string; eventId: string | null; payload: unknown; unknown?: true };
 
 /**
  * Parses a bus message as a RecordedEvent envelope and its data as the registered domain event.
@@ -27,6 +28,6 @@ export function decodeEventMessage(data: Uint8Array): DecodedEvent {
     const event = parseEvent(e.type, e.schemaVersion, e.data);
     return { ok: true, recorded: { ...e, schemaVersion: currentSchemaVersion(e.type), data: event.data }, event, payload: json };
   } catch (err) {
-    return { ok: false, error: (err as Error).message, eventId: e.eventId, payload: json };
+    return { ok: false, error: (err as Error).message, eventId: e.eventId, payload: json, ...(err instanceof UnknownEventError ? { unknown: true as const } : {}) };
   }
 }

@@ -235,26 +235,41 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
     await Promise.allSettled([...inFlight]);
   }
 
-  /** Ends every pull of the generation once the server says one of its consumers was deleted. */
+  /**
+   * Ends every pull of the generation once the server says one of its consumers was deleted, or
+   * its consumer or stream is not there: the client only reports the latter (deleted while this
+   * process was disconnected, a stream recreated, a server that lost its data) and pulls on forever,
+   * while ending the generation makes the loop ensure the consumers again.
+   */
   private async watchDeletion(pull: ConsumerMessages, generation: Generation): Promise<void> {
     for await (const status of pull.status()) {
-      if (status.type !== 'consumer_deleted') continue;
+      if (status.type !== 'consumer_deleted' && status.type !== 'consumer_not_found' && status.type !== 'stream_not_found') continue;
       endGeneration(generation);
       return;
     }
   }
 
   private async process(msg: JsMsg, binding: ResolvedBinding): Promise<void> {
-    // Only a server that ignored the consumer's filters would deliver this.
-    if (!binding.filterSubjects.some((f) => subjectMatches(f, msg.subject))) return sendSoon(() => msg.ack());
     const deliveries = msg.info.deliveryCount;
+    // During a rolling deploy a newer release may have widened this consumer's filters (they are
+    // updated in place), added an event type or a schema version: its replicas can handle what this
+    // one cannot, so it is handed back for them, and only at the delivery bound given up.
+    const handBack = () => {
+      msg.nak(nakDelay(binding, deliveries));
+      this.emitter.emit('handled', { consumer: binding.durable, outcome: 'retry' });
+    };
+    if (!binding.filterSubjects.some((f) => subjectMatches(f, msg.subject))) {
+      return deliveries >= binding.maxDeliver ? sendSoon(() => msg.ack()) : handBack();
+    }
     const decoded = decodeEventMessage(msg.data);
     if (!decoded.ok) {
+      if (decoded.unknown && deliveries < binding.maxDeliver) return handBack();
       return this.deadLetter(msg, binding, { eventId: decoded.eventId, payload: decoded.payload, error: `invalid payload: ${decoded.error}` });
     }
     const { recorded, event, payload } = decoded;
     const handler = this.route(msg.subject);
     if (!handler) {
+      if (deliveries < binding.maxDeliver) return handBack();
       return this.deadLetter(msg, binding, { eventId: recorded.eventId, payload, error: `no handler for ${msg.subject}` });
     }
     if (deliveries > binding.maxDeliver) {

@@ -12,7 +12,7 @@ export interface TopologyOptions {
    * time between a relay publishing an event and saving the checkpoint that covers it (plus a restart).
    */
   duplicateWindowMs?: number;
-  /** 0 keeps events until other limits; the log in PostgreSQL stays the source of truth. */
+  /** How long the stream keeps an event (default DEFAULT_MAX_AGE_MS); the log in PostgreSQL stays the source of truth. */
   maxAgeMs?: number;
   consumers?: ConsumerSpec[];
 }
@@ -24,6 +24,13 @@ export interface Topology {
 }
 
 export const DEFAULT_DUPLICATE_WINDOW_MS = 2 * 60_000;
+
+/**
+ * Seven days. Without a limit the stream grows with every event ever written until the server's
+ * store is full, and then refuses every publish: the relay stalls and so does every job. Consumers
+ * read events within seconds (and ride out outages of hours), and the log keeps every event for good.
+ */
+export const DEFAULT_MAX_AGE_MS = 7 * 24 * 3_600_000;
 
 /**
  * Creates the events stream and the given durable consumers if missing. Safe to call from many
@@ -46,7 +53,7 @@ export async function ensureEventStream(jsm: JetStreamManager, prefix: string, o
     retention: RetentionPolicy.Limits,
     discard: DiscardPolicy.Old,
     duplicate_window: nanos(opts.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS),
-    max_age: nanos(opts.maxAgeMs ?? 0),
+    max_age: nanos(opts.maxAgeMs ?? DEFAULT_MAX_AGE_MS),
     num_replicas: opts.replicas ?? 1,
   };
   const existing = await streamInfo(jsm, name);
@@ -66,17 +73,21 @@ export async function ensureEventStream(jsm: JetStreamManager, prefix: string, o
  * Brings an existing stream to what this release wants: its subjects, the duplicate window, and at
  * least the replicas asked for (NATS_REPLICAS), so a stream first created as R1 is raised when a
  * cluster asks for R3 instead of staying R1 without a word. Replicas are never lowered here: that
- * is an operator's decision.
+ * is an operator's decision. A stream kept without an age limit (made by an earlier release) gets
+ * one; an age an operator set is left as it is.
  */
 async function reconcileStream(jsm: JetStreamManager, info: StreamInfo, want: Partial<StreamConfig> & { name: string }): Promise<StreamInfo> {
   const subjects = info.config.subjects ?? [];
   const missing = (want.subjects ?? []).filter((s) => !subjects.includes(s));
   const replicas = Math.max(info.config.num_replicas ?? 1, want.num_replicas ?? 1);
-  if (missing.length === 0 && info.config.duplicate_window === want.duplicate_window && replicas === info.config.num_replicas) return info;
+  const maxAge = info.config.max_age ? info.config.max_age : (want.max_age ?? 0);
+  const same = missing.length === 0 && info.config.duplicate_window === want.duplicate_window && replicas === info.config.num_replicas && maxAge === info.config.max_age;
+  if (same) return info;
   return jsm.streams.update(want.name, {
     ...info.config,
     subjects: [...subjects, ...missing],
     duplicate_window: want.duplicate_window,
     num_replicas: replicas,
+    max_age: maxAge,
   });
 }
