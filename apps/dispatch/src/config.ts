@@ -1,4 +1,4 @@
-import { BaseConfig, countVar, msVar, portVar } from '@reelay/service-kit';
+import { BaseConfig, countVar, csvVar, msVar, portVar } from '@reelay/service-kit';
 import { z } from 'zod';
 
 /** Dispatch's durations may be 0 (no wait, or the slot sweeper off). */
@@ -8,6 +8,10 @@ export const DispatchConfig = BaseConfig.extend({
   DISPATCH_PORT: portVar(3002),
   /** Shared with the gateway: uploaded reference images are read from here and inlined for providers. */
   STORAGE_DIR: z.string().default('.data/storage'),
+  /** Dev/test only: host:port entries exempt from the SSRF checks when fetching reference images (as intake's). */
+  OUTBOUND_ALLOW_HOSTS: csvVar(),
+  /** Reference images are fetched here for providers that take them inline (Veo). */
+  REFERENCE_IMAGE_TIMEOUT_MS: msVar(30_000),
   /** Where providers reach reelay's gateway, for per-request callbacks (e.g. https://reelay.example.com). */
   PUBLIC_BASE_URL: z.url().optional(),
   /** Jobs in flight per provider account unless PROVIDER_MAX_IN_FLIGHT_<PROVIDER> says otherwise. */

@@ -13,6 +13,7 @@ import type { DispatchDeps } from './dispatch.deps';
 import { DispatchModule } from './dispatch.module';
 import { dispatchMigrations } from './migrations';
 import { Periodic } from './shared/periodic';
+import { referenceImageFetcher } from './dispatch-when-job-validated/fetch-reference-image';
 
 async function main() {
   initTracing('dispatch');
@@ -26,6 +27,7 @@ async function main() {
   const deps: DispatchDeps = {
     store: infra.store,
     storage: new LocalStorage(config.STORAGE_DIR),
+    fetchReferenceImage: referenceImageFetcher({ timeoutMs: config.REFERENCE_IMAGE_TIMEOUT_MS, allowHosts: config.OUTBOUND_ALLOW_HOSTS }),
     catalog: new Catalog([...adapters.keys()]),
     adapters,
     slots,

@@ -3,6 +3,7 @@ import { assetKey, type BlobStorage } from '@reelay/storage';
 import { isTerminal, jobStreamId, type EventMetadata } from '@reelay/contracts';
 import { handle, loadStreamState, type EventStore } from '@reelay/event-store';
 import { decideJob, IllegalTransitionError, type JobCommand, type JobState } from '@reelay/job-domain';
+import { ReferenceImageUnavailable, type FetchReferenceImage } from './fetch-reference-image';
 import { isProviderError, type ProviderAdapter, type ProviderSubmitRequest } from '@reelay/providers';
 import { SpanKind, withSpan, type Logger } from '@reelay/service-kit';
 import type { ProviderCircuit } from '../circuit/provider-circuit';
@@ -23,6 +24,8 @@ export interface DispatchJobDeps {
   publicBaseUrl?: string;
   /** Where uploaded reference images are kept (shared with the gateway and intake). */
   storage: BlobStorage;
+  /** Fetches a user's image URL for a provider that takes images inline; without it the adapter fetches. */
+  fetchReferenceImage?: FetchReferenceImage;
   metrics: DispatchMetrics;
   logger: Logger;
   now: () => Date;
@@ -138,7 +141,7 @@ export async function dispatchJob(deps: DispatchJobDeps, jobId: string, metadata
     try {
       request = await submitRequest(deps, job, provider, submissionKey);
     } catch (err) {
-      if (!(err instanceof MissingAssetError)) throw err;
+      if (!(err instanceof MissingAssetError) && !(err instanceof ReferenceImageUnavailable)) throw err;
       await run((now) => ({ type: 'Fail', errorCode: 'asset_fetch_failed', detail: err.message, now }));
       return DONE;
     }
@@ -229,10 +232,13 @@ async function onSubmitError(
  * The reference image as a URL the provider can use: the user's own URL (already checked by
  * intake), or an uploaded asset inlined as a data: URL, since providers cannot reach reelay's storage.
  */
-async function referenceImageUrl(deps: DispatchJobDeps, job: JobState): Promise<string | undefined> {
+async function referenceImageUrl(deps: DispatchJobDeps, job: JobState, adapter: ProviderAdapter): Promise<string | undefined> {
   const ref = job.referenceImage;
   if (!ref) return undefined;
-  if ('url' in ref) return ref.url;
+  if ('url' in ref) {
+    const inline = adapter.capabilities.inlineImage;
+    return inline && deps.fetchReferenceImage ? deps.fetchReferenceImage(ref.url, inline.maxBytes) : ref.url;
+  }
   const info = await deps.storage.stat(assetKey(ref.assetId));
   if (!info?.contentType) throw new MissingAssetError(ref.assetId);
   return `data:${info.contentType};base64,${(await deps.storage.read(assetKey(ref.assetId))).toString('base64')}`;
@@ -257,7 +263,7 @@ async function submitRequest(deps: DispatchJobDeps, job: JobState, provider: str
   if (job.negativePrompt) req.negativePrompt = job.negativePrompt;
   if (job.resolution) req.resolution = job.resolution;
   if (job.seed !== null) req.seed = job.seed;
-  const imageUrl = await referenceImageUrl(deps, job);
+  const imageUrl = await referenceImageUrl(deps, job, adapter);
   if (imageUrl) req.imageUrl = imageUrl;
   if (adapter.capabilities.callbacks && deps.publicBaseUrl) {
     req.callbackUrl = `${deps.publicBaseUrl.replace(/\/+$/, '')}/v1/providers/${encodeURIComponent(provider)}/callback`;

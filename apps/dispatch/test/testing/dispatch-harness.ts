@@ -64,7 +64,7 @@ export class DispatchHarness {
   }
 
   /** A job as intake leaves it: submitted, validation started, validated (the relay publishes them). */
-  async createValidatedJob(opts: { model: string; provider: string; prompt: string; durationSeconds?: number }): Promise<string> {
+  async createValidatedJob(opts: { model: string; provider: string; prompt: string; durationSeconds?: number; imageUrl?: string }): Promise<string> {
     const jobId = newJobId();
     const at = new Date().toISOString();
     await this.store.append(jobStreamId(jobId), 0, [
@@ -81,7 +81,7 @@ export class DispatchHarness {
           durationSeconds: opts.durationSeconds ?? 5,
           resolution: null,
           seed: null,
-          referenceImage: null,
+          referenceImage: opts.imageUrl ? { url: opts.imageUrl } : null,
           webhookUrl: null,
           metadata: {},
           creditsEstimated: 25,
@@ -90,7 +90,7 @@ export class DispatchHarness {
         },
       },
       { type: 'JobValidationStarted', data: { at } },
-      { type: 'JobValidated', data: { at, referenceImage: null } },
+      { type: 'JobValidated', data: { at, referenceImage: opts.imageUrl ? { contentType: 'image/png', bytes: 68, width: 1, height: 1 } : null } },
     ]);
     return jobId;
   }
@@ -144,6 +144,20 @@ export class DispatchHarness {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     this.servers.push(server);
     return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, keys };
+  }
+
+  /** An HTTP server answering GET /cat.png with a 1-pixel PNG, counting the requests. */
+  async imageHost(): Promise<{ url: string; host: string; requests: () => number }> {
+    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+    let requests = 0;
+    const server = createServer((req, res) => {
+      requests++;
+      res.writeHead(200, { 'content-type': 'image/png', 'content-length': png.length }).end(png);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    this.servers.push(server);
+    const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return { url: `http://${host}/cat.png`, host, requests: () => requests };
   }
 
   logs(): string {

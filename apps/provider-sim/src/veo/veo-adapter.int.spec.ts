@@ -51,6 +51,32 @@ describe('VeoAdapter against provider-sim (providers.md §5, §10)', () => {
     expect(toJobErrorCode(err)).toBe('asset_fetch_failed');
   });
 
+  it('follows no redirect for an input image and reads no more than its size limit', async () => {
+    const served: Record<string, Response> = {
+      'http://img.test/redirect': new Response(null, { status: 302, headers: { location: 'http://169.254.169.254/latest/meta-data' } }),
+      'http://img.test/huge': new Response(new ReadableStream({ pull: (c) => c.enqueue(new Uint8Array(1024 * 1024)) }), { headers: { 'content-type': 'image/png' } }),
+    };
+    const seen: RequestInit[] = [];
+    const guarded = new VeoAdapter({
+      apiKey: KEY,
+      baseUrl: `${sim.url}/veo/v1beta`,
+      fetch: async (input, init) => {
+        const url = String(input);
+        if (!(url in served)) return fetch(input, init);
+        seen.push(init ?? {});
+        return init?.redirect === 'error' && served[url].status === 302 ? Promise.reject(new TypeError('fetch failed: redirect')) : served[url];
+      },
+    });
+    const before = sim.ctx.submissions.length;
+    for (const imageUrl of ['http://img.test/redirect', 'http://img.test/huge']) {
+      const err = await providerError(() => guarded.submit(request({ durationSeconds: 8, model: MODEL, imageUrl })));
+      expect([imageUrl, err.kind]).toEqual([imageUrl, 'asset_fetch']);
+    }
+    expect(seen.every((init) => init.redirect === 'error')).toBe(true);
+    expect(sim.ctx.submissions.length).toBe(before);
+    expect(guarded.capabilities.inlineImage).toEqual({ maxBytes: 20 * 1024 * 1024 });
+  });
+
   it.each([
     ['[sim:moderation_submit]', 'moderation', 'moderation_rejected', 'INVALID_ARGUMENT', false],
     ['[sim:reject=400]', 'invalid_request', 'validation_failed', 'INVALID_ARGUMENT', false],

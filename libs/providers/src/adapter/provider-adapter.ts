@@ -64,6 +64,12 @@ export interface ProviderCapabilities {
   listTasks: boolean;
   /** Provider model ids this adapter knows (the provider may accept others). */
   models: readonly string[];
+  /**
+   * The provider takes a reference image's bytes inside the request, not a URL to fetch. Callers
+   * hand such an adapter a `data:` URL, having fetched a user's URL themselves under their own
+   * outbound rules (SSRF guard); up to `maxBytes`.
+   */
+  inlineImage?: { maxBytes: number };
 }
 
 export interface VerifiedCallback {

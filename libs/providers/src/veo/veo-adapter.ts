@@ -35,6 +35,7 @@ export class VeoAdapter implements ProviderAdapter {
     idempotencyKey: false,
     listTasks: false,
     models: VEO_MODELS,
+    inlineImage: { maxBytes: MAX_IMAGE_BYTES },
   };
   private readonly http: ProviderHttp;
 
@@ -87,19 +88,46 @@ export class VeoAdapter implements ProviderAdapter {
     return this.http.download(outputUrl, ctx, sameOrigin(outputUrl, this.http.baseUrl));
   }
 
+  /**
+   * The image's bytes for the request. Callers pass a `data:` URL (see `capabilities.inlineImage`);
+   * a remote URL is still fetched, but follows no redirect and is read only up to the size limit.
+   */
   private async inlineImage(url: string, ctx?: ProviderCallContext): Promise<{ bytesBase64Encoded: string; mimeType: string }> {
+    const fail = (why: string, cause?: unknown) => new ProviderError('asset_fetch', `veo input image ${why}`, cause === undefined ? {} : { cause });
     let res: Response;
     try {
-      res = await (this.config.fetch ?? fetch)(url, { signal: ctx?.signal ?? AbortSignal.timeout(this.config.timeoutMs ?? 30_000) });
+      res = await (this.config.fetch ?? fetch)(url, { redirect: 'error', signal: ctx?.signal ?? AbortSignal.timeout(this.config.timeoutMs ?? 30_000) });
     } catch (e) {
-      throw new ProviderError('asset_fetch', `veo input image fetch failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      throw fail(`fetch failed: ${e instanceof Error ? e.message : String(e)}`, e);
     }
     if (!res.ok) throw new ProviderError('asset_fetch', `veo input image fetch → HTTP ${res.status}`, { httpStatus: res.status });
-    const bytes = Buffer.from(await res.arrayBuffer());
-    if (bytes.length === 0 || bytes.length > MAX_IMAGE_BYTES) throw new ProviderError('asset_fetch', `veo input image has ${bytes.length} bytes`);
+    let bytes: Buffer;
+    try {
+      bytes = await readCapped(res, MAX_IMAGE_BYTES);
+    } catch (e) {
+      throw fail(`could not be read: ${e instanceof Error ? e.message : String(e)}`, e);
+    }
+    if (bytes.length === 0) throw fail('is empty');
     const mimeType = (res.headers.get('content-type') ?? 'image/png').split(';')[0].trim();
     return { bytesBase64Encoded: bytes.toString('base64'), mimeType };
   }
+}
+
+/** A response body, refused as soon as it declares or reaches more than `maxBytes`. */
+async function readCapped(res: Response, maxBytes: number): Promise<Buffer> {
+  const tooLarge = () => new Error(`is over ${maxBytes} bytes`);
+  if (Number(res.headers.get('content-length') ?? 0) > maxBytes) {
+    await res.body?.cancel();
+    throw tooLarge();
+  }
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of (res.body ?? []) as AsyncIterable<Uint8Array>) {
+    total += chunk.length;
+    if (total > maxBytes) throw tooLarge(); // leaving the loop cancels the body
+    chunks.push(Buffer.from(chunk));
+  }
+  return Buffer.concat(chunks, total);
 }
 
 /** Operation → status (providers.md §10, Veo row). */
