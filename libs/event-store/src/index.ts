@@ -18,3 +18,4 @@ export * from './dead-letters/dead-letter-store';
 export * from './store/stream-lock';
 export * from './sql/write-batcher';
 export * from './sql/returned-rows';
+export * from './log/log-origin';

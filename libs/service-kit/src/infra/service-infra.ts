@@ -1,4 +1,4 @@
-import { CheckpointStore, createDataSource, DeadLetterStore, EventStore, runMigrations } from '@reelay/event-store';
+import { assertLogBehindCluster, CheckpointStore, createDataSource, DeadLetterStore, EventStore, runMigrations } from '@reelay/event-store';
 import { connectNats, EventRelay, natsHealthy, type NatsConnection } from '@reelay/messaging';
 import type { DataSource, MigrationInterface } from 'typeorm';
 import type { BaseConfig } from '../config/load-config';
@@ -37,6 +37,7 @@ export async function connectInfra(opts: InfraOptions): Promise<ServiceInfra> {
     const ran = await runMigrations(dataSource);
     if (ran.length) logger.info({ migrations: ran }, 'migrations applied');
   }
+  await assertLogBehindCluster(dataSource);
   const nc = await connectNats(config.NATS_URL, opts.name);
   const store = new EventStore(dataSource);
   const relay = opts.relay
