@@ -135,12 +135,12 @@ describe('webhook URLs', () => {
     for (const r of rows) expect(r).toMatchObject({ status: 'failed', attempts: 1, last_error: expect.stringMatching(/^refused: (private_address|blocked_hostname)$/) });
   });
 
-  // Webhooks follow no redirect at all (safeFetch with maxRedirects 0): each attempt ends as too_many_redirects.
+  // Webhooks follow no redirect at all (safeFetch with maxRedirects 0): a redirect fails the delivery at once.
   it.each(REDIRECTED)('a redirect to %s is not followed', async (target) => {
     const { body } = await alice.submit(job({ webhookUrl: redirectTo(target) }));
     const rows = await settled(body.id);
     expect(rows.length).toBeGreaterThanOrEqual(3);
-    for (const r of rows) expect(r).toMatchObject({ status: 'failed', last_error: 'too_many_redirects' });
+    for (const r of rows) expect(r).toMatchObject({ status: 'failed', attempts: 1, last_error: 'refused: too_many_redirects' });
   });
 
   it('the internal server was never contacted, and the refusals are counted', async () => {

@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Job, liveJobSubject } from '@reelay/contracts';
@@ -24,6 +26,9 @@ let db: TestDatabase;
 let infra: ServiceInfra;
 let app: INestApplication;
 let receiver: WebhookReceiver;
+/** Receivers that answer oddly: a 2xx with a large or endless body, a redirect. */
+let odd: Server;
+let oddHost: string;
 /** Per path: how many more requests answer 500 before it answers 200. */
 const failuresLeft = new Map<string, number>();
 
@@ -64,6 +69,17 @@ beforeAll(async () => {
     }
     return 200;
   });
+  odd = createServer((req, res) => {
+    req.resume();
+    if (req.url?.startsWith('/big/')) return void res.writeHead(200, { 'content-type': 'text/html' }).end('x'.repeat(80 * 1024));
+    if (req.url?.startsWith('/moved/')) return void res.writeHead(301, { location: 'https://example.com/hook' }).end();
+    res.writeHead(202, { 'content-type': 'text/plain' });
+    res.write('still working');
+    const timer = setInterval(() => res.write('.'), 200); // a body that never ends
+    res.on('close', () => clearInterval(timer));
+  });
+  await new Promise<void>((r) => odd.listen(0, '127.0.0.1', () => r()));
+  oddHost = `127.0.0.1:${(odd.address() as AddressInfo).port}`;
   const logger = createLogger('notification', 'silent');
   const prefix = uniqueNatsPrefix('notif');
   const config = { DATABASE_URL: db.url, NATS_URL: TEST_NATS_URL, NATS_PREFIX: prefix, NATS_REPLICAS: 1, LOG_LEVEL: 'silent' as const, DB_POOL_SIZE: 10 };
@@ -71,7 +87,7 @@ beforeAll(async () => {
   const store = new WebhookDeliveryStore(infra.dataSource);
   const deliverer = new WebhookDeliverer({
     store,
-    send: (d) => sendWebhook(d, { masterSecret: MASTER, timeoutMs: 2000, allowHosts: [receiver.host] }),
+    send: (d) => sendWebhook(d, { masterSecret: MASTER, timeoutMs: 2000, allowHosts: [receiver.host, oddHost] }),
     policy: { maxAttempts: MAX_ATTEMPTS, baseDelayMs: 50, maxDelayMs: 200 },
     timeoutMs: 2000,
     tickMs: 50,
@@ -96,6 +112,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.close(); // also closes the infra (relay, NATS, PostgreSQL)
   await receiver?.close();
+  odd?.closeAllConnections();
+  await new Promise((r) => odd?.close(r));
   await db?.drop();
 });
 
@@ -193,6 +211,33 @@ describe('webhooks', () => {
       [2, 'delivered', 1],
     ]);
     expect((await attempts(jobId)).filter((a) => a.version === 1).map((a) => a.outcome)).toEqual(Array(MAX_ATTEMPTS).fill('http_error'));
+  });
+
+  it.each([
+    ['a large body', 'big'],
+    ['a body that never ends', 'dribble'],
+  ])('counts a 2xx answer with %s as delivered, at the first attempt', async (_name, kind) => {
+    const { jobId } = await runJob(`${kind}-user`, `http://${oddHost}/${kind}/hook`, 2);
+    await until('both settled', async () => {
+      const rows = await deliveries(jobId);
+      return rows.length === 2 && rows.every((d) => d.status !== 'pending') && rows;
+    });
+    expect((await deliveries(jobId)).map((d) => [d.version, d.status, d.attempts])).toEqual([
+      [1, 'delivered', 1],
+      [2, 'delivered', 1],
+    ]);
+  });
+
+  it('gives up on a receiver that redirects at the first attempt (redirects are not followed), not after an hour of retries', async () => {
+    const { jobId } = await runJob('moved-user', `http://${oddHost}/moved/hook`, 2);
+    await until('both failed', async () => {
+      const rows = await deliveries(jobId);
+      return rows.length === 2 && rows.every((d) => d.status === 'failed');
+    });
+    expect(await deliveries(jobId)).toEqual([
+      { version: 1, status: 'failed', attempts: 1, last_error: 'refused: too_many_redirects' },
+      { version: 2, status: 'failed', attempts: 1, last_error: 'refused: too_many_redirects' },
+    ]);
   });
 
   it('refuses a webhook URL on a private address and records the refusal', async () => {

@@ -125,6 +125,13 @@ describe('safeFetch against local servers', () => {
     expect(res.finalUrl).toBe(at('/ok'));
   });
 
+  it('with statusOnly, answers with the status of a body too large or too slow to read, without reading it', async () => {
+    for (const path of ['/big-declared', '/big-chunked', '/slow']) {
+      const res = await safeFetch(at(path), allowed({ statusOnly: true, maxBytes: 0, timeoutMs: 1000 }));
+      expect([path, res.status, res.body.length]).toEqual([path, 200, 0]);
+    }
+  });
+
   it('accepts a body of exactly maxBytes', async () => {
     const res = await safeFetch(at('/ok'), allowed({ maxBytes: 5 }));
     expect(res.body.toString()).toBe('hello');

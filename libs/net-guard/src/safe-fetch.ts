@@ -18,6 +18,11 @@ export interface SafeFetchOptions extends CheckUrlOptions {
   maxRedirects?: number;
   /** Cancels the fetch; fails with `aborted`. */
   signal?: AbortSignal;
+  /**
+   * Resolve with the status and headers alone, closing the connection without reading the body
+   * (`body` is empty): for callers that act on the status only, whose peer's body may be large or slow.
+   */
+  statusOnly?: boolean;
 }
 
 export interface SafeFetchResponse {
@@ -70,6 +75,10 @@ async function follow(input: string | URL, opts: SafeFetchOptions, signal: Abort
     const location = res.headers.location;
 
     if (!REDIRECT_STATUSES.has(status) || location === undefined) {
+      if (opts.statusOnly) {
+        res.destroy();
+        return { status, headers: res.headers, body: Buffer.alloc(0), finalUrl: checked.url.href };
+      }
       const data = await readBody(res, opts.maxBytes, signal, origin);
       return { status, headers: res.headers, body: data, finalUrl: checked.url.href };
     }

@@ -12,8 +12,13 @@ export interface WebhookSenderOptions {
   now?: () => Date;
 }
 
-/** The address itself is refused: no retry will change that. */
+/**
+ * The address itself is refused: no retry will change that. A redirect is not followed (a POST
+ * redirected becomes a GET, and the next hop is another address to trust), and the receiver that
+ * answers with one will answer with it again.
+ */
 const PERMANENT: ReadonlySet<UnsafeUrlReason> = new Set([
+  'too_many_redirects',
   'invalid_url',
   'scheme_not_allowed',
   'credentials_in_url',
@@ -37,7 +42,10 @@ export function webhookHeaders(secret: string, id: string, body: string, now: Da
   };
 }
 
-/** One POST of a delivery through the SSRF guard (no redirects followed); never throws. */
+/**
+ * One POST of a delivery through the SSRF guard (no redirects followed); never throws. The answer's
+ * status decides: a 2xx is delivered whatever body follows it (large, slow or none).
+ */
 export async function sendWebhook(delivery: ClaimedDelivery, opts: WebhookSenderOptions): Promise<AttemptResult> {
   const started = performance.now();
   const elapsed = () => performance.now() - started;
@@ -48,9 +56,10 @@ export async function sendWebhook(delivery: ClaimedDelivery, opts: WebhookSender
       method: 'POST',
       headers,
       body: delivery.body,
-      maxBytes: 64 * 1024,
+      maxBytes: 0, // no body is read (statusOnly)
       timeoutMs: opts.timeoutMs,
       maxRedirects: 0,
+      statusOnly: true,
       allowHosts: opts.allowHosts,
     });
     const ok = res.status >= 200 && res.status < 300;

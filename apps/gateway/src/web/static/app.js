@@ -164,6 +164,7 @@
       let terminal = false;
       try {
         const res = await api(`/v1/jobs/${jobId}/stream`, { headers: lastId ? { 'Last-Event-ID': lastId } : {}, signal });
+        if (res.status === 204) return; // resumed after the job's last event: nothing more will come
         const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
         let buffer = '';
         for (;;) {
@@ -187,7 +188,7 @@
             void loadHistory(jobId);
             if (TERMINAL.includes(job.status)) {
               terminal = true;
-              if (job.status === 'succeeded') await play(job);
+              if (job.status === 'succeeded') await play(job).catch(() => { $('job-message').textContent = 'The video could not be loaded. Open the job again to retry.'; });
             }
           }
         }
