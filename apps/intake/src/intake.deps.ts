@@ -11,5 +11,7 @@ export interface IntakeDeps {
   catalog: Catalog;
   blockedTerms: string[];
   imageRules: ImageRules;
+  /** OUTBOUND_ALLOW_HOSTS: dev/test hosts a webhook URL may name although they are local. */
+  outboundAllowHosts?: readonly string[];
   now: () => Date;
 }

@@ -100,6 +100,16 @@ describe('submit', () => {
     expect(reply).toMatchObject({ ok: false, error: { code: 'invalid_request', details: [{ path: 'model' }] } });
   });
 
+  it('refuses a webhook URL every delivery would be refused for (a local address, a port not allowed), writing nothing', async () => {
+    const userId = await newUser(100);
+    for (const webhookUrl of ['http://10.0.0.1/hook', 'http://localhost/hook', 'http://2130706433/hook', 'https://hooks.example.com:9000/cb']) {
+      const reply = await submit(userId, { request: { ...request, webhookUrl } });
+      expect([webhookUrl, reply]).toEqual([webhookUrl, { ok: false, error: { code: 'invalid_request', message: expect.stringContaining('webhook URL cannot be used'), details: [{ path: 'webhookUrl', message: expect.any(String) }] } }]);
+    }
+    expect(await balance(userId)).toBe(100);
+    expect(await submit(userId, { request: { ...request, webhookUrl: 'https://hooks.example.com/cb' } })).toMatchObject({ ok: true });
+  });
+
   it('answers 402 when the balance is short, creating no job', async () => {
     const userId = await newUser(2);
     const reply = await submit(userId, { idempotencyKey: 'short' });

@@ -26,6 +26,7 @@ async function main() {
       maxSide: config.ASSET_MAX_SIDE,
       allowHosts: config.OUTBOUND_ALLOW_HOSTS,
     },
+    outboundAllowHosts: config.OUTBOUND_ALLOW_HOSTS,
     now: () => new Date(),
   };
   await runService({

@@ -1,4 +1,4 @@
-import { checkUrl, type HostResolver, type ResolvedAddress } from './check-url';
+import { checkUrl, refusedWithoutLookup, type HostResolver, type ResolvedAddress } from './check-url';
 import { UnsafeUrlError, type UnsafeUrlReason } from './unsafe-url-error';
 
 function resolverFor(table: Record<string, ResolvedAddress[]>): HostResolver & { calls: string[] } {
@@ -167,5 +167,29 @@ describe('checkUrl', () => {
     expect((await refusal(checkUrl('http://127.0.0.2/', opts))).reason).toBe('private_address');
     // allowHosts never relaxes the scheme or credential rules.
     expect((await refusal(checkUrl('http://u:p@127.0.0.1/', opts))).reason).toBe('credentials_in_url');
+  });
+});
+
+describe('refusedWithoutLookup (what a submit can refuse before anything is fetched)', () => {
+  it.each([
+    ['http://10.0.0.1/hook', 'private_address'],
+    ['http://2130706433/hook', 'private_address'],
+    ['http://[::1]/hook', 'private_address'],
+    ['http://169.254.169.254/latest', 'private_address'],
+    ['http://localhost/hook', 'private_address'],
+    ['http://LocalHost./hook', 'private_address'],
+    ['http://api.localhost/hook', 'private_address'],
+    ['http://metadata.google.internal/', 'blocked_hostname'],
+    ['https://hooks.example.com:9000/cb', 'port_not_allowed'],
+    ['ftp://hooks.example.com/cb', 'scheme_not_allowed'],
+    ['https://user:pw@hooks.example.com/cb', 'credentials_in_url'],
+  ])('%s → %s', (url, reason) => {
+    expect(refusedWithoutLookup(url)?.reason).toBe(reason);
+  });
+
+  it('passes public addresses, names it would have to resolve, and allow-listed hosts', () => {
+    expect(refusedWithoutLookup('https://hooks.example.com/cb')).toBeNull();
+    expect(refusedWithoutLookup('http://93.184.216.34:8080/cb')).toBeNull();
+    expect(refusedWithoutLookup('http://127.0.0.1:4455/hook', { allowHosts: ['127.0.0.1:4455'] })).toBeNull();
   });
 });

@@ -94,16 +94,39 @@ export async function checkUrl(input: string | URL, opts: CheckUrlOptions = {}):
   return checkUrlFrom(input, opts, 'input');
 }
 
-/** {@link checkUrl} with a choice of message wording for redirect hops. */
-export async function checkUrlFrom(input: string | URL, opts: CheckUrlOptions, origin: UrlOrigin): Promise<CheckedUrl> {
+/**
+ * What can be refused about a URL without a DNS lookup: its scheme, credentials, port, a blocked
+ * host name, and a literal address that is not public (the WHATWG parser has already turned
+ * decimal, octal and hex forms into dotted ones). Null when the URL passes. A name that resolves
+ * to a private address passes here; `checkUrl` catches it, and must still be used to fetch.
+ */
+export function refusedWithoutLookup(input: string | URL, opts: CheckUrlOptions = {}): UnsafeUrlError | null {
+  const parsed = parseAndCheckStatically(input, opts, 'input');
+  if (parsed instanceof UnsafeUrlError) return parsed;
+  if (parsed.allowAll) return null;
+  // `localhost` and its subdomains are loopback by definition (RFC 6761 §6.3), whatever a resolver says.
+  const name = parsed.bare.replace(/\.+$/, '');
+  if (name === 'localhost' || name.endsWith('.localhost')) return refuse('private_address', 'input', parsed.bare, 'loopback');
+  if (isIP(parsed.bare) === 0) return null;
+  const cls = classifyAddress(parsed.bare);
+  return cls === 'public' ? null : refuse('private_address', 'input', parsed.bare, cls);
+}
+
+interface StaticallyChecked {
+  url: URL;
+  bare: string;
+  allowAll: boolean;
+}
+
+function parseAndCheckStatically(input: string | URL, opts: CheckUrlOptions, origin: UrlOrigin): StaticallyChecked | UnsafeUrlError {
   let url: URL;
   try {
     url = new URL(String(input));
   } catch {
-    throw refuse('invalid_url', origin);
+    return refuse('invalid_url', origin);
   }
-  if (!(url.protocol in DEFAULT_PORTS)) throw refuse('scheme_not_allowed', origin);
-  if (url.username !== '' || url.password !== '') throw refuse('credentials_in_url', origin);
+  if (!(url.protocol in DEFAULT_PORTS)) return refuse('scheme_not_allowed', origin);
+  if (url.username !== '' || url.password !== '') return refuse('credentials_in_url', origin);
 
   const port = url.port === '' ? DEFAULT_PORTS[url.protocol] : Number(url.port);
   const hostname = url.hostname.toLowerCase();
@@ -112,9 +135,17 @@ export async function checkUrlFrom(input: string | URL, opts: CheckUrlOptions, o
 
   if (!allowAll) {
     const ports = opts.allowedPorts ?? DEFAULT_ALLOWED_PORTS;
-    if (ports !== 'any' && !ports.includes(port)) throw refuse('port_not_allowed', origin, String(port));
-    if (isIP(bare) === 0 && isBlockedHostname(bare)) throw refuse('blocked_hostname', origin, bare);
+    if (ports !== 'any' && !ports.includes(port)) return refuse('port_not_allowed', origin, String(port));
+    if (isIP(bare) === 0 && isBlockedHostname(bare)) return refuse('blocked_hostname', origin, bare);
   }
+  return { url, bare, allowAll };
+}
+
+/** {@link checkUrl} with a choice of message wording for redirect hops. */
+export async function checkUrlFrom(input: string | URL, opts: CheckUrlOptions, origin: UrlOrigin): Promise<CheckedUrl> {
+  const parsed = parseAndCheckStatically(input, opts, origin);
+  if (parsed instanceof UnsafeUrlError) throw parsed;
+  const { url, bare, allowAll } = parsed;
 
   let addresses: readonly ResolvedAddress[];
   const literal = isIP(bare);

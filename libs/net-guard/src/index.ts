@@ -2,6 +2,7 @@ export * from './classify-address';
 export * from './unsafe-url-error';
 export {
   checkUrl,
+  refusedWithoutLookup,
   systemResolver,
   DEFAULT_ALLOWED_PORTS,
   type CheckUrlOptions,

@@ -26,11 +26,14 @@ import {
 import type { QueryRunner } from 'typeorm';
 import { loadJob, publicJob } from '../shared/job-stream';
 import { ok, refuse } from '../shared/replies';
+import { refusedWithoutLookup } from '@reelay/net-guard';
 
 export interface SubmitJobDeps {
   store: EventStore;
   catalog: Catalog;
   now: () => Date;
+  /** OUTBOUND_ALLOW_HOSTS: dev/test hosts a webhook URL may name although they are local. */
+  outboundAllowHosts?: readonly string[];
 }
 
 const MAX_ATTEMPTS = 8;
@@ -55,6 +58,11 @@ export interface SubmitJobOptions {
  */
 export async function submitJob(deps: SubmitJobDeps, cmd: SubmitJobCommand, opts: SubmitJobOptions = {}): Promise<CommandReply> {
   const { request, userId } = cmd;
+  const webhookRefused = request.webhookUrl ? refusedWithoutLookup(request.webhookUrl, { allowHosts: deps.outboundAllowHosts }) : null;
+  if (webhookRefused) {
+    // Every delivery would be refused (notification checks again, with DNS, before each one): say so now.
+    return refuse('invalid_request', `The webhook URL cannot be used. ${webhookRefused.message}`, [{ path: 'webhookUrl', message: webhookRefused.message }]);
+  }
   const unsupported = deps.catalog.unsupportedSettings(request);
   if (unsupported.length) {
     const unknownModel = unsupported.some((d) => d.path === 'model');
