@@ -21,16 +21,27 @@ export interface WebhookDelivererOptions {
  * changes; a ticker picks up retries whose time has come and anything a crashed process left
  * behind. Both only ever work on claimed rows (see WebhookDeliveryStore), so the in-memory parts
  * are a latency optimisation: the schedule itself lives in PostgreSQL.
+ *
+ * At most `concurrency` jobs are being sent to at once, kicks and ticks together: a kick with no
+ * free slot leaves its rows due for the ticker, and the ticker claims only as many rows as there
+ * are free slots, each slot freed as soon as its job is done, so one receiver that takes the
+ * whole timeout holds one slot, not the round.
  */
 export class WebhookDeliverer {
   private readonly inFlight = new Set<Promise<void>>();
+  /** Set by a kick that found no free slot: the ticker goes again at once. */
+  private kickWaiting = false;
   private readonly ticker: Ticker;
   private stopped = true;
 
   constructor(private readonly opts: WebhookDelivererOptions) {
     this.ticker = new Ticker({
-      // A full batch means more may be due: go again at once.
-      round: async () => (await this.tick()) >= opts.concurrency,
+      // Every free slot filled: more may be due. (A kick that found no slot wakes the ticker when one frees.)
+      round: async () => {
+        const free = this.free;
+        const claimed = await this.tick();
+        return claimed > 0 && claimed >= free;
+      },
       intervalMs: opts.tickMs,
       onError: (err) => opts.logger.warn({ err: (err as Error).message }, 'webhook tick failed'),
     });
@@ -50,12 +61,20 @@ export class WebhookDeliverer {
   async stop(): Promise<void> {
     this.stopped = true;
     await this.ticker.stop();
-    await Promise.allSettled([...this.inFlight]);
+    await this.settled();
+  }
+
+  private get free(): number {
+    return this.opts.concurrency - this.inFlight.size;
   }
 
   /** Delivers what is due for one job now, oldest first, without waiting for the ticker. */
   kick(jobId: string): void {
     if (this.stopped) return; // the rows stay due; the next ticker takes them
+    if (this.free <= 0) {
+      this.kickWaiting = true; // the rows stay due; the ticker takes them when a slot frees
+      return;
+    }
     this.track(this.drainJob(jobId));
   }
 
@@ -68,15 +87,28 @@ export class WebhookDeliverer {
     }
   }
 
-  /** One pass over due deliveries across jobs; returns how many were claimed. */
+  /**
+   * Claims as many due deliveries across jobs as there are free slots and starts them (each goes
+   * on to its job's next due delivery when delivered); returns how many were claimed.
+   */
   async tick(): Promise<number> {
-    const claimed = await this.opts.store.claim({ limit: this.opts.concurrency, leaseMs: this.leaseMs });
-    await Promise.allSettled(
-      claimed.map(async (c) => {
-        if ((await this.attempt(c)) === 'delivered') await this.drainJob(c.jobId);
-      }),
-    );
+    const free = this.free;
+    if (free <= 0) return 0; // a waiting kick stays noted: the slot that frees wakes the ticker
+    this.kickWaiting = false;
+    const claimed = await this.opts.store.claim({ limit: free, leaseMs: this.leaseMs });
+    for (const c of claimed) {
+      this.track(
+        (async () => {
+          if ((await this.attempt(c)) === 'delivered') await this.drainJob(c.jobId);
+        })(),
+      );
+    }
     return claimed.length;
+  }
+
+  /** Resolves when every delivery started so far has ended (tests, shutdown). */
+  async settled(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
   private async attempt(claimed: ClaimedDelivery) {
@@ -93,7 +125,10 @@ export class WebhookDeliverer {
   private track(p: Promise<void>) {
     const task = p
       .catch((err: unknown) => this.opts.logger.warn({ err: (err as Error).message }, 'webhook delivery failed; the ticker retries'))
-      .finally(() => this.inFlight.delete(task));
+      .finally(() => {
+        this.inFlight.delete(task);
+        if (this.kickWaiting) this.ticker.wake(); // a kick found no slot: this one is free now
+      });
     this.inFlight.add(task);
   }
 }
