@@ -22,14 +22,15 @@ export interface WebhookDelivererOptions {
  * behind. Both only ever work on claimed rows (see WebhookDeliveryStore), so the in-memory parts
  * are a latency optimisation: the schedule itself lives in PostgreSQL.
  *
- * At most `concurrency` jobs are being sent to at once, kicks and ticks together: a kick with no
- * free slot leaves its rows due for the ticker, and the ticker claims only as many rows as there
- * are free slots, each slot freed as soon as its job is done, so one receiver that takes the
- * whole timeout holds one slot, not the round.
+ * About `concurrency` jobs are being sent to at once, kicks and ticks together (kicks that start
+ * while a tick's claim is on its way can add a few: claimed rows are never left idle under their
+ * lease): a kick with no free slot leaves its rows due for the ticker, and the ticker claims only
+ * as many rows as there are free slots, each slot freed as soon as its job is done, so one
+ * receiver that takes the whole timeout holds one slot, not the round.
  */
 export class WebhookDeliverer {
   private readonly inFlight = new Set<Promise<void>>();
-  /** Set by a kick that found no free slot: the ticker goes again at once. */
+  /** Set by a kick that found no free slot: the next slot to free wakes the ticker. */
   private kickWaiting = false;
   private readonly ticker: Ticker;
   private stopped = true;
