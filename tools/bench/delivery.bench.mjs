@@ -9,6 +9,7 @@ import { log, median, ROOT, testing } from './lib/common.mjs';
 const DELIVERY_MODES = [
   ['bare', 'bare client: consume(), JSON.parse, ack'],
   ['server', "reelay's JetStreamServer (decode and schema check, routing, keep-alive timer, span without SDK, batched acks)"],
+  ['busy', '… with a handler that waits 5 ms (slots free one at a time, as in a service)'],
   ['nest', '… under a Nest microservice (@EventPattern controller method)'],
   ['traced', '… with tracing set up as in every service (no exporter: spans unrecorded, contexts propagated)'],
 ];

@@ -250,6 +250,19 @@ describe('JetStreamServer (Nest custom transport, real NATS + PostgreSQL)', () =
     expect((await jsm.consumers.info(eventStreamName(prefix), 'progress')).config.max_ack_pending).toBe(50_000);
   });
 
+  it('messages waiting for a busy slot are kept alive: with handlers slower than ack_wait, each is handled once, on its first delivery', async () => {
+    const prefix = await newPrefix();
+    const recorder = new Recorder();
+    recorder.delayMs = 2500;
+    await startService(prefix, recorder, { concurrency: 1, ackWaitMs: 2000 });
+    const events = [progressEvent(1), progressEvent(2), progressEvent(3)];
+    for (const e of events) await publish(prefix, e);
+
+    await waitFor('3 events handled', () => recorder.finished.length === 3, 20_000);
+    await new Promise((r) => setTimeout(r, 2500)); // a redelivery would have arrived by now
+    expect(recorder.handled.map((h) => [h.eventId, h.deliveryCount])).toEqual(events.map((e) => [e.eventId, 1]));
+  });
+
   it('close() lets the running handler finish and ack; the rest goes to the next instance, none twice', async () => {
     const prefix = await newPrefix();
     const first = new Recorder();

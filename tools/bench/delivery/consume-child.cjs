@@ -4,6 +4,7 @@
 //   bare     @nats-io/jetstream consume() + JSON.parse + ack: the client's own floor
 //   server   reelay's JetStreamServer with a handler added directly (decode and schema check,
 //            routing, keep-alive timer, consumer span with no SDK, batched acks)
+//   busy     `server` with a handler that waits 5 ms, so slots free one at a time as in a service
 //   nest     the same server under a Nest microservice with an @EventPattern controller method
 //   traced   `nest` with service-kit's initTracing as every service runs it (no exporter, so spans
 //            are not recorded, but contexts propagate through AsyncLocalStorage)
@@ -74,9 +75,10 @@ async function main() {
       }
     })();
     stop = async () => pull.stop();
-  } else if (mode === 'server') {
+  } else if (mode === 'server' || mode === 'busy') {
     const s = server();
-    s.addHandler('*.events.job.>', async () => onMessage(), true);
+    const wait = mode === 'busy' ? () => new Promise((resolve) => setTimeout(resolve, 5)) : async () => undefined;
+    s.addHandler('*.events.job.>', async () => (await wait(), onMessage()), true);
     await new Promise((resolve, reject) => s.listen((err) => (err ? reject(err) : resolve())));
     stop = () => s.close();
   } else if (mode === 'nest' || mode === 'traced') {

@@ -51,6 +51,11 @@ interface Generation {
   pulls: Set<ConsumerMessages>;
 }
 
+/** How long one fetch waits for messages; the server sends heartbeats meanwhile (every half of it). */
+const FETCH_EXPIRES_MS = 30_000;
+
+const keepAliveMs = (binding: ResolvedBinding) => Math.max(1000, binding.ackWaitMs / 2);
+
 function endGeneration(generation: Generation): void {
   generation.ended = true;
   for (const pull of generation.pulls) pull.stop();
@@ -196,43 +201,65 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
     return this.nc as T;
   }
 
+  /**
+   * Fetches at most `concurrency` messages at a time, and the next batch only once every message of
+   * the last one has a slot. The client's `consume()` asks for more as soon as messages arrive, not
+   * as handlers finish, so with busy handlers its buffer grows up to the consumer's
+   * `max_ack_pending` (100,000 for dispatch), and a buffered message gets no `working()`: past
+   * `ack_wait` the server sends it again while the first copy still waits, and its delivery count
+   * climbs towards `maxDeliver`. Here what waits is bounded by the binding's parts × concurrency,
+   * and each waiting message is kept alive until it has a slot.
+   */
   private async consumeLoop(binding: ResolvedBinding, consumer: Consumer, slots: Semaphore, generation: Generation): Promise<void> {
     const inFlight = new Set<Promise<void>>();
+    const start = (msg: JsMsg) => {
+      const task: Promise<void> = this.process(msg, binding)
+        .catch((err) => this.reportError(err))
+        .finally(() => {
+          slots.release();
+          inFlight.delete(task);
+        });
+      inFlight.add(task);
+    };
     while (!this.closing && !generation.ended) {
-      let pull: ConsumerMessages | undefined;
+      let batch: ConsumerMessages | undefined;
+      const waiting: Promise<void>[] = [];
       try {
-        // A small buffer keeps work balanced across replicas sharing the consumer.
-        pull = await consumer.consume({ max_messages: binding.concurrency });
-        generation.pulls.add(pull);
-        if (this.closing || generation.ended) pull.stop();
-        void this.watchDeletion(pull, generation);
-        for await (const msg of pull) {
-          if (!this.closing) await slots.acquire();
-          else {
-            msg.nak(); // let another replica take it now rather than after ack_wait
-            continue;
-          }
-          if (this.closing) {
-            slots.release();
-            msg.nak();
-            continue;
-          }
-          const task: Promise<void> = this.process(msg, binding)
-            .catch((err) => this.reportError(err))
-            .finally(() => {
-              slots.release();
-              inFlight.delete(task);
-            });
-          inFlight.add(task);
+        batch = await consumer.fetch({ max_messages: binding.concurrency, expires: FETCH_EXPIRES_MS });
+        generation.pulls.add(batch);
+        if (this.closing || generation.ended) batch.stop();
+        void this.watchDeletion(batch, generation);
+        for await (const msg of batch) {
+          if (this.closing) msg.nak(); // let another replica take it now rather than after ack_wait
+          else if (slots.tryAcquire()) start(msg);
+          else waiting.push(this.startWhenFree(msg, binding, slots, start));
         }
       } catch (err) {
-        if (!this.closing) this.reportError(err);
+        // A fetch ends without an error when it is filled or expires; an error (the consumer gone,
+        // no responders, heartbeats missed) is met by ensuring the consumers again.
+        if (!this.closing) {
+          this.reportError(err);
+          await new Promise((r) => setTimeout(r, 1000));
+          endGeneration(generation);
+        }
       } finally {
-        if (pull) generation.pulls.delete(pull);
+        if (batch) generation.pulls.delete(batch);
       }
-      if (!this.closing && !generation.ended) await new Promise((r) => setTimeout(r, 1000));
+      await Promise.all(waiting);
     }
     await Promise.allSettled([...inFlight]);
+  }
+
+  private async startWhenFree(msg: JsMsg, binding: ResolvedBinding, slots: Semaphore, start: (msg: JsMsg) => void): Promise<void> {
+    const keepAlive = setInterval(() => msg.working(), keepAliveMs(binding));
+    try {
+      await slots.acquire();
+    } finally {
+      clearInterval(keepAlive);
+    }
+    if (!this.closing) return start(msg);
+    slots.release();
+    msg.nak();
   }
 
   /**
@@ -276,7 +303,7 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
       // Redelivered past the bound without a handler verdict (a crash or ack timeout on the last try).
       return this.deadLetter(msg, binding, { eventId: recorded.eventId, payload, error: `exceeded ${binding.maxDeliver} deliveries` });
     }
-    const keepAlive = setInterval(() => msg.working(), Math.max(1000, binding.ackWaitMs / 2));
+    const keepAlive = setInterval(() => msg.working(), keepAliveMs(binding));
     // The handler runs in a consumer span whose parent is the trace the event was written in, so
     // what it logs and the events it appends stay on that trace.
     const parent = contextFromTraceparent(msg.headers?.get('traceparent'), recorded.metadata.traceparent);

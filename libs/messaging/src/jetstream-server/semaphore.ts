@@ -9,16 +9,20 @@ export class Semaphore {
   }
 
   acquire(): Promise<void> {
-    if (this.free > 0) {
-      this.free--;
-      return Promise.resolve();
-    }
+    if (this.tryAcquire()) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Takes a slot if one is free now. */
+  tryAcquire(): boolean {
+    if (this.free === 0) return false;
+    this.free--;
+    return true;
   }
 
   release(): void {
     const next = this.waiters.shift();
-    if (next) next();
-    else this.free++;
+    if (next) return next();
+    this.free++;
   }
 }
