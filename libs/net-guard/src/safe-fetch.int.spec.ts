@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fetchUserFile } from './fetch-user-file';
 import { safeFetch, type SafeFetchOptions } from './safe-fetch';
 import { UnsafeUrlError, type UnsafeUrlReason } from './unsafe-url-error';
 
@@ -294,5 +295,21 @@ describe('SSRF matrix: refused before any connection', () => {
     const pending = safeFetch(at('/hang'), allowed({ signal: controller.signal }));
     setTimeout(() => controller.abort(), 50);
     await refusedWith(pending, 'aborted');
+  });
+});
+
+describe('fetchUserFile (a URL a user gave, e.g. a reference image)', () => {
+  const rules = () => ({ maxBytes: 1024, timeoutMs: 3000, allowHosts: [`127.0.0.1:${originPort}`] });
+
+  it('returns the body and its media type, after a redirect', async () => {
+    expect(await fetchUserFile(redirectTo(at('/ok')), rules())).toEqual({ ok: true, body: Buffer.from('hello'), contentType: 'text/plain' });
+  });
+
+  it('tells a body over the limit apart from every other failure, and never throws', async () => {
+    expect(await fetchUserFile(at('/big-chunked'), rules())).toEqual({ ok: false, tooLarge: true, detail: 'too large' });
+    expect(await fetchUserFile(at('/missing'), rules())).toEqual({ ok: false, tooLarge: false, detail: 'answered HTTP 404' });
+    expect(await fetchUserFile(`http://127.0.0.1:${forbiddenPort}/`, rules())).toEqual({ ok: false, tooLarge: false, detail: 'fetch refused or failed: port_not_allowed' });
+    expect(await fetchUserFile(redirectTo(`http://127.0.0.1:${forbiddenPort}/`), rules())).toMatchObject({ ok: false, tooLarge: false });
+    expect(forbiddenHits).toBe(0);
   });
 });

@@ -1,6 +1,6 @@
 import type { JobErrorCode, ReferenceImage } from '@reelay/contracts';
 import { sniffImage } from '@reelay/media';
-import { isUnsafeUrlError, safeFetch } from '@reelay/net-guard';
+import { fetchUserFile } from '@reelay/net-guard';
 import { assetKey, type BlobStorage } from '@reelay/storage';
 
 export interface ImageRules {
@@ -17,6 +17,8 @@ export type ImageCheck =
 
 const fail = (errorCode: JobErrorCode, detail: string, message: string | null = null): ImageCheck => ({ ok: false, errorCode, message, detail });
 
+const tooLarge = (rules: ImageRules) => fail('validation_failed', 'reference image too large', `The reference image must be at most ${Math.floor(rules.maxBytes / 1048576)} MB.`);
+
 /** Reads the reference image (an upload of this user, or a URL fetched without SSRF exposure) and checks it. */
 export async function checkReferenceImage(ref: ReferenceImage, userId: string, storage: BlobStorage, rules: ImageRules): Promise<ImageCheck> {
   let bytes: Buffer;
@@ -25,20 +27,11 @@ export async function checkReferenceImage(ref: ReferenceImage, userId: string, s
     if (!info || info.metadata.userId !== userId) return fail('asset_fetch_failed', `asset ${ref.assetId} not found for this user`);
     bytes = await storage.read(assetKey(ref.assetId));
   } else {
-    try {
-      const res = await safeFetch(ref.url, { maxBytes: rules.maxBytes, timeoutMs: rules.timeoutMs, maxRedirects: 3, allowHosts: rules.allowHosts });
-      if (res.status < 200 || res.status >= 300) return fail('asset_fetch_failed', `reference image answered HTTP ${res.status}`);
-      bytes = res.body;
-    } catch (err) {
-      if (isUnsafeUrlError(err) && err.reason === 'too_large') {
-        return fail('validation_failed', 'reference image too large', `The reference image must be at most ${Math.floor(rules.maxBytes / 1048576)} MB.`);
-      }
-      return fail('asset_fetch_failed', `reference image fetch refused or failed: ${isUnsafeUrlError(err) ? err.reason : (err as Error).message}`);
-    }
+    const file = await fetchUserFile(ref.url, rules);
+    if (!file.ok) return file.tooLarge ? tooLarge(rules) : fail('asset_fetch_failed', `reference image ${file.detail}`);
+    bytes = file.body;
   }
-  if (bytes.length > rules.maxBytes) {
-    return fail('validation_failed', 'reference image too large', `The reference image must be at most ${Math.floor(rules.maxBytes / 1048576)} MB.`);
-  }
+  if (bytes.length > rules.maxBytes) return tooLarge(rules);
   const image = sniffImage(bytes);
   if (!image) return fail('validation_failed', 'reference image is not png/jpeg/webp', 'The reference image must be a PNG, JPEG or WebP image.');
   const { width, height } = image;
