@@ -127,8 +127,9 @@ describe('webhook URLs', () => {
     expect(receiver.requests.filter((r) => r.body.includes(body.id)).length).toBe(rows.length);
   });
 
-  // Refused at submit: every delivery would be refused, so the client hears it now. (A name that only
-  // resolves to such an address passes the submit and is refused at each delivery: notification's tests.)
+  // Refused at submit: every delivery would be refused, so the client hears it now. (A name resolving
+  // to such an address is refused at submit too, tested with a resolver in intake's tests, and at each
+  // delivery in notification's, since what a name resolves to may change.)
   it.each(INTERNAL)('%s: the submit is refused with 400 naming webhookUrl, and no job is created', async (_name, base) => {
     const before = (await db.query(`SELECT count(*)::int AS n FROM events WHERE type = 'JobSubmitted'`)).rows[0].n as number;
     const { status, body } = await alice.submit(job({ webhookUrl: `${base}hook` }));

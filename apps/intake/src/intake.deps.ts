@@ -1,5 +1,6 @@
 import type { Catalog } from '@reelay/catalog';
 import type { EventStore } from '@reelay/event-store';
+import type { HostResolver } from '@reelay/net-guard';
 import type { BlobStorage } from '@reelay/storage';
 import type { ImageRules } from './validate-job/check-reference-image';
 
@@ -13,5 +14,7 @@ export interface IntakeDeps {
   imageRules: ImageRules;
   /** OUTBOUND_ALLOW_HOSTS: dev/test hosts a webhook URL may name although they are local. */
   outboundAllowHosts?: readonly string[];
+  /** Resolves a webhook URL's host at submit; the system resolver unless a test sets one. */
+  resolver?: HostResolver;
   now: () => Date;
 }

@@ -71,6 +71,11 @@ beforeAll(async () => {
     catalog: new Catalog(['local', 'openai']),
     blockedTerms: ['forbidden thing'],
     imageRules: { maxBytes: 1024 * 1024, timeoutMs: 2000, minSide: 64, maxSide: 4096, allowHosts: [] },
+    resolver: async (host) => {
+      if (host === 'hooks.example.com') return [{ address: '93.184.216.34', family: 4 }];
+      if (host === 'hooks.internal.example') return [{ address: '10.20.30.40', family: 4 }];
+      throw new Error(`ENOTFOUND ${host}`);
+    },
     now: () => new Date(),
   };
 });
@@ -100,14 +105,16 @@ describe('submit', () => {
     expect(reply).toMatchObject({ ok: false, error: { code: 'invalid_request', details: [{ path: 'model' }] } });
   });
 
-  it('refuses a webhook URL every delivery would be refused for (a local address, a port not allowed), writing nothing', async () => {
+  it('refuses a webhook URL every delivery would be refused for (a local address, a name resolving to one, a port not allowed), writing nothing', async () => {
     const userId = await newUser(100);
-    for (const webhookUrl of ['http://10.0.0.1/hook', 'http://localhost/hook', 'http://2130706433/hook', 'https://hooks.example.com:9000/cb']) {
+    for (const webhookUrl of ['http://10.0.0.1/hook', 'http://localhost/hook', 'http://2130706433/hook', 'https://hooks.internal.example/cb', 'https://hooks.example.com:9000/cb']) {
       const reply = await submit(userId, { request: { ...request, webhookUrl } });
       expect([webhookUrl, reply]).toEqual([webhookUrl, { ok: false, error: { code: 'invalid_request', message: expect.stringContaining('webhook URL cannot be used'), details: [{ path: 'webhookUrl', message: expect.any(String) }] } }]);
     }
     expect(await balance(userId)).toBe(100);
     expect(await submit(userId, { request: { ...request, webhookUrl: 'https://hooks.example.com/cb' } })).toMatchObject({ ok: true });
+    // A name that does not resolve now may later: its deliveries check it again.
+    expect(await submit(userId, { request: { ...request, webhookUrl: 'https://not-yet.example.com/cb' } })).toMatchObject({ ok: true });
   });
 
   it('answers 402 when the balance is short, creating no job', async () => {

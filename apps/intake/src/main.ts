@@ -1,5 +1,6 @@
 import { Catalog } from '@reelay/catalog';
 import { JetStreamServer } from '@reelay/messaging';
+import { cachingResolver, systemResolver } from '@reelay/net-guard';
 import { configuredAdapters } from '@reelay/providers';
 import { connectInfra, createLogger, createMetrics, initTracing, loadConfig, runService } from '@reelay/service-kit';
 import { LocalStorage } from '@reelay/storage';
@@ -27,6 +28,7 @@ async function main() {
       allowHosts: config.OUTBOUND_ALLOW_HOSTS,
     },
     outboundAllowHosts: config.OUTBOUND_ALLOW_HOSTS,
+    resolver: cachingResolver(systemResolver, 60_000),
     now: () => new Date(),
   };
   await runService({

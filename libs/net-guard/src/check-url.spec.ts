@@ -1,4 +1,4 @@
-import { checkUrl, refusedWithoutLookup, type HostResolver, type ResolvedAddress } from './check-url';
+import { checkUrl, refusedWithLookup, refusedWithoutLookup, type HostResolver, type ResolvedAddress } from './check-url';
 import { UnsafeUrlError, type UnsafeUrlReason } from './unsafe-url-error';
 
 function resolverFor(table: Record<string, ResolvedAddress[]>): HostResolver & { calls: string[] } {
@@ -191,5 +191,40 @@ describe('refusedWithoutLookup (what a submit can refuse before anything is fetc
     expect(refusedWithoutLookup('https://hooks.example.com/cb')).toBeNull();
     expect(refusedWithoutLookup('http://93.184.216.34:8080/cb')).toBeNull();
     expect(refusedWithoutLookup('http://127.0.0.1:4455/hook', { allowHosts: ['127.0.0.1:4455'] })).toBeNull();
+  });
+});
+
+describe('refusedWithLookup (a URL kept for later, checked once at submit)', () => {
+  const resolver = resolverFor({
+    'internal.example.com': [{ address: '10.1.2.3', family: 4 }],
+    'mixed.example.com': [
+      { address: '93.184.216.34', family: 4 },
+      { address: '::1', family: 6 },
+    ],
+    'hooks.example.com': [{ address: '93.184.216.34', family: 4 }],
+  });
+  const check = (url: string, extra: Partial<Parameters<typeof refusedWithLookup>[1]> = {}) => refusedWithLookup(url, { resolver, lookupTimeoutMs: 200, ...extra });
+
+  it('refuses a name when any address it resolves to is not public', async () => {
+    expect(await check('https://internal.example.com/hook')).toMatchObject({ reason: 'private_address', message: 'The host "internal.example.com" is a private or reserved network address, which is not allowed.' });
+    expect((await check('https://mixed.example.com/hook'))?.reason).toBe('private_address');
+  });
+
+  it('refuses without a lookup what refusedWithoutLookup refuses', async () => {
+    resolver.calls.length = 0;
+    expect((await check('http://localhost/hook'))?.reason).toBe('private_address');
+    expect((await check('http://10.0.0.1/hook'))?.reason).toBe('private_address');
+    expect((await check('ftp://hooks.example.com/'))?.reason).toBe('scheme_not_allowed');
+    expect(resolver.calls).toEqual([]);
+  });
+
+  it('passes a public name, an allow-listed host without resolving it, and a name that cannot be resolved now (the delivery checks again)', async () => {
+    resolver.calls.length = 0;
+    expect(await check('https://hooks.example.com/cb')).toBeNull();
+    expect(await check('http://internal.example.com:4455/hook', { allowHosts: ['internal.example.com:4455'] })).toBeNull();
+    expect(resolver.calls).toEqual(['hooks.example.com']);
+    expect(await check('https://unknown.example.com/cb')).toBeNull();
+    const hanging: HostResolver = () => new Promise(() => undefined);
+    expect(await check('https://slow.example.com/cb', { resolver: hanging, lookupTimeoutMs: 20 })).toBeNull();
   });
 });

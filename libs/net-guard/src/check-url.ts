@@ -101,13 +101,45 @@ export async function checkUrl(input: string | URL, opts: CheckUrlOptions = {}):
  * to a private address passes here; `checkUrl` catches it, and must still be used to fetch.
  */
 export function refusedWithoutLookup(input: string | URL, opts: CheckUrlOptions = {}): UnsafeUrlError | null {
+  const verdict = staticVerdict(input, opts);
+  return verdict instanceof UnsafeUrlError ? verdict : null;
+}
+
+/**
+ * For a URL kept now and fetched later (a webhook): {@link refusedWithoutLookup}, then the name
+ * resolved once, refused when any of its addresses is not public. A name that cannot be resolved
+ * within `lookupTimeoutMs` passes (DNS may be down for a moment, or the name not published yet):
+ * the fetch itself checks every address again.
+ */
+export async function refusedWithLookup(input: string | URL, opts: CheckUrlOptions & { lookupTimeoutMs: number }): Promise<UnsafeUrlError | null> {
+  const verdict = staticVerdict(input, opts);
+  if (verdict instanceof UnsafeUrlError || verdict === null) return verdict;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('lookup timed out')), opts.lookupTimeoutMs)));
+  let addresses: readonly ResolvedAddress[];
+  try {
+    addresses = await Promise.race([(opts.resolver ?? systemResolver)(verdict.name), deadline]);
+  } catch {
+    return null;
+  } finally {
+    clearTimeout(timer);
+  }
+  for (const { address } of addresses) {
+    const cls = classifyAddress(address);
+    if (cls !== 'public') return refuse('private_address', 'input', verdict.name, cls);
+  }
+  return null;
+}
+
+/** A refusal, null when nothing is left to check, or the host name whose addresses are. */
+function staticVerdict(input: string | URL, opts: CheckUrlOptions): UnsafeUrlError | null | { name: string } {
   const parsed = parseAndCheckStatically(input, opts, 'input');
   if (parsed instanceof UnsafeUrlError) return parsed;
   if (parsed.allowAll) return null;
   // `localhost` and its subdomains are loopback by definition (RFC 6761 §6.3), whatever a resolver says.
   const name = parsed.bare.replace(/\.+$/, '');
   if (name === 'localhost' || name.endsWith('.localhost')) return refuse('private_address', 'input', parsed.bare, 'loopback');
-  if (isIP(parsed.bare) === 0) return null;
+  if (isIP(parsed.bare) === 0) return { name: parsed.bare };
   const cls = classifyAddress(parsed.bare);
   return cls === 'public' ? null : refuse('private_address', 'input', parsed.bare, cls);
 }

@@ -3,6 +3,7 @@ export * from './unsafe-url-error';
 export {
   checkUrl,
   refusedWithoutLookup,
+  refusedWithLookup,
   systemResolver,
   DEFAULT_ALLOWED_PORTS,
   type CheckUrlOptions,
@@ -12,3 +13,5 @@ export {
 } from './check-url';
 export * from './safe-fetch';
 export { isBlockedHostname } from './blocked-hostnames';
+export * from './fetch-user-file';
+export { cachingResolver } from './caching-resolver';

@@ -26,7 +26,7 @@ import {
 import type { QueryRunner } from 'typeorm';
 import { loadJob, publicJob } from '../shared/job-stream';
 import { ok, refuse } from '../shared/replies';
-import { refusedWithoutLookup } from '@reelay/net-guard';
+import { refusedWithLookup, type HostResolver } from '@reelay/net-guard';
 
 export interface SubmitJobDeps {
   store: EventStore;
@@ -34,7 +34,12 @@ export interface SubmitJobDeps {
   now: () => Date;
   /** OUTBOUND_ALLOW_HOSTS: dev/test hosts a webhook URL may name although they are local. */
   outboundAllowHosts?: readonly string[];
+  /** Resolves a webhook URL's host at submit (tests replace it); the system resolver by default. */
+  resolver?: HostResolver;
 }
+
+/** A submit waits this long at most for the webhook host's addresses, then leaves the check to each delivery. */
+const WEBHOOK_LOOKUP_TIMEOUT_MS = 2000;
 
 const MAX_ATTEMPTS = 8;
 
@@ -58,9 +63,11 @@ export interface SubmitJobOptions {
  */
 export async function submitJob(deps: SubmitJobDeps, cmd: SubmitJobCommand, opts: SubmitJobOptions = {}): Promise<CommandReply> {
   const { request, userId } = cmd;
-  const webhookRefused = request.webhookUrl ? refusedWithoutLookup(request.webhookUrl, { allowHosts: deps.outboundAllowHosts }) : null;
+  const webhookRefused = request.webhookUrl
+    ? await refusedWithLookup(request.webhookUrl, { allowHosts: deps.outboundAllowHosts, resolver: deps.resolver, lookupTimeoutMs: WEBHOOK_LOOKUP_TIMEOUT_MS })
+    : null;
   if (webhookRefused) {
-    // Every delivery would be refused (notification checks again, with DNS, before each one): say so now.
+    // Every delivery would be refused (notification checks again before each one, as DNS may change): say so now.
     return refuse('invalid_request', `The webhook URL cannot be used. ${webhookRefused.message}`, [{ path: 'webhookUrl', message: webhookRefused.message }]);
   }
   const unsupported = deps.catalog.unsupportedSettings(request);
