@@ -88,6 +88,7 @@ describe('JetStreamServer (Nest custom transport, real NATS + PostgreSQL)', () =
   let pg: TestPg;
   let deadLetters: DeadLetterStore;
   const apps: INestMicroservice[] = [];
+  const servers: JetStreamServer[] = [];
   const prefixes: string[] = [];
 
   beforeAll(async () => {
@@ -120,6 +121,7 @@ describe('JetStreamServer (Nest custom transport, real NATS + PostgreSQL)', () =
       deadLetters,
       consumers: [{ durable: 'progress', filterSubjects: [`${prefix}.events.job.JobProgressed`], maxDeliver: 3, nakDelayMs: 20, ...binding }],
     });
+    servers.push(strategy);
     const app = await NestFactory.createMicroservice(module, { strategy, logger: false });
     app.useGlobalFilters(new JetStreamErrorFilter());
     await app.listen();
@@ -261,6 +263,26 @@ describe('JetStreamServer (Nest custom transport, real NATS + PostgreSQL)', () =
     await waitFor('3 events handled', () => recorder.finished.length === 3, 20_000);
     await new Promise((r) => setTimeout(r, 2500)); // a redelivery would have arrived by now
     expect(recorder.handled.map((h) => [h.eventId, h.deliveryCount])).toEqual(events.map((e) => [e.eventId, 1]));
+  });
+
+  it('a handler running past maxHandlerMs is reported and no longer kept alive, so its event is delivered again', async () => {
+    const prefix = await newPrefix();
+    const recorder = new Recorder();
+    recorder.delayMs = 4000;
+    await startService(prefix, recorder, { concurrency: 2, ackWaitMs: 1500, maxHandlerMs: 1500 });
+    const overdue: { consumer: string; eventId: string }[] = [];
+    servers.at(-1)!.on('overdue', (entry) => overdue.push(entry));
+    const event = progressEvent(7);
+    await publish(prefix, event);
+    await waitFor('the first delivery running', () => recorder.handled.length === 1);
+    recorder.delayMs = 5;
+
+    await waitFor('both deliveries finished', () => recorder.finished.length === 2, 20_000);
+    expect(recorder.handled.map((h) => [h.eventId, h.deliveryCount])).toEqual([
+      [event.eventId, 1],
+      [event.eventId, 2],
+    ]);
+    expect(overdue).toEqual([{ consumer: 'progress', eventId: event.eventId }]);
   });
 
   it('close() lets the running handler finish and ack; the rest goes to the next instance, none twice', async () => {

@@ -13,6 +13,12 @@ export interface ConsumerBinding {
   /** Server redelivers an unacked message after this; long handlers are kept alive with `working()` (default 30 s). */
   ackWaitMs?: number;
   /**
+   * A handler still running after this is taken for hung (default 10 min): it is logged, no longer
+   * kept alive, and the message is delivered again after `ackWaitMs`. Its slot stays taken until it
+   * returns, so handlers stuck on a stalled dependency do not pile up.
+   */
+  maxHandlerMs?: number;
+  /**
    * Messages the server hands out before their acks (default 1000). A message that waits by a
    * delayed nak stays pending, so a consumer that parks many messages that way needs more.
    */
@@ -30,7 +36,7 @@ export const OUTAGE_TOLERANT_DELIVERIES = 200;
 export type ResolvedBinding = Required<ConsumerBinding>;
 
 export function resolveBinding(b: ConsumerBinding): ResolvedBinding {
-  return { concurrency: 1, maxDeliver: 5, nakDelayMs: 1000, maxNakDelayMs: 60_000, ackWaitMs: 30_000, maxAckPending: 1000, ...b };
+  return { concurrency: 1, maxDeliver: 5, nakDelayMs: 1000, maxNakDelayMs: 60_000, ackWaitMs: 30_000, maxHandlerMs: 600_000, maxAckPending: 1000, ...b };
 }
 
 /** Exponential backoff on deliveries: nakDelayMs · 2^(delivery-1), capped. */

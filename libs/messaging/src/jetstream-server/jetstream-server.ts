@@ -67,6 +67,8 @@ type JetStreamServerEvents = {
   handled: (entry: { consumer: string; outcome: HandledOutcome }) => void;
   /** Messages of the stream the consumer has not been handed yet (its lag). */
   pending: (entry: { consumer: string; pending: number }) => void;
+  /** A handler ran past the binding's `maxHandlerMs`: its message is left to be delivered again. */
+  overdue: (entry: { consumer: string; eventId: string }) => void;
 };
 
 /**
@@ -304,6 +306,11 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
       return this.deadLetter(msg, binding, { eventId: recorded.eventId, payload, error: `exceeded ${binding.maxDeliver} deliveries` });
     }
     const keepAlive = setInterval(() => msg.working(), keepAliveMs(binding));
+    const overdue = setTimeout(() => {
+      clearInterval(keepAlive);
+      this.logger.error(`handler of ${recorded.type} ${recorded.eventId} (${recorded.streamId}) on ${binding.durable} has run for over ${binding.maxHandlerMs} ms; it is no longer kept alive, and the event will be delivered again`);
+      this.emitter.emit('overdue', { consumer: binding.durable, eventId: recorded.eventId });
+    }, binding.maxHandlerMs);
     // The handler runs in a consumer span whose parent is the trace the event was written in, so
     // what it logs and the events it appends stay on that trace.
     const parent = contextFromTraceparent(msg.headers?.get('traceparent'), recorded.metadata.traceparent);
@@ -323,6 +330,7 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
       this.emitter.emit('handled', { consumer: binding.durable, outcome: 'retry' });
     } finally {
       clearInterval(keepAlive);
+      clearTimeout(overdue);
     }
   }
 

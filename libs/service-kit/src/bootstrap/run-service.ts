@@ -94,9 +94,10 @@ function serviceMetrics(app: INestApplication): Metrics | undefined {
   }
 }
 
-/** Consumer lag, dead letters and handled messages of a JetStream transport, on the service's registry. */
+/** Consumer lag, dead letters, handled messages and overdue handlers of a JetStream transport, on the service's registry. */
 function observeTransport(server: JetStreamServer, metrics: Metrics): void {
   server.on('pending', ({ consumer, pending }) => metrics.consumerLag.set({ consumer }, pending));
   server.on('deadLettered', ({ consumer }) => metrics.deadLetters.inc({ consumer }));
   server.on('handled', ({ consumer, outcome }) => metrics.messagesHandled.inc({ consumer, outcome }));
+  server.on('overdue', ({ consumer }) => metrics.handlersOverdue.inc({ consumer }));
 }
