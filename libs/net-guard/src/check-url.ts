@@ -124,9 +124,14 @@ export async function refusedWithLookup(input: string | URL, opts: CheckUrlOptio
   } finally {
     clearTimeout(timer);
   }
+  return refusedAddress(addresses, 'input', verdict.name);
+}
+
+/** The refusal for the first address that is not public, or null. */
+function refusedAddress(addresses: readonly ResolvedAddress[], origin: UrlOrigin, host: string): UnsafeUrlError | null {
   for (const { address } of addresses) {
     const cls = classifyAddress(address);
-    if (cls !== 'public') return refuse('private_address', 'input', verdict.name, cls);
+    if (cls !== 'public') return refuse('private_address', origin, host, cls);
   }
   return null;
 }
@@ -192,12 +197,8 @@ export async function checkUrlFrom(input: string | URL, opts: CheckUrlOptions, o
     if (addresses.length === 0) throw refuse('resolution_failed', origin, bare);
   }
 
-  if (!allowAll) {
-    for (const { address } of addresses) {
-      const cls = classifyAddress(address);
-      if (cls !== 'public') throw refuse('private_address', origin, bare, cls);
-    }
-  }
+  const refused = allowAll ? null : refusedAddress(addresses, origin, bare);
+  if (refused) throw refused;
 
   return { url, address: addresses[0].address, family: addresses[0].family, addresses };
 }

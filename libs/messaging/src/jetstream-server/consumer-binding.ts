@@ -13,8 +13,9 @@ export interface ConsumerBinding {
   /** Server redelivers an unacked message after this; long handlers are kept alive with `working()` (default 30 s). */
   ackWaitMs?: number;
   /**
-   * A handler still running after this is taken for hung (default 10 min): it is logged, no longer
-   * kept alive, and the message is delivered again after `ackWaitMs`. Its slot stays taken until it
+   * A handler still running after this is taken for hung (default 10 min; noticed at the next
+   * keep-alive, every half `ackWaitMs`): it is logged, no longer kept alive, and the message is
+   * delivered again after `ackWaitMs`. Its slot stays taken until it
    * returns, so handlers stuck on a stalled dependency do not pile up.
    */
   maxHandlerMs?: number;

@@ -46,7 +46,7 @@ export type HandledOutcome = 'ack' | 'retry' | 'dead_letter';
 
 /** The pulls of one binding's consumers, from one ensuring of them to the next. */
 interface Generation {
-  /** Set when a consumer was deleted under it, or when the server closes. */
+  /** Set when a fetch of one of its consumers failed (deleted, missing), or when the server closes. */
   ended: boolean;
   pulls: Set<ConsumerMessages>;
 }
@@ -230,15 +230,15 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
         batch = await consumer.fetch({ max_messages: binding.concurrency, expires: FETCH_EXPIRES_MS });
         generation.pulls.add(batch);
         if (this.closing || generation.ended) batch.stop();
-        void this.watchDeletion(batch, generation);
         for await (const msg of batch) {
           if (this.closing) msg.nak(); // let another replica take it now rather than after ack_wait
           else if (slots.tryAcquire()) start(msg);
           else waiting.push(this.startWhenFree(msg, binding, slots, start));
         }
       } catch (err) {
-        // A fetch ends without an error when it is filled or expires; an error (the consumer gone,
-        // no responders, heartbeats missed) is met by ensuring the consumers again.
+        // A fetch ends without an error when it is filled or expires. The client ends it with one when
+        // the consumer was deleted, the consumer or stream is not there (also found after a
+        // reconnect), nobody answers or heartbeats stop: all met by ensuring the consumers again.
         if (!this.closing) {
           this.reportError(err);
           await new Promise((r) => setTimeout(r, 1000));
@@ -262,20 +262,6 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
     if (!this.closing) return start(msg);
     slots.release();
     msg.nak();
-  }
-
-  /**
-   * Ends every pull of the generation once the server says one of its consumers was deleted, or
-   * its consumer or stream is not there: the client only reports the latter (deleted while this
-   * process was disconnected, a stream recreated, a server that lost its data) and pulls on forever,
-   * while ending the generation makes the loop ensure the consumers again.
-   */
-  private async watchDeletion(pull: ConsumerMessages, generation: Generation): Promise<void> {
-    for await (const status of pull.status()) {
-      if (status.type !== 'consumer_deleted' && status.type !== 'consumer_not_found' && status.type !== 'stream_not_found') continue;
-      endGeneration(generation);
-      return;
-    }
   }
 
   private async process(msg: JsMsg, binding: ResolvedBinding): Promise<void> {
@@ -305,12 +291,13 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
       // Redelivered past the bound without a handler verdict (a crash or ack timeout on the last try).
       return this.deadLetter(msg, binding, { eventId: recorded.eventId, payload, error: `exceeded ${binding.maxDeliver} deliveries` });
     }
-    const keepAlive = setInterval(() => msg.working(), keepAliveMs(binding));
-    const overdue = setTimeout(() => {
+    const startedAt = Date.now();
+    const keepAlive = setInterval(() => {
+      if (Date.now() - startedAt < binding.maxHandlerMs) return msg.working();
       clearInterval(keepAlive);
       this.logger.error(`handler of ${recorded.type} ${recorded.eventId} (${recorded.streamId}) on ${binding.durable} has run for over ${binding.maxHandlerMs} ms; it is no longer kept alive, and the event will be delivered again`);
       this.emitter.emit('overdue', { consumer: binding.durable, eventId: recorded.eventId });
-    }, binding.maxHandlerMs);
+    }, keepAliveMs(binding));
     // The handler runs in a consumer span whose parent is the trace the event was written in, so
     // what it logs and the events it appends stay on that trace.
     const parent = contextFromTraceparent(msg.headers?.get('traceparent'), recorded.metadata.traceparent);
@@ -330,7 +317,6 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
       this.emitter.emit('handled', { consumer: binding.durable, outcome: 'retry' });
     } finally {
       clearInterval(keepAlive);
-      clearTimeout(overdue);
     }
   }
 
