@@ -100,4 +100,38 @@ describe('dispatch: crash after the provider accepted, before the log recorded i
     expect(mine.map((s) => s.outcome)).toEqual(['accepted']);
     await dispatch.kill('SIGTERM');
   });
+  describe('luma, whose generations are found by a marker in the callback URL', () => {
+    const crashThenRestart = async (env: Record<string, string>, prompt: string, between?: () => Promise<unknown>) => {
+      const crashing = await h.startDispatch({ ...env, DISPATCH_CRASH_AFTER_SUBMIT: '1' });
+      const exited = new Promise<NodeJS.Signals | null>((r) => crashing.child.once('exit', (_code, signal) => r(signal)));
+      const jobId = await h.createValidatedJob({ model: 'ray-2', durationSeconds: 5, provider: 'luma', prompt });
+      expect(await exited).toBe('SIGKILL');
+      await between?.();
+      return { jobId, restarted: await h.startDispatch(env) };
+    };
+    const submittedFor = async (jobId: string) => (await h.submissions('luma')).filter((s) => s.submissionKey?.startsWith(`${jobId}:`));
+    const createGenerations = (n: number) =>
+      Promise.all(Array.from({ length: n }, (_, i) => fetch(`${h.sim.url}/luma/dream-machine/v1/generations/video`, {
+        method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer k' }, body: JSON.stringify({ model: 'ray-2', prompt: `other ${i} [sim:queue=1000]` }),
+      }).then((r) => expect(r.status).toBe(201))));
+
+    it('without callbacks (no PUBLIC_BASE_URL) it cannot be found again, so the job fails instead of being submitted twice', async () => {
+      const env = { PROVIDERS_ENABLED: 'luma', DISPATCH_ACK_WAIT_MS: '2000' };
+      const { jobId, restarted } = await crashThenRestart(env, 'a lantern on a lake [sim:queue=1000]');
+      const job = await h.waitForJob(jobId, (j) => j.status === 'failed', 30_000);
+      expect(job.errorCode).toBe('unknown_provider_error');
+      expect((await submittedFor(jobId)).map((s) => s.outcome)).toEqual(['accepted']);
+      await restarted.kill('SIGTERM');
+    });
+
+    it('with callbacks it is found again behind more than a page of newer generations', async () => {
+      const env = { PROVIDERS_ENABLED: 'luma', DISPATCH_ACK_WAIT_MS: '2000', PUBLIC_BASE_URL: 'http://127.0.0.1:9' };
+      const { jobId, restarted } = await crashThenRestart(env, 'a lantern on a lake [sim:queue=1000]', () => createGenerations(130));
+      const [accepted] = await submittedFor(jobId);
+      const job = await h.waitForJob(jobId, (j) => j.status === 'running', 30_000);
+      expect(job.providerTaskId).toBe(accepted.taskId);
+      expect(await submittedFor(jobId)).toHaveLength(1);
+      await restarted.kill('SIGTERM');
+    });
+  });
 });

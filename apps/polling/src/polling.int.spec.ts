@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { commandSubjects } from '@reelay/contracts';
 import { request, type NatsConnection } from '@reelay/messaging';
-import type { ProviderAdapter } from '@reelay/providers';
+import type { FalAdapter, ProviderAdapter } from '@reelay/providers';
 import { outputKey } from '@reelay/storage';
 import { uniqueNatsPrefix, type ServiceProcess } from '@reelay/testing';
 import { cancelAtProvider } from './cancel-at-provider/cancel-at-provider.handler';
@@ -147,6 +149,40 @@ describe('polling against PostgreSQL, NATS and provider-sim', () => {
 
     expect(await request(nc, subject, { provider: 'seedance', headers: { 'content-type': 'application/json' }, bodyBase64: body({ id: job.taskId, status: 'succeeded' }) }, 5000)).toEqual({ ok: true });
     expect((await waitForJob(pg.store, job.jobId, finished)).status).toBe('succeeded');
+  });
+
+  it('matches a signed fal webhook, which names only the request id, to the task it follows', async () => {
+    const hooks: { headers: Record<string, string | string[] | undefined>; body: Buffer; query: string }[] = [];
+    const sink = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c)).on('end', () => {
+        hooks.push({ headers: req.headers, body: Buffer.concat(chunks), query: (req.url ?? '').split('?')[1] ?? '' });
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((r) => sink.listen(0, '127.0.0.1', () => r()));
+    try {
+      const fal = adapters.get('fal') as FalAdapter;
+      await fal.refreshWebhookKeys();
+      const callbackUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/v1/providers/fal/callback`;
+      const job = await acceptedJob(pg.store, fal, 'a fox [sim:success_after=1]', { callbackUrl });
+      await pg.schedule.follow({
+        jobId: job.jobId, provider: 'fal', providerTaskId: job.taskId, acceptedAt: new Date(job.acceptedAt),
+        deadlineAt: new Date(Date.now() + 3_600_000), firstCheckAt: new Date(Date.now() + 3_600_000), metadata: {},
+      });
+      for (let i = 0; hooks.length === 0; i++) {
+        if (i > 200) throw new Error('fal sent no webhook');
+        await sleep(25);
+      }
+      const [hook] = hooks;
+      expect(JSON.parse(hook.body.toString()).request_id).toBe(job.taskId.split('/').at(-1));
+      // Forwarded as the gateway does: headers, raw body and the URL's query string.
+      const cmd = { provider: 'fal', headers: hook.headers, bodyBase64: hook.body.toString('base64'), query: hook.query };
+      expect(await request(nc, commandSubjects(prefix).providerCallback, cmd, 5000)).toEqual({ ok: true });
+      expect((await waitForJob(pg.store, job.jobId, finished)).status).toBe('succeeded');
+    } finally {
+      await new Promise((r) => sink.close(r));
+    }
   });
 
   it('on cancel asks the provider to cancel the task and stops following the job', async () => {

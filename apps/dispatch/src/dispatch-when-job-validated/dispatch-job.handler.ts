@@ -88,13 +88,15 @@ export async function dispatchJob(deps: DispatchJobDeps, jobId: string, metadata
         return DONE;
       }
       if (!(await takeSlot(deps, jobId, provider))) return capacityWait(deps);
-      if (findsBySubmissionKey(adapter)) {
+      if (findsBySubmissionKey(deps, adapter)) {
         let found: string | null;
         try {
           found = await timed(deps, provider, 'find', () => adapter.findBySubmissionKey(job.intent!.submissionKey));
         } catch (err) {
-          // A failing lookup counts against the attempt's retry budget like a failing submit, so it ends.
           if (!isProviderError(err)) throw err;
+          // A lookup that cannot tell (e.g. the task may be older than what can be listed) is an unknown outcome.
+          if (!err.retryable) return await failUnknownOutcome(deps, run, jobId, provider, job.intent.submissionKey, err.detail);
+          // A failing lookup counts against the attempt's retry budget like a failing submit, so it ends.
           return await onSubmitError(deps, run, jobId, provider, err);
         }
         if (found) {
@@ -150,7 +152,7 @@ export async function dispatchJob(deps: DispatchJobDeps, jobId: string, metadata
       providerTaskId = (await timed(deps, provider, 'submit', () => adapter.submit(request))).providerTaskId;
     } catch (err) {
       if (!isProviderError(err)) throw err;
-      if (err.maybeDelivered && !canReconcile(adapter)) {
+      if (err.maybeDelivered && !canReconcile(deps, adapter)) {
         await deps.circuit.recordFailure(provider);
         return await failUnknownOutcome(deps, run, jobId, provider, submissionKey, err.detail);
       }
@@ -175,9 +177,10 @@ export async function dispatchJob(deps: DispatchJobDeps, jobId: string, metadata
 type Run = (command: (now: Date) => JobCommand) => Promise<{ events: unknown[]; state: JobState }>;
 
 /** A provider that de-duplicates by our key, or can find a task by it: a try of unknown outcome can be repeated safely. */
-const findsBySubmissionKey = (adapter: ProviderAdapter): adapter is ProviderAdapter & Required<Pick<ProviderAdapter, 'findBySubmissionKey'>> =>
-  adapter.capabilities.listTasks && Boolean(adapter.findBySubmissionKey);
-const canReconcile = (adapter: ProviderAdapter) => adapter.capabilities.idempotencyKey || findsBySubmissionKey(adapter);
+const findsBySubmissionKey = (deps: Pick<DispatchJobDeps, 'publicBaseUrl'>, adapter: ProviderAdapter): adapter is ProviderAdapter & Required<Pick<ProviderAdapter, 'findBySubmissionKey'>> =>
+  adapter.capabilities.listTasks && Boolean(adapter.findBySubmissionKey) && (!adapter.capabilities.findsOnlyWithCallback || sendsCallbacks(deps, adapter));
+const canReconcile = (deps: Pick<DispatchJobDeps, 'publicBaseUrl'>, adapter: ProviderAdapter) => adapter.capabilities.idempotencyKey || findsBySubmissionKey(deps, adapter);
+const sendsCallbacks = (deps: Pick<DispatchJobDeps, 'publicBaseUrl'>, adapter: ProviderAdapter) => adapter.capabilities.callbacks && Boolean(deps.publicBaseUrl);
 
 /**
  * A try whose outcome is unknown (a crash after the call, a timeout or a connection lost after the
@@ -265,8 +268,8 @@ async function submitRequest(deps: DispatchJobDeps, job: JobState, provider: str
   if (job.seed !== null) req.seed = job.seed;
   const imageUrl = await referenceImageUrl(deps, job, adapter);
   if (imageUrl) req.imageUrl = imageUrl;
-  if (adapter.capabilities.callbacks && deps.publicBaseUrl) {
-    req.callbackUrl = `${deps.publicBaseUrl.replace(/\/+$/, '')}/v1/providers/${encodeURIComponent(provider)}/callback`;
+  if (sendsCallbacks(deps, adapter)) {
+    req.callbackUrl = `${deps.publicBaseUrl!.replace(/\/+$/, '')}/v1/providers/${encodeURIComponent(provider)}/callback`;
   }
   return req;
 }
@@ -306,7 +309,7 @@ async function timed<T>(deps: DispatchJobDeps, provider: string, operation: stri
  */
 async function cancelUnrecorded(deps: DispatchJobDeps, jobId: string, intent: { provider: string; submissionKey: string }): Promise<void> {
   const adapter = deps.adapters.get(intent.provider);
-  if (!adapter || !findsBySubmissionKey(adapter)) return;
+  if (!adapter || !findsBySubmissionKey(deps, adapter)) return;
   try {
     const found = await adapter.findBySubmissionKey(intent.submissionKey);
     if (found) await cancelOrphan(deps, jobId, adapter, found);

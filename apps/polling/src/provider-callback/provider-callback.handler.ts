@@ -19,7 +19,7 @@ export async function handleProviderCallback(deps: Pick<PollingDeps, 'adapters' 
   const body = cmd.bodyBase64 !== undefined ? Buffer.from(cmd.bodyBase64, 'base64') : Buffer.from(cmd.body ?? '', 'utf8');
   let verified;
   try {
-    verified = adapter.verifyCallback(cmd.headers, body);
+    verified = adapter.verifyCallback(cmd.headers, body, cmd.query);
   } catch (err) {
     deps.logger.warn({ provider: cmd.provider, err: (err as Error).message }, 'callback verification threw');
     return IGNORED;

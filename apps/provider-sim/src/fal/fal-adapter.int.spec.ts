@@ -48,7 +48,7 @@ describe('FalAdapter against provider-sim (providers.md §7, §10)', () => {
     const { providerTaskId } = await adapter.submit(req);
     const task = sim.ctx.getTask('fal', falRequestId(providerTaskId))!;
     expect(task.request).toEqual({ prompt: 'a red fox in snow', duration: '10', aspect_ratio: '9:16', resolution: '1080p', seed: 3, negative_prompt: 'blur', image_url: 'https://example.com/a.png' });
-    expect(task.callbackUrl).toBe(sink.url);
+    expect(task.callbackUrl).toBe(`${sink.url}?fal_app=${encodeURIComponent('fal-ai/kling-video')}`);
     expect(task.model).toBe(MODEL);
 
     const veo = new FalAdapter({ apiKey: KEY, baseUrl: base, durationFormat: 'seconds' });
@@ -132,12 +132,15 @@ describe('FalAdapter against provider-sim (providers.md §7, §10)', () => {
     const [first] = mine();
     const body = JSON.parse(first.body);
     expect(body).toMatchObject({ request_id: falRequestId(providerTaskId), status: 'OK', payload: { video: { url: expect.any(String) } } });
-    expect(adapter.verifyCallback(first.headers, first.body)).toEqual({ providerTaskId: falRequestId(providerTaskId), signed: true });
-    expect(adapter.verifyCallback(first.headers, first.body.replace('"OK"', '"ERROR"'))).toBeNull();
+    // The body names only the request id; the app id comes back in the webhook URL we gave fal.
+    expect(adapter.verifyCallback(first.headers, first.body, first.query)).toEqual({ providerTaskId, signed: true });
+    expect(adapter.verifyCallback(first.headers, first.body)).toBeNull();
+    expect(adapter.verifyCallback(first.headers, first.body, 'fal_app=..%2F..')).toBeNull();
+    expect(adapter.verifyCallback(first.headers, first.body.replace('"OK"', '"ERROR"'), first.query)).toBeNull();
     const late = new FalAdapter({ apiKey: KEY, baseUrl: base, jwksUrl: `${base}/.well-known/jwks.json`, nowMs: () => Date.now() + 10 * 60_000 });
     await late.refreshWebhookKeys();
-    expect(late.verifyCallback(first.headers, first.body)).toBeNull();
-    expect(cold.verifyCallback(first.headers, first.body)).toBeNull(); // keys not loaded yet: refused, fal retries
+    expect(late.verifyCallback(first.headers, first.body, first.query)).toBeNull();
+    expect(cold.verifyCallback(first.headers, first.body, first.query)).toBeNull(); // keys not loaded yet: refused, fal retries
   });
 
   it('delivers failures as status ERROR webhooks', async () => {

@@ -40,7 +40,8 @@ export async function providerError(fn: () => Promise<unknown>): Promise<Provide
 
 export interface CallbackSink {
   url: string;
-  received: { headers: Record<string, string | string[] | undefined>; body: string }[];
+  /** Each delivery as received; `query` is the URL's query string without '?'. */
+  received: { headers: Record<string, string | string[] | undefined>; body: string; query: string }[];
   waitFor(predicate: (bodies: string[]) => boolean, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -52,7 +53,7 @@ export async function startCallbackSink(): Promise<CallbackSink> {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+      received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), query: (req.url ?? '').split('?')[1] ?? '' });
       res.writeHead(200).end('ok');
     });
   });

@@ -62,6 +62,11 @@ export interface ProviderCapabilities {
   idempotencyKey: boolean;
   /** `findBySubmissionKey()` can find a task after a crash between submit and recording it. */
   listTasks: boolean;
+  /**
+   * `findBySubmissionKey()` finds only tasks submitted with a `callbackUrl` (the key rides in it):
+   * without callbacks the adapter cannot be reconciled.
+   */
+  findsOnlyWithCallback?: boolean;
   /** Provider model ids this adapter knows (the provider may accept others). */
   models: readonly string[];
   /**
@@ -97,8 +102,11 @@ export interface ProviderAdapter {
 
   cancel?(providerTaskId: string, ctx?: ProviderCallContext): Promise<void>;
 
-  /** Authenticates (where the provider signs) and parses a callback; null when it is not acceptable. */
-  verifyCallback?(headers: Record<string, string | string[] | undefined>, rawBody: string | Buffer): VerifiedCallback | null;
+  /**
+   * Authenticates (where the provider signs) and parses a callback; null when it is not acceptable.
+   * `query` is the callback URL's query string without '?', as received.
+   */
+  verifyCallback?(headers: Record<string, string | string[] | undefined>, rawBody: string | Buffer, query?: string): VerifiedCallback | null;
 
   /** Finds a task this key submitted, for reconciliation after a crash; null when there is none. */
   findBySubmissionKey?(submissionKey: string, ctx?: ProviderCallContext): Promise<string | null>;

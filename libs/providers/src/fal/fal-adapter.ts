@@ -26,6 +26,10 @@ export const FAL_MODELS = [
   'fal-ai/pika/v2.2/text-to-video',
 ] as const;
 const JWKS_MAX_AGE_MS = 24 * 3600_000;
+const FAL_APP_PARAM = 'fal_app';
+/** A path segment of an app id; it starts with a letter or digit, so `.` and `..` never pass. */
+const FAL_SEGMENT = '[A-Za-z0-9][A-Za-z0-9._-]*';
+const FAL_TASK_ID = new RegExp(`^${FAL_SEGMENT}/${FAL_SEGMENT}/requests/[A-Za-z0-9_-]+$`);
 
 export type FalDurationFormat = 'string' | 'number' | 'seconds';
 
@@ -81,7 +85,7 @@ export class FalAdapter implements ProviderAdapter {
     if (req.seed !== undefined) input.seed = req.seed;
     if (req.negativePrompt) input.negative_prompt = req.negativePrompt;
     if (req.imageUrl) input.image_url = req.imageUrl;
-    const query = this.config.webhooks && req.callbackUrl ? { fal_webhook: req.callbackUrl } : undefined;
+    const query = this.config.webhooks && req.callbackUrl ? { fal_webhook: withFalApp(req.callbackUrl, app) } : undefined;
     const res = await this.http.request<FalSubmitResponse>(
       { method: 'POST', path: `/${req.model}`, query, json: input, headers: { [SUBMISSION_KEY_HEADER]: req.submissionKey } },
       ctx,
@@ -132,16 +136,18 @@ export class FalAdapter implements ProviderAdapter {
   /**
    * Ed25519 signature check against fal's JWKS. Keys are fetched in the background (call
    * `refreshWebhookKeys()` at startup); until they are loaded every callback is refused, which
-   * fal answers by retrying. The body names only the request id, so `providerTaskId` here is
-   * that bare id: match it against the suffix of task ids (`falRequestId()`).
+   * fal answers by retrying. The body names only the request id; the app id that completes the
+   * task id comes back in the webhook URL's query, where `submit()` put it.
    */
-  verifyCallback(headers: HeaderBag, rawBody: string | Buffer): VerifiedCallback | null {
+  verifyCallback(headers: HeaderBag, rawBody: string | Buffer, query?: string): VerifiedCallback | null {
     const now = this.config.nowMs?.() ?? Date.now();
     if (now - this.keysLoadedAt > JWKS_MAX_AGE_MS) void this.refreshWebhookKeys().catch(() => undefined);
     if (!verifyFalWebhook(this.keys, headers, rawBody, { nowMs: now })) return null;
     const body = parseJsonObject(rawBody);
-    if (typeof body?.request_id !== 'string') return null;
-    return { providerTaskId: body.request_id, signed: true };
+    const app = new URLSearchParams(query ?? '').get(FAL_APP_PARAM);
+    if (typeof body?.request_id !== 'string' || !app) return null;
+    const providerTaskId = `${app}/requests/${body.request_id}`;
+    return FAL_TASK_ID.test(providerTaskId) ? { providerTaskId, signed: true } : null;
   }
 
   /** Loads (or reloads) the webhook signing keys from `jwksUrl`. */
@@ -183,7 +189,8 @@ export class FalAdapter implements ProviderAdapter {
 /** `{owner}/{app}` of a model id: the part status/result/cancel URLs use. */
 export function falAppId(model: string): string {
   const [owner, app] = model.split('/');
-  if (!owner || !app || !/^[A-Za-z0-9._-]+$/.test(owner) || !/^[A-Za-z0-9._-]+$/.test(app)) {
+  const segment = new RegExp(`^${FAL_SEGMENT}$`);
+  if (!owner || !app || !segment.test(owner) || !segment.test(app)) {
     throw new ProviderError('invalid_request', `fal model must be owner/app[/path], got ${model.slice(0, 80)}`);
   }
   return `${owner}/${app}`;
@@ -194,8 +201,15 @@ export function falRequestId(providerTaskId: string): string {
   return providerTaskId.slice(providerTaskId.lastIndexOf('/') + 1);
 }
 
+/** The webhook URL given to fal: ours, plus the app id its callbacks do not name. */
+export function withFalApp(callbackUrl: string, app: string): string {
+  const u = new URL(callbackUrl);
+  u.searchParams.set(FAL_APP_PARAM, app);
+  return u.toString();
+}
+
 function taskPath(providerTaskId: string): string {
-  if (!/^[A-Za-z0-9._-]+\/[A-Za-z0-9._-]+\/requests\/[A-Za-z0-9_-]+$/.test(providerTaskId)) {
+  if (!FAL_TASK_ID.test(providerTaskId)) {
     throw new ProviderError('invalid_request', 'fal task id must be {owner}/{app}/requests/{request_id}');
   }
   return `/${providerTaskId}`;

@@ -7,23 +7,27 @@ import type {
   ProviderSubmitRequest,
   ProviderSubmitResult,
   VerifiedCallback, OutputDownload } from '../adapter/provider-adapter';
-import { normalizedError } from '../adapter/provider-error';
+import { ProviderError, normalizedError } from '../adapter/provider-error';
 import { unsignedCallbackById, type HeaderBag } from '../adapter/callback-helpers';
 import type { ProviderHttp } from '../http/provider-http';
 import { bearerAuth, createProviderHttp } from '../http/create-provider-http';
 import { createTask } from '../http/create-task';
 import { correlationId } from '../seedance/seedance-adapter';
 import { mapLumaFailure, mapLumaHttpError } from './luma-errors';
-import type { LumaGeneration } from './luma-wire';
+import type { LumaGeneration, LumaGenerationList } from './luma-wire';
 
 export const LUMA_DEFAULT_BASE_URL = 'https://api.lumalabs.ai/dream-machine/v1';
 export const LUMA_MODELS = ['ray-2', 'ray-flash-2'] as const;
 
 /** Query parameter reelay adds to the callback URL so reconciliation can find the generation again. */
 export const LUMA_CORRELATION_PARAM = 'reelay_sk';
+const LIST_PAGE = 100;
 
 export interface LumaAdapterConfig extends ProviderAdapterConfig {
-  /** Generations scanned (newest first) by findBySubmissionKey. */
+  /**
+   * Generations scanned (newest first, a page of 100 at a time) by findBySubmissionKey (default
+   * 1,000). A key not among them while older ones remain is an unknown outcome, not "not found".
+   */
   reconcileLimit?: number;
 }
 
@@ -36,6 +40,7 @@ export class LumaAdapter implements ProviderAdapter {
     // Luma echoes the create body in `request`; the callback URL carries a hash of the submission
     // key, so only submissions made with a callbackUrl can be found again.
     listTasks: true,
+    findsOnlyWithCallback: true,
     models: LUMA_MODELS,
   };
   private readonly http: ProviderHttp;
@@ -85,13 +90,19 @@ export class LumaAdapter implements ProviderAdapter {
 
   async findBySubmissionKey(submissionKey: string, ctx?: ProviderCallContext): Promise<string | null> {
     const marker = `${LUMA_CORRELATION_PARAM}=${correlationId(submissionKey)}`;
-    const limit = this.config.reconcileLimit ?? 100;
-    const res = await this.http.request<{ generations?: LumaGeneration[] }>(
-      { method: 'GET', path: '/generations', query: { limit, offset: 0 } },
-      ctx,
-    );
-    const hit = (res.body?.generations ?? []).find((g) => (g.request?.callback_url ?? '').includes(marker));
-    return hit?.id ?? null;
+    const scanLimit = this.config.reconcileLimit ?? 1000;
+    for (let offset = 0; offset < scanLimit; ) {
+      const limit = Math.min(LIST_PAGE, scanLimit - offset);
+      const res = await this.http.request<LumaGenerationList>({ method: 'GET', path: '/generations', query: { limit, offset } }, ctx);
+      const page = res.body?.generations ?? [];
+      const hit = page.find((g) => (g.request?.callback_url ?? '').includes(marker));
+      if (hit?.id) return hit.id;
+      if (page.length === 0 || res.body?.has_more === false) return null;
+      offset += page.length;
+    }
+    // Older generations remain unread: the submission may be among them, and answering "not
+    // found" would have it submitted (and billed) again.
+    throw new ProviderError('server', `submission not among the newest ${scanLimit} luma generations; its outcome is unknown`, { retryable: false });
   }
 }
 

@@ -13,3 +13,10 @@ export interface LumaGeneration {
 export interface LumaErrorBody {
   detail?: unknown;
 }
+
+/** GET /generations: newest first, paged with `limit` and `offset`. */
+export interface LumaGenerationList {
+  generations?: LumaGeneration[];
+  count?: number;
+  has_more?: boolean;
+}
