@@ -251,6 +251,12 @@ describe('jobs', () => {
       const job = await body(res);
       expect(job).toMatchObject({ object: 'video.job', status: 'queued', prompt: 'a fox' });
       expect(received[0]).toMatchObject({ userId: 'alice', idempotencyKey: 'key-1', request: { prompt: 'a fox' } });
+      // No X-Request-Id sent: the one answered is the one the job is recorded with.
+      expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+      expect(received[0]).toMatchObject({ correlationId: res.headers.get('x-request-id') });
+      const traced = await postJson('/v1/jobs', { model: 'local-ffmpeg', prompt: 'a fox', aspectRatio: '16:9', durationSeconds: 5 }, { headers: { 'x-request-id': 'trace-42' } });
+      expect(traced.headers.get('x-request-id')).toBe('trace-42');
+      expect(received[1]).toMatchObject({ correlationId: 'trace-42' });
 
       const refused = await postJson('/v1/jobs', { model: 'no-such-model', prompt: 'a fox', aspectRatio: '16:9', durationSeconds: 5 });
       expect(refused.status).toBe(422);
@@ -312,6 +318,10 @@ describe('jobs', () => {
     const runningOnly = await body(await call('/v1/jobs?status=running', { key: carol }));
     expect(runningOnly).toEqual({ data: [expect.objectContaining({ id: ids[0], status: 'running' })], nextCursor: null });
 
+    // Empty parameters, as forms and URL builders send unset fields, count as not given.
+    const blank = await call('/v1/jobs?status=&limit=&cursor=', { key: carol });
+    expect(blank.status).toBe(200);
+    expect((await body(blank)).data).toHaveLength(5);
     expect((await call('/v1/jobs?cursor=garbage', { key: carol })).status).toBe(400);
     expect((await call('/v1/jobs?limit=500', { key: carol })).status).toBe(400);
   });
@@ -359,6 +369,18 @@ describe('SSE stream', () => {
 
     const again = await call(`/v1/jobs/${jobId}/stream`, { headers: { 'last-event-id': '6' } });
     expect(again.status).toBe(204);
+  });
+});
+
+describe('SSE stream with a Last-Event-ID the job never had', () => {
+  it('replays from the start instead of waiting past a version that will not come', async () => {
+    const jobId = await createJob('alice', running());
+    const res = await call(`/v1/jobs/${jobId}/stream`, { headers: { 'last-event-id': '99' } });
+    expect(res.status).toBe(200);
+    setTimeout(() => void gw.deps.store.append(jobStreamId(jobId), 5, [{ type: 'JobFailed', data: { errorCode: 'provider_timeout', message: null, detail: 'internal', at: iso() } }]), 200);
+    const events = await readSse(res);
+    expect(events[0].id).toBe('1');
+    expect(events.map((e) => [e.id, e.data.status]).at(-1)).toEqual(['6', 'failed']);
   });
 });
 

@@ -60,6 +60,9 @@ async function balance(userId: string) {
   return availableCredits(events.reduce((s, e) => creditsDecider.evolve(s, parseEvent(e.type, e.schemaVersion, e.data) as CreditEvent), creditsDecider.initialState()));
 }
 
+/** Where `moving.example.com` resolves to (a test moves it). */
+let movingHostAddress = '93.184.216.34';
+
 beforeAll(async () => {
   db = await createTestDatabase('intake');
   ds = createDataSource(db.url, { poolSize: 12 });
@@ -74,6 +77,7 @@ beforeAll(async () => {
     resolver: async (host) => {
       if (host === 'hooks.example.com') return [{ address: '93.184.216.34', family: 4 }];
       if (host === 'hooks.internal.example') return [{ address: '10.20.30.40', family: 4 }];
+      if (host === 'moving.example.com') return [{ address: movingHostAddress, family: 4 }];
       throw new Error(`ENOTFOUND ${host}`);
     },
     now: () => new Date(),
@@ -133,6 +137,24 @@ describe('submit', () => {
     expect(await balance(userId)).toBe(97);
     const conflict = await submit(userId, { idempotencyKey: 'k-1', request: { ...request, prompt: 'something else' } });
     expect(conflict).toMatchObject({ ok: false, error: { code: 'idempotency_conflict' } });
+  });
+
+  it('answers a repeated Idempotency-Key before checking the request again: the same job, or 409 for a different (even invalid) body', async () => {
+    const userId = await newUser(100);
+    const withHook = { ...request, webhookUrl: 'https://moving.example.com/cb' };
+    const first = await submit(userId, { idempotencyKey: 'k-moved', request: withHook });
+    expect(first).toMatchObject({ ok: true });
+    movingHostAddress = '10.1.2.3';
+    try {
+      // The webhook host now resolves to a private address: a new submit is refused, the retry is not.
+      expect(await submit(userId, { request: withHook })).toMatchObject({ ok: false, error: { code: 'invalid_request' } });
+      const retry = await submit(userId, { idempotencyKey: 'k-moved', request: withHook });
+      expect(retry.ok && first.ok && retry.job.id === first.job.id).toBe(true);
+    } finally {
+      movingHostAddress = '93.184.216.34';
+    }
+    expect(await submit(userId, { idempotencyKey: 'k-moved', request: { ...request, model: 'nope' } })).toMatchObject({ ok: false, error: { code: 'idempotency_conflict' } });
+    expect(await balance(userId)).toBe(97);
   });
 
   it('tells onCreated about a new job once, after it is committed, and not about a replay', async () => {

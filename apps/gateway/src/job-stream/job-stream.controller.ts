@@ -21,7 +21,10 @@ export class JobStreamController {
     const { state, version } = await this.jobs.loadOwned(id, userId); // 404 before any stream starts
     // Gone while the job was read: its 'close' has fired already, so nothing would stop the session.
     if (res.destroyed || req.socket.destroyed) return;
-    const after = parseLastEventId(req.headers['last-event-id']);
+    const claimed = parseLastEventId(req.headers['last-event-id']);
+    // An id past the job's version was never sent for this job: waiting for it would hide every
+    // event up to it, the terminal one included, so the stream starts over (ids let clients skip repeats).
+    const after = claimed > version ? 0 : claimed;
     if (isTerminal(state.status) && after >= version) {
       // Nothing will follow the last event it saw: 204 is what makes an EventSource stop reconnecting.
       res.status(204).end();

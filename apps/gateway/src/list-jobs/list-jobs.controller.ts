@@ -1,8 +1,8 @@
 import { Controller, Get, Inject, Query } from '@nestjs/common';
-import { detailsFromIssues, ListJobsQuery, type Job } from '@reelay/contracts';
+import { ListJobsQuery, type Job } from '@reelay/contracts';
 import { CurrentUser } from '../auth/current-user';
 import { invalidRequest } from '../errors/api-exception';
-import { assertStorableText } from '../http/storable-text';
+import { parseQuery } from '../http/parse-query';
 import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
 import { decodeCursor, encodeCursor } from './cursor';
 import { queryJobView } from './job-view-query';
@@ -14,10 +14,7 @@ export class ListJobsController {
   /** From the job_view read model: eventually consistent, a job may appear a moment after submit. */
   @Get()
   async list(@CurrentUser() userId: string, @Query() query: Record<string, unknown>): Promise<{ data: Job[]; nextCursor: string | null }> {
-    assertStorableText(query);
-    const parsed = ListJobsQuery.safeParse(query);
-    if (!parsed.success) throw invalidRequest('The query is not valid.', detailsFromIssues(parsed.error.issues));
-    const { status, limit, cursor } = parsed.data;
+    const { status, limit, cursor } = parseQuery(ListJobsQuery, query);
     const after = cursor === undefined ? undefined : decodeCursor(cursor);
     if (after === null) throw invalidRequest('The cursor is not valid.', [{ path: 'cursor', message: 'use the nextCursor of a previous page' }]);
     const page = await queryJobView(this.deps.dataSource, { userId, status, limit, after });

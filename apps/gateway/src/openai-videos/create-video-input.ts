@@ -1,4 +1,5 @@
 import { detailsFromIssues, OpenAICreateVideoJson } from '@reelay/contracts';
+import { sniffImage } from '@reelay/media';
 import type { Request } from 'express';
 import { ApiException, invalidRequest } from '../errors/api-exception';
 import type { GatewayConfig } from '../config/gateway-config';
@@ -39,7 +40,8 @@ export async function readCreateVideoInput(req: Request, config: GatewayConfig):
   for (const [key, value] of form) {
     if (key === 'input_reference' && typeof value !== 'string') {
       assertAssetSize(value.size, config);
-      file = { contentType: value.type.split(';')[0].trim().toLowerCase(), data: Buffer.from(await value.arrayBuffer()) };
+      const data = Buffer.from(await value.arrayBuffer());
+      file = { contentType: fileType(value.type, data), data };
       continue;
     }
     const nested = /^input_reference\[(\w+)\]$/.exec(key);
@@ -62,4 +64,15 @@ export async function readCreateVideoInput(req: Request, config: GatewayConfig):
 /** 413 for an inline reference image over the asset limit, as POST /v1/assets answers. */
 export function assertAssetSize(bytes: number, config: GatewayConfig): void {
   if (bytes > config.ASSET_MAX_BYTES) throw new ApiException('payload_too_large', `input_reference must be at most ${config.ASSET_MAX_BYTES} bytes.`);
+}
+
+/**
+ * A file part's type. SDKs send a file given without a type (the openai SDK's `toFile(buffer,
+ * name)`) as `application/octet-stream`: that says nothing, so the bytes decide; any other
+ * declared type must match them (inspectUpload).
+ */
+function fileType(declared: string, data: Buffer): string {
+  const type = declared.split(';')[0].trim().toLowerCase();
+  if (type !== '' && type !== 'application/octet-stream') return type;
+  return sniffImage(data)?.contentType ?? 'application/octet-stream';
 }

@@ -17,7 +17,7 @@ import { CurrentUser } from '../auth/current-user';
 import { ApiException, invalidRequest } from '../errors/api-exception';
 import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
 import { correlationIdOf } from '../http/correlation';
-import { assertStorableText } from '../http/storable-text';
+import { parseQuery } from '../http/parse-query';
 import { IntakeClient } from '../intake/intake-client';
 import { serveOutput } from '../job-content/serve-output';
 import { JobReader } from '../jobs/job-reader';
@@ -77,10 +77,7 @@ export class VideosController {
 
   @Get()
   async list(@CurrentUser() userId: string, @Query() query: Record<string, unknown>): Promise<OpenAIVideoList> {
-    assertStorableText(query);
-    const parsed = OpenAIListVideosQuery.safeParse(query);
-    if (!parsed.success) throw invalidRequest('The query is not valid.', detailsFromIssues(parsed.error.issues));
-    const page = await queryVideoPage(this.deps.dataSource, { userId, ...parsed.data });
+    const page = await queryVideoPage(this.deps.dataSource, { userId, ...parseQuery(OpenAIListVideosQuery, query) });
     if (!page) throw invalidParam('after', 'No video with this id.');
     const data = page.jobs.map(toOpenAIVideo);
     return { object: 'list', data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: page.hasMore };
@@ -115,10 +112,9 @@ export class VideosController {
 
   @Get(':id/content')
   async content(@CurrentUser() userId: string, @Param('id') id: string, @Query() query: Record<string, unknown>, @Req() req: Request, @Res() res: Response): Promise<void> {
-    const parsed = OpenAIVideoContentQuery.safeParse(query);
-    if (!parsed.success) throw invalidRequest('The query is not valid.', detailsFromIssues(parsed.error.issues));
+    const { variant } = parseQuery(OpenAIVideoContentQuery, query);
     const { state } = await this.jobs.loadOwned(id, userId);
-    if (parsed.data.variant !== 'video') throw new ApiException('not_found', `There is no ${parsed.data.variant} for this video.`, { details: [{ path: 'variant', message: 'only "video" is available' }] });
+    if (variant !== 'video') throw new ApiException('not_found', `There is no ${variant} for this video.`, { details: [{ path: 'variant', message: 'only "video" is available' }] });
     await serveOutput(this.deps, id, state, req, res);
   }
 

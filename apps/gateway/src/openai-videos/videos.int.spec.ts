@@ -84,6 +84,25 @@ describe('POST /v1/videos', () => {
     expect(await gw.deps.storage.stat(assetKey(assetId))).toMatchObject({ contentType: 'image/png', metadata: { userId: 'vera' } });
   });
 
+  it('takes a file part sent without an image type (application/octet-stream) by its bytes, and still refuses what is no image', async () => {
+    const withFile = (file: File) => {
+      const form = new FormData();
+      form.append('model', 'seedance-1-0-pro');
+      form.append('prompt', 'a file with no declared type');
+      form.append('seconds', '5');
+      form.append('input_reference', file);
+      return post(form);
+    };
+    const res = await withFile(new File([PNG_6x4], 'ref.png', { type: 'application/octet-stream' }));
+    expect(res.status).toBe(200);
+    const assetId = (received.at(-1)!.request.referenceImage as { assetId: string }).assetId;
+    expect(await gw.deps.storage.stat(assetKey(assetId))).toMatchObject({ contentType: 'image/png' });
+    const notImage = await withFile(new File([Buffer.from('just some text, not an image')], 'notes.txt'));
+    expect(notImage.status).toBe(415);
+    const mislabeled = await withFile(new File([PNG_6x4], 'ref.jpg', { type: 'image/jpeg' }));
+    expect(mislabeled.status).toBe(415);
+  });
+
   it('sends a retried request with the same inline image as the same request, so its Idempotency-Key replays the job', async () => {
     const sent = [];
     for (const inline of ['multipart', 'multipart', 'data-url', 'data-url']) {

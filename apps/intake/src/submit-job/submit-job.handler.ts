@@ -63,6 +63,14 @@ export interface SubmitJobOptions {
  */
 export async function submitJob(deps: SubmitJobDeps, cmd: SubmitJobCommand, opts: SubmitJobOptions = {}): Promise<CommandReply> {
   const { request, userId } = cmd;
+  const hash = requestHash(request);
+  const jobId = cmd.idempotencyKey ? jobIdForIdempotencyKey(userId, cmd.idempotencyKey) : newJobId(deps.now());
+  // A repeat is answered before the request is checked again: a retry gets its job even if the
+  // catalog or the webhook host's addresses changed since, and another body gets 409, valid or not.
+  if (cmd.idempotencyKey) {
+    const existing = await replayIfSubmitted(deps.store, jobId, userId, hash);
+    if (existing) return existing;
+  }
   const webhookRefused = request.webhookUrl
     ? await refusedWithLookup(request.webhookUrl, { allowHosts: deps.outboundAllowHosts, resolver: deps.resolver, lookupTimeoutMs: WEBHOOK_LOOKUP_TIMEOUT_MS })
     : null;
@@ -76,14 +84,12 @@ export async function submitJob(deps: SubmitJobDeps, cmd: SubmitJobCommand, opts
     return refuse(unknownModel ? 'invalid_request' : 'unsupported_settings', unsupported.map((d) => d.message).join(' '), unsupported);
   }
   const model = deps.catalog.get(request.model)!;
-  const hash = requestHash(request);
-  const jobId = cmd.idempotencyKey ? jobIdForIdempotencyKey(userId, cmd.idempotencyKey) : newJobId(deps.now());
   const amount = deps.catalog.price(request.model, request.durationSeconds);
   const metadata: EventMetadata = { correlationId: cmd.correlationId, userId, ...(cmd.traceparent ? { traceparent: cmd.traceparent } : {}) };
   const submit: Submission = { deps, userId, jobId, amount, metadata, data: submittedData(cmd, model, jobId, amount, hash), onCreated: opts.onCreated };
 
   for (let attempt = 1; ; attempt++) {
-    if (cmd.idempotencyKey) {
+    if (cmd.idempotencyKey && attempt > 1) {
       const existing = await replayIfSubmitted(deps.store, jobId, userId, hash);
       if (existing) return existing;
     }
