@@ -131,6 +131,14 @@ describe('polling against PostgreSQL, NATS and provider-sim', () => {
     }
   });
 
+  it('takes a status word the adapter does not know as running, counts it, and still finishes the job', async () => {
+    const before = (await deps.metrics.unrecognizedStatuses.get()).values.find((v) => v.labels.provider === 'seedance')?.value ?? 0;
+    const { jobId } = await follow('seedance', 'a fox [sim:success_after=4,unknown_status=2]');
+    expect((await waitForJob(pg.store, jobId, finished)).status).toBe('succeeded');
+    const after = (await deps.metrics.unrecognizedStatuses.get()).values.find((v) => v.labels.provider === 'seedance')?.value ?? 0;
+    expect(after - before).toBe(2);
+  });
+
   it('checks at once when a verified callback names a followed task, and ignores anything else', async () => {
     const adapter = adapters.get('seedance')!;
     const job = await acceptedJob(pg.store, adapter, 'a fox [sim:success_after=1]');

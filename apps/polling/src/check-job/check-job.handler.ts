@@ -66,6 +66,10 @@ class JobCheck {
         deps.logger.warn({ provider: claim.provider, kind, detail: isProviderError(err) ? err.detail : (err as Error).message }, 'check failed; checking again later');
         return await this.retryLater(kind, isProviderError(err) ? err.retryAfterMs : undefined);
       }
+      if (result.unrecognized) {
+        deps.metrics.unrecognizedStatuses.inc({ provider: claim.provider });
+        deps.logger.warn({ provider: claim.provider, providerStatus: result.providerStatus, jobId: claim.jobId }, 'provider answered a status the adapter does not know; taken as running until a known one or the deadline');
+      }
       return await this.act(adapter, result);
     } catch (err) {
       if (err instanceof IllegalTransitionError) return this.afterRace();

@@ -14,6 +14,12 @@ export function createPollingMetrics(metrics: Metrics, scheduleSize: () => Promi
       registers,
     }),
     checkErrors: new Counter({ name: 'reelay_poll_check_errors_total', help: 'Checks that could not be made', labelNames: ['provider', 'kind'], registers }),
+    unrecognizedStatuses: new Counter({
+      name: 'reelay_provider_unrecognized_status_total',
+      help: 'Checks answered with a status word the adapter does not know (the task is taken as running); the word is in the log',
+      labelNames: ['provider'],
+      registers,
+    }),
     checkLateness: new Histogram({
       name: 'reelay_poll_check_lateness_seconds',
       help: 'How long after its due time a check was claimed',

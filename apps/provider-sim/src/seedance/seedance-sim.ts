@@ -76,7 +76,11 @@ export const seedanceSim: SimProvider = {
       const gate = ctx.gateCheck(task);
       if (gate) return gate.kind === 'rate_limit' ? rejection(gate) : arkError(gate.status, 'InternalServiceError', 'The service encountered an unexpected internal error.');
       ctx.observe(task, true);
-      return { status: 200, headers: requestIdHeader(), body: renderTask(ctx, task, task.phase) };
+      const body = renderTask(ctx, task, task.phase);
+      const reads = Number(task.extra.statusReads ?? 0) + 1;
+      task.extra.statusReads = reads;
+      if (reads <= (task.scenario.unknown_status ?? 0)) body.status = 'preprocessing';
+      return { status: 200, headers: requestIdHeader(), body };
     });
 
     router.get(base, (req) => {

@@ -44,6 +44,8 @@ export interface ProviderCheckResult {
   delayed?: boolean;
   /** The provider's raw status word, for operators and logs. */
   providerStatus?: string;
+  /** The status word is not one the adapter knows (see unrecognizedStatus): taken as running, worth an alert. */
+  unrecognized?: boolean;
 }
 
 /** A succeeded task's output, handed over when its headers arrive: read `body` to its end or destroy it. */

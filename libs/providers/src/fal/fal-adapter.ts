@@ -10,6 +10,7 @@ import type {
   ProviderSubmitResult,
   VerifiedCallback, OutputDownload } from '../adapter/provider-adapter';
 import { SUBMISSION_KEY_HEADER } from '../adapter/provider-adapter';
+import { unrecognizedStatus } from '../adapter/unrecognized-status';
 import { ProviderError, isProviderError, normalizedError } from '../adapter/provider-error';
 import { parseJsonObject, type HeaderBag } from '../adapter/callback-helpers';
 import type { ProviderHttp } from '../http/provider-http';
@@ -110,11 +111,7 @@ export class FalAdapter implements ProviderAdapter {
       case 'COMPLETED':
         return this.readResult(path, ctx);
       default:
-        return {
-          state: 'failed',
-          providerStatus: String(status.status),
-          error: normalizedError('server', `fal unknown status ${String(status.status).slice(0, 40)}`, { retryable: false }),
-        };
+        return unrecognizedStatus(status.status);
     }
   }
 

@@ -1,3 +1,4 @@
+import { unrecognizedStatus } from '../adapter/unrecognized-status';
 import type {
   ProviderAdapter,
   ProviderAdapterConfig,
@@ -77,7 +78,7 @@ export class LocalAdapter implements ProviderAdapter {
           error: normalizedError('server', `local render failed: ${t.error?.message ?? 'unknown'}`.slice(0, 500), { providerCode: t.error?.code, retryable: false }),
         };
       default:
-        return { state: 'failed', providerStatus: String(t.status), error: normalizedError('server', `local unknown status ${String(t.status).slice(0, 40)}`, { retryable: false }) };
+        return unrecognizedStatus(t.status);
     }
   }
 

@@ -7,6 +7,7 @@ import type {
   ProviderSubmitRequest,
   ProviderSubmitResult,
   VerifiedCallback, OutputDownload } from '../adapter/provider-adapter';
+import { unrecognizedStatus } from '../adapter/unrecognized-status';
 import { ProviderError, normalizedError } from '../adapter/provider-error';
 import { unsignedCallbackById, type HeaderBag } from '../adapter/callback-helpers';
 import type { ProviderHttp } from '../http/provider-http';
@@ -128,10 +129,6 @@ export function lumaGenerationToResult(gen: LumaGeneration): ProviderCheckResult
     case 'failed':
       return { state: 'failed', providerStatus, error: mapLumaFailure(gen.failure_reason) };
     default:
-      return {
-        state: 'failed',
-        providerStatus,
-        error: normalizedError('server', `luma unknown state ${String(gen.state).slice(0, 40)}`, { retryable: false }),
-      };
+      return unrecognizedStatus(gen.state);
   }
 }

@@ -1,3 +1,4 @@
+import { unrecognizedStatus } from '../adapter/unrecognized-status';
 import type {
   OutputDownload,
   ProviderAdapter,
@@ -85,7 +86,7 @@ export class MinimaxAdapter implements ProviderAdapter {
         // No status: the query itself was refused (unknown task, auth, rate limit) in base_resp.
         const err = baseRespError(task.base_resp, 'GET /v1/query/video_generation');
         if (err) throw err;
-        return { state: 'failed', providerStatus, error: normalizedError('server', `minimax unknown status ${String(task.status).slice(0, 40)}`, { retryable: false }) };
+        return unrecognizedStatus(task.status);
       }
     }
   }

@@ -7,6 +7,7 @@ import type {
   ProviderSubmitRequest,
   ProviderSubmitResult,
   VerifiedCallback, OutputDownload } from '../adapter/provider-adapter';
+import { unrecognizedStatus } from '../adapter/unrecognized-status';
 import { ProviderError, normalizedError } from '../adapter/provider-error';
 import { parseJsonObject, type HeaderBag } from '../adapter/callback-helpers';
 import { verifyStandardWebhook } from '../adapter/standard-webhooks';
@@ -107,11 +108,7 @@ export class OpenAIAdapter implements ProviderAdapter {
       case 'failed':
         return { state: 'failed', providerStatus, error: mapOpenAIVideoError(video.error?.code, video.error?.message) };
       default:
-        return {
-          state: 'failed',
-          providerStatus,
-          error: normalizedError('server', `openai unknown video status ${String(video.status).slice(0, 40)}`, { retryable: false }),
-        };
+        return unrecognizedStatus(video.status);
     }
   }
 }

@@ -7,6 +7,7 @@ import type {
   ProviderSubmitRequest,
   ProviderSubmitResult,
   VerifiedCallback, OutputDownload } from '../adapter/provider-adapter';
+import { unrecognizedStatus } from '../adapter/unrecognized-status';
 import { ProviderError, normalizedError } from '../adapter/provider-error';
 import { parseJsonObject, type HeaderBag } from '../adapter/callback-helpers';
 import { verifyStandardWebhook } from '../adapter/standard-webhooks';
@@ -139,11 +140,7 @@ export function predictionToResult(p: ReplicatePrediction): ProviderCheckResult 
       // By a cancel call or by the deadline after the prediction started (providers.md §10).
       return { state: 'canceled', providerStatus };
     default:
-      return {
-        state: 'failed',
-        providerStatus,
-        error: normalizedError('server', `replicate unknown status ${providerStatus.slice(0, 40)}`, { retryable: false }),
-      };
+      return unrecognizedStatus(p.status);
   }
 }
 

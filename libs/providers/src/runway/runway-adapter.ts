@@ -6,6 +6,7 @@ import type {
   ProviderCheckResult,
   ProviderSubmitRequest,
   ProviderSubmitResult, OutputDownload } from '../adapter/provider-adapter';
+import { unrecognizedStatus } from '../adapter/unrecognized-status';
 import { ProviderError, normalizedError } from '../adapter/provider-error';
 import type { ProviderHttp } from '../http/provider-http';
 import { bearerAuth, createProviderHttp } from '../http/create-provider-http';
@@ -100,11 +101,7 @@ export function runwayTaskToResult(task: RunwayTask): ProviderCheckResult {
     case 'CANCELLED':
       return { state: 'canceled', providerStatus };
     default:
-      return {
-        state: 'failed',
-        providerStatus,
-        error: normalizedError('server', `runway unknown task status ${String(task.status).slice(0, 40)}`, { retryable: false }),
-      };
+      return unrecognizedStatus(task.status);
   }
 }
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { unrecognizedStatus } from '../adapter/unrecognized-status';
 import type {
   ProviderAdapter,
   ProviderAdapterConfig,
@@ -153,11 +154,7 @@ export function seedanceTaskToResult(task: ArkTask): ProviderCheckResult {
     case 'cancelled':
       return { state: 'canceled', providerStatus };
     default:
-      return {
-        state: 'failed',
-        providerStatus,
-        error: normalizedError('server', `seedance unknown task status ${String(task.status).slice(0, 40)}`, { retryable: false }),
-      };
+      return unrecognizedStatus(task.status);
   }
 }
 
