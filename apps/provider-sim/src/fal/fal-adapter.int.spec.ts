@@ -93,6 +93,14 @@ describe('FalAdapter against provider-sim (providers.md §7, §10)', () => {
     expect(last.error!.providerCode).toBe(providerCode);
   });
 
+  it('takes a bare 5xx from the result read (no fal error type) as a failed check, not a failed request', async () => {
+    const { providerTaskId } = await adapter.submit(request({ model: MODEL, prompt: 'fox [sim:success_after=1,result_server_error=1]' }));
+    let err;
+    for (let i = 0; i < 10 && !err; i++) err = await adapter.check(providerTaskId).then(() => undefined, (e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'server', httpStatus: 502, retryable: true });
+    expect(await adapter.check(providerTaskId)).toMatchObject({ state: 'succeeded', outputUrl: expect.any(String) });
+  });
+
   it('honours the retry hint header on result errors', async () => {
     const last = await submitAndFinish(adapter, request({ model: MODEL, prompt: 'fox [sim:moderation_after]' }));
     expect(last.error!.retryable).toBe(false);

@@ -70,6 +70,11 @@ export const falSim: SimProvider = {
       if ('reply' in found) return found.reply;
       const { task } = found;
       if (!isTerminalPhase(task.phase)) return { status: 400, body: { detail: 'Request is still in progress' } };
+      const reads = Number(task.extra.resultReads ?? 0) + 1;
+      task.extra.resultReads = reads;
+      if (reads <= (task.scenario.result_server_error ?? 0)) {
+        return { status: 502, headers: { 'content-type': 'text/html' }, body: '<html><body><h1>502 Bad Gateway</h1></body></html>' };
+      }
       const reply = renderResult(ctx, task);
       return { ...reply, headers: { ...reply.headers, 'x-fal-request-id': task.id } };
     });

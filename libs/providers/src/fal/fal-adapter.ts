@@ -169,9 +169,11 @@ export class FalAdapter implements ProviderAdapter {
     try {
       result = (await this.http.request({ method: 'GET', path }, ctx)).body;
     } catch (e) {
-      // A 429, a network error or a timeout is a failed check, retried by the caller; any other
-      // HTTP error is how fal reports that the request itself failed.
+      // A 429, a network error or a timeout is a failed check, retried by the caller, and so is a
+      // 5xx without fal's error type (an edge or the result store failing, not the request). Any
+      // other HTTP error is how fal reports that the request itself failed.
       if (!isProviderError(e) || e.httpStatus === undefined || e.httpStatus === 429) throw e;
+      if ((e.httpStatus >= 500 || e.httpStatus === 408) && !e.providerCode) throw e;
       if (isFalCancellation({ status: e.httpStatus, detail: e.detail, providerCode: e.providerCode })) {
         return { state: 'canceled', providerStatus: 'COMPLETED' };
       }
