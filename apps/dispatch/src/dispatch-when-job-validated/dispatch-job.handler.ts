@@ -131,22 +131,26 @@ export async function dispatchJob(deps: DispatchJobDeps, jobId: string, metadata
       if (!(await takeSlot(deps, jobId, provider))) return capacityWait(deps);
     }
 
-    if (!submissionKey) {
-      const attempt = job.submissionAttempts + 1;
-      const recorded = await run((now) => ({ type: 'RecordSubmissionIntent', provider, attempt, submissionKey: intendedKey, now }));
-      if (recorded.events.length === 0 || !recorded.state.intent) return DONE;
-      submissionKey = recorded.state.intent.submissionKey;
-    }
-
     const adapter = deps.adapters.get(provider)!;
+    // The request is built (reference image read or fetched) before the intent is recorded: a
+    // failure here must leave no intent behind, or the next delivery would take this try's outcome
+    // as unknown and fail a job that was never sent.
     let request: ProviderSubmitRequest;
     try {
-      request = await submitRequest(deps, job, provider, submissionKey);
+      request = await submitRequest(deps, job, provider, submissionKey ?? intendedKey);
     } catch (err) {
       if (!(err instanceof MissingAssetError) && !(err instanceof ReferenceImageUnavailable)) throw err;
       await run((now) => ({ type: 'Fail', errorCode: 'asset_fetch_failed', detail: err.message, now }));
       return DONE;
     }
+
+    if (!submissionKey) {
+      const attempt = job.submissionAttempts + 1;
+      const recorded = await run((now) => ({ type: 'RecordSubmissionIntent', provider, attempt, submissionKey: intendedKey, now }));
+      if (recorded.events.length === 0 || recorded.state.intent?.submissionKey !== intendedKey) return DONE;
+      submissionKey = intendedKey;
+    }
+
     let providerTaskId: string;
     try {
       providerTaskId = (await timed(deps, provider, 'submit', () => adapter.submit(request))).providerTaskId;
@@ -159,9 +163,11 @@ export async function dispatchJob(deps: DispatchJobDeps, jobId: string, metadata
       return await onSubmitError(deps, run, jobId, provider, err);
     }
     accepted = { adapter, providerTaskId };
-    await deps.circuit.recordSuccess(provider);
     deps.afterProviderAccepted?.();
-    return await recordAccepted(deps, run, adapter, provider, providerTaskId);
+    const outcome = await recordAccepted(deps, run, adapter, provider, providerTaskId);
+    // After the acceptance is in the log: a failing circuit write must not leave it unrecorded.
+    await deps.circuit.recordSuccess(provider).catch((err: unknown) => deps.logger.warn({ provider, err: String(err) }, 'could not record a provider success in its circuit'));
+    return outcome;
   } catch (err) {
     if (!(err instanceof IllegalTransitionError)) throw err;
     // Canceled (or otherwise finished) meanwhile: nothing to submit any more.

@@ -64,7 +64,8 @@ export class DispatchHarness {
   }
 
   /** A job as intake leaves it: submitted, validation started, validated (the relay publishes them). */
-  async createValidatedJob(opts: { model: string; provider: string; prompt: string; durationSeconds?: number; imageUrl?: string }): Promise<string> {
+  async createValidatedJob(opts: { model: string; provider: string; prompt: string; durationSeconds?: number; imageUrl?: string; assetId?: string }): Promise<string> {
+    const image = opts.assetId ? { assetId: opts.assetId } : opts.imageUrl ? { url: opts.imageUrl } : null;
     const jobId = newJobId();
     const at = new Date().toISOString();
     await this.store.append(jobStreamId(jobId), 0, [
@@ -81,7 +82,7 @@ export class DispatchHarness {
           durationSeconds: opts.durationSeconds ?? 5,
           resolution: null,
           seed: null,
-          referenceImage: opts.imageUrl ? { url: opts.imageUrl } : null,
+          referenceImage: image,
           webhookUrl: null,
           metadata: {},
           creditsEstimated: 25,
@@ -90,7 +91,7 @@ export class DispatchHarness {
         },
       },
       { type: 'JobValidationStarted', data: { at } },
-      { type: 'JobValidated', data: { at, referenceImage: opts.imageUrl ? { contentType: 'image/png', bytes: 68, width: 1, height: 1 } : null } },
+      { type: 'JobValidated', data: { at, referenceImage: image ? { contentType: 'image/png', bytes: 68, width: 1, height: 1 } : null } },
     ]);
     return jobId;
   }
