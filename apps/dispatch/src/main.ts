@@ -1,4 +1,4 @@
-import { Catalog } from '@reelay/catalog';
+import { Catalog, withProviderModelIds } from '@reelay/catalog';
 import { JetStreamServer } from '@reelay/messaging';
 import { configuredAdapters } from '@reelay/providers';
 import { LocalStorage } from '@reelay/storage';
@@ -28,7 +28,7 @@ async function main() {
     store: infra.store,
     storage: new LocalStorage(config.STORAGE_DIR),
     fetchReferenceImage: referenceImageFetcher({ timeoutMs: config.REFERENCE_IMAGE_TIMEOUT_MS, allowHosts: config.OUTBOUND_ALLOW_HOSTS }),
-    catalog: new Catalog([...adapters.keys()]),
+    catalog: new Catalog([...adapters.keys()], withProviderModelIds(process.env)),
     adapters,
     slots,
     circuit: new ProviderCircuit(infra.dataSource, {

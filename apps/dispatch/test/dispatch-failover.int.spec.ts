@@ -47,3 +47,30 @@ describe('dispatch: failover when the primary provider is failing', () => {
     expect(primary.keys.every((k) => k.startsWith(`${first}:`))).toBe(true);
   });
 });
+
+/**
+ * A primary that refuses our account (a revoked key answers 401 to everything): every job would
+ * meet the same answer, so the circuit opens and the next jobs go to the second provider.
+ */
+describe('dispatch: failover when the primary provider refuses our key', () => {
+  const h = new DispatchHarness();
+  let primary: { url: string; keys: string[] };
+
+  beforeAll(async () => {
+    await h.start();
+    primary = await h.failingProvider(401, { title: 'Unauthenticated', detail: 'You did not pass a valid authentication token', status: 401 });
+    await h.startDispatch({ PROVIDERS_ENABLED: 'replicate,fal', REPLICATE_BASE_URL: primary.url, CIRCUIT_FAILURE_THRESHOLD: '2', CIRCUIT_COOLDOWN_MS: '600000' });
+  });
+  afterAll(() => h.close());
+
+  it('fails the jobs the primary refused and sends the next ones to the second provider', async () => {
+    for (const prompt of ['refused one', 'refused two']) {
+      const jobId = await h.createValidatedJob({ model: 'wan-2.2', provider: 'replicate', prompt });
+      expect((await h.waitForJob(jobId, (j) => j.status === 'failed')).errorCode).toBe('unknown_provider_error');
+    }
+    expect(primary.keys).toHaveLength(2);
+    const next = await h.createValidatedJob({ model: 'wan-2.2', provider: 'replicate', prompt: 'after the circuit opened' });
+    expect((await h.waitForJob(next, (j) => j.status === 'running')).provider).toBe('fal');
+    expect(primary.keys).toHaveLength(2);
+  });
+});

@@ -32,6 +32,11 @@ async function main() {
     logger,
   };
   if (adapters.size === 0) logger.warn('no provider is configured: followed jobs cannot be checked');
+  // Not awaited: a provider's key server being down must not keep polling from starting (its
+  // callbacks are refused until this succeeds, and the provider sends them again).
+  for (const adapter of adapters.values()) {
+    adapter.prepare?.().catch((err: unknown) => logger.warn({ provider: adapter.name, err: String(err) }, 'could not load what verifying this provider\'s callbacks needs; its callbacks are refused until it loads'));
+  }
   await runService({
     name: 'polling',
     module: PollingModule.register(

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { commandSubjects } from '@reelay/contracts';
 import { request, type NatsConnection } from '@reelay/messaging';
-import type { FalAdapter, ProviderAdapter } from '@reelay/providers';
+import type { ProviderAdapter } from '@reelay/providers';
 import { outputKey } from '@reelay/storage';
 import { uniqueNatsPrefix, type ServiceProcess } from '@reelay/testing';
 import { cancelAtProvider } from './cancel-at-provider/cancel-at-provider.handler';
@@ -170,8 +170,8 @@ describe('polling against PostgreSQL, NATS and provider-sim', () => {
     });
     await new Promise<void>((r) => sink.listen(0, '127.0.0.1', () => r()));
     try {
-      const fal = adapters.get('fal') as FalAdapter;
-      await fal.refreshWebhookKeys();
+      const fal = adapters.get('fal')!;
+      await fal.prepare!(); // what polling's main does at startup: the signing keys
       const callbackUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/v1/providers/fal/callback`;
       const job = await acceptedJob(pg.store, fal, 'a fox [sim:success_after=1]', { callbackUrl });
       await pg.schedule.follow({

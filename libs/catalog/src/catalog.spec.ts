@@ -33,6 +33,15 @@ describe('catalog', () => {
     expect(runway.unsupportedSettings({ ...base, model: 'gen4.5', aspectRatio: '1:1' }).map((p) => p.path)).toEqual(['aspectRatio']);
     expect(runway.list().map((m) => [m.id, m.textToVideo, m.imageToVideo])).toEqual([['gen4.5', true, true], ['gen4-turbo', false, true]]);
   });
+  it('holds a prompt to the model\'s own limit, counted as Runway counts (UTF-16 code units), and lists the limit', () => {
+    const runway = new Catalog(['runway']);
+    expect(runway.unsupportedSettings({ ...base, model: 'gen4.5', prompt: 'a'.repeat(1000) })).toEqual([]);
+    expect(runway.unsupportedSettings({ ...base, model: 'gen4.5', prompt: '🦊'.repeat(501) })).toEqual([
+      { path: 'prompt', message: 'gen4.5 takes prompts of up to 1000 characters; this one has 1002.' },
+    ]);
+    expect(runway.list().find((m) => m.id === 'gen4.5')).toMatchObject({ maxPromptLength: 1000 });
+    expect(catalog.list().find((m) => m.id === 'sora-2')).not.toHaveProperty('maxPromptLength');
+  });
   it('accepts a supported request and prices it per second', () => {
     expect(catalog.unsupportedSettings({ ...base, model: 'local-preview' })).toEqual([]);
     expect(catalog.price('sora-2', 8)).toBe(80);

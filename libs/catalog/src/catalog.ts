@@ -27,6 +27,7 @@ export class Catalog {
       imageToVideo: m.imageToVideo,
       textToVideo: m.textToVideo,
       creditsPerSecond: m.creditsPerSecond,
+      ...(m.maxPromptLength ? { maxPromptLength: m.maxPromptLength } : {}),
     }));
   }
 
@@ -43,6 +44,9 @@ export class Catalog {
     }
     if (request.resolution && !model.resolutions.includes(request.resolution)) {
       problems.push({ path: 'resolution', message: `${model.id} supports resolutions ${model.resolutions.join(', ')}.` });
+    }
+    if (model.maxPromptLength && request.prompt.length > model.maxPromptLength) {
+      problems.push({ path: 'prompt', message: `${model.id} takes prompts of up to ${model.maxPromptLength} characters; this one has ${request.prompt.length}.` });
     }
     if (request.referenceImage && !model.imageToVideo) {
       problems.push({ path: 'referenceImage', message: `${model.id} does not take a reference image.` });

@@ -1,2 +1,3 @@
 export * from './models';
 export * from './catalog';
+export * from './provider-model-ids';

@@ -13,7 +13,12 @@ export interface CatalogEntry {
   /** False for a model that makes video from an image only (a job needs a reference image). */
   textToVideo: boolean;
   creditsPerSecond: number;
+  /** The provider's own prompt limit, when it is below the API's, in UTF-16 code units. */
+  maxPromptLength?: number;
 }
+
+/** Runway's gen4 models: `promptText` of at most 1000 UTF-16 code units. */
+const RUNWAY_PROMPT_LIMIT = 1000;
 
 const ALL_RATIOS: AspectRatio[] = ['16:9', '9:16', '1:1'];
 
@@ -63,6 +68,7 @@ export const MODELS: CatalogEntry[] = [
     imageToVideo: true,
     textToVideo: true,
     creditsPerSecond: 6,
+    maxPromptLength: RUNWAY_PROMPT_LIMIT,
   },
   {
     id: 'gen4-turbo',
@@ -74,6 +80,7 @@ export const MODELS: CatalogEntry[] = [
     imageToVideo: true,
     textToVideo: false,
     creditsPerSecond: 5,
+    maxPromptLength: RUNWAY_PROMPT_LIMIT,
   },
   {
     id: 'ray-2',

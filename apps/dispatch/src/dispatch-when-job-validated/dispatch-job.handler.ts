@@ -182,6 +182,9 @@ export async function dispatchJob(deps: DispatchJobDeps, jobId: string, metadata
 
 type Run = (command: (now: Date) => JobCommand) => Promise<{ events: unknown[]; state: JobState }>;
 
+/** Submit errors that say the provider (not this job) is failing; they count toward its circuit. */
+const CIRCUIT_KINDS: ReadonlySet<string> = new Set(['server', 'timeout', 'auth', 'billing']);
+
 /** A provider that de-duplicates by our key, or can find a task by it: a try of unknown outcome can be repeated safely. */
 const findsBySubmissionKey = (deps: Pick<DispatchJobDeps, 'publicBaseUrl'>, adapter: ProviderAdapter): adapter is ProviderAdapter & Required<Pick<ProviderAdapter, 'findBySubmissionKey'>> =>
   adapter.capabilities.listTasks && Boolean(adapter.findBySubmissionKey) && (!adapter.capabilities.findsOnlyWithCallback || sendsCallbacks(deps, adapter));
@@ -219,7 +222,14 @@ async function onSubmitError(
   provider: string,
   err: { kind: Parameters<typeof decideSubmitFailure>[0]['kind']; retryAfterMs?: number; detail: string; providerCode?: string },
 ): Promise<DispatchOutcome> {
-  if (err.kind === 'server' || err.kind === 'timeout') {
+  if (err.kind === 'auth' || err.kind === 'billing') {
+    // Every job would meet the same answer (a revoked key, an exhausted account): the circuit
+    // sends the next ones to another provider of the model, where there is one.
+    deps.logger.error({ provider, kind: err.kind, providerCode: err.providerCode }, 'provider refused our account: check its API key and billing');
+  } else if (err.kind === 'not_found') {
+    deps.logger.error({ jobId, provider, providerCode: err.providerCode, detail: err.detail }, `provider does not know the model or route: check ${provider.toUpperCase()}_MODEL_IDS and the catalog`);
+  }
+  if (CIRCUIT_KINDS.has(err.kind)) {
     const opened = await deps.circuit.recordFailure(provider);
     if (opened) deps.logger.warn({ provider }, 'provider circuit is open');
   }

@@ -134,13 +134,14 @@ export class DispatchHarness {
   }
 
   /** An HTTP server answering every request with 503, recording the submission keys it saw. */
-  async failingProvider(): Promise<{ url: string; keys: string[] }> {
+  /** A provider answering every request with `status` (503 by default), recording submission keys. */
+  async failingProvider(status = 503, body: unknown = { detail: 'Service Unavailable' }): Promise<{ url: string; keys: string[] }> {
     const keys: string[] = [];
     const server = createServer((req, res) => {
       const key = req.headers['x-reelay-submission-key'];
       if (typeof key === 'string') keys.push(key);
       req.resume();
-      res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ detail: 'Service Unavailable' }));
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     this.servers.push(server);

@@ -22,10 +22,7 @@ export class JobStreamController {
     // Gone while the job was read: its 'close' has fired already, so nothing would stop the session.
     if (res.destroyed || req.socket.destroyed) return;
     const claimed = parseLastEventId(req.headers['last-event-id']);
-    // An id past the job's version was never sent for this job: waiting for it would hide every
-    // event up to it, the terminal one included, so the stream starts over (ids let clients skip repeats).
-    const after = claimed > version ? 0 : claimed;
-    if (isTerminal(state.status) && after >= version) {
+    if (isTerminal(state.status) && claimed >= version) {
       // Nothing will follow the last event it saw: 204 is what makes an EventSource stop reconnecting.
       res.status(204).end();
       return;
@@ -39,6 +36,10 @@ export class JobStreamController {
     });
     res.flushHeaders();
     res.write(retryHint(2000));
+    // An unfinished job's id past its version was never sent for it: waiting for that version would
+    // hide every event up to it, the terminal one included, so the stream starts over (ids let
+    // clients skip repeats).
+    const after = claimed > version ? 0 : claimed;
 
     const session = new JobStreamSession({
       jobId: id,

@@ -45,7 +45,7 @@ describe('RunwayAdapter against provider-sim (providers.md §3, §10)', () => {
     expect({ kind: err.kind, retryAfterMs: err.retryAfterMs }).toEqual({ kind: 'rate_limited', retryAfterMs: undefined });
   });
 
-  it('the simulator refuses what Runway refuses: gen4_turbo from text, a text-to-video square, veo3.1 for 5 s, an unknown model', async () => {
+  it('the simulator refuses what Runway refuses: gen4_turbo from text, a text-to-video square, veo3.1 for 5 s, an unknown model, a prompt over 1000', async () => {
     const post = (path: string, body: Record<string, unknown>) =>
       fetch(`${sim.url}/runway/v1/${path}`, { method: 'POST', headers: { authorization: 'Bearer key_runway_test_123456', 'x-runway-version': '2024-11-06', 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const text = { promptText: 'a fox', ratio: '1280:720', duration: 5 };
@@ -54,6 +54,7 @@ describe('RunwayAdapter against provider-sim (providers.md §3, §10)', () => {
       ['text_to_video', { ...text, model: 'gen4.5', ratio: '960:960' }],
       ['text_to_video', { ...text, model: 'veo3.1' }],
       ['text_to_video', { ...text, model: 'gen9' }],
+      ['text_to_video', { ...text, model: 'gen4.5', promptText: 'a'.repeat(1001) }],
     ] as const) {
       const res = await post(path, body);
       expect({ body, status: res.status }).toEqual({ body, status: 400 });

@@ -39,6 +39,8 @@ export const runwaySim: SimProvider = {
       if (!model) return reject(rwError(400, 'Validation of body failed: model is required.'));
       if (kind === 'text' && !prompt) return reject(rwError(400, 'Validation of body failed: promptText is required.'));
       if (kind === 'image' && !body.promptImage) return reject(rwError(400, 'Validation of body failed: promptImage is required.'));
+      // gen4 models: at most 1000 UTF-16 code units (what a JavaScript string's length counts).
+      if (prompt.length > 1000) return reject(rwError(400, 'Validation of body failed: promptText must be at most 1000 characters.'));
       const spec = MODELS[model];
       if (!spec) return reject(rwError(400, `Validation of body failed: model ${model} is not available.`));
       const ratios = kind === 'text' ? spec.text : spec.image;

@@ -13,5 +13,7 @@ export const CatalogModel = z.strictObject({
   /** False for a model that makes video from an image only: a job on it needs `referenceImage`. */
   textToVideo: z.boolean(),
   creditsPerSecond: z.number().int().nonnegative(),
+  /** The longest prompt the model takes, in UTF-16 code units (JavaScript string length); absent: the API's own limit. */
+  maxPromptLength: z.number().int().positive().optional(),
 });
 export type CatalogModel = z.infer<typeof CatalogModel>;

@@ -110,6 +110,9 @@ export interface ProviderAdapter {
    */
   verifyCallback?(headers: Record<string, string | string[] | undefined>, rawBody: string | Buffer, query?: string): VerifiedCallback | null;
 
+  /** Loads what verifying callbacks needs (e.g. signing keys); the service that verifies calls it at startup. */
+  prepare?(ctx?: ProviderCallContext): Promise<void>;
+
   /** Finds a task this key submitted, for reconciliation after a crash; null when there is none. */
   findBySubmissionKey?(submissionKey: string, ctx?: ProviderCallContext): Promise<string | null>;
 }

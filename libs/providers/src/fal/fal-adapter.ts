@@ -147,6 +147,10 @@ export class FalAdapter implements ProviderAdapter {
     return FAL_TASK_ID.test(providerTaskId) ? { providerTaskId, signed: true } : null;
   }
 
+  prepare(ctx?: ProviderCallContext): Promise<void> {
+    return this.config.webhooks ? this.refreshWebhookKeys(ctx) : Promise.resolve();
+  }
+
   /** Loads (or reloads) the webhook signing keys from `jwksUrl`. */
   refreshWebhookKeys(ctx?: ProviderCallContext): Promise<void> {
     if (this.config.webhookKeys) return Promise.resolve();
