@@ -127,6 +127,7 @@ beforeAll(async () => {
     ASSET_MAX_BYTES: '2048',
     COMMAND_TIMEOUT_MS: '2000',
     SSE_RECHECK_MS: '300',
+    SSE_MAX_STREAMS_PER_USER: '3',
     RATE_LIMIT_BURST: '1000',
     WEBHOOK_MASTER_SECRET: 'test-master-secret-0123456789',
     DB_POOL_SIZE: '4',
@@ -372,6 +373,36 @@ describe('SSE stream', () => {
   });
 });
 
+describe('SSE streams per user', () => {
+  it('answers 429 past the open streams one user may hold, and takes a new one once one closes', async () => {
+    const erin = (await createApiKey(gw.deps.dataSource, 'erin')).key;
+    const jobId = await createJob('erin', running());
+    const open = await Promise.all([1, 2, 3].map(() => {
+      const abort = new AbortController();
+      return call(`/v1/jobs/${jobId}/stream`, { key: erin, signal: abort.signal }).then((res) => ({ res, abort }));
+    }));
+    expect(open.map((s) => s.res.status)).toEqual([200, 200, 200]);
+    const refused = await call(`/v1/jobs/${jobId}/stream`, { key: erin });
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('5');
+    expect((await body(refused)).error.code).toBe('rate_limited');
+    // Another user is not held to erin's streams.
+    const other = new AbortController();
+    expect((await call(`/v1/jobs/${await createJob('alice', running())}/stream`, { signal: other.signal })).status).toBe(200);
+    other.abort();
+
+    open[0].abort.abort();
+    const again = await eventually(async () => {
+      const abort = new AbortController();
+      const res = await call(`/v1/jobs/${jobId}/stream`, { key: erin, signal: abort.signal });
+      if (res.status === 200) return { res, abort };
+      abort.abort();
+      return undefined;
+    }, 'a stream slot freed by the closed one');
+    for (const s of [...open.slice(1), again]) s.abort.abort();
+  });
+});
+
 describe('SSE stream with a Last-Event-ID the job never had', () => {
   it('replays from the start instead of waiting past a version that will not come', async () => {
     const jobId = await createJob('alice', running());
@@ -462,6 +493,26 @@ describe('assets, models, webhooks, callbacks, health', () => {
     const cmd = await got;
     expect(cmd).toMatchObject({ provider: 'runway', query: 'token=t1', headers: expect.objectContaining({ 'webhook-signature': 'v1,abc' }) });
     expect(Buffer.from(cmd.bodyBase64 as string, 'base64').toString()).toBe('{"id":"task"}');
+  });
+
+  it('refuses (413) a callback too large to forward over NATS once base64-encoded, instead of answering 204 and dropping it', async () => {
+    const forwarded: number[] = [];
+    const sub = intakeNc.subscribe(`${prefix}.cmd.provider-callback`, {
+      callback: (_e, msg) => {
+        forwarded.push(msg.data.length);
+        msg.respond(JSON.stringify({ ok: true }));
+      },
+    });
+    await intakeNc.flush();
+    try {
+      const post = (bytes: number) => call('/v1/providers/replicate/callback', { key: null, method: 'POST', body: JSON.stringify({ id: 'p', logs: 'x'.repeat(bytes) }), headers: { 'content-type': 'application/json' } });
+      expect((await post(900 * 1024)).status).toBe(413);
+      expect((await post(600 * 1024)).status).toBe(204);
+      await eventually(async () => (forwarded.length === 1 ? true : undefined), 'the 600 KiB callback forwarded');
+      expect(forwarded[0]).toBeGreaterThan(800 * 1024);
+    } finally {
+      sub.unsubscribe();
+    }
   });
 
   it('is ready when PostgreSQL and NATS answer', async () => {

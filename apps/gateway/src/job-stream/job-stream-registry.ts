@@ -1,14 +1,31 @@
 import { Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 import type { JobStreamSession } from './job-stream-session';
 
-/** Open SSE sessions, ended at shutdown so the HTTP server can close (clients resume elsewhere with Last-Event-ID). */
+/**
+ * Open SSE sessions, ended at shutdown so the HTTP server can close (clients resume elsewhere with
+ * Last-Event-ID), and counted per user: each one holds a connection, a subscription and a timer
+ * that re-reads the log, so one user cannot open them without bound.
+ */
 @Injectable()
 export class JobStreamRegistry implements BeforeApplicationShutdown {
   private readonly sessions = new Set<JobStreamSession>();
+  private readonly perUser = new Map<string, number>();
 
-  add(session: JobStreamSession): () => void {
+  /** Registers the session; null when the user already has `maxPerUser` open here. The returned function forgets it. */
+  add(userId: string, session: JobStreamSession, maxPerUser: number): (() => void) | null {
+    const open = this.perUser.get(userId) ?? 0;
+    if (open >= maxPerUser) return null;
+    this.perUser.set(userId, open + 1);
     this.sessions.add(session);
-    return () => this.sessions.delete(session);
+    let forgotten = false;
+    return () => {
+      if (forgotten) return;
+      forgotten = true;
+      this.sessions.delete(session);
+      const left = (this.perUser.get(userId) ?? 1) - 1;
+      if (left > 0) this.perUser.set(userId, left);
+      else this.perUser.delete(userId);
+    };
   }
 
   beforeApplicationShutdown(): void {

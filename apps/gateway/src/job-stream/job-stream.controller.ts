@@ -2,6 +2,7 @@ import { Controller, Get, Inject, Param, Req, Res } from '@nestjs/common';
 import { isTerminal } from '@reelay/contracts';
 import type { Request, Response } from 'express';
 import { CurrentUser } from '../auth/current-user';
+import { ApiException } from '../errors/api-exception';
 import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
 import { JobReader } from '../jobs/job-reader';
 import { JobStreamRegistry } from './job-stream-registry';
@@ -28,19 +29,10 @@ export class JobStreamController {
       return;
     }
     const { config, store, nc, logger } = this.deps;
-    res.status(200).set({
-      'Content-Type': 'text/event-stream; charset=utf-8',
-      'Cache-Control': 'no-cache, no-transform',
-      Connection: 'keep-alive',
-      'X-Accel-Buffering': 'no',
-    });
-    res.flushHeaders();
-    res.write(retryHint(2000));
     // An unfinished job's id past its version was never sent for it: waiting for that version would
     // hide every event up to it, the terminal one included, so the stream starts over (ids let
     // clients skip repeats).
     const after = claimed > version ? 0 : claimed;
-
     const session = new JobStreamSession({
       jobId: id,
       after,
@@ -53,11 +45,24 @@ export class JobStreamController {
       write: (chunk) => res.write(chunk),
       end: () => res.end(),
     });
-    const forget = this.registry.add(session);
+    const forget = this.registry.add(userId, session, config.SSE_MAX_STREAMS_PER_USER);
+    if (!forget) {
+      throw new ApiException('rate_limited', `You have ${config.SSE_MAX_STREAMS_PER_USER} job streams open on this server; close one, or poll GET /v1/jobs/{id}.`, {
+        headers: { 'Retry-After': '5' },
+      });
+    }
     res.on('close', () => {
       session.close(false);
       forget();
     });
+    res.status(200).set({
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-cache, no-transform',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
+    });
+    res.flushHeaders();
+    res.write(retryHint(2000));
     session.start();
   }
 }

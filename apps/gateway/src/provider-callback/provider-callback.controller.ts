@@ -24,10 +24,22 @@ export class ProviderCallbackController {
   async callback(@Param('provider') provider: string, @Req() req: Request): Promise<void> {
     if (!/^[a-z0-9-]{1,40}$/.test(provider)) throw notFound('provider');
     const { nc, config, logger } = this.deps;
-    const body = await readBody(req, config.CALLBACK_BODY_LIMIT_BYTES);
+    const body = await readBody(req, Math.min(config.CALLBACK_BODY_LIMIT_BYTES, forwardableBytes(nc.info?.max_payload)));
     const command = toCallbackCommand(provider, req.headers, req.originalUrl.split('?')[1] ?? '', body, correlationIdOf(req));
     request(nc, commandSubjects(config.NATS_PREFIX).providerCallback, command, config.COMMAND_TIMEOUT_MS).catch((err: unknown) =>
       logger.warn({ err, provider }, 'provider callback was not taken by polling'),
     );
   }
+}
+
+/** Room for headers and the command's other fields in one NATS message. */
+const COMMAND_OVERHEAD_BYTES = 64 * 1024;
+
+/**
+ * The largest body that still fits the NATS server's max payload once base64-encoded in the
+ * command: a larger one could only be dropped after the provider had been told 204, so it is
+ * refused (413) instead, and the job is found by its polls.
+ */
+function forwardableBytes(maxPayload = 1024 * 1024): number {
+  return Math.max(0, Math.floor(((maxPayload - COMMAND_OVERHEAD_BYTES) * 3) / 4));
 }

@@ -45,6 +45,11 @@ export const ApiErrorEnvelope = z.object({ error: ApiError });
 export type ApiErrorEnvelope = z.infer<typeof ApiErrorEnvelope>;
 
 /** Per-field details from a zod error, with dotted paths as clients expect them. */
-export function detailsFromIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[]): ErrorDetail[] {
-  return issues.map((i) => ({ path: i.path.map(String).join('.') || '(body)', message: i.message }));
+export function detailsFromIssues(issues: readonly { path: readonly PropertyKey[]; message: string; code?: string; keys?: readonly string[] }[]): ErrorDetail[] {
+  return issues.flatMap((i) => {
+    const at = (path: readonly PropertyKey[]) => path.map(String).join('.') || '(body)';
+    // zod reports unknown fields once, at the object holding them: name each field instead.
+    if (i.code === 'unrecognized_keys' && i.keys?.length) return i.keys.map((key) => ({ path: at([...i.path, key]), message: 'Unknown field.' }));
+    return [{ path: at(i.path), message: i.message }];
+  });
 }
