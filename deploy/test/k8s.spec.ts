@@ -123,9 +123,9 @@ describe.each(Object.keys(OVERLAYS) as Overlay[])('k8s overlay %s', (overlay) =>
       const names = envNames(objects, c);
       for (const v of requiredEnv(service)) expect(`${service.name}: ${v} ${names.has(v)}`).toBe(`${service.name}: ${v} true`);
       expect(c.env.find((e: { name: string }) => e.name === service.portVar).value).toBe(String(service.port));
-      for (const secret of ['DATABASE_URL', 'WEBHOOK_MASTER_SECRET']) {
+      for (const secret of ['DATABASE_URL', 'WEBHOOK_MASTER_SECRET', 'ASSET_URL_SECRET']) {
         const e = c.env.find((x: { name: string }) => x.name === secret);
-        if (e) expect(e.valueFrom.secretKeyRef).toEqual({ name: 'reelay-secrets', key: secret });
+        if (e) expect(e.valueFrom.secretKeyRef).toMatchObject({ name: 'reelay-secrets', key: secret });
       }
       if (buildsProviderAdapters(service)) {
         // Provider keys come from an optional Secret; a provider is reachable via the simulator or the local renderer.

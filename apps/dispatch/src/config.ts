@@ -14,6 +14,8 @@ export const DispatchConfig = BaseConfig.extend({
   REFERENCE_IMAGE_TIMEOUT_MS: msVar(30_000),
   /** Where providers reach reelay's gateway, for per-request callbacks (e.g. https://reelay.example.com). */
   PUBLIC_BASE_URL: z.url().optional(),
+  /** Shared with the gateway: with PUBLIC_BASE_URL, uploaded reference images reach providers as signed links, not inline. */
+  ASSET_URL_SECRET: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(32, 'must be at least 32 characters').optional()),
   /** Jobs in flight per provider account unless PROVIDER_MAX_IN_FLIGHT_<PROVIDER> says otherwise. */
   PROVIDER_MAX_IN_FLIGHT_DEFAULT: countVar(50),
   /** 429s are retried (honouring Retry-After) until this much time has passed since the intent. */

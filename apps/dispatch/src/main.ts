@@ -47,6 +47,7 @@ async function main() {
     },
     capacityWaitMs: config.DISPATCH_CAPACITY_WAIT_MS,
     publicBaseUrl: config.PUBLIC_BASE_URL,
+    assetUrls: config.ASSET_URL_SECRET && config.PUBLIC_BASE_URL ? { secret: config.ASSET_URL_SECRET, publicBaseUrl: config.PUBLIC_BASE_URL } : undefined,
     metrics,
     logger,
     now: () => new Date(),

@@ -1,12 +1,10 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jobStreamId } from '@reelay/contracts';
-import { DispatchHarness, eventTypes, waitUntil } from './testing/dispatch-harness';
+import { DispatchHarness, eventTypes, waitUntil, writeAsset } from './testing/dispatch-harness';
 
 jest.setTimeout(90_000);
-
-const PNG_1x1 = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
 
 /**
  * kill -9 between the provider accepting a job and the log recording it: the intent is in the log,
@@ -110,16 +108,14 @@ describe('dispatch: crash after the provider accepted, before the log recorded i
     const dispatch = await h.startDispatch({ PROVIDERS_ENABLED: 'runway', STORAGE_DIR: storageDir });
     try {
       const assetId = 'asset_transientlyunreadable01';
-      const path = join(storageDir, 'assets', assetId);
-      await mkdir(join(storageDir, 'assets'), { recursive: true });
-      await writeFile(path, PNG_1x1);
+      const meta = await writeAsset(storageDir, assetId, false);
       // Its description cannot be read for now (a directory where the file should be): an I/O error, not a missing asset.
-      await mkdir(`${path}.meta.json`);
+      await mkdir(meta);
       const jobId = await h.createValidatedJob({ model: 'gen4.5', provider: 'runway', prompt: 'a kite from an image', assetId });
       await waitUntil(async () => dispatch.output().includes('EISDIR'), 20_000, 'a delivery that failed reading the asset');
       expect((await h.job(jobId)).intent).toBeNull();
-      await rm(`${path}.meta.json`, { recursive: true });
-      await writeFile(`${path}.meta.json`, JSON.stringify({ contentType: 'image/png', metadata: { userId: 'user-dispatch-test' } }));
+      await rm(meta, { recursive: true });
+      await writeAsset(storageDir, assetId);
       const job = await h.waitForJob(jobId, (j) => j.status === 'running' || j.status === 'failed', 30_000);
       expect([job.status, job.errorCode]).toEqual(['running', null]);
       expect((await h.submissions('runway')).filter((s) => s.submissionKey?.startsWith(`${jobId}:`)).map((s) => s.outcome)).toEqual(['accepted']);

@@ -1,4 +1,8 @@
-import { DispatchHarness } from './testing/dispatch-harness';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { assetSignatureValid } from '@reelay/storage';
+import { DispatchHarness, writeAsset } from './testing/dispatch-harness';
 
 jest.setTimeout(60_000);
 
@@ -39,5 +43,39 @@ describe('dispatch: reference images for a provider that takes them inline (real
     expect(job.errorCode).toBe('asset_fetch_failed');
     expect(await submitted(jobId)).toEqual([]);
     expect(elsewhere.requests()).toBe(0);
+  });
+});
+
+/**
+ * Providers that fetch images by URL (Luma here) get an uploaded image as a link to the gateway,
+ * signed with the secret the gateway checks, when dispatch has PUBLIC_BASE_URL and ASSET_URL_SECRET.
+ */
+describe('dispatch: uploaded reference images as signed links (real processes)', () => {
+  const h = new DispatchHarness();
+  const secret = 'asset-url-secret-for-the-dispatch-test';
+  let storageDir: string;
+
+  beforeAll(async () => {
+    await h.start();
+    storageDir = await mkdtemp(join(tmpdir(), 'reelay-dispatch-links-'));
+    await h.startDispatch({ PROVIDERS_ENABLED: 'luma', STORAGE_DIR: storageDir, PUBLIC_BASE_URL: 'https://reelay.example.com', ASSET_URL_SECRET: secret });
+  });
+  afterAll(async () => {
+    await h.close();
+    await rm(storageDir, { recursive: true, force: true });
+  });
+
+  it('submits a link to GET /v1/assets/{id}/content whose signature the gateway accepts for a day', async () => {
+    const assetId = 'asset_linkedreferenceimage01';
+    await writeAsset(storageDir, assetId);
+    const jobId = await h.createValidatedJob({ model: 'ray-2', provider: 'luma', prompt: 'a lighthouse, from an upload', durationSeconds: 5, assetId });
+    const job = await h.waitForJob(jobId, (j) => j.status === 'running' || j.status === 'failed');
+    expect(job.status).toBe('running');
+    const tasks = (await (await fetch(`${h.sim.url}/_sim/tasks`)).json()) as { id: string; inputImage: string | null }[];
+    const link = new URL(tasks.find((t) => t.id === job.providerTaskId)!.inputImage!);
+    expect(`${link.origin}${link.pathname}`).toBe(`https://reelay.example.com/v1/assets/${assetId}/content`);
+    const expires = link.searchParams.get('expires')!;
+    expect(assetSignatureValid(secret, assetId, expires, link.searchParams.get('sig')!, new Date())).toBe(true);
+    expect(Number(expires) * 1000 - Date.now()).toBeGreaterThan(23 * 3600_000);
   });
 });

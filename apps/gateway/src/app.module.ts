@@ -18,6 +18,7 @@ import { VideosController } from './openai-videos/videos.controller';
 import { ProviderCallbackController } from './provider-callback/provider-callback.controller';
 import { SubmitJobController } from './submit-job/submit-job.controller';
 import { UploadAssetController } from './upload-asset/upload-asset.controller';
+import { ServeAssetController } from './serve-asset/serve-asset.controller';
 import { WebPageController } from './web/web-page.controller';
 import { WebhookSecretController } from './webhook-secret/webhook-secret.controller';
 
@@ -53,6 +54,7 @@ export class AppModule {
         CancelJobController,
         GetJobController,
         UploadAssetController,
+        ServeAssetController,
         ModelsController,
         WebhookSecretController,
         ProviderCallbackController,

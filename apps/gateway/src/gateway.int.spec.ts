@@ -7,7 +7,7 @@ import { jobStreamId, liveJobSubject, type Job } from '@reelay/contracts';
 import { newJobId } from '@reelay/job-domain';
 import { connectNats, type NatsConnection } from '@reelay/messaging';
 import { createLogger } from '@reelay/service-kit';
-import { assetKey, LocalStorage, outputKey } from '@reelay/storage';
+import { assetKey, LocalStorage, outputKey, signedAssetUrl } from '@reelay/storage';
 import { createTestDatabase, uniqueNatsPrefix, type TestDatabase } from '@reelay/testing';
 import { createGatewayApp, type GatewayApp } from './app';
 import { ApiKeyLookup } from './auth/api-key-lookup';
@@ -29,6 +29,7 @@ let intakeNc: NatsConnection;
 let alice: string;
 let bob: string;
 
+const ASSET_URL_SECRET = 'asset-url-secret-for-the-gateway-test';
 const iso = (offsetMs = 0) => new Date(Date.now() + offsetMs).toISOString();
 
 function submitted(jobId: string, userId: string, at = iso()) {
@@ -130,6 +131,7 @@ beforeAll(async () => {
     SSE_MAX_STREAMS_PER_USER: '3',
     RATE_LIMIT_BURST: '1000',
     WEBHOOK_MASTER_SECRET: 'test-master-secret-0123456789',
+    ASSET_URL_SECRET,
     DB_POOL_SIZE: '4',
   });
   gw = await createGatewayApp(config, createLogger('gateway', 'silent'));
@@ -462,6 +464,29 @@ describe('assets, models, webhooks, callbacks, health', () => {
       const refused = await call('/v1/assets', { method: 'POST', body: upload, headers: { 'content-type': type } });
       expect(refused.status).toBe(415);
       expect((await body(refused)).error.code).toBe('unsupported_media_type');
+    }
+  });
+
+  it('serves an uploaded image to whoever holds an unexpired signed link (a provider), without a key, and nothing else', async () => {
+    const asset = await body(await call('/v1/assets', { method: 'POST', body: PNG_6x4, headers: { 'content-type': 'image/png' } }));
+    const signer = { secret: ASSET_URL_SECRET, publicBaseUrl: base };
+    const link = signedAssetUrl(signer, asset.id, new Date(Date.now() + 60_000));
+    const res = await fetch(link);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/png');
+    expect(Buffer.from(await res.arrayBuffer())).toEqual(PNG_6x4);
+
+    const tampered = new URL(link);
+    tampered.searchParams.set('expires', String(Number(tampered.searchParams.get('expires')) + 60));
+    for (const url of [
+      tampered.toString(),
+      signedAssetUrl(signer, asset.id, new Date(Date.now() - 1000)), // expired
+      signedAssetUrl({ ...signer, secret: 'not-the-gateway-secret-not-the-gateway' }, asset.id, new Date(Date.now() + 60_000)),
+      signedAssetUrl(signer, 'asset_doesnotexist0000000000', new Date(Date.now() + 60_000)),
+      `${base}/v1/assets/${asset.id}/content`,
+    ]) {
+      const refused = await fetch(url);
+      expect([url, refused.status]).toEqual([url, url.includes('?') ? 404 : 400]);
     }
   });
 

@@ -73,7 +73,7 @@ export function sourceFiles(dir: string): string[] {
  * BaseConfig variables whose default is loopback, its port variable, every required variable,
  * and the settings that only make sense per deployment (shared STORAGE_DIR, PUBLIC_BASE_URL for
  * callbacks, WEBHOOK_MASTER_SECRET for webhook signing — optional in the gateway, which then
- * answers 503 for the webhook secret).
+ * answers 503 for the webhook secret; ASSET_URL_SECRET for signed links to uploaded images).
  */
 export function requiredEnv(service: ServiceSpec): string[] {
   const own = configVariables(service.configFile);
@@ -83,7 +83,7 @@ export function requiredEnv(service: ServiceSpec): string[] {
     ...own.filter((v) => v.required).map((v) => v.name),
     service.portVar,
   ]);
-  for (const deploymentSpecific of ['STORAGE_DIR', 'PUBLIC_BASE_URL', 'WEBHOOK_MASTER_SECRET']) {
+  for (const deploymentSpecific of ['STORAGE_DIR', 'PUBLIC_BASE_URL', 'WEBHOOK_MASTER_SECRET', 'ASSET_URL_SECRET']) {
     if (own.some((v) => v.name === deploymentSpecific)) names.add(deploymentSpecific);
   }
   return [...names].sort();

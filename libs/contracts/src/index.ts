@@ -7,3 +7,4 @@ export * from './commands/commands';
 export * from './commands/provider-callback-command';
 export * from './api/openai-videos';
 export * from './api/gateway-responses';
+export * from './api/asset-content-query';

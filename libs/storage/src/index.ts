@@ -1,3 +1,4 @@
 export * from './blob-storage';
 export * from './local-storage';
 export * from './abandoned-sweeper';
+export * from './asset-url';

@@ -1,5 +1,5 @@
 import type { Catalog } from '@reelay/catalog';
-import { assetKey, type BlobStorage } from '@reelay/storage';
+import { assetKey, signedAssetUrl, type AssetUrlSigner, type BlobStorage } from '@reelay/storage';
 import { isTerminal, jobStreamId, type EventMetadata } from '@reelay/contracts';
 import { handle, loadStreamState, type EventStore } from '@reelay/event-store';
 import { decideJob, IllegalTransitionError, type JobCommand, type JobState } from '@reelay/job-domain';
@@ -24,6 +24,8 @@ export interface DispatchJobDeps {
   publicBaseUrl?: string;
   /** Where uploaded reference images are kept (shared with the gateway and intake). */
   storage: BlobStorage;
+  /** Signs links to uploaded images (ASSET_URL_SECRET and PUBLIC_BASE_URL); without it they go inline as `data:` URLs. */
+  assetUrls?: AssetUrlSigner;
   /** Fetches a user's image URL for a provider that takes images inline; without it the adapter fetches. */
   fetchReferenceImage?: FetchReferenceImage;
   metrics: DispatchMetrics;
@@ -247,9 +249,14 @@ async function onSubmitError(
   return DONE;
 }
 
+/** How long a provider may take to fetch an uploaded image by its signed link (a job may wait in its queue). */
+const ASSET_LINK_TTL_MS = 24 * 3600_000;
+
 /**
  * The reference image as a URL the provider can use: the user's own URL (already checked by
- * intake), or an uploaded asset inlined as a data: URL, since providers cannot reach reelay's storage.
+ * intake); for an uploaded asset, a signed link to the gateway where one can be made (providers
+ * that fetch URLs may refuse `data:` URLs or cap them well below our upload limit), else the
+ * image inlined as a `data:` URL — always for a provider that takes images inline.
  */
 async function referenceImageUrl(deps: DispatchJobDeps, job: JobState, adapter: ProviderAdapter): Promise<string | undefined> {
   const ref = job.referenceImage;
@@ -260,6 +267,7 @@ async function referenceImageUrl(deps: DispatchJobDeps, job: JobState, adapter: 
   }
   const info = await deps.storage.stat(assetKey(ref.assetId));
   if (!info?.contentType) throw new MissingAssetError(ref.assetId);
+  if (deps.assetUrls && !adapter.capabilities.inlineImage) return signedAssetUrl(deps.assetUrls, ref.assetId, new Date(deps.now().getTime() + ASSET_LINK_TTL_MS));
   return `data:${info.contentType};base64,${(await deps.storage.read(assetKey(ref.assetId))).toString('base64')}`;
 }
 

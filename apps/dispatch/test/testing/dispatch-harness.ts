@@ -1,4 +1,6 @@
+import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { jobStreamId, type RecordedEvent } from '@reelay/contracts';
 import { createDataSource, EventStore, handle, runMigrations } from '@reelay/event-store';
@@ -26,6 +28,21 @@ export interface SimStats {
 }
 
 const fold = { evolve: jobDecider.evolve, initialState: jobDecider.initialState };
+
+export const PNG_1x1 = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+
+/**
+ * An uploaded image as the gateway leaves it in storage (LocalStorage's layout): the bytes, and
+ * unless `described` is false, the description beside them. Returns the description's path.
+ */
+export async function writeAsset(storageDir: string, assetId: string, described = true): Promise<string> {
+  const path = join(storageDir, 'assets', assetId);
+  await mkdir(join(storageDir, 'assets'), { recursive: true });
+  await writeFile(path, PNG_1x1);
+  const meta = `${path}.meta.json`;
+  if (described) await writeFile(meta, JSON.stringify({ contentType: 'image/png', metadata: { userId: 'user-dispatch-test' } }));
+  return meta;
+}
 
 /** PostgreSQL (own database), a NATS prefix, the provider simulator and dispatch processes. */
 export class DispatchHarness {
@@ -150,11 +167,10 @@ export class DispatchHarness {
 
   /** An HTTP server answering GET /cat.png with a 1-pixel PNG, counting the requests. */
   async imageHost(): Promise<{ url: string; host: string; requests: () => number }> {
-    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
     let requests = 0;
     const server = createServer((req, res) => {
       requests++;
-      res.writeHead(200, { 'content-type': 'image/png', 'content-length': png.length }).end(png);
+      res.writeHead(200, { 'content-type': 'image/png', 'content-length': PNG_1x1.length }).end(PNG_1x1);
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     this.servers.push(server);

@@ -20,6 +20,8 @@ export const GatewayConfig = BaseConfig.extend({
   SSE_MAX_STREAMS_PER_USER: z.coerce.number().int().min(1).default(100),
   /** Master key for per-user webhook secrets; without it GET /v1/webhooks/secret answers 503. */
   WEBHOOK_MASTER_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Shared with dispatch: signs the links providers fetch uploaded reference images from (GET /v1/assets/{id}/content). */
+  ASSET_URL_SECRET: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(32, 'must be at least 32 characters').optional()),
 });
 export type GatewayConfig = z.infer<typeof GatewayConfig>;
 

@@ -1,4 +1,4 @@
-import { ListJobsQuery, OpenAIListVideosQuery, OpenAIVideoContentQuery } from '@reelay/contracts';
+import { AssetContentQuery, ListJobsQuery, OpenAIListVideosQuery, OpenAIVideoContentQuery } from '@reelay/contracts';
 import type { z } from 'zod';
 import * as ex from './examples';
 
@@ -39,6 +39,7 @@ const jobId = { name: 'id', description: 'The job id (job_...)' };
 const videoId = { name: 'id', description: 'The video id (the job id)' };
 const json = (schema: SchemaName, example?: unknown) => ({ 'application/json': { schema, example } });
 const bytes = { type: 'string', contentMediaType: 'video/mp4' };
+const imageBodies: Record<string, BodySpec> = Object.fromEntries(['image/png', 'image/jpeg', 'image/webp'].map((t) => [t, { schema: { type: 'string', contentMediaType: t } }]));
 const idempotencyKey = { name: 'Idempotency-Key', description: 'The same key and body return the same job; a different body answers 409.', schema: { type: 'string', minLength: 1, maxLength: 255 } };
 const rangeHeader = { name: 'Range', description: 'A single byte range, e.g. bytes=0-1023 (206 Partial Content)', schema: { type: 'string' } };
 
@@ -93,9 +94,17 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'post', path: '/v1/assets', operationId: 'uploadAsset', tag: 'Assets', summary: 'Upload a reference image', auth: true,
     description: 'The raw image as the body with its Content-Type; at most ASSET_MAX_BYTES (10 MB by default).',
-    requestBody: { required: true, content: Object.fromEntries(['image/png', 'image/jpeg', 'image/webp'].map((t) => [t, { schema: { type: 'string', contentMediaType: t } }])) },
+    requestBody: { required: true, content: imageBodies },
     success: { status: 201, description: 'The stored asset', content: json('UploadedAsset', ex.exampleAsset) },
     errors: [400, 401, 413, 415, 429],
+  },
+  {
+    method: 'get', path: '/v1/assets/{id}/content', operationId: 'getAssetContent', tag: 'Assets', summary: 'An uploaded image, by a signed link', auth: false,
+    description: 'For providers: dispatch hands them a link signed with ASSET_URL_SECRET (valid 24 hours) instead of inlining the image. A wrong or expired signature answers 404.',
+    pathParams: [{ name: 'id', description: 'The asset id (asset_...)' }],
+    query: AssetContentQuery,
+    success: { status: 200, description: 'The image', content: Object.fromEntries(Object.entries(imageBodies).map(([t, b]) => [t, { ...b, example: '(image bytes)' }])) },
+    errors: [400, 404],
   },
   {
     method: 'get', path: '/v1/models', operationId: 'listModels', tag: 'Models', summary: 'The model catalog', auth: true,

@@ -17,7 +17,7 @@ export function registerSimRoutes(router: SimRouter, ctx: SimContext): void {
     body: [...ctx.tasks.values()].map((t) => ({
       provider: t.provider, id: t.id, phase: t.phase, checks: t.checks, model: t.model, submissionKey: t.submissionKey ?? null, deleted: Boolean(t.deleted),
       // What kind of input image the submit carried (inlined data: URL or a link), for tests.
-      inputImage: /data:image\/[a-z]+;base64,/.exec(JSON.stringify(t.request ?? {}))?.[0] ?? (/"(https?:[^"]+\.(?:png|jpe?g|webp))"/.exec(JSON.stringify(t.request ?? {}))?.[1] ?? null),
+      inputImage: inputImageOf(t.request),
     })),
   }));
   // Load set-ups: `{ provider, count, scenario: "never_finish", model?, prompt? }` → `{ ids }`, up to 100,000 per call.
@@ -47,4 +47,19 @@ export function registerSimRoutes(router: SimRouter, ctx: SimContext): void {
     }
     return { status: 200, headers: { 'content-type': 'video/mp4' }, body: await fixtureVideo() };
   });
+}
+
+/** The first image in a submit body: a `data:image/...;base64,` prefix, or a link (not a callback URL). */
+function inputImageOf(request: unknown, key = ''): string | null {
+  if (typeof request === 'string') {
+    const inline = /^data:image\/[a-z]+;base64,/.exec(request);
+    if (inline) return inline[0];
+    return /^https?:\/\//.test(request) && !/callback|webhook/i.test(key) ? request : null;
+  }
+  if (!request || typeof request !== 'object') return null;
+  for (const [k, v] of Object.entries(request)) {
+    const found = inputImageOf(v, k);
+    if (found) return found;
+  }
+  return null;
 }
