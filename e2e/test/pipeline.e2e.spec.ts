@@ -30,7 +30,7 @@ beforeAll(async () => {
     label: 'pipeline',
     replicas: { intake: 2, dispatch: 2, polling: 2 },
     env: {
-      PROVIDERS_ENABLED: 'local,runway,minimax',
+      PROVIDERS_ENABLED: 'local,runway,minimax,kling',
       MODERATION_BLOCKED_TERMS: 'forbidden fruit',
       OUTBOUND_ALLOW_HOSTS: assetHost,
       DISPATCH_RATE_LIMIT_BUDGET_MS: '1500',
@@ -89,10 +89,13 @@ describe('success path', () => {
     expect(done.status).toBe(204);
   });
 
-  it('runs a Hailuo job through MiniMax\'s wire format (base_resp answers, a file to look up) and serves its video', async () => {
-    const job = (await alice.submit({ model: 'hailuo-02', prompt: 'paper boats on a canal [sim:success_after=2]', aspectRatio: '16:9', durationSeconds: 6 })).body;
+  it.each([
+    ['a Kling job through Kling\'s own API (signed tokens, enveloped answers)', 'kling-2.1', 'kling', 5, 20],
+    ['a Hailuo job through MiniMax\'s wire format (base_resp answers, a file to look up)', 'hailuo-02', 'minimax', 6, 30],
+  ])('runs %s and serves its video', async (_what, model, provider, durationSeconds, charged) => {
+    const job = (await alice.submit({ model, prompt: 'lanterns over a river [sim:success_after=2]', aspectRatio: '16:9', durationSeconds })).body;
     const done = await alice.waitFor(job.id, isTerminalJob);
-    expect(done).toMatchObject({ status: 'succeeded', provider: 'minimax', output: { contentType: 'video/mp4' }, credits: { charged: 30 } });
+    expect(done).toMatchObject({ status: 'succeeded', provider, output: { contentType: 'video/mp4' }, credits: { charged } });
     const content = await fetch(`${stack.gateway.url}/v1/jobs/${job.id}/content`, { headers: { authorization: `Bearer ${aliceKey}` } });
     expect(content.status).toBe(200);
     expect(probeMp4(Buffer.from(await content.arrayBuffer()))?.durationSeconds).toBeGreaterThan(0);

@@ -7,6 +7,7 @@ import { veoSim } from './veo/veo-sim';
 import { replicateSim } from './replicate/replicate-sim';
 import { falSim } from './fal/fal-sim';
 import { minimaxSim } from './minimax/minimax-sim';
+import { klingSim } from './kling/kling-sim';
 import { localSim } from './local/local-sim';
 
 /** Registration point: one line per emulated provider. */
@@ -19,5 +20,6 @@ export const SIM_PROVIDERS: SimProvider[] = [
   replicateSim,
   falSim,
   minimaxSim,
+  klingSim,
   localSim,
 ];

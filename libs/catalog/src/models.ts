@@ -130,8 +130,9 @@ export const MODELS: CatalogEntry[] = [
   },
   {
     id: 'kling-2.1',
-    providers: ['fal'],
-    providerModels: { fal: 'fal-ai/kling-video/v2.1/standard/text-to-video' },
+    // Kling's own API first; fal serves the same model as the alternate.
+    providers: ['kling', 'fal'],
+    providerModels: { kling: 'kling-v2-1-master', fal: 'fal-ai/kling-video/v2.1/standard/text-to-video' },
     durations: [5, 10],
     aspectRatios: ALL_RATIOS,
     resolutions: ['720p'],

@@ -7,6 +7,7 @@ import { veoFactory } from './veo/veo-factory';
 import { replicateFactory } from './replicate/replicate-factory';
 import { falFactory } from './fal/fal-factory';
 import { minimaxFactory } from './minimax/minimax-factory';
+import { klingFactory } from './kling/kling-factory';
 import { localFactory } from './local/local-factory';
 
 /** Registration point: one line per provider. Order is the default preference order. */
@@ -19,5 +20,6 @@ export const ADAPTER_FACTORIES: AdapterFactory[] = [
   replicateFactory,
   falFactory,
   minimaxFactory,
+  klingFactory,
   localFactory,
 ];

@@ -19,6 +19,8 @@ export * from './veo/veo-adapter';
 export * from './replicate/replicate-adapter';
 export * from './fal/fal-adapter';
 export * from './minimax/minimax-adapter';
+export * from './kling/kling-adapter';
+export * from './kling/kling-jwt';
 export * from './fal/fal-webhook-signature';
 export * from './local/render';
 export * from './local/render-queue';

@@ -25,3 +25,10 @@ export function unsignedCallbackById(rawBody: string | Buffer): { providerTaskId
   const id = parseJsonObject(rawBody)?.id;
   return typeof id === 'string' && id.length > 0 ? { providerTaskId: id, signed: false } : null;
 }
+
+/** A callback URL with one more query parameter, for what a provider's callback does not name itself. */
+export function withQueryParam(callbackUrl: string, name: string, value: string): string {
+  const u = new URL(callbackUrl);
+  u.searchParams.set(name, value);
+  return u.toString();
+}

@@ -20,6 +20,12 @@ describe('createAdapters', () => {
     expect(adapterConfigFromEnv(factory('luma'), env)).toEqual({ apiKey: 'sim-key', baseUrl: 'http://127.0.0.1:4010/luma/dream-machine/v1' });
     expect(adapterConfigFromEnv(factory('openai'), { ...env, OPENAI_BASE_URL: 'https://proxy.example.com/v1' })).toEqual({ apiKey: 'sk-real', baseUrl: 'https://proxy.example.com/v1' });
   });
+
+  it('needs Kling\'s secret key beside its access key (it signs the API tokens), except against the simulator', () => {
+    expect(() => createAdapters({ KLING_API_KEY: 'ak-real', PROVIDERS_ENABLED: 'kling' })).toThrow(/KLING_SECRET_KEY is required/);
+    expect(createAdapters({ KLING_API_KEY: 'ak-real', KLING_SECRET_KEY: 'sk-real', PROVIDERS_ENABLED: 'kling' }).has('kling')).toBe(true);
+    expect(createAdapters({ PROVIDER_SIM_URL: 'http://127.0.0.1:4010', PROVIDERS_ENABLED: 'kling' }).has('kling')).toBe(true);
+  });
 });
 
 const factory = (name: string) => ADAPTER_FACTORIES.find((f) => f.name === name)!;

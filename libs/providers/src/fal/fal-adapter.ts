@@ -12,7 +12,7 @@ import type {
 import { SUBMISSION_KEY_HEADER } from '../adapter/provider-adapter';
 import { unrecognizedStatus } from '../adapter/unrecognized-status';
 import { ProviderError, isProviderError, normalizedError } from '../adapter/provider-error';
-import { parseJsonObject, type HeaderBag } from '../adapter/callback-helpers';
+import { parseJsonObject, withQueryParam, type HeaderBag } from '../adapter/callback-helpers';
 import type { ProviderHttp } from '../http/provider-http';
 import { createProviderHttp } from '../http/create-provider-http';
 import { isFalCancellation, mapFalHttpError } from './fal-errors';
@@ -86,7 +86,8 @@ export class FalAdapter implements ProviderAdapter {
     if (req.seed !== undefined) input.seed = req.seed;
     if (req.negativePrompt) input.negative_prompt = req.negativePrompt;
     if (req.imageUrl) input.image_url = req.imageUrl;
-    const query = this.config.webhooks && req.callbackUrl ? { fal_webhook: withFalApp(req.callbackUrl, app) } : undefined;
+    // fal's callbacks name only the request id: the app id that completes the task id rides in the URL.
+    const query = this.config.webhooks && req.callbackUrl ? { fal_webhook: withQueryParam(req.callbackUrl, FAL_APP_PARAM, app) } : undefined;
     const res = await this.http.request<FalSubmitResponse>(
       { method: 'POST', path: `/${req.model}`, query, json: input, headers: { [SUBMISSION_KEY_HEADER]: req.submissionKey } },
       ctx,
@@ -202,13 +203,6 @@ export function falAppId(model: string): string {
 /** The fal request id inside a task id (what fal's callbacks name). */
 export function falRequestId(providerTaskId: string): string {
   return providerTaskId.slice(providerTaskId.lastIndexOf('/') + 1);
-}
-
-/** The webhook URL given to fal: ours, plus the app id its callbacks do not name. */
-export function withFalApp(callbackUrl: string, app: string): string {
-  const u = new URL(callbackUrl);
-  u.searchParams.set(FAL_APP_PARAM, app);
-  return u.toString();
 }
 
 function taskPath(providerTaskId: string): string {

@@ -9,7 +9,7 @@ import type {
   VerifiedCallback, OutputDownload } from '../adapter/provider-adapter';
 import { unrecognizedStatus } from '../adapter/unrecognized-status';
 import { ProviderError, normalizedError } from '../adapter/provider-error';
-import { unsignedCallbackById, type HeaderBag } from '../adapter/callback-helpers';
+import { unsignedCallbackById, withQueryParam, type HeaderBag } from '../adapter/callback-helpers';
 import type { ProviderHttp } from '../http/provider-http';
 import { bearerAuth, createProviderHttp } from '../http/create-provider-http';
 import { createTask } from '../http/create-task';
@@ -108,9 +108,7 @@ export class LumaAdapter implements ProviderAdapter {
 }
 
 export function withCorrelation(callbackUrl: string, submissionKey: string): string {
-  const u = new URL(callbackUrl);
-  u.searchParams.set(LUMA_CORRELATION_PARAM, correlationId(submissionKey));
-  return u.toString();
+  return withQueryParam(callbackUrl, LUMA_CORRELATION_PARAM, correlationId(submissionKey));
 }
 
 /** Luma state → normalized state (providers.md §10). */
