@@ -108,6 +108,17 @@ describe('ReplicateAdapter against provider-sim (providers.md §6, §10)', () =>
     expect(toJobErrorCode(result.error!)).toBe('provider_timeout');
   });
 
+  it('maps a Cancel-After deadline hit while running (canceled) to provider_timeout too', async () => {
+    const deadlined = new ReplicateAdapter({ apiKey: TOKEN, baseUrl: base, cancelAfter: '40ms' });
+    const { providerTaskId } = await deadlined.submit(request({ model: MODEL, prompt: 'fox [sim:success_after=50]' }));
+    await deadlined.check(providerTaskId);
+    await deadlined.check(providerTaskId);
+    await new Promise((r) => setTimeout(r, 60));
+    const result = await deadlined.check(providerTaskId);
+    expect(result).toMatchObject({ state: 'failed', providerStatus: 'canceled' });
+    expect(toJobErrorCode(result.error!)).toBe('provider_timeout');
+  });
+
   it('reports check failures as errors of the check', async () => {
     const { providerTaskId } = await adapter.submit(request({ model: MODEL, prompt: 'fox [sim:check_rate_limit=1]' }));
     expect((await providerError(() => adapter.check(providerTaskId))).kind).toBe('rate_limited');

@@ -83,7 +83,13 @@ export class ReplicateAdapter implements ProviderAdapter {
 
   async check(providerTaskId: string, ctx?: ProviderCallContext): Promise<ProviderCheckResult> {
     const res = await this.http.request<ReplicatePrediction>({ method: 'GET', path: `/predictions/${encodeURIComponent(providerTaskId)}` }, ctx);
-    return predictionToResult(res.body);
+    const result = predictionToResult(res.body);
+    // A followed job that reelay canceled is no longer checked, so with a Cancel-After deadline set,
+    // a canceled prediction is one that ran past it: the job took too long.
+    if (result.state === 'canceled' && this.config.cancelAfter) {
+      return { state: 'failed', providerStatus: result.providerStatus, error: normalizedError('timeout', `replicate ${providerTaskId} canceled by its Cancel-After deadline (${this.config.cancelAfter})`, { providerCode: 'canceled' }) };
+    }
+    return result;
   }
 
   async cancel(providerTaskId: string, ctx?: ProviderCallContext): Promise<void> {
