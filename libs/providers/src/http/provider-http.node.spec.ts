@@ -133,7 +133,9 @@ describe('ProviderHttp over Node http (no injected fetch)', () => {
       // A leaked deadline would stay for its 5 s; other timers of the process (sockets going back to
       // their pools on a busy machine) may take a moment to go.
       for (const until = Date.now() + 1_000; timers() > before && Date.now() < until; ) await new Promise((r) => setTimeout(r, 20));
-      expect(timers()).toBe(before); // each download's deadline ended with its body
+      // Each download's deadline ended with its body. Fewer than before is fine: a timer the process
+      // had at the start (a pooled socket's, an earlier test's) may have ended meanwhile.
+      expect(timers()).toBeLessThanOrEqual(before);
       expect(auth).toBeUndefined();
       expect(encoding).toBe('identity'); // the stored bytes, length and hash are the file's, never a compressed form
       expect(p.connections()).toBe(1);
