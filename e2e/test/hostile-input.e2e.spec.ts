@@ -22,7 +22,7 @@ const runs = (n = RUNS) => ({ numRuns: n, endOnFailure: true });
 beforeAll(async () => {
   stack = await startStack({
     label: 'hostile',
-    env: { PROVIDERS_ENABLED: 'local,runway', RATE_LIMIT_PER_SECOND: '100000', RATE_LIMIT_BURST: '100000', POLL_DEADLINE_MS: '5000' },
+    env: { PROVIDERS_ENABLED: 'local,runway', RATE_LIMIT_PER_SECOND: '100000', RATE_LIMIT_BURST: '100000', POLL_DEADLINE_MS: '5000', ASSET_URL_SECRET: 'hostile-input-asset-url-secret-0123456789' },
   });
   port = stack.gateway.port;
   key = stack.createUser('alice', 10_000_000);
@@ -251,6 +251,7 @@ describe('ids and paths', () => {
     ['DELETE', '/v1/videos/:id'],
     ['GET', '/v1/videos/:id/content'],
     ['POST', '/v1/providers/:id/callback'],
+    ['GET', '/v1/assets/:id/content'],
     ['GET', '/web/:id'],
     ['GET', '/:id'],
   );
@@ -276,11 +277,11 @@ describe('ids and paths', () => {
 
   it('answers odd query strings on list and content routes with 200 or 400', async () => {
     const param = fc.tuple(
-      fc.constantFrom('status', 'limit', 'cursor', 'after', 'order', 'variant', 'limit[$gt]', 'status[]', '__proto__', 'constructor[prototype]', 'x'),
+      fc.constantFrom('status', 'limit', 'cursor', 'after', 'order', 'variant', 'expires', 'sig', 'limit[$gt]', 'status[]', '__proto__', 'constructor[prototype]', 'x'),
       fc.oneof(hostileString.map(pct), fc.constantFrom('0', '-1', '101', '1e3', 'NaN', 'Infinity', '20', 'asc', 'desc', 'video', 'thumbnail', 'queued', '', 'eyJ4Ijp9', 'WyIyMDI0LTAxLTAxVDAwOjAwOjAwWiIsIngiXQ')),
     );
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom('/v1/jobs', '/v1/videos', `/v1/videos/${finishedJob}/content`, `/v1/jobs/${finishedJob}/events`, '/v1/models'), fc.array(param, { maxLength: 4 }), async (path, params) => {
+      fc.asyncProperty(fc.constantFrom('/v1/jobs', '/v1/videos', `/v1/videos/${finishedJob}/content`, `/v1/jobs/${finishedJob}/events`, '/v1/models', '/v1/assets/asset_AAAAAAAAAAAAAAAAAAAAAAAA/content'), fc.array(param, { maxLength: 4 }), async (path, params) => {
         const qs = params.map(([k, v]) => `${k}=${v}`).join('&');
         const status = await probe(`${path}?${qs}`, () => http('GET', `${path}?${qs}`));
         expect([200, 400, 404, 416, 431]).toContain(status);
