@@ -41,6 +41,7 @@ describe('catalog', () => {
     ]);
     expect(runway.list().find((m) => m.id === 'gen4.5')).toMatchObject({ maxPromptLength: 1000 });
     expect(catalog.list().find((m) => m.id === 'sora-2')).not.toHaveProperty('maxPromptLength');
+    expect(catalog.unsupportedSettings({ ...base, model: 'kling-2.1', prompt: 'a'.repeat(2501) }).map((p) => p.path)).toEqual(['prompt']);
   });
   it('accepts a supported request and prices it per second', () => {
     expect(catalog.unsupportedSettings({ ...base, model: 'local-preview' })).toEqual([]);

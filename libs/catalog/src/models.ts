@@ -130,14 +130,16 @@ export const MODELS: CatalogEntry[] = [
   },
   {
     id: 'kling-2.1',
-    // Kling's own API first; fal serves the same model as the alternate.
+    // Kling's own API first; fal serves the same model (the same master tier) as the alternate.
     providers: ['kling', 'fal'],
-    providerModels: { kling: 'kling-v2-1-master', fal: 'fal-ai/kling-video/v2.1/standard/text-to-video' },
+    providerModels: { kling: 'kling-v2-1-master', fal: 'fal-ai/kling-video/v2.1/master/text-to-video' },
     durations: [5, 10],
     aspectRatios: ALL_RATIOS,
     resolutions: ['720p'],
     imageToVideo: false,
     textToVideo: true,
     creditsPerSecond: 4,
+    // Kling's prompt limit (fal's Kling endpoints take the same).
+    maxPromptLength: 2500,
   },
 ];

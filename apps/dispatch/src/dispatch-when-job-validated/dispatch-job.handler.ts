@@ -96,8 +96,10 @@ export async function dispatchJob(deps: DispatchJobDeps, jobId: string, metadata
           found = await timed(deps, provider, 'find', () => adapter.findBySubmissionKey(job.intent!.submissionKey));
         } catch (err) {
           if (!isProviderError(err)) throw err;
-          // A lookup that cannot tell (e.g. the task may be older than what can be listed) is an unknown outcome.
-          if (!err.retryable) return await failUnknownOutcome(deps, run, jobId, provider, job.intent.submissionKey, err.detail);
+          // A lookup that cannot tell (the task may be older than what can be listed: a server-side
+          // answer that retrying will not change) is an unknown outcome. Refusals of our account and
+          // the like go the way of a failed submit (circuit included).
+          if (err.kind === 'server' && !err.retryable) return await failUnknownOutcome(deps, run, jobId, provider, job.intent.submissionKey, err.detail);
           // A failing lookup counts against the attempt's retry budget like a failing submit, so it ends.
           return await onSubmitError(deps, run, jobId, provider, err);
         }

@@ -85,6 +85,7 @@ describe('FalAdapter against provider-sim (providers.md §7, §10)', () => {
     ['[sim:fail_code=runner_disconnected]', 'server', 'unknown_provider_error', 'runner_disconnected'],
     ['[sim:fail_code=runner_connection_refused]', 'server', 'unknown_provider_error', 'runner_connection_refused'],
     ['[sim:no_output]', 'output_missing', 'output_missing', undefined],
+    ['[sim:fail_code=app_exception]', 'server', 'unknown_provider_error', undefined],
   ] as const)('result %s → failed %s / %s', async (tag, kind, code, providerCode) => {
     const last = await submitAndFinish(adapter, request({ model: MODEL, prompt: `fox ${tag}` }));
     expect(last).toMatchObject({ state: 'failed', providerStatus: 'COMPLETED' });

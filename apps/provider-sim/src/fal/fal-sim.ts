@@ -188,6 +188,8 @@ function renderResult(ctx: SimContext, task: SimTask): SimReply {
       };
     }
     const code = task.failure?.code ?? 'internal_error';
+    // The app itself raised: fal's JSON `detail`, no infrastructure error type (UNSURE wording).
+    if (code === 'app_exception') return { status: 500, body: { detail: task.failure?.message ?? 'Application raised an exception' } };
     const infra = INFRA_ERRORS[code];
     if (infra) {
       return { status: infra.status, headers: { 'x-fal-error-type': code }, body: { detail: task.failure?.message ?? infra.detail, error_type: code } };

@@ -1,4 +1,4 @@
-import { KlingAdapter, klingToken, toJobErrorCode } from '@reelay/providers';
+import { createAdapters, KlingAdapter, klingToken, toJobErrorCode } from '@reelay/providers';
 import { startProviderSim, type RunningProviderSim } from '../start-provider-sim';
 import { pollToEnd, providerError, request, startCallbackSink, submitAndFinish, type CallbackSink } from '../testing/adapter-harness';
 
@@ -86,6 +86,11 @@ describe('KlingAdapter against provider-sim (providers.md §8)', () => {
     expect(toJobErrorCode(last.error!)).toBe(jobCode);
   });
 
+  it('against the simulator, signs with the simulator\'s key even when an operator secret is set', async () => {
+    const built = createAdapters({ PROVIDER_SIM_URL: sim.url, PROVIDERS_ENABLED: 'kling', KLING_SECRET_KEY: 'an-operator-secret' }).get('kling')!;
+    expect((await built.submit(kling())).providerTaskId).toMatch(/^text2video\//);
+  });
+
   it('is refused what Kling refuses: a text task on an image-only model, a 7 s duration, an unknown model, a prompt over 2500', async () => {
     for (const req of [kling({ model: 'kling-v2-1' }), kling({ durationSeconds: 7 }), kling({ model: 'kling-v9' }), kling({ prompt: 'a'.repeat(2501) })]) {
       const err = await providerError(() => adapter.submit(req));
@@ -100,6 +105,8 @@ describe('KlingAdapter against provider-sim (providers.md §8)', () => {
     expect(await providerError(() => late.submit(kling()))).toMatchObject({ kind: 'auth', providerCode: '1004' });
     const early = new KlingAdapter({ apiKey: ACCESS, secretKey: SECRET, baseUrl: base, nowMs: () => Date.now() + 600_000 });
     expect(await providerError(() => early.submit(kling()))).toMatchObject({ kind: 'auth', providerCode: '1003' });
+    const garbled = await fetch(`${base}/v1/videos/text2video/1`, { headers: { authorization: 'Bearer bnVsbA.bnVsbA.x' } });
+    expect([garbled.status, ((await garbled.json()) as { code: number }).code]).toEqual([401, 1002]);
     const [head, payload] = klingToken(ACCESS, SECRET, 1_800_000_000).split('.');
     expect(JSON.parse(Buffer.from(head, 'base64url').toString())).toEqual({ alg: 'HS256', typ: 'JWT' });
     expect(JSON.parse(Buffer.from(payload, 'base64url').toString())).toEqual({ iss: ACCESS, exp: 1_800_001_800, nbf: 1_799_999_995 });

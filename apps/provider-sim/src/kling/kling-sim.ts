@@ -118,6 +118,7 @@ function authError(ctx: SimContext, req: SimRequest): SimReply | null {
   } catch {
     return klingError(401, 1002, 'Authorization is invalid');
   }
+  if (!header || typeof header !== 'object' || !claims || typeof claims !== 'object') return klingError(401, 1002, 'Authorization is invalid');
   const secret = typeof claims.iss === 'string' ? SECRETS[claims.iss] : undefined;
   const expected = secret ? Buffer.from(createHmac('sha256', secret).update(`${head}.${payload}`).digest('base64url')) : null;
   const given = Buffer.from(sig ?? '');

@@ -67,7 +67,12 @@ export class FalAdapter implements ProviderAdapter {
       config,
       defaultBaseUrl: FAL_DEFAULT_BASE_URL,
       headers: { authorization: `Key ${config.apiKey}` },
-      mapError: mapFalHttpError,
+      mapError: (info, detail) => {
+        const err = mapFalHttpError(info, detail);
+        // A 5xx whose body is not fal's JSON (an HTML page, nothing) came from an edge, not from fal.
+        if ((info.status >= 500 || info.status === 408) && !isFalErrorBody(info.body)) FROM_EDGE.add(err);
+        return err;
+      },
     });
     if (config.webhookKeys) {
       this.keys = ed25519KeysFromJwks({ keys: config.webhookKeys });
@@ -175,10 +180,9 @@ export class FalAdapter implements ProviderAdapter {
       result = (await this.http.request({ method: 'GET', path }, ctx)).body;
     } catch (e) {
       // A 429, a network error or a timeout is a failed check, retried by the caller, and so is a
-      // 5xx without fal's error type (an edge or the result store failing, not the request). Any
-      // other HTTP error is how fal reports that the request itself failed.
-      if (!isProviderError(e) || e.httpStatus === undefined || e.httpStatus === 429) throw e;
-      if ((e.httpStatus >= 500 || e.httpStatus === 408) && !e.providerCode) throw e;
+      // 5xx from an edge in front of fal (no fal error body). Any other HTTP error, fal's JSON
+      // `detail` included, is how fal reports that the request itself failed.
+      if (!isProviderError(e) || e.httpStatus === undefined || e.httpStatus === 429 || FROM_EDGE.has(e)) throw e;
       if (isFalCancellation({ status: e.httpStatus, detail: e.detail, providerCode: e.providerCode })) {
         return { state: 'canceled', providerStatus: 'COMPLETED' };
       }
@@ -188,6 +192,14 @@ export class FalAdapter implements ProviderAdapter {
     if (url) return { state: 'succeeded', providerStatus: 'COMPLETED', progress: 1, outputUrl: url };
     return { state: 'failed', providerStatus: 'COMPLETED', error: normalizedError('output_missing', 'fal result has no video url') };
   }
+}
+
+/** Errors of calls that an edge in front of fal answered (see the constructor's mapError). */
+const FROM_EDGE = new WeakSet<object>();
+
+/** fal's own error bodies are JSON objects with `detail` (a string or a list) or `error_type`. */
+function isFalErrorBody(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && ('detail' in body || 'error_type' in body);
 }
 
 /** `{owner}/{app}` of a model id: the part status/result/cancel URLs use. */

@@ -11,7 +11,8 @@ export const klingFactory: AdapterFactory = {
   envPrefix: 'KLING',
   simPath: '/kling',
   create: (config, env) => {
-    const secretKey = env.KLING_SECRET_KEY || (env.KLING_API_KEY ? undefined : config.apiKey);
+    // Against the simulator (no access key of our own) the simulator's key signs, whatever KLING_SECRET_KEY says.
+    const secretKey = env.KLING_API_KEY ? env.KLING_SECRET_KEY : config.apiKey;
     if (!secretKey) throw new Error('KLING_SECRET_KEY is required with KLING_API_KEY (Kling signs API tokens with it)');
     return new KlingAdapter({ ...config, secretKey });
   },
