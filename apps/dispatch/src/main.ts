@@ -7,6 +7,7 @@ import { refreshInFlight } from './capacity/in-flight-gauge';
 import { ProviderSlots } from './capacity/provider-slots';
 import { SlotSweeper } from './capacity/slot-sweeper';
 import { ProviderCircuit } from './circuit/provider-circuit';
+import { circuitOpenGauge } from './circuit/circuit-metrics';
 import { DispatchConfig, maxInFlightFor } from './config';
 import { dispatchConsumers } from './dispatch.consumers';
 import type { DispatchDeps } from './dispatch.deps';
@@ -24,6 +25,13 @@ async function main() {
   const adapters = configuredAdapters(process.env);
   if (adapters.size === 0) logger.warn('no provider adapter is configured: every job will fail with unknown_provider_error');
   const slots = new ProviderSlots(infra.dataSource, (provider) => maxInFlightFor(provider, process.env, config.PROVIDER_MAX_IN_FLIGHT_DEFAULT));
+  const circuit = new ProviderCircuit(infra.dataSource, {
+    threshold: config.CIRCUIT_FAILURE_THRESHOLD,
+    windowMs: config.CIRCUIT_WINDOW_MS,
+    cooldownMs: config.CIRCUIT_COOLDOWN_MS,
+    viewTtlMs: config.CIRCUIT_VIEW_TTL_MS,
+  });
+  circuitOpenGauge(metrics, circuit, [...adapters.keys()]);
   const deps: DispatchDeps = {
     store: infra.store,
     storage: new LocalStorage(config.STORAGE_DIR),
@@ -31,12 +39,7 @@ async function main() {
     catalog: new Catalog([...adapters.keys()], withProviderModelIds(process.env)),
     adapters,
     slots,
-    circuit: new ProviderCircuit(infra.dataSource, {
-      threshold: config.CIRCUIT_FAILURE_THRESHOLD,
-      windowMs: config.CIRCUIT_WINDOW_MS,
-      cooldownMs: config.CIRCUIT_COOLDOWN_MS,
-      viewTtlMs: config.CIRCUIT_VIEW_TTL_MS,
-    }),
+    circuit,
     policy: {
       rateLimitBudgetMs: config.DISPATCH_RATE_LIMIT_BUDGET_MS,
       rateLimitMaxRetries: config.DISPATCH_RATE_LIMIT_MAX_RETRIES,

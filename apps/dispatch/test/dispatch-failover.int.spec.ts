@@ -45,6 +45,11 @@ describe('dispatch: failover when the primary provider is failing', () => {
     const atPrimary = new Set(primary.keys.map(jobOf));
     expect(atSim.filter((s) => atPrimary.has(jobOf(s.submissionKey)))).toEqual([]);
     expect(primary.keys.every((k) => k.startsWith(`${first}:`))).toBe(true);
+
+    // An operator sees which circuit is open.
+    const metrics = await (await fetch(`${h.dispatchers[0].url}/metrics`)).text();
+    const gauge = (provider: string) => new RegExp(`^reelay_provider_circuit_open\\{[^}]*provider="${provider}"[^}]*\\} (\\d)$`, 'm').exec(metrics)?.[1];
+    expect([gauge('replicate'), gauge('fal')]).toEqual(['1', '0']);
   });
 });
 

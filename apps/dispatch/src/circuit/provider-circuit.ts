@@ -64,6 +64,12 @@ export class ProviderCircuit {
     return probe.length > 0;
   }
 
+  /** Providers whose circuit is open now (or half-open, waiting for its probe), as every replica sees them. */
+  async openProviders(): Promise<string[]> {
+    const rows: { provider: string }[] = await this.dataSource.query(`SELECT provider FROM provider_circuits WHERE opened_at IS NOT NULL`);
+    return rows.map((r) => r.provider);
+  }
+
   async isOpen(provider: string): Promise<boolean> {
     return (await this.read(provider)).open;
   }
