@@ -1,8 +1,8 @@
-import { pipeline } from 'node:stream/promises';
 import type { JobState } from '@reelay/job-domain';
 import { outputKey } from '@reelay/storage';
 import type { Request, Response } from 'express';
 import { ApiException } from '../errors/api-exception';
+import { streamToResponse } from '../http/stream-to-response';
 import type { GatewayDeps } from '../gateway-deps';
 import { parseRange } from './byte-range';
 
@@ -37,8 +37,5 @@ export async function serveOutput(deps: GatewayDeps, jobId: string, state: JobSt
     res.end();
     return;
   }
-  await pipeline(deps.storage.stream(key, { start, end }), res).catch((err: unknown) => {
-    if (!res.writableEnded) res.destroy();
-    if ((err as { code?: string }).code !== 'ERR_STREAM_PREMATURE_CLOSE') deps.logger.warn({ err, jobId }, 'content stream failed');
-  });
+  await streamToResponse(deps.storage.stream(key, { start, end }), res, deps.logger, { jobId });
 }

@@ -6,8 +6,11 @@ export type AspectRatio = z.infer<typeof AspectRatio>;
 export const Resolution = z.enum(['480p', '720p', '1080p']);
 export type Resolution = z.infer<typeof Resolution>;
 
+/** An uploaded image's id (POST /v1/assets). */
+export const AssetId = z.string().regex(/^asset_[A-Za-z0-9]{8,40}$/, 'must be an asset id like asset_...');
+
 export const ReferenceImage = z.union([
-  z.strictObject({ assetId: z.string().regex(/^asset_[A-Za-z0-9]{8,40}$/, 'must be an asset id like asset_...') }),
+  z.strictObject({ assetId: AssetId }),
   z.strictObject({ url: z.url({ protocol: /^https?$/ }).max(2048) }),
 ]);
 export type ReferenceImage = z.infer<typeof ReferenceImage>;

@@ -113,7 +113,11 @@ export interface ProviderAdapter {
   /** Loads what verifying callbacks needs (e.g. signing keys); the service that verifies calls it at startup. */
   prepare?(ctx?: ProviderCallContext): Promise<void>;
 
-  /** Finds a task this key submitted, for reconciliation after a crash; null when there is none. */
+  /**
+   * Finds a task this key submitted, for reconciliation after a crash; null when there is none.
+   * Throws a non-retryable `server` ProviderError when it cannot tell (the task may lie beyond what
+   * can be listed): dispatch then fails the job as of unknown outcome rather than submit again.
+   */
   findBySubmissionKey?(submissionKey: string, ctx?: ProviderCallContext): Promise<string | null>;
 }
 

@@ -1,5 +1,5 @@
 import { ProviderError, type ProviderErrorKind } from '../adapter/provider-error';
-import type { HttpErrorInfo } from '../http/provider-http';
+import { defaultHttpError, type HttpErrorInfo } from '../http/provider-http';
 
 /**
  * Kling's `code` families (providers.md §8, marked UNSURE there): 1000–1004 authentication,
@@ -27,16 +27,10 @@ export function klingEnvelopeError(envelope: { code?: number; message?: string }
   return new ProviderError(kind, `${where} → code ${code}: ${(envelope?.message ?? '').slice(0, 300)}`, { providerCode: String(code), httpStatus });
 }
 
-/** HTTP errors: the envelope's code decides when there is one, else the status. */
+/** HTTP errors: the envelope's code decides when there is one, else the status (the shared rules). */
 export function mapKlingHttpError(info: HttpErrorInfo, detail: (t: string) => string): ProviderError {
   const envelope = typeof info.body === 'object' && info.body !== null ? (info.body as { code?: number; message?: string }) : undefined;
-  const init = { httpStatus: info.status, retryAfterMs: info.retryAfterMs, providerCode: envelope?.code !== undefined ? String(envelope.code) : undefined };
-  const d = detail(`${info.method} ${info.path} → HTTP ${info.status}${envelope?.code !== undefined ? ` code ${envelope.code}: ${envelope.message ?? ''}` : ''}`);
-  if (typeof envelope?.code === 'number' && envelope.code !== 0) return new ProviderError(klingCodeKind(envelope.code), d, init);
-  if (info.status === 429) return new ProviderError('rate_limited', d, init);
-  if (info.status === 408 || info.status === 504) return new ProviderError('timeout', d, init);
-  if (info.status >= 500) return new ProviderError('server', d, init);
-  if (info.status === 401 || info.status === 403) return new ProviderError('auth', d, init);
-  if (info.status === 404) return new ProviderError('not_found', d, init);
-  return new ProviderError('invalid_request', d, init);
+  if (typeof envelope?.code !== 'number' || envelope.code === 0) return defaultHttpError(info, detail);
+  const d = detail(`${info.method} ${info.path} → HTTP ${info.status} code ${envelope.code}: ${envelope.message ?? ''}`);
+  return new ProviderError(klingCodeKind(envelope.code), d, { httpStatus: info.status, retryAfterMs: info.retryAfterMs, providerCode: String(envelope.code) });
 }
