@@ -1,4 +1,4 @@
-import type { SimRouter, SimRequest } from './router';
+import type { SimReply, SimRouter, SimRequest } from './router';
 import type { SimContext } from './sim-context';
 import { parseScenario, type Scenario } from './scenario';
 
@@ -28,4 +28,17 @@ export function bearerToken(req: SimRequest): string | undefined {
 
 export function delay(ms: number | undefined): Promise<void> {
   return ms && ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve();
+}
+
+/** What a submit answered with an error: recorded (no task) for tests and stats, then sent. */
+export function submitRejecter(
+  ctx: SimContext,
+  provider: string,
+  req: SimRequest,
+  submit: { model: string; prompt: string; metadata?: Record<string, unknown> },
+): (reply: SimReply) => SimReply {
+  return (reply) => {
+    ctx.record({ provider, taskId: null, submissionKey: submissionKeyOf(req) ?? null, metadata: submit.metadata ?? {}, model: submit.model, prompt: submit.prompt, outcome: 'rejected', httpStatus: reply.status });
+    return reply;
+  };
 }

@@ -1,7 +1,7 @@
 import { createHash, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
 import type { SimReply, SimRequest, SimRouter } from '../core/router';
 import type { SimContext, SubmitRejection } from '../core/sim-context';
-import { delay, scenarioOf, submissionKeyOf, type SimProvider } from '../core/sim-provider';
+import { delay, scenarioOf, submissionKeyOf, type SimProvider, submitRejecter } from '../core/sim-provider';
 import { statusCallbacks } from '../core/status-callbacks';
 import { stripScenarioTags } from '../core/scenario';
 import { isTerminalPhase, type SimTask } from '../core/sim-task';
@@ -98,10 +98,7 @@ export const falSim: SimProvider = {
       const model = req.params.path ? `${app}/${req.params.path}` : app;
       const webhook = req.query.get('fal_webhook') ?? undefined;
       const metadata = webhook ? { fal_webhook: webhook } : {};
-      const reject = (reply: SimReply): SimReply => {
-        ctx.record({ provider: PROVIDER, taskId: null, submissionKey: submissionKeyOf(req) ?? null, metadata, model, prompt: rawPrompt, outcome: 'rejected', httpStatus: reply.status });
-        return reply;
-      };
+      const reject = submitRejecter(ctx, PROVIDER, req, { model, prompt: rawPrompt, metadata });
       if (req.body.invalidJson) return reject(validation('body', 'Invalid JSON body', 'json_invalid'));
       if (!rawPrompt) return reject(validation('prompt', 'Field required', 'missing'));
       const gate = ctx.gateSubmit(PROVIDER, scenario, submissionKeyOf(req) ?? rawPrompt);

@@ -1,7 +1,7 @@
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { SimReply, SimRequest, SimRouter } from '../core/router';
 import type { CheckRejection, SimContext, SubmitRejection } from '../core/sim-context';
-import { bearerToken, delay, scenarioOf, submissionKeyOf, type SimProvider } from '../core/sim-provider';
+import { bearerToken, delay, scenarioOf, submissionKeyOf, type SimProvider, submitRejecter } from '../core/sim-provider';
 import { statusCallbacks } from '../core/status-callbacks';
 import { stripScenarioTags } from '../core/scenario';
 import type { SimPhase, SimTask } from '../core/sim-task';
@@ -39,10 +39,7 @@ export const klingSim: SimProvider = {
       const scenario = scenarioOf(req, prompt);
       await delay(scenario.slow);
       const model = typeof body.model_name === 'string' ? body.model_name : 'kling-v1';
-      const reject = (reply: SimReply): SimReply => {
-        ctx.record({ provider: PROVIDER, taskId: null, submissionKey: submissionKeyOf(req) ?? null, metadata: {}, model, prompt, outcome: 'rejected', httpStatus: reply.status });
-        return reply;
-      };
+      const reject = submitRejecter(ctx, PROVIDER, req, { model, prompt });
       if (req.body.invalidJson) return reject(klingError(400, 1200, 'Invalid request parameters: the body is not JSON'));
       if (!MODELS.has(model)) return reject(klingError(400, 1201, `Invalid request parameters: model_name ${model} is not supported`));
       if (kind === 'text2video' && IMAGE_ONLY.has(model)) return reject(klingError(400, 1201, `Invalid request parameters: ${model} supports image2video only`));

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SimReply, SimRequest, SimRouter } from '../core/router';
 import { undocumentedRetryAfter, type CheckRejection, type SimContext, type SubmitRejection } from '../core/sim-context';
-import { bearerToken, delay, scenarioOf, submissionKeyOf, type SimProvider } from '../core/sim-provider';
+import { bearerToken, delay, scenarioOf, submissionKeyOf, type SimProvider, submitRejecter } from '../core/sim-provider';
 import { statusCallbacks } from '../core/status-callbacks';
 import type { SimPhase, SimTask } from '../core/sim-task';
 
@@ -34,10 +34,7 @@ export const lumaSim: SimProvider = {
       const model = typeof body.model === 'string' ? body.model : '';
       const callbackUrl = typeof body.callback_url === 'string' ? body.callback_url : undefined;
       const metadata = callbackUrl ? { callback_url: callbackUrl } : {};
-      const reject = (reply: SimReply): SimReply => {
-        ctx.record({ provider: PROVIDER, taskId: null, submissionKey: submissionKeyOf(req) ?? null, metadata, model, prompt, outcome: 'rejected', httpStatus: reply.status });
-        return reply;
-      };
+      const reject = submitRejecter(ctx, PROVIDER, req, { model, prompt, metadata });
       if (req.body.invalidJson) return reject(lumaError(400, 'Invalid JSON body'));
       if (!model) return reject(lumaError(400, 'model is required'));
       if (body.aspect_ratio !== undefined && !RATIOS.has(String(body.aspect_ratio))) return reject(lumaError(400, `Invalid aspect_ratio: ${String(body.aspect_ratio)}`));

@@ -1,6 +1,6 @@
 import type { SimReply, SimRequest, SimRouter } from '../core/router';
 import type { CheckRejection, SimContext, SubmitRejection } from '../core/sim-context';
-import { bearerToken, delay, scenarioOf, submissionKeyOf, type SimProvider } from '../core/sim-provider';
+import { bearerToken, delay, scenarioOf, submissionKeyOf, type SimProvider, submitRejecter } from '../core/sim-provider';
 import type { SimTask } from '../core/sim-task';
 
 const PROVIDER = 'minimax';
@@ -29,10 +29,7 @@ export const minimaxSim: SimProvider = {
       const scenario = scenarioOf(req, prompt);
       await delay(scenario.slow);
       const model = typeof body.model === 'string' ? body.model : '';
-      const reject = (reply: SimReply): SimReply => {
-        ctx.record({ provider: PROVIDER, taskId: null, submissionKey: submissionKeyOf(req) ?? null, metadata: {}, model, prompt, outcome: 'rejected', httpStatus: reply.status });
-        return reply;
-      };
+      const reject = submitRejecter(ctx, PROVIDER, req, { model, prompt });
       if (req.body.invalidJson) return reject(failed(2013, 'invalid params, body is not valid JSON'));
       if (!MODELS.has(model)) return reject(failed(2013, `invalid params, model ${model || '(empty)'} is not supported`));
       if (IMAGE_MODELS.has(model) && !body.first_frame_image) return reject(failed(2013, 'invalid params, first_frame_image is required for this model'));

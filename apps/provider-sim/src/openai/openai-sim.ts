@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { SimReply, SimRouter } from '../core/router';
 import type { CheckRejection, SimContext, SubmitRejection } from '../core/sim-context';
-import { bearerToken, delay, scenarioOf, submissionKeyOf, type SimProvider } from '../core/sim-provider';
+import { bearerToken, delay, scenarioOf, submissionKeyOf, type SimProvider, submitRejecter } from '../core/sim-provider';
 import { statusCallbacks } from '../core/status-callbacks';
 import { fixtureVideo } from '../core/fixture-video';
 import type { SimPhase, SimTask } from '../core/sim-task';
@@ -44,10 +44,7 @@ export const openaiSim: SimProvider = {
       const model = typeof body.model === 'string' ? body.model : 'sora-2';
       const seconds = body.seconds === undefined ? '4' : String(body.seconds);
       const size = typeof body.size === 'string' ? body.size : '720x1280';
-      const reject = (reply: SimReply): SimReply => {
-        ctx.record({ provider: PROVIDER, taskId: null, submissionKey: submissionKeyOf(req) ?? null, metadata: {}, model, prompt, outcome: 'rejected', httpStatus: reply.status });
-        return reply;
-      };
+      const reject = submitRejecter(ctx, PROVIDER, req, { model, prompt });
       if (req.body.invalidJson) return reject(oaiError(400, 'We could not parse the JSON body of your request.', 'invalid_request_error', null, null));
       if (!prompt) return reject(oaiError(400, "Missing required parameter: 'prompt'.", 'invalid_request_error', 'prompt', 'missing_required_parameter'));
       if (!SECONDS.has(seconds)) {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { signStandardWebhook } from '@reelay/providers';
 import type { SimReply, SimRequest, SimRouter } from '../core/router';
 import type { SimContext, SubmitRejection } from '../core/sim-context';
-import { bearerToken, delay, scenarioOf, submissionKeyOf, type SimProvider } from '../core/sim-provider';
+import { bearerToken, delay, scenarioOf, submissionKeyOf, type SimProvider, submitRejecter } from '../core/sim-provider';
 import { statusCallbacks } from '../core/status-callbacks';
 import { stripScenarioTags } from '../core/scenario';
 import { isTerminalPhase, type SimPhase, type SimTask } from '../core/sim-task';
@@ -48,10 +48,7 @@ export const replicateSim: SimProvider = {
       const { model, version } = modelOf(req);
       const metadata: Record<string, unknown> = {};
       if (typeof body.webhook === 'string') metadata.webhook = body.webhook;
-      const reject = (reply: SimReply): SimReply => {
-        ctx.record({ provider: PROVIDER, taskId: null, submissionKey: submissionKeyOf(req) ?? null, metadata, model, prompt: rawPrompt, outcome: 'rejected', httpStatus: reply.status });
-        return reply;
-      };
+      const reject = submitRejecter(ctx, PROVIDER, req, { model, prompt: rawPrompt, metadata });
       if (req.body.invalidJson) return reject(problem(400, 'Bad request', 'Request body is not valid JSON'));
       if (version === '') return reject(invalid('version', 'version is required'));
       if (!input || typeof input !== 'object') return reject(invalid('input', 'input is required'));

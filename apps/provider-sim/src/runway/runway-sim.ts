@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SimReply, SimRequest, SimRouter } from '../core/router';
 import { undocumentedRetryAfter, type CheckRejection, type SimContext, type SubmitRejection } from '../core/sim-context';
-import { bearerToken, delay, scenarioOf, submissionKeyOf, type SimProvider } from '../core/sim-provider';
+import { bearerToken, delay, scenarioOf, submissionKeyOf, type SimProvider, submitRejecter } from '../core/sim-provider';
 import type { SimTask } from '../core/sim-task';
 
 const PROVIDER = 'runway';
@@ -31,10 +31,7 @@ export const runwaySim: SimProvider = {
       const scenario = scenarioOf(req, prompt);
       await delay(scenario.slow);
       const model = typeof body.model === 'string' ? body.model : '';
-      const reject = (reply: SimReply): SimReply => {
-        ctx.record({ provider: PROVIDER, taskId: null, submissionKey: submissionKeyOf(req) ?? null, metadata: {}, model, prompt, outcome: 'rejected', httpStatus: reply.status });
-        return reply;
-      };
+      const reject = submitRejecter(ctx, PROVIDER, req, { model, prompt });
       if (req.body.invalidJson) return reject(rwError(400, 'Invalid JSON body.'));
       if (!model) return reject(rwError(400, 'Validation of body failed: model is required.'));
       if (kind === 'text' && !prompt) return reject(rwError(400, 'Validation of body failed: promptText is required.'));

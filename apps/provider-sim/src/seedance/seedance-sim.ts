@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SimReply, SimRouter } from '../core/router';
 import { undocumentedRetryAfter, type CheckRejection, type SimContext, type SubmitRejection } from '../core/sim-context';
-import { bearerToken, delay, scenarioOf, submissionKeyOf, type SimProvider } from '../core/sim-provider';
+import { bearerToken, delay, scenarioOf, submissionKeyOf, type SimProvider, submitRejecter } from '../core/sim-provider';
 import { statusCallbacks } from '../core/status-callbacks';
 import { stripScenarioTags } from '../core/scenario';
 import type { SimPhase, SimTask } from '../core/sim-task';
@@ -40,10 +40,7 @@ export const seedanceSim: SimProvider = {
       const key = submissionKeyOf(req) ?? rawText;
       const model = typeof body.model === 'string' ? body.model : '';
       const metadata = pick(body, ['safety_identifier', 'callback_url']);
-      const reject = (reply: SimReply): SimReply => {
-        ctx.record({ provider: PROVIDER, taskId: null, submissionKey: submissionKeyOf(req) ?? null, metadata, model, prompt: rawText, outcome: 'rejected', httpStatus: reply.status });
-        return reply;
-      };
+      const reject = submitRejecter(ctx, PROVIDER, req, { model, prompt: rawText, metadata });
       if (req.body.invalidJson) return reject(arkError(400, 'InvalidParameter', 'The request body is not valid JSON.'));
       if (!model) return reject(arkError(400, 'MissingParameter', 'The parameter `model` is required.', 'model'));
       if (!content || !textItem) return reject(arkError(400, 'MissingParameter', 'The parameter `content` is required.', 'content'));

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SimReply, SimRequest, SimRouter } from '../core/router';
 import type { SimContext, SubmitRejection } from '../core/sim-context';
-import { delay, scenarioOf, submissionKeyOf, type SimProvider } from '../core/sim-provider';
+import { delay, scenarioOf, submissionKeyOf, type SimProvider, submitRejecter } from '../core/sim-provider';
 import { stripScenarioTags } from '../core/scenario';
 import type { SimTask } from '../core/sim-task';
 import { fixtureVideo } from '../core/fixture-video';
@@ -40,10 +40,7 @@ export const veoSim: SimProvider = {
       await delay(scenario.slow);
       const model = req.params.model;
       const metadata = body.webhookConfig ? { webhookConfig: body.webhookConfig } : {};
-      const reject = (reply: SimReply): SimReply => {
-        ctx.record({ provider: PROVIDER, taskId: null, submissionKey: submissionKeyOf(req) ?? null, metadata, model, prompt: rawPrompt, outcome: 'rejected', httpStatus: reply.status });
-        return reply;
-      };
+      const reject = submitRejecter(ctx, PROVIDER, req, { model, prompt: rawPrompt, metadata });
       if (req.body.invalidJson) return reject(googleError(400, 'Invalid JSON payload received.'));
       if (!instance || !rawPrompt) return reject(googleError(400, '* GenerateVideoRequest.instances[0].prompt: prompt is required'));
       const invalid = validateParameters(parameters);
