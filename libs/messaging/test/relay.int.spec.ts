@@ -28,6 +28,18 @@ function spawnRelayChild(env: Record<string, string>) {
   return { child, exited, output: () => output };
 }
 
+/** The connection, except that its `lose`-th publish never reaches the server. */
+function losingPublish(nc: NatsConnection, lose: number): NatsConnection {
+  let publishes = 0;
+  return new Proxy(nc, {
+    get(target, prop) {
+      if (prop === 'publish') return (...args: Parameters<NatsConnection['publish']>) => (++publishes === lose ? undefined : target.publish(...args));
+      const value = Reflect.get(target, prop, target) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 jest.setTimeout(60_000);
 
 describe('EventRelay (real PostgreSQL + NATS)', () => {
@@ -321,15 +333,7 @@ describe('EventRelay (real PostgreSQL + NATS)', () => {
     const { pg, prefix } = await fixture('relay_hole');
     await appendJobEvents(pg.store, 40);
     // The 10th message of the first batch never reaches the server; the other 39 are stored.
-    let publishes = 0;
-    const lossy = new Proxy(nc, {
-      get(target, prop) {
-        if (prop === 'publish') return (...args: Parameters<NatsConnection['publish']>) => (++publishes === 10 ? undefined : target.publish(...args));
-        const value = Reflect.get(target, prop, target) as unknown;
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
-    const relay = new EventRelay({ dataSource: pg.ds, nc: lossy, prefix, batchSize: 40, pollIntervalMs: 20, publishTimeoutMs: 300, errorBackoffMs: 50 });
+    const relay = new EventRelay({ dataSource: pg.ds, nc: losingPublish(nc, 10), prefix, batchSize: 40, pollIntervalMs: 20, publishTimeoutMs: 300, errorBackoffMs: 50 });
     await relay.start();
     cleanups.push(() => relay.stop());
     await waitFor('all 40 events in the stream', async () => (await streamMessageCount(nc, prefix)) === 40);
@@ -338,6 +342,27 @@ describe('EventRelay (real PostgreSQL + NATS)', () => {
     expect(stream.map((m) => m.msgId).sort()).toEqual(log.map((e) => e.eventId).sort());
     // The lost one lands after its successors: the edge the relay documents.
     expect(stream.at(-1)!.msgId).toBe(log[9]!.eventId);
+  });
+
+  it('a leader that stops with a hole in its batch (a message lost, later ones stored) leaves it to its successor, which publishes the lost event before going on', async () => {
+    const { pg, prefix } = await fixture('relay_hole_successor');
+    await appendJobEvents(pg.store, 40);
+    const neverSaves = { get: async () => null, save: async () => undefined };
+    const first = new EventRelay({ dataSource: pg.ds, nc: losingPublish(nc, 10), prefix, batchSize: 40, pollIntervalMs: 20, publishTimeoutMs: 2_000, checkpoints: neverSaves });
+    await first.start();
+    await waitFor('39 of the 40 stored', async () => (await streamMessageCount(nc, prefix)) === 39);
+    await first.stop(); // before the batch is sent again: the stream's newest message lies past the hole
+
+    await appendJobEvents(pg.store, 10);
+    const successor = new EventRelay({ dataSource: pg.ds, nc, prefix, batchSize: 40, pollIntervalMs: 20 });
+    await successor.start();
+    cleanups.push(() => successor.stop());
+    await waitFor('all 50 events in the stream', async () => (await streamMessageCount(nc, prefix)) === 50);
+    const log = await readWholeLog(pg.store);
+    const stream = await readStream(nc, prefix);
+    expect(stream.map((m) => m.msgId).sort()).toEqual(log.map((e) => e.eventId).sort());
+    // The lost event lands right after the dead leader's last message, before the new ones, which keep their order.
+    expect(stream.slice(39).map((m) => m.msgId)).toEqual([log[9]!.eventId, ...log.slice(40).map((e) => e.eventId)]);
   });
 
   it('the leader lock session asks the server to notice a vanished holder within seconds (TCP keepalives, user timeout)', async () => {

@@ -216,4 +216,18 @@ describe('readAll: tailing the log while writers commit out of order (real Postg
     }
     expect(got.filter((e) => e.streamId === shared).map((e) => e.streamVersion)).toEqual([1, 2, 3]);
   });
+
+  it('readLastUpTo gives the newest events of a range, bounds included as documented, in log order', async () => {
+    const before = (await readToEnd(LOG_START)).checkpoint;
+    const stream = `range-${randomUUID()}`;
+    for (let v = 0; v < 6; v++) await writerStore.append(stream, v, [creditsGranted()]);
+    const all = (await readToEnd(before)).events.filter((e) => e.streamId === stream);
+    expect(all).toHaveLength(6);
+    const at = (e: RecordedEvent): LogCheckpoint => ({ transactionId: e.transactionId, globalPosition: e.globalPosition });
+
+    const upToFifth = await reader.readLastUpTo(at(all[0]!), at(all[4]!), 3);
+    expect(upToFifth.map((e) => e.streamVersion)).toEqual([3, 4, 5]);
+    const wholeRange = await reader.readLastUpTo(at(all[0]!), at(all[4]!), 100);
+    expect(wholeRange.map((e) => e.streamVersion)).toEqual([2, 3, 4, 5]);
+  });
 });

@@ -54,3 +54,19 @@ export async function readAllAfter(db: SqlExecutor, after: LogCheckpoint, limit:
     checkpoint: last ? { transactionId: last.transactionId, globalPosition: last.globalPosition } : { ...after },
   };
 }
+
+const READ_LAST_SQL = `
+  SELECT ${EVENT_COLUMNS}
+  FROM events
+  WHERE (events.transaction_id, events.global_position) > ($1::xid8, $2::bigint)
+    AND (events.transaction_id, events.global_position) <= ($3::xid8, $4::bigint)
+    AND events.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+  ORDER BY events.transaction_id DESC, events.global_position DESC
+  LIMIT $5`;
+
+/** The last `limit` committed events after `after` and up to `upTo` (inclusive), in log order. */
+export async function readLastUpTo(db: SqlExecutor, after: LogCheckpoint, upTo: LogCheckpoint, limit: number): Promise<RecordedEvent[]> {
+  if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`);
+  const rows: EventRow[] = await db.query(READ_LAST_SQL, [after.transactionId, after.globalPosition, upTo.transactionId, upTo.globalPosition, limit]);
+  return rows.map(toRecordedEvent).reverse();
+}

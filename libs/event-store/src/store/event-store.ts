@@ -1,7 +1,7 @@
 import type { RecordedEvent } from '@reelay/contracts';
 import type { DataSource } from 'typeorm';
 import { LOG_START, type LogCheckpoint } from '../log/log-checkpoint';
-import { readAllAfter, type ReadAllResult } from '../log/read-all';
+import { readAllAfter, readLastUpTo, type ReadAllResult } from '../log/read-all';
 import { isServerError, pgConstraint, pgErrorCode, type SqlExecutor } from '../sql/sql-executor';
 import { WriteBatcher } from '../sql/write-batcher';
 import { StreamSnapshotStore } from '../snapshots/stream-snapshot-store';
@@ -222,6 +222,11 @@ export class EventStore {
    */
   readAll(after: LogCheckpoint = LOG_START, limit = 1000, opts: { tx?: SqlExecutor } = {}): Promise<ReadAllResult> {
     return readAllAfter(opts.tx ?? this.dataSource, after, limit);
+  }
+
+  /** The last `limit` committed events after `after` and up to `upTo` (inclusive), in log order. */
+  readLastUpTo(after: LogCheckpoint, upTo: LogCheckpoint, limit: number): Promise<RecordedEvent[]> {
+    return readLastUpTo(this.dataSource, after, upTo, limit);
   }
 }
 

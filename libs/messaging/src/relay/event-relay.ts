@@ -8,7 +8,7 @@ import { eventStreamName, eventSubject } from '../nats/subjects';
 import { ensureEventStream, type TopologyOptions } from '../nats/topology';
 import { traceHeaders } from '../tracing/trace-context';
 import { LeaderLock } from './leader-lock';
-import { lastPublishedEventId } from './published-tail';
+import { lastPublishedEventId, storedAmongNewest } from './published-tail';
 
 /*
  * Why this publishes each committed event to JetStream exactly once, in log order
@@ -32,16 +32,20 @@ import { lastPublishedEventId } from './published-tail';
  *    must exceed the longest time from a publish to the checkpoint save covering it plus the time a
  *    successor needs to take over. As a second guard that does not depend on the window, a relay
  *    taking over reads the stream's newest relayed message id and, when that event lies past the
- *    saved checkpoint, starts after it: the stream already holds that whole prefix, in order
- *    (however many batches the checkpoint lags).
+ *    saved checkpoint, starts after it: the stream already holds that prefix (however many batches
+ *    the checkpoint lags), except for a hole that (4) fills first.
  * 4. Order is kept even when two publishers overlap (e.g. a partitioned old leader finishing its
  *    batch while the new one starts): each publishes a contiguous run in log order, the stream keeps
  *    the first copy of each id, and the first copy of event n always arrives before the first copy
  *    of event n+1 (both publishers send n before n+1). Known edge: if the server rejected one message
- *    of a pipelined batch but accepted a later one (a connection lost mid-batch), the retry
- *    appends the rejected event after its successor. The leader sends a failed batch again until
- *    it is stored whole (publishUntilStored), so the stream's tail never hides a hole from (3);
- *    a process that dies in between leaves that hole to a successor that skips to the tail.
+ *    of a pipelined batch but accepted a later one (a connection lost mid-batch, a stream leader
+ *    change), the retry appends the rejected event after its successor. The leader sends a failed
+ *    batch again until it is stored whole (publishUntilStored). A leader that dies before that
+ *    leaves a stream whose tail lies past a hole, so the skip in (3) alone would lose the event:
+ *    a relay taking over therefore first checks that the stream holds each of the last two batches'
+ *    worth of events up to its tail (read newest first; a leader sends one batch at a time and
+ *    goes on only once it is stored whole, so a hole can only lie in the last batch before the
+ *    tail) and publishes the ones it lacks before going on after the tail.
  *
  * Only one relay works at a time: leadership is a PostgreSQL session-level advisory lock
  * (postgresql.org/docs/current/explicit-locking.html#ADVISORY-LOCKS, `pg_try_advisory_lock`). The
@@ -76,6 +80,7 @@ const FIRST_RETRY_MS = 1;
 export interface RelayLog {
   readAll(after: LogCheckpoint, limit: number): Promise<{ events: RecordedEvent[]; checkpoint: LogCheckpoint }>;
   positionOf(eventId: string): Promise<LogCheckpoint | null>;
+  readLastUpTo(after: LogCheckpoint, upTo: LogCheckpoint, limit: number): Promise<RecordedEvent[]>;
 }
 
 export interface RelayCheckpoints {
@@ -130,8 +135,6 @@ export class EventRelay {
   /** Set by a notification; the next empty read starts the short retries again. */
   private woken = false;
   private readonly sleepers = new Set<() => void>();
-  /** A batch failed to publish whole and was not sent again yet (see publishUntilStored). */
-  private holeMayExist = false;
 
   constructor(options: EventRelayOptions) {
     this.o = {
@@ -205,7 +208,7 @@ export class EventRelay {
   }
 
   private async lead(lock: LeaderLock): Promise<void> {
-    const state: LeadState = { checkpoint: await this.startingPoint(), retryMs: FIRST_RETRY_MS, saving: Promise.resolve() };
+    const state: LeadState = { checkpoint: await this.startingPoint(lock), retryMs: FIRST_RETRY_MS, saving: Promise.resolve() };
     try {
       while (this.running && !lock.lost) await this.step(lock, state);
     } catch (err) {
@@ -218,13 +221,25 @@ export class EventRelay {
 
   /**
    * Where a new leader starts: the saved checkpoint, or the log position of the newest event the
-   * stream already holds when that is further on (see (3) above).
+   * stream already holds when that is further on (see (3) above), once any hole before it is filled (4).
    */
-  private async startingPoint(): Promise<LogCheckpoint> {
+  private async startingPoint(lock: LeaderLock): Promise<LogCheckpoint> {
     const saved = (await this.o.checkpoints.get(this.o.checkpointName)) ?? LOG_START;
-    const tailId = this.o.skipPublishedTail && !this.holeMayExist ? await lastPublishedEventId(this.jsm!, this.stream) : null;
+    const tailId = this.o.skipPublishedTail ? await lastPublishedEventId(this.jsm!, this.stream) : null;
     const tail = tailId ? await this.o.log.positionOf(tailId) : null;
-    return tail && compareCheckpoints(tail, saved) > 0 ? tail : saved;
+    if (!tail || compareCheckpoints(tail, saved) <= 0) return saved;
+    await this.fillHoleBefore(saved, tail, lock);
+    return tail;
+  }
+
+  private async fillHoleBefore(saved: LogCheckpoint, tail: LogCheckpoint, lock: LeaderLock): Promise<void> {
+    const recent = await this.o.log.readLastUpTo(saved, tail, 2 * this.o.batchSize);
+    // Twice as many messages as events, for dead-letter replays and late duplicates among them.
+    const stored = await storedAmongNewest(this.jsm!, this.stream, recent.map((e) => e.eventId), 2 * recent.length + 100);
+    const missing = recent.filter((e) => !stored.has(e.eventId));
+    if (missing.length === 0) return;
+    this.logger.warn(`relay ${this.o.checkpointName}: the stream lacks ${missing.length} of the ${recent.length} events before its newest; publishing them first`);
+    await this.publishUntilStored(missing, lock);
   }
 
   /** One read; when it found events, their publish and the start of their checkpoint's save. */
@@ -256,16 +271,13 @@ export class EventRelay {
    * leader change): the stream's tail then lies past a hole, so a leader starting over would skip
    * the hole (see (3)). Sending the same batch again fills it (stored messages are dropped as
    * duplicates), at the cost of the late event landing after its successors, the edge in (4).
-   * Until that succeeds, a new leadership in this process starts at the saved checkpoint, not the tail.
    */
   private async publishUntilStored(events: RecordedEvent[], lock: LeaderLock): Promise<void> {
     for (;;) {
       try {
         await this.publish(events);
-        this.holeMayExist = false;
         return;
       } catch (err) {
-        this.holeMayExist = true;
         if (!this.running || lock.lost) throw err;
         this.logger.warn(`relay ${this.o.checkpointName}: publishing ${events.length} events failed (${(err as Error).message}); sending the batch again`);
         await new Promise((resolve) => setTimeout(resolve, this.o.errorBackoffMs));
