@@ -351,4 +351,20 @@ describe('JetStreamServer (Nest custom transport, real NATS + PostgreSQL)', () =
     for (const e of after) await publish(prefix, e);
     await waitFor('events after the hand-over handled', () => after.every((e) => recorder.finished.includes(e.eventId)), 20_000);
   });
+
+  it('a consumer deleted under a running service (an operator, a JetStream store lost) is made again and events keep being handled, none skipped', async () => {
+    const prefix = await newPrefix();
+    const recorder = new Recorder();
+    await startService(prefix, recorder);
+    const before = progressEvent(10);
+    await publish(prefix, before);
+    await waitFor('first event handled', () => recorder.finished.includes(before.eventId));
+
+    const jsm = await jetstreamManager(nc);
+    await jsm.consumers.delete(eventStreamName(prefix), 'progress');
+    const after = progressEvent(20);
+    await publish(prefix, after);
+    await waitFor('the event published while the consumer was gone handled', () => recorder.finished.includes(after.eventId), 20_000);
+    expect((await jsm.consumers.info(eventStreamName(prefix), 'progress')).config.filter_subject).toBe(`${prefix}.events.job.JobProgressed`);
+  });
 });
