@@ -105,6 +105,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       DISPATCH_RATE_LIMIT_BUDGET_MS: '5000',
       RATE_LIMIT_PER_SECOND: '10000',
       RATE_LIMIT_BURST: '10000',
+      PUBLIC_RATE_LIMIT_PER_SECOND: '10000',
+      PUBLIC_RATE_LIMIT_BURST: '10000',
       WEBHOOK_MAX_ATTEMPTS: '30',
       WEBHOOK_BACKOFF_MAX_MS: '1000',
       WEBHOOK_TIMEOUT_MS: '2000',

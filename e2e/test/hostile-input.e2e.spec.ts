@@ -22,7 +22,7 @@ const runs = (n = RUNS) => ({ numRuns: n, endOnFailure: true });
 beforeAll(async () => {
   stack = await startStack({
     label: 'hostile',
-    env: { PROVIDERS_ENABLED: 'local,runway', RATE_LIMIT_PER_SECOND: '100000', RATE_LIMIT_BURST: '100000', POLL_DEADLINE_MS: '5000', ASSET_URL_SECRET: 'hostile-input-asset-url-secret-0123456789' },
+    env: { PROVIDERS_ENABLED: 'local,runway', RATE_LIMIT_PER_SECOND: '100000', RATE_LIMIT_BURST: '100000', PUBLIC_RATE_LIMIT_PER_SECOND: '100000', PUBLIC_RATE_LIMIT_BURST: '100000', POLL_DEADLINE_MS: '5000', ASSET_URL_SECRET: 'hostile-input-asset-url-secret-0123456789' },
   });
   port = stack.gateway.port;
   key = stack.createUser('alice', 10_000_000);

@@ -3,7 +3,7 @@ import { Catalog } from '@reelay/catalog';
 import { configuredAdapters } from '@reelay/providers';
 import { connectInfra, runWithContext, type Logger } from '@reelay/service-kit';
 import { LocalStorage, sweepAbandonedPeriodically } from '@reelay/storage';
-import type { NextFunction, Request, Response } from 'express';
+import type { Application, NextFunction, Request, Response } from 'express';
 import { AppModule } from './app.module';
 import type { GatewayConfig } from './config/gateway-config';
 import { AllExceptionsFilter } from './errors/all-exceptions.filter';
@@ -58,6 +58,7 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
     module: AppModule.register(deps, infra.checks, close),
     configure: (app) => {
       app.useGlobalFilters(new AllExceptionsFilter(logger));
+      (app.getHttpAdapter().getInstance() as Application).set('trust proxy', config.TRUST_PROXY);
       app.use((req: Request, res: Response, next: NextFunction) => {
         const correlationId = correlationIdOf(req);
         res.setHeader('X-Request-Id', correlationId);

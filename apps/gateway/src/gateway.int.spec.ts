@@ -587,4 +587,43 @@ describe('a second gateway process on the same database', () => {
       if (!closed) await second.app.close();
     }
   });
+
+  it('limits what comes without a valid key per client address (callbacks, refused keys), believing X-Forwarded-For only from proxies TRUST_PROXY names', async () => {
+    const start = async (env: Record<string, string>) => {
+      const config = GatewayConfig.parse({ DATABASE_URL: db.url, NATS_PREFIX: prefix, STORAGE_DIR: storageDir, PUBLIC_RATE_LIMIT_BURST: '3', PUBLIC_RATE_LIMIT_PER_SECOND: '0.5', DB_POOL_SIZE: '2', ...env });
+      const gw = await createGatewayApp(config, createLogger('gateway', 'silent'));
+      await gw.app.listen(0, '127.0.0.1');
+      return { app: gw.app, url: (await gw.app.getUrl()).replace('[::1]', '127.0.0.1') };
+    };
+    const callback = (url: string, from?: string) =>
+      fetch(`${url}/v1/providers/runway/callback`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json', ...(from ? { 'x-forwarded-for': from } : {}) } });
+
+    const direct = await start({});
+    try {
+      const statuses = [];
+      for (let i = 0; i < 2; i++) statuses.push((await callback(direct.url)).status);
+      statuses.push((await fetch(`${direct.url}/v1/models`, { headers: { authorization: 'Bearer rl_not_a_key' } })).status);
+      const limited = await callback(direct.url, '203.0.113.9'); // not believed: no proxy is trusted
+      statuses.push(limited.status);
+      expect(statuses).toEqual([204, 204, 401, 429]);
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect((await body(limited)).error).toMatchObject({ code: 'rate_limited' });
+      expect((await fetch(`${direct.url}/v1/models`, { headers: { authorization: 'Bearer rl_not_a_key' } })).status).toBe(429);
+      // A valid key spends its own budget, not its address's.
+      expect((await fetch(`${direct.url}/v1/models`, { headers: { authorization: `Bearer ${alice}` } })).status).toBe(200);
+    } finally {
+      await direct.app.close();
+    }
+
+    const proxied = await start({ TRUST_PROXY: 'loopback' });
+    try {
+      const first = [];
+      for (let i = 0; i < 4; i++) first.push((await callback(proxied.url, '203.0.113.1')).status);
+      expect(first).toEqual([204, 204, 204, 429]);
+      // Another client behind the same proxy has its own budget.
+      expect((await callback(proxied.url, '203.0.113.2')).status).toBe(204);
+    } finally {
+      await proxied.app.close();
+    }
+  });
 });

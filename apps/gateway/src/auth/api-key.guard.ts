@@ -12,10 +12,16 @@ const unauthorized = () =>
     headers: { 'WWW-Authenticate': 'Bearer' },
   });
 
-/** Bearer API key on every /v1 route, then the key's request budget (429 + Retry-After). */
+const rateLimited = (message: string, retryAfterSeconds: number) => new ApiException('rate_limited', message, { headers: { 'Retry-After': String(retryAfterSeconds) } });
+
+/**
+ * Bearer API key on every /v1 route, then the key's request budget (429 + Retry-After). What has
+ * no valid key (public routes, refused keys) spends its client address's budget instead.
+ */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
   private readonly buckets: TokenBuckets;
+  private readonly addressBuckets: TokenBuckets;
   private readonly keys: ApiKeyLookup;
 
   constructor(
@@ -23,6 +29,7 @@ export class ApiKeyGuard implements CanActivate {
     private readonly reflector: Reflector,
   ) {
     this.buckets = new TokenBuckets(deps.config.RATE_LIMIT_PER_SECOND, deps.config.RATE_LIMIT_BURST);
+    this.addressBuckets = new TokenBuckets(deps.config.PUBLIC_RATE_LIMIT_PER_SECOND, deps.config.PUBLIC_RATE_LIMIT_BURST);
     this.keys = new ApiKeyLookup(deps.dataSource);
   }
 
@@ -31,20 +38,27 @@ export class ApiKeyGuard implements CanActivate {
     const req = ctx.switchToHttp().getRequest<AuthenticatedRequest>();
     // Express matches routes case-insensitively, so /V1/jobs reaches the /v1/jobs handler: so must this test.
     if (!/^\/v1\//i.test(req.path)) return true;
-    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, [ctx.getHandler(), ctx.getClass()])) return true;
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, [ctx.getHandler(), ctx.getClass()])) {
+      this.takeForAddress(req);
+      return true;
+    }
 
     const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
-    if (!match) throw unauthorized();
-    const userId = await this.keys.userFor(match[1]);
-    if (!userId) throw unauthorized();
+    const userId = match ? await this.keys.userFor(match[1]) : null;
+    if (!match || !userId) {
+      this.takeForAddress(req);
+      throw unauthorized();
+    }
 
     const { allowed, retryAfterSeconds } = this.buckets.take(hashApiKey(match[1]));
-    if (!allowed) {
-      throw new ApiException('rate_limited', 'Too many requests for this API key. Please slow down.', {
-        headers: { 'Retry-After': String(retryAfterSeconds) },
-      });
-    }
+    if (!allowed) throw rateLimited('Too many requests for this API key. Please slow down.', retryAfterSeconds);
     req.userId = userId;
     return true;
+  }
+
+  /** `req.ip` is the TCP peer, or the forwarded client address when TRUST_PROXY says which proxies to believe. */
+  private takeForAddress(req: AuthenticatedRequest): void {
+    const { allowed, retryAfterSeconds } = this.addressBuckets.take(req.ip ?? req.socket.remoteAddress ?? 'unknown');
+    if (!allowed) throw rateLimited('Too many requests from this address. Please slow down.', retryAfterSeconds);
   }
 }

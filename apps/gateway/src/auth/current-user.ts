@@ -13,5 +13,5 @@ export const CurrentUser = createParamDecorator((_: unknown, ctx: ExecutionConte
 });
 
 export const PUBLIC_ROUTE = 'reelay:public-route';
-/** Routes reached without an API key (provider callbacks). */
+/** Routes reached without an API key (provider callbacks, signed asset links); limited per client address. */
 export const PublicRoute = () => SetMetadata(PUBLIC_ROUTE, true);

@@ -12,6 +12,22 @@ export const GatewayConfig = BaseConfig.extend({
   /** Token bucket per API key, per gateway process: sustained requests per second and burst size. */
   RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(20),
   RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(60),
+  /**
+   * Token bucket per client address, per gateway process, for what comes without a valid API key:
+   * provider callbacks, signed asset links and refused keys. Providers send bursts of callbacks
+   * from few addresses, hence the generous defaults.
+   */
+  PUBLIC_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(100),
+  PUBLIC_RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(1000),
+  /**
+   * Express's `trust proxy`: which hops' X-Forwarded-For to believe for the client address.
+   * Off by default (the address is the TCP peer); behind a load balancer set `true`, a hop count,
+   * or addresses/ranges such as `loopback, uniquelocal` or `10.0.0.0/8`.
+   */
+  TRUST_PROXY: z.preprocess(
+    (v) => (v === undefined || v === '' || v === 'false' ? false : v === 'true' ? true : /^\d+$/.test(String(v)) ? Number(v) : v),
+    z.union([z.boolean(), z.number().int().min(0).max(100), z.string().regex(/^[\w.:/]+(\s*,\s*[\w.:/]+)*$/, 'must be true, false, a hop count or a comma-separated list of addresses, ranges or names')]),
+  ),
   COMMAND_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   SSE_HEARTBEAT_MS: z.coerce.number().int().min(100).default(15_000),
   /** Safety-net re-read of a streamed job's log, in case a live push was missed. */
