@@ -206,6 +206,7 @@ describe('EventRelay (real PostgreSQL + NATS)', () => {
     let failed = false;
     const log = {
       positionOf: (id: string) => eventLog.positionOf(id),
+      readLastUpTo: (...args: Parameters<typeof eventLog.readLastUpTo>) => eventLog.readLastUpTo(...args),
       readAll: async (after: Parameters<typeof eventLog.readAll>[0], limit: number) => {
         if (batchRead && !failed) {
           failed = true;
