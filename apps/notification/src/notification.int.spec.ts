@@ -73,6 +73,7 @@ beforeAll(async () => {
     req.resume();
     if (req.url?.startsWith('/big/')) return void res.writeHead(200, { 'content-type': 'text/html' }).end('x'.repeat(80 * 1024));
     if (req.url?.startsWith('/moved/')) return void res.writeHead(301, { location: 'https://example.com/hook' }).end();
+    if (req.url?.startsWith('/moved-nowhere/')) return void res.writeHead(302).end();
     res.writeHead(202, { 'content-type': 'text/plain' });
     res.write('still working');
     const timer = setInterval(() => res.write('.'), 200); // a body that never ends
@@ -228,15 +229,18 @@ describe('webhooks', () => {
     ]);
   });
 
-  it('gives up on a receiver that redirects at the first attempt (redirects are not followed), not after an hour of retries', async () => {
-    const { jobId } = await runJob('moved-user', `http://${oddHost}/moved/hook`, 2);
+  it.each([
+    { answer: 'a redirect (redirects are not followed)', path: 'moved', error: 'refused: too_many_redirects' },
+    { answer: 'a 3xx the fetch does not take as a redirect (no Location), as api.md says of every 3xx', path: 'moved-nowhere', error: 'refused: HTTP 302 (redirects are not followed)' },
+  ])('gives up on a receiver that answers $answer at the first attempt, not after an hour of retries', async ({ path, error }) => {
+    const { jobId } = await runJob(`${path}-user`, `http://${oddHost}/${path}/hook`, 2);
     await until('both failed', async () => {
       const rows = await deliveries(jobId);
       return rows.length === 2 && rows.every((d) => d.status === 'failed');
     });
     expect(await deliveries(jobId)).toEqual([
-      { version: 1, status: 'failed', attempts: 1, last_error: 'refused: too_many_redirects' },
-      { version: 2, status: 'failed', attempts: 1, last_error: 'refused: too_many_redirects' },
+      { version: 1, status: 'failed', attempts: 1, last_error: error },
+      { version: 2, status: 'failed', attempts: 1, last_error: error },
     ]);
   });
 
