@@ -100,11 +100,13 @@ it('loses no status change and keeps per-job order across a kill -9 and restart'
     expect(firstSeen).toEqual(expected);
     expect(seen.map((id) => expected.indexOf(id as string))).toEqual([...seen.map((id) => expected.indexOf(id as string))].sort((a, b) => a - b));
   }
+  // The receiver counts a request before the sender has recorded its answer: wait for the records.
+  const statuses = () => ds.query(`SELECT status, count(*) AS n FROM webhook_deliveries GROUP BY status`) as Promise<{ status: string; n: string }[]>;
+  await until('every delivery recorded', async () => (await statuses()).every((r) => r.status === 'delivered'));
   const heldAttempts: { outcome: string }[] = await ds.query(
     `SELECT outcome FROM webhook_attempts WHERE job_id = $1 AND version = 2 ORDER BY id`,
     [heldJobId],
   );
   expect(heldAttempts.map((a) => a.outcome)).toEqual(['interrupted', 'delivered']);
-  const rows: { status: string; n: string }[] = await ds.query(`SELECT status, count(*) AS n FROM webhook_deliveries GROUP BY status`);
-  expect(rows).toEqual([{ status: 'delivered', n: String(JOBS * 5) }]);
+  expect(await statuses()).toEqual([{ status: 'delivered', n: String(JOBS * 5) }]);
 }, 60_000);
