@@ -64,7 +64,9 @@ export async function sendWebhook(delivery: ClaimedDelivery, opts: WebhookSender
     });
     // A 3xx that safeFetch did not take as a redirect (no Location, or 300/304/305) fails as one:
     // the answer will not change, and the job's later webhooks wait behind this delivery.
-    if (res.status >= 300 && res.status < 400) return { outcome: 'refused', httpStatus: res.status, error: `refused: HTTP ${res.status} (redirects are not followed)`, durationMs: elapsed(), permanent: true };
+    if (res.status >= 300 && res.status < 400) {
+      return { outcome: 'refused', httpStatus: res.status, error: `refused: HTTP ${res.status} (redirects are not followed)`, durationMs: elapsed(), permanent: true };
+    }
     const ok = res.status >= 200 && res.status < 300;
     return { outcome: ok ? 'delivered' : 'http_error', httpStatus: res.status, error: ok ? null : `HTTP ${res.status}`, durationMs: elapsed(), permanent: false };
   } catch (err) {

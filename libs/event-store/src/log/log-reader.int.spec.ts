@@ -222,8 +222,10 @@ describe('readAll: tailing the log while writers commit out of order (real Postg
     const stream = `range-${randomUUID()}`;
     for (let v = 0; v < 6; v++) await writerStore.append(stream, v, [creditsGranted()]);
     // Another test's open transaction anywhere on the cluster holds the horizon back for a moment.
-    let all: RecordedEvent[] = [];
-    for (const deadline = Date.now() + 15_000; all.length < 6 && Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
+    const deadline = Date.now() + 15_000;
+    let all = (await readToEnd(before)).events.filter((e) => e.streamId === stream);
+    while (all.length < 6 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
       all = (await readToEnd(before)).events.filter((e) => e.streamId === stream);
     }
     expect(all).toHaveLength(6);
