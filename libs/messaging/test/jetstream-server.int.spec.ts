@@ -18,6 +18,7 @@ import {
   replayDeadLetter,
   splitDurables,
   type ConsumerBinding,
+  type JetStreamServerOptions,
 } from '../src';
 import { handOver } from '../src/nats/durable-consumers';
 import { newJobId, setupPg, waitFor, type TestPg } from './helpers';
@@ -61,6 +62,13 @@ function handlerModule(recorder: Recorder) {
   @Module({ controllers: [ProgressHandlers] })
   class HandlerModule {}
   return HandlerModule;
+}
+
+/** Counts the backlog readings a server reports (each one also reads its consumers' ack floors). */
+function lagReadings(server: JetStreamServer): { count: number } {
+  const readings = { count: 0 };
+  server.on('pending', () => readings.count++);
+  return readings;
 }
 
 function progressEvent(progress: number): RecordedEvent {
@@ -113,13 +121,20 @@ describe('JetStreamServer (Nest custom transport, real NATS + PostgreSQL)', () =
     return prefix;
   }
 
-  async function startService(prefix: string, recorder: Recorder, binding: Partial<ConsumerBinding> = {}, module: ReturnType<typeof handlerModule> = handlerModule(recorder)): Promise<INestMicroservice> {
+  async function startService(
+    prefix: string,
+    recorder: Recorder,
+    binding: Partial<ConsumerBinding> = {},
+    module: ReturnType<typeof handlerModule> = handlerModule(recorder),
+    server: Partial<JetStreamServerOptions> = {},
+  ): Promise<INestMicroservice> {
     const strategy = new JetStreamServer({
       servers: TEST_NATS_URL,
       name: 'spec-service',
       prefix,
       deadLetters,
       consumers: [{ durable: 'progress', filterSubjects: [`${prefix}.events.job.JobProgressed`], maxDeliver: 3, nakDelayMs: 20, ...binding }],
+      ...server,
     });
     servers.push(strategy);
     const app = await NestFactory.createMicroservice(module, { strategy, logger: false });
@@ -366,5 +381,45 @@ describe('JetStreamServer (Nest custom transport, real NATS + PostgreSQL)', () =
     await publish(prefix, after);
     await waitFor('the event published while the consumer was gone handled', () => recorder.finished.includes(after.eventId), 20_000);
     expect((await jsm.consumers.info(eventStreamName(prefix), 'progress')).config.filter_subject).toBe(`${prefix}.events.job.JobProgressed`);
+  });
+
+  it('a consumer made again resumes after the ack floor last read from it, not at the stream start', async () => {
+    const prefix = await newPrefix();
+    const recorder = new Recorder();
+    await startService(prefix, recorder, {}, undefined, { lagIntervalMs: 50 });
+    const readings = lagReadings(servers.at(-1)!);
+    const before = [1, 2, 3, 4, 5].map(progressEvent);
+    for (const e of before) await publish(prefix, e);
+    await waitFor('first events handled', () => before.every((e) => recorder.finished.includes(e.eventId)));
+    const jsm = await jetstreamManager(nc);
+    const stream = eventStreamName(prefix);
+    await waitFor('the server has every ack', async () => (await jsm.consumers.info(stream, 'progress')).ack_floor.stream_seq === before.length);
+    const seen = readings.count;
+    await waitFor('the service read the consumer since', () => readings.count >= seen + 2);
+
+    await jsm.consumers.delete(stream, 'progress');
+    const after = progressEvent(20);
+    await publish(prefix, after);
+    await waitFor('the event published while the consumer was gone handled', () => recorder.finished.includes(after.eventId), 20_000);
+    expect(before.map((e) => recorder.handled.filter((h) => h.eventId === e.eventId).length)).toEqual([1, 1, 1, 1, 1]);
+  });
+
+  it('a consumer made again on a stream made again (a JetStream store lost) starts at its first message', async () => {
+    const prefix = await newPrefix();
+    const recorder = new Recorder();
+    await startService(prefix, recorder, {}, undefined, { lagIntervalMs: 50 });
+    const readings = lagReadings(servers.at(-1)!);
+    const before = [1, 2, 3].map(progressEvent);
+    for (const e of before) await publish(prefix, e);
+    await waitFor('first events handled', () => before.every((e) => recorder.finished.includes(e.eventId)));
+    const seen = readings.count;
+    await waitFor('the service read the consumer since', () => readings.count >= seen + 2);
+
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.delete(eventStreamName(prefix));
+    await ensureTopology(nc, prefix);
+    const after = progressEvent(20); // sequence 1 of the new stream, below the old ack floor
+    await publish(prefix, after);
+    await waitFor('the first event of the new stream handled', () => recorder.finished.includes(after.eventId), 20_000);
   });
 });

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Consumer, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
+import type { Consumer, ConsumerInfo, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import { jetstream, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
@@ -29,7 +29,10 @@ export interface JetStreamServerOptions {
   consumers: ConsumerBinding[];
   deadLetters: DeadLetterSink;
   topology?: Omit<TopologyOptions, 'consumers'>;
-  /** How often each consumer's backlog is read and reported as a `pending` event (default 10 s; 0 turns it off). */
+  /**
+   * How often each consumer's backlog is read and reported as a `pending` event (default 10 s; 0
+   * turns it off). The same reading keeps the ack floor a consumer made anew resumes after.
+   */
   lagIntervalMs?: number;
 }
 
@@ -49,6 +52,12 @@ interface Generation {
   /** Set when a fetch of one of its consumers failed (deleted, missing), or when the server closes. */
   ended: boolean;
   pulls: Set<ConsumerMessages>;
+}
+
+interface KnownFloor {
+  seq: number;
+  /** The stream's creation time: a stream made again (a JetStream store lost) numbers from 1 again. */
+  streamCreated: string;
 }
 
 /** How long one fetch waits for messages; the server sends heartbeats meanwhile (every half of it). */
@@ -90,6 +99,8 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
   private readonly generations = new Set<Generation>();
   /** Binding durable → the durable consumers the server keeps for it. */
   private readonly parts = new Map<string, string[]>();
+  /** Per binding: the last ack floor read from its consumers, and the stream it was read on. */
+  private readonly floors = new Map<string, KnownFloor>();
   private loops: Promise<void>[] = [];
   private nc?: NatsConnection;
   private closing = false;
@@ -119,8 +130,10 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
     const topology = await ensureTopology(this.nc, this.prefix, { ...this.options.topology, consumers: this.bindings.map(specOf) });
     const js = jetstream(this.nc);
     for (const binding of this.bindings) {
-      const parts = topology.consumers.get(binding.durable)!.parts.map((p) => p.name);
-      const ensure = async () => (await ensureConsumer(topology.jsm, specOf(binding))).parts.map((p) => p.name);
+      const ensured = topology.consumers.get(binding.durable)!.parts;
+      this.floors.set(binding.durable, { seq: lowestFloor(ensured), streamCreated: topology.stream.created });
+      const ensure = async () => (await ensureConsumer(topology.jsm, { ...specOf(binding), resumeAt: await this.resumeAt(topology.jsm, stream, binding.durable) })).parts.map((p) => p.name);
+      const parts = ensured.map((p) => p.name);
       this.loops.push(this.bindingLoop(binding, parts, ensure, (part) => js.consumers.get(stream, part)));
     }
     const lagMs = this.options.lagIntervalMs ?? 10_000;
@@ -175,13 +188,31 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
     for (const [durable, parts] of this.parts) {
       if (!this.nc || this.nc.isClosed() || this.closing) return;
       try {
-        let pending = 0;
-        for (const part of parts) pending += (await jsm.consumers.info(stream, part)).num_pending;
-        this.emitter.emit('pending', { consumer: durable, pending });
+        const infos: ConsumerInfo[] = [];
+        for (const part of parts) infos.push(await jsm.consumers.info(stream, part));
+        const known = this.floors.get(durable);
+        if (known) known.seq = lowestFloor(infos);
+        this.emitter.emit('pending', { consumer: durable, pending: infos.reduce((sum, info) => sum + info.num_pending, 0) });
       } catch {
         // A lag reading is best effort (a consumer may be mid hand-over): the next tick tries again.
       }
     }
+  }
+
+  /**
+   * Where a binding's consumer made anew (deleted by an operator, or lost with the server's store)
+   * starts: after the ack floor last read from it, so the service does not see the whole stream
+   * again, only what was acked since that reading (at most one lag interval of events, which
+   * handlers tolerate as redeliveries). Ack floors only rise, so an older reading skips nothing.
+   * On a stream made anew since the reading, whose sequences start again from 1, or without a
+   * reading, the consumer starts at the stream's first message.
+   */
+  private async resumeAt(jsm: JetStreamManager, stream: string, durable: string): Promise<number | undefined> {
+    const known = this.floors.get(durable);
+    const info = await jsm.streams.info(stream);
+    const sameStream = known !== undefined && known.streamCreated === info.created && known.seq <= info.state.last_seq;
+    this.floors.set(durable, { seq: sameStream ? known.seq : 0, streamCreated: info.created });
+    return sameStream ? known.seq + 1 : undefined;
   }
 
   /** Stops pulling, hands back buffered messages, waits for running handlers, then drains its own connection. */
@@ -357,4 +388,9 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
     this.logger.error(`JetStream transport: ${error.message}`);
     this.emitter.emit('error', error);
   }
+}
+
+/** The stream sequence at or below which every consumer of a binding has had every message acked. */
+function lowestFloor(parts: ConsumerInfo[]): number {
+  return Math.min(...parts.map((p) => p.ack_floor.stream_seq));
 }

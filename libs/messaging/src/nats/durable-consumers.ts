@@ -10,6 +10,12 @@ export interface ConsumerSpec {
   maxDeliver?: number;
   ackWaitMs?: number;
   maxAckPending?: number;
+  /**
+   * Where a consumer that has to be made anew starts: the stream sequence after its predecessor's
+   * last known ack floor. Unset, a new consumer starts at the stream's first message (a service's
+   * first start, which must see every event the stream still holds).
+   */
+  resumeAt?: number;
 }
 
 export interface EnsuredConsumer {
@@ -103,10 +109,11 @@ function resumeSequence(info: ConsumerInfo, lastSeqBefore: number): number {
 }
 
 async function ensureDurable(jsm: JetStreamManager, spec: ConsumerSpec, target: DurableSpec, startSeq?: number): Promise<ConsumerInfo> {
+  const start = startSeq ?? spec.resumeAt;
   const config: Partial<ConsumerConfig> = {
     durable_name: target.durable,
     ack_policy: AckPolicy.Explicit,
-    ...(startSeq === undefined ? { deliver_policy: DeliverPolicy.All } : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSeq }),
+    ...(start === undefined ? { deliver_policy: DeliverPolicy.All } : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: start }),
     replay_policy: ReplayPolicy.Instant,
     max_deliver: spec.maxDeliver ?? -1,
     ack_wait: nanos(spec.ackWaitMs ?? 30_000),
