@@ -2,6 +2,8 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jobStreamId } from '@reelay/contracts';
+import { TEST_DATABASE_ADMIN_URL } from '@reelay/testing';
+import { Client } from 'pg';
 import { DispatchHarness, eventTypes, waitUntil, writeAsset } from './testing/dispatch-harness';
 
 jest.setTimeout(90_000);
@@ -122,6 +124,33 @@ describe('dispatch: crash after the provider accepted, before the log recorded i
     } finally {
       await dispatch.kill('SIGTERM');
       await rm(storageDir, { recursive: true, force: true });
+    }
+  });
+
+  it('a database outage right after the provider accepted does not lose the answer: the acceptance is recorded once the database is back', async () => {
+    const dispatch = await h.startDispatch({ PROVIDERS_ENABLED: 'runway' });
+    const admin = new Client({ connectionString: TEST_DATABASE_ADMIN_URL });
+    await admin.connect();
+    const database = (allow: boolean) => admin.query(`ALTER DATABASE ${h.db.name} WITH ALLOW_CONNECTIONS ${allow}`);
+    try {
+      // Runway takes 1.5 s to answer the create; the database goes away while it does.
+      const jobId = await h.createValidatedJob({ model: 'gen4.5', provider: 'runway', prompt: 'a heron at dawn [sim:slow=1500]' });
+      await h.waitForJob(jobId, (j) => j.intent !== null);
+      await database(false);
+      await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'dispatch'`, [h.db.name]);
+      await waitUntil(async () => (await h.submissions('runway')).some((s) => s.submissionKey === `${jobId}:1` && s.outcome === 'accepted'), 10_000, 'runway accepted');
+      await new Promise((r) => setTimeout(r, 1000)); // dispatch meets the outage with the task id in hand
+      await database(true);
+
+      const job = await h.waitForJob(jobId, (j) => j.status !== 'validating', 30_000);
+      const [accepted] = (await h.submissions('runway')).filter((s) => s.submissionKey?.startsWith(`${jobId}:`));
+      expect([job.status, job.errorCode, job.providerTaskId]).toEqual(['running', null, accepted.taskId]);
+      expect((await h.submissions('runway')).filter((s) => s.submissionKey?.startsWith(`${jobId}:`))).toHaveLength(1);
+      expect(dispatch.output()).toContain('could not record the acceptance; trying again');
+    } finally {
+      await database(true);
+      await admin.end();
+      await dispatch.kill('SIGTERM');
     }
   });
 

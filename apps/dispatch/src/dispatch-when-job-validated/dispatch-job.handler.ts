@@ -33,7 +33,12 @@ export interface DispatchJobDeps {
   now: () => Date;
   /** Test seam: runs after the provider accepted and before the log records it. */
   afterProviderAccepted?: () => void;
+  /** Waits between tries to record a provider's answer (default RECORD_RETRY_DELAYS_MS). */
+  recordRetryDelaysMs?: readonly number[];
 }
+
+/** About a minute in all: a database restart or failover, a pool that was exhausted for a moment. */
+export const RECORD_RETRY_DELAYS_MS: readonly number[] = [250, 500, 1000, 2000, 4000, 8000, 15000, 15000, 15000];
 
 /** `later`: nothing is wrong, look again after `delayMs` (a pending retry, or no capacity slot free). */
 export type DispatchOutcome = { kind: 'done' } | { kind: 'later'; delayMs: number; why: 'retry' | 'capacity' };
@@ -164,11 +169,21 @@ export async function dispatchJob(deps: DispatchJobDeps, jobId: string, metadata
         await deps.circuit.recordFailure(provider);
         return await failUnknownOutcome(deps, run, jobId, provider, submissionKey, err.detail);
       }
-      return await onSubmitError(deps, run, jobId, provider, err);
+      return await untilRecorded(deps, 'the refused submit', { jobId, provider, kind: err.kind }, () => onSubmitError(deps, run, jobId, provider, err));
     }
     accepted = { adapter, providerTaskId };
     deps.afterProviderAccepted?.();
-    const outcome = await recordAccepted(deps, run, adapter, provider, providerTaskId);
+    let outcome: DispatchOutcome;
+    try {
+      outcome = await untilRecorded(deps, 'the acceptance', { jobId, provider, providerTaskId }, () => recordAccepted(deps, run, adapter, provider, providerTaskId));
+    } catch (err) {
+      if (err instanceof IllegalTransitionError) throw err;
+      // The next delivery will find the intent unanswered; where it cannot find the task by our
+      // key it fails the job, so the task is stopped where the provider lets us, and named for an operator.
+      deps.logger.error({ jobId, provider, providerTaskId, err: String(err) }, 'the provider accepted the job but the acceptance could not be recorded');
+      await cancelOrphan(deps, jobId, adapter, providerTaskId);
+      throw err;
+    }
     // After the acceptance is in the log: a failing circuit write must not leave it unrecorded.
     await deps.circuit.recordSuccess(provider).catch((err: unknown) => deps.logger.warn({ provider, err: String(err) }, 'could not record a provider success in its circuit'));
     return outcome;
@@ -233,22 +248,47 @@ async function onSubmitError(
   } else if (err.kind === 'not_found') {
     deps.logger.error({ jobId, provider, providerCode: err.providerCode, detail: err.detail }, `provider does not know the model or route: check ${provider.toUpperCase()}_MODEL_IDS and the catalog`);
   }
-  if (CIRCUIT_KINDS.has(err.kind)) {
-    const opened = await deps.circuit.recordFailure(provider);
-    if (opened) deps.logger.warn({ provider }, 'provider circuit is open');
-  }
   const { history } = (await loadStreamState(deps.store, jobStreamId(jobId), dispatchView)).state;
   const now = deps.now();
   const decision = decideSubmitFailure(err, history, now, deps.policy, 0.8 + Math.random() * 0.4);
   deps.logger.warn({ jobId, provider, kind: err.kind, providerCode: err.providerCode, detail: err.detail, action: decision.action }, 'provider submit failed');
+  let outcome: DispatchOutcome = DONE;
   if (decision.action === 'retry') {
     await run((at) => ({ type: 'ScheduleSubmissionRetry', reason: decision.reason, retryAt: decision.retryAt, now: at }));
-    return { kind: 'later', delayMs: Math.max(0, decision.retryAt.getTime() - now.getTime()), why: 'retry' };
+    outcome = { kind: 'later', delayMs: Math.max(0, decision.retryAt.getTime() - now.getTime()), why: 'retry' };
+  } else {
+    const detail = `${provider} submit: ${err.kind}${err.providerCode ? ` (${err.providerCode})` : ''}: ${err.detail}`;
+    await run((at) => ({ type: 'Fail', errorCode: decision.errorCode, detail, now: at }));
+    await deps.slots.release(jobId);
   }
-  const detail = `${provider} submit: ${err.kind}${err.providerCode ? ` (${err.providerCode})` : ''}: ${err.detail}`;
-  await run((at) => ({ type: 'Fail', errorCode: decision.errorCode, detail, now: at }));
-  await deps.slots.release(jobId);
-  return DONE;
+  // After the answer is in the log, which is what the next delivery acts on; the circuit is a hint.
+  if (CIRCUIT_KINDS.has(err.kind)) {
+    await deps.circuit
+      .recordFailure(provider)
+      .then((opened) => opened && deps.logger.warn({ provider }, 'provider circuit is open'))
+      .catch((e: unknown) => deps.logger.warn({ provider, err: String(e) }, 'could not record a provider failure in its circuit'));
+  }
+  return outcome;
+}
+
+/**
+ * Records a provider's answer, trying again for about a minute when the write fails. Until it is in
+ * the log the answer lives only in this process: given up at once, the next delivery would find the
+ * intent unanswered and, at a provider that cannot be reconciled, fail the job as of unknown outcome
+ * (while the provider generates and bills it), or fail a try that was cleanly refused and would have
+ * been retried. Repeating the write is harmless: the decider turns a repeat into no event.
+ */
+async function untilRecorded<T>(deps: DispatchJobDeps, what: string, fields: Record<string, unknown>, write: () => Promise<T>): Promise<T> {
+  const delays = deps.recordRetryDelaysMs ?? RECORD_RETRY_DELAYS_MS;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await write();
+    } catch (err) {
+      if (err instanceof IllegalTransitionError || attempt >= delays.length) throw err;
+      deps.logger.warn({ ...fields, attempt: attempt + 1, err: String(err) }, `could not record ${what}; trying again`);
+      await new Promise((r) => setTimeout(r, delays[attempt]));
+    }
+  }
 }
 
 /** How long a provider may take to fetch an uploaded image by its signed link (a job may wait in its queue). */
