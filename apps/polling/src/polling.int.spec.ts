@@ -103,6 +103,13 @@ describe('polling against PostgreSQL, NATS and provider-sim', () => {
     await deliverTerminalEvent(jobId);
   });
 
+  it('keeps copying the output of a job the provider finished past its deadline, when the download fails for a while', async () => {
+    // Luma's deadline here is 600 ms; its first 40 downloads answer 503 (30 ms apart), well past it.
+    const { jobId } = await follow('luma', 'a fox [sim:success_after=1,output_server_error=40]');
+    const job = await waitForJob(pg.store, jobId, finished);
+    expect([job.status, job.errorCode]).toEqual(['succeeded', null]);
+  });
+
   it('lets a delayed job still succeed', async () => {
     const { jobId } = await follow('seedance', 'a fox [sim:success_after=5]');
     const job = await waitForJob(pg.store, jobId, finished);
@@ -129,6 +136,12 @@ describe('polling against PostgreSQL, NATS and provider-sim', () => {
     for (const { jobId } of [limited, broken]) {
       expect((await waitForJob(pg.store, jobId, finished)).status).toBe('succeeded');
     }
+  });
+
+  it('checks again after a check refused for our account (401, a key being rotated) instead of failing the job', async () => {
+    const { jobId } = await follow('seedance', 'a fox [sim:success_after=1,check_server_error=2,server_status=401]');
+    const job = await waitForJob(pg.store, jobId, finished);
+    expect([job.status, job.errorCode]).toEqual(['succeeded', null]);
   });
 
   it('takes a status word the adapter does not know as running, counts it, and still finishes the job', async () => {

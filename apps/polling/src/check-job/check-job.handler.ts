@@ -10,6 +10,17 @@ import { takeOutput } from '../take-output/take-output';
 import { failureCodeAfterAcceptance, operatorDetail } from './failure-code';
 import { unfinishedRecords } from './unfinished-records';
 
+/**
+ * A status check refused for our account (a key being rotated, a billing hold) says nothing about
+ * the task, which the provider may still be generating: it is checked again until the deadline,
+ * like a 5xx, instead of failing every followed job of that provider at once.
+ */
+const ACCOUNT_REFUSALS: ReadonlySet<string> = new Set(['auth', 'billing']);
+
+const OUTPUT_COPY = 'output_copy';
+/** How long past its deadline a job the provider finished may take to have its output copied. */
+export const OUTPUT_COPY_GRACE_MS = 10 * 60_000;
+
 export type CheckOutcome = 'unfinished' | 'retry' | 'succeeded' | 'failed' | 'stale';
 
 /**
@@ -57,13 +68,15 @@ class JobCheck {
       try {
         result = await this.timedCall(adapter, 'check', () => adapter.check(claim.providerTaskId, { timeoutMs: deps.checkTimeoutMs }));
       } catch (err) {
-        if (isProviderError(err) && !err.retryable) {
+        const refusedAccount = isProviderError(err) && ACCOUNT_REFUSALS.has(err.kind);
+        if (isProviderError(err) && !err.retryable && !refusedAccount) {
           deps.metrics.checkErrors.inc({ provider: claim.provider, kind: err.kind });
           return await this.fail(failureCodeAfterAcceptance(err), operatorDetail(claim.provider, err));
         }
         const kind = isProviderError(err) ? err.kind : 'network';
         deps.metrics.checkErrors.inc({ provider: claim.provider, kind });
-        deps.logger.warn({ provider: claim.provider, kind, detail: isProviderError(err) ? err.detail : (err as Error).message }, 'check failed; checking again later');
+        if (refusedAccount) deps.logger.error({ provider: claim.provider, kind }, 'provider refused our account on a status check: check its API key and billing; checking again later');
+        else deps.logger.warn({ provider: claim.provider, kind, detail: isProviderError(err) ? err.detail : (err as Error).message }, 'check failed; checking again later');
         return await this.retryLater(kind, isProviderError(err) ? err.retryAfterMs : undefined);
       }
       if (result.unrecognized) {
@@ -104,7 +117,7 @@ class JobCheck {
         }
         if (custody.kind === 'missing') return this.fail('output_missing', `${claim.provider}: ${custody.detail}`);
         this.deps.logger.warn({ provider: claim.provider, detail: custody.detail }, 'output copy failed; trying again later');
-        return this.retryLater('output_copy', custody.retryAfterMs);
+        return this.retryLater(OUTPUT_COPY, custody.retryAfterMs);
       }
       case 'failed': {
         const error = result.error ?? { kind: 'server' as const, detail: `task ${result.providerStatus ?? 'failed'}` };
@@ -127,10 +140,21 @@ class JobCheck {
     return 'failed';
   }
 
+  /**
+   * Plans the next try of a check that could not be made. Once the provider has reported the job
+   * done and only the copy of its output failed (this time or the last), the deadline, which is
+   * about the provider, no longer applies: the copy gets OUTPUT_COPY_GRACE_MS past it, and the job
+   * then fails as output_missing rather than as a provider timeout.
+   */
   private async retryLater(kind: string, retryAfterMs?: number): Promise<CheckOutcome> {
-    const step = afterFailedCheck(this.claim, this.now(), this.deps.policyFor(this.claim.provider), retryAfterMs);
-    if (step.kind === 'timed_out') return this.fail('provider_timeout', `${this.claim.provider} could not be checked before the deadline (${kind})`);
-    await this.plan(step, 1, `${ERROR_STATUS_PREFIX}${kind}`, this.claim);
+    const copying = kind === OUTPUT_COPY || this.claim.lastStatus === `${ERROR_STATUS_PREFIX}${OUTPUT_COPY}`;
+    const row = copying ? { ...this.claim, deadlineAt: new Date(this.claim.deadlineAt.getTime() + OUTPUT_COPY_GRACE_MS) } : this.claim;
+    const step = afterFailedCheck(row, this.now(), this.deps.policyFor(this.claim.provider), retryAfterMs);
+    if (step.kind === 'timed_out') {
+      if (copying) return this.fail('output_missing', `${this.claim.provider}: the output could not be copied (${kind})`);
+      return this.fail('provider_timeout', `${this.claim.provider} could not be checked before the deadline (${kind})`);
+    }
+    await this.plan(step, 1, `${ERROR_STATUS_PREFIX}${copying ? OUTPUT_COPY : kind}`, this.claim);
     return 'retry';
   }
 

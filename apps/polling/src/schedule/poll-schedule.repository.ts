@@ -27,6 +27,8 @@ export interface ScheduledCheck {
   progress: number | null;
   /** A check already asked for `JobDelayed`. */
   delayedMarked: boolean;
+  /** What the last check saw (a provider status, or `error:<kind>`); null before the first. */
+  lastStatus: string | null;
   metadata: EventMetadata;
 }
 
@@ -76,6 +78,7 @@ interface ClaimedRow {
   lateness_ms: string | number;
   progress: number | null;
   delayed_marked: boolean;
+  last_status: string | null;
   metadata: EventMetadata;
 }
 
@@ -94,7 +97,7 @@ interface ClaimedRow {
 /** What a claim hands its check: the row and how late the claim came. */
 const claimedColumns = (t: string) =>
   `${t}.job_id, ${t}.provider, ${t}.provider_task_id, ${t}.accepted_at, ${t}.deadline_at, ${t}.next_check_at,
-   ${t}.checks_done, ${t}.check_errors, ${t}.lease_token, ${t}.claimed_at, ${t}.metadata, ${t}.progress, ${t}.delayed_marked,
+   ${t}.checks_done, ${t}.check_errors, ${t}.lease_token, ${t}.claimed_at, ${t}.metadata, ${t}.progress, ${t}.delayed_marked, ${t}.last_status,
    extract(epoch FROM (now() - ${t}.next_check_at)) * 1000 AS lateness_ms`;
 
 const LOCK_IN_KEY_ORDER = `WITH locked AS MATERIALIZED (SELECT job_id FROM poll_schedule WHERE job_id = ANY($1::text[]) ORDER BY job_id FOR UPDATE)`;
@@ -337,6 +340,7 @@ function toScheduledCheck(r: ClaimedRow): ScheduledCheck {
     latenessMs: Math.max(0, Number(r.lateness_ms)),
     progress: r.progress,
     delayedMarked: r.delayed_marked,
+    lastStatus: r.last_status ?? null,
     metadata: r.metadata ?? {},
   };
 }

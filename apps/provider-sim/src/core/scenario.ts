@@ -44,16 +44,18 @@ export interface Scenario {
   unknown_status?: number;
   /** fal: the first N reads of a finished request's result answer a bare 502 from the edge (no fal error type). */
   result_server_error?: number;
+  /** The first N downloads of the output file answer 503 (a storage edge failing for a moment). */
+  output_server_error?: number;
 }
 
 const NUMERIC = new Set([
   'success_after', 'queue', 'rate_limit', 'retry_after', 'server_error', 'server_status', 'check_server_error',
   'check_rate_limit', 'slow', 'expire_output', 'callback_late', 'unknown_status',
-  'result_server_error',
+  'result_server_error', 'output_server_error',
 ]);
 const BOOLEAN = new Set(['progress', 'moderation_submit', 'moderation_after', 'no_output', 'never_finish', 'callback_duplicate']);
 const STRING = new Set(['fail_code', 'fail_message', 'reject']);
-const BARE_DEFAULTS: Record<string, number> = { expire_output: 0, callback_late: 50, rate_limit: 1, server_error: 1, check_server_error: 1, check_rate_limit: 1, unknown_status: 1, result_server_error: 1 };
+const BARE_DEFAULTS: Record<string, number> = { expire_output: 0, callback_late: 50, rate_limit: 1, server_error: 1, check_server_error: 1, check_rate_limit: 1, unknown_status: 1, result_server_error: 1, output_server_error: 1 };
 
 export function parseScenario(prompt: string | undefined, header: string | undefined): Scenario {
   const out: Scenario = {};

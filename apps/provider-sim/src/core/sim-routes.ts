@@ -45,6 +45,9 @@ export function registerSimRoutes(router: SimRouter, ctx: SimContext): void {
     if (!Number.isFinite(exp) || Date.now() >= exp) {
       return { status: 403, headers: { 'content-type': 'text/plain' }, body: 'AccessDenied: Request has expired' };
     }
+    const reads = Number(task.extra.outputReads ?? 0) + 1;
+    task.extra.outputReads = reads;
+    if (reads <= (task.scenario.output_server_error ?? 0)) return { status: 503, headers: { 'content-type': 'text/plain' }, body: 'ServiceUnavailable' };
     return { status: 200, headers: { 'content-type': 'video/mp4' }, body: await fixtureVideo() };
   });
 }
