@@ -1,6 +1,6 @@
 import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { JobProviderAccepted, jobIdFromStreamId, metadataCausedBy, type RecordedEvent } from '@reelay/contracts';
+import { JobFailed, JobProviderAccepted, jobIdFromStreamId, metadataCausedBy, type RecordedEvent } from '@reelay/contracts';
 import { runWithContext } from '@reelay/service-kit';
 import { cancelAtProvider } from './cancel-at-provider/cancel-at-provider.handler';
 import { followJob } from './follow-job/follow-job.handler';
@@ -34,8 +34,13 @@ export class PollingEventsController {
     return inContext(event, (jobId) => this.deps.schedule.remove(jobId));
   }
 
+  /**
+   * A job timed out while its task may still be generating (and billing): the provider is asked to
+   * stop it where it can, which also gives its capacity back there.
+   */
   @EventPattern<string>('*.events.job.JobFailed')
   onFailed(@Payload() event: RecordedEvent) {
-    return inContext(event, (jobId) => this.deps.schedule.remove(jobId));
+    const timedOut = JobFailed.data.parse(event.data).errorCode === 'provider_timeout';
+    return inContext(event, (jobId) => (timedOut ? cancelAtProvider(this.deps, jobId) : this.deps.schedule.remove(jobId)));
   }
 }

@@ -57,7 +57,7 @@ describe('polling against PostgreSQL, NATS and provider-sim', () => {
   beforeAll(async () => {
     [pg, sim, storage, nc] = await Promise.all([migratedPg('polling'), startSim(), tempDir('polling-storage'), natsFor('polling-int')]);
     adapters = simAdapters(sim);
-    deps = pollingDeps(pg, adapters, storage.path, { luma: shortDeadline }, fast);
+    deps = pollingDeps(pg, adapters, storage.path, { luma: shortDeadline, runway: shortDeadline }, fast);
     ticker = new PollTicker(deps, { tickMs: 10, concurrency: 8, leaseMs: 10_000 });
     ticker.start();
     callbacks = new ProviderCallbackServer(deps, { nc, prefix });
@@ -214,6 +214,15 @@ describe('polling against PostgreSQL, NATS and provider-sim', () => {
     expect((await simTask(sim, 'seedance', taskId))?.phase).toBe('canceled');
     expect(await pg.schedule.find(jobId)).toBeNull();
     expect((await waitForJob(pg.store, jobId, finished)).status).toBe('canceled');
+  });
+
+  it('asks the provider to stop a task that timed out, where it can, and stops following the job', async () => {
+    const { jobId, taskId } = await follow('runway', 'a fox [sim:never_finish]');
+    const job = await waitForJob(pg.store, jobId, finished);
+    expect([job.status, job.errorCode]).toEqual(['failed', 'provider_timeout']);
+    expect((await simTask(sim, 'runway', taskId))?.phase).not.toBe('canceled');
+    await deliverTerminalEvent(jobId);
+    expect((await simTask(sim, 'runway', taskId))?.phase).toBe('canceled');
   });
 
   it('two replicas share the schedule and finish every job once', async () => {

@@ -4,7 +4,7 @@ import type { PollingDeps } from '../polling.deps';
 import { loadJob } from '../shared/job-stream';
 
 /**
- * On JobCanceled: the job is already `canceled` for the user; ask the provider to stop too where
+ * On JobCanceled (and JobFailed by `provider_timeout`): the job has ended for the user; ask the provider to stop too where
  * it can (best effort: a refusal, e.g. Ark will not cancel a running task, is only logged), and
  * stop following the job.
  */
