@@ -98,7 +98,7 @@ export class FalAdapter implements ProviderAdapter {
       ctx,
     );
     const requestId = res.body?.request_id;
-    if (!requestId || !/^[A-Za-z0-9_-]+$/.test(requestId)) throw new ProviderError('server', 'fal submit answered without a usable request_id');
+    if (!requestId || !/^[A-Za-z0-9_-]+$/.test(requestId)) throw new ProviderError('server', 'fal submit answered without a usable request_id', { maybeDelivered: true });
     return { providerTaskId: `${app}/requests/${requestId}` };
   }
 

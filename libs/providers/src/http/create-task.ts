@@ -13,7 +13,8 @@ export interface CreateTaskCall {
 
 /**
  * POSTs a provider's create call with the submission key header, for providers whose answer names
- * the task in `id`. A 2xx without an id is the provider's fault (`server`, with `noIdDetail`).
+ * the task in `id`. A 2xx without an id is the provider's fault (`server`, with `noIdDetail`), and
+ * may have made a task all the same (`maybeDelivered`).
  */
 export async function createTask(
   http: ProviderHttp,
@@ -28,7 +29,7 @@ export async function createTask(
     headers: { [SUBMISSION_KEY_HEADER]: call.submissionKey, ...call.headers },
   };
   const res = await http.request<{ id?: string }>(req, ctx);
-  if (!res.body?.id) throw new ProviderError('server', noIdDetail);
+  if (!res.body?.id) throw new ProviderError('server', noIdDetail, { maybeDelivered: true });
   return { providerTaskId: res.body.id };
 }
 

@@ -73,6 +73,20 @@ describe('ProviderHttp over Node http (no injected fetch)', () => {
     await expect(client(p.url).request({ method: 'GET', path: '/v1/tasks/1' })).rejects.toMatchObject({ kind: 'rate_limited', retryAfterMs: 7_000 });
   });
 
+  it.each([
+    ['POST', 504, true], // a gateway gave up waiting: the provider may have made the task
+    ['GET', 504, false],
+    ['POST', 503, false],
+  ])('given a %s answered %i, then maybeDelivered is %s', async (method, status, maybeDelivered) => {
+    const p = await provider((_req, _body, res) => {
+      res.writeHead(status, { 'content-type': 'text/html' });
+      res.end('<html>gateway</html>');
+    });
+    servers.push(p);
+    const call = method === 'POST' ? { method: 'POST' as const, path: '/v1/tasks', json: {} } : { method: 'GET' as const, path: '/v1/tasks/1' };
+    await expect(client(p.url).request(call)).rejects.toMatchObject({ maybeDelivered });
+  });
+
   it('given a provider that never answers, when the deadline passes, then the call fails as a timeout', async () => {
     const p = await provider(() => undefined);
     servers.push(p);

@@ -197,7 +197,11 @@ export class ProviderHttp {
   private toError(res: { status: number; headers: Headers }, body: unknown, req: HttpRequest): ProviderError {
     const retryAfterMs = parseRetryAfter(res.headers);
     const info: HttpErrorInfo = { status: res.status, headers: res.headers, body, method: req.method, path: req.path, retryAfterMs };
-    return this.opts.mapError?.(info) ?? defaultHttpError(info, (t) => this.detail(t));
+    const err = this.opts.mapError?.(info) ?? defaultHttpError(info, (t) => this.detail(t));
+    // A gateway that timed out waiting for the provider says nothing of whether the provider went on
+    // with the request: a create answered so may have made the task.
+    if (req.method !== 'POST' || res.status !== 504 || err.maybeDelivered) return err;
+    return new ProviderError(err.kind, err.detail, { providerCode: err.providerCode, retryable: err.retryable, retryAfterMs: err.retryAfterMs, httpStatus: err.httpStatus, maybeDelivered: true });
   }
 
   /** Builds an operator detail string: provider name + text + a bounded, secret-free body excerpt. */

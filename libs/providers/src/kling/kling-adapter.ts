@@ -85,7 +85,7 @@ export class KlingAdapter implements ProviderAdapter {
     const err = klingEnvelopeError(res.body, `POST /v1/videos/${kind}`);
     if (err) throw err;
     const taskId = res.body?.data?.task_id;
-    if (!taskId || !/^[A-Za-z0-9_-]{1,128}$/.test(taskId)) throw new ProviderError('server', 'kling create answered without a usable task_id');
+    if (!taskId || !/^[A-Za-z0-9_-]{1,128}$/.test(taskId)) throw new ProviderError('server', 'kling create answered without a usable task_id', { maybeDelivered: true });
     return { providerTaskId: `${kind}/${taskId}` };
   }
 

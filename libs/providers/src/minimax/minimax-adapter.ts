@@ -58,7 +58,7 @@ export class MinimaxAdapter implements ProviderAdapter {
     );
     const err = baseRespError(res.body?.base_resp, 'POST /v1/video_generation');
     if (err) throw err;
-    if (!res.body?.task_id) throw new ProviderError('server', 'minimax create answered without a task_id');
+    if (!res.body?.task_id) throw new ProviderError('server', 'minimax create answered without a task_id', { maybeDelivered: true });
     return { providerTaskId: res.body.task_id };
   }
 

@@ -72,7 +72,7 @@ export class VeoAdapter implements ProviderAdapter {
       },
       ctx,
     );
-    if (!res.body?.name) throw new ProviderError('server', 'veo predictLongRunning answered without an operation name');
+    if (!res.body?.name) throw new ProviderError('server', 'veo predictLongRunning answered without an operation name', { maybeDelivered: true });
     return { providerTaskId: res.body.name };
   }
 
