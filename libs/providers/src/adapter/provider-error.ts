@@ -84,6 +84,14 @@ export function normalizedError(
   return out;
 }
 
+/**
+ * A create answered 2xx without naming a task we can follow: the provider's fault, and it may have
+ * made the task all the same, so dispatch treats the try as one of unknown outcome.
+ */
+export function unnamedTaskError(detail: string): ProviderError {
+  return new ProviderError('server', detail, { maybeDelivered: true });
+}
+
 export function isProviderError(e: unknown): e is ProviderError {
   return e instanceof ProviderError;
 }

@@ -11,7 +11,7 @@ import type {
   VerifiedCallback, OutputDownload } from '../adapter/provider-adapter';
 import { SUBMISSION_KEY_HEADER } from '../adapter/provider-adapter';
 import { unrecognizedStatus } from '../adapter/unrecognized-status';
-import { ProviderError, isProviderError, normalizedError } from '../adapter/provider-error';
+import { ProviderError, isProviderError, normalizedError, unnamedTaskError } from '../adapter/provider-error';
 import { parseJsonObject, withQueryParam, type HeaderBag } from '../adapter/callback-helpers';
 import type { ProviderHttp } from '../http/provider-http';
 import { createProviderHttp } from '../http/create-provider-http';
@@ -98,7 +98,7 @@ export class FalAdapter implements ProviderAdapter {
       ctx,
     );
     const requestId = res.body?.request_id;
-    if (!requestId || !/^[A-Za-z0-9_-]+$/.test(requestId)) throw new ProviderError('server', 'fal submit answered without a usable request_id', { maybeDelivered: true });
+    if (!requestId || !/^[A-Za-z0-9_-]+$/.test(requestId)) throw unnamedTaskError('fal submit answered without a usable request_id');
     return { providerTaskId: `${app}/requests/${requestId}` };
   }
 

@@ -1,6 +1,6 @@
 import type { ProviderCallContext, ProviderSubmitResult } from '../adapter/provider-adapter';
 import { SUBMISSION_KEY_HEADER } from '../adapter/provider-adapter';
-import { ProviderError } from '../adapter/provider-error';
+import { unnamedTaskError } from '../adapter/provider-error';
 import type { HttpRequest, ProviderHttp } from './provider-http';
 
 export interface CreateTaskCall {
@@ -29,7 +29,7 @@ export async function createTask(
     headers: { [SUBMISSION_KEY_HEADER]: call.submissionKey, ...call.headers },
   };
   const res = await http.request<{ id?: string }>(req, ctx);
-  if (!res.body?.id) throw new ProviderError('server', noIdDetail, { maybeDelivered: true });
+  if (!res.body?.id) throw unnamedTaskError(noIdDetail);
   return { providerTaskId: res.body.id };
 }
 

@@ -10,7 +10,7 @@ import type {
   VerifiedCallback,
 } from '../adapter/provider-adapter';
 import { SUBMISSION_KEY_HEADER } from '../adapter/provider-adapter';
-import { ProviderError, normalizedError } from '../adapter/provider-error';
+import { ProviderError, normalizedError, unnamedTaskError } from '../adapter/provider-error';
 import { parseJsonObject, withQueryParam, type HeaderBag } from '../adapter/callback-helpers';
 import { unrecognizedStatus } from '../adapter/unrecognized-status';
 import { createProviderHttp } from '../http/create-provider-http';
@@ -85,7 +85,7 @@ export class KlingAdapter implements ProviderAdapter {
     const err = klingEnvelopeError(res.body, `POST /v1/videos/${kind}`);
     if (err) throw err;
     const taskId = res.body?.data?.task_id;
-    if (!taskId || !/^[A-Za-z0-9_-]{1,128}$/.test(taskId)) throw new ProviderError('server', 'kling create answered without a usable task_id', { maybeDelivered: true });
+    if (!taskId || !/^[A-Za-z0-9_-]{1,128}$/.test(taskId)) throw unnamedTaskError('kling create answered without a usable task_id');
     return { providerTaskId: `${kind}/${taskId}` };
   }
 

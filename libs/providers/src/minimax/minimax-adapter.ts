@@ -10,7 +10,7 @@ import type {
   ProviderSubmitResult,
 } from '../adapter/provider-adapter';
 import { SUBMISSION_KEY_HEADER } from '../adapter/provider-adapter';
-import { ProviderError, normalizedError } from '../adapter/provider-error';
+import { ProviderError, normalizedError, unnamedTaskError } from '../adapter/provider-error';
 import { bearerAuth, createProviderHttp } from '../http/create-provider-http';
 import type { ProviderHttp } from '../http/provider-http';
 import { baseRespError, mapMinimaxHttpError } from './minimax-errors';
@@ -58,7 +58,7 @@ export class MinimaxAdapter implements ProviderAdapter {
     );
     const err = baseRespError(res.body?.base_resp, 'POST /v1/video_generation');
     if (err) throw err;
-    if (!res.body?.task_id) throw new ProviderError('server', 'minimax create answered without a task_id', { maybeDelivered: true });
+    if (!res.body?.task_id) throw unnamedTaskError('minimax create answered without a task_id');
     return { providerTaskId: res.body.task_id };
   }
 

@@ -7,7 +7,7 @@ import type {
   ProviderSubmitRequest,
   ProviderSubmitResult, OutputDownload } from '../adapter/provider-adapter';
 import { SUBMISSION_KEY_HEADER } from '../adapter/provider-adapter';
-import { ProviderError, normalizedError } from '../adapter/provider-error';
+import { ProviderError, normalizedError, unnamedTaskError } from '../adapter/provider-error';
 import type { ProviderHttp } from '../http/provider-http';
 import { createProviderHttp } from '../http/create-provider-http';
 import { mapVeoHttpError, mapVeoOperationError } from './veo-errors';
@@ -72,7 +72,7 @@ export class VeoAdapter implements ProviderAdapter {
       },
       ctx,
     );
-    if (!res.body?.name) throw new ProviderError('server', 'veo predictLongRunning answered without an operation name', { maybeDelivered: true });
+    if (!res.body?.name) throw unnamedTaskError('veo predictLongRunning answered without an operation name');
     return { providerTaskId: res.body.name };
   }
 
