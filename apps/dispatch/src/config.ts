@@ -42,6 +42,8 @@ export const DispatchConfig = BaseConfig.extend({
   CIRCUIT_VIEW_TTL_MS: ms(1_000),
   /** Redelivery of a message whose handler died (e.g. the process crashed mid-submit). */
   DISPATCH_ACK_WAIT_MS: z.coerce.number().int().min(1000).default(60_000),
+  /** A submit still running after this is taken for hung: no longer kept alive, its job is delivered again (and waits for the submit lock). */
+  DISPATCH_MAX_HANDLER_MS: z.coerce.number().int().min(1000).default(600_000),
   CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
   /** Test seam for the crash test: SIGKILL right after the provider accepted, before the log records it. */
   DISPATCH_CRASH_AFTER_SUBMIT: z.enum(['0', '1']).default('0'),

@@ -7,8 +7,8 @@ import type { ConsumerBinding } from '@reelay/messaging';
  * message stays ack-pending, and the server stops delivering at `maxAckPending`: with JetStream's
  * default of 1000, a thousand jobs waiting on one busy provider would stall every other provider's.
  */
-export const dispatchConsumers = (prefix: string, concurrency: number, ackWaitMs = 60_000): ConsumerBinding[] => [
-  { durable: 'dispatch-submit', filterSubjects: [`${prefix}.events.job.JobValidated`], concurrency, maxDeliver: 1_000_000, ackWaitMs, maxAckPending: 100_000 },
+export const dispatchConsumers = (prefix: string, concurrency: number, ackWaitMs = 60_000, maxHandlerMs = 600_000): ConsumerBinding[] => [
+  { durable: 'dispatch-submit', filterSubjects: [`${prefix}.events.job.JobValidated`], concurrency, maxDeliver: 1_000_000, ackWaitMs, maxHandlerMs, maxAckPending: 100_000 },
   {
     durable: 'dispatch-release-slots',
     filterSubjects: [`${prefix}.events.job.JobSucceeded`, `${prefix}.events.job.JobFailed`, `${prefix}.events.job.JobCanceled`],

@@ -15,6 +15,7 @@ import { DispatchModule } from './dispatch.module';
 import { dispatchMigrations } from './migrations';
 import { Periodic } from './shared/periodic';
 import { referenceImageFetcher } from './dispatch-when-job-validated/fetch-reference-image';
+import { SubmitLocks } from './dispatch-when-job-validated/submit-locks';
 
 async function main() {
   initTracing('dispatch');
@@ -39,6 +40,7 @@ async function main() {
     catalog: new Catalog([...adapters.keys()], withProviderModelIds(process.env)),
     adapters,
     slots,
+    locks: new SubmitLocks(config.DATABASE_URL),
     circuit,
     policy: {
       rateLimitBudgetMs: config.DISPATCH_RATE_LIMIT_BUDGET_MS,
@@ -74,7 +76,7 @@ async function main() {
         connection: infra.nc,
         name: 'dispatch',
         prefix: infra.prefix,
-        consumers: dispatchConsumers(infra.prefix, config.CONSUMER_CONCURRENCY, config.DISPATCH_ACK_WAIT_MS),
+        consumers: dispatchConsumers(infra.prefix, config.CONSUMER_CONCURRENCY, config.DISPATCH_ACK_WAIT_MS, config.DISPATCH_MAX_HANDLER_MS),
         deadLetters: infra.deadLetters,
         topology: { replicas: config.NATS_REPLICAS },
       }),

@@ -5,6 +5,7 @@ export * from './nats/durable-consumers';
 export * from './nats/send-soon';
 export * from './relay/event-relay';
 export * from './relay/published-tail';
+export { openLockSession } from './relay/leader-lock';
 export * from './jetstream-server/consumer-binding';
 export * from './jetstream-server/decode-event';
 export * from './jetstream-server/jetstream-context';

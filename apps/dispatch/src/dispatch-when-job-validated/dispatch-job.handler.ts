@@ -12,12 +12,15 @@ import type { DispatchMetrics } from '../shared/dispatch-metrics';
 import { chooseProvider } from './choose-provider';
 import { decideSubmitFailure, type RetryPolicy } from './submit-failure-policy';
 import { dispatchView } from './submission-history';
+import type { SubmitLease, SubmitLocks } from './submit-locks';
 
 export interface DispatchJobDeps {
   store: EventStore;
   catalog: Catalog;
   adapters: ReadonlyMap<string, ProviderAdapter>;
   slots: ProviderSlots;
+  /** One delivery at a time works on a job's submission, across replicas. */
+  locks: Pick<SubmitLocks, 'tryLock'>;
   circuit: ProviderCircuit;
   policy: RetryPolicy;
   capacityWaitMs: number;
@@ -41,7 +44,10 @@ export interface DispatchJobDeps {
 export const RECORD_RETRY_DELAYS_MS: readonly number[] = [250, 500, 1000, 2000, 4000, 8000, 15000, 15000, 15000];
 
 /** `later`: nothing is wrong, look again after `delayMs` (a pending retry, or no capacity slot free). */
-export type DispatchOutcome = { kind: 'done' } | { kind: 'later'; delayMs: number; why: 'retry' | 'capacity' };
+export type DispatchOutcome = { kind: 'done' } | { kind: 'later'; delayMs: number; why: 'retry' | 'capacity' | 'busy' };
+
+/** How soon a delivery that found the job's submit lock taken looks again (the holder is mid-submit). */
+export const BUSY_WAIT_MS = 5_000;
 
 const DONE: DispatchOutcome = { kind: 'done' };
 
@@ -59,6 +65,19 @@ const DONE: DispatchOutcome = { kind: 'done' };
  * - a retry pending: come back when it is due.
  */
 export async function dispatchJob(deps: DispatchJobDeps, jobId: string, metadata: EventMetadata, atLeastVersion?: number): Promise<DispatchOutcome> {
+  const lease = await deps.locks.tryLock(jobId);
+  if (!lease) {
+    deps.logger.warn({ jobId }, 'another delivery is submitting this job; looking again later');
+    return { kind: 'later', delayMs: Math.round(BUSY_WAIT_MS * (0.5 + Math.random())), why: 'busy' };
+  }
+  try {
+    return await dispatchLocked(deps, lease, jobId, metadata, atLeastVersion);
+  } finally {
+    await lease.release();
+  }
+}
+
+async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: string, metadata: EventMetadata, atLeastVersion?: number): Promise<DispatchOutcome> {
   const stream = jobStreamId(jobId);
   const run: Run = async (command) => {
     const result = await handle(deps.store, stream, dispatchView, (view) => decideJob(command(deps.now()), view.job), { metadata, atLeastVersion });
@@ -96,6 +115,7 @@ export async function dispatchJob(deps: DispatchJobDeps, jobId: string, metadata
       }
       if (!(await takeSlot(deps, jobId, provider))) return capacityWait(deps);
       if (findsBySubmissionKey(deps, adapter)) {
+        assertHeld(lease, jobId);
         let found: string | null;
         try {
           found = await timed(deps, provider, 'find', () => adapter.findBySubmissionKey(job.intent!.submissionKey));
@@ -161,6 +181,7 @@ export async function dispatchJob(deps: DispatchJobDeps, jobId: string, metadata
     }
 
     let providerTaskId: string;
+    assertHeld(lease, jobId);
     try {
       providerTaskId = (await timed(deps, provider, 'submit', () => adapter.submit(request))).providerTaskId;
     } catch (err) {
@@ -197,6 +218,14 @@ export async function dispatchJob(deps: DispatchJobDeps, jobId: string, metadata
     }
     return DONE;
   }
+}
+
+/**
+ * Before a provider call: with the lock session gone, another replica may be working on the job
+ * already. Thrown, the delivery is retried and takes the lock again.
+ */
+function assertHeld(lease: SubmitLease, jobId: string): void {
+  if (!lease.held) throw new Error(`lost the submit lock of job ${jobId} (its database session ended); not calling the provider`);
 }
 
 type Run = (command: (now: Date) => JobCommand) => Promise<{ events: unknown[]; state: JobState }>;

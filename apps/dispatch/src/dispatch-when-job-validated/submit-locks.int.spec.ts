@@ -1,0 +1,86 @@
+import { newJobId } from '@reelay/job-domain';
+import { createTestDatabase, TEST_DATABASE_ADMIN_URL, type TestDatabase } from '@reelay/testing';
+import { Client } from 'pg';
+import { SubmitLocks } from './submit-locks';
+
+describe('SubmitLocks (real PostgreSQL sessions)', () => {
+  let db: TestDatabase;
+  const opened: SubmitLocks[] = [];
+  const replica = (name: string) => {
+    const locks = new SubmitLocks(db.url, `reelay-test-locks-${name}`);
+    opened.push(locks);
+    return locks;
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase('dispatch_locks');
+  });
+  afterAll(async () => {
+    await Promise.all(opened.map((l) => l.close()));
+    await db.drop();
+  });
+
+  it('gives a job to one delivery at a time, in this process and across replicas, and to the next once released', async () => {
+    const a = replica('a1');
+    const b = replica('b1');
+    const jobId = newJobId();
+
+    const lease = await a.tryLock(jobId);
+    expect(lease?.held).toBe(true);
+    expect(await a.tryLock(jobId)).toBeNull();
+    expect(await b.tryLock(jobId)).toBeNull();
+
+    await lease!.release();
+    expect(lease!.held).toBe(false);
+    const next = await b.tryLock(jobId);
+    expect(next?.held).toBe(true);
+    expect(await a.tryLock(jobId)).toBeNull();
+    await next!.release();
+  });
+
+  it('takes the locks of jobs asked for at the same time in one go, each to its own delivery', async () => {
+    const a = replica('a2');
+    const jobs = Array.from({ length: 20 }, () => newJobId());
+    const leases = await Promise.all([...jobs, jobs[0]].map((j) => a.tryLock(j)));
+    expect(leases.slice(0, 20).every((l) => l?.held)).toBe(true);
+    expect(leases[20]).toBeNull();
+    await Promise.all(leases.map((l) => l?.release()));
+    const b = replica('b2');
+    const again = await Promise.all(jobs.map((j) => b.tryLock(j)));
+    expect(again.every((l) => l?.held)).toBe(true);
+  });
+
+  it('frees the locks of a replica whose session ended (a killed process), and its leases say they are lost', async () => {
+    const a = replica('a3');
+    const b = replica('b3');
+    const jobId = newJobId();
+    const lease = await a.tryLock(jobId);
+    expect(await b.tryLock(jobId)).toBeNull();
+
+    const admin = new Client({ connectionString: TEST_DATABASE_ADMIN_URL });
+    await admin.connect();
+    try {
+      await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'reelay-test-locks-a3'`);
+    } finally {
+      await admin.end();
+    }
+    await waitFor(() => lease!.held === false);
+
+    const taken = await b.tryLock(jobId);
+    expect(taken?.held).toBe(true);
+    // The lost lease's release must not free what another session holds now.
+    await lease!.release();
+    expect(await replica('c3').tryLock(jobId)).toBeNull();
+    // And the replica whose session ended works again on a new one.
+    const other = await a.tryLock(newJobId());
+    expect(other?.held).toBe(true);
+  });
+});
+
+async function waitFor(check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > until) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
