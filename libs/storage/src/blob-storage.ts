@@ -41,6 +41,8 @@ export interface BlobStorage {
   read(key: string): Promise<Buffer>;
   /** A byte range, inclusive `end`, for HTTP Range answers. */
   stream(key: string, range?: { start: number; end: number }): Readable;
+  /** Removes the blob at `key` and its description; a key that holds nothing is no error. */
+  remove(key: string): Promise<void>;
   /**
    * Removes what puts under `prefix` cut off by a crash left behind, untouched for `olderThanMs`;
    * resolves with how many. Absent where storage leaves nothing behind.

@@ -53,6 +53,17 @@ describe('local storage', () => {
     await storage.put('assets/a2', Buffer.from('y'), { contentType: 'image/png' });
     expect((await storage.read('assets/a2')).toString()).toBe('y');
   });
+  it('removes a blob with its description, and takes a missing one for removed', async () => {
+    await storage.put('assets/gone', Buffer.from('x'), { contentType: 'image/png' });
+    await storage.put('outputs/gone.mp4', Buffer.from('y'));
+    await storage.remove('assets/gone');
+    await storage.remove('outputs/gone.mp4');
+    expect(await storage.stat('assets/gone')).toBeNull();
+    expect(await storage.stat('outputs/gone.mp4')).toBeNull();
+    expect(readdirSync(join(root, 'assets')).filter((f) => f.startsWith('gone'))).toEqual([]);
+    await expect(storage.remove('outputs/never.mp4')).resolves.toBeUndefined();
+    await expect(storage.remove('../etc/passwd')).rejects.toThrow(/Invalid storage key/);
+  });
   it('answers null for a missing blob', async () => {
     expect(await storage.stat('outputs/none.mp4')).toBeNull();
   });

@@ -136,6 +136,13 @@ export class LocalStorage implements BlobStorage {
     return made;
   }
 
+  async remove(key: string): Promise<void> {
+    const path = this.path(key);
+    // The blob before its description, the reverse of put: a blob in place always has its description.
+    await rm(path, { force: true });
+    await rm(`${path}.meta.json`, { force: true });
+  }
+
   /**
    * Removes the temporary files of puts cut off by a crash or a kill (a put in flight keeps writing
    * to its file, so one untouched for `olderThanMs` is abandoned). Returns how many were removed.

@@ -1,6 +1,7 @@
 import { isTerminal, type JobErrorCode } from '@reelay/contracts';
 import { IllegalTransitionError, type JobCommand, type JobState } from '@reelay/job-domain';
 import { isProviderError, type ProviderAdapter, type ProviderCheckResult } from '@reelay/providers';
+import { outputKey } from '@reelay/storage';
 import { extractContext, runWithContext, SpanKind, withSpan } from '@reelay/service-kit';
 import type { PollingDeps } from '../polling.deps';
 import { ERROR_STATUS_PREFIX, type NextCheck, type ScheduledCheck } from '../schedule/poll-schedule.repository';
@@ -45,6 +46,8 @@ export async function checkJob(deps: PollingDeps, claim: ScheduledCheck): Promis
 
 class JobCheck {
   private readonly startedAt = performance.now();
+  /** This check put the output at the job's key (and has not recorded it yet). */
+  private copiedOutput = false;
 
   constructor(
     private readonly deps: PollingDeps,
@@ -112,6 +115,7 @@ class JobCheck {
         const recorded = async () => (await loadJob(this.deps.store, claim.jobId)).status === 'succeeded';
         const custody = await this.timedCall(adapter, 'fetch_output', () => takeOutput(this.deps, claim.jobId, adapter, result.outputUrl!, recorded));
         if (custody.kind === 'stored') {
+          this.copiedOutput = true;
           await this.write({ type: 'Succeed', output: custody.output, now: this.now() });
           return 'succeeded';
         }
@@ -174,10 +178,20 @@ class JobCheck {
   private async afterRace(): Promise<CheckOutcome> {
     const job = await loadJob(this.deps.store, this.claim.jobId);
     if (!isFollowed(job, this.claim.providerTaskId)) {
+      // A job canceled (or failed) while its output was being copied will never point at the copy.
+      if (this.copiedOutput && isTerminal(job.status) && job.status !== 'succeeded') await this.removeCopy();
       await this.deps.schedule.remove(this.claim.jobId);
       return 'stale';
     }
     return this.retryLater('illegal_transition');
+  }
+
+  private async removeCopy(): Promise<void> {
+    try {
+      await this.deps.storage.remove(outputKey(this.claim.jobId));
+    } catch (err) {
+      this.deps.logger.warn({ err: String(err) }, 'could not remove the output copied for a job that ended meanwhile');
+    }
   }
 
   private async timedCall<T>(adapter: ProviderAdapter, operation: string, fn: () => Promise<T>): Promise<T> {

@@ -1,4 +1,5 @@
 import { EventStore } from '@reelay/event-store';
+import { outputKey } from '@reelay/storage';
 import type { ProviderAdapter } from '@reelay/providers';
 import type { ServiceProcess } from '@reelay/testing';
 import { followJob } from '../follow-job/follow-job.handler';
@@ -110,5 +111,17 @@ describe('checkJob against PostgreSQL and provider-sim', () => {
     expect(stream.reads).toHaveBeenCalled();
     expect(await row(jobId)).toBeUndefined();
     expect((await statusesOf(pg.store, jobId)).slice(-2)).toEqual(['JobProviderAccepted', 'JobCanceled']);
+    // The output was copied before the write was refused; nothing will ever serve it.
+    expect(await deps.storage.stat(outputKey(jobId))).toBeNull();
+  });
+
+  it('a job that succeeded by another check meanwhile keeps the output that check recorded', async () => {
+    const { jobId } = await followed('runway', 'a fox [sim:success_after=1]');
+    const first = await claim(jobId);
+    await pg.ds.query(`UPDATE poll_schedule SET lease_until = now() - interval '1 ms' WHERE job_id = $1`, [jobId]);
+    const second = await claim(jobId);
+    expect(await checkJob(deps, second)).toBe('succeeded');
+    expect(await checkJob(deps, first)).toBe('stale');
+    expect((await deps.storage.stat(outputKey(jobId)))?.bytes).toBeGreaterThan(0);
   });
 });
