@@ -5,6 +5,7 @@ import { PollingEventsController } from './polling.controller';
 import { POLLING_RUNTIME, ProviderCallbackServer, type PollingRuntime } from './provider-callback/callback-server';
 import { PollTickerService, TICKER_OPTIONS } from './schedule/poll-ticker.service';
 import { AbandonedCopiesSweep } from './take-output/abandoned-copies.service';
+import { FollowSweepService } from './follow-job/follow-sweep.service';
 
 @Module({})
 export class PollingModule {
@@ -21,6 +22,7 @@ export class PollingModule {
         ProviderCallbackServer,
         PollTickerService,
         AbandonedCopiesSweep,
+        FollowSweepService,
         InfraLifecycle,
       ],
     };

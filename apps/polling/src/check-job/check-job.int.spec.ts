@@ -1,13 +1,15 @@
 import { EventStore } from '@reelay/event-store';
+import { rebuildJobView } from '@reelay/read-models';
 import { outputKey } from '@reelay/storage';
 import type { ProviderAdapter } from '@reelay/providers';
 import type { ServiceProcess } from '@reelay/testing';
 import { followJob } from '../follow-job/follow-job.handler';
+import { followUnfollowed } from '../follow-job/follow-sweep';
 import type { PollingDeps } from '../polling.deps';
 import type { ScheduledCheck } from '../schedule/poll-schedule.repository';
 import type { SchedulePolicy } from '../schedule/schedule-policy';
 import { decideOnJob } from '../shared/job-stream';
-import { acceptedJob, migratedPg, pollingDeps, simAdapters, startSim, statusesOf, tempDir, type PgHarness } from '../testing/polling-harness';
+import { acceptedJob, finished, migratedPg, pollingDeps, simAdapters, startSim, statusesOf, tempDir, waitForJob, type PgHarness } from '../testing/polling-harness';
 import { checkJob } from './check-job.handler';
 
 const policy: SchedulePolicy = { offsetsMs: [0, 60_000], delayedIntervalMs: 60_000, deadlineMs: 3_600_000, errorRetryMs: 1000 };
@@ -123,5 +125,44 @@ describe('checkJob against PostgreSQL and provider-sim', () => {
     expect(await checkJob(deps, second)).toBe('succeeded');
     expect(await checkJob(deps, first)).toBe('stale');
     expect((await deps.storage.stat(outputKey(jobId)))?.bytes).toBeGreaterThan(0);
+  });
+
+  // A job whose JobProviderAccepted delivery never made it to polling (dead-lettered after an
+  // outage of hours): running in the log and in the job list, with no schedule row.
+  /** The gateway's job list, rebuilt from the log until it shows what the log says (the log reader may lag behind open transactions). */
+  const jobListShows = async (jobIds: string[], status: string) => {
+    const until = Date.now() + 20_000;
+    for (;;) {
+      await rebuildJobView(pg.store);
+      const rows: { status: string }[] = await pg.ds.query(`SELECT status FROM job_view WHERE job_id = ANY($1)`, [jobIds]);
+      if (rows.length === jobIds.length && rows.every((r) => r.status === status)) return;
+      if (Date.now() > until) throw new Error(`job list does not show ${jobIds.join(', ')} as ${status}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+
+  it('the follow sweep follows a running job that has no schedule row, from its logged acceptance, and the job then finishes', async () => {
+    const { jobId, taskId } = await acceptedJob(pg.store, adapters.get('runway')!, 'a fox [sim:success_after=1]');
+    await jobListShows([jobId], 'running');
+    expect(await pg.schedule.find(jobId)).toBeNull();
+
+    expect(await followUnfollowed(deps, 0)).toEqual([jobId]);
+    expect(await pg.schedule.find(jobId)).toMatchObject({ provider: 'runway', providerTaskId: taskId });
+    // Once on the schedule, nothing more to find; a second sweep (another replica) adds nothing.
+    expect(await followUnfollowed(deps, 0)).toEqual([]);
+
+    expect(await checkJob(deps, await claim(jobId))).toBe('succeeded');
+    expect((await waitForJob(pg.store, jobId, finished)).status).toBe('succeeded');
+  });
+
+  it('the follow sweep leaves alone a job that ended since the job list saw it running, and one that is too recent', async () => {
+    const ended = await acceptedJob(pg.store, adapters.get('runway')!, 'a fox [sim:never_finish]');
+    const recent = await acceptedJob(pg.store, adapters.get('runway')!, 'a fox [sim:never_finish]');
+    await jobListShows([ended.jobId, recent.jobId], 'running');
+    await decideOnJob(pg.store, ended.jobId, { type: 'Cancel', now: new Date() }, {});
+
+    expect(await followUnfollowed(deps, 60_000)).toEqual([]);
+    expect(await followUnfollowed(deps, 0)).toEqual([recent.jobId]);
+    expect(await pg.schedule.find(ended.jobId)).toBeNull();
   });
 });

@@ -11,14 +11,15 @@ export interface ProviderAccepted {
 }
 
 /**
- * On JobProviderAccepted: put the job on the schedule, timed from the acceptance. Idempotent
+ * On JobProviderAccepted: put the job on the schedule, timed from the acceptance (true when the
+ * job is one to follow). Idempotent
  * (redeliveries and replicas insert once); a job that ended before this ran is not followed. A
  * redelivery racing the job's end can still leave a row behind; its first check finds the job
  * over and removes it.
  */
-export async function followJob(deps: Pick<PollingDeps, 'store' | 'schedule' | 'policyFor'>, accepted: ProviderAccepted, metadata: EventMetadata): Promise<void> {
+export async function followJob(deps: Pick<PollingDeps, 'store' | 'schedule' | 'policyFor'>, accepted: ProviderAccepted, metadata: EventMetadata): Promise<boolean> {
   const job = await loadJob(deps.store, accepted.jobId);
-  if (!job.exists || isTerminal(job.status) || job.providerTaskId !== accepted.providerTaskId) return;
+  if (!job.exists || isTerminal(job.status) || job.providerTaskId !== accepted.providerTaskId) return false;
   const policy = deps.policyFor(accepted.provider);
   const acceptedAt = new Date(accepted.at);
   await deps.schedule.follow({
@@ -30,4 +31,5 @@ export async function followJob(deps: Pick<PollingDeps, 'store' | 'schedule' | '
     firstCheckAt: firstCheckAt(acceptedAt, policy),
     metadata,
   });
+  return true;
 }

@@ -319,6 +319,23 @@ export class PollScheduleRepository {
     return r ? { provider: r.provider, providerTaskId: r.provider_task_id, nextCheckAt: new Date(r.next_check_at), checksDone: r.checks_done } : null;
   }
 
+  /**
+   * Jobs the job list (`job_view`) has shown running or delayed for at least `minAgeMs` that have no
+   * schedule row: candidates for the follow sweep, oldest first. The list is only where to look; the
+   * log decides (a job that ended since, and the list has not caught up, is left alone).
+   */
+  async unfollowed(minAgeMs: number, limit: number): Promise<string[]> {
+    const rows: { job_id: string }[] = await this.db.query(
+      `SELECT v.job_id FROM job_view v
+        WHERE v.status IN ('running', 'delayed')
+          AND v.updated_at < now() - make_interval(secs => $1::double precision / 1000)
+          AND NOT EXISTS (SELECT 1 FROM poll_schedule s WHERE s.job_id = v.job_id)
+        ORDER BY v.updated_at LIMIT $2`,
+      [minAgeMs, limit],
+    );
+    return rows.map((r) => r.job_id);
+  }
+
   async count(): Promise<number> {
     const rows: { n: string }[] = await this.db.query(`SELECT count(*) AS n FROM poll_schedule`);
     return Number(rows[0]?.n ?? 0);
