@@ -1,6 +1,7 @@
 import { probeMp4 } from '@reelay/media';
 import { startStack, type Stack } from '@reelay/testing';
 import { createServer, type Server } from 'node:http';
+import { Client } from 'pg';
 import type { AddressInfo } from 'node:net';
 import { apiClient, isTerminalJob, type ApiClient } from './support/api-client';
 import { readJobStream, statusesOf } from './support/sse';
@@ -187,6 +188,29 @@ describe('cancel', () => {
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(seen).toMatch(/cancel/i);
+  });
+
+  it("holds a canceled job's capacity slot until the task the provider could not stop has ended", async () => {
+    // Kling has no cancel call: the task goes on generating there and counts against the account's limit.
+    const job = (await alice.submit({ model: 'kling-2.1', prompt: 'a lighthouse at dusk [sim:never_finish]', aspectRatio: '16:9', durationSeconds: 5 })).body;
+    await alice.waitFor(job.id, (j) => j.status === 'running');
+    expect((await alice.cancel(job.id)).body.status).toBe('canceled');
+    const db = new Client({ connectionString: stack.db.url });
+    await db.connect();
+    try {
+      const slotHeld = async () => (await db.query(`SELECT 1 FROM provider_slots WHERE job_id = $1`, [job.id])).rowCount === 1;
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(await slotHeld()).toBe(true);
+      // Polling checks the task until the job's deadline (POLL_DEADLINE_MS, 4 s here), then gives up on it and the slot is freed.
+      const ended = async () => ((await alice.call('GET', `/v1/jobs/${job.id}/events`)).body as { data: { type: string; reason?: string }[] }).data.find((e) => e.type === 'JobProviderTaskEnded');
+      const deadline = Date.now() + 15_000;
+      while (!(await ended()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      expect(await ended()).toMatchObject({ reason: 'deadline_passed', status: 'canceled' });
+      while ((await slotHeld()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      expect(await slotHeld()).toBe(false);
+    } finally {
+      await db.end();
+    }
   });
 
   it('refuses to cancel a finished job', async () => {

@@ -31,6 +31,11 @@ export const DispatchConfig = BaseConfig.extend({
   DISPATCH_CAPACITY_WAIT_MS: ms(1_000),
   /** Safety net: how often slots of finished jobs are swept. */
   DISPATCH_SLOT_SWEEP_MS: ms(60_000),
+  /**
+   * A canceled job whose provider task could not be stopped keeps its slot until polling records the
+   * task's end, and at most this long after the cancel (keep it above polling's longest POLL_DEADLINE_MS).
+   */
+  DISPATCH_CANCELED_TASK_HOLD_MS: ms(60 * 60_000),
   /** How often reelay_provider_in_flight is re-read from the slots of every replica (0: only as acquires set it). */
   DISPATCH_IN_FLIGHT_REFRESH_MS: ms(2_000),
   /** A circuit opens after this many consecutive server/timeout submit failures within the window. */

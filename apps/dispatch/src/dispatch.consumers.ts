@@ -11,7 +11,7 @@ export const dispatchConsumers = (prefix: string, concurrency: number, ackWaitMs
   { durable: 'dispatch-submit', filterSubjects: [`${prefix}.events.job.JobValidated`], concurrency, maxDeliver: 1_000_000, ackWaitMs, maxHandlerMs, maxAckPending: 100_000 },
   {
     durable: 'dispatch-release-slots',
-    filterSubjects: [`${prefix}.events.job.JobSucceeded`, `${prefix}.events.job.JobFailed`, `${prefix}.events.job.JobCanceled`],
+    filterSubjects: [`${prefix}.events.job.JobSucceeded`, `${prefix}.events.job.JobFailed`, `${prefix}.events.job.JobCanceled`, `${prefix}.events.job.JobProviderTaskEnded`],
     concurrency,
     maxDeliver: 10,
   },

@@ -5,7 +5,7 @@ import type { JetStreamContext } from '@reelay/messaging';
 import { runWithContext } from '@reelay/service-kit';
 import { DISPATCH_DEPS, type DispatchDeps } from './dispatch.deps';
 import { dispatchJob } from './dispatch-when-job-validated/dispatch-job.handler';
-import { releaseSlotOfFinishedJob } from './release-slot-when-job-finished/release-slot.handler';
+import { releaseSlotOfCanceledJob, releaseSlotOfFinishedJob } from './release-slot-when-job-finished/release-slot.handler';
 
 const inContext = <T>(event: RecordedEvent, fn: (jobId: string) => Promise<T>) => {
   const jobId = jobIdFromStreamId(event.streamId);
@@ -37,6 +37,11 @@ export class DispatchEventsController {
 
   @EventPattern<string>('*.events.job.JobCanceled')
   onCanceled(@Payload() event: RecordedEvent) {
+    return inContext(event, (jobId) => releaseSlotOfCanceledJob(this.deps, jobId));
+  }
+
+  @EventPattern<string>('*.events.job.JobProviderTaskEnded')
+  onProviderTaskEnded(@Payload() event: RecordedEvent) {
     return inContext(event, (jobId) => releaseSlotOfFinishedJob(this.deps, jobId));
   }
 }

@@ -61,7 +61,7 @@ async function main() {
     logger.warn('DISPATCH_CRASH_AFTER_SUBMIT=1: this process kills itself after the first provider accept (crash tests only)');
     deps.afterProviderAccepted = () => process.kill(process.pid, 'SIGKILL');
   }
-  const sweeper = new SlotSweeper({ slots, store: infra.store, logger }, config.DISPATCH_SLOT_SWEEP_MS);
+  const sweeper = new SlotSweeper({ slots, store: infra.store, logger }, config.DISPATCH_SLOT_SWEEP_MS, 500, config.DISPATCH_CANCELED_TASK_HOLD_MS);
   const background = [
     new Periodic(() => sweeper.sweep(), config.DISPATCH_SLOT_SWEEP_MS, (err) => logger.warn({ err: String(err) }, 'slot sweep failed')),
     new Periodic(() => refreshInFlight({ slots, metrics }), config.DISPATCH_IN_FLIGHT_REFRESH_MS, (err) => logger.warn({ err: String(err) }, 'in-flight refresh failed')),

@@ -26,7 +26,7 @@ export class PollingEventsController {
 
   @EventPattern<string>('*.events.job.JobCanceled')
   onCanceled(@Payload() event: RecordedEvent) {
-    return inContext(event, (jobId) => cancelAtProvider(this.deps, jobId));
+    return inContext(event, (jobId) => cancelAtProvider(this.deps, jobId, metadataCausedBy(event)));
   }
 
   @EventPattern<string>('*.events.job.JobSucceeded')
@@ -41,6 +41,6 @@ export class PollingEventsController {
   @EventPattern<string>('*.events.job.JobFailed')
   onFailed(@Payload() event: RecordedEvent) {
     const timedOut = JobFailed.data.parse(event.data).errorCode === 'provider_timeout';
-    return inContext(event, (jobId) => (timedOut ? cancelAtProvider(this.deps, jobId) : this.deps.schedule.remove(jobId)));
+    return inContext(event, (jobId) => (timedOut ? cancelAtProvider(this.deps, jobId, metadataCausedBy(event)) : this.deps.schedule.remove(jobId)));
   }
 }

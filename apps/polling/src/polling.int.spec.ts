@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { commandSubjects } from '@reelay/contracts';
 import { request, type NatsConnection } from '@reelay/messaging';
 import type { ProviderAdapter } from '@reelay/providers';
+import { EventStore } from '@reelay/event-store';
 import { outputKey } from '@reelay/storage';
 import { uniqueNatsPrefix, type ServiceProcess } from '@reelay/testing';
 import { cancelAtProvider } from './cancel-at-provider/cancel-at-provider.handler';
@@ -17,7 +18,7 @@ import { PollTicker } from './schedule/poll-ticker';
 import type { SchedulePolicy } from './schedule/schedule-policy';
 import { decideOnJob } from './shared/job-stream';
 import {
-  acceptedJob, finished, hasStatus, migratedPg, natsFor, pollingDeps, simAdapters, simTask, startSim, sleep, statusesOf, tempDir, waitForJob,
+  acceptedJob, eventually, finished, hasStatus, migratedPg, natsFor, pollingDeps, simAdapters, simTask, startSim, sleep, statusesOf, tempDir, waitForJob,
   type PgHarness,
 } from './testing/polling-harness';
 
@@ -210,10 +211,66 @@ describe('polling against PostgreSQL, NATS and provider-sim', () => {
     const { jobId, taskId } = await follow('seedance', 'a fox [sim:queue=1000]');
     await waitForJob(pg.store, jobId, hasStatus('running'));
     await decideOnJob(pg.store, jobId, { type: 'Cancel', now: new Date() }, {});
-    await cancelAtProvider(deps, jobId);
+    await cancelAtProvider(deps, jobId, {});
     expect((await simTask(sim, 'seedance', taskId))?.phase).toBe('canceled');
     expect(await pg.schedule.find(jobId)).toBeNull();
     expect((await waitForJob(pg.store, jobId, finished)).status).toBe('canceled');
+    const ended = (await pg.store.readStream(`job-${jobId}`)).filter((e) => e.type === 'JobProviderTaskEnded');
+    expect(ended.map((e) => (e.data as { reason: string }).reason)).toEqual(['canceled_at_provider']);
+  });
+
+  describe('a canceled job whose task the provider goes on with', () => {
+    const taskEnds = async (jobId: string) =>
+      (await pg.store.readStream(`job-${jobId}`)).filter((e) => e.type === 'JobProviderTaskEnded').map((e) => (e.data as { reason: string }).reason);
+    // Canceled by another process (intake, through the gateway): polling's cached state of the job does not know.
+    const cancel = (jobId: string) => decideOnJob(new EventStore(pg.ds), jobId, { type: 'Cancel', now: new Date() }, {});
+
+    it('is checked, without copying anything, until the task ends (no cancel call: Kling)', async () => {
+      const { jobId, taskId } = await follow('kling', 'a fox [sim:success_after=6]');
+      await waitForJob(pg.store, jobId, hasStatus('running'));
+      await cancel(jobId);
+      await cancelAtProvider(deps, jobId, {});
+      // The task is still generating there; its row stays so it is checked until it ends.
+      expect(await pg.schedule.find(jobId)).not.toBeNull();
+      await eventually(async () => (await taskEnds(jobId)).length > 0, 'the task end recorded');
+      expect(await taskEnds(jobId)).toEqual(['finished_at_provider']);
+      expect((await simTask(sim, 'kling', taskId.split('/').at(-1)!))?.phase).toBe('succeeded');
+      expect(await pg.schedule.find(jobId)).toBeNull();
+      const statuses = await statusesOf(pg.store, jobId);
+      expect(statuses).not.toContain('JobSucceeded');
+      expect(statuses.at(-1)).toBe('JobProviderTaskEnded');
+      await expect(deps.storage.stat(outputKey(jobId))).resolves.toBeNull();
+    });
+
+    it('is checked until the task ends when the provider refuses the cancel (Ark: running tasks)', async () => {
+      const { jobId, taskId } = await follow('seedance', 'a fox [sim:success_after=6]');
+      await eventually(async () => ((await simTask(sim, 'seedance', taskId))?.phase ?? '') === 'running', 'the task running');
+      await cancel(jobId);
+      await cancelAtProvider(deps, jobId, {});
+      await eventually(async () => (await taskEnds(jobId)).length > 0, 'the task end recorded');
+      expect(await taskEnds(jobId)).toEqual(['finished_at_provider']);
+      expect((await simTask(sim, 'seedance', taskId))?.phase).toBe('succeeded');
+    });
+
+    it('is given up on at the job deadline when the task never ends', async () => {
+      const { jobId } = await follow('luma', 'a fox [sim:never_finish]');
+      await waitForJob(pg.store, jobId, hasStatus('running'));
+      await cancel(jobId);
+      await cancelAtProvider(deps, jobId, {});
+      await eventually(async () => (await taskEnds(jobId)).length > 0, 'the task end recorded');
+      expect(await taskEnds(jobId)).toEqual(['deadline_passed']);
+      expect(await pg.schedule.find(jobId)).toBeNull();
+    });
+
+    it('a check that finds the job canceled under it keeps following the task (before the cancel is delivered)', async () => {
+      // Each status answer takes 400 ms, so the cancel lands while a check is running; it then writes progress and is refused.
+      const { jobId, taskId } = await follow('openai', 'a fox [sim:success_after=8,slow=400]');
+      await eventually(async () => ((await pg.ds.query(`SELECT lease_token FROM poll_schedule WHERE job_id = $1 AND lease_token IS NOT NULL`, [jobId])) as unknown[]).length > 0, 'a check running');
+      await cancel(jobId);
+      await eventually(async () => (await taskEnds(jobId)).length > 0, 'the task end recorded', 20_000);
+      expect((await simTask(sim, 'openai', taskId))?.phase).toBe('succeeded');
+      expect(await statusesOf(pg.store, jobId)).not.toContain('JobSucceeded');
+    });
   });
 
   it('asks the provider to stop a task that timed out, where it can, and stops following the job', async () => {

@@ -51,4 +51,33 @@ describe('SlotSweeper (real PostgreSQL)', () => {
     const held = await ds.query(`SELECT job_id FROM provider_slots ORDER BY acquired_at`);
     expect(held.map((r: { job_id: string }) => r.job_id)).toEqual([jobs[0], jobs[2], jobs[4]]);
   });
+
+  it('keeps the slot of a canceled job whose provider task may still run, until its end is recorded or the hold has passed', async () => {
+    const slots = new ProviderSlots(ds, () => 100);
+    const at = new Date().toISOString();
+    const canceledWhileRunning = await job(false);
+    await store.append(jobStreamId(canceledWhileRunning), 1, [
+      { type: 'JobValidationStarted', data: { at } },
+      { type: 'JobValidated', data: { at, referenceImage: null } },
+      { type: 'JobSubmissionIntended', data: { provider: 'runway', attempt: 1, submissionKey: 'k', at } },
+      { type: 'JobProviderAccepted', data: { provider: 'runway', providerTaskId: 't1', at } },
+      { type: 'JobCanceled', data: { at } },
+    ]);
+    expect((await slots.acquire(canceledWhileRunning, 'runway')).acquired).toBe(true);
+    const held = async () => (await ds.query(`SELECT 1 FROM provider_slots WHERE job_id = $1`, [canceledWhileRunning])).length === 1;
+    let clock = Date.now();
+    const sweeper = new SlotSweeper({ slots, store, logger: createLogger('dispatch', 'silent') }, 0, 500, 60_000, () => clock);
+    await sweeper.sweep();
+    expect(await held()).toBe(true);
+    clock += 61_000;
+    await sweeper.sweep();
+    expect(await held()).toBe(false);
+
+    // Recorded end: freed at the next sweep, with no hold to wait out.
+    expect((await slots.acquire(canceledWhileRunning, 'runway')).acquired).toBe(true);
+    clock = Date.now();
+    await store.append(jobStreamId(canceledWhileRunning), 6, [{ type: 'JobProviderTaskEnded', data: { reason: 'finished_at_provider', at } }]);
+    await sweeper.sweep();
+    expect(await held()).toBe(false);
+  });
 });

@@ -5,7 +5,7 @@ import { handle, loadStreamState, type EventStore } from '@reelay/event-store';
 import { decideJob, IllegalTransitionError, type JobCommand, type JobState } from '@reelay/job-domain';
 import { ReferenceImageUnavailable, type FetchReferenceImage } from './fetch-reference-image';
 import { isProviderError, type ProviderAdapter, type ProviderSubmitRequest } from '@reelay/providers';
-import { SpanKind, withSpan, type Logger } from '@reelay/service-kit';
+import { timedProviderCall, type Logger } from '@reelay/service-kit';
 import type { ProviderCircuit } from '../circuit/provider-circuit';
 import type { ProviderSlots } from '../capacity/provider-slots';
 import type { DispatchMetrics } from '../shared/dispatch-metrics';
@@ -90,7 +90,8 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
     const { job, history } = (await loadStreamState(deps.store, stream, dispatchView)).state;
     if (!job.exists || job.status === 'running' || job.status === 'delayed' || !job.validated) return DONE;
     if (isTerminal(job.status)) {
-      await deps.slots.release(jobId);
+      // A task that outlived its job's cancel keeps the slot until polling records its end.
+      if (!job.providerTaskOpen) await deps.slots.release(jobId);
       if (job.status === 'canceled' && job.intent && !job.providerTaskId) await cancelUnrecorded(deps, jobId, job.intent);
       return DONE;
     }
@@ -213,7 +214,8 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
     // Canceled (or otherwise finished) meanwhile: nothing to submit any more.
     const { job } = (await loadStreamState(deps.store, stream, dispatchView)).state;
     if (isTerminal(job.status)) {
-      await deps.slots.release(jobId);
+      // A task that outlived its job's cancel keeps the slot until polling records its end.
+      if (!job.providerTaskOpen) await deps.slots.release(jobId);
       if (accepted) await cancelOrphan(deps, jobId, accepted.adapter, accepted.providerTaskId);
     }
     return DONE;
@@ -381,20 +383,8 @@ function capacityWait(deps: DispatchJobDeps): DispatchOutcome {
   return { kind: 'later', delayMs: Math.round(deps.capacityWaitMs * (0.5 + Math.random())), why: 'capacity' };
 }
 
-async function timed<T>(deps: DispatchJobDeps, provider: string, operation: string, call: () => Promise<T>): Promise<T> {
-  const stop = deps.metrics.providerCalls.startTimer({ provider, operation });
-  return withSpan(`${provider} ${operation}`, { kind: SpanKind.CLIENT, attributes: { 'reelay.provider': provider, 'reelay.provider.operation': operation } }, async () => {
-    try {
-      const out = await call();
-      stop({ outcome: 'ok' });
-      return out;
-    } catch (err) {
-      const kind = isProviderError(err) ? err.kind : 'unexpected';
-      stop({ outcome: kind });
-      deps.metrics.providerErrors.inc({ provider, kind });
-      throw err;
-    }
-  });
+function timed<T>(deps: DispatchJobDeps, provider: string, operation: string, call: () => Promise<T>): Promise<T> {
+  return timedProviderCall(deps.metrics, provider, operation, (err) => (isProviderError(err) ? err.kind : 'unexpected'), call);
 }
 
 /**

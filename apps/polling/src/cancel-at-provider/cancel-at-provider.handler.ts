@@ -1,31 +1,53 @@
-import { SpanKind, withSpan } from '@reelay/service-kit';
+import { JobProviderAccepted, jobStreamId, type EventMetadata } from '@reelay/contracts';
+import { foldRecordedJob } from '@reelay/job-domain';
 import { isProviderError } from '@reelay/providers';
 import type { PollingDeps } from '../polling.deps';
-import { loadJob } from '../shared/job-stream';
+import { outlivedByTask, recordTaskEnded } from '../drain-canceled-task/drain-check';
+import { deadlineFor } from '../schedule/schedule-policy';
+import { providerCall } from '../shared/provider-call';
+
+type Deps = Pick<PollingDeps, 'store' | 'schedule' | 'adapters' | 'logger' | 'metrics' | 'policyFor'>;
 
 /**
- * On JobCanceled (and JobFailed by `provider_timeout`): the job has ended for the user; ask the provider to stop too where
- * it can (best effort: a refusal, e.g. Ark will not cancel a running task, is only logged), and
- * stop following the job.
+ * On JobCanceled (and JobFailed by `provider_timeout`): the job has ended for the user; ask the
+ * provider to stop too where it can. A canceled job whose task was stopped records that
+ * (JobProviderTaskEnded frees its capacity slot) and is no longer followed. One whose task could not
+ * be stopped (no cancel call, e.g. Kling; or a refusal, e.g. Ark will not cancel a running task) stays
+ * on the schedule as draining: the provider counts the task until it ends, and so does its slot.
  */
-export async function cancelAtProvider(deps: Pick<PollingDeps, 'store' | 'schedule' | 'adapters' | 'logger' | 'metrics'>, jobId: string): Promise<void> {
-  const job = await loadJob(deps.store, jobId);
+export async function cancelAtProvider(deps: Deps, jobId: string, metadata: EventMetadata): Promise<void> {
+  const events = await deps.store.readStream(jobStreamId(jobId));
+  const job = foldRecordedJob(events).state;
   const row = await deps.schedule.find(jobId);
   const provider = job.providerTaskId ? job.provider : row?.provider;
   const taskId = job.providerTaskId ?? row?.providerTaskId;
-  const adapter = provider ? deps.adapters.get(provider) : undefined;
-  if (taskId && adapter?.capabilities.cancel && adapter.cancel) {
-    const end = deps.metrics.shared.providerCalls.startTimer({ provider: adapter.name, operation: 'cancel' });
-    try {
-      await withSpan(`${adapter.name} cancel`, { kind: SpanKind.CLIENT, attributes: { 'reelay.provider': adapter.name, 'reelay.provider.operation': 'cancel' } }, () => adapter.cancel!(taskId));
-      end({ outcome: 'ok' });
-      deps.logger.info({ provider: adapter.name }, 'canceled at the provider');
-    } catch (err) {
-      const kind = isProviderError(err) ? err.kind : 'error';
-      end({ outcome: kind });
-      deps.metrics.shared.providerErrors.inc({ provider: adapter.name, kind });
-      deps.logger.warn({ provider: adapter.name, kind, detail: isProviderError(err) ? err.detail : (err as Error).message }, 'provider cancel refused or failed');
+  const stopped = provider && taskId ? await askToStop(deps, provider, taskId) : false;
+
+  if (job.providerTaskId && outlivedByTask(job, job.providerTaskId)) {
+    if (stopped) {
+      await recordTaskEnded(deps, jobId, 'canceled_at_provider', new Date(), metadata);
+    } else {
+      const acceptedEvent = events.findLast((e) => e.type === JobProviderAccepted.type);
+      const acceptedAt = new Date(acceptedEvent ? JobProviderAccepted.data.parse(acceptedEvent.data).at : Date.now());
+      const policy = deps.policyFor(job.provider!);
+      await deps.schedule.drain({ jobId, provider: job.provider!, providerTaskId: job.providerTaskId, acceptedAt, deadlineAt: deadlineFor(acceptedAt, policy), firstCheckAt: new Date(), metadata });
+      deps.logger.info({ provider: job.provider }, 'canceled job left running at the provider; checking it until it ends to free its slot');
+      return;
     }
   }
   await deps.schedule.remove(jobId);
+}
+
+/** True when the provider took the cancel call (best effort: a refusal or an error is only logged). */
+async function askToStop(deps: Deps, provider: string, taskId: string): Promise<boolean> {
+  const adapter = deps.adapters.get(provider);
+  if (!adapter?.capabilities.cancel || !adapter.cancel) return false;
+  try {
+    await providerCall(deps, adapter, 'cancel', () => adapter.cancel!(taskId));
+    deps.logger.info({ provider: adapter.name }, 'canceled at the provider');
+    return true;
+  } catch (err) {
+    deps.logger.warn({ provider: adapter.name, kind: isProviderError(err) ? err.kind : 'error', detail: isProviderError(err) ? err.detail : (err as Error).message }, 'provider cancel refused or failed');
+    return false;
+  }
 }

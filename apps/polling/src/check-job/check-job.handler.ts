@@ -2,27 +2,22 @@ import { isTerminal, type JobErrorCode } from '@reelay/contracts';
 import { IllegalTransitionError, type JobCommand, type JobState } from '@reelay/job-domain';
 import { isProviderError, type ProviderAdapter, type ProviderCheckResult } from '@reelay/providers';
 import { outputKey } from '@reelay/storage';
-import { extractContext, runWithContext, SpanKind, withSpan } from '@reelay/service-kit';
+import { extractContext, runWithContext, withSpan } from '@reelay/service-kit';
 import type { PollingDeps } from '../polling.deps';
 import { ERROR_STATUS_PREFIX, type NextCheck, type ScheduledCheck } from '../schedule/poll-schedule.repository';
 import { afterFailedCheck, afterUnfinishedCheck, type NextStep } from '../schedule/schedule-policy';
+import { drainCheck, outlivedByTask, recordTaskEnded } from '../drain-canceled-task/drain-check';
 import { decideOnJob, loadJob } from '../shared/job-stream';
+import { ACCOUNT_REFUSALS, providerCall } from '../shared/provider-call';
 import { takeOutput } from '../take-output/take-output';
 import { failureCodeAfterAcceptance, operatorDetail } from './failure-code';
 import { unfinishedRecords } from './unfinished-records';
-
-/**
- * A status check refused for our account (a key being rotated, a billing hold) says nothing about
- * the task, which the provider may still be generating: it is checked again until the deadline,
- * like a 5xx, instead of failing every followed job of that provider at once.
- */
-const ACCOUNT_REFUSALS: ReadonlySet<string> = new Set(['auth', 'billing']);
 
 const OUTPUT_COPY = 'output_copy';
 /** How long past its deadline a job the provider finished may take to have its output copied. */
 export const OUTPUT_COPY_GRACE_MS = 10 * 60_000;
 
-export type CheckOutcome = 'unfinished' | 'retry' | 'succeeded' | 'failed' | 'stale';
+export type CheckOutcome = 'unfinished' | 'retry' | 'succeeded' | 'failed' | 'stale' | 'task_ended';
 
 /**
  * One scheduled check of a claimed job: ask the provider, record progress, and either plan the
@@ -40,7 +35,7 @@ export async function checkJob(deps: PollingDeps, claim: ScheduledCheck): Promis
   // The check joins the trace the job was dispatched in (the claim keeps that event's traceparent).
   const span = { parent: extractContext(claim.metadata.traceparent), attributes: { 'reelay.job.id': claim.jobId, 'reelay.provider': claim.provider } };
   return runWithContext({ jobId: claim.jobId, correlationId: claim.metadata.correlationId, traceparent: claim.metadata.traceparent }, () =>
-    withSpan('polling check job', span, () => new JobCheck(deps, claim).run()),
+    withSpan(claim.draining ? 'polling drain canceled task' : 'polling check job', span, () => (claim.draining ? drainCheck(deps, claim) : new JobCheck(deps, claim).run())),
   );
 }
 
@@ -48,6 +43,8 @@ class JobCheck {
   private readonly startedAt = performance.now();
   /** This check put the output at the job's key (and has not recorded it yet). */
   private copiedOutput = false;
+  /** The provider answered this check that the task is over (done, failed or canceled there). */
+  private taskOver = false;
 
   constructor(
     private readonly deps: PollingDeps,
@@ -69,7 +66,7 @@ class JobCheck {
       }
       let result: ProviderCheckResult;
       try {
-        result = await this.timedCall(adapter, 'check', () => adapter.check(claim.providerTaskId, { timeoutMs: deps.checkTimeoutMs }));
+        result = await providerCall(this.deps, adapter, 'check', () => adapter.check(claim.providerTaskId, { timeoutMs: deps.checkTimeoutMs }));
       } catch (err) {
         const refusedAccount = isProviderError(err) && ACCOUNT_REFUSALS.has(err.kind);
         if (isProviderError(err) && !err.retryable && !refusedAccount) {
@@ -95,6 +92,7 @@ class JobCheck {
 
   private async act(adapter: ProviderAdapter, result: ProviderCheckResult): Promise<CheckOutcome> {
     const { claim } = this;
+    this.taskOver = result.state !== 'queued' && result.state !== 'running';
     switch (result.state) {
       case 'queued':
       case 'running': {
@@ -113,7 +111,7 @@ class JobCheck {
       case 'succeeded': {
         if (!result.outputUrl) return this.fail('output_missing', `${claim.provider} reported success without an output`);
         const recorded = async () => (await loadJob(this.deps.store, claim.jobId)).status === 'succeeded';
-        const custody = await this.timedCall(adapter, 'fetch_output', () => takeOutput(this.deps, claim.jobId, adapter, result.outputUrl!, recorded));
+        const custody = await providerCall(this.deps, adapter, 'fetch_output', () => takeOutput(this.deps, claim.jobId, adapter, result.outputUrl!, recorded));
         if (custody.kind === 'stored') {
           this.copiedOutput = true;
           await this.write({ type: 'Succeed', output: custody.output, now: this.now() });
@@ -176,11 +174,21 @@ class JobCheck {
 
   /** A write was refused: the job moved on meanwhile (canceled, or finished by another check). */
   private async afterRace(): Promise<CheckOutcome> {
-    const job = await loadJob(this.deps.store, this.claim.jobId);
-    if (!isFollowed(job, this.claim.providerTaskId)) {
+    const { claim } = this;
+    const job = await loadJob(this.deps.store, claim.jobId);
+    if (!isFollowed(job, claim.providerTaskId)) {
       // A job canceled (or failed) while its output was being copied will never point at the copy.
       if (this.copiedOutput && isTerminal(job.status) && job.status !== 'succeeded') await this.removeCopy();
-      await this.deps.schedule.remove(this.claim.jobId);
+      if (outlivedByTask(job, claim.providerTaskId) && this.taskOver) {
+        await recordTaskEnded(this.deps, claim.jobId, 'finished_at_provider', this.now(), claim.metadata);
+      } else if (outlivedByTask(job, claim.providerTaskId)) {
+        // Canceled while this check ran: the task may go on at the provider, so its row stays, to look for its end.
+        const step = afterFailedCheck(claim, this.now(), this.deps.policyFor(claim.provider));
+        const nextCheckAt = step.kind === 'check_later' ? step.nextCheckAt : this.now();
+        await this.deps.schedule.reschedule(claim, { nextCheckAt, checksDone: claim.checksDone, checkErrors: claim.checkErrors, lastStatus: 'canceled', progress: claim.progress, delayedMarked: claim.delayedMarked, draining: true });
+        return 'stale';
+      }
+      await this.deps.schedule.remove(claim.jobId);
       return 'stale';
     }
     return this.retryLater('illegal_transition');
@@ -192,23 +200,6 @@ class JobCheck {
     } catch (err) {
       this.deps.logger.warn({ err: String(err) }, 'could not remove the output copied for a job that ended meanwhile');
     }
-  }
-
-  private async timedCall<T>(adapter: ProviderAdapter, operation: string, fn: () => Promise<T>): Promise<T> {
-    const { providerCalls, providerErrors } = this.deps.metrics.shared;
-    const end = providerCalls.startTimer({ provider: adapter.name, operation });
-    return withSpan(`${adapter.name} ${operation}`, { kind: SpanKind.CLIENT, attributes: { 'reelay.provider': adapter.name, 'reelay.provider.operation': operation } }, async () => {
-      try {
-        const out = await fn();
-        end({ outcome: 'ok' });
-        return out;
-      } catch (err) {
-        const kind = isProviderError(err) ? err.kind : 'error';
-        end({ outcome: kind });
-        providerErrors.inc({ provider: adapter.name, kind });
-        throw err;
-      }
-    });
   }
 }
 

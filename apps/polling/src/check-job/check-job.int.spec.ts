@@ -87,12 +87,13 @@ describe('checkJob against PostgreSQL and provider-sim', () => {
     expect(await row(jobId)).toEqual({ checks_done: 0, progress: null, delayed_marked: false, lease_token: newHolder });
   });
 
-  it('a job canceled meanwhile refuses the check\'s write and is no longer followed', async () => {
+  it('a job canceled meanwhile refuses the check\'s write; its row stays, draining, for the task still running at the provider', async () => {
     const { jobId } = await followed('runway', 'a fox [sim:never_finish,progress]');
     await checkJob(deps, await claim(jobId));
     await decideOnJob(pg.store, jobId, { type: 'Cancel', now: new Date() }, {});
     expect(await checkJob(deps, await claim(jobId))).toBe('stale');
-    expect(await row(jobId)).toBeUndefined();
+    expect(await row(jobId)).toMatchObject({ lease_token: null });
+    expect((await pg.ds.query(`SELECT draining FROM poll_schedule WHERE job_id = $1`, [jobId]))[0]).toEqual({ draining: true });
     expect((await statusesOf(pg.store, jobId)).at(-1)).toBe('JobCanceled');
   });
 
@@ -111,8 +112,9 @@ describe('checkJob against PostgreSQL and provider-sim', () => {
     const stream = watchStream();
     expect(await checkJob(deps, await claim(jobId))).toBe('stale');
     expect(stream.reads).toHaveBeenCalled();
+    // The provider said the task is done: that is recorded (freeing its slot) and the job no longer followed.
     expect(await row(jobId)).toBeUndefined();
-    expect((await statusesOf(pg.store, jobId)).slice(-2)).toEqual(['JobProviderAccepted', 'JobCanceled']);
+    expect((await statusesOf(pg.store, jobId)).slice(-3)).toEqual(['JobProviderAccepted', 'JobCanceled', 'JobProviderTaskEnded']);
     // The output was copied before the write was refused; nothing will ever serve it.
     expect(await deps.storage.stat(outputKey(jobId))).toBeNull();
   });

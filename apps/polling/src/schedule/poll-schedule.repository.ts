@@ -29,6 +29,8 @@ export interface ScheduledCheck {
   delayedMarked: boolean;
   /** What the last check saw (a provider status, or `error:<kind>`); null before the first. */
   lastStatus: string | null;
+  /** The job was canceled while its task may still run: checks only look for the task's end. */
+  draining: boolean;
   metadata: EventMetadata;
 }
 
@@ -40,6 +42,8 @@ export interface NextCheck {
   lastStatus: string;
   progress: number | null;
   delayedMarked: boolean;
+  /** Turns the row into a draining one (a draining row stays one). */
+  draining?: boolean;
 }
 
 export interface NewSchedule {
@@ -79,6 +83,7 @@ interface ClaimedRow {
   progress: number | null;
   delayed_marked: boolean;
   last_status: string | null;
+  draining: boolean;
   metadata: EventMetadata;
 }
 
@@ -97,7 +102,7 @@ interface ClaimedRow {
 /** What a claim hands its check: the row and how late the claim came. */
 const claimedColumns = (t: string) =>
   `${t}.job_id, ${t}.provider, ${t}.provider_task_id, ${t}.accepted_at, ${t}.deadline_at, ${t}.next_check_at,
-   ${t}.checks_done, ${t}.check_errors, ${t}.lease_token, ${t}.claimed_at, ${t}.metadata, ${t}.progress, ${t}.delayed_marked, ${t}.last_status,
+   ${t}.checks_done, ${t}.check_errors, ${t}.lease_token, ${t}.claimed_at, ${t}.metadata, ${t}.progress, ${t}.delayed_marked, ${t}.last_status, ${t}.draining,
    extract(epoch FROM (now() - ${t}.next_check_at)) * 1000 AS lateness_ms`;
 
 const LOCK_IN_KEY_ORDER = `WITH locked AS MATERIALIZED (SELECT job_id FROM poll_schedule WHERE job_id = ANY($1::text[]) ORDER BY job_id FOR UPDATE)`;
@@ -256,10 +261,10 @@ export class PollScheduleRepository {
        UPDATE poll_schedule s
           SET next_check_at = CASE WHEN s.check_requested_at > s.claimed_at AND NOT starts_with(u.last_status, '${ERROR_STATUS_PREFIX}') THEN now() ELSE u.next_check_at END,
               checks_done = u.checks_done, check_errors = u.check_errors, last_status = u.last_status,
-              progress = u.progress, delayed_marked = u.delayed_marked,
+              progress = u.progress, delayed_marked = u.delayed_marked, draining = s.draining OR u.draining,
               lease_token = NULL, lease_until = NULL, updated_at = now()
-         FROM unnest($1::text[], $2::uuid[], $3::timestamptz[], $4::int[], $5::int[], $6::text[], $7::int[], $8::boolean[])
-              AS u(job_id, lease_token, next_check_at, checks_done, check_errors, last_status, progress, delayed_marked)
+         FROM unnest($1::text[], $2::uuid[], $3::timestamptz[], $4::int[], $5::int[], $6::text[], $7::int[], $8::boolean[], $9::boolean[])
+              AS u(job_id, lease_token, next_check_at, checks_done, check_errors, last_status, progress, delayed_marked, draining)
         WHERE s.job_id = u.job_id AND s.lease_token = u.lease_token AND s.job_id IN (SELECT job_id FROM locked)
         RETURNING s.job_id, u.lease_token`,
       [
@@ -271,6 +276,7 @@ export class PollScheduleRepository {
         rows.map((r) => r.next.lastStatus),
         rows.map((r) => r.next.progress),
         rows.map((r) => r.next.delayedMarked),
+        rows.map((r) => r.next.draining ?? false),
       ],
     ));
     const kept = new Set(written.map((w) => `${w.job_id} ${w.lease_token}`));
@@ -284,6 +290,21 @@ export class PollScheduleRepository {
   async removeMany(jobIds: string[]): Promise<void[]> {
     await this.db.query(`${LOCK_IN_KEY_ORDER} DELETE FROM poll_schedule WHERE job_id IN (SELECT job_id FROM locked)`, [jobIds]);
     return jobIds.map(() => undefined);
+  }
+
+  /**
+   * The job was canceled while its provider task may go on: keep (or, when the follow never wrote
+   * one, add) its row as a draining one. A check holding the row's lease now is not disturbed; the
+   * draining flag survives its reschedule.
+   */
+  async drain(s: NewSchedule): Promise<void> {
+    await this.db.query(
+      `INSERT INTO poll_schedule AS s (job_id, provider, provider_task_id, accepted_at, deadline_at, next_check_at, metadata, draining)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, true)
+       ON CONFLICT (job_id) DO UPDATE SET draining = true, updated_at = now()`,
+      [s.jobId, s.provider, s.providerTaskId, s.acceptedAt, s.deadlineAt, s.firstCheckAt, JSON.stringify(s.metadata)],
+    );
+    if (s.firstCheckAt.getTime() <= Date.now()) this.dueNow();
   }
 
   /**
@@ -358,6 +379,7 @@ function toScheduledCheck(r: ClaimedRow): ScheduledCheck {
     progress: r.progress,
     delayedMarked: r.delayed_marked,
     lastStatus: r.last_status ?? null,
+    draining: r.draining ?? false,
     metadata: r.metadata ?? {},
   };
 }

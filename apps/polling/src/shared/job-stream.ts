@@ -10,9 +10,11 @@ export async function loadJob(store: EventStore, jobId: string): Promise<JobStat
  * Fold, decide, append with the expected version (re-read and retried on conflict). The state is
  * this process's cached one when it has it (folded at the follow, or at its last write), whatever
  * its version: the append's expected-version check catches any event since, and then the stream
- * is read and the command decided again. Returns the new status.
+ * is read and the command decided again. Returns the new status. `fresh`: decide on the stream as
+ * it is now, for a command the cached state would refuse (it predates the event that allows it).
  */
-export async function decideOnJob(store: EventStore, jobId: string, command: JobCommand, metadata: EventMetadata) {
-  const result = await handle(store, jobStreamId(jobId), jobDecider, (state) => decideJob(command, state), { metadata, atLeastVersion: 0 });
+export async function decideOnJob(store: EventStore, jobId: string, command: JobCommand, metadata: EventMetadata, opts: { fresh?: boolean } = {}) {
+  const atLeastVersion = opts.fresh ? undefined : 0;
+  const result = await handle(store, jobStreamId(jobId), jobDecider, (state) => decideJob(command, state), { metadata, atLeastVersion });
   return { state: result.state, changed: result.events.length > 0 };
 }

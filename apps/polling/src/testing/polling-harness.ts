@@ -19,7 +19,7 @@ import { createPollingMetrics } from '../shared/polling-metrics';
 import { decideOnJob, loadJob } from '../shared/job-stream';
 
 export const MODELS: Record<string, string> = {
-  seedance: 'seedance-1-0-pro-250528', openai: 'sora-2', runway: 'gen4.5', luma: 'ray-2', fal: 'fal-ai/kling-video/v2.1/pro/text-to-video',
+  seedance: 'seedance-1-0-pro-250528', openai: 'sora-2', runway: 'gen4.5', luma: 'ray-2', fal: 'fal-ai/kling-video/v2.1/pro/text-to-video', kling: 'kling-v2-1-master',
 };
 
 /** provider-sim as a real process (apps/provider-sim/dist, built beforehand). */
@@ -78,7 +78,7 @@ export async function tempDir(label: string): Promise<{ path: string; remove(): 
 }
 
 export function simAdapters(sim: ServiceProcess): Map<string, ProviderAdapter> {
-  return createAdapters({ PROVIDER_SIM_URL: sim.url, PROVIDERS_ENABLED: 'seedance,openai,runway,luma,fal', FAL_WEBHOOKS: '1' });
+  return createAdapters({ PROVIDER_SIM_URL: sim.url, PROVIDERS_ENABLED: 'seedance,openai,runway,luma,fal,kling', FAL_WEBHOOKS: '1' });
 }
 
 /** Deps for running polling's use cases in the test process. */

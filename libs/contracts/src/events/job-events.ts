@@ -92,6 +92,17 @@ export const JobFailed = defineEvent(
 
 export const JobCanceled = defineEvent('JobCanceled', 1, z.strictObject({ at }));
 
+/**
+ * After a cancel: the provider's task is over too (stopped by our cancel call, seen finished by a
+ * later check, or given up on at the job's deadline), so its capacity slot is free. Until then the
+ * provider still counts the task against the account's limit.
+ */
+export const JobProviderTaskEnded = defineEvent(
+  'JobProviderTaskEnded',
+  1,
+  z.strictObject({ reason: z.enum(['canceled_at_provider', 'finished_at_provider', 'deadline_passed']), at }),
+);
+
 export const JOB_EVENTS = [
   JobSubmitted,
   JobValidationStarted,
@@ -104,4 +115,5 @@ export const JOB_EVENTS = [
   JobSucceeded,
   JobFailed,
   JobCanceled,
+  JobProviderTaskEnded,
 ] as const;

@@ -29,6 +29,11 @@ export function decideJob(command: JobCommand, state: JobState): JobEvent[] {
     if (isTerminal(s)) reject(command, state);
     return [{ type: 'JobCanceled', data: { at } }];
   }
+  if (command.type === 'RecordProviderTaskEnded') {
+    if (!state.providerTaskOpen) return [];
+    if (s !== 'canceled') reject(command, state, 'only a canceled job outlives its provider task');
+    return [{ type: 'JobProviderTaskEnded', data: { reason: command.reason, at } }];
+  }
   if (isTerminal(s)) reject(command, state);
 
   switch (command.type) {

@@ -42,7 +42,7 @@ export function evolveJob(state: JobState, event: JobEvent): JobState {
     case 'JobSubmissionRetryScheduled':
       return touched;
     case 'JobProviderAccepted':
-      return { ...touched, status: 'running', provider: event.data.provider, providerTaskId: event.data.providerTaskId, progress: state.progress ?? 0 };
+      return { ...touched, status: 'running', provider: event.data.provider, providerTaskId: event.data.providerTaskId, providerTaskOpen: true, progress: state.progress ?? 0 };
     case 'JobProgressed':
       return { ...touched, progress: event.data.progress };
     case 'JobDelayed':
@@ -51,6 +51,7 @@ export function evolveJob(state: JobState, event: JobEvent): JobState {
       return {
         ...touched,
         status: 'succeeded',
+        providerTaskOpen: false,
         progress: 100,
         output: event.data.output,
         creditsCharged: event.data.creditsCharged,
@@ -60,6 +61,7 @@ export function evolveJob(state: JobState, event: JobEvent): JobState {
       return {
         ...touched,
         status: 'failed',
+        providerTaskOpen: false,
         errorCode: event.data.errorCode,
         failureMessage: event.data.message,
         creditsCharged: 0,
@@ -67,5 +69,8 @@ export function evolveJob(state: JobState, event: JobEvent): JobState {
       };
     case 'JobCanceled':
       return { ...touched, status: 'canceled', creditsCharged: 0, completedAt: event.data.at };
+    case 'JobProviderTaskEnded':
+      // Nothing the user sees changes: the job ended at its cancel.
+      return { ...state, providerTaskOpen: false };
   }
 }

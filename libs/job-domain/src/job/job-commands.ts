@@ -15,4 +15,6 @@ export type JobCommand =
   | { type: 'MarkDelayed'; now: Date }
   | { type: 'Succeed'; output: JobOutput; now: Date }
   | { type: 'Fail'; errorCode: JobErrorCode; message?: string | null; detail?: string | null; now: Date }
-  | { type: 'Cancel'; now: Date };
+  | { type: 'Cancel'; now: Date }
+  /** A canceled job's provider task is over too (see JobProviderTaskEnded). */
+  | { type: 'RecordProviderTaskEnded'; reason: 'canceled_at_provider' | 'finished_at_provider' | 'deadline_passed'; now: Date };

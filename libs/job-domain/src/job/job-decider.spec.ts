@@ -36,6 +36,7 @@ const delayed: JobEvent = { type: 'JobDelayed', data: { at } };
 const succeeded: JobEvent = { type: 'JobSucceeded', data: { output, creditsCharged: 25, at } };
 const failed: JobEvent = { type: 'JobFailed', data: { errorCode: 'unknown_provider_error', message: null, detail: 'boom', at } };
 const canceled: JobEvent = { type: 'JobCanceled', data: { at } };
+const taskEnded: JobEvent = { type: 'JobProviderTaskEnded', data: { reason: 'finished_at_provider', at } };
 
 const queuedJob = [submitted];
 const validatingJob = [submitted, validating];
@@ -55,6 +56,7 @@ const cmd = {
   succeed: { type: 'Succeed', output, now } as JobCommand,
   fail: (errorCode: string, message: string | null = null) => ({ type: 'Fail', errorCode, message, detail: null, now }) as JobCommand,
   cancel: { type: 'Cancel', now } as JobCommand,
+  taskEnded: { type: 'RecordProviderTaskEnded', reason: 'finished_at_provider', now } as JobCommand,
 };
 
 describe('job decider', () => {
@@ -112,6 +114,22 @@ describe('job decider', () => {
     it('delayed twice', () => given(delayedJob).when(cmd.delay).then([]));
     it('cancel of a canceled job', () => given([...queuedJob, canceled]).when(cmd.cancel).then([]));
     it('intent while already running', () => given(runningJob).when(cmd.intend).then([]));
+    it('task end recorded twice', () => given([...runningJob, canceled, taskEnded]).when(cmd.taskEnded).then([]));
+  });
+
+  describe('a canceled job whose provider task may still run', () => {
+    it('canceled while running → the task end is recorded', () => given([...runningJob, canceled]).when(cmd.taskEnded).then([taskEnded]));
+    it('canceled while delayed → the task end is recorded', () => given([...delayedJob, canceled]).when(cmd.taskEnded).then([taskEnded]));
+    it('canceled before any task was accepted → nothing to record', () => given([...dispatchingJob, canceled]).when(cmd.taskEnded).then([]));
+    it('succeeded or failed → the task is over already', () => {
+      given([...runningJob, succeeded]).when(cmd.taskEnded).then([]);
+      given([...runningJob, failed]).when(cmd.taskEnded).then([]);
+    });
+    it('the task end changes neither the status nor the update time', () => {
+      const later: JobEvent = { type: 'JobProviderTaskEnded', data: { reason: 'deadline_passed', at: '2026-11-28T13:00:00.000Z' } };
+      const state = [...runningJob, canceled, later].reduce(jobDecider.evolve, jobDecider.initialState());
+      expect(state).toMatchObject({ status: 'canceled', providerTaskOpen: false, updatedAt: at, completedAt: at });
+    });
   });
 
   describe('illegal transitions are rejected', () => {
@@ -133,6 +151,7 @@ describe('job decider', () => {
       ['running → validation_failed', runningJob, cmd.fail('validation_failed')],
       ['queued → output_missing', queuedJob, cmd.fail('output_missing')],
       ['queued → progress', queuedJob, cmd.progress(10)],
+      ['task end while the job still runs', runningJob, cmd.taskEnded],
       ['running accepted under another task id', runningJob, { ...cmd.accept, providerTaskId: 'cgt-2' } as JobCommand],
     ];
     for (const [name, history, command] of illegal) {

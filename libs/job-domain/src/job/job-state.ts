@@ -33,6 +33,8 @@ export interface JobState {
   intent: SubmissionIntent | null;
   submissionAttempts: number;
   providerTaskId: string | null;
+  /** A provider task was accepted and nothing in the log says it is over (a cancel does not stop every provider's task). */
+  providerTaskOpen: boolean;
   createdAt: string | null;
   updatedAt: string | null;
   completedAt: string | null;
@@ -65,6 +67,7 @@ export const initialJobState = (): JobState => ({
   intent: null,
   submissionAttempts: 0,
   providerTaskId: null,
+  providerTaskOpen: false,
   createdAt: null,
   updatedAt: null,
   completedAt: null,

@@ -1,0 +1,75 @@
+import type { EventMetadata } from '@reelay/contracts';
+import { IllegalTransitionError, type JobState } from '@reelay/job-domain';
+import { isProviderError } from '@reelay/providers';
+import type { PollingDeps } from '../polling.deps';
+import type { CheckOutcome } from '../check-job/check-job.handler';
+import type { ScheduledCheck } from '../schedule/poll-schedule.repository';
+import { afterFailedCheck, afterUnfinishedCheck, type NextStep } from '../schedule/schedule-policy';
+import { decideOnJob } from '../shared/job-stream';
+import { ACCOUNT_REFUSALS, providerCall } from '../shared/provider-call';
+
+type EndReason = 'finished_at_provider' | 'deadline_passed';
+
+/** The job is canceled, but the provider task it was following may still be generating. */
+export function outlivedByTask(job: JobState, providerTaskId: string): boolean {
+  return job.status === 'canceled' && job.providerTaskOpen && job.providerTaskId === providerTaskId;
+}
+
+/**
+ * A check of a canceled job's task that the provider could not be asked to stop. The job's outcome
+ * is settled (nothing is copied, no progress written); the provider still counts the task against
+ * the account's concurrency until it ends, so the job's capacity slot is held until a check sees
+ * it end (or the job's deadline passes) and records JobProviderTaskEnded, which frees the slot.
+ */
+export async function drainCheck(deps: PollingDeps, claim: ScheduledCheck): Promise<CheckOutcome> {
+  const started = performance.now();
+  const now = () => new Date(claim.claimedAt.getTime() + (performance.now() - started));
+  const policy = deps.policyFor(claim.provider);
+  const adapter = deps.adapters.get(claim.provider);
+  let step: NextStep;
+  try {
+    if (!adapter) throw new Error(`no adapter for ${claim.provider}`);
+    const result = await providerCall(deps, adapter, 'check', () => adapter.check(claim.providerTaskId, { timeoutMs: deps.checkTimeoutMs }));
+    if (result.state !== 'queued' && result.state !== 'running') return await ended(deps, claim, 'finished_at_provider', now());
+    step = afterUnfinishedCheck(claim, now(), policy);
+  } catch (err) {
+    // The provider no longer knows the task (or refuses it for good): nothing there counts it any more.
+    if (isProviderError(err) && !err.retryable && !ACCOUNT_REFUSALS.has(err.kind)) return ended(deps, claim, 'finished_at_provider', now());
+    step = afterFailedCheck(claim, now(), policy, isProviderError(err) ? err.retryAfterMs : undefined);
+  }
+  if (step.kind === 'timed_out') return ended(deps, claim, 'deadline_passed', now());
+  const kept = await deps.schedule.reschedule(claim, {
+    nextCheckAt: step.nextCheckAt,
+    checksDone: step.checksDone,
+    checkErrors: claim.checkErrors,
+    lastStatus: 'canceled',
+    progress: claim.progress,
+    delayedMarked: claim.delayedMarked,
+  });
+  if (!kept) deps.logger.warn('lease lost before the next drain check was planned; another replica holds this job now');
+  return 'unfinished';
+}
+
+async function ended(deps: PollingDeps, claim: ScheduledCheck, reason: EndReason, now: Date): Promise<CheckOutcome> {
+  await recordTaskEnded(deps, claim.jobId, reason, now, claim.metadata);
+  await deps.schedule.remove(claim.jobId);
+  return 'task_ended';
+}
+
+/** Records that a canceled job's provider task is over (a no-op when the log says so already). */
+export async function recordTaskEnded(
+  deps: Pick<PollingDeps, 'store' | 'logger'>,
+  jobId: string,
+  reason: EndReason | 'canceled_at_provider',
+  now: Date,
+  metadata: EventMetadata,
+): Promise<void> {
+  try {
+    // Fresh: this process's cached state of the job may predate the cancel, and would refuse the command.
+    await decideOnJob(deps.store, jobId, { type: 'RecordProviderTaskEnded', reason, now }, metadata, { fresh: true });
+    deps.logger.info({ reason }, 'provider task of a canceled job is over; its capacity slot is free');
+  } catch (err) {
+    if (!(err instanceof IllegalTransitionError)) throw err;
+    deps.logger.warn({ reason }, 'provider task end not recorded: the job is not canceled');
+  }
+}
