@@ -226,6 +226,8 @@ describe('polling against PostgreSQL, NATS and provider-sim', () => {
     const cancel = (jobId: string) => decideOnJob(new EventStore(pg.ds), jobId, { type: 'Cancel', now: new Date() }, {});
 
     it('is checked, without copying anything, until the task ends (no cancel call: Kling)', async () => {
+      const ends = async () => (await deps.metrics.canceledTasksEnded.get()).values.find((v) => v.labels.provider === 'kling' && v.labels.reason === 'finished_at_provider')?.value ?? 0;
+      const endsBefore = await ends();
       const { jobId, taskId } = await follow('kling', 'a fox [sim:success_after=6]');
       await waitForJob(pg.store, jobId, hasStatus('running'));
       await cancel(jobId);
@@ -240,6 +242,7 @@ describe('polling against PostgreSQL, NATS and provider-sim', () => {
       expect(statuses).not.toContain('JobSucceeded');
       expect(statuses.at(-1)).toBe('JobProviderTaskEnded');
       await expect(deps.storage.stat(outputKey(jobId))).resolves.toBeNull();
+      expect((await ends()) - endsBefore).toBe(1);
     });
 
     it('is checked until the task ends when the provider refuses the cancel (Ark: running tasks)', async () => {

@@ -25,7 +25,7 @@ export async function cancelAtProvider(deps: Deps, jobId: string, metadata: Even
 
   if (job.providerTaskId && outlivedByTask(job, job.providerTaskId)) {
     if (stopped) {
-      await recordTaskEnded(deps, jobId, 'canceled_at_provider', new Date(), metadata);
+      await recordTaskEnded(deps, job.provider!, jobId, 'canceled_at_provider', new Date(), metadata);
     } else {
       const acceptedEvent = events.findLast((e) => e.type === JobProviderAccepted.type);
       const acceptedAt = new Date(acceptedEvent ? JobProviderAccepted.data.parse(acceptedEvent.data).at : Date.now());

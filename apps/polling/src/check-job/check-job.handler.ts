@@ -180,7 +180,7 @@ class JobCheck {
       // A job canceled (or failed) while its output was being copied will never point at the copy.
       if (this.copiedOutput && isTerminal(job.status) && job.status !== 'succeeded') await this.removeCopy();
       if (outlivedByTask(job, claim.providerTaskId) && this.taskOver) {
-        await recordTaskEnded(this.deps, claim.jobId, 'finished_at_provider', this.now(), claim.metadata);
+        await recordTaskEnded(this.deps, claim.provider, claim.jobId, 'finished_at_provider', this.now(), claim.metadata);
       } else if (outlivedByTask(job, claim.providerTaskId)) {
         // Canceled while this check ran: the task may go on at the provider, so its row stays, to look for its end.
         const step = afterFailedCheck(claim, this.now(), this.deps.policyFor(claim.provider));

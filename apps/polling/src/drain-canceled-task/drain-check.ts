@@ -51,14 +51,15 @@ export async function drainCheck(deps: PollingDeps, claim: ScheduledCheck): Prom
 }
 
 async function ended(deps: PollingDeps, claim: ScheduledCheck, reason: EndReason, now: Date): Promise<CheckOutcome> {
-  await recordTaskEnded(deps, claim.jobId, reason, now, claim.metadata);
+  await recordTaskEnded(deps, claim.provider, claim.jobId, reason, now, claim.metadata);
   await deps.schedule.remove(claim.jobId);
   return 'task_ended';
 }
 
 /** Records that a canceled job's provider task is over (a no-op when the log says so already). */
 export async function recordTaskEnded(
-  deps: Pick<PollingDeps, 'store' | 'logger'>,
+  deps: Pick<PollingDeps, 'store' | 'logger' | 'metrics'>,
+  provider: string,
   jobId: string,
   reason: EndReason | 'canceled_at_provider',
   now: Date,
@@ -67,7 +68,8 @@ export async function recordTaskEnded(
   try {
     // Fresh: this process's cached state of the job may predate the cancel, and would refuse the command.
     await decideOnJob(deps.store, jobId, { type: 'RecordProviderTaskEnded', reason, now }, metadata, { fresh: true });
-    deps.logger.info({ reason }, 'provider task of a canceled job is over; its capacity slot is free');
+    deps.metrics.canceledTasksEnded.inc({ provider, reason });
+    deps.logger.info({ provider, reason }, 'provider task of a canceled job is over; its capacity slot is free');
   } catch (err) {
     if (!(err instanceof IllegalTransitionError)) throw err;
     deps.logger.warn({ reason }, 'provider task end not recorded: the job is not canceled');

@@ -20,6 +20,12 @@ export function createPollingMetrics(metrics: Metrics, scheduleSize: () => Promi
       labelNames: ['provider'],
       registers,
     }),
+    canceledTasksEnded: new Counter({
+      name: 'reelay_poll_canceled_tasks_ended_total',
+      help: 'Provider tasks of canceled jobs seen to end (reason: canceled_at_provider, finished_at_provider, deadline_passed); each frees a capacity slot',
+      labelNames: ['provider', 'reason'],
+      registers,
+    }),
     checkLateness: new Histogram({
       name: 'reelay_poll_check_lateness_seconds',
       help: 'How long after its due time a check was claimed',
