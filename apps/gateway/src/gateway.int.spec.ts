@@ -373,6 +373,17 @@ describe('SSE stream', () => {
     const again = await call(`/v1/jobs/${jobId}/stream`, { headers: { 'last-event-id': '6' } });
     expect(again.status).toBe(204);
   });
+
+  it("sends a canceled job's end once: its provider task's end, recorded later, is no new version to a client", async () => {
+    const jobId = await createJob('alice', [...running(), { type: 'JobCanceled', data: { at: iso() } }]);
+    const first = await readSse(await call(`/v1/jobs/${jobId}/stream`, { headers: { 'last-event-id': '5' } }));
+    expect(first.map((e) => [e.id, e.data.status])).toEqual([['6', 'canceled']]);
+    await gw.deps.store.append(jobStreamId(jobId), 6, [{ type: 'JobProviderTaskEnded', data: { reason: 'finished_at_provider', at: iso() } }]);
+    // The EventSource reconnects with the canceled event's id: nothing follows it.
+    expect((await call(`/v1/jobs/${jobId}/stream`, { headers: { 'last-event-id': '6' } })).status).toBe(204);
+    const replay = await readSse(await call(`/v1/jobs/${jobId}/stream`, { headers: { 'last-event-id': '5' } }));
+    expect(replay.map((e) => [e.id, e.data.status])).toEqual([['6', 'canceled']]);
+  });
 });
 
 describe('SSE streams per user', () => {

@@ -82,12 +82,14 @@ export class JobStreamSession {
     const events = await this.opts.store.readStream(jobStreamId(this.opts.jobId), this.foldedVersion + 1);
     for (const recorded of events) {
       if (this.closed) return;
+      // What a finished job still records (its provider task's end) changes nothing a client sees.
+      const ended = isTerminal(this.folded.status);
       this.folded = jobDecider.evolve(this.folded, toJobEvent(recorded));
       this.foldedVersion = recorded.streamVersion;
-      if (this.foldedVersion > this.sent) this.emit(this.foldedVersion, toPublicJob(this.folded, this.foldedVersion));
+      if (this.foldedVersion > this.sent && !ended) this.emit(this.foldedVersion, toPublicJob(this.folded, this.foldedVersion));
     }
-    // Resuming after the terminal event itself: nothing more will come.
-    if (!this.closed && this.foldedVersion > 0 && this.foldedVersion <= this.sent && isTerminal(this.folded.status)) this.close();
+    // Resuming after the terminal event itself: nothing more will come (had it not been sent, it was just emitted, which closed).
+    if (!this.closed && isTerminal(this.folded.status)) this.close();
   }
 
   private emit(version: number, job: Job): void {
