@@ -175,6 +175,9 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
     }
 
     if (!submissionKey) {
+      // Checked before the intent too: an intent recorded and then left unsent (the check below
+      // throwing) would read as a try of unknown outcome, and the next delivery would fail the job.
+      assertHeld(lease, jobId);
       const attempt = job.submissionAttempts + 1;
       const recorded = await run((now) => ({ type: 'RecordSubmissionIntent', provider, attempt, submissionKey: intendedKey, now }));
       if (recorded.events.length === 0 || recorded.state.intent?.submissionKey !== intendedKey) return DONE;
