@@ -1,9 +1,10 @@
-import { JobProviderAccepted, jobStreamId, type EventMetadata } from '@reelay/contracts';
+import { jobStreamId, type EventMetadata } from '@reelay/contracts';
 import { foldRecordedJob } from '@reelay/job-domain';
 import { isProviderError } from '@reelay/providers';
 import type { PollingDeps } from '../polling.deps';
 import { outlivedByTask, recordTaskEnded } from '../drain-canceled-task/drain-check';
 import { deadlineFor } from '../schedule/schedule-policy';
+import { lastAcceptance } from '../shared/job-stream';
 import { providerCall } from '../shared/provider-call';
 
 type Deps = Pick<PollingDeps, 'store' | 'schedule' | 'adapters' | 'logger' | 'metrics' | 'policyFor'>;
@@ -27,8 +28,7 @@ export async function cancelAtProvider(deps: Deps, jobId: string, metadata: Even
     if (stopped) {
       await recordTaskEnded(deps, job.provider!, jobId, 'canceled_at_provider', new Date(), metadata);
     } else {
-      const acceptedEvent = events.findLast((e) => e.type === JobProviderAccepted.type);
-      const acceptedAt = new Date(acceptedEvent ? JobProviderAccepted.data.parse(acceptedEvent.data).at : Date.now());
+      const acceptedAt = new Date(lastAcceptance(events)?.at ?? Date.now());
       const policy = deps.policyFor(job.provider!);
       await deps.schedule.drain({ jobId, provider: job.provider!, providerTaskId: job.providerTaskId, acceptedAt, deadlineAt: deadlineFor(acceptedAt, policy), firstCheckAt: new Date(), metadata });
       deps.logger.info({ provider: job.provider }, 'canceled job left running at the provider; checking it until it ends to free its slot');

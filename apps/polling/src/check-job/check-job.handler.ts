@@ -182,7 +182,7 @@ class JobCheck {
       if (outlivedByTask(job, claim.providerTaskId) && this.taskOver) {
         await recordTaskEnded(this.deps, claim.provider, claim.jobId, 'finished_at_provider', this.now(), claim.metadata);
       } else if (outlivedByTask(job, claim.providerTaskId)) {
-        // Canceled while this check ran: the task may go on at the provider, so its row stays, to look for its end.
+        // Canceled while this check ran, the task still going on at the provider: its row stays, to look for its end.
         const step = afterFailedCheck(claim, this.now(), this.deps.policyFor(claim.provider));
         const nextCheckAt = step.kind === 'check_later' ? step.nextCheckAt : this.now();
         await this.deps.schedule.reschedule(claim, { nextCheckAt, checksDone: claim.checksDone, checkErrors: claim.checkErrors, lastStatus: 'canceled', progress: claim.progress, delayedMarked: claim.delayedMarked, draining: true });

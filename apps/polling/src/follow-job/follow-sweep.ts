@@ -1,5 +1,6 @@
-import { JobProviderAccepted, jobStreamId, metadataCausedBy } from '@reelay/contracts';
+import { jobStreamId } from '@reelay/contracts';
 import type { PollingDeps } from '../polling.deps';
+import { lastAcceptance } from '../shared/job-stream';
 import { followJob } from './follow-job.handler';
 
 /** How long a job may show running without a schedule row before the sweep follows it. */
@@ -18,11 +19,10 @@ export const FOLLOW_SWEEP_EVERY_MS = 5 * 60_000;
 export async function followUnfollowed(deps: Pick<PollingDeps, 'store' | 'schedule' | 'policyFor' | 'logger'>, minAgeMs = FOLLOW_SWEEP_MIN_AGE_MS, limit = 200): Promise<string[]> {
   const followed: string[] = [];
   for (const jobId of await deps.schedule.unfollowed(minAgeMs, limit)) {
-    const accepted = (await deps.store.readStream(jobStreamId(jobId))).findLast((e) => e.type === JobProviderAccepted.type);
+    const accepted = lastAcceptance(await deps.store.readStream(jobStreamId(jobId)));
     if (!accepted) continue;
-    const data = JobProviderAccepted.data.parse(accepted.data);
-    const accept = { jobId, provider: data.provider, providerTaskId: data.providerTaskId, at: data.at };
-    if (await followJob(deps, accept, metadataCausedBy(accepted))) followed.push(jobId);
+    const accept = { jobId, provider: accepted.provider, providerTaskId: accepted.providerTaskId, at: accepted.at };
+    if (await followJob(deps, accept, accepted.metadata)) followed.push(jobId);
   }
   if (followed.length) deps.logger.warn({ jobIds: followed }, 'followed jobs that were running without a schedule (their JobProviderAccepted delivery was lost or dead-lettered)');
   return followed;

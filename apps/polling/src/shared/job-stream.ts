@@ -1,6 +1,12 @@
-import { jobStreamId, type EventMetadata } from '@reelay/contracts';
+import { JobProviderAccepted, jobStreamId, metadataCausedBy, type EventMetadata, type RecordedEvent } from '@reelay/contracts';
 import { handle, loadStreamState, type EventStore } from '@reelay/event-store';
 import { decideJob, jobDecider, type JobCommand, type JobState } from '@reelay/job-domain';
+
+/** The job's last logged acceptance by a provider, with the metadata for what follows from it. */
+export function lastAcceptance(events: readonly RecordedEvent[]) {
+  const accepted = events.findLast((e) => e.type === JobProviderAccepted.type);
+  return accepted ? { ...JobProviderAccepted.data.parse(accepted.data), metadata: metadataCausedBy(accepted) } : null;
+}
 
 export async function loadJob(store: EventStore, jobId: string): Promise<JobState> {
   return (await loadStreamState(store, jobStreamId(jobId), jobDecider)).state;
