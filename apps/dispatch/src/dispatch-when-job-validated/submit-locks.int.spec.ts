@@ -75,6 +75,35 @@ describe('SubmitLocks (real PostgreSQL sessions)', () => {
     const other = await a.tryLock(newJobId());
     expect(other?.held).toBe(true);
   });
+
+  it('frees a lock whose unlock failed on a live session, by ending that session', async () => {
+    const a = replica('a4');
+    const b = replica('b4');
+    const jobId = newJobId();
+    const lease = await a.tryLock(jobId);
+    const other = await a.tryLock(newJobId());
+    const client = (a as unknown as { session: { client: Client } }).session.client;
+    const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
+    let failed = 0;
+    (client as unknown as { query: unknown }).query = (...args: unknown[]) => {
+      if (String(args[0]).includes('pg_advisory_unlock') && failed++ === 0) return Promise.reject(new Error('canceling statement due to statement timeout'));
+      return query(...args);
+    };
+
+    await lease!.release();
+    expect(failed).toBe(1);
+    // Another replica gets the job (once the server has closed the session) instead of being kept
+    // from it by a lock that no delivery holds.
+    let taken = await b.tryLock(jobId);
+    for (const until = Date.now() + 5_000; !taken && Date.now() < until; ) {
+      await new Promise((r) => setTimeout(r, 50));
+      taken = await b.tryLock(jobId);
+    }
+    expect(taken?.held).toBe(true);
+    // The other lease on that session is lost too, so its handler stops before calling a provider.
+    expect(other?.held).toBe(false);
+    expect((await a.tryLock(newJobId()))?.held).toBe(true);
+  });
 });
 
 async function waitFor(check: () => boolean, timeoutMs = 5_000): Promise<void> {

@@ -88,7 +88,11 @@ export class SubmitLocks {
         try {
           if (!session.lost) await this.unlocks.submit({ session, jobId });
         } catch {
-          // The unlock failed with its session, which took the lock with it.
+          // Either the session ended, taking the lock with it, or the unlock failed on a live one
+          // (a statement timeout, say), which still holds the lock and would keep every other
+          // replica from this job. Ending the session is the one sure way to free it; the leases
+          // that shared it read lost, and their deliveries are handled again.
+          session.lose();
         } finally {
           this.local.delete(jobId);
         }
