@@ -383,6 +383,11 @@ describe('SSE stream', () => {
     expect((await call(`/v1/jobs/${jobId}/stream`, { headers: { 'last-event-id': '6' } })).status).toBe(204);
     const replay = await readSse(await call(`/v1/jobs/${jobId}/stream`, { headers: { 'last-event-id': '5' } }));
     expect(replay.map((e) => [e.id, e.data.status])).toEqual([['6', 'canceled']]);
+    // Nor is it one to a conditional GET.
+    const read = await call(`/v1/jobs/${jobId}`);
+    expect(read.headers.get('etag')).toBe('"6"');
+    expect((await body(read)).version).toBe(6);
+    expect((await call(`/v1/jobs/${jobId}`, { headers: { 'if-none-match': 'W/"6"' } })).status).toBe(304);
   });
 });
 

@@ -12,14 +12,14 @@ export class GetJobController {
   /** Folded from the log on every read, so a client sees its own writes at once. */
   @Get(':id')
   async get(@CurrentUser() userId: string, @Param('id') id: string, @Req() req: Request, @Res() res: Response): Promise<void> {
-    const { state, version } = await this.jobs.loadOwned(id, userId);
-    const etag = jobETag(version);
+    const job = toPublicJob((await this.jobs.loadOwned(id, userId)).state);
+    const etag = jobETag(job.version);
     res.setHeader('ETag', etag);
     res.setHeader('Cache-Control', 'no-cache');
     if (noneMatchHits(req.headers['if-none-match'], etag)) {
       res.status(304).end();
       return;
     }
-    res.status(200).json(toPublicJob(state, version));
+    res.status(200).json(job);
   }
 }

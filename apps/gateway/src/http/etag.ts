@@ -1,4 +1,4 @@
-/** A job's entity tag: its stream version, which changes with every event. */
+/** A job's entity tag: its public version, which changes with everything a client can see. */
 export const jobETag = (version: number) => `"${version}"`;
 
 /**

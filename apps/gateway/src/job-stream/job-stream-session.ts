@@ -82,11 +82,11 @@ export class JobStreamSession {
     const events = await this.opts.store.readStream(jobStreamId(this.opts.jobId), this.foldedVersion + 1);
     for (const recorded of events) {
       if (this.closed) return;
-      // What a finished job still records (its provider task's end) changes nothing a client sees.
-      const ended = isTerminal(this.folded.status);
       this.folded = jobDecider.evolve(this.folded, toJobEvent(recorded));
       this.foldedVersion = recorded.streamVersion;
-      if (this.foldedVersion > this.sent && !ended) this.emit(this.foldedVersion, toPublicJob(this.folded, this.foldedVersion));
+      // What a finished job still records (its provider task's end) changes nothing a client sees, nor its public version.
+      const shown = this.folded.publicVersion === recorded.streamVersion;
+      if (shown && recorded.streamVersion > this.sent) this.emit(recorded.streamVersion, toPublicJob(this.folded));
     }
     // Resuming after the terminal event itself: nothing more will come (had it not been sent, it was just emitted, which closed).
     if (!this.closed && isTerminal(this.folded.status)) this.close();

@@ -1,6 +1,5 @@
 import { Controller, Get, Inject, Param, Req, Res } from '@nestjs/common';
-import { isTerminal, type RecordedEvent } from '@reelay/contracts';
-import { jobDecider, toJobEvent } from '@reelay/job-domain';
+import { isTerminal } from '@reelay/contracts';
 import type { Request, Response } from 'express';
 import { CurrentUser } from '../auth/current-user';
 import { ApiException } from '../errors/api-exception';
@@ -20,11 +19,11 @@ export class JobStreamController {
 
   @Get(':id/stream')
   async stream(@CurrentUser() userId: string, @Param('id') id: string, @Req() req: Request, @Res() res: Response): Promise<void> {
-    const { state, version, events } = await this.jobs.loadOwned(id, userId); // 404 before any stream starts
+    const { state, version } = await this.jobs.loadOwned(id, userId); // 404 before any stream starts
     // Gone while the job was read: its 'close' has fired already, so nothing would stop the session.
     if (res.destroyed || req.socket.destroyed) return;
     const claimed = parseLastEventId(req.headers['last-event-id']);
-    if (isTerminal(state.status) && claimed >= terminalVersion(events)) {
+    if (isTerminal(state.status) && claimed >= state.publicVersion) {
       // Nothing will follow the last event it saw: 204 is what makes an EventSource stop reconnecting.
       res.status(204).end();
       return;
@@ -66,14 +65,4 @@ export class JobStreamController {
     res.write(retryHint(2000));
     session.start();
   }
-}
-
-/** The version at which the job's status became terminal (a finished job may still record its provider task's end). */
-function terminalVersion(events: readonly RecordedEvent[]): number {
-  let state = jobDecider.initialState();
-  for (const recorded of events) {
-    state = jobDecider.evolve(state, toJobEvent(recorded));
-    if (isTerminal(state.status)) return recorded.streamVersion;
-  }
-  return events.at(-1)?.streamVersion ?? 0;
 }

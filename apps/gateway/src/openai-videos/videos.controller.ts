@@ -85,10 +85,10 @@ export class VideosController {
 
   @Get(':id')
   async retrieve(@CurrentUser() userId: string, @Param('id') id: string, @Res({ passthrough: true }) res: Response): Promise<OpenAIVideo> {
-    const { state, version } = await this.jobs.loadOwned(id, userId);
+    const { state } = await this.jobs.loadOwned(id, userId);
     res.setHeader('Cache-Control', 'no-cache');
     if (!isTerminal(state.status)) res.setHeader('openai-poll-after-ms', '1000'); // the Python SDK's poll helper waits this long
-    return toOpenAIVideo(toPublicJob(state, version));
+    return toOpenAIVideo(toPublicJob(state));
   }
 
   /**

@@ -7,4 +7,4 @@ export function loadJob(store: EventStore, jobId: string, atLeastVersion?: numbe
   return loadStreamState(store, jobStreamId(jobId), jobDecider, { atLeastVersion });
 }
 
-export const publicJob = ({ state, version }: { state: JobState; version: number }) => toPublicJob(state, version);
+export const publicJob = ({ state }: { state: JobState }) => toPublicJob(state);

@@ -31,7 +31,7 @@ async function notify(deps: NotificationDeps, event: RecordedEvent): Promise<voi
   if (!after.exists) return;
 
   if (visibleChange(before, after)) {
-    await publishLive(deps.nc, liveJobSubject(deps.prefix, jobId), { version, job: toPublicJob(after, version) }).then(
+    await publishLive(deps.nc, liveJobSubject(deps.prefix, jobId), { version, job: toPublicJob(after) }).then(
       () => deps.metrics?.livePushes.inc(),
       (err: unknown) => deps.logger.warn({ err, jobId }, 'live push not sent; connected clients catch up from the log'),
     );

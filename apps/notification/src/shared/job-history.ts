@@ -46,7 +46,7 @@ export function foldJobHistory(events: readonly RecordedEvent[], upTo: number, f
     before = after;
     after = jobDecider.evolve(before, toJobEvent(e));
     version = e.streamVersion;
-    if (statusChanged(before, after)) statusChanges.push({ version, status: after.status, job: toPublicJob(after, version), at: e.recordedAt });
+    if (statusChanged(before, after)) statusChanges.push({ version, status: after.status, job: toPublicJob(after), at: e.recordedAt });
   }
   return { before, after, version, statusChanges, priorChange: from.lastChange };
 }

@@ -28,6 +28,7 @@ export const Job = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
   completedAt: z.string().nullable(),
+  /** Goes up with every change a client can see; the ETag and the SSE event id. */
   version: z.number().int(),
 });
 export type Job = z.infer<typeof Job>;

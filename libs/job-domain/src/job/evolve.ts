@@ -2,7 +2,8 @@ import type { JobEvent } from '@reelay/contracts';
 import type { JobState } from './job-state';
 
 export function evolveJob(state: JobState, event: JobEvent): JobState {
-  const touched = { ...state, updatedAt: event.data.at };
+  const eventsFolded = state.eventsFolded + 1;
+  const touched = { ...state, eventsFolded, publicVersion: eventsFolded, updatedAt: event.data.at };
   switch (event.type) {
     case 'JobSubmitted': {
       const d = event.data;
@@ -70,7 +71,7 @@ export function evolveJob(state: JobState, event: JobEvent): JobState {
     case 'JobCanceled':
       return { ...touched, status: 'canceled', creditsCharged: 0, completedAt: event.data.at };
     case 'JobProviderTaskEnded':
-      // Nothing the user sees changes: the job ended at its cancel.
-      return { ...state, providerTaskOpen: false };
+      // Nothing the user sees changes (the job ended at its cancel), so neither does its public version.
+      return { ...state, eventsFolded, providerTaskOpen: false };
   }
 }

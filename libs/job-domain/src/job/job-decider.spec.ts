@@ -125,10 +125,12 @@ describe('job decider', () => {
       given([...runningJob, succeeded]).when(cmd.taskEnded).then([]);
       given([...runningJob, failed]).when(cmd.taskEnded).then([]);
     });
-    it('the task end changes neither the status nor the update time', () => {
+    it('the task end changes neither the status, the update time nor the public version', () => {
       const later: JobEvent = { type: 'JobProviderTaskEnded', data: { reason: 'deadline_passed', at: '2026-11-28T13:00:00.000Z' } };
-      const state = [...runningJob, canceled, later].reduce(jobDecider.evolve, jobDecider.initialState());
+      const events = [...runningJob, canceled, later];
+      const state = events.reduce(jobDecider.evolve, jobDecider.initialState());
       expect(state).toMatchObject({ status: 'canceled', providerTaskOpen: false, updatedAt: at, completedAt: at });
+      expect(state).toMatchObject({ eventsFolded: events.length, publicVersion: events.length - 1 });
     });
   });
 

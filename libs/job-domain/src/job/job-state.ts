@@ -38,6 +38,10 @@ export interface JobState {
   createdAt: string | null;
   updatedAt: string | null;
   completedAt: string | null;
+  /** Events folded into this state, which is the job stream's version (streams are numbered from 1). */
+  eventsFolded: number;
+  /** The stream version of the last event that changed what a client sees: the public job's `version`, its ETag and SSE id. */
+  publicVersion: number;
 }
 
 export const initialJobState = (): JobState => ({
@@ -71,4 +75,6 @@ export const initialJobState = (): JobState => ({
   createdAt: null,
   updatedAt: null,
   completedAt: null,
+  eventsFolded: 0,
+  publicVersion: 0,
 });

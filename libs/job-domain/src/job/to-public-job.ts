@@ -1,8 +1,8 @@
 import { userMessage, type Job } from '@reelay/contracts';
 import type { JobState } from './job-state';
 
-/** The public job (api.md) for a folded state at a given stream version. */
-export function toPublicJob(state: JobState, version: number): Job {
+/** The public job (api.md) of a folded state. */
+export function toPublicJob(state: JobState): Job {
   return {
     id: state.jobId,
     object: 'video.job',
@@ -26,6 +26,6 @@ export function toPublicJob(state: JobState, version: number): Job {
     createdAt: state.createdAt ?? '',
     updatedAt: state.updatedAt ?? '',
     completedAt: state.completedAt,
-    version,
+    version: state.publicVersion,
   };
 }

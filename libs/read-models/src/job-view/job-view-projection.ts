@@ -57,7 +57,7 @@ export async function projectJobView(store: EventStore, events: RecordedEvent[],
     // Kept even if the transaction rolls back: the retried batch then does not continue it, and is read.
     store.states.set(JOB_VIEW_FOLD, streamId, state, version);
     if (!state.exists) continue;
-    const job = toPublicJob(state, version);
+    const job = toPublicJob(state);
     params.push(
       job.id, state.userId, job.status, job.message, job.errorCode, job.model, job.provider, job.progress,
       job.createdAt, job.updatedAt, job.completedAt, job.version, JSON.stringify(job),
