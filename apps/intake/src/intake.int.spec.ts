@@ -18,6 +18,8 @@ import { settleCredits } from './settle-credits/settle-credits.handler';
 import { submitJob } from './submit-job/submit-job.handler';
 import { validateJob } from './validate-job/validate-job.handler';
 import { ValidateAfterSubmit } from './validate-job/validate-after-submit';
+import { validateUnvalidated } from './validate-job/validate-sweep';
+import { rebuildJobView } from '@reelay/read-models';
 import { IntakeEventsController } from './intake.controller';
 import { createLogger } from '@reelay/service-kit';
 
@@ -346,6 +348,37 @@ describe('validation racing a redelivery', () => {
     } finally {
       server.close();
     }
+  });
+});
+
+describe('validation sweep', () => {
+  const logger = createLogger('intake', 'silent');
+  const sweep = async (minAgeMs: number, mine: string[]) => (await validateUnvalidated({ ...deps, logger }, minAgeMs, 10_000)).filter((id) => mine.includes(id));
+
+  it('validates the jobs left queued or half-validated (their JobSubmitted delivery dead-lettered), and no others', async () => {
+    const newJob = async () => {
+      const userId = await newUser(100);
+      const reply = await submit(userId);
+      if (!reply.ok) throw new Error(reply.error.message);
+      return { userId, jobId: reply.job.id };
+    };
+    const queued = await newJob();
+    const halfway = await newJob();
+    await deps.store.append(jobStreamId(halfway.jobId), 1, [{ type: 'JobValidationStarted', data: { at: new Date().toISOString() } }]);
+    const waitingForSlot = await newJob();
+    await validateJob(deps, waitingForSlot.jobId, {});
+    const canceled = await newJob();
+    await cancelJob(deps, { userId: canceled.userId, jobId: canceled.jobId, correlationId: 'c' });
+    await rebuildJobView(deps.store);
+    const mine = [queued, halfway, waitingForSlot, canceled].map((j) => j.jobId);
+
+    expect(await sweep(60_000, mine)).toEqual([]); // too recent: the delivery may still come
+    expect((await sweep(0, mine)).sort()).toEqual([queued.jobId, halfway.jobId].sort());
+    for (const { jobId } of [queued, halfway, waitingForSlot]) expect((await loadJob(deps.store, jobId)).state).toMatchObject({ status: 'validating', validated: true });
+    expect((await loadJob(deps.store, canceled.jobId)).state.status).toBe('canceled');
+
+    // The log now says they are validated: a second sweep (another replica) finds nothing of them.
+    expect(await sweep(0, mine)).toEqual([]);
   });
 });
 
