@@ -213,6 +213,38 @@ describe('cancel', () => {
     }
   });
 
+  it('records, waits out and then frees the slot of a task a provider accepted after the cancel (the submit was under way)', async () => {
+    // Kling takes 2 s to answer the create, and has no cancel call.
+    const job = (await alice.submit({ model: 'kling-2.1', prompt: 'a lighthouse at dusk [sim:never_finish,slow=2000]', aspectRatio: '16:9', durationSeconds: 5 })).body;
+    const events = async () => ((await alice.call('GET', `/v1/jobs/${job.id}/events`)).body as { data: { type: string; reason?: string; status: string }[] }).data;
+    const until = async (what: string, check: (e: { type: string; reason?: string }[]) => boolean) => {
+      const deadline = Date.now() + 15_000;
+      while (!check(await events()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect([what, check(await events())]).toEqual([what, true]);
+    };
+    await until('the submit under way', (e) => e.some((x) => x.type === 'JobSubmissionIntended'));
+    const canceled = await alice.cancel(job.id);
+    expect(canceled.body.status).toBe('canceled');
+    const db = new Client({ connectionString: stack.db.url });
+    await db.connect();
+    try {
+      const slotHeld = async () => (await db.query(`SELECT 1 FROM provider_slots WHERE job_id = $1`, [job.id])).rowCount === 1;
+      await until('the late acceptance recorded', (e) => e.some((x) => x.type === 'JobProviderAcceptedAfterCancel'));
+      // The client sees nothing new: still canceled, at the version the cancel answered with.
+      const read = await alice.call('GET', `/v1/jobs/${job.id}`);
+      expect(read.body).toMatchObject({ status: 'canceled', version: canceled.body.version });
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(await slotHeld()).toBe(true);
+      // Polling checks the task until the job's deadline (POLL_DEADLINE_MS, 4 s here), then gives up on it, and the slot is freed.
+      await until('the task end recorded', (e) => e.some((x) => x.type === 'JobProviderTaskEnded' && x.reason === 'deadline_passed'));
+      const deadline = Date.now() + 10_000;
+      while ((await slotHeld()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      expect(await slotHeld()).toBe(false);
+    } finally {
+      await db.end();
+    }
+  });
+
   it('refuses to cancel a finished job', async () => {
     const job = (await alice.submit(local)).body;
     await alice.waitFor(job.id, isTerminalJob);

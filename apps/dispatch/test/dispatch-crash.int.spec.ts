@@ -43,19 +43,26 @@ describe('dispatch: crash after the provider accepted, before the log recorded i
     await restarted.kill('SIGTERM');
   });
 
-  it('stops the task found by its key when a cancel won while the acceptance was unrecorded', async () => {
+  it('records the task found by its key when a cancel won while the acceptance was unrecorded, and holds its slot until the task ends', async () => {
     const crashing = await h.startDispatch({ ...env, DISPATCH_CRASH_AFTER_SUBMIT: '1' });
     const exited = new Promise<NodeJS.Signals | null>((r) => crashing.child.once('exit', (_code, signal) => r(signal)));
     const jobId = await h.createValidatedJob({ model: 'seedance-1-0-pro', provider: 'seedance', prompt: 'a boat that never sails [sim:queue=50]' });
     expect(await exited).toBe('SIGKILL');
     const [task] = (await h.submissions('seedance')).filter((s) => s.submissionKey === `${jobId}:1` && s.outcome === 'accepted');
     // The user cancels before dispatch is back (intake appends JobCanceled).
-    await h.store.append(jobStreamId(jobId), 'any', [{ type: 'JobCanceled', data: { at: new Date().toISOString() } }]);
+    await h.cancel(jobId);
 
     const restarted = await h.startDispatch(env);
-    const status = async () => ((await (await fetch(`${h.sim.url}/seedance/api/v3/contents/generations/tasks/${task.taskId}`)).json()) as { status: string }).status;
-    await waitUntil(async () => (await status()) === 'cancelled', 20_000, 'the orphaned task cancelled');
-    expect((await h.job(jobId)).status).toBe('canceled');
+    // Recorded for polling, which stops the task (or waits it out) and then records its end.
+    await waitUntil(async () => eventTypes(await h.events(jobId)).includes('JobProviderAcceptedAfterCancel'), 20_000, 'the found task recorded');
+    expect(await h.job(jobId)).toMatchObject({ status: 'canceled', providerTaskId: task.taskId, providerTaskOpen: true });
+    // JobCanceled reached the slot release too, which must not free the slot of a task that may be generating.
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect((await h.slots()).map((s) => s.job_id)).toContain(jobId);
+
+    await h.store.append(jobStreamId(jobId), 'any', [{ type: 'JobProviderTaskEnded', data: { reason: 'canceled_at_provider', at: new Date().toISOString() } }]);
+    await waitUntil(async () => !(await h.slots()).some((s) => s.job_id === jobId), 10_000, 'the slot freed at the task end');
+    expect((await h.submissions('seedance')).filter((s) => s.submissionKey?.startsWith(`${jobId}:`))).toHaveLength(1);
     await restarted.kill('SIGTERM');
   });
 

@@ -2,13 +2,13 @@ import { OUTAGE_TOLERANT_DELIVERIES, type ConsumerBinding } from '@reelay/messag
 
 /**
  * A dead-lettered acceptance would leave a job running with no schedule row (so no check and no
- * deadline); a dead-lettered terminal event, a provider task never told to stop.
+ * deadline); a dead-lettered terminal event (or acceptance after a cancel), a provider task never told to stop.
  */
 export const pollingConsumers = (prefix: string, concurrency: number): ConsumerBinding[] => [
   { durable: 'polling-follow', filterSubjects: [`${prefix}.events.job.JobProviderAccepted`], concurrency, maxDeliver: OUTAGE_TOLERANT_DELIVERIES },
   {
     durable: 'polling-stop',
-    filterSubjects: [`${prefix}.events.job.JobSucceeded`, `${prefix}.events.job.JobFailed`, `${prefix}.events.job.JobCanceled`],
+    filterSubjects: [`${prefix}.events.job.JobSucceeded`, `${prefix}.events.job.JobFailed`, `${prefix}.events.job.JobCanceled`, `${prefix}.events.job.JobProviderAcceptedAfterCancel`],
     concurrency,
     maxDeliver: OUTAGE_TOLERANT_DELIVERIES,
   },

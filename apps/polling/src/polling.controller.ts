@@ -29,6 +29,12 @@ export class PollingEventsController {
     return inContext(event, (jobId) => cancelAtProvider(this.deps, jobId, metadataCausedBy(event)));
   }
 
+  /** A submit that raced the user's cancel was accepted all the same: its task is stopped, or waited out like a canceled job's. */
+  @EventPattern<string>('*.events.job.JobProviderAcceptedAfterCancel')
+  onAcceptedAfterCancel(@Payload() event: RecordedEvent) {
+    return inContext(event, (jobId) => cancelAtProvider(this.deps, jobId, metadataCausedBy(event)));
+  }
+
   @EventPattern<string>('*.events.job.JobSucceeded')
   onSucceeded(@Payload() event: RecordedEvent) {
     return inContext(event, (jobId) => this.deps.schedule.remove(jobId));

@@ -16,7 +16,7 @@ import { PollingEventsController } from './polling.controller';
 import { ProviderCallbackServer } from './provider-callback/callback-server';
 import { PollTicker } from './schedule/poll-ticker';
 import type { SchedulePolicy } from './schedule/schedule-policy';
-import { decideOnJob } from './shared/job-stream';
+import { decideOnJob, loadJob } from './shared/job-stream';
 import {
   acceptedJob, eventually, finished, hasStatus, migratedPg, natsFor, pollingDeps, simAdapters, simTask, startSim, sleep, statusesOf, tempDir, waitForJob,
   type PgHarness,
@@ -263,6 +263,32 @@ describe('polling against PostgreSQL, NATS and provider-sim', () => {
       await eventually(async () => (await taskEnds(jobId)).length > 0, 'the task end recorded');
       expect(await taskEnds(jobId)).toEqual(['deadline_passed']);
       expect(await pg.schedule.find(jobId)).toBeNull();
+    });
+
+    describe('started by a submit that raced the cancel (JobProviderAcceptedAfterCancel)', () => {
+      const acceptedAfterCancel = async (provider: string, prompt: string) => {
+        const job = await acceptedJob(pg.store, adapters.get(provider)!, prompt, {}, { canceledDuringSubmit: true });
+        expect(await statusesOf(pg.store, job.jobId)).toEqual(expect.arrayContaining(['JobCanceled', 'JobProviderAcceptedAfterCancel']));
+        await new PollingEventsController(deps).onAcceptedAfterCancel((await pg.store.readStream(`job-${job.jobId}`)).at(-1)!);
+        return job;
+      };
+
+      it('is stopped at a provider that can cancel it, and its end recorded at once', async () => {
+        const { jobId, taskId } = await acceptedAfterCancel('seedance', 'a fox [sim:queue=1000]');
+        expect((await simTask(sim, 'seedance', taskId))?.phase).toBe('canceled');
+        expect(await taskEnds(jobId)).toEqual(['canceled_at_provider']);
+        expect(await pg.schedule.find(jobId)).toBeNull();
+      });
+
+      it('is checked until it ends where the provider has no cancel call (Kling)', async () => {
+        const { jobId, taskId } = await acceptedAfterCancel('kling', 'a fox [sim:success_after=3]');
+        expect(await pg.schedule.find(jobId)).not.toBeNull();
+        await eventually(async () => (await taskEnds(jobId)).length > 0, 'the task end recorded');
+        expect(await taskEnds(jobId)).toEqual(['finished_at_provider']);
+        expect((await simTask(sim, 'kling', taskId.split('/').at(-1)!))?.phase).toBe('succeeded');
+        expect((await loadJob(pg.store, jobId)).status).toBe('canceled');
+        await expect(deps.storage.stat(outputKey(jobId))).resolves.toBeNull();
+      });
     });
 
     it('a check that finds the job canceled under it keeps following the task (before the cancel is delivered)', async () => {

@@ -1,5 +1,6 @@
 import { isTerminal, jobStreamId } from '@reelay/contracts';
 import type { EventStore } from '@reelay/event-store';
+import { mayHoldProviderTask } from '@reelay/job-domain';
 import type { Logger } from '@reelay/service-kit';
 import { foldJob } from '../shared/job-stream';
 import type { ProviderSlots, SlotPosition } from './provider-slots';
@@ -35,7 +36,7 @@ export class SlotSweeper {
       const job = foldJob(streams.get(jobStreamId(jobId)) ?? []);
       if (!job.exists) return true;
       if (!isTerminal(job.status)) return false;
-      return !job.providerTaskOpen || this.now() - Date.parse(job.completedAt ?? '') >= this.canceledTaskHoldMs;
+      return !mayHoldProviderTask(job) || this.now() - Date.parse(job.completedAt ?? '') >= this.canceledTaskHoldMs;
     });
     // Released together: one DELETE (ProviderSlots batches the releases made at once).
     const freed = (await Promise.all(finished.map(({ jobId }) => this.deps.slots.release(jobId)))).filter(Boolean).length;

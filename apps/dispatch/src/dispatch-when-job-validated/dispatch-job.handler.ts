@@ -90,9 +90,11 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
     const { job, history } = (await loadStreamState(deps.store, stream, dispatchView)).state;
     if (!job.exists || job.status === 'running' || job.status === 'delayed' || !job.validated) return DONE;
     if (isTerminal(job.status)) {
+      // A submit whose answer a crash lost, for a job canceled since: a task found by our key is
+      // recorded (polling then stops it or waits it out, and its slot stays held meanwhile).
+      if (job.status === 'canceled' && job.intent && !job.providerTaskId && (await recordUnrecordedTask(deps, run, jobId, job.intent))) return DONE;
       // A task that outlived its job's cancel keeps the slot until polling records its end.
       if (!job.providerTaskOpen) await deps.slots.release(jobId);
-      if (job.status === 'canceled' && job.intent && !job.providerTaskId) await cancelUnrecorded(deps, jobId, job.intent);
       return DONE;
     }
     const now = deps.now();
@@ -264,7 +266,13 @@ async function failUnknownOutcome(deps: DispatchJobDeps, run: Run, jobId: string
 async function recordAccepted(deps: DispatchJobDeps, run: Run, _adapter: ProviderAdapter, provider: string, providerTaskId: string): Promise<DispatchOutcome> {
   // Status changes are counted by notification, which sees every job event once.
   const result = await run((now) => ({ type: 'RecordProviderAccepted', provider, providerTaskId, now }));
-  if (result.events.length) deps.logger.info({ provider, providerTaskId }, 'provider accepted the job');
+  if (!result.events.length) return DONE;
+  if (result.state.status === 'canceled') {
+    // Recorded as a task of a canceled job: polling stops it, or checks it until it ends, and the slot is held until then.
+    deps.logger.info({ provider, providerTaskId }, 'provider accepted the job after it was canceled; its task is stopped or waited out');
+  } else {
+    deps.logger.info({ provider, providerTaskId }, 'provider accepted the job');
+  }
   return DONE;
 }
 
@@ -392,18 +400,23 @@ function timed<T>(deps: DispatchJobDeps, provider: string, operation: string, ca
 
 /**
  * A cancel that won against a submit whose acceptance was never recorded (the process died in
- * between): polling cannot stop a task it never heard of, so where the provider can find the task
- * by our key, it is stopped here. Best effort: elsewhere the task is out of reach.
+ * between): where the provider can find the task by our key, it is recorded as accepted after the
+ * cancel, so that polling stops it (or waits it out) and its capacity slot stays held until then.
+ * Elsewhere the task is out of reach, and false lets the slot go. True when a task was recorded.
  */
-async function cancelUnrecorded(deps: DispatchJobDeps, jobId: string, intent: { provider: string; submissionKey: string }): Promise<void> {
+async function recordUnrecordedTask(deps: DispatchJobDeps, run: Run, jobId: string, intent: { provider: string; submissionKey: string }): Promise<boolean> {
   const adapter = deps.adapters.get(intent.provider);
-  if (!adapter || !findsBySubmissionKey(deps, adapter)) return;
+  if (!adapter || !findsBySubmissionKey(deps, adapter)) return false;
+  let found: string | null;
   try {
-    const found = await adapter.findBySubmissionKey(intent.submissionKey);
-    if (found) await cancelOrphan(deps, jobId, adapter, found);
+    found = await timed(deps, intent.provider, 'find', () => adapter.findBySubmissionKey(intent.submissionKey));
   } catch (err) {
     deps.logger.warn({ jobId, provider: intent.provider, err: isProviderError(err) ? err.detail : String(err) }, 'could not look for the task of a job canceled during submit');
+    return false;
   }
+  if (!found) return false;
+  await recordAccepted(deps, run, adapter, intent.provider, found);
+  return true;
 }
 
 async function cancelOrphan(deps: DispatchJobDeps, jobId: string, adapter: ProviderAdapter, providerTaskId: string): Promise<void> {

@@ -1,5 +1,6 @@
 import { jobStreamId } from '@reelay/contracts';
 import type { EventStore } from '@reelay/event-store';
+import { mayHoldProviderTask } from '@reelay/job-domain';
 import type { Logger } from '@reelay/service-kit';
 import type { ProviderSlots } from '../capacity/provider-slots';
 import { foldJob } from '../shared/job-stream';
@@ -19,8 +20,8 @@ export async function releaseSlotOfFinishedJob(deps: Pick<Deps, 'slots'>, jobId:
  */
 export async function releaseSlotOfCanceledJob(deps: Deps, jobId: string): Promise<void> {
   const job = foldJob(await deps.store.readStream(jobStreamId(jobId)));
-  if (job.providerTaskOpen) {
-    deps.logger.info({ provider: job.provider }, 'job canceled while its task may still run at the provider; its slot is held until the task ends');
+  if (mayHoldProviderTask(job)) {
+    deps.logger.info({ provider: job.provider }, 'job canceled while its task may still run at the provider (or its submit is unanswered); its slot is held until that is settled');
     return;
   }
   await deps.slots.release(jobId);

@@ -10,7 +10,8 @@ import { providerCall } from '../shared/provider-call';
 type Deps = Pick<PollingDeps, 'store' | 'schedule' | 'adapters' | 'logger' | 'metrics' | 'policyFor'>;
 
 /**
- * On JobCanceled (and JobFailed by `provider_timeout`): the job has ended for the user; ask the
+ * On JobCanceled (and JobFailed by `provider_timeout`, and JobProviderAcceptedAfterCancel, a task
+ * that a submit racing the cancel started): the job has ended for the user; ask the
  * provider to stop too where it can. A canceled job whose task was stopped records that
  * (JobProviderTaskEnded frees its capacity slot) and is no longer followed. One whose task could not
  * be stopped (no cancel call, e.g. Kling; or a refusal, e.g. Ark will not cancel a running task) stays

@@ -1,10 +1,12 @@
-import { JobProviderAccepted, jobStreamId, metadataCausedBy, type EventMetadata, type RecordedEvent } from '@reelay/contracts';
+import { JobProviderAccepted, JobProviderAcceptedAfterCancel, jobStreamId, metadataCausedBy, type EventMetadata, type RecordedEvent } from '@reelay/contracts';
 import { handle, loadStreamState, type EventStore } from '@reelay/event-store';
 import { decideJob, jobDecider, type JobCommand, type JobState } from '@reelay/job-domain';
 
-/** The job's last logged acceptance by a provider, with the metadata for what follows from it. */
+const ACCEPTANCES: readonly string[] = [JobProviderAccepted.type, JobProviderAcceptedAfterCancel.type];
+
+/** The job's last logged acceptance by a provider (after its cancel too), with the metadata for what follows from it. */
 export function lastAcceptance(events: readonly RecordedEvent[]) {
-  const accepted = events.findLast((e) => e.type === JobProviderAccepted.type);
+  const accepted = events.findLast((e) => ACCEPTANCES.includes(e.type));
   return accepted ? { ...JobProviderAccepted.data.parse(accepted.data), metadata: metadataCausedBy(accepted) } : null;
 }
 

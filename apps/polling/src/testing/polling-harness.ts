@@ -106,6 +106,8 @@ export async function acceptedJob(
   adapter: ProviderAdapter,
   prompt: string,
   overrides: Partial<ProviderSubmitRequest> = {},
+  /** The user cancels while the submit runs: the acceptance is recorded as JobProviderAcceptedAfterCancel. */
+  opts: { canceledDuringSubmit?: boolean } = {},
 ): Promise<{ jobId: string; taskId: string; acceptedAt: string }> {
   const jobId = newJobId();
   const provider = adapter.name;
@@ -126,6 +128,7 @@ export async function acceptedJob(
   const submissionKey = `${jobId}-1`;
   await run({ type: 'RecordSubmissionIntent', provider, attempt: 1, submissionKey, now: new Date() });
   const { providerTaskId } = await adapter.submit({ model, prompt, durationSeconds, aspectRatio: '16:9', submissionKey, ...overrides });
+  if (opts.canceledDuringSubmit) await run({ type: 'Cancel', now: new Date() });
   const now = new Date();
   await run({ type: 'RecordProviderAccepted', provider, providerTaskId, now });
   return { jobId, taskId: providerTaskId, acceptedAt: now.toISOString() };

@@ -103,6 +103,17 @@ export const JobProviderTaskEnded = defineEvent(
   z.strictObject({ reason: z.enum(['canceled_at_provider', 'finished_at_provider', 'deadline_passed']), at }),
 );
 
+/**
+ * The provider accepted a submit whose job had been canceled while the call ran (or while the
+ * acceptance was unrecorded, found again by our key after a crash). The job stays canceled; the
+ * task is real, though, and counts against the account's limit until JobProviderTaskEnded.
+ */
+export const JobProviderAcceptedAfterCancel = defineEvent(
+  'JobProviderAcceptedAfterCancel',
+  1,
+  z.strictObject({ provider: z.string(), providerTaskId: z.string(), at }),
+);
+
 export const JOB_EVENTS = [
   JobSubmitted,
   JobValidationStarted,
@@ -116,4 +127,5 @@ export const JOB_EVENTS = [
   JobFailed,
   JobCanceled,
   JobProviderTaskEnded,
+  JobProviderAcceptedAfterCancel,
 ] as const;

@@ -29,6 +29,13 @@ export function decideJob(command: JobCommand, state: JobState): JobEvent[] {
     if (isTerminal(s)) reject(command, state);
     return [{ type: 'JobCanceled', data: { at } }];
   }
+  if (command.type === 'RecordProviderAccepted' && s === 'canceled' && state.intent?.provider === command.provider) {
+    // The submit raced the cancel and the provider took it: the job stays canceled, but its task
+    // exists and must be stopped or waited out (polling), holding its capacity slot meanwhile.
+    if (state.providerTaskId === command.providerTaskId) return [];
+    if (state.providerTaskId) reject(command, state, `already accepted as ${state.providerTaskId}`);
+    return [{ type: 'JobProviderAcceptedAfterCancel', data: { provider: command.provider, providerTaskId: command.providerTaskId, at } }];
+  }
   if (command.type === 'RecordProviderTaskEnded') {
     if (!state.providerTaskOpen) return [];
     if (s !== 'canceled') reject(command, state, 'only a canceled job outlives its provider task');

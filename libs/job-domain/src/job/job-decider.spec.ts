@@ -2,6 +2,7 @@ import type { JobEvent, JobOutput } from '@reelay/contracts';
 import { specFor } from '@reelay/testing';
 import { IllegalTransitionError } from '../shared/decider';
 import { jobDecider } from './job-decider';
+import { mayHoldProviderTask } from './job-state';
 import type { JobCommand } from './job-commands';
 
 const now = new Date('2026-11-28T12:00:00.000Z');
@@ -134,6 +135,30 @@ describe('job decider', () => {
     });
   });
 
+  describe('a submit that raced the cancel and was accepted all the same', () => {
+    const lateAccepted: JobEvent = { type: 'JobProviderAcceptedAfterCancel', data: { provider: 'seedance', providerTaskId: 'cgt-1', at } };
+    it('canceled with an unanswered intent → the task is recorded, the job stays canceled', () =>
+      given([...dispatchingJob, canceled]).when(cmd.accept).then([lateAccepted]));
+    it('recorded once: a repeat changes nothing, another task id is refused', () => {
+      given([...dispatchingJob, canceled, lateAccepted]).when(cmd.accept).then([]);
+      given([...dispatchingJob, canceled, lateAccepted]).when({ ...cmd.accept, providerTaskId: 'cgt-2' } as JobCommand).thenThrows(IllegalTransitionError);
+    });
+    it('its task ends like a canceled running job\'s', () => given([...dispatchingJob, canceled, lateAccepted]).when(cmd.taskEnded).then([taskEnded]));
+    it('the job keeps its status, update time and public version, and holds its task open', () => {
+      const before = [...dispatchingJob, canceled].reduce(jobDecider.evolve, jobDecider.initialState());
+      const after = jobDecider.evolve(before, lateAccepted);
+      expect(after).toMatchObject({ status: 'canceled', updatedAt: before.updatedAt, publicVersion: before.publicVersion, providerTaskId: 'cgt-1', providerTaskOpen: true });
+      expect(mayHoldProviderTask(after)).toBe(true);
+      expect(mayHoldProviderTask(jobDecider.evolve(after, taskEnded))).toBe(false);
+    });
+    it('while the submit is unanswered the task may exist; a cancel before any intent holds nothing', () => {
+      const fold = (events: JobEvent[]) => events.reduce(jobDecider.evolve, jobDecider.initialState());
+      expect(mayHoldProviderTask(fold([...dispatchingJob, canceled]))).toBe(true);
+      expect(mayHoldProviderTask(fold([...validatedJob, canceled]))).toBe(false);
+      expect(mayHoldProviderTask(fold([...dispatchingJob, { type: 'JobFailed', data: { errorCode: 'unknown_provider_error', message: null, detail: null, at } }]))).toBe(false);
+    });
+  });
+
   describe('illegal transitions are rejected', () => {
     const illegal: [string, JobEvent[], JobCommand][] = [
       ['submit twice', queuedJob, cmd.submit],
@@ -148,7 +173,8 @@ describe('job decider', () => {
       ['succeeded → canceled', [...runningJob, succeeded], cmd.cancel],
       ['failed → canceled', [...runningJob, failed], cmd.cancel],
       ['failed → succeeded', [...runningJob, failed], cmd.succeed],
-      ['canceled → running', [...dispatchingJob, canceled], cmd.accept],
+      ['canceled → running (no submit was under way)', [...validatedJob, canceled], cmd.accept],
+      ['canceled → running (the task was accepted before the cancel)', [...runningJob, canceled], { ...cmd.accept, providerTaskId: 'cgt-2' } as JobCommand],
       ['canceled → succeeded', [...runningJob, canceled], cmd.succeed],
       ['running → validation_failed', runningJob, cmd.fail('validation_failed')],
       ['queued → output_missing', queuedJob, cmd.fail('output_missing')],

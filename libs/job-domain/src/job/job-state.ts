@@ -78,3 +78,12 @@ export const initialJobState = (): JobState => ({
   eventsFolded: 0,
   publicVersion: 0,
 });
+
+/**
+ * A canceled job whose provider may still count a task of it against the account's limit: one
+ * accepted and not yet seen to end, or a submit whose answer is not in the log (the call still
+ * running, or its outcome lost in a crash). Dispatch settles the second kind when it records the
+ * answer, or when its redelivery looks the task up by our key.
+ */
+export const mayHoldProviderTask = (job: JobState): boolean =>
+  job.status === 'canceled' && (job.providerTaskOpen || (job.intent !== null && job.providerTaskId === null));
