@@ -145,4 +145,19 @@ describe('SeedanceAdapter against provider-sim (providers.md §1, §10)', () => 
     await expect(adapter.findBySubmissionKey(req.submissionKey)).resolves.toBe(providerTaskId);
     await expect(adapter.findBySubmissionKey('never-submitted')).resolves.toBeNull();
   });
+
+  it('cannot tell when the key is not among the tasks it scanned while older ones remain: an unknown outcome, not "not found"', async () => {
+    const narrow = new SeedanceAdapter({ apiKey: 'ark-test-key-123456', baseUrl: `${sim.url}/seedance/api/v3`, correlation: 'safety_identifier', reconcilePages: 2, reconcilePageSize: 2 });
+    const older = request({ model: MODEL });
+    await narrow.submit(older);
+    const newer = [];
+    for (let i = 0; i < 4; i++) newer.push(await narrow.submit(request({ model: MODEL })));
+    // Within the 4 newest: found.
+    const recent = sim.ctx.submissions.find((s) => s.taskId === newer[1].providerTaskId)!;
+    await expect(narrow.findBySubmissionKey(recent.submissionKey!)).resolves.toBe(newer[1].providerTaskId);
+    // Behind them: reconciliation must not answer null, or dispatch would submit it a second time.
+    const err = await providerError(() => narrow.findBySubmissionKey(older.submissionKey));
+    expect(err).toMatchObject({ kind: 'server', retryable: false });
+    await expect(narrow.findBySubmissionKey('never-submitted')).rejects.toMatchObject({ kind: 'server', retryable: false });
+  });
 });

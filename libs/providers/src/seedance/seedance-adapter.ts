@@ -9,7 +9,7 @@ import type {
   ProviderSubmitRequest,
   ProviderSubmitResult,
   VerifiedCallback, OutputDownload } from '../adapter/provider-adapter';
-import { normalizedError } from '../adapter/provider-error';
+import { ProviderError, normalizedError } from '../adapter/provider-error';
 import { unsignedCallbackById, type HeaderBag } from '../adapter/callback-helpers';
 import type { ProviderHttp } from '../http/provider-http';
 import { bearerAuth, createProviderHttp } from '../http/create-provider-http';
@@ -38,8 +38,9 @@ export interface SeedanceAdapterConfig extends ProviderAdapterConfig {
   correlation?: 'none' | 'safety_identifier';
   /** `body` (strict, recommended) or legacy `text` commands appended to the prompt. */
   paramStyle?: 'body' | 'text';
-  /** How many list pages (100 tasks each) reconciliation scans. */
+  /** How many list pages reconciliation scans (newest first), and how many tasks a page holds (Ark allows up to 500). */
   reconcilePages?: number;
+  reconcilePageSize?: number;
 }
 
 const TASKS = '/contents/generations/tasks';
@@ -111,17 +112,20 @@ export class SeedanceAdapter implements ProviderAdapter {
     if (this.config.correlation !== 'safety_identifier') return null;
     const wanted = correlationId(submissionKey);
     const pages = this.config.reconcilePages ?? 3;
+    const pageSize = this.config.reconcilePageSize ?? 500;
     for (let page = 1; page <= pages; page++) {
       const res = await this.http.request<{ total?: number; items?: ArkTask[] }>(
-        { method: 'GET', path: TASKS, query: { page_num: page, page_size: 100 } },
+        { method: 'GET', path: TASKS, query: { page_num: page, page_size: pageSize } },
         ctx,
       );
       const items = res.body?.items ?? [];
       const hit = items.find((t) => t.safety_identifier === wanted);
       if (hit) return hit.id;
-      if (items.length < 100) break;
+      const total = res.body?.total;
+      if (items.length < pageSize || (total !== undefined && page * pageSize >= total)) return null;
     }
-    return null;
+    // Older tasks remain unread: the submission may be among them, so "not found" would invite a second, billed task.
+    throw new ProviderError('server', `submission not among the newest ${pages * pageSize} seedance tasks; its outcome is unknown`, { retryable: false });
   }
 }
 
