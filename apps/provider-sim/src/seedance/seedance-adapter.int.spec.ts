@@ -150,7 +150,7 @@ describe('SeedanceAdapter against provider-sim (providers.md §1, §10)', () => 
     const narrow = new SeedanceAdapter({ apiKey: 'ark-test-key-123456', baseUrl: `${sim.url}/seedance/api/v3`, correlation: 'safety_identifier', reconcilePages: 2, reconcilePageSize: 2 });
     const older = request({ model: MODEL });
     await narrow.submit(older);
-    const newer = [];
+    const newer: { providerTaskId: string }[] = [];
     for (let i = 0; i < 4; i++) newer.push(await narrow.submit(request({ model: MODEL })));
     // Within the 4 newest: found.
     const recent = sim.ctx.submissions.find((s) => s.taskId === newer[1].providerTaskId)!;
