@@ -255,6 +255,18 @@ describe('polling against PostgreSQL, NATS and provider-sim', () => {
       expect((await simTask(sim, 'seedance', taskId))?.phase).toBe('succeeded');
     });
 
+    it('is checked until the task ends when the provider only passes the cancel on to a running request (fal)', async () => {
+      const { jobId, taskId } = await follow('fal', 'a fox [sim:success_after=6]');
+      await eventually(async () => ((await simTask(sim, 'fal', taskId.split('/').at(-1)!))?.phase ?? '') === 'running', 'the request running');
+      await cancel(jobId);
+      await cancelAtProvider(deps, jobId, {});
+      expect(await taskEnds(jobId)).toEqual([]);
+      expect(await pg.schedule.find(jobId)).not.toBeNull();
+      await eventually(async () => (await taskEnds(jobId)).length > 0, 'the task end recorded');
+      expect(await taskEnds(jobId)).toEqual(['finished_at_provider']);
+      expect((await simTask(sim, 'fal', taskId.split('/').at(-1)!))?.phase).toBe('succeeded');
+    });
+
     it('is given up on at the job deadline when the task never ends', async () => {
       const { jobId } = await follow('luma', 'a fox [sim:never_finish]');
       await waitForJob(pg.store, jobId, hasStatus('running'));

@@ -39,12 +39,20 @@ export async function cancelAtProvider(deps: Deps, jobId: string, metadata: Even
   await deps.schedule.remove(jobId);
 }
 
-/** True when the provider took the cancel call (best effort: a refusal or an error is only logged). */
+/**
+ * True when the provider stopped the task. A refusal or an error is only logged (best effort), and a
+ * cancel the provider only passed on to a running task (fal) stops nothing for certain: the task is
+ * then checked until it ends, like one the provider refused to stop.
+ */
 async function askToStop(deps: Deps, provider: string, taskId: string): Promise<boolean> {
   const adapter = deps.adapters.get(provider);
   if (!adapter?.capabilities.cancel || !adapter.cancel) return false;
   try {
-    await providerCall(deps, adapter, 'cancel', () => adapter.cancel!(taskId));
+    const outcome = await providerCall(deps, adapter, 'cancel', () => adapter.cancel!(taskId));
+    if (outcome === 'requested') {
+      deps.logger.info({ provider: adapter.name }, 'cancel requested at the provider; the running task may go on, so it is checked until it ends');
+      return false;
+    }
     deps.logger.info({ provider: adapter.name }, 'canceled at the provider');
     return true;
   } catch (err) {

@@ -46,6 +46,8 @@ export interface Scenario {
   result_server_error?: number;
   /** The first N downloads of the output file answer 503 (a storage edge failing for a moment). */
   output_server_error?: number;
+  /** fal: a running request stops when asked to cancel (by default its app ignores the signal, as fal allows). */
+  honor_cancel?: boolean;
 }
 
 const NUMERIC = new Set([
@@ -53,7 +55,7 @@ const NUMERIC = new Set([
   'check_rate_limit', 'slow', 'expire_output', 'callback_late', 'unknown_status',
   'result_server_error', 'output_server_error',
 ]);
-const BOOLEAN = new Set(['progress', 'moderation_submit', 'moderation_after', 'no_output', 'never_finish', 'callback_duplicate']);
+const BOOLEAN = new Set(['progress', 'moderation_submit', 'moderation_after', 'no_output', 'never_finish', 'callback_duplicate', 'honor_cancel']);
 const STRING = new Set(['fail_code', 'fail_message', 'reject']);
 const BARE_DEFAULTS: Record<string, number> = { expire_output: 0, callback_late: 50, rate_limit: 1, server_error: 1, check_server_error: 1, check_rate_limit: 1, unknown_status: 1, result_server_error: 1, output_server_error: 1 };
 

@@ -107,12 +107,21 @@ describe('FalAdapter against provider-sim (providers.md §7, §10)', () => {
     expect(last.error!.retryable).toBe(false);
   });
 
-  it('cancels a request (then reports it canceled), and treats cancel after completion as done', async () => {
-    const { providerTaskId } = await adapter.submit(request({ model: MODEL, prompt: 'fox [sim:never_finish]' }));
-    await adapter.check(providerTaskId);
-    await adapter.cancel(providerTaskId);
-    expect((await adapter.check(providerTaskId)).state).toBe('canceled');
-    await expect(adapter.cancel(providerTaskId)).resolves.toBeUndefined();
+  it('removes a queued request, only signals a running one (its app may go on), and treats cancel after completion as done', async () => {
+    const queued = (await adapter.submit(request({ model: MODEL, prompt: 'fox [sim:queue=5]' }))).providerTaskId;
+    await expect(adapter.cancel(queued)).resolves.toBe('stopped');
+    expect((await adapter.check(queued)).state).toBe('canceled');
+
+    const ignoring = (await adapter.submit(request({ model: MODEL, prompt: 'fox [sim:never_finish]' }))).providerTaskId;
+    expect((await adapter.check(ignoring)).state).toBe('running');
+    await expect(adapter.cancel(ignoring)).resolves.toBe('requested');
+    expect((await adapter.check(ignoring)).state).toBe('running');
+
+    const honoring = (await adapter.submit(request({ model: MODEL, prompt: 'fox [sim:never_finish,honor_cancel]' }))).providerTaskId;
+    await adapter.check(honoring);
+    await expect(adapter.cancel(honoring)).resolves.toBe('requested');
+    expect((await adapter.check(honoring)).state).toBe('canceled');
+    await expect(adapter.cancel(honoring)).resolves.toBe('stopped');
     const missing = await providerError(() => adapter.cancel('fal-ai/kling-video/requests/00000000-0000-0000-0000-000000000000'));
     expect(missing.kind).toBe('not_found');
   });

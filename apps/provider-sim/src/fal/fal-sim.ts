@@ -84,7 +84,13 @@ export const falSim: SimProvider = {
       const task = ctx.getTask(PROVIDER, req.params.id);
       if (!task || task.extra.app !== `${req.params.owner}/${req.params.app}`) return { status: 404, body: { status: 'NOT_FOUND' } };
       if (isTerminalPhase(task.phase)) return { status: 400, body: { status: 'ALREADY_COMPLETED' } };
-      ctx.cancel(task);
+      // A queued request is removed; a running one only gets a signal, which this simulated app
+      // ignores unless the scenario says it honors cancels.
+      if (task.phase === 'queued' || task.phase === 'throttled') {
+        ctx.cancel(task);
+        return { status: 200, body: { status: 'OK' } };
+      }
+      if (task.scenario.honor_cancel) ctx.cancel(task);
       return { status: 202, body: { status: 'CANCELLATION_REQUESTED' } };
     });
 

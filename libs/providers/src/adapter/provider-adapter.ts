@@ -88,6 +88,9 @@ export interface VerifiedCallback {
   signed: boolean;
 }
 
+/** What a cancel call achieved: the task stopped (or was over), or only a request to stop it was taken. */
+export type CancelOutcome = 'stopped' | 'requested';
+
 export interface ProviderAdapter {
   /** Unique provider name, e.g. `seedance`, `openai`, `runway`, `luma`. */
   readonly name: string;
@@ -102,7 +105,12 @@ export interface ProviderAdapter {
   /** Downloads a succeeded task's output. Expired/missing outputs throw `ProviderError('output_missing')`. */
   fetchOutput(outputUrl: string, ctx?: ProviderCallContext): Promise<OutputDownload>;
 
-  cancel?(providerTaskId: string, ctx?: ProviderCallContext): Promise<void>;
+  /**
+   * Asks the provider to stop the task. Resolves `'requested'` when the provider took the request
+   * but the task may go on (fal signals a running request, which the app may or may not honor);
+   * otherwise the task is stopped (or was over already). Throws when the provider refuses.
+   */
+  cancel?(providerTaskId: string, ctx?: ProviderCallContext): Promise<CancelOutcome>;
 
   /**
    * Authenticates (where the provider signs) and parses a callback; null when it is not acceptable.

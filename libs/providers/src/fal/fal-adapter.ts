@@ -8,7 +8,9 @@ import type {
   ProviderCheckResult,
   ProviderSubmitRequest,
   ProviderSubmitResult,
-  VerifiedCallback, OutputDownload } from '../adapter/provider-adapter';
+  VerifiedCallback, OutputDownload,
+  CancelOutcome,
+} from '../adapter/provider-adapter';
 import { SUBMISSION_KEY_HEADER } from '../adapter/provider-adapter';
 import { unrecognizedStatus } from '../adapter/unrecognized-status';
 import { ProviderError, isProviderError, normalizedError, unnamedTaskError } from '../adapter/provider-error';
@@ -121,12 +123,14 @@ export class FalAdapter implements ProviderAdapter {
     }
   }
 
-  async cancel(providerTaskId: string, ctx?: ProviderCallContext): Promise<void> {
+  async cancel(providerTaskId: string, ctx?: ProviderCallContext): Promise<CancelOutcome> {
     try {
-      await this.http.request<FalCancelResponse>({ method: 'PUT', path: `${taskPath(providerTaskId)}/cancel` }, ctx);
+      const res = await this.http.request<FalCancelResponse>({ method: 'PUT', path: `${taskPath(providerTaskId)}/cancel` }, ctx);
+      // A queued request is removed (OK); a running one only gets a signal its app may ignore (202).
+      return res.status === 202 || res.body?.status === 'CANCELLATION_REQUESTED' ? 'requested' : 'stopped';
     } catch (e) {
       // Already finished: nothing to stop; `check()` reports the outcome.
-      if (isProviderError(e) && e.providerCode === 'ALREADY_COMPLETED') return;
+      if (isProviderError(e) && e.providerCode === 'ALREADY_COMPLETED') return 'stopped';
       throw e;
     }
   }

@@ -6,7 +6,9 @@ import type {
   ProviderCapabilities,
   ProviderCheckResult,
   ProviderSubmitRequest,
-  ProviderSubmitResult, OutputDownload } from '../adapter/provider-adapter';
+  ProviderSubmitResult, OutputDownload,
+  CancelOutcome,
+} from '../adapter/provider-adapter';
 import { normalizedError } from '../adapter/provider-error';
 import type { ProviderHttp } from '../http/provider-http';
 import { bearerAuth, createProviderHttp } from '../http/create-provider-http';
@@ -82,8 +84,9 @@ export class LocalAdapter implements ProviderAdapter {
     }
   }
 
-  async cancel(providerTaskId: string, ctx?: ProviderCallContext): Promise<void> {
+  async cancel(providerTaskId: string, ctx?: ProviderCallContext): Promise<CancelOutcome> {
     await this.http.request({ method: 'DELETE', path: `/tasks/${encodeURIComponent(providerTaskId)}` }, ctx);
+    return 'stopped';
   }
 
   fetchOutput(outputUrl: string, ctx?: ProviderCallContext): Promise<OutputDownload> {

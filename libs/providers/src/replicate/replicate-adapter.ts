@@ -6,7 +6,9 @@ import type {
   ProviderCheckResult,
   ProviderSubmitRequest,
   ProviderSubmitResult,
-  VerifiedCallback, OutputDownload } from '../adapter/provider-adapter';
+  VerifiedCallback, OutputDownload,
+  CancelOutcome,
+} from '../adapter/provider-adapter';
 import { unrecognizedStatus } from '../adapter/unrecognized-status';
 import { ProviderError, normalizedError } from '../adapter/provider-error';
 import { parseJsonObject, type HeaderBag } from '../adapter/callback-helpers';
@@ -92,8 +94,9 @@ export class ReplicateAdapter implements ProviderAdapter {
     return result;
   }
 
-  async cancel(providerTaskId: string, ctx?: ProviderCallContext): Promise<void> {
+  async cancel(providerTaskId: string, ctx?: ProviderCallContext): Promise<CancelOutcome> {
     await this.http.request({ method: 'POST', path: `/predictions/${encodeURIComponent(providerTaskId)}/cancel` }, ctx);
+    return 'stopped';
   }
 
   /** Replicate delivery URLs are public (no key needed), so the key is never sent elsewhere. */

@@ -5,7 +5,10 @@ import type {
   ProviderCapabilities,
   ProviderCheckResult,
   ProviderSubmitRequest,
-  ProviderSubmitResult, OutputDownload } from '../adapter/provider-adapter';
+  ProviderSubmitResult,
+  OutputDownload,
+  CancelOutcome,
+} from '../adapter/provider-adapter';
 import { unrecognizedStatus } from '../adapter/unrecognized-status';
 import { ProviderError, normalizedError } from '../adapter/provider-error';
 import type { ProviderHttp } from '../http/provider-http';
@@ -76,8 +79,9 @@ export class RunwayAdapter implements ProviderAdapter {
     return this.http.download(outputUrl, ctx, false);
   }
 
-  async cancel(providerTaskId: string, ctx?: ProviderCallContext): Promise<void> {
+  async cancel(providerTaskId: string, ctx?: ProviderCallContext): Promise<CancelOutcome> {
     await this.http.request({ method: 'DELETE', path: `/v1/tasks/${encodeURIComponent(providerTaskId)}`, headers: { accept: '*/*' } }, ctx);
+    return 'stopped';
   }
 }
 

@@ -8,7 +8,9 @@ import type {
   ProviderCheckResult,
   ProviderSubmitRequest,
   ProviderSubmitResult,
-  VerifiedCallback, OutputDownload } from '../adapter/provider-adapter';
+  VerifiedCallback, OutputDownload,
+  CancelOutcome,
+} from '../adapter/provider-adapter';
 import { ProviderError, normalizedError } from '../adapter/provider-error';
 import { unsignedCallbackById, type HeaderBag } from '../adapter/callback-helpers';
 import type { ProviderHttp } from '../http/provider-http';
@@ -99,8 +101,9 @@ export class SeedanceAdapter implements ProviderAdapter {
     return this.http.download(outputUrl, ctx, false);
   }
 
-  async cancel(providerTaskId: string, ctx?: ProviderCallContext): Promise<void> {
+  async cancel(providerTaskId: string, ctx?: ProviderCallContext): Promise<CancelOutcome> {
     await this.http.request({ method: 'DELETE', path: `${TASKS}/${encodeURIComponent(providerTaskId)}` }, ctx);
+    return 'stopped';
   }
 
   /** Ark callbacks are unsigned (providers.md §1): a hint to re-check, never trusted as a result. */
