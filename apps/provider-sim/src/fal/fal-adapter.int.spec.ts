@@ -61,6 +61,9 @@ describe('FalAdapter against provider-sim (providers.md §7, §10)', () => {
   it.each([
     ['[sim:moderation_submit]', 'moderation', 'moderation_rejected'],
     ['[sim:reject=422:value_error]', 'invalid_request', 'validation_failed'],
+    ['[sim:reject=422:file_download_error]', 'asset_fetch', 'asset_fetch_failed'],
+    ['[sim:reject=422:file_too_large]', 'invalid_request', 'validation_failed'],
+    ['[sim:reject=422:image_too_large]', 'invalid_request', 'validation_failed'],
     ['[sim:reject=401]', 'auth', 'unknown_provider_error'],
     ['[sim:reject=403]', 'auth', 'unknown_provider_error'],
     ['[sim:reject=404]', 'not_found', 'unknown_provider_error'],

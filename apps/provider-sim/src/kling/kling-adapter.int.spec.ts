@@ -79,6 +79,8 @@ describe('KlingAdapter against provider-sim (providers.md §8)', () => {
   it.each([
     ['[sim:moderation_after]', 'moderation_rejected'],
     ['[sim:fail_code=x]', 'unknown_provider_error'],
+    ['[sim:fail_code=x,fail_message="Failed to download the image from the url"]', 'asset_fetch_failed'],
+    ['[sim:fail_code=x,fail_message="Image download failed"]', 'asset_fetch_failed'],
     ['[sim:no_output]', 'output_missing'],
   ])('task %s → failed %s', async (tag, jobCode) => {
     const last = await submitAndFinish(adapter, kling({ prompt: `a fox ${tag}` }));

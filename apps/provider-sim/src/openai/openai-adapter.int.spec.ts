@@ -56,12 +56,14 @@ describe('OpenAIAdapter (Sora) against provider-sim (providers.md §2, §10)', (
     ['[sim:reject=429:insufficient_quota]', 4, 'billing', 'insufficient_quota'],
     ['[sim:rate_limit=1,retry_after=2]', 4, 'rate_limited', 'rate_limit_exceeded'],
     ['[sim:server_error=1,server_status=503]', 4, 'server', 'server_error'],
+    ['[sim:reject=409]', 4, 'server', 'invalid_request_error'],
   ])('submit %s (seconds %s) → %s', async (tag, seconds, kind, providerCode) => {
     const err = await providerError(() => adapter.submit(request({ model: 'sora-2', prompt: `fox ${tag}`, durationSeconds: seconds })));
     expect(err.kind).toBe(kind);
     expect(err.providerCode).toBe(providerCode);
     expect(err.detail).not.toContain('sk-test-abcdef123456');
     if (kind === 'rate_limited') expect(err.retryAfterMs).toBe(2000);
+    if (tag.includes('409')) expect(err.retryable).toBe(true);
   });
 
   it.each([

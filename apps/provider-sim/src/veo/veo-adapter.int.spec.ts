@@ -38,6 +38,12 @@ describe('VeoAdapter against provider-sim (providers.md §5, §10)', () => {
     expect(sim.ctx.submissions.find((s) => s.taskId === providerTaskId)!.submissionKey).toBe(req.submissionKey);
   });
 
+  it('takes the durations each model generation takes: 4, 6 or 8 s for Veo 3, 5 to 8 s for Veo 2', async () => {
+    await expect(adapter.submit(request({ durationSeconds: 7, model: 'veo-2.0-generate-001' }))).resolves.toMatchObject({ providerTaskId: expect.any(String) });
+    expect((await providerError(() => adapter.submit(request({ durationSeconds: 4, model: 'veo-2.0-generate-001' })))).kind).toBe('invalid_request');
+    expect((await providerError(() => adapter.submit(request({ durationSeconds: 7, model: MODEL })))).kind).toBe('invalid_request');
+  });
+
   it('refuses a square video before calling Veo', async () => {
     const before = sim.ctx.submissions.length;
     const err = await providerError(() => adapter.submit(request({ durationSeconds: 8, model: MODEL, aspectRatio: '1:1' })));

@@ -43,7 +43,7 @@ export const veoSim: SimProvider = {
       const reject = submitRejecter(ctx, PROVIDER, req, { model, prompt: rawPrompt, metadata });
       if (req.body.invalidJson) return reject(googleError(400, 'Invalid JSON payload received.'));
       if (!instance || !rawPrompt) return reject(googleError(400, '* GenerateVideoRequest.instances[0].prompt: prompt is required'));
-      const invalid = validateParameters(parameters);
+      const invalid = validateParameters(parameters, model);
       if (invalid) return reject(googleError(400, invalid));
       const gate = ctx.gateSubmit(PROVIDER, scenario, submissionKeyOf(req) ?? rawPrompt);
       if (gate) return reject(rejection(gate, model));
@@ -108,12 +108,14 @@ function renderOperation(ctx: SimContext, task: SimTask): Record<string, unknown
   return response({ generatedSamples: [{ video: { uri: `${ctx.publicUrl}${PREFIX}/files/${task.outputToken}:download?alt=media` } }] });
 }
 
-function validateParameters(p: Record<string, unknown>): string | null {
+function validateParameters(p: Record<string, unknown>, model: string): string | null {
   if (p.aspectRatio !== undefined && !ASPECT.has(String(p.aspectRatio))) return `Unsupported aspect ratio: ${String(p.aspectRatio)}. Supported: 16:9, 9:16.`;
   if (p.resolution !== undefined && !RESOLUTIONS.has(String(p.resolution))) return `Unsupported resolution: ${String(p.resolution)}.`;
   if (p.durationSeconds !== undefined) {
     const d = Number(p.durationSeconds); // the SDK sends a number; a numeric string is accepted too
-    if (![4, 6, 8].includes(d)) return `Unsupported durationSeconds: ${String(p.durationSeconds)}. Veo 3 models take 4, 6 or 8.`;
+    if (model.startsWith('veo-2')) {
+      if (!Number.isInteger(d) || d < 5 || d > 8) return `Unsupported durationSeconds: ${String(p.durationSeconds)}. Veo 2 takes 5 to 8.`;
+    } else if (![4, 6, 8].includes(d)) return `Unsupported durationSeconds: ${String(p.durationSeconds)}. Veo 3 models take 4, 6 or 8.`;
   }
   if (p.sampleCount !== undefined && (Number(p.sampleCount) < 1 || Number(p.sampleCount) > 4)) return 'sampleCount must be between 1 and 4.';
   return null;

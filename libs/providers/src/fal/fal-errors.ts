@@ -4,7 +4,8 @@ import type { FalErrorBody, FalValidationItem } from './fal-wire';
 
 const TIMEOUT_TYPES = new Set(['request_timeout', 'startup_timeout']);
 const CAPACITY_TYPES = new Set(['runner_scheduling_failure']);
-const ASSET_TYPES = /download|fetch|file_too_large|unreachable/;
+// A file that was fetched but is too large (`image_too_large`, `file_too_large`) is a validation error, not a failed fetch.
+const ASSET_TYPES = /download|fetch|unreachable/;
 const CANCELED = /cancel/i;
 
 /**

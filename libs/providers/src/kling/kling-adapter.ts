@@ -28,6 +28,8 @@ const KINDS = new Set(['text2video', 'image2video']);
 /** Query parameter naming the task's kind in the callback URL: Kling's callback names only the task id. */
 const KIND_PARAM = 'kling_kind';
 const MODERATED = /risk|sensitive|security|policy|inappropriate/i;
+// The task's input image could not be fetched (providers.md §8 lists these messages as the asset failure; wording UNSURE).
+const IMAGE_UNREACHABLE = /(download|fetch|load|access)\w*\W+(the\s+)?(input\s+)?(image|picture|file|url)|(image|picture|url)\W+(download|fetch)\w*\s+fail/i;
 
 export interface KlingAdapterConfig extends ProviderAdapterConfig {
   /** The secret key that signs the API tokens; `apiKey` is the access key. */
@@ -144,7 +146,9 @@ export function klingTaskToResult(task: KlingTask): ProviderCheckResult {
     }
     case 'failed': {
       const message = (task.task_status_msg ?? 'kling task failed').slice(0, 300);
-      return { state: 'failed', providerStatus, error: MODERATED.test(message) ? normalizedError('moderation', message) : normalizedError('server', message, { retryable: false }) };
+      if (MODERATED.test(message)) return { state: 'failed', providerStatus, error: normalizedError('moderation', message) };
+      if (IMAGE_UNREACHABLE.test(message)) return { state: 'failed', providerStatus, error: normalizedError('asset_fetch', message) };
+      return { state: 'failed', providerStatus, error: normalizedError('server', message, { retryable: false }) };
     }
     default:
       return unrecognizedStatus(task.task_status);
