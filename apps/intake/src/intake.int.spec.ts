@@ -1,6 +1,6 @@
 import { Catalog } from '@reelay/catalog';
 import { creditStreamId, jobStreamId, parseEvent, type CreditEvent, type RecordedEvent, type SubmitJobCommand } from '@reelay/contracts';
-import { createDataSource, EventStore, runMigrations } from '@reelay/event-store';
+import { createDataSource, DeadLetterStore, EventStore, runMigrations } from '@reelay/event-store';
 import { availableCredits, creditsDecider, creditsLedgerFold, type CreditsState } from '@reelay/job-domain';
 import { LocalStorage, assetKey } from '@reelay/storage';
 import { createTestDatabase, type TestDatabase } from '@reelay/testing';
@@ -19,6 +19,7 @@ import { submitJob } from './submit-job/submit-job.handler';
 import { validateJob } from './validate-job/validate-job.handler';
 import { ValidateAfterSubmit } from './validate-job/validate-after-submit';
 import { validateUnvalidated } from './validate-job/validate-sweep';
+import { settleDeadLettered } from './settle-credits/settle-dead-lettered';
 import { rebuildJobView } from '@reelay/read-models';
 import { IntakeEventsController } from './intake.controller';
 import { createLogger } from '@reelay/service-kit';
@@ -413,6 +414,29 @@ describe('cancel and credits', () => {
     const settled = (await deps.store.readStream(creditStreamId(userId))).filter((e) => e.type === 'CreditsSettled');
     expect(settled).toHaveLength(1);
     await expect(cancelJob(deps, { userId, jobId, correlationId: 'c' })).resolves.toMatchObject({ ok: false, error: { code: 'invalid_state' } });
+  });
+
+  it('settles a job whose end was dead-lettered on intake-credits, from the letter, once', async () => {
+    const userId = await newUser(10);
+    const reply = await submit(userId);
+    if (!reply.ok) throw new Error(reply.error.message);
+    const jobId = reply.job.id;
+    await succeed(jobId);
+    const ended = (await deps.store.readStream(jobStreamId(jobId))).at(-1)!;
+    const letters = new DeadLetterStore(ds);
+    const letter = await letters.record({ consumer: 'intake-credits', subject: `reelay.events.job.${ended.type}`, eventId: ended.eventId, payload: JSON.parse(JSON.stringify(ended)), error: 'exceeded 200 deliveries', deliveries: 200 });
+    const garbage = await letters.record({ consumer: 'intake-credits', subject: 'reelay.events.job.JobSucceeded', payload: 'not json', error: 'invalid payload', deliveries: 1 });
+    expect(await balance(userId)).toBe(7); // held, never settled
+    const logger = createLogger('intake', 'silent');
+
+    expect(await settleDeadLettered({ ...deps, deadLetters: letters, logger })).toEqual([jobId]);
+    expect(await balance(userId)).toBe(7);
+    expect((await deps.store.readStream(creditStreamId(userId))).filter((e) => e.type === 'CreditsSettled')).toHaveLength(1);
+    expect((await letters.get(letter.id))?.replayedAt).toEqual(expect.any(String));
+    // Done once; the letter that is no job event is left for an operator.
+    expect(await settleDeadLettered({ ...deps, deadLetters: letters, logger })).toEqual([]);
+    expect((await letters.get(garbage.id))?.replayedAt).toBeNull();
+    await letters.markReplayed(garbage.id);
   });
 
   it('answers a repeated Idempotency-Key of a settled job with that job, holding nothing again', async () => {

@@ -4,7 +4,7 @@ import { IntakeCommandServer, INTAKE_RUNTIME, type IntakeRuntime } from './comma
 import { IntakeEventsController } from './intake.controller';
 import { INTAKE_DEPS, type IntakeDeps } from './intake.deps';
 import { VALIDATE_AFTER_SUBMIT, ValidateAfterSubmit } from './validate-job/validate-after-submit';
-import { ValidateSweepService } from './validate-job/validate-sweep.service';
+import { IntakeSweepService } from './intake-sweep.service';
 import { InfraLifecycle, SERVICE_INFRA } from '@reelay/service-kit';
 
 @Module({})
@@ -21,7 +21,7 @@ export class IntakeModule {
         // One per process: the command server starts validations, the JobSubmitted handler waits for them.
         { provide: VALIDATE_AFTER_SUBMIT, useValue: new ValidateAfterSubmit(deps, runtime.logger) },
         IntakeCommandServer,
-        ValidateSweepService,
+        IntakeSweepService,
         InfraLifecycle,
       ],
     };

@@ -6,7 +6,6 @@ import { validateJob } from './validate-job.handler';
 
 /** How long a job may wait unvalidated before the sweep validates it. */
 export const VALIDATE_SWEEP_MIN_AGE_MS = 10 * 60_000;
-export const VALIDATE_SWEEP_EVERY_MS = 5 * 60_000;
 
 /**
  * Safety net for validation: a job whose JobSubmitted delivery was dead-lettered (after hundreds of

@@ -1,0 +1,38 @@
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { SERVICE_INFRA, Ticker, type ServiceInfra } from '@reelay/service-kit';
+import { INTAKE_RUNTIME, type IntakeRuntime } from './command-server';
+import { INTAKE_DEPS, type IntakeDeps } from './intake.deps';
+import { settleDeadLettered } from './settle-credits/settle-dead-lettered';
+import { validateUnvalidated } from './validate-job/validate-sweep';
+
+const SWEEP_EVERY_MS = 5 * 60_000;
+
+/**
+ * Intake's safety nets, every few minutes (and at start) for the life of the app: jobs left
+ * unvalidated (validateUnvalidated) and holds left unsettled (settleDeadLettered) because their
+ * event was dead-lettered.
+ */
+@Injectable()
+export class IntakeSweepService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly ticker: Ticker;
+
+  constructor(@Inject(INTAKE_DEPS) deps: IntakeDeps, @Inject(INTAKE_RUNTIME) runtime: IntakeRuntime, @Inject(SERVICE_INFRA) infra: ServiceInfra) {
+    const logger = runtime.logger;
+    this.ticker = new Ticker({
+      round: async () => {
+        await validateUnvalidated({ ...deps, logger });
+        await settleDeadLettered({ ...deps, deadLetters: infra.deadLetters, logger });
+      },
+      intervalMs: SWEEP_EVERY_MS,
+      onError: (err) => logger.warn({ err: String(err) }, 'intake sweep failed; trying again later'),
+    });
+  }
+
+  onApplicationBootstrap() {
+    this.ticker.start();
+  }
+
+  async beforeApplicationShutdown() {
+    await this.ticker.stop();
+  }
+}
