@@ -66,6 +66,20 @@ describe('dispatch: crash after the provider accepted, before the log recorded i
     await restarted.kill('SIGTERM');
   });
 
+  it('looks up, records and holds the task of a submit that timed out while the user canceled (the task was made all the same)', async () => {
+    // Ark takes 1 s to answer the create and makes the task all the same; dispatch gives up after 300 ms.
+    const dispatch = await h.startDispatch({ ...env, SEEDANCE_TIMEOUT_MS: '300' });
+    const jobId = await h.createValidatedJob({ model: 'seedance-1-0-pro', provider: 'seedance', prompt: 'a boat that never sails [sim:slow=1000,queue=50]' });
+    await waitUntil(async () => (await h.job(jobId)).intent !== null, 10_000, 'the submit under way');
+    await h.cancel(jobId);
+
+    await waitUntil(async () => eventTypes(await h.events(jobId)).includes('JobProviderAcceptedAfterCancel'), 20_000, 'the task found and recorded');
+    const [task] = (await h.submissions('seedance')).filter((s) => s.submissionKey === `${jobId}:1` && s.outcome === 'accepted');
+    expect(await h.job(jobId)).toMatchObject({ status: 'canceled', providerTaskId: task.taskId, providerTaskOpen: true });
+    expect((await h.slots()).map((s) => s.job_id)).toContain(jobId);
+    await dispatch.kill('SIGTERM');
+  });
+
   it('never resubmits to a provider it cannot reconcile with: the job fails, with one submission at the sim', async () => {
     const runwayEnv = { PROVIDERS_ENABLED: 'runway', DISPATCH_ACK_WAIT_MS: '2000' };
     const crashing = await h.startDispatch({ ...runwayEnv, DISPATCH_CRASH_AFTER_SUBMIT: '1' });

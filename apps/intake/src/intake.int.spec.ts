@@ -20,6 +20,7 @@ import { validateJob } from './validate-job/validate-job.handler';
 import { ValidateAfterSubmit } from './validate-job/validate-after-submit';
 import { validateUnvalidated } from './validate-job/validate-sweep';
 import { settleDeadLettered } from './settle-credits/settle-dead-lettered';
+import { whileHoldingSweepLock } from './intake-sweep.service';
 import { rebuildJobView } from '@reelay/read-models';
 import { IntakeEventsController } from './intake.controller';
 import { createLogger } from '@reelay/service-kit';
@@ -383,6 +384,23 @@ describe('validation sweep', () => {
   });
 });
 
+describe('the intake sweep on several replicas', () => {
+  it('runs on one replica at a time: a round that finds another under way skips', async () => {
+    let release: () => void = () => undefined;
+    const ran: string[] = [];
+    const first = whileHoldingSweepLock(ds, async () => {
+      ran.push('first');
+      await new Promise<void>((r) => (release = r));
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    await whileHoldingSweepLock(ds, async () => void ran.push('second'));
+    release();
+    await first;
+    await whileHoldingSweepLock(ds, async () => void ran.push('third'));
+    expect(ran).toEqual(['first', 'third']);
+  });
+});
+
 describe('cancel and credits', () => {
   it('cancels a queued job once, releases its hold, and refuses to cancel a finished job', async () => {
     const userId = await newUser(10);
@@ -424,12 +442,13 @@ describe('cancel and credits', () => {
     await succeed(jobId);
     const ended = (await deps.store.readStream(jobStreamId(jobId))).at(-1)!;
     const letters = new DeadLetterStore(ds);
-    const letter = await letters.record({ consumer: 'intake-credits', subject: `reelay.events.job.${ended.type}`, eventId: ended.eventId, payload: JSON.parse(JSON.stringify(ended)), error: 'exceeded 200 deliveries', deliveries: 200 });
+    // An older letter that is no job event is left in place, and must not hide the ones after it.
     const garbage = await letters.record({ consumer: 'intake-credits', subject: 'reelay.events.job.JobSucceeded', payload: 'not json', error: 'invalid payload', deliveries: 1 });
+    const letter = await letters.record({ consumer: 'intake-credits', subject: `reelay.events.job.${ended.type}`, eventId: ended.eventId, payload: JSON.parse(JSON.stringify(ended)), error: 'exceeded 200 deliveries', deliveries: 200 });
     expect(await balance(userId)).toBe(7); // held, never settled
     const logger = createLogger('intake', 'silent');
 
-    expect(await settleDeadLettered({ ...deps, deadLetters: letters, logger })).toEqual([jobId]);
+    expect(await settleDeadLettered({ ...deps, deadLetters: letters, logger }, 1)).toEqual([jobId]);
     expect(await balance(userId)).toBe(7);
     expect((await deps.store.readStream(creditStreamId(userId))).filter((e) => e.type === 'CreditsSettled')).toHaveLength(1);
     expect((await letters.get(letter.id))?.replayedAt).toEqual(expect.any(String));

@@ -48,6 +48,8 @@ export type DispatchOutcome = { kind: 'done' } | { kind: 'later'; delayMs: numbe
 
 /** How soon a delivery that found the job's submit lock taken looks again (the holder is mid-submit). */
 export const BUSY_WAIT_MS = 5_000;
+/** After a submit lost to a cancel: how long before looking the task up, so that one the provider created late is listed. */
+export const LOOKUP_AFTER_CANCEL_MS = 5_000;
 
 const DONE: DispatchOutcome = { kind: 'done' };
 
@@ -92,7 +94,7 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
     if (isTerminal(job.status)) {
       // A submit whose answer a crash lost, for a job canceled since: a task found by our key is
       // recorded (polling then stops it or waits it out, and its slot stays held meanwhile).
-      if (job.status === 'canceled' && job.intent && !job.providerTaskId && (await recordUnrecordedTask(deps, run, jobId, job.intent))) return DONE;
+      if (job.status === 'canceled' && job.intent && !job.providerTaskId && (await recordUnrecordedTask(deps, run, jobId, job.intent, history.intentAt))) return DONE;
       // A task that outlived its job's cancel keeps the slot until polling records its end.
       if (!job.providerTaskOpen) await deps.slots.release(jobId);
       return DONE;
@@ -121,7 +123,7 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
         assertHeld(lease, jobId);
         let found: string | null;
         try {
-          found = await timed(deps, provider, 'find', () => adapter.findBySubmissionKey(job.intent!.submissionKey));
+          found = await timed(deps, provider, 'find', () => adapter.findBySubmissionKey(job.intent!.submissionKey, undefined, history.intentAt ?? undefined));
         } catch (err) {
           if (!isProviderError(err)) throw err;
           // A lookup that cannot tell (the task may be older than what can be listed: a server-side
@@ -219,9 +221,15 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
     // Canceled (or otherwise finished) meanwhile: nothing to submit any more.
     const { job } = (await loadStreamState(deps.store, stream, dispatchView)).state;
     if (isTerminal(job.status)) {
+      if (accepted) await cancelOrphan(deps, jobId, accepted.adapter, accepted.providerTaskId);
+      else if (job.status === 'canceled' && job.intent && !job.providerTaskId && searchable(deps, job.intent.provider)) {
+        // The submit failed while the user canceled, maybe after reaching the provider (a timeout):
+        // the next delivery, once a task made by it would be listed, looks it up by our key (the
+        // terminal case above) and records it or frees the slot.
+        return { kind: 'later', delayMs: LOOKUP_AFTER_CANCEL_MS, why: 'retry' };
+      }
       // A task that outlived its job's cancel keeps the slot until polling records its end.
       if (!job.providerTaskOpen) await deps.slots.release(jobId);
-      if (accepted) await cancelOrphan(deps, jobId, accepted.adapter, accepted.providerTaskId);
     }
     return DONE;
   }
@@ -243,6 +251,10 @@ const CIRCUIT_KINDS: ReadonlySet<string> = new Set(['server', 'timeout', 'auth',
 /** A provider that de-duplicates by our key, or can find a task by it: a try of unknown outcome can be repeated safely. */
 const findsBySubmissionKey = (deps: Pick<DispatchJobDeps, 'publicBaseUrl'>, adapter: ProviderAdapter): adapter is ProviderAdapter & Required<Pick<ProviderAdapter, 'findBySubmissionKey'>> =>
   adapter.capabilities.listTasks && Boolean(adapter.findBySubmissionKey) && (!adapter.capabilities.findsOnlyWithCallback || sendsCallbacks(deps, adapter));
+const searchable = (deps: Pick<DispatchJobDeps, 'publicBaseUrl' | 'adapters'>, provider: string) => {
+  const adapter = deps.adapters.get(provider);
+  return Boolean(adapter && findsBySubmissionKey(deps, adapter));
+};
 const canReconcile = (deps: Pick<DispatchJobDeps, 'publicBaseUrl'>, adapter: ProviderAdapter) => adapter.capabilities.idempotencyKey || findsBySubmissionKey(deps, adapter);
 const sendsCallbacks = (deps: Pick<DispatchJobDeps, 'publicBaseUrl'>, adapter: ProviderAdapter) => adapter.capabilities.callbacks && Boolean(deps.publicBaseUrl);
 
@@ -404,12 +416,12 @@ function timed<T>(deps: DispatchJobDeps, provider: string, operation: string, ca
  * cancel, so that polling stops it (or waits it out) and its capacity slot stays held until then.
  * Elsewhere the task is out of reach, and false lets the slot go. True when a task was recorded.
  */
-async function recordUnrecordedTask(deps: DispatchJobDeps, run: Run, jobId: string, intent: { provider: string; submissionKey: string }): Promise<boolean> {
+async function recordUnrecordedTask(deps: DispatchJobDeps, run: Run, jobId: string, intent: { provider: string; submissionKey: string }, notBefore: Date | null): Promise<boolean> {
   const adapter = deps.adapters.get(intent.provider);
   if (!adapter || !findsBySubmissionKey(deps, adapter)) return false;
   let found: string | null;
   try {
-    found = await timed(deps, intent.provider, 'find', () => adapter.findBySubmissionKey(intent.submissionKey));
+    found = await timed(deps, intent.provider, 'find', () => adapter.findBySubmissionKey(intent.submissionKey, undefined, notBefore ?? undefined));
   } catch (err) {
     deps.logger.warn({ jobId, provider: intent.provider, err: isProviderError(err) ? err.detail : String(err) }, 'could not look for the task of a job canceled during submit');
     return false;

@@ -12,6 +12,10 @@ export interface SubmitLease {
 interface Session {
   client: Client;
   lost: boolean;
+  /** Leases taken on this session and not yet released. */
+  leases: number;
+  /** Takes no new locks; ended once its last lease is released. */
+  retired: boolean;
   lose(): void;
 }
 
@@ -78,6 +82,7 @@ export class SubmitLocks {
 
   private lease(jobId: string, session: Session): SubmitLease {
     let released = false;
+    session.leases++;
     return {
       get held() {
         return !released && !session.lost;
@@ -86,18 +91,27 @@ export class SubmitLocks {
         if (released) return;
         released = true;
         try {
-          if (!session.lost) await this.unlocks.submit({ session, jobId });
+          if (!session.lost && !session.retired) await this.unlocks.submit({ session, jobId });
         } catch {
           // Either the session ended, taking the lock with it, or the unlock failed on a live one
           // (a statement timeout, say), which still holds the lock and would keep every other
-          // replica from this job. Ending the session is the one sure way to free it; the leases
-          // that shared it read lost, and their deliveries are handled again.
-          session.lose();
+          // replica from this job. Ending the session is the one sure way to free it, but not at
+          // once: the other leases on it would read lost, and a delivery between its intent and
+          // the provider call would leave an unanswered intent behind. So the session is retired
+          // (new locks go to a new session) and ends with its last lease.
+          this.retire(session);
         } finally {
           this.local.delete(jobId);
+          session.leases--;
+          if (session.retired && session.leases === 0) session.lose();
         }
       },
     };
+  }
+
+  private retire(session: Session): void {
+    session.retired = true;
+    if (this.session === session) this.session = null;
   }
 
   /** Answers the session each lock was taken on, or null where another session holds it. */
@@ -129,7 +143,7 @@ export class SubmitLocks {
   }
 
   private current(): Promise<Session> {
-    if (this.session && !this.session.lost) return Promise.resolve(this.session);
+    if (this.session && !this.session.lost && !this.session.retired) return Promise.resolve(this.session);
     const opening = this.opening ?? this.open().finally(() => (this.opening = null));
     this.opening = opening;
     return opening;
@@ -140,6 +154,8 @@ export class SubmitLocks {
     const session: Session = {
       client,
       lost: false,
+      leases: 0,
+      retired: false,
       lose() {
         if (session.lost) return;
         session.lost = true;

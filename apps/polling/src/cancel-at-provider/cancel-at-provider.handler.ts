@@ -20,18 +20,19 @@ type Deps = Pick<PollingDeps, 'store' | 'schedule' | 'adapters' | 'logger' | 'me
 export async function cancelAtProvider(deps: Deps, jobId: string, metadata: EventMetadata): Promise<void> {
   const events = await deps.store.readStream(jobStreamId(jobId));
   const job = foldRecordedJob(events).state;
-  const row = await deps.schedule.find(jobId);
-  const provider = job.providerTaskId ? job.provider : row?.provider;
-  const taskId = job.providerTaskId ?? row?.providerTaskId;
-  const stopped = provider && taskId ? await askToStop(deps, provider, taskId) : false;
+  // No task in the log as read: nothing to stop. A schedule row found now would belong to an
+  // acceptance recorded since (after a cancel: JobProviderAcceptedAfterCancel), whose own delivery
+  // handles it; removing the row here could undo the drain that delivery set up.
+  if (!job.providerTaskId || !job.provider) return;
+  const stopped = await askToStop(deps, job.provider, job.providerTaskId);
 
-  if (job.providerTaskId && outlivedByTask(job, job.providerTaskId)) {
+  if (outlivedByTask(job, job.providerTaskId)) {
     if (stopped) {
-      await recordTaskEnded(deps, job.provider!, jobId, 'canceled_at_provider', new Date(), metadata);
+      await recordTaskEnded(deps, job.provider, jobId, 'canceled_at_provider', new Date(), metadata);
     } else {
       const acceptedAt = new Date(lastAcceptance(events)?.at ?? Date.now());
-      const policy = deps.policyFor(job.provider!);
-      await deps.schedule.drain({ jobId, provider: job.provider!, providerTaskId: job.providerTaskId, acceptedAt, deadlineAt: deadlineFor(acceptedAt, policy), firstCheckAt: new Date(), metadata });
+      const policy = deps.policyFor(job.provider);
+      await deps.schedule.drain({ jobId, provider: job.provider, providerTaskId: job.providerTaskId, acceptedAt, deadlineAt: deadlineFor(acceptedAt, policy), firstCheckAt: new Date(), metadata });
       deps.logger.info({ provider: job.provider }, 'canceled job left running at the provider; checking it until it ends to free its slot');
       return;
     }

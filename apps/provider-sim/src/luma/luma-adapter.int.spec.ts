@@ -73,4 +73,11 @@ describe('LumaAdapter against provider-sim (providers.md §4, §10)', () => {
     await expect(adapter.findBySubmissionKey(req.submissionKey)).resolves.toBe(providerTaskId);
     await expect(adapter.findBySubmissionKey('other-key')).resolves.toBeNull();
   });
+
+  it('cannot tell past the generations it may scan, unless the list has reached ones made before the first try', async () => {
+    const narrow = new LumaAdapter({ apiKey: 'luma-test-key', baseUrl: `${sim.url}/luma/dream-machine/v1`, reconcileLimit: 1 });
+    for (let i = 0; i < 2; i++) await narrow.submit(request({ model: 'ray-2' }));
+    expect((await providerError(() => narrow.findBySubmissionKey('never-submitted'))).kind).toBe('server');
+    await expect(narrow.findBySubmissionKey('never-submitted', undefined, new Date(Date.now() + 10 * 60_000))).resolves.toBeNull();
+  });
 });

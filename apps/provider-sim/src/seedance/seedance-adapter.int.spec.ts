@@ -159,5 +159,9 @@ describe('SeedanceAdapter against provider-sim (providers.md §1, §10)', () => 
     const err = await providerError(() => narrow.findBySubmissionKey(older.submissionKey));
     expect(err).toMatchObject({ kind: 'server', retryable: false });
     await expect(narrow.findBySubmissionKey('never-submitted')).rejects.toMatchObject({ kind: 'server', retryable: false });
+    // Unless the list, newest first, has reached tasks made well before the key's first try: a task
+    // of that key cannot be older, so "not found" is proven (a retry after a clean 429 on a busy account).
+    const firstTryLater = new Date(Date.now() + 10 * 60_000);
+    await expect(narrow.findBySubmissionKey('never-submitted', undefined, firstTryLater)).resolves.toBeNull();
   });
 });

@@ -50,12 +50,13 @@ export class DeadLetterStore {
   }
 
   /** Oldest first; replayed letters only when asked. */
-  async list(filter: { consumer?: string; includeReplayed?: boolean; limit?: number } = {}): Promise<DeadLetter[]> {
+  /** Oldest first; `after` (a letter's id) pages on past it. */
+  async list(filter: { consumer?: string; includeReplayed?: boolean; limit?: number; after?: string } = {}): Promise<DeadLetter[]> {
     const rows: DeadLetterRow[] = await this.dataSource.query(
       `SELECT ${COLUMNS} FROM dead_letters
-       WHERE ($1::text IS NULL OR consumer = $1) AND ($2::boolean OR replayed_at IS NULL)
+       WHERE ($1::text IS NULL OR consumer = $1) AND ($2::boolean OR replayed_at IS NULL) AND ($4::bigint IS NULL OR id > $4::bigint)
        ORDER BY dead_letters.id LIMIT $3`,
-      [filter.consumer ?? null, filter.includeReplayed ?? false, filter.limit ?? 1000],
+      [filter.consumer ?? null, filter.includeReplayed ?? false, filter.limit ?? 1000, filter.after ?? null],
     );
     return rows.map(toDeadLetter);
   }

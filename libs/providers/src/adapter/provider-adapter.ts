@@ -125,8 +125,10 @@ export interface ProviderAdapter {
    * Finds a task this key submitted, for reconciliation after a crash; null when there is none.
    * Throws a non-retryable `server` ProviderError when it cannot tell (the task may lie beyond what
    * can be listed): dispatch then fails the job as of unknown outcome rather than submit again.
+   * `notBefore`: no try under this key was made earlier (the job's first intent), so a list read
+   * newest first may stop at older tasks.
    */
-  findBySubmissionKey?(submissionKey: string, ctx?: ProviderCallContext): Promise<string | null>;
+  findBySubmissionKey?(submissionKey: string, ctx?: ProviderCallContext, notBefore?: Date): Promise<string | null>;
 }
 
 /** Every adapter takes at least these; `baseUrl` defaults to the real service. */

@@ -29,7 +29,7 @@ const KINDS = new Set(['text2video', 'image2video']);
 const KIND_PARAM = 'kling_kind';
 const MODERATED = /risk|sensitive|security|policy|inappropriate/i;
 // The task's input image could not be fetched (providers.md §8 lists these messages as the asset failure; wording UNSURE).
-const IMAGE_UNREACHABLE = /(download|fetch|load|access)\w*\W+(the\s+)?(input\s+)?(image|picture|file|url)|(image|picture|url)\W+(download|fetch)\w*\s+fail/i;
+const IMAGE_UNREACHABLE = /(download|fetch|access)\w*\W+(the\s+)?(input\s+)?(image|picture|file|url)|(image|picture|url)\W+(download|fetch)\w*\s+fail/i;
 
 export interface KlingAdapterConfig extends ProviderAdapterConfig {
   /** The secret key that signs the API tokens; `apiKey` is the access key. */

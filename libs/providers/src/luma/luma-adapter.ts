@@ -1,3 +1,4 @@
+import { listedPast } from '../adapter/listed-past';
 import type {
   ProviderAdapter,
   ProviderAdapterConfig,
@@ -89,7 +90,7 @@ export class LumaAdapter implements ProviderAdapter {
     return unsignedCallbackById(rawBody);
   }
 
-  async findBySubmissionKey(submissionKey: string, ctx?: ProviderCallContext): Promise<string | null> {
+  async findBySubmissionKey(submissionKey: string, ctx?: ProviderCallContext, notBefore?: Date): Promise<string | null> {
     const marker = `${LUMA_CORRELATION_PARAM}=${correlationId(submissionKey)}`;
     const scanLimit = this.config.reconcileLimit ?? 1000;
     for (let offset = 0; offset < scanLimit; ) {
@@ -99,6 +100,7 @@ export class LumaAdapter implements ProviderAdapter {
       const hit = page.find((g) => (g.request?.callback_url ?? '').includes(marker));
       if (hit?.id) return hit.id;
       if (page.length === 0 || res.body?.has_more === false) return null;
+      if (listedPast(page.map((g) => (g.created_at ? Date.parse(g.created_at) : undefined)), notBefore)) return null;
       offset += page.length;
     }
     // Older generations remain unread: the submission may be among them, and answering "not

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { unrecognizedStatus } from '../adapter/unrecognized-status';
+import { listedPast } from '../adapter/listed-past';
 import type {
   ProviderAdapter,
   ProviderAdapterConfig,
@@ -111,7 +112,7 @@ export class SeedanceAdapter implements ProviderAdapter {
     return unsignedCallbackById(rawBody);
   }
 
-  async findBySubmissionKey(submissionKey: string, ctx?: ProviderCallContext): Promise<string | null> {
+  async findBySubmissionKey(submissionKey: string, ctx?: ProviderCallContext, notBefore?: Date): Promise<string | null> {
     if (this.config.correlation !== 'safety_identifier') return null;
     const wanted = correlationId(submissionKey);
     const pages = this.config.reconcilePages ?? 3;
@@ -126,6 +127,8 @@ export class SeedanceAdapter implements ProviderAdapter {
       if (hit) return hit.id;
       const total = res.body?.total;
       if (items.length < pageSize || (total !== undefined && page * pageSize >= total)) return null;
+      // Ark's created_at is in seconds.
+      if (listedPast(items.map((t) => (t.created_at === undefined ? undefined : t.created_at * 1000)), notBefore)) return null;
     }
     // Older tasks remain unread: the submission may be among them, so "not found" would invite a second, billed task.
     throw new ProviderError('server', `submission not among the newest ${pages * pageSize} seedance tasks; its outcome is unknown`, { retryable: false });
