@@ -294,6 +294,16 @@ describe('polling against PostgreSQL, NATS and provider-sim', () => {
         expect(await pg.schedule.find(jobId)).toBeNull();
       });
 
+      it("JobCanceled's handler, having read the log before the late acceptance, leaves the drain row that acceptance set up", async () => {
+        const { jobId, taskId } = await acceptedAfterCancel('kling', 'a fox [sim:never_finish]');
+        expect(await pg.schedule.find(jobId)).not.toBeNull();
+        // The JobCanceled delivery read the stream just before JobProviderAcceptedAfterCancel was committed.
+        const beforeAcceptance = (await pg.store.readStream(`job-${jobId}`)).filter((e) => e.type !== 'JobProviderAcceptedAfterCancel');
+        const read = jest.spyOn(deps.store, 'readStream').mockResolvedValueOnce(beforeAcceptance);
+        await cancelAtProvider(deps, jobId, {}).finally(() => read.mockRestore());
+        expect(await pg.schedule.find(jobId)).toMatchObject({ providerTaskId: taskId });
+      });
+
       it('is checked until it ends where the provider has no cancel call (Kling)', async () => {
         const { jobId, taskId } = await acceptedAfterCancel('kling', 'a fox [sim:success_after=3]');
         expect(await pg.schedule.find(jobId)).not.toBeNull();
