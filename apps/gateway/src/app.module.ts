@@ -10,6 +10,7 @@ import { JobContentController } from './job-content/job-content.controller';
 import { JobEventsController } from './job-events/job-events.controller';
 import { JobStreamController } from './job-stream/job-stream.controller';
 import { JobStreamRegistry } from './job-stream/job-stream-registry';
+import { JobEstimates } from './job-estimate/job-estimates';
 import { JobReader } from './jobs/job-reader';
 import { ListJobsController } from './list-jobs/list-jobs.controller';
 import { ModelsController } from './models/models.controller';
@@ -69,6 +70,7 @@ export class AppModule {
         GatewayShutdown,
         IntakeClient,
         JobReader,
+        JobEstimates,
         JobStreamRegistry,
       ],
     };

@@ -330,6 +330,43 @@ describe('jobs', () => {
   });
 });
 
+describe('finish-time estimate', () => {
+  const withModel = (jobId: string, model: string, at: string) => {
+    const event = submitted(jobId, 'alice', at);
+    return { ...event, data: { ...event.data, model } };
+  };
+
+  it("gives an unfinished job the times its model's recent jobs took, and none to a finished job or a model without enough history", async () => {
+    // Ten succeeded jobs of the model took 60, 70, ... 150 s from submit to done.
+    const done = Date.now() - 3_600_000;
+    for (let i = 0; i < 10; i++) {
+      const id = newJobId();
+      await gw.deps.dataSource.query(
+        `INSERT INTO job_view (job_id, user_id, status, message, model, created_at, updated_at, completed_at, version, job)
+         VALUES ($1, 'someone', 'succeeded', 'Your video is ready.', 'estimate-model', $2, $3, $3, 7, '{}')`,
+        [id, new Date(done - (60 + 10 * i) * 1000).toISOString(), new Date(done).toISOString()],
+      );
+    }
+    const createdAt = new Date(Date.now() - 30_000).toISOString();
+    const jobId = newJobId();
+    await gw.deps.store.append(jobStreamId(jobId), 0, [withModel(jobId, 'estimate-model', createdAt), ...running()]);
+    const job = await body(await call(`/v1/jobs/${jobId}`));
+    expect(job.estimate).toEqual({
+      readyByP50: new Date(Date.parse(createdAt) + 105_000).toISOString(),
+      readyByP90: new Date(Date.parse(createdAt) + 141_000).toISOString(),
+      basedOnJobs: 10,
+    });
+
+    const rare = newJobId();
+    await gw.deps.store.append(jobStreamId(rare), 0, [withModel(rare, 'rare-model', createdAt), ...running()]);
+    expect((await body(await call(`/v1/jobs/${rare}`))).estimate).toBeUndefined();
+
+    const finished = newJobId();
+    await gw.deps.store.append(jobStreamId(finished), 0, [withModel(finished, 'estimate-model', createdAt), ...running(), succeeded(10)]);
+    expect((await body(await call(`/v1/jobs/${finished}`))).estimate).toBeUndefined();
+  });
+});
+
 describe('SSE stream', () => {
   it('replays after Last-Event-ID, forwards live pushes and ends at a terminal status', async () => {
     const jobId = await createJob('alice', running());

@@ -4,6 +4,14 @@ import { JobStatus } from './job-status';
 import { AspectRatio, JobMetadata, Resolution } from './job-settings';
 import { JobOutput } from './job-output';
 
+/**
+ * When an unfinished job is likely to be ready, from how long the model's recent succeeded jobs took
+ * from submit to done: half were done by `readyByP50`, nine in ten by `readyByP90`. Times in the past
+ * mean the job is taking longer than usual. Not part of the job's version.
+ */
+export const JobEstimate = z.object({ readyByP50: z.string(), readyByP90: z.string(), basedOnJobs: z.number().int() });
+export type JobEstimate = z.infer<typeof JobEstimate>;
+
 /** The job as clients see it (api.md "Job"). */
 export const Job = z.object({
   id: z.string(),
@@ -30,5 +38,7 @@ export const Job = z.object({
   completedAt: z.string().nullable(),
   /** Goes up with every change a client can see; the ETag and the SSE event id. */
   version: z.number().int(),
+  /** Only on `GET /v1/jobs/{id}` of an unfinished job whose model has enough history. */
+  estimate: JobEstimate.optional(),
 });
 export type Job = z.infer<typeof Job>;
