@@ -48,6 +48,8 @@ export interface ChaosReport {
   creditMismatches: string[];
   gaps: string[];
   projectionMismatches: string[];
+  /** Capacity slots still held by finished jobs once their provider tasks are over. */
+  slotLeaks: string[];
   seconds: number;
   /** Where every service process's output was written at the end. */
   logDir: string;
@@ -60,6 +62,8 @@ const TERMINAL = new Set(['succeeded', 'failed', 'canceled']);
 interface Scenario {
   name: string;
   body: Record<string, unknown>;
+  /** The client cancels the job this long (ms, a range) after its submit was answered. */
+  cancelAfterMs?: [number, number];
 }
 const runway = (tags: string) => ({ model: 'gen4.5', prompt: `a lighthouse at dusk [sim:${tags}]`, aspectRatio: '16:9', durationSeconds: 5 });
 const seedance = (tags: string) => ({ model: 'seedance-1-0-pro', prompt: `a paper boat [sim:${tags}]`, aspectRatio: '16:9', durationSeconds: 5 });
@@ -74,6 +78,9 @@ export const SCENARIOS: Scenario[] = [
   { name: 'seedance success_after=2', body: seedance('success_after=2') },
   { name: 'seedance rate_limit=1', body: seedance('rate_limit=1') },
   { name: 'local', body: { model: 'local-preview', prompt: 'a red fox', aspectRatio: '1:1', durationSeconds: 1, resolution: '480p' } },
+  // Runway stops a task on cancel; Ark refuses to cancel a running one, so its slot is held until the task ends.
+  { name: 'runway never_finish, canceled', body: runway('never_finish'), cancelAfterMs: [200, 2500] },
+  { name: 'seedance success_after=4, canceled', body: seedance('success_after=4'), cancelAfterMs: [200, 2500] },
 ];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -118,7 +125,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const report: ChaosReport = {
     jobs: opts.jobs, accepted: 0, notAccepted: 0, terminal: 0, delayedWithCheck: 0, byOutcome: {},
     kills: Object.fromEntries(KINDS.map((k) => [k, 0])), restarts: { services: 0, nats: 0, postgres: 0 },
-    lost: [], stuck: [], duplicates: [], missingSse: [], missingWebhooks: [], webhooksOutOfOrder: [], creditMismatches: [], gaps: [], projectionMismatches: [], seconds: 0,
+    lost: [], stuck: [], duplicates: [], missingSse: [], missingWebhooks: [], webhooksOutOfOrder: [], creditMismatches: [], gaps: [], projectionMismatches: [], slotLeaks: [], seconds: 0,
     logDir: join(tmpdir(), `reelay-chaos-${Date.now()}`),
   };
   try {
@@ -135,9 +142,13 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         const user = users[i % users.length];
         const scenario = SCENARIOS[i % SCENARIOS.length];
         pending.push(
-          submit(stack, keys[user], { ...scenario.body, webhookUrl: `http://${receiver.host}/hook/${user}` }, `chaos-${i}`).then((id) => {
-            if (id) submitted.push({ id, user, scenario: scenario.name });
-            else report.notAccepted++;
+          submit(stack, keys[user], { ...scenario.body, webhookUrl: `http://${receiver.host}/hook/${user}` }, `chaos-${i}`).then(async (id) => {
+            if (!id) return void report.notAccepted++;
+            submitted.push({ id, user, scenario: scenario.name });
+            if (scenario.cancelAfterMs) {
+              await sleep(between(scenario.cancelAfterMs));
+              await cancel(stack, keys[user], id);
+            }
           }),
         );
         await sleep(gap);
@@ -184,6 +195,21 @@ async function submit(stack: Stack, key: string, body: Record<string, unknown>, 
     await sleep(300);
   }
   return null;
+}
+
+/** Cancels like a careful client: through gateway restarts; a job that finished first answers 409. */
+async function cancel(stack: Stack, key: string, jobId: string): Promise<void> {
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`${stack.gateway.url}/v1/jobs/${jobId}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${key}` }, signal: AbortSignal.timeout(15_000) });
+      if (res.status === 202 || res.status === 200 || res.status === 409) return;
+      if (res.status < 500 && res.status !== 429) throw new Error(`cancel answered ${res.status}: ${await res.text()}`);
+    } catch (err) {
+      if ((err as Error).message.startsWith('cancel answered')) throw err;
+    }
+    await sleep(300);
+  }
 }
 
 async function chaos(stack: Stack, opts: ChaosOptions, report: ChaosReport, log: (l: string) => void) {
@@ -412,6 +438,18 @@ async function check(stack: Stack, db: Client, jobs: Submitted[], keys: Record<s
     const rebuilt = f.state.exists ? toPublicJob(f.state) : null;
     if (!row || JSON.stringify(normalize(row.job)) !== JSON.stringify(normalize(rebuilt))) report.projectionMismatches.push(`${j.id}: live v${row?.version ?? '-'}, log v${f.version}`);
   }
+
+  // No capacity slot left with a finished job once its provider task is over: a canceled job's task
+  // may run on until the poll deadline (Ark refuses to cancel a running one), and its slot with it.
+  const finishedIds = terminalJobs.map((j) => j.id);
+  const slotDeadline = Date.now() + POLL_DEADLINE_MS + 20_000;
+  let held: string[] = [];
+  for (;;) {
+    held = (await db.query(`SELECT job_id FROM provider_slots WHERE job_id = ANY($1::text[])`, [finishedIds])).rows.map((r) => String(r.job_id));
+    if (held.length === 0 || Date.now() > slotDeadline) break;
+    await sleep(500);
+  }
+  for (const id of held) report.slotLeaks.push(`${id} (${jobs.find((j) => j.id === id)?.scenario}): ${(await streamOf(db, id)).map((e) => e.type).join(', ')}`);
   log(`checked ${jobs.length} jobs`);
 }
 
@@ -432,7 +470,7 @@ export function formatReport(r: ChaosReport): string {
     `outcomes ${Object.entries(r.byOutcome).map(([k, v]) => `${k}=${v}`).join(' ')}`,
     `kills ${Object.values(r.kills).reduce((a, b) => a + b, 0)} (${Object.entries(r.kills).map(([k, v]) => `${k}=${v}`).join(' ')}), service restarts ${r.restarts.services}, NATS restarts ${r.restarts.nats}, PostgreSQL restarts ${r.restarts.postgres}`,
     `lost ${r.lost.length}, stuck ${r.stuck.length}, duplicates ${r.duplicates.length}, missing SSE ${r.missingSse.length}, missing webhooks ${r.missingWebhooks.length}, webhooks out of order ${r.webhooksOutOfOrder.length}`,
-    `credit mismatches ${r.creditMismatches.length}, stream gaps ${r.gaps.length}, projection mismatches ${r.projectionMismatches.length}, ${r.seconds} s; service output in ${r.logDir}`,
+    `credit mismatches ${r.creditMismatches.length}, stream gaps ${r.gaps.length}, projection mismatches ${r.projectionMismatches.length}, slots held by finished jobs ${r.slotLeaks.length}, ${r.seconds} s; service output in ${r.logDir}`,
   ];
   for (const [name, list] of Object.entries(r)) if (Array.isArray(list) && list.length) lines.push(`${name}:\n  ${list.slice(0, 20).join('\n  ')}`);
   return lines.join('\n');

@@ -14,6 +14,6 @@ it('keeps every promise while processes, NATS and PostgreSQL are killed and rest
     log: (line) => process.stdout.write(`[chaos] ${line}\n`),
   });
   process.stdout.write(`${formatReport(report)}\n`);
-  expect({ lost: report.lost, stuck: report.stuck, duplicates: report.duplicates, missingSse: report.missingSse, missingWebhooks: report.missingWebhooks, webhooksOutOfOrder: report.webhooksOutOfOrder, creditMismatches: report.creditMismatches, gaps: report.gaps, projectionMismatches: report.projectionMismatches }).toEqual({ lost: [], stuck: [], duplicates: [], missingSse: [], missingWebhooks: [], webhooksOutOfOrder: [], creditMismatches: [], gaps: [], projectionMismatches: [] });
+  expect({ lost: report.lost, stuck: report.stuck, duplicates: report.duplicates, missingSse: report.missingSse, missingWebhooks: report.missingWebhooks, webhooksOutOfOrder: report.webhooksOutOfOrder, creditMismatches: report.creditMismatches, gaps: report.gaps, projectionMismatches: report.projectionMismatches, slotLeaks: report.slotLeaks }).toEqual({ lost: [], stuck: [], duplicates: [], missingSse: [], missingWebhooks: [], webhooksOutOfOrder: [], creditMismatches: [], gaps: [], projectionMismatches: [], slotLeaks: [] });
   expect(report.notAccepted).toBe(0);
 });

@@ -35,3 +35,9 @@ it('replayed every status change over SSE and delivered each to the webhook, in 
 it('kept credits, streams and the job_view projection consistent with the log', () => {
   expect({ credits: report.creditMismatches, gaps: report.gaps, projection: report.projectionMismatches }).toEqual({ credits: [], gaps: [], projection: [] });
 });
+
+// Some jobs are canceled along the way, some while their submit is under way.
+it('gave back the capacity slot of every finished job once its provider task was over', () => {
+  expect(report.byOutcome.canceled ?? 0).toBeGreaterThan(0);
+  expect(report.slotLeaks).toEqual([]);
+});

@@ -38,8 +38,10 @@ export async function startProviderSim(opts: StartProviderSimOptions = {}): Prom
       else res.destroy();
     });
   });
-  // Long enough for clients to reuse connections: fetch keeps one only if the hint is over 1 s.
-  server.keepAliveTimeout = 5000;
+  // Long enough for clients to reuse connections (fetch keeps one only if the hint is over 1 s), and
+  // long past the pauses between a test's calls: a client timer that fires late on a loaded machine
+  // could otherwise reuse a socket the simulator is closing, and the request dies with ECONNRESET.
+  server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
