@@ -2,7 +2,7 @@ import { Catalog, withProviderModelIds } from '@reelay/catalog';
 import { JetStreamServer } from '@reelay/messaging';
 import { configuredAdapters } from '@reelay/providers';
 import { LocalStorage } from '@reelay/storage';
-import { connectInfra, createLogger, createMetrics, initTracing, loadConfig, runService } from '@reelay/service-kit';
+import { connectInfra, createLogger, createMetrics, initTracing, loadConfig, onOneReplica, runService } from '@reelay/service-kit';
 import { refreshInFlight } from './capacity/in-flight-gauge';
 import { ProviderSlots } from './capacity/provider-slots';
 import { SlotSweeper } from './capacity/slot-sweeper';
@@ -63,7 +63,8 @@ async function main() {
   }
   const sweeper = new SlotSweeper({ slots, store: infra.store, logger }, config.DISPATCH_SLOT_SWEEP_MS, 500, config.DISPATCH_CANCELED_TASK_HOLD_MS);
   const background = [
-    new Periodic(() => sweeper.sweep(), config.DISPATCH_SLOT_SWEEP_MS, (err) => logger.warn({ err: String(err) }, 'slot sweep failed')),
+    // One replica at a time: the others would read and free the same slots.
+    new Periodic(() => onOneReplica(infra.dataSource, 'dispatch-slot-sweep', async () => void (await sweeper.sweep())), config.DISPATCH_SLOT_SWEEP_MS, (err) => logger.warn({ err: String(err) }, 'slot sweep failed')),
     new Periodic(() => refreshInFlight({ slots, metrics }), config.DISPATCH_IN_FLIGHT_REFRESH_MS, (err) => logger.warn({ err: String(err) }, 'in-flight refresh failed')),
   ];
   await runService({

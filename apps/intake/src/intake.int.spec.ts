@@ -20,10 +20,9 @@ import { validateJob } from './validate-job/validate-job.handler';
 import { ValidateAfterSubmit } from './validate-job/validate-after-submit';
 import { validateUnvalidated } from './validate-job/validate-sweep';
 import { settleDeadLettered } from './settle-credits/settle-dead-lettered';
-import { whileHoldingSweepLock } from './intake-sweep.service';
 import { rebuildJobView } from '@reelay/read-models';
 import { IntakeEventsController } from './intake.controller';
-import { createLogger } from '@reelay/service-kit';
+import { createLogger, onOneReplica } from '@reelay/service-kit';
 
 let db: TestDatabase;
 let ds: DataSource;
@@ -388,16 +387,18 @@ describe('the intake sweep on several replicas', () => {
   it('runs on one replica at a time: a round that finds another under way skips', async () => {
     let release: () => void = () => undefined;
     const ran: string[] = [];
-    const first = whileHoldingSweepLock(ds, async () => {
+    const first = onOneReplica(ds, 'intake-sweep', async () => {
       ran.push('first');
       await new Promise<void>((r) => (release = r));
     });
     await new Promise((r) => setTimeout(r, 100));
-    await whileHoldingSweepLock(ds, async () => void ran.push('second'));
+    expect(await onOneReplica(ds, 'intake-sweep', async () => void ran.push('second'))).toBe(false);
+    // Another sweep's name is another lock.
+    expect(await onOneReplica(ds, 'another-sweep', async () => void ran.push('other'))).toBe(true);
     release();
     await first;
-    await whileHoldingSweepLock(ds, async () => void ran.push('third'));
-    expect(ran).toEqual(['first', 'third']);
+    await onOneReplica(ds, 'intake-sweep', async () => void ran.push('third'));
+    expect(ran).toEqual(['first', 'other', 'third']);
   });
 });
 

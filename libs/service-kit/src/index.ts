@@ -12,3 +12,4 @@ export * from './tracing/tracing';
 export * from './tracing/http-tracing';
 export * from './logging/scrub-secrets';
 export * from './ticker/ticker';
+export * from './ticker/on-one-replica';

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { Ticker } from '@reelay/service-kit';
+import { onOneReplica, Ticker } from '@reelay/service-kit';
 import { POLLING_DEPS, type PollingDeps } from '../polling.deps';
 import { FOLLOW_SWEEP_EVERY_MS, followUnfollowed } from './follow-sweep';
 
@@ -10,7 +10,8 @@ export class FollowSweepService implements OnApplicationBootstrap, BeforeApplica
 
   constructor(@Inject(POLLING_DEPS) deps: PollingDeps) {
     this.ticker = new Ticker({
-      round: async () => void (await followUnfollowed(deps)),
+      // One replica at a time: each would find and follow the same jobs (harmless, the follow is idempotent, but wasted).
+      round: async () => void (await onOneReplica(deps.store.dataSource, 'polling-follow-sweep', async () => void (await followUnfollowed(deps)))),
       intervalMs: FOLLOW_SWEEP_EVERY_MS,
       onError: (err) => deps.logger.warn({ err: String(err) }, 'follow sweep failed; trying again later'),
     });
