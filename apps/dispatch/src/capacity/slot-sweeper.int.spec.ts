@@ -80,4 +80,26 @@ describe('SlotSweeper (real PostgreSQL)', () => {
     await sweeper.sweep();
     expect(await held()).toBe(false);
   });
+
+  it('keeps the slot of a job canceled while its submit was unanswered (a task may exist) until the hold has passed, but not that of one canceled before any submit', async () => {
+    const slots = new ProviderSlots(ds, () => 100);
+    const at = new Date().toISOString();
+    const validated = [
+      { type: 'JobValidationStarted', data: { at } },
+      { type: 'JobValidated', data: { at, referenceImage: null } },
+    ];
+    const duringSubmit = await job(false);
+    await store.append(jobStreamId(duringSubmit), 1, [...validated, { type: 'JobSubmissionIntended', data: { provider: 'runway', attempt: 1, submissionKey: 'k', at } }, { type: 'JobCanceled', data: { at } }]);
+    const beforeSubmit = await job(false);
+    await store.append(jobStreamId(beforeSubmit), 1, [...validated, { type: 'JobCanceled', data: { at } }]);
+    for (const id of [duringSubmit, beforeSubmit]) expect((await slots.acquire(id, 'runway')).acquired).toBe(true);
+    const held = async (id: string) => (await ds.query(`SELECT 1 FROM provider_slots WHERE job_id = $1`, [id])).length === 1;
+    let clock = Date.now();
+    const sweeper = new SlotSweeper({ slots, store, logger: createLogger('dispatch', 'silent') }, 0, 500, 60_000, () => clock);
+    await sweeper.sweep();
+    expect([await held(duringSubmit), await held(beforeSubmit)]).toEqual([true, false]);
+    clock += 61_000;
+    await sweeper.sweep();
+    expect(await held(duringSubmit)).toBe(false);
+  });
 });
