@@ -6,7 +6,7 @@ import { extractContext, runWithContext, withSpan } from '@reelay/service-kit';
 import type { PollingDeps } from '../polling.deps';
 import { ERROR_STATUS_PREFIX, type NextCheck, type ScheduledCheck } from '../schedule/poll-schedule.repository';
 import { afterFailedCheck, afterUnfinishedCheck, type NextStep } from '../schedule/schedule-policy';
-import { drainCheck, outlivedByTask, recordTaskEnded } from '../drain-canceled-task/drain-check';
+import { drainCheck, outlivedByTask, recordTaskEnded, taskIsOver } from '../drain-canceled-task/drain-check';
 import { decideOnJob, loadJob } from '../shared/job-stream';
 import { ACCOUNT_REFUSALS, providerCall } from '../shared/provider-call';
 import { takeOutput } from '../take-output/take-output';
@@ -92,7 +92,7 @@ class JobCheck {
 
   private async act(adapter: ProviderAdapter, result: ProviderCheckResult): Promise<CheckOutcome> {
     const { claim } = this;
-    this.taskOver = result.state !== 'queued' && result.state !== 'running';
+    this.taskOver = taskIsOver(result);
     switch (result.state) {
       case 'queued':
       case 'running': {
@@ -179,9 +179,10 @@ class JobCheck {
     if (!isFollowed(job, claim.providerTaskId)) {
       // A job canceled (or failed) while its output was being copied will never point at the copy.
       if (this.copiedOutput && isTerminal(job.status) && job.status !== 'succeeded') await this.removeCopy();
-      if (outlivedByTask(job, claim.providerTaskId) && this.taskOver) {
+      const outlived = outlivedByTask(job, claim.providerTaskId);
+      if (outlived && this.taskOver) {
         await recordTaskEnded(this.deps, claim.provider, claim.jobId, 'finished_at_provider', this.now(), claim.metadata);
-      } else if (outlivedByTask(job, claim.providerTaskId)) {
+      } else if (outlived) {
         // Canceled while this check ran, the task still going on at the provider: its row stays, to look for its end.
         const step = afterFailedCheck(claim, this.now(), this.deps.policyFor(claim.provider));
         const nextCheckAt = step.kind === 'check_later' ? step.nextCheckAt : this.now();

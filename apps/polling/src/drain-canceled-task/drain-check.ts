@@ -1,6 +1,6 @@
 import type { EventMetadata } from '@reelay/contracts';
 import { IllegalTransitionError, type JobState } from '@reelay/job-domain';
-import { isProviderError } from '@reelay/providers';
+import { isProviderError, type ProviderCheckResult } from '@reelay/providers';
 import type { PollingDeps } from '../polling.deps';
 import type { CheckOutcome } from '../check-job/check-job.handler';
 import type { ScheduledCheck } from '../schedule/poll-schedule.repository';
@@ -9,6 +9,9 @@ import { decideOnJob } from '../shared/job-stream';
 import { ACCOUNT_REFUSALS, providerCall } from '../shared/provider-call';
 
 type EndReason = 'finished_at_provider' | 'deadline_passed';
+
+/** The provider's answer says the task is over there (done, failed or canceled): it no longer counts it. */
+export const taskIsOver = (result: Pick<ProviderCheckResult, 'state'>): boolean => result.state !== 'queued' && result.state !== 'running';
 
 /** The job is canceled, but the provider task it was following may still be generating. */
 export function outlivedByTask(job: JobState, providerTaskId: string): boolean {
@@ -30,7 +33,7 @@ export async function drainCheck(deps: PollingDeps, claim: ScheduledCheck): Prom
   try {
     if (!adapter) throw new Error(`no adapter for ${claim.provider}`);
     const result = await providerCall(deps, adapter, 'check', () => adapter.check(claim.providerTaskId, { timeoutMs: deps.checkTimeoutMs }));
-    if (result.state !== 'queued' && result.state !== 'running') return await ended(deps, claim, 'finished_at_provider', now());
+    if (taskIsOver(result)) return await ended(deps, claim, 'finished_at_provider', now());
     step = afterUnfinishedCheck(claim, now(), policy);
   } catch (err) {
     // The provider no longer knows the task (or refuses it for good): nothing there counts it any more.

@@ -1,4 +1,4 @@
-import { listedPast } from '../adapter/listed-past';
+import { findInTaskList } from '../adapter/find-in-task-list';
 import type {
   ProviderAdapter,
   ProviderAdapterConfig,
@@ -9,7 +9,7 @@ import type {
   ProviderSubmitResult,
   VerifiedCallback, OutputDownload } from '../adapter/provider-adapter';
 import { unrecognizedStatus } from '../adapter/unrecognized-status';
-import { ProviderError, normalizedError } from '../adapter/provider-error';
+import { normalizedError } from '../adapter/provider-error';
 import { unsignedCallbackById, withQueryParam, type HeaderBag } from '../adapter/callback-helpers';
 import type { ProviderHttp } from '../http/provider-http';
 import { bearerAuth, createProviderHttp } from '../http/create-provider-http';
@@ -92,20 +92,18 @@ export class LumaAdapter implements ProviderAdapter {
 
   async findBySubmissionKey(submissionKey: string, ctx?: ProviderCallContext, notBefore?: Date): Promise<string | null> {
     const marker = `${LUMA_CORRELATION_PARAM}=${correlationId(submissionKey)}`;
-    const scanLimit = this.config.reconcileLimit ?? 1000;
-    for (let offset = 0; offset < scanLimit; ) {
-      const limit = Math.min(LIST_PAGE, scanLimit - offset);
-      const res = await this.http.request<LumaGenerationList>({ method: 'GET', path: '/generations', query: { limit, offset } }, ctx);
-      const page = res.body?.generations ?? [];
-      const hit = page.find((g) => (g.request?.callback_url ?? '').includes(marker));
-      if (hit?.id) return hit.id;
-      if (page.length === 0 || res.body?.has_more === false) return null;
-      if (listedPast(page.map((g) => (g.created_at ? Date.parse(g.created_at) : undefined)), notBefore)) return null;
-      offset += page.length;
-    }
-    // Older generations remain unread: the submission may be among them, and answering "not
-    // found" would have it submitted (and billed) again.
-    throw new ProviderError('server', `submission not among the newest ${scanLimit} luma generations; its outcome is unknown`, { retryable: false });
+    const budget = this.config.reconcileLimit ?? 1000;
+    return findInTaskList<LumaGeneration>({
+      what: 'luma generations',
+      budget,
+      page: async (offset) => {
+        const res = await this.http.request<LumaGenerationList>({ method: 'GET', path: '/generations', query: { limit: Math.min(LIST_PAGE, budget - offset), offset } }, ctx);
+        return { items: res.body?.generations ?? [], last: res.body?.has_more === false };
+      },
+      match: (g) => ((g.request?.callback_url ?? '').includes(marker) ? g.id : undefined),
+      createdAtMs: (g) => (g.created_at ? Date.parse(g.created_at) : undefined),
+      notBefore,
+    });
   }
 }
 

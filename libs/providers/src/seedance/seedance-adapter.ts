@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { unrecognizedStatus } from '../adapter/unrecognized-status';
-import { listedPast } from '../adapter/listed-past';
+import { findInTaskList } from '../adapter/find-in-task-list';
 import type {
   ProviderAdapter,
   ProviderAdapterConfig,
@@ -12,7 +12,7 @@ import type {
   VerifiedCallback, OutputDownload,
   CancelOutcome,
 } from '../adapter/provider-adapter';
-import { ProviderError, normalizedError } from '../adapter/provider-error';
+import { normalizedError } from '../adapter/provider-error';
 import { unsignedCallbackById, type HeaderBag } from '../adapter/callback-helpers';
 import type { ProviderHttp } from '../http/provider-http';
 import { bearerAuth, createProviderHttp } from '../http/create-provider-http';
@@ -115,23 +115,21 @@ export class SeedanceAdapter implements ProviderAdapter {
   async findBySubmissionKey(submissionKey: string, ctx?: ProviderCallContext, notBefore?: Date): Promise<string | null> {
     if (this.config.correlation !== 'safety_identifier') return null;
     const wanted = correlationId(submissionKey);
-    const pages = this.config.reconcilePages ?? 3;
     const pageSize = this.config.reconcilePageSize ?? 500;
-    for (let page = 1; page <= pages; page++) {
-      const res = await this.http.request<{ total?: number; items?: ArkTask[] }>(
-        { method: 'GET', path: TASKS, query: { page_num: page, page_size: pageSize } },
-        ctx,
-      );
-      const items = res.body?.items ?? [];
-      const hit = items.find((t) => t.safety_identifier === wanted);
-      if (hit) return hit.id;
-      const total = res.body?.total;
-      if (items.length < pageSize || (total !== undefined && page * pageSize >= total)) return null;
-      // Ark's created_at is in seconds.
-      if (listedPast(items.map((t) => (t.created_at === undefined ? undefined : t.created_at * 1000)), notBefore)) return null;
-    }
-    // Older tasks remain unread: the submission may be among them, so "not found" would invite a second, billed task.
-    throw new ProviderError('server', `submission not among the newest ${pages * pageSize} seedance tasks; its outcome is unknown`, { retryable: false });
+    return findInTaskList<ArkTask>({
+      what: 'seedance tasks',
+      budget: (this.config.reconcilePages ?? 3) * pageSize,
+      page: async (read) => {
+        const page = read / pageSize + 1;
+        const res = await this.http.request<{ total?: number; items?: ArkTask[] }>({ method: 'GET', path: TASKS, query: { page_num: page, page_size: pageSize } }, ctx);
+        const items = res.body?.items ?? [];
+        const total = res.body?.total;
+        return { items, last: items.length < pageSize || (total !== undefined && page * pageSize >= total) };
+      },
+      match: (t) => (t.safety_identifier === wanted ? t.id : undefined),
+      createdAtMs: (t) => (t.created_at === undefined ? undefined : t.created_at * 1000), // Ark's are in seconds
+      notBefore,
+    });
   }
 }
 

@@ -1,4 +1,4 @@
-import { listedPast } from './listed-past';
+import { listedPast } from './find-in-task-list';
 
 describe('listedPast', () => {
   const intent = new Date('2026-12-05T12:00:00Z');
