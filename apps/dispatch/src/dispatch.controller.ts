@@ -1,11 +1,11 @@
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { jobIdFromStreamId, metadataCausedBy, type RecordedEvent } from '@reelay/contracts';
+import { JobFailed, jobIdFromStreamId, metadataCausedBy, type RecordedEvent } from '@reelay/contracts';
 import type { JetStreamContext } from '@reelay/messaging';
 import { runWithContext } from '@reelay/service-kit';
 import { DISPATCH_DEPS, type DispatchDeps } from './dispatch.deps';
 import { dispatchJob } from './dispatch-when-job-validated/dispatch-job.handler';
-import { releaseSlotOfCanceledJob, releaseSlotOfFinishedJob } from './release-slot-when-job-finished/release-slot.handler';
+import { releaseSlotOfCanceledJob, releaseSlotOfFailedJob, releaseSlotOfFinishedJob } from './release-slot-when-job-finished/release-slot.handler';
 
 const inContext = <T>(event: RecordedEvent, fn: (jobId: string) => Promise<T>) => {
   const jobId = jobIdFromStreamId(event.streamId);
@@ -32,7 +32,7 @@ export class DispatchEventsController {
 
   @EventPattern<string>('*.events.job.JobFailed')
   onFailed(@Payload() event: RecordedEvent) {
-    return inContext(event, (jobId) => releaseSlotOfFinishedJob(this.deps, jobId));
+    return inContext(event, (jobId) => releaseSlotOfFailedJob(this.deps, jobId, JobFailed.data.parse(event.data)));
   }
 
   @EventPattern<string>('*.events.job.JobCanceled')

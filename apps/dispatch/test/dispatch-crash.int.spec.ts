@@ -91,8 +91,17 @@ describe('dispatch: crash after the provider accepted, before the log recorded i
     const job = await h.waitForJob(jobId, (j) => j.status === 'failed', 30_000);
     expect(job.errorCode).toBe('unknown_provider_error');
     expect((await h.submissions('runway')).filter((s) => s.submissionKey?.startsWith(`${jobId}:`))).toHaveLength(1);
+    await expectSlotKeptForLostAnswer(jobId);
     await restarted.kill('SIGTERM');
   });
+
+  /** The task the lost answer was about counts at the provider: JobFailed says so, and its delivery to the slot release keeps the slot. */
+  async function expectSlotKeptForLostAnswer(jobId: string) {
+    const failed = (await h.events(jobId)).find((e) => e.type === 'JobFailed');
+    expect(failed?.data).toMatchObject({ providerTaskMayExist: true });
+    await waitUntil(() => h.handled('dispatch-release-slots', 'JobFailed'), 10_000, 'JobFailed handled by the slot release');
+    expect((await h.slots()).map((s) => s.job_id)).toContain(jobId);
+  }
 
   it('never resubmits after a crash on a retry either: the retry records its own intent first, so the job fails with one accepted task', async () => {
     const runwayEnv = { PROVIDERS_ENABLED: 'runway', DISPATCH_ACK_WAIT_MS: '2000', DISPATCH_RETRY_BASE_MS: '100' };
@@ -124,6 +133,7 @@ describe('dispatch: crash after the provider accepted, before the log recorded i
     await new Promise((r) => setTimeout(r, 1500)); // the sim finishes what it was asked
     const mine = (await h.submissions('runway')).filter((s) => s.submissionKey?.startsWith(`${jobId}:`));
     expect(mine.map((s) => s.outcome)).toEqual(['accepted']);
+    await expectSlotKeptForLostAnswer(jobId);
     await dispatch.kill('SIGTERM');
   });
   it('leaves no intent behind when building the request fails, so the next delivery submits instead of failing the job', async () => {

@@ -81,7 +81,7 @@ describe('SlotSweeper (real PostgreSQL)', () => {
     expect(await held()).toBe(false);
   });
 
-  it('keeps the slot of a job canceled while its submit was unanswered (a task may exist) until the hold has passed, but not that of one canceled before any submit', async () => {
+  it('keeps the slot of a job canceled or failed while its submit was unanswered (a task may exist) until the hold has passed, but not that of one canceled before any submit or failed on a refusal', async () => {
     const slots = new ProviderSlots(ds, () => 100);
     const at = new Date().toISOString();
     const validated = [
@@ -92,14 +92,21 @@ describe('SlotSweeper (real PostgreSQL)', () => {
     await store.append(jobStreamId(duringSubmit), 1, [...validated, { type: 'JobSubmissionIntended', data: { provider: 'runway', attempt: 1, submissionKey: 'k', at } }, { type: 'JobCanceled', data: { at } }]);
     const beforeSubmit = await job(false);
     await store.append(jobStreamId(beforeSubmit), 1, [...validated, { type: 'JobCanceled', data: { at } }]);
-    for (const id of [duringSubmit, beforeSubmit]) expect((await slots.acquire(id, 'runway')).acquired).toBe(true);
+    // Failed with the submit's answer lost at a provider that cannot be asked (a task may run), and failed on a refusal.
+    const intent = { type: 'JobSubmissionIntended', data: { provider: 'runway', attempt: 1, submissionKey: 'k', at } };
+    const failedUnanswered = await job(false);
+    await store.append(jobStreamId(failedUnanswered), 1, [...validated, intent, { type: 'JobFailed', data: { errorCode: 'unknown_provider_error', message: null, detail: 'd', providerTaskMayExist: true, at } }]);
+    const failedRefused = await job(false);
+    await store.append(jobStreamId(failedRefused), 1, [...validated, intent, { type: 'JobFailed', data: { errorCode: 'moderation_rejected', message: null, detail: 'd', at } }]);
+    const all = [duringSubmit, beforeSubmit, failedUnanswered, failedRefused];
+    for (const id of all) expect((await slots.acquire(id, 'runway')).acquired).toBe(true);
     const held = async (id: string) => (await ds.query(`SELECT 1 FROM provider_slots WHERE job_id = $1`, [id])).length === 1;
     let clock = Date.now();
     const sweeper = new SlotSweeper({ slots, store, logger: createLogger('dispatch', 'silent') }, 0, 500, 60_000, () => clock);
     await sweeper.sweep();
-    expect([await held(duringSubmit), await held(beforeSubmit)]).toEqual([true, false]);
+    expect(await Promise.all(all.map(held))).toEqual([true, false, true, false]);
     clock += 61_000;
     await sweeper.sweep();
-    expect(await held(duringSubmit)).toBe(false);
+    expect(await Promise.all(all.map(held))).toEqual([false, false, false, false]);
   });
 });

@@ -96,7 +96,7 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
       // recorded (polling then stops it or waits it out, and its slot stays held meanwhile).
       if (job.status === 'canceled' && job.intent && !job.providerTaskId && (await recordUnrecordedTask(deps, run, jobId, job.intent, history.intentAt))) return DONE;
       // A task that outlived its job's cancel keeps the slot until polling records its end.
-      if (!job.providerTaskOpen) await deps.slots.release(jobId);
+      if (!job.providerTaskOpen && !job.providerTaskMayExist) await deps.slots.release(jobId);
       return DONE;
     }
     const now = deps.now();
@@ -229,7 +229,7 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
         return { kind: 'later', delayMs: LOOKUP_AFTER_CANCEL_MS, why: 'retry' };
       }
       // A task that outlived its job's cancel keeps the slot until polling records its end.
-      if (!job.providerTaskOpen) await deps.slots.release(jobId);
+      if (!job.providerTaskOpen && !job.providerTaskMayExist) await deps.slots.release(jobId);
     }
     return DONE;
   }
@@ -261,7 +261,9 @@ const sendsCallbacks = (deps: Pick<DispatchJobDeps, 'publicBaseUrl'>, adapter: P
 /**
  * A try whose outcome is unknown (a crash after the call, a timeout or a connection lost after the
  * request was sent) at a provider that cannot be reconciled: it may have accepted the job, and a
- * second submit could generate (and bill) it twice, so the job fails instead.
+ * second submit could generate (and bill) it twice, so the job fails instead. Its slot stays held:
+ * a task made by that try counts against the account's limit, and a slot freed now would let the
+ * next submit run into it. The slot sweep frees it after DISPATCH_CANCELED_TASK_HOLD_MS.
  */
 async function failUnknownOutcome(deps: DispatchJobDeps, run: Run, jobId: string, provider: string, submissionKey: string, why: string): Promise<DispatchOutcome> {
   deps.logger.warn({ jobId, provider, submissionKey, why }, 'submission outcome unknown; not resubmitting');
@@ -269,9 +271,9 @@ async function failUnknownOutcome(deps: DispatchJobDeps, run: Run, jobId: string
     type: 'Fail',
     errorCode: 'unknown_provider_error',
     detail: `outcome of submission ${submissionKey} to ${provider} unknown (${why}); ${provider} cannot be reconciled, so it was not resubmitted`,
+    providerTaskMayExist: true,
     now,
   }));
-  await deps.slots.release(jobId);
   return DONE;
 }
 

@@ -1,4 +1,4 @@
-import { jobStreamId } from '@reelay/contracts';
+import { jobStreamId, type JobEvent } from '@reelay/contracts';
 import type { EventStore } from '@reelay/event-store';
 import { mayHoldProviderTask } from '@reelay/job-domain';
 import type { Logger } from '@reelay/service-kit';
@@ -9,6 +9,19 @@ type Deps = { slots: ProviderSlots; store: EventStore; logger: Logger };
 
 /** A terminal job gives its capacity slot back; repeats and jobs without a slot change nothing. */
 export async function releaseSlotOfFinishedJob(deps: Pick<Deps, 'slots'>, jobId: string): Promise<void> {
+  await deps.slots.release(jobId);
+}
+
+/**
+ * A failed job gives its slot back, unless it failed because its submit's answer was lost at a
+ * provider that cannot be asked again: that task may be generating, and the SlotSweeper frees the
+ * slot after its bound.
+ */
+export async function releaseSlotOfFailedJob(deps: Deps, jobId: string, failed: Extract<JobEvent, { type: 'JobFailed' }>['data']): Promise<void> {
+  if (failed.providerTaskMayExist) {
+    deps.logger.info({ jobId }, 'job failed with its submit unanswered; its slot is held in case the provider made the task');
+    return;
+  }
   await deps.slots.release(jobId);
 }
 

@@ -182,6 +182,29 @@ export class DispatchHarness {
     return this.dispatchers.map((d, i) => `--- dispatch #${i}\n${d.output().slice(-4000)}`).join('\n');
   }
 
+  /**
+   * Whether the consumer `durable` (one durable per event type on nats-server 2.9, `<durable>-<Type>`)
+   * has handled and acknowledged the newest `eventType` event on the bus.
+   */
+  async handled(durable: string, eventType: string): Promise<boolean> {
+    const nc = await connectNats(TEST_NATS_URL, 'dispatch-test-consumers');
+    try {
+      const jsm = await jetstreamManager(nc);
+      const stream = eventStreamName(this.prefix);
+      const subject = `${this.prefix}.events.job.${eventType}`;
+      const last = await jsm.streams.getMessage(stream, { last_by_subj: subject }).catch(() => null);
+      if (!last) return false;
+      for await (const c of jsm.consumers.list(stream)) {
+        if (!c.name.startsWith(durable)) continue;
+        const subjects = c.config.filter_subjects ?? [c.config.filter_subject];
+        if (subjects.includes(subject) && c.ack_floor.stream_seq >= last.seq) return true;
+      }
+      return false;
+    } finally {
+      await nc.close();
+    }
+  }
+
   async close(): Promise<void> {
     await Promise.all(this.dispatchers.map((d) => d.kill('SIGTERM')));
     await this.sim?.kill('SIGTERM');

@@ -86,6 +86,11 @@ export const JobFailed = defineEvent(
     message: z.string().nullable(),
     /** Operator-facing detail; never shown to users. */
     detail: z.string().nullable(),
+    /**
+     * The last submit's answer was lost (a timeout, a crash) at a provider that cannot be asked
+     * again: it may be generating the job anyway, so the job's capacity slot stays held for a while.
+     */
+    providerTaskMayExist: z.literal(true).optional(),
     at,
   }),
 );

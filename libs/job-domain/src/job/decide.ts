@@ -106,6 +106,11 @@ export function decideJob(command: JobCommand, state: JobState): JobEvent[] {
       if (AFTER_SUBMISSION_ONLY_CODES.includes(command.errorCode) && s !== 'running' && s !== 'delayed') {
         reject(command, state, `${command.errorCode} only applies after submission`);
       }
-      return [{ type: 'JobFailed', data: { errorCode: command.errorCode, message: command.message ?? null, detail: command.detail ?? null, at } }];
+      return [
+        {
+          type: 'JobFailed',
+          data: { errorCode: command.errorCode, message: command.message ?? null, detail: command.detail ?? null, ...(command.providerTaskMayExist ? { providerTaskMayExist: true as const } : {}), at },
+        },
+      ];
   }
 }

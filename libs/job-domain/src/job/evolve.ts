@@ -63,6 +63,7 @@ export function evolveJob(state: JobState, event: JobEvent): JobState {
         ...touched,
         status: 'failed',
         providerTaskOpen: false,
+        providerTaskMayExist: event.data.providerTaskMayExist === true,
         errorCode: event.data.errorCode,
         failureMessage: event.data.message,
         creditsCharged: 0,

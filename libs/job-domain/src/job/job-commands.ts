@@ -14,7 +14,7 @@ export type JobCommand =
   | { type: 'RecordProgress'; progress: number; now: Date }
   | { type: 'MarkDelayed'; now: Date }
   | { type: 'Succeed'; output: JobOutput; now: Date }
-  | { type: 'Fail'; errorCode: JobErrorCode; message?: string | null; detail?: string | null; now: Date }
+  | { type: 'Fail'; errorCode: JobErrorCode; message?: string | null; detail?: string | null; providerTaskMayExist?: boolean; now: Date }
   | { type: 'Cancel'; now: Date }
   /** A canceled job's provider task is over too (see JobProviderTaskEnded). */
   | { type: 'RecordProviderTaskEnded'; reason: 'canceled_at_provider' | 'finished_at_provider' | 'deadline_passed'; now: Date };

@@ -157,6 +157,14 @@ describe('job decider', () => {
       expect(mayHoldProviderTask(fold([...validatedJob, canceled]))).toBe(false);
       expect(mayHoldProviderTask(fold([...dispatchingJob, { type: 'JobFailed', data: { errorCode: 'unknown_provider_error', message: null, detail: null, at } }]))).toBe(false);
     });
+    it('a job failed because its submit went unanswered at a provider that cannot be asked says so, and may hold a task', () => {
+      const lostAnswer: JobEvent = { type: 'JobFailed', data: { errorCode: 'unknown_provider_error', message: null, detail: 'timeout', providerTaskMayExist: true, at } };
+      given(dispatchingJob)
+        .when({ type: 'Fail', errorCode: 'unknown_provider_error', detail: 'timeout', providerTaskMayExist: true, now } as JobCommand)
+        .then([lostAnswer]);
+      const fold = (events: JobEvent[]) => events.reduce(jobDecider.evolve, jobDecider.initialState());
+      expect(mayHoldProviderTask(fold([...dispatchingJob, lostAnswer]))).toBe(true);
+    });
   });
 
   describe('illegal transitions are rejected', () => {

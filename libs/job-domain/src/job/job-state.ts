@@ -35,6 +35,8 @@ export interface JobState {
   providerTaskId: string | null;
   /** A provider task was accepted and nothing in the log says it is over (a cancel does not stop every provider's task). */
   providerTaskOpen: boolean;
+  /** Failed with its last submit unanswered at a provider that cannot be asked again: a task made by it may run. */
+  providerTaskMayExist: boolean;
   createdAt: string | null;
   updatedAt: string | null;
   completedAt: string | null;
@@ -72,6 +74,7 @@ export const initialJobState = (): JobState => ({
   submissionAttempts: 0,
   providerTaskId: null,
   providerTaskOpen: false,
+  providerTaskMayExist: false,
   createdAt: null,
   updatedAt: null,
   completedAt: null,
@@ -80,10 +83,13 @@ export const initialJobState = (): JobState => ({
 });
 
 /**
- * A canceled job whose provider may still count a task of it against the account's limit: one
- * accepted and not yet seen to end, or a submit whose answer is not in the log (the call still
- * running, or its outcome lost in a crash). Dispatch settles the second kind when it records the
- * answer, or when its redelivery looks the task up by our key.
+ * A finished job whose provider may still count a task of it against the account's limit:
+ * - canceled, with a task accepted and not yet seen to end, or a submit whose answer is not in the
+ *   log (the call still running, or its outcome lost in a crash). Dispatch settles the second kind
+ *   when it records the answer, or when its redelivery looks the task up by our key;
+ * - failed because a submit's answer was lost at a provider that cannot be asked again. Nothing
+ *   will tell when such a task ends, so only the slot sweep's bound frees it.
  */
 export const mayHoldProviderTask = (job: JobState): boolean =>
-  job.status === 'canceled' && (job.providerTaskOpen || (job.intent !== null && job.providerTaskId === null));
+  (job.status === 'canceled' && (job.providerTaskOpen || (job.intent !== null && job.providerTaskId === null))) ||
+  (job.status === 'failed' && job.providerTaskMayExist);
