@@ -10,6 +10,7 @@ interface SimStats {
   accepted: number;
   maxInFlight: number;
   rejectedAtCapacity: number;
+  throttledAtCapacity: number;
 }
 interface SimSubmission {
   provider: string;
@@ -44,7 +45,31 @@ describe('capacity', () => {
     expect(stats.maxInFlight).toBeLessThanOrEqual(3);
     expect(stats.maxInFlight).toBe(3);
     expect(stats.rejectedAtCapacity).toBe(0);
+    expect(stats.throttledAtCapacity).toBe(0);
     expect(stats.accepted).toBe(20);
+  }, 120_000);
+
+  it('a job Runway holds THROTTLED because another client of the account took its places shows as delayed, then succeeds', async () => {
+    // Two tasks of the same Runway account made outside reelay: with reelay's job, the account's 3 places are taken.
+    const bulk = await fetch(`${stack.sim.url}/_sim/tasks/bulk`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ provider: 'runway', count: 2, scenario: 'never_finish' }),
+    });
+    const { ids: others } = (await bulk.json()) as { ids: string[] };
+    const client = apiClient(stack.gateway.url, stack.createUser('throttled', 1_000));
+    const first = await client.submit({ model: 'gen4.5', prompt: 'a first lantern [sim:success_after=50]', aspectRatio: '16:9', durationSeconds: 5 });
+    await client.waitFor(first.body.id, (j) => j.status === 'running', 30_000);
+    const second = await client.submit({ model: 'gen4.5', prompt: 'a second lantern [sim:success_after=2]', aspectRatio: '16:9', durationSeconds: 5 });
+
+    const held = await client.waitFor(second.body.id, (j) => j.status === 'delayed' || isTerminalJob(j), 30_000);
+    expect(held).toMatchObject({ status: 'delayed', message: 'This is taking longer than usual. We are still checking.' });
+    // The other client's tasks end; Runway starts the held task.
+    for (const id of others) await fetch(`${stack.sim.url}/runway/v1/tasks/${id}`, { method: 'DELETE', headers: { authorization: 'Bearer k', 'x-runway-version': '2024-11-06' } });
+    expect((await client.waitFor(second.body.id, isTerminalJob, 60_000)).status).toBe('succeeded');
+    const stats = (await simJson<Record<string, SimStats>>(stack, '/_sim/stats')).runway;
+    expect(stats.throttledAtCapacity).toBe(1);
+    expect(stats.rejectedAtCapacity).toBe(0);
   }, 120_000);
 });
 

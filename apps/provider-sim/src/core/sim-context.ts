@@ -21,6 +21,8 @@ export interface ProviderStats {
   submissions: number;
   accepted: number;
   rejectedAtCapacity: number;
+  /** Accepted over the concurrency limit and held THROTTLED (providers that queue instead of refusing). */
+  throttledAtCapacity: number;
   checks: number;
   inFlight: number;
   maxInFlight: number;
@@ -63,6 +65,8 @@ export interface NewTask {
   request: Record<string, unknown>;
   /** Advance on a timer even without checks (providers that push webhooks). */
   autoAdvance?: boolean;
+  /** Over the concurrency limit, accept and hold the task THROTTLED (Runway) instead of the submit being refused. */
+  queueAtCapacity?: boolean;
 }
 
 /**
@@ -90,7 +94,7 @@ export class SimContext {
   statsFor(provider: string): ProviderStats {
     let s = this.stats.get(provider);
     if (!s) {
-      s = { submissions: 0, accepted: 0, rejectedAtCapacity: 0, checks: 0, inFlight: 0, maxInFlight: 0 };
+      s = { submissions: 0, accepted: 0, rejectedAtCapacity: 0, throttledAtCapacity: 0, checks: 0, inFlight: 0, maxInFlight: 0 };
       this.stats.set(provider, s);
     }
     return s;
@@ -103,9 +107,10 @@ export class SimContext {
 
   /**
    * Decides whether a submit fails before a task exists. Counts attempts per (provider, key) so
-   * `rate_limit=N` rejects exactly the first N attempts of that submission.
+   * `rate_limit=N` rejects exactly the first N attempts of that submission. `queueAtCapacity`: the
+   * provider accepts over its concurrency limit (see `NewTask.queueAtCapacity`), so that is no rejection.
    */
-  gateSubmit(provider: string, scenario: Scenario, key: string): SubmitRejection | null {
+  gateSubmit(provider: string, scenario: Scenario, key: string, queueAtCapacity = false): SubmitRejection | null {
     const stats = this.statsFor(provider);
     stats.submissions++;
     const attempt = this.bump(`submit:${provider}:${key}`);
@@ -121,7 +126,7 @@ export class SimContext {
       return { kind: 'server', status: scenario.server_status ?? 500 };
     }
     const max = this.maxInFlight(provider);
-    if (max !== undefined && this.inFlight(provider) >= max) {
+    if (!queueAtCapacity && max !== undefined && this.inFlight(provider) >= max) {
       stats.rejectedAtCapacity++;
       return { kind: 'capacity', ...retryAfterOf(scenario) };
     }
@@ -163,10 +168,14 @@ export class SimContext {
       outputToken: sc.no_output ? undefined : randomBytes(12).toString('hex'),
       extra: {},
     };
-    const initial = phaseAt(task, 0, this.options.successAfter);
-    task.phase = initial.phase;
-    this.tasks.set(key(provider, task.id), task);
     const stats = this.statsFor(provider);
+    const max = this.maxInFlight(provider);
+    if (init.queueAtCapacity && max !== undefined && this.started(provider) >= max) {
+      task.waitingForCapacity = true;
+      stats.throttledAtCapacity++;
+    }
+    task.phase = task.waitingForCapacity ? 'throttled' : phaseAt(task, 0, this.options.successAfter).phase;
+    this.tasks.set(key(provider, task.id), task);
     stats.accepted++;
     stats.maxInFlight = Math.max(stats.maxInFlight, this.inFlight(provider));
     if (init.autoAdvance || init.callbackUrl) {
@@ -210,7 +219,16 @@ export class SimContext {
     if (asCheck) this.statsFor(task.provider).checks++;
     if (isTerminalPhase(task.phase)) return task;
     if (asCheck && this.options.clock === 'checks') task.checks++;
-    const steps = this.options.clock === 'wall' ? Math.floor((Date.now() - task.createdAtMs) / this.options.tickMs) : task.checks;
+    if (task.waitingForCapacity) {
+      if (this.started(task.provider) >= (this.maxInFlight(task.provider) ?? Infinity)) return task;
+      task.waitingForCapacity = false;
+      task.startedAtMs = Date.now();
+      task.checksBeforeStart = task.checks;
+    }
+    const steps =
+      this.options.clock === 'wall'
+        ? Math.floor((Date.now() - (task.startedAtMs ?? task.createdAtMs)) / this.options.tickMs)
+        : task.checks - (task.checksBeforeStart ?? 0);
     this.moveTo(task, phaseAt(task, steps, this.options.successAfter));
     return task;
   }
@@ -239,6 +257,13 @@ export class SimContext {
       if (this.options.clock === 'wall') this.observe(t, false);
       if (!isTerminalPhase(t.phase)) n++;
     }
+    return n;
+  }
+
+  /** Tasks that hold one of the provider's concurrency places: unfinished and not waiting for one. */
+  private started(provider: string): number {
+    let n = 0;
+    for (const t of this.tasks.values()) if (t.provider === provider && !t.deleted && !t.waitingForCapacity && !isTerminalPhase(t.phase)) n++;
     return n;
   }
 

@@ -14,23 +14,40 @@ describe('provider-sim control endpoints and capacity', () => {
   let sim: RunningProviderSim;
 
   beforeAll(async () => {
-    sim = await startProviderSim({ port: 0, maxInFlight: { runway: 2 } });
+    sim = await startProviderSim({ port: 0, maxInFlight: { runway: 2, seedance: 1 } });
   });
   afterAll(() => sim.close());
   beforeEach(async () => {
     await fetch(`${sim.url}/_sim/reset`, { method: 'POST' });
   });
 
-  it('enforces the in-flight limit per provider with 429 and records the max seen', async () => {
+  type Stats = Record<string, { maxInFlight: number; inFlight: number; rejectedAtCapacity: number; throttledAtCapacity: number; accepted: number }>;
+  const stats = async () => (await (await fetch(`${sim.url}/_sim/stats`)).json()) as Stats;
+
+  it('refuses a submit over the in-flight limit with 429 where the provider does (Ark), and records the max seen', async () => {
+    const ark = `${sim.url}/seedance/api/v3/contents/generations/tasks`;
+    const submit = (text: string) =>
+      fetch(ark, { method: 'POST', headers: { authorization: 'Bearer k', 'content-type': 'application/json' }, body: JSON.stringify({ model: 'seedance-1-0-pro-250528', content: [{ type: 'text', text }] }) });
+    const a = (await (await submit('a [sim:success_after=1]')).json()) as { id: string };
+    const over = await submit('b');
+    expect(over.status).toBe(429);
+    await fetch(`${ark}/${a.id}`, { headers: { authorization: 'Bearer k' } }); // a succeeds, freeing its place
+    expect((await submit('b')).status).toBe(200);
+    expect((await stats()).seedance).toMatchObject({ maxInFlight: 1, inFlight: 1, rejectedAtCapacity: 1, throttledAtCapacity: 0, accepted: 2 });
+  });
+
+  it('holds a Runway task over the concurrency limit THROTTLED instead of refusing it, and starts it when a place frees', async () => {
+    const check = async (id: string) => ((await (await fetch(`${sim.url}/runway/v1/tasks/${id}`, { headers: auth })).json()) as { status: string }).status;
     const a = (await (await runwaySubmit(sim.url, 'a [sim:success_after=1]', 'k-a')).json()) as { id: string };
     await runwaySubmit(sim.url, 'b', 'k-b');
-    const over = await runwaySubmit(sim.url, 'c', 'k-c');
-    expect(over.status).toBe(429);
-    expect(over.headers.get('retry-after')).toBeNull(); // Runway documents no Retry-After
-    await fetch(`${sim.url}/runway/v1/tasks/${a.id}`, { headers: auth }); // a reaches SUCCEEDED, freeing a slot
-    expect((await runwaySubmit(sim.url, 'c', 'k-c')).status).toBe(200);
-    const stats = (await (await fetch(`${sim.url}/_sim/stats`)).json()) as Record<string, { maxInFlight: number; inFlight: number; rejectedAtCapacity: number; accepted: number }>;
-    expect(stats.runway).toMatchObject({ maxInFlight: 2, inFlight: 2, rejectedAtCapacity: 1, accepted: 3 });
+    const over = await runwaySubmit(sim.url, 'c [sim:success_after=1]', 'k-c');
+    expect(over.status).toBe(200);
+    const c = (await over.json()) as { id: string };
+    expect([await check(c.id), await check(c.id)]).toEqual(['THROTTLED', 'THROTTLED']); // checks do not move it while both places are taken
+    expect(await check(a.id)).toBe('SUCCEEDED'); // frees a place
+    expect(await check(c.id)).toBe('PENDING');
+    expect(await check(c.id)).toBe('SUCCEEDED');
+    expect((await stats()).runway).toMatchObject({ maxInFlight: 3, inFlight: 1, rejectedAtCapacity: 0, throttledAtCapacity: 1, accepted: 3 });
   });
 
   it('creates tasks in bulk for load set-ups, each checkable with its scenario', async () => {

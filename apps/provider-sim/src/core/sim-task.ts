@@ -25,6 +25,11 @@ export interface SimTask {
   outputToken?: string;
   completedAtMs?: number;
   deleted?: boolean;
+  /** Accepted over the account's concurrency (Runway): held `throttled` until a running task ends. */
+  waitingForCapacity?: boolean;
+  /** When a task that waited for capacity started (its steps count from then): time, and checks seen before. */
+  startedAtMs?: number;
+  checksBeforeStart?: number;
   /** Provider-specific scratch space. */
   extra: Record<string, unknown>;
 }

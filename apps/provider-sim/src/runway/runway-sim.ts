@@ -45,9 +45,10 @@ export const runwaySim: SimProvider = {
       if (typeof body.ratio !== 'string' || !ratios.includes(body.ratio)) return reject(rwError(400, `Validation of body failed: ratio ${String(body.ratio)} is invalid for ${model}.`));
       const d = Number(body.duration);
       if (body.duration !== undefined && (!Number.isInteger(d) || !spec.duration(d))) return reject(rwError(400, `Validation of body failed: duration must be ${spec.durationText}.`));
-      const gate = ctx.gateSubmit(PROVIDER, scenario, submissionKeyOf(req) ?? prompt);
+      // Over the account's concurrency Runway accepts the task and holds it THROTTLED; only its daily cap answers 429.
+      const gate = ctx.gateSubmit(PROVIDER, scenario, submissionKeyOf(req) ?? prompt, true);
       if (gate) return reject(rejection(gate));
-      const task = ctx.createTask(PROVIDER, { model, prompt, scenario, submissionKey: submissionKeyOf(req), request: body });
+      const task = ctx.createTask(PROVIDER, { model, prompt, scenario, submissionKey: submissionKeyOf(req), request: body, queueAtCapacity: true });
       ctx.record({ provider: PROVIDER, taskId: task.id, submissionKey: task.submissionKey ?? null, metadata: {}, model, prompt, outcome: 'accepted', httpStatus: 200 });
       return { status: 200, body: { id: task.id } };
     };
@@ -116,7 +117,7 @@ function preflight(ctx: SimContext, req: SimRequest): SimReply | null {
 
 function rejection(gate: SubmitRejection | CheckRejection): SimReply {
   switch (gate.kind) {
-    case 'capacity':
+    case 'capacity': // not reached: over its concurrency Runway queues (see create)
     case 'rate_limit':
       return rwError(429, 'You have exceeded the rate limit.', undocumentedRetryAfter(gate));
     case 'server':
