@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WORKSPACE_ROOT } from '@reelay/testing';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { NO_HISTORY_TTL_MS } from '../src/job-estimate/job-estimates';
 import { startE2EStack, type E2EStack } from './e2e-stack';
 
 jest.setTimeout(120_000);
@@ -83,6 +84,48 @@ describe('the web page in headless Chromium', () => {
     await item.first().waitFor();
     await item.first().click();
     await page.locator('#job-history li').first().filter({ hasText: 'JobSubmitted' }).waitFor();
+    await page.close();
+  });
+
+  it('tells when an unfinished job is expected, from the model\'s recent jobs, and says so when it takes longer', async () => {
+    const api = (path: string, init: RequestInit = {}) => fetch(stack.url + path, { ...init, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...init.headers } });
+    const submit = async (prompt: string, durationSeconds: number, resolution: string) => {
+      const res = await api('/v1/jobs', { method: 'POST', body: JSON.stringify({ model: 'local-preview', prompt, aspectRatio: '16:9', durationSeconds, resolution }) });
+      expect(res.status).toBe(202);
+      return ((await res.json()) as { id: string }).id;
+    };
+    // From the list: a GET of an unfinished job would work out (and cache for a minute) the estimate before there is history.
+    const statusOf = async (id: string) => ((await (await api('/v1/jobs?limit=100')).json()) as { data: { id: string; status: string }[] }).data.find((j) => j.id === id)?.status;
+    // The model's history: five short renders that succeed.
+    const quick = [];
+    for (let i = 0; i < 5; i++) quick.push(await submit(`a quick sketch ${i}`, 1, '480p'));
+    for (const id of quick) for (let i = 0; i < 300 && (await statusOf(id)) !== 'succeeded'; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await Promise.all(quick.map(statusOf))).toEqual(Array(5).fill('succeeded'));
+    // Long renders ahead of it in the renderer's queue (one at a time) keep the page's job unfinished.
+    const blockers = [await submit('a long take', 10, '720p'), await submit('a second long take', 10, '720p'), await submit('a third long take', 10, '720p')];
+    // The first test's page asked for its job's estimate while the model had no history; the gateway keeps that answer a few seconds.
+    await new Promise((r) => setTimeout(r, NO_HISTORY_TTL_MS));
+
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    await openWithKey(page);
+    await page.getByLabel('Prompt').fill('a lighthouse at dusk');
+    await page.getByLabel('Duration (seconds)').selectOption('2');
+    await page.getByRole('button', { name: 'Generate video' }).click();
+    const estimate = page.locator('#job-estimate');
+    await estimate.waitFor({ state: 'visible', timeout: 15_000 });
+    const usual = /^Usually ready around .+; 9 in 10 are ready by .+ \(from the last \d+ local-preview jobs\)\.$/;
+    const longer = /^Taking longer than usual: 9 in 10 of the last \d+ local-preview jobs were ready within \d+ s\.$/;
+    expect(await estimate.textContent()).toMatch(new RegExp(`${usual.source}|${longer.source}`));
+    // The quick renders took seconds; behind the long one, this job is soon past their 90th percentile.
+    await estimate.filter({ hasText: longer }).waitFor({ timeout: 30_000 });
+    expect(await page.locator('#job-status').textContent()).not.toBe('succeeded');
+    await page.screenshot({ path: join(SHOTS, 'estimate-desktop.png'), fullPage: true });
+
+    // The long renders still waiting are canceled (409: one that has finished); the job finishes and the estimate goes away.
+    for (const id of blockers) expect([202, 409]).toContain((await api(`/v1/jobs/${id}/cancel`, { method: 'POST' })).status);
+    await page.locator('#player').waitFor({ state: 'visible', timeout: 60_000 });
+    expect(await page.locator('#job-status').textContent()).toBe('succeeded');
+    expect(await estimate.isHidden()).toBe(true);
     await page.close();
   });
 

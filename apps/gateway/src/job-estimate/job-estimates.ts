@@ -4,7 +4,9 @@ import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
 import { finishTimesOf, type FinishTimes } from './finish-time-stats';
 
 /** Each model's finish times are read at most this often per gateway process. */
-const STATS_TTL_MS = 60_000;
+export const STATS_TTL_MS = 60_000;
+/** Too little history is looked at again sooner: a new model's first jobs should not wait a minute for their estimate. */
+export const NO_HISTORY_TTL_MS = 5_000;
 
 /** The finish-time estimate of a job, from when it was submitted and its model's recent history. */
 export function estimateFor(job: Pick<Job, 'status' | 'createdAt'>, times: FinishTimes | null): JobEstimate | undefined {
@@ -23,9 +25,12 @@ export function estimateFor(job: Pick<Job, 'status' | 'createdAt'>, times: Finis
  */
 @Injectable()
 export class JobEstimates {
-  private readonly cache = new Map<string, { at: number; times: Promise<FinishTimes | null> }>();
+  private readonly cache = new Map<string, { at: number; ttl: number; times: Promise<FinishTimes | null> }>();
 
-  constructor(@Inject(GATEWAY_DEPS) private readonly deps: GatewayDeps) {}
+  /** The time in ms (a seam for tests). */
+  now: () => number = Date.now;
+
+  constructor(@Inject(GATEWAY_DEPS) private readonly deps: Pick<GatewayDeps, 'dataSource' | 'logger'>) {}
 
   async withEstimate(job: Job): Promise<Job> {
     if (isTerminal(job.status)) return job;
@@ -34,15 +39,22 @@ export class JobEstimates {
   }
 
   private timesOf(model: string): Promise<FinishTimes | null> {
-    const now = Date.now();
+    const now = this.now();
     const cached = this.cache.get(model);
-    if (cached && now - cached.at < STATS_TTL_MS) return cached.times;
-    const times = finishTimesOf(this.deps.dataSource, model).catch((err: unknown) => {
-      this.deps.logger.warn({ err: String(err), model }, 'could not read finish times; jobs are served without an estimate');
-      this.cache.delete(model);
-      return null;
-    });
-    this.cache.set(model, { at: now, times });
-    return times;
+    if (cached && now - cached.at < cached.ttl) return cached.times;
+    const entry = { at: now, ttl: STATS_TTL_MS, times: Promise.resolve<FinishTimes | null>(null) };
+    entry.times = finishTimesOf(this.deps.dataSource, model).then(
+      (times) => {
+        if (!times) entry.ttl = NO_HISTORY_TTL_MS;
+        return times;
+      },
+      (err: unknown) => {
+        this.deps.logger.warn({ err: String(err), model }, 'could not read finish times; jobs are served without an estimate');
+        this.cache.delete(model);
+        return null;
+      },
+    );
+    this.cache.set(model, entry);
+    return entry.times;
   }
 }

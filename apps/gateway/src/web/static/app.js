@@ -10,6 +10,7 @@
   let watch = null; // AbortController of the job being followed
   let nextCursor = null;
   let videoUrl = null;
+  let shown = null; // the job in the panel: { id, status, estimate }
 
   class ApiError extends Error {
     constructor(status, error) {
@@ -130,7 +131,51 @@
   }
 
   // ---- one job: live status (SSE over fetch, so the Authorization header can be sent), history, video ----
+  // ---- when an unfinished job is expected: GET /v1/jobs/{id} carries the model's recent finish times ----
+  function clock(iso, seconds) {
+    return new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', ...(seconds ? { second: '2-digit' } : {}) });
+  }
+  function span(ms) {
+    const s = Math.max(1, Math.round(ms / 1000));
+    return s < 90 ? `${s} s` : s < 5400 ? `${Math.round(s / 60)} min` : `${Math.round(s / 3600)} h`;
+  }
+  function showEstimate() {
+    const e = shown && !TERMINAL.includes(shown.status) ? shown.estimate : null;
+    $('job-estimate').hidden = $('job-estimate-term').hidden = !e;
+    if (!e) return;
+    const from = `the last ${e.basedOnJobs} ${shown.model} jobs`;
+    const seconds = Date.parse(e.readyByP90) - Date.parse(e.readyByP50) < 120000; // two times in the same minute would read alike
+    $('job-estimate').textContent = Date.now() < Date.parse(e.readyByP90)
+      ? `Usually ready around ${clock(e.readyByP50, seconds)}; 9 in 10 are ready by ${clock(e.readyByP90, seconds)} (from ${from}).`
+      : `Taking longer than usual: 9 in 10 of ${from} were ready within ${span(Date.parse(e.readyByP90) - Date.parse(shown.createdAt))}.`;
+  }
+  async function loadEstimate(jobId) {
+    if (shown && shown.id === jobId) shown.estimateLoadedAt = Date.now();
+    try {
+      const job = await (await api(`/v1/jobs/${jobId}`)).json();
+      if (shown && shown.id === jobId) {
+        shown.estimate = job.estimate || null;
+        showEstimate();
+      }
+    } catch { /* an estimate is a convenience */ }
+  }
+
+  // Every few seconds: past its 90th percentile the text changes to "taking longer" (nothing on the
+  // stream says so), and a job shown without an estimate (too little history yet) asks again now and then.
+  function tickEstimate() {
+    showEstimate();
+    if (shown && !TERMINAL.includes(shown.status) && !shown.estimate && Date.now() - shown.estimateLoadedAt > 30000) void loadEstimate(shown.id);
+  }
+
   function render(job) {
+    const same = shown && shown.id === job.id;
+    const statusChanged = !same || shown.status !== job.status;
+    shown = {
+      id: job.id, model: job.model, createdAt: job.createdAt, status: job.status,
+      estimate: job.estimate || (same ? shown.estimate : null), estimateLoadedAt: same ? shown.estimateLoadedAt : 0,
+    };
+    showEstimate();
+    if (statusChanged && !TERMINAL.includes(job.status) && !job.estimate) void loadEstimate(job.id);
     $('job-panel').hidden = false;
     $('job-id').textContent = `${job.id} · ${job.model} · ${job.aspectRatio} · ${job.durationSeconds} s`;
     $('job-status').textContent = job.status;
@@ -271,6 +316,7 @@
     $('model').addEventListener('change', onModelChange);
     $('refresh').addEventListener('click', () => loadJobs(true));
     $('more').addEventListener('click', () => loadJobs(false));
+    setInterval(tickEstimate, 5000);
     if (apiKey) {
       $('apiKey').value = apiKey;
       void useKey();
