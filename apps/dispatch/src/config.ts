@@ -36,6 +36,11 @@ export const DispatchConfig = BaseConfig.extend({
    * task's end, and at most this long after the cancel (keep it above polling's longest POLL_DEADLINE_MS).
    */
   DISPATCH_CANCELED_TASK_HOLD_MS: ms(60 * 60_000),
+  /**
+   * A task that may exist but that nothing follows (a submit that got no answer, at a provider that
+   * cannot be searched by our key) is taken to be over this long after its job ended, and the slot freed.
+   */
+  DISPATCH_UNTRACKED_TASK_HOLD_MS: ms(15 * 60_000),
   /** How often reelay_provider_in_flight is re-read from the slots of every replica (0: only as acquires set it). */
   DISPATCH_IN_FLIGHT_REFRESH_MS: ms(2_000),
   /** A circuit opens after this many consecutive server/timeout submit failures within the window. */

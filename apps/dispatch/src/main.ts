@@ -61,7 +61,10 @@ async function main() {
     logger.warn('DISPATCH_CRASH_AFTER_SUBMIT=1: this process kills itself after the first provider accept (crash tests only)');
     deps.afterProviderAccepted = () => process.kill(process.pid, 'SIGKILL');
   }
-  const sweeper = new SlotSweeper({ slots, store: infra.store, logger }, config.DISPATCH_SLOT_SWEEP_MS, 500, config.DISPATCH_CANCELED_TASK_HOLD_MS);
+  const sweeper = new SlotSweeper(
+    { slots, store: infra.store, logger },
+    { minAgeMs: config.DISPATCH_SLOT_SWEEP_MS, trackedTaskHoldMs: config.DISPATCH_CANCELED_TASK_HOLD_MS, untrackedTaskHoldMs: config.DISPATCH_UNTRACKED_TASK_HOLD_MS },
+  );
   const background = [
     // One replica at a time: the others would read and free the same slots.
     new Periodic(() => onOneReplica(infra.dataSource, 'dispatch-slot-sweep', async () => void (await sweeper.sweep())), config.DISPATCH_SLOT_SWEEP_MS, (err) => logger.warn({ err: String(err) }, 'slot sweep failed')),

@@ -44,7 +44,7 @@ describe('SlotSweeper (real PostgreSQL)', () => {
       expect((await slots.acquire(id, 'runway')).acquired).toBe(true);
       await new Promise((r) => setTimeout(r, 2)); // distinct acquired_at
     }
-    const sweeper = new SlotSweeper({ slots, store, logger: createLogger('dispatch', 'silent') }, 0, 2);
+    const sweeper = new SlotSweeper({ slots, store, logger: createLogger('dispatch', 'silent') }, { minAgeMs: 0, pageSize: 2 });
     const freed = [];
     for (let i = 0; i < 4; i++) freed.push(await sweeper.sweep());
     expect(freed).toEqual([1, 1, 1, 0]);
@@ -66,10 +66,13 @@ describe('SlotSweeper (real PostgreSQL)', () => {
     expect((await slots.acquire(canceledWhileRunning, 'runway')).acquired).toBe(true);
     const held = async () => (await ds.query(`SELECT 1 FROM provider_slots WHERE job_id = $1`, [canceledWhileRunning])).length === 1;
     let clock = Date.now();
-    const sweeper = new SlotSweeper({ slots, store, logger: createLogger('dispatch', 'silent') }, 0, 500, 60_000, () => clock);
+    const sweeper = new SlotSweeper({ slots, store, logger: createLogger('dispatch', 'silent') }, { minAgeMs: 0, trackedTaskHoldMs: 60_000, untrackedTaskHoldMs: 30_000, now: () => clock });
     await sweeper.sweep();
     expect(await held()).toBe(true);
-    clock += 61_000;
+    clock += 31_000; // past the hold of a task nothing follows: polling follows this one
+    await sweeper.sweep();
+    expect(await held()).toBe(true);
+    clock += 30_000;
     await sweeper.sweep();
     expect(await held()).toBe(false);
 
@@ -81,7 +84,7 @@ describe('SlotSweeper (real PostgreSQL)', () => {
     expect(await held()).toBe(false);
   });
 
-  it('keeps the slot of a job canceled or failed while its submit was unanswered (a task may exist) until the hold has passed, but not that of one canceled before any submit or failed on a refusal', async () => {
+  it('keeps the slot of a job canceled or failed while its submit was unanswered (a task may exist, which nothing follows) until the shorter hold has passed, but not that of one canceled before any submit or failed on a refusal', async () => {
     const slots = new ProviderSlots(ds, () => 100);
     const at = new Date().toISOString();
     const validated = [
@@ -102,10 +105,14 @@ describe('SlotSweeper (real PostgreSQL)', () => {
     for (const id of all) expect((await slots.acquire(id, 'runway')).acquired).toBe(true);
     const held = async (id: string) => (await ds.query(`SELECT 1 FROM provider_slots WHERE job_id = $1`, [id])).length === 1;
     let clock = Date.now();
-    const sweeper = new SlotSweeper({ slots, store, logger: createLogger('dispatch', 'silent') }, 0, 500, 60_000, () => clock);
+    const sweeper = new SlotSweeper({ slots, store, logger: createLogger('dispatch', 'silent') }, { minAgeMs: 0, trackedTaskHoldMs: 60_000, untrackedTaskHoldMs: 30_000, now: () => clock });
     await sweeper.sweep();
     expect(await Promise.all(all.map(held))).toEqual([true, false, true, false]);
-    clock += 61_000;
+    // Nothing follows these tasks: they are taken to be over after the shorter hold.
+    clock += 29_000;
+    await sweeper.sweep();
+    expect(await Promise.all(all.map(held))).toEqual([true, false, true, false]);
+    clock += 2_000;
     await sweeper.sweep();
     expect(await Promise.all(all.map(held))).toEqual([false, false, false, false]);
   });

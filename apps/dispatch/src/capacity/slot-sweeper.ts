@@ -5,12 +5,25 @@ import type { Logger } from '@reelay/service-kit';
 import { foldJob } from '../shared/job-stream';
 import type { ProviderSlots, SlotPosition } from './provider-slots';
 
+export interface SlotSweeperOptions {
+  /** Slots younger than this are left alone (their job may not be in the log yet). */
+  minAgeMs: number;
+  pageSize?: number;
+  /** The longest a finished job keeps its slot for a task polling follows (its end not yet recorded). */
+  trackedTaskHoldMs?: number;
+  /** How long a finished job keeps its slot for a task that may exist but that nothing follows. */
+  untrackedTaskHoldMs?: number;
+  now?: () => number;
+}
+
 /**
  * Safety net for capacity: frees slots whose job is terminal (or does not exist) in the log, in
  * case a release was missed (a terminal event dead-lettered, a slot taken by a replica that died
- * while the job was being canceled). A canceled job whose provider task may still run keeps its
- * slot until polling records the task's end, or at most `canceledTaskHoldMs` after the cancel. Not a job timer — losing this loop on a crash loses nothing,
- * the next replica's sweep does the same work — so it runs on an in-memory `Periodic`.
+ * while the job was being canceled). A finished job whose provider task may still run keeps its
+ * slot: one polling follows until its end is recorded, or at most `trackedTaskHoldMs`; one nothing
+ * follows (a submit that got no answer) for `untrackedTaskHoldMs`, about as long as a generation
+ * takes. Not a job timer — losing this loop on a crash loses nothing, the next replica's sweep
+ * does the same work — so it runs on an in-memory `Periodic`.
  *
  * Each sweep looks at one page of slots, oldest first, and the next sweep goes on after it,
  * starting over once it has passed the newest: with more slots held than a page (long jobs in
@@ -18,17 +31,23 @@ import type { ProviderSlots, SlotPosition } from './provider-slots';
  */
 export class SlotSweeper {
   private after: SlotPosition | undefined;
+  private readonly pageSize: number;
+  private readonly trackedTaskHoldMs: number;
+  private readonly untrackedTaskHoldMs: number;
+  private readonly now: () => number;
 
   constructor(
     private readonly deps: { slots: ProviderSlots; store: EventStore; logger: Logger },
-    private readonly minAgeMs: number,
-    private readonly pageSize = 500,
-    private readonly canceledTaskHoldMs = 60 * 60_000,
-    private readonly now: () => number = Date.now,
-  ) {}
+    private readonly options: SlotSweeperOptions,
+  ) {
+    this.pageSize = options.pageSize ?? 500;
+    this.trackedTaskHoldMs = options.trackedTaskHoldMs ?? 60 * 60_000;
+    this.untrackedTaskHoldMs = options.untrackedTaskHoldMs ?? 15 * 60_000;
+    this.now = options.now ?? Date.now;
+  }
 
   /** Returns how many slots were freed. */
-  async sweep(minAgeMs = this.minAgeMs): Promise<number> {
+  async sweep(minAgeMs = this.options.minAgeMs): Promise<number> {
     const page = await this.deps.slots.heldSince(minAgeMs, this.pageSize, this.after);
     this.after = page.length === this.pageSize ? page.at(-1) : undefined;
     const streams = await this.deps.store.readStreams(page.map((s) => jobStreamId(s.jobId)));
@@ -36,7 +55,9 @@ export class SlotSweeper {
       const job = foldJob(streams.get(jobStreamId(jobId)) ?? []);
       if (!job.exists) return true;
       if (!isTerminal(job.status)) return false;
-      return !mayHoldProviderTask(job) || this.now() - Date.parse(job.completedAt ?? '') >= this.canceledTaskHoldMs;
+      if (!mayHoldProviderTask(job)) return true;
+      const hold = job.providerTaskOpen ? this.trackedTaskHoldMs : this.untrackedTaskHoldMs;
+      return this.now() - Date.parse(job.completedAt ?? '') >= hold;
     });
     // Released together: one DELETE (ProviderSlots batches the releases made at once).
     const freed = (await Promise.all(finished.map(({ jobId }) => this.deps.slots.release(jobId)))).filter(Boolean).length;
