@@ -92,17 +92,6 @@ describe('dispatch: submit, retries and failures (real PostgreSQL, NATS, provide
     expect(await submissionsOf(jobId)).toHaveLength(1);
   });
 
-  it('frees the slot of a job canceled while a retry after a refusal is pending at the cancel, not when the retry comes due', async () => {
-    const jobId = await h.createValidatedJob({ ...SEEDANCE, prompt: 'a refused kite [sim:rate_limit=1 retry_after=2]' });
-    await waitUntil(async () => eventTypes(await h.events(jobId)).includes('JobSubmissionRetryScheduled'), 10_000, 'the 429 answered and a retry scheduled');
-    const retry = (await h.events(jobId)).find((e) => e.type === 'JobSubmissionRetryScheduled')!;
-    expect(retry.data).not.toHaveProperty('maybeDelivered'); // Ark answered: it holds no task from that try
-    await h.cancel(jobId);
-    await waitUntil(() => h.handled('dispatch-release-slots', 'JobCanceled'), 10_000, 'JobCanceled handled by the slot release');
-    expect(Date.now()).toBeLessThan(Date.parse((retry.data as { retryAt: string }).retryAt));
-    expect((await h.slots()).map((s) => s.job_id)).not.toContain(jobId);
-  });
-
   it('leaves a job canceled before dispatch alone', async () => {
     const jobId = await h.createValidatedJob({ ...SEEDANCE, prompt: 'never mind [sim:rate_limit=1 retry_after=2]' });
     await h.waitForJob(jobId, (j) => j.intent !== null);

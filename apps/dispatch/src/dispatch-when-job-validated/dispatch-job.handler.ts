@@ -94,7 +94,7 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
     if (isTerminal(job.status)) {
       // A submit whose answer a crash lost, for a job canceled since: a task found by our key is
       // recorded (polling then stops it or waits it out, and its slot stays held meanwhile).
-      if (job.status === 'canceled' && job.intent && !job.providerTaskId && !job.lastTryRefused && (await recordUnrecordedTask(deps, run, jobId, job.intent, history.intentAt))) return DONE;
+      if (job.status === 'canceled' && job.intent && !job.providerTaskId && (await recordUnrecordedTask(deps, run, jobId, job.intent, history.intentAt))) return DONE;
       // A task that outlived its job's cancel keeps the slot until polling records its end.
       if (!job.providerTaskOpen && !job.providerTaskMayExist) await deps.slots.release(jobId);
       return DONE;
@@ -130,9 +130,8 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
           // answer that retrying will not change) is an unknown outcome. Refusals of our account and
           // the like go the way of a failed submit (circuit included).
           if (err.kind === 'server' && !err.retryable) return await failUnknownOutcome(deps, run, jobId, provider, job.intent.submissionKey, err.detail);
-          // A failing lookup counts against the attempt's retry budget like a failing submit, so it
-          // ends; the try it was about stays one of unknown outcome.
-          return await onSubmitError(deps, run, jobId, provider, err, true);
+          // A failing lookup counts against the attempt's retry budget like a failing submit, so it ends.
+          return await onSubmitError(deps, run, jobId, provider, err);
         }
         if (found) {
           deps.logger.info({ jobId, provider, submissionKey: job.intent.submissionKey }, 'reconciled: the provider already has the task');
@@ -199,7 +198,7 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
         await deps.circuit.recordFailure(provider);
         return await failUnknownOutcome(deps, run, jobId, provider, submissionKey, err.detail);
       }
-      return await untilRecorded(deps, 'the refused submit', { jobId, provider, kind: err.kind }, () => onSubmitError(deps, run, jobId, provider, err, err.maybeDelivered));
+      return await untilRecorded(deps, 'the refused submit', { jobId, provider, kind: err.kind }, () => onSubmitError(deps, run, jobId, provider, err));
     }
     accepted = { adapter, providerTaskId };
     deps.afterProviderAccepted?.();
@@ -297,8 +296,6 @@ async function onSubmitError(
   jobId: string,
   provider: string,
   err: { kind: Parameters<typeof decideSubmitFailure>[0]['kind']; retryAfterMs?: number; detail: string; providerCode?: string },
-  /** The try may have reached the provider (no answer): a canceled job's slot is then held until the retry looks. */
-  maybeDelivered: boolean,
 ): Promise<DispatchOutcome> {
   if (err.kind === 'auth' || err.kind === 'billing') {
     // Every job would meet the same answer (a revoked key, an exhausted account): the circuit
@@ -313,7 +310,7 @@ async function onSubmitError(
   deps.logger.warn({ jobId, provider, kind: err.kind, providerCode: err.providerCode, detail: err.detail, action: decision.action }, 'provider submit failed');
   let outcome: DispatchOutcome = DONE;
   if (decision.action === 'retry') {
-    await run((at) => ({ type: 'ScheduleSubmissionRetry', reason: decision.reason, retryAt: decision.retryAt, maybeDelivered, now: at }));
+    await run((at) => ({ type: 'ScheduleSubmissionRetry', reason: decision.reason, retryAt: decision.retryAt, now: at }));
     outcome = { kind: 'later', delayMs: Math.max(0, decision.retryAt.getTime() - now.getTime()), why: 'retry' };
   } else {
     const detail = `${provider} submit: ${err.kind}${err.providerCode ? ` (${err.providerCode})` : ''}: ${err.detail}`;

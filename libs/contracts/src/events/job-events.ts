@@ -57,12 +57,6 @@ export const JobSubmissionRetryScheduled = defineEvent(
     attempt: z.number().int().positive(),
     reason: z.enum(['rate_limited', 'provider_error']),
     retryAt: z.iso.datetime(),
-    /**
-     * The try got no answer (a timeout, a connection lost mid-call) or its lookup failed: the
-     * provider may hold a task made by it, which the retry looks up by our key first. Absent: the
-     * provider answered with an error, so it holds no task from this try.
-     */
-    maybeDelivered: z.literal(true).optional(),
     at,
   }),
 );

@@ -73,14 +73,7 @@ export function decideJob(command: JobCommand, state: JobState): JobEvent[] {
       return [
         {
           type: 'JobSubmissionRetryScheduled',
-          data: {
-            provider: state.intent.provider,
-            attempt: state.intent.attempt,
-            reason: command.reason,
-            retryAt: command.retryAt.toISOString(),
-            ...(command.maybeDelivered ? { maybeDelivered: true as const } : {}),
-            at,
-          },
+          data: { provider: state.intent.provider, attempt: state.intent.attempt, reason: command.reason, retryAt: command.retryAt.toISOString(), at },
         },
       ];
 

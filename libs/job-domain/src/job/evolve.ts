@@ -39,10 +39,9 @@ export function evolveJob(state: JobState, event: JobEvent): JobState {
         provider: event.data.provider,
         intent: { provider: event.data.provider, attempt: event.data.attempt, submissionKey: event.data.submissionKey },
         submissionAttempts: event.data.attempt,
-        lastTryRefused: false,
       };
     case 'JobSubmissionRetryScheduled':
-      return { ...touched, lastTryRefused: event.data.maybeDelivered !== true };
+      return touched;
     case 'JobProviderAccepted':
       return { ...touched, status: 'running', provider: event.data.provider, providerTaskId: event.data.providerTaskId, providerTaskOpen: true, progress: state.progress ?? 0 };
     case 'JobProgressed':

@@ -157,19 +157,6 @@ describe('job decider', () => {
       expect(mayHoldProviderTask(fold([...validatedJob, canceled]))).toBe(false);
       expect(mayHoldProviderTask(fold([...dispatchingJob, { type: 'JobFailed', data: { errorCode: 'unknown_provider_error', message: null, detail: null, at } }]))).toBe(false);
     });
-    it('a retry pending after the provider refused the last try holds nothing; one after a try that got no answer may', () => {
-      const fold = (events: JobEvent[]) => events.reduce(jobDecider.evolve, jobDecider.initialState());
-      const retryAt = new Date(now.getTime() + 30_000);
-      const refused: JobEvent = { type: 'JobSubmissionRetryScheduled', data: { provider: 'seedance', attempt: 1, reason: 'rate_limited', retryAt: retryAt.toISOString(), at } };
-      const unanswered: JobEvent = { type: 'JobSubmissionRetryScheduled', data: { provider: 'seedance', attempt: 1, reason: 'provider_error', retryAt: retryAt.toISOString(), maybeDelivered: true, at } };
-      given(dispatchingJob).when({ type: 'ScheduleSubmissionRetry', reason: 'rate_limited', retryAt, now } as JobCommand).then([refused]);
-      given(dispatchingJob).when({ type: 'ScheduleSubmissionRetry', reason: 'provider_error', retryAt, maybeDelivered: true, now } as JobCommand).then([unanswered]);
-      expect(mayHoldProviderTask(fold([...dispatchingJob, refused, canceled]))).toBe(false);
-      expect(mayHoldProviderTask(fold([...dispatchingJob, unanswered, canceled]))).toBe(true);
-      // The retry's own intent starts a try whose answer is not in yet.
-      const retryIntent: JobEvent = { type: 'JobSubmissionIntended', data: { provider: 'seedance', attempt: 2, submissionKey: 'k2', at } };
-      expect(mayHoldProviderTask(fold([...dispatchingJob, refused, retryIntent, canceled]))).toBe(true);
-    });
     it('a job failed because its submit went unanswered at a provider that cannot be asked says so, and may hold a task', () => {
       const lostAnswer: JobEvent = { type: 'JobFailed', data: { errorCode: 'unknown_provider_error', message: null, detail: 'timeout', providerTaskMayExist: true, at } };
       given(dispatchingJob)

@@ -32,8 +32,6 @@ export interface JobState {
   output: JobOutput | null;
   intent: SubmissionIntent | null;
   submissionAttempts: number;
-  /** The provider answered the last try with an error (a retry is scheduled): it holds no task from that try. */
-  lastTryRefused: boolean;
   providerTaskId: string | null;
   /** A provider task was accepted and nothing in the log says it is over (a cancel does not stop every provider's task). */
   providerTaskOpen: boolean;
@@ -74,7 +72,6 @@ export const initialJobState = (): JobState => ({
   output: null,
   intent: null,
   submissionAttempts: 0,
-  lastTryRefused: false,
   providerTaskId: null,
   providerTaskOpen: false,
   providerTaskMayExist: false,
@@ -88,12 +85,11 @@ export const initialJobState = (): JobState => ({
 /**
  * A finished job whose provider may still count a task of it against the account's limit:
  * - canceled, with a task accepted and not yet seen to end, or a submit whose answer is not in the
- *   log (the call still running, or its outcome lost in a crash or a timeout; not one the provider
- *   refused, with a retry pending). Dispatch settles the second kind when it records the answer,
- *   or when its redelivery looks the task up by our key;
+ *   log (the call still running, or its outcome lost in a crash). Dispatch settles the second kind
+ *   when it records the answer, or when its redelivery looks the task up by our key;
  * - failed because a submit's answer was lost at a provider that cannot be asked again. Nothing
  *   will tell when such a task ends, so only the slot sweep's bound frees it.
  */
 export const mayHoldProviderTask = (job: JobState): boolean =>
-  (job.status === 'canceled' && (job.providerTaskOpen || (job.intent !== null && job.providerTaskId === null && !job.lastTryRefused))) ||
+  (job.status === 'canceled' && (job.providerTaskOpen || (job.intent !== null && job.providerTaskId === null))) ||
   (job.status === 'failed' && job.providerTaskMayExist);
