@@ -57,6 +57,7 @@ export interface ChaosReport {
 
 const KINDS = ['gateway', 'intake', 'dispatch', 'polling', 'notification'] as const;
 const POLL_DEADLINE_MS = 8000;
+const UNTRACKED_TASK_HOLD_MS = 10_000;
 const TERMINAL = new Set(['succeeded', 'failed', 'canceled']);
 
 interface Scenario {
@@ -110,6 +111,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       POLL_LEASE_MS: '3000',
       DISPATCH_SERVER_MAX_RETRIES: '4',
       DISPATCH_RATE_LIMIT_BUDGET_MS: '5000',
+      // A kill between Runway's answer and its record fails the job with the task maybe made, and
+      // its slot is held for as long as a generation could take: the simulator's take seconds.
+      DISPATCH_UNTRACKED_TASK_HOLD_MS: String(UNTRACKED_TASK_HOLD_MS),
+      DISPATCH_SLOT_SWEEP_MS: '2000',
       RATE_LIMIT_PER_SECOND: '10000',
       RATE_LIMIT_BURST: '10000',
       PUBLIC_RATE_LIMIT_PER_SECOND: '10000',
@@ -440,9 +445,10 @@ async function check(stack: Stack, db: Client, jobs: Submitted[], keys: Record<s
   }
 
   // No capacity slot left with a finished job once its provider task is over: a canceled job's task
-  // may run on until the poll deadline (Ark refuses to cancel a running one), and its slot with it.
+  // may run on until the poll deadline (Ark refuses to cancel a running one), and its slot with it;
+  // one that nothing follows (a submit without an answer) is held for the untracked hold.
   const finishedIds = terminalJobs.map((j) => j.id);
-  const slotDeadline = Date.now() + POLL_DEADLINE_MS + 20_000;
+  const slotDeadline = Date.now() + Math.max(POLL_DEADLINE_MS, UNTRACKED_TASK_HOLD_MS) + 20_000;
   let held: string[] = [];
   for (;;) {
     held = (await db.query(`SELECT job_id FROM provider_slots WHERE job_id = ANY($1::text[])`, [finishedIds])).rows.map((r) => String(r.job_id));

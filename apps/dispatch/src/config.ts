@@ -32,8 +32,9 @@ export const DispatchConfig = BaseConfig.extend({
   /** Safety net: how often slots of finished jobs are swept. */
   DISPATCH_SLOT_SWEEP_MS: ms(60_000),
   /**
-   * A canceled job whose provider task could not be stopped keeps its slot until polling records the
-   * task's end, and at most this long after the cancel (keep it above polling's longest POLL_DEADLINE_MS).
+   * A finished job whose provider task polling follows (a cancel the provider did not stop) keeps
+   * its slot until polling records the task's end, and at most this long after the job ended (keep
+   * it above polling's longest POLL_DEADLINE_MS).
    */
   DISPATCH_CANCELED_TASK_HOLD_MS: ms(60 * 60_000),
   /**

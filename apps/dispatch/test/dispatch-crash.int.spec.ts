@@ -136,6 +136,19 @@ describe('dispatch: crash after the provider accepted, before the log recorded i
     await expectSlotKeptForLostAnswer(jobId);
     await dispatch.kill('SIGTERM');
   });
+  it('holds the slot of a job canceled while its submit, at a provider that cannot be asked, went unanswered: the task may have been made', async () => {
+    const dispatch = await h.startDispatch({ PROVIDERS_ENABLED: 'runway', RUNWAY_TIMEOUT_MS: '1500' });
+    // Runway takes 3 s to answer the create, and creates the task all the same.
+    const jobId = await h.createValidatedJob({ model: 'gen4.5', provider: 'runway', prompt: 'a slow tide, canceled [sim:slow=3000]' });
+    await waitUntil(async () => (await h.job(jobId)).intent !== null, 10_000, 'the submit under way');
+    await h.cancel(jobId);
+    await waitUntil(() => h.handled('dispatch-submit', 'JobValidated'), 20_000, 'the submit delivery done');
+    await waitUntil(() => h.handled('dispatch-release-slots', 'JobCanceled'), 10_000, 'JobCanceled handled by the slot release');
+    expect(await h.job(jobId)).toMatchObject({ status: 'canceled', providerTaskId: null });
+    expect((await h.slots()).map((s) => s.job_id)).toContain(jobId);
+    await dispatch.kill('SIGTERM');
+  });
+
   it('leaves no intent behind when building the request fails, so the next delivery submits instead of failing the job', async () => {
     const storageDir = await mkdtemp(join(tmpdir(), 'reelay-dispatch-assets-'));
     const dispatch = await h.startDispatch({ PROVIDERS_ENABLED: 'runway', STORAGE_DIR: storageDir });

@@ -65,7 +65,7 @@ describe('SlotSweeper (real PostgreSQL)', () => {
     ]);
     expect((await slots.acquire(canceledWhileRunning, 'runway')).acquired).toBe(true);
     const held = async () => (await ds.query(`SELECT 1 FROM provider_slots WHERE job_id = $1`, [canceledWhileRunning])).length === 1;
-    let clock = Date.now();
+    let clock = Date.parse(at); // the holds count from the events' time
     const sweeper = new SlotSweeper({ slots, store, logger: createLogger('dispatch', 'silent') }, { minAgeMs: 0, trackedTaskHoldMs: 60_000, untrackedTaskHoldMs: 30_000, now: () => clock });
     await sweeper.sweep();
     expect(await held()).toBe(true);
@@ -104,7 +104,7 @@ describe('SlotSweeper (real PostgreSQL)', () => {
     const all = [duringSubmit, beforeSubmit, failedUnanswered, failedRefused];
     for (const id of all) expect((await slots.acquire(id, 'runway')).acquired).toBe(true);
     const held = async (id: string) => (await ds.query(`SELECT 1 FROM provider_slots WHERE job_id = $1`, [id])).length === 1;
-    let clock = Date.now();
+    let clock = Date.parse(at); // the holds count from the events' time
     const sweeper = new SlotSweeper({ slots, store, logger: createLogger('dispatch', 'silent') }, { minAgeMs: 0, trackedTaskHoldMs: 60_000, untrackedTaskHoldMs: 30_000, now: () => clock });
     await sweeper.sweep();
     expect(await Promise.all(all.map(held))).toEqual([true, false, true, false]);

@@ -92,9 +92,17 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
     const { job, history } = (await loadStreamState(deps.store, stream, dispatchView)).state;
     if (!job.exists || job.status === 'running' || job.status === 'delayed' || !job.validated) return DONE;
     if (isTerminal(job.status)) {
-      // A submit whose answer a crash lost, for a job canceled since: a task found by our key is
-      // recorded (polling then stops it or waits it out, and its slot stays held meanwhile).
-      if (job.status === 'canceled' && job.intent && !job.providerTaskId && (await recordUnrecordedTask(deps, run, jobId, job.intent, history.intentAt))) return DONE;
+      if (job.status === 'canceled' && job.intent && !job.providerTaskId) {
+        // A submit whose answer a crash lost, for a job canceled since: a task found by our key is
+        // recorded (polling then stops it or waits it out, and its slot stays held meanwhile).
+        if (searchable(deps, job.intent.provider)) {
+          if (await recordUnrecordedTask(deps, run, jobId, job.intent, history.intentAt)) return DONE;
+        } else if (!history.lastTryRejected) {
+          // Where the provider cannot be asked, each try records its own intent, so an intent without
+          // an answer may have made a task that nothing follows: the slot sweep frees its slot later.
+          return DONE;
+        }
+      }
       // A task that outlived its job's cancel keeps the slot until polling records its end.
       if (!job.providerTaskOpen && !job.providerTaskMayExist) await deps.slots.release(jobId);
       return DONE;
@@ -131,7 +139,7 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
           // the like go the way of a failed submit (circuit included).
           if (err.kind === 'server' && !err.retryable) return await failUnknownOutcome(deps, run, jobId, provider, job.intent.submissionKey, err.detail);
           // A failing lookup counts against the attempt's retry budget like a failing submit, so it ends.
-          return await onSubmitError(deps, run, jobId, provider, err);
+          return await onSubmitError(deps, run, jobId, provider, err, true);
         }
         if (found) {
           deps.logger.info({ jobId, provider, submissionKey: job.intent.submissionKey }, 'reconciled: the provider already has the task');
@@ -198,7 +206,7 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
         await deps.circuit.recordFailure(provider);
         return await failUnknownOutcome(deps, run, jobId, provider, submissionKey, err.detail);
       }
-      return await untilRecorded(deps, 'the refused submit', { jobId, provider, kind: err.kind }, () => onSubmitError(deps, run, jobId, provider, err));
+      return await untilRecorded(deps, 'the refused submit', { jobId, provider, kind: err.kind }, () => onSubmitError(deps, run, jobId, provider, err, err.maybeDelivered));
     }
     accepted = { adapter, providerTaskId };
     deps.afterProviderAccepted?.();
@@ -263,17 +271,23 @@ const sendsCallbacks = (deps: Pick<DispatchJobDeps, 'publicBaseUrl'>, adapter: P
  * request was sent) at a provider that cannot be reconciled: it may have accepted the job, and a
  * second submit could generate (and bill) it twice, so the job fails instead. Its slot stays held:
  * a task made by that try counts against the account's limit, and a slot freed now would let the
- * next submit run into it. The slot sweep frees it after DISPATCH_CANCELED_TASK_HOLD_MS.
+ * next submit run into it. The slot sweep frees it after DISPATCH_UNTRACKED_TASK_HOLD_MS. A job
+ * canceled meanwhile (during the call) stays canceled, and its slot is held the same way.
  */
 async function failUnknownOutcome(deps: DispatchJobDeps, run: Run, jobId: string, provider: string, submissionKey: string, why: string): Promise<DispatchOutcome> {
   deps.logger.warn({ jobId, provider, submissionKey, why }, 'submission outcome unknown; not resubmitting');
-  await run((now) => ({
-    type: 'Fail',
-    errorCode: 'unknown_provider_error',
-    detail: `outcome of submission ${submissionKey} to ${provider} unknown (${why}); ${provider} cannot be reconciled, so it was not resubmitted`,
-    providerTaskMayExist: true,
-    now,
-  }));
+  try {
+    await run((now) => ({
+      type: 'Fail',
+      errorCode: 'unknown_provider_error',
+      detail: `outcome of submission ${submissionKey} to ${provider} unknown (${why}); ${provider} cannot be reconciled, so it was not resubmitted`,
+      providerTaskMayExist: true,
+      now,
+    }));
+  } catch (err) {
+    if (!(err instanceof IllegalTransitionError)) throw err;
+    deps.logger.info({ jobId, provider }, 'job ended while its submit went unanswered; its slot is held in case the provider made the task');
+  }
   return DONE;
 }
 
@@ -296,6 +310,8 @@ async function onSubmitError(
   jobId: string,
   provider: string,
   err: { kind: Parameters<typeof decideSubmitFailure>[0]['kind']; retryAfterMs?: number; detail: string; providerCode?: string },
+  /** The try got no answer (or its lookup failed): should the job fail now, a task made by it may run. */
+  taskMayExist: boolean,
 ): Promise<DispatchOutcome> {
   if (err.kind === 'auth' || err.kind === 'billing') {
     // Every job would meet the same answer (a revoked key, an exhausted account): the circuit
@@ -314,8 +330,9 @@ async function onSubmitError(
     outcome = { kind: 'later', delayMs: Math.max(0, decision.retryAt.getTime() - now.getTime()), why: 'retry' };
   } else {
     const detail = `${provider} submit: ${err.kind}${err.providerCode ? ` (${err.providerCode})` : ''}: ${err.detail}`;
-    await run((at) => ({ type: 'Fail', errorCode: decision.errorCode, detail, now: at }));
-    await deps.slots.release(jobId);
+    await run((at) => ({ type: 'Fail', errorCode: decision.errorCode, detail, ...(taskMayExist ? { providerTaskMayExist: true } : {}), now: at }));
+    // Else the slot sweep frees it after DISPATCH_UNTRACKED_TASK_HOLD_MS.
+    if (!taskMayExist) await deps.slots.release(jobId);
   }
   // After the answer is in the log, which is what the next delivery acts on; the circuit is a hint.
   if (CIRCUIT_KINDS.has(err.kind)) {

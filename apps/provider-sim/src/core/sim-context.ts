@@ -263,7 +263,12 @@ export class SimContext {
   /** Tasks that hold one of the provider's concurrency places: unfinished and not waiting for one. */
   private started(provider: string): number {
     let n = 0;
-    for (const t of this.tasks.values()) if (t.provider === provider && !t.deleted && !t.waitingForCapacity && !isTerminalPhase(t.phase)) n++;
+    for (const t of this.tasks.values()) {
+      if (t.provider !== provider || t.deleted || t.waitingForCapacity) continue;
+      // By time, a task nobody checks ends all the same (observe does not count places for a started task).
+      if (this.options.clock === 'wall') this.observe(t, false);
+      if (!isTerminalPhase(t.phase)) n++;
+    }
     return n;
   }
 
