@@ -190,7 +190,7 @@ describe('bad headers', () => {
 
   it('answers any Content-Type on every body route without a 5xx', async () => {
     await fc.assert(
-      fc.asyncProperty(contentType, fc.constantFrom('/v1/jobs', '/v1/assets', '/v1/videos', `/v1/jobs/${'job_' + '0'.repeat(26)}/cancel`, '/v1/providers/runway/callback'), anyJson, async (type, path, body) => {
+      fc.asyncProperty(contentType, fc.constantFrom('/v1/jobs', '/v1/assets', '/v1/videos', `/v1/jobs/${'job_' + '0'.repeat(26)}/cancel`, `/v1/jobs/${'job_' + '0'.repeat(26)}/regenerate`, '/v1/providers/runway/callback'), anyJson, async (type, path, body) => {
         const head = `POST ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Type: ${type.replace(/[\r\n]/g, '')}\r\nContent-Length: ${Buffer.byteLength(JSON.stringify(body))}`;
         await probe(`${path} with ${JSON.stringify(type)}`, () => rawRequest(port, head, JSON.stringify(body)));
       }),
@@ -247,6 +247,7 @@ describe('ids and paths', () => {
     ['GET', '/v1/jobs/:id/stream'],
     ['GET', '/v1/jobs/:id/content'],
     ['POST', '/v1/jobs/:id/cancel'],
+    ['POST', '/v1/jobs/:id/regenerate'],
     ['GET', '/v1/videos/:id'],
     ['DELETE', '/v1/videos/:id'],
     ['GET', '/v1/videos/:id/content'],

@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { createMetrics, OpsModule, type ReadinessChecks } from '@reelay/service-kit';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { CancelJobController } from './cancel-job/cancel-job.controller';
+import { RegenerateJobController } from './regenerate-job/regenerate-job.controller';
 import { GATEWAY_DEPS, type GatewayDeps } from './gateway-deps';
 import { GetJobController } from './get-job/get-job.controller';
 import { IntakeClient } from './intake/intake-client';
@@ -53,6 +54,7 @@ export class AppModule {
         JobStreamController,
         JobContentController,
         CancelJobController,
+        RegenerateJobController,
         GetJobController,
         UploadAssetController,
         ServeAssetController,

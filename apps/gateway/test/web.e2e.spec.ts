@@ -78,6 +78,14 @@ describe('the web page in headless Chromium', () => {
     await page.locator('#job-history li').last().filter({ hasText: 'succeeded' }).waitFor();
     await page.screenshot({ path: join(SHOTS, 'succeeded-desktop.png'), fullPage: true });
 
+    // Generate again: a new job with the same settings, followed in the panel until its video plays.
+    const firstId = (await page.locator('#job-id').textContent())!.split(' · ')[0];
+    await page.getByRole('button', { name: 'Generate again' }).click();
+    await page.locator('#job-id').filter({ hasNotText: firstId }).waitFor();
+    await page.locator('#job-status').filter({ hasText: 'succeeded' }).waitFor({ timeout: 30_000 });
+    await video.waitFor({ state: 'visible' });
+    expect((await page.locator('#job-id').textContent())!).toMatch(/local-preview · 16:9 · 3 s$/);
+
     // Past jobs: the job is listed, and opening it shows its history again.
     await page.getByRole('button', { name: 'Refresh' }).click();
     const item = page.locator('#jobs li button').filter({ hasText: 'a red fox running through snow' });

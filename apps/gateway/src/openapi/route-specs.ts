@@ -71,6 +71,17 @@ export const ROUTES: RouteSpec[] = [
     errors: [401, 404, 409, 429, 503],
   },
   {
+    method: 'post', path: '/v1/jobs/{id}/regenerate', operationId: 'regenerateJob', tag: 'Jobs', summary: 'Generate a job again with the same settings', auth: true, pathParams: [jobId],
+    description: 'A new job with the settings of one of your jobs, finished or not: charged like a submit, its `parentJobId` naming the job it repeats. No body.',
+    headers: [{ ...idempotencyKey, description: 'The same key for the same job returns the same new job; for another job it answers 409.' }],
+    success: {
+      status: 202, description: 'The new job, accepted',
+      content: json('Job', { ...ex.exampleJob, id: 'job_01JD5ZC2H8V4T6R3P1N9K7M5QW', status: 'queued', message: 'Your video is waiting to start.', progress: null, output: null, version: 1, parentJobId: ex.exampleJob.id }),
+      headers: { ETag: 'The job version', Location: 'The new job URL' },
+    },
+    errors: [400, 401, 402, 404, 409, 422, 429, 503],
+  },
+  {
     method: 'get', path: '/v1/jobs/{id}/events', operationId: 'getJobEvents', tag: 'Jobs', summary: "The job's history from the event log", auth: true, pathParams: [jobId],
     success: { status: 200, description: 'One entry per event', content: json('JobHistory', ex.exampleHistory) },
     errors: [401, 404, 429],

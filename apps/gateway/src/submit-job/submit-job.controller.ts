@@ -6,6 +6,7 @@ import { invalidRequest } from '../errors/api-exception';
 import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
 import { correlationIdOf } from '../http/correlation';
 import { jobETag } from '../http/etag';
+import { validIdempotencyKey } from '../http/idempotency-key';
 import { readJsonBody } from '../http/read-body';
 import { IntakeClient } from '../intake/intake-client';
 
@@ -27,12 +28,8 @@ export class SubmitJobController {
     const body = await readJsonBody(req, this.deps.config.JSON_BODY_LIMIT_BYTES);
     const parsed = SubmitJobRequest.safeParse(body);
     if (!parsed.success) throw invalidRequest('The request body is not valid.', detailsFromIssues(parsed.error.issues));
-    if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
-      throw invalidRequest('The Idempotency-Key header is not valid.', [
-        { path: 'Idempotency-Key', message: 'must be 1 to 255 visible ASCII characters' },
-      ]);
-    }
-    const job = await this.intake.submit({ userId, request: parsed.data, idempotencyKey, correlationId: correlationIdOf(req) });
+    const key = validIdempotencyKey(idempotencyKey);
+    const job = await this.intake.submit({ userId, request: parsed.data, idempotencyKey: key, correlationId: correlationIdOf(req) });
     res.setHeader('ETag', jobETag(job.version));
     res.setHeader('Location', `/v1/jobs/${job.id}`);
     return job;

@@ -63,7 +63,8 @@ export interface SubmitJobOptions {
  */
 export async function submitJob(deps: SubmitJobDeps, cmd: SubmitJobCommand, opts: SubmitJobOptions = {}): Promise<CommandReply> {
   const { request, userId } = cmd;
-  const hash = requestHash(request);
+  // A regenerate's parent is part of what was asked: the same Idempotency-Key for another parent is another request (409).
+  const hash = requestHash(cmd.parentJobId ? { ...request, parentJobId: cmd.parentJobId } : request);
   const jobId = cmd.idempotencyKey ? jobIdForIdempotencyKey(userId, cmd.idempotencyKey) : newJobId(deps.now());
   // A repeat is answered before the request is checked again: a retry gets its job even if the
   // catalog or the webhook host's addresses changed since, and another body gets 409, valid or not.
@@ -234,5 +235,6 @@ function submittedData(cmd: SubmitJobCommand, model: CatalogEntry, jobId: string
     metadata: request.metadata ?? {},
     creditsEstimated: amount,
     requestHash: hash,
+    ...(cmd.parentJobId ? { parentJobId: cmd.parentJobId } : {}),
   };
 }

@@ -8,6 +8,8 @@ export const SubmitJobCommand = z.strictObject({
   userId: z.string(),
   request: SubmitJobRequest,
   idempotencyKey: z.string().min(1).max(255).optional(),
+  /** The job this one generates again (`POST /v1/jobs/{id}/regenerate`); the gateway checked that the user owns it. */
+  parentJobId: z.string().optional(),
   correlationId: z.string(),
   traceparent: z.string().optional(),
 });

@@ -25,6 +25,8 @@ export const JobSubmitted = defineEvent(
     metadata: JobMetadata,
     creditsEstimated: z.number().nonnegative(),
     requestHash: z.string(),
+    /** The job this one generates again, with the same settings. */
+    parentJobId: z.string().optional(),
     at,
   }),
 );

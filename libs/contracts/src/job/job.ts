@@ -38,6 +38,8 @@ export const Job = z.object({
   completedAt: z.string().nullable(),
   /** Goes up with every change a client can see; the ETag and the SSE event id. */
   version: z.number().int(),
+  /** Only on a job made by `POST /v1/jobs/{id}/regenerate`: the job it generates again. */
+  parentJobId: z.string().optional(),
   /** Only on `GET /v1/jobs/{id}` of an unfinished job whose model has enough history. */
   estimate: JobEstimate.optional(),
 });

@@ -25,6 +25,7 @@ export function evolveJob(state: JobState, event: JobEvent): JobState {
         webhookUrl: d.webhookUrl,
         metadata: d.metadata,
         requestHash: d.requestHash,
+        parentJobId: d.parentJobId ?? null,
         creditsEstimated: d.creditsEstimated,
         createdAt: d.at,
       };

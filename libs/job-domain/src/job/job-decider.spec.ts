@@ -4,6 +4,7 @@ import { IllegalTransitionError } from '../shared/decider';
 import { jobDecider } from './job-decider';
 import { mayHoldProviderTask } from './job-state';
 import type { JobCommand } from './job-commands';
+import { toPublicJob } from './to-public-job';
 
 const now = new Date('2026-11-28T12:00:00.000Z');
 const at = now.toISOString();
@@ -164,6 +165,16 @@ describe('job decider', () => {
         .then([lostAnswer]);
       const fold = (events: JobEvent[]) => events.reduce(jobDecider.evolve, jobDecider.initialState());
       expect(mayHoldProviderTask(fold([...dispatchingJob, lostAnswer]))).toBe(true);
+    });
+  });
+
+  describe('a job generated again', () => {
+    const again = { ...submittedData, jobId: 'job_01JABCDEFGHJKMNPQRSTVWXYZ1', parentJobId: submittedData.jobId };
+    it('records the job it repeats, and shows it to the client; a plain submit shows none', () => {
+      given([]).when({ type: 'SubmitJob', data: again, now } as JobCommand).then([{ type: 'JobSubmitted', data: { ...again, at } }]);
+      const fold = (events: JobEvent[]) => events.reduce(jobDecider.evolve, jobDecider.initialState());
+      expect(toPublicJob(fold([{ type: 'JobSubmitted', data: { ...again, at } }])).parentJobId).toBe(submittedData.jobId);
+      expect(toPublicJob(fold([submitted]))).not.toHaveProperty('parentJobId');
     });
   });
 

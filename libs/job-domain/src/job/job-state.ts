@@ -26,6 +26,8 @@ export interface JobState {
   webhookUrl: string | null;
   metadata: JobMetadata;
   requestHash: string;
+  /** The job this one generates again (regenerate), if any. */
+  parentJobId: string | null;
   creditsEstimated: number;
   creditsCharged: number | null;
   progress: number | null;
@@ -66,6 +68,7 @@ export const initialJobState = (): JobState => ({
   webhookUrl: null,
   metadata: {},
   requestHash: '',
+  parentJobId: null,
   creditsEstimated: 0,
   creditsCharged: null,
   progress: null,

@@ -27,5 +27,6 @@ export function toPublicJob(state: JobState): Job {
     updatedAt: state.updatedAt ?? '',
     completedAt: state.completedAt,
     version: state.publicVersion,
+    ...(state.parentJobId ? { parentJobId: state.parentJobId } : {}),
   };
 }

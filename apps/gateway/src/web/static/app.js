@@ -182,6 +182,7 @@
     $('job-status').dataset.status = job.status;
     $('job-message').textContent = job.message;
     $('job-progress').value = job.status === 'succeeded' ? 100 : (job.progress || 0);
+    $('regenerate').hidden = !TERMINAL.includes(job.status);
     updateListItem(job);
   }
   async function loadHistory(jobId) {
@@ -245,8 +246,26 @@
       await new Promise((r) => setTimeout(r, 2000)); // the stream ended early: resume after the last event
     }
   }
+  // A new job with the same settings (charged like a submit), followed in the panel.
+  async function regenerate() {
+    if (!shown) return;
+    const button = $('regenerate');
+    button.disabled = true;
+    $('regenerate-error').hidden = true;
+    try {
+      const job = await (await api(`/v1/jobs/${shown.id}/regenerate`, { method: 'POST' })).json();
+      openJob(job);
+      void loadJobs(true);
+    } catch (err) {
+      $('regenerate-error').textContent = err.message;
+      $('regenerate-error').hidden = false;
+    } finally {
+      button.disabled = false;
+    }
+  }
   function openJob(job) {
     if (watch) watch.abort();
+    $('regenerate-error').hidden = true;
     watch = new AbortController();
     const player = $('player');
     player.hidden = true;
@@ -316,6 +335,7 @@
     $('model').addEventListener('change', onModelChange);
     $('refresh').addEventListener('click', () => loadJobs(true));
     $('more').addEventListener('click', () => loadJobs(false));
+    $('regenerate').addEventListener('click', regenerate);
     setInterval(tickEstimate, 5000);
     if (apiKey) {
       $('apiKey').value = apiKey;

@@ -1,0 +1,59 @@
+import { Controller, Headers, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
+import { detailsFromIssues, SubmitJobRequest, type Job } from '@reelay/contracts';
+import type { JobState } from '@reelay/job-domain';
+import type { Request, Response } from 'express';
+import { CurrentUser } from '../auth/current-user';
+import { invalidRequest } from '../errors/api-exception';
+import { correlationIdOf } from '../http/correlation';
+import { jobETag } from '../http/etag';
+import { validIdempotencyKey } from '../http/idempotency-key';
+import { IntakeClient } from '../intake/intake-client';
+import { JobReader } from '../jobs/job-reader';
+
+/** The settings a job was submitted with, as a submit request (what it was asked, not what came of it). */
+export function requestOf(job: JobState): unknown {
+  return {
+    model: job.model,
+    prompt: job.prompt,
+    aspectRatio: job.aspectRatio,
+    durationSeconds: job.durationSeconds,
+    ...(job.resolution ? { resolution: job.resolution } : {}),
+    ...(job.seed !== null ? { seed: job.seed } : {}),
+    ...(job.negativePrompt !== null ? { negativePrompt: job.negativePrompt } : {}),
+    ...(job.referenceImage ? { referenceImage: job.referenceImage } : {}),
+    ...(job.webhookUrl ? { webhookUrl: job.webhookUrl } : {}),
+    metadata: job.metadata,
+  };
+}
+
+@Controller('v1/jobs')
+export class RegenerateJobController {
+  constructor(
+    private readonly jobs: JobReader,
+    private readonly intake: IntakeClient,
+  ) {}
+
+  /**
+   * A new job with the settings of one of the user's jobs (finished or not), charged like a new
+   * submit and linked to it by `parentJobId`. Intake checks the settings again: a model retired
+   * since answers 422 as a submit would.
+   */
+  @Post(':id/regenerate')
+  @HttpCode(202)
+  async regenerate(
+    @CurrentUser() userId: string,
+    @Param('id') id: string,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+    @Headers('idempotency-key') idempotencyKey?: string,
+  ): Promise<Job> {
+    const key = validIdempotencyKey(idempotencyKey);
+    const { state } = await this.jobs.loadOwned(id, userId);
+    const parsed = SubmitJobRequest.safeParse(requestOf(state));
+    if (!parsed.success) throw invalidRequest('This job cannot be generated again as it was submitted.', detailsFromIssues(parsed.error.issues));
+    const job = await this.intake.submit({ userId, request: parsed.data, idempotencyKey: key, parentJobId: id, correlationId: correlationIdOf(req) });
+    res.setHeader('ETag', jobETag(job.version));
+    res.setHeader('Location', `/v1/jobs/${job.id}`);
+    return job;
+  }
+}

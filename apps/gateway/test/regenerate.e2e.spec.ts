@@ -1,0 +1,106 @@
+import { startE2EStack, type E2EStack } from './e2e-stack';
+
+jest.setTimeout(120_000);
+
+interface Job {
+  id: string;
+  status: string;
+  prompt: string;
+  model: string;
+  aspectRatio: string;
+  durationSeconds: number;
+  resolution: string | null;
+  seed: number | null;
+  metadata: Record<string, string>;
+  parentJobId?: string;
+  credits: { estimated: number; charged: number | null };
+}
+
+let stack: E2EStack;
+let alice: string;
+let bob: string;
+
+const call = async (key: string, method: string, path: string, init: { body?: unknown; headers?: Record<string, string> } = {}) => {
+  const res = await fetch(stack.url + path, {
+    method,
+    headers: { authorization: `Bearer ${key}`, ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}), ...init.headers },
+    body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
+  });
+  return { status: res.status, headers: res.headers, body: (await res.json().catch(() => null)) as Job & { error?: { code: string } } };
+};
+const waitDone = async (key: string, id: string): Promise<Job> => {
+  for (let i = 0; i < 600; i++) {
+    const { body } = await call(key, 'GET', `/v1/jobs/${id}`);
+    if (['succeeded', 'failed', 'canceled'].includes(body.status)) return body;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`job ${id} did not finish`);
+};
+const jobCount = async (key: string) => ((await call(key, 'GET', '/v1/jobs?limit=100')).body as unknown as { data: unknown[] }).data.length;
+
+beforeAll(async () => {
+  stack = await startE2EStack('gwregen', { RATE_LIMIT_BURST: '1000' });
+  alice = await stack.createKey('regen-alice', 100);
+  bob = await stack.createKey('regen-bob', 100);
+});
+afterAll(() => stack?.stop());
+
+describe('POST /v1/jobs/{id}/regenerate (intake, dispatch, polling and the local renderer as processes)', () => {
+  it('makes a new job with the same settings, linked to the first, which runs and is charged like a submit', async () => {
+    const first = await call(alice, 'POST', '/v1/jobs', {
+      body: { model: 'local-preview', prompt: 'a paper crane unfolding', aspectRatio: '9:16', durationSeconds: 2, resolution: '480p', seed: 7, metadata: { take: 'one' } },
+    });
+    expect(first.status).toBe(202);
+    expect(first.body).not.toHaveProperty('parentJobId');
+    const done = await waitDone(alice, first.body.id);
+    expect(done.status).toBe('succeeded');
+
+    const again = await call(alice, 'POST', `/v1/jobs/${first.body.id}/regenerate`);
+    expect(again.status).toBe(202);
+    expect(again.headers.get('location')).toBe(`/v1/jobs/${again.body.id}`);
+    expect(again.body.id).not.toBe(first.body.id);
+    expect(again.body).toMatchObject({
+      status: 'queued', parentJobId: first.body.id, model: 'local-preview', prompt: 'a paper crane unfolding', aspectRatio: '9:16', durationSeconds: 2, resolution: '480p', seed: 7, metadata: { take: 'one' },
+    });
+    const second = await waitDone(alice, again.body.id);
+    expect(second).toMatchObject({ status: 'succeeded', parentJobId: first.body.id, credits: { charged: done.credits.charged } });
+    // The list (job_view) carries the link too.
+    const listed = ((await call(alice, 'GET', '/v1/jobs?limit=100')).body as unknown as { data: Job[] }).data.find((j) => j.id === again.body.id);
+    expect(listed?.parentJobId).toBe(first.body.id);
+  });
+
+  it('answers a repeat with the same Idempotency-Key with the same new job, and the key used for another job with 409', async () => {
+    const a = await call(alice, 'POST', '/v1/jobs', { body: { model: 'local-preview', prompt: 'a lantern', aspectRatio: '16:9', durationSeconds: 1 } });
+    const b = await call(alice, 'POST', '/v1/jobs', { body: { model: 'local-preview', prompt: 'a kite', aspectRatio: '16:9', durationSeconds: 1 } });
+    const once = await call(alice, 'POST', `/v1/jobs/${a.body.id}/regenerate`, { headers: { 'idempotency-key': 'regen-1' } });
+    const twice = await call(alice, 'POST', `/v1/jobs/${a.body.id}/regenerate`, { headers: { 'idempotency-key': 'regen-1' } });
+    expect([once.status, twice.status]).toEqual([202, 202]);
+    expect(twice.body.id).toBe(once.body.id);
+    const other = await call(alice, 'POST', `/v1/jobs/${b.body.id}/regenerate`, { headers: { 'idempotency-key': 'regen-1' } });
+    expect(other.status).toBe(409);
+    const bad = await call(alice, 'POST', `/v1/jobs/${a.body.id}/regenerate`, { headers: { 'idempotency-key': 'not ascii é' } });
+    expect(bad.status).toBe(400);
+    for (const id of [a.body.id, b.body.id, once.body.id]) await waitDone(alice, id);
+  });
+
+  it("answers 404 for another user's job, a missing one and a malformed id, and makes no job", async () => {
+    const own = await call(alice, 'POST', '/v1/jobs', { body: { model: 'local-preview', prompt: 'a private sketch', aspectRatio: '1:1', durationSeconds: 1 } });
+    const before = await jobCount(bob);
+    for (const id of [own.body.id, `job_${'0'.repeat(26)}`, 'not-a-job']) {
+      const res = await call(bob, 'POST', `/v1/jobs/${id}/regenerate`);
+      expect({ id, status: res.status, code: res.body.error?.code }).toEqual({ id, status: 404, code: 'not_found' });
+    }
+    expect(await jobCount(bob)).toBe(before);
+    await waitDone(alice, own.body.id);
+  });
+
+  it('answers 402 when the credits do not cover the new job, as a submit does', async () => {
+    const poor = await stack.createKey('regen-poor', 2);
+    const first = await call(poor, 'POST', '/v1/jobs', { body: { model: 'local-preview', prompt: 'one small take', aspectRatio: '16:9', durationSeconds: 2 } });
+    expect(first.status).toBe(202);
+    await waitDone(poor, first.body.id);
+    const again = await call(poor, 'POST', `/v1/jobs/${first.body.id}/regenerate`);
+    expect(again.status).toBe(402);
+    expect(await jobCount(poor)).toBe(1);
+  });
+});
