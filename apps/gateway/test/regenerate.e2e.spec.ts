@@ -78,9 +78,13 @@ describe('POST /v1/jobs/{id}/regenerate (intake, dispatch, polling and the local
     expect(twice.body.id).toBe(once.body.id);
     const other = await call(alice, 'POST', `/v1/jobs/${b.body.id}/regenerate`, { headers: { 'idempotency-key': 'regen-1' } });
     expect(other.status).toBe(409);
+    // A key first used for a plain submit is another request too.
+    const plain = await call(alice, 'POST', '/v1/jobs', { body: { model: 'local-preview', prompt: 'a lantern', aspectRatio: '16:9', durationSeconds: 1 }, headers: { 'idempotency-key': 'regen-2' } });
+    expect(plain.status).toBe(202);
+    expect((await call(alice, 'POST', `/v1/jobs/${a.body.id}/regenerate`, { headers: { 'idempotency-key': 'regen-2' } })).status).toBe(409);
     const bad = await call(alice, 'POST', `/v1/jobs/${a.body.id}/regenerate`, { headers: { 'idempotency-key': 'not ascii é' } });
     expect(bad.status).toBe(400);
-    for (const id of [a.body.id, b.body.id, once.body.id]) await waitDone(alice, id);
+    for (const id of [a.body.id, b.body.id, once.body.id, plain.body.id]) await waitDone(alice, id);
   });
 
   it("answers 404 for another user's job, a missing one and a malformed id, and makes no job", async () => {

@@ -286,7 +286,9 @@ async function failUnknownOutcome(deps: DispatchJobDeps, run: Run, jobId: string
     }));
   } catch (err) {
     if (!(err instanceof IllegalTransitionError)) throw err;
-    deps.logger.info({ jobId, provider }, 'job ended while its submit went unanswered; its slot is held in case the provider made the task');
+    const { job } = (await loadStreamState(deps.store, jobStreamId(jobId), dispatchView)).state;
+    if (job.status !== 'canceled') throw err;
+    deps.logger.info({ jobId, provider }, 'job canceled while its submit went unanswered; its slot is held in case the provider made the task');
   }
   return DONE;
 }

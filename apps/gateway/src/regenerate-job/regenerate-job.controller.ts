@@ -35,8 +35,8 @@ export class RegenerateJobController {
 
   /**
    * A new job with the settings of one of the user's jobs (finished or not), charged like a new
-   * submit and linked to it by `parentJobId`. Intake checks the settings again: a model retired
-   * since answers 422 as a submit would.
+   * submit and linked to it by `parentJobId`. Intake checks the settings again, as for a submit: a
+   * model retired since answers 400, settings it no longer supports 422.
    */
   @Post(':id/regenerate')
   @HttpCode(202)
