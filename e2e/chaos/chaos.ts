@@ -1,4 +1,4 @@
-import { parseEvent, type Job, type JobEvent } from '@reelay/contracts';
+import { readEvent, type Job, type JobEvent } from '@reelay/contracts';
 import { jobDecider, toPublicJob, type JobState } from '@reelay/job-domain';
 import { startStack, type ServiceProcess, type Stack } from '@reelay/testing';
 import { execFileSync, execSync } from 'node:child_process';
@@ -284,7 +284,7 @@ function fold(events: Logged[]): { state: JobState; version: number; changes: { 
   const changes: { version: number; status: string }[] = [];
   for (const e of events) {
     const before = state.exists ? state.status : null;
-    state = jobDecider.evolve(state, parseEvent(e.type, e.schema_version, e.data) as JobEvent);
+    state = jobDecider.evolve(state, readEvent(e.type, e.schema_version, e.data) as JobEvent);
     if (state.exists && state.status !== before) changes.push({ version: e.stream_version, status: state.status });
   }
   return { state, version: events.at(-1)?.stream_version ?? 0, changes };

@@ -1,4 +1,4 @@
-import { MalformedEventError, parseEvent, UnknownEventError } from './registry';
+import { MalformedEventError, parseEvent, readEvent, UnknownEventError } from './registry';
 
 const at = '2026-11-28T12:00:00.000Z';
 
@@ -17,5 +17,15 @@ describe('event registry', () => {
   });
   it('rejects unknown fields rather than dropping them', () => {
     expect(() => parseEvent('JobDelayed', 1, { at, extra: true })).toThrow(MalformedEventError);
+  });
+  it('as a reader, drops the fields a newer release added (at any depth) and still rejects anything else', () => {
+    expect(readEvent('JobDelayed', 1, { at, reason: 'slow' })).toEqual({ type: 'JobDelayed', data: { at } });
+    const image = { contentType: 'image/png', bytes: 10, width: 1, height: 1 };
+    const validated = { at, referenceImage: { ...image, colourSpace: 'srgb' }, checkedBy: 'v2' };
+    expect(readEvent('JobValidated', 1, validated)).toEqual({ type: 'JobValidated', data: { at, referenceImage: image } });
+    expect(validated.referenceImage).toHaveProperty('colourSpace'); // the input is left as it was
+    expect(() => readEvent('JobProgressed', 1, { at, progress: 140, extra: true })).toThrow(/progress/);
+    expect(() => readEvent('JobDelayed', 1, { extra: true })).toThrow(MalformedEventError);
+    expect(() => readEvent('JobTeleported', 1, { at })).toThrow(UnknownEventError);
   });
 });

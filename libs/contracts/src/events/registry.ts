@@ -36,11 +36,26 @@ export function isKnownEventType(type: string): type is DomainEventType {
 }
 
 /**
- * Strictly parses stored or received event data into a current-version domain event.
- * Old versions are upcast first; anything unknown or not matching its schema throws an error
- * that names the event, so a bad event is rejected whole rather than half-applied.
+ * Strictly parses event data into a current-version domain event: what a writer checks before an
+ * append. Old versions are upcast first; anything unknown or not matching its schema throws an
+ * error that names the event, so a bad event is rejected whole rather than half-applied.
  */
 export function parseEvent(type: string, schemaVersion: number, data: unknown, upcasters: Record<string, Upcaster> = UPCASTERS): DomainEvent {
+  return parseWith(type, schemaVersion, data, upcasters, false);
+}
+
+/**
+ * Parses a stored or received event as a reader: like `parseEvent`, except that fields this release
+ * does not know are dropped instead of failing the event. A newer release adds fields only as
+ * optional ones, so during a rolling upgrade its events reach older readers, which go on without
+ * the field, rather than dead-lettering them or failing every read of the job. Anything else that
+ * does not match the schema still fails.
+ */
+export function readEvent(type: string, schemaVersion: number, data: unknown, upcasters: Record<string, Upcaster> = UPCASTERS): DomainEvent {
+  return parseWith(type, schemaVersion, data, upcasters, true);
+}
+
+function parseWith(type: string, schemaVersion: number, data: unknown, upcasters: Record<string, Upcaster>, ignoreUnknownFields: boolean): DomainEvent {
   const def = DEFINITIONS.get(type);
   if (!def || !Number.isInteger(schemaVersion) || schemaVersion < 1 || schemaVersion > def.schemaVersion) {
     throw new UnknownEventError(type, schemaVersion);
@@ -51,7 +66,22 @@ export function parseEvent(type: string, schemaVersion: number, data: unknown, u
     if (!up) throw new UnknownEventError(type, schemaVersion);
     current = up(current);
   }
-  const parsed = def.data.safeParse(current);
+  let parsed = def.data.safeParse(current);
+  if (!parsed.success && ignoreUnknownFields && parsed.error.issues.every((i) => i.code === 'unrecognized_keys')) {
+    parsed = def.data.safeParse(withoutKeys(current, parsed.error.issues));
+  }
   if (!parsed.success) throw new MalformedEventError(type, schemaVersion, parsed.error.issues);
   return { type, data: parsed.data } as DomainEvent;
+}
+
+/** A copy of `value` without the keys the issues name (each at its own path). */
+function withoutKeys(value: unknown, issues: z.core.$ZodIssue[]): unknown {
+  const copy = structuredClone(value);
+  for (const issue of issues) {
+    if (issue.code !== 'unrecognized_keys') continue;
+    let at: unknown = copy;
+    for (const step of issue.path) at = (at as Record<PropertyKey, unknown> | undefined)?.[step];
+    if (at && typeof at === 'object') for (const key of issue.keys) delete (at as Record<string, unknown>)[key];
+  }
+  return copy;
 }

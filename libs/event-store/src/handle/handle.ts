@@ -1,4 +1,4 @@
-import { parseEvent, type DomainEvent, type EventMetadata, type RecordedEvent } from '@reelay/contracts';
+import { readEvent, type DomainEvent, type EventMetadata, type RecordedEvent } from '@reelay/contracts';
 import { ConcurrencyError } from '../store/errors';
 import type { EventStore } from '../store/event-store';
 import type { NewEvent } from '../store/types';
@@ -124,5 +124,5 @@ function initial<State, Event>(fold: StreamFold<State, Event>): State {
 }
 
 function foldEvents<State, Event extends DomainEvent>(fold: StreamFold<State, Event>, state: State, events: RecordedEvent[]): State {
-  return events.reduce((s, e) => fold.evolve(s, parseEvent(e.type, e.schemaVersion, e.data) as Event), state);
+  return events.reduce((s, e) => fold.evolve(s, readEvent(e.type, e.schemaVersion, e.data) as Event), state);
 }

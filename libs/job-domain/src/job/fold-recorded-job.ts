@@ -1,9 +1,9 @@
-import { parseEvent, type JobEvent, type RecordedEvent } from '@reelay/contracts';
+import { readEvent, type JobEvent, type RecordedEvent } from '@reelay/contracts';
 import { evolveJob } from './evolve';
 import { initialJobState, type JobState } from './job-state';
 
-/** Parses recorded events (strictly, upcasting old versions) into job events. */
-export const toJobEvent = (e: RecordedEvent): JobEvent => parseEvent(e.type, e.schemaVersion, e.data) as JobEvent;
+/** Parses recorded events (upcasting old versions, dropping fields a newer release added) into job events. */
+export const toJobEvent = (e: RecordedEvent): JobEvent => readEvent(e.type, e.schemaVersion, e.data) as JobEvent;
 
 /**
  * The job state after a stream's recorded events, and the stream version it reflects; `from` is a

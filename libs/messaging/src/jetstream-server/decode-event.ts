@@ -1,4 +1,4 @@
-import { currentSchemaVersion, parseEvent, RecordedEvent, UnknownEventError, type DomainEvent } from '@reelay/contracts';
+import { currentSchemaVersion, readEvent, RecordedEvent, UnknownEventError, type DomainEvent } from '@reelay/contracts';
 import { z } from 'zod';
 
 export type DecodedEvent =
@@ -25,7 +25,7 @@ export function decodeEventMessage(data: Uint8Array): DecodedEvent {
   }
   const e = envelope.data;
   try {
-    const event = parseEvent(e.type, e.schemaVersion, e.data);
+    const event = readEvent(e.type, e.schemaVersion, e.data);
     return { ok: true, recorded: { ...e, schemaVersion: currentSchemaVersion(e.type), data: event.data }, event, payload: json };
   } catch (err) {
     return { ok: false, error: (err as Error).message, eventId: e.eventId, payload: json, ...(err instanceof UnknownEventError ? { unknown: true as const } : {}) };
