@@ -82,6 +82,7 @@ describe('the web page in headless Chromium', () => {
     const firstId = (await page.locator('#job-id').textContent())!.split(' · ')[0];
     await page.getByRole('button', { name: 'Generate again' }).click();
     await page.locator('#job-id').filter({ hasNotText: firstId }).waitFor();
+    expect(await page.locator('#job-parent').textContent()).toBe(firstId);
     await page.locator('#job-status').filter({ hasText: 'succeeded' }).waitFor({ timeout: 30_000 });
     await video.waitFor({ state: 'visible' });
     expect((await page.locator('#job-id').textContent())!).toMatch(/local-preview · 16:9 · 3 s$/);

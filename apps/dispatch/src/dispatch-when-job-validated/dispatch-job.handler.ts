@@ -2,7 +2,7 @@ import type { Catalog } from '@reelay/catalog';
 import { assetKey, signedAssetUrl, type AssetUrlSigner, type BlobStorage } from '@reelay/storage';
 import { isTerminal, jobStreamId, type EventMetadata } from '@reelay/contracts';
 import { handle, loadStreamState, type EventStore } from '@reelay/event-store';
-import { decideJob, IllegalTransitionError, type JobCommand, type JobState } from '@reelay/job-domain';
+import { canceledWithUnansweredSubmit, decideJob, IllegalTransitionError, type JobCommand, type JobState } from '@reelay/job-domain';
 import { ReferenceImageUnavailable, type FetchReferenceImage } from './fetch-reference-image';
 import { isProviderError, type ProviderAdapter, type ProviderSubmitRequest } from '@reelay/providers';
 import { timedProviderCall, type Logger } from '@reelay/service-kit';
@@ -92,7 +92,7 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
     const { job, history } = (await loadStreamState(deps.store, stream, dispatchView)).state;
     if (!job.exists || job.status === 'running' || job.status === 'delayed' || !job.validated) return DONE;
     if (isTerminal(job.status)) {
-      if (job.status === 'canceled' && job.intent && !job.providerTaskId) {
+      if (canceledWithUnansweredSubmit(job)) {
         // A submit whose answer a crash lost, for a job canceled since: a task found by our key is
         // recorded (polling then stops it or waits it out, and its slot stays held meanwhile).
         if (searchable(deps, job.intent.provider)) {
@@ -230,7 +230,7 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
     const { job } = (await loadStreamState(deps.store, stream, dispatchView)).state;
     if (isTerminal(job.status)) {
       if (accepted) await cancelOrphan(deps, jobId, accepted.adapter, accepted.providerTaskId);
-      else if (job.status === 'canceled' && job.intent && !job.providerTaskId && searchable(deps, job.intent.provider)) {
+      else if (canceledWithUnansweredSubmit(job) && searchable(deps, job.intent.provider)) {
         // The submit failed while the user canceled, maybe after reaching the provider (a timeout):
         // the next delivery, once a task made by it would be listed, looks it up by our key (the
         // terminal case above) and records it or frees the slot.

@@ -85,6 +85,10 @@ export const initialJobState = (): JobState => ({
   publicVersion: 0,
 });
 
+/** Canceled after a submit was intended, with no task recorded: the submit's answer is not in the log. */
+export const canceledWithUnansweredSubmit = (job: JobState): job is JobState & { intent: SubmissionIntent; providerTaskId: null } =>
+  job.status === 'canceled' && job.intent !== null && job.providerTaskId === null;
+
 /**
  * A finished job whose provider may still count a task of it against the account's limit:
  * - canceled, with a task accepted and not yet seen to end, or a submit whose answer is not in the
@@ -94,5 +98,6 @@ export const initialJobState = (): JobState => ({
  *   will tell when such a task ends, so only the slot sweep's bound frees it.
  */
 export const mayHoldProviderTask = (job: JobState): boolean =>
-  (job.status === 'canceled' && (job.providerTaskOpen || (job.intent !== null && job.providerTaskId === null))) ||
+  (job.status === 'canceled' && job.providerTaskOpen) ||
+  canceledWithUnansweredSubmit(job) ||
   (job.status === 'failed' && job.providerTaskMayExist);

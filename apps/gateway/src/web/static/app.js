@@ -183,6 +183,8 @@
     $('job-message').textContent = job.message;
     $('job-progress').value = job.status === 'succeeded' ? 100 : (job.progress || 0);
     $('regenerate').hidden = !TERMINAL.includes(job.status);
+    $('job-parent').textContent = job.parentJobId || '';
+    $('job-parent').hidden = $('job-parent-term').hidden = !job.parentJobId;
     updateListItem(job);
   }
   async function loadHistory(jobId) {
