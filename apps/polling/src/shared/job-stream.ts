@@ -1,4 +1,4 @@
-import { JobProviderAccepted, JobProviderAcceptedAfterCancel, jobStreamId, metadataCausedBy, type EventMetadata, type RecordedEvent } from '@reelay/contracts';
+import { JobProviderAccepted, JobProviderAcceptedAfterCancel, jobStreamId, metadataCausedBy, readEvent, type EventMetadata, type RecordedEvent } from '@reelay/contracts';
 import { handle, loadStreamState, type EventStore } from '@reelay/event-store';
 import { decideJob, jobDecider, type JobCommand, type JobState } from '@reelay/job-domain';
 
@@ -7,7 +7,10 @@ const ACCEPTANCES: readonly string[] = [JobProviderAccepted.type, JobProviderAcc
 /** The job's last logged acceptance by a provider (after its cancel too), with the metadata for what follows from it. */
 export function lastAcceptance(events: readonly RecordedEvent[]) {
   const accepted = events.findLast((e) => ACCEPTANCES.includes(e.type));
-  return accepted ? { ...JobProviderAccepted.data.parse(accepted.data), metadata: metadataCausedBy(accepted) } : null;
+  if (!accepted) return null;
+  // Both events carry provider and task id; read like any stored event (fields of newer releases dropped).
+  const { data } = readEvent(accepted.type, accepted.schemaVersion, accepted.data) as { data: { provider: string; providerTaskId: string; at: string } };
+  return { provider: data.provider, providerTaskId: data.providerTaskId, at: data.at, metadata: metadataCausedBy(accepted) };
 }
 
 export async function loadJob(store: EventStore, jobId: string): Promise<JobState> {

@@ -28,4 +28,12 @@ describe('event registry', () => {
     expect(() => readEvent('JobDelayed', 1, { extra: true })).toThrow(MalformedEventError);
     expect(() => readEvent('JobTeleported', 1, { at })).toThrow(UnknownEventError);
   });
+  it('as a reader, drops an unknown field inside a union member (a reference image given by asset)', () => {
+    const submitted = {
+      jobId: 'job_1', userId: 'u', model: 'm', provider: 'p', prompt: 'a fox', negativePrompt: null, aspectRatio: '16:9', durationSeconds: 5, resolution: null, seed: null,
+      referenceImage: { assetId: 'asset_0123456789ab', cropped: true }, webhookUrl: null, metadata: {}, creditsEstimated: 5, requestHash: 'h', at,
+    };
+    expect(readEvent('JobSubmitted', 1, submitted).data).toMatchObject({ referenceImage: { assetId: 'asset_0123456789ab' } });
+    expect(readEvent('JobSubmitted', 1, submitted).data).not.toHaveProperty('referenceImage.cropped');
+  });
 });
