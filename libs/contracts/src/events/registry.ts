@@ -49,13 +49,19 @@ export function parseEvent(type: string, schemaVersion: number, data: unknown, u
  * does not know are dropped instead of failing the event. A newer release adds fields only as
  * optional ones, so during a rolling upgrade its events reach older readers, which go on without
  * the field, rather than dead-lettering them or failing every read of the job. Anything else that
- * does not match the schema still fails.
+ * does not match the schema still fails. `onIgnored` is told the dropped fields' paths.
  */
-export function readEvent(type: string, schemaVersion: number, data: unknown, upcasters: Record<string, Upcaster> = UPCASTERS): DomainEvent {
-  return parseWith(type, schemaVersion, data, upcasters, true);
+export function readEvent(
+  type: string,
+  schemaVersion: number,
+  data: unknown,
+  upcasters: Record<string, Upcaster> = UPCASTERS,
+  onIgnored?: (fields: string[]) => void,
+): DomainEvent {
+  return parseWith(type, schemaVersion, data, upcasters, onIgnored ?? (() => undefined));
 }
 
-function parseWith(type: string, schemaVersion: number, data: unknown, upcasters: Record<string, Upcaster>, ignoreUnknownFields: boolean): DomainEvent {
+function parseWith(type: string, schemaVersion: number, data: unknown, upcasters: Record<string, Upcaster>, onIgnored: ((fields: string[]) => void) | false): DomainEvent {
   const def = DEFINITIONS.get(type);
   if (!def || !Number.isInteger(schemaVersion) || schemaVersion < 1 || schemaVersion > def.schemaVersion) {
     throw new UnknownEventError(type, schemaVersion);
@@ -67,8 +73,10 @@ function parseWith(type: string, schemaVersion: number, data: unknown, upcasters
     current = up(current);
   }
   let parsed = def.data.safeParse(current);
-  if (!parsed.success && ignoreUnknownFields && parsed.error.issues.every((i) => i.code === 'unrecognized_keys')) {
-    parsed = def.data.safeParse(withoutKeys(current, parsed.error.issues));
+  if (!parsed.success && onIgnored && parsed.error.issues.every((i) => i.code === 'unrecognized_keys')) {
+    const issues = parsed.error.issues;
+    parsed = def.data.safeParse(withoutKeys(current, issues));
+    if (parsed.success) onIgnored(issues.flatMap((i) => (i.code === 'unrecognized_keys' ? i.keys.map((k) => [...i.path, k].join('.')) : [])));
   }
   if (!parsed.success) throw new MalformedEventError(type, schemaVersion, parsed.error.issues);
   return { type, data: parsed.data } as DomainEvent;

@@ -12,6 +12,9 @@ describe('decodeEventMessage', () => {
     const decoded = decodeEventMessage(message('JobFailed', { errorCode: 'unknown_provider_error', message: null, detail: null, at, retriedBy: 'v99' }));
     expect(decoded.ok).toBe(true);
     if (decoded.ok) expect(decoded.recorded.data).toEqual({ errorCode: 'unknown_provider_error', message: null, detail: null, at });
+    if (decoded.ok) expect(decoded.ignoredFields).toEqual(['retriedBy']);
+    const plain = decodeEventMessage(message('JobDelayed', { at }));
+    expect(plain.ok && plain.ignoredFields).toBeUndefined();
   });
   it('refuses an event whose known fields do not match, and names an unknown type as such', () => {
     expect(decodeEventMessage(message('JobProgressed', { at, progress: 'half' }))).toMatchObject({ ok: false });

@@ -2,7 +2,8 @@ import { currentSchemaVersion, readEvent, RecordedEvent, UnknownEventError, type
 import { z } from 'zod';
 
 export type DecodedEvent =
-  | { ok: true; recorded: RecordedEvent; event: DomainEvent; payload: unknown }
+  /** `ignoredFields`: data fields this release does not know (a newer release wrote them), dropped. */
+  | { ok: true; recorded: RecordedEvent; event: DomainEvent; payload: unknown; ignoredFields?: string[] }
   /** `unknown`: a well-formed envelope of an event type or schema version this release does not know (a newer release wrote it). */
   | { ok: false; error: string; eventId: string | null; payload: unknown; unknown?: true };
 
@@ -25,8 +26,9 @@ export function decodeEventMessage(data: Uint8Array): DecodedEvent {
   }
   const e = envelope.data;
   try {
-    const event = readEvent(e.type, e.schemaVersion, e.data);
-    return { ok: true, recorded: { ...e, schemaVersion: currentSchemaVersion(e.type), data: event.data }, event, payload: json };
+    let ignoredFields: string[] | undefined;
+    const event = readEvent(e.type, e.schemaVersion, e.data, undefined, (fields) => (ignoredFields = fields));
+    return { ok: true, recorded: { ...e, schemaVersion: currentSchemaVersion(e.type), data: event.data }, event, payload: json, ...(ignoredFields ? { ignoredFields } : {}) };
   } catch (err) {
     return { ok: false, error: (err as Error).message, eventId: e.eventId, payload: json, ...(err instanceof UnknownEventError ? { unknown: true as const } : {}) };
   }

@@ -95,6 +95,8 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
   private readonly prefix: string;
   private readonly bindings: ResolvedBinding[];
   private readonly emitter = new EventEmitter();
+  /** Event types and fields already warned about (once each per process). */
+  private readonly ignoredWarned = new Set<string>();
   private readonly routes = new Map<string, MessageHandler | null>();
   private readonly generations = new Set<Generation>();
   /** Binding durable → the durable consumers the server keeps for it. */
@@ -313,6 +315,7 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
       return this.deadLetter(msg, binding, { eventId: decoded.eventId, payload: decoded.payload, error: `invalid payload: ${decoded.error}` });
     }
     const { recorded, event, payload } = decoded;
+    if (decoded.ignoredFields) this.warnIgnoredFields(recorded.type, decoded.ignoredFields);
     const handler = this.route(msg.subject);
     if (!handler) {
       if (deliveries < binding.maxDeliver) return handBack();
@@ -349,6 +352,14 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
     } finally {
       clearInterval(keepAlive);
     }
+  }
+
+  /** A newer release writes fields this one drops: said once per type and fields, so an operator sees a rollout half done. */
+  private warnIgnoredFields(type: string, fields: string[]): void {
+    const key = `${type}:${fields.join(',')}`;
+    if (this.ignoredWarned.has(key)) return;
+    this.ignoredWarned.add(key);
+    this.logger.warn?.(`${type} events carry fields this release does not know (${fields.join(', ')}); they are ignored until this service runs the release that writes them`);
   }
 
   private async deadLetter(msg: JsMsg, binding: ResolvedBinding, entry: { eventId: string | null; payload: unknown; error: string }): Promise<void> {
