@@ -31,33 +31,28 @@ export interface SlotSweeperOptions {
  */
 export class SlotSweeper {
   private after: SlotPosition | undefined;
-  private readonly pageSize: number;
-  private readonly trackedTaskHoldMs: number;
-  private readonly untrackedTaskHoldMs: number;
-  private readonly now: () => number;
+  private readonly options: Required<SlotSweeperOptions>;
 
   constructor(
     private readonly deps: { slots: ProviderSlots; store: EventStore; logger: Logger },
-    private readonly options: SlotSweeperOptions,
+    options: SlotSweeperOptions,
   ) {
-    this.pageSize = options.pageSize ?? 500;
-    this.trackedTaskHoldMs = options.trackedTaskHoldMs ?? 60 * 60_000;
-    this.untrackedTaskHoldMs = options.untrackedTaskHoldMs ?? 15 * 60_000;
-    this.now = options.now ?? Date.now;
+    this.options = { pageSize: 500, trackedTaskHoldMs: 60 * 60_000, untrackedTaskHoldMs: 15 * 60_000, now: Date.now, ...options };
   }
 
   /** Returns how many slots were freed. */
   async sweep(minAgeMs = this.options.minAgeMs): Promise<number> {
-    const page = await this.deps.slots.heldSince(minAgeMs, this.pageSize, this.after);
-    this.after = page.length === this.pageSize ? page.at(-1) : undefined;
+    const { pageSize, trackedTaskHoldMs, untrackedTaskHoldMs, now } = this.options;
+    const page = await this.deps.slots.heldSince(minAgeMs, pageSize, this.after);
+    this.after = page.length === pageSize ? page.at(-1) : undefined;
     const streams = await this.deps.store.readStreams(page.map((s) => jobStreamId(s.jobId)));
     const finished = page.filter(({ jobId }) => {
       const job = foldJob(streams.get(jobStreamId(jobId)) ?? []);
       if (!job.exists) return true;
       if (!isTerminal(job.status)) return false;
       if (!mayHoldProviderTask(job)) return true;
-      const hold = job.providerTaskOpen ? this.trackedTaskHoldMs : this.untrackedTaskHoldMs;
-      return this.now() - Date.parse(job.completedAt ?? '') >= hold;
+      const hold = job.providerTaskOpen ? trackedTaskHoldMs : untrackedTaskHoldMs;
+      return now() - Date.parse(job.completedAt ?? '') >= hold;
     });
     // Released together: one DELETE (ProviderSlots batches the releases made at once).
     const freed = (await Promise.all(finished.map(({ jobId }) => this.deps.slots.release(jobId)))).filter(Boolean).length;

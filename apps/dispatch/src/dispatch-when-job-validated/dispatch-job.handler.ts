@@ -103,8 +103,7 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
           return DONE;
         }
       }
-      // A task that outlived its job's cancel keeps the slot until polling records its end.
-      if (!job.providerTaskOpen && !job.providerTaskMayExist) await deps.slots.release(jobId);
+      await releaseUnlessTaskRuns(deps, job, jobId);
       return DONE;
     }
     const now = deps.now();
@@ -236,11 +235,18 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
         // terminal case above) and records it or frees the slot.
         return { kind: 'later', delayMs: LOOKUP_AFTER_CANCEL_MS, why: 'retry' };
       }
-      // A task that outlived its job's cancel keeps the slot until polling records its end.
-      if (!job.providerTaskOpen && !job.providerTaskMayExist) await deps.slots.release(jobId);
+      await releaseUnlessTaskRuns(deps, job, jobId);
     }
     return DONE;
   }
+}
+
+/**
+ * Frees a finished job's slot unless its provider task may still run: one that outlived the cancel
+ * keeps the slot until polling records its end, one a lost answer may have made until the slot sweep's hold.
+ */
+async function releaseUnlessTaskRuns(deps: DispatchJobDeps, job: JobState, jobId: string): Promise<void> {
+  if (!job.providerTaskOpen && !job.providerTaskMayExist) await deps.slots.release(jobId);
 }
 
 /**

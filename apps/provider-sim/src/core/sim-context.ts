@@ -65,8 +65,6 @@ export interface NewTask {
   request: Record<string, unknown>;
   /** Advance on a timer even without checks (providers that push webhooks). */
   autoAdvance?: boolean;
-  /** Over the concurrency limit, accept and hold the task THROTTLED (Runway) instead of the submit being refused. */
-  queueAtCapacity?: boolean;
 }
 
 /**
@@ -81,11 +79,17 @@ export class SimContext {
   private readonly attempts = new Map<string, number>();
   private readonly listeners = new Map<string, TransitionListener>();
   private readonly autoTasks = new Set<SimTask>();
+  private readonly queuing = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   /** Base URL of this server as providers' clients see it (set at listen). */
   publicUrl = 'http://127.0.0.1:4010';
 
   constructor(readonly options: SimOptions) {}
+
+  /** Over its concurrency limit `provider` accepts a task and holds it THROTTLED until a place frees (Runway), instead of refusing the submit. */
+  queueAtCapacity(provider: string): void {
+    this.queuing.add(provider);
+  }
 
   onTransition(provider: string, listener: TransitionListener): void {
     this.listeners.set(provider, listener);
@@ -107,10 +111,10 @@ export class SimContext {
 
   /**
    * Decides whether a submit fails before a task exists. Counts attempts per (provider, key) so
-   * `rate_limit=N` rejects exactly the first N attempts of that submission. `queueAtCapacity`: the
-   * provider accepts over its concurrency limit (see `NewTask.queueAtCapacity`), so that is no rejection.
+   * `rate_limit=N` rejects exactly the first N attempts of that submission. A provider that queues
+   * at capacity (`queueAtCapacity`) is not refused for it.
    */
-  gateSubmit(provider: string, scenario: Scenario, key: string, queueAtCapacity = false): SubmitRejection | null {
+  gateSubmit(provider: string, scenario: Scenario, key: string): SubmitRejection | null {
     const stats = this.statsFor(provider);
     stats.submissions++;
     const attempt = this.bump(`submit:${provider}:${key}`);
@@ -126,7 +130,7 @@ export class SimContext {
       return { kind: 'server', status: scenario.server_status ?? 500 };
     }
     const max = this.maxInFlight(provider);
-    if (!queueAtCapacity && max !== undefined && this.inFlight(provider) >= max) {
+    if (!this.queuing.has(provider) && max !== undefined && this.inFlight(provider) >= max) {
       stats.rejectedAtCapacity++;
       return { kind: 'capacity', ...retryAfterOf(scenario) };
     }
@@ -170,7 +174,7 @@ export class SimContext {
     };
     const stats = this.statsFor(provider);
     const max = this.maxInFlight(provider);
-    if (init.queueAtCapacity && max !== undefined && this.started(provider) >= max) {
+    if (this.queuing.has(provider) && max !== undefined && this.started(provider) >= max) {
       task.waitingForCapacity = true;
       stats.throttledAtCapacity++;
     }

@@ -22,6 +22,8 @@ export const runwaySim: SimProvider = {
   name: PROVIDER,
   prefix: '/runway',
   register(router: SimRouter, ctx: SimContext) {
+    // Over the account's concurrency Runway accepts the task and holds it THROTTLED; only its daily cap answers 429.
+    ctx.queueAtCapacity(PROVIDER);
     const v1 = `${this.prefix}/v1`;
     const create = (kind: 'text' | 'image') => async (req: SimRequest): Promise<SimReply> => {
       const pre = preflight(ctx, req);
@@ -45,10 +47,9 @@ export const runwaySim: SimProvider = {
       if (typeof body.ratio !== 'string' || !ratios.includes(body.ratio)) return reject(rwError(400, `Validation of body failed: ratio ${String(body.ratio)} is invalid for ${model}.`));
       const d = Number(body.duration);
       if (body.duration !== undefined && (!Number.isInteger(d) || !spec.duration(d))) return reject(rwError(400, `Validation of body failed: duration must be ${spec.durationText}.`));
-      // Over the account's concurrency Runway accepts the task and holds it THROTTLED; only its daily cap answers 429.
-      const gate = ctx.gateSubmit(PROVIDER, scenario, submissionKeyOf(req) ?? prompt, true);
+      const gate = ctx.gateSubmit(PROVIDER, scenario, submissionKeyOf(req) ?? prompt);
       if (gate) return reject(rejection(gate));
-      const task = ctx.createTask(PROVIDER, { model, prompt, scenario, submissionKey: submissionKeyOf(req), request: body, queueAtCapacity: true });
+      const task = ctx.createTask(PROVIDER, { model, prompt, scenario, submissionKey: submissionKeyOf(req), request: body });
       ctx.record({ provider: PROVIDER, taskId: task.id, submissionKey: task.submissionKey ?? null, metadata: {}, model, prompt, outcome: 'accepted', httpStatus: 200 });
       return { status: 200, body: { id: task.id } };
     };
