@@ -48,9 +48,9 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-/** Cancellations recorded on alice's jobs (a running job moves on by itself: delayed, progress). */
+/** Cancellations and output deletions recorded on alice's jobs (a running job moves on by itself: delayed, progress). */
 const cancellations = async () =>
-  Number((await db.query(`SELECT count(*)::int AS n FROM events WHERE stream_id = ANY($1) AND type = 'JobCanceled'`, [[`job-${running}`, `job-${finished}`]])).rows[0].n);
+  Number((await db.query(`SELECT count(*)::int AS n FROM events WHERE stream_id = ANY($1) AND type IN ('JobCanceled', 'JobOutputDeleted')`, [[`job-${running}`, `job-${finished}`]])).rows[0].n);
 const unfinished = ['running', 'delayed'];
 
 /** The same request for alice's job and for a job that does not exist: both 404, same body. */
@@ -61,6 +61,7 @@ const ROUTES: [string, string][] = [
   ['GET', '/v1/jobs/:id/content'],
   ['POST', '/v1/jobs/:id/cancel'],
   ['POST', '/v1/jobs/:id/regenerate'],
+  ['DELETE', '/v1/jobs/:id/output'],
   ['GET', '/v1/videos/:id'],
   ['DELETE', '/v1/videos/:id'],
   ['GET', '/v1/videos/:id/content'],
@@ -124,6 +125,7 @@ describe('API keys', () => {
     ['GET', '/v1/jobs/:id/content'],
     ['POST', '/v1/jobs/:id/cancel'],
     ['POST', '/v1/jobs/:id/regenerate'],
+    ['DELETE', '/v1/jobs/:id/output'],
     ['POST', '/v1/assets'],
     ['GET', '/v1/models'],
     ['GET', '/v1/webhooks/secret'],

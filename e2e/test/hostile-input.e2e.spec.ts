@@ -248,6 +248,7 @@ describe('ids and paths', () => {
     ['GET', '/v1/jobs/:id/content'],
     ['POST', '/v1/jobs/:id/cancel'],
     ['POST', '/v1/jobs/:id/regenerate'],
+    ['DELETE', '/v1/jobs/:id/output'],
     ['GET', '/v1/videos/:id'],
     ['DELETE', '/v1/videos/:id'],
     ['GET', '/v1/videos/:id/content'],

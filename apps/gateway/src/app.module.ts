@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { createMetrics, OpsModule, type ReadinessChecks } from '@reelay/service-kit';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { CancelJobController } from './cancel-job/cancel-job.controller';
+import { DeleteOutputController } from './delete-output/delete-output.controller';
 import { RegenerateJobController } from './regenerate-job/regenerate-job.controller';
 import { GATEWAY_DEPS, type GatewayDeps } from './gateway-deps';
 import { GetJobController } from './get-job/get-job.controller';
@@ -54,6 +55,7 @@ export class AppModule {
         JobStreamController,
         JobContentController,
         CancelJobController,
+        DeleteOutputController,
         RegenerateJobController,
         GetJobController,
         UploadAssetController,

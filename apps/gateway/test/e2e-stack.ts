@@ -13,6 +13,8 @@ export interface E2EStack {
   /** The gateway's base URL, e.g. http://127.0.0.1:40123 */
   url: string;
   gateway: GatewayApp;
+  /** Where the services keep uploads and outputs (STORAGE_DIR). */
+  storageDir: string;
   /** Makes a user with an API key and credits through the operator CLI. */
   createKey(userId: string, credits?: number): Promise<string>;
   stop(): Promise<void>;
@@ -20,7 +22,8 @@ export interface E2EStack {
 
 const SERVICES = ['intake', 'dispatch', 'polling', 'notification'] as const;
 
-export async function startE2EStack(name: string, gatewayEnv: Record<string, string> = {}): Promise<E2EStack> {
+/** `serviceEnv`: more environment for the services run as processes (intake, dispatch, polling, notification). */
+export async function startE2EStack(name: string, gatewayEnv: Record<string, string> = {}, serviceEnv: Record<string, string> = {}): Promise<E2EStack> {
   const db: TestDatabase = await createTestDatabase(name);
   const dir = await mkdtemp(join(tmpdir(), `reelay-${name}-`));
   const processes: ServiceProcess[] = [];
@@ -58,12 +61,13 @@ export async function startE2EStack(name: string, gatewayEnv: Record<string, str
     gateway = await createGatewayApp(GatewayConfig.parse({ ...env, COMMAND_TIMEOUT_MS: '10000', SSE_RECHECK_MS: '500', ...gatewayEnv }), createLogger('gateway', 'silent'));
     await gateway.app.listen(0, '127.0.0.1');
     const url = (await gateway.app.getUrl()).replace('[::1]', '127.0.0.1');
-    for (const service of SERVICES) processes.push(await startService(service, env));
+    for (const service of SERVICES) processes.push(await startService(service, { ...env, ...serviceEnv }));
     await Promise.all(processes.map((p) => (p === sim ? undefined : p.ready(60_000))));
     const cli = join(WORKSPACE_ROOT, 'apps/ops-cli/dist/main.js');
     return {
       url,
       gateway,
+      storageDir: common.STORAGE_DIR,
       stop,
       async createKey(userId, credits = 1000) {
         const { stdout } = await promisify(execFile)(process.execPath, [cli, 'keys', 'create', '--user', userId, '--credits', String(credits)], { env: { ...process.env, DATABASE_URL: db.url } });

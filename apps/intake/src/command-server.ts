@@ -1,8 +1,9 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { CancelJobCommand, commandSubjects, SubmitJobCommand } from '@reelay/contracts';
+import { CancelJobCommand, commandSubjects, DeleteJobOutputCommand, SubmitJobCommand } from '@reelay/contracts';
 import { serveCommands, type CommandServer, type NatsConnection } from '@reelay/messaging';
 import { runWithContext, type Logger } from '@reelay/service-kit';
 import { cancelJob } from './cancel-job/cancel-job.handler';
+import { deleteJobOutput } from './delete-output/delete-output.handler';
 import { INTAKE_DEPS, type IntakeDeps } from './intake.deps';
 import { submitJob } from './submit-job/submit-job.handler';
 import { VALIDATE_AFTER_SUBMIT, type ValidateAfterSubmit } from './validate-job/validate-after-submit';
@@ -14,7 +15,7 @@ export interface IntakeRuntime {
   logger: Logger;
 }
 
-/** Answers the gateway's submit and cancel requests (core NATS, queue group shared by replicas). */
+/** Answers the gateway's submit, cancel and delete-output requests (core NATS, queue group shared by replicas). */
 @Injectable()
 export class IntakeCommandServer implements OnModuleInit, BeforeApplicationShutdown {
   private servers: CommandServer[] = [];
@@ -38,6 +39,10 @@ export class IntakeCommandServer implements OnModuleInit, BeforeApplicationShutd
       serveCommands(this.rt.nc, subjects.cancelJob, 'intake', (payload) => {
         const cmd = CancelJobCommand.parse(payload);
         return runWithContext({ jobId: cmd.jobId, correlationId: cmd.correlationId }, () => cancelJob(this.deps, cmd));
+      }, { onError }),
+      serveCommands(this.rt.nc, subjects.deleteJobOutput, 'intake', (payload) => {
+        const cmd = DeleteJobOutputCommand.parse(payload);
+        return runWithContext({ jobId: cmd.jobId, correlationId: cmd.correlationId }, () => deleteJobOutput(this.deps, cmd));
       }, { onError }),
     ];
   }

@@ -38,9 +38,21 @@ export const PollingConfig = BaseConfig.extend({
   OUTPUT_MAX_BYTES: z.coerce.number().int().positive().default(512 * 1024 * 1024),
   /** Smaller files are not plausible videos. */
   OUTPUT_MIN_BYTES: z.coerce.number().int().positive().default(1024),
+  /**
+   * Days a succeeded job's video is kept; then its file is deleted and the job says so (its
+   * `output.expiresAt` tells when). 0 keeps every output until it is deleted on purpose. Fractions
+   * are allowed (0.5 = 12 hours).
+   */
+  OUTPUT_RETENTION_DAYS: z.coerce.number().min(0).default(0),
+  /** How often one replica looks for outputs past their retention. */
+  OUTPUT_RETENTION_SWEEP_MS: msVar(60 * 60_000),
   CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
 });
 export type PollingConfig = z.infer<typeof PollingConfig>;
+
+/** OUTPUT_RETENTION_DAYS in ms; null when outputs are kept. */
+export const outputRetentionMs = (config: Pick<PollingConfig, 'OUTPUT_RETENTION_DAYS'>): number | null =>
+  config.OUTPUT_RETENTION_DAYS > 0 ? Math.max(1, Math.round(config.OUTPUT_RETENTION_DAYS * 86_400_000)) : null;
 
 const PolicyOverrides = z.object({
   schedule: offsets.optional(),

@@ -1,7 +1,7 @@
 import { JetStreamServer } from '@reelay/messaging';
 import { configuredAdapters } from '@reelay/providers';
 import { connectInfra, createLogger, createMetrics, initTracing, loadConfig, runService } from '@reelay/service-kit';
-import { PollingConfig, schedulePolicies } from './config';
+import { outputRetentionMs, PollingConfig, schedulePolicies } from './config';
 import { POLLING_MIGRATIONS } from './migrations';
 import { pollingConsumers } from './polling.consumers';
 import type { PollingDeps } from './polling.deps';
@@ -27,6 +27,7 @@ async function main() {
     storage: outputStorage(config.STORAGE_DIR, pollingMetrics),
     policyFor,
     outputRules: { maxBytes: config.OUTPUT_MAX_BYTES, minBytes: config.OUTPUT_MIN_BYTES, downloadTimeoutMs: config.OUTPUT_DOWNLOAD_TIMEOUT_MS },
+    outputRetentionMs: outputRetentionMs(config),
     checkTimeoutMs: config.PROVIDER_CHECK_TIMEOUT_MS,
     metrics: pollingMetrics,
     logger,
@@ -44,6 +45,7 @@ async function main() {
       deps,
       { nc: infra.nc, prefix: infra.prefix },
       { tickMs: config.POLL_TICK_MS, concurrency: config.POLL_CONCURRENCY, leaseMs: config.POLL_LEASE_MS },
+      { sweepEveryMs: config.OUTPUT_RETENTION_SWEEP_MS },
       metrics,
     ),
     port: config.POLLING_PORT,

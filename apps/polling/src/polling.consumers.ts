@@ -12,4 +12,6 @@ export const pollingConsumers = (prefix: string, concurrency: number): ConsumerB
     concurrency,
     maxDeliver: OUTAGE_TOLERANT_DELIVERIES,
   },
+  // A dead-lettered deletion would leave a file its owner asked to be rid of.
+  { durable: 'polling-remove-output', filterSubjects: [`${prefix}.events.job.JobOutputDeleted`], concurrency, maxDeliver: OUTAGE_TOLERANT_DELIVERIES },
 ];

@@ -4,6 +4,7 @@ import { JobFailed, JobProviderAccepted, jobIdFromStreamId, metadataCausedBy, ty
 import { runWithContext } from '@reelay/service-kit';
 import { cancelAtProvider } from './cancel-at-provider/cancel-at-provider.handler';
 import { followJob } from './follow-job/follow-job.handler';
+import { removeDeletedOutput } from './delete-output/remove-deleted-output.handler';
 import { POLLING_DEPS, type PollingDeps } from './polling.deps';
 
 const inContext = <T>(event: RecordedEvent, fn: (jobId: string) => Promise<T>) => {
@@ -48,5 +49,10 @@ export class PollingEventsController {
   onFailed(@Payload() event: RecordedEvent) {
     const timedOut = JobFailed.data.parse(event.data).errorCode === 'provider_timeout';
     return inContext(event, (jobId) => (timedOut ? cancelAtProvider(this.deps, jobId, metadataCausedBy(event)) : this.deps.schedule.remove(jobId)));
+  }
+
+  @EventPattern<string>('*.events.job.JobOutputDeleted')
+  onOutputDeleted(@Payload() event: RecordedEvent) {
+    return inContext(event, (jobId) => removeDeletedOutput(this.deps, jobId, event.data));
   }
 }

@@ -16,6 +16,8 @@ export interface PollingDeps {
   storage: BlobStorage;
   policyFor: (provider: string) => SchedulePolicy;
   outputRules: OutputRules;
+  /** How long an output is kept after the job succeeds (OUTPUT_RETENTION_DAYS); null: until deleted on purpose. */
+  outputRetentionMs: number | null;
   checkTimeoutMs: number;
   metrics: PollingMetrics;
   logger: Logger;

@@ -48,7 +48,14 @@ export interface BlobStorage {
    * resolves with how many. Absent where storage leaves nothing behind.
    */
   sweepAbandoned?(prefix: string, olderThanMs: number): Promise<number>;
+  /**
+   * The keys of the blobs directly under `prefix` last written at least `olderThanMs` ago, one at a
+   * time (a directory of millions is never held in memory); temporary files of puts are left out.
+   */
+  listOlderThan(prefix: string, olderThanMs: number): AsyncIterable<string>;
 }
 
 export const assetKey = (assetId: string) => `assets/${assetId}`;
 export const outputKey = (jobId: string) => `outputs/${jobId}.mp4`;
+/** The job whose output `key` is (the inverse of outputKey); null for any other key. */
+export const jobIdOfOutputKey = (key: string): string | null => /^outputs\/([A-Za-z0-9_-]+)\.mp4$/.exec(key)?.[1] ?? null;

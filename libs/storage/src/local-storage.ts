@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { link, mkdir, open, opendir, readdir, readFile, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import type { BlobDescription, BlobStat, BlobStorage, PutGuards } from './blob-storage';
@@ -160,6 +160,16 @@ export class LocalStorage implements BlobStorage {
       removed++;
     }
     return removed;
+  }
+
+  async *listOlderThan(prefix: string, olderThanMs: number, now = Date.now()): AsyncIterable<string> {
+    const dir = await opendir(this.path(prefix)).catch(ifMissing(null));
+    if (!dir) return;
+    for await (const entry of dir) {
+      if (!entry.isFile() || entry.name.endsWith('.tmp') || entry.name.endsWith('.tmp.meta') || entry.name.endsWith('.meta.json')) continue;
+      const modified = await stat(join(dir.path, entry.name)).then((st) => st.mtimeMs, ifMissing(null));
+      if (modified !== null && now - modified >= olderThanMs) yield `${prefix}/${entry.name}`;
+    }
   }
 
   async stat(key: string): Promise<BlobStat | null> {

@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { CommandReply, commandSubjects, type CancelJobCommand, type Job, type SubmitJobCommand } from '@reelay/contracts';
+import { CommandReply, commandSubjects, type CancelJobCommand, type DeleteJobOutputCommand, type Job, type SubmitJobCommand } from '@reelay/contracts';
 import { CommandUnavailableError, request } from '@reelay/messaging';
 import { injectTraceparent } from '@reelay/service-kit';
 import { ApiException } from '../errors/api-exception';
 import { genericMessage } from '../errors/error-envelope';
 import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
 
-/** The gateway never writes job events: submit and cancel are asked of intake over NATS request/reply. */
+/** The gateway never writes job events: submit, cancel and output deletion are asked of intake over NATS request/reply. */
 @Injectable()
 export class IntakeClient {
   constructor(@Inject(GATEWAY_DEPS) private readonly deps: GatewayDeps) {}
@@ -19,7 +19,11 @@ export class IntakeClient {
     return this.send('cancelJob', command);
   }
 
-  private async send(name: 'submitJob' | 'cancelJob', command: SubmitJobCommand | CancelJobCommand): Promise<Job> {
+  deleteOutput(command: DeleteJobOutputCommand): Promise<Job> {
+    return this.send('deleteJobOutput', command);
+  }
+
+  private async send(name: 'submitJob' | 'cancelJob' | 'deleteJobOutput', command: SubmitJobCommand | CancelJobCommand): Promise<Job> {
     const { nc, config, logger } = this.deps;
     // The request's trace rides in the NATS header; the command names it too, for intake's records.
     const traceparent = injectTraceparent();

@@ -8,9 +8,10 @@ import { parseRange } from './byte-range';
 
 const notReady = () => new ApiException('not_found', 'The video is not available: the job has not succeeded.');
 
-/** Streams a succeeded job's video from storage, with Range support; 404 before it succeeded. */
+/** Streams a succeeded job's video from storage, with Range support; 404 before it succeeded, 410 once deleted. */
 export async function serveOutput(deps: GatewayDeps, jobId: string, state: JobState, req: Request, res: Response): Promise<void> {
   if (state.status !== 'succeeded' || !state.output) throw notReady();
+  if (state.outputDeletedAt) throw new ApiException('output_deleted', `This video was deleted on ${state.outputDeletedAt}. Generate it again to get a new one.`);
   const key = outputKey(jobId);
   const size = (await deps.storage.stat(key))?.bytes ?? null;
   if (size === null) {

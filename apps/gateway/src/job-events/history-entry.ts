@@ -1,5 +1,5 @@
-import { userMessage, type JobErrorCode, type JobStatus, type RecordedEvent } from '@reelay/contracts';
-import { jobDecider, toJobEvent, type JobState } from '@reelay/job-domain';
+import type { JobErrorCode, JobStatus, RecordedEvent } from '@reelay/contracts';
+import { jobDecider, jobMessage, toJobEvent, type JobState } from '@reelay/job-domain';
 
 export interface HistoryEntry {
   sequence: number;
@@ -33,7 +33,7 @@ export function toHistory(events: RecordedEvent[]): HistoryEntry[] {
       type: recorded.type,
       at: typeof data.at === 'string' ? data.at : recorded.recordedAt,
       status: state.status,
-      message: userMessage(state.status, state.errorCode, state.failureMessage),
+      message: jobMessage(state),
       errorCode: state.status === 'failed' ? state.errorCode : null,
       progress: state.progress,
     };

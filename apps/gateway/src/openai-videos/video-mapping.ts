@@ -51,7 +51,7 @@ export function toOpenAIVideo(job: Job): OpenAIVideo {
     object: 'video',
     created_at: unixSeconds(job.createdAt) ?? 0,
     completed_at: terminal ? unixSeconds(job.completedAt ?? job.updatedAt) : null,
-    expires_at: null,
+    expires_at: unixSeconds(job.output?.expiresAt ?? null),
     model: job.model,
     progress: status === 'completed' ? 100 : (job.progress ?? 0),
     seconds: String(job.durationSeconds),

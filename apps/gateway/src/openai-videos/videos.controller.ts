@@ -92,18 +92,20 @@ export class VideosController {
   }
 
   /**
-   * OpenAI deletes a finished video and its files. reelay's job log is append-only and outputs stay
-   * in storage, so an unfinished video is canceled (`deleted: true`) and a finished one is left as it
-   * is (`deleted: false`).
+   * OpenAI deletes a video and its files. reelay's job log is append-only, so the job stays: an
+   * unfinished video is canceled, a completed one has its file deleted (its content answers 410
+   * from then on), both `deleted: true`; a failed or canceled one has nothing to delete
+   * (`deleted: false`).
    */
   @Delete(':id')
   async remove(@CurrentUser() userId: string, @Param('id') id: string, @Req() req: Request): Promise<OpenAIVideoDeleted> {
     const { state } = await this.jobs.loadOwned(id, userId);
-    if (isTerminal(state.status)) return { id, object: 'video.deleted', deleted: false };
+    const command = { userId, jobId: id, correlationId: correlationIdOf(req) };
+    if (isTerminal(state.status) && state.status !== 'succeeded') return { id, object: 'video.deleted', deleted: false };
     try {
-      await this.intake.cancel({ userId, jobId: id, correlationId: correlationIdOf(req) });
+      await (state.status === 'succeeded' ? this.intake.deleteOutput(command) : this.intake.cancel(command));
     } catch (err) {
-      // Finished between the read and the cancel.
+      // Failed or was canceled between the read and the cancel.
       if (err instanceof ApiException && err.code === 'invalid_state') return { id, object: 'video.deleted', deleted: false };
       throw err;
     }

@@ -42,7 +42,7 @@ function componentSchemas(schemas: Partial<Record<SchemaName, z.ZodType>>, io: '
 }
 
 const ERROR_TEXT: Record<number, string> = {
-  400: 'Invalid request', 401: 'Missing or unknown API key', 402: 'Not enough credits', 404: 'Not found', 409: 'Conflict',
+  400: 'Invalid request', 401: 'Missing or unknown API key', 402: 'Not enough credits', 404: 'Not found', 409: 'Conflict', 410: 'The video was deleted (retention or its owner)',
   413: 'Body or upload too large', 415: 'Not a supported image type', 416: 'Range not satisfiable', 422: 'The model cannot do these settings',
   429: 'Too many requests for this key (see Retry-After)', 500: 'Internal error', 503: 'Temporarily unavailable (see Retry-After)',
 };

@@ -99,8 +99,19 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'get', path: '/v1/jobs/{id}/content', operationId: 'getJobContent', tag: 'Jobs', summary: 'The video bytes', auth: true, pathParams: [jobId],
     headers: [rangeHeader],
+    description: 'Once the video was deleted (its `output.deletedAt` is set) this answers 410 `output_deleted`.',
     success: { status: 200, description: 'The MP4 (206 for a Range request)', content: { 'video/mp4': { schema: bytes, example: '(MP4 bytes)' } } },
-    errors: [401, 404, 416, 429],
+    errors: [401, 404, 410, 416, 429],
+  },
+  {
+    method: 'delete', path: '/v1/jobs/{id}/output', operationId: 'deleteJobOutput', tag: 'Jobs', summary: "Delete a succeeded job's video", auth: true, pathParams: [jobId],
+    description: 'The video file is deleted; the job stays `succeeded`, with `output.deletedAt` set, and its content answers 410. Asking again answers the same job. Only a succeeded job has a video (409 otherwise).',
+    success: {
+      status: 200, description: 'The job, deletion recorded',
+      content: json('Job', { ...ex.exampleSucceededJob, message: 'This video was deleted. Generate it again to get a new one.', output: { ...ex.exampleSucceededJob.output!, deletedAt: '2026-11-29T09:00:00.000Z' }, version: 9 }),
+      headers: { ETag: 'The job version' },
+    },
+    errors: [401, 404, 409, 429, 503],
   },
   {
     method: 'post', path: '/v1/assets', operationId: 'uploadAsset', tag: 'Assets', summary: 'Upload a reference image', auth: true,
@@ -162,8 +173,8 @@ export const ROUTES: RouteSpec[] = [
     errors: [401, 404, 429],
   },
   {
-    method: 'delete', path: '/v1/videos/{id}', operationId: 'deleteVideo', tag: 'OpenAI-compatible videos', summary: 'Cancel an unfinished video', auth: true, openai: true, pathParams: [videoId],
-    description: 'An unfinished video is canceled (`deleted: true`). reelay keeps finished videos and their history, so for those `deleted` is false.',
+    method: 'delete', path: '/v1/videos/{id}', operationId: 'deleteVideo', tag: 'OpenAI-compatible videos', summary: 'Delete a video, or cancel an unfinished one', auth: true, openai: true, pathParams: [videoId],
+    description: 'A completed video has its file deleted and an unfinished one is canceled (`deleted: true`); the job and its history stay. A failed or canceled video has nothing to delete (`deleted: false`).',
     success: { status: 200, description: 'The outcome', content: json('OpenAIVideoDeleted', { id: ex.exampleVideo.id, object: 'video.deleted', deleted: true }) },
     errors: [401, 404, 429, 503],
   },
@@ -172,7 +183,7 @@ export const ROUTES: RouteSpec[] = [
     query: OpenAIVideoContentQuery,
     headers: [rangeHeader],
     success: { status: 200, description: 'The MP4 (206 for a Range request)', content: { 'video/mp4': { schema: bytes, example: '(MP4 bytes)' } } },
-    errors: [400, 401, 404, 416, 429],
+    errors: [400, 401, 404, 410, 416, 429],
   },
   {
     method: 'get', path: '/health/live', operationId: 'healthLive', tag: 'Operations', summary: 'Liveness', auth: false,

@@ -58,5 +58,6 @@ export function snapshotOf(history: JobHistory): JobSnapshot {
 
 export const statusChanged = (before: JobState, after: JobState) => after.exists && (!before.exists || before.status !== after.status);
 
-/** What connected clients see change: the status (and so the message) or the progress. */
-export const visibleChange = (before: JobState, after: JobState) => statusChanged(before, after) || (after.exists && before.progress !== after.progress);
+/** What connected clients see change: the status (and so the message), the progress, or the output's deletion. */
+export const visibleChange = (before: JobState, after: JobState) =>
+  statusChanged(before, after) || (after.exists && (before.progress !== after.progress || before.outputDeletedAt !== after.outputDeletedAt));

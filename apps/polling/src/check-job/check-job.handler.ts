@@ -10,6 +10,7 @@ import { drainCheck, outlivedByTask, recordTaskEnded, taskIsOver } from '../drai
 import { decideOnJob, loadJob } from '../shared/job-stream';
 import { ACCOUNT_REFUSALS, providerCall } from '../shared/provider-call';
 import { takeOutput } from '../take-output/take-output';
+import { withExpiry } from '../delete-output/output-expiry';
 import { failureCodeAfterAcceptance, operatorDetail } from './failure-code';
 import { unfinishedRecords } from './unfinished-records';
 
@@ -114,7 +115,8 @@ class JobCheck {
         const custody = await providerCall(this.deps, adapter, 'fetch_output', () => takeOutput(this.deps, claim.jobId, adapter, result.outputUrl!, recorded));
         if (custody.kind === 'stored') {
           this.copiedOutput = true;
-          await this.write({ type: 'Succeed', output: custody.output, now: this.now() });
+          const now = this.now();
+          await this.write({ type: 'Succeed', output: withExpiry(custody.output, now, this.deps.outputRetentionMs), now });
           return 'succeeded';
         }
         if (custody.kind === 'missing') return this.fail('output_missing', `${claim.provider}: ${custody.detail}`);

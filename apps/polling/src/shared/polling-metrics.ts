@@ -26,6 +26,12 @@ export function createPollingMetrics(metrics: Metrics, scheduleSize: () => Promi
       labelNames: ['provider', 'reason'],
       registers,
     }),
+    outputsDeleted: new Counter({
+      name: 'reelay_outputs_deleted_total',
+      help: 'Output files deleted (reason: retention, user); files of jobs that never succeeded are counted as reason="orphan"',
+      labelNames: ['reason'],
+      registers,
+    }),
     checkLateness: new Histogram({
       name: 'reelay_poll_check_lateness_seconds',
       help: 'How long after its due time a check was claimed',

@@ -91,6 +91,7 @@ export function pollingDeps(pg: PgHarness, adapters: Map<string, ProviderAdapter
     storage: outputStorage(storageDir, metrics),
     policyFor: (p) => policies[p] ?? fallback,
     outputRules: { maxBytes: 50 * 1024 * 1024, minBytes: 1024, downloadTimeoutMs: 10_000 },
+    outputRetentionMs: null,
     checkTimeoutMs: 5000,
     metrics,
     logger: createLogger('polling-test', 'silent'),

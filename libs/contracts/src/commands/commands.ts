@@ -23,6 +23,10 @@ export const CancelJobCommand = z.strictObject({
 });
 export type CancelJobCommand = z.infer<typeof CancelJobCommand>;
 
+/** Deletes a succeeded job's video file at its owner's request (`DELETE /v1/jobs/{id}/output`). */
+export const DeleteJobOutputCommand = CancelJobCommand;
+export type DeleteJobOutputCommand = CancelJobCommand;
+
 export const CommandReply = z.discriminatedUnion('ok', [
   z.object({ ok: z.literal(true), job: Job }),
   z.object({ ok: z.literal(false), error: ApiError }),
@@ -33,6 +37,7 @@ export type CommandReply = z.infer<typeof CommandReply>;
 export const commandSubjects = (prefix: string) => ({
   submitJob: `${prefix}.cmd.submit-job`,
   cancelJob: `${prefix}.cmd.cancel-job`,
+  deleteJobOutput: `${prefix}.cmd.delete-job-output`,
   providerCallback: `${prefix}.cmd.provider-callback`,
 });
 

@@ -121,6 +121,12 @@ export const JobProviderAcceptedAfterCancel = defineEvent(
   z.strictObject({ provider: z.string(), providerTaskId: z.string(), at }),
 );
 
+/**
+ * A succeeded job's video file was deleted: its retention period ended (`retention`, polling's
+ * sweep) or its owner asked (`user`). The job stays succeeded; its content answers 410 from now on.
+ */
+export const JobOutputDeleted = defineEvent('JobOutputDeleted', 1, z.strictObject({ reason: z.enum(['retention', 'user']), at }));
+
 export const JOB_EVENTS = [
   JobSubmitted,
   JobValidationStarted,
@@ -135,4 +141,5 @@ export const JOB_EVENTS = [
   JobCanceled,
   JobProviderTaskEnded,
   JobProviderAcceptedAfterCancel,
+  JobOutputDeleted,
 ] as const;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { JobErrorCode } from './error-code';
 import { JobStatus } from './job-status';
 import { AspectRatio, JobMetadata, Resolution } from './job-settings';
-import { JobOutput } from './job-output';
+import { PublicJobOutput } from './job-output';
 
 /**
  * When an unfinished job is likely to be ready, from how long the model's recent succeeded jobs took
@@ -29,7 +29,7 @@ export const Job = z.object({
   seed: z.number().int().nullable(),
   referenceImage: z.union([z.object({ assetId: z.string() }), z.object({ url: z.string() })]).nullable(),
   progress: z.number().int().min(0).max(100).nullable(),
-  output: JobOutput.nullable(),
+  output: PublicJobOutput.nullable(),
   credits: z.object({ estimated: z.number(), charged: z.number().nullable() }),
   webhookUrl: z.string().nullable(),
   metadata: JobMetadata,

@@ -19,6 +19,9 @@ export const ERROR_MESSAGES: Record<Exclude<JobErrorCode, 'validation_failed'>, 
   unknown_provider_error: 'Something went wrong while generating your video. Please try again.',
 };
 
+/** A succeeded job whose video file was deleted (retention, or its owner). */
+export const OUTPUT_DELETED_MESSAGE = 'This video was deleted. Generate it again to get a new one.';
+
 const GENERIC_VALIDATION_MESSAGE = 'Your request could not be accepted. Please check the settings.';
 
 /**

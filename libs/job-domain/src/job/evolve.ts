@@ -70,6 +70,8 @@ export function evolveJob(state: JobState, event: JobEvent): JobState {
         creditsCharged: 0,
         completedAt: event.data.at,
       };
+    case 'JobOutputDeleted':
+      return { ...touched, outputDeletedAt: event.data.at };
     case 'JobCanceled':
       return { ...touched, status: 'canceled', creditsCharged: 0, completedAt: event.data.at };
     case 'JobProviderAcceptedAfterCancel':

@@ -32,6 +32,8 @@ export interface JobState {
   creditsCharged: number | null;
   progress: number | null;
   output: JobOutput | null;
+  /** When the output's file was deleted (retention or its owner); the job stays succeeded. */
+  outputDeletedAt: string | null;
   intent: SubmissionIntent | null;
   submissionAttempts: number;
   providerTaskId: string | null;
@@ -73,6 +75,7 @@ export const initialJobState = (): JobState => ({
   creditsCharged: null,
   progress: null,
   output: null,
+  outputDeletedAt: null,
   intent: null,
   submissionAttempts: 0,
   providerTaskId: null,

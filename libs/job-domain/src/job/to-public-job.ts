@@ -1,5 +1,9 @@
-import { userMessage, type Job } from '@reelay/contracts';
+import { OUTPUT_DELETED_MESSAGE, userMessage, type Job } from '@reelay/contracts';
 import type { JobState } from './job-state';
+
+/** The user-facing text for where the job is: its status and error, or that its video was deleted. */
+export const jobMessage = (state: JobState): string =>
+  state.outputDeletedAt ? OUTPUT_DELETED_MESSAGE : userMessage(state.status, state.errorCode, state.failureMessage);
 
 /** The public job (api.md) of a folded state. */
 export function toPublicJob(state: JobState): Job {
@@ -7,7 +11,7 @@ export function toPublicJob(state: JobState): Job {
     id: state.jobId,
     object: 'video.job',
     status: state.status,
-    message: userMessage(state.status, state.errorCode, state.failureMessage),
+    message: jobMessage(state),
     errorCode: state.status === 'failed' ? state.errorCode : null,
     model: state.model,
     provider: state.provider,
@@ -19,7 +23,7 @@ export function toPublicJob(state: JobState): Job {
     seed: state.seed,
     referenceImage: state.referenceImage,
     progress: state.progress,
-    output: state.output,
+    output: state.output && { ...state.output, expiresAt: state.output.expiresAt ?? null, deletedAt: state.outputDeletedAt },
     credits: { estimated: state.creditsEstimated, charged: state.creditsCharged },
     webhookUrl: state.webhookUrl,
     metadata: state.metadata,

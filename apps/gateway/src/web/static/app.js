@@ -183,6 +183,10 @@
     $('job-message').textContent = job.message;
     $('job-progress').value = job.status === 'succeeded' ? 100 : (job.progress || 0);
     $('regenerate').hidden = !TERMINAL.includes(job.status);
+    const file = job.output ? (job.output.deletedAt ? `deleted on ${new Date(job.output.deletedAt).toLocaleString()}` : job.output.expiresAt ? `kept until ${new Date(job.output.expiresAt).toLocaleString()}` : '') : '';
+    $('job-file').textContent = file;
+    $('job-file').hidden = $('job-file-term').hidden = !file;
+    if (job.output && job.output.deletedAt) $('player').hidden = true;
     $('job-parent').textContent = job.parentJobId || '';
     $('job-parent').hidden = $('job-parent-term').hidden = !job.parentJobId;
     updateListItem(job);
@@ -236,7 +240,7 @@
             void loadHistory(jobId);
             if (TERMINAL.includes(job.status)) {
               terminal = true;
-              if (job.status === 'succeeded') await play(job).catch(() => { $('job-message').textContent = 'The video could not be loaded. Open the job again to retry.'; });
+              if (job.status === 'succeeded' && !job.output.deletedAt) await play(job).catch(() => { $('job-message').textContent = 'The video could not be loaded. Open the job again to retry.'; });
             }
           }
         }

@@ -1,0 +1,95 @@
+import { readdir, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { jobStreamId, type JobOutput } from '@reelay/contracts';
+import { newJobId, type JobCommand } from '@reelay/job-domain';
+import { LocalStorage, outputKey } from '@reelay/storage';
+import { decideOnJob } from '../shared/job-stream';
+import { migratedPg, tempDir, type PgHarness } from '../testing/polling-harness';
+import { sweepExpiredOutputs } from './sweep-expired-outputs';
+import { withExpiry } from './output-expiry';
+
+const DAY = 86_400_000;
+const RETENTION = 30 * DAY;
+const daysAgo = (d: number) => new Date(Date.now() - d * DAY);
+const output = (jobId: string): JobOutput => ({ url: `/v1/jobs/${jobId}/content`, contentType: 'video/mp4', bytes: 2048, durationSeconds: 2, width: 640, height: 360, sha256: 'ab' });
+
+let pg: PgHarness;
+let dir: Awaited<ReturnType<typeof tempDir>>;
+let storage: LocalStorage;
+
+beforeAll(async () => {
+  [pg, dir] = await Promise.all([migratedPg('retention'), tempDir('retention')]);
+  storage = new LocalStorage(dir.path);
+});
+afterAll(async () => {
+  await pg?.close();
+  await dir?.remove();
+});
+
+/** A job taken up to `end` (its last step at `at`), and its output file last written at `fileAt`. */
+async function jobWithFile(end: 'running' | 'succeeded' | 'failed' | 'none', at: Date, fileAt: Date, retentionMs: number | null = RETENTION): Promise<string> {
+  const jobId = newJobId();
+  const run = (cmd: JobCommand) => decideOnJob(pg.store, jobId, cmd, {});
+  if (end !== 'none') {
+    await run({
+      type: 'SubmitJob',
+      data: {
+        jobId, userId: 'user_retention', model: 'gen4.5', provider: 'runway', prompt: 'a lantern', negativePrompt: null, aspectRatio: '16:9', durationSeconds: 5,
+        resolution: null, seed: null, referenceImage: null, webhookUrl: null, metadata: {}, creditsEstimated: 10, requestHash: `h-${jobId}`,
+      },
+      now: at,
+    });
+    await run({ type: 'StartValidation', now: at });
+    await run({ type: 'CompleteValidation', referenceImage: null, now: at });
+    await run({ type: 'RecordSubmissionIntent', provider: 'runway', attempt: 1, submissionKey: `${jobId}-1`, now: at });
+    await run({ type: 'RecordProviderAccepted', provider: 'runway', providerTaskId: `task-${jobId}`, now: at });
+    if (end === 'succeeded') await run({ type: 'Succeed', output: withExpiry(output(jobId), at, retentionMs), now: at });
+    if (end === 'failed') await run({ type: 'Fail', errorCode: 'output_missing', detail: 'copy refused', now: at });
+  }
+  await storage.put(outputKey(jobId), Buffer.alloc(2048, 1));
+  await utimes(join(dir.path, outputKey(jobId)), fileAt, fileAt);
+  return jobId;
+}
+
+const fileExists = async (jobId: string) => (await readdir(join(dir.path, 'outputs'))).includes(`${jobId}.mp4`);
+const deletions = async (jobId: string) => (await pg.store.readStream(jobStreamId(jobId))).filter((e) => e.type === 'JobOutputDeleted');
+
+describe('sweepExpiredOutputs (PostgreSQL, files on disk)', () => {
+  it('deletes what is past its expiry, keeps what is not, and clears files no succeeded job points at', async () => {
+    const expired = await jobWithFile('succeeded', daysAgo(40), daysAgo(40));
+    // Stored when the retention was 60 days: today's 30 do not shorten what the job was told.
+    const promisedLonger = await jobWithFile('succeeded', daysAgo(40), daysAgo(40), 60 * DAY);
+    // Stored before any retention was set: today's retention counts from its success.
+    const storedForGood = await jobWithFile('succeeded', daysAgo(40), daysAgo(40), null);
+    const young = await jobWithFile('succeeded', daysAgo(1), daysAgo(1));
+    const ofFailedJob = await jobWithFile('failed', daysAgo(40), daysAgo(40));
+    const ofNoJob = await jobWithFile('none', daysAgo(40), daysAgo(40));
+    // A check copied it and is about to record the success: not the sweep's to touch.
+    const stillRunning = await jobWithFile('running', daysAgo(40), daysAgo(40));
+    // An earlier round recorded the deletion and died before removing the file.
+    const halfDone = await jobWithFile('succeeded', daysAgo(40), daysAgo(40));
+    await decideOnJob(pg.store, halfDone, { type: 'DeleteOutput', reason: 'retention', retentionMs: RETENTION, now: new Date() }, {});
+    const tmp = join(dir.path, 'outputs', `${young}.mp4.1.2.3.tmp`);
+    await writeFile(tmp, 'partial');
+    await utimes(tmp, daysAgo(40), daysAgo(40));
+
+    const swept = await sweepExpiredOutputs({ store: pg.store, storage, outputRetentionMs: RETENTION });
+
+    expect(swept).toEqual({ deleted: 3, orphansRemoved: 2 });
+    for (const gone of [expired, storedForGood, halfDone, ofFailedJob, ofNoJob]) expect(await fileExists(gone)).toBe(false);
+    for (const kept of [promisedLonger, young, stillRunning]) expect(await fileExists(kept)).toBe(true);
+    for (const deleted of [expired, storedForGood, halfDone]) expect(await deletions(deleted)).toHaveLength(1);
+    for (const other of [promisedLonger, young, ofFailedJob, stillRunning]) expect(await deletions(other)).toHaveLength(0);
+    expect((await deletions(expired))[0]!.data).toMatchObject({ reason: 'retention' });
+    // Temporary files are the abandoned-copy sweep's.
+    expect((await readdir(join(dir.path, 'outputs'))).some((n) => n.endsWith('.tmp'))).toBe(true);
+
+    expect(await sweepExpiredOutputs({ store: pg.store, storage, outputRetentionMs: RETENTION })).toEqual({ deleted: 0, orphansRemoved: 0 });
+  });
+
+  it('does nothing when outputs are kept for good', async () => {
+    const old = await jobWithFile('succeeded', daysAgo(400), daysAgo(400), null);
+    expect(await sweepExpiredOutputs({ store: pg.store, storage, outputRetentionMs: null })).toEqual({ deleted: 0, orphansRemoved: 0 });
+    expect(await fileExists(old)).toBe(true);
+  });
+});
