@@ -87,6 +87,21 @@ describe('the web page in headless Chromium', () => {
     await video.waitFor({ state: 'visible' });
     expect((await page.locator('#job-id').textContent())!).toMatch(/local-preview · 16:9 · 3 s$/);
 
+    // Delete video: asked first; the job stays, saying its video was deleted, and the player goes.
+    const secondId = (await page.locator('#job-id').textContent())!.split(' · ')[0]!;
+    const asked: string[] = [];
+    page.once('dialog', (dialog) => {
+      asked.push(dialog.message());
+      void dialog.accept();
+    });
+    await page.getByRole('button', { name: 'Delete video' }).click();
+    await page.locator('#job-message').filter({ hasText: 'This video was deleted.' }).waitFor();
+    expect(asked).toEqual([expect.stringMatching(/^Delete this video\?/)]);
+    expect(await page.locator('#job-file').textContent()).toMatch(/^deleted on /);
+    expect(await video.isHidden()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Delete video' }).isHidden()).toBe(true);
+    expect((await fetch(`${stack.url}/v1/jobs/${secondId}/content`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(410);
+
     // Past jobs: the job is listed, and opening it shows its history again.
     await page.getByRole('button', { name: 'Refresh' }).click();
     const item = page.locator('#jobs li button').filter({ hasText: 'a red fox running through snow' });

@@ -183,6 +183,7 @@
     $('job-message').textContent = job.message;
     $('job-progress').value = job.status === 'succeeded' ? 100 : (job.progress || 0);
     $('regenerate').hidden = !TERMINAL.includes(job.status);
+    $('delete-output').hidden = !(job.status === 'succeeded' && job.output && !job.output.deletedAt);
     const file = job.output ? (job.output.deletedAt ? `deleted on ${new Date(job.output.deletedAt).toLocaleString()}` : job.output.expiresAt ? `kept until ${new Date(job.output.expiresAt).toLocaleString()}` : '') : '';
     $('job-file').textContent = file;
     $('job-file').hidden = $('job-file-term').hidden = !file;
@@ -269,6 +270,26 @@
       button.disabled = false;
     }
   }
+  // Deletes the shown job's video file (asked first: it cannot be undone); the job stays, saying so.
+  async function deleteOutput() {
+    if (!shown || !window.confirm('Delete this video? The file is removed for good; the job and its settings stay.')) return;
+    const button = $('delete-output');
+    button.disabled = true;
+    $('regenerate-error').hidden = true;
+    try {
+      const job = await (await api(`/v1/jobs/${shown.id}/output`, { method: 'DELETE' })).json();
+      const player = $('player');
+      player.pause();
+      player.removeAttribute('src');
+      render(job);
+      void loadHistory(job.id);
+    } catch (err) {
+      $('regenerate-error').textContent = err.message;
+      $('regenerate-error').hidden = false;
+    } finally {
+      button.disabled = false;
+    }
+  }
   function openJob(job) {
     if (watch) watch.abort();
     $('regenerate-error').hidden = true;
@@ -342,6 +363,7 @@
     $('refresh').addEventListener('click', () => loadJobs(true));
     $('more').addEventListener('click', () => loadJobs(false));
     $('regenerate').addEventListener('click', regenerate);
+    $('delete-output').addEventListener('click', deleteOutput);
     setInterval(tickEstimate, 5000);
     if (apiKey) {
       $('apiKey').value = apiKey;
