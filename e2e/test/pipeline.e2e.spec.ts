@@ -1,3 +1,4 @@
+import type { Job } from '@reelay/contracts';
 import { probeMp4 } from '@reelay/media';
 import { startStack, type Stack } from '@reelay/testing';
 import { createServer, type Server } from 'node:http';
@@ -282,5 +283,31 @@ describe('idempotency, ownership, credits', () => {
     const history = await alice.call<{ data: { type: string; status: string }[] }>('GET', `/v1/jobs/${job.id}/events`);
     expect(history.body.data.map((e) => e.type)).toEqual(expect.arrayContaining(['JobSubmitted', 'JobValidated', 'JobProviderAccepted', 'JobSucceeded']));
     expect(JSON.stringify(history.body)).not.toMatch(/submissionKey|requestHash|providerTaskId/);
+  });
+});
+
+describe('generate again, changing the model', () => {
+  it('tries another provider with the same prompt and a new seed; the new model\'s limits are checked like a submit', async () => {
+    const first = (await alice.submit({ ...runway('success_after=1'), seed: 11 })).body;
+    expect(await alice.waitFor(first.id, isTerminalJob)).toMatchObject({ status: 'succeeded', provider: 'runway' });
+
+    const elsewhere = await alice.call<Job>('POST', `/v1/jobs/${first.id}/regenerate`, { model: 'kling-2.1', seed: null });
+    expect(elsewhere.status).toBe(202);
+    expect(elsewhere.body).toMatchObject({ model: 'kling-2.1', provider: 'kling', prompt: first.prompt, durationSeconds: 5, seed: null, parentJobId: first.id });
+    expect(await alice.waitFor(elsewhere.body.id, isTerminalJob)).toMatchObject({ status: 'succeeded', provider: 'kling' });
+
+    // MiniMax's Hailuo takes 6 or 10 seconds: the 5 of the first job are refused, naming the field; changed too, it runs.
+    const refused = await alice.call<{ error: { code: string; details: { path: string }[] } }>('POST', `/v1/jobs/${first.id}/regenerate`, { model: 'hailuo-02' });
+    expect(refused.status).toBe(422);
+    expect(refused.body.error.code).toBe('unsupported_settings');
+    expect(refused.body.error.details.map((d) => d.path)).toContain('durationSeconds');
+    const longer = await alice.call<Job>('POST', `/v1/jobs/${first.id}/regenerate`, { model: 'hailuo-02', durationSeconds: 6 });
+    expect(longer.status).toBe(202);
+    expect(longer.body).toMatchObject({ provider: 'minimax', durationSeconds: 6, seed: 11 });
+
+    // Only those settings may change.
+    const other = await alice.call<{ error: { code: string; details: { path: string }[] } }>('POST', `/v1/jobs/${first.id}/regenerate`, { prompt: 'something else' });
+    expect(other.status).toBe(400);
+    expect(other.body.error.details.map((d) => d.path)).toEqual(['prompt']);
   });
 });

@@ -78,10 +78,26 @@ export const mediaType = (req: Request) => (req.headers['content-type'] ?? '').s
  * PostgreSQL cannot store; 413 over `limit`.
  */
 export async function readJsonBody(req: Request, limit: number): Promise<unknown> {
-  const type = mediaType(req);
-  if (type !== 'application/json' && !type.endsWith('+json')) throw invalidRequest('Content-Type must be application/json.');
+  checkJsonType(req);
   const raw = await readBody(req, limit);
   if (raw.length === 0) throw invalidRequest('The request body is empty.');
+  return parseJson(raw);
+}
+
+/** As readJsonBody, for a body that may be left out: undefined when there is none (whatever the Content-Type says). */
+export async function readOptionalJsonBody(req: Request, limit: number): Promise<unknown> {
+  const raw = await readBody(req, limit);
+  if (raw.length === 0) return undefined;
+  checkJsonType(req);
+  return parseJson(raw);
+}
+
+function checkJsonType(req: Request): void {
+  const type = mediaType(req);
+  if (type !== 'application/json' && !type.endsWith('+json')) throw invalidRequest('Content-Type must be application/json.');
+}
+
+function parseJson(raw: Buffer): unknown {
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw.toString('utf8'));

@@ -14,6 +14,7 @@ import {
   OpenAIVideo,
   OpenAIVideoDeleted,
   OpenAIVideoList,
+  RegenerateJobRequest,
   SubmitJobRequest,
   UploadedAsset,
   WebhookSecret,
@@ -25,7 +26,7 @@ import { ROUTES, type BodySpec, type RouteSpec, type SchemaName } from './route-
 type Json = Record<string, unknown>;
 
 /** Request bodies are described as clients write them (zod input), responses as the gateway writes them (output). */
-export const REQUEST_SCHEMAS: Partial<Record<SchemaName, z.ZodType>> = { SubmitJobRequest, OpenAICreateVideoJson, OpenAICreateVideoMultipart };
+export const REQUEST_SCHEMAS: Partial<Record<SchemaName, z.ZodType>> = { SubmitJobRequest, RegenerateJobRequest, OpenAICreateVideoJson, OpenAICreateVideoMultipart };
 export const RESPONSE_SCHEMAS: Partial<Record<SchemaName, z.ZodType>> = {
   Job, JobList, JobHistory, UploadedAsset, ModelList, WebhookSecret, HealthLive, HealthReady, ApiErrorEnvelope,
   OpenAIVideo, OpenAIVideoList, OpenAIVideoDeleted, OpenAIErrorEnvelope,

@@ -5,7 +5,7 @@ import * as ex from './examples';
 /** Names of schemas in components.schemas (see openapi-document.ts). */
 export type SchemaName =
   | 'Job' | 'JobList' | 'JobHistory' | 'UploadedAsset' | 'ModelList' | 'WebhookSecret' | 'HealthLive' | 'HealthReady'
-  | 'ApiErrorEnvelope' | 'SubmitJobRequest'
+  | 'ApiErrorEnvelope' | 'SubmitJobRequest' | 'RegenerateJobRequest'
   | 'OpenAIVideo' | 'OpenAIVideoList' | 'OpenAIVideoDeleted' | 'OpenAIErrorEnvelope' | 'OpenAICreateVideoJson' | 'OpenAICreateVideoMultipart';
 
 export interface BodySpec {
@@ -72,14 +72,17 @@ export const ROUTES: RouteSpec[] = [
   },
   {
     method: 'post', path: '/v1/jobs/{id}/regenerate', operationId: 'regenerateJob', tag: 'Jobs', summary: 'Generate a job again with the same settings', auth: true, pathParams: [jobId],
-    description: 'A new job with the settings of one of your jobs, finished or not: charged like a submit, its `parentJobId` naming the job it repeats. No body.',
-    headers: [{ ...idempotencyKey, description: 'The same key for the same job returns the same new job; for another job it answers 409.' }],
+    description:
+      'A new job with the settings of one of your jobs, finished or not: charged like a submit, its `parentJobId` naming the job it repeats. ' +
+      'No body repeats the job as it was; a body changes the model (another provider), duration, resolution or seed (`null`: none, so the provider picks one).',
+    headers: [{ ...idempotencyKey, description: 'The same key for the same job and body returns the same new job; for another job or body it answers 409.' }],
+    requestBody: { required: false, content: json('RegenerateJobRequest', { model: 'gen4.5', durationSeconds: 5, seed: null }) },
     success: {
       status: 202, description: 'The new job, accepted',
       content: json('Job', { ...ex.exampleJob, id: 'job_01JD5ZC2H8V4T6R3P1N9K7M5QW', status: 'queued', message: 'Your video is waiting to start.', progress: null, output: null, version: 1, parentJobId: ex.exampleJob.id }),
       headers: { ETag: 'The job version', Location: 'The new job URL' },
     },
-    errors: [400, 401, 402, 404, 409, 422, 429, 503],
+    errors: [400, 401, 402, 404, 409, 413, 422, 429, 503],
   },
   {
     method: 'get', path: '/v1/jobs/{id}/events', operationId: 'getJobEvents', tag: 'Jobs', summary: "The job's history from the event log", auth: true, pathParams: [jobId],

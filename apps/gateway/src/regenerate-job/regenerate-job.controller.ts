@@ -1,18 +1,24 @@
-import { Controller, Headers, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
-import { detailsFromIssues, SubmitJobRequest, type Job } from '@reelay/contracts';
+import { Controller, Headers, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
+import { detailsFromIssues, RegenerateJobRequest, SubmitJobRequest, type Job } from '@reelay/contracts';
 import type { JobState } from '@reelay/job-domain';
 import type { Request, Response } from 'express';
 import { CurrentUser } from '../auth/current-user';
 import { invalidRequest } from '../errors/api-exception';
+import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
 import { correlationIdOf } from '../http/correlation';
 import { jobETag } from '../http/etag';
 import { validIdempotencyKey } from '../http/idempotency-key';
+import { readOptionalJsonBody } from '../http/read-body';
 import { IntakeClient } from '../intake/intake-client';
 import { JobReader } from '../jobs/job-reader';
 
-/** The settings a job was submitted with, as a submit request (what it was asked, not what came of it). */
-export function requestOf(job: JobState): unknown {
-  return {
+/**
+ * The settings a job was submitted with, as a submit request (what it was asked, not what came of
+ * it), with `changes` made: a null seed is dropped.
+ */
+export function requestOf(job: JobState, changes: RegenerateJobRequest = {}): unknown {
+  const { seed, ...rest } = changes;
+  const request: Record<string, unknown> = {
     model: job.model,
     prompt: job.prompt,
     aspectRatio: job.aspectRatio,
@@ -23,20 +29,26 @@ export function requestOf(job: JobState): unknown {
     ...(job.referenceImage ? { referenceImage: job.referenceImage } : {}),
     ...(job.webhookUrl ? { webhookUrl: job.webhookUrl } : {}),
     metadata: job.metadata,
+    ...rest,
   };
+  if (seed === null) delete request.seed;
+  else if (seed !== undefined) request.seed = seed;
+  return request;
 }
 
 @Controller('v1/jobs')
 export class RegenerateJobController {
   constructor(
+    @Inject(GATEWAY_DEPS) private readonly deps: GatewayDeps,
     private readonly jobs: JobReader,
     private readonly intake: IntakeClient,
   ) {}
 
   /**
    * A new job with the settings of one of the user's jobs (finished or not), charged like a new
-   * submit and linked to it by `parentJobId`. Intake checks the settings again, as for a submit: a
-   * model retired since answers 400, settings it no longer supports 422.
+   * submit and linked to it by `parentJobId`. An optional body changes the model (so the provider),
+   * duration, resolution or seed. Intake checks the settings again, as for a submit: a model
+   * retired since answers 400, settings it no longer supports (or the new model does not) 422.
    */
   @Post(':id/regenerate')
   @HttpCode(202)
@@ -48,8 +60,11 @@ export class RegenerateJobController {
     @Headers('idempotency-key') idempotencyKey?: string,
   ): Promise<Job> {
     const key = validIdempotencyKey(idempotencyKey);
+    const body = await readOptionalJsonBody(req, this.deps.config.JSON_BODY_LIMIT_BYTES);
+    const changes = RegenerateJobRequest.safeParse(body ?? {});
+    if (!changes.success) throw invalidRequest('The request body is not valid.', detailsFromIssues(changes.error.issues));
     const { state } = await this.jobs.loadOwned(id, userId);
-    const parsed = SubmitJobRequest.safeParse(requestOf(state));
+    const parsed = SubmitJobRequest.safeParse(requestOf(state, changes.data));
     if (!parsed.success) throw invalidRequest('This job cannot be generated again as it was submitted.', detailsFromIssues(parsed.error.issues));
     const job = await this.intake.submit({ userId, request: parsed.data, idempotencyKey: key, parentJobId: id, correlationId: correlationIdOf(req) });
     res.setHeader('ETag', jobETag(job.version));

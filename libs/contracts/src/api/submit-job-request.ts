@@ -18,6 +18,19 @@ export const SubmitJobRequest = z.strictObject({
 });
 export type SubmitJobRequest = z.infer<typeof SubmitJobRequest>;
 
+/**
+ * The optional body of `POST /v1/jobs/{id}/regenerate`: settings to change from the job repeated
+ * (another model, so another provider; another length, resolution or seed). `seed: null` drops the
+ * seed, so the provider picks a new one. Everything else is the repeated job's.
+ */
+export const RegenerateJobRequest = z.strictObject({
+  model: SubmitJobRequest.shape.model,
+  durationSeconds: SubmitJobRequest.shape.durationSeconds,
+  resolution: Resolution,
+  seed: SubmitJobRequest.shape.seed.unwrap().nullable(),
+}).partial();
+export type RegenerateJobRequest = z.infer<typeof RegenerateJobRequest>;
+
 export const ListJobsQuery = z.strictObject({
   status: z.enum(['queued', 'validating', 'running', 'delayed', 'succeeded', 'failed', 'canceled']).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
