@@ -10,12 +10,15 @@ interface Job {
   message: string;
   version: number;
   completedAt: string | null;
-  output: { url: string; sha256: string; expiresAt: string | null; deletedAt: string | null } | null;
+  output: { url: string; sha256: string; expiresAt?: string; deletedAt?: string } | null;
 }
 type Reply = Job & { error?: { code: string; message: string; type?: string }; deleted?: boolean; expires_at?: number | null };
 
-/** Outputs are kept RETENTION_S seconds: long enough to act on a job before the sweep takes it. */
-const RETENTION_S = 8;
+/**
+ * Outputs are kept RETENTION_S seconds: long enough to act on a job, and to see its file go,
+ * before the retention sweep could take it (so a file gone by then went by the deletion asked for).
+ */
+const RETENTION_S = 15;
 
 let stack: E2EStack;
 let alice: string;
@@ -44,11 +47,20 @@ const succeededJob = async (prompt: string): Promise<Job> => {
   return job;
 };
 const outputFiles = async () => (await readdir(join(stack.storageDir, 'outputs')).catch(() => [] as string[])).filter((n) => n.endsWith('.mp4'));
-const fileGone = async (jobId: string) => {
-  for (const deadline = Date.now() + 15_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+/** Whether the job's file is gone by `deadline` (ms since the epoch). */
+const fileGone = async (jobId: string, deadline: number) => {
+  for (; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
     if (!(await outputFiles()).includes(`${jobId}.mp4`)) return true;
   }
   return false;
+};
+/** Before the retention could have taken the file of a job finished at `completedAt`. */
+const beforeRetention = (job: Job) => Date.parse(job.completedAt!) + (RETENTION_S - 2) * 1000;
+/** The job's stream from the start: the versions it sends and the last job. */
+const replay = async (id: string) => {
+  const text = await (await fetch(`${stack.url}/v1/jobs/${id}/stream`, { headers: { authorization: `Bearer ${alice}` } })).text();
+  const data = text.split('\n').filter((l) => l.startsWith('data:')).map((l) => JSON.parse(l.slice(5)) as Job);
+  return { statuses: data.map((j) => j.status), last: data.at(-1)! };
 };
 
 beforeAll(async () => {
@@ -74,7 +86,12 @@ describe('deleting outputs (intake, polling and the local renderer as processes)
     const content = await call(alice, 'GET', `/v1/jobs/${job.id}/content`);
     expect(content.status).toBe(410);
     expect(content.body.error).toMatchObject({ code: 'output_deleted', message: expect.stringMatching(/deleted/) });
-    expect(await fileGone(job.id)).toBe(true);
+    expect(await fileGone(job.id, beforeRetention(job))).toBe(true);
+
+    // The stream, which ends with the job's finished version, sends it as it is now.
+    const streamed = await replay(job.id);
+    expect(streamed.statuses.filter((st) => st === 'succeeded')).toHaveLength(1);
+    expect(streamed.last).toMatchObject({ status: 'succeeded', version: deleted.body.version, output: { deletedAt: deleted.body.output!.deletedAt } });
 
     const again = await call(alice, 'DELETE', `/v1/jobs/${job.id}/output`);
     expect({ status: again.status, version: again.body.version, deletedAt: again.body.output?.deletedAt }).toEqual({ status: 200, version: deleted.body.version, deletedAt: deleted.body.output!.deletedAt });
@@ -108,22 +125,22 @@ describe('deleting outputs (intake, polling and the local renderer as processes)
     const content = await call(alice, 'GET', `/v1/videos/${job.id}/content`);
     expect(content.status).toBe(410);
     expect(content.body.error).toMatchObject({ code: 'output_deleted', type: 'invalid_request_error' });
-    expect(await fileGone(job.id)).toBe(true);
+    expect(await fileGone(job.id, beforeRetention(job))).toBe(true);
   });
 
   it('the retention ends: the job said when, the sweep deletes the file and the job says that too', async () => {
     const job = await succeededJob('waves on basalt');
     const expiresAt = Date.parse(job.output!.expiresAt!);
     expect(expiresAt - Date.parse(job.completedAt!)).toBe(RETENTION_S * 1000);
-    expect(job.output!.deletedAt).toBeNull();
+    expect(job.output).not.toHaveProperty('deletedAt');
     expect((await call(alice, 'GET', `/v1/jobs/${job.id}/content`)).status).toBe(200);
     expect(await outputFiles()).toContain(`${job.id}.mp4`);
 
-    const gone = await until(alice, job.id, (j) => j.output?.deletedAt != null, 30_000);
+    const gone = await until(alice, job.id, (j) => j.output?.deletedAt != null, (RETENTION_S + 20) * 1000);
     expect(Date.parse(gone.output!.deletedAt!)).toBeGreaterThanOrEqual(expiresAt);
     expect(gone).toMatchObject({ status: 'succeeded', message: 'This video was deleted. Generate it again to get a new one.' });
     expect((await call(alice, 'GET', `/v1/jobs/${job.id}/content`)).status).toBe(410);
-    expect(await outputFiles()).not.toContain(`${job.id}.mp4`);
+    expect(await fileGone(job.id, Date.now() + 10_000)).toBe(true);
     const history = (await call(alice, 'GET', `/v1/jobs/${job.id}/events`)).body as unknown as { data: { type: string; reason?: string }[] };
     expect(history.data.filter((e) => e.type === 'JobOutputDeleted')).toEqual([expect.objectContaining({ reason: 'retention' })]);
   });

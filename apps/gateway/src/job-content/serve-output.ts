@@ -28,7 +28,8 @@ export async function serveOutput(deps: GatewayDeps, jobId: string, state: JobSt
     'Content-Type': state.output.contentType,
     'Accept-Ranges': 'bytes',
     ETag: `"${state.output.sha256}"`,
-    'Cache-Control': 'private, max-age=3600',
+    // Revalidated on every use: a video deleted since must not play from a cache.
+    'Cache-Control': 'private, no-cache',
   });
   const { start, end } = range ?? { start: 0, end: size - 1 };
   if (range) res.status(206).set('Content-Range', `bytes ${start}-${end}/${size}`);

@@ -80,14 +80,20 @@ export class JobStreamSession {
 
   private async catchUp(): Promise<void> {
     const events = await this.opts.store.readStream(jobStreamId(this.opts.jobId), this.foldedVersion + 1);
+    let finished: { version: number; job: Job } | null = null;
     for (const recorded of events) {
       if (this.closed) return;
       this.folded = jobDecider.evolve(this.folded, toJobEvent(recorded));
       this.foldedVersion = recorded.streamVersion;
       // What a finished job still records (its provider task's end) changes nothing a client sees, nor its public version.
       const shown = this.folded.publicVersion === recorded.streamVersion;
-      if (shown && recorded.streamVersion > this.sent) this.emit(recorded.streamVersion, toPublicJob(this.folded));
+      if (!shown || recorded.streamVersion <= this.sent) continue;
+      // The stream ends with the first finished version it sends, so a finished job is sent as it is
+      // now (e.g. with its video deleted since), not as it was when it finished.
+      if (isTerminal(this.folded.status)) finished = { version: recorded.streamVersion, job: toPublicJob(this.folded) };
+      else this.emit(recorded.streamVersion, toPublicJob(this.folded));
     }
+    if (finished) this.emit(finished.version, finished.job);
     // Resuming after the terminal event itself: nothing more will come (had it not been sent, it was just emitted, which closed).
     if (!this.closed && isTerminal(this.folded.status)) this.close();
   }

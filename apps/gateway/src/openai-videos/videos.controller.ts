@@ -102,14 +102,18 @@ export class VideosController {
     const { state } = await this.jobs.loadOwned(id, userId);
     const command = { userId, jobId: id, correlationId: correlationIdOf(req) };
     if (isTerminal(state.status) && state.status !== 'succeeded') return { id, object: 'video.deleted', deleted: false };
-    try {
-      await (state.status === 'succeeded' ? this.intake.deleteOutput(command) : this.intake.cancel(command));
-    } catch (err) {
-      // Failed or was canceled between the read and the cancel.
-      if (err instanceof ApiException && err.code === 'invalid_state') return { id, object: 'video.deleted', deleted: false };
-      throw err;
-    }
-    return { id, object: 'video.deleted', deleted: true };
+    const deleted = (ask: () => Promise<unknown>) =>
+      ask().then(
+        () => true,
+        (err: unknown) => {
+          if (err instanceof ApiException && err.code === 'invalid_state') return false;
+          throw err;
+        },
+      );
+    if (state.status === 'succeeded') return { id, object: 'video.deleted', deleted: await deleted(() => this.intake.deleteOutput(command)) };
+    // Refused: it finished between the read and the cancel; one that completed has its file deleted instead.
+    const canceled = await deleted(() => this.intake.cancel(command));
+    return { id, object: 'video.deleted', deleted: canceled || (await deleted(() => this.intake.deleteOutput(command))) };
   }
 
   @Get(':id/content')

@@ -179,8 +179,9 @@ class JobCheck {
     const { claim } = this;
     const job = await loadJob(this.deps.store, claim.jobId);
     if (!isFollowed(job, claim.providerTaskId)) {
-      // A job canceled (or failed) while its output was being copied will never point at the copy.
-      if (this.copiedOutput && isTerminal(job.status) && job.status !== 'succeeded') await this.removeCopy();
+      // A job canceled (or failed) while its output was being copied will never point at the copy;
+      // one whose video was deleted meanwhile must not get it back from a check that copied late.
+      if (this.copiedOutput && isTerminal(job.status) && (job.status !== 'succeeded' || job.outputDeletedAt)) await this.removeCopy();
       const outlived = outlivedByTask(job, claim.providerTaskId);
       if (outlived && this.taskOver) {
         await recordTaskEnded(this.deps, claim.provider, claim.jobId, 'finished_at_provider', this.now(), claim.metadata);

@@ -129,6 +129,17 @@ describe('checkJob against PostgreSQL and provider-sim', () => {
     expect((await deps.storage.stat(outputKey(jobId)))?.bytes).toBeGreaterThan(0);
   });
 
+  it('a check that copies late, after the video another check recorded was deleted, does not bring the file back', async () => {
+    const { jobId } = await followed('runway', 'a fox [sim:success_after=1]');
+    const first = await claim(jobId);
+    await pg.ds.query(`UPDATE poll_schedule SET lease_until = now() - interval '1 ms' WHERE job_id = $1`, [jobId]);
+    expect(await checkJob(deps, await claim(jobId))).toBe('succeeded');
+    await decideOnJob(pg.store, jobId, { type: 'DeleteOutput', reason: 'user', now: new Date() }, {});
+    await deps.storage.remove(outputKey(jobId)); // what polling's consumer of the deletion does
+    expect(await checkJob(deps, first)).toBe('stale');
+    expect(await deps.storage.stat(outputKey(jobId))).toBeNull();
+  });
+
   // A job whose JobProviderAccepted delivery never made it to polling (dead-lettered after an
   // outage of hours): running in the log and in the job list, with no schedule row.
   /** The gateway's job list, rebuilt from the log until it shows what the log says (the log reader may lag behind open transactions). */

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { onOneReplica, Ticker } from '@reelay/service-kit';
 import { POLLING_DEPS, type PollingDeps } from '../polling.deps';
-import { sweepExpiredOutputs } from './sweep-expired-outputs';
+import { ExpiredOutputsSweep } from './sweep-expired-outputs';
 
 export const RETENTION_OPTIONS = Symbol('RETENTION_OPTIONS');
 
@@ -9,26 +9,28 @@ export interface RetentionOptions {
   sweepEveryMs: number;
 }
 
-/** Runs the retention sweep (sweepExpiredOutputs) on one replica at a time, when a retention is set. */
+/** Runs the retention sweep (ExpiredOutputsSweep) on one replica at a time, when a retention is set. */
 @Injectable()
 export class OutputRetentionService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly ticker: Ticker | null;
 
   constructor(@Inject(POLLING_DEPS) deps: PollingDeps, @Inject(RETENTION_OPTIONS) options: RetentionOptions) {
+    const sweep = new ExpiredOutputsSweep(deps);
+    const round = async () => {
+      let more = false;
+      await onOneReplica(deps.store.dataSource, 'polling-output-retention', async () => {
+        const { deleted, orphansRemoved, failed, ...rest } = await sweep.round();
+        more = rest.more;
+        if (deleted || orphansRemoved || failed) deps.logger.info({ deleted, orphansRemoved, failed }, 'applied the output retention');
+        if (deleted) deps.metrics.outputsDeleted.inc({ reason: 'retention' }, deleted);
+        if (orphansRemoved) deps.metrics.outputsDeleted.inc({ reason: 'orphan' }, orphansRemoved);
+      });
+      return more;
+    };
     this.ticker =
       deps.outputRetentionMs === null
         ? null
-        : new Ticker({
-            round: async () =>
-              void (await onOneReplica(deps.store.dataSource, 'polling-output-retention', async () => {
-                const { deleted, orphansRemoved } = await sweepExpiredOutputs(deps);
-                if (deleted || orphansRemoved) deps.logger.info({ deleted, orphansRemoved }, 'deleted outputs past their retention');
-                if (deleted) deps.metrics.outputsDeleted.inc({ reason: 'retention' }, deleted);
-                if (orphansRemoved) deps.metrics.outputsDeleted.inc({ reason: 'orphan' }, orphansRemoved);
-              })),
-            intervalMs: options.sweepEveryMs,
-            onError: (err) => deps.logger.warn({ err: String(err) }, 'output retention sweep failed; trying again later'),
-          });
+        : new Ticker({ round, intervalMs: options.sweepEveryMs, onError: (err) => deps.logger.warn({ err: String(err) }, 'output retention sweep failed; trying again later') });
   }
 
   onApplicationBootstrap() {

@@ -2,10 +2,11 @@ import { readdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { jobStreamId, type JobOutput } from '@reelay/contracts';
 import { newJobId, type JobCommand } from '@reelay/job-domain';
+import { createLogger } from '@reelay/service-kit';
 import { LocalStorage, outputKey } from '@reelay/storage';
 import { decideOnJob } from '../shared/job-stream';
 import { migratedPg, tempDir, type PgHarness } from '../testing/polling-harness';
-import { sweepExpiredOutputs } from './sweep-expired-outputs';
+import { ExpiredOutputsSweep } from './sweep-expired-outputs';
 import { withExpiry } from './output-expiry';
 
 const DAY = 86_400_000;
@@ -54,12 +55,15 @@ async function jobWithFile(end: 'running' | 'succeeded' | 'failed' | 'none', at:
 const fileExists = async (jobId: string) => (await readdir(join(dir.path, 'outputs'))).includes(`${jobId}.mp4`);
 const deletions = async (jobId: string) => (await pg.store.readStream(jobStreamId(jobId))).filter((e) => e.type === 'JobOutputDeleted');
 
-describe('sweepExpiredOutputs (PostgreSQL, files on disk)', () => {
+const logger = createLogger('retention-test', 'silent');
+const sweepWith = (retentionMs: number | null, maxJobs?: number) => new ExpiredOutputsSweep({ store: pg.store, storage, outputRetentionMs: retentionMs, logger }, maxJobs);
+
+describe('ExpiredOutputsSweep (PostgreSQL, files on disk)', () => {
   it('deletes what is past its expiry, keeps what is not, and clears files no succeeded job points at', async () => {
     const expired = await jobWithFile('succeeded', daysAgo(40), daysAgo(40));
     // Stored when the retention was 60 days: today's 30 do not shorten what the job was told.
     const promisedLonger = await jobWithFile('succeeded', daysAgo(40), daysAgo(40), 60 * DAY);
-    // Stored before any retention was set: today's retention counts from its success.
+    // Stored while outputs were kept for good (no expiresAt): no retention set later reaches it.
     const storedForGood = await jobWithFile('succeeded', daysAgo(40), daysAgo(40), null);
     const young = await jobWithFile('succeeded', daysAgo(1), daysAgo(1));
     const ofFailedJob = await jobWithFile('failed', daysAgo(40), daysAgo(40));
@@ -68,28 +72,53 @@ describe('sweepExpiredOutputs (PostgreSQL, files on disk)', () => {
     const stillRunning = await jobWithFile('running', daysAgo(40), daysAgo(40));
     // An earlier round recorded the deletion and died before removing the file.
     const halfDone = await jobWithFile('succeeded', daysAgo(40), daysAgo(40));
-    await decideOnJob(pg.store, halfDone, { type: 'DeleteOutput', reason: 'retention', retentionMs: RETENTION, now: new Date() }, {});
+    await decideOnJob(pg.store, halfDone, { type: 'DeleteOutput', reason: 'retention', now: new Date() }, {});
     const tmp = join(dir.path, 'outputs', `${young}.mp4.1.2.3.tmp`);
     await writeFile(tmp, 'partial');
     await utimes(tmp, daysAgo(40), daysAgo(40));
 
-    const swept = await sweepExpiredOutputs({ store: pg.store, storage, outputRetentionMs: RETENTION });
+    const sweep = sweepWith(RETENTION);
+    expect(await sweep.round()).toEqual({ deleted: 2, orphansRemoved: 2, failed: 0, more: false });
 
-    expect(swept).toEqual({ deleted: 3, orphansRemoved: 2 });
-    for (const gone of [expired, storedForGood, halfDone, ofFailedJob, ofNoJob]) expect(await fileExists(gone)).toBe(false);
-    for (const kept of [promisedLonger, young, stillRunning]) expect(await fileExists(kept)).toBe(true);
-    for (const deleted of [expired, storedForGood, halfDone]) expect(await deletions(deleted)).toHaveLength(1);
-    for (const other of [promisedLonger, young, ofFailedJob, stillRunning]) expect(await deletions(other)).toHaveLength(0);
+    for (const gone of [expired, halfDone, ofFailedJob, ofNoJob]) expect(await fileExists(gone)).toBe(false);
+    for (const kept of [promisedLonger, storedForGood, young, stillRunning]) expect(await fileExists(kept)).toBe(true);
+    for (const deleted of [expired, halfDone]) expect(await deletions(deleted)).toHaveLength(1);
+    for (const other of [promisedLonger, storedForGood, young, ofFailedJob, stillRunning]) expect(await deletions(other)).toHaveLength(0);
     expect((await deletions(expired))[0]!.data).toMatchObject({ reason: 'retention' });
     // Temporary files are the abandoned-copy sweep's.
     expect((await readdir(join(dir.path, 'outputs'))).some((n) => n.endsWith('.tmp'))).toBe(true);
 
-    expect(await sweepExpiredOutputs({ store: pg.store, storage, outputRetentionMs: RETENTION })).toEqual({ deleted: 0, orphansRemoved: 0 });
+    expect(await sweep.round()).toEqual({ deleted: 0, orphansRemoved: 0, failed: 0, more: false });
+  });
+
+  it('handles a bounded number of files per round and says when more are due; a file that fails holds up no other', async () => {
+    const expired = await Promise.all([1, 2, 3].map(() => jobWithFile('succeeded', daysAgo(40), daysAgo(40))));
+    // A job stream that cannot be read: its one event is of a type this release does not know.
+    const broken = newJobId();
+    await pg.ds.query(`INSERT INTO streams (stream_id, version) VALUES ($1, 1)`, [jobStreamId(broken)]);
+    await pg.ds.query(`INSERT INTO events (stream_id, stream_version, event_id, type, schema_version, data) VALUES ($1, 1, gen_random_uuid(), 'JobFromTheFuture', 1, '{}')`, [jobStreamId(broken)]);
+    await storage.put(outputKey(broken), Buffer.alloc(2048, 1));
+    await utimes(join(dir.path, outputKey(broken)), daysAgo(40), daysAgo(40));
+
+    const sweep = sweepWith(RETENTION, 2);
+    const rounds = [];
+    for (let i = 0; i < 5; i++) {
+      const r = await sweep.round();
+      rounds.push(r);
+      if (!r.more) break;
+    }
+    expect(rounds.at(-1)!.more).toBe(false);
+    expect(rounds.reduce((n, r) => n + r.deleted, 0)).toBe(3);
+    expect(rounds.reduce((n, r) => n + r.failed, 0)).toBe(1);
+    expect(await fileExists(broken)).toBe(true);
+    for (const jobId of expired) expect(await fileExists(jobId)).toBe(false);
+    expect(rounds.slice(0, -1).every((r) => r.more)).toBe(true);
   });
 
   it('does nothing when outputs are kept for good', async () => {
-    const old = await jobWithFile('succeeded', daysAgo(400), daysAgo(400), null);
-    expect(await sweepExpiredOutputs({ store: pg.store, storage, outputRetentionMs: null })).toEqual({ deleted: 0, orphansRemoved: 0 });
+    const old = await jobWithFile('succeeded', daysAgo(400), daysAgo(400));
+    expect(await sweepWith(null).round()).toEqual({ deleted: 0, orphansRemoved: 0, failed: 0, more: false });
     expect(await fileExists(old)).toBe(true);
+    expect(await sweepWith(RETENTION).round()).toMatchObject({ deleted: 1 });
   });
 });

@@ -4,44 +4,91 @@ import { decideJob, IllegalTransitionError, jobDecider, type JobState } from '@r
 import { jobIdOfOutputKey } from '@reelay/storage';
 import type { PollingDeps } from '../polling.deps';
 
-export interface RetentionSweepResult {
+export interface RetentionRound {
   /** Outputs past their expiry: `JobOutputDeleted` recorded (now or by an earlier round) and the file removed. */
   deleted: number;
   /** Files no succeeded job points at (copied for a job that then failed or was canceled, or of no job at all). */
   orphansRemoved: number;
+  /** Files that could not be handled this round (tried again after FAILED_RETRY_MS). */
+  failed: number;
+  /** The round stopped at its limit: more may be due at once. */
+  more: boolean;
 }
+
+/** A file that failed, or of an unfinished job, is left alone this long, so it cannot hold up the others. */
+const FAILED_RETRY_MS = 10 * 60_000;
 
 /**
  * Deletes the outputs whose retention has ended. Storage is walked for files older than the
  * retention (a file is written before its job succeeds, so every expired output is among them);
- * each job then decides by its own record: `output.expiresAt`, or for an output stored before
- * retention was set, the job's success plus today's retention. The deletion is recorded before
- * the file goes, so a crash in between leaves a file that the next round finds and removes
- * (the job already says deleted), never a job that points at a missing file without saying so.
- * A file of an unfinished job is left alone: its check may be about to record it.
+ * each job then decides by the `expiresAt` its output was stored with. The deletion is recorded
+ * before the file goes, so a crash in between leaves a file the next round removes (the job
+ * already says deleted), never a job that points at a missing file without saying so. A file of
+ * an unfinished job is left alone: its check may be about to record it.
+ *
+ * A round handles at most `maxJobs` files that need their job read, so it ends within seconds
+ * (it runs under a lock held by an idle transaction, see onOneReplica) and a stop waits for little.
+ * Files whose job said "not yet" (an output stored with a later expiry, or with none: kept) are
+ * remembered with the time to look again, so later rounds walk past them without a read.
  */
-export async function sweepExpiredOutputs(deps: Pick<PollingDeps, 'store' | 'storage' | 'outputRetentionMs'>, now: () => Date = () => new Date()): Promise<RetentionSweepResult> {
-  const result: RetentionSweepResult = { deleted: 0, orphansRemoved: 0 };
-  const retentionMs = deps.outputRetentionMs;
-  if (retentionMs === null) return result;
-  for await (const key of deps.storage.listOlderThan('outputs', retentionMs)) {
-    const jobId = jobIdOfOutputKey(key);
-    if (!jobId) continue;
+export class ExpiredOutputsSweep {
+  private readonly skipUntil = new Map<string, number>();
+
+  constructor(
+    private readonly deps: Pick<PollingDeps, 'store' | 'storage' | 'outputRetentionMs' | 'logger'>,
+    private readonly maxJobs = 200,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async round(): Promise<RetentionRound> {
+    const result: RetentionRound = { deleted: 0, orphansRemoved: 0, failed: 0, more: false };
+    const retentionMs = this.deps.outputRetentionMs;
+    if (retentionMs === null) return result;
+    let read = 0;
+    for await (const key of this.deps.storage.listOlderThan('outputs', retentionMs)) {
+      const jobId = jobIdOfOutputKey(key);
+      if (!jobId || (this.skipUntil.get(jobId) ?? 0) > this.now().getTime()) continue;
+      if (read++ === this.maxJobs) {
+        result.more = true;
+        break;
+      }
+      try {
+        const outcome = await this.sweep(key, jobId);
+        if (outcome === 'deleted') result.deleted++;
+        else if (outcome === 'orphan') result.orphansRemoved++;
+        else this.skipUntil.set(jobId, outcome.lookAgainAt);
+      } catch (err) {
+        result.failed++;
+        this.skipUntil.set(jobId, this.now().getTime() + FAILED_RETRY_MS);
+        this.deps.logger.warn({ jobId, err: String(err) }, 'could not apply the output retention to this file; trying it again later');
+      }
+    }
+    return result;
+  }
+
+  private async sweep(key: string, jobId: string): Promise<'deleted' | 'orphan' | { lookAgainAt: number }> {
+    let seen: JobState | null = null;
+    const decide = (s: JobState) => {
+      seen = s;
+      return s.status === 'succeeded' ? decideJob({ type: 'DeleteOutput', reason: 'retention', now: this.now() }, s) : [];
+    };
     let state: JobState;
     try {
-      const decide = (s: JobState) => (s.status === 'succeeded' ? decideJob({ type: 'DeleteOutput', reason: 'retention', retentionMs, now: now() }, s) : []);
-      ({ state } = await handle(deps.store, jobStreamId(jobId), jobDecider, decide));
+      ({ state } = await handle(this.deps.store, jobStreamId(jobId), jobDecider, decide));
     } catch (err) {
-      if (err instanceof IllegalTransitionError) continue; // stored with a later expiry than today's retention gives
-      throw err;
+      if (!(err instanceof IllegalTransitionError)) throw err;
+      // Not expired: stored with a later expiry than today's retention gives, or with none (kept).
+      const expiresAt = (seen as JobState | null)?.output?.expiresAt;
+      return { lookAgainAt: expiresAt ? Date.parse(expiresAt) : Number.POSITIVE_INFINITY };
     }
     if (state.status === 'succeeded') {
-      await deps.storage.remove(key);
-      result.deleted++;
-    } else if (!state.exists || isTerminal(state.status)) {
-      await deps.storage.remove(key);
-      result.orphansRemoved++;
+      await this.deps.storage.remove(key);
+      return 'deleted';
     }
+    if (!state.exists || isTerminal(state.status)) {
+      await this.deps.storage.remove(key);
+      return 'orphan';
+    }
+    return { lookAgainAt: this.now().getTime() + FAILED_RETRY_MS };
   }
-  return result;
 }

@@ -12,7 +12,7 @@ export const OpenAIVideo = z.object({
   object: z.literal('video'),
   created_at: z.number().int().describe('Unix seconds'),
   completed_at: z.number().int().nullable(),
-  expires_at: z.number().int().nullable().describe('When the video file is deleted (OUTPUT_RETENTION_DAYS); null when reelay keeps it until it is deleted on purpose'),
+  expires_at: z.number().int().nullable().describe('From when the video file may be deleted (OUTPUT_RETENTION_DAYS when it was stored); null when reelay keeps it until it is deleted on purpose'),
   model: z.string(),
   progress: z.number().int().min(0).max(100),
   seconds: z.string().describe('Duration in whole seconds, as a string'),

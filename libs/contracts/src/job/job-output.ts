@@ -8,11 +8,11 @@ export const JobOutput = z.strictObject({
   width: z.number().int().nullable(),
   height: z.number().int().nullable(),
   sha256: z.string(),
-  /** When reelay deletes the file (OUTPUT_RETENTION_DAYS at the time it was stored); absent: kept until deleted on purpose. */
+  /** From when reelay may delete the file (OUTPUT_RETENTION_DAYS when it was stored); absent: kept until deleted on purpose. */
   expiresAt: z.iso.datetime().optional(),
 });
 export type JobOutput = z.infer<typeof JobOutput>;
 
-/** The output as clients see it: `expiresAt` null when no retention applies, `deletedAt` once the file is gone. */
-export const PublicJobOutput = JobOutput.extend({ expiresAt: z.string().nullable(), deletedAt: z.string().nullable() });
+/** The output as clients see it: `deletedAt` once its file is gone (absent before). */
+export const PublicJobOutput = JobOutput.extend({ deletedAt: z.iso.datetime().optional() });
 export type PublicJobOutput = z.infer<typeof PublicJobOutput>;

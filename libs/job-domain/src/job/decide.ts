@@ -11,16 +11,6 @@ function reject(command: JobCommand, state: JobState, reason?: string): never {
 }
 
 /**
- * When a succeeded job's output expires (ms since the epoch): the expiry stored with it, else
- * `retentionMs` after the job succeeded, else never (null).
- */
-export function outputExpiresAt(state: JobState, retentionMs: number | null): number | null {
-  if (state.output?.expiresAt) return Date.parse(state.output.expiresAt);
-  if (retentionMs === null || !state.completedAt) return null;
-  return Date.parse(state.completedAt) + retentionMs;
-}
-
-/**
  * The job lifecycle in one pure function. Returns the events a command produces, [] when its
  * outcome is already in the state (so redelivered messages are harmless), and throws
  * IllegalTransitionError for anything the lifecycle does not allow.
@@ -55,8 +45,9 @@ export function decideJob(command: JobCommand, state: JobState): JobEvent[] {
     if (s !== 'succeeded' || !state.output) reject(command, state, 'only a succeeded job has an output');
     if (state.outputDeletedAt) return [];
     if (command.reason === 'retention') {
-      const expiresAt = outputExpiresAt(state, command.retentionMs ?? null);
-      if (expiresAt === null || expiresAt > command.now.getTime()) reject(command, state, 'the output has not expired');
+      const expiresAt = state.output.expiresAt;
+      // An output stored with no expiry was promised to be kept: a retention set later does not reach it.
+      if (!expiresAt || Date.parse(expiresAt) > command.now.getTime()) reject(command, state, 'the output has not expired');
     }
     return [{ type: 'JobOutputDeleted', data: { reason: command.reason, at } }];
   }

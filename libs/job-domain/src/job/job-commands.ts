@@ -16,10 +16,7 @@ export type JobCommand =
   | { type: 'Succeed'; output: JobOutput; now: Date }
   | { type: 'Fail'; errorCode: JobErrorCode; message?: string | null; detail?: string | null; providerTaskMayExist?: boolean; now: Date }
   | { type: 'Cancel'; now: Date }
-  /**
-   * Deletes a succeeded job's output: `retention` once its `expiresAt` passed (or, for an output
-   * stored before retention was set, `retentionMs` after the job succeeded); `user` at any time.
-   */
-  | { type: 'DeleteOutput'; reason: 'retention' | 'user'; retentionMs?: number | null; now: Date }
+  /** Deletes a succeeded job's output: `retention` once the `expiresAt` it was stored with has passed; `user` at any time. */
+  | { type: 'DeleteOutput'; reason: 'retention' | 'user'; now: Date }
   /** A canceled job's provider task is over too (see JobProviderTaskEnded). */
   | { type: 'RecordProviderTaskEnded'; reason: 'canceled_at_provider' | 'finished_at_provider' | 'deadline_passed'; now: Date };

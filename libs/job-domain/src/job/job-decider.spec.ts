@@ -182,18 +182,14 @@ describe('job decider', () => {
     const day = 86_400_000;
     const later = (ms: number) => new Date(now.getTime() + ms);
     const kept = { type: 'JobSucceeded', data: { output: { ...output, expiresAt: later(30 * day).toISOString() }, creditsCharged: 25, at } } as JobEvent;
-    const retention = (when: Date, retentionMs: number | null = null) => ({ type: 'DeleteOutput', reason: 'retention', retentionMs, now: when }) as JobCommand;
+    const retention = (when: Date) => ({ type: 'DeleteOutput', reason: 'retention', now: when }) as JobCommand;
     const byUser = { type: 'DeleteOutput', reason: 'user', now } as JobCommand;
     const deleted = (reason: 'retention' | 'user', when: Date) => ({ type: 'JobOutputDeleted', data: { reason, at: when.toISOString() } }) as JobEvent;
     const fold = (events: JobEvent[]) => events.reduce(jobDecider.evolve, jobDecider.initialState());
 
     it('once the expiry it was stored with has passed', () => given([...runningJob, kept]).when(retention(later(30 * day))).then([deleted('retention', later(30 * day))]));
-    it('not before that expiry, whatever today\'s retention says', () => given([...runningJob, kept]).when(retention(later(29 * day), day)).thenThrows(IllegalTransitionError));
-    it('an output stored with no expiry: today\'s retention counts from the success', () => {
-      given([...runningJob, succeeded]).when(retention(later(day), day)).then([deleted('retention', later(day))]);
-      given([...runningJob, succeeded]).when(retention(later(day - 1), day)).thenThrows(IllegalTransitionError);
-    });
-    it('an output stored with no expiry and no retention set is kept', () => given([...runningJob, succeeded]).when(retention(later(365 * day))).thenThrows(IllegalTransitionError));
+    it('not before that expiry', () => given([...runningJob, kept]).when(retention(later(30 * day - 1))).thenThrows(IllegalTransitionError));
+    it('an output stored with no expiry was promised to be kept: no retention reaches it', () => given([...runningJob, succeeded]).when(retention(later(365 * day))).thenThrows(IllegalTransitionError));
     it('its owner may delete it at any time', () => given([...runningJob, kept]).when(byUser).then([deleted('user', now)]));
     it('a second deletion changes nothing', () => given([...runningJob, kept, deleted('user', now)]).when(retention(later(31 * day))).then([]));
     it('only a succeeded job has an output', () => {
@@ -201,8 +197,9 @@ describe('job decider', () => {
     });
     it('the client sees when the file goes, then that it went, in words; the status stays succeeded', () => {
       const stored = toPublicJob(fold([...runningJob, kept]));
-      expect(stored.output).toMatchObject({ expiresAt: later(30 * day).toISOString(), deletedAt: null });
-      expect(toPublicJob(fold([...runningJob, succeeded])).output).toMatchObject({ expiresAt: null, deletedAt: null });
+      expect(stored.output).toMatchObject({ expiresAt: later(30 * day).toISOString() });
+      expect(stored.output).not.toHaveProperty('deletedAt');
+      expect(toPublicJob(fold([...runningJob, succeeded])).output).toEqual(output);
       const gone = toPublicJob(fold([...runningJob, kept, deleted('retention', later(30 * day))]));
       expect(gone).toMatchObject({ status: 'succeeded', output: { deletedAt: later(30 * day).toISOString(), sha256: output.sha256 } });
       expect(gone.message).toMatch(/deleted/);

@@ -23,7 +23,7 @@ export function toPublicJob(state: JobState): Job {
     seed: state.seed,
     referenceImage: state.referenceImage,
     progress: state.progress,
-    output: state.output && { ...state.output, expiresAt: state.output.expiresAt ?? null, deletedAt: state.outputDeletedAt },
+    output: state.output && (state.outputDeletedAt ? { ...state.output, deletedAt: state.outputDeletedAt } : state.output),
     credits: { estimated: state.creditsEstimated, charged: state.creditsCharged },
     webhookUrl: state.webhookUrl,
     metadata: state.metadata,
