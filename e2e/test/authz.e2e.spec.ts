@@ -108,6 +108,12 @@ describe("another user's ids", () => {
     expect(await bob.waitFor(r.body.id, isTerminalJob)).toMatchObject({ status: 'failed', errorCode: 'asset_fetch_failed' });
   });
 
+  it('answers bob’s delete of alice’s asset with 404, as for a missing one, and keeps it', async () => {
+    const theirs = await bob.call('DELETE', `/v1/assets/${asset}`);
+    const missing = await bob.call('DELETE', `/v1/assets/${asset.slice(0, -4)}AAAA`);
+    expect({ status: theirs.status, body: JSON.stringify(theirs.body).replaceAll(asset, 'X') }).toEqual({ status: 404, body: JSON.stringify(missing.body).replaceAll(`${asset.slice(0, -4)}AAAA`, 'X') });
+  });
+
   it('alice can use her own asset (the control)', async () => {
     const r = await alice.submit({ ...runway('success_after=1'), referenceImage: { assetId: asset } });
     expect(r.status).toBe(202);
@@ -127,6 +133,7 @@ describe('API keys', () => {
     ['POST', '/v1/jobs/:id/regenerate'],
     ['DELETE', '/v1/jobs/:id/output'],
     ['POST', '/v1/assets'],
+    ['DELETE', '/v1/assets/:id'],
     ['GET', '/v1/models'],
     ['GET', '/v1/webhooks/secret'],
     ['POST', '/v1/videos'],

@@ -254,6 +254,7 @@ describe('ids and paths', () => {
     ['GET', '/v1/videos/:id/content'],
     ['POST', '/v1/providers/:id/callback'],
     ['GET', '/v1/assets/:id/content'],
+    ['DELETE', '/v1/assets/:id'],
     ['GET', '/web/:id'],
     ['GET', '/:id'],
   );

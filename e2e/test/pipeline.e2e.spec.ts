@@ -133,6 +133,13 @@ describe('reference images', () => {
     expect(done.status).toBe('succeeded');
     const tasks = (await (await fetch(`${stack.sim.url}/_sim/tasks`)).json()) as { submissionKey: string | null; inputImage: string | null }[];
     expect(tasks.find((t) => t.submissionKey?.startsWith(job.id))?.inputImage).toBe('data:image/png;base64,');
+
+    // Its owner deletes it: a job made from it since (here the same settings again) cannot read it.
+    expect((await alice.call('DELETE', `/v1/assets/${asset.id}`)).status).toBe(204);
+    expect(await alice.call('DELETE', `/v1/assets/${asset.id}`)).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
+    const again = await alice.call<Job>('POST', `/v1/jobs/${job.id}/regenerate`);
+    expect(again.status).toBe(202);
+    expect(await alice.waitFor(again.body.id, isTerminalJob)).toMatchObject({ status: 'failed', errorCode: 'asset_fetch_failed' });
   });
 });
 

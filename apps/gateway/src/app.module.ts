@@ -4,6 +4,7 @@ import { createMetrics, OpsModule, type ReadinessChecks } from '@reelay/service-
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { CancelJobController } from './cancel-job/cancel-job.controller';
 import { DeleteOutputController } from './delete-output/delete-output.controller';
+import { DeleteAssetController } from './delete-asset/delete-asset.controller';
 import { RegenerateJobController } from './regenerate-job/regenerate-job.controller';
 import { GATEWAY_DEPS, type GatewayDeps } from './gateway-deps';
 import { GetJobController } from './get-job/get-job.controller';
@@ -56,6 +57,7 @@ export class AppModule {
         JobContentController,
         CancelJobController,
         DeleteOutputController,
+        DeleteAssetController,
         RegenerateJobController,
         GetJobController,
         UploadAssetController,

@@ -5,6 +5,7 @@ import { connectInfra, runWithContext, type Logger } from '@reelay/service-kit';
 import { LocalStorage, sweepAbandonedPeriodically } from '@reelay/storage';
 import type { Application, NextFunction, Request, Response } from 'express';
 import { AppModule } from './app.module';
+import { startAssetRetention } from './delete-asset/asset-retention';
 import type { GatewayConfig } from './config/gateway-config';
 import { AllExceptionsFilter } from './errors/all-exceptions.filter';
 import type { GatewayDeps } from './gateway-deps';
@@ -48,8 +49,10 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
     onSwept: (removed) => logger.info({ removed }, 'removed uploads cut off by a crash'),
     onError: (err) => logger.warn({ err }, 'sweeping abandoned uploads failed; trying again later'),
   });
+  const retention = config.ASSET_RETENTION_DAYS > 0 ? startAssetRetention(deps, Math.max(1, Math.round(config.ASSET_RETENTION_DAYS * 86_400_000)), config.ASSET_RETENTION_SWEEP_MS) : null;
   const close = async () => {
     await sweep.stop();
+    await retention?.stop();
     await projection.stop().catch((err: unknown) => logger.error({ err }, 'stopping the projection failed'));
     await infra.close();
   };

@@ -36,6 +36,13 @@ export const GatewayConfig = BaseConfig.extend({
   SSE_MAX_STREAMS_PER_USER: z.coerce.number().int().min(1).default(100),
   /** Master key for per-user webhook secrets; without it GET /v1/webhooks/secret answers 503. */
   WEBHOOK_MASTER_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  /**
+   * Days an uploaded image is kept after its last upload or the last job that named it (unfinished
+   * jobs keep theirs); 0 keeps uploads until their owner deletes them. Fractions are allowed.
+   */
+  ASSET_RETENTION_DAYS: z.coerce.number().min(0).default(0),
+  /** How often one gateway replica looks for uploads past their retention. */
+  ASSET_RETENTION_SWEEP_MS: z.coerce.number().int().min(100).default(60 * 60_000),
   /** Shared with dispatch: signs the links providers fetch uploaded reference images from (GET /v1/assets/{id}/content). */
   ASSET_URL_SECRET: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(32, 'must be at least 32 characters').optional()),
 });

@@ -124,6 +124,13 @@ export const ROUTES: RouteSpec[] = [
     errors: [400, 401, 413, 415, 429],
   },
   {
+    method: 'delete', path: '/v1/assets/{id}', operationId: 'deleteAsset', tag: 'Assets', summary: 'Delete an uploaded image', auth: true,
+    description: 'Removes one of your uploads at once. Jobs that already read it are unaffected; a job that reads it later answers `asset_fetch_failed`. With ASSET_RETENTION_DAYS set, uploads neither uploaded again nor named by a job for that long are removed too.',
+    pathParams: [{ name: 'id', description: 'The asset id (asset_...)' }],
+    success: { status: 204, description: 'Deleted (no body)' },
+    errors: [401, 404, 429],
+  },
+  {
     method: 'get', path: '/v1/assets/{id}/content', operationId: 'getAssetContent', tag: 'Assets', summary: 'An uploaded image, by a signed link', auth: false,
     description: 'For providers: dispatch hands them a link signed with ASSET_URL_SECRET (valid 24 hours) instead of inlining the image. A wrong or expired signature answers 404.',
     pathParams: [{ name: 'id', description: 'The asset id (asset_...)' }],
