@@ -69,6 +69,8 @@ describe('success path', () => {
     expect(statusesOf(events)).toEqual(['queued', 'validating', 'running', 'succeeded']);
     const done = events.at(-1)!.job;
     expect(done).toMatchObject({ message: 'Your video is ready.', progress: 100, output: { contentType: 'video/mp4' }, credits: { charged: 2 } });
+    // The local renderer makes what was asked: nothing differs.
+    expect(done.output).not.toHaveProperty('differsFromRequest');
     expect(events.map((e) => e.id)).toEqual([...events.map((e) => e.id)].sort((a, b) => a - b));
 
     const content = await fetch(`${stack.gateway.url}/v1/jobs/${done.id}/content`, { headers: { authorization: `Bearer ${aliceKey}` } });
@@ -302,6 +304,8 @@ describe('generate again, changing the model', () => {
     expect(elsewhere.status).toBe(202);
     expect(elsewhere.body).toMatchObject({ model: 'kling-2.1', provider: 'kling', prompt: first.prompt, durationSeconds: 5, seed: null, parentJobId: first.id });
     expect(await alice.waitFor(elsewhere.body.id, isTerminalJob)).toMatchObject({ status: 'succeeded', provider: 'kling' });
+    // The simulator delivers one 2 s clip whatever was asked, and the job says so.
+    expect((await alice.get(first.id)).body.output?.differsFromRequest).toEqual([{ field: 'durationSeconds', requested: 5, delivered: 2 }]);
 
     // MiniMax's Hailuo takes 6 or 10 seconds: the 5 of the first job are refused, naming the field; changed too, it runs.
     const refused = await alice.call<{ error: { code: string; details: { path: string }[] } }>('POST', `/v1/jobs/${first.id}/regenerate`, { model: 'hailuo-02' });

@@ -13,6 +13,17 @@ export const JobOutput = z.strictObject({
 });
 export type JobOutput = z.infer<typeof JobOutput>;
 
-/** The output as clients see it: `deletedAt` once its file is gone (absent before). */
-export const PublicJobOutput = JobOutput.extend({ deletedAt: z.iso.datetime().optional() });
+/** A setting the delivered video does not match (what was asked, what the file has). */
+export const OutputDifference = z.object({
+  field: z.enum(['durationSeconds', 'resolution', 'aspectRatio']),
+  requested: z.union([z.string(), z.number()]),
+  delivered: z.union([z.string(), z.number()]),
+});
+export type OutputDifference = z.infer<typeof OutputDifference>;
+
+/**
+ * The output as clients see it: `deletedAt` once its file is gone; `differsFromRequest` when the
+ * file's duration, resolution or shape is not what the job asked for (absent when it is).
+ */
+export const PublicJobOutput = JobOutput.extend({ deletedAt: z.iso.datetime().optional(), differsFromRequest: z.array(OutputDifference).optional() });
 export type PublicJobOutput = z.infer<typeof PublicJobOutput>;

@@ -6,3 +6,4 @@ export * from './job-decider';
 export * from './to-public-job';
 export * from './job-ids';
 export * from './fold-recorded-job';
+export * from './output-differences';

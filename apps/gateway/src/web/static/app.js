@@ -188,6 +188,12 @@
     $('job-file').textContent = file;
     $('job-file').hidden = $('job-file-term').hidden = !file;
     if (job.output && job.output.deletedAt) $('player').hidden = true;
+    const NAMES = { durationSeconds: 'length', resolution: 'resolution', aspectRatio: 'shape' };
+    const differs = ((job.output && job.output.differsFromRequest) || [])
+      .map((d) => `${NAMES[d.field] || d.field} ${d.delivered}${d.field === 'durationSeconds' ? ' s' : ''} instead of ${d.requested}${d.field === 'durationSeconds' ? ' s' : ''}`)
+      .join('; ');
+    $('job-differs').textContent = differs;
+    $('job-differs').hidden = $('job-differs-term').hidden = !differs;
     $('job-parent').textContent = job.parentJobId || '';
     $('job-parent').hidden = $('job-parent-term').hidden = !job.parentJobId;
     updateListItem(job);
