@@ -108,7 +108,7 @@ describe("another user's ids", () => {
     expect(await bob.waitFor(r.body.id, isTerminalJob)).toMatchObject({ status: 'failed', errorCode: 'asset_fetch_failed' });
   });
 
-  it('answers bob’s delete of alice’s asset with 404, as for a missing one, and keeps it', async () => {
+  it('answers bob’s delete of alice’s asset with 404, as for a missing one (the next test uses it)', async () => {
     const theirs = await bob.call('DELETE', `/v1/assets/${asset}`);
     const missing = await bob.call('DELETE', `/v1/assets/${asset.slice(0, -4)}AAAA`);
     expect({ status: theirs.status, body: JSON.stringify(theirs.body).replaceAll(asset, 'X') }).toEqual({ status: 404, body: JSON.stringify(missing.body).replaceAll(`${asset.slice(0, -4)}AAAA`, 'X') });

@@ -114,21 +114,26 @@ describe('success path', () => {
 });
 
 describe('reference images', () => {
-  it('hands an uploaded image to the provider (inlined) and succeeds', async () => {
+  /** A real PNG of `color`, uploaded by alice. */
+  const upload = async (color: string) => {
     const { execFileSync } = await import('node:child_process');
     const { mkdtempSync, readFileSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
     const ffmpeg: string = require('@ffmpeg-installer/ffmpeg').path;
     const file = join(mkdtempSync(join(tmpdir(), 'ref-')), 'ref.png');
-    execFileSync(ffmpeg, ['-loglevel', 'error', '-f', 'lavfi', '-i', 'color=c=orange:s=320x180', '-frames:v', '1', file]);
-    const upload = await fetch(`${stack.gateway.url}/v1/assets`, {
+    execFileSync(ffmpeg, ['-loglevel', 'error', '-f', 'lavfi', '-i', `color=c=${color}:s=320x180`, '-frames:v', '1', file]);
+    const res = await fetch(`${stack.gateway.url}/v1/assets`, {
       method: 'POST',
       headers: { authorization: `Bearer ${aliceKey}`, 'content-type': 'image/png' },
       body: readFileSync(file),
     });
-    expect(upload.status).toBe(201);
-    const asset = (await upload.json()) as { id: string; width: number };
+    expect(res.status).toBe(201);
+    return (await res.json()) as { id: string; width: number };
+  };
+
+  it('hands an uploaded image to the provider (inlined) and succeeds', async () => {
+    const asset = await upload('orange');
     expect(asset.width).toBe(320);
     const job = (await alice.submit({ ...runway('success_after=1'), referenceImage: { assetId: asset.id } })).body;
     const done = await alice.waitFor(job.id, isTerminalJob);
@@ -142,6 +147,27 @@ describe('reference images', () => {
     const again = await alice.call<Job>('POST', `/v1/jobs/${job.id}/regenerate`);
     expect(again.status).toBe(202);
     expect(await alice.waitFor(again.body.id, isTerminalJob)).toMatchObject({ status: 'failed', errorCode: 'asset_fetch_failed' });
+  });
+
+  it('refuses to delete an image an unfinished job names (409), and deletes it once that job is over', async () => {
+    const asset = await upload('teal');
+    const job = (await alice.submit({ ...runway('success_after=1000'), referenceImage: { assetId: asset.id } })).body;
+    const listed = async (status?: string) => {
+      for (let i = 0; i < 100; i++) {
+        const list = await alice.call<{ data: Job[] }>('GET', '/v1/jobs?limit=100');
+        const mine = list.body.data.find((j) => j.id === job.id);
+        if (mine && (!status || mine.status === status)) return;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`job ${job.id} not listed${status ? ` as ${status}` : ''}`);
+    };
+    await listed();
+    const refused = await alice.call<{ error: { code: string; message: string } }>('DELETE', `/v1/assets/${asset.id}`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({ code: 'invalid_state', message: expect.stringContaining(job.id) });
+    expect((await alice.cancel(job.id)).status).toBe(202);
+    await listed('canceled');
+    expect((await alice.call('DELETE', `/v1/assets/${asset.id}`)).status).toBe(204);
   });
 });
 
@@ -315,6 +341,16 @@ describe('generate again, changing the model', () => {
     const longer = await alice.call<Job>('POST', `/v1/jobs/${first.id}/regenerate`, { model: 'hailuo-02', durationSeconds: 6 });
     expect(longer.status).toBe(202);
     expect(longer.body).toMatchObject({ provider: 'minimax', durationSeconds: 6, seed: 11 });
+
+    // Idempotency-Key: the same key and body give the same new job; another body answers 409.
+    const keyed = await alice.call<Job>('POST', `/v1/jobs/${first.id}/regenerate`, { seed: 12 }, { 'idempotency-key': 'regen-1' });
+    expect((await alice.call<Job>('POST', `/v1/jobs/${first.id}/regenerate`, { seed: 12 }, { 'idempotency-key': 'regen-1' })).body.id).toBe(keyed.body.id);
+    expect((await alice.call('POST', `/v1/jobs/${first.id}/regenerate`, { seed: 13 }, { 'idempotency-key': 'regen-1' })).status).toBe(409);
+    // Another shape and resolution; then null drops the resolution again (the model's default).
+    const tall = await alice.call<Job>('POST', `/v1/jobs/${first.id}/regenerate`, { aspectRatio: '9:16', resolution: '720p' });
+    expect(tall.body).toMatchObject({ aspectRatio: '9:16', resolution: '720p', seed: 11 });
+    expect((await alice.call<Job>('POST', `/v1/jobs/${tall.body.id}/regenerate`, { resolution: null })).body).toMatchObject({ aspectRatio: '9:16', resolution: null, parentJobId: tall.body.id });
+    expect((await alice.call('POST', `/v1/jobs/${first.id}/regenerate`, null)).status).toBe(400);
 
     // Only those settings may change.
     const other = await alice.call<{ error: { code: string; details: { path: string }[] } }>('POST', `/v1/jobs/${first.id}/regenerate`, { prompt: 'something else' });

@@ -50,9 +50,10 @@ export interface BlobStorage {
   sweepAbandoned?(prefix: string, olderThanMs: number): Promise<number>;
   /**
    * The keys of the blobs directly under `prefix` last written at least `olderThanMs` ago, one at a
-   * time (a directory of millions is never held in memory); temporary files of puts are left out.
+   * time (a directory of millions is never held in memory); temporary files of puts are left out,
+   * and so are keys `skip` returns true for (asked before the blob's age is looked up).
    */
-  listOlderThan(prefix: string, olderThanMs: number): AsyncIterable<string>;
+  listOlderThan(prefix: string, olderThanMs: number, skip?: (key: string) => boolean): AsyncIterable<string>;
 }
 
 export const assetKey = (assetId: string) => `assets/${assetId}`;

@@ -100,4 +100,21 @@ describe('local storage', () => {
     expect(readdirSync(dir).sort()).toEqual(['job_s2.mp4', 'job_s3.mp4.7.8.9.tmp']);
     expect(await storage.sweepAbandoned('nothing-here', 600_000)).toBe(0);
   });
+
+  it('lists blobs older than an age, one key at a time, leaving out temporary files, descriptions, young blobs and skipped keys', async () => {
+    const storage = new LocalStorage(root);
+    const old = new Date(Date.now() - 3_600_000);
+    for (const key of ['aged/a.mp4', 'aged/b.mp4', 'aged/c.mp4']) await storage.put(key, Buffer.from('x'));
+    await storage.put('aged/described', Buffer.from('x'), { contentType: 'image/png' });
+    writeFileSync(join(root, 'aged', 'a.mp4.1.2.3.tmp'), 'partial');
+    for (const name of ['a.mp4', 'b.mp4', 'described', 'described.meta.json', 'a.mp4.1.2.3.tmp']) utimesSync(join(root, 'aged', name), old, old);
+    const list = async (skip?: (key: string) => boolean) => {
+      const keys: string[] = [];
+      for await (const key of storage.listOlderThan('aged', 60_000, skip)) keys.push(key);
+      return keys.sort();
+    };
+    expect(await list()).toEqual(['aged/a.mp4', 'aged/b.mp4', 'aged/described']);
+    expect(await list((key) => key === 'aged/b.mp4')).toEqual(['aged/a.mp4', 'aged/described']);
+    expect(await (async () => { const k: string[] = []; for await (const key of storage.listOlderThan('missing', 0)) k.push(key); return k; })()).toEqual([]);
+  });
 });

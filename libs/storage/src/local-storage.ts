@@ -162,13 +162,15 @@ export class LocalStorage implements BlobStorage {
     return removed;
   }
 
-  async *listOlderThan(prefix: string, olderThanMs: number, now = Date.now()): AsyncIterable<string> {
+  async *listOlderThan(prefix: string, olderThanMs: number, skip?: (key: string) => boolean): AsyncIterable<string> {
     const dir = await opendir(this.path(prefix)).catch(ifMissing(null));
     if (!dir) return;
     for await (const entry of dir) {
       if (!entry.isFile() || entry.name.endsWith('.tmp') || entry.name.endsWith('.tmp.meta') || entry.name.endsWith('.meta.json')) continue;
+      const key = `${prefix}/${entry.name}`;
+      if (skip?.(key)) continue;
       const modified = await stat(join(dir.path, entry.name)).then((st) => st.mtimeMs, ifMissing(null));
-      if (modified !== null && now - modified >= olderThanMs) yield `${prefix}/${entry.name}`;
+      if (modified !== null && Date.now() - modified >= olderThanMs) yield key;
     }
   }
 

@@ -37,8 +37,8 @@ export const GatewayConfig = BaseConfig.extend({
   /** Master key for per-user webhook secrets; without it GET /v1/webhooks/secret answers 503. */
   WEBHOOK_MASTER_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   /**
-   * Days an uploaded image is kept after its last upload or the last job that named it (unfinished
-   * jobs keep theirs); 0 keeps uploads until their owner deletes them. Fractions are allowed.
+   * Days an uploaded image is kept after its last upload (an unfinished job keeps the image it
+   * names); 0 keeps uploads until their owner deletes them. Fractions are allowed.
    */
   ASSET_RETENTION_DAYS: z.coerce.number().min(0).default(0),
   /** How often one gateway replica looks for uploads past their retention. */

@@ -74,7 +74,7 @@ export const ROUTES: RouteSpec[] = [
     method: 'post', path: '/v1/jobs/{id}/regenerate', operationId: 'regenerateJob', tag: 'Jobs', summary: 'Generate a job again with the same settings', auth: true, pathParams: [jobId],
     description:
       'A new job with the settings of one of your jobs, finished or not: charged like a submit, its `parentJobId` naming the job it repeats. ' +
-      'No body repeats the job as it was; a body changes the model (another provider), duration, resolution or seed (`null`: none, so the provider picks one).',
+      'No body repeats the job as it was; a body changes the model (another provider), duration, aspect ratio, resolution, seed or reference image (`null` drops the resolution, the seed or the image).',
     headers: [{ ...idempotencyKey, description: 'The same key for the same job and body returns the same new job; for another job or body it answers 409.' }],
     requestBody: { required: false, content: json('RegenerateJobRequest', { model: 'gen4.5', durationSeconds: 5, seed: null }) },
     success: {
@@ -125,10 +125,10 @@ export const ROUTES: RouteSpec[] = [
   },
   {
     method: 'delete', path: '/v1/assets/{id}', operationId: 'deleteAsset', tag: 'Assets', summary: 'Delete an uploaded image', auth: true,
-    description: 'Removes one of your uploads at once. Jobs that already read it are unaffected; a job that reads it later answers `asset_fetch_failed`. With ASSET_RETENTION_DAYS set, uploads neither uploaded again nor named by a job for that long are removed too.',
+    description: 'Removes one of your uploads at once, unless an unfinished job of yours names it (409, naming the job). A job made from it later fails with `asset_fetch_failed`. With ASSET_RETENTION_DAYS set, uploads not uploaded again for that long are removed too, unless an unfinished job names them.',
     pathParams: [{ name: 'id', description: 'The asset id (asset_...)' }],
     success: { status: 204, description: 'Deleted (no body)' },
-    errors: [401, 404, 429],
+    errors: [401, 404, 409, 429],
   },
   {
     method: 'get', path: '/v1/assets/{id}/content', operationId: 'getAssetContent', tag: 'Assets', summary: 'An uploaded image, by a signed link', auth: false,

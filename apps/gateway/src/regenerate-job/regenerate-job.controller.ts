@@ -14,10 +14,9 @@ import { JobReader } from '../jobs/job-reader';
 
 /**
  * The settings a job was submitted with, as a submit request (what it was asked, not what came of
- * it), with `changes` made: a null seed is dropped.
+ * it), with `changes` made: a null drops the setting.
  */
 export function requestOf(job: JobState, changes: RegenerateJobRequest = {}): unknown {
-  const { seed, ...rest } = changes;
   const request: Record<string, unknown> = {
     model: job.model,
     prompt: job.prompt,
@@ -29,10 +28,11 @@ export function requestOf(job: JobState, changes: RegenerateJobRequest = {}): un
     ...(job.referenceImage ? { referenceImage: job.referenceImage } : {}),
     ...(job.webhookUrl ? { webhookUrl: job.webhookUrl } : {}),
     metadata: job.metadata,
-    ...rest,
   };
-  if (seed === null) delete request.seed;
-  else if (seed !== undefined) request.seed = seed;
+  for (const [field, value] of Object.entries(changes)) {
+    if (value === null) delete request[field];
+    else if (value !== undefined) request[field] = value;
+  }
   return request;
 }
 
@@ -47,7 +47,7 @@ export class RegenerateJobController {
   /**
    * A new job with the settings of one of the user's jobs (finished or not), charged like a new
    * submit and linked to it by `parentJobId`. An optional body changes the model (so the provider),
-   * duration, resolution or seed. Intake checks the settings again, as for a submit: a model
+   * duration, aspect ratio, resolution, seed or reference image (null drops one of the last three). Intake checks the settings again, as for a submit: a model
    * retired since answers 400, settings it no longer supports (or the new model does not) 422.
    */
   @Post(':id/regenerate')
@@ -61,7 +61,7 @@ export class RegenerateJobController {
   ): Promise<Job> {
     const key = validIdempotencyKey(idempotencyKey);
     const body = await readOptionalJsonBody(req, this.deps.config.JSON_BODY_LIMIT_BYTES);
-    const changes = RegenerateJobRequest.safeParse(body ?? {});
+    const changes = RegenerateJobRequest.safeParse(body === undefined ? {} : body);
     if (!changes.success) throw invalidRequest('The request body is not valid.', detailsFromIssues(changes.error.issues));
     const { state } = await this.jobs.loadOwned(id, userId);
     const parsed = SubmitJobRequest.safeParse(requestOf(state, changes.data));

@@ -45,9 +45,16 @@ export class ExpiredOutputsSweep {
     const retentionMs = this.deps.outputRetentionMs;
     if (retentionMs === null) return result;
     let read = 0;
-    for await (const key of this.deps.storage.listOlderThan('outputs', retentionMs)) {
+    const now = this.now().getTime();
+    // Remembered files this walk passed; after a whole walk, those it did not pass (deleted meanwhile) are forgotten.
+    const passed = new Set<string>();
+    const skip = (key: string) => {
       const jobId = jobIdOfOutputKey(key);
-      if (!jobId || (this.skipUntil.get(jobId) ?? 0) > this.now().getTime()) continue;
+      if (jobId && this.skipUntil.has(jobId)) passed.add(jobId);
+      return !jobId || (this.skipUntil.get(jobId) ?? 0) > now;
+    };
+    for await (const key of this.deps.storage.listOlderThan('outputs', retentionMs, skip)) {
+      const jobId = jobIdOfOutputKey(key)!;
       if (read++ === this.maxJobs) {
         result.more = true;
         break;
@@ -63,6 +70,7 @@ export class ExpiredOutputsSweep {
         this.deps.logger.warn({ jobId, err: String(err) }, 'could not apply the output retention to this file; trying it again later');
       }
     }
+    if (!result.more) for (const jobId of this.skipUntil.keys()) if (!passed.has(jobId)) this.skipUntil.delete(jobId);
     return result;
   }
 

@@ -20,15 +20,20 @@ export type SubmitJobRequest = z.infer<typeof SubmitJobRequest>;
 
 /**
  * The optional body of `POST /v1/jobs/{id}/regenerate`: settings to change from the job repeated
- * (another model, so another provider; another length, resolution or seed). `seed: null` drops the
- * seed, so the provider picks a new one. Everything else is the repeated job's.
+ * (another model, so another provider; another length, shape, resolution or seed). `null` drops a
+ * setting: the seed (the provider picks a new one), the resolution (the model's default) or the
+ * reference image (text to video). Everything else is the repeated job's.
  */
-export const RegenerateJobRequest = z.strictObject({
-  model: SubmitJobRequest.shape.model,
-  durationSeconds: SubmitJobRequest.shape.durationSeconds,
-  resolution: Resolution,
-  seed: SubmitJobRequest.shape.seed.unwrap().nullable(),
-}).partial();
+export const RegenerateJobRequest = z
+  .strictObject({
+    model: SubmitJobRequest.shape.model,
+    durationSeconds: SubmitJobRequest.shape.durationSeconds,
+    aspectRatio: AspectRatio,
+    resolution: Resolution.nullable(),
+    seed: SubmitJobRequest.shape.seed.unwrap().nullable(),
+    referenceImage: z.null(),
+  })
+  .partial();
 export type RegenerateJobRequest = z.infer<typeof RegenerateJobRequest>;
 
 export const ListJobsQuery = z.strictObject({

@@ -282,11 +282,15 @@
     const button = $('delete-output');
     button.disabled = true;
     $('regenerate-error').hidden = true;
+    const id = shown.id;
     try {
-      const job = await (await api(`/v1/jobs/${shown.id}/output`, { method: 'DELETE' })).json();
+      const job = await (await api(`/v1/jobs/${id}/output`, { method: 'DELETE' })).json();
+      if (!shown || shown.id !== id) return; // another job was opened meanwhile
       const player = $('player');
       player.pause();
       player.removeAttribute('src');
+      if (videoUrl) URL.revokeObjectURL(videoUrl);
+      videoUrl = null;
       render(job);
       void loadHistory(job.id);
     } catch (err) {
