@@ -249,6 +249,7 @@ describe('ids and paths', () => {
     ['POST', '/v1/jobs/:id/cancel'],
     ['POST', '/v1/jobs/:id/regenerate'],
     ['DELETE', '/v1/jobs/:id/output'],
+    ['POST', '/v1/jobs/:id/token'],
     ['GET', '/v1/videos/:id'],
     ['DELETE', '/v1/videos/:id'],
     ['GET', '/v1/videos/:id/content'],

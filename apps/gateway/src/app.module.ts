@@ -5,6 +5,7 @@ import { ApiKeyGuard } from './auth/api-key.guard';
 import { CancelJobController } from './cancel-job/cancel-job.controller';
 import { DeleteOutputController } from './delete-output/delete-output.controller';
 import { DeleteAssetController } from './delete-asset/delete-asset.controller';
+import { JobTokenController } from './job-token/job-token.controller';
 import { RegenerateJobController } from './regenerate-job/regenerate-job.controller';
 import { GATEWAY_DEPS, type GatewayDeps } from './gateway-deps';
 import { GetJobController } from './get-job/get-job.controller';
@@ -58,6 +59,7 @@ export class AppModule {
         CancelJobController,
         DeleteOutputController,
         DeleteAssetController,
+        JobTokenController,
         RegenerateJobController,
         GetJobController,
         UploadAssetController,

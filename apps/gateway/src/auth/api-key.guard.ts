@@ -5,7 +5,9 @@ import { ApiException } from '../errors/api-exception';
 import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
 import { TokenBuckets } from '../rate-limit/token-bucket';
 import { ApiKeyLookup } from './api-key-lookup';
-import { type AuthenticatedRequest, PUBLIC_ROUTE } from './current-user';
+import { type AuthenticatedRequest, JOB_TOKEN_ROUTE, PUBLIC_ROUTE } from './current-user';
+import { jobTokenSecret, verifyJobToken } from '../job-token/job-token';
+import type { Response } from 'express';
 
 const unauthorized = () =>
   new ApiException('unauthorized', 'A valid API key is required: send it as "Authorization: Bearer <key>".', {
@@ -40,6 +42,17 @@ export class ApiKeyGuard implements CanActivate {
     if (!/^\/v1\//i.test(req.path)) return true;
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, [ctx.getHandler(), ctx.getClass()])) {
       this.takeForAddress(req);
+      return true;
+    }
+
+    if (req.headers.authorization === undefined && typeof req.query.token === 'string' && this.reflector.getAllAndOverride<boolean>(JOB_TOKEN_ROUTE, [ctx.getHandler(), ctx.getClass()])) {
+      this.takeForAddress(req);
+      const secret = jobTokenSecret(this.deps.config);
+      const userId = secret && typeof req.params.id === 'string' ? verifyJobToken(secret, req.params.id, req.query.token, new Date()) : null;
+      if (!userId) throw new ApiException('unauthorized', 'This job token is not valid for this job, or has expired: ask for a new one (POST /v1/jobs/{id}/token).');
+      req.userId = userId;
+      // The token in the URL is the credential, so any origin may read the answer (an EventSource on the client's own site).
+      ctx.switchToHttp().getResponse<Response>().setHeader('Access-Control-Allow-Origin', '*');
       return true;
     }
 

@@ -15,3 +15,10 @@ export const CurrentUser = createParamDecorator((_: unknown, ctx: ExecutionConte
 export const PUBLIC_ROUTE = 'reelay:public-route';
 /** Routes reached without an API key (provider callbacks, signed asset links); limited per client address. */
 export const PublicRoute = () => SetMetadata(PUBLIC_ROUTE, true);
+
+export const JOB_TOKEN_ROUTE = 'reelay:job-token-route';
+/**
+ * Routes of one job (`/v1/jobs/:id/...`) that also take `?token=` from POST /v1/jobs/{id}/token
+ * instead of an API key, for an EventSource or a `<video src>` that cannot send one.
+ */
+export const JobTokenAccepted = () => SetMetadata(JOB_TOKEN_ROUTE, true);

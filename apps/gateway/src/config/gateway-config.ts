@@ -43,6 +43,12 @@ export const GatewayConfig = BaseConfig.extend({
   ASSET_RETENTION_DAYS: z.coerce.number().min(0).default(0),
   /** How often one gateway replica looks for uploads past their retention. */
   ASSET_RETENTION_SWEEP_MS: z.coerce.number().int().min(100).default(60 * 60_000),
+  /**
+   * Signs job tokens (`POST /v1/jobs/{id}/token`: a job's stream and video without an API key).
+   * Without it they are signed with a key derived from WEBHOOK_MASTER_SECRET; without either, the
+   * route answers 503. The same on every gateway replica.
+   */
+  JOB_TOKEN_SECRET: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(32, 'must be at least 32 characters').optional()),
   /** Shared with dispatch: signs the links providers fetch uploaded reference images from (GET /v1/assets/{id}/content). */
   ASSET_URL_SECRET: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(32, 'must be at least 32 characters').optional()),
 });

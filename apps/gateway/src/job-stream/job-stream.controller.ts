@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Param, Req, Res } from '@nestjs/common';
 import { isTerminal } from '@reelay/contracts';
 import type { Request, Response } from 'express';
-import { CurrentUser } from '../auth/current-user';
+import { CurrentUser, JobTokenAccepted } from '../auth/current-user';
 import { ApiException } from '../errors/api-exception';
 import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
 import { JobReader } from '../jobs/job-reader';
@@ -18,6 +18,7 @@ export class JobStreamController {
   ) {}
 
   @Get(':id/stream')
+  @JobTokenAccepted()
   async stream(@CurrentUser() userId: string, @Param('id') id: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     const { state, version } = await this.jobs.loadOwned(id, userId); // 404 before any stream starts
     // Gone while the job was read: its 'close' has fired already, so nothing would stop the session.

@@ -7,6 +7,8 @@ import {
   Job,
   JobHistory,
   JobList,
+  JobToken,
+  JobTokenRequest,
   ModelList,
   OpenAICreateVideoJson,
   OpenAICreateVideoMultipart,
@@ -26,9 +28,9 @@ import { ROUTES, type BodySpec, type RouteSpec, type SchemaName } from './route-
 type Json = Record<string, unknown>;
 
 /** Request bodies are described as clients write them (zod input), responses as the gateway writes them (output). */
-export const REQUEST_SCHEMAS: Partial<Record<SchemaName, z.ZodType>> = { SubmitJobRequest, RegenerateJobRequest, OpenAICreateVideoJson, OpenAICreateVideoMultipart };
+export const REQUEST_SCHEMAS: Partial<Record<SchemaName, z.ZodType>> = { SubmitJobRequest, RegenerateJobRequest, JobTokenRequest, OpenAICreateVideoJson, OpenAICreateVideoMultipart };
 export const RESPONSE_SCHEMAS: Partial<Record<SchemaName, z.ZodType>> = {
-  Job, JobList, JobHistory, UploadedAsset, ModelList, WebhookSecret, HealthLive, HealthReady, ApiErrorEnvelope,
+  Job, JobList, JobHistory, JobToken, UploadedAsset, ModelList, WebhookSecret, HealthLive, HealthReady, ApiErrorEnvelope,
   OpenAIVideo, OpenAIVideoList, OpenAIVideoDeleted, OpenAIErrorEnvelope,
 };
 

@@ -1,11 +1,11 @@
-import { AssetContentQuery, ListJobsQuery, OpenAIListVideosQuery, OpenAIVideoContentQuery } from '@reelay/contracts';
+import { AssetContentQuery, JobTokenQuery, ListJobsQuery, OpenAIListVideosQuery, OpenAIVideoContentQuery } from '@reelay/contracts';
 import type { z } from 'zod';
 import * as ex from './examples';
 
 /** Names of schemas in components.schemas (see openapi-document.ts). */
 export type SchemaName =
   | 'Job' | 'JobList' | 'JobHistory' | 'UploadedAsset' | 'ModelList' | 'WebhookSecret' | 'HealthLive' | 'HealthReady'
-  | 'ApiErrorEnvelope' | 'SubmitJobRequest' | 'RegenerateJobRequest'
+  | 'ApiErrorEnvelope' | 'SubmitJobRequest' | 'RegenerateJobRequest' | 'JobToken' | 'JobTokenRequest'
   | 'OpenAIVideo' | 'OpenAIVideoList' | 'OpenAIVideoDeleted' | 'OpenAIErrorEnvelope' | 'OpenAICreateVideoJson' | 'OpenAICreateVideoMultipart';
 
 export interface BodySpec {
@@ -85,13 +85,27 @@ export const ROUTES: RouteSpec[] = [
     errors: [400, 401, 402, 404, 409, 413, 422, 429, 503],
   },
   {
+    method: 'post', path: '/v1/jobs/{id}/token', operationId: 'createJobToken', tag: 'Jobs', summary: "A token that reads one job's stream and video without an API key", auth: true, pathParams: [jobId],
+    description:
+      'For your end users\' browsers, which must not hold your key: an EventSource on `streamUrl` and a `<video src>` on `contentUrl` work with it until `expiresAt` ' +
+      '(15 minutes unless `expiresInSeconds` says otherwise, 60–86,400). Nothing is stored: a token stays valid until it expires, also if the key is revoked. ' +
+      'Signed with JOB_TOKEN_SECRET (or a key derived from WEBHOOK_MASTER_SECRET); 503 when neither is set.',
+    requestBody: { required: false, content: json('JobTokenRequest', { expiresInSeconds: 600 }) },
+    success: {
+      status: 201, description: 'The token and the URLs that take it',
+      content: json('JobToken', { token: 'dXNlci0xCjE3NjQ5NzM4MDA.Yk9Hc2w0aXJ2bTR0a2JmT2g1S3lPZ0h0dE1jRVhvV1pxR2g2VmU0Q3JfNA', expiresAt: '2026-11-28T10:15:00.000Z', streamUrl: `/v1/jobs/${ex.exampleJob.id}/stream?token=...`, contentUrl: `/v1/jobs/${ex.exampleJob.id}/content?token=...` }),
+    },
+    errors: [400, 401, 404, 413, 429, 503],
+  },
+  {
     method: 'get', path: '/v1/jobs/{id}/events', operationId: 'getJobEvents', tag: 'Jobs', summary: "The job's history from the event log", auth: true, pathParams: [jobId],
     success: { status: 200, description: 'One entry per event', content: json('JobHistory', ex.exampleHistory) },
     errors: [401, 404, 429],
   },
   {
     method: 'get', path: '/v1/jobs/{id}/stream', operationId: 'streamJob', tag: 'Jobs', summary: 'Live status as Server-Sent Events', auth: true, pathParams: [jobId],
-    description: '`id:` = stream version, `event: job`, `data:` = the job (schema Job). Resumes after `Last-Event-ID`; ends after a terminal status.',
+    description: '`id:` = stream version, `event: job`, `data:` = the job (schema Job). Resumes after `Last-Event-ID`; ends after a terminal status. Also without a key, with `?token=` from POST /v1/jobs/{id}/token (any origin may read it: for an EventSource).',
+    query: JobTokenQuery,
     headers: [{ name: 'Last-Event-ID', description: 'Resume after this version', schema: { type: 'string' } }],
     success: {
       status: 200, description: 'An event stream',
@@ -102,7 +116,8 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'get', path: '/v1/jobs/{id}/content', operationId: 'getJobContent', tag: 'Jobs', summary: 'The video bytes', auth: true, pathParams: [jobId],
     headers: [rangeHeader],
-    description: 'Once the video was deleted (its `output.deletedAt` is set) this answers 410 `output_deleted`.',
+    query: JobTokenQuery,
+    description: 'Once the video was deleted (its `output.deletedAt` is set) this answers 410 `output_deleted`. Also without a key, with `?token=` from POST /v1/jobs/{id}/token (for a `<video src>`).',
     success: { status: 200, description: 'The MP4 (206 for a Range request)', content: { 'video/mp4': { schema: bytes, example: '(MP4 bytes)' } } },
     errors: [401, 404, 410, 416, 429],
   },

@@ -40,5 +40,23 @@ export type ModelList = z.infer<typeof ModelList>;
 
 export const WebhookSecret = z.object({ secret: z.string() });
 
+/** `POST /v1/jobs/{id}/token`: read access to one job without an API key, until `expiresAt`. */
+export const JobToken = z.object({
+  token: z.string(),
+  expiresAt: z.string(),
+  /** The job's stream with the token: for an EventSource, from any origin. */
+  streamUrl: z.string(),
+  /** The job's video with the token: for a `<video src>` (Range works). */
+  contentUrl: z.string(),
+});
+export type JobToken = z.infer<typeof JobToken>;
+
+/** The query a job's stream and content take in lieu of an API key. */
+export const JobTokenQuery = z.object({ token: z.string().max(512).optional().describe('A job token (POST /v1/jobs/{id}/token), when no Authorization header is sent') });
+
+/** The optional body of `POST /v1/jobs/{id}/token`. */
+export const JobTokenRequest = z.strictObject({ expiresInSeconds: z.number().int().min(60).max(86_400).optional() });
+export type JobTokenRequest = z.infer<typeof JobTokenRequest>;
+
 export const HealthLive = z.object({ status: z.literal('ok') });
 export const HealthReady = z.object({ status: z.enum(['ok', 'unavailable']), checks: z.record(z.string(), z.enum(['up', 'down'])) });

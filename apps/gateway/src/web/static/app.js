@@ -208,13 +208,21 @@
       }));
     } catch { /* the history is a convenience; the status above is what matters */ }
   }
+  // The player streams the video itself (Range requests) with a job token, since a <video> cannot
+  // send the key; where the server has no token secret, the whole file is fetched with the key.
   async function play(job) {
-    const res = await api(`/v1/jobs/${job.id}/content`);
-    const blob = await res.blob();
     if (videoUrl) URL.revokeObjectURL(videoUrl);
-    videoUrl = URL.createObjectURL(blob);
+    videoUrl = null;
+    let src;
+    try {
+      src = (await (await api(`/v1/jobs/${job.id}/token`, { method: 'POST' })).json()).contentUrl;
+    } catch (err) {
+      if (!(err instanceof ApiError) || err.status !== 503) throw err;
+      videoUrl = URL.createObjectURL(await (await api(`/v1/jobs/${job.id}/content`)).blob());
+      src = videoUrl;
+    }
     const player = $('player');
-    player.src = videoUrl;
+    player.src = src;
     player.hidden = false;
   }
   async function follow(jobId, signal) {

@@ -1,0 +1,91 @@
+import { startE2EStack, type E2EStack } from './e2e-stack';
+
+jest.setTimeout(120_000);
+
+interface JobToken {
+  token: string;
+  expiresAt: string;
+  streamUrl: string;
+  contentUrl: string;
+}
+
+let stack: E2EStack;
+let alice: string;
+let bob: string;
+
+const call = async (key: string | null, method: string, path: string, init: { body?: unknown; headers?: Record<string, string> } = {}) => {
+  const res = await fetch(stack.url + path, {
+    method,
+    headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}), ...init.headers },
+    body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
+  });
+  const type = res.headers.get('content-type') ?? '';
+  return { status: res.status, headers: res.headers, body: (type.includes('json') ? await res.json() : await res.text()) as JobToken & { error?: { code: string }; status?: string } & string };
+};
+const succeededJob = async (prompt: string): Promise<string> => {
+  const { body } = await call(alice, 'POST', '/v1/jobs', { body: { model: 'local-preview', prompt, aspectRatio: '16:9', durationSeconds: 1, resolution: '480p' } });
+  for (let i = 0; i < 300; i++) {
+    const job = await call(alice, 'GET', `/v1/jobs/${body.id}`);
+    if (job.body.status === 'succeeded') return body.id as string;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('job did not succeed');
+};
+
+beforeAll(async () => {
+  stack = await startE2EStack('gwtoken', { RATE_LIMIT_BURST: '1000' });
+  alice = await stack.createKey('token-alice', 100);
+  bob = await stack.createKey('token-bob', 100);
+});
+afterAll(() => stack?.stop());
+
+describe('job tokens: one job read without an API key (the services as processes)', () => {
+  let jobId: string;
+  let other: string;
+  let token: JobToken;
+
+  beforeAll(async () => {
+    [jobId, other] = await Promise.all([succeededJob('a tern over surf'), succeededJob('a gull on a post')]);
+    const made = await call(alice, 'POST', `/v1/jobs/${jobId}/token`);
+    expect(made.status).toBe(201);
+    token = made.body;
+  });
+
+  it('is made for the caller\'s job, for 15 minutes unless asked otherwise', async () => {
+    expect(token.streamUrl).toBe(`/v1/jobs/${jobId}/stream?token=${encodeURIComponent(token.token)}`);
+    expect(token.contentUrl).toBe(`/v1/jobs/${jobId}/content?token=${encodeURIComponent(token.token)}`);
+    expect(Date.parse(token.expiresAt) - Date.now()).toBeGreaterThan(14 * 60_000);
+    expect(Date.parse(token.expiresAt) - Date.now()).toBeLessThanOrEqual(15 * 60_000);
+    const hour = (await call(alice, 'POST', `/v1/jobs/${jobId}/token`, { body: { expiresInSeconds: 3600 } })).body;
+    expect(Date.parse(hour.expiresAt) - Date.now()).toBeGreaterThan(59 * 60_000);
+    expect((await call(alice, 'POST', `/v1/jobs/${jobId}/token`, { body: { expiresInSeconds: 30 } })).status).toBe(400);
+    expect((await call(alice, 'POST', `/v1/jobs/${jobId}/token`, { body: { scope: 'all' } })).status).toBe(400);
+  });
+
+  it('reads the job\'s stream (from any origin) and its video (with Range) without a key', async () => {
+    const stream = await call(null, 'GET', token.streamUrl);
+    expect(stream.status).toBe(200);
+    expect(stream.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(stream.headers.get('access-control-allow-origin')).toBe('*');
+    expect(stream.body).toContain('"status":"succeeded"');
+    const part = await fetch(stack.url + token.contentUrl, { headers: { range: 'bytes=0-99' } });
+    expect(part.status).toBe(206);
+    expect((await part.arrayBuffer()).byteLength).toBe(100);
+  });
+
+  it('reads nothing else: not another job, not another route, not changed, not with nothing', async () => {
+    const query = `token=${encodeURIComponent(token.token)}`;
+    for (const path of [`/v1/jobs/${other}/stream?${query}`, `/v1/jobs/${other}/content?${query}`, `/v1/jobs/${jobId}?${query}`, `/v1/jobs/${jobId}/events?${query}`, `/v1/jobs?${query}`]) {
+      expect({ path, status: (await call(null, 'GET', path)).status }).toEqual({ path, status: 401 });
+    }
+    expect((await call(null, 'POST', `/v1/jobs/${jobId}/cancel?${query}`)).status).toBe(401);
+    expect((await call(null, 'GET', `/v1/jobs/${jobId}/stream?token=${encodeURIComponent(token.token.slice(0, -3))}abc`)).status).toBe(401);
+    expect((await call(null, 'GET', `/v1/jobs/${jobId}/content`)).status).toBe(401);
+  });
+
+  it('is made only for the caller\'s own jobs: another user\'s job answers 404', async () => {
+    const theirs = await call(bob, 'POST', `/v1/jobs/${jobId}/token`);
+    expect(theirs.status).toBe(404);
+    expect(theirs.body.error?.code).toBe('not_found');
+  });
+});
