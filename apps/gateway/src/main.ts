@@ -8,6 +8,13 @@ async function main(): Promise<void> {
   const config = loadGatewayConfig();
   const logger = createLogger('gateway', config.LOG_LEVEL);
   if (!config.WEBHOOK_MASTER_SECRET) logger.warn('WEBHOOK_MASTER_SECRET is not set: GET /v1/webhooks/secret answers 503');
+  if (!config.JOB_TOKEN_SECRET) {
+    logger.warn(
+      config.WEBHOOK_MASTER_SECRET
+        ? 'JOB_TOKEN_SECRET is not set: job tokens are signed with a key derived from WEBHOOK_MASTER_SECRET (set it to revoke tokens apart from webhook secrets)'
+        : 'JOB_TOKEN_SECRET is not set: POST /v1/jobs/{id}/token answers 503',
+    );
+  }
   const gw = await buildGateway(config, logger);
   await runService({ name: 'gateway', module: gw.module, port: config.GATEWAY_PORT, logger, configure: gw.configure });
 }

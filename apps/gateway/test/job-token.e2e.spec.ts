@@ -20,7 +20,7 @@ const call = async (key: string | null, method: string, path: string, init: { bo
     body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
   });
   const type = res.headers.get('content-type') ?? '';
-  return { status: res.status, headers: res.headers, body: (type.includes('json') ? await res.json() : await res.text()) as JobToken & { error?: { code: string }; status?: string } & string };
+  return { status: res.status, headers: res.headers, body: (type.includes('json') ? await res.json() : await res.text()) as JobToken & { error?: { code: string }; status?: string; id?: string } & string };
 };
 const succeededJob = async (prompt: string): Promise<string> => {
   const { body } = await call(alice, 'POST', '/v1/jobs', { body: { model: 'local-preview', prompt, aspectRatio: '16:9', durationSeconds: 1, resolution: '480p' } });
@@ -33,7 +33,7 @@ const succeededJob = async (prompt: string): Promise<string> => {
 };
 
 beforeAll(async () => {
-  stack = await startE2EStack('gwtoken', { RATE_LIMIT_BURST: '1000' });
+  stack = await startE2EStack('gwtoken', { RATE_LIMIT_BURST: '1000', SSE_MAX_STREAMS_PER_USER: '2' });
   alice = await stack.createKey('token-alice', 100);
   bob = await stack.createKey('token-bob', 100);
 });
@@ -81,6 +81,29 @@ describe('job tokens: one job read without an API key (the services as processes
     expect((await call(null, 'POST', `/v1/jobs/${jobId}/cancel?${query}`)).status).toBe(401);
     expect((await call(null, 'GET', `/v1/jobs/${jobId}/stream?token=${encodeURIComponent(token.token.slice(0, -3))}abc`)).status).toBe(401);
     expect((await call(null, 'GET', `/v1/jobs/${jobId}/content`)).status).toBe(401);
+  });
+
+  it('allows any origin only on answers to a token, not on those to the key', async () => {
+    for (const path of [`/v1/jobs/${jobId}/stream`, `/v1/jobs/${jobId}/content`]) {
+      expect((await call(alice, 'GET', path)).headers.get('access-control-allow-origin')).toBeNull();
+    }
+  });
+
+  it('counts a job\'s token streams per job, apart from the key holder\'s own streams', async () => {
+    // A job still running keeps its streams open.
+    const { body } = await call(alice, 'POST', '/v1/jobs', { body: { model: 'local-preview', prompt: 'a long pan over hills', aspectRatio: '16:9', durationSeconds: 10, resolution: '720p' } });
+    const viewer = (await call(alice, 'POST', `/v1/jobs/${body.id}/token`)).body;
+    const controller = new AbortController();
+    const open = (key: string | null, path: string) =>
+      fetch(stack.url + path, { headers: key ? { authorization: `Bearer ${key}` } : {}, signal: controller.signal }).then((r) => r.status);
+    try {
+      expect(await Promise.all([open(null, viewer.streamUrl), open(null, viewer.streamUrl)])).toEqual([200, 200]);
+      expect(await open(null, viewer.streamUrl)).toBe(429);
+      // The owner's own streams are not held up by the viewers'.
+      expect(await open(alice, `/v1/jobs/${body.id}/stream`)).toBe(200);
+    } finally {
+      controller.abort();
+    }
   });
 
   it('is made only for the caller\'s own jobs: another user\'s job answers 404', async () => {

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import OpenAI, { BadRequestError, NotFoundError } from 'openai';
+import OpenAI, { BadRequestError, ConflictError, NotFoundError } from 'openai';
 import { OpenAIErrorEnvelope, OpenAIVideo } from '@reelay/contracts';
 import { startE2EStack, type E2EStack } from './e2e-stack';
 
@@ -110,6 +110,18 @@ describe('the official openai SDK against the gateway', () => {
     expect(after).toMatchObject({ status: 'failed', error: { code: 'canceled' } });
     expect(await client.videos.delete(created.id)).toEqual({ id: created.id, object: 'video.deleted', deleted: false });
     await expect(client.videos.downloadContent(created.id)).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('remixes a completed video with a new prompt: the rest as it was, remixed_from_video_id naming the source', async () => {
+    const source = await client.videos.create({ model: 'local-preview', prompt: 'a kite over a field', seconds: '4', size: '720x1280' });
+    const pending = await client.videos.remix(source.id, { prompt: 'a kite over a field at night' }).catch((e: unknown) => e);
+    // Only a completed video can be remixed (unless the render was already done: then it is taken).
+    if (pending instanceof Error) expect((pending as InstanceType<typeof ConflictError>).status).toBe(409);
+    await untilFinished(source.id);
+    const remix = await client.videos.remix(source.id, { prompt: 'a kite over a field at night' });
+    expect(remix).toMatchObject({ object: 'video', status: 'queued', model: 'local-preview', seconds: '4', size: '720x1280', prompt: 'a kite over a field at night', remixed_from_video_id: source.id });
+    expect(await untilFinished(remix.id)).toMatchObject({ status: 'completed', remixed_from_video_id: source.id });
+    await expect(client.videos.remix(source.id, { prompt: '' })).rejects.toBeInstanceOf(BadRequestError);
   });
 
   it('refuses a body over the JSON limit with 413 in OpenAI\'s envelope', async () => {

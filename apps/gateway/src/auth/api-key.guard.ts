@@ -51,6 +51,7 @@ export class ApiKeyGuard implements CanActivate {
       const userId = secret && typeof req.params.id === 'string' ? verifyJobToken(secret, req.params.id, req.query.token, new Date()) : null;
       if (!userId) throw new ApiException('unauthorized', 'This job token is not valid for this job, or has expired: ask for a new one (POST /v1/jobs/{id}/token).');
       req.userId = userId;
+      req.viaJobToken = true;
       // The token in the URL is the credential, so any origin may read the answer (an EventSource on the client's own site).
       ctx.switchToHttp().getResponse<Response>().setHeader('Access-Control-Allow-Origin', '*');
       return true;

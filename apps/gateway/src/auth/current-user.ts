@@ -3,6 +3,8 @@ import type { Request } from 'express';
 
 export interface AuthenticatedRequest extends Request {
   userId?: string;
+  /** Authenticated by a job token (`?token=`) rather than an API key. */
+  viaJobToken?: boolean;
 }
 
 /** The user that owns the request's API key (set by ApiKeyGuard). */

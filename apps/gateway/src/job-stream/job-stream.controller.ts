@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Param, Req, Res } from '@nestjs/common';
 import { isTerminal } from '@reelay/contracts';
 import type { Request, Response } from 'express';
-import { CurrentUser, JobTokenAccepted } from '../auth/current-user';
+import { CurrentUser, JobTokenAccepted, type AuthenticatedRequest } from '../auth/current-user';
 import { ApiException } from '../errors/api-exception';
 import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
 import { JobReader } from '../jobs/job-reader';
@@ -46,9 +46,13 @@ export class JobStreamController {
       write: (chunk) => res.write(chunk),
       end: () => res.end(),
     });
-    const forget = this.registry.add(userId, session, config.SSE_MAX_STREAMS_PER_USER);
+    // Streams opened with a job token (end users' browsers) are counted per job, apart from the
+    // key holder's own: viewers of one job cannot use up the limit the user's other streams need.
+    const countedAs = (req as AuthenticatedRequest).viaJobToken ? `token:${id}` : userId;
+    const forget = this.registry.add(countedAs, session, config.SSE_MAX_STREAMS_PER_USER);
     if (!forget) {
-      throw new ApiException('rate_limited', `You have ${config.SSE_MAX_STREAMS_PER_USER} job streams open on this server; close one, or poll GET /v1/jobs/{id}.`, {
+      const who = countedAs === userId ? 'You have' : 'This job has';
+      throw new ApiException('rate_limited', `${who} ${config.SSE_MAX_STREAMS_PER_USER} job streams open on this server; close one, or poll GET /v1/jobs/{id}.`, {
         headers: { 'Retry-After': '5' },
       });
     }

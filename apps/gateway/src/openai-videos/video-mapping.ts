@@ -59,7 +59,7 @@ export function toOpenAIVideo(job: Job): OpenAIVideo {
     status,
     error: job.status === 'failed' ? { code: job.errorCode ?? 'unknown_provider_error', message: job.message } : job.status === 'canceled' ? { code: 'canceled', message: job.message } : null,
     prompt: job.prompt,
-    remixed_from_video_id: null,
+    remixed_from_video_id: job.parentJobId ?? null,
   };
 }
 

@@ -3,6 +3,7 @@ import {
   detailsFromIssues,
   isTerminal,
   OpenAIListVideosQuery,
+  OpenAIRemixVideo,
   OpenAIVideoContentQuery,
   SubmitJobRequest,
   type ErrorDetail,
@@ -21,6 +22,8 @@ import { parseQuery } from '../http/parse-query';
 import { IntakeClient } from '../intake/intake-client';
 import { serveOutput } from '../job-content/serve-output';
 import { JobReader } from '../jobs/job-reader';
+import { readJsonBody } from '../http/read-body';
+import { submitAgain } from '../regenerate-job/regenerate-job.controller';
 import { storeAsset } from '../upload-asset/store-asset';
 import { assertAssetSize, readCreateVideoInput, type CreateVideoInput } from './create-video-input';
 import { parseSize, resolveModel, SUPPORTED_SIZES, toOpenAIVideo } from './video-mapping';
@@ -114,6 +117,19 @@ export class VideosController {
     // Refused: it finished between the read and the cancel; one that completed has its file deleted instead.
     const canceled = await deleted(() => this.intake.cancel(command));
     return { id, object: 'video.deleted', deleted: canceled || (await deleted(() => this.intake.deleteOutput(command))) };
+  }
+
+  /** OpenAI's remix: a completed video generated again with a new prompt, the rest as it was; `remixed_from_video_id` names it. */
+  @Post(':id/remix')
+  @HttpCode(200)
+  async remix(@CurrentUser() userId: string, @Param('id') id: string, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<OpenAIVideo> {
+    const body = OpenAIRemixVideo.safeParse(await readJsonBody(req, this.deps.config.JSON_BODY_LIMIT_BYTES));
+    if (!body.success) throw invalidRequest('The request body is not valid.', detailsFromIssues(body.error.issues));
+    const { state } = await this.jobs.loadOwned(id, userId);
+    if (state.status !== 'succeeded') throw new ApiException('invalid_state', `Only a completed video can be remixed; this one is ${toOpenAIVideo(toPublicJob(state)).status}.`);
+    const job = await submitAgain(this.intake, state, { prompt: body.data.prompt }, { userId, correlationId: correlationIdOf(req) });
+    res.setHeader('Location', `/v1/videos/${job.id}`);
+    return toOpenAIVideo(job);
   }
 
   @Get(':id/content')

@@ -13,6 +13,7 @@ import {
   OpenAICreateVideoJson,
   OpenAICreateVideoMultipart,
   OpenAIErrorEnvelope,
+  OpenAIRemixVideo,
   OpenAIVideo,
   OpenAIVideoDeleted,
   OpenAIVideoList,
@@ -28,7 +29,7 @@ import { ROUTES, type BodySpec, type RouteSpec, type SchemaName } from './route-
 type Json = Record<string, unknown>;
 
 /** Request bodies are described as clients write them (zod input), responses as the gateway writes them (output). */
-export const REQUEST_SCHEMAS: Partial<Record<SchemaName, z.ZodType>> = { SubmitJobRequest, RegenerateJobRequest, JobTokenRequest, OpenAICreateVideoJson, OpenAICreateVideoMultipart };
+export const REQUEST_SCHEMAS: Partial<Record<SchemaName, z.ZodType>> = { SubmitJobRequest, RegenerateJobRequest, JobTokenRequest, OpenAICreateVideoJson, OpenAICreateVideoMultipart, OpenAIRemixVideo };
 export const RESPONSE_SCHEMAS: Partial<Record<SchemaName, z.ZodType>> = {
   Job, JobList, JobHistory, JobToken, UploadedAsset, ModelList, WebhookSecret, HealthLive, HealthReady, ApiErrorEnvelope,
   OpenAIVideo, OpenAIVideoList, OpenAIVideoDeleted, OpenAIErrorEnvelope,

@@ -6,7 +6,7 @@ import * as ex from './examples';
 export type SchemaName =
   | 'Job' | 'JobList' | 'JobHistory' | 'UploadedAsset' | 'ModelList' | 'WebhookSecret' | 'HealthLive' | 'HealthReady'
   | 'ApiErrorEnvelope' | 'SubmitJobRequest' | 'RegenerateJobRequest' | 'JobToken' | 'JobTokenRequest'
-  | 'OpenAIVideo' | 'OpenAIVideoList' | 'OpenAIVideoDeleted' | 'OpenAIErrorEnvelope' | 'OpenAICreateVideoJson' | 'OpenAICreateVideoMultipart';
+  | 'OpenAIVideo' | 'OpenAIVideoList' | 'OpenAIVideoDeleted' | 'OpenAIErrorEnvelope' | 'OpenAICreateVideoJson' | 'OpenAICreateVideoMultipart' | 'OpenAIRemixVideo';
 
 export interface BodySpec {
   /** A component schema, or a literal JSON Schema for bodies that are not JSON (bytes, text). */
@@ -202,6 +202,13 @@ export const ROUTES: RouteSpec[] = [
     description: 'A completed video has its file deleted and an unfinished one is canceled (`deleted: true`); the job and its history stay. A failed or canceled video has nothing to delete (`deleted: false`).',
     success: { status: 200, description: 'The outcome', content: json('OpenAIVideoDeleted', { id: ex.exampleVideo.id, object: 'video.deleted', deleted: true }) },
     errors: [401, 404, 429, 503],
+  },
+  {
+    method: 'post', path: '/v1/videos/{id}/remix', operationId: 'remixVideo', tag: 'OpenAI-compatible videos', summary: 'A completed video again with a new prompt', auth: true, openai: true, pathParams: [videoId],
+    description: 'A new video with the settings of a completed one and a new prompt (reelay: a regenerate), charged like a create; `remixed_from_video_id` names the source. A video that is not completed answers 409.',
+    requestBody: { required: true, content: json('OpenAIRemixVideo', { prompt: 'the same fox, now at dusk' }) },
+    success: { status: 200, description: 'The new video, queued', content: json('OpenAIVideo', { ...ex.exampleVideo, id: 'job_01JD5ZC2H8V4T6R3P1N9K7M5QW', status: 'queued', progress: 0, completed_at: null, prompt: 'the same fox, now at dusk', remixed_from_video_id: ex.exampleVideo.id }) },
+    errors: [400, 401, 402, 404, 409, 413, 422, 429, 503],
   },
   {
     method: 'get', path: '/v1/videos/{id}/content', operationId: 'downloadVideoContent', tag: 'OpenAI-compatible videos', summary: 'The video bytes', auth: true, openai: true, pathParams: [videoId],

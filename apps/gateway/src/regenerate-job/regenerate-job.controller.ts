@@ -36,6 +36,21 @@ export function requestOf(job: JobState, changes: RegenerateJobRequest = {}): un
   return request;
 }
 
+/**
+ * Submits a new job with the settings of `parent` and `changes`, linked to it by `parentJobId`
+ * (regenerate, and the OpenAI-compatible remix). Intake checks and charges it like a submit.
+ */
+export async function submitAgain(
+  intake: IntakeClient,
+  parent: JobState,
+  changes: RegenerateJobRequest,
+  command: { userId: string; idempotencyKey?: string; correlationId: string },
+): Promise<Job> {
+  const parsed = SubmitJobRequest.safeParse(requestOf(parent, changes));
+  if (!parsed.success) throw invalidRequest('This job cannot be generated again as it was submitted.', detailsFromIssues(parsed.error.issues));
+  return intake.submit({ ...command, request: parsed.data, parentJobId: parent.jobId });
+}
+
 @Controller('v1/jobs')
 export class RegenerateJobController {
   constructor(
@@ -64,9 +79,7 @@ export class RegenerateJobController {
     const changes = RegenerateJobRequest.safeParse(body === undefined ? {} : body);
     if (!changes.success) throw invalidRequest('The request body is not valid.', detailsFromIssues(changes.error.issues));
     const { state } = await this.jobs.loadOwned(id, userId);
-    const parsed = SubmitJobRequest.safeParse(requestOf(state, changes.data));
-    if (!parsed.success) throw invalidRequest('This job cannot be generated again as it was submitted.', detailsFromIssues(parsed.error.issues));
-    const job = await this.intake.submit({ userId, request: parsed.data, idempotencyKey: key, parentJobId: id, correlationId: correlationIdOf(req) });
+    const job = await submitAgain(this.intake, state, changes.data, { userId, idempotencyKey: key, correlationId: correlationIdOf(req) });
     res.setHeader('ETag', jobETag(job.version));
     res.setHeader('Location', `/v1/jobs/${job.id}`);
     return job;

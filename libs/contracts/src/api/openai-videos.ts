@@ -78,6 +78,10 @@ const createFields = {
 export const OpenAICreateVideoJson = z.strictObject({ ...createFields, input_reference: OpenAIImageReference.optional() });
 export type OpenAICreateVideoJson = z.infer<typeof OpenAICreateVideoJson>;
 
+/** POST /v1/videos/{id}/remix: a completed video again with another prompt (the rest as it was). */
+export const OpenAIRemixVideo = z.strictObject({ prompt: z.string().describe('The new prompt') });
+export type OpenAIRemixVideo = z.infer<typeof OpenAIRemixVideo>;
+
 /** POST /v1/videos as multipart/form-data (the form the openai SDK sends since v6.28). */
 export const OpenAICreateVideoMultipart = z.strictObject({
   ...createFields,

@@ -20,12 +20,13 @@ export type SubmitJobRequest = z.infer<typeof SubmitJobRequest>;
 
 /**
  * The optional body of `POST /v1/jobs/{id}/regenerate`: settings to change from the job repeated
- * (another model, so another provider; another length, shape, resolution or seed). `null` drops a
+ * (another prompt; another model, so another provider; another length, shape, resolution or seed). `null` drops a
  * setting: the seed (the provider picks a new one), the resolution (the model's default) or the
  * reference image (text to video). Everything else is the repeated job's.
  */
 export const RegenerateJobRequest = z
   .strictObject({
+    prompt: SubmitJobRequest.shape.prompt,
     model: SubmitJobRequest.shape.model,
     durationSeconds: SubmitJobRequest.shape.durationSeconds,
     aspectRatio: AspectRatio,

@@ -210,12 +210,25 @@
   }
   // The player streams the video itself (Range requests) with a job token, since a <video> cannot
   // send the key; where the server has no token secret, the whole file is fetched with the key.
-  async function play(job) {
+  // A load that fails (a token expired under a long pause, say) asks for a new token once.
+  let playing = null; // { job, retried }
+  function onPlayerError() {
+    if (!playing || !shown || shown.id !== playing.job.id || !$('player').getAttribute('src')) return;
+    if (playing.retried) {
+      $('job-message').textContent = 'The video could not be loaded. Open the job again to retry.';
+      return;
+    }
+    const { job } = playing;
+    void play(job, true).catch(() => { $('job-message').textContent = 'The video could not be loaded. Open the job again to retry.'; });
+  }
+  async function play(job, retried = false) {
+    playing = { job, retried };
     if (videoUrl) URL.revokeObjectURL(videoUrl);
     videoUrl = null;
     let src;
     try {
-      src = (await (await api(`/v1/jobs/${job.id}/token`, { method: 'POST' })).json()).contentUrl;
+      const body = JSON.stringify({ expiresInSeconds: 3600 });
+      src = (await (await api(`/v1/jobs/${job.id}/token`, { method: 'POST', body, headers: { 'Content-Type': 'application/json' } })).json()).contentUrl;
     } catch (err) {
       if (!(err instanceof ApiError) || err.status !== 503) throw err;
       videoUrl = URL.createObjectURL(await (await api(`/v1/jobs/${job.id}/content`)).blob());
@@ -382,6 +395,7 @@
     $('more').addEventListener('click', () => loadJobs(false));
     $('regenerate').addEventListener('click', regenerate);
     $('delete-output').addEventListener('click', deleteOutput);
+    $('player').addEventListener('error', onPlayerError);
     setInterval(tickEstimate, 5000);
     if (apiKey) {
       $('apiKey').value = apiKey;
