@@ -280,6 +280,19 @@ describe('JetStreamServer (Nest custom transport, real NATS + PostgreSQL)', () =
     expect(recorder.handled.map((h) => [h.eventId, h.deliveryCount])).toEqual(events.map((e) => [e.eventId, 1]));
   });
 
+  it('hands the handler an event with data fields of a newer release dropped, and reports them', async () => {
+    const prefix = await newPrefix();
+    const recorder = new Recorder();
+    await startService(prefix, recorder);
+    const ignored: { consumer: string; type: string; fields: string[] }[] = [];
+    servers.at(-1)!.on('ignoredFields', (entry) => ignored.push(entry));
+    const event = progressEvent(40);
+    await publish(prefix, { ...event, data: { ...(event.data as object), estimatedBy: 'a newer release' } });
+    await waitFor('the event handled', () => recorder.handled.length === 1);
+    expect(recorder.handled[0]).toMatchObject({ eventId: event.eventId, progress: 40 });
+    expect(ignored).toEqual([{ consumer: 'progress', type: 'JobProgressed', fields: ['estimatedBy'] }]);
+  });
+
   it('a handler running past maxHandlerMs is reported and no longer kept alive, so its event is delivered again', async () => {
     const prefix = await newPrefix();
     const recorder = new Recorder();

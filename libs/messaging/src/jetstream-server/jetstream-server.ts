@@ -78,6 +78,8 @@ type JetStreamServerEvents = {
   pending: (entry: { consumer: string; pending: number }) => void;
   /** A handler ran past the binding's `maxHandlerMs`: its message is left to be delivered again. */
   overdue: (entry: { consumer: string; eventId: string }) => void;
+  /** An event carried data fields this release does not know (a newer release wrote them); they were dropped. */
+  ignoredFields: (entry: { consumer: string; type: string; fields: string[] }) => void;
 };
 
 /**
@@ -315,7 +317,10 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
       return this.deadLetter(msg, binding, { eventId: decoded.eventId, payload: decoded.payload, error: `invalid payload: ${decoded.error}` });
     }
     const { recorded, event, payload } = decoded;
-    if (decoded.ignoredFields) this.warnIgnoredFields(recorded.type, decoded.ignoredFields);
+    if (decoded.ignoredFields) {
+      this.warnIgnoredFields(recorded.type, decoded.ignoredFields);
+      this.emitter.emit('ignoredFields', { consumer: binding.durable, type: recorded.type, fields: decoded.ignoredFields });
+    }
     const handler = this.route(msg.subject);
     if (!handler) {
       if (deliveries < binding.maxDeliver) return handBack();

@@ -94,10 +94,11 @@ function serviceMetrics(app: INestApplication): Metrics | undefined {
   }
 }
 
-/** Consumer lag, dead letters, handled messages and overdue handlers of a JetStream transport, on the service's registry. */
+/** Consumer lag, dead letters, handled messages, overdue handlers and dropped event fields of a JetStream transport, on the service's registry. */
 function observeTransport(server: JetStreamServer, metrics: Metrics): void {
   server.on('pending', ({ consumer, pending }) => metrics.consumerLag.set({ consumer }, pending));
   server.on('deadLettered', ({ consumer }) => metrics.deadLetters.inc({ consumer }));
   server.on('handled', ({ consumer, outcome }) => metrics.messagesHandled.inc({ consumer, outcome }));
   server.on('overdue', ({ consumer }) => metrics.handlersOverdue.inc({ consumer }));
+  server.on('ignoredFields', ({ type }) => metrics.eventFieldsIgnored.inc({ type }));
 }

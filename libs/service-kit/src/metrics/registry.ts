@@ -26,6 +26,12 @@ export function createMetrics(service: string) {
     providerErrors: new Counter({ name: 'reelay_provider_errors_total', help: 'Provider errors by error code', labelNames: ['provider', 'kind'], registers: [registry] }),
     messagesHandled: new Counter({ name: 'reelay_messages_handled_total', help: 'Bus messages handled', labelNames: ['consumer', 'outcome'], registers: [registry] }),
     handlersOverdue: new Counter({ name: 'reelay_handlers_overdue_total', help: 'Handlers still running past their consumer\'s maximum handler time', labelNames: ['consumer'], registers: [registry] }),
+    eventFieldsIgnored: new Counter({
+      name: 'reelay_event_fields_ignored_total',
+      help: 'Events delivered with data fields this release does not know (written by a newer release; dropped), by event type: a rollout not yet done',
+      labelNames: ['type'],
+      registers: [registry],
+    }),
     deadLetters: new Counter({ name: 'reelay_dead_letters_total', help: 'Messages moved to the dead-letter record', labelNames: ['consumer'], registers: [registry] }),
     consumerLag: new Gauge({ name: 'reelay_consumer_pending', help: 'Messages waiting for a consumer', labelNames: ['consumer'], registers: [registry] }),
     inFlight: new Gauge({ name: 'reelay_provider_in_flight', help: 'Jobs in flight at each provider', labelNames: ['provider'], registers: [registry] }),
