@@ -353,8 +353,10 @@ describe('generate again, changing the model', () => {
     expect((await alice.call('POST', `/v1/jobs/${first.id}/regenerate`, null)).status).toBe(400);
 
     // Only those settings may change.
-    const other = await alice.call<{ error: { code: string; details: { path: string }[] } }>('POST', `/v1/jobs/${first.id}/regenerate`, { prompt: 'something else' });
+    const other = await alice.call<{ error: { code: string; details: { path: string }[] } }>('POST', `/v1/jobs/${first.id}/regenerate`, { metadata: { take: 'two' } });
     expect(other.status).toBe(400);
-    expect(other.body.error.details.map((d) => d.path)).toEqual(['prompt']);
+    expect(other.body.error.details.map((d) => d.path)).toEqual(['metadata']);
+    // Another prompt is one of them.
+    expect((await alice.call<Job>('POST', `/v1/jobs/${first.id}/regenerate`, { prompt: 'a lighthouse at dawn [sim:success_after=1]' })).body).toMatchObject({ prompt: 'a lighthouse at dawn [sim:success_after=1]', parentJobId: first.id });
   });
 });

@@ -122,6 +122,14 @@ describe('the official openai SDK against the gateway', () => {
     expect(remix).toMatchObject({ object: 'video', status: 'queued', model: 'local-preview', seconds: '4', size: '720x1280', prompt: 'a kite over a field at night', remixed_from_video_id: source.id });
     expect(await untilFinished(remix.id)).toMatchObject({ status: 'completed', remixed_from_video_id: source.id });
     await expect(client.videos.remix(source.id, { prompt: '' })).rejects.toBeInstanceOf(BadRequestError);
+
+    // With an Idempotency-Key a retried remix is the same video; another prompt under that key is refused, and not retried by the SDK.
+    const retrying = new OpenAI({ apiKey: key, baseURL: `${stack.url}/v1`, maxRetries: 2 });
+    const keyed = await retrying.videos.remix(source.id, { prompt: 'a kite at dawn' }, { headers: { 'Idempotency-Key': 'remix-1' } });
+    expect((await retrying.videos.remix(source.id, { prompt: 'a kite at dawn' }, { headers: { 'Idempotency-Key': 'remix-1' } })).id).toBe(keyed.id);
+    const conflict = await retrying.videos.remix(source.id, { prompt: 'a kite at noon' }, { headers: { 'Idempotency-Key': 'remix-1' } }).catch((e: unknown) => e);
+    expect(conflict).toBeInstanceOf(ConflictError);
+    expect((conflict as InstanceType<typeof ConflictError>).headers?.get('x-should-retry')).toBe('false');
   });
 
   it('refuses a body over the JSON limit with 413 in OpenAI\'s envelope', async () => {

@@ -46,16 +46,22 @@ export class JobStreamController {
       write: (chunk) => res.write(chunk),
       end: () => res.end(),
     });
-    // Streams opened with a job token (end users' browsers) are counted per job, apart from the
-    // key holder's own: viewers of one job cannot use up the limit the user's other streams need.
-    const countedAs = (req as AuthenticatedRequest).viaJobToken ? `token:${id}` : userId;
-    const forget = this.registry.add(countedAs, session, config.SSE_MAX_STREAMS_PER_USER);
-    if (!forget) {
-      const who = countedAs === userId ? 'You have' : 'This job has';
-      throw new ApiException('rate_limited', `${who} ${config.SSE_MAX_STREAMS_PER_USER} job streams open on this server; close one, or poll GET /v1/jobs/{id}.`, {
-        headers: { 'Retry-After': '5' },
-      });
+    // Streams opened with a job token (end users' browsers) are counted per job, and all of a
+    // user's together up to ten times the limit, apart from the key holder's own: viewers cannot
+    // use up the limit the user's own streams need. (User ids hold no ':'.)
+    const max = config.SSE_MAX_STREAMS_PER_USER;
+    const counts: [string, number][] = (req as AuthenticatedRequest).viaJobToken ? [[`token:${id}`, max], [`tokens:${userId}`, 10 * max]] : [[userId, max]];
+    const forgets: (() => void)[] = [];
+    for (const [key, limit] of counts) {
+      const forget = this.registry.add(key, session, limit);
+      if (!forget) {
+        for (const f of forgets) f();
+        const too = (req as AuthenticatedRequest).viaJobToken ? 'Too many streams of this job, or of this account\'s jobs, are open through job tokens' : `You have ${max} job streams open`;
+        throw new ApiException('rate_limited', `${too} on this server; close one and try again.`, { headers: { 'Retry-After': '5' } });
+      }
+      forgets.push(forget);
     }
+    const forget = () => forgets.forEach((f) => f());
     res.on('close', () => {
       session.close(false);
       forget();

@@ -26,7 +26,8 @@ export function toOpenAIErrorResponse(r: ErrorResponse): ErrorResponse & { body:
   return {
     // OpenAI answers values a model cannot take (e.g. seconds) with 400, where api.md says 422.
     status: r.status === 422 ? 400 : r.status,
-    headers: r.headers,
+    // The SDKs retry 409 by default; reelay's 409s (a state, a reused key) stay 409 on a retry.
+    headers: r.status === 409 ? { ...r.headers, 'x-should-retry': 'false' } : r.headers,
     body: { error: { message: full, type: openAIErrorType(r.status === 422 ? 400 : r.status), param: first ? openAIParam(first.path) : null, code } },
   };
 }

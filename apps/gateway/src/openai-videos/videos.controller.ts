@@ -24,6 +24,7 @@ import { serveOutput } from '../job-content/serve-output';
 import { JobReader } from '../jobs/job-reader';
 import { readJsonBody } from '../http/read-body';
 import { submitAgain } from '../regenerate-job/regenerate-job.controller';
+import { validIdempotencyKey } from '../http/idempotency-key';
 import { storeAsset } from '../upload-asset/store-asset';
 import { assertAssetSize, readCreateVideoInput, type CreateVideoInput } from './create-video-input';
 import { parseSize, resolveModel, SUPPORTED_SIZES, toOpenAIVideo } from './video-mapping';
@@ -122,12 +123,19 @@ export class VideosController {
   /** OpenAI's remix: a completed video generated again with a new prompt, the rest as it was; `remixed_from_video_id` names it. */
   @Post(':id/remix')
   @HttpCode(200)
-  async remix(@CurrentUser() userId: string, @Param('id') id: string, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<OpenAIVideo> {
+  async remix(
+    @CurrentUser() userId: string,
+    @Param('id') id: string,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+    @Headers('idempotency-key') idempotencyKey?: string,
+  ): Promise<OpenAIVideo> {
+    const key = validIdempotencyKey(idempotencyKey);
     const body = OpenAIRemixVideo.safeParse(await readJsonBody(req, this.deps.config.JSON_BODY_LIMIT_BYTES));
     if (!body.success) throw invalidRequest('The request body is not valid.', detailsFromIssues(body.error.issues));
     const { state } = await this.jobs.loadOwned(id, userId);
     if (state.status !== 'succeeded') throw new ApiException('invalid_state', `Only a completed video can be remixed; this one is ${toOpenAIVideo(toPublicJob(state)).status}.`);
-    const job = await submitAgain(this.intake, state, { prompt: body.data.prompt }, { userId, correlationId: correlationIdOf(req) });
+    const job = await submitAgain(this.intake, state, { prompt: body.data.prompt }, { userId, idempotencyKey: key, correlationId: correlationIdOf(req) });
     res.setHeader('Location', `/v1/videos/${job.id}`);
     return toOpenAIVideo(job);
   }

@@ -206,9 +206,10 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'post', path: '/v1/videos/{id}/remix', operationId: 'remixVideo', tag: 'OpenAI-compatible videos', summary: 'A completed video again with a new prompt', auth: true, openai: true, pathParams: [videoId],
     description: 'A new video with the settings of a completed one and a new prompt (reelay: a regenerate), charged like a create; `remixed_from_video_id` names the source. A video that is not completed answers 409.',
+    headers: [{ ...idempotencyKey, description: 'The same key and prompt for the same video return the same new video; another answers 409.' }],
     requestBody: { required: true, content: json('OpenAIRemixVideo', { prompt: 'the same fox, now at dusk' }) },
     success: { status: 200, description: 'The new video, queued', content: json('OpenAIVideo', { ...ex.exampleVideo, id: 'job_01JD5ZC2H8V4T6R3P1N9K7M5QW', status: 'queued', progress: 0, completed_at: null, prompt: 'the same fox, now at dusk', remixed_from_video_id: ex.exampleVideo.id }) },
-    errors: [400, 401, 402, 404, 409, 413, 422, 429, 503],
+    errors: [400, 401, 402, 404, 409, 413, 429, 503],
   },
   {
     method: 'get', path: '/v1/videos/{id}/content', operationId: 'downloadVideoContent', tag: 'OpenAI-compatible videos', summary: 'The video bytes', auth: true, openai: true, pathParams: [videoId],

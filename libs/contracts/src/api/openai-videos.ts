@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SubmitJobRequest } from './submit-job-request';
 
 /** OpenAI Videos API wire shapes (`/v1/videos`), as the official `openai` SDK reads and sends them. */
 
@@ -79,7 +80,7 @@ export const OpenAICreateVideoJson = z.strictObject({ ...createFields, input_ref
 export type OpenAICreateVideoJson = z.infer<typeof OpenAICreateVideoJson>;
 
 /** POST /v1/videos/{id}/remix: a completed video again with another prompt (the rest as it was). */
-export const OpenAIRemixVideo = z.strictObject({ prompt: z.string().describe('The new prompt') });
+export const OpenAIRemixVideo = z.strictObject({ prompt: SubmitJobRequest.shape.prompt.describe('The new prompt') });
 export type OpenAIRemixVideo = z.infer<typeof OpenAIRemixVideo>;
 
 /** POST /v1/videos as multipart/form-data (the form the openai SDK sends since v6.28). */

@@ -213,16 +213,22 @@
   // A load that fails (a token expired under a long pause, say) asks for a new token once.
   let playing = null; // { job, retried }
   function onPlayerError() {
-    if (!playing || !shown || shown.id !== playing.job.id || !$('player').getAttribute('src')) return;
+    const player = $('player');
+    if (!playing || !shown || shown.id !== playing.job.id || !player.getAttribute('src')) return;
     if (playing.retried) {
       $('job-message').textContent = 'The video could not be loaded. Open the job again to retry.';
       return;
     }
     const { job } = playing;
-    void play(job, true).catch(() => { $('job-message').textContent = 'The video could not be loaded. Open the job again to retry.'; });
+    const at = player.currentTime;
+    void play(job, true).then(
+      () => player.addEventListener('loadedmetadata', () => { player.currentTime = at; }, { once: true }),
+      () => { $('job-message').textContent = 'The video could not be loaded. Open the job again to retry.'; },
+    );
   }
   async function play(job, retried = false) {
-    playing = { job, retried };
+    const mine = { job, retried };
+    playing = mine;
     if (videoUrl) URL.revokeObjectURL(videoUrl);
     videoUrl = null;
     let src;
@@ -234,6 +240,8 @@
       videoUrl = URL.createObjectURL(await (await api(`/v1/jobs/${job.id}/content`)).blob());
       src = videoUrl;
     }
+    // Another job opened, or this video deleted, while the token was on its way.
+    if (playing !== mine || !shown || shown.id !== job.id) return;
     const player = $('player');
     player.src = src;
     player.hidden = false;
@@ -307,6 +315,7 @@
     try {
       const job = await (await api(`/v1/jobs/${id}/output`, { method: 'DELETE' })).json();
       if (!shown || shown.id !== id) return; // another job was opened meanwhile
+      playing = null;
       const player = $('player');
       player.pause();
       player.removeAttribute('src');
@@ -323,6 +332,7 @@
   }
   function openJob(job) {
     if (watch) watch.abort();
+    playing = null;
     $('regenerate-error').hidden = true;
     watch = new AbortController();
     const player = $('player');
@@ -396,6 +406,7 @@
     $('regenerate').addEventListener('click', regenerate);
     $('delete-output').addEventListener('click', deleteOutput);
     $('player').addEventListener('error', onPlayerError);
+    $('player').addEventListener('loadeddata', () => { if (playing) playing.retried = false; });
     setInterval(tickEstimate, 5000);
     if (apiKey) {
       $('apiKey').value = apiKey;
