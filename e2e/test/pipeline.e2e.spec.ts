@@ -114,6 +114,16 @@ describe('success path', () => {
 });
 
 describe('reference images', () => {
+  /** Until alice's job list (a read model that trails the log a little) shows the job, with `status` if given. */
+  const listedAs = async (jobId: string, status?: string) => {
+    for (let i = 0; i < 100; i++) {
+      const list = await alice.call<{ data: Job[] }>('GET', '/v1/jobs?limit=100');
+      const mine = list.body.data.find((j) => j.id === jobId);
+      if (mine && (!status || mine.status === status)) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`job ${jobId} not listed${status ? ` as ${status}` : ''}`);
+  };
   /** A real PNG of `color`, uploaded by alice. */
   const upload = async (color: string) => {
     const { execFileSync } = await import('node:child_process');
@@ -141,7 +151,9 @@ describe('reference images', () => {
     const tasks = (await (await fetch(`${stack.sim.url}/_sim/tasks`)).json()) as { submissionKey: string | null; inputImage: string | null }[];
     expect(tasks.find((t) => t.submissionKey?.startsWith(job.id))?.inputImage).toBe('data:image/png;base64,');
 
-    // Its owner deletes it: a job made from it since (here the same settings again) cannot read it.
+    // Its owner deletes it once the job list shows the job finished (it refuses while an unfinished
+    // job names the image): a job made from it since (here the same settings again) cannot read it.
+    await listedAs(job.id, 'succeeded');
     expect((await alice.call('DELETE', `/v1/assets/${asset.id}`)).status).toBe(204);
     expect(await alice.call('DELETE', `/v1/assets/${asset.id}`)).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
     const again = await alice.call<Job>('POST', `/v1/jobs/${job.id}/regenerate`);
@@ -152,15 +164,7 @@ describe('reference images', () => {
   it('refuses to delete an image an unfinished job names (409), and deletes it once that job is over', async () => {
     const asset = await upload('teal');
     const job = (await alice.submit({ ...runway('success_after=1000'), referenceImage: { assetId: asset.id } })).body;
-    const listed = async (status?: string) => {
-      for (let i = 0; i < 100; i++) {
-        const list = await alice.call<{ data: Job[] }>('GET', '/v1/jobs?limit=100');
-        const mine = list.body.data.find((j) => j.id === job.id);
-        if (mine && (!status || mine.status === status)) return;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      throw new Error(`job ${job.id} not listed${status ? ` as ${status}` : ''}`);
-    };
+    const listed = (status?: string) => listedAs(job.id, status);
     await listed();
     const refused = await alice.call<{ error: { code: string; message: string } }>('DELETE', `/v1/assets/${asset.id}`);
     expect(refused.status).toBe(409);
