@@ -25,6 +25,7 @@ export class ApiKeyGuard implements CanActivate {
   private readonly buckets: TokenBuckets;
   private readonly addressBuckets: TokenBuckets;
   private readonly keys: ApiKeyLookup;
+  private readonly jobTokenSecret: string | null;
 
   constructor(
     @Inject(GATEWAY_DEPS) private readonly deps: GatewayDeps,
@@ -33,6 +34,7 @@ export class ApiKeyGuard implements CanActivate {
     this.buckets = new TokenBuckets(deps.config.RATE_LIMIT_PER_SECOND, deps.config.RATE_LIMIT_BURST);
     this.addressBuckets = new TokenBuckets(deps.config.PUBLIC_RATE_LIMIT_PER_SECOND, deps.config.PUBLIC_RATE_LIMIT_BURST);
     this.keys = new ApiKeyLookup(deps.dataSource);
+    this.jobTokenSecret = jobTokenSecret(deps.config);
   }
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
@@ -47,7 +49,7 @@ export class ApiKeyGuard implements CanActivate {
 
     if (req.headers.authorization === undefined && typeof req.query.token === 'string' && this.reflector.getAllAndOverride<boolean>(JOB_TOKEN_ROUTE, [ctx.getHandler(), ctx.getClass()])) {
       this.takeForAddress(req);
-      const secret = jobTokenSecret(this.deps.config);
+      const secret = this.jobTokenSecret;
       const userId = secret && typeof req.params.id === 'string' ? verifyJobToken(secret, req.params.id, req.query.token, new Date()) : null;
       if (!userId) throw new ApiException('unauthorized', 'This job token is not valid for this job, or has expired: ask for a new one (POST /v1/jobs/{id}/token).');
       req.userId = userId;

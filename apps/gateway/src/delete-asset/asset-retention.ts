@@ -5,11 +5,13 @@ import type { DataSource } from 'typeorm';
 
 type Db = Pick<DataSource, 'query'>;
 
-/** Images named by unfinished jobs (job_view's status index; jobs are few once finished ones are left out). */
+/** job_view rows of unfinished jobs (its status index; jobs are few once finished ones are left out). */
+const UNFINISHED = `status IN ('queued', 'validating', 'running', 'delayed')`;
+
 const IN_USE_SQL = `
   SELECT DISTINCT job->'referenceImage'->>'assetId' AS asset_id
   FROM job_view
-  WHERE status IN ('queued', 'validating', 'running', 'delayed') AND job->'referenceImage'->>'assetId' IS NOT NULL`;
+  WHERE ${UNFINISHED} AND job->'referenceImage'->>'assetId' IS NOT NULL`;
 
 /** How far job_view trails the log: events after its checkpoint (all of them while it is rebuilt). */
 const JOB_VIEW_LAG_SQL = `
@@ -22,7 +24,7 @@ const MAX_JOB_VIEW_LAG = 2_000;
 const ROUND_BUDGET_MS = 20_000;
 
 /** Images named by unfinished jobs. */
-export async function imagesInUse(db: Db): Promise<Set<string>> {
+async function imagesInUse(db: Db): Promise<Set<string>> {
   const rows: { asset_id: string }[] = await db.query(IN_USE_SQL);
   return new Set(rows.map((r) => r.asset_id));
 }
@@ -30,7 +32,7 @@ export async function imagesInUse(db: Db): Promise<Set<string>> {
 /** An unfinished job of `userId` that names `assetId`, if any (another user's job cannot read the image anyway). */
 export async function jobUsingImage(db: Db, userId: string, assetId: string): Promise<string | null> {
   const rows: { job_id: string }[] = await db.query(
-    `SELECT job_id FROM job_view WHERE user_id = $1 AND status IN ('queued', 'validating', 'running', 'delayed') AND job->'referenceImage'->>'assetId' = $2 LIMIT 1`,
+    `SELECT job_id FROM job_view WHERE user_id = $1 AND ${UNFINISHED} AND job->'referenceImage'->>'assetId' = $2 LIMIT 1`,
     [userId, assetId],
   );
   return rows[0]?.job_id ?? null;

@@ -12,10 +12,14 @@ const DEFAULT_TTL_S = 15 * 60;
 
 @Controller('v1/jobs')
 export class JobTokenController {
+  private readonly secret: string | null;
+
   constructor(
     @Inject(GATEWAY_DEPS) private readonly deps: GatewayDeps,
     private readonly jobs: JobReader,
-  ) {}
+  ) {
+    this.secret = jobTokenSecret(deps.config);
+  }
 
   /** A token that reads this one job (its stream and video) without the API key, for the client's end users' browsers. */
   @Post(':id/token')
@@ -24,7 +28,7 @@ export class JobTokenController {
     const body = JobTokenRequest.safeParse((await readOptionalJsonBody(req, this.deps.config.JSON_BODY_LIMIT_BYTES)) ?? {});
     if (!body.success) throw invalidRequest('The request body is not valid.', detailsFromIssues(body.error.issues));
     await this.jobs.loadOwned(id, userId); // 404 for another user's job
-    const secret = jobTokenSecret(this.deps.config);
+    const { secret } = this;
     if (!secret) throw new ApiException('service_unavailable', 'Job tokens are not set up on this server (JOB_TOKEN_SECRET or WEBHOOK_MASTER_SECRET).');
     const expiresAt = new Date(Math.floor(Date.now() / 1000 + (body.data.expiresInSeconds ?? DEFAULT_TTL_S)) * 1000);
     const token = signJobToken(secret, id, { userId, expiresAt });
