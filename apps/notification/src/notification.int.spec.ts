@@ -15,7 +15,7 @@ import { NOTIFICATION_MIGRATIONS } from './migrations';
 import { notificationConsumers } from './notification.consumers';
 import { NotificationModule } from './notification.module';
 import { JobStateCache } from './shared/job-state-cache';
-import { appendOne, lifecycle, newTestJobId } from './testing/job-events';
+import { appendOne, jobEvents, lifecycle, newTestJobId } from './testing/job-events';
 import { startWebhookReceiver, type WebhookReceiver } from './testing/webhook-receiver';
 import { webhookSecretFor } from '@reelay/accounts';
 
@@ -167,6 +167,21 @@ describe('webhooks', () => {
 
     await until('all delivered', async () => (await deliveries(jobId)).every((d) => d.status === 'delivered'));
     expect((await deliveries(jobId)).map((d) => [d.version, d.status, d.attempts])).toEqual(life.statusVersions.map((v) => [v, 'delivered', 1]));
+  });
+
+  it('tells the deletion of a succeeded job’s video as video.job.output_deleted, after the success', async () => {
+    const jobId = newTestJobId();
+    const life = lifecycle(jobId, 'deleting-user', receiver.url(`/hooks/${jobId}`));
+    for (const e of [...life.events, jobEvents.outputDeleted()]) await appendOne(infra.store, jobId, e);
+
+    const got = await until('6 webhooks', () => receivedFor(jobId).length >= 6 && receivedFor(jobId));
+    const deleted = got.at(-1)!;
+    expect(got.map((r) => JSON.parse(r.body).type).slice(-2)).toEqual(['video.job.succeeded', 'video.job.output_deleted']);
+    expect(deleted.headers['webhook-id']).toBe(webhookId(jobId, life.events.length + 1));
+    const job = Job.parse(JSON.parse(deleted.body).data);
+    expect(job).toMatchObject({ id: jobId, status: 'succeeded', version: life.events.length + 1 });
+    expect(job.output?.deletedAt).toEqual(expect.any(String));
+    expect(verifyStandardWebhook(webhookSecretFor(MASTER, 'deleting-user'), deleted.headers as Record<string, string>, deleted.body)).toBe(true);
   });
 
   it('retries a failing receiver with backoff, records every attempt, and keeps later changes behind', async () => {

@@ -4,15 +4,15 @@ import { toPublicJob } from '@reelay/job-domain';
 import type { NotificationDeps } from '../notification.deps';
 import { snapshotOf, statusChanged, visibleChange, type JobHistory } from '../shared/job-history';
 import { jobHistoryAt } from './job-history-at';
-import { webhookBody, webhookEventType } from './webhook-body';
+import { webhookBody } from './webhook-body';
 
 /**
  * Turns one job event into what users see: a live push when the status or progress changed, and
- * webhook deliveries for status changes. Idempotent: a redelivered event pushes the same version
+ * webhook deliveries for status changes and output deletions ("notices"). Idempotent: a redelivered event pushes the same version
  * again (the gateway drops versions it sent) and records nothing new.
  *
- * Every status change up to this event that may not be recorded yet is recorded in one statement
- * (not only this event's), so a status change whose own event is still being redelivered cannot be
+ * Every notice up to this event that may not be recorded yet is recorded in one statement
+ * (not only this event's), so a notice whose own event is still being redelivered cannot be
  * overtaken by a later one. "May not be recorded yet" = every change the history folded, i.e. after
  * the cached snapshot it started from (the whole stream without one). A snapshot is cached only
  * once its handler's deliveries are committed, and that handler recorded every change it folded,
@@ -39,10 +39,10 @@ async function notify(deps: NotificationDeps, event: RecordedEvent): Promise<voi
 
   if (statusChanged(before, after)) countStatusChange(deps, history);
 
-  if (history.statusChanges.length > 0 && after.webhookUrl) {
+  if (history.notices.length > 0 && after.webhookUrl) {
     const url = after.webhookUrl;
     await deps.deliveries.record(
-      history.statusChanges.map((c) => ({ jobId, version: c.version, userId: after.userId, url, eventType: webhookEventType(c.job), body: webhookBody(c.job) })),
+      history.notices.map((n) => ({ jobId, version: n.version, userId: after.userId, url, eventType: n.type, body: webhookBody(n) })),
     );
     deps.deliverer.kick(jobId);
   }

@@ -1,6 +1,4 @@
-import type { Job } from '@reelay/contracts';
+import type { JobNotice } from '../shared/job-history';
 
-/** The outbound webhook body of api.md: `{"type": "video.job.<status>", "data": <job>}`. */
-export const webhookEventType = (job: Job) => `video.job.${job.status}`;
-
-export const webhookBody = (job: Job) => JSON.stringify({ type: webhookEventType(job), data: job });
+/** The outbound webhook body of api.md: `{"type": "video.job.<status>" | "video.job.output_deleted", "data": <job>}`. */
+export const webhookBody = (notice: JobNotice) => JSON.stringify({ type: notice.type, data: notice.job });

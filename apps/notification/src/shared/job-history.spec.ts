@@ -37,6 +37,28 @@ describe('foldJobHistory', () => {
   });
 });
 
+describe('foldJobHistory notices (what webhooks tell)', () => {
+  const succeededThenDeleted: [string, unknown][] = [
+    ...stream.slice(0, 5),
+    ['JobSucceeded', { output: { url: '/v1/jobs/x/content', contentType: 'video/mp4', bytes: 10, durationSeconds: 5, width: 1280, height: 720, sha256: 'a' }, creditsCharged: 25, at }],
+    ['JobOutputDeleted', { reason: 'user', at }],
+  ];
+  const recorded = succeededThenDeleted.map(([type, data], i) => ({ ...events[0], eventId: randomUUID(), type, data, streamVersion: i + 1, globalPosition: String(i + 1) }));
+
+  it('given a succeeded job, when its video is deleted, then the deletion is a notice of its own and no status change', () => {
+    const h = foldJobHistory(recorded, 7);
+    expect(h.notices.map((n) => [n.version, n.type])).toEqual([[1, 'video.job.queued'], [2, 'video.job.validating'], [5, 'video.job.running'], [6, 'video.job.succeeded'], [7, 'video.job.output_deleted']]);
+    expect(h.statusChanges.map((c) => c.version)).toEqual([1, 2, 5, 6]);
+    expect(h.notices[4].job).toMatchObject({ status: 'succeeded', version: 7, output: { deletedAt: at } });
+    expect(visibleChange(h.before, h.after)).toBe(true);
+  });
+
+  it('given the snapshot at the success, when the deletion is folded, then it is the only notice', () => {
+    const h = foldJobHistory(recorded.slice(6), 7, snapshotOf(foldJobHistory(recorded, 6)));
+    expect(h.notices.map((n) => n.type)).toEqual(['video.job.output_deleted']);
+  });
+});
+
 describe('foldJobHistory from a snapshot', () => {
   it('given the snapshot at version 4, when the rest is folded, then it ends where folding the whole stream ends and lists only the later changes', () => {
     const whole = foldJobHistory(events, 7);

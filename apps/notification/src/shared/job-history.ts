@@ -17,6 +17,14 @@ export interface JobSnapshot {
   lastChange: Pick<StatusChange, 'status' | 'at'> | null;
 }
 
+/** What a webhook tells: a status change, or the deletion of a succeeded job's video (the status stays). */
+export interface JobNotice {
+  version: number;
+  /** `video.job.<status>` or `video.job.output_deleted`. */
+  type: string;
+  job: Job;
+}
+
 export interface JobHistory {
   /** State just before the event at `version`, and right after it. */
   before: JobState;
@@ -24,6 +32,8 @@ export interface JobHistory {
   version: number;
   /** Every status change after the snapshot folded from (the job's creation as `queued` included) up to `version`, oldest first. */
   statusChanges: StatusChange[];
+  /** What webhooks tell after the snapshot folded from up to `version`, oldest first: every status change and output deletion. */
+  notices: JobNotice[];
   /** The latest status change at or before the snapshot folded from. */
   priorChange: JobSnapshot['lastChange'];
 }
@@ -39,6 +49,7 @@ export function foldJobHistory(events: readonly RecordedEvent[], upTo: number, f
   let after = before;
   let version = from.version;
   const statusChanges: StatusChange[] = [];
+  const notices: JobNotice[] = [];
   for (const e of events) {
     if (e.streamVersion <= from.version) continue;
     if (e.streamVersion > upTo) break;
@@ -46,9 +57,15 @@ export function foldJobHistory(events: readonly RecordedEvent[], upTo: number, f
     before = after;
     after = jobDecider.evolve(before, toJobEvent(e));
     version = e.streamVersion;
-    if (statusChanged(before, after)) statusChanges.push({ version, status: after.status, job: toPublicJob(after), at: e.recordedAt });
+    if (statusChanged(before, after)) {
+      const job = toPublicJob(after);
+      statusChanges.push({ version, status: after.status, job, at: e.recordedAt });
+      notices.push({ version, type: `video.job.${after.status}`, job });
+    } else if (outputDeleted(before, after)) {
+      notices.push({ version, type: 'video.job.output_deleted', job: toPublicJob(after) });
+    }
   }
-  return { before, after, version, statusChanges, priorChange: from.lastChange };
+  return { before, after, version, statusChanges, notices, priorChange: from.lastChange };
 }
 
 export function snapshotOf(history: JobHistory): JobSnapshot {
@@ -58,6 +75,8 @@ export function snapshotOf(history: JobHistory): JobSnapshot {
 
 export const statusChanged = (before: JobState, after: JobState) => after.exists && (!before.exists || before.status !== after.status);
 
+const outputDeleted = (before: JobState, after: JobState) => after.exists && before.outputDeletedAt !== after.outputDeletedAt;
+
 /** What connected clients see change: the status (and so the message), the progress, or the output's deletion. */
 export const visibleChange = (before: JobState, after: JobState) =>
-  statusChanged(before, after) || (after.exists && (before.progress !== after.progress || before.outputDeletedAt !== after.outputDeletedAt));
+  statusChanged(before, after) || outputDeleted(before, after) || (after.exists && before.progress !== after.progress);

@@ -23,6 +23,7 @@ export const jobEvents = {
   progressed: (progress: number) => ({ type: 'JobProgressed', data: { progress, at: at() } }),
   delayed: () => ({ type: 'JobDelayed', data: { at: at() } }),
   succeeded: () => ({ type: 'JobSucceeded', data: { output, creditsCharged: 25, at: at() } }),
+  outputDeleted: (reason: 'retention' | 'user' = 'retention') => ({ type: 'JobOutputDeleted', data: { reason, at: at() } }),
   failed: () => ({ type: 'JobFailed', data: { errorCode: 'provider_timeout', message: null, detail: 'deadline passed', at: at() } }),
 };
 
