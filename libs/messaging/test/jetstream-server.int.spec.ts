@@ -317,7 +317,10 @@ describe('JetStreamServer (Nest custom transport, real NATS + PostgreSQL)', () =
     const prefix = await newPrefix();
     const first = new Recorder();
     first.delayMs = 300;
-    const app = await startService(prefix, first);
+    // A message the server sends to a pull that close() has just stopped reaches no one and comes
+    // back only after ack_wait (a busy machine widens that window; CI failed on it once with the
+    // default 30 s): a short ack_wait keeps that case within the wait below.
+    const app = await startService(prefix, first, { ackWaitMs: 3000 });
     const events = Array.from({ length: 5 }, (_, i) => progressEvent(i));
     for (const e of events) await publish(prefix, e);
     await waitFor('a handler running', () => first.handled.length === 1);
@@ -326,7 +329,7 @@ describe('JetStreamServer (Nest custom transport, real NATS + PostgreSQL)', () =
     expect(first.finished).toEqual([first.handled[0].eventId]);
 
     const second = new Recorder();
-    await startService(prefix, second);
+    await startService(prefix, second, { ackWaitMs: 3000 });
     await waitFor('the other 4 events handled', () => second.finished.length === 4);
     expect(new Set([...first.finished, ...second.finished])).toEqual(new Set(events.map((e) => e.eventId)));
     expect(second.handled.map((h) => h.eventId)).not.toContain(first.finished[0]);

@@ -44,6 +44,11 @@ export interface BlobStorage {
   /** Removes the blob at `key` and its description; a key that holds nothing is no error. */
   remove(key: string): Promise<void>;
   /**
+   * Removes the blob at `key` only if it was last written at least `olderThanMs` ago; resolves
+   * whether it removed it (false when it is younger, e.g. put again since it was listed, or gone).
+   */
+  removeIfOlderThan(key: string, olderThanMs: number): Promise<boolean>;
+  /**
    * Removes what puts under `prefix` cut off by a crash left behind, untouched for `olderThanMs`;
    * resolves with how many. Absent where storage leaves nothing behind.
    */

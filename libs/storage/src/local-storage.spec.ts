@@ -117,4 +117,26 @@ describe('local storage', () => {
     expect(await list((key) => key === 'aged/b.mp4')).toEqual(['aged/a.mp4', 'aged/described']);
     expect(await (async () => { const k: string[] = []; for await (const key of storage.listOlderThan('missing', 0)) k.push(key); return k; })()).toEqual([]);
   });
+
+  it('removes a blob only while it is older than an age: one put again since it was listed stays, with its description', async () => {
+    const old = new Date(Date.now() - 3_600_000);
+    const age = (name: string) => utimesSync(join(root, 'kept', name), old, old);
+    await storage.put('kept/old', Buffer.from('x'), { contentType: 'image/png', metadata: { userId: 'u1' } });
+    await storage.put('kept/again', Buffer.from('x'), { contentType: 'image/png', metadata: { userId: 'u1' } });
+    for (const name of ['old', 'old.meta.json', 'again', 'again.meta.json']) age(name);
+    const listed: string[] = [];
+    for await (const key of storage.listOlderThan('kept', 60_000)) listed.push(key);
+    expect(listed.sort()).toEqual(['kept/again', 'kept/old']);
+
+    // Uploaded again between the listing and the removal.
+    await storage.put('kept/again', Buffer.from('y'), { contentType: 'image/png', metadata: { userId: 'u1', again: true } });
+    expect(await storage.removeIfOlderThan('kept/again', 60_000)).toBe(false);
+    expect(await storage.removeIfOlderThan('kept/old', 60_000)).toBe(true);
+    expect(await storage.removeIfOlderThan('kept/missing', 60_000)).toBe(false);
+
+    expect(await storage.stat('kept/again')).toEqual({ bytes: 1, contentType: 'image/png', metadata: { userId: 'u1', again: true } });
+    expect((await storage.read('kept/again')).toString()).toBe('y');
+    expect(await storage.stat('kept/old')).toBeNull();
+    expect(readdirSync(join(root, 'kept')).sort()).toEqual(['again', 'again.meta.json']);
+  });
 });

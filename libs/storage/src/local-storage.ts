@@ -144,6 +144,30 @@ export class LocalStorage implements BlobStorage {
   }
 
   /**
+   * Takes the blob away from `key` by renaming it (atomic: a put landing meanwhile places a new
+   * file, never this one), then judges the age of what it took. A blob put again since it was
+   * listed is young and goes back, unless yet another put has taken `key` since (link() refuses an
+   * existing name). A crash in between leaves a `.tmp` file that sweepAbandoned removes; the
+   * description stays with a blob that is back at `key`.
+   */
+  async removeIfOlderThan(key: string, olderThanMs: number): Promise<boolean> {
+    const path = this.path(key);
+    const taken = `${path}.${process.pid}.${Date.now()}.${++this.writes}.removing.tmp`;
+    const moved = await rename(path, taken).then(() => true, ifMissing(false));
+    if (!moved) return false;
+    const modified = await stat(taken).then((st) => st.mtimeMs, ifMissing(null));
+    if (modified !== null && Date.now() - modified < olderThanMs) {
+      await link(taken, path).catch((err: NodeJS.ErrnoException) => { if (err.code !== 'EEXIST') throw err; });
+      await rm(taken, { force: true });
+      return false;
+    }
+    await rm(taken, { force: true });
+    // A put that took `key` since keeps the description it wrote.
+    if (!(await stat(path).then(() => true, ifMissing(false)))) await rm(`${path}.meta.json`, { force: true });
+    return true;
+  }
+
+  /**
    * Removes the temporary files of puts cut off by a crash or a kill (a put in flight keeps writing
    * to its file, so one untouched for `olderThanMs` is abandoned). Returns how many were removed.
    */

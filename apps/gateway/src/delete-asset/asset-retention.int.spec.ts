@@ -5,7 +5,9 @@ import { createDataSource, runMigrations } from '@reelay/event-store';
 import { assetKey, LocalStorage } from '@reelay/storage';
 import { createTestDatabase, type TestDatabase } from '@reelay/testing';
 import type { DataSource } from 'typeorm';
+import type { GatewayDeps } from '../gateway-deps';
 import { sweepUnusedAssets } from './asset-retention';
+import { DeleteAssetController } from './delete-asset.controller';
 
 const DAY = 86_400_000;
 const daysAgo = (d: number) => new Date(Date.now() - d * DAY);
@@ -75,5 +77,37 @@ describe('sweepUnusedAssets (PostgreSQL job_view, files on disk)', () => {
     // Caught up: the round goes on.
     await ds.query(`INSERT INTO checkpoints (name, transaction_id, global_position) SELECT 'job_view', '0'::xid8, max(global_position) FROM events`);
     expect(await sweepUnusedAssets({ storage, dataSource: ds }, 30 * DAY)).toEqual({ removed: 1, more: false });
+  });
+
+  it('keeps an image a job submitted a moment ago names, before the job list shows that job; the owner’s delete answers 409 naming it', async () => {
+    const named = await asset(40);
+    await ds.query(`INSERT INTO checkpoints (name, transaction_id, global_position) SELECT 'job_view', pg_current_xact_id(), max(global_position) FROM events
+      ON CONFLICT (name) DO UPDATE SET transaction_id = excluded.transaction_id, global_position = excluded.global_position`);
+    const submitted = async (assetId: string, userId: string) => {
+      const jobId = `job_fresh_${assetId}_${userId}`;
+      await ds.query(`INSERT INTO events (stream_id, stream_version, event_id, type, schema_version, data) VALUES ($1, 1, gen_random_uuid(), 'JobSubmitted', 1, $2)`, [
+        `job-${jobId}`, JSON.stringify({ jobId, userId, referenceImage: { assetId } }),
+      ]);
+      return jobId;
+    };
+    const jobId = await submitted(named, 'u1');
+    const unused = await asset(40);
+    await submitted(unused, 'u2'); // another user's job cannot name u1's image: only the owner's delete ignores it
+
+    expect(await sweepUnusedAssets({ storage, dataSource: ds }, 30 * DAY)).toEqual({ removed: 0, more: false });
+    expect(await stored()).toEqual(expect.arrayContaining([named, unused]));
+    const controller = new DeleteAssetController({ storage, dataSource: ds } as unknown as GatewayDeps);
+    await expect(controller.remove('u1', named)).rejects.toMatchObject({ code: 'invalid_state', message: expect.stringContaining(jobId) });
+    await controller.remove('u1', unused);
+    expect(await stored()).not.toContain(unused);
+  });
+
+  it('answers 503 to a delete while the job list is rebuilt, and removes nothing', async () => {
+    const old = await asset(40);
+    await ds.query(`DELETE FROM checkpoints WHERE name = 'job_view'`);
+    await ds.query(`INSERT INTO events (stream_id, stream_version, event_id, type, schema_version, data) SELECT 'more-' || g, 1, gen_random_uuid(), 'Other', 1, '{}' FROM generate_series(1, 2500) g`);
+    const controller = new DeleteAssetController({ storage, dataSource: ds } as unknown as GatewayDeps);
+    await expect(controller.remove('u1', old)).rejects.toMatchObject({ code: 'service_unavailable' });
+    expect(await stored()).toContain(old);
   });
 });

@@ -8,34 +8,56 @@ type Db = Pick<DataSource, 'query'>;
 /** job_view rows of unfinished jobs (its status index; jobs are few once finished ones are left out). */
 const UNFINISHED = `status IN ('queued', 'validating', 'running', 'delayed')`;
 
+/*
+ * job_view trails the log: a job submitted a moment ago (a regenerate of an old job too) names its
+ * image in a JobSubmitted event job_view has not folded yet. So "in use" is job_view's unfinished
+ * jobs plus the JobSubmitted events after its checkpoint, read in the log reader's order
+ * (transaction id, position), which is the order the projection passed them in: every event at or
+ * before the checkpoint is in job_view, every later one is read here (its index on
+ * (transaction_id, global_position) keeps this a short range scan while the lag is bounded).
+ */
+const NOT_YET_IN_JOB_VIEW = `
+  SELECT e.stream_id, e.data FROM events e
+  WHERE e.type = 'JobSubmitted'
+    AND (e.transaction_id, e.global_position) > (
+      SELECT c.transaction_id, c.global_position FROM checkpoints c WHERE c.name = '${JOB_VIEW_PROJECTION}'
+      UNION ALL SELECT '0'::xid8, 0::bigint
+      ORDER BY 2 DESC LIMIT 1)`;
+
+/** Of `assetIds`, those an unfinished job (of `userId` when given) names. */
 const IN_USE_SQL = `
-  SELECT DISTINCT job->'referenceImage'->>'assetId' AS asset_id
-  FROM job_view
-  WHERE ${UNFINISHED} AND job->'referenceImage'->>'assetId' IS NOT NULL`;
+  SELECT job->'referenceImage'->>'assetId' AS asset_id, job_id FROM job_view
+  WHERE ${UNFINISHED} AND job->'referenceImage'->>'assetId' = ANY($1) AND ($2::text IS NULL OR user_id = $2)
+  UNION ALL
+  SELECT t.data->'referenceImage'->>'assetId', t.data->>'jobId' FROM (${NOT_YET_IN_JOB_VIEW}) t
+  WHERE t.data->'referenceImage'->>'assetId' = ANY($1) AND ($2::text IS NULL OR t.data->>'userId' = $2)`;
 
 /** How far job_view trails the log: events after its checkpoint (all of them while it is rebuilt). */
 const JOB_VIEW_LAG_SQL = `
   SELECT coalesce((SELECT max(global_position) FROM events), 0)
        - coalesce((SELECT global_position FROM checkpoints WHERE name = $1), 0) AS lag`;
 
-/** job_view this far behind the log (a rebuild, a stuck projection) cannot say which images are in use. */
+/** job_view this far behind the log (a rebuild, a stuck projection) cannot say cheaply which images are in use. */
 const MAX_JOB_VIEW_LAG = 2_000;
 /** A round ends after this long (it holds a lock in an idle transaction: see onOneReplica). */
 const ROUND_BUDGET_MS = 20_000;
+/** Candidates checked against the jobs per query. */
+const CHECK_BATCH = 100;
 
-/** Images named by unfinished jobs. */
-async function imagesInUse(db: Db): Promise<Set<string>> {
-  const rows: { asset_id: string }[] = await db.query(IN_USE_SQL);
-  return new Set(rows.map((r) => r.asset_id));
+export async function jobViewTooFarBehind(db: Db): Promise<boolean> {
+  const [{ lag }] = (await db.query(JOB_VIEW_LAG_SQL, [JOB_VIEW_PROJECTION])) as { lag: string }[];
+  return Number(lag) > MAX_JOB_VIEW_LAG;
+}
+
+/** Of `assetIds`, each one an unfinished job names (of `userId` only, when given), with one such job. */
+async function imagesInUse(db: Db, assetIds: string[], userId: string | null = null): Promise<Map<string, string>> {
+  const rows: { asset_id: string; job_id: string }[] = await db.query(IN_USE_SQL, [assetIds, userId]);
+  return new Map(rows.map((r) => [r.asset_id, r.job_id]));
 }
 
 /** An unfinished job of `userId` that names `assetId`, if any (another user's job cannot read the image anyway). */
 export async function jobUsingImage(db: Db, userId: string, assetId: string): Promise<string | null> {
-  const rows: { job_id: string }[] = await db.query(
-    `SELECT job_id FROM job_view WHERE user_id = $1 AND ${UNFINISHED} AND job->'referenceImage'->>'assetId' = $2 LIMIT 1`,
-    [userId, assetId],
-  );
-  return rows[0]?.job_id ?? null;
+  return (await imagesInUse(db, [assetId], userId)).get(assetId) ?? null;
 }
 
 export interface AssetSweepRound {
@@ -52,17 +74,28 @@ export interface AssetSweepRound {
  * time since its last upload.
  */
 export async function sweepUnusedAssets(deps: { storage: BlobStorage; dataSource: Db }, retentionMs: number, limit = 1000): Promise<AssetSweepRound> {
-  const [{ lag }] = (await deps.dataSource.query(JOB_VIEW_LAG_SQL, [JOB_VIEW_PROJECTION])) as { lag: string }[];
-  if (Number(lag) > MAX_JOB_VIEW_LAG) return { removed: 0, more: false, skipped: true };
-  const inUse = await imagesInUse(deps.dataSource);
+  if (await jobViewTooFarBehind(deps.dataSource)) return { removed: 0, more: false, skipped: true };
   const started = Date.now();
   let removed = 0;
+  let batch: string[] = [];
+  // Checked just before removal, batch by batch, so a job submitted during the round keeps its image.
+  const removeUnused = async () => {
+    const inUse = await imagesInUse(deps.dataSource, batch.map((key) => key.slice('assets/'.length)));
+    for (const key of batch) {
+      if (inUse.has(key.slice('assets/'.length))) continue;
+      if (removed === limit || Date.now() - started > ROUND_BUDGET_MS) return false;
+      // Uploaded again since it was listed: its age starts over.
+      if (!(await deps.storage.removeIfOlderThan(key, retentionMs))) continue;
+      removed++;
+    }
+    batch = [];
+    return true;
+  };
   for await (const key of deps.storage.listOlderThan('assets', retentionMs)) {
-    if (inUse.has(key.slice('assets/'.length))) continue;
-    if (removed === limit || Date.now() - started > ROUND_BUDGET_MS) return { removed, more: true };
-    await deps.storage.remove(key);
-    removed++;
+    batch.push(key);
+    if (batch.length === CHECK_BATCH && !(await removeUnused())) return { removed, more: true };
   }
+  if (batch.length && !(await removeUnused())) return { removed, more: true };
   return { removed, more: false };
 }
 

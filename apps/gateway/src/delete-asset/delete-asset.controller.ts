@@ -4,7 +4,7 @@ import { assetKey } from '@reelay/storage';
 import { CurrentUser } from '../auth/current-user';
 import { ApiException, notFound } from '../errors/api-exception';
 import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
-import { jobUsingImage } from './asset-retention';
+import { jobUsingImage, jobViewTooFarBehind } from './asset-retention';
 
 @Controller('v1/assets')
 export class DeleteAssetController {
@@ -12,7 +12,8 @@ export class DeleteAssetController {
 
   /**
    * Deletes one of the user's uploaded images at once, unless an unfinished job names it (409: the
-   * job reads it again when it is sent to the provider, and the provider fetches it). A job made
+   * job reads it again when it is sent to the provider, and the provider fetches it), and 503 while
+   * the job list is rebuilt (it cannot tell which jobs are unfinished then). A job made
    * from it later (a regenerate) fails with asset_fetch_failed. Another user's asset, or one
    * already deleted, answers 404.
    */
@@ -22,6 +23,9 @@ export class DeleteAssetController {
     if (!AssetId.safeParse(id).success) throw notFound('asset');
     const info = await this.deps.storage.stat(assetKey(id));
     if (!info || info.metadata.userId !== userId) throw notFound('asset');
+    if (await jobViewTooFarBehind(this.deps.dataSource)) {
+      throw new ApiException('service_unavailable', 'The job list is being rebuilt, so it cannot tell yet whether an unfinished job needs this image. Try again in a minute.', { headers: { 'Retry-After': '60' } });
+    }
     const job = await jobUsingImage(this.deps.dataSource, userId, id);
     if (job) throw new ApiException('invalid_state', `This image is used by a job that has not finished (${job}). Delete it once that job has finished, or cancel the job.`);
     await this.deps.storage.remove(assetKey(id));

@@ -140,10 +140,10 @@ export const ROUTES: RouteSpec[] = [
   },
   {
     method: 'delete', path: '/v1/assets/{id}', operationId: 'deleteAsset', tag: 'Assets', summary: 'Delete an uploaded image', auth: true,
-    description: 'Removes one of your uploads at once, unless an unfinished job of yours names it (409, naming the job). A job made from it later fails with `asset_fetch_failed`. With ASSET_RETENTION_DAYS set, uploads not uploaded again for that long are removed too, unless an unfinished job names them.',
+    description: 'Removes one of your uploads at once, unless an unfinished job of yours names it (409, naming the job; a job submitted a moment ago counts). 503 with Retry-After while the job list is being rebuilt. A job made from it later fails with `asset_fetch_failed`. With ASSET_RETENTION_DAYS set, uploads not uploaded again for that long are removed too, unless an unfinished job names them.',
     pathParams: [{ name: 'id', description: 'The asset id (asset_...)' }],
     success: { status: 204, description: 'Deleted (no body)' },
-    errors: [401, 404, 409, 429],
+    errors: [401, 404, 409, 429, 503],
   },
   {
     method: 'get', path: '/v1/assets/{id}/content', operationId: 'getAssetContent', tag: 'Assets', summary: 'An uploaded image, by a signed link', auth: false,

@@ -219,7 +219,11 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
     return sameStream ? known.seq + 1 : undefined;
   }
 
-  /** Stops pulling, hands back buffered messages, waits for running handlers, then drains its own connection. */
+  /**
+   * Stops pulling, hands back buffered messages, waits for running handlers, then drains its own
+   * connection. A message the server was sending to a pull as it stopped reaches no handler and is
+   * delivered again after the binding's ack_wait.
+   */
   async close(): Promise<void> {
     this.closing = true;
     clearInterval(this.lagTimer);
