@@ -139,4 +139,13 @@ describe('local storage', () => {
     expect(await storage.stat('kept/old')).toBeNull();
     expect(readdirSync(join(root, 'kept')).sort()).toEqual(['again', 'again.meta.json']);
   });
+
+  it('leaves the description a put in progress has just written (it writes it before its blob)', async () => {
+    const old = new Date(Date.now() - 3_600_000);
+    await storage.put('kept/racing', Buffer.from('x'), { contentType: 'image/png', metadata: { userId: 'u1' } });
+    for (const name of ['racing', 'racing.meta.json']) utimesSync(join(root, 'kept', name), old, old);
+    writeFileSync(join(root, 'kept', 'racing.meta.json'), JSON.stringify({ contentType: 'image/png', metadata: { userId: 'u1', again: true } }));
+    expect(await storage.removeIfOlderThan('kept/racing', 60_000)).toBe(true);
+    expect(readdirSync(join(root, 'kept'))).toContain('racing.meta.json');
+  });
 });

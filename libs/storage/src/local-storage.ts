@@ -144,26 +144,26 @@ export class LocalStorage implements BlobStorage {
   }
 
   /**
-   * Takes the blob away from `key` by renaming it (atomic: a put landing meanwhile places a new
-   * file, never this one), then judges the age of what it took. A blob put again since it was
-   * listed is young and goes back, unless yet another put has taken `key` since (link() refuses an
-   * existing name). A crash in between leaves a `.tmp` file that sweepAbandoned removes; the
-   * description stays with a blob that is back at `key`.
+   * A blob still old is taken away from `key` by renaming it (atomic: a put landing meanwhile places
+   * a new file, never this one), then its age is judged again: one put again between the first
+   * look and the rename is young and goes back, unless yet another put has taken `key` since. A
+   * young blob is never moved, so readers do not miss an image just uploaded again. The description
+   * goes only while it is old too (a put writes its new description before its blob). A crash in
+   * between leaves a `.tmp` file that sweepAbandoned removes.
    */
   async removeIfOlderThan(key: string, olderThanMs: number): Promise<boolean> {
     const path = this.path(key);
+    const isOld = (file: string) => stat(file).then((st) => Date.now() - st.mtimeMs >= olderThanMs, ifMissing(null));
+    if (!(await isOld(path))) return false;
     const taken = `${path}.${process.pid}.${Date.now()}.${++this.writes}.removing.tmp`;
-    const moved = await rename(path, taken).then(() => true, ifMissing(false));
-    if (!moved) return false;
-    const modified = await stat(taken).then((st) => st.mtimeMs, ifMissing(null));
-    if (modified !== null && Date.now() - modified < olderThanMs) {
-      await link(taken, path).catch((err: NodeJS.ErrnoException) => { if (err.code !== 'EEXIST') throw err; });
-      await rm(taken, { force: true });
+    if (!(await rename(path, taken).then(() => true, ifMissing(false)))) return false;
+    if ((await isOld(taken)) === false) {
+      await putBack(taken, path);
       return false;
     }
     await rm(taken, { force: true });
-    // A put that took `key` since keeps the description it wrote.
-    if (!(await stat(path).then(() => true, ifMissing(false)))) await rm(`${path}.meta.json`, { force: true });
+    const meta = `${path}.meta.json`;
+    if (await isOld(meta)) await rm(meta, { force: true });
     return true;
   }
 
@@ -215,6 +215,21 @@ export class LocalStorage implements BlobStorage {
   stream(key: string, range?: { start: number; end: number }): Readable {
     return createReadStream(this.path(key), range);
   }
+}
+
+/** Moves `taken` back to `path` unless a newer blob took `path` meanwhile (then `taken` is dropped). */
+async function putBack(taken: string, path: string): Promise<void> {
+  try {
+    await link(taken, path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EEXIST') {
+      // A filesystem without hard links: rename, with the race link() avoids (a put in between loses).
+      if (await stat(path).then(() => true, ifMissing(false))) return rm(taken, { force: true });
+      return rename(taken, path);
+    }
+  }
+  await rm(taken, { force: true });
 }
 
 /**

@@ -34,7 +34,7 @@ let n = 0;
 async function asset(uploadedDaysAgo: number): Promise<string> {
   const id = `asset_${String(++n).padStart(10, 'A')}`;
   await storage.put(assetKey(id), Buffer.from('png bytes'), { contentType: 'image/png', metadata: { userId: 'u1' } });
-  await utimes(join(dir, assetKey(id)), daysAgo(uploadedDaysAgo), daysAgo(uploadedDaysAgo));
+  for (const file of [assetKey(id), `${assetKey(id)}.meta.json`]) await utimes(join(dir, file), daysAgo(uploadedDaysAgo), daysAgo(uploadedDaysAgo));
   return id;
 }
 async function jobNaming(assetId: string, status: string, createdDaysAgo: number): Promise<void> {

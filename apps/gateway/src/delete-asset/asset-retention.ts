@@ -14,15 +14,14 @@ const UNFINISHED = `status IN ('queued', 'validating', 'running', 'delayed')`;
  * jobs plus the JobSubmitted events after its checkpoint, read in the log reader's order
  * (transaction id, position), which is the order the projection passed them in: every event at or
  * before the checkpoint is in job_view, every later one is read here (its index on
- * (transaction_id, global_position) keeps this a short range scan while the lag is bounded).
+ * (transaction_id, global_position) keeps this a short range scan while the lag is bounded; the
+ * checkpoint is passed as values, as the log reader does, so the planner sees the range).
  */
 const NOT_YET_IN_JOB_VIEW = `
-  SELECT e.stream_id, e.data FROM events e
-  WHERE e.type = 'JobSubmitted'
-    AND (e.transaction_id, e.global_position) > (
-      SELECT c.transaction_id, c.global_position FROM checkpoints c WHERE c.name = '${JOB_VIEW_PROJECTION}'
-      UNION ALL SELECT '0'::xid8, 0::bigint
-      ORDER BY 2 DESC LIMIT 1)`;
+  SELECT e.data FROM events e
+  WHERE (e.transaction_id, e.global_position) > ($3::xid8, $4::bigint) AND e.type = 'JobSubmitted'`;
+
+const JOB_VIEW_CHECKPOINT_SQL = `SELECT transaction_id::text, global_position::text FROM checkpoints WHERE name = $1`;
 
 /** Of `assetIds`, those an unfinished job (of `userId` when given) names. */
 const IN_USE_SQL = `
@@ -51,7 +50,8 @@ export async function jobViewTooFarBehind(db: Db): Promise<boolean> {
 
 /** Of `assetIds`, each one an unfinished job names (of `userId` only, when given), with one such job. */
 async function imagesInUse(db: Db, assetIds: string[], userId: string | null = null): Promise<Map<string, string>> {
-  const rows: { asset_id: string; job_id: string }[] = await db.query(IN_USE_SQL, [assetIds, userId]);
+  const [checkpoint] = (await db.query(JOB_VIEW_CHECKPOINT_SQL, [JOB_VIEW_PROJECTION])) as { transaction_id: string; global_position: string }[];
+  const rows: { asset_id: string; job_id: string }[] = await db.query(IN_USE_SQL, [assetIds, userId, checkpoint?.transaction_id ?? '0', checkpoint?.global_position ?? '0']);
   return new Map(rows.map((r) => [r.asset_id, r.job_id]));
 }
 

@@ -31,7 +31,8 @@ export type DeliveryState = 'delivered' | 'pending' | 'failed' | 'lease_lost';
  * only by the lease holder. Since the head stays `pending` while leased, nothing behind it can be
  * claimed, so a job has at most one request in flight and a later status change never overtakes an
  * earlier one. Rows of earlier versions are always inserted no later than the row of a later version
- * (the handler for version v inserts, in one statement, every status change up to v that an earlier
+ * (the handler for version v inserts, in one statement, every notice (status change or output
+ * deletion) up to v that an earlier
  * handler in this process has not committed: see notifyJobEvent), so a reader that sees row v also
  * sees every earlier row and cannot mistake v for the head.
  * Competing claimers (replicas, the ticker, event handlers) take rows with FOR UPDATE SKIP LOCKED
@@ -103,7 +104,7 @@ interface ClaimRow {
 export class WebhookDeliveryStore {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** Records status changes to deliver; already recorded ones are left as they are. */
+  /** Records notices (status changes, output deletions) to deliver; already recorded ones are left as they are. */
   async record(deliveries: NewDelivery[]): Promise<void> {
     if (deliveries.length === 0) return;
     await this.dataSource.query(
