@@ -547,6 +547,7 @@ describe('assets, models, webhooks, callbacks, health', () => {
     const models = await body(await call('/v1/models'));
     expect(models.data.length).toBeGreaterThan(0);
     expect(Object.keys(models.data[0]).sort()).toEqual(['aspectRatios', 'creditsPerSecond', 'durations', 'id', 'imageToVideo', 'provider', 'resolutions', 'textToVideo']);
+    expect(models.data.some((m: object) => 'alternates' in m)).toBe(false);
 
     const a = await body(await call('/v1/webhooks/secret'));
     const b = await body(await call('/v1/webhooks/secret', { key: bob }));
