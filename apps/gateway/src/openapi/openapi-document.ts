@@ -101,6 +101,7 @@ function operation(route: RouteSpec): Json {
       ...(route.success.content ? { content: content(route.success.content) } : {}),
     },
   };
+  for (const other of route.alsoSuccess ?? []) responses[String(other.status)] = { description: other.description };
   for (const status of [...route.errors, ...always]) responses[String(status)] = errorResponse(status, route.openai ?? false);
   const params = parameters(route);
   return {
@@ -111,7 +112,8 @@ function operation(route: RouteSpec): Json {
     ...(params.length ? { parameters: params } : {}),
     ...(route.requestBody ? { requestBody: { required: route.requestBody.required, content: content(route.requestBody.content) } } : {}),
     responses,
-    security: route.auth ? [{ apiKey: [] }] : [],
+    // Alternatives: the key, or (where taken) a job token.
+    security: route.auth ? [{ apiKey: [] }, ...(route.jobToken ? [{ jobToken: [] }] : [])] : [],
   };
 }
 
@@ -134,7 +136,10 @@ export function buildOpenApiDocument(routes: RouteSpec[] = ROUTES): Json {
     paths,
     components: {
       schemas: { ...componentSchemas(RESPONSE_SCHEMAS, 'output'), ...componentSchemas(REQUEST_SCHEMAS, 'input') },
-      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key made by the operator command `reelay keys create`' } },
+      securitySchemes: {
+        apiKey: { type: 'http', scheme: 'bearer', description: 'An API key made by the operator command `reelay keys create`' },
+        jobToken: { type: 'apiKey', in: 'query', name: 'token', description: 'A job token from POST /v1/jobs/{id}/token: read access to that one job\'s stream and video, for a browser' },
+      },
     },
   };
 }

@@ -210,6 +210,18 @@ describe('OpenAPI document', () => {
     }
   });
 
+  it('lets the routes that take a job token be called with either the key or the token, and no other', () => {
+    const withToken = Object.entries<Json>(doc.paths).flatMap(([path, item]) =>
+      Object.entries<Json>(item).filter(([, op]) => op.security.some((s: Json) => 'jobToken' in s)).map(([method, op]) => [method, path, op.security]),
+    );
+    expect(withToken).toEqual([
+      ['get', '/v1/jobs/{id}/stream', [{ apiKey: [] }, { jobToken: [] }]],
+      ['get', '/v1/jobs/{id}/content', [{ apiKey: [] }, { jobToken: [] }]],
+    ]);
+    expect(doc.components.securitySchemes.jobToken).toMatchObject({ type: 'apiKey', in: 'query', name: 'token' });
+    expect(Object.keys(doc.paths['/v1/jobs/{id}/stream'].get.responses)).toEqual(expect.arrayContaining(['200', '204']));
+  });
+
   it('serves the document at /openapi.json and a page rendering it at /docs', async () => {
     const res = await fetch(`${base}/openapi.json`);
     expect(res.status).toBe(200);

@@ -24,6 +24,8 @@ export interface RouteSpec {
   description?: string;
   /** Bearer API key required. */
   auth: boolean;
+  /** A job token (`?token=`) is taken instead of the key. */
+  jobToken?: true;
   /** Errors in OpenAI's envelope instead of api.md's. */
   openai?: boolean;
   pathParams?: { name: string; description: string }[];
@@ -31,6 +33,8 @@ export interface RouteSpec {
   headers?: { name: string; description: string; schema: Record<string, unknown> }[];
   requestBody?: { required: boolean; content: Record<string, BodySpec> };
   success: { status: number; description: string; content?: Record<string, BodySpec>; headers?: Record<string, string> };
+  /** Other success statuses, without a body. */
+  alsoSuccess?: { status: number; description: string }[];
   /** Other statuses this route answers with an error envelope. */
   errors: number[];
 }
@@ -111,12 +115,15 @@ export const ROUTES: RouteSpec[] = [
       status: 200, description: 'An event stream',
       content: { 'text/event-stream': { schema: { type: 'string' }, example: `id: 5\nevent: job\ndata: ${JSON.stringify(ex.exampleJob)}\n\n` } },
     },
+    alsoSuccess: [{ status: 204, description: 'Resumed (`Last-Event-ID`) after the finished job\'s last version: nothing more will come' }],
+    jobToken: true,
     errors: [401, 404, 429],
   },
   {
     method: 'get', path: '/v1/jobs/{id}/content', operationId: 'getJobContent', tag: 'Jobs', summary: 'The video bytes', auth: true, pathParams: [jobId],
     headers: [rangeHeader],
     query: JobTokenQuery,
+    jobToken: true,
     description: 'Once the video was deleted (its `output.deletedAt` is set) this answers 410 `output_deleted`. Also without a key, with `?token=` from POST /v1/jobs/{id}/token (for a `<video src>`).',
     success: { status: 200, description: 'The MP4 (206 for a Range request)', content: { 'video/mp4': { schema: bytes, example: '(MP4 bytes)' } } },
     errors: [401, 404, 410, 416, 429],
@@ -151,7 +158,7 @@ export const ROUTES: RouteSpec[] = [
     pathParams: [{ name: 'id', description: 'The asset id (asset_...)' }],
     query: AssetContentQuery,
     success: { status: 200, description: 'The image', content: Object.fromEntries(Object.entries(imageBodies).map(([t, b]) => [t, { ...b, example: '(image bytes)' }])) },
-    errors: [400, 404],
+    errors: [400, 404, 429],
   },
   {
     method: 'get', path: '/v1/models', operationId: 'listModels', tag: 'Models', summary: 'The model catalog', auth: true,
@@ -169,7 +176,7 @@ export const ROUTES: RouteSpec[] = [
     pathParams: [{ name: 'provider', description: 'The provider name, e.g. seedance' }],
     requestBody: { required: false, content: { 'application/json': { schema: { type: 'object' }, example: { id: 'cgt-2025', status: 'succeeded' } } } },
     success: { status: 204, description: 'Taken (no body)' },
-    errors: [404, 413],
+    errors: [400, 404, 413, 429],
   },
   {
     method: 'post', path: '/v1/videos', operationId: 'createVideo', tag: 'OpenAI-compatible videos', summary: 'Create a video (OpenAI Videos API)', auth: true, openai: true,
