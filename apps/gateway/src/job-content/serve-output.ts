@@ -1,4 +1,5 @@
-import type { JobState } from '@reelay/job-domain';
+import { jobStreamId } from '@reelay/contracts';
+import { foldRecordedJob, type JobState } from '@reelay/job-domain';
 import { outputKey } from '@reelay/storage';
 import type { Request, Response } from 'express';
 import { ApiException } from '../errors/api-exception';
@@ -7,14 +8,18 @@ import type { GatewayDeps } from '../gateway-deps';
 import { parseRange } from './byte-range';
 
 const notReady = () => new ApiException('not_found', 'The video is not available: the job has not succeeded.');
+const deleted = (at: string) => new ApiException('output_deleted', `This video was deleted on ${at}. Generate it again to get a new one.`);
 
 /** Streams a succeeded job's video from storage, with Range support; 404 before it succeeded, 410 once deleted. */
 export async function serveOutput(deps: GatewayDeps, jobId: string, state: JobState, req: Request, res: Response): Promise<void> {
   if (state.status !== 'succeeded' || !state.output) throw notReady();
-  if (state.outputDeletedAt) throw new ApiException('output_deleted', `This video was deleted on ${state.outputDeletedAt}. Generate it again to get a new one.`);
+  if (state.outputDeletedAt) throw deleted(state.outputDeletedAt);
   const key = outputKey(jobId);
   const size = (await deps.storage.stat(key))?.bytes ?? null;
   if (size === null) {
+    // Deleted since the job was read: the deletion is recorded before the file goes.
+    const now = foldRecordedJob(await deps.store.readStream(jobStreamId(jobId))).state;
+    if (now.outputDeletedAt) throw deleted(now.outputDeletedAt);
     deps.logger.error({ jobId }, 'succeeded job has no output file in storage');
     throw notReady();
   }
