@@ -65,11 +65,16 @@ describe('checkJob against PostgreSQL and provider-sim', () => {
     const { jobId } = await followed('runway', 'a fox [sim:never_finish,progress]');
     await checkJob(deps, await claim(jobId));
     expect(await row(jobId)).toMatchObject({ checks_done: 1, progress: 50, delayed_marked: false });
+    // Brought forward (as a callback would), before the last offset: no offset used up, not delayed.
     expect(await checkJob(deps, await claim(jobId))).toBe('unfinished');
-    expect(await row(jobId)).toMatchObject({ checks_done: 2, progress: 67, delayed_marked: true });
-    expect((await statusesOf(pg.store, jobId)).slice(-4)).toEqual(['JobProviderAccepted', 'JobProgressed', 'JobProgressed', 'JobDelayed']);
+    expect(await row(jobId)).toMatchObject({ checks_done: 1, progress: 67, delayed_marked: false });
+    // Once the last offset (60 s after acceptance) has passed.
+    await pg.ds.query(`UPDATE poll_schedule SET accepted_at = accepted_at - interval '61 seconds' WHERE job_id = $1`, [jobId]);
+    expect(await checkJob(deps, await claim(jobId))).toBe('unfinished');
+    expect(await row(jobId)).toMatchObject({ checks_done: 2, progress: 75, delayed_marked: true });
+    expect((await statusesOf(pg.store, jobId)).slice(-5)).toEqual(['JobProviderAccepted', 'JobProgressed', 'JobProgressed', 'JobProgressed', 'JobDelayed']);
 
-    // The row says 99 % was recorded already: the next check (75 %) leaves the stream alone.
+    // The row says 99 % was recorded already: the next check (80 %) leaves the stream alone.
     await pg.ds.query(`UPDATE poll_schedule SET progress = 99 WHERE job_id = $1`, [jobId]);
     const stream = watchStream();
     await checkJob(deps, await claim(jobId));

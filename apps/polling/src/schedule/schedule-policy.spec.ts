@@ -23,11 +23,19 @@ describe('schedule policy', () => {
     expect(seen).toEqual([10000, 15000, 30000, 60000]);
   });
 
-  it('a late check does not push later offsets back, but never plans in the past', () => {
-    const late = afterUnfinishedCheck(row(0), t(12_000), policy);
-    expect(late).toMatchObject({ kind: 'check_later', nextCheckAt: t(12_000) });
-    const slightlyLate = afterUnfinishedCheck(row(1), t(11_000), policy);
-    expect(slightlyLate).toMatchObject({ kind: 'check_later', nextCheckAt: t(15_000) });
+  it('a late check plans the next offset still ahead: the offsets it missed are not fired one after the other', () => {
+    expect(afterUnfinishedCheck(row(0), t(12_000), policy)).toEqual({ kind: 'check_later', checksDone: 2, nextCheckAt: t(15_000), markDelayed: false });
+    expect(afterUnfinishedCheck(row(1), t(11_000), policy)).toMatchObject({ checksDone: 2, nextCheckAt: t(15_000) });
+    // Picked up after every offset passed (the follow sweep): delayed at once, and only once.
+    expect(afterUnfinishedCheck(row(1), t(70_000), policy)).toEqual({ kind: 'check_later', checksDone: 5, nextCheckAt: t(130_000), markDelayed: true });
+  });
+
+  it('a check a callback brought forward uses up no offset: the job is not delayed before the last offset has passed', () => {
+    // Checks at 5, 10, 15 and 30 s found it running; a callback at 40 s asks for one more.
+    expect(afterUnfinishedCheck(row(4), t(40_000), policy)).toEqual({ kind: 'check_later', checksDone: 4, nextCheckAt: t(60_000), markDelayed: false });
+    // Before the first offset.
+    expect(afterUnfinishedCheck(row(0), t(2_000), policy)).toEqual({ kind: 'check_later', checksDone: 0, nextCheckAt: t(5_000), markDelayed: false });
+    expect(afterUnfinishedCheck(row(4), t(60_000), policy)).toMatchObject({ checksDone: 5, markDelayed: true });
   });
 
   it('after the last offset the job is delayed and checked at the slower cadence', () => {

@@ -31,21 +31,26 @@ export function deadlineFor(acceptedAt: Date, policy: SchedulePolicy): Date {
 }
 
 /**
- * After a check found the job still queued or running. Offsets count from acceptance (a late
- * check does not push the later ones back); when they are used up the job is `delayed` and
- * checked every `delayedIntervalMs`; no check is ever planned after the deadline, and a check at
- * or past it that still finds the job unfinished times the job out.
+ * After a check found the job still queued or running. The next check is at the first offset still
+ * ahead of now, counted from acceptance, whatever brought this one: a callback's early check does
+ * not use up an offset (nor make the job `delayed` before its time), and a late check (a backlog,
+ * the follow sweep) does not fire the offsets it missed one after the other. Once the last offset
+ * has passed the job is `delayed` and checked every `delayedIntervalMs`; `checksDone` is then at
+ * least the number of offsets (equal at the check that marks it). No check is ever planned after
+ * the deadline, and a check at or past it that still finds the job unfinished times the job out.
  */
 export function afterUnfinishedCheck(row: ScheduleRow, now: Date, policy: SchedulePolicy): NextStep {
   if (now.getTime() >= row.deadlineAt.getTime()) return { kind: 'timed_out' };
-  const checksDone = row.checksDone + 1;
-  const offset = policy.offsetsMs[checksDone];
-  const planned = offset !== undefined ? Math.max(row.acceptedAt.getTime() + offset, now.getTime()) : now.getTime() + policy.delayedIntervalMs;
+  const elapsed = now.getTime() - row.acceptedAt.getTime();
+  const ahead = policy.offsetsMs.findIndex((offset) => offset > elapsed);
+  const offsetsLeft = ahead !== -1 && row.checksDone < policy.offsetsMs.length;
+  const checksDone = offsetsLeft ? Math.max(ahead, row.checksDone) : Math.max(row.checksDone + 1, policy.offsetsMs.length);
+  const planned = offsetsLeft ? row.acceptedAt.getTime() + policy.offsetsMs[checksDone] : now.getTime() + policy.delayedIntervalMs;
   return {
     kind: 'check_later',
     checksDone,
     nextCheckAt: at(Math.min(planned, row.deadlineAt.getTime())),
-    markDelayed: offset === undefined,
+    markDelayed: !offsetsLeft,
   };
 }
 
