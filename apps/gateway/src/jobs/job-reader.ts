@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { JobId, jobStreamId, type RecordedEvent } from '@reelay/contracts';
 import { foldRecordedJob, type JobState } from '@reelay/job-domain';
-import { notFound } from '../errors/api-exception';
+import { ApiException, notFound } from '../errors/api-exception';
 import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
 
 export interface LoadedJob {
@@ -14,6 +14,11 @@ export interface LoadedJob {
 @Injectable()
 export class JobReader {
   constructor(@Inject(GATEWAY_DEPS) private readonly deps: GatewayDeps) {}
+
+  /** Whether `jobId` is a job of `userId`. */
+  async exists(jobId: string, userId: string): Promise<boolean> {
+    return this.loadOwned(jobId, userId).then(() => true, (err: unknown) => (err instanceof ApiException && err.code === 'not_found' ? false : Promise.reject(err)));
+  }
 
   /** The job folded from its stream; 404 when it does not exist or belongs to someone else. */
   async loadOwned(jobId: string, userId: string): Promise<LoadedJob> {

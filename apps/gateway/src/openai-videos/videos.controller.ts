@@ -12,7 +12,7 @@ import {
   type OpenAIVideoList,
   type ReferenceImage,
 } from '@reelay/contracts';
-import { toPublicJob } from '@reelay/job-domain';
+import { jobIdForIdempotencyKey, toPublicJob } from '@reelay/job-domain';
 import type { Request, Response } from 'express';
 import { CurrentUser } from '../auth/current-user';
 import { ApiException, invalidRequest } from '../errors/api-exception';
@@ -54,19 +54,22 @@ export class VideosController {
   ): Promise<OpenAIVideo> {
     const input = await readCreateVideoInput(req, this.deps.config);
     const { body } = input;
-    const model = resolveModel(this.deps.catalog, body.model);
+    if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
+      throw invalidParam('Idempotency-Key', 'must be 1 to 255 visible ASCII characters');
+    }
+    // A retry of a recorded request is intake's to answer (its job, or 409 for another body), even
+    // when today's catalog would refuse it (a model retired since): the key is checked first.
+    const isRetry = () => idempotencyKey !== undefined && this.jobs.exists(jobIdForIdempotencyKey(userId, idempotencyKey), userId);
+    const model = resolveModel(this.deps.catalog, body.model) ?? (body.model !== undefined && (await isRetry()) ? body.model.replace(/^(sora-2(?:-pro)?)-\d{4}-\d{2}-\d{2}$/, '$1') : null);
     if (!model) throw invalidParam('model', `Unknown model "${body.model ?? ''}". See GET /v1/models.`);
     const size = body.size ?? '720x1280';
     const settings = parseSize(size);
     if (!settings) throw invalidParam('size', `Supported values are: ${SUPPORTED_SIZES.map((s) => `'${s}'`).join(', ')}.`);
-    if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
-      throw invalidParam('Idempotency-Key', 'must be 1 to 255 visible ASCII characters');
-    }
     const draft = { model, prompt: body.prompt, aspectRatio: settings.aspectRatio, durationSeconds: Number(body.seconds ?? '4'), resolution: settings.resolution };
     const hasReference = input.file !== undefined || body.input_reference !== undefined;
     // Checked before any upload is stored; intake checks again against the log's catalog.
     const problems: ErrorDetail[] = this.deps.catalog.unsupportedSettings({ ...draft, referenceImage: hasReference ? { url: 'https://reference.invalid/' } : undefined });
-    if (problems.length) {
+    if (problems.length && !(await isRetry())) {
       const seconds = problems.find((p) => p.path === 'durationSeconds');
       const message = seconds ? `Invalid value: '${body.seconds ?? '4'}'.` : 'The model cannot generate this video.';
       throw invalidRequest(message, problems);

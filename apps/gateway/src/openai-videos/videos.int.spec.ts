@@ -2,8 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApiKey } from '@reelay/accounts';
-import { commandSubjects, OpenAIErrorEnvelope, OpenAIVideo, type SubmitJobCommand } from '@reelay/contracts';
-import { newJobId } from '@reelay/job-domain';
+import { commandSubjects, jobStreamId, OpenAIErrorEnvelope, OpenAIVideo, type SubmitJobCommand } from '@reelay/contracts';
+import { jobIdForIdempotencyKey, newJobId } from '@reelay/job-domain';
 import { connectNats, type NatsConnection } from '@reelay/messaging';
 import { createLogger } from '@reelay/service-kit';
 import { assetKey } from '@reelay/storage';
@@ -101,6 +101,29 @@ describe('POST /v1/videos', () => {
     expect(notImage.status).toBe(415);
     const mislabeled = await withFile(new File([PNG_6x4], 'ref.jpg', { type: 'image/jpeg' }));
     expect(mislabeled.status).toBe(415);
+  });
+
+  it('hands a keyed retry of a recorded request to intake even when today\'s catalog no longer offers its model (the key is checked first)', async () => {
+    // Recorded when sora-2 was offered; this catalog (local, seedance) has no sora-2 now.
+    const idempotencyKey = 'retry-after-retirement';
+    const jobId = jobIdForIdempotencyKey('vera', idempotencyKey);
+    await gw.deps.store.append(jobStreamId(jobId), 0, [{
+      type: 'JobSubmitted',
+      data: {
+        jobId, userId: 'vera', model: 'sora-2', provider: 'openai', prompt: 'a retired model', negativePrompt: null, aspectRatio: '16:9', durationSeconds: 4,
+        resolution: '720p', seed: null, referenceImage: null, webhookUrl: null, metadata: {}, creditsEstimated: 0, requestHash: 'h', at: new Date().toISOString(),
+      },
+    }]);
+    const body = { model: 'sora-2-2025-10-06', prompt: 'a retired model', seconds: '4', size: '1280x720' };
+    const before = received.length;
+    const retried = await post(JSON.stringify(body), { 'content-type': 'application/json', 'idempotency-key': idempotencyKey });
+    expect(retried.status).toBe(200);
+    expect(received.slice(before).map((c) => [c.idempotencyKey, c.request.model])).toEqual([[idempotencyKey, 'sora-2']]);
+    // Without a recorded request behind the key, the model is refused here as before.
+    const fresh = await post(JSON.stringify(body), { 'content-type': 'application/json', 'idempotency-key': 'a-new-key' });
+    expect(fresh.status).toBe(400);
+    expect((await openAIError(fresh)).param).toBe('model');
+    expect(received.length).toBe(before + 1);
   });
 
   it('sends a retried request with the same inline image as the same request, so its Idempotency-Key replays the job', async () => {
