@@ -54,12 +54,11 @@ export class VideosController {
   ): Promise<OpenAIVideo> {
     const input = await readCreateVideoInput(req, this.deps.config);
     const { body } = input;
-    if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
-      throw invalidParam('Idempotency-Key', 'must be 1 to 255 visible ASCII characters');
-    }
+    const key = validIdempotencyKey(idempotencyKey);
     // A retry of a recorded request is intake's to answer (its job, or 409 for another body), even
     // when today's catalog would refuse it (a model retired since): the key is checked first.
-    const isRetry = () => idempotencyKey !== undefined && this.jobs.exists(jobIdForIdempotencyKey(userId, idempotencyKey), userId);
+    let recorded: Promise<boolean> | undefined;
+    const isRetry = () => key !== undefined && (recorded ??= this.jobs.exists(jobIdForIdempotencyKey(userId, key), userId));
     const model = resolveModel(this.deps.catalog, body.model) ?? (body.model !== undefined && (await isRetry()) ? body.model.replace(/^(sora-2(?:-pro)?)-\d{4}-\d{2}-\d{2}$/, '$1') : null);
     if (!model) throw invalidParam('model', `Unknown model "${body.model ?? ''}". See GET /v1/models.`);
     const size = body.size ?? '720x1280';
@@ -77,7 +76,7 @@ export class VideosController {
     const referenceImage = await this.referenceImage(userId, input);
     const request = SubmitJobRequest.safeParse({ ...draft, ...(referenceImage ? { referenceImage } : {}) });
     if (!request.success) throw invalidRequest('The request is not valid.', detailsFromIssues(request.error.issues));
-    const job = await this.intake.submit({ userId, request: request.data, idempotencyKey, correlationId: correlationIdOf(req) });
+    const job = await this.intake.submit({ userId, request: request.data, idempotencyKey: key, correlationId: correlationIdOf(req) });
     res.setHeader('Location', `/v1/videos/${job.id}`);
     return toOpenAIVideo(job);
   }
