@@ -97,6 +97,27 @@ describe('PollScheduleRepository (claims, leases, callbacks) on PostgreSQL', () 
     expect(await nextCheckAt(id)).toBeLessThan(checked + CALLBACK_GAP_MS + 1000);
   });
 
+  it('given a callback that brought a check forward, when another arrives inside the gap while that check runs, then the next check is at the gap\'s end, not the planned one', async () => {
+    const id = jobId();
+    await follow(id, 60_000);
+    expect(await pg.schedule.requestCheck('seedance', `task-${id}`)).toBe(true);
+    const asked = Date.now();
+    const [claim] = await claimOnly([id]);
+    expect(await pg.schedule.requestCheck('seedance', `task-${id}`)).toBe(true);
+    await pg.schedule.reschedule(claim, next({ nextCheckAt: new Date(Date.now() + 60_000) }));
+    expect(await nextCheckAt(id)).toBeLessThan(asked + CALLBACK_GAP_MS + 1000);
+    expect(await nextCheckAt(id)).toBeGreaterThan(asked + CALLBACK_GAP_MS - 1000);
+
+    // A callback served by the check (it arrived before the claim) leaves the plan alone.
+    const [again] = await (async () => {
+      await pg.ds.query(`UPDATE poll_schedule SET next_check_at = now() WHERE job_id = $1`, [id]);
+      return claimOnly([id]);
+    })();
+    const planned = new Date(Date.now() + 60_000);
+    await pg.schedule.reschedule(again, next({ nextCheckAt: planned }));
+    expect(await nextCheckAt(id)).toBe(planned.getTime());
+  });
+
   it('given a check waiting out a provider backoff, then a callback leaves the backoff as it is', async () => {
     const id = jobId();
     await follow(id, -10);
@@ -192,7 +213,7 @@ describe('PollScheduleRepository (claims, leases, callbacks) on PostgreSQL', () 
         ]),
       ).resolves.toBeDefined();
     }
-  });
+  }, 60_000);
 
   /** Slots that hold at most `free` at a time; records what was held, filled and started. */
   const fakeSlots = (free: number) => {

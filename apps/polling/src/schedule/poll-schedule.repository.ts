@@ -247,8 +247,10 @@ export class PollScheduleRepository {
 
   /**
    * Plans the next check and gives the lease back; false when the lease was lost (another claim
-   * fenced this one off) and nothing was written. A callback that arrived while the check ran
-   * (`check_requested_at` after our claim) wins over the plan: the check it asked for happens now.
+   * fenced this one off) and nothing was written. A callback that arrived while the check ran wins
+   * over the plan: the check it asked for happens now (`check_requested_at` after our claim), or at
+   * the end of the callback gap when it came inside the gap after another (`callback_seen_at` after
+   * our claim), as requestCheck would have planned it. A provider backoff the check plans stays.
    */
   reschedule(claim: ScheduledCheck, next: NextCheck): Promise<boolean> {
     return this.reschedules.submit({ claim, next });
@@ -259,7 +261,11 @@ export class PollScheduleRepository {
     const written = returned<{ job_id: string; lease_token: string }>(await this.db.query(
       `${LOCK_IN_KEY_ORDER}
        UPDATE poll_schedule s
-          SET next_check_at = CASE WHEN s.check_requested_at > s.claimed_at AND NOT starts_with(u.last_status, '${ERROR_STATUS_PREFIX}') THEN now() ELSE u.next_check_at END,
+          SET next_check_at = CASE WHEN starts_with(u.last_status, '${ERROR_STATUS_PREFIX}') THEN u.next_check_at
+                                   WHEN s.check_requested_at > s.claimed_at THEN now()
+                                   WHEN s.callback_seen_at > s.claimed_at
+                                     THEN LEAST(u.next_check_at, GREATEST(now(), s.check_requested_at + make_interval(secs => $10::double precision / 1000)))
+                                   ELSE u.next_check_at END,
               checks_done = u.checks_done, check_errors = u.check_errors, last_status = u.last_status,
               progress = u.progress, delayed_marked = u.delayed_marked, draining = s.draining OR u.draining,
               lease_token = NULL, lease_until = NULL, updated_at = now()
@@ -277,6 +283,7 @@ export class PollScheduleRepository {
         rows.map((r) => r.next.progress),
         rows.map((r) => r.next.delayedMarked),
         rows.map((r) => r.next.draining ?? false),
+        CALLBACK_GAP_MS,
       ],
     ));
     const kept = new Set(written.map((w) => `${w.job_id} ${w.lease_token}`));
@@ -322,7 +329,7 @@ export class PollScheduleRepository {
               next_check_at = CASE WHEN starts_with(coalesce(last_status, ''), '${ERROR_STATUS_PREFIX}') THEN next_check_at
                                    ELSE LEAST(next_check_at, GREATEST(now(), check_requested_at + make_interval(secs => $3::double precision / 1000))) END,
               check_requested_at = CASE WHEN check_requested_at > now() - make_interval(secs => $3::double precision / 1000) THEN check_requested_at ELSE now() END,
-              updated_at = now()
+              callback_seen_at = now(), updated_at = now()
         WHERE provider = $1 AND provider_task_id = $2
         RETURNING job_id, next_check_at AS at`,
       [provider, providerTaskId, CALLBACK_GAP_MS],
