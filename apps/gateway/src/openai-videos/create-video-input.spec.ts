@@ -6,7 +6,7 @@ import { readCreateVideoInput } from './create-video-input';
 
 const config = loadGatewayConfig({ DATABASE_URL: 'postgres://x@127.0.0.1/x', NATS_URL: 'nats://127.0.0.1:4222' });
 
-async function multipart(fields: [string, string][]): Promise<Request> {
+async function multipart(fields: [string, string | File][]): Promise<Request> {
   const form = new FormData();
   for (const [k, v] of fields) form.append(k, v);
   const encoded = new Response(form);
@@ -24,6 +24,15 @@ describe('readCreateVideoInput (multipart)', () => {
     const req = await multipart([['prompt', 'a bay'], ['input_reference', 'text'], ['input_reference[x]', 'y']]);
     await expect(readCreateVideoInput(req, config)).rejects.toMatchObject({ code: 'invalid_request', status: 400 });
     await expect(readCreateVideoInput(await multipart([['input_reference', 'text'], ['input_reference[x]', 'y']]), config)).rejects.toBeInstanceOf(ApiException);
+  });
+
+  it('takes an image of up to ASSET_MAX_BYTES as a data: URL field, as the JSON body does', async () => {
+    const small = loadGatewayConfig({ DATABASE_URL: 'postgres://x@127.0.0.1/x', NATS_URL: 'nats://127.0.0.1:4222', ASSET_MAX_BYTES: '30000', JSON_BODY_LIMIT_BYTES: '2048' });
+    const url = `data:image/png;base64,${Buffer.alloc(30000, 7).toString('base64')}`; // 40,000 characters
+    const input = await readCreateVideoInput(await multipart([['prompt', 'a bay'], ['input_reference[image_url]', url]]), small);
+    expect(input.body).toMatchObject({ input_reference: { image_url: url } });
+    const file = await multipart([['input_reference', new File([Buffer.alloc(30001)], 'big.png', { type: 'image/png' })]]);
+    await expect(readCreateVideoInput(file, small)).rejects.toMatchObject({ code: 'payload_too_large', status: 413 });
   });
 
   it('refuses a NUL character in a field with a 400', async () => {

@@ -21,14 +21,15 @@ const invalid = (issues: Parameters<typeof detailsFromIssues>[0]) => invalidRequ
  */
 export async function readCreateVideoInput(req: Request, config: GatewayConfig): Promise<CreateVideoInput> {
   const type = mediaType(req);
+  // Room for an image of up to ASSET_MAX_BYTES inline as a base64 data: URL (4 characters per 3
+  // bytes), in a JSON body or a multipart field; a multipart file part is held to ASSET_MAX_BYTES below.
+  const limit = config.JSON_BODY_LIMIT_BYTES + Math.ceil(config.ASSET_MAX_BYTES / 3) * 4;
   if (type !== 'multipart/form-data') {
-    // Room for an image of up to ASSET_MAX_BYTES inline as a base64 data: URL (4 characters per 3 bytes).
-    const limit = config.JSON_BODY_LIMIT_BYTES + Math.ceil(config.ASSET_MAX_BYTES / 3) * 4;
     const parsed = OpenAICreateVideoJson.safeParse(await readJsonBody(req, limit));
     if (!parsed.success) throw invalid(parsed.error.issues);
     return { body: parsed.data };
   }
-  const raw = await readBody(req, config.ASSET_MAX_BYTES + config.JSON_BODY_LIMIT_BYTES);
+  const raw = await readBody(req, limit);
   let form: FormData;
   try {
     form = await new globalThis.Request('http://form.invalid/', { method: 'POST', headers: { 'content-type': String(req.headers['content-type']) }, body: new Uint8Array(raw) }).formData();
