@@ -1,5 +1,5 @@
-import { BadRequestException, NotFoundException, PayloadTooLargeException } from '@nestjs/common';
-import { ApiErrorEnvelope } from '@reelay/contracts';
+import { BadRequestException, HttpException, NotFoundException, PayloadTooLargeException } from '@nestjs/common';
+import { API_ERROR_STATUS, ApiErrorEnvelope } from '@reelay/contracts';
 import { ApiException } from './api-exception';
 import { toErrorResponse } from './error-envelope';
 
@@ -17,6 +17,14 @@ describe('toErrorResponse', () => {
     expect(toErrorResponse(new PayloadTooLargeException())).toMatchObject({ status: 413, body: { error: { code: 'payload_too_large' } } });
     expect(toErrorResponse(new BadRequestException('Unexpected token } in JSON'))).toMatchObject({ status: 400, body: { error: { code: 'invalid_request', message: 'The request is not valid.' } } });
     expect(toErrorResponse(Object.assign(new Error('raw-body: request entity too large'), { status: 413 }))).toMatchObject({ status: 413 });
+  });
+
+  it('answers a framework error with the status its code has in the contract', () => {
+    for (const [status, code] of [[403, 'not_found'], [405, 'not_found'], [408, 'invalid_request'], [418, 'invalid_request'], [502, 'internal_error'], [503, 'service_unavailable']] as const) {
+      const r = toErrorResponse(new HttpException('raw framework text', status));
+      expect(r).toMatchObject({ status: API_ERROR_STATUS[code], body: { error: { code } } });
+      expect(JSON.stringify(r.body)).not.toContain('raw framework text');
+    }
   });
 
   it('never leaks the text of unexpected errors', () => {

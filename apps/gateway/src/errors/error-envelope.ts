@@ -1,4 +1,4 @@
-import { ApiErrorCode, type ApiErrorEnvelope } from '@reelay/contracts';
+import { API_ERROR_STATUS, ApiErrorCode, type ApiErrorEnvelope } from '@reelay/contracts';
 import { ApiException } from './api-exception';
 
 export interface ErrorResponse {
@@ -22,7 +22,8 @@ const CODE_BY_STATUS: Record<number, ApiErrorCode> = {
   400: 'invalid_request',
   401: 'unauthorized',
   402: 'insufficient_credits',
-  403: 'unauthorized',
+  // Nothing of reelay answers 403: a resource a key may not see is one that does not exist for it.
+  403: 'not_found',
   404: 'not_found',
   405: 'not_found',
   409: 'invalid_state',
@@ -55,6 +56,6 @@ export function toErrorResponse(err: unknown): ErrorResponse {
   }
   const status = statusOf(err);
   const code = (status && CODE_BY_STATUS[status]) || (status && status < 500 ? 'invalid_request' : 'internal_error');
-  const httpStatus = status && (status < 500 || status === 503) ? status : 500;
-  return { status: httpStatus, headers: {}, body: { error: { code, message: genericMessage(code) } } };
+  // The status api.md gives the code, so clients that branch on either agree (a framework 405 is a 404 here).
+  return { status: API_ERROR_STATUS[code], headers: {}, body: { error: { code, message: genericMessage(code) } } };
 }
