@@ -5,6 +5,7 @@ import { runWithContext } from '@reelay/service-kit';
 import { cancelAtProvider } from './cancel-at-provider/cancel-at-provider.handler';
 import { followJob } from './follow-job/follow-job.handler';
 import { removeDeletedOutput } from './delete-output/remove-deleted-output.handler';
+import { removeUnusedOutput } from './delete-output/remove-unused-output.handler';
 import { POLLING_DEPS, type PollingDeps } from './polling.deps';
 
 const inContext = <T>(event: RecordedEvent, fn: (jobId: string) => Promise<T>) => {
@@ -27,7 +28,10 @@ export class PollingEventsController {
 
   @EventPattern<string>('*.events.job.JobCanceled')
   onCanceled(@Payload() event: RecordedEvent) {
-    return inContext(event, (jobId) => cancelAtProvider(this.deps, jobId, metadataCausedBy(event)));
+    return inContext(event, async (jobId) => {
+      await cancelAtProvider(this.deps, jobId, metadataCausedBy(event));
+      await removeUnusedOutput(this.deps, jobId);
+    });
   }
 
   /** A submit that raced the user's cancel was accepted all the same: its task is stopped, or waited out like a canceled job's. */
@@ -48,7 +52,10 @@ export class PollingEventsController {
   @EventPattern<string>('*.events.job.JobFailed')
   onFailed(@Payload() event: RecordedEvent) {
     const timedOut = JobFailed.data.parse(event.data).errorCode === 'provider_timeout';
-    return inContext(event, (jobId) => (timedOut ? cancelAtProvider(this.deps, jobId, metadataCausedBy(event)) : this.deps.schedule.remove(jobId)));
+    return inContext(event, async (jobId) => {
+      await (timedOut ? cancelAtProvider(this.deps, jobId, metadataCausedBy(event)) : this.deps.schedule.remove(jobId));
+      await removeUnusedOutput(this.deps, jobId);
+    });
   }
 
   @EventPattern<string>('*.events.job.JobOutputDeleted')

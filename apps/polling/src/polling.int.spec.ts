@@ -219,6 +219,32 @@ describe('polling against PostgreSQL, NATS and provider-sim', () => {
     expect(ended.map((e) => (e.data as { reason: string }).reason)).toEqual(['canceled_at_provider']);
   });
 
+  it('removes an output a crashed check copied when the job is then canceled or fails, and leaves a succeeded one', async () => {
+    const controller = new PollingEventsController(deps);
+    const copied = async (jobId: string) => {
+      await deps.storage.put(outputKey(jobId), Buffer.from('a copy whose check died before recording it'));
+      expect(await deps.storage.stat(outputKey(jobId))).not.toBeNull();
+    };
+    const canceled = await follow('seedance', 'a fox [sim:queue=1000]');
+    await copied(canceled.jobId);
+    await decideOnJob(pg.store, canceled.jobId, { type: 'Cancel', now: new Date() }, {});
+    await controller.onCanceled((await pg.store.readStream(`job-${canceled.jobId}`)).at(-1)!);
+    expect(await deps.storage.stat(outputKey(canceled.jobId))).toBeNull();
+
+    const failed = await follow('seedance', 'a fox [sim:queue=1000]');
+    await copied(failed.jobId);
+    await decideOnJob(pg.store, failed.jobId, { type: 'Fail', errorCode: 'output_missing', message: 'gone', now: new Date() }, {});
+    const last = (await pg.store.readStream(`job-${failed.jobId}`)).at(-1)!;
+    expect(last.type).toBe('JobFailed');
+    await controller.onFailed(last);
+    expect(await deps.storage.stat(outputKey(failed.jobId))).toBeNull();
+
+    const done = await follow('runway', 'a bay [sim:success_after=1]');
+    await waitForJob(pg.store, done.jobId, finished);
+    await deliverTerminalEvent(done.jobId);
+    expect((await deps.storage.stat(outputKey(done.jobId)))?.bytes).toBeGreaterThan(0);
+  });
+
   describe('a canceled job whose task the provider goes on with', () => {
     const taskEnds = async (jobId: string) =>
       (await pg.store.readStream(`job-${jobId}`)).filter((e) => e.type === 'JobProviderTaskEnded').map((e) => (e.data as { reason: string }).reason);

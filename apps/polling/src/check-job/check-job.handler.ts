@@ -1,7 +1,6 @@
 import { isTerminal, type JobErrorCode } from '@reelay/contracts';
 import { IllegalTransitionError, type JobCommand, type JobState } from '@reelay/job-domain';
 import { isProviderError, type ProviderAdapter, type ProviderCheckResult } from '@reelay/providers';
-import { outputKey } from '@reelay/storage';
 import { extractContext, runWithContext, withSpan } from '@reelay/service-kit';
 import type { PollingDeps } from '../polling.deps';
 import { ERROR_STATUS_PREFIX, type NextCheck, type ScheduledCheck } from '../schedule/poll-schedule.repository';
@@ -11,6 +10,7 @@ import { decideOnJob, loadJob } from '../shared/job-stream';
 import { ACCOUNT_REFUSALS, providerCall } from '../shared/provider-call';
 import { takeOutput } from '../take-output/take-output';
 import { withExpiry } from '../delete-output/output-expiry';
+import { removeUnusedOutput } from '../delete-output/remove-unused-output.handler';
 import { failureCodeAfterAcceptance, operatorDetail } from './failure-code';
 import { unfinishedRecords } from './unfinished-records';
 
@@ -181,7 +181,7 @@ class JobCheck {
     if (!isFollowed(job, claim.providerTaskId)) {
       // A job canceled (or failed) while its output was being copied will never point at the copy;
       // one whose video was deleted meanwhile must not get it back from a check that copied late.
-      if (this.copiedOutput && isTerminal(job.status) && (job.status !== 'succeeded' || job.outputDeletedAt)) await this.removeCopy();
+      if (this.copiedOutput && isTerminal(job.status) && (job.status !== 'succeeded' || job.outputDeletedAt)) await removeUnusedOutput(this.deps, claim.jobId);
       const outlived = outlivedByTask(job, claim.providerTaskId);
       if (outlived && this.taskOver) {
         await recordTaskEnded(this.deps, claim.provider, claim.jobId, 'finished_at_provider', this.now(), claim.metadata);
@@ -198,13 +198,6 @@ class JobCheck {
     return this.retryLater('illegal_transition');
   }
 
-  private async removeCopy(): Promise<void> {
-    try {
-      await this.deps.storage.remove(outputKey(this.claim.jobId));
-    } catch (err) {
-      this.deps.logger.warn({ err: String(err) }, 'could not remove the output copied for a job that ended meanwhile');
-    }
-  }
 }
 
 function isFollowed(job: JobState, providerTaskId: string): boolean {

@@ -1,0 +1,18 @@
+import { outputKey } from '@reelay/storage';
+import type { PollingDeps } from '../polling.deps';
+
+/**
+ * A job that failed or was canceled never points at an output, yet a copy can exist: a check copied
+ * it, then the process died before it recorded the success, and the cancel came before the check
+ * was retaken. Nothing else would ever remove that file (the retention is off by default), so the
+ * terminal event removes whatever is at the job's key; usually nothing is. A copy still running
+ * writes a temporary file and renames it later: that check removes it itself (here too) on finding
+ * the job ended, or its output deleted meanwhile.
+ */
+export async function removeUnusedOutput(deps: Pick<PollingDeps, 'storage' | 'logger'>, jobId: string): Promise<void> {
+  try {
+    await deps.storage.remove(outputKey(jobId));
+  } catch (err) {
+    deps.logger.warn({ err: String(err) }, 'could not remove an output copied for a job that ended without it (or had it deleted); the retention sweep removes it later');
+  }
+}
