@@ -407,6 +407,22 @@ describe('the intake sweep on several replicas', () => {
     await onOneReplica(ds, 'intake-sweep', async () => void ran.push('third'));
     expect(ran).toEqual(['first', 'other', 'third']);
   });
+
+  it('keeps a round to one replica also when it outlasts the idle-in-transaction timeout, and ends it without an error', async () => {
+    const short = await createDataSource(db.url, { poolSize: 3, idleInTransactionTimeoutMs: 300 }).initialize();
+    try {
+      let release: () => void = () => undefined;
+      const first = onOneReplica(short, 'long-sweep', () => new Promise<void>((r) => (release = r)));
+      await new Promise((r) => setTimeout(r, 900));
+      expect(await onOneReplica(short, 'long-sweep', async () => undefined)).toBe(false);
+      release();
+      await expect(first).resolves.toBe(true);
+      // The lock connection went back to the pool with the usual timeout in force.
+      expect(await short.query(`SHOW idle_in_transaction_session_timeout`)).toEqual([{ idle_in_transaction_session_timeout: '300ms' }]);
+    } finally {
+      await short.destroy();
+    }
+  });
 });
 
 describe('cancel and credits', () => {
