@@ -44,7 +44,7 @@ export const DispatchConfig = BaseConfig.extend({
   DISPATCH_UNTRACKED_TASK_HOLD_MS: ms(15 * 60_000),
   /** How often reelay_provider_in_flight is re-read from the slots of every replica (0: only as acquires set it). */
   DISPATCH_IN_FLIGHT_REFRESH_MS: ms(2_000),
-  /** A circuit opens after this many consecutive server/timeout submit failures within the window. */
+  /** A circuit opens after this many consecutive submit failures that say the provider is failing (5xx, timeouts, refusals of our account) within the window. */
   CIRCUIT_FAILURE_THRESHOLD: countVar(5),
   CIRCUIT_WINDOW_MS: ms(60_000),
   /** After this long an open circuit lets one probe submission through (half-open). */

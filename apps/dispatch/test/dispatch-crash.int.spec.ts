@@ -80,6 +80,23 @@ describe('dispatch: crash after the provider accepted, before the log recorded i
     await dispatch.kill('SIGTERM');
   });
 
+  it('holds the slot of a job canceled during a submit whose task cannot be looked up (the provider failing): the task may be running', async () => {
+    const failing = await h.failingProvider(503);
+    const jobId = await h.createValidatedJob({ model: 'seedance-1-0-pro', provider: 'seedance', prompt: 'a lookup that fails' });
+    // As a dispatch that died during the submit leaves it: the slot taken and the intent recorded, no answer; then the user cancels.
+    await h.dataSource.query(`INSERT INTO provider_slots (job_id, provider) VALUES ($1, 'seedance')`, [jobId]);
+    await h.store.append(jobStreamId(jobId), 'any', [{ type: 'JobSubmissionIntended', data: { provider: 'seedance', attempt: 1, submissionKey: `${jobId}:1`, at: new Date().toISOString() } }]);
+    await h.cancel(jobId);
+
+    const dispatch = await h.startDispatch({ ...env, SEEDANCE_BASE_URL: failing.url, SEEDANCE_API_KEY: 'ark-test-key' });
+    await waitUntil(() => h.handled('dispatch-release-slots', 'JobCanceled'), 15_000, 'JobCanceled handled by the slot release');
+    await waitUntil(() => h.handled('dispatch-submit', 'JobValidated'), 15_000, 'the validated job handled');
+    expect(failing.requests()).toBeGreaterThan(0); // the lookup was tried
+    expect((await h.slots()).map((s) => s.job_id)).toContain(jobId);
+    expect(eventTypes(await h.events(jobId))).not.toContain('JobProviderAcceptedAfterCancel');
+    await dispatch.kill('SIGTERM');
+  });
+
   it('never resubmits to a provider it cannot reconcile with: the job fails, with one submission at the sim', async () => {
     const runwayEnv = { PROVIDERS_ENABLED: 'runway', DISPATCH_ACK_WAIT_MS: '2000' };
     const crashing = await h.startDispatch({ ...runwayEnv, DISPATCH_CRASH_AFTER_SUBMIT: '1' });

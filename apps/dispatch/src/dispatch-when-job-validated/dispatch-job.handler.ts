@@ -10,7 +10,7 @@ import type { ProviderCircuit } from '../circuit/provider-circuit';
 import type { ProviderSlots } from '../capacity/provider-slots';
 import type { DispatchMetrics } from '../shared/dispatch-metrics';
 import { chooseProvider } from './choose-provider';
-import { decideSubmitFailure, type RetryPolicy } from './submit-failure-policy';
+import { decideSubmitFailure, LISTING_LAG_MS, type RetryPolicy } from './submit-failure-policy';
 import { dispatchView } from './submission-history';
 import type { SubmitLease, SubmitLocks } from './submit-locks';
 
@@ -49,7 +49,7 @@ export type DispatchOutcome = { kind: 'done' } | { kind: 'later'; delayMs: numbe
 /** How soon a delivery that found the job's submit lock taken looks again (the holder is mid-submit). */
 export const BUSY_WAIT_MS = 5_000;
 /** After a submit lost to a cancel: how long before looking the task up, so that one the provider created late is listed. */
-export const LOOKUP_AFTER_CANCEL_MS = 5_000;
+export const LOOKUP_AFTER_CANCEL_MS = LISTING_LAG_MS;
 
 const DONE: DispatchOutcome = { kind: 'done' };
 
@@ -96,7 +96,9 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
         // A submit whose answer a crash lost, for a job canceled since: a task found by our key is
         // recorded (polling then stops it or waits it out, and its slot stays held meanwhile).
         if (searchable(deps, job.intent.provider)) {
-          if (await recordUnrecordedTask(deps, run, jobId, job.intent, history.intentAt)) return DONE;
+          // Found and recorded, or not to be found now (the lookup failed): either way the slot stays
+          // held, in the second case until the slot sweep's hold for a task nothing follows.
+          if ((await recordUnrecordedTask(deps, run, jobId, job.intent, history.intentAt)) !== 'absent') return DONE;
         } else if (!history.lastTryRejected) {
           // Where the provider cannot be asked, each try records its own intent, so an intent without
           // an answer may have made a task that nothing follows: the slot sweep frees its slot later.
@@ -317,7 +319,7 @@ async function onSubmitError(
   run: Run,
   jobId: string,
   provider: string,
-  err: { kind: Parameters<typeof decideSubmitFailure>[0]['kind']; retryAfterMs?: number; detail: string; providerCode?: string },
+  err: { kind: Parameters<typeof decideSubmitFailure>[0]['kind']; retryAfterMs?: number; retryable?: boolean; detail: string; providerCode?: string },
   /** The try got no answer (or its lookup failed): should the job fail now, a task made by it may run. */
   taskMayExist: boolean,
 ): Promise<DispatchOutcome> {
@@ -330,7 +332,8 @@ async function onSubmitError(
   }
   const { history } = (await loadStreamState(deps.store, jobStreamId(jobId), dispatchView)).state;
   const now = deps.now();
-  const decision = decideSubmitFailure(err, history, now, deps.policy, 0.8 + Math.random() * 0.4);
+  const failure = { kind: err.kind, retryAfterMs: err.retryAfterMs, retryable: err.retryable, maybeDelivered: taskMayExist };
+  const decision = decideSubmitFailure(failure, history, now, deps.policy, 0.8 + Math.random() * 0.4);
   deps.logger.warn({ jobId, provider, kind: err.kind, providerCode: err.providerCode, detail: err.detail, action: decision.action }, 'provider submit failed');
   let outcome: DispatchOutcome = DONE;
   if (decision.action === 'retry') {
@@ -441,21 +444,31 @@ function timed<T>(deps: DispatchJobDeps, provider: string, operation: string, ca
  * A cancel that won against a submit whose acceptance was never recorded (the process died in
  * between): where the provider can find the task by our key, it is recorded as accepted after the
  * cancel, so that polling stops it (or waits it out) and its capacity slot stays held until then.
- * Elsewhere the task is out of reach, and false lets the slot go. True when a task was recorded.
+ * Elsewhere the task is out of reach. 'absent' (the provider has no task by our key) lets the slot
+ * go; 'unknown' (the lookup failed) must not, since a task made by the lost submit may be running.
  */
-async function recordUnrecordedTask(deps: DispatchJobDeps, run: Run, jobId: string, intent: { provider: string; submissionKey: string }, notBefore: Date | null): Promise<boolean> {
+async function recordUnrecordedTask(
+  deps: DispatchJobDeps,
+  run: Run,
+  jobId: string,
+  intent: { provider: string; submissionKey: string },
+  notBefore: Date | null,
+): Promise<'recorded' | 'absent' | 'unknown'> {
   const adapter = deps.adapters.get(intent.provider);
-  if (!adapter || !findsBySubmissionKey(deps, adapter)) return false;
+  if (!adapter || !findsBySubmissionKey(deps, adapter)) return 'absent';
   let found: string | null;
   try {
     found = await timed(deps, intent.provider, 'find', () => adapter.findBySubmissionKey(intent.submissionKey, undefined, notBefore ?? undefined));
   } catch (err) {
-    deps.logger.warn({ jobId, provider: intent.provider, err: isProviderError(err) ? err.detail : String(err) }, 'could not look for the task of a job canceled during submit');
-    return false;
+    deps.logger.warn(
+      { jobId, provider: intent.provider, err: isProviderError(err) ? err.detail : String(err) },
+      'could not look for the task of a job canceled during submit; its slot stays held until the slot sweep frees it',
+    );
+    return 'unknown';
   }
-  if (!found) return false;
+  if (!found) return 'absent';
   await recordAccepted(deps, run, adapter, intent.provider, found);
-  return true;
+  return 'recorded';
 }
 
 async function cancelOrphan(deps: DispatchJobDeps, jobId: string, adapter: ProviderAdapter, providerTaskId: string): Promise<void> {

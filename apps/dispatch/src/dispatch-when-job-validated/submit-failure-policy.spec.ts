@@ -1,4 +1,4 @@
-import { decideSubmitFailure, type RetryPolicy } from './submit-failure-policy';
+import { decideSubmitFailure, LISTING_LAG_MS, type RetryPolicy } from './submit-failure-policy';
 import type { SubmissionHistory } from './submission-history';
 
 const policy: RetryPolicy = {
@@ -53,6 +53,24 @@ describe('decideSubmitFailure', () => {
     expect(decideSubmitFailure({ kind: 'timeout' }, history(one), at(1_000), policy)).toEqual({ action: 'retry', reason: 'provider_error', retryAt: at(3_000) });
     const two = [...one, { reason: 'provider_error' as const, retryAt: at(3_000) }];
     expect(decideSubmitFailure({ kind: 'server' }, history(two), at(3_000), policy)).toEqual({ action: 'fail', errorCode: 'unknown_provider_error' });
+  });
+
+  it('fails at once when the provider marks the error as not worth retrying', () => {
+    expect(decideSubmitFailure({ kind: 'server', retryable: false }, history(), at(0), policy)).toEqual({ action: 'fail', errorCode: 'unknown_provider_error' });
+    expect(decideSubmitFailure({ kind: 'rate_limited', retryable: false }, history(), at(0), policy)).toEqual({ action: 'fail', errorCode: 'provider_rate_limited' });
+    expect(decideSubmitFailure({ kind: 'server', retryable: true }, history(), at(0), policy).action).toBe('retry');
+  });
+
+  it('follows a Retry-After on a 5xx only up to the longest backoff', () => {
+    expect(decideSubmitFailure({ kind: 'server', retryAfterMs: 3_600_000 }, history(), at(0), policy)).toEqual({ action: 'retry', reason: 'provider_error', retryAt: at(10_000) });
+    expect(decideSubmitFailure({ kind: 'server', retryAfterMs: 4_000 }, history(), at(0), policy)).toEqual({ action: 'retry', reason: 'provider_error', retryAt: at(4_000) });
+  });
+
+  it('retries a try that got no answer no sooner than the provider lists a task it made, so the lookup before the retry finds it', () => {
+    expect(decideSubmitFailure({ kind: 'timeout', maybeDelivered: true }, history(), at(0), policy)).toEqual({ action: 'retry', reason: 'provider_error', retryAt: at(LISTING_LAG_MS) });
+    // A longer wait stays as it is.
+    const one = [{ reason: 'provider_error' as const, retryAt: at(1) }];
+    expect(decideSubmitFailure({ kind: 'timeout', maybeDelivered: true }, history(one), at(0), { ...policy, retryBaseMs: 8_000 })).toEqual({ action: 'retry', reason: 'provider_error', retryAt: at(10_000) });
   });
 
   it('counts 429 and 5xx retries separately', () => {

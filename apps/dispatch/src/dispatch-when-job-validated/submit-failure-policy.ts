@@ -18,33 +18,52 @@ export type SubmitFailureDecision =
 export interface SubmitFailure {
   kind: ProviderErrorKind;
   retryAfterMs?: number;
+  /** False when the provider said this request will not succeed again (MiniMax's unknown codes, fal's `x-fal-retryable: false`). */
+  retryable?: boolean;
+  /** The try got no answer and may have made a task: the retry looks it up by our key first. */
+  maybeDelivered?: boolean;
 }
 
 /**
+ * How long a provider may take to list a task it created: the lookup that precedes the retry of a
+ * try with no answer (or after a submit lost to a cancel) waits at least this, or it could miss a
+ * task the provider created late and submit the job a second time.
+ */
+export const LISTING_LAG_MS = 5_000;
+
+/**
  * What a rejected submit leads to. 429 waits as long as the provider asks (Retry-After) while the
- * attempt stays within its budget; 5xx and timeouts get a few retries with exponential backoff;
- * everything else is final. The public code comes from the providers lib's mapping, except where
+ * attempt stays within its budget; 5xx and timeouts get a few retries with exponential backoff (a
+ * Retry-After on them is followed up to the backoff's maximum: a maintenance page asking for an
+ * hour would keep the job in `validating` that long per retry); an error the provider marks as not
+ * worth retrying, and everything else, is final. The public code comes from the providers lib's mapping, except where
  * it names a stage the job is not in: a submit timeout is an outage here (provider_timeout is
  * about a task that never finishes), and a request the provider refuses as invalid passed our own
  * validation, so it is our fault or the provider's — never the user's `validation_failed`.
  */
 export function decideSubmitFailure(failure: SubmitFailure, history: SubmissionHistory, now: Date, policy: RetryPolicy, jitter = 1): SubmitFailureDecision {
   const tries = (reason: string) => history.retries.filter((r) => r.reason === reason).length;
+  const decision = decide(failure, history, now, policy, jitter, tries);
+  if (decision.action !== 'retry' || !failure.maybeDelivered) return decision;
+  return { ...decision, retryAt: new Date(Math.max(decision.retryAt.getTime(), now.getTime() + LISTING_LAG_MS)) };
+}
+
+function decide(failure: SubmitFailure, history: SubmissionHistory, now: Date, policy: RetryPolicy, jitter: number, tries: (reason: string) => number): SubmitFailureDecision {
   switch (failure.kind) {
     case 'rate_limited': {
       const wait = Math.max(0, failure.retryAfterMs ?? policy.rateLimitDefaultWaitMs);
       const retryAt = new Date(now.getTime() + wait);
       const budgetStart = history.intentAt ?? now;
       const overBudget = retryAt.getTime() - budgetStart.getTime() > policy.rateLimitBudgetMs;
-      if (overBudget || tries('rate_limited') >= policy.rateLimitMaxRetries) return { action: 'fail', errorCode: 'provider_rate_limited' };
+      if (overBudget || tries('rate_limited') >= policy.rateLimitMaxRetries || failure.retryable === false) return { action: 'fail', errorCode: 'provider_rate_limited' };
       return { action: 'retry', reason: 'rate_limited', retryAt };
     }
     case 'server':
     case 'timeout': {
       const n = tries('provider_error');
-      if (n >= policy.serverMaxRetries) return { action: 'fail', errorCode: 'unknown_provider_error' };
+      if (n >= policy.serverMaxRetries || failure.retryable === false) return { action: 'fail', errorCode: 'unknown_provider_error' };
       const backoff = Math.min(policy.retryMaxMs, policy.retryBaseMs * 2 ** n) * jitter;
-      const wait = Math.max(backoff, failure.retryAfterMs ?? 0);
+      const wait = Math.max(backoff, Math.min(failure.retryAfterMs ?? 0, policy.retryMaxMs));
       return { action: 'retry', reason: 'provider_error', retryAt: new Date(now.getTime() + Math.round(wait)) };
     }
     case 'moderation':

@@ -76,6 +76,38 @@ describe('SubmitLocks (real PostgreSQL sessions)', () => {
     expect(other?.held).toBe(true);
   });
 
+  it('given a lock statement that fails, then the leases already on that session stay held, and the session ends with the last of them', async () => {
+    const a = replica('a5');
+    const b = replica('b5');
+    const otherId = newJobId();
+    const other = await a.tryLock(otherId);
+    const client = (a as unknown as { session: { client: Client } }).session.client;
+    const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
+    let failed = 0;
+    (client as unknown as { query: unknown }).query = (...args: unknown[]) => {
+      if (String(args[0]).includes('pg_try_advisory_lock') && failed++ === 0) return Promise.reject(new Error('canceling statement due to statement timeout'));
+      return query(...args);
+    };
+
+    await expect(a.tryLock(newJobId())).rejects.toThrow('statement timeout');
+    // The delivery holding `other` may be between its intent and the provider call: it must not read lost.
+    expect(other?.held).toBe(true);
+    expect(await b.tryLock(otherId)).toBeNull();
+    // New locks go to a new session meanwhile.
+    const fresh = await a.tryLock(newJobId());
+    expect(fresh?.held).toBe(true);
+
+    // Its last lease done, the session ends, and every lock on it with it.
+    await other!.release();
+    let taken = await b.tryLock(otherId);
+    for (const until = Date.now() + 5_000; !taken && Date.now() < until; ) {
+      await new Promise((r) => setTimeout(r, 50));
+      taken = await b.tryLock(otherId);
+    }
+    expect(taken?.held).toBe(true);
+    expect(fresh?.held).toBe(true);
+  });
+
   it('frees a lock whose unlock failed on a live session, by ending that session once its other leases are done', async () => {
     const a = replica('a4');
     const b = replica('b4');

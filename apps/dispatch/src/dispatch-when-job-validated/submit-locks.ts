@@ -126,8 +126,10 @@ export class SubmitLocks {
       return rows.map((r) => (r.ok ? session : null));
     } catch (err) {
       // Some of these locks may have been taken before the statement failed, and a session keeps
-      // them through an error: only ending the session is sure to free them.
-      session.lose();
+      // them through an error: only ending the session is sure to free them. Not at once, for the
+      // reason release() gives: the session is retired and ends with its last lease.
+      this.retire(session);
+      if (session.leases === 0) session.lose();
       throw err;
     }
   }

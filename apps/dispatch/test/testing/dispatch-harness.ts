@@ -150,11 +150,12 @@ export class DispatchHarness {
     return this.dataSource.query(`SELECT job_id, provider FROM provider_slots ORDER BY acquired_at`);
   }
 
-  /** An HTTP server answering every request with 503, recording the submission keys it saw. */
-  /** A provider answering every request with `status` (503 by default), recording submission keys. */
-  async failingProvider(status = 503, body: unknown = { detail: 'Service Unavailable' }): Promise<{ url: string; keys: string[] }> {
+  /** A provider answering every request with `status` (503 by default), recording submission keys and counting requests. */
+  async failingProvider(status = 503, body: unknown = { detail: 'Service Unavailable' }): Promise<{ url: string; keys: string[]; requests: () => number }> {
     const keys: string[] = [];
+    let requests = 0;
     const server = createServer((req, res) => {
+      requests++;
       const key = req.headers['x-reelay-submission-key'];
       if (typeof key === 'string') keys.push(key);
       req.resume();
@@ -162,7 +163,7 @@ export class DispatchHarness {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     this.servers.push(server);
-    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, keys };
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, keys, requests: () => requests };
   }
 
   /** An HTTP server answering GET /cat.png with a 1-pixel PNG, counting the requests. */
