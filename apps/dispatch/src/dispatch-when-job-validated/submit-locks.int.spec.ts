@@ -81,13 +81,7 @@ describe('SubmitLocks (real PostgreSQL sessions)', () => {
     const b = replica('b5');
     const otherId = newJobId();
     const other = await a.tryLock(otherId);
-    const client = (a as unknown as { session: { client: Client } }).session.client;
-    const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
-    let failed = 0;
-    (client as unknown as { query: unknown }).query = (...args: unknown[]) => {
-      if (String(args[0]).includes('pg_try_advisory_lock') && failed++ === 0) return Promise.reject(new Error('canceling statement due to statement timeout'));
-      return query(...args);
-    };
+    const failed = failFirst(a, 'pg_try_advisory_lock');
 
     await expect(a.tryLock(newJobId())).rejects.toThrow('statement timeout');
     // The delivery holding `other` may be between its intent and the provider call: it must not read lost.
@@ -99,12 +93,7 @@ describe('SubmitLocks (real PostgreSQL sessions)', () => {
 
     // Its last lease done, the session ends, and every lock on it with it.
     await other!.release();
-    let taken = await b.tryLock(otherId);
-    for (const until = Date.now() + 5_000; !taken && Date.now() < until; ) {
-      await new Promise((r) => setTimeout(r, 50));
-      taken = await b.tryLock(otherId);
-    }
-    expect(taken?.held).toBe(true);
+    expect((await takenWithin(b, otherId))?.held).toBe(true);
     expect(fresh?.held).toBe(true);
   });
 
@@ -114,16 +103,10 @@ describe('SubmitLocks (real PostgreSQL sessions)', () => {
     const jobId = newJobId();
     const lease = await a.tryLock(jobId);
     const other = await a.tryLock(newJobId());
-    const client = (a as unknown as { session: { client: Client } }).session.client;
-    const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
-    let failed = 0;
-    (client as unknown as { query: unknown }).query = (...args: unknown[]) => {
-      if (String(args[0]).includes('pg_advisory_unlock') && failed++ === 0) return Promise.reject(new Error('canceling statement due to statement timeout'));
-      return query(...args);
-    };
+    const failed = failFirst(a, 'pg_advisory_unlock');
 
     await lease!.release();
-    expect(failed).toBe(1);
+    expect(failed()).toBe(1);
     // The other lease on that session is not cut short: its delivery may be between its intent and the provider call.
     expect(other?.held).toBe(true);
     expect(await b.tryLock(jobId)).toBeNull();
@@ -133,16 +116,33 @@ describe('SubmitLocks (real PostgreSQL sessions)', () => {
 
     // Its last lease done, the session ends, and the lock the failed unlock left behind with it.
     await other!.release();
-    let taken = await b.tryLock(jobId);
-    for (const until = Date.now() + 5_000; !taken && Date.now() < until; ) {
-      await new Promise((r) => setTimeout(r, 50));
-      taken = await b.tryLock(jobId);
-    }
-    expect(taken?.held).toBe(true);
+    expect((await takenWithin(b, jobId))?.held).toBe(true);
     expect(fresh?.held).toBe(true);
     await fresh!.release();
   });
 });
+
+/** Makes the first statement of `locks`' current session that contains `sql` fail as a statement timeout would; returns how many did. */
+function failFirst(locks: SubmitLocks, sql: string): () => number {
+  const client = (locks as unknown as { session: { client: Client } }).session.client;
+  const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
+  let failed = 0;
+  (client as unknown as { query: unknown }).query = (...args: unknown[]) => {
+    if (String(args[0]).includes(sql) && failed++ === 0) return Promise.reject(new Error('canceling statement due to statement timeout'));
+    return query(...args);
+  };
+  return () => failed;
+}
+
+/** The lock of `jobId` once another session let it go (a session ends a moment after its last lease). */
+async function takenWithin(locks: SubmitLocks, jobId: string, timeoutMs = 5_000) {
+  let taken = await locks.tryLock(jobId);
+  for (const until = Date.now() + timeoutMs; !taken && Date.now() < until; ) {
+    await new Promise((r) => setTimeout(r, 50));
+    taken = await locks.tryLock(jobId);
+  }
+  return taken;
+}
 
 async function waitFor(check: () => boolean, timeoutMs = 5_000): Promise<void> {
   const until = Date.now() + timeoutMs;
