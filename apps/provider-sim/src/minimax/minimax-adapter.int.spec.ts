@@ -47,6 +47,15 @@ describe('MinimaxAdapter against provider-sim (providers.md §8)', () => {
     expect(again.status).toBe(200);
   });
 
+  it('a status read refused with an unknown code (HTTP 200, base_resp 1000) is retryable: the next read goes on', async () => {
+    const { providerTaskId } = await adapter.submit(hailuo({ prompt: 'a fox [sim:check_server_error=2,success_after=3]' }));
+    for (let i = 0; i < 2; i++) {
+      const err = await providerError(() => adapter.check(providerTaskId));
+      expect({ kind: err.kind, providerCode: err.providerCode, retryable: err.retryable }).toEqual({ kind: 'server', providerCode: '1000', retryable: true });
+    }
+    expect(['queued', 'running']).toContain((await adapter.check(providerTaskId)).state);
+  });
+
   it.each([
     ['[sim:moderation_submit]', 'moderation_rejected', '1026', false],
     ['[sim:reject=400]', 'validation_failed', '2013', false],

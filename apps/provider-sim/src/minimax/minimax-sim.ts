@@ -52,7 +52,8 @@ export const minimaxSim: SimProvider = {
       if (!task) return failed(2013, 'invalid params, task not found', { task_id: req.query.get('task_id') ?? '', status: '' });
       await delay(task.scenario.slow);
       const gate = ctx.gateCheck(task);
-      if (gate) return rejection(gate);
+      // A fault of the query comes as MiniMax sends most errors: HTTP 200 with an unknown-error code.
+      if (gate) return gate.kind === 'server' ? failed(1000, 'unknown error') : rejection(gate);
       ctx.observe(task, true);
       return renderQuery(task);
     });

@@ -117,7 +117,14 @@ export class FalAdapter implements ProviderAdapter {
       case 'IN_PROGRESS':
         return { state: 'running', providerStatus: 'IN_PROGRESS' };
       case 'COMPLETED':
-        return this.readResult(path, ctx);
+        return this.readResult(path, 'COMPLETED', ctx);
+      // Not in fal's SDK types, but listed by other clients: taken as the end they name, not as
+      // running until the deadline; the result endpoint tells how a failed request failed.
+      case 'FAILED':
+        return this.readResult(path, 'FAILED', ctx);
+      case 'CANCELED':
+      case 'CANCELLED':
+        return { state: 'canceled', providerStatus: status.status };
       default:
         return unrecognizedStatus(status.status);
     }
@@ -178,7 +185,7 @@ export class FalAdapter implements ProviderAdapter {
     return this.keysLoading;
   }
 
-  private async readResult(path: string, ctx?: ProviderCallContext): Promise<ProviderCheckResult> {
+  private async readResult(path: string, providerStatus: string, ctx?: ProviderCallContext): Promise<ProviderCheckResult> {
     let result: unknown;
     try {
       result = (await this.http.request({ method: 'GET', path }, ctx)).body;
@@ -188,13 +195,14 @@ export class FalAdapter implements ProviderAdapter {
       // `detail` included, is how fal reports that the request itself failed.
       if (!isProviderError(e) || e.httpStatus === undefined || e.httpStatus === 429 || FROM_EDGE.has(e)) throw e;
       if (isFalCancellation({ status: e.httpStatus, detail: e.detail, providerCode: e.providerCode })) {
-        return { state: 'canceled', providerStatus: 'COMPLETED' };
+        return { state: 'canceled', providerStatus };
       }
-      return { state: 'failed', providerStatus: 'COMPLETED', error: e.toNormalized() };
+      return { state: 'failed', providerStatus, error: e.toNormalized() };
     }
     const url = videoUrl(result);
-    if (url) return { state: 'succeeded', providerStatus: 'COMPLETED', progress: 1, outputUrl: url };
-    return { state: 'failed', providerStatus: 'COMPLETED', error: normalizedError('output_missing', 'fal result has no video url') };
+    if (providerStatus === 'FAILED') return { state: 'failed', providerStatus, error: normalizedError('server', 'fal reported the request FAILED and its result names no error', { retryable: false }) };
+    if (url) return { state: 'succeeded', providerStatus, progress: 1, outputUrl: url };
+    return { state: 'failed', providerStatus, error: normalizedError('output_missing', 'fal result has no video url') };
   }
 }
 

@@ -84,7 +84,7 @@ export class MinimaxAdapter implements ProviderAdapter {
       }
       default: {
         // No status: the query itself was refused (unknown task, auth, rate limit) in base_resp.
-        const err = baseRespError(task.base_resp, 'GET /v1/query/video_generation');
+        const err = baseRespError(task.base_resp, 'GET /v1/query/video_generation', 'retry');
         if (err) throw err;
         return unrecognizedStatus(task.status);
       }
@@ -98,7 +98,7 @@ export class MinimaxAdapter implements ProviderAdapter {
 
   private async downloadUrl(fileId: string, ctx?: ProviderCallContext): Promise<string> {
     const res = await this.http.request<MinimaxFileResponse>({ method: 'GET', path: '/v1/files/retrieve', query: { file_id: fileId } }, ctx);
-    const err = baseRespError(res.body?.base_resp, 'GET /v1/files/retrieve');
+    const err = baseRespError(res.body?.base_resp, 'GET /v1/files/retrieve', 'retry');
     if (err) throw err;
     const url = res.body?.file?.download_url;
     if (!url) throw new ProviderError('server', 'minimax file answered without a download_url');

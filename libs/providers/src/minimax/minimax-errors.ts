@@ -4,8 +4,9 @@ import type { MinimaxBaseResp } from './minimax-wire';
 
 /**
  * `base_resp.status_code` → kind. MiniMax answers most errors with HTTP 200 and a non-zero code;
- * the codes below are the commonly reported ones (providers.md §8 marks the list UNSURE). An unknown
- * code is a server-side fault that is not retried blindly.
+ * the codes below are the commonly reported ones (the list is not documented for certain). An unknown
+ * code is a server-side fault. A submit refused with one is not retried blindly; a status read is
+ * (`unknown: 'retry'`): it changes nothing, and one odd answer must not fail a task that may succeed.
  */
 const CODES: Record<number, ProviderErrorKind> = {
   1002: 'rate_limited',
@@ -17,12 +18,12 @@ const CODES: Record<number, ProviderErrorKind> = {
 };
 
 /** The error a non-zero `base_resp` stands for, or null when the call succeeded. */
-export function baseRespError(base: MinimaxBaseResp | undefined, where: string): ProviderError | null {
+export function baseRespError(base: MinimaxBaseResp | undefined, where: string, unknown: 'final' | 'retry' = 'final'): ProviderError | null {
   const code = base?.status_code;
   if (code === undefined || code === 0) return null;
   const kind = CODES[code] ?? 'server';
   const detail = `${where} → status_code ${code}: ${(base?.status_msg ?? '').slice(0, 300)}`;
-  return new ProviderError(kind, detail, { providerCode: String(code), ...(kind === 'server' ? { retryable: false } : {}) });
+  return new ProviderError(kind, detail, { providerCode: String(code), ...(kind === 'server' ? { retryable: unknown === 'retry' } : {}) });
 }
 
 /** Errors that do come as HTTP statuses (auth at the edge, overload, a body that is not JSON). */
