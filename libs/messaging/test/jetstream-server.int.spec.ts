@@ -30,6 +30,8 @@ class Recorder {
   readonly handled: { eventId: string; deliveryCount: number; progress: number; ok: boolean }[] = [];
   readonly failing = new Set<string>();
   readonly finished: string[] = [];
+  /** Events of these progress values wait for their promise before they finish. */
+  readonly blockers = new Map<number, Promise<void>>();
   delayMs = 5;
 
   async handle(event: RecordedEvent, ctx: JetStreamContext): Promise<void> {
@@ -37,6 +39,7 @@ class Recorder {
     const progress = (event.data as { progress: number }).progress;
     this.handled.push({ eventId: event.eventId, deliveryCount: ctx.getDeliveryCount(), progress, ok });
     await new Promise((r) => setTimeout(r, this.delayMs));
+    await this.blockers.get(progress);
     if (!ok) throw new Error(`provider exploded for ${event.eventId}`);
     this.finished.push(event.eventId);
   }
@@ -397,6 +400,29 @@ describe('JetStreamServer (Nest custom transport, real NATS + PostgreSQL)', () =
     await publish(prefix, after);
     await waitFor('the event published while the consumer was gone handled', () => recorder.finished.includes(after.eventId), 20_000);
     expect((await jsm.consumers.info(eventStreamName(prefix), 'progress')).config.filter_subject).toBe(`${prefix}.events.job.JobProgressed`);
+  });
+
+  it('given a handler that runs long, when its consumer is deleted, then new events are handled beside it without waiting for it', async () => {
+    const prefix = await newPrefix();
+    const recorder = new Recorder();
+    let release: () => void = () => undefined;
+    recorder.blockers.set(10, new Promise<void>((r) => (release = r)));
+    await startService(prefix, recorder, { concurrency: 4 });
+    const slow = progressEvent(10);
+    await publish(prefix, slow);
+    await waitFor('the slow handler started', () => recorder.handled.some((h) => h.eventId === slow.eventId));
+
+    try {
+      const jsm = await jetstreamManager(nc);
+      await jsm.consumers.delete(eventStreamName(prefix), 'progress');
+      const after = progressEvent(20);
+      await publish(prefix, after);
+      await waitFor('the next event handled while the slow one still runs', () => recorder.finished.includes(after.eventId), 20_000);
+      expect(recorder.finished).not.toContain(slow.eventId);
+    } finally {
+      release(); // also on a failure, or closing the service would wait for the handler for good
+    }
+    await waitFor('the slow one finished', () => recorder.finished.includes(slow.eventId));
   });
 
   it('a consumer made again resumes after the ack floor last read from it, not at the stream start', async () => {

@@ -11,7 +11,8 @@ export interface CreateDataSourceOptions {
   applicationName?: string;
   /**
    * Ends sessions left idle inside a transaction (default 60 s). Log readers only see rows older
-   * than the oldest open transaction in the cluster, so a forgotten transaction stalls every reader.
+   * than the oldest open transaction in the cluster that has written something, so a forgotten
+   * transaction that wrote stalls every reader.
    */
   idleInTransactionTimeoutMs?: number;
   /** A pool checkout waiting longer fails (default 10 s). */

@@ -19,7 +19,8 @@ export interface ReadAllResult {
  * "How Postgres sequences issues can impact your messaging guarantees", event-driven.io, 2022):
  * every row stores the writing transaction's id (`pg_current_xact_id()`, xid8), and the reader only
  * returns rows whose transaction id is below `pg_snapshot_xmin(pg_current_snapshot())`, the oldest
- * transaction still running anywhere in the cluster. Every transaction below that horizon has
+ * transaction still running anywhere in the cluster that has an id (one that has written something;
+ * a read-only transaction gets none). Every transaction below that horizon has
  * finished, so no row can ever appear again behind the checkpoint. Rows are ordered and keyset-paged
  * by (transaction_id, global_position), which is stable once below the horizon.
  *
@@ -27,8 +28,8 @@ export interface ReadAllResult {
  * skip a gap after proving no live transaction can fill it; JasperFx/marten HighWater/*) and Axon's
  * GapAwareTrackingToken (remember missing indexes, give up on them after a timeout). Both need gap
  * bookkeeping and the timeout variants trade correctness for liveness; this needs one predicate and
- * no timeout. Its cost: a long-running or idle-in-transaction session anywhere on the cluster holds
- * the horizon back and delays (never breaks) every reader, hence `idle_in_transaction_session_timeout`
+ * no timeout. Its cost: a long-running or idle-in-transaction session anywhere on the cluster that
+ * has written something holds the horizon back and delays (never breaks) every reader, hence `idle_in_transaction_session_timeout`
  * on our pools. Requires PostgreSQL 13+ (xid8, pg_current_snapshot).
  */
 const READ_ALL_SQL = `

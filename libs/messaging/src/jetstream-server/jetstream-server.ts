@@ -106,6 +106,8 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
   /** Per binding: the last ack floor read from its consumers, and the stream it was read on. */
   private readonly floors = new Map<string, KnownFloor>();
   private loops: Promise<void>[] = [];
+  /** Handlers running, over every binding and generation: close() waits for them. */
+  private readonly running = new Set<Promise<void>>();
   private nc?: NatsConnection;
   private closing = false;
   private lagTimer?: NodeJS.Timeout;
@@ -230,6 +232,7 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
     for (const generation of this.generations) endGeneration(generation);
     await Promise.allSettled(this.loops);
     this.loops = [];
+    await Promise.allSettled([...this.running]);
     if (this.nc && !this.options.connection && !this.nc.isClosed()) await this.nc.drain();
   }
 
@@ -252,15 +255,14 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
    * and each waiting message is kept alive until it has a slot.
    */
   private async consumeLoop(binding: ResolvedBinding, consumer: Consumer, slots: Semaphore, generation: Generation): Promise<void> {
-    const inFlight = new Set<Promise<void>>();
     const start = (msg: JsMsg) => {
       const task: Promise<void> = this.process(msg, binding)
         .catch((err) => this.reportError(err))
         .finally(() => {
           slots.release();
-          inFlight.delete(task);
+          this.running.delete(task);
         });
-      inFlight.add(task);
+      this.running.add(task);
     };
     while (!this.closing && !generation.ended) {
       let batch: ConsumerMessages | undefined;
@@ -288,7 +290,9 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
       }
       await Promise.all(waiting);
     }
-    await Promise.allSettled([...inFlight]);
+    // Handlers still running go on in their slots (the binding's semaphore outlives the generation):
+    // waiting for them here would stop the binding after a failed fetch until its slowest handler
+    // returned (a provider call of minutes), or for good behind one hung past maxHandlerMs.
   }
 
   private async startWhenFree(msg: JsMsg, binding: ResolvedBinding, slots: Semaphore, start: (msg: JsMsg) => void): Promise<void> {
