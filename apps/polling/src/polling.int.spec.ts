@@ -239,6 +239,16 @@ describe('polling against PostgreSQL, NATS and provider-sim', () => {
     await controller.onFailed(last);
     expect(await deps.storage.stat(outputKey(failed.jobId))).toBeNull();
 
+    // A removal that fails is not acked away: the event's delivery fails, so JetStream delivers it again.
+    const again = await follow('seedance', 'a fox [sim:queue=1000]');
+    await copied(again.jobId);
+    await decideOnJob(pg.store, again.jobId, { type: 'Cancel', now: new Date() }, {});
+    const failingStorage = Object.assign(Object.create(deps.storage), { remove: () => Promise.reject(new Error('EIO: i/o error')) });
+    const canceledEvent = (await pg.store.readStream(`job-${again.jobId}`)).at(-1)!;
+    await expect(new PollingEventsController({ ...deps, storage: failingStorage }).onCanceled(canceledEvent)).rejects.toThrow('EIO');
+    await controller.onCanceled(canceledEvent);
+    expect(await deps.storage.stat(outputKey(again.jobId))).toBeNull();
+
     const done = await follow('runway', 'a bay [sim:success_after=1]');
     await waitForJob(pg.store, done.jobId, finished);
     await deliverTerminalEvent(done.jobId);

@@ -181,7 +181,7 @@ class JobCheck {
     if (!isFollowed(job, claim.providerTaskId)) {
       // A job canceled (or failed) while its output was being copied will never point at the copy;
       // one whose video was deleted meanwhile must not get it back from a check that copied late.
-      if (this.copiedOutput && isTerminal(job.status) && (job.status !== 'succeeded' || job.outputDeletedAt)) await removeUnusedOutput(this.deps, claim.jobId);
+      if (this.copiedOutput && isTerminal(job.status) && (job.status !== 'succeeded' || job.outputDeletedAt)) await this.removeCopy();
       const outlived = outlivedByTask(job, claim.providerTaskId);
       if (outlived && this.taskOver) {
         await recordTaskEnded(this.deps, claim.provider, claim.jobId, 'finished_at_provider', this.now(), claim.metadata);
@@ -198,6 +198,15 @@ class JobCheck {
     return this.retryLater('illegal_transition');
   }
 
+
+  /** Best effort, logged: for a canceled or failed job, its terminal event's delivery removes the file too. */
+  private async removeCopy(): Promise<void> {
+    try {
+      await removeUnusedOutput(this.deps, this.claim.jobId);
+    } catch (err) {
+      this.deps.logger.warn({ err: String(err) }, 'could not remove the output copied for a job that ended meanwhile');
+    }
+  }
 }
 
 function isFollowed(job: JobState, providerTaskId: string): boolean {

@@ -9,10 +9,7 @@ import type { PollingDeps } from '../polling.deps';
  * writes a temporary file and renames it later: that check removes it itself (here too) on finding
  * the job ended, or its output deleted meanwhile.
  */
-export async function removeUnusedOutput(deps: Pick<PollingDeps, 'storage' | 'logger'>, jobId: string): Promise<void> {
-  try {
-    await deps.storage.remove(outputKey(jobId));
-  } catch (err) {
-    deps.logger.warn({ err: String(err) }, 'could not remove an output copied for a job that ended without it (or had it deleted); the retention sweep removes it later');
-  }
+export async function removeUnusedOutput(deps: Pick<PollingDeps, 'storage'>, jobId: string): Promise<void> {
+  // A failure is thrown: the terminal event is delivered again, since nothing else would remove the file.
+  await deps.storage.remove(outputKey(jobId));
 }

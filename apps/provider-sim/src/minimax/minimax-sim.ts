@@ -52,8 +52,9 @@ export const minimaxSim: SimProvider = {
       if (!task) return failed(2013, 'invalid params, task not found', { task_id: req.query.get('task_id') ?? '', status: '' });
       await delay(task.scenario.slow);
       const gate = ctx.gateCheck(task);
-      // A fault of the query comes as MiniMax sends most errors: HTTP 200 with an unknown-error code.
-      if (gate) return gate.kind === 'server' ? failed(1000, 'unknown error') : rejection(gate);
+      // A server fault of the query comes as MiniMax sends most errors: HTTP 200 with an unknown-error
+      // code; a scenario that names a 4xx status gets that status.
+      if (gate) return gate.kind === 'server' && gate.status >= 500 ? failed(1000, 'unknown error') : rejection(gate);
       ctx.observe(task, true);
       return renderQuery(task);
     });

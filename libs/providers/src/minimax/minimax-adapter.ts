@@ -80,7 +80,8 @@ export class MinimaxAdapter implements ProviderAdapter {
       }
       case 'Fail': {
         const err = baseRespError(task.base_resp, 'minimax task');
-        return { state: 'failed', providerStatus, error: err ? err.toNormalized() : normalizedError('server', 'minimax task failed', { retryable: false }) };
+        // The task's own end: final, whatever the code would mean for a call.
+        return { state: 'failed', providerStatus, error: err ? { ...err.toNormalized(), retryable: false } : normalizedError('server', 'minimax task failed', { retryable: false }) };
       }
       default: {
         // No status: the query itself was refused (unknown task, auth, rate limit) in base_resp.

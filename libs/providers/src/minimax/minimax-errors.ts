@@ -10,6 +10,7 @@ import type { MinimaxBaseResp } from './minimax-wire';
  */
 const CODES: Record<number, ProviderErrorKind> = {
   1002: 'rate_limited',
+  1039: 'rate_limited',
   1004: 'auth',
   1008: 'billing',
   1026: 'moderation',
@@ -17,13 +18,21 @@ const CODES: Record<number, ProviderErrorKind> = {
   2013: 'invalid_request',
 };
 
+/**
+ * Server faults MiniMax's error table tells callers to retry later: 1000 (unknown error) and 1013
+ * (internal service error). An answered refusal made no task, so a submit may be tried again.
+ * 1001 (request timeout) is not among them: a create that timed out there may have made a task.
+ */
+const TRY_AGAIN_LATER: ReadonlySet<number> = new Set([1000, 1013]);
+
 /** The error a non-zero `base_resp` stands for, or null when the call succeeded. */
 export function baseRespError(base: MinimaxBaseResp | undefined, where: string, unknown: 'final' | 'retry' = 'final'): ProviderError | null {
   const code = base?.status_code;
   if (code === undefined || code === 0) return null;
   const kind = CODES[code] ?? 'server';
   const detail = `${where} → status_code ${code}: ${(base?.status_msg ?? '').slice(0, 300)}`;
-  return new ProviderError(kind, detail, { providerCode: String(code), ...(kind === 'server' ? { retryable: unknown === 'retry' } : {}) });
+  const retryable = kind !== 'server' ? undefined : unknown === 'retry' || TRY_AGAIN_LATER.has(code);
+  return new ProviderError(kind, detail, { providerCode: String(code), ...(retryable === undefined ? {} : { retryable }) });
 }
 
 /** Errors that do come as HTTP statuses (auth at the edge, overload, a body that is not JSON). */
