@@ -149,6 +149,17 @@ describe('JetStreamServer (Nest custom transport, real NATS + PostgreSQL)', () =
 
   const publish = (prefix: string, e: RecordedEvent) => js.publish(eventSubject(prefix, e), JSON.stringify(e), { msgID: e.eventId });
 
+  /** A service on a new prefix that has handled one event. */
+  async function serviceThatHandledOne() {
+    const prefix = await newPrefix();
+    const recorder = new Recorder();
+    await startService(prefix, recorder);
+    const before = progressEvent(10);
+    await publish(prefix, before);
+    await waitFor('first event handled', () => recorder.finished.includes(before.eventId));
+    return { prefix, recorder, jsm: await jetstreamManager(nc) };
+  }
+
   it('delivers events to the matching @EventPattern handler, with the typed event and context, and acks them', async () => {
     const prefix = await newPrefix();
     const recorder = new Recorder();
@@ -387,14 +398,7 @@ describe('JetStreamServer (Nest custom transport, real NATS + PostgreSQL)', () =
   });
 
   it('a consumer deleted under a running service (an operator, a JetStream store lost) is made again and events keep being handled, none skipped', async () => {
-    const prefix = await newPrefix();
-    const recorder = new Recorder();
-    await startService(prefix, recorder);
-    const before = progressEvent(10);
-    await publish(prefix, before);
-    await waitFor('first event handled', () => recorder.finished.includes(before.eventId));
-
-    const jsm = await jetstreamManager(nc);
+    const { prefix, recorder, jsm } = await serviceThatHandledOne();
     await jsm.consumers.delete(eventStreamName(prefix), 'progress');
     const after = progressEvent(20);
     await publish(prefix, after);
@@ -444,6 +448,15 @@ describe('JetStreamServer (Nest custom transport, real NATS + PostgreSQL)', () =
     await publish(prefix, after);
     await waitFor('the event published while the consumer was gone handled', () => recorder.finished.includes(after.eventId), 20_000);
     expect(before.map((e) => recorder.handled.filter((h) => h.eventId === e.eventId).length)).toEqual([1, 1, 1, 1, 1]);
+  });
+
+  it('a stream lost under a running service, and made again by nobody else, is made again with its consumer, and events keep being handled', async () => {
+    const { prefix, recorder, jsm } = await serviceThatHandledOne();
+    await jsm.streams.delete(eventStreamName(prefix));
+    await waitFor('the stream made again', async () => (await jsm.streams.info(eventStreamName(prefix)).catch(() => null)) !== null, 20_000);
+    const after = progressEvent(20);
+    await publish(prefix, after);
+    await waitFor('the first event of the new stream handled', () => recorder.finished.includes(after.eventId), 20_000);
   });
 
   it('a consumer made again on a stream made again (a JetStream store lost) starts at its first message', async () => {

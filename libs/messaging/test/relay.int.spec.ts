@@ -330,6 +330,21 @@ describe('EventRelay (real PostgreSQL + NATS)', () => {
     await expectExactlyOnceInLogOrder(pg, prefix);
   });
 
+  it('a stream lost under a running relay (a JetStream store wiped, an operator) is made again, and the events appended since reach it', async () => {
+    const { pg, prefix } = await fixture('relay_lost_stream');
+    await appendJobEvents(pg.store, 5);
+    const relay = new EventRelay({ dataSource: pg.ds, nc, prefix, batchSize: 40, pollIntervalMs: 20, publishTimeoutMs: 300, errorBackoffMs: 50 });
+    await relay.start();
+    cleanups.push(() => relay.stop());
+    await waitFor('the first events in the stream', async () => (await streamMessageCount(nc, prefix)) === 5);
+
+    await (await jetstreamManager(nc)).streams.delete(eventStreamName(prefix));
+    await appendJobEvents(pg.store, 3);
+    await waitFor('the events appended since in a stream made again', async () => (await streamMessageCount(nc, prefix).catch(() => 0)) === 3, 20_000);
+    const log = await readWholeLog(pg.store);
+    expect((await readStream(nc, prefix)).map((m) => m.msgId)).toEqual(log.slice(5).map((e) => e.eventId));
+  });
+
   it('a batch stored with a hole (one message lost mid-batch, later ones stored) is sent again whole: no event is skipped', async () => {
     const { pg, prefix } = await fixture('relay_hole');
     await appendJobEvents(pg.store, 40);

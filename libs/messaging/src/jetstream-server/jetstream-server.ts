@@ -9,7 +9,7 @@ import { connectNats } from '../nats/connect-nats';
 import { sendSoon } from '../nats/send-soon';
 import { DEFAULT_PREFIX, eventStreamName, subjectMatches } from '../nats/subjects';
 import { ensureConsumer, type ConsumerSpec } from '../nats/durable-consumers';
-import { ensureTopology, type TopologyOptions } from '../nats/topology';
+import { ensureEventStream, ensureTopology, type TopologyOptions } from '../nats/topology';
 import { contextFromTraceparent, inSpan, SpanKind } from '../tracing/trace-context';
 import { nakDelay, resolveBinding, type ConsumerBinding, type ResolvedBinding } from './consumer-binding';
 import { decodeEventMessage } from './decode-event';
@@ -138,7 +138,11 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
     for (const binding of this.bindings) {
       const ensured = topology.consumers.get(binding.durable)!.parts;
       this.floors.set(binding.durable, { seq: lowestFloor(ensured), streamCreated: topology.stream.created });
-      const ensure = async () => (await ensureConsumer(topology.jsm, { ...specOf(binding), resumeAt: await this.resumeAt(topology.jsm, stream, binding.durable) })).parts.map((p) => p.name);
+      const ensure = async () => {
+        // The stream too: one lost with the JetStream store (or deleted) would otherwise stop every binding until a restart.
+        await ensureEventStream(topology.jsm, this.prefix, this.options.topology);
+        return (await ensureConsumer(topology.jsm, { ...specOf(binding), resumeAt: await this.resumeAt(topology.jsm, stream, binding.durable) })).parts.map((p) => p.name);
+      };
       const parts = ensured.map((p) => p.name);
       this.loops.push(this.bindingLoop(binding, parts, ensure, (part) => js.consumers.get(stream, part)));
     }

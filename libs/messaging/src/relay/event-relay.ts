@@ -281,6 +281,8 @@ export class EventRelay {
         if (!this.running || lock.lost) throw err;
         this.logger.warn(`relay ${this.o.checkpointName}: publishing ${events.length} events failed (${(err as Error).message}); sending the batch again`);
         await new Promise((resolve) => setTimeout(resolve, this.o.errorBackoffMs));
+        // A stream lost with the JetStream store (or deleted) is made again, as at start; a failure here is the next try's.
+        await ensureEventStream(this.jsm!, this.o.prefix, this.o.topology).catch(() => undefined);
       }
     }
   }
