@@ -45,7 +45,11 @@ import { lastPublishedEventId, storedAmongNewest } from './published-tail';
  *    a relay taking over therefore first checks that the stream holds each of the last two batches'
  *    worth of events up to its tail (read newest first; a leader sends one batch at a time and
  *    goes on only once it is stored whole, so a hole can only lie in the last batch before the
- *    tail) and publishes the ones it lacks before going on after the tail.
+ *    tail) and publishes the ones it lacks before going on after the tail. That filled event then
+ *    is the stream's newest message though it lies before the real tail in log order: a successor
+ *    of a leader that died right after filling it goes on after it, re-sending the stretch up to the
+ *    real tail. Those are duplicates (dropped within the window, delivered twice past it), never a
+ *    loss; handlers take redeliveries anyway.
  *
  * Only one relay works at a time: leadership is a PostgreSQL session-level advisory lock
  * (postgresql.org/docs/current/explicit-locking.html#ADVISORY-LOCKS, `pg_try_advisory_lock`). The
