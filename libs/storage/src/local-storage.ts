@@ -219,17 +219,7 @@ export class LocalStorage implements BlobStorage {
 
 /** Moves `taken` back to `path` unless a newer blob took `path` meanwhile (then `taken` is dropped). */
 async function putBack(taken: string, path: string): Promise<void> {
-  try {
-    await link(taken, path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'EEXIST') {
-      // A filesystem without hard links: rename, with the race link() avoids (a put in between loses).
-      if (await stat(path).then(() => true, ifMissing(false))) return rm(taken, { force: true });
-      return rename(taken, path);
-    }
-  }
-  await rm(taken, { force: true });
+  if (!(await placeUnlessAsked(taken, path, async () => false))) await rm(taken, { force: true });
 }
 
 /**

@@ -48,8 +48,6 @@ export type DispatchOutcome = { kind: 'done' } | { kind: 'later'; delayMs: numbe
 
 /** How soon a delivery that found the job's submit lock taken looks again (the holder is mid-submit). */
 export const BUSY_WAIT_MS = 5_000;
-/** After a submit lost to a cancel: how long before looking the task up, so that one the provider created late is listed. */
-export const LOOKUP_AFTER_CANCEL_MS = LISTING_LAG_MS;
 
 const DONE: DispatchOutcome = { kind: 'done' };
 
@@ -235,7 +233,7 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
         // The submit failed while the user canceled, maybe after reaching the provider (a timeout):
         // the next delivery, once a task made by it would be listed, looks it up by our key (the
         // terminal case above) and records it or frees the slot.
-        return { kind: 'later', delayMs: LOOKUP_AFTER_CANCEL_MS, why: 'retry' };
+        return { kind: 'later', delayMs: LISTING_LAG_MS, why: 'retry' };
       }
       await releaseUnlessTaskRuns(deps, job, jobId);
     }

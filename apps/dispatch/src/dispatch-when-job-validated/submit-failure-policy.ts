@@ -42,13 +42,13 @@ export const LISTING_LAG_MS = 5_000;
  * validation, so it is our fault or the provider's — never the user's `validation_failed`.
  */
 export function decideSubmitFailure(failure: SubmitFailure, history: SubmissionHistory, now: Date, policy: RetryPolicy, jitter = 1): SubmitFailureDecision {
-  const tries = (reason: string) => history.retries.filter((r) => r.reason === reason).length;
-  const decision = decide(failure, history, now, policy, jitter, tries);
+  const decision = decide(failure, history, now, policy, jitter);
   if (decision.action !== 'retry' || !failure.maybeDelivered) return decision;
   return { ...decision, retryAt: new Date(Math.max(decision.retryAt.getTime(), now.getTime() + LISTING_LAG_MS)) };
 }
 
-function decide(failure: SubmitFailure, history: SubmissionHistory, now: Date, policy: RetryPolicy, jitter: number, tries: (reason: string) => number): SubmitFailureDecision {
+function decide(failure: SubmitFailure, history: SubmissionHistory, now: Date, policy: RetryPolicy, jitter: number): SubmitFailureDecision {
+  const tries = (reason: string) => history.retries.filter((r) => r.reason === reason).length;
   switch (failure.kind) {
     case 'rate_limited': {
       const wait = Math.max(0, failure.retryAfterMs ?? policy.rateLimitDefaultWaitMs);

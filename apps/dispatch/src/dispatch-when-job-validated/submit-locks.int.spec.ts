@@ -84,6 +84,7 @@ describe('SubmitLocks (real PostgreSQL sessions)', () => {
     const failed = failFirst(a, 'pg_try_advisory_lock');
 
     await expect(a.tryLock(newJobId())).rejects.toThrow('statement timeout');
+    expect(failed()).toBe(1);
     // The delivery holding `other` may be between its intent and the provider call: it must not read lost.
     expect(other?.held).toBe(true);
     expect(await b.tryLock(otherId)).toBeNull();

@@ -71,10 +71,12 @@ export function toOpenAIVideo(job: Job): OpenAIVideo {
 export function resolveModel(catalog: Catalog, name: string | undefined): string | null {
   if (name === undefined) return catalog.get('sora-2') ? 'sora-2' : (catalog.list()[0]?.id ?? null);
   if (catalog.get(name)) return name;
-  const sora = /^(sora-2(?:-pro)?)-\d{4}-\d{2}-\d{2}$/.exec(name);
-  if (sora && catalog.get(sora[1])) return sora[1];
-  return null;
+  const undated = undatedModel(name);
+  return undated !== name && catalog.get(undated) ? undated : null;
 }
+
+/** A dated OpenAI snapshot name (`sora-2-2025-10-06`) as the model it pins; any other name as it is. */
+export const undatedModel = (name: string) => name.replace(/^(sora-2(?:-pro)?)-\d{4}-\d{2}-\d{2}$/, '$1');
 
 const PARAM_BY_FIELD: Record<string, string> = {
   durationSeconds: 'seconds',

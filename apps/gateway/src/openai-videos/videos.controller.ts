@@ -27,7 +27,7 @@ import { submitAgain } from '../regenerate-job/regenerate-job.controller';
 import { validIdempotencyKey } from '../http/idempotency-key';
 import { storeAsset } from '../upload-asset/store-asset';
 import { assertAssetSize, readCreateVideoInput, type CreateVideoInput } from './create-video-input';
-import { parseSize, resolveModel, SUPPORTED_SIZES, toOpenAIVideo } from './video-mapping';
+import { parseSize, resolveModel, SUPPORTED_SIZES, toOpenAIVideo, undatedModel } from './video-mapping';
 import { queryVideoPage } from './video-list-query';
 
 const invalidParam = (path: string, message: string) => invalidRequest(`Invalid value for ${path}.`, [{ path, message }]);
@@ -59,7 +59,7 @@ export class VideosController {
     // when today's catalog would refuse it (a model retired since): the key is checked first.
     let recorded: Promise<boolean> | undefined;
     const isRetry = () => key !== undefined && (recorded ??= this.jobs.exists(jobIdForIdempotencyKey(userId, key), userId));
-    const model = resolveModel(this.deps.catalog, body.model) ?? (body.model !== undefined && (await isRetry()) ? body.model.replace(/^(sora-2(?:-pro)?)-\d{4}-\d{2}-\d{2}$/, '$1') : null);
+    const model = resolveModel(this.deps.catalog, body.model) ?? (body.model !== undefined && (await isRetry()) ? undatedModel(body.model) : null);
     if (!model) throw invalidParam('model', `Unknown model "${body.model ?? ''}". See GET /v1/models.`);
     const size = body.size ?? '720x1280';
     const settings = parseSize(size);
