@@ -25,6 +25,11 @@ async function main() {
   const infra = await connectInfra({ name: 'dispatch', config, logger, relay: true, migrations: dispatchMigrations });
   const adapters = configuredAdapters(process.env);
   if (adapters.size === 0) logger.warn('no provider adapter is configured: every job will fail with unknown_provider_error');
+  const assetUrls = config.ASSET_URL_SECRET && config.PUBLIC_BASE_URL ? { secret: config.ASSET_URL_SECRET, publicBaseUrl: config.PUBLIC_BASE_URL } : undefined;
+  const linkOnly = [...adapters.values()].filter((a) => a.capabilities.imageByLinkOnly).map((a) => a.name);
+  if (!assetUrls && linkOnly.length > 0) {
+    logger.warn({ providers: linkOnly }, 'PUBLIC_BASE_URL and ASSET_URL_SECRET are not both set: jobs with an uploaded reference image will not go to providers that fetch images by link');
+  }
   const slots = new ProviderSlots(infra.dataSource, (provider) => maxInFlightFor(provider, process.env, config.PROVIDER_MAX_IN_FLIGHT_DEFAULT));
   const circuit = new ProviderCircuit(infra.dataSource, {
     threshold: config.CIRCUIT_FAILURE_THRESHOLD,
@@ -52,7 +57,7 @@ async function main() {
     },
     capacityWaitMs: config.DISPATCH_CAPACITY_WAIT_MS,
     publicBaseUrl: config.PUBLIC_BASE_URL,
-    assetUrls: config.ASSET_URL_SECRET && config.PUBLIC_BASE_URL ? { secret: config.ASSET_URL_SECRET, publicBaseUrl: config.PUBLIC_BASE_URL } : undefined,
+    assetUrls,
     metrics,
     logger,
     now: () => new Date(),

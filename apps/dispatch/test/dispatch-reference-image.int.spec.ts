@@ -79,3 +79,45 @@ describe('dispatch: uploaded reference images as signed links (real processes)',
     expect(Number(expires) * 1000 - Date.now()).toBeGreaterThan(23 * 3600_000);
   });
 });
+
+/**
+ * Without PUBLIC_BASE_URL and ASSET_URL_SECRET dispatch cannot link to an upload, and Luma takes
+ * no inline (`data:`) image: the job fails with a reason an operator can act on instead of Luma
+ * being sent an image it cannot use. A user's own URL still goes through.
+ */
+describe('dispatch: uploaded reference images for a link-only provider without an asset signer (real processes)', () => {
+  const h = new DispatchHarness();
+  let storageDir: string;
+
+  beforeAll(async () => {
+    await h.start();
+    storageDir = await mkdtemp(join(tmpdir(), 'reelay-dispatch-nolinks-'));
+    await h.startDispatch({ PROVIDERS_ENABLED: 'luma', STORAGE_DIR: storageDir, CIRCUIT_FAILURE_THRESHOLD: '0' });
+  });
+  afterAll(async () => {
+    await h.close();
+    await rm(storageDir, { recursive: true, force: true });
+  });
+
+  const submitted = async (jobId: string) => (await h.submissions('luma')).filter((s) => s.submissionKey?.startsWith(`${jobId}:`));
+
+  it('fails an uploaded image job with the missing settings named, and never calls Luma', async () => {
+    const assetId = 'asset_unlinkablereferenceimg1';
+    await writeAsset(storageDir, assetId);
+    const jobId = await h.createValidatedJob({ model: 'ray-2', provider: 'luma', prompt: 'a lighthouse, from an upload', durationSeconds: 5, assetId });
+    const job = await h.waitForJob(jobId, (j) => j.status === 'failed' || j.status === 'running');
+    expect(job.status).toBe('failed');
+    expect(job.errorCode).toBe('unknown_provider_error');
+    const failed = (await h.events(jobId)).find((e) => e.type === 'JobFailed')!;
+    expect((failed.data as { detail: string }).detail).toContain('PUBLIC_BASE_URL and ASSET_URL_SECRET');
+    expect((await h.events(jobId)).map((e) => e.type)).not.toContain('JobSubmissionIntended');
+    expect(await submitted(jobId)).toEqual([]);
+  });
+
+  it("still submits a user's own image URL", async () => {
+    const jobId = await h.createValidatedJob({ model: 'ray-2', provider: 'luma', prompt: 'a lighthouse, from a link', durationSeconds: 5, imageUrl: 'https://images.example.com/lighthouse.png' });
+    const job = await h.waitForJob(jobId, (j) => j.status === 'failed' || j.status === 'running');
+    expect(job.status).toBe('running');
+    expect((await submitted(jobId)).map((s) => s.outcome)).toEqual(['accepted']);
+  });
+});

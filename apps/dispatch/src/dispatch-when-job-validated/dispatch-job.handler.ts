@@ -163,9 +163,12 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
       }
     } else {
       const entry = deps.catalog.get(job.model);
-      const candidates = (entry?.providers ?? []).filter((p) => deps.adapters.has(p));
+      const serving = (entry?.providers ?? []).filter((p) => deps.adapters.has(p));
+      const candidates = serving.filter((p) => takesReferenceImage(deps, job, deps.adapters.get(p)!));
       if (candidates.length === 0) {
-        await run((now) => ({ type: 'Fail', errorCode: 'unknown_provider_error', detail: `no configured provider serves model ${job.model}`, now }));
+        const detail = serving.length === 0 ? `no configured provider serves model ${job.model}` : uploadNeedsLinkDetail(serving);
+        deps.logger.error({ jobId, model: job.model, providers: serving }, detail);
+        await run((now) => ({ type: 'Fail', errorCode: 'unknown_provider_error', detail, now }));
         return DONE;
       }
       provider = await chooseProvider(candidates, (p) => deps.circuit.allows(p));
@@ -180,6 +183,11 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
     try {
       request = await submitRequest(deps, job, provider, submissionKey ?? intendedKey);
     } catch (err) {
+      if (err instanceof UploadNeedsLinkError) {
+        deps.logger.error({ jobId, provider }, err.message);
+        await run((now) => ({ type: 'Fail', errorCode: 'unknown_provider_error', detail: err.message, now }));
+        return DONE;
+      }
       if (!(err instanceof MissingAssetError) && !(err instanceof ReferenceImageUnavailable)) throw err;
       await run((now) => ({ type: 'Fail', errorCode: 'asset_fetch_failed', detail: err.message, now }));
       return DONE;
@@ -389,10 +397,29 @@ async function referenceImageUrl(deps: DispatchJobDeps, job: JobState, adapter: 
     const inline = adapter.capabilities.inlineImage;
     return inline && deps.fetchReferenceImage ? deps.fetchReferenceImage(ref.url, inline.maxBytes) : ref.url;
   }
+  if (!takesReferenceImage(deps, job, adapter)) throw new UploadNeedsLinkError(adapter.name);
   const info = await deps.storage.stat(assetKey(ref.assetId));
   if (!info?.contentType) throw new MissingAssetError(ref.assetId);
   if (deps.assetUrls && !adapter.capabilities.inlineImage) return signedAssetUrl(deps.assetUrls, ref.assetId, new Date(deps.now().getTime() + ASSET_LINK_TTL_MS));
   return `data:${info.contentType};base64,${(await deps.storage.read(assetKey(ref.assetId))).toString('base64')}`;
+}
+
+/**
+ * Whether the provider can be handed this job's reference image: an uploaded image goes to a
+ * provider that fetches links only as a signed link, which needs PUBLIC_BASE_URL and ASSET_URL_SECRET.
+ */
+function takesReferenceImage(deps: Pick<DispatchJobDeps, 'assetUrls'>, job: JobState, adapter: ProviderAdapter): boolean {
+  const ref = job.referenceImage;
+  return !ref || 'url' in ref || Boolean(deps.assetUrls) || !adapter.capabilities.imageByLinkOnly;
+}
+
+const uploadNeedsLinkDetail = (providers: readonly string[]) =>
+  `${providers.join(', ')} take${providers.length === 1 ? 's' : ''} reference images only as links, and an uploaded image needs PUBLIC_BASE_URL and ASSET_URL_SECRET set for dispatch to link to it`;
+
+class UploadNeedsLinkError extends Error {
+  constructor(provider: string) {
+    super(uploadNeedsLinkDetail([provider]));
+  }
 }
 
 class MissingAssetError extends Error {

@@ -33,6 +33,12 @@ describe('LumaAdapter against provider-sim (providers.md §4, §10)', () => {
     expect((await providerError(() => adapter.submit(request({ model: 'ray-2', resolution: '480p' })))).kind).toBe('invalid_request');
   });
 
+  it('is refused a keyframe image sent inline as a data: URL (Luma fetches public URLs)', async () => {
+    const err = await providerError(() => adapter.submit(request({ model: 'ray-2', prompt: 'fox, inline', imageUrl: 'data:image/png;base64,iVBORw0KGgo=' })));
+    expect(err.kind).toBe('invalid_request');
+    expect(err.httpStatus).toBe(400);
+  });
+
   it.each([
     ['[sim:moderation_submit]', 'moderation_rejected'],
     ['[sim:reject=400]', 'validation_failed'],

@@ -40,6 +40,8 @@ export const lumaSim: SimProvider = {
       if (body.aspect_ratio !== undefined && !RATIOS.has(String(body.aspect_ratio))) return reject(lumaError(400, `Invalid aspect_ratio: ${String(body.aspect_ratio)}`));
       if (body.duration !== undefined && !/^\d+s$/.test(String(body.duration))) return reject(lumaError(400, `Invalid duration: ${String(body.duration)}`));
       if (body.resolution !== undefined && !RESOLUTIONS.has(String(body.resolution))) return reject(lumaError(400, `Invalid resolution: ${String(body.resolution)}`));
+      const frameUrl = keyframeImageUrl(body.keyframes);
+      if (frameUrl !== undefined && !/^https?:\/\//i.test(frameUrl)) return reject(lumaError(400, 'keyframes.frame0.url must be a publicly reachable http(s) URL'));
       const gate = ctx.gateSubmit(PROVIDER, scenario, submissionKeyOf(req) ?? prompt);
       if (gate) return reject(rejection(gate));
       const task = ctx.createTask(PROVIDER, { model, prompt, scenario, submissionKey: submissionKeyOf(req), callbackUrl, request: body });
@@ -81,6 +83,12 @@ export const lumaSim: SimProvider = {
     router.get(`${p}/ping`, () => ({ status: 200, body: { message: 'pong' } }));
   },
 };
+
+/** Luma documents keyframe images as public URLs only; the first frame's, if the body has one. */
+function keyframeImageUrl(keyframes: unknown): string | undefined {
+  const frame = (keyframes as { frame0?: { type?: unknown; url?: unknown } } | undefined)?.frame0;
+  return frame?.type === 'image' ? String(frame.url ?? '') : undefined;
+}
 
 function renderGeneration(ctx: SimContext, task: SimTask, phase: SimPhase) {
   const state = phase === 'running' ? 'dreaming' : phase === 'succeeded' ? 'completed' : phase === 'failed' || phase === 'canceled' ? 'failed' : 'queued';

@@ -77,6 +77,11 @@ export interface ProviderCapabilities {
    * outbound rules (SSRF guard); up to `maxBytes`.
    */
   inlineImage?: { maxBytes: number };
+  /**
+   * The provider fetches a reference image from an http(s) link and takes no `data:` URL, so an
+   * uploaded image can reach it only as a link reelay serves (a signed asset link).
+   */
+  imageByLinkOnly?: boolean;
 }
 
 export interface VerifiedCallback {

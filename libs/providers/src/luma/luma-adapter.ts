@@ -43,6 +43,8 @@ export class LumaAdapter implements ProviderAdapter {
     // key, so only submissions made with a callbackUrl can be found again.
     listTasks: true,
     findsOnlyWithCallback: true,
+    // Keyframe images are documented as public URLs only.
+    imageByLinkOnly: true,
     models: LUMA_MODELS,
   };
   private readonly http: ProviderHttp;
