@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startEmbeddedPostgres } from './lib/embedded-postgres.mjs';
+import { stopLeftovers } from './lib/leftovers.mjs';
 import { canConnect, ensureDependencies, ROOT, run } from './lib/preflight.mjs';
 
 const DATA = join(ROOT, '.data');
@@ -81,7 +82,8 @@ function track(name, child) {
 // process getting SIGINT at once and PostgreSQL going away under services that are still draining.
 function startService(name, script, env) {
   if (stopping) throw new Error('stopping');
-  const child = spawn(process.execPath, [script], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  // The absolute path puts the checkout in the command line, by which a later start knows its leftovers.
+  const child = spawn(process.execPath, [join(ROOT, script)], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   track(name, child);
   const prefix = `\x1b[35m${name.padEnd(12)}\x1b[0m `;
   const relay = (stream) => (data) => {
@@ -165,6 +167,8 @@ process.on('SIGHUP', () => void shutdown(0));
 async function main() {
   ensureDependencies();
   mkdirSync(DATA, { recursive: true });
+  const left = await stopLeftovers(PIDS, ROOT);
+  if (left.length > 0) log(`stopped what an earlier start left running: ${left.join(', ')}`);
   rmSync(PIDS, { force: true });
   run('npx nx run-many -t build --output-style=static');
   const DATABASE_URL = await ensurePostgres();
@@ -190,6 +194,8 @@ async function main() {
     PROVIDERS_ENABLED: process.env.PROVIDERS_ENABLED ?? (process.env.REELAY_SIM_PROVIDERS ? '' : ['local', ...providersWithKeys()].join(',')),
     PUBLIC_BASE_URL: process.env.PUBLIC_BASE_URL ?? `http://localhost:${gatewayPort}`,
     WEBHOOK_MASTER_SECRET: process.env.WEBHOOK_MASTER_SECRET ?? persistentSecret('webhook-master-secret', () => randomBytes(32).toString('base64')),
+    // Signed links to uploads, for providers that fetch reference images (Luma takes nothing else).
+    ASSET_URL_SECRET: process.env.ASSET_URL_SECRET ?? persistentSecret('asset-url-secret', () => randomBytes(32).toString('base64')),
     LOCAL_RENDER_DIR: process.env.LOCAL_RENDER_DIR ?? join(DATA, 'renders'),
   };
   if (!serviceEnv.PROVIDERS_ENABLED) delete serviceEnv.PROVIDERS_ENABLED;

@@ -3,8 +3,10 @@ import { execSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-export const ROOT = new URL('../..', import.meta.url).pathname;
+/** The checkout, as a path (a URL's pathname would keep `%20` for a space). Ends with a separator. */
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export function ensureDependencies() {
   const marker = join(ROOT, 'node_modules', '.package-lock.json');

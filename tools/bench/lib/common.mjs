@@ -6,9 +6,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import pg from 'pg';
+import { ROOT } from '../../lib/preflight.mjs';
 
+export { ROOT };
 const require = createRequire(import.meta.url);
-export const ROOT = new URL('../../..', import.meta.url).pathname;
 export const testing = require(join(ROOT, 'libs/testing/dist/index.js'));
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
