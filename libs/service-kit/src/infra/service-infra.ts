@@ -46,6 +46,8 @@ export async function connectInfra(opts: InfraOptions): Promise<ServiceInfra> {
         nc,
         prefix: config.NATS_PREFIX,
         databaseUrl: config.DATABASE_URL,
+        // The relay makes the stream first (and again if it is lost): with the replicas asked for.
+        topology: { replicas: config.NATS_REPLICAS },
         logger: { log: (m) => logger.info(m), warn: (m) => logger.warn(m) },
       })
     : null;
