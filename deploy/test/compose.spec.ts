@@ -48,7 +48,8 @@ describe('docker-compose.yml', () => {
   it('checks NATS (JetStream) on its monitoring port, PostgreSQL with pg_isready and the simulator on /_sim/health', () => {
     expect(healthTest('nats')).toMatch(/http:\/\/127\.0\.0\.1:8222\/healthz/);
     expect(svc('nats').command).toEqual(expect.arrayContaining(['-js', '-sd', '/data', '-m', '8222']));
-    expect(healthTest('postgres')).toMatch(/^CMD-SHELL pg_isready /);
+    // Over TCP (-h): the image's init-time server answers on the socket before migrate can connect.
+    expect(healthTest('postgres')).toMatch(/^CMD-SHELL pg_isready -h 127\.0\.0\.1 /);
     expect(healthTest(PROVIDER_SIM.name)).toContain(PROVIDER_SIM.healthPath);
   });
 
@@ -136,12 +137,17 @@ describe('docker-compose.yml', () => {
       expect(urlHost(env.SIM_PUBLIC_URL)).toBe(`${PROVIDER_SIM.name}:${PROVIDER_SIM.port}`);
     });
 
-    it('gateway, intake and polling share STORAGE_DIR on one named volume', () => {
-      for (const name of ['gateway', 'intake', 'polling']) {
+    it('gateway, intake, dispatch and polling share STORAGE_DIR on one named volume', () => {
+      const sharing = ['gateway', 'intake', 'dispatch', 'polling'];
+      for (const name of sharing) {
         expect(mountOf(name, 'storage')).toBe(svc(name).environment!.STORAGE_DIR);
       }
-      const dirs = new Set(['gateway', 'intake', 'polling'].map((n) => svc(n).environment!.STORAGE_DIR));
-      expect(dirs.size).toBe(1);
+      expect(new Set(sharing.map((n) => svc(n).environment!.STORAGE_DIR)).size).toBe(1);
+    });
+
+    it('dispatch signs asset links with the secret the gateway checks them with', () => {
+      expect(svc('dispatch').environment!.ASSET_URL_SECRET).toBe(svc('gateway').environment!.ASSET_URL_SECRET);
+      expect(svc('gateway').environment!.ASSET_URL_SECRET).toMatch(/^\$\{ASSET_URL_SECRET[:}]/);
     });
 
     it('the webhook master secret is the same for gateway and notification, and never a literal in the file', () => {
