@@ -38,7 +38,7 @@ export class IntakeCommandServer implements OnModuleInit, BeforeApplicationShutd
       }, { onError }),
       serveCommands(this.rt.nc, subjects.cancelJob, 'intake', (payload) => {
         const cmd = CancelJobCommand.parse(payload);
-        return runWithContext({ jobId: cmd.jobId, correlationId: cmd.correlationId }, () => cancelJob(this.deps, cmd));
+        return runWithContext({ jobId: cmd.jobId, correlationId: cmd.correlationId }, () => cancelJob(this.deps, cmd, this.rt.logger));
       }, { onError }),
       serveCommands(this.rt.nc, subjects.deleteJobOutput, 'intake', (payload) => {
         const cmd = DeleteJobOutputCommand.parse(payload);

@@ -33,6 +33,8 @@ const request = { model: 'local-preview', prompt: 'a red fox running through sno
 const submit = (userId: string, over: Partial<SubmitJobCommand> = {}, store = deps.store) =>
   submitJob({ ...deps, store }, { userId, request, correlationId: 'c1', ...over } as SubmitJobCommand);
 
+const quiet = createLogger('intake', 'silent');
+
 async function newUser(credits: number): Promise<string> {
   const userId = `user${++user}`;
   if (credits > 0) {
@@ -369,7 +371,7 @@ describe('validation sweep', () => {
     const waitingForSlot = await newJob();
     await validateJob(deps, waitingForSlot.jobId, {});
     const canceled = await newJob();
-    await cancelJob(deps, { userId: canceled.userId, jobId: canceled.jobId, correlationId: 'c' });
+    await cancelJob(deps, { userId: canceled.userId, jobId: canceled.jobId, correlationId: 'c' }, quiet);
     const mine = [queued, halfway, waitingForSlot, canceled].map((j) => j.jobId);
     // The rebuild reads the log up to the oldest transaction open anywhere on the server (other
     // suites run beside this one): rebuilt again until the job list shows all four.
@@ -431,18 +433,34 @@ describe('cancel and credits', () => {
     const reply = await submit(userId);
     if (!reply.ok) throw new Error(reply.error.message);
     const jobId = reply.job.id;
-    expect(await cancelJob(deps, { userId, jobId, correlationId: 'c' })).toMatchObject({ ok: true, job: { status: 'canceled' } });
-    expect(await cancelJob(deps, { userId, jobId, correlationId: 'c' })).toMatchObject({ ok: true, job: { status: 'canceled' } });
+    expect(await cancelJob(deps, { userId, jobId, correlationId: 'c' }, quiet)).toMatchObject({ ok: true, job: { status: 'canceled' } });
+    expect(await cancelJob(deps, { userId, jobId, correlationId: 'c' }, quiet)).toMatchObject({ ok: true, job: { status: 'canceled' } });
     await settleCredits(deps, jobId, {});
     await settleCredits(deps, jobId, {});
     expect(await balance(userId)).toBe(10);
+  });
+
+  it('releases the hold before the cancel answers, so the credits can be spent again at once', async () => {
+    const userId = await newUser(10);
+    const first = await submit(userId);
+    if (!first.ok) throw new Error(first.error.message);
+    const estimate = 10 - (await balance(userId));
+    expect(estimate).toBeGreaterThan(0);
+    // Nothing else runs here (no JetStream delivery of JobCanceled): the release is the cancel's own.
+    const spend = await newUser(estimate);
+    const held = await submit(spend);
+    if (!held.ok) throw new Error(held.error.message);
+    expect(await submit(spend)).toMatchObject({ ok: false, error: { code: 'insufficient_credits' } });
+    expect(await cancelJob(deps, { userId: spend, jobId: held.job.id, correlationId: 'c' }, quiet)).toMatchObject({ ok: true, job: { status: 'canceled' } });
+    expect(await balance(spend)).toBe(estimate);
+    expect(await submit(spend)).toMatchObject({ ok: true, job: { status: 'queued' } });
   });
 
   it('answers not_found for another user’s job', async () => {
     const owner = await newUser(10);
     const reply = await submit(owner);
     if (!reply.ok) throw new Error(reply.error.message);
-    expect(await cancelJob(deps, { userId: 'intruder', jobId: reply.job.id, correlationId: 'c' })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect(await cancelJob(deps, { userId: 'intruder', jobId: reply.job.id, correlationId: 'c' }, quiet)).toMatchObject({ ok: false, error: { code: 'not_found' } });
   });
 
   it('settles the hold of a succeeded job exactly once', async () => {
@@ -455,7 +473,7 @@ describe('cancel and credits', () => {
     expect(await balance(userId)).toBe(7);
     const settled = (await deps.store.readStream(creditStreamId(userId))).filter((e) => e.type === 'CreditsSettled');
     expect(settled).toHaveLength(1);
-    await expect(cancelJob(deps, { userId, jobId, correlationId: 'c' })).resolves.toMatchObject({ ok: false, error: { code: 'invalid_state' } });
+    await expect(cancelJob(deps, { userId, jobId, correlationId: 'c' }, quiet)).resolves.toMatchObject({ ok: false, error: { code: 'invalid_state' } });
   });
 
   it('settles a job whose end was dead-lettered on intake-credits, from the letter, once', async () => {
