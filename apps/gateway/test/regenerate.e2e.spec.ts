@@ -87,6 +87,18 @@ describe('POST /v1/jobs/{id}/regenerate (intake, dispatch, polling and the local
     for (const id of [a.body.id, b.body.id, once.body.id, plain.body.id]) await waitDone(alice, id);
   });
 
+  it('takes another reference image and checks it as a submit does (the local renderer makes no image-to-video: 422, not a 400 for the field)', async () => {
+    const first = await call(alice, 'POST', '/v1/jobs', { body: { model: 'local-preview', prompt: 'a harbour at dawn', aspectRatio: '16:9', durationSeconds: 1 } });
+    expect(first.status).toBe(202);
+    const before = await jobCount(alice);
+    const withImage = await call(alice, 'POST', `/v1/jobs/${first.body.id}/regenerate`, { body: { referenceImage: { url: 'https://images.example.com/harbour.png' } } });
+    expect({ status: withImage.status, code: withImage.body.error?.code }).toEqual({ status: 422, code: 'unsupported_settings' });
+    const malformed = await call(alice, 'POST', `/v1/jobs/${first.body.id}/regenerate`, { body: { referenceImage: { url: 'not a url' } } });
+    expect({ status: malformed.status, code: malformed.body.error?.code }).toEqual({ status: 400, code: 'invalid_request' });
+    expect(await jobCount(alice)).toBe(before);
+    await waitDone(alice, first.body.id);
+  });
+
   it("answers 404 for another user's job, a missing one and a malformed id, and makes no job", async () => {
     const own = await call(alice, 'POST', '/v1/jobs', { body: { model: 'local-preview', prompt: 'a private sketch', aspectRatio: '1:1', durationSeconds: 1 } });
     const before = await jobCount(bob);

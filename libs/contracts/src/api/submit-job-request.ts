@@ -20,7 +20,7 @@ export type SubmitJobRequest = z.infer<typeof SubmitJobRequest>;
 
 /**
  * The optional body of `POST /v1/jobs/{id}/regenerate`: settings to change from the job repeated
- * (another prompt; another model, so another provider; another length, shape, resolution or seed). `null` drops a
+ * (another prompt; another model, so another provider; another length, shape, resolution, seed or reference image). `null` drops a
  * setting: the seed (the provider picks a new one), the resolution (the model's default) or the
  * reference image (text to video). Everything else is the repeated job's.
  */
@@ -32,7 +32,7 @@ export const RegenerateJobRequest = z
     aspectRatio: AspectRatio,
     resolution: Resolution.nullable(),
     seed: SubmitJobRequest.shape.seed.unwrap().nullable(),
-    referenceImage: z.null(),
+    referenceImage: ReferenceImage.nullable(),
   })
   .partial();
 export type RegenerateJobRequest = z.infer<typeof RegenerateJobRequest>;
