@@ -299,6 +299,13 @@ describe('idempotency, ownership, credits', () => {
     expect(again.body.id).toBe(first.body.id);
     const other = await alice.submit({ ...local, prompt: 'something else' }, { 'idempotency-key': 'e2e-1' });
     expect(other).toMatchObject({ status: 409, body: { error: { code: 'idempotency_conflict' } } });
+    // The key is checked before the body: a body that would not pass today's checks is another request too.
+    const malformed = await alice.submit({ ...local, durationSeconds: 'two' } as never, { 'idempotency-key': 'e2e-1' });
+    expect(malformed).toMatchObject({ status: 409, body: { error: { code: 'idempotency_conflict' } } });
+    // Under an unused key it is the 400 it always was, and makes no job.
+    const unused = await alice.submit({ ...local, durationSeconds: 'two' } as never, { 'idempotency-key': 'e2e-unused' });
+    expect(unused).toMatchObject({ status: 400, body: { error: { code: 'invalid_request' } } });
+    expect((await alice.submit(local, { 'idempotency-key': 'e2e-unused' })).status).toBe(202);
   });
 
   it("answers 404 for another user's job everywhere", async () => {

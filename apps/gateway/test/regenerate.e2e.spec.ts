@@ -84,6 +84,11 @@ describe('POST /v1/jobs/{id}/regenerate (intake, dispatch, polling and the local
     expect((await call(alice, 'POST', `/v1/jobs/${a.body.id}/regenerate`, { headers: { 'idempotency-key': 'regen-2' } })).status).toBe(409);
     const bad = await call(alice, 'POST', `/v1/jobs/${a.body.id}/regenerate`, { headers: { 'idempotency-key': 'not ascii é' } });
     expect(bad.status).toBe(400);
+    // The key is checked before the body: a body that fails the checks under a used key is another request.
+    const malformed = await call(alice, 'POST', `/v1/jobs/${a.body.id}/regenerate`, { body: { seed: 'seven' }, headers: { 'idempotency-key': 'regen-1' } });
+    expect({ status: malformed.status, code: malformed.body.error?.code }).toEqual({ status: 409, code: 'idempotency_conflict' });
+    const fresh = await call(alice, 'POST', `/v1/jobs/${a.body.id}/regenerate`, { body: { seed: 'seven' }, headers: { 'idempotency-key': 'regen-unused' } });
+    expect({ status: fresh.status, code: fresh.body.error?.code }).toEqual({ status: 400, code: 'invalid_request' });
     for (const id of [a.body.id, b.body.id, once.body.id, plain.body.id]) await waitDone(alice, id);
   });
 

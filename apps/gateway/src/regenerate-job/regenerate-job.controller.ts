@@ -10,6 +10,7 @@ import { jobETag } from '../http/etag';
 import { validIdempotencyKey } from '../http/idempotency-key';
 import { readOptionalJsonBody } from '../http/read-body';
 import { IntakeClient } from '../intake/intake-client';
+import { answerForUsedKey } from '../jobs/used-key-answer';
 import { JobReader } from '../jobs/job-reader';
 
 /**
@@ -77,7 +78,11 @@ export class RegenerateJobController {
     const key = validIdempotencyKey(idempotencyKey);
     const body = await readOptionalJsonBody(req, this.deps.config.JSON_BODY_LIMIT_BYTES);
     const changes = RegenerateJobRequest.safeParse(body === undefined ? {} : body);
-    if (!changes.success) throw invalidRequest('The request body is not valid.', detailsFromIssues(changes.error.issues));
+    if (!changes.success) {
+      // A key's request hash is of the settings the body made, which a body failing the checks cannot say: another request.
+      await answerForUsedKey(this.jobs, userId, key);
+      throw invalidRequest('The request body is not valid.', detailsFromIssues(changes.error.issues));
+    }
     const { state } = await this.jobs.loadOwned(id, userId);
     const job = await submitAgain(this.intake, state, changes.data, { userId, idempotencyKey: key, correlationId: correlationIdOf(req) });
     res.setHeader('ETag', jobETag(job.version));

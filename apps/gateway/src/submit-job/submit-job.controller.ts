@@ -9,12 +9,15 @@ import { jobETag } from '../http/etag';
 import { validIdempotencyKey } from '../http/idempotency-key';
 import { readJsonBody } from '../http/read-body';
 import { IntakeClient } from '../intake/intake-client';
+import { JobReader } from '../jobs/job-reader';
+import { answerForUsedKey } from '../jobs/used-key-answer';
 
 @Controller('v1/jobs')
 export class SubmitJobController {
   constructor(
     @Inject(GATEWAY_DEPS) private readonly deps: GatewayDeps,
     private readonly intake: IntakeClient,
+    private readonly jobs: JobReader,
   ) {}
 
   @Post()
@@ -25,11 +28,13 @@ export class SubmitJobController {
     @Res({ passthrough: true }) res: Response,
     @Headers('idempotency-key') idempotencyKey?: string,
   ): Promise<Job> {
+    const key = validIdempotencyKey(idempotencyKey);
     const body = await readJsonBody(req, this.deps.config.JSON_BODY_LIMIT_BYTES);
     const parsed = SubmitJobRequest.safeParse(body);
-    if (!parsed.success) throw invalidRequest('The request body is not valid.', detailsFromIssues(parsed.error.issues));
-    const key = validIdempotencyKey(idempotencyKey);
-    const job = await this.intake.submit({ userId, request: parsed.data, idempotencyKey: key, correlationId: correlationIdOf(req) });
+    const job = parsed.success
+      ? await this.intake.submit({ userId, request: parsed.data, idempotencyKey: key, correlationId: correlationIdOf(req) })
+      : await answerForUsedKey(this.jobs, userId, key, body);
+    if (!job) throw invalidRequest('The request body is not valid.', detailsFromIssues(parsed.error!.issues));
     res.setHeader('ETag', jobETag(job.version));
     res.setHeader('Location', `/v1/jobs/${job.id}`);
     return job;
