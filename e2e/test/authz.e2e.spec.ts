@@ -66,14 +66,18 @@ const ROUTES: [string, string][] = [
   ['GET', '/v1/videos/:id'],
   ['DELETE', '/v1/videos/:id'],
   ['GET', '/v1/videos/:id/content'],
+  ['POST', '/v1/videos/:id/remix'],
 ];
+/** Bodies of the routes that need one to get past their body check (as bob's code would send). */
+const BODIES: Record<string, unknown> = { '/v1/videos/:id/remix': { prompt: 'bob’s take on it' } };
 
 describe("another user's ids", () => {
   it.each(ROUTES)('%s %s answers 404 for both of alice’s jobs, as for a missing job', async (method, path) => {
-    const missing = await bob.call(method, path.replace(':id', MISSING));
+    const body = BODIES[path];
+    const missing = await bob.call(method, path.replace(':id', MISSING), body);
     expect(missing.status).toBe(404);
     for (const id of [running, finished]) {
-      const r = await bob.call(method, path.replace(':id', id));
+      const r = await bob.call(method, path.replace(':id', id), body);
       expect({ status: r.status, body: JSON.stringify(r.body).replaceAll(id, MISSING) }).toEqual({ status: 404, body: JSON.stringify(missing.body) });
     }
     expect(await cancellations()).toBe(0);
@@ -143,6 +147,7 @@ describe('API keys', () => {
     ['GET', '/v1/videos/:id'],
     ['DELETE', '/v1/videos/:id'],
     ['GET', '/v1/videos/:id/content'],
+    ['POST', '/v1/videos/:id/remix'],
   ];
   const credentials: [string, Record<string, string>][] = [
     ['no key', {}],

@@ -253,6 +253,7 @@ describe('ids and paths', () => {
     ['GET', '/v1/videos/:id'],
     ['DELETE', '/v1/videos/:id'],
     ['GET', '/v1/videos/:id/content'],
+    ['POST', '/v1/videos/:id/remix'],
     ['POST', '/v1/providers/:id/callback'],
     ['GET', '/v1/assets/:id/content'],
     ['DELETE', '/v1/assets/:id'],

@@ -29,20 +29,28 @@ const INTERNAL: [string, string][] = [
   ['private 172.16/12', 'http://172.16.5.4/'],
   ['private 192.168/16', 'http://192.168.1.1/'],
   ['carrier-grade NAT (Alibaba metadata)', 'http://100.100.100.200/'],
+  ['carrier-grade NAT 100.64/10', 'http://100.64.1.1/'],
+  ['link-local v4, not metadata', 'http://169.254.1.1/'],
   ['link-local v4, cloud metadata', 'http://169.254.169.254/latest/meta-data/'],
   ['link-local v6', 'http://[fe80::1]/'],
   ['unique-local v6', 'http://[fd00::1]/'],
+  ['unique-local v6, fc00::/8', 'http://[fc00::1]/'],
   ['AWS metadata v6', 'http://[fd00:ec2::254]/'],
   ['metadata host name', 'http://metadata.google.internal/computeMetadata/v1/'],
   ['decimal loopback', 'http://2130706433/'],
   ['octal loopback', 'http://0177.0.0.1/'],
   ['hex loopback', 'http://0x7f.0.0.1/'],
+  ['hex loopback, short', 'http://0x7f.1/'],
+  ['hex loopback, one number', 'http://0x7f000001/'],
   ['short loopback', 'http://127.1/'],
   ['decimal metadata', 'http://2852039166/'],
   ['name resolving to loopback', 'http://localhost/'],
   ['name resolving to loopback, mixed case', 'http://LocalHost/'],
 ];
-const REDIRECTED = ['http://127.0.0.1/', 'http://[::1]/', 'http://169.254.169.254/latest/meta-data/', 'http://localhost/', 'http://2130706433/'];
+const REDIRECTED = [
+  'http://127.0.0.1/', 'http://[::1]/', 'http://169.254.169.254/latest/meta-data/', 'http://localhost/', 'http://2130706433/',
+  'http://10.0.0.1/', 'http://0.0.0.0/', 'http://[::ffff:127.0.0.1]/', 'http://[fe80::1]/', 'http://[fd00:ec2::254]/',
+];
 
 beforeAll(async () => {
   // Dual-stack on port 80: takes connections to every loopback address, v4 and v6.
@@ -129,7 +137,7 @@ describe('webhook URLs', () => {
 
   // Refused at submit: every delivery would be refused, so the client hears it now. (A name resolving
   // to such an address is refused at submit too, tested with a resolver in intake's tests, and at each
-  // delivery in notification's, since what a name resolves to may change.)
+  // delivery attempt, since what a name resolves to may change: notification's send-webhook.int.spec.ts.)
   it.each(INTERNAL)('%s: the submit is refused with 400 naming webhookUrl, and no job is created', async (_name, base) => {
     const before = (await db.query(`SELECT count(*)::int AS n FROM events WHERE type = 'JobSubmitted'`)).rows[0].n as number;
     const { status, body } = await alice.submit(job({ webhookUrl: `${base}hook` }));

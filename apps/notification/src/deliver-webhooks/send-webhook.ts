@@ -1,4 +1,4 @@
-import { isUnsafeUrlError, safeFetch, type UnsafeUrlReason } from '@reelay/net-guard';
+import { isUnsafeUrlError, safeFetch, type HostResolver, type UnsafeUrlReason } from '@reelay/net-guard';
 import { signStandardWebhook } from '@reelay/providers';
 import { webhookSecretFor } from '@reelay/accounts';
 import type { AttemptResult } from './attempt-result';
@@ -10,6 +10,8 @@ export interface WebhookSenderOptions {
   /** host:port pairs the SSRF guard lets through (dev and tests only). */
   allowHosts: string[];
   now?: () => Date;
+  /** Resolves the receiver's host at each attempt (tests replace it); the system resolver by default. */
+  resolver?: HostResolver;
 }
 
 /**
@@ -61,6 +63,7 @@ export async function sendWebhook(delivery: ClaimedDelivery, opts: WebhookSender
       maxRedirects: 0,
       statusOnly: true,
       allowHosts: opts.allowHosts,
+      resolver: opts.resolver,
     });
     // A 3xx that safeFetch did not take as a redirect (no Location, or 300/304/305) fails as one:
     // the answer will not change, and the job's later webhooks wait behind this delivery.

@@ -1,0 +1,56 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { HostResolver } from '@reelay/net-guard';
+import { sendWebhook } from './send-webhook';
+import type { ClaimedDelivery } from './webhook-delivery-store';
+
+/**
+ * A webhook host is resolved again at every attempt: a name that pointed at a public address when
+ * the job was submitted and points at a private one now (DNS rebinding, a record changed) is refused
+ * for good, and nothing is sent to that address.
+ */
+describe('sendWebhook: the receiver host resolved at each attempt (real HTTP)', () => {
+  let receiver: Server;
+  let port: number;
+  let hits = 0;
+  beforeAll(async () => {
+    receiver = createServer((_req, res) => {
+      hits++;
+      res.writeHead(204).end();
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    port = (receiver.address() as AddressInfo).port;
+  });
+  afterAll(() => new Promise<void>((r) => receiver.close(() => r())));
+
+  const delivery = (url: string): ClaimedDelivery => ({
+    jobId: 'job_01JZZZZZZZZZZZZZZZZZZZZZZZ', version: 2, userId: 'user-webhook-dns', url, eventType: 'video.job.running',
+    body: '{"type":"video.job.running"}', attempt: 1, attemptId: 'a1', leaseToken: 't1',
+  });
+  const send = (url: string, resolver: HostResolver, allowHosts: string[] = []) =>
+    sendWebhook(delivery(url), { masterSecret: 'webhook-master-secret-for-tests', timeoutMs: 2000, allowHosts, resolver });
+
+  it.each([
+    ['loopback', '127.0.0.1', 4],
+    ['a private address', '10.0.0.7', 4],
+    ['link-local metadata', '169.254.169.254', 4],
+    ['IPv6 loopback', '::1', 6],
+    ['an IPv4-mapped loopback', '::ffff:127.0.0.1', 6],
+  ] as const)('refuses for good a name that resolves to %s now', async (_what, address, family) => {
+    // Port 8080 is one a webhook may use; were the address let through, the POST would go to this machine.
+    const result = await send(`http://hooks.customer.example:8080/in`, async () => [{ address, family }]);
+    expect(result).toMatchObject({ outcome: 'refused', permanent: true, error: 'refused: private_address' });
+  });
+
+  it('refuses a name with one private address among public ones (the connection could be made to any)', async () => {
+    const result = await send(`http://hooks.customer.example:8080/in`, async () => [{ address: '93.184.216.34', family: 4 }, { address: '127.0.0.1', family: 4 }]);
+    expect(result).toMatchObject({ outcome: 'refused', permanent: true });
+  });
+
+  it('delivers to the same receiver when it is allowed by host:port (the dev escape hatch), so the refusals above are the address rule', async () => {
+    const before = hits;
+    const result = await send(`http://127.0.0.1:${port}/in`, async () => [{ address: '127.0.0.1', family: 4 }], [`127.0.0.1:${port}`]);
+    expect(result).toMatchObject({ outcome: 'delivered', httpStatus: 204 });
+    expect(hits).toBe(before + 1);
+  });
+});
