@@ -38,8 +38,12 @@ export interface ChaosReport {
   delayedWithCheck: number;
   byOutcome: Record<string, number>;
   kills: Record<string, number>;
+  /** Restarts that came up (a start that failed is in `failedStarts`, not here). */
   restarts: { services: number; nats: number; postgres: number };
+  failedStarts: string[];
   lost: string[];
+  /** Job streams in the log that no accepted submit made (a retried submit creating a second job). */
+  unknownJobs: string[];
   stuck: string[];
   duplicates: string[];
   missingSse: string[];
@@ -129,7 +133,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const db = new Client({ connectionString: stack.db.url });
   const report: ChaosReport = {
     jobs: opts.jobs, accepted: 0, notAccepted: 0, terminal: 0, delayedWithCheck: 0, byOutcome: {},
-    kills: Object.fromEntries(KINDS.map((k) => [k, 0])), restarts: { services: 0, nats: 0, postgres: 0 },
+    kills: Object.fromEntries(KINDS.map((k) => [k, 0])), restarts: { services: 0, nats: 0, postgres: 0 }, failedStarts: [], unknownJobs: [],
     lost: [], stuck: [], duplicates: [], missingSse: [], missingWebhooks: [], webhooksOutOfOrder: [], creditMismatches: [], gaps: [], projectionMismatches: [], slotLeaks: [], seconds: 0,
     logDir: join(tmpdir(), `reelay-chaos-${Date.now()}`),
   };
@@ -244,8 +248,14 @@ async function chaos(stack: Stack, opts: ChaosOptions, report: ChaosReport, log:
     await victim.kill('SIGKILL');
     report.kills[kind]++;
     await sleep(between([100, 1500]));
-    await stack.start(kind).catch((err: unknown) => log(`restart of ${kind} failed: ${(err as Error).message.split('\n').filter(Boolean).slice(-3).join(' | ').slice(0, 600)}`));
-    report.restarts.services++;
+    try {
+      await stack.start(kind);
+      report.restarts.services++;
+    } catch (err) {
+      const why = (err as Error).message.split('\n').filter(Boolean).slice(-3).join(' | ').slice(0, 600);
+      log(`restart of ${kind} failed: ${why}`);
+      report.failedStarts.push(`${kind}: ${why}`);
+    }
   }
   // Whatever the last kills left: one process of every kind must run for the settle phase.
   for (const kind of KINDS) if (!stack.services.some((s) => s.name === kind && alive(s))) await stack.start(kind);
@@ -337,6 +347,11 @@ async function check(stack: Stack, db: Client, jobs: Submitted[], keys: Record<s
     else report.stuck.push(`${j.id} (${j.scenario}) is ${f.state.status}`);
   }
 
+  // Every job in the log is one the client was answered for: none made twice by a retried submit.
+  const known = new Set(jobs.map((j) => `job-${j.id}`));
+  const streams = (await db.query(`SELECT DISTINCT stream_id FROM events WHERE stream_id LIKE 'job-%'`)).rows.map((r) => String(r.stream_id));
+  report.unknownJobs = streams.filter((id) => !known.has(id));
+
   // No job submitted twice to a provider: one accepted task at most per job id (the key's prefix).
   const submissions = (await (await fetch(`${stack.sim.url}/_sim/submissions`)).json()) as { submissionKey: string | null; taskId: string | null; outcome: string }[];
   const tasks = new Map<string, Set<string>>();
@@ -387,6 +402,16 @@ async function check(stack: Stack, db: Client, jobs: Submitted[], keys: Record<s
   const webhookDeadline = Date.now() + 60_000;
   while (Date.now() < webhookDeadline && (!allDelivered() || Number((await db.query(`SELECT count(*)::int AS n FROM webhook_deliveries WHERE status = 'pending'`)).rows[0].n) > 0)) await sleep(500);
   const firstSeen = firstDeliveries();
+  // What each delivery says is the status the log has at its version, signed as that type.
+  for (const r of receiver.requests) {
+    const m = /^msg_(job_[0-9A-Z]{26})_v(\d+)$/.exec(String(r.headers['webhook-id'] ?? ''));
+    const change = m ? folded.get(m[1])?.changes.find((c) => c.version === Number(m[2])) : undefined;
+    if (!m || !change) continue;
+    const sent = JSON.parse(r.body) as { type?: string; data?: { id?: string; status?: string } };
+    if (sent.type !== `video.job.${change.status}` || sent.data?.status !== change.status || sent.data?.id !== m[1]) {
+      report.missingWebhooks.push(`${m[1]}: v${m[2]} sent as ${sent.type} (${sent.data?.status}), the log has ${change.status}`);
+    }
+  }
   for (const j of jobs) {
     const seen = firstSeen.get(j.id) ?? [];
     const missing = missingOf(firstSeen, j.id);
@@ -415,6 +440,15 @@ async function check(stack: Stack, db: Client, jobs: Submitted[], keys: Record<s
     for (const [jobId, open] of held) {
       const status = folded.get(jobId)?.state.status ?? '';
       if (open !== 0 && (open !== 1 || TERMINAL.has(status))) report.creditMismatches.push(`${jobId}: ${open} holds open while ${status}`);
+      // A succeeded job pays exactly what was held for it, once; a failed or canceled one pays nothing, its hold released once.
+      const ofJob = (type: string) => mine.filter((c) => c.type === type && c.data.jobId === jobId).map((c) => c.data.amount);
+      const [heldAmounts, settled, released] = [ofJob('CreditsHeld'), ofJob('CreditsSettled'), ofJob('CreditsReleased')];
+      if (status === 'succeeded' && (settled.length !== 1 || released.length !== 0 || settled[0] !== heldAmounts[0])) {
+        report.creditMismatches.push(`${jobId}: succeeded, held ${heldAmounts.join('+')}, settled ${settled.join('+') || 'nothing'}, released ${released.join('+') || 'nothing'}`);
+      }
+      if ((status === 'failed' || status === 'canceled') && (settled.length !== 0 || released.length !== 1)) {
+        report.creditMismatches.push(`${jobId}: ${status}, settled ${settled.join('+') || 'nothing'}, released ${released.length} times`);
+      }
     }
     // What unfinished jobs still hold is neither settled nor available.
     const openHolds = mine.filter((c) => c.type === 'CreditsHeld' && held.get(c.data.jobId!) === 1).reduce((a, c) => a + c.data.amount, 0);
@@ -429,9 +463,9 @@ async function check(stack: Stack, db: Client, jobs: Submitted[], keys: Record<s
 
   // The live job_view equals the jobs folded from the log (once the projection has caught up).
   const projectionDeadline = Date.now() + 30_000;
-  let rows: { job_id: string; version: number; job: Job }[] = [];
+  let rows: { job_id: string; user_id: string; status: string; message: string; error_code: string | null; model: string; provider: string; created_at: Date; completed_at: Date | null; version: number; job: Job }[] = [];
   for (;;) {
-    rows = (await db.query(`SELECT job_id, version, job FROM job_view`)).rows;
+    rows = (await db.query(`SELECT job_id, user_id, status, message, error_code, model, provider, created_at, completed_at, version, job FROM job_view`)).rows;
     // job_view holds the public version, which a finished job's hidden events (its task's end) do not move.
     const behind = jobs.filter((j) => rows.find((r) => r.job_id === j.id)?.version !== folded.get(j.id)!.state.publicVersion);
     if (behind.length === 0 || Date.now() > projectionDeadline) break;
@@ -442,6 +476,12 @@ async function check(stack: Stack, db: Client, jobs: Submitted[], keys: Record<s
     const row = rows.find((r) => r.job_id === j.id);
     const rebuilt = f.state.exists ? toPublicJob(f.state) : null;
     if (!row || JSON.stringify(normalize(row.job)) !== JSON.stringify(normalize(rebuilt))) report.projectionMismatches.push(`${j.id}: live v${row?.version ?? '-'}, log v${f.version}`);
+    else {
+      // The columns the list filters and sorts on, besides the JSON it returns.
+      const columns = { user_id: row.user_id, status: row.status, message: row.message, error_code: row.error_code, model: row.model, provider: row.provider, created_at: row.created_at.toISOString(), completed_at: row.completed_at?.toISOString() ?? null };
+      const want = { user_id: f.state.userId, status: rebuilt!.status, message: rebuilt!.message, error_code: rebuilt!.errorCode, model: rebuilt!.model, provider: rebuilt!.provider, created_at: new Date(rebuilt!.createdAt).toISOString(), completed_at: rebuilt!.completedAt ? new Date(rebuilt!.completedAt).toISOString() : null };
+      if (JSON.stringify(columns) !== JSON.stringify(want)) report.projectionMismatches.push(`${j.id}: columns ${JSON.stringify(columns)} ≠ ${JSON.stringify(want)}`);
+    }
   }
 
   // No capacity slot left with a finished job once its provider task is over: a canceled job's task
@@ -475,6 +515,7 @@ export function formatReport(r: ChaosReport): string {
     `jobs ${r.jobs}, accepted ${r.accepted}, not accepted ${r.notAccepted}, terminal ${r.terminal}, delayed with a check ${r.delayedWithCheck}`,
     `outcomes ${Object.entries(r.byOutcome).map(([k, v]) => `${k}=${v}`).join(' ')}`,
     `kills ${Object.values(r.kills).reduce((a, b) => a + b, 0)} (${Object.entries(r.kills).map(([k, v]) => `${k}=${v}`).join(' ')}), service restarts ${r.restarts.services}, NATS restarts ${r.restarts.nats}, PostgreSQL restarts ${r.restarts.postgres}`,
+    `failed restarts ${r.failedStarts.length}, jobs in the log nobody submitted ${r.unknownJobs.length}`,
     `lost ${r.lost.length}, stuck ${r.stuck.length}, duplicates ${r.duplicates.length}, missing SSE ${r.missingSse.length}, missing webhooks ${r.missingWebhooks.length}, webhooks out of order ${r.webhooksOutOfOrder.length}`,
     `credit mismatches ${r.creditMismatches.length}, stream gaps ${r.gaps.length}, projection mismatches ${r.projectionMismatches.length}, slots held by finished jobs ${r.slotLeaks.length}, ${r.seconds} s; service output in ${r.logDir}`,
   ];

@@ -16,4 +16,9 @@ it('keeps every promise while processes, NATS and PostgreSQL are killed and rest
   process.stdout.write(`${formatReport(report)}\n`);
   expect({ lost: report.lost, stuck: report.stuck, duplicates: report.duplicates, missingSse: report.missingSse, missingWebhooks: report.missingWebhooks, webhooksOutOfOrder: report.webhooksOutOfOrder, creditMismatches: report.creditMismatches, gaps: report.gaps, projectionMismatches: report.projectionMismatches, slotLeaks: report.slotLeaks }).toEqual({ lost: [], stuck: [], duplicates: [], missingSse: [], missingWebhooks: [], webhooksOutOfOrder: [], creditMismatches: [], gaps: [], projectionMismatches: [], slotLeaks: [] });
   expect(report.notAccepted).toBe(0);
+  expect(report.unknownJobs).toEqual([]);
+  // The chaos the figures claim happened: every kind killed, every kill restarted, NATS and PostgreSQL once each.
+  for (const [kind, n] of Object.entries(report.kills)) expect({ kind, killed: n > 0 }).toEqual({ kind, killed: true });
+  expect(report.failedStarts).toEqual([]);
+  if (process.env.CHAOS_RESTART_INFRA !== '0') expect({ nats: report.restarts.nats, postgres: report.restarts.postgres }).toEqual({ nats: 1, postgres: 1 });
 });

@@ -12,6 +12,8 @@ beforeAll(async () => {
 
 it('killed processes of every kind along the way', () => {
   for (const [kind, n] of Object.entries(report.kills)) expect({ kind, killed: n > 0 }).toEqual({ kind, killed: true });
+  // Every killed process came back: a start that failed is counted apart, not as a restart.
+  expect(report.failedStarts).toEqual([]);
   expect(report.restarts.services).toBe(Object.values(report.kills).reduce((a, b) => a + b, 0));
 });
 
@@ -20,6 +22,7 @@ it('lost no job and left none stuck', () => {
   expect(report.accepted).toBe(report.jobs);
   expect({ lost: report.lost, stuck: report.stuck }).toEqual({ lost: [], stuck: [] });
   expect(report.terminal + report.delayedWithCheck).toBe(report.accepted);
+  expect(report.unknownJobs).toEqual([]);
 });
 
 // Runway has neither an idempotency key nor a task list: after a dispatch kill between Runway
