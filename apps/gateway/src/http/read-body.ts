@@ -35,14 +35,31 @@ function refuseAfterDrain(req: Request, limit: number, alreadyRead = 0): Promise
   });
 }
 
-/** Reads the raw request body, refusing (413) as soon as it passes `limit` bytes. */
-export function readBody(req: Request, limit: number): Promise<Buffer> {
+/**
+ * A body that stops arriving for this long is refused: each stalled request holds a connection and
+ * its handler, and Node's own limit on receiving a request is 5 minutes. Long enough for a slow
+ * upload, which keeps sending.
+ */
+export const BODY_IDLE_MS = 20_000;
+
+const stalled = (idleMs: number) =>
+  new ApiException('invalid_request', `The request body stopped arriving: nothing came for ${Math.round(idleMs / 1000)} s.`, { headers: { Connection: 'close' } });
+
+/** Reads the raw request body, refusing (413) as soon as it passes `limit` bytes, and (400) once it stalls for `idleMs`. */
+export function readBody(req: Request, limit: number, idleMs = BODY_IDLE_MS): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) return refuseAfterDrain(req, limit);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let idle = setTimeout(() => onStall(), idleMs);
+    const onStall = () => {
+      cleanup();
+      reject(stalled(idleMs));
+    };
     const onData = (chunk: Buffer) => {
+      clearTimeout(idle);
+      idle = setTimeout(() => onStall(), idleMs);
       size += chunk.length;
       if (size > limit) {
         cleanup();
@@ -60,6 +77,7 @@ export function readBody(req: Request, limit: number): Promise<Buffer> {
       reject(Object.assign(invalidRequest('The request body could not be read.'), { cause: err }));
     };
     const cleanup = () => {
+      clearTimeout(idle);
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
