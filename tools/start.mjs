@@ -8,7 +8,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileS
 import { join } from 'node:path';
 import { startEmbeddedPostgres } from './lib/embedded-postgres.mjs';
 import { stopLeftovers } from './lib/leftovers.mjs';
-import { canConnect, ensureDependencies, ROOT, run } from './lib/preflight.mjs';
+import { canConnect, ensureDependencies, postgresLoginRefused, ROOT, run } from './lib/preflight.mjs';
 
 const DATA = join(ROOT, '.data');
 // Every process we start, as `<name> <pid>` lines, so a crashed launcher's leftovers can be found.
@@ -31,9 +31,20 @@ function persistentSecret(file, make) {
 
 async function ensurePostgres() {
   const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/reelay';
-  if (await canConnect(url, 5432)) return url;
+  if (await canConnect(url, 5432)) {
+    const refused = await postgresLoginRefused(url);
+    if (!refused) return url;
+    if (process.env.DATABASE_URL) throw new Error(`PostgreSQL at ${new URL(url).host} refused DATABASE_URL's login: ${refused}`);
+    log(`PostgreSQL at ${new URL(url).host} refused a login as postgres without a password (${refused}); using an embedded one instead`);
+    return startEmbedded();
+  }
+  log(`PostgreSQL is not reachable at ${new URL(url).host}; using an embedded one instead`);
+  return startEmbedded();
+}
+
+async function startEmbedded() {
   const port = Number(process.env.EMBEDDED_PG_PORT ?? 54329);
-  log(`PostgreSQL is not reachable at ${new URL(url).host}: starting an embedded PostgreSQL on port ${port} (data in .data/pg)`);
+  log(`starting an embedded PostgreSQL on port ${port} (data in .data/pg)`);
   const password = persistentSecret('pg-password', () => randomBytes(18).toString('base64url'));
   await startEmbeddedPostgres({
     dir: join(DATA, 'pg'),

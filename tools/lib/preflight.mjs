@@ -30,6 +30,28 @@ export function canConnect(url, defaultPort, timeoutMs = 1500) {
   });
 }
 
+/**
+ * Why PostgreSQL at `url` refuses to log in with its user and password (a role that does not exist,
+ * a password it wants), or null when it lets them in. Asked of the maintenance database `postgres`,
+ * from which migrations create the database `url` names. An open port is not enough: a system
+ * PostgreSQL that wants a password would fail the migrations later.
+ */
+export async function postgresLoginRefused(url, timeoutMs = 3000) {
+  const { default: pg } = await import('pg');
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString(), connectionTimeoutMillis: timeoutMs });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return null;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 export function run(cmd, opts = {}) {
   console.log(`[reelay] $ ${cmd}`);
   execSync(cmd, { cwd: ROOT, stdio: 'inherit', env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', ...opts.env } });
