@@ -61,6 +61,9 @@ export interface ChaosReport {
 
 const KINDS = ['gateway', 'intake', 'dispatch', 'polling', 'notification'] as const;
 const POLL_DEADLINE_MS = 8000;
+const POLL_LEASE_MS = 3000;
+/** How late past its deadline a job may be given up while processes, NATS and PostgreSQL restart. */
+const GIVE_UP_SLACK_MS = 30_000;
 const UNTRACKED_TASK_HOLD_MS = 10_000;
 const TERMINAL = new Set(['succeeded', 'failed', 'canceled']);
 
@@ -112,7 +115,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       POLL_DEADLINE_MS: String(POLL_DEADLINE_MS),
       // A check killed mid-way keeps its row leased until the lease ends (5 min by default): short
       // here, so the retaking by the other replica happens inside the settle phase.
-      POLL_LEASE_MS: '3000',
+      POLL_LEASE_MS: String(POLL_LEASE_MS),
       DISPATCH_SERVER_MAX_RETRIES: '4',
       DISPATCH_RATE_LIMIT_BUDGET_MS: '5000',
       // A kill between Runway's answer and its record fails the job with the task maybe made, and
@@ -282,10 +285,11 @@ interface Logged {
   schema_version: number;
   data: unknown;
   stream_version: number;
+  recorded_at: Date;
 }
 
 async function streamOf(db: Client, jobId: string): Promise<Logged[]> {
-  return (await db.query(`SELECT type, schema_version, data, stream_version FROM events WHERE stream_id = $1 ORDER BY stream_version`, [`job-${jobId}`])).rows;
+  return (await db.query(`SELECT type, schema_version, data, stream_version, recorded_at FROM events WHERE stream_id = $1 ORDER BY stream_version`, [`job-${jobId}`])).rows;
 }
 
 /** The job after each event, and the versions at which its status changed. */
@@ -332,10 +336,17 @@ async function unfinished(db: Client, jobs: Submitted[]): Promise<string[]> {
 
 async function check(stack: Stack, db: Client, jobs: Submitted[], keys: Record<string, string>, receiver: RecordingServer, grant: number, report: ChaosReport, log: (l: string) => void) {
   const folded = new Map<string, ReturnType<typeof fold>>();
-  for (const j of jobs) folded.set(j.id, fold(await streamOf(db, j.id)));
+  const logged = new Map<string, Logged[]>();
+  for (const j of jobs) {
+    logged.set(j.id, await streamOf(db, j.id));
+    folded.set(j.id, fold(logged.get(j.id)!));
+  }
 
   // Terminal, or delayed with a check scheduled; nothing past its deadline; nothing accepted but missing.
-  const scheduled = new Set((await db.query(`SELECT job_id FROM poll_schedule WHERE deadline_at > now()`)).rows.map((r) => r.job_id));
+  // A check is scheduled: due before the deadline, not being wound down, and not behind a lease longer than the test's.
+  const scheduled = new Set(
+    (await db.query(`SELECT job_id FROM poll_schedule WHERE deadline_at > now() AND next_check_at <= deadline_at AND NOT draining AND (lease_until IS NULL OR lease_until < now() + interval '1 minute')`)).rows.map((r) => r.job_id),
+  );
   for (const j of jobs) {
     const f = folded.get(j.id)!;
     if (!f.state.exists) report.lost.push(j.id);
@@ -343,6 +354,14 @@ async function check(stack: Stack, db: Client, jobs: Submitted[], keys: Record<s
       report.terminal++;
       const outcome = f.state.status === 'failed' ? `failed:${f.state.errorCode}` : f.state.status;
       report.byOutcome[outcome] = (report.byOutcome[outcome] ?? 0) + 1;
+      // Given up at its deadline, not long after: the deadline, a lease a killed poller held, and slack for restarts.
+      if (f.state.errorCode === 'provider_timeout') {
+        const at = (type: string) => logged.get(j.id)!.find((e) => e.type === type)?.recorded_at.getTime();
+        const [accepted, failed] = [at('JobProviderAccepted'), at('JobFailed')];
+        if (accepted !== undefined && failed !== undefined && failed - accepted > POLL_DEADLINE_MS + POLL_LEASE_MS + GIVE_UP_SLACK_MS) {
+          report.stuck.push(`${j.id} (${j.scenario}) failed ${((failed - accepted - POLL_DEADLINE_MS) / 1000).toFixed(1)} s after its deadline`);
+        }
+      }
     } else if (f.state.status === 'delayed' && scheduled.has(j.id)) report.delayedWithCheck++;
     else report.stuck.push(`${j.id} (${j.scenario}) is ${f.state.status}`);
   }
