@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { recordingServer, type RecordingServer } from '../test/support/local-servers';
 import { readJobStream } from '../test/support/sse';
+import { startPrivateNats, type PrivateNats } from './private-nats';
 
 /**
  * The chaos driver: jobs with mixed provider scenarios flow through the whole stack (two replicas
@@ -26,6 +27,8 @@ export interface ChaosOptions {
   killEveryMs: [number, number];
   /** Restart the machine's NATS and PostgreSQL once each (shared by other tests: full run only). */
   restartInfra: boolean;
+  /** Run on a nats-server of this run's own and restart it once (what CI can do on a shared machine). */
+  privateNats?: boolean;
   settleTimeoutMs: number;
   log?: (line: string) => void;
 }
@@ -106,8 +109,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const log = opts.log ?? (() => undefined);
   const started = Date.now();
   const receiver = await recordingServer();
+  const nats = opts.privateNats ? await startPrivateNats() : null;
   const stack = await startStack({
     label: 'chaos',
+    natsUrl: nats?.url,
     replicas: { intake: 2, dispatch: 2, polling: 2, notification: 2 },
     env: {
       PROVIDERS_ENABLED: 'local,runway,seedance',
@@ -168,7 +173,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       await Promise.all(pending);
     })();
 
-    await chaos(stack, opts, report, log);
+    await chaos(stack, opts, report, log, nats);
     await submitting;
     report.accepted = submitted.length;
     log(`chaos over: ${JSON.stringify(report.kills)} kills, ${report.restarts.services} restarts; ${submitted.length} jobs accepted`);
@@ -182,6 +187,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     for (const p of stack.services) writeFileSync(join(report.logDir, `${p.name}-${p.child.pid}${alive(p) ? '' : '-dead'}.log`), p.output());
     await db.end().catch(() => undefined);
     await stack.stop().catch((err: unknown) => log(`stack stop failed: ${(err as Error).message}`));
+    await nats?.stop();
     await receiver.close();
   }
   return report;
@@ -224,15 +230,18 @@ async function cancel(stack: Stack, key: string, jobId: string): Promise<void> {
   }
 }
 
-async function chaos(stack: Stack, opts: ChaosOptions, report: ChaosReport, log: (l: string) => void) {
+async function chaos(stack: Stack, opts: ChaosOptions, report: ChaosReport, log: (l: string) => void, nats: PrivateNats | null) {
   const end = Date.now() + opts.chaosMs;
   const natsAt = Date.now() + opts.chaosMs / 3;
   const pgAt = Date.now() + (2 * opts.chaosMs) / 3;
   const order: (typeof KINDS)[number][] = [];
   while (Date.now() < end) {
     await sleep(between(opts.killEveryMs));
-    if (opts.restartInfra && report.restarts.nats === 0 && Date.now() > natsAt) {
-      restartNats(log);
+    if ((opts.restartInfra || nats) && report.restarts.nats === 0 && Date.now() > natsAt) {
+      if (nats) {
+        log(`restarting this run's NATS (${nats.url})`);
+        await nats.restart();
+      } else restartNats(log);
       report.restarts.nats++;
       continue;
     }

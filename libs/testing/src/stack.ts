@@ -17,6 +17,8 @@ export interface StackOptions {
   /** Extra environment for the provider simulator (e.g. SIM_MAX_IN_FLIGHT). */
   simEnv?: Record<string, string>;
   label?: string;
+  /** A NATS server of the caller's own (a test that restarts it); the machine's test NATS by default. */
+  natsUrl?: string;
 }
 
 export interface Stack {
@@ -50,7 +52,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   await sim.ready(30_000, '/_sim/health');
   const env: Record<string, string> = {
     DATABASE_URL: db.url,
-    NATS_URL: TEST_NATS_URL,
+    NATS_URL: opts.natsUrl ?? TEST_NATS_URL,
     NATS_PREFIX: prefix,
     STORAGE_DIR: join(storage, 'storage'),
     PROVIDER_SIM_URL: sim.url,
@@ -102,7 +104,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       },
       async stop() {
         await Promise.all(services.map((s) => s.kill('SIGTERM')));
-        const nc = await connect({ servers: TEST_NATS_URL });
+        const nc = await connect({ servers: env.NATS_URL });
         await (await jetstreamManager(nc)).streams.delete(eventStreamName(prefix)).catch(() => false);
         await nc.close();
         await db.drop();
