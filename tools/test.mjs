@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // `npm test`: every tier against the real PostgreSQL and NATS. Works on a fresh clone alone.
+import { spawnSync } from 'node:child_process';
 import { ensureDependencies, canConnect, run } from './lib/preflight.mjs';
 
 const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -9,8 +10,13 @@ ensureDependencies();
 const missing = [];
 if (!(await canConnect(DATABASE_URL, 5432))) missing.push(`PostgreSQL at ${DATABASE_URL} (set TEST_DATABASE_URL, or: apt-get install postgresql)`);
 if (!(await canConnect(NATS_URL, 4222))) missing.push(`NATS with JetStream at ${NATS_URL} (set TEST_NATS_URL, or: apt-get install nats-server && nats-server -js)`);
+// The CI-size chaos test restarts a nats-server of its own (the shared one is left alone).
+const natsBin = process.env.NATS_SERVER_BIN ?? 'nats-server';
+if ((!process.argv[2] || process.argv[2] === 'e2e') && spawnSync(natsBin, ['--version'], { stdio: 'ignore' }).status !== 0) {
+  missing.push(`the nats-server program (${natsBin}), which the chaos test starts and restarts on a port of its own (apt-get install nats-server, or set NATS_SERVER_BIN)`);
+}
 if (missing.length) {
-  console.error(`[reelay] the tests need real services that are not reachable:\n  - ${missing.join('\n  - ')}`);
+  console.error(`[reelay] the tests need real services and programs that are not there:\n  - ${missing.join('\n  - ')}`);
   process.exit(1);
 }
 
