@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { recordingServer, type RecordingServer } from '../test/support/local-servers';
-import { readJobStream } from '../test/support/sse';
+import { readJobStream, type SseJobEvent } from '../test/support/sse';
 import { startPrivateNats, type PrivateNats } from './private-nats';
 
 /**
@@ -44,6 +44,8 @@ export interface ChaosReport {
   /** Restarts that came up (a start that failed is in `failedStarts`, not here). */
   restarts: { services: number; nats: number; postgres: number };
   failedStarts: string[];
+  /** Reconnections of the live SSE followers (after a gateway kill). */
+  sseReconnects: number;
   lost: string[];
   /** Job streams in the log that no accepted submit made (a retried submit creating a second job). */
   unknownJobs: string[];
@@ -103,6 +105,40 @@ interface Submitted {
   id: string;
   user: string;
   scenario: string;
+  /** What the job's SSE stream, opened at the submit and followed through the chaos, delivered. */
+  live?: LiveStream;
+}
+
+interface LiveStream {
+  events: SseJobEvent[];
+  reconnects: number;
+  /** Resolves when the server ended the stream (the job finished) or the follower was stopped. */
+  done: Promise<boolean>;
+  stop: () => void;
+}
+
+/**
+ * Follows a job's stream as a browser's EventSource would: on a dropped connection (a killed
+ * gateway) it reconnects with the Last-Event-ID it has, until the server ends the stream.
+ */
+function followLive(url: string, key: string): LiveStream {
+  const events: SseJobEvent[] = [];
+  const stopper = new AbortController();
+  const live: LiveStream = { events, reconnects: 0, done: Promise.resolve(false), stop: () => stopper.abort() };
+  live.done = (async () => {
+    while (!stopper.signal.aborted) {
+      try {
+        await readJobStream(url, key, { lastEventId: events.at(-1)?.id, timeoutMs: 600_000, onEvent: (e) => events.push(e), signal: stopper.signal });
+        return true;
+      } catch {
+        if (stopper.signal.aborted) break;
+        live.reconnects++;
+        await sleep(300);
+      }
+    }
+    return false;
+  })();
+  return live;
 }
 
 export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
@@ -141,17 +177,17 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const db = new Client({ connectionString: stack.db.url });
   const report: ChaosReport = {
     jobs: opts.jobs, accepted: 0, notAccepted: 0, terminal: 0, delayedWithCheck: 0, byOutcome: {},
-    kills: Object.fromEntries(KINDS.map((k) => [k, 0])), restarts: { services: 0, nats: 0, postgres: 0 }, failedStarts: [], unknownJobs: [],
+    kills: Object.fromEntries(KINDS.map((k) => [k, 0])), restarts: { services: 0, nats: 0, postgres: 0 }, failedStarts: [], sseReconnects: 0, unknownJobs: [],
     lost: [], stuck: [], duplicates: [], missingSse: [], missingWebhooks: [], webhooksOutOfOrder: [], creditMismatches: [], gaps: [], projectionMismatches: [], slotLeaks: [], seconds: 0,
     logDir: join(tmpdir(), `reelay-chaos-${Date.now()}`),
   };
+  const submitted: Submitted[] = [];
   try {
     const users = ['ana', 'ben', 'cai'];
     const GRANT = 1_000_000;
     const keys = Object.fromEntries(users.map((u) => [u, stack.createUser(u, GRANT)]));
     log(`stack up in ${((Date.now() - started) / 1000).toFixed(1)} s; ${opts.jobs} jobs, chaos for ${opts.chaosMs / 1000} s`);
 
-    const submitted: Submitted[] = [];
     const submitting = (async () => {
       const gap = opts.submitWindowMs / opts.jobs;
       const pending: Promise<void>[] = [];
@@ -161,7 +197,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         pending.push(
           submit(stack, keys[user], { ...scenario.body, webhookUrl: `http://${receiver.host}/hook/${user}` }, `chaos-${i}`).then(async (id) => {
             if (!id) return void report.notAccepted++;
-            submitted.push({ id, user, scenario: scenario.name });
+            submitted.push({ id, user, scenario: scenario.name, live: followLive(`${stack.gateway.url}/v1/jobs/${id}/stream`, keys[user]) });
             if (scenario.cancelAfterMs) {
               await sleep(between(scenario.cancelAfterMs));
               await cancel(stack, keys[user], id);
@@ -182,6 +218,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     await settle(db, submitted, opts.settleTimeoutMs);
     await check(stack, db, submitted, keys, receiver, GRANT, report, log);
   } finally {
+    for (const j of submitted) j.live?.stop();
     report.seconds = Math.round((Date.now() - started) / 1000);
     mkdirSync(report.logDir, { recursive: true });
     for (const p of stack.services) writeFileSync(join(report.logDir, `${p.name}-${p.child.pid}${alive(p) ? '' : '-dead'}.log`), p.output());
@@ -394,6 +431,19 @@ async function check(stack: Stack, db: Client, jobs: Submitted[], keys: Record<s
     if (ids.size > 1) report.duplicates.push(`${jobId}: ${ids.size} provider tasks (${provider})`);
   }
 
+  // Every status change delivered live over SSE, in order, to a client that followed the job from its
+  // submit through the kills (reconnecting with Last-Event-ID after a gateway died under it).
+  const liveDeadline = Date.now() + 20_000;
+  for (const j of jobs.filter((x) => TERMINAL.has(folded.get(x.id)?.state.status ?? ''))) {
+    const ended = await Promise.race([j.live!.done, sleep(Math.max(0, liveDeadline - Date.now())).then(() => false)]);
+    const expected = folded.get(j.id)!.changes.map((c) => c.status);
+    const seen = j.live!.events.map((e) => e.job.status).filter((st, i, a) => i === 0 || a[i - 1] !== st);
+    if (!ended) report.missingSse.push(`${j.id}: the live stream did not end (saw ${seen.join(',')}, ${j.live!.reconnects} reconnects)`);
+    else if (JSON.stringify(seen) !== JSON.stringify(expected)) report.missingSse.push(`${j.id}: live saw ${seen.join(',')}, the log has ${expected.join(',')} (${j.live!.reconnects} reconnects)`);
+  }
+  report.sseReconnects = jobs.reduce((n, j) => n + (j.live?.reconnects ?? 0), 0);
+  for (const j of jobs) j.live?.stop();
+
   // Every status change replayed by SSE from the start, in order.
   const terminalJobs = jobs.filter((j) => TERMINAL.has(folded.get(j.id)?.state.status ?? ''));
   await inBatches(terminalJobs, 8, async (j) => {
@@ -543,7 +593,7 @@ export function formatReport(r: ChaosReport): string {
     `jobs ${r.jobs}, accepted ${r.accepted}, not accepted ${r.notAccepted}, terminal ${r.terminal}, delayed with a check ${r.delayedWithCheck}`,
     `outcomes ${Object.entries(r.byOutcome).map(([k, v]) => `${k}=${v}`).join(' ')}`,
     `kills ${Object.values(r.kills).reduce((a, b) => a + b, 0)} (${Object.entries(r.kills).map(([k, v]) => `${k}=${v}`).join(' ')}), service restarts ${r.restarts.services}, NATS restarts ${r.restarts.nats}, PostgreSQL restarts ${r.restarts.postgres}`,
-    `failed restarts ${r.failedStarts.length}, jobs in the log nobody submitted ${r.unknownJobs.length}`,
+    `failed restarts ${r.failedStarts.length}, jobs in the log nobody submitted ${r.unknownJobs.length}, live SSE reconnects ${r.sseReconnects}`,
     `lost ${r.lost.length}, stuck ${r.stuck.length}, duplicates ${r.duplicates.length}, missing SSE ${r.missingSse.length}, missing webhooks ${r.missingWebhooks.length}, webhooks out of order ${r.webhooksOutOfOrder.length}`,
     `credit mismatches ${r.creditMismatches.length}, stream gaps ${r.gaps.length}, projection mismatches ${r.projectionMismatches.length}, slots held by finished jobs ${r.slotLeaks.length}, ${r.seconds} s; service output in ${r.logDir}`,
   ];

@@ -33,7 +33,9 @@ it('submitted no job twice to a provider', () => {
   expect(report.duplicates).toEqual([]);
 });
 
-it('replayed every status change over SSE and delivered each to the webhook, in order', () => {
+it('streamed every status change live over SSE (through gateway kills), replayed it, and delivered each to the webhook, in order', () => {
+  // The live followers reconnected after at least one gateway kill, so resuming by Last-Event-ID was exercised.
+  expect(report.sseReconnects).toBeGreaterThan(0);
   expect({ sse: report.missingSse, webhooks: report.missingWebhooks, order: report.webhooksOutOfOrder }).toEqual({ sse: [], webhooks: [], order: [] });
 });
 

@@ -6,9 +6,15 @@ export interface SseJobEvent {
 }
 
 /** Reads a job's SSE stream until the server ends it (after a terminal status) or the timeout. */
-export async function readJobStream(url: string, key: string, opts: { lastEventId?: number; timeoutMs?: number } = {}): Promise<SseJobEvent[]> {
+export async function readJobStream(
+  url: string,
+  key: string,
+  opts: { lastEventId?: number; timeoutMs?: number; onEvent?: (e: SseJobEvent) => void; signal?: AbortSignal } = {},
+): Promise<SseJobEvent[]> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), opts.timeoutMs ?? 30_000);
+  const onCallerAbort = () => controller.abort();
+  opts.signal?.addEventListener('abort', onCallerAbort, { once: true });
   const events: SseJobEvent[] = [];
   try {
     const res = await fetch(url, {
@@ -30,7 +36,11 @@ export async function readJobStream(url: string, key: string, opts: { lastEventI
             .filter((l) => l && !l.startsWith(':'))
             .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trimStart()]),
         );
-        if (fields.event === 'job' && fields.data) events.push({ id: Number(fields.id), job: JSON.parse(fields.data) });
+        if (fields.event === 'job' && fields.data) {
+          const event = { id: Number(fields.id), job: JSON.parse(fields.data) as Job };
+          events.push(event);
+          opts.onEvent?.(event);
+        }
       }
     }
   } catch (err) {
@@ -38,6 +48,7 @@ export async function readJobStream(url: string, key: string, opts: { lastEventI
     throw new Error(`stream did not end within the timeout; saw ${events.map((e) => e.job.status).join(',')}`);
   } finally {
     clearTimeout(timer);
+    opts.signal?.removeEventListener('abort', onCallerAbort);
   }
   return events;
 }
