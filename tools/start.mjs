@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startEmbeddedPostgres } from './lib/embedded-postgres.mjs';
-import { stopLeftovers } from './lib/leftovers.mjs';
+import { runningLauncher, stopLeftovers } from './lib/leftovers.mjs';
 import { canConnect, ensureDependencies, postgresLoginRefused, ROOT, run } from './lib/preflight.mjs';
 
 const DATA = join(ROOT, '.data');
@@ -178,9 +178,16 @@ process.on('SIGHUP', () => void shutdown(0));
 async function main() {
   ensureDependencies();
   mkdirSync(DATA, { recursive: true });
+  const other = runningLauncher(PIDS, 'tools/start.mjs');
+  if (other) {
+    // Its services hold the ports and the embedded PostgreSQL's data: a second start would only fail (or stop them).
+    console.error(`[reelay] reelay is already running from this checkout (npm start, pid ${other}): stop it with Ctrl-C there first`);
+    process.exit(1);
+  }
   const left = await stopLeftovers(PIDS, ROOT);
   if (left.length > 0) log(`stopped what an earlier start left running: ${left.join(', ')}`);
   rmSync(PIDS, { force: true });
+  appendFileSync(PIDS, `launcher ${process.pid}\n`);
   run('npx nx run-many -t build --output-style=static');
   const DATABASE_URL = await ensurePostgres();
   const NATS_URL = await ensureNats();

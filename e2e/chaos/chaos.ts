@@ -121,17 +121,22 @@ interface LiveStream {
  * Follows a job's stream as a browser's EventSource would: on a dropped connection (a killed
  * gateway) it reconnects with the Last-Event-ID it has, until the server ends the stream.
  */
-function followLive(url: string, key: string): LiveStream {
+function followLive(url: string, key: string, closed: AbortSignal): LiveStream {
   const events: SseJobEvent[] = [];
   const stopper = new AbortController();
+  // A follower made after the run was closed (a submit answered during the teardown) stops at once.
+  if (closed.aborted) stopper.abort();
+  else closed.addEventListener('abort', () => stopper.abort(), { once: true });
   const live: LiveStream = { events, reconnects: 0, done: Promise.resolve(false), stop: () => stopper.abort() };
   live.done = (async () => {
     while (!stopper.signal.aborted) {
       try {
         await readJobStream(url, key, { lastEventId: events.at(-1)?.id, timeoutMs: 600_000, onEvent: (e) => events.push(e), signal: stopper.signal });
         return true;
-      } catch {
+      } catch (err) {
         if (stopper.signal.aborted) break;
+        // 204: the job's stream is over (api.md), as when the drop came after its last event.
+        if (/answered 204/.test((err as Error).message)) return true;
         live.reconnects++;
         await sleep(300);
       }
@@ -146,34 +151,41 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const started = Date.now();
   const receiver = await recordingServer();
   const nats = opts.privateNats ? await startPrivateNats() : null;
-  const stack = await startStack({
-    label: 'chaos',
-    natsUrl: nats?.url,
-    replicas: { intake: 2, dispatch: 2, polling: 2, notification: 2 },
-    env: {
-      PROVIDERS_ENABLED: 'local,runway,seedance',
-      OUTBOUND_ALLOW_HOSTS: receiver.host,
-      POLL_DEADLINE_MS: String(POLL_DEADLINE_MS),
-      // A check killed mid-way keeps its row leased until the lease ends (5 min by default): short
-      // here, so the retaking by the other replica happens inside the settle phase.
-      POLL_LEASE_MS: String(POLL_LEASE_MS),
-      DISPATCH_SERVER_MAX_RETRIES: '4',
-      DISPATCH_RATE_LIMIT_BUDGET_MS: '5000',
-      // A kill between Runway's answer and its record fails the job with the task maybe made, and
-      // its slot is held for as long as a generation could take: the simulator's take seconds.
-      DISPATCH_UNTRACKED_TASK_HOLD_MS: String(UNTRACKED_TASK_HOLD_MS),
-      DISPATCH_SLOT_SWEEP_MS: '2000',
-      RATE_LIMIT_PER_SECOND: '10000',
-      RATE_LIMIT_BURST: '10000',
-      PUBLIC_RATE_LIMIT_PER_SECOND: '10000',
-      PUBLIC_RATE_LIMIT_BURST: '10000',
-      WEBHOOK_MAX_ATTEMPTS: '30',
-      WEBHOOK_BACKOFF_MAX_MS: '1000',
-      WEBHOOK_TIMEOUT_MS: '2000',
-      // Kills leave leases and unacked messages behind: short enough to be taken over within the run.
-      CONSUMER_ACK_WAIT_MS: '3000',
-    },
-  });
+  let stack: Stack;
+  try {
+    stack = await startStack({
+      label: 'chaos',
+      natsUrl: nats?.url,
+      replicas: { intake: 2, dispatch: 2, polling: 2, notification: 2 },
+      env: {
+        PROVIDERS_ENABLED: 'local,runway,seedance',
+        OUTBOUND_ALLOW_HOSTS: receiver.host,
+        POLL_DEADLINE_MS: String(POLL_DEADLINE_MS),
+        // A check killed mid-way keeps its row leased until the lease ends (5 min by default): short
+        // here, so the retaking by the other replica happens inside the settle phase.
+        POLL_LEASE_MS: String(POLL_LEASE_MS),
+        DISPATCH_SERVER_MAX_RETRIES: '4',
+        DISPATCH_RATE_LIMIT_BUDGET_MS: '5000',
+        // A kill between Runway's answer and its record fails the job with the task maybe made, and
+        // its slot is held for as long as a generation could take: the simulator's take seconds.
+        DISPATCH_UNTRACKED_TASK_HOLD_MS: String(UNTRACKED_TASK_HOLD_MS),
+        DISPATCH_SLOT_SWEEP_MS: '2000',
+        RATE_LIMIT_PER_SECOND: '10000',
+        RATE_LIMIT_BURST: '10000',
+        PUBLIC_RATE_LIMIT_PER_SECOND: '10000',
+        PUBLIC_RATE_LIMIT_BURST: '10000',
+        WEBHOOK_MAX_ATTEMPTS: '30',
+        WEBHOOK_BACKOFF_MAX_MS: '1000',
+        WEBHOOK_TIMEOUT_MS: '2000',
+        // Kills leave leases and unacked messages behind: short enough to be taken over within the run.
+        CONSUMER_ACK_WAIT_MS: '3000',
+      },
+    });
+  } catch (err) {
+    await nats?.stop();
+    await receiver.close();
+    throw err;
+  }
   const db = new Client({ connectionString: stack.db.url });
   const report: ChaosReport = {
     jobs: opts.jobs, accepted: 0, notAccepted: 0, terminal: 0, delayedWithCheck: 0, byOutcome: {},
@@ -182,6 +194,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     logDir: join(tmpdir(), `reelay-chaos-${Date.now()}`),
   };
   const submitted: Submitted[] = [];
+  const closed = new AbortController();
   try {
     const users = ['ana', 'ben', 'cai'];
     const GRANT = 1_000_000;
@@ -197,7 +210,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         pending.push(
           submit(stack, keys[user], { ...scenario.body, webhookUrl: `http://${receiver.host}/hook/${user}` }, `chaos-${i}`).then(async (id) => {
             if (!id) return void report.notAccepted++;
-            submitted.push({ id, user, scenario: scenario.name, live: followLive(`${stack.gateway.url}/v1/jobs/${id}/stream`, keys[user]) });
+            submitted.push({ id, user, scenario: scenario.name, live: followLive(`${stack.gateway.url}/v1/jobs/${id}/stream`, keys[user], closed.signal) });
             if (scenario.cancelAfterMs) {
               await sleep(between(scenario.cancelAfterMs));
               await cancel(stack, keys[user], id);
@@ -218,7 +231,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     await settle(db, submitted, opts.settleTimeoutMs);
     await check(stack, db, submitted, keys, receiver, GRANT, report, log);
   } finally {
-    for (const j of submitted) j.live?.stop();
+    closed.abort();
     report.seconds = Math.round((Date.now() - started) / 1000);
     mkdirSync(report.logDir, { recursive: true });
     for (const p of stack.services) writeFileSync(join(report.logDir, `${p.name}-${p.child.pid}${alive(p) ? '' : '-dead'}.log`), p.output());

@@ -39,6 +39,8 @@ export async function startPrivateNats(): Promise<PrivateNats> {
 async function launch(port: number, store: string): Promise<ChildProcess> {
   const child = spawn(NATS_SERVER, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', store], { stdio: 'ignore' });
   const failed = new Promise<never>((_, reject) => child.once('error', reject));
+  // Raced below while starting; an error after that (the process gone) shows in the next restart or stop.
+  failed.catch(() => undefined);
   for (const until = Date.now() + 15_000; Date.now() < until; ) {
     if (child.exitCode !== null) throw new Error(`nats-server exited with ${child.exitCode}`);
     if (await Promise.race([portOpen(port), failed])) return child;

@@ -5,6 +5,22 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 
+/** The launcher itself is listed as `launcher <pid>`: alive, it is another start still running, not a leftover. */
+export const LAUNCHER = 'launcher';
+
+/**
+ * The pid of a launcher of this checkout that is still running (another `npm start`), or null.
+ * `script` is what names a launcher in its command line (`tools/start.mjs`).
+ */
+export function runningLauncher(pidFile, script) {
+  if (!existsSync(pidFile)) return null;
+  for (const line of readFileSync(pidFile, 'utf8').split('\n')) {
+    const [name, pid] = line.trim().split(/\s+/);
+    if (name === LAUNCHER && Number(pid) > 0 && Number(pid) !== process.pid && runningChild(Number(pid), script)) return Number(pid);
+  }
+  return null;
+}
+
 /** Stopped after the services, in reverse start order, as a clean shutdown does. */
 const INFRA = new Set(['postgres', 'nats']);
 /** PostgreSQL's fast shutdown; everything else stops on SIGTERM. */
@@ -15,7 +31,8 @@ const STOP_SIGNAL = { postgres: 'SIGINT' };
  * directory): after a reboot the same pids may belong to anything.
  */
 export function runningChild(pid, marker) {
-  const ps = spawnSync('ps', ['-o', 'command=', '-p', String(pid)], { encoding: 'utf8' });
+  // -ww: the whole command line, however long (some ps cut it to the terminal's width otherwise).
+  const ps = spawnSync('ps', ['-ww', '-o', 'command=', '-p', String(pid)], { encoding: 'utf8' });
   return ps.status === 0 && ps.stdout.includes(marker);
 }
 
@@ -25,7 +42,7 @@ export function leftovers(pidFile, marker) {
   const listed = readFileSync(pidFile, 'utf8')
     .split('\n')
     .map((line) => line.trim().split(/\s+/))
-    .filter(([name, pid]) => name && Number.isInteger(Number(pid)) && Number(pid) > 0)
+    .filter(([name, pid]) => name && name !== LAUNCHER && Number.isInteger(Number(pid)) && Number(pid) > 0)
     .map(([name, pid]) => ({ name, pid: Number(pid) }))
     .filter(({ pid }) => runningChild(pid, marker));
   return [...listed.filter((p) => !INFRA.has(p.name)), ...listed.filter((p) => INFRA.has(p.name)).reverse()];

