@@ -125,7 +125,8 @@ it(
       .trim()
       .split('\n')
       .map((line) => ({ name: line.split(' ')[0], pid: Number(line.split(' ')[1]) }));
-    expect(startedPids.map((p) => p.name).sort()).toEqual(['dispatch', 'gateway', 'intake', 'notification', 'polling', 'postgres', 'provider-sim']);
+    // The launcher lists itself too, so a second npm start can tell it is still running.
+    expect(startedPids.map((p) => p.name).sort()).toEqual(['dispatch', 'gateway', 'intake', 'launcher', 'notification', 'polling', 'postgres', 'provider-sim']);
     expect(startedPids.every((p) => isAlive(p.pid))).toBe(true);
     // The embedded server's own processes (checkpointer, walwriter, backends…) run from the clone.
     expect(processesInClone().filter((p) => p.includes('postgres')).length).toBeGreaterThan(1);
