@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startEmbeddedPostgres } from './lib/embedded-postgres.mjs';
-import { runningLauncher, stopLeftovers } from './lib/leftovers.mjs';
+import { LAUNCHER, runningLauncher, stopLeftovers } from './lib/leftovers.mjs';
 import { canConnect, ensureDependencies, postgresLoginRefused, ROOT, run } from './lib/preflight.mjs';
 
 const DATA = join(ROOT, '.data');
@@ -187,7 +187,7 @@ async function main() {
   const left = await stopLeftovers(PIDS, ROOT);
   if (left.length > 0) log(`stopped what an earlier start left running: ${left.join(', ')}`);
   rmSync(PIDS, { force: true });
-  appendFileSync(PIDS, `launcher ${process.pid}\n`);
+  appendFileSync(PIDS, `${LAUNCHER} ${process.pid}\n`);
   run('npx nx run-many -t build --output-style=static');
   const DATABASE_URL = await ensurePostgres();
   const NATS_URL = await ensureNats();

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { recordingServer, type RecordingServer } from '../test/support/local-servers';
-import { readJobStream, type SseJobEvent } from '../test/support/sse';
+import { readJobStream, statusesOf, type SseJobEvent } from '../test/support/sse';
 import { startPrivateNats, type PrivateNats } from './private-nats';
 
 /**
@@ -450,7 +450,7 @@ async function check(stack: Stack, db: Client, jobs: Submitted[], keys: Record<s
   for (const j of jobs.filter((x) => TERMINAL.has(folded.get(x.id)?.state.status ?? ''))) {
     const ended = await Promise.race([j.live!.done, sleep(Math.max(0, liveDeadline - Date.now())).then(() => false)]);
     const expected = folded.get(j.id)!.changes.map((c) => c.status);
-    const seen = j.live!.events.map((e) => e.job.status).filter((st, i, a) => i === 0 || a[i - 1] !== st);
+    const seen = statusesOf(j.live!.events);
     if (!ended) report.missingSse.push(`${j.id}: the live stream did not end (saw ${seen.join(',')}, ${j.live!.reconnects} reconnects)`);
     else if (JSON.stringify(seen) !== JSON.stringify(expected)) report.missingSse.push(`${j.id}: live saw ${seen.join(',')}, the log has ${expected.join(',')} (${j.live!.reconnects} reconnects)`);
   }
@@ -463,7 +463,7 @@ async function check(stack: Stack, db: Client, jobs: Submitted[], keys: Record<s
     const expected = folded.get(j.id)!.changes.map((c) => c.status);
     try {
       const events = await readJobStream(`${stack.gateway.url}/v1/jobs/${j.id}/stream`, keys[j.user], { timeoutMs: 15_000 });
-      const seen = events.map((e) => e.job.status).filter((s, i, a) => i === 0 || a[i - 1] !== s);
+      const seen = statusesOf(events);
       if (JSON.stringify(seen) !== JSON.stringify(expected)) report.missingSse.push(`${j.id}: saw ${seen.join(',')}, log has ${expected.join(',')}`);
     } catch (err) {
       report.missingSse.push(`${j.id}: ${(err as Error).message}`);
@@ -476,11 +476,11 @@ async function check(stack: Stack, db: Client, jobs: Submitted[], keys: Record<s
   const firstDeliveries = () => {
     const firstSeen = new Map<string, number[]>();
     for (const r of receiver.requests) {
-      const m = /^msg_(job_[0-9A-Z]{26})_v(\d+)$/.exec(String(r.headers['webhook-id'] ?? ''));
-      if (!m) continue;
-      const seen = firstSeen.get(m[1]) ?? [];
-      if (!seen.includes(Number(m[2]))) seen.push(Number(m[2]));
-      firstSeen.set(m[1], seen);
+      const id = deliveryOf(r);
+      if (!id) continue;
+      const seen = firstSeen.get(id.jobId) ?? [];
+      if (!seen.includes(id.version)) seen.push(id.version);
+      firstSeen.set(id.jobId, seen);
     }
     return firstSeen;
   };
@@ -495,12 +495,12 @@ async function check(stack: Stack, db: Client, jobs: Submitted[], keys: Record<s
   const firstSeen = firstDeliveries();
   // What each delivery says is the status the log has at its version, signed as that type.
   for (const r of receiver.requests) {
-    const m = /^msg_(job_[0-9A-Z]{26})_v(\d+)$/.exec(String(r.headers['webhook-id'] ?? ''));
-    const change = m ? folded.get(m[1])?.changes.find((c) => c.version === Number(m[2])) : undefined;
-    if (!m || !change) continue;
+    const id = deliveryOf(r);
+    const change = id && folded.get(id.jobId)?.changes.find((c) => c.version === id.version);
+    if (!id || !change) continue;
     const sent = JSON.parse(r.body) as { type?: string; data?: { id?: string; status?: string } };
-    if (sent.type !== `video.job.${change.status}` || sent.data?.status !== change.status || sent.data?.id !== m[1]) {
-      report.missingWebhooks.push(`${m[1]}: v${m[2]} sent as ${sent.type} (${sent.data?.status}), the log has ${change.status}`);
+    if (sent.type !== `video.job.${change.status}` || sent.data?.status !== change.status || sent.data?.id !== id.jobId) {
+      report.missingWebhooks.push(`${id.jobId}: v${id.version} sent as ${sent.type} (${sent.data?.status}), the log has ${change.status}`);
     }
   }
   for (const j of jobs) {
@@ -612,6 +612,12 @@ export function formatReport(r: ChaosReport): string {
   ];
   for (const [name, list] of Object.entries(r)) if (Array.isArray(list) && list.length) lines.push(`${name}:\n  ${list.slice(0, 20).join('\n  ')}`);
   return lines.join('\n');
+}
+
+/** The job and version a webhook delivery carries in its `webhook-id` (`msg_<job>_v<version>`). */
+function deliveryOf(r: RecordingServer['requests'][number]): { jobId: string; version: number } | null {
+  const m = /^msg_(job_[0-9A-Z]{26})_v(\d+)$/.exec(String(r.headers['webhook-id'] ?? ''));
+  return m ? { jobId: m[1], version: Number(m[2]) } : null;
 }
 
 /** What the log and notification's tables say about undelivered versions, for the report. */

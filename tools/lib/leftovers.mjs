@@ -13,12 +13,17 @@ export const LAUNCHER = 'launcher';
  * `script` is what names a launcher in its command line (`tools/start.mjs`).
  */
 export function runningLauncher(pidFile, script) {
-  if (!existsSync(pidFile)) return null;
-  for (const line of readFileSync(pidFile, 'utf8').split('\n')) {
-    const [name, pid] = line.trim().split(/\s+/);
-    if (name === LAUNCHER && Number(pid) > 0 && Number(pid) !== process.pid && runningChild(Number(pid), script)) return Number(pid);
-  }
-  return null;
+  return listed(pidFile).find(({ name, pid }) => name === LAUNCHER && pid !== process.pid && runningChild(pid, script))?.pid ?? null;
+}
+
+/** The `<name> <pid>` lines of the pid file (none when there is no file). */
+function listed(pidFile) {
+  if (!existsSync(pidFile)) return [];
+  return readFileSync(pidFile, 'utf8')
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .filter(([name, pid]) => name && Number.isInteger(Number(pid)) && Number(pid) > 0)
+    .map(([name, pid]) => ({ name, pid: Number(pid) }));
 }
 
 /** Stopped after the services, in reverse start order, as a clean shutdown does. */
@@ -30,22 +35,16 @@ const STOP_SIGNAL = { postgres: 'SIGINT' };
  * A pid counts as ours only while its command line names `marker` (the checkout or its data
  * directory): after a reboot the same pids may belong to anything.
  */
-export function runningChild(pid, marker) {
+function runningChild(pid, marker) {
   // -ww: the whole command line, however long (some ps cut it to the terminal's width otherwise).
   const ps = spawnSync('ps', ['-ww', '-o', 'command=', '-p', String(pid)], { encoding: 'utf8' });
   return ps.status === 0 && ps.stdout.includes(marker);
 }
 
 /** The processes of `pidFile` still running and ours, in the order they should be stopped. */
-export function leftovers(pidFile, marker) {
-  if (!existsSync(pidFile)) return [];
-  const listed = readFileSync(pidFile, 'utf8')
-    .split('\n')
-    .map((line) => line.trim().split(/\s+/))
-    .filter(([name, pid]) => name && name !== LAUNCHER && Number.isInteger(Number(pid)) && Number(pid) > 0)
-    .map(([name, pid]) => ({ name, pid: Number(pid) }))
-    .filter(({ pid }) => runningChild(pid, marker));
-  return [...listed.filter((p) => !INFRA.has(p.name)), ...listed.filter((p) => INFRA.has(p.name)).reverse()];
+function leftovers(pidFile, marker) {
+  const ours = listed(pidFile).filter(({ name, pid }) => name !== LAUNCHER && runningChild(pid, marker));
+  return [...ours.filter((p) => !INFRA.has(p.name)), ...ours.filter((p) => INFRA.has(p.name)).reverse()];
 }
 
 function signalGroup(pid, signal) {

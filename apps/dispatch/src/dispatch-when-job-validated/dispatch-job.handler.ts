@@ -119,9 +119,7 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
       provider = job.intent.provider;
       const adapter = deps.adapters.get(provider);
       if (!adapter) {
-        // Redelivering would not bring the provider back: the job ends with a status a person can read.
-        deps.logger.error({ jobId, provider }, 'job is pinned to a provider that is no longer configured');
-        await run((now) => ({ type: 'Fail', errorCode: 'unknown_provider_error', detail: `submission ${job.intent!.submissionKey} was made to ${provider}, which is no longer configured`, now }));
+        await failForSetup(deps, run, { jobId, provider }, `submission ${job.intent.submissionKey} was made to ${provider}, which is no longer configured`);
         await deps.slots.release(jobId);
         return DONE;
       }
@@ -166,10 +164,7 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
       const serving = (entry?.providers ?? []).filter((p) => deps.adapters.has(p));
       const candidates = serving.filter((p) => takesReferenceImage(deps, job, deps.adapters.get(p)!));
       if (candidates.length === 0) {
-        const detail = serving.length === 0 ? `no configured provider serves model ${job.model}` : uploadNeedsLinkDetail(serving);
-        deps.logger.error({ jobId, model: job.model, providers: serving }, detail);
-        await run((now) => ({ type: 'Fail', errorCode: 'unknown_provider_error', detail, now }));
-        return DONE;
+        return failForSetup(deps, run, { jobId, model: job.model }, serving.length === 0 ? `no configured provider serves model ${job.model}` : uploadNeedsLinkDetail(serving));
       }
       provider = await chooseProvider(candidates, (p) => deps.circuit.allows(p));
       if (!(await takeSlot(deps, jobId, provider))) return capacityWait(deps);
@@ -183,11 +178,7 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
     try {
       request = await submitRequest(deps, job, provider, submissionKey ?? intendedKey);
     } catch (err) {
-      if (err instanceof UploadNeedsLinkError) {
-        deps.logger.error({ jobId, provider }, err.message);
-        await run((now) => ({ type: 'Fail', errorCode: 'unknown_provider_error', detail: err.message, now }));
-        return DONE;
-      }
+      if (err instanceof UploadNeedsLinkError) return failForSetup(deps, run, { jobId, provider }, err.message);
       if (!(err instanceof MissingAssetError) && !(err instanceof ReferenceImageUnavailable)) throw err;
       await run((now) => ({ type: 'Fail', errorCode: 'asset_fetch_failed', detail: err.message, now }));
       return DONE;
@@ -266,6 +257,17 @@ function assertHeld(lease: SubmitLease, jobId: string): void {
 }
 
 type Run = (command: (now: Date) => JobCommand) => Promise<{ events: unknown[]; state: JobState }>;
+
+/**
+ * A job this installation's settings cannot send anywhere (a provider gone from them, a link it
+ * cannot make): redelivering would not change that, so the job ends with a status a person can
+ * read, and the operator finds why in the log and the event's detail.
+ */
+async function failForSetup(deps: DispatchJobDeps, run: Run, fields: Record<string, unknown>, detail: string): Promise<DispatchOutcome> {
+  deps.logger.error(fields, detail);
+  await run((now) => ({ type: 'Fail', errorCode: 'unknown_provider_error', detail, now }));
+  return DONE;
+}
 
 /** Submit errors that say the provider (not this job) is failing; they count toward its circuit. */
 const CIRCUIT_KINDS: ReadonlySet<string> = new Set(['server', 'timeout', 'auth', 'billing']);

@@ -17,7 +17,12 @@ export class JobReader {
 
   /** Whether `jobId` is a job of `userId`. */
   async exists(jobId: string, userId: string): Promise<boolean> {
-    return this.loadOwned(jobId, userId).then(() => true, (err: unknown) => (err instanceof ApiException && err.code === 'not_found' ? false : Promise.reject(err)));
+    return (await this.findOwned(jobId, userId)) !== null;
+  }
+
+  /** The job as `loadOwned` reads it, or null where that answers 404. */
+  findOwned(jobId: string, userId: string): Promise<LoadedJob | null> {
+    return this.loadOwned(jobId, userId).catch((err: unknown) => (err instanceof ApiException && err.code === 'not_found' ? null : Promise.reject(err)));
   }
 
   /** The job folded from its stream; 404 when it does not exist or belongs to someone else. */

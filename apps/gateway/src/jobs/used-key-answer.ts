@@ -11,9 +11,9 @@ import type { JobReader } from './job-reader';
  */
 export async function answerForUsedKey(jobs: JobReader, userId: string, key: string | undefined, sameAs?: unknown): Promise<Job | null> {
   if (key === undefined) return null;
-  const jobId = jobIdForIdempotencyKey(userId, key);
-  if (!(await jobs.exists(jobId, userId))) return null;
-  const { state } = await jobs.loadOwned(jobId, userId);
+  const earlier = await jobs.findOwned(jobIdForIdempotencyKey(userId, key), userId);
+  if (!earlier) return null;
+  const { state } = earlier;
   if (sameAs !== undefined && state.requestHash === requestHash(sameAs)) return toPublicJob(state);
   throw new ApiException('idempotency_conflict', 'This Idempotency-Key was already used with a different request.');
 }

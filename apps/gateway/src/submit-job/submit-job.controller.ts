@@ -31,10 +31,15 @@ export class SubmitJobController {
     const key = validIdempotencyKey(idempotencyKey);
     const body = await readJsonBody(req, this.deps.config.JSON_BODY_LIMIT_BYTES);
     const parsed = SubmitJobRequest.safeParse(body);
-    const job = parsed.success
-      ? await this.intake.submit({ userId, request: parsed.data, idempotencyKey: key, correlationId: correlationIdOf(req) })
-      : await answerForUsedKey(this.jobs, userId, key, body);
-    if (!job) throw invalidRequest('The request body is not valid.', detailsFromIssues(parsed.error!.issues));
+    if (!parsed.success) {
+      const replay = await answerForUsedKey(this.jobs, userId, key, body);
+      if (!replay) throw invalidRequest('The request body is not valid.', detailsFromIssues(parsed.error.issues));
+      return this.answered(res, replay);
+    }
+    return this.answered(res, await this.intake.submit({ userId, request: parsed.data, idempotencyKey: key, correlationId: correlationIdOf(req) }));
+  }
+
+  private answered(res: Response, job: Job): Job {
     res.setHeader('ETag', jobETag(job.version));
     res.setHeader('Location', `/v1/jobs/${job.id}`);
     return job;

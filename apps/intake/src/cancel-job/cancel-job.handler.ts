@@ -2,6 +2,7 @@ import type { CancelJobCommand, CommandReply } from '@reelay/contracts';
 import type { EventStore } from '@reelay/event-store';
 import type { Logger } from '@reelay/service-kit';
 import { settleCredits } from '../settle-credits/settle-credits.handler';
+import { commandMetadata } from '../shared/command-metadata';
 import { decideOnOwnedJob } from '../shared/owned-job-command';
 
 /**
@@ -13,8 +14,7 @@ import { decideOnOwnedJob } from '../shared/owned-job-command';
 export async function cancelJob(deps: { store: EventStore; now: () => Date }, cmd: CancelJobCommand, logger: Logger): Promise<CommandReply> {
   const reply = await decideOnOwnedJob(deps, cmd, (now) => ({ type: 'Cancel', now }), (status) => `This job is already ${status} and cannot be canceled.`);
   if (reply.ok && reply.job.status === 'canceled') {
-    const metadata = { correlationId: cmd.correlationId, userId: cmd.userId, ...(cmd.traceparent ? { traceparent: cmd.traceparent } : {}) };
-    await settleCredits(deps, cmd.jobId, metadata).catch((err: unknown) =>
+    await settleCredits(deps, cmd.jobId, commandMetadata(cmd)).catch((err: unknown) =>
       logger.warn({ err, jobId: cmd.jobId }, 'could not release the credits of a canceled job yet; its JobCanceled delivery will'),
     );
   }

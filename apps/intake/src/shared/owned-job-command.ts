@@ -1,6 +1,7 @@
 import { jobStreamId, type CancelJobCommand, type CommandReply, type JobStatus } from '@reelay/contracts';
 import { handle, type EventStore } from '@reelay/event-store';
 import { decideJob, IllegalTransitionError, jobDecider, type JobCommand } from '@reelay/job-domain';
+import { commandMetadata } from './command-metadata';
 import { loadJob, publicJob } from './job-stream';
 import { ok, refuse } from './replies';
 
@@ -20,7 +21,7 @@ export async function decideOnOwnedJob(
   if (!current.state.exists || current.state.userId !== cmd.userId) return NOT_FOUND;
   try {
     const result = await handle(deps.store, jobStreamId(cmd.jobId), jobDecider, (state) => decideJob(command(deps.now()), state), {
-      metadata: { correlationId: cmd.correlationId, userId: cmd.userId, ...(cmd.traceparent ? { traceparent: cmd.traceparent } : {}) },
+      metadata: commandMetadata(cmd),
     });
     return ok(publicJob(result));
   } catch (err) {

@@ -24,6 +24,7 @@ import {
   requestHash,
 } from '@reelay/job-domain';
 import type { QueryRunner } from 'typeorm';
+import { commandMetadata } from '../shared/command-metadata';
 import { loadJob, publicJob } from '../shared/job-stream';
 import { ok, refuse } from '../shared/replies';
 import { refusedWithLookup, type HostResolver } from '@reelay/net-guard';
@@ -86,7 +87,7 @@ export async function submitJob(deps: SubmitJobDeps, cmd: SubmitJobCommand, opts
   }
   const model = deps.catalog.get(request.model)!;
   const amount = deps.catalog.price(request.model, request.durationSeconds);
-  const metadata: EventMetadata = { correlationId: cmd.correlationId, userId, ...(cmd.traceparent ? { traceparent: cmd.traceparent } : {}) };
+  const metadata = commandMetadata(cmd);
   const submit: Submission = { deps, userId, jobId, amount, metadata, data: submittedData(cmd, model, jobId, amount, hash), onCreated: opts.onCreated };
 
   for (let attempt = 1; ; attempt++) {

@@ -198,7 +198,6 @@ class JobCheck {
     return this.retryLater('illegal_transition');
   }
 
-
   /** Best effort, logged: for a canceled or failed job, its terminal event's delivery removes the file too. */
   private async removeCopy(): Promise<void> {
     try {
