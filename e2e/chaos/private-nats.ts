@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '@reelay/testing';
+import { stablePort } from '@reelay/testing';
 
 /**
  * A nats-server with JetStream of the test's own (a free port, a store in a temp directory), so a
@@ -20,7 +20,7 @@ export interface PrivateNats {
 const NATS_SERVER = process.env.NATS_SERVER_BIN ?? 'nats-server';
 
 export async function startPrivateNats(): Promise<PrivateNats> {
-  const port = await freePort();
+  const port = await stablePort();
   const store = mkdtempSync(join(tmpdir(), 'reelay-chaos-nats-'));
   let child: ChildProcess = await launch(port, store);
   return {

@@ -1,5 +1,5 @@
 import { probeMp4 } from '@reelay/media';
-import { deleteNatsPrefix, freePort, isAlive, TEST_NATS_URL, uniqueNatsPrefix, WORKSPACE_ROOT } from '@reelay/testing';
+import { deleteNatsPrefix, isAlive, stablePort, TEST_NATS_URL, uniqueNatsPrefix, WORKSPACE_ROOT } from '@reelay/testing';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -77,7 +77,7 @@ afterAll(async () => {
 it(
   'installs, builds, falls back to an embedded PostgreSQL, runs a job to a playable MP4 and leaves no process behind after Ctrl-C',
   async () => {
-    const [gateway, sim, intake, dispatch, polling, notification, pg] = await Promise.all(Array.from({ length: 7 }, () => freePort()));
+    const [gateway, sim, intake, dispatch, polling, notification, pg] = await Promise.all(Array.from({ length: 7 }, () => stablePort()));
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       DATABASE_URL: 'postgres://postgres@127.0.0.1:1/reelay',

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 
@@ -13,6 +13,40 @@ export async function freePort(): Promise<number> {
       const { port } = srv.address() as { port: number };
       srv.close(() => res(port));
     });
+  });
+}
+
+/**
+ * A free port below the kernel's ephemeral range, for a process that is killed and started again
+ * on the same port. A port from `freePort` comes from that range, so while its owner is down the
+ * kernel can hand it to another test's `listen(0)` or to an outgoing connection; the restarted
+ * process then cannot bind, and clients meet a stranger on its address (a CI chaos run once got
+ * another service's 404 there). Ports below the range are only ever taken by asking for them.
+ */
+export async function stablePort(): Promise<number> {
+  const low = ephemeralLow();
+  const from = 10_000;
+  if (low - from < 1000) return freePort();
+  for (let i = 0; i < 50; i++) {
+    const port = from + Math.floor(Math.random() * (low - from));
+    if (await canListen(port)) return port;
+  }
+  return freePort();
+}
+
+function ephemeralLow(): number {
+  try {
+    return Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const srv = createServer();
+    srv.once('error', () => res(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => res(true)));
   });
 }
 

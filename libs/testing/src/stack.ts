@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, startService, WORKSPACE_ROOT, type ServiceProcess } from './service-process';
+import { stablePort, startService, WORKSPACE_ROOT, type ServiceProcess } from './service-process';
 import { createTestDatabase, type TestDatabase } from './test-database';
 import { TEST_NATS_URL, uniqueNatsPrefix } from './test-nats';
 
@@ -69,7 +69,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     WEBHOOK_TICK_MS: '100',
     LOG_LEVEL: 'warn',
     // Fixed for the stack's life, so a gateway killed and started again keeps its URL.
-    GATEWAY_PORT: String(await freePort()),
+    GATEWAY_PORT: String(await stablePort()),
     ...opts.env,
   };
   const start = async (app: string) => {

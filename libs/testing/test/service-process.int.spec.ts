@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { isAlive as alive } from '../src/service-process';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { freePort, isAlive as alive, stablePort } from '../src/service-process';
 
 async function gone(pid: number, timeoutMs = 5000): Promise<boolean> {
   for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) if (!alive(pid)) return true;
@@ -35,5 +37,24 @@ describe('services started by startService end with the process that started the
     expect(alive(pid)).toBe(true);
     child.kill('SIGINT');
     expect(await gone(pid)).toBe(true);
+  });
+});
+
+describe('a port for a process that is restarted on it', () => {
+  const ephemeralLow = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+
+  it('is free and lies outside the range the kernel hands to listen(0) and outgoing connections', async () => {
+    const ports = await Promise.all(Array.from({ length: 20 }, () => stablePort()));
+    for (const port of ports) expect(port).toBeLessThan(ephemeralLow);
+    const servers: Server[] = [];
+    for (const port of new Set(ports)) {
+      const srv = createServer();
+      await new Promise<void>((res, rej) => srv.once('error', rej).listen(port, '127.0.0.1', res));
+      servers.push(srv);
+    }
+    // What other tests ask for meanwhile never lands on it.
+    const others = await Promise.all(Array.from({ length: 50 }, () => freePort()));
+    for (const port of others) expect(port).toBeGreaterThanOrEqual(ephemeralLow);
+    await Promise.all(servers.map((s) => new Promise((res) => s.close(res))));
   });
 });
