@@ -61,9 +61,21 @@ export const DispatchConfig = BaseConfig.extend({
 });
 export type DispatchConfig = z.infer<typeof DispatchConfig>;
 
-/** PROVIDER_MAX_IN_FLIGHT_<PROVIDER> (upper-cased, `-` → `_`), else the default. */
+const maxInFlightVar = (provider: string) => `PROVIDER_MAX_IN_FLIGHT_${provider.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+
+/** PROVIDER_MAX_IN_FLIGHT_<PROVIDER> (upper-cased, `-` → `_`), else the default; `maxInFlightErrors` has refused a bad value at start. */
 export function maxInFlightFor(provider: string, env: Record<string, string | undefined>, fallback: number): number {
-  const raw = env[`PROVIDER_MAX_IN_FLIGHT_${provider.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`];
-  const n = Number(raw);
-  return raw !== undefined && raw.trim() !== '' && Number.isInteger(n) && n >= 0 ? n : fallback;
+  const raw = env[maxInFlightVar(provider)]?.trim();
+  return raw ? Number(raw) : fallback;
+}
+
+/** A per-provider limit for a provider that does not exist, or that is not a count, would be ignored without a word. */
+export function maxInFlightErrors(env: Record<string, string | undefined>, providers: readonly string[]): string[] {
+  const known = new Map(providers.map((p) => [maxInFlightVar(p), p]));
+  return Object.entries(env)
+    .filter(([name, raw]) => name.startsWith('PROVIDER_MAX_IN_FLIGHT_') && name !== 'PROVIDER_MAX_IN_FLIGHT_DEFAULT' && raw !== undefined && raw.trim() !== '')
+    .flatMap(([name, raw]) => {
+      if (!known.has(name)) return [`${name}: no provider of that name (known: ${providers.join(', ')})`];
+      return /^\d+$/.test(raw!.trim()) ? [] : [`${name}: "${raw}" is not a whole number of jobs`];
+    });
 }

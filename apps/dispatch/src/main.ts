@@ -1,6 +1,6 @@
 import { Catalog, withProviderModelIds } from '@reelay/catalog';
 import { JetStreamServer } from '@reelay/messaging';
-import { configuredAdapters } from '@reelay/providers';
+import { ADAPTER_FACTORIES, configuredAdapters, simulatedProviders } from '@reelay/providers';
 import { LocalStorage } from '@reelay/storage';
 import { connectInfra, createLogger, createMetrics, initTracing, loadConfig, onOneReplica, runService } from '@reelay/service-kit';
 import { refreshInFlight } from './capacity/in-flight-gauge';
@@ -8,7 +8,7 @@ import { ProviderSlots } from './capacity/provider-slots';
 import { SlotSweeper } from './capacity/slot-sweeper';
 import { ProviderCircuit } from './circuit/provider-circuit';
 import { circuitOpenGauge } from './circuit/circuit-metrics';
-import { DispatchConfig, maxInFlightFor } from './config';
+import { DispatchConfig, maxInFlightErrors, maxInFlightFor } from './config';
 import { dispatchConsumers } from './dispatch.consumers';
 import type { DispatchDeps } from './dispatch.deps';
 import { DispatchModule } from './dispatch.module';
@@ -20,11 +20,17 @@ import { SubmitLocks } from './dispatch-when-job-validated/submit-locks';
 async function main() {
   initTracing('dispatch');
   const config = loadConfig(DispatchConfig);
+  const limitErrors = maxInFlightErrors(process.env, ADAPTER_FACTORIES.map((f) => f.name));
+  if (limitErrors.length) throw new Error(`invalid configuration: ${limitErrors.join('; ')}`);
   const logger = createLogger('dispatch', config.LOG_LEVEL);
   const metrics = createMetrics('dispatch');
   const infra = await connectInfra({ name: 'dispatch', config, logger, relay: true, migrations: dispatchMigrations });
   const adapters = configuredAdapters(process.env);
   if (adapters.size === 0) logger.warn('no provider adapter is configured: every job will fail with unknown_provider_error');
+  const simulated = simulatedProviders(process.env).filter((name) => adapters.has(name));
+  if (simulated.length) {
+    logger.warn({ providers: simulated, simulator: process.env.PROVIDER_SIM_URL }, 'these providers have no API key and go to the provider simulator: their jobs are simulated, not generated');
+  }
   const assetUrls = config.ASSET_URL_SECRET && config.PUBLIC_BASE_URL ? { secret: config.ASSET_URL_SECRET, publicBaseUrl: config.PUBLIC_BASE_URL } : undefined;
   const linkOnly = [...adapters.values()].filter((a) => a.capabilities.imageByLinkOnly).map((a) => a.name);
   if (!assetUrls && linkOnly.length > 0) {

@@ -556,7 +556,7 @@ describe('assets, models, webhooks, callbacks, health', () => {
     expect(a.secret).not.toBe(b.secret);
   });
 
-  it('forwards provider callbacks untouched and answers 204 without a key', async () => {
+  it('forwards provider callbacks untouched and answers 200 without a key (Luma retries a 204)', async () => {
     const got = new Promise<Record<string, unknown>>((resolve) => {
       const sub = intakeNc.subscribe(`${prefix}.cmd.provider-callback`, {
         callback: (_e, msg) => {
@@ -568,13 +568,13 @@ describe('assets, models, webhooks, callbacks, health', () => {
     });
     await intakeNc.flush();
     const res = await call('/v1/providers/runway/callback?token=t1', { key: null, method: 'POST', body: '{"id":"task"}', headers: { 'content-type': 'application/json', 'webhook-signature': 'v1,abc' } });
-    expect(res.status).toBe(204);
+    expect(res.status).toBe(200);
     const cmd = await got;
     expect(cmd).toMatchObject({ provider: 'runway', query: 'token=t1', headers: expect.objectContaining({ 'webhook-signature': 'v1,abc' }) });
     expect(Buffer.from(cmd.bodyBase64 as string, 'base64').toString()).toBe('{"id":"task"}');
   });
 
-  it('refuses (413) a callback too large to forward over NATS once base64-encoded, instead of answering 204 and dropping it', async () => {
+  it('refuses (413) a callback too large to forward over NATS once base64-encoded, instead of answering 200 and dropping it', async () => {
     const forwarded: number[] = [];
     const sub = intakeNc.subscribe(`${prefix}.cmd.provider-callback`, {
       callback: (_e, msg) => {
@@ -586,7 +586,7 @@ describe('assets, models, webhooks, callbacks, health', () => {
     try {
       const post = (bytes: number) => call('/v1/providers/replicate/callback', { key: null, method: 'POST', body: JSON.stringify({ id: 'p', logs: 'x'.repeat(bytes) }), headers: { 'content-type': 'application/json' } });
       expect((await post(900 * 1024)).status).toBe(413);
-      expect((await post(600 * 1024)).status).toBe(204);
+      expect((await post(600 * 1024)).status).toBe(200);
       await eventually(async () => (forwarded.length === 1 ? true : undefined), 'the 600 KiB callback forwarded');
       expect(forwarded[0]).toBeGreaterThan(800 * 1024);
     } finally {
@@ -659,7 +659,7 @@ describe('a second gateway process on the same database', () => {
       statuses.push((await fetch(`${direct.url}/v1/models`, { headers: { authorization: 'Bearer rl_not_a_key' } })).status);
       const limited = await callback(direct.url, '203.0.113.9'); // not believed: no proxy is trusted
       statuses.push(limited.status);
-      expect(statuses).toEqual([204, 204, 401, 429]);
+      expect(statuses).toEqual([200, 200, 401, 429]);
       expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       expect((await body(limited)).error).toMatchObject({ code: 'rate_limited' });
       expect((await fetch(`${direct.url}/v1/models`, { headers: { authorization: 'Bearer rl_not_a_key' } })).status).toBe(429);
@@ -673,9 +673,9 @@ describe('a second gateway process on the same database', () => {
     try {
       const first = [];
       for (let i = 0; i < 4; i++) first.push((await callback(proxied.url, '203.0.113.1')).status);
-      expect(first).toEqual([204, 204, 204, 429]);
+      expect(first).toEqual([200, 200, 200, 429]);
       // Another client behind the same proxy has its own budget.
-      expect((await callback(proxied.url, '203.0.113.2')).status).toBe(204);
+      expect((await callback(proxied.url, '203.0.113.2')).status).toBe(200);
     } finally {
       await proxied.app.close();
     }

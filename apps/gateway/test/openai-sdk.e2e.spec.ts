@@ -130,6 +130,8 @@ describe('the official openai SDK against the gateway', () => {
     const conflict = await retrying.videos.remix(source.id, { prompt: 'a kite at noon' }, { headers: { 'Idempotency-Key': 'remix-1' } }).catch((e: unknown) => e);
     expect(conflict).toBeInstanceOf(ConflictError);
     expect((conflict as InstanceType<typeof ConflictError>).headers?.get('x-should-retry')).toBe('false');
+    // The key is checked before the body, as on regenerate: an empty prompt under a used key is another request.
+    await expect(retrying.videos.remix(source.id, { prompt: '' }, { headers: { 'Idempotency-Key': 'remix-1' } })).rejects.toBeInstanceOf(ConflictError);
   });
 
   it('refuses a body over the JSON limit with 413 in OpenAI\'s envelope', async () => {

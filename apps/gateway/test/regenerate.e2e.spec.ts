@@ -1,3 +1,5 @@
+import { jobStreamId } from '@reelay/contracts';
+import { jobIdForIdempotencyKey, newJobId, requestHash } from '@reelay/job-domain';
 import { startE2EStack, type E2EStack } from './e2e-stack';
 
 jest.setTimeout(120_000);
@@ -101,6 +103,31 @@ describe('POST /v1/jobs/{id}/regenerate (intake, dispatch, polling and the local
     expect({ status: malformed.status, code: malformed.body.error?.code }).toEqual({ status: 400, code: 'invalid_request' });
     // (That a refused request makes no job is the hostile-input suite's property, counted in the log rather than the lagging list.)
     await waitDone(alice, first.body.id);
+  });
+
+  it("answers a repeat under its Idempotency-Key with the key's job even when the repeated job's settings fail today's checks", async () => {
+    // Recorded as an older release accepted them: a duration in fractions of a second (whole seconds today).
+    const settings = { model: 'local-preview', prompt: 'a clock with no hands', negativePrompt: null, aspectRatio: '16:9', durationSeconds: 2.5, resolution: null, seed: null, referenceImage: null, webhookUrl: null, metadata: {} };
+    const record = async (jobId: string, extra: Record<string, unknown>) => {
+      const at = new Date().toISOString();
+      const submitted = { jobId, userId: 'regen-alice', provider: 'local', ...settings, creditsEstimated: 1, requestHash: 'h', at, ...extra };
+      // Canceled, so that nothing runs them now.
+      await stack.gateway.deps.store.append(jobStreamId(jobId), 0, [{ type: 'JobSubmitted', data: submitted }, { type: 'JobCanceled', data: { at } }]);
+    };
+    const parentId = newJobId(new Date());
+    await record(parentId, {});
+    const noKey = await call(alice, 'POST', `/v1/jobs/${parentId}/regenerate`);
+    expect({ status: noKey.status, code: noKey.body.error?.code }).toEqual({ status: 400, code: 'invalid_request' });
+
+    // The key's job was made while the settings still passed, from what intake hashes for a regenerate.
+    const key = 'regen-before-the-change';
+    const childId = jobIdForIdempotencyKey('regen-alice', key);
+    const asked = { model: settings.model, prompt: settings.prompt, aspectRatio: settings.aspectRatio, durationSeconds: settings.durationSeconds, metadata: {}, parentJobId: parentId };
+    await record(childId, { parentJobId: parentId, requestHash: requestHash(asked) });
+    const repeat = await call(alice, 'POST', `/v1/jobs/${parentId}/regenerate`, { headers: { 'idempotency-key': key } });
+    expect({ status: repeat.status, id: repeat.body.id, parentJobId: repeat.body.parentJobId }).toEqual({ status: 202, id: childId, parentJobId: parentId });
+    const changed = await call(alice, 'POST', `/v1/jobs/${parentId}/regenerate`, { body: { prompt: 'a clock with hands' }, headers: { 'idempotency-key': key } });
+    expect({ status: changed.status, code: changed.body.error?.code }).toEqual({ status: 409, code: 'idempotency_conflict' });
   });
 
   it("answers 404 for another user's job, a missing one and a malformed id, and makes no job", async () => {

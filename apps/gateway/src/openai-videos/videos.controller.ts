@@ -22,6 +22,7 @@ import { parseQuery } from '../http/parse-query';
 import { IntakeClient } from '../intake/intake-client';
 import { serveOutput } from '../job-content/serve-output';
 import { JobReader } from '../jobs/job-reader';
+import { answerForUsedKey } from '../jobs/used-key-answer';
 import { readJsonBody } from '../http/read-body';
 import { submitAgain } from '../regenerate-job/regenerate-job.controller';
 import { validIdempotencyKey } from '../http/idempotency-key';
@@ -134,10 +135,14 @@ export class VideosController {
   ): Promise<OpenAIVideo> {
     const key = validIdempotencyKey(idempotencyKey);
     const body = OpenAIRemixVideo.safeParse(await readJsonBody(req, this.deps.config.JSON_BODY_LIMIT_BYTES));
-    if (!body.success) throw invalidRequest('The request body is not valid.', detailsFromIssues(body.error.issues));
+    if (!body.success) {
+      // As on regenerate: a body failing the checks under a used key is another request (409).
+      await answerForUsedKey(this.jobs, userId, key);
+      throw invalidRequest('The request body is not valid.', detailsFromIssues(body.error.issues));
+    }
     const { state } = await this.jobs.loadOwned(id, userId);
     if (state.status !== 'succeeded') throw new ApiException('invalid_state', `Only a completed video can be remixed; this one is ${toOpenAIVideo(toPublicJob(state)).status}.`);
-    const job = await submitAgain(this.intake, state, { prompt: body.data.prompt }, { userId, idempotencyKey: key, correlationId: correlationIdOf(req) });
+    const job = await submitAgain(this.intake, this.jobs, state, { prompt: body.data.prompt }, { userId, idempotencyKey: key, correlationId: correlationIdOf(req) });
     res.setHeader('Location', `/v1/videos/${job.id}`);
     return toOpenAIVideo(job);
   }

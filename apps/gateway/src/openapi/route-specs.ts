@@ -175,7 +175,7 @@ export const ROUTES: RouteSpec[] = [
     description: 'Forwarded untouched to polling, which verifies signatures where the provider signs and re-checks the job with the provider.',
     pathParams: [{ name: 'provider', description: 'The provider name, e.g. seedance' }],
     requestBody: { required: false, content: { 'application/json': { schema: { type: 'object' }, example: { id: 'cgt-2025', status: 'succeeded' } } } },
-    success: { status: 204, description: 'Taken (no body)' },
+    success: { status: 200, description: 'Taken (no body); 200 rather than 204, since Luma retries any other answer' },
     errors: [400, 404, 413, 429],
   },
   {

@@ -12,7 +12,8 @@ import { toCallbackCommand } from './callback-command';
 /**
  * Inbound provider callbacks. The gateway neither parses nor trusts them: it forwards headers and
  * raw body to polling, which verifies signatures where providers sign and always re-checks the job
- * with the provider. The provider gets 204 at once whatever happens next.
+ * with the provider. The provider gets 200 at once whatever happens next (200, not 204: Luma
+ * retries every other answer).
  */
 @Controller('v1/providers')
 export class ProviderCallbackController {
@@ -20,7 +21,7 @@ export class ProviderCallbackController {
 
   @Post(':provider/callback')
   @PublicRoute()
-  @HttpCode(204)
+  @HttpCode(200)
   async callback(@Param('provider') provider: string, @Req() req: Request): Promise<void> {
     if (!/^[a-z0-9-]{1,40}$/.test(provider)) throw notFound('provider');
     const { nc, config, logger } = this.deps;
@@ -37,7 +38,7 @@ const COMMAND_OVERHEAD_BYTES = 64 * 1024;
 
 /**
  * The largest body that still fits the NATS server's max payload once base64-encoded in the
- * command: a larger one could only be dropped after the provider had been told 204, so it is
+ * command: a larger one could only be dropped after the provider had been told 200, so it is
  * refused (413) instead, and the job is found by its polls.
  */
 function forwardableBytes(maxPayload = 1024 * 1024): number {

@@ -43,12 +43,19 @@ export function requestOf(job: JobState, changes: RegenerateJobRequest = {}): un
  */
 export async function submitAgain(
   intake: IntakeClient,
+  jobs: JobReader,
   parent: JobState,
   changes: RegenerateJobRequest,
   command: { userId: string; idempotencyKey?: string; correlationId: string },
 ): Promise<Job> {
-  const parsed = SubmitJobRequest.safeParse(requestOf(parent, changes));
-  if (!parsed.success) throw invalidRequest('This job cannot be generated again as it was submitted.', detailsFromIssues(parsed.error.issues));
+  const request = requestOf(parent, changes);
+  const parsed = SubmitJobRequest.safeParse(request);
+  if (!parsed.success) {
+    // Settings that passed when the key's job was made may fail today's checks: the key is checked first.
+    const earlier = await answerForUsedKey(jobs, command.userId, command.idempotencyKey, { ...(request as object), parentJobId: parent.jobId });
+    if (earlier) return earlier;
+    throw invalidRequest('This job cannot be generated again as it was submitted.', detailsFromIssues(parsed.error.issues));
+  }
   return intake.submit({ ...command, request: parsed.data, parentJobId: parent.jobId });
 }
 
@@ -84,7 +91,7 @@ export class RegenerateJobController {
       throw invalidRequest('The request body is not valid.', detailsFromIssues(changes.error.issues));
     }
     const { state } = await this.jobs.loadOwned(id, userId);
-    const job = await submitAgain(this.intake, state, changes.data, { userId, idempotencyKey: key, correlationId: correlationIdOf(req) });
+    const job = await submitAgain(this.intake, this.jobs, state, changes.data, { userId, idempotencyKey: key, correlationId: correlationIdOf(req) });
     res.setHeader('ETag', jobETag(job.version));
     res.setHeader('Location', `/v1/jobs/${job.id}`);
     return job;

@@ -20,12 +20,13 @@ export class CallbackSender {
   private readonly pending = new Set<Promise<void>>();
   private closed = false;
 
-  send(meta: Omit<CallbackDelivery, 'attempt' | 'httpStatus' | 'at'>, body: string, headers: Record<string, string> = {}, delayMs = 0): void {
-    const p = this.run(meta, body, headers, delayMs).finally(() => this.pending.delete(p));
+  /** `acknowledged`: which answers end the retries (any 2xx unless the provider documents less; Luma retries every non-200). */
+  send(meta: Omit<CallbackDelivery, 'attempt' | 'httpStatus' | 'at'>, body: string, headers: Record<string, string> = {}, delayMs = 0, acknowledged = isSuccess): void {
+    const p = this.run(meta, body, headers, delayMs, acknowledged).finally(() => this.pending.delete(p));
     this.pending.add(p);
   }
 
-  private async run(meta: Omit<CallbackDelivery, 'attempt' | 'httpStatus' | 'at'>, body: string, headers: Record<string, string>, delayMs: number): Promise<void> {
+  private async run(meta: Omit<CallbackDelivery, 'attempt' | 'httpStatus' | 'at'>, body: string, headers: Record<string, string>, delayMs: number, acknowledged: (httpStatus: number) => boolean): Promise<void> {
     if (delayMs > 0) await sleep(delayMs);
     for (let attempt = 1; attempt <= 4 && !this.closed; attempt++) {
       let httpStatus: number | null = null;
@@ -43,7 +44,7 @@ export class CallbackSender {
         error = (e as Error).message;
       }
       this.deliveries.push({ ...meta, attempt, httpStatus, ...(error ? { error } : {}), at: new Date().toISOString() });
-      if (httpStatus !== null && httpStatus >= 200 && httpStatus < 300) return;
+      if (httpStatus !== null && acknowledged(httpStatus)) return;
       await sleep(100);
     }
   }
@@ -57,6 +58,8 @@ export class CallbackSender {
     this.deliveries.length = 0;
   }
 }
+
+const isSuccess = (httpStatus: number) => httpStatus >= 200 && httpStatus < 300;
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));

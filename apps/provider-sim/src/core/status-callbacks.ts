@@ -11,6 +11,8 @@ export interface StatusCallbackSpec {
   render(task: SimTask, phase: SimPhase): unknown;
   /** Signing headers for the exact body string (Standard Webhooks etc.); none for unsigned providers. */
   sign?(body: string, task: SimTask): Record<string, string>;
+  /** Which receiver answers end the retries, when the provider documents less than any 2xx. */
+  acknowledged?(httpStatus: number): boolean;
 }
 
 /**
@@ -24,7 +26,7 @@ export function statusCallbacks(ctx: SimContext, spec: StatusCallbackSpec): Tran
     if (!url || task.deleted || !spec.phases.includes(task.phase)) return;
     const post = (phase: SimPhase, kind: 'status' | 'duplicate' | 'late', delayMs = 0): void => {
       const body = JSON.stringify(spec.render(task, phase));
-      ctx.callbacks.send({ provider: spec.provider, taskId: task.id, url, kind, phase }, body, spec.sign?.(body, task) ?? {}, delayMs);
+      ctx.callbacks.send({ provider: spec.provider, taskId: task.id, url, kind, phase }, body, spec.sign?.(body, task) ?? {}, delayMs, spec.acknowledged);
     };
     post(task.phase, 'status');
     if (!isTerminalPhase(task.phase)) return;

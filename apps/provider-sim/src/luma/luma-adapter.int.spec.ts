@@ -80,6 +80,19 @@ describe('LumaAdapter against provider-sim (providers.md §4, §10)', () => {
     await expect(adapter.findBySubmissionKey('other-key')).resolves.toBeNull();
   });
 
+  it('posts a callback again to a receiver answering anything but 200, a 204 included, 3 more times at most', async () => {
+    const quiet = await startCallbackSink(204);
+    try {
+      const { providerTaskId } = await adapter.submit(request({ model: 'ray-2', prompt: 'fox [sim:success_after=1]', callbackUrl: quiet.url }));
+      await quiet.waitFor((bodies) => bodies.filter((b) => (JSON.parse(b) as { state: string }).state === 'completed').length >= 4);
+      await new Promise((r) => setTimeout(r, 300));
+      const completed = sim.ctx.callbacks.deliveries.filter((d) => d.taskId === providerTaskId && d.phase === 'succeeded');
+      expect(completed.map((d) => [d.attempt, d.httpStatus])).toEqual([[1, 204], [2, 204], [3, 204], [4, 204]]);
+    } finally {
+      await quiet.close();
+    }
+  });
+
   it('cannot tell past the generations it may scan, unless the list has reached ones made before the first try', async () => {
     const narrow = new LumaAdapter({ apiKey: 'luma-test-key', baseUrl: `${sim.url}/luma/dream-machine/v1`, reconcileLimit: 1 });
     for (let i = 0; i < 2; i++) await narrow.submit(request({ model: 'ray-2' }));

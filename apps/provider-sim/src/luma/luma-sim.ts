@@ -22,6 +22,8 @@ export const lumaSim: SimProvider = {
         url: (t) => t.callbackUrl,
         phases: ['running', 'succeeded', 'failed'],
         render: (t, phase) => renderGeneration(ctx, t, phase),
+        // Luma retries every answer other than 200 (providers.md §4), a 204 included.
+        acknowledged: (httpStatus) => httpStatus === 200,
       }),
     );
 

@@ -46,15 +46,15 @@ export interface CallbackSink {
   close(): Promise<void>;
 }
 
-/** A local HTTP endpoint that records callback deliveries and answers 200. */
-export async function startCallbackSink(): Promise<CallbackSink> {
+/** A local HTTP endpoint that records callback deliveries and answers `status` (200). */
+export async function startCallbackSink(status = 200): Promise<CallbackSink> {
   const received: CallbackSink['received'] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), query: (req.url ?? '').split('?')[1] ?? '' });
-      res.writeHead(200).end('ok');
+      res.writeHead(status).end(status === 204 ? undefined : 'ok');
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));

@@ -1,5 +1,5 @@
 import { ADAPTER_FACTORIES } from '../adapter-registry';
-import { adapterConfigFromEnv, createAdapters } from './create-adapters';
+import { adapterConfigFromEnv, createAdapters, providerEnvErrors, simulatedProviders } from './create-adapters';
 
 describe('createAdapters', () => {
   it('builds only providers with an API key, with default base URLs', () => {
@@ -25,6 +25,20 @@ describe('createAdapters', () => {
     expect(() => createAdapters({ KLING_API_KEY: 'ak-real', PROVIDERS_ENABLED: 'kling' })).toThrow(/KLING_SECRET_KEY is required/);
     expect(createAdapters({ KLING_API_KEY: 'ak-real', KLING_SECRET_KEY: 'sk-real', PROVIDERS_ENABLED: 'kling' }).has('kling')).toBe(true);
     expect(createAdapters({ PROVIDER_SIM_URL: 'http://127.0.0.1:4010', PROVIDERS_ENABLED: 'kling' }).has('kling')).toBe(true);
+  });
+
+  it('stops on a misspelt provider name or a timeout that is not a number, naming the variable, instead of ignoring it', () => {
+    expect(() => createAdapters({ PROVIDER_SIM_URL: 'http://127.0.0.1:4010', PROVIDERS_ENABLED: 'local,runwya' })).toThrow(/PROVIDERS_ENABLED: "runwya" is not a provider \(known: seedance, .*local\)/);
+    expect(providerEnvErrors({ RUNWAY_TIMEOUT_MS: '30s', LUMA_TIMEOUT_MS: '0', SEEDANCE_TIMEOUT_MS: '45000', OPENAI_TIMEOUT_MS: '' })).toEqual([
+      'RUNWAY_TIMEOUT_MS: "30s" is not a whole number of milliseconds above 0',
+      'LUMA_TIMEOUT_MS: "0" is not a whole number of milliseconds above 0',
+    ]);
+  });
+
+  it('says which providers go to the simulator for want of a key of their own', () => {
+    const env = { PROVIDER_SIM_URL: 'http://provider-sim:4010', PROVIDERS_ENABLED: 'local,runway,openai,luma', OPENAI_API_KEY: 'sk-real', LUMA_BASE_URL: 'https://luma.internal/v1' };
+    expect(simulatedProviders(env)).toEqual(['runway']);
+    expect(simulatedProviders({ ...env, PROVIDER_SIM_URL: undefined })).toEqual([]);
   });
 });
 

@@ -10,7 +10,9 @@ import { ADAPTER_FACTORIES } from '../adapter-registry';
  * `PROVIDERS_ENABLED` (comma list) restricts the set.
  */
 export function createAdapters(env: Env = process.env, factories: readonly AdapterFactory[] = ADAPTER_FACTORIES): Map<string, ProviderAdapter> {
-  const enabled = env.PROVIDERS_ENABLED?.split(',').map((s) => s.trim()).filter(Boolean);
+  const errors = providerEnvErrors(env, factories);
+  if (errors.length) throw new Error(`invalid provider configuration: ${errors.join('; ')}`);
+  const enabled = enabledProviders(env);
   const out = new Map<string, ProviderAdapter>();
   for (const factory of factories) {
     if (enabled && !enabled.includes(factory.name)) continue;
@@ -33,4 +35,32 @@ export function adapterConfigFromEnv(factory: AdapterFactory, env: Env): Provide
   if (baseUrl) config.baseUrl = baseUrl;
   if (Number.isFinite(timeout) && timeout > 0) config.timeoutMs = timeout;
   return config;
+}
+
+const enabledProviders = (env: Env) => env.PROVIDERS_ENABLED?.split(',').map((s) => s.trim()).filter(Boolean);
+
+/**
+ * A misspelt provider name or a timeout that is not a number would otherwise be ignored without a
+ * word (a provider quietly not offered, a default timeout): each names its variable instead.
+ */
+export function providerEnvErrors(env: Env, factories: readonly AdapterFactory[] = ADAPTER_FACTORIES): string[] {
+  const known = factories.map((f) => f.name);
+  const errors = (enabledProviders(env) ?? [])
+    .filter((name) => !known.includes(name))
+    .map((name) => `PROVIDERS_ENABLED: "${name}" is not a provider (known: ${known.join(', ')})`);
+  for (const { envPrefix } of factories) {
+    const name = `${envPrefix}_TIMEOUT_MS`;
+    const raw = env[name];
+    if (raw !== undefined && raw.trim() !== '' && !/^[1-9]\d*$/.test(raw.trim())) errors.push(`${name}: "${raw}" is not a whole number of milliseconds above 0`);
+  }
+  return errors;
+}
+
+/** Configured providers that talk to the simulator (no key of their own beside PROVIDER_SIM_URL): their jobs are simulated. */
+export function simulatedProviders(env: Env, factories: readonly AdapterFactory[] = ADAPTER_FACTORIES): string[] {
+  const enabled = enabledProviders(env);
+  return factories
+    .filter((f) => f.name !== 'local' && (!enabled || enabled.includes(f.name)))
+    .filter((f) => env.PROVIDER_SIM_URL && !env[`${f.envPrefix}_API_KEY`] && !env[`${f.envPrefix}_BASE_URL`])
+    .map((f) => f.name);
 }
