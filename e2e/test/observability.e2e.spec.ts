@@ -203,6 +203,13 @@ describe('one job, observed', () => {
     expect(moved('notification', 'reelay_job_status_seconds_sum', { status: 'running' })).toBeGreaterThan(0);
   });
 
+  it('shows how far the outbox relay (every worker) and the job list (gateway) are behind the log, caught up once the job is done', async () => {
+    for (const [service, reader] of [['intake', 'relay'], ['dispatch', 'relay'], ['polling', 'relay'], ['notification', 'relay'], ['gateway', 'job_view']]) {
+      const values = await eventually(async () => (await scrape(service)).values, (v) => v.get(`reelay_log_unread_events{reader="${reader}"}`) === 0);
+      expect({ service, unread: values.get(`reelay_log_unread_events{reader="${reader}"}`), oldest: values.get(`reelay_log_oldest_unread_seconds{reader="${reader}"}`) }).toEqual({ service, unread: 0, oldest: 0 });
+    }
+  });
+
   it('writes JSON log lines that carry the job, correlation and trace ids', () => {
     const lines = instance('dispatch')
       .output()

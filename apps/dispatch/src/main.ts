@@ -24,7 +24,7 @@ async function main() {
   if (limitErrors.length) throw new Error(`invalid configuration: ${limitErrors.join('; ')}`);
   const logger = createLogger('dispatch', config.LOG_LEVEL);
   const metrics = createMetrics('dispatch');
-  const infra = await connectInfra({ name: 'dispatch', config, logger, relay: true, migrations: dispatchMigrations });
+  const infra = await connectInfra({ name: 'dispatch', config, logger, metrics, relay: true, migrations: dispatchMigrations });
   const adapters = configuredAdapters(process.env);
   if (adapters.size === 0) logger.warn('no provider adapter is configured: every job will fail with unknown_provider_error');
   const simulated = simulatedProviders(process.env).filter((name) => adapters.has(name));

@@ -1,6 +1,7 @@
 import { type DynamicModule, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { createMetrics, OpsModule, type ReadinessChecks } from '@reelay/service-kit';
+import { JOB_VIEW_PROJECTION } from '@reelay/read-models';
+import { createMetrics, logReaderGauges, OpsModule, type ReadinessChecks } from '@reelay/service-kit';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { CancelJobController } from './cancel-job/cancel-job.controller';
 import { DeleteOutputController } from './delete-output/delete-output.controller';
@@ -40,12 +41,15 @@ class GatewayShutdown implements OnApplicationShutdown {
 @Module({})
 export class AppModule {
   static register(deps: GatewayDeps, checks: ReadinessChecks, close: () => Promise<void>): DynamicModule {
+    const metrics = createMetrics('gateway');
+    // The gateway runs the job list's projection: its lag is exported here.
+    logReaderGauges(metrics, deps.dataSource, [JOB_VIEW_PROJECTION]);
     return {
       module: AppModule,
       imports: [
         OpsModule.register({
           checks,
-          metrics: createMetrics('gateway'),
+          metrics,
         }),
       ],
       controllers: [

@@ -13,7 +13,7 @@ async function main() {
   const config = loadConfig(IntakeConfig);
   const logger = createLogger('intake', config.LOG_LEVEL);
   const metrics = createMetrics('intake');
-  const infra = await connectInfra({ name: 'intake', config, logger, relay: true });
+  const infra = await connectInfra({ name: 'intake', config, logger, metrics, relay: true });
   const deps = {
     store: infra.store,
     storage: new LocalStorage(config.STORAGE_DIR),

@@ -16,7 +16,7 @@ async function main() {
   const logger = createLogger('notification', config.LOG_LEVEL);
   const metrics = createMetrics('notification');
   const own = createNotificationMetrics(metrics);
-  const infra = await connectInfra({ name: 'notification', config, logger, relay: true, migrations: NOTIFICATION_MIGRATIONS });
+  const infra = await connectInfra({ name: 'notification', config, logger, metrics, relay: true, migrations: NOTIFICATION_MIGRATIONS });
   const deliveries = new WebhookDeliveryStore(infra.dataSource);
   const deliverer = new WebhookDeliverer({
     store: deliveries,

@@ -17,7 +17,7 @@ async function main() {
   const policyFor = schedulePolicies(config, adapters.keys());
   const logger = createLogger('polling', config.LOG_LEVEL);
   const metrics = createMetrics('polling');
-  const infra = await connectInfra({ name: 'polling', config, logger, relay: true, migrations: POLLING_MIGRATIONS });
+  const infra = await connectInfra({ name: 'polling', config, logger, metrics, relay: true, migrations: POLLING_MIGRATIONS });
   const schedule = new PollScheduleRepository(infra.dataSource);
   const pollingMetrics = createPollingMetrics(metrics, () => schedule.count());
   const deps: PollingDeps = {

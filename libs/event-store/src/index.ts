@@ -7,6 +7,7 @@ export * from './store/event-store';
 export * from './store/prepare-event';
 export * from './log/log-checkpoint';
 export * from './log/read-all';
+export * from './log/reader-lag';
 export * from './log/log-notifier';
 export * from './handle/handle';
 export * from './state-cache/stream-state-cache';

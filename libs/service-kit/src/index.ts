@@ -3,6 +3,7 @@ export * from './context/request-context';
 export * from './logging/logger';
 export * from './metrics/registry';
 export * from './metrics/provider-call';
+export * from './metrics/log-reader-metrics';
 export * from './health/ops.controller';
 export * from './health/ops.module';
 export * from './bootstrap/run-service';

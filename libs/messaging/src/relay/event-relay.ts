@@ -78,6 +78,9 @@ interface LeadState {
   saving: Promise<void>;
 }
 
+/** The relay's checkpoint (and leader lock) name unless told otherwise. */
+export const RELAY_CHECKPOINT = 'relay';
+
 /** The first re-read after an empty read that followed activity; see the comment above. */
 const FIRST_RETRY_MS = 1;
 
@@ -142,7 +145,7 @@ export class EventRelay {
 
   constructor(options: EventRelayOptions) {
     this.o = {
-      checkpointName: 'relay',
+      checkpointName: RELAY_CHECKPOINT,
       batchSize: 500,
       pollIntervalMs: 200,
       lockRetryMs: 1000,

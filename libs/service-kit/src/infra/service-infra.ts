@@ -1,9 +1,11 @@
 import { assertLogBehindCluster, CheckpointStore, createDataSource, DeadLetterStore, EventStore, runMigrations } from '@reelay/event-store';
-import { connectNats, EventRelay, natsHealthy, type NatsConnection } from '@reelay/messaging';
+import { connectNats, EventRelay, natsHealthy, RELAY_CHECKPOINT, type NatsConnection } from '@reelay/messaging';
 import type { DataSource, MigrationInterface } from 'typeorm';
 import type { BaseConfig } from '../config/load-config';
 import type { ReadinessChecks } from '../health/ops.controller';
 import type { Logger } from '../logging/logger';
+import { logReaderGauges } from '../metrics/log-reader-metrics';
+import type { Metrics } from '../metrics/registry';
 
 export interface ServiceInfra {
   dataSource: DataSource;
@@ -26,6 +28,8 @@ export interface InfraOptions {
   /** Run the outbox relay here too; one leader across all processes publishes (advisory lock). */
   relay?: boolean;
   migrate?: boolean;
+  /** With the relay: its lag is exported here (reelay_log_unread_events{reader="relay"}). */
+  metrics?: Metrics;
 }
 
 /** PostgreSQL, the event store and NATS, connected and migrated; closed in reverse order. */
@@ -52,6 +56,7 @@ export async function connectInfra(opts: InfraOptions): Promise<ServiceInfra> {
       })
     : null;
   await relay?.start();
+  if (relay && opts.metrics) logReaderGauges(opts.metrics, dataSource, [RELAY_CHECKPOINT]);
   return {
     dataSource,
     store,

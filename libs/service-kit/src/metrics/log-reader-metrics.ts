@@ -1,0 +1,30 @@
+import { logReaderLag, type ReaderLag, type SqlExecutor } from '@reelay/event-store';
+import { Gauge } from 'prom-client';
+import type { Metrics } from './registry';
+
+/**
+ * `reelay_log_unread_events` and `reelay_log_oldest_unread_seconds` for the named log readers (the
+ * outbox relay, a projection), read from PostgreSQL at each scrape: a reader that stopped shows
+ * here, whichever replica was meant to run it. One query serves both gauges of a scrape; a failed
+ * query leaves the last values (the scrape itself still answers).
+ */
+export function logReaderGauges(metrics: Metrics, db: SqlExecutor, readers: readonly string[]): void {
+  let pending: { at: number; lag: Promise<ReaderLag[]> } | null = null;
+  const lag = () => {
+    if (!pending || Date.now() - pending.at > 500) pending = { at: Date.now(), lag: logReaderLag(db, readers) };
+    return pending.lag;
+  };
+  const gauge = (name: string, help: string, value: (l: ReaderLag) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['reader'],
+      registers: [metrics.registry],
+      async collect() {
+        const rows = await lag().catch(() => null);
+        for (const row of rows ?? []) this.set({ reader: row.reader }, value(row));
+      },
+    });
+  gauge('reelay_log_unread_events', 'Events in the log a reader (relay, projection) has not read yet (counted up to 100,000)', (l) => l.unread);
+  gauge('reelay_log_oldest_unread_seconds', 'Age of the oldest event a reader (relay, projection) has not read yet; 0 when it is caught up', (l) => l.oldestSeconds);
+}
