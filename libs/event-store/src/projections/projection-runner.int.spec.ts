@@ -5,7 +5,9 @@ import { CheckpointStore } from '../checkpoints/checkpoint-store';
 import { LOG_START } from '../log/log-checkpoint';
 import { EventStore } from '../store/event-store';
 import { creditsGranted, migratedDatabase, type MigratedDatabase } from '../test-support/migrated-database';
+import { PROJECTION_LOCK_NAMESPACE } from './projection-lock';
 import { ProjectionRunner, type ProjectionRunnerOptions, type ProjectionWrite } from './projection-runner';
+import { rebuildProjection } from './rebuild-projection';
 
 const NAME = 'credit_totals';
 
@@ -169,8 +171,30 @@ describe('ProjectionRunner (real PostgreSQL)', () => {
     const live = await table();
     expect(live).toEqual(await expectedTotals());
 
-    const replayed = await r.rebuild('TRUNCATE credit_totals');
+    const replayed = await r.rebuild(['TRUNCATE credit_totals']);
     expect(replayed).toBe(Number((await m.dataSource.query(`SELECT count(*) AS n FROM events`))[0].n));
     expect(await table()).toEqual(live);
+  });
+
+  it('a rebuild that meets another runner holding the lock waits its turn and returns caught up, not half done', async () => {
+    await grantSome(25);
+    const r = runner();
+    await r.runOnce();
+    const want = await expectedTotals();
+    await rebuildProjection(m.dataSource, NAME, 'TRUNCATE credit_totals');
+    // Another runner (a running service's) in the middle of a batch: the lock is taken.
+    const other = await m.extraDataSource(1);
+    await other.query(`SELECT pg_advisory_lock(${PROJECTION_LOCK_NAMESPACE}, hashtext($1))`, [NAME]);
+    expect(await r.runOnce()).toBe(0);
+    const batches: number[] = [];
+    const caughtUp = r.catchUp((n) => batches.push(n));
+    await new Promise((res) => setTimeout(res, 300));
+    expect(batches).toEqual([]);
+    await other.query(`SELECT pg_advisory_unlock(${PROJECTION_LOCK_NAMESPACE}, hashtext($1))`, [NAME]);
+    const [{ n }] = await m.dataSource.query(`SELECT count(*)::int AS n FROM events`);
+    expect(await caughtUp).toBe(n);
+    expect(batches.at(-1)).toBe(n);
+    expect(await table()).toEqual(want);
+    await other.destroy();
   });
 });

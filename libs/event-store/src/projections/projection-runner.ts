@@ -128,10 +128,32 @@ export class ProjectionRunner {
     await this.notifier.stop();
   }
 
-  /** Empties the read model (`truncateSql`), resets the checkpoint and replays the whole log into it. */
-  async rebuild(...truncateSql: string[]): Promise<number> {
+  /**
+   * Like `runOnce`, but a batch that finds another runner holding the lock waits its turn instead of
+   * returning: it resolves only once the projection (whoever applied it) has reached the log as it
+   * was, with the count this call applied. `onBatch` hears the running count after each batch.
+   */
+  async catchUp(onBatch?: (applied: number) => void): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const { processed, locked } = await this.runBatch();
+      if (!locked) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        continue;
+      }
+      total += processed;
+      if (processed) onBatch?.(total);
+      if (processed < this.batchSize || this.stopping) return total;
+    }
+  }
+
+  /**
+   * Empties the read model (`truncateSql`), resets the checkpoint and replays the whole log into it,
+   * resolving once it is caught up (a running service's runner may apply some of the batches).
+   */
+  async rebuild(truncateSql: string[], onBatch?: (applied: number) => void): Promise<number> {
     await rebuildProjection(this.opts.dataSource, this.name, ...truncateSql);
-    return this.runOnce();
+    return this.catchUp(onBatch);
   }
 
   private async run(): Promise<void> {

@@ -97,6 +97,6 @@ export function createJobViewProjection(
  * refilled in batches, so listings are incomplete until it finishes; single jobs are read from the
  * log and are unaffected.
  */
-export function rebuildJobView(store: EventStore): Promise<number> {
-  return createJobViewProjection(store).rebuild('TRUNCATE job_view');
+export function rebuildJobView(store: EventStore, onBatch?: (applied: number) => void): Promise<number> {
+  return createJobViewProjection(store).rebuild(['TRUNCATE job_view'], onBatch);
 }
