@@ -321,6 +321,28 @@ describe('validation', () => {
     expect((await loadJob(deps.store, stolen.job.id)).state).toMatchObject({ status: 'failed', errorCode: 'asset_fetch_failed' });
   });
 
+  it("fails an image its model's provider would refuse (Seedance's shape), saying why in the job's message", async () => {
+    const ffmpeg: string = require('@ffmpeg-installer/ffmpeg').path;
+    const file = join(mkdtempSync(join(tmpdir(), 'img-')), 'wide.png');
+    execFileSync(ffmpeg, ['-loglevel', 'error', '-f', 'lavfi', '-i', 'color=c=red:s=1200x400', '-frames:v', '1', file]);
+    const userId = await newUser(100);
+    await deps.storage.put(assetKey('asset_widewidewide12'), readFileSync(file), { contentType: 'image/png', metadata: { userId } });
+    const withSeedance = { ...deps, catalog: new Catalog(['local', 'openai', 'seedance']) };
+    const job = async (model: string, durationSeconds: number) => {
+      const reply = await submitJob(withSeedance, { userId, correlationId: 'c1', request: { ...request, model, durationSeconds, referenceImage: { assetId: 'asset_widewidewide12' } } });
+      if (!reply.ok) throw new Error(reply.error.message);
+      await validateJob(withSeedance, reply.job.id, {});
+      return (await loadJob(deps.store, reply.job.id)).state;
+    };
+    expect(await job('seedance-1-0-pro', 5)).toMatchObject({
+      status: 'failed',
+      errorCode: 'validation_failed',
+      failureMessage: 'seedance-1-0-pro takes reference images whose width is between 0.401 and 2.499 times their height; this one is 1200x400.',
+    });
+    // The same image suits a model without such limits.
+    expect(await job('sora-2', 4)).toMatchObject({ status: 'validating', validated: true });
+  });
+
   it('refuses a reference image URL on a private address', async () => {
     const userId = await newUser(100);
     const reply = await submit(userId, { request: { ...request, model: 'sora-2', durationSeconds: 4, referenceImage: { url: 'http://169.254.169.254/latest/meta-data' } } });

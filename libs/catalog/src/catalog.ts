@@ -28,6 +28,7 @@ export class Catalog {
       textToVideo: m.textToVideo,
       creditsPerSecond: m.creditsPerSecond,
       ...(m.maxPromptLength ? { maxPromptLength: m.maxPromptLength } : {}),
+      ...(m.referenceImageLimits ? { referenceImageLimits: m.referenceImageLimits } : {}),
     }));
   }
 
@@ -51,10 +52,29 @@ export class Catalog {
     if (request.referenceImage && !model.imageToVideo) {
       problems.push({ path: 'referenceImage', message: `${model.id} does not take a reference image.` });
     }
+    const ref = request.referenceImage;
+    if (ref && 'url' in ref && model.imageToVideo && model.referenceImageLimits?.httpsOnly && !/^https:/i.test(ref.url)) {
+      problems.push({ path: 'referenceImage.url', message: `${model.id} fetches reference images over HTTPS only.` });
+    }
     if (!request.referenceImage && !model.textToVideo) {
       problems.push({ path: 'referenceImage', message: `${model.id} makes video from an image only: add a reference image.` });
     }
     return problems;
+  }
+
+  /** Why an image of this size does not suit the model's providers, or null when it does (checked once the image is read). */
+  imageProblem(modelId: string, width: number, height: number): string | null {
+    const limits = this.get(modelId)?.referenceImageLimits;
+    if (!limits) return null;
+    const { minSide, maxSide, minAspect, maxAspect } = limits;
+    if ((minSide && Math.min(width, height) < minSide) || (maxSide && Math.max(width, height) > maxSide)) {
+      return `${modelId} takes reference images of ${minSide ?? 1} to ${maxSide ?? 'any number of'} pixels on each side; this one is ${width}x${height}.`;
+    }
+    const aspect = width / height;
+    if ((minAspect && aspect < minAspect) || (maxAspect && aspect > maxAspect)) {
+      return `${modelId} takes reference images whose width is between ${minAspect ?? 0} and ${maxAspect ?? 'any'} times their height; this one is ${width}x${height}.`;
+    }
+    return null;
   }
 
   price(modelId: string, durationSeconds: number): number {

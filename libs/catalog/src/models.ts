@@ -1,4 +1,4 @@
-import type { AspectRatio, Resolution } from '@reelay/contracts';
+import type { AspectRatio, ReferenceImageLimits, Resolution } from '@reelay/contracts';
 
 export interface CatalogEntry {
   id: string;
@@ -15,10 +15,18 @@ export interface CatalogEntry {
   creditsPerSecond: number;
   /** The provider's own prompt limit, when it is below the API's, in UTF-16 code units. */
   maxPromptLength?: number;
+  /** What every provider of the model takes as a reference image, where it is narrower than reelay's own limits. */
+  referenceImageLimits?: ReferenceImageLimits;
 }
 
 /** Runway's gen4 models: `promptText` of at most 1000 UTF-16 code units. */
 const RUNWAY_PROMPT_LIMIT = 1000;
+
+/** Runway fetches `promptImage` URLs itself, over HTTPS only. */
+const RUNWAY_IMAGE_LIMITS: ReferenceImageLimits = { httpsOnly: true };
+
+/** Ark's image rules for Seedance: each side above 300 and below 6000 px, width/height strictly between 0.4 and 2.5 (taken as 301–5999 px, 0.401–2.499). */
+const SEEDANCE_IMAGE_LIMITS: ReferenceImageLimits = { minSide: 301, maxSide: 5999, minAspect: 0.401, maxAspect: 2.499 };
 
 const ALL_RATIOS: AspectRatio[] = ['16:9', '9:16', '1:1'];
 
@@ -45,6 +53,7 @@ export const MODELS: CatalogEntry[] = [
     imageToVideo: true,
     textToVideo: true,
     creditsPerSecond: 5,
+    referenceImageLimits: SEEDANCE_IMAGE_LIMITS,
   },
   {
     id: 'sora-2',
@@ -69,6 +78,7 @@ export const MODELS: CatalogEntry[] = [
     textToVideo: true,
     creditsPerSecond: 6,
     maxPromptLength: RUNWAY_PROMPT_LIMIT,
+    referenceImageLimits: RUNWAY_IMAGE_LIMITS,
   },
   {
     id: 'gen4-turbo',
@@ -81,6 +91,7 @@ export const MODELS: CatalogEntry[] = [
     textToVideo: false,
     creditsPerSecond: 5,
     maxPromptLength: RUNWAY_PROMPT_LIMIT,
+    referenceImageLimits: RUNWAY_IMAGE_LIMITS,
   },
   {
     id: 'ray-2',

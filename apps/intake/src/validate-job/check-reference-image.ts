@@ -1,3 +1,4 @@
+import type { Catalog } from '@reelay/catalog';
 import type { JobErrorCode, ReferenceImage } from '@reelay/contracts';
 import { sniffImage } from '@reelay/media';
 import { fetchUserFile } from '@reelay/net-guard';
@@ -43,4 +44,14 @@ export async function checkReferenceImage(ref: ReferenceImage, userId: string, s
     );
   }
   return { ok: true, image: { contentType: image.contentType, bytes: bytes.length, width, height } };
+}
+
+export type ModelImageLimits = Pick<Catalog, 'imageProblem'>;
+
+/** A readable image that the model's providers would still refuse (its size or shape) fails validation, saying why. */
+export function suitsModel(check: ImageCheck, catalog: ModelImageLimits, model: string): ImageCheck {
+  if (!check.ok) return check;
+  const { width, height } = check.image;
+  const problem = catalog.imageProblem(model, width, height);
+  return problem ? fail('validation_failed', `reference image ${width}x${height} is outside ${model}'s limits`, problem) : check;
 }

@@ -2,7 +2,7 @@ import { jobStreamId, type EventMetadata, type JobEvent } from '@reelay/contract
 import { handle, type EventStore } from '@reelay/event-store';
 import { decideJob, evolveJob, IllegalTransitionError, jobDecider, type JobCommand, type JobState } from '@reelay/job-domain';
 import type { BlobStorage } from '@reelay/storage';
-import { checkReferenceImage, type ImageRules } from './check-reference-image';
+import { checkReferenceImage, suitsModel, type ImageRules, type ModelImageLimits } from './check-reference-image';
 import { moderationViolation } from './moderation';
 
 export interface ValidateJobDeps {
@@ -10,6 +10,8 @@ export interface ValidateJobDeps {
   storage: BlobStorage;
   blockedTerms: string[];
   imageRules: ImageRules;
+  /** The model's own limits on a reference image (its providers'). */
+  catalog: ModelImageLimits;
   now: () => Date;
 }
 
@@ -53,7 +55,7 @@ export async function validateJob(deps: ValidateJobDeps, jobId: string, metadata
     const job = started.state;
     if (job.status !== 'validating' || job.validated || !job.referenceImage) return;
 
-    const check = await checkReferenceImage(job.referenceImage, job.userId, deps.storage, deps.imageRules);
+    const check = suitsModel(await checkReferenceImage(job.referenceImage, job.userId, deps.storage, deps.imageRules), deps.catalog, job.model);
     // Decided on the state as it is now: a concurrent validation (a redelivery) may have validated
     // the job meanwhile, and dispatch may be submitting it; this verdict then changes nothing.
     await run((state) =>

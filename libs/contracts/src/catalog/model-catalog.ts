@@ -1,6 +1,19 @@
 import { z } from 'zod';
 import { AspectRatio, Resolution } from '../job/job-settings';
 
+/** What the model's provider takes as a reference image, beyond reelay's own limits; a job outside them fails validation with a message saying which. */
+export const ReferenceImageLimits = z.strictObject({
+  /** Each side, in pixels, at least / at most. */
+  minSide: z.number().int().positive().optional(),
+  maxSide: z.number().int().positive().optional(),
+  /** Width divided by height, at least / at most. */
+  minAspect: z.number().positive().optional(),
+  maxAspect: z.number().positive().optional(),
+  /** A `referenceImage.url` must be https (the provider fetches it itself and refuses http). */
+  httpsOnly: z.boolean().optional(),
+});
+export type ReferenceImageLimits = z.infer<typeof ReferenceImageLimits>;
+
 export const CatalogModel = z.strictObject({
   id: z.string(),
   provider: z.string(),
@@ -15,5 +28,6 @@ export const CatalogModel = z.strictObject({
   creditsPerSecond: z.number().int().nonnegative(),
   /** The longest prompt the model takes, in UTF-16 code units (JavaScript string length); absent: the API's own limit. */
   maxPromptLength: z.number().int().positive().optional(),
+  referenceImageLimits: ReferenceImageLimits.optional(),
 });
 export type CatalogModel = z.infer<typeof CatalogModel>;
