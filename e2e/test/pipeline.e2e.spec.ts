@@ -19,6 +19,7 @@ let assetHost: string;
 
 const local = { model: 'local-preview', prompt: 'a red fox running through snow', aspectRatio: '16:9', durationSeconds: 2 };
 // Runway through the simulator: scenarios ride in the prompt as [sim:...] tags.
+const hailuo = { model: 'hailuo-02', prompt: 'a lighthouse at dusk', aspectRatio: '16:9', durationSeconds: 6 };
 const runway = (tags: string) => ({ model: 'gen4.5', prompt: `a lighthouse at dusk [sim:${tags}]`, aspectRatio: '16:9', durationSeconds: 5 });
 
 beforeAll(async () => {
@@ -177,9 +178,10 @@ describe('reference images', () => {
 
 describe('each error code from real behaviour', () => {
   const cases: [string, () => Record<string, unknown>, string][] = [
-    ['validation_failed (reference image is not an image)', () => ({ ...runway('success_after=1'), referenceImage: { url: `http://${assetHost}/cat.png` } }), 'validation_failed'],
+    // (Hailuo: Runway's models take https image links only, and these test servers speak http.)
+    ['validation_failed (reference image is not an image)', () => ({ ...hailuo, referenceImage: { url: `http://${assetHost}/cat.png` } }), 'validation_failed'],
     ['moderation_rejected (a moderation rule)', () => ({ ...local, prompt: 'the Forbidden Fruit of knowledge' }), 'moderation_rejected'],
-    ['asset_fetch_failed (a private address)', () => ({ ...runway('success_after=1'), referenceImage: { url: 'http://10.1.2.3/cat.png' } }), 'asset_fetch_failed'],
+    ['asset_fetch_failed (a private address)', () => ({ ...hailuo, referenceImage: { url: 'http://10.1.2.3/cat.png' } }), 'asset_fetch_failed'],
     ['provider_rate_limited (429s past the budget)', () => runway('rate_limit=1000'), 'provider_rate_limited'],
     ['unknown_provider_error (5xx past the retries)', () => runway('server_error=1000'), 'unknown_provider_error'],
     ['provider_timeout (a passed deadline)', () => runway('never_finish'), 'provider_timeout'],

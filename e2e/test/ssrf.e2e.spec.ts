@@ -60,7 +60,8 @@ beforeAll(async () => {
   stack = await startStack({
     label: 'ssrf',
     env: {
-      PROVIDERS_ENABLED: 'runway',
+      // Luma's ray-2: Runway's models take https image links only, and these test servers speak http.
+      PROVIDERS_ENABLED: 'luma',
       OUTBOUND_ALLOW_HOSTS: `${redirector.host},${receiver.host}`,
       WEBHOOK_MAX_ATTEMPTS: '2',
       WEBHOOK_TIMEOUT_MS: '3000',
@@ -80,7 +81,7 @@ afterAll(async () => {
   await Promise.all([canary, redirector, receiver].map((s) => s?.close()));
 });
 
-const job = (extra: Record<string, unknown>) => ({ model: 'gen4.5', prompt: 'a harbour at dawn [sim:success_after=1]', aspectRatio: '16:9', durationSeconds: 5, ...extra });
+const job = (extra: Record<string, unknown>) => ({ model: 'ray-2', prompt: 'a harbour at dawn [sim:success_after=1]', aspectRatio: '16:9', durationSeconds: 5, ...extra });
 const redirectTo = (target: string) => `http://${redirector.host}/r?to=${encodeURIComponent(target)}`;
 
 async function failureDetail(jobId: string): Promise<string> {
