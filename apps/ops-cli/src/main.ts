@@ -9,7 +9,8 @@ import { projectionsCommand } from './commands/projections.command';
 const USAGE = `reelay operator CLI (npm run reelay -- <command>)
 
   keys create --user <id> [--label L] [--credits N] [--key rly_...]
-  keys revoke <key>
+  keys list --user <id>                  (ids, labels, dates; never the keys)
+  keys revoke <key> | --id <key id> | --user <id>
   credits grant --user <id> --amount N
   credits balance --user <id>
   jobs history <jobId>

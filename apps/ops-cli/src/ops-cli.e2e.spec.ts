@@ -25,6 +25,16 @@ describe('operator CLI', () => {
     expect(cli('credits', 'grant', '--user', 'carol', '--amount', '25').code).toBe(0);
     expect(JSON.parse(cli('credits', 'balance', '--user', 'carol').out)).toMatchObject({ balance: 75, granted: 75 });
   });
+  it('lists a user\'s keys by id and revokes one by that id, the key itself not needed', () => {
+    const created = JSON.parse(cli('keys', 'create', '--user', 'dora', '--label', 'laptop').out) as { key: string; id: string };
+    const listed = cli('keys', 'list', '--user', 'dora');
+    expect(listed.code).toBe(0);
+    expect(JSON.parse(listed.out)).toMatchObject({ id: created.id, userId: 'dora', label: 'laptop', revokedAt: null });
+    expect(listed.out).not.toContain(created.key);
+    expect(JSON.parse(cli('keys', 'revoke', '--id', created.id).out)).toEqual({ revoked: 1 });
+    expect(JSON.parse(cli('keys', 'list', '--user', 'dora').out).revokedAt).toEqual(expect.any(String));
+    expect(cli('keys', 'revoke')).toMatchObject({ code: 2, err: expect.stringMatching(/--id <key id>/) });
+  });
   it('explains bad usage with exit code 2', () => {
     expect(cli('credits', 'grant', '--user', 'carol', '--amount', '-3')).toMatchObject({ code: 2, err: expect.stringMatching(/positive whole number/) });
     expect(cli('frobnicate')).toMatchObject({ code: 2, err: expect.stringMatching(/unknown command/) });

@@ -1,7 +1,7 @@
 import { createDataSource, runMigrations } from '@reelay/event-store';
 import { createTestDatabase, type TestDatabase } from '@reelay/testing';
 import type { DataSource } from 'typeorm';
-import { createApiKey, findUserByApiKey, findUsersByApiKeys, revokeApiKey } from './api-keys/api-key-store';
+import { createApiKey, findUserByApiKey, findUsersByApiKeys, listApiKeys, revokeApiKey, revokeApiKeys } from './api-keys/api-key-store';
 import { ACCOUNTS_MIGRATIONS } from './migrations';
 import { webhookSecretFor, webhookSigningKey } from './webhook-secret/webhook-secret';
 
@@ -37,6 +37,8 @@ describe('api keys', () => {
   it('forgets revoked and unknown keys', async () => {
     const { key } = await createApiKey(ds, 'bob');
     expect(await revokeApiKey(ds, key)).toBe(true);
+    expect(await revokeApiKey(ds, key)).toBe(false);
+    expect(await revokeApiKey(ds, 'rly_' + 'd'.repeat(32))).toBe(false);
     expect(await findUserByApiKey(ds, key)).toBeNull();
     expect(await findUserByApiKey(ds, 'rly_' + 'b'.repeat(32))).toBeNull();
     expect(await findUserByApiKey(ds, "' OR 1=1 --")).toBeNull();
@@ -48,6 +50,23 @@ describe('api keys', () => {
     expect(await findUsersByApiKeys(ds, [dave.key, 'not-a-key', carol.key, revoked.key, unknown, dave.key])).toEqual(['dave', null, 'carol', null, null, 'dave']);
     expect(await findUsersByApiKeys(ds, ['nope'])).toEqual([null]);
     expect(await findUsersByApiKeys(ds, [])).toEqual([]);
+  });
+  it('lists a user\'s keys by id, never the key, and revokes one by id or all of a user\'s without the plaintext', async () => {
+    const laptop = await createApiKey(ds, 'frank', 'laptop');
+    const ci = await createApiKey(ds, 'frank', 'ci');
+    const other = await createApiKey(ds, 'gina');
+    const listed = await listApiKeys(ds, 'frank');
+    expect(listed.map((k) => [k.id, k.label, k.revokedAt]).sort()).toEqual([[ci.id, 'ci', null], [laptop.id, 'laptop', null]].sort());
+    expect(JSON.stringify(listed)).not.toContain(laptop.key.slice(4));
+
+    expect(await revokeApiKeys(ds, { id: laptop.id })).toBe(1);
+    expect(await revokeApiKeys(ds, { id: laptop.id })).toBe(0);
+    expect(await findUsersByApiKeys(ds, [laptop.key, ci.key, other.key])).toEqual([null, 'frank', 'gina']);
+    expect((await listApiKeys(ds, 'frank')).find((k) => k.id === laptop.id)?.revokedAt).toEqual(expect.any(String));
+    await expect(revokeApiKeys(ds, { id: "' OR 1=1 --" })).rejects.toThrow(/12 hexadecimal/);
+
+    expect(await revokeApiKeys(ds, { userId: 'frank' })).toBe(1);
+    expect(await findUsersByApiKeys(ds, [ci.key, other.key])).toEqual([null, 'gina']);
   });
 });
 

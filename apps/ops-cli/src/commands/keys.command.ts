@@ -1,4 +1,4 @@
-import { createApiKey, revokeApiKey } from '@reelay/accounts';
+import { createApiKey, listApiKeys, revokeApiKey, revokeApiKeys } from '@reelay/accounts';
 import { positiveInt, required, UsageError } from '../args';
 import type { CliContext } from '../context';
 import { grantCredits } from './credits.command';
@@ -8,13 +8,26 @@ export async function keysCommand(ctx: CliContext, [sub, arg]: string[], options
     const userId = required(options, 'user');
     const created = await createApiKey(ctx.ds, userId, options.label ?? '', options.key);
     if (options.credits) await grantCredits(ctx, userId, positiveInt(options.credits, 'credits'));
-    ctx.out(JSON.stringify({ key: created.key, userId: created.userId, label: created.label, creditsGranted: options.credits ? Number(options.credits) : 0 }));
+    ctx.out(JSON.stringify({ key: created.key, id: created.id, userId: created.userId, label: created.label, creditsGranted: options.credits ? Number(options.credits) : 0 }));
+    return;
+  }
+  if (sub === 'list') {
+    const keys = await listApiKeys(ctx.ds, required(options, 'user'));
+    for (const k of keys) ctx.out(JSON.stringify(k));
+    if (!keys.length) ctx.out('no keys');
     return;
   }
   if (sub === 'revoke') {
-    if (!arg) throw new UsageError('keys revoke <key>');
-    ctx.out((await revokeApiKey(ctx.ds, arg)) ? 'revoked' : 'no active key matched');
+    if (arg) {
+      ctx.out((await revokeApiKey(ctx.ds, arg)) ? 'revoked' : 'no active key matched');
+      return;
+    }
+    if (!options.id && !options.user) throw new UsageError(REVOKE_USAGE);
+    const revoked = await revokeApiKeys(ctx.ds, options.id ? { id: options.id } : { userId: options.user });
+    ctx.out(JSON.stringify({ revoked }));
     return;
   }
-  throw new UsageError('keys create --user <id> [--label L] [--credits N] [--key rly_...] | keys revoke <key>');
+  throw new UsageError(`keys create --user <id> [--label L] [--credits N] [--key rly_...] | keys list --user <id> | ${REVOKE_USAGE}`);
 }
+
+const REVOKE_USAGE = 'keys revoke <key> | keys revoke --id <key id> | keys revoke --user <id> (every active key of the user)';

@@ -5,9 +5,22 @@ import { API_KEY_PATTERN, generateApiKey, hashApiKey } from './api-key';
 export interface CreatedApiKey {
   /** Shown once; only its hash is stored. */
   key: string;
+  /** A handle for the key that is no secret (the start of its hash): what `keys list` shows and `keys revoke --id` takes. */
+  id: string;
   userId: string;
   label: string;
 }
+
+export interface ApiKeyInfo {
+  id: string;
+  userId: string;
+  label: string;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+const KEY_ID_LENGTH = 12;
+const keyIdOf = (keyHash: string) => keyHash.slice(0, KEY_ID_LENGTH);
 
 /** Creates a key for a user (the operator CLI's `keys create`). */
 export async function createApiKey(ds: DataSource, userId: string, label = '', chosenKey?: string): Promise<CreatedApiKey> {
@@ -16,13 +29,42 @@ export async function createApiKey(ds: DataSource, userId: string, label = '', c
   const key = chosenKey ?? generateApiKey();
   // Re-creating the same chosen key (e.g. REELAY_DEMO_KEY on every start) is a no-op.
   await ds.query(`INSERT INTO api_keys (key_hash, user_id, label) VALUES ($1, $2, $3) ON CONFLICT (key_hash) DO NOTHING`, [hashApiKey(key), user, label.slice(0, 200)]);
-  return { key, userId: user, label };
+  return { key, id: keyIdOf(hashApiKey(key)), userId: user, label };
+}
+
+/** A user's keys, newest first, by id (the key itself is never stored). */
+export async function listApiKeys(ds: DataSource, userId: string): Promise<ApiKeyInfo[]> {
+  const rows: { key_hash: string; user_id: string; label: string; created_at: Date; revoked_at: Date | null }[] = await ds.query(
+    `SELECT key_hash, user_id, label, created_at, revoked_at FROM api_keys WHERE user_id = $1 ORDER BY created_at DESC, key_hash`,
+    [userId],
+  );
+  return rows.map((r) => ({ id: keyIdOf(r.key_hash), userId: r.user_id, label: r.label, createdAt: r.created_at.toISOString(), revokedAt: r.revoked_at?.toISOString() ?? null }));
+}
+
+/**
+ * Revokes keys without their plaintext (shown only at creation): one by its id, or every active
+ * key of a user (a leaked key whose owner is known). Returns how many were revoked.
+ */
+export async function revokeApiKeys(ds: DataSource, which: { id: string } | { userId: string }): Promise<number> {
+  if ('id' in which) {
+    if (!new RegExp(`^[0-9a-f]{${KEY_ID_LENGTH}}$`).test(which.id)) throw new Error(`A key id is ${KEY_ID_LENGTH} hexadecimal characters, as keys list shows it.`);
+    return revoke(ds, `left(key_hash, ${KEY_ID_LENGTH}) = $1`, which.id);
+  }
+  return revoke(ds, 'user_id = $1', which.userId);
 }
 
 /** Revokes a key; returns whether an active key was found. */
 export async function revokeApiKey(ds: DataSource, key: string): Promise<boolean> {
-  const rows: unknown[] = await ds.query(`UPDATE api_keys SET revoked_at = now() WHERE key_hash = $1 AND revoked_at IS NULL RETURNING 1`, [hashApiKey(key)]);
-  return rows.length > 0;
+  return (await revoke(ds, 'key_hash = $1', hashApiKey(key))) > 0;
+}
+
+/** The revocation as a CTE: TypeORM answers a bare UPDATE with `[rows, count]`, so its length was always 2 (every revoke "succeeded"). */
+async function revoke(ds: DataSource, where: string, param: string): Promise<number> {
+  const [{ n }]: { n: number }[] = await ds.query(
+    `WITH revoked AS (UPDATE api_keys SET revoked_at = now() WHERE ${where} AND revoked_at IS NULL RETURNING 1) SELECT count(*)::int AS n FROM revoked`,
+    [param],
+  );
+  return n;
 }
 
 /** The user owning an active key, or null. */
