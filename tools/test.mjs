@@ -7,12 +7,15 @@ const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0
 const NATS_URL = process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 
 ensureDependencies();
+const only = process.argv[2];
 const missing = [];
-if (!(await canConnect(DATABASE_URL, 5432))) missing.push(`PostgreSQL at ${DATABASE_URL} (set TEST_DATABASE_URL, or: apt-get install postgresql)`);
-if (!(await canConnect(NATS_URL, 4222))) missing.push(`NATS with JetStream at ${NATS_URL} (set TEST_NATS_URL, or: apt-get install nats-server && nats-server -js)`);
+// The unit tier (`npm test unit`) needs neither.
+const needsInfra = only !== 'unit';
+if (needsInfra && !(await canConnect(DATABASE_URL, 5432))) missing.push(`PostgreSQL at ${DATABASE_URL} (set TEST_DATABASE_URL, or: apt-get install postgresql)`);
+if (needsInfra && !(await canConnect(NATS_URL, 4222))) missing.push(`NATS with JetStream at ${NATS_URL} (set TEST_NATS_URL, or: apt-get install nats-server && nats-server -js)`);
 // The CI-size chaos test restarts a nats-server of its own (the shared one is left alone).
 const natsBin = process.env.NATS_SERVER_BIN ?? 'nats-server';
-if ((!process.argv[2] || process.argv[2] === 'e2e') && spawnSync(natsBin, ['--version'], { stdio: 'ignore' }).status !== 0) {
+if ((!only || only === 'e2e') && spawnSync(natsBin, ['--version'], { stdio: 'ignore' }).status !== 0) {
   missing.push(`the nats-server program (${natsBin}), which the chaos test starts and restarts on a port of its own (apt-get install nats-server, or set NATS_SERVER_BIN)`);
 }
 if (missing.length) {
@@ -20,7 +23,6 @@ if (missing.length) {
   process.exit(1);
 }
 
-const only = process.argv[2];
 const jest = 'npx jest --ci --passWithNoTests';
 try {
   run('node tools/lint-boundaries.mjs');
