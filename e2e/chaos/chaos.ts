@@ -50,6 +50,8 @@ export interface ChaosReport {
   /** Job streams in the log that no accepted submit made (a retried submit creating a second job). */
   unknownJobs: string[];
   stuck: string[];
+  /** Messages a handler gave up on (dead letters not replayed), by consumer: reported, for a person to read. */
+  deadLetters: string[];
   duplicates: string[];
   missingSse: string[];
   missingWebhooks: string[];
@@ -71,6 +73,7 @@ const POLL_LEASE_MS = 3000;
 const GIVE_UP_SLACK_MS = 30_000;
 const UNTRACKED_TASK_HOLD_MS = 10_000;
 const TERMINAL = new Set(['succeeded', 'failed', 'canceled']);
+const TERMINAL_EVENTS = new Set(['JobSucceeded', 'JobFailed', 'JobCanceled']);
 
 interface Scenario {
   name: string;
@@ -190,7 +193,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const report: ChaosReport = {
     jobs: opts.jobs, accepted: 0, notAccepted: 0, terminal: 0, delayedWithCheck: 0, byOutcome: {},
     kills: Object.fromEntries(KINDS.map((k) => [k, 0])), restarts: { services: 0, nats: 0, postgres: 0 }, failedStarts: [], sseReconnects: 0, unknownJobs: [],
-    lost: [], stuck: [], duplicates: [], missingSse: [], missingWebhooks: [], webhooksOutOfOrder: [], creditMismatches: [], gaps: [], projectionMismatches: [], slotLeaks: [], seconds: 0,
+    lost: [], stuck: [], deadLetters: [], duplicates: [], missingSse: [], missingWebhooks: [], webhooksOutOfOrder: [], creditMismatches: [], gaps: [], projectionMismatches: [], slotLeaks: [], seconds: 0,
     logDir: join(tmpdir(), `reelay-chaos-${Date.now()}`),
   };
   const submitted: Submitted[] = [];
@@ -413,17 +416,21 @@ async function check(stack: Stack, db: Client, jobs: Submitted[], keys: Record<s
       report.terminal++;
       const outcome = f.state.status === 'failed' ? `failed:${f.state.errorCode}` : f.state.status;
       report.byOutcome[outcome] = (report.byOutcome[outcome] ?? 0) + 1;
-      // Given up at its deadline, not long after: the deadline, a lease a killed poller held, and slack for restarts.
-      if (f.state.errorCode === 'provider_timeout') {
-        const at = (type: string) => logged.get(j.id)!.find((e) => e.type === type)?.recorded_at.getTime();
-        const [accepted, failed] = [at('JobProviderAccepted'), at('JobFailed')];
-        if (accepted !== undefined && failed !== undefined && failed - accepted > POLL_DEADLINE_MS + POLL_LEASE_MS + GIVE_UP_SLACK_MS) {
-          report.stuck.push(`${j.id} (${j.scenario}) failed ${((failed - accepted - POLL_DEADLINE_MS) / 1000).toFixed(1)} s after its deadline`);
-        }
+      // Finished by its deadline, or given up at it, not long after (a timeout, or a late success or
+      // failure alike): the deadline, a lease a killed poller held, and slack for restarts.
+      const events = logged.get(j.id)!;
+      const accepted = events.find((e) => e.type === 'JobProviderAccepted')?.recorded_at.getTime();
+      const ended = events.find((e) => TERMINAL_EVENTS.has(e.type))?.recorded_at.getTime();
+      if (accepted !== undefined && ended !== undefined && ended - accepted > POLL_DEADLINE_MS + POLL_LEASE_MS + GIVE_UP_SLACK_MS) {
+        report.stuck.push(`${j.id} (${j.scenario}) ${f.state.status} ${((ended - accepted - POLL_DEADLINE_MS) / 1000).toFixed(1)} s after its deadline`);
       }
     } else if (f.state.status === 'delayed' && scheduled.has(j.id)) report.delayedWithCheck++;
     else report.stuck.push(`${j.id} (${j.scenario}) is ${f.state.status}`);
   }
+
+  report.deadLetters = (
+    await db.query(`SELECT consumer, count(*)::int AS n, min(error) AS error FROM dead_letters WHERE replayed_at IS NULL GROUP BY consumer ORDER BY consumer`)
+  ).rows.map((r) => `${r.consumer}: ${r.n} (${r.error})`);
 
   // Every job in the log is one the client was answered for: none made twice by a retried submit.
   const known = new Set(jobs.map((j) => `job-${j.id}`));
@@ -607,7 +614,7 @@ export function formatReport(r: ChaosReport): string {
     `outcomes ${Object.entries(r.byOutcome).map(([k, v]) => `${k}=${v}`).join(' ')}`,
     `kills ${Object.values(r.kills).reduce((a, b) => a + b, 0)} (${Object.entries(r.kills).map(([k, v]) => `${k}=${v}`).join(' ')}), service restarts ${r.restarts.services}, NATS restarts ${r.restarts.nats}, PostgreSQL restarts ${r.restarts.postgres}`,
     `failed restarts ${r.failedStarts.length}, jobs in the log nobody submitted ${r.unknownJobs.length}, live SSE reconnects ${r.sseReconnects}`,
-    `lost ${r.lost.length}, stuck ${r.stuck.length}, duplicates ${r.duplicates.length}, missing SSE ${r.missingSse.length}, missing webhooks ${r.missingWebhooks.length}, webhooks out of order ${r.webhooksOutOfOrder.length}`,
+    `lost ${r.lost.length}, stuck ${r.stuck.length}, dead letters ${r.deadLetters.length ? r.deadLetters.join('; ') : 0}, duplicates ${r.duplicates.length}, missing SSE ${r.missingSse.length}, missing webhooks ${r.missingWebhooks.length}, webhooks out of order ${r.webhooksOutOfOrder.length}`,
     `credit mismatches ${r.creditMismatches.length}, stream gaps ${r.gaps.length}, projection mismatches ${r.projectionMismatches.length}, slots held by finished jobs ${r.slotLeaks.length}, ${r.seconds} s; service output in ${r.logDir}`,
   ];
   for (const [name, list] of Object.entries(r)) if (Array.isArray(list) && list.length) lines.push(`${name}:\n  ${list.slice(0, 20).join('\n  ')}`);
