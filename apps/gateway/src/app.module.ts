@@ -50,6 +50,7 @@ export class AppModule {
         OpsModule.register({
           checks,
           metrics,
+          metricsToken: deps.config.METRICS_TOKEN,
         }),
       ],
       controllers: [

@@ -642,6 +642,29 @@ describe('a second gateway process on the same database', () => {
     }
   });
 
+  it('serves /metrics only with the METRICS_TOKEN bearer token when one is set; health stays open for probes', async () => {
+    const token = 'scrape-token-0123456789';
+    const config = GatewayConfig.parse({ DATABASE_URL: db.url, NATS_PREFIX: prefix, STORAGE_DIR: storageDir, DB_POOL_SIZE: '2', METRICS_TOKEN: token });
+    const guarded = await createGatewayApp(config, createLogger('gateway', 'silent'));
+    await guarded.app.listen(0, '127.0.0.1');
+    const url = (await guarded.app.getUrl()).replace('[::1]', '127.0.0.1');
+    try {
+      const scrape = (authorization?: string) => fetch(`${url}/metrics`, { headers: authorization ? { authorization } : {} });
+      const anonymous = await scrape();
+      expect(anonymous.status).toBe(401);
+      expect(await anonymous.text()).not.toContain('reelay_');
+      expect((await scrape(`Bearer ${token}x`)).status).toBe(401);
+      expect((await scrape(`Bearer ${alice}`)).status).toBe(401);
+      const allowed = await scrape(`Bearer ${token}`);
+      expect(allowed.status).toBe(200);
+      expect(await allowed.text()).toContain('reelay_http_request_seconds');
+      expect((await fetch(`${url}/health/live`)).status).toBe(200);
+    } finally {
+      await guarded.app.close();
+    }
+    expect(() => GatewayConfig.parse({ METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN|16 characters/);
+  });
+
   it('limits what comes without a valid key per client address (callbacks, refused keys), believing X-Forwarded-For only from proxies TRUST_PROXY names', async () => {
     const start = async (env: Record<string, string>) => {
       const config = GatewayConfig.parse({ DATABASE_URL: db.url, NATS_PREFIX: prefix, STORAGE_DIR: storageDir, PUBLIC_RATE_LIMIT_BURST: '3', PUBLIC_RATE_LIMIT_PER_SECOND: '0.5', DB_POOL_SIZE: '2', ...env });

@@ -28,6 +28,8 @@ export const GatewayConfig = BaseConfig.extend({
     (v) => (v === undefined || v === '' || v === 'false' ? false : v === 'true' ? true : /^\d+$/.test(String(v)) ? Number(v) : v),
     z.union([z.boolean(), z.number().int().min(0).max(100), z.string().regex(/^[\w.:/]+(\s*,\s*[\w.:/]+)*$/, 'must be true, false, a hop count or a comma-separated list of addresses, ranges or names')]),
   ),
+  /** When set, GET /metrics (on the public port) answers only `Authorization: Bearer <token>`; give Prometheus the same token. */
+  METRICS_TOKEN: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(16, 'must be at least 16 characters').optional()),
   COMMAND_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   SSE_HEARTBEAT_MS: z.coerce.number().int().min(100).default(15_000),
   /** Safety-net re-read of a streamed job's log, in case a live push was missed. */

@@ -1,9 +1,11 @@
-import { Controller, Get, Header, HttpCode, Inject, Res } from '@nestjs/common';
+import { Controller, Get, Header, Headers, HttpCode, Inject, Res } from '@nestjs/common';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Response } from 'express';
 import type { Metrics } from '../metrics/registry';
 
 export const READINESS_CHECKS = Symbol('READINESS_CHECKS');
 export const METRICS = Symbol('METRICS');
+export const METRICS_TOKEN = Symbol('METRICS_TOKEN');
 
 /** A named dependency check; resolves true when the dependency answers in time. */
 export type ReadinessChecks = Record<string, () => Promise<boolean>>;
@@ -27,6 +29,7 @@ export class OpsController {
   constructor(
     @Inject(READINESS_CHECKS) private readonly checks: ReadinessChecks,
     @Inject(METRICS) private readonly metrics: Metrics,
+    @Inject(METRICS_TOKEN) private readonly metricsToken: string | null,
   ) {}
 
   @Get('health/live')
@@ -45,7 +48,17 @@ export class OpsController {
 
   @Get('metrics')
   @Header('Content-Type', 'text/plain; version=0.0.4')
-  async scrape() {
+  async scrape(@Headers('authorization') authorization: string | undefined, @Res({ passthrough: true }) res: Response) {
+    if (this.metricsToken && !sameSecret(authorization ?? '', `Bearer ${this.metricsToken}`)) {
+      res.status(401).setHeader('WWW-Authenticate', 'Bearer');
+      return 'metrics need the METRICS_TOKEN bearer token\n';
+    }
     return this.metrics.registry.metrics();
   }
+}
+
+/** Compared by their digests, so neither the length nor the content leaks through timing. */
+function sameSecret(given: string, expected: string): boolean {
+  const digest = (v: string) => createHash('sha256').update(v).digest();
+  return timingSafeEqual(digest(given), digest(expected));
 }
