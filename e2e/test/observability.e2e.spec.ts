@@ -238,5 +238,8 @@ describe('dead letters', () => {
     }
     const after = await eventually(async () => total((await scrape('notification')).values, metric, consumer), (n) => n > before);
     expect(after).toBe(before + 1);
+    // Open until replayed, on every worker (read from the shared table).
+    const open = (await scrape('dispatch')).values.get('reelay_dead_letters_open{consumer="notification-jobs"}');
+    expect(open).toBe(1);
   });
 });

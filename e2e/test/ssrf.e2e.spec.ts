@@ -14,6 +14,8 @@ let alice: ApiClient;
 let canary: RecordingServer;
 let redirector: RecordingServer;
 let receiver: RecordingServer;
+/** The receiver's /down-for-now endpoint answers 503 until a test brings it back. */
+let downForNow = true;
 
 // Port 80 so that the port rule (80, 443, 8080, 8443) lets these through and the address rule is what refuses them.
 const INTERNAL: [string, string][] = [
@@ -56,7 +58,7 @@ beforeAll(async () => {
   // Dual-stack on port 80: takes connections to every loopback address, v4 and v6.
   canary = await recordingServer(() => ({ status: 200, headers: { 'content-type': 'image/png' }, body: 'internal secret' }), { port: 80, host: '::' });
   redirector = await recordingServer((req) => ({ status: 302, headers: { location: decodeURIComponent(new URL(req.url ?? '/', 'http://x').searchParams.get('to') ?? '/') } }));
-  receiver = await recordingServer();
+  receiver = await recordingServer((req) => (downForNow && req.url === '/down-for-now' ? { status: 503 } : { status: 204 }));
   stack = await startStack({
     label: 'ssrf',
     env: {
@@ -153,6 +155,27 @@ describe('webhook URLs', () => {
     const rows = await settled(body.id);
     expect(rows.length).toBeGreaterThanOrEqual(3);
     for (const r of rows) expect(r).toMatchObject({ status: 'failed', attempts: 1, last_error: 'refused: too_many_redirects' });
+  });
+
+  it('an endpoint that was down is sent what it missed once an operator asks (reelay webhooks list / redeliver)', async () => {
+    const { body } = await alice.submit(job({ webhookUrl: `http://${receiver.host}/down-for-now` }));
+    const rows = await settled(body.id);
+    expect(rows.map((r) => [r.status, r.attempts, r.last_http_status])).toEqual(rows.map(() => ['failed', 2, 503]));
+    const listed = stack.cli('webhooks', 'list', body.id, '--attempts');
+    expect(listed.code).toBe(0);
+    const shown = listed.out.split('\n').map((l) => JSON.parse(l) as { version: number; status: string; lastHttpStatus: number; attemptLog: { outcome: string; httpStatus: number }[] });
+    expect(shown.map((d) => [d.version, d.status, d.lastHttpStatus, d.attemptLog.map((a) => a.httpStatus)])).toEqual(rows.map((r) => [r.version, 'failed', 503, [503, 503]]));
+
+    downForNow = false;
+    expect(JSON.parse(stack.cli('webhooks', 'redeliver', body.id).out)).toEqual({ jobId: body.id, redelivering: rows.length });
+    const deadline = Date.now() + 20_000;
+    while ((await deliveries(body.id)).some((r) => r.status !== 'delivered') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect((await deliveries(body.id)).map((r) => [r.status, r.attempts])).toEqual(rows.map(() => ['delivered', 3]));
+    const received = receiver.requests.filter((r) => r.url === '/down-for-now' && r.body.includes(body.id));
+    // Two refused tries per status change, then each once more, in version order.
+    expect(received.length).toBe(rows.length * 3);
+    const redelivered = received.slice(-rows.length).map((r) => Number(/_v(\d+)$/.exec(String(r.headers['webhook-id']))?.[1]));
+    expect(redelivered).toEqual(rows.map((r) => r.version));
   });
 
   it('the internal server was never contacted, and the refusals are counted', async () => {

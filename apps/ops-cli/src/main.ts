@@ -5,6 +5,7 @@ import { deadLettersCommand } from './commands/dead-letters.command';
 import { jobsCommand } from './commands/jobs.command';
 import { keysCommand } from './commands/keys.command';
 import { projectionsCommand } from './commands/projections.command';
+import { webhooksCommand } from './commands/webhooks.command';
 
 const USAGE = `reelay operator CLI (npm run reelay -- <command>)
 
@@ -16,12 +17,14 @@ const USAGE = `reelay operator CLI (npm run reelay -- <command>)
   jobs history <jobId>
   projections rebuild job_view
   dead-letters list [--consumer C] [--all]
-  dead-letters replay <id>
+  dead-letters replay <id> | --all [--consumer C]
+  webhooks list <jobId> [--attempts]     (what the job's webhook endpoint was sent, each try)
+  webhooks redeliver <jobId>             (send the deliveries given up on once more)
   migrate
 
 Reads DATABASE_URL and NATS_URL (defaults: local PostgreSQL database "reelay", local NATS).`;
 
-const COMMANDS = { keys: keysCommand, credits: creditsCommand, jobs: jobsCommand, 'dead-letters': deadLettersCommand, projections: projectionsCommand } as const;
+const COMMANDS = { keys: keysCommand, credits: creditsCommand, jobs: jobsCommand, 'dead-letters': deadLettersCommand, projections: projectionsCommand, webhooks: webhooksCommand } as const;
 
 async function main(argv: string[]): Promise<number> {
   const { positional, options } = parseArgs(argv);

@@ -1,4 +1,7 @@
-import { createTestDatabase, WORKSPACE_ROOT, type TestDatabase } from '@reelay/testing';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { createDataSource, DeadLetterStore } from '@reelay/event-store';
+import { connectNats, ensureEventStream, eventStreamName, eventTypeSubject } from '@reelay/messaging';
+import { createTestDatabase, deleteNatsPrefix, TEST_NATS_URL, uniqueNatsPrefix, WORKSPACE_ROOT, type TestDatabase } from '@reelay/testing';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
@@ -6,7 +9,7 @@ let db: TestDatabase;
 const CLI = join(WORKSPACE_ROOT, 'apps/ops-cli/dist/main.js');
 
 function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { env: { ...process.env, DATABASE_URL: db.url }, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [CLI, ...args], { env: { ...process.env, DATABASE_URL: db.url, NATS_URL: TEST_NATS_URL }, encoding: 'utf8' });
   return { code: r.status, out: r.stdout.trim(), err: r.stderr.trim() };
 }
 
@@ -52,5 +55,34 @@ describe('operator CLI', () => {
   });
   it('lists dead letters', () => {
     expect(cli('dead-letters', 'list')).toMatchObject({ code: 0, out: 'no dead letters' });
+  });
+  it("replays every dead letter of a consumer in one command, and only those not replayed yet", async () => {
+    const prefix = uniqueNatsPrefix('clidl');
+    const nc = await connectNats(TEST_NATS_URL, 'cli-test');
+    const ds = createDataSource(db.url, { poolSize: 1 });
+    await ds.initialize();
+    try {
+      const jsm = await jetstreamManager(nc);
+      await ensureEventStream(jsm, prefix);
+      const letters = new DeadLetterStore(ds);
+      const subject = eventTypeSubject(prefix, 'job', 'JobSubmitted');
+      const record = (consumer: string, n: number) =>
+        letters.record({ consumer, subject, eventId: `00000000-0000-4000-8000-00000000000${n}`, payload: { n }, error: 'handler kept failing', deliveries: 5 });
+      const [first] = [await record('dispatch-submit', 1), await record('dispatch-submit', 2), await record('polling-follow', 3)];
+      expect(cli('dead-letters', 'replay', first.id).code).toBe(0);
+
+      const r = cli('dead-letters', 'replay', '--all', '--consumer', 'dispatch-submit');
+      expect(r.code).toBe(0);
+      const lines = r.out.split('\n').map((l) => JSON.parse(l));
+      expect(lines.at(-1)).toEqual({ replayedCount: 1 });
+      expect((await jsm.streams.info(eventStreamName(prefix))).state.messages).toBe(2);
+      expect(cli('dead-letters', 'list').out.split('\n').map((l) => JSON.parse(l).consumer)).toEqual(['polling-follow']);
+      expect(JSON.parse(cli('dead-letters', 'replay', '--all').out.split('\n').at(-1)!)).toEqual({ replayedCount: 1 });
+      expect(cli('dead-letters', 'list').out).toBe('no dead letters');
+    } finally {
+      await ds.destroy();
+      await nc.close();
+      await deleteNatsPrefix(prefix);
+    }
   });
 });

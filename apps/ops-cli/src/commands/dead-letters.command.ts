@@ -13,15 +13,34 @@ export async function deadLettersCommand(ctx: CliContext, [sub, id]: string[], o
     return;
   }
   if (sub === 'replay') {
-    if (!id) throw new UsageError('dead-letters replay <id>');
+    if (!id && options.all !== 'true') throw new UsageError(USAGE);
     const nc = await connectNats(process.env.NATS_URL ?? 'nats://127.0.0.1:4222', 'reelay-cli');
     try {
-      const ack = await replayDeadLetter(jetstream(nc), store, id);
-      ctx.out(JSON.stringify({ replayed: id, streamSequence: ack.seq }));
+      const js = jetstream(nc);
+      if (id) {
+        const ack = await replayDeadLetter(js, store, id);
+        ctx.out(JSON.stringify({ replayed: id, streamSequence: ack.seq }));
+        return;
+      }
+      // Every letter not replayed yet (of one consumer with --consumer), oldest first, a page at a time.
+      let replayed = 0;
+      for (let after: string | undefined; ; ) {
+        const page = await store.list({ consumer: options.consumer, after, limit: 500 });
+        for (const letter of page) {
+          const ack = await replayDeadLetter(js, store, letter.id);
+          ctx.out(JSON.stringify({ replayed: letter.id, consumer: letter.consumer, streamSequence: ack.seq }));
+          replayed++;
+        }
+        if (page.length < 500) break;
+        after = page.at(-1)!.id;
+      }
+      ctx.out(JSON.stringify({ replayedCount: replayed }));
     } finally {
       await nc.drain();
     }
     return;
   }
-  throw new UsageError('dead-letters list [--consumer C] [--all] | dead-letters replay <id>');
+  throw new UsageError(USAGE);
 }
+
+const USAGE = 'dead-letters list [--consumer C] [--all] | dead-letters replay <id> | dead-letters replay --all [--consumer C]';

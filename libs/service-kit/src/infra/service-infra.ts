@@ -4,7 +4,7 @@ import type { DataSource, MigrationInterface } from 'typeorm';
 import type { BaseConfig } from '../config/load-config';
 import type { ReadinessChecks } from '../health/ops.controller';
 import type { Logger } from '../logging/logger';
-import { logReaderGauges } from '../metrics/log-reader-metrics';
+import { logReaderGauges, openDeadLettersGauge } from '../metrics/log-reader-metrics';
 import type { Metrics } from '../metrics/registry';
 
 export interface ServiceInfra {
@@ -28,7 +28,7 @@ export interface InfraOptions {
   /** Run the outbox relay here too; one leader across all processes publishes (advisory lock). */
   relay?: boolean;
   migrate?: boolean;
-  /** With the relay: its lag is exported here (reelay_log_unread_events{reader="relay"}). */
+  /** With the relay: its lag (reelay_log_unread_events{reader="relay"}) and the open dead letters are exported here. */
   metrics?: Metrics;
 }
 
@@ -56,7 +56,10 @@ export async function connectInfra(opts: InfraOptions): Promise<ServiceInfra> {
       })
     : null;
   await relay?.start();
-  if (relay && opts.metrics) logReaderGauges(opts.metrics, dataSource, [RELAY_CHECKPOINT]);
+  if (relay && opts.metrics) {
+    logReaderGauges(opts.metrics, dataSource, [RELAY_CHECKPOINT]);
+    openDeadLettersGauge(opts.metrics, dataSource);
+  }
   return {
     dataSource,
     store,

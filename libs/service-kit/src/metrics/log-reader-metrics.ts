@@ -28,3 +28,19 @@ export function logReaderGauges(metrics: Metrics, db: SqlExecutor, readers: read
   gauge('reelay_log_unread_events', 'Events in the log a reader (relay, projection) has not read yet (counted up to 100,000)', (l) => l.unread);
   gauge('reelay_log_oldest_unread_seconds', 'Age of the oldest event a reader (relay, projection) has not read yet; 0 when it is caught up', (l) => l.oldestSeconds);
 }
+
+/** `reelay_dead_letters_open{consumer}`: dead letters not replayed yet, read at each scrape (the counter `reelay_dead_letters_total` only ever grows). */
+export function openDeadLettersGauge(metrics: Metrics, db: SqlExecutor): void {
+  new Gauge({
+    name: 'reelay_dead_letters_open',
+    help: 'Dead letters not replayed yet, by consumer (reelay dead-letters list / replay)',
+    labelNames: ['consumer'],
+    registers: [metrics.registry],
+    async collect() {
+      const rows: { consumer: string; n: number }[] | null = await db
+        .query(`SELECT consumer, count(*) FILTER (WHERE replayed_at IS NULL)::int AS n FROM dead_letters GROUP BY consumer`)
+        .catch(() => null);
+      for (const row of rows ?? []) this.set({ consumer: row.consumer }, row.n);
+    },
+  });
+}
