@@ -4,7 +4,7 @@ import { isTerminal, jobStreamId, type EventMetadata } from '@reelay/contracts';
 import { handle, loadStreamState, type EventStore } from '@reelay/event-store';
 import { canceledWithUnansweredSubmit, decideJob, IllegalTransitionError, type JobCommand, type JobState } from '@reelay/job-domain';
 import { ReferenceImageUnavailable, type FetchReferenceImage } from './fetch-reference-image';
-import { isProviderError, type ProviderAdapter, type ProviderSubmitRequest } from '@reelay/providers';
+import { isProviderError, type ProviderAdapter, type ProviderError, type ProviderSubmitRequest } from '@reelay/providers';
 import { timedProviderCall, type Logger } from '@reelay/service-kit';
 import type { ProviderCircuit } from '../circuit/provider-circuit';
 import type { ProviderSlots } from '../capacity/provider-slots';
@@ -271,6 +271,7 @@ async function failForSetup(deps: DispatchJobDeps, run: Run, fields: Record<stri
 
 /** Submit errors that say the provider (not this job) is failing; they count toward its circuit. */
 const CIRCUIT_KINDS: ReadonlySet<string> = new Set(['server', 'timeout', 'auth', 'billing']);
+export const countsTowardCircuit = (err: Pick<ProviderError, 'kind'> & { notProviderFault?: boolean }): boolean => CIRCUIT_KINDS.has(err.kind) && !err.notProviderFault;
 
 /** A provider that de-duplicates by our key, or can find a task by it: a try of unknown outcome can be repeated safely. */
 const findsBySubmissionKey = (deps: Pick<DispatchJobDeps, 'publicBaseUrl'>, adapter: ProviderAdapter): adapter is ProviderAdapter & Required<Pick<ProviderAdapter, 'findBySubmissionKey'>> =>
@@ -327,7 +328,7 @@ async function onSubmitError(
   run: Run,
   jobId: string,
   provider: string,
-  err: { kind: Parameters<typeof decideSubmitFailure>[0]['kind']; retryAfterMs?: number; retryable?: boolean; detail: string; providerCode?: string },
+  err: { kind: Parameters<typeof decideSubmitFailure>[0]['kind']; retryAfterMs?: number; retryable?: boolean; detail: string; providerCode?: string; notProviderFault?: boolean },
   /** The try got no answer (or its lookup failed): should the job fail now, a task made by it may run. */
   taskMayExist: boolean,
 ): Promise<DispatchOutcome> {
@@ -354,7 +355,7 @@ async function onSubmitError(
     if (!taskMayExist) await deps.slots.release(jobId);
   }
   // After the answer is in the log, which is what the next delivery acts on; the circuit is a hint.
-  if (CIRCUIT_KINDS.has(err.kind)) {
+  if (countsTowardCircuit(err)) {
     await deps.circuit
       .recordFailure(provider)
       .then((opened) => opened && deps.logger.warn({ provider }, 'provider circuit is open'))

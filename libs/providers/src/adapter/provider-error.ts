@@ -42,6 +42,8 @@ export interface ProviderErrorInit {
    * a connection lost mid-call): a create call may have created the task.
    */
   maybeDelivered?: boolean;
+  /** The failure says nothing of the provider's health (a conflict with a concurrent request): it does not count toward its circuit. */
+  notProviderFault?: boolean;
   cause?: unknown;
 }
 
@@ -53,6 +55,7 @@ export class ProviderError extends Error implements NormalizedProviderError {
   readonly retryAfterMs?: number;
   readonly httpStatus?: number;
   readonly maybeDelivered: boolean;
+  readonly notProviderFault: boolean;
 
   constructor(kind: ProviderErrorKind, detail: string, init: ProviderErrorInit = {}) {
     const redacted = redact(detail);
@@ -65,6 +68,7 @@ export class ProviderError extends Error implements NormalizedProviderError {
     this.retryAfterMs = init.retryAfterMs;
     this.httpStatus = init.httpStatus;
     this.maybeDelivered = init.maybeDelivered ?? false;
+    this.notProviderFault = init.notProviderFault ?? false;
   }
 
   toNormalized(): NormalizedProviderError {

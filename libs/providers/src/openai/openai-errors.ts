@@ -17,8 +17,8 @@ export function mapOpenAIHttpError(info: HttpErrorInfo, detail: (t: string) => s
   if (info.status === 401 || info.status === 403) return new ProviderError('auth', d, init);
   if (info.status === 404 || info.status === 410) return new ProviderError('not_found', d, init);
   if (info.status === 408 || info.status === 504) return new ProviderError('timeout', d, init);
-  // A conflict (a lock held by a concurrent request) says nothing about ours: the SDK retries it too.
-  if (info.status === 409) return new ProviderError('server', d, { ...init, retryable: true });
+  // A conflict (a lock held by a concurrent request) says nothing about ours, nor about OpenAI's health: the SDK retries it too.
+  if (info.status === 409) return new ProviderError('server', d, { ...init, retryable: true, notProviderFault: true });
   if (info.status >= 500) return new ProviderError('server', d, init);
   if ((err.param ?? '').startsWith('input_reference') && ASSET_MESSAGE.test(err.message ?? '')) {
     return new ProviderError('asset_fetch', d, init);
