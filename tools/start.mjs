@@ -4,6 +4,7 @@
 // PostgreSQL and a local nats-server. Ctrl-C stops everything it started.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startEmbeddedPostgres } from './lib/embedded-postgres.mjs';
@@ -249,9 +250,12 @@ main().catch(async (err) => {
   await shutdown(1);
 });
 
-/** Providers with a key in the environment (`OPENAI_API_KEY` → openai); the local renderer's own key aside. */
+/**
+ * Registered providers with a key in the environment (`OPENAI_API_KEY` → openai); the local
+ * renderer's own key aside. Other `*_API_KEY` variables (a GEMINI_API_KEY in the shell) are not
+ * providers: the services would refuse them in PROVIDERS_ENABLED. Read from the built providers lib.
+ */
 function providersWithKeys() {
-  return Object.keys(process.env)
-    .filter((k) => /^[A-Z]+_API_KEY$/.test(k) && k !== 'LOCAL_RENDERER_API_KEY' && process.env[k])
-    .map((k) => k.slice(0, -'_API_KEY'.length).toLowerCase());
+  const { ADAPTER_FACTORIES } = createRequire(import.meta.url)(join(ROOT, 'libs/providers/dist/index.js'));
+  return ADAPTER_FACTORIES.filter((f) => f.name !== 'local' && process.env[`${f.envPrefix}_API_KEY`]).map((f) => f.name);
 }

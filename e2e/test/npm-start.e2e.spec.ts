@@ -93,6 +93,8 @@ it(
       // The npm cache is warm here; a user's first install would download the same packages.
       npm_config_prefer_offline: 'true',
       FORCE_COLOR: '0',
+      // Another program's key in the user's shell is not a provider (the services refuse unknown names).
+      GEMINI_API_KEY: 'not-a-reelay-provider-key',
     };
     delete env.NODE_ENV;
     delete env.REELAY_DEMO_KEY;

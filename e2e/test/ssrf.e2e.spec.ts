@@ -176,6 +176,10 @@ describe('webhook URLs', () => {
     expect(received.length).toBe(rows.length * 3);
     const redelivered = received.slice(-rows.length).map((r) => Number(/_v(\d+)$/.exec(String(r.headers['webhook-id']))?.[1]));
     expect(redelivered).toEqual(rows.map((r) => r.version));
+
+    // An older status change given up on behind a delivered newer one is not sent: it would arrive out of order.
+    await db.query(`UPDATE webhook_deliveries SET status = 'failed' WHERE job_id = $1 AND version = $2`, [body.id, rows[0].version]);
+    expect(JSON.parse(stack.cli('webhooks', 'redeliver', body.id).out)).toEqual({ jobId: body.id, redelivering: 0, skippedOlderThanDelivered: 1 });
   });
 
   it('the internal server was never contacted, and the refusals are counted', async () => {

@@ -121,3 +121,32 @@ describe('dispatch: uploaded reference images for a link-only provider without a
     expect((await submitted(jobId)).map((s) => s.outcome)).toEqual(['accepted']);
   });
 });
+
+/**
+ * Runway fetches image links over HTTPS only: with a plain-http PUBLIC_BASE_URL (npm start, compose,
+ * the dev overlay) an upload goes to it inline, as a `data:` URI, not as a link it would refuse.
+ */
+describe('dispatch: uploaded reference images for an https-only provider behind a plain-http address (real processes)', () => {
+  const h = new DispatchHarness();
+  let storageDir: string;
+
+  beforeAll(async () => {
+    await h.start();
+    storageDir = await mkdtemp(join(tmpdir(), 'reelay-dispatch-http-'));
+    await h.startDispatch({ PROVIDERS_ENABLED: 'runway', STORAGE_DIR: storageDir, PUBLIC_BASE_URL: 'http://localhost:3000', ASSET_URL_SECRET: 'asset-url-secret-for-the-dispatch-test' });
+  });
+  afterAll(async () => {
+    await h.close();
+    await rm(storageDir, { recursive: true, force: true });
+  });
+
+  it('sends the image inline, and Runway takes it', async () => {
+    const assetId = 'asset_inlineforhttpsonly0001';
+    await writeAsset(storageDir, assetId);
+    const jobId = await h.createValidatedJob({ model: 'gen4.5', provider: 'runway', prompt: 'a lighthouse, from an upload', durationSeconds: 5, assetId });
+    const job = await h.waitForJob(jobId, (j) => j.status === 'running' || j.status === 'failed');
+    expect(job.status).toBe('running');
+    const tasks = (await (await fetch(`${h.sim.url}/_sim/tasks`)).json()) as { id: string; inputImage: string | null }[];
+    expect(tasks.find((t) => t.id === job.providerTaskId)!.inputImage).toMatch(/^data:image\//);
+  });
+});

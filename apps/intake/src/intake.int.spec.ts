@@ -337,7 +337,7 @@ describe('validation', () => {
     expect(await job('seedance-1-0-pro', 5)).toMatchObject({
       status: 'failed',
       errorCode: 'validation_failed',
-      failureMessage: 'seedance-1-0-pro takes reference images whose width is between 0.401 and 2.499 times their height; this one is 1200x400.',
+      failureMessage: 'seedance-1-0-pro takes reference images whose width is more than 0.4 and less than 2.5 times their height; this one is 1200x400.',
     });
     // The same image suits a model without such limits.
     expect(await job('sora-2', 4)).toMatchObject({ status: 'validating', validated: true });

@@ -1,5 +1,5 @@
 import { jetstreamManager } from '@nats-io/jetstream';
-import { createDataSource, DeadLetterStore } from '@reelay/event-store';
+import { createDataSource, DeadLetterStore, runMigrations } from '@reelay/event-store';
 import { connectNats, ensureEventStream, eventStreamName, eventTypeSubject } from '@reelay/messaging';
 import { createTestDatabase, deleteNatsPrefix, TEST_NATS_URL, uniqueNatsPrefix, WORKSPACE_ROOT, type TestDatabase } from '@reelay/testing';
 import { spawnSync } from 'node:child_process';
@@ -37,6 +37,8 @@ describe('operator CLI', () => {
     expect(JSON.parse(cli('keys', 'revoke', '--id', created.id).out)).toEqual({ revoked: 1 });
     expect(JSON.parse(cli('keys', 'list', '--user', 'dora').out).revokedAt).toEqual(expect.any(String));
     expect(cli('keys', 'revoke')).toMatchObject({ code: 2, err: expect.stringMatching(/--id <key id>/) });
+    expect(cli('keys', 'revoke', '--user')).toMatchObject({ code: 2, err: expect.stringMatching(/--user is required/) });
+    expect(cli('keys', 'revoke', '--id', 'nope')).toMatchObject({ code: 2, err: expect.stringMatching(/12 hexadecimal/) });
   });
   it('explains bad usage with exit code 2', () => {
     expect(cli('credits', 'grant', '--user', 'carol', '--amount', '-3')).toMatchObject({ code: 2, err: expect.stringMatching(/positive whole number/) });
@@ -59,8 +61,10 @@ describe('operator CLI', () => {
   it("replays every dead letter of a consumer in one command, and only those not replayed yet", async () => {
     const prefix = uniqueNatsPrefix('clidl');
     const nc = await connectNats(TEST_NATS_URL, 'cli-test');
-    const ds = createDataSource(db.url, { poolSize: 1 });
+    // Two connections: the migrations hold a lock on one while they run on another.
+    const ds = createDataSource(db.url, { poolSize: 2 });
     await ds.initialize();
+    await runMigrations(ds);
     try {
       const jsm = await jetstreamManager(nc);
       await ensureEventStream(jsm, prefix);
@@ -74,15 +78,15 @@ describe('operator CLI', () => {
       const r = cli('dead-letters', 'replay', '--all', '--consumer', 'dispatch-submit');
       expect(r.code).toBe(0);
       const lines = r.out.split('\n').map((l) => JSON.parse(l));
-      expect(lines.at(-1)).toEqual({ replayedCount: 1 });
+      expect(lines.at(-1)).toEqual({ replayedCount: 1, failedCount: 0 });
       expect((await jsm.streams.info(eventStreamName(prefix))).state.messages).toBe(2);
       expect(cli('dead-letters', 'list').out.split('\n').map((l) => JSON.parse(l).consumer)).toEqual(['polling-follow']);
-      expect(JSON.parse(cli('dead-letters', 'replay', '--all').out.split('\n').at(-1)!)).toEqual({ replayedCount: 1 });
+      expect(JSON.parse(cli('dead-letters', 'replay', '--all').out.split('\n').at(-1)!)).toEqual({ replayedCount: 1, failedCount: 0 });
       expect(cli('dead-letters', 'list').out).toBe('no dead letters');
     } finally {
       await ds.destroy();
       await nc.close();
       await deleteNatsPrefix(prefix);
     }
-  });
+  }, 60_000);
 });

@@ -43,7 +43,7 @@ describe('catalog', () => {
     expect(catalog.list().find((m) => m.id === 'sora-2')).not.toHaveProperty('maxPromptLength');
     expect(catalog.unsupportedSettings({ ...base, model: 'kling-2.1', prompt: 'a'.repeat(2501) }).map((p) => p.path)).toEqual(['prompt']);
   });
-  it("holds a reference image to what the model's provider takes: Runway fetches https links only, Seedance wants 301-5999 px sides and a shape between 0.4 and 2.5", () => {
+  it("holds a reference image to what the model's provider takes: Runway fetches https links only, Seedance wants 301-5999 px sides and a shape strictly between 0.4 and 2.5", () => {
     const runway = new Catalog(['runway']);
     expect(runway.unsupportedSettings({ ...base, model: 'gen4.5', referenceImage: { url: 'http://images.example.com/a.png' } })).toEqual([
       { path: 'referenceImage.url', message: 'gen4.5 fetches reference images over HTTPS only.' },
@@ -52,11 +52,14 @@ describe('catalog', () => {
     expect(runway.unsupportedSettings({ ...base, model: 'gen4.5', referenceImage: { assetId: 'asset_abcdefgh12345678' } })).toEqual([]);
 
     const seedance = new Catalog(['seedance']);
-    expect(seedance.list()[0].referenceImageLimits).toEqual({ minSide: 301, maxSide: 5999, minAspect: 0.401, maxAspect: 2.499 });
+    expect(seedance.list()[0].referenceImageLimits).toEqual({ minSide: 301, maxSide: 5999, minAspect: 0.4, maxAspect: 2.5 });
     expect(seedance.imageProblem('seedance-1-0-pro', 1280, 720)).toBeNull();
     expect(seedance.imageProblem('seedance-1-0-pro', 1280, 300)).toBe('seedance-1-0-pro takes reference images of 301 to 5999 pixels on each side; this one is 1280x300.');
     expect(seedance.imageProblem('seedance-1-0-pro', 6000, 3000)).toMatch(/301 to 5999 pixels/);
-    expect(seedance.imageProblem('seedance-1-0-pro', 2000, 400)).toBe('seedance-1-0-pro takes reference images whose width is between 0.401 and 2.499 times their height; this one is 2000x400.');
+    expect(seedance.imageProblem('seedance-1-0-pro', 2000, 400)).toBe('seedance-1-0-pro takes reference images whose width is more than 0.4 and less than 2.5 times their height; this one is 2000x400.');
+    // Open bounds, as Ark states them: just inside passes, exactly on one does not.
+    expect(seedance.imageProblem('seedance-1-0-pro', 4999, 2000)).toBeNull();
+    expect(seedance.imageProblem('seedance-1-0-pro', 2500, 1000)).toMatch(/less than 2.5/);
     expect(catalog.imageProblem('sora-2', 8000, 100)).toBeNull();
   });
   it('accepts a supported request and prices it per second', () => {

@@ -71,8 +71,8 @@ export class Catalog {
       return `${modelId} takes reference images of ${minSide ?? 1} to ${maxSide ?? 'any number of'} pixels on each side; this one is ${width}x${height}.`;
     }
     const aspect = width / height;
-    if ((minAspect && aspect < minAspect) || (maxAspect && aspect > maxAspect)) {
-      return `${modelId} takes reference images whose width is between ${minAspect ?? 0} and ${maxAspect ?? 'any'} times their height; this one is ${width}x${height}.`;
+    if ((minAspect && aspect <= minAspect) || (maxAspect && aspect >= maxAspect)) {
+      return `${modelId} takes reference images whose width is more than ${minAspect ?? 0} and less than ${maxAspect ?? 'any number of'} times their height; this one is ${width}x${height}.`;
     }
     return null;
   }

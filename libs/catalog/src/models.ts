@@ -25,8 +25,8 @@ const RUNWAY_PROMPT_LIMIT = 1000;
 /** Runway fetches `promptImage` URLs itself, over HTTPS only. */
 const RUNWAY_IMAGE_LIMITS: ReferenceImageLimits = { httpsOnly: true };
 
-/** Ark's image rules for Seedance: each side above 300 and below 6000 px, width/height strictly between 0.4 and 2.5 (taken as 301–5999 px, 0.401–2.499). */
-const SEEDANCE_IMAGE_LIMITS: ReferenceImageLimits = { minSide: 301, maxSide: 5999, minAspect: 0.401, maxAspect: 2.499 };
+/** Ark's image rules for Seedance: each side above 300 and below 6000 px (301–5999), width/height strictly between 0.4 and 2.5. */
+const SEEDANCE_IMAGE_LIMITS: ReferenceImageLimits = { minSide: 301, maxSide: 5999, minAspect: 0.4, maxAspect: 2.5 };
 
 const ALL_RATIOS: AspectRatio[] = ['16:9', '9:16', '1:1'];
 

@@ -29,10 +29,15 @@ export async function stablePort(): Promise<number> {
   if (low - from < 1000) return freePort();
   for (let i = 0; i < 50; i++) {
     const port = from + Math.floor(Math.random() * (low - from));
+    // Several asked for at once (before any is bound) must differ too.
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
     if (await canListen(port)) return port;
   }
   return freePort();
 }
+
+const handedOut = new Set<number>();
 
 function ephemeralLow(): number {
   try {

@@ -22,19 +22,28 @@ export async function deadLettersCommand(ctx: CliContext, [sub, id]: string[], o
         ctx.out(JSON.stringify({ replayed: id, streamSequence: ack.seq }));
         return;
       }
-      // Every letter not replayed yet (of one consumer with --consumer), oldest first, a page at a time.
+      // Every letter not replayed yet (of one consumer with --consumer), oldest first, a page at a
+      // time, up to the newest one now: a replay that fails again makes a new letter, left for next time.
+      const [{ last }]: { last: string | null }[] = await ctx.ds.query(`SELECT max(id)::text AS last FROM dead_letters`);
       let replayed = 0;
-      for (let after: string | undefined; ; ) {
-        const page = await store.list({ consumer: options.consumer, after, limit: 500 });
+      let failed = 0;
+      for (let after: string | undefined; last !== null; ) {
+        const page = (await store.list({ consumer: options.consumer, after, limit: 500 })).filter((l) => BigInt(l.id) <= BigInt(last));
         for (const letter of page) {
-          const ack = await replayDeadLetter(js, store, letter.id);
-          ctx.out(JSON.stringify({ replayed: letter.id, consumer: letter.consumer, streamSequence: ack.seq }));
-          replayed++;
+          try {
+            const ack = await replayDeadLetter(js, store, letter.id);
+            ctx.out(JSON.stringify({ replayed: letter.id, consumer: letter.consumer, streamSequence: ack.seq }));
+            replayed++;
+          } catch (err) {
+            ctx.out(JSON.stringify({ notReplayed: letter.id, consumer: letter.consumer, error: err instanceof Error ? err.message : String(err) }));
+            failed++;
+          }
         }
         if (page.length < 500) break;
         after = page.at(-1)!.id;
       }
-      ctx.out(JSON.stringify({ replayedCount: replayed }));
+      ctx.out(JSON.stringify({ replayedCount: replayed, failedCount: failed }));
+      if (failed) throw new Error(`${failed} dead letters could not be replayed (listed above)`);
     } finally {
       await nc.drain();
     }

@@ -1,4 +1,4 @@
-import { createApiKey, listApiKeys, revokeApiKey, revokeApiKeys } from '@reelay/accounts';
+import { API_KEY_ID_PATTERN, createApiKey, listApiKeys, revokeApiKey, revokeApiKeys } from '@reelay/accounts';
 import { positiveInt, required, UsageError } from '../args';
 import type { CliContext } from '../context';
 import { grantCredits } from './credits.command';
@@ -23,7 +23,9 @@ export async function keysCommand(ctx: CliContext, [sub, arg]: string[], options
       return;
     }
     if (!options.id && !options.user) throw new UsageError(REVOKE_USAGE);
-    const revoked = await revokeApiKeys(ctx.ds, options.id ? { id: options.id } : { userId: options.user });
+    const id = options.id ? required(options, 'id') : null;
+    if (id !== null && !API_KEY_ID_PATTERN.test(id)) throw new UsageError('--id takes a key id as keys list shows it (12 hexadecimal characters)');
+    const revoked = await revokeApiKeys(ctx.ds, id !== null ? { id } : { userId: required(options, 'user') });
     ctx.out(JSON.stringify({ revoked }));
     return;
   }

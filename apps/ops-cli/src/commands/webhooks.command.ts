@@ -1,3 +1,4 @@
+import { scrubSecrets } from '@reelay/service-kit';
 import { UsageError } from '../args';
 import type { CliContext } from '../context';
 
@@ -25,18 +26,25 @@ export async function webhooksCommand(ctx: CliContext, [sub, jobId]: string[], o
           [jobId],
         )
       : [];
-    for (const row of rows) ctx.out(JSON.stringify(options.attempts ? { ...row, attemptLog: attempts.filter((a) => a.version === row.version) } : row));
+    for (const row of rows) {
+      // A webhook URL may carry a token of the user's in its query.
+      const shown = { ...row, url: scrubSecrets(String(row.url)) };
+      ctx.out(JSON.stringify(options.attempts ? { ...shown, attemptLog: attempts.filter((a) => a.version === row.version) } : shown));
+    }
     if (!rows.length) ctx.out('no webhook deliveries for this job');
     return;
   }
-  // Due at once, behind nothing of the same job that is still pending; one more attempt each (their
-  // attempt count stays at the maximum, so a failure gives up again rather than starting over).
-  const [{ n }] = await ctx.ds.query(
-    `WITH again AS (
+  // Only what comes after the last delivered status change: an older one sent now would reach the
+  // endpoint after a newer one (deliveries are in order per job). Due at once, one more attempt
+  // each (their attempt count stays at the maximum, so a failure gives up again).
+  const [{ n, skipped }] = await ctx.ds.query(
+    `WITH delivered AS (SELECT coalesce(max(version), 0) AS v FROM webhook_deliveries WHERE job_id = $1 AND status = 'delivered'),
+     again AS (
        UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = now(), failed_at = NULL, updated_at = now()
-       WHERE job_id = $1 AND status = 'failed' RETURNING 1)
-     SELECT count(*)::int AS n FROM again`,
+       WHERE job_id = $1 AND status = 'failed' AND version > (SELECT v FROM delivered) RETURNING 1)
+     SELECT (SELECT count(*)::int FROM again) AS n,
+            (SELECT count(*)::int FROM webhook_deliveries, delivered WHERE job_id = $1 AND status = 'failed' AND version < delivered.v) AS skipped`,
     [jobId],
   );
-  ctx.out(JSON.stringify({ jobId, redelivering: n }));
+  ctx.out(JSON.stringify({ jobId, redelivering: n, ...(skipped ? { skippedOlderThanDelivered: skipped } : {}) }));
 }

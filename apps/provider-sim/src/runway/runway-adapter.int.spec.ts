@@ -40,6 +40,13 @@ describe('RunwayAdapter against provider-sim (providers.md §3, §10)', () => {
     }
   });
 
+  it('takes an image as an https link or a data URI, and refuses a plain http link as Runway does', async () => {
+    const dataUri = 'data:image/png;base64,iVBORw0KGgo=';
+    const inline = await adapter.submit(request({ model: 'gen4.5', imageUrl: dataUri }));
+    expect(sim.ctx.getTask('runway', inline.providerTaskId)!.request.promptImage).toBe(dataUri);
+    expect((await providerError(() => adapter.submit(request({ model: 'gen4.5', imageUrl: 'http://reelay.local:3000/v1/assets/a/content' })))).kind).toBe('invalid_request');
+  });
+
   it('a 429 without a documented Retry-After leaves the wait to reelay\'s own backoff', async () => {
     const err = await providerError(() => adapter.submit(request({ model: 'gen4.5', prompt: 'fox [sim:rate_limit=1]' })));
     expect({ kind: err.kind, retryAfterMs: err.retryAfterMs }).toEqual({ kind: 'rate_limited', retryAfterMs: undefined });

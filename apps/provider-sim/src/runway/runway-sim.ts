@@ -38,6 +38,10 @@ export const runwaySim: SimProvider = {
       if (!model) return reject(rwError(400, 'Validation of body failed: model is required.'));
       if (kind === 'text' && !prompt) return reject(rwError(400, 'Validation of body failed: promptText is required.'));
       if (kind === 'image' && !body.promptImage) return reject(rwError(400, 'Validation of body failed: promptImage is required.'));
+      // Runway fetches promptImage links itself, over HTTPS only; a data URI is taken as it is (providers.md §3).
+      if (kind === 'image' && typeof body.promptImage === 'string' && !/^(https:|data:|runway:)/i.test(body.promptImage)) {
+        return reject(rwError(400, 'Validation of body failed: promptImage must be an HTTPS URL, a data URI or a runway:// upload URI.'));
+      }
       // gen4 models: at most 1000 UTF-16 code units (what a JavaScript string's length counts).
       if (prompt.length > 1000) return reject(rwError(400, 'Validation of body failed: promptText must be at most 1000 characters.'));
       const spec = MODELS[model];

@@ -20,6 +20,8 @@ export interface ApiKeyInfo {
 }
 
 const KEY_ID_LENGTH = 12;
+/** What `keys list` shows as a key's id. */
+export const API_KEY_ID_PATTERN = new RegExp(`^[0-9a-f]{${KEY_ID_LENGTH}}$`);
 const keyIdOf = (keyHash: string) => keyHash.slice(0, KEY_ID_LENGTH);
 
 /** Creates a key for a user (the operator CLI's `keys create`). */
@@ -47,7 +49,7 @@ export async function listApiKeys(ds: DataSource, userId: string): Promise<ApiKe
  */
 export async function revokeApiKeys(ds: DataSource, which: { id: string } | { userId: string }): Promise<number> {
   if ('id' in which) {
-    if (!new RegExp(`^[0-9a-f]{${KEY_ID_LENGTH}}$`).test(which.id)) throw new Error(`A key id is ${KEY_ID_LENGTH} hexadecimal characters, as keys list shows it.`);
+    if (!API_KEY_ID_PATTERN.test(which.id)) throw new Error(`A key id is ${KEY_ID_LENGTH} hexadecimal characters, as keys list shows it.`);
     return revoke(ds, `left(key_hash, ${KEY_ID_LENGTH}) = $1`, which.id);
   }
   return revoke(ds, 'user_id = $1', which.userId);

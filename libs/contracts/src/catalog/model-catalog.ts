@@ -6,7 +6,7 @@ export const ReferenceImageLimits = z.strictObject({
   /** Each side, in pixels, at least / at most. */
   minSide: z.number().int().positive().optional(),
   maxSide: z.number().int().positive().optional(),
-  /** Width divided by height, at least / at most. */
+  /** Width divided by height must lie strictly between these (providers state open bounds). */
   minAspect: z.number().positive().optional(),
   maxAspect: z.number().positive().optional(),
   /** A `referenceImage.url` must be https (the provider fetches it itself and refuses http). */

@@ -82,6 +82,8 @@ export interface ProviderCapabilities {
    * uploaded image can reach it only as a link reelay serves (a signed asset link).
    */
   imageByLinkOnly?: boolean;
+  /** The provider fetches image links over HTTPS only: an upload goes inline while reelay's own links are plain http. */
+  linksOverHttpsOnly?: boolean;
 }
 
 export interface VerifiedCallback {

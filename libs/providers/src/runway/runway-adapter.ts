@@ -44,6 +44,7 @@ export class RunwayAdapter implements ProviderAdapter {
     idempotencyKey: false,
     listTasks: false, // no list endpoint
     models: RUNWAY_MODELS,
+    linksOverHttpsOnly: true,
   };
   private readonly http: ProviderHttp;
 
