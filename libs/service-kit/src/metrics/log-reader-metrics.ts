@@ -22,7 +22,9 @@ export function logReaderGauges(metrics: Metrics, db: SqlExecutor, readers: read
       registers: [metrics.registry],
       async collect() {
         const rows = await lag().catch(() => null);
-        for (const row of rows ?? []) this.set({ reader: row.reader }, value(row));
+        if (!rows) return;
+        this.reset();
+        for (const row of rows) this.set({ reader: row.reader }, value(row));
       },
     });
   gauge('reelay_log_unread_events', 'Events in the log a reader (relay, projection) has not read yet (counted up to 100,000)', (l) => l.unread);
@@ -40,7 +42,10 @@ export function openDeadLettersGauge(metrics: Metrics, db: SqlExecutor): void {
       const rows: { consumer: string; n: number }[] | null = await db
         .query(`SELECT consumer, count(*) FILTER (WHERE replayed_at IS NULL)::int AS n FROM dead_letters GROUP BY consumer`)
         .catch(() => null);
-      for (const row of rows ?? []) this.set({ consumer: row.consumer }, row.n);
+      if (!rows) return;
+      // A consumer whose letters are all gone (the table pruned) leaves no series behind.
+      this.reset();
+      for (const row of rows) this.set({ consumer: row.consumer }, row.n);
     },
   });
 }
