@@ -288,7 +288,13 @@ async function chaos(stack: Stack, opts: ChaosOptions, report: ChaosReport, log:
   const natsAt = Date.now() + opts.chaosMs / 3;
   const pgAt = Date.now() + (2 * opts.chaosMs) / 3;
   const order: (typeof KINDS)[number][] = [];
-  while (Date.now() < end) {
+  // On a slow machine a window may end before every kind was killed once (each kill waits for the
+  // replacement to be ready) or before the infrastructure restarts: it runs on until they happened,
+  // up to twice its length.
+  const cap = end + opts.chaosMs;
+  const owed = () =>
+    KINDS.some((k) => report.kills[k] === 0) || (Boolean(opts.restartInfra || nats) && report.restarts.nats === 0) || (opts.restartInfra && report.restarts.postgres === 0);
+  while (Date.now() < end || (owed() && Date.now() < cap)) {
     await sleep(between(opts.killEveryMs));
     if ((opts.restartInfra || nats) && report.restarts.nats === 0 && Date.now() > natsAt) {
       if (nats) {

@@ -15,6 +15,7 @@ const USAGE = `reelay operator CLI (npm run reelay -- <command>)
   credits grant --user <id> --amount N
   credits balance --user <id>
   jobs history <jobId>
+  jobs list --status <status> [--older-than 30m] [--user <id>] [--limit N]   (oldest change first)
   projections rebuild job_view
   dead-letters list [--consumer C] [--all]
   dead-letters replay <id> | --all [--consumer C]

@@ -55,6 +55,31 @@ describe('operator CLI', () => {
     expect(JSON.parse(r.out)).toMatchObject({ projection: 'job_view', eventsApplied: expect.any(Number) });
     expect(cli('projections', 'rebuild', 'nope')).toMatchObject({ code: 2, err: expect.stringMatching(/projections rebuild/) });
   });
+  it('lists the jobs in a status that have not changed for a while, oldest first', async () => {
+    const ds = createDataSource(db.url, { poolSize: 2 });
+    await ds.initialize();
+    await runMigrations(ds);
+    try {
+      const row = (id: string, status: string, minutesAgo: number) =>
+        ds.query(
+          `INSERT INTO job_view (job_id, user_id, status, message, model, created_at, updated_at, version, job)
+           VALUES ($1, 'erin', $2, 'm', 'gen4.5', now() - make_interval(mins => $3), now() - make_interval(mins => $3), 3, '{}')`,
+          [id, status, minutesAgo],
+        );
+      await row('job_stuck_long', 'delayed', 180);
+      await row('job_stuck_less', 'delayed', 90);
+      await row('job_delayed_now', 'delayed', 0);
+      await row('job_running_long', 'running', 180);
+      const r = cli('jobs', 'list', '--status', 'delayed', '--older-than', '1h');
+      expect(r.code).toBe(0);
+      expect(r.out.split('\n').map((l) => JSON.parse(l).jobId)).toEqual(['job_stuck_long', 'job_stuck_less']);
+      expect(cli('jobs', 'list', '--status', 'delayed', '--older-than', '2h').out.split('\n').map((l) => JSON.parse(l).jobId)).toEqual(['job_stuck_long']);
+      expect(cli('jobs', 'list', '--status', 'stuck')).toMatchObject({ code: 2, err: expect.stringMatching(/--status is one of/) });
+      expect(cli('jobs', 'list', '--status', 'delayed', '--older-than', 'soon')).toMatchObject({ code: 2, err: expect.stringMatching(/--older-than/) });
+    } finally {
+      await ds.destroy();
+    }
+  }, 60_000);
   it('lists dead letters', () => {
     expect(cli('dead-letters', 'list')).toMatchObject({ code: 0, out: 'no dead letters' });
   });
