@@ -5,6 +5,12 @@ export const NotificationConfig = BaseConfig.extend({
   NOTIFICATION_PORT: portVar(3004),
   /** Users' webhook secrets are derived from it (the gateway uses the same value). */
   WEBHOOK_MASTER_SECRET: z.string().min(16, 'must be at least 16 characters'),
+  /**
+   * While the master secret is being rotated: the one before. Webhooks then carry a signature under
+   * each user's secret from both, so receivers still checking with the old secret accept them until
+   * they switch to the new one (GET /v1/webhooks/secret); unset it once they have.
+   */
+  WEBHOOK_MASTER_SECRET_PREVIOUS: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(16, 'must be at least 16 characters').optional()),
   /** host:port pairs exempt from the private-address check (local development and tests only). */
   OUTBOUND_ALLOW_HOSTS: csvVar(),
   WEBHOOK_TIMEOUT_MS: msVar(10_000),

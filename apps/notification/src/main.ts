@@ -20,7 +20,7 @@ async function main() {
   const deliveries = new WebhookDeliveryStore(infra.dataSource);
   const deliverer = new WebhookDeliverer({
     store: deliveries,
-    send: (d) => sendWebhook(d, { masterSecret: config.WEBHOOK_MASTER_SECRET, timeoutMs: config.WEBHOOK_TIMEOUT_MS, allowHosts: config.OUTBOUND_ALLOW_HOSTS }),
+    send: (d) => sendWebhook(d, { masterSecret: config.WEBHOOK_MASTER_SECRET, previousMasterSecret: config.WEBHOOK_MASTER_SECRET_PREVIOUS, timeoutMs: config.WEBHOOK_TIMEOUT_MS, allowHosts: config.OUTBOUND_ALLOW_HOSTS }),
     policy: { maxAttempts: config.WEBHOOK_MAX_ATTEMPTS, baseDelayMs: config.WEBHOOK_BACKOFF_BASE_MS, maxDelayMs: config.WEBHOOK_BACKOFF_MAX_MS },
     timeoutMs: config.WEBHOOK_TIMEOUT_MS,
     tickMs: config.WEBHOOK_TICK_MS,

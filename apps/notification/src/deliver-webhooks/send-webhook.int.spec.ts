@@ -1,6 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { webhookSecretFor } from '@reelay/accounts';
 import type { HostResolver } from '@reelay/net-guard';
+import { verifyStandardWebhook } from '@reelay/providers';
 import { sendWebhook } from './send-webhook';
 import type { ClaimedDelivery } from './webhook-delivery-store';
 
@@ -13,10 +15,16 @@ describe('sendWebhook: the receiver host resolved at each attempt (real HTTP)', 
   let receiver: Server;
   let port: number;
   let hits = 0;
+  let last: { headers: Record<string, string | string[] | undefined>; body: string } | null = null;
   beforeAll(async () => {
-    receiver = createServer((_req, res) => {
+    receiver = createServer((req, res) => {
       hits++;
-      res.writeHead(204).end();
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        last = { headers: req.headers, body };
+        res.writeHead(204).end();
+      });
     });
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
     port = (receiver.address() as AddressInfo).port;
@@ -52,5 +60,16 @@ describe('sendWebhook: the receiver host resolved at each attempt (real HTTP)', 
     const result = await send(`http://127.0.0.1:${port}/in`, async () => [{ address: '127.0.0.1', family: 4 }], [`127.0.0.1:${port}`]);
     expect(result).toMatchObject({ outcome: 'delivered', httpStatus: 204 });
     expect(hits).toBe(before + 1);
+  });
+
+  it('during a rotation of the master secret signs under both, so a receiver holding either secret accepts the webhook', async () => {
+    const [current, previous, other] = ['webhook-master-secret-new-one', 'webhook-master-secret-old-one', 'webhook-master-secret-unrelated'];
+    const resolver: HostResolver = async () => [{ address: '127.0.0.1', family: 4 }];
+    const result = await sendWebhook(delivery(`http://127.0.0.1:${port}/in`), { masterSecret: current, previousMasterSecret: previous, timeoutMs: 2000, allowHosts: [`127.0.0.1:${port}`], resolver });
+    expect(result).toMatchObject({ outcome: 'delivered' });
+    const { headers, body } = last!;
+    expect(String(headers['webhook-signature']).split(' ')).toHaveLength(2);
+    const accepts = (master: string) => verifyStandardWebhook(webhookSecretFor(master, 'user-webhook-dns'), headers, body);
+    expect([accepts(current), accepts(previous), accepts(other)]).toEqual([true, true, false]);
   });
 });

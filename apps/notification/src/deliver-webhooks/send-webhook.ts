@@ -6,6 +6,8 @@ import type { ClaimedDelivery } from './webhook-delivery-store';
 
 export interface WebhookSenderOptions {
   masterSecret: string;
+  /** During a rotation of the master secret, the one before: each webhook is signed under both. */
+  previousMasterSecret?: string;
   timeoutMs: number;
   /** host:port pairs the SSRF guard lets through (dev and tests only). */
   allowHosts: string[];
@@ -32,15 +34,19 @@ const PERMANENT: ReadonlySet<UnsafeUrlReason> = new Set([
 /** Stable per job and version, so a receiver can drop a repeated delivery. */
 export const webhookId = (jobId: string, version: number) => `msg_${jobId}_v${version}`;
 
-/** Standard Webhooks headers for one attempt, signed with the user's derived secret. */
-export function webhookHeaders(secret: string, id: string, body: string, now: Date): Record<string, string> {
+/**
+ * Standard Webhooks headers for one attempt, signed with the user's derived secret, or with each of
+ * several (a rotation): the header then lists one `v1,` signature per secret, space-separated, and a
+ * receiver accepts the delivery when any of them verifies with its secret.
+ */
+export function webhookHeaders(secrets: string | readonly string[], id: string, body: string, now: Date): Record<string, string> {
   const timestamp = Math.floor(now.getTime() / 1000);
   return {
     'content-type': 'application/json',
     'user-agent': 'reelay-webhooks/1',
     'webhook-id': id,
     'webhook-timestamp': String(timestamp),
-    'webhook-signature': `v1,${signStandardWebhook(secret, id, timestamp, body)}`,
+    'webhook-signature': (typeof secrets === 'string' ? [secrets] : secrets).map((secret) => `v1,${signStandardWebhook(secret, id, timestamp, body)}`).join(' '),
   };
 }
 
@@ -51,8 +57,9 @@ export function webhookHeaders(secret: string, id: string, body: string, now: Da
 export async function sendWebhook(delivery: ClaimedDelivery, opts: WebhookSenderOptions): Promise<AttemptResult> {
   const started = performance.now();
   const elapsed = () => performance.now() - started;
-  const secret = webhookSecretFor(opts.masterSecret, delivery.userId);
-  const headers = webhookHeaders(secret, webhookId(delivery.jobId, delivery.version), delivery.body, opts.now?.() ?? new Date());
+  const masters = opts.previousMasterSecret ? [opts.masterSecret, opts.previousMasterSecret] : [opts.masterSecret];
+  const secrets = masters.map((master) => webhookSecretFor(master, delivery.userId));
+  const headers = webhookHeaders(secrets, webhookId(delivery.jobId, delivery.version), delivery.body, opts.now?.() ?? new Date());
   try {
     const res = await safeFetch(delivery.url, {
       method: 'POST',
