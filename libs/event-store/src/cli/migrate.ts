@@ -1,6 +1,10 @@
 import { createDataSource, DEFAULT_DATABASE_URL, ensureDatabase, runMigrations } from '../data-source/create-data-source';
 
-/** `npm run migrate`: creates the database if needed and runs pending migrations. */
+/**
+ * `npm run migrate`: creates the database if needed and runs the event store's pending migrations
+ * (the log, checkpoints, snapshots, dead letters, job_view). Each service migrates its own tables
+ * (slots, circuits, poll schedule, webhook deliveries, API keys) when it starts.
+ */
 async function main(): Promise<void> {
   const url = process.env.DATABASE_URL || DEFAULT_DATABASE_URL;
   const where = redact(url);
@@ -9,8 +13,9 @@ async function main(): Promise<void> {
   await dataSource.initialize();
   try {
     const ran = await runMigrations(dataSource);
-    if (ran.length === 0) console.log(`${where}: schema up to date, no pending migrations`);
+    if (ran.length === 0) console.log(`${where}: event store schema up to date, no pending migrations`);
     for (const name of ran) console.log(`${where}: applied ${name}`);
+    console.log('each service migrates its own tables when it starts');
   } finally {
     await dataSource.destroy();
   }
