@@ -403,8 +403,9 @@ async function referenceImageUrl(deps: DispatchJobDeps, job: JobState, adapter: 
   if (!takesReferenceImage(deps, job, adapter)) throw new UploadNeedsLinkError(adapter.name);
   const info = await deps.storage.stat(assetKey(ref.assetId));
   if (!info?.contentType) throw new MissingAssetError(ref.assetId);
-  const linkable = deps.assetUrls && !(adapter.capabilities.linksOverHttpsOnly && !/^https:/i.test(deps.assetUrls.publicBaseUrl));
-  if (deps.assetUrls && linkable && !adapter.capabilities.inlineImage) return signedAssetUrl(deps.assetUrls, ref.assetId, new Date(deps.now().getTime() + ASSET_LINK_TTL_MS));
+  const links = deps.assetUrls;
+  const linkRefused = adapter.capabilities.linksOverHttpsOnly && !/^https:/i.test(links?.publicBaseUrl ?? '');
+  if (links && !linkRefused && !adapter.capabilities.inlineImage) return signedAssetUrl(links, ref.assetId, new Date(deps.now().getTime() + ASSET_LINK_TTL_MS));
   return `data:${info.contentType};base64,${(await deps.storage.read(assetKey(ref.assetId))).toString('base64')}`;
 }
 
