@@ -9,6 +9,7 @@ import { Client } from 'pg';
 import { recordingServer, type RecordingServer } from '../test/support/local-servers';
 import { readJobStream, statusesOf, type SseJobEvent } from '../test/support/sse';
 import { startPrivateNats, type PrivateNats } from './private-nats';
+import { startPrivatePostgres, type PrivatePostgres } from './private-postgres';
 
 /**
  * The chaos driver: jobs with mixed provider scenarios flow through the whole stack (two replicas
@@ -29,6 +30,8 @@ export interface ChaosOptions {
   restartInfra: boolean;
   /** Run on a nats-server of this run's own and restart it once (what CI can do on a shared machine). */
   privateNats?: boolean;
+  /** Run on a PostgreSQL cluster of this run's own and crash-restart it once (immediate shutdown). */
+  privatePostgres?: boolean;
   settleTimeoutMs: number;
   log?: (line: string) => void;
 }
@@ -154,11 +157,14 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const started = Date.now();
   const receiver = await recordingServer();
   const nats = opts.privateNats ? await startPrivateNats() : null;
+  let pg: PrivatePostgres | null = null;
   let stack: Stack;
   try {
+    pg = opts.privatePostgres ? await startPrivatePostgres() : null;
     stack = await startStack({
       label: 'chaos',
       natsUrl: nats?.url,
+      databaseAdminUrl: pg?.adminUrl,
       replicas: { intake: 2, dispatch: 2, polling: 2, notification: 2 },
       env: {
         PROVIDERS_ENABLED: 'local,runway,seedance',
@@ -185,6 +191,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       },
     });
   } catch (err) {
+    await pg?.stop();
     await nats?.stop();
     await receiver.close();
     throw err;
@@ -225,7 +232,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       await Promise.all(pending);
     })();
 
-    await chaos(stack, opts, report, log, nats);
+    await chaos(stack, opts, report, log, nats, pg);
     await submitting;
     report.accepted = submitted.length;
     log(`chaos over: ${JSON.stringify(report.kills)} kills, ${report.restarts.services} restarts; ${submitted.length} jobs accepted`);
@@ -240,6 +247,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     for (const p of stack.services) writeFileSync(join(report.logDir, `${p.name}-${p.child.pid}${alive(p) ? '' : '-dead'}.log`), p.output());
     await db.end().catch(() => undefined);
     await stack.stop().catch((err: unknown) => log(`stack stop failed: ${(err as Error).message}`));
+    await pg?.stop();
     await nats?.stop();
     await receiver.close();
   }
@@ -283,7 +291,7 @@ async function cancel(stack: Stack, key: string, jobId: string): Promise<void> {
   }
 }
 
-async function chaos(stack: Stack, opts: ChaosOptions, report: ChaosReport, log: (l: string) => void, nats: PrivateNats | null) {
+async function chaos(stack: Stack, opts: ChaosOptions, report: ChaosReport, log: (l: string) => void, nats: PrivateNats | null, pg: PrivatePostgres | null) {
   const end = Date.now() + opts.chaosMs;
   const natsAt = Date.now() + opts.chaosMs / 3;
   const pgAt = Date.now() + (2 * opts.chaosMs) / 3;
@@ -292,11 +300,12 @@ async function chaos(stack: Stack, opts: ChaosOptions, report: ChaosReport, log:
   // replacement to be ready) or before the infrastructure restarts: it runs on until they happened,
   // up to twice its length.
   const cap = end + opts.chaosMs;
-  const owed = () =>
-    KINDS.some((k) => report.kills[k] === 0) || (Boolean(opts.restartInfra || nats) && report.restarts.nats === 0) || (opts.restartInfra && report.restarts.postgres === 0);
+  const natsOwed = () => Boolean(opts.restartInfra || nats) && report.restarts.nats === 0;
+  const pgOwed = () => Boolean(opts.restartInfra || pg) && report.restarts.postgres === 0;
+  const owed = () => KINDS.some((k) => report.kills[k] === 0) || natsOwed() || pgOwed();
   while (Date.now() < end || (owed() && Date.now() < cap)) {
     await sleep(between(opts.killEveryMs));
-    if ((opts.restartInfra || nats) && report.restarts.nats === 0 && Date.now() > natsAt) {
+    if (natsOwed() && Date.now() > natsAt) {
       if (nats) {
         log(`restarting this run's NATS (${nats.url})`);
         await nats.restart();
@@ -304,9 +313,14 @@ async function chaos(stack: Stack, opts: ChaosOptions, report: ChaosReport, log:
       report.restarts.nats++;
       continue;
     }
-    if (opts.restartInfra && report.restarts.postgres === 0 && Date.now() > pgAt) {
-      log('restarting PostgreSQL');
-      execSync('pg_ctlcluster --skip-systemctl-redirect 15 main restart', { stdio: 'ignore' });
+    if (pgOwed() && Date.now() > pgAt) {
+      if (pg) {
+        log(`crash-restarting this run's PostgreSQL (${pg.adminUrl})`);
+        await pg.restart();
+      } else {
+        log('restarting PostgreSQL');
+        execSync('pg_ctlcluster --skip-systemctl-redirect 15 main restart', { stdio: 'ignore' });
+      }
       report.restarts.postgres++;
       continue;
     }

@@ -19,6 +19,8 @@ export interface StackOptions {
   label?: string;
   /** A NATS server of the caller's own (a test that restarts it); the machine's test NATS by default. */
   natsUrl?: string;
+  /** A PostgreSQL server of the caller's own (a test that restarts it), by its superuser URL. */
+  databaseAdminUrl?: string;
 }
 
 export interface Stack {
@@ -43,7 +45,7 @@ const WORKERS = ['intake', 'dispatch', 'polling', 'notification'] as const;
  * Polls run on a short schedule so tests finish in seconds.
  */
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
-  const db = await createTestDatabase(opts.label ?? 'stack');
+  const db = await createTestDatabase(opts.label ?? 'stack', opts.databaseAdminUrl);
   const prefix = uniqueNatsPrefix(opts.label ?? 'stack');
   const storage = mkdtempSync(join(tmpdir(), 'reelay-stack-'));
   const services: ServiceProcess[] = [];

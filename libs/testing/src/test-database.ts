@@ -9,23 +9,26 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** A fresh, empty database on the real PostgreSQL server, so suites never share state. */
-export async function createTestDatabase(label = 'test'): Promise<TestDatabase> {
+/**
+ * A fresh, empty database on the real PostgreSQL server, so suites never share state. `adminUrl`
+ * names another server (a test's own cluster) to create it on.
+ */
+export async function createTestDatabase(label = 'test', adminUrl = TEST_DATABASE_ADMIN_URL): Promise<TestDatabase> {
   const name = `reelay_${label.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
-  const admin = new Client({ connectionString: TEST_DATABASE_ADMIN_URL });
+  const admin = new Client({ connectionString: adminUrl });
   await admin.connect();
   try {
     await admin.query(`CREATE DATABASE ${name}`);
   } finally {
     await admin.end();
   }
-  const url = new URL(TEST_DATABASE_ADMIN_URL);
+  const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
     name,
     async drop() {
-      const c = new Client({ connectionString: TEST_DATABASE_ADMIN_URL });
+      const c = new Client({ connectionString: adminUrl });
       await c.connect();
       try {
         await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
