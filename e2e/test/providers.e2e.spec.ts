@@ -121,3 +121,33 @@ describe('failover', () => {
     expect(atSim.some((s) => jobOf(s.submissionKey) === first.id)).toBe(false);
   }, 120_000);
 });
+
+describe('a model its provider has retired', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    // OpenAI with a key of its own: a real account as far as reelay knows, so Sora's announced
+    // shutdown (2026-09-24) applies. Nothing may be sent to it: the base URL leads nowhere.
+    stack = await startStack({ label: 'retired', env: { PROVIDERS_ENABLED: 'local,openai', OPENAI_API_KEY: 'sk-test-retired', OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' } });
+  }, 120_000);
+  afterAll(() => stack?.stop());
+
+  const RETIRED = 'sora-2 is no longer available: its provider stopped serving it on 2026-09-24. Choose another model (GET /v1/models).';
+
+  it('is not listed, and a submit for it is refused with the reason, on both APIs, before any job is made', async () => {
+    const client = apiClient(stack.gateway.url, stack.createUser('retired', 1_000));
+    const models = await client.call<{ data: { id: string }[] }>('GET', '/v1/models');
+    expect(models.body.data.map((m) => m.id)).toEqual(['local-preview']);
+
+    const submit = await client.submit({ model: 'sora-2', prompt: 'a kite over the dunes', aspectRatio: '16:9', durationSeconds: 8 });
+    // As for any model not offered (api.md): 400 invalid_request naming `model`.
+    expect(submit.status).toBe(400);
+    expect(submit.body).toMatchObject({ error: { code: 'invalid_request', message: RETIRED, details: [{ path: 'model', message: RETIRED }] } });
+
+    const video = await client.call<{ error: { param: string; message: string } }>('POST', '/v1/videos', { model: 'sora-2-2025-10-06', prompt: 'a kite over the dunes' });
+    expect(video.status).toBe(400);
+    expect(video.body.error).toMatchObject({ param: 'model', message: `Invalid value for model. model: ${RETIRED}` });
+
+    const list = await client.call<{ data: unknown[] }>('GET', '/v1/jobs');
+    expect(list.body.data).toEqual([]);
+  }, 60_000);
+});

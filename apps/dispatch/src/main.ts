@@ -1,4 +1,4 @@
-import { Catalog, withProviderModelIds } from '@reelay/catalog';
+import { catalogFromEnv } from '@reelay/catalog';
 import { JetStreamServer } from '@reelay/messaging';
 import { ADAPTER_FACTORIES, configuredAdapters, simulatedProviders } from '@reelay/providers';
 import { LocalStorage } from '@reelay/storage';
@@ -31,6 +31,10 @@ async function main() {
   if (simulated.length) {
     logger.warn({ providers: simulated, simulator: process.env.PROVIDER_SIM_URL }, 'these providers have no API key and go to the provider simulator: their jobs are simulated, not generated');
   }
+  const catalog = catalogFromEnv(process.env, adapters.keys(), simulated);
+  for (const { id, on } of catalog.retiredModels()) {
+    logger.warn({ model: id, retiredOn: on }, `${id} is no longer offered: its provider stopped serving its model id on ${on}; point it at a newer id with <PROVIDER>_MODEL_IDS (on every service) if the provider has one`);
+  }
   const assetUrls = config.ASSET_URL_SECRET && config.PUBLIC_BASE_URL ? { secret: config.ASSET_URL_SECRET, publicBaseUrl: config.PUBLIC_BASE_URL } : undefined;
   const linkOnly = [...adapters.values()].filter((a) => a.capabilities.imageByLinkOnly).map((a) => a.name);
   if (!assetUrls && linkOnly.length > 0) {
@@ -48,7 +52,7 @@ async function main() {
     store: infra.store,
     storage: new LocalStorage(config.STORAGE_DIR),
     fetchReferenceImage: referenceImageFetcher({ timeoutMs: config.REFERENCE_IMAGE_TIMEOUT_MS, allowHosts: config.OUTBOUND_ALLOW_HOSTS }),
-    catalog: new Catalog([...adapters.keys()], withProviderModelIds(process.env)),
+    catalog,
     adapters,
     slots,
     locks: new SubmitLocks(config.DATABASE_URL),

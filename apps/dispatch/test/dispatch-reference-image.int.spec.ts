@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assetSignatureValid } from '@reelay/storage';
-import { DispatchHarness, writeAsset } from './testing/dispatch-harness';
+import { DispatchHarness, PNG_1x1, writeAsset } from './testing/dispatch-harness';
 
 jest.setTimeout(60_000);
 
@@ -148,5 +148,18 @@ describe('dispatch: uploaded reference images for an https-only provider behind 
     expect(job.status).toBe('running');
     const tasks = (await (await fetch(`${h.sim.url}/_sim/tasks`)).json()) as { id: string; inputImage: string | null }[];
     expect(tasks.find((t) => t.id === job.providerTaskId)!.inputImage).toMatch(/^data:image\//);
+  });
+
+  const submitted = async (jobId: string) => (await h.submissions('runway')).filter((s) => s.submissionKey?.startsWith(`${jobId}:`));
+
+  it('fails an upload too large for a data: URI (Runway: 5 MB) with a message saying how large it may be, without calling Runway', async () => {
+    const assetId = 'asset_inlinetoolargehttps0001';
+    // 3.75 MB of bytes: a 5,000,022-character data: URI, just over Runway's limit.
+    await writeAsset(storageDir, assetId, true, Buffer.concat([PNG_1x1, Buffer.alloc(3_750_000 - PNG_1x1.length)]));
+    const jobId = await h.createValidatedJob({ model: 'gen4.5', provider: 'runway', prompt: 'a lighthouse, from a large upload', durationSeconds: 5, assetId });
+    const job = await h.waitForJob(jobId, (j) => j.status === 'failed');
+    expect(job.errorCode).toBe('validation_failed');
+    expect(job.failureMessage).toBe('The reference image is too large for gen4.5: upload one of at most 3.7 MB.');
+    expect(await submitted(jobId)).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 import type { DynamicModule, INestApplication } from '@nestjs/common';
-import { Catalog } from '@reelay/catalog';
-import { configuredAdapters } from '@reelay/providers';
+import { catalogFromEnv } from '@reelay/catalog';
+import { configuredAdapters, simulatedProviders } from '@reelay/providers';
 import { connectInfra, runWithContext, type Logger } from '@reelay/service-kit';
 import { LocalStorage, sweepAbandonedPeriodically } from '@reelay/storage';
 import type { Application, NextFunction, Request, Response } from 'express';
@@ -39,7 +39,7 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
     nc,
     logger,
     // The models offered are those of the providers configured in this environment (keys or the simulator).
-    catalog: new Catalog([...configuredAdapters(process.env).keys()]),
+    catalog: catalogFromEnv(process.env, configuredAdapters(process.env).keys(), simulatedProviders(process.env)),
     storage: new LocalStorage(config.STORAGE_DIR),
   };
   // An upload cut off by a crash leaves its temporary file; a live one finishes within minutes.

@@ -32,7 +32,7 @@ beforeAll(async () => {
   const deps: IntakeDeps = {
     store: infra.store,
     storage: new LocalStorage(mkdtempSync(join(tmpdir(), 'reelay-intake-cmd-'))),
-    catalog: new Catalog(['local', 'openai']),
+    catalog: new Catalog(['local', 'openai'], undefined, { simulated: ['openai'] }),
     blockedTerms: ['forbidden thing'],
     imageRules: { maxBytes: 1024 * 1024, timeoutMs: 2000, minSide: 64, maxSide: 4096, allowHosts: [] },
     now: () => new Date(),

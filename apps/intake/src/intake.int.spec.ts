@@ -76,7 +76,7 @@ beforeAll(async () => {
   deps = {
     store: new EventStore(ds),
     storage: new LocalStorage(mkdtempSync(join(tmpdir(), 'reelay-intake-'))),
-    catalog: new Catalog(['local', 'openai']),
+    catalog: new Catalog(['local', 'openai'], undefined, { simulated: ['openai'] }),
     blockedTerms: ['forbidden thing'],
     imageRules: { maxBytes: 1024 * 1024, timeoutMs: 2000, minSide: 64, maxSide: 4096, allowHosts: [] },
     resolver: async (host) => {
@@ -327,7 +327,7 @@ describe('validation', () => {
     execFileSync(ffmpeg, ['-loglevel', 'error', '-f', 'lavfi', '-i', 'color=c=red:s=1200x400', '-frames:v', '1', file]);
     const userId = await newUser(100);
     await deps.storage.put(assetKey('asset_widewidewide12'), readFileSync(file), { contentType: 'image/png', metadata: { userId } });
-    const withSeedance = { ...deps, catalog: new Catalog(['local', 'openai', 'seedance']) };
+    const withSeedance = { ...deps, catalog: new Catalog(['local', 'openai', 'seedance'], undefined, { simulated: ['openai'] }) };
     const job = async (model: string, durationSeconds: number) => {
       const reply = await submitJob(withSeedance, { userId, correlationId: 'c1', request: { ...request, model, durationSeconds, referenceImage: { assetId: 'asset_widewidewide12' } } });
       if (!reply.ok) throw new Error(reply.error.message);

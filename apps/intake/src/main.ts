@@ -1,7 +1,7 @@
-import { Catalog } from '@reelay/catalog';
+import { catalogFromEnv } from '@reelay/catalog';
 import { JetStreamServer } from '@reelay/messaging';
 import { cachingResolver, systemResolver } from '@reelay/net-guard';
-import { configuredAdapters } from '@reelay/providers';
+import { configuredAdapters, simulatedProviders } from '@reelay/providers';
 import { connectInfra, createLogger, createMetrics, initTracing, loadConfig, runService } from '@reelay/service-kit';
 import { LocalStorage } from '@reelay/storage';
 import { IntakeConfig } from './config';
@@ -18,7 +18,7 @@ async function main() {
     store: infra.store,
     storage: new LocalStorage(config.STORAGE_DIR),
     // The catalog offers the models of the providers configured here (API keys or the simulator).
-    catalog: new Catalog([...configuredAdapters(process.env).keys()]),
+    catalog: catalogFromEnv(process.env, configuredAdapters(process.env).keys(), simulatedProviders(process.env)),
     blockedTerms: config.MODERATION_BLOCKED_TERMS,
     imageRules: {
       maxBytes: config.ASSET_MAX_BYTES,

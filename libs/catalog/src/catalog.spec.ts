@@ -1,9 +1,11 @@
-import { Catalog } from './catalog';
+import { Catalog, retiredModelMessage } from './catalog';
+import { MODELS } from './models';
 
 const base = { prompt: 'a fox', aspectRatio: '16:9' as const, durationSeconds: 5 };
 
 describe('catalog', () => {
-  const catalog = new Catalog(['local', 'replicate', 'fal', 'openai']);
+  // Before Sora's shutdown (see RETIREMENTS), so that sora-2 is still offered by a real OpenAI account.
+  const catalog = new Catalog(['local', 'replicate', 'fal', 'openai'], MODELS, { now: () => new Date('2026-06-01T00:00:00Z') });
 
   it('lists only models whose provider is configured, with alternates', () => {
     const ids = catalog.list().map((m) => m.id);
@@ -65,5 +67,46 @@ describe('catalog', () => {
   it('accepts a supported request and prices it per second', () => {
     expect(catalog.unsupportedSettings({ ...base, model: 'local-preview' })).toEqual([]);
     expect(catalog.price('sora-2', 8)).toBe(80);
+  });
+});
+
+describe('catalog: models their providers retire', () => {
+  const retirements = [
+    { provider: 'openai', providerModel: 'sora-2', on: '2026-09-24' },
+    { provider: 'replicate', providerModel: 'wan-video/wan-2.2-t2v-fast', on: '2026-10-01' },
+  ];
+  const at = (iso: string) => new Catalog(['openai', 'replicate', 'fal', 'local'], MODELS, { retirements, now: () => new Date(iso) });
+
+  it('announces the day in the listing while the model is still offered', () => {
+    expect(at('2026-09-23T23:59:59Z').list().find((m) => m.id === 'sora-2')).toMatchObject({ retiresOn: '2026-09-24' });
+    expect(at('2026-09-23T23:59:59Z').unsupportedSettings({ ...base, model: 'sora-2', durationSeconds: 8 })).toEqual([]);
+    expect(at('2026-09-23T23:59:59Z').list().find((m) => m.id === 'local-preview')).not.toHaveProperty('retiresOn');
+  });
+
+  it('stops offering it from that day (UTC) on, and tells the submitter why', () => {
+    const after = at('2026-09-24T00:00:00Z');
+    expect(after.list().map((m) => m.id)).not.toContain('sora-2');
+    expect(after.get('sora-2')).toBeUndefined();
+    expect(after.retiredOn('sora-2')).toBe('2026-09-24');
+    expect(after.retiredModels()).toEqual([{ id: 'sora-2', on: '2026-09-24' }]);
+    expect(after.unsupportedSettings({ ...base, model: 'sora-2', durationSeconds: 8 })).toEqual([{ path: 'model', message: retiredModelMessage('sora-2', '2026-09-24') }]);
+    expect(retiredModelMessage('sora-2', '2026-09-24')).toBe('sora-2 is no longer available: its provider stopped serving it on 2026-09-24. Choose another model (GET /v1/models).');
+    // A model never offered is still just unknown.
+    expect(after.retiredOn('no-such-model')).toBeNull();
+  });
+
+  it('keeps a model that another provider still serves, without announcing a day, and drops only the retired provider', () => {
+    const before = at('2026-09-30T00:00:00Z');
+    expect(before.list().find((m) => m.id === 'wan-2.2')).not.toHaveProperty('retiresOn');
+    const after = at('2026-10-01T00:00:00Z');
+    expect(after.get('wan-2.2')?.providers).toEqual(['fal']);
+    expect(after.list().find((m) => m.id === 'wan-2.2')).toMatchObject({ provider: 'fal', alternates: [] });
+    expect(after.retiredOn('wan-2.2')).toBeNull();
+  });
+
+  it('follows an operator who points the model at a newer id, and leaves simulated providers alone', () => {
+    const renamed = MODELS.map((m) => (m.id === 'sora-2' ? { ...m, providerModels: { openai: 'sora-3' } } : m));
+    expect(new Catalog(['openai'], renamed, { retirements, now: () => new Date('2026-12-01T00:00:00Z') }).get('sora-2')?.providerModels.openai).toBe('sora-3');
+    expect(new Catalog(['openai'], MODELS, { retirements, simulated: ['openai'], now: () => new Date('2026-12-01T00:00:00Z') }).get('sora-2')).toBeDefined();
   });
 });

@@ -1,41 +1,107 @@
 import type { CatalogModel, ErrorDetail, SubmitJobRequest } from '@reelay/contracts';
 import { MODELS, type CatalogEntry } from './models';
+import { RETIREMENTS, type Retirement } from './retirements';
+
+export interface CatalogOptions {
+  /** The clock retirements are judged by. */
+  now?: () => Date;
+  retirements?: readonly Retirement[];
+  /** Providers served by the simulator: retirements do not apply to them. */
+  simulated?: readonly string[];
+}
+
+/**
+ * What a user is told about a model whose providers no longer serve it (400 at submit, or the failed
+ * job's message); `day` when it was announced, absent when the provider's answer said so.
+ */
+export function retiredModelMessage(modelId: string, day?: string): string {
+  return `${modelId} is no longer available: its provider stopped serving it${day ? ` on ${day}` : ''}. Choose another model (GET /v1/models).`;
+}
 
 export class Catalog {
   private readonly entries: CatalogEntry[];
+  private readonly now: () => Date;
+  private readonly retirements: readonly Retirement[];
 
   /** `enabledProviders`: providers with configuration; models none of them serve are hidden. */
-  constructor(enabledProviders: readonly string[], models: CatalogEntry[] = MODELS) {
+  constructor(enabledProviders: readonly string[], models: CatalogEntry[] = MODELS, options: CatalogOptions = {}) {
     this.entries = models
       .map((m) => ({ ...m, providers: m.providers.filter((p) => enabledProviders.includes(p)) }))
       .filter((m) => m.providers.length > 0);
+    this.now = options.now ?? (() => new Date());
+    const simulated = options.simulated ?? [];
+    this.retirements = (options.retirements ?? RETIREMENTS).filter((r) => !simulated.includes(r.provider));
   }
 
+  /** The model as it can run now (providers that retired its id left out), or undefined. */
   get(modelId: string): CatalogEntry | undefined {
-    return this.entries.find((m) => m.id === modelId);
+    const entry = this.entries.find((m) => m.id === modelId);
+    return entry && this.current(entry, this.now());
+  }
+
+  /** For a configured model that every provider of it has retired: the day the last one stopped serving it. */
+  retiredOn(modelId: string): string | null {
+    const entry = this.entries.find((m) => m.id === modelId);
+    if (!entry || this.current(entry, this.now())) return null;
+    return entry.providers.map((p) => this.retirementDay(entry, p) ?? '').sort().at(-1) ?? null;
+  }
+
+  /** Configured models whose providers have all retired them (for the operator's log at start). */
+  retiredModels(): { id: string; on: string }[] {
+    return this.entries.flatMap((m) => {
+      const on = this.retiredOn(m.id);
+      return on ? [{ id: m.id, on }] : [];
+    });
   }
 
   /** The public catalog (GET /v1/models). */
   list(): CatalogModel[] {
-    return this.entries.map((m) => ({
-      id: m.id,
-      provider: m.providers[0],
-      alternates: m.providers.slice(1),
-      durations: m.durations,
-      aspectRatios: m.aspectRatios,
-      resolutions: m.resolutions,
-      imageToVideo: m.imageToVideo,
-      textToVideo: m.textToVideo,
-      creditsPerSecond: m.creditsPerSecond,
-      ...(m.maxPromptLength ? { maxPromptLength: m.maxPromptLength } : {}),
-      ...(m.referenceImageLimits ? { referenceImageLimits: m.referenceImageLimits } : {}),
-    }));
+    const now = this.now();
+    return this.entries.flatMap((entry) => {
+      const m = this.current(entry, now);
+      if (!m) return [];
+      const days = m.providers.map((p) => this.retirementDay(m, p));
+      // Announced only when every provider left will stop: one that goes on serving keeps the model.
+      const retiresOn = days.every((d) => d !== undefined) ? [...(days as string[])].sort().at(-1) : undefined;
+      return [
+        {
+          id: m.id,
+          provider: m.providers[0],
+          alternates: m.providers.slice(1),
+          durations: m.durations,
+          aspectRatios: m.aspectRatios,
+          resolutions: m.resolutions,
+          imageToVideo: m.imageToVideo,
+          textToVideo: m.textToVideo,
+          creditsPerSecond: m.creditsPerSecond,
+          ...(m.maxPromptLength ? { maxPromptLength: m.maxPromptLength } : {}),
+          ...(m.referenceImageLimits ? { referenceImageLimits: m.referenceImageLimits } : {}),
+          ...(retiresOn ? { retiresOn } : {}),
+        },
+      ];
+    });
+  }
+
+  private retirementDay(entry: CatalogEntry, provider: string): string | undefined {
+    return this.retirements.find((r) => r.provider === provider && r.providerModel === entry.providerModels[provider])?.on;
+  }
+
+  private current(entry: CatalogEntry, now: Date): CatalogEntry | undefined {
+    const providers = entry.providers.filter((p) => {
+      const day = this.retirementDay(entry, p);
+      return day === undefined || now.getTime() < Date.parse(`${day}T00:00:00Z`);
+    });
+    if (providers.length === entry.providers.length) return entry;
+    return providers.length > 0 ? { ...entry, providers } : undefined;
   }
 
   /** Why a well-formed request cannot run on its model (422 unsupported_settings), or [] when it can. */
   unsupportedSettings(request: SubmitJobRequest): ErrorDetail[] {
     const model = this.get(request.model);
-    if (!model) return [{ path: 'model', message: `Unknown model "${request.model}". See GET /v1/models.` }];
+    if (!model) {
+      const retired = this.retiredOn(request.model);
+      return [{ path: 'model', message: retired ? retiredModelMessage(request.model, retired) : `Unknown model "${request.model}". See GET /v1/models.` }];
+    }
     const problems: ErrorDetail[] = [];
     if (!model.durations.includes(request.durationSeconds)) {
       problems.push({ path: 'durationSeconds', message: `${model.id} supports durations of ${model.durations.join(', ')} seconds.` });

@@ -23,6 +23,6 @@ describe('provider model ids from the environment', () => {
 
   it('leaves the built-in catalog untouched', () => {
     withProviderModelIds({ VEO_MODEL_IDS: 'veo-3.1=changed' });
-    expect(new Catalog(['veo']).get('veo-3.1')?.providerModels.veo).toBe('veo-3.1-generate-preview');
+    expect(new Catalog(['veo'], undefined, { simulated: ['veo'] }).get('veo-3.1')?.providerModels.veo).toBe('veo-3.1-generate-preview');
   });
 });

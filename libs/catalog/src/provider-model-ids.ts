@@ -1,3 +1,4 @@
+import { Catalog } from './catalog';
 import { MODELS, type CatalogEntry } from './models';
 
 /**
@@ -24,4 +25,12 @@ export function withProviderModelIds(env: Record<string, string | undefined>, mo
     }
   }
   return out;
+}
+
+/**
+ * The catalog a service offers: the models of its configured providers, with the operator's
+ * provider model ids, and the announced retirements except at providers the simulator serves.
+ */
+export function catalogFromEnv(env: Record<string, string | undefined>, configured: Iterable<string>, simulated: readonly string[]): Catalog {
+  return new Catalog([...configured], withProviderModelIds(env), { simulated });
 }

@@ -1,10 +1,10 @@
-import type { Catalog } from '@reelay/catalog';
+import { retiredModelMessage, type Catalog } from '@reelay/catalog';
 import { assetKey, signedAssetUrl, type AssetUrlSigner, type BlobStorage } from '@reelay/storage';
 import { isTerminal, jobStreamId, type EventMetadata } from '@reelay/contracts';
 import { handle, loadStreamState, type EventStore } from '@reelay/event-store';
 import { canceledWithUnansweredSubmit, decideJob, IllegalTransitionError, type JobCommand, type JobState } from '@reelay/job-domain';
 import { ReferenceImageUnavailable, type FetchReferenceImage } from './fetch-reference-image';
-import { isProviderError, type ProviderAdapter, type ProviderError, type ProviderSubmitRequest } from '@reelay/providers';
+import { isProviderError, MODEL_UNAVAILABLE, type ProviderAdapter, type ProviderError, type ProviderSubmitRequest } from '@reelay/providers';
 import { timedProviderCall, type Logger } from '@reelay/service-kit';
 import type { ProviderCircuit } from '../circuit/provider-circuit';
 import type { ProviderSlots } from '../capacity/provider-slots';
@@ -136,7 +136,7 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
           // the like go the way of a failed submit (circuit included).
           if (err.kind === 'server' && !err.retryable) return await failUnknownOutcome(deps, run, jobId, provider, job.intent.submissionKey, err.detail);
           // A failing lookup counts against the attempt's retry budget like a failing submit, so it ends.
-          return await onSubmitError(deps, run, jobId, provider, err, true);
+          return await onSubmitError(deps, run, jobId, provider, job.model, err, true);
         }
         if (found) {
           deps.logger.info({ jobId, provider, submissionKey: job.intent.submissionKey }, 'reconciled: the provider already has the task');
@@ -161,6 +161,8 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
       }
     } else {
       const entry = deps.catalog.get(job.model);
+      const retiredOn = entry ? null : deps.catalog.retiredOn(job.model);
+      if (retiredOn) return failRetiredModel(deps, run, job.model, retiredOn);
       const serving = (entry?.providers ?? []).filter((p) => deps.adapters.has(p));
       const candidates = serving.filter((p) => takesReferenceImage(deps, job, deps.adapters.get(p)!));
       if (candidates.length === 0) {
@@ -179,6 +181,12 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
       request = await submitRequest(deps, job, provider, submissionKey ?? intendedKey);
     } catch (err) {
       if (err instanceof UploadNeedsLinkError) return failForSetup(deps, run, { jobId, provider }, err.message);
+      if (err instanceof InlineImageTooLargeError) {
+        deps.logger.warn({ jobId, provider }, err.message);
+        const message = `The reference image is too large for ${job.model}: upload one of at most ${(err.maxBytes / 1_000_000).toFixed(1)} MB.`;
+        await run((now) => ({ type: 'Fail', errorCode: 'validation_failed', message, detail: err.message, now }));
+        return DONE;
+      }
       if (!(err instanceof MissingAssetError) && !(err instanceof ReferenceImageUnavailable)) throw err;
       await run((now) => ({ type: 'Fail', errorCode: 'asset_fetch_failed', detail: err.message, now }));
       return DONE;
@@ -204,7 +212,7 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
         await deps.circuit.recordFailure(provider);
         return await failUnknownOutcome(deps, run, jobId, provider, submissionKey, err.detail);
       }
-      return await untilRecorded(deps, 'the refused submit', { jobId, provider, kind: err.kind }, () => onSubmitError(deps, run, jobId, provider, err, err.maybeDelivered));
+      return await untilRecorded(deps, 'the refused submit', { jobId, provider, kind: err.kind }, () => onSubmitError(deps, run, jobId, provider, job.model, err, err.maybeDelivered));
     }
     accepted = { adapter, providerTaskId };
     deps.afterProviderAccepted?.();
@@ -269,6 +277,17 @@ async function failForSetup(deps: DispatchJobDeps, run: Run, fields: Record<stri
   return DONE;
 }
 
+/**
+ * The job's model stopped being served after the job was accepted (an announced retirement, or the
+ * provider's answer): the user can only choose another model, so the job fails with a message saying
+ * so, not as an unexplained provider error.
+ */
+async function failRetiredModel(deps: DispatchJobDeps, run: Run, model: string, day?: string, detail?: string): Promise<DispatchOutcome> {
+  deps.logger.warn({ model, retiredOn: day }, 'job failed: its model is no longer served by its provider');
+  await run((now) => ({ type: 'Fail', errorCode: 'validation_failed', message: retiredModelMessage(model, day), detail: detail ?? `model ${model} retired on ${day}`, now }));
+  return DONE;
+}
+
 /** Submit errors that say the provider (not this job) is failing; they count toward its circuit. */
 const CIRCUIT_KINDS: ReadonlySet<string> = new Set(['server', 'timeout', 'auth', 'billing']);
 export const countsTowardCircuit = (err: Pick<ProviderError, 'kind'> & { notProviderFault?: boolean }): boolean => CIRCUIT_KINDS.has(err.kind) && !err.notProviderFault;
@@ -328,6 +347,7 @@ async function onSubmitError(
   run: Run,
   jobId: string,
   provider: string,
+  model: string,
   err: { kind: Parameters<typeof decideSubmitFailure>[0]['kind']; retryAfterMs?: number; retryable?: boolean; detail: string; providerCode?: string; notProviderFault?: boolean },
   /** The try got no answer (or its lookup failed): should the job fail now, a task made by it may run. */
   taskMayExist: boolean,
@@ -338,6 +358,11 @@ async function onSubmitError(
     deps.logger.error({ provider, kind: err.kind, providerCode: err.providerCode }, 'provider refused our account: check its API key and billing');
   } else if (err.kind === 'not_found') {
     deps.logger.error({ jobId, provider, providerCode: err.providerCode, detail: err.detail }, `provider does not know the model or route: check ${provider.toUpperCase()}_MODEL_IDS and the catalog`);
+    if (err.providerCode === MODEL_UNAVAILABLE) {
+      const outcome = await failRetiredModel(deps, run, model, undefined, `${provider} submit: not_found (${err.providerCode}): ${err.detail}`);
+      if (!taskMayExist) await deps.slots.release(jobId);
+      return outcome;
+    }
   }
   const { history } = (await loadStreamState(deps.store, jobStreamId(jobId), dispatchView)).state;
   const now = deps.now();
@@ -406,7 +431,20 @@ async function referenceImageUrl(deps: DispatchJobDeps, job: JobState, adapter: 
   const links = deps.assetUrls;
   const linkRefused = adapter.capabilities.linksOverHttpsOnly && !/^https:/i.test(links?.publicBaseUrl ?? '');
   if (links && !linkRefused && !adapter.capabilities.inlineImage) return signedAssetUrl(links, ref.assetId, new Date(deps.now().getTime() + ASSET_LINK_TTL_MS));
-  return `data:${info.contentType};base64,${(await deps.storage.read(assetKey(ref.assetId))).toString('base64')}`;
+  const prefix = `data:${info.contentType};base64,`;
+  const maxLength = adapter.capabilities.dataUrlMaxLength;
+  if (maxLength && prefix.length + Math.ceil(info.bytes / 3) * 4 > maxLength) throw new InlineImageTooLargeError(adapter.name, Math.floor((maxLength - prefix.length) / 4) * 3);
+  return prefix + (await deps.storage.read(assetKey(ref.assetId))).toString('base64');
+}
+
+/** An upload that must go inline (no link the provider takes) is over the provider's limit for inline images. */
+class InlineImageTooLargeError extends Error {
+  constructor(
+    readonly provider: string,
+    readonly maxBytes: number,
+  ) {
+    super(`the uploaded image is over ${provider}'s limit for inline images (${maxBytes} bytes); an https PUBLIC_BASE_URL with ASSET_URL_SECRET would send it as a link`);
+  }
 }
 
 /**

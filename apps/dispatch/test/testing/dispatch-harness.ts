@@ -35,10 +35,10 @@ export const PNG_1x1 = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJ
  * An uploaded image as the gateway leaves it in storage (LocalStorage's layout): the bytes, and
  * unless `described` is false, the description beside them. Returns the description's path.
  */
-export async function writeAsset(storageDir: string, assetId: string, described = true): Promise<string> {
+export async function writeAsset(storageDir: string, assetId: string, described = true, bytes: Buffer = PNG_1x1): Promise<string> {
   const path = join(storageDir, 'assets', assetId);
   await mkdir(join(storageDir, 'assets'), { recursive: true });
-  await writeFile(path, PNG_1x1);
+  await writeFile(path, bytes);
   const meta = `${path}.meta.json`;
   if (described) await writeFile(meta, JSON.stringify({ contentType: 'image/png', metadata: { userId: 'user-dispatch-test' } }));
   return meta;

@@ -3,7 +3,8 @@ import type { GatewayDeps } from '../gateway-deps';
 import { ModelsController } from './models.controller';
 
 describe('GET /v1/models', () => {
-  const catalog = new Catalog([...new Set(MODELS.flatMap((m) => m.providers))]);
+  const providers = [...new Set(MODELS.flatMap((m) => m.providers))];
+  const catalog = new Catalog(providers, MODELS, { simulated: providers });
   const { data } = new ModelsController({ catalog } as unknown as GatewayDeps).list();
 
   it('given models that take shorter prompts than the API, then each says its maxPromptLength', () => {

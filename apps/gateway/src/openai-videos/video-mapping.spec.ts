@@ -36,7 +36,7 @@ describe('OpenAI video mapping', () => {
   });
 
   it('maps OpenAI model names onto the catalog', () => {
-    const withSora = new Catalog(['local', 'openai']);
+    const withSora = new Catalog(['local', 'openai'], undefined, { simulated: ['openai'] });
     expect(resolveModel(withSora, undefined)).toBe('sora-2');
     expect(resolveModel(withSora, 'sora-2-2025-10-06')).toBe('sora-2');
     expect(resolveModel(withSora, 'local-preview')).toBe('local-preview');

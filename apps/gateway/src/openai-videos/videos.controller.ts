@@ -12,6 +12,7 @@ import {
   type OpenAIVideoList,
   type ReferenceImage,
 } from '@reelay/contracts';
+import { retiredModelMessage } from '@reelay/catalog';
 import { jobIdForIdempotencyKey, toPublicJob } from '@reelay/job-domain';
 import type { Request, Response } from 'express';
 import { CurrentUser } from '../auth/current-user';
@@ -61,7 +62,10 @@ export class VideosController {
     let recorded: Promise<boolean> | undefined;
     const isRetry = () => key !== undefined && (recorded ??= this.jobs.exists(jobIdForIdempotencyKey(userId, key), userId));
     const model = resolveModel(this.deps.catalog, body.model) ?? (body.model !== undefined && (await isRetry()) ? undatedModel(body.model) : null);
-    if (!model) throw invalidParam('model', `Unknown model "${body.model ?? ''}". See GET /v1/models.`);
+    if (!model) {
+      const retiredOn = body.model === undefined ? null : this.deps.catalog.retiredOn(undatedModel(body.model));
+      throw invalidParam('model', retiredOn ? retiredModelMessage(undatedModel(body.model!), retiredOn) : `Unknown model "${body.model ?? ''}". See GET /v1/models.`);
+    }
     const size = body.size ?? '720x1280';
     const settings = parseSize(size);
     if (!settings) throw invalidParam('size', `Supported values are: ${SUPPORTED_SIZES.map((s) => `'${s}'`).join(', ')}.`);

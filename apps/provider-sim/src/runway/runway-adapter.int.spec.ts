@@ -47,6 +47,14 @@ describe('RunwayAdapter against provider-sim (providers.md §3, §10)', () => {
     expect((await providerError(() => adapter.submit(request({ model: 'gen4.5', imageUrl: 'http://reelay.local:3000/v1/assets/a/content' })))).kind).toBe('invalid_request');
   });
 
+  it('refuses a data URI over 5 MB as Runway does, which is why the adapter states the limit', async () => {
+    const prefix = 'data:image/png;base64,';
+    const atLimit = prefix + 'A'.repeat(5_000_000 - prefix.length);
+    expect(await adapter.submit(request({ model: 'gen4.5', imageUrl: atLimit }))).toHaveProperty('providerTaskId');
+    expect((await providerError(() => adapter.submit(request({ model: 'gen4.5', imageUrl: `${atLimit}AAAA` })))).kind).toBe('invalid_request');
+    expect(adapter.capabilities.dataUrlMaxLength).toBe(5_000_000);
+  });
+
   it('a 429 without a documented Retry-After leaves the wait to reelay\'s own backoff', async () => {
     const err = await providerError(() => adapter.submit(request({ model: 'gen4.5', prompt: 'fox [sim:rate_limit=1]' })));
     expect({ kind: err.kind, retryAfterMs: err.retryAfterMs }).toEqual({ kind: 'rate_limited', retryAfterMs: undefined });

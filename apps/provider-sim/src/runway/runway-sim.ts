@@ -8,6 +8,8 @@ const PROVIDER = 'runway';
 const IMAGE_RATIOS = ['1280:720', '720:1280', '1104:832', '960:960', '832:1104', '1584:672'];
 const VEO_RATIOS = ['1280:720', '720:1280', '1080:1920', '1920:1080'];
 const twoToTen = (d: number) => d >= 2 && d <= 10;
+/** Runway's limit on `data:` image URIs: 5 MB (providers.md §3; decimal megabytes, the stricter reading). */
+const DATA_URI_MAX_LENGTH = 5_000_000;
 
 /** What each model takes, per endpoint (providers.md §3): no `text` means image to video only. */
 const MODELS: Record<string, { text?: string[]; image: string[]; duration: (d: number) => boolean; durationText: string }> = {
@@ -41,6 +43,9 @@ export const runwaySim: SimProvider = {
       // Runway fetches promptImage links itself, over HTTPS only; a data URI is taken as it is (providers.md §3).
       if (kind === 'image' && typeof body.promptImage === 'string' && !/^(https:|data:|runway:)/i.test(body.promptImage)) {
         return reject(rwError(400, 'Validation of body failed: promptImage must be an HTTPS URL, a data URI or a runway:// upload URI.'));
+      }
+      if (kind === 'image' && typeof body.promptImage === 'string' && /^data:/i.test(body.promptImage) && body.promptImage.length > DATA_URI_MAX_LENGTH) {
+        return reject(rwError(400, 'Validation of body failed: promptImage data URIs must be at most 5 MB.'));
       }
       // gen4 models: at most 1000 UTF-16 code units (what a JavaScript string's length counts).
       if (prompt.length > 1000) return reject(rwError(400, 'Validation of body failed: promptText must be at most 1000 characters.'));

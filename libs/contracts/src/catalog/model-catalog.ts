@@ -29,5 +29,7 @@ export const CatalogModel = z.strictObject({
   /** The longest prompt the model takes, in UTF-16 code units (JavaScript string length); absent: the API's own limit. */
   maxPromptLength: z.number().int().positive().optional(),
   referenceImageLimits: ReferenceImageLimits.optional(),
+  /** The day (UTC, YYYY-MM-DD) from which its provider has announced it will no longer serve the model; absent: none announced. */
+  retiresOn: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(),
 });
 export type CatalogModel = z.infer<typeof CatalogModel>;

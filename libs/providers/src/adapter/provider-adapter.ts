@@ -84,6 +84,8 @@ export interface ProviderCapabilities {
   imageByLinkOnly?: boolean;
   /** The provider fetches image links over HTTPS only: an upload goes inline while reelay's own links are plain http. */
   linksOverHttpsOnly?: boolean;
+  /** The longest `data:` URL the provider takes as an image, in characters (Runway: 5 MB), where it has a limit of its own. */
+  dataUrlMaxLength?: number;
 }
 
 export interface VerifiedCallback {

@@ -16,6 +16,12 @@ export type ProviderErrorKind =
   | 'asset_fetch'
   | 'output_missing';
 
+/**
+ * `providerCode` of a `not_found` that says the provider no longer serves the model id (a retired
+ * model), as opposed to a wrong route or a typo: dispatch tells the user to choose another model.
+ */
+export const MODEL_UNAVAILABLE = 'model_unavailable';
+
 /** Kinds that are worth retrying by default (an adapter may override per error). */
 const RETRYABLE_KINDS: ReadonlySet<ProviderErrorKind> = new Set(['rate_limited', 'server', 'timeout']);
 

@@ -36,6 +36,9 @@ export interface RunwayAdapterConfig extends ProviderAdapterConfig {
   apiVersion?: string;
 }
 
+/** Runway takes `data:` image URIs of up to 5 MB (its input limits); counted in decimal megabytes, the stricter reading. */
+export const RUNWAY_DATA_URL_MAX_LENGTH = 5_000_000;
+
 export class RunwayAdapter implements ProviderAdapter {
   readonly name = 'runway';
   readonly capabilities: ProviderCapabilities = {
@@ -45,6 +48,7 @@ export class RunwayAdapter implements ProviderAdapter {
     listTasks: false, // no list endpoint
     models: RUNWAY_MODELS,
     linksOverHttpsOnly: true,
+    dataUrlMaxLength: RUNWAY_DATA_URL_MAX_LENGTH,
   };
   private readonly http: ProviderHttp;
 

@@ -1,4 +1,4 @@
-import { ProviderError, normalizedError, type NormalizedProviderError } from '../adapter/provider-error';
+import { MODEL_UNAVAILABLE, ProviderError, normalizedError, type NormalizedProviderError } from '../adapter/provider-error';
 import type { HttpErrorInfo } from '../http/provider-http';
 import { GRPC, type GoogleErrorBody, type GoogleRpcStatus } from './veo-wire';
 
@@ -17,7 +17,7 @@ export function mapVeoHttpError(info: HttpErrorInfo, detail: (t: string) => stri
   if (info.status === 403 || status === 'PERMISSION_DENIED') return new ProviderError('auth', d, init);
   if (info.status === 404) {
     // A retired model answers 404 "... is no longer available": a configuration fault, never retried.
-    return new ProviderError('not_found', d, { ...init, providerCode: RETIRED_MESSAGE.test(message) ? 'model_unavailable' : status });
+    return new ProviderError('not_found', d, { ...init, providerCode: RETIRED_MESSAGE.test(message) ? MODEL_UNAVAILABLE : status });
   }
   if (info.status === 408 || info.status === 504 || status === 'DEADLINE_EXCEEDED') return new ProviderError('timeout', d, init);
   if (info.status >= 500) return new ProviderError('server', d, init);
