@@ -191,8 +191,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       },
     });
   } catch (err) {
-    await pg?.stop();
-    await nats?.stop();
+    await pg?.stop().catch(() => undefined);
+    await nats?.stop().catch(() => undefined);
     await receiver.close();
     throw err;
   }
@@ -247,8 +247,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     for (const p of stack.services) writeFileSync(join(report.logDir, `${p.name}-${p.child.pid}${alive(p) ? '' : '-dead'}.log`), p.output());
     await db.end().catch(() => undefined);
     await stack.stop().catch((err: unknown) => log(`stack stop failed: ${(err as Error).message}`));
-    await pg?.stop();
-    await nats?.stop();
+    await pg?.stop(join(report.logDir, 'postgres.log')).catch((err: unknown) => log(`stopping this run's PostgreSQL failed: ${(err as Error).message}`));
+    await nats?.stop().catch((err: unknown) => log(`stopping this run's NATS failed: ${(err as Error).message}`));
     await receiver.close();
   }
   return report;

@@ -1,7 +1,8 @@
-import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { chownSync, copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { stablePort } from '@reelay/testing';
 
 /**
@@ -14,7 +15,8 @@ export interface PrivatePostgres {
   readonly adminUrl: string;
   /** An immediate shutdown (no checkpoint: the start replays the WAL, as after a crash), then a start. */
   restart(): Promise<void>;
-  stop(): Promise<void>;
+  /** Stops the server if it runs, keeps its log as `logCopy` when given, removes the cluster. */
+  stop(logCopy?: string): Promise<void>;
 }
 
 /** Where initdb and pg_ctl are: PG_BIN_DIR, else the newest of Debian's /usr/lib/postgresql/<major>/bin. */
@@ -28,39 +30,50 @@ function binDir(): string {
 
 // PostgreSQL refuses to run as root; as root the cluster belongs to the `postgres` account.
 const asRoot = userInfo().uid === 0;
-
-function run(bin: string, args: string[]): void {
-  const [cmd, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', bin, ...args]] : [bin, args];
-  execFileSync(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
-}
+const run = promisify(execFile);
 
 export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const bin = binDir();
   const port = await stablePort();
   const dir = mkdtempSync(join(tmpdir(), 'reelay-chaos-pg-'));
   const data = join(dir, 'data');
+  const log = join(dir, 'server.log');
   if (asRoot) {
-    const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
-    const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
-    chownSync(dir, uid, gid);
+    const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres']).toString().trim());
+    chownSync(dir, id('-u'), id('-g'));
   }
-  run(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C.UTF-8']);
-  const options = `-p ${port} -h 127.0.0.1 -k ${dir} -c max_connections=200`;
-  const start = () => run(join(bin, 'pg_ctl'), ['-D', data, '-o', options, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']);
-  const stopWith = (mode: string) => run(join(bin, 'pg_ctl'), ['-D', data, '-m', mode, '-w', '-t', '60', 'stop']);
-  start();
+  // Async, so the run's servers and clients in this process go on while PostgreSQL starts or stops;
+  // in the cluster's directory, which the postgres account can read wherever the checkout is.
+  const pg = async (program: string, args: string[]) => {
+    const [cmd, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', join(bin, program), ...args]] : [join(bin, program), args];
+    await run(cmd, argv, { cwd: dir, timeout: 90_000 });
+  };
+  const start = () => pg('pg_ctl', ['-D', data, '-o', `-p ${port} -h 127.0.0.1 -k "${dir}" -c max_connections=200`, '-l', log, '-w', '-t', '60', 'start']);
+  const running = () => existsSync(join(data, 'postmaster.pid'));
+  const stopWith = async (mode: 'fast' | 'immediate') => {
+    if (running()) await pg('pg_ctl', ['-D', data, '-m', mode, '-w', '-t', '60', 'stop']);
+  };
+  const remove = async (logCopy?: string) => {
+    try {
+      await stopWith('fast').catch(() => stopWith('immediate'));
+    } finally {
+      if (logCopy && existsSync(log)) copyFileSync(log, logCopy);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  try {
+    await pg('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C.UTF-8']);
+    await start();
+  } catch (err) {
+    await remove().catch(() => undefined);
+    throw err;
+  }
   return {
     adminUrl: `postgres://postgres@127.0.0.1:${port}/postgres`,
     async restart() {
-      stopWith('immediate');
-      start();
+      await stopWith('immediate');
+      await start();
     },
-    async stop() {
-      try {
-        stopWith('fast');
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    },
+    stop: remove,
   };
 }

@@ -36,8 +36,10 @@ export class DispatchEventsController {
   }
 
   @EventPattern<string>('*.events.job.JobCanceled')
-  onCanceled(@Payload() event: RecordedEvent) {
-    return inContext(event, (jobId) => releaseSlotOfCanceledJob(this.deps, jobId));
+  async onCanceled(@Payload() event: RecordedEvent, @Ctx() ctx: JetStreamContext) {
+    const outcome = await inContext(event, (jobId) => releaseSlotOfCanceledJob(this.deps, jobId, () => dispatchJob(this.deps, jobId, metadataCausedBy(event))));
+    // 'busy': a delivery of the submit holds the job and settles the canceled job itself.
+    if (outcome.kind === 'later' && outcome.why !== 'busy') ctx.getMessage().nak(Math.max(1, outcome.delayMs));
   }
 
   @EventPattern<string>('*.events.job.JobProviderTaskEnded')

@@ -107,3 +107,24 @@ describe('dispatch: submit, retries and failures (real PostgreSQL, NATS, provide
 async function waitForSlotRelease(h: DispatchHarness, jobId: string) {
   await waitUntil(async () => !(await h.slots()).some((s) => s.job_id === jobId), 10_000, `slot of ${jobId} released`, () => h.logs());
 }
+
+describe('dispatch: a job canceled while a retry of its submit is pending (real processes)', () => {
+  const h = new DispatchHarness();
+
+  beforeAll(async () => {
+    await h.start();
+    await h.startDispatch({ PROVIDERS_ENABLED: 'seedance', DISPATCH_RATE_LIMIT_BUDGET_MS: '300000', CIRCUIT_FAILURE_THRESHOLD: '0' });
+  });
+  afterAll(() => h.close());
+
+  it('gives its capacity slot back a few seconds after the cancel, not when the retry would have come due', async () => {
+    const jobId = await h.createValidatedJob({ ...SEEDANCE, prompt: 'a long wait [sim:rate_limit=1 retry_after=120]' });
+    await waitUntil(async () => eventTypes(await h.events(jobId)).includes('JobSubmissionRetryScheduled'), 15_000, 'retry scheduled', () => h.logs());
+    expect(await h.slots()).toEqual([{ job_id: jobId, provider: 'seedance' }]);
+    await h.cancel(jobId);
+    // The retry is due in 120 s; the slot goes once the refused try is 5 s old (the listing lag).
+    await waitUntil(async () => (await h.slots()).length === 0, 15_000, `slot of ${jobId} released`, () => h.logs());
+    expect((await h.submissions('seedance')).filter((s) => s.submissionKey?.startsWith(`${jobId}:`)).map((s) => s.outcome)).toEqual(['rejected']);
+    expect((await h.job(jobId)).status).toBe('canceled');
+  });
+});

@@ -95,6 +95,12 @@ describe('catalog: models their providers retire', () => {
     expect(after.retiredOn('no-such-model')).toBeNull();
   });
 
+  it("names a provider's model id whether or not it is retired, and says since when it is", () => {
+    expect(at('2026-09-23T12:00:00Z').atProvider('sora-2', 'openai')).toEqual({ providerModel: 'sora-2', retiredOn: null });
+    expect(at('2026-09-24T12:00:00Z').atProvider('sora-2', 'openai')).toEqual({ providerModel: 'sora-2', retiredOn: '2026-09-24' });
+    expect(at('2026-09-24T12:00:00Z').atProvider('sora-2', 'fal')).toBeNull();
+  });
+
   it('keeps a model that another provider still serves, without announcing a day, and drops only the retired provider', () => {
     const before = at('2026-09-30T00:00:00Z');
     expect(before.list().find((m) => m.id === 'wan-2.2')).not.toHaveProperty('retiresOn');

@@ -46,6 +46,16 @@ export class Catalog {
     return entry.providers.map((p) => this.retirementDay(entry, p) ?? '').sort().at(-1) ?? null;
   }
 
+  /**
+   * For one provider of a configured model: the model id it is asked for (the operator's or the
+   * built-in one, retired or not), and the day it stopped serving it when that day has come.
+   */
+  atProvider(modelId: string, provider: string): { providerModel: string; retiredOn: string | null } | null {
+    const entry = this.entries.find((m) => m.id === modelId);
+    if (!entry?.providers.includes(provider)) return null;
+    return { providerModel: entry.providerModels[provider], retiredOn: this.isRetired(entry, provider, this.now()) ? this.retirementDay(entry, provider)! : null };
+  }
+
   /** Configured models whose providers have all retired them (for the operator's log at start). */
   retiredModels(): { id: string; on: string }[] {
     return this.entries.flatMap((m) => {
@@ -86,11 +96,13 @@ export class Catalog {
     return this.retirements.find((r) => r.provider === provider && r.providerModel === entry.providerModels[provider])?.on;
   }
 
+  private isRetired(entry: CatalogEntry, provider: string, now: Date): boolean {
+    const day = this.retirementDay(entry, provider);
+    return day !== undefined && now.getTime() >= Date.parse(`${day}T00:00:00Z`);
+  }
+
   private current(entry: CatalogEntry, now: Date): CatalogEntry | undefined {
-    const providers = entry.providers.filter((p) => {
-      const day = this.retirementDay(entry, p);
-      return day === undefined || now.getTime() < Date.parse(`${day}T00:00:00Z`);
-    });
+    const providers = entry.providers.filter((p) => !this.isRetired(entry, p, now));
     if (providers.length === entry.providers.length) return entry;
     return providers.length > 0 ? { ...entry, providers } : undefined;
   }

@@ -162,7 +162,7 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
     } else {
       const entry = deps.catalog.get(job.model);
       const retiredOn = entry ? null : deps.catalog.retiredOn(job.model);
-      if (retiredOn) return failRetiredModel(deps, run, job.model, retiredOn);
+      if (retiredOn) return failRetiredModel(deps, run, jobId, job.model, { day: retiredOn });
       const serving = (entry?.providers ?? []).filter((p) => deps.adapters.has(p));
       const candidates = serving.filter((p) => takesReferenceImage(deps, job, deps.adapters.get(p)!));
       if (candidates.length === 0) {
@@ -171,6 +171,11 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
       provider = await chooseProvider(candidates, (p) => deps.circuit.allows(p));
       if (!(await takeSlot(deps, jobId, provider))) return capacityWait(deps);
     }
+
+    // A job pinned to its provider by an earlier try (refused, or not found by our key) whose model
+    // that provider has retired since: no task of it exists, and sending it again cannot succeed.
+    const retiredOn = deps.catalog.atProvider(job.model, provider)?.retiredOn;
+    if (retiredOn) return failRetiredModel(deps, run, jobId, job.model, { day: retiredOn });
 
     const adapter = deps.adapters.get(provider)!;
     // The request is built (reference image read or fetched) before the intent is recorded: a
@@ -183,7 +188,7 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
       if (err instanceof UploadNeedsLinkError) return failForSetup(deps, run, { jobId, provider }, err.message);
       if (err instanceof InlineImageTooLargeError) {
         deps.logger.warn({ jobId, provider }, err.message);
-        const message = `The reference image is too large for ${job.model}: upload one of at most ${(err.maxBytes / 1_000_000).toFixed(1)} MB.`;
+        const message = `The reference image is too large for ${job.model}: upload one of at most ${Math.floor(err.maxBytes / 100_000) / 10} MB.`;
         await run((now) => ({ type: 'Fail', errorCode: 'validation_failed', message, detail: err.message, now }));
         return DONE;
       }
@@ -282,9 +287,16 @@ async function failForSetup(deps: DispatchJobDeps, run: Run, fields: Record<stri
  * provider's answer): the user can only choose another model, so the job fails with a message saying
  * so, not as an unexplained provider error.
  */
-async function failRetiredModel(deps: DispatchJobDeps, run: Run, model: string, day?: string, detail?: string): Promise<DispatchOutcome> {
-  deps.logger.warn({ model, retiredOn: day }, 'job failed: its model is no longer served by its provider');
-  await run((now) => ({ type: 'Fail', errorCode: 'validation_failed', message: retiredModelMessage(model, day), detail: detail ?? `model ${model} retired on ${day}`, now }));
+async function failRetiredModel(
+  deps: DispatchJobDeps,
+  run: Run,
+  jobId: string,
+  model: string,
+  how: { day?: string; detail?: string; providerTaskMayExist?: boolean },
+): Promise<DispatchOutcome> {
+  deps.logger.warn({ jobId, model, retiredOn: how.day }, 'job failed: its model is no longer served by its provider');
+  const detail = how.detail ?? `model ${model} retired on ${how.day}`;
+  await run((now) => ({ type: 'Fail', errorCode: 'validation_failed', message: retiredModelMessage(model, how.day), detail, ...(how.providerTaskMayExist ? { providerTaskMayExist: true } : {}), now }));
   return DONE;
 }
 
@@ -359,7 +371,8 @@ async function onSubmitError(
   } else if (err.kind === 'not_found') {
     deps.logger.error({ jobId, provider, providerCode: err.providerCode, detail: err.detail }, `provider does not know the model or route: check ${provider.toUpperCase()}_MODEL_IDS and the catalog`);
     if (err.providerCode === MODEL_UNAVAILABLE) {
-      const outcome = await failRetiredModel(deps, run, model, undefined, `${provider} submit: not_found (${err.providerCode}): ${err.detail}`);
+      const detail = `${provider} submit: not_found (${err.providerCode}): ${err.detail}`;
+      const outcome = await failRetiredModel(deps, run, jobId, model, { detail, providerTaskMayExist: taskMayExist });
       if (!taskMayExist) await deps.slots.release(jobId);
       return outcome;
     }
@@ -473,7 +486,7 @@ class MissingAssetError extends Error {
 
 async function submitRequest(deps: DispatchJobDeps, job: JobState, provider: string, submissionKey: string): Promise<ProviderSubmitRequest> {
   const adapter = deps.adapters.get(provider)!;
-  const model = deps.catalog.get(job.model)?.providerModels[provider] ?? job.model;
+  const model = deps.catalog.atProvider(job.model, provider)?.providerModel ?? job.model;
   const req: ProviderSubmitRequest = {
     model,
     prompt: job.prompt,

@@ -16,19 +16,21 @@ export interface SubmissionHistory {
    * after an intent: the outcome of that try is unknown (a crash).
    */
   lastTryRejected: boolean;
+  /** When the last try's error was recorded, while `lastTryRejected`. */
+  rejectedAt: Date | null;
   /** The retry time when a retry is pending. */
   pendingRetryAt: Date | null;
 }
 
-const NO_HISTORY: SubmissionHistory = { intentAt: null, retries: [], lastTryRejected: false, pendingRetryAt: null };
+const NO_HISTORY: SubmissionHistory = { intentAt: null, retries: [], lastTryRejected: false, rejectedAt: null, pendingRetryAt: null };
 
 /** What dispatch needs beyond JobState: the retry bookkeeping of the current submission attempt. */
 export function evolveSubmissionHistory(h: SubmissionHistory, e: JobEvent): SubmissionHistory {
   // A retry's own intent (a provider that can neither de-duplicate nor list) keeps the budget running.
-  if (e.type === 'JobSubmissionIntended') return { ...h, intentAt: h.intentAt ?? new Date(e.data.at), lastTryRejected: false, pendingRetryAt: null };
+  if (e.type === 'JobSubmissionIntended') return { ...h, intentAt: h.intentAt ?? new Date(e.data.at), lastTryRejected: false, rejectedAt: null, pendingRetryAt: null };
   if (e.type === 'JobSubmissionRetryScheduled') {
     const retryAt = new Date(e.data.retryAt);
-    return { ...h, retries: [...h.retries, { reason: e.data.reason, retryAt }], lastTryRejected: true, pendingRetryAt: retryAt };
+    return { ...h, retries: [...h.retries, { reason: e.data.reason, retryAt }], lastTryRejected: true, rejectedAt: new Date(e.data.at), pendingRetryAt: retryAt };
   }
   if (e.type === 'JobProviderAccepted') return { ...h, pendingRetryAt: null };
   return h;

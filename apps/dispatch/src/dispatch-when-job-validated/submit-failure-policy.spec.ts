@@ -15,6 +15,7 @@ const history = (retries: SubmissionHistory['retries'] = []): SubmissionHistory 
   intentAt: t0,
   retries,
   lastTryRejected: retries.length > 0,
+  rejectedAt: retries.length > 0 ? t0 : null,
   pendingRetryAt: retries.at(-1)?.retryAt ?? null,
 });
 

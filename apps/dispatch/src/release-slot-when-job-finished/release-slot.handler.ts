@@ -1,9 +1,11 @@
 import { jobStreamId, type JobEvent } from '@reelay/contracts';
-import type { EventStore } from '@reelay/event-store';
-import { mayHoldProviderTask } from '@reelay/job-domain';
+import { loadStreamState, type EventStore } from '@reelay/event-store';
+import { canceledWithUnansweredSubmit, mayHoldProviderTask } from '@reelay/job-domain';
 import type { Logger } from '@reelay/service-kit';
 import type { ProviderSlots } from '../capacity/provider-slots';
-import { foldJob } from '../shared/job-stream';
+import type { DispatchOutcome } from '../dispatch-when-job-validated/dispatch-job.handler';
+import { LISTING_LAG_MS } from '../dispatch-when-job-validated/submit-failure-policy';
+import { dispatchView } from '../dispatch-when-job-validated/submission-history';
 
 type Deps = { slots: ProviderSlots; store: EventStore; logger: Logger };
 
@@ -30,12 +32,28 @@ export async function releaseSlotOfFailedJob(deps: Deps, jobId: string, failed: 
  * be told to stop still counts the task against the account's limit, and a slot freed early would
  * let a new submit run into that limit (429s). Polling records the task's end (JobProviderTaskEnded,
  * released by `releaseSlotOfFinishedJob`); the SlotSweeper frees the slot anyway after a bound.
+ *
+ * A job canceled while a retry of its submit was pending (the last try answered with an error) is
+ * settled now through `settleSubmit` (dispatch's own handling of a canceled job: a task found by our
+ * key is followed, else the slot goes) rather than when the retry would have come due, which after a
+ * long Retry-After held the slot for minutes. Not before LISTING_LAG_MS after that answer, so that a
+ * task a timed-out try made late is listed by then.
  */
-export async function releaseSlotOfCanceledJob(deps: Deps, jobId: string): Promise<void> {
-  const job = foldJob(await deps.store.readStream(jobStreamId(jobId)));
-  if (mayHoldProviderTask(job)) {
-    deps.logger.info({ provider: job.provider }, 'job canceled while its task may still run at the provider (or its submit is unanswered); its slot is held until that is settled');
-    return;
+export async function releaseSlotOfCanceledJob(
+  deps: Deps & { now: () => Date },
+  jobId: string,
+  settleSubmit: () => Promise<DispatchOutcome>,
+): Promise<DispatchOutcome> {
+  const { job, history } = (await loadStreamState(deps.store, jobStreamId(jobId), dispatchView)).state;
+  if (!mayHoldProviderTask(job)) {
+    await deps.slots.release(jobId);
+    return { kind: 'done' };
   }
-  await deps.slots.release(jobId);
+  if (canceledWithUnansweredSubmit(job) && history.rejectedAt) {
+    const wait = history.rejectedAt.getTime() + LISTING_LAG_MS - deps.now().getTime();
+    if (wait > 0) return { kind: 'later', delayMs: wait, why: 'retry' };
+    return settleSubmit();
+  }
+  deps.logger.info({ provider: job.provider }, 'job canceled while its task may still run at the provider (or its submit is unanswered); its slot is held until that is settled');
+  return { kind: 'done' };
 }

@@ -80,8 +80,19 @@ export class DispatchHarness {
     return proc;
   }
 
-  /** A job as intake leaves it: submitted, validation started, validated (the relay publishes them). */
-  async createValidatedJob(opts: { model: string; provider: string; prompt: string; durationSeconds?: number; imageUrl?: string; assetId?: string }): Promise<string> {
+  /**
+   * A job as intake leaves it: submitted, validation started, validated (the relay publishes them);
+   * `then(jobId)` gives events appended with them, as if dispatch had worked on the job already.
+   */
+  async createValidatedJob(opts: {
+    model: string;
+    provider: string;
+    prompt: string;
+    durationSeconds?: number;
+    imageUrl?: string;
+    assetId?: string;
+    then?: (jobId: string, at: string) => Parameters<EventStore['append']>[2];
+  }): Promise<string> {
     const image = opts.assetId ? { assetId: opts.assetId } : opts.imageUrl ? { url: opts.imageUrl } : null;
     const jobId = newJobId();
     const at = new Date().toISOString();
@@ -109,6 +120,7 @@ export class DispatchHarness {
       },
       { type: 'JobValidationStarted', data: { at } },
       { type: 'JobValidated', data: { at, referenceImage: image ? { contentType: 'image/png', bytes: 68, width: 1, height: 1 } : null } },
+      ...(opts.then?.(jobId, at) ?? []),
     ]);
     return jobId;
   }

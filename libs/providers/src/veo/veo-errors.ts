@@ -3,7 +3,8 @@ import type { HttpErrorInfo } from '../http/provider-http';
 import { GRPC, type GoogleErrorBody, type GoogleRpcStatus } from './veo-wire';
 
 const SAFETY_MESSAGE = /safety|usage guidelines|responsible ai|\brai\b|blocked|sensitive|prohibited/i;
-const RETIRED_MESSAGE = /no longer available|not found for api version|is not supported for predictLongRunning/i;
+/** Google's words for a retired model (404 "... is no longer available"). */
+const RETIRED_MESSAGE = /no longer available/i;
 
 /** Google `{"error":{code,message,status}}` HTTP errors → ProviderError (providers.md §5, §10). */
 export function mapVeoHttpError(info: HttpErrorInfo, detail: (t: string) => string): ProviderError {
