@@ -315,6 +315,25 @@ describe('overlay differences', () => {
     expect(find(prod, 'Deployment', PROVIDER_SIM.name).spec.strategy.type).toBe('Recreate');
   });
 
+  it('prod routes /v1 on PUBLIC_BASE_URL\'s host over TLS to the gateway Service, and nothing else (no /metrics, no /health)', () => {
+    const ingresses = ofKind(prod, 'Ingress');
+    expect(ingresses.map((i) => i.metadata.name)).toEqual(['gateway']);
+    const [ingress] = ingresses;
+    const host = new URL(reelayConfig(prod).PUBLIC_BASE_URL).host;
+    expect(new URL(reelayConfig(prod).PUBLIC_BASE_URL).protocol).toBe('https:');
+    expect(ingress.spec.tls).toEqual([{ hosts: [host], secretName: 'reelay-tls' }]);
+    expect(ingress.spec.rules.map((r: { host: string }) => r.host)).toEqual([host]);
+    const paths = ingress.spec.rules[0].http.paths;
+    expect(paths.map((p: { path: string; pathType: string }) => `${p.pathType} ${p.path}`)).toEqual(['Prefix /v1']);
+    const gateway = find(prod, 'Service', 'gateway');
+    expect(gateway.spec.ports.map((p: { name: string }) => p.name)).toContain(paths[0].backend.service.port.name);
+    expect(paths[0].backend.service.name).toBe('gateway');
+    // Uploads up to the gateway's default ASSET_MAX_BYTES (10 MiB) pass the proxy; streams are not buffered.
+    expect(parseQuantity(`${ingress.metadata.annotations['nginx.ingress.kubernetes.io/proxy-body-size'].replace(/m$/, 'Mi')}`)).toBeGreaterThan(10 * 1024 * 1024);
+    expect(ingress.metadata.annotations['nginx.ingress.kubernetes.io/proxy-buffering']).toBe('off');
+    expect(ofKind(dev, 'Ingress')).toEqual([]);
+  });
+
   it('prod sets NATS_REPLICAS=3 so every stream is on all three servers; dev keeps 1', () => {
     expect(reelayConfig(prod).NATS_REPLICAS).toBe('3');
     expect(reelayConfig(dev).NATS_REPLICAS).toBe('1');

@@ -85,6 +85,21 @@ export function validateObject(o: K8sObject): string[] {
         for (const [j, peer] of (rule.from ?? []).entries()) keys(peer, `spec.ingress[${i}].from[${j}]`, ['podSelector', 'namespaceSelector', 'ipBlock'], fail);
       }
       break;
+    case 'Ingress':
+      keys(spec, 'spec', ['ingressClassName', 'defaultBackend', 'tls', 'rules'], fail);
+      for (const [i, t] of (spec?.tls ?? []).entries()) keys(t, `spec.tls[${i}]`, ['hosts', 'secretName'], fail);
+      for (const [i, rule] of (spec?.rules ?? []).entries()) {
+        keys(rule, `spec.rules[${i}]`, ['host', 'http'], fail);
+        for (const [j, p] of (rule.http?.paths ?? []).entries()) {
+          const at = `spec.rules[${i}].http.paths[${j}]`;
+          keys(p, at, ['path', 'pathType', 'backend'], fail);
+          if (!['Exact', 'Prefix', 'ImplementationSpecific'].includes(p.pathType)) fail(`${at}.pathType`, String(p.pathType));
+          keys(p.backend?.service, `${at}.backend.service`, ['name', 'port'], fail);
+          str(p.backend?.service?.name, `${at}.backend.service.name`, fail);
+          keys(p.backend?.service?.port, `${at}.backend.service.port`, ['name', 'number'], fail);
+        }
+      }
+      break;
     case 'Namespace':
       break;
   }
@@ -103,6 +118,7 @@ const KINDS: Record<string, string> = {
   PodDisruptionBudget: 'policy/v1',
   HorizontalPodAutoscaler: 'autoscaling/v2',
   NetworkPolicy: 'networking.k8s.io/v1',
+  Ingress: 'networking.k8s.io/v1',
 };
 
 const DEPLOYMENT_SPEC = ['replicas', 'selector', 'template', 'strategy', 'minReadySeconds', 'revisionHistoryLimit', 'progressDeadlineSeconds', 'paused'];
