@@ -315,7 +315,7 @@ describe('overlay differences', () => {
     expect(find(prod, 'Deployment', PROVIDER_SIM.name).spec.strategy.type).toBe('Recreate');
   });
 
-  it('prod routes /v1 on PUBLIC_BASE_URL\'s host over TLS to the gateway Service, and nothing else (no /metrics, no /health)', () => {
+  it('prod routes the API and its description on PUBLIC_BASE_URL\'s host over TLS to the gateway Service, and nothing else (no /metrics, no /health)', () => {
     const ingresses = ofKind(prod, 'Ingress');
     expect(ingresses.map((i) => i.metadata.name)).toEqual(['gateway']);
     const [ingress] = ingresses;
@@ -324,10 +324,12 @@ describe('overlay differences', () => {
     expect(ingress.spec.tls).toEqual([{ hosts: [host], secretName: 'reelay-tls' }]);
     expect(ingress.spec.rules.map((r: { host: string }) => r.host)).toEqual([host]);
     const paths = ingress.spec.rules[0].http.paths;
-    expect(paths.map((p: { path: string; pathType: string }) => `${p.pathType} ${p.path}`)).toEqual(['Prefix /v1']);
+    expect(paths.map((p: { path: string; pathType: string }) => `${p.pathType} ${p.path}`)).toEqual(['Prefix /v1', 'Exact /openapi.json', 'Exact /docs']);
     const gateway = find(prod, 'Service', 'gateway');
-    expect(gateway.spec.ports.map((p: { name: string }) => p.name)).toContain(paths[0].backend.service.port.name);
-    expect(paths[0].backend.service.name).toBe('gateway');
+    for (const p of paths) {
+      expect(p.backend.service.name).toBe('gateway');
+      expect(gateway.spec.ports.map((port: { name: string }) => port.name)).toContain(p.backend.service.port.name);
+    }
     // Uploads up to the gateway's default ASSET_MAX_BYTES (10 MiB) pass the proxy; streams are not buffered.
     expect(parseQuantity(`${ingress.metadata.annotations['nginx.ingress.kubernetes.io/proxy-body-size'].replace(/m$/, 'Mi')}`)).toBeGreaterThan(10 * 1024 * 1024);
     expect(ingress.metadata.annotations['nginx.ingress.kubernetes.io/proxy-buffering']).toBe('off');
