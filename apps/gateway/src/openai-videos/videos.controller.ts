@@ -61,7 +61,10 @@ export class VideosController {
     // when today's catalog would refuse it (a model retired since): the key is checked first.
     let recorded: Promise<boolean> | undefined;
     const isRetry = () => key !== undefined && (recorded ??= this.jobs.exists(jobIdForIdempotencyKey(userId, key), userId));
-    const model = resolveModel(this.deps.catalog, body.model) ?? (body.model !== undefined && (await isRetry()) ? undatedModel(body.model) : null);
+    // Without a model, a keyed retry means the model its recorded request was given (OpenAI's default
+    // then): today's default may be another, which would read as a different request (409).
+    const recordedDefault = body.model === undefined && (await isRetry()) ? (await this.jobs.loadOwned(jobIdForIdempotencyKey(userId, key!), userId)).state.model : null;
+    const model = recordedDefault ?? resolveModel(this.deps.catalog, body.model) ?? (body.model !== undefined && (await isRetry()) ? undatedModel(body.model) : null);
     if (!model) {
       const retiredOn = body.model === undefined ? null : this.deps.catalog.retiredOn(undatedModel(body.model));
       throw invalidParam('model', retiredOn ? retiredModelMessage(undatedModel(body.model!), retiredOn) : `Unknown model "${body.model ?? ''}". See GET /v1/models.`);

@@ -126,6 +126,26 @@ describe('POST /v1/videos', () => {
     expect(received.length).toBe(before + 1);
   });
 
+  it('gives a keyed retry without a model the model its recorded request got, though today\'s default is another', async () => {
+    // Recorded when OpenAI's default, sora-2, was offered; this catalog's default is local-preview.
+    const idempotencyKey = 'retry-without-model';
+    const jobId = jobIdForIdempotencyKey('vera', idempotencyKey);
+    await gw.deps.store.append(jobStreamId(jobId), 0, [{
+      type: 'JobSubmitted',
+      data: {
+        jobId, userId: 'vera', model: 'sora-2', provider: 'openai', prompt: 'no model named', negativePrompt: null, aspectRatio: '9:16', durationSeconds: 4,
+        resolution: '720p', seed: null, referenceImage: null, webhookUrl: null, metadata: {}, creditsEstimated: 0, requestHash: 'h', at: new Date().toISOString(),
+      },
+    }]);
+    const before = received.length;
+    const retried = await post(JSON.stringify({ prompt: 'no model named' }), { 'content-type': 'application/json', 'idempotency-key': idempotencyKey });
+    expect(retried.status).toBe(200);
+    expect(received.slice(before).map((c) => [c.idempotencyKey, c.request.model])).toEqual([[idempotencyKey, 'sora-2']]);
+    // A new request without a model gets today's default.
+    expect((await post(JSON.stringify({ prompt: 'no model named' }), { 'content-type': 'application/json', 'idempotency-key': 'another-key' })).status).toBe(200);
+    expect(received.at(-1)!.request.model).toBe('local-preview');
+  });
+
   it('sends a retried request with the same inline image as the same request, so its Idempotency-Key replays the job', async () => {
     const sent = [];
     for (const inline of ['multipart', 'multipart', 'data-url', 'data-url']) {
