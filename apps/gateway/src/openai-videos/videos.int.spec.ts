@@ -29,6 +29,18 @@ const post = (body: BodyInit, headers: Record<string, string> = {}) =>
 const postJson = (body: unknown) => post(JSON.stringify(body), { 'content-type': 'application/json' });
 const openAIError = async (res: Response) => OpenAIErrorEnvelope.parse(await res.json()).error;
 
+/** A sora-2 request vera made under `idempotencyKey` while sora-2 was offered, as the log holds it. */
+const recordSoraRequest = (idempotencyKey: string, prompt: string, aspectRatio: '16:9' | '9:16') => {
+  const jobId = jobIdForIdempotencyKey('vera', idempotencyKey);
+  return gw.deps.store.append(jobStreamId(jobId), 0, [{
+    type: 'JobSubmitted',
+    data: {
+      jobId, userId: 'vera', model: 'sora-2', provider: 'openai', prompt, negativePrompt: null, aspectRatio, durationSeconds: 4,
+      resolution: '720p', seed: null, referenceImage: null, webhookUrl: null, metadata: {}, creditsEstimated: 0, requestHash: 'h', at: new Date().toISOString(),
+    },
+  }]);
+};
+
 beforeAll(async () => {
   db = await createTestDatabase('gwvideos');
   const prefix = uniqueNatsPrefix('gwvid');
@@ -106,14 +118,7 @@ describe('POST /v1/videos', () => {
   it('hands a keyed retry of a recorded request to intake even when today\'s catalog no longer offers its model (the key is checked first)', async () => {
     // Recorded when sora-2 was offered; this catalog (local, seedance) has no sora-2 now.
     const idempotencyKey = 'retry-after-retirement';
-    const jobId = jobIdForIdempotencyKey('vera', idempotencyKey);
-    await gw.deps.store.append(jobStreamId(jobId), 0, [{
-      type: 'JobSubmitted',
-      data: {
-        jobId, userId: 'vera', model: 'sora-2', provider: 'openai', prompt: 'a retired model', negativePrompt: null, aspectRatio: '16:9', durationSeconds: 4,
-        resolution: '720p', seed: null, referenceImage: null, webhookUrl: null, metadata: {}, creditsEstimated: 0, requestHash: 'h', at: new Date().toISOString(),
-      },
-    }]);
+    await recordSoraRequest(idempotencyKey, 'a retired model', '16:9');
     const body = { model: 'sora-2-2025-10-06', prompt: 'a retired model', seconds: '4', size: '1280x720' };
     const before = received.length;
     const retried = await post(JSON.stringify(body), { 'content-type': 'application/json', 'idempotency-key': idempotencyKey });
@@ -129,14 +134,7 @@ describe('POST /v1/videos', () => {
   it('gives a keyed retry without a model the model its recorded request got, though today\'s default is another', async () => {
     // Recorded when OpenAI's default, sora-2, was offered; this catalog's default is local-preview.
     const idempotencyKey = 'retry-without-model';
-    const jobId = jobIdForIdempotencyKey('vera', idempotencyKey);
-    await gw.deps.store.append(jobStreamId(jobId), 0, [{
-      type: 'JobSubmitted',
-      data: {
-        jobId, userId: 'vera', model: 'sora-2', provider: 'openai', prompt: 'no model named', negativePrompt: null, aspectRatio: '9:16', durationSeconds: 4,
-        resolution: '720p', seed: null, referenceImage: null, webhookUrl: null, metadata: {}, creditsEstimated: 0, requestHash: 'h', at: new Date().toISOString(),
-      },
-    }]);
+    await recordSoraRequest(idempotencyKey, 'no model named', '9:16');
     const before = received.length;
     const retried = await post(JSON.stringify({ prompt: 'no model named' }), { 'content-type': 'application/json', 'idempotency-key': idempotencyKey });
     expect(retried.status).toBe(200);
