@@ -35,6 +35,14 @@ const submit = (userId: string, over: Partial<SubmitJobCommand> = {}, store = de
 
 const quiet = createLogger('intake', 'silent');
 
+/** A real PNG of one colour and this size, made by ffmpeg (as a user's upload would be). */
+function pngOf(colour: string, width: number, height: number): Buffer {
+  const ffmpeg: string = require('@ffmpeg-installer/ffmpeg').path;
+  const file = join(mkdtempSync(join(tmpdir(), 'img-')), 'a.png');
+  execFileSync(ffmpeg, ['-loglevel', 'error', '-f', 'lavfi', '-i', `color=c=${colour}:s=${width}x${height}`, '-frames:v', '1', file]);
+  return readFileSync(file);
+}
+
 async function newUser(credits: number): Promise<string> {
   const userId = `user${++user}`;
   if (credits > 0) {
@@ -304,11 +312,8 @@ describe('validation', () => {
   });
 
   it('checks an uploaded reference image of the same user', async () => {
-    const ffmpeg: string = require('@ffmpeg-installer/ffmpeg').path;
-    const file = join(mkdtempSync(join(tmpdir(), 'img-')), 'a.png');
-    execFileSync(ffmpeg, ['-loglevel', 'error', '-f', 'lavfi', '-i', 'color=c=blue:s=128x96', '-frames:v', '1', file]);
     const userId = await newUser(100);
-    await deps.storage.put(assetKey('asset_abcdefgh12'), readFileSync(file), { contentType: 'image/png', metadata: { userId } });
+    await deps.storage.put(assetKey('asset_abcdefgh12'), pngOf('blue', 128, 96), { contentType: 'image/png', metadata: { userId } });
     const reply = await submit(userId, { request: { ...request, model: 'sora-2', durationSeconds: 4, referenceImage: { assetId: 'asset_abcdefgh12' } } });
     if (!reply.ok) throw new Error(reply.error.message);
     await validateJob(deps, reply.job.id, {});
@@ -322,11 +327,8 @@ describe('validation', () => {
   });
 
   it("fails an image its model's provider would refuse (Seedance's shape), saying why in the job's message", async () => {
-    const ffmpeg: string = require('@ffmpeg-installer/ffmpeg').path;
-    const file = join(mkdtempSync(join(tmpdir(), 'img-')), 'wide.png');
-    execFileSync(ffmpeg, ['-loglevel', 'error', '-f', 'lavfi', '-i', 'color=c=red:s=1200x400', '-frames:v', '1', file]);
     const userId = await newUser(100);
-    await deps.storage.put(assetKey('asset_widewidewide12'), readFileSync(file), { contentType: 'image/png', metadata: { userId } });
+    await deps.storage.put(assetKey('asset_widewidewide12'), pngOf('red', 1200, 400), { contentType: 'image/png', metadata: { userId } });
     const withSeedance = { ...deps, catalog: new Catalog(['local', 'openai', 'seedance'], undefined, { simulated: ['openai'] }) };
     const job = async (model: string, durationSeconds: number) => {
       const reply = await submitJob(withSeedance, { userId, correlationId: 'c1', request: { ...request, model, durationSeconds, referenceImage: { assetId: 'asset_widewidewide12' } } });
