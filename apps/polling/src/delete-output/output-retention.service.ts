@@ -9,10 +9,10 @@ export interface RetentionOptions {
   sweepEveryMs: number;
 }
 
-/** Runs the retention sweep (ExpiredOutputsSweep) on one replica at a time, when a retention is set. */
+/** Runs the retention sweep (ExpiredOutputsSweep) on one replica at a time. */
 @Injectable()
 export class OutputRetentionService implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly ticker: Ticker | null;
+  private readonly ticker: Ticker;
 
   constructor(@Inject(POLLING_DEPS) deps: PollingDeps, @Inject(RETENTION_OPTIONS) options: RetentionOptions) {
     const sweep = new ExpiredOutputsSweep(deps);
@@ -27,17 +27,15 @@ export class OutputRetentionService implements OnApplicationBootstrap, BeforeApp
       });
       return more;
     };
-    this.ticker =
-      deps.outputRetentionMs === null
-        ? null
-        : new Ticker({ round, intervalMs: options.sweepEveryMs, onError: (err) => deps.logger.warn({ err: String(err) }, 'output retention sweep failed; trying again later') });
+    // Also with outputs kept for good: it then removes only the files no succeeded job points at.
+    this.ticker = new Ticker({ round, intervalMs: options.sweepEveryMs, onError: (err) => deps.logger.warn({ err: String(err) }, 'output retention sweep failed; trying again later') });
   }
 
   onApplicationBootstrap() {
-    this.ticker?.start();
+    this.ticker.start();
   }
 
   async beforeApplicationShutdown() {
-    await this.ticker?.stop();
+    await this.ticker.stop();
   }
 }

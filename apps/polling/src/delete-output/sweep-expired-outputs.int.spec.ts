@@ -115,10 +115,21 @@ describe('ExpiredOutputsSweep (PostgreSQL, files on disk)', () => {
     expect(rounds.slice(0, -1).every((r) => r.more)).toBe(true);
   });
 
-  it('does nothing when outputs are kept for good', async () => {
+  it('with outputs kept for good, keeps every output and removes only the files no succeeded job points at, once an hour old', async () => {
     const old = await jobWithFile('succeeded', daysAgo(400), daysAgo(400));
-    expect(await sweepWith(null).round()).toEqual({ deleted: 0, orphansRemoved: 0, failed: 0, more: false });
-    expect(await fileExists(old)).toBe(true);
+    // A copy that landed after its job was canceled (or failed), its own removal cut short by a crash.
+    const lateCopy = await jobWithFile('failed', new Date(Date.now() - 2 * 3_600_000), new Date(Date.now() - 2 * 3_600_000), null);
+    const justLanded = await jobWithFile('failed', new Date(), new Date(), null);
+    // A copy that landed after its owner deleted the video.
+    const deletedByOwner = await jobWithFile('succeeded', daysAgo(3), daysAgo(3), null);
+    await decideOnJob(pg.store, deletedByOwner, { type: 'DeleteOutput', reason: 'user', now: new Date() }, {});
+    const stillRunning = await jobWithFile('running', daysAgo(3), daysAgo(3), null);
+
+    // (The file of the unreadable job stream made above is still there: it counts as failed.)
+    expect(await sweepWith(null).round()).toMatchObject({ deleted: 0, orphansRemoved: 2, more: false });
+    expect({ old: await fileExists(old), lateCopy: await fileExists(lateCopy), justLanded: await fileExists(justLanded), deletedByOwner: await fileExists(deletedByOwner), stillRunning: await fileExists(stillRunning) })
+      .toEqual({ old: true, lateCopy: false, justLanded: true, deletedByOwner: false, stillRunning: true });
+    expect(await deletions(old)).toEqual([]);
     expect(await sweepWith(RETENTION).round()).toMatchObject({ deleted: 1 });
   });
 });

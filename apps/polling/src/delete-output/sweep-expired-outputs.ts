@@ -19,7 +19,15 @@ export interface RetentionRound {
 const FAILED_RETRY_MS = 10 * 60_000;
 
 /**
- * Deletes the outputs whose retention has ended. Storage is walked for files older than the
+ * With outputs kept for good, the files no succeeded job points at are still removed once this old.
+ * Such a file is a copy that landed after its job ended otherwise (canceled during the download, or
+ * its video deleted meanwhile) and whose own cleanup a crash or a failed removal cut short: the
+ * terminal event's handler ran before the file existed, so nothing else would ever remove it.
+ */
+export const ORPHAN_AGE_MS = 60 * 60_000;
+
+/**
+ * Deletes the outputs whose retention has ended, and files no succeeded job points at (see ORPHAN_AGE_MS). Storage is walked for files older than the
  * retention (a file is written before its job succeeds, so every expired output is among them);
  * each job then decides by the `expiresAt` its output was stored with. The deletion is recorded
  * before the file goes, so a crash in between leaves a file the next round removes (the job
@@ -43,7 +51,6 @@ export class ExpiredOutputsSweep {
   async round(): Promise<RetentionRound> {
     const result: RetentionRound = { deleted: 0, orphansRemoved: 0, failed: 0, more: false };
     const retentionMs = this.deps.outputRetentionMs;
-    if (retentionMs === null) return result;
     let read = 0;
     const now = this.now().getTime();
     // Remembered files this walk passed; after a whole walk, those it did not pass (deleted meanwhile) are forgotten.
@@ -53,7 +60,7 @@ export class ExpiredOutputsSweep {
       if (jobId && this.skipUntil.has(jobId)) passed.add(jobId);
       return !jobId || (this.skipUntil.get(jobId) ?? 0) > now;
     };
-    for await (const key of this.deps.storage.listOlderThan('outputs', retentionMs, skip)) {
+    for await (const key of this.deps.storage.listOlderThan('outputs', retentionMs ?? ORPHAN_AGE_MS, skip)) {
       const jobId = jobIdOfOutputKey(key)!;
       if (read++ === this.maxJobs) {
         result.more = true;
@@ -76,9 +83,10 @@ export class ExpiredOutputsSweep {
 
   private async sweep(key: string, jobId: string): Promise<'deleted' | 'orphan' | { lookAgainAt: number }> {
     let seen: JobState | null = null;
+    const retention = this.deps.outputRetentionMs !== null;
     const decide = (s: JobState) => {
       seen = s;
-      return s.status === 'succeeded' ? decideJob({ type: 'DeleteOutput', reason: 'retention', now: this.now() }, s) : [];
+      return retention && s.status === 'succeeded' ? decideJob({ type: 'DeleteOutput', reason: 'retention', now: this.now() }, s) : [];
     };
     let state: JobState;
     try {
@@ -90,8 +98,10 @@ export class ExpiredOutputsSweep {
       return { lookAgainAt: expiresAt ? Date.parse(expiresAt) : Number.POSITIVE_INFINITY };
     }
     if (state.status === 'succeeded') {
+      // Kept for good, unless its owner deleted it (a late copy after the deletion's own removal).
+      if (!retention && !state.outputDeletedAt) return { lookAgainAt: Number.POSITIVE_INFINITY };
       await this.deps.storage.remove(key);
-      return 'deleted';
+      return retention ? 'deleted' : 'orphan';
     }
     if (!state.exists || isTerminal(state.status)) {
       await this.deps.storage.remove(key);
