@@ -9,6 +9,24 @@ jest.setTimeout(60_000);
 const VEO = { model: 'veo-3.1', provider: 'veo', durationSeconds: 8 };
 
 /**
+ * A harness whose dispatch reads uploaded images from a storage directory of its own (`storageDir`,
+ * set once the describe's setup ran), started before and removed after the describe's tests.
+ */
+function withUploads(env: Record<string, string>): { h: DispatchHarness; storageDir: string } {
+  const uploads = { h: new DispatchHarness(), storageDir: '' };
+  beforeAll(async () => {
+    await uploads.h.start();
+    uploads.storageDir = await mkdtemp(join(tmpdir(), 'reelay-dispatch-uploads-'));
+    await uploads.h.startDispatch({ STORAGE_DIR: uploads.storageDir, ...env });
+  });
+  afterAll(async () => {
+    await uploads.h.close();
+    await rm(uploads.storageDir, { recursive: true, force: true });
+  });
+  return uploads;
+}
+
+/**
  * Veo takes reference images inline, so dispatch fetches the user's URL itself: under the SSRF
  * guard, since what the URL resolves or redirects to may have changed since intake checked it.
  */
@@ -51,23 +69,13 @@ describe('dispatch: reference images for a provider that takes them inline (real
  * signed with the secret the gateway checks, when dispatch has PUBLIC_BASE_URL and ASSET_URL_SECRET.
  */
 describe('dispatch: uploaded reference images as signed links (real processes)', () => {
-  const h = new DispatchHarness();
   const secret = 'asset-url-secret-for-the-dispatch-test';
-  let storageDir: string;
-
-  beforeAll(async () => {
-    await h.start();
-    storageDir = await mkdtemp(join(tmpdir(), 'reelay-dispatch-links-'));
-    await h.startDispatch({ PROVIDERS_ENABLED: 'luma', STORAGE_DIR: storageDir, PUBLIC_BASE_URL: 'https://reelay.example.com', ASSET_URL_SECRET: secret });
-  });
-  afterAll(async () => {
-    await h.close();
-    await rm(storageDir, { recursive: true, force: true });
-  });
+  const uploads = withUploads({ PROVIDERS_ENABLED: 'luma', PUBLIC_BASE_URL: 'https://reelay.example.com', ASSET_URL_SECRET: secret });
+  const { h } = uploads;
 
   it('submits a link to GET /v1/assets/{id}/content whose signature the gateway accepts for a day', async () => {
     const assetId = 'asset_linkedreferenceimage01';
-    await writeAsset(storageDir, assetId);
+    await writeAsset(uploads.storageDir, assetId);
     const jobId = await h.createValidatedJob({ model: 'ray-2', provider: 'luma', prompt: 'a lighthouse, from an upload', durationSeconds: 5, assetId });
     const job = await h.waitForJob(jobId, (j) => j.status === 'running' || j.status === 'failed');
     expect(job.status).toBe('running');
@@ -86,24 +94,14 @@ describe('dispatch: uploaded reference images as signed links (real processes)',
  * being sent an image it cannot use. A user's own URL still goes through.
  */
 describe('dispatch: uploaded reference images for a link-only provider without an asset signer (real processes)', () => {
-  const h = new DispatchHarness();
-  let storageDir: string;
-
-  beforeAll(async () => {
-    await h.start();
-    storageDir = await mkdtemp(join(tmpdir(), 'reelay-dispatch-nolinks-'));
-    await h.startDispatch({ PROVIDERS_ENABLED: 'luma', STORAGE_DIR: storageDir, CIRCUIT_FAILURE_THRESHOLD: '0' });
-  });
-  afterAll(async () => {
-    await h.close();
-    await rm(storageDir, { recursive: true, force: true });
-  });
+  const uploads = withUploads({ PROVIDERS_ENABLED: 'luma', CIRCUIT_FAILURE_THRESHOLD: '0' });
+  const { h } = uploads;
 
   const submitted = async (jobId: string) => (await h.submissions('luma')).filter((s) => s.submissionKey?.startsWith(`${jobId}:`));
 
   it('fails an uploaded image job with the missing settings named, and never calls Luma', async () => {
     const assetId = 'asset_unlinkablereferenceimg1';
-    await writeAsset(storageDir, assetId);
+    await writeAsset(uploads.storageDir, assetId);
     const jobId = await h.createValidatedJob({ model: 'ray-2', provider: 'luma', prompt: 'a lighthouse, from an upload', durationSeconds: 5, assetId });
     const job = await h.waitForJob(jobId, (j) => j.status === 'failed' || j.status === 'running');
     expect(job.status).toBe('failed');
@@ -127,22 +125,12 @@ describe('dispatch: uploaded reference images for a link-only provider without a
  * the dev overlay) an upload goes to it inline, as a `data:` URI, not as a link it would refuse.
  */
 describe('dispatch: uploaded reference images for an https-only provider behind a plain-http address (real processes)', () => {
-  const h = new DispatchHarness();
-  let storageDir: string;
-
-  beforeAll(async () => {
-    await h.start();
-    storageDir = await mkdtemp(join(tmpdir(), 'reelay-dispatch-http-'));
-    await h.startDispatch({ PROVIDERS_ENABLED: 'runway', STORAGE_DIR: storageDir, PUBLIC_BASE_URL: 'http://localhost:3000', ASSET_URL_SECRET: 'asset-url-secret-for-the-dispatch-test' });
-  });
-  afterAll(async () => {
-    await h.close();
-    await rm(storageDir, { recursive: true, force: true });
-  });
+  const uploads = withUploads({ PROVIDERS_ENABLED: 'runway', PUBLIC_BASE_URL: 'http://localhost:3000', ASSET_URL_SECRET: 'asset-url-secret-for-the-dispatch-test' });
+  const { h } = uploads;
 
   it('sends the image inline, and Runway takes it', async () => {
     const assetId = 'asset_inlineforhttpsonly0001';
-    await writeAsset(storageDir, assetId);
+    await writeAsset(uploads.storageDir, assetId);
     const jobId = await h.createValidatedJob({ model: 'gen4.5', provider: 'runway', prompt: 'a lighthouse, from an upload', durationSeconds: 5, assetId });
     const job = await h.waitForJob(jobId, (j) => j.status === 'running' || j.status === 'failed');
     expect(job.status).toBe('running');
@@ -155,7 +143,7 @@ describe('dispatch: uploaded reference images for an https-only provider behind 
   it('fails an upload too large for a data: URI (Runway: 5 MB) with a message saying how large it may be, without calling Runway', async () => {
     const assetId = 'asset_inlinetoolargehttps0001';
     // 3.75 MB of bytes: a 5,000,022-character data: URI, just over Runway's limit.
-    await writeAsset(storageDir, assetId, true, Buffer.concat([PNG_1x1, Buffer.alloc(3_750_000 - PNG_1x1.length)]));
+    await writeAsset(uploads.storageDir, assetId, true, Buffer.concat([PNG_1x1, Buffer.alloc(3_750_000 - PNG_1x1.length)]));
     const jobId = await h.createValidatedJob({ model: 'gen4.5', provider: 'runway', prompt: 'a lighthouse, from a large upload', durationSeconds: 5, assetId });
     const job = await h.waitForJob(jobId, (j) => j.status === 'failed');
     expect(job.errorCode).toBe('validation_failed');

@@ -43,7 +43,7 @@ export class Catalog {
   retiredOn(modelId: string): string | null {
     const entry = this.entries.find((m) => m.id === modelId);
     if (!entry || this.current(entry, this.now())) return null;
-    return entry.providers.map((p) => this.retirementDay(entry, p) ?? '').sort().at(-1) ?? null;
+    return this.lastRetirementDay(entry) ?? null;
   }
 
   /**
@@ -53,7 +53,7 @@ export class Catalog {
   atProvider(modelId: string, provider: string): { providerModel: string; retiredOn: string | null } | null {
     const entry = this.entries.find((m) => m.id === modelId);
     if (!entry?.providers.includes(provider)) return null;
-    return { providerModel: entry.providerModels[provider], retiredOn: this.isRetired(entry, provider, this.now()) ? this.retirementDay(entry, provider)! : null };
+    return { providerModel: entry.providerModels[provider], retiredOn: this.retiredDay(entry, provider, this.now()) };
   }
 
   /** Configured models whose providers have all retired them (for the operator's log at start). */
@@ -70,9 +70,7 @@ export class Catalog {
     return this.entries.flatMap((entry) => {
       const m = this.current(entry, now);
       if (!m) return [];
-      const days = m.providers.map((p) => this.retirementDay(m, p));
-      // Announced only when every provider left will stop: one that goes on serving keeps the model.
-      const retiresOn = days.every((d) => d !== undefined) ? [...(days as string[])].sort().at(-1) : undefined;
+      const retiresOn = this.lastRetirementDay(m);
       return [
         {
           id: m.id,
@@ -96,13 +94,20 @@ export class Catalog {
     return this.retirements.find((r) => r.provider === provider && r.providerModel === entry.providerModels[provider])?.on;
   }
 
-  private isRetired(entry: CatalogEntry, provider: string, now: Date): boolean {
+  /** The day the provider stopped serving the model's id, once it has come; else null. */
+  private retiredDay(entry: CatalogEntry, provider: string, now: Date): string | null {
     const day = this.retirementDay(entry, provider);
-    return day !== undefined && now.getTime() >= Date.parse(`${day}T00:00:00Z`);
+    return day !== undefined && now.getTime() >= Date.parse(`${day}T00:00:00Z`) ? day : null;
+  }
+
+  /** The day the last of the entry's providers stops serving it; undefined while one of them has no such day. */
+  private lastRetirementDay(entry: CatalogEntry): string | undefined {
+    const days = entry.providers.map((p) => this.retirementDay(entry, p));
+    return days.every((d) => d !== undefined) ? (days as string[]).sort().at(-1) : undefined;
   }
 
   private current(entry: CatalogEntry, now: Date): CatalogEntry | undefined {
-    const providers = entry.providers.filter((p) => !this.isRetired(entry, p, now));
+    const providers = entry.providers.filter((p) => !this.retiredDay(entry, p, now));
     if (providers.length === entry.providers.length) return entry;
     return providers.length > 0 ? { ...entry, providers } : undefined;
   }
