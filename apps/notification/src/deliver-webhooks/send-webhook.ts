@@ -39,14 +39,14 @@ export const webhookId = (jobId: string, version: number) => `msg_${jobId}_v${ve
  * several (a rotation): the header then lists one `v1,` signature per secret, space-separated, and a
  * receiver accepts the delivery when any of them verifies with its secret.
  */
-export function webhookHeaders(secrets: string | readonly string[], id: string, body: string, now: Date): Record<string, string> {
+export function webhookHeaders(secrets: readonly string[], id: string, body: string, now: Date): Record<string, string> {
   const timestamp = Math.floor(now.getTime() / 1000);
   return {
     'content-type': 'application/json',
     'user-agent': 'reelay-webhooks/1',
     'webhook-id': id,
     'webhook-timestamp': String(timestamp),
-    'webhook-signature': (typeof secrets === 'string' ? [secrets] : secrets).map((secret) => `v1,${signStandardWebhook(secret, id, timestamp, body)}`).join(' '),
+    'webhook-signature': secrets.map((secret) => `v1,${signStandardWebhook(secret, id, timestamp, body)}`).join(' '),
   };
 }
 
