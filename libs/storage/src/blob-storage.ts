@@ -14,10 +14,10 @@ export interface PutGuards {
   /** Throws to refuse the blob (it is removed and the put rejects with that error). */
   accept?: () => void | Promise<void>;
   /**
-   * Asked only when `key` already holds a blob: resolve `false` to keep that one (the new bytes are
-   * removed and the put resolves with `kept: true`). Without it an existing blob is replaced.
+   * When `key` already holds a blob, keep that one: the new bytes are removed and the put resolves
+   * with `kept: true`. Without it an existing blob is replaced.
    */
-  replaceExisting?: () => Promise<boolean>;
+  keepExisting?: boolean;
 }
 
 export interface BlobStat {

@@ -54,7 +54,7 @@ export class LocalStorage implements BlobStorage {
 
   async put(key: string, data: Buffer | Readable, description?: BlobDescription, guards: PutGuards = {}): Promise<{ bytes: number; kept?: true }> {
     const path = this.path(key);
-    if (description && guards.replaceExisting) throw new Error('replaceExisting is for plain blobs: a kept blob would get the new description');
+    if (description && guards.keepExisting) throw new Error('keepExisting is for plain blobs: a kept blob would get the new description');
     const dir = dirname(path);
     const tmp = `${path}.${process.pid}.${Date.now()}.${++this.writes}.tmp`;
     const sidecar = description && { tmp: `${tmp}.meta`, data: Buffer.from(JSON.stringify({ contentType: description.contentType, metadata: description.metadata ?? {} })) };
@@ -69,8 +69,8 @@ export class LocalStorage implements BlobStorage {
       await guards.accept?.();
       // The sidecar first: a described blob in place always has its description.
       if (sidecar) await rename(sidecar.tmp, `${path}.meta.json`);
-      if (!guards.replaceExisting) await rename(tmp, path);
-      else if (!(await placeUnlessAsked(tmp, path, guards.replaceExisting))) {
+      if (!guards.keepExisting) await rename(tmp, path);
+      else if (!(await placeUnlessTaken(tmp, path))) {
         await rm(tmp, { force: true });
         return { bytes, kept: true };
       }
@@ -219,23 +219,22 @@ export class LocalStorage implements BlobStorage {
 
 /** Moves `taken` back to `path` unless a newer blob took `path` meanwhile (then `taken` is dropped). */
 async function putBack(taken: string, path: string): Promise<void> {
-  if (!(await placeUnlessAsked(taken, path, async () => false))) await rm(taken, { force: true });
+  if (!(await placeUnlessTaken(taken, path))) await rm(taken, { force: true });
 }
 
 /**
- * Moves `tmp` to `path` unless `path` exists and `replace` says to keep it; returns whether it moved.
- * link() fails on an existing name where rename() would replace it, so no check-then-rename race can
- * drop a blob that appeared in between. A filesystem without hard links falls back to that race.
+ * Moves `tmp` to `path` unless `path` exists; returns whether it moved. link() fails on an existing
+ * name where rename() would replace it, so no check-then-rename race can drop a blob that appeared
+ * in between. A filesystem without hard links falls back to that race.
  */
-async function placeUnlessAsked(tmp: string, path: string, replace: () => Promise<boolean>): Promise<boolean> {
+async function placeUnlessTaken(tmp: string, path: string): Promise<boolean> {
   try {
     await link(tmp, path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? '';
-    if (code === 'EEXIST') {
-      if (!(await replace())) return false;
-    } else if (!NO_HARD_LINKS.has(code)) throw err;
-    else if ((await stat(path).then(() => true, ifMissing(false))) && !(await replace())) return false;
+    if (code === 'EEXIST') return false;
+    if (!NO_HARD_LINKS.has(code)) throw err;
+    if (await stat(path).then(() => true, ifMissing(false))) return false;
     await rename(tmp, path);
     return true;
   }

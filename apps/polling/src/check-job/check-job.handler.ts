@@ -111,8 +111,7 @@ class JobCheck {
       }
       case 'succeeded': {
         if (!result.outputUrl) return this.fail('output_missing', `${claim.provider} reported success without an output`);
-        const recorded = async () => (await loadJob(this.deps.store, claim.jobId)).status === 'succeeded';
-        const custody = await providerCall(this.deps, adapter, 'fetch_output', () => takeOutput(this.deps, claim.jobId, adapter, result.outputUrl!, recorded));
+        const custody = await providerCall(this.deps, adapter, 'fetch_output', () => takeOutput(this.deps, claim.jobId, adapter, result.outputUrl!));
         if (custody.kind === 'stored') {
           this.copiedOutput = true;
           const now = this.now();

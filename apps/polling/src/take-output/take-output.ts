@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { JobOutput } from '@reelay/contracts';
-import { Mp4Scanner } from '@reelay/media';
+import { Mp4Scanner, type Mp4Info } from '@reelay/media';
 import { isProviderError, type OutputDownload, type ProviderAdapter } from '@reelay/providers';
 import { outputKey, type BlobStorage } from '@reelay/storage';
 import { judgeOutput, type OutputRules, type OutputVerdict } from './output-verdict';
@@ -22,16 +22,17 @@ class RefusedError extends Error {}
 /**
  * Copies a succeeded task's output into reelay's storage (streamed, with a byte cap; memory stays
  * flat whatever the size) and checks it before it takes the job's key, so a copy that is not the
- * video never replaces one. A key that already holds a file is replaced only when `recorded`
- * says no `JobSucceeded` points at it yet: a crash between the copy and that append just copies
- * again, while a check that lost its lease and copies late leaves the recorded file alone.
+ * video never replaces one. The first copy placed at the key stays there: a later one (a check
+ * retaken after a crash between the copy and JobSucceeded, or one that lost its lease and still
+ * runs beside the new holder) is dropped, and the file in place is described instead. So whichever
+ * check records JobSucceeded, the recorded size and hash are those of the file served, even when
+ * the provider's bytes differ between two downloads.
  */
 export async function takeOutput(
   deps: { storage: BlobStorage; outputRules: OutputRules },
   jobId: string,
   adapter: ProviderAdapter,
   outputUrl: string,
-  recorded: () => Promise<boolean>,
 ): Promise<CustodyResult> {
   const rules = deps.outputRules;
   let res: OutputDownload;
@@ -53,37 +54,33 @@ export async function takeOutput(
   // A decoding transport (fetch) hands over more bytes than a content-encoded length says.
   const encoding = res.headers.get('content-encoding');
   const exactLength = !encoding || encoding === 'identity' ? declaredLength : NaN;
-  const hash = createHash('sha256');
-  const mp4 = new Mp4Scanner();
-  let bytes = 0;
+  const seen = new OutputDigest();
   async function* capped(source: Readable) {
     for await (const chunk of source) {
       const buf = chunk as Buffer;
-      bytes += buf.length;
-      if (bytes > rules.maxBytes) throw new OutputTooLargeError();
-      hash.update(buf);
-      mp4.feed(buf);
+      if (seen.bytes + buf.length > rules.maxBytes) throw new OutputTooLargeError();
+      seen.feed(buf);
       yield buf;
     }
     // Node's client already fails a body cut short when it has a length or is chunked; this also
     // covers an injected transport or adapter that ends a short body cleanly. Throwing here fails
     // the put, so the short file is never moved into place.
-    if (Number.isFinite(exactLength) && bytes !== exactLength) throw new CutShortError(`output copy was cut short: ${bytes} of ${exactLength} bytes`);
+    if (Number.isFinite(exactLength) && seen.bytes !== exactLength) throw new CutShortError(`output copy was cut short: ${seen.bytes} of ${exactLength} bytes`);
   }
-  let accepted = undefined as Extract<OutputVerdict, { ok: true }> | undefined;
+  let accepted = undefined as AcceptedOutput | undefined;
   const accept = () => {
     // Judged on what was seen while copying: the file is never read back into memory.
-    const probe = mp4.result();
     // With no exact length to hold the body to, a connection closed early ends it cleanly; the
     // scanner sees the last box cut short, which is worth another download, not a failed job.
-    if (!probe && mp4.cutShort()) throw new CutShortError(`output copy ended inside an MP4 box after ${bytes} bytes`);
-    const verdict = judgeOutput({ bytes, probe }, res.headers.get('content-type'), rules);
+    if (seen.cutShort()) throw new CutShortError(`output copy ended inside an MP4 box after ${seen.bytes} bytes`);
+    const verdict = seen.judge(res.headers.get('content-type'), rules);
     if (!verdict.ok) throw new RefusedError(verdict.reason);
     accepted = verdict;
   };
+  let placed: { kept?: true };
   try {
     // Plain: JobSucceeded records the output's type, size and hash, so storage keeps no description.
-    await deps.storage.put(outputKey(jobId), Readable.from(capped(res.body)), undefined, { accept, replaceExisting: async () => !(await recorded()) });
+    placed = await deps.storage.put(outputKey(jobId), Readable.from(capped(res.body)), undefined, { accept, keepExisting: true });
   } catch (err) {
     res.body.destroy(); // a put that failed before reading it never started the copy that would close it
     if (err instanceof OutputTooLargeError) return { kind: 'missing', detail: `output exceeds the ${rules.maxBytes} byte cap` };
@@ -91,17 +88,74 @@ export async function takeOutput(
     if (err instanceof CutShortError) return { kind: 'retry', detail: err.message };
     return { kind: 'retry', detail: `output copy failed: ${(err as Error).message}` };
   }
-  const verdict = accepted!; // a put resolves only after accept() passed
+  if (placed.kept) return describeStored(deps, jobId);
+  return stored(jobId, accepted!, seen); // a put resolves only after accept() passed
+}
+
+/**
+ * The output another copy of this job placed first, read back and judged as a download is. Every
+ * copy placed passed the same checks first, so one that fails them now was damaged in storage: it
+ * is removed, and the next check copies the output again.
+ */
+async function describeStored(deps: { storage: BlobStorage; outputRules: OutputRules }, jobId: string): Promise<CustodyResult> {
+  const key = outputKey(jobId);
+  const seen = new OutputDigest();
+  try {
+    for await (const chunk of deps.storage.stream(key)) seen.feed(chunk as Buffer);
+  } catch (err) {
+    return { kind: 'retry', detail: `reading the output another copy stored failed: ${(err as Error).message}` };
+  }
+  const verdict = seen.judge(null, deps.outputRules);
+  if (verdict.ok) return stored(jobId, verdict, seen);
+  await deps.storage.remove(key);
+  return { kind: 'retry', detail: `the output another copy stored is unusable (${verdict.reason}); removed it to copy again` };
+}
+
+function stored(jobId: string, verdict: AcceptedOutput, seen: OutputDigest): CustodyResult {
   return {
     kind: 'stored',
     output: {
       url: `/v1/jobs/${jobId}/content`,
       contentType: verdict.contentType,
-      bytes,
+      bytes: seen.bytes,
       durationSeconds: verdict.durationSeconds,
       width: verdict.width,
       height: verdict.height,
-      sha256: hash.digest('hex'),
+      sha256: seen.sha256(),
     },
   };
+}
+
+type AcceptedOutput = Extract<OutputVerdict, { ok: true }>;
+
+/** What is learned from an output's bytes as they pass: size, hash, and the MP4 header. */
+class OutputDigest {
+  bytes = 0;
+  private readonly hash = createHash('sha256');
+  private readonly mp4 = new Mp4Scanner();
+  private probed: Mp4Info | null | undefined;
+
+  feed(buf: Buffer): void {
+    this.bytes += buf.length;
+    this.hash.update(buf);
+    this.mp4.feed(buf);
+  }
+
+  /** The bytes stopped inside an MP4 box before the header was read (asked once all are fed). */
+  cutShort(): boolean {
+    return !this.probe() && this.mp4.cutShort();
+  }
+
+  judge(declaredType: string | null, rules: OutputRules): OutputVerdict {
+    return judgeOutput({ bytes: this.bytes, probe: this.probe() }, declaredType, rules);
+  }
+
+  private probe(): Mp4Info | null {
+    if (this.probed === undefined) this.probed = this.mp4.result();
+    return this.probed;
+  }
+
+  sha256(): string {
+    return this.hash.digest('hex');
+  }
 }
