@@ -1,6 +1,6 @@
 import { catalogFromEnv } from '@reelay/catalog';
 import { JetStreamServer } from '@reelay/messaging';
-import { cachingResolver, systemResolver } from '@reelay/net-guard';
+import { cachingResolver, userHostResolver } from '@reelay/net-guard';
 import { configuredAdapters, simulatedProviders } from '@reelay/providers';
 import { connectInfra, createLogger, createMetrics, initTracing, loadConfig, runService } from '@reelay/service-kit';
 import { LocalStorage } from '@reelay/storage';
@@ -28,7 +28,7 @@ async function main() {
       allowHosts: config.OUTBOUND_ALLOW_HOSTS,
     },
     outboundAllowHosts: config.OUTBOUND_ALLOW_HOSTS,
-    resolver: cachingResolver(systemResolver, 60_000),
+    resolver: cachingResolver(userHostResolver, 60_000),
     now: () => new Date(),
   };
   await runService({

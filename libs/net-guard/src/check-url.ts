@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { classifyAddress, type AddressClass } from './classify-address';
 import { isBlockedHostname } from './blocked-hostnames';
 import { UnsafeUrlError, type UnsafeUrlReason } from './unsafe-url-error';
+import { userHostResolver } from './dns-resolver';
 
 export interface ResolvedAddress {
   address: string;
@@ -22,7 +23,11 @@ export interface CheckUrlOptions {
    * production.
    */
   allowHosts?: readonly string[];
-  /** Host name resolver; defaults to `dns.lookup(host, { all: true })`. */
+  /**
+   * Host name resolver. By default a name a user chose is asked of DNS directly (`userHostResolver`,
+   * never the thread pool), and an allow-listed one, which the operator chose, through
+   * `dns.lookup` (so /etc/hosts and the search list apply, e.g. a compose service name).
+   */
   resolver?: HostResolver;
 }
 
@@ -118,7 +123,7 @@ export async function refusedWithLookup(input: string | URL, opts: CheckUrlOptio
   const deadline = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('lookup timed out')), opts.lookupTimeoutMs)));
   let addresses: readonly ResolvedAddress[];
   try {
-    addresses = await Promise.race([(opts.resolver ?? systemResolver)(verdict.name), deadline]);
+    addresses = await Promise.race([(opts.resolver ?? userHostResolver)(verdict.name), deadline]);
   } catch {
     return null;
   } finally {
@@ -141,9 +146,6 @@ function staticVerdict(input: string | URL, opts: CheckUrlOptions): UnsafeUrlErr
   const parsed = parseAndCheckStatically(input, opts, 'input');
   if (parsed instanceof UnsafeUrlError) return parsed;
   if (parsed.allowAll) return null;
-  // `localhost` and its subdomains are loopback by definition (RFC 6761 §6.3), whatever a resolver says.
-  const name = parsed.bare.replace(/\.+$/, '');
-  if (name === 'localhost' || name.endsWith('.localhost')) return refuse('private_address', 'input', parsed.bare, 'loopback');
   if (isIP(parsed.bare) === 0) return { name: parsed.bare };
   const cls = classifyAddress(parsed.bare);
   return cls === 'public' ? null : refuse('private_address', 'input', parsed.bare, cls);
@@ -174,6 +176,9 @@ function parseAndCheckStatically(input: string | URL, opts: CheckUrlOptions, ori
     const ports = opts.allowedPorts ?? DEFAULT_ALLOWED_PORTS;
     if (ports !== 'any' && !ports.includes(port)) return refuse('port_not_allowed', origin, String(port));
     if (isIP(bare) === 0 && isBlockedHostname(bare)) return refuse('blocked_hostname', origin, bare);
+    // `localhost` and its subdomains are loopback by definition (RFC 6761 §6.3), whatever a resolver says.
+    const name = bare.replace(/\.+$/, '');
+    if (name === 'localhost' || name.endsWith('.localhost')) return refuse('private_address', origin, bare, 'loopback');
   }
   return { url, bare, allowAll };
 }
@@ -190,7 +195,7 @@ export async function checkUrlFrom(input: string | URL, opts: CheckUrlOptions, o
     addresses = [{ address: bare, family: literal === 6 ? 6 : 4 }];
   } else {
     try {
-      addresses = await (opts.resolver ?? systemResolver)(bare);
+      addresses = await (opts.resolver ?? (allowAll ? systemResolver : userHostResolver))(bare);
     } catch {
       throw refuse('resolution_failed', origin, bare);
     }

@@ -15,3 +15,4 @@ export * from './safe-fetch';
 export { isBlockedHostname } from './blocked-hostnames';
 export * from './fetch-user-file';
 export { cachingResolver } from './caching-resolver';
+export { dnsResolver, userHostResolver, type DnsResolverOptions } from './dns-resolver';
