@@ -23,6 +23,8 @@ export const NotificationConfig = BaseConfig.extend({
   WEBHOOK_TICK_MS: msVar(1000),
   /** Deliveries in parallel per process (each to a different job). */
   WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  /** Deliveries of one user in flight at once, across every replica: one user's slow receiver cannot take every slot. */
+  WEBHOOK_CONCURRENCY_PER_USER: z.coerce.number().int().min(1).max(1024).default(8),
   /** Job states kept folded per process (least recently used evicted; 0 = fold from the stream every time). */
   JOB_STATE_CACHE_SIZE: z.coerce.number().int().min(0).default(10_000),
   CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),

@@ -17,7 +17,7 @@ async function main() {
   const metrics = createMetrics('notification');
   const own = createNotificationMetrics(metrics);
   const infra = await connectInfra({ name: 'notification', config, logger, metrics, relay: true, migrations: NOTIFICATION_MIGRATIONS });
-  const deliveries = new WebhookDeliveryStore(infra.dataSource);
+  const deliveries = new WebhookDeliveryStore(infra.dataSource, config.WEBHOOK_CONCURRENCY_PER_USER);
   const deliverer = new WebhookDeliverer({
     store: deliveries,
     send: (d) => sendWebhook(d, { masterSecret: config.WEBHOOK_MASTER_SECRET, previousMasterSecret: config.WEBHOOK_MASTER_SECRET_PREVIOUS, timeoutMs: config.WEBHOOK_TIMEOUT_MS, allowHosts: config.OUTBOUND_ALLOW_HOSTS }),

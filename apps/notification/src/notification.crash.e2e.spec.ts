@@ -1,4 +1,4 @@
-import { createDataSource, EventStore, runMigrations } from '@reelay/event-store';
+import { EventStore, openMigrated } from '@reelay/event-store';
 import { createTestDatabase, startService, TEST_NATS_URL, uniqueNatsPrefix, type ServiceProcess, type TestDatabase } from '@reelay/testing';
 import type { DataSource } from 'typeorm';
 import { webhookId } from './deliver-webhooks/send-webhook';
@@ -32,9 +32,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | false
 
 beforeAll(async () => {
   db = await createTestDatabase('notification_crash');
-  ds = createDataSource(db.url, { poolSize: 4, migrations: NOTIFICATION_MIGRATIONS });
-  await ds.initialize();
-  await runMigrations(ds);
+  ds = await openMigrated(db.url, { poolSize: 4, migrations: NOTIFICATION_MIGRATIONS });
   store = new EventStore(ds);
   // A slow receiver keeps deliveries in flight when the process is killed.
   receiver = await startWebhookReceiver(async (path, body) => {

@@ -85,7 +85,7 @@ beforeAll(async () => {
   const prefix = uniqueNatsPrefix('notif');
   const config = { DATABASE_URL: db.url, NATS_URL: TEST_NATS_URL, NATS_PREFIX: prefix, NATS_REPLICAS: 1, LOG_LEVEL: 'silent' as const, DB_POOL_SIZE: 10 };
   infra = await connectInfra({ name: 'notification-test', config, logger, relay: true, migrations: NOTIFICATION_MIGRATIONS });
-  const store = new WebhookDeliveryStore(infra.dataSource);
+  const store = new WebhookDeliveryStore(infra.dataSource, 8);
   const deliverer = new WebhookDeliverer({
     store,
     send: (d) => sendWebhook(d, { masterSecret: MASTER, timeoutMs: 2000, allowHosts: [receiver.host, oddHost] }),

@@ -1,5 +1,5 @@
 import { ACCOUNTS_MIGRATIONS } from '@reelay/accounts';
-import { createDataSource, EventStore, runMigrations } from '@reelay/event-store';
+import { EventStore, openMigrated } from '@reelay/event-store';
 import type { DataSource } from 'typeorm';
 
 export interface CliContext {
@@ -9,8 +9,6 @@ export interface CliContext {
 }
 
 export async function openContext(out: (line: string) => void): Promise<CliContext> {
-  const ds = createDataSource(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/reelay', { migrations: ACCOUNTS_MIGRATIONS, poolSize: 2, applicationName: 'reelay-cli' });
-  await ds.initialize();
-  await runMigrations(ds);
+  const ds = await openMigrated(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/reelay', { migrations: ACCOUNTS_MIGRATIONS, poolSize: 2, applicationName: 'reelay-cli' });
   return { ds, store: new EventStore(ds), out };
 }

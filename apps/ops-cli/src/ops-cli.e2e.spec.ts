@@ -1,5 +1,5 @@
 import { jetstreamManager } from '@nats-io/jetstream';
-import { createDataSource, DeadLetterStore, runMigrations } from '@reelay/event-store';
+import { DeadLetterStore, openMigrated } from '@reelay/event-store';
 import { connectNats, ensureEventStream, eventStreamName, eventTypeSubject } from '@reelay/messaging';
 import { createTestDatabase, deleteNatsPrefix, TEST_NATS_URL, uniqueNatsPrefix, WORKSPACE_ROOT, type TestDatabase } from '@reelay/testing';
 import { spawnSync } from 'node:child_process';
@@ -56,9 +56,7 @@ describe('operator CLI', () => {
     expect(cli('projections', 'rebuild', 'nope')).toMatchObject({ code: 2, err: expect.stringMatching(/projections rebuild/) });
   });
   it('lists the jobs in a status that have not changed for a while, oldest first', async () => {
-    const ds = createDataSource(db.url, { poolSize: 2 });
-    await ds.initialize();
-    await runMigrations(ds);
+    const ds = await openMigrated(db.url, { poolSize: 2 });
     try {
       const row = (id: string, status: string, minutesAgo: number) =>
         ds.query(
@@ -87,9 +85,7 @@ describe('operator CLI', () => {
     const prefix = uniqueNatsPrefix('clidl');
     const nc = await connectNats(TEST_NATS_URL, 'cli-test');
     // Two connections: the migrations hold a lock on one while they run on another.
-    const ds = createDataSource(db.url, { poolSize: 2 });
-    await ds.initialize();
-    await runMigrations(ds);
+    const ds = await openMigrated(db.url, { poolSize: 2 });
     try {
       const jsm = await jetstreamManager(nc);
       await ensureEventStream(jsm, prefix);

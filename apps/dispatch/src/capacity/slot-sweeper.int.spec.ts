@@ -1,5 +1,5 @@
 import { jobStreamId } from '@reelay/contracts';
-import { createDataSource, EventStore, runMigrations } from '@reelay/event-store';
+import { EventStore, openMigrated } from '@reelay/event-store';
 import { newJobId } from '@reelay/job-domain';
 import { createLogger } from '@reelay/service-kit';
 import { createTestDatabase, type TestDatabase } from '@reelay/testing';
@@ -15,9 +15,7 @@ describe('SlotSweeper (real PostgreSQL)', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('dispatch_sweep');
-    ds = createDataSource(db.url, { poolSize: 4, migrations: dispatchMigrations });
-    await ds.initialize();
-    await runMigrations(ds);
+    ds = await openMigrated(db.url, { poolSize: 4, migrations: dispatchMigrations });
     store = new EventStore(ds);
   });
   afterAll(async () => {

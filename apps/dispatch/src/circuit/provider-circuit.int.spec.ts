@@ -1,4 +1,4 @@
-import { createDataSource, runMigrations } from '@reelay/event-store';
+import { createDataSource, openMigrated } from '@reelay/event-store';
 import { createTestDatabase, type TestDatabase } from '@reelay/testing';
 import type { DataSource } from 'typeorm';
 import { performance } from 'node:perf_hooks';
@@ -31,9 +31,7 @@ describe('ProviderCircuit and ProviderSlots (real PostgreSQL)', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('dispatch_circuit');
-    ds = createDataSource(db.url, { poolSize: 8, migrations: dispatchMigrations });
-    await ds.initialize();
-    await runMigrations(ds);
+    ds = await openMigrated(db.url, { poolSize: 8, migrations: dispatchMigrations });
   });
   afterAll(async () => {
     await ds.destroy();

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { jobStreamId, type RecordedEvent } from '@reelay/contracts';
-import { createDataSource, EventStore, handle, runMigrations } from '@reelay/event-store';
+import { EventStore, handle, openMigrated } from '@reelay/event-store';
 import { decideJob, foldRecordedJob, jobDecider, newJobId, type JobState } from '@reelay/job-domain';
 import { createTestDatabase, startService, TEST_NATS_URL, uniqueNatsPrefix, type ServiceProcess, type TestDatabase } from '@reelay/testing';
 import { connectNats, eventStreamName } from '@reelay/messaging';
@@ -56,9 +56,7 @@ export class DispatchHarness {
 
   async start(simEnv: Record<string, string> = {}): Promise<this> {
     this.db = await createTestDatabase('dispatch');
-    this.dataSource = createDataSource(this.db.url, { poolSize: 4, migrations: dispatchMigrations });
-    await this.dataSource.initialize();
-    await runMigrations(this.dataSource);
+    this.dataSource = await openMigrated(this.db.url, { poolSize: 4, migrations: dispatchMigrations });
     this.store = new EventStore(this.dataSource);
     this.sim = await startService('provider-sim', { SIM_REQUIRE_AUTH: 'false', ...simEnv }, 'PORT');
     await waitUntil(async () => (await fetch(`${this.sim.url}/_sim/health`).catch(() => null))?.ok === true, 15_000, 'provider-sim health');

@@ -1,7 +1,7 @@
 import { mkdtemp, readdir, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDataSource, runMigrations } from '@reelay/event-store';
+import { openMigrated } from '@reelay/event-store';
 import { assetKey, LocalStorage } from '@reelay/storage';
 import { createTestDatabase, type TestDatabase } from '@reelay/testing';
 import type { DataSource } from 'typeorm';
@@ -19,8 +19,7 @@ let storage: LocalStorage;
 
 beforeAll(async () => {
   db = await createTestDatabase('assetretention');
-  ds = await createDataSource(db.url, { poolSize: 2 }).initialize();
-  await runMigrations(ds);
+  ds = await openMigrated(db.url, { poolSize: 2 });
   dir = await mkdtemp(join(tmpdir(), 'reelay-asset-retention-'));
   storage = new LocalStorage(dir);
 });

@@ -82,4 +82,17 @@ describe('WebhookDeliverer slots', () => {
     await until('the freed slot to wake the ticker (its interval is a minute)', () => s.sent.length === 2);
     expect(s.sent).toEqual(['slow', 'k']);
   });
+
+  it('a stop lets the attempt under way finish and starts no further one of its job', async () => {
+    const { store, due } = fakeStore(['slow', 'slow', 'slow']); // three notices of one job, due in order
+    const s = sender();
+    const d = deliverer(store, s.send, 1);
+    d.start();
+    await until("the ticker's first round to start the job's first notice", () => s.sent.length === 1);
+    const stopped = d.stop();
+    s.release();
+    await stopped;
+    expect(s.sent).toEqual(['slow']);
+    expect(due).toEqual(['slow', 'slow']); // left due for the next process
+  });
 });

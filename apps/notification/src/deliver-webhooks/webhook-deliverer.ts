@@ -81,7 +81,8 @@ export class WebhookDeliverer {
 
   /** Claims and sends due deliveries of one job until none is due (a failed attempt schedules a retry). */
   async drainJob(jobId: string): Promise<void> {
-    for (;;) {
+    // A stopping process starts no further attempt: the rows stay due for the next one (no lease, no attempt counted).
+    while (!this.stopped) {
       const [claimed] = await this.opts.store.claim({ jobId, limit: 1, leaseMs: this.leaseMs });
       if (!claimed) return;
       if ((await this.attempt(claimed)) !== 'delivered') return;

@@ -40,18 +40,35 @@ export type DeliveryState = 'delivered' | 'pending' | 'failed' | 'lease_lost';
  * newest row version: postgresql.org/docs/current/transaction-iso.html#XACT-READ-COMMITTED).
  * A claimer that dies leaves its lease to expire; the next claim retries (at least once, and the
  * stable webhook-id lets receivers drop the duplicate) and marks the dead attempt `interrupted`.
+ *
+ * Fairness between users: a claim takes a user's rows only while fewer than `perUser` of that
+ * user's deliveries are leased (across replicas: the count is of live leases in the table). One
+ * user's receiver that holds every request until the timeout, across many jobs, so fills at most
+ * `perUser` slots, and the others' deliveries keep going out instead of queueing behind its backlog
+ * (claims go oldest due first). Claimers running at the same moment each count the leases before
+ * theirs, so the bound can be passed by what they take together, never by more.
  */
 const CLAIM_SQL = `
-  WITH picked AS (
-    SELECT c.job_id, c.version FROM webhook_deliveries c
+  WITH busy AS (
+    SELECT user_id, count(*)::int AS n FROM webhook_deliveries
+    WHERE status = 'pending' AND lease_until >= now()
+    GROUP BY user_id
+  ), due AS (
+    SELECT c.job_id, c.version, c.next_attempt_at,
+           coalesce(b.n, 0) + row_number() OVER (PARTITION BY c.user_id ORDER BY c.next_attempt_at, c.job_id, c.version) AS user_slot
+    FROM webhook_deliveries c LEFT JOIN busy b USING (user_id)
     WHERE c.status = 'pending' AND c.next_attempt_at <= now()
       AND (c.lease_until IS NULL OR c.lease_until < now())
       AND ($1::text IS NULL OR c.job_id = $1)
       AND NOT EXISTS (
         SELECT 1 FROM webhook_deliveries e WHERE e.job_id = c.job_id AND e.version < c.version AND e.status = 'pending')
-    ORDER BY c.next_attempt_at, c.job_id, c.version
+  ), picked AS (
+    SELECT d.job_id, d.version FROM webhook_deliveries d JOIN due USING (job_id, version)
+    WHERE due.user_slot <= $5
+      AND d.status = 'pending' AND (d.lease_until IS NULL OR d.lease_until < now())
+    ORDER BY due.next_attempt_at, d.job_id, d.version
     LIMIT $2
-    FOR UPDATE SKIP LOCKED
+    FOR UPDATE OF d SKIP LOCKED
   ), claimed AS (
     UPDATE webhook_deliveries d
     SET lease_token = $3, lease_until = now() + $4::float8 * interval '1 millisecond',
@@ -102,7 +119,11 @@ interface ClaimRow {
 
 /** Notification's webhook tables: what is to be delivered, leases on it, and every attempt. */
 export class WebhookDeliveryStore {
-  constructor(private readonly dataSource: DataSource) {}
+  /** @param perUser deliveries of one user leased at once, across replicas (WEBHOOK_CONCURRENCY_PER_USER). */
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly perUser: number,
+  ) {}
 
   /** Records notices (status changes, output deletions) to deliver; already recorded ones are left as they are. */
   async record(deliveries: NewDelivery[]): Promise<void> {
@@ -120,7 +141,7 @@ export class WebhookDeliveryStore {
   /** Leases up to `limit` due deliveries, each the oldest pending one of its job (see above). */
   async claim(opts: { jobId?: string; limit: number; leaseMs: number }): Promise<ClaimedDelivery[]> {
     const token = randomUUID();
-    const rows: ClaimRow[] = await this.dataSource.query(CLAIM_SQL, [opts.jobId ?? null, opts.limit, token, opts.leaseMs]);
+    const rows: ClaimRow[] = await this.dataSource.query(CLAIM_SQL, [opts.jobId ?? null, opts.limit, token, opts.leaseMs, this.perUser]);
     return rows.map((r) => ({
       jobId: r.job_id,
       version: r.version,

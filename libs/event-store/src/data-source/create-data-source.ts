@@ -75,6 +75,13 @@ export async function runMigrations(dataSource: DataSource): Promise<string[]> {
   }
 }
 
+/** {@link createDataSource}, connected, with every pending migration run (tools, tests). */
+export async function openMigrated(url: string, opts: CreateDataSourceOptions = {}): Promise<DataSource> {
+  const dataSource = await createDataSource(url, opts).initialize();
+  await runMigrations(dataSource);
+  return dataSource;
+}
+
 /** Creates the database named in `url` if it does not exist; returns whether it created it. */
 export async function ensureDatabase(url: string = DEFAULT_DATABASE_URL): Promise<boolean> {
   const target = new URL(url);

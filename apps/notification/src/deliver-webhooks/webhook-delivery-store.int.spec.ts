@@ -1,0 +1,53 @@
+import { openMigrated } from '@reelay/event-store';
+import { createTestDatabase, type TestDatabase } from '@reelay/testing';
+import type { DataSource } from 'typeorm';
+import { NOTIFICATION_MIGRATIONS } from '../migrations';
+import { WebhookDeliveryStore, type NewDelivery } from './webhook-delivery-store';
+
+let db: TestDatabase;
+let dataSource: DataSource;
+
+beforeAll(async () => {
+  db = await createTestDatabase('webhook-claims');
+  dataSource = await openMigrated(db.url, { poolSize: 4, migrations: NOTIFICATION_MIGRATIONS });
+}, 30_000);
+
+afterAll(async () => {
+  await dataSource?.destroy();
+  await db?.drop();
+});
+
+const notice = (userId: string, jobId: string, version = 1): NewDelivery => ({
+  jobId, version, userId, url: `https://${userId}.example/hook`, eventType: 'video.job.queued', body: '{}',
+});
+
+describe('claiming webhook deliveries', () => {
+  it('given one user with a backlog of due jobs, then a claim takes at most the per-user bound of them and the other users\' jobs too', async () => {
+    const store = new WebhookDeliveryStore(dataSource, 3);
+    // The slow user's rows are the oldest due: claimed oldest first, they would fill every slot.
+    await store.record(Array.from({ length: 12 }, (_, i) => notice('slow', `job_slow_${String(i).padStart(2, '0')}`)));
+    await dataSource.query(`UPDATE webhook_deliveries SET next_attempt_at = now() - interval '1 minute' WHERE user_id = 'slow'`);
+    await store.record([notice('alice', 'job_alice_1'), notice('bob', 'job_bob_1'), notice('bob', 'job_bob_2')]);
+
+    const first = await store.claim({ limit: 8, leaseMs: 60_000 });
+    expect(first.filter((d) => d.userId === 'slow').map((d) => d.jobId)).toEqual(['job_slow_00', 'job_slow_01', 'job_slow_02']);
+    expect(first.filter((d) => d.userId !== 'slow').map((d) => d.jobId).sort()).toEqual(['job_alice_1', 'job_bob_1', 'job_bob_2']);
+
+    // Its three attempts are still in flight (leased): the next claim, on any replica, takes none of its rows.
+    await store.record([notice('carol', 'job_carol_1')]);
+    const second = await store.claim({ limit: 8, leaseMs: 60_000 });
+    expect(second.map((d) => d.jobId)).toEqual(['job_carol_1']);
+
+    // One of them ends: one more of its rows may go.
+    await store.finish(first.find((d) => d.userId === 'slow')!, { outcome: 'timeout', httpStatus: null, error: 'timeout', durationMs: 10_000, permanent: false }, { maxAttempts: 5, baseDelayMs: 60_000, maxDelayMs: 60_000 });
+    const third = await store.claim({ limit: 8, leaseMs: 60_000 });
+    expect(third.map((d) => d.jobId)).toEqual(['job_slow_03']);
+  });
+
+  it('keeps each job\'s order: a claim for one job takes only its oldest pending notice', async () => {
+    const store = new WebhookDeliveryStore(dataSource, 3);
+    await store.record([notice('dave', 'job_dave_1', 1), notice('dave', 'job_dave_1', 2)]);
+    expect((await store.claim({ jobId: 'job_dave_1', limit: 5, leaseMs: 60_000 })).map((d) => d.version)).toEqual([1]);
+    expect(await store.claim({ jobId: 'job_dave_1', limit: 5, leaseMs: 60_000 })).toEqual([]);
+  });
+});
