@@ -44,6 +44,27 @@ describe('claiming webhook deliveries', () => {
     expect(third.map((d) => d.jobId)).toEqual(['job_slow_03']);
   });
 
+  it('given a notice waiting for its retry, then the job\'s later notices, recorded before or after, are due no sooner, and go in order after it', async () => {
+    const store = new WebhookDeliveryStore(dataSource, 3);
+    await store.record([notice('erin', 'job_erin_1', 1), notice('erin', 'job_erin_1', 2)]);
+    const [head] = await store.claim({ jobId: 'job_erin_1', limit: 1, leaseMs: 60_000 });
+    const policy = { maxAttempts: 5, baseDelayMs: 60_000, maxDelayMs: 60_000 };
+    expect(await store.finish(head, { outcome: 'http_error', httpStatus: 503, error: 'HTTP 503', durationMs: 5, permanent: false }, policy)).toBe('pending');
+    await store.record([notice('erin', 'job_erin_1', 3)]);
+    const due = async () =>
+      (await dataSource.query(`SELECT version FROM webhook_deliveries WHERE job_id = 'job_erin_1' AND status = 'pending' AND next_attempt_at <= now() ORDER BY version`)).map((r: { version: number }) => r.version);
+    expect(await due()).toEqual([]);
+
+    // The retry's time comes: the head goes first, then the rest in order.
+    await dataSource.query(`UPDATE webhook_deliveries SET next_attempt_at = now() WHERE job_id = 'job_erin_1' AND version = 1`);
+    expect(await due()).toEqual([1]);
+    const [retry] = await store.claim({ jobId: 'job_erin_1', limit: 1, leaseMs: 60_000 });
+    expect(retry.version).toBe(1);
+    await store.finish(retry, { outcome: 'delivered', httpStatus: 200, error: null, durationMs: 5, permanent: false }, policy);
+    await dataSource.query(`UPDATE webhook_deliveries SET next_attempt_at = now() WHERE job_id = 'job_erin_1' AND status = 'pending'`);
+    expect((await store.claim({ jobId: 'job_erin_1', limit: 1, leaseMs: 60_000 })).map((d) => d.version)).toEqual([2]);
+  });
+
   it('keeps each job\'s order: a claim for one job takes only its oldest pending notice', async () => {
     const store = new WebhookDeliveryStore(dataSource, 3);
     await store.record([notice('dave', 'job_dave_1', 1), notice('dave', 'job_dave_1', 2)]);

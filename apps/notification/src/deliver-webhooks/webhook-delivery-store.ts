@@ -93,6 +93,9 @@ const FINISH_ATTEMPT_SQL = `
   WHERE id = $1 AND outcome = 'in_flight'`;
 
 // Wrapped in a CTE so the driver answers with plain rows (TypeORM returns [rows, count] for a bare UPDATE).
+// A retry pushes the job's later notices to the same time (`held`), as `record` does for new ones:
+// they cannot go before it anyway, and left due they would be read and passed over by every claim
+// for as long as the receiver stays down, across all its jobs.
 const FINISH_DELIVERY_SQL = `
   WITH finished AS (
   UPDATE webhook_deliveries SET
@@ -103,7 +106,11 @@ const FINISH_DELIVERY_SQL = `
     last_http_status = $6, last_error = $7,
     lease_token = NULL, lease_until = NULL, updated_at = now()
   WHERE job_id = $1 AND version = $2 AND lease_token = $3
-  RETURNING status
+  RETURNING status, next_attempt_at
+  ), held AS (
+    UPDATE webhook_deliveries l SET next_attempt_at = f.next_attempt_at
+    FROM finished f
+    WHERE f.status = 'pending' AND l.job_id = $1 AND l.version > $2 AND l.status = 'pending' AND l.next_attempt_at < f.next_attempt_at
   ) SELECT status FROM finished`;
 
 interface ClaimRow {
@@ -125,12 +132,16 @@ export class WebhookDeliveryStore {
     private readonly perUser: number,
   ) {}
 
-  /** Records notices (status changes, output deletions) to deliver; already recorded ones are left as they are. */
+  /**
+   * Records notices (status changes, output deletions) to deliver; already recorded ones are left as
+   * they are. One behind a notice waiting for its retry is due no sooner than that retry.
+   */
   async record(deliveries: NewDelivery[]): Promise<void> {
     if (deliveries.length === 0) return;
     await this.dataSource.query(
-      `INSERT INTO webhook_deliveries (job_id, version, user_id, url, event_type, body)
-       SELECT job_id, version, user_id, url, event_type, body
+      `INSERT INTO webhook_deliveries (job_id, version, user_id, url, event_type, body, next_attempt_at)
+       SELECT job_id, version, user_id, url, event_type, body,
+              greatest(now(), (SELECT max(e.next_attempt_at) FROM webhook_deliveries e WHERE e.job_id = r.job_id AND e.version < r.version AND e.status = 'pending'))
        FROM jsonb_to_recordset($1::jsonb) AS r(job_id text, version int, user_id text, url text, event_type text, body text)
        ORDER BY version
        ON CONFLICT (job_id, version) DO NOTHING`,
