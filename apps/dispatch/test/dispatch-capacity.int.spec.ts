@@ -55,3 +55,35 @@ describe('dispatch: provider capacity shared by two replicas', () => {
     await waitUntil(async () => (await h.slots()).length === 0, 10_000, 'every slot released');
   });
 });
+
+/**
+ * wan-2.2 is offered by replicate (primary) and fal. With replicate's one slot taken, the next job
+ * goes to fal instead of waiting while fal is idle; with both full, a job waits (no intent) until a
+ * slot frees, and then takes it.
+ */
+describe('dispatch: load beyond the primary provider capacity', () => {
+  const h = new DispatchHarness();
+
+  beforeAll(async () => {
+    await h.start();
+    await h.startDispatch({ PROVIDERS_ENABLED: 'replicate,fal', PROVIDER_MAX_IN_FLIGHT_REPLICATE: '1', PROVIDER_MAX_IN_FLIGHT_FAL: '1', DISPATCH_CAPACITY_WAIT_MS: '150' });
+  });
+  afterAll(() => h.close());
+
+  it('goes to the alternate provider while the primary is full, and waits only when both are', async () => {
+    const job = (prompt: string) => h.createValidatedJob({ model: 'wan-2.2', provider: 'replicate', prompt });
+    const first = await job('a fox in the snow');
+    expect((await h.waitForJob(first, (j) => j.status === 'running')).provider).toBe('replicate');
+    const second = await job('city lights');
+    expect((await h.waitForJob(second, (j) => j.status === 'running')).provider).toBe('fal');
+
+    const third = await job('a quiet lake');
+    // Several capacity rounds (150 ms apart) pass with both providers full: nothing is submitted.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await h.job(third)).toMatchObject({ status: 'validating', intent: null });
+
+    await h.succeed(first);
+    expect((await h.waitForJob(third, (j) => j.status === 'running')).provider).toBe('replicate');
+    expect((await h.submissions()).filter((s) => s.outcome === 'accepted').map((s) => s.provider).sort()).toEqual(['fal', 'replicate', 'replicate']);
+  });
+});

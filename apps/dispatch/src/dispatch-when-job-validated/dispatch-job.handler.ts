@@ -168,8 +168,9 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
       if (candidates.length === 0) {
         return failForSetup(deps, run, { jobId, model: job.model }, serving.length === 0 ? `no configured provider serves model ${job.model}` : uploadNeedsLinkDetail(serving));
       }
-      provider = await chooseProvider(candidates, (p) => deps.circuit.allows(p));
-      if (!(await takeSlot(deps, jobId, provider))) return capacityWait(deps);
+      const chosen = await chooseProvider(candidates, (p) => deps.circuit.allows(p), (p) => takeSlot(deps, jobId, p));
+      if (!chosen) return capacityWait(deps);
+      provider = chosen;
     }
 
     // A job pinned to its provider by an earlier try (refused, or not found by our key) whose model
