@@ -27,6 +27,7 @@ import { UploadAssetController } from './upload-asset/upload-asset.controller';
 import { ServeAssetController } from './serve-asset/serve-asset.controller';
 import { WebPageController } from './web/web-page.controller';
 import { WebhookSecretController } from './webhook-secret/webhook-secret.controller';
+import { CreditsController } from './credits/credits.controller';
 
 export const GATEWAY_SHUTDOWN = Symbol('GATEWAY_SHUTDOWN');
 
@@ -71,6 +72,7 @@ export class AppModule {
         ServeAssetController,
         ModelsController,
         WebhookSecretController,
+        CreditsController,
         ProviderCallbackController,
         VideosController,
         OpenApiController,

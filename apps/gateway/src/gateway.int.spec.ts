@@ -3,8 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApiKey, revokeApiKey, webhookSecretFor } from '@reelay/accounts';
-import { jobStreamId, liveJobSubject, type Job } from '@reelay/contracts';
-import { newJobId } from '@reelay/job-domain';
+import { creditStreamId, jobStreamId, liveJobSubject, type Job } from '@reelay/contracts';
+import { handle } from '@reelay/event-store';
+import { creditsDecider, creditsLedgerFold, newJobId, type CreditsCommand } from '@reelay/job-domain';
 import { connectNats, type NatsConnection } from '@reelay/messaging';
 import { createLogger } from '@reelay/service-kit';
 import { assetKey, LocalStorage, outputKey, signedAssetUrl } from '@reelay/storage';
@@ -554,6 +555,21 @@ describe('assets, models, webhooks, callbacks, health', () => {
     expect(a.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
     expect(a.secret).toBe(webhookSecretFor('test-master-secret-0123456789', 'alice'));
     expect(a.secret).not.toBe(b.secret);
+  });
+
+  it("answers the user's own credit balance, held and spent included, as of the request", async () => {
+    const ledger = (command: CreditsCommand) => handle(gw.deps.store, creditStreamId('alice'), creditsLedgerFold, (state) => creditsDecider.decide(command, state));
+    const now = new Date();
+    await ledger({ type: 'GrantCredits', userId: 'alice', amount: 100, now });
+    await ledger({ type: 'HoldCredits', userId: 'alice', jobId: 'job_credits_1', amount: 30, now });
+    await ledger({ type: 'HoldCredits', userId: 'alice', jobId: 'job_credits_2', amount: 20, now });
+    expect(await body(await call('/v1/credits'))).toEqual({ object: 'credit_balance', available: 50, held: 50, granted: 100, spent: 0, jobsHolding: 2 });
+    await ledger({ type: 'SettleCredits', jobId: 'job_credits_1', now });
+    await ledger({ type: 'ReleaseCredits', jobId: 'job_credits_2', now });
+    expect(await body(await call('/v1/credits'))).toEqual({ object: 'credit_balance', available: 70, held: 0, granted: 100, spent: 30, jobsHolding: 0 });
+    // Another user sees their own ledger (empty here), never alice's.
+    expect(await body(await call('/v1/credits', { key: bob }))).toEqual({ object: 'credit_balance', available: 0, held: 0, granted: 0, spent: 0, jobsHolding: 0 });
+    expect((await call('/v1/credits', { key: null })).status).toBe(401);
   });
 
   it('forwards provider callbacks untouched and answers 200 without a key (Luma retries a 204)', async () => {

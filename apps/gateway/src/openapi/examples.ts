@@ -1,4 +1,4 @@
-import type { Job, JobHistoryEntry, ModelList, OpenAIVideo, UploadedAsset } from '@reelay/contracts';
+import type { CreditBalance, Job, JobHistoryEntry, ModelList, OpenAIVideo, UploadedAsset } from '@reelay/contracts';
 
 /** Example bodies for the OpenAPI document (openapi.spec.ts checks each against its schema). */
 
@@ -52,6 +52,8 @@ export const exampleHistory: { data: JobHistoryEntry[] } = {
 };
 
 export const exampleAsset: UploadedAsset = { id: 'asset_3kTq9ZrY8vXw2LmN5pQs7HcD', contentType: 'image/png', bytes: 48_213, width: 1280, height: 720 };
+
+export const exampleCreditBalance: CreditBalance = { object: 'credit_balance', available: 415, held: 50, granted: 1000, spent: 535, jobsHolding: 2 };
 
 export const exampleModels: ModelList = {
   data: [{ id: 'local-preview', provider: 'local', durations: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], aspectRatios: ['16:9', '9:16', '1:1'], resolutions: ['480p', '720p'], imageToVideo: false, textToVideo: true, creditsPerSecond: 1 }],

@@ -4,7 +4,7 @@ import * as ex from './examples';
 
 /** Names of schemas in components.schemas (see openapi-document.ts). */
 export type SchemaName =
-  | 'Job' | 'JobList' | 'JobHistory' | 'UploadedAsset' | 'ModelList' | 'WebhookSecret' | 'HealthLive' | 'HealthReady'
+  | 'Job' | 'JobList' | 'JobHistory' | 'UploadedAsset' | 'ModelList' | 'WebhookSecret' | 'CreditBalance' | 'HealthLive' | 'HealthReady'
   | 'ApiErrorEnvelope' | 'SubmitJobRequest' | 'RegenerateJobRequest' | 'JobToken' | 'JobTokenRequest'
   | 'OpenAIVideo' | 'OpenAIVideoList' | 'OpenAIVideoDeleted' | 'OpenAIErrorEnvelope' | 'OpenAICreateVideoJson' | 'OpenAICreateVideoMultipart' | 'OpenAIRemixVideo';
 
@@ -19,7 +19,7 @@ export interface RouteSpec {
   /** OpenAPI path template, e.g. /v1/jobs/{id}. */
   path: string;
   operationId: string;
-  tag: 'Jobs' | 'Assets' | 'Models' | 'Webhooks' | 'Providers' | 'OpenAI-compatible videos' | 'Operations' | 'Documentation';
+  tag: 'Jobs' | 'Assets' | 'Models' | 'Credits' | 'Webhooks' | 'Providers' | 'OpenAI-compatible videos' | 'Operations' | 'Documentation';
   summary: string;
   description?: string;
   /** Bearer API key required. */
@@ -163,6 +163,12 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'get', path: '/v1/models', operationId: 'listModels', tag: 'Models', summary: 'The model catalog', auth: true,
     success: { status: 200, description: 'The models offered here', content: json('ModelList', ex.exampleModels) },
+    errors: [401, 429],
+  },
+  {
+    method: 'get', path: '/v1/credits', operationId: 'getCreditBalance', tag: 'Credits', summary: "The user's credit balance", auth: true,
+    description: 'A submit holds its estimated credits (402 insufficient_credits when `available` is short); a succeeded job is charged, a failed or canceled one gives its hold back.',
+    success: { status: 200, description: 'The balance, as of this request', content: json('CreditBalance', ex.exampleCreditBalance) },
     errors: [401, 429],
   },
   {

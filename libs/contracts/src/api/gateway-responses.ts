@@ -40,6 +40,22 @@ export type ModelList = z.infer<typeof ModelList>;
 
 export const WebhookSecret = z.object({ secret: z.string() });
 
+/** `GET /v1/credits`: the user's credit balance. A submit holds its estimate; the end of the job settles or gives it back. */
+export const CreditBalance = z.object({
+  object: z.literal('credit_balance'),
+  /** What a new submit may hold: granted − spent − held. */
+  available: z.number().int(),
+  /** Held by unfinished jobs (their estimates). */
+  held: z.number().int(),
+  /** Granted in all, by the operator. */
+  granted: z.number().int(),
+  /** Charged for finished jobs. */
+  spent: z.number().int(),
+  /** Unfinished jobs holding credits. */
+  jobsHolding: z.number().int(),
+});
+export type CreditBalance = z.infer<typeof CreditBalance>;
+
 /** `POST /v1/jobs/{id}/token`: read access to one job without an API key, until `expiresAt`. */
 export const JobToken = z.object({
   token: z.string(),
