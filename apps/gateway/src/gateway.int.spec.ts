@@ -329,6 +329,39 @@ describe('jobs', () => {
     expect((await call('/v1/jobs?cursor=garbage', { key: carol })).status).toBe(400);
     expect((await call('/v1/jobs?limit=500', { key: carol })).status).toBe(400);
   });
+
+  it("filters the list by metadata (metadata[key]=value, every pair must match), within the user's own jobs", async () => {
+    const erin = (await createApiKey(gw.deps.dataSource, 'erin')).key;
+    const row = (userId: string, metadata: Record<string, string>, minutesAgo: number) => {
+      const id = newJobId();
+      return gw.deps.dataSource
+        .query(
+          `INSERT INTO job_view (job_id, user_id, status, message, model, created_at, updated_at, version, job)
+           VALUES ($1, $2, 'queued', 'Your video is waiting to start.', 'local-ffmpeg', $3, $3, 1, $4)`,
+          [id, userId, new Date(Date.now() - minutesAgo * 60_000).toISOString(), JSON.stringify({ id, metadata })],
+        )
+        .then(() => id);
+    };
+    const a1 = await row('erin', { orderId: 'A1', shot: '1' }, 3);
+    const a1b = await row('erin', { orderId: 'A1', shot: '2' }, 2);
+    await row('erin', { orderId: 'B7' }, 1);
+    await row('frank', { orderId: 'A1' }, 1);
+    const ids = async (query: string) => {
+      const res = await call(`/v1/jobs?${query}`, { key: erin });
+      expect(res.status).toBe(200);
+      return (await body(res)).data.map((j: Job) => j.id);
+    };
+    expect(await ids('metadata[orderId]=A1')).toEqual([a1b, a1]);
+    expect(await ids('metadata[orderId]=A1&metadata[shot]=1')).toEqual([a1]);
+    expect(await ids('metadata[orderId]=C9')).toEqual([]);
+    expect(await ids(`metadata[orderId]=${encodeURIComponent('A1" OR 1=1')}`)).toEqual([]);
+    // A key given twice, or metadata as a plain value, is refused with the parameter named.
+    for (const bad of ['metadata[orderId]=A1&metadata[orderId]=B7', 'metadata=A1']) {
+      const res = await call(`/v1/jobs?${bad}`, { key: erin });
+      expect([bad, res.status]).toEqual([bad, 400]);
+      expect((await body(res)).error.details[0].path).toMatch(/^metadata/);
+    }
+  });
 });
 
 describe('finish-time estimate', () => {

@@ -1,4 +1,4 @@
-import type { Job, JobStatus } from '@reelay/contracts';
+import type { Job, JobMetadata, JobStatus } from '@reelay/contracts';
 import type { SqlExecutor } from '@reelay/event-store';
 import type { JobCursor } from './cursor';
 
@@ -11,13 +11,18 @@ export interface JobPage {
 /** A page of the user's jobs from the job_view read model, newest first (keyset on created_at, job_id). */
 export async function queryJobView(
   db: SqlExecutor,
-  q: { userId: string; status?: JobStatus; limit: number; after?: JobCursor },
+  q: { userId: string; status?: JobStatus; metadata?: JobMetadata; limit: number; after?: JobCursor },
 ): Promise<JobPage> {
   const params: unknown[] = [q.userId, q.limit + 1];
   const where = ['user_id = $1'];
   if (q.status) {
     params.push(q.status);
     where.push(`status = $${params.length}`);
+  }
+  if (q.metadata && Object.keys(q.metadata).length > 0) {
+    // Containment on the stored public job, within the user's rows (their index narrows the scan).
+    params.push(JSON.stringify({ metadata: q.metadata }));
+    where.push(`job @> $${params.length}::jsonb`);
   }
   if (q.after) {
     params.push(q.after.createdAt, q.after.jobId);

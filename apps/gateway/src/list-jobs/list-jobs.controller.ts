@@ -14,10 +14,10 @@ export class ListJobsController {
   /** From the job_view read model: eventually consistent, a job may appear a moment after submit. */
   @Get()
   async list(@CurrentUser() userId: string, @Query() query: Record<string, unknown>): Promise<{ data: Job[]; nextCursor: string | null }> {
-    const { status, limit, cursor } = parseQuery(ListJobsQuery, query);
+    const { status, metadata, limit, cursor } = parseQuery(ListJobsQuery, query);
     const after = cursor === undefined ? undefined : decodeCursor(cursor);
     if (after === null) throw invalidRequest('The cursor is not valid.', [{ path: 'cursor', message: 'use the nextCursor of a previous page' }]);
-    const page = await queryJobView(this.deps.dataSource, { userId, status, limit, after });
+    const page = await queryJobView(this.deps.dataSource, { userId, status, metadata, limit, after });
     return { data: page.jobs, nextCursor: page.next ? encodeCursor(page.next) : null };
   }
 }

@@ -86,7 +86,8 @@ function parameters(route: RouteSpec): Json[] {
   if (route.query) {
     for (const [name, field] of Object.entries(route.query.shape as Record<string, z.ZodType>)) {
       const { $schema: _s, ...schema } = z.toJSONSchema(field, { io: 'input', unrepresentable: 'any' }) as Json;
-      out.push({ name, in: 'query', required: !field.safeParse(undefined).success, ...(typeof schema.description === 'string' ? { description: schema.description } : {}), schema });
+      const deepObject = schema.type === 'object' ? { style: 'deepObject', explode: true } : {};
+      out.push({ name, in: 'query', required: !field.safeParse(undefined).success, ...(typeof schema.description === 'string' ? { description: schema.description } : {}), ...deepObject, schema });
     }
   }
   for (const h of route.headers ?? []) out.push({ name: h.name, in: 'header', required: false, description: h.description, schema: h.schema });

@@ -41,5 +41,7 @@ export const ListJobsQuery = z.strictObject({
   status: z.enum(['queued', 'validating', 'running', 'delayed', 'succeeded', 'failed', 'canceled']).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(200).optional(),
+  /** Only jobs whose `metadata` holds every given key with that value, written `metadata[orderId]=A1`. */
+  metadata: JobMetadata.optional().describe('Only jobs whose metadata holds every given key with that value: metadata[orderId]=A1&metadata[shot]=3'),
 });
 export type ListJobsQuery = z.infer<typeof ListJobsQuery>;
