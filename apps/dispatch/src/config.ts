@@ -18,6 +18,8 @@ export const DispatchConfig = BaseConfig.extend({
   ASSET_URL_SECRET: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(32, 'must be at least 32 characters').optional()),
   /** Jobs in flight per provider account unless PROVIDER_MAX_IN_FLIGHT_<PROVIDER> says otherwise. */
   PROVIDER_MAX_IN_FLIGHT_DEFAULT: countVar(50),
+  /** Slots one user's jobs may hold at once over every provider, so one user's burst cannot take them all (0: no per-user bound). */
+  DISPATCH_MAX_IN_FLIGHT_PER_USER: countVar(0),
   /** 429s are retried (honouring Retry-After) until this much time has passed since the intent. */
   DISPATCH_RATE_LIMIT_BUDGET_MS: ms(5 * 60_000),
   DISPATCH_RATE_LIMIT_MAX_RETRIES: countVar(30),

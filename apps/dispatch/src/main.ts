@@ -40,7 +40,7 @@ async function main() {
   if (!assetUrls && linkOnly.length > 0) {
     logger.warn({ providers: linkOnly }, 'PUBLIC_BASE_URL and ASSET_URL_SECRET are not both set: jobs with an uploaded reference image will not go to providers that fetch images by link');
   }
-  const slots = new ProviderSlots(infra.dataSource, (provider) => maxInFlightFor(provider, process.env, config.PROVIDER_MAX_IN_FLIGHT_DEFAULT));
+  const slots = new ProviderSlots(infra.dataSource, (provider) => maxInFlightFor(provider, process.env, config.PROVIDER_MAX_IN_FLIGHT_DEFAULT), config.DISPATCH_MAX_IN_FLIGHT_PER_USER);
   const circuit = new ProviderCircuit(infra.dataSource, {
     threshold: config.CIRCUIT_FAILURE_THRESHOLD,
     windowMs: config.CIRCUIT_WINDOW_MS,

@@ -87,3 +87,36 @@ describe('dispatch: load beyond the primary provider capacity', () => {
     expect((await h.submissions()).filter((s) => s.outcome === 'accepted').map((s) => s.provider).sort()).toEqual(['fal', 'replicate', 'replicate']);
   });
 });
+
+/**
+ * With a fair share of 2 slots per user, one user's burst of 4 jobs takes 2 of the provider's 10
+ * slots and waits for the rest, while another user's job goes at once; as one of the first user's
+ * jobs ends, the next of theirs takes its place.
+ */
+describe('dispatch: fair share of capacity between users', () => {
+  const h = new DispatchHarness();
+
+  beforeAll(async () => {
+    await h.start();
+    await h.startDispatch({ PROVIDERS_ENABLED: 'seedance', PROVIDER_MAX_IN_FLIGHT_SEEDANCE: '10', DISPATCH_MAX_IN_FLIGHT_PER_USER: '2', DISPATCH_CAPACITY_WAIT_MS: '150' });
+  });
+  afterAll(() => h.close());
+
+  it("holds one user's jobs beyond their share while another user's job goes ahead", async () => {
+    const job = (userId: string, prompt: string) => h.createValidatedJob({ model: 'seedance-1-0-pro', provider: 'seedance', prompt, userId });
+    const burst = await Promise.all([1, 2, 3, 4].map((i) => job('user-burst', `burst ${i}`)));
+    const other = await job('user-other', 'a single job');
+    await h.waitForJob(other, (j) => j.status === 'running');
+    await waitUntil(async () => (await Promise.all(burst.map((id) => h.job(id)))).filter((j) => j.status === 'running').length === 2, 20_000, 'two of the burst running');
+    // Several capacity rounds pass: the other two stay waiting, with nothing sent for them.
+    await new Promise((r) => setTimeout(r, 1500));
+    const states = await Promise.all(burst.map((id) => h.job(id)));
+    const waiting = burst.filter((_, i) => states[i].status === 'validating');
+    expect(waiting).toHaveLength(2);
+    for (const id of waiting) expect(await h.job(id)).toMatchObject({ intent: null });
+    expect((await h.slots()).length).toBe(3);
+
+    await h.succeed(burst.find((_, i) => states[i].status === 'running')!);
+    await waitUntil(async () => (await Promise.all(waiting.map((id) => h.job(id)))).filter((j) => j.status === 'running').length === 1, 20_000, 'one more of the burst running');
+  });
+});

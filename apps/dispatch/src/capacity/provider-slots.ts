@@ -46,13 +46,50 @@ export interface SlotPosition {
 
 export class ProviderSlots {
   private readonly acquires = new WriteBatcher((requests: SlotRequest[]) => this.acquireMany(requests));
+  /** Per user, the end of their last take under the fair share (see forUser). */
+  private readonly userTurns = new Map<string, Promise<void>>();
   /** Releases made at the same time are one DELETE. */
   private readonly releases = new WriteBatcher((jobIds: string[]) => this.releaseMany(jobIds));
 
+  /** @param perUser slots one user's jobs may hold at once over every provider (0: no such bound). */
   constructor(
     private readonly dataSource: DataSource,
     private readonly limitFor: (provider: string) => number,
+    private readonly perUser = 0,
   ) {}
+
+  /**
+   * The fair share between users: runs `take` (which takes a slot for `jobId`, or answers null)
+   * only while `userId`'s jobs hold fewer than `perUser` slots over every provider and replica, or
+   * while `jobId` holds one already (it keeps it), then notes whose job the new slot is. Without it
+   * one user's burst of jobs takes every slot and the others' jobs wait behind it. A user's takes
+   * run one at a time in this process, so a burst delivered at once cannot pass the bound here;
+   * across replicas it is a soft bound (replicas deciding at the same moment may each let one job
+   * through, and a crash between the acquire and the note leaves a slot counted for no one).
+   * Just `take` without a per-user limit.
+   */
+  forUser<T>(userId: string, jobId: string, take: () => Promise<T | null>): Promise<T | null> {
+    if (this.perUser <= 0) return take();
+    const turn = (this.userTurns.get(userId) ?? Promise.resolve()).then(async () => {
+      if (!(await this.userMayTake(userId, jobId))) return null;
+      const taken = await take();
+      if (taken !== null) await this.dataSource.query(`UPDATE provider_slots SET user_id = $2 WHERE job_id = $1 AND user_id IS DISTINCT FROM $2`, [jobId, userId]);
+      return taken;
+    });
+    const settled = turn.then(() => undefined, () => undefined);
+    this.userTurns.set(userId, settled);
+    void settled.then(() => this.userTurns.get(userId) === settled && this.userTurns.delete(userId));
+    return turn;
+  }
+
+  private async userMayTake(userId: string, jobId: string): Promise<boolean> {
+    const [row]: { others: number; holds: boolean | null }[] = await this.dataSource.query(
+      `SELECT count(*) FILTER (WHERE job_id <> $2)::int AS others, bool_or(job_id = $2) AS holds FROM provider_slots WHERE user_id = $1 OR job_id = $2`,
+      [userId, jobId],
+    );
+    return row.holds === true || row.others < this.perUser;
+  }
+
 
   /** Must not run inside a caller's transaction: the slot lock would then be held until that one ends. */
   async acquire(jobId: string, provider: string): Promise<SlotResult> {

@@ -123,7 +123,8 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
         await deps.slots.release(jobId);
         return DONE;
       }
-      if (!(await takeSlot(deps, jobId, provider))) return capacityWait(deps);
+      const taken = await deps.slots.forUser(job.userId, jobId, async () => ((await takeSlot(deps, jobId, job.intent!.provider)) ? true : null));
+      if (!taken) return capacityWait(deps);
       if (findsBySubmissionKey(deps, adapter)) {
         assertHeld(lease, jobId);
         let found: string | null;
@@ -168,7 +169,7 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
       if (candidates.length === 0) {
         return failForSetup(deps, run, { jobId, model: job.model }, serving.length === 0 ? `no configured provider serves model ${job.model}` : uploadNeedsLinkDetail(serving));
       }
-      const chosen = await chooseProvider(candidates, (p) => deps.circuit.allows(p), (p) => takeSlot(deps, jobId, p));
+      const chosen = await deps.slots.forUser(job.userId, jobId, () => chooseProvider(candidates, (p) => deps.circuit.allows(p), (p) => takeSlot(deps, jobId, p)));
       if (!chosen) return capacityWait(deps);
       provider = chosen;
     }

@@ -3,5 +3,6 @@ import { CreateProviderCircuits1764400000001 } from './1764400000001-create-prov
 import { CreateAcquireSlotFunction1764400000002 } from './1764400000002-create-acquire-slot-function';
 import { CreateAcquireSlotsFunction1764400000003 } from './1764400000003-create-acquire-slots-function';
 import { AcquireSlotsInOnePass1764400000004 } from './1764400000004-acquire-slots-in-one-pass';
+import { ProviderSlotsUser1764400000005 } from './1764400000005-provider-slots-user';
 
-export const dispatchMigrations = [CreateProviderSlots1764400000000, CreateProviderCircuits1764400000001, CreateAcquireSlotFunction1764400000002, CreateAcquireSlotsFunction1764400000003, AcquireSlotsInOnePass1764400000004];
+export const dispatchMigrations = [CreateProviderSlots1764400000000, CreateProviderCircuits1764400000001, CreateAcquireSlotFunction1764400000002, CreateAcquireSlotsFunction1764400000003, AcquireSlotsInOnePass1764400000004, ProviderSlotsUser1764400000005];

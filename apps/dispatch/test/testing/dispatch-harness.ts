@@ -89,6 +89,7 @@ export class DispatchHarness {
     durationSeconds?: number;
     imageUrl?: string;
     assetId?: string;
+    userId?: string;
     then?: (jobId: string, at: string) => Parameters<EventStore['append']>[2];
   }): Promise<string> {
     const image = opts.assetId ? { assetId: opts.assetId } : opts.imageUrl ? { url: opts.imageUrl } : null;
@@ -99,7 +100,7 @@ export class DispatchHarness {
         type: 'JobSubmitted',
         data: {
           jobId,
-          userId: 'user-dispatch-test',
+          userId: opts.userId ?? 'user-dispatch-test',
           model: opts.model,
           provider: opts.provider,
           prompt: opts.prompt,
