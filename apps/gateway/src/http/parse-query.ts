@@ -15,23 +15,31 @@ export function parseQuery<S extends z.ZodType>(schema: S, query: Record<string,
   return parsed.data;
 }
 
+const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** An own property, even named `__proto__` (an assignment would set the object's prototype instead). */
+function own(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 /**
  * OpenAPI's deepObject parameters (`metadata[orderId]=A1`) as objects: Express's simple query parser
  * keeps the brackets in the name. A name given both ways, or a key twice, fails the schema (400).
+ * Names that reach Object.prototype stay as given, and fail the schema too.
  */
 function deepObjects(query: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(query)) {
     const deep = /^([A-Za-z]+)\[([^\[\]]+)\]$/.exec(name);
-    if (!deep) {
-      out[name] = name in out ? [out[name], value] : value;
+    if (!deep || PROTOTYPE_KEYS.has(deep[1]) || PROTOTYPE_KEYS.has(deep[2])) {
+      own(out, name, Object.hasOwn(out, name) ? [out[name], value] : value);
       continue;
     }
     const [, param, key] = deep;
-    const holder = out[param];
-    if (holder === undefined) out[param] = { [key]: value };
-    else if (typeof holder === 'object' && holder !== null && !Array.isArray(holder)) (holder as Record<string, unknown>)[key] = value;
-    else out[param] = [holder, { [key]: value }];
+    const holder = Object.hasOwn(out, param) ? out[param] : undefined;
+    if (holder === undefined) own(out, param, { [key]: value });
+    else if (typeof holder === 'object' && holder !== null && !Array.isArray(holder)) own(holder as Record<string, unknown>, key, value);
+    else own(out, param, [holder, { [key]: value }]);
   }
   return out;
 }
