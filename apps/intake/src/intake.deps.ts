@@ -14,7 +14,7 @@ export interface IntakeDeps {
   imageRules: ImageRules;
   /** OUTBOUND_ALLOW_HOSTS: dev/test hosts a webhook URL may name although they are local. */
   outboundAllowHosts?: readonly string[];
-  /** Resolves a webhook URL's host at submit; the system resolver unless a test sets one. */
+  /** Resolves a webhook URL's host at submit; main sets a caching userHostResolver (DNS asked directly). */
   resolver?: HostResolver;
   now: () => Date;
 }

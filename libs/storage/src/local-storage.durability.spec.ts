@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -61,6 +61,16 @@ describe('local storage durability', () => {
     const dir = join(root, 'outputs');
     expect(synced().filter((p) => p.startsWith(`${dir}/job_9.mp4.`))).toEqual([expect.stringMatching(/\.tmp$/)]);
     expect(timeline.filter((t) => t.startsWith('rename '))).toEqual([`rename ${join(dir, 'job_9.mp4')}`]);
+    expect(synced().at(-1)).toBe(dir);
+  });
+
+  it('given a blob kept at the key (its putter may have died before its directory sync), then the directory is synced before put resolves', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'reelay-storage-kept-'));
+    const dir = join(root, 'outputs');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'job_k.mp4'), 'the first copy');
+    timeline.length = 0;
+    expect(await new LocalStorage(root).put('outputs/job_k.mp4', Buffer.from('a later copy'), undefined, { keepExisting: true })).toEqual({ bytes: 12, kept: true });
     expect(synced().at(-1)).toBe(dir);
   });
 

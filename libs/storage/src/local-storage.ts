@@ -72,6 +72,9 @@ export class LocalStorage implements BlobStorage {
       if (!guards.keepExisting) await rename(tmp, path);
       else if (!(await placeUnlessTaken(tmp, path))) {
         await rm(tmp, { force: true });
+        // The kept blob's putter may have died before its directory sync: the caller is about to
+        // rely on that name, so it must be durable now too (a group sync, shared with other puts).
+        await this.timed('directory', this.syncDirectory(dir));
         return { bytes, kept: true };
       }
       await this.timed('directory', this.syncDirectory(dir));

@@ -35,7 +35,7 @@ export interface SubmitJobDeps {
   now: () => Date;
   /** OUTBOUND_ALLOW_HOSTS: dev/test hosts a webhook URL may name although they are local. */
   outboundAllowHosts?: readonly string[];
-  /** Resolves a webhook URL's host at submit (tests replace it); the system resolver by default. */
+  /** Resolves a webhook URL's host at submit (tests replace it); net-guard's userHostResolver (DNS asked directly) by default. */
   resolver?: HostResolver;
 }
 

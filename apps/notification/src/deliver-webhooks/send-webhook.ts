@@ -12,7 +12,7 @@ export interface WebhookSenderOptions {
   /** host:port pairs the SSRF guard lets through (dev and tests only). */
   allowHosts: string[];
   now?: () => Date;
-  /** Resolves the receiver's host at each attempt (tests replace it); the system resolver by default. */
+  /** Resolves the receiver's host at each attempt (tests replace it); net-guard's userHostResolver (DNS asked directly) by default. */
   resolver?: HostResolver;
 }
 

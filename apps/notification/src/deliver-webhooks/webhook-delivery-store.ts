@@ -49,19 +49,22 @@ export type DeliveryState = 'delivered' | 'pending' | 'failed' | 'lease_lost';
  * theirs, so the bound can be passed by what they take together, never by more.
  */
 const CLAIM_SQL = `
-  WITH busy AS (
-    SELECT user_id, count(*)::int AS n FROM webhook_deliveries
-    WHERE status = 'pending' AND lease_until >= now()
-    GROUP BY user_id
-  ), due AS (
-    SELECT c.job_id, c.version, c.next_attempt_at,
-           coalesce(b.n, 0) + row_number() OVER (PARTITION BY c.user_id ORDER BY c.next_attempt_at, c.job_id, c.version) AS user_slot
-    FROM webhook_deliveries c LEFT JOIN busy b USING (user_id)
+  WITH candidates AS (
+    SELECT c.job_id, c.version, c.user_id, c.next_attempt_at FROM webhook_deliveries c
     WHERE c.status = 'pending' AND c.next_attempt_at <= now()
       AND (c.lease_until IS NULL OR c.lease_until < now())
       AND ($1::text IS NULL OR c.job_id = $1)
       AND NOT EXISTS (
         SELECT 1 FROM webhook_deliveries e WHERE e.job_id = c.job_id AND e.version < c.version AND e.status = 'pending')
+  ), busy AS (
+    SELECT l.user_id, count(*)::int AS n FROM webhook_deliveries l
+    WHERE l.status = 'pending' AND l.lease_until IS NOT NULL AND l.lease_until >= now()
+      AND l.user_id IN (SELECT candidates.user_id FROM candidates)
+    GROUP BY l.user_id
+  ), due AS (
+    SELECT c.job_id, c.version, c.next_attempt_at,
+           coalesce(b.n, 0) + row_number() OVER (PARTITION BY c.user_id ORDER BY c.next_attempt_at, c.job_id, c.version) AS user_slot
+    FROM candidates c LEFT JOIN busy b USING (user_id)
   ), picked AS (
     SELECT d.job_id, d.version FROM webhook_deliveries d JOIN due USING (job_id, version)
     WHERE due.user_slot <= $5

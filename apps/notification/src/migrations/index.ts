@@ -1,6 +1,7 @@
 import { CreateWebhookDeliveries1764300500000 } from './1764300500000-create-webhook-deliveries';
+import { WebhookLeasesByUser1764300500001 } from './1764300500001-webhook-leases-by-user';
 
 export { CreateWebhookDeliveries1764300500000 };
 
 /** Tables notification owns, run after the event store's migrations. */
-export const NOTIFICATION_MIGRATIONS = [CreateWebhookDeliveries1764300500000];
+export const NOTIFICATION_MIGRATIONS = [CreateWebhookDeliveries1764300500000, WebhookLeasesByUser1764300500001];

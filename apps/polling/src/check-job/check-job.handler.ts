@@ -111,7 +111,8 @@ class JobCheck {
       }
       case 'succeeded': {
         if (!result.outputUrl) return this.fail('output_missing', `${claim.provider} reported success without an output`);
-        const custody = await providerCall(this.deps, adapter, 'fetch_output', () => takeOutput(this.deps, claim.jobId, adapter, result.outputUrl!));
+        const recorded = async () => (await loadJob(this.deps.store, claim.jobId)).status === 'succeeded';
+        const custody = await providerCall(this.deps, adapter, 'fetch_output', () => takeOutput(this.deps, claim.jobId, adapter, result.outputUrl!, recorded));
         if (custody.kind === 'stored') {
           this.copiedOutput = true;
           const now = this.now();

@@ -8,6 +8,8 @@ import { LocalStorage, outputKey, type BlobStorage } from '@reelay/storage';
 import { MODELS, simAdapters, startSim, tempDir } from '../testing/polling-harness';
 import { takeOutput } from './take-output';
 
+const notRecorded = async () => false;
+
 const rules = { maxBytes: 50 * 1024 * 1024, minBytes: 1024, downloadTimeoutMs: 10_000 };
 
 describe('takeOutput against provider-sim', () => {
@@ -38,7 +40,7 @@ describe('takeOutput against provider-sim', () => {
 
   it('stores the output and describes it from what it saw while copying, without reading it back', async () => {
     const { adapter, outputUrl } = await finishedTask('a fox [sim:success_after=1]');
-    const result = await takeOutput({ storage, outputRules: rules }, 'job_take_output_1', adapter, outputUrl);
+    const result = await takeOutput({ storage, outputRules: rules }, 'job_take_output_1', adapter, outputUrl, notRecorded);
     const stored = await readFile(join(dir.path, outputKey('job_take_output_1')));
     expect(result).toEqual({
       kind: 'stored',
@@ -52,7 +54,7 @@ describe('takeOutput against provider-sim', () => {
 
   it('calls an output over the byte cap missing', async () => {
     const { adapter, outputUrl } = await finishedTask('a fox [sim:success_after=1]');
-    expect(await takeOutput({ storage, outputRules: { ...rules, maxBytes: 2000 } }, 'job_take_output_2', adapter, outputUrl)).toMatchObject({ kind: 'missing' });
+    expect(await takeOutput({ storage, outputRules: { ...rules, maxBytes: 2000 } }, 'job_take_output_2', adapter, outputUrl, notRecorded)).toMatchObject({ kind: 'missing' });
   });
 
   it('given storage that fails before reading the download, then the download is closed at once, not left to its deadline', async () => {
@@ -60,7 +62,7 @@ describe('takeOutput against provider-sim', () => {
     const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
     const before = timers();
     const full: BlobStorage = { ...storage, put: () => Promise.reject(new Error('ENOSPC: no space left on device')) };
-    expect(await takeOutput({ storage: full, outputRules: rules }, 'job_take_output_3', adapter, outputUrl)).toMatchObject({ kind: 'retry' });
+    expect(await takeOutput({ storage: full, outputRules: rules }, 'job_take_output_3', adapter, outputUrl, notRecorded)).toMatchObject({ kind: 'retry' });
     await new Promise((r) => setImmediate(r));
     expect(timers()).toBe(before);
   });
@@ -74,7 +76,7 @@ describe('takeOutput against provider-sim', () => {
         body: Readable.from([Buffer.alloc(4096, 1)]),
       }),
     };
-    const result = await takeOutput({ storage, outputRules: rules }, 'job_take_output_4', short, 'http://sim.invalid/out.mp4');
+    const result = await takeOutput({ storage, outputRules: rules }, 'job_take_output_4', short, 'http://sim.invalid/out.mp4', notRecorded);
     expect(result).toEqual({ kind: 'retry', detail: 'output copy was cut short: 4096 of 500000 bytes' });
     expect(await storage.stat(outputKey('job_take_output_4'))).toBeNull();
   });
@@ -93,7 +95,7 @@ describe('takeOutput against provider-sim', () => {
   it('given a body with no length that ends inside the video, then nothing is stored and the copy is retried', async () => {
     const video = await realVideo();
     const cut = serving({ 'content-type': 'video/mp4' }, video.subarray(0, Math.floor(video.length * 0.6)));
-    const result = await takeOutput({ storage, outputRules: rules }, 'job_take_output_5', cut, 'http://sim.invalid/out.mp4');
+    const result = await takeOutput({ storage, outputRules: rules }, 'job_take_output_5', cut, 'http://sim.invalid/out.mp4', notRecorded);
     expect(result).toMatchObject({ kind: 'retry', detail: expect.stringContaining('ended inside an MP4 box') });
     expect(await storage.stat(outputKey('job_take_output_5'))).toBeNull();
   });
@@ -102,7 +104,7 @@ describe('takeOutput against provider-sim', () => {
     const key = outputKey('job_take_output_6');
     await storage.put(key, Buffer.from('the video a crashed check copied'));
     const page = serving({ 'content-type': 'video/mp4' }, Buffer.from('<html>'.padEnd(4096, ' ')));
-    expect(await takeOutput({ storage, outputRules: rules }, 'job_take_output_6', page, 'http://sim.invalid/out.mp4')).toMatchObject({ kind: 'missing' });
+    expect(await takeOutput({ storage, outputRules: rules }, 'job_take_output_6', page, 'http://sim.invalid/out.mp4', notRecorded)).toMatchObject({ kind: 'missing' });
     expect((await readFile(join(dir.path, key))).toString()).toBe('the video a crashed check copied');
   });
 
@@ -120,8 +122,8 @@ describe('takeOutput against provider-sim', () => {
     const video = await realVideo();
     const [first, second] = [variant(video, 1), variant(video, 2)];
     const key = outputKey('job_take_output_7');
-    expect(await takeOutput({ storage, outputRules: rules }, 'job_take_output_7', mp4(first), 'http://sim.invalid/out.mp4')).toMatchObject({ kind: 'stored', output: { sha256: sha256(first) } });
-    const late = await takeOutput({ storage, outputRules: rules }, 'job_take_output_7', mp4(second), 'http://sim.invalid/out.mp4');
+    expect(await takeOutput({ storage, outputRules: rules }, 'job_take_output_7', mp4(first), 'http://sim.invalid/out.mp4', notRecorded)).toMatchObject({ kind: 'stored', output: { sha256: sha256(first) } });
+    const late = await takeOutput({ storage, outputRules: rules }, 'job_take_output_7', mp4(second), 'http://sim.invalid/out.mp4', notRecorded);
     expect(late).toMatchObject({ kind: 'stored', output: { sha256: sha256(first), bytes: first.length, contentType: 'video/mp4', durationSeconds: expect.any(Number) } });
     expect((await readFile(join(dir.path, key))).equals(first)).toBe(true);
     expect((await readdir(join(dir.path, 'outputs'))).filter((f) => f.includes('tmp'))).toEqual([]);
@@ -129,7 +131,7 @@ describe('takeOutput against provider-sim', () => {
 
   it('given two copies at once (a check that lost its lease beside the new holder), then both describe the one file in place', async () => {
     const video = await realVideo();
-    const results = await Promise.all([3, 4].map((fill) => takeOutput({ storage, outputRules: rules }, 'job_take_output_8', mp4(variant(video, fill)), 'http://sim.invalid/out.mp4')));
+    const results = await Promise.all([3, 4].map((fill) => takeOutput({ storage, outputRules: rules }, 'job_take_output_8', mp4(variant(video, fill)), 'http://sim.invalid/out.mp4', notRecorded)));
     const served = sha256(await readFile(join(dir.path, outputKey('job_take_output_8'))));
     expect(results.map((r) => r.kind === 'stored' && r.output.sha256)).toEqual([served, served]);
   });
@@ -138,8 +140,16 @@ describe('takeOutput against provider-sim', () => {
     const video = await realVideo();
     const key = outputKey('job_take_output_9');
     await storage.put(key, Buffer.from('damaged in storage'));
-    expect(await takeOutput({ storage, outputRules: rules }, 'job_take_output_9', mp4(video), 'http://sim.invalid/out.mp4')).toMatchObject({ kind: 'retry', detail: expect.stringContaining('unusable') });
+    expect(await takeOutput({ storage, outputRules: rules }, 'job_take_output_9', mp4(video), 'http://sim.invalid/out.mp4', notRecorded)).toMatchObject({ kind: 'retry', detail: expect.stringContaining('unusable') });
     expect(await storage.stat(key)).toBeNull();
-    expect(await takeOutput({ storage, outputRules: rules }, 'job_take_output_9', mp4(video), 'http://sim.invalid/out.mp4')).toMatchObject({ kind: 'stored', output: { sha256: sha256(video) } });
+    expect(await takeOutput({ storage, outputRules: rules }, 'job_take_output_9', mp4(video), 'http://sim.invalid/out.mp4', notRecorded)).toMatchObject({ kind: 'stored', output: { sha256: sha256(video) } });
+  });
+
+  it('given an unusable file at the key that a JobSucceeded points at (judged by other rules), then it is left to be served', async () => {
+    const key = outputKey('job_take_output_10');
+    await storage.put(key, Buffer.from('served under the rules of another release'));
+    const video = await realVideo();
+    expect(await takeOutput({ storage, outputRules: rules }, 'job_take_output_10', mp4(video), 'http://sim.invalid/out.mp4', async () => true)).toMatchObject({ kind: 'retry', detail: expect.stringContaining('already points at it') });
+    expect((await readFile(join(dir.path, key))).toString()).toBe('served under the rules of another release');
   });
 });

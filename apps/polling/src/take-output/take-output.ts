@@ -33,6 +33,8 @@ export async function takeOutput(
   jobId: string,
   adapter: ProviderAdapter,
   outputUrl: string,
+  /** Whether a `JobSucceeded` of the job is recorded (its file is then never removed here). */
+  recorded: () => Promise<boolean>,
 ): Promise<CustodyResult> {
   const rules = deps.outputRules;
   let res: OutputDownload;
@@ -88,16 +90,17 @@ export async function takeOutput(
     if (err instanceof CutShortError) return { kind: 'retry', detail: err.message };
     return { kind: 'retry', detail: `output copy failed: ${(err as Error).message}` };
   }
-  if (placed.kept) return describeStored(deps, jobId);
+  if (placed.kept) return describeStored(deps, jobId, recorded);
   return stored(jobId, accepted!, seen); // a put resolves only after accept() passed
 }
 
 /**
  * The output another copy of this job placed first, read back and judged as a download is. Every
- * copy placed passed the same checks first, so one that fails them now was damaged in storage: it
- * is removed, and the next check copies the output again.
+ * copy placed passed the same checks first, so one that fails them now was damaged in storage, or
+ * judged by other rules (a replica of another release): unless a `JobSucceeded` points at it, it is
+ * removed and the next check copies the output again; one that does is left to be served.
  */
-async function describeStored(deps: { storage: BlobStorage; outputRules: OutputRules }, jobId: string): Promise<CustodyResult> {
+async function describeStored(deps: { storage: BlobStorage; outputRules: OutputRules }, jobId: string, recorded: () => Promise<boolean>): Promise<CustodyResult> {
   const key = outputKey(jobId);
   const seen = new OutputDigest();
   try {
@@ -107,6 +110,7 @@ async function describeStored(deps: { storage: BlobStorage; outputRules: OutputR
   }
   const verdict = seen.judge(null, deps.outputRules);
   if (verdict.ok) return stored(jobId, verdict, seen);
+  if (await recorded()) return { kind: 'retry', detail: `the output another copy stored is unusable here (${verdict.reason}), and the job already points at it` };
   await deps.storage.remove(key);
   return { kind: 'retry', detail: `the output another copy stored is unusable (${verdict.reason}); removed it to copy again` };
 }
