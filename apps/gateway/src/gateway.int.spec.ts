@@ -401,6 +401,34 @@ describe('finish-time estimate', () => {
   });
 });
 
+describe('waiting for a job to finish (Prefer: wait)', () => {
+  it('answers an unfinished job once it has finished, with Preference-Applied', async () => {
+    const jobId = await createJob('alice', running());
+    const answer = call(`/v1/jobs/${jobId}`, { headers: { prefer: 'wait=20' } });
+    // Recorded only after the request went out: a running job in the answer would mean no wait.
+    await new Promise((r) => setTimeout(r, 300));
+    await gw.deps.store.append(jobStreamId(jobId), 5, [succeeded(10)]);
+    const res = await answer;
+    expect(res.status).toBe(200);
+    expect(res.headers.get('preference-applied')).toBe('wait=20');
+    expect(res.headers.get('vary')).toMatch(/Prefer/i);
+    expect(await body(res)).toMatchObject({ id: jobId, status: 'succeeded' });
+  });
+
+  it('answers the job as it is when the wait ends first, and a finished job at once', async () => {
+    const jobId = await createJob('alice', running());
+    const res = await call(`/v1/jobs/${jobId}`, { headers: { prefer: 'respond-async, wait=1' } });
+    expect(res.headers.get('preference-applied')).toBe('wait=1');
+    expect(await body(res)).toMatchObject({ id: jobId, status: 'running' });
+
+    await gw.deps.store.append(jobStreamId(jobId), 5, [succeeded(10)]);
+    const done = await call(`/v1/jobs/${jobId}`, { headers: { prefer: 'wait=60' } });
+    expect(await body(done)).toMatchObject({ status: 'succeeded' });
+    // Another user's job is not found, whatever they prefer.
+    expect((await call(`/v1/jobs/${jobId}`, { key: bob, headers: { prefer: 'wait=5' } })).status).toBe(404);
+  });
+});
+
 describe('SSE stream', () => {
   it('replays after Last-Event-ID, forwards live pushes and ends at a terminal status', async () => {
     const jobId = await createJob('alice', running());

@@ -3,6 +3,7 @@ import type { EventStore } from '@reelay/event-store';
 import { jobDecider, toJobEvent, toPublicJob, type JobState } from '@reelay/job-domain';
 import { subscribeLive, type NatsConnection } from '@reelay/messaging';
 import type { Logger } from '@reelay/service-kit';
+import type { GatewayDeps } from '../gateway-deps';
 import { formatJobEvent, HEARTBEAT } from './sse-format';
 
 export interface JobStreamSessionOptions {
@@ -104,4 +105,10 @@ export class JobStreamSession {
     this.sent = version;
     if (isTerminal(job.status)) this.close();
   }
+}
+
+/** A session on the gateway's own connections, with its SSE settings. */
+export function gatewayJobStream(deps: Pick<GatewayDeps, 'config' | 'store' | 'nc' | 'logger'>, opts: Pick<JobStreamSessionOptions, 'jobId' | 'after' | 'write' | 'end'>): JobStreamSession {
+  const { config, store, nc, logger } = deps;
+  return new JobStreamSession({ ...opts, store, nc, prefix: config.NATS_PREFIX, recheckMs: config.SSE_RECHECK_MS, heartbeatMs: config.SSE_HEARTBEAT_MS, logger });
 }

@@ -6,7 +6,7 @@ import { ApiException } from '../errors/api-exception';
 import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
 import { JobReader } from '../jobs/job-reader';
 import { JobStreamRegistry } from './job-stream-registry';
-import { JobStreamSession } from './job-stream-session';
+import { gatewayJobStream } from './job-stream-session';
 import { parseLastEventId, retryHint } from './sse-format';
 
 @Controller('v1/jobs')
@@ -29,23 +29,12 @@ export class JobStreamController {
       res.status(204).end();
       return;
     }
-    const { config, store, nc, logger } = this.deps;
+    const { config } = this.deps;
     // An unfinished job's id past its version was never sent for it: waiting for that version would
     // hide every event up to it, the terminal one included, so the stream starts over (ids let
     // clients skip repeats).
     const after = claimed > version ? 0 : claimed;
-    const session = new JobStreamSession({
-      jobId: id,
-      after,
-      store,
-      nc,
-      prefix: config.NATS_PREFIX,
-      recheckMs: config.SSE_RECHECK_MS,
-      heartbeatMs: config.SSE_HEARTBEAT_MS,
-      logger,
-      write: (chunk) => res.write(chunk),
-      end: () => res.end(),
-    });
+    const session = gatewayJobStream(this.deps, { jobId: id, after, write: (chunk) => res.write(chunk), end: () => res.end() });
     // Streams opened with a job token (end users' browsers) are counted per job, and all of a
     // user's together up to ten times the limit, apart from the key holder's own: viewers cannot
     // use up the limit the user's own streams need. (User ids hold no ':'.)

@@ -65,8 +65,11 @@ export const ROUTES: RouteSpec[] = [
   },
   {
     method: 'get', path: '/v1/jobs/{id}', operationId: 'getJob', tag: 'Jobs', summary: 'A job', auth: true, pathParams: [jobId],
-    headers: [{ name: 'If-None-Match', description: 'The ETag of a previous answer (304 when unchanged)', schema: { type: 'string' } }],
-    success: { status: 200, description: 'The job (also 304 Not Modified for a matching If-None-Match)', content: json('Job', ex.exampleJob), headers: { ETag: 'The job version' } },
+    headers: [
+      { name: 'If-None-Match', description: 'The ETag of a previous answer (304 when unchanged)', schema: { type: 'string' } },
+      { name: 'Prefer', description: '`wait=N` (RFC 7240): answer an unfinished job once it has finished, or after N seconds (at most 60) as it is then; counts as one of your open streams while it waits', schema: { type: 'string', example: 'wait=30' } },
+    ],
+    success: { status: 200, description: 'The job (also 304 Not Modified for a matching If-None-Match)', content: json('Job', ex.exampleJob), headers: { ETag: 'The job version', 'Preference-Applied': 'wait=N when the answer waited as Prefer asked' } },
     errors: [401, 404, 429],
   },
   {
