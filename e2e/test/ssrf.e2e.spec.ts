@@ -136,6 +136,10 @@ describe('webhook URLs', () => {
     const rows = await settled(body.id);
     expect(rows.map((r) => r.status)).toEqual(rows.map(() => 'delivered'));
     expect(receiver.requests.filter((r) => r.body.includes(body.id)).length).toBe(rows.length);
+    // The owner reads the same deliveries through the API (the gateway asks notification).
+    const mine = await alice.call<{ data: { status: string; attemptLog: { outcome: string }[] }[] }>('GET', `/v1/jobs/${body.id}/webhooks`);
+    expect(mine.status).toBe(200);
+    expect(mine.body.data.map((d) => [d.status, d.attemptLog.map((a) => a.outcome)])).toEqual(rows.map(() => ['delivered', ['delivered']]));
   });
 
   // Refused at submit: every delivery would be refused, so the client hears it now. (A name resolving

@@ -28,6 +28,7 @@ import { ServeAssetController } from './serve-asset/serve-asset.controller';
 import { WebPageController } from './web/web-page.controller';
 import { WebhookSecretController } from './webhook-secret/webhook-secret.controller';
 import { CreditsController } from './credits/credits.controller';
+import { JobWebhooksController } from './job-webhooks/job-webhooks.controller';
 
 export const GATEWAY_SHUTDOWN = Symbol('GATEWAY_SHUTDOWN');
 
@@ -60,6 +61,7 @@ export class AppModule {
         SubmitJobController,
         ListJobsController,
         JobEventsController,
+        JobWebhooksController,
         JobStreamController,
         JobContentController,
         CancelJobController,

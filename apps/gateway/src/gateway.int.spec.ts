@@ -401,6 +401,32 @@ describe('finish-time estimate', () => {
   });
 });
 
+describe('webhook deliveries of a job', () => {
+  it("answers what notification reports for the owner's job, 404 for another user's, 503 when notification does not answer", async () => {
+    const jobId = await createJob('alice', running());
+    const deliveries = { object: 'list', data: [{ version: 1, type: 'video.job.queued', status: 'delivered', attempts: 1, lastHttpStatus: 200, lastError: null, nextAttemptAt: null, deliveredAt: iso(), failedAt: null, attemptLog: [{ attempt: 1, at: iso(), outcome: 'delivered', httpStatus: 200, error: null, durationMs: 12 }] }] };
+    expect((await call(`/v1/jobs/${jobId}/webhooks`)).status).toBe(503);
+    const asked: unknown[] = [];
+    const sub = intakeNc.subscribe(`${prefix}.cmd.webhook-deliveries`, {
+      callback: (_err, msg) => {
+        asked.push(msg.json());
+        msg.respond(JSON.stringify({ ok: true, deliveries }));
+      },
+    });
+    await intakeNc.flush();
+    try {
+      const res = await call(`/v1/jobs/${jobId}/webhooks`);
+      expect(res.status).toBe(200);
+      expect(await body(res)).toEqual(deliveries);
+      expect(asked).toEqual([expect.objectContaining({ userId: 'alice', jobId })]);
+      expect((await call(`/v1/jobs/${jobId}/webhooks`, { key: bob })).status).toBe(404);
+      expect(asked).toHaveLength(1);
+    } finally {
+      sub.unsubscribe();
+    }
+  });
+});
+
 describe('waiting for a job to finish (Prefer: wait)', () => {
   it('answers an unfinished job once it has finished, with Preference-Applied', async () => {
     const jobId = await createJob('alice', running());

@@ -2,8 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Job, liveJobSubject } from '@reelay/contracts';
-import { JetStreamServer, subscribeLive, type NatsConnection } from '@reelay/messaging';
+import { commandSubjects, Job, JobWebhookDeliveries, liveJobSubject, type WebhookDeliveriesReply } from '@reelay/contracts';
+import { JetStreamServer, request, subscribeLive, type NatsConnection } from '@reelay/messaging';
 import { verifyStandardWebhook } from '@reelay/providers';
 import { connectInfra, createLogger, createMetrics, type ServiceInfra } from '@reelay/service-kit';
 import { createTestDatabase, TEST_NATS_URL, uniqueNatsPrefix, type TestDatabase } from '@reelay/testing';
@@ -24,6 +24,7 @@ const MAX_ATTEMPTS = 4;
 
 let db: TestDatabase;
 let infra: ServiceInfra;
+let prefix: string;
 let app: INestApplication;
 let receiver: WebhookReceiver;
 /** Receivers that answer oddly: a 2xx with a large or endless body, a redirect. */
@@ -82,7 +83,7 @@ beforeAll(async () => {
   await new Promise<void>((r) => odd.listen(0, '127.0.0.1', () => r()));
   oddHost = `127.0.0.1:${(odd.address() as AddressInfo).port}`;
   const logger = createLogger('notification', 'silent');
-  const prefix = uniqueNatsPrefix('notif');
+  prefix = uniqueNatsPrefix('notif');
   const config = { DATABASE_URL: db.url, NATS_URL: TEST_NATS_URL, NATS_PREFIX: prefix, NATS_REPLICAS: 1, LOG_LEVEL: 'silent' as const, DB_POOL_SIZE: 10 };
   infra = await connectInfra({ name: 'notification-test', config, logger, relay: true, migrations: NOTIFICATION_MIGRATIONS });
   const store = new WebhookDeliveryStore(infra.dataSource, 8);
@@ -211,6 +212,18 @@ describe('webhooks', () => {
     expect(tries).toHaveLength(7);
     expect(tries.every((a) => typeof a.duration_ms === 'number')).toBe(true);
     expect((await deliveries(jobId))[0]).toMatchObject({ version: 1, attempts: 3 });
+
+    // The job's owner reads the same through the gateway, which asks notification over NATS.
+    const ask = (userId: string) => request<WebhookDeliveriesReply>(infra.nc, commandSubjects(prefix).webhookDeliveries, { userId, jobId }, 5000);
+    const reply = await ask('flaky-user');
+    expect(reply.ok && reply.deliveries.data.map((d) => [d.version, d.status, d.attempts])).toEqual(life.statusVersions.map((v, i) => [v, 'delivered', i === 0 ? 3 : 1]));
+    expect(reply.ok && reply.deliveries.data[0].attemptLog.map((a) => [a.attempt, a.outcome, a.httpStatus])).toEqual([
+      [1, 'http_error', 500],
+      [2, 'http_error', 500],
+      [3, 'delivered', 200],
+    ]);
+    expect(JobWebhookDeliveries.safeParse(reply.ok && reply.deliveries).success).toBe(true);
+    expect(await ask('someone-else')).toEqual({ ok: true, deliveries: { object: 'list', data: [] } });
   });
 
   it('gives up after the attempt bound, then delivers the later status changes', async () => {

@@ -1,4 +1,4 @@
-import type { CreditBalance, Job, JobHistoryEntry, ModelList, OpenAIVideo, UploadedAsset } from '@reelay/contracts';
+import type { CreditBalance, Job, JobWebhookDeliveries, JobHistoryEntry, ModelList, OpenAIVideo, UploadedAsset } from '@reelay/contracts';
 
 /** Example bodies for the OpenAPI document (openapi.spec.ts checks each against its schema). */
 
@@ -52,6 +52,21 @@ export const exampleHistory: { data: JobHistoryEntry[] } = {
 };
 
 export const exampleAsset: UploadedAsset = { id: 'asset_3kTq9ZrY8vXw2LmN5pQs7HcD', contentType: 'image/png', bytes: 48_213, width: 1280, height: 720 };
+
+export const exampleWebhookDeliveries: JobWebhookDeliveries = {
+  object: 'list',
+  data: [
+    {
+      version: 1, type: 'video.job.queued', status: 'delivered', attempts: 2, lastHttpStatus: 200, lastError: null, nextAttemptAt: null,
+      deliveredAt: '2026-01-01T12:00:31.000Z', failedAt: null,
+      attemptLog: [
+        { attempt: 1, at: '2026-01-01T12:00:00.000Z', outcome: 'http_error', httpStatus: 503, error: 'HTTP 503', durationMs: 41 },
+        { attempt: 2, at: '2026-01-01T12:00:30.000Z', outcome: 'delivered', httpStatus: 200, error: null, durationMs: 38 },
+      ],
+    },
+    { version: 5, type: 'video.job.running', status: 'pending', attempts: 1, lastHttpStatus: null, lastError: 'timeout', nextAttemptAt: '2026-01-01T12:02:10.000Z', deliveredAt: null, failedAt: null, attemptLog: [{ attempt: 1, at: '2026-01-01T12:01:30.000Z', outcome: 'timeout', httpStatus: null, error: 'timeout', durationMs: 10000 }] },
+  ],
+};
 
 export const exampleCreditBalance: CreditBalance = { object: 'credit_balance', available: 415, held: 50, granted: 1000, spent: 535, jobsHolding: 2 };
 

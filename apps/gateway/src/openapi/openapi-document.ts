@@ -22,6 +22,7 @@ import {
   UploadedAsset,
   WebhookSecret,
   CreditBalance,
+  JobWebhookDeliveries,
 } from '@reelay/contracts';
 import { z } from 'zod';
 import { openAIErrorType } from '../openai-videos/openai-error';
@@ -32,7 +33,7 @@ type Json = Record<string, unknown>;
 /** Request bodies are described as clients write them (zod input), responses as the gateway writes them (output). */
 export const REQUEST_SCHEMAS: Partial<Record<SchemaName, z.ZodType>> = { SubmitJobRequest, RegenerateJobRequest, JobTokenRequest, OpenAICreateVideoJson, OpenAICreateVideoMultipart, OpenAIRemixVideo };
 export const RESPONSE_SCHEMAS: Partial<Record<SchemaName, z.ZodType>> = {
-  Job, JobList, JobHistory, JobToken, UploadedAsset, ModelList, WebhookSecret, CreditBalance, HealthLive, HealthReady, ApiErrorEnvelope,
+  Job, JobList, JobHistory, JobToken, UploadedAsset, ModelList, WebhookSecret, CreditBalance, JobWebhookDeliveries, HealthLive, HealthReady, ApiErrorEnvelope,
   OpenAIVideo, OpenAIVideoList, OpenAIVideoDeleted, OpenAIErrorEnvelope,
 };
 

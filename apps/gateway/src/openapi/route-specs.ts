@@ -4,7 +4,7 @@ import * as ex from './examples';
 
 /** Names of schemas in components.schemas (see openapi-document.ts). */
 export type SchemaName =
-  | 'Job' | 'JobList' | 'JobHistory' | 'UploadedAsset' | 'ModelList' | 'WebhookSecret' | 'CreditBalance' | 'HealthLive' | 'HealthReady'
+  | 'Job' | 'JobList' | 'JobHistory' | 'UploadedAsset' | 'ModelList' | 'WebhookSecret' | 'CreditBalance' | 'JobWebhookDeliveries' | 'HealthLive' | 'HealthReady'
   | 'ApiErrorEnvelope' | 'SubmitJobRequest' | 'RegenerateJobRequest' | 'JobToken' | 'JobTokenRequest'
   | 'OpenAIVideo' | 'OpenAIVideoList' | 'OpenAIVideoDeleted' | 'OpenAIErrorEnvelope' | 'OpenAICreateVideoJson' | 'OpenAICreateVideoMultipart' | 'OpenAIRemixVideo';
 
@@ -108,6 +108,12 @@ export const ROUTES: RouteSpec[] = [
     method: 'get', path: '/v1/jobs/{id}/events', operationId: 'getJobEvents', tag: 'Jobs', summary: "The job's history from the event log", auth: true, pathParams: [jobId],
     success: { status: 200, description: 'One entry per event', content: json('JobHistory', ex.exampleHistory) },
     errors: [401, 404, 429],
+  },
+  {
+    method: 'get', path: '/v1/jobs/{id}/webhooks', operationId: 'getJobWebhooks', tag: 'Webhooks', summary: "What the job's webhookUrl was sent, with every try", auth: true, pathParams: [jobId],
+    description: 'One entry per status change (or output deletion) told to the webhook, oldest first: its state (`pending` while it is retried, `delivered`, `failed` once given up), the last answer, when it is tried next, and every attempt with its outcome. Empty for a job without a webhookUrl.',
+    success: { status: 200, description: 'The deliveries', content: json('JobWebhookDeliveries', ex.exampleWebhookDeliveries) },
+    errors: [401, 404, 429, 503],
   },
   {
     method: 'get', path: '/v1/jobs/{id}/stream', operationId: 'streamJob', tag: 'Jobs', summary: 'Live status as Server-Sent Events', auth: true, pathParams: [jobId],

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { JobWebhookDeliveries } from '@reelay/contracts';
 import type { DataSource } from 'typeorm';
 import type { AttemptResult } from './attempt-result';
 import { retryDelayMs, type RetryPolicy } from './retry-policy';
@@ -127,6 +128,28 @@ interface ClaimRow {
   attempt_id: string;
 }
 
+interface DeliveryRow {
+  version: number;
+  event_type: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  last_http_status: number | null;
+  last_error: string | null;
+  next_attempt_at: Date | null;
+  delivered_at: Date | null;
+  failed_at: Date | null;
+}
+
+interface AttemptRow {
+  version: number;
+  attempt: number;
+  at: Date;
+  outcome: JobWebhookDeliveries['data'][number]['attemptLog'][number]['outcome'];
+  http_status: number | null;
+  error: string | null;
+  duration_ms: number | null;
+}
+
 /** Notification's webhook tables: what is to be delivered, leases on it, and every attempt. */
 export class WebhookDeliveryStore {
   /** @param perUser deliveries of one user leased at once, across replicas (WEBHOOK_CONCURRENCY_PER_USER). */
@@ -150,6 +173,41 @@ export class WebhookDeliveryStore {
        ON CONFLICT (job_id, version) DO NOTHING`,
       [JSON.stringify(deliveries.map((d) => ({ job_id: d.jobId, version: d.version, user_id: d.userId, url: d.url, event_type: d.eventType, body: d.body })))],
     );
+  }
+
+  /** What a job's endpoint was sent, oldest first, with every try; only for the job's owner (else empty). */
+  async list(jobId: string, userId: string): Promise<JobWebhookDeliveries> {
+    const [deliveries, attempts]: [DeliveryRow[], AttemptRow[]] = await Promise.all([
+      this.dataSource.query(
+        `SELECT version, event_type, status, attempts, last_http_status, last_error, next_attempt_at, delivered_at, failed_at
+         FROM webhook_deliveries WHERE job_id = $1 AND user_id = $2 ORDER BY version`,
+        [jobId, userId],
+      ),
+      this.dataSource.query(
+        `SELECT a.version, a.attempt, a.at, a.outcome, a.http_status, a.error, a.duration_ms FROM webhook_attempts a
+         WHERE a.job_id = $1 AND EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.job_id = a.job_id AND d.version = a.version AND d.user_id = $2)
+         ORDER BY a.version, a.attempt, a.id`,
+        [jobId, userId],
+      ),
+    ]);
+    const iso = (at: Date | null) => (at ? new Date(at).toISOString() : null);
+    return {
+      object: 'list',
+      data: deliveries.map((d) => ({
+        version: d.version,
+        type: d.event_type,
+        status: d.status,
+        attempts: d.attempts,
+        lastHttpStatus: d.last_http_status,
+        lastError: d.last_error,
+        nextAttemptAt: d.status === 'pending' ? iso(d.next_attempt_at) : null,
+        deliveredAt: iso(d.delivered_at),
+        failedAt: iso(d.failed_at),
+        attemptLog: attempts
+          .filter((a) => a.version === d.version)
+          .map((a) => ({ attempt: a.attempt, at: iso(a.at)!, outcome: a.outcome, httpStatus: a.http_status, error: a.error, durationMs: a.duration_ms })),
+      })),
+    };
   }
 
   /** Leases up to `limit` due deliveries, each the oldest pending one of its job (see above). */

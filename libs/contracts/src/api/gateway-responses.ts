@@ -40,6 +40,36 @@ export type ModelList = z.infer<typeof ModelList>;
 
 export const WebhookSecret = z.object({ secret: z.string() });
 
+/** One try of a webhook delivery. */
+export const WebhookAttempt = z.object({
+  attempt: z.number().int(),
+  at: z.string(),
+  /** `in_flight` while it runs; `interrupted`: the sending process stopped, and it was tried again. */
+  outcome: z.enum(['in_flight', 'delivered', 'http_error', 'timeout', 'network_error', 'refused', 'interrupted']),
+  httpStatus: z.number().int().nullable(),
+  error: z.string().nullable(),
+  durationMs: z.number().int().nullable(),
+});
+
+/** A status change (or output deletion) of a job, as sent to its `webhookUrl`, with every try. */
+export const WebhookDelivery = z.object({
+  /** The job version it tells of; `webhook-id` is `msg_<jobId>_v<version>`. */
+  version: z.number().int(),
+  type: z.string(),
+  status: z.enum(['pending', 'delivered', 'failed']),
+  attempts: z.number().int(),
+  lastHttpStatus: z.number().int().nullable(),
+  lastError: z.string().nullable(),
+  nextAttemptAt: z.string().nullable(),
+  deliveredAt: z.string().nullable(),
+  failedAt: z.string().nullable(),
+  attemptLog: z.array(WebhookAttempt),
+});
+
+/** `GET /v1/jobs/{id}/webhooks`: what the job's webhook endpoint was sent, oldest first. */
+export const JobWebhookDeliveries = z.object({ object: z.literal('list'), data: z.array(WebhookDelivery) });
+export type JobWebhookDeliveries = z.infer<typeof JobWebhookDeliveries>;
+
 /** `GET /v1/credits`: the user's credit balance. A submit holds its estimate; the end of the job settles or gives it back. */
 export const CreditBalance = z.object({
   object: z.literal('credit_balance'),

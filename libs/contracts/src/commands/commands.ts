@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ApiError } from '../api/api-error';
+import { JobWebhookDeliveries } from '../api/gateway-responses';
 import { SubmitJobRequest } from '../api/submit-job-request';
 import { Job } from '../job/job';
 
@@ -33,12 +34,23 @@ export const CommandReply = z.discriminatedUnion('ok', [
 ]);
 export type CommandReply = z.infer<typeof CommandReply>;
 
+/** Gateway → notification: the webhook deliveries of a job the gateway checked the user owns. */
+export const ListWebhookDeliveriesQuery = z.strictObject({ userId: z.string(), jobId: z.string(), traceparent: z.string().optional() });
+export type ListWebhookDeliveriesQuery = z.infer<typeof ListWebhookDeliveriesQuery>;
+
+export const WebhookDeliveriesReply = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), deliveries: JobWebhookDeliveries }),
+  z.object({ ok: z.literal(false), error: ApiError }),
+]);
+export type WebhookDeliveriesReply = z.infer<typeof WebhookDeliveriesReply>;
+
 /** Core-NATS subjects of the request/reply commands (kept outside the JetStream event subjects). */
 export const commandSubjects = (prefix: string) => ({
   submitJob: `${prefix}.cmd.submit-job`,
   cancelJob: `${prefix}.cmd.cancel-job`,
   deleteJobOutput: `${prefix}.cmd.delete-job-output`,
   providerCallback: `${prefix}.cmd.provider-callback`,
+  webhookDeliveries: `${prefix}.cmd.webhook-deliveries`,
 });
 
 /** Core-NATS subject of live job updates pushed to the gateway's SSE clients. */
