@@ -27,6 +27,7 @@ import { UploadAssetController } from './upload-asset/upload-asset.controller';
 import { ServeAssetController } from './serve-asset/serve-asset.controller';
 import { WebPageController } from './web/web-page.controller';
 import { WebhookSecretController } from './webhook-secret/webhook-secret.controller';
+import { TestWebhookController } from './webhook-secret/test-webhook.controller';
 import { CreditsController } from './credits/credits.controller';
 import { JobWebhooksController } from './job-webhooks/job-webhooks.controller';
 
@@ -74,6 +75,7 @@ export class AppModule {
         ServeAssetController,
         ModelsController,
         WebhookSecretController,
+        TestWebhookController,
         CreditsController,
         ProviderCallbackController,
         VideosController,

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { commandSubjects, Job, JobWebhookDeliveries, liveJobSubject, type WebhookDeliveriesReply } from '@reelay/contracts';
+import { commandSubjects, Job, JobWebhookDeliveries, liveJobSubject, type WebhookDeliveriesReply, type WebhookTestReply } from '@reelay/contracts';
 import { JetStreamServer, request, subscribeLive, type NatsConnection } from '@reelay/messaging';
 import { verifyStandardWebhook } from '@reelay/providers';
 import { connectInfra, createLogger, createMetrics, type ServiceInfra } from '@reelay/service-kit';
@@ -270,6 +270,20 @@ describe('webhooks', () => {
       { version: 1, status: 'failed', attempts: 1, last_error: error },
       { version: 2, status: 'failed', attempts: 1, last_error: error },
     ]);
+  });
+
+  it('sends a signed test event to a URL on request, records nothing, and refuses a private address', async () => {
+    const ask = (url: string) => request<WebhookTestReply>(infra.nc, commandSubjects(prefix).webhookTest, { userId: 'setting-up', url }, 5000);
+    const reply = await ask(receiver.url('/test-send'));
+    expect(reply).toMatchObject({ ok: true, result: { object: 'webhook_test', delivered: true, outcome: 'delivered', httpStatus: 200, error: null } });
+    const got = receiver.received.filter((r) => r.path === '/test-send');
+    expect(got).toHaveLength(1);
+    expect(got[0].headers['webhook-id']).toBe(reply.ok && reply.result.webhookId);
+    expect(verifyStandardWebhook(webhookSecretFor(MASTER, 'setting-up'), got[0].headers as Record<string, string>, got[0].body)).toBe(true);
+    expect(JSON.parse(got[0].body)).toMatchObject({ type: 'video.job.test' });
+    expect((await infra.dataSource.query(`SELECT count(*)::int AS n FROM webhook_deliveries WHERE user_id = 'setting-up'`))[0].n).toBe(0);
+
+    expect(await ask('http://10.1.2.3/hook')).toMatchObject({ ok: true, result: { delivered: false, outcome: 'refused', error: 'refused: private_address' } });
   });
 
   it('refuses a webhook URL on a private address and records the refusal', async () => {

@@ -1,7 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { InfraLifecycle, OpsModule, SERVICE_INFRA, type Metrics, type ServiceInfra } from '@reelay/service-kit';
 import { WebhookTickerLifecycle } from './deliver-webhooks/webhook-ticker.lifecycle';
-import { WebhookDeliveriesServer } from './list-webhook-deliveries/webhook-deliveries.server';
+import { WebhookCommandServer } from './webhook-commands.server';
 import { NotificationEventsController } from './notification.controller';
 import { NOTIFICATION_DEPS, type NotificationDeps } from './notification.deps';
 
@@ -16,7 +16,7 @@ export class NotificationModule {
         { provide: NOTIFICATION_DEPS, useValue: deps },
         { provide: SERVICE_INFRA, useValue: infra },
         WebhookTickerLifecycle,
-        WebhookDeliveriesServer,
+        WebhookCommandServer,
         InfraLifecycle,
       ],
     };

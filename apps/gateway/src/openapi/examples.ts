@@ -1,4 +1,4 @@
-import type { CreditBalance, Job, JobWebhookDeliveries, JobHistoryEntry, ModelList, OpenAIVideo, UploadedAsset } from '@reelay/contracts';
+import type { CreditBalance, Job, JobWebhookDeliveries, WebhookTestResult, JobHistoryEntry, ModelList, OpenAIVideo, UploadedAsset } from '@reelay/contracts';
 
 /** Example bodies for the OpenAPI document (openapi.spec.ts checks each against its schema). */
 
@@ -67,6 +67,8 @@ export const exampleWebhookDeliveries: JobWebhookDeliveries = {
     { version: 5, type: 'video.job.running', status: 'pending', attempts: 1, lastHttpStatus: null, lastError: 'timeout', nextAttemptAt: '2026-01-01T12:02:10.000Z', deliveredAt: null, failedAt: null, attemptLog: [{ attempt: 1, at: '2026-01-01T12:01:30.000Z', outcome: 'timeout', httpStatus: null, error: 'timeout', durationMs: 10000 }] },
   ],
 };
+
+export const exampleWebhookTest: WebhookTestResult = { object: 'webhook_test', delivered: true, outcome: 'delivered', httpStatus: 200, error: null, durationMs: 84, webhookId: 'msg_test_5f0c2a9e8b7d4c1a9e3f6b2d8a4c7e10_v0' };
 
 export const exampleCreditBalance: CreditBalance = { object: 'credit_balance', available: 415, held: 50, granted: 1000, spent: 535, jobsHolding: 2 };
 

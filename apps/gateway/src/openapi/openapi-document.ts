@@ -23,6 +23,8 @@ import {
   WebhookSecret,
   CreditBalance,
   JobWebhookDeliveries,
+  TestWebhookRequest,
+  WebhookTestResult,
 } from '@reelay/contracts';
 import { z } from 'zod';
 import { openAIErrorType } from '../openai-videos/openai-error';
@@ -33,7 +35,7 @@ type Json = Record<string, unknown>;
 /** Request bodies are described as clients write them (zod input), responses as the gateway writes them (output). */
 export const REQUEST_SCHEMAS: Partial<Record<SchemaName, z.ZodType>> = { SubmitJobRequest, RegenerateJobRequest, JobTokenRequest, OpenAICreateVideoJson, OpenAICreateVideoMultipart, OpenAIRemixVideo };
 export const RESPONSE_SCHEMAS: Partial<Record<SchemaName, z.ZodType>> = {
-  Job, JobList, JobHistory, JobToken, UploadedAsset, ModelList, WebhookSecret, CreditBalance, JobWebhookDeliveries, HealthLive, HealthReady, ApiErrorEnvelope,
+  Job, JobList, JobHistory, JobToken, UploadedAsset, ModelList, WebhookSecret, CreditBalance, JobWebhookDeliveries, TestWebhookRequest, WebhookTestResult, HealthLive, HealthReady, ApiErrorEnvelope,
   OpenAIVideo, OpenAIVideoList, OpenAIVideoDeleted, OpenAIErrorEnvelope,
 };
 

@@ -4,7 +4,7 @@ import * as ex from './examples';
 
 /** Names of schemas in components.schemas (see openapi-document.ts). */
 export type SchemaName =
-  | 'Job' | 'JobList' | 'JobHistory' | 'UploadedAsset' | 'ModelList' | 'WebhookSecret' | 'CreditBalance' | 'JobWebhookDeliveries' | 'HealthLive' | 'HealthReady'
+  | 'Job' | 'JobList' | 'JobHistory' | 'UploadedAsset' | 'ModelList' | 'WebhookSecret' | 'CreditBalance' | 'JobWebhookDeliveries' | 'TestWebhookRequest' | 'WebhookTestResult' | 'HealthLive' | 'HealthReady'
   | 'ApiErrorEnvelope' | 'SubmitJobRequest' | 'RegenerateJobRequest' | 'JobToken' | 'JobTokenRequest'
   | 'OpenAIVideo' | 'OpenAIVideoList' | 'OpenAIVideoDeleted' | 'OpenAIErrorEnvelope' | 'OpenAICreateVideoJson' | 'OpenAICreateVideoMultipart' | 'OpenAIRemixVideo';
 
@@ -184,6 +184,13 @@ export const ROUTES: RouteSpec[] = [
     method: 'get', path: '/v1/webhooks/secret', operationId: 'getWebhookSecret', tag: 'Webhooks', summary: "The user's webhook signing secret", auth: true,
     success: { status: 200, description: 'The Standard Webhooks secret', content: json('WebhookSecret', { secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }) },
     errors: [401, 429, 503],
+  },
+  {
+    method: 'post', path: '/v1/webhooks/test', operationId: 'testWebhook', tag: 'Webhooks', summary: 'Send a signed test event to a URL now', auth: true,
+    description: 'One `video.job.test` event, signed and sent as your webhooks are (same headers, address checks, no redirects), answered with what the receiver did. Nothing is recorded or retried.',
+    requestBody: { required: true, content: { 'application/json': { schema: 'TestWebhookRequest', example: { url: 'https://example.com/hooks/video' } } } },
+    success: { status: 200, description: 'What the receiver did', content: json('WebhookTestResult', ex.exampleWebhookTest) },
+    errors: [400, 401, 413, 429, 503],
   },
   {
     method: 'post', path: '/v1/providers/{provider}/callback', operationId: 'providerCallback', tag: 'Providers', summary: 'Inbound provider callback', auth: false,

@@ -108,6 +108,11 @@ export class WebhookDeliverer {
     return claimed.length;
   }
 
+  /** One attempt outside the schedule (a test send): nothing is recorded, nothing retried. */
+  sendOnce(delivery: ClaimedDelivery): Promise<AttemptResult> {
+    return this.opts.send(delivery);
+  }
+
   /** Resolves when every delivery started so far has ended (tests, shutdown). */
   async settled(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);

@@ -70,6 +70,23 @@ export const WebhookDelivery = z.object({
 export const JobWebhookDeliveries = z.object({ object: z.literal('list'), data: z.array(WebhookDelivery) });
 export type JobWebhookDeliveries = z.infer<typeof JobWebhookDeliveries>;
 
+/** `POST /v1/webhooks/test`: sends one signed test event to `url` now. */
+export const TestWebhookRequest = z.strictObject({ url: z.url({ protocol: /^https?$/ }).max(2048) });
+export type TestWebhookRequest = z.infer<typeof TestWebhookRequest>;
+
+/** What the test send met: the receiver's answer, as a delivery attempt records it. */
+export const WebhookTestResult = z.object({
+  object: z.literal('webhook_test'),
+  delivered: z.boolean(),
+  outcome: WebhookAttempt.shape.outcome,
+  httpStatus: z.number().int().nullable(),
+  error: z.string().nullable(),
+  durationMs: z.number().int(),
+  /** The `webhook-id` it was sent with (`msg_test_…`). */
+  webhookId: z.string(),
+});
+export type WebhookTestResult = z.infer<typeof WebhookTestResult>;
+
 /** `GET /v1/credits`: the user's credit balance. A submit holds its estimate; the end of the job settles or gives it back. */
 export const CreditBalance = z.object({
   object: z.literal('credit_balance'),

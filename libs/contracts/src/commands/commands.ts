@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ApiError } from '../api/api-error';
-import { JobWebhookDeliveries } from '../api/gateway-responses';
+import { JobWebhookDeliveries, WebhookTestResult } from '../api/gateway-responses';
 import { SubmitJobRequest } from '../api/submit-job-request';
 import { Job } from '../job/job';
 
@@ -28,21 +28,26 @@ export type CancelJobCommand = z.infer<typeof CancelJobCommand>;
 export const DeleteJobOutputCommand = CancelJobCommand;
 export type DeleteJobOutputCommand = CancelJobCommand;
 
-export const CommandReply = z.discriminatedUnion('ok', [
-  z.object({ ok: z.literal(true), job: Job }),
-  z.object({ ok: z.literal(false), error: ApiError }),
-]);
+/** A request/reply answer: what was asked for, or a refusal as an API error. */
+const replyOf = <S extends z.core.$ZodLooseShape>(success: S) =>
+  z.discriminatedUnion('ok', [z.object({ ok: z.literal(true), ...success }), z.object({ ok: z.literal(false), error: ApiError })]);
+
+export const CommandReply = replyOf({ job: Job });
 export type CommandReply = z.infer<typeof CommandReply>;
 
 /** Gateway → notification: the webhook deliveries of a job the gateway checked the user owns. */
 export const ListWebhookDeliveriesQuery = z.strictObject({ userId: z.string(), jobId: z.string(), traceparent: z.string().optional() });
 export type ListWebhookDeliveriesQuery = z.infer<typeof ListWebhookDeliveriesQuery>;
 
-export const WebhookDeliveriesReply = z.discriminatedUnion('ok', [
-  z.object({ ok: z.literal(true), deliveries: JobWebhookDeliveries }),
-  z.object({ ok: z.literal(false), error: ApiError }),
-]);
+export const WebhookDeliveriesReply = replyOf({ deliveries: JobWebhookDeliveries });
 export type WebhookDeliveriesReply = z.infer<typeof WebhookDeliveriesReply>;
+
+/** Gateway → notification: send one signed test event to `url` now, as the user's webhooks are sent. */
+export const TestWebhookCommand = z.strictObject({ userId: z.string(), url: z.string(), traceparent: z.string().optional() });
+export type TestWebhookCommand = z.infer<typeof TestWebhookCommand>;
+
+export const WebhookTestReply = replyOf({ result: WebhookTestResult });
+export type WebhookTestReply = z.infer<typeof WebhookTestReply>;
 
 /** Core-NATS subjects of the request/reply commands (kept outside the JetStream event subjects). */
 export const commandSubjects = (prefix: string) => ({
@@ -51,6 +56,7 @@ export const commandSubjects = (prefix: string) => ({
   deleteJobOutput: `${prefix}.cmd.delete-job-output`,
   providerCallback: `${prefix}.cmd.provider-callback`,
   webhookDeliveries: `${prefix}.cmd.webhook-deliveries`,
+  webhookTest: `${prefix}.cmd.webhook-test`,
 });
 
 /** Core-NATS subject of live job updates pushed to the gateway's SSE clients. */
