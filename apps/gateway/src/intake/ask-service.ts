@@ -18,13 +18,14 @@ export async function askService<T extends object>(
   subject: string,
   payload: object,
   schema: z.ZodType<Reply<T> | { ok: false; error: ApiError }>,
+  timeoutMs = deps.config.COMMAND_TIMEOUT_MS,
 ): Promise<T> {
-  const { nc, config, logger } = deps;
+  const { nc, logger } = deps;
   // The request's trace rides in the NATS header; the payload names it too, for the service's records.
   const traceparent = injectTraceparent();
   let raw: unknown;
   try {
-    raw = await request(nc, subject, traceparent ? { ...payload, traceparent } : payload, config.COMMAND_TIMEOUT_MS);
+    raw = await request(nc, subject, traceparent ? { ...payload, traceparent } : payload, timeoutMs);
   } catch (err) {
     if (err instanceof CommandUnavailableError) {
       logger.warn({ subject, reason: err.reason }, `${service} unavailable`);
