@@ -90,7 +90,6 @@ export class ProviderSlots {
     return row.holds === true || row.others < this.perUser;
   }
 
-
   /** Must not run inside a caller's transaction: the slot lock would then be held until that one ends. */
   async acquire(jobId: string, provider: string): Promise<SlotResult> {
     const limit = this.limitFor(provider);

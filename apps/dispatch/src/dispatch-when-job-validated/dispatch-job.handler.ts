@@ -123,8 +123,8 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
         await deps.slots.release(jobId);
         return DONE;
       }
-      const taken = await deps.slots.forUser(job.userId, jobId, async () => ((await takeSlot(deps, jobId, job.intent!.provider)) ? true : null));
-      if (!taken) return capacityWait(deps);
+      const pinned = provider;
+      if (!(await deps.slots.forUser(job.userId, jobId, async () => (await takeSlot(deps, jobId, pinned)) || null))) return capacityWait(deps);
       if (findsBySubmissionKey(deps, adapter)) {
         assertHeld(lease, jobId);
         let found: string | null;

@@ -26,16 +26,17 @@ export class GetJobController {
    */
   @Get(':id')
   async get(@CurrentUser() userId: string, @Param('id') id: string, @Req() req: Request, @Res() res: Response): Promise<void> {
-    let { state, version } = await this.jobs.loadOwned(id, userId);
+    const read = await this.jobs.loadOwned(id, userId);
+    let { state } = read;
     const wait = preferredWaitSeconds(req.headers.prefer);
     if (wait > 0) {
       res.setHeader('Vary', 'Prefer');
-      const outcome = isTerminal(state.status) ? 'finished' : await waitForFinish(this.deps, this.registry, { id, userId, version }, wait, req, res);
+      const unfinished = !isTerminal(state.status);
+      const outcome = unfinished ? await waitForFinish(this.deps, this.registry, { id, userId, version: read.version }, wait, req, res) : 'finished';
       if (outcome === 'gone') return;
-      if (outcome !== 'busy') {
-        res.setHeader('Preference-Applied', `wait=${wait}`);
-        ({ state, version } = await this.jobs.loadOwned(id, userId));
-      }
+      if (outcome !== 'busy') res.setHeader('Preference-Applied', `wait=${wait}`);
+      // A job that was unfinished when read is read again once its wait has ended; a finished one is answered as read.
+      if (outcome !== 'busy' && unfinished) ({ state } = await this.jobs.loadOwned(id, userId));
     }
     const job = toPublicJob(state);
     const etag = jobETag(job.version);

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CommandReply, commandSubjects, type CancelJobCommand, type DeleteJobOutputCommand, type Job, type SubmitJobCommand } from '@reelay/contracts';
 import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
-import { askService } from './ask-service';
+import { askService } from '../service-requests/ask-service';
 
 /** The gateway never writes job events: submit, cancel and output deletion are asked of intake over NATS request/reply. */
 @Injectable()

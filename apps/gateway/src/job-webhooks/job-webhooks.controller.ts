@@ -2,7 +2,7 @@ import { Controller, Get, Inject, Param } from '@nestjs/common';
 import { commandSubjects, WebhookDeliveriesReply, type JobWebhookDeliveries } from '@reelay/contracts';
 import { CurrentUser } from '../auth/current-user';
 import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
-import { askService } from '../intake/ask-service';
+import { askService } from '../service-requests/ask-service';
 import { JobReader } from '../jobs/job-reader';
 
 @Controller('v1/jobs')

@@ -5,7 +5,7 @@ import { CurrentUser } from '../auth/current-user';
 import { ApiException, invalidRequest } from '../errors/api-exception';
 import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
 import { readJsonBody } from '../http/read-body';
-import { askService } from '../intake/ask-service';
+import { askService } from '../service-requests/ask-service';
 
 @Controller('v1/webhooks')
 export class TestWebhookController {
