@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import type { ProviderAdapter } from '@reelay/providers';
+import { ProviderError, type ProviderAdapter } from '@reelay/providers';
 import type { ServiceProcess } from '@reelay/testing';
 import { LocalStorage, outputKey, type BlobStorage } from '@reelay/storage';
 import { MODELS, simAdapters, startSim, tempDir } from '../testing/polling-harness';
@@ -100,12 +100,13 @@ describe('takeOutput against provider-sim', () => {
     expect(await storage.stat(outputKey('job_take_output_5'))).toBeNull();
   });
 
-  it('given a stored output, then a later copy that is not a video is refused without touching it', async () => {
+  it('given a refused copy, then what the job\'s key holds is left untouched', async () => {
     const key = outputKey('job_take_output_6');
-    await storage.put(key, Buffer.from('the video a crashed check copied'));
     const page = serving({ 'content-type': 'video/mp4' }, Buffer.from('<html>'.padEnd(4096, ' ')));
-    expect(await takeOutput({ storage, outputRules: rules }, 'job_take_output_6', page, 'http://sim.invalid/out.mp4', notRecorded)).toMatchObject({ kind: 'missing' });
-    expect((await readFile(join(dir.path, key))).toString()).toBe('the video a crashed check copied');
+    const racing = { ...storage, stat: async () => null }; // it looked before another copy was placed
+    await storage.put(key, Buffer.from('the video another check copied'));
+    expect(await takeOutput({ storage: racing, outputRules: rules }, 'job_take_output_6', page, 'http://sim.invalid/out.mp4', notRecorded)).toMatchObject({ kind: 'missing' });
+    expect((await readFile(join(dir.path, key))).toString()).toBe('the video another check copied');
   });
 
   /** The video with a trailing `free` box: still a valid MP4, with other bytes (a provider that serves a new rendition). */
@@ -127,6 +128,22 @@ describe('takeOutput against provider-sim', () => {
     expect(late).toMatchObject({ kind: 'stored', output: { sha256: sha256(first), bytes: first.length, contentType: 'video/mp4', durationSeconds: expect.any(Number) } });
     expect((await readFile(join(dir.path, key))).equals(first)).toBe(true);
     expect((await readdir(join(dir.path, 'outputs'))).filter((f) => f.includes('tmp'))).toEqual([]);
+  });
+
+  it('given a copy in place (a check retaken after a crash before JobSucceeded), then the job is stored from it without asking the provider, whose link may have expired', async () => {
+    const video = await realVideo();
+    await storage.put(outputKey('job_take_output_11'), video);
+    let downloads = 0;
+    const expired: ProviderAdapter = {
+      ...simAdapters(sim).get('seedance')!,
+      fetchOutput: async () => {
+        downloads++;
+        throw new ProviderError('output_missing', 'the signed link has expired', { httpStatus: 403 });
+      },
+    };
+    const result = await takeOutput({ storage, outputRules: rules }, 'job_take_output_11', expired, 'http://sim.invalid/out.mp4', notRecorded);
+    expect(result).toMatchObject({ kind: 'stored', output: { sha256: sha256(video), bytes: video.length } });
+    expect(downloads).toBe(0);
   });
 
   it('given two copies at once (a check that lost its lease beside the new holder), then both describe the one file in place', async () => {

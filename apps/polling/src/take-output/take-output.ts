@@ -26,7 +26,8 @@ class RefusedError extends Error {}
  * retaken after a crash between the copy and JobSucceeded, or one that lost its lease and still
  * runs beside the new holder) is dropped, and the file in place is described instead. So whichever
  * check records JobSucceeded, the recorded size and hash are those of the file served, even when
- * the provider's bytes differ between two downloads.
+ * the provider's bytes differ between two downloads. A check that finds a copy in place before it
+ * starts does not download at all.
  */
 export async function takeOutput(
   deps: { storage: BlobStorage; outputRules: OutputRules },
@@ -37,6 +38,10 @@ export async function takeOutput(
   recorded: () => Promise<boolean>,
 ): Promise<CustodyResult> {
   const rules = deps.outputRules;
+  // A check retaken after a crash between its copy and JobSucceeded finds the copy in place; it must
+  // not depend on the provider's link, which may have expired since (that would fail a job whose
+  // output reelay already holds).
+  if (await deps.storage.stat(outputKey(jobId))) return describeStored(deps, jobId, recorded);
   let res: OutputDownload;
   try {
     res = await adapter.fetchOutput(outputUrl, { timeoutMs: rules.downloadTimeoutMs });
