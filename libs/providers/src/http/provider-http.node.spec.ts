@@ -75,6 +75,10 @@ describe('ProviderHttp over Node http (no injected fetch)', () => {
 
   it.each([
     ['POST', 504, true], // a gateway gave up waiting: the provider may have made the task
+    ['POST', 502, true], // the origin's answer was lost on the way back
+    ['POST', 520, true],
+    ['POST', 524, true], // Cloudflare: the origin took the request and never answered
+    ['POST', 522, false], // Cloudflare: the origin was never reached
     ['GET', 504, false],
     ['POST', 503, false],
   ])('given a %s answered %i, then maybeDelivered is %s', async (method, status, maybeDelivered) => {

@@ -198,9 +198,9 @@ export class ProviderHttp {
     const retryAfterMs = parseRetryAfter(res.headers);
     const info: HttpErrorInfo = { status: res.status, headers: res.headers, body, method: req.method, path: req.path, retryAfterMs };
     const err = this.opts.mapError?.(info) ?? defaultHttpError(info, (t) => this.detail(t));
-    // A gateway that timed out waiting for the provider says nothing of whether the provider went on
-    // with the request: a create answered so may have made the task.
-    if (req.method !== 'POST' || res.status !== 504 || err.maybeDelivered) return err;
+    // A gateway that timed out waiting for the provider, or lost its answer, says nothing of whether
+    // the provider went on with the request: a create answered so may have made the task.
+    if (req.method !== 'POST' || !ANSWER_LOST_BY_GATEWAY.has(res.status) || err.maybeDelivered) return err;
     return new ProviderError(err.kind, err.detail, { providerCode: err.providerCode, retryable: err.retryable, retryAfterMs: err.retryAfterMs, httpStatus: err.httpStatus, maybeDelivered: true });
   }
 
@@ -210,6 +210,14 @@ export class ProviderHttp {
     return redact(`${this.opts.provider} ${text}${excerpt}`, this.opts.secrets ?? []);
   }
 }
+
+/**
+ * Statuses a proxy in front of a provider answers after it passed the request on: 502 (the origin's
+ * answer was unusable), 504 (no answer in time), and Cloudflare's 520 (the origin answered with
+ * something unexpected) and 524 (the origin took the request and never answered). Cloudflare's
+ * 521–523 say the origin was never reached, so a create answered so made nothing.
+ */
+const ANSWER_LOST_BY_GATEWAY: ReadonlySet<number> = new Set([502, 504, 520, 524]);
 
 /** Status-only mapping used when the adapter has nothing more specific (providers.md §10 general rules). */
 export function defaultHttpError(info: HttpErrorInfo, detail: (text: string) => string): ProviderError {
