@@ -3,9 +3,9 @@ import { DispatchHarness } from './testing/dispatch-harness';
 jest.setTimeout(90_000);
 
 /**
- * wan-2.2 is offered by replicate (primary) and fal. With replicate answering 503 to everything,
- * its circuit opens after two failures and new jobs go to fal; a job that was already submitted to
- * replicate (which might have accepted it) is never re-submitted to fal.
+ * wan-2.2 is offered by replicate (primary) and fal. With replicate answering 503 to everything, a
+ * job it refused through its retries goes on to fal, and once its circuit opens (two failures) new
+ * jobs go to fal first. Every try at replicate was answered, so it holds no task of any of them.
  */
 describe('dispatch: failover when the primary provider is failing', () => {
   const h = new DispatchHarness();
@@ -25,10 +25,12 @@ describe('dispatch: failover when the primary provider is failing', () => {
   });
   afterAll(() => h.close());
 
-  it('sends new jobs to the second provider once the primary circuit is open, and no job to both', async () => {
+  it('sends a job the primary refused through its retries on to the second provider, and new jobs there once the primary circuit is open', async () => {
     const first = await h.createValidatedJob({ model: 'wan-2.2', provider: 'replicate', prompt: 'a fox in the snow' });
-    const failed = await h.waitForJob(first, (j) => j.status === 'failed');
-    expect(failed.errorCode).toBe('unknown_provider_error');
+    const moved = await h.waitForJob(first, (j) => j.status === 'running');
+    expect(moved.provider).toBe('fal');
+    expect(moved.intent).toMatchObject({ provider: 'fal', attempt: 3, submissionKey: `${first}:3` });
+    expect(await h.slots()).toEqual([expect.objectContaining({ job_id: first, provider: 'fal' })]); // the slot moved with it
     expect(primary.keys).toEqual([`${first}:1`, `${first}:1`]);
 
     const later = await Promise.all([1, 2, 3].map((i) => h.createValidatedJob({ model: 'wan-2.2', provider: 'replicate', prompt: `city lights ${i}` })));
@@ -40,10 +42,8 @@ describe('dispatch: failover when the primary provider is failing', () => {
 
     const jobOf = (key: string | null) => key?.split(':')[0];
     const atSim = await h.submissions();
-    expect(atSim.filter((s) => s.outcome === 'accepted').map((s) => s.provider)).toEqual(['fal', 'fal', 'fal']);
-    expect(atSim.map((s) => jobOf(s.submissionKey)).sort()).toEqual([...later].sort());
-    const atPrimary = new Set(primary.keys.map(jobOf));
-    expect(atSim.filter((s) => atPrimary.has(jobOf(s.submissionKey)))).toEqual([]);
+    expect(atSim.filter((s) => s.outcome === 'accepted').map((s) => s.provider)).toEqual(['fal', 'fal', 'fal', 'fal']);
+    expect(atSim.map((s) => jobOf(s.submissionKey)).sort()).toEqual([first, ...later].sort());
     expect(primary.keys.every((k) => k.startsWith(`${first}:`))).toBe(true);
 
     // An operator sees which circuit is open.
@@ -54,8 +54,8 @@ describe('dispatch: failover when the primary provider is failing', () => {
 });
 
 /**
- * A primary that refuses our account (a revoked key answers 401 to everything): every job would
- * meet the same answer, so the circuit opens and the next jobs go to the second provider.
+ * A primary that refuses our account (a revoked key answers 401 to everything): the jobs it refuses
+ * go on to the second provider, and once its circuit opens the next jobs go there first.
  */
 describe('dispatch: failover when the primary provider refuses our key', () => {
   const h = new DispatchHarness();
@@ -68,14 +68,54 @@ describe('dispatch: failover when the primary provider refuses our key', () => {
   });
   afterAll(() => h.close());
 
-  it('fails the jobs the primary refused and sends the next ones to the second provider', async () => {
+  it('sends the jobs the primary refused on to the second provider, and the next ones straight there', async () => {
     for (const prompt of ['refused one', 'refused two']) {
       const jobId = await h.createValidatedJob({ model: 'wan-2.2', provider: 'replicate', prompt });
-      expect((await h.waitForJob(jobId, (j) => j.status === 'failed')).errorCode).toBe('unknown_provider_error');
+      expect(await h.waitForJob(jobId, (j) => j.status === 'running')).toMatchObject({ provider: 'fal', intent: { provider: 'fal', attempt: 2 } });
     }
     expect(primary.keys).toHaveLength(2);
     const next = await h.createValidatedJob({ model: 'wan-2.2', provider: 'replicate', prompt: 'after the circuit opened' });
-    expect((await h.waitForJob(next, (j) => j.status === 'running')).provider).toBe('fal');
+    expect(await h.waitForJob(next, (j) => j.status === 'running')).toMatchObject({ provider: 'fal', intent: { provider: 'fal', attempt: 1 } });
     expect(primary.keys).toHaveLength(2);
+  });
+});
+
+/** A primary that no longer knows the model id (Replicate answers 404 for a removed version). */
+describe('dispatch: failover when the primary provider does not know the model', () => {
+  const h = new DispatchHarness();
+  let primary: { url: string; keys: string[] };
+
+  beforeAll(async () => {
+    await h.start();
+    primary = await h.failingProvider(404, { title: 'Not found', detail: 'The requested resource could not be found.', status: 404 });
+    await h.startDispatch({ PROVIDERS_ENABLED: 'replicate,fal', REPLICATE_BASE_URL: primary.url });
+  });
+  afterAll(() => h.close());
+
+  it('sends the job on to the second provider of its model instead of failing it', async () => {
+    const jobId = await h.createValidatedJob({ model: 'wan-2.2', provider: 'replicate', prompt: 'a heron at dawn' });
+    expect(await h.waitForJob(jobId, (j) => j.status === 'running')).toMatchObject({ provider: 'fal' });
+    expect(primary.keys).toEqual([`${jobId}:1`]);
+  });
+});
+
+/** A proxy in front of the primary that lost the answer to a create (502): the task may exist there. */
+describe('dispatch: no failover when the primary may have made the task', () => {
+  const h = new DispatchHarness();
+  let primary: { url: string; keys: string[] };
+
+  beforeAll(async () => {
+    await h.start();
+    primary = await h.failingProvider(502, '<html>502 Bad Gateway</html>');
+    await h.startDispatch({ PROVIDERS_ENABLED: 'replicate,fal', REPLICATE_BASE_URL: primary.url });
+  });
+  afterAll(() => h.close());
+
+  it('fails the job rather than send it to the second provider too, and holds its slot', async () => {
+    const jobId = await h.createValidatedJob({ model: 'wan-2.2', provider: 'replicate', prompt: 'a lighthouse in fog' });
+    expect(await h.waitForJob(jobId, (j) => j.status === 'failed')).toMatchObject({ errorCode: 'unknown_provider_error', providerTaskMayExist: true });
+    expect(primary.keys).toEqual([`${jobId}:1`]);
+    expect(await h.submissions()).toEqual([]);
+    expect(await h.slots()).toEqual([expect.objectContaining({ job_id: jobId, provider: 'replicate' })]);
   });
 });

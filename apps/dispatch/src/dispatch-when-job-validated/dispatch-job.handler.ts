@@ -10,8 +10,8 @@ import type { ProviderCircuit } from '../circuit/provider-circuit';
 import type { ProviderSlots } from '../capacity/provider-slots';
 import type { DispatchMetrics } from '../shared/dispatch-metrics';
 import { chooseProvider } from './choose-provider';
-import { decideSubmitFailure, LISTING_LAG_MS, type RetryPolicy } from './submit-failure-policy';
-import { dispatchView } from './submission-history';
+import { decideSubmitFailure, LISTING_LAG_MS, type RetryPolicy, type SubmitFailureDecision } from './submit-failure-policy';
+import { dispatchView, type SubmissionHistory } from './submission-history';
 import type { SubmitLease, SubmitLocks } from './submit-locks';
 
 export interface DispatchJobDeps {
@@ -87,7 +87,9 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
   try {
     // Always the fresh state (a tail read): what follows may call the provider before anything is
     // appended, and a cached state could miss a cancel recorded since (a retry would then submit).
-    const { job, history } = (await loadStreamState(deps.store, stream, dispatchView)).state;
+    const loaded = (await loadStreamState(deps.store, stream, dispatchView)).state;
+    let job = loaded.job;
+    const history = loaded.history;
     if (!job.exists || job.status === 'running' || job.status === 'delayed' || !job.validated) return DONE;
     if (isTerminal(job.status)) {
       if (canceledWithUnansweredSubmit(job)) {
@@ -137,7 +139,7 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
           // the like go the way of a failed submit (circuit included).
           if (err.kind === 'server' && !err.retryable) return await failUnknownOutcome(deps, run, jobId, provider, job.intent.submissionKey, err.detail);
           // A failing lookup counts against the attempt's retry budget like a failing submit, so it ends.
-          return await onSubmitError(deps, run, jobId, provider, job.model, err, true);
+          return (await onSubmitError(deps, run, job, provider, err, true)) as DispatchOutcome; // a task may exist: never a failover
         }
         if (found) {
           deps.logger.info({ jobId, provider, submissionKey: job.intent.submissionKey }, 'reconciled: the provider already has the task');
@@ -164,8 +166,7 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
       const entry = deps.catalog.get(job.model);
       const retiredOn = entry ? null : deps.catalog.retiredOn(job.model);
       if (retiredOn) return failRetiredModel(deps, run, jobId, job.model, { day: retiredOn });
-      const serving = (entry?.providers ?? []).filter((p) => deps.adapters.has(p));
-      const candidates = serving.filter((p) => takesReferenceImage(deps, job, deps.adapters.get(p)!));
+      const { serving, candidates } = providersFor(deps, job);
       if (candidates.length === 0) {
         return failForSetup(deps, run, { jobId, model: job.model }, serving.length === 0 ? `no configured provider serves model ${job.model}` : uploadNeedsLinkDetail(serving));
       }
@@ -174,69 +175,80 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
       provider = chosen;
     }
 
-    // A job pinned to its provider by an earlier try (refused, or not found by our key) whose model
-    // that provider has retired since: no task of it exists, and sending it again cannot succeed.
-    const retiredOn = deps.catalog.atProvider(job.model, provider)?.retiredOn;
-    if (retiredOn) return failRetiredModel(deps, run, jobId, job.model, { day: retiredOn });
+    for (;;) {
+      // A job pinned to its provider by an earlier try (refused, or not found by our key) whose model
+      // that provider has retired since: no task of it exists, and sending it again cannot succeed.
+      const retiredOn = deps.catalog.atProvider(job.model, provider)?.retiredOn;
+      if (retiredOn) return failRetiredModel(deps, run, jobId, job.model, { day: retiredOn });
 
-    const adapter = deps.adapters.get(provider)!;
-    // The request is built (reference image read or fetched) before the intent is recorded: a
-    // failure here must leave no intent behind, or the next delivery would take this try's outcome
-    // as unknown and fail a job that was never sent.
-    let request: ProviderSubmitRequest;
-    try {
-      request = await submitRequest(deps, job, provider, submissionKey ?? intendedKey);
-    } catch (err) {
-      if (err instanceof UploadNeedsLinkError) return failForSetup(deps, run, { jobId, provider }, err.message);
-      if (err instanceof InlineImageTooLargeError) {
-        deps.logger.warn({ jobId, provider }, err.message);
-        const message = `The reference image is too large for ${job.model}: upload one of at most ${Math.floor(err.maxBytes / 100_000) / 10} MB.`;
-        await run((now) => ({ type: 'Fail', errorCode: 'validation_failed', message, detail: err.message, now }));
+      const adapter = deps.adapters.get(provider)!;
+      // The request is built (reference image read or fetched) before the intent is recorded: a
+      // failure here must leave no intent behind, or the next delivery would take this try's outcome
+      // as unknown and fail a job that was never sent.
+      let request: ProviderSubmitRequest;
+      try {
+        request = await submitRequest(deps, job, provider, submissionKey ?? intendedKey);
+      } catch (err) {
+        if (err instanceof UploadNeedsLinkError) return failForSetup(deps, run, { jobId, provider }, err.message);
+        if (err instanceof InlineImageTooLargeError) {
+          deps.logger.warn({ jobId, provider }, err.message);
+          const message = `The reference image is too large for ${job.model}: upload one of at most ${Math.floor(err.maxBytes / 100_000) / 10} MB.`;
+          await run((now) => ({ type: 'Fail', errorCode: 'validation_failed', message, detail: err.message, now }));
+          return DONE;
+        }
+        if (!(err instanceof MissingAssetError) && !(err instanceof ReferenceImageUnavailable)) throw err;
+        await run((now) => ({ type: 'Fail', errorCode: 'asset_fetch_failed', detail: err.message, now }));
         return DONE;
       }
-      if (!(err instanceof MissingAssetError) && !(err instanceof ReferenceImageUnavailable)) throw err;
-      await run((now) => ({ type: 'Fail', errorCode: 'asset_fetch_failed', detail: err.message, now }));
-      return DONE;
-    }
 
-    if (!submissionKey) {
-      // Checked before the intent too: an intent recorded and then left unsent (the check below
-      // throwing) would read as a try of unknown outcome, and the next delivery would fail the job.
-      assertHeld(lease, jobId);
-      const attempt = job.submissionAttempts + 1;
-      const recorded = await run((now) => ({ type: 'RecordSubmissionIntent', provider, attempt, submissionKey: intendedKey, now }));
-      if (recorded.events.length === 0 || recorded.state.intent?.submissionKey !== intendedKey) return DONE;
-      submissionKey = intendedKey;
-    }
-
-    let providerTaskId: string;
-    assertHeld(lease, jobId);
-    try {
-      providerTaskId = (await timed(deps, provider, 'submit', () => adapter.submit(request))).providerTaskId;
-    } catch (err) {
-      if (!isProviderError(err)) throw err;
-      if (err.maybeDelivered && !canReconcile(deps, adapter)) {
-        await deps.circuit.recordFailure(provider);
-        return await failUnknownOutcome(deps, run, jobId, provider, submissionKey, err.detail);
+      if (!submissionKey) {
+        // Checked before the intent too: an intent recorded and then left unsent (the check below
+        // throwing) would read as a try of unknown outcome, and the next delivery would fail the job.
+        assertHeld(lease, jobId);
+        const attempt = job.submissionAttempts + 1;
+        const recorded = await run((now) => ({ type: 'RecordSubmissionIntent', provider, attempt, submissionKey: intendedKey, now }));
+        if (recorded.events.length === 0 || recorded.state.intent?.submissionKey !== intendedKey) return DONE;
+        submissionKey = intendedKey;
       }
-      return await untilRecorded(deps, 'the refused submit', { jobId, provider, kind: err.kind }, () => onSubmitError(deps, run, jobId, provider, job.model, err, err.maybeDelivered));
+
+      let providerTaskId: string;
+      assertHeld(lease, jobId);
+      try {
+        providerTaskId = (await timed(deps, provider, 'submit', () => adapter.submit(request))).providerTaskId;
+      } catch (err) {
+        if (!isProviderError(err)) throw err;
+        if (err.maybeDelivered && !canReconcile(deps, adapter)) {
+          await deps.circuit.recordFailure(provider);
+          return await failUnknownOutcome(deps, run, jobId, provider, submissionKey, err.detail);
+        }
+        const refused = job;
+        const outcome = await untilRecorded(deps, 'the refused submit', { jobId, provider, kind: err.kind }, () => onSubmitError(deps, run, refused, provider, err, err.maybeDelivered));
+        if (outcome.kind !== 'failover') return outcome;
+        // Refused for good here, and no task was made: sent on to the next provider of the model
+        // (its slot taken there already), as a new try under a new key.
+        provider = outcome.provider;
+        job = (await loadStreamState(deps.store, stream, dispatchView)).state.job;
+        submissionKey = null;
+        intendedKey = `${jobId}:${job.submissionAttempts + 1}`;
+        continue;
+      }
+      accepted = { adapter, providerTaskId };
+      deps.afterProviderAccepted?.();
+      let outcome: DispatchOutcome;
+      try {
+        outcome = await untilRecorded(deps, 'the acceptance', { jobId, provider, providerTaskId }, () => recordAccepted(deps, run, adapter, provider, providerTaskId));
+      } catch (err) {
+        if (err instanceof IllegalTransitionError) throw err;
+        // The next delivery will find the intent unanswered; where it cannot find the task by our
+        // key it fails the job, so the task is stopped where the provider lets us, and named for an operator.
+        deps.logger.error({ jobId, provider, providerTaskId, err: String(err) }, 'the provider accepted the job but the acceptance could not be recorded');
+        await cancelOrphan(deps, jobId, adapter, providerTaskId);
+        throw err;
+      }
+      // After the acceptance is in the log: a failing circuit write must not leave it unrecorded.
+      await deps.circuit.recordSuccess(provider).catch((err: unknown) => deps.logger.warn({ provider, err: String(err) }, 'could not record a provider success in its circuit'));
+      return outcome;
     }
-    accepted = { adapter, providerTaskId };
-    deps.afterProviderAccepted?.();
-    let outcome: DispatchOutcome;
-    try {
-      outcome = await untilRecorded(deps, 'the acceptance', { jobId, provider, providerTaskId }, () => recordAccepted(deps, run, adapter, provider, providerTaskId));
-    } catch (err) {
-      if (err instanceof IllegalTransitionError) throw err;
-      // The next delivery will find the intent unanswered; where it cannot find the task by our
-      // key it fails the job, so the task is stopped where the provider lets us, and named for an operator.
-      deps.logger.error({ jobId, provider, providerTaskId, err: String(err) }, 'the provider accepted the job but the acceptance could not be recorded');
-      await cancelOrphan(deps, jobId, adapter, providerTaskId);
-      throw err;
-    }
-    // After the acceptance is in the log: a failing circuit write must not leave it unrecorded.
-    await deps.circuit.recordSuccess(provider).catch((err: unknown) => deps.logger.warn({ provider, err: String(err) }, 'could not record a provider success in its circuit'));
-    return outcome;
   } catch (err) {
     if (!(err instanceof IllegalTransitionError)) throw err;
     // Canceled (or otherwise finished) meanwhile: nothing to submit any more.
@@ -356,36 +368,44 @@ async function recordAccepted(deps: DispatchJobDeps, run: Run, _adapter: Provide
   return DONE;
 }
 
+/** Returned by onSubmitError when the job goes on to `provider`, where its slot is taken already. */
+type Failover = { kind: 'failover'; provider: string };
+
 async function onSubmitError(
   deps: DispatchJobDeps,
   run: Run,
-  jobId: string,
+  job: JobState,
   provider: string,
-  model: string,
   err: { kind: Parameters<typeof decideSubmitFailure>[0]['kind']; retryAfterMs?: number; retryable?: boolean; detail: string; providerCode?: string; notProviderFault?: boolean },
   /** The try got no answer (or its lookup failed): should the job fail now, a task made by it may run. */
   taskMayExist: boolean,
-): Promise<DispatchOutcome> {
+): Promise<DispatchOutcome | Failover> {
+  const jobId = job.jobId;
+  const { history } = (await loadStreamState(deps.store, jobStreamId(jobId), dispatchView)).state;
+  const now = deps.now();
+  const retired = err.kind === 'not_found' && err.providerCode === MODEL_UNAVAILABLE;
   if (err.kind === 'auth' || err.kind === 'billing') {
     // Every job would meet the same answer (a revoked key, an exhausted account): the circuit
     // sends the next ones to another provider of the model, where there is one.
     deps.logger.error({ provider, kind: err.kind, providerCode: err.providerCode }, 'provider refused our account: check its API key and billing');
   } else if (err.kind === 'not_found') {
     deps.logger.error({ jobId, provider, providerCode: err.providerCode, detail: err.detail }, `provider does not know the model or route: check ${provider.toUpperCase()}_MODEL_IDS and the catalog`);
-    if (err.providerCode === MODEL_UNAVAILABLE) {
-      const detail = `${provider} submit: not_found (${err.providerCode}): ${err.detail}`;
-      const outcome = await failRetiredModel(deps, run, jobId, model, { detail, providerTaskMayExist: taskMayExist });
-      if (!taskMayExist) await deps.slots.release(jobId);
-      return outcome;
-    }
   }
-  const { history } = (await loadStreamState(deps.store, jobStreamId(jobId), dispatchView)).state;
-  const now = deps.now();
   const failure = { kind: err.kind, retryAfterMs: err.retryAfterMs, retryable: err.retryable, maybeDelivered: taskMayExist };
-  const decision = decideSubmitFailure(failure, history, now, deps.policy, 0.8 + Math.random() * 0.4);
+  const decision: SubmitFailureDecision = retired ? { action: 'fail', errorCode: 'validation_failed' } : decideSubmitFailure(failure, history, now, deps.policy, 0.8 + Math.random() * 0.4);
   deps.logger.warn({ jobId, provider, kind: err.kind, providerCode: err.providerCode, detail: err.detail, action: decision.action }, 'provider submit failed');
-  let outcome: DispatchOutcome = DONE;
-  if (decision.action === 'retry') {
+  let outcome: DispatchOutcome | Failover = DONE;
+  const next = decision.action === 'fail' && !taskMayExist && FAILOVER_KINDS.has(err.kind) ? await failoverProvider(deps, job, history) : null;
+  if (next) {
+    // The refusal is recorded first, so the intent that follows at `next` is a try of its own.
+    await run((at) => ({ type: 'ScheduleSubmissionRetry', reason: err.kind === 'rate_limited' ? 'rate_limited' : 'provider_error', retryAt: at, now: at }));
+    deps.logger.warn({ jobId, from: provider, to: next, kind: err.kind }, 'provider refused the job; sending it to the next provider of its model');
+    outcome = { kind: 'failover', provider: next };
+  } else if (retired) {
+    const detail = `${provider} submit: not_found (${err.providerCode}): ${err.detail}`;
+    outcome = await failRetiredModel(deps, run, jobId, job.model, { detail, providerTaskMayExist: taskMayExist });
+    if (!taskMayExist) await deps.slots.release(jobId);
+  } else if (decision.action === 'retry') {
     await run((at) => ({ type: 'ScheduleSubmissionRetry', reason: decision.reason, retryAt: decision.retryAt, now: at }));
     outcome = { kind: 'later', delayMs: Math.max(0, decision.retryAt.getTime() - now.getTime()), why: 'retry' };
   } else {
@@ -402,6 +422,34 @@ async function onSubmitError(
       .catch((e: unknown) => deps.logger.warn({ provider, err: String(e) }, 'could not record a provider failure in its circuit'));
   }
   return outcome;
+}
+
+/**
+ * Refusals after which a job may go to another provider of its model: the provider answered, so it
+ * holds no task of the job, and the reason is the provider's (its account, its model ids, its
+ * outage or quota, a limit of its own), not the job's content. Moderation and an unreadable
+ * reference image would meet the same answer anywhere.
+ */
+const FAILOVER_KINDS: ReadonlySet<string> = new Set(['auth', 'billing', 'not_found', 'server', 'timeout', 'rate_limited', 'invalid_request']);
+
+/**
+ * The next provider for a job its provider refused for good: one of its model's providers the job
+ * was never sent to, that can take its reference image, is not retired there, whose circuit lets it
+ * through and that has a free slot (taken here; the job's slot moves to it). Null when there is none,
+ * and the job fails as it would with one provider: a failover never waits for capacity.
+ */
+async function failoverProvider(deps: DispatchJobDeps, job: JobState, history: SubmissionHistory): Promise<string | null> {
+  const untried = providersFor(deps, job).candidates.filter((p) => !history.providers.includes(p) && !deps.catalog.atProvider(job.model, p)?.retiredOn);
+  const healthy: string[] = [];
+  for (const p of untried) if (await deps.circuit.allows(p)) healthy.push(p);
+  if (healthy.length === 0) return null;
+  return deps.slots.forUser(job.userId, job.jobId, () => chooseProvider(healthy, async () => true, (p) => takeSlot(deps, job.jobId, p)));
+}
+
+/** The configured providers of the job's model, in the catalog's order, and those of them that can take its reference image. */
+function providersFor(deps: DispatchJobDeps, job: JobState): { serving: string[]; candidates: string[] } {
+  const serving = (deps.catalog.get(job.model)?.providers ?? []).filter((p) => deps.adapters.has(p));
+  return { serving, candidates: serving.filter((p) => takesReferenceImage(deps, job, deps.adapters.get(p)!)) };
 }
 
 /**

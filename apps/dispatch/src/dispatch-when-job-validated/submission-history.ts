@@ -7,10 +7,12 @@ export interface SubmissionRetry {
 }
 
 export interface SubmissionHistory {
-  /** When the job's first intent was recorded (start of its retry budget). */
+  /** When the job's first intent at its current provider was recorded (start of its retry budget there). */
   intentAt: Date | null;
-  /** Retries scheduled for the job's submission, oldest first, over all its tries. */
+  /** Retries scheduled for the job's submission at its current provider, oldest first, over all its tries there. */
   retries: SubmissionRetry[];
+  /** Every provider the job was sent to (or meant to be), in order: a failover picks none of them again. */
+  providers: string[];
   /**
    * The last thing recorded is a retry, i.e. the last try was answered with an error. False right
    * after an intent: the outcome of that try is unknown (a crash).
@@ -22,12 +24,17 @@ export interface SubmissionHistory {
   pendingRetryAt: Date | null;
 }
 
-const NO_HISTORY: SubmissionHistory = { intentAt: null, retries: [], lastTryRejected: false, rejectedAt: null, pendingRetryAt: null };
+const NO_HISTORY: SubmissionHistory = { intentAt: null, retries: [], providers: [], lastTryRejected: false, rejectedAt: null, pendingRetryAt: null };
 
 /** What dispatch needs beyond JobState: the retry bookkeeping of the current submission attempt. */
 export function evolveSubmissionHistory(h: SubmissionHistory, e: JobEvent): SubmissionHistory {
-  // A retry's own intent (a provider that can neither de-duplicate nor list) keeps the budget running.
-  if (e.type === 'JobSubmissionIntended') return { ...h, intentAt: h.intentAt ?? new Date(e.data.at), lastTryRejected: false, rejectedAt: null, pendingRetryAt: null };
+  if (e.type === 'JobSubmissionIntended') {
+    const tries = { lastTryRejected: false, rejectedAt: null, pendingRetryAt: null };
+    // A retry's own intent (a provider that can neither de-duplicate nor list) keeps the budget running;
+    // a failover to another provider starts a budget there.
+    if (h.providers.at(-1) === e.data.provider) return { ...h, ...tries };
+    return { ...h, ...tries, intentAt: new Date(e.data.at), retries: [], providers: [...h.providers, e.data.provider] };
+  }
   if (e.type === 'JobSubmissionRetryScheduled') {
     const retryAt = new Date(e.data.retryAt);
     return { ...h, retries: [...h.retries, { reason: e.data.reason, retryAt }], lastTryRejected: true, rejectedAt: new Date(e.data.at), pendingRetryAt: retryAt };

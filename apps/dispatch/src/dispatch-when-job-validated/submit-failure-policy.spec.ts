@@ -13,6 +13,7 @@ const t0 = new Date('2030-01-01T00:00:00.000Z');
 const at = (ms: number) => new Date(t0.getTime() + ms);
 const history = (retries: SubmissionHistory['retries'] = []): SubmissionHistory => ({
   intentAt: t0,
+  providers: ['runway'],
   retries,
   lastTryRejected: retries.length > 0,
   rejectedAt: retries.length > 0 ? t0 : null,
