@@ -608,6 +608,13 @@ describe('content', () => {
     expect(outside.headers.get('content-type')).toMatch(/^application\/json/);
     expect(outside.headers.get('etag')).not.toBe('"abc"'); // not the video's tag
 
+    // A player revalidating its cached copy is told it still holds the video, whatever range it asks for.
+    const cached = await call(`/v1/jobs/${done}/content`, { headers: { 'if-none-match': full.headers.get('etag')!, range: 'bytes=0-3' } });
+    expect(cached.status).toBe(304);
+    expect(cached.headers.get('etag')).toBe('"abc"');
+    expect(await cached.text()).toBe('');
+    expect((await call(`/v1/jobs/${done}/content`, { headers: { 'if-none-match': '"other"' } })).status).toBe(200);
+
     const pending = await createJob('alice', running());
     const notYet = await call(`/v1/jobs/${pending}/content`);
     expect(notYet.status).toBe(404);

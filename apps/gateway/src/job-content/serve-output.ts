@@ -3,9 +3,13 @@ import { foldRecordedJob, type JobState } from '@reelay/job-domain';
 import { outputKey } from '@reelay/storage';
 import type { Request, Response } from 'express';
 import { ApiException } from '../errors/api-exception';
+import { noneMatchHits } from '../http/etag';
 import { streamToResponse } from '../http/stream-to-response';
 import type { GatewayDeps } from '../gateway-deps';
 import { parseRange } from './byte-range';
+
+/** Revalidated on every use (a 304 while it is unchanged): a video deleted since must not play from a cache. */
+const CACHE_CONTROL = 'private, no-cache';
 
 const notReady = () => new ApiException('not_found', 'The video is not available: the job has not succeeded.');
 const deleted = (at: string) => new ApiException('output_deleted', `This video was deleted on ${at}. Generate it again to get a new one.`);
@@ -24,6 +28,12 @@ export async function serveOutput(deps: GatewayDeps, jobId: string, state: JobSt
     throw notReady();
   }
 
+  const etag = `"${state.output.sha256}"`;
+  // Before Range (RFC 9110 §13.2.2): a player revalidating the copy it holds downloads nothing.
+  if (noneMatchHits(req.headers['if-none-match'], etag)) {
+    res.status(304).set({ ETag: etag, 'Cache-Control': CACHE_CONTROL }).end();
+    return;
+  }
   const range = parseRange(req.headers.range, size);
   if (range === 'unsatisfiable') {
     // Before the video's headers: this answer is a JSON error, not a part of the video.
@@ -32,9 +42,8 @@ export async function serveOutput(deps: GatewayDeps, jobId: string, state: JobSt
   res.set({
     'Content-Type': state.output.contentType,
     'Accept-Ranges': 'bytes',
-    ETag: `"${state.output.sha256}"`,
-    // Revalidated on every use: a video deleted since must not play from a cache.
-    'Cache-Control': 'private, no-cache',
+    ETag: etag,
+    'Cache-Control': CACHE_CONTROL,
   });
   const { start, end } = range ?? { start: 0, end: size - 1 };
   if (range) res.status(206).set('Content-Range', `bytes ${start}-${end}/${size}`);

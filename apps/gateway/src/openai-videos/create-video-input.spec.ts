@@ -35,6 +35,10 @@ describe('readCreateVideoInput (multipart)', () => {
     await expect(readCreateVideoInput(file, small)).rejects.toMatchObject({ code: 'payload_too_large', status: 413 });
   });
 
+  it.each(['constructor', 'toString', '__proto__'])('refuses a field named %s, like any unknown field, instead of skipping it', async (name) => {
+    await expect(readCreateVideoInput(await multipart([['prompt', 'a bay'], [name, 'x']]), config)).rejects.toMatchObject({ code: 'invalid_request', status: 400 });
+  });
+
   it('refuses a NUL character in a field with a 400', async () => {
     await expect(readCreateVideoInput(await multipart([['prompt', 'a\u0000b']]), config)).rejects.toMatchObject({ code: 'invalid_request', details: [{ path: 'prompt' }] });
   });

@@ -36,7 +36,9 @@ export async function readCreateVideoInput(req: Request, config: GatewayConfig):
   } catch {
     throw invalidRequest('The multipart body could not be read.');
   }
-  const fields: Record<string, unknown> = {};
+  // No prototype: a field named like one of Object's members (`constructor`, `__proto__`) is kept
+  // as sent, and refused by the schema as an unknown field, not skipped.
+  const fields: Record<string, unknown> = Object.create(null);
   let file: CreateVideoInput['file'];
   for (const [key, value] of form) {
     if (key === 'input_reference' && typeof value !== 'string') {
@@ -51,7 +53,7 @@ export async function readCreateVideoInput(req: Request, config: GatewayConfig):
       // `input_reference=text` next to `input_reference[x]=...`: a string cannot take fields.
       if (typeof ref !== 'object') throw invalidRequest('The request is not valid.', [{ path: 'input_reference', message: 'give a file or an object, not both' }]);
       ref[nested[1]] = typeof value === 'string' ? value : undefined;
-    } else if (!(key in fields)) {
+    } else if (!Object.hasOwn(fields, key)) {
       fields[key] = typeof value === 'string' ? value : '(file)';
     }
   }

@@ -46,6 +46,7 @@ const bytes = { type: 'string', contentMediaType: 'video/mp4' };
 const imageBodies: Record<string, BodySpec> = Object.fromEntries(['image/png', 'image/jpeg', 'image/webp'].map((t) => [t, { schema: { type: 'string', contentMediaType: t } }]));
 const idempotencyKey = { name: 'Idempotency-Key', description: 'The same key and body return the same job; a different body answers 409.', schema: { type: 'string', minLength: 1, maxLength: 255 } };
 const rangeHeader = { name: 'Range', description: 'A single byte range, e.g. bytes=0-1023 (206 Partial Content)', schema: { type: 'string' } };
+const contentNoneMatch = { name: 'If-None-Match', description: 'The ETag of a copy you hold (304 Not Modified when it is still the video)', schema: { type: 'string' } };
 
 /** Every route the gateway serves (openapi.spec.ts fails when the router has one this list lacks). */
 export const ROUTES: RouteSpec[] = [
@@ -130,11 +131,11 @@ export const ROUTES: RouteSpec[] = [
   },
   {
     method: 'get', path: '/v1/jobs/{id}/content', operationId: 'getJobContent', tag: 'Jobs', summary: 'The video bytes', auth: true, pathParams: [jobId],
-    headers: [rangeHeader],
+    headers: [rangeHeader, contentNoneMatch],
     query: JobTokenQuery,
     jobToken: true,
     description: 'Once the video was deleted (its `output.deletedAt` is set) this answers 410 `output_deleted`. Also without a key, with `?token=` from POST /v1/jobs/{id}/token (for a `<video src>`).',
-    success: { status: 200, description: 'The MP4 (206 for a Range request)', content: { 'video/mp4': { schema: bytes, example: '(MP4 bytes)' } } },
+    success: { status: 200, description: 'The MP4 (206 for a Range request; 304 Not Modified for a matching If-None-Match)', content: { 'video/mp4': { schema: bytes, example: '(MP4 bytes)' } }, headers: { ETag: "The video's SHA-256" } },
     errors: [401, 404, 410, 416, 429],
   },
   {
@@ -243,8 +244,8 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'get', path: '/v1/videos/{id}/content', operationId: 'downloadVideoContent', tag: 'OpenAI-compatible videos', summary: 'The video bytes', auth: true, openai: true, pathParams: [videoId],
     query: OpenAIVideoContentQuery,
-    headers: [rangeHeader],
-    success: { status: 200, description: 'The MP4 (206 for a Range request)', content: { 'video/mp4': { schema: bytes, example: '(MP4 bytes)' } } },
+    headers: [rangeHeader, contentNoneMatch],
+    success: { status: 200, description: 'The MP4 (206 for a Range request; 304 Not Modified for a matching If-None-Match)', content: { 'video/mp4': { schema: bytes, example: '(MP4 bytes)' } }, headers: { ETag: "The video's SHA-256" } },
     errors: [400, 401, 404, 410, 416, 429],
   },
   {

@@ -15,7 +15,17 @@ export const ReferenceImage = z.union([
 ]);
 export type ReferenceImage = z.infer<typeof ReferenceImage>;
 
-export const JobMetadata = z
-  .record(z.string().min(1).max(64), z.string().max(512))
-  .refine((m) => Object.keys(m).length <= 16, 'at most 16 keys');
+/**
+ * zod's record parser drops a `__proto__` key without a word, so it is refused before it gets
+ * there: a key the client sent must be kept or named in a 400, never silently lost.
+ */
+export const JobMetadata = z.preprocess(
+  (value, ctx) => {
+    if (value !== null && typeof value === 'object' && Object.hasOwn(value, '__proto__')) {
+      ctx.addIssue({ code: 'custom', message: '__proto__ cannot be a metadata key', path: ['__proto__'], input: value });
+    }
+    return value;
+  },
+  z.record(z.string().min(1).max(64), z.string().max(512)).refine((m) => Object.keys(m).length <= 16, 'at most 16 keys'),
+);
 export type JobMetadata = z.infer<typeof JobMetadata>;
