@@ -1,5 +1,7 @@
 import { BadRequestException, HttpException, NotFoundException, PayloadTooLargeException } from '@nestjs/common';
 import { API_ERROR_STATUS, ApiErrorEnvelope } from '@reelay/contracts';
+import { Client } from 'pg';
+import { QueryFailedError } from 'typeorm';
 import { ApiException } from './api-exception';
 import { toErrorResponse } from './error-envelope';
 
@@ -25,6 +27,16 @@ describe('toErrorResponse', () => {
       expect(r).toMatchObject({ status: API_ERROR_STATUS[code], body: { error: { code } } });
       expect(JSON.stringify(r.body)).not.toContain('raw framework text');
     }
+  });
+
+  it('answers a database out of reach with 503 and Retry-After, as TypeORM or node-postgres throws it', async () => {
+    const refused = await new Client({ host: '127.0.0.1', port: 9, user: 'x', database: 'x' }).connect().catch((e: unknown) => e);
+    const wrapped = new QueryFailedError('SELECT 1', [], Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }));
+    for (const err of [refused, wrapped, new Error('Connection terminated unexpectedly'), new Error('timeout exceeded when trying to connect')]) {
+      expect(toErrorResponse(err)).toEqual({ status: 503, headers: { 'Retry-After': '2' }, body: { error: { code: 'service_unavailable', message: expect.any(String) } } });
+    }
+    const constraint = new QueryFailedError('INSERT', [], Object.assign(new Error('duplicate key value violates unique constraint'), { code: '23505' }));
+    expect(toErrorResponse(constraint).status).toBe(500);
   });
 
   it('never leaks the text of unexpected errors', () => {
