@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { hashApiKey } from '@reelay/accounts';
 import { ApiException } from '../errors/api-exception';
 import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
+import { clientAddressKey } from '../rate-limit/client-address-key';
 import { TokenBuckets } from '../rate-limit/token-bucket';
 import { ApiKeyLookup } from './api-key-lookup';
 import { type AuthenticatedRequest, JOB_TOKEN_ROUTE, PUBLIC_ROUTE } from './current-user';
@@ -74,7 +75,7 @@ export class ApiKeyGuard implements CanActivate {
 
   /** `req.ip` is the TCP peer, or the forwarded client address when TRUST_PROXY says which proxies to believe. */
   private takeForAddress(req: AuthenticatedRequest): void {
-    const { allowed, retryAfterSeconds } = this.addressBuckets.take(req.ip ?? req.socket.remoteAddress ?? 'unknown');
+    const { allowed, retryAfterSeconds } = this.addressBuckets.take(clientAddressKey(req.ip ?? req.socket.remoteAddress ?? 'unknown'));
     if (!allowed) throw rateLimited('Too many requests from this address. Please slow down.', retryAfterSeconds);
   }
 }

@@ -21,8 +21,9 @@ export const GatewayConfig = BaseConfig.extend({
   PUBLIC_RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(1000),
   /**
    * Express's `trust proxy`: which hops' X-Forwarded-For to believe for the client address.
-   * Off by default (the address is the TCP peer); behind a load balancer set `true`, a hop count,
-   * or addresses/ranges such as `loopback, uniquelocal` or `10.0.0.0/8`.
+   * Off by default (the address is the TCP peer); behind a load balancer set a hop count, or
+   * addresses/ranges such as `loopback, uniquelocal` or `10.0.0.0/8` (`true` believes whatever the
+   * client put first in the header).
    */
   TRUST_PROXY: z.preprocess(
     (v) => (v === undefined || v === '' || v === 'false' ? false : v === 'true' ? true : /^\d+$/.test(String(v)) ? Number(v) : v),
