@@ -1,4 +1,4 @@
-import { readEvent, type Job, type JobEvent } from '@reelay/contracts';
+import { isTerminal, readEvent, type Job, type JobEvent } from '@reelay/contracts';
 import { jobDecider, toPublicJob, type JobState } from '@reelay/job-domain';
 import { startStack, type ServiceProcess, type Stack } from '@reelay/testing';
 import { execFileSync, execSync } from 'node:child_process';
@@ -138,7 +138,9 @@ function followLive(url: string, key: string, closed: AbortSignal): LiveStream {
     while (!stopper.signal.aborted) {
       try {
         await readJobStream(url, key, { lastEventId: events.at(-1)?.id, timeoutMs: 600_000, onEvent: (e) => events.push(e), signal: stopper.signal });
-        return true;
+        // Ended by the server: after the job's last event, or at the stream's longest life (reconnect then).
+        if (isTerminal(events.at(-1)?.job.status ?? 'queued')) return true;
+        live.reconnects++;
       } catch (err) {
         if (stopper.signal.aborted) break;
         // 204: the job's stream is over (api.md), as when the drop came after its last event.

@@ -12,6 +12,7 @@ import { assetKey, LocalStorage, outputKey, signedAssetUrl } from '@reelay/stora
 import { createTestDatabase, uniqueNatsPrefix, type TestDatabase } from '@reelay/testing';
 import { createGatewayApp, type GatewayApp } from './app';
 import { ApiKeyLookup } from './auth/api-key-lookup';
+import { jobTokenSecret, signJobToken } from './job-token/job-token';
 import { GatewayConfig } from './config/gateway-config';
 
 jest.setTimeout(20_000);
@@ -773,6 +774,39 @@ describe('a second gateway process on the same database', () => {
       expect((await streamed).map((e) => e.id)).toEqual(['1', '2', '3', '4', '5']);
     } finally {
       if (!closed) await second.app.close();
+    }
+  });
+
+  it('ends a job stream while its credential is good and checks the reconnect again: a revoked key and an expired job token get 401', async () => {
+    const started: GatewayApp[] = [];
+    const gateway = async (more: Record<string, string>) => {
+      const config = GatewayConfig.parse({ DATABASE_URL: db.url, NATS_PREFIX: prefix, STORAGE_DIR: storageDir, DB_POOL_SIZE: '2', WEBHOOK_MASTER_SECRET: 'test-master-secret-0123456789', ...more });
+      const app = await createGatewayApp(config, createLogger('gateway', 'silent'));
+      started.push(app);
+      await app.app.listen(0, '127.0.0.1');
+      return { url: (await app.app.getUrl()).replace('[::1]', '127.0.0.1'), config };
+    };
+    try {
+      // A key's stream lasts at most SSE_MAX_STREAM_MS; the key revoked meanwhile stops the reconnect.
+      const short = await gateway({ SSE_MAX_STREAM_MS: '1000' });
+      const { key } = await createApiKey(gw.deps.dataSource, 'stream-revoked');
+      const jobId = await createJob('stream-revoked', running());
+      const open = (id: string, auth: Record<string, string>, q = '') => fetch(`${short.url}/v1/jobs/${id}/stream${q}`, { headers: auth });
+      const streamed = await open(jobId, { authorization: `Bearer ${key}` });
+      expect(streamed.status).toBe(200);
+      await revokeApiKey(gw.deps.dataSource, key);
+      expect((await readSse(streamed)).map((e) => e.id)).toEqual(['1', '2', '3', '4', '5']); // ended, the job unfinished
+      expect((await open(jobId, { authorization: `Bearer ${key}`, 'last-event-id': '5' })).status).toBe(401);
+
+      // A job token's stream ends when the token expires, long before SSE_MAX_STREAM_MS.
+      const long = await gateway({});
+      const token = signJobToken(jobTokenSecret(long.config)!, jobId, { userId: 'stream-revoked', expiresAt: new Date(Date.now() + 1500) });
+      const viaToken = await fetch(`${long.url}/v1/jobs/${jobId}/stream?token=${token}`);
+      expect(viaToken.status).toBe(200);
+      expect((await readSse(viaToken)).map((e) => e.id)).toEqual(['1', '2', '3', '4', '5']);
+      expect((await fetch(`${long.url}/v1/jobs/${jobId}/stream?token=${token}`, { headers: { 'last-event-id': '5' } })).status).toBe(401);
+    } finally {
+      for (const app of started) await app.app.close();
     }
   });
 

@@ -51,10 +51,11 @@ export class ApiKeyGuard implements CanActivate {
     if (req.headers.authorization === undefined && typeof req.query.token === 'string' && this.reflector.getAllAndOverride<boolean>(JOB_TOKEN_ROUTE, [ctx.getHandler(), ctx.getClass()])) {
       this.takeForAddress(req);
       const secret = this.jobTokenSecret;
-      const userId = secret && typeof req.params.id === 'string' ? verifyJobToken(secret, req.params.id, req.query.token, new Date()) : null;
-      if (!userId) throw new ApiException('unauthorized', 'This job token is not valid for this job, or has expired: ask for a new one (POST /v1/jobs/{id}/token).');
-      req.userId = userId;
+      const claims = secret && typeof req.params.id === 'string' ? verifyJobToken(secret, req.params.id, req.query.token, new Date()) : null;
+      if (!claims) throw new ApiException('unauthorized', 'This job token is not valid for this job, or has expired: ask for a new one (POST /v1/jobs/{id}/token).');
+      req.userId = claims.userId;
       req.viaJobToken = true;
+      req.credentialExpiresAt = claims.expiresAt;
       // The token in the URL is the credential, so any origin may read the answer (an EventSource on the client's own site).
       ctx.switchToHttp().getResponse<Response>().setHeader('Access-Control-Allow-Origin', '*');
       return true;

@@ -5,6 +5,8 @@ export interface AuthenticatedRequest extends Request {
   userId?: string;
   /** Authenticated by a job token (`?token=`) rather than an API key. */
   viaJobToken?: boolean;
+  /** When the credential stops being valid (a job token's expiry); nothing that outlives it may keep serving. */
+  credentialExpiresAt?: Date;
 }
 
 /** The user that owns the request's API key (set by ApiKeyGuard). */

@@ -35,6 +35,12 @@ export const GatewayConfig = BaseConfig.extend({
   SSE_HEARTBEAT_MS: z.coerce.number().int().min(100).default(15_000),
   /** Safety-net re-read of a streamed job's log, in case a live push was missed. */
   SSE_RECHECK_MS: z.coerce.number().int().min(50).default(2_000),
+  /**
+   * Longest a job stream stays open: then it ends, and the client reconnects (Last-Event-ID) and is
+   * authenticated again, so a revoked key stops streaming within this time. A stream opened with a
+   * job token also ends when the token expires.
+   */
+  SSE_MAX_STREAM_MS: z.coerce.number().int().min(1000).max(86_400_000).default(900_000),
   /** Open job streams one user may hold on one gateway process; one more answers 429. */
   SSE_MAX_STREAMS_PER_USER: z.coerce.number().int().min(1).default(100),
   /** Master key for per-user webhook secrets; without it GET /v1/webhooks/secret answers 503. */

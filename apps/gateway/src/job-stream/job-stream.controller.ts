@@ -51,7 +51,12 @@ export class JobStreamController {
       forgets.push(forget);
     }
     const forget = () => forgets.forEach((f) => f());
+    // Authentication happens when a stream opens: it ends while its credential is still good, and the
+    // reconnect is checked again (a revoked key, an expired token: 401, which stops an EventSource).
+    const expires = (req as AuthenticatedRequest).credentialExpiresAt?.getTime() ?? Infinity;
+    const lifetime = setTimeout(() => session.close(), Math.max(0, Math.min(config.SSE_MAX_STREAM_MS, expires - Date.now())));
     res.on('close', () => {
+      clearTimeout(lifetime);
       session.close(false);
       forget();
     });

@@ -7,8 +7,8 @@ const token = signJobToken(secret, 'job_A', { userId: 'user-1', expiresAt: later
 
 describe('job tokens', () => {
   it('stand for their user on their job until they expire', () => {
-    expect(verifyJobToken(secret, 'job_A', token, now)).toBe('user-1');
-    expect(verifyJobToken(secret, 'job_A', token, later(899))).toBe('user-1');
+    expect(verifyJobToken(secret, 'job_A', token, now)).toEqual({ userId: 'user-1', expiresAt: later(900) });
+    expect(verifyJobToken(secret, 'job_A', token, later(899))).toMatchObject({ userId: 'user-1' });
     expect(verifyJobToken(secret, 'job_A', token, later(900))).toBeNull();
   });
 

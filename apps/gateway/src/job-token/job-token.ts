@@ -18,8 +18,8 @@ export function signJobToken(secret: string, jobId: string, claims: JobTokenClai
   return `${payload}.${signature(secret, jobId, payload)}`;
 }
 
-/** The user a token for `jobId` stands for, or null when it is malformed, for another job, or expired. */
-export function verifyJobToken(secret: string, jobId: string, token: string, now: Date): string | null {
+/** What a token for `jobId` says (its user and expiry), or null when it is malformed, for another job, or expired. */
+export function verifyJobToken(secret: string, jobId: string, token: string, now: Date): JobTokenClaims | null {
   if (token.length > MAX_TOKEN_LENGTH) return null;
   const [payload, sig, ...rest] = token.split('.');
   if (!payload || !sig || rest.length) return null;
@@ -28,7 +28,7 @@ export function verifyJobToken(secret: string, jobId: string, token: string, now
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
   const [userId, expires] = Buffer.from(payload, 'base64url').toString('utf8').split('\n');
   if (!userId || !/^\d{1,12}$/.test(expires ?? '') || Number(expires) * 1000 <= now.getTime()) return null;
-  return userId;
+  return { userId, expiresAt: new Date(Number(expires) * 1000) };
 }
 
 function signature(secret: string, jobId: string, payload: string): string {
