@@ -70,7 +70,7 @@ describe('sweepUnusedAssets (PostgreSQL job_view, files on disk)', () => {
 
   it('removes nothing while the job list trails the log (a rebuild), since it cannot tell which images are in use', async () => {
     const old = await asset(40);
-    await ds.query(`INSERT INTO events (stream_id, stream_version, event_id, type, schema_version, data) SELECT 'other-' || g, 1, gen_random_uuid(), 'Other', 1, '{}' FROM generate_series(1, 2500) g`);
+    await ds.query(`INSERT INTO events (stream_id, stream_version, event_id, type, schema_version, data) SELECT 'other-' || g, 1, gen_random_uuid(), 'Other', 1, '{}' FROM generate_series(1, 25000) g`);
     expect(await sweepUnusedAssets({ storage, dataSource: ds }, 30 * DAY)).toEqual({ removed: 0, more: false, skipped: true });
     expect(await stored()).toContain(old);
     // Caught up: the round goes on.
@@ -101,10 +101,25 @@ describe('sweepUnusedAssets (PostgreSQL job_view, files on disk)', () => {
     expect(await stored()).not.toContain(unused);
   });
 
+  it('deletes while the job list trails the log by a burst of submits, still refusing an image a job it has not shown yet names', async () => {
+    await ds.query(`INSERT INTO checkpoints (name, transaction_id, global_position) SELECT 'job_view', pg_current_xact_id(), max(global_position) FROM events
+      ON CONFLICT (name) DO UPDATE SET transaction_id = excluded.transaction_id, global_position = excluded.global_position`);
+    const [named, unused] = [await asset(40), await asset(40)];
+    await ds.query(`INSERT INTO events (stream_id, stream_version, event_id, type, schema_version, data) SELECT 'burst-' || g, 1, gen_random_uuid(), 'Other', 1, '{}' FROM generate_series(1, 2500) g`);
+    await ds.query(`INSERT INTO events (stream_id, stream_version, event_id, type, schema_version, data) VALUES ('job-job_burst', 1, gen_random_uuid(), 'JobSubmitted', 1, $1)`, [
+      JSON.stringify({ jobId: 'job_burst', userId: 'u1', referenceImage: { assetId: named } }),
+    ]);
+    const controller = new DeleteAssetController({ storage, dataSource: ds } as unknown as GatewayDeps);
+    await controller.remove('u1', unused);
+    await expect(controller.remove('u1', named)).rejects.toMatchObject({ code: 'invalid_state', message: expect.stringContaining('job_burst') });
+    expect(await stored()).toContain(named);
+    expect(await stored()).not.toContain(unused);
+  });
+
   it('answers 503 to a delete while the job list is rebuilt, and removes nothing', async () => {
     const old = await asset(40);
     await ds.query(`DELETE FROM checkpoints WHERE name = 'job_view'`);
-    await ds.query(`INSERT INTO events (stream_id, stream_version, event_id, type, schema_version, data) SELECT 'more-' || g, 1, gen_random_uuid(), 'Other', 1, '{}' FROM generate_series(1, 2500) g`);
+    await ds.query(`INSERT INTO events (stream_id, stream_version, event_id, type, schema_version, data) SELECT 'more-' || g, 1, gen_random_uuid(), 'Other', 1, '{}' FROM generate_series(1, 25000) g`);
     const controller = new DeleteAssetController({ storage, dataSource: ds } as unknown as GatewayDeps);
     await expect(controller.remove('u1', old)).rejects.toMatchObject({ code: 'service_unavailable' });
     expect(await stored()).toContain(old);

@@ -36,8 +36,12 @@ const JOB_VIEW_LAG_SQL = `
   SELECT coalesce((SELECT max(global_position) FROM events), 0)
        - coalesce((SELECT global_position FROM checkpoints WHERE name = $1), 0) AS lag`;
 
-/** job_view this far behind the log (a rebuild, a stuck projection) cannot say cheaply which images are in use. */
-const MAX_JOB_VIEW_LAG = 2_000;
+/**
+ * job_view this far behind the log (a rebuild, a stuck projection) cannot say cheaply which images
+ * are in use: the events after its checkpoint are read to find the jobs it lacks. A burst of
+ * submits puts it a few thousand events behind for a moment, which must not refuse deletes.
+ */
+const MAX_JOB_VIEW_LAG = 20_000;
 /** A round ends after this long (it holds a lock in an idle transaction: see onOneReplica). */
 const ROUND_BUDGET_MS = 20_000;
 /** Candidates checked against the jobs per query. */
