@@ -80,6 +80,17 @@ describe('dispatch: crash after the provider accepted, before the log recorded i
     await dispatch.kill('SIGTERM');
   });
 
+  it('looks the task of a last try that timed out up once more before failing the job, and records it when the provider made it', async () => {
+    // Ark takes 1 s to answer the create and makes the task all the same; dispatch gives up after 300 ms, with no retry left.
+    const dispatch = await h.startDispatch({ ...env, SEEDANCE_TIMEOUT_MS: '300', DISPATCH_SERVER_MAX_RETRIES: '0' });
+    const jobId = await h.createValidatedJob({ model: 'seedance-1-0-pro', provider: 'seedance', prompt: 'a kite at noon [sim:slow=1000,queue=50]' });
+    const job = await h.waitForJob(jobId, (j) => j.status !== 'validating', 30_000);
+    const made = (await h.submissions('seedance')).filter((s) => s.submissionKey?.startsWith(`${jobId}:`));
+    expect(made).toHaveLength(1);
+    expect(job).toMatchObject({ status: 'running', providerTaskId: made[0].taskId });
+    await dispatch.kill('SIGTERM');
+  });
+
   it('holds the slot of a job canceled during a submit whose task cannot be looked up (the provider failing): the task may be running', async () => {
     const failing = await h.failingProvider(503);
     const jobId = await h.createValidatedJob({ model: 'seedance-1-0-pro', provider: 'seedance', prompt: 'a lookup that fails' });

@@ -10,7 +10,7 @@ import type { ProviderCircuit } from '../circuit/provider-circuit';
 import type { ProviderSlots } from '../capacity/provider-slots';
 import type { DispatchMetrics } from '../shared/dispatch-metrics';
 import { chooseProvider } from './choose-provider';
-import { decideSubmitFailure, LISTING_LAG_MS, type RetryPolicy, type SubmitFailureDecision } from './submit-failure-policy';
+import { decideSubmitFailure, LISTING_LAG_MS, lookupOnly, serverRetries, type RetryPolicy, type SubmitFailureDecision } from './submit-failure-policy';
 import { dispatchView, type SubmissionHistory } from './submission-history';
 import type { SubmitLease, SubmitLocks } from './submit-locks';
 
@@ -147,7 +147,17 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
           accepted = { adapter, providerTaskId: found };
           return await recordAccepted(deps, run, adapter, provider, found);
         }
-        submissionKey = job.intent.submissionKey;
+        if (lookupOnly(history, deps.policy)) {
+          // The last try timed out with the budget spent, and after the listing lag the provider has
+          // no task by our key: it made none, so the job ends here (or goes on to another provider).
+          const outcome = await onSubmitError(deps, run, job, provider, { kind: 'server', retryable: false, notProviderFault: true, detail: `no task found by submission key ${job.intent.submissionKey} after the last try went unanswered` }, false);
+          if (outcome.kind !== 'failover') return outcome;
+          provider = outcome.provider;
+          job = (await loadStreamState(deps.store, stream, dispatchView)).state.job;
+          intendedKey = `${jobId}:${job.submissionAttempts + 1}`;
+        } else {
+          submissionKey = job.intent.submissionKey;
+        }
       } else if (adapter.capabilities.idempotencyKey) {
         submissionKey = job.intent.submissionKey;
       } else if (history.lastTryRejected) {
@@ -395,8 +405,15 @@ async function onSubmitError(
   const decision: SubmitFailureDecision = retired ? { action: 'fail', errorCode: 'validation_failed' } : decideSubmitFailure(failure, history, now, deps.policy, 0.8 + Math.random() * 0.4);
   deps.logger.warn({ jobId, provider, kind: err.kind, providerCode: err.providerCode, detail: err.detail, action: decision.action }, 'provider submit failed');
   let outcome: DispatchOutcome | Failover = DONE;
+  // A task the last try may have made is looked up once more, after the provider lists it, before
+  // the job fails with a task of unknown fate (billed, and followed by nothing).
+  const lastLookup = decision.action === 'fail' && taskMayExist && (err.kind === 'server' || err.kind === 'timeout') && searchable(deps, provider) && serverRetries(history) === deps.policy.serverMaxRetries;
   const next = decision.action === 'fail' && !taskMayExist && FAILOVER_KINDS.has(err.kind) ? await failoverProvider(deps, job, history) : null;
-  if (next) {
+  if (lastLookup) {
+    const retryAt = new Date(now.getTime() + LISTING_LAG_MS);
+    await run((at) => ({ type: 'ScheduleSubmissionRetry', reason: 'provider_error', retryAt, now: at }));
+    outcome = { kind: 'later', delayMs: LISTING_LAG_MS, why: 'retry' };
+  } else if (next) {
     // The refusal is recorded first, so the intent that follows at `next` is a try of its own.
     await run((at) => ({ type: 'ScheduleSubmissionRetry', reason: err.kind === 'rate_limited' ? 'rate_limited' : 'provider_error', retryAt: at, now: at }));
     deps.logger.warn({ jobId, from: provider, to: next, kind: err.kind }, 'provider refused the job; sending it to the next provider of its model');

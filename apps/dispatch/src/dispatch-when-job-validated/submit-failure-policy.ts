@@ -73,3 +73,14 @@ function decide(failure: SubmitFailure, history: SubmissionHistory, now: Date, p
       return { action: 'fail', errorCode: 'unknown_provider_error' };
   }
 }
+
+/** Retries of 5xx and timeouts recorded at the job's current provider. */
+export const serverRetries = (history: SubmissionHistory): number => history.retries.filter((r) => r.reason === 'provider_error').length;
+
+/**
+ * The job's tries at a provider that can be searched by our key ended in a try of unknown outcome
+ * (a timeout) with the retry budget spent: one more pass only looks the task up, after the provider
+ * lists what it made. It is scheduled as one retry past the budget, which no failure decision
+ * schedules (decideSubmitFailure fails at the budget), so that count says the pass is a lookup only.
+ */
+export const lookupOnly = (history: SubmissionHistory, policy: Pick<RetryPolicy, 'serverMaxRetries'>): boolean => serverRetries(history) > policy.serverMaxRetries;
