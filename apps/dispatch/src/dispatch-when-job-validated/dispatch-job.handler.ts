@@ -228,8 +228,10 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
       } catch (err) {
         if (!isProviderError(err)) throw err;
         if (err.maybeDelivered && !canReconcile(deps, adapter)) {
-          await deps.circuit.recordFailure(provider);
-          return await failUnknownOutcome(deps, run, jobId, provider, submissionKey, err.detail);
+          const outcome = await failUnknownOutcome(deps, run, jobId, provider, submissionKey, err.detail);
+          // After the failure is in the log: a failing circuit write must not leave it unrecorded.
+          await noteCircuitFailure(deps, provider);
+          return outcome;
         }
         const refused = job;
         const outcome = await untilRecorded(deps, 'the refused submit', { jobId, provider, kind: err.kind }, () => onSubmitError(deps, run, refused, provider, err, err.maybeDelivered));
@@ -432,13 +434,16 @@ async function onSubmitError(
     if (!taskMayExist) await deps.slots.release(jobId);
   }
   // After the answer is in the log, which is what the next delivery acts on; the circuit is a hint.
-  if (countsTowardCircuit(err)) {
-    await deps.circuit
-      .recordFailure(provider)
-      .then((opened) => opened && deps.logger.warn({ provider }, 'provider circuit is open'))
-      .catch((e: unknown) => deps.logger.warn({ provider, err: String(e) }, 'could not record a provider failure in its circuit'));
-  }
+  if (countsTowardCircuit(err)) await noteCircuitFailure(deps, provider);
   return outcome;
+}
+
+/** A provider failure for its circuit, once the job's answer is in the log (the circuit is a hint: a failing write only logs). */
+async function noteCircuitFailure(deps: DispatchJobDeps, provider: string): Promise<void> {
+  await deps.circuit
+    .recordFailure(provider)
+    .then((opened) => opened && deps.logger.warn({ provider }, 'provider circuit is open'))
+    .catch((e: unknown) => deps.logger.warn({ provider, err: String(e) }, 'could not record a provider failure in its circuit'));
 }
 
 /**
