@@ -29,6 +29,11 @@ export const DispatchConfig = BaseConfig.extend({
   DISPATCH_SERVER_MAX_RETRIES: countVar(3),
   DISPATCH_RETRY_BASE_MS: ms(1_000),
   DISPATCH_RETRY_MAX_MS: ms(30_000),
+  /**
+   * How long dispatch keeps trying to record a provider's answer it holds (a database restart or
+   * failover) before it leaves the job to the next delivery.
+   */
+  DISPATCH_RECORD_RETRY_MS: ms(61_750),
   /** How soon a job waiting for a capacity slot looks again. */
   DISPATCH_CAPACITY_WAIT_MS: ms(1_000),
   /** Safety net: how often slots of finished jobs are swept. */

@@ -16,6 +16,7 @@ import { dispatchMigrations } from './migrations';
 import { Periodic } from './shared/periodic';
 import { referenceImageFetcher } from './dispatch-when-job-validated/fetch-reference-image';
 import { SubmitLocks } from './dispatch-when-job-validated/submit-locks';
+import { recordRetryDelays } from './dispatch-when-job-validated/dispatch-job.handler';
 
 async function main() {
   initTracing('dispatch');
@@ -66,6 +67,7 @@ async function main() {
       retryMaxMs: config.DISPATCH_RETRY_MAX_MS,
     },
     capacityWaitMs: config.DISPATCH_CAPACITY_WAIT_MS,
+    recordRetryDelaysMs: recordRetryDelays(config.DISPATCH_RECORD_RETRY_MS),
     publicBaseUrl: config.PUBLIC_BASE_URL,
     assetUrls,
     metrics,

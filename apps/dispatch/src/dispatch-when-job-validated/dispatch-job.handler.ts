@@ -43,6 +43,18 @@ export interface DispatchJobDeps {
 /** About a minute in all: a database restart or failover, a pool that was exhausted for a moment. */
 export const RECORD_RETRY_DELAYS_MS: readonly number[] = [250, 500, 1000, 2000, 4000, 8000, 15000, 15000, 15000];
 
+/** The waits of RECORD_RETRY_DELAYS_MS that fit in `budgetMs`, the last one cut to fit. */
+export function recordRetryDelays(budgetMs: number): number[] {
+  const delays: number[] = [];
+  let left = budgetMs;
+  for (const d of RECORD_RETRY_DELAYS_MS) {
+    if (left <= 0) break;
+    delays.push(Math.min(d, left));
+    left -= d;
+  }
+  return delays;
+}
+
 /** `later`: nothing is wrong, look again after `delayMs` (a pending retry, or no capacity slot free). */
 export type DispatchOutcome = { kind: 'done' } | { kind: 'later'; delayMs: number; why: 'retry' | 'capacity' | 'busy' };
 
@@ -251,10 +263,11 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
         outcome = await untilRecorded(deps, 'the acceptance', { jobId, provider, providerTaskId }, () => recordAccepted(deps, run, adapter, provider, providerTaskId));
       } catch (err) {
         if (err instanceof IllegalTransitionError) throw err;
-        // The next delivery will find the intent unanswered; where it cannot find the task by our
-        // key it fails the job, so the task is stopped where the provider lets us, and named for an operator.
+        // The next delivery will find the intent unanswered. Where it can find the task by our key it
+        // records it then, so the task is left to run; elsewhere it fails the job, so the task is
+        // stopped where the provider lets us, and named for an operator.
         deps.logger.error({ jobId, provider, providerTaskId, err: String(err) }, 'the provider accepted the job but the acceptance could not be recorded');
-        await cancelOrphan(deps, jobId, adapter, providerTaskId);
+        if (!findsBySubmissionKey(deps, adapter)) await cancelOrphan(deps, jobId, adapter, providerTaskId);
         throw err;
       }
       // After the acceptance is in the log: a failing circuit write must not leave it unrecorded.
