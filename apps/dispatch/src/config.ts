@@ -36,6 +36,8 @@ export const DispatchConfig = BaseConfig.extend({
   DISPATCH_RECORD_RETRY_MS: ms(61_750),
   /** How soon a job waiting for a capacity slot looks again. */
   DISPATCH_CAPACITY_WAIT_MS: ms(1_000),
+  /** Longest a validated job waits for a capacity slot; then it fails as provider_rate_limited, its credits given back (0: it waits as long as it takes). */
+  DISPATCH_CAPACITY_WAIT_MAX_MS: ms(0),
   /** Safety net: how often slots of finished jobs are swept. */
   DISPATCH_SLOT_SWEEP_MS: ms(60_000),
   /**

@@ -67,6 +67,7 @@ async function main() {
       retryMaxMs: config.DISPATCH_RETRY_MAX_MS,
     },
     capacityWaitMs: config.DISPATCH_CAPACITY_WAIT_MS,
+    capacityWaitMaxMs: config.DISPATCH_CAPACITY_WAIT_MAX_MS,
     recordRetryDelaysMs: recordRetryDelays(config.DISPATCH_RECORD_RETRY_MS),
     publicBaseUrl: config.PUBLIC_BASE_URL,
     assetUrls,

@@ -120,3 +120,27 @@ describe('dispatch: fair share of capacity between users', () => {
     await waitUntil(async () => (await Promise.all(waiting.map((id) => h.job(id)))).filter((j) => j.status === 'running').length === 1, 20_000, 'one more of the burst running');
   });
 });
+
+/**
+ * With DISPATCH_CAPACITY_WAIT_MAX_MS set, a job that finds no slot for that long after validation
+ * fails as provider_rate_limited (nothing was sent anywhere) instead of waiting for hours.
+ */
+describe('dispatch: the longest wait for a capacity slot', () => {
+  const h = new DispatchHarness();
+
+  beforeAll(async () => {
+    await h.start();
+    await h.startDispatch({ PROVIDERS_ENABLED: 'seedance', PROVIDER_MAX_IN_FLIGHT_SEEDANCE: '1', DISPATCH_CAPACITY_WAIT_MS: '150', DISPATCH_CAPACITY_WAIT_MAX_MS: '1500' });
+  });
+  afterAll(() => h.close());
+
+  it('fails a job still without a slot past it, sent nowhere, while the job holding the slot runs on', async () => {
+    const holder = await h.createValidatedJob({ model: 'seedance-1-0-pro', provider: 'seedance', prompt: 'the slot holder [sim:queue=100]' });
+    await h.waitForJob(holder, (j) => j.status === 'running');
+    const waiting = await h.createValidatedJob({ model: 'seedance-1-0-pro', provider: 'seedance', prompt: 'no room for me' });
+    const failed = await h.waitForJob(waiting, (j) => j.status === 'failed', 15_000);
+    expect(failed).toMatchObject({ errorCode: 'provider_rate_limited', intent: null, providerTaskMayExist: false });
+    expect((await h.submissions('seedance')).map((s) => s.submissionKey?.split(':')[0])).toEqual([holder]);
+    expect((await h.slots()).map((s) => s.job_id)).toEqual([holder]);
+  });
+});

@@ -327,6 +327,27 @@ describe('JetStreamServer (Nest custom transport, real NATS + PostgreSQL)', () =
     expect(overdue).toEqual([{ consumer: 'progress', eventId: event.eventId }]);
   });
 
+  it('a message waiting for a slot held by a handler past maxHandlerMs is handed back, so another replica handles it', async () => {
+    const prefix = await newPrefix();
+    const stuck = new Recorder();
+    let unblock = () => undefined as void;
+    stuck.blockers.set(1, new Promise<void>((r) => (unblock = r))); // a call that never returns
+    const binding = { concurrency: 1, ackWaitMs: 1500, maxHandlerMs: 1500, maxDeliver: 20 };
+    await startService(prefix, stuck, binding);
+    try {
+      const [hung, behind] = [progressEvent(1), progressEvent(2)];
+      await publish(prefix, hung);
+      await waitFor('the first handler hung', () => stuck.handled.length === 1);
+      await publish(prefix, behind);
+      await new Promise((r) => setTimeout(r, 300)); // fetched by the stuck replica, waiting for its slot
+      const healthy = new Recorder();
+      await startService(prefix, healthy, binding);
+      await waitFor('the waiting event handled by the healthy replica', () => healthy.finished.includes(behind.eventId), 20_000);
+    } finally {
+      unblock();
+    }
+  });
+
   it('close() lets the running handler finish and ack; the rest goes to the next instance, none twice', async () => {
     const prefix = await newPrefix();
     const first = new Recorder();

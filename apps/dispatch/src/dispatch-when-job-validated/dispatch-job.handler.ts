@@ -24,6 +24,8 @@ export interface DispatchJobDeps {
   circuit: ProviderCircuit;
   policy: RetryPolicy;
   capacityWaitMs: number;
+  /** Longest a validated job waits for a capacity slot before it fails as provider_rate_limited (0: no limit). */
+  capacityWaitMaxMs: number;
   publicBaseUrl?: string;
   /** Where uploaded reference images are kept (shared with the gateway and intake). */
   storage: BlobStorage;
@@ -193,7 +195,16 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
         return failForSetup(deps, run, { jobId, model: job.model }, serving.length === 0 ? `no configured provider serves model ${job.model}` : uploadNeedsLinkDetail(serving));
       }
       const chosen = await deps.slots.forUser(job.userId, jobId, () => chooseProvider(candidates, (p) => deps.circuit.allows(p), (p) => takeSlot(deps, jobId, p)));
-      if (!chosen) return capacityWait(deps);
+      if (!chosen) {
+        const waited = history.validatedAt ? now.getTime() - history.validatedAt.getTime() : 0;
+        if (deps.capacityWaitMaxMs > 0 && waited > deps.capacityWaitMaxMs) {
+          // Nothing was sent anywhere: the job ends with its credits given back, and the user can try again later.
+          deps.logger.warn({ jobId, model: job.model, waitedMs: waited }, 'no capacity slot came free in time; the job fails');
+          await run((at) => ({ type: 'Fail', errorCode: 'provider_rate_limited', detail: `no capacity slot at ${candidates.join(', ')} within ${deps.capacityWaitMaxMs} ms of validation`, now: at }));
+          return DONE;
+        }
+        return capacityWait(deps);
+      }
       provider = chosen;
     }
 

@@ -7,6 +7,8 @@ export interface SubmissionRetry {
 }
 
 export interface SubmissionHistory {
+  /** When the job passed validation: how long it has waited to be sent. */
+  validatedAt: Date | null;
   /** When the job's first intent at its current provider was recorded (start of its retry budget there). */
   intentAt: Date | null;
   /** Retries scheduled for the job's submission at its current provider, oldest first, over all its tries there. */
@@ -24,10 +26,11 @@ export interface SubmissionHistory {
   pendingRetryAt: Date | null;
 }
 
-const NO_HISTORY: SubmissionHistory = { intentAt: null, retries: [], providers: [], lastTryRejected: false, rejectedAt: null, pendingRetryAt: null };
+const NO_HISTORY: SubmissionHistory = { validatedAt: null, intentAt: null, retries: [], providers: [], lastTryRejected: false, rejectedAt: null, pendingRetryAt: null };
 
 /** What dispatch needs beyond JobState: the retry bookkeeping of the current submission attempt. */
 export function evolveSubmissionHistory(h: SubmissionHistory, e: JobEvent): SubmissionHistory {
+  if (e.type === 'JobValidated') return { ...h, validatedAt: new Date(e.data.at) };
   if (e.type === 'JobSubmissionIntended') {
     const tries = { lastTryRejected: false, rejectedAt: null, pendingRetryAt: null };
     // A retry's own intent (a provider that can neither de-duplicate nor list) keeps the budget running;

@@ -12,6 +12,7 @@ const policy: RetryPolicy = {
 const t0 = new Date('2030-01-01T00:00:00.000Z');
 const at = (ms: number) => new Date(t0.getTime() + ms);
 const history = (retries: SubmissionHistory['retries'] = []): SubmissionHistory => ({
+  validatedAt: t0,
   intentAt: t0,
   providers: ['runway'],
   retries,

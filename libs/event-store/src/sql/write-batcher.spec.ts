@@ -36,6 +36,22 @@ describe('WriteBatcher', () => {
     expect(await batcher.submit(4)).toBe(40);
   });
 
+  it('retries a failed batch a few rows at a time, not all at once', async () => {
+    let running = 0;
+    let most = 0;
+    const batcher = new WriteBatcher(async (items: number[]) => {
+      running++;
+      most = Math.max(most, running);
+      await new Promise((r) => setTimeout(r, 5));
+      running--;
+      if (items.length > 1) throw new Error('a bad row somewhere');
+      return items;
+    }, 100);
+    const rows = Array.from({ length: 40 }, (_, i) => i);
+    expect(await Promise.all(rows.map((i) => batcher.submit(i)))).toEqual(rows);
+    expect(most).toBe(4);
+  });
+
   it("with keysOf, puts rows sharing a key in later batches, each key's rows in submission order", async () => {
     const calls: string[][] = [];
     const batcher = new WriteBatcher(

@@ -5,13 +5,16 @@
  * and a lone write waits only for its own. A flush starts on `setImmediate`, after the I/O
  * callbacks of the current loop turn, so answers that arrived together are written together.
  *
- * A failed batch is retried one row at a time, so one bad row fails only its own caller; with
+ * A failed batch is retried one row per statement (a few at a time), so one bad row fails only its own caller; with
  * `splitOn`, only for the errors it accepts (others fail every caller of the batch).
  *
  * With `keysOf`, rows that share a key never go in one batch: a later one waits for the next
  * batch, and so does every row after it sharing a key with it, so each key's rows are written in
  * the order they were submitted, one batch apart.
  */
+/** Statements at once when a failed batch is written row by row. */
+const SPLIT_CONCURRENCY = 4;
+
 export class WriteBatcher<In, Out> {
   private queue: { item: In; resolve: (out: Out) => void; reject: (err: unknown) => void }[] = [];
   private draining = false;
@@ -41,10 +44,26 @@ export class WriteBatcher<In, Out> {
         batch.forEach((b, i) => b.resolve(out[i]!));
       } catch (err) {
         if (batch.length === 1 || !this.splitOn(err)) batch.forEach((b) => b.reject(err));
-        else await Promise.all(batch.map((b) => this.write([b.item]).then((out) => b.resolve(out[0]!), b.reject)));
+        else await this.oneByOne(batch);
       }
     }
     this.draining = false;
+  }
+
+  /**
+   * The rows of a failed batch, each in a statement of its own, a few at a time: all at once, a
+   * batch of hundreds would queue for the pool's connections beside the process's other work, and
+   * callers whose rows were fine would fail on the pool's wait.
+   */
+  private async oneByOne(batch: typeof this.queue): Promise<void> {
+    let next = 0;
+    const worker = async () => {
+      while (next < batch.length) {
+        const b = batch[next++]!;
+        await this.write([b.item]).then((out) => b.resolve(out[0]!), b.reject);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(SPLIT_CONCURRENCY, batch.length) }, worker));
   }
 
   private nextBatch(): typeof this.queue {

@@ -299,12 +299,27 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
     // returned (a provider call of minutes), or for good behind one hung past maxHandlerMs.
   }
 
+  /**
+   * Keeps `msg` alive until a slot frees up, for at most maxHandlerMs: past that the handlers in the
+   * slots are overdue (hung on a call that never returns, say), the slots may never free up, and a
+   * message kept alive here would never reach another replica. It is handed back instead.
+   */
   private async startWhenFree(msg: JsMsg, binding: ResolvedBinding, slots: Semaphore, start: (msg: JsMsg) => void): Promise<void> {
     const keepAlive = setInterval(() => msg.working(), keepAliveMs(binding));
+    const giveUp = new AbortController();
+    const limit = setTimeout(() => giveUp.abort(), binding.maxHandlerMs);
+    let acquired = true;
     try {
-      await slots.acquire();
+      await slots.acquire(giveUp.signal).catch(() => (acquired = false));
     } finally {
       clearInterval(keepAlive);
+      clearTimeout(limit);
+    }
+    if (!acquired) {
+      this.logger.error(`a message on ${binding.durable} waited ${binding.maxHandlerMs} ms for a handler slot (every slot is held by a handler past its time); handed back for another replica`);
+      msg.nak();
+      this.emitter.emit('handled', { consumer: binding.durable, outcome: 'retry' });
+      return;
     }
     if (!this.closing) return start(msg);
     slots.release();
@@ -321,7 +336,12 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
       this.emitter.emit('handled', { consumer: binding.durable, outcome: 'retry' });
     };
     if (!binding.filterSubjects.some((f) => subjectMatches(f, msg.subject))) {
-      return deliveries >= binding.maxDeliver ? sendSoon(() => msg.ack()) : handBack();
+      if (deliveries < binding.maxDeliver) return handBack();
+      // No replica that wants it took it in time: kept as a dead letter to replay once the rollout is
+      // done, not acked away, which would lose it for the release that handles it.
+      const outside = decodeEventMessage(msg.data);
+      const eventId = outside.ok ? outside.recorded.eventId : outside.eventId;
+      return this.deadLetter(msg, binding, { eventId, payload: outside.payload, error: `${msg.subject} is outside this release's filters; no replica that handles it took it in ${deliveries} deliveries` });
     }
     const decoded = decodeEventMessage(msg.data);
     if (!decoded.ok) {

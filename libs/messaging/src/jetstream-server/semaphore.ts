@@ -8,9 +8,23 @@ export class Semaphore {
     this.free = size;
   }
 
-  acquire(): Promise<void> {
+  /** Resolves with a slot; rejects, holding none, if `signal` aborts first. */
+  acquire(signal?: AbortSignal): Promise<void> {
     if (this.tryAcquire()) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push(resolve));
+    if (signal?.aborted) return Promise.reject(new Error('gave up waiting for a slot'));
+    return new Promise((resolve, reject) => {
+      const waiter = () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      const onAbort = () => {
+        const at = this.waiters.indexOf(waiter);
+        if (at >= 0) this.waiters.splice(at, 1);
+        reject(new Error('gave up waiting for a slot'));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiters.push(waiter);
+    });
   }
 
   /** Takes a slot if one is free now. */

@@ -22,8 +22,9 @@ import { lastPublishedEventId, storedAmongNewest } from './published-tail';
  *    every PubAck (all on one reply subscription, PubAckInbox), then saves the checkpoint. NATS
  *    preserves the order of messages from one connection and a stream stores them in arrival
  *    order, so the stream receives the batch in log order without a round trip per event. The
- *    save (one statement) runs while the next batch is read and published, so events do not wait
- *    for it. Saves run one at a time and in order (each waits for the one before); a crash can
+ *    save (one statement) runs while the next batch is read and published. It is a writing
+ *    transaction, so until it commits the reader's horizon stays below its transaction id: events
+ *    committed after it started wait for the save (one round trip), those before it do not. Saves run one at a time and in order (each waits for the one before); a crash can
  *    therefore leave the checkpoint up to two batches behind what was published, which (3) covers.
  * 3. A crash after publishing but before saving the checkpoint makes the next relay re-publish
  *    from the old checkpoint. JetStream drops a message whose `Nats-Msg-Id` it stored within the
