@@ -120,6 +120,8 @@ interface LiveStream {
   reconnects: number;
   /** Resolves when the server ended the stream (the job finished) or the follower was stopped. */
   done: Promise<boolean>;
+  /** `done` has resolved. */
+  over: boolean;
   stop: () => void;
 }
 
@@ -133,7 +135,7 @@ function followLive(url: string, key: string, closed: AbortSignal): LiveStream {
   // A follower made after the run was closed (a submit answered during the teardown) stops at once.
   if (closed.aborted) stopper.abort();
   else closed.addEventListener('abort', () => stopper.abort(), { once: true });
-  const live: LiveStream = { events, reconnects: 0, done: Promise.resolve(false), stop: () => stopper.abort() };
+  const live: LiveStream = { events, reconnects: 0, done: Promise.resolve(false), over: false, stop: () => stopper.abort() };
   live.done = (async () => {
     while (!stopper.signal.aborted) {
       try {
@@ -151,6 +153,7 @@ function followLive(url: string, key: string, closed: AbortSignal): LiveStream {
     }
     return false;
   })();
+  void live.done.finally(() => (live.over = true));
   return live;
 }
 
@@ -234,7 +237,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       await Promise.all(pending);
     })();
 
-    await chaos(stack, opts, report, log, nats, pg);
+    // A gateway kill counts once it cut streams that were open, so that resuming by Last-Event-ID is exercised.
+    await chaos(stack, opts, report, log, nats, pg, () => submitted.some((s) => s.live && !s.live.over));
     await submitting;
     report.accepted = submitted.length;
     log(`chaos over: ${JSON.stringify(report.kills)} kills, ${report.restarts.services} restarts; ${submitted.length} jobs accepted`);
@@ -293,7 +297,7 @@ async function cancel(stack: Stack, key: string, jobId: string): Promise<void> {
   }
 }
 
-async function chaos(stack: Stack, opts: ChaosOptions, report: ChaosReport, log: (l: string) => void, nats: PrivateNats | null, pg: PrivatePostgres | null) {
+async function chaos(stack: Stack, opts: ChaosOptions, report: ChaosReport, log: (l: string) => void, nats: PrivateNats | null, pg: PrivatePostgres | null, streamsOpen: () => boolean) {
   const end = Date.now() + opts.chaosMs;
   const natsAt = Date.now() + opts.chaosMs / 3;
   const pgAt = Date.now() + (2 * opts.chaosMs) / 3;
@@ -329,6 +333,10 @@ async function chaos(stack: Stack, opts: ChaosOptions, report: ChaosReport, log:
     // Every kind in turn, in a fresh random order each round, so each is hit as often as the others.
     if (order.length === 0) order.push(...[...KINDS].sort(() => Math.random() - 0.5));
     const kind = order.pop()!;
+    if (kind === 'gateway' && !streamsOpen()) {
+      order.unshift(kind); // later in this round, once a job is followed
+      continue;
+    }
     const live = stack.services.filter((s) => s.name === kind && alive(s));
     if (live.length === 0) continue;
     const victim = pick(live);
