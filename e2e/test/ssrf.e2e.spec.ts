@@ -143,6 +143,26 @@ describe('webhook URLs', () => {
     expect(mine.body.data.slice(0, rows.length).map((d) => [d.status, d.attemptLog.map((a) => a.outcome)])).toEqual(rows.map(() => ['delivered', ['delivered']]));
   });
 
+  it('sends only the event types a job asked for (webhookEvents), and refuses a list with no URL or an unknown type', async () => {
+    const { status, body } = await alice.submit(job({ webhookUrl: `http://${receiver.host}/only-the-end`, webhookEvents: ['video.job.succeeded', 'video.job.failed'] }));
+    expect(status).toBe(202);
+    expect(body.webhookEvents).toEqual(['video.job.succeeded', 'video.job.failed']);
+    expect(await alice.waitFor(body.id, isTerminalJob)).toMatchObject({ status: 'succeeded' });
+    const deadline = Date.now() + 20_000;
+    while ((await deliveries(body.id)).some((r) => r.status === 'pending') || (await deliveries(body.id)).length === 0) {
+      if (Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const got = receiver.requests.filter((r) => r.url === '/only-the-end');
+    expect(got.map((r) => JSON.parse(r.body).type)).toEqual(['video.job.succeeded']);
+
+    for (const extra of [{ webhookEvents: ['video.job.succeeded'] }, { webhookUrl: `http://${receiver.host}/x`, webhookEvents: ['video.job.finished'] }, { webhookUrl: `http://${receiver.host}/x`, webhookEvents: [] }]) {
+      const refused = await alice.submit(job(extra));
+      expect(refused.status).toBe(400);
+      expect(refused.body).toMatchObject({ error: { code: 'invalid_request', details: [expect.objectContaining({ path: expect.stringMatching(/^webhookEvents/) })] } });
+    }
+  });
+
   it('sends a signed test event to an endpoint on request (POST /v1/webhooks/test), and reports a refused address', async () => {
     const sent = await alice.call<{ delivered: boolean; outcome: string; httpStatus: number | null; webhookId: string }>('POST', '/v1/webhooks/test', { url: `http://${receiver.host}/test-endpoint` });
     expect(sent.status).toBe(200);

@@ -28,6 +28,7 @@ export function requestOf(job: JobState, changes: RegenerateJobRequest = {}): un
     ...(job.negativePrompt !== null ? { negativePrompt: job.negativePrompt } : {}),
     ...(job.referenceImage ? { referenceImage: job.referenceImage } : {}),
     ...(job.webhookUrl ? { webhookUrl: job.webhookUrl } : {}),
+    ...(job.webhookEvents ? { webhookEvents: job.webhookEvents } : {}),
     metadata: job.metadata,
   };
   for (const [field, value] of Object.entries(changes)) {

@@ -233,6 +233,7 @@ function submittedData(cmd: SubmitJobCommand, model: CatalogEntry, jobId: string
     seed: request.seed ?? null,
     referenceImage: request.referenceImage ?? null,
     webhookUrl: request.webhookUrl ?? null,
+    ...(request.webhookEvents ? { webhookEvents: request.webhookEvents } : {}),
     metadata: request.metadata ?? {},
     creditsEstimated: amount,
     requestHash: hash,

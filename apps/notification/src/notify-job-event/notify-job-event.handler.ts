@@ -39,11 +39,11 @@ async function notify(deps: NotificationDeps, event: RecordedEvent): Promise<voi
 
   if (statusChanged(before, after)) countStatusChange(deps, history);
 
-  if (history.notices.length > 0 && after.webhookUrl) {
+  // Only the event types the submit asked for, when it named some.
+  const notices = history.notices.filter((n) => !after.webhookEvents || (after.webhookEvents as string[]).includes(n.type));
+  if (notices.length > 0 && after.webhookUrl) {
     const url = after.webhookUrl;
-    await deps.deliveries.record(
-      history.notices.map((n) => ({ jobId, version: n.version, userId: after.userId, url, eventType: n.type, body: webhookBody(n) })),
-    );
+    await deps.deliveries.record(notices.map((n) => ({ jobId, version: n.version, userId: after.userId, url, eventType: n.type, body: webhookBody(n) })));
     deps.deliverer.kick(jobId);
   }
   deps.jobs.remember(event.streamId, snapshotOf(history));

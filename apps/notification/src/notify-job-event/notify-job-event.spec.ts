@@ -177,3 +177,26 @@ describe('notifyJobEvent with the job state cache', () => {
     }
   });
 });
+
+describe('notifyJobEvent with webhookEvents', () => {
+  it('given a job that asked only for its end, then only the succeeded notice is recorded for its webhook, and every change is still pushed live', async () => {
+    const id = newTestJobId();
+    const events = lifecycle(id, 'u1', 'https://example.com/hook').events;
+    const [submitted, ...rest] = events;
+    const asked = [{ ...submitted, data: { ...submitted.data, webhookEvents: ['video.job.succeeded', 'video.job.failed'] } }, ...rest];
+    const recorded: NewDelivery[] = [];
+    const pushed: string[] = [];
+    const deps: NotificationDeps = {
+      store: { readStream: async () => recordedJobEvents(id, asked) } as unknown as EventStore,
+      deliveries: { record: async (batch: NewDelivery[]) => void recorded.push(...batch) } as unknown as WebhookDeliveryStore,
+      nc: { isClosed: () => false, isDraining: () => false, publish: (_s: string, data: string) => void pushed.push(JSON.parse(data).job.status) } as unknown as NatsConnection,
+      prefix: 't',
+      jobs: new JobStateCache(100),
+      deliverer: { kick: () => undefined } as unknown as WebhookDeliverer,
+      logger: createLogger('notification', 'silent'),
+    };
+    for (const e of recordedJobEvents(id, asked)) await notifyJobEvent(deps, e);
+    expect(recorded.map((d) => [d.version, d.eventType])).toEqual([[8, 'video.job.succeeded']]);
+    expect(new Set(pushed)).toEqual(new Set(['queued', 'validating', 'running', 'delayed', 'succeeded']));
+  });
+});

@@ -1,21 +1,25 @@
 import { z } from 'zod';
-import { AspectRatio, JobMetadata, ReferenceImage, Resolution } from '../job/job-settings';
+import { AspectRatio, JobMetadata, ReferenceImage, Resolution, WebhookEvents } from '../job/job-settings';
 
-export const SubmitJobRequest = z.strictObject({
-  model: z.string().min(1).max(100),
-  prompt: z
-    .string()
-    .max(4000, 'Prompt must be at most 4000 characters.')
-    .refine((p) => p.trim().length > 0, 'Prompt must not be empty.'),
-  aspectRatio: AspectRatio,
-  durationSeconds: z.number().int('Duration must be a whole number of seconds.').min(1).max(60),
-  resolution: Resolution.optional(),
-  seed: z.number().int().min(0).max(4294967295).optional(),
-  negativePrompt: z.string().max(2000).optional(),
-  referenceImage: ReferenceImage.optional(),
-  webhookUrl: z.url({ protocol: /^https?$/ }).max(2048).optional(),
-  metadata: JobMetadata.optional(),
-});
+export const SubmitJobRequest = z
+  .strictObject({
+    model: z.string().min(1).max(100),
+    prompt: z
+      .string()
+      .max(4000, 'Prompt must be at most 4000 characters.')
+      .refine((p) => p.trim().length > 0, 'Prompt must not be empty.'),
+    aspectRatio: AspectRatio,
+    durationSeconds: z.number().int('Duration must be a whole number of seconds.').min(1).max(60),
+    resolution: Resolution.optional(),
+    seed: z.number().int().min(0).max(4294967295).optional(),
+    negativePrompt: z.string().max(2000).optional(),
+    referenceImage: ReferenceImage.optional(),
+    webhookUrl: z.url({ protocol: /^https?$/ }).max(2048).optional(),
+    /** Only these events are sent to `webhookUrl` (e.g. just `video.job.succeeded` and `video.job.failed`). */
+    webhookEvents: WebhookEvents.optional(),
+    metadata: JobMetadata.optional(),
+  })
+  .refine((r) => !r.webhookEvents || r.webhookUrl, { message: 'webhookEvents needs a webhookUrl to send them to', path: ['webhookEvents'] });
 export type SubmitJobRequest = z.infer<typeof SubmitJobRequest>;
 
 /**

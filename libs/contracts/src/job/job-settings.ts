@@ -19,6 +19,26 @@ export type ReferenceImage = z.infer<typeof ReferenceImage>;
  * zod's record parser drops a `__proto__` key without a word, so it is refused before it gets
  * there: a key the client sent must be kept or named in a 400, never silently lost.
  */
+/** What a job's webhook can be sent: one type per status entered, and the deletion of its video. */
+export const WebhookEventType = z.enum([
+  'video.job.queued',
+  'video.job.validating',
+  'video.job.running',
+  'video.job.delayed',
+  'video.job.succeeded',
+  'video.job.failed',
+  'video.job.canceled',
+  'video.job.output_deleted',
+]);
+export type WebhookEventType = z.infer<typeof WebhookEventType>;
+
+/** The webhook event types a job's `webhookUrl` is sent; all of them when not given. */
+export const WebhookEvents = z
+  .array(WebhookEventType)
+  .min(1)
+  .max(WebhookEventType.options.length)
+  .refine((types) => new Set(types).size === types.length, 'list each event type once');
+
 export const JobMetadata = z.preprocess(
   (value, ctx) => {
     if (value !== null && typeof value === 'object' && Object.hasOwn(value, '__proto__')) {

@@ -23,6 +23,7 @@ export function evolveJob(state: JobState, event: JobEvent): JobState {
         seed: d.seed,
         referenceImage: d.referenceImage,
         webhookUrl: d.webhookUrl,
+        webhookEvents: d.webhookEvents ?? null,
         metadata: d.metadata,
         requestHash: d.requestHash,
         parentJobId: d.parentJobId ?? null,

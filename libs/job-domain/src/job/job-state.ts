@@ -1,4 +1,4 @@
-import type { AspectRatio, JobErrorCode, JobMetadata, JobOutput, JobStatus, ReferenceImage, Resolution } from '@reelay/contracts';
+import type { AspectRatio, JobErrorCode, JobMetadata, JobOutput, JobStatus, ReferenceImage, Resolution, WebhookEventType } from '@reelay/contracts';
 
 export interface SubmissionIntent {
   provider: string;
@@ -24,6 +24,8 @@ export interface JobState {
   seed: number | null;
   referenceImage: ReferenceImage | null;
   webhookUrl: string | null;
+  /** The event types its webhook is sent; null: all of them. */
+  webhookEvents: WebhookEventType[] | null;
   metadata: JobMetadata;
   requestHash: string;
   /** The job this one generates again (regenerate), if any. */
@@ -68,6 +70,7 @@ export const initialJobState = (): JobState => ({
   seed: null,
   referenceImage: null,
   webhookUrl: null,
+  webhookEvents: null,
   metadata: {},
   requestHash: '',
   parentJobId: null,

@@ -42,5 +42,6 @@ export function toPublicJob(state: JobState): Job {
     completedAt: state.completedAt,
     version: state.publicVersion,
     ...(state.parentJobId ? { parentJobId: state.parentJobId } : {}),
+    ...(state.webhookEvents ? { webhookEvents: state.webhookEvents } : {}),
   };
 }
