@@ -210,6 +210,31 @@ describe('auth and errors', () => {
   });
 });
 
+describe('API key scope and expiry', () => {
+  it('lets a read key read (and mint job tokens) but answers 403 forbidden to anything that changes something; an expired key is unknown', async () => {
+    const reader = (await createApiKey(gw.deps.dataSource, 'alice', 'dashboard', undefined, { scope: 'read' })).key;
+    const jobId = await createJob('alice', running());
+    expect((await call(`/v1/jobs/${jobId}`, { key: reader })).status).toBe(200);
+    expect((await call('/v1/jobs', { key: reader })).status).toBe(200);
+    expect((await postJson(`/v1/jobs/${jobId}/token`, {}, { key: reader })).status).toBe(201);
+    for (const [method, path, payload] of [
+      ['POST', '/v1/jobs', { model: 'local-ffmpeg', prompt: 'a fox', aspectRatio: '16:9', durationSeconds: 5 }],
+      ['POST', `/v1/jobs/${jobId}/cancel`, {}],
+      ['DELETE', `/v1/jobs/${jobId}/output`, undefined],
+      ['POST', '/v1/webhooks/test', { url: 'https://example.com/hook' }],
+    ] as const) {
+      const res = payload === undefined ? await call(path, { key: reader, method }) : await postJson(path, payload, { key: reader, method });
+      expect({ path, status: res.status }).toEqual({ path, status: 403 });
+      expect((await body(res)).error).toEqual({ code: 'forbidden', message: 'This API key can only read: submitting, cancelling or deleting needs a key with the full scope.' });
+    }
+    expect((await call(`/v1/jobs/${jobId}`)).status).toBe(200); // the job was left as it was
+    expect((await body(await call(`/v1/jobs/${jobId}`))).status).toBe('running');
+
+    const lapsed = (await createApiKey(gw.deps.dataSource, 'alice', 'old', undefined, { expiresAt: new Date(Date.now() - 1000) })).key;
+    expect((await call('/v1/jobs', { key: lapsed })).status).toBe(401);
+  });
+});
+
 describe('API key lookups', () => {
   it('answers lookups made at the same time with one statement, each with its own user', async () => {
     const ds = gw.deps.dataSource;

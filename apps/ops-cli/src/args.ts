@@ -22,6 +22,15 @@ export function required(options: Record<string, string>, name: string): string 
   return v;
 }
 
+const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/** `90s`, `30m`, `2h`, `90d` → seconds. */
+export function durationSeconds(value: string, name: string): number {
+  const d = /^(\d+)([smhd])$/.exec(value);
+  if (!d) throw new UsageError(`--${name} takes a number and a unit: 90s, 30m, 2h, 1d`);
+  return Number(d[1]) * UNITS[d[2]];
+}
+
 export function positiveInt(value: string, name: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${name} must be a positive whole number`);

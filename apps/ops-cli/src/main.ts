@@ -9,8 +9,8 @@ import { webhooksCommand } from './commands/webhooks.command';
 
 const USAGE = `reelay operator CLI (npm run reelay -- <command>)
 
-  keys create --user <id> [--label L] [--credits N] [--key rly_...]
-  keys list --user <id>                  (ids, labels, dates; never the keys)
+  keys create --user <id> [--label L] [--credits N] [--scope full|read] [--expires-in 90d] [--key rly_...]
+  keys list --user <id>                  (ids, labels, scopes, dates; never the keys)
   keys revoke <key> | --id <key id> | --user <id>
   credits grant --user <id> --amount N
   credits balance --user <id>

@@ -40,6 +40,17 @@ describe('operator CLI', () => {
     expect(cli('keys', 'revoke', '--user')).toMatchObject({ code: 2, err: expect.stringMatching(/--user is required/) });
     expect(cli('keys', 'revoke', '--id', 'nope')).toMatchObject({ code: 2, err: expect.stringMatching(/12 hexadecimal/) });
   });
+  it('creates a read-only key that expires, and says so in the list', () => {
+    const created = JSON.parse(cli('keys', 'create', '--user', 'erin', '--scope', 'read', '--expires-in', '90d').out) as { id: string; scope: string; expiresAt: string };
+    expect(created).toMatchObject({ scope: 'read', expiresAt: expect.any(String) });
+    const days = (Date.parse(created.expiresAt) - Date.now()) / 86_400_000;
+    expect(days).toBeGreaterThan(89);
+    expect(days).toBeLessThanOrEqual(90);
+    expect(JSON.parse(cli('keys', 'list', '--user', 'erin').out)).toMatchObject({ id: created.id, scope: 'read', expiresAt: created.expiresAt, revokedAt: null });
+    expect(cli('keys', 'create', '--user', 'erin', '--scope', 'admin')).toMatchObject({ code: 2, err: expect.stringMatching(/--scope is one of full, read/) });
+    expect(cli('keys', 'create', '--user', 'erin', '--expires-in', 'soon')).toMatchObject({ code: 2, err: expect.stringMatching(/--expires-in takes a number and a unit/) });
+  });
+
   it('explains bad usage with exit code 2', () => {
     expect(cli('credits', 'grant', '--user', 'carol', '--amount', '-3')).toMatchObject({ code: 2, err: expect.stringMatching(/positive whole number/) });
     expect(cli('frobnicate')).toMatchObject({ code: 2, err: expect.stringMatching(/unknown command/) });

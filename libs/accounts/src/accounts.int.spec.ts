@@ -1,7 +1,7 @@
 import { createDataSource, runMigrations } from '@reelay/event-store';
 import { createTestDatabase, type TestDatabase } from '@reelay/testing';
 import type { DataSource } from 'typeorm';
-import { createApiKey, findUserByApiKey, findUsersByApiKeys, listApiKeys, revokeApiKey, revokeApiKeys } from './api-keys/api-key-store';
+import { createApiKey, findApiKeyOwners, findUserByApiKey, findUsersByApiKeys, listApiKeys, revokeApiKey, revokeApiKeys } from './api-keys/api-key-store';
 import { ACCOUNTS_MIGRATIONS } from './migrations';
 import { webhookSecretFor, webhookSigningKey } from './webhook-secret/webhook-secret';
 
@@ -67,6 +67,17 @@ describe('api keys', () => {
 
     expect(await revokeApiKeys(ds, { userId: 'frank' })).toBe(1);
     expect(await findUsersByApiKeys(ds, [ci.key, other.key])).toEqual([null, 'gina']);
+  });
+
+  it('finds a key with its scope until it expires, and lists both', async () => {
+    const dashboard = await createApiKey(ds, 'hana', 'dashboard', undefined, { scope: 'read', expiresAt: new Date(Date.now() + 3_600_000) });
+    const lapsed = await createApiKey(ds, 'hana', 'last quarter', undefined, { expiresAt: new Date(Date.now() - 1000) });
+    const plain = await createApiKey(ds, 'hana', 'server');
+    expect(await findApiKeyOwners(ds, [dashboard.key, lapsed.key, plain.key])).toEqual([{ userId: 'hana', scope: 'read' }, null, { userId: 'hana', scope: 'full' }]);
+    const listed = await listApiKeys(ds, 'hana');
+    expect(listed.find((k) => k.id === dashboard.id)).toMatchObject({ scope: 'read', expiresAt: dashboard.expiresAt });
+    expect(listed.find((k) => k.id === lapsed.id)).toMatchObject({ scope: 'full', expiresAt: expect.any(String), revokedAt: null });
+    await expect(createApiKey(ds, 'hana', '', undefined, { scope: 'admin' as never })).rejects.toThrow(/scope/);
   });
 });
 

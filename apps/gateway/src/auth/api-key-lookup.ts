@@ -1,4 +1,4 @@
-import { findUsersByApiKeys } from '@reelay/accounts';
+import { findApiKeyOwners, type ApiKeyOwner } from '@reelay/accounts';
 import { WriteBatcher } from '@reelay/event-store';
 import type { DataSource } from 'typeorm';
 
@@ -7,13 +7,18 @@ import type { DataSource } from 'typeorm';
  * nothing is cached, so a revoked key is refused from the next request on.
  */
 export class ApiKeyLookup {
-  private readonly lookups: WriteBatcher<string, string | null>;
+  private readonly lookups: WriteBatcher<string, ApiKeyOwner | null>;
 
   constructor(dataSource: DataSource) {
-    this.lookups = new WriteBatcher((keys: string[]) => findUsersByApiKeys(dataSource, keys));
+    this.lookups = new WriteBatcher((keys: string[]) => findApiKeyOwners(dataSource, keys));
   }
 
-  userFor(key: string): Promise<string | null> {
+  /** The key's user and scope while it is active (not revoked, not expired), else null. */
+  ownerFor(key: string): Promise<ApiKeyOwner | null> {
     return this.lookups.submit(key);
+  }
+
+  async userFor(key: string): Promise<string | null> {
+    return (await this.ownerFor(key))?.userId ?? null;
   }
 }

@@ -6,7 +6,7 @@ import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
 import { clientAddressKey } from '../rate-limit/client-address-key';
 import { TokenBuckets } from '../rate-limit/token-bucket';
 import { ApiKeyLookup } from './api-key-lookup';
-import { type AuthenticatedRequest, JOB_TOKEN_ROUTE, PUBLIC_ROUTE } from './current-user';
+import { type AuthenticatedRequest, JOB_TOKEN_ROUTE, PUBLIC_ROUTE, READ_KEY_ROUTE } from './current-user';
 import { jobTokenSecret, verifyJobToken } from '../job-token/job-token';
 import type { Response } from 'express';
 
@@ -14,6 +14,8 @@ const unauthorized = () =>
   new ApiException('unauthorized', 'A valid API key is required: send it as "Authorization: Bearer <key>".', {
     headers: { 'WWW-Authenticate': 'Bearer' },
   });
+
+const READING = new Set(['GET', 'HEAD']);
 
 const rateLimited = (message: string, retryAfterSeconds: number) => new ApiException('rate_limited', message, { headers: { 'Retry-After': String(retryAfterSeconds) } });
 
@@ -62,15 +64,18 @@ export class ApiKeyGuard implements CanActivate {
     }
 
     const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
-    const userId = match ? await this.keys.userFor(match[1]) : null;
-    if (!match || !userId) {
+    const owner = match ? await this.keys.ownerFor(match[1]) : null;
+    if (!match || !owner) {
       this.takeForAddress(req);
       throw unauthorized();
     }
 
     const { allowed, retryAfterSeconds } = this.buckets.take(hashApiKey(match[1]));
     if (!allowed) throw rateLimited('Too many requests for this API key. Please slow down.', retryAfterSeconds);
-    req.userId = userId;
+    if (owner.scope === 'read' && !READING.has(req.method) && !this.reflector.getAllAndOverride<boolean>(READ_KEY_ROUTE, [ctx.getHandler(), ctx.getClass()])) {
+      throw new ApiException('forbidden', 'This API key can only read: submitting, cancelling or deleting needs a key with the full scope.');
+    }
+    req.userId = owner.userId;
     return true;
   }
 

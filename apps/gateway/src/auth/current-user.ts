@@ -20,6 +20,10 @@ export const PUBLIC_ROUTE = 'reelay:public-route';
 /** Routes reached without an API key (provider callbacks, signed asset links); limited per client address. */
 export const PublicRoute = () => SetMetadata(PUBLIC_ROUTE, true);
 
+export const READ_KEY_ROUTE = 'reelay:read-key-route';
+/** A route other than GET that a read-only key may call all the same: it changes nothing (a job token for reading). */
+export const ReadKeyAllowed = () => SetMetadata(READ_KEY_ROUTE, true);
+
 export const JOB_TOKEN_ROUTE = 'reelay:job-token-route';
 /**
  * Routes of one job (`/v1/jobs/:id/...`) that also take `?token=` from POST /v1/jobs/{id}/token

@@ -1,7 +1,7 @@
 import { Controller, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
 import { detailsFromIssues, JobTokenRequest, type JobToken } from '@reelay/contracts';
 import type { Request } from 'express';
-import { CurrentUser } from '../auth/current-user';
+import { CurrentUser, ReadKeyAllowed } from '../auth/current-user';
 import { ApiException, invalidRequest } from '../errors/api-exception';
 import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
 import { readOptionalJsonBody } from '../http/read-body';
@@ -23,6 +23,7 @@ export class JobTokenController {
 
   /** A token that reads this one job (its stream and video) without the API key, for the client's end users' browsers. */
   @Post(':id/token')
+  @ReadKeyAllowed()
   @HttpCode(201)
   async token(@CurrentUser() userId: string, @Param('id') id: string, @Req() req: Request): Promise<JobToken> {
     const body = JobTokenRequest.safeParse((await readOptionalJsonBody(req, this.deps.config.JSON_BODY_LIMIT_BYTES)) ?? {});

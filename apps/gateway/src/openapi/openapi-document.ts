@@ -52,7 +52,7 @@ function componentSchemas(schemas: Partial<Record<SchemaName, z.ZodType>>, io: '
 const ERROR_TEXT: Record<number, string> = {
   400: 'Invalid request', 401: 'Missing or unknown API key', 402: 'Not enough credits', 404: 'Not found', 409: 'Conflict', 410: 'The video was deleted (retention or its owner)',
   413: 'Body or upload too large', 415: 'Not a supported image type', 416: 'Range not satisfiable', 422: 'The model cannot do these settings',
-  429: 'Too many requests for this key (see Retry-After)', 500: 'Internal error', 503: 'Temporarily unavailable (see Retry-After)',
+  403: 'This API key can only read', 429: 'Too many requests for this key (see Retry-After)', 500: 'Internal error', 503: 'Temporarily unavailable (see Retry-After)',
 };
 
 const codesFor = (status: number): ApiErrorCode[] =>
@@ -98,7 +98,8 @@ function parameters(route: RouteSpec): Json[] {
 }
 
 function operation(route: RouteSpec): Json {
-  const always = route.auth ? [500] : [];
+  // A key with the read scope is refused (403) on every keyed route that is not a read.
+  const always = route.auth ? [...(route.method !== 'get' && !route.readKeyAllowed ? [403] : []), 500] : [];
   const responses: Json = {
     [String(route.success.status)]: {
       description: route.success.description,

@@ -26,6 +26,8 @@ export interface RouteSpec {
   auth: boolean;
   /** A job token (`?token=`) is taken instead of the key. */
   jobToken?: true;
+  /** Not a GET, yet a key with the read scope may call it (it changes nothing). */
+  readKeyAllowed?: true;
   /** Errors in OpenAI's envelope instead of api.md's. */
   openai?: boolean;
   pathParams?: { name: string; description: string }[];
@@ -93,7 +95,7 @@ export const ROUTES: RouteSpec[] = [
     errors: [400, 401, 402, 404, 409, 413, 422, 429, 503],
   },
   {
-    method: 'post', path: '/v1/jobs/{id}/token', operationId: 'createJobToken', tag: 'Jobs', summary: "A token that reads one job's stream and video without an API key", auth: true, pathParams: [jobId],
+    method: 'post', path: '/v1/jobs/{id}/token', operationId: 'createJobToken', tag: 'Jobs', summary: "A token that reads one job's stream and video without an API key", auth: true, readKeyAllowed: true, pathParams: [jobId],
     description:
       'For your end users\' browsers, which must not hold your key: an EventSource on `streamUrl` and a `<video src>` on `contentUrl` work with it until `expiresAt` ' +
       '(15 minutes unless `expiresInSeconds` says otherwise, 60–86,400). Nothing is stored: a token stays valid until it expires, also if the key is revoked. ' +

@@ -1,10 +1,9 @@
 import { jobStreamId } from '@reelay/contracts';
-import { positiveInt, required, UsageError } from '../args';
+import { durationSeconds, positiveInt, required, UsageError } from '../args';
 import type { CliContext } from '../context';
 
 const USAGE = 'jobs history <jobId> | jobs list --status <status> [--older-than 30m] [--user <id>] [--limit N]';
 const STATUSES = ['queued', 'validating', 'running', 'delayed', 'succeeded', 'failed', 'canceled'];
-const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
 
 /**
  * A job's full event history, internal details included (operators only); or the jobs in a status
@@ -23,15 +22,14 @@ export async function jobsCommand(ctx: CliContext, [sub, jobId]: string[], optio
 async function listJobs(ctx: CliContext, options: Record<string, string>): Promise<void> {
   const status = required(options, 'status');
   if (!STATUSES.includes(status)) throw new UsageError(`--status is one of ${STATUSES.join(', ')}`);
-  const age = /^(\d+)([smhd])$/.exec(options['older-than'] ?? '0s');
-  if (!age) throw new UsageError('--older-than takes a number and a unit: 90s, 30m, 2h, 1d');
+  const age = durationSeconds(options['older-than'] ?? '0s', 'older-than');
   const limit = options.limit ? positiveInt(options.limit, 'limit') : 100;
   const rows: Record<string, unknown>[] = await ctx.ds.query(
     `SELECT job_id AS "jobId", user_id AS "userId", status, model, provider, progress, message, created_at AS "createdAt", updated_at AS "updatedAt"
      FROM job_view
      WHERE status = $1 AND updated_at <= now() - make_interval(secs => $2) AND ($3::text IS NULL OR user_id = $3)
      ORDER BY updated_at LIMIT $4`,
-    [status, Number(age[1]) * UNITS[age[2]], options.user ?? null, limit],
+    [status, age, options.user ?? null, limit],
   );
   for (const row of rows) ctx.out(JSON.stringify(row));
   if (!rows.length) ctx.out('no such jobs');

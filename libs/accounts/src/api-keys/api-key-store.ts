@@ -2,6 +2,10 @@ import { UserId } from '@reelay/contracts';
 import type { DataSource } from 'typeorm';
 import { API_KEY_PATTERN, generateApiKey, hashApiKey } from './api-key';
 
+/** `full`: every route; `read`: reading only (GET, and job tokens), for dashboards and support tools. */
+export type ApiKeyScope = 'full' | 'read';
+export const API_KEY_SCOPES: readonly ApiKeyScope[] = ['full', 'read'];
+
 export interface CreatedApiKey {
   /** Shown once; only its hash is stored. */
   key: string;
@@ -9,14 +13,25 @@ export interface CreatedApiKey {
   id: string;
   userId: string;
   label: string;
+  scope: ApiKeyScope;
+  /** When the key stops working; null: until it is revoked. */
+  expiresAt: string | null;
 }
 
 export interface ApiKeyInfo {
   id: string;
   userId: string;
   label: string;
+  scope: ApiKeyScope;
   createdAt: string;
+  expiresAt: string | null;
   revokedAt: string | null;
+}
+
+/** Who an active key stands for, and what it may do. */
+export interface ApiKeyOwner {
+  userId: string;
+  scope: ApiKeyScope;
 }
 
 const KEY_ID_LENGTH = 12;
@@ -24,23 +39,37 @@ const KEY_ID_LENGTH = 12;
 export const API_KEY_ID_PATTERN = new RegExp(`^[0-9a-f]{${KEY_ID_LENGTH}}$`);
 const keyIdOf = (keyHash: string) => keyHash.slice(0, KEY_ID_LENGTH);
 
-/** Creates a key for a user (the operator CLI's `keys create`). */
-export async function createApiKey(ds: DataSource, userId: string, label = '', chosenKey?: string): Promise<CreatedApiKey> {
+/** Creates a key for a user (the operator CLI's `keys create`), full by default and without an end. */
+export async function createApiKey(
+  ds: DataSource,
+  userId: string,
+  label = '',
+  chosenKey?: string,
+  options: { scope?: ApiKeyScope; expiresAt?: Date } = {},
+): Promise<CreatedApiKey> {
   const user = UserId.parse(userId);
   if (chosenKey !== undefined && !API_KEY_PATTERN.test(chosenKey)) throw new Error('An API key must look like rly_ followed by 32 letters or digits.');
+  const scope = options.scope ?? 'full';
+  if (!API_KEY_SCOPES.includes(scope)) throw new Error(`A key's scope is one of ${API_KEY_SCOPES.join(', ')}.`);
   const key = chosenKey ?? generateApiKey();
+  const expiresAt = options.expiresAt?.toISOString() ?? null;
   // Re-creating the same chosen key (e.g. REELAY_DEMO_KEY on every start) is a no-op.
-  await ds.query(`INSERT INTO api_keys (key_hash, user_id, label) VALUES ($1, $2, $3) ON CONFLICT (key_hash) DO NOTHING`, [hashApiKey(key), user, label.slice(0, 200)]);
-  return { key, id: keyIdOf(hashApiKey(key)), userId: user, label };
+  await ds.query(`INSERT INTO api_keys (key_hash, user_id, label, scope, expires_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key_hash) DO NOTHING`, [
+    hashApiKey(key), user, label.slice(0, 200), scope, expiresAt,
+  ]);
+  return { key, id: keyIdOf(hashApiKey(key)), userId: user, label, scope, expiresAt };
 }
 
 /** A user's keys, newest first, by id (the key itself is never stored). */
 export async function listApiKeys(ds: DataSource, userId: string): Promise<ApiKeyInfo[]> {
-  const rows: { key_hash: string; user_id: string; label: string; created_at: Date; revoked_at: Date | null }[] = await ds.query(
-    `SELECT key_hash, user_id, label, created_at, revoked_at FROM api_keys WHERE user_id = $1 ORDER BY created_at DESC, key_hash`,
+  const rows: { key_hash: string; user_id: string; label: string; scope: ApiKeyScope; created_at: Date; expires_at: Date | null; revoked_at: Date | null }[] = await ds.query(
+    `SELECT key_hash, user_id, label, scope, created_at, expires_at, revoked_at FROM api_keys WHERE user_id = $1 ORDER BY created_at DESC, key_hash`,
     [userId],
   );
-  return rows.map((r) => ({ id: keyIdOf(r.key_hash), userId: r.user_id, label: r.label, createdAt: r.created_at.toISOString(), revokedAt: r.revoked_at?.toISOString() ?? null }));
+  return rows.map((r) => ({
+    id: keyIdOf(r.key_hash), userId: r.user_id, label: r.label, scope: r.scope, createdAt: r.created_at.toISOString(),
+    expiresAt: r.expires_at?.toISOString() ?? null, revokedAt: r.revoked_at?.toISOString() ?? null,
+  }));
 }
 
 /**
@@ -71,18 +100,23 @@ async function revoke(ds: DataSource, where: string, param: string): Promise<num
 
 /** The user owning an active key, or null. */
 export async function findUserByApiKey(ds: DataSource, key: string): Promise<string | null> {
-  return (await findUsersByApiKeys(ds, [key]))[0];
+  return (await findApiKeyOwners(ds, [key]))[0]?.userId ?? null;
 }
 
 /** For each key, the user owning it if it is active, else null; one statement for all of them. */
 export async function findUsersByApiKeys(ds: DataSource, keys: readonly string[]): Promise<(string | null)[]> {
+  return (await findApiKeyOwners(ds, keys)).map((o) => o?.userId ?? null);
+}
+
+/** For each key, its owner and scope if it is active (not revoked, not expired), else null; one statement for all of them. */
+export async function findApiKeyOwners(ds: DataSource, keys: readonly string[]): Promise<(ApiKeyOwner | null)[]> {
   const hashes = keys.map((k) => (API_KEY_PATTERN.test(k) ? hashApiKey(k) : null));
   const wanted = hashes.filter((h): h is string => h !== null);
   if (wanted.length === 0) return keys.map(() => null);
-  const rows: { key_hash: string; user_id: string }[] = await ds.query(
-    `SELECT key_hash, user_id FROM api_keys WHERE key_hash = ANY($1::text[]) AND revoked_at IS NULL`,
+  const rows: { key_hash: string; user_id: string; scope: ApiKeyScope }[] = await ds.query(
+    `SELECT key_hash, user_id, scope FROM api_keys WHERE key_hash = ANY($1::text[]) AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`,
     [wanted],
   );
-  const users = new Map(rows.map((r) => [r.key_hash, r.user_id]));
-  return hashes.map((h) => (h === null ? null : users.get(h) ?? null));
+  const owners = new Map(rows.map((r): [string, ApiKeyOwner] => [r.key_hash, { userId: r.user_id, scope: r.scope }]));
+  return hashes.map((h) => (h === null ? null : owners.get(h) ?? null));
 }

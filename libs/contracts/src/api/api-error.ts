@@ -3,6 +3,7 @@ import { z } from 'zod';
 export const ApiErrorCode = z.enum([
   'invalid_request',
   'unauthorized',
+  'forbidden',
   'insufficient_credits',
   'not_found',
   'idempotency_conflict',
@@ -20,6 +21,7 @@ export type ApiErrorCode = z.infer<typeof ApiErrorCode>;
 export const API_ERROR_STATUS: Record<ApiErrorCode, number> = {
   invalid_request: 400,
   unauthorized: 401,
+  forbidden: 403,
   insufficient_credits: 402,
   not_found: 404,
   idempotency_conflict: 409,
