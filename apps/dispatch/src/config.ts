@@ -31,9 +31,10 @@ export const DispatchConfig = BaseConfig.extend({
   DISPATCH_RETRY_MAX_MS: ms(30_000),
   /**
    * How long dispatch keeps trying to record a provider's answer it holds (a database restart or
-   * failover) before it leaves the job to the next delivery.
+   * failover) before it leaves the job to the next delivery, whose lookup by our key must come
+   * after the provider lists the task (LISTING_LAG_MS): hence at least 5 s.
    */
-  DISPATCH_RECORD_RETRY_MS: ms(61_750),
+  DISPATCH_RECORD_RETRY_MS: z.coerce.number().int().min(5_000, 'must be at least 5000: a task found again sooner may not be listed yet').default(61_750),
   /** How soon a job waiting for a capacity slot looks again. */
   DISPATCH_CAPACITY_WAIT_MS: ms(1_000),
   /** Longest a validated job waits for a capacity slot; then it fails as provider_rate_limited, its credits given back (0: it waits as long as it takes). */

@@ -227,17 +227,17 @@ describe('dispatch: crash after the provider accepted, before the log recorded i
   });
 
   it('an outage longer than dispatch tries to record for leaves a task it can find by our key running, and records it once the database is back', async () => {
-    const dispatch = await h.startDispatch({ ...env, DISPATCH_RECORD_RETRY_MS: '1000', DISPATCH_ACK_WAIT_MS: '2000' });
+    const dispatch = await h.startDispatch({ ...env, DISPATCH_RECORD_RETRY_MS: '5000', DISPATCH_ACK_WAIT_MS: '2000' });
     const admin = new Client({ connectionString: TEST_DATABASE_ADMIN_URL });
     await admin.connect();
     const database = (allow: boolean) => admin.query(`ALTER DATABASE ${h.db.name} WITH ALLOW_CONNECTIONS ${allow}`);
     try {
-      // Ark takes 1.5 s to answer the create; the database goes away meanwhile and stays away past the 1 s of tries.
+      // Ark takes 1.5 s to answer the create; the database goes away meanwhile and stays away past the 5 s of tries.
       const jobId = await h.createValidatedJob({ model: 'seedance-1-0-pro', provider: 'seedance', prompt: 'a heron at dusk [sim:slow=1500,queue=50]' });
       await h.waitForJob(jobId, (j) => j.intent !== null);
       await database(false);
       await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'dispatch'`, [h.db.name]);
-      await waitUntil(() => Promise.resolve(dispatch.output().includes('the acceptance could not be recorded')), 15_000, 'dispatch gave up recording');
+      await waitUntil(() => Promise.resolve(dispatch.output().includes('the acceptance could not be recorded')), 20_000, 'dispatch gave up recording');
       await database(true);
 
       const job = await h.waitForJob(jobId, (j) => j.status !== 'validating', 30_000);

@@ -162,16 +162,13 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
           return await recordAccepted(deps, run, adapter, provider, found);
         }
         if (lookupOnly(history, deps.policy)) {
-          // The last try timed out with the budget spent, and after the listing lag the provider has
-          // no task by our key: it made none, so the job ends here (or goes on to another provider).
-          const outcome = await onSubmitError(deps, run, job, provider, { kind: 'server', retryable: false, notProviderFault: true, detail: `no task found by submission key ${job.intent.submissionKey} after the last try went unanswered` }, false);
-          if (outcome.kind !== 'failover') return outcome;
-          provider = outcome.provider;
-          job = (await loadStreamState(deps.store, stream, dispatchView)).state.job;
-          intendedKey = `${jobId}:${job.submissionAttempts + 1}`;
-        } else {
-          submissionKey = job.intent.submissionKey;
+          // The last try timed out with the budget spent, and the provider lists no task by our key
+          // yet. An overloaded provider may still be making it, so this is no proof there is none:
+          // the job fails with a task that may exist (its slot held), and is sent nowhere else.
+          const detail = `no task found by submission key ${job.intent.submissionKey} after the last try went unanswered`;
+          return (await onSubmitError(deps, run, job, provider, { kind: 'server', retryable: false, notProviderFault: true, detail }, true)) as DispatchOutcome;
         }
+        submissionKey = job.intent.submissionKey;
       } else if (adapter.capabilities.idempotencyKey) {
         submissionKey = job.intent.submissionKey;
       } else if (history.lastTryRejected) {
@@ -486,10 +483,11 @@ const FAILOVER_KINDS: ReadonlySet<string> = new Set(['auth', 'billing', 'not_fou
  */
 async function failoverProvider(deps: DispatchJobDeps, job: JobState, history: SubmissionHistory): Promise<string | null> {
   const untried = providersFor(deps, job).candidates.filter((p) => !history.providers.includes(p) && !deps.catalog.atProvider(job.model, p)?.retiredOn);
-  const healthy: string[] = [];
-  for (const p of untried) if (await deps.circuit.allows(p)) healthy.push(p);
-  if (healthy.length === 0) return null;
-  return deps.slots.forUser(job.userId, job.jobId, () => chooseProvider(healthy, async () => true, (p) => takeSlot(deps, job.jobId, p)));
+  return deps.slots.forUser(job.userId, job.jobId, async () => {
+    // One provider at a time: asking a half-open circuit claims its probe, which only the provider chosen should use.
+    for (const p of untried) if ((await deps.circuit.allows(p)) && (await takeSlot(deps, job.jobId, p))) return p;
+    return null;
+  });
 }
 
 /** The configured providers of the job's model, in the catalog's order, and those of them that can take its reference image. */

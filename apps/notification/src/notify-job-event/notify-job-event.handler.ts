@@ -40,7 +40,7 @@ async function notify(deps: NotificationDeps, event: RecordedEvent): Promise<voi
   if (statusChanged(before, after)) countStatusChange(deps, history);
 
   // Only the event types the submit asked for, when it named some.
-  const notices = history.notices.filter((n) => !after.webhookEvents || (after.webhookEvents as string[]).includes(n.type));
+  const notices = history.notices.filter((n) => !after.webhookEvents || after.webhookEvents.includes(n.type));
   if (notices.length > 0 && after.webhookUrl) {
     const url = after.webhookUrl;
     await deps.deliveries.record(notices.map((n) => ({ jobId, version: n.version, userId: after.userId, url, eventType: n.type, body: webhookBody(n) })));

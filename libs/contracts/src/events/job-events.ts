@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { JobErrorCode } from '../job/error-code';
-import { AspectRatio, JobMetadata, ReferenceImage, Resolution, WebhookEvents } from '../job/job-settings';
+import { AspectRatio, JobMetadata, ReferenceImage, Resolution } from '../job/job-settings';
 import { JobOutput } from '../job/job-output';
 import { defineEvent } from './define-event';
 
@@ -22,8 +22,11 @@ export const JobSubmitted = defineEvent(
     seed: z.number().int().nullable(),
     referenceImage: ReferenceImage.nullable(),
     webhookUrl: z.string().nullable(),
-    /** Only these are sent to webhookUrl; absent: every event. */
-    webhookEvents: WebhookEvents.optional(),
+    /**
+     * Only these are sent to webhookUrl; absent: every event. Plain strings here (the request checks
+     * the types): a job of a later release that knows more types stays readable by this one.
+     */
+    webhookEvents: z.array(z.string()).optional(),
     metadata: JobMetadata,
     creditsEstimated: z.number().nonnegative(),
     requestHash: z.string(),

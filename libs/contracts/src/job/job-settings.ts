@@ -15,10 +15,6 @@ export const ReferenceImage = z.union([
 ]);
 export type ReferenceImage = z.infer<typeof ReferenceImage>;
 
-/**
- * zod's record parser drops a `__proto__` key without a word, so it is refused before it gets
- * there: a key the client sent must be kept or named in a 400, never silently lost.
- */
 /** What a job's webhook can be sent: one type per status entered, and the deletion of its video. */
 export const WebhookEventType = z.enum([
   'video.job.queued',
@@ -39,6 +35,10 @@ export const WebhookEvents = z
   .max(WebhookEventType.options.length)
   .refine((types) => new Set(types).size === types.length, 'list each event type once');
 
+/**
+ * zod's record parser drops a `__proto__` key without a word, so it is refused before it gets
+ * there: a key the client sent must be kept or named in a 400, never silently lost.
+ */
 export const JobMetadata = z.preprocess(
   (value, ctx) => {
     if (value !== null && typeof value === 'object' && Object.hasOwn(value, '__proto__')) {

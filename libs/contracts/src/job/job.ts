@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { JobErrorCode } from './error-code';
 import { JobStatus } from './job-status';
-import { AspectRatio, JobMetadata, Resolution, WebhookEventType } from './job-settings';
+import { AspectRatio, JobMetadata, Resolution } from './job-settings';
 import { PublicJobOutput } from './job-output';
 
 /**
@@ -33,7 +33,7 @@ export const Job = z.object({
   credits: z.object({ estimated: z.number(), charged: z.number().nullable() }),
   webhookUrl: z.string().nullable(),
   /** Only when the submit named them: the only event types sent to `webhookUrl`. */
-  webhookEvents: z.array(WebhookEventType).optional(),
+  webhookEvents: z.array(z.string()).optional(),
   metadata: JobMetadata,
   createdAt: z.string(),
   updatedAt: z.string(),

@@ -1,4 +1,4 @@
-import type { AspectRatio, JobErrorCode, JobMetadata, JobOutput, JobStatus, ReferenceImage, Resolution, WebhookEventType } from '@reelay/contracts';
+import type { AspectRatio, JobErrorCode, JobMetadata, JobOutput, JobStatus, ReferenceImage, Resolution } from '@reelay/contracts';
 
 export interface SubmissionIntent {
   provider: string;
@@ -25,7 +25,7 @@ export interface JobState {
   referenceImage: ReferenceImage | null;
   webhookUrl: string | null;
   /** The event types its webhook is sent; null: all of them. */
-  webhookEvents: WebhookEventType[] | null;
+  webhookEvents: string[] | null;
   metadata: JobMetadata;
   requestHash: string;
   /** The job this one generates again (regenerate), if any. */

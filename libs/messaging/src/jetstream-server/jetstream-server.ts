@@ -260,15 +260,24 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
    */
   private async consumeLoop(binding: ResolvedBinding, consumer: Consumer, slots: Semaphore, generation: Generation): Promise<void> {
     const start = (msg: JsMsg) => {
+      const token = {};
+      slots.started(token);
       const task: Promise<void> = this.process(msg, binding)
         .catch((err) => this.reportError(err))
         .finally(() => {
+          slots.finished(token);
           slots.release();
           this.running.delete(task);
         });
       this.running.add(task);
     };
+    const hung = () => slots.allHeldSince(Date.now() - binding.maxHandlerMs);
     while (!this.closing && !generation.ended) {
+      // Every slot held by a handler past its time: fetch nothing, so other replicas get the events.
+      if (hung()) {
+        await new Promise((r) => setTimeout(r, keepAliveMs(binding)));
+        continue;
+      }
       let batch: ConsumerMessages | undefined;
       const waiting: Promise<void>[] = [];
       try {
@@ -300,24 +309,26 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
   }
 
   /**
-   * Keeps `msg` alive until a slot frees up, for at most maxHandlerMs: past that the handlers in the
-   * slots are overdue (hung on a call that never returns, say), the slots may never free up, and a
-   * message kept alive here would never reach another replica. It is handed back instead.
+   * Keeps `msg` alive until a slot frees up, unless every slot comes to be held by a handler past
+   * maxHandlerMs (hung on a call that never returns, say): those slots may never free up, and a
+   * message kept alive here would never reach another replica. It is handed back then, once: the
+   * loop fetches nothing while the slots stay hung, so it does not come back here meanwhile.
    */
   private async startWhenFree(msg: JsMsg, binding: ResolvedBinding, slots: Semaphore, start: (msg: JsMsg) => void): Promise<void> {
-    const keepAlive = setInterval(() => msg.working(), keepAliveMs(binding));
     const giveUp = new AbortController();
-    const limit = setTimeout(() => giveUp.abort(), binding.maxHandlerMs);
+    const keepAlive = setInterval(() => {
+      if (slots.allHeldSince(Date.now() - binding.maxHandlerMs)) giveUp.abort();
+      else msg.working();
+    }, keepAliveMs(binding));
     let acquired = true;
     try {
       await slots.acquire(giveUp.signal).catch(() => (acquired = false));
     } finally {
       clearInterval(keepAlive);
-      clearTimeout(limit);
     }
     if (!acquired) {
-      this.logger.error(`a message on ${binding.durable} waited ${binding.maxHandlerMs} ms for a handler slot (every slot is held by a handler past its time); handed back for another replica`);
-      msg.nak();
+      this.logger.error(`a message on ${binding.durable} is handed back for another replica: every handler slot here is held by a handler past ${binding.maxHandlerMs} ms`);
+      msg.nak(nakDelay(binding, msg.info.deliveryCount));
       this.emitter.emit('handled', { consumer: binding.durable, outcome: 'retry' });
       return;
     }

@@ -24,4 +24,19 @@ describe('Semaphore', () => {
     await expect(slots.acquire(aborted)).resolves.toBeUndefined();
     await expect(slots.acquire(aborted)).rejects.toThrow();
   });
+
+  it('tells when every slot is held by work started before a time, and not while one is free or fresh', () => {
+    const slots = new Semaphore(2);
+    const [a, b] = [{}, {}];
+    slots.tryAcquire();
+    slots.started(a, 1000);
+    expect(slots.allHeldSince(5000)).toBe(false); // a slot is free
+    slots.tryAcquire();
+    slots.started(b, 4000);
+    expect(slots.allHeldSince(5000)).toBe(true);
+    expect(slots.allHeldSince(3000)).toBe(false); // b is fresh
+    slots.finished(b);
+    slots.release();
+    expect(slots.allHeldSince(5000)).toBe(false);
+  });
 });
