@@ -332,9 +332,12 @@ async function chaos(stack: Stack, opts: ChaosOptions, report: ChaosReport, log:
     }
     // Every kind in turn, in a fresh random order each round, so each is hit as often as the others.
     if (order.length === 0) order.push(...[...KINDS].sort(() => Math.random() - 0.5));
-    const kind = order.pop()!;
+    // The gateway is killed while job streams are open (the first chance it gets, while it is owed a
+    // kill), so that their resume by Last-Event-ID is exercised; with none open it waits its turn.
+    const gatewayNow = report.kills.gateway === 0 && order.includes('gateway') && streamsOpen();
+    const kind = gatewayNow ? order.splice(order.indexOf('gateway'), 1)[0] : order.pop()!;
     if (kind === 'gateway' && !streamsOpen()) {
-      order.unshift(kind); // later in this round, once a job is followed
+      if (report.kills.gateway === 0) order.unshift(kind); // later in this round, once a job is followed
       continue;
     }
     const live = stack.services.filter((s) => s.name === kind && alive(s));
