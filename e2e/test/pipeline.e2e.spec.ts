@@ -73,6 +73,12 @@ describe('success path', () => {
     // The local renderer makes what was asked: nothing differs.
     expect(done.output).not.toHaveProperty('differsFromRequest');
     expect(events.map((e) => e.id)).toEqual([...events.map((e) => e.id)].sort((a, b) => a - b));
+    // Queued until a provider took it, then generated: both spans can be read off the job.
+    expect(events.find((e) => e.job.status === 'validating')!.job).not.toHaveProperty('startedAt');
+    const [created, started, completed] = [done.createdAt, done.startedAt!, done.completedAt!].map(Date.parse);
+    expect(created).toBeLessThanOrEqual(started);
+    expect(started).toBeLessThanOrEqual(completed);
+    expect(events.find((e) => e.job.status === 'running')!.job.startedAt).toBe(done.startedAt);
 
     const content = await fetch(`${stack.gateway.url}/v1/jobs/${done.id}/content`, { headers: { authorization: `Bearer ${aliceKey}` } });
     expect(content.status).toBe(200);

@@ -37,6 +37,7 @@ export const exampleSucceededJob: Job = {
   progress: 100,
   output: { url: `/v1/jobs/${JOB_ID}/content`, contentType: 'video/mp4', bytes: 183_422, durationSeconds: 4, width: 1280, height: 720, sha256: '9f2c0e8d1b7a4c3e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e', expiresAt: '2026-12-28T10:00:20.000Z' },
   credits: { estimated: 4, charged: 4 },
+  startedAt: '2026-11-28T10:00:02.000Z',
   completedAt: '2026-11-28T10:00:20.000Z',
   updatedAt: '2026-11-28T10:00:20.000Z',
   version: 8,

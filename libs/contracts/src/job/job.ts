@@ -37,6 +37,12 @@ export const Job = z.object({
   metadata: JobMetadata,
   createdAt: z.string(),
   updatedAt: z.string(),
+  /**
+   * When a provider accepted the job and it began to run: from `createdAt` to here it waited
+   * (checks, a free place at the provider), from here to `completedAt` it was generated. Absent
+   * before that.
+   */
+  startedAt: z.string().optional(),
   completedAt: z.string().nullable(),
   /** Goes up with every change a client can see; the ETag and the SSE event id. */
   version: z.number().int(),

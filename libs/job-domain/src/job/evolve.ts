@@ -45,7 +45,7 @@ export function evolveJob(state: JobState, event: JobEvent): JobState {
     case 'JobSubmissionRetryScheduled':
       return touched;
     case 'JobProviderAccepted':
-      return { ...touched, status: 'running', provider: event.data.provider, providerTaskId: event.data.providerTaskId, providerTaskOpen: true, progress: state.progress ?? 0 };
+      return { ...touched, status: 'running', provider: event.data.provider, providerTaskId: event.data.providerTaskId, providerTaskOpen: true, progress: state.progress ?? 0, startedAt: state.startedAt ?? event.data.at };
     case 'JobProgressed':
       return { ...touched, progress: event.data.progress };
     case 'JobDelayed':

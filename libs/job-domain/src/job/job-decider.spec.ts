@@ -119,6 +119,18 @@ describe('job decider', () => {
     it('task end recorded twice', () => given([...runningJob, canceled, taskEnded]).when(cmd.taskEnded).then([]));
   });
 
+  describe('when it started', () => {
+    it('is unknown until a provider accepts the job, then the acceptance time, on the public job too', () => {
+      const queued = dispatchingJob.reduce(jobDecider.evolve, jobDecider.initialState());
+      expect(queued.startedAt).toBeNull();
+      expect(toPublicJob(queued)).not.toHaveProperty('startedAt');
+      const later = '2026-11-28T13:00:00.000Z';
+      const state = [...runningJob, { type: 'JobDelayed', data: { at: later } } as JobEvent].reduce(jobDecider.evolve, jobDecider.initialState());
+      expect(state.startedAt).toBe(at);
+      expect(toPublicJob(state).startedAt).toBe(at);
+    });
+  });
+
   describe('a canceled job whose provider task may still run', () => {
     it('canceled while running → the task end is recorded', () => given([...runningJob, canceled]).when(cmd.taskEnded).then([taskEnded]));
     it('canceled while delayed → the task end is recorded', () => given([...delayedJob, canceled]).when(cmd.taskEnded).then([taskEnded]));

@@ -45,6 +45,8 @@ export interface JobState {
   providerTaskMayExist: boolean;
   createdAt: string | null;
   updatedAt: string | null;
+  /** When a provider first accepted the job (it began to run); null before. */
+  startedAt: string | null;
   completedAt: string | null;
   /** Events folded into this state, which is the job stream's version (streams are numbered from 1). */
   eventsFolded: number;
@@ -86,6 +88,7 @@ export const initialJobState = (): JobState => ({
   providerTaskMayExist: false,
   createdAt: null,
   updatedAt: null,
+  startedAt: null,
   completedAt: null,
   eventsFolded: 0,
   publicVersion: 0,

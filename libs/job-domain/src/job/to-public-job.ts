@@ -39,6 +39,7 @@ export function toPublicJob(state: JobState): Job {
     metadata: state.metadata,
     createdAt: state.createdAt ?? '',
     updatedAt: state.updatedAt ?? '',
+    ...(state.startedAt ? { startedAt: state.startedAt } : {}),
     completedAt: state.completedAt,
     version: state.publicVersion,
     ...(state.parentJobId ? { parentJobId: state.parentJobId } : {}),
