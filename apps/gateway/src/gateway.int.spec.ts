@@ -244,16 +244,16 @@ describe('API key lookups', () => {
     });
     const lookup = new ApiKeyLookup(counting);
     const keys = [alice, bob, 'rly_' + 'z'.repeat(32), alice, 'garbage'];
-    expect(await Promise.all(keys.map((k) => lookup.userFor(k)))).toEqual(['alice', 'bob', null, 'alice', null]);
+    expect(await Promise.all(keys.map(async (k) => (await lookup.ownerFor(k))?.userId ?? null))).toEqual(['alice', 'bob', null, 'alice', null]);
     expect(statements).toHaveLength(1);
   });
 
   it('refuses a revoked key at the next lookup: nothing is cached', async () => {
     const { key } = await createApiKey(gw.deps.dataSource, 'lookup-revoked');
     const lookup = new ApiKeyLookup(gw.deps.dataSource);
-    expect(await lookup.userFor(key)).toBe('lookup-revoked');
+    expect((await lookup.ownerFor(key))?.userId).toBe('lookup-revoked');
     await revokeApiKey(gw.deps.dataSource, key);
-    expect(await lookup.userFor(key)).toBeNull();
+    expect(await lookup.ownerFor(key)).toBeNull();
     expect((await call('/v1/jobs', { key })).status).toBe(401);
   });
 });

@@ -153,7 +153,7 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
           // the like go the way of a failed submit (circuit included).
           if (err.kind === 'server' && !err.retryable) return await failUnknownOutcome(deps, run, jobId, provider, job.intent.submissionKey, err.detail);
           // A failing lookup counts against the attempt's retry budget like a failing submit, so it ends.
-          return (await onSubmitError(deps, run, job, provider, err, true)) as DispatchOutcome; // a task may exist: never a failover
+          return await onSubmitError(deps, run, job, provider, err, true);
         }
         if (found) {
           deps.logger.info({ jobId, provider, submissionKey: job.intent.submissionKey }, 'reconciled: the provider already has the task');
@@ -166,7 +166,7 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
           // yet. An overloaded provider may still be making it, so this is no proof there is none:
           // the job fails with a task that may exist (its slot held), and is sent nowhere else.
           const detail = `no task found by submission key ${job.intent.submissionKey} after the last try went unanswered`;
-          return (await onSubmitError(deps, run, job, provider, { kind: 'server', retryable: false, notProviderFault: true, detail }, true)) as DispatchOutcome;
+          return await onSubmitError(deps, run, job, provider, { kind: 'server', retryable: false, notProviderFault: true, detail }, true);
         }
         submissionKey = job.intent.submissionKey;
       } else if (adapter.capabilities.idempotencyKey) {
@@ -404,12 +404,17 @@ async function recordAccepted(deps: DispatchJobDeps, run: Run, _adapter: Provide
 /** Returned by onSubmitError when the job goes on to `provider`, where its slot is taken already. */
 type Failover = { kind: 'failover'; provider: string };
 
+type SubmitError = { kind: Parameters<typeof decideSubmitFailure>[0]['kind']; retryAfterMs?: number; retryable?: boolean; detail: string; providerCode?: string; notProviderFault?: boolean };
+
+/** A try that may have made a task never fails over: the job stays with that provider. */
+function onSubmitError(deps: DispatchJobDeps, run: Run, job: JobState, provider: string, err: SubmitError, taskMayExist: true): Promise<DispatchOutcome>;
+function onSubmitError(deps: DispatchJobDeps, run: Run, job: JobState, provider: string, err: SubmitError, taskMayExist: boolean): Promise<DispatchOutcome | Failover>;
 async function onSubmitError(
   deps: DispatchJobDeps,
   run: Run,
   job: JobState,
   provider: string,
-  err: { kind: Parameters<typeof decideSubmitFailure>[0]['kind']; retryAfterMs?: number; retryable?: boolean; detail: string; providerCode?: string; notProviderFault?: boolean },
+  err: SubmitError,
   /** The try got no answer (or its lookup failed): should the job fail now, a task made by it may run. */
   taskMayExist: boolean,
 ): Promise<DispatchOutcome | Failover> {

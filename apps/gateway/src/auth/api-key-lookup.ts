@@ -17,8 +17,4 @@ export class ApiKeyLookup {
   ownerFor(key: string): Promise<ApiKeyOwner | null> {
     return this.lookups.submit(key);
   }
-
-  async userFor(key: string): Promise<string | null> {
-    return (await this.ownerFor(key))?.userId ?? null;
-  }
 }
