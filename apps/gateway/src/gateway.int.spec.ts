@@ -456,7 +456,7 @@ describe('webhook deliveries of a job', () => {
 describe('test webhook', () => {
   it('asks notification to send one, one at a time per user (429 meanwhile), and refuses a body without a URL', async () => {
     const result = { object: 'webhook_test', delivered: true, outcome: 'delivered', httpStatus: 200, error: null, durationMs: 5, webhookId: 'msg_test_1_v0' };
-    let answer: () => void = () => undefined;
+    let answer: (() => void) | undefined;
     const sub = intakeNc.subscribe(`${prefix}.cmd.webhook-test`, {
       callback: (_err, msg) => {
         answer = () => msg.respond(JSON.stringify({ ok: true, result }));
@@ -465,8 +465,10 @@ describe('test webhook', () => {
     await intakeNc.flush();
     try {
       const first = postJson('/v1/webhooks/test', { url: 'https://hooks.example.com/in' });
-      await eventually(async () => (await postJson('/v1/webhooks/test', { url: 'https://hooks.example.com/in' })).status === 429 || undefined, 'the second send refused while the first is under way');
-      answer();
+      // A 429 shows the first send holds the user's turn, not that its request has reached notification yet.
+      const reached = await eventually(async () => answer, 'the first send asked notification');
+      expect((await postJson('/v1/webhooks/test', { url: 'https://hooks.example.com/in' })).status).toBe(429);
+      reached();
       const res = await first;
       expect(res.status).toBe(200);
       expect(await body(res)).toEqual(result);
