@@ -68,6 +68,7 @@ async function main() {
     },
     capacityWaitMs: config.DISPATCH_CAPACITY_WAIT_MS,
     capacityWaitMaxMs: config.DISPATCH_CAPACITY_WAIT_MAX_MS,
+    untrackedTaskHoldMs: config.DISPATCH_UNTRACKED_TASK_HOLD_MS,
     recordRetryDelaysMs: recordRetryDelays(config.DISPATCH_RECORD_RETRY_MS),
     publicBaseUrl: config.PUBLIC_BASE_URL,
     assetUrls,

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,13 +101,49 @@ describe('dispatch: crash after the provider accepted, before the log recorded i
     await h.store.append(jobStreamId(jobId), 'any', [{ type: 'JobSubmissionIntended', data: { provider: 'seedance', attempt: 1, submissionKey: `${jobId}:1`, at: new Date().toISOString() } }]);
     await h.cancel(jobId);
 
-    const dispatch = await h.startDispatch({ ...env, SEEDANCE_BASE_URL: failing.url, SEEDANCE_API_KEY: 'ark-test-key' });
-    await waitUntil(() => h.handled('dispatch-release-slots', 'JobCanceled'), 15_000, 'JobCanceled handled by the slot release');
-    await waitUntil(() => h.handled('dispatch-submit', 'JobValidated'), 15_000, 'the validated job handled');
-    expect(failing.requests()).toBeGreaterThan(0); // the lookup was tried
-    expect((await h.slots()).map((s) => s.job_id)).toContain(jobId);
-    expect(eventTypes(await h.events(jobId))).not.toContain('JobProviderAcceptedAfterCancel');
-    await dispatch.kill('SIGTERM');
+    // A short hold, so the lookups end within the test (15 min by default) and later tests find the consumer caught up.
+    const dispatch = await h.startDispatch({ ...env, SEEDANCE_BASE_URL: failing.url, SEEDANCE_API_KEY: 'ark-test-key', DISPATCH_UNTRACKED_TASK_HOLD_MS: '5000' });
+    try {
+      // Both deliveries (the submit's and the cancel's slot release) look the task up and fail; the submit's looks
+      // again 10 s later, past the hold, and then stops.
+      await waitUntil(() => h.handled('dispatch-release-slots', 'JobCanceled'), 15_000, 'JobCanceled handled by the slot release');
+      await waitUntil(() => h.handled('dispatch-submit', 'JobValidated'), 30_000, 'the validated job handled once the hold was over');
+      expect(failing.requests()).toBeGreaterThanOrEqual(2);
+      expect((await h.slots()).map((s) => s.job_id)).toContain(jobId);
+      expect(eventTypes(await h.events(jobId))).not.toContain('JobProviderAcceptedAfterCancel');
+    } finally {
+      await dispatch.kill('SIGTERM');
+    }
+  });
+
+  it('looks again for the task of a job canceled during its submit when the lookup failed, and records it once the provider answers', async () => {
+    const crashing = await h.startDispatch({ ...env, DISPATCH_CRASH_AFTER_SUBMIT: '1' });
+    const exited = new Promise<NodeJS.Signals | null>((r) => crashing.child.once('exit', (_code, signal) => r(signal)));
+    const jobId = await h.createValidatedJob({ model: 'seedance-1-0-pro', provider: 'seedance', prompt: 'a boat that never sails [sim:queue=50]' });
+    expect(await exited).toBe('SIGKILL');
+    const [task] = (await h.submissions('seedance')).filter((s) => s.submissionKey === `${jobId}:1` && s.outcome === 'accepted');
+    await h.cancel(jobId);
+
+    // Ark fails the first lookups (an outage), then answers as before.
+    let failuresLeft = 2;
+    const flaky = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c)).on('end', async () => {
+        if (failuresLeft-- > 0) return void res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":{"code":"ServiceUnavailable"}}');
+        const answer = await fetch(`${h.sim.url}/seedance/api/v3${req.url}`, { method: req.method, headers: { 'content-type': 'application/json', authorization: String(req.headers.authorization ?? '') }, body: chunks.length ? Buffer.concat(chunks) : undefined });
+        res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' }).end(Buffer.from(await answer.arrayBuffer()));
+      });
+    });
+    await new Promise<void>((r) => flaky.listen(0, '127.0.0.1', () => r()));
+    try {
+      const restarted = await h.startDispatch({ ...env, SEEDANCE_BASE_URL: `http://127.0.0.1:${(flaky.address() as AddressInfo).port}`, SEEDANCE_API_KEY: 'ark-test-key' });
+      await waitUntil(async () => eventTypes(await h.events(jobId)).includes('JobProviderAcceptedAfterCancel'), 40_000, 'the task found on a later lookup');
+      expect(failuresLeft).toBeLessThan(0);
+      expect(await h.job(jobId)).toMatchObject({ status: 'canceled', providerTaskId: task.taskId, providerTaskOpen: true });
+      await restarted.kill('SIGTERM');
+    } finally {
+      flaky.close();
+    }
   });
 
   it('never resubmits to a provider it cannot reconcile with: the job fails, with one submission at the sim', async () => {

@@ -26,6 +26,8 @@ export interface DispatchJobDeps {
   capacityWaitMs: number;
   /** Longest a validated job waits for a capacity slot before it fails as provider_rate_limited (0: no limit). */
   capacityWaitMaxMs: number;
+  /** How long a slot is held for a task that may exist and that nothing follows (the slot sweep's hold). */
+  untrackedTaskHoldMs: number;
   publicBaseUrl?: string;
   /** Where uploaded reference images are kept (shared with the gateway and intake). */
   storage: BlobStorage;
@@ -59,6 +61,9 @@ export function recordRetryDelays(budgetMs: number): number[] {
 
 /** `later`: nothing is wrong, look again after `delayMs` (a pending retry, or no capacity slot free). */
 export type DispatchOutcome = { kind: 'done' } | { kind: 'later'; delayMs: number; why: 'retry' | 'capacity' | 'busy' };
+
+/** How soon the task of a job canceled during its submit is looked for again after a failed lookup. */
+export const LOOKUP_AGAIN_MS = 10_000;
 
 /** How soon a delivery that found the job's submit lock taken looks again (the holder is mid-submit). */
 export const BUSY_WAIT_MS = 5_000;
@@ -110,9 +115,14 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
         // A submit whose answer a crash lost, for a job canceled since: a task found by our key is
         // recorded (polling then stops it or waits it out, and its slot stays held meanwhile).
         if (searchable(deps, job.intent.provider)) {
-          // Found and recorded, or not to be found now (the lookup failed): either way the slot stays
-          // held, in the second case until the slot sweep's hold for a task nothing follows.
-          if ((await recordUnrecordedTask(deps, run, jobId, job.intent, history.intentAt)) !== 'absent') return DONE;
+          const found = await recordUnrecordedTask(deps, run, jobId, job.intent, history.intentAt);
+          if (found === 'recorded') return DONE;
+          if (found === 'unknown') {
+            // The lookup failed: the slot stays held, and the task is looked for again while the slot
+            // sweep's hold lasts, so a task the submit made is still recorded (and stopped or waited out).
+            const since = history.intentAt ? deps.now().getTime() - history.intentAt.getTime() : 0;
+            return since < deps.untrackedTaskHoldMs ? { kind: 'later', delayMs: LOOKUP_AGAIN_MS, why: 'retry' } : DONE;
+          }
         } else if (!history.lastTryRejected) {
           // Where the provider cannot be asked, each try records its own intent, so an intent without
           // an answer may have made a task that nothing follows: the slot sweep frees its slot later.
