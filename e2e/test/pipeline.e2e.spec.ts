@@ -223,6 +223,36 @@ describe('cancel', () => {
     await expectBalance(before);
   });
 
+  it('cancels every unfinished job of yours with the given metadata in one call, and says what became of each', async () => {
+    const before = balance();
+    const batch = `batch-${Date.now()}`;
+    const done = (await alice.submit({ ...local, metadata: { batch, shot: '0' } })).body;
+    await alice.waitFor(done.id, isTerminalJob, 40_000);
+    // Canceled within a second or so, well before this stack's 4 s poll deadline could fail them.
+    const waiting = [];
+    for (let shot = 1; shot <= 3; shot++) waiting.push((await alice.submit({ ...runway('never_finish'), metadata: { batch, shot: String(shot) } })).body);
+    const other = (await alice.submit({ ...runway('never_finish'), metadata: { batch: 'another' } })).body;
+    const bobs = (await bob.submit({ ...runway('never_finish'), metadata: { batch } })).body;
+    // The list is a read model: wait until it shows the waiting jobs.
+    const listed = async () => (await alice.call<{ data: Job[] }>('GET', `/v1/jobs?metadata[batch]=${batch}&limit=100`)).body.data;
+    const deadline = Date.now() + 10_000;
+    while ((await listed()).filter((j) => j.status !== 'succeeded').length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+
+    const res = await alice.call<{ object: string; canceled: string[]; notCanceled: unknown[]; hasMore: boolean }>('POST', '/v1/jobs/cancel', { metadata: { batch } });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ object: 'job_cancel_batch', canceled: waiting.map((j) => j.id), notCanceled: [], hasMore: false });
+    for (const job of waiting) expect((await alice.get(job.id)).body).toMatchObject({ status: 'canceled' });
+    expect((await alice.get(done.id)).body.status).toBe('succeeded');
+    expect((await alice.get(other.id)).body.status).not.toBe('canceled');
+    expect((await bob.get(bobs.id)).body.status).not.toBe('canceled');
+    // Nothing left to cancel; a filter naming no key is refused.
+    expect((await alice.call('POST', '/v1/jobs/cancel', { metadata: { batch } })).body).toMatchObject({ canceled: [], hasMore: false });
+    expect((await alice.call('POST', '/v1/jobs/cancel', { metadata: {} })).status).toBe(400);
+    await alice.cancel(other.id);
+    await bob.cancel(bobs.id);
+    await expectBalance(before - (await alice.get(done.id)).body.credits.charged!);
+  });
+
   it('cancels a running job and asks the provider to stop', async () => {
     const job = (await alice.submit(runway('never_finish'))).body;
     await alice.waitFor(job.id, (j) => j.status === 'running');

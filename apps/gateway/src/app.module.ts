@@ -4,6 +4,7 @@ import { JOB_VIEW_PROJECTION } from '@reelay/read-models';
 import { createMetrics, logReaderGauges, OpsModule, type ReadinessChecks } from '@reelay/service-kit';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { CancelJobController } from './cancel-job/cancel-job.controller';
+import { CancelJobsController } from './cancel-jobs/cancel-jobs.controller';
 import { DeleteOutputController } from './delete-output/delete-output.controller';
 import { DeleteAssetController } from './delete-asset/delete-asset.controller';
 import { JobTokenController } from './job-token/job-token.controller';
@@ -66,6 +67,7 @@ export class AppModule {
         JobStreamController,
         JobContentController,
         CancelJobController,
+        CancelJobsController,
         DeleteOutputController,
         DeleteAssetController,
         JobTokenController,

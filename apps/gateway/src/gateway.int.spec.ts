@@ -220,6 +220,7 @@ describe('API key scope and expiry', () => {
     for (const [method, path, payload] of [
       ['POST', '/v1/jobs', { model: 'local-ffmpeg', prompt: 'a fox', aspectRatio: '16:9', durationSeconds: 5 }],
       ['POST', `/v1/jobs/${jobId}/cancel`, {}],
+      ['POST', '/v1/jobs/cancel', { metadata: { orderId: 'A1' } }],
       ['DELETE', `/v1/jobs/${jobId}/output`, undefined],
       ['POST', '/v1/webhooks/test', { url: 'https://example.com/hook' }],
     ] as const) {
@@ -386,6 +387,100 @@ describe('jobs', () => {
       const res = await call(`/v1/jobs?${bad}`, { key: erin });
       expect([bad, res.status]).toEqual([bad, 400]);
       expect((await body(res)).error.details[0].path).toMatch(/^metadata/);
+    }
+  });
+});
+
+describe('whether a failed job is worth submitting again', () => {
+  it('shows retryable on a failed job and links on every job, read alone or in the list, also from a list row written before them', async () => {
+    const grace = (await createApiKey(gw.deps.dataSource, 'grace')).key;
+    const timedOut = await createJob('grace', [...running(), { type: 'JobFailed', data: { errorCode: 'provider_timeout', message: null, detail: 'internal', at: iso() } }]);
+    const alone = await body(await call(`/v1/jobs/${timedOut}`, { key: grace }));
+    expect(alone).toMatchObject({ status: 'failed', errorCode: 'provider_timeout', retryable: true });
+    const old = newJobId();
+    const oldJob = { id: old, status: 'failed', errorCode: 'moderation_rejected', metadata: {} };
+    await gw.deps.dataSource.query(
+      `INSERT INTO job_view (job_id, user_id, status, message, error_code, model, created_at, updated_at, version, job)
+       VALUES ($1, 'grace', 'failed', 'x', 'moderation_rejected', 'local-ffmpeg', $2, $2, 3, $3)`,
+      [old, new Date(Date.now() - 3_600_000).toISOString(), JSON.stringify(oldJob)],
+    );
+    const listed = await eventually(async () => {
+      const { data } = await body(await call('/v1/jobs?status=failed', { key: grace }));
+      return data.length === 2 ? (data as Job[]) : undefined;
+    }, 'job_view to catch up');
+    expect(listed.map((j) => [j.id, j.retryable])).toEqual([[timedOut, true], [old, false]]);
+    // Links too, for the old row as for a new one.
+    expect(listed.map((j) => j.links)).toEqual([
+      { self: `/v1/jobs/${timedOut}`, events: `/v1/jobs/${timedOut}/events`, regenerate: `/v1/jobs/${timedOut}/regenerate` },
+      { self: `/v1/jobs/${old}`, events: `/v1/jobs/${old}/events`, regenerate: `/v1/jobs/${old}/regenerate` },
+    ]);
+    expect((await body(await call(`/v1/jobs/${timedOut}`, { key: grace }))).retryable).toBe(true);
+    const runningJob = await createJob('grace', running());
+    const unfinished = await body(await call(`/v1/jobs/${runningJob}`, { key: grace }));
+    expect(unfinished).not.toHaveProperty('retryable');
+    expect(unfinished.links).toMatchObject({ stream: `/v1/jobs/${runningJob}/stream`, cancel: `/v1/jobs/${runningJob}/cancel` });
+    // A link is a route that answers for the job.
+    expect((await call(unfinished.links.events, { key: grace })).status).toBe(200);
+    expect((await call(unfinished.links.cancel, { key: grace, method: 'POST' })).status).not.toBe(404);
+  });
+});
+
+describe('bulk cancel', () => {
+  it("asks intake to cancel each of the user's unfinished jobs with that metadata, oldest first, and reports each refusal", async () => {
+    const heidi = (await createApiKey(gw.deps.dataSource, 'heidi')).key;
+    const row = (userId: string, status: string, metadata: Record<string, string>, minutesAgo: number) => {
+      const id = newJobId();
+      return gw.deps.dataSource
+        .query(
+          `INSERT INTO job_view (job_id, user_id, status, message, model, created_at, updated_at, version, job)
+           VALUES ($1, $2, $3, 'x', 'local-ffmpeg', $4, $4, 1, $5)`,
+          [id, userId, status, new Date(Date.now() - minutesAgo * 60_000).toISOString(), JSON.stringify({ id, status, metadata })],
+        )
+        .then(() => id);
+    };
+    const oldest = await row('heidi', 'running', { orderId: 'A1' }, 5);
+    const finishing = await row('heidi', 'queued', { orderId: 'A1', shot: '2' }, 4);
+    await row('heidi', 'succeeded', { orderId: 'A1' }, 3);
+    await row('heidi', 'running', { orderId: 'B7' }, 2);
+    await row('ivan', 'running', { orderId: 'A1' }, 2);
+    const newest = await row('heidi', 'delayed', { orderId: 'A1' }, 1);
+
+    const cancel = (payload: unknown) => postJson('/v1/jobs/cancel', payload, { key: heidi });
+    // No intake answers: every cancel is reported as unavailable, none lost silently.
+    const unanswered = await body(await cancel({ metadata: { orderId: 'A1' } }));
+    expect(unanswered.canceled).toEqual([]);
+    expect(unanswered.notCanceled.map((n: { id: string; error: { code: string } }) => [n.id, n.error.code])).toEqual([
+      [oldest, 'service_unavailable'], [finishing, 'service_unavailable'], [newest, 'service_unavailable'],
+    ]);
+
+    const asked: { userId: string; jobId: string }[] = [];
+    const sub = intakeNc.subscribe(`${prefix}.cmd.cancel-job`, {
+      callback: (_err, msg) => {
+        const cmd = msg.json<{ userId: string; jobId: string }>();
+        asked.push(cmd);
+        if (cmd.jobId === finishing) return void msg.respond(JSON.stringify({ ok: false, error: { code: 'invalid_state', message: 'This job is already succeeded and cannot be canceled.' } }));
+        const job = { id: cmd.jobId, object: 'video.job', status: 'canceled', message: 'This video was canceled.', errorCode: null, model: 'local-ffmpeg', provider: null, prompt: 'a fox', negativePrompt: null, aspectRatio: '16:9', durationSeconds: 5, resolution: null, seed: null, referenceImage: null, progress: null, output: null, credits: { estimated: 0, charged: null }, webhookUrl: null, metadata: {}, createdAt: iso(), updatedAt: iso(), completedAt: iso(), version: 2 };
+        msg.respond(JSON.stringify({ ok: true, job }));
+      },
+    });
+    await intakeNc.flush();
+    try {
+      const res = await cancel({ metadata: { orderId: 'A1' } });
+      expect(res.status).toBe(200);
+      expect(await body(res)).toEqual({
+        object: 'job_cancel_batch',
+        canceled: [oldest, newest],
+        notCanceled: [{ id: finishing, error: { code: 'invalid_state', message: 'This job is already succeeded and cannot be canceled.' } }],
+        hasMore: false,
+      });
+      expect(asked.map((a) => a.userId)).toEqual(['heidi', 'heidi', 'heidi']);
+      expect((await body(await cancel({ metadata: { orderId: 'A1', shot: '2' } }))).notCanceled.map((n: { id: string }) => n.id)).toEqual([finishing]);
+      for (const bad of [{}, { metadata: {} }, { metadata: { orderId: 'A1' }, status: 'running' }, { metadata: 'A1' }]) {
+        expect([bad, (await cancel(bad)).status]).toEqual([bad, 400]);
+      }
+      expect(asked).toHaveLength(4);
+    } finally {
+      sub.unsubscribe();
     }
   });
 });

@@ -1,4 +1,5 @@
-import type { CreditBalance, Job, JobWebhookDeliveries, WebhookTestResult, JobHistoryEntry, ModelList, OpenAIVideo, UploadedAsset } from '@reelay/contracts';
+import { jobLinks } from '@reelay/job-domain';
+import type { CancelJobsResult, CreditBalance, Job, JobWebhookDeliveries, WebhookTestResult, JobHistoryEntry, ModelList, OpenAIVideo, UploadedAsset } from '@reelay/contracts';
 
 /** Example bodies for the OpenAPI document (openapi.spec.ts checks each against its schema). */
 
@@ -28,6 +29,34 @@ export const exampleJob: Job = {
   updatedAt: '2026-11-28T10:00:05.000Z',
   completedAt: null,
   version: 5,
+  links: jobLinks(JOB_ID, 'running', false),
+};
+
+export const exampleCanceledJob: Job = {
+  ...exampleJob,
+  status: 'canceled',
+  message: 'This video was canceled.',
+  links: jobLinks(JOB_ID, 'canceled', false),
+};
+
+const REGENERATED_ID = 'job_01JD5ZC2H8V4T6R3P1N9K7M5QW';
+export const exampleRegeneratedJob: Job = {
+  ...exampleJob,
+  id: REGENERATED_ID,
+  status: 'queued',
+  message: 'Your video is waiting to start.',
+  progress: null,
+  output: null,
+  version: 1,
+  parentJobId: JOB_ID,
+  links: jobLinks(REGENERATED_ID, 'queued', false),
+};
+
+export const exampleCancelBatch: CancelJobsResult = {
+  object: 'job_cancel_batch',
+  canceled: [JOB_ID, REGENERATED_ID],
+  notCanceled: [{ id: 'job_01JD5ZD7K2M9P4R6T8V1X3Z5BC', error: { code: 'invalid_state', message: 'This job is already succeeded and cannot be canceled.' } }],
+  hasMore: false,
 };
 
 export const exampleSucceededJob: Job = {
@@ -41,6 +70,7 @@ export const exampleSucceededJob: Job = {
   completedAt: '2026-11-28T10:00:20.000Z',
   updatedAt: '2026-11-28T10:00:20.000Z',
   version: 8,
+  links: jobLinks(JOB_ID, 'succeeded', true),
 };
 
 export const exampleSubmit = { model: 'local-preview', prompt: 'a red fox running through snow', aspectRatio: '16:9', durationSeconds: 4, resolution: '720p' };

@@ -25,6 +25,8 @@ import {
   JobWebhookDeliveries,
   TestWebhookRequest,
   WebhookTestResult,
+  CancelJobsRequest,
+  CancelJobsResult,
 } from '@reelay/contracts';
 import { z } from 'zod';
 import { openAIErrorType } from '../openai-videos/openai-error';
@@ -33,9 +35,9 @@ import { ROUTES, type BodySpec, type RouteSpec, type SchemaName } from './route-
 type Json = Record<string, unknown>;
 
 /** Request bodies are described as clients write them (zod input), responses as the gateway writes them (output). */
-export const REQUEST_SCHEMAS: Partial<Record<SchemaName, z.ZodType>> = { SubmitJobRequest, RegenerateJobRequest, JobTokenRequest, OpenAICreateVideoJson, OpenAICreateVideoMultipart, OpenAIRemixVideo };
+export const REQUEST_SCHEMAS: Partial<Record<SchemaName, z.ZodType>> = { SubmitJobRequest, RegenerateJobRequest, CancelJobsRequest, JobTokenRequest, OpenAICreateVideoJson, OpenAICreateVideoMultipart, OpenAIRemixVideo };
 export const RESPONSE_SCHEMAS: Partial<Record<SchemaName, z.ZodType>> = {
-  Job, JobList, JobHistory, JobToken, UploadedAsset, ModelList, WebhookSecret, CreditBalance, JobWebhookDeliveries, TestWebhookRequest, WebhookTestResult, HealthLive, HealthReady, ApiErrorEnvelope,
+  Job, JobList, JobHistory, JobToken, UploadedAsset, ModelList, WebhookSecret, CreditBalance, JobWebhookDeliveries, TestWebhookRequest, WebhookTestResult, CancelJobsResult, HealthLive, HealthReady, ApiErrorEnvelope,
   OpenAIVideo, OpenAIVideoList, OpenAIVideoDeleted, OpenAIErrorEnvelope,
 };
 

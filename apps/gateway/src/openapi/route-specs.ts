@@ -5,7 +5,7 @@ import * as ex from './examples';
 /** Names of schemas in components.schemas (see openapi-document.ts). */
 export type SchemaName =
   | 'Job' | 'JobList' | 'JobHistory' | 'UploadedAsset' | 'ModelList' | 'WebhookSecret' | 'CreditBalance' | 'JobWebhookDeliveries' | 'TestWebhookRequest' | 'WebhookTestResult' | 'HealthLive' | 'HealthReady'
-  | 'ApiErrorEnvelope' | 'SubmitJobRequest' | 'RegenerateJobRequest' | 'JobToken' | 'JobTokenRequest'
+  | 'ApiErrorEnvelope' | 'SubmitJobRequest' | 'RegenerateJobRequest' | 'CancelJobsRequest' | 'CancelJobsResult' | 'JobToken' | 'JobTokenRequest'
   | 'OpenAIVideo' | 'OpenAIVideoList' | 'OpenAIVideoDeleted' | 'OpenAIErrorEnvelope' | 'OpenAICreateVideoJson' | 'OpenAICreateVideoMultipart' | 'OpenAIRemixVideo';
 
 export interface BodySpec {
@@ -77,8 +77,17 @@ export const ROUTES: RouteSpec[] = [
   },
   {
     method: 'post', path: '/v1/jobs/{id}/cancel', operationId: 'cancelJob', tag: 'Jobs', summary: 'Cancel a job', auth: true, pathParams: [jobId],
-    success: { status: 202, description: 'The job, cancel recorded', content: json('Job', { ...ex.exampleJob, status: 'canceled', message: 'This video was canceled.' }) },
+    success: { status: 202, description: 'The job, cancel recorded', content: json('Job', ex.exampleCanceledJob) },
     errors: [401, 404, 409, 429, 503],
+  },
+  {
+    method: 'post', path: '/v1/jobs/cancel', operationId: 'cancelJobs', tag: 'Jobs', summary: 'Cancel your unfinished jobs with the given metadata', auth: true,
+    description:
+      `Each matching job is canceled as its own cancel would cancel it; \`notCanceled\` gives the error that cancel answered (a job that finished meanwhile: 409). ` +
+      `At most 100 jobs per call, oldest first: call again while \`hasMore\` is true. Jobs are found in a read model, so one submitted a moment ago may be missed.`,
+    requestBody: { required: true, content: json('CancelJobsRequest', { metadata: { orderId: 'A1' } }) },
+    success: { status: 200, description: 'What became of each matching job', content: json('CancelJobsResult', ex.exampleCancelBatch) },
+    errors: [400, 401, 403, 413, 429, 503],
   },
   {
     method: 'post', path: '/v1/jobs/{id}/regenerate', operationId: 'regenerateJob', tag: 'Jobs', summary: 'Generate a job again with the same settings', auth: true, pathParams: [jobId],
@@ -89,7 +98,7 @@ export const ROUTES: RouteSpec[] = [
     requestBody: { required: false, content: json('RegenerateJobRequest', { model: 'gen4.5', durationSeconds: 5, seed: null }) },
     success: {
       status: 202, description: 'The new job, accepted',
-      content: json('Job', { ...ex.exampleJob, id: 'job_01JD5ZC2H8V4T6R3P1N9K7M5QW', status: 'queued', message: 'Your video is waiting to start.', progress: null, output: null, version: 1, parentJobId: ex.exampleJob.id }),
+      content: json('Job', ex.exampleRegeneratedJob),
       headers: { ETag: 'The job version', Location: 'The new job URL' },
     },
     errors: [400, 401, 402, 404, 409, 413, 422, 429, 503],

@@ -3,6 +3,7 @@ import { CatalogModel } from '../catalog/model-catalog';
 import { JobErrorCode } from '../job/error-code';
 import { Job } from '../job/job';
 import { JobStatus } from '../job/job-status';
+import { ApiError } from './api-error';
 
 /** Response bodies of the gateway's own routes (api.md "Routes"), besides the Job itself. */
 
@@ -123,3 +124,15 @@ export type JobTokenRequest = z.infer<typeof JobTokenRequest>;
 
 export const HealthLive = z.object({ status: z.literal('ok') });
 export const HealthReady = z.object({ status: z.enum(['ok', 'unavailable']), checks: z.record(z.string(), z.enum(['up', 'down'])) });
+
+/**
+ * What `POST /v1/jobs/cancel` did: the jobs it canceled, those it could not (each with the error a
+ * single cancel would have answered), and whether more matching jobs are left for another call.
+ */
+export const CancelJobsResult = z.object({
+  object: z.literal('job_cancel_batch'),
+  canceled: z.array(z.string()),
+  notCanceled: z.array(z.object({ id: z.string(), error: ApiError })),
+  hasMore: z.boolean(),
+});
+export type CancelJobsResult = z.infer<typeof CancelJobsResult>;

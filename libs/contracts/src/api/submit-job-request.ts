@@ -49,3 +49,9 @@ export const ListJobsQuery = z.strictObject({
   metadata: JobMetadata.optional().describe('Only jobs whose metadata holds every given key with that value: metadata[orderId]=A1&metadata[shot]=3'),
 });
 export type ListJobsQuery = z.infer<typeof ListJobsQuery>;
+
+/** `POST /v1/jobs/cancel`: cancel the caller's unfinished jobs whose metadata holds every given pair. */
+export const CancelJobsRequest = z.strictObject({
+  metadata: JobMetadata.refine((m) => Object.keys(m).length > 0, 'name at least one metadata key'),
+});
+export type CancelJobsRequest = z.infer<typeof CancelJobsRequest>;

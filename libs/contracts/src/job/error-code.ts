@@ -11,3 +11,17 @@ export const JobErrorCode = z.enum([
   'unknown_provider_error',
 ]);
 export type JobErrorCode = z.infer<typeof JobErrorCode>;
+
+/**
+ * Whether submitting the same request again (regenerate) can succeed after a failure with this code:
+ * the provider's trouble may pass; the request itself (its settings, prompt or image) will not.
+ */
+export const RETRYABLE_ERROR_CODES: Readonly<Record<JobErrorCode, boolean>> = {
+  validation_failed: false,
+  moderation_rejected: false,
+  asset_fetch_failed: false,
+  provider_timeout: true,
+  provider_rate_limited: true,
+  output_missing: true,
+  unknown_provider_error: true,
+};

@@ -12,6 +12,21 @@ import { PublicJobOutput } from './job-output';
 export const JobEstimate = z.object({ readyByP50: z.string(), readyByP90: z.string(), basedOnJobs: z.number().int() });
 export type JobEstimate = z.infer<typeof JobEstimate>;
 
+/**
+ * Where to go next with a job, as paths under the API's base URL: each link is there only while its
+ * route can do something for the job (`stream` and `cancel` while it is unfinished, `content` while
+ * it has a video).
+ */
+export const JobLinks = z.object({
+  self: z.string(),
+  events: z.string(),
+  stream: z.string().optional(),
+  cancel: z.string().optional(),
+  content: z.string().optional(),
+  regenerate: z.string(),
+});
+export type JobLinks = z.infer<typeof JobLinks>;
+
 /** The job as clients see it (api.md "Job"). */
 export const Job = z.object({
   id: z.string(),
@@ -19,6 +34,11 @@ export const Job = z.object({
   status: JobStatus,
   message: z.string(),
   errorCode: JobErrorCode.nullable(),
+  /**
+   * Only on a failed job: whether submitting the same request again (regenerate) can succeed, the
+   * provider's trouble being passing (`true`), or only after a change to the request (`false`).
+   */
+  retryable: z.boolean().optional(),
   model: z.string(),
   provider: z.string().nullable(),
   prompt: z.string(),
@@ -48,6 +68,8 @@ export const Job = z.object({
   version: z.number().int(),
   /** Only on a job made by `POST /v1/jobs/{id}/regenerate`: the job it generates again. */
   parentJobId: z.string().optional(),
+  /** Set on every job this release serves (optional for jobs recorded by older ones). */
+  links: JobLinks.optional(),
   /** Only on `GET /v1/jobs/{id}` of an unfinished job whose model has enough history. */
   estimate: JobEstimate.optional(),
 });

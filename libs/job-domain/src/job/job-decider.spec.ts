@@ -1,4 +1,4 @@
-import type { JobEvent, JobOutput } from '@reelay/contracts';
+import type { JobErrorCode, JobEvent, JobOutput } from '@reelay/contracts';
 import { specFor } from '@reelay/testing';
 import { IllegalTransitionError } from '../shared/decider';
 import { jobDecider } from './job-decider';
@@ -128,6 +128,47 @@ describe('job decider', () => {
       const state = [...runningJob, { type: 'JobDelayed', data: { at: later } } as JobEvent].reduce(jobDecider.evolve, jobDecider.initialState());
       expect(state.startedAt).toBe(at);
       expect(toPublicJob(state).startedAt).toBe(at);
+    });
+  });
+
+  describe('whether a failed job is worth submitting again', () => {
+    const failedWith = (errorCode: JobErrorCode) =>
+      toPublicJob([...runningJob, { type: 'JobFailed', data: { errorCode, message: null, detail: null, at } } as JobEvent].reduce(jobDecider.evolve, jobDecider.initialState()));
+
+    it('says yes for trouble at the provider, no where the request itself has to change', () => {
+      expect(failedWith('provider_timeout').retryable).toBe(true);
+      expect(failedWith('provider_rate_limited').retryable).toBe(true);
+      expect(failedWith('output_missing').retryable).toBe(true);
+      expect(failedWith('unknown_provider_error').retryable).toBe(true);
+      expect(failedWith('validation_failed').retryable).toBe(false);
+      expect(failedWith('moderation_rejected').retryable).toBe(false);
+      expect(failedWith('asset_fetch_failed').retryable).toBe(false);
+    });
+
+    it('is absent on a job that has not failed', () => {
+      expect(toPublicJob(runningJob.reduce(jobDecider.evolve, jobDecider.initialState()))).not.toHaveProperty('retryable');
+      expect(toPublicJob([...runningJob, canceled].reduce(jobDecider.evolve, jobDecider.initialState()))).not.toHaveProperty('retryable');
+    });
+  });
+
+  describe('links', () => {
+    const linksOf = (events: JobEvent[]) => {
+      const state = events.reduce(jobDecider.evolve, jobDecider.initialState());
+      return { id: state.jobId, links: toPublicJob(state).links };
+    };
+
+    it('offer the stream and a cancel while the job is unfinished, the video once it has one, a regenerate always', () => {
+      const running = linksOf(runningJob);
+      const self = `/v1/jobs/${running.id}`;
+      expect(running.links).toEqual({ self, events: `${self}/events`, stream: `${self}/stream`, cancel: `${self}/cancel`, regenerate: `${self}/regenerate` });
+      expect(linksOf([...runningJob, succeeded]).links).toEqual({ self, events: `${self}/events`, content: `${self}/content`, regenerate: `${self}/regenerate` });
+      expect(linksOf([...runningJob, failed]).links).toEqual({ self, events: `${self}/events`, regenerate: `${self}/regenerate` });
+      expect(linksOf([...runningJob, canceled]).links).not.toHaveProperty('cancel');
+    });
+
+    it('drop the video once its file is deleted', () => {
+      const gone = linksOf([...runningJob, succeeded, { type: 'JobOutputDeleted', data: { reason: 'user', at } } as JobEvent]);
+      expect(gone.links).not.toHaveProperty('content');
     });
   });
 

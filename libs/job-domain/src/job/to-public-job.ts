@@ -1,4 +1,4 @@
-import { OUTPUT_DELETED_MESSAGE, userMessage, type Job, type JobOutput, type PublicJobOutput } from '@reelay/contracts';
+import { isTerminal, OUTPUT_DELETED_MESSAGE, RETRYABLE_ERROR_CODES, userMessage, type Job, type JobLinks, type JobOutput, type JobStatus, type PublicJobOutput } from '@reelay/contracts';
 import { outputDifferences } from './output-differences';
 import type { JobState } from './job-state';
 
@@ -15,6 +15,19 @@ function publicOutput(state: JobState, output: JobOutput): PublicJobOutput {
   };
 }
 
+/** The routes that can do something for a job in this status (`hasVideo`: succeeded, its file not deleted). */
+export function jobLinks(id: string, status: JobStatus, hasVideo: boolean): JobLinks {
+  const self = `/v1/jobs/${encodeURIComponent(id)}`;
+  const finished = isTerminal(status);
+  return {
+    self,
+    events: `${self}/events`,
+    ...(finished ? {} : { stream: `${self}/stream`, cancel: `${self}/cancel` }),
+    ...(hasVideo ? { content: `${self}/content` } : {}),
+    regenerate: `${self}/regenerate`,
+  };
+}
+
 /** The public job (api.md) of a folded state. */
 export function toPublicJob(state: JobState): Job {
   return {
@@ -23,6 +36,7 @@ export function toPublicJob(state: JobState): Job {
     status: state.status,
     message: jobMessage(state),
     errorCode: state.status === 'failed' ? state.errorCode : null,
+    ...(state.status === 'failed' && state.errorCode ? { retryable: RETRYABLE_ERROR_CODES[state.errorCode] } : {}),
     model: state.model,
     provider: state.provider,
     prompt: state.prompt,
@@ -44,5 +58,6 @@ export function toPublicJob(state: JobState): Job {
     version: state.publicVersion,
     ...(state.parentJobId ? { parentJobId: state.parentJobId } : {}),
     ...(state.webhookEvents ? { webhookEvents: state.webhookEvents } : {}),
+    links: jobLinks(state.jobId, state.status, state.status === 'succeeded' && state.output !== null && !state.outputDeletedAt),
   };
 }

@@ -1,0 +1,68 @@
+import { Controller, HttpCode, Inject, Post, Req } from '@nestjs/common';
+import { CancelJobsRequest, detailsFromIssues, type ApiError, type CancelJobsResult } from '@reelay/contracts';
+import type { Request } from 'express';
+import { CurrentUser } from '../auth/current-user';
+import { ApiException, invalidRequest } from '../errors/api-exception';
+import { genericMessage } from '../errors/error-envelope';
+import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
+import { correlationIdOf } from '../http/correlation';
+import { readJsonBody } from '../http/read-body';
+import { IntakeClient } from '../intake/intake-client';
+import { OneAtATimePerUser } from '../rate-limit/one-at-a-time';
+import { unfinishedJobsMatching } from './unfinished-jobs-query';
+
+/** Jobs one call cancels at most; `hasMore` tells the caller to call again. */
+export const CANCEL_BATCH_MAX = 100;
+/** Cancels asked of intake at once by one call. */
+const CANCELS_IN_FLIGHT = 4;
+
+@Controller('v1/jobs')
+export class CancelJobsController {
+  /** One bulk cancel at a time per user, so calls cannot pile cancels on intake. */
+  private readonly turns = new OneAtATimePerUser('A bulk cancel of yours is still under way; try again when it has been answered.');
+
+  constructor(
+    @Inject(GATEWAY_DEPS) private readonly deps: GatewayDeps,
+    private readonly intake: IntakeClient,
+  ) {}
+
+  /**
+   * Cancels the user's unfinished jobs whose metadata holds every given pair, each as its own cancel
+   * would (intake checks it against the log), and answers what became of each.
+   */
+  @Post('cancel')
+  @HttpCode(200)
+  async cancelMatching(@CurrentUser() userId: string, @Req() req: Request): Promise<CancelJobsResult> {
+    const body = CancelJobsRequest.safeParse(await readJsonBody(req, this.deps.config.JSON_BODY_LIMIT_BYTES));
+    if (!body.success) throw invalidRequest('The request body is not valid.', detailsFromIssues(body.error.issues));
+    return this.turns.run(userId, async () => {
+      const ids = await unfinishedJobsMatching(this.deps.dataSource, { userId, metadata: body.data.metadata, limit: CANCEL_BATCH_MAX + 1 });
+      const batch = ids.slice(0, CANCEL_BATCH_MAX);
+      const correlationId = correlationIdOf(req);
+      // Each job's error, or null once canceled; kept by position so the answer lists jobs oldest first.
+      const errors: (ApiError | null)[] = [];
+      let next = 0;
+      const worker = async () => {
+        for (let i = next++; i < batch.length; i = next++) {
+          errors[i] = await this.intake.cancel({ userId, jobId: batch[i]!, correlationId }).then(
+            () => null,
+            (err: unknown) => this.errorOf(err, batch[i]!),
+          );
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(CANCELS_IN_FLIGHT, batch.length) }, worker));
+      return {
+        object: 'job_cancel_batch' as const,
+        canceled: batch.filter((_, i) => errors[i] === null),
+        notCanceled: batch.flatMap((id, i) => (errors[i] ? [{ id, error: errors[i] }] : [])),
+        hasMore: ids.length > CANCEL_BATCH_MAX,
+      };
+    });
+  }
+
+  private errorOf(err: unknown, jobId: string): ApiError {
+    if (err instanceof ApiException) return { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) };
+    this.deps.logger.error({ err: String(err), jobId }, 'a cancel of a bulk cancel failed');
+    return { code: 'internal_error', message: genericMessage('internal_error') };
+  }
+}
