@@ -2,6 +2,7 @@ import { startStack, type Stack } from '@reelay/testing';
 import { Client } from 'pg';
 import { apiClient, isTerminalJob, type ApiClient } from './support/api-client';
 import { recordingServer, type RecordingServer } from './support/local-servers';
+import { signedWith } from './support/webhook-signature';
 
 // The SSRF matrix through the real pipeline: reference-image URLs (fetched by intake) and webhook
 // URLs (posted by notification) that point inside. None is allow-listed; only a redirecting server
@@ -141,6 +142,35 @@ describe('webhook URLs', () => {
     expect(mine.status).toBe(200);
     // The job's last notices may still be on their way: the ones settled above read the same.
     expect(mine.body.data.slice(0, rows.length).map((d) => [d.status, d.attemptLog.map((a) => a.outcome)])).toEqual(rows.map(() => ['delivered', ['delivered']]));
+  });
+
+  it('signs with the secret the API shows, and after a rotation under the old one too until it is ended', async () => {
+    type Secret = { secret: string; generation: number; previousSecretValidUntil: string | null };
+    const secretNow = async () => (await alice.call<Secret>('GET', '/v1/webhooks/secret')).body;
+    const rotate = async (body?: unknown) => {
+      const res = await alice.call<Secret>('POST', '/v1/webhooks/secret/rotate', body);
+      expect(res.status).toBe(200);
+      return res.body;
+    };
+    const testSend = async (path: string) => {
+      const res = await alice.call<{ delivered: boolean }>('POST', '/v1/webhooks/test', { url: `http://${receiver.host}${path}` });
+      expect(res.body).toMatchObject({ delivered: true });
+      const [got] = receiver.requests.filter((r) => r.url === path);
+      return (secret: Secret) => signedWith(secret.secret, got!.headers, got!.body);
+    };
+    const before = await secretNow();
+    expect((await testSend('/signed-before'))(before)).toBe(true);
+
+    const rotated = await rotate();
+    expect(rotated.generation).toBe(before.generation + 1);
+    expect(Date.parse(rotated.previousSecretValidUntil!)).toBeGreaterThan(Date.now() + 86_000_000);
+    expect(await secretNow()).toEqual(rotated);
+    const during = await testSend('/signed-during');
+    expect([during(rotated), during(before)]).toEqual([true, true]);
+
+    const afterLeak = await rotate({ keepPreviousForSeconds: 0 });
+    const after = await testSend('/signed-after');
+    expect([after(afterLeak), after(rotated), after(before)]).toEqual([true, false, false]);
   });
 
   it('sends only the event types a job asked for (webhookEvents), and refuses a list with no URL or an unknown type', async () => {

@@ -221,6 +221,7 @@ describe('API key scope and expiry', () => {
       ['POST', '/v1/jobs', { model: 'local-ffmpeg', prompt: 'a fox', aspectRatio: '16:9', durationSeconds: 5 }],
       ['POST', `/v1/jobs/${jobId}/cancel`, {}],
       ['POST', '/v1/jobs/cancel', { metadata: { orderId: 'A1' } }],
+      ['POST', '/v1/webhooks/secret/rotate', {}],
       ['DELETE', `/v1/jobs/${jobId}/output`, undefined],
       ['POST', '/v1/webhooks/test', { url: 'https://example.com/hook' }],
     ] as const) {
@@ -785,17 +786,53 @@ describe('assets, models, webhooks, callbacks, health', () => {
     }
   });
 
-  it('serves the catalog and the per-user webhook secret notification signs with', async () => {
+  it('serves the catalog', async () => {
     const models = await body(await call('/v1/models'));
     expect(models.data.length).toBeGreaterThan(0);
     expect(Object.keys(models.data[0]).sort()).toEqual(['aspectRatios', 'creditsPerSecond', 'durations', 'id', 'imageToVideo', 'provider', 'resolutions', 'textToVideo']);
     expect(models.data.some((m: object) => 'alternates' in m)).toBe(false);
 
-    const a = await body(await call('/v1/webhooks/secret'));
-    const b = await body(await call('/v1/webhooks/secret', { key: bob }));
-    expect(a.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
-    expect(a.secret).toBe(webhookSecretFor('test-master-secret-0123456789', 'alice'));
-    expect(a.secret).not.toBe(b.secret);
+  });
+
+  it("shows and rotates the user's webhook secret by asking notification, which keeps and signs with it", async () => {
+    expect((await call('/v1/webhooks/secret')).status).toBe(503); // notification does not answer
+    const asked: { subject: string; payload: Record<string, unknown> }[] = [];
+    const answer = (userId: string, generation: number) => ({
+      secret: webhookSecretFor('test-master-secret-0123456789', userId, generation), generation, rotatedAt: generation ? iso() : null, previousSecretValidUntil: null,
+    });
+    const subs = [`${prefix}.cmd.webhook-secret`, `${prefix}.cmd.webhook-secret-rotate`].map((subject) =>
+      intakeNc.subscribe(subject, {
+        callback: (_err, msg) => {
+          const payload = msg.json<Record<string, unknown>>();
+          asked.push({ subject: subject.slice(prefix.length + 1), payload });
+          msg.respond(JSON.stringify({ ok: true, secret: answer(String(payload.userId), subject.endsWith('rotate') ? 1 : 0) }));
+        },
+      }),
+    );
+    await intakeNc.flush();
+    try {
+      const shown = await call('/v1/webhooks/secret');
+      expect(shown.status).toBe(200);
+      expect(shown.headers.get('cache-control')).toBe('no-store');
+      expect(await body(shown)).toEqual(answer('alice', 0));
+      expect((await body(await call('/v1/webhooks/secret', { key: bob }))).secret).toBe(answer('bob', 0).secret);
+
+      const rotated = await call('/v1/webhooks/secret/rotate', { method: 'POST' });
+      expect(rotated.status).toBe(200);
+      expect(await body(rotated)).toMatchObject({ generation: 1, secret: answer('alice', 1).secret });
+      expect((await postJson('/v1/webhooks/secret/rotate', { keepPreviousForSeconds: 0 })).status).toBe(200);
+      for (const bad of [{ keepPreviousForSeconds: -1 }, { keepPreviousForSeconds: 8 * 86_400 }, { keepPreviousForSeconds: 1.5 }, { other: 1 }]) {
+        expect([bad, (await postJson('/v1/webhooks/secret/rotate', bad)).status]).toEqual([bad, 400]);
+      }
+      expect(asked.map((a) => [a.subject, a.payload.userId, a.payload.keepPreviousForSeconds])).toEqual([
+        ['cmd.webhook-secret', 'alice', undefined],
+        ['cmd.webhook-secret', 'bob', undefined],
+        ['cmd.webhook-secret-rotate', 'alice', 86_400],
+        ['cmd.webhook-secret-rotate', 'alice', 0],
+      ]);
+    } finally {
+      for (const sub of subs) sub.unsubscribe();
+    }
   });
 
   it("answers the user's own credit balance, held and spent included, as of the request", async () => {

@@ -7,7 +7,6 @@ async function main(): Promise<void> {
   initTracing('gateway');
   const config = loadGatewayConfig();
   const logger = createLogger('gateway', config.LOG_LEVEL);
-  if (!config.WEBHOOK_MASTER_SECRET) logger.warn('WEBHOOK_MASTER_SECRET is not set: GET /v1/webhooks/secret answers 503');
   if (!config.JOB_TOKEN_SECRET) {
     logger.warn(
       config.WEBHOOK_MASTER_SECRET

@@ -9,6 +9,7 @@ import { notificationConsumers } from './notification.consumers';
 import { createNotificationMetrics } from './notification.metrics';
 import { NotificationModule } from './notification.module';
 import { JobStateCache } from './shared/job-state-cache';
+import { WebhookSecrets } from './webhook-secret/webhook-secrets';
 
 async function main() {
   initTracing('notification');
@@ -18,9 +19,10 @@ async function main() {
   const own = createNotificationMetrics(metrics);
   const infra = await connectInfra({ name: 'notification', config, logger, metrics, relay: true, migrations: NOTIFICATION_MIGRATIONS });
   const deliveries = new WebhookDeliveryStore(infra.dataSource, config.WEBHOOK_CONCURRENCY_PER_USER);
+  const secrets = new WebhookSecrets(infra.dataSource, { current: config.WEBHOOK_MASTER_SECRET, previous: config.WEBHOOK_MASTER_SECRET_PREVIOUS });
   const deliverer = new WebhookDeliverer({
     store: deliveries,
-    send: (d) => sendWebhook(d, { masterSecret: config.WEBHOOK_MASTER_SECRET, previousMasterSecret: config.WEBHOOK_MASTER_SECRET_PREVIOUS, timeoutMs: config.WEBHOOK_TIMEOUT_MS, allowHosts: config.OUTBOUND_ALLOW_HOSTS }),
+    send: (d) => sendWebhook(d, { secrets: (userId) => secrets.signingSecretsOf(userId), timeoutMs: config.WEBHOOK_TIMEOUT_MS, allowHosts: config.OUTBOUND_ALLOW_HOSTS }),
     policy: { maxAttempts: config.WEBHOOK_MAX_ATTEMPTS, baseDelayMs: config.WEBHOOK_BACKOFF_BASE_MS, maxDelayMs: config.WEBHOOK_BACKOFF_MAX_MS },
     timeoutMs: config.WEBHOOK_TIMEOUT_MS,
     tickMs: config.WEBHOOK_TICK_MS,
@@ -29,7 +31,7 @@ async function main() {
     metrics: own,
   });
   const jobs = new JobStateCache(config.JOB_STATE_CACHE_SIZE);
-  const deps = { store: infra.store, nc: infra.nc, prefix: infra.prefix, deliveries, deliverer, jobs, logger, metrics: own };
+  const deps = { store: infra.store, nc: infra.nc, prefix: infra.prefix, deliveries, deliverer, secrets, jobs, logger, metrics: own };
   await runService({
     name: 'notification',
     module: NotificationModule.register(infra, deps, metrics),

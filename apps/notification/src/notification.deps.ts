@@ -5,6 +5,7 @@ import type { WebhookDeliverer } from './deliver-webhooks/webhook-deliverer';
 import type { WebhookDeliveryStore } from './deliver-webhooks/webhook-delivery-store';
 import type { NotificationMetrics } from './notification.metrics';
 import type { JobStateCache } from './shared/job-state-cache';
+import type { WebhookSecrets } from './webhook-secret/webhook-secrets';
 
 export const NOTIFICATION_DEPS = Symbol('NOTIFICATION_DEPS');
 
@@ -14,6 +15,8 @@ export interface NotificationDeps {
   prefix: string;
   deliveries: WebhookDeliveryStore;
   deliverer: WebhookDeliverer;
+  /** Users' signing secrets and their rotations. */
+  secrets: WebhookSecrets;
   /** Folded job states, so that an event in order costs no read of its stream. */
   jobs: JobStateCache;
   logger: Logger;

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { commandSubjects, Job, JobWebhookDeliveries, liveJobSubject, type WebhookDeliveriesReply, type WebhookTestReply } from '@reelay/contracts';
+import { commandSubjects, Job, JobWebhookDeliveries, liveJobSubject, type WebhookDeliveriesReply, type WebhookSecretReply, type WebhookTestReply } from '@reelay/contracts';
 import { JetStreamServer, request, subscribeLive, type NatsConnection } from '@reelay/messaging';
 import { verifyStandardWebhook } from '@reelay/providers';
 import { connectInfra, createLogger, createMetrics, type ServiceInfra } from '@reelay/service-kit';
@@ -17,6 +17,7 @@ import { NotificationModule } from './notification.module';
 import { JobStateCache } from './shared/job-state-cache';
 import { appendOne, jobEvents, lifecycle, newTestJobId } from './testing/job-events';
 import { startWebhookReceiver, type WebhookReceiver } from './testing/webhook-receiver';
+import { WebhookSecrets } from './webhook-secret/webhook-secrets';
 import { webhookSecretFor } from '@reelay/accounts';
 
 const MASTER = 'test-master-secret-0123456789';
@@ -27,6 +28,9 @@ let infra: ServiceInfra;
 let prefix: string;
 let app: INestApplication;
 let receiver: WebhookReceiver;
+let secrets: WebhookSecrets;
+/** How far the signing secrets' clock is ahead of the real one (to see a rotation's grace end). */
+let clockAhead = 0;
 /** Receivers that answer oddly: a 2xx with a large or endless body, a redirect. */
 let odd: Server;
 let oddHost: string;
@@ -87,9 +91,10 @@ beforeAll(async () => {
   const config = { DATABASE_URL: db.url, NATS_URL: TEST_NATS_URL, NATS_PREFIX: prefix, NATS_REPLICAS: 1, LOG_LEVEL: 'silent' as const, DB_POOL_SIZE: 10 };
   infra = await connectInfra({ name: 'notification-test', config, logger, relay: true, migrations: NOTIFICATION_MIGRATIONS });
   const store = new WebhookDeliveryStore(infra.dataSource, 8);
+  secrets = new WebhookSecrets(infra.dataSource, { current: MASTER }, () => new Date(Date.now() + clockAhead));
   const deliverer = new WebhookDeliverer({
     store,
-    send: (d) => sendWebhook(d, { masterSecret: MASTER, timeoutMs: 2000, allowHosts: [receiver.host, oddHost] }),
+    send: (d) => sendWebhook(d, { secrets: (userId) => secrets.signingSecretsOf(userId), timeoutMs: 2000, allowHosts: [receiver.host, oddHost] }),
     policy: { maxAttempts: MAX_ATTEMPTS, baseDelayMs: 50, maxDelayMs: 200 },
     timeoutMs: 2000,
     tickMs: 50,
@@ -98,7 +103,7 @@ beforeAll(async () => {
   });
   const metrics = createMetrics('notification');
   app = await NestFactory.create(
-    NotificationModule.register(infra, { store: infra.store, nc: infra.nc, prefix, deliveries: store, deliverer, jobs: new JobStateCache(), logger }, metrics) as never,
+    NotificationModule.register(infra, { store: infra.store, nc: infra.nc, prefix, deliveries: store, deliverer, secrets, jobs: new JobStateCache(), logger }, metrics) as never,
     { logger: false },
   );
   app.connectMicroservice(
@@ -284,6 +289,46 @@ describe('webhooks', () => {
     expect((await infra.dataSource.query(`SELECT count(*)::int AS n FROM webhook_deliveries WHERE user_id = 'setting-up'`))[0].n).toBe(0);
 
     expect(await ask('http://10.1.2.3/hook')).toMatchObject({ ok: true, result: { delivered: false, outcome: 'refused', error: 'refused: private_address' } });
+  });
+
+  it("rotates a user's secret on request: webhooks are signed under the old one too until its time is up, then under the new one alone", async () => {
+    const subjects = commandSubjects(prefix);
+    const show = () => request<WebhookSecretReply>(infra.nc, subjects.webhookSecret, { userId: 'rotating' }, 5000);
+    const rotate = (keepPreviousForSeconds: number) => request<WebhookSecretReply>(infra.nc, subjects.rotateWebhookSecret, { userId: 'rotating', keepPreviousForSeconds }, 5000);
+    const sendTest = async (path: string) => {
+      await request<WebhookTestReply>(infra.nc, subjects.webhookTest, { userId: 'rotating', url: receiver.url(path) }, 5000);
+      const got = receiver.received.filter((r) => r.path === path);
+      expect(got).toHaveLength(1);
+      return (secret: string) => verifyStandardWebhook(secret, got[0].headers as Record<string, string>, got[0].body);
+    };
+    const original = webhookSecretFor(MASTER, 'rotating');
+    expect(await show()).toEqual({ ok: true, secret: { secret: original, generation: 0, rotatedAt: null, previousSecretValidUntil: null } });
+
+    const rotated = await rotate(3600);
+    if (!rotated.ok) throw new Error('rotation refused');
+    expect(rotated.secret).toMatchObject({ generation: 1, secret: webhookSecretFor(MASTER, 'rotating', 1) });
+    expect(Date.parse(rotated.secret.previousSecretValidUntil!) - Date.parse(rotated.secret.rotatedAt!)).toBe(3_600_000);
+    expect(rotated.secret.secret).not.toBe(original);
+    expect(await show()).toEqual(rotated);
+    const during = await sendTest('/rotating-during');
+    expect([during(rotated.secret.secret), during(original)]).toEqual([true, true]);
+
+    clockAhead = 3_601_000; // the hour is up
+    try {
+      const after = await sendTest('/rotating-after');
+      expect([after(rotated.secret.secret), after(original)]).toEqual([true, false]);
+      expect(await show()).toMatchObject({ secret: { generation: 1, previousSecretValidUntil: null } });
+    } finally {
+      clockAhead = 0;
+    }
+
+    // After a leak: the old secret ends at once. Other users' secrets are untouched.
+    const leaked = await rotate(0);
+    if (!leaked.ok) throw new Error('rotation refused');
+    expect(leaked.secret).toMatchObject({ generation: 2, previousSecretValidUntil: null });
+    const now = await sendTest('/rotating-leak');
+    expect([now(leaked.secret.secret), now(rotated.secret.secret), now(original)]).toEqual([true, false, false]);
+    expect(await request<WebhookSecretReply>(infra.nc, subjects.webhookSecret, { userId: 'someone-else' }, 5000)).toMatchObject({ ok: true, secret: { generation: 0, secret: webhookSecretFor(MASTER, 'someone-else') } });
   });
 
   it('refuses a webhook URL on a private address and records the refusal', async () => {

@@ -4,10 +4,11 @@ import { serveCommands, type CommandServer } from '@reelay/messaging';
 import { listWebhookDeliveries } from './list-webhook-deliveries/list-webhook-deliveries.handler';
 import { NOTIFICATION_DEPS, type NotificationDeps } from './notification.deps';
 import { testWebhook } from './test-webhook/test-webhook.handler';
+import { rotateWebhookSecret, showWebhookSecret } from './webhook-secret/webhook-secret.handlers';
 
 /**
  * Answers the gateway's webhook requests (core NATS, queue group shared by replicas): the delivery
- * tables and the signing are notification's, so the gateway asks instead of doing either.
+ * tables, the signing and the users' secrets are notification's, so the gateway asks instead.
  */
 @Injectable()
 export class WebhookCommandServer implements OnModuleInit, BeforeApplicationShutdown {
@@ -21,6 +22,8 @@ export class WebhookCommandServer implements OnModuleInit, BeforeApplicationShut
     this.servers = [
       serveCommands(this.deps.nc, subjects.webhookDeliveries, 'notification', (payload) => listWebhookDeliveries(this.deps, payload), { onError }),
       serveCommands(this.deps.nc, subjects.webhookTest, 'notification', (payload) => testWebhook(this.deps, payload), { onError }),
+      serveCommands(this.deps.nc, subjects.webhookSecret, 'notification', (payload) => showWebhookSecret(this.deps, payload), { onError }),
+      serveCommands(this.deps.nc, subjects.rotateWebhookSecret, 'notification', (payload) => rotateWebhookSecret(this.deps, payload), { onError }),
     ];
   }
 

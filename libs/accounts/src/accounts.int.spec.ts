@@ -88,4 +88,11 @@ describe('webhook secrets', () => {
     expect(webhookSecretFor('m2', 'u1')).not.toBe(webhookSecretFor('m', 'u1'));
     expect(webhookSigningKey(webhookSecretFor('m', 'u1'))).toHaveLength(32);
   });
+
+  it('change with each generation of a rotation, and generation 0 is the secret from before rotations', () => {
+    expect(webhookSecretFor('m', 'u1', 0)).toBe(webhookSecretFor('m', 'u1'));
+    const generations = [0, 1, 2, 10].map((g) => webhookSecretFor('m', 'u1', g));
+    expect(new Set(generations).size).toBe(4);
+    expect(webhookSecretFor('m', 'u1', 1)).not.toBe(webhookSecretFor('m', 'u11'));
+  });
 });

@@ -43,7 +43,7 @@ export const GatewayConfig = BaseConfig.extend({
   SSE_MAX_STREAM_MS: z.coerce.number().int().min(1000).max(86_400_000).default(900_000),
   /** Open job streams one user may hold on one gateway process; one more answers 429. */
   SSE_MAX_STREAMS_PER_USER: z.coerce.number().int().min(1).default(100),
-  /** Master key for per-user webhook secrets; without it GET /v1/webhooks/secret answers 503. */
+  /** The webhook master key (notification's): the gateway derives job tokens' key from it when JOB_TOKEN_SECRET is not set. */
   WEBHOOK_MASTER_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   /**
    * Days an uploaded image is kept after its last upload (an unfinished job keeps the image it

@@ -1,5 +1,5 @@
 import { jobLinks } from '@reelay/job-domain';
-import type { CancelJobsResult, CreditBalance, Job, JobWebhookDeliveries, WebhookTestResult, JobHistoryEntry, ModelList, OpenAIVideo, UploadedAsset } from '@reelay/contracts';
+import type { CancelJobsResult, WebhookSecret, CreditBalance, Job, JobWebhookDeliveries, WebhookTestResult, JobHistoryEntry, ModelList, OpenAIVideo, UploadedAsset } from '@reelay/contracts';
 
 /** Example bodies for the OpenAPI document (openapi.spec.ts checks each against its schema). */
 
@@ -124,3 +124,11 @@ export const exampleVideo: OpenAIVideo = {
 };
 
 export const exampleCreateVideo = { model: 'local-preview', prompt: 'a red fox running through snow', seconds: '4', size: '1280x720' };
+
+export const exampleWebhookSecret: WebhookSecret = { secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', generation: 0, rotatedAt: null, previousSecretValidUntil: null };
+export const exampleRotatedWebhookSecret: WebhookSecret = {
+  secret: 'whsec_Q2x7T0pLr4VdN8sK1bYw3HcJ6mZf9AeU',
+  generation: 1,
+  rotatedAt: '2026-11-28T10:00:00.000Z',
+  previousSecretValidUntil: '2026-11-28T11:00:00.000Z',
+};

@@ -27,6 +27,7 @@ import {
   WebhookTestResult,
   CancelJobsRequest,
   CancelJobsResult,
+  RotateWebhookSecretRequest,
 } from '@reelay/contracts';
 import { z } from 'zod';
 import { openAIErrorType } from '../openai-videos/openai-error';
@@ -35,7 +36,7 @@ import { ROUTES, type BodySpec, type RouteSpec, type SchemaName } from './route-
 type Json = Record<string, unknown>;
 
 /** Request bodies are described as clients write them (zod input), responses as the gateway writes them (output). */
-export const REQUEST_SCHEMAS: Partial<Record<SchemaName, z.ZodType>> = { SubmitJobRequest, RegenerateJobRequest, CancelJobsRequest, JobTokenRequest, OpenAICreateVideoJson, OpenAICreateVideoMultipart, OpenAIRemixVideo };
+export const REQUEST_SCHEMAS: Partial<Record<SchemaName, z.ZodType>> = { SubmitJobRequest, RegenerateJobRequest, CancelJobsRequest, RotateWebhookSecretRequest, JobTokenRequest, OpenAICreateVideoJson, OpenAICreateVideoMultipart, OpenAIRemixVideo };
 export const RESPONSE_SCHEMAS: Partial<Record<SchemaName, z.ZodType>> = {
   Job, JobList, JobHistory, JobToken, UploadedAsset, ModelList, WebhookSecret, CreditBalance, JobWebhookDeliveries, TestWebhookRequest, WebhookTestResult, CancelJobsResult, HealthLive, HealthReady, ApiErrorEnvelope,
   OpenAIVideo, OpenAIVideoList, OpenAIVideoDeleted, OpenAIErrorEnvelope,

@@ -5,7 +5,7 @@ import * as ex from './examples';
 /** Names of schemas in components.schemas (see openapi-document.ts). */
 export type SchemaName =
   | 'Job' | 'JobList' | 'JobHistory' | 'UploadedAsset' | 'ModelList' | 'WebhookSecret' | 'CreditBalance' | 'JobWebhookDeliveries' | 'TestWebhookRequest' | 'WebhookTestResult' | 'HealthLive' | 'HealthReady'
-  | 'ApiErrorEnvelope' | 'SubmitJobRequest' | 'RegenerateJobRequest' | 'CancelJobsRequest' | 'CancelJobsResult' | 'JobToken' | 'JobTokenRequest'
+  | 'ApiErrorEnvelope' | 'SubmitJobRequest' | 'RegenerateJobRequest' | 'CancelJobsRequest' | 'CancelJobsResult' | 'RotateWebhookSecretRequest' | 'JobToken' | 'JobTokenRequest'
   | 'OpenAIVideo' | 'OpenAIVideoList' | 'OpenAIVideoDeleted' | 'OpenAIErrorEnvelope' | 'OpenAICreateVideoJson' | 'OpenAICreateVideoMultipart' | 'OpenAIRemixVideo';
 
 export interface BodySpec {
@@ -194,8 +194,17 @@ export const ROUTES: RouteSpec[] = [
   },
   {
     method: 'get', path: '/v1/webhooks/secret', operationId: 'getWebhookSecret', tag: 'Webhooks', summary: "The user's webhook signing secret", auth: true,
-    success: { status: 200, description: 'The Standard Webhooks secret', content: json('WebhookSecret', { secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }) },
+    success: { status: 200, description: 'The Standard Webhooks secret your webhooks are signed with now', content: json('WebhookSecret', ex.exampleWebhookSecret) },
     errors: [401, 429, 503],
+  },
+  {
+    method: 'post', path: '/v1/webhooks/secret/rotate', operationId: 'rotateWebhookSecret', tag: 'Webhooks', summary: 'Replace your webhook signing secret', auth: true,
+    description:
+      'A new secret from now on. Webhooks are signed under the old secret too (two `v1,` signatures) for `keepPreviousForSeconds` (default a day, at most a week; 0 ends it at once, after a leak), ' +
+      'so receivers can switch without dropping any. Rotating again within that time ends the older secret at once.',
+    requestBody: { required: false, content: json('RotateWebhookSecretRequest', { keepPreviousForSeconds: 3600 }) },
+    success: { status: 200, description: 'The new secret', content: json('WebhookSecret', ex.exampleRotatedWebhookSecret) },
+    errors: [400, 401, 403, 413, 429, 503],
   },
   {
     method: 'post', path: '/v1/webhooks/test', operationId: 'testWebhook', tag: 'Webhooks', summary: 'Send a signed test event to a URL now', auth: true,

@@ -36,7 +36,7 @@ describe('sendWebhook: the receiver host resolved at each attempt (real HTTP)', 
     body: '{"type":"video.job.running"}', attempt: 1, attemptId: 'a1', leaseToken: 't1',
   });
   const send = (url: string, resolver: HostResolver, allowHosts: string[] = []) =>
-    sendWebhook(delivery(url), { masterSecret: 'webhook-master-secret-for-tests', timeoutMs: 2000, allowHosts, resolver });
+    sendWebhook(delivery(url), { secrets: async (userId) => [webhookSecretFor('webhook-master-secret-for-tests', userId)], timeoutMs: 2000, allowHosts, resolver });
 
   it.each([
     ['loopback', '127.0.0.1', 4],
@@ -62,14 +62,24 @@ describe('sendWebhook: the receiver host resolved at each attempt (real HTTP)', 
     expect(hits).toBe(before + 1);
   });
 
-  it('during a rotation of the master secret signs under both, so a receiver holding either secret accepts the webhook', async () => {
+  it('during a rotation signs under both secrets, so a receiver holding either accepts the webhook', async () => {
     const [current, previous, other] = ['webhook-master-secret-new-one', 'webhook-master-secret-old-one', 'webhook-master-secret-unrelated'];
     const resolver: HostResolver = async () => [{ address: '127.0.0.1', family: 4 }];
-    const result = await sendWebhook(delivery(`http://127.0.0.1:${port}/in`), { masterSecret: current, previousMasterSecret: previous, timeoutMs: 2000, allowHosts: [`127.0.0.1:${port}`], resolver });
+    const secrets = async (userId: string) => [webhookSecretFor(current, userId), webhookSecretFor(previous, userId)];
+    const result = await sendWebhook(delivery(`http://127.0.0.1:${port}/in`), { secrets, timeoutMs: 2000, allowHosts: [`127.0.0.1:${port}`], resolver });
     expect(result).toMatchObject({ outcome: 'delivered' });
     const { headers, body } = last!;
     expect(String(headers['webhook-signature']).split(' ')).toHaveLength(2);
     const accepts = (master: string) => verifyStandardWebhook(webhookSecretFor(master, 'user-webhook-dns'), headers, body);
     expect([accepts(current), accepts(previous), accepts(other)]).toEqual([true, true, false]);
+  });
+
+  it('sends nothing when the signing secrets cannot be read, and fails the attempt as one to try again', async () => {
+    const before = hits;
+    const resolver: HostResolver = async () => [{ address: '127.0.0.1', family: 4 }];
+    const secrets = async () => Promise.reject(new Error('connection terminated'));
+    const result = await sendWebhook(delivery(`http://127.0.0.1:${port}/in`), { secrets, timeoutMs: 2000, allowHosts: [`127.0.0.1:${port}`], resolver });
+    expect(result).toMatchObject({ outcome: 'network_error', permanent: false, error: 'not sent: the signing secret could not be read' });
+    expect(hits).toBe(before);
   });
 });

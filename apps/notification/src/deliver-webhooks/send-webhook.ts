@@ -1,13 +1,11 @@
 import { isUnsafeUrlError, safeFetch, type HostResolver, type UnsafeUrlReason } from '@reelay/net-guard';
 import { signStandardWebhook } from '@reelay/providers';
-import { webhookSecretFor } from '@reelay/accounts';
 import type { AttemptResult } from './attempt-result';
 import type { ClaimedDelivery } from './webhook-delivery-store';
 
 export interface WebhookSenderOptions {
-  masterSecret: string;
-  /** During a rotation of the master secret, the one before: each webhook is signed under both. */
-  previousMasterSecret?: string;
+  /** The secrets a webhook of the user is signed under now: one, or during a rotation the one before too (WebhookSecrets). */
+  secrets: (userId: string) => Promise<readonly string[]>;
   timeoutMs: number;
   /** host:port pairs the SSRF guard lets through (dev and tests only). */
   allowHosts: string[];
@@ -57,8 +55,13 @@ export function webhookHeaders(secrets: readonly string[], id: string, body: str
 export async function sendWebhook(delivery: ClaimedDelivery, opts: WebhookSenderOptions): Promise<AttemptResult> {
   const started = performance.now();
   const elapsed = () => performance.now() - started;
-  const masters = opts.previousMasterSecret ? [opts.masterSecret, opts.previousMasterSecret] : [opts.masterSecret];
-  const secrets = masters.map((master) => webhookSecretFor(master, delivery.userId));
+  let secrets: readonly string[];
+  try {
+    secrets = await opts.secrets(delivery.userId);
+  } catch {
+    // Nothing was sent: the attempt fails as one that can be tried again (the database back).
+    return { outcome: 'network_error', httpStatus: null, error: 'not sent: the signing secret could not be read', durationMs: elapsed(), permanent: false };
+  }
   const headers = webhookHeaders(secrets, webhookId(delivery.jobId, delivery.version), delivery.body, opts.now?.() ?? new Date());
   try {
     const res = await safeFetch(delivery.url, {

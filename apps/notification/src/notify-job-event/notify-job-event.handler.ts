@@ -2,6 +2,9 @@ import { jobIdFromStreamId, liveJobSubject, type RecordedEvent } from '@reelay/c
 import { publishLive } from '@reelay/messaging';
 import { toPublicJob } from '@reelay/job-domain';
 import type { NotificationDeps } from '../notification.deps';
+
+/** What a job event's handling uses: the signing secrets are the sender's business. */
+type NotifyDeps = Omit<NotificationDeps, 'secrets'>;
 import { snapshotOf, statusChanged, visibleChange, type JobHistory } from '../shared/job-history';
 import { jobHistoryAt } from './job-history-at';
 import { webhookBody } from './webhook-body';
@@ -20,11 +23,11 @@ import { webhookBody } from './webhook-body';
  * another handler is still recording), so by induction every change up to a cached version is in
  * the table.
  */
-export function notifyJobEvent(deps: NotificationDeps, event: RecordedEvent): Promise<void> {
+export function notifyJobEvent(deps: NotifyDeps, event: RecordedEvent): Promise<void> {
   return deps.jobs.track(event.streamId, event.streamVersion, () => notify(deps, event));
 }
 
-async function notify(deps: NotificationDeps, event: RecordedEvent): Promise<void> {
+async function notify(deps: NotifyDeps, event: RecordedEvent): Promise<void> {
   const jobId = jobIdFromStreamId(event.streamId);
   const history = await jobHistoryAt(deps.store, deps.jobs, event);
   const { before, after, version } = history;
@@ -53,7 +56,7 @@ async function notify(deps: NotificationDeps, event: RecordedEvent): Promise<voi
  * One job status change: counted by the status entered, and the status left timed from the event
  * that entered it. A redelivered event counts again (metrics are at-least-once, like the bus).
  */
-function countStatusChange(deps: NotificationDeps, history: JobHistory): void {
+function countStatusChange(deps: NotifyDeps, history: JobHistory): void {
   if (!deps.metrics) return;
   const entered = history.statusChanges.at(-1);
   const left = history.statusChanges.at(-2) ?? history.priorChange;

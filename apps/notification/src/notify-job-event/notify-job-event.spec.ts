@@ -49,7 +49,7 @@ function world(opts: { random?: () => number; beforeRecord?: (batch: NewDelivery
     const pushes: unknown[][] = [];
     let handling = 0;
     const nc = { isClosed: () => false, isDraining: () => false, publish: (_s: string, data: string) => { const p = JSON.parse(data); pushes.push([handling, p.version, p.job.status, p.job.progress]); } };
-    const deps: NotificationDeps = {
+    const deps: Omit<NotificationDeps, 'secrets'> = {
       store, deliveries, nc: nc as unknown as NatsConnection, prefix: 't', jobs: new JobStateCache(cacheSize),
       deliverer: { kick: () => undefined } as unknown as WebhookDeliverer, logger: createLogger('notification', 'silent'),
     };
@@ -186,7 +186,7 @@ describe('notifyJobEvent with webhookEvents', () => {
     const asked = [{ ...submitted, data: { ...submitted.data, webhookEvents: ['video.job.succeeded', 'video.job.failed'] } }, ...rest];
     const recorded: NewDelivery[] = [];
     const pushed: string[] = [];
-    const deps: NotificationDeps = {
+    const deps: Omit<NotificationDeps, 'secrets'> = {
       store: { readStream: async () => recordedJobEvents(id, asked) } as unknown as EventStore,
       deliveries: { record: async (batch: NewDelivery[]) => void recorded.push(...batch) } as unknown as WebhookDeliveryStore,
       nc: { isClosed: () => false, isDraining: () => false, publish: (_s: string, data: string) => void pushed.push(JSON.parse(data).job.status) } as unknown as NatsConnection,

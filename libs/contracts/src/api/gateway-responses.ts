@@ -39,7 +39,23 @@ export const PublicModel = CatalogModel.omit({ alternates: true });
 export const ModelList = z.object({ data: z.array(PublicModel) });
 export type ModelList = z.infer<typeof ModelList>;
 
-export const WebhookSecret = z.object({ secret: z.string() });
+/**
+ * The user's webhook signing secret. `generation` counts the user's rotations (0: never rotated);
+ * after a rotation webhooks are signed under the previous secret too until `previousSecretValidUntil`.
+ */
+export const WebhookSecret = z.object({
+  secret: z.string(),
+  generation: z.number().int().nonnegative(),
+  rotatedAt: z.string().nullable(),
+  previousSecretValidUntil: z.string().nullable(),
+});
+export type WebhookSecret = z.infer<typeof WebhookSecret>;
+
+/** `POST /v1/webhooks/secret/rotate`: how long webhooks stay signed under the secret being replaced (0: not at all). */
+export const RotateWebhookSecretRequest = z.strictObject({
+  keepPreviousForSeconds: z.number().int().min(0).max(7 * 86_400).default(86_400),
+});
+export type RotateWebhookSecretRequest = z.infer<typeof RotateWebhookSecretRequest>;
 
 /** One try of a webhook delivery. */
 export const WebhookAttempt = z.object({

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ApiError } from '../api/api-error';
-import { JobWebhookDeliveries, WebhookTestResult } from '../api/gateway-responses';
+import { JobWebhookDeliveries, RotateWebhookSecretRequest, WebhookSecret, WebhookTestResult } from '../api/gateway-responses';
 import { SubmitJobRequest } from '../api/submit-job-request';
 import { Job } from '../job/job';
 
@@ -49,6 +49,17 @@ export type TestWebhookCommand = z.infer<typeof TestWebhookCommand>;
 export const WebhookTestReply = replyOf({ result: WebhookTestResult });
 export type WebhookTestReply = z.infer<typeof WebhookTestReply>;
 
+/** Gateway → notification: the user's webhook signing secret as notification signs with it now. */
+export const WebhookSecretQuery = z.strictObject({ userId: z.string(), traceparent: z.string().optional() });
+export type WebhookSecretQuery = z.infer<typeof WebhookSecretQuery>;
+
+/** Gateway → notification: replace the user's webhook signing secret (`POST /v1/webhooks/secret/rotate`). */
+export const RotateWebhookSecretCommand = RotateWebhookSecretRequest.extend({ userId: z.string(), traceparent: z.string().optional() });
+export type RotateWebhookSecretCommand = z.infer<typeof RotateWebhookSecretCommand>;
+
+export const WebhookSecretReply = replyOf({ secret: WebhookSecret });
+export type WebhookSecretReply = z.infer<typeof WebhookSecretReply>;
+
 /** Core-NATS subjects of the request/reply commands (kept outside the JetStream event subjects). */
 export const commandSubjects = (prefix: string) => ({
   submitJob: `${prefix}.cmd.submit-job`,
@@ -57,6 +68,8 @@ export const commandSubjects = (prefix: string) => ({
   providerCallback: `${prefix}.cmd.provider-callback`,
   webhookDeliveries: `${prefix}.cmd.webhook-deliveries`,
   webhookTest: `${prefix}.cmd.webhook-test`,
+  webhookSecret: `${prefix}.cmd.webhook-secret`,
+  rotateWebhookSecret: `${prefix}.cmd.webhook-secret-rotate`,
 });
 
 /** Core-NATS subject of live job updates pushed to the gateway's SSE clients. */

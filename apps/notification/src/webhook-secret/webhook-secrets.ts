@@ -1,0 +1,70 @@
+import { webhookSecretFor } from '@reelay/accounts';
+import type { WebhookSecret } from '@reelay/contracts';
+import type { DataSource } from 'typeorm';
+
+interface GenerationRow {
+  generation: number;
+  rotated_at: Date | null;
+  previous_until: Date | null;
+}
+
+const NEVER_ROTATED: GenerationRow = { generation: 0, rotated_at: null, previous_until: null };
+
+/**
+ * Users' webhook signing secrets: derived from the master secret(s) and the user's rotation
+ * generation (webhook_secret_generations), so a rotation stores a number, never a secret.
+ */
+export class WebhookSecrets {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly masters: { current: string; previous?: string },
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /**
+   * Every secret a webhook of the user is signed under now: the current one, and during a rotation
+   * the one it replaced (the user's, until its end; the operator's previous master secret, while set).
+   */
+  async signingSecretsOf(userId: string): Promise<string[]> {
+    const row = await this.rowOf(userId);
+    const generations = [row.generation];
+    if (row.previous_until && row.previous_until.getTime() > this.now().getTime()) generations.push(row.generation - 1);
+    const masters = this.masters.previous ? [this.masters.current, this.masters.previous] : [this.masters.current];
+    return masters.flatMap((master) => generations.map((g) => webhookSecretFor(master, userId, g)));
+  }
+
+  async show(userId: string): Promise<WebhookSecret> {
+    return this.present(userId, await this.rowOf(userId));
+  }
+
+  /**
+   * A new secret for the user; webhooks stay signed under the one it replaces for `keepPreviousMs`
+   * too. Rotating again within that time ends the older one at once (only one previous is kept).
+   */
+  async rotate(userId: string, keepPreviousMs: number): Promise<WebhookSecret> {
+    const now = this.now();
+    const previousUntil = keepPreviousMs > 0 ? new Date(now.getTime() + keepPreviousMs) : null;
+    const [row]: GenerationRow[] = await this.ds.query(
+      `INSERT INTO webhook_secret_generations (user_id, generation, rotated_at, previous_until) VALUES ($1, 1, $2, $3)
+       ON CONFLICT (user_id) DO UPDATE SET generation = webhook_secret_generations.generation + 1, rotated_at = $2, previous_until = $3
+       RETURNING generation, rotated_at, previous_until`,
+      [userId, now, previousUntil],
+    );
+    return this.present(userId, row!);
+  }
+
+  private async rowOf(userId: string): Promise<GenerationRow> {
+    const rows: GenerationRow[] = await this.ds.query(`SELECT generation, rotated_at, previous_until FROM webhook_secret_generations WHERE user_id = $1`, [userId]);
+    return rows[0] ?? NEVER_ROTATED;
+  }
+
+  private present(userId: string, row: GenerationRow): WebhookSecret {
+    const previousLasts = row.previous_until && row.previous_until.getTime() > this.now().getTime();
+    return {
+      secret: webhookSecretFor(this.masters.current, userId, row.generation),
+      generation: row.generation,
+      rotatedAt: row.rotated_at ? new Date(row.rotated_at).toISOString() : null,
+      previousSecretValidUntil: previousLasts ? new Date(row.previous_until!).toISOString() : null,
+    };
+  }
+}
