@@ -17,6 +17,7 @@ import { JobEventsController } from './job-events/job-events.controller';
 import { JobStreamController } from './job-stream/job-stream.controller';
 import { JobStreamRegistry } from './job-stream/job-stream-registry';
 import { JobEstimates } from './job-estimate/job-estimates';
+import { JobsAhead } from './job-queue/jobs-ahead';
 import { JobReader } from './jobs/job-reader';
 import { ListJobsController } from './list-jobs/list-jobs.controller';
 import { ModelsController } from './models/models.controller';
@@ -92,6 +93,7 @@ export class AppModule {
         IntakeClient,
         JobReader,
         JobEstimates,
+        JobsAhead,
         JobStreamRegistry,
       ],
     };

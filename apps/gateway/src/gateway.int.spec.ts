@@ -486,6 +486,31 @@ describe('bulk cancel', () => {
   });
 });
 
+describe('queue position', () => {
+  it("gives a job that has not started the number of its model's not-started jobs submitted before it, anyone's", async () => {
+    const submitAs = async (userId: string, model: string, minutesAgo: number, more: { type: string; data: unknown }[] = []) => {
+      const jobId = newJobId();
+      const event = submitted(jobId, userId, new Date(Date.now() - minutesAgo * 60_000).toISOString());
+      await gw.deps.store.append(jobStreamId(jobId), 0, [{ ...event, data: { ...event.data, model } }, ...more]);
+      return jobId;
+    };
+    const first = await submitAs('someone', 'queue-model', 5);
+    await submitAs('someone', 'queue-model', 4, running()); // started: not ahead of anyone
+    await submitAs('someone', 'other-model', 4);
+    const second = await submitAs('someone', 'queue-model', 3, [{ type: 'JobValidationStarted', data: { at: iso() } }]);
+    const mine = await submitAs('alice', 'queue-model', 2);
+    await submitAs('someone', 'queue-model', 1); // after mine
+    const ahead = async (jobId: string, key?: string) => (await body(await call(`/v1/jobs/${jobId}`, key ? { key } : {}))).queue;
+    await eventually(async () => ((await ahead(mine))?.jobsAhead === 2 ? true : undefined), 'job_view to catch up');
+    expect(await ahead(mine)).toEqual({ jobsAhead: 2 });
+    expect(await ahead(first, alice)).toBeUndefined(); // another user's job: 404, no position
+    await gw.deps.store.append(jobStreamId(second), 2, running().slice(1));
+    await eventually(async () => ((await ahead(mine))?.jobsAhead === 1 ? true : undefined), 'the second job started');
+    const started = await submitAs('alice', 'queue-model', 6, running());
+    expect(await ahead(started)).toBeUndefined();
+  });
+});
+
 describe('finish-time estimate', () => {
   const withModel = (jobId: string, model: string, at: string) => {
     const event = submitted(jobId, 'alice', at);

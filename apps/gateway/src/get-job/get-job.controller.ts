@@ -5,6 +5,7 @@ import type { Request, Response } from 'express';
 import { CurrentUser } from '../auth/current-user';
 import { jobETag, noneMatchHits } from '../http/etag';
 import { JobEstimates } from '../job-estimate/job-estimates';
+import { JobsAhead } from '../job-queue/jobs-ahead';
 import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
 import { JobStreamRegistry } from '../job-stream/job-stream-registry';
 import { JobReader } from '../jobs/job-reader';
@@ -16,12 +17,13 @@ export class GetJobController {
     @Inject(GATEWAY_DEPS) private readonly deps: GatewayDeps,
     private readonly jobs: JobReader,
     private readonly estimates: JobEstimates,
+    private readonly ahead: JobsAhead,
     private readonly registry: JobStreamRegistry,
   ) {}
 
   /**
    * Folded from the log on every read, so a client sees its own writes at once; an unfinished job
-   * carries its finish-time estimate. With `Prefer: wait=N` an unfinished job is answered once it
+   * carries its finish-time estimate, one that has not started its place in the queue. With `Prefer: wait=N` an unfinished job is answered once it
    * has finished, or after N seconds (at most 60) as it is then: one request instead of polling.
    */
   @Get(':id')
@@ -46,6 +48,6 @@ export class GetJobController {
       res.status(304).end();
       return;
     }
-    res.status(200).json(await this.estimates.withEstimate(job));
+    res.status(200).json(await this.ahead.withQueue(await this.estimates.withEstimate(job)));
   }
 }

@@ -27,6 +27,15 @@ export const JobLinks = z.object({
 });
 export type JobLinks = z.infer<typeof JobLinks>;
 
+/**
+ * Where a job that has not started stands: how many jobs of its model, anyone's, were submitted
+ * before it and have not started either (at most JOBS_AHEAD_MAX), as the job list showed a moment
+ * ago. Providers take them roughly in that order. Not part of the job's version.
+ */
+export const JobQueue = z.object({ jobsAhead: z.number().int().nonnegative() });
+export type JobQueue = z.infer<typeof JobQueue>;
+export const JOBS_AHEAD_MAX = 10_000;
+
 /** The job as clients see it (api.md "Job"). */
 export const Job = z.object({
   id: z.string(),
@@ -72,5 +81,7 @@ export const Job = z.object({
   links: JobLinks.optional(),
   /** Only on `GET /v1/jobs/{id}` of an unfinished job whose model has enough history. */
   estimate: JobEstimate.optional(),
+  /** Only on `GET /v1/jobs/{id}` of a job that has not started (queued or validating). */
+  queue: JobQueue.optional(),
 });
 export type Job = z.infer<typeof Job>;

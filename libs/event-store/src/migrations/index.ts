@@ -6,8 +6,9 @@ import { AppendPlansByKey1764300000004 } from './1764300000004-append-plans-by-k
 import { AppendGroupsInOnePass1764300000005 } from './1764300000005-append-groups-in-one-pass';
 import { CreateStreamSnapshots1764300000006 } from './1764300000006-create-stream-snapshots';
 import { JobViewDurationsIndex1764300000007 } from './1764300000007-job-view-durations-index';
+import { JobViewWaitingIndex1764300000008 } from './1764300000008-job-view-waiting-index';
 
-export { CreateEventLog1764300000000, CreateJobView1764300000001, CreateAppendFunction1764300000002, CreateAppendGroupsFunction1764300000003, AppendPlansByKey1764300000004, AppendGroupsInOnePass1764300000005, CreateStreamSnapshots1764300000006, JobViewDurationsIndex1764300000007 };
+export { CreateEventLog1764300000000, CreateJobView1764300000001, CreateAppendFunction1764300000002, CreateAppendGroupsFunction1764300000003, AppendPlansByKey1764300000004, AppendGroupsInOnePass1764300000005, CreateStreamSnapshots1764300000006, JobViewDurationsIndex1764300000007, JobViewWaitingIndex1764300000008 };
 
 /** Every migration of the event store, in order. */
-export const EVENT_STORE_MIGRATIONS = [CreateEventLog1764300000000, CreateJobView1764300000001, CreateAppendFunction1764300000002, CreateAppendGroupsFunction1764300000003, AppendPlansByKey1764300000004, AppendGroupsInOnePass1764300000005, CreateStreamSnapshots1764300000006, JobViewDurationsIndex1764300000007];
+export const EVENT_STORE_MIGRATIONS = [CreateEventLog1764300000000, CreateJobView1764300000001, CreateAppendFunction1764300000002, CreateAppendGroupsFunction1764300000003, AppendPlansByKey1764300000004, AppendGroupsInOnePass1764300000005, CreateStreamSnapshots1764300000006, JobViewDurationsIndex1764300000007, JobViewWaitingIndex1764300000008];
