@@ -1,20 +1,26 @@
-import { maxInFlightErrors, maxInFlightFor } from './config';
+import { maxInFlightFor, maxSubmitsPerMinuteFor, perProviderLimitErrors } from './config';
 
-describe('per-provider in-flight limits', () => {
+describe('per-provider limits', () => {
   const providers = ['seedance', 'runway', 'luma'];
 
-  it('takes a count for a known provider, else the default', () => {
-    const env = { PROVIDER_MAX_IN_FLIGHT_RUNWAY: '3', PROVIDER_MAX_IN_FLIGHT_LUMA: '0' };
-    expect(maxInFlightErrors(env, providers)).toEqual([]);
+  it('takes a count for a known provider, else the default (in flight) or no cap (submits per minute)', () => {
+    const env = { PROVIDER_MAX_IN_FLIGHT_RUNWAY: '3', PROVIDER_MAX_IN_FLIGHT_LUMA: '0', PROVIDER_MAX_SUBMITS_PER_MINUTE_RUNWAY: '60' };
+    expect(perProviderLimitErrors(env, providers)).toEqual([]);
     expect([maxInFlightFor('runway', env, 50), maxInFlightFor('luma', env, 50), maxInFlightFor('seedance', env, 50)]).toEqual([3, 0, 50]);
+    expect([maxSubmitsPerMinuteFor('runway', env), maxSubmitsPerMinuteFor('luma', env)]).toEqual([60, 0]);
   });
 
   it('names a limit for a provider that does not exist, or one that is not a whole number, instead of ignoring it', () => {
-    const env = { PROVIDER_MAX_IN_FLIGHT_RUNWAYML: '3', PROVIDER_MAX_IN_FLIGHT_LUMA: 'ten', PROVIDER_MAX_IN_FLIGHT_SEEDANCE: '2.5', PROVIDER_MAX_IN_FLIGHT_DEFAULT: '20' };
-    expect(maxInFlightErrors(env, providers)).toEqual([
+    const env = {
+      PROVIDER_MAX_IN_FLIGHT_RUNWAYML: '3', PROVIDER_MAX_IN_FLIGHT_LUMA: 'ten', PROVIDER_MAX_IN_FLIGHT_SEEDANCE: '2.5', PROVIDER_MAX_IN_FLIGHT_DEFAULT: '20',
+      PROVIDER_MAX_SUBMITS_PER_MINUTE_KLING: '10', PROVIDER_MAX_SUBMITS_PER_MINUTE_LUMA: '-1',
+    };
+    expect(perProviderLimitErrors(env, providers)).toEqual([
       'PROVIDER_MAX_IN_FLIGHT_RUNWAYML: no provider of that name (known: seedance, runway, luma)',
       'PROVIDER_MAX_IN_FLIGHT_LUMA: "ten" is not a whole number of jobs',
       'PROVIDER_MAX_IN_FLIGHT_SEEDANCE: "2.5" is not a whole number of jobs',
+      'PROVIDER_MAX_SUBMITS_PER_MINUTE_KLING: no provider of that name (known: seedance, runway, luma)',
+      'PROVIDER_MAX_SUBMITS_PER_MINUTE_LUMA: "-1" is not a whole number of submits',
     ]);
   });
 });

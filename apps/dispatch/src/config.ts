@@ -71,21 +71,33 @@ export const DispatchConfig = BaseConfig.extend({
 });
 export type DispatchConfig = z.infer<typeof DispatchConfig>;
 
-const maxInFlightVar = (provider: string) => `PROVIDER_MAX_IN_FLIGHT_${provider.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+/** A per-provider setting: `<PREFIX>_<PROVIDER>` (the provider upper-cased, `-` → `_`). */
+const perProviderVar = (prefix: string, provider: string) => `${prefix}_${provider.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
 
-/** PROVIDER_MAX_IN_FLIGHT_<PROVIDER> (upper-cased, `-` → `_`), else the default; `maxInFlightErrors` has refused a bad value at start. */
+/** The per-provider limits an operator sets, each a whole number: jobs in flight, and submits per minute. */
+const PER_PROVIDER = { inFlight: { prefix: 'PROVIDER_MAX_IN_FLIGHT', unit: 'jobs' }, submitsPerMinute: { prefix: 'PROVIDER_MAX_SUBMITS_PER_MINUTE', unit: 'submits' } } as const;
+
+/** PROVIDER_MAX_IN_FLIGHT_<PROVIDER>, else the default; `perProviderLimitErrors` has refused a bad value at start. */
 export function maxInFlightFor(provider: string, env: Record<string, string | undefined>, fallback: number): number {
-  const raw = env[maxInFlightVar(provider)]?.trim();
+  const raw = env[perProviderVar(PER_PROVIDER.inFlight.prefix, provider)]?.trim();
   return raw ? Number(raw) : fallback;
 }
 
+/** PROVIDER_MAX_SUBMITS_PER_MINUTE_<PROVIDER>: how many submits dispatch sends the provider a minute, over every replica; 0 (unset): no cap. */
+export function maxSubmitsPerMinuteFor(provider: string, env: Record<string, string | undefined>): number {
+  const raw = env[perProviderVar(PER_PROVIDER.submitsPerMinute.prefix, provider)]?.trim();
+  return raw ? Number(raw) : 0;
+}
+
 /** A per-provider limit for a provider that does not exist, or that is not a count, would be ignored without a word. */
-export function maxInFlightErrors(env: Record<string, string | undefined>, providers: readonly string[]): string[] {
-  const known = new Map(providers.map((p) => [maxInFlightVar(p), p]));
-  return Object.entries(env)
-    .filter(([name, raw]) => name.startsWith('PROVIDER_MAX_IN_FLIGHT_') && name !== 'PROVIDER_MAX_IN_FLIGHT_DEFAULT' && raw !== undefined && raw.trim() !== '')
-    .flatMap(([name, raw]) => {
-      if (!known.has(name)) return [`${name}: no provider of that name (known: ${providers.join(', ')})`];
-      return /^\d+$/.test(raw!.trim()) ? [] : [`${name}: "${raw}" is not a whole number of jobs`];
-    });
+export function perProviderLimitErrors(env: Record<string, string | undefined>, providers: readonly string[]): string[] {
+  return Object.values(PER_PROVIDER).flatMap(({ prefix, unit }) => {
+    const known = new Set(providers.map((p) => perProviderVar(prefix, p)));
+    return Object.entries(env)
+      .filter(([name, raw]) => name.startsWith(`${prefix}_`) && name !== `${prefix}_DEFAULT` && raw !== undefined && raw.trim() !== '')
+      .flatMap(([name, raw]) => {
+        if (!known.has(name)) return [`${name}: no provider of that name (known: ${providers.join(', ')})`];
+        return /^\d+$/.test(raw!.trim()) ? [] : [`${name}: "${raw}" is not a whole number of ${unit}`];
+      });
+  });
 }

@@ -5,10 +5,11 @@ import { LocalStorage } from '@reelay/storage';
 import { connectInfra, createLogger, createMetrics, initTracing, loadConfig, onOneReplica, runService } from '@reelay/service-kit';
 import { refreshInFlight } from './capacity/in-flight-gauge';
 import { ProviderSlots } from './capacity/provider-slots';
+import { SubmitBudgets } from './capacity/submit-budgets';
 import { SlotSweeper } from './capacity/slot-sweeper';
 import { ProviderCircuit } from './circuit/provider-circuit';
 import { circuitOpenGauge } from './circuit/circuit-metrics';
-import { DispatchConfig, maxInFlightErrors, maxInFlightFor } from './config';
+import { DispatchConfig, maxInFlightFor, maxSubmitsPerMinuteFor, perProviderLimitErrors } from './config';
 import { dispatchConsumers } from './dispatch.consumers';
 import type { DispatchDeps } from './dispatch.deps';
 import { DispatchModule } from './dispatch.module';
@@ -21,7 +22,7 @@ import { recordRetryDelays } from './dispatch-when-job-validated/dispatch-job.ha
 async function main() {
   initTracing('dispatch');
   const config = loadConfig(DispatchConfig);
-  const limitErrors = maxInFlightErrors(process.env, ADAPTER_FACTORIES.map((f) => f.name));
+  const limitErrors = perProviderLimitErrors(process.env, ADAPTER_FACTORIES.map((f) => f.name));
   if (limitErrors.length) throw new Error(`invalid configuration: ${limitErrors.join('; ')}`);
   const logger = createLogger('dispatch', config.LOG_LEVEL);
   const metrics = createMetrics('dispatch');
@@ -56,6 +57,7 @@ async function main() {
     catalog,
     adapters,
     slots,
+    submitBudgets: new SubmitBudgets(infra.dataSource, (provider) => maxSubmitsPerMinuteFor(provider, process.env)),
     locks: new SubmitLocks(config.DATABASE_URL),
     circuit,
     policy: {

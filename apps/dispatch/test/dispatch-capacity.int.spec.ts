@@ -144,3 +144,38 @@ describe('dispatch: the longest wait for a capacity slot', () => {
     expect((await h.slots()).map((s) => s.job_id)).toEqual([holder]);
   });
 });
+
+/**
+ * PROVIDER_MAX_SUBMITS_PER_MINUTE_<PROVIDER> caps the submits both replicas send a provider: at 60 a
+ * minute a burst of 6 goes at once and the rest follow at 0.9 a second, each job waiting without an
+ * intent until its turn, and every job is submitted once.
+ */
+describe('dispatch: submits per minute shared by two replicas', () => {
+  const h = new DispatchHarness();
+
+  beforeAll(async () => {
+    await h.start();
+    const env = { PROVIDERS_ENABLED: 'seedance', PROVIDER_MAX_SUBMITS_PER_MINUTE_SEEDANCE: '60', CONSUMER_CONCURRENCY: '8' };
+    await Promise.all([h.startDispatch(env), h.startDispatch(env)]);
+  });
+  afterAll(() => h.close());
+
+  it('sends the burst at once and the rest no faster than the refill, each job once', async () => {
+    const jobIds = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => h.createValidatedJob({ model: 'seedance-1-0-pro', provider: 'seedance', prompt: `rate capped job ${i} [sim:queue=100]` })),
+    );
+    await waitUntil(async () => (await Promise.all(jobIds.map((id) => h.job(id)))).every((j) => j.status === 'running'), 40_000, 'all 10 jobs running', () => h.logs());
+    const submits = await h.submissions('seedance');
+    expect(new Set(submits.map((s) => s.submissionKey)).size).toBe(10);
+    expect(submits).toHaveLength(10);
+    const times = submits.map((s) => Date.parse(s.at)).sort((a, b) => a - b);
+    // Lower bounds only (a slow machine only spreads them further): 6 of the burst, then 4 refills at
+    // 0.9 a second, so the last submit comes at least 4 / 0.9 s after the first.
+    expect(times[9]! - times[0]!).toBeGreaterThanOrEqual(4_000);
+    // No more than the burst plus what refilled within any 2 s window.
+    for (let i = 0; i < times.length; i++) {
+      const within = times.filter((t) => t >= times[i]! && t < times[i]! + 2_000).length;
+      expect(within).toBeLessThanOrEqual(6 + 2);
+    }
+  });
+});

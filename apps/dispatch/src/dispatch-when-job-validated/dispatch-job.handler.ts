@@ -8,6 +8,7 @@ import { isProviderError, MODEL_UNAVAILABLE, type ProviderAdapter, type Provider
 import { timedProviderCall, type Logger } from '@reelay/service-kit';
 import type { ProviderCircuit } from '../circuit/provider-circuit';
 import type { ProviderSlots } from '../capacity/provider-slots';
+import type { SubmitBudgets } from '../capacity/submit-budgets';
 import type { DispatchMetrics } from '../shared/dispatch-metrics';
 import { chooseProvider } from './choose-provider';
 import { decideSubmitFailure, LISTING_LAG_MS, lookupOnly, serverRetries, type RetryPolicy, type SubmitFailureDecision } from './submit-failure-policy';
@@ -23,6 +24,8 @@ export interface DispatchJobDeps {
   locks: Pick<SubmitLocks, 'tryLock'>;
   circuit: ProviderCircuit;
   policy: RetryPolicy;
+  /** Submits per minute per provider (PROVIDER_MAX_SUBMITS_PER_MINUTE_<PROVIDER>); without it, no cap. */
+  submitBudgets?: SubmitBudgets;
   capacityWaitMs: number;
   /** Longest a validated job waits for a capacity slot before it fails as provider_rate_limited (0: no limit). */
   capacityWaitMaxMs: number;
@@ -214,6 +217,11 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
       }
       provider = chosen;
     }
+
+    // The provider's submit rate cap, before anything is built or recorded: waiting leaves no intent
+    // behind. The slot taken above stays held meanwhile. A failover below is not held back by it.
+    const token = (await deps.submitBudgets?.take(provider)) ?? { taken: true };
+    if (!token.taken) return { kind: 'later', delayMs: Math.round(token.waitMs * (1 + Math.random())) + 50, why: 'capacity' };
 
     for (;;) {
       // A job pinned to its provider by an earlier try (refused, or not found by our key) whose model

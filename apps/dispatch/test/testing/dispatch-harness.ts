@@ -17,6 +17,8 @@ export interface SimSubmission {
   submissionKey: string | null;
   outcome: 'accepted' | 'rejected';
   httpStatus: number;
+  /** When the sim received it. */
+  at: string;
 }
 
 export interface SimStats {
