@@ -13,7 +13,7 @@ describe('per-provider limits', () => {
   it('names a limit for a provider that does not exist, or one that is not a whole number, instead of ignoring it', () => {
     const env = {
       PROVIDER_MAX_IN_FLIGHT_RUNWAYML: '3', PROVIDER_MAX_IN_FLIGHT_LUMA: 'ten', PROVIDER_MAX_IN_FLIGHT_SEEDANCE: '2.5', PROVIDER_MAX_IN_FLIGHT_DEFAULT: '20',
-      PROVIDER_MAX_SUBMITS_PER_MINUTE_KLING: '10', PROVIDER_MAX_SUBMITS_PER_MINUTE_LUMA: '-1',
+      PROVIDER_MAX_SUBMITS_PER_MINUTE_KLING: '10', PROVIDER_MAX_SUBMITS_PER_MINUTE_LUMA: '-1', PROVIDER_MAX_SUBMITS_PER_MINUTE_DEFAULT: '60',
     };
     expect(perProviderLimitErrors(env, providers)).toEqual([
       'PROVIDER_MAX_IN_FLIGHT_RUNWAYML: no provider of that name (known: seedance, runway, luma)',
@@ -21,6 +21,7 @@ describe('per-provider limits', () => {
       'PROVIDER_MAX_IN_FLIGHT_SEEDANCE: "2.5" is not a whole number of jobs',
       'PROVIDER_MAX_SUBMITS_PER_MINUTE_KLING: no provider of that name (known: seedance, runway, luma)',
       'PROVIDER_MAX_SUBMITS_PER_MINUTE_LUMA: "-1" is not a whole number of submits',
+      'PROVIDER_MAX_SUBMITS_PER_MINUTE_DEFAULT: no provider of that name (known: seedance, runway, luma)',
     ]);
   });
 });

@@ -75,26 +75,29 @@ export type DispatchConfig = z.infer<typeof DispatchConfig>;
 const perProviderVar = (prefix: string, provider: string) => `${prefix}_${provider.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
 
 /** The per-provider limits an operator sets, each a whole number: jobs in flight, and submits per minute. */
-const PER_PROVIDER = { inFlight: { prefix: 'PROVIDER_MAX_IN_FLIGHT', unit: 'jobs' }, submitsPerMinute: { prefix: 'PROVIDER_MAX_SUBMITS_PER_MINUTE', unit: 'submits' } } as const;
+const PER_PROVIDER = [
+  { prefix: 'PROVIDER_MAX_IN_FLIGHT', unit: 'jobs', hasDefault: true },
+  { prefix: 'PROVIDER_MAX_SUBMITS_PER_MINUTE', unit: 'submits', hasDefault: false },
+] as const;
 
 /** PROVIDER_MAX_IN_FLIGHT_<PROVIDER>, else the default; `perProviderLimitErrors` has refused a bad value at start. */
 export function maxInFlightFor(provider: string, env: Record<string, string | undefined>, fallback: number): number {
-  const raw = env[perProviderVar(PER_PROVIDER.inFlight.prefix, provider)]?.trim();
+  const raw = env[perProviderVar('PROVIDER_MAX_IN_FLIGHT', provider)]?.trim();
   return raw ? Number(raw) : fallback;
 }
 
 /** PROVIDER_MAX_SUBMITS_PER_MINUTE_<PROVIDER>: how many submits dispatch sends the provider a minute, over every replica; 0 (unset): no cap. */
 export function maxSubmitsPerMinuteFor(provider: string, env: Record<string, string | undefined>): number {
-  const raw = env[perProviderVar(PER_PROVIDER.submitsPerMinute.prefix, provider)]?.trim();
+  const raw = env[perProviderVar('PROVIDER_MAX_SUBMITS_PER_MINUTE', provider)]?.trim();
   return raw ? Number(raw) : 0;
 }
 
 /** A per-provider limit for a provider that does not exist, or that is not a count, would be ignored without a word. */
 export function perProviderLimitErrors(env: Record<string, string | undefined>, providers: readonly string[]): string[] {
-  return Object.values(PER_PROVIDER).flatMap(({ prefix, unit }) => {
+  return PER_PROVIDER.flatMap(({ prefix, unit, hasDefault }) => {
     const known = new Set(providers.map((p) => perProviderVar(prefix, p)));
     return Object.entries(env)
-      .filter(([name, raw]) => name.startsWith(`${prefix}_`) && name !== `${prefix}_DEFAULT` && raw !== undefined && raw.trim() !== '')
+      .filter(([name, raw]) => name.startsWith(`${prefix}_`) && !(hasDefault && name === `${prefix}_DEFAULT`) && raw !== undefined && raw.trim() !== '')
       .flatMap(([name, raw]) => {
         if (!known.has(name)) return [`${name}: no provider of that name (known: ${providers.join(', ')})`];
         return /^\d+$/.test(raw!.trim()) ? [] : [`${name}: "${raw}" is not a whole number of ${unit}`];

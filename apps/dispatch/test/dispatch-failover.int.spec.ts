@@ -119,3 +119,33 @@ describe('dispatch: no failover when the primary may have made the task', () => 
     expect(await h.slots()).toEqual([expect.objectContaining({ job_id: jobId, provider: 'replicate' })]);
   });
 });
+
+/**
+ * A failover goes through the second provider's submit cap like any submit there: with fal's
+ * bucket empty, the job the primary refused waits (in its handler: handed back, it would go to the
+ * primary again) until fal's next token, and then goes to fal.
+ */
+describe("dispatch: a failover waits for its turn under the second provider's submit cap", () => {
+  const h = new DispatchHarness();
+  let primary: { url: string; keys: string[] };
+
+  beforeAll(async () => {
+    await h.start();
+    primary = await h.failingProvider(404, { title: 'Not found', detail: 'The requested resource could not be found.', status: 404 });
+    // 12 a minute: a burst of 1, then one every 60 / 11 s.
+    await h.startDispatch({ PROVIDERS_ENABLED: 'replicate,fal', REPLICATE_BASE_URL: primary.url, PROVIDER_MAX_SUBMITS_PER_MINUTE_FAL: '12' });
+  });
+  afterAll(() => h.close());
+
+  it('sends the refused job to fal no sooner than fal has a token', async () => {
+    // fal's bucket just emptied (as by a submit a moment ago).
+    await h.dataSource.query(`INSERT INTO provider_submit_budgets (provider, tokens, updated_at) VALUES ('fal', 0, clock_timestamp())`);
+    const emptiedAt = Date.now();
+    const jobId = await h.createValidatedJob({ model: 'wan-2.2', provider: 'replicate', prompt: 'a heron at dusk' });
+    expect(await h.waitForJob(jobId, (j) => j.status === 'running', 30_000)).toMatchObject({ provider: 'fal', intent: { provider: 'fal', attempt: 2 } });
+    expect(primary.keys).toEqual([`${jobId}:1`]);
+    const [atFal] = (await h.submissions('fal')).map((s) => Date.parse(s.at));
+    // A lower bound only: the next token is due 60 / 11 s after the bucket emptied.
+    expect(atFal! - emptiedAt).toBeGreaterThanOrEqual(5_000);
+  });
+});

@@ -45,12 +45,13 @@ describe('SubmitBudgets (real PostgreSQL)', () => {
     expect(refused.every((t) => t.waitMs > 0 && t.waitMs <= Math.ceil(1000 / 1.5))).toBe(true);
   });
 
-  it('never lets more than the cap through in a minute: burst plus refill', () => {
+  it('never lets more than the cap through in a minute: burst plus refill (arithmetic of the bucket)', () => {
     for (const perMinute of [1, 5, 10, 12, 60, 100, 1000]) {
       const { burst, perSecond } = bucketFor(perMinute);
       expect(burst).toBeGreaterThanOrEqual(1);
       expect(perSecond).toBeGreaterThan(0);
-      if (perMinute > 1) expect(burst + perSecond * 60).toBeLessThanOrEqual(perMinute);
+      // A cap of 1 cannot be kept to one in every window by a bucket that holds a whole token: two at most there.
+      expect(burst + perSecond * 60).toBeLessThanOrEqual(Math.max(perMinute, 2));
     }
   });
 });

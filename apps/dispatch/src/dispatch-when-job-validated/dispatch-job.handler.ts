@@ -206,28 +206,27 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
       }
       const chosen = await deps.slots.forUser(job.userId, jobId, () => chooseProvider(candidates, (p) => deps.circuit.allows(p), (p) => takeSlot(deps, jobId, p)));
       if (!chosen) {
-        const waited = history.validatedAt ? now.getTime() - history.validatedAt.getTime() : 0;
-        if (deps.capacityWaitMaxMs > 0 && waited > deps.capacityWaitMaxMs) {
-          // Nothing was sent anywhere: the job ends with its credits given back, and the user can try again later.
-          deps.logger.warn({ jobId, model: job.model, waitedMs: waited }, 'no capacity slot came free in time; the job fails');
-          await run((at) => ({ type: 'Fail', errorCode: 'provider_rate_limited', detail: `no capacity slot at ${candidates.join(', ')} within ${deps.capacityWaitMaxMs} ms of validation`, now: at }));
-          return DONE;
-        }
+        if (await failedPastCapacityDeadline(deps, run, job, history, now, `no capacity slot at ${candidates.join(', ')}`)) return DONE;
         return capacityWait(deps);
       }
       provider = chosen;
     }
 
-    // The provider's submit rate cap, before anything is built or recorded: waiting leaves no intent
-    // behind. The slot taken above stays held meanwhile. A failover below is not held back by it.
-    const token = (await deps.submitBudgets?.take(provider)) ?? { taken: true };
-    if (!token.taken) return { kind: 'later', delayMs: Math.round(token.waitMs * (1 + Math.random())) + 50, why: 'capacity' };
-
+    /** Set once the job goes on to another provider below: its turn under that provider's cap is waited for here. */
+    let failedOver = false;
     for (;;) {
       // A job pinned to its provider by an earlier try (refused, or not found by our key) whose model
       // that provider has retired since: no task of it exists, and sending it again cannot succeed.
       const retiredOn = deps.catalog.atProvider(job.model, provider)?.retiredOn;
       if (retiredOn) return failRetiredModel(deps, run, jobId, job.model, { day: retiredOn });
+
+      // The provider's submit rate cap, before anything is built or recorded: waiting leaves no intent
+      // behind, and the slot taken above stays held meanwhile.
+      const turn = await waitForSubmitTurn(deps, lease, jobId, provider, failedOver);
+      if (turn) {
+        if (!job.intent && (await failedPastCapacityDeadline(deps, run, job, history, now, `no turn under ${provider}'s submit cap`))) return DONE;
+        return turn;
+      }
 
       const adapter = deps.adapters.get(provider)!;
       // The request is built (reference image read or fetched) before the intent is recorded: a
@@ -277,6 +276,7 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
         // Refused for good here, and no task was made: sent on to the next provider of the model
         // (its slot taken there already), as a new try under a new key.
         provider = outcome.provider;
+        failedOver = true;
         job = (await loadStreamState(deps.store, stream, dispatchView)).state.job;
         submissionKey = null;
         intendedKey = `${jobId}:${job.submissionAttempts + 1}`;
@@ -627,6 +627,36 @@ async function takeSlot(deps: DispatchJobDeps, jobId: string, provider: string):
   // Exact at this moment (counted under the slot lock); releases show at the periodic refresh.
   if (slot.acquired) deps.metrics.inFlight.set({ provider }, slot.inUse);
   return slot.acquired;
+}
+
+/**
+ * A job validated longer ago than DISPATCH_CAPACITY_WAIT_MAX_MS that still has nowhere to go fails
+ * as provider_rate_limited (true); nothing was sent anywhere, so its credits are given back.
+ */
+async function failedPastCapacityDeadline(deps: DispatchJobDeps, run: Run, job: JobState, history: SubmissionHistory, now: Date, why: string): Promise<boolean> {
+  const waited = history.validatedAt ? now.getTime() - history.validatedAt.getTime() : 0;
+  if (deps.capacityWaitMaxMs <= 0 || waited <= deps.capacityWaitMaxMs) return false;
+  deps.logger.warn({ jobId: job.jobId, model: job.model, waitedMs: waited }, `${why} in time; the job fails`);
+  await run((at) => ({ type: 'Fail', errorCode: 'provider_rate_limited', detail: `${why} within ${deps.capacityWaitMaxMs} ms of validation`, now: at }));
+  return true;
+}
+
+/**
+ * Waits for a turn under the provider's submit cap (PROVIDER_MAX_SUBMITS_PER_MINUTE_<PROVIDER>):
+ * null when the submit may go now, else when to deliver the job again. A failover's turn is waited
+ * for in this handler instead: handed back, the next delivery would go to the refusing provider again.
+ */
+async function waitForSubmitTurn(deps: DispatchJobDeps, lease: SubmitLease, jobId: string, provider: string, inHandler: boolean): Promise<DispatchOutcome | null> {
+  if (!deps.submitBudgets) return null;
+  for (;;) {
+    const token = await deps.submitBudgets.take(provider);
+    if (token.taken) return null;
+    // Spread out, so the jobs waiting for one token do not all ask for it at the same moment.
+    const delayMs = Math.round(token.waitMs * (1 + Math.random())) + 50;
+    if (!inHandler) return { kind: 'later', delayMs, why: 'capacity' };
+    await new Promise((r) => setTimeout(r, delayMs));
+    assertHeld(lease, jobId);
+  }
 }
 
 function capacityWait(deps: DispatchJobDeps): DispatchOutcome {

@@ -32,12 +32,12 @@ export class CreateSubmitBudgets1764400000006 implements MigrationInterface {
         v_now := clock_timestamp();
         t := LEAST(p_burst, t + GREATEST(0, EXTRACT(EPOCH FROM v_now - v_last)) * p_per_second);
         IF t >= 1 THEN
-          UPDATE provider_submit_budgets SET tokens = t - 1, updated_at = v_now WHERE provider = p_provider;
+          -- Never back in time (a clock stepped back): that interval would be refilled twice.
+          UPDATE provider_submit_budgets SET tokens = t - 1, updated_at = GREATEST(v_last, v_now) WHERE provider = p_provider;
           RETURN QUERY SELECT true, 0;
-        ELSE
-          UPDATE provider_submit_budgets SET tokens = t, updated_at = v_now WHERE provider = p_provider;
-          RETURN QUERY SELECT false, CEIL((1 - t) / p_per_second * 1000)::integer;
         END IF;
+        -- Refused: the row is left as it was (the refill is worked out from updated_at each time).
+        RETURN QUERY SELECT false, GREATEST(1, CEIL((1 - t) / p_per_second * 1000))::integer;
       END $$`);
   }
 

@@ -8,6 +8,7 @@ import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
 import { correlationIdOf } from '../http/correlation';
 import { readJsonBody } from '../http/read-body';
 import { IntakeClient } from '../intake/intake-client';
+import { jobViewTooFarBehind } from '../jobs/job-view-lag';
 import { OneAtATimePerUser } from '../rate-limit/one-at-a-time';
 import { unfinishedJobsMatching } from './unfinished-jobs-query';
 
@@ -36,18 +37,29 @@ export class CancelJobsController {
     const body = CancelJobsRequest.safeParse(await readJsonBody(req, this.deps.config.JSON_BODY_LIMIT_BYTES));
     if (!body.success) throw invalidRequest('The request body is not valid.', detailsFromIssues(body.error.issues));
     return this.turns.run(userId, async () => {
+      // Mid-rebuild the job list lacks unfinished jobs: an empty answer would read as "all canceled".
+      if (await jobViewTooFarBehind(this.deps.dataSource)) {
+        throw new ApiException('service_unavailable', 'The job list is being rebuilt, so it cannot tell yet which of your jobs are unfinished. Try again in a minute.', { headers: { 'Retry-After': '60' } });
+      }
       const ids = await unfinishedJobsMatching(this.deps.dataSource, { userId, metadata: body.data.metadata, limit: CANCEL_BATCH_MAX + 1 });
       const batch = ids.slice(0, CANCEL_BATCH_MAX);
       const correlationId = correlationIdOf(req);
       // Each job's error, or null once canceled; kept by position so the answer lists jobs oldest first.
       const errors: (ApiError | null)[] = [];
       let next = 0;
+      // Intake not answering one cancel will not answer the rest in time either: they are reported unasked.
+      let unavailable: ApiError | null = null;
       const worker = async () => {
         for (let i = next++; i < batch.length; i = next++) {
+          if (unavailable) {
+            errors[i] = unavailable;
+            continue;
+          }
           errors[i] = await this.intake.cancel({ userId, jobId: batch[i]!, correlationId }).then(
             () => null,
             (err: unknown) => this.errorOf(err, batch[i]!),
           );
+          if (errors[i]?.code === 'service_unavailable') unavailable = errors[i]!;
         }
       };
       await Promise.all(Array.from({ length: Math.min(CANCELS_IN_FLIGHT, batch.length) }, worker));

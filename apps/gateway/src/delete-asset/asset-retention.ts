@@ -2,6 +2,7 @@ import { JOB_VIEW_PROJECTION } from '@reelay/read-models';
 import { onOneReplica, Ticker, type Logger } from '@reelay/service-kit';
 import type { BlobStorage } from '@reelay/storage';
 import type { DataSource } from 'typeorm';
+import { jobViewTooFarBehind } from '../jobs/job-view-lag';
 
 type Db = Pick<DataSource, 'query'>;
 
@@ -31,26 +32,10 @@ const IN_USE_SQL = `
   SELECT t.data->'referenceImage'->>'assetId', t.data->>'jobId' FROM (${NOT_YET_IN_JOB_VIEW}) t
   WHERE t.data->'referenceImage'->>'assetId' = ANY($1) AND ($2::text IS NULL OR t.data->>'userId' = $2)`;
 
-/** How far job_view trails the log: events after its checkpoint (all of them while it is rebuilt). */
-const JOB_VIEW_LAG_SQL = `
-  SELECT coalesce((SELECT max(global_position) FROM events), 0)
-       - coalesce((SELECT global_position FROM checkpoints WHERE name = $1), 0) AS lag`;
-
-/**
- * job_view this far behind the log (a rebuild, a stuck projection) cannot say cheaply which images
- * are in use: the events after its checkpoint are read to find the jobs it lacks. A burst of
- * submits puts it a few thousand events behind for a moment, which must not refuse deletes.
- */
-const MAX_JOB_VIEW_LAG = 20_000;
 /** A round ends after this long (it holds a lock in an idle transaction: see onOneReplica). */
 const ROUND_BUDGET_MS = 20_000;
 /** Candidates checked against the jobs per query. */
 const CHECK_BATCH = 100;
-
-export async function jobViewTooFarBehind(db: Db): Promise<boolean> {
-  const [{ lag }] = (await db.query(JOB_VIEW_LAG_SQL, [JOB_VIEW_PROJECTION])) as { lag: string }[];
-  return Number(lag) > MAX_JOB_VIEW_LAG;
-}
 
 /** Of `assetIds`, each one an unfinished job names (of `userId` only, when given), with one such job. */
 async function imagesInUse(db: Db, assetIds: string[], userId: string | null = null): Promise<Map<string, string>> {

@@ -4,7 +4,8 @@ import { assetKey } from '@reelay/storage';
 import { CurrentUser } from '../auth/current-user';
 import { ApiException, notFound } from '../errors/api-exception';
 import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
-import { jobUsingImage, jobViewTooFarBehind } from './asset-retention';
+import { jobViewTooFarBehind } from '../jobs/job-view-lag';
+import { jobUsingImage } from './asset-retention';
 
 @Controller('v1/assets')
 export class DeleteAssetController {

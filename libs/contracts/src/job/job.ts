@@ -34,7 +34,7 @@ export type JobLinks = z.infer<typeof JobLinks>;
  */
 export const JobQueue = z.object({ jobsAhead: z.number().int().nonnegative() });
 export type JobQueue = z.infer<typeof JobQueue>;
-export const JOBS_AHEAD_MAX = 10_000;
+export const JOBS_AHEAD_MAX = 1_000;
 
 /** The job as clients see it (api.md "Job"). */
 export const Job = z.object({

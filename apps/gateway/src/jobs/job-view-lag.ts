@@ -1,0 +1,19 @@
+import { JOB_VIEW_PROJECTION } from '@reelay/read-models';
+import type { DataSource } from 'typeorm';
+
+/** How far job_view trails the log: events after its checkpoint (all of them while it is rebuilt). */
+const JOB_VIEW_LAG_SQL = `
+  SELECT coalesce((SELECT max(global_position) FROM events), 0)
+       - coalesce((SELECT global_position FROM checkpoints WHERE name = $1), 0) AS lag`;
+
+/**
+ * job_view this far behind the log (a rebuild, a stuck projection) cannot say which jobs are
+ * unfinished. A burst of submits puts it a few thousand events behind for a moment, which must not
+ * refuse the routes that read it.
+ */
+const MAX_JOB_VIEW_LAG = 20_000;
+
+export async function jobViewTooFarBehind(db: Pick<DataSource, 'query'>): Promise<boolean> {
+  const [{ lag }] = (await db.query(JOB_VIEW_LAG_SQL, [JOB_VIEW_PROJECTION])) as { lag: string }[];
+  return Number(lag) > MAX_JOB_VIEW_LAG;
+}
