@@ -3,6 +3,7 @@ export * from './migrations';
 export * from './sql/sql-executor';
 export * from './store/types';
 export * from './store/errors';
+export * from './errors/database-unavailable';
 export * from './store/event-store';
 export * from './store/prepare-event';
 export * from './log/log-checkpoint';

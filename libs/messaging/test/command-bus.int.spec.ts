@@ -60,6 +60,7 @@ describe('command bus and live pushes (real NATS)', () => {
         async (payload) => {
           const { kind } = payload as { kind: string };
           if (kind === 'refuse') throw CommandRejectedError.of('insufficient_credits', 'Not enough credits for this job');
+          if (kind === 'outage') throw Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
           throw new Error('db password=hunter2 rejected');
         },
         { onError: (err) => errors.push(err) },
@@ -75,6 +76,11 @@ describe('command bus and live pushes (real NATS)', () => {
     expect(crashed.ok === false && crashed.error.code).toBe('internal_error');
     expect(JSON.stringify(crashed)).not.toContain('hunter2');
     expect(errors).toHaveLength(1);
+
+    // The database out of reach is an outage the caller may retry, not a broken command.
+    const outage = CommandReply.parse(await request(caller, subject, { kind: 'outage' }, 2000));
+    expect(outage.ok === false && outage.error.code).toBe('service_unavailable');
+    expect(JSON.stringify(outage)).not.toContain('administrator');
 
     const raw = await caller.request(subject, 'not json', { timeout: 2000 });
     expect(raw.json()).toEqual({ ok: false, error: { code: 'invalid_request', message: 'The command is not valid JSON' } });

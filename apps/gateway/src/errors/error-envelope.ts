@@ -1,5 +1,6 @@
 import { API_ERROR_STATUS, ApiErrorCode, type ApiErrorEnvelope } from '@reelay/contracts';
 import { ApiException } from './api-exception';
+import { isDatabaseUnavailable } from '@reelay/event-store';
 
 export interface ErrorResponse {
   status: number;
@@ -54,38 +55,11 @@ export function toErrorResponse(err: unknown): ErrorResponse {
     const error = { code: err.code, message: err.message, ...(err.details?.length ? { details: err.details } : {}) };
     return { status: err.status, headers: err.headers, body: { error } };
   }
-  if (dependencyUnavailable(err)) {
+  if (isDatabaseUnavailable(err)) {
     return { status: 503, headers: { 'Retry-After': '2' }, body: { error: { code: 'service_unavailable', message: genericMessage('service_unavailable') } } };
   }
   const status = statusOf(err);
   const code = (status && CODE_BY_STATUS[status]) || (status && status < 500 ? 'invalid_request' : 'internal_error');
   // The status api.md gives the code, so clients that branch on either agree (a framework 405 is a 404 here).
   return { status: API_ERROR_STATUS[code], headers: {}, body: { error: { code, message: genericMessage(code) } } };
-}
-
-/**
- * PostgreSQL errors that say the server cannot be reached or is going away, not that the request
- * was wrong: connection exceptions (class 08), shutdowns and restarts (57P01–57P03), too many
- * connections (53300); and the socket errors of a connection that never opened or was cut.
- */
-const UNAVAILABLE_SQLSTATES = new Set(['08000', '08001', '08003', '08004', '08006', '57P01', '57P02', '57P03', '53300']);
-const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
-/**
- * Said in words only: node-postgres's connection ended under a query or its pool's wait ran out,
- * and PostgreSQL's refusal of a database closed to connections (SQLSTATE 55000, shared with errors that are no outage).
- */
-const UNAVAILABLE_MESSAGES = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)|is not currently accepting connections$/;
-
-/**
- * A database outage is the 503 api.md promises (safe to retry), not a 500: the error, TypeORM's
- * wrapper of it (`driverError`) or what it was caused by says the database is out of reach.
- */
-function dependencyUnavailable(err: unknown): boolean {
-  let e = err as { code?: unknown; message?: unknown; driverError?: unknown; cause?: unknown } | undefined;
-  for (let depth = 0; e && typeof e === 'object' && depth < 4; depth++) {
-    if (typeof e.code === 'string' && (UNAVAILABLE_SQLSTATES.has(e.code) || UNAVAILABLE_ERRNOS.has(e.code))) return true;
-    if (typeof e.message === 'string' && UNAVAILABLE_MESSAGES.test(e.message)) return true;
-    e = (e.driverError ?? e.cause) as typeof e;
-  }
-  return false;
 }

@@ -40,5 +40,6 @@ export async function askService<T extends object>(
   }
   if (reply.data.ok) return reply.data;
   const { code, message, details } = reply.data.error;
-  throw new ApiException(code, message, { details });
+  // The service answered but cannot do it now (its database out of reach): retryable, like no answer.
+  throw new ApiException(code, message, { details, ...(code === 'service_unavailable' ? { headers: { 'Retry-After': '2' } } : {}) });
 }

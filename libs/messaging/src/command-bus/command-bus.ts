@@ -1,5 +1,6 @@
 import { NoRespondersError, TimeoutError, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import type { ApiError, ApiErrorCode } from '@reelay/contracts';
+import { isDatabaseUnavailable } from '@reelay/event-store';
 import { contextFromTraceparent, inSpan, SpanKind, traceHeaders } from '../tracing/trace-context';
 
 /** The reply a responder sends when its handler failed; matches the failure branch of CommandReply. */
@@ -108,5 +109,7 @@ export function serveCommands(
 
 function toFailure(err: unknown): CommandFailure {
   if (err instanceof CommandRejectedError) return { ok: false, error: err.error };
+  // An outage, not a broken command: the caller may retry (the gateway answers 503 with Retry-After).
+  if (isDatabaseUnavailable(err)) return { ok: false, error: { code: 'service_unavailable', message: 'The service cannot reach its database right now; try again shortly' } };
   return { ok: false, error: { code: 'internal_error', message: 'The command could not be processed; try again later' } };
 }
