@@ -116,6 +116,24 @@ describe('dispatch: crash after the provider accepted, before the log recorded i
     }
   });
 
+  it('does not look again when the lookup was refused for good (our key): the slot stays held for the sweep', async () => {
+    const refusing = await h.failingProvider(401, { error: { code: 'AuthenticationError', message: 'the API key is invalid' } });
+    const jobId = await h.createValidatedJob({ model: 'seedance-1-0-pro', provider: 'seedance', prompt: 'a lookup refused' });
+    await h.dataSource.query(`INSERT INTO provider_slots (job_id, provider) VALUES ($1, 'seedance')`, [jobId]);
+    await h.store.append(jobStreamId(jobId), 'any', [{ type: 'JobSubmissionIntended', data: { provider: 'seedance', attempt: 1, submissionKey: `${jobId}:1`, at: new Date().toISOString() } }]);
+    await h.cancel(jobId);
+
+    // The default hold (15 min): were the refusal looked up again, the submit's delivery would stay unacked for it.
+    const dispatch = await h.startDispatch({ ...env, SEEDANCE_BASE_URL: refusing.url, SEEDANCE_API_KEY: 'ark-test-key' });
+    try {
+      await waitUntil(() => h.handled('dispatch-submit', 'JobValidated'), 15_000, 'the validated job handled without looking again');
+      expect(refusing.requests()).toBeGreaterThanOrEqual(1);
+      expect((await h.slots()).map((s) => s.job_id)).toContain(jobId);
+    } finally {
+      await dispatch.kill('SIGTERM');
+    }
+  });
+
   it('looks again for the task of a job canceled during its submit when the lookup failed, and records it once the provider answers', async () => {
     const crashing = await h.startDispatch({ ...env, DISPATCH_CRASH_AFTER_SUBMIT: '1' });
     const exited = new Promise<NodeJS.Signals | null>((r) => crashing.child.once('exit', (_code, signal) => r(signal)));

@@ -121,11 +121,14 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
           const found = await recordUnrecordedTask(deps, run, jobId, job.intent, history.intentAt);
           if (found === 'recorded') return DONE;
           if (found === 'unknown') {
-            // The lookup failed: the slot stays held, and the task is looked for again while the slot
-            // sweep's hold lasts, so a task the submit made is still recorded (and stopped or waited out).
+            // The lookup failed for now: the slot stays held, and the task is looked for again while the
+            // slot sweep's hold lasts, so a task the submit made is still recorded (and stopped or waited out).
             const since = history.intentAt ? deps.now().getTime() - history.intentAt.getTime() : 0;
             return since < deps.untrackedTaskHoldMs ? { kind: 'later', delayMs: LOOKUP_AGAIN_MS, why: 'retry' } : DONE;
           }
+          // The lookup was refused in a way asking again will not change (our key, the request): the
+          // slot stays held until the slot sweep's hold ends.
+          if (found === 'failed') return DONE;
         } else if (!history.lastTryRejected) {
           // Where the provider cannot be asked, each try records its own intent, so an intent without
           // an answer may have made a task that nothing follows: the slot sweep frees its slot later.
@@ -673,7 +676,8 @@ function timed<T>(deps: DispatchJobDeps, provider: string, operation: string, ca
  * between): where the provider can find the task by our key, it is recorded as accepted after the
  * cancel, so that polling stops it (or waits it out) and its capacity slot stays held until then.
  * Elsewhere the task is out of reach. 'absent' (the provider has no task by our key) lets the slot
- * go; 'unknown' (the lookup failed) must not, since a task made by the lost submit may be running.
+ * go; 'unknown' (the lookup failed, worth asking again) and 'failed' (refused for good) must not,
+ * since a task made by the lost submit may be running.
  */
 async function recordUnrecordedTask(
   deps: DispatchJobDeps,
@@ -681,7 +685,7 @@ async function recordUnrecordedTask(
   jobId: string,
   intent: { provider: string; submissionKey: string },
   notBefore: Date | null,
-): Promise<'recorded' | 'absent' | 'unknown'> {
+): Promise<'recorded' | 'absent' | 'unknown' | 'failed'> {
   const adapter = deps.adapters.get(intent.provider);
   if (!adapter || !findsBySubmissionKey(deps, adapter)) return 'absent';
   let found: string | null;
@@ -692,7 +696,7 @@ async function recordUnrecordedTask(
       { jobId, provider: intent.provider, err: isProviderError(err) ? err.detail : String(err) },
       'could not look for the task of a job canceled during submit; its slot stays held until the slot sweep frees it',
     );
-    return 'unknown';
+    return isProviderError(err) && err.retryable ? 'unknown' : 'failed';
   }
   if (!found) return 'absent';
   await recordAccepted(deps, run, adapter, intent.provider, found);
