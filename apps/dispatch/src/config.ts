@@ -80,17 +80,17 @@ const PER_PROVIDER = [
   { prefix: 'PROVIDER_MAX_SUBMITS_PER_MINUTE', unit: 'submits', hasDefault: false },
 ] as const;
 
-/** PROVIDER_MAX_IN_FLIGHT_<PROVIDER>, else the default; `perProviderLimitErrors` has refused a bad value at start. */
-export function maxInFlightFor(provider: string, env: Record<string, string | undefined>, fallback: number): number {
-  const raw = env[perProviderVar('PROVIDER_MAX_IN_FLIGHT', provider)]?.trim();
+/** `<PREFIX>_<PROVIDER>` as a count, else `fallback`; `perProviderLimitErrors` has refused a bad value at start. */
+function perProviderCount(prefix: (typeof PER_PROVIDER)[number]['prefix'], provider: string, env: Record<string, string | undefined>, fallback: number): number {
+  const raw = env[perProviderVar(prefix, provider)]?.trim();
   return raw ? Number(raw) : fallback;
 }
 
+/** PROVIDER_MAX_IN_FLIGHT_<PROVIDER>, else the default. */
+export const maxInFlightFor = (provider: string, env: Record<string, string | undefined>, fallback: number) => perProviderCount('PROVIDER_MAX_IN_FLIGHT', provider, env, fallback);
+
 /** PROVIDER_MAX_SUBMITS_PER_MINUTE_<PROVIDER>: how many submits dispatch sends the provider a minute, over every replica; 0 (unset): no cap. */
-export function maxSubmitsPerMinuteFor(provider: string, env: Record<string, string | undefined>): number {
-  const raw = env[perProviderVar('PROVIDER_MAX_SUBMITS_PER_MINUTE', provider)]?.trim();
-  return raw ? Number(raw) : 0;
-}
+export const maxSubmitsPerMinuteFor = (provider: string, env: Record<string, string | undefined>) => perProviderCount('PROVIDER_MAX_SUBMITS_PER_MINUTE', provider, env, 0);
 
 /** A per-provider limit for a provider that does not exist, or that is not a count, would be ignored without a word. */
 export function perProviderLimitErrors(env: Record<string, string | undefined>, providers: readonly string[]): string[] {

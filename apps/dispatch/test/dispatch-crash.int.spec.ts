@@ -22,12 +22,26 @@ describe('dispatch: crash after the provider accepted, before the log recorded i
   beforeAll(() => h.start());
   afterAll(() => h.close());
 
-  it('reconciles with the provider after a restart: running, with exactly one submission at the sim', async () => {
-    const crashing = await h.startDispatch({ ...env, DISPATCH_CRASH_AFTER_SUBMIT: '1' });
+  /** Runs a dispatch that kills itself right after the provider accepted the job's submit, before the log records it; the job's id once it has died. */
+  async function crashedAfterSubmit(dispatchEnv: Record<string, string>, job: Parameters<DispatchHarness['createValidatedJob']>[0]): Promise<string> {
+    const crashing = await h.startDispatch({ ...dispatchEnv, DISPATCH_CRASH_AFTER_SUBMIT: '1' });
     const exited = new Promise<NodeJS.Signals | null>((r) => crashing.child.once('exit', (_code, signal) => r(signal)));
-    const jobId = await h.createValidatedJob({ model: 'seedance-1-0-pro', provider: 'seedance', prompt: 'a paper boat in a gutter' });
-
+    const jobId = await h.createValidatedJob(job);
     expect(await exited).toBe('SIGKILL');
+    return jobId;
+  }
+
+  /** As a dispatch that died during the submit leaves a job: its slot taken and the intent recorded, no answer; then the user cancels. */
+  async function canceledDuringSubmit(prompt: string): Promise<string> {
+    const jobId = await h.createValidatedJob({ model: 'seedance-1-0-pro', provider: 'seedance', prompt });
+    await h.dataSource.query(`INSERT INTO provider_slots (job_id, provider) VALUES ($1, 'seedance')`, [jobId]);
+    await h.store.append(jobStreamId(jobId), 'any', [{ type: 'JobSubmissionIntended', data: { provider: 'seedance', attempt: 1, submissionKey: `${jobId}:1`, at: new Date().toISOString() } }]);
+    await h.cancel(jobId);
+    return jobId;
+  }
+
+  it('reconciles with the provider after a restart: running, with exactly one submission at the sim', async () => {
+    const jobId = await crashedAfterSubmit(env, { model: 'seedance-1-0-pro', provider: 'seedance', prompt: 'a paper boat in a gutter' });
     const accepted = (await h.submissions('seedance')).filter((s) => s.submissionKey === `${jobId}:1` && s.outcome === 'accepted');
     expect(accepted).toHaveLength(1);
     const before = await h.job(jobId);
@@ -46,10 +60,7 @@ describe('dispatch: crash after the provider accepted, before the log recorded i
   });
 
   it('records the task found by its key when a cancel won while the acceptance was unrecorded, and holds its slot until the task ends', async () => {
-    const crashing = await h.startDispatch({ ...env, DISPATCH_CRASH_AFTER_SUBMIT: '1' });
-    const exited = new Promise<NodeJS.Signals | null>((r) => crashing.child.once('exit', (_code, signal) => r(signal)));
-    const jobId = await h.createValidatedJob({ model: 'seedance-1-0-pro', provider: 'seedance', prompt: 'a boat that never sails [sim:queue=50]' });
-    expect(await exited).toBe('SIGKILL');
+    const jobId = await crashedAfterSubmit(env, { model: 'seedance-1-0-pro', provider: 'seedance', prompt: 'a boat that never sails [sim:queue=50]' });
     const [task] = (await h.submissions('seedance')).filter((s) => s.submissionKey === `${jobId}:1` && s.outcome === 'accepted');
     // The user cancels before dispatch is back (intake appends JobCanceled).
     await h.cancel(jobId);
@@ -95,11 +106,7 @@ describe('dispatch: crash after the provider accepted, before the log recorded i
 
   it('holds the slot of a job canceled during a submit whose task cannot be looked up (the provider failing): the task may be running', async () => {
     const failing = await h.failingProvider(503);
-    const jobId = await h.createValidatedJob({ model: 'seedance-1-0-pro', provider: 'seedance', prompt: 'a lookup that fails' });
-    // As a dispatch that died during the submit leaves it: the slot taken and the intent recorded, no answer; then the user cancels.
-    await h.dataSource.query(`INSERT INTO provider_slots (job_id, provider) VALUES ($1, 'seedance')`, [jobId]);
-    await h.store.append(jobStreamId(jobId), 'any', [{ type: 'JobSubmissionIntended', data: { provider: 'seedance', attempt: 1, submissionKey: `${jobId}:1`, at: new Date().toISOString() } }]);
-    await h.cancel(jobId);
+    const jobId = await canceledDuringSubmit('a lookup that fails');
 
     // A short hold, so the lookups end within the test (15 min by default) and later tests find the consumer caught up.
     const dispatch = await h.startDispatch({ ...env, SEEDANCE_BASE_URL: failing.url, SEEDANCE_API_KEY: 'ark-test-key', DISPATCH_UNTRACKED_TASK_HOLD_MS: '5000' });
@@ -118,10 +125,7 @@ describe('dispatch: crash after the provider accepted, before the log recorded i
 
   it('does not look again when the lookup was refused for good (our key): the slot stays held for the sweep', async () => {
     const refusing = await h.failingProvider(401, { error: { code: 'AuthenticationError', message: 'the API key is invalid' } });
-    const jobId = await h.createValidatedJob({ model: 'seedance-1-0-pro', provider: 'seedance', prompt: 'a lookup refused' });
-    await h.dataSource.query(`INSERT INTO provider_slots (job_id, provider) VALUES ($1, 'seedance')`, [jobId]);
-    await h.store.append(jobStreamId(jobId), 'any', [{ type: 'JobSubmissionIntended', data: { provider: 'seedance', attempt: 1, submissionKey: `${jobId}:1`, at: new Date().toISOString() } }]);
-    await h.cancel(jobId);
+    const jobId = await canceledDuringSubmit('a lookup refused');
 
     // The default hold (15 min): were the refusal looked up again, the submit's delivery would stay unacked for it.
     const dispatch = await h.startDispatch({ ...env, SEEDANCE_BASE_URL: refusing.url, SEEDANCE_API_KEY: 'ark-test-key' });
@@ -135,10 +139,7 @@ describe('dispatch: crash after the provider accepted, before the log recorded i
   });
 
   it('looks again for the task of a job canceled during its submit when the lookup failed, and records it once the provider answers', async () => {
-    const crashing = await h.startDispatch({ ...env, DISPATCH_CRASH_AFTER_SUBMIT: '1' });
-    const exited = new Promise<NodeJS.Signals | null>((r) => crashing.child.once('exit', (_code, signal) => r(signal)));
-    const jobId = await h.createValidatedJob({ model: 'seedance-1-0-pro', provider: 'seedance', prompt: 'a boat that never sails [sim:queue=50]' });
-    expect(await exited).toBe('SIGKILL');
+    const jobId = await crashedAfterSubmit(env, { model: 'seedance-1-0-pro', provider: 'seedance', prompt: 'a boat that never sails [sim:queue=50]' });
     const [task] = (await h.submissions('seedance')).filter((s) => s.submissionKey === `${jobId}:1` && s.outcome === 'accepted');
     await h.cancel(jobId);
 
@@ -166,10 +167,7 @@ describe('dispatch: crash after the provider accepted, before the log recorded i
 
   it('never resubmits to a provider it cannot reconcile with: the job fails, with one submission at the sim', async () => {
     const runwayEnv = { PROVIDERS_ENABLED: 'runway', DISPATCH_ACK_WAIT_MS: '2000' };
-    const crashing = await h.startDispatch({ ...runwayEnv, DISPATCH_CRASH_AFTER_SUBMIT: '1' });
-    const exited = new Promise<NodeJS.Signals | null>((r) => crashing.child.once('exit', (_code, signal) => r(signal)));
-    const jobId = await h.createValidatedJob({ model: 'gen4.5', provider: 'runway', prompt: 'a kite over dunes' });
-    expect(await exited).toBe('SIGKILL');
+    const jobId = await crashedAfterSubmit(runwayEnv, { model: 'gen4.5', provider: 'runway', prompt: 'a kite over dunes' });
 
     const restarted = await h.startDispatch(runwayEnv);
     const job = await h.waitForJob(jobId, (j) => j.status === 'failed', 30_000);
@@ -189,11 +187,8 @@ describe('dispatch: crash after the provider accepted, before the log recorded i
 
   it('never resubmits after a crash on a retry either: the retry records its own intent first, so the job fails with one accepted task', async () => {
     const runwayEnv = { PROVIDERS_ENABLED: 'runway', DISPATCH_ACK_WAIT_MS: '2000', DISPATCH_RETRY_BASE_MS: '100' };
-    const crashing = await h.startDispatch({ ...runwayEnv, DISPATCH_CRASH_AFTER_SUBMIT: '1' });
-    const exited = new Promise<NodeJS.Signals | null>((r) => crashing.child.once('exit', (_code, signal) => r(signal)));
     // The first try is answered 503; the retry is accepted, and the process dies before recording it.
-    const jobId = await h.createValidatedJob({ model: 'gen4.5', provider: 'runway', prompt: 'a kite over dunes [sim:server_error=1,server_status=503]' });
-    expect(await exited).toBe('SIGKILL');
+    const jobId = await crashedAfterSubmit(runwayEnv, { model: 'gen4.5', provider: 'runway', prompt: 'a kite over dunes [sim:server_error=1,server_status=503]' });
 
     const restarted = await h.startDispatch(runwayEnv);
     const job = await h.waitForJob(jobId, (j) => j.status === 'failed', 30_000);
@@ -311,10 +306,7 @@ describe('dispatch: crash after the provider accepted, before the log recorded i
 
   describe('luma, whose generations are found by a marker in the callback URL', () => {
     const crashThenRestart = async (env: Record<string, string>, prompt: string, between?: () => Promise<unknown>) => {
-      const crashing = await h.startDispatch({ ...env, DISPATCH_CRASH_AFTER_SUBMIT: '1' });
-      const exited = new Promise<NodeJS.Signals | null>((r) => crashing.child.once('exit', (_code, signal) => r(signal)));
-      const jobId = await h.createValidatedJob({ model: 'ray-2', durationSeconds: 5, provider: 'luma', prompt });
-      expect(await exited).toBe('SIGKILL');
+      const jobId = await crashedAfterSubmit(env, { model: 'ray-2', durationSeconds: 5, provider: 'luma', prompt });
       await between?.();
       return { jobId, restarted: await h.startDispatch(env) };
     };

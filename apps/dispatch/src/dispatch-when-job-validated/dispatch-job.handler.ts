@@ -66,7 +66,7 @@ export function recordRetryDelays(budgetMs: number): number[] {
 export type DispatchOutcome = { kind: 'done' } | { kind: 'later'; delayMs: number; why: 'retry' | 'capacity' | 'busy' };
 
 /** How soon the task of a job canceled during its submit is looked for again after a failed lookup. */
-export const LOOKUP_AGAIN_MS = 10_000;
+const LOOKUP_AGAIN_MS = 10_000;
 
 /** How soon a delivery that found the job's submit lock taken looks again (the holder is mid-submit). */
 export const BUSY_WAIT_MS = 5_000;

@@ -8,7 +8,7 @@ import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
 import { correlationIdOf } from '../http/correlation';
 import { readJsonBody } from '../http/read-body';
 import { IntakeClient } from '../intake/intake-client';
-import { jobViewTooFarBehind } from '../jobs/job-view-lag';
+import { jobViewTooFarBehind } from '../jobs/job-view-sql';
 import { OneAtATimePerUser } from '../rate-limit/one-at-a-time';
 import { unfinishedJobsMatching } from './unfinished-jobs-query';
 

@@ -1,5 +1,6 @@
 import type { JobMetadata } from '@reelay/contracts';
 import type { SqlExecutor } from '@reelay/event-store';
+import { UNFINISHED_IN_JOB_VIEW } from '../jobs/job-view-sql';
 
 /**
  * Up to `limit` of the user's unfinished jobs whose metadata holds every given pair, oldest first,
@@ -8,7 +9,7 @@ import type { SqlExecutor } from '@reelay/event-store';
 export async function unfinishedJobsMatching(db: SqlExecutor, q: { userId: string; metadata: JobMetadata; limit: number }): Promise<string[]> {
   const rows: { job_id: string }[] = await db.query(
     `SELECT job_id FROM job_view
-      WHERE user_id = $1 AND status IN ('queued', 'validating', 'running', 'delayed') AND job @> $2::jsonb
+      WHERE user_id = $1 AND ${UNFINISHED_IN_JOB_VIEW} AND job @> $2::jsonb
       ORDER BY created_at, job_id LIMIT $3`,
     [q.userId, JSON.stringify({ metadata: q.metadata }), q.limit],
   );

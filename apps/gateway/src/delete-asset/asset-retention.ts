@@ -2,12 +2,10 @@ import { JOB_VIEW_PROJECTION } from '@reelay/read-models';
 import { onOneReplica, Ticker, type Logger } from '@reelay/service-kit';
 import type { BlobStorage } from '@reelay/storage';
 import type { DataSource } from 'typeorm';
-import { jobViewTooFarBehind } from '../jobs/job-view-lag';
+import { jobViewTooFarBehind, UNFINISHED_IN_JOB_VIEW } from '../jobs/job-view-sql';
 
 type Db = Pick<DataSource, 'query'>;
 
-/** job_view rows of unfinished jobs (its status index; jobs are few once finished ones are left out). */
-const UNFINISHED = `status IN ('queued', 'validating', 'running', 'delayed')`;
 
 /*
  * job_view trails the log: a job submitted a moment ago (a regenerate of an old job too) names its
@@ -27,7 +25,7 @@ const JOB_VIEW_CHECKPOINT_SQL = `SELECT transaction_id::text, global_position::t
 /** Of `assetIds`, those an unfinished job (of `userId` when given) names. */
 const IN_USE_SQL = `
   SELECT job->'referenceImage'->>'assetId' AS asset_id, job_id FROM job_view
-  WHERE ${UNFINISHED} AND job->'referenceImage'->>'assetId' = ANY($1) AND ($2::text IS NULL OR user_id = $2)
+  WHERE ${UNFINISHED_IN_JOB_VIEW} AND job->'referenceImage'->>'assetId' = ANY($1) AND ($2::text IS NULL OR user_id = $2)
   UNION ALL
   SELECT t.data->'referenceImage'->>'assetId', t.data->>'jobId' FROM (${NOT_YET_IN_JOB_VIEW}) t
   WHERE t.data->'referenceImage'->>'assetId' = ANY($1) AND ($2::text IS NULL OR t.data->>'userId' = $2)`;

@@ -4,7 +4,7 @@ import { assetKey } from '@reelay/storage';
 import { CurrentUser } from '../auth/current-user';
 import { ApiException, notFound } from '../errors/api-exception';
 import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
-import { jobViewTooFarBehind } from '../jobs/job-view-lag';
+import { jobViewTooFarBehind } from '../jobs/job-view-sql';
 import { jobUsingImage } from './asset-retention';
 
 @Controller('v1/assets')

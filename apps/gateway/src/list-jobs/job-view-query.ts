@@ -1,5 +1,5 @@
-import { RETRYABLE_ERROR_CODES, type Job, type JobMetadata, type JobStatus } from '@reelay/contracts';
-import { jobLinks } from '@reelay/job-domain';
+import type { Job, JobMetadata, JobStatus } from '@reelay/contracts';
+import { derivedJobFields } from '@reelay/job-domain';
 import type { SqlExecutor } from '@reelay/event-store';
 import type { JobCursor } from './cursor';
 
@@ -36,17 +36,8 @@ export async function queryJobView(
   const page = rows.slice(0, q.limit);
   const last = page.at(-1);
   return {
-    jobs: page.map((r) => withNewerFields(r.job)),
+    // A finished job's row is not written again: one stored before `retryable` and `links` gets them here.
+    jobs: page.map((r) => ({ ...r.job, ...derivedJobFields(r.job) })),
     next: rows.length > q.limit && last ? { createdAt: new Date(last.created_at).toISOString(), jobId: last.job_id } : null,
   };
-}
-
-/**
- * Rows written by releases before `retryable` and `links` get them here: a finished job's row is not
- * written again, so it would otherwise lack them until the operator rebuilds job_view.
- */
-function withNewerFields(job: Job): Job {
-  const retryable = job.status === 'failed' && job.errorCode && job.retryable === undefined ? { retryable: RETRYABLE_ERROR_CODES[job.errorCode] } : {};
-  const links = job.links ? {} : { links: jobLinks(job.id, job.status, job.status === 'succeeded' && !!job.output && !job.output.deletedAt) };
-  return { ...job, ...retryable, ...links };
 }

@@ -1,11 +1,14 @@
-import { jobLinks } from '@reelay/job-domain';
+import { derivedJobFields } from '@reelay/job-domain';
 import type { CancelJobsResult, WebhookSecret, CreditBalance, Job, JobWebhookDeliveries, WebhookTestResult, JobHistoryEntry, ModelList, OpenAIVideo, UploadedAsset } from '@reelay/contracts';
 
 /** Example bodies for the OpenAPI document (openapi.spec.ts checks each against its schema). */
 
+/** A job with the links (and, failed, `retryable`) that its status gives it, as the gateway serves it. */
+const served = (job: Job): Job => ({ ...job, ...derivedJobFields(job) });
+
 const JOB_ID = 'job_01JD5Z8Q4W3N7M2K9P6R1T0VXY';
 
-export const exampleJob: Job = {
+export const exampleJob: Job = served({
   id: JOB_ID,
   object: 'video.job',
   status: 'running',
@@ -29,18 +32,12 @@ export const exampleJob: Job = {
   updatedAt: '2026-11-28T10:00:05.000Z',
   completedAt: null,
   version: 5,
-  links: jobLinks(JOB_ID, 'running', false),
-};
+});
 
-export const exampleCanceledJob: Job = {
-  ...exampleJob,
-  status: 'canceled',
-  message: 'This video was canceled.',
-  links: jobLinks(JOB_ID, 'canceled', false),
-};
+export const exampleCanceledJob: Job = served({ ...exampleJob, status: 'canceled', message: 'This video was canceled.' });
 
 const REGENERATED_ID = 'job_01JD5ZC2H8V4T6R3P1N9K7M5QW';
-export const exampleRegeneratedJob: Job = {
+export const exampleRegeneratedJob: Job = served({
   ...exampleJob,
   id: REGENERATED_ID,
   status: 'queued',
@@ -49,8 +46,7 @@ export const exampleRegeneratedJob: Job = {
   output: null,
   version: 1,
   parentJobId: JOB_ID,
-  links: jobLinks(REGENERATED_ID, 'queued', false),
-};
+});
 
 export const exampleCancelBatch: CancelJobsResult = {
   object: 'job_cancel_batch',
@@ -59,7 +55,7 @@ export const exampleCancelBatch: CancelJobsResult = {
   hasMore: false,
 };
 
-export const exampleSucceededJob: Job = {
+export const exampleSucceededJob: Job = served({
   ...exampleJob,
   status: 'succeeded',
   message: 'Your video is ready.',
@@ -70,8 +66,7 @@ export const exampleSucceededJob: Job = {
   completedAt: '2026-11-28T10:00:20.000Z',
   updatedAt: '2026-11-28T10:00:20.000Z',
   version: 8,
-  links: jobLinks(JOB_ID, 'succeeded', true),
-};
+});
 
 export const exampleSubmit = { model: 'local-preview', prompt: 'a red fox running through snow', aspectRatio: '16:9', durationSeconds: 4, resolution: '720p' };
 

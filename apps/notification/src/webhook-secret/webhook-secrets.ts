@@ -27,8 +27,7 @@ export class WebhookSecrets {
    */
   async signingSecretsOf(userId: string): Promise<string[]> {
     const row = await this.rowOf(userId);
-    const generations = [row.generation];
-    if (row.previous_until && row.previous_until.getTime() > this.now().getTime()) generations.push(row.generation - 1);
+    const generations = this.previousLasts(row) ? [row.generation, row.generation - 1] : [row.generation];
     const masters = this.masters.previous ? [this.masters.current, this.masters.previous] : [this.masters.current];
     return masters.flatMap((master) => generations.map((g) => webhookSecretFor(master, userId, g)));
   }
@@ -58,13 +57,17 @@ export class WebhookSecrets {
     return rows[0] ?? NEVER_ROTATED;
   }
 
+  /** Webhooks are still signed under the generation before the row's. */
+  private previousLasts(row: GenerationRow): row is GenerationRow & { previous_until: Date } {
+    return row.previous_until !== null && row.previous_until.getTime() > this.now().getTime();
+  }
+
   private present(userId: string, row: GenerationRow): WebhookSecret {
-    const previousLasts = row.previous_until && row.previous_until.getTime() > this.now().getTime();
     return {
       secret: webhookSecretFor(this.masters.current, userId, row.generation),
       generation: row.generation,
-      rotatedAt: row.rotated_at ? new Date(row.rotated_at).toISOString() : null,
-      previousSecretValidUntil: previousLasts ? new Date(row.previous_until!).toISOString() : null,
+      rotatedAt: row.rotated_at?.toISOString() ?? null,
+      previousSecretValidUntil: this.previousLasts(row) ? row.previous_until.toISOString() : null,
     };
   }
 }

@@ -1,4 +1,4 @@
-import { isTerminal, OUTPUT_DELETED_MESSAGE, RETRYABLE_ERROR_CODES, userMessage, type Job, type JobLinks, type JobOutput, type JobStatus, type PublicJobOutput } from '@reelay/contracts';
+import { isTerminal, OUTPUT_DELETED_MESSAGE, RETRYABLE_ERROR_CODES, userMessage, type Job, type JobLinks, type JobOutput, type PublicJobOutput } from '@reelay/contracts';
 import { outputDifferences } from './output-differences';
 import type { JobState } from './job-state';
 
@@ -15,28 +15,38 @@ function publicOutput(state: JobState, output: JobOutput): PublicJobOutput {
   };
 }
 
-/** The routes that can do something for a job in this status (`hasVideo`: succeeded, its file not deleted). */
-export function jobLinks(id: string, status: JobStatus, hasVideo: boolean): JobLinks {
-  const self = `/v1/jobs/${encodeURIComponent(id)}`;
-  const finished = isTerminal(status);
+/** The routes that can do something for the job now: by its status, and whether its video is there. */
+function jobLinks(job: Pick<Job, 'id' | 'status' | 'output'>): JobLinks {
+  const self = `/v1/jobs/${encodeURIComponent(job.id)}`;
+  const hasVideo = job.status === 'succeeded' && !!job.output && !job.output.deletedAt;
   return {
     self,
     events: `${self}/events`,
-    ...(finished ? {} : { stream: `${self}/stream`, cancel: `${self}/cancel` }),
+    ...(isTerminal(job.status) ? {} : { stream: `${self}/stream`, cancel: `${self}/cancel` }),
     ...(hasVideo ? { content: `${self}/content` } : {}),
     regenerate: `${self}/regenerate`,
   };
 }
 
+/**
+ * The fields of a public job that follow from its others: `retryable` (a failed job's, by its error
+ * code) and `links`. Also for a job stored by a release before them (job_view rows).
+ */
+export function derivedJobFields(job: Pick<Job, 'id' | 'status' | 'errorCode' | 'output'>): Pick<Job, 'retryable' | 'links'> {
+  return {
+    ...(job.status === 'failed' && job.errorCode ? { retryable: RETRYABLE_ERROR_CODES[job.errorCode] } : {}),
+    links: jobLinks(job),
+  };
+}
+
 /** The public job (api.md) of a folded state. */
 export function toPublicJob(state: JobState): Job {
-  return {
+  const job: Job = {
     id: state.jobId,
     object: 'video.job',
     status: state.status,
     message: jobMessage(state),
     errorCode: state.status === 'failed' ? state.errorCode : null,
-    ...(state.status === 'failed' && state.errorCode ? { retryable: RETRYABLE_ERROR_CODES[state.errorCode] } : {}),
     model: state.model,
     provider: state.provider,
     prompt: state.prompt,
@@ -58,6 +68,6 @@ export function toPublicJob(state: JobState): Job {
     version: state.publicVersion,
     ...(state.parentJobId ? { parentJobId: state.parentJobId } : {}),
     ...(state.webhookEvents ? { webhookEvents: state.webhookEvents } : {}),
-    links: jobLinks(state.jobId, state.status, state.status === 'succeeded' && state.output !== null && !state.outputDeletedAt),
   };
+  return { ...job, ...derivedJobFields(job) };
 }

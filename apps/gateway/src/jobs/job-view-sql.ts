@@ -1,6 +1,9 @@
 import { JOB_VIEW_PROJECTION } from '@reelay/read-models';
 import type { DataSource } from 'typeorm';
 
+/** job_view rows of unfinished jobs (its status index; jobs are few once finished ones are left out). */
+export const UNFINISHED_IN_JOB_VIEW = `status IN ('queued', 'validating', 'running', 'delayed')`;
+
 /** How far job_view trails the log: events after its checkpoint (all of them while it is rebuilt). */
 const JOB_VIEW_LAG_SQL = `
   SELECT coalesce((SELECT max(global_position) FROM events), 0)
