@@ -1,4 +1,4 @@
-import type { DispatchJobDeps } from './dispatch-when-job-validated/dispatch-job.handler';
+import type { DispatchJobDeps } from './dispatch-when-job-validated/dispatch-job.deps';
 
 export const DISPATCH_DEPS = Symbol('DISPATCH_DEPS');
 

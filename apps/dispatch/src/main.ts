@@ -17,7 +17,7 @@ import { dispatchMigrations } from './migrations';
 import { Periodic } from './shared/periodic';
 import { referenceImageFetcher } from './dispatch-when-job-validated/fetch-reference-image';
 import { SubmitLocks } from './dispatch-when-job-validated/submit-locks';
-import { recordRetryDelays } from './dispatch-when-job-validated/dispatch-job.handler';
+import { recordRetryDelays } from './dispatch-when-job-validated/record-answer';
 
 async function main() {
   initTracing('dispatch');

@@ -1,5 +1,5 @@
 import { ProviderError } from '@reelay/providers';
-import { countsTowardCircuit } from './dispatch-job.handler';
+import { countsTowardCircuit } from './on-submit-error';
 
 describe('which submit failures count toward a provider circuit', () => {
   it('the provider failing or refusing our account does; a conflict with a concurrent request, a rate limit or a bad request does not', () => {

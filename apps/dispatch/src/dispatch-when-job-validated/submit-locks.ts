@@ -9,6 +9,14 @@ export interface SubmitLease {
   release(): Promise<void>;
 }
 
+/**
+ * Before a provider call: with the lock session gone, another replica may be working on the job
+ * already. Thrown, the delivery is retried and takes the lock again.
+ */
+export function assertHeld(lease: SubmitLease, jobId: string): void {
+  if (!lease.held) throw new Error(`lost the submit lock of job ${jobId} (its database session ended); not calling the provider`);
+}
+
 interface Session {
   client: Client;
   lost: boolean;

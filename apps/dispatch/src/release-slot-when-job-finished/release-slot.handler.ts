@@ -3,7 +3,7 @@ import { loadStreamState, type EventStore } from '@reelay/event-store';
 import { canceledWithUnansweredSubmit, mayHoldProviderTask } from '@reelay/job-domain';
 import type { Logger } from '@reelay/service-kit';
 import type { ProviderSlots } from '../capacity/provider-slots';
-import type { DispatchOutcome } from '../dispatch-when-job-validated/dispatch-job.handler';
+import type { DispatchOutcome } from '../dispatch-when-job-validated/dispatch-job.deps';
 import { LISTING_LAG_MS } from '../dispatch-when-job-validated/submit-failure-policy';
 import { dispatchView } from '../dispatch-when-job-validated/submission-history';
 

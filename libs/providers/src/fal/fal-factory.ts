@@ -1,5 +1,5 @@
 import type { AdapterFactory } from '../config/adapter-factory';
-import { FalAdapter, type FalDurationFormat } from './fal-adapter';
+import { FalAdapter } from './fal-adapter';
 
 /**
  * Env: FAL_API_KEY, FAL_BASE_URL, FAL_TIMEOUT_MS, FAL_JWKS_URL, FAL_WEBHOOKS (1 to send

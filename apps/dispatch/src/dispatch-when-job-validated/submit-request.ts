@@ -1,0 +1,88 @@
+import type { JobState } from '@reelay/job-domain';
+import type { ProviderAdapter, ProviderSubmitRequest } from '@reelay/providers';
+import { assetKey, signedAssetUrl } from '@reelay/storage';
+import type { DispatchJobDeps } from './dispatch-job.deps';
+import { sendsCallbacks } from './provider-abilities';
+
+/** How long a provider may take to fetch an uploaded image by its signed link (a job may wait in its queue). */
+const ASSET_LINK_TTL_MS = 24 * 3600_000;
+
+/**
+ * The reference image as a URL the provider can use: the user's own URL (already checked by
+ * intake); for an uploaded asset, a signed link to the gateway where one can be made (providers
+ * that fetch URLs may refuse `data:` URLs or cap them well below our upload limit), else the
+ * image inlined as a `data:` URL — always for a provider that takes images inline.
+ */
+async function referenceImageUrl(deps: DispatchJobDeps, job: JobState, adapter: ProviderAdapter): Promise<string | undefined> {
+  const ref = job.referenceImage;
+  if (!ref) return undefined;
+  if ('url' in ref) {
+    const inline = adapter.capabilities.inlineImage;
+    return inline && deps.fetchReferenceImage ? deps.fetchReferenceImage(ref.url, inline.maxBytes) : ref.url;
+  }
+  if (!takesReferenceImage(deps, job, adapter)) throw new UploadNeedsLinkError(adapter.name);
+  const info = await deps.storage.stat(assetKey(ref.assetId));
+  if (!info?.contentType) throw new MissingAssetError(ref.assetId);
+  const links = deps.assetUrls;
+  const linkRefused = adapter.capabilities.linksOverHttpsOnly && !/^https:/i.test(links?.publicBaseUrl ?? '');
+  if (links && !linkRefused && !adapter.capabilities.inlineImage) return signedAssetUrl(links, ref.assetId, new Date(deps.now().getTime() + ASSET_LINK_TTL_MS));
+  const prefix = `data:${info.contentType};base64,`;
+  const maxLength = adapter.capabilities.dataUrlMaxLength;
+  if (maxLength && prefix.length + Math.ceil(info.bytes / 3) * 4 > maxLength) throw new InlineImageTooLargeError(adapter.name, Math.floor((maxLength - prefix.length) / 4) * 3);
+  return prefix + (await deps.storage.read(assetKey(ref.assetId))).toString('base64');
+}
+
+/** An upload that must go inline (no link the provider takes) is over the provider's limit for inline images. */
+export class InlineImageTooLargeError extends Error {
+  constructor(
+    readonly provider: string,
+    readonly maxBytes: number,
+  ) {
+    super(`the uploaded image is over ${provider}'s limit for inline images (${maxBytes} bytes); an https PUBLIC_BASE_URL with ASSET_URL_SECRET would send it as a link`);
+  }
+}
+
+/**
+ * Whether the provider can be handed this job's reference image: an uploaded image goes to a
+ * provider that fetches links only as a signed link, which needs PUBLIC_BASE_URL and ASSET_URL_SECRET.
+ */
+export function takesReferenceImage(deps: Pick<DispatchJobDeps, 'assetUrls'>, job: JobState, adapter: ProviderAdapter): boolean {
+  const ref = job.referenceImage;
+  return !ref || 'url' in ref || Boolean(deps.assetUrls) || !adapter.capabilities.imageByLinkOnly;
+}
+
+export const uploadNeedsLinkDetail = (providers: readonly string[]) =>
+  `${providers.join(', ')} take${providers.length === 1 ? 's' : ''} reference images only as links, and an uploaded image needs PUBLIC_BASE_URL and ASSET_URL_SECRET set for dispatch to link to it`;
+
+export class UploadNeedsLinkError extends Error {
+  constructor(provider: string) {
+    super(uploadNeedsLinkDetail([provider]));
+  }
+}
+
+export class MissingAssetError extends Error {
+  constructor(readonly assetId: string) {
+    super(`reference image asset ${assetId} is no longer in storage`);
+  }
+}
+
+export async function submitRequest(deps: DispatchJobDeps, job: JobState, provider: string, submissionKey: string): Promise<ProviderSubmitRequest> {
+  const adapter = deps.adapters.get(provider)!;
+  const model = deps.catalog.atProvider(job.model, provider)?.providerModel ?? job.model;
+  const req: ProviderSubmitRequest = {
+    model,
+    prompt: job.prompt,
+    durationSeconds: job.durationSeconds,
+    aspectRatio: job.aspectRatio,
+    submissionKey,
+  };
+  if (job.negativePrompt) req.negativePrompt = job.negativePrompt;
+  if (job.resolution) req.resolution = job.resolution;
+  if (job.seed !== null) req.seed = job.seed;
+  const imageUrl = await referenceImageUrl(deps, job, adapter);
+  if (imageUrl) req.imageUrl = imageUrl;
+  if (sendsCallbacks(deps, adapter)) {
+    req.callbackUrl = `${deps.publicBaseUrl!.replace(/\/+$/, '')}/v1/providers/${encodeURIComponent(provider)}/callback`;
+  }
+  return req;
+}
