@@ -256,7 +256,7 @@ describe('cancel', () => {
   it('cancels a running job and asks the provider to stop', async () => {
     const job = (await alice.submit(runway('never_finish'))).body;
     await alice.waitFor(job.id, (j) => j.status === 'running');
-    expect((await alice.cancel(job.id)).body.status).toBe('canceled');
+    expect((await alice.cancel(job.id)).body).toMatchObject({ status: 'canceled', cancellation: { providerTask: 'stopping' } });
     const tasks = async () => (await (await fetch(`${stack.sim.url}/_sim/tasks`)).json()) as { id: string; status?: string; state?: string }[] | Record<string, unknown>;
     const deadline = Date.now() + 10_000;
     let seen = '';
@@ -284,6 +284,8 @@ describe('cancel', () => {
       const deadline = Date.now() + 15_000;
       while (!(await ended()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
       expect(await ended()).toMatchObject({ reason: 'deadline_passed', status: 'canceled' });
+      // Given up on, the task's fate is unknown to the client.
+      expect((await alice.call('GET', `/v1/jobs/${job.id}`)).body).toMatchObject({ status: 'canceled', cancellation: { providerTask: 'unknown' } });
       while ((await slotHeld()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
       expect(await slotHeld()).toBe(false);
     } finally {
@@ -302,15 +304,16 @@ describe('cancel', () => {
     };
     await until('the submit under way', (e) => e.some((x) => x.type === 'JobSubmissionIntended'));
     const canceled = await alice.cancel(job.id);
-    expect(canceled.body.status).toBe('canceled');
+    // Canceled while the submit was under way: whether the provider started the job is not known yet.
+    expect(canceled.body).toMatchObject({ status: 'canceled', cancellation: { providerTask: 'unknown' } });
     const db = new Client({ connectionString: stack.db.url });
     await db.connect();
     try {
       const slotHeld = async () => (await db.query(`SELECT 1 FROM provider_slots WHERE job_id = $1`, [job.id])).rowCount === 1;
       await until('the late acceptance recorded', (e) => e.some((x) => x.type === 'JobProviderAcceptedAfterCancel'));
-      // The client sees nothing new: still canceled, at the version the cancel answered with.
+      // The client sees the job still canceled, in a new version that says the provider has it and is being stopped.
       const read = await alice.call('GET', `/v1/jobs/${job.id}`);
-      expect(read.body).toMatchObject({ status: 'canceled', version: canceled.body.version });
+      expect(read.body).toMatchObject({ status: 'canceled', version: canceled.body.version + 1, cancellation: { providerTask: 'stopping' } });
       await new Promise((r) => setTimeout(r, 1000));
       expect(await slotHeld()).toBe(true);
       // Polling checks the task until the job's deadline (POLL_DEADLINE_MS, 4 s here), then gives up on it, and the slot is freed.

@@ -672,20 +672,24 @@ describe('SSE stream', () => {
     expect(again.status).toBe(204);
   });
 
-  it("sends a canceled job's end once: its provider task's end, recorded later, is no new version to a client", async () => {
+  it("tells a canceled job's provider task's end, recorded later, as a new version: the job once more, still canceled", async () => {
     const jobId = await createJob('alice', [...running(), { type: 'JobCanceled', data: { at: iso() } }]);
     const first = await readSse(await call(`/v1/jobs/${jobId}/stream`, { headers: { 'last-event-id': '5' } }));
-    expect(first.map((e) => [e.id, e.data.status])).toEqual([['6', 'canceled']]);
+    expect(first.map((e) => [e.id, e.data.status, e.data.cancellation])).toEqual([['6', 'canceled', { providerTask: 'stopping' }]]);
     await gw.deps.store.append(jobStreamId(jobId), 6, [{ type: 'JobProviderTaskEnded', data: { reason: 'finished_at_provider', at: iso() } }]);
-    // The EventSource reconnects with the canceled event's id: nothing follows it.
-    expect((await call(`/v1/jobs/${jobId}/stream`, { headers: { 'last-event-id': '6' } })).status).toBe(204);
+    // The EventSource reconnects with the canceled event's id: the task's end follows, then nothing (204).
+    const resumed = await readSse(await call(`/v1/jobs/${jobId}/stream`, { headers: { 'last-event-id': '6' } }));
+    expect(resumed.map((e) => [e.id, e.data.status, e.data.cancellation])).toEqual([['7', 'canceled', { providerTask: 'ended' }]]);
+    expect((await call(`/v1/jobs/${jobId}/stream`, { headers: { 'last-event-id': '7' } })).status).toBe(204);
+    // A stream from before the cancel ends with the job as it is now.
     const replay = await readSse(await call(`/v1/jobs/${jobId}/stream`, { headers: { 'last-event-id': '5' } }));
-    expect(replay.map((e) => [e.id, e.data.status])).toEqual([['6', 'canceled']]);
-    // Nor is it one to a conditional GET.
+    expect(replay.map((e) => [e.id, e.data.status, e.data.cancellation])).toEqual([['7', 'canceled', { providerTask: 'ended' }]]);
+    // And a conditional GET with the cancel's tag gets the new version.
     const read = await call(`/v1/jobs/${jobId}`);
-    expect(read.headers.get('etag')).toBe('"6"');
-    expect((await body(read)).version).toBe(6);
-    expect((await call(`/v1/jobs/${jobId}`, { headers: { 'if-none-match': 'W/"6"' } })).status).toBe(304);
+    expect(read.headers.get('etag')).toBe('"7"');
+    expect(await body(read)).toMatchObject({ version: 7, status: 'canceled', cancellation: { providerTask: 'ended' } });
+    expect((await call(`/v1/jobs/${jobId}`, { headers: { 'if-none-match': 'W/"6"' } })).status).toBe(200);
+    expect((await call(`/v1/jobs/${jobId}`, { headers: { 'if-none-match': 'W/"7"' } })).status).toBe(304);
   });
 });
 

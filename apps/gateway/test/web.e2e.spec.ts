@@ -15,9 +15,9 @@ let stack: E2EStack;
 let browser: Browser;
 let key: string;
 
-async function openWithKey(page: Page): Promise<void> {
-  await page.goto(stack.url + '/');
-  await page.getByLabel('Your API key').fill(key);
+async function openWithKey(page: Page, on: { stack: E2EStack; key: string } = { stack, key }): Promise<void> {
+  await page.goto(on.stack.url + '/');
+  await page.getByLabel('Your API key').fill(on.key);
   await page.getByRole('button', { name: 'Use key' }).click();
   await page.locator('#model option[value="local-preview"]').waitFor({ state: 'attached' });
 }
@@ -181,6 +181,60 @@ describe('the web page in headless Chromium', () => {
     await page.getByRole('button', { name: 'Use key' }).click();
     await page.locator('#err-apiKey').waitFor({ state: 'visible' });
     expect(await page.locator('#err-apiKey').textContent()).toContain('A valid API key is required');
+    await page.close();
+  });
+});
+
+describe('the web page with one render at a time at the provider (PROVIDER_MAX_IN_FLIGHT_LOCAL=1)', () => {
+  let capped: E2EStack;
+  let cappedKey: string;
+  beforeAll(async () => {
+    capped = await startE2EStack('gwwebq', { RATE_LIMIT_BURST: '1000' }, { PROVIDER_MAX_IN_FLIGHT_LOCAL: '1' });
+    cappedKey = await capped.createKey('web-queue-user');
+  });
+  afterAll(() => capped?.stop());
+
+  it('shows the place in line while the job waits, cancels it from the panel and says what the provider did', async () => {
+    const api = (path: string, init: RequestInit = {}) => fetch(capped.url + path, { ...init, headers: { authorization: `Bearer ${cappedKey}`, 'content-type': 'application/json', ...init.headers } });
+    const submit = async (prompt: string) => {
+      const res = await api('/v1/jobs', { method: 'POST', body: JSON.stringify({ model: 'local-preview', prompt, aspectRatio: '16:9', durationSeconds: 10, resolution: '720p' }) });
+      expect(res.status).toBe(202);
+      return ((await res.json()) as { id: string }).id;
+    };
+    const statusOf = async (id: string) => ((await (await api(`/v1/jobs/${id}`)).json()) as { status: string }).status;
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    await openWithKey(page, { stack: capped, key: cappedKey });
+    await page.getByLabel('Prompt').fill('a canal at night');
+    await page.getByLabel('Duration (seconds)').selectOption('10');
+    // One long render (10 s) holds the only place at the provider; a second one waits for it in reelay.
+    const running = await submit('a long take');
+    for (let i = 0; i < 100 && (await statusOf(running)) !== 'running'; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await statusOf(running)).toBe('running');
+    const waiting = await submit('a second long take');
+    await page.getByRole('button', { name: 'Generate video' }).click();
+    const inLine = page.locator('#job-queue');
+    await inLine.filter({ hasText: 'local-preview video was asked for before yours' }).waitFor({ timeout: 15_000 });
+    expect(await inLine.textContent()).toBe('1 local-preview video was asked for before yours and has not started yet.');
+    await page.screenshot({ path: join(SHOTS, 'in-line-desktop.png'), fullPage: true });
+
+    // The job ahead is canceled: the panel's next look (every 3 s) finds the job next in line, before the render ahead ends.
+    expect((await api(`/v1/jobs/${waiting}/cancel`, { method: 'POST' })).status).toBe(202);
+    await inLine.filter({ hasText: 'Next in line for local-preview.' }).waitFor({ timeout: 15_000 });
+
+    // The render ahead is canceled too: the page's job starts rendering, and is canceled from the panel.
+    expect((await api(`/v1/jobs/${running}/cancel`, { method: 'POST' })).status).toBe(202);
+    await page.locator('#job-status').filter({ hasText: 'running' }).waitFor({ timeout: 15_000 });
+    expect(await inLine.isHidden()).toBe(true);
+    await page.getByRole('button', { name: 'Cancel', exact: true }).click();
+    await page.locator('#job-status').filter({ hasText: 'canceled' }).waitFor();
+    expect(await page.locator('#job-message').textContent()).toBe('This video was canceled.');
+    expect(await page.getByRole('button', { name: 'Cancel', exact: true }).isHidden()).toBe(true);
+    // The renderer stops the render; the panel looks again until it says so.
+    await page.locator('#job-provider').filter({ hasText: 'The provider stopped it.' }).waitFor({ timeout: 20_000 });
+    const jobId = (await page.locator('#job-id').textContent())!.split(' · ')[0]!;
+    const job = (await (await api(`/v1/jobs/${jobId}`)).json()) as { status: string; cancellation?: { providerTask: string } };
+    expect(job).toMatchObject({ status: 'canceled', cancellation: { providerTask: 'stopped' } });
+    await page.screenshot({ path: join(SHOTS, 'canceled-desktop.png'), fullPage: true });
     await page.close();
   });
 });

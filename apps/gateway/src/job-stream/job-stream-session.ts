@@ -86,7 +86,7 @@ export class JobStreamSession {
       if (this.closed) return;
       this.folded = jobDecider.evolve(this.folded, toJobEvent(recorded));
       this.foldedVersion = recorded.streamVersion;
-      // What a finished job still records (its provider task's end) changes nothing a client sees, nor its public version.
+      // An event that changes nothing a client sees keeps the public version, and is not sent.
       const shown = this.folded.publicVersion === recorded.streamVersion;
       if (!shown || recorded.streamVersion <= this.sent) continue;
       // The stream ends with the first finished version it sends, so a finished job is sent as it is

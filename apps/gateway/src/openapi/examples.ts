@@ -34,7 +34,7 @@ export const exampleJob: Job = served({
   version: 5,
 });
 
-export const exampleCanceledJob: Job = served({ ...exampleJob, status: 'canceled', message: 'This video was canceled.' });
+export const exampleCanceledJob: Job = served({ ...exampleJob, status: 'canceled', message: 'This video was canceled.', cancellation: { providerTask: 'stopping' } });
 
 const REGENERATED_ID = 'job_01JD5ZC2H8V4T6R3P1N9K7M5QW';
 export const exampleRegeneratedJob: Job = served({

@@ -59,6 +59,18 @@ describe('foldJobHistory notices (what webhooks tell)', () => {
   });
 });
 
+describe('foldJobHistory of a canceled job whose provider task ends later', () => {
+  const canceledThenEnded: [string, unknown][] = [...stream.slice(0, 5), ['JobCanceled', { at }], ['JobProviderTaskEnded', { reason: 'canceled_at_provider', at }]];
+  const recorded = canceledThenEnded.map(([type, data], i) => ({ ...events[0], eventId: randomUUID(), type, data, streamVersion: i + 1, globalPosition: String(i + 1) }));
+
+  it('given a job canceled while running, when its task is stopped, then connected clients see it and no webhook is sent for it', () => {
+    const h = foldJobHistory(recorded, 7);
+    expect(visibleChange(h.before, h.after)).toBe(true);
+    expect(h.notices.map((n) => n.type)).toEqual(['video.job.queued', 'video.job.validating', 'video.job.running', 'video.job.canceled']);
+    expect(h.notices[3].job.cancellation).toEqual({ providerTask: 'stopping' });
+  });
+});
+
 describe('foldJobHistory from a snapshot', () => {
   it('given the snapshot at version 4, when the rest is folded, then it ends where folding the whole stream ends and lists only the later changes', () => {
     const whole = foldJobHistory(events, 7);

@@ -77,6 +77,9 @@ export const statusChanged = (before: JobState, after: JobState) => after.exists
 
 const outputDeleted = (before: JobState, after: JobState) => after.exists && before.outputDeletedAt !== after.outputDeletedAt;
 
-/** What connected clients see change: the status (and so the message), the progress, or the output's deletion. */
+/** What connected clients see change: the status (and so the message), the progress, the output's deletion, or a canceled job's provider task. */
 export const visibleChange = (before: JobState, after: JobState) =>
-  statusChanged(before, after) || outputDeleted(before, after) || (after.exists && before.progress !== after.progress);
+  statusChanged(before, after) || outputDeleted(before, after) || (after.exists && before.progress !== after.progress) || cancellationChanged(before, after);
+
+const cancellationChanged = (before: JobState, after: JobState) =>
+  after.status === 'canceled' && (before.providerTaskOpen !== after.providerTaskOpen || before.providerTaskEnd !== after.providerTaskEnd);

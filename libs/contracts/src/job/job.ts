@@ -36,6 +36,19 @@ export const JobQueue = z.object({ jobsAhead: z.number().int().nonnegative() });
 export type JobQueue = z.infer<typeof JobQueue>;
 export const JOBS_AHEAD_MAX = 1_000;
 
+/**
+ * Only on a canceled job: what became of the work at the provider, which a cancel cannot always
+ * stop. `none`: no provider had started the job, so nothing was generated. `stopping`: a provider
+ * is working on it, and reelay has asked it to stop or, where the provider cannot stop a task,
+ * follows it until it ends. `stopped`: the provider stopped it. `ended`: it ended at the provider
+ * before it could be stopped (generated, or failed there); reelay does not keep its video.
+ * `unknown`: reelay cannot tell, because the cancel came while the job was being sent to the
+ * provider, or the task was followed until the job's deadline without an end. A change of it is a
+ * new `version` of the job, but not a status change (no webhook).
+ */
+export const JobCancellation = z.object({ providerTask: z.enum(['none', 'stopping', 'stopped', 'ended', 'unknown']) });
+export type JobCancellation = z.infer<typeof JobCancellation>;
+
 /** The job as clients see it (api.md "Job"). */
 export const Job = z.object({
   id: z.string(),
@@ -79,6 +92,8 @@ export const Job = z.object({
   parentJobId: z.string().optional(),
   /** Set on every job this release serves (optional for jobs recorded by older ones). */
   links: JobLinks.optional(),
+  /** Only on a canceled job (see JobCancellation); absent on jobs stored by older releases until they change. */
+  cancellation: JobCancellation.optional(),
   /** Only on `GET /v1/jobs/{id}` of an unfinished job whose model has enough history. */
   estimate: JobEstimate.optional(),
   /** Only on `GET /v1/jobs/{id}` of a job that has not started (queued or validating). */

@@ -76,10 +76,9 @@ export function evolveJob(state: JobState, event: JobEvent): JobState {
     case 'JobCanceled':
       return { ...touched, status: 'canceled', creditsCharged: 0, completedAt: event.data.at };
     case 'JobProviderAcceptedAfterCancel':
-      // Hidden like the task's end: the user canceled; the task is tracked only for its capacity.
-      return { ...state, eventsFolded, providerTaskId: event.data.providerTaskId, providerTaskOpen: true };
+      // The job stays canceled; its cancellation now says a provider task is being stopped.
+      return { ...touched, providerTaskId: event.data.providerTaskId, providerTaskOpen: true };
     case 'JobProviderTaskEnded':
-      // Nothing the user sees changes (the job ended at its cancel), so neither does its public version.
-      return { ...state, eventsFolded, providerTaskOpen: false };
+      return { ...touched, providerTaskOpen: false, providerTaskEnd: event.data.reason };
   }
 }

@@ -180,12 +180,24 @@ describe('job decider', () => {
       given([...runningJob, succeeded]).when(cmd.taskEnded).then([]);
       given([...runningJob, failed]).when(cmd.taskEnded).then([]);
     });
-    it('the task end changes neither the status, the update time nor the public version', () => {
-      const later: JobEvent = { type: 'JobProviderTaskEnded', data: { reason: 'deadline_passed', at: '2026-11-28T13:00:00.000Z' } };
-      const events = [...runningJob, canceled, later];
-      const state = events.reduce(jobDecider.evolve, jobDecider.initialState());
-      expect(state).toMatchObject({ status: 'canceled', providerTaskOpen: false, updatedAt: at, completedAt: at });
-      expect(state).toMatchObject({ eventsFolded: events.length, publicVersion: events.length - 1 });
+    it('the task end keeps the job canceled, and is a new public version that says how the task ended', () => {
+      const laterAt = '2026-11-28T13:00:00.000Z';
+      const ended = (reason: 'canceled_at_provider' | 'finished_at_provider' | 'deadline_passed'): JobEvent => ({ type: 'JobProviderTaskEnded', data: { reason, at: laterAt } });
+      const fold = (events: JobEvent[]) => events.reduce(jobDecider.evolve, jobDecider.initialState());
+      const events = [...runningJob, canceled, ended('deadline_passed')];
+      const state = fold(events);
+      expect(state).toMatchObject({ status: 'canceled', providerTaskOpen: false, updatedAt: laterAt, completedAt: at });
+      expect(state).toMatchObject({ eventsFolded: events.length, publicVersion: events.length });
+      expect(toPublicJob(fold([...runningJob, canceled])).cancellation).toEqual({ providerTask: 'stopping' });
+      expect(toPublicJob(fold([...runningJob, canceled, ended('canceled_at_provider')])).cancellation).toEqual({ providerTask: 'stopped' });
+      expect(toPublicJob(fold([...runningJob, canceled, ended('finished_at_provider')])).cancellation).toEqual({ providerTask: 'ended' });
+      expect(toPublicJob(state).cancellation).toEqual({ providerTask: 'unknown' });
+    });
+    it('a job canceled before it was sent says no provider task was made; only canceled jobs carry a cancellation', () => {
+      const fold = (events: JobEvent[]) => events.reduce(jobDecider.evolve, jobDecider.initialState());
+      expect(toPublicJob(fold([...queuedJob, canceled])).cancellation).toEqual({ providerTask: 'none' });
+      expect(toPublicJob(fold([...validatedJob, canceled])).cancellation).toEqual({ providerTask: 'none' });
+      for (const events of [runningJob, [...runningJob, succeeded], [...runningJob, failed]]) expect(toPublicJob(fold(events))).not.toHaveProperty('cancellation');
     });
   });
 
@@ -198,10 +210,13 @@ describe('job decider', () => {
       given([...dispatchingJob, canceled, lateAccepted]).when({ ...cmd.accept, providerTaskId: 'cgt-2' } as JobCommand).thenThrows(IllegalTransitionError);
     });
     it('its task ends like a canceled running job\'s', () => given([...dispatchingJob, canceled, lateAccepted]).when(cmd.taskEnded).then([taskEnded]));
-    it('the job keeps its status, update time and public version, and holds its task open', () => {
+    it('the job keeps its status and holds its task open; its cancellation goes from unknown to stopping in a new public version', () => {
       const before = [...dispatchingJob, canceled].reduce(jobDecider.evolve, jobDecider.initialState());
       const after = jobDecider.evolve(before, lateAccepted);
-      expect(after).toMatchObject({ status: 'canceled', updatedAt: before.updatedAt, publicVersion: before.publicVersion, providerTaskId: 'cgt-1', providerTaskOpen: true });
+      expect(after).toMatchObject({ status: 'canceled', providerTaskId: 'cgt-1', providerTaskOpen: true });
+      expect(after.publicVersion).toBe(before.publicVersion + 1);
+      expect(toPublicJob(before).cancellation).toEqual({ providerTask: 'unknown' });
+      expect(toPublicJob(after).cancellation).toEqual({ providerTask: 'stopping' });
       expect(mayHoldProviderTask(after)).toBe(true);
       expect(mayHoldProviderTask(jobDecider.evolve(after, taskEnded))).toBe(false);
     });

@@ -1,4 +1,6 @@
-import type { AspectRatio, JobErrorCode, JobMetadata, JobOutput, JobStatus, ReferenceImage, Resolution } from '@reelay/contracts';
+import type { AspectRatio, JobErrorCode, JobEvent, JobMetadata, JobOutput, JobStatus, ReferenceImage, Resolution } from '@reelay/contracts';
+
+export type ProviderTaskEndReason = Extract<JobEvent, { type: 'JobProviderTaskEnded' }>['data']['reason'];
 
 export interface SubmissionIntent {
   provider: string;
@@ -43,6 +45,8 @@ export interface JobState {
   providerTaskOpen: boolean;
   /** Failed with its last submit unanswered at a provider that cannot be asked again: a task made by it may run. */
   providerTaskMayExist: boolean;
+  /** How a canceled job's provider task ended, once the log says it has (JobProviderTaskEnded). */
+  providerTaskEnd: ProviderTaskEndReason | null;
   createdAt: string | null;
   updatedAt: string | null;
   /** When a provider first accepted the job (it began to run); null before. */
@@ -86,6 +90,7 @@ export const initialJobState = (): JobState => ({
   providerTaskId: null,
   providerTaskOpen: false,
   providerTaskMayExist: false,
+  providerTaskEnd: null,
   createdAt: null,
   updatedAt: null,
   startedAt: null,

@@ -1,6 +1,6 @@
-import { isTerminal, OUTPUT_DELETED_MESSAGE, RETRYABLE_ERROR_CODES, userMessage, type Job, type JobLinks, type JobOutput, type PublicJobOutput } from '@reelay/contracts';
+import { isTerminal, OUTPUT_DELETED_MESSAGE, type JobCancellation, RETRYABLE_ERROR_CODES, userMessage, type Job, type JobLinks, type JobOutput, type PublicJobOutput } from '@reelay/contracts';
 import { outputDifferences } from './output-differences';
-import type { JobState } from './job-state';
+import { canceledWithUnansweredSubmit, type JobState } from './job-state';
 
 /** The user-facing text for where the job is: its status and error, or that its video was deleted. */
 export const jobMessage = (state: JobState): string =>
@@ -39,6 +39,14 @@ export function derivedJobFields(job: Pick<Job, 'id' | 'status' | 'errorCode' | 
   };
 }
 
+/** A canceled job's provider task as the log tells it: its recorded end, a task still open, or a submit unanswered. */
+function cancellation(state: JobState): JobCancellation {
+  const end = state.providerTaskEnd;
+  if (end) return { providerTask: end === 'canceled_at_provider' ? 'stopped' : end === 'finished_at_provider' ? 'ended' : 'unknown' };
+  if (state.providerTaskOpen) return { providerTask: 'stopping' };
+  return { providerTask: canceledWithUnansweredSubmit(state) ? 'unknown' : 'none' };
+}
+
 /** The public job (api.md) of a folded state. */
 export function toPublicJob(state: JobState): Job {
   const job: Job = {
@@ -68,6 +76,7 @@ export function toPublicJob(state: JobState): Job {
     version: state.publicVersion,
     ...(state.parentJobId ? { parentJobId: state.parentJobId } : {}),
     ...(state.webhookEvents ? { webhookEvents: state.webhookEvents } : {}),
+    ...(state.status === 'canceled' ? { cancellation: cancellation(state) } : {}),
   };
   return { ...job, ...derivedJobFields(job) };
 }

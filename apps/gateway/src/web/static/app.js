@@ -149,32 +149,71 @@
       ? `Usually ready around ${clock(e.readyByP50, seconds)}; 9 in 10 are ready by ${clock(e.readyByP90, seconds)} (from ${from}).`
       : `Taking longer than usual: 9 in 10 of ${from} were ready within ${span(Date.parse(e.readyByP90) - Date.parse(shown.createdAt))}.`;
   }
+  // What only GET /v1/jobs/{id} tells (the estimate, the place in line), and a newer version of the job than the stream sent.
   async function loadEstimate(jobId) {
     if (shown && shown.id === jobId) shown.estimateLoadedAt = Date.now();
     try {
-      const job = await (await api(`/v1/jobs/${jobId}`)).json();
+      // Not revalidated from the browser's cache: its ETag (the version) does not cover the estimate or the place in line.
+      const job = await (await api(`/v1/jobs/${jobId}`, { cache: 'no-store' })).json();
       if (shown && shown.id === jobId) {
+        if (job.version > shown.version) render(job);
         shown.estimate = job.estimate || null;
+        shown.queue = job.queue || null;
         showEstimate();
+        showQueue();
       }
     } catch { /* an estimate is a convenience */ }
   }
+  function showQueue() {
+    const ahead = shown && ['queued', 'validating'].includes(shown.status) && shown.queue ? shown.queue.jobsAhead : null;
+    $('job-queue').hidden = $('job-queue-term').hidden = ahead === null;
+    if (ahead === null) return;
+    $('job-queue').textContent = ahead === 0 ? `Next in line for ${shown.model}.`
+      : `${ahead >= 1000 ? 'More than 1,000' : ahead} ${shown.model} ${ahead === 1 ? 'video was' : 'videos were'} asked for before yours and ${ahead === 1 ? 'has' : 'have'} not started yet.`;
+  }
 
-  // Every few seconds: past its 90th percentile the text changes to "taking longer" (nothing on the
-  // stream says so), and a job shown without an estimate (too little history yet) asks again now and then.
+  // Every second: past its 90th percentile the text changes to "taking longer" (nothing on the
+  // stream says so), and a job shown without an estimate (too little history yet) asks again now and
+  // then. Every 3 s: a waiting job's place in line, and a canceled job whose provider is still
+  // stopping it (its stream ended at the cancel), are looked up again.
   function tickEstimate() {
     showEstimate();
-    if (shown && !TERMINAL.includes(shown.status) && !shown.estimate && Date.now() - shown.estimateLoadedAt > 30000) void loadEstimate(shown.id);
+    if (!shown) return;
+    const waiting = ['queued', 'validating'].includes(shown.status);
+    const stopping = shown.status === 'canceled' && shown.providerTask === 'stopping';
+    const stale = Date.now() - shown.estimateLoadedAt;
+    if ((!TERMINAL.includes(shown.status) && !shown.estimate && stale > 30000) || ((waiting || stopping) && stale > 3000)) void loadEstimate(shown.id);
   }
+
+  const PROVIDER_TASK = {
+    none: 'Nothing was generated: no provider had started it.',
+    stopping: 'The provider had started it; reelay is stopping it there.',
+    stopped: 'The provider stopped it.',
+    ended: 'The provider finished its work before it could be stopped; the video was not kept.',
+    unknown: 'It was canceled while being sent to the provider, which may have started it.',
+  };
 
   function render(job) {
     const same = shown && shown.id === job.id;
+    if (same && job.version < shown.version) return; // the stream catching up behind a newer GET
     const statusChanged = !same || shown.status !== job.status;
     shown = {
-      id: job.id, model: job.model, createdAt: job.createdAt, status: job.status,
+      id: job.id, model: job.model, createdAt: job.createdAt, status: job.status, version: job.version,
+      providerTask: job.cancellation ? job.cancellation.providerTask : null,
       estimate: job.estimate || (same ? shown.estimate : null), estimateLoadedAt: same ? shown.estimateLoadedAt : 0,
+      queue: job.queue || (same && !statusChanged ? shown.queue : null),
     };
     showEstimate();
+    showQueue();
+    const retry = job.status === 'failed' && typeof job.retryable === 'boolean'
+      ? (job.retryable ? 'Yes: the trouble was on the provider\'s side and may have passed. Use Generate again.' : 'Not as it is: change the prompt, settings or image first.')
+      : '';
+    $('job-retry').textContent = retry;
+    $('job-retry').hidden = $('job-retry-term').hidden = !retry;
+    const atProvider = shown.providerTask ? PROVIDER_TASK[shown.providerTask] || '' : '';
+    $('job-provider').textContent = atProvider;
+    $('job-provider').hidden = $('job-provider-term').hidden = !atProvider;
+    $('cancel').hidden = TERMINAL.includes(job.status);
     if (statusChanged && !TERMINAL.includes(job.status) && !job.estimate) void loadEstimate(job.id);
     $('job-panel').hidden = false;
     $('job-id').textContent = `${job.id} · ${job.model} · ${job.aspectRatio} · ${job.durationSeconds} s`;
@@ -288,16 +327,13 @@
       await new Promise((r) => setTimeout(r, 2000)); // the stream ended early: resume after the last event
     }
   }
-  // A new job with the same settings (charged like a submit), followed in the panel.
-  async function regenerate() {
-    if (!shown) return;
-    const button = $('regenerate');
+  // A job action from the panel's buttons: the button is disabled while it runs, and a refusal is shown under them.
+  async function jobAction(buttonId, action) {
+    const button = $(buttonId);
     button.disabled = true;
     $('regenerate-error').hidden = true;
     try {
-      const job = await (await api(`/v1/jobs/${shown.id}/regenerate`, { method: 'POST' })).json();
-      openJob(job);
-      void loadJobs(true);
+      await action();
     } catch (err) {
       $('regenerate-error').textContent = err.message;
       $('regenerate-error').hidden = false;
@@ -305,14 +341,31 @@
       button.disabled = false;
     }
   }
+  // A new job with the same settings (charged like a submit), followed in the panel.
+  async function regenerate() {
+    if (!shown) return;
+    const id = shown.id;
+    await jobAction('regenerate', async () => {
+      openJob(await (await api(`/v1/jobs/${id}/regenerate`, { method: 'POST' })).json());
+      void loadJobs(true);
+    });
+  }
+  // Cancels the shown job; the answer (the canceled job) is shown at once, the stream then ends.
+  async function cancelJob() {
+    if (!shown) return;
+    const id = shown.id;
+    await jobAction('cancel', async () => {
+      const job = await (await api(`/v1/jobs/${id}/cancel`, { method: 'POST' })).json();
+      if (!shown || shown.id !== id) return; // another job was opened meanwhile
+      render(job);
+      void loadHistory(id);
+    });
+  }
   // Deletes the shown job's video file (asked first: it cannot be undone); the job stays, saying so.
   async function deleteOutput() {
     if (!shown || !window.confirm('Delete this video? The file is removed for good; the job and its settings stay.')) return;
-    const button = $('delete-output');
-    button.disabled = true;
-    $('regenerate-error').hidden = true;
     const id = shown.id;
-    try {
+    await jobAction('delete-output', async () => {
       const job = await (await api(`/v1/jobs/${id}/output`, { method: 'DELETE' })).json();
       if (!shown || shown.id !== id) return; // another job was opened meanwhile
       playing = null;
@@ -323,12 +376,7 @@
       videoUrl = null;
       render(job);
       void loadHistory(job.id);
-    } catch (err) {
-      $('regenerate-error').textContent = err.message;
-      $('regenerate-error').hidden = false;
-    } finally {
-      button.disabled = false;
-    }
+    });
   }
   function openJob(job) {
     if (watch) watch.abort();
@@ -405,9 +453,10 @@
     $('more').addEventListener('click', () => loadJobs(false));
     $('regenerate').addEventListener('click', regenerate);
     $('delete-output').addEventListener('click', deleteOutput);
+    $('cancel').addEventListener('click', cancelJob);
     $('player').addEventListener('error', onPlayerError);
     $('player').addEventListener('loadeddata', () => { if (playing) playing.retried = false; });
-    setInterval(tickEstimate, 5000);
+    setInterval(tickEstimate, 1000);
     if (apiKey) {
       $('apiKey').value = apiKey;
       void useKey();
