@@ -1,4 +1,4 @@
-import type { Job } from '@reelay/contracts';
+import type { CancelJobsResult, Job } from '@reelay/contracts';
 import { probeMp4 } from '@reelay/media';
 import { startStack, type Stack } from '@reelay/testing';
 import { createServer, type Server } from 'node:http';
@@ -238,9 +238,9 @@ describe('cancel', () => {
     const deadline = Date.now() + 10_000;
     while ((await listed()).filter((j) => j.status !== 'succeeded').length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
 
-    const res = await alice.call<{ object: string; canceled: string[]; notCanceled: unknown[]; hasMore: boolean }>('POST', '/v1/jobs/cancel', { metadata: { batch } });
+    const res = await alice.call<CancelJobsResult>('POST', '/v1/jobs/cancel', { metadata: { batch } });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ object: 'job_cancel_batch', canceled: waiting.map((j) => j.id), notCanceled: [], hasMore: false });
+    expect(res.body).toEqual({ object: 'job_cancel_batch', canceled: waiting.map((j) => j.id), notCanceled: [], hasMore: false, nextCursor: null });
     for (const job of waiting) expect((await alice.get(job.id)).body).toMatchObject({ status: 'canceled' });
     expect((await alice.get(done.id)).body.status).toBe('succeeded');
     expect((await alice.get(other.id)).body.status).not.toBe('canceled');

@@ -473,6 +473,7 @@ describe('bulk cancel', () => {
         canceled: [oldest, newest],
         notCanceled: [{ id: finishing, error: { code: 'invalid_state', message: 'This job is already succeeded and cannot be canceled.' } }],
         hasMore: false,
+        nextCursor: null,
       });
       expect(asked.map((a) => a.userId)).toEqual(['heidi', 'heidi', 'heidi']);
       expect((await body(await cancel({ metadata: { orderId: 'A1', shot: '2' } }))).notCanceled.map((n: { id: string }) => n.id)).toEqual([finishing]);
@@ -480,6 +481,48 @@ describe('bulk cancel', () => {
         expect([bad, (await cancel(bad)).status]).toEqual([bad, 400]);
       }
       expect(asked).toHaveLength(4);
+    } finally {
+      sub.unsubscribe();
+    }
+  });
+});
+
+describe('bulk cancel past 100 jobs', () => {
+  it('goes on after the jobs an answer covered with its nextCursor, so jobs that keep being refused do not hold a loop on hasMore', async () => {
+    const judy = (await createApiKey(gw.deps.dataSource, 'judy')).key;
+    const ids: string[] = [];
+    for (let i = 0; i < 101; i++) {
+      const id = newJobId();
+      ids.push(id);
+      await gw.deps.dataSource.query(
+        `INSERT INTO job_view (job_id, user_id, status, message, model, created_at, updated_at, version, job)
+         VALUES ($1, 'judy', 'running', 'x', 'local-ffmpeg', $2, $2, 1, $3)`,
+        [id, new Date(Date.now() - (200 - i) * 1000).toISOString(), JSON.stringify({ id, status: 'running', metadata: { orderId: 'C3' } })],
+      );
+    }
+    // Intake refuses every one (each finished meanwhile, as job_view does not know yet).
+    const sub = intakeNc.subscribe(`${prefix}.cmd.cancel-job`, {
+      callback: (_err, msg) => void msg.respond(JSON.stringify({ ok: false, error: { code: 'invalid_state', message: 'This job is already succeeded and cannot be canceled.' } })),
+    });
+    await intakeNc.flush();
+    try {
+      const cancel = async (payload: unknown) => {
+        const res = await postJson('/v1/jobs/cancel', payload, { key: judy });
+        return { status: res.status, body: await body(res) };
+      };
+      const refused = (answer: { body: { notCanceled: { id: string }[] } }) => answer.body.notCanceled.map((n) => n.id);
+      const first = await cancel({ metadata: { orderId: 'C3' } });
+      expect(first.status).toBe(200);
+      expect(refused(first)).toEqual(ids.slice(0, 100));
+      expect(first.body).toMatchObject({ canceled: [], hasMore: true, nextCursor: expect.any(String) });
+      // Without the cursor the same refused jobs come back; with it, the call goes on after them.
+      expect(refused(await cancel({ metadata: { orderId: 'C3' } }))).toEqual(ids.slice(0, 100));
+      const rest = await cancel({ metadata: { orderId: 'C3' }, cursor: first.body.nextCursor });
+      expect(refused(rest)).toEqual([ids[100]]);
+      expect(rest.body).toMatchObject({ hasMore: false, nextCursor: null });
+      const bad = await cancel({ metadata: { orderId: 'C3' }, cursor: 'not-a-cursor' });
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.details).toEqual([{ path: 'cursor', message: 'use the nextCursor of an earlier bulk cancel' }]);
     } finally {
       sub.unsubscribe();
     }

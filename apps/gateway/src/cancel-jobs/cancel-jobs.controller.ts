@@ -8,6 +8,7 @@ import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
 import { correlationIdOf } from '../http/correlation';
 import { readJsonBody } from '../http/read-body';
 import { IntakeClient } from '../intake/intake-client';
+import { decodeCursor, encodeCursor } from '../jobs/job-cursor';
 import { jobViewTooFarBehind } from '../jobs/job-view-sql';
 import { OneAtATimePerUser } from '../rate-limit/one-at-a-time';
 import { unfinishedJobsMatching } from './unfinished-jobs-query';
@@ -36,13 +37,16 @@ export class CancelJobsController {
   async cancelMatching(@CurrentUser() userId: string, @Req() req: Request): Promise<CancelJobsResult> {
     const body = CancelJobsRequest.safeParse(await readJsonBody(req, this.deps.config.JSON_BODY_LIMIT_BYTES));
     if (!body.success) throw invalidRequest('The request body is not valid.', detailsFromIssues(body.error.issues));
+    const after = body.data.cursor === undefined ? undefined : decodeCursor(body.data.cursor);
+    if (after === null) throw invalidRequest('The cursor is not valid.', [{ path: 'cursor', message: 'use the nextCursor of an earlier bulk cancel' }]);
     return this.turns.run(userId, async () => {
       // Mid-rebuild the job list lacks unfinished jobs: an empty answer would read as "all canceled".
       if (await jobViewTooFarBehind(this.deps.dataSource)) {
         throw new ApiException('service_unavailable', 'The job list is being rebuilt, so it cannot tell yet which of your jobs are unfinished. Try again in a minute.', { headers: { 'Retry-After': '60' } });
       }
-      const ids = await unfinishedJobsMatching(this.deps.dataSource, { userId, metadata: body.data.metadata, limit: CANCEL_BATCH_MAX + 1 });
-      const batch = ids.slice(0, CANCEL_BATCH_MAX);
+      const found = await unfinishedJobsMatching(this.deps.dataSource, { userId, metadata: body.data.metadata, limit: CANCEL_BATCH_MAX + 1, after });
+      const batch = found.slice(0, CANCEL_BATCH_MAX).map((j) => j.jobId);
+      const hasMore = found.length > CANCEL_BATCH_MAX;
       const correlationId = correlationIdOf(req);
       // Each job's error, or null once canceled; kept by position so the answer lists jobs oldest first.
       const errors: (ApiError | null)[] = [];
@@ -67,7 +71,8 @@ export class CancelJobsController {
         object: 'job_cancel_batch' as const,
         canceled: batch.filter((_, i) => errors[i] === null),
         notCanceled: batch.flatMap((id, i) => (errors[i] ? [{ id, error: errors[i] }] : [])),
-        hasMore: ids.length > CANCEL_BATCH_MAX,
+        hasMore,
+        nextCursor: hasMore ? encodeCursor(found[CANCEL_BATCH_MAX - 1]!) : null,
       };
     });
   }

@@ -1,7 +1,7 @@
 import type { Job, JobMetadata, JobStatus } from '@reelay/contracts';
 import { derivedJobFields } from '@reelay/job-domain';
 import type { SqlExecutor } from '@reelay/event-store';
-import type { JobCursor } from './cursor';
+import type { JobCursor } from '../jobs/job-cursor';
 
 export interface JobPage {
   jobs: Job[];

@@ -4,7 +4,7 @@ import { CurrentUser } from '../auth/current-user';
 import { invalidRequest } from '../errors/api-exception';
 import { parseQuery } from '../http/parse-query';
 import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
-import { decodeCursor, encodeCursor } from './cursor';
+import { decodeCursor, encodeCursor } from '../jobs/job-cursor';
 import { queryJobView } from './job-view-query';
 
 @Controller('v1/jobs')

@@ -53,6 +53,7 @@ export const exampleCancelBatch: CancelJobsResult = {
   canceled: [JOB_ID, REGENERATED_ID],
   notCanceled: [{ id: 'job_01JD5ZD7K2M9P4R6T8V1X3Z5BC', error: { code: 'invalid_state', message: 'This job is already succeeded and cannot be canceled.' } }],
   hasMore: false,
+  nextCursor: null,
 };
 
 export const exampleSucceededJob: Job = served({

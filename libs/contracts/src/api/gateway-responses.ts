@@ -150,5 +150,7 @@ export const CancelJobsResult = z.object({
   canceled: z.array(z.string()),
   notCanceled: z.array(z.object({ id: z.string(), error: ApiError })),
   hasMore: z.boolean(),
+  /** While `hasMore`: the `cursor` for a call that goes on past this answer's jobs; null otherwise. */
+  nextCursor: z.string().nullable(),
 });
 export type CancelJobsResult = z.infer<typeof CancelJobsResult>;

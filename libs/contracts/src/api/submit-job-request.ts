@@ -53,5 +53,7 @@ export type ListJobsQuery = z.infer<typeof ListJobsQuery>;
 /** `POST /v1/jobs/cancel`: cancel the caller's unfinished jobs whose metadata holds every given pair. */
 export const CancelJobsRequest = z.strictObject({
   metadata: JobMetadata.refine((m) => Object.keys(m).length > 0, 'name at least one metadata key'),
+  /** The `nextCursor` of an earlier answer: go on after the jobs it covered (those not canceled included). */
+  cursor: z.string().max(512).optional(),
 });
 export type CancelJobsRequest = z.infer<typeof CancelJobsRequest>;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Position after the last job of a page, in the list order (created_at desc, job_id desc). */
+/** Position after the last job of a page: the list goes by (created_at, job_id) newest first, bulk cancel oldest first. */
 export interface JobCursor {
   createdAt: string;
   jobId: string;

@@ -1,4 +1,4 @@
-import { decodeCursor, encodeCursor } from './cursor';
+import { decodeCursor, encodeCursor } from './job-cursor';
 
 describe('list cursor', () => {
   it('round-trips the position', () => {
