@@ -520,9 +520,16 @@ describe('bulk cancel past 100 jobs', () => {
       const rest = await cancel({ metadata: { orderId: 'C3' }, cursor: first.body.nextCursor });
       expect(refused(rest)).toEqual([ids[100]]);
       expect(rest.body).toMatchObject({ hasMore: false, nextCursor: null });
-      const bad = await cancel({ metadata: { orderId: 'C3' }, cursor: 'not-a-cursor' });
-      expect(bad.status).toBe(400);
-      expect(bad.body.error.details).toEqual([{ path: 'cursor', message: 'use the nextCursor of an earlier bulk cancel' }]);
+      // A cursor of the job list, or of a bulk cancel of other metadata, would be misread here: refused.
+      const listCursor = (await body(await call('/v1/jobs?limit=1', { key: judy }))).nextCursor;
+      expect(listCursor).toEqual(expect.any(String));
+      for (const cursor of ['not-a-cursor', listCursor]) {
+        const bad = await cancel({ metadata: { orderId: 'C3' }, cursor });
+        expect(bad.status).toBe(400);
+        expect(bad.body.error.details).toEqual([{ path: 'cursor', message: 'use the nextCursor of an earlier bulk cancel' }]);
+      }
+      expect((await cancel({ metadata: { orderId: 'C4' }, cursor: first.body.nextCursor })).status).toBe(400);
+      expect((await cancel({ metadata: { orderId: 'C3' }, cursor: first.body.nextCursor })).status).toBe(200);
     } finally {
       sub.unsubscribe();
     }

@@ -292,16 +292,21 @@ describe('polling against PostgreSQL, NATS and provider-sim', () => {
       expect((await simTask(sim, 'seedance', taskId))?.phase).toBe('succeeded');
     });
 
-    it('is checked until the task ends when the provider only passes the cancel on to a running request (fal)', async () => {
-      const { jobId, taskId } = await follow('fal', 'a fox [sim:success_after=6]');
-      await eventually(async () => ((await simTask(sim, 'fal', taskId.split('/').at(-1)!))?.phase ?? '') === 'running', 'the request running');
+    // fal answers a cancel of a running request with CANCELLATION_REQUESTED: nothing is certain yet, so the task is checked until it ends.
+    it.each([
+      ['runs on: its end is recorded as the task finishing there', 'a fox [sim:success_after=6]', 'finished_at_provider', 'succeeded'],
+      ['honors the signal: its end is recorded as stopped by the provider', 'a fox [sim:success_after=6,honor_cancel]', 'canceled_at_provider', 'canceled'],
+    ])('is checked until the task ends when fal passes the cancel on to a running request, whose app %s', async (_, prompt, reason, phase) => {
+      const { jobId, taskId } = await follow('fal', prompt);
+      const falTask = async () => simTask(sim, 'fal', taskId.split('/').at(-1)!);
+      await eventually(async () => ((await falTask())?.phase ?? '') === 'running', 'the request running');
       await cancel(jobId);
       await cancelAtProvider(deps, jobId, {});
       expect(await taskEnds(jobId)).toEqual([]);
       expect(await pg.schedule.find(jobId)).not.toBeNull();
       await eventually(async () => (await taskEnds(jobId)).length > 0, 'the task end recorded');
-      expect(await taskEnds(jobId)).toEqual(['finished_at_provider']);
-      expect((await simTask(sim, 'fal', taskId.split('/').at(-1)!))?.phase).toBe('succeeded');
+      expect(await taskEnds(jobId)).toEqual([reason]);
+      expect((await falTask())?.phase).toBe(phase);
     });
 
     it('is given up on at the job deadline when the task never ends', async () => {

@@ -1,5 +1,6 @@
 import { Controller, HttpCode, Inject, Post, Req } from '@nestjs/common';
-import { CancelJobsRequest, detailsFromIssues, type ApiError, type CancelJobsResult } from '@reelay/contracts';
+import { createHash } from 'node:crypto';
+import { CancelJobsRequest, detailsFromIssues, type ApiError, type CancelJobsResult, type JobMetadata } from '@reelay/contracts';
 import type { Request } from 'express';
 import { CurrentUser } from '../auth/current-user';
 import { ApiException, invalidRequest } from '../errors/api-exception';
@@ -17,6 +18,12 @@ import { unfinishedJobsMatching } from './unfinished-jobs-query';
 export const CANCEL_BATCH_MAX = 100;
 /** Cancels asked of intake at once by one call. */
 const CANCELS_IN_FLIGHT = 4;
+
+/** Names the metadata a bulk cancel matched on, in any key order: its cursors' scope. */
+function cursorScope(metadata: JobMetadata): string {
+  const pairs = Object.keys(metadata).sort().map((k) => [k, metadata[k]]);
+  return `cancel:${createHash('sha256').update(JSON.stringify(pairs)).digest('base64url').slice(0, 16)}`;
+}
 
 @Controller('v1/jobs')
 export class CancelJobsController {
@@ -37,7 +44,9 @@ export class CancelJobsController {
   async cancelMatching(@CurrentUser() userId: string, @Req() req: Request): Promise<CancelJobsResult> {
     const body = CancelJobsRequest.safeParse(await readJsonBody(req, this.deps.config.JSON_BODY_LIMIT_BYTES));
     if (!body.success) throw invalidRequest('The request body is not valid.', detailsFromIssues(body.error.issues));
-    const after = body.data.cursor === undefined ? undefined : decodeCursor(body.data.cursor);
+    // A cursor goes on only the bulk cancel of the same metadata that made it (oldest first, unlike the list's).
+    const scope = cursorScope(body.data.metadata);
+    const after = body.data.cursor === undefined ? undefined : decodeCursor(body.data.cursor, scope);
     if (after === null) throw invalidRequest('The cursor is not valid.', [{ path: 'cursor', message: 'use the nextCursor of an earlier bulk cancel' }]);
     return this.turns.run(userId, async () => {
       // Mid-rebuild the job list lacks unfinished jobs: an empty answer would read as "all canceled".
@@ -72,7 +81,7 @@ export class CancelJobsController {
         canceled: batch.filter((_, i) => errors[i] === null),
         notCanceled: batch.flatMap((id, i) => (errors[i] ? [{ id, error: errors[i] }] : [])),
         hasMore,
-        nextCursor: hasMore ? encodeCursor(found[CANCEL_BATCH_MAX - 1]!) : null,
+        nextCursor: hasMore ? encodeCursor(found[CANCEL_BATCH_MAX - 1]!, scope) : null,
       };
     });
   }

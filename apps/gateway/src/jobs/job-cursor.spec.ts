@@ -8,6 +8,14 @@ describe('list cursor', () => {
     expect(decodeCursor(raw)).toEqual(c);
   });
 
+  it('is refused by a call of another scope: a list cursor by bulk cancel, one bulk cancel by another', () => {
+    const c = { createdAt: '2026-01-02T03:04:05.678Z', jobId: 'job_01JABCDEFGHJKMNPQRSTVWXYZ0' };
+    expect(decodeCursor(encodeCursor(c, 'cancel:a'), 'cancel:a')).toEqual(c);
+    expect(decodeCursor(encodeCursor(c), 'cancel:a')).toBeNull();
+    expect(decodeCursor(encodeCursor(c, 'cancel:a'))).toBeNull();
+    expect(decodeCursor(encodeCursor(c, 'cancel:a'), 'cancel:b')).toBeNull();
+  });
+
   it.each(['', 'not base64!', Buffer.from('{"a":1}').toString('base64url'), Buffer.from('["yesterday","x"]').toString('base64url'), 'e30', Buffer.from('["2026-01-02T03:04:05.678Z","job\\u0000"]').toString('base64url'),
     // Valid ISO dates PostgreSQL cannot hold: they answered 500.
     Buffer.from('["0000-01-01T00:00:00Z","job_x"]').toString('base64url'), Buffer.from('["2026-01-02T03:04:05+23:59","job_x"]').toString('base64url')])(

@@ -9,22 +9,24 @@ export interface JobCursor {
 // Job ids are visible ASCII; anything else (a NUL above all) must not reach the keyset query.
 // Dates as encodeCursor writes them (UTC, years PostgreSQL holds): a year 0 or a +23:59 offset
 // would pass an ISO check and fail in the query as a 500.
-const CursorShape = z.tuple([
-  z.iso.datetime().refine((d) => Number(d.slice(0, 4)) >= 1, 'year out of range'),
-  z.string().regex(/^[\x21-\x7e]{1,64}$/),
-]);
+const position = [z.iso.datetime().refine((d) => Number(d.slice(0, 4)) >= 1, 'year out of range'), z.string().regex(/^[\x21-\x7e]{1,64}$/)] as const;
+const CursorShape = z.union([z.tuple(position), z.tuple([...position, z.string().max(100)])]);
 
-/** Opaque to clients: base64url of a small JSON tuple. */
-export function encodeCursor(c: JobCursor): string {
-  return Buffer.from(JSON.stringify([c.createdAt, c.jobId]), 'utf8').toString('base64url');
+/**
+ * Opaque to clients: base64url of a small JSON tuple. `scope` ties a cursor to the call that made it
+ * (the list's cursors have none), so one made for another call or order is refused, not misread.
+ */
+export function encodeCursor(c: JobCursor, scope?: string): string {
+  return Buffer.from(JSON.stringify(scope === undefined ? [c.createdAt, c.jobId] : [c.createdAt, c.jobId, scope]), 'utf8').toString('base64url');
 }
 
-/** null when the cursor was not made by encodeCursor. */
-export function decodeCursor(raw: string): JobCursor | null {
+/** null when the cursor was not made by encodeCursor with the same `scope`. */
+export function decodeCursor(raw: string, scope?: string): JobCursor | null {
   if (!/^[A-Za-z0-9_-]+$/.test(raw)) return null;
   try {
     const parsed = CursorShape.safeParse(JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')));
-    return parsed.success ? { createdAt: parsed.data[0], jobId: parsed.data[1] } : null;
+    if (!parsed.success || parsed.data[2] !== scope) return null;
+    return { createdAt: parsed.data[0], jobId: parsed.data[1] };
   } catch {
     return null;
   }

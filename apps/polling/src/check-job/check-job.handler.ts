@@ -5,7 +5,7 @@ import { extractContext, runWithContext, withSpan } from '@reelay/service-kit';
 import type { PollingDeps } from '../polling.deps';
 import { ERROR_STATUS_PREFIX, type NextCheck, type ScheduledCheck } from '../schedule/poll-schedule.repository';
 import { afterFailedCheck, afterUnfinishedCheck, type NextStep } from '../schedule/schedule-policy';
-import { drainCheck, outlivedByTask, recordTaskEnded, taskIsOver } from '../drain-canceled-task/drain-check';
+import { drainCheck, endReason, outlivedByTask, recordTaskEnded, taskIsOver } from '../drain-canceled-task/drain-check';
 import { decideOnJob, loadJob } from '../shared/job-stream';
 import { ACCOUNT_REFUSALS, providerCall } from '../shared/provider-call';
 import { takeOutput } from '../take-output/take-output';
@@ -45,7 +45,8 @@ class JobCheck {
   /** This check put the output at the job's key (and has not recorded it yet). */
   private copiedOutput = false;
   /** The provider answered this check that the task is over (done, failed or canceled there). */
-  private taskOver = false;
+  /** Set when the check's answer says the task is over at the provider: how it ended there. */
+  private taskEnd: ReturnType<typeof endReason> | null = null;
 
   constructor(
     private readonly deps: PollingDeps,
@@ -93,7 +94,7 @@ class JobCheck {
 
   private async act(adapter: ProviderAdapter, result: ProviderCheckResult): Promise<CheckOutcome> {
     const { claim } = this;
-    this.taskOver = taskIsOver(result);
+    this.taskEnd = taskIsOver(result) ? endReason(result) : null;
     switch (result.state) {
       case 'queued':
       case 'running': {
@@ -183,8 +184,8 @@ class JobCheck {
       // one whose video was deleted meanwhile must not get it back from a check that copied late.
       if (this.copiedOutput && isTerminal(job.status) && (job.status !== 'succeeded' || job.outputDeletedAt)) await this.removeCopy();
       const outlived = outlivedByTask(job, claim.providerTaskId);
-      if (outlived && this.taskOver) {
-        await recordTaskEnded(this.deps, claim.provider, claim.jobId, 'finished_at_provider', this.now(), claim.metadata);
+      if (outlived && this.taskEnd) {
+        await recordTaskEnded(this.deps, claim.provider, claim.jobId, this.taskEnd, this.now(), claim.metadata);
       } else if (outlived) {
         // Canceled while this check ran, the task still going on at the provider: its row stays, to look for its end.
         const step = afterFailedCheck(claim, this.now(), this.deps.policyFor(claim.provider));

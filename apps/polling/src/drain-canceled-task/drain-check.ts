@@ -13,6 +13,13 @@ type EndReason = 'finished_at_provider' | 'deadline_passed';
 /** The provider's answer says the task is over there (done, failed or canceled): it no longer counts it. */
 export const taskIsOver = (result: Pick<ProviderCheckResult, 'state'>): boolean => result.state !== 'queued' && result.state !== 'running';
 
+/**
+ * How an ended task of a canceled job ended, as the job's cancellation tells it: stopped by the
+ * provider (a cancel it took on later, as fal's for a running request) or run to its end there.
+ */
+export const endReason = (result: Pick<ProviderCheckResult, 'state'>): EndReason | 'canceled_at_provider' =>
+  result.state === 'canceled' ? 'canceled_at_provider' : 'finished_at_provider';
+
 /** The job is canceled, but the provider task it was following may still be generating. */
 export function outlivedByTask(job: JobState, providerTaskId: string): boolean {
   return job.status === 'canceled' && job.providerTaskOpen && job.providerTaskId === providerTaskId;
@@ -33,7 +40,7 @@ export async function drainCheck(deps: PollingDeps, claim: ScheduledCheck): Prom
   try {
     if (!adapter) throw new Error(`no adapter for ${claim.provider}`);
     const result = await providerCall(deps, adapter, 'check', () => adapter.check(claim.providerTaskId, { timeoutMs: deps.checkTimeoutMs }));
-    if (taskIsOver(result)) return await ended(deps, claim, 'finished_at_provider', now());
+    if (taskIsOver(result)) return await ended(deps, claim, endReason(result), now());
     step = afterUnfinishedCheck(claim, now(), policy);
   } catch (err) {
     // The provider no longer knows the task (or refuses it for good): nothing there counts it any more.
@@ -53,7 +60,7 @@ export async function drainCheck(deps: PollingDeps, claim: ScheduledCheck): Prom
   return 'unfinished';
 }
 
-async function ended(deps: PollingDeps, claim: ScheduledCheck, reason: EndReason, now: Date): Promise<CheckOutcome> {
+async function ended(deps: PollingDeps, claim: ScheduledCheck, reason: EndReason | 'canceled_at_provider', now: Date): Promise<CheckOutcome> {
   await recordTaskEnded(deps, claim.provider, claim.jobId, reason, now, claim.metadata);
   await deps.schedule.remove(claim.jobId);
   return 'task_ended';

@@ -42,8 +42,9 @@ export const JOBS_AHEAD_MAX = 1_000;
  * is working on it, and reelay has asked it to stop or, where the provider cannot stop a task,
  * follows it until it ends. `stopped`: the provider stopped it. `ended`: it ended at the provider
  * before it could be stopped (generated, or failed there); reelay does not keep its video.
- * `unknown`: reelay cannot tell, because the cancel came while the job was being sent to the
- * provider, or the task was followed until the job's deadline without an end. A change of it is a
+ * `unknown`: reelay cannot tell whether a provider started it: the cancel came while the job was
+ * being sent (or between two tries of sending it), or the task was followed until the job's
+ * deadline without an end. A change of it is a
  * new `version` of the job, but not a status change (no webhook).
  */
 export const JobCancellation = z.object({ providerTask: z.enum(['none', 'stopping', 'stopped', 'ended', 'unknown']) });
@@ -92,7 +93,7 @@ export const Job = z.object({
   parentJobId: z.string().optional(),
   /** Set on every job this release serves (optional for jobs recorded by older ones). */
   links: JobLinks.optional(),
-  /** Only on a canceled job (see JobCancellation); absent on jobs stored by older releases until they change. */
+  /** Only on a canceled job (see JobCancellation); in the job list, absent on jobs canceled by older releases until job_view is rebuilt. */
   cancellation: JobCancellation.optional(),
   /** Only on `GET /v1/jobs/{id}` of an unfinished job whose model has enough history. */
   estimate: JobEstimate.optional(),

@@ -174,23 +174,30 @@
 
   // Every second: past its 90th percentile the text changes to "taking longer" (nothing on the
   // stream says so), and a job shown without an estimate (too little history yet) asks again now and
-  // then. Every 3 s: a waiting job's place in line, and a canceled job whose provider is still
-  // stopping it (its stream ended at the cancel), are looked up again.
+  // then. A waiting job's place in line is looked up every 3 s. A canceled job's stream ended at the
+  // cancel, so what its provider did is looked up too: every 3 s for a minute, then every 30 s while
+  // the provider is still stopping it; an unknown outcome (the cancel came mid-send) for two minutes.
+  function cancelRefreshMs() {
+    if (shown.status !== 'canceled' || !shown.completedAt) return null;
+    const since = Date.now() - Date.parse(shown.completedAt);
+    if (shown.providerTask === 'stopping') return since < 60000 ? 3000 : 30000;
+    if (shown.providerTask === 'unknown' && since < 120000) return 3000;
+    return null;
+  }
   function tickEstimate() {
     showEstimate();
     if (!shown) return;
-    const waiting = ['queued', 'validating'].includes(shown.status);
-    const stopping = shown.status === 'canceled' && shown.providerTask === 'stopping';
     const stale = Date.now() - shown.estimateLoadedAt;
-    if ((!TERMINAL.includes(shown.status) && !shown.estimate && stale > 30000) || ((waiting || stopping) && stale > 3000)) void loadEstimate(shown.id);
+    const every = ['queued', 'validating'].includes(shown.status) ? 3000 : cancelRefreshMs();
+    if ((!TERMINAL.includes(shown.status) && !shown.estimate && stale > 30000) || (every !== null && stale > every)) void loadEstimate(shown.id);
   }
 
   const PROVIDER_TASK = {
     none: 'Nothing was generated: no provider had started it.',
-    stopping: 'The provider had started it; reelay is stopping it there.',
+    stopping: 'The provider had started it; reelay is stopping it there, or following it until it ends where the provider cannot stop it.',
     stopped: 'The provider stopped it.',
     ended: 'The provider finished its work before it could be stopped; the video was not kept.',
-    unknown: 'It was canceled while being sent to the provider, which may have started it.',
+    unknown: 'reelay cannot tell whether the provider started it: it was canceled while being sent, or followed until its deadline.',
   };
 
   function render(job) {
@@ -198,7 +205,7 @@
     if (same && job.version < shown.version) return; // the stream catching up behind a newer GET
     const statusChanged = !same || shown.status !== job.status;
     shown = {
-      id: job.id, model: job.model, createdAt: job.createdAt, status: job.status, version: job.version,
+      id: job.id, model: job.model, createdAt: job.createdAt, completedAt: job.completedAt, status: job.status, version: job.version,
       providerTask: job.cancellation ? job.cancellation.providerTask : null,
       estimate: job.estimate || (same ? shown.estimate : null), estimateLoadedAt: same ? shown.estimateLoadedAt : 0,
       queue: job.queue || (same && !statusChanged ? shown.queue : null),
