@@ -23,7 +23,7 @@ const CODE_BY_STATUS: Record<number, ApiErrorCode> = {
   400: 'invalid_request',
   401: 'unauthorized',
   402: 'insufficient_credits',
-  // Nothing of reelay answers 403: a resource a key may not see is one that does not exist for it.
+  // A 403 the framework raises (a guard refusing) reads as a missing resource: what a key may not see does not exist for it. reelay's own 403 (a read-only key writing) is an ApiException with the code forbidden.
   403: 'not_found',
   404: 'not_found',
   405: 'not_found',

@@ -5,7 +5,7 @@ import { Job } from '../job/job';
 import { JobStatus } from '../job/job-status';
 import { ApiError } from './api-error';
 
-/** Response bodies of the gateway's own routes (api.md "Routes"), besides the Job itself. */
+/** Response bodies of the gateway's own routes (docs/api.md, the route table under "Jobs"), besides the Job itself. */
 
 export const JobList = z.object({ data: z.array(Job), nextCursor: z.string().nullable() });
 export type JobList = z.infer<typeof JobList>;

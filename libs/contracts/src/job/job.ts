@@ -50,7 +50,7 @@ export const JOBS_AHEAD_MAX = 1_000;
 export const JobCancellation = z.object({ providerTask: z.enum(['none', 'stopping', 'stopped', 'ended', 'unknown']) });
 export type JobCancellation = z.infer<typeof JobCancellation>;
 
-/** The job as clients see it (api.md "Job"). */
+/** The job as clients see it (docs/api.md, "The job object"). */
 export const Job = z.object({
   id: z.string(),
   object: z.literal('video.job'),
