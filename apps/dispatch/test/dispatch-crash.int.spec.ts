@@ -20,6 +20,7 @@ describe('dispatch: crash after the provider accepted, before the log recorded i
   const env = { PROVIDERS_ENABLED: 'seedance', SEEDANCE_CORRELATION: 'safety_identifier', DISPATCH_ACK_WAIT_MS: '2000' };
 
   beforeAll(() => h.start());
+  afterEach(() => h.stopDispatchers());
   afterAll(() => h.close());
 
   /** Runs a dispatch that kills itself right after the provider accepted the job's submit, before the log records it; the job's id once it has died. */

@@ -73,6 +73,9 @@ export class DispatchHarness {
       PROVIDER_SIM_URL: this.sim.url,
       DB_POOL_SIZE: '4',
       DISPATCH_SLOT_SWEEP_MS: '0',
+      // Every start updates the shared consumers' ack wait. A message a killed process held comes
+      // back after it, so the default (60 s) would hold a consumer's ack floor, which tests wait on, for a minute.
+      DISPATCH_ACK_WAIT_MS: '2000',
       ...env,
     });
     this.dispatchers.push(proc);
@@ -219,8 +222,13 @@ export class DispatchHarness {
     }
   }
 
-  async close(): Promise<void> {
+  /** Stops every dispatch still running: one a failed test left behind would take the next tests' jobs. */
+  async stopDispatchers(): Promise<void> {
     await Promise.all(this.dispatchers.map((d) => d.kill('SIGTERM')));
+  }
+
+  async close(): Promise<void> {
+    await this.stopDispatchers();
     await this.sim?.kill('SIGTERM');
     for (const s of this.servers) {
       s.closeAllConnections();
