@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jobStreamId } from '@reelay/contracts';
+import { toPublicJob } from '@reelay/job-domain';
 import { TEST_DATABASE_ADMIN_URL } from '@reelay/testing';
 import { Client } from 'pg';
 import { DispatchHarness, eventTypes, waitUntil, writeAsset } from './testing/dispatch-harness';
@@ -103,6 +104,21 @@ describe('dispatch: crash after the provider accepted, before the log recorded i
     expect(made).toHaveLength(1);
     expect(job).toMatchObject({ status: 'running', providerTaskId: made[0].taskId });
     await dispatch.kill('SIGTERM');
+  });
+
+  it('frees the slot of a job canceled during a submit the provider has no task of, and records that nothing was started', async () => {
+    // The intent was recorded and the process died before the call: the provider lists no task by our key.
+    const jobId = await canceledDuringSubmit('a boat never sent');
+    const dispatch = await h.startDispatch(env);
+    try {
+      await waitUntil(async () => eventTypes(await h.events(jobId)).includes('JobProviderTaskEnded'), 20_000, 'the lookup recorded');
+      expect((await h.events(jobId)).find((e) => e.type === 'JobProviderTaskEnded')?.data).toMatchObject({ reason: 'not_started' });
+      expect(toPublicJob(await h.job(jobId)).cancellation).toEqual({ providerTask: 'none' });
+      await waitUntil(async () => !(await h.slots()).some((s) => s.job_id === jobId), 10_000, 'the slot freed');
+      expect((await h.submissions('seedance')).filter((s) => s.submissionKey?.startsWith(`${jobId}:`))).toEqual([]);
+    } finally {
+      await dispatch.kill('SIGTERM');
+    }
   });
 
   it('holds the slot of a job canceled during a submit whose task cannot be looked up (the provider failing): the task may be running', async () => {

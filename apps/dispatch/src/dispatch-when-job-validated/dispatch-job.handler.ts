@@ -78,6 +78,8 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
           // The lookup was refused in a way asking again will not change (our key, the request): the
           // slot stays held until the slot sweep's hold ends.
           if (found === 'failed') return DONE;
+          // The provider has no task by our key: the job's cancellation says nothing was started.
+          await run((now) => ({ type: 'RecordNoProviderTask', now }));
         } else if (!history.lastTryRejected) {
           // Where the provider cannot be asked, each try records its own intent, so an intent without
           // an answer may have made a task that nothing follows: the slot sweep frees its slot later.

@@ -107,12 +107,13 @@ export const JobCanceled = defineEvent('JobCanceled', 1, z.strictObject({ at }))
 /**
  * After a cancel: the provider's task is over too (stopped by our cancel call, seen finished by a
  * later check, or given up on at the job's deadline), so its capacity slot is free. Until then the
- * provider still counts the task against the account's limit.
+ * provider still counts the task against the account's limit. `not_started`: a job canceled with
+ * its submit unanswered, where the provider, asked by our key, has no task of it (dispatch).
  */
 export const JobProviderTaskEnded = defineEvent(
   'JobProviderTaskEnded',
   1,
-  z.strictObject({ reason: z.enum(['canceled_at_provider', 'finished_at_provider', 'deadline_passed']), at }),
+  z.strictObject({ reason: z.enum(['canceled_at_provider', 'finished_at_provider', 'deadline_passed', 'not_started']), at }),
 );
 
 /**

@@ -38,7 +38,8 @@ export const JOBS_AHEAD_MAX = 1_000;
 
 /**
  * Only on a canceled job: what became of the work at the provider, which a cancel cannot always
- * stop. `none`: no provider had started the job, so nothing was generated. `stopping`: a provider
+ * stop. `none`: no provider had started the job, so nothing was generated (also once a provider
+ * reelay can ask by its own key has no task of a job canceled mid-send). `stopping`: a provider
  * is working on it, and reelay has asked it to stop or, where the provider cannot stop a task,
  * follows it until it ends. `stopped`: the provider stopped it. `ended`: it ended at the provider
  * before it could be stopped (generated, or failed there); reelay does not keep its video.

@@ -1,7 +1,7 @@
 import { isTerminal, type JobErrorCode, type JobEvent } from '@reelay/contracts';
 import { IllegalTransitionError } from '../shared/decider';
 import type { JobCommand } from './job-commands';
-import type { JobState } from './job-state';
+import { canceledWithUnansweredSubmit, type JobState } from './job-state';
 
 const VALIDATION_ONLY_CODES: readonly JobErrorCode[] = ['validation_failed', 'asset_fetch_failed'];
 const AFTER_SUBMISSION_ONLY_CODES: readonly JobErrorCode[] = ['output_missing', 'provider_timeout'];
@@ -35,6 +35,11 @@ export function decideJob(command: JobCommand, state: JobState): JobEvent[] {
     if (state.providerTaskId === command.providerTaskId) return [];
     if (state.providerTaskId) reject(command, state, `already accepted as ${state.providerTaskId}`);
     return [{ type: 'JobProviderAcceptedAfterCancel', data: { provider: command.provider, providerTaskId: command.providerTaskId, at } }];
+  }
+  if (command.type === 'RecordNoProviderTask') {
+    if (state.providerTaskEnd === 'not_started') return [];
+    if (!canceledWithUnansweredSubmit(state)) reject(command, state, 'only a canceled job whose submit went unanswered can be found to have no task');
+    return [{ type: 'JobProviderTaskEnded', data: { reason: 'not_started', at } }];
   }
   if (command.type === 'RecordProviderTaskEnded') {
     if (!state.providerTaskOpen) return [];

@@ -220,6 +220,21 @@ describe('job decider', () => {
       expect(mayHoldProviderTask(after)).toBe(true);
       expect(mayHoldProviderTask(jobDecider.evolve(after, taskEnded))).toBe(false);
     });
+    it('a provider found to have no task of it (asked by our key): recorded once, the cancellation says none, and nothing is held', () => {
+      const noTask = { type: 'RecordNoProviderTask', now } as JobCommand;
+      const notStarted: JobEvent = { type: 'JobProviderTaskEnded', data: { reason: 'not_started', at } };
+      given([...dispatchingJob, canceled]).when(noTask).then([notStarted]);
+      given([...dispatchingJob, canceled, notStarted]).when(noTask).then([]);
+      given([...dispatchingJob, canceled, lateAccepted]).when(noTask).thenThrows(IllegalTransitionError);
+      given(dispatchingJob).when(noTask).thenThrows(IllegalTransitionError);
+      const fold = (events: JobEvent[]) => events.reduce(jobDecider.evolve, jobDecider.initialState());
+      const settled = fold([...dispatchingJob, canceled, notStarted]);
+      expect(toPublicJob(settled)).toMatchObject({ status: 'canceled', version: dispatchingJob.length + 2, cancellation: { providerTask: 'none' } });
+      expect(mayHoldProviderTask(settled)).toBe(false);
+      // Should the provider answer after all, the task is recorded and stopped like any late acceptance.
+      const late = fold([...dispatchingJob, canceled, notStarted, lateAccepted]);
+      expect(toPublicJob(late).cancellation).toEqual({ providerTask: 'stopping' });
+    });
     it('while the submit is unanswered the task may exist; a cancel before any intent holds nothing', () => {
       const fold = (events: JobEvent[]) => events.reduce(jobDecider.evolve, jobDecider.initialState());
       expect(mayHoldProviderTask(fold([...dispatchingJob, canceled]))).toBe(true);

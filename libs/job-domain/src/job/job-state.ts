@@ -101,7 +101,7 @@ export const initialJobState = (): JobState => ({
 
 /** Canceled after a submit was intended, with no task recorded: the submit's answer is not in the log. */
 export const canceledWithUnansweredSubmit = (job: JobState): job is JobState & { intent: SubmissionIntent; providerTaskId: null } =>
-  job.status === 'canceled' && job.intent !== null && job.providerTaskId === null;
+  job.status === 'canceled' && job.intent !== null && job.providerTaskId === null && job.providerTaskEnd !== 'not_started';
 
 /**
  * A finished job whose provider may still count a task of it against the account's limit:

@@ -41,9 +41,9 @@ export function derivedJobFields(job: Pick<Job, 'id' | 'status' | 'errorCode' | 
 
 /** A canceled job's provider task as the log tells it: its recorded end, a task still open, or a submit unanswered. */
 function cancellation(state: JobState): JobCancellation {
-  const end = state.providerTaskEnd;
-  if (end) return { providerTask: end === 'canceled_at_provider' ? 'stopped' : end === 'finished_at_provider' ? 'ended' : 'unknown' };
   if (state.providerTaskOpen) return { providerTask: 'stopping' };
+  const end = state.providerTaskEnd;
+  if (end && end !== 'not_started') return { providerTask: end === 'canceled_at_provider' ? 'stopped' : end === 'finished_at_provider' ? 'ended' : 'unknown' };
   return { providerTask: canceledWithUnansweredSubmit(state) ? 'unknown' : 'none' };
 }
 
