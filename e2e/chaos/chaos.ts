@@ -597,8 +597,7 @@ async function check(stack: Stack, db: Client, jobs: Submitted[], keys: Record<s
   let rows: { job_id: string; user_id: string; status: string; message: string; error_code: string | null; model: string; provider: string; created_at: Date; completed_at: Date | null; version: number; job: Job }[] = [];
   for (;;) {
     rows = (await db.query(`SELECT job_id, user_id, status, message, error_code, model, provider, created_at, completed_at, version, job FROM job_view`)).rows;
-    // job_view holds the public version, which a finished job's hidden events (its task's end) do not move.
-    const behind = jobs.filter((j) => rows.find((r) => r.job_id === j.id)?.version !== folded.get(j.id)!.state.publicVersion);
+    const behind = jobs.filter((j) => rows.find((r) => r.job_id === j.id)?.version !== folded.get(j.id)!.state.eventsFolded);
     if (behind.length === 0 || Date.now() > projectionDeadline) break;
     await sleep(500);
   }

@@ -126,7 +126,7 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
           deps.logger.info({ jobId, provider, submissionKey: job.intent.submissionKey }, 'reconciled: the provider already has the task');
           // Recorded like a fresh acceptance: a cancel that won meanwhile cancels the task found (below).
           accepted = { adapter, providerTaskId: found };
-          return await recordAccepted(deps, run, adapter, provider, found);
+          return await recordAccepted(deps, run, provider, found);
         }
         if (lookupOnly(history, deps.policy)) {
           // The last try timed out with the budget spent, and the provider lists no task by our key
@@ -240,7 +240,7 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
       deps.afterProviderAccepted?.();
       let outcome: DispatchOutcome;
       try {
-        outcome = await untilRecorded(deps, 'the acceptance', { jobId, provider, providerTaskId }, () => recordAccepted(deps, run, adapter, provider, providerTaskId));
+        outcome = await untilRecorded(deps, 'the acceptance', { jobId, provider, providerTaskId }, () => recordAccepted(deps, run, provider, providerTaskId));
       } catch (err) {
         if (err instanceof IllegalTransitionError) throw err;
         // The next delivery will find the intent unanswered. Where it can find the task by our key it

@@ -18,7 +18,7 @@ export function recordRetryDelays(budgetMs: number): number[] {
   return delays;
 }
 
-export async function recordAccepted(deps: DispatchJobDeps, run: Run, _adapter: ProviderAdapter, provider: string, providerTaskId: string): Promise<DispatchOutcome> {
+export async function recordAccepted(deps: DispatchJobDeps, run: Run, provider: string, providerTaskId: string): Promise<DispatchOutcome> {
   // Status changes are counted by notification, which sees every job event once.
   const result = await run((now) => ({ type: 'RecordProviderAccepted', provider, providerTaskId, now }));
   if (!result.events.length) return DONE;
@@ -79,7 +79,7 @@ export async function recordUnrecordedTask(
     return isProviderError(err) && err.retryable ? 'unknown' : 'failed';
   }
   if (!found) return 'absent';
-  await recordAccepted(deps, run, adapter, intent.provider, found);
+  await recordAccepted(deps, run, intent.provider, found);
   return 'recorded';
 }
 

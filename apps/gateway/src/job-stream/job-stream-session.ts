@@ -86,9 +86,7 @@ export class JobStreamSession {
       if (this.closed) return;
       this.folded = jobDecider.evolve(this.folded, toJobEvent(recorded));
       this.foldedVersion = recorded.streamVersion;
-      // An event that changes nothing a client sees keeps the public version, and is not sent.
-      const shown = this.folded.publicVersion === recorded.streamVersion;
-      if (!shown || recorded.streamVersion <= this.sent) continue;
+      if (recorded.streamVersion <= this.sent) continue;
       // The stream ends with the first finished version it sends, so a finished job is sent as it is
       // now (e.g. with its video deleted since), not as it was when it finished.
       if (isTerminal(this.folded.status)) finished = { version: recorded.streamVersion, job: toPublicJob(this.folded) };

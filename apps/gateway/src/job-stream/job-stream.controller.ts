@@ -24,7 +24,7 @@ export class JobStreamController {
     // Gone while the job was read: its 'close' has fired already, so nothing would stop the session.
     if (res.destroyed || req.socket.destroyed) return;
     const claimed = parseLastEventId(req.headers['last-event-id']);
-    if (isTerminal(state.status) && claimed >= state.publicVersion) {
+    if (isTerminal(state.status) && claimed >= version) {
       // Nothing will follow the last event it saw: 204 is what makes an EventSource stop reconnecting.
       res.status(204).end();
       return;

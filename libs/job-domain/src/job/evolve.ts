@@ -3,12 +3,12 @@ import type { JobState } from './job-state';
 
 export function evolveJob(state: JobState, event: JobEvent): JobState {
   const eventsFolded = state.eventsFolded + 1;
-  const touched = { ...state, eventsFolded, publicVersion: eventsFolded, updatedAt: event.data.at };
+  const next = { ...state, eventsFolded, updatedAt: event.data.at };
   switch (event.type) {
     case 'JobSubmitted': {
       const d = event.data;
       return {
-        ...touched,
+        ...next,
         exists: true,
         jobId: d.jobId,
         userId: d.userId,
@@ -32,27 +32,27 @@ export function evolveJob(state: JobState, event: JobEvent): JobState {
       };
     }
     case 'JobValidationStarted':
-      return { ...touched, status: 'validating' };
+      return { ...next, status: 'validating' };
     case 'JobValidated':
-      return { ...touched, validated: true };
+      return { ...next, validated: true };
     case 'JobSubmissionIntended':
       return {
-        ...touched,
+        ...next,
         provider: event.data.provider,
         intent: { provider: event.data.provider, attempt: event.data.attempt, submissionKey: event.data.submissionKey },
         submissionAttempts: event.data.attempt,
       };
     case 'JobSubmissionRetryScheduled':
-      return touched;
+      return next;
     case 'JobProviderAccepted':
-      return { ...touched, status: 'running', provider: event.data.provider, providerTaskId: event.data.providerTaskId, providerTaskOpen: true, progress: state.progress ?? 0, startedAt: state.startedAt ?? event.data.at };
+      return { ...next, status: 'running', provider: event.data.provider, providerTaskId: event.data.providerTaskId, providerTaskOpen: true, progress: state.progress ?? 0, startedAt: state.startedAt ?? event.data.at };
     case 'JobProgressed':
-      return { ...touched, progress: event.data.progress };
+      return { ...next, progress: event.data.progress };
     case 'JobDelayed':
-      return { ...touched, status: 'delayed' };
+      return { ...next, status: 'delayed' };
     case 'JobSucceeded':
       return {
-        ...touched,
+        ...next,
         status: 'succeeded',
         providerTaskOpen: false,
         progress: 100,
@@ -62,7 +62,7 @@ export function evolveJob(state: JobState, event: JobEvent): JobState {
       };
     case 'JobFailed':
       return {
-        ...touched,
+        ...next,
         status: 'failed',
         providerTaskOpen: false,
         providerTaskMayExist: event.data.providerTaskMayExist === true,
@@ -72,13 +72,13 @@ export function evolveJob(state: JobState, event: JobEvent): JobState {
         completedAt: event.data.at,
       };
     case 'JobOutputDeleted':
-      return { ...touched, outputDeletedAt: event.data.at };
+      return { ...next, outputDeletedAt: event.data.at };
     case 'JobCanceled':
-      return { ...touched, status: 'canceled', creditsCharged: 0, completedAt: event.data.at };
+      return { ...next, status: 'canceled', creditsCharged: 0, completedAt: event.data.at };
     case 'JobProviderAcceptedAfterCancel':
       // The job stays canceled; its cancellation now says a provider task is being stopped.
-      return { ...touched, providerTaskId: event.data.providerTaskId, providerTaskOpen: true };
+      return { ...next, providerTaskId: event.data.providerTaskId, providerTaskOpen: true };
     case 'JobProviderTaskEnded':
-      return { ...touched, providerTaskOpen: false, providerTaskEnd: event.data.reason };
+      return { ...next, providerTaskOpen: false, providerTaskEnd: event.data.reason };
   }
 }

@@ -1,5 +1,6 @@
 import type { JobErrorCode, JobOutput, JobSubmitted } from '@reelay/contracts';
 import type { z } from 'zod';
+import type { ProviderTaskEndReason } from './job-state';
 
 type SubmittedData = z.infer<(typeof JobSubmitted)['data']>;
 
@@ -19,6 +20,6 @@ export type JobCommand =
   /** Deletes a succeeded job's output: `retention` once the `expiresAt` it was stored with has passed; `user` at any time. */
   | { type: 'DeleteOutput'; reason: 'retention' | 'user'; now: Date }
   /** A canceled job's provider task is over too (see JobProviderTaskEnded). */
-  | { type: 'RecordProviderTaskEnded'; reason: 'canceled_at_provider' | 'finished_at_provider' | 'deadline_passed'; now: Date }
+  | { type: 'RecordProviderTaskEnded'; reason: Exclude<ProviderTaskEndReason, 'not_started'>; now: Date }
   /** A job canceled with its submit unanswered: the provider, asked by our key, has no task of it. */
   | { type: 'RecordNoProviderTask'; now: Date };

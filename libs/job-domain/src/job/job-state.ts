@@ -52,10 +52,11 @@ export interface JobState {
   /** When a provider first accepted the job (it began to run); null before. */
   startedAt: string | null;
   completedAt: string | null;
-  /** Events folded into this state, which is the job stream's version (streams are numbered from 1). */
+  /**
+   * Events folded into this state, which is the job stream's version (streams are numbered from 1)
+   * and the public job's `version`, its ETag and SSE id: every job event is a new version.
+   */
   eventsFolded: number;
-  /** The stream version of the last event that changed what a client sees: the public job's `version`, its ETag and SSE id. */
-  publicVersion: number;
 }
 
 export const initialJobState = (): JobState => ({
@@ -96,7 +97,6 @@ export const initialJobState = (): JobState => ({
   startedAt: null,
   completedAt: null,
   eventsFolded: 0,
-  publicVersion: 0,
 });
 
 /** Canceled after a submit was intended, with no task recorded: the submit's answer is not in the log. */

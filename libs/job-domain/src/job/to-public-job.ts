@@ -1,6 +1,6 @@
 import { isTerminal, OUTPUT_DELETED_MESSAGE, type JobCancellation, RETRYABLE_ERROR_CODES, userMessage, type Job, type JobLinks, type JobOutput, type PublicJobOutput } from '@reelay/contracts';
 import { outputDifferences } from './output-differences';
-import { canceledWithUnansweredSubmit, type JobState } from './job-state';
+import { canceledWithUnansweredSubmit, type JobState, type ProviderTaskEndReason } from './job-state';
 
 /** The user-facing text for where the job is: its status and error, or that its video was deleted. */
 export const jobMessage = (state: JobState): string =>
@@ -39,11 +39,18 @@ export function derivedJobFields(job: Pick<Job, 'id' | 'status' | 'errorCode' | 
   };
 }
 
-/** A canceled job's provider task as the log tells it: its recorded end, a task still open, or a submit unanswered. */
+/** What a canceled job's provider task ended as, in the words of its public cancellation. */
+const CANCELLATION_BY_END: Record<ProviderTaskEndReason, JobCancellation['providerTask']> = {
+  canceled_at_provider: 'stopped',
+  finished_at_provider: 'ended',
+  deadline_passed: 'unknown',
+  not_started: 'none',
+};
+
+/** A canceled job's provider task as the log tells it: a task still open, its recorded end, or a submit unanswered. */
 function cancellation(state: JobState): JobCancellation {
   if (state.providerTaskOpen) return { providerTask: 'stopping' };
-  const end = state.providerTaskEnd;
-  if (end && end !== 'not_started') return { providerTask: end === 'canceled_at_provider' ? 'stopped' : end === 'finished_at_provider' ? 'ended' : 'unknown' };
+  if (state.providerTaskEnd) return { providerTask: CANCELLATION_BY_END[state.providerTaskEnd] };
   return { providerTask: canceledWithUnansweredSubmit(state) ? 'unknown' : 'none' };
 }
 
@@ -73,7 +80,7 @@ export function toPublicJob(state: JobState): Job {
     updatedAt: state.updatedAt ?? '',
     ...(state.startedAt ? { startedAt: state.startedAt } : {}),
     completedAt: state.completedAt,
-    version: state.publicVersion,
+    version: state.eventsFolded,
     ...(state.parentJobId ? { parentJobId: state.parentJobId } : {}),
     ...(state.webhookEvents ? { webhookEvents: state.webhookEvents } : {}),
     ...(state.status === 'canceled' ? { cancellation: cancellation(state) } : {}),

@@ -150,8 +150,8 @@
       : `Taking longer than usual: 9 in 10 of ${from} were ready within ${span(Date.parse(e.readyByP90) - Date.parse(shown.createdAt))}.`;
   }
   // What only GET /v1/jobs/{id} tells (the estimate, the place in line), and a newer version of the job than the stream sent.
-  async function loadEstimate(jobId) {
-    if (shown && shown.id === jobId) shown.estimateLoadedAt = Date.now();
+  async function loadDetails(jobId) {
+    if (shown && shown.id === jobId) shown.detailsLoadedAt = Date.now();
     try {
       // Not revalidated from the browser's cache: its ETag (the version) does not cover the estimate or the place in line.
       const job = await (await api(`/v1/jobs/${jobId}`, { cache: 'no-store' })).json();
@@ -187,9 +187,9 @@
   function tickEstimate() {
     showEstimate();
     if (!shown) return;
-    const stale = Date.now() - shown.estimateLoadedAt;
+    const stale = Date.now() - shown.detailsLoadedAt;
     const every = ['queued', 'validating'].includes(shown.status) ? 3000 : cancelRefreshMs();
-    if ((!TERMINAL.includes(shown.status) && !shown.estimate && stale > 30000) || (every !== null && stale > every)) void loadEstimate(shown.id);
+    if ((!TERMINAL.includes(shown.status) && !shown.estimate && stale > 30000) || (every !== null && stale > every)) void loadDetails(shown.id);
   }
 
   const PROVIDER_TASK = {
@@ -207,7 +207,7 @@
     shown = {
       id: job.id, model: job.model, createdAt: job.createdAt, completedAt: job.completedAt, status: job.status, version: job.version,
       providerTask: job.cancellation ? job.cancellation.providerTask : null,
-      estimate: job.estimate || (same ? shown.estimate : null), estimateLoadedAt: same ? shown.estimateLoadedAt : 0,
+      estimate: job.estimate || (same ? shown.estimate : null), detailsLoadedAt: same ? shown.detailsLoadedAt : 0,
       queue: job.queue || (same && !statusChanged ? shown.queue : null),
     };
     showEstimate();
@@ -221,7 +221,7 @@
     $('job-provider').textContent = atProvider;
     $('job-provider').hidden = $('job-provider-term').hidden = !atProvider;
     $('cancel').hidden = TERMINAL.includes(job.status);
-    if (statusChanged && !TERMINAL.includes(job.status) && !job.estimate) void loadEstimate(job.id);
+    if (statusChanged && !TERMINAL.includes(job.status) && !job.estimate) void loadDetails(job.id);
     $('job-panel').hidden = false;
     $('job-id').textContent = `${job.id} · ${job.model} · ${job.aspectRatio} · ${job.durationSeconds} s`;
     $('job-status').textContent = job.status;
