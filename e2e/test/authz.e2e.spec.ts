@@ -59,6 +59,7 @@ const ROUTES: [string, string][] = [
   ['GET', '/v1/jobs/:id/events'],
   ['GET', '/v1/jobs/:id/stream'],
   ['GET', '/v1/jobs/:id/content'],
+  ['GET', '/v1/jobs/:id/poster'],
   ['POST', '/v1/jobs/:id/cancel'],
   ['POST', '/v1/jobs/:id/regenerate'],
   ['DELETE', '/v1/jobs/:id/output'],
@@ -66,6 +67,7 @@ const ROUTES: [string, string][] = [
   ['GET', '/v1/videos/:id'],
   ['DELETE', '/v1/videos/:id'],
   ['GET', '/v1/videos/:id/content'],
+  ['GET', '/v1/videos/:id/content?variant=thumbnail'],
   ['POST', '/v1/videos/:id/remix'],
 ];
 /** Bodies of the routes that need one to get past their body check (as bob's code would send). */
@@ -134,6 +136,7 @@ describe('API keys', () => {
     ['GET', '/v1/jobs/:id/events'],
     ['GET', '/v1/jobs/:id/stream'],
     ['GET', '/v1/jobs/:id/content'],
+    ['GET', '/v1/jobs/:id/poster'],
     ['POST', '/v1/jobs/:id/cancel'],
     ['POST', '/v1/jobs/:id/regenerate'],
     ['DELETE', '/v1/jobs/:id/output'],

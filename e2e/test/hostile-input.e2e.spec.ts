@@ -246,6 +246,7 @@ describe('ids and paths', () => {
     ['GET', '/v1/jobs/:id/events'],
     ['GET', '/v1/jobs/:id/stream'],
     ['GET', '/v1/jobs/:id/content'],
+    ['GET', '/v1/jobs/:id/poster'],
     ['POST', '/v1/jobs/:id/cancel'],
     ['POST', '/v1/jobs/:id/regenerate'],
     ['DELETE', '/v1/jobs/:id/output'],

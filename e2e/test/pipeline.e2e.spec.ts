@@ -1,7 +1,9 @@
 import type { CancelJobsResult, Job } from '@reelay/contracts';
-import { probeMp4 } from '@reelay/media';
+import { probeMp4, sniffImage } from '@reelay/media';
 import { startStack, type Stack } from '@reelay/testing';
+import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
 import { Client } from 'pg';
 import type { AddressInfo } from 'node:net';
 import { apiClient, isTerminalJob, type ApiClient } from './support/api-client';
@@ -87,6 +89,27 @@ describe('success path', () => {
     expect(info?.durationSeconds).toBeCloseTo(2, 0);
     expect(info?.width! / info?.height!).toBeCloseTo(16 / 9, 1);
     await expectBalance(before - 2);
+  });
+
+  it('serves a still of the video as its poster, and removes it with the video', async () => {
+    const job = (await alice.submit(local)).body;
+    const done = await alice.waitFor(job.id, isTerminalJob);
+    expect(done.links?.poster).toBe(`/v1/jobs/${job.id}/poster`);
+    const auth = { headers: { authorization: `Bearer ${aliceKey}` } };
+    const poster = await fetch(`${stack.gateway.url}/v1/jobs/${job.id}/poster`, auth);
+    expect(poster.status).toBe(200);
+    expect(poster.headers.get('content-type')).toBe('image/webp');
+    const still = sniffImage(Buffer.from(await poster.arrayBuffer()));
+    expect(still?.width! / still?.height!).toBeCloseTo(16 / 9, 1);
+    const files = ['mp4', 'poster.webp'].map((ext) => join(stack.env.STORAGE_DIR!, 'outputs', `${job.id}.${ext}`));
+    expect(files.map((f) => existsSync(f))).toEqual([true, true]);
+
+    expect((await fetch(`${stack.gateway.url}/v1/jobs/${job.id}/output`, { method: 'DELETE', ...auth })).status).toBe(200);
+    expect((await fetch(`${stack.gateway.url}/v1/jobs/${job.id}/poster`, auth)).status).toBe(410);
+    // Polling removes the files once the deletion reaches it.
+    const deadline = Date.now() + 10_000;
+    while (files.some((f) => existsSync(f)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(files.map((f) => existsSync(f))).toEqual([false, false]);
   });
 
   it('resumes the stream after Last-Event-ID and ends at the terminal status', async () => {

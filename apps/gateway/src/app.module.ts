@@ -13,6 +13,8 @@ import { GATEWAY_DEPS, type GatewayDeps } from './gateway-deps';
 import { GetJobController } from './get-job/get-job.controller';
 import { IntakeClient } from './intake/intake-client';
 import { JobContentController } from './job-content/job-content.controller';
+import { JobPosterController } from './job-poster/job-poster.controller';
+import { PosterMaker } from './job-poster/poster-maker';
 import { JobEventsController } from './job-events/job-events.controller';
 import { JobStreamController } from './job-stream/job-stream.controller';
 import { JobStreamRegistry } from './job-stream/job-stream-registry';
@@ -67,6 +69,7 @@ export class AppModule {
         JobWebhooksController,
         JobStreamController,
         JobContentController,
+        JobPosterController,
         CancelJobController,
         CancelJobsController,
         DeleteOutputController,
@@ -95,6 +98,7 @@ export class AppModule {
         JobEstimates,
         JobsAhead,
         JobStreamRegistry,
+        PosterMaker,
       ],
     };
   }

@@ -56,6 +56,11 @@ describe('the official openai SDK against the gateway', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+
+    // The SDK's thumbnail variant: a WebP still of the same video.
+    const thumbnail = await client.videos.downloadContent(created.id, { variant: 'thumbnail' });
+    expect(thumbnail.headers.get('content-type')).toBe('image/webp');
+    expect(Buffer.from(await thumbnail.arrayBuffer()).subarray(8, 12).toString('latin1')).toBe('WEBP');
   });
 
   it('lists videos in pages that the SDK follows with after=last_id', async () => {

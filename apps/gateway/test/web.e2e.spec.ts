@@ -73,6 +73,15 @@ describe('the web page in headless Chromium', () => {
     expect(Math.abs(played.duration - 3)).toBeLessThanOrEqual(0.2);
     expect(played).toMatchObject({ width: 1280, height: 720 });
     expect(played.time).toBeGreaterThan(0);
+    // The player's still comes with the same token, and the browser can show it.
+    expect(await video.getAttribute('poster')).toMatch(/^\/v1\/jobs\/job_\w+\/poster\?token=/);
+    const still = await video.evaluate(async (el: HTMLVideoElement) => {
+      const img = new Image();
+      img.src = el.poster;
+      await img.decode();
+      return { width: img.naturalWidth, height: img.naturalHeight };
+    });
+    expect(still).toEqual({ width: 640, height: 360 });
 
     // The history came from the event log.
     await page.locator('#job-history li').last().filter({ hasText: 'succeeded' }).waitFor();

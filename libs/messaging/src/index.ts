@@ -11,6 +11,7 @@ export * from './jetstream-server/decode-event';
 export * from './jetstream-server/jetstream-context';
 export * from './jetstream-server/jetstream-error.filter';
 export * from './jetstream-server/jetstream-server';
+export * from './jetstream-server/semaphore';
 export * from './dead-letters/dead-letter-sink';
 export * from './dead-letters/replay-dead-letter';
 export * from './command-bus/command-bus';

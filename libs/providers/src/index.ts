@@ -23,6 +23,8 @@ export * from './kling/kling-adapter';
 export * from './kling/kling-jwt';
 export * from './fal/fal-webhook-signature';
 export * from './local/render';
+export * from './local/run-ffmpeg';
+export * from './local/poster';
 export * from './local/render-queue';
 export * from './local/local-adapter';
 export * from './local/local-factory';

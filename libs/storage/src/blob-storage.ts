@@ -59,9 +59,17 @@ export interface BlobStorage {
    * and so are keys `skip` returns true for (asked before the blob's age is looked up).
    */
   listOlderThan(prefix: string, olderThanMs: number, skip?: (key: string) => boolean): AsyncIterable<string>;
+  /** A file on this host that holds the blob, for tools that need to seek in it (ffmpeg); absent where blobs are not local files. */
+  localPath?(key: string): string;
 }
 
 export const assetKey = (assetId: string) => `assets/${assetId}`;
 export const outputKey = (jobId: string) => `outputs/${jobId}.mp4`;
+/** A still of a job's video, made from it on first request. */
+export const posterKey = (jobId: string) => `outputs/${jobId}.poster.webp`;
+/** Removes a job's video and the poster made from it; what is already gone is no error. */
+export async function removeJobOutput(storage: Pick<BlobStorage, 'remove'>, jobId: string): Promise<void> {
+  await Promise.all([storage.remove(outputKey(jobId)), storage.remove(posterKey(jobId))]);
+}
 /** The job whose output `key` is (the inverse of outputKey); null for any other key. */
 export const jobIdOfOutputKey = (key: string): string | null => /^outputs\/([A-Za-z0-9_-]+)\.mp4$/.exec(key)?.[1] ?? null;

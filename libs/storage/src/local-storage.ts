@@ -218,6 +218,10 @@ export class LocalStorage implements BlobStorage {
   stream(key: string, range?: { start: number; end: number }): Readable {
     return createReadStream(this.path(key), range);
   }
+
+  localPath(key: string): string {
+    return this.path(key);
+  }
 }
 
 /** Moves `taken` back to `path` unless a newer blob took `path` meanwhile (then `taken` is dropped). */

@@ -52,6 +52,10 @@ export const GatewayConfig = BaseConfig.extend({
   ASSET_RETENTION_DAYS: z.coerce.number().min(0).default(0),
   /** How often one gateway replica looks for uploads past their retention. */
   ASSET_RETENTION_SWEEP_MS: z.coerce.number().int().min(100).default(60 * 60_000),
+  /** Posters (a still of a job's video) made at once by one gateway process; each runs ffmpeg on a core for a moment. */
+  POSTER_MAX_CONCURRENT: z.coerce.number().int().min(1).max(64).default(2),
+  /** Longest a poster request waits for its turn and ffmpeg together before it answers 503. */
+  POSTER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(20_000),
   /**
    * Signs job tokens (`POST /v1/jobs/{id}/token`: a job's stream and video without an API key).
    * Without it they are signed with a key derived from WEBHOOK_MASTER_SECRET; without either, the

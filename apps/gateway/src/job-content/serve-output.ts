@@ -9,21 +9,21 @@ import type { GatewayDeps } from '../gateway-deps';
 import { parseRange } from './byte-range';
 
 /** Revalidated on every use (a 304 while it is unchanged): a video deleted since must not play from a cache. */
-const CACHE_CONTROL = 'private, no-cache';
+export const OUTPUT_CACHE_CONTROL = 'private, no-cache';
 
 const notReady = () => new ApiException('not_found', 'The video is not available: the job has not succeeded.');
-const deleted = (at: string) => new ApiException('output_deleted', `This video was deleted on ${at}. Generate it again to get a new one.`);
+export const outputDeleted = (at: string) => new ApiException('output_deleted', `This video was deleted on ${at}. Generate it again to get a new one.`);
 
 /** Streams a succeeded job's video from storage, with Range support; 404 before it succeeded, 410 once deleted. */
 export async function serveOutput(deps: GatewayDeps, jobId: string, state: JobState, req: Request, res: Response): Promise<void> {
   if (state.status !== 'succeeded' || !state.output) throw notReady();
-  if (state.outputDeletedAt) throw deleted(state.outputDeletedAt);
+  if (state.outputDeletedAt) throw outputDeleted(state.outputDeletedAt);
   const key = outputKey(jobId);
   const size = (await deps.storage.stat(key))?.bytes ?? null;
   if (size === null) {
     // Deleted since the job was read: the deletion is recorded before the file goes.
     const now = foldRecordedJob(await deps.store.readStream(jobStreamId(jobId))).state;
-    if (now.outputDeletedAt) throw deleted(now.outputDeletedAt);
+    if (now.outputDeletedAt) throw outputDeleted(now.outputDeletedAt);
     deps.logger.error({ jobId }, 'succeeded job has no output file in storage');
     throw notReady();
   }
@@ -31,7 +31,7 @@ export async function serveOutput(deps: GatewayDeps, jobId: string, state: JobSt
   const etag = `"${state.output.sha256}"`;
   // Before Range (RFC 9110 §13.2.2): a player revalidating the copy it holds downloads nothing.
   if (noneMatchHits(req.headers['if-none-match'], etag)) {
-    res.status(304).set({ ETag: etag, 'Cache-Control': CACHE_CONTROL }).end();
+    res.status(304).set({ ETag: etag, 'Cache-Control': OUTPUT_CACHE_CONTROL }).end();
     return;
   }
   const range = parseRange(req.headers.range, size);
@@ -43,7 +43,7 @@ export async function serveOutput(deps: GatewayDeps, jobId: string, state: JobSt
     'Content-Type': state.output.contentType,
     'Accept-Ranges': 'bytes',
     ETag: etag,
-    'Cache-Control': CACHE_CONTROL,
+    'Cache-Control': OUTPUT_CACHE_CONTROL,
   });
   const { start, end } = range ?? { start: 0, end: size - 1 };
   if (range) res.status(206).set('Content-Range', `bytes ${start}-${end}/${size}`);

@@ -21,7 +21,7 @@ export class JobTokenController {
     this.secret = jobTokenSecret(deps.config);
   }
 
-  /** A token that reads this one job (its stream and video) without the API key, for the client's end users' browsers. */
+  /** A token that reads this one job (its stream, video and poster) without the API key, for the client's end users' browsers. */
   @Post(':id/token')
   @ReadKeyAllowed()
   @HttpCode(201)
@@ -34,6 +34,6 @@ export class JobTokenController {
     const expiresAt = new Date(Math.floor(Date.now() / 1000 + (body.data.expiresInSeconds ?? DEFAULT_TTL_S)) * 1000);
     const token = signJobToken(secret, id, { userId, expiresAt });
     const query = `token=${encodeURIComponent(token)}`;
-    return { token, expiresAt: expiresAt.toISOString(), streamUrl: `/v1/jobs/${id}/stream?${query}`, contentUrl: `/v1/jobs/${id}/content?${query}` };
+    return { token, expiresAt: expiresAt.toISOString(), streamUrl: `/v1/jobs/${id}/stream?${query}`, contentUrl: `/v1/jobs/${id}/content?${query}`, posterUrl: `/v1/jobs/${id}/poster?${query}` };
   }
 }

@@ -27,6 +27,8 @@ import { answerForUsedKey } from '../jobs/used-key-answer';
 import { readJsonBody } from '../http/read-body';
 import { submitAgain } from '../regenerate-job/regenerate-job.controller';
 import { validIdempotencyKey } from '../http/idempotency-key';
+import { PosterMaker } from '../job-poster/poster-maker';
+import { servePoster } from '../job-poster/serve-poster';
 import { storeAsset } from '../upload-asset/store-asset';
 import { assertAssetSize, readCreateVideoInput, type CreateVideoInput } from './create-video-input';
 import { parseSize, resolveModel, SUPPORTED_SIZES, toOpenAIVideo, undatedModel } from './video-mapping';
@@ -44,6 +46,7 @@ export class VideosController {
     @Inject(GATEWAY_DEPS) private readonly deps: GatewayDeps,
     private readonly intake: IntakeClient,
     private readonly jobs: JobReader,
+    private readonly posters: PosterMaker,
   ) {}
 
   @Post()
@@ -158,7 +161,8 @@ export class VideosController {
   async content(@CurrentUser() userId: string, @Param('id') id: string, @Query() query: Record<string, unknown>, @Req() req: Request, @Res() res: Response): Promise<void> {
     const { variant } = parseQuery(OpenAIVideoContentQuery, query);
     const { state } = await this.jobs.loadOwned(id, userId);
-    if (variant !== 'video') throw new ApiException('not_found', `There is no ${variant} for this video.`, { details: [{ path: 'variant', message: 'only "video" is available' }] });
+    if (variant === 'thumbnail') return servePoster(this.posters, id, state, req, res);
+    if (variant !== 'video') throw new ApiException('not_found', `There is no ${variant} for this video.`, { details: [{ path: 'variant', message: 'only "video" and "thumbnail" are available' }] });
     await serveOutput(this.deps, id, state, req, res);
   }
 

@@ -217,6 +217,7 @@ describe('OpenAPI document', () => {
     expect(withToken).toEqual([
       ['get', '/v1/jobs/{id}/stream', [{ apiKey: [] }, { jobToken: [] }]],
       ['get', '/v1/jobs/{id}/content', [{ apiKey: [] }, { jobToken: [] }]],
+      ['get', '/v1/jobs/{id}/poster', [{ apiKey: [] }, { jobToken: [] }]],
     ]);
     expect(doc.components.securitySchemes.jobToken).toMatchObject({ type: 'apiKey', in: 'query', name: 'token' });
     expect(Object.keys(doc.paths['/v1/jobs/{id}/stream'].get.responses)).toEqual(expect.arrayContaining(['200', '204']));

@@ -112,7 +112,7 @@ export const ROUTES: RouteSpec[] = [
     requestBody: { required: false, content: json('JobTokenRequest', { expiresInSeconds: 600 }) },
     success: {
       status: 201, description: 'The token and the URLs that take it',
-      content: json('JobToken', { token: 'dXNlci0xCjE3NjQ5NzM4MDA.Yk9Hc2w0aXJ2bTR0a2JmT2g1S3lPZ0h0dE1jRVhvV1pxR2g2VmU0Q3JfNA', expiresAt: '2026-11-28T10:15:00.000Z', streamUrl: `/v1/jobs/${ex.exampleJob.id}/stream?token=...`, contentUrl: `/v1/jobs/${ex.exampleJob.id}/content?token=...` }),
+      content: json('JobToken', { token: 'dXNlci0xCjE3NjQ5NzM4MDA.Yk9Hc2w0aXJ2bTR0a2JmT2g1S3lPZ0h0dE1jRVhvV1pxR2g2VmU0Q3JfNA', expiresAt: '2026-11-28T10:15:00.000Z', streamUrl: `/v1/jobs/${ex.exampleJob.id}/stream?token=...`, contentUrl: `/v1/jobs/${ex.exampleJob.id}/content?token=...`, posterUrl: `/v1/jobs/${ex.exampleJob.id}/poster?token=...` }),
     },
     errors: [400, 401, 404, 413, 429, 503],
   },
@@ -148,6 +148,15 @@ export const ROUTES: RouteSpec[] = [
     description: 'Once the video was deleted (its `output.deletedAt` is set) this answers 410 `output_deleted`. Also without a key, with `?token=` from POST /v1/jobs/{id}/token (for a `<video src>`).',
     success: { status: 200, description: 'The MP4 (206 for a Range request; 304 Not Modified for a matching If-None-Match)', content: { 'video/mp4': { schema: bytes, example: '(MP4 bytes)' } }, headers: { ETag: "The video's SHA-256" } },
     errors: [401, 404, 410, 416, 429],
+  },
+  {
+    method: 'get', path: '/v1/jobs/{id}/poster', operationId: 'getJobPoster', tag: 'Jobs', summary: 'A still of the video', auth: true, pathParams: [jobId],
+    headers: [contentNoneMatch],
+    query: JobTokenQuery,
+    jobToken: true,
+    description: 'A WebP frame from one second in (halfway through a shorter video), its longer side at most 640 pixels; made from the stored video on first request, so the first answer takes a moment. 404 before the job succeeded, 410 `output_deleted` once the video was deleted, 503 with Retry-After while the server is making many at once. Also without a key, with `?token=` from POST /v1/jobs/{id}/token (for a `<video poster>` or `<img src>`).',
+    success: { status: 200, description: 'The image (304 Not Modified for a matching If-None-Match)', content: { 'image/webp': { schema: bytes, example: '(WebP bytes)' } }, headers: { ETag: "Derived from the video's SHA-256" } },
+    errors: [401, 404, 410, 429, 503],
   },
   {
     method: 'delete', path: '/v1/jobs/{id}/output', operationId: 'deleteJobOutput', tag: 'Jobs', summary: "Delete a succeeded job's video", auth: true, pathParams: [jobId],
@@ -265,8 +274,13 @@ export const ROUTES: RouteSpec[] = [
     method: 'get', path: '/v1/videos/{id}/content', operationId: 'downloadVideoContent', tag: 'OpenAI-compatible videos', summary: 'The video bytes', auth: true, openai: true, pathParams: [videoId],
     query: OpenAIVideoContentQuery,
     headers: [rangeHeader, contentNoneMatch],
-    success: { status: 200, description: 'The MP4 (206 for a Range request; 304 Not Modified for a matching If-None-Match)', content: { 'video/mp4': { schema: bytes, example: '(MP4 bytes)' } }, headers: { ETag: "The video's SHA-256" } },
-    errors: [400, 401, 404, 410, 416, 429],
+    description: '`variant=thumbnail` answers a WebP still of the video instead (as GET /v1/jobs/{id}/poster); `spritesheet` is not offered (404).',
+    success: {
+      status: 200, description: 'The MP4 (206 for a Range request; 304 Not Modified for a matching If-None-Match), or the WebP still for variant=thumbnail',
+      content: { 'video/mp4': { schema: bytes, example: '(MP4 bytes)' }, 'image/webp': { schema: bytes, example: '(WebP bytes)' } },
+      headers: { ETag: "The video's SHA-256 (the still's is derived from it)" },
+    },
+    errors: [400, 401, 404, 410, 416, 429, 503],
   },
   {
     method: 'get', path: '/health/live', operationId: 'healthLive', tag: 'Operations', summary: 'Liveness', auth: false,

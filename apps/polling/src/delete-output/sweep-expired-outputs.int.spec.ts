@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { jobStreamId, type JobOutput } from '@reelay/contracts';
 import { newJobId, type JobCommand } from '@reelay/job-domain';
 import { createLogger } from '@reelay/service-kit';
-import { LocalStorage, outputKey } from '@reelay/storage';
+import { LocalStorage, outputKey, posterKey } from '@reelay/storage';
 import { decideOnJob } from '../shared/job-stream';
 import { migratedPg, tempDir, type PgHarness } from '../testing/polling-harness';
 import { ExpiredOutputsSweep } from './sweep-expired-outputs';
@@ -53,6 +53,7 @@ async function jobWithFile(end: 'running' | 'succeeded' | 'failed' | 'none', at:
 }
 
 const fileExists = async (jobId: string) => (await readdir(join(dir.path, 'outputs'))).includes(`${jobId}.mp4`);
+const posterExists = async (jobId: string) => (await readdir(join(dir.path, 'outputs'))).includes(`${jobId}.poster.webp`);
 const deletions = async (jobId: string) => (await pg.store.readStream(jobStreamId(jobId))).filter((e) => e.type === 'JobOutputDeleted');
 
 const logger = createLogger('retention-test', 'silent');
@@ -73,6 +74,8 @@ describe('ExpiredOutputsSweep (PostgreSQL, files on disk)', () => {
     // An earlier round recorded the deletion and died before removing the file.
     const halfDone = await jobWithFile('succeeded', daysAgo(40), daysAgo(40));
     await decideOnJob(pg.store, halfDone, { type: 'DeleteOutput', reason: 'retention', now: new Date() }, {});
+    // Posters made from videos: they go with their video and stay while it does.
+    for (const jobId of [expired, young]) await storage.put(posterKey(jobId), Buffer.from('RIFF....WEBP'));
     const tmp = join(dir.path, 'outputs', `${young}.mp4.1.2.3.tmp`);
     await writeFile(tmp, 'partial');
     await utimes(tmp, daysAgo(40), daysAgo(40));
@@ -82,6 +85,7 @@ describe('ExpiredOutputsSweep (PostgreSQL, files on disk)', () => {
 
     for (const gone of [expired, halfDone, ofFailedJob, ofNoJob]) expect(await fileExists(gone)).toBe(false);
     for (const kept of [promisedLonger, storedForGood, young, stillRunning]) expect(await fileExists(kept)).toBe(true);
+    expect([await posterExists(expired), await posterExists(young)]).toEqual([false, true]);
     for (const deleted of [expired, halfDone]) expect(await deletions(deleted)).toHaveLength(1);
     for (const other of [promisedLonger, storedForGood, young, ofFailedJob, stillRunning]) expect(await deletions(other)).toHaveLength(0);
     expect((await deletions(expired))[0]!.data).toMatchObject({ reason: 'retention' });

@@ -1,7 +1,7 @@
 import { isTerminal, jobStreamId } from '@reelay/contracts';
 import { handle } from '@reelay/event-store';
 import { decideJob, IllegalTransitionError, jobDecider, type JobState } from '@reelay/job-domain';
-import { jobIdOfOutputKey } from '@reelay/storage';
+import { jobIdOfOutputKey, removeJobOutput } from '@reelay/storage';
 import type { PollingDeps } from '../polling.deps';
 
 export interface RetentionRound {
@@ -100,7 +100,7 @@ export class ExpiredOutputsSweep {
     if (state.status === 'succeeded') {
       // Kept for good, unless its owner deleted it (a late copy after the deletion's own removal).
       if (!retention && !state.outputDeletedAt) return { lookAgainAt: Number.POSITIVE_INFINITY };
-      await this.deps.storage.remove(key);
+      await removeJobOutput(this.deps.storage, jobId);
       return retention ? 'deleted' : 'orphan';
     }
     if (!state.exists || isTerminal(state.status)) {

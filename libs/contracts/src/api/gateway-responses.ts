@@ -128,6 +128,8 @@ export const JobToken = z.object({
   streamUrl: z.string(),
   /** The job's video with the token: for a `<video src>` (Range works). */
   contentUrl: z.string(),
+  /** A still of the video with the token: for a `<video poster>` or an `<img src>`. */
+  posterUrl: z.string(),
 });
 export type JobToken = z.infer<typeof JobToken>;
 

@@ -97,5 +97,5 @@ export const OpenAIListVideosQuery = z.strictObject({
 export type OpenAIListVideosQuery = z.infer<typeof OpenAIListVideosQuery>;
 
 export const OpenAIVideoContentQuery = z.strictObject({
-  variant: z.enum(['video', 'thumbnail', 'spritesheet']).default('video').describe('Only "video" is available'),
+  variant: z.enum(['video', 'thumbnail', 'spritesheet']).default('video').describe('"video" (the MP4) or "thumbnail" (a WebP still); "spritesheet" is not offered'),
 });

@@ -23,6 +23,8 @@ export const JobLinks = z.object({
   stream: z.string().optional(),
   cancel: z.string().optional(),
   content: z.string().optional(),
+  /** A still of the video (WebP), while there is a video. */
+  poster: z.string().optional(),
   regenerate: z.string(),
 });
 export type JobLinks = z.infer<typeof JobLinks>;

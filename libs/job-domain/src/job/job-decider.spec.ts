@@ -161,7 +161,7 @@ describe('job decider', () => {
       const running = linksOf(runningJob);
       const self = `/v1/jobs/${running.id}`;
       expect(running.links).toEqual({ self, events: `${self}/events`, stream: `${self}/stream`, cancel: `${self}/cancel`, regenerate: `${self}/regenerate` });
-      expect(linksOf([...runningJob, succeeded]).links).toEqual({ self, events: `${self}/events`, content: `${self}/content`, regenerate: `${self}/regenerate` });
+      expect(linksOf([...runningJob, succeeded]).links).toEqual({ self, events: `${self}/events`, content: `${self}/content`, poster: `${self}/poster`, regenerate: `${self}/regenerate` });
       expect(linksOf([...runningJob, failed]).links).toEqual({ self, events: `${self}/events`, regenerate: `${self}/regenerate` });
       expect(linksOf([...runningJob, canceled]).links).not.toHaveProperty('cancel');
     });
@@ -169,6 +169,7 @@ describe('job decider', () => {
     it('drop the video once its file is deleted', () => {
       const gone = linksOf([...runningJob, succeeded, { type: 'JobOutputDeleted', data: { reason: 'user', at } } as JobEvent]);
       expect(gone.links).not.toHaveProperty('content');
+      expect(gone.links).not.toHaveProperty('poster');
     });
   });
 

@@ -23,7 +23,7 @@ function jobLinks(job: Pick<Job, 'id' | 'status' | 'output'>): JobLinks {
     self,
     events: `${self}/events`,
     ...(isTerminal(job.status) ? {} : { stream: `${self}/stream`, cancel: `${self}/cancel` }),
-    ...(hasVideo ? { content: `${self}/content` } : {}),
+    ...(hasVideo ? { content: `${self}/content`, poster: `${self}/poster` } : {}),
     regenerate: `${self}/regenerate`,
   };
 }

@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { runFfmpeg } from './run-ffmpeg';
 
 export type RenderAspectRatio = '16:9' | '9:16' | '1:1';
 export type RenderResolution = '480p' | '720p' | '1080p';
@@ -155,7 +155,14 @@ export async function renderVideo(spec: RenderSpec, outFile: string, options: Re
     // Rendered next to the target, then renamed: a partial file never appears under the final name.
     const partial = `${outFile}.${process.pid}.${randomBytes(4).toString('hex')}.part`;
     try {
-      await runFfmpeg(options.ffmpegPath ?? defaultFfmpegPath(), ffmpegArgs(spec, partial, textFile, fontFile), spec.durationSeconds, options);
+      await runFfmpeg(options.ffmpegPath ?? defaultFfmpegPath(), ffmpegArgs(spec, partial, textFile, fontFile), {
+        signal: options.signal,
+        abortedMessage: 'render aborted',
+        onLine: (line) => {
+          const m = /^out_time_(?:ms|us)=(\d+)/.exec(line);
+          if (m && options.onProgress) options.onProgress(Math.min(99, Math.floor((Number(m[1]) / 1e6 / spec.durationSeconds) * 100)));
+        },
+      });
       await rename(partial, outFile);
     } finally {
       await rm(partial, { force: true });
@@ -173,39 +180,4 @@ export async function renderVideo(spec: RenderSpec, outFile: string, options: Re
   } finally {
     await rm(work, { recursive: true, force: true });
   }
-}
-
-function runFfmpeg(ffmpeg: string, args: string[], durationSeconds: number, options: RenderOptions): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (options.signal?.aborted) return reject(new Error('render aborted'));
-    const child = spawn(ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    let buffered = '';
-    const onAbort = () => child.kill('SIGKILL');
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      buffered += chunk;
-      const lines = buffered.split('\n');
-      buffered = lines.pop() ?? '';
-      for (const line of lines) {
-        const m = /^out_time_(?:ms|us)=(\d+)/.exec(line);
-        if (m && options.onProgress) {
-          options.onProgress(Math.min(99, Math.floor((Number(m[1]) / 1e6 / durationSeconds) * 100)));
-        }
-      }
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr = (stderr + chunk).slice(-2000);
-    });
-    child.on('error', (err) => {
-      options.signal?.removeEventListener('abort', onAbort);
-      reject(err);
-    });
-    child.on('close', (code, signal) => {
-      options.signal?.removeEventListener('abort', onAbort);
-      if (options.signal?.aborted) return reject(new Error('render aborted'));
-      if (code === 0) return resolve();
-      reject(new Error(`ffmpeg exited with ${code ?? signal}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`));
-    });
-  });
 }

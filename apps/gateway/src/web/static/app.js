@@ -278,9 +278,12 @@
     if (videoUrl) URL.revokeObjectURL(videoUrl);
     videoUrl = null;
     let src;
+    let poster = '';
     try {
       const body = JSON.stringify({ expiresInSeconds: 3600 });
-      src = (await (await api(`/v1/jobs/${job.id}/token`, { method: 'POST', body, headers: { 'Content-Type': 'application/json' } })).json()).contentUrl;
+      const token = await (await api(`/v1/jobs/${job.id}/token`, { method: 'POST', body, headers: { 'Content-Type': 'application/json' } })).json();
+      src = token.contentUrl;
+      poster = token.posterUrl;
     } catch (err) {
       if (!(err instanceof ApiError) || err.status !== 503) throw err;
       videoUrl = URL.createObjectURL(await (await api(`/v1/jobs/${job.id}/content`)).blob());
@@ -289,6 +292,8 @@
     // Another job opened, or this video deleted, while the token was on its way.
     if (playing !== mine || !shown || shown.id !== job.id) return;
     const player = $('player');
+    // Shown until the video plays; one that cannot be made leaves the player black, as before.
+    player.poster = poster;
     player.src = src;
     player.hidden = false;
   }
@@ -379,6 +384,7 @@
       const player = $('player');
       player.pause();
       player.removeAttribute('src');
+      player.removeAttribute('poster');
       if (videoUrl) URL.revokeObjectURL(videoUrl);
       videoUrl = null;
       render(job);
@@ -393,6 +399,7 @@
     const player = $('player');
     player.hidden = true;
     player.removeAttribute('src');
+    player.removeAttribute('poster');
     $('job-history').replaceChildren();
     render(job);
     void loadHistory(job.id);

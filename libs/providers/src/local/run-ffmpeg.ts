@@ -1,0 +1,42 @@
+import { spawn } from 'node:child_process';
+
+export interface RunFfmpegOptions {
+  signal?: AbortSignal;
+  /** Each whole line ffmpeg writes to stdout (its `-progress pipe:1` report). */
+  onLine?: (line: string) => void;
+  /** What the rejection says when `signal` ended the run. */
+  abortedMessage?: string;
+}
+
+/** Runs ffmpeg to its end; rejects with the last lines of its stderr when it fails, and kills it on abort. */
+export function runFfmpeg(ffmpeg: string, args: string[], options: RunFfmpegOptions = {}): Promise<void> {
+  const aborted = () => new Error(options.abortedMessage ?? 'ffmpeg aborted');
+  return new Promise((resolve, reject) => {
+    if (options.signal?.aborted) return reject(aborted());
+    const child = spawn(ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let buffered = '';
+    const onAbort = () => child.kill('SIGKILL');
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      if (!options.onLine) return;
+      buffered += chunk;
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines) options.onLine(line);
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr = (stderr + chunk).slice(-2000);
+    });
+    child.on('error', (err) => {
+      options.signal?.removeEventListener('abort', onAbort);
+      reject(err);
+    });
+    child.on('close', (code, signal) => {
+      options.signal?.removeEventListener('abort', onAbort);
+      if (options.signal?.aborted) return reject(aborted());
+      if (code === 0) return resolve();
+      reject(new Error(`ffmpeg exited with ${code ?? signal}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`));
+    });
+  });
+}
