@@ -190,6 +190,21 @@ describe('webhooks', () => {
     expect(verifyStandardWebhook(webhookSecretFor(MASTER, 'deleting-user'), deleted.headers as Record<string, string>, deleted.body)).toBe(true);
   });
 
+  it('tells what the provider did with a canceled job’s task as video.job.cancellation_updated, after the cancel', async () => {
+    const jobId = newTestJobId();
+    const life = lifecycle(jobId, 'canceling-user', receiver.url(`/hooks/${jobId}`));
+    const running = life.events.slice(0, 5);
+    for (const e of [...running, jobEvents.canceled(), jobEvents.taskEnded('finished_at_provider')]) await appendOne(infra.store, jobId, e);
+
+    const got = await until('5 webhooks', () => receivedFor(jobId).length >= 5 && receivedFor(jobId));
+    expect(got.map((r) => JSON.parse(r.body).type)).toEqual(['video.job.queued', 'video.job.validating', 'video.job.running', 'video.job.canceled', 'video.job.cancellation_updated']);
+    const [canceled, updated] = got.slice(-2).map((r) => Job.parse(JSON.parse(r.body).data));
+    expect(canceled).toMatchObject({ status: 'canceled', version: 6, cancellation: { providerTask: 'stopping' } });
+    expect(updated).toMatchObject({ status: 'canceled', version: 7, cancellation: { providerTask: 'ended' } });
+    expect(got.at(-1)!.headers['webhook-id']).toBe(webhookId(jobId, 7));
+    expect(verifyStandardWebhook(webhookSecretFor(MASTER, 'canceling-user'), got.at(-1)!.headers as Record<string, string>, got.at(-1)!.body)).toBe(true);
+  });
+
   it('retries a failing receiver with backoff, records every attempt, and keeps later changes behind', async () => {
     const jobId = newTestJobId();
     const path = `/flaky/${jobId}`;

@@ -67,9 +67,14 @@ export const assetKey = (assetId: string) => `assets/${assetId}`;
 export const outputKey = (jobId: string) => `outputs/${jobId}.mp4`;
 /** A still of a job's video, made from it on first request. */
 export const posterKey = (jobId: string) => `outputs/${jobId}.poster.webp`;
-/** Removes a job's video and the poster made from it; what is already gone is no error. */
+/**
+ * Removes a job's video and the poster made from it; what is already gone is no error. The poster
+ * goes first: a failure then leaves the video, so the removal is tried again (a redelivery, the
+ * retention sweep) and finds the poster too, where the sweep would never look at a lone poster.
+ */
 export async function removeJobOutput(storage: Pick<BlobStorage, 'remove'>, jobId: string): Promise<void> {
-  await Promise.all([storage.remove(outputKey(jobId)), storage.remove(posterKey(jobId))]);
+  await storage.remove(posterKey(jobId));
+  await storage.remove(outputKey(jobId));
 }
 /** The job whose output `key` is (the inverse of outputKey); null for any other key. */
 export const jobIdOfOutputKey = (key: string): string | null => /^outputs\/([A-Za-z0-9_-]+)\.mp4$/.exec(key)?.[1] ?? null;

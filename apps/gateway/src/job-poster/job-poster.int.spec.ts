@@ -81,7 +81,7 @@ describe('GET /v1/jobs/{id}/poster', () => {
     const first = await call(`/v1/jobs/${jobId}/poster`);
     expect(first.status).toBe(200);
     expect(first.headers.get('content-type')).toBe('image/webp');
-    expect(first.headers.get('etag')).toBe('"poster-f00d"');
+    expect(first.headers.get('etag')).toBe('"poster-v1-f00d"');
     const image = Buffer.from(await first.arrayBuffer());
     expect(sniffImage(image)).toEqual({ contentType: 'image/webp', width: 640, height: 360 });
     expect(existsSync(join(storageDir, posterKey(jobId)))).toBe(true);
@@ -92,7 +92,7 @@ describe('GET /v1/jobs/{id}/poster', () => {
     expect(again.status).toBe(200);
     expect(Buffer.from(await again.arrayBuffer())).toEqual(image);
 
-    const cached = await call(`/v1/jobs/${jobId}/poster`, { 'if-none-match': '"poster-f00d"' });
+    const cached = await call(`/v1/jobs/${jobId}/poster`, { 'if-none-match': '"poster-v1-f00d"' });
     expect(cached.status).toBe(304);
     expect(await cached.text()).toBe('');
   });

@@ -1,36 +1,46 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { jobStreamId } from '@reelay/contracts';
 import { foldRecordedJob } from '@reelay/job-domain';
 import { Semaphore } from '@reelay/messaging';
-import { extractPoster } from '@reelay/providers';
+import { extractPoster, FfmpegFailedError } from '@reelay/providers';
 import { outputKey, posterKey } from '@reelay/storage';
 import { ApiException } from '../errors/api-exception';
 import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
 import { outputDeleted } from '../job-content/serve-output';
 import { withLocalFile } from './local-file';
 
+/** Makes a still of a video file (tests give their own). */
+export const EXTRACT_POSTER = Symbol('EXTRACT_POSTER');
+export type ExtractPoster = (videoFile: string, durationSeconds: number | null, options: { signal: AbortSignal }) => Promise<Buffer>;
+
 const busy = () =>
-  new ApiException('service_unavailable', 'Posters are being made for many videos at once: try again in a moment.', { headers: { 'Retry-After': '5' } });
+  new ApiException('service_unavailable', 'The poster could not be made in time: try again in a moment.', { headers: { 'Retry-After': '5' } });
+const cannotMake = () => new ApiException('service_unavailable', 'Posters cannot be made on this server right now.', { headers: { 'Retry-After': '60' } });
+const isMissing = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT';
 
 /**
  * A job's poster, made from its stored video on first request and kept beside it, so later
- * requests, on any replica, read it back. Requests for one job on one process share a run; at most
- * POSTER_MAX_CONCURRENT run at once. Made on request rather than when the job succeeds, so the
- * many videos nobody asks a still of cost no ffmpeg run.
+ * requests, on any replica, read it back. Requests for one job on one process share a run (and the
+ * first request's time limit); at most POSTER_MAX_CONCURRENT run at once. Made on request rather
+ * than when the job succeeds, so the many videos nobody asks a still of cost no ffmpeg run.
  */
 @Injectable()
 export class PosterMaker {
   private readonly making = new Map<string, Promise<Buffer>>();
   private readonly slots: Semaphore;
 
-  constructor(@Inject(GATEWAY_DEPS) private readonly deps: GatewayDeps) {
+  constructor(
+    @Inject(GATEWAY_DEPS) private readonly deps: GatewayDeps,
+    @Optional() @Inject(EXTRACT_POSTER) private readonly extract: ExtractPoster = extractPoster,
+  ) {
     this.slots = new Semaphore(deps.config.POSTER_MAX_CONCURRENT);
   }
 
   /** The poster of a succeeded job whose video is stored. */
   async poster(jobId: string, durationSeconds: number | null): Promise<Buffer> {
-    const kept = await this.deps.storage.stat(posterKey(jobId));
-    if (kept) return this.deps.storage.read(posterKey(jobId));
+    // Read straight away: a poster removed since (its video deleted) is then made again, and that run finds the deletion.
+    const kept = await this.deps.storage.read(posterKey(jobId)).catch((err: unknown) => (isMissing(err) ? null : Promise.reject(err)));
+    if (kept) return kept;
     let run = this.making.get(jobId);
     if (!run) {
       run = this.make(jobId, durationSeconds).finally(() => this.making.delete(jobId));
@@ -44,22 +54,38 @@ export class PosterMaker {
     await this.slots.acquire(signal).catch(() => Promise.reject(busy()));
     let image: Buffer;
     try {
-      image = await withLocalFile(this.deps.storage, outputKey(jobId), (file) => extractPoster(file, durationSeconds, { signal }));
+      image = await withLocalFile(this.deps.storage, outputKey(jobId), signal, (file) => this.extract(file, durationSeconds, { signal }));
     } catch (err) {
       if (signal.aborted) throw busy();
       await this.unlessDeleted(jobId);
-      this.deps.logger.error({ jobId, err: String(err) }, 'could not make a poster from a stored video');
-      throw new ApiException('not_found', 'No poster could be made from this video.');
+      if (err instanceof FfmpegFailedError) {
+        this.deps.logger.warn({ jobId, err: err.message }, 'no poster can be made from this stored video');
+        throw new ApiException('not_found', 'No poster could be made from this video.');
+      }
+      this.deps.logger.error({ jobId, err: String(err) }, 'could not make a poster: ffmpeg or the temporary directory is not usable');
+      throw cannotMake();
     } finally {
       this.slots.release();
     }
-    await this.deps.storage.put(posterKey(jobId), image, undefined, { keepExisting: true });
-    // The video may have been deleted while ffmpeg ran, its files removed before this one landed.
-    await this.unlessDeleted(jobId).catch(async (err: unknown) => {
-      await this.deps.storage.remove(posterKey(jobId));
-      throw err;
-    });
+    await this.keep(jobId, image);
     return image;
+  }
+
+  /** Stores the poster for later requests; one that cannot be stored is still answered now. */
+  private async keep(jobId: string, image: Buffer): Promise<void> {
+    try {
+      await this.deps.storage.put(posterKey(jobId), image, undefined, { keepExisting: true });
+    } catch (err) {
+      this.deps.logger.warn({ jobId, err: String(err) }, 'could not keep a poster; the next request makes it again');
+      return;
+    }
+    // The video may have been deleted while ffmpeg ran, its files removed before this one landed.
+    try {
+      await this.unlessDeleted(jobId);
+    } catch (err) {
+      if (err instanceof ApiException && err.code === 'output_deleted') await this.deps.storage.remove(posterKey(jobId));
+      throw err;
+    }
   }
 
   private async unlessDeleted(jobId: string): Promise<void> {

@@ -11,7 +11,7 @@ import { webhookBody } from './webhook-body';
 
 /**
  * Turns one job event into what users see: a live push when the status or progress changed, and
- * webhook deliveries for status changes and output deletions ("notices"). Idempotent: a redelivered event pushes the same version
+ * webhook deliveries for status changes, output deletions and a canceled job's cancellation updates ("notices"). Idempotent: a redelivered event pushes the same version
  * again (the gateway drops versions it sent) and records nothing new.
  *
  * Every notice up to this event that may not be recorded yet is recorded in one statement

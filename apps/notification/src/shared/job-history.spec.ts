@@ -63,11 +63,28 @@ describe('foldJobHistory of a canceled job whose provider task ends later', () =
   const canceledThenEnded: [string, unknown][] = [...stream.slice(0, 5), ['JobCanceled', { at }], ['JobProviderTaskEnded', { reason: 'canceled_at_provider', at }]];
   const recorded = canceledThenEnded.map(([type, data], i) => ({ ...events[0], eventId: randomUUID(), type, data, streamVersion: i + 1, globalPosition: String(i + 1) }));
 
-  it('given a job canceled while running, when its task is stopped, then connected clients see it and no webhook is sent for it', () => {
+  it('given a job canceled while running, when its task is stopped, then connected clients see it and a cancellation update is told after the cancel', () => {
     const h = foldJobHistory(recorded, 7);
     expect(visibleChange(h.before, h.after)).toBe(true);
-    expect(h.notices.map((n) => n.type)).toEqual(['video.job.queued', 'video.job.validating', 'video.job.running', 'video.job.canceled']);
+    expect(h.notices.map((n) => [n.version, n.type])).toEqual([
+      [1, 'video.job.queued'], [2, 'video.job.validating'], [5, 'video.job.running'], [6, 'video.job.canceled'], [7, 'video.job.cancellation_updated'],
+    ]);
     expect(h.notices[3].job.cancellation).toEqual({ providerTask: 'stopping' });
+    expect(h.notices[4].job).toMatchObject({ status: 'canceled', version: 7, cancellation: { providerTask: 'stopped' } });
+    // No status change: the job entered canceled once.
+    expect(h.statusChanges.map((c) => c.version)).toEqual([1, 2, 5, 6]);
+  });
+
+  it('given the snapshot at the cancel, when the task end is folded, then the update is the only notice', () => {
+    const h = foldJobHistory(recorded.slice(6), 7, snapshotOf(foldJobHistory(recorded, 6)));
+    expect(h.notices.map((n) => n.type)).toEqual(['video.job.cancellation_updated']);
+  });
+
+  it('given a job canceled before any provider had it, then its cancel is the last notice (nothing can update it)', () => {
+    const queuedThenCanceled = [...stream.slice(0, 3), ['JobCanceled', { at }]] as [string, unknown][];
+    const h = foldJobHistory(queuedThenCanceled.map(([type, data], i) => ({ ...events[0], eventId: randomUUID(), type, data, streamVersion: i + 1, globalPosition: String(i + 1) })), 4);
+    expect(h.notices.map((n) => n.type).at(-1)).toBe('video.job.canceled');
+    expect(h.notices.at(-1)!.job.cancellation).toEqual({ providerTask: 'none' });
   });
 });
 

@@ -1,5 +1,5 @@
 import type { Job, JobStatus, RecordedEvent } from '@reelay/contracts';
-import { jobDecider, toJobEvent, toPublicJob, type JobState } from '@reelay/job-domain';
+import { jobCancellation, jobDecider, toJobEvent, toPublicJob, type JobState } from '@reelay/job-domain';
 
 export interface StatusChange {
   version: number;
@@ -17,10 +17,10 @@ export interface JobSnapshot {
   lastChange: Pick<StatusChange, 'status' | 'at'> | null;
 }
 
-/** What a webhook tells: a status change, or the deletion of a succeeded job's video (the status stays). */
+/** What a webhook tells: a status change, the deletion of a succeeded job's video, or a canceled job's cancellation changing (the status stays). */
 export interface JobNotice {
   version: number;
-  /** `video.job.<status>` or `video.job.output_deleted`. */
+  /** `video.job.<status>`, `video.job.output_deleted` or `video.job.cancellation_updated`. */
   type: string;
   job: Job;
 }
@@ -32,7 +32,7 @@ export interface JobHistory {
   version: number;
   /** Every status change after the snapshot folded from (the job's creation as `queued` included) up to `version`, oldest first. */
   statusChanges: StatusChange[];
-  /** What webhooks tell after the snapshot folded from up to `version`, oldest first: every status change and output deletion. */
+  /** What webhooks tell after the snapshot folded from up to `version`, oldest first: every status change, output deletion and cancellation update. */
   notices: JobNotice[];
   /** The latest status change at or before the snapshot folded from. */
   priorChange: JobSnapshot['lastChange'];
@@ -63,6 +63,8 @@ export function foldJobHistory(events: readonly RecordedEvent[], upTo: number, f
       notices.push({ version, type: `video.job.${after.status}`, job });
     } else if (outputDeleted(before, after)) {
       notices.push({ version, type: 'video.job.output_deleted', job: toPublicJob(after) });
+    } else if (cancellationUpdated(before, after)) {
+      notices.push({ version, type: 'video.job.cancellation_updated', job: toPublicJob(after) });
     }
   }
   return { before, after, version, statusChanges, notices, priorChange: from.lastChange };
@@ -76,6 +78,10 @@ export function snapshotOf(history: JobHistory): JobSnapshot {
 export const statusChanged = (before: JobState, after: JobState) => after.exists && (!before.exists || before.status !== after.status);
 
 const outputDeleted = (before: JobState, after: JobState) => after.exists && before.outputDeletedAt !== after.outputDeletedAt;
+
+/** A canceled job's public cancellation changed after the cancel itself (its task stopped or ended, or was found). */
+const cancellationUpdated = (before: JobState, after: JobState) =>
+  before.status === 'canceled' && after.status === 'canceled' && jobCancellation(before)?.providerTask !== jobCancellation(after)?.providerTask;
 
 /** What connected clients see change: the status (and so the message), the progress, the output's deletion, or a canceled job's provider task. */
 export const visibleChange = (before: JobState, after: JobState) =>

@@ -24,6 +24,8 @@ export const jobEvents = {
   delayed: () => ({ type: 'JobDelayed', data: { at: at() } }),
   succeeded: () => ({ type: 'JobSucceeded', data: { output, creditsCharged: 25, at: at() } }),
   outputDeleted: (reason: 'retention' | 'user' = 'retention') => ({ type: 'JobOutputDeleted', data: { reason, at: at() } }),
+  canceled: () => ({ type: 'JobCanceled', data: { at: at() } }),
+  taskEnded: (reason: 'canceled_at_provider' | 'finished_at_provider' = 'canceled_at_provider') => ({ type: 'JobProviderTaskEnded', data: { reason, at: at() } }),
   failed: () => ({ type: 'JobFailed', data: { errorCode: 'provider_timeout', message: null, detail: 'deadline passed', at: at() } }),
 };
 

@@ -15,7 +15,10 @@ export const ReferenceImage = z.union([
 ]);
 export type ReferenceImage = z.infer<typeof ReferenceImage>;
 
-/** What a job's webhook can be sent: one type per status entered, and the deletion of its video. */
+/**
+ * What a job's webhook can be sent: one type per status entered, the deletion of its video, and a
+ * change of a canceled job's `cancellation` after the cancel (what the provider did with the task).
+ */
 export const WebhookEventType = z.enum([
   'video.job.queued',
   'video.job.validating',
@@ -25,6 +28,7 @@ export const WebhookEventType = z.enum([
   'video.job.failed',
   'video.job.canceled',
   'video.job.output_deleted',
+  'video.job.cancellation_updated',
 ]);
 export type WebhookEventType = z.infer<typeof WebhookEventType>;
 

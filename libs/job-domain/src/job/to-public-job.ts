@@ -47,6 +47,11 @@ const CANCELLATION_BY_END: Record<ProviderTaskEndReason, JobCancellation['provid
   not_started: 'none',
 };
 
+/** What a canceled job's `cancellation` says; undefined for a job that is not canceled. */
+export function jobCancellation(state: JobState): JobCancellation | undefined {
+  return state.status === 'canceled' ? cancellation(state) : undefined;
+}
+
 /** A canceled job's provider task as the log tells it: a task still open, its recorded end, or a submit unanswered. */
 function cancellation(state: JobState): JobCancellation {
   if (state.providerTaskOpen) return { providerTask: 'stopping' };

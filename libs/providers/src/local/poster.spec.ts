@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { extractPoster, posterTime } from './poster';
+import { FfmpegFailedError } from './run-ffmpeg';
 import { renderVideo } from './render';
 
 // Each case runs ffmpeg; with the unit tier's workers sharing 2 cores an encode can pass jest's 5 s default.
@@ -44,7 +45,14 @@ describe('extractPoster', () => {
   it('given a file that is no video, then it rejects with what ffmpeg said', async () => {
     const bogus = join(dir, 'bogus.mp4');
     await writeFile(bogus, 'not a video at all');
-    await expect(extractPoster(bogus, 2)).rejects.toThrow(/ffmpeg/);
+    await expect(extractPoster(bogus, 2)).rejects.toThrow(FfmpegFailedError);
+  });
+
+  it('given no ffmpeg where it was told to look, then it rejects with the system error, not as an unreadable file', async () => {
+    const video = await renderVideo({ prompt: 'a fox', seed: 4, durationSeconds: 1, aspectRatio: '1:1' }, join(dir, 'fine.mp4'), { fontFile: null });
+    const err = await extractPoster(video.file, 1, { ffmpegPath: join(dir, 'no-ffmpeg-here') }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ENOENT' });
+    expect(err).not.toBeInstanceOf(FfmpegFailedError);
   });
 
   it('takes the still one second in, or halfway through a shorter video, or at the start when the length is unknown', () => {

@@ -8,12 +8,21 @@ export interface RunFfmpegOptions {
   abortedMessage?: string;
 }
 
-/** Runs ffmpeg to its end; rejects with the last lines of its stderr when it fails, and kills it on abort. */
+/** ffmpeg ran and ended with an error: what it was given could not be read or made (not a missing or broken ffmpeg). */
+export class FfmpegFailedError extends Error {
+  override readonly name = 'FfmpegFailedError';
+}
+
+/**
+ * Runs ffmpeg to its end; rejects with FfmpegFailedError (the last lines of its stderr) when it
+ * fails, and kills it on abort. It gets no environment but PATH: it may be decoding files reelay
+ * did not make, and the process's secrets are none of its business.
+ */
 export function runFfmpeg(ffmpeg: string, args: string[], options: RunFfmpegOptions = {}): Promise<void> {
   const aborted = () => new Error(options.abortedMessage ?? 'ffmpeg aborted');
   return new Promise((resolve, reject) => {
     if (options.signal?.aborted) return reject(aborted());
-    const child = spawn(ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '' } });
     let stderr = '';
     let buffered = '';
     const onAbort = () => child.kill('SIGKILL');
@@ -36,7 +45,7 @@ export function runFfmpeg(ffmpeg: string, args: string[], options: RunFfmpegOpti
       options.signal?.removeEventListener('abort', onAbort);
       if (options.signal?.aborted) return reject(aborted());
       if (code === 0) return resolve();
-      reject(new Error(`ffmpeg exited with ${code ?? signal}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`));
+      reject(new FfmpegFailedError(`ffmpeg exited with ${code ?? signal}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`));
     });
   });
 }
