@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { createApiKey, revokeApiKey, webhookSecretFor } from '@reelay/accounts';
 import { creditStreamId, jobStreamId, liveJobSubject, type Job } from '@reelay/contracts';
@@ -744,6 +745,25 @@ describe('SSE stream', () => {
 });
 
 describe('SSE streams per user', () => {
+  it('answers HEAD on a stream with its headers at once: the next request on the connection is not held behind it', async () => {
+    const hank = (await createApiKey(gw.deps.dataSource, 'hank')).key;
+    const jobId = await createJob('hank', running());
+    const { hostname, port } = new URL(base);
+    const socket = connect(Number(port), hostname);
+    let received = '';
+    socket.setEncoding('utf8').on('data', (chunk: string) => (received += chunk));
+    const auth = `Authorization: Bearer ${hank}\r\nHost: ${hostname}\r\n`;
+    socket.write(`HEAD /v1/jobs/${jobId}/stream HTTP/1.1\r\n${auth}\r\nGET /v1/jobs/${jobId} HTTP/1.1\r\n${auth}\r\n`);
+    try {
+      await eventually(async () => ((received.match(/^HTTP\/1\.1 /gm)?.length ?? 0) >= 2 ? true : undefined), 'both answers on the connection');
+      const [head, get] = received.split(/(?=^HTTP\/1\.1 )/m);
+      expect(head).toMatch(/^HTTP\/1\.1 200[\s\S]*content-type: text\/event-stream/i);
+      expect(get).toMatch(/^HTTP\/1\.1 200/);
+    } finally {
+      socket.destroy();
+    }
+  });
+
   it('answers 429 past the open streams one user may hold, and takes a new one once one closes', async () => {
     const erin = (await createApiKey(gw.deps.dataSource, 'erin')).key;
     const jobId = await createJob('erin', running());

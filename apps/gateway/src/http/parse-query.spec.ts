@@ -7,6 +7,13 @@ describe('parseQuery', () => {
     expect(parseQuery(ListJobsQuery, { 'metadata[orderId]': 'A1', 'metadata[shot]': '3', status: 'running' })).toEqual({ metadata: { orderId: 'A1', shot: '3' }, status: 'running', limit: 20 });
   });
 
+  it('reads metadata keys named like Object.prototype members as ordinary keys, as a submit takes them', () => {
+    const query = Object.assign(Object.create(null) as Record<string, unknown>, { 'metadata[constructor]': 'x', 'metadata[prototype]': 'y' });
+    const parsed = parseQuery(ListJobsQuery, query);
+    expect(Object.entries(parsed.metadata ?? {})).toEqual([['constructor', 'x'], ['prototype', 'y']]);
+    expect(Object.getPrototypeOf({})).toBe(Object.prototype);
+  });
+
   it.each([
     [{ '__proto__[polluted]': 'yes' }],
     [{ 'constructor[prototype]': 'yes' }],

@@ -25,13 +25,14 @@ function own(target: Record<string, unknown>, key: string, value: unknown): void
 /**
  * OpenAPI's deepObject parameters (`metadata[orderId]=A1`) as objects: Express's simple query parser
  * keeps the brackets in the name. A name given both ways, or a key twice, fails the schema (400).
- * Names that reach Object.prototype stay as given, and fail the schema too.
+ * Names that reach Object.prototype stay as given, and fail the schema too. A key named `constructor`
+ * or `prototype` is an ordinary metadata key (a submit takes it), kept as an own property.
  */
 function deepObjects(query: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(query)) {
     const deep = /^([A-Za-z]+)\[([^\[\]]+)\]$/.exec(name);
-    if (!deep || PROTOTYPE_KEYS.has(deep[1]) || PROTOTYPE_KEYS.has(deep[2])) {
+    if (!deep || PROTOTYPE_KEYS.has(deep[1]) || deep[2] === '__proto__') {
       own(out, name, Object.hasOwn(out, name) ? [out[name], value] : value);
       continue;
     }

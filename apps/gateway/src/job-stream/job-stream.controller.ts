@@ -9,6 +9,13 @@ import { JobStreamRegistry } from './job-stream-registry';
 import { gatewayJobStream } from './job-stream-session';
 import { parseLastEventId, retryHint } from './sse-format';
 
+const SSE_HEADERS = {
+  'Content-Type': 'text/event-stream; charset=utf-8',
+  'Cache-Control': 'no-cache, no-transform',
+  Connection: 'keep-alive',
+  'X-Accel-Buffering': 'no',
+};
+
 @Controller('v1/jobs')
 export class JobStreamController {
   constructor(
@@ -27,6 +34,11 @@ export class JobStreamController {
     if (isTerminal(state.status) && claimed >= version) {
       // Nothing will follow the last event it saw: 204 is what makes an EventSource stop reconnecting.
       res.status(204).end();
+      return;
+    }
+    if (req.method === 'HEAD') {
+      // Express runs GET handlers for HEAD: no body can be sent, so no stream is held open for it.
+      res.status(200).set(SSE_HEADERS).end();
       return;
     }
     const { config } = this.deps;
@@ -60,12 +72,7 @@ export class JobStreamController {
       session.close(false);
       forget();
     });
-    res.status(200).set({
-      'Content-Type': 'text/event-stream; charset=utf-8',
-      'Cache-Control': 'no-cache, no-transform',
-      Connection: 'keep-alive',
-      'X-Accel-Buffering': 'no',
-    });
+    res.status(200).set(SSE_HEADERS);
     res.flushHeaders();
     res.write(retryHint(2000));
     session.start();

@@ -18,7 +18,9 @@ describe('list cursor', () => {
 
   it.each(['', 'not base64!', Buffer.from('{"a":1}').toString('base64url'), Buffer.from('["yesterday","x"]').toString('base64url'), 'e30', Buffer.from('["2026-01-02T03:04:05.678Z","job\\u0000"]').toString('base64url'),
     // Valid ISO dates PostgreSQL cannot hold: they answered 500.
-    Buffer.from('["0000-01-01T00:00:00Z","job_x"]').toString('base64url'), Buffer.from('["2026-01-02T03:04:05+23:59","job_x"]').toString('base64url')])(
+    Buffer.from('["0000-01-01T00:00:00Z","job_x"]').toString('base64url'), Buffer.from('["2026-01-02T03:04:05+23:59","job_x"]').toString('base64url'),
+    // Longer than PostgreSQL takes a date (about 150 characters): a 500 through bulk cancel's 512-character cursor.
+    Buffer.from(JSON.stringify([`2026-01-02T03:04:05.${'0'.repeat(200)}Z`, 'job_x'])).toString('base64url')])(
     'rejects %p',
     (raw) => expect(decodeCursor(raw)).toBeNull(),
   );

@@ -7,9 +7,13 @@ export interface JobCursor {
 }
 
 // Job ids are visible ASCII; anything else (a NUL above all) must not reach the keyset query.
-// Dates as encodeCursor writes them (UTC, years PostgreSQL holds): a year 0 or a +23:59 offset
-// would pass an ISO check and fail in the query as a 500.
-const position = [z.iso.datetime().refine((d) => Number(d.slice(0, 4)) >= 1, 'year out of range'), z.string().regex(/^[\x21-\x7e]{1,64}$/)] as const;
+// Dates exactly as encodeCursor writes them (toISOString: UTC, milliseconds) in years PostgreSQL
+// holds: a year 0, a +23:59 offset or 200 fraction digits pass an ISO check and fail in the query as a 500.
+const asWritten = (d: string) => new Date(Date.parse(d)).toISOString() === d;
+const position = [
+  z.iso.datetime().refine((d) => Number(d.slice(0, 4)) >= 1 && asWritten(d), 'not a date this server wrote'),
+  z.string().regex(/^[\x21-\x7e]{1,64}$/),
+] as const;
 const CursorShape = z.union([z.tuple(position), z.tuple([...position, z.string().max(100)])]);
 
 /**
