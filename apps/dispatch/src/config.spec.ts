@@ -1,4 +1,4 @@
-import { maxInFlightFor, maxSubmitsPerMinuteFor, perProviderLimitErrors } from './config';
+import { CAPACITY_WAIT_CEILING_MS, DispatchConfig, maxInFlightFor, maxSubmitsPerMinuteFor, perProviderLimitErrors } from './config';
 
 describe('per-provider limits', () => {
   const providers = ['seedance', 'runway', 'luma'];
@@ -23,5 +23,20 @@ describe('per-provider limits', () => {
       'PROVIDER_MAX_SUBMITS_PER_MINUTE_LUMA: "-1" is not a whole number of submits',
       'PROVIDER_MAX_SUBMITS_PER_MINUTE_DEFAULT: no provider of that name (known: seedance, runway, luma)',
     ]);
+  });
+});
+
+describe('DISPATCH_CAPACITY_WAIT_MAX_MS', () => {
+  const wait = DispatchConfig.shape.DISPATCH_CAPACITY_WAIT_MAX_MS;
+
+  it('given nothing or 0, then a job waits 6 days at most: the bus drops an event after 7, and the job would be stranded', () => {
+    expect(CAPACITY_WAIT_CEILING_MS).toBe(6 * 24 * 3_600_000);
+    expect([wait.parse(undefined), wait.parse('0'), wait.parse('1500')]).toEqual([CAPACITY_WAIT_CEILING_MS, CAPACITY_WAIT_CEILING_MS, 1500]);
+  });
+
+  it('given more than 6 days, then the setting is refused, saying why', () => {
+    const refused = wait.safeParse(String(7 * 24 * 3_600_000));
+    expect(refused.success).toBe(false);
+    expect(refused.error?.issues[0]?.message).toMatch(/at most 518400000 \(6 days\): the bus keeps an event 7 days/);
   });
 });

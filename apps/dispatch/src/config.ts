@@ -1,8 +1,17 @@
+import { DEFAULT_MAX_AGE_MS } from '@reelay/messaging';
 import { BaseConfig, countVar, csvVar, msVar, portVar } from '@reelay/service-kit';
 import { z } from 'zod';
 
 /** Dispatch's durations may be 0 (no wait, or the slot sweeper off). */
 const ms = (fallback: number) => msVar(fallback, { allowZero: true });
+
+/**
+ * The longest a job may wait for capacity. The wait is the JobValidated delivery coming back, and the
+ * bus drops an event DEFAULT_MAX_AGE_MS (7 days) after it was published, answered or not: a job
+ * still waiting then would never be delivered again, left validating with its credits held. A day
+ * of margin covers the relay's delay and the last redeliveries.
+ */
+export const CAPACITY_WAIT_CEILING_MS = DEFAULT_MAX_AGE_MS - 24 * 3_600_000;
 
 export const DispatchConfig = BaseConfig.extend({
   DISPATCH_PORT: portVar(3002),
@@ -37,8 +46,17 @@ export const DispatchConfig = BaseConfig.extend({
   DISPATCH_RECORD_RETRY_MS: z.coerce.number().int().min(5_000, 'must be at least 5000: a task found again sooner may not be listed yet').default(61_750),
   /** How soon a job waiting for a capacity slot looks again. */
   DISPATCH_CAPACITY_WAIT_MS: ms(1_000),
-  /** Longest a validated job waits for a capacity slot; then it fails as provider_rate_limited, its credits given back (0: it waits as long as it takes). */
-  DISPATCH_CAPACITY_WAIT_MAX_MS: ms(0),
+  /**
+   * Longest a validated job waits for a capacity slot; then it fails as provider_rate_limited, its
+   * credits given back. 0 (the default) and at most: CAPACITY_WAIT_CEILING_MS.
+   */
+  DISPATCH_CAPACITY_WAIT_MAX_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(CAPACITY_WAIT_CEILING_MS, `must be at most ${CAPACITY_WAIT_CEILING_MS} (6 days): the bus keeps an event 7 days`)
+    .default(0)
+    .transform((waitMs) => waitMs || CAPACITY_WAIT_CEILING_MS),
   /** Safety net: how often slots of finished jobs are swept. */
   DISPATCH_SLOT_SWEEP_MS: ms(60_000),
   /**
