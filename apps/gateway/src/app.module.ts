@@ -15,6 +15,7 @@ import { IntakeClient } from './intake/intake-client';
 import { JobContentController } from './job-content/job-content.controller';
 import { JobPosterController } from './job-poster/job-poster.controller';
 import { PosterMaker } from './job-poster/poster-maker';
+import { createPosterMetrics, POSTER_METRICS } from './job-poster/poster-metrics';
 import { JobEventsController } from './job-events/job-events.controller';
 import { JobStreamController } from './job-stream/job-stream.controller';
 import { JobStreamRegistry } from './job-stream/job-stream-registry';
@@ -99,6 +100,7 @@ export class AppModule {
         JobsAhead,
         JobStreamRegistry,
         PosterMaker,
+        { provide: POSTER_METRICS, useValue: createPosterMetrics(metrics) },
       ],
     };
   }

@@ -115,6 +115,18 @@ describe('GET /v1/jobs/{id}/poster', () => {
     expect(images[0]![0]).toBe(200);
   });
 
+  it('counts on /metrics the stills made and read back', async () => {
+    const count = async (outcome: string) => {
+      const text = await (await fetch(`${base}/metrics`)).text();
+      return Number(new RegExp(`^reelay_posters_total\\{[^}]*outcome="${outcome}"[^}]*\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+    };
+    const [made, kept] = [await count('made'), await count('kept')];
+    const jobId = await job(video);
+    await call(`/v1/jobs/${jobId}/poster`);
+    await call(`/v1/jobs/${jobId}/poster`);
+    expect([await count('made') - made, await count('kept') - kept]).toEqual([1, 1]);
+  });
+
   it('answers with the token from POST /v1/jobs/{id}/token, without a key', async () => {
     const jobId = await job(video);
     const res = await fetch(`${base}/v1/jobs/${jobId}/token`, { method: 'POST', headers: { authorization: `Bearer ${key}` } });

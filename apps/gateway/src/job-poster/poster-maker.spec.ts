@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newJobId } from '@reelay/job-domain';
 import { FfmpegFailedError } from '@reelay/providers';
-import { createLogger } from '@reelay/service-kit';
+import { createLogger, createMetrics } from '@reelay/service-kit';
 import { LocalStorage, outputKey, posterKey, type BlobStorage } from '@reelay/storage';
 import type { GatewayDeps } from '../gateway-deps';
 import { videoJobEvents } from '../job-content/video-job.fixture';
 import { PosterMaker, type ExtractPoster } from './poster-maker';
+import { createPosterMetrics, type PosterMetrics } from './poster-metrics';
 
 const still = Buffer.from('RIFF\0\0\0\0WEBPVP8 still');
 
@@ -22,6 +23,12 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+let metrics: PosterMetrics;
+beforeEach(() => {
+  metrics = createPosterMetrics(createMetrics('gateway'));
+});
+const counted = async () => Object.fromEntries((await metrics.posters.get()).values.map((v) => [v.labels.outcome, v.value]));
+
 function maker(extract: ExtractPoster, opts: { storage?: BlobStorage; deletedAfterReads?: number; concurrent?: number; timeoutMs?: number } = {}) {
   let reads = 0;
   const deps = {
@@ -30,7 +37,7 @@ function maker(extract: ExtractPoster, opts: { storage?: BlobStorage; deletedAft
     store: { readStream: async (id: string) => videoJobEvents(id.replace(/^job-/, ''), opts.deletedAfterReads !== undefined && ++reads > opts.deletedAfterReads ? 7 : 6) },
     logger: createLogger('gateway', 'silent'),
   } as unknown as GatewayDeps;
-  return new PosterMaker(deps, extract);
+  return new PosterMaker(deps, extract, metrics);
 }
 
 async function storedJob(): Promise<string> {
@@ -51,6 +58,7 @@ describe('PosterMaker', () => {
     expect(await readFile(join(dir, posterKey(jobId)))).toEqual(still);
     expect(await posters.poster(jobId, 5)).toEqual(still);
     expect(extract).toHaveBeenCalledTimes(1);
+    expect(await counted()).toEqual({ made: 1, kept: 1 });
   });
 
   it('given every turn taken past the time limit, then it answers 503 with Retry-After, and the turn is there once freed', async () => {
@@ -62,6 +70,7 @@ describe('PosterMaker', () => {
     finishFirst();
     await expect(firstRun).resolves.toEqual(still);
     await expect(posters.poster(second, 5)).resolves.toEqual(still);
+    expect(await counted()).toEqual({ busy: 1, made: 2 });
   });
 
   it('given a file ffmpeg cannot read, then 404; given no usable ffmpeg, then 503; neither keeps a poster', async () => {
@@ -70,6 +79,7 @@ describe('PosterMaker', () => {
     const noFfmpeg = Object.assign(new Error('spawn ffmpeg ENOENT'), { code: 'ENOENT' });
     await expect(maker(async () => Promise.reject(noFfmpeg)).poster(jobId, 5)).rejects.toMatchObject({ code: 'service_unavailable', status: 503 });
     expect(existsSync(join(dir, posterKey(jobId)))).toBe(false);
+    expect(await counted()).toEqual({ unreadable: 1, unavailable: 1 });
   });
 
   it('given the video deleted while ffmpeg ran, then 410 and the still it made is removed', async () => {

@@ -8,6 +8,7 @@ import { ApiException } from '../errors/api-exception';
 import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
 import { outputDeleted } from '../job-content/serve-output';
 import { withLocalFile } from './local-file';
+import { POSTER_METRICS, type PosterMetrics, type PosterOutcome } from './poster-metrics';
 
 /** Makes a still of a video file (tests give their own). */
 export const EXTRACT_POSTER = Symbol('EXTRACT_POSTER');
@@ -32,6 +33,7 @@ export class PosterMaker {
   constructor(
     @Inject(GATEWAY_DEPS) private readonly deps: GatewayDeps,
     @Optional() @Inject(EXTRACT_POSTER) private readonly extract: ExtractPoster = extractPoster,
+    @Optional() @Inject(POSTER_METRICS) private readonly metrics?: PosterMetrics,
   ) {
     this.slots = new Semaphore(deps.config.POSTER_MAX_CONCURRENT);
   }
@@ -40,25 +42,52 @@ export class PosterMaker {
   async poster(jobId: string, durationSeconds: number | null): Promise<Buffer> {
     // Read straight away: a poster removed since (its video deleted) is then made again, and that run finds the deletion.
     const kept = await this.deps.storage.read(posterKey(jobId)).catch((err: unknown) => (isMissing(err) ? null : Promise.reject(err)));
-    if (kept) return kept;
+    if (kept) {
+      this.metrics?.posters.inc({ outcome: 'kept' });
+      return kept;
+    }
     let run = this.making.get(jobId);
     if (!run) {
-      run = this.make(jobId, durationSeconds).finally(() => this.making.delete(jobId));
+      run = this.counted(jobId, durationSeconds).finally(() => this.making.delete(jobId));
       this.making.set(jobId, run);
     }
     return run;
   }
 
-  private async make(jobId: string, durationSeconds: number | null): Promise<Buffer> {
+  private async counted(jobId: string, durationSeconds: number | null): Promise<Buffer> {
+    const started = performance.now();
+    const run: { outcome: PosterOutcome } = { outcome: 'unavailable' };
+    try {
+      const image = await this.make(jobId, durationSeconds, run);
+      run.outcome = 'made';
+      return image;
+    } catch (err) {
+      if (err instanceof ApiException && err.code === 'output_deleted') run.outcome = 'deleted';
+      throw err;
+    } finally {
+      this.metrics?.posters.inc({ outcome: run.outcome });
+      this.metrics?.posterSeconds.observe((performance.now() - started) / 1000);
+    }
+  }
+
+  /** Sets `run.outcome` for a refusal that is not a deletion (counted by the caller). */
+  private async make(jobId: string, durationSeconds: number | null, run: { outcome: PosterOutcome }): Promise<Buffer> {
     const signal = AbortSignal.timeout(this.deps.config.POSTER_TIMEOUT_MS);
-    await this.slots.acquire(signal).catch(() => Promise.reject(busy()));
+    await this.slots.acquire(signal).catch(() => {
+      run.outcome = 'busy';
+      return Promise.reject(busy());
+    });
     let image: Buffer;
     try {
       image = await withLocalFile(this.deps.storage, outputKey(jobId), signal, (file) => this.extract(file, durationSeconds, { signal }));
     } catch (err) {
-      if (signal.aborted) throw busy();
+      if (signal.aborted) {
+        run.outcome = 'busy';
+        throw busy();
+      }
       await this.unlessDeleted(jobId);
       if (err instanceof FfmpegFailedError) {
+        run.outcome = 'unreadable';
         this.deps.logger.warn({ jobId, err: err.message }, 'no poster can be made from this stored video');
         throw new ApiException('not_found', 'No poster could be made from this video.');
       }
