@@ -141,6 +141,7 @@ describe('API keys', () => {
     ['POST', '/v1/jobs/:id/regenerate'],
     ['DELETE', '/v1/jobs/:id/output'],
     ['POST', '/v1/jobs/:id/token'],
+    ['POST', '/v1/jobs/regenerate-failed'],
     ['POST', '/v1/assets'],
     ['DELETE', '/v1/assets/:id'],
     ['GET', '/v1/models'],

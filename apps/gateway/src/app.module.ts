@@ -9,6 +9,7 @@ import { DeleteOutputController } from './delete-output/delete-output.controller
 import { DeleteAssetController } from './delete-asset/delete-asset.controller';
 import { JobTokenController } from './job-token/job-token.controller';
 import { RegenerateJobController } from './regenerate-job/regenerate-job.controller';
+import { RegenerateFailedController } from './regenerate-failed/regenerate-failed.controller';
 import { GATEWAY_DEPS, type GatewayDeps } from './gateway-deps';
 import { GetJobController } from './get-job/get-job.controller';
 import { IntakeClient } from './intake/intake-client';
@@ -73,6 +74,7 @@ export class AppModule {
         JobPosterController,
         CancelJobController,
         CancelJobsController,
+        RegenerateFailedController,
         DeleteOutputController,
         DeleteAssetController,
         JobTokenController,

@@ -222,6 +222,7 @@ describe('API key scope and expiry', () => {
       ['POST', '/v1/jobs', { model: 'local-ffmpeg', prompt: 'a fox', aspectRatio: '16:9', durationSeconds: 5 }],
       ['POST', `/v1/jobs/${jobId}/cancel`, {}],
       ['POST', '/v1/jobs/cancel', { metadata: { orderId: 'A1' } }],
+      ['POST', '/v1/jobs/regenerate-failed', { metadata: { orderId: 'A1' } }],
       ['POST', '/v1/webhooks/secret/rotate', {}],
       ['DELETE', `/v1/jobs/${jobId}/output`, undefined],
       ['POST', '/v1/webhooks/test', { url: 'https://example.com/hook' }],
@@ -485,6 +486,53 @@ describe('bulk cancel', () => {
     } finally {
       sub.unsubscribe();
     }
+  });
+});
+
+describe('bulk regenerate of failed jobs past 100', () => {
+  it('goes on with its nextCursor, takes only retryable failures unless told, and skips failed jobs a job repeats already', async () => {
+    const kim = (await createApiKey(gw.deps.dataSource, 'kim')).key;
+    const row = (id: string, secondsAgo: number, errorCode: string, job: Record<string, unknown> = {}) =>
+      gw.deps.dataSource.query(
+        `INSERT INTO job_view (job_id, user_id, status, message, error_code, model, created_at, updated_at, version, job)
+         VALUES ($1, 'kim', 'failed', 'x', $2, 'local-ffmpeg', $3, $3, 1, $4)`,
+        [id, errorCode, new Date(Date.now() - secondsAgo * 1000).toISOString(), JSON.stringify({ id, status: 'failed', metadata: { orderId: 'D4' }, ...job })],
+      );
+    const ids: string[] = [];
+    for (let i = 0; i < 101; i++) {
+      ids.push(newJobId());
+      await row(ids[i]!, 300 - i, 'provider_timeout');
+    }
+    const refusedByModeration = newJobId();
+    await row(refusedByModeration, 100, 'moderation_rejected');
+    // A failed job generated again already (its new job failed too): only the new one is taken.
+    const repeated = newJobId();
+    const repeat = newJobId();
+    await row(repeated, 90, 'provider_timeout');
+    await row(repeat, 80, 'provider_timeout', { parentJobId: repeated });
+    const regenerate = async (payload: unknown, key: string | null = 'kim-key-1') => {
+      const res = await postJson('/v1/jobs/regenerate-failed', payload, { key: kim, headers: key ? { 'idempotency-key': key } : {} });
+      return { status: res.status, body: await body(res) };
+    };
+    // These rows have no log behind them: each regenerate answers not_found, which is enough to page.
+    const parents = (answer: { body: { notCreated: { parentJobId: string }[] } }) => answer.body.notCreated.map((n) => n.parentJobId);
+    const first = await regenerate({ metadata: { orderId: 'D4' } });
+    expect(first.status).toBe(200);
+    expect(parents(first)).toEqual(ids.slice(0, 100));
+    expect(first.body).toMatchObject({ object: 'job_regenerate_batch', created: [], hasMore: true, nextCursor: expect.any(String) });
+    expect(first.body.notCreated[0].error.code).toBe('not_found');
+    const rest = await regenerate({ metadata: { orderId: 'D4' }, cursor: first.body.nextCursor });
+    expect(parents(rest)).toEqual([ids[100], repeat]);
+    expect(rest.body).toMatchObject({ hasMore: false, nextCursor: null });
+    const all = await regenerate({ metadata: { orderId: 'D4' }, retryableOnly: false });
+    const allRest = await regenerate({ metadata: { orderId: 'D4' }, retryableOnly: false, cursor: all.body.nextCursor });
+    expect(parents(allRest)).toEqual([ids[100], refusedByModeration, repeat]);
+    // A cursor made for other choices is refused; so is a call without a key, or with a bad body.
+    const other = await regenerate({ metadata: { orderId: 'D4' }, retryableOnly: false, cursor: first.body.nextCursor });
+    expect(other.status).toBe(400);
+    expect(other.body.error.details).toEqual([{ path: 'cursor', message: 'use the nextCursor of an earlier bulk regenerate with the same metadata and retryableOnly' }]);
+    expect((await regenerate({ metadata: { orderId: 'D4' } }, null)).status).toBe(400);
+    for (const bad of [{}, { metadata: {} }, { metadata: { orderId: 'D4' }, status: 'failed' }]) expect([bad, (await regenerate(bad)).status]).toEqual([bad, 400]);
   });
 });
 

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import type { JobMetadata } from '@reelay/contracts';
 import { z } from 'zod';
 
 /** Position after the last job of a page: the list goes by (created_at, job_id) newest first, bulk cancel oldest first. */
@@ -34,4 +36,15 @@ export function decodeCursor(raw: string, scope?: string): JobCursor | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * The scope of a bulk call's cursors: its kind and the metadata it matched on, in any key order (and
+ * any other choice that changes which jobs it goes through), so a cursor goes on only such a call.
+ */
+export function bulkCursorScope(kind: string, metadata: JobMetadata, ...choices: unknown[]): string {
+  const pairs = Object.keys(metadata).sort().map((k) => [k, metadata[k]]);
+  // The pairs alone without choices: the form bulk cancel's cursors were first made with.
+  const named = choices.length ? [pairs, ...choices] : pairs;
+  return `${kind}:${createHash('sha256').update(JSON.stringify(named)).digest('base64url').slice(0, 16)}`;
 }

@@ -1,5 +1,5 @@
 import { derivedJobFields } from '@reelay/job-domain';
-import type { CancelJobsResult, WebhookSecret, CreditBalance, Job, JobWebhookDeliveries, WebhookTestResult, JobHistoryEntry, ModelList, OpenAIVideo, UploadedAsset } from '@reelay/contracts';
+import type { CancelJobsResult, RegenerateFailedResult, WebhookSecret, CreditBalance, Job, JobWebhookDeliveries, WebhookTestResult, JobHistoryEntry, ModelList, OpenAIVideo, UploadedAsset } from '@reelay/contracts';
 
 /** Example bodies for the OpenAPI document (openapi.spec.ts checks each against its schema). */
 
@@ -52,6 +52,14 @@ export const exampleCancelBatch: CancelJobsResult = {
   object: 'job_cancel_batch',
   canceled: [JOB_ID, REGENERATED_ID],
   notCanceled: [{ id: 'job_01JD5ZD7K2M9P4R6T8V1X3Z5BC', error: { code: 'invalid_state', message: 'This job is already succeeded and cannot be canceled.' } }],
+  hasMore: false,
+  nextCursor: null,
+};
+
+export const exampleRegenerateBatch: RegenerateFailedResult = {
+  object: 'job_regenerate_batch',
+  created: [{ parentJobId: JOB_ID, job: exampleRegeneratedJob }],
+  notCreated: [{ parentJobId: 'job_01JD5ZD7K2M9P4R6T8V1X3Z5BC', error: { code: 'insufficient_credits', message: 'This video costs 25 credits and your balance is 10.' } }],
   hasMore: false,
   nextCursor: null,
 };

@@ -27,6 +27,8 @@ import {
   WebhookTestResult,
   CancelJobsRequest,
   CancelJobsResult,
+  RegenerateFailedRequest,
+  RegenerateFailedResult,
   RotateWebhookSecretRequest,
 } from '@reelay/contracts';
 import { z } from 'zod';
@@ -36,9 +38,9 @@ import { ROUTES, type BodySpec, type RouteSpec, type SchemaName } from './route-
 type Json = Record<string, unknown>;
 
 /** Request bodies are described as clients write them (zod input), responses as the gateway writes them (output). */
-export const REQUEST_SCHEMAS: Partial<Record<SchemaName, z.ZodType>> = { SubmitJobRequest, RegenerateJobRequest, CancelJobsRequest, RotateWebhookSecretRequest, JobTokenRequest, OpenAICreateVideoJson, OpenAICreateVideoMultipart, OpenAIRemixVideo };
+export const REQUEST_SCHEMAS: Partial<Record<SchemaName, z.ZodType>> = { SubmitJobRequest, RegenerateJobRequest, CancelJobsRequest, RegenerateFailedRequest, RotateWebhookSecretRequest, JobTokenRequest, OpenAICreateVideoJson, OpenAICreateVideoMultipart, OpenAIRemixVideo };
 export const RESPONSE_SCHEMAS: Partial<Record<SchemaName, z.ZodType>> = {
-  Job, JobList, JobHistory, JobToken, UploadedAsset, ModelList, WebhookSecret, CreditBalance, JobWebhookDeliveries, TestWebhookRequest, WebhookTestResult, CancelJobsResult, HealthLive, HealthReady, ApiErrorEnvelope,
+  Job, JobList, JobHistory, JobToken, UploadedAsset, ModelList, WebhookSecret, CreditBalance, JobWebhookDeliveries, TestWebhookRequest, WebhookTestResult, CancelJobsResult, RegenerateFailedResult, HealthLive, HealthReady, ApiErrorEnvelope,
   OpenAIVideo, OpenAIVideoList, OpenAIVideoDeleted, OpenAIErrorEnvelope,
 };
 

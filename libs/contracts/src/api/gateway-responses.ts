@@ -156,3 +156,18 @@ export const CancelJobsResult = z.object({
   nextCursor: z.string().nullable(),
 });
 export type CancelJobsResult = z.infer<typeof CancelJobsResult>;
+
+/**
+ * What `POST /v1/jobs/regenerate-failed` did: the new job made for each failed job (`parentJobId`
+ * names it), those it could not make (with the error a single regenerate would have answered), and
+ * whether more matching jobs are left for another call.
+ */
+export const RegenerateFailedResult = z.object({
+  object: z.literal('job_regenerate_batch'),
+  created: z.array(z.object({ parentJobId: z.string(), job: Job })),
+  notCreated: z.array(z.object({ parentJobId: z.string(), error: ApiError })),
+  hasMore: z.boolean(),
+  /** While `hasMore`: the `cursor` for a call that goes on past this answer's jobs; null otherwise. */
+  nextCursor: z.string().nullable(),
+});
+export type RegenerateFailedResult = z.infer<typeof RegenerateFailedResult>;

@@ -57,3 +57,16 @@ export const CancelJobsRequest = z.strictObject({
   cursor: z.string().max(512).optional(),
 });
 export type CancelJobsRequest = z.infer<typeof CancelJobsRequest>;
+
+/**
+ * `POST /v1/jobs/regenerate-failed`: generate again the caller's failed jobs whose metadata holds
+ * every given pair and that were not generated again yet.
+ */
+export const RegenerateFailedRequest = z.strictObject({
+  metadata: JobMetadata.refine((m) => Object.keys(m).length > 0, 'name at least one metadata key'),
+  /** Only jobs whose failure a new try may get past (`retryable`), by default; false takes every failed one. */
+  retryableOnly: z.boolean().default(true),
+  /** The `nextCursor` of an earlier answer: go on after the jobs it covered. */
+  cursor: z.string().max(512).optional(),
+});
+export type RegenerateFailedRequest = z.infer<typeof RegenerateFailedRequest>;
