@@ -48,6 +48,8 @@ export interface Scenario {
   output_server_error?: number;
   /** fal: a running request stops when asked to cancel (by default its app ignores the signal, as fal allows). */
   honor_cancel?: boolean;
+  /** MiniMax: the finished task's file is gone when asked for (files/retrieve answers 2013, as for a file expired or removed). */
+  file_gone?: boolean;
 }
 
 const NUMERIC = new Set([
@@ -55,7 +57,7 @@ const NUMERIC = new Set([
   'check_rate_limit', 'slow', 'expire_output', 'callback_late', 'unknown_status',
   'result_server_error', 'output_server_error',
 ]);
-const BOOLEAN = new Set(['progress', 'moderation_submit', 'moderation_after', 'no_output', 'never_finish', 'callback_duplicate', 'honor_cancel']);
+const BOOLEAN = new Set(['progress', 'moderation_submit', 'moderation_after', 'no_output', 'never_finish', 'callback_duplicate', 'honor_cancel', 'file_gone']);
 const STRING = new Set(['fail_code', 'fail_message', 'reject']);
 const BARE_DEFAULTS: Record<string, number> = { expire_output: 0, callback_late: 50, rate_limit: 1, server_error: 1, check_server_error: 1, check_rate_limit: 1, unknown_status: 1, result_server_error: 1, output_server_error: 1 };
 

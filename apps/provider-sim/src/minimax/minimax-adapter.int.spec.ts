@@ -47,6 +47,12 @@ describe('MinimaxAdapter against provider-sim (providers.md §8)', () => {
     expect(again.status).toBe(200);
   });
 
+  it('a finished task whose file MiniMax no longer finds (files/retrieve 2013) is output_missing, not a refused request', async () => {
+    const last = await submitAndFinish(adapter, hailuo({ prompt: 'a fox [sim:file_gone]' }));
+    expect(last.state).toBe('failed');
+    expect(toJobErrorCode(last.error!)).toBe('output_missing');
+  });
+
   it('a status read refused with an unknown code (HTTP 200, base_resp 1000) is retryable: the next read goes on', async () => {
     const { providerTaskId } = await adapter.submit(hailuo({ prompt: 'a fox [sim:check_server_error=2,success_after=3]' }));
     for (let i = 0; i < 2; i++) {

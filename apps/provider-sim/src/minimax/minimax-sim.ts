@@ -64,7 +64,7 @@ export const minimaxSim: SimProvider = {
       const fileId = req.query.get('file_id') ?? '';
       const task = [...ctx.tasks.values()].find((t) => t.provider === PROVIDER && t.extra.fileId === fileId && t.phase === 'succeeded');
       const url = task ? ctx.outputUrl(task) : null;
-      if (!task || !url) return failed(2013, 'invalid params, file not found');
+      if (!task || !url || task.scenario.file_gone) return failed(2013, 'invalid params, file not found');
       return ok({
         file: { file_id: Number(fileId), bytes: 0, created_at: Math.floor((task.completedAtMs ?? Date.now()) / 1000), filename: 'output.mp4', purpose: 'video_generation', download_url: url },
       });

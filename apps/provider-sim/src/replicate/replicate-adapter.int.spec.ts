@@ -94,8 +94,23 @@ describe('ReplicateAdapter against provider-sim (providers.md §6, §10)', () =>
   it('cancels a prediction', async () => {
     const { providerTaskId } = await adapter.submit(request({ model: MODEL, prompt: 'fox [sim:never_finish]' }));
     await adapter.check(providerTaskId);
-    await adapter.cancel(providerTaskId);
+    expect(await adapter.cancel(providerTaskId)).toBe('stopped');
     expect(await adapter.check(providerTaskId)).toMatchObject({ state: 'canceled', providerStatus: 'canceled' });
+  });
+
+  it('reports a cancel of a prediction that had succeeded as not a stop: the checks tell it ended (and was billed)', async () => {
+    const { providerTaskId } = await adapter.submit(request({ model: MODEL, prompt: 'fox [sim:success_after=1]' }));
+    expect((await pollToEnd(adapter, providerTaskId)).at(-1)!.state).toBe('succeeded');
+    expect(await adapter.cancel(providerTaskId)).toBe('requested');
+    expect((await adapter.check(providerTaskId)).state).toBe('succeeded');
+  });
+
+  it('with a Cancel-After deadline set, keeps a prediction canceled before its deadline canceled, not a timeout', async () => {
+    const deadlined = new ReplicateAdapter({ apiKey: TOKEN, baseUrl: base, cancelAfter: '1h' });
+    const { providerTaskId } = await deadlined.submit(request({ model: MODEL, prompt: 'fox [sim:never_finish]' }));
+    await deadlined.check(providerTaskId);
+    await deadlined.cancel(providerTaskId);
+    expect(await deadlined.check(providerTaskId)).toMatchObject({ state: 'canceled', providerStatus: 'canceled' });
   });
 
   it('maps a Cancel-After deadline hit before start (aborted) to provider_timeout', async () => {

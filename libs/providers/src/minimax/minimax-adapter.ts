@@ -10,7 +10,7 @@ import type {
   ProviderSubmitResult,
 } from '../adapter/provider-adapter';
 import { SUBMISSION_KEY_HEADER } from '../adapter/provider-adapter';
-import { ProviderError, normalizedError, unnamedTaskError } from '../adapter/provider-error';
+import { normalizedError, unnamedTaskError } from '../adapter/provider-error';
 import { bearerAuth, createProviderHttp } from '../http/create-provider-http';
 import type { ProviderHttp } from '../http/provider-http';
 import { baseRespError, mapMinimaxHttpError } from './minimax-errors';
@@ -27,6 +27,9 @@ const RESOLUTIONS: Record<string, string> = { '480p': '512P', '720p': '768P', '1
  * handshake whose details are not documented well enough to rely on. A finished task names a file;
  * its download URL is temporary, so every check that finds success asks for a fresh one.
  */
+/** MiniMax's "invalid params" code, which files/retrieve answers for a file it does not find. */
+const FILE_NOT_FOUND = '2013';
+
 export class MinimaxAdapter implements ProviderAdapter {
   readonly name = 'minimax';
   readonly capabilities: ProviderCapabilities = {
@@ -76,7 +79,9 @@ export class MinimaxAdapter implements ProviderAdapter {
         if (task.file_id === undefined || task.file_id === '') {
           return { state: 'failed', providerStatus, error: normalizedError('output_missing', 'minimax task succeeded without a file_id') };
         }
-        return { state: 'succeeded', providerStatus, progress: 1, outputUrl: await this.downloadUrl(String(task.file_id), ctx) };
+        const file = await this.downloadUrl(String(task.file_id), ctx);
+        if ('missing' in file) return { state: 'failed', providerStatus, error: normalizedError('output_missing', file.missing) };
+        return { state: 'succeeded', providerStatus, progress: 1, outputUrl: file.url };
       }
       case 'Fail': {
         const err = baseRespError(task.base_resp, 'minimax task');
@@ -97,12 +102,17 @@ export class MinimaxAdapter implements ProviderAdapter {
     return this.http.download(outputUrl, ctx, false);
   }
 
-  private async downloadUrl(fileId: string, ctx?: ProviderCallContext): Promise<string> {
+  /**
+   * The finished task's file: its download URL, or why there is none. A file MiniMax no longer finds
+   * (2013) or describes without a URL is the task's missing output, not a refused call; rate limits
+   * and server errors of the lookup are thrown, for the next check to ask again.
+   */
+  private async downloadUrl(fileId: string, ctx?: ProviderCallContext): Promise<{ url: string } | { missing: string }> {
     const res = await this.http.request<MinimaxFileResponse>({ method: 'GET', path: '/v1/files/retrieve', query: { file_id: fileId } }, ctx);
     const err = baseRespError(res.body?.base_resp, 'GET /v1/files/retrieve', 'retry');
+    if (err?.providerCode === FILE_NOT_FOUND) return { missing: `minimax file ${fileId} is gone: ${err.message}` };
     if (err) throw err;
     const url = res.body?.file?.download_url;
-    if (!url) throw new ProviderError('server', 'minimax file answered without a download_url');
-    return url;
+    return url ? { url } : { missing: `minimax file ${fileId} answered without a download_url` };
   }
 }

@@ -86,17 +86,21 @@ export class ReplicateAdapter implements ProviderAdapter {
   async check(providerTaskId: string, ctx?: ProviderCallContext): Promise<ProviderCheckResult> {
     const res = await this.http.request<ReplicatePrediction>({ method: 'GET', path: `/predictions/${encodeURIComponent(providerTaskId)}` }, ctx);
     const result = predictionToResult(res.body);
-    // A followed job that reelay canceled is no longer checked, so with a Cancel-After deadline set,
-    // a canceled prediction is one that ran past it: the job took too long.
-    if (result.state === 'canceled' && this.config.cancelAfter) {
+    // Canceled at or past its Cancel-After deadline: it ran too long. Canceled before it (a cancel on
+    // Replicate's dashboard, or reelay's own racing this check) stays canceled.
+    if (result.state === 'canceled' && this.config.cancelAfter && endedByDeadline(res.body)) {
       return { state: 'failed', providerStatus: result.providerStatus, error: normalizedError('timeout', `replicate ${providerTaskId} canceled by its Cancel-After deadline (${this.config.cancelAfter})`, { providerCode: 'canceled' }) };
     }
     return result;
   }
 
+  /**
+   * The cancel answers the prediction: stopped only when it says canceled. One that had ended first
+   * (succeeded and billed, or failed) or is not stopped yet is left for the checks to tell.
+   */
   async cancel(providerTaskId: string, ctx?: ProviderCallContext): Promise<CancelOutcome> {
-    await this.http.request({ method: 'POST', path: `/predictions/${encodeURIComponent(providerTaskId)}/cancel` }, ctx);
-    return 'stopped';
+    const res = await this.http.request<ReplicatePrediction>({ method: 'POST', path: `/predictions/${encodeURIComponent(providerTaskId)}/cancel` }, ctx);
+    return res.body?.status === 'canceled' ? 'stopped' : 'requested';
   }
 
   /** Replicate delivery URLs are public (no key needed), so the key is never sent elsewhere. */
@@ -126,7 +130,14 @@ export function predictionTarget(model: string): { path: string; version?: strin
   return { path: `/models/${encodeURIComponent(owner)}/${encodeURIComponent(name)}/predictions` };
 }
 
-/** Prediction → status (providers.md §10, Replicate row). */
+/** A canceled prediction that ended at or after its deadline (Replicate sends `deadline` when a Cancel-After was given). */
+function endedByDeadline(p: ReplicatePrediction): boolean {
+  const deadline = p.deadline ? Date.parse(p.deadline) : NaN;
+  const ended = p.completed_at ? Date.parse(p.completed_at) : NaN;
+  return Number.isFinite(deadline) && Number.isFinite(ended) && ended >= deadline;
+}
+
+/** Prediction → status (Replicate's statuses: starting, processing, succeeded, failed, canceled, aborted). */
 export function predictionToResult(p: ReplicatePrediction): ProviderCheckResult {
   const providerStatus = String(p.status);
   switch (p.status) {

@@ -14,6 +14,8 @@ export interface ReplicatePrediction {
   created_at?: string;
   started_at?: string | null;
   completed_at?: string | null;
+  /** When a `Cancel-After` header was sent: the time past which Replicate stops the prediction. */
+  deadline?: string | null;
   urls?: { get?: string; cancel?: string; stream?: string; web?: string };
   metrics?: Record<string, number>;
 }
