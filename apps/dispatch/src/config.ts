@@ -13,6 +13,16 @@ const ms = (fallback: number) => msVar(fallback, { allowZero: true });
  */
 export const CAPACITY_WAIT_CEILING_MS = DEFAULT_MAX_AGE_MS - 24 * 3_600_000;
 
+/** 0 (the default) means the ceiling; more than the ceiling is refused, saying why. */
+const capacityWaitMax = () =>
+  z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(CAPACITY_WAIT_CEILING_MS, `must be at most ${CAPACITY_WAIT_CEILING_MS} (6 days): the bus keeps an event 7 days`)
+    .default(0)
+    .transform((waitMs) => waitMs || CAPACITY_WAIT_CEILING_MS);
+
 export const DispatchConfig = BaseConfig.extend({
   DISPATCH_PORT: portVar(3002),
   /** Shared with the gateway: uploaded reference images are read from here and inlined for providers. */
@@ -50,13 +60,7 @@ export const DispatchConfig = BaseConfig.extend({
    * Longest a validated job waits for a capacity slot; then it fails as provider_rate_limited, its
    * credits given back. 0 (the default) and at most: CAPACITY_WAIT_CEILING_MS.
    */
-  DISPATCH_CAPACITY_WAIT_MAX_MS: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .max(CAPACITY_WAIT_CEILING_MS, `must be at most ${CAPACITY_WAIT_CEILING_MS} (6 days): the bus keeps an event 7 days`)
-    .default(0)
-    .transform((waitMs) => waitMs || CAPACITY_WAIT_CEILING_MS),
+  DISPATCH_CAPACITY_WAIT_MAX_MS: capacityWaitMax(),
   /** Safety net: how often slots of finished jobs are swept. */
   DISPATCH_SLOT_SWEEP_MS: ms(60_000),
   /**

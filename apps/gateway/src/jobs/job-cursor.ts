@@ -28,11 +28,26 @@ export function encodeCursor(c: JobCursor, scope?: string): string {
 
 /** null when the cursor was not made by encodeCursor with the same `scope`. */
 export function decodeCursor(raw: string, scope?: string): JobCursor | null {
+  const parsed = parseCursor(raw);
+  return parsed && parsed.scope === scope ? parsed.cursor : null;
+}
+
+/**
+ * A cursor whose scope is `prefix` followed by a value the call that made it carried on (a bulk
+ * call's start): the position and that value, or null for any other cursor.
+ */
+export function decodeCursorCarrying(raw: string, prefix: string): { cursor: JobCursor; carried: string } | null {
+  const parsed = parseCursor(raw);
+  if (!parsed?.scope?.startsWith(prefix) || parsed.scope.length === prefix.length) return null;
+  return { cursor: parsed.cursor, carried: parsed.scope.slice(prefix.length) };
+}
+
+function parseCursor(raw: string): { cursor: JobCursor; scope: string | undefined } | null {
   if (!/^[A-Za-z0-9_-]+$/.test(raw)) return null;
   try {
     const parsed = CursorShape.safeParse(JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')));
-    if (!parsed.success || parsed.data[2] !== scope) return null;
-    return { createdAt: parsed.data[0], jobId: parsed.data[1] };
+    if (!parsed.success) return null;
+    return { cursor: { createdAt: parsed.data[0], jobId: parsed.data[1] }, scope: parsed.data[2] };
   } catch {
     return null;
   }

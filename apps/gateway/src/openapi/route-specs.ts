@@ -92,11 +92,10 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'post', path: '/v1/jobs/regenerate-failed', operationId: 'regenerateFailedJobs', tag: 'Jobs', summary: 'Generate again your failed jobs with the given metadata', auth: true,
     description:
-      `Each matching failed job that no job repeats yet (no job names it as \`parentJobId\`) is generated again as its own regenerate would (no body: the same settings), checked and charged like a submit; ` +
+      `Each matching failed job that no job repeats yet (no job names it as \`parentJobId\`) and that was created before the sweep began is generated again as its own regenerate would (no body: the same settings), checked and charged like a submit; ` +
       `\`notCreated\` gives the error that regenerate answered (402 when your credits ran out, 400 for a model no longer offered). Only failures a new try may get past (\`retryable\`) unless \`retryableOnly\` is false. ` +
-      `An Idempotency-Key is required: the same key makes no second job for any failed job, whatever an earlier call answered, so a call that timed out can be sent again. ` +
-      `At most 100 jobs per call, oldest first: call again while \`hasMore\` is true. Once new jobs failed too, a call with a new key takes them, not their parents again. Jobs are found in a read model, so one that failed a moment ago may be missed.`,
-    headers: [{ ...idempotencyKey, description: 'Required. The same key makes the same new job for each failed job.' }],
+      `At most one new job per failed job, whatever calls ask: a call sent again makes nothing new until new jobs failed too, and then takes those, not their parents. ` +
+      `At most 100 jobs per call, oldest first: call again with \`nextCursor\` while \`hasMore\` is true. Jobs are found in a read model, so one that failed a moment ago may be missed.`,
     requestBody: { required: true, content: json('RegenerateFailedRequest', { metadata: { orderId: 'A1' } }) },
     success: { status: 200, description: 'What became of each matching failed job', content: json('RegenerateFailedResult', ex.exampleRegenerateBatch) },
     errors: [400, 401, 403, 413, 429, 503],
