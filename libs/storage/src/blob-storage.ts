@@ -76,5 +76,7 @@ export async function removeJobOutput(storage: Pick<BlobStorage, 'remove'>, jobI
   await storage.remove(posterKey(jobId));
   await storage.remove(outputKey(jobId));
 }
+/** The job whose poster `key` is (the inverse of posterKey); null for any other key. */
+export const jobIdOfPosterKey = (key: string): string | null => /^outputs\/([A-Za-z0-9_-]+)\.poster\.webp$/.exec(key)?.[1] ?? null;
 /** The job whose output `key` is (the inverse of outputKey); null for any other key. */
 export const jobIdOfOutputKey = (key: string): string | null => /^outputs\/([A-Za-z0-9_-]+)\.mp4$/.exec(key)?.[1] ?? null;

@@ -136,4 +136,19 @@ describe('ExpiredOutputsSweep (PostgreSQL, files on disk)', () => {
     expect(await deletions(old)).toEqual([]);
     expect(await sweepWith(RETENTION).round()).toMatchObject({ deleted: 1 });
   });
+
+  it('removes a poster left without its video once it is an hour old, and keeps one beside its video', async () => {
+    const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000);
+    const withVideo = await jobWithFile('succeeded', twoHoursAgo, twoHoursAgo, null);
+    const lone = newJobId();
+    for (const jobId of [withVideo, lone]) {
+      await storage.put(posterKey(jobId), Buffer.from('RIFF....WEBP'));
+      await utimes(join(dir.path, posterKey(jobId)), twoHoursAgo, twoHoursAgo);
+    }
+    const sweep = sweepWith(null);
+    expect(await sweep.round()).toMatchObject({ orphansRemoved: 1 });
+    expect([await posterExists(withVideo), await posterExists(lone), await fileExists(withVideo)]).toEqual([true, false, true]);
+    // A second round finds nothing more to remove.
+    expect(await sweep.round()).toMatchObject({ orphansRemoved: 0 });
+  });
 });

@@ -1,13 +1,13 @@
 import { isTerminal, jobStreamId } from '@reelay/contracts';
 import { handle } from '@reelay/event-store';
 import { decideJob, IllegalTransitionError, jobDecider, type JobState } from '@reelay/job-domain';
-import { jobIdOfOutputKey, removeJobOutput } from '@reelay/storage';
+import { jobIdOfOutputKey, jobIdOfPosterKey, outputKey, posterKey, removeJobOutput } from '@reelay/storage';
 import type { PollingDeps } from '../polling.deps';
 
 export interface RetentionRound {
   /** Outputs past their expiry: `JobOutputDeleted` recorded (now or by an earlier round) and the file removed. */
   deleted: number;
-  /** Files no succeeded job points at (copied for a job that then failed or was canceled, or of no job at all). */
+  /** Files no succeeded job points at (copied for a job that then failed or was canceled, or of no job at all), and posters whose video is gone. */
   orphansRemoved: number;
   /** Files that could not be handled this round (tried again after FAILED_RETRY_MS). */
   failed: number;
@@ -55,30 +55,54 @@ export class ExpiredOutputsSweep {
     const now = this.now().getTime();
     // Remembered files this walk passed; after a whole walk, those it did not pass (deleted meanwhile) are forgotten.
     const passed = new Set<string>();
-    const skip = (key: string) => {
+    // A poster is remembered under its own name (`<job>.poster`), apart from its video.
+    const rememberedAs = (key: string) => {
       const jobId = jobIdOfOutputKey(key);
-      if (jobId && this.skipUntil.has(jobId)) passed.add(jobId);
-      return !jobId || (this.skipUntil.get(jobId) ?? 0) > now;
+      if (jobId) return jobId;
+      const posterOf = jobIdOfPosterKey(key);
+      return posterOf && `${posterOf}.poster`;
+    };
+    const skip = (key: string) => {
+      const name = rememberedAs(key);
+      if (name && this.skipUntil.has(name)) passed.add(name);
+      return !name || (this.skipUntil.get(name) ?? 0) > now;
     };
     for await (const key of this.deps.storage.listOlderThan('outputs', retentionMs ?? ORPHAN_AGE_MS, skip)) {
-      const jobId = jobIdOfOutputKey(key)!;
+      const jobId = jobIdOfOutputKey(key) ?? jobIdOfPosterKey(key)!;
+      const name = rememberedAs(key)!;
       if (read++ === this.maxJobs) {
         result.more = true;
         break;
       }
       try {
+        if (name !== jobId) {
+          if (await this.lonePosterRemoved(jobId)) result.orphansRemoved++;
+          else this.skipUntil.set(name, Number.POSITIVE_INFINITY);
+          continue;
+        }
         const outcome = await this.sweep(key, jobId);
         if (outcome === 'deleted') result.deleted++;
         else if (outcome === 'orphan') result.orphansRemoved++;
         else this.skipUntil.set(jobId, outcome.lookAgainAt);
       } catch (err) {
         result.failed++;
-        this.skipUntil.set(jobId, this.now().getTime() + FAILED_RETRY_MS);
+        this.skipUntil.set(name, this.now().getTime() + FAILED_RETRY_MS);
         this.deps.logger.warn({ jobId, err: String(err) }, 'could not apply the output retention to this file; trying it again later');
       }
     }
-    if (!result.more) for (const jobId of this.skipUntil.keys()) if (!passed.has(jobId)) this.skipUntil.delete(jobId);
+    if (!result.more) for (const name of this.skipUntil.keys()) if (!passed.has(name)) this.skipUntil.delete(name);
     return result;
+  }
+
+  /**
+   * A poster whose video is gone: removed (true). Posters go with their videos (the poster first);
+   * one left alone is a gateway's that died between storing it and finding the video deleted meanwhile.
+   * One beside its video is kept, and not looked at again by this process: its video's removal takes it.
+   */
+  private async lonePosterRemoved(jobId: string): Promise<boolean> {
+    if (await this.deps.storage.stat(outputKey(jobId))) return false;
+    await this.deps.storage.remove(posterKey(jobId));
+    return true;
   }
 
   private async sweep(key: string, jobId: string): Promise<'deleted' | 'orphan' | { lookAgainAt: number }> {
