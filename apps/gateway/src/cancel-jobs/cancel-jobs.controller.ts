@@ -2,14 +2,14 @@ import { Controller, HttpCode, Inject, Post, Req } from '@nestjs/common';
 import { CancelJobsRequest, detailsFromIssues, type CancelJobsResult } from '@reelay/contracts';
 import type { Request } from 'express';
 import { CurrentUser } from '../auth/current-user';
-import { ApiException, invalidRequest } from '../errors/api-exception';
+import { invalidRequest } from '../errors/api-exception';
 import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
 import { correlationIdOf } from '../http/correlation';
 import { readJsonBody } from '../http/read-body';
 import { IntakeClient } from '../intake/intake-client';
-import { bulkErrorOf, runBulk } from '../jobs/bulk-run';
+import { bulkErrorOf, bulkPage, runBulk } from '../jobs/bulk-run';
+import { unlessJobListRebuilding } from '../jobs/job-view-sql';
 import { bulkCursorScope, decodeCursor, encodeCursor } from '../jobs/job-cursor';
-import { jobViewTooFarBehind } from '../jobs/job-view-sql';
 import { OneAtATimePerUser } from '../rate-limit/one-at-a-time';
 import { unfinishedJobsMatching } from './unfinished-jobs-query';
 
@@ -43,23 +43,17 @@ export class CancelJobsController {
     if (after === null) throw invalidRequest('The cursor is not valid.', [{ path: 'cursor', message: 'use the nextCursor of an earlier bulk cancel' }]);
     return this.turns.run(userId, async () => {
       // Mid-rebuild the job list lacks unfinished jobs: an empty answer would read as "all canceled".
-      if (await jobViewTooFarBehind(this.deps.dataSource)) {
-        throw new ApiException('service_unavailable', 'The job list is being rebuilt, so it cannot tell yet which of your jobs are unfinished. Try again in a minute.', { headers: { 'Retry-After': '60' } });
-      }
+      await unlessJobListRebuilding(this.deps.dataSource, 'which of your jobs are unfinished');
       const found = await unfinishedJobsMatching(this.deps.dataSource, { userId, metadata: body.data.metadata, limit: CANCEL_BATCH_MAX + 1, after });
-      const batch = found.slice(0, CANCEL_BATCH_MAX).map((j) => j.jobId);
-      const hasMore = found.length > CANCEL_BATCH_MAX;
+      const page = bulkPage(found, CANCEL_BATCH_MAX);
       const correlationId = correlationIdOf(req);
-      const outcomes = await runBulk(batch, CANCELS_IN_FLIGHT, (jobId) => this.intake.cancel({ userId, jobId, correlationId }), bulkErrorOf(this.deps.logger, 'a cancel of a bulk cancel'));
+      const { done, refused } = await runBulk(page.jobIds, CANCELS_IN_FLIGHT, (jobId) => this.intake.cancel({ userId, jobId, correlationId }), bulkErrorOf(this.deps.logger, 'a cancel of a bulk cancel'));
       return {
         object: 'job_cancel_batch' as const,
-        canceled: batch.filter((_, i) => outcomes[i]!.ok),
-        notCanceled: batch.flatMap((id, i) => {
-          const outcome = outcomes[i]!;
-          return outcome.ok ? [] : [{ id, error: outcome.error }];
-        }),
-        hasMore,
-        nextCursor: hasMore ? encodeCursor(found[CANCEL_BATCH_MAX - 1]!, scope) : null,
+        canceled: done.map((d) => d.item),
+        notCanceled: refused.map((r) => ({ id: r.item, error: r.error })),
+        hasMore: page.next !== null,
+        nextCursor: page.next && encodeCursor(page.next, scope),
       };
     });
   }

@@ -4,7 +4,7 @@ import { assetKey } from '@reelay/storage';
 import { CurrentUser } from '../auth/current-user';
 import { ApiException, notFound } from '../errors/api-exception';
 import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
-import { jobViewTooFarBehind } from '../jobs/job-view-sql';
+import { unlessJobListRebuilding } from '../jobs/job-view-sql';
 import { jobUsingImage } from './asset-retention';
 
 @Controller('v1/assets')
@@ -24,9 +24,7 @@ export class DeleteAssetController {
     if (!AssetId.safeParse(id).success) throw notFound('asset');
     const info = await this.deps.storage.stat(assetKey(id));
     if (!info || info.metadata.userId !== userId) throw notFound('asset');
-    if (await jobViewTooFarBehind(this.deps.dataSource)) {
-      throw new ApiException('service_unavailable', 'The job list is being rebuilt, so it cannot tell yet whether an unfinished job needs this image. Try again in a minute.', { headers: { 'Retry-After': '60' } });
-    }
+    await unlessJobListRebuilding(this.deps.dataSource, 'whether an unfinished job needs this image');
     const job = await jobUsingImage(this.deps.dataSource, userId, id);
     if (job) throw new ApiException('invalid_state', `This image is used by a job that has not finished (${job}). Delete it once that job has finished, or cancel the job.`);
     await this.deps.storage.remove(assetKey(id));

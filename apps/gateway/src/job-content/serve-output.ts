@@ -14,6 +14,12 @@ export const OUTPUT_CACHE_CONTROL = 'private, no-cache';
 const notReady = () => new ApiException('not_found', 'The video is not available: the job has not succeeded.');
 export const outputDeleted = (at: string) => new ApiException('output_deleted', `This video was deleted on ${at}. Generate it again to get a new one.`);
 
+/** 410 when the job's video was deleted since its state was read (the deletion is recorded before its files go). */
+export async function throwIfOutputDeletedSince(store: GatewayDeps['store'], jobId: string): Promise<void> {
+  const now = foldRecordedJob(await store.readStream(jobStreamId(jobId))).state;
+  if (now.outputDeletedAt) throw outputDeleted(now.outputDeletedAt);
+}
+
 /** Streams a succeeded job's video from storage, with Range support; 404 before it succeeded, 410 once deleted. */
 export async function serveOutput(deps: GatewayDeps, jobId: string, state: JobState, req: Request, res: Response): Promise<void> {
   if (state.status !== 'succeeded' || !state.output) throw notReady();
@@ -21,9 +27,7 @@ export async function serveOutput(deps: GatewayDeps, jobId: string, state: JobSt
   const key = outputKey(jobId);
   const size = (await deps.storage.stat(key))?.bytes ?? null;
   if (size === null) {
-    // Deleted since the job was read: the deletion is recorded before the file goes.
-    const now = foldRecordedJob(await deps.store.readStream(jobStreamId(jobId))).state;
-    if (now.outputDeletedAt) throw outputDeleted(now.outputDeletedAt);
+    await throwIfOutputDeletedSince(deps.store, jobId);
     deps.logger.error({ jobId }, 'succeeded job has no output file in storage');
     throw notReady();
   }

@@ -1,12 +1,10 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { jobStreamId } from '@reelay/contracts';
-import { foldRecordedJob } from '@reelay/job-domain';
 import { Semaphore } from '@reelay/messaging';
 import { extractPoster, FfmpegFailedError } from '@reelay/providers';
 import { outputKey, posterKey } from '@reelay/storage';
 import { ApiException } from '../errors/api-exception';
 import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
-import { outputDeleted } from '../job-content/serve-output';
+import { throwIfOutputDeletedSince } from '../job-content/serve-output';
 import { withLocalFile } from './local-file';
 import { POSTER_METRICS, type PosterMetrics, type PosterOutcome } from './poster-metrics';
 
@@ -14,9 +12,19 @@ import { POSTER_METRICS, type PosterMetrics, type PosterOutcome } from './poster
 export const EXTRACT_POSTER = Symbol('EXTRACT_POSTER');
 export type ExtractPoster = (videoFile: string, durationSeconds: number | null, options: { signal: AbortSignal }) => Promise<Buffer>;
 
-const busy = () =>
-  new ApiException('service_unavailable', 'The poster could not be made in time: try again in a moment.', { headers: { 'Retry-After': '5' } });
-const cannotMake = () => new ApiException('service_unavailable', 'Posters cannot be made on this server right now.', { headers: { 'Retry-After': '60' } });
+/** A poster run's refusal, with the outcome it is counted as. */
+class PosterRefusal extends ApiException {
+  constructor(
+    readonly outcome: Exclude<PosterOutcome, 'kept' | 'made'>,
+    ...error: ConstructorParameters<typeof ApiException>
+  ) {
+    super(...error);
+  }
+}
+
+const busy = () => new PosterRefusal('busy', 'service_unavailable', 'The poster could not be made in time: try again in a moment.', { headers: { 'Retry-After': '5' } });
+const cannotMake = () => new PosterRefusal('unavailable', 'service_unavailable', 'Posters cannot be made on this server right now.', { headers: { 'Retry-After': '60' } });
+const unreadable = () => new PosterRefusal('unreadable', 'not_found', 'No poster could be made from this video.');
 const isMissing = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT';
 
 /**
@@ -56,40 +64,30 @@ export class PosterMaker {
 
   private async counted(jobId: string, durationSeconds: number | null): Promise<Buffer> {
     const started = performance.now();
-    const run: { outcome: PosterOutcome } = { outcome: 'unavailable' };
+    let outcome: PosterOutcome = 'made';
     try {
-      const image = await this.make(jobId, durationSeconds, run);
-      run.outcome = 'made';
-      return image;
+      return await this.make(jobId, durationSeconds);
     } catch (err) {
-      if (err instanceof ApiException && err.code === 'output_deleted') run.outcome = 'deleted';
+      outcome = err instanceof PosterRefusal ? err.outcome : err instanceof ApiException && err.code === 'output_deleted' ? 'deleted' : 'unavailable';
       throw err;
     } finally {
-      this.metrics?.posters.inc({ outcome: run.outcome });
+      this.metrics?.posters.inc({ outcome });
       this.metrics?.posterSeconds.observe((performance.now() - started) / 1000);
     }
   }
 
-  /** Sets `run.outcome` for a refusal that is not a deletion (counted by the caller). */
-  private async make(jobId: string, durationSeconds: number | null, run: { outcome: PosterOutcome }): Promise<Buffer> {
+  private async make(jobId: string, durationSeconds: number | null): Promise<Buffer> {
     const signal = AbortSignal.timeout(this.deps.config.POSTER_TIMEOUT_MS);
-    await this.slots.acquire(signal).catch(() => {
-      run.outcome = 'busy';
-      return Promise.reject(busy());
-    });
+    await this.slots.acquire(signal).catch(() => Promise.reject(busy()));
     let image: Buffer;
     try {
       image = await withLocalFile(this.deps.storage, outputKey(jobId), signal, (file) => this.extract(file, durationSeconds, { signal }));
     } catch (err) {
-      if (signal.aborted) {
-        run.outcome = 'busy';
-        throw busy();
-      }
-      await this.unlessDeleted(jobId);
+      if (signal.aborted) throw busy();
+      await throwIfOutputDeletedSince(this.deps.store, jobId);
       if (err instanceof FfmpegFailedError) {
-        run.outcome = 'unreadable';
         this.deps.logger.warn({ jobId, err: err.message }, 'no poster can be made from this stored video');
-        throw new ApiException('not_found', 'No poster could be made from this video.');
+        throw unreadable();
       }
       this.deps.logger.error({ jobId, err: String(err) }, 'could not make a poster: ffmpeg or the temporary directory is not usable');
       throw cannotMake();
@@ -110,15 +108,10 @@ export class PosterMaker {
     }
     // The video may have been deleted while ffmpeg ran, its files removed before this one landed.
     try {
-      await this.unlessDeleted(jobId);
+      await throwIfOutputDeletedSince(this.deps.store, jobId);
     } catch (err) {
       if (err instanceof ApiException && err.code === 'output_deleted') await this.deps.storage.remove(posterKey(jobId));
       throw err;
     }
-  }
-
-  private async unlessDeleted(jobId: string): Promise<void> {
-    const { state } = foldRecordedJob(await this.deps.store.readStream(jobStreamId(jobId)));
-    if (state.outputDeletedAt) throw outputDeleted(state.outputDeletedAt);
   }
 }

@@ -1,5 +1,6 @@
 import { JOB_VIEW_PROJECTION } from '@reelay/read-models';
 import type { DataSource } from 'typeorm';
+import { ApiException } from '../errors/api-exception';
 
 /** job_view rows of unfinished jobs (its status index; jobs are few once finished ones are left out). */
 export const UNFINISHED_IN_JOB_VIEW = `status IN ('queued', 'validating', 'running', 'delayed')`;
@@ -19,4 +20,14 @@ const MAX_JOB_VIEW_LAG = 20_000;
 export async function jobViewTooFarBehind(db: Pick<DataSource, 'query'>): Promise<boolean> {
   const [{ lag }] = (await db.query(JOB_VIEW_LAG_SQL, [JOB_VIEW_PROJECTION])) as { lag: string }[];
   return Number(lag) > MAX_JOB_VIEW_LAG;
+}
+
+/**
+ * Refuses (503) what needs the job list whole while it is far behind the log, which it is while
+ * being rebuilt: it lacks jobs, so it cannot tell `whatItCannotTell`.
+ */
+export async function unlessJobListRebuilding(db: Pick<DataSource, 'query'>, whatItCannotTell: string): Promise<void> {
+  if (await jobViewTooFarBehind(db)) {
+    throw new ApiException('service_unavailable', `The job list is being rebuilt, so it cannot tell yet ${whatItCannotTell}. Try again in a minute.`, { headers: { 'Retry-After': '60' } });
+  }
 }

@@ -2,15 +2,15 @@ import { Controller, HttpCode, Inject, Post, Req } from '@nestjs/common';
 import { detailsFromIssues, RegenerateFailedRequest, type RegenerateFailedResult } from '@reelay/contracts';
 import type { Request } from 'express';
 import { CurrentUser } from '../auth/current-user';
-import { ApiException, invalidRequest } from '../errors/api-exception';
+import { invalidRequest } from '../errors/api-exception';
 import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
 import { correlationIdOf } from '../http/correlation';
 import { readJsonBody } from '../http/read-body';
 import { IntakeClient } from '../intake/intake-client';
-import { bulkErrorOf, runBulk } from '../jobs/bulk-run';
+import { bulkErrorOf, bulkPage, runBulk } from '../jobs/bulk-run';
 import { bulkCursorScope, decodeCursorCarrying, encodeCursor } from '../jobs/job-cursor';
 import { JobReader } from '../jobs/job-reader';
-import { jobViewTooFarBehind } from '../jobs/job-view-sql';
+import { unlessJobListRebuilding } from '../jobs/job-view-sql';
 import { OneAtATimePerUser } from '../rate-limit/one-at-a-time';
 import { submitAgain } from '../regenerate-job/regenerate-job.controller';
 import { failedJobsToRegenerate } from './failed-jobs-query';
@@ -66,30 +66,21 @@ export class RegenerateFailedController {
     const after = resumed?.cursor;
     return this.turns.run(userId, async () => {
       // Mid-rebuild the job list lacks new jobs: a failed job generated again would look untouched.
-      if (await jobViewTooFarBehind(this.deps.dataSource)) {
-        throw new ApiException('service_unavailable', 'The job list is being rebuilt, so it cannot tell yet which of your failed jobs were generated again. Try again in a minute.', { headers: { 'Retry-After': '60' } });
-      }
+      await unlessJobListRebuilding(this.deps.dataSource, 'which of your failed jobs were generated again');
       const found = await failedJobsToRegenerate(this.deps.dataSource, { userId, metadata, retryableOnly, createdBefore: new Date(sweptBefore), limit: REGENERATE_BATCH_MAX + 1, after });
-      const batch = found.slice(0, REGENERATE_BATCH_MAX).map((j) => j.jobId);
-      const hasMore = found.length > REGENERATE_BATCH_MAX;
+      const page = bulkPage(found, REGENERATE_BATCH_MAX);
       const correlationId = correlationIdOf(req);
       const regenerate = async (parentJobId: string) => {
         const { state } = await this.jobs.loadOwned(parentJobId, userId);
         return submitAgain(this.intake, this.jobs, state, {}, { userId, idempotencyKey: childKey(parentJobId), correlationId });
       };
-      const outcomes = await runBulk(batch, SUBMITS_IN_FLIGHT, regenerate, bulkErrorOf(this.deps.logger, 'a regenerate of a bulk regenerate'));
+      const { done, refused } = await runBulk(page.jobIds, SUBMITS_IN_FLIGHT, regenerate, bulkErrorOf(this.deps.logger, 'a regenerate of a bulk regenerate'));
       return {
         object: 'job_regenerate_batch' as const,
-        created: batch.flatMap((parentJobId, i) => {
-          const outcome = outcomes[i]!;
-          return outcome.ok ? [{ parentJobId, job: outcome.value }] : [];
-        }),
-        notCreated: batch.flatMap((parentJobId, i) => {
-          const outcome = outcomes[i]!;
-          return outcome.ok ? [] : [{ parentJobId, error: outcome.error }];
-        }),
-        hasMore,
-        nextCursor: hasMore ? encodeCursor(found[REGENERATE_BATCH_MAX - 1]!, `${scope}${sweptBefore}`) : null,
+        created: done.map((d) => ({ parentJobId: d.item, job: d.value })),
+        notCreated: refused.map((r) => ({ parentJobId: r.item, error: r.error })),
+        hasMore: page.next !== null,
+        nextCursor: page.next && encodeCursor(page.next, `${scope}${sweptBefore}`),
       };
     });
   }

@@ -68,14 +68,15 @@ export class ExpiredOutputsSweep {
       return !name || (this.skipUntil.get(name) ?? 0) > now;
     };
     for await (const key of this.deps.storage.listOlderThan('outputs', retentionMs ?? ORPHAN_AGE_MS, skip)) {
-      const jobId = jobIdOfOutputKey(key) ?? jobIdOfPosterKey(key)!;
+      const posterOf = jobIdOfPosterKey(key);
+      const jobId = posterOf ?? jobIdOfOutputKey(key)!;
       const name = rememberedAs(key)!;
       if (read++ === this.maxJobs) {
         result.more = true;
         break;
       }
       try {
-        if (name !== jobId) {
+        if (posterOf) {
           if (await this.lonePosterRemoved(jobId)) result.orphansRemoved++;
           else this.skipUntil.set(name, Number.POSITIVE_INFINITY);
           continue;
