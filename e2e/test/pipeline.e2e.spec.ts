@@ -35,7 +35,7 @@ beforeAll(async () => {
     label: 'pipeline',
     replicas: { intake: 2, dispatch: 2, polling: 2 },
     env: {
-      PROVIDERS_ENABLED: 'local,runway,minimax,kling',
+      PROVIDERS_ENABLED: 'local,runway,minimax,kling,seedance',
       MODERATION_BLOCKED_TERMS: 'forbidden fruit',
       OUTBOUND_ALLOW_HOSTS: assetHost,
       DISPATCH_RATE_LIMIT_BUDGET_MS: '1500',
@@ -154,15 +154,15 @@ describe('reference images', () => {
     }
     throw new Error(`job ${jobId} not listed${status ? ` as ${status}` : ''}`);
   };
-  /** A real PNG of `color`, uploaded by alice. */
-  const upload = async (color: string) => {
+  /** A real PNG of `color` (320x180 unless `size` says otherwise), uploaded by alice. */
+  const upload = async (color: string, size = '320x180') => {
     const { execFileSync } = await import('node:child_process');
     const { mkdtempSync, readFileSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
     const ffmpeg: string = require('@ffmpeg-installer/ffmpeg').path;
     const file = join(mkdtempSync(join(tmpdir(), 'ref-')), 'ref.png');
-    execFileSync(ffmpeg, ['-loglevel', 'error', '-f', 'lavfi', '-i', `color=c=${color}:s=320x180`, '-frames:v', '1', file]);
+    execFileSync(ffmpeg, ['-loglevel', 'error', '-f', 'lavfi', '-i', `color=c=${color}:s=${size}`, '-frames:v', '1', file]);
     const res = await fetch(`${stack.gateway.url}/v1/assets`, {
       method: 'POST',
       headers: { authorization: `Bearer ${aliceKey}`, 'content-type': 'image/png' },
@@ -189,6 +189,22 @@ describe('reference images', () => {
     const again = await alice.call<Job>('POST', `/v1/jobs/${job.id}/regenerate`);
     expect(again.status).toBe(202);
     expect(await alice.waitFor(again.body.id, isTerminalJob)).toMatchObject({ status: 'failed', errorCode: 'asset_fetch_failed' });
+  });
+
+  it("fits an image Seedance would refuse (3:1, wider than its 2.5) to Seedance's bounds, sends the copy and succeeds; the job shows what was sent", async () => {
+    const asset = await upload('purple', '1200x400');
+    const seedance = { model: 'seedance-1-0-pro', prompt: 'a wide panorama, slowly [sim:success_after=1]', aspectRatio: '16:9', durationSeconds: 5 };
+    const job = (await alice.submit({ ...seedance, referenceImage: { assetId: asset.id } })).body;
+    const done = await alice.waitFor(job.id, isTerminalJob);
+    // The simulator refuses an image outside Ark's bounds as Ark does, so success means the copy was sent.
+    expect(done).toMatchObject({ status: 'succeeded', referenceImage: { assetId: asset.id }, referenceImageFitted: { width: 999, height: 400, cropped: true } });
+    const tasks = (await (await fetch(`${stack.sim.url}/_sim/tasks`)).json()) as { submissionKey: string | null; provider: string }[];
+    expect(tasks.filter((t) => t.provider === 'seedance' && t.submissionKey?.startsWith(job.id))).toHaveLength(1);
+    // The copy is an image of alice's: bob cannot name it.
+    const copy = done.referenceImageFitted!.assetId;
+    expect(copy).not.toBe(asset.id);
+    const bobs = (await bob.submit({ ...seedance, referenceImage: { assetId: copy } })).body;
+    expect(await bob.waitFor(bobs.id, isTerminalJob)).toMatchObject({ status: 'failed', errorCode: 'asset_fetch_failed' });
   });
 
   it('refuses to delete an image an unfinished job names (409), and deletes it once that job is over', async () => {

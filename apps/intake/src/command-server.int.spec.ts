@@ -12,6 +12,7 @@ import { IntakeCommandServer } from './command-server';
 import type { IntakeDeps } from './intake.deps';
 import { loadJob } from './shared/job-stream';
 import { ValidateAfterSubmit } from './validate-job/validate-after-submit';
+import { ffmpegImageFitter } from './validate-job/fit-reference-image';
 
 // The command server as intake runs it, on real NATS and PostgreSQL, but with no JetStream consumer
 // and no relay: whatever happens to a job after the reply is the command server's own doing.
@@ -35,6 +36,7 @@ beforeAll(async () => {
     catalog: new Catalog(['local', 'openai'], undefined, { simulated: ['openai'] }),
     blockedTerms: ['forbidden thing'],
     imageRules: { maxBytes: 1024 * 1024, timeoutMs: 2000, minSide: 64, maxSide: 4096, allowHosts: [] },
+    fitImage: ffmpegImageFitter(2),
     now: () => new Date(),
   };
   server = new IntakeCommandServer(deps, { nc: infra.nc, prefix, logger }, new ValidateAfterSubmit(deps, logger));

@@ -3,6 +3,7 @@ import type { EventStore } from '@reelay/event-store';
 import type { HostResolver } from '@reelay/net-guard';
 import type { BlobStorage } from '@reelay/storage';
 import type { ImageRules } from './validate-job/check-reference-image';
+import type { FitImage } from './validate-job/fit-reference-image';
 
 export const INTAKE_DEPS = Symbol('INTAKE_DEPS');
 
@@ -12,6 +13,8 @@ export interface IntakeDeps {
   catalog: Catalog;
   blockedTerms: string[];
   imageRules: ImageRules;
+  /** Fits a reference image outside its model's limits to them (ffmpegImageFitter). */
+  fitImage: FitImage;
   /** OUTBOUND_ALLOW_HOSTS: dev/test hosts a webhook URL may name although they are local. */
   outboundAllowHosts?: readonly string[];
   /** Resolves a webhook URL's host at submit; main sets a caching userHostResolver (DNS asked directly). */

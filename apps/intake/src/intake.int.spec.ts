@@ -1,7 +1,8 @@
 import { Catalog } from '@reelay/catalog';
 import { creditStreamId, jobStreamId, parseEvent, type CreditEvent, type RecordedEvent, type SubmitJobCommand } from '@reelay/contracts';
 import { createDataSource, DeadLetterStore, EventStore, runMigrations } from '@reelay/event-store';
-import { availableCredits, creditsDecider, creditsLedgerFold, type CreditsState } from '@reelay/job-domain';
+import { availableCredits, creditsDecider, creditsLedgerFold, toPublicJob, type CreditsState } from '@reelay/job-domain';
+import { sniffImage } from '@reelay/media';
 import { LocalStorage, assetKey } from '@reelay/storage';
 import { createTestDatabase, type TestDatabase } from '@reelay/testing';
 import { execFileSync } from 'node:child_process';
@@ -23,6 +24,7 @@ import { settleDeadLettered } from './settle-credits/settle-dead-lettered';
 import { rebuildJobView } from '@reelay/read-models';
 import { IntakeEventsController } from './intake.controller';
 import { createLogger, onOneReplica } from '@reelay/service-kit';
+import { ffmpegImageFitter } from './validate-job/fit-reference-image';
 
 let db: TestDatabase;
 let ds: DataSource;
@@ -87,6 +89,7 @@ beforeAll(async () => {
     catalog: new Catalog(['local', 'openai'], undefined, { simulated: ['openai'] }),
     blockedTerms: ['forbidden thing'],
     imageRules: { maxBytes: 1024 * 1024, timeoutMs: 2000, minSide: 64, maxSide: 4096, allowHosts: [] },
+    fitImage: ffmpegImageFitter(2),
     resolver: async (host) => {
       if (host === 'hooks.example.com') return [{ address: '93.184.216.34', family: 4 }];
       if (host === 'hooks.internal.example') return [{ address: '10.20.30.40', family: 4 }];
@@ -326,8 +329,8 @@ describe('validation', () => {
     expect((await loadJob(deps.store, stolen.job.id)).state).toMatchObject({ status: 'failed', errorCode: 'asset_fetch_failed' });
   });
 
-  it("fails an image its model's provider would refuse (Seedance's shape), saying why in the job's message", async () => {
-    const userId = await newUser(100);
+  it("fits an image its model's providers would refuse: Seedance's shape cut to within bounds, Sora's exact video size; the copy is an image of the user's", async () => {
+    const userId = await newUser(500);
     await deps.storage.put(assetKey('asset_widewidewide12'), pngOf('red', 1200, 400), { contentType: 'image/png', metadata: { userId } });
     const withSeedance = { ...deps, catalog: new Catalog(['local', 'openai', 'seedance'], undefined, { simulated: ['openai'] }) };
     const job = async (model: string, durationSeconds: number) => {
@@ -336,13 +339,33 @@ describe('validation', () => {
       await validateJob(withSeedance, reply.job.id, {});
       return (await loadJob(deps.store, reply.job.id)).state;
     };
-    expect(await job('seedance-1-0-pro', 5)).toMatchObject({
-      status: 'failed',
-      errorCode: 'validation_failed',
-      failureMessage: 'seedance-1-0-pro takes reference images whose width is more than 0.4 and less than 2.5 times their height; this one is 1200x400.',
-    });
-    // The same image suits a model without such limits.
-    expect(await job('sora-2', 4)).toMatchObject({ status: 'validating', validated: true });
+    const seedance = await job('seedance-1-0-pro', 5);
+    expect(seedance).toMatchObject({ status: 'validating', validated: true, referenceImageFitted: { width: 999, height: 400, cropped: true, contentType: 'image/png' } });
+    const copy = seedance.referenceImageFitted!;
+    expect(sniffImage(await deps.storage.read(assetKey(copy.assetId)))).toEqual({ contentType: 'image/png', width: 999, height: 400 });
+    expect((await deps.storage.stat(assetKey(copy.assetId)))?.metadata).toMatchObject({ userId, width: 999, height: 400 });
+    expect(toPublicJob(seedance).referenceImageFitted).toEqual({ assetId: copy.assetId, width: 999, height: 400, cropped: true });
+
+    const sora = await job('sora-2', 4);
+    expect(sora.referenceImageFitted).toMatchObject({ width: 1280, height: 720, cropped: true });
+    // The same fit of the same image is the same asset (a redelivered validation stores no second copy).
+    expect((await job('seedance-1-0-pro', 5)).referenceImageFitted?.assetId).toBe(copy.assetId);
+    // An image the model takes as it is is sent as it is.
+    await deps.storage.put(assetKey('asset_exactsizeexact1'), pngOf('blue', 1280, 720), { contentType: 'image/png', metadata: { userId } });
+    const exact = await submitJob(withSeedance, { userId, correlationId: 'c1', request: { ...request, model: 'sora-2', durationSeconds: 4, referenceImage: { assetId: 'asset_exactsizeexact1' } } });
+    if (!exact.ok) throw new Error(exact.error.message);
+    await validateJob(withSeedance, exact.job.id, {});
+    expect((await loadJob(deps.store, exact.job.id)).state).toMatchObject({ validated: true, referenceImageFitted: null });
+  });
+
+  it('fails an image that looks like a PNG but cannot be decoded when it must be fitted, saying it could not be read', async () => {
+    const userId = await newUser(100);
+    const broken = Buffer.concat([pngOf('red', 800, 600).subarray(0, 33), Buffer.alloc(200, 7)]);
+    await deps.storage.put(assetKey('asset_brokenbroken12'), broken, { contentType: 'image/png', metadata: { userId } });
+    const reply = await submit(userId, { request: { ...request, model: 'sora-2', durationSeconds: 4, referenceImage: { assetId: 'asset_brokenbroken12' } } });
+    if (!reply.ok) throw new Error(reply.error.message);
+    await validateJob(deps, reply.job.id, {});
+    expect((await loadJob(deps.store, reply.job.id)).state).toMatchObject({ status: 'failed', errorCode: 'validation_failed', failureMessage: 'The reference image could not be read.' });
   });
 
   it('refuses a reference image URL on a private address', async () => {

@@ -7,6 +7,10 @@ import { LocalStorage } from '@reelay/storage';
 import { IntakeConfig } from './config';
 import { intakeConsumers } from './intake.consumers';
 import { IntakeModule } from './intake.module';
+import { ffmpegImageFitter } from './validate-job/fit-reference-image';
+
+/** Reference images fitted at once by one intake process (each is an ffmpeg process). */
+const IMAGE_FITS_AT_ONCE = 2;
 
 async function main() {
   initTracing('intake');
@@ -27,6 +31,7 @@ async function main() {
       maxSide: config.ASSET_MAX_SIDE,
       allowHosts: config.OUTBOUND_ALLOW_HOSTS,
     },
+    fitImage: ffmpegImageFitter(IMAGE_FITS_AT_ONCE),
     outboundAllowHosts: config.OUTBOUND_ALLOW_HOSTS,
     resolver: cachingResolver(userHostResolver, 60_000),
     now: () => new Date(),

@@ -1,4 +1,5 @@
-import type { CatalogModel, ErrorDetail, SubmitJobRequest } from '@reelay/contracts';
+import type { AspectRatio, CatalogModel, ErrorDetail, SubmitJobRequest } from '@reelay/contracts';
+import { imageFitFor, type ImageFit } from './image-fit';
 import { MODELS, type CatalogEntry } from './models';
 import { RETIREMENTS, type Retirement } from './retirements';
 
@@ -145,10 +146,19 @@ export class Catalog {
     return problems;
   }
 
-  /** Why an image of this size does not suit the model's providers, or null when it does (checked once the image is read). */
-  imageProblem(modelId: string, width: number, height: number): string | null {
+  /** How to change a reference image of this size so the model's providers take it for a job of `aspectRatio`; null when they take it as it is. */
+  imageFit(modelId: string, aspectRatio: AspectRatio, width: number, height: number): ImageFit | null {
+    return imageFitFor(this.get(modelId)?.referenceImageLimits, aspectRatio, width, height);
+  }
+
+  /** Why an image of this size does not suit the model's providers for a job of `aspectRatio`, or null when it does (checked once the image is read). */
+  imageProblem(modelId: string, width: number, height: number, aspectRatio?: AspectRatio): string | null {
     const limits = this.get(modelId)?.referenceImageLimits;
     if (!limits) return null;
+    const exact = limits.exactSizes?.find((s) => s.aspectRatio === aspectRatio);
+    if (exact && (exact.width !== width || exact.height !== height)) {
+      return `${modelId} takes a reference image of exactly the video's size, ${exact.width}x${exact.height} for ${aspectRatio}; this one is ${width}x${height}.`;
+    }
     const { minSide, maxSide, minAspect, maxAspect } = limits;
     if ((minSide && Math.min(width, height) < minSide) || (maxSide && Math.max(width, height) > maxSide)) {
       return `${modelId} takes reference images of ${minSide ?? 1} to ${maxSide ?? 'any number of'} pixels on each side; this one is ${width}x${height}.`;

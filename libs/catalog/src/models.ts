@@ -28,6 +28,17 @@ const RUNWAY_IMAGE_LIMITS: ReferenceImageLimits = { httpsOnly: true };
 /** Ark's image rules for Seedance: each side above 300 and below 6000 px (301–5999), width/height strictly between 0.4 and 2.5. */
 const SEEDANCE_IMAGE_LIMITS: ReferenceImageLimits = { minSide: 301, maxSide: 5999, minAspect: 0.4, maxAspect: 2.5 };
 
+/**
+ * Sora takes an `input_reference` only of exactly the video's `size` (a 400 "Inpaint image must match
+ * the requested width and height" otherwise); sora-2 makes 720p only.
+ */
+const SORA_720P_IMAGE_LIMITS: ReferenceImageLimits = {
+  exactSizes: [
+    { aspectRatio: '16:9', width: 1280, height: 720 },
+    { aspectRatio: '9:16', width: 720, height: 1280 },
+  ],
+};
+
 const ALL_RATIOS: AspectRatio[] = ['16:9', '9:16', '1:1'];
 
 /** The models reelay offers. A model is listed only when one of its providers is configured. */
@@ -65,6 +76,7 @@ export const MODELS: CatalogEntry[] = [
     imageToVideo: true,
     textToVideo: true,
     creditsPerSecond: 10,
+    referenceImageLimits: SORA_720P_IMAGE_LIMITS,
   },
   {
     id: 'gen4.5',

@@ -25,6 +25,7 @@ export * from './fal/fal-webhook-signature';
 export * from './local/render';
 export * from './local/run-ffmpeg';
 export * from './local/poster';
+export * from './local/fit-image';
 export * from './local/render-queue';
 export * from './local/local-adapter';
 export * from './local/local-factory';

@@ -1,3 +1,4 @@
+import type { ReferenceImage } from '@reelay/contracts';
 import type { JobState } from '@reelay/job-domain';
 import type { ProviderAdapter, ProviderSubmitRequest } from '@reelay/providers';
 import { assetKey, signedAssetUrl } from '@reelay/storage';
@@ -14,7 +15,7 @@ const ASSET_LINK_TTL_MS = 24 * 3600_000;
  * image inlined as a `data:` URL — always for a provider that takes images inline.
  */
 async function referenceImageUrl(deps: DispatchJobDeps, job: JobState, adapter: ProviderAdapter): Promise<string | undefined> {
-  const ref = job.referenceImage;
+  const ref = imageToSend(job);
   if (!ref) return undefined;
   if ('url' in ref) {
     const inline = adapter.capabilities.inlineImage;
@@ -32,6 +33,11 @@ async function referenceImageUrl(deps: DispatchJobDeps, job: JobState, adapter: 
   return prefix + (await deps.storage.read(assetKey(ref.assetId))).toString('base64');
 }
 
+/** The image providers are sent: the copy intake fitted to the model, when it made one, else the job's own. */
+function imageToSend(job: JobState): ReferenceImage | null {
+  return job.referenceImageFitted ? { assetId: job.referenceImageFitted.assetId } : job.referenceImage;
+}
+
 /** An upload that must go inline (no link the provider takes) is over the provider's limit for inline images. */
 export class InlineImageTooLargeError extends Error {
   constructor(
@@ -47,7 +53,7 @@ export class InlineImageTooLargeError extends Error {
  * provider that fetches links only as a signed link, which needs PUBLIC_BASE_URL and ASSET_URL_SECRET.
  */
 export function takesReferenceImage(deps: Pick<DispatchJobDeps, 'assetUrls'>, job: JobState, adapter: ProviderAdapter): boolean {
-  const ref = job.referenceImage;
+  const ref = imageToSend(job);
   return !ref || 'url' in ref || Boolean(deps.assetUrls) || !adapter.capabilities.imageByLinkOnly;
 }
 

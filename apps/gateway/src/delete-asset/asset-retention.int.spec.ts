@@ -36,11 +36,12 @@ async function asset(uploadedDaysAgo: number): Promise<string> {
   for (const file of [assetKey(id), `${assetKey(id)}.meta.json`]) await utimes(join(dir, file), daysAgo(uploadedDaysAgo), daysAgo(uploadedDaysAgo));
   return id;
 }
-async function jobNaming(assetId: string, status: string, createdDaysAgo: number): Promise<void> {
+async function jobNaming(assetId: string, status: string, createdDaysAgo: number, fittedAssetId?: string): Promise<void> {
   const jobId = `job_${assetId}`;
+  const fitted = fittedAssetId ? { referenceImageFitted: { assetId: fittedAssetId, width: 1280, height: 720, cropped: true } } : {};
   await ds.query(
     `INSERT INTO job_view (job_id, user_id, status, message, model, created_at, updated_at, version, job) VALUES ($1, 'u1', $2, '', 'gen4.5', $3, $3, 1, $4)`,
-    [jobId, status, daysAgo(createdDaysAgo), JSON.stringify({ id: jobId, referenceImage: { assetId } })],
+    [jobId, status, daysAgo(createdDaysAgo), JSON.stringify({ id: jobId, referenceImage: { assetId }, ...fitted })],
   );
 }
 const stored = async () => (await readdir(join(dir, 'assets'))).filter((f) => !f.endsWith('.meta.json')).sort();
@@ -55,9 +56,12 @@ describe('sweepUnusedAssets (PostgreSQL job_view, files on disk)', () => {
     const ofFinishedJob = await asset(40);
     await jobNaming(ofFinishedJob, 'succeeded', 1);
     const uploadedLately = await asset(1);
+    // The copy intake fitted to the model for a job that waits (for capacity, say) is in use too.
+    const fittedForWaitingJob = await asset(40);
+    await jobNaming(await asset(1), 'validating', 40, fittedForWaitingJob);
 
     expect(await sweepUnusedAssets({ storage, dataSource: ds }, 30 * DAY)).toEqual({ removed: 2, more: false });
-    expect(await stored()).toEqual([ofRunningJob, ofQueuedJob, uploadedLately].sort());
+    expect(await stored()).toEqual([ofRunningJob, ofQueuedJob, uploadedLately, fittedForWaitingJob, `asset_${String(n).padStart(10, 'A')}`].sort());
     // Its description goes with it.
     expect(await readdir(join(dir, 'assets'))).not.toContain(`${unused}.meta.json`);
   });

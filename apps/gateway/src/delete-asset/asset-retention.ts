@@ -22,10 +22,15 @@ const NOT_YET_IN_JOB_VIEW = `
 
 const JOB_VIEW_CHECKPOINT_SQL = `SELECT transaction_id::text, global_position::text FROM checkpoints WHERE name = $1`;
 
-/** Of `assetIds`, those an unfinished job (of `userId` when given) names. */
+/**
+ * Of `assetIds`, those an unfinished job (of `userId` when given) names: as its reference image, or as
+ * the copy of it intake fitted to the model (written at validation, so younger than any retention
+ * while job_view has not folded it yet).
+ */
 const IN_USE_SQL = `
-  SELECT job->'referenceImage'->>'assetId' AS asset_id, job_id FROM job_view
-  WHERE ${UNFINISHED_IN_JOB_VIEW} AND job->'referenceImage'->>'assetId' = ANY($1) AND ($2::text IS NULL OR user_id = $2)
+  SELECT named.asset_id, job_id FROM job_view,
+    LATERAL (VALUES (job->'referenceImage'->>'assetId'), (job->'referenceImageFitted'->>'assetId')) AS named(asset_id)
+  WHERE ${UNFINISHED_IN_JOB_VIEW} AND named.asset_id = ANY($1) AND ($2::text IS NULL OR user_id = $2)
   UNION ALL
   SELECT t.data->'referenceImage'->>'assetId', t.data->>'jobId' FROM (${NOT_YET_IN_JOB_VIEW}) t
   WHERE t.data->'referenceImage'->>'assetId' = ANY($1) AND ($2::text IS NULL OR t.data->>'userId' = $2)`;

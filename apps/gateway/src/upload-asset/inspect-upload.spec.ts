@@ -1,5 +1,6 @@
 import { ApiException } from '../errors/api-exception';
-import { assetIdFor, checkDeclaredType, inspectUpload } from './inspect-upload';
+import { assetIdFor } from '@reelay/storage';
+import { checkDeclaredType, inspectUpload } from './inspect-upload';
 
 // 6x4 images written by ffmpeg, so real encoders' headers are covered.
 const FIXTURES = {

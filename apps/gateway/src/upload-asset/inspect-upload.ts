@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { sniffImage, type ImageInfo } from '@reelay/media';
 import { ApiException, invalidRequest } from '../errors/api-exception';
 
@@ -23,17 +22,4 @@ export function inspectUpload(declared: string, data: Buffer): ImageInfo {
   }
   if (image.contentType !== declared) throw new ApiException('unsupported_media_type', `The file is a ${image.contentType} image, not ${declared}.`);
   return image;
-}
-
-const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-
-/**
- * An asset's id, from its owner and its bytes: the same image sent again by the same user is the
- * same asset. So a retried submit that carries its image inline (POST /v1/videos with a file or a
- * data: URL) names the same reference image, and its Idempotency-Key replays the job instead of
- * refusing a "different" request; retries store no copies either.
- */
-export function assetIdFor(userId: string, data: Buffer): string {
-  const digest = createHash('sha256').update(userId).update('\0').update(data).digest();
-  return `asset_${Array.from(digest.subarray(0, 24), (byte) => BASE62[byte % 62]).join('')}`;
 }

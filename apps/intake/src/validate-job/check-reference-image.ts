@@ -1,8 +1,12 @@
 import type { Catalog } from '@reelay/catalog';
 import type { JobErrorCode, ReferenceImage } from '@reelay/contracts';
-import { sniffImage } from '@reelay/media';
+import { sniffImage, type ImageInfo } from '@reelay/media';
 import { fetchUserFile } from '@reelay/net-guard';
 import { assetKey, type BlobStorage } from '@reelay/storage';
+import type { ValidatedImage } from '@reelay/job-domain';
+
+/** The copy of a reference image fitted to the model (see fit-reference-image). */
+export type FittedImage = NonNullable<NonNullable<ValidatedImage>['fitted']>;
 
 export interface ImageRules {
   maxBytes: number;
@@ -13,10 +17,10 @@ export interface ImageRules {
 }
 
 export type ImageCheck =
-  | { ok: true; image: { contentType: string; bytes: number; width: number; height: number } }
+  | { ok: true; image: ImageInfo & { bytes: number; fitted?: FittedImage }; data: Buffer }
   | { ok: false; errorCode: JobErrorCode; message: string | null; detail: string };
 
-const fail = (errorCode: JobErrorCode, detail: string, message: string | null = null): ImageCheck => ({ ok: false, errorCode, message, detail });
+export const fail = (errorCode: JobErrorCode, detail: string, message: string | null = null): ImageCheck => ({ ok: false, errorCode, message, detail });
 
 const tooLarge = (rules: ImageRules) => fail('validation_failed', 'reference image too large', `The reference image must be at most ${Math.floor(rules.maxBytes / 1048576)} MB.`);
 
@@ -43,15 +47,5 @@ export async function checkReferenceImage(ref: ReferenceImage, userId: string, s
       `The reference image must be between ${rules.minSide} and ${rules.maxSide} pixels on each side.`,
     );
   }
-  return { ok: true, image: { contentType: image.contentType, bytes: bytes.length, width, height } };
-}
-
-export type ModelImageLimits = Pick<Catalog, 'imageProblem'>;
-
-/** A readable image that the model's providers would still refuse (its size or shape) fails validation, saying why. */
-export function suitsModel(check: ImageCheck, catalog: ModelImageLimits, model: string): ImageCheck {
-  if (!check.ok) return check;
-  const { width, height } = check.image;
-  const problem = catalog.imageProblem(model, width, height);
-  return problem ? fail('validation_failed', `reference image ${width}x${height} is outside ${model}'s limits`, problem) : check;
+  return { ok: true, image: { contentType: image.contentType, bytes: bytes.length, width, height }, data: bytes };
 }

@@ -2,7 +2,8 @@ import { jobStreamId, type EventMetadata, type JobEvent } from '@reelay/contract
 import { handle, type EventStore } from '@reelay/event-store';
 import { decideJob, evolveJob, IllegalTransitionError, jobDecider, type JobCommand, type JobState } from '@reelay/job-domain';
 import type { BlobStorage } from '@reelay/storage';
-import { checkReferenceImage, suitsModel, type ImageRules, type ModelImageLimits } from './check-reference-image';
+import { checkReferenceImage, type ImageRules } from './check-reference-image';
+import { fitToModel, type FitImage, type ImageFitDeps } from './fit-reference-image';
 import { moderationViolation } from './moderation';
 
 export interface ValidateJobDeps {
@@ -10,8 +11,9 @@ export interface ValidateJobDeps {
   storage: BlobStorage;
   blockedTerms: string[];
   imageRules: ImageRules;
-  /** The model's own limits on a reference image (its providers'). */
-  catalog: ModelImageLimits;
+  /** The model's own limits on a reference image (its providers'), and how to fit an image to them. */
+  catalog: ImageFitDeps['catalog'];
+  fitImage: FitImage;
   now: () => Date;
 }
 
@@ -55,7 +57,8 @@ export async function validateJob(deps: ValidateJobDeps, jobId: string, metadata
     const job = started.state;
     if (job.status !== 'validating' || job.validated || !job.referenceImage) return;
 
-    const check = suitsModel(await checkReferenceImage(job.referenceImage, job.userId, deps.storage, deps.imageRules), deps.catalog, job.model);
+    const read = await checkReferenceImage(job.referenceImage, job.userId, deps.storage, deps.imageRules);
+    const check = await fitToModel(read, job, { ...deps, maxBytes: deps.imageRules.maxBytes });
     // Decided on the state as it is now: a concurrent validation (a redelivery) may have validated
     // the job meanwhile, and dispatch may be submitting it; this verdict then changes nothing.
     await run((state) =>

@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
 import { startProviderSim, type RunningProviderSim } from '../start-provider-sim';
+import { pngHeaderDataUrl } from '../testing/png-header';
 
 describe('official openai SDK against provider-sim /openai/v1', () => {
   let sim: RunningProviderSim;
@@ -27,6 +28,17 @@ describe('official openai SDK against provider-sim /openai/v1', () => {
   it('accepts input_reference with image_url as bracketed multipart keys', async () => {
     const video = await client.videos.create({ prompt: 'a fox', input_reference: { image_url: 'https://example.com/a.png' } } as OpenAI.Videos.VideoCreateParams);
     expect(sim.ctx.getTask('openai', video.id)!.request.input_reference).toEqual({ image_url: 'https://example.com/a.png' });
+  });
+
+  it("refuses an input_reference that is not exactly the video's size, as Sora does", async () => {
+    const create = (imageUrl: string, size: OpenAI.Videos.VideoSize) =>
+      client.videos.create({ prompt: 'a fox', size, input_reference: { image_url: imageUrl } } as OpenAI.Videos.VideoCreateParams);
+    const refused = await create(pngHeaderDataUrl(800, 600), '1280x720').catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(refused).toMatchObject({ status: 400, type: 'invalid_request_error', param: null, code: null });
+    expect((refused as Error).message).toContain('Inpaint image must match the requested width and height');
+    await expect(create(pngHeaderDataUrl(1280, 720), '720x1280')).rejects.toBeInstanceOf(OpenAI.BadRequestError);
+    expect((await create(pngHeaderDataUrl(720, 1280), '720x1280')).status).toBe('queued');
   });
 
   it('failed videos carry error.code; SDK error classes map from HTTP statuses', async () => {

@@ -6,6 +6,7 @@ import { statusCallbacks } from '../core/status-callbacks';
 import { fixtureVideo } from '../core/fixture-video';
 import type { SimPhase, SimTask } from '../core/sim-task';
 import { signWebhook } from './standard-webhook-sign';
+import { sentImageSize } from '../core/reference-image';
 
 const PROVIDER = 'openai';
 const SECONDS = new Set(['4', '8', '12', '16', '20']);
@@ -51,6 +52,8 @@ export const openaiSim: SimProvider = {
         return reject(oaiError(400, `Invalid value: '${seconds}'. Supported values are: '4', '8', and '12'.`, 'invalid_request_error', 'seconds', 'invalid_value'));
       }
       if (!SIZES.has(size)) return reject(oaiError(400, `Invalid value: '${size}'.`, 'invalid_request_error', 'size', 'invalid_value'));
+      const refused = await referenceImageRefusal(body.input_reference, size);
+      if (refused) return reject(refused);
       const gate = ctx.gateSubmit(PROVIDER, scenario, submissionKeyOf(req) ?? prompt);
       if (gate) return reject(rejection(gate));
       const task = ctx.createTask(PROVIDER, {
@@ -153,6 +156,20 @@ function renderVideo(ctx: SimContext, task: SimTask, phase: SimPhase) {
           : { code: task.failure?.code ?? 'internal_error', message: task.failure?.message ?? 'Video generation failed.' }
         : null,
   };
+}
+
+/**
+ * Sora takes an `input_reference` only of exactly the requested `size`: anything else is this 400,
+ * with no param and no code (as OpenAI answers it). A reference the sim cannot read is let through.
+ */
+async function referenceImageRefusal(reference: unknown, size: string): Promise<SimReply | null> {
+  const url = (reference as { image_url?: unknown } | undefined)?.image_url;
+  if (typeof url !== 'string') return null;
+  const image = await sentImageSize(url);
+  if (image === null) return null;
+  if (image === 'unreadable') return oaiError(400, 'The provided input_reference could not be read as an image.', 'invalid_request_error', 'input_reference', 'invalid_image');
+  if (`${image.width}x${image.height}` !== size) return oaiError(400, 'Inpaint image must match the requested width and height', 'invalid_request_error', null, null);
+  return null;
 }
 
 function authError(ctx: SimContext, header: string | undefined): SimReply | null {

@@ -1,4 +1,5 @@
 import { startProviderSim, type RunningProviderSim } from '../start-provider-sim';
+import { pngHeaderDataUrl } from '../testing/png-header';
 
 /** Ark has no npm SDK: this drives the raw HTTP shape the Ark SDKs use (providers.md §1, §11). */
 describe('Ark content-generation raw HTTP shape against provider-sim /seedance/api/v3', () => {
@@ -45,5 +46,37 @@ describe('Ark content-generation raw HTTP shape against provider-sim /seedance/a
     expect(((await unauth.json()) as { error: { code: string } }).error.code).toBe('AuthenticationError');
     const bad = await fetch(base, { method: 'POST', headers, body: JSON.stringify({ model: 'm', content: [{ type: 'text', text: 'x' }], ratio: '5:4' }) });
     expect(((await bad.json()) as { error: { code: string; param: string } }).error).toMatchObject({ code: 'InvalidParameter', param: 'ratio' });
+  });
+});
+
+describe("Ark's image rules on the simulator", () => {
+  let sim: RunningProviderSim;
+  const headers = { authorization: 'Bearer ark-sim', 'content-type': 'application/json' };
+  const create = (url: string) =>
+    fetch(`${sim.url}/seedance/api/v3/contents/generations/tasks`, {
+      method: 'POST', headers,
+      body: JSON.stringify({ model: 'seedance-1-0-pro-250528', content: [{ type: 'text', text: 'a fox' }, { type: 'image_url', image_url: { url } }] }),
+    });
+
+  beforeAll(async () => {
+    sim = await startProviderSim({ port: 0 });
+  });
+  afterAll(() => sim.close());
+
+  it('refuses an image of a shape outside (0.4, 2.5) or a side outside (300, 6000) px, naming the content item', async () => {
+    for (const [width, height] of [[1200, 400], [400, 1000], [300, 500], [6000, 3000]]) {
+      const res = await create(pngHeaderDataUrl(width!, height!));
+      expect(res.status).toBe(400);
+      const { error } = (await res.json()) as { error: { code: string; param: string; message: string } };
+      expect(error).toMatchObject({ code: 'InvalidParameter', param: 'content[1].image_url.url' });
+      expect(error.message).toContain(`${width}x${height}`);
+    }
+    expect((await create('data:image/png;base64,bm90IGFuIGltYWdl')).status).toBe(400);
+  });
+
+  it('takes an image just inside the bounds, and a link it cannot reach unchecked', async () => {
+    expect((await create(pngHeaderDataUrl(999, 400))).status).toBe(200);
+    expect((await create(pngHeaderDataUrl(301, 700))).status).toBe(200);
+    expect((await create('https://images.example.com/a.png')).status).toBe(200);
   });
 });

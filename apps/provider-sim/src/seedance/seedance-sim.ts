@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { SimReply, SimRouter } from '../core/router';
 import { undocumentedRetryAfter, type CheckRejection, type SimContext, type SubmitRejection } from '../core/sim-context';
 import { bearerToken, delay, scenarioOf, submissionKeyOf, type SimProvider, submitRejecter } from '../core/sim-provider';
+import { sentImageSize } from '../core/reference-image';
 import { statusCallbacks } from '../core/status-callbacks';
 import { stripScenarioTags } from '../core/scenario';
 import type { SimPhase, SimTask } from '../core/sim-task';
@@ -47,6 +48,8 @@ export const seedanceSim: SimProvider = {
       const params = { ...parseTextCommands(rawText), ...pick(body, ['ratio', 'duration', 'resolution', 'seed', 'frames']) };
       const invalid = validateParams(params);
       if (invalid) return reject(arkError(400, 'InvalidParameter', `The parameter \`${invalid}\` specified in the request is not valid.`, invalid));
+      const badImage = await imageRefusal(content);
+      if (badImage) return reject(badImage);
       const gate = ctx.gateSubmit(PROVIDER, scenario, key);
       if (gate) return reject(rejection(gate));
 
@@ -139,6 +142,27 @@ function renderTask(ctx: SimContext, task: SimTask, phase: SimPhase) {
     created_at: Math.floor(task.createdAtMs / 1000),
     updated_at: Math.floor(task.updatedAtMs / 1000),
   };
+}
+
+/**
+ * Ark's image rules: each side above 300 and below 6000 px, width over height strictly between 0.4
+ * and 2.5 (the wording of its refusal is ours; the code and param are Ark's).
+ */
+async function imageRefusal(content: Record<string, unknown>[]): Promise<SimReply | null> {
+  for (const [i, item] of content.entries()) {
+    const url = (item?.image_url as { url?: unknown } | undefined)?.url;
+    if (item?.type !== 'image_url' || typeof url !== 'string') continue;
+    const image = await sentImageSize(url);
+    if (image === null) continue;
+    const param = `content[${i}].image_url.url`;
+    if (image === 'unreadable') return arkError(400, 'InvalidParameter', `The parameter \`${param}\` specified in the request is not valid: the image could not be decoded.`, param);
+    const { width, height } = image;
+    const ratio = width / height;
+    if (Math.min(width, height) <= 300 || Math.max(width, height) >= 6000 || ratio <= 0.4 || ratio >= 2.5) {
+      return arkError(400, 'InvalidParameter', `The parameter \`${param}\` specified in the request is not valid: image of ${width}x${height} px is outside the supported size or aspect ratio.`, param);
+    }
+  }
+  return null;
 }
 
 function rejection(gate: SubmitRejection | CheckRejection): SimReply {

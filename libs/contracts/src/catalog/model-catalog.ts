@@ -1,7 +1,11 @@
 import { z } from 'zod';
 import { AspectRatio, Resolution } from '../job/job-settings';
 
-/** What the model's provider takes as a reference image, beyond reelay's own limits; a job outside them fails validation with a message saying which. */
+/**
+ * What the model's provider takes as a reference image, beyond reelay's own limits. An image outside
+ * them is fitted at validation (scaled, and center-cropped where its shape is out of bounds); the job
+ * then shows `referenceImageFitted`.
+ */
 export const ReferenceImageLimits = z.strictObject({
   /** Each side, in pixels, at least / at most. */
   minSide: z.number().int().positive().optional(),
@@ -11,6 +15,8 @@ export const ReferenceImageLimits = z.strictObject({
   maxAspect: z.number().positive().optional(),
   /** A `referenceImage.url` must be https (the provider fetches it itself and refuses http). */
   httpsOnly: z.boolean().optional(),
+  /** The image must be exactly the video's size, which depends on the job's aspect ratio. */
+  exactSizes: z.array(z.strictObject({ aspectRatio: AspectRatio, width: z.number().int().positive(), height: z.number().int().positive() })).optional(),
 });
 export type ReferenceImageLimits = z.infer<typeof ReferenceImageLimits>;
 

@@ -44,7 +44,16 @@ export const JobValidated = defineEvent(
   z.strictObject({
     at,
     referenceImage: z
-      .strictObject({ contentType: z.string(), bytes: z.number().int(), width: z.number().int(), height: z.number().int() })
+      .strictObject({
+        contentType: z.string(),
+        bytes: z.number().int(),
+        width: z.number().int(),
+        height: z.number().int(),
+        /** The image fitted to the model, stored as an asset of the job's user; providers are sent it instead. */
+        fitted: z
+          .strictObject({ assetId: z.string(), contentType: z.string(), bytes: z.number().int(), width: z.number().int(), height: z.number().int(), cropped: z.boolean() })
+          .optional(),
+      })
       .nullable(),
   }),
 );

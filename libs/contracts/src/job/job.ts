@@ -53,6 +53,14 @@ export const JOBS_AHEAD_MAX = 1_000;
 export const JobCancellation = z.object({ providerTask: z.enum(['none', 'stopping', 'stopped', 'ended', 'unknown']) });
 export type JobCancellation = z.infer<typeof JobCancellation>;
 
+/**
+ * The reference image reelay sent instead of the one the job names, when that one was outside what
+ * the model takes (see the model's `referenceImageLimits`): an image of the user's, scaled, and
+ * `cropped` when its edges were cut to bring its shape within them.
+ */
+export const ReferenceImageFitted = z.object({ assetId: z.string(), width: z.number().int(), height: z.number().int(), cropped: z.boolean() });
+export type ReferenceImageFitted = z.infer<typeof ReferenceImageFitted>;
+
 /** The job as clients see it (docs/api.md, "The job object"). */
 export const Job = z.object({
   id: z.string(),
@@ -74,6 +82,8 @@ export const Job = z.object({
   resolution: Resolution.nullable(),
   seed: z.number().int().nullable(),
   referenceImage: z.union([z.object({ assetId: z.string() }), z.object({ url: z.string() })]).nullable(),
+  /** Only when reelay fitted the reference image to the model: what it sent instead (from `validated` on). */
+  referenceImageFitted: ReferenceImageFitted.optional(),
   progress: z.number().int().min(0).max(100).nullable(),
   output: PublicJobOutput.nullable(),
   credits: z.object({ estimated: z.number(), charged: z.number().nullable() }),

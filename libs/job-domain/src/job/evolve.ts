@@ -34,7 +34,7 @@ export function evolveJob(state: JobState, event: JobEvent): JobState {
     case 'JobValidationStarted':
       return { ...next, status: 'validating' };
     case 'JobValidated':
-      return { ...next, validated: true };
+      return { ...next, validated: true, referenceImageFitted: event.data.referenceImage?.fitted ?? null };
     case 'JobSubmissionIntended':
       return {
         ...next,

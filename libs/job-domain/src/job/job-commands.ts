@@ -1,13 +1,16 @@
-import type { JobErrorCode, JobOutput, JobSubmitted } from '@reelay/contracts';
+import type { JobErrorCode, JobOutput, JobSubmitted, JobValidated } from '@reelay/contracts';
 import type { z } from 'zod';
 import type { ProviderTaskEndReason } from './job-state';
 
 type SubmittedData = z.infer<(typeof JobSubmitted)['data']>;
 
+/** What validation read of the reference image, and the fitted image sent instead when there is one. */
+export type ValidatedImage = z.infer<(typeof JobValidated)['data']>['referenceImage'];
+
 export type JobCommand =
   | { type: 'SubmitJob'; data: Omit<SubmittedData, 'at'>; now: Date }
   | { type: 'StartValidation'; now: Date }
-  | { type: 'CompleteValidation'; referenceImage: { contentType: string; bytes: number; width: number; height: number } | null; now: Date }
+  | { type: 'CompleteValidation'; referenceImage: ValidatedImage; now: Date }
   /** `attempt`: the try this intent is for (1 for the first); an intent for it already recorded is a no-op. */
   | { type: 'RecordSubmissionIntent'; provider: string; attempt: number; submissionKey: string; now: Date }
   | { type: 'ScheduleSubmissionRetry'; reason: 'rate_limited' | 'provider_error'; retryAt: Date; now: Date }

@@ -1,4 +1,5 @@
 import type { AspectRatio, JobErrorCode, JobEvent, JobMetadata, JobOutput, JobStatus, ReferenceImage, Resolution } from '@reelay/contracts';
+import type { ValidatedImage } from './job-commands';
 
 export type ProviderTaskEndReason = Extract<JobEvent, { type: 'JobProviderTaskEnded' }>['data']['reason'];
 
@@ -25,6 +26,8 @@ export interface JobState {
   resolution: Resolution | null;
   seed: number | null;
   referenceImage: ReferenceImage | null;
+  /** The reference image fitted to the model at validation, sent to providers instead; null when the job's own image suits the model. */
+  referenceImageFitted: NonNullable<ValidatedImage>['fitted'] | null;
   webhookUrl: string | null;
   /** The event types its webhook is sent; null: all of them. */
   webhookEvents: string[] | null;
@@ -76,6 +79,7 @@ export const initialJobState = (): JobState => ({
   resolution: null,
   seed: null,
   referenceImage: null,
+  referenceImageFitted: null,
   webhookUrl: null,
   webhookEvents: null,
   metadata: {},

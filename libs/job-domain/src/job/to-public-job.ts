@@ -59,6 +59,8 @@ function cancellation(state: JobState): JobCancellation {
   return { providerTask: canceledWithUnansweredSubmit(state) ? 'unknown' : 'none' };
 }
 
+const publicFitted = ({ assetId, width, height, cropped }: NonNullable<JobState['referenceImageFitted']>) => ({ assetId, width, height, cropped });
+
 /** The public job (api.md) of a folded state. */
 export function toPublicJob(state: JobState): Job {
   const job: Job = {
@@ -76,6 +78,7 @@ export function toPublicJob(state: JobState): Job {
     resolution: state.resolution,
     seed: state.seed,
     referenceImage: state.referenceImage,
+    ...(state.referenceImageFitted ? { referenceImageFitted: publicFitted(state.referenceImageFitted) } : {}),
     progress: state.progress,
     output: state.output && publicOutput(state, state.output),
     credits: { estimated: state.creditsEstimated, charged: state.creditsCharged },

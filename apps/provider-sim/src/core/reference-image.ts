@@ -1,0 +1,35 @@
+import { sniffImage } from '@reelay/media';
+
+export type SentImage = { width: number; height: number } | 'unreadable';
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/**
+ * The size of a reference image as the provider would read it: a `data:` URL decoded, a link
+ * fetched. The sim does not reach the network, so it fetches only links on this machine (the
+ * gateway's signed asset links in the tests) and answers null, unchecked, for any other host.
+ */
+export async function sentImageSize(url: string): Promise<SentImage | null> {
+  let bytes: Buffer;
+  const data = /^data:image\/[a-z]+;base64,(.*)$/is.exec(url);
+  if (data) {
+    bytes = Buffer.from(data[1]!, 'base64');
+  } else {
+    let link: URL;
+    try {
+      link = new URL(url);
+    } catch {
+      return 'unreadable';
+    }
+    if (!LOOPBACK_HOSTS.has(link.hostname)) return null;
+    try {
+      const res = await fetch(link, { signal: AbortSignal.timeout(5_000) });
+      if (!res.ok) return 'unreadable';
+      bytes = Buffer.from(await res.arrayBuffer());
+    } catch {
+      return 'unreadable';
+    }
+  }
+  const image = sniffImage(bytes);
+  return image ? { width: image.width, height: image.height } : 'unreadable';
+}

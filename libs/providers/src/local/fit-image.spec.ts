@@ -1,0 +1,56 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { fitImage } from './fit-image';
+import { defaultFfmpegPath } from './render';
+import { FfmpegFailedError } from './run-ffmpeg';
+
+jest.setTimeout(30_000);
+
+const run = promisify(execFile);
+const ffprobePath = (require('@ffprobe-installer/ffprobe') as { path: string }).path;
+
+describe('fitImage', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'fit-spec-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** A test card of this size in this container, made by ffmpeg. */
+  async function imageOf(name: string, width: number, height: number): Promise<Buffer> {
+    const file = join(dir, name);
+    await run(defaultFfmpegPath(), ['-loglevel', 'error', '-f', 'lavfi', '-i', `testsrc=s=${width}x${height}`, '-frames:v', '1', '-y', file]);
+    return readFile(file);
+  }
+
+  async function probe(image: Buffer): Promise<{ codec: string; width: number; height: number }> {
+    const file = join(dir, `probe-${image.length}`);
+    await writeFile(file, image);
+    const { stdout } = await run(ffprobePath, ['-v', 'error', '-show_entries', 'stream=codec_name,width,height', '-of', 'json', file]);
+    const [s] = (JSON.parse(stdout) as { streams: { codec_name: string; width: number; height: number }[] }).streams;
+    return { codec: s!.codec_name, width: s!.width, height: s!.height };
+  }
+
+  it('given a 4:3 PNG and a 16:9 crop, then it is a PNG of exactly the size asked for', async () => {
+    const fitted = await fitImage(await imageOf('a.png', 800, 600), 'image/png', { crop: { width: 800, height: 450 }, width: 1280, height: 720 });
+    expect(await probe(fitted)).toEqual({ codec: 'png', width: 1280, height: 720 });
+  });
+
+  it('given a JPEG and a WebP scaled down without a crop, then each keeps its type', async () => {
+    const jpeg = await fitImage(await imageOf('b.jpg', 640, 480), 'image/jpeg', { crop: null, width: 320, height: 240 });
+    expect(await probe(jpeg)).toEqual({ codec: 'mjpeg', width: 320, height: 240 });
+    const webp = await fitImage(await imageOf('c.webp', 640, 480), 'image/webp', { crop: null, width: 400, height: 300 });
+    expect(await probe(webp)).toEqual({ codec: 'webp', width: 400, height: 300 });
+  });
+
+  it('given bytes that are not an image of the type named, then it is refused as an unreadable file', async () => {
+    await expect(fitImage(Buffer.from('not an image at all'), 'image/png', { crop: null, width: 10, height: 10 })).rejects.toBeInstanceOf(FfmpegFailedError);
+    // Read only as the type it was sniffed as: a PNG named a JPEG is not decoded as a PNG.
+    await expect(fitImage(await imageOf('d.png', 64, 64), 'image/jpeg', { crop: null, width: 32, height: 32 })).rejects.toBeInstanceOf(FfmpegFailedError);
+  });
+});

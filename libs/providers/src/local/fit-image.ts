@@ -1,0 +1,58 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultFfmpegPath } from './render';
+import { FfmpegFailedError, runFfmpeg } from './run-ffmpeg';
+
+export type FittableImageType = 'image/png' | 'image/jpeg' | 'image/webp';
+
+/** Cut `crop` (when given) out of the middle of the image, then scale it to exactly `width`×`height`. */
+export interface ImageFitSteps {
+  crop: { width: number; height: number } | null;
+  width: number;
+  height: number;
+}
+
+export interface FitImageOptions {
+  ffmpegPath?: string;
+  signal?: AbortSignal;
+}
+
+/** Per type: the only demuxer ffmpeg may read the input with, and how the result is written (same type as the input). */
+const FORMATS: Record<FittableImageType, { demuxer: string; encode: string[] }> = {
+  'image/png': { demuxer: 'png_pipe', encode: ['-c:v', 'png', '-f', 'image2'] },
+  'image/jpeg': { demuxer: 'jpeg_pipe', encode: ['-c:v', 'mjpeg', '-q:v', '2', '-f', 'image2'] },
+  'image/webp': { demuxer: 'webp_pipe', encode: ['-c:v', 'libwebp', '-quality', '90', '-f', 'webp'] },
+};
+
+/**
+ * The image after `steps`, in its own type. Rejects with FfmpegFailedError when ffmpeg cannot read
+ * the image; anything else (no ffmpeg, no temp space) is the host's trouble. The input is a user's
+ * file, so ffmpeg reads it only as the type it was sniffed as, from a file, naming nothing else.
+ */
+export async function fitImage(image: Buffer, contentType: FittableImageType, steps: ImageFitSteps, options: FitImageOptions = {}): Promise<Buffer> {
+  const format = FORMATS[contentType];
+  const work = await mkdtemp(join(tmpdir(), 'reelay-fit-'));
+  try {
+    const input = join(work, 'in');
+    const output = join(work, 'out');
+    await writeFile(input, image);
+    const filters: string[] = [];
+    if (steps.crop) {
+      const { width, height } = steps.crop;
+      filters.push(`crop=${width}:${height}:(iw-${width})/2:(ih-${height})/2`);
+    }
+    filters.push(`scale=${steps.width}:${steps.height}:flags=lanczos`, 'setsar=1');
+    await runFfmpeg(
+      options.ffmpegPath ?? defaultFfmpegPath(),
+      ['-hide_banner', '-nostdin', '-loglevel', 'error', '-protocol_whitelist', 'file', '-f', format.demuxer, '-i', input,
+        '-frames:v', '1', '-vf', filters.join(','), ...format.encode, '-y', output],
+      { signal: options.signal, abortedMessage: 'image fit aborted' },
+    );
+    const fitted = await readFile(output).catch(() => Buffer.alloc(0));
+    if (fitted.length === 0) throw new FfmpegFailedError('ffmpeg made no image');
+    return fitted;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
