@@ -22,8 +22,11 @@ export interface E2EStack {
 
 const SERVICES = ['intake', 'dispatch', 'polling', 'notification'] as const;
 
-/** `serviceEnv`: more environment for the services run as processes (intake, dispatch, polling, notification). */
-export async function startE2EStack(name: string, gatewayEnv: Record<string, string> = {}, serviceEnv: Record<string, string> = {}): Promise<E2EStack> {
+/**
+ * `serviceEnv`: more environment for the services run as processes (intake, dispatch, polling,
+ * notification); `simEnv`: for the provider simulator, which runs the local renderer.
+ */
+export async function startE2EStack(name: string, gatewayEnv: Record<string, string> = {}, serviceEnv: Record<string, string> = {}, simEnv: Record<string, string> = {}): Promise<E2EStack> {
   const db: TestDatabase = await createTestDatabase(name);
   const dir = await mkdtemp(join(tmpdir(), `reelay-${name}-`));
   const processes: ServiceProcess[] = [];
@@ -49,7 +52,7 @@ export async function startE2EStack(name: string, gatewayEnv: Record<string, str
       POLL_TICK_MS: '50',
       LOG_LEVEL: 'warn',
     };
-    const sim = await startService('provider-sim', { ...common }, 'PORT');
+    const sim = await startService('provider-sim', { ...common, ...simEnv }, 'PORT');
     processes.push(sim);
     for (let i = 0; !(await fetch(`${sim.url}/_sim/health`).then((r) => r.ok, () => false)); i++) {
       if (i > 200 || sim.child.exitCode !== null) throw new Error(`provider-sim did not start:\n${sim.output()}`);

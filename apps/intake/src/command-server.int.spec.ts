@@ -36,7 +36,7 @@ beforeAll(async () => {
     catalog: new Catalog(['local', 'openai'], undefined, { simulated: ['openai'] }),
     blockedTerms: ['forbidden thing'],
     imageRules: { maxBytes: 1024 * 1024, timeoutMs: 2000, minSide: 64, maxSide: 4096, allowHosts: [] },
-    fitImage: ffmpegImageFitter(2),
+    fitImage: ffmpegImageFitter(1),
     now: () => new Date(),
   };
   server = new IntakeCommandServer(deps, { nc: infra.nc, prefix, logger }, new ValidateAfterSubmit(deps, logger));

@@ -4,7 +4,7 @@ import { createDataSource, DeadLetterStore, EventStore, runMigrations } from '@r
 import { availableCredits, creditsDecider, creditsLedgerFold, toPublicJob, type CreditsState } from '@reelay/job-domain';
 import { sniffImage } from '@reelay/media';
 import { LocalStorage, assetKey } from '@reelay/storage';
-import { createTestDatabase, type TestDatabase } from '@reelay/testing';
+import { createTestDatabase, withExifOrientation, type TestDatabase } from '@reelay/testing';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -89,7 +89,7 @@ beforeAll(async () => {
     catalog: new Catalog(['local', 'openai'], undefined, { simulated: ['openai'] }),
     blockedTerms: ['forbidden thing'],
     imageRules: { maxBytes: 1024 * 1024, timeoutMs: 2000, minSide: 64, maxSide: 4096, allowHosts: [] },
-    fitImage: ffmpegImageFitter(2),
+    fitImage: ffmpegImageFitter(1),
     resolver: async (host) => {
       if (host === 'hooks.example.com') return [{ address: '93.184.216.34', family: 4 }];
       if (host === 'hooks.internal.example') return [{ address: '10.20.30.40', family: 4 }];
@@ -356,6 +356,41 @@ describe('validation', () => {
     if (!exact.ok) throw new Error(exact.error.message);
     await validateJob(withSeedance, exact.job.id, {});
     expect((await loadJob(deps.store, exact.job.id)).state).toMatchObject({ validated: true, referenceImageFitted: null });
+  });
+
+  it('turns a photo upright as its EXIF says (else a provider that ignores EXIF makes a sideways video), for any model', async () => {
+    const userId = await newUser(500);
+    const ffmpeg: string = require('@ffmpeg-installer/ffmpeg').path;
+    const file = join(mkdtempSync(join(tmpdir(), 'img-')), 'a.jpg');
+    execFileSync(ffmpeg, ['-loglevel', 'error', '-f', 'lavfi', '-i', 'color=c=green:s=1280x720', '-frames:v', '1', file]);
+    // Stored 1280x720, shown 720x1280: a portrait photo as a phone stores it.
+    await deps.storage.put(assetKey('asset_portraitphoto01'), withExifOrientation(readFileSync(file), 6), { contentType: 'image/jpeg', metadata: { userId } });
+    const job = async (model: string, aspectRatio: '16:9' | '9:16', durationSeconds: number) => {
+      const reply = await submit(userId, { request: { ...request, model, aspectRatio, durationSeconds, referenceImage: { assetId: 'asset_portraitphoto01' } } });
+      if (!reply.ok) throw new Error(reply.error.message);
+      await validateJob(deps, reply.job.id, {});
+      return (await loadJob(deps.store, reply.job.id)).state;
+    };
+    // Sora 9:16 takes exactly 720x1280: the photo as shown, so it is only turned.
+    const sora = await job('sora-2', '9:16', 4);
+    expect(sora).toMatchObject({ validated: true, referenceImageFitted: { width: 720, height: 1280, cropped: false, contentType: 'image/jpeg' } });
+    expect(sniffImage(await deps.storage.read(assetKey(sora.referenceImageFitted!.assetId)))).toEqual({ contentType: 'image/jpeg', width: 720, height: 1280 });
+    // Sora 16:9: the middle of the upright photo, scaled to 1280x720.
+    expect((await job('sora-2', '16:9', 4)).referenceImageFitted).toMatchObject({ width: 1280, height: 720, cropped: true });
+  });
+
+  it('refuses to fit an image over 25 megapixels (ffmpeg would need more memory than an intake has), saying so', async () => {
+    const userId = await newUser(500);
+    await deps.storage.put(assetKey('asset_hugeimagehuge01'), pngOf('red', 6000, 4500), { contentType: 'image/png', metadata: { userId } });
+    const large = { ...deps, imageRules: { ...deps.imageRules, maxSide: 8192 } };
+    const reply = await submitJob(large, { userId, correlationId: 'c1', request: { ...request, model: 'sora-2', durationSeconds: 4, referenceImage: { assetId: 'asset_hugeimagehuge01' } } });
+    if (!reply.ok) throw new Error(reply.error.message);
+    await validateJob(large, reply.job.id, {});
+    expect((await loadJob(deps.store, reply.job.id)).state).toMatchObject({
+      status: 'failed',
+      errorCode: 'validation_failed',
+      failureMessage: 'The reference image is 6000x4500; sora-2 needs it changed, which reelay does for images of up to 25 megapixels.',
+    });
   });
 
   it('fails an image that looks like a PNG but cannot be decoded when it must be fitted, saying it could not be read', async () => {

@@ -9,8 +9,8 @@ import { intakeConsumers } from './intake.consumers';
 import { IntakeModule } from './intake.module';
 import { ffmpegImageFitter } from './validate-job/fit-reference-image';
 
-/** Reference images fitted at once by one intake process (each is an ffmpeg process). */
-const IMAGE_FITS_AT_ONCE = 2;
+/** Reference images fitted at once by one intake process (each is an ffmpeg process of up to ~250 MB: see MAX_FIT_PIXELS). */
+const IMAGE_FITS_AT_ONCE = 1;
 
 async function main() {
   initTracing('intake');

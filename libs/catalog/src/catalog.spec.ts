@@ -55,14 +55,15 @@ describe('catalog', () => {
 
     const seedance = new Catalog(['seedance']);
     expect(seedance.list()[0].referenceImageLimits).toEqual({ minSide: 301, maxSide: 5999, minAspect: 0.4, maxAspect: 2.5 });
-    expect(seedance.imageProblem('seedance-1-0-pro', 1280, 720)).toBeNull();
-    expect(seedance.imageProblem('seedance-1-0-pro', 1280, 300)).toBe('seedance-1-0-pro takes reference images of 301 to 5999 pixels on each side; this one is 1280x300.');
-    expect(seedance.imageProblem('seedance-1-0-pro', 6000, 3000)).toMatch(/301 to 5999 pixels/);
-    expect(seedance.imageProblem('seedance-1-0-pro', 2000, 400)).toBe('seedance-1-0-pro takes reference images whose width is more than 0.4 and less than 2.5 times their height; this one is 2000x400.');
+    expect(seedance.imageProblem('seedance-1-0-pro', '16:9', 1280, 720)).toBeNull();
+    expect(seedance.imageProblem('seedance-1-0-pro', '16:9', 1280, 300)).toBe('seedance-1-0-pro takes reference images of 301 to 5999 pixels on each side; this one is 1280x300.');
+    expect(seedance.imageProblem('seedance-1-0-pro', '16:9', 6000, 3000)).toMatch(/301 to 5999 pixels/);
+    expect(seedance.imageProblem('seedance-1-0-pro', '16:9', 2000, 400)).toBe('seedance-1-0-pro takes reference images whose width is more than 0.4 and less than 2.5 times their height; this one is 2000x400.');
     // Open bounds, as Ark states them: just inside passes, exactly on one does not.
-    expect(seedance.imageProblem('seedance-1-0-pro', 4999, 2000)).toBeNull();
-    expect(seedance.imageProblem('seedance-1-0-pro', 2500, 1000)).toMatch(/less than 2.5/);
-    expect(catalog.imageProblem('sora-2', 8000, 100)).toBeNull();
+    expect(seedance.imageProblem('seedance-1-0-pro', '16:9', 4999, 2000)).toBeNull();
+    expect(seedance.imageProblem('seedance-1-0-pro', '16:9', 2500, 1000)).toMatch(/less than 2.5/);
+    expect(catalog.imageProblem('wan-2.2', '16:9', 8000, 100)).toBeNull();
+    expect(catalog.imageProblem('sora-2', '16:9', 8000, 100)).toMatch(/exactly the video's size/);
   });
   it('accepts a supported request and prices it per second', () => {
     expect(catalog.unsupportedSettings({ ...base, model: 'local-preview' })).toEqual([]);

@@ -152,7 +152,7 @@ export class Catalog {
   }
 
   /** Why an image of this size does not suit the model's providers for a job of `aspectRatio`, or null when it does (checked once the image is read). */
-  imageProblem(modelId: string, width: number, height: number, aspectRatio?: AspectRatio): string | null {
+  imageProblem(modelId: string, aspectRatio: AspectRatio, width: number, height: number): string | null {
     const limits = this.get(modelId)?.referenceImageLimits;
     if (!limits) return null;
     const exact = limits.exactSizes?.find((s) => s.aspectRatio === aspectRatio);

@@ -47,8 +47,8 @@ describe('catalog: reference images fitted per model', () => {
   it("fits for the job's aspect ratio and names the exact size when one is wrong", () => {
     expect(catalog.imageFit('sora-2', '9:16', 720, 1280)).toBeNull();
     expect(catalog.imageFit('sora-2', '16:9', 720, 1280)).toEqual({ crop: { width: 720, height: 405 }, width: 1280, height: 720 });
-    expect(catalog.imageProblem('sora-2', 720, 1280, '16:9')).toBe("sora-2 takes a reference image of exactly the video's size, 1280x720 for 16:9; this one is 720x1280.");
-    expect(catalog.imageProblem('sora-2', 1280, 720, '16:9')).toBeNull();
+    expect(catalog.imageProblem('sora-2', '16:9', 720, 1280)).toBe("sora-2 takes a reference image of exactly the video's size, 1280x720 for 16:9; this one is 720x1280.");
+    expect(catalog.imageProblem('sora-2', '16:9', 1280, 720)).toBeNull();
     expect(catalog.imageFit('seedance-1-0-pro', '16:9', 6000, 1000)).toEqual({ crop: { width: 2499, height: 1000 }, width: 2499, height: 1000 });
     expect(catalog.list().find((m) => m.id === 'sora-2')?.referenceImageLimits?.exactSizes).toHaveLength(2);
   });

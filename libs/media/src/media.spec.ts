@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { probeMp4 } from './probe-mp4';
-import { sniffImage } from './sniff-image';
+import { withExifOrientation } from '@reelay/testing';
+import { shownSize, sniffImage } from './sniff-image';
 
 const ffmpeg: string = require('@ffmpeg-installer/ffmpeg').path;
 const dir = mkdtempSync(join(tmpdir(), 'reelay-media-'));
@@ -21,6 +22,18 @@ describe('media probes', () => {
   ])('reads type and size of a real %s', (ext, type) => {
     const img = render(['-f', 'lavfi', '-i', 'color=c=red:s=322x124', '-frames:v', '1'], `a.${ext}`);
     expect(sniffImage(img)).toEqual({ contentType: type, width: 322, height: 124 });
+  });
+  it("reads a JPEG's EXIF orientation, and the size it is shown at: a quarter turn swaps the sides", () => {
+    const jpeg = render(['-f', 'lavfi', '-i', 'color=c=red:s=400x300', '-frames:v', '1'], 'b.jpg');
+    const upright = sniffImage(withExifOrientation(jpeg, 6))!;
+    expect(upright).toEqual({ contentType: 'image/jpeg', width: 400, height: 300, orientation: 6 });
+    expect(shownSize(upright)).toEqual({ width: 300, height: 400 });
+    expect(shownSize(sniffImage(withExifOrientation(jpeg, 3))!)).toEqual({ width: 400, height: 300 });
+    // Orientation 1 (as stored) is no orientation; an IFD pointing past its block is ignored, not read past.
+    expect(sniffImage(withExifOrientation(jpeg, 1))).toEqual({ contentType: 'image/jpeg', width: 400, height: 300 });
+    const pointingOut = withExifOrientation(jpeg, 6);
+    pointingOut.writeUInt32BE(0xffff, 16);
+    expect(sniffImage(pointingOut)).toEqual({ contentType: 'image/jpeg', width: 400, height: 300 });
   });
   it('refuses bytes that are not an image', () => {
     expect(sniffImage(Buffer.from('GIF89a not supported here'))).toBeNull();

@@ -1,7 +1,40 @@
 export interface ImageInfo {
   contentType: 'image/png' | 'image/jpeg' | 'image/webp';
+  /** As stored: a JPEG with `orientation` 5-8 is shown turned a quarter, its sides swapped. */
   width: number;
   height: number;
+  /** Only on a JPEG whose EXIF says to show it turned or mirrored: that EXIF Orientation (2-8). */
+  orientation?: number;
+}
+
+/** The width and height the image is shown at, once its EXIF orientation is applied. */
+export function shownSize(image: ImageInfo): { width: number; height: number } {
+  const quarterTurn = (image.orientation ?? 1) >= 5;
+  return quarterTurn ? { width: image.height, height: image.width } : { width: image.width, height: image.height };
+}
+
+/** EXIF Orientation (tag 0x0112 of IFD0) of an APP1 segment's body, or null; every read is kept inside the segment. */
+function exifOrientation(buf: Buffer, start: number, end: number): number | null {
+  if (end - start < 14 || buf.toString('latin1', start, start + 6) !== 'Exif\0\0') return null;
+  const tiff = start + 6;
+  const order = buf.toString('latin1', tiff, tiff + 2);
+  if (order !== 'II' && order !== 'MM') return null;
+  const u16 = (at: number) => (at + 2 <= end ? (order === 'II' ? buf.readUInt16LE(at) : buf.readUInt16BE(at)) : null);
+  const u32 = (at: number) => (at + 4 <= end ? (order === 'II' ? buf.readUInt32LE(at) : buf.readUInt32BE(at)) : null);
+  const ifdOffset = u32(tiff + 4);
+  if (ifdOffset === null) return null;
+  const ifd = tiff + ifdOffset;
+  const entries = u16(ifd);
+  if (entries === null) return null;
+  for (let k = 0; k < entries; k++) {
+    const entry = ifd + 2 + k * 12;
+    const tag = u16(entry);
+    if (tag === null) return null;
+    if (tag !== 0x0112) continue;
+    const value = u16(entry + 8);
+    return value !== null && value >= 1 && value <= 8 ? value : null;
+  }
+  return null;
 }
 
 /** Reads type and dimensions from an image's header bytes; null when it is not a PNG, JPEG or WebP. */
@@ -16,6 +49,7 @@ export function sniffImage(buf: Buffer): ImageInfo | null {
 
 function sniffJpeg(buf: Buffer): ImageInfo | null {
   let i = 2;
+  let orientation: number | null = null;
   while (i + 9 < buf.length) {
     if (buf[i] !== 0xff) return null;
     const marker = buf[i + 1];
@@ -26,8 +60,10 @@ function sniffJpeg(buf: Buffer): ImageInfo | null {
     const length = buf.readUInt16BE(i + 2);
     // Start-of-frame markers carry the dimensions (C4 DHT, C8 JPG and CC DAC are not frames).
     if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-      return { contentType: 'image/jpeg', height: buf.readUInt16BE(i + 5), width: buf.readUInt16BE(i + 7) };
+      const size = { height: buf.readUInt16BE(i + 5), width: buf.readUInt16BE(i + 7) };
+      return { contentType: 'image/jpeg', ...size, ...(orientation && orientation > 1 ? { orientation } : {}) };
     }
+    if (marker === 0xe1 && orientation === null) orientation = exifOrientation(buf, i + 4, Math.min(buf.length, i + 2 + length));
     i += 2 + length;
   }
   return null;

@@ -3,3 +3,4 @@ export * from './test-nats';
 export * from './given-when-then';
 export * from './service-process';
 export * from './stack';
+export * from './exif-orientation';

@@ -103,6 +103,15 @@ describe('sweepUnusedAssets (PostgreSQL job_view, files on disk)', () => {
     await expect(controller.remove('u1', named)).rejects.toMatchObject({ code: 'invalid_state', message: expect.stringContaining(jobId) });
     await controller.remove('u1', unused);
     expect(await stored()).not.toContain(unused);
+
+    // A fitted copy that a job validated a moment ago names (JobValidated, not yet in job_view) is in use too.
+    const fittedCopy = await asset(40);
+    await ds.query(`INSERT INTO events (stream_id, stream_version, event_id, type, schema_version, data) VALUES ('job-job_fitted_now', 2, gen_random_uuid(), 'JobValidated', 1, $1)`, [
+      JSON.stringify({ at: new Date().toISOString(), referenceImage: { contentType: 'image/png', bytes: 9, width: 1200, height: 400, fitted: { assetId: fittedCopy, contentType: 'image/png', bytes: 9, width: 999, height: 400, cropped: true } } }),
+    ]);
+    await expect(controller.remove('u1', fittedCopy)).rejects.toMatchObject({ code: 'invalid_state', message: expect.stringContaining('job_fitted_now') });
+    expect(await sweepUnusedAssets({ storage, dataSource: ds }, 30 * DAY)).toMatchObject({ removed: 0 });
+    expect(await stored()).toContain(fittedCopy);
   });
 
   it('deletes while the job list trails the log by a burst of submits, still refusing an image a job it has not shown yet names', async () => {

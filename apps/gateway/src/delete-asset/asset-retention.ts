@@ -9,16 +9,21 @@ type Db = Pick<DataSource, 'query'>;
 
 /*
  * job_view trails the log: a job submitted a moment ago (a regenerate of an old job too) names its
- * image in a JobSubmitted event job_view has not folded yet. So "in use" is job_view's unfinished
- * jobs plus the JobSubmitted events after its checkpoint, read in the log reader's order
+ * image in a JobSubmitted event job_view has not folded yet, and a job validated a moment ago its
+ * fitted copy in a JobValidated event (an asset id is made from its owner's id too, so only the
+ * owner's jobs can name one: that branch needs no user filter). So "in use" is job_view's unfinished
+ * jobs plus the JobSubmitted and JobValidated events after its checkpoint, read in the log reader's order
  * (transaction id, position), which is the order the projection passed them in: every event at or
  * before the checkpoint is in job_view, every later one is read here (its index on
  * (transaction_id, global_position) keeps this a short range scan while the lag is bounded; the
  * checkpoint is passed as values, as the log reader does, so the planner sees the range).
  */
 const NOT_YET_IN_JOB_VIEW = `
-  SELECT e.data FROM events e
-  WHERE (e.transaction_id, e.global_position) > ($3::xid8, $4::bigint) AND e.type = 'JobSubmitted'`;
+  SELECT e.data->'referenceImage'->>'assetId' AS asset_id, e.data->>'jobId' AS job_id, e.data->>'userId' AS user_id FROM events e
+  WHERE (e.transaction_id, e.global_position) > ($3::xid8, $4::bigint) AND e.type = 'JobSubmitted'
+  UNION ALL
+  SELECT e.data->'referenceImage'->'fitted'->>'assetId', substr(e.stream_id, length('job-') + 1), NULL FROM events e
+  WHERE (e.transaction_id, e.global_position) > ($3::xid8, $4::bigint) AND e.type = 'JobValidated'`;
 
 const JOB_VIEW_CHECKPOINT_SQL = `SELECT transaction_id::text, global_position::text FROM checkpoints WHERE name = $1`;
 
@@ -32,8 +37,8 @@ const IN_USE_SQL = `
     LATERAL (VALUES (job->'referenceImage'->>'assetId'), (job->'referenceImageFitted'->>'assetId')) AS named(asset_id)
   WHERE ${UNFINISHED_IN_JOB_VIEW} AND named.asset_id = ANY($1) AND ($2::text IS NULL OR user_id = $2)
   UNION ALL
-  SELECT t.data->'referenceImage'->>'assetId', t.data->>'jobId' FROM (${NOT_YET_IN_JOB_VIEW}) t
-  WHERE t.data->'referenceImage'->>'assetId' = ANY($1) AND ($2::text IS NULL OR t.data->>'userId' = $2)`;
+  SELECT t.asset_id, t.job_id FROM (${NOT_YET_IN_JOB_VIEW}) t
+  WHERE t.asset_id = ANY($1) AND ($2::text IS NULL OR t.user_id IS NULL OR t.user_id = $2)`;
 
 /** A round ends after this long (it holds a lock in an idle transaction: see onOneReplica). */
 const ROUND_BUDGET_MS = 20_000;

@@ -20,6 +20,11 @@ export type ImageCheck =
   | { ok: true; image: ImageInfo & { bytes: number; fitted?: FittedImage }; data: Buffer }
   | { ok: false; errorCode: JobErrorCode; message: string | null; detail: string };
 
+/** What JobValidated records of a checked image (its fields only: what sniffing read besides stays here). */
+export function validatedImage({ contentType, bytes, width, height, fitted }: (ImageCheck & { ok: true })['image']): NonNullable<ValidatedImage> {
+  return { contentType, bytes, width, height, ...(fitted ? { fitted } : {}) };
+}
+
 export const fail = (errorCode: JobErrorCode, detail: string, message: string | null = null): ImageCheck => ({ ok: false, errorCode, message, detail });
 
 const tooLarge = (rules: ImageRules) => fail('validation_failed', 'reference image too large', `The reference image must be at most ${Math.floor(rules.maxBytes / 1048576)} MB.`);
@@ -47,5 +52,5 @@ export async function checkReferenceImage(ref: ReferenceImage, userId: string, s
       `The reference image must be between ${rules.minSide} and ${rules.maxSide} pixels on each side.`,
     );
   }
-  return { ok: true, image: { contentType: image.contentType, bytes: bytes.length, width, height }, data: bytes };
+  return { ok: true, image: { ...image, bytes: bytes.length }, data: bytes };
 }

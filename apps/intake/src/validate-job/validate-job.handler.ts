@@ -2,7 +2,7 @@ import { jobStreamId, type EventMetadata, type JobEvent } from '@reelay/contract
 import { handle, type EventStore } from '@reelay/event-store';
 import { decideJob, evolveJob, IllegalTransitionError, jobDecider, type JobCommand, type JobState } from '@reelay/job-domain';
 import type { BlobStorage } from '@reelay/storage';
-import { checkReferenceImage, type ImageRules } from './check-reference-image';
+import { checkReferenceImage, validatedImage, type ImageRules } from './check-reference-image';
 import { fitToModel, type FitImage, type ImageFitDeps } from './fit-reference-image';
 import { moderationViolation } from './moderation';
 
@@ -66,7 +66,7 @@ export async function validateJob(deps: ValidateJobDeps, jobId: string, metadata
         ? []
         : decideJob(
         check.ok
-          ? { type: 'CompleteValidation', referenceImage: check.image, now: deps.now() }
+          ? { type: 'CompleteValidation', referenceImage: validatedImage(check.image), now: deps.now() }
           : { type: 'Fail', errorCode: check.errorCode, message: check.message, detail: check.detail, now: deps.now() },
           state,
         ),

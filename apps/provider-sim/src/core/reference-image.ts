@@ -2,6 +2,9 @@ import { sniffImage } from '@reelay/media';
 
 export type SentImage = { width: number; height: number } | 'unreadable';
 
+/** The largest image any of the simulated providers takes by link (Seedance: under 30 MB). */
+const MAX_IMAGE_BYTES = 30 * 1024 * 1024;
+
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /**
@@ -23,9 +26,11 @@ export async function sentImageSize(url: string): Promise<SentImage | null> {
     }
     if (!LOOPBACK_HOSTS.has(link.hostname)) return null;
     try {
-      const res = await fetch(link, { signal: AbortSignal.timeout(5_000) });
-      if (!res.ok) return 'unreadable';
+      // No redirects (one could lead the sim off this machine) and no more than a provider would take.
+      const res = await fetch(link, { signal: AbortSignal.timeout(5_000), redirect: 'error' });
+      if (!res.ok || Number(res.headers.get('content-length') ?? 0) > MAX_IMAGE_BYTES) return 'unreadable';
       bytes = Buffer.from(await res.arrayBuffer());
+      if (bytes.length > MAX_IMAGE_BYTES) return 'unreadable';
     } catch {
       return 'unreadable';
     }

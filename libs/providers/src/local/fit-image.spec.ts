@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { withExifOrientation } from '@reelay/testing';
 import { fitImage } from './fit-image';
 import { defaultFfmpegPath } from './render';
 import { FfmpegFailedError } from './run-ffmpeg';
@@ -46,6 +47,19 @@ describe('fitImage', () => {
     expect(await probe(jpeg)).toEqual({ codec: 'mjpeg', width: 320, height: 240 });
     const webp = await fitImage(await imageOf('c.webp', 640, 480), 'image/webp', { crop: null, width: 400, height: 300 });
     expect(await probe(webp)).toEqual({ codec: 'webp', width: 400, height: 300 });
+  });
+
+  it('given a photo whose EXIF says to turn it a quarter clockwise, then the copy is upright: its left half on top', async () => {
+    const file = join(dir, 'halves.jpg');
+    // White on the left, black on the right, as stored.
+    await run(defaultFfmpegPath(), ['-loglevel', 'error', '-f', 'lavfi', '-i', 'color=c=white:s=32x32,format=yuvj420p[a];color=c=black:s=32x32,format=yuvj420p[b];[a][b]hstack', '-frames:v', '1', '-y', file]);
+    const fitted = await fitImage(withExifOrientation(await readFile(file), 6), 'image/jpeg', { orientation: 6, crop: null, width: 32, height: 64 });
+    expect(await probe(fitted)).toEqual({ codec: 'mjpeg', width: 32, height: 64 });
+    await writeFile(join(dir, 'upright.jpg'), fitted);
+    const { stdout } = await run(defaultFfmpegPath(), ['-loglevel', 'error', '-i', join(dir, 'upright.jpg'), '-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:1'], { encoding: 'buffer' });
+    const mean = (rows: Buffer) => rows.reduce((sum, v) => sum + v, 0) / rows.length;
+    expect(mean(stdout.subarray(0, 32 * 24))).toBeGreaterThan(200);
+    expect(mean(stdout.subarray(32 * 40))).toBeLessThan(50);
   });
 
   it('given bytes that are not an image of the type named, then it is refused as an unreadable file', async () => {

@@ -6,8 +6,12 @@ import { FfmpegFailedError, runFfmpeg } from './run-ffmpeg';
 
 export type FittableImageType = 'image/png' | 'image/jpeg' | 'image/webp';
 
-/** Cut `crop` (when given) out of the middle of the image, then scale it to exactly `width`×`height`. */
+/**
+ * Turn the image upright as its EXIF `orientation` says (when given), cut `crop` (when given) out of
+ * the middle of the upright image, then scale it to exactly `width`×`height`.
+ */
 export interface ImageFitSteps {
+  orientation?: number;
   crop: { width: number; height: number } | null;
   width: number;
   height: number;
@@ -18,10 +22,21 @@ export interface FitImageOptions {
   signal?: AbortSignal;
 }
 
+/** ffmpeg filters that show an image as its EXIF Orientation says (the re-encoded image keeps no EXIF). */
+const UPRIGHT: Record<number, string[]> = {
+  2: ['hflip'],
+  3: ['hflip', 'vflip'],
+  4: ['vflip'],
+  5: ['transpose=0'],
+  6: ['transpose=1'],
+  7: ['transpose=3'],
+  8: ['transpose=2'],
+};
+
 /** Per type: the only demuxer ffmpeg may read the input with, and how the result is written (same type as the input). */
 const FORMATS: Record<FittableImageType, { demuxer: string; encode: string[] }> = {
   'image/png': { demuxer: 'png_pipe', encode: ['-c:v', 'png', '-f', 'image2'] },
-  'image/jpeg': { demuxer: 'jpeg_pipe', encode: ['-c:v', 'mjpeg', '-q:v', '2', '-f', 'image2'] },
+  'image/jpeg': { demuxer: 'jpeg_pipe', encode: ['-c:v', 'mjpeg', '-q:v', '3', '-f', 'image2'] },
   'image/webp': { demuxer: 'webp_pipe', encode: ['-c:v', 'libwebp', '-quality', '90', '-f', 'webp'] },
 };
 
@@ -37,7 +52,7 @@ export async function fitImage(image: Buffer, contentType: FittableImageType, st
     const input = join(work, 'in');
     const output = join(work, 'out');
     await writeFile(input, image);
-    const filters: string[] = [];
+    const filters: string[] = [...(UPRIGHT[steps.orientation ?? 1] ?? [])];
     if (steps.crop) {
       const { width, height } = steps.crop;
       filters.push(`crop=${width}:${height}:(iw-${width})/2:(ih-${height})/2`);
@@ -45,8 +60,9 @@ export async function fitImage(image: Buffer, contentType: FittableImageType, st
     filters.push(`scale=${steps.width}:${steps.height}:flags=lanczos`, 'setsar=1');
     await runFfmpeg(
       options.ffmpegPath ?? defaultFfmpegPath(),
-      ['-hide_banner', '-nostdin', '-loglevel', 'error', '-protocol_whitelist', 'file', '-f', format.demuxer, '-i', input,
-        '-frames:v', '1', '-vf', filters.join(','), ...format.encode, '-y', output],
+      // One thread: fewer frame buffers in memory, and the service keeps the other core.
+      ['-hide_banner', '-nostdin', '-loglevel', 'error', '-threads', '1', '-protocol_whitelist', 'file', '-noautorotate', '-f', format.demuxer, '-i', input,
+        '-frames:v', '1', '-vf', filters.join(','), '-threads', '1', ...format.encode, '-y', output],
       { signal: options.signal, abortedMessage: 'image fit aborted' },
     );
     const fitted = await readFile(output).catch(() => Buffer.alloc(0));

@@ -15,7 +15,7 @@ export class FfmpegFailedError extends Error {
 
 /**
  * Runs ffmpeg to its end; rejects with FfmpegFailedError (the last lines of its stderr) when it
- * fails, and kills it on abort. It gets no environment but PATH: it may be decoding files reelay
+ * fails or crashes, with a plain Error when it was killed from outside, and kills it on abort. It gets no environment but PATH: it may be decoding files reelay
  * did not make, and the process's secrets are none of its business.
  */
 export function runFfmpeg(ffmpeg: string, args: string[], options: RunFfmpegOptions = {}): Promise<void> {
@@ -45,6 +45,9 @@ export function runFfmpeg(ffmpeg: string, args: string[], options: RunFfmpegOpti
       options.signal?.removeEventListener('abort', onAbort);
       if (options.signal?.aborted) return reject(aborted());
       if (code === 0) return resolve();
+      // SIGKILL comes from outside (most often the kernel's out-of-memory killer): the host's trouble.
+      // A crash (SIGSEGV, SIGABRT...) is what the input made of ffmpeg, like an error exit.
+      if (signal === 'SIGKILL') return reject(new Error('ffmpeg was killed (SIGKILL), most likely out of memory'));
       reject(new FfmpegFailedError(`ffmpeg exited with ${code ?? signal}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`));
     });
   });
