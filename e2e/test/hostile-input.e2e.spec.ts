@@ -92,7 +92,7 @@ const anyJson = fc.jsonValue({ maxDepth: 3 });
 const wrongType = fc.oneof(anyJson, hostileString, fc.constantFrom(null, true, -1, 0, 1e308, -0, 3.5, [], {}, { $gt: '' }));
 
 const validJob = { model: 'gen4.5', prompt: 'a lighthouse at dusk [sim:success_after=1]', aspectRatio: '16:9', durationSeconds: 5 };
-const FIELDS = ['model', 'prompt', 'aspectRatio', 'durationSeconds', 'resolution', 'seed', 'negativePrompt', 'referenceImage', 'webhookUrl', 'metadata', 'extra', '__proto__'];
+const FIELDS = ['model', 'prompt', 'aspectRatio', 'durationSeconds', 'resolution', 'seed', 'negativePrompt', 'referenceImage', 'webhookUrl', 'metadata', 'cancelAfterSeconds', 'extra', '__proto__'];
 
 describe('POST /v1/jobs', () => {
   it('answers any JSON value with a 4xx or an accepted job', async () => {

@@ -41,6 +41,7 @@ beforeAll(async () => {
       DISPATCH_RATE_LIMIT_BUDGET_MS: '1500',
       DISPATCH_SERVER_MAX_RETRIES: '2',
       POLL_DEADLINE_MS: '4000',
+      DEADLINE_SWEEP_MS: '250',
     },
   });
   aliceKey = stack.createUser('alice', 1000);
@@ -260,6 +261,25 @@ describe('cancel', () => {
       expect((await alice.call('GET', `/v1/jobs/${job.id}`, undefined, { 'if-none-match': tag })).status).toBe(304);
     }
     await expectBalance(before);
+  });
+
+  it('cancels a job not finished by its deadline (cancelAfterSeconds): the provider is asked to stop, the credits come back, and the job says why', async () => {
+    const before = balance();
+    // Runway never finishes it; this stack would fail it at its 4 s poll deadline, after the job's own 1 s.
+    const job = (await alice.submit({ ...runway('never_finish'), cancelAfterSeconds: 1 })).body;
+    expect(job).toMatchObject({ cancelAfterSeconds: 1, cancelAt: new Date(Date.parse(job.createdAt) + 1000).toISOString() });
+    const done = await alice.waitFor(job.id, isTerminalJob, 10_000);
+    expect(done).toMatchObject({ status: 'canceled', message: 'This video was canceled: it was not ready within the 1 second you allowed.', cancellation: { reason: 'deadline' } });
+    expect(Date.parse(done.completedAt!)).toBeGreaterThanOrEqual(Date.parse(job.createdAt) + 1000);
+    await expectBalance(before);
+    // The provider's task is stopped, as on the owner's cancel.
+    const stopped = await alice.waitFor(job.id, (j) => j.cancellation?.providerTask === 'stopped', 10_000);
+    expect(stopped.cancellation).toEqual({ providerTask: 'stopped', reason: 'deadline' });
+    // A regenerate keeps the deadline; the submit refuses one that is not a whole number of seconds from 1 to 6 days.
+    const again = await alice.call<Job>('POST', `/v1/jobs/${job.id}/regenerate`);
+    expect(again.body).toMatchObject({ cancelAfterSeconds: 1 });
+    await alice.cancel(again.body.id);
+    expect((await alice.submit({ ...local, cancelAfterSeconds: 0 })).status).toBe(400);
   });
 
   it('cancels every unfinished job of yours with the given metadata in one call, and says what became of each', async () => {

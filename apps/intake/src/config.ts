@@ -13,5 +13,7 @@ export const IntakeConfig = BaseConfig.extend({
   /** host:port pairs exempt from the private-address check (local development and tests only). */
   OUTBOUND_ALLOW_HOSTS: csvVar(),
   CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  /** How often jobs past their `cancelAfterSeconds` are looked for and canceled (one replica at a time). */
+  DEADLINE_SWEEP_MS: msVar(5_000),
 });
 export type IntakeConfig = z.infer<typeof IntakeConfig>;

@@ -4,17 +4,19 @@ import { INTAKE_RUNTIME, type IntakeRuntime } from './command-server';
 import { INTAKE_DEPS, type IntakeDeps } from './intake.deps';
 import { settleDeadLettered } from './settle-credits/settle-dead-lettered';
 import { validateUnvalidated } from './validate-job/validate-sweep';
+import { cancelOverdueJobs } from './cancel-job/cancel-at-deadline';
 
 const SWEEP_EVERY_MS = 5 * 60_000;
 
 /**
  * Intake's safety nets, every few minutes (and at start) for the life of the app: jobs left
  * unvalidated (validateUnvalidated) and holds left unsettled (settleDeadLettered) because their
- * event was dead-lettered.
+ * event was dead-lettered; and, every few seconds, the jobs past their deadline (cancelOverdueJobs).
  */
 @Injectable()
 export class IntakeSweepService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly ticker: Ticker;
+  private readonly deadlines: Ticker;
 
   constructor(@Inject(INTAKE_DEPS) deps: IntakeDeps, @Inject(INTAKE_RUNTIME) runtime: IntakeRuntime, @Inject(SERVICE_INFRA) infra: ServiceInfra) {
     const logger = runtime.logger;
@@ -28,13 +30,24 @@ export class IntakeSweepService implements OnApplicationBootstrap, BeforeApplica
       intervalMs: SWEEP_EVERY_MS,
       onError: (err) => logger.warn({ err: String(err) }, 'intake sweep failed; trying again later'),
     });
+    this.deadlines = new Ticker({
+      // One replica at a time: two would race to cancel the same jobs (the decider makes it harmless, not free).
+      round: async () =>
+        void (await onOneReplica(infra.dataSource, 'intake-deadlines', async () => {
+          const canceled = await cancelOverdueJobs({ ...deps, logger });
+          if (canceled.length) logger.info({ jobIds: canceled }, 'canceled jobs not finished by their deadline (cancelAfterSeconds)');
+        })),
+      intervalMs: deps.deadlineSweepMs ?? 5_000,
+      onError: (err) => logger.warn({ err: String(err) }, 'deadline sweep failed; trying again later'),
+    });
   }
 
   onApplicationBootstrap() {
     this.ticker.start();
+    this.deadlines.start();
   }
 
   async beforeApplicationShutdown() {
-    await this.ticker.stop();
+    await Promise.all([this.ticker.stop(), this.deadlines.stop()]);
   }
 }

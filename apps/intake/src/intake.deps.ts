@@ -19,5 +19,7 @@ export interface IntakeDeps {
   outboundAllowHosts?: readonly string[];
   /** Resolves a webhook URL's host at submit; main sets a caching userHostResolver (DNS asked directly). */
   resolver?: HostResolver;
+  /** DEADLINE_SWEEP_MS: how often jobs past their deadline are canceled (5 s when absent). */
+  deadlineSweepMs?: number;
   now: () => Date;
 }

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
 import { cancelJob } from './cancel-job/cancel-job.handler';
+import { cancelOverdueJobs } from './cancel-job/cancel-at-deadline';
 import type { IntakeDeps } from './intake.deps';
 import { loadJob } from './shared/job-stream';
 import { settleCredits } from './settle-credits/settle-credits.handler';
@@ -634,5 +635,47 @@ describe('cancel and credits', () => {
     const ledgerReads = reads.mock.calls.filter((c) => c[0] === creditStreamId(userId)).map((c) => c[1]);
     expect(ledgerReads).toEqual([602]); // the snapshot is of the 601 events the first process folded
     expect(await balance(userId)).toBe(10_000 - 900 - 6);
+  });
+});
+
+describe('deadlines (cancelAfterSeconds)', () => {
+  it('cancels an unfinished job once its deadline has passed and releases its credits; not before, not one without a deadline, not one that finished first', async () => {
+    const userId = await newUser(100);
+    const replies = await Promise.all([
+      submit(userId, { request: { ...request, cancelAfterSeconds: 60 } }),
+      submit(userId),
+      submit(userId, { request: { ...request, cancelAfterSeconds: 60 } }),
+    ]);
+    const [overdue, noDeadline, finishedFirst] = replies.map((r) => {
+      if (!r.ok) throw new Error(r.error.message);
+      return r.job;
+    });
+    expect(overdue).toMatchObject({ cancelAfterSeconds: 60, cancelAt: new Date(Date.parse(overdue!.createdAt) + 60_000).toISOString() });
+    const mine = [overdue!.id, noDeadline!.id, finishedFirst!.id];
+    for (const until = Date.now() + 20_000; ; await new Promise((r) => setTimeout(r, 100))) {
+      await rebuildJobView(deps.store);
+      const rows: unknown[] = await deps.store.dataSource.query(`SELECT 1 FROM job_view WHERE job_id = ANY($1)`, [mine]);
+      if (rows.length === mine.length) break;
+      if (Date.now() > until) throw new Error('the job list never showed the three jobs');
+    }
+    // Finished after the job list last looked: the list still shows it queued.
+    await succeed(finishedFirst!.id);
+    const createdAt = Date.parse(overdue!.createdAt);
+    const sweepAt = (secondsLater: number) => cancelOverdueJobs({ ...deps, now: () => new Date(createdAt + secondsLater * 1000), logger: quiet });
+    const mineOnly = async (secondsLater: number) => (await sweepAt(secondsLater)).filter((id) => mine.includes(id));
+
+    expect(await mineOnly(59)).toEqual([]);
+    const before = await balance(userId);
+    expect(await mineOnly(61)).toEqual([overdue!.id]);
+    expect(toPublicJob((await loadJob(deps.store, overdue!.id)).state)).toMatchObject({
+      status: 'canceled',
+      message: 'This video was canceled: it was not ready within the 1 minute you allowed.',
+      cancellation: { reason: 'deadline' },
+    });
+    expect(await balance(userId)).toBe(before + 3);
+    for (const id of [noDeadline!.id, finishedFirst!.id]) expect((await loadJob(deps.store, id)).state.status).not.toBe('canceled');
+    // Again (the list still shows it unfinished): nothing more is appended or released.
+    expect(await mineOnly(120)).toEqual([]);
+    expect(await balance(userId)).toBe(before + 3);
   });
 });

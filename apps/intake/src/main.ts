@@ -34,6 +34,7 @@ async function main() {
     fitImage: ffmpegImageFitter(IMAGE_FITS_AT_ONCE),
     outboundAllowHosts: config.OUTBOUND_ALLOW_HOSTS,
     resolver: cachingResolver(userHostResolver, 60_000),
+    deadlineSweepMs: config.DEADLINE_SWEEP_MS,
     now: () => new Date(),
   };
   await runService({

@@ -30,6 +30,7 @@ export function requestOf(job: JobState, changes: RegenerateJobRequest = {}): un
     ...(job.webhookUrl ? { webhookUrl: job.webhookUrl } : {}),
     ...(job.webhookEvents ? { webhookEvents: job.webhookEvents } : {}),
     metadata: job.metadata,
+    ...(job.cancelAfterSeconds !== null ? { cancelAfterSeconds: job.cancelAfterSeconds } : {}),
   };
   for (const [field, value] of Object.entries(changes)) {
     if (value === null) delete request[field];

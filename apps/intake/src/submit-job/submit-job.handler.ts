@@ -238,5 +238,6 @@ function submittedData(cmd: SubmitJobCommand, model: CatalogEntry, jobId: string
     creditsEstimated: amount,
     requestHash: hash,
     ...(cmd.parentJobId ? { parentJobId: cmd.parentJobId } : {}),
+    ...(request.cancelAfterSeconds ? { cancelAfterSeconds: request.cancelAfterSeconds } : {}),
   };
 }

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { AspectRatio, JobMetadata, ReferenceImage, Resolution, WebhookEvents } from '../job/job-settings';
 
+/** The longest deadline a job may be given: 6 days, within the week JetStream keeps an event. */
+export const MAX_CANCEL_AFTER_SECONDS = 6 * 24 * 3600;
+
 export const SubmitJobRequest = z
   .strictObject({
     model: z.string().min(1).max(100),
@@ -18,6 +21,11 @@ export const SubmitJobRequest = z
     /** Only these events are sent to `webhookUrl` (e.g. just `video.job.succeeded` and `video.job.failed`). */
     webhookEvents: WebhookEvents.optional(),
     metadata: JobMetadata.optional(),
+    /**
+     * A deadline: if the job has not finished this many seconds after it was submitted, reelay
+     * cancels it (asking the provider to stop, releasing its credits) and says why.
+     */
+    cancelAfterSeconds: z.number().int('cancelAfterSeconds must be a whole number of seconds.').min(1).max(MAX_CANCEL_AFTER_SECONDS).optional(),
   })
   .refine((r) => !r.webhookEvents || r.webhookUrl, { message: 'webhookEvents needs a webhookUrl to send them to', path: ['webhookEvents'] });
 export type SubmitJobRequest = z.infer<typeof SubmitJobRequest>;
@@ -26,7 +34,7 @@ export type SubmitJobRequest = z.infer<typeof SubmitJobRequest>;
  * The optional body of `POST /v1/jobs/{id}/regenerate`: settings to change from the job repeated
  * (another prompt; another model, so another provider; another length, shape, resolution, seed or reference image). `null` drops a
  * setting: the seed (the provider picks a new one), the resolution (the model's default) or the
- * reference image (text to video). Everything else is the repeated job's.
+ * reference image (text to video), the deadline (none). Everything else is the repeated job's.
  */
 export const RegenerateJobRequest = z
   .strictObject({
@@ -37,6 +45,7 @@ export const RegenerateJobRequest = z
     resolution: Resolution.nullable(),
     seed: SubmitJobRequest.shape.seed.unwrap().nullable(),
     referenceImage: ReferenceImage.nullable(),
+    cancelAfterSeconds: SubmitJobRequest.shape.cancelAfterSeconds.unwrap().nullable(),
   })
   .partial();
 export type RegenerateJobRequest = z.infer<typeof RegenerateJobRequest>;

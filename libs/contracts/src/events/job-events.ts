@@ -32,6 +32,8 @@ export const JobSubmitted = defineEvent(
     requestHash: z.string(),
     /** The job this one generates again, with the same settings. */
     parentJobId: z.string().optional(),
+    /** Canceled if not finished this long after `at`. */
+    cancelAfterSeconds: z.number().int().positive().optional(),
     at,
   }),
 );
@@ -111,7 +113,8 @@ export const JobFailed = defineEvent(
   }),
 );
 
-export const JobCanceled = defineEvent('JobCanceled', 1, z.strictObject({ at }));
+/** `reason` `deadline`: reelay canceled it, unfinished at its `cancelAfterSeconds`; absent: its owner asked. */
+export const JobCanceled = defineEvent('JobCanceled', 1, z.strictObject({ reason: z.enum(['deadline']).optional(), at }));
 
 /**
  * After a cancel: the provider's task is over too (stopped by our cancel call, seen finished by a

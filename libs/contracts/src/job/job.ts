@@ -50,7 +50,11 @@ export const JOBS_AHEAD_MAX = 1_000;
  * deadline without an end. A change of it is a
  * new `version` of the job, but not a status change (no webhook).
  */
-export const JobCancellation = z.object({ providerTask: z.enum(['none', 'stopping', 'stopped', 'ended', 'unknown']) });
+export const JobCancellation = z.object({
+  providerTask: z.enum(['none', 'stopping', 'stopped', 'ended', 'unknown']),
+  /** `deadline`: reelay canceled the job, unfinished at its `cancelAt`; absent: you asked. */
+  reason: z.enum(['deadline']).optional(),
+});
 export type JobCancellation = z.infer<typeof JobCancellation>;
 
 /**
@@ -82,6 +86,9 @@ export const Job = z.object({
   resolution: Resolution.nullable(),
   seed: z.number().int().nullable(),
   referenceImage: z.union([z.object({ assetId: z.string() }), z.object({ url: z.string() })]).nullable(),
+  /** Only when the submit set one: the deadline as asked, and when it falls (`createdAt` plus it); an unfinished job is canceled then. */
+  cancelAfterSeconds: z.number().int().optional(),
+  cancelAt: z.string().optional(),
   /** Only when reelay fitted the reference image to the model: what it sent instead (from `validated` on). */
   referenceImageFitted: ReferenceImageFitted.optional(),
   progress: z.number().int().min(0).max(100).nullable(),

@@ -19,6 +19,12 @@ export const ERROR_MESSAGES: Record<Exclude<JobErrorCode, 'validation_failed'>, 
   unknown_provider_error: 'Something went wrong while generating your video. Please try again.',
 };
 
+/** A job reelay canceled because it had not finished within the `cancelAfterSeconds` its submit set. */
+export function deadlineMessage(cancelAfterSeconds: number): string {
+  const [amount, unit] = cancelAfterSeconds % 3600 === 0 ? [cancelAfterSeconds / 3600, 'hour'] : cancelAfterSeconds % 60 === 0 ? [cancelAfterSeconds / 60, 'minute'] : [cancelAfterSeconds, 'second'];
+  return `This video was canceled: it was not ready within the ${amount} ${unit}${amount === 1 ? '' : 's'} you allowed.`;
+}
+
 /** A succeeded job whose video file was deleted (retention, or its owner). */
 export const OUTPUT_DELETED_MESSAGE = 'This video was deleted. Generate it again to get a new one.';
 

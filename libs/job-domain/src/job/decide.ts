@@ -1,7 +1,7 @@
 import { isTerminal, type JobErrorCode, type JobEvent } from '@reelay/contracts';
 import { IllegalTransitionError } from '../shared/decider';
 import type { JobCommand } from './job-commands';
-import { canceledWithUnansweredSubmit, type JobState } from './job-state';
+import { cancelAt, canceledWithUnansweredSubmit, type JobState } from './job-state';
 
 const VALIDATION_ONLY_CODES: readonly JobErrorCode[] = ['validation_failed', 'asset_fetch_failed'];
 const AFTER_SUBMISSION_ONLY_CODES: readonly JobErrorCode[] = ['output_missing', 'provider_timeout'];
@@ -27,7 +27,10 @@ export function decideJob(command: JobCommand, state: JobState): JobEvent[] {
   if (command.type === 'Cancel') {
     if (s === 'canceled') return [];
     if (isTerminal(s)) reject(command, state);
-    return [{ type: 'JobCanceled', data: { at } }];
+    if (!command.atDeadline) return [{ type: 'JobCanceled', data: { at } }];
+    const deadline = cancelAt(state);
+    if (!deadline || command.now < deadline) reject(command, state, 'its deadline has not passed');
+    return [{ type: 'JobCanceled', data: { reason: 'deadline', at } }];
   }
   if (command.type === 'RecordProviderAccepted' && s === 'canceled' && state.intent?.provider === command.provider) {
     // The submit raced the cancel and the provider took it: the job stays canceled, but its task

@@ -27,6 +27,7 @@ export function evolveJob(state: JobState, event: JobEvent): JobState {
         metadata: d.metadata,
         requestHash: d.requestHash,
         parentJobId: d.parentJobId ?? null,
+        cancelAfterSeconds: d.cancelAfterSeconds ?? null,
         creditsEstimated: d.creditsEstimated,
         createdAt: d.at,
       };
@@ -74,7 +75,7 @@ export function evolveJob(state: JobState, event: JobEvent): JobState {
     case 'JobOutputDeleted':
       return { ...next, outputDeletedAt: event.data.at };
     case 'JobCanceled':
-      return { ...next, status: 'canceled', creditsCharged: 0, completedAt: event.data.at };
+      return { ...next, status: 'canceled', creditsCharged: 0, completedAt: event.data.at, canceledAtDeadline: event.data.reason === 'deadline' };
     case 'JobProviderAcceptedAfterCancel':
       // The job stays canceled; its cancellation now says a provider task is being stopped.
       return { ...next, providerTaskId: event.data.providerTaskId, providerTaskOpen: true };

@@ -19,7 +19,8 @@ export type JobCommand =
   | { type: 'MarkDelayed'; now: Date }
   | { type: 'Succeed'; output: JobOutput; now: Date }
   | { type: 'Fail'; errorCode: JobErrorCode; message?: string | null; detail?: string | null; providerTaskMayExist?: boolean; now: Date }
-  | { type: 'Cancel'; now: Date }
+  /** `atDeadline`: reelay cancels the job because its `cancelAfterSeconds` passed (refused before then). */
+  | { type: 'Cancel'; atDeadline?: boolean; now: Date }
   /** Deletes a succeeded job's output: `retention` once the `expiresAt` it was stored with has passed; `user` at any time. */
   | { type: 'DeleteOutput'; reason: 'retention' | 'user'; now: Date }
   /** A canceled job's provider task is over too (see JobProviderTaskEnded). */

@@ -319,3 +319,34 @@ describe('job decider', () => {
     }
   });
 });
+
+describe('job decider: a deadline (cancelAfterSeconds)', () => {
+  const withDeadline = (seconds: number): JobEvent => ({ type: 'JobSubmitted', data: { ...submittedData, cancelAfterSeconds: seconds, at } });
+  const atDeadline = (secondsLater: number) => ({ type: 'Cancel', atDeadline: true, now: new Date(now.getTime() + secondsLater * 1000) }) as JobCommand;
+  const canceledAtDeadline: JobEvent = { type: 'JobCanceled', data: { reason: 'deadline', at: new Date(now.getTime() + 600_000).toISOString() } };
+
+  it('given a running job with a 10-minute deadline, when reelay cancels it at the deadline, then it is canceled saying so', () =>
+    given([withDeadline(600), validating, validated, intended, accepted]).when(atDeadline(600)).then([canceledAtDeadline]));
+  it('given a job whose deadline has not come, when reelay would cancel it, then that is refused', () =>
+    given([withDeadline(600), validating]).when(atDeadline(599)).thenThrows(IllegalTransitionError, /deadline has not passed/));
+  it('given a job without a deadline, when reelay would cancel it at one, then that is refused', () =>
+    given(runningJob).when(atDeadline(10 ** 6)).thenThrows(IllegalTransitionError));
+  it('given a job that finished first, when its deadline comes, then nothing is canceled', () => {
+    given([withDeadline(600), validating, validated, intended, accepted, succeeded]).when(atDeadline(601)).thenThrows(IllegalTransitionError);
+    given([withDeadline(600), canceled]).when(atDeadline(601)).then([]);
+  });
+  it('shows the deadline on the job, and a job canceled at it says why in plain words', () => {
+    const state = [withDeadline(600), validating, canceledAtDeadline].reduce(jobDecider.evolve, jobDecider.initialState());
+    expect(toPublicJob(state)).toMatchObject({
+      status: 'canceled',
+      cancelAfterSeconds: 600,
+      cancelAt: '2026-11-28T12:10:00.000Z',
+      message: 'This video was canceled: it was not ready within the 10 minutes you allowed.',
+      cancellation: { providerTask: 'none', reason: 'deadline' },
+    });
+    const byOwner = [withDeadline(90), canceled].reduce(jobDecider.evolve, jobDecider.initialState());
+    expect(toPublicJob(byOwner)).toMatchObject({ message: 'This video was canceled.', cancellation: { providerTask: 'none' } });
+    expect(toPublicJob(byOwner).cancellation).not.toHaveProperty('reason');
+    expect(toPublicJob([submitted].reduce(jobDecider.evolve, jobDecider.initialState()))).not.toHaveProperty('cancelAt');
+  });
+});

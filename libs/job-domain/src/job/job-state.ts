@@ -35,6 +35,10 @@ export interface JobState {
   requestHash: string;
   /** The job this one generates again (regenerate), if any. */
   parentJobId: string | null;
+  /** Its deadline as submitted: canceled if unfinished this long after `createdAt`; null: none. */
+  cancelAfterSeconds: number | null;
+  /** Canceled by reelay at its deadline (rather than by its owner). */
+  canceledAtDeadline: boolean;
   creditsEstimated: number;
   creditsCharged: number | null;
   progress: number | null;
@@ -80,6 +84,8 @@ export const initialJobState = (): JobState => ({
   seed: null,
   referenceImage: null,
   referenceImageFitted: null,
+  cancelAfterSeconds: null,
+  canceledAtDeadline: false,
   webhookUrl: null,
   webhookEvents: null,
   metadata: {},
@@ -119,3 +125,9 @@ export const mayHoldProviderTask = (job: JobState): boolean =>
   (job.status === 'canceled' && job.providerTaskOpen) ||
   canceledWithUnansweredSubmit(job) ||
   (job.status === 'failed' && job.providerTaskMayExist);
+
+/** When an unfinished job with a deadline is canceled: `createdAt` plus its `cancelAfterSeconds`; null without one. */
+export function cancelAt(state: Pick<JobState, 'createdAt' | 'cancelAfterSeconds'>): Date | null {
+  if (state.cancelAfterSeconds === null || !state.createdAt) return null;
+  return new Date(Date.parse(state.createdAt) + state.cancelAfterSeconds * 1000);
+}

@@ -1,10 +1,13 @@
-import { isTerminal, OUTPUT_DELETED_MESSAGE, type JobCancellation, RETRYABLE_ERROR_CODES, userMessage, type Job, type JobLinks, type JobOutput, type PublicJobOutput } from '@reelay/contracts';
+import { deadlineMessage, isTerminal, OUTPUT_DELETED_MESSAGE, type JobCancellation, RETRYABLE_ERROR_CODES, userMessage, type Job, type JobLinks, type JobOutput, type PublicJobOutput } from '@reelay/contracts';
 import { outputDifferences } from './output-differences';
-import { canceledWithUnansweredSubmit, type JobState, type ProviderTaskEndReason } from './job-state';
+import { cancelAt, canceledWithUnansweredSubmit, type JobState, type ProviderTaskEndReason } from './job-state';
 
 /** The user-facing text for where the job is: its status and error, or that its video was deleted. */
-export const jobMessage = (state: JobState): string =>
-  state.outputDeletedAt ? OUTPUT_DELETED_MESSAGE : userMessage(state.status, state.errorCode, state.failureMessage);
+export const jobMessage = (state: JobState): string => {
+  if (state.outputDeletedAt) return OUTPUT_DELETED_MESSAGE;
+  if (state.canceledAtDeadline) return deadlineMessage(state.cancelAfterSeconds ?? 0);
+  return userMessage(state.status, state.errorCode, state.failureMessage);
+};
 
 function publicOutput(state: JobState, output: JobOutput): PublicJobOutput {
   const differsFromRequest = outputDifferences(state, output);
@@ -54,9 +57,13 @@ export function jobCancellation(state: JobState): JobCancellation | undefined {
 
 /** A canceled job's provider task as the log tells it: a task still open, its recorded end, or a submit unanswered. */
 function cancellation(state: JobState): JobCancellation {
-  if (state.providerTaskOpen) return { providerTask: 'stopping' };
-  if (state.providerTaskEnd) return { providerTask: CANCELLATION_BY_END[state.providerTaskEnd] };
-  return { providerTask: canceledWithUnansweredSubmit(state) ? 'unknown' : 'none' };
+  return { providerTask: providerTaskAfterCancel(state), ...(state.canceledAtDeadline ? { reason: 'deadline' as const } : {}) };
+}
+
+function providerTaskAfterCancel(state: JobState): JobCancellation['providerTask'] {
+  if (state.providerTaskOpen) return 'stopping';
+  if (state.providerTaskEnd) return CANCELLATION_BY_END[state.providerTaskEnd];
+  return canceledWithUnansweredSubmit(state) ? 'unknown' : 'none';
 }
 
 const publicFitted = ({ assetId, width, height, cropped }: NonNullable<JobState['referenceImageFitted']>) => ({ assetId, width, height, cropped });
@@ -90,6 +97,7 @@ export function toPublicJob(state: JobState): Job {
     completedAt: state.completedAt,
     version: state.eventsFolded,
     ...(state.parentJobId ? { parentJobId: state.parentJobId } : {}),
+    ...(state.cancelAfterSeconds !== null ? { cancelAfterSeconds: state.cancelAfterSeconds, cancelAt: cancelAt(state)!.toISOString() } : {}),
     ...(state.webhookEvents ? { webhookEvents: state.webhookEvents } : {}),
     ...(state.status === 'canceled' ? { cancellation: cancellation(state) } : {}),
   };
