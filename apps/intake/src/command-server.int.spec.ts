@@ -13,6 +13,7 @@ import type { IntakeDeps } from './intake.deps';
 import { loadJob } from './shared/job-stream';
 import { ValidateAfterSubmit } from './validate-job/validate-after-submit';
 import { ffmpegImageFitter } from './validate-job/fit-reference-image';
+import { INTAKE_MIGRATIONS } from './migrations';
 
 // The command server as intake runs it, on real NATS and PostgreSQL, but with no JetStream consumer
 // and no relay: whatever happens to a job after the reply is the command server's own doing.
@@ -29,7 +30,7 @@ beforeAll(async () => {
   prefix = uniqueNatsPrefix('intakecmd');
   const logger = createLogger('intake', 'silent');
   const config = { DATABASE_URL: db.url, NATS_URL: TEST_NATS_URL, NATS_PREFIX: prefix, NATS_REPLICAS: 1, LOG_LEVEL: 'silent' as const, DB_POOL_SIZE: 10 };
-  infra = await connectInfra({ name: 'intake-test', config, logger, relay: false });
+  infra = await connectInfra({ name: 'intake-test', config, logger, relay: false, migrations: INTAKE_MIGRATIONS });
   const deps: IntakeDeps = {
     store: infra.store,
     storage: new LocalStorage(mkdtempSync(join(tmpdir(), 'reelay-intake-cmd-'))),

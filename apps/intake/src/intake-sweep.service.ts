@@ -32,11 +32,15 @@ export class IntakeSweepService implements OnApplicationBootstrap, BeforeApplica
     });
     this.deadlines = new Ticker({
       // One replica at a time: two would race to cancel the same jobs (the decider makes it harmless, not free).
-      round: async () =>
-        void (await onOneReplica(infra.dataSource, 'intake-deadlines', async () => {
-          const canceled = await cancelOverdueJobs({ ...deps, logger });
-          if (canceled.length) logger.info({ jobIds: canceled }, 'canceled jobs not finished by their deadline (cancelAfterSeconds)');
-        })),
+      round: async () => {
+        let more = false;
+        await onOneReplica(infra.dataSource, 'intake-deadlines', async () => {
+          const round = await cancelOverdueJobs({ ...deps, logger });
+          if (round.canceled.length) logger.info({ jobIds: round.canceled }, 'canceled jobs not finished by their deadline (cancelAfterSeconds)');
+          more = round.more;
+        });
+        return more;
+      },
       intervalMs: deps.deadlineSweepMs ?? 5_000,
       onError: (err) => logger.warn({ err: String(err) }, 'deadline sweep failed; trying again later'),
     });

@@ -14,6 +14,8 @@ import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
 import { cancelJob } from './cancel-job/cancel-job.handler';
 import { cancelOverdueJobs } from './cancel-job/cancel-at-deadline';
+import { recordDeadline } from './cancel-job/job-deadlines';
+import { INTAKE_MIGRATIONS } from './migrations';
 import type { IntakeDeps } from './intake.deps';
 import { loadJob } from './shared/job-stream';
 import { settleCredits } from './settle-credits/settle-credits.handler';
@@ -81,7 +83,7 @@ let movingHostAddress = '93.184.216.34';
 
 beforeAll(async () => {
   db = await createTestDatabase('intake');
-  ds = createDataSource(db.url, { poolSize: 12 });
+  ds = createDataSource(db.url, { poolSize: 12, migrations: INTAKE_MIGRATIONS });
   await ds.initialize();
   await runMigrations(ds);
   deps = {
@@ -639,43 +641,58 @@ describe('cancel and credits', () => {
 });
 
 describe('deadlines (cancelAfterSeconds)', () => {
+  const rowsOf = async (jobIds: string[]) =>
+    new Map(((await ds.query(`SELECT job_id, cancel_at FROM job_deadlines WHERE job_id = ANY($1)`, [jobIds])) as { job_id: string; cancel_at: Date }[]).map((r) => [r.job_id, new Date(r.cancel_at).getTime()]));
+
   it('cancels an unfinished job once its deadline has passed and releases its credits; not before, not one without a deadline, not one that finished first', async () => {
     const userId = await newUser(100);
-    const replies = await Promise.all([
-      submit(userId, { request: { ...request, cancelAfterSeconds: 60 } }),
-      submit(userId),
-      submit(userId, { request: { ...request, cancelAfterSeconds: 60 } }),
-    ]);
-    const [overdue, noDeadline, finishedFirst] = replies.map((r) => {
-      if (!r.ok) throw new Error(r.error.message);
-      return r.job;
-    });
-    expect(overdue).toMatchObject({ cancelAfterSeconds: 60, cancelAt: new Date(Date.parse(overdue!.createdAt) + 60_000).toISOString() });
-    const mine = [overdue!.id, noDeadline!.id, finishedFirst!.id];
-    for (const until = Date.now() + 20_000; ; await new Promise((r) => setTimeout(r, 100))) {
-      await rebuildJobView(deps.store);
-      const rows: unknown[] = await deps.store.dataSource.query(`SELECT 1 FROM job_view WHERE job_id = ANY($1)`, [mine]);
-      if (rows.length === mine.length) break;
-      if (Date.now() > until) throw new Error('the job list never showed the three jobs');
-    }
-    // Finished after the job list last looked: the list still shows it queued.
-    await succeed(finishedFirst!.id);
-    const createdAt = Date.parse(overdue!.createdAt);
+    const submitted = async (over: Partial<typeof request> & { cancelAfterSeconds?: number }) => {
+      const reply = await submit(userId, { request: { ...request, ...over } });
+      if (!reply.ok) throw new Error(reply.error.message);
+      return reply.job;
+    };
+    const unreadable = await submitted({ cancelAfterSeconds: 30 });
+    const overdue = await submitted({ cancelAfterSeconds: 60 });
+    const noDeadline = await submitted({});
+    const finishedFirst = await submitted({ cancelAfterSeconds: 60 });
+    const later = await submitted({ cancelAfterSeconds: 600 });
+    expect(overdue).toMatchObject({ cancelAfterSeconds: 60, cancelAt: new Date(Date.parse(overdue.createdAt) + 60_000).toISOString() });
+    await succeed(finishedFirst.id);
+    // An event this release cannot read (a newer one wrote it): that job cannot be canceled, the others still are.
+    await ds.query(`INSERT INTO events (stream_id, stream_version, event_id, type, schema_version, data) VALUES ($1, 2, gen_random_uuid(), 'JobTeleported', 1, '{}')`, [jobStreamId(unreadable.id)]);
+    // A row written a moment before the job's logged time is moved to it, not acted on early.
+    await ds.query(`UPDATE job_deadlines SET cancel_at = $2 WHERE job_id = $1`, [later.id, new Date(Date.parse(later.createdAt) + 1000)]);
+    const createdAt = Date.parse(overdue.createdAt);
     const sweepAt = (secondsLater: number) => cancelOverdueJobs({ ...deps, now: () => new Date(createdAt + secondsLater * 1000), logger: quiet });
-    const mineOnly = async (secondsLater: number) => (await sweepAt(secondsLater)).filter((id) => mine.includes(id));
+    const mine = [unreadable, overdue, noDeadline, finishedFirst, later].map((j) => j.id);
+    const canceledOfMine = async (secondsLater: number) => (await sweepAt(secondsLater)).canceled.filter((id) => mine.includes(id));
 
-    expect(await mineOnly(59)).toEqual([]);
+    expect(await canceledOfMine(20)).toEqual([]);
+    expect((await rowsOf([later.id])).get(later.id)).toBe(Date.parse(later.createdAt) + 600_000);
+    expect([...(await rowsOf(mine)).keys()].sort()).toEqual([unreadable.id, overdue.id, finishedFirst.id, later.id].sort());
     const before = await balance(userId);
-    expect(await mineOnly(61)).toEqual([overdue!.id]);
-    expect(toPublicJob((await loadJob(deps.store, overdue!.id)).state)).toMatchObject({
+    expect(await canceledOfMine(61)).toEqual([overdue.id]);
+    expect(toPublicJob((await loadJob(deps.store, overdue.id)).state)).toMatchObject({
       status: 'canceled',
       message: 'This video was canceled: it was not ready within the 1 minute you allowed.',
       cancellation: { reason: 'deadline' },
     });
     expect(await balance(userId)).toBe(before + 3);
-    for (const id of [noDeadline!.id, finishedFirst!.id]) expect((await loadJob(deps.store, id)).state.status).not.toBe('canceled');
-    // Again (the list still shows it unfinished): nothing more is appended or released.
-    expect(await mineOnly(120)).toEqual([]);
+    for (const job of [noDeadline, finishedFirst, later]) expect((await loadJob(deps.store, job.id)).state.status).not.toBe('canceled');
+    // Done with: the canceled job's row and the finished one's; the unreadable job's stays to be tried again.
+    expect([...(await rowsOf(mine)).keys()].sort()).toEqual([unreadable.id, later.id].sort());
+    expect(await canceledOfMine(120)).toEqual([]);
     expect(await balance(userId)).toBe(before + 3);
+  });
+
+  it('drops a deadline whose job never came to be (its submit did not commit) once it is a minute overdue', async () => {
+    const ghost = 'job_01JGHOSTGHOSTGHOSTGHOSTGHO';
+    const at = Date.now();
+    await recordDeadline(ds, ghost, 'nobody', new Date(at));
+    const sweepAt = (ms: number) => cancelOverdueJobs({ ...deps, now: () => new Date(at + ms), logger: quiet });
+    await sweepAt(30_000);
+    expect((await rowsOf([ghost])).has(ghost)).toBe(true);
+    await sweepAt(61_000);
+    expect((await rowsOf([ghost])).has(ghost)).toBe(false);
   });
 });

@@ -7,6 +7,7 @@ import { LocalStorage } from '@reelay/storage';
 import { IntakeConfig } from './config';
 import { intakeConsumers } from './intake.consumers';
 import { IntakeModule } from './intake.module';
+import { INTAKE_MIGRATIONS } from './migrations';
 import { ffmpegImageFitter } from './validate-job/fit-reference-image';
 
 /** Reference images fitted at once by one intake process (each is an ffmpeg process of up to ~250 MB: see MAX_FIT_PIXELS). */
@@ -17,7 +18,7 @@ async function main() {
   const config = loadConfig(IntakeConfig);
   const logger = createLogger('intake', config.LOG_LEVEL);
   const metrics = createMetrics('intake');
-  const infra = await connectInfra({ name: 'intake', config, logger, metrics, relay: true });
+  const infra = await connectInfra({ name: 'intake', config, logger, metrics, relay: true, migrations: INTAKE_MIGRATIONS });
   const deps = {
     store: infra.store,
     storage: new LocalStorage(config.STORAGE_DIR),

@@ -1,18 +1,13 @@
-import { jobStreamId, type EventMetadata } from '@reelay/contracts';
+import { isTerminal, jobStreamId, type EventMetadata } from '@reelay/contracts';
 import { handle, type EventStore } from '@reelay/event-store';
-import { decideJob, IllegalTransitionError, jobDecider } from '@reelay/job-domain';
+import { cancelAt, decideJob, IllegalTransitionError, jobDecider } from '@reelay/job-domain';
 import type { Logger } from '@reelay/service-kit';
 import { settleCredits } from '../settle-credits/settle-credits.handler';
+import { loadJob } from '../shared/job-stream';
+import { dropDeadline, dueDeadlines, moveDeadline, type DueDeadline } from './job-deadlines';
 
-/**
- * Unfinished jobs whose deadline has come, the earliest first, as the job list shows them. `cancelAt`
- * is written by toISOString (always UTC, always 24 characters), so text order is time order and the
- * partial index job_view_cancel_at_idx (migration 0010) serves the range.
- */
-const OVERDUE_SQL = `
-  SELECT job_id, user_id FROM job_view
-  WHERE job ? 'cancelAt' AND status IN ('queued', 'validating', 'running', 'delayed') AND job->>'cancelAt' <= $1
-  ORDER BY job->>'cancelAt' LIMIT $2`;
+/** A deadline whose job is not in the log this long after it came is dropped: its submit never committed. */
+const NEVER_SUBMITTED_AFTER_MS = 60_000;
 
 export interface DeadlineDeps {
   store: EventStore;
@@ -20,29 +15,53 @@ export interface DeadlineDeps {
   logger: Pick<Logger, 'warn'>;
 }
 
+export interface DeadlineRound {
+  canceled: string[];
+  /** The round took as many deadlines as it may: more may be due at once. */
+  more: boolean;
+}
+
 /**
  * Cancels the unfinished jobs whose `cancelAfterSeconds` has passed, at most `limit` a round, and
- * releases their credit holds, as their owner's cancel would; answers the jobs it canceled. The job
- * list trails the log: a job it shows unfinished may have ended meanwhile (the decider then refuses
- * and it is skipped), and a job not shown yet is canceled at a later round. The decider checks the
- * deadline against this clock too, so a job is never canceled before it.
+ * releases their credit holds, as their owner's cancel would. Deadlines are intake's own rows
+ * (job_deadlines), written at submit, so they are kept whatever the job list shows. The decider
+ * checks each against the job's log and this clock: a job that ended first is left alone and its
+ * row dropped, and one whose row came due a moment before its logged deadline is moved to that.
+ * A job that cannot be canceled for another reason (an event this release cannot read) is logged
+ * and tried again next round, without holding up the others.
  */
-export async function cancelOverdueJobs(deps: DeadlineDeps, limit = 200): Promise<string[]> {
-  const rows: { job_id: string; user_id: string }[] = await deps.store.dataSource.query(OVERDUE_SQL, [deps.now().toISOString(), limit]);
+export async function cancelOverdueJobs(deps: DeadlineDeps, limit = 200): Promise<DeadlineRound> {
+  const db = deps.store.dataSource;
+  const due = await dueDeadlines(db, deps.now(), limit);
   const canceled: string[] = [];
-  for (const { job_id: jobId, user_id: userId } of rows) {
-    const metadata: EventMetadata = { correlationId: `deadline:${jobId}`, userId };
+  for (const deadline of due) {
     try {
-      const result = await handle(deps.store, jobStreamId(jobId), jobDecider, (state) => decideJob({ type: 'Cancel', atDeadline: true, now: deps.now() }, state), { metadata });
-      if (result.events.length === 0) continue;
+      if (await cancelAtDeadline(deps, deadline)) canceled.push(deadline.jobId);
     } catch (err) {
-      if (err instanceof IllegalTransitionError) continue;
-      throw err;
+      deps.logger.warn({ err: String(err), jobId: deadline.jobId }, 'could not cancel a job at its deadline; trying again next round');
     }
-    canceled.push(jobId);
-    await settleCredits(deps, jobId, metadata).catch((err: unknown) =>
-      deps.logger.warn({ err: String(err), jobId }, 'could not release the credits of a job canceled at its deadline yet; its JobCanceled delivery will'),
-    );
   }
-  return canceled;
+  return { canceled, more: due.length === limit };
+}
+
+/** Whether this call canceled the job; settles its row either way. */
+async function cancelAtDeadline(deps: DeadlineDeps, { jobId, userId, cancelAt: rowCancelAt }: DueDeadline): Promise<boolean> {
+  const db = deps.store.dataSource;
+  const metadata: EventMetadata = { correlationId: `deadline:${jobId}`, userId };
+  try {
+    const { events } = await handle(deps.store, jobStreamId(jobId), jobDecider, (state) => decideJob({ type: 'Cancel', atDeadline: true, now: deps.now() }, state), { metadata });
+    await dropDeadline(db, jobId);
+    if (events.length === 0) return false;
+  } catch (err) {
+    if (!(err instanceof IllegalTransitionError)) throw err;
+    const { state } = await loadJob(deps.store, jobId);
+    const logged = state.exists && !isTerminal(state.status) ? cancelAt(state) : null;
+    if (logged) await moveDeadline(db, jobId, logged);
+    else if (state.exists || deps.now().getTime() - rowCancelAt.getTime() > NEVER_SUBMITTED_AFTER_MS) await dropDeadline(db, jobId);
+    return false;
+  }
+  await settleCredits(deps, jobId, metadata).catch((err: unknown) =>
+    deps.logger.warn({ err: String(err), jobId }, 'could not release the credits of a job canceled at its deadline yet; its JobCanceled delivery will'),
+  );
+  return true;
 }

@@ -28,6 +28,7 @@ import { commandMetadata } from '../shared/command-metadata';
 import { loadJob, publicJob } from '../shared/job-stream';
 import { ok, refuse } from '../shared/replies';
 import { refusedWithLookup, type HostResolver } from '@reelay/net-guard';
+import { recordDeadline } from '../cancel-job/job-deadlines';
 
 export interface SubmitJobDeps {
   store: EventStore;
@@ -89,6 +90,8 @@ export async function submitJob(deps: SubmitJobDeps, cmd: SubmitJobCommand, opts
   const amount = deps.catalog.price(request.model, request.durationSeconds);
   const metadata = commandMetadata(cmd);
   const submit: Submission = { deps, userId, jobId, amount, metadata, data: submittedData(cmd, model, jobId, amount, hash), onCreated: opts.onCreated };
+  // Before the job exists, so that no job is ever without its deadline (the sweep moves the row to the logged time).
+  if (request.cancelAfterSeconds) await recordDeadline(deps.store.dataSource, jobId, userId, new Date(deps.now().getTime() + request.cancelAfterSeconds * 1000));
 
   for (let attempt = 1; ; attempt++) {
     if (cmd.idempotencyKey && attempt > 1) {

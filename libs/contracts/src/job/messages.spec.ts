@@ -3,6 +3,7 @@ import { deadlineMessage } from './messages';
 
 describe('a deadline in plain words', () => {
   it('names the time allowed in the largest whole unit', () => {
+    expect(deadlineMessage(518_400)).toBe('This video was canceled: it was not ready within the 6 days you allowed.');
     expect(deadlineMessage(7200)).toBe('This video was canceled: it was not ready within the 2 hours you allowed.');
     expect(deadlineMessage(3600)).toBe('This video was canceled: it was not ready within the 1 hour you allowed.');
     expect(deadlineMessage(90)).toBe('This video was canceled: it was not ready within the 90 seconds you allowed.');

@@ -21,7 +21,8 @@ export const ERROR_MESSAGES: Record<Exclude<JobErrorCode, 'validation_failed'>, 
 
 /** A job reelay canceled because it had not finished within the `cancelAfterSeconds` its submit set. */
 export function deadlineMessage(cancelAfterSeconds: number): string {
-  const [amount, unit] = cancelAfterSeconds % 3600 === 0 ? [cancelAfterSeconds / 3600, 'hour'] : cancelAfterSeconds % 60 === 0 ? [cancelAfterSeconds / 60, 'minute'] : [cancelAfterSeconds, 'second'];
+  const unitSeconds = ([[86_400, 'day'], [3600, 'hour'], [60, 'minute']] as const).find(([size]) => cancelAfterSeconds % size === 0) ?? [1, 'second'];
+  const [amount, unit] = [cancelAfterSeconds / unitSeconds[0], unitSeconds[1]];
   return `This video was canceled: it was not ready within the ${amount} ${unit}${amount === 1 ? '' : 's'} you allowed.`;
 }
 

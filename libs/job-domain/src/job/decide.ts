@@ -29,7 +29,8 @@ export function decideJob(command: JobCommand, state: JobState): JobEvent[] {
     if (isTerminal(s)) reject(command, state);
     if (!command.atDeadline) return [{ type: 'JobCanceled', data: { at } }];
     const deadline = cancelAt(state);
-    if (!deadline || command.now < deadline) reject(command, state, 'its deadline has not passed');
+    if (!deadline) reject(command, state, 'it has no deadline');
+    if (command.now < deadline) reject(command, state, 'its deadline has not passed');
     return [{ type: 'JobCanceled', data: { reason: 'deadline', at } }];
   }
   if (command.type === 'RecordProviderAccepted' && s === 'canceled' && state.intent?.provider === command.provider) {

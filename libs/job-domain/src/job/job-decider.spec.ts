@@ -330,7 +330,7 @@ describe('job decider: a deadline (cancelAfterSeconds)', () => {
   it('given a job whose deadline has not come, when reelay would cancel it, then that is refused', () =>
     given([withDeadline(600), validating]).when(atDeadline(599)).thenThrows(IllegalTransitionError, /deadline has not passed/));
   it('given a job without a deadline, when reelay would cancel it at one, then that is refused', () =>
-    given(runningJob).when(atDeadline(10 ** 6)).thenThrows(IllegalTransitionError));
+    given(runningJob).when(atDeadline(10 ** 6)).thenThrows(IllegalTransitionError, /it has no deadline/));
   it('given a job that finished first, when its deadline comes, then nothing is canceled', () => {
     given([withDeadline(600), validating, validated, intended, accepted, succeeded]).when(atDeadline(601)).thenThrows(IllegalTransitionError);
     given([withDeadline(600), canceled]).when(atDeadline(601)).then([]);
