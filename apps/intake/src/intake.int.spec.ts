@@ -16,6 +16,7 @@ import { cancelJob } from './cancel-job/cancel-job.handler';
 import { cancelOverdueJobs } from './cancel-job/cancel-at-deadline';
 import { recordDeadline } from './cancel-job/job-deadlines';
 import { INTAKE_MIGRATIONS } from './migrations';
+import { createIntakeMetrics } from './shared/intake-metrics';
 import type { IntakeDeps } from './intake.deps';
 import { loadJob } from './shared/job-stream';
 import { settleCredits } from './settle-credits/settle-credits.handler';
@@ -26,7 +27,7 @@ import { validateUnvalidated } from './validate-job/validate-sweep';
 import { settleDeadLettered } from './settle-credits/settle-dead-lettered';
 import { rebuildJobView } from '@reelay/read-models';
 import { IntakeEventsController } from './intake.controller';
-import { createLogger, onOneReplica } from '@reelay/service-kit';
+import { createLogger, createMetrics, onOneReplica } from '@reelay/service-kit';
 import { ffmpegImageFitter } from './validate-job/fit-reference-image';
 
 let db: TestDatabase;
@@ -78,6 +79,17 @@ async function balance(userId: string) {
   return availableCredits(events.reduce((s, e) => creditsDecider.evolve(s, parseEvent(e.type, e.schemaVersion, e.data) as CreditEvent), creditsDecider.initialState()));
 }
 
+/** The registry intake's figures go to in this suite. */
+const testMetrics = createMetrics('intake-test');
+
+/** The value of one of intake's counters (summed over the series with these labels). */
+async function counterValue(name: string, labels: Record<string, string> = {}): Promise<number> {
+  const metric = testMetrics.registry.getSingleMetric(name);
+  if (!metric) throw new Error(`no metric ${name}`);
+  const { values } = await metric.get();
+  return values.filter((v) => Object.entries(labels).every(([k, want]) => v.labels[k] === want)).reduce((sum, v) => sum + v.value, 0);
+}
+
 /** Where `moving.example.com` resolves to (a test moves it). */
 let movingHostAddress = '93.184.216.34';
 
@@ -93,6 +105,7 @@ beforeAll(async () => {
     blockedTerms: ['forbidden thing'],
     imageRules: { maxBytes: 1024 * 1024, timeoutMs: 2000, minSide: 64, maxSide: 4096, allowHosts: [] },
     fitImage: ffmpegImageFitter(1),
+    metrics: createIntakeMetrics(testMetrics),
     resolver: async (host) => {
       if (host === 'hooks.example.com') return [{ address: '93.184.216.34', family: 4 }];
       if (host === 'hooks.internal.example') return [{ address: '10.20.30.40', family: 4 }];
@@ -348,6 +361,7 @@ describe('validation', () => {
     expect(sniffImage(await deps.storage.read(assetKey(copy.assetId)))).toEqual({ contentType: 'image/png', width: 999, height: 400 });
     expect((await deps.storage.stat(assetKey(copy.assetId)))?.metadata).toMatchObject({ userId, width: 999, height: 400 });
     expect(toPublicJob(seedance).referenceImageFitted).toEqual({ assetId: copy.assetId, width: 999, height: 400, cropped: true });
+    expect(await counterValue('reelay_reference_image_fits_total', { outcome: 'fitted' })).toBeGreaterThanOrEqual(1);
 
     const sora = await job('sora-2', 4);
     expect(sora.referenceImageFitted).toMatchObject({ width: 1280, height: 720, cropped: true });
@@ -404,6 +418,7 @@ describe('validation', () => {
     if (!reply.ok) throw new Error(reply.error.message);
     await validateJob(deps, reply.job.id, {});
     expect((await loadJob(deps.store, reply.job.id)).state).toMatchObject({ status: 'failed', errorCode: 'validation_failed', failureMessage: 'The reference image could not be read.' });
+    expect(await counterValue('reelay_reference_image_fits_total', { outcome: 'unreadable' })).toBe(1);
   });
 
   it('refuses a reference image URL on a private address', async () => {
@@ -678,6 +693,8 @@ describe('deadlines (cancelAfterSeconds)', () => {
       cancellation: { reason: 'deadline' },
     });
     expect(await balance(userId)).toBe(before + 3);
+    expect(await counterValue('reelay_deadline_cancels_total')).toBe(1);
+    expect(await counterValue('reelay_deadline_cancel_failures_total')).toBeGreaterThanOrEqual(1);
     for (const job of [noDeadline, finishedFirst, later]) expect((await loadJob(deps.store, job.id)).state.status).not.toBe('canceled');
     // Done with: the canceled job's row and the finished one's; the unreadable job's stays to be tried again.
     expect([...(await rowsOf(mine)).keys()].sort()).toEqual([unreadable.id, later.id].sort());

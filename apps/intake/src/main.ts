@@ -8,6 +8,7 @@ import { IntakeConfig } from './config';
 import { intakeConsumers } from './intake.consumers';
 import { IntakeModule } from './intake.module';
 import { INTAKE_MIGRATIONS } from './migrations';
+import { createIntakeMetrics } from './shared/intake-metrics';
 import { ffmpegImageFitter } from './validate-job/fit-reference-image';
 
 /** Reference images fitted at once by one intake process (each is an ffmpeg process of up to ~250 MB: see MAX_FIT_PIXELS). */
@@ -36,6 +37,7 @@ async function main() {
     outboundAllowHosts: config.OUTBOUND_ALLOW_HOSTS,
     resolver: cachingResolver(userHostResolver, 60_000),
     deadlineSweepMs: config.DEADLINE_SWEEP_MS,
+    metrics: createIntakeMetrics(metrics),
     now: () => new Date(),
   };
   await runService({

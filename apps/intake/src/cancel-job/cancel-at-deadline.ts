@@ -3,6 +3,7 @@ import { handle, type EventStore } from '@reelay/event-store';
 import { cancelAt, decideJob, IllegalTransitionError, jobDecider } from '@reelay/job-domain';
 import type { Logger } from '@reelay/service-kit';
 import { settleCredits } from '../settle-credits/settle-credits.handler';
+import type { IntakeMetrics } from '../shared/intake-metrics';
 import { loadJob } from '../shared/job-stream';
 import { dropDeadline, dueDeadlines, moveDeadline, type DueDeadline } from './job-deadlines';
 
@@ -13,6 +14,7 @@ export interface DeadlineDeps {
   store: EventStore;
   now: () => Date;
   logger: Pick<Logger, 'warn'>;
+  metrics?: Pick<IntakeMetrics, 'deadlineCancels' | 'deadlineFailures'>;
 }
 
 export interface DeadlineRound {
@@ -36,8 +38,11 @@ export async function cancelOverdueJobs(deps: DeadlineDeps, limit = 200): Promis
   const canceled: string[] = [];
   for (const deadline of due) {
     try {
-      if (await cancelAtDeadline(deps, deadline)) canceled.push(deadline.jobId);
+      if (!(await cancelAtDeadline(deps, deadline))) continue;
+      canceled.push(deadline.jobId);
+      deps.metrics?.deadlineCancels.inc();
     } catch (err) {
+      deps.metrics?.deadlineFailures.inc();
       deps.logger.warn({ err: String(err), jobId: deadline.jobId }, 'could not cancel a job at its deadline; trying again next round');
     }
   }

@@ -4,6 +4,7 @@ import { shownSize, sniffImage } from '@reelay/media';
 import { Semaphore } from '@reelay/messaging';
 import { FfmpegFailedError, fitImage, type FittableImageType, type ImageFitSteps } from '@reelay/providers';
 import { storeUserImage, type BlobStorage } from '@reelay/storage';
+import type { ImageFitOutcome, IntakeMetrics } from '../shared/intake-metrics';
 import { fail, type ImageCheck } from './check-reference-image';
 
 /** Makes the image after `steps` (ffmpeg in production; at most a few at once: see main). */
@@ -15,6 +16,7 @@ export interface ImageFitDeps {
   fitImage: FitImage;
   /** The largest image reelay keeps (ASSET_MAX_BYTES): a fitted one is held to it too. */
   maxBytes: number;
+  metrics?: Pick<IntakeMetrics, 'imageFits' | 'imageFitSeconds'>;
 }
 
 interface JobImageContext {
@@ -46,29 +48,37 @@ export async function fitToModel(check: ImageCheck, job: JobImageContext, deps: 
   const shown = shownSize(check.image);
   const needed = deps.catalog.imageFit(job.model, job.aspectRatio, shown.width, shown.height);
   const tooLarge = width * height > MAX_FIT_PIXELS;
+  const counted = (outcome: ImageFitOutcome, check: ImageCheck) => {
+    deps.metrics?.imageFits.inc({ outcome });
+    return check;
+  };
   if (needed && tooLarge) {
     const megapixels = Math.floor(MAX_FIT_PIXELS / 1_000_000);
-    return fail('validation_failed', `reference image ${width}x${height} is too large to fit to ${job.model}`, `The reference image is ${width}x${height}; ${job.model} needs it changed, which reelay does for images of up to ${megapixels} megapixels.`);
+    return counted('too_large', fail('validation_failed', `reference image ${width}x${height} is too large to fit to ${job.model}`, `The reference image is ${width}x${height}; ${job.model} needs it changed, which reelay does for images of up to ${megapixels} megapixels.`));
   }
   // An upright-only turn is skipped for an image too large to fit: it is sent as it is, EXIF and all.
   const steps = needed ?? (orientation && !tooLarge ? { crop: null, ...shown } : null);
   if (!steps) return suitsModel(check, job, deps, shown);
   let data: Buffer;
+  const timer = deps.metrics?.imageFitSeconds.startTimer();
   try {
     data = await deps.fitImage(check.data, contentType, { ...steps, ...(orientation ? { orientation } : {}) });
   } catch (err) {
     if (!(err instanceof FfmpegFailedError)) throw err;
-    return fail('validation_failed', `reference image could not be fitted to ${job.model}: ${err.message}`, 'The reference image could not be read.');
+    return counted('unreadable', fail('validation_failed', `reference image could not be fitted to ${job.model}: ${err.message}`, 'The reference image could not be read.'));
+  } finally {
+    timer?.();
   }
   const fitted = sniffImage(data);
   if (!fitted || fitted.width !== steps.width || fitted.height !== steps.height) {
     const made = fitted ? `${fitted.width}x${fitted.height}` : 'no readable image';
-    return fail('validation_failed', `fitting a ${width}x${height} image to ${job.model} made ${made}, not ${steps.width}x${steps.height}`, 'The reference image could not be read.');
+    return counted('unreadable', fail('validation_failed', `fitting a ${width}x${height} image to ${job.model} made ${made}, not ${steps.width}x${steps.height}`, 'The reference image could not be read.'));
   }
   if (data.length > deps.maxBytes) {
-    return fail('validation_failed', `reference image fitted to ${job.model} is ${data.length} bytes`, `The reference image, fitted to ${job.model}, would be over ${Math.floor(deps.maxBytes / 1048576)} MB.`);
+    return counted('over_bytes', fail('validation_failed', `reference image fitted to ${job.model} is ${data.length} bytes`, `The reference image, fitted to ${job.model}, would be over ${Math.floor(deps.maxBytes / 1048576)} MB.`));
   }
   const assetId = await storeUserImage(deps.storage, job.userId, data, fitted);
+  deps.metrics?.imageFits.inc({ outcome: 'fitted' });
   const result: ImageCheck = {
     ok: true,
     image: { ...check.image, fitted: { assetId, contentType: fitted.contentType, bytes: data.length, width: fitted.width, height: fitted.height, cropped: steps.crop !== null } },

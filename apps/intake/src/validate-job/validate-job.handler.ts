@@ -14,6 +14,7 @@ export interface ValidateJobDeps {
   /** The model's own limits on a reference image (its providers'), and how to fit an image to them. */
   catalog: ImageFitDeps['catalog'];
   fitImage: FitImage;
+  metrics?: ImageFitDeps['metrics'];
   now: () => Date;
 }
 
