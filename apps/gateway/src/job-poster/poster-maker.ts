@@ -27,11 +27,16 @@ const cannotMake = () => new PosterRefusal('unavailable', 'service_unavailable',
 const unreadable = () => new PosterRefusal('unreadable', 'not_found', 'No poster could be made from this video.');
 const isMissing = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT';
 
+/** How long one run may take, the wait for a turn included, whatever its requests wait: a run past it is given up. */
+export const POSTER_RUN_LIMIT_MS = 5 * 60_000;
+
 /**
  * A job's poster, made from its stored video on first request and kept beside it, so later
- * requests, on any replica, read it back. Requests for one job on one process share a run (and the
- * first request's time limit); at most POSTER_MAX_CONCURRENT run at once. Made on request rather
- * than when the job succeeds, so the many videos nobody asks a still of cost no ffmpeg run.
+ * requests, on any replica, read it back. Requests for one job on one process share a run; each
+ * waits for it up to POSTER_TIMEOUT_MS (503 busy past it), while the run goes on up to
+ * POSTER_RUN_LIMIT_MS, so a still slower to make than one request waits is there for a later one.
+ * At most POSTER_MAX_CONCURRENT run at once. Made on request rather than when the job succeeds, so
+ * the many videos nobody asks a still of cost no ffmpeg run.
  */
 @Injectable()
 export class PosterMaker {
@@ -57,9 +62,29 @@ export class PosterMaker {
     let run = this.making.get(jobId);
     if (!run) {
       run = this.counted(jobId, durationSeconds).finally(() => this.making.delete(jobId));
+      // A run whose requests all gave up settles with nobody waiting: its refusal is counted, not thrown at the process.
+      run.catch(() => undefined);
       this.making.set(jobId, run);
     }
-    return run;
+    return this.waitFor(run);
+  }
+
+  /** The run's still, or 503 busy once this request has waited POSTER_TIMEOUT_MS (the run goes on). */
+  private async waitFor(run: Promise<Buffer>): Promise<Buffer> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = busy();
+    const gaveUp = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(timedOut), this.deps.config.POSTER_TIMEOUT_MS);
+    });
+    try {
+      return await Promise.race([run, gaveUp]);
+    } catch (err) {
+      // The run's own refusals are counted by the run; this one is the request's.
+      if (err === timedOut) this.metrics?.posters.inc({ outcome: 'busy' });
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private async counted(jobId: string, durationSeconds: number | null): Promise<Buffer> {
@@ -77,7 +102,7 @@ export class PosterMaker {
   }
 
   private async make(jobId: string, durationSeconds: number | null): Promise<Buffer> {
-    const signal = AbortSignal.timeout(this.deps.config.POSTER_TIMEOUT_MS);
+    const signal = AbortSignal.timeout(Math.max(POSTER_RUN_LIMIT_MS, this.deps.config.POSTER_TIMEOUT_MS));
     await this.slots.acquire(signal).catch(() => Promise.reject(busy()));
     let image: Buffer;
     try {
