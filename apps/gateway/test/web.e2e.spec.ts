@@ -220,6 +220,7 @@ describe('the web page with one render at a time at the provider (PROVIDER_MAX_I
     await openWithKey(page, { stack: capped, key: cappedKey });
     await page.getByLabel('Prompt').fill('a canal at night');
     await page.getByLabel('Duration (seconds)').selectOption('10');
+    await page.getByLabel('Give up if not ready in').selectOption('900');
     // One long render (10 s) holds the only place at the provider; a second one waits for it in reelay.
     const running = await submit('a long take');
     for (let i = 0; i < 100 && (await statusOf(running)) !== 'running'; i++) await new Promise((r) => setTimeout(r, 50));
@@ -229,6 +230,10 @@ describe('the web page with one render at a time at the provider (PROVIDER_MAX_I
     const inLine = page.locator('#job-queue');
     await inLine.filter({ hasText: 'local-preview video was asked for before yours' }).waitFor({ timeout: 15_000 });
     expect(await inLine.textContent()).toBe('1 local-preview video was asked for before yours and has not started yet.');
+    // The deadline chosen is the job's, and the panel says when it gives up.
+    const pageJobId = (await page.locator('#job-id').textContent())!.split(' · ')[0];
+    expect(((await (await api(`/v1/jobs/${pageJobId}`)).json()) as { cancelAfterSeconds?: number }).cancelAfterSeconds).toBe(900);
+    expect(await page.locator('#job-deadline').textContent()).toMatch(/, if it is not ready by then$/);
     await page.screenshot({ path: join(SHOTS, 'in-line-desktop.png'), fullPage: true });
 
     // The job ahead is canceled: the panel's next look (every 3 s) finds the job next in line, before the render ahead ends.

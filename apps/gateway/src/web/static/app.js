@@ -109,6 +109,7 @@
         aspectRatio: $('aspectRatio').value,
         durationSeconds: Number($('durationSeconds').value),
         resolution: $('resolution').value || undefined,
+        cancelAfterSeconds: $('cancelAfterSeconds').value ? Number($('cancelAfterSeconds').value) : undefined,
       };
       const file = $('reference-field').hidden ? null : $('referenceImage').files[0];
       if (file) {
@@ -242,6 +243,9 @@
     $('job-differs').hidden = $('job-differs-term').hidden = !differs;
     $('job-parent').textContent = job.parentJobId || '';
     $('job-parent').hidden = $('job-parent-term').hidden = !job.parentJobId;
+    const deadline = job.cancelAt && !TERMINAL.includes(job.status) ? `${new Date(job.cancelAt).toLocaleString()}, if it is not ready by then` : '';
+    $('job-deadline').textContent = deadline;
+    $('job-deadline').hidden = $('job-deadline-term').hidden = !deadline;
     updateListItem(job);
   }
   async function loadHistory(jobId) {
