@@ -4,7 +4,7 @@ import { INTAKE_RUNTIME, type IntakeRuntime } from './command-server';
 import { INTAKE_DEPS, type IntakeDeps } from './intake.deps';
 import { settleDeadLettered } from './settle-credits/settle-dead-lettered';
 import { validateUnvalidated } from './validate-job/validate-sweep';
-import { cancelOverdueJobs } from './cancel-job/cancel-at-deadline';
+import { cancelOverdueJobs } from './cancel-at-deadline/cancel-at-deadline';
 
 const SWEEP_EVERY_MS = 5 * 60_000;
 

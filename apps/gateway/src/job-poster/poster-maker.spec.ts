@@ -61,26 +61,27 @@ describe('PosterMaker', () => {
     expect(await counted()).toEqual({ made: 1, kept: 1 });
   });
 
-  it('given every turn taken past the time limit, then it answers 503 with Retry-After, and the waiting run takes the turn once freed', async () => {
+  it('given every turn taken past the time limit, then it answers 503 with Retry-After; a run nobody waits for any more before its turn is dropped, one under way goes on', async () => {
     const [first, second] = [await storedJob(), await storedJob()];
     let finishFirst!: () => void;
     const extract = jest.fn<ReturnType<ExtractPoster>, Parameters<ExtractPoster>>((file) => (file.includes(first) ? new Promise<Buffer>((r) => (finishFirst = () => r(still))) : Promise.resolve(still)));
-    const posters = maker(extract, { concurrent: 1, timeoutMs: 200 });
+    const posters = maker(extract, { concurrent: 1, timeoutMs: 1_000 });
     const firstRequest = posters.poster(first, 5);
     await expect(posters.poster(second, 5)).rejects.toMatchObject({ code: 'service_unavailable', status: 503, headers: { 'Retry-After': '5' } });
     await expect(firstRequest).rejects.toMatchObject({ status: 503 });
     finishFirst();
     await expect(posters.poster(first, 5)).resolves.toEqual(still);
+    // The second job's run never had its turn: it was dropped, and this request makes a new one.
     await expect(posters.poster(second, 5)).resolves.toEqual(still);
     expect(extract).toHaveBeenCalledTimes(2);
-    expect(await counted()).toMatchObject({ busy: 2, made: 2 });
+    expect(await counted()).toMatchObject({ busy: 2, made: 2, abandoned: 1 });
   });
 
   it('given a still slower to make than a request waits, then that request answers 503, and the run goes on for the next one', async () => {
     const jobId = await storedJob();
     let finish!: () => void;
     const extract = jest.fn<ReturnType<ExtractPoster>, Parameters<ExtractPoster>>(() => new Promise<Buffer>((r) => (finish = () => r(still))));
-    const posters = maker(extract, { timeoutMs: 100 });
+    const posters = maker(extract, { timeoutMs: 1_000 });
     await expect(posters.poster(jobId, 5)).rejects.toMatchObject({ code: 'service_unavailable', status: 503 });
     // A request while it still runs joins it, with a wait of its own.
     const joined = posters.poster(jobId, 5);

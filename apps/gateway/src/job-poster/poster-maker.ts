@@ -24,8 +24,20 @@ class PosterRefusal extends ApiException {
 
 const busy = () => new PosterRefusal('busy', 'service_unavailable', 'The poster could not be made in time: try again in a moment.', { headers: { 'Retry-After': '5' } });
 const cannotMake = () => new PosterRefusal('unavailable', 'service_unavailable', 'Posters cannot be made on this server right now.', { headers: { 'Retry-After': '60' } });
+const abandoned = () => new PosterRefusal('abandoned', 'service_unavailable', 'The poster was not made: nobody waited for it.', { headers: { 'Retry-After': '5' } });
 const unreadable = () => new PosterRefusal('unreadable', 'not_found', 'No poster could be made from this video.');
 const isMissing = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT';
+
+/** One run of ffmpeg for a job's poster, shared by the requests that come while it is under way. */
+interface PosterRun {
+  still: Promise<Buffer>;
+  /** Requests waiting for it now. */
+  waiting: number;
+  /** It has its turn (ffmpeg runs): it goes on whether or not anyone waits. */
+  started: boolean;
+  /** Aborted when its last request gives up before it has its turn. */
+  abandon: AbortController;
+}
 
 /** How long one run may take, the wait for a turn included, whatever its requests wait: a run past it is given up. */
 export const POSTER_RUN_LIMIT_MS = 5 * 60_000;
@@ -40,7 +52,7 @@ export const POSTER_RUN_LIMIT_MS = 5 * 60_000;
  */
 @Injectable()
 export class PosterMaker {
-  private readonly making = new Map<string, Promise<Buffer>>();
+  private readonly making = new Map<string, PosterRun>();
   private readonly slots: Semaphore;
 
   constructor(
@@ -61,37 +73,44 @@ export class PosterMaker {
     }
     let run = this.making.get(jobId);
     if (!run) {
-      run = this.counted(jobId, durationSeconds).finally(() => this.making.delete(jobId));
+      const entry: PosterRun = { still: Promise.resolve(Buffer.alloc(0)), waiting: 0, started: false, abandon: new AbortController() };
+      entry.still = this.counted(jobId, durationSeconds, entry).finally(() => this.making.delete(jobId));
       // A run whose requests all gave up settles with nobody waiting: its refusal is counted, not thrown at the process.
-      run.catch(() => undefined);
-      this.making.set(jobId, run);
+      entry.still.catch(() => undefined);
+      this.making.set(jobId, (run = entry));
     }
     return this.waitFor(run);
   }
 
-  /** The run's still, or 503 busy once this request has waited POSTER_TIMEOUT_MS (the run goes on). */
-  private async waitFor(run: Promise<Buffer>): Promise<Buffer> {
+  /**
+   * The run's still, or 503 busy once this request has waited POSTER_TIMEOUT_MS. A run that has its
+   * turn goes on for later requests; one still waiting for a turn when its last request gives up is
+   * abandoned, so that requests for many videos at once do not queue ffmpeg runs nobody waits for.
+   */
+  private async waitFor(run: PosterRun): Promise<Buffer> {
     let timer: NodeJS.Timeout | undefined;
     const timedOut = busy();
     const gaveUp = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(timedOut), this.deps.config.POSTER_TIMEOUT_MS);
     });
+    run.waiting++;
     try {
-      return await Promise.race([run, gaveUp]);
+      return await Promise.race([run.still, gaveUp]);
     } catch (err) {
       // The run's own refusals are counted by the run; this one is the request's.
       if (err === timedOut) this.metrics?.posters.inc({ outcome: 'busy' });
       throw err;
     } finally {
       clearTimeout(timer);
+      if (--run.waiting === 0 && !run.started) run.abandon.abort();
     }
   }
 
-  private async counted(jobId: string, durationSeconds: number | null): Promise<Buffer> {
+  private async counted(jobId: string, durationSeconds: number | null, run: PosterRun): Promise<Buffer> {
     const started = performance.now();
     let outcome: PosterOutcome = 'made';
     try {
-      return await this.make(jobId, durationSeconds);
+      return await this.make(jobId, durationSeconds, run);
     } catch (err) {
       outcome = err instanceof PosterRefusal ? err.outcome : err instanceof ApiException && err.code === 'output_deleted' ? 'deleted' : 'unavailable';
       throw err;
@@ -101,9 +120,10 @@ export class PosterMaker {
     }
   }
 
-  private async make(jobId: string, durationSeconds: number | null): Promise<Buffer> {
-    const signal = AbortSignal.timeout(Math.max(POSTER_RUN_LIMIT_MS, this.deps.config.POSTER_TIMEOUT_MS));
-    await this.slots.acquire(signal).catch(() => Promise.reject(busy()));
+  private async make(jobId: string, durationSeconds: number | null, run: PosterRun): Promise<Buffer> {
+    const signal = AbortSignal.timeout(POSTER_RUN_LIMIT_MS);
+    await this.slots.acquire(AbortSignal.any([signal, run.abandon.signal])).catch(() => Promise.reject(run.abandon.signal.aborted ? abandoned() : busy()));
+    run.started = true;
     let image: Buffer;
     try {
       image = await withLocalFile(this.deps.storage, outputKey(jobId), signal, (file) => this.extract(file, durationSeconds, { signal }));

@@ -9,7 +9,7 @@ export class CreateJobDeadlines1764300600000 implements MigrationInterface {
   name = 'CreateJobDeadlines1764300600000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`CREATE TABLE IF NOT EXISTS job_deadlines (job_id text PRIMARY KEY, user_id text NOT NULL, cancel_at timestamptz NOT NULL)`);
+    await q.query(`CREATE TABLE IF NOT EXISTS job_deadlines (job_id text PRIMARY KEY, user_id text NOT NULL, cancel_at timestamptz NOT NULL, recorded_at timestamptz NOT NULL DEFAULT now())`);
     await q.query(`CREATE INDEX IF NOT EXISTS job_deadlines_due_idx ON job_deadlines (cancel_at)`);
   }
 

@@ -28,7 +28,7 @@ import { commandMetadata } from '../shared/command-metadata';
 import { loadJob, publicJob } from '../shared/job-stream';
 import { ok, refuse } from '../shared/replies';
 import { refusedWithLookup, type HostResolver } from '@reelay/net-guard';
-import { recordDeadline } from '../cancel-job/job-deadlines';
+import { dropDeadline, recordDeadline } from '../shared/job-deadlines';
 
 export interface SubmitJobDeps {
   store: EventStore;
@@ -91,8 +91,21 @@ export async function submitJob(deps: SubmitJobDeps, cmd: SubmitJobCommand, opts
   const metadata = commandMetadata(cmd);
   const submit: Submission = { deps, userId, jobId, amount, metadata, data: submittedData(cmd, model, jobId, amount, hash), onCreated: opts.onCreated };
   // Before the job exists, so that no job is ever without its deadline (the sweep moves the row to the logged time).
-  if (request.cancelAfterSeconds) await recordDeadline(deps.store.dataSource, jobId, userId, new Date(deps.now().getTime() + request.cancelAfterSeconds * 1000));
+  if (request.cancelAfterSeconds) {
+    const now = deps.now();
+    await recordDeadline(deps.store.dataSource, jobId, userId, new Date(now.getTime() + request.cancelAfterSeconds * 1000), now);
+    const reply = await submitRecorded(submit, cmd, hash);
+    // A submit refused (402, say) made no job: its deadline goes with it rather than wait for the sweep.
+    // (A 409 for another body under the same key may answer for a job that exists, with its own row.)
+    if (!reply.ok && !(await loadJob(deps.store, jobId)).state.exists) await dropDeadline(deps.store.dataSource, jobId);
+    return reply;
+  }
+  return submitRecorded(submit, cmd, hash);
+}
 
+/** Appends the job and its credit hold: optimistically first, then under the ledger's lock. */
+async function submitRecorded(submit: Submission, cmd: SubmitJobCommand, hash: string): Promise<CommandReply> {
+  const { deps, userId, jobId } = submit;
   for (let attempt = 1; ; attempt++) {
     if (cmd.idempotencyKey && attempt > 1) {
       const existing = await replayIfSubmitted(deps.store, jobId, userId, hash);

@@ -1,4 +1,3 @@
-import type { Catalog } from '@reelay/catalog';
 import type { JobErrorCode, ReferenceImage } from '@reelay/contracts';
 import { sniffImage, type ImageInfo } from '@reelay/media';
 import { fetchUserFile } from '@reelay/net-guard';

@@ -1,5 +1,5 @@
 import type { Catalog } from '@reelay/catalog';
-import type { AspectRatio } from '@reelay/contracts';
+import type { AspectRatio, ReferenceImage } from '@reelay/contracts';
 import { shownSize, sniffImage } from '@reelay/media';
 import { Semaphore } from '@reelay/messaging';
 import { FfmpegFailedError, fitImage, type FittableImageType, type ImageFitSteps } from '@reelay/providers';
@@ -7,7 +7,7 @@ import { storeUserImage, type BlobStorage } from '@reelay/storage';
 import type { ImageFitOutcome, IntakeMetrics } from '../shared/intake-metrics';
 import { fail, type ImageCheck } from './check-reference-image';
 
-/** Makes the image after `steps` (ffmpeg in production; at most a few at once: see main). */
+/** Makes the image after `steps` (ffmpeg in production, one at a time: see main). */
 export type FitImage = (data: Buffer, contentType: FittableImageType, steps: ImageFitSteps) => Promise<Buffer>;
 
 export interface ImageFitDeps {
@@ -23,6 +23,7 @@ interface JobImageContext {
   userId: string;
   model: string;
   aspectRatio: AspectRatio;
+  referenceImage: ReferenceImage | null;
 }
 
 /**
@@ -34,9 +35,9 @@ export const MAX_FIT_PIXELS = 25_000_000;
 
 /**
  * The checked image as the job's model takes it. One outside the model's limits is fitted (the
- * catalog says how: scaled, and center-cropped when its shape is out of bounds), a photo whose EXIF
- * says to show it turned is turned upright (else a provider that ignores EXIF makes a sideways
- * video), and the copy is stored as an image of the job's user and named in the result as
+ * catalog says how: scaled, and center-cropped when its shape is out of bounds), an uploaded photo
+ * whose EXIF says to show it turned is turned upright (else a provider that ignores EXIF makes a
+ * sideways video), and the copy is stored as an image of the job's user and named in the result as
  * `fitted`; providers are sent that one. The copy's id comes from its bytes, so a redelivered
  * validation stores the same asset again rather than another. An image ffmpeg cannot read fails
  * validation; a missing ffmpeg, a full disk or an ffmpeg killed for its memory throws (the host's
@@ -56,8 +57,11 @@ export async function fitToModel(check: ImageCheck, job: JobImageContext, deps: 
     const megapixels = Math.floor(MAX_FIT_PIXELS / 1_000_000);
     return counted('too_large', fail('validation_failed', `reference image ${width}x${height} is too large to fit to ${job.model}`, `The reference image is ${width}x${height}; ${job.model} needs it changed, which reelay does for images of up to ${megapixels} megapixels.`));
   }
-  // An upright-only turn is skipped for an image too large to fit: it is sent as it is, EXIF and all.
-  const steps = needed ?? (orientation && !tooLarge ? { crop: null, ...shown } : null);
+  // Only an upload is turned when nothing else needs changing: a URL goes on to the provider as a URL
+  // (which a provider taking links only, Luma, needs when no asset links are set up), EXIF and all,
+  // as does an image too large to fit.
+  const uploaded = job.referenceImage !== null && 'assetId' in job.referenceImage;
+  const steps = needed ?? (orientation && uploaded && !tooLarge ? { crop: null, ...shown } : null);
   if (!steps) return suitsModel(check, job, deps, shown);
   let data: Buffer;
   const timer = deps.metrics?.imageFitSeconds.startTimer();
@@ -95,6 +99,11 @@ function suitsModel(check: ImageCheck & { ok: true }, job: JobImageContext, deps
 
 /** How long one fit may take before the image is given up on (25 MP took about a second here). */
 const FIT_TIMEOUT_MS = 60_000;
+/**
+ * How long a fit waits for its turn: past it the host is too busy, and the delivery is tried again
+ * later (well within the consumer's 10 minutes per message, so it is not redelivered while it waits).
+ */
+const TURN_WAIT_MS = 4 * 60_000;
 
 /**
  * Fits with the bundled ffmpeg (or FFMPEG_PATH), `maxConcurrent` at once: a validation consumer takes
@@ -105,7 +114,7 @@ const FIT_TIMEOUT_MS = 60_000;
 export function ffmpegImageFitter(maxConcurrent: number): FitImage {
   const slots = new Semaphore(maxConcurrent);
   return async (data, contentType, steps) => {
-    await slots.acquire();
+    await slots.acquire(AbortSignal.timeout(TURN_WAIT_MS)).catch(() => Promise.reject(new Error(`no turn to fit a reference image within ${TURN_WAIT_MS / 60_000} min`)));
     const signal = AbortSignal.timeout(FIT_TIMEOUT_MS);
     try {
       return await fitImage(data, contentType, steps, { signal });

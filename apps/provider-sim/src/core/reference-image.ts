@@ -29,12 +29,26 @@ export async function sentImageSize(url: string): Promise<SentImage | null> {
       // No redirects (one could lead the sim off this machine) and no more than a provider would take.
       const res = await fetch(link, { signal: AbortSignal.timeout(5_000), redirect: 'error' });
       if (!res.ok || Number(res.headers.get('content-length') ?? 0) > MAX_IMAGE_BYTES) return 'unreadable';
-      bytes = Buffer.from(await res.arrayBuffer());
-      if (bytes.length > MAX_IMAGE_BYTES) return 'unreadable';
+      const read = await readCapped(res, MAX_IMAGE_BYTES);
+      if (!read) return 'unreadable';
+      bytes = read;
     } catch {
       return 'unreadable';
     }
   }
   const image = sniffImage(bytes);
   return image ? { width: image.width, height: image.height } : 'unreadable';
+}
+
+/** The body, or null once it passes `max` bytes (read no further). */
+async function readCapped(res: Response, max: number): Promise<Buffer | null> {
+  if (!res.body) return Buffer.alloc(0);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+    total += chunk.length;
+    if (total > max) return null;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
 }

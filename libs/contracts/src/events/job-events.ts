@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { JobErrorCode } from '../job/error-code';
 import { AspectRatio, JobMetadata, ReferenceImage, Resolution } from '../job/job-settings';
 import { JobOutput } from '../job/job-output';
+import { JobCancelReason } from '../job/job';
 import { defineEvent } from './define-event';
 
 const at = z.iso.datetime();
@@ -114,7 +115,7 @@ export const JobFailed = defineEvent(
 );
 
 /** `reason` `deadline`: reelay canceled it, unfinished at its `cancelAfterSeconds`; absent: its owner asked. */
-export const JobCanceled = defineEvent('JobCanceled', 1, z.strictObject({ reason: z.enum(['deadline']).optional(), at }));
+export const JobCanceled = defineEvent('JobCanceled', 1, z.strictObject({ reason: JobCancelReason.optional(), at }));
 
 /**
  * After a cancel: the provider's task is over too (stopped by our cancel call, seen finished by a

@@ -50,10 +50,13 @@ export const JOBS_AHEAD_MAX = 1_000;
  * deadline without an end. A change of it is a
  * new `version` of the job, but not a status change (no webhook).
  */
+/** Why reelay canceled a job itself (a cancel its owner asked for has none). */
+export const JobCancelReason = z.enum(['deadline']);
+
 export const JobCancellation = z.object({
   providerTask: z.enum(['none', 'stopping', 'stopped', 'ended', 'unknown']),
   /** `deadline`: reelay canceled the job, unfinished at its `cancelAt`; absent: you asked. */
-  reason: z.enum(['deadline']).optional(),
+  reason: JobCancelReason.optional(),
 });
 export type JobCancellation = z.infer<typeof JobCancellation>;
 
@@ -89,7 +92,7 @@ export const Job = z.object({
   /** Only when the submit set one: the deadline as asked, and when it falls (`createdAt` plus it); an unfinished job is canceled then. */
   cancelAfterSeconds: z.number().int().optional(),
   cancelAt: z.string().optional(),
-  /** Only when reelay fitted the reference image to the model: what it sent instead (from `validated` on). */
+  /** Only when reelay fitted the reference image to the model: what it sent instead (once the job is validated). */
   referenceImageFitted: ReferenceImageFitted.optional(),
   progress: z.number().int().min(0).max(100).nullable(),
   output: PublicJobOutput.nullable(),

@@ -5,7 +5,8 @@ type Db = Pick<DataSource, 'query'>;
 export interface DueDeadline {
   jobId: string;
   userId: string;
-  cancelAt: Date;
+  /** When the submit wrote it (before its job existed). */
+  recordedAt: Date;
 }
 
 /**
@@ -13,24 +14,24 @@ export interface DueDeadline {
  * in between leaves a deadline without a job (dropped once it is found so), never a job without its
  * deadline. A retried submit of the same job records nothing new.
  */
-export async function recordDeadline(db: Db, jobId: string, userId: string, cancelAt: Date): Promise<void> {
-  await db.query(`INSERT INTO job_deadlines (job_id, user_id, cancel_at) VALUES ($1, $2, $3) ON CONFLICT (job_id) DO NOTHING`, [jobId, userId, cancelAt]);
+export async function recordDeadline(db: Db, jobId: string, userId: string, cancelAt: Date, now: Date): Promise<void> {
+  await db.query(`INSERT INTO job_deadlines (job_id, user_id, cancel_at, recorded_at) VALUES ($1, $2, $3, $4) ON CONFLICT (job_id) DO NOTHING`, [jobId, userId, cancelAt, now]);
 }
 
 /** Deadlines that have come by `now`, the earliest first. */
 export async function dueDeadlines(db: Db, now: Date, limit: number): Promise<DueDeadline[]> {
-  const rows: { job_id: string; user_id: string; cancel_at: Date }[] = await db.query(
-    `SELECT job_id, user_id, cancel_at FROM job_deadlines WHERE cancel_at <= $1 ORDER BY cancel_at LIMIT $2`,
+  const rows: { job_id: string; user_id: string; recorded_at: Date }[] = await db.query(
+    `SELECT job_id, user_id, recorded_at FROM job_deadlines WHERE cancel_at <= $1 ORDER BY cancel_at LIMIT $2`,
     [now, limit],
   );
-  return rows.map((r) => ({ jobId: r.job_id, userId: r.user_id, cancelAt: new Date(r.cancel_at) }));
+  return rows.map((r) => ({ jobId: r.job_id, userId: r.user_id, recordedAt: new Date(r.recorded_at) }));
 }
 
 export async function dropDeadline(db: Db, jobId: string): Promise<void> {
   await db.query(`DELETE FROM job_deadlines WHERE job_id = $1`, [jobId]);
 }
 
-/** The job's deadline as its log has it (its JobSubmitted came a moment after the row was written). */
+/** Puts the row's deadline at `cancelAt`: the log's own (its JobSubmitted came a moment after the row), or a later try. */
 export async function moveDeadline(db: Db, jobId: string, cancelAt: Date): Promise<void> {
   await db.query(`UPDATE job_deadlines SET cancel_at = $2 WHERE job_id = $1`, [jobId, cancelAt]);
 }

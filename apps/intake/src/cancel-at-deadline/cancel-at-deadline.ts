@@ -5,10 +5,16 @@ import type { Logger } from '@reelay/service-kit';
 import { settleCredits } from '../settle-credits/settle-credits.handler';
 import type { IntakeMetrics } from '../shared/intake-metrics';
 import { loadJob } from '../shared/job-stream';
-import { dropDeadline, dueDeadlines, moveDeadline, type DueDeadline } from './job-deadlines';
+import { dropDeadline, dueDeadlines, moveDeadline, type DueDeadline } from '../shared/job-deadlines';
 
-/** A deadline whose job is not in the log this long after it came is dropped: its submit never committed. */
+/** A deadline whose job is not in the log this long after the submit wrote it is dropped: that submit never committed. */
 const NEVER_SUBMITTED_AFTER_MS = 60_000;
+/**
+ * How far a row that could not be settled this round is put off: it must leave the head of the
+ * earliest-first list, or a batch of them would be taken again at once, round after round.
+ */
+const NOT_YET_RETRY_MS = 15_000;
+const FAILED_RETRY_MS = 60_000;
 
 export interface DeadlineDeps {
   store: EventStore;
@@ -43,14 +49,15 @@ export async function cancelOverdueJobs(deps: DeadlineDeps, limit = 200): Promis
       deps.metrics?.deadlineCancels.inc();
     } catch (err) {
       deps.metrics?.deadlineFailures.inc();
-      deps.logger.warn({ err: String(err), jobId: deadline.jobId }, 'could not cancel a job at its deadline; trying again next round');
+      deps.logger.warn({ err: String(err), jobId: deadline.jobId }, 'could not cancel a job at its deadline; trying again in a minute');
+      await moveDeadline(db, deadline.jobId, new Date(deps.now().getTime() + FAILED_RETRY_MS)).catch(() => undefined);
     }
   }
   return { canceled, more: due.length === limit };
 }
 
 /** Whether this call canceled the job; settles its row either way. */
-async function cancelAtDeadline(deps: DeadlineDeps, { jobId, userId, cancelAt: rowCancelAt }: DueDeadline): Promise<boolean> {
+async function cancelAtDeadline(deps: DeadlineDeps, { jobId, userId, recordedAt }: DueDeadline): Promise<boolean> {
   const db = deps.store.dataSource;
   const metadata: EventMetadata = { correlationId: `deadline:${jobId}`, userId };
   try {
@@ -62,7 +69,8 @@ async function cancelAtDeadline(deps: DeadlineDeps, { jobId, userId, cancelAt: r
     const { state } = await loadJob(deps.store, jobId);
     const logged = state.exists && !isTerminal(state.status) ? cancelAt(state) : null;
     if (logged) await moveDeadline(db, jobId, logged);
-    else if (state.exists || deps.now().getTime() - rowCancelAt.getTime() > NEVER_SUBMITTED_AFTER_MS) await dropDeadline(db, jobId);
+    else if (state.exists || deps.now().getTime() - recordedAt.getTime() > NEVER_SUBMITTED_AFTER_MS) await dropDeadline(db, jobId);
+    else await moveDeadline(db, jobId, new Date(deps.now().getTime() + NOT_YET_RETRY_MS));
     return false;
   }
   await settleCredits(deps, jobId, metadata).catch((err: unknown) =>
