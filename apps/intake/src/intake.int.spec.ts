@@ -394,6 +394,21 @@ describe('validation', () => {
     expect(sniffImage(await deps.storage.read(assetKey(sora.referenceImageFitted!.assetId)))).toEqual({ contentType: 'image/jpeg', width: 720, height: 1280 });
     // Sora 16:9: the middle of the upright photo, scaled to 1280x720.
     expect((await job('sora-2', '16:9', 4)).referenceImageFitted).toMatchObject({ width: 1280, height: 720, cropped: true });
+
+    // The same photo by URL is sent as the URL when nothing but its turn would change (a provider
+    // taking links only could not be sent a copy): judged by the size it is shown at, it suits 9:16.
+    const photo = withExifOrientation(readFileSync(file), 6);
+    const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': photo.length }).end(photo));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const byUrl = await submit(userId, { request: { ...request, model: 'sora-2', aspectRatio: '9:16', durationSeconds: 4, referenceImage: { url: `http://${host}/portrait.jpg` } } });
+      if (!byUrl.ok) throw new Error(byUrl.error.message);
+      await validateJob({ ...deps, imageRules: { ...deps.imageRules, allowHosts: [host] } }, byUrl.job.id, {});
+      expect((await loadJob(deps.store, byUrl.job.id)).state).toMatchObject({ status: 'validating', validated: true, referenceImageFitted: null });
+    } finally {
+      server.close();
+    }
   });
 
   it('refuses to fit an image over 25 megapixels (ffmpeg would need more memory than an intake has), saying so', async () => {
