@@ -24,7 +24,8 @@ const SERVICES = ['intake', 'dispatch', 'polling', 'notification'] as const;
 
 /**
  * `serviceEnv`: more environment for the services run as processes (intake, dispatch, polling,
- * notification); `simEnv`: for the provider simulator, which runs the local renderer.
+ * notification; its PROVIDERS_ENABLED, `local` unless given, is the gateway's too); `simEnv`: for
+ * the provider simulator, which runs the local renderer.
  */
 export async function startE2EStack(name: string, gatewayEnv: Record<string, string> = {}, serviceEnv: Record<string, string> = {}, simEnv: Record<string, string> = {}): Promise<E2EStack> {
   const db: TestDatabase = await createTestDatabase(name);
@@ -44,7 +45,7 @@ export async function startE2EStack(name: string, gatewayEnv: Record<string, str
       NATS_PREFIX: uniqueNatsPrefix(name.replace(/[^a-z0-9]/g, '')),
       STORAGE_DIR: join(dir, 'storage'),
       LOCAL_RENDER_DIR: join(dir, 'renders'),
-      PROVIDERS_ENABLED: 'local',
+      PROVIDERS_ENABLED: serviceEnv.PROVIDERS_ENABLED ?? 'local',
       WEBHOOK_MASTER_SECRET: 'e2e-master-secret-0123456789',
       DB_POOL_SIZE: '3',
       POLL_SCHEDULE_MS: '200,400,700,1000,1500,2000,3000,4000',
@@ -60,7 +61,7 @@ export async function startE2EStack(name: string, gatewayEnv: Record<string, str
     }
     const env = { ...common, PROVIDER_SIM_URL: sim.url };
     // The in-process gateway builds its catalog from process.env, like the real one.
-    Object.assign(process.env, { PROVIDER_SIM_URL: sim.url, PROVIDERS_ENABLED: 'local' });
+    Object.assign(process.env, { PROVIDER_SIM_URL: sim.url, PROVIDERS_ENABLED: common.PROVIDERS_ENABLED });
     gateway = await createGatewayApp(GatewayConfig.parse({ ...env, COMMAND_TIMEOUT_MS: '10000', SSE_RECHECK_MS: '500', ...gatewayEnv }), createLogger('gateway', 'silent'));
     await gateway.app.listen(0, '127.0.0.1');
     const url = (await gateway.app.getUrl()).replace('[::1]', '127.0.0.1');

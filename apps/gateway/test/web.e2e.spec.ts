@@ -1,5 +1,6 @@
 /// <reference lib="dom" />
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WORKSPACE_ROOT } from '@reelay/testing';
@@ -256,6 +257,33 @@ describe('the web page with one render at a time at the provider (PROVIDER_MAX_I
     const job = (await (await api(`/v1/jobs/${jobId}`)).json()) as { status: string; cancellation?: { providerTask: string } };
     expect(job).toMatchObject({ status: 'canceled', cancellation: { providerTask: 'stopped' } });
     await page.screenshot({ path: join(SHOTS, 'canceled-desktop.png'), fullPage: true });
+    await page.close();
+  });
+});
+
+describe('the web page with a model whose provider limits reference images (Seedance, simulated)', () => {
+  let withImages: E2EStack;
+  let imagesKey: string;
+  beforeAll(async () => {
+    withImages = await startE2EStack('gwwebimg', { RATE_LIMIT_BURST: '1000' }, { PROVIDERS_ENABLED: 'local,seedance' });
+    imagesKey = await withImages.createKey('web-image-user');
+  });
+  afterAll(() => withImages?.stop());
+
+  it('uploads a reference image Seedance would refuse (3:1) and says what was sent instead', async () => {
+    const ffmpeg: string = require('@ffmpeg-installer/ffmpeg').path;
+    const wide = join(await mkdtemp(join(tmpdir(), 'wide-')), 'wide.png');
+    execFileSync(ffmpeg, ['-loglevel', 'error', '-f', 'lavfi', '-i', 'color=c=purple:s=1200x400', '-frames:v', '1', wide]);
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    await openWithKey(page, { stack: withImages, key: imagesKey });
+    await page.getByLabel('Model').selectOption('seedance-1-0-pro');
+    await page.getByLabel('Prompt').fill('a wide panorama, slowly [sim:success_after=1]');
+    await page.locator('#referenceImage').setInputFiles(wide);
+    await page.getByRole('button', { name: 'Generate video' }).click();
+    const sent = page.locator('#job-image');
+    await sent.filter({ hasText: 'changed to suit' }).waitFor({ timeout: 20_000 });
+    expect(await sent.textContent()).toBe('changed to suit seedance-1-0-pro: 999×400, its edges cropped');
+    await page.locator('#job-status').filter({ hasText: 'succeeded' }).waitFor({ timeout: 30_000 });
     await page.close();
   });
 });

@@ -246,6 +246,10 @@
     const deadline = job.cancelAt && !TERMINAL.includes(job.status) ? `${new Date(job.cancelAt).toLocaleString()}, if it is not ready by then` : '';
     $('job-deadline').textContent = deadline;
     $('job-deadline').hidden = $('job-deadline-term').hidden = !deadline;
+    const fitted = job.referenceImageFitted;
+    const sent = fitted ? `changed to suit ${job.model}: ${fitted.width}×${fitted.height}${fitted.cropped ? ', its edges cropped' : ''}` : '';
+    $('job-image').textContent = sent;
+    $('job-image').hidden = $('job-image-term').hidden = !sent;
     updateListItem(job);
   }
   async function loadHistory(jobId) {
