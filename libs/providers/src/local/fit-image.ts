@@ -1,8 +1,7 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { defaultFfmpegPath } from './render';
-import { FfmpegFailedError, runFfmpeg } from './run-ffmpeg';
+import { ffmpegOneFile } from './run-ffmpeg';
 
 export type FittableImageType = 'image/png' | 'image/jpeg' | 'image/webp';
 
@@ -47,28 +46,24 @@ const FORMATS: Record<FittableImageType, { demuxer: string; encode: string[] }> 
  */
 export async function fitImage(image: Buffer, contentType: FittableImageType, steps: ImageFitSteps, options: FitImageOptions = {}): Promise<Buffer> {
   const format = FORMATS[contentType];
-  const work = await mkdtemp(join(tmpdir(), 'reelay-fit-'));
-  try {
-    const input = join(work, 'in');
-    const output = join(work, 'out');
-    await writeFile(input, image);
-    const filters: string[] = [...(UPRIGHT[steps.orientation ?? 1] ?? [])];
-    if (steps.crop) {
-      const { width, height } = steps.crop;
-      filters.push(`crop=${width}:${height}:(iw-${width})/2:(ih-${height})/2`);
-    }
-    filters.push(`scale=${steps.width}:${steps.height}:flags=lanczos`, 'setsar=1');
-    await runFfmpeg(
-      options.ffmpegPath ?? defaultFfmpegPath(),
-      // One thread: fewer frame buffers in memory, and the service keeps the other core.
-      ['-hide_banner', '-nostdin', '-loglevel', 'error', '-threads', '1', '-protocol_whitelist', 'file', '-noautorotate', '-f', format.demuxer, '-i', input,
-        '-frames:v', '1', '-vf', filters.join(','), '-threads', '1', ...format.encode, '-y', output],
-      { signal: options.signal, abortedMessage: 'image fit aborted' },
-    );
-    const fitted = await readFile(output).catch(() => Buffer.alloc(0));
-    if (fitted.length === 0) throw new FfmpegFailedError('ffmpeg made no image');
-    return fitted;
-  } finally {
-    await rm(work, { recursive: true, force: true });
+  const filters: string[] = [...(UPRIGHT[steps.orientation ?? 1] ?? [])];
+  if (steps.crop) {
+    const { width, height } = steps.crop;
+    filters.push(`crop=${width}:${height}:(iw-${width})/2:(ih-${height})/2`);
   }
+  filters.push(`scale=${steps.width}:${steps.height}:flags=lanczos`, 'setsar=1');
+  return ffmpegOneFile(
+    options.ffmpegPath ?? defaultFfmpegPath(),
+    'reelay-fit-',
+    async (work) => {
+      const input = join(work, 'in');
+      const output = join(work, 'out');
+      await writeFile(input, image);
+      // One thread: fewer frame buffers in memory, and the service keeps the other core.
+      const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-threads', '1', '-protocol_whitelist', 'file', '-noautorotate', '-f', format.demuxer, '-i', input,
+        '-frames:v', '1', '-vf', filters.join(','), '-threads', '1', ...format.encode, '-y', output];
+      return { args, output };
+    },
+    { signal: options.signal, abortedMessage: 'image fit aborted', nothingMade: 'ffmpeg made no image' },
+  );
 }

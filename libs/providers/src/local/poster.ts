@@ -1,8 +1,6 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultFfmpegPath } from './render';
-import { FfmpegFailedError, runFfmpeg } from './run-ffmpeg';
+import { ffmpegOneFile } from './run-ffmpeg';
 
 /** A poster's longer side at most, in pixels: enough for a list or a player's still, small to serve. */
 export const POSTER_MAX_SIDE = 640;
@@ -24,21 +22,17 @@ export function posterTime(durationSeconds: number | null): number {
  * host's trouble, not the file's. The file is read as MP4 only and may name no other file or URL.
  */
 export async function extractPoster(videoFile: string, durationSeconds: number | null, options: PosterOptions = {}): Promise<Buffer> {
-  const work = await mkdtemp(join(tmpdir(), 'reelay-poster-'));
-  try {
-    const out = join(work, 'poster.webp');
-    const scale = `scale='min(${POSTER_MAX_SIDE},iw)':'min(${POSTER_MAX_SIDE},ih)':force_original_aspect_ratio=decrease`;
-    await runFfmpeg(
-      options.ffmpegPath ?? defaultFfmpegPath(),
-      ['-hide_banner', '-nostdin', '-loglevel', 'error', '-protocol_whitelist', 'file', '-f', 'mov', '-ss', String(posterTime(durationSeconds)), '-i', videoFile,
-        '-map', '0:v:0', '-frames:v', '1', '-vf', scale, '-c:v', 'libwebp', '-quality', '80', '-f', 'webp', '-y', out],
-      { signal: options.signal, abortedMessage: 'poster aborted' },
-    );
-    const image = await readFile(out).catch(() => Buffer.alloc(0));
+  const scale = `scale='min(${POSTER_MAX_SIDE},iw)':'min(${POSTER_MAX_SIDE},ih)':force_original_aspect_ratio=decrease`;
+  return ffmpegOneFile(
+    options.ffmpegPath ?? defaultFfmpegPath(),
+    'reelay-poster-',
+    async (work) => {
+      const output = join(work, 'poster.webp');
+      const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-protocol_whitelist', 'file', '-f', 'mov', '-ss', String(posterTime(durationSeconds)), '-i', videoFile,
+        '-map', '0:v:0', '-frames:v', '1', '-vf', scale, '-c:v', 'libwebp', '-quality', '80', '-f', 'webp', '-y', output];
+      return { args, output };
+    },
     // ffmpeg ends well when the seek passed the last frame, and then writes nothing.
-    if (image.length === 0) throw new FfmpegFailedError('ffmpeg found no frame to make a poster of');
-    return image;
-  } finally {
-    await rm(work, { recursive: true, force: true });
-  }
+    { signal: options.signal, abortedMessage: 'poster aborted', nothingMade: 'ffmpeg found no frame to make a poster of' },
+  );
 }

@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export interface RunFfmpegOptions {
   signal?: AbortSignal;
@@ -51,4 +54,27 @@ export function runFfmpeg(ffmpeg: string, args: string[], options: RunFfmpegOpti
       reject(new FfmpegFailedError(`ffmpeg exited with ${code ?? signal}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`));
     });
   });
+}
+
+/**
+ * Runs ffmpeg in a temporary directory of its own (`args` is given that directory and names its
+ * input and output files in it) and answers the one file it writes to `output` there; rejects with
+ * FfmpegFailedError(`nothingMade`) when ffmpeg ends well but writes nothing. The directory goes afterwards.
+ */
+export async function ffmpegOneFile(
+  ffmpeg: string,
+  prefix: string,
+  args: (dir: string) => Promise<{ args: string[]; output: string }>,
+  options: RunFfmpegOptions & { nothingMade: string },
+): Promise<Buffer> {
+  const work = await mkdtemp(join(tmpdir(), prefix));
+  try {
+    const run = await args(work);
+    await runFfmpeg(ffmpeg, run.args, options);
+    const made = await readFile(run.output).catch(() => Buffer.alloc(0));
+    if (made.length === 0) throw new FfmpegFailedError(options.nothingMade);
+    return made;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
 }
