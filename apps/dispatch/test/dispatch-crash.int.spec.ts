@@ -130,7 +130,7 @@ describe('dispatch: crash after the provider accepted, before the log recorded i
     try {
       // Both deliveries (the submit's and the cancel's slot release) look the task up and fail; the submit's looks
       // again 10 s later, past the hold, and then stops.
-      await waitUntil(() => h.handled('dispatch-release-slots', 'JobCanceled'), 15_000, 'JobCanceled handled by the slot release');
+      await h.waitHandled('dispatch-release-slots', 'JobCanceled', 'JobCanceled handled by the slot release');
       await waitUntil(() => h.handled('dispatch-submit', 'JobValidated'), 30_000, 'the validated job handled once the hold was over');
       expect(failing.requests()).toBeGreaterThanOrEqual(2);
       expect((await h.slots()).map((s) => s.job_id)).toContain(jobId);
@@ -198,7 +198,7 @@ describe('dispatch: crash after the provider accepted, before the log recorded i
   async function expectSlotKeptForLostAnswer(jobId: string) {
     const failed = (await h.events(jobId)).find((e) => e.type === 'JobFailed');
     expect(failed?.data).toMatchObject({ providerTaskMayExist: true });
-    await waitUntil(() => h.handled('dispatch-release-slots', 'JobFailed'), 10_000, 'JobFailed handled by the slot release');
+    await h.waitHandled('dispatch-release-slots', 'JobFailed', 'JobFailed handled by the slot release');
     expect((await h.slots()).map((s) => s.job_id)).toContain(jobId);
   }
 
@@ -239,7 +239,7 @@ describe('dispatch: crash after the provider accepted, before the log recorded i
     await waitUntil(async () => (await h.job(jobId)).intent !== null, 10_000, 'the submit under way');
     await h.cancel(jobId);
     await waitUntil(() => h.handled('dispatch-submit', 'JobValidated'), 20_000, 'the submit delivery done');
-    await waitUntil(() => h.handled('dispatch-release-slots', 'JobCanceled'), 10_000, 'JobCanceled handled by the slot release');
+    await h.waitHandled('dispatch-release-slots', 'JobCanceled', 'JobCanceled handled by the slot release');
     expect(await h.job(jobId)).toMatchObject({ status: 'canceled', providerTaskId: null });
     expect((await h.slots()).map((s) => s.job_id)).toContain(jobId);
     await dispatch.kill('SIGTERM');

@@ -222,6 +222,16 @@ export class DispatchHarness {
     }
   }
 
+  /**
+   * Waits until `handled(durable, eventType)`. A dispatch an earlier test stopped just as the server
+   * sent it an event of that type never handles it, and the consumer's ack floor stays behind that
+   * event until the server sends it again after ack_wait (30 s for the slot release): the wait
+   * allows for one such redelivery.
+   */
+  async waitHandled(durable: string, eventType: string, what: string): Promise<void> {
+    await waitUntil(() => this.handled(durable, eventType), 45_000, what, () => this.logs());
+  }
+
   /** Stops every dispatch still running: one a failed test left behind would take the next tests' jobs. */
   async stopDispatchers(): Promise<void> {
     await Promise.all(this.dispatchers.map((d) => d.kill('SIGTERM')));
