@@ -71,7 +71,7 @@ async function ensureNats() {
     throw new Error(
       `NATS is not reachable at ${url} and nats-server is not installed. Either:\n` +
         '  - install it: sudo apt-get install nats-server   (then run npm start again), or\n' +
-        '  - run it in Docker: docker compose up -d nats,\n' +
+        '  - run it in Docker: docker run -d -p 4222:4222 nats:2.10-alpine -js,\n' +
         '  - or point NATS_URL at a NATS server with JetStream enabled.',
     );
   }

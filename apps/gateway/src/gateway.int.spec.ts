@@ -534,6 +534,13 @@ describe('bulk regenerate of failed jobs past 100', () => {
     const other = await regenerate({ metadata: { orderId: 'D4' }, retryableOnly: false, cursor: first.body.nextCursor });
     expect(other.status).toBe(400);
     expect(other.body.error.details).toEqual([{ path: 'cursor', message: 'use the nextCursor of an earlier bulk regenerate with the same metadata and retryableOnly' }]);
+    // A cursor whose sweep start was edited to a moment PostgreSQL cannot hold (or one to come): 400, not 500.
+    const [createdAt, jobId, scope] = JSON.parse(Buffer.from(first.body.nextCursor, 'base64url').toString('utf8')) as string[];
+    for (const start of ['9000000000000000', '-5000000000000000', String(Date.now() + 3_600_000)]) {
+      const edited = Buffer.from(JSON.stringify([createdAt, jobId, scope.replace(/@.*$/, `@${start}`)])).toString('base64url');
+      const answer = await regenerate({ metadata: { orderId: 'D4' }, cursor: edited });
+      expect([start, answer.status, answer.body.error?.details?.[0]?.path]).toEqual([start, 400, 'cursor']);
+    }
     expect([...parents(first), ...parents(rest), ...parents(all), ...parents(allRest)]).not.toContain(fresh);
     for (const bad of [{}, { metadata: {} }, { metadata: { orderId: 'D4' }, status: 'failed' }]) expect([bad, (await regenerate(bad)).status]).toEqual([bad, 400]);
   });

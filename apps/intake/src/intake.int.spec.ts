@@ -1,7 +1,7 @@
 import { Catalog } from '@reelay/catalog';
 import { creditStreamId, jobStreamId, parseEvent, type CreditEvent, type RecordedEvent, type SubmitJobCommand } from '@reelay/contracts';
 import { createDataSource, DeadLetterStore, EventStore, runMigrations } from '@reelay/event-store';
-import { availableCredits, creditsDecider, creditsLedgerFold, toPublicJob, type CreditsState } from '@reelay/job-domain';
+import { availableCredits, creditsDecider, creditsLedgerFold, DEADLINE_CHECK_GRACE_MS, toPublicJob, type CreditsState } from '@reelay/job-domain';
 import { sniffImage } from '@reelay/media';
 import { LocalStorage, assetKey } from '@reelay/storage';
 import { createTestDatabase, withExifOrientation, type TestDatabase } from '@reelay/testing';
@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
 import { cancelJob } from './cancel-job/cancel-job.handler';
 import { cancelOverdueJobs } from './cancel-at-deadline/cancel-at-deadline';
-import { recordDeadline } from './shared/job-deadlines';
+import { dropDeadline, recordDeadline } from './shared/job-deadlines';
 import { INTAKE_MIGRATIONS } from './migrations';
 import { createIntakeMetrics } from './shared/intake-metrics';
 import type { IntakeDeps } from './intake.deps';
@@ -59,13 +59,20 @@ async function newUser(credits: number): Promise<string> {
 }
 
 /** The job's events from queued to succeeded, as the other services append them. */
-async function succeed(jobId: string) {
+async function acceptAtProvider(jobId: string) {
   const at = new Date().toISOString();
   await deps.store.append(jobStreamId(jobId), 1, [
     { type: 'JobValidationStarted', data: { at } },
     { type: 'JobValidated', data: { at, referenceImage: null } },
     { type: 'JobSubmissionIntended', data: { provider: 'local', attempt: 1, submissionKey: `${jobId}:1`, at } },
     { type: 'JobProviderAccepted', data: { provider: 'local', providerTaskId: 't1', at } },
+  ]);
+}
+
+async function succeed(jobId: string) {
+  await acceptAtProvider(jobId);
+  const at = new Date().toISOString();
+  await deps.store.append(jobStreamId(jobId), 5, [
     { type: 'JobSucceeded', data: { at, creditsCharged: 3, output: { url: 'x', contentType: 'video/mp4', bytes: 1, durationSeconds: 3, width: 1, height: 1, sha256: 'x' } } },
   ]);
 }
@@ -717,6 +724,34 @@ describe('deadlines (cancelAfterSeconds)', () => {
     expect(await balance(userId)).toBe(before + 3);
   });
 
+  it('leaves a job running at a provider to the check polling makes at its deadline, and cancels it unchecked only once the grace after it has passed', async () => {
+    const userId = await newUser(100);
+    const reply = await submit(userId, { request: { ...request, cancelAfterSeconds: 60 } });
+    if (!reply.ok) throw new Error(reply.error.message);
+    const job = reply.job;
+    await acceptAtProvider(job.id);
+    const deadline = Date.parse(job.createdAt) + 60_000;
+    const sweepAt = async (ms: number) => (await cancelOverdueJobs({ ...deps, now: () => new Date(ms), logger: quiet })).canceled.includes(job.id);
+
+    expect(await sweepAt(deadline + 1000)).toBe(false);
+    expect((await loadJob(deps.store, job.id)).state.status).toBe('running');
+    expect((await rowsOf([job.id])).get(job.id)).toBe(deadline + DEADLINE_CHECK_GRACE_MS);
+    expect(await sweepAt(deadline + DEADLINE_CHECK_GRACE_MS)).toBe(true);
+    expect(toPublicJob((await loadJob(deps.store, job.id)).state)).toMatchObject({ status: 'canceled', cancellation: { reason: 'deadline' } });
+  });
+
+  it('does not start the next round at once when every cancel of a full round failed (nothing was put off)', async () => {
+    const userId = await newUser(100);
+    const reply = await submit(userId, { request: { ...request, cancelAfterSeconds: 30 } });
+    if (!reply.ok) throw new Error(reply.error.message);
+    await ds.query(`INSERT INTO events (stream_id, stream_version, event_id, type, schema_version, data) VALUES ($1, 2, gen_random_uuid(), 'JobTeleported', 1, '{}')`, [jobStreamId(reply.job.id)]);
+    // The earliest row of all, so that a round of one at that time takes it alone.
+    await ds.query(`UPDATE job_deadlines SET cancel_at = $2 WHERE job_id = $1`, [reply.job.id, new Date(1000)]);
+    const round = await cancelOverdueJobs({ ...deps, now: () => new Date(2000), logger: quiet }, 1);
+    expect(round).toEqual({ canceled: [], more: false });
+    await ds.query(`DELETE FROM job_deadlines WHERE job_id = $1`, [reply.job.id]);
+  });
+
   it('drops a deadline whose job never came to be (its submit did not commit) once it is a minute overdue', async () => {
     const ghost = 'job_01JGHOSTGHOSTGHOSTGHOSTGHO';
     const at = Date.now();
@@ -727,6 +762,20 @@ describe('deadlines (cancelAfterSeconds)', () => {
     expect((await rowsOf([ghost])).get(ghost)).toBeGreaterThan(at + 30_000);
     await sweepAt(61_000);
     expect((await rowsOf([ghost])).has(ghost)).toBe(false);
+  });
+
+  it('a retried submit of a job takes over the deadline row its first try left: the earlier time, and no drop of the first try removes it', async () => {
+    const jobId = 'job_01JRETRYRETRYRETRYRETRYRET';
+    const first = Date.now() - 120_000;
+    await recordDeadline(ds, jobId, 'someone', new Date(first + 3_600_000), new Date(first));
+    const retry = Date.now();
+    await recordDeadline(ds, jobId, 'someone', new Date(retry + 300_000), new Date(retry));
+    expect((await rowsOf([jobId])).get(jobId)).toBe(retry + 300_000);
+    // The sweep read the first try's row, found no job yet, and drops what it read: not the retry's row.
+    await dropDeadline(ds, jobId, new Date(first));
+    expect((await rowsOf([jobId])).has(jobId)).toBe(true);
+    await dropDeadline(ds, jobId, new Date(retry));
+    expect((await rowsOf([jobId])).has(jobId)).toBe(false);
   });
 
   it('leaves no deadline behind for a submit it refused (402)', async () => {

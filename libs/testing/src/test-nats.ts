@@ -3,7 +3,8 @@ import { connect } from '@nats-io/transport-node';
 import { eventStreamName } from '@reelay/messaging';
 import { randomBytes } from 'node:crypto';
 
-export const TEST_NATS_URL = process.env.TEST_NATS_URL ?? process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+// Not NATS_URL: that names the server a service run by hand uses, and `npm test` checks this one.
+export const TEST_NATS_URL = process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 
 /** A unique subject/stream prefix so concurrent suites on the shared NATS server never see each other. */
 export function uniqueNatsPrefix(label = 't'): string {

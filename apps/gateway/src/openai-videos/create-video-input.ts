@@ -53,8 +53,11 @@ export async function readCreateVideoInput(req: Request, config: GatewayConfig):
       // `input_reference=text` next to `input_reference[x]=...`: a string cannot take fields.
       if (typeof ref !== 'object') throw invalidRequest('The request is not valid.', [{ path: 'input_reference', message: 'give a file or an object, not both' }]);
       ref[nested[1]] = typeof value === 'string' ? value : undefined;
+    } else if (typeof value !== 'string') {
+      // A text field sent as a file part (curl's `-F prompt=@file`): its name, not "(file)" as its value.
+      throw invalidRequest('The request is not valid.', [{ path: key, message: `send ${key} as a text field, not a file` }]);
     } else if (!Object.hasOwn(fields, key)) {
-      fields[key] = typeof value === 'string' ? value : '(file)';
+      fields[key] = value;
     }
   }
   assertStorableText(fields);

@@ -88,5 +88,5 @@ const PARAM_BY_FIELD: Record<string, string> = {
 /** A reelay detail path (e.g. `durationSeconds`, `referenceImage.assetId`) as the OpenAI request parameter. */
 export function openAIParam(path: string): string {
   const head = path.split('.')[0];
-  return PARAM_BY_FIELD[head] ?? path;
+  return Object.hasOwn(PARAM_BY_FIELD, head) ? PARAM_BY_FIELD[head] : path;
 }

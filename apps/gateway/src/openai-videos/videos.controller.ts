@@ -172,13 +172,14 @@ export class VideosController {
     if (!ref) return undefined;
     if (ref.file_id !== undefined) return { assetId: ref.file_id };
     const url = ref.image_url ?? '';
-    const data = /^data:(image\/[a-z+.-]+);base64,([A-Za-z0-9+/=\s]+)$/.exec(url);
+    const data = /^data:(image\/[a-z+.-]+);base64,([A-Za-z0-9+/=\s]+)$/i.exec(url);
     if (data) {
       const image = Buffer.from(data[2], 'base64');
       assertAssetSize(image.length, this.deps.config);
-      return { assetId: (await storeAsset(this.deps, userId, data[1], image)).id };
+      const declared = data[1].toLowerCase();
+      return { assetId: (await storeAsset(this.deps, userId, declared === 'image/jpg' ? 'image/jpeg' : declared, image)).id };
     }
-    if (!/^https?:\/\//.test(url)) throw invalidParam('input_reference', 'image_url must be an http(s) URL or a base64 data: URL');
+    if (!/^https?:\/\//i.test(url)) throw invalidParam('input_reference', 'image_url must be an http(s) URL or a base64 data: URL');
     return { url };
   }
 }

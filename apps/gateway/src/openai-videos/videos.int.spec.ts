@@ -13,6 +13,10 @@ import { GatewayConfig } from '../config/gateway-config';
 
 jest.setTimeout(20_000);
 
+const JPEG_6x4 = Buffer.from(
+  '/9j/4AAQSkZJRgABAgAAAQABAAD//gAQTGF2YzU4LjQyLjEwMAD/2wBDAAgEBAQEBAUFBQUFBQYGBgYGBgYGBgYGBgYHBwcICAgHBwcGBgcHCAgICAkJCQgICAgJCQoKCgwMCwsODg4RERT/xABMAAEBAAAAAAAAAAAAAAAAAAAABgEBAQAAAAAAAAAAAAAAAAAABgcQAQAAAAAAAAAAAAAAAAAAAAARAQAAAAAAAAAAAAAAAAAAAAD/wAARCAAEAAYDASIAAhEAAxEA/9oADAMBAAIRAxEAPwCLAFF/f//Z',
+  'base64',
+);
 const PNG_6x4 = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAYAAAAECAIAAAAiZtkUAAAACXBIWXMAAAABAAAAAQBPJcTWAAAAEklEQVR4nGP4y8CAhtD5RAsBAJ2BF7nKI3aWAAAAAElFTkSuQmCC', 'base64');
 
 let db: TestDatabase;
@@ -96,6 +100,18 @@ describe('POST /v1/videos', () => {
     expect(await gw.deps.storage.stat(assetKey(assetId))).toMatchObject({ contentType: 'image/png', metadata: { userId: 'vera' } });
   });
 
+  it('refuses a text field sent as a file part (curl -F prompt=@file), naming it, and makes no job', async () => {
+    const before = received.length;
+    const form = new FormData();
+    form.append('model', 'local-preview');
+    form.append('prompt', new File(['a lighthouse at dusk'], 'prompt.txt', { type: 'text/plain' }));
+    const res = await post(form);
+    expect(res.status).toBe(400);
+    const error = await openAIError(res);
+    expect(error).toMatchObject({ type: 'invalid_request_error', param: 'prompt' });
+    expect(received.length).toBe(before);
+  });
+
   it('takes a file part sent without an image type (application/octet-stream) by its bytes, and still refuses what is no image', async () => {
     const withFile = (file: File) => {
       const form = new FormData();
@@ -172,6 +188,10 @@ describe('POST /v1/videos', () => {
       [{ image_url: 'https://example.com/a.png' }, { url: 'https://example.com/a.png' }],
       [{ image_url: base64 }, { assetId: expect.stringMatching(/^asset_/) }],
       [{ file_id: 'asset_abcdefgh12345678' }, { assetId: 'asset_abcdefgh12345678' }],
+      // Schemes and the base64 marker in any case, and image/jpg for image/jpeg, as browsers and SDKs write them.
+      [{ image_url: 'HTTPS://example.com/a.png' }, { url: 'HTTPS://example.com/a.png' }],
+      [{ image_url: `DATA:IMAGE/PNG;BASE64,${PNG_6x4.toString('base64')}` }, { assetId: expect.stringMatching(/^asset_/) }],
+      [{ image_url: `data:image/jpg;base64,${JPEG_6x4.toString('base64')}` }, { assetId: expect.stringMatching(/^asset_/) }],
     ] as const) {
       const res = await postJson({ model: 'seedance-1-0-pro', prompt: 'p', seconds: '5', size: '1280x720', input_reference: ref });
       expect(res.status).toBe(200);
@@ -186,6 +206,9 @@ describe('POST /v1/videos', () => {
       [{ model: 'nope', prompt: 'p' }, 'model'],
       [{ model: 'local-preview', prompt: '  ' }, 'prompt'],
       [{ model: 'local-preview', prompt: 'p', extra: 1 }, 'extra'],
+      // Named as sent, not as what Object.prototype holds under that name.
+      [{ model: 'local-preview', prompt: 'p', toString: 1 }, 'toString'],
+      [{ model: 'local-preview', prompt: 'p', constructor: 1 }, 'constructor'],
       [{ model: 'local-preview', prompt: 'p', input_reference: { image_url: 'https://example.com/a.png' } }, 'input_reference'],
     ];
     for (const [body, param] of cases) {

@@ -60,7 +60,8 @@ export class RegenerateFailedController {
     const scope = `${bulkCursorScope('regenerate', metadata, retryableOnly)}@`;
     const resumed = body.data.cursor === undefined ? undefined : decodeCursorCarrying(body.data.cursor, scope);
     const sweptBefore = resumed ? Number(resumed.carried) : Date.now() - SWEEP_CLOCK_MARGIN_MS;
-    if (resumed === null || !Number.isSafeInteger(sweptBefore)) {
+    // A cursor carries a sweep's start, a past moment: anything else was edited (and PostgreSQL would refuse the date).
+    if (resumed === null || !Number.isSafeInteger(sweptBefore) || sweptBefore < 0 || sweptBefore > Date.now()) {
       throw invalidRequest('The cursor is not valid.', [{ path: 'cursor', message: 'use the nextCursor of an earlier bulk regenerate with the same metadata and retryableOnly' }]);
     }
     const after = resumed?.cursor;

@@ -1,6 +1,6 @@
 import { isTerminal, jobStreamId, type EventMetadata } from '@reelay/contracts';
 import { handle, type EventStore } from '@reelay/event-store';
-import { cancelAt, decideJob, IllegalTransitionError, jobDecider } from '@reelay/job-domain';
+import { deadlineCancelDue, decideJob, IllegalTransitionError, jobDecider } from '@reelay/job-domain';
 import type { Logger } from '@reelay/service-kit';
 import { settleCredits } from '../settle-credits/settle-credits.handler';
 import type { IntakeMetrics } from '../shared/intake-metrics';
@@ -25,7 +25,7 @@ export interface DeadlineDeps {
 
 export interface DeadlineRound {
   canceled: string[];
-  /** The round took as many deadlines as it may: more may be due at once. */
+  /** The round took as many deadlines as it may, and settled some: more may be due at once. */
   more: boolean;
 }
 
@@ -34,7 +34,9 @@ export interface DeadlineRound {
  * releases their credit holds, as their owner's cancel would. Deadlines are intake's own rows
  * (job_deadlines), written at submit, so they are kept whatever the job list shows. The decider
  * checks each against the job's log and this clock: a job that ended first is left alone and its
- * row dropped, and one whose row came due a moment before its logged deadline is moved to that.
+ * row dropped, and one whose row came due a moment before its logged deadline is moved to that. A
+ * job running at a provider is polling's to cancel, at the check it makes at the deadline (the video
+ * may be done): its row is moved to the end of the grace after it, when it is canceled unchecked.
  * A job that cannot be canceled for another reason (an event this release cannot read) is logged
  * and tried again next round, without holding up the others.
  */
@@ -42,18 +44,21 @@ export async function cancelOverdueJobs(deps: DeadlineDeps, limit = 200): Promis
   const db = deps.store.dataSource;
   const due = await dueDeadlines(db, deps.now(), limit);
   const canceled: string[] = [];
+  let failed = 0;
   for (const deadline of due) {
     try {
       if (!(await cancelAtDeadline(deps, deadline))) continue;
       canceled.push(deadline.jobId);
       deps.metrics?.deadlineCancels.inc();
     } catch (err) {
+      failed++;
       deps.metrics?.deadlineFailures.inc();
       deps.logger.warn({ err: String(err), jobId: deadline.jobId }, 'could not cancel a job at its deadline; trying again in a minute');
       await moveDeadline(db, deadline.jobId, new Date(deps.now().getTime() + FAILED_RETRY_MS)).catch(() => undefined);
     }
   }
-  return { canceled, more: due.length === limit };
+  // A round where every cancel failed (a database refusing writes) may not have put any row off: wait as usual.
+  return { canceled, more: due.length === limit && failed < due.length };
 }
 
 /** Whether this call canceled the job; settles its row either way. */
@@ -67,9 +72,12 @@ async function cancelAtDeadline(deps: DeadlineDeps, { jobId, userId, recordedAt 
   } catch (err) {
     if (!(err instanceof IllegalTransitionError)) throw err;
     const { state } = await loadJob(deps.store, jobId);
-    const logged = state.exists && !isTerminal(state.status) ? cancelAt(state) : null;
-    if (logged) await moveDeadline(db, jobId, logged);
-    else if (state.exists || deps.now().getTime() - recordedAt.getTime() > NEVER_SUBMITTED_AFTER_MS) await dropDeadline(db, jobId);
+    // Not yet: its logged deadline is a moment later, or polling checks its provider task at it first.
+    const due = state.exists && !isTerminal(state.status) ? deadlineCancelDue(state) : null;
+    if (due) await moveDeadline(db, jobId, due > deps.now() ? due : new Date(deps.now().getTime() + NOT_YET_RETRY_MS));
+    else if (state.exists) await dropDeadline(db, jobId);
+    // Not one a retried submit wrote since this round read it: that submit may be committing its job now.
+    else if (deps.now().getTime() - recordedAt.getTime() > NEVER_SUBMITTED_AFTER_MS) await dropDeadline(db, jobId, recordedAt);
     else await moveDeadline(db, jobId, new Date(deps.now().getTime() + NOT_YET_RETRY_MS));
     return false;
   }

@@ -97,7 +97,7 @@ export async function submitJob(deps: SubmitJobDeps, cmd: SubmitJobCommand, opts
     const reply = await submitRecorded(submit, cmd, hash);
     // A submit refused (402, say) made no job: its deadline goes with it rather than wait for the sweep.
     // (A 409 for another body under the same key may answer for a job that exists, with its own row.)
-    if (!reply.ok && !(await loadJob(deps.store, jobId)).state.exists) await dropDeadline(deps.store.dataSource, jobId);
+    if (!reply.ok && !(await loadJob(deps.store, jobId)).state.exists) await dropDeadline(deps.store.dataSource, jobId, now);
     return reply;
   }
   return submitRecorded(submit, cmd, hash);

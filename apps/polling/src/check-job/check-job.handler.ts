@@ -18,7 +18,7 @@ const OUTPUT_COPY = 'output_copy';
 /** How long past its deadline a job the provider finished may take to have its output copied. */
 export const OUTPUT_COPY_GRACE_MS = 10 * 60_000;
 
-export type CheckOutcome = 'unfinished' | 'retry' | 'succeeded' | 'failed' | 'stale' | 'task_ended';
+export type CheckOutcome = 'unfinished' | 'retry' | 'succeeded' | 'failed' | 'canceled' | 'stale' | 'task_ended';
 
 /**
  * One scheduled check of a claimed job: ask the provider, record progress, and either plan the
@@ -100,6 +100,7 @@ class JobCheck {
       case 'running': {
         const policy = this.deps.policyFor(claim.provider);
         const step = afterUnfinishedCheck(claim, this.now(), policy);
+        if (step.kind === 'past_cancel_at') return this.cancelAtDeadline(result.providerStatus ?? result.state);
         if (step.kind === 'timed_out') return this.fail('provider_timeout', `${claim.provider} task still ${result.providerStatus ?? result.state} at the deadline`);
         const records = unfinishedRecords(claim, result, step, policy.offsetsMs.length);
         if (records.progress !== undefined) await this.write({ type: 'RecordProgress', progress: records.progress, now: this.now() });
@@ -143,6 +144,17 @@ class JobCheck {
     this.deps.logger.info({ provider: this.claim.provider, errorCode, detail }, 'job failed at the provider');
     await this.write({ type: 'Fail', errorCode, detail, now: this.now() });
     return 'failed';
+  }
+
+  /**
+   * The job's own deadline (`cancelAfterSeconds`) has passed and the provider says the task is not
+   * done: the job is given up as its owner's cancel would (JobCanceled; its delivery asks the
+   * provider to stop and keeps the row to see the task end where it cannot).
+   */
+  private async cancelAtDeadline(providerStatus: string): Promise<CheckOutcome> {
+    this.deps.logger.info({ provider: this.claim.provider, providerStatus }, 'job canceled at its deadline: not done at the provider');
+    await this.write({ type: 'Cancel', atDeadline: true, providerChecked: true, now: this.now() });
+    return 'canceled';
   }
 
   /**

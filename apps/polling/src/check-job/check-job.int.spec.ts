@@ -1,3 +1,4 @@
+import { jobStreamId } from '@reelay/contracts';
 import { EventStore } from '@reelay/event-store';
 import { rebuildJobView } from '@reelay/read-models';
 import { outputKey } from '@reelay/storage';
@@ -36,8 +37,8 @@ describe('checkJob against PostgreSQL and provider-sim', () => {
 
   afterEach(() => jest.restoreAllMocks());
 
-  const followed = async (provider: string, prompt: string) => {
-    const job = await acceptedJob(pg.store, adapters.get(provider)!, prompt);
+  const followed = async (provider: string, prompt: string, cancelAfterSeconds?: number) => {
+    const job = await acceptedJob(pg.store, adapters.get(provider)!, prompt, {}, { cancelAfterSeconds });
     await followJob(deps, { jobId: job.jobId, provider, providerTaskId: job.taskId, at: job.acceptedAt }, { correlationId: `corr-${job.jobId}` });
     return job;
   };
@@ -109,6 +110,49 @@ describe('checkJob against PostgreSQL and provider-sim', () => {
     expect(stream.reads).not.toHaveBeenCalled();
     expect(stream.appends).toHaveBeenCalledTimes(1);
     expect((await statusesOf(pg.store, jobId)).at(-1)).toBe('JobSucceeded');
+  });
+
+  describe("the job's own deadline (cancelAfterSeconds)", () => {
+    const scheduleOf = async (jobId: string) =>
+      ((await pg.ds.query(`SELECT cancel_at, next_check_at FROM poll_schedule WHERE job_id = $1`, [jobId])) as { cancel_at: Date | null; next_check_at: Date }[])[0];
+    const pastDeadline = async (jobId: string) => {
+      const { cancel_at } = await scheduleOf(jobId);
+      await new Promise((r) => setTimeout(r, Math.max(0, cancel_at!.getTime() - Date.now() + 50)));
+    };
+
+    it('plans a check at the deadline, and that check cancels a job the provider has not finished, saying why', async () => {
+      const { jobId } = await followed('seedance', 'a fox [sim:never_finish]', 2);
+      const submitted = (await pg.store.readStream(jobStreamId(jobId)))[0];
+      const { cancel_at } = await scheduleOf(jobId);
+      expect(cancel_at?.getTime()).toBe(Date.parse((submitted.data as { at: string }).at) + 2000);
+      // The next offset is a minute away: the check is planned at the deadline instead.
+      expect(await checkJob(deps, await claim(jobId))).toBe('unfinished');
+      expect((await scheduleOf(jobId)).next_check_at.getTime()).toBe(cancel_at!.getTime());
+
+      await pastDeadline(jobId);
+      expect(await checkJob(deps, await claim(jobId))).toBe('canceled');
+      expect((await statusesOf(pg.store, jobId)).at(-1)).toBe('JobCanceled');
+      expect((await pg.store.readStream(jobStreamId(jobId))).at(-1)?.data).toMatchObject({ reason: 'deadline' });
+    });
+
+    it('keeps a video the provider finished by the check at the deadline: the job succeeds', async () => {
+      const { jobId } = await followed('runway', 'a fox [sim:success_after=1]', 1);
+      await pastDeadline(jobId);
+      expect(await checkJob(deps, await claim(jobId))).toBe('succeeded');
+      expect((await statusesOf(pg.store, jobId)).at(-1)).toBe('JobSucceeded');
+    });
+
+    it('a check that could not be made before the deadline is tried again at it, not past it, and one past it does not give the job up unasked', async () => {
+      const { jobId } = await followed('seedance', 'a fox [sim:never_finish]', 2);
+      const { cancel_at } = await scheduleOf(jobId);
+      jest.spyOn(adapters.get('seedance')!, 'check').mockRejectedValueOnce(new Error('socket hang up'));
+      expect(await checkJob(deps, await claim(jobId))).toBe('retry');
+      expect((await scheduleOf(jobId)).next_check_at.getTime()).toBeLessThanOrEqual(cancel_at!.getTime());
+      await pastDeadline(jobId);
+      jest.spyOn(adapters.get('seedance')!, 'check').mockRejectedValueOnce(new Error('socket hang up'));
+      expect(await checkJob(deps, await claim(jobId))).toBe('retry');
+      expect((await statusesOf(pg.store, jobId)).at(-1)).not.toBe('JobCanceled');
+    });
   });
 
   it('a job canceled by another process meanwhile: the write on the cached state conflicts, and the fresh state refuses it', async () => {

@@ -36,18 +36,20 @@ export async function drainCheck(deps: PollingDeps, claim: ScheduledCheck): Prom
   const now = () => new Date(claim.claimedAt.getTime() + (performance.now() - started));
   const policy = deps.policyFor(claim.provider);
   const adapter = deps.adapters.get(claim.provider);
+  // The job has ended: its own deadline (a check planned at it, a give-up past it) no longer applies.
+  const row = { ...claim, cancelAt: null };
   let step: NextStep;
   try {
     if (!adapter) throw new Error(`no adapter for ${claim.provider}`);
     const result = await providerCall(deps, adapter, 'check', () => adapter.check(claim.providerTaskId, { timeoutMs: deps.checkTimeoutMs }));
     if (taskIsOver(result)) return await ended(deps, claim, endReason(result), now());
-    step = afterUnfinishedCheck(claim, now(), policy);
+    step = afterUnfinishedCheck(row, now(), policy);
   } catch (err) {
     // The provider no longer knows the task (or refuses it for good): nothing there counts it any more.
     if (isProviderError(err) && !err.retryable && !ACCOUNT_REFUSALS.has(err.kind)) return ended(deps, claim, 'finished_at_provider', now());
-    step = afterFailedCheck(claim, now(), policy, isProviderError(err) ? err.retryAfterMs : undefined);
+    step = afterFailedCheck(row, now(), policy, isProviderError(err) ? err.retryAfterMs : undefined);
   }
-  if (step.kind === 'timed_out') return ended(deps, claim, 'deadline_passed', now());
+  if (step.kind !== 'check_later') return ended(deps, claim, 'deadline_passed', now());
   const kept = await deps.schedule.reschedule(claim, {
     nextCheckAt: step.nextCheckAt,
     checksDone: step.checksDone,

@@ -1,4 +1,5 @@
 import { isTerminal, type EventMetadata } from '@reelay/contracts';
+import { cancelAt } from '@reelay/job-domain';
 import type { PollingDeps } from '../polling.deps';
 import { deadlineFor, firstCheckAt } from '../schedule/schedule-policy';
 import { loadJob } from '../shared/job-stream';
@@ -28,6 +29,7 @@ export async function followJob(deps: Pick<PollingDeps, 'store' | 'schedule' | '
     providerTaskId: accepted.providerTaskId,
     acceptedAt,
     deadlineAt: deadlineFor(acceptedAt, policy),
+    cancelAt: cancelAt(job),
     firstCheckAt: firstCheckAt(acceptedAt, policy),
     metadata,
   });

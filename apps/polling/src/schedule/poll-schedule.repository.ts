@@ -14,6 +14,8 @@ export interface ScheduledCheck {
   providerTaskId: string;
   acceptedAt: Date;
   deadlineAt: Date;
+  /** The job's own deadline (`cancelAfterSeconds`): checked at, and canceled there if unfinished. */
+  cancelAt: Date | null;
   nextCheckAt: Date;
   checksDone: number;
   checkErrors: number;
@@ -52,6 +54,7 @@ export interface NewSchedule {
   providerTaskId: string;
   acceptedAt: Date;
   deadlineAt: Date;
+  cancelAt?: Date | null;
   firstCheckAt: Date;
   metadata: EventMetadata;
 }
@@ -74,6 +77,7 @@ interface ClaimedRow {
   provider_task_id: string;
   accepted_at: Date;
   deadline_at: Date;
+  cancel_at: Date | null;
   next_check_at: Date;
   checks_done: number;
   check_errors: number;
@@ -101,7 +105,7 @@ interface ClaimedRow {
  */
 /** What a claim hands its check: the row and how late the claim came. */
 const claimedColumns = (t: string) =>
-  `${t}.job_id, ${t}.provider, ${t}.provider_task_id, ${t}.accepted_at, ${t}.deadline_at, ${t}.next_check_at,
+  `${t}.job_id, ${t}.provider, ${t}.provider_task_id, ${t}.accepted_at, ${t}.deadline_at, ${t}.cancel_at, ${t}.next_check_at,
    ${t}.checks_done, ${t}.check_errors, ${t}.lease_token, ${t}.claimed_at, ${t}.metadata, ${t}.progress, ${t}.delayed_marked, ${t}.last_status, ${t}.draining,
    extract(epoch FROM (now() - ${t}.next_check_at)) * 1000 AS lateness_ms`;
 
@@ -158,13 +162,13 @@ export class PollScheduleRepository {
     let claims: ScheduledCheck[] = [];
     try {
       const inserted = returned<ClaimedRow>(await this.db.query(
-        `INSERT INTO poll_schedule AS s (job_id, provider, provider_task_id, accepted_at, deadline_at, next_check_at, metadata, lease_token, lease_until, claimed_at)
-         SELECT job_id, provider, provider_task_id, accepted_at, deadline_at, next_check_at, metadata::jsonb,
+        `INSERT INTO poll_schedule AS s (job_id, provider, provider_task_id, accepted_at, deadline_at, cancel_at, next_check_at, metadata, lease_token, lease_until, claimed_at)
+         SELECT job_id, provider, provider_task_id, accepted_at, deadline_at, cancel_at, next_check_at, metadata::jsonb,
                 CASE WHEN claim THEN $8::uuid END,
                 CASE WHEN claim THEN now() + make_interval(secs => $9::double precision / 1000) END,
                 CASE WHEN claim THEN now() END
-           FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[], $7::text[], $10::boolean[])
-                AS u(job_id, provider, provider_task_id, accepted_at, deadline_at, next_check_at, metadata, claim)
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[], $7::text[], $10::boolean[], $11::timestamptz[])
+                AS u(job_id, provider, provider_task_id, accepted_at, deadline_at, next_check_at, metadata, claim, cancel_at)
          ON CONFLICT (job_id) DO NOTHING
          RETURNING ${claimedColumns('s')}`,
         [
@@ -178,6 +182,7 @@ export class PollScheduleRepository {
           token,
           slots?.leaseMs ?? 0,
           rows.map((s) => claiming.has(s.jobId)),
+          rows.map((s) => s.cancelAt ?? null),
         ],
       ));
       claims = inserted.filter((r) => r.lease_token === token).map(toScheduledCheck);
@@ -377,6 +382,7 @@ function toScheduledCheck(r: ClaimedRow): ScheduledCheck {
     providerTaskId: r.provider_task_id,
     acceptedAt: new Date(r.accepted_at),
     deadlineAt: new Date(r.deadline_at),
+    cancelAt: r.cancel_at ? new Date(r.cancel_at) : null,
     nextCheckAt: new Date(r.next_check_at),
     checksDone: r.checks_done,
     checkErrors: r.check_errors,

@@ -9,7 +9,7 @@ import { PollTicker } from './poll-ticker';
 const LEASE_MS = 30_000;
 
 const claimOf = (jobId: string): ScheduledCheck => ({
-  jobId, provider: 'sim', providerTaskId: `task-${jobId}`, acceptedAt: new Date(), deadlineAt: new Date(Date.now() + 3_600_000), nextCheckAt: new Date(),
+  jobId, provider: 'sim', providerTaskId: `task-${jobId}`, acceptedAt: new Date(), deadlineAt: new Date(Date.now() + 3_600_000), cancelAt: null, nextCheckAt: new Date(),
   checksDone: 0, checkErrors: 0, leaseToken: `token-${jobId}`, claimedAt: new Date(), latenessMs: 0, progress: null, delayedMarked: false, lastStatus: null, draining: false, metadata: {},
 });
 

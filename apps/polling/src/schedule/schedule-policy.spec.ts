@@ -48,6 +48,20 @@ describe('schedule policy', () => {
     expect(afterUnfinishedCheck(row(21), t(30 * 60_000), policy)).toEqual({ kind: 'timed_out' });
   });
 
+  it("plans no check past the job's own deadline, and a check at or past it that finds the job unfinished gives it up", () => {
+    const withDeadline = { ...row(5), cancelAt: t(200_000) };
+    expect(afterUnfinishedCheck(withDeadline, t(170_000), policy)).toMatchObject({ kind: 'check_later', nextCheckAt: t(200_000) });
+    expect(afterUnfinishedCheck(withDeadline, t(200_000), policy)).toEqual({ kind: 'past_cancel_at' });
+    // It comes first even when the provider deadline has passed too.
+    expect(afterUnfinishedCheck({ ...row(5), cancelAt: t(30 * 60_000) }, t(31 * 60_000), policy)).toEqual({ kind: 'past_cancel_at' });
+  });
+
+  it('a failed check is tried again at the job\'s own deadline at the latest, and past it as usual (the provider is asked before the job is given up)', () => {
+    const withDeadline = { ...row(5), cancelAt: t(200_000) };
+    expect(afterFailedCheck(withDeadline, t(198_000), policy)).toMatchObject({ kind: 'check_later', nextCheckAt: t(200_000) });
+    expect(afterFailedCheck(withDeadline, t(201_000), policy)).toMatchObject({ kind: 'check_later', nextCheckAt: t(206_000) });
+  });
+
   it('a failed check is retried after Retry-After or the error delay, without using up an offset', () => {
     expect(afterFailedCheck(row(2), t(15_000), policy)).toEqual({ kind: 'check_later', checksDone: 2, nextCheckAt: t(20_000), markDelayed: false });
     expect(afterFailedCheck(row(2), t(15_000), policy, 1000)).toMatchObject({ nextCheckAt: t(16_000) });

@@ -13,11 +13,14 @@ export interface SchedulePolicy {
 export interface ScheduleRow {
   acceptedAt: Date;
   deadlineAt: Date;
+  /** The job's own deadline (`cancelAfterSeconds`), if it has one. */
+  cancelAt?: Date | null;
   checksDone: number;
 }
 
 export type NextStep =
   | { kind: 'timed_out' }
+  | { kind: 'past_cancel_at' }
   | { kind: 'check_later'; checksDone: number; nextCheckAt: Date; markDelayed: boolean };
 
 const at = (ms: number) => new Date(ms);
@@ -38,8 +41,11 @@ export function deadlineFor(acceptedAt: Date, policy: SchedulePolicy): Date {
  * has passed the job is `delayed` and checked every `delayedIntervalMs`; `checksDone` is then at
  * least the number of offsets (equal at the check that marks it). No check is ever planned after
  * the deadline, and a check at or past it that still finds the job unfinished times the job out.
+ * The job's own deadline (`cancelAt`) comes first: a check is planned at it, and one at or past it
+ * that finds the job unfinished gives the job up (`past_cancel_at`).
  */
 export function afterUnfinishedCheck(row: ScheduleRow, now: Date, policy: SchedulePolicy): NextStep {
+  if (row.cancelAt && now.getTime() >= row.cancelAt.getTime()) return { kind: 'past_cancel_at' };
   if (now.getTime() >= row.deadlineAt.getTime()) return { kind: 'timed_out' };
   const elapsed = now.getTime() - row.acceptedAt.getTime();
   const ahead = policy.offsetsMs.findIndex((offset) => offset > elapsed);
@@ -49,14 +55,19 @@ export function afterUnfinishedCheck(row: ScheduleRow, now: Date, policy: Schedu
   return {
     kind: 'check_later',
     checksDone,
-    nextCheckAt: at(Math.min(planned, row.deadlineAt.getTime())),
+    nextCheckAt: at(Math.min(planned, row.deadlineAt.getTime(), row.cancelAt?.getTime() ?? Infinity)),
     markDelayed: !offsetsLeft,
   };
 }
 
-/** After a check that failed on the provider's side (429, 5xx, timeout): try again later, within the deadline. */
-export function afterFailedCheck(row: ScheduleRow, now: Date, policy: SchedulePolicy, retryAfterMs?: number): NextStep {
+/**
+ * After a check that failed on the provider's side (429, 5xx, timeout): try again later, within the
+ * deadline, and at the job's own deadline if that comes first. Past that one the job is not given
+ * up unasked: the provider may have finished it (intake gives it up later, see DEADLINE_CHECK_GRACE_MS).
+ */
+export function afterFailedCheck(row: ScheduleRow, now: Date, policy: SchedulePolicy, retryAfterMs?: number): Exclude<NextStep, { kind: 'past_cancel_at' }> {
   if (now.getTime() >= row.deadlineAt.getTime()) return { kind: 'timed_out' };
   const wait = retryAfterMs ?? policy.errorRetryMs;
-  return { kind: 'check_later', checksDone: row.checksDone, nextCheckAt: at(Math.min(now.getTime() + wait, row.deadlineAt.getTime())), markDelayed: false };
+  const cancelAt = row.cancelAt && row.cancelAt > now ? row.cancelAt.getTime() : Infinity;
+  return { kind: 'check_later', checksDone: row.checksDone, nextCheckAt: at(Math.min(now.getTime() + wait, row.deadlineAt.getTime(), cancelAt)), markDelayed: false };
 }

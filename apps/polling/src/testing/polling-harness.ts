@@ -108,7 +108,7 @@ export async function acceptedJob(
   prompt: string,
   overrides: Partial<ProviderSubmitRequest> = {},
   /** The user cancels while the submit runs: the acceptance is recorded as JobProviderAcceptedAfterCancel. */
-  opts: { canceledDuringSubmit?: boolean } = {},
+  opts: { canceledDuringSubmit?: boolean; cancelAfterSeconds?: number } = {},
 ): Promise<{ jobId: string; taskId: string; acceptedAt: string }> {
   const jobId = newJobId();
   const provider = adapter.name;
@@ -121,6 +121,7 @@ export async function acceptedJob(
     data: {
       jobId, userId: 'user_polling', model, provider, prompt, negativePrompt: null, aspectRatio: '16:9', durationSeconds, resolution: null,
       seed: null, referenceImage: null, webhookUrl: null, metadata: {}, creditsEstimated: 10, requestHash: `hash-${jobId}`,
+      ...(opts.cancelAfterSeconds ? { cancelAfterSeconds: opts.cancelAfterSeconds } : {}),
     },
     now: new Date(),
   });

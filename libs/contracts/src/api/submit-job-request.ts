@@ -27,7 +27,12 @@ export const SubmitJobRequest = z
      */
     cancelAfterSeconds: z.number().int('cancelAfterSeconds must be a whole number of seconds.').min(1).max(MAX_CANCEL_AFTER_SECONDS).optional(),
   })
-  .refine((r) => !r.webhookEvents || r.webhookUrl, { message: 'webhookEvents needs a webhookUrl to send them to', path: ['webhookEvents'] });
+  .refine((r) => !r.webhookEvents || r.webhookUrl, { message: 'webhookEvents needs a webhookUrl to send them to', path: ['webhookEvents'] })
+  // A job given up at its deadline ends `canceled`: a webhook that leaves that out would never hear how the job ended.
+  .refine((r) => r.cancelAfterSeconds === undefined || !r.webhookEvents || r.webhookEvents.includes('video.job.canceled'), {
+    message: 'a job with cancelAfterSeconds may end canceled at its deadline: add video.job.canceled to webhookEvents, or leave webhookEvents out',
+    path: ['webhookEvents'],
+  });
 export type SubmitJobRequest = z.infer<typeof SubmitJobRequest>;
 
 /**

@@ -18,4 +18,13 @@ describe('a deadline in plain words', () => {
     const fractional = SubmitJobRequest.safeParse({ ...base, cancelAfterSeconds: 1.5 });
     expect(fractional.success ? null : fractional.error.issues[0]?.message).toBe('cancelAfterSeconds must be a whole number of seconds.');
   });
+
+  it('refuses a deadline whose webhook would not hear of the cancel at it', () => {
+    const base = { model: 'm', prompt: 'a fox', aspectRatio: '16:9', durationSeconds: 5, webhookUrl: 'https://example.com/hook' };
+    const deaf = SubmitJobRequest.safeParse({ ...base, cancelAfterSeconds: 600, webhookEvents: ['video.job.succeeded', 'video.job.failed'] });
+    expect(deaf.success ? null : deaf.error.issues[0]).toMatchObject({ path: ['webhookEvents'], message: expect.stringContaining('add video.job.canceled to webhookEvents') });
+    expect(SubmitJobRequest.safeParse({ ...base, cancelAfterSeconds: 600, webhookEvents: ['video.job.succeeded', 'video.job.failed', 'video.job.canceled'] }).success).toBe(true);
+    expect(SubmitJobRequest.safeParse({ ...base, cancelAfterSeconds: 600 }).success).toBe(true);
+    expect(SubmitJobRequest.safeParse({ ...base, webhookEvents: ['video.job.succeeded'] }).success).toBe(true);
+  });
 });

@@ -1,7 +1,7 @@
 import { isTerminal, type JobErrorCode, type JobEvent } from '@reelay/contracts';
 import { IllegalTransitionError } from '../shared/decider';
 import type { JobCommand } from './job-commands';
-import { cancelAt, canceledWithUnansweredSubmit, type JobState } from './job-state';
+import { cancelAt, canceledWithUnansweredSubmit, deadlineCancelDue, type JobState } from './job-state';
 
 const VALIDATION_ONLY_CODES: readonly JobErrorCode[] = ['validation_failed', 'asset_fetch_failed'];
 const AFTER_SUBMISSION_ONLY_CODES: readonly JobErrorCode[] = ['output_missing', 'provider_timeout'];
@@ -31,6 +31,7 @@ export function decideJob(command: JobCommand, state: JobState): JobEvent[] {
     const deadline = cancelAt(state);
     if (!deadline) reject(command, state, 'it has no deadline');
     if (command.now < deadline) reject(command, state, 'its deadline has not passed');
+    if (!command.providerChecked && command.now < deadlineCancelDue(state)!) reject(command, state, 'its provider task is checked at the deadline first');
     return [{ type: 'JobCanceled', data: { reason: 'deadline', at } }];
   }
   if (command.type === 'RecordProviderAccepted' && s === 'canceled' && state.intent?.provider === command.provider) {

@@ -19,8 +19,12 @@ export type JobCommand =
   | { type: 'MarkDelayed'; now: Date }
   | { type: 'Succeed'; output: JobOutput; now: Date }
   | { type: 'Fail'; errorCode: JobErrorCode; message?: string | null; detail?: string | null; providerTaskMayExist?: boolean; now: Date }
-  /** `atDeadline`: reelay cancels the job because its `cancelAfterSeconds` passed (refused before then). */
-  | { type: 'Cancel'; atDeadline?: boolean; now: Date }
+  /**
+   * `atDeadline`: reelay cancels the job because its `cancelAfterSeconds` passed (refused before
+   * then). `providerChecked`: the provider was asked at the deadline and the task was not done; without
+   * it a job running at a provider is canceled only once DEADLINE_CHECK_GRACE_MS more have passed.
+   */
+  | { type: 'Cancel'; atDeadline?: boolean; providerChecked?: boolean; now: Date }
   /** Deletes a succeeded job's output: `retention` once the `expiresAt` it was stored with has passed; `user` at any time. */
   | { type: 'DeleteOutput'; reason: 'retention' | 'user'; now: Date }
   /** A canceled job's provider task is over too (see JobProviderTaskEnded). */

@@ -2,7 +2,7 @@ import type { JobErrorCode, JobEvent, JobOutput } from '@reelay/contracts';
 import { specFor } from '@reelay/testing';
 import { IllegalTransitionError } from '../shared/decider';
 import { jobDecider } from './job-decider';
-import { mayHoldProviderTask } from './job-state';
+import { DEADLINE_CHECK_GRACE_MS, deadlineCancelDue, mayHoldProviderTask } from './job-state';
 import type { JobCommand } from './job-commands';
 import { toPublicJob } from './to-public-job';
 
@@ -325,8 +325,25 @@ describe('job decider: a deadline (cancelAfterSeconds)', () => {
   const atDeadline = (secondsLater: number) => ({ type: 'Cancel', atDeadline: true, now: new Date(now.getTime() + secondsLater * 1000) }) as JobCommand;
   const canceledAtDeadline: JobEvent = { type: 'JobCanceled', data: { reason: 'deadline', at: new Date(now.getTime() + 600_000).toISOString() } };
 
-  it('given a running job with a 10-minute deadline, when reelay cancels it at the deadline, then it is canceled saying so', () =>
-    given([withDeadline(600), validating, validated, intended, accepted]).when(atDeadline(600)).then([canceledAtDeadline]));
+  const checked = (secondsLater: number) => ({ ...atDeadline(secondsLater), providerChecked: true }) as JobCommand;
+  const canceledAt = (secondsLater: number): JobEvent => ({ type: 'JobCanceled', data: { reason: 'deadline', at: new Date(now.getTime() + secondsLater * 1000).toISOString() } });
+
+  it('given a job no provider has accepted yet, when reelay cancels it at its 10-minute deadline, then it is canceled saying so', () =>
+    given([withDeadline(600), validating, validated, intended]).when(atDeadline(600)).then([canceledAtDeadline]));
+  it('given a job running at a provider, when the check at its deadline finds the task unfinished, then it is canceled saying so', () =>
+    given([withDeadline(600), validating, validated, intended, accepted]).when(checked(600)).then([canceledAtDeadline]));
+  it('given a job running at a provider, when reelay would cancel it at the deadline without asking the provider, then that waits for the check (the video may be done)', () => {
+    given([withDeadline(600), validating, validated, intended, accepted]).when(atDeadline(600)).thenThrows(IllegalTransitionError, /checked at the deadline first/);
+    given([withDeadline(600), validating, validated, intended, accepted, delayed]).when(atDeadline(600 + DEADLINE_CHECK_GRACE_MS / 1000 - 1)).thenThrows(IllegalTransitionError, /checked at the deadline first/);
+  });
+  it('given a job running at a provider that no check settled, when the grace after its deadline has passed too, then it is canceled unchecked', () =>
+    given([withDeadline(600), validating, validated, intended, accepted]).when(atDeadline(600 + DEADLINE_CHECK_GRACE_MS / 1000)).then([canceledAt(600 + DEADLINE_CHECK_GRACE_MS / 1000)]));
+  it('tells when a deadline cancel that does not ask the provider may be made', () => {
+    const fold = (events: JobEvent[]) => events.reduce(jobDecider.evolve, jobDecider.initialState());
+    expect(deadlineCancelDue(fold([withDeadline(600), validating]))).toEqual(new Date(now.getTime() + 600_000));
+    expect(deadlineCancelDue(fold([withDeadline(600), validating, validated, intended, accepted]))).toEqual(new Date(now.getTime() + 600_000 + DEADLINE_CHECK_GRACE_MS));
+    expect(deadlineCancelDue(fold([submitted]))).toBeNull();
+  });
   it('given a job whose deadline has not come, when reelay would cancel it, then that is refused', () =>
     given([withDeadline(600), validating]).when(atDeadline(599)).thenThrows(IllegalTransitionError, /deadline has not passed/));
   it('given a job without a deadline, when reelay would cancel it at one, then that is refused', () =>

@@ -131,3 +131,22 @@ export function cancelAt(state: Pick<JobState, 'createdAt' | 'cancelAfterSeconds
   if (state.cancelAfterSeconds === null || !state.createdAt) return null;
   return new Date(Date.parse(state.createdAt) + state.cancelAfterSeconds * 1000);
 }
+
+/**
+ * How long past its deadline a job running at a provider is left to the check polling makes at the
+ * deadline, before it is canceled unchecked. A video the provider finished before the deadline is
+ * only seen at a check (every minute once `delayed`), and canceling the job first would throw it
+ * away; the grace covers polling being down or behind, and an output copy started at that check.
+ */
+export const DEADLINE_CHECK_GRACE_MS = 15 * 60_000;
+
+/**
+ * When a deadline cancel that did not ask the provider may be made: at `cancelAt` for a job no
+ * provider has accepted yet, DEADLINE_CHECK_GRACE_MS later for one running at a provider.
+ */
+export function deadlineCancelDue(state: Pick<JobState, 'createdAt' | 'cancelAfterSeconds' | 'status' | 'providerTaskId'>): Date | null {
+  const deadline = cancelAt(state);
+  if (!deadline) return null;
+  const atProvider = (state.status === 'running' || state.status === 'delayed') && state.providerTaskId !== null;
+  return atProvider ? new Date(deadline.getTime() + DEADLINE_CHECK_GRACE_MS) : deadline;
+}
