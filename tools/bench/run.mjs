@@ -119,11 +119,13 @@ tools/bench/slots.bench.mjs. One batch of ${R.slots.batch} acquires at one provi
 some slots already in use; the rows a batch adds are deleted after it. "Per request" is
 \`reelay_acquire_provider_slots\` as dispatch migration 0003 made it (one acquire after another, each
 counting the provider's slots); "one pass" is migration 0004 (each provider counted once). Both
-give the same answers (apps/dispatch/src/circuit/provider-circuit.int.spec.ts).
+give the same answers (apps/dispatch/src/circuit/provider-circuit.int.spec.ts). "In line" is
+migration 0007, which dispatch uses: one pass, and each request's place in the provider's waiting
+line (here every request is in line and nobody waits, as when a provider has room).
 
-| slots in use | per request (mean / p50) | one pass (mean / p50) |
-|---|---|---|
-${R.slots.rows.map((r) => `| ${fmt(r.held)} | ${cell(r.loop)} | **${cell(r.onePass)}** |`).join('\n')}`);
+| slots in use | per request (mean / p50) | one pass (mean / p50) | in line (mean / p50) |
+|---|---|---|---|
+${R.slots.rows.map((r) => `| ${fmt(r.held)} | ${cell(r.loop)} | ${cell(r.onePass)} | **${r.inLine ? cell(r.inLine) : '–'}** |`).join('\n')}`);
 }
 
 const env = reelayEnv();

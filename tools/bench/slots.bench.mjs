@@ -1,6 +1,6 @@
 // Provider slot acquires: one batch of acquires at one provider, decided by the per-request loop
-// (dispatch migration 0003) and by the one-pass function (0004), with different numbers of slots
-// already in use. Each variant gets its own database; the rows a batch adds are deleted after it.
+// (dispatch migration 0003), by the one-pass function (0004) and by the one that keeps the waiting
+// lines (0007, every request in line), with different numbers of slots already in use. Each variant gets its own database; the rows a batch adds are deleted after it.
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import pg from 'pg';
@@ -22,7 +22,18 @@ async function database(admin, migrations) {
   return { name, client };
 }
 
-async function timeBatches(client, { held, batch, runs }) {
+const ONE_PASS = (client, jobs) =>
+  client.query(`SELECT ord, acquired, in_use FROM reelay_acquire_provider_slots($1::text[], $2::text[], $3::int[])`, [jobs, jobs.map(() => 'bench'), jobs.map(() => 1_000_000)]);
+const IN_LINE = (client, jobs) =>
+  client.query(`SELECT ord, acquired, in_use FROM reelay_acquire_provider_slots_in_line($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::int[], 10000)`, [
+    jobs,
+    jobs.map(() => 'bench'),
+    jobs.map(() => 1_000_000),
+    jobs.map(() => new Date()),
+    jobs.map(() => 0),
+  ]);
+
+async function timeBatches(client, { held, batch, runs }, acquire = ONE_PASS) {
   await client.query(`DELETE FROM provider_slots`);
   await client.query(`INSERT INTO provider_slots (job_id, provider) SELECT 'held-' || g, 'bench' FROM generate_series(1, $1::int) g`, [held]);
   await client.query(`VACUUM ANALYZE provider_slots`);
@@ -30,7 +41,7 @@ async function timeBatches(client, { held, batch, runs }) {
   for (let r = 0; r < runs; r++) {
     const jobs = Array.from({ length: batch }, (_, i) => `job-${r}-${i}`);
     const t0 = performance.now();
-    await client.query(`SELECT ord, acquired, in_use FROM reelay_acquire_provider_slots($1::text[], $2::text[], $3::int[])`, [jobs, jobs.map(() => 'bench'), jobs.map(() => 1_000_000)]);
+    await acquire(client, jobs);
     times.push(performance.now() - t0);
     await client.query(`DELETE FROM provider_slots WHERE job_id = ANY($1::text[])`, [jobs]);
     if (r % 50 === 49) await client.query(`VACUUM provider_slots`);
@@ -47,7 +58,12 @@ export async function benchSlots({ held = [200, 2000, 20000], batch = 20, runs =
   try {
     const rows = [];
     for (const h of held) {
-      rows.push({ held: h, loop: await timeBatches(loop.client, { held: h, batch, runs }), onePass: await timeBatches(onePass.client, { held: h, batch, runs }) });
+      rows.push({
+        held: h,
+        loop: await timeBatches(loop.client, { held: h, batch, runs }),
+        onePass: await timeBatches(onePass.client, { held: h, batch, runs }),
+        inLine: await timeBatches(onePass.client, { held: h, batch, runs }, IN_LINE),
+      });
     }
     return { batch, runs, rows };
   } finally {

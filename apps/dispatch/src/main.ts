@@ -42,7 +42,13 @@ async function main() {
   if (!assetUrls && linkOnly.length > 0) {
     logger.warn({ providers: linkOnly }, 'PUBLIC_BASE_URL and ASSET_URL_SECRET are not both set: jobs with an uploaded reference image will not go to providers that fetch images by link');
   }
-  const slots = new ProviderSlots(infra.dataSource, (provider) => maxInFlightFor(provider, process.env, config.PROVIDER_MAX_IN_FLIGHT_DEFAULT), config.DISPATCH_MAX_IN_FLIGHT_PER_USER);
+  const slots = new ProviderSlots(
+    infra.dataSource,
+    (provider) => maxInFlightFor(provider, process.env, config.PROVIDER_MAX_IN_FLIGHT_DEFAULT),
+    config.DISPATCH_MAX_IN_FLIGHT_PER_USER,
+    // A place in line lasts a few capacity waits (each 0.5–1.5 of DISPATCH_CAPACITY_WAIT_MS) past the job's last ask.
+    Math.max(5_000, 3 * config.DISPATCH_CAPACITY_WAIT_MS),
+  );
   const circuit = new ProviderCircuit(infra.dataSource, {
     threshold: config.CIRCUIT_FAILURE_THRESHOLD,
     windowMs: config.CIRCUIT_WINDOW_MS,

@@ -122,6 +122,42 @@ describe('dispatch: fair share of capacity between users', () => {
 });
 
 /**
+ * A full provider's freed slot goes to the job that has waited longest. Each waiting job asks again
+ * every 75–225 ms (jittered), so without the line whichever asked first after a release would get
+ * it: three releases in submit order would come about one time in 24.
+ */
+describe('dispatch: the waiting line of a full provider', () => {
+  const h = new DispatchHarness();
+
+  beforeAll(async () => {
+    await h.start();
+    await h.startDispatch({ PROVIDERS_ENABLED: 'seedance', PROVIDER_MAX_IN_FLIGHT_SEEDANCE: '1', DISPATCH_CAPACITY_WAIT_MS: '150' });
+  });
+  afterAll(() => h.close());
+
+  it('starts the waiting jobs in the order they were submitted as the slot frees up', async () => {
+    const holder = await h.createValidatedJob({ model: 'seedance-1-0-pro', provider: 'seedance', prompt: 'the slot holder [sim:queue=100]' });
+    await h.waitForJob(holder, (j) => j.status === 'running');
+    const waiting: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      waiting.push(await h.createValidatedJob({ model: 'seedance-1-0-pro', provider: 'seedance', prompt: `in line ${i} [sim:queue=100]` }));
+      await new Promise((r) => setTimeout(r, 20)); // distinct submit times
+    }
+    // Every one of them has asked and been refused at least once: all are in line.
+    await waitUntil(async () => Number((await h.dataSource.query(`SELECT count(*) AS n FROM provider_waits`))[0].n) === 4, 10_000, 'four jobs in line');
+    const started: string[] = [];
+    let running = holder;
+    for (let turn = 0; turn < 3; turn++) {
+      await h.succeed(running);
+      await waitUntil(async () => (await Promise.all(waiting.map((id) => h.job(id)))).filter((j) => j.status !== 'validating').length === turn + 1, 15_000, `job ${turn + 1} of the line started`);
+      running = (await Promise.all(waiting.map(async (id) => [id, (await h.job(id)).status] as const))).find(([id, status]) => status === 'running' && !started.includes(id))![0];
+      started.push(running);
+    }
+    expect(started).toEqual(waiting.slice(0, 3));
+  });
+});
+
+/**
  * With DISPATCH_CAPACITY_WAIT_MAX_MS set, a job that finds no slot for that long after validation
  * fails as provider_rate_limited (nothing was sent anywhere) instead of waiting for hours.
  */

@@ -5,6 +5,16 @@ interface SlotRequest {
   jobId: string;
   provider: string;
   limit: number;
+  line: LinePlace | null;
+}
+
+/**
+ * A job's place in a full provider's waiting line: higher `priority` first, then the earlier
+ * `since` (its submit time). Null for a job that had its turn and now fails over: not in line.
+ */
+export interface LinePlace {
+  since: Date;
+  priority: number;
 }
 
 interface SlotRow {
@@ -51,11 +61,17 @@ export class ProviderSlots {
   /** Releases made at the same time are one DELETE. */
   private readonly releases = new WriteBatcher((jobIds: string[]) => this.releaseMany(jobIds));
 
-  /** @param perUser slots one user's jobs may hold at once over every provider (0: no such bound). */
+  /**
+   * @param perUser slots one user's jobs may hold at once over every provider (0: no such bound).
+   * @param lineFreshMs how long a job that stopped asking keeps its place in a waiting line: a few
+   *   of its capacity waits (DISPATCH_CAPACITY_WAIT_MS), so that a freed slot is never held long
+   *   for a job that will not come back for it.
+   */
   constructor(
     private readonly dataSource: DataSource,
     private readonly limitFor: (provider: string) => number,
     private readonly perUser = 0,
+    private readonly lineFreshMs = 10_000,
   ) {}
 
   /**
@@ -71,7 +87,11 @@ export class ProviderSlots {
   forUser<T>(userId: string, jobId: string, take: () => Promise<T | null>): Promise<T | null> {
     if (this.perUser <= 0) return take();
     const turn = (this.userTurns.get(userId) ?? Promise.resolve()).then(async () => {
-      if (!(await this.userMayTake(userId, jobId))) return null;
+      if (!(await this.userMayTake(userId, jobId))) {
+        // Held back by its user's share, not by the provider: it must not hold up other users' jobs in line.
+        await this.dataSource.query(`DELETE FROM provider_waits WHERE job_id = $1`, [jobId]);
+        return null;
+      }
       const taken = await take();
       if (taken !== null) await this.dataSource.query(`UPDATE provider_slots SET user_id = $2 WHERE job_id = $1 AND user_id IS DISTINCT FROM $2`, [jobId, userId]);
       return taken;
@@ -90,21 +110,29 @@ export class ProviderSlots {
     return row.holds === true || row.others < this.perUser;
   }
 
-  /** Must not run inside a caller's transaction: the slot lock would then be held until that one ends. */
-  async acquire(jobId: string, provider: string): Promise<SlotResult> {
+  /**
+   * Must not run inside a caller's transaction: the slot lock would then be held until that one ends.
+   * A full provider's freed slots go to the jobs in its waiting line in order (see migration 0007):
+   * a job refused here keeps its `line` place until it asks again or stops asking. Without `line`
+   * the job is outside the line (it had its turn: a failover), ahead of it and never added to it.
+   */
+  async acquire(jobId: string, provider: string, line: LinePlace | null = null): Promise<SlotResult> {
     const limit = this.limitFor(provider);
-    const row = await this.acquires.submit({ jobId, provider, limit });
+    const row = await this.acquires.submit({ jobId, provider, limit, line });
     return row.acquired ? { acquired: true, inUse: row.in_use } : { acquired: false, inUse: row.in_use, limit };
   }
 
   private async acquireMany(requests: SlotRequest[]): Promise<SlotRow[]> {
-    if (requests.length === 1) {
-      const { jobId, provider, limit } = requests[0];
-      return this.dataSource.query(`SELECT acquired, in_use FROM reelay_acquire_provider_slot($1, $2, $3)`, [jobId, provider, limit]);
-    }
     const rows: (SlotRow & { ord: number })[] = await this.dataSource.query(
-      `SELECT ord, acquired, in_use FROM reelay_acquire_provider_slots($1::text[], $2::text[], $3::int[])`,
-      [requests.map((r) => r.jobId), requests.map((r) => r.provider), requests.map((r) => r.limit)],
+      `SELECT ord, acquired, in_use FROM reelay_acquire_provider_slots_in_line($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::int[], $6::int)`,
+      [
+        requests.map((r) => r.jobId),
+        requests.map((r) => r.provider),
+        requests.map((r) => r.limit),
+        requests.map((r) => r.line?.since ?? null),
+        requests.map((r) => r.line?.priority ?? 0),
+        this.lineFreshMs,
+      ],
     );
     const byOrd = new Map(rows.map((r) => [Number(r.ord), r]));
     return requests.map((_, i) => byOrd.get(i + 1)!);
@@ -117,10 +145,22 @@ export class ProviderSlots {
 
   private async releaseMany(jobIds: string[]): Promise<(string | null)[]> {
     const rows = returnedRows<{ job_id: string; provider: string }>(
-      await this.dataSource.query(`DELETE FROM provider_slots WHERE job_id = ANY($1::text[]) RETURNING job_id, provider`, [jobIds]),
+      await this.dataSource.query(
+        `WITH left_line AS (DELETE FROM provider_waits WHERE job_id = ANY($1::text[]))
+         DELETE FROM provider_slots WHERE job_id = ANY($1::text[]) RETURNING job_id, provider`,
+        [jobIds],
+      ),
     );
     const freed = new Map(rows.map((r) => [r.job_id, r.provider]));
     return jobIds.map((id) => freed.get(id) ?? null);
+  }
+
+  /**
+   * Drops waiting-line rows of jobs that stopped asking long ago (canceled with no release, their
+   * deliveries ended): they are not waited for past `lineFreshMs` already, this only keeps the table small.
+   */
+  async forgetStaleWaits(): Promise<void> {
+    await this.dataSource.query(`DELETE FROM provider_waits WHERE seen_at < now() - make_interval(secs => $1::double precision / 1000)`, [Math.max(this.lineFreshMs * 10, 3_600_000)]);
   }
 
   async inUse(): Promise<Map<string, number>> {

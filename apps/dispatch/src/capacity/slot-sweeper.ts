@@ -57,6 +57,7 @@ export class SlotSweeper {
     // Released together: one DELETE (ProviderSlots batches the releases made at once).
     const freed = (await Promise.all(finished.map(({ jobId }) => this.deps.slots.release(jobId)))).filter(Boolean).length;
     if (freed) this.deps.logger.info({ freed }, 'slot sweep freed slots of finished jobs');
+    await this.deps.slots.forgetStaleWaits();
     return freed;
   }
 }

@@ -82,10 +82,10 @@ describe('ProviderCircuit and ProviderSlots (real PostgreSQL)', () => {
     expect(await slots.acquire('one-trip-a', 'p4')).toEqual({ acquired: true, inUse: 1 });
     expect(await slots.acquire('one-trip-b', 'p4')).toEqual({ acquired: true, inUse: 2 });
     expect(await slots.acquire('one-trip-c', 'p4')).toEqual({ acquired: false, inUse: 2, limit: 2 });
-    expect(calls).toEqual(['SELECT acquired, in_use', 'SELECT acquired, in_use', 'SELECT acquired, in_use']);
+    expect(calls).toEqual(['SELECT ord, acquired,', 'SELECT ord, acquired,', 'SELECT ord, acquired,']);
   });
 
-  it('takes the slots asked for at the same time in one statement, each answered as if they had come one after another', async () => {
+  it('takes the slots asked for at the same time in one statement, outside any line in the order asked, each answered with the slots in use after it', async () => {
     const { ds: spy, calls } = counted(ds);
     const slots = new ProviderSlots(spy, (p) => (p === 'p13' ? 2 : 1));
     await slots.acquire('batch-held', 'p13');
@@ -101,6 +101,7 @@ describe('ProviderCircuit and ProviderSlots (real PostgreSQL)', () => {
       { acquired: false, inUse: 1, limit: 1 },
       { acquired: true, inUse: 2 }, // the same job again (a redelivery) keeps the slot it got just before
     ]);
+    expect(await ds.query(`SELECT 1 FROM provider_waits WHERE job_id LIKE 'batch-%'`)).toEqual([]); // outside the line: no place taken
     expect((await slots.inUse()).get('p13')).toBe(2);
   });
 
@@ -140,15 +141,15 @@ describe('ProviderCircuit and ProviderSlots (real PostgreSQL)', () => {
         q(`SELECT job_id, provider FROM provider_slots WHERE provider = ANY($1::text[]) ORDER BY job_id`, [providers]);
       const batch = await inRolledBack(async (q) => {
         await seed(q);
-        const answers = (await q(`SELECT ord, acquired, in_use FROM reelay_acquire_provider_slots($1::text[], $2::text[], $3::int[])`, params)).map((r) => [r.acquired, r.in_use]);
+        const answers = (await q(`SELECT ord, acquired FROM reelay_acquire_provider_slots_in_line($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::int[], 10000)`, [...params, asked.map(() => null), asked.map(() => 0)])).map((r) => r.acquired);
         return { answers, rows: await rowsAfter(q) };
       });
       const oneByOne = await inRolledBack(async (q) => {
         await seed(q);
         const answers: unknown[] = [];
         for (let i = 0; i < asked.length; i++) {
-          const [r] = await q(`SELECT acquired, in_use FROM reelay_acquire_provider_slot($1, $2, $3)`, [params[0]![i], params[1]![i], params[2]![i]]);
-          answers.push([r!.acquired, r!.in_use]);
+          const [r] = await q(`SELECT acquired FROM reelay_acquire_provider_slot($1, $2, $3)`, [params[0]![i], params[1]![i], params[2]![i]]);
+          answers.push(r!.acquired);
         }
         return { answers, rows: await rowsAfter(q) };
       });
@@ -156,6 +157,71 @@ describe('ProviderCircuit and ProviderSlots (real PostgreSQL)', () => {
       if (clean) onePass++;
     }
     expect(onePass).toBeGreaterThan(20);
+  });
+
+  describe('the waiting line of a full provider', () => {
+    const at = (s: number) => new Date(Date.UTC(2026, 11, 7, 12, 0, s));
+    const waitsOf = async (provider: string) =>
+      ((await ds.query(`SELECT job_id FROM provider_waits WHERE provider = $1 ORDER BY priority DESC, since, job_id`, [provider])) as { job_id: string }[]).map((r) => r.job_id);
+
+    it('gives a freed slot to the job that has waited longest, not to the first to ask after it', async () => {
+      const slots = new ProviderSlots(ds, () => 1, 0, 60_000);
+      expect((await slots.acquire('line-holder', 'pl1', { since: at(0), priority: 0 })).acquired).toBe(true);
+      expect((await slots.acquire('line-older', 'pl1', { since: at(1), priority: 0 })).acquired).toBe(false);
+      expect((await slots.acquire('line-newer', 'pl1', { since: at(2), priority: 0 })).acquired).toBe(false);
+      expect(await waitsOf('pl1')).toEqual(['line-older', 'line-newer']);
+      await slots.release('line-holder');
+      // The newer job asks first: the slot is kept for the older one, which is still asking.
+      expect(await slots.acquire('line-newer', 'pl1', { since: at(2), priority: 0 })).toEqual({ acquired: false, inUse: 0, limit: 1 });
+      expect(await slots.acquire('line-older', 'pl1', { since: at(1), priority: 0 })).toEqual({ acquired: true, inUse: 1 });
+      expect(await waitsOf('pl1')).toEqual(['line-newer']);
+      await slots.release('line-older');
+      expect((await slots.acquire('line-newer', 'pl1', { since: at(2), priority: 0 })).acquired).toBe(true);
+      expect(await waitsOf('pl1')).toEqual([]);
+    });
+
+    it('hands the free slots of one batch to its older requests, whatever order they came in', async () => {
+      const answers = (await ds.query(`SELECT ord, acquired FROM reelay_acquire_provider_slots_in_line($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::int[], 60000)`, [
+        ['batch-line-c', 'batch-line-a', 'batch-line-b'],
+        ['pl5', 'pl5', 'pl5'],
+        [2, 2, 2],
+        [at(3), at(1), at(2)],
+        [0, 0, 0],
+      ])) as { ord: number; acquired: boolean }[];
+      expect(answers.map((a) => a.acquired)).toEqual([false, true, true]);
+      expect(await waitsOf('pl5')).toEqual(['batch-line-c']);
+    });
+
+    it('serves a higher priority first, and lets a job outside the line (a failover) through', async () => {
+      const slots = new ProviderSlots(ds, () => 2, 0, 60_000);
+      await slots.acquire('prio-holder-a', 'pl2', { since: at(0), priority: 0 });
+      await slots.acquire('prio-holder-b', 'pl2', { since: at(0), priority: 0 });
+      await slots.acquire('prio-low', 'pl2', { since: at(1), priority: 0 });
+      await slots.acquire('prio-high', 'pl2', { since: at(5), priority: 5 });
+      expect(await waitsOf('pl2')).toEqual(['prio-high', 'prio-low']);
+      await slots.release('prio-holder-a');
+      // Asked together, the newer first: the one free slot goes to the higher priority.
+      const [low, high] = await Promise.all([slots.acquire('prio-low', 'pl2', { since: at(1), priority: 0 }), slots.acquire('prio-high', 'pl2', { since: at(5), priority: 5 })]);
+      expect([low.acquired, high.acquired]).toEqual([false, true]);
+      await slots.release('prio-holder-b');
+      // A failover (no place) is not held up by the line; the line's next job waits for the next slot.
+      expect((await slots.acquire('prio-failover', 'pl2', null)).acquired).toBe(true);
+      expect((await slots.acquire('prio-low', 'pl2', { since: at(1), priority: 0 })).acquired).toBe(false);
+    });
+
+    it('does not keep a slot for a job that stopped asking, and a release takes a canceled job out of every line', async () => {
+      const slots = new ProviderSlots(ds, () => 1, 0, 300);
+      await slots.acquire('stale-holder', 'pl3', { since: at(0), priority: 0 });
+      await slots.acquire('stale-gone', 'pl3', { since: at(1), priority: 0 });
+      await slots.acquire('stale-canceled', 'pl3', { since: at(2), priority: 0 });
+      await slots.acquire('stale-canceled', 'pl4', { since: at(2), priority: 0 });
+      await slots.release('stale-holder');
+      await slots.release('stale-canceled');
+      expect(await waitsOf('pl4')).toEqual([]);
+      expect((await slots.acquire('stale-next', 'pl3', { since: at(3), priority: 0 })).acquired).toBe(false);
+      await sleep(400);
+      expect((await slots.acquire('stale-next', 'pl3', { since: at(3), priority: 0 })).acquired).toBe(true);
+    });
   });
 
   it('frees the slots of jobs finishing at the same time in one statement, each release answered with its provider', async () => {

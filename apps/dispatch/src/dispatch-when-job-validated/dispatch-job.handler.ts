@@ -8,7 +8,7 @@ import { DONE, timed, type DispatchJobDeps, type DispatchOutcome, type Run } fro
 import { failedPastCapacityDeadline, failForSetup, failRetiredModel, failUnknownOutcome } from './job-failures';
 import { noteCircuitFailure, onSubmitError } from './on-submit-error';
 import { canReconcile, findsBySubmissionKey, searchable } from './provider-abilities';
-import { providersFor, takeSlot } from './provider-candidates';
+import { linePlace, providersFor, takeSlot } from './provider-candidates';
 import { cancelOrphan, recordAccepted, recordUnrecordedTask, untilRecorded } from './record-answer';
 import { InlineImageTooLargeError, MissingAssetError, submitRequest, uploadNeedsLinkDetail, UploadNeedsLinkError } from './submit-request';
 import { LISTING_LAG_MS, lookupOnly } from './submit-failure-policy';
@@ -107,7 +107,7 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
         return DONE;
       }
       const pinned = provider;
-      if (!(await deps.slots.forUser(job.userId, jobId, async () => (await takeSlot(deps, jobId, pinned)) || null))) return capacityWait(deps);
+      if (!(await deps.slots.forUser(job.userId, jobId, async () => (await takeSlot(deps, jobId, pinned, linePlace(job))) || null))) return capacityWait(deps);
       if (findsBySubmissionKey(deps, adapter)) {
         assertHeld(lease, jobId);
         let found: string | null;
@@ -158,7 +158,7 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
       if (candidates.length === 0) {
         return failForSetup(deps, run, { jobId, model: job.model }, serving.length === 0 ? `no configured provider serves model ${job.model}` : uploadNeedsLinkDetail(serving));
       }
-      const chosen = await deps.slots.forUser(job.userId, jobId, () => chooseProvider(candidates, (p) => deps.circuit.allows(p), (p) => takeSlot(deps, jobId, p)));
+      const chosen = await deps.slots.forUser(job.userId, jobId, () => chooseProvider(candidates, (p) => deps.circuit.allows(p), (p) => takeSlot(deps, jobId, p, linePlace(job))));
       if (!chosen) {
         if (await failedPastCapacityDeadline(deps, run, job, history, now, `no capacity slot at ${candidates.join(', ')}`)) return DONE;
         return capacityWait(deps);

@@ -1,4 +1,5 @@
 import type { JobState } from '@reelay/job-domain';
+import type { LinePlace } from '../capacity/provider-slots';
 import type { DispatchJobDeps } from './dispatch-job.deps';
 import type { SubmissionHistory } from './submission-history';
 import { takesReferenceImage } from './submit-request';
@@ -13,7 +14,8 @@ export async function failoverProvider(deps: DispatchJobDeps, job: JobState, his
   const untried = providersFor(deps, job).candidates.filter((p) => !history.providers.includes(p) && !deps.catalog.atProvider(job.model, p)?.retiredOn);
   return deps.slots.forUser(job.userId, job.jobId, async () => {
     // One provider at a time: asking a half-open circuit claims its probe, which only the provider chosen should use.
-    for (const p of untried) if ((await deps.circuit.allows(p)) && (await takeSlot(deps, job.jobId, p))) return p;
+    // Outside the waiting lines: the job had its turn, and its slot moves with it.
+    for (const p of untried) if ((await deps.circuit.allows(p)) && (await takeSlot(deps, job.jobId, p, null))) return p;
     return null;
   });
 }
@@ -24,8 +26,13 @@ export function providersFor(deps: DispatchJobDeps, job: JobState): { serving: s
   return { serving, candidates: serving.filter((p) => takesReferenceImage(deps, job, deps.adapters.get(p)!)) };
 }
 
-export async function takeSlot(deps: DispatchJobDeps, jobId: string, provider: string): Promise<boolean> {
-  const slot = await deps.slots.acquire(jobId, provider);
+/** The job's place in a full provider's waiting line: by its submit time, so it keeps it whichever delivery asks. */
+export function linePlace(job: JobState): LinePlace {
+  return { since: new Date(job.createdAt ?? 0), priority: 0 };
+}
+
+export async function takeSlot(deps: DispatchJobDeps, jobId: string, provider: string, line: LinePlace | null): Promise<boolean> {
+  const slot = await deps.slots.acquire(jobId, provider, line);
   // Exact at this moment (counted under the slot lock); releases show at the periodic refresh.
   if (slot.acquired) deps.metrics.inFlight.set({ provider }, slot.inUse);
   return slot.acquired;
