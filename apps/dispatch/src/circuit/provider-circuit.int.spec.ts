@@ -141,7 +141,7 @@ describe('ProviderCircuit and ProviderSlots (real PostgreSQL)', () => {
         q(`SELECT job_id, provider FROM provider_slots WHERE provider = ANY($1::text[]) ORDER BY job_id`, [providers]);
       const batch = await inRolledBack(async (q) => {
         await seed(q);
-        const answers = (await q(`SELECT ord, acquired FROM reelay_acquire_provider_slots_in_line($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::int[], 10000)`, [...params, asked.map(() => null), asked.map(() => 0)])).map((r) => r.acquired);
+        const answers = (await q(`SELECT ord, acquired FROM reelay_acquire_provider_slots_in_line($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::int[], 10000) ORDER BY ord`, [...params, asked.map(() => null), asked.map(() => 0)])).map((r) => r.acquired);
         return { answers, rows: await rowsAfter(q) };
       });
       const oneByOne = await inRolledBack(async (q) => {
@@ -190,6 +190,29 @@ describe('ProviderCircuit and ProviderSlots (real PostgreSQL)', () => {
       ])) as { ord: number; acquired: boolean }[];
       expect(answers.map((a) => a.acquired)).toEqual([false, true, true]);
       expect(await waitsOf('pl5')).toEqual(['batch-line-c']);
+    });
+
+    const inLine = async (jobs: string[], providers: string[], limits: number[], since: (Date | null)[]) =>
+      ((await ds.query(`SELECT ord, acquired FROM reelay_acquire_provider_slots_in_line($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::int[], 60000) ORDER BY ord`, [
+        jobs, providers, limits, since, jobs.map(() => 0),
+      ])) as { acquired: boolean }[]).map((r) => r.acquired);
+
+    it('decides a batch it cannot decide in one pass (a failover moving its slot) in line order too: the failover first', async () => {
+      await ds.query(`INSERT INTO provider_slots (job_id, provider) VALUES ('fallback-failover', 'pl6-old')`);
+      expect(await inLine(['fallback-regular', 'fallback-failover'], ['pl6', 'pl6'], [1, 1], [at(1), null])).toEqual([false, true]);
+      expect((await new ProviderSlots(ds, () => 1).inUse()).get('pl6')).toBe(1);
+    });
+
+    it("counts the place a batch's job holds in another provider's line", async () => {
+      const slots = new ProviderSlots(ds, () => 1, 0, 60_000);
+      await slots.acquire('elsewhere-holder-p', 'pl7', { since: at(0), priority: 0 });
+      await slots.acquire('elsewhere-holder-q', 'pl8', { since: at(0), priority: 0 });
+      // The older job waits at both; the newer one only at pl7.
+      expect((await slots.acquire('elsewhere-older', 'pl7', { since: at(1), priority: 0 })).acquired).toBe(false);
+      await slots.release('elsewhere-holder-p');
+      // In one batch the older job asks pl8 (still full) and the newer asks pl7: pl7 is kept for the older one.
+      expect(await inLine(['elsewhere-older', 'elsewhere-newer'], ['pl8', 'pl7'], [1, 1], [at(1), at(2)])).toEqual([false, false]);
+      expect((await slots.acquire('elsewhere-older', 'pl7', { since: at(1), priority: 0 })).acquired).toBe(true);
     });
 
     it('serves a higher priority first, and lets a job outside the line (a failover) through', async () => {

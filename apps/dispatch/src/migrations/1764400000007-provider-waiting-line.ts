@@ -46,6 +46,8 @@ export class ProviderWaitingLine1764400000007 implements MigrationInterface {
         p_job_ids text[], p_providers text[], p_limits int[], p_since timestamptz[], p_priorities int[], p_fresh_ms int)
       RETURNS TABLE (ord int, acquired boolean, in_use int)
       LANGUAGE plpgsql VOLATILE AS $$
+      DECLARE
+        i int;
       BEGIN
         PERFORM pg_advisory_xact_lock(k)
         FROM (SELECT DISTINCT hashtext('reelay.provider_slots.' || p) AS k FROM unnest(p_providers) AS p ORDER BY 1) AS keys;
@@ -54,8 +56,12 @@ export class ProviderWaitingLine1764400000007 implements MigrationInterface {
              (SELECT count(DISTINCT j) = count(*) FROM unnest(p_job_ids) AS j)
              AND NOT EXISTS (SELECT 1 FROM unnest(p_providers, p_limits) AS r(prov, lim) GROUP BY r.prov HAVING count(DISTINCT r.lim) > 1)
              AND NOT EXISTS (SELECT 1 FROM unnest(p_job_ids, p_providers) AS r(job, prov) JOIN provider_slots s ON s.job_id = r.job WHERE s.provider <> r.prov)) THEN
-          -- One at a time (the locks are held already; taking them again is a no-op).
-          FOR i IN 1 .. array_length(p_job_ids, 1) LOOP
+          -- One at a time, in line order (outside the line first, as given), so that the answers are
+          -- the ones the line promises. The locks are held already: taking them again is a no-op.
+          FOR i IN
+            SELECT r.o::int FROM unnest(p_job_ids, p_since, p_priorities) WITH ORDINALITY AS r(job, since, pri, o)
+             ORDER BY (r.since IS NOT NULL)::int, -coalesce(r.pri, 0), coalesce(r.since, '-infinity'), CASE WHEN r.since IS NULL THEN r.o ELSE 0 END, r.job
+          LOOP
             RETURN QUERY SELECT i, s.acquired, s.in_use FROM reelay_acquire_provider_slots_in_line(
               ARRAY[p_job_ids[i]], ARRAY[p_providers[i]], ARRAY[p_limits[i]], ARRAY[p_since[i]], ARRAY[p_priorities[i]], p_fresh_ms) AS s;
           END LOOP;
@@ -83,7 +89,8 @@ export class ProviderWaitingLine1764400000007 implements MigrationInterface {
                        WHERE w.provider = req.prov
                          AND (w.priority > req.pri OR (w.priority = req.pri AND (w.since, w.job_id) < (req.since, req.job)))
                          AND w.seen_at > now() - make_interval(secs => p_fresh_ms / 1000.0)
-                         AND w.job_id <> ALL (p_job_ids)
+                         -- A place the batch asks for itself is counted above; a place its jobs hold at another provider's line still counts.
+                         AND NOT EXISTS (SELECT 1 FROM req mine WHERE mine.job = w.job_id AND mine.prov = w.provider)
                        LIMIT req.lim - counted.n + 1) AS ahead)::int
                  END AS ahead_out
             FROM req JOIN counted ON counted.prov = req.prov

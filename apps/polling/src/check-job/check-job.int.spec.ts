@@ -135,6 +135,14 @@ describe('checkJob against PostgreSQL and provider-sim', () => {
       expect((await pg.store.readStream(jobStreamId(jobId))).at(-1)?.data).toMatchObject({ reason: 'deadline' });
     });
 
+    it('plans the first check at the deadline when that comes before the first offset', async () => {
+      const job = await acceptedJob(pg.store, adapters.get('seedance')!, 'a fox [sim:never_finish]', {}, { cancelAfterSeconds: 2 });
+      const slow = { ...deps, policyFor: () => ({ ...policy, offsetsMs: [60_000, 120_000] }) };
+      await followJob(slow, { jobId: job.jobId, provider: 'seedance', providerTaskId: job.taskId, at: job.acceptedAt }, { correlationId: `corr-${job.jobId}` });
+      const { cancel_at, next_check_at } = await scheduleOf(job.jobId);
+      expect(next_check_at.getTime()).toBe(cancel_at!.getTime());
+    });
+
     it('keeps a video the provider finished by the check at the deadline: the job succeeds', async () => {
       const { jobId } = await followed('runway', 'a fox [sim:success_after=1]', 1);
       await pastDeadline(jobId);

@@ -23,14 +23,17 @@ export async function followJob(deps: Pick<PollingDeps, 'store' | 'schedule' | '
   if (!job.exists || isTerminal(job.status) || job.providerTaskId !== accepted.providerTaskId) return false;
   const policy = deps.policyFor(accepted.provider);
   const acceptedAt = new Date(accepted.at);
+  const first = firstCheckAt(acceptedAt, policy);
+  const giveUpAt = cancelAt(job);
   await deps.schedule.follow({
     jobId: accepted.jobId,
     provider: accepted.provider,
     providerTaskId: accepted.providerTaskId,
     acceptedAt,
     deadlineAt: deadlineFor(acceptedAt, policy),
-    cancelAt: cancelAt(job),
-    firstCheckAt: firstCheckAt(acceptedAt, policy),
+    cancelAt: giveUpAt,
+    // Not past the job's own deadline: a job accepted just before it is checked (and given up) there.
+    firstCheckAt: giveUpAt && giveUpAt < first ? new Date(Math.max(giveUpAt.getTime(), acceptedAt.getTime())) : first,
     metadata,
   });
   return true;
