@@ -12,12 +12,12 @@ const VEO = { model: 'veo-3.1', provider: 'veo', durationSeconds: 8 };
  * A harness whose dispatch reads uploaded images from a storage directory of its own (`storageDir`,
  * set once the describe's setup ran), started before and removed after the describe's tests.
  */
-function withUploads(env: Record<string, string>): { h: DispatchHarness; storageDir: string } {
+function withUploads(env: Record<string, string>, moreEnv?: (h: DispatchHarness) => Promise<Record<string, string>>): { h: DispatchHarness; storageDir: string } {
   const uploads = { h: new DispatchHarness(), storageDir: '' };
   beforeAll(async () => {
     await uploads.h.start();
     uploads.storageDir = await mkdtemp(join(tmpdir(), 'reelay-dispatch-uploads-'));
-    await uploads.h.startDispatch({ STORAGE_DIR: uploads.storageDir, ...env });
+    await uploads.h.startDispatch({ STORAGE_DIR: uploads.storageDir, ...env, ...(await moreEnv?.(uploads.h)) });
   });
   afterAll(async () => {
     await uploads.h.close();
@@ -125,7 +125,11 @@ describe('dispatch: uploaded reference images for a link-only provider without a
  * the dev overlay) an upload goes to it inline, as a `data:` URI, not as a link it would refuse.
  */
 describe('dispatch: uploaded reference images for an https-only provider behind a plain-http address (real processes)', () => {
-  const uploads = withUploads({ PROVIDERS_ENABLED: 'runway', PUBLIC_BASE_URL: 'http://localhost:3000', ASSET_URL_SECRET: 'asset-url-secret-for-the-dispatch-test' });
+  const s3Like = { url: '', requests: () => 0 };
+  const uploads = withUploads({ PROVIDERS_ENABLED: 'runway', PUBLIC_BASE_URL: 'http://localhost:3000', ASSET_URL_SECRET: 'asset-url-secret-for-the-dispatch-test' }, async (h) => {
+    Object.assign(s3Like, await h.imageHost('binary/octet-stream'));
+    return { OUTBOUND_ALLOW_HOSTS: new URL(s3Like.url).host };
+  });
   const { h } = uploads;
 
   it('sends the image inline, and Runway takes it', async () => {
@@ -139,6 +143,16 @@ describe('dispatch: uploaded reference images for an https-only provider behind 
   });
 
   const submitted = async (jobId: string) => (await h.submissions('runway')).filter((s) => s.submissionKey?.startsWith(`${jobId}:`));
+
+  it("sends a user's image URL inline too, typed by its bytes: Runway refuses links that redirect, fail HEAD or name an IP address", async () => {
+    const jobId = await h.createValidatedJob({ model: 'gen4.5', provider: 'runway', prompt: 'a lighthouse, from a link', durationSeconds: 5, imageUrl: s3Like.url });
+    const job = await h.waitForJob(jobId, (j) => j.status === 'running' || j.status === 'failed');
+    expect(job.status).toBe('running');
+    expect(s3Like.requests()).toBe(1);
+    const tasks = (await (await fetch(`${h.sim.url}/_sim/tasks`)).json()) as { id: string; inputImage: string | null }[];
+    // Served as binary/octet-stream (S3's default for an object uploaded without a type): sent as the PNG it is.
+    expect(tasks.find((t) => t.id === job.providerTaskId)!.inputImage).toMatch(/^data:image\/png;base64,/);
+  });
 
   it('fails an upload too large for a data: URI (Runway: 5 MB) with a message saying how large it may be, without calling Runway', async () => {
     const assetId = 'asset_inlinetoolargehttps0001';

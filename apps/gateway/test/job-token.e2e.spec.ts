@@ -23,7 +23,7 @@ const call = async (key: string | null, method: string, path: string, init: { bo
   return { status: res.status, headers: res.headers, body: (type.includes('json') ? await res.json() : await res.text()) as JobToken & { error?: { code: string }; status?: string; id?: string } & string };
 };
 const succeededJob = async (prompt: string): Promise<string> => {
-  const { body } = await call(alice, 'POST', '/v1/jobs', { body: { model: 'local-preview', prompt, aspectRatio: '16:9', durationSeconds: 1, resolution: '480p' } });
+  const { body } = await call(alice, 'POST', '/v1/jobs', { body: { model: 'local-preview', prompt, aspectRatio: '16:9', durationSeconds: 1, resolution: '480p', webhookUrl: 'https://hooks.example.com/video?key=whk-secret-1', metadata: { orderId: 'internal-7' } } });
   for (let i = 0; i < 300; i++) {
     const job = await call(alice, 'GET', `/v1/jobs/${body.id}`);
     if (job.body.status === 'succeeded') return body.id as string;
@@ -68,6 +68,13 @@ describe('job tokens: one job read without an API key (the services as processes
     expect(stream.headers.get('content-type')).toMatch(/^text\/event-stream/);
     expect(stream.headers.get('access-control-allow-origin')).toBe('*');
     expect(stream.body).toContain('"status":"succeeded"');
+    // Read in an end user's browser: the API client's own plumbing is left out (the key's stream has it).
+    expect(stream.body).not.toContain('whk-secret-1');
+    expect(stream.body).not.toContain('internal-7');
+    expect(stream.body).toContain('"webhookUrl":null');
+    const own = await call(alice, 'GET', `/v1/jobs/${jobId}/stream`);
+    expect(own.body).toContain('whk-secret-1');
+    expect(own.body).toContain('internal-7');
     const part = await fetch(stack.url + token.contentUrl, { headers: { range: 'bytes=0-99' } });
     expect(part.status).toBe(206);
     expect((await part.arrayBuffer()).byteLength).toBe(100);

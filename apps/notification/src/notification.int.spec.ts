@@ -278,7 +278,7 @@ describe('webhooks', () => {
   });
 
   it.each([
-    { answer: 'a redirect (redirects are not followed)', path: 'moved', error: 'refused: too_many_redirects' },
+    { answer: 'a redirect (redirects are not followed)', path: 'moved', error: 'refused: too_many_redirects (the receiver answered with a redirect, which is not followed: give its final URL)' },
     { answer: 'a 3xx the fetch does not take as a redirect (no Location), as api.md says of every 3xx', path: 'moved-nowhere', error: 'refused: HTTP 302 (redirects are not followed)' },
   ])('gives up on a receiver that answers $answer at the first attempt, not after an hour of retries', async ({ path, error }) => {
     const { jobId } = await runJob(`${path}-user`, `http://${oddHost}/${path}/hook`, 2);

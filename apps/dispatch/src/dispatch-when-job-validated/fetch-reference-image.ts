@@ -1,3 +1,4 @@
+import { sniffImage } from '@reelay/media';
 import { fetchUserFile, type UserFileRules } from '@reelay/net-guard';
 
 export type ReferenceImageFetchRules = Omit<UserFileRules, 'maxBytes'>;
@@ -5,7 +6,14 @@ export type ReferenceImageFetchRules = Omit<UserFileRules, 'maxBytes'>;
 export type FetchReferenceImage = (url: string, maxBytes: number) => Promise<string>;
 
 /** Why a user's reference image could not be fetched for a provider that takes it inline. */
-export class ReferenceImageUnavailable extends Error {}
+export class ReferenceImageUnavailable extends Error {
+  constructor(
+    message: string,
+    readonly tooLarge = false,
+  ) {
+    super(message);
+  }
+}
 
 /**
  * Fetches a user's reference image URL as a `data:` URL, under the same SSRF guard as intake's
@@ -15,7 +23,8 @@ export class ReferenceImageUnavailable extends Error {}
 export function referenceImageFetcher(rules: ReferenceImageFetchRules): FetchReferenceImage {
   return async (url, maxBytes) => {
     const file = await fetchUserFile(url, { ...rules, maxBytes });
-    if (!file.ok) throw new ReferenceImageUnavailable(`reference image ${file.detail}`);
-    return `data:${file.contentType ?? 'image/png'};base64,${file.body.toString('base64')}`;
+    if (!file.ok) throw new ReferenceImageUnavailable(`reference image ${file.detail}`, file.tooLarge);
+    // The bytes' own type: a host may serve an image as binary/octet-stream (S3's default), which a provider refuses as a MIME type.
+    return `data:${sniffImage(file.body)?.contentType ?? file.contentType ?? 'image/png'};base64,${file.body.toString('base64')}`;
   };
 }

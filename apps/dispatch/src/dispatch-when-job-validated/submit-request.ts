@@ -3,6 +3,7 @@ import type { JobState } from '@reelay/job-domain';
 import type { ProviderAdapter, ProviderSubmitRequest } from '@reelay/providers';
 import { assetKey, signedAssetUrl } from '@reelay/storage';
 import type { DispatchJobDeps } from './dispatch-job.deps';
+import { ReferenceImageUnavailable } from './fetch-reference-image';
 import { sendsCallbacks } from './provider-abilities';
 
 /** How long a provider may take to fetch an uploaded image by its signed link (a job may wait in its queue). */
@@ -19,7 +20,18 @@ async function referenceImageUrl(deps: DispatchJobDeps, job: JobState, adapter: 
   if (!ref) return undefined;
   if ('url' in ref) {
     const inline = adapter.capabilities.inlineImage;
-    return inline && deps.fetchReferenceImage ? deps.fetchReferenceImage(ref.url, inline.maxBytes) : ref.url;
+    if (inline && deps.fetchReferenceImage) return deps.fetchReferenceImage(ref.url, inline.maxBytes);
+    const maxLength = adapter.capabilities.dataUrlMaxLength;
+    if (adapter.capabilities.userLinksInline && maxLength && deps.fetchReferenceImage) {
+      try {
+        // Room for the longest prefix (`data:image/jpeg;base64,`) and base64's 4 characters per 3 bytes.
+        return await deps.fetchReferenceImage(ref.url, Math.floor((maxLength - 32) / 4) * 3);
+      } catch (err) {
+        if (err instanceof ReferenceImageUnavailable && err.tooLarge) return ref.url;
+        throw err;
+      }
+    }
+    return ref.url;
   }
   if (!takesReferenceImage(deps, job, adapter)) throw new UploadNeedsLinkError(adapter.name);
   const info = await deps.storage.stat(assetKey(ref.assetId));

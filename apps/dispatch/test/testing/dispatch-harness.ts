@@ -183,11 +183,12 @@ export class DispatchHarness {
   }
 
   /** An HTTP server answering GET /cat.png with a 1-pixel PNG, counting the requests. */
-  async imageHost(): Promise<{ url: string; host: string; requests: () => number }> {
+  /** Serves a 1x1 PNG, typed `contentType` (what a host says it is, which need not be right). */
+  async imageHost(contentType = 'image/png'): Promise<{ url: string; host: string; requests: () => number }> {
     let requests = 0;
     const server = createServer((req, res) => {
       requests++;
-      res.writeHead(200, { 'content-type': 'image/png', 'content-length': PNG_1x1.length }).end(PNG_1x1);
+      res.writeHead(200, { 'content-type': contentType, 'content-length': PNG_1x1.length }).end(PNG_1x1);
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     this.servers.push(server);

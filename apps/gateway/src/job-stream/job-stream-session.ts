@@ -18,6 +18,8 @@ export interface JobStreamSessionOptions {
   logger: Logger;
   write: (chunk: string) => void;
   end: () => void;
+  /** How each version is shown (a job token's stream leaves fields out); as it is when absent. */
+  shown?: (job: Job) => Job;
 }
 
 /**
@@ -99,14 +101,14 @@ export class JobStreamSession {
 
   private emit(version: number, job: Job): void {
     if (this.closed) return;
-    this.opts.write(formatJobEvent(version, job));
+    this.opts.write(formatJobEvent(version, this.opts.shown ? this.opts.shown(job) : job));
     this.sent = version;
     if (isTerminal(job.status)) this.close();
   }
 }
 
 /** A session on the gateway's own connections, with its SSE settings. */
-export function gatewayJobStream(deps: Pick<GatewayDeps, 'config' | 'store' | 'nc' | 'logger'>, opts: Pick<JobStreamSessionOptions, 'jobId' | 'after' | 'write' | 'end'>): JobStreamSession {
+export function gatewayJobStream(deps: Pick<GatewayDeps, 'config' | 'store' | 'nc' | 'logger'>, opts: Pick<JobStreamSessionOptions, 'jobId' | 'after' | 'write' | 'end' | 'shown'>): JobStreamSession {
   const { config, store, nc, logger } = deps;
   return new JobStreamSession({ ...opts, store, nc, prefix: config.NATS_PREFIX, recheckMs: config.SSE_RECHECK_MS, heartbeatMs: config.SSE_HEARTBEAT_MS, logger });
 }

@@ -8,6 +8,7 @@ import { JobReader } from '../jobs/job-reader';
 import { JobStreamRegistry } from './job-stream-registry';
 import { gatewayJobStream } from './job-stream-session';
 import { parseLastEventId, retryHint } from './sse-format';
+import { forEndUser } from './end-user-job';
 
 const SSE_HEADERS = {
   'Content-Type': 'text/event-stream; charset=utf-8',
@@ -46,7 +47,8 @@ export class JobStreamController {
     // hide every event up to it, the terminal one included, so the stream starts over (ids let
     // clients skip repeats).
     const after = claimed > version ? 0 : claimed;
-    const session = gatewayJobStream(this.deps, { jobId: id, after, write: (chunk) => res.write(chunk), end: () => res.end() });
+    const shown = (req as AuthenticatedRequest).viaJobToken ? forEndUser : undefined;
+    const session = gatewayJobStream(this.deps, { jobId: id, after, write: (chunk) => res.write(chunk), end: () => res.end(), shown });
     // Streams opened with a job token (end users' browsers) are counted per job, and all of a
     // user's together up to ten times the limit, apart from the key holder's own: viewers cannot
     // use up the limit the user's own streams need. (User ids hold no ':'.)

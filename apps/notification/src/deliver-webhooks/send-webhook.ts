@@ -29,6 +29,10 @@ const PERMANENT: ReadonlySet<UnsafeUrlReason> = new Set([
   'private_address',
 ]);
 
+/** Why an attempt was refused, in words that say whose move it is: a redirect is the receiver's answer, not an address reelay will not call. */
+const refusal = (reason: UnsafeUrlReason) =>
+  reason === 'too_many_redirects' ? 'refused: too_many_redirects (the receiver answered with a redirect, which is not followed: give its final URL)' : `refused: ${reason}`;
+
 /** Stable per job and version, so a receiver can drop a repeated delivery. */
 export const webhookId = (jobId: string, version: number) => `msg_${jobId}_v${version}`;
 
@@ -84,7 +88,7 @@ export async function sendWebhook(delivery: ClaimedDelivery, opts: WebhookSender
     return { outcome: ok ? 'delivered' : 'http_error', httpStatus: res.status, error: ok ? null : `HTTP ${res.status}`, durationMs: elapsed(), permanent: false };
   } catch (err) {
     if (isUnsafeUrlError(err)) {
-      if (PERMANENT.has(err.reason)) return { outcome: 'refused', httpStatus: null, error: `refused: ${err.reason}`, durationMs: elapsed(), permanent: true };
+      if (PERMANENT.has(err.reason)) return { outcome: 'refused', httpStatus: null, error: refusal(err.reason), durationMs: elapsed(), permanent: true };
       const outcome = err.reason === 'timeout' ? 'timeout' : 'network_error';
       return { outcome, httpStatus: null, error: err.reason, durationMs: elapsed(), permanent: false };
     }

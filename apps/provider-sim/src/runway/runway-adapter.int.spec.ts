@@ -45,6 +45,9 @@ describe('RunwayAdapter against provider-sim (providers.md §3, §10)', () => {
     const inline = await adapter.submit(request({ model: 'gen4.5', imageUrl: dataUri }));
     expect(sim.ctx.getTask('runway', inline.providerTaskId)!.request.promptImage).toBe(dataUri);
     expect((await providerError(() => adapter.submit(request({ model: 'gen4.5', imageUrl: 'http://reelay.local:3000/v1/assets/a/content' })))).kind).toBe('invalid_request');
+    for (const ipLiteral of ['https://203.0.113.7/a.png', 'https://[2001:db8::1]:8443/a.png']) {
+      expect((await providerError(() => adapter.submit(request({ model: 'gen4.5', imageUrl: ipLiteral })))).kind).toBe('invalid_request');
+    }
   });
 
   it('refuses a data URI over 5 MB as Runway does, which is why the adapter states the limit', async () => {

@@ -44,6 +44,10 @@ export const runwaySim: SimProvider = {
       if (kind === 'image' && typeof body.promptImage === 'string' && !/^(https:|data:|runway:)/i.test(body.promptImage)) {
         return reject(rwError(400, 'Validation of body failed: promptImage must be an HTTPS URL, a data URI or a runway:// upload URI.'));
       }
+      // Links must name a domain (no IP literals); Runway also refuses redirects and links failing HEAD, which this cannot see for other hosts.
+      if (kind === 'image' && typeof body.promptImage === 'string' && /^https:\/\/(\[[0-9a-f:.]+\]|\d{1,3}(\.\d{1,3}){3})(:\d+)?(\/|$)/i.test(body.promptImage)) {
+        return reject(rwError(400, 'Validation of body failed: promptImage must use a domain name, not an IP address.'));
+      }
       if (kind === 'image' && typeof body.promptImage === 'string' && /^data:/i.test(body.promptImage) && body.promptImage.length > DATA_URI_MAX_LENGTH) {
         return reject(rwError(400, 'Validation of body failed: promptImage data URIs must be at most 5 MB.'));
       }

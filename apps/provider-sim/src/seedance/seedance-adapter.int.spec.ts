@@ -59,6 +59,8 @@ describe('SeedanceAdapter against provider-sim (providers.md §1, §10)', () => 
     ['[sim:reject=401]', 'auth', 'unknown_provider_error', 'AuthenticationError'],
     ['[sim:reject=403:AccountOverdueError]', 'billing', 'unknown_provider_error', 'AccountOverdueError'],
     ['[sim:reject=404:ModelNotOpen]', 'not_found', 'unknown_provider_error', 'ModelNotOpen'],
+    // A closed endpoint (ep-...) is the operator's model setting: the model is not available, not the user's request invalid.
+    ['[sim:reject=400:InvalidEndpoint.ClosedEndpoint]', 'not_found', 'unknown_provider_error', 'model_unavailable'],
     ['[sim:reject=429:QuotaExceeded]', 'rate_limited', 'provider_rate_limited', 'QuotaExceeded'],
     ['[sim:reject=429:ServerOverloaded]', 'rate_limited', 'provider_rate_limited', 'ServerOverloaded'],
     ['[sim:server_error=1]', 'server', 'unknown_provider_error', 'InternalServiceError'],

@@ -86,6 +86,13 @@ export interface ProviderCapabilities {
   linksOverHttpsOnly?: boolean;
   /** The longest `data:` URL the provider takes as an image, in characters (Runway: 5 MB), where it has a limit of its own. */
   dataUrlMaxLength?: number;
+  /**
+   * The provider fetches image links under rules a user's link may well not meet (Runway: no
+   * redirects, must answer HEAD with a type and length, no IP literals; a presigned GET link fails
+   * HEAD): a user's image URL is fetched by reelay and sent as a `data:` URL when it fits
+   * `dataUrlMaxLength`, else as the link.
+   */
+  userLinksInline?: boolean;
 }
 
 export interface VerifiedCallback {

@@ -49,6 +49,7 @@ export class RunwayAdapter implements ProviderAdapter {
     models: RUNWAY_MODELS,
     linksOverHttpsOnly: true,
     dataUrlMaxLength: RUNWAY_DATA_URL_MAX_LENGTH,
+    userLinksInline: true,
   };
   private readonly http: ProviderHttp;
 

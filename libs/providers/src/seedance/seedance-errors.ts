@@ -1,4 +1,4 @@
-import { ProviderError, normalizedError, type NormalizedProviderError } from '../adapter/provider-error';
+import { MODEL_UNAVAILABLE, ProviderError, normalizedError, type NormalizedProviderError } from '../adapter/provider-error';
 import type { HttpErrorInfo } from '../http/provider-http';
 import type { ArkErrorBody } from './seedance-wire';
 
@@ -16,6 +16,8 @@ export function mapSeedanceHttpError(info: HttpErrorInfo, detail: (t: string) =>
   const init = { providerCode: code || undefined, httpStatus: info.status, retryAfterMs: info.retryAfterMs };
   if (MODERATION.test(code)) return new ProviderError('moderation', d, init);
   if (info.status === 429 || RATE_LIMIT.test(code)) return new ProviderError('rate_limited', d, init);
+  // A closed or unknown endpoint (ep-...) is the operator's model setting, not the user's request.
+  if (code.startsWith('InvalidEndpoint')) return new ProviderError('not_found', d, { ...init, providerCode: MODEL_UNAVAILABLE });
   if (info.status === 401) return new ProviderError('auth', d, init);
   if (info.status === 403) return new ProviderError(code === 'AccountOverdueError' ? 'billing' : 'auth', d, init);
   if (info.status === 404) return new ProviderError('not_found', d, init);
