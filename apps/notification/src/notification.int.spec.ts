@@ -346,6 +346,24 @@ describe('webhooks', () => {
     expect(await request<WebhookSecretReply>(infra.nc, subjects.webhookSecret, { userId: 'someone-else' }, 5000)).toMatchObject({ ok: true, secret: { generation: 0, secret: webhookSecretFor(MASTER, 'someone-else') } });
   });
 
+  it('keeps signing under the secret receivers hold when a rotation is made again within its window (a client retrying one whose answer it lost)', async () => {
+    const subjects = commandSubjects(prefix);
+    const rotate = () => request<WebhookSecretReply>(infra.nc, subjects.rotateWebhookSecret, { userId: 'rotating-twice', keepPreviousForSeconds: 3600 }, 5000);
+    const sendTest = async (path: string) => {
+      await request<WebhookTestReply>(infra.nc, subjects.webhookTest, { userId: 'rotating-twice', url: receiver.url(path) }, 5000);
+      const got = receiver.received.filter((r) => r.path === path);
+      return (generation: number) => verifyStandardWebhook(webhookSecretFor(MASTER, 'rotating-twice', generation), got[0].headers as Record<string, string>, got[0].body);
+    };
+    await rotate();
+    await rotate();
+    const twice = await sendTest('/rotating-twice');
+    expect([0, 1, 2].map(twice)).toEqual([true, true, true]);
+    await rotate();
+    const thrice = await sendTest('/rotating-thrice');
+    // At most three generations sign: the oldest drops out.
+    expect([0, 1, 2, 3].map(thrice)).toEqual([false, true, true, true]);
+  });
+
   it('refuses a webhook URL on a private address and records the refusal', async () => {
     const { jobId } = await runJob('ssrf-user', 'http://10.1.2.3/hook', 2);
     await until('both refused', async () => {
