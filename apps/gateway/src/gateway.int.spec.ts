@@ -1121,6 +1121,13 @@ describe('a second gateway process on the same database', () => {
       expect(viaToken.status).toBe(200);
       expect((await readSse(viaToken)).map((e) => e.id)).toEqual(['1', '2', '3', '4', '5']);
       expect((await fetch(`${long.url}/v1/jobs/${jobId}/stream?token=${token}`, { headers: { 'last-event-id': '5' } })).status).toBe(401);
+
+      // So does a stream opened with a key that expires (keys create --expires-in), and its reconnect gets 401.
+      const expiring = (await createApiKey(gw.deps.dataSource, 'stream-revoked', 'expiring', undefined, { expiresAt: new Date(Date.now() + 1500) })).key;
+      const viaExpiring = await fetch(`${long.url}/v1/jobs/${jobId}/stream`, { headers: { authorization: `Bearer ${expiring}` } });
+      expect(viaExpiring.status).toBe(200);
+      expect((await readSse(viaExpiring)).map((e) => e.id)).toEqual(['1', '2', '3', '4', '5']);
+      expect((await fetch(`${long.url}/v1/jobs/${jobId}/stream`, { headers: { authorization: `Bearer ${expiring}`, 'last-event-id': '5' } })).status).toBe(401);
     } finally {
       for (const app of started) await app.app.close();
     }

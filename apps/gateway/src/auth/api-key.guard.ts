@@ -76,6 +76,7 @@ export class ApiKeyGuard implements CanActivate {
       throw new ApiException('forbidden', 'This API key can only read: submitting, cancelling or deleting needs a key with the full scope.');
     }
     req.userId = owner.userId;
+    if (owner.expiresAt) req.credentialExpiresAt = owner.expiresAt;
     return true;
   }
 

@@ -32,6 +32,8 @@ export interface ApiKeyInfo {
 export interface ApiKeyOwner {
   userId: string;
   scope: ApiKeyScope;
+  /** When the key stops working (null: never), so that what it opened (a job stream) ends then too. */
+  expiresAt: Date | null;
 }
 
 const KEY_ID_LENGTH = 12;
@@ -113,10 +115,10 @@ export async function findApiKeyOwners(ds: DataSource, keys: readonly string[]):
   const hashes = keys.map((k) => (API_KEY_PATTERN.test(k) ? hashApiKey(k) : null));
   const wanted = hashes.filter((h): h is string => h !== null);
   if (wanted.length === 0) return keys.map(() => null);
-  const rows: { key_hash: string; user_id: string; scope: ApiKeyScope }[] = await ds.query(
-    `SELECT key_hash, user_id, scope FROM api_keys WHERE key_hash = ANY($1::text[]) AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`,
+  const rows: { key_hash: string; user_id: string; scope: ApiKeyScope; expires_at: Date | null }[] = await ds.query(
+    `SELECT key_hash, user_id, scope, expires_at FROM api_keys WHERE key_hash = ANY($1::text[]) AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`,
     [wanted],
   );
-  const owners = new Map(rows.map((r): [string, ApiKeyOwner] => [r.key_hash, { userId: r.user_id, scope: r.scope }]));
+  const owners = new Map(rows.map((r): [string, ApiKeyOwner] => [r.key_hash, { userId: r.user_id, scope: r.scope, expiresAt: r.expires_at ? new Date(r.expires_at) : null }]));
   return hashes.map((h) => (h === null ? null : owners.get(h) ?? null));
 }
