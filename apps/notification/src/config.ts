@@ -25,6 +25,8 @@ export const NotificationConfig = BaseConfig.extend({
   WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
   /** Deliveries of one user in flight at once, across every replica: one user's slow receiver cannot take every slot. */
   WEBHOOK_CONCURRENCY_PER_USER: z.coerce.number().int().min(1).max(1024).default(8),
+  /** Days a webhook delivery that ended (delivered or given up) is kept, with its attempts and the job it sent; 0 keeps them. */
+  WEBHOOK_HISTORY_DAYS: z.coerce.number().int().min(0).max(3650).default(30),
   /** Job states kept folded per process (least recently used evicted; 0 = fold from the stream every time). */
   JOB_STATE_CACHE_SIZE: z.coerce.number().int().min(0).default(10_000),
   CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),

@@ -4,6 +4,7 @@ import { NotificationConfig } from './config';
 import { sendWebhook } from './deliver-webhooks/send-webhook';
 import { WebhookDeliverer } from './deliver-webhooks/webhook-deliverer';
 import { WebhookDeliveryStore } from './deliver-webhooks/webhook-delivery-store';
+import { WebhookHistorySweep } from './forget-webhook-history/webhook-history-sweep';
 import { NOTIFICATION_MIGRATIONS } from './migrations';
 import { notificationConsumers } from './notification.consumers';
 import { createNotificationMetrics } from './notification.metrics';
@@ -31,7 +32,8 @@ async function main() {
     metrics: own,
   });
   const jobs = new JobStateCache(config.JOB_STATE_CACHE_SIZE);
-  const deps = { store: infra.store, nc: infra.nc, prefix: infra.prefix, deliveries, deliverer, secrets, jobs, logger, metrics: own };
+  const history = new WebhookHistorySweep(infra.dataSource, config.WEBHOOK_HISTORY_DAYS, logger);
+  const deps = { store: infra.store, nc: infra.nc, prefix: infra.prefix, deliveries, deliverer, history, secrets, jobs, logger, metrics: own };
   await runService({
     name: 'notification',
     module: NotificationModule.register(infra, deps, metrics),
