@@ -73,7 +73,11 @@ describe('api keys', () => {
     const dashboard = await createApiKey(ds, 'hana', 'dashboard', undefined, { scope: 'read', expiresAt: new Date(Date.now() + 3_600_000) });
     const lapsed = await createApiKey(ds, 'hana', 'last quarter', undefined, { expiresAt: new Date(Date.now() - 1000) });
     const plain = await createApiKey(ds, 'hana', 'server');
-    expect(await findApiKeyOwners(ds, [dashboard.key, lapsed.key, plain.key])).toEqual([{ userId: 'hana', scope: 'read' }, null, { userId: 'hana', scope: 'full' }]);
+    expect(await findApiKeyOwners(ds, [dashboard.key, lapsed.key, plain.key])).toEqual([
+      { userId: 'hana', scope: 'read', expiresAt: new Date(dashboard.expiresAt!) },
+      null,
+      { userId: 'hana', scope: 'full', expiresAt: null },
+    ]);
     const listed = await listApiKeys(ds, 'hana');
     expect(listed.find((k) => k.id === dashboard.id)).toMatchObject({ scope: 'read', expiresAt: dashboard.expiresAt });
     expect(listed.find((k) => k.id === lapsed.id)).toMatchObject({ scope: 'full', expiresAt: expect.any(String), revokedAt: null });
