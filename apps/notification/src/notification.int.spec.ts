@@ -278,9 +278,9 @@ describe('webhooks', () => {
   });
 
   it.each([
-    { answer: 'a redirect (redirects are not followed)', path: 'moved', error: 'refused: too_many_redirects (the receiver answered with a redirect, which is not followed: give its final URL)' },
-    { answer: 'a 3xx the fetch does not take as a redirect (no Location), as api.md says of every 3xx', path: 'moved-nowhere', error: 'refused: HTTP 302 (redirects are not followed)' },
-  ])('gives up on a receiver that answers $answer at the first attempt, not after an hour of retries', async ({ path, error }) => {
+    { answer: 'a redirect (redirects are not followed)', path: 'moved', status: 301, error: 'refused: too_many_redirects (the receiver answered with a redirect, which is not followed: give its final URL)' },
+    { answer: 'a 3xx the fetch does not take as a redirect (no Location), as api.md says of every 3xx', path: 'moved-nowhere', status: 302, error: 'refused: HTTP 302 (redirects are not followed)' },
+  ])('gives up on a receiver that answers $answer at the first attempt, not after an hour of retries, recording its status', async ({ path, status, error }) => {
     const { jobId } = await runJob(`${path}-user`, `http://${oddHost}/${path}/hook`, 2);
     await until('both failed', async () => {
       const rows = await deliveries(jobId);
@@ -289,6 +289,11 @@ describe('webhooks', () => {
     expect(await deliveries(jobId)).toEqual([
       { version: 1, status: 'failed', attempts: 1, last_error: error },
       { version: 2, status: 'failed', attempts: 1, last_error: error },
+    ]);
+    // The receiver's own answer is shown, so the user sees a 3xx of theirs, not an address refused.
+    expect((await attempts(jobId)).map((a) => [a.outcome, a.http_status])).toEqual([
+      ['refused', status],
+      ['refused', status],
     ]);
   });
 

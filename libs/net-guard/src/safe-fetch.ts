@@ -84,7 +84,7 @@ async function follow(input: string | URL, opts: SafeFetchOptions, signal: Abort
     }
 
     res.destroy();
-    if (hop >= maxRedirects) throw refuse('too_many_redirects', 'redirect');
+    if (hop >= maxRedirects) throw Object.assign(refuse('too_many_redirects', 'redirect'), { httpStatus: status });
     let next: URL;
     try {
       next = new URL(location, checked.url);

@@ -23,6 +23,9 @@ export type UnsafeUrlReason =
 export class UnsafeUrlError extends Error {
   override readonly name = 'UnsafeUrlError';
 
+  /** The HTTP status of the answer that was refused (a redirect not followed), where there was one. */
+  httpStatus?: number;
+
   constructor(
     readonly reason: UnsafeUrlReason,
     message: string,

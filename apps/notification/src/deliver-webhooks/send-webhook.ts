@@ -88,7 +88,7 @@ export async function sendWebhook(delivery: ClaimedDelivery, opts: WebhookSender
     return { outcome: ok ? 'delivered' : 'http_error', httpStatus: res.status, error: ok ? null : `HTTP ${res.status}`, durationMs: elapsed(), permanent: false };
   } catch (err) {
     if (isUnsafeUrlError(err)) {
-      if (PERMANENT.has(err.reason)) return { outcome: 'refused', httpStatus: null, error: refusal(err.reason), durationMs: elapsed(), permanent: true };
+      if (PERMANENT.has(err.reason)) return { outcome: 'refused', httpStatus: err.httpStatus ?? null, error: refusal(err.reason), durationMs: elapsed(), permanent: true };
       const outcome = err.reason === 'timeout' ? 'timeout' : 'network_error';
       return { outcome, httpStatus: null, error: err.reason, durationMs: elapsed(), permanent: false };
     }
