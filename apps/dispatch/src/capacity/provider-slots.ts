@@ -37,11 +37,12 @@ export type SlotResult = { acquired: true; inUse: number } | { acquired: false; 
  * commit or rollback, also when the backend dies, so a crashed replica never leaks the lock
  * (PostgreSQL docs §13.3.5 "Advisory Locks"; §13.2.1 on why READ COMMITTED allows the race).
  * SERIALIZABLE would also work but fails the loser with 40001 instead of making it wait.
- * The lock, the reads and the insert run inside `reelay_acquire_provider_slot` (see its
- * migration), called as one autocommit statement: that statement is the whole transaction, so
+ * The lock, the reads and the insert run inside one function (see its migration), called as one
+ * autocommit statement: that statement is the whole transaction, so
  * the lock lasts exactly until its insert commits, in one round trip instead of six. Acquires made
- * at the same time are one statement (`reelay_acquire_provider_slots`): one lock wait and one
- * commit for all of them, with each outcome as if they had run one after another.
+ * at the same time are one statement (`reelay_acquire_provider_slots_in_line`, migration 0007):
+ * one lock wait and one commit for all of them, the free slots going to them and to the jobs
+ * waiting in the provider's line in line order.
  *
  * On a crash nothing is lost or leaked for long: the row stays while the job may be at the
  * provider (correct: it counts there too); when the job becomes terminal the terminal-event

@@ -24,8 +24,8 @@ async function referenceImageUrl(deps: DispatchJobDeps, job: JobState, adapter: 
     const maxLength = adapter.capabilities.dataUrlMaxLength;
     if (adapter.capabilities.userLinksInline && maxLength && deps.fetchReferenceImage) {
       try {
-        // Room for the longest prefix (`data:image/jpeg;base64,`) and base64's 4 characters per 3 bytes.
-        return await deps.fetchReferenceImage(ref.url, Math.floor((maxLength - 32) / 4) * 3);
+        // Room for a prefix longer than any image type's (`data:image/jpeg;base64,`).
+        return await deps.fetchReferenceImage(ref.url, inlineMaxBytes(maxLength, 32));
       } catch (err) {
         if (err instanceof ReferenceImageUnavailable && err.tooLarge) return ref.url;
         throw err;
@@ -41,9 +41,12 @@ async function referenceImageUrl(deps: DispatchJobDeps, job: JobState, adapter: 
   if (links && !linkRefused && !adapter.capabilities.inlineImage) return signedAssetUrl(links, ref.assetId, new Date(deps.now().getTime() + ASSET_LINK_TTL_MS));
   const prefix = `data:${info.contentType};base64,`;
   const maxLength = adapter.capabilities.dataUrlMaxLength;
-  if (maxLength && prefix.length + Math.ceil(info.bytes / 3) * 4 > maxLength) throw new InlineImageTooLargeError(adapter.name, Math.floor((maxLength - prefix.length) / 4) * 3);
+  if (maxLength && info.bytes > inlineMaxBytes(maxLength, prefix.length)) throw new InlineImageTooLargeError(adapter.name, inlineMaxBytes(maxLength, prefix.length));
   return prefix + (await deps.storage.read(assetKey(ref.assetId))).toString('base64');
 }
+
+/** The most bytes a `data:` URL of at most `maxLength` characters holds after a prefix this long (base64: 4 characters per 3 bytes). */
+const inlineMaxBytes = (maxLength: number, prefixLength: number) => Math.floor((maxLength - prefixLength) / 4) * 3;
 
 /** The image providers are sent: the copy intake fitted to the model, when it made one, else the job's own. */
 function imageToSend(job: JobState): ReferenceImage | null {

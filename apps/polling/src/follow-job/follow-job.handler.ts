@@ -23,7 +23,6 @@ export async function followJob(deps: Pick<PollingDeps, 'store' | 'schedule' | '
   if (!job.exists || isTerminal(job.status) || job.providerTaskId !== accepted.providerTaskId) return false;
   const policy = deps.policyFor(accepted.provider);
   const acceptedAt = new Date(accepted.at);
-  const first = firstCheckAt(acceptedAt, policy);
   const giveUpAt = cancelAt(job);
   await deps.schedule.follow({
     jobId: accepted.jobId,
@@ -32,8 +31,7 @@ export async function followJob(deps: Pick<PollingDeps, 'store' | 'schedule' | '
     acceptedAt,
     deadlineAt: deadlineFor(acceptedAt, policy),
     cancelAt: giveUpAt,
-    // Not past the job's own deadline: a job accepted just before it is checked (and given up) there.
-    firstCheckAt: giveUpAt && giveUpAt < first ? new Date(Math.max(giveUpAt.getTime(), acceptedAt.getTime())) : first,
+    firstCheckAt: firstCheckAt(acceptedAt, policy, giveUpAt),
     metadata,
   });
   return true;

@@ -25,8 +25,10 @@ export type NextStep =
 
 const at = (ms: number) => new Date(ms);
 
-export function firstCheckAt(acceptedAt: Date, policy: SchedulePolicy): Date {
-  return at(acceptedAt.getTime() + (policy.offsetsMs[0] ?? 0));
+/** The first offset after acceptance, or the job's own deadline (`cancelAt`) when that comes first (not before the acceptance). */
+export function firstCheckAt(acceptedAt: Date, policy: SchedulePolicy, cancelAt: Date | null = null): Date {
+  const first = acceptedAt.getTime() + (policy.offsetsMs[0] ?? 0);
+  return at(cancelAt && cancelAt.getTime() < first ? Math.max(cancelAt.getTime(), acceptedAt.getTime()) : first);
 }
 
 export function deadlineFor(acceptedAt: Date, policy: SchedulePolicy): Date {
