@@ -143,6 +143,31 @@ describe('EventRelay (real PostgreSQL + NATS)', () => {
     await expectExactlyOnceInLogOrder(pg, prefix);
   });
 
+  it('a standby keeps one PostgreSQL session from one try for the lock to the next, and ends it when stopped', async () => {
+    const { pg, prefix } = await fixture('relay_standby_session');
+    const opts = { dataSource: pg.ds, nc, prefix, pollIntervalMs: 20, lockRetryMs: 10 };
+    const a = new EventRelay(opts);
+    const b = new EventRelay(opts);
+    await a.start();
+    await waitFor('a to lead', () => a.isLeader);
+    await b.start();
+    cleanups.push(() => a.stop(), () => b.stop());
+    const lockSessions = async () =>
+      ((await pg.ds.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'reelay-lock:reelay.relay.relay'`)) as { pid: number }[]).map(
+        (r) => r.pid,
+      );
+    // About 50 tries of the standby in half a second: a session per try would show many backends.
+    const seen = new Set<number>();
+    for (const until = Date.now() + 500; Date.now() < until; ) for (const pid of await lockSessions()) seen.add(pid);
+    expect(b.isLeader).toBe(false);
+    expect(seen.size).toBe(2);
+
+    await a.stop();
+    await waitFor('the standby to take over', () => b.isLeader);
+    await b.stop();
+    await waitFor('no lock session left', async () => (await lockSessions()).length === 0);
+  });
+
   it('an event held back by another open transaction is published once that transaction ends, without waiting for the poll interval', async () => {
     const { pg, prefix } = await fixture('relay_horizon');
     // A poll interval far beyond the wait below: only the relay's short re-reads can deliver in time.

@@ -19,6 +19,12 @@ export interface CreateDataSourceOptions {
   connectTimeoutMs?: number;
   /** A query not answered within this fails on the client side (default 60 s). */
   queryTimeoutMs?: number;
+  /**
+   * A pooled connection unused this long is closed (default 60 s; node-postgres's own is 10 s). A
+   * new connection costs PostgreSQL a backend process and its caches, several milliseconds of CPU,
+   * so a service whose load comes in bursts would otherwise pay that after every lull.
+   */
+  poolIdleTimeoutMs?: number;
   /** Extra migrations run after the event store's own. */
   migrations?: (new () => MigrationInterface)[];
   /** Entities for services that also use TypeORM repositories on their own tables. */
@@ -46,6 +52,7 @@ export function createDataSource(url: string = DEFAULT_DATABASE_URL, opts: Creat
       idle_in_transaction_session_timeout: opts.idleInTransactionTimeoutMs ?? 60_000,
       connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000,
       query_timeout: opts.queryTimeoutMs ?? 60_000,
+      idleTimeoutMillis: opts.poolIdleTimeoutMs ?? 60_000,
       keepAlive: true,
       keepAliveInitialDelayMillis: 10_000,
     },

@@ -20,6 +20,19 @@ describe('pool and query timeouts', () => {
     }
   });
 
+  it('a pooled connection idle for longer than node-postgres\'s 10 s is kept, not closed and opened again', async () => {
+    const ds = createDataSource(db.url, { poolSize: 1 });
+    await ds.initialize();
+    try {
+      const [before] = (await ds.query('SELECT pg_backend_pid() AS pid')) as { pid: number }[];
+      await new Promise((r) => setTimeout(r, 10_500));
+      const [after] = (await ds.query('SELECT pg_backend_pid() AS pid')) as { pid: number }[];
+      expect(after!.pid).toBe(before!.pid);
+    } finally {
+      await ds.destroy();
+    }
+  }, 20_000);
+
   it('waiting for a connection from an exhausted pool fails instead of hanging', async () => {
     const ds = createDataSource(db.url, { poolSize: 1, connectTimeoutMs: 300 });
     await ds.initialize();

@@ -7,7 +7,7 @@ import { PubAckInbox } from '../nats/pub-ack-inbox';
 import { eventStreamName, eventSubject } from '../nats/subjects';
 import { ensureEventStream, type TopologyOptions } from '../nats/topology';
 import { traceHeaders } from '../tracing/trace-context';
-import { LeaderLock } from './leader-lock';
+import { LeaderCandidate, type LeaderLock } from './leader-lock';
 import { lastPublishedEventId, storedAmongNewest } from './published-tail';
 
 /*
@@ -192,12 +192,19 @@ export class EventRelay {
   }
 
   private async run(): Promise<void> {
+    const candidate = new LeaderCandidate(this.databaseUrl, `reelay.relay.${this.o.checkpointName}`, { statementTimeoutMs: this.o.lockStatementTimeoutMs });
+    try {
+      await this.contend(candidate);
+    } finally {
+      await candidate.close();
+    }
+  }
+
+  private async contend(candidate: LeaderCandidate): Promise<void> {
     while (this.running) {
       let lock: LeaderLock | null = null;
       try {
-        lock = await LeaderLock.tryAcquire(this.databaseUrl, `reelay.relay.${this.o.checkpointName}`, () => this.wake(), this.o.notifyChannel, {
-          statementTimeoutMs: this.o.lockStatementTimeoutMs,
-        });
+        lock = await candidate.tryAcquire(() => this.wake(), this.o.notifyChannel);
         if (!lock) {
           await this.sleep(this.o.lockRetryMs);
           continue;

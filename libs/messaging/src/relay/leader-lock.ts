@@ -45,7 +45,10 @@ export class LeaderLock {
     client.on('end', () => (this.lostReason ??= new Error('leader lock session ended')));
   }
 
-  /** Resolves to the held lock, or null if another session holds it. */
+  /**
+   * Resolves to the held lock, or null if another session holds it. One try on a session of its
+   * own; a standby that tries again and again keeps one session with {@link LeaderCandidate}.
+   */
   static async tryAcquire(
     databaseUrl: string,
     name: string,
@@ -53,26 +56,17 @@ export class LeaderLock {
     listenChannel?: string,
     opts: { statementTimeoutMs?: number } = {},
   ): Promise<LeaderLock | null> {
-    // The relay saves its checkpoints on this session, so a save must not wait forever: the server
-    // cancels a blocked one (the error ends the leadership, and ending the session frees the lock for
-    // a standby), and the client gives up on a server that no longer answers.
-    const client = await openLockSession(databaseUrl, `reelay-lock:${name}`, opts.statementTimeoutMs ?? 30_000);
+    const candidate = new LeaderCandidate(databaseUrl, name, opts);
     try {
-      const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked', [name]);
-      if (!rows[0]?.locked) {
-        await client.end();
-        return null;
-      }
-      const lock = new LeaderLock(client);
-      if (onNotify && listenChannel) {
-        client.on('notification', (n) => n.channel === listenChannel && onNotify());
-        await client.query(`LISTEN ${listenChannel}`);
-      }
-      return lock;
-    } catch (err) {
-      await client.end().catch(() => undefined);
-      throw err;
+      return await candidate.tryAcquire(onNotify, listenChannel);
+    } finally {
+      await candidate.close();
     }
+  }
+
+  /** @internal Used by LeaderCandidate, which hands over the session whose lock it took. */
+  static holding(client: Client): LeaderLock {
+    return new LeaderLock(client);
   }
 
   get lost(): boolean {
@@ -91,5 +85,62 @@ export class LeaderLock {
   /** Ending the session releases the lock (and any LISTEN). */
   async release(): Promise<void> {
     await this.client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * A standby's session, kept from one try for the lock to the next. Opening a PostgreSQL session
+ * forks a backend and fills its caches, and a standby tries every second or so: with a session per
+ * try, the three standby relays of a four-service stack opened about 2 sessions a second, and the
+ * short-lived backends took about 5 % of a busy 2-core machine's CPU (perf, docs/benchmarks.md).
+ * The session that wins the lock becomes the leader's (LISTEN, checkpoint saves) and the next
+ * candidacy opens a new one; a session that failed or ended is replaced at the next try.
+ */
+export class LeaderCandidate {
+  private client: Client | null = null;
+  private ended = false;
+
+  constructor(
+    private readonly databaseUrl: string,
+    private readonly name: string,
+    private readonly opts: { statementTimeoutMs?: number } = {},
+  ) {}
+
+  /** The held lock (this candidate's session, handed over), or null while another session holds it. */
+  async tryAcquire(onNotify?: () => void, listenChannel?: string): Promise<LeaderLock | null> {
+    const client = await this.session();
+    try {
+      const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked', [this.name]);
+      if (!rows[0]?.locked) return null;
+      this.client = null;
+      const lock = LeaderLock.holding(client);
+      if (onNotify && listenChannel) {
+        client.on('notification', (n) => n.channel === listenChannel && onNotify());
+        await client.query(`LISTEN ${listenChannel}`);
+      }
+      return lock;
+    } catch (err) {
+      if (this.client === client) this.client = null;
+      await client.end().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Ends the kept session, if any. */
+  async close(): Promise<void> {
+    const client = this.client;
+    this.client = null;
+    await client?.end().catch(() => undefined);
+  }
+
+  private async session(): Promise<Client> {
+    if (this.client && !this.ended) return this.client;
+    await this.close();
+    const client = await openLockSession(this.databaseUrl, `reelay-lock:${this.name}`, this.opts.statementTimeoutMs ?? 30_000);
+    this.ended = false;
+    client.on('end', () => this.client === client && (this.ended = true));
+    client.on('error', () => this.client === client && (this.ended = true));
+    this.client = client;
+    return client;
   }
 }
