@@ -5,7 +5,7 @@
 import { mkdtempSync, openSync, readSync, rmSync, statSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, createUsers, instantJob, log, pgClient, sleep, startReelay, submitJob } from './lib/common.mjs';
+import { ROOT, createUsers, waitJobsEnded, instantJob, log, pgClient, sleep, startReelay, submitJob } from './lib/common.mjs';
 import { profilesIn, summariseProfile } from './lib/cpuprofile.mjs';
 
 const PG_LOG = process.env.BENCH_PG_LOG ?? '/var/log/postgresql/postgresql-15-main.log';
@@ -18,16 +18,12 @@ export async function runJobs(stack, jobs, keys, { settleMs = 2000 } = {}) {
   const db = pgClient(stack.db.url);
   await db.connect();
   try {
-    const base = (await db.query(`SELECT count(*)::int AS n FROM events WHERE type IN ('JobSucceeded','JobFailed')`)).rows[0].n;
+    const ids = [];
     let next = 0;
     await Promise.all(keys.map(async (k) => {
-      while (next < jobs) await submitJob(stack.gateway.url, k, instantJob(next++));
+      while (next < jobs) ids.push((await submitJob(stack.gateway.url, k, instantJob(next++))).id);
     }));
-    for (let i = 0; i < 600; i++) {
-      const { rows } = await db.query(`SELECT count(*)::int AS n FROM events WHERE type IN ('JobSucceeded','JobFailed')`);
-      if (rows[0].n >= jobs + base) break;
-      await sleep(200);
-    }
+    await waitJobsEnded(db, ids, 120_000);
     await sleep(settleMs);
     const { rows } = await db.query(`SELECT count(*)::int AS n FROM events WHERE stream_id LIKE 'job-%'`);
     return rows[0].n;

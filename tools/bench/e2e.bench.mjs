@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { medianIndex } from './lib/rounds.mjs';
-import { ROOT, cpuMeter, cpuTotal, createUsers, histogramBuckets, histogramQuantile, instantJob, log, pgClient, pidsNamed, sleep, startReelay, submitJob, summary } from './lib/common.mjs';
+import { ROOT, cpuMeter, waitJobsEnded, cpuTotal, createUsers, histogramBuckets, histogramQuantile, instantJob, log, pgClient, pidsNamed, sleep, startReelay, submitJob, summary } from './lib/common.mjs';
 
 const require = createRequire(import.meta.url);
 const { connect } = require('@nats-io/transport-node');
@@ -13,18 +13,6 @@ const { jetstreamManager } = require('@nats-io/jetstream');
 const { eventStreamName } = require(join(ROOT, 'libs/messaging/dist/index.js'));
 
 const TERMINAL = ['JobSucceeded', 'JobFailed', 'JobCanceled'];
-
-/** Submits `ids.length` jobs; `next(i)` decides when job i goes (closed or open loop). */
-async function waitTerminal(db, ids, timeoutMs) {
-  const streams = ids.map((id) => `job-${id}`);
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { rows } = await db.query(`SELECT count(*)::int AS n FROM events WHERE type = ANY($2) AND stream_id = ANY($1)`, [streams, TERMINAL]);
-    if (rows[0].n >= ids.length) return;
-    if (Date.now() > deadline) throw new Error(`only ${rows[0].n} of ${ids.length} jobs ended within ${timeoutMs} ms`);
-    await sleep(200);
-  }
-}
 
 async function outcomes(db, ids) {
   const { rows } = await db.query(
@@ -186,7 +174,7 @@ async function peakRun(stack, db, keys, { jobs, concurrency, offset }) {
   const t0 = Date.now();
   const ids = await submitClosedLoop(stack.gateway.url, keys, jobs, concurrency, offset);
   const submitSeconds = (Date.now() - t0) / 1000;
-  await waitTerminal(db, ids, Math.max(120_000, jobs * 50));
+  await waitJobsEnded(db, ids, Math.max(120_000, jobs * 50));
   // The load generator runs on the same cores; reported apart, not counted in the stack's CPU.
   const { driver, ...cpu } = stopMeter();
   const o = await outcomes(db, ids);
@@ -224,7 +212,7 @@ export async function benchE2e({ jobs, warmup = 200, rounds = 1, betweenRounds, 
     log(`e2e: stack up (${stack.services.length} processes), ${keys.length} users`);
     await onStack?.(stack);
     const warm = await submitClosedLoop(stack.gateway.url, keys, warmup, concurrency, 0);
-    await waitTerminal(db, warm, 120_000);
+    await waitJobsEnded(db, warm, 120_000);
     log(`e2e: warm-up of ${warm.length} jobs done; ${rounds} peak run(s) of ${jobs} jobs, ${concurrency} concurrent submits`);
 
     const readsBefore = await tableReads(db);
@@ -255,7 +243,7 @@ export async function benchE2e({ jobs, warmup = 200, rounds = 1, betweenRounds, 
     const polling = stack.services.find((s) => s.name === 'polling');
     const before = await pollingHistograms(polling);
     const open = await submitOpenLoop(stack.gateway.url, keys, rate, latencySeconds, 1_000_000 * (rounds + 1));
-    await waitTerminal(db, open.ids, 180_000);
+    await waitJobsEnded(db, open.ids, 180_000);
     const { transitions: lat, steps } = await transitionLatencies(db, open.ids);
     const lo = await outcomes(db, open.ids);
     const inside = splitOf(before, await pollingHistograms(polling));

@@ -229,9 +229,8 @@ Scans per job of each table of the bench database over the first peak run
 (${fmt(R.e2e.reads.jobs)} jobs; PostgreSQL's \`pg_stat_user_tables\` before and after). The tables are
 young, small and not yet analyzed, as in a new deployment: a statement that reads a table whole
 instead of by key shows here as rows per job that grow with the table. The bench's own queries
-count too: while it waits for the jobs to end it counts their terminal events every 200 ms
-(\`stream_id = ANY\` of every job of the run), a sequential scan of \`events\` each time, which is
-most likely the \`events\` row below.
+count too: while it waits for the jobs to end it looks every 500 ms for the terminal events of the
+jobs still unfinished (\`stream_id = ANY\`, by key).
 
 | table | sequential scans per job | rows read by them per job | index scans per job |
 |---|---|---|---|

@@ -5,7 +5,7 @@ const KINDS = [
   [/reelay_append\(/, 'append (one)'],
   [/^COMMIT/i, 'COMMIT'],
   [/^(BEGIN|START TRANSACTION)/i, 'BEGIN'],
-  [/count\(\*\)::int AS n FROM events/, "the bench's progress query"],
+  [/count\(\*\)::int AS n FROM events|SELECT DISTINCT stream_id FROM events/, "the bench's progress query"],
   [/unnest\(\$1::text\[\], \$2::int\[\]\)|q\.ord AS q/, 'stream reads (coalesced)'],
   [/FROM events/, 'log reads (relay, projections)'],
   [/poll_schedule/, 'poll schedule'],
