@@ -1156,6 +1156,43 @@ describe('a second gateway process on the same database', () => {
     expect(() => GatewayConfig.parse({ METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN|16 characters/);
   });
 
+  it('bounds what unauthenticated callbacks may hold: a body must arrive in time, and only so many are read at once (503 past that)', async () => {
+    const config = GatewayConfig.parse({ DATABASE_URL: db.url, NATS_PREFIX: prefix, STORAGE_DIR: storageDir, CALLBACK_MAX_CONCURRENT: '2', CALLBACK_BODY_TIMEOUT_MS: '1500', DB_POOL_SIZE: '2' });
+    const gw = await createGatewayApp(config, createLogger('gateway', 'silent'));
+    await gw.app.listen(0, '127.0.0.1');
+    const url = new URL((await gw.app.getUrl()).replace('[::1]', '127.0.0.1'));
+    /** A callback whose body trickles in: 10 of 1,000 declared bytes now, one more every 300 ms. */
+    const trickle = () =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(url.port), '127.0.0.1');
+        let response = '';
+        socket.on('data', (d) => (response += d));
+        socket.on('error', reject);
+        socket.on('close', () => {
+          clearInterval(drip);
+          resolve(response);
+        });
+        socket.write(`POST /v1/providers/runway/callback HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"id":"ab"`);
+        const drip = setInterval(() => socket.destroyed || socket.write(' '), 300);
+      });
+    try {
+      const held = [trickle(), trickle()];
+      await new Promise((r) => setTimeout(r, 300));
+      const refused = await fetch(`${url.origin}/v1/providers/runway/callback`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('retry-after')).toBe('1');
+      expect((await body(refused)).error).toMatchObject({ code: 'service_unavailable' });
+      for (const response of await Promise.all(held)) {
+        expect(response).toMatch(/^HTTP\/1\.1 400 /);
+        expect(response).toContain('The request body took too long');
+      }
+      const after = await fetch(`${url.origin}/v1/providers/runway/callback`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+      expect(after.status).toBe(200);
+    } finally {
+      await gw.app.close();
+    }
+  });
+
   it('limits what comes without a valid key per client address (callbacks, refused keys), believing X-Forwarded-For only from proxies TRUST_PROXY names', async () => {
     const start = async (env: Record<string, string>) => {
       const config = GatewayConfig.parse({ DATABASE_URL: db.url, NATS_PREFIX: prefix, STORAGE_DIR: storageDir, PUBLIC_RATE_LIMIT_BURST: '3', PUBLIC_RATE_LIMIT_PER_SECOND: '0.5', DB_POOL_SIZE: '2', ...env });

@@ -9,6 +9,15 @@ export const GatewayConfig = BaseConfig.extend({
   JSON_BODY_LIMIT_BYTES: bytes(256 * 1024),
   ASSET_MAX_BYTES: bytes(10 * 1024 * 1024),
   CALLBACK_BODY_LIMIT_BYTES: bytes(1024 * 1024),
+  /**
+   * Provider callbacks come without an API key, so what one may cost is bounded: its body must
+   * arrive within CALLBACK_BODY_TIMEOUT_MS, and at most CALLBACK_MAX_CONCURRENT are read at once per
+   * gateway process (one more answers 503, which providers retry; polling finds the job meanwhile).
+   * Without these, clients trickling bodies just under the size limit could hold the gateway's
+   * memory for minutes.
+   */
+  CALLBACK_BODY_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
+  CALLBACK_MAX_CONCURRENT: z.coerce.number().int().min(1).max(10_000).default(64),
   /** Token bucket per API key, per gateway process: sustained requests per second and burst size. */
   RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(20),
   RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(60),

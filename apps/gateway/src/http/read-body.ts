@@ -45,17 +45,35 @@ export const BODY_IDLE_MS = 20_000;
 const stalled = (idleMs: number) =>
   new ApiException('invalid_request', `The request body stopped arriving: nothing came for ${Math.round(idleMs / 1000)} s.`, { headers: { Connection: 'close' } });
 
-/** Reads the raw request body, refusing (413) as soon as it passes `limit` bytes, and (400) once it stalls for `idleMs`. */
-export function readBody(req: Request, limit: number, idleMs = BODY_IDLE_MS): Promise<Buffer> {
+const tooSlow = (totalMs: number) =>
+  new ApiException('invalid_request', `The request body took too long: it must arrive within ${Math.round(totalMs / 1000)} s.`, { headers: { Connection: 'close' } });
+
+export interface ReadBodyOptions {
+  /** Longest pause between two parts of the body (default BODY_IDLE_MS). */
+  idleMs?: number;
+  /** Longest the whole body may take; unlimited by default, since an upload may be large and slow. */
+  totalMs?: number;
+}
+
+/**
+ * Reads the raw request body, refusing (413) as soon as it passes `limit` bytes, and (400) once it
+ * stalls for `idleMs` or is still arriving after `totalMs`.
+ */
+export function readBody(req: Request, limit: number, { idleMs = BODY_IDLE_MS, totalMs }: ReadBodyOptions = {}): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) return refuseAfterDrain(req, limit);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let idle = setTimeout(() => onStall(), idleMs);
+    const whole = totalMs === undefined ? undefined : setTimeout(() => onSlow(totalMs), totalMs);
     const onStall = () => {
       cleanup();
       reject(stalled(idleMs));
+    };
+    const onSlow = (ms: number) => {
+      cleanup();
+      reject(tooSlow(ms));
     };
     const onData = (chunk: Buffer) => {
       clearTimeout(idle);
@@ -78,6 +96,7 @@ export function readBody(req: Request, limit: number, idleMs = BODY_IDLE_MS): Pr
     };
     const cleanup = () => {
       clearTimeout(idle);
+      clearTimeout(whole);
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);

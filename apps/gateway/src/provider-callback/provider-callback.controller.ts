@@ -3,7 +3,7 @@ import { commandSubjects } from '@reelay/contracts';
 import { request } from '@reelay/messaging';
 import type { Request } from 'express';
 import { PublicRoute } from '../auth/current-user';
-import { notFound } from '../errors/api-exception';
+import { ApiException, notFound } from '../errors/api-exception';
 import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
 import { correlationIdOf } from '../http/correlation';
 import { readBody } from '../http/read-body';
@@ -17,6 +17,9 @@ import { toCallbackCommand } from './callback-command';
  */
 @Controller('v1/providers')
 export class ProviderCallbackController {
+  /** Callback bodies being read now, in this process (see CALLBACK_MAX_CONCURRENT). */
+  private reading = 0;
+
   constructor(@Inject(GATEWAY_DEPS) private readonly deps: GatewayDeps) {}
 
   @Post(':provider/callback')
@@ -25,7 +28,16 @@ export class ProviderCallbackController {
   async callback(@Param('provider') provider: string, @Req() req: Request): Promise<void> {
     if (!/^[a-z0-9-]{1,40}$/.test(provider)) throw notFound('provider');
     const { nc, config, logger } = this.deps;
-    const body = await readBody(req, Math.min(config.CALLBACK_BODY_LIMIT_BYTES, forwardableBytes(nc.info?.max_payload)));
+    if (this.reading >= config.CALLBACK_MAX_CONCURRENT) {
+      throw new ApiException('service_unavailable', 'Too many callbacks are being received at once: send it again in a moment.', { headers: { 'Retry-After': '1', Connection: 'close' } });
+    }
+    this.reading++;
+    let body: Buffer;
+    try {
+      body = await readBody(req, Math.min(config.CALLBACK_BODY_LIMIT_BYTES, forwardableBytes(nc.info?.max_payload)), { totalMs: config.CALLBACK_BODY_TIMEOUT_MS });
+    } finally {
+      this.reading--;
+    }
     const command = toCallbackCommand(provider, req.headers, req.originalUrl.split('?')[1] ?? '', body, correlationIdOf(req));
     request(nc, commandSubjects(config.NATS_PREFIX).providerCallback, command, config.COMMAND_TIMEOUT_MS).catch((err: unknown) =>
       logger.warn({ err, provider }, 'provider callback was not taken by polling'),
