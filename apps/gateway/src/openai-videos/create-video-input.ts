@@ -79,6 +79,7 @@ export function assertAssetSize(bytes: number, config: GatewayConfig): void {
  */
 function fileType(declared: string, data: Buffer): string {
   const type = declared.split(';')[0].trim().toLowerCase();
+  if (type === 'image/jpg') return 'image/jpeg'; // a common misspelling, taken as a data: URL takes it
   if (type !== '' && type !== 'application/octet-stream') return type;
   return sniffImage(data)?.contentType ?? 'application/octet-stream';
 }

@@ -57,9 +57,19 @@ export class VideosController {
     @Res({ passthrough: true }) res: Response,
     @Headers('idempotency-key') idempotencyKey?: string,
   ): Promise<OpenAIVideo> {
+    const key = validIdempotencyKey(idempotencyKey);
+    try {
+      return await this.createVideo(userId, req, res, key);
+    } catch (err) {
+      // As on POST /v1/jobs: a body refused under a used key is another request, and 409 comes first.
+      if (err instanceof ApiException && err.code === 'invalid_request') await answerForUsedKey(this.jobs, userId, key);
+      throw err;
+    }
+  }
+
+  private async createVideo(userId: string, req: Request, res: Response, key: string | undefined): Promise<OpenAIVideo> {
     const input = await readCreateVideoInput(req, this.deps.config);
     const { body } = input;
-    const key = validIdempotencyKey(idempotencyKey);
     // A retry of a recorded request is intake's to answer (its job, or 409 for another body), even
     // when today's catalog would refuse it (a model retired since): the key is checked first.
     let recorded: Promise<boolean> | undefined;

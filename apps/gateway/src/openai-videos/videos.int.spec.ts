@@ -129,6 +129,26 @@ describe('POST /v1/videos', () => {
     expect(notImage.status).toBe(415);
     const mislabeled = await withFile(new File([PNG_6x4], 'ref.jpg', { type: 'image/jpeg' }));
     expect(mislabeled.status).toBe(415);
+    // image/jpg, as browsers and SDKs write it, is image/jpeg here too (as in a data: URL).
+    const jpg = await withFile(new File([JPEG_6x4], 'ref.jpg', { type: 'image/jpg' }));
+    expect(jpg.status).toBe(200);
+    const jpgAsset = (received.at(-1)!.request.referenceImage as { assetId: string }).assetId;
+    expect(await gw.deps.storage.stat(assetKey(jpgAsset))).toMatchObject({ contentType: 'image/jpeg' });
+  });
+
+  it('answers 409 for an Idempotency-Key used before, even when the new body would be refused (as POST /v1/jobs does)', async () => {
+    const idempotencyKey = 'used-then-invalid';
+    await recordSoraRequest(idempotencyKey, 'a recorded request', '9:16');
+    const before = received.length;
+    for (const body of [{ prompt: 'a recorded request', size: '999x999' }, { prompt: '  ' }, { prompt: 'p', extra: 1 }]) {
+      const res = await post(JSON.stringify(body), { 'content-type': 'application/json', 'idempotency-key': idempotencyKey });
+      expect({ body, status: res.status }).toEqual({ body, status: 409 });
+      expect(await openAIError(res)).toMatchObject({ code: 'idempotency_conflict' });
+      // Under a key never used, the same body is refused for what is wrong with it.
+      const fresh = await post(JSON.stringify(body), { 'content-type': 'application/json', 'idempotency-key': `${idempotencyKey}-fresh` });
+      expect(fresh.status).toBe(400);
+    }
+    expect(received.length).toBe(before);
   });
 
   it('hands a keyed retry of a recorded request to intake even when today\'s catalog no longer offers its model (the key is checked first)', async () => {

@@ -34,6 +34,12 @@ const childKey = (parentJobId: string) => `regenerate-failed:${parentJobId}`;
  */
 const SWEEP_CLOCK_MARGIN_MS = 2_000;
 
+/**
+ * How far ahead of this gateway's clock a cursor's sweep start may be: the cursor may come from
+ * another replica whose clock runs ahead. Further than that it was edited.
+ */
+const CURSOR_CLOCK_SKEW_MS = 5 * 60_000;
+
 @Controller('v1/jobs')
 export class RegenerateFailedController {
   /** One bulk regenerate at a time per user, so calls cannot pile submits on intake. */
@@ -60,8 +66,8 @@ export class RegenerateFailedController {
     const scope = `${bulkCursorScope('regenerate', metadata, retryableOnly)}@`;
     const resumed = body.data.cursor === undefined ? undefined : decodeCursorCarrying(body.data.cursor, scope);
     const sweptBefore = resumed ? Number(resumed.carried) : Date.now() - SWEEP_CLOCK_MARGIN_MS;
-    // A cursor carries a sweep's start, a past moment: anything else was edited (and PostgreSQL would refuse the date).
-    if (resumed === null || !Number.isSafeInteger(sweptBefore) || sweptBefore < 0 || sweptBefore > Date.now()) {
+    // A cursor carries a sweep's start, a past moment on the clock of the replica that made it: anything else was edited (and PostgreSQL would refuse the date).
+    if (resumed === null || !Number.isSafeInteger(sweptBefore) || sweptBefore < 0 || sweptBefore > Date.now() + CURSOR_CLOCK_SKEW_MS) {
       throw invalidRequest('The cursor is not valid.', [{ path: 'cursor', message: 'use the nextCursor of an earlier bulk regenerate with the same metadata and retryableOnly' }]);
     }
     const after = resumed?.cursor;
