@@ -158,7 +158,7 @@ describe('FalAdapter against provider-sim (providers.md §7, §10)', () => {
     expect(adapter.verifyCallback(first.headers, first.body)).toBeNull();
     expect(adapter.verifyCallback(first.headers, first.body, 'fal_app=..%2F..')).toBeNull();
     expect(adapter.verifyCallback(first.headers, first.body.replace('"OK"', '"ERROR"'), first.query)).toBeNull();
-    const late = new FalAdapter({ apiKey: KEY, baseUrl: base, jwksUrl: `${base}/.well-known/jwks.json`, nowMs: () => Date.now() + 10 * 60_000 });
+    const late = new FalAdapter({ apiKey: KEY, baseUrl: base, jwksUrl: `${base}/.well-known/jwks.json`, webhooks: true, nowMs: () => Date.now() + 10 * 60_000 });
     await late.refreshWebhookKeys();
     expect(late.verifyCallback(first.headers, first.body, first.query)).toBeNull();
     expect(cold.verifyCallback(first.headers, first.body, first.query)).toBeNull(); // keys not loaded yet: refused, fal retries

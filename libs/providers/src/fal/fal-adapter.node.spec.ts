@@ -1,7 +1,9 @@
+import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FalAdapter } from './fal-adapter';
 import { falFactory } from './fal-factory';
+import { falSignedMessage } from './fal-webhook-signature';
 
 /** A fal queue that answers a request's status with `word` and its result with a 422 error body. */
 async function falAnswering(word: string): Promise<{ url: string; paths: string[]; close: () => Promise<void> }> {
@@ -48,5 +50,78 @@ describe('falFactory webhook keys', () => {
     // A real key beside a simulator: fal's own keys (the default), or forged callbacks would pass and real ones fail.
     expect(jwksOf({ PROVIDER_SIM_URL: 'http://127.0.0.1:4010', FAL_API_KEY: 'fal-real' })).toBeUndefined();
     expect(jwksOf({ PROVIDER_SIM_URL: 'http://127.0.0.1:4010', FAL_BASE_URL: 'https://queue.fal.run' })).toBeUndefined();
+  });
+});
+
+describe('FalAdapter webhook keys at callback time', () => {
+  /** A JWKS endpoint serving `current()`'s public key, counting downloads. */
+  async function jwksServer(current: () => KeyObject): Promise<{ url: string; downloads: () => number; close: () => Promise<void> }> {
+    let downloads = 0;
+    const server: Server = createServer((_req, res) => {
+      downloads++;
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ keys: [{ ...current().export({ format: 'jwk' }), kid: 'k' }] }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`, downloads: () => downloads, close: () => new Promise((r) => server.close(() => r()).closeAllConnections()) };
+  }
+
+  /** A callback as fal signs it, for request `req-1` of app fal-ai/kling-video. */
+  function signedCallback(privateKey: KeyObject, nowMs: number) {
+    const body = JSON.stringify({ request_id: 'req-1', status: 'OK', payload: {} });
+    const headers = { 'x-fal-webhook-request-id': 'req-1', 'x-fal-webhook-user-id': 'u', 'x-fal-webhook-timestamp': String(Math.floor(nowMs / 1000)) };
+    const signature = sign(null, falSignedMessage('req-1', 'u', headers['x-fal-webhook-timestamp'], body), privateKey).toString('hex');
+    return { headers: { ...headers, 'x-fal-webhook-signature': signature }, body, query: 'fal_app=fal-ai%2Fkling-video' };
+  }
+
+  const settle = () => new Promise((r) => setTimeout(r, 100));
+
+  it('after fal rotates its key, a refused callback reloads the keys (at most once a minute), and the next one is verified', async () => {
+    const [a, b] = [generateKeyPairSync('ed25519'), generateKeyPairSync('ed25519')];
+    let published = a.publicKey;
+    const jwks = await jwksServer(() => published);
+    let now = Date.now();
+    try {
+      const fal = new FalAdapter({ apiKey: 'k', jwksUrl: jwks.url, webhooks: true, nowMs: () => now });
+      await fal.prepare();
+      const withA = signedCallback(a.privateKey, now);
+      expect(fal.verifyCallback(withA.headers, withA.body, withA.query)).toEqual({ providerTaskId: 'fal-ai/kling-video/requests/req-1', signed: true });
+      expect(jwks.downloads()).toBe(1);
+
+      published = b.publicKey; // rotated
+      now += 2 * 60_000;
+      const withB = signedCallback(b.privateKey, now);
+      expect(fal.verifyCallback(withB.headers, withB.body, withB.query)).toBeNull();
+      await settle();
+      expect(jwks.downloads()).toBe(2);
+      expect(fal.verifyCallback(withB.headers, withB.body, withB.query)).toEqual({ providerTaskId: 'fal-ai/kling-video/requests/req-1', signed: true });
+
+      // Forged callbacks in a burst cost at most one download a minute.
+      const forged = signedCallback(generateKeyPairSync('ed25519').privateKey, now);
+      for (let i = 0; i < 20; i++) expect(fal.verifyCallback(forged.headers, forged.body, forged.query)).toBeNull();
+      await settle();
+      expect(jwks.downloads()).toBe(2);
+      now += 61_000;
+      expect(fal.verifyCallback(forged.headers, forged.body, forged.query)).toBeNull();
+      await settle();
+      expect(jwks.downloads()).toBe(3);
+    } finally {
+      await jwks.close();
+    }
+  });
+
+  it('with webhooks off, refuses every callback without downloading keys', async () => {
+    const key = generateKeyPairSync('ed25519');
+    const jwks = await jwksServer(() => key.publicKey);
+    try {
+      const fal = new FalAdapter({ apiKey: 'k', jwksUrl: jwks.url });
+      await fal.prepare();
+      const callback = signedCallback(key.privateKey, Date.now());
+      for (let i = 0; i < 3; i++) expect(fal.verifyCallback(callback.headers, callback.body, callback.query)).toBeNull();
+      await settle();
+      expect(jwks.downloads()).toBe(0);
+    } finally {
+      await jwks.close();
+    }
   });
 });

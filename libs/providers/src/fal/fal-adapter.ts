@@ -29,6 +29,12 @@ export const FAL_MODELS = [
   'fal-ai/pika/v2.2/text-to-video',
 ] as const;
 const JWKS_MAX_AGE_MS = 24 * 3600_000;
+/**
+ * A key reload asked for by a callback (keys past their age, or a signature none of them verifies:
+ * fal may have rotated its key) comes at most this often, so that a stream of forged callbacks
+ * cannot become a stream of JWKS downloads.
+ */
+const JWKS_RETRY_MS = 60_000;
 const FAL_APP_PARAM = 'fal_app';
 /** A path segment of an app id; it starts with a letter or digit, so `.` and `..` never pass. */
 const FAL_SEGMENT = '[A-Za-z0-9][A-Za-z0-9._-]*';
@@ -60,6 +66,7 @@ export class FalAdapter implements ProviderAdapter {
   private readonly http: ProviderHttp;
   private keys: KeyObject[] = [];
   private keysLoadedAt = 0;
+  private keysTriedAt = -Infinity;
   private keysLoading: Promise<void> | null = null;
 
   constructor(private readonly config: FalAdapterConfig) {
@@ -154,9 +161,14 @@ export class FalAdapter implements ProviderAdapter {
    * task id comes back in the webhook URL's query, where `submit()` put it.
    */
   verifyCallback(headers: HeaderBag, rawBody: string | Buffer, query?: string): VerifiedCallback | null {
+    // Submits asked for no callbacks: nothing posted here is ours, and it costs no key download.
+    if (!this.config.webhooks) return null;
     const now = this.config.nowMs?.() ?? Date.now();
-    if (now - this.keysLoadedAt > JWKS_MAX_AGE_MS) void this.refreshWebhookKeys().catch(() => undefined);
-    if (!verifyFalWebhook(this.keys, headers, rawBody, { nowMs: now })) return null;
+    if (now - this.keysLoadedAt > JWKS_MAX_AGE_MS) this.reloadKeysSoon(now);
+    if (!verifyFalWebhook(this.keys, headers, rawBody, { nowMs: now })) {
+      this.reloadKeysSoon(now); // fal sends a refused callback again, by when a new key is here
+      return null;
+    }
     const body = parseJsonObject(rawBody);
     const app = new URLSearchParams(query ?? '').get(FAL_APP_PARAM);
     if (typeof body?.request_id !== 'string' || !app) return null;
@@ -168,9 +180,15 @@ export class FalAdapter implements ProviderAdapter {
     return this.config.webhooks ? this.refreshWebhookKeys(ctx) : Promise.resolve();
   }
 
+  private reloadKeysSoon(now: number): void {
+    if (now - this.keysTriedAt < JWKS_RETRY_MS) return;
+    void this.refreshWebhookKeys().catch(() => undefined);
+  }
+
   /** Loads (or reloads) the webhook signing keys from `jwksUrl`. */
   refreshWebhookKeys(ctx?: ProviderCallContext): Promise<void> {
     if (this.config.webhookKeys) return Promise.resolve();
+    this.keysTriedAt = this.config.nowMs?.() ?? Date.now();
     this.keysLoading ??= (async () => {
       try {
         const res = await this.http.download(this.config.jwksUrl ?? FAL_DEFAULT_JWKS_URL, ctx, false);
