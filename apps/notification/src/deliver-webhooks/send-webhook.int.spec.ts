@@ -74,6 +74,23 @@ describe('sendWebhook: the receiver host resolved at each attempt (real HTTP)', 
     expect([accepts(current), accepts(previous), accepts(other)]).toEqual([true, true, false]);
   });
 
+  it('sends nothing once its lease may run out before the receiver could answer (a slow secrets read), so a later version sent meanwhile by another claimer is never overtaken', async () => {
+    const before = hits;
+    const resolver: HostResolver = async () => [{ address: '127.0.0.1', family: 4 }];
+    const slowSecrets = async (userId: string) => {
+      await new Promise((r) => setTimeout(r, 300));
+      return [webhookSecretFor('webhook-master-secret-for-tests', userId)];
+    };
+    const opts = { secrets: slowSecrets, timeoutMs: 2000, allowHosts: [`127.0.0.1:${port}`], resolver };
+    // Claimed with a lease of 2,600 ms: after the 300 ms read, 2,300 ms are left, not the 2,500 ms a send may need.
+    const late = await sendWebhook({ ...delivery(`http://127.0.0.1:${port}/in`), leaseEndsBy: performance.now() + 2600 }, opts);
+    expect(late).toMatchObject({ outcome: 'network_error', permanent: false, error: expect.stringMatching(/^not sent: /) });
+    expect(hits).toBe(before);
+    const inTime = await sendWebhook({ ...delivery(`http://127.0.0.1:${port}/in`), leaseEndsBy: performance.now() + 5000 }, opts);
+    expect(inTime).toMatchObject({ outcome: 'delivered' });
+    expect(hits).toBe(before + 1);
+  });
+
   it('sends nothing when the signing secrets cannot be read, and fails the attempt as one to try again', async () => {
     const before = hits;
     const resolver: HostResolver = async () => [{ address: '127.0.0.1', family: 4 }];

@@ -33,6 +33,9 @@ const PERMANENT: ReadonlySet<UnsafeUrlReason> = new Set([
 const refusal = (reason: UnsafeUrlReason) =>
   reason === 'too_many_redirects' ? 'refused: too_many_redirects (the receiver answered with a redirect, which is not followed: give its final URL)' : `refused: ${reason}`;
 
+/** Room left in a lease, past the send's timeout, for the answer to be handled before it ends. */
+const LEASE_MARGIN_MS = 500;
+
 /** Stable per job and version, so a receiver can drop a repeated delivery. */
 export const webhookId = (jobId: string, version: number) => `msg_${jobId}_v${version}`;
 
@@ -65,6 +68,10 @@ export async function sendWebhook(delivery: ClaimedDelivery, opts: WebhookSender
   } catch {
     // Nothing was sent: the attempt fails as one that can be tried again (the database back).
     return { outcome: 'network_error', httpStatus: null, error: 'not sent: the signing secret could not be read', durationMs: elapsed(), permanent: false };
+  }
+  // See "Per-job order" in webhook-delivery-store: never a POST that could outlast the lease.
+  if (delivery.leaseEndsBy !== undefined && performance.now() + opts.timeoutMs + LEASE_MARGIN_MS > delivery.leaseEndsBy) {
+    return { outcome: 'network_error', httpStatus: null, error: 'not sent: reelay took too long to prepare it (its turn would have run out)', durationMs: elapsed(), permanent: false };
   }
   const headers = webhookHeaders(secrets, webhookId(delivery.jobId, delivery.version), delivery.body, opts.now?.() ?? new Date());
   try {

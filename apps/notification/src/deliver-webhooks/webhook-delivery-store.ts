@@ -18,6 +18,12 @@ export interface ClaimedDelivery extends NewDelivery {
   attempt: number;
   attemptId: string;
   leaseToken: string;
+  /**
+   * When the lease ends at the latest, on this process's `performance.now()` clock (taken before the
+   * claim was sent, so never later than the database's lease_until). Absent outside the schedule (a
+   * test send).
+   */
+  leaseEndsBy?: number;
 }
 
 export type DeliveryState = 'delivered' | 'pending' | 'failed' | 'lease_lost';
@@ -41,6 +47,11 @@ export type DeliveryState = 'delivered' | 'pending' | 'failed' | 'lease_lost';
  * newest row version: postgresql.org/docs/current/transaction-iso.html#XACT-READ-COMMITTED).
  * A claimer that dies leaves its lease to expire; the next claim retries (at least once, and the
  * stable webhook-id lets receivers drop the duplicate) and marks the dead attempt `interrupted`.
+ * A claimer that is only slow (its secrets query or the pool kept it waiting) must not send once its
+ * lease may have lapsed: another claimer may by then have sent this version and the next ones, and a
+ * late send would reach the receiver after them. So the POST starts only while the lease still has
+ * the whole send timeout ahead of it (sendWebhook); a holder's late `finish` can then cost a
+ * duplicate of its version, never a reordering.
  *
  * Fairness between users: a claim takes a user's rows only while fewer than `perUser` of that
  * user's deliveries are leased (across replicas: the count is of live leases in the table). One
@@ -213,6 +224,7 @@ export class WebhookDeliveryStore {
   /** Leases up to `limit` due deliveries, each the oldest pending one of its job (see above). */
   async claim(opts: { jobId?: string; limit: number; leaseMs: number }): Promise<ClaimedDelivery[]> {
     const token = randomUUID();
+    const leaseEndsBy = performance.now() + opts.leaseMs;
     const rows: ClaimRow[] = await this.dataSource.query(CLAIM_SQL, [opts.jobId ?? null, opts.limit, token, opts.leaseMs, this.perUser]);
     return rows.map((r) => ({
       jobId: r.job_id,
@@ -224,6 +236,7 @@ export class WebhookDeliveryStore {
       attempt: r.attempts,
       attemptId: r.attempt_id,
       leaseToken: token,
+      leaseEndsBy,
     }));
   }
 
