@@ -24,8 +24,12 @@ export class IntakeSweepService implements OnApplicationBootstrap, BeforeApplica
       // One replica at a time, so that no two validate the same jobs (and fetch the same reference images).
       round: async () =>
         void (await onOneReplica(infra.dataSource, 'intake-sweep', async () => {
+          // Credits first and on their own: a validation round can be long (image fetches, fits) or
+          // fail (its job_view read), and the holds it would hold up are users' money.
+          await settleDeadLettered({ ...deps, deadLetters: infra.deadLetters, logger }).catch((err: unknown) =>
+            logger.warn({ err: String(err) }, 'settling the holds of dead-lettered job ends failed; trying again next round'),
+          );
           await validateUnvalidated({ ...deps, logger });
-          await settleDeadLettered({ ...deps, deadLetters: infra.deadLetters, logger });
         })),
       intervalMs: SWEEP_EVERY_MS,
       onError: (err) => logger.warn({ err: String(err) }, 'intake sweep failed; trying again later'),

@@ -80,6 +80,21 @@ describe('handle (real PostgreSQL)', () => {
     expect(await storeA.streamVersion(id)).toBe(3);
   });
 
+  it('with lockAfterConflicts, decides once more under the stream\'s lock when every optimistic try lost, where no writer can get in between', async () => {
+    const id = `credits-${randomUUID()}`;
+    let calls = 0;
+    const result = await handle(storeA, id, balance, async () => {
+      // Someone else gets in between on every optimistic try (3 with maxRetries 2); under the lock it could not.
+      if (++calls <= 3) await storeB.append(id, 'any', grant('intruder', 1));
+      return grant('u', 10);
+    }, { maxRetries: 2, lockAfterConflicts: true });
+    expect(calls).toBe(4);
+    expect(result).toMatchObject({ state: { granted: 13, grants: 4 }, version: 4 });
+    expect(await storeA.streamVersion(id)).toBe(4);
+    // The committed state is what this process folds next, without a read.
+    expect(storeA.states.get(balance, id)).toEqual({ state: { granted: 13, grants: 4 }, version: 4 });
+  });
+
   describe('the folded-state cache', () => {
     it('reads only the events after the state this process already folded', async () => {
       const id = `credits-${randomUUID()}`;

@@ -3,7 +3,8 @@ import { ConcurrencyError } from '../store/errors';
 import type { EventStore } from '../store/event-store';
 import type { NewEvent } from '../store/types';
 import type { SnapshotPolicy } from '../snapshots/stream-snapshot-store';
-import type { SqlExecutor } from '../sql/sql-executor';
+import { inTransaction, type SqlExecutor } from '../sql/sql-executor';
+import { lockStreams } from '../store/stream-lock';
 
 export interface StreamFold<State, Event> {
   evolve(state: State, event: Event): State;
@@ -26,6 +27,14 @@ export interface HandleOptions {
    * it without this option, which reads the events after the cached state.
    */
   atLeastVersion?: number;
+  /**
+   * When every optimistic try lost its race, decide once more inside a transaction that holds the
+   * stream's append lock (lockStreams), where no writer can move it between the read and the append.
+   * For a hot stream whose writes must not fail (a credit release a user waits on): the locked round
+   * makes the stream's other appends wait for its few round trips, so it comes only after the
+   * optimistic ones.
+   */
+  lockAfterConflicts?: boolean;
 }
 
 export interface LoadOptions {
@@ -70,11 +79,37 @@ export async function handle<State, Event extends DomainEvent = DomainEvent>(
       rememberStreamState(store, fold, streamId, { state: after, version: result.nextExpectedVersion }, version);
       return { state: after, events: result.events, version: result.nextExpectedVersion };
     } catch (err) {
-      if (!(err instanceof ConcurrencyError) || attempt >= maxRetries) throw err;
+      if (!(err instanceof ConcurrencyError)) throw err;
+      if (attempt >= maxRetries) {
+        if (opts.lockAfterConflicts) return handleUnderLock(store, streamId, fold, decide, opts);
+        throw err;
+      }
       // Jitter so that a crowd of writers on one stream spreads out instead of colliding again.
       await new Promise((r) => setTimeout(r, Math.random() * 5 * (attempt + 1)));
     }
   }
+}
+
+/** One read-decide-append under the stream's append lock (see HandleOptions.lockAfterConflicts). */
+async function handleUnderLock<State, Event extends DomainEvent>(
+  store: EventStore,
+  streamId: string,
+  fold: StreamFold<State, Event>,
+  decide: Decide<State>,
+  opts: HandleOptions,
+): Promise<HandleResult<State>> {
+  const { result, base } = await inTransaction(store.dataSource, async (tx) => {
+    await lockStreams(tx, [streamId]);
+    const { state, version } = await loadStreamState(store, streamId, fold, { tx });
+    const decided = await decide(state, version);
+    if (decided.length === 0) return { result: { state, events: [], version }, base: version };
+    const events = opts.metadata ? decided.map((e) => ({ ...e, metadata: e.metadata ?? opts.metadata })) : decided;
+    const appended = await store.append(streamId, version, events, { tx });
+    return { result: { state: foldEvents(fold, state, appended.events), events: appended.events, version: appended.nextExpectedVersion }, base: version };
+  });
+  // Only once committed: a rolled-back append must not be remembered.
+  if (result.events.length > 0) rememberStreamState(store, fold, streamId, { state: result.state, version: result.version }, base);
+  return result;
 }
 
 /**
