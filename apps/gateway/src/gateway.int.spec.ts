@@ -15,6 +15,8 @@ import { createGatewayApp, type GatewayApp } from './app';
 import { ApiKeyLookup } from './auth/api-key-lookup';
 import { jobTokenSecret, signJobToken } from './job-token/job-token';
 import { GatewayConfig } from './config/gateway-config';
+import { JobStreamRegistry } from './job-stream/job-stream-registry';
+import { JobStreamSession } from './job-stream/job-stream-session';
 
 jest.setTimeout(20_000);
 
@@ -150,6 +152,41 @@ afterAll(async () => {
   await gw?.app.close();
   await db?.drop();
   await rm(storageDir, { recursive: true, force: true });
+});
+
+describe('a job stream whose log reads are slow', () => {
+  it('queues at most one re-read at a time, so a slow spell leaves no backlog of reads behind it', async () => {
+    const jobId = await createJob('alice');
+    let slowMs = 60;
+    let reads = 0;
+    const store = new Proxy(gw.deps.store, {
+      get(target, prop) {
+        if (prop === 'readStream') {
+          return async (...args: Parameters<typeof target.readStream>) => {
+            reads++;
+            if (slowMs) await new Promise((r) => setTimeout(r, slowMs));
+            return target.readStream(...args);
+          };
+        }
+        const value = Reflect.get(target, prop, target) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const session = new JobStreamSession({ jobId, after: 0, store, nc: gw.deps.nc, prefix, recheckMs: 10, heartbeatMs: 60_000, logger: createLogger('gateway', 'silent'), write: () => undefined, end: () => undefined });
+    session.start();
+    try {
+      // Re-checks come every 10 ms while a read takes 60 ms: without coalescing, about 50 would queue up.
+      await new Promise((r) => setTimeout(r, 600));
+      slowMs = 0;
+      await new Promise((r) => setTimeout(r, 20));
+      const before = reads;
+      await new Promise((r) => setTimeout(r, 100));
+      // Once reads are fast again, one per re-check at most (about 10 here), not the backlog.
+      expect(reads - before).toBeLessThan(30);
+    } finally {
+      session.close(false);
+    }
+  });
 });
 
 describe('storage', () => {
@@ -1098,6 +1135,26 @@ describe('a second gateway process on the same database', () => {
     }
   });
 
+  it('once shutdown has begun, a stream that opens ends at once (the client reconnects elsewhere) and a waiting read answers at once, so nothing holds the server open', async () => {
+    const config = GatewayConfig.parse({ DATABASE_URL: db.url, NATS_PREFIX: prefix, STORAGE_DIR: storageDir, DB_POOL_SIZE: '2' });
+    const closing = await createGatewayApp(config, createLogger('gateway', 'silent'));
+    await closing.app.listen(0, '127.0.0.1');
+    const url = (await closing.app.getUrl()).replace('[::1]', '127.0.0.1');
+    try {
+      const jobId = await createJob('alice', running());
+      // What Nest runs first on SIGTERM; a request already past authentication reaches the stream after it.
+      closing.app.get(JobStreamRegistry).beforeApplicationShutdown();
+      const stream = await fetch(`${url}/v1/jobs/${jobId}/stream`, { headers: { authorization: `Bearer ${alice}` }, signal: AbortSignal.timeout(5000) });
+      expect(stream.status).toBe(200);
+      expect(await stream.text()).toBe('retry: 2000\n\n');
+      const waited = await fetch(`${url}/v1/jobs/${jobId}`, { headers: { authorization: `Bearer ${alice}`, prefer: 'wait=20' }, signal: AbortSignal.timeout(5000) });
+      expect(waited.status).toBe(200);
+      expect(((await waited.json()) as { status: string }).status).toBe('running');
+    } finally {
+      await closing.app.close();
+    }
+  });
+
   it('ends a job stream while its credential is good and checks the reconnect again: a revoked key and an expired job token get 401', async () => {
     const started: GatewayApp[] = [];
     const gateway = async (more: Record<string, string>) => {
@@ -1125,14 +1182,23 @@ describe('a second gateway process on the same database', () => {
       const viaToken = await fetch(`${long.url}/v1/jobs/${jobId}/stream?token=${token}`);
       expect(viaToken.status).toBe(200);
       expect((await readSse(viaToken)).map((e) => e.id)).toEqual(['1', '2', '3', '4', '5']);
-      expect((await fetch(`${long.url}/v1/jobs/${jobId}/stream?token=${token}`, { headers: { 'last-event-id': '5' } })).status).toBe(401);
+      const refused = await fetch(`${long.url}/v1/jobs/${jobId}/stream?token=${token}`, { headers: { 'last-event-id': '5' } });
+      expect(refused.status).toBe(401);
+      // A page on another origin must be able to read that 401 (and fetch a new token), not a CORS failure.
+      expect(refused.headers.get('access-control-allow-origin')).toBe('*');
 
       // So does a stream opened with a key that expires (keys create --expires-in), and its reconnect gets 401.
       const expiring = (await createApiKey(gw.deps.dataSource, 'stream-revoked', 'expiring', undefined, { expiresAt: new Date(Date.now() + 1500) })).key;
+      // A job token that key hands out ends with the key, whatever lifetime was asked for.
+      const minted = await fetch(`${long.url}/v1/jobs/${jobId}/token`, { method: 'POST', headers: { authorization: `Bearer ${expiring}`, 'content-type': 'application/json' }, body: JSON.stringify({ expiresInSeconds: 3600 }) });
+      expect(minted.status).toBe(201);
+      const mintedToken = (await minted.json()) as { expiresAt: string; streamUrl: string };
+      expect(Date.parse(mintedToken.expiresAt) - Date.now()).toBeLessThanOrEqual(1500);
       const viaExpiring = await fetch(`${long.url}/v1/jobs/${jobId}/stream`, { headers: { authorization: `Bearer ${expiring}` } });
       expect(viaExpiring.status).toBe(200);
       expect((await readSse(viaExpiring)).map((e) => e.id)).toEqual(['1', '2', '3', '4', '5']);
       expect((await fetch(`${long.url}/v1/jobs/${jobId}/stream`, { headers: { authorization: `Bearer ${expiring}`, 'last-event-id': '5' } })).status).toBe(401);
+      expect((await fetch(`${long.url}${mintedToken.streamUrl}`, { headers: { 'last-event-id': '5' } })).status).toBe(401);
     } finally {
       for (const app of started) await app.app.close();
     }

@@ -51,6 +51,9 @@ export class ApiKeyGuard implements CanActivate {
     }
 
     if (req.headers.authorization === undefined && typeof req.query.token === 'string' && this.reflector.getAllAndOverride<boolean>(JOB_TOKEN_ROUTE, [ctx.getHandler(), ctx.getClass()])) {
+      // The token in the URL is the credential, so any origin may read the answer (an EventSource on
+      // the client's own site), a refusal too: a page must see its 401 (get a new token) or 429.
+      ctx.switchToHttp().getResponse<Response>().setHeader('Access-Control-Allow-Origin', '*');
       this.takeForAddress(req);
       const secret = this.jobTokenSecret;
       const claims = secret && typeof req.params.id === 'string' ? verifyJobToken(secret, req.params.id, req.query.token, new Date()) : null;
@@ -58,8 +61,6 @@ export class ApiKeyGuard implements CanActivate {
       req.userId = claims.userId;
       req.viaJobToken = true;
       req.credentialExpiresAt = claims.expiresAt;
-      // The token in the URL is the credential, so any origin may read the answer (an EventSource on the client's own site).
-      ctx.switchToHttp().getResponse<Response>().setHeader('Access-Control-Allow-Origin', '*');
       return true;
     }
 

@@ -35,6 +35,7 @@ export function waitForFinish(
   res: Response,
 ): Promise<'finished' | 'timeout' | 'gone' | 'busy'> {
   return new Promise((resolve) => {
+    if (registry.isClosing) return resolve('busy'); // shutting down: the read answers at once
     const session = gatewayJobStream(deps, { jobId: job.id, after: job.version, write: () => undefined, end: () => done('finished') });
     const forget = registry.add(job.userId, session, deps.config.SSE_MAX_STREAMS_PER_USER);
     if (!forget) return resolve('busy');

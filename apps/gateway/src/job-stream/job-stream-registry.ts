@@ -10,6 +10,16 @@ import type { JobStreamSession } from './job-stream-session';
 export class JobStreamRegistry implements BeforeApplicationShutdown {
   private readonly sessions = new Set<JobStreamSession>();
   private readonly perUser = new Map<string, number>();
+  private closing = false;
+
+  /**
+   * True once shutdown began: a stream or wait that reaches `add` after the sessions were ended would
+   * hold its connection open, and the HTTP server's close waits for every connection (up to
+   * SSE_MAX_STREAM_MS, past the shutdown grace).
+   */
+  get isClosing(): boolean {
+    return this.closing;
+  }
 
   /** Registers the session; null when the user already has `maxPerUser` open here. The returned function forgets it. */
   add(userId: string, session: JobStreamSession, maxPerUser: number): (() => void) | null {
@@ -29,6 +39,7 @@ export class JobStreamRegistry implements BeforeApplicationShutdown {
   }
 
   beforeApplicationShutdown(): void {
+    this.closing = true;
     for (const s of this.sessions) s.close();
     this.sessions.clear();
   }

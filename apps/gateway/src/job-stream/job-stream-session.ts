@@ -36,6 +36,8 @@ export class JobStreamSession {
   private foldedVersion = 0;
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
+  /** A re-read of the log is queued and has not started: another would read the same events. */
+  private catchUpQueued = false;
   private readonly timers: NodeJS.Timeout[] = [];
   private unsubscribe: () => void = () => undefined;
 
@@ -48,8 +50,8 @@ export class JobStreamSession {
       this.enqueue(() => this.onLive(msg)),
     );
     this.unsubscribe = () => sub.unsubscribe();
-    this.enqueue(() => this.catchUp());
-    this.timers.push(setInterval(() => this.enqueue(() => this.catchUp()), this.opts.recheckMs));
+    this.queueCatchUp();
+    this.timers.push(setInterval(() => this.queueCatchUp(), this.opts.recheckMs));
     this.timers.push(setInterval(() => !this.closed && this.opts.write(HEARTBEAT), this.opts.heartbeatMs));
   }
 
@@ -72,13 +74,27 @@ export class JobStreamSession {
       .catch((err: unknown) => this.opts.logger.warn({ err, jobId: this.opts.jobId }, 'job stream step failed; the next re-check retries'));
   }
 
+  /**
+   * Queues a re-read of the log unless one is queued already: when reads take longer than the
+   * re-check interval (a slow database, many streams), re-reads would otherwise pile up on the chain,
+   * each reading what the one before read, and live pushes would wait behind all of them.
+   */
+  private queueCatchUp(): void {
+    if (this.catchUpQueued) return;
+    this.catchUpQueued = true;
+    this.enqueue(() => {
+      this.catchUpQueued = false;
+      return this.catchUp();
+    });
+  }
+
   private onLive(msg: { version?: unknown; job?: unknown }): Promise<void> | void {
     const job = Job.safeParse(msg.job);
     const version = msg.version;
-    if (!job.success || typeof version !== 'number' || job.data.id !== this.opts.jobId) return this.catchUp();
+    if (!job.success || typeof version !== 'number' || job.data.id !== this.opts.jobId) return this.queueCatchUp();
     if (version <= this.sent) return;
     if (version === this.sent + 1) return this.emit(version, job.data);
-    return this.catchUp();
+    return this.queueCatchUp();
   }
 
   private async catchUp(): Promise<void> {

@@ -42,6 +42,13 @@ export class JobStreamController {
       res.status(200).set(SSE_HEADERS).end();
       return;
     }
+    if (this.registry.isClosing) {
+      // Shutting down: the stream ends at once, as at any stream's end, and the client reconnects
+      // (Last-Event-ID) to another instance. A 503 would stop an EventSource for good.
+      res.status(200).set(SSE_HEADERS).write(retryHint(2000));
+      res.end();
+      return;
+    }
     const { config } = this.deps;
     // An unfinished job's id past its version was never sent for it: waiting for that version would
     // hide every event up to it, the terminal one included, so the stream starts over (ids let
