@@ -42,6 +42,18 @@ describe('dispatch: crash after the provider accepted, before the log recorded i
     return jobId;
   }
 
+  it('retries 429s at a provider it can search without looking for a task first: no refused try made one', async () => {
+    const lists = async () => ((await (await fetch(`${h.sim.url}/_sim/stats`)).json()) as Record<string, { lists: number }>).seedance?.lists ?? 0;
+    const dispatch = await h.startDispatch(env);
+    const before = await lists();
+    const jobId = await h.createValidatedJob({ model: 'seedance-1-0-pro', provider: 'seedance', prompt: 'rain on a window [sim:rate_limit=2 retry_after=1]' });
+    await h.waitForJob(jobId, (j) => j.status === 'running', 30_000);
+    const mine = (await h.submissions('seedance')).filter((s) => s.submissionKey?.startsWith(`${jobId}:`));
+    expect(mine.map((s) => [s.submissionKey, s.outcome])).toEqual([[`${jobId}:1`, 'rejected'], [`${jobId}:1`, 'rejected'], [`${jobId}:1`, 'accepted']]);
+    expect(await lists()).toBe(before);
+    await dispatch.kill('SIGTERM');
+  });
+
   it('reconciles with the provider after a restart: running, with exactly one submission at the sim', async () => {
     const jobId = await crashedAfterSubmit(env, { model: 'seedance-1-0-pro', provider: 'seedance', prompt: 'a paper boat in a gutter' });
     const accepted = (await h.submissions('seedance')).filter((s) => s.submissionKey === `${jobId}:1` && s.outcome === 'accepted');

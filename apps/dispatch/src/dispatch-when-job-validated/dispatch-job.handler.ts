@@ -12,7 +12,7 @@ import { linePlace, providersFor, takeSlot } from './provider-candidates';
 import { cancelOrphan, recordAccepted, recordUnrecordedTask, untilRecorded } from './record-answer';
 import { InlineImageTooLargeError, MissingAssetError, submitRequest, uploadNeedsLinkDetail, UploadNeedsLinkError } from './submit-request';
 import { LISTING_LAG_MS, lookupOnly } from './submit-failure-policy';
-import { dispatchView } from './submission-history';
+import { dispatchView, everyTryRefused } from './submission-history';
 import { capacityWait, waitForSubmitTurn } from './submit-turns';
 import { assertHeld, type SubmitLease } from './submit-locks';
 
@@ -108,7 +108,7 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
       }
       const pinned = provider;
       if (!(await deps.slots.forUser(job.userId, jobId, async () => (await takeSlot(deps, jobId, pinned, linePlace(job))) || null))) return capacityWait(deps);
-      if (findsBySubmissionKey(deps, adapter)) {
+      if (findsBySubmissionKey(deps, adapter) && !everyTryRefused(history)) {
         assertHeld(lease, jobId);
         let found: string | null;
         try {
@@ -136,7 +136,7 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
           return await onSubmitError(deps, run, job, provider, { kind: 'server', retryable: false, notProviderFault: true, detail }, true);
         }
         submissionKey = job.intent.submissionKey;
-      } else if (adapter.capabilities.idempotencyKey) {
+      } else if (findsBySubmissionKey(deps, adapter) || adapter.capabilities.idempotencyKey) {
         submissionKey = job.intent.submissionKey;
       } else if (history.lastTryRejected) {
         // The last try was answered with an error, so the provider holds no task from it. This try

@@ -46,6 +46,17 @@ export function evolveSubmissionHistory(h: SubmissionHistory, e: JobEvent): Subm
   return h;
 }
 
+/**
+ * Every try at the current provider was refused with a 429, so none of them made a task: a
+ * provider that rate-limits answers before it creates anything. A retry then needs no look for a
+ * task by our key first (at a busy account that list is long, and read on every retry it would
+ * use up what the lookup may read and fail a job that only waited for its turn). A try that timed
+ * out or met a 5xx may have reached the provider, and is looked up as before.
+ */
+export function everyTryRefused(history: SubmissionHistory): boolean {
+  return history.lastTryRejected && history.retries.length > 0 && history.retries.every((r) => r.reason === 'rate_limited');
+}
+
 export interface DispatchView {
   job: JobState;
   history: SubmissionHistory;

@@ -30,6 +30,11 @@ describe('decideSubmitFailure', () => {
     });
   });
 
+  it('spreads 429 retries up to a fifth past Retry-After, never before it, so jobs refused together do not all come back together', () => {
+    const retryAt = (jitter: number) => (decideSubmitFailure({ kind: 'rate_limited', retryAfterMs: 10_000 }, history(), at(0), policy, jitter) as { retryAt: Date }).retryAt;
+    expect([0.8, 0.9, 1, 1.1, 1.2].map((j) => retryAt(j).getTime())).toEqual([12_000, 11_000, 10_000, 11_000, 12_000].map((ms) => at(ms).getTime()));
+  });
+
   it('waits the default when a 429 has no Retry-After', () => {
     const d = decideSubmitFailure({ kind: 'rate_limited' }, history(), at(0), policy);
     expect(d).toEqual({ action: 'retry', reason: 'rate_limited', retryAt: at(2_000) });

@@ -51,8 +51,10 @@ function decide(failure: SubmitFailure, history: SubmissionHistory, now: Date, p
   const tries = (reason: string) => history.retries.filter((r) => r.reason === reason).length;
   switch (failure.kind) {
     case 'rate_limited': {
-      const wait = Math.max(0, failure.retryAfterMs ?? policy.rateLimitDefaultWaitMs);
-      const retryAt = new Date(now.getTime() + wait);
+      // Never before the provider's Retry-After, and spread a little past it: jobs refused together
+      // would otherwise all come back at the same moment and be refused together again.
+      const wait = Math.max(0, failure.retryAfterMs ?? policy.rateLimitDefaultWaitMs) * (1 + Math.abs(jitter - 1));
+      const retryAt = new Date(now.getTime() + Math.round(wait));
       const budgetStart = history.intentAt ?? now;
       const overBudget = retryAt.getTime() - budgetStart.getTime() > policy.rateLimitBudgetMs;
       if (overBudget || tries('rate_limited') >= policy.rateLimitMaxRetries || failure.retryable === false) return { action: 'fail', errorCode: 'provider_rate_limited' };

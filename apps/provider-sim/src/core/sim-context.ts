@@ -24,6 +24,8 @@ export interface ProviderStats {
   /** Accepted over the concurrency limit and held THROTTLED (providers that queue instead of refusing). */
   throttledAtCapacity: number;
   checks: number;
+  /** Task list reads (providers whose API lists tasks: reelay looks a submit up by its key there). */
+  lists: number;
   inFlight: number;
   maxInFlight: number;
 }
@@ -98,7 +100,7 @@ export class SimContext {
   statsFor(provider: string): ProviderStats {
     let s = this.stats.get(provider);
     if (!s) {
-      s = { submissions: 0, accepted: 0, rejectedAtCapacity: 0, throttledAtCapacity: 0, checks: 0, inFlight: 0, maxInFlight: 0 };
+      s = { submissions: 0, accepted: 0, rejectedAtCapacity: 0, throttledAtCapacity: 0, checks: 0, lists: 0, inFlight: 0, maxInFlight: 0 };
       this.stats.set(provider, s);
     }
     return s;

@@ -66,6 +66,7 @@ export const lumaSim: SimProvider = {
 
     router.get(`${p}/generations`, (req) => {
       if (ctx.options.requireAuth && !bearerToken(req)) return lumaError(401, 'Invalid API key is provided');
+      ctx.statsFor(PROVIDER).lists++;
       const limit = Math.max(1, Number(req.query.get('limit') ?? 100));
       const offset = Math.max(0, Number(req.query.get('offset') ?? 0));
       const all = [...ctx.tasks.values()].filter((t) => t.provider === PROVIDER && !t.deleted).reverse();

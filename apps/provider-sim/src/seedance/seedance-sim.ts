@@ -85,6 +85,7 @@ export const seedanceSim: SimProvider = {
 
     router.get(base, (req) => {
       if (ctx.options.requireAuth && !bearerToken(req)) return arkError(401, 'AuthenticationError', 'The API key is missing or invalid.');
+      ctx.statsFor(PROVIDER).lists++;
       const pageNum = Math.max(1, Number(req.query.get('page_num') ?? 1));
       const pageSize = Math.min(500, Math.max(1, Number(req.query.get('page_size') ?? 10)));
       const status = req.query.get('filter.status');
