@@ -38,6 +38,11 @@ export interface BlobStorage {
    */
   put(key: string, data: Buffer | Readable, description?: BlobDescription, guards?: PutGuards): Promise<{ bytes: number; kept?: true }>;
   stat(key: string): Promise<BlobStat | null>;
+  /**
+   * Makes the blob at `key`, as it is there now, survive a power loss: what a caller does before it
+   * records a blob it found in place rather than put (its putter may have stopped before that).
+   */
+  makeDurable(key: string): Promise<void>;
   read(key: string): Promise<Buffer>;
   /** A byte range, inclusive `end`, for HTTP Range answers. */
   stream(key: string, range?: { start: number; end: number }): Readable;

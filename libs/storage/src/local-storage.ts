@@ -201,6 +201,11 @@ export class LocalStorage implements BlobStorage {
     }
   }
 
+  /** The blob's data is on the device once its put wrote it; its name is once its directory is synced. */
+  async makeDurable(key: string): Promise<void> {
+    await this.timed('directory', this.syncDirectory(dirname(this.path(key))));
+  }
+
   async stat(key: string): Promise<BlobStat | null> {
     const path = this.path(key);
     const [size, description] = await Promise.all([

@@ -1,4 +1,4 @@
-import { isTerminal, type JobErrorCode } from '@reelay/contracts';
+import { isTerminal, type JobErrorCode, type JobOutput } from '@reelay/contracts';
 import { IllegalTransitionError, type JobCommand, type JobState } from '@reelay/job-domain';
 import { isProviderError, type ProviderAdapter, type ProviderCheckResult } from '@reelay/providers';
 import { extractContext, runWithContext, withSpan } from '@reelay/service-kit';
@@ -8,7 +8,7 @@ import { afterFailedCheck, afterUnfinishedCheck, type NextStep } from '../schedu
 import { drainCheck, endReason, outlivedByTask, recordTaskEnded, taskIsOver } from '../drain-canceled-task/drain-check';
 import { decideOnJob, loadJob } from '../shared/job-stream';
 import { ACCOUNT_REFUSALS, providerCall } from '../shared/provider-call';
-import { takeOutput } from '../take-output/take-output';
+import { storedCopy, takeOutput } from '../take-output/take-output';
 import { withExpiry } from '../delete-output/output-expiry';
 import { removeUnusedOutput } from '../delete-output/remove-unused-output.handler';
 import { failureCodeAfterAcceptance, operatorDetail } from './failure-code';
@@ -113,13 +113,10 @@ class JobCheck {
       }
       case 'succeeded': {
         if (!result.outputUrl) return this.fail('output_missing', `${claim.provider} reported success without an output`);
-        const recorded = async () => (await loadJob(this.deps.store, claim.jobId)).status === 'succeeded';
-        const custody = await providerCall(this.deps, adapter, 'fetch_output', () => takeOutput(this.deps, claim.jobId, adapter, result.outputUrl!, recorded));
+        const custody = await providerCall(this.deps, adapter, 'fetch_output', () => takeOutput(this.deps, claim.jobId, adapter, result.outputUrl!, this.recorded));
         if (custody.kind === 'stored') {
           this.copiedOutput = true;
-          const now = this.now();
-          await this.write({ type: 'Succeed', output: withExpiry(custody.output, now, this.deps.outputRetentionMs), now });
-          return 'succeeded';
+          return this.succeed(custody.output);
         }
         if (custody.kind === 'missing') return this.fail('output_missing', `${claim.provider}: ${custody.detail}`);
         this.deps.logger.warn({ provider: claim.provider, detail: custody.detail }, 'output copy failed; trying again later');
@@ -140,7 +137,24 @@ class JobCheck {
     await decideOnJob(this.deps.store, this.claim.jobId, command, this.claim.metadata);
   }
 
+  private readonly recorded = async () => (await loadJob(this.deps.store, this.claim.jobId)).status === 'succeeded';
+
+  private async succeed(output: JobOutput): Promise<CheckOutcome> {
+    const now = this.now();
+    await this.write({ type: 'Succeed', output: withExpiry(output, now, this.deps.outputRetentionMs), now });
+    return 'succeeded';
+  }
+
   private async fail(errorCode: JobErrorCode, detail: string): Promise<CheckOutcome> {
+    // A copy in place means an earlier check saw the task succeed and copied its output, and then
+    // could not record it (a crash, the database down): a provider that has purged the task since
+    // (Replicate keeps API outputs about an hour) now answers failed or not found. The copy is the
+    // video, and the job succeeds with it rather than failing and losing it.
+    const kept = await storedCopy(this.deps, this.claim.jobId, this.recorded);
+    if (kept?.kind === 'stored') {
+      this.deps.logger.warn({ provider: this.claim.provider, errorCode, detail }, 'the provider no longer has the task, but an earlier check copied its output: the job succeeds with that copy');
+      return this.succeed(kept.output);
+    }
     this.deps.logger.info({ provider: this.claim.provider, errorCode, detail }, 'job failed at the provider');
     await this.write({ type: 'Fail', errorCode, detail, now: this.now() });
     return 'failed';

@@ -176,6 +176,22 @@ describe('checkJob against PostgreSQL and provider-sim', () => {
     expect(await deps.storage.stat(outputKey(jobId))).toBeNull();
   });
 
+  it('a check retried after its copy could not be recorded succeeds with the copy, though the provider has purged the task since', async () => {
+    const { jobId } = await followed('runway', 'a fox [sim:success_after=1]');
+    // The first check copies the output, and its JobSucceeded does not get written (the database went away).
+    const append = jest.spyOn(pg.store, 'append').mockRejectedValueOnce(new Error('Connection terminated unexpectedly'));
+    await expect(checkJob(deps, await claim(jobId))).rejects.toThrow('Connection terminated');
+    append.mockRestore();
+    expect((await deps.storage.stat(outputKey(jobId)))?.bytes).toBeGreaterThan(0);
+    // By the retry, the provider has dropped the task (as Replicate does with API outputs after about an hour).
+    jest.spyOn(adapters.get('runway')!, 'check').mockResolvedValueOnce({ state: 'failed', providerStatus: 'FAILED', error: { kind: 'not_found', detail: 'task not found', retryable: false } });
+    await pg.ds.query(`UPDATE poll_schedule SET lease_until = now() - interval '1 ms' WHERE job_id = $1`, [jobId]);
+    expect(await checkJob(deps, await claim(jobId))).toBe('succeeded');
+    const events = await pg.store.readStream(jobStreamId(jobId));
+    expect(events.map((e) => e.type)).not.toContain('JobFailed');
+    expect(events.at(-1)).toMatchObject({ type: 'JobSucceeded', data: { output: { bytes: (await deps.storage.stat(outputKey(jobId)))!.bytes } } });
+  });
+
   it('a job that succeeded by another check meanwhile keeps the output that check recorded', async () => {
     const { jobId } = await followed('runway', 'a fox [sim:success_after=1]');
     const first = await claim(jobId);

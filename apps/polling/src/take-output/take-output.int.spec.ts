@@ -21,7 +21,7 @@ describe('takeOutput against provider-sim', () => {
     [sim, dir] = await Promise.all([startSim(), tempDir('take-output')]);
     const local = new LocalStorage(dir.path);
     // The copy is judged while it streams: reading the whole file back into memory is refused here.
-    storage = { put: local.put.bind(local), stat: local.stat.bind(local), stream: local.stream.bind(local), remove: local.remove.bind(local), removeIfOlderThan: local.removeIfOlderThan.bind(local), listOlderThan: local.listOlderThan.bind(local), read: () => Promise.reject(new Error('read back into memory')) };
+    storage = { put: local.put.bind(local), stat: local.stat.bind(local), makeDurable: local.makeDurable.bind(local), stream: local.stream.bind(local), remove: local.remove.bind(local), removeIfOlderThan: local.removeIfOlderThan.bind(local), listOlderThan: local.listOlderThan.bind(local), read: () => Promise.reject(new Error('read back into memory')) };
   });
   afterAll(async () => {
     await sim?.kill();
@@ -141,9 +141,16 @@ describe('takeOutput against provider-sim', () => {
         throw new ProviderError('output_missing', 'the signed link has expired', { httpStatus: 403 });
       },
     };
+    // Its putter may have stopped before syncing the directory: the name is made durable before the job points at it.
+    const durable = jest.spyOn(storage, 'makeDurable');
     const result = await takeOutput({ storage, outputRules: rules }, 'job_take_output_11', expired, 'http://sim.invalid/out.mp4', notRecorded);
     expect(result).toMatchObject({ kind: 'stored', output: { sha256: sha256(video), bytes: video.length } });
     expect(downloads).toBe(0);
+    expect(durable).toHaveBeenCalledWith(outputKey('job_take_output_11'));
+    // A sync that fails (EIO) is a copy to try again, not an output to record.
+    durable.mockRejectedValueOnce(new Error('EIO: i/o error, fsync'));
+    expect(await takeOutput({ storage, outputRules: rules }, 'job_take_output_11', expired, 'http://sim.invalid/out.mp4', notRecorded)).toMatchObject({ kind: 'retry' });
+    durable.mockRestore();
   });
 
   it('given two copies at once (a check that lost its lease beside the new holder), then both describe the one file in place', async () => {

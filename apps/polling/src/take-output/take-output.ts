@@ -41,7 +41,8 @@ export async function takeOutput(
   // A check retaken after a crash between its copy and JobSucceeded finds the copy in place; it must
   // not depend on the provider's link, which may have expired since (that would fail a job whose
   // output reelay already holds).
-  if (await deps.storage.stat(outputKey(jobId))) return describeStored(deps, jobId, recorded);
+  const inPlace = await storedCopy(deps, jobId, recorded);
+  if (inPlace) return inPlace;
   let res: OutputDownload;
   try {
     res = await adapter.fetchOutput(outputUrl, { timeoutMs: rules.downloadTimeoutMs });
@@ -100,6 +101,14 @@ export async function takeOutput(
 }
 
 /**
+ * The copy an earlier check of this job placed (a check retried after a crash, or a failed write,
+ * between its copy and JobSucceeded), as takeOutput would answer for it; null when there is none.
+ */
+export async function storedCopy(deps: { storage: BlobStorage; outputRules: OutputRules }, jobId: string, recorded: () => Promise<boolean>): Promise<CustodyResult | null> {
+  return (await deps.storage.stat(outputKey(jobId))) ? describeStored(deps, jobId, recorded) : null;
+}
+
+/**
  * The output another copy of this job placed first, read back and judged as a download is. Every
  * copy placed passed the same checks first, so one that fails them now was damaged in storage, or
  * judged by other rules (a replica of another release): unless a `JobSucceeded` points at it, it is
@@ -114,7 +123,16 @@ async function describeStored(deps: { storage: BlobStorage; outputRules: OutputR
     return { kind: 'retry', detail: `reading the output another copy stored failed: ${(err as Error).message}` };
   }
   const verdict = seen.judge(null, deps.outputRules);
-  if (verdict.ok) return stored(jobId, verdict, seen);
+  if (verdict.ok) {
+    // Its putter may have stopped between placing it and syncing its directory (a crash, a failed
+    // sync): the name must be durable before a JobSucceeded points at it.
+    try {
+      await deps.storage.makeDurable(key);
+    } catch (err) {
+      return { kind: 'retry', detail: `making the output another copy stored durable failed: ${(err as Error).message}` };
+    }
+    return stored(jobId, verdict, seen);
+  }
   if (await recorded()) return { kind: 'retry', detail: `the output another copy stored is unusable here (${verdict.reason}), and the job already points at it` };
   await deps.storage.remove(key);
   return { kind: 'retry', detail: `the output another copy stored is unusable (${verdict.reason}); removed it to copy again` };
