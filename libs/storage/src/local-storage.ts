@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { link, mkdir, open, opendir, readdir, readFile, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { link, mkdir, open, opendir, readFile, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import type { BlobDescription, BlobStat, BlobStorage, PutGuards } from './blob-storage';
@@ -175,12 +175,13 @@ export class LocalStorage implements BlobStorage {
    * to its file, so one untouched for `olderThanMs` is abandoned). Returns how many were removed.
    */
   async sweepAbandoned(prefix: string, olderThanMs: number, now = Date.now()): Promise<number> {
-    const dir = this.path(prefix);
-    const names = await readdir(dir).catch(ifMissing([] as string[]));
+    // Read entry by entry: the outputs directory may hold millions of files, and this runs on every replica.
+    const dir = await opendir(this.path(prefix)).catch(ifMissing(null));
+    if (!dir) return 0;
     let removed = 0;
-    for (const name of names) {
+    for await (const { name } of dir) {
       if (!name.endsWith('.tmp') && !name.endsWith('.tmp.meta')) continue;
-      const file = join(dir, name);
+      const file = join(dir.path, name);
       const modified = await stat(file).then((st) => st.mtimeMs, ifMissing(null));
       if (modified === null || now - modified < olderThanMs) continue;
       await rm(file, { force: true });

@@ -137,6 +137,22 @@ describe('ExpiredOutputsSweep (PostgreSQL, files on disk)', () => {
     expect(await sweepWith(RETENTION).round()).toMatchObject({ deleted: 1 });
   });
 
+  it('remembers the outputs a whole walk kept, so the next round reads no job again', async () => {
+    const kept = await Promise.all([1, 2, 3].map(() => jobWithFile('succeeded', daysAgo(3), daysAgo(3), null)));
+    const sweep = sweepWith(null);
+    const reads = jest.spyOn(pg.store, 'readStream');
+    const keptRead = () => reads.mock.calls.map(([streamId]) => streamId).filter((id) => kept.some((jobId) => id === jobStreamId(jobId)));
+    try {
+      expect(await sweep.round()).toMatchObject({ more: false });
+      expect(new Set(keptRead()).size).toBe(3);
+      reads.mockClear();
+      expect(await sweep.round()).toMatchObject({ deleted: 0, more: false });
+      expect(keptRead()).toEqual([]);
+    } finally {
+      reads.mockRestore();
+    }
+  });
+
   it('removes a poster left without its video once it is an hour old, and keeps one beside its video', async () => {
     const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000);
     const withVideo = await jobWithFile('succeeded', twoHoursAgo, twoHoursAgo, null);

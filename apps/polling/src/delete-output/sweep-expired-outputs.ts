@@ -67,6 +67,11 @@ export class ExpiredOutputsSweep {
       if (name && this.skipUntil.has(name)) passed.add(name);
       return !name || (this.skipUntil.get(name) ?? 0) > now;
     };
+    // What this walk learns is passed too: a walk that ends forgets only what it did not pass.
+    const remember = (name: string, until: number) => {
+      this.skipUntil.set(name, until);
+      passed.add(name);
+    };
     for await (const key of this.deps.storage.listOlderThan('outputs', retentionMs ?? ORPHAN_AGE_MS, skip)) {
       const posterOf = jobIdOfPosterKey(key);
       const jobId = posterOf ?? jobIdOfOutputKey(key)!;
@@ -78,16 +83,16 @@ export class ExpiredOutputsSweep {
       try {
         if (posterOf) {
           if (await this.lonePosterRemoved(jobId)) result.orphansRemoved++;
-          else this.skipUntil.set(name, Number.POSITIVE_INFINITY);
+          else remember(name, Number.POSITIVE_INFINITY);
           continue;
         }
         const outcome = await this.sweep(key, jobId);
         if (outcome === 'deleted') result.deleted++;
         else if (outcome === 'orphan') result.orphansRemoved++;
-        else this.skipUntil.set(jobId, outcome.lookAgainAt);
+        else remember(jobId, outcome.lookAgainAt);
       } catch (err) {
         result.failed++;
-        this.skipUntil.set(name, this.now().getTime() + FAILED_RETRY_MS);
+        remember(name, this.now().getTime() + FAILED_RETRY_MS);
         this.deps.logger.warn({ jobId, err: String(err) }, 'could not apply the output retention to this file; trying it again later');
       }
     }
