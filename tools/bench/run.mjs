@@ -510,7 +510,8 @@ after a warm-up of 1,500):
 - **Tracing is not where the gap is.** The same stack with tracing not set up at all (no context
   manager, no spans) against tracing as shipped, two runs each, interleaved: 157 and 153 jobs/s
   without, 161 and 168 with; CPU per job 11.7 and 11.9 ms without, 11.4 and 11.0 ms with. The
-  difference is inside the run-to-run noise of this shared machine.
+  difference is inside the run-to-run noise of this shared machine (a stray process of the
+  session used one core throughout these four runs, alike for both variants).
 - **PostgreSQL sessions opened and closed under load.** \`perf record -a\` over a peak run found
   51 PostgreSQL backends that lived only part of the run, together 4.7 % of the machine's CPU
   (a fork, a new backend's caches): the standby relays opened a session for every try of the
