@@ -1228,7 +1228,7 @@ describe('a second gateway process on the same database', () => {
   });
 
   it('bounds what unauthenticated callbacks may hold: a body must arrive in time, and only so many are read at once (503 past that)', async () => {
-    const config = GatewayConfig.parse({ DATABASE_URL: db.url, NATS_PREFIX: prefix, STORAGE_DIR: storageDir, CALLBACK_MAX_CONCURRENT: '2', CALLBACK_BODY_TIMEOUT_MS: '1500', DB_POOL_SIZE: '2' });
+    const config = GatewayConfig.parse({ DATABASE_URL: db.url, NATS_PREFIX: prefix, STORAGE_DIR: storageDir, CALLBACK_MAX_CONCURRENT: '2', CALLBACK_BODY_TIMEOUT_MS: '4000', DB_POOL_SIZE: '2' });
     const gw = await createGatewayApp(config, createLogger('gateway', 'silent'));
     await gw.app.listen(0, '127.0.0.1');
     const url = new URL((await gw.app.getUrl()).replace('[::1]', '127.0.0.1'));
@@ -1248,7 +1248,8 @@ describe('a second gateway process on the same database', () => {
       });
     try {
       const held = [trickle(), trickle()];
-      await new Promise((r) => setTimeout(r, 300));
+      // Time for both to be routed to the callback and start their bodies (a loaded CI machine is slow).
+      await new Promise((r) => setTimeout(r, 1500));
       const refused = await fetch(`${url.origin}/v1/providers/runway/callback`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
       expect(refused.status).toBe(503);
       expect(refused.headers.get('retry-after')).toBe('1');

@@ -74,7 +74,10 @@ describe('FalAdapter webhook keys at callback time', () => {
     return { headers: { ...headers, 'x-fal-webhook-signature': signature }, body, query: 'fal_app=fal-ai%2Fkling-video' };
   }
 
-  const settle = () => new Promise((r) => setTimeout(r, 100));
+  /** Waits for the background key download a callback started (up to 5 s), or lets one that should not start have its chance. */
+  const settle = async (until?: () => boolean) => {
+    for (const stop = Date.now() + (until ? 5000 : 200); Date.now() < stop && !until?.(); ) await new Promise((r) => setTimeout(r, 20));
+  };
 
   it('after fal rotates its key, a refused callback reloads the keys (at most once a minute), and the next one is verified', async () => {
     const [a, b] = [generateKeyPairSync('ed25519'), generateKeyPairSync('ed25519')];
@@ -92,7 +95,7 @@ describe('FalAdapter webhook keys at callback time', () => {
       now += 2 * 60_000;
       const withB = signedCallback(b.privateKey, now);
       expect(fal.verifyCallback(withB.headers, withB.body, withB.query)).toBeNull();
-      await settle();
+      await settle(() => jwks.downloads() === 2 && fal.verifyCallback(withB.headers, withB.body, withB.query) !== null);
       expect(jwks.downloads()).toBe(2);
       expect(fal.verifyCallback(withB.headers, withB.body, withB.query)).toEqual({ providerTaskId: 'fal-ai/kling-video/requests/req-1', signed: true });
 
@@ -103,7 +106,7 @@ describe('FalAdapter webhook keys at callback time', () => {
       expect(jwks.downloads()).toBe(2);
       now += 61_000;
       expect(fal.verifyCallback(forged.headers, forged.body, forged.query)).toBeNull();
-      await settle();
+      await settle(() => jwks.downloads() === 3);
       expect(jwks.downloads()).toBe(3);
     } finally {
       await jwks.close();
