@@ -51,6 +51,9 @@ describe('dispatch: crash after the provider accepted, before the log recorded i
     const mine = (await h.submissions('seedance')).filter((s) => s.submissionKey?.startsWith(`${jobId}:`));
     expect(mine.map((s) => [s.submissionKey, s.outcome])).toEqual([[`${jobId}:1`, 'rejected'], [`${jobId}:1`, 'rejected'], [`${jobId}:1`, 'accepted']]);
     expect(await lists()).toBe(before);
+    // Finished, so its slot is free again for the tests after this one, which count slots.
+    await h.succeed(jobId);
+    await waitUntil(async () => (await h.slots()).every((s) => s.job_id !== jobId), 20_000, 'the slot released');
     await dispatch.kill('SIGTERM');
   });
 
