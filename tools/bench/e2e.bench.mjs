@@ -5,19 +5,18 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { medianIndex } from './lib/rounds.mjs';
-import { ROOT, cpuMeter, waitJobsEnded, cpuTotal, createUsers, histogramBuckets, histogramQuantile, instantJob, log, pgClient, pidsNamed, sleep, startReelay, submitJob, summary } from './lib/common.mjs';
+import { ROOT, TERMINAL_TYPES, cpuMeter, waitJobsEnded, cpuTotal, createUsers, histogramBuckets, histogramQuantile, instantJob, log, pgClient, pidsNamed, sleep, startReelay, submitJob, summary } from './lib/common.mjs';
 
 const require = createRequire(import.meta.url);
 const { connect } = require('@nats-io/transport-node');
 const { jetstreamManager } = require('@nats-io/jetstream');
 const { eventStreamName } = require(join(ROOT, 'libs/messaging/dist/index.js'));
 
-const TERMINAL = ['JobSucceeded', 'JobFailed', 'JobCanceled'];
 
 async function outcomes(db, ids) {
   const { rows } = await db.query(
     `SELECT type, count(*)::int AS n, min(recorded_at) AS first, max(recorded_at) AS last FROM events WHERE stream_id = ANY($1) AND type = ANY($2) GROUP BY type`,
-    [ids.map((id) => `job-${id}`), ['JobSubmitted', ...TERMINAL]],
+    [ids.map((id) => `job-${id}`), ['JobSubmitted', ...TERMINAL_TYPES]],
   );
   return Object.fromEntries(rows.map((r) => [r.type, r]));
 }

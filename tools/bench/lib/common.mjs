@@ -87,7 +87,7 @@ export function submitJob(gatewayUrl, key, body) {
 
 export const instantJob = (i) => ({ model: 'gen4.5', prompt: `bench job ${i} [sim:success_after=1]`, aspectRatio: '16:9', durationSeconds: 5 });
 
-const TERMINAL_TYPES = ['JobSucceeded', 'JobFailed', 'JobCanceled'];
+export const TERMINAL_TYPES = ['JobSucceeded', 'JobFailed', 'JobCanceled'];
 
 /**
  * Waits until every job in `ids` has a terminal event in the log. Each look asks only about the

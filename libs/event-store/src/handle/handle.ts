@@ -72,7 +72,7 @@ export async function handle<State, Event extends DomainEvent = DomainEvent>(
     const { state, version } = await loadStreamState(store, streamId, fold, { atLeastVersion: attempt === 0 ? opts.atLeastVersion : undefined });
     const decided = await decide(state, version);
     if (decided.length === 0) return { state, events: [], version };
-    const events = opts.metadata ? decided.map((e) => ({ ...e, metadata: e.metadata ?? opts.metadata })) : decided;
+    const events = withMetadata(decided, opts.metadata);
     try {
       const result = await store.append(streamId, version, events);
       const after = foldEvents(fold, state, result.events);
@@ -103,7 +103,7 @@ async function handleUnderLock<State, Event extends DomainEvent>(
     const { state, version } = await loadStreamState(store, streamId, fold, { tx });
     const decided = await decide(state, version);
     if (decided.length === 0) return { result: { state, events: [], version }, base: version };
-    const events = opts.metadata ? decided.map((e) => ({ ...e, metadata: e.metadata ?? opts.metadata })) : decided;
+    const events = withMetadata(decided, opts.metadata);
     const appended = await store.append(streamId, version, events, { tx });
     return { result: { state: foldEvents(fold, state, appended.events), events: appended.events, version: appended.nextExpectedVersion }, base: version };
   });
@@ -152,6 +152,11 @@ export function rememberStreamState<State, Event>(
   store.states.set(fold, streamId, at.state, at.version);
   const every = fold.snapshot?.every;
   if (every && Math.floor(at.version / every) > Math.floor(fromVersion / every)) store.snapshots.save(streamId, fold.snapshot!.name, at.version, at.state);
+}
+
+/** `metadata` on every new event that brings none of its own. */
+function withMetadata(events: NewEvent[], metadata: EventMetadata | undefined): NewEvent[] {
+  return metadata ? events.map((e) => ({ ...e, metadata: e.metadata ?? metadata })) : events;
 }
 
 function initial<State, Event>(fold: StreamFold<State, Event>): State {

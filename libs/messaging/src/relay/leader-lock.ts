@@ -40,7 +40,8 @@ export async function openLockSession(databaseUrl: string, applicationName: stri
 export class LeaderLock {
   private lostReason: Error | null = null;
 
-  private constructor(private readonly client: Client) {
+  /** The lock held by `client`'s session (LeaderCandidate hands over the session whose lock it took). */
+  constructor(private readonly client: Client) {
     client.on('error', (err) => (this.lostReason = err));
     client.on('end', () => (this.lostReason ??= new Error('leader lock session ended')));
   }
@@ -62,11 +63,6 @@ export class LeaderLock {
     } finally {
       await candidate.close();
     }
-  }
-
-  /** @internal Used by LeaderCandidate, which hands over the session whose lock it took. */
-  static holding(client: Client): LeaderLock {
-    return new LeaderLock(client);
   }
 
   get lost(): boolean {
@@ -113,7 +109,7 @@ export class LeaderCandidate {
       const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked', [this.name]);
       if (!rows[0]?.locked) return null;
       this.client = null;
-      const lock = LeaderLock.holding(client);
+      const lock = new LeaderLock(client);
       if (onNotify && listenChannel) {
         client.on('notification', (n) => n.channel === listenChannel && onNotify());
         await client.query(`LISTEN ${listenChannel}`);
