@@ -64,9 +64,17 @@ describe('PosterMaker', () => {
   it('given every turn taken past the time limit, then it answers 503 with Retry-After; a run nobody waits for any more before its turn is dropped, one under way goes on', async () => {
     const [first, second] = [await storedJob(), await storedJob()];
     let finishFirst!: () => void;
-    const extract = jest.fn<ReturnType<ExtractPoster>, Parameters<ExtractPoster>>((file) => (file.includes(first) ? new Promise<Buffer>((r) => (finishFirst = () => r(still))) : Promise.resolve(still)));
+    let firstStarted!: () => void;
+    const firstHasTurn = new Promise<void>((r) => (firstStarted = r));
+    const extract = jest.fn<ReturnType<ExtractPoster>, Parameters<ExtractPoster>>((file) => {
+      if (!file.includes(first)) return Promise.resolve(still);
+      firstStarted();
+      return new Promise<Buffer>((r) => (finishFirst = () => r(still)));
+    });
     const posters = maker(extract, { concurrent: 1, timeoutMs: 1_000 });
     const firstRequest = posters.poster(first, 5);
+    // The two requests' reads of a kept poster may finish in either order: the first must hold the only turn before the second asks.
+    await firstHasTurn;
     await expect(posters.poster(second, 5)).rejects.toMatchObject({ code: 'service_unavailable', status: 503, headers: { 'Retry-After': '5' } });
     await expect(firstRequest).rejects.toMatchObject({ status: 503 });
     finishFirst();
