@@ -96,6 +96,23 @@ describe('dispatch: failover when the primary provider does not know the model',
     const jobId = await h.createValidatedJob({ model: 'wan-2.2', provider: 'replicate', prompt: 'a heron at dawn' });
     expect(await h.waitForJob(jobId, (j) => j.status === 'running')).toMatchObject({ provider: 'fal' });
     expect(primary.keys).toEqual([`${jobId}:1`]);
+    const refusal = (await h.events(jobId)).find((e) => e.type === 'JobSubmissionRetryScheduled');
+    expect(refusal?.data).toMatchObject({ provider: 'replicate', nextProvider: 'fal' });
+  });
+
+  it('given a refusal recorded with its next provider and no try there yet (the process died in between), then the next delivery goes there, not back', async () => {
+    const jobId = await h.createValidatedJob({
+      model: 'wan-2.2',
+      provider: 'replicate',
+      prompt: 'a heron at noon',
+      then: (id, at) => [
+        { type: 'JobSubmissionIntended', data: { provider: 'replicate', attempt: 1, submissionKey: `${id}:1`, at } },
+        { type: 'JobSubmissionRetryScheduled', data: { provider: 'replicate', attempt: 1, reason: 'provider_error', retryAt: at, nextProvider: 'fal', at } },
+      ],
+    });
+    expect(await h.waitForJob(jobId, (j) => j.status === 'running')).toMatchObject({ provider: 'fal', intent: { provider: 'fal', attempt: 2, submissionKey: `${jobId}:2` } });
+    expect(primary.keys.filter((k) => k.startsWith(jobId))).toEqual([]);
+    expect(await h.slots()).toContainEqual(expect.objectContaining({ job_id: jobId, provider: 'fal' }));
   });
 });
 
@@ -122,8 +139,8 @@ describe('dispatch: no failover when the primary may have made the task', () => 
 
 /**
  * A failover goes through the second provider's submit cap like any submit there: with fal's
- * bucket empty, the job the primary refused waits (in its handler: handed back, it would go to the
- * primary again) until fal's next token, and then goes to fal.
+ * bucket empty, the job the primary refused is handed back until fal's next token, and that
+ * delivery goes to fal (named in the log with the refusal), not to the primary again.
  */
 describe("dispatch: a failover waits for its turn under the second provider's submit cap", () => {
   const h = new DispatchHarness();

@@ -98,7 +98,19 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
     let submissionKey: string | null = null;
     /** The key the next intent is recorded with: a new one for a new job, the same one for a retry. */
     let intendedKey = `${jobId}:${job.submissionAttempts + 1}`;
-    if (job.intent) {
+    if (job.intent && history.failoverTo) {
+      // The last provider refused the job for good (it holds no task of it), and the refusal named the
+      // next one: this delivery makes that try, a new one under a new key.
+      provider = history.failoverTo;
+      if (!deps.adapters.has(provider)) {
+        await failForSetup(deps, run, { jobId, provider }, `${job.intent.provider} refused the job and ${provider}, where it was sent on, is no longer configured`);
+        await deps.slots.release(jobId);
+        return DONE;
+      }
+      const next = provider;
+      // Its slot there was taken with the failover (a no-op now), unless the slot sweep freed it since.
+      if (!(await deps.slots.forUser(job.userId, jobId, async () => (await takeSlot(deps, jobId, next, null)) || null))) return capacityWait(deps);
+    } else if (job.intent) {
       provider = job.intent.provider;
       const adapter = deps.adapters.get(provider);
       if (!adapter) {
@@ -166,8 +178,6 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
       provider = chosen;
     }
 
-    /** Set once the job goes on to another provider below: its turn under that provider's cap is waited for here. */
-    let failedOver = false;
     for (;;) {
       // A job pinned to its provider by an earlier try (refused, or not found by our key) whose model
       // that provider has retired since: no task of it exists, and sending it again cannot succeed.
@@ -176,7 +186,7 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
 
       // The provider's submit rate cap, before anything is built or recorded: waiting leaves no intent
       // behind, and the slot taken above stays held meanwhile.
-      const turn = await waitForSubmitTurn(deps, lease, jobId, provider, failedOver);
+      const turn = await waitForSubmitTurn(deps, provider);
       if (turn) {
         if (!job.intent && (await failedPastCapacityDeadline(deps, run, job, history, now, `no turn under ${provider}'s submit cap`))) return DONE;
         return turn;
@@ -228,9 +238,8 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
         const outcome = await untilRecorded(deps, 'the refused submit', { jobId, provider, kind: err.kind }, () => onSubmitError(deps, run, refused, provider, err, err.maybeDelivered));
         if (outcome.kind !== 'failover') return outcome;
         // Refused for good here, and no task was made: sent on to the next provider of the model
-        // (its slot taken there already), as a new try under a new key.
+        // (its slot taken there already, and its name in the log), as a new try under a new key.
         provider = outcome.provider;
-        failedOver = true;
         job = (await loadStreamState(deps.store, stream, dispatchView)).state.job;
         submissionKey = null;
         intendedKey = `${jobId}:${job.submissionAttempts + 1}`;

@@ -54,8 +54,9 @@ export async function onSubmitError(
     await run((at) => ({ type: 'ScheduleSubmissionRetry', reason: 'provider_error', retryAt, now: at }));
     outcome = { kind: 'later', delayMs: LISTING_LAG_MS, why: 'retry' };
   } else if (next) {
-    // The refusal is recorded first, so the intent that follows at `next` is a try of its own.
-    await run((at) => ({ type: 'ScheduleSubmissionRetry', reason: err.kind === 'rate_limited' ? 'rate_limited' : 'provider_error', retryAt: at, now: at }));
+    // The refusal is recorded first, so the intent that follows at `next` is a try of its own; with
+    // `next` in it, a delivery after a crash or a wait for next's submit cap goes there too, not back.
+    await run((at) => ({ type: 'ScheduleSubmissionRetry', reason: err.kind === 'rate_limited' ? 'rate_limited' : 'provider_error', retryAt: at, nextProvider: next, now: at }));
     deps.logger.warn({ jobId, from: provider, to: next, kind: err.kind }, 'provider refused the job; sending it to the next provider of its model');
     outcome = { kind: 'failover', provider: next };
   } else if (retired) {

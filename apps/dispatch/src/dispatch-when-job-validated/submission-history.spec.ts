@@ -3,8 +3,8 @@ import { dispatchView } from './submission-history';
 
 const at = (s: number) => new Date(Date.UTC(2030, 0, 1, 0, 0, s)).toISOString();
 const intended = (provider: string, attempt: number, s: number): JobEvent => ({ type: 'JobSubmissionIntended', data: { provider, attempt, submissionKey: `job_1:${attempt}`, at: at(s) } }) as JobEvent;
-const retry = (provider: string, attempt: number, s: number): JobEvent =>
-  ({ type: 'JobSubmissionRetryScheduled', data: { provider, attempt, reason: 'provider_error', retryAt: at(s + 1), at: at(s) } }) as JobEvent;
+const retry = (provider: string, attempt: number, s: number, nextProvider?: string): JobEvent =>
+  ({ type: 'JobSubmissionRetryScheduled', data: { provider, attempt, reason: 'provider_error', retryAt: at(s + 1), ...(nextProvider ? { nextProvider } : {}), at: at(s) } }) as JobEvent;
 const historyAfter = (events: JobEvent[]) => events.reduce(dispatchView.evolve, dispatchView.initialState()).history;
 
 describe('submission history', () => {
@@ -21,5 +21,12 @@ describe('submission history', () => {
     expect(h.intentAt).toEqual(new Date(at(4)));
     expect(h.providers).toEqual(['replicate', 'fal']);
     expect(h).toMatchObject({ lastTryRejected: false, pendingRetryAt: null });
+  });
+
+  it('given a refusal that sends the job on, then the next provider is remembered until a try is intended there', () => {
+    const refused = [intended('replicate', 1, 0), retry('replicate', 1, 1, 'fal')];
+    expect(historyAfter(refused)).toMatchObject({ failoverTo: 'fal', lastTryRejected: true, providers: ['replicate'] });
+    expect(historyAfter([...refused, intended('fal', 2, 2)])).toMatchObject({ failoverTo: null, providers: ['replicate', 'fal'] });
+    expect(historyAfter([intended('replicate', 1, 0), retry('replicate', 1, 1)]).failoverTo).toBeNull();
   });
 });

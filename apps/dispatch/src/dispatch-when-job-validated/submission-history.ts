@@ -24,15 +24,17 @@ export interface SubmissionHistory {
   rejectedAt: Date | null;
   /** The retry time when a retry is pending. */
   pendingRetryAt: Date | null;
+  /** Where the last refusal sent the job on (a failover), until a try is intended there. */
+  failoverTo: string | null;
 }
 
-const NO_HISTORY: SubmissionHistory = { validatedAt: null, intentAt: null, retries: [], providers: [], lastTryRejected: false, rejectedAt: null, pendingRetryAt: null };
+const NO_HISTORY: SubmissionHistory = { validatedAt: null, intentAt: null, retries: [], providers: [], lastTryRejected: false, rejectedAt: null, pendingRetryAt: null, failoverTo: null };
 
 /** What dispatch needs beyond JobState: the retry bookkeeping of the current submission attempt. */
 export function evolveSubmissionHistory(h: SubmissionHistory, e: JobEvent): SubmissionHistory {
   if (e.type === 'JobValidated') return { ...h, validatedAt: new Date(e.data.at) };
   if (e.type === 'JobSubmissionIntended') {
-    const tries = { lastTryRejected: false, rejectedAt: null, pendingRetryAt: null };
+    const tries = { lastTryRejected: false, rejectedAt: null, pendingRetryAt: null, failoverTo: null };
     // A retry's own intent (a provider that can neither de-duplicate nor list) keeps the budget running;
     // a failover to another provider starts a budget there.
     if (h.providers.at(-1) === e.data.provider) return { ...h, ...tries };
@@ -40,9 +42,9 @@ export function evolveSubmissionHistory(h: SubmissionHistory, e: JobEvent): Subm
   }
   if (e.type === 'JobSubmissionRetryScheduled') {
     const retryAt = new Date(e.data.retryAt);
-    return { ...h, retries: [...h.retries, { reason: e.data.reason, retryAt }], lastTryRejected: true, rejectedAt: new Date(e.data.at), pendingRetryAt: retryAt };
+    return { ...h, retries: [...h.retries, { reason: e.data.reason, retryAt }], lastTryRejected: true, rejectedAt: new Date(e.data.at), pendingRetryAt: retryAt, failoverTo: e.data.nextProvider ?? null };
   }
-  if (e.type === 'JobProviderAccepted') return { ...h, pendingRetryAt: null };
+  if (e.type === 'JobProviderAccepted') return { ...h, pendingRetryAt: null, failoverTo: null };
   return h;
 }
 

@@ -19,6 +19,7 @@ const history = (retries: SubmissionHistory['retries'] = []): SubmissionHistory 
   lastTryRejected: retries.length > 0,
   rejectedAt: retries.length > 0 ? t0 : null,
   pendingRetryAt: retries.at(-1)?.retryAt ?? null,
+  failoverTo: null,
 });
 
 describe('decideSubmitFailure', () => {

@@ -76,6 +76,11 @@ export const JobSubmissionRetryScheduled = defineEvent(
     attempt: z.number().int().positive(),
     reason: z.enum(['rate_limited', 'provider_error']),
     retryAt: z.iso.datetime(),
+    /**
+     * Set when the provider refused the job for good and it goes on to this provider of its model
+     * (whose slot it holds already): the next try is made there, whichever delivery makes it.
+     */
+    nextProvider: z.string().optional(),
     at,
   }),
 );

@@ -93,7 +93,14 @@ export function decideJob(command: JobCommand, state: JobState): JobEvent[] {
       return [
         {
           type: 'JobSubmissionRetryScheduled',
-          data: { provider: state.intent.provider, attempt: state.intent.attempt, reason: command.reason, retryAt: command.retryAt.toISOString(), at },
+          data: {
+            provider: state.intent.provider,
+            attempt: state.intent.attempt,
+            reason: command.reason,
+            retryAt: command.retryAt.toISOString(),
+            ...(command.nextProvider ? { nextProvider: command.nextProvider } : {}),
+            at,
+          },
         },
       ];
 

@@ -73,6 +73,10 @@ describe('job decider', () => {
         .when({ ...cmd.intend, attempt: 2, submissionKey: 'k2' } as JobCommand)
         .then([{ ...intended, data: { ...intended.data, attempt: 2, submissionKey: 'k2' } } as JobEvent]));
     it('an intent for a try already recorded (a concurrent delivery won) is a no-op', () => given(dispatchingJob).when(cmd.intend).then([]));
+    it('a refusal that sends the job on to another provider names it in the retry', () =>
+      given(dispatchingJob)
+        .when({ type: 'ScheduleSubmissionRetry', reason: 'provider_error', retryAt: now, nextProvider: 'fal', now } as JobCommand)
+        .then([{ type: 'JobSubmissionRetryScheduled', data: { provider: 'seedance', attempt: 1, reason: 'provider_error', retryAt: at, nextProvider: 'fal', at } }]));
     it('intent → running when the provider accepts', () => given(dispatchingJob).when(cmd.accept).then([accepted]));
     it('running → progress recorded', () =>
       given(runningJob).when(cmd.progress(40)).then([{ type: 'JobProgressed', data: { progress: 40, at } }]));
