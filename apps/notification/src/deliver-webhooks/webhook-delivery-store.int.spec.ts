@@ -44,6 +44,19 @@ describe('claiming webhook deliveries', () => {
     expect(third.map((d) => d.jobId)).toEqual(['job_slow_03']);
   });
 
+  it('given a claim with room for one, then a user with fewer deliveries under way goes first, however long another user\'s backlog has been due', async () => {
+    await dataSource.query(`DELETE FROM webhook_attempts; DELETE FROM webhook_deliveries`);
+    const store = new WebhookDeliveryStore(dataSource, 8);
+    await store.record(Array.from({ length: 10 }, (_, i) => notice('backlog', `job_backlog_${String(i).padStart(2, '0')}`)));
+    await dataSource.query(`UPDATE webhook_deliveries SET next_attempt_at = now() - interval '1 hour' WHERE user_id = 'backlog'`);
+    // Seven of its deliveries are under way (as at a receiver that holds every request until the timeout).
+    expect(await store.claim({ limit: 7, leaseMs: 60_000 })).toHaveLength(7);
+    await store.record([notice('dave', 'job_dave_1')]);
+    expect((await store.claim({ limit: 1, leaseMs: 60_000 })).map((d) => d.jobId)).toEqual(['job_dave_1']);
+    expect((await store.claim({ limit: 1, leaseMs: 60_000 })).map((d) => d.jobId)).toEqual(['job_backlog_07']);
+    await dataSource.query(`DELETE FROM webhook_attempts; DELETE FROM webhook_deliveries`);
+  });
+
   it('given a notice waiting for its retry, then the job\'s later notices, recorded before or after, are due no sooner, and go in order after it', async () => {
     const store = new WebhookDeliveryStore(dataSource, 3);
     await store.record([notice('erin', 'job_erin_1', 1), notice('erin', 'job_erin_1', 2)]);

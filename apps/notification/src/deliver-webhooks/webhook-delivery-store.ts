@@ -56,8 +56,9 @@ export type DeliveryState = 'delivered' | 'pending' | 'failed' | 'lease_lost';
  * Fairness between users: a claim takes a user's rows only while fewer than `perUser` of that
  * user's deliveries are leased (across replicas: the count is of live leases in the table). One
  * user's receiver that holds every request until the timeout, across many jobs, so fills at most
- * `perUser` slots, and the others' deliveries keep going out instead of queueing behind its backlog
- * (claims go oldest due first). Claimers running at the same moment each count the leases before
+ * `perUser` slots, and the others' deliveries keep going out instead of queueing behind its backlog:
+ * a claim takes each user's first due row before anyone's second (then oldest due first), so a slot
+ * freed while slow receivers hold the others goes to a user with fewer under way. Claimers running at the same moment each count the leases before
  * theirs, so the bound can be passed by what they take together, never by more.
  */
 const CLAIM_SQL = `
@@ -81,7 +82,7 @@ const CLAIM_SQL = `
     SELECT d.job_id, d.version FROM webhook_deliveries d JOIN due USING (job_id, version)
     WHERE due.user_slot <= $5
       AND d.status = 'pending' AND (d.lease_until IS NULL OR d.lease_until < now())
-    ORDER BY due.next_attempt_at, d.job_id, d.version
+    ORDER BY due.user_slot, due.next_attempt_at, d.job_id, d.version
     LIMIT $2
     FOR UPDATE OF d SKIP LOCKED
   ), claimed AS (

@@ -5,6 +5,9 @@ import type { DataSource } from 'typeorm';
 /** Rows one statement forgets at most: a short lock, and the next round goes on at once. */
 const BATCH = 1000;
 const SWEEP_EVERY_MS = 10 * 60_000;
+const DAY_MS = 24 * 3_600_000;
+/** Room for the clocks of PostgreSQL (the sweep's and the log's) and of this process to differ. */
+const CLOCK_MARGIN_MS = 3_600_000;
 
 /**
  * Forgets webhook deliveries that ended (delivered, or given up) more than `days` ago, with their
@@ -31,7 +34,11 @@ export async function forgetSettledDeliveries(db: Pick<DataSource, 'query'>, day
 export class WebhookHistorySweep {
   private readonly ticker: Ticker;
 
-  constructor(db: Pick<DataSource, 'query'>, days: number, logger: Pick<Logger, 'info' | 'warn'>) {
+  constructor(
+    db: Pick<DataSource, 'query'>,
+    private readonly days: number,
+    logger: Pick<Logger, 'info' | 'warn'>,
+  ) {
     this.ticker = new Ticker({
       round: async () => {
         if (days <= 0) return false;
@@ -42,6 +49,16 @@ export class WebhookHistorySweep {
       intervalMs: SWEEP_EVERY_MS,
       onError: (err) => logger.warn({ err: (err as Error).message }, 'webhook history sweep failed; trying again later'),
     });
+  }
+
+  /**
+   * Whether a notice made by an event recorded at `recordedAt` may have been delivered and forgotten
+   * already: a delivery ends no sooner than its event was recorded, so one forgotten now has an event
+   * older than the history keeps. Such a notice is not recorded again, or a job's month-old webhooks
+   * would be sent anew whenever its stream is folded from the start (a new event of an old job).
+   */
+  mayHaveForgotten(recordedAt: string, now: number): boolean {
+    return this.days > 0 && Date.parse(recordedAt) < now - this.days * DAY_MS + CLOCK_MARGIN_MS;
   }
 
   start(): void {

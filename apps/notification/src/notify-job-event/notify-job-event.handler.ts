@@ -42,8 +42,9 @@ async function notify(deps: NotifyDeps, event: RecordedEvent): Promise<void> {
 
   if (statusChanged(before, after)) countStatusChange(deps, history);
 
-  // Only the event types the submit asked for, when it named some.
-  const notices = history.notices.filter((n) => !after.webhookEvents || after.webhookEvents.includes(n.type));
+  // Only the event types the submit asked for, when it named some, and none the history may have forgotten.
+  const now = Date.now();
+  const notices = history.notices.filter((n) => (!after.webhookEvents || after.webhookEvents.includes(n.type)) && !deps.history?.mayHaveForgotten(n.at, now));
   if (notices.length > 0 && after.webhookUrl) {
     const url = after.webhookUrl;
     await deps.deliveries.record(notices.map((n) => ({ jobId, version: n.version, userId: after.userId, url, eventType: n.type, body: webhookBody(n) })));

@@ -1,10 +1,12 @@
 import type { RecordedEvent } from '@reelay/contracts';
 import type { EventStore } from '@reelay/event-store';
+import type { DataSource } from 'typeorm';
 import type { NatsConnection } from '@reelay/messaging';
 import { createLogger } from '@reelay/service-kit';
 import type { NewDelivery, WebhookDeliveryStore } from '../deliver-webhooks/webhook-delivery-store';
 import type { WebhookDeliverer } from '../deliver-webhooks/webhook-deliverer';
 import type { NotificationDeps } from '../notification.deps';
+import { WebhookHistorySweep } from '../forget-webhook-history/webhook-history-sweep';
 import { JobStateCache } from '../shared/job-state-cache';
 import { lifecycle, newTestJobId, recordedJobEvents } from '../testing/job-events';
 import { notifyJobEvent } from './notify-job-event.handler';
@@ -198,5 +200,25 @@ describe('notifyJobEvent with webhookEvents', () => {
     for (const e of recordedJobEvents(id, asked)) await notifyJobEvent(deps, e);
     expect(recorded.map((d) => [d.version, d.eventType])).toEqual([[8, 'video.job.succeeded']]);
     expect(new Set(pushed)).toEqual(new Set(['queued', 'validating', 'running', 'delayed', 'succeeded']));
+  });
+});
+
+describe('notifyJobEvent and the webhook history', () => {
+  it('given a job whose earlier webhooks ended longer ago than the history keeps, when a new event of it arrives with nothing cached, then only its own notice is recorded, not the forgotten ones again', async () => {
+    const longAgo = new Date(Date.now() - 40 * 24 * 3_600_000).toISOString();
+    const aged = stream.map((e, i) => (i < 6 ? { ...e, recordedAt: longAgo } : { ...e, recordedAt: new Date().toISOString() }));
+    const recorded: number[] = [];
+    const deps: Omit<NotificationDeps, 'secrets'> = {
+      store: { readStream: async () => aged } as unknown as EventStore,
+      deliveries: { record: async (batch: NewDelivery[]) => void recorded.push(...batch.map((d) => d.version)) } as unknown as WebhookDeliveryStore,
+      nc: { isClosed: () => false, isDraining: () => false, publish: () => undefined } as unknown as NatsConnection,
+      prefix: 't',
+      jobs: new JobStateCache(),
+      history: new WebhookHistorySweep({ query: async () => [] } as unknown as DataSource, 30, createLogger('notification', 'silent')),
+      deliverer: { kick: () => undefined } as unknown as WebhookDeliverer,
+      logger: createLogger('notification', 'silent'),
+    };
+    await notifyJobEvent(deps, aged[6]!);
+    expect(recorded).toEqual([7]);
   });
 });

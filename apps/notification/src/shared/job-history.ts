@@ -23,6 +23,8 @@ export interface JobNotice {
   /** `video.job.<status>`, `video.job.output_deleted` or `video.job.cancellation_updated`. */
   type: string;
   job: Job;
+  /** When the event that made it was recorded. */
+  at: string;
 }
 
 export interface JobHistory {
@@ -60,11 +62,11 @@ export function foldJobHistory(events: readonly RecordedEvent[], upTo: number, f
     if (statusChanged(before, after)) {
       const job = toPublicJob(after);
       statusChanges.push({ version, status: after.status, job, at: e.recordedAt });
-      notices.push({ version, type: `video.job.${after.status}`, job });
+      notices.push({ version, type: `video.job.${after.status}`, job, at: e.recordedAt });
     } else if (outputDeleted(before, after)) {
-      notices.push({ version, type: 'video.job.output_deleted', job: toPublicJob(after) });
+      notices.push({ version, type: 'video.job.output_deleted', job: toPublicJob(after), at: e.recordedAt });
     } else if (cancellationUpdated(before, after)) {
-      notices.push({ version, type: 'video.job.cancellation_updated', job: toPublicJob(after) });
+      notices.push({ version, type: 'video.job.cancellation_updated', job: toPublicJob(after), at: e.recordedAt });
     }
   }
   return { before, after, version, statusChanges, notices, priorChange: from.lastChange };
