@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { CheckpointStore } from '@reelay/event-store';
 import { TEST_NATS_URL, uniqueNatsPrefix } from '@reelay/testing';
@@ -353,6 +353,25 @@ describe('EventRelay (real PostgreSQL + NATS)', () => {
     // Three batches behind its (missing) checkpoint, it re-sent nothing: no reliance on JetStream's dedup window.
     expect(read).toEqual(log.slice(60).map((e) => e.eventId));
     await expectExactlyOnceInLogOrder(pg, prefix);
+  });
+
+  it('a message some other publisher put on the events stream, with an id that is no event id, does not stop the next leader', async () => {
+    const { pg, prefix } = await fixture('relay_stray_tail');
+    await appendJobEvents(pg.store, 5);
+    const first = new EventRelay({ dataSource: pg.ds, nc, prefix, batchSize: 20, pollIntervalMs: 20 });
+    await first.start();
+    await waitFor('the first leader to publish all 5', async () => (await streamMessageCount(nc, prefix)) === 5);
+    await first.stop();
+
+    // As an operator's `nats pub … -H Nats-Msg-Id:test` would leave it: the stream's newest message.
+    await jetstream(nc).publish(`${prefix}.events.job.JobProgressed`, '{}', { msgID: 'manual-1' });
+    await appendJobEvents(pg.store, 3);
+    const successor = new EventRelay({ dataSource: pg.ds, nc, prefix, batchSize: 20, pollIntervalMs: 20, errorBackoffMs: 50 });
+    await successor.start();
+    cleanups.push(() => successor.stop());
+    await waitFor('the successor to publish the 3 new events', async () => (await streamMessageCount(nc, prefix)) === 9);
+    const ids = (await readWholeLog(pg.store)).map((e) => e.eventId);
+    expect((await readStream(nc, prefix)).map((m) => m.msgId)).toEqual([...ids.slice(0, 5), 'manual-1', ...ids.slice(5)]);
   });
 
   it('a stream lost under a running relay (a JetStream store wiped, an operator) is made again, and the events appended since reach it', async () => {

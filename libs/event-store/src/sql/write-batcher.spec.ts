@@ -36,6 +36,13 @@ describe('WriteBatcher', () => {
     expect(await batcher.submit(4)).toBe(40);
   });
 
+  it('given a writer that answers nothing for a row, then that row\'s caller fails and later writes still go', async () => {
+    const batcher = new WriteBatcher(async (items: number[]) => (items.includes(2) ? (undefined as unknown as number[]) : items.map((i) => i * 10)));
+    const results = await Promise.allSettled([1, 2, 3].map((i) => batcher.submit(i)));
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(await batcher.submit(4)).toBe(40);
+  });
+
   it('retries a failed batch a few rows at a time, not all at once', async () => {
     let running = 0;
     let most = 0;

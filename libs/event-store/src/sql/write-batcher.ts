@@ -36,6 +36,7 @@ export class WriteBatcher<In, Out> {
     });
   }
 
+  /** Never throws: a throw here would leave `draining` set, and every later submit queued for ever. */
   private async drain(): Promise<void> {
     while (this.queue.length) {
       const batch = this.nextBatch();
@@ -43,11 +44,19 @@ export class WriteBatcher<In, Out> {
         const out = await this.write(batch.map((b) => b.item));
         batch.forEach((b, i) => b.resolve(out[i]!));
       } catch (err) {
-        if (batch.length === 1 || !this.splitOn(err)) batch.forEach((b) => b.reject(err));
-        else await this.oneByOne(batch);
+        if (batch.length > 1 && this.splits(err)) await this.oneByOne(batch);
+        else batch.forEach((b) => b.reject(err));
       }
     }
     this.draining = false;
+  }
+
+  private splits(err: unknown): boolean {
+    try {
+      return this.splitOn(err);
+    } catch {
+      return false;
+    }
   }
 
   /**
@@ -60,7 +69,11 @@ export class WriteBatcher<In, Out> {
     const worker = async () => {
       while (next < batch.length) {
         const b = batch[next++]!;
-        await this.write([b.item]).then((out) => b.resolve(out[0]!), b.reject);
+        try {
+          b.resolve((await this.write([b.item]))[0]!);
+        } catch (err) {
+          b.reject(err);
+        }
       }
     };
     await Promise.all(Array.from({ length: Math.min(SPLIT_CONCURRENCY, batch.length) }, worker));

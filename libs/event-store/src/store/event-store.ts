@@ -7,7 +7,7 @@ import { WriteBatcher } from '../sql/write-batcher';
 import { StreamSnapshotStore } from '../snapshots/stream-snapshot-store';
 import { StreamStateCache } from '../state-cache/stream-state-cache';
 import { ConcurrencyError, DuplicateEventError } from './errors';
-import { prepareEvent, type PreparedEvent } from './prepare-event';
+import { isEventId, prepareEvent, type PreparedEvent } from './prepare-event';
 import { eventColumns, toRecordedEvent, type EventRow } from './recorded-event-row';
 import type { AppendBatch, AppendOptions, AppendResult, ExpectedVersion, NewEvent } from './types';
 
@@ -203,6 +203,8 @@ export class EventStore {
 
   /** The log position of an event, or null when the log has no such event. */
   async positionOf(eventId: string): Promise<LogCheckpoint | null> {
+    // An id that is no UUID names no event (and PostgreSQL would refuse to compare it with one).
+    if (!isEventId(eventId)) return null;
     const [row]: { t: string; p: string }[] = await this.dataSource.query(
       `SELECT transaction_id::text AS t, global_position::text AS p FROM events WHERE event_id = $1`,
       [eventId],

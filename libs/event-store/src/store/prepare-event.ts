@@ -14,6 +14,7 @@ export interface PreparedEvent {
 }
 
 const EventId = z.uuid();
+export const isEventId = (id: string): boolean => EventId.safeParse(id).success;
 
 /**
  * Validates an event against its current schema before anything is written: an unknown type throws
@@ -26,7 +27,7 @@ export function prepareEvent(event: NewEvent): PreparedEvent {
   if (!metadata.success) throw new InvalidEventMetadataError(event.type, z.prettifyError(metadata.error).replace(/\n/g, '; '));
   let eventId: string = randomUUID();
   if (event.eventId !== undefined) {
-    if (!EventId.safeParse(event.eventId).success) throw new InvalidEventMetadataError(event.type, `eventId ${JSON.stringify(event.eventId)} is not a UUID`);
+    if (!isEventId(event.eventId)) throw new InvalidEventMetadataError(event.type, `eventId ${JSON.stringify(event.eventId)} is not a UUID`);
     eventId = event.eventId.toLowerCase();
   }
   return { eventId, type: event.type, schemaVersion, data, metadata: withActiveTrace(metadata.data) };
