@@ -5,14 +5,14 @@ import { FalAdapter } from './fal-adapter';
 import { falFactory } from './fal-factory';
 import { falSignedMessage } from './fal-webhook-signature';
 
-/** A fal queue that answers a request's status with `word` and its result with a 422 error body. */
-async function falAnswering(word: string): Promise<{ url: string; paths: string[]; close: () => Promise<void> }> {
+/** A fal queue that answers a request's status with `word` and its result with an error (a 422 unless told). */
+async function falAnswering(word: string, result = { status: 422, body: { detail: 'the app raised an error' } as unknown }): Promise<{ url: string; paths: string[]; close: () => Promise<void> }> {
   const paths: string[] = [];
   const server: Server = createServer((req, res) => {
     paths.push(req.url ?? '');
     res.setHeader('content-type', 'application/json');
     if ((req.url ?? '').includes('/status')) res.end(JSON.stringify({ status: word, request_id: 'req-1' }));
-    else res.writeHead(422).end(JSON.stringify({ detail: 'the app raised an error' }));
+    else res.writeHead(result.status).end(JSON.stringify(result.body));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, paths, close: () => new Promise((r) => server.close(() => r()).closeAllConnections()) };
@@ -27,6 +27,19 @@ describe('FalAdapter status words beyond the SDK types', () => {
       const result = await new FalAdapter({ apiKey: 'k', baseUrl: fal.url }).check(TASK);
       expect(result).toMatchObject({ state: 'failed', providerStatus: 'FAILED', error: { kind: 'invalid_request' } });
       expect(fal.paths.some((p) => p.endsWith('/requests/req-1'))).toBe(true);
+    } finally {
+      await fal.close();
+    }
+  });
+
+  it.each([
+    [401, 'auth'],
+    [403, 'auth'],
+    [402, 'billing'],
+  ])('given COMPLETED and a %s on reading the result (our key or account, not the request), then the check fails and is tried again, the job not failed', async (status, kind) => {
+    const fal = await falAnswering('COMPLETED', { status, body: { detail: 'Invalid Key Authorization' } });
+    try {
+      await expect(new FalAdapter({ apiKey: 'k', baseUrl: fal.url }).check(TASK)).rejects.toMatchObject({ kind });
     } finally {
       await fal.close();
     }

@@ -209,9 +209,10 @@ export class FalAdapter implements ProviderAdapter {
       result = (await this.http.request({ method: 'GET', path }, ctx)).body;
     } catch (e) {
       // A 429, a network error or a timeout is a failed check, retried by the caller, and so is a
-      // 5xx from an edge in front of fal (no fal error body). Any other HTTP error, fal's JSON
-      // `detail` included, is how fal reports that the request itself failed.
-      if (!isProviderError(e) || e.httpStatus === undefined || e.httpStatus === 429 || FROM_EDGE.has(e)) throw e;
+      // 5xx from an edge in front of fal (no fal error body), and a refusal of our key or account
+      // (401, 403, 402: about this call, not the request, as on any other call). Any other HTTP
+      // error, fal's JSON `detail` included, is how fal reports that the request itself failed.
+      if (!isProviderError(e) || e.httpStatus === undefined || e.httpStatus === 429 || FROM_EDGE.has(e) || e.kind === 'auth' || e.kind === 'billing') throw e;
       if (isFalCancellation({ status: e.httpStatus, detail: e.detail, providerCode: e.providerCode })) {
         return { state: 'canceled', providerStatus };
       }

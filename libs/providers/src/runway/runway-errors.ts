@@ -2,8 +2,9 @@ import { ProviderError, normalizedError, type NormalizedProviderError } from '..
 import type { HttpErrorInfo } from '../http/provider-http';
 import type { RunwayErrorBody } from './runway-wire';
 
-// UNSURE (providers.md §3): Runway's wording for an unreachable promptImage URL is not documented.
-const ASSET_MESSAGE = /(promptImage|image|asset|uri|url).*(fetch|reach|download|HEAD|redirect|content-type|content-length|invalid url|not accessible)/i;
+// UNSURE (providers.md §3): Runway's wording for an unreachable promptImage URL is not documented,
+// so the image and what failed are matched in either order.
+const ASSET_MESSAGE = /^(?=.*(promptImage|image|asset|uri|url))(?=.*(fetch|reach|download|HEAD|redirect|content-type|content-length|invalid url|not accessible))/is;
 
 /** Runway HTTP errors → ProviderError (providers.md §10). */
 export function mapRunwayHttpError(info: HttpErrorInfo, detail: (t: string) => string): ProviderError {
