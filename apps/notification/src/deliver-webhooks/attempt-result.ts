@@ -6,4 +6,6 @@ export interface AttemptResult {
   durationMs: number;
   /** Retrying cannot help (the address is refused by the SSRF guard): give up at once. */
   permanent: boolean;
+  /** Nothing left reelay (its own fault: a secrets read, a late turn): not an attempt of the receiver's, so none is counted. */
+  notSent?: true;
 }

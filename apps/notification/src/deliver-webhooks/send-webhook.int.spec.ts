@@ -84,7 +84,7 @@ describe('sendWebhook: the receiver host resolved at each attempt (real HTTP)', 
     const opts = { secrets: slowSecrets, timeoutMs: 2000, allowHosts: [`127.0.0.1:${port}`], resolver };
     // Claimed with a lease of 2,600 ms: after the 300 ms read, 2,300 ms are left, not the 2,500 ms a send may need.
     const late = await sendWebhook({ ...delivery(`http://127.0.0.1:${port}/in`), leaseEndsBy: performance.now() + 2600 }, opts);
-    expect(late).toMatchObject({ outcome: 'network_error', permanent: false, error: expect.stringMatching(/^not sent: /) });
+    expect(late).toMatchObject({ outcome: 'network_error', permanent: false, notSent: true, error: expect.stringMatching(/^not sent: /) });
     expect(hits).toBe(before);
     const inTime = await sendWebhook({ ...delivery(`http://127.0.0.1:${port}/in`), leaseEndsBy: performance.now() + 5000 }, opts);
     expect(inTime).toMatchObject({ outcome: 'delivered' });
@@ -96,7 +96,7 @@ describe('sendWebhook: the receiver host resolved at each attempt (real HTTP)', 
     const resolver: HostResolver = async () => [{ address: '127.0.0.1', family: 4 }];
     const secrets = async () => Promise.reject(new Error('connection terminated'));
     const result = await sendWebhook(delivery(`http://127.0.0.1:${port}/in`), { secrets, timeoutMs: 2000, allowHosts: [`127.0.0.1:${port}`], resolver });
-    expect(result).toMatchObject({ outcome: 'network_error', permanent: false, error: 'not sent: the signing secret could not be read' });
+    expect(result).toMatchObject({ outcome: 'network_error', permanent: false, notSent: true, error: 'not sent: the signing secret could not be read' });
     expect(hits).toBe(before);
   });
 });

@@ -67,11 +67,11 @@ export async function sendWebhook(delivery: ClaimedDelivery, opts: WebhookSender
     secrets = await opts.secrets(delivery.userId);
   } catch {
     // Nothing was sent: the attempt fails as one that can be tried again (the database back).
-    return { outcome: 'network_error', httpStatus: null, error: 'not sent: the signing secret could not be read', durationMs: elapsed(), permanent: false };
+    return { outcome: 'network_error', httpStatus: null, error: 'not sent: the signing secret could not be read', durationMs: elapsed(), permanent: false, notSent: true };
   }
   // See "Per-job order" in webhook-delivery-store: never a POST that could outlast the lease.
   if (delivery.leaseEndsBy !== undefined && performance.now() + opts.timeoutMs + LEASE_MARGIN_MS > delivery.leaseEndsBy) {
-    return { outcome: 'network_error', httpStatus: null, error: 'not sent: reelay took too long to prepare it (its turn would have run out)', durationMs: elapsed(), permanent: false };
+    return { outcome: 'network_error', httpStatus: null, error: 'not sent: reelay took too long to prepare it (its turn would have run out)', durationMs: elapsed(), permanent: false, notSent: true };
   }
   const headers = webhookHeaders(secrets, webhookId(delivery.jobId, delivery.version), delivery.body, opts.now?.() ?? new Date());
   try {

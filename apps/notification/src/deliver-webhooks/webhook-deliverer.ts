@@ -125,6 +125,7 @@ export class WebhookDeliverer {
     this.opts.metrics?.webhookDeliveries.inc({ outcome: state === 'pending' ? 'retry' : state });
     const log = { jobId: claimed.jobId, version: claimed.version, attempt: claimed.attempt, outcome: result.outcome, httpStatus: result.httpStatus, state };
     if (state === 'failed') this.opts.logger.warn({ ...log, error: result.error }, 'webhook delivery given up');
+    else if (result.notSent) this.opts.logger.warn({ ...log, error: result.error }, 'webhook not sent for a fault of our own; tried again, not counted as an attempt');
     else if (state !== 'delivered') this.opts.logger.info({ ...log, error: result.error }, 'webhook attempt failed');
     return state;
   }

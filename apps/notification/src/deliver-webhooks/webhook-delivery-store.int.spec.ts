@@ -57,6 +57,22 @@ describe('claiming webhook deliveries', () => {
     await dataSource.query(`DELETE FROM webhook_attempts; DELETE FROM webhook_deliveries`);
   });
 
+  it('given an attempt that was never sent (reelay could not sign it), then it is not counted: the delivery stays pending with its retry budget whole', async () => {
+    const store = new WebhookDeliveryStore(dataSource, 8);
+    await store.record([notice('frank', 'job_frank_1')]);
+    const policy = { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 };
+    const [claimed] = await store.claim({ jobId: 'job_frank_1', limit: 1, leaseMs: 60_000 });
+    const notSent = { outcome: 'network_error', httpStatus: null, error: 'not sent: the signing secret could not be read', durationMs: 3, permanent: false, notSent: true } as const;
+    expect(await store.finish(claimed!, notSent, policy)).toBe('pending');
+    const [row] = await dataSource.query(`SELECT attempts, last_error FROM webhook_deliveries WHERE job_id = 'job_frank_1'`);
+    expect(row).toEqual({ attempts: 0, last_error: notSent.error });
+    expect(await dataSource.query(`SELECT 1 FROM webhook_attempts WHERE job_id = 'job_frank_1'`)).toEqual([]);
+    await new Promise((r) => setTimeout(r, 5));
+    const [again] = await store.claim({ jobId: 'job_frank_1', limit: 1, leaseMs: 60_000 });
+    expect(again?.attempt).toBe(1);
+    expect(await store.finish(again!, { outcome: 'http_error', httpStatus: 500, error: 'HTTP 500', durationMs: 3, permanent: false }, policy)).toBe('failed');
+  });
+
   it('given a notice waiting for its retry, then the job\'s later notices, recorded before or after, are due no sooner, and go in order after it', async () => {
     const store = new WebhookDeliveryStore(dataSource, 3);
     await store.record([notice('erin', 'job_erin_1', 1), notice('erin', 'job_erin_1', 2)]);

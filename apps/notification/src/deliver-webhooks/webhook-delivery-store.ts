@@ -108,6 +108,8 @@ const FINISH_ATTEMPT_SQL = `
   UPDATE webhook_attempts SET outcome = $2, http_status = $3, error = $4, duration_ms = $5
   WHERE id = $1 AND outcome = 'in_flight'`;
 
+const FORGET_ATTEMPT_SQL = `DELETE FROM webhook_attempts WHERE id = $1 AND outcome = 'in_flight'`;
+
 // Wrapped in a CTE so the driver answers with plain rows (TypeORM returns [rows, count] for a bare UPDATE).
 // A retry pushes the job's later notices to the same time (`held`), as `record` does for new ones:
 // they cannot go before it anyway, and left due they would be read and passed over by every claim
@@ -119,7 +121,7 @@ const FINISH_DELIVERY_SQL = `
     delivered_at = CASE WHEN $4 = 'delivered' THEN now() END,
     failed_at = CASE WHEN $4 = 'failed' THEN now() END,
     next_attempt_at = CASE WHEN $4 = 'pending' THEN now() + $5::float8 * interval '1 millisecond' ELSE next_attempt_at END,
-    last_http_status = $6, last_error = $7,
+    last_http_status = $6, last_error = $7, attempts = attempts - $8::int,
     lease_token = NULL, lease_until = NULL, updated_at = now()
   WHERE job_id = $1 AND version = $2 AND lease_token = $3
   RETURNING status, next_attempt_at
@@ -241,20 +243,26 @@ export class WebhookDeliveryStore {
     }));
   }
 
-  /** Records the attempt and moves the delivery on: delivered, retried later, or given up. */
+  /**
+   * Records the attempt and moves the delivery on: delivered, retried later, or given up. One that
+   * was never sent is no attempt: it is forgotten, not counted, and the delivery is tried again
+   * after the first retry's delay (its error shows as the last one).
+   */
   async finish(claimed: ClaimedDelivery, result: AttemptResult, policy: RetryPolicy): Promise<DeliveryState> {
     const next: Exclude<DeliveryState, 'lease_lost'> =
-      result.outcome === 'delivered' ? 'delivered' : result.permanent || claimed.attempt >= policy.maxAttempts ? 'failed' : 'pending';
+      result.outcome === 'delivered' ? 'delivered' : !result.notSent && (result.permanent || claimed.attempt >= policy.maxAttempts) ? 'failed' : 'pending';
     return this.dataSource.transaction(async (tx) => {
-      await tx.query(FINISH_ATTEMPT_SQL, [claimed.attemptId, result.outcome, result.httpStatus, result.error, Math.round(result.durationMs)]);
+      if (result.notSent) await tx.query(FORGET_ATTEMPT_SQL, [claimed.attemptId]);
+      else await tx.query(FINISH_ATTEMPT_SQL, [claimed.attemptId, result.outcome, result.httpStatus, result.error, Math.round(result.durationMs)]);
       const rows: { status: DeliveryState }[] = await tx.query(FINISH_DELIVERY_SQL, [
         claimed.jobId,
         claimed.version,
         claimed.leaseToken,
         next,
-        retryDelayMs(policy, claimed.attempt),
+        retryDelayMs(policy, result.notSent ? 1 : claimed.attempt),
         result.httpStatus,
         result.error,
+        result.notSent ? 1 : 0,
       ]);
       return rows[0]?.status ?? 'lease_lost';
     });
