@@ -5,7 +5,7 @@ import type { JetStreamContext } from '@reelay/messaging';
 import { runWithContext } from '@reelay/service-kit';
 import { DISPATCH_DEPS, type DispatchDeps } from './dispatch.deps';
 import { dispatchJob } from './dispatch-when-job-validated/dispatch-job.handler';
-import { releaseSlotOfCanceledJob, releaseSlotOfFailedJob, releaseSlotOfFinishedJob } from './release-slot-when-job-finished/release-slot.handler';
+import { redeliverCanceled, releaseSlotOfCanceledJob, releaseSlotOfFailedJob, releaseSlotOfFinishedJob } from './release-slot-when-job-finished/release-slot.handler';
 
 const inContext = <T>(event: RecordedEvent, fn: (jobId: string) => Promise<T>) => {
   const jobId = jobIdFromStreamId(event.streamId);
@@ -38,8 +38,8 @@ export class DispatchEventsController {
   @EventPattern<string>('*.events.job.JobCanceled')
   async onCanceled(@Payload() event: RecordedEvent, @Ctx() ctx: JetStreamContext) {
     const outcome = await inContext(event, (jobId) => releaseSlotOfCanceledJob(this.deps, jobId, () => dispatchJob(this.deps, jobId, metadataCausedBy(event))));
-    // 'busy': a delivery of the submit holds the job and settles the canceled job itself.
-    if (outcome.kind === 'later' && outcome.why !== 'busy') ctx.getMessage().nak(Math.max(1, outcome.delayMs));
+    const msg = ctx.getMessage();
+    if (outcome.kind === 'later' && redeliverCanceled(outcome, msg.info.deliveryCount)) msg.nak(Math.max(1, outcome.delayMs));
   }
 
   @EventPattern<string>('*.events.job.JobProviderTaskEnded')

@@ -57,3 +57,17 @@ export async function releaseSlotOfCanceledJob(
   deps.logger.info({ provider: job.provider }, 'job canceled while its task may still run at the provider (or its submit is unanswered); its slot is held until that is settled');
   return { kind: 'done' };
 }
+
+/**
+ * Deliveries of one JobCanceled that look again for the task of an unanswered submit before leaving
+ * that to the job's JobValidated delivery, which is still pending (it waits by redelivery without a
+ * bound) and settles a canceled job the same way. Below dispatch-release-slots' maxDeliver (10), so a
+ * provider whose task list fails for minutes makes no dead letter, which would be a false alarm.
+ */
+export const CANCELED_LOOKUP_DELIVERIES = 5;
+
+/** Whether a JobCanceled delivery's outcome is waited for by redelivery (else it is acked). */
+export function redeliverCanceled(outcome: DispatchOutcome, deliveries: number): boolean {
+  // 'busy': a delivery of the submit holds the job and settles the canceled job itself.
+  return outcome.kind === 'later' && outcome.why !== 'busy' && deliveries < CANCELED_LOOKUP_DELIVERIES;
+}
