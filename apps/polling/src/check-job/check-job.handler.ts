@@ -193,7 +193,8 @@ class JobCheck {
     const kept = await this.deps.schedule.reschedule(this.claim, {
       nextCheckAt: step.nextCheckAt,
       checksDone: step.checksDone,
-      checkErrors: this.claim.checkErrors + errors,
+      // Failures in a row: a check that was made starts the count again.
+      checkErrors: errors ? this.claim.checkErrors + errors : 0,
       lastStatus: lastStatus.slice(0, 60),
       progress: recorded.progress,
       delayedMarked: recorded.delayedMarked,

@@ -39,6 +39,7 @@ export async function drainCheck(deps: PollingDeps, claim: ScheduledCheck): Prom
   // The job has ended: its own deadline (a check planned at it, a give-up past it) no longer applies.
   const row = { ...claim, cancelAt: null };
   let step: NextStep;
+  let failed = false;
   try {
     if (!adapter) throw new Error(`no adapter for ${claim.provider}`);
     const result = await providerCall(deps, adapter, 'check', () => adapter.check(claim.providerTaskId, { timeoutMs: deps.checkTimeoutMs }));
@@ -48,12 +49,13 @@ export async function drainCheck(deps: PollingDeps, claim: ScheduledCheck): Prom
     // The provider no longer knows the task (or refuses it for good): nothing there counts it any more.
     if (isProviderError(err) && !err.retryable && !ACCOUNT_REFUSALS.has(err.kind)) return ended(deps, claim, 'finished_at_provider', now());
     step = afterFailedCheck(row, now(), policy, isProviderError(err) ? err.retryAfterMs : undefined);
+    failed = true;
   }
   if (step.kind !== 'check_later') return ended(deps, claim, 'deadline_passed', now());
   const kept = await deps.schedule.reschedule(claim, {
     nextCheckAt: step.nextCheckAt,
     checksDone: step.checksDone,
-    checkErrors: claim.checkErrors,
+    checkErrors: failed ? claim.checkErrors + 1 : 0,
     lastStatus: 'canceled',
     progress: claim.progress,
     delayedMarked: claim.delayedMarked,

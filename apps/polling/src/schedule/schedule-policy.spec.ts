@@ -1,4 +1,4 @@
-import { afterFailedCheck, afterUnfinishedCheck, deadlineFor, firstCheckAt, type SchedulePolicy } from './schedule-policy';
+import { afterFailedCheck, afterUnfinishedCheck, deadlineFor, firstCheckAt, MIN_RETRY_AFTER_MS, type SchedulePolicy } from './schedule-policy';
 
 const policy: SchedulePolicy = { offsetsMs: [5000, 10000, 15000, 30000, 60000], delayedIntervalMs: 60_000, deadlineMs: 30 * 60_000, errorRetryMs: 5000 };
 const accepted = new Date('2026-11-28T12:00:00.000Z');
@@ -60,6 +60,15 @@ describe('schedule policy', () => {
     const withDeadline = { ...row(5), cancelAt: t(200_000) };
     expect(afterFailedCheck(withDeadline, t(198_000), policy)).toMatchObject({ kind: 'check_later', nextCheckAt: t(200_000) });
     expect(afterFailedCheck(withDeadline, t(201_000), policy)).toMatchObject({ kind: 'check_later', nextCheckAt: t(206_000) });
+  });
+
+  it('a Retry-After of 0 or a date already past waits the shortest Retry-After, not an immediate check over and over', () => {
+    expect(afterFailedCheck(row(2), t(15_000), policy, 0)).toMatchObject({ nextCheckAt: t(15_000 + MIN_RETRY_AFTER_MS) });
+  });
+
+  it('failed checks in a row without Retry-After wait twice as long each time, up to the delayed cadence', () => {
+    const waits = [0, 1, 2, 3, 4, 30].map((checkErrors) => afterFailedCheck({ ...row(5), checkErrors }, t(600_000), policy));
+    expect(waits.map((s) => (s.kind === 'check_later' ? s.nextCheckAt.getTime() - t(600_000).getTime() : null))).toEqual([5_000, 10_000, 20_000, 40_000, 60_000, 60_000]);
   });
 
   it('a failed check is retried after Retry-After or the error delay, without using up an offset', () => {

@@ -6,9 +6,15 @@ export interface SchedulePolicy {
   delayedIntervalMs: number;
   /** After this long (ms since acceptance) a job still unfinished fails with `provider_timeout`. */
   deadlineMs: number;
-  /** Wait after a check that could not be made (provider 429/5xx/timeout) when the provider gives no Retry-After. */
+  /**
+   * Wait after a check that could not be made (provider 429/5xx/timeout) when the provider gives no
+   * Retry-After; doubled for each failed check in a row, up to the delayed cadence.
+   */
   errorRetryMs: number;
 }
+
+/** The shortest wait a Retry-After buys: 0, or a date already past, would check again at once, over and over. */
+export const MIN_RETRY_AFTER_MS = 1_000;
 
 export interface ScheduleRow {
   acceptedAt: Date;
@@ -16,6 +22,8 @@ export interface ScheduleRow {
   /** The job's own deadline (`cancelAfterSeconds`), if it has one. */
   cancelAt?: Date | null;
   checksDone: number;
+  /** Checks in a row that could not be made, before this one. */
+  checkErrors?: number;
 }
 
 export type NextStep =
@@ -66,10 +74,13 @@ export function afterUnfinishedCheck(row: ScheduleRow, now: Date, policy: Schedu
  * After a check that failed on the provider's side (429, 5xx, timeout): try again later, within the
  * deadline, and at the job's own deadline if that comes first. Past that one the job is not given
  * up unasked: the provider may have finished it (intake gives it up later, see DEADLINE_CHECK_GRACE_MS).
+ * The provider's Retry-After is followed (at least MIN_RETRY_AFTER_MS); without one the wait doubles
+ * with each failure in a row, so a provider that is down is not asked more often than a delayed job.
  */
 export function afterFailedCheck(row: ScheduleRow, now: Date, policy: SchedulePolicy, retryAfterMs?: number): Exclude<NextStep, { kind: 'past_cancel_at' }> {
   if (now.getTime() >= row.deadlineAt.getTime()) return { kind: 'timed_out' };
-  const wait = retryAfterMs ?? policy.errorRetryMs;
+  const backoff = Math.min(policy.errorRetryMs * 2 ** Math.min(row.checkErrors ?? 0, 20), Math.max(policy.errorRetryMs, policy.delayedIntervalMs));
+  const wait = retryAfterMs === undefined ? backoff : Math.max(retryAfterMs, MIN_RETRY_AFTER_MS);
   const cancelAt = row.cancelAt && row.cancelAt > now ? row.cancelAt.getTime() : Infinity;
   return { kind: 'check_later', checksDone: row.checksDone, nextCheckAt: at(Math.min(now.getTime() + wait, row.deadlineAt.getTime(), cancelAt)), markDelayed: false };
 }
