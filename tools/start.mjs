@@ -198,7 +198,7 @@ async function main() {
   const demoKey = process.env.REELAY_DEMO_KEY ?? persistentSecret('demo-key', () => `rly_${randomBytes(24).toString('base64url').replace(/[-_]/g, '').slice(0, 32).padEnd(32, 'x')}`);
   const cli = (...args) => spawnSync(process.execPath, ['apps/ops-cli/dist/main.js', ...args], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8' });
   const created = cli('keys', 'create', '--user', 'demo', '--label', 'demo', '--key', demoKey);
-  if (created.status !== 0) throw new Error(`could not create the demo key: ${created.stderr}`);
+  if (created.status !== 0) throw new Error(`could not create the demo key (a revoked one is not made again: remove .data/demo-key or set REELAY_DEMO_KEY to another key): ${created.stderr}`);
   const balance = JSON.parse(cli('credits', 'balance', '--user', 'demo').stdout || '{"balance":0}').balance;
   if (balance < 100) cli('credits', 'grant', '--user', 'demo', '--amount', '1000');
 

@@ -268,6 +268,10 @@ describe('API key scope and expiry', () => {
       expect({ path, status: res.status }).toEqual({ path, status: 403 });
       expect((await body(res)).error).toEqual({ code: 'forbidden', message: 'This API key can only read: submitting, cancelling or deleting needs a key with the full scope.' });
     }
+    // The signing secret is read with a GET, but whoever holds it can forge the user's webhooks.
+    const secret = await call('/v1/webhooks/secret', { key: reader });
+    expect(secret.status).toBe(403);
+    expect((await body(secret)).error).toEqual({ code: 'forbidden', message: 'This API key can only read: the webhook signing secret needs a key with the full scope.' });
     expect((await call(`/v1/jobs/${jobId}`)).status).toBe(200); // the job was left as it was
     expect((await body(await call(`/v1/jobs/${jobId}`))).status).toBe('running');
 

@@ -34,6 +34,16 @@ describe('api keys', () => {
     expect(await findUserByApiKey(ds, chosen)).toBe('demo');
     await expect(createApiKey(ds, 'demo', 'demo', 'short')).rejects.toThrow(/rly_/);
   });
+  it('refuses to re-create a chosen key that exists for another user, with another scope or expiry, or revoked, instead of reporting it made', async () => {
+    const theirs = 'rly_' + 'b'.repeat(32);
+    await createApiKey(ds, 'alice', 'laptop', theirs);
+    await expect(createApiKey(ds, 'bob', 'dashboard', theirs, { scope: 'read' })).rejects.toThrow(/exists already/);
+    await expect(createApiKey(ds, 'alice', 'laptop', theirs, { scope: 'read' })).rejects.toThrow(/exists already/);
+    await expect(createApiKey(ds, 'alice', 'laptop', theirs, { expiresAt: new Date(Date.now() + 86_400_000) })).rejects.toThrow(/exists already/);
+    expect(await findApiKeyOwners(ds, [theirs])).toEqual([{ userId: 'alice', scope: 'full', expiresAt: null }]);
+    expect(await revokeApiKey(ds, theirs)).toBe(true);
+    await expect(createApiKey(ds, 'alice', 'laptop', theirs)).rejects.toThrow(/revoked/);
+  });
   it('forgets revoked and unknown keys', async () => {
     const { key } = await createApiKey(ds, 'bob');
     expect(await revokeApiKey(ds, key)).toBe(true);

@@ -6,7 +6,7 @@ import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
 import { clientAddressKey } from '../rate-limit/client-address-key';
 import { TokenBuckets } from '../rate-limit/token-bucket';
 import { ApiKeyLookup } from './api-key-lookup';
-import { type AuthenticatedRequest, JOB_TOKEN_ROUTE, PUBLIC_ROUTE, READ_KEY_ROUTE } from './current-user';
+import { type AuthenticatedRequest, FULL_SCOPE_ROUTE, JOB_TOKEN_ROUTE, PUBLIC_ROUTE, READ_KEY_ROUTE } from './current-user';
 import { jobTokenSecret, verifyJobToken } from '../job-token/job-token';
 import type { Response } from 'express';
 
@@ -73,8 +73,14 @@ export class ApiKeyGuard implements CanActivate {
 
     const { allowed, retryAfterSeconds } = this.buckets.take(hashApiKey(match[1]));
     if (!allowed) throw rateLimited('Too many requests for this API key. Please slow down.', retryAfterSeconds);
-    if (owner.scope === 'read' && !READING.has(req.method) && !this.reflector.getAllAndOverride<boolean>(READ_KEY_ROUTE, [ctx.getHandler(), ctx.getClass()])) {
-      throw new ApiException('forbidden', 'This API key can only read: submitting, cancelling or deleting needs a key with the full scope.');
+    if (owner.scope === 'read') {
+      const route = [ctx.getHandler(), ctx.getClass()];
+      if (this.reflector.getAllAndOverride<boolean>(FULL_SCOPE_ROUTE, route)) {
+        throw new ApiException('forbidden', 'This API key can only read: the webhook signing secret needs a key with the full scope.');
+      }
+      if (!READING.has(req.method) && !this.reflector.getAllAndOverride<boolean>(READ_KEY_ROUTE, route)) {
+        throw new ApiException('forbidden', 'This API key can only read: submitting, cancelling or deleting needs a key with the full scope.');
+      }
     }
     req.userId = owner.userId;
     if (owner.expiresAt) req.credentialExpiresAt = owner.expiresAt;

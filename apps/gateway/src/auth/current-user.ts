@@ -24,6 +24,10 @@ export const READ_KEY_ROUTE = 'reelay:read-key-route';
 /** A route other than GET that a read-only key may call all the same: it changes nothing (a job token for reading). */
 export const ReadKeyAllowed = () => SetMetadata(READ_KEY_ROUTE, true);
 
+export const FULL_SCOPE_ROUTE = 'reelay:full-scope-route';
+/** A GET that a read-only key may not call: what it shows lets its holder act for the user (the webhook signing secret). */
+export const FullScopeOnly = () => SetMetadata(FULL_SCOPE_ROUTE, true);
+
 export const JOB_TOKEN_ROUTE = 'reelay:job-token-route';
 /**
  * Routes of one job (`/v1/jobs/:id/...`) that also take `?token=` from POST /v1/jobs/{id}/token

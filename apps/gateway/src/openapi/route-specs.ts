@@ -214,8 +214,9 @@ export const ROUTES: RouteSpec[] = [
   },
   {
     method: 'get', path: '/v1/webhooks/secret', operationId: 'getWebhookSecret', tag: 'Webhooks', summary: "The user's webhook signing secret", auth: true,
+    description: 'Not with a read-only key (403): whoever holds the secret can sign webhooks your receivers accept.',
     success: { status: 200, description: 'The Standard Webhooks secret your webhooks are signed with now', content: json('WebhookSecret', ex.exampleWebhookSecret) },
-    errors: [401, 429, 503],
+    errors: [401, 403, 429, 503],
   },
   {
     method: 'post', path: '/v1/webhooks/secret/rotate', operationId: 'rotateWebhookSecret', tag: 'Webhooks', summary: 'Replace your webhook signing secret', auth: true,

@@ -1,7 +1,7 @@
 import { Controller, Get, Header, HttpCode, Inject, Post, Req } from '@nestjs/common';
 import { commandSubjects, detailsFromIssues, RotateWebhookSecretRequest, WebhookSecretReply, type WebhookSecret } from '@reelay/contracts';
 import type { Request } from 'express';
-import { CurrentUser } from '../auth/current-user';
+import { CurrentUser, FullScopeOnly } from '../auth/current-user';
 import { invalidRequest } from '../errors/api-exception';
 import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
 import { readOptionalJsonBody } from '../http/read-body';
@@ -12,7 +12,9 @@ import { askService } from '../service-requests/ask-service';
 export class WebhookSecretController {
   constructor(@Inject(GATEWAY_DEPS) private readonly deps: GatewayDeps) {}
 
+  /** Not for read keys: whoever holds the secret can sign webhooks the user's receivers accept as ours. */
   @Get('secret')
+  @FullScopeOnly()
   @Header('Cache-Control', 'no-store')
   async secret(@CurrentUser() userId: string): Promise<WebhookSecret> {
     const subject = commandSubjects(this.deps.config.NATS_PREFIX).webhookSecret;

@@ -55,11 +55,30 @@ export async function createApiKey(
   if (!API_KEY_SCOPES.includes(scope)) throw new Error(`A key's scope is one of ${API_KEY_SCOPES.join(', ')}.`);
   const key = chosenKey ?? generateApiKey();
   const expiresAt = options.expiresAt?.toISOString() ?? null;
-  // Re-creating the same chosen key (e.g. REELAY_DEMO_KEY on every start) is a no-op.
-  await ds.query(`INSERT INTO api_keys (key_hash, user_id, label, scope, expires_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key_hash) DO NOTHING`, [
-    hashApiKey(key), user, label.slice(0, 200), scope, expiresAt,
-  ]);
-  return { key, id: keyIdOf(hashApiKey(key)), userId: user, label, scope, expiresAt };
+  const inserted: unknown[] = await ds.query(
+    `INSERT INTO api_keys (key_hash, user_id, label, scope, expires_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key_hash) DO NOTHING RETURNING 1`,
+    [hashApiKey(key), user, label.slice(0, 200), scope, expiresAt],
+  );
+  if (inserted.length > 0) return { key, id: keyIdOf(hashApiKey(key)), userId: user, label, scope, expiresAt };
+  return existingKey(ds, key, { userId: user, scope, expires: expiresAt !== null });
+}
+
+/**
+ * Re-creating a chosen key that exists (REELAY_DEMO_KEY on every start) is a no-op when it is the
+ * same key: same user, scope and whether it ends. Anything else is refused, never reported as done:
+ * the key would go on working as it was (another user's, or with more rights, or revoked).
+ */
+async function existingKey(ds: DataSource, key: string, wanted: { userId: string; scope: ApiKeyScope; expires: boolean }): Promise<CreatedApiKey> {
+  const [row]: { user_id: string; label: string; scope: ApiKeyScope; expires_at: Date | null; revoked_at: Date | null }[] = await ds.query(
+    `SELECT user_id, label, scope, expires_at, revoked_at FROM api_keys WHERE key_hash = $1`,
+    [hashApiKey(key)],
+  );
+  if (!row) throw new Error('The key could not be stored: try again.');
+  if (row.revoked_at) throw new Error('This key was revoked and cannot be used again: create a new one (leave out --key).');
+  if (row.user_id !== wanted.userId || row.scope !== wanted.scope || (row.expires_at !== null) !== wanted.expires) {
+    throw new Error('This key exists already with another user, scope or expiry: create a new one (leave out --key).');
+  }
+  return { key, id: keyIdOf(hashApiKey(key)), userId: row.user_id, label: row.label, scope: row.scope, expiresAt: row.expires_at?.toISOString() ?? null };
 }
 
 /** A user's keys, newest first, by id (the key itself is never stored). */
