@@ -14,6 +14,8 @@ import { canConnect, ensureDependencies, postgresLoginRefused, ROOT, run } from 
 const DATA = join(ROOT, '.data');
 // Every process we start, as `<name> <pid>` lines, so a crashed launcher's leftovers can be found.
 const PIDS = join(DATA, 'pids');
+/** Where the running stack's PostgreSQL and NATS are, for the operator CLI (tools/reelay.mjs). */
+const RUNNING = join(DATA, 'running.json');
 /** Services and the simulator: stopped first, all at once. */
 const services = [];
 /** NATS and PostgreSQL: stopped after the services, in reverse start order. */
@@ -164,6 +166,7 @@ async function shutdown(code = 0) {
     await Promise.resolve(next.stop()).catch((err) => console.error(`[reelay] stopping ${next.name}: ${err.message}`));
   }
   rmSync(PIDS, { force: true });
+  rmSync(RUNNING, { force: true });
   if (unclean.length && code === 0) {
     console.error(`[reelay] not stopped cleanly: ${unclean.join(', ')}`);
     code = 1;
@@ -193,6 +196,9 @@ async function main() {
   const DATABASE_URL = await ensurePostgres();
   const NATS_URL = await ensureNats();
   const env = { DATABASE_URL, NATS_URL, ...(process.env.NATS_PREFIX ? { NATS_PREFIX: process.env.NATS_PREFIX } : {}) };
+  // `npm run reelay` (the operator CLI) reads this while the stack runs: the embedded PostgreSQL or
+  // the local nats-server started here are not where its defaults point.
+  writeFileSync(RUNNING, JSON.stringify(env) + '\n', { mode: 0o600 });
   run('node libs/event-store/dist/cli/migrate.js', { env });
 
   const demoKey = process.env.REELAY_DEMO_KEY ?? persistentSecret('demo-key', () => `rly_${randomBytes(24).toString('base64url').replace(/[-_]/g, '').slice(0, 32).padEnd(32, 'x')}`);

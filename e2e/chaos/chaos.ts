@@ -325,7 +325,8 @@ async function chaos(stack: Stack, opts: ChaosOptions, report: ChaosReport, log:
         await pg.restart();
       } else {
         log('restarting PostgreSQL');
-        execSync('pg_ctlcluster --skip-systemctl-redirect 15 main restart', { stdio: 'ignore' });
+        // The machine's cluster, whatever its version (Debian: /etc/postgresql/<version>/main).
+        execSync('pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main restart', { stdio: 'ignore' });
       }
       report.restarts.postgres++;
       continue;
