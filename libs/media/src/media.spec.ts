@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { probeMp4 } from './probe-mp4';
-import { withExifOrientation } from '@reelay/testing';
+import { webpWithCanvas, withExifOrientation } from '@reelay/testing';
 import { shownSize, sniffImage } from './sniff-image';
 
 const ffmpeg: string = require('@ffmpeg-installer/ffmpeg').path;
@@ -22,6 +22,14 @@ describe('media probes', () => {
   ])('reads type and size of a real %s', (ext, type) => {
     const img = render(['-f', 'lavfi', '-i', 'color=c=red:s=322x124', '-frames:v', '1'], `a.${ext}`);
     expect(sniffImage(img)).toEqual({ contentType: type, width: 322, height: 124 });
+  });
+  it('reads an extended WebP (alpha: VP8X, ALPH, VP8) at its size, and refuses one whose header claims another size than its picture', () => {
+    const withAlpha = render(['-f', 'lavfi', '-i', 'color=c=red@0.5:s=322x124,format=rgba', '-frames:v', '1'], 'alpha.webp');
+    expect(withAlpha.toString('latin1', 12, 16)).toBe('VP8X');
+    expect(sniffImage(withAlpha)).toEqual({ contentType: 'image/webp', width: 322, height: 124 });
+    const simple = render(['-f', 'lavfi', '-i', 'color=c=red:s=1600x1200', '-frames:v', '1'], 'big.webp');
+    expect(sniffImage(webpWithCanvas(simple, 1600, 1200))).toEqual({ contentType: 'image/webp', width: 1600, height: 1200 });
+    expect(sniffImage(webpWithCanvas(simple, 400, 300))).toBeNull();
   });
   it("reads a JPEG's EXIF orientation, and the size it is shown at: a quarter turn swaps the sides", () => {
     const jpeg = render(['-f', 'lavfi', '-i', 'color=c=red:s=400x300', '-frames:v', '1'], 'b.jpg');

@@ -71,10 +71,25 @@ function sniffJpeg(buf: Buffer): ImageInfo | null {
 
 function sniffWebp(buf: Buffer): ImageInfo | null {
   const chunk = buf.toString('ascii', 12, 16);
-  if (chunk === 'VP8X') return { contentType: 'image/webp', width: 1 + buf.readUIntLE(24, 3), height: 1 + buf.readUIntLE(27, 3) };
-  if (chunk === 'VP8 ') return { contentType: 'image/webp', width: buf.readUInt16LE(26) & 0x3fff, height: buf.readUInt16LE(28) & 0x3fff };
-  if (chunk === 'VP8L') {
-    const bits = buf.readUInt32LE(21);
+  if (chunk !== 'VP8X') return bitstreamSize(buf, chunk, 20);
+  const canvas = { width: 1 + buf.readUIntLE(24, 3), height: 1 + buf.readUIntLE(27, 3) };
+  // The extended format's canvas size is a claim; a still's bitstream says what is decoded. They must
+  // agree, or a header of 1000x600 could front a 16384x16384 picture. Animations are not stills.
+  for (let at = 30; at + 8 <= buf.length; at += 8 + buf.readUInt32LE(at + 4) + (buf.readUInt32LE(at + 4) & 1)) {
+    const fourcc = buf.toString('ascii', at, at + 4);
+    if (fourcc === 'ANIM' || fourcc === 'ANMF') return null;
+    if (fourcc !== 'VP8 ' && fourcc !== 'VP8L') continue;
+    const decoded = bitstreamSize(buf, fourcc, at + 8);
+    return decoded && decoded.width === canvas.width && decoded.height === canvas.height ? decoded : null;
+  }
+  return null;
+}
+
+/** The size a `VP8 ` (lossy) or `VP8L` (lossless) bitstream starting at `data` decodes to. */
+function bitstreamSize(buf: Buffer, fourcc: string, data: number): ImageInfo | null {
+  if (fourcc === 'VP8 ' && data + 10 <= buf.length) return { contentType: 'image/webp', width: buf.readUInt16LE(data + 6) & 0x3fff, height: buf.readUInt16LE(data + 8) & 0x3fff };
+  if (fourcc === 'VP8L' && data + 5 <= buf.length) {
+    const bits = buf.readUInt32LE(data + 1);
     return { contentType: 'image/webp', width: (bits & 0x3fff) + 1, height: ((bits >> 14) & 0x3fff) + 1 };
   }
   return null;

@@ -4,3 +4,4 @@ export * from './given-when-then';
 export * from './service-process';
 export * from './stack';
 export * from './exif-orientation';
+export * from './webp-canvas';

@@ -117,7 +117,7 @@ export function ffmpegImageFitter(maxConcurrent: number): FitImage {
     await slots.acquire(AbortSignal.timeout(TURN_WAIT_MS)).catch(() => Promise.reject(new Error(`no turn to fit a reference image within ${TURN_WAIT_MS / 60_000} min`)));
     const signal = AbortSignal.timeout(FIT_TIMEOUT_MS);
     try {
-      return await fitImage(data, contentType, steps, { signal });
+      return await fitImage(data, contentType, steps, { signal, maxPixels: MAX_FIT_PIXELS });
     } catch (err) {
       if (signal.aborted) throw new FfmpegFailedError(`the fit took longer than ${FIT_TIMEOUT_MS / 1000} s`);
       throw err;

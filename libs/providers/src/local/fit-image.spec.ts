@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { withExifOrientation } from '@reelay/testing';
+import { webpWithCanvas, withExifOrientation } from '@reelay/testing';
 import { fitImage } from './fit-image';
 import { defaultFfmpegPath } from './render';
 import { FfmpegFailedError } from './run-ffmpeg';
@@ -36,6 +36,14 @@ describe('fitImage', () => {
     const [s] = (JSON.parse(stdout) as { streams: { codec_name: string; width: number; height: number }[] }).streams;
     return { codec: s!.codec_name, width: s!.width, height: s!.height };
   }
+
+  it('given a WebP whose picture is larger than the pixels allowed (whatever its header claims), then ffmpeg refuses to decode it', async () => {
+    const file = join(dir, 'large.webp');
+    await run(defaultFfmpegPath(), ['-loglevel', 'error', '-f', 'lavfi', '-i', 'color=c=blue:s=2000x2000', '-frames:v', '1', '-y', file]);
+    const crafted = webpWithCanvas(await readFile(file), 500, 500);
+    await expect(fitImage(crafted, 'image/webp', { crop: null, width: 100, height: 100 }, { maxPixels: 1_000_000 })).rejects.toBeInstanceOf(FfmpegFailedError);
+    expect(await probe(await fitImage(crafted, 'image/webp', { crop: null, width: 100, height: 100 }, { maxPixels: 5_000_000 }))).toMatchObject({ width: 100, height: 100 });
+  });
 
   it('given a 4:3 PNG and a 16:9 crop, then it is a PNG of exactly the size asked for', async () => {
     const fitted = await fitImage(await imageOf('a.png', 800, 600), 'image/png', { crop: { width: 800, height: 450 }, width: 1280, height: 720 });

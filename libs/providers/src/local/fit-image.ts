@@ -19,6 +19,11 @@ export interface ImageFitSteps {
 export interface FitImageOptions {
   ffmpegPath?: string;
   signal?: AbortSignal;
+  /**
+   * Pixels ffmpeg decodes at most: an image whose header claims a small size over pixel data far
+   * larger (a crafted WebP) fails to decode instead of filling memory.
+   */
+  maxPixels?: number;
 }
 
 /** ffmpeg filters that show an image as its EXIF Orientation says (the re-encoded image keeps no EXIF). */
@@ -60,7 +65,8 @@ export async function fitImage(image: Buffer, contentType: FittableImageType, st
       const output = join(work, 'out');
       await writeFile(input, image);
       // One thread: fewer frame buffers in memory, and the service keeps the other core.
-      const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-threads', '1', '-protocol_whitelist', 'file', '-noautorotate', '-f', format.demuxer, '-i', input,
+      const limit = options.maxPixels ? ['-max_pixels', String(options.maxPixels)] : [];
+      const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-threads', '1', '-protocol_whitelist', 'file', '-noautorotate', ...limit, '-f', format.demuxer, '-i', input,
         '-frames:v', '1', '-vf', filters.join(','), '-threads', '1', ...format.encode, '-y', output];
       return { args, output };
     },
