@@ -61,6 +61,9 @@ class JobCheck {
   async run(): Promise<CheckOutcome> {
     const { deps, claim } = this;
     try {
+      // A lapsed lease may be that of a check that ended the job, its terminal event not handled yet
+      // (a lagging consumer): the log says so without asking the provider (or copying again).
+      if (claim.reclaimed && !isFollowed(await loadJob(deps.store, claim.jobId), claim.providerTaskId)) return await this.afterRace();
       const adapter = deps.adapters.get(claim.provider);
       if (!adapter) {
         deps.logger.error({ provider: claim.provider }, 'no adapter configured for a followed job; checking again later');

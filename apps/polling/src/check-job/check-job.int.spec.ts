@@ -103,6 +103,30 @@ describe('checkJob against PostgreSQL and provider-sim', () => {
     expect((await statusesOf(pg.store, jobId)).at(-1)).toBe('JobCanceled');
   });
 
+  it('a row claimed again after the lease of the check that ended its job lapsed (the terminal event not handled yet) is settled from the log, the provider not asked', async () => {
+    const lapse = (jobId: string) => pg.ds.query(`UPDATE poll_schedule SET lease_until = now() - interval '1 ms' WHERE job_id = $1`, [jobId]);
+    const { jobId } = await followed('runway', 'a fox [sim:success_after=1]');
+    expect(await checkJob(deps, await claim(jobId))).toBe('succeeded');
+    await lapse(jobId);
+    const asked = jest.spyOn(adapters.get('runway')!, 'check');
+    const again = await claim(jobId);
+    expect(again.reclaimed).toBe(true);
+    expect(await checkJob(deps, again)).toBe('stale');
+    expect(asked).not.toHaveBeenCalled();
+    expect(await row(jobId)).toBeUndefined();
+
+    // Canceled (as at its deadline) while its task still runs: the row becomes a draining one.
+    const canceled = await followed('runway', 'a fox [sim:never_finish]');
+    expect(await checkJob(deps, await claim(canceled.jobId))).toBe('unfinished');
+    await decideOnJob(pg.store, canceled.jobId, { type: 'Cancel', now: new Date() }, {});
+    await pg.ds.query(`UPDATE poll_schedule SET lease_token = gen_random_uuid() WHERE job_id = $1`, [canceled.jobId]);
+    await lapse(canceled.jobId);
+    asked.mockClear();
+    expect(await checkJob(deps, await claim(canceled.jobId))).toBe('stale');
+    expect(asked).not.toHaveBeenCalled();
+    expect((await pg.ds.query(`SELECT draining, lease_token FROM poll_schedule WHERE job_id = $1`, [canceled.jobId]))[0]).toEqual({ draining: true, lease_token: null });
+  });
+
   it('a check that finds the output ready copies it and appends JobSucceeded on the state folded at the follow, reading no stream', async () => {
     const { jobId } = await followed('runway', 'a fox [sim:success_after=1]');
     const stream = watchStream();

@@ -23,8 +23,13 @@ export interface ScheduledCheck {
   leaseToken: string;
   /** Database time of the claim; schedule arithmetic uses it so replicas share one clock. */
   claimedAt: Date;
-  /** How late the check started (claim time − due time), ms. */
+  /** How late the check started (claim time − when the row became claimable: its due time, or a lapsed lease's end), ms. */
   latenessMs: number;
+  /**
+   * Claimed after another claim's lease lapsed: that check died, or ended the job (its row is left
+   * leased for the terminal event's handler to remove) and that handler is late.
+   */
+  reclaimed: boolean;
   /** The last `JobProgressed` percentage a check wrote (null: none yet, or not known). */
   progress: number | null;
   /** A check already asked for `JobDelayed`. */
@@ -84,6 +89,7 @@ interface ClaimedRow {
   lease_token: string;
   claimed_at: Date;
   lateness_ms: string | number;
+  reclaimed: boolean;
   progress: number | null;
   delayed_marked: boolean;
   last_status: string | null;
@@ -104,10 +110,11 @@ interface ClaimedRow {
  * they skip locked rows instead of waiting (SKIP LOCKED).
  */
 /** What a claim hands its check: the row and how late the claim came. */
-const claimedColumns = (t: string) =>
+const claimedColumns = (t: string, lapsedLease = 'NULL::timestamptz') =>
   `${t}.job_id, ${t}.provider, ${t}.provider_task_id, ${t}.accepted_at, ${t}.deadline_at, ${t}.cancel_at, ${t}.next_check_at,
    ${t}.checks_done, ${t}.check_errors, ${t}.lease_token, ${t}.claimed_at, ${t}.metadata, ${t}.progress, ${t}.delayed_marked, ${t}.last_status, ${t}.draining,
-   extract(epoch FROM (now() - ${t}.next_check_at)) * 1000 AS lateness_ms`;
+   ${lapsedLease} IS NOT NULL AS reclaimed,
+   extract(epoch FROM (now() - GREATEST(${t}.next_check_at, coalesce(${lapsedLease}, ${t}.next_check_at)))) * 1000 AS lateness_ms`;
 
 const LOCK_IN_KEY_ORDER = `WITH locked AS MATERIALIZED (SELECT job_id FROM poll_schedule WHERE job_id = ANY($1::text[]) ORDER BY job_id FOR UPDATE)`;
 
@@ -220,13 +227,13 @@ export class PollScheduleRepository {
       `UPDATE poll_schedule s
           SET lease_token = $3, lease_until = now() + make_interval(secs => $2::double precision / 1000),
               claimed_at = now(), updated_at = now()
-        WHERE s.job_id IN (
-              SELECT job_id FROM poll_schedule
-               WHERE next_check_at <= now() AND (lease_until IS NULL OR lease_until < now())
-               ORDER BY next_check_at
-               LIMIT $1
-               FOR UPDATE SKIP LOCKED)
-        RETURNING ${claimedColumns('s')}`,
+         FROM (SELECT job_id, lease_until AS lapsed_lease FROM poll_schedule
+                WHERE next_check_at <= now() AND (lease_until IS NULL OR lease_until < now())
+                ORDER BY next_check_at
+                LIMIT $1
+                FOR UPDATE SKIP LOCKED) d
+        WHERE s.job_id = d.job_id
+        RETURNING ${claimedColumns('s', 'd.lapsed_lease')}`,
       [limit, leaseMs, randomUUID()],
     ));
     return rows.map(toScheduledCheck);
@@ -389,6 +396,7 @@ function toScheduledCheck(r: ClaimedRow): ScheduledCheck {
     leaseToken: r.lease_token,
     claimedAt: new Date(r.claimed_at),
     latenessMs: Math.max(0, Number(r.lateness_ms)),
+    reclaimed: r.reclaimed === true,
     progress: r.progress,
     delayedMarked: r.delayed_marked,
     lastStatus: r.last_status ?? null,

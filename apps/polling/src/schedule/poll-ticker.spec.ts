@@ -10,7 +10,7 @@ const LEASE_MS = 30_000;
 
 const claimOf = (jobId: string): ScheduledCheck => ({
   jobId, provider: 'sim', providerTaskId: `task-${jobId}`, acceptedAt: new Date(), deadlineAt: new Date(Date.now() + 3_600_000), cancelAt: null, nextCheckAt: new Date(),
-  checksDone: 0, checkErrors: 0, leaseToken: `token-${jobId}`, claimedAt: new Date(), latenessMs: 0, progress: null, delayedMarked: false, lastStatus: null, draining: false, metadata: {},
+  checksDone: 0, checkErrors: 0, leaseToken: `token-${jobId}`, claimedAt: new Date(), latenessMs: 0, reclaimed: false, progress: null, delayedMarked: false, lastStatus: null, draining: false, metadata: {},
 });
 
 /** Deps whose provider checks hang until `finish(jobId)`; every renewal is recorded with the job ids it asked for. */
