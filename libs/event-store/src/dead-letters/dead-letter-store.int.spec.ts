@@ -31,4 +31,17 @@ describe('DeadLetterStore (real PostgreSQL)', () => {
     expect((await letters.list({ consumer: 'dispatch' })).map((l) => l.id)).toEqual([c.id]);
     expect((await letters.list({ consumer: 'dispatch', includeReplayed: true })).map((l) => l.id)).toEqual([a.id, c.id]);
   });
+
+  it('given the same message dead-lettered again by the same consumer (it came back after a crash), then it joins the open letter; once replayed, a new one is made', async () => {
+    const eventId = randomUUID();
+    const letter = { consumer: 'polling-stop', subject: 'reelay.events.job.JobSucceeded', eventId, payload: { n: 1 }, deliveries: 5 };
+    const first = await letters.record({ ...letter, error: 'boom' });
+    const again = await letters.record({ ...letter, error: 'boom again' });
+    expect(again).toMatchObject({ id: first.id, deliveries: 10, error: 'boom again' });
+    expect((await letters.list({ consumer: 'polling-stop' })).map((l) => l.id)).toEqual([first.id]);
+    // Another consumer's letter for the same event is its own.
+    expect((await letters.record({ ...letter, consumer: 'notification-jobs', error: 'x' })).id).not.toBe(first.id);
+    expect(await letters.markReplayed(first.id)).toBe(true);
+    expect((await letters.record({ ...letter, error: 'after the replay' })).id).not.toBe(first.id);
+  });
 });
