@@ -119,6 +119,20 @@ describe('ExpiredOutputsSweep (PostgreSQL, files on disk)', () => {
     expect(rounds.slice(0, -1).every((r) => r.more)).toBe(true);
   });
 
+  it('goes on with the walk a round cut short, so a backlog is walked once, not once per round', async () => {
+    const expired = await Promise.all([1, 2, 3, 4, 5].map(() => jobWithFile('succeeded', daysAgo(40), daysAgo(40))));
+    const walks = jest.spyOn(storage, 'listOlderThan');
+    try {
+      const sweep = sweepWith(RETENTION, 2);
+      let rounds = 0;
+      while ((await sweep.round()).more && rounds < 20) rounds++;
+      for (const jobId of expired) expect(await fileExists(jobId)).toBe(false);
+      expect(walks).toHaveBeenCalledTimes(1);
+    } finally {
+      walks.mockRestore();
+    }
+  });
+
   it('with outputs kept for good, keeps every output and removes only the files no succeeded job points at, once an hour old', async () => {
     const old = await jobWithFile('succeeded', daysAgo(400), daysAgo(400));
     // A copy that landed after its job was canceled (or failed), its own removal cut short by a crash.

@@ -15,6 +15,14 @@ export interface RetentionRound {
   more: boolean;
 }
 
+/** A poster is remembered under its own name (`<job>.poster`), apart from its video. */
+function rememberedAs(key: string): string | null {
+  const jobId = jobIdOfOutputKey(key);
+  if (jobId) return jobId;
+  const posterOf = jobIdOfPosterKey(key);
+  return posterOf && `${posterOf}.poster`;
+}
+
 /** A file that failed, or of an unfinished job, is left alone this long, so it cannot hold up the others. */
 const FAILED_RETRY_MS = 10 * 60_000;
 
@@ -37,10 +45,16 @@ export const ORPHAN_AGE_MS = 60 * 60_000;
  * A round handles at most `maxJobs` files that need their job read, so it ends within seconds
  * (it runs under a lock held by an idle transaction, see onOneReplica) and a stop waits for little.
  * Files whose job said "not yet" (an output stored with a later expiry, or with none: kept) are
- * remembered with the time to look again, so later rounds walk past them without a read.
+ * remembered with the time to look again, so later rounds walk past them without a read. A round
+ * that stops at its limit leaves its walk of the directory open, and the next round of this process
+ * goes on from there: a backlog of N files costs one walk, not N / maxJobs walks of N files each.
  */
 export class ExpiredOutputsSweep {
   private readonly skipUntil = new Map<string, number>();
+  /** The walk a round stopped in, and the remembered files it has passed so far. */
+  private walk: { keys: AsyncIterator<string>; passed: Set<string> } | null = null;
+  /** The current round's time, for the walk's skip test. */
+  private roundAt = 0;
 
   constructor(
     private readonly deps: Pick<PollingDeps, 'store' | 'storage' | 'outputRetentionMs' | 'logger'>,
@@ -52,34 +66,33 @@ export class ExpiredOutputsSweep {
     const result: RetentionRound = { deleted: 0, orphansRemoved: 0, failed: 0, more: false };
     const retentionMs = this.deps.outputRetentionMs;
     let read = 0;
-    const now = this.now().getTime();
+    this.roundAt = this.now().getTime();
     // Remembered files this walk passed; after a whole walk, those it did not pass (deleted meanwhile) are forgotten.
-    const passed = new Set<string>();
-    // A poster is remembered under its own name (`<job>.poster`), apart from its video.
-    const rememberedAs = (key: string) => {
-      const jobId = jobIdOfOutputKey(key);
-      if (jobId) return jobId;
-      const posterOf = jobIdOfPosterKey(key);
-      return posterOf && `${posterOf}.poster`;
-    };
-    const skip = (key: string) => {
-      const name = rememberedAs(key);
-      if (name && this.skipUntil.has(name)) passed.add(name);
-      return !name || (this.skipUntil.get(name) ?? 0) > now;
-    };
+    const walk = (this.walk ??= { keys: this.newWalk(retentionMs ?? ORPHAN_AGE_MS), passed: new Set<string>() });
     // What this walk learns is passed too: a walk that ends forgets only what it did not pass.
     const remember = (name: string, until: number) => {
       this.skipUntil.set(name, until);
-      passed.add(name);
+      walk.passed.add(name);
     };
-    for await (const key of this.deps.storage.listOlderThan('outputs', retentionMs ?? ORPHAN_AGE_MS, skip)) {
-      const posterOf = jobIdOfPosterKey(key);
-      const jobId = posterOf ?? jobIdOfOutputKey(key)!;
-      const name = rememberedAs(key)!;
-      if (read++ === this.maxJobs) {
+    for (;;) {
+      if (read === this.maxJobs) {
         result.more = true;
         break;
       }
+      // Read one by one, never with for-await's break, which would close the walk this round leaves open.
+      const next = await walk.keys.next().catch((err: unknown) => {
+        this.walk = null;
+        throw err;
+      });
+      if (next.done) {
+        this.walk = null;
+        break;
+      }
+      read++;
+      const key = next.value;
+      const posterOf = jobIdOfPosterKey(key);
+      const jobId = posterOf ?? jobIdOfOutputKey(key)!;
+      const name = rememberedAs(key)!;
       try {
         if (posterOf) {
           if (await this.lonePosterRemoved(jobId)) result.orphansRemoved++;
@@ -96,8 +109,17 @@ export class ExpiredOutputsSweep {
         this.deps.logger.warn({ jobId, err: String(err) }, 'could not apply the output retention to this file; trying it again later');
       }
     }
-    if (!result.more) for (const name of this.skipUntil.keys()) if (!passed.has(name)) this.skipUntil.delete(name);
+    if (!result.more) for (const name of this.skipUntil.keys()) if (!walk.passed.has(name)) this.skipUntil.delete(name);
     return result;
+  }
+
+  private newWalk(olderThanMs: number): AsyncIterator<string> {
+    const skip = (key: string) => {
+      const name = rememberedAs(key);
+      if (name && this.skipUntil.has(name)) this.walk?.passed.add(name);
+      return !name || (this.skipUntil.get(name) ?? 0) > this.roundAt;
+    };
+    return this.deps.storage.listOlderThan('outputs', olderThanMs, skip)[Symbol.asyncIterator]();
   }
 
   /**
