@@ -23,7 +23,8 @@ if (missing.length) {
   process.exit(1);
 }
 
-const jest = 'npx jest --ci --passWithNoTests';
+// No --passWithNoTests: a tier whose pattern matches no file must fail, not pass empty.
+const jest = 'npx jest --ci';
 try {
   run('node tools/lint-boundaries.mjs');
   run('npx nx run-many -t typecheck --output-style=static');

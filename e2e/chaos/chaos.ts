@@ -430,6 +430,9 @@ async function unfinished(db: Client, jobs: Submitted[]): Promise<string[]> {
   return jobs.filter((j) => !done.has(j.id)).map((j) => j.id);
 }
 
+/** A stream's event ids (job versions) only go up, across reconnects too: no repeat, nothing out of order. */
+const idsIncrease = (events: { id: number }[]) => events.every((e, i) => i === 0 || e.id > events[i - 1]!.id);
+
 async function check(stack: Stack, db: Client, jobs: Submitted[], keys: Record<string, string>, receiver: RecordingServer, grant: number, report: ChaosReport, log: (l: string) => void) {
   const folded = new Map<string, ReturnType<typeof fold>>();
   const logged = new Map<string, Logged[]>();
@@ -494,6 +497,7 @@ async function check(stack: Stack, db: Client, jobs: Submitted[], keys: Record<s
     const seen = statusesOf(j.live!.events);
     if (!ended) report.missingSse.push(`${j.id}: the live stream did not end (saw ${seen.join(',')}, ${j.live!.reconnects} reconnects)`);
     else if (JSON.stringify(seen) !== JSON.stringify(expected)) report.missingSse.push(`${j.id}: live saw ${seen.join(',')}, the log has ${expected.join(',')} (${j.live!.reconnects} reconnects)`);
+    else if (!idsIncrease(j.live!.events)) report.missingSse.push(`${j.id}: live event ids ${j.live!.events.map((e) => e.id).join(',')} do not increase (${j.live!.reconnects} reconnects)`);
   }
   report.sseReconnects = jobs.reduce((n, j) => n + (j.live?.reconnects ?? 0), 0);
   for (const j of jobs) j.live?.stop();
@@ -506,6 +510,7 @@ async function check(stack: Stack, db: Client, jobs: Submitted[], keys: Record<s
       const events = await readJobStream(`${stack.gateway.url}/v1/jobs/${j.id}/stream`, keys[j.user], { timeoutMs: 15_000 });
       const seen = statusesOf(events);
       if (JSON.stringify(seen) !== JSON.stringify(expected)) report.missingSse.push(`${j.id}: saw ${seen.join(',')}, log has ${expected.join(',')}`);
+      else if (!idsIncrease(events)) report.missingSse.push(`${j.id}: replayed event ids ${events.map((e) => e.id).join(',')} do not increase`);
     } catch (err) {
       report.missingSse.push(`${j.id}: ${(err as Error).message}`);
     }
@@ -558,6 +563,13 @@ async function check(stack: Stack, db: Client, jobs: Submitted[], keys: Record<s
   while (Date.now() < settleStart + 60_000 && (await heldByEndedJobs(db)) > 0) await sleep(500);
   if (Date.now() - settleStart > 1000) log(`waited ${((Date.now() - settleStart) / 1000).toFixed(1)} s for the credit settlements of ended jobs`);
   const credit = (await db.query(`SELECT type, data FROM events WHERE stream_id LIKE 'credits-%' ORDER BY global_position`)).rows as { type: string; data: { userId: string; jobId?: string; amount: number } }[];
+  // Every accepted job held its price once, whatever became of it.
+  for (const j of jobs) {
+    const f = folded.get(j.id);
+    if (!f?.state.exists) continue;
+    const holds = credit.filter((c) => c.type === 'CreditsHeld' && c.data.jobId === j.id).map((c) => c.data.amount);
+    if (holds.length !== 1 || holds[0] !== f.state.creditsEstimated) report.creditMismatches.push(`${j.id}: held ${holds.join('+') || 'nothing'} for a price of ${f.state.creditsEstimated}`);
+  }
   for (const user of Object.keys(keys)) {
     const mine = credit.filter((c) => c.data.userId === user);
     const sum = (type: string) => mine.filter((c) => c.type === type).reduce((a, c) => a + c.data.amount, 0);

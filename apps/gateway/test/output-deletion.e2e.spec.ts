@@ -44,9 +44,11 @@ const succeededJob = async (prompt: string): Promise<Job> => {
   expect(res.status).toBe(202);
   const job = await until(alice, ((await res.json()) as Job).id, (j) => ['succeeded', 'failed', 'canceled'].includes(j.status));
   expect(job.status).toBe('succeeded');
+  // Where the tests below look for it: "gone" means something only if it was there.
+  expect(await outputFiles()).toContain(`${job.id}.mp4`);
   return job;
 };
-const outputFiles = async () => (await readdir(join(stack.storageDir, 'outputs')).catch(() => [] as string[])).filter((n) => n.endsWith('.mp4'));
+const outputFiles = async () => (await readdir(join(stack.storageDir, 'outputs'))).filter((n) => n.endsWith('.mp4'));
 /** Whether the job's file is gone by `deadline` (ms since the epoch). */
 const fileGone = async (jobId: string, deadline: number) => {
   for (; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {

@@ -78,6 +78,8 @@ describe('VeoAdapter against provider-sim (providers.md §5, §10)', () => {
       const err = await providerError(() => guarded.submit(request({ durationSeconds: 8, model: MODEL, imageUrl })));
       expect([imageUrl, err.kind]).toEqual([imageUrl, 'asset_fetch']);
     }
+    // Both images were fetched through the guarded fetch (an empty list would prove nothing), never following a redirect.
+    expect(seen.length).toBeGreaterThanOrEqual(2);
     expect(seen.every((init) => init.redirect === 'error')).toBe(true);
     expect(sim.ctx.submissions.length).toBe(before);
     expect(guarded.capabilities.inlineImage).toEqual({ maxBytes: 20 * 1024 * 1024 });
