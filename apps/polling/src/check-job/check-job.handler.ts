@@ -18,6 +18,14 @@ const OUTPUT_COPY = 'output_copy';
 /** How long past its deadline a job the provider finished may take to have its output copied. */
 export const OUTPUT_COPY_GRACE_MS = 10 * 60_000;
 
+/**
+ * A job given up at the provider deadline with its task running there (or unchecked): the job's
+ * failure stops it where the provider lets us, but nothing follows it after that, and where it goes
+ * on (no cancel call, a refused or only requested one) the provider counts it against the account.
+ * So its capacity slot is held until dispatch's sweep bound (DISPATCH_UNTRACKED_TASK_HOLD_MS).
+ */
+const TASK_MAY_RUN = { taskMayRun: true };
+
 export type CheckOutcome = 'unfinished' | 'retry' | 'succeeded' | 'failed' | 'canceled' | 'stale' | 'task_ended';
 
 /**
@@ -104,7 +112,7 @@ class JobCheck {
         const policy = this.deps.policyFor(claim.provider);
         const step = afterUnfinishedCheck(claim, this.now(), policy);
         if (step.kind === 'past_cancel_at') return this.cancelAtDeadline(result.providerStatus ?? result.state);
-        if (step.kind === 'timed_out') return this.fail('provider_timeout', `${claim.provider} task still ${result.providerStatus ?? result.state} at the deadline`);
+        if (step.kind === 'timed_out') return this.fail('provider_timeout', `${claim.provider} task still ${result.providerStatus ?? result.state} at the deadline`, TASK_MAY_RUN);
         const records = unfinishedRecords(claim, result, step, policy.offsetsMs.length);
         if (records.progress !== undefined) await this.write({ type: 'RecordProgress', progress: records.progress, now: this.now() });
         if (records.markDelayed) await this.write({ type: 'MarkDelayed', now: this.now() });
@@ -148,7 +156,7 @@ class JobCheck {
     return 'succeeded';
   }
 
-  private async fail(errorCode: JobErrorCode, detail: string): Promise<CheckOutcome> {
+  private async fail(errorCode: JobErrorCode, detail: string, opts: { taskMayRun?: boolean } = {}): Promise<CheckOutcome> {
     // A copy in place means an earlier check saw the task succeed and copied its output, and then
     // could not record it (a crash, the database down): a provider that has purged the task since
     // (Replicate keeps API outputs about an hour) now answers failed or not found. The copy is the
@@ -159,7 +167,7 @@ class JobCheck {
       return this.succeed(kept.output);
     }
     this.deps.logger.info({ provider: this.claim.provider, errorCode, detail }, 'job failed at the provider');
-    await this.write({ type: 'Fail', errorCode, detail, now: this.now() });
+    await this.write({ type: 'Fail', errorCode, detail, ...(opts.taskMayRun ? { providerTaskMayExist: true } : {}), now: this.now() });
     return 'failed';
   }
 
@@ -186,7 +194,7 @@ class JobCheck {
     const step = afterFailedCheck(row, this.now(), this.deps.policyFor(this.claim.provider), retryAfterMs);
     if (step.kind === 'timed_out') {
       if (copying) return this.fail('output_missing', `${this.claim.provider}: the output could not be copied (${kind})`);
-      return this.fail('provider_timeout', `${this.claim.provider} could not be checked before the deadline (${kind})`);
+      return this.fail('provider_timeout', `${this.claim.provider} could not be checked before the deadline (${kind})`, TASK_MAY_RUN);
     }
     await this.plan(step, 1, `${ERROR_STATUS_PREFIX}${copying ? OUTPUT_COPY : kind}`, this.claim);
     return 'retry';

@@ -127,6 +127,14 @@ describe('checkJob against PostgreSQL and provider-sim', () => {
     expect((await pg.ds.query(`SELECT draining, lease_token FROM poll_schedule WHERE job_id = $1`, [canceled.jobId]))[0]).toEqual({ draining: true, lease_token: null });
   });
 
+  it('a job given up at the provider deadline with its task still running says the task may still run there, so its capacity slot is held', async () => {
+    const { jobId } = await followed('seedance', 'a fox [sim:never_finish]');
+    await pg.ds.query(`UPDATE poll_schedule SET deadline_at = now() - interval '1 ms' WHERE job_id = $1`, [jobId]);
+    expect(await checkJob(deps, await claim(jobId))).toBe('failed');
+    const failed = (await pg.store.readStream(jobStreamId(jobId))).at(-1)!;
+    expect(failed).toMatchObject({ type: 'JobFailed', data: { errorCode: 'provider_timeout', providerTaskMayExist: true } });
+  });
+
   it('a check that finds the output ready copies it and appends JobSucceeded on the state folded at the follow, reading no stream', async () => {
     const { jobId } = await followed('runway', 'a fox [sim:success_after=1]');
     const stream = watchStream();
