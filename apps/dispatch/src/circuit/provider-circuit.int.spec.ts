@@ -55,6 +55,25 @@ describe('ProviderCircuit and ProviderSlots (real PostgreSQL)', () => {
     expect(await circuit.allows('p1')).toBe(true);
   });
 
+  it('holds off a second half-open probe while the first is still under way, past the cool-down; a probe given back unused lets the next job probe at once', async () => {
+    const here = new ProviderCircuit(ds, { threshold: 1, windowMs: 60_000, cooldownMs: 200, viewTtlMs: 0 });
+    const other = new ProviderCircuit(ds, { threshold: 1, windowMs: 60_000, cooldownMs: 200, viewTtlMs: 0 });
+    expect(await here.recordFailure('p-probe')).toBe(true);
+    await sleep(250);
+    expect(await here.allows('p-probe')).toBe(true); // the probe
+    // Its submit is still running a cool-down later (a slow provider): no second probe.
+    await ds.query(`UPDATE provider_circuits SET probe_at = probe_at - interval '1 second', opened_at = opened_at - interval '1 second' WHERE provider = 'p-probe'`);
+    expect(await other.allows('p-probe')).toBe(false);
+
+    // A probe whose job found no slot goes back: another replica's next job probes now, not a cool-down later.
+    expect(await here.recordFailure('p-back')).toBe(true);
+    await sleep(250);
+    expect(await here.allows('p-back')).toBe(true);
+    await here.returnProbe('p-back');
+    expect(await other.allows('p-back')).toBe(true);
+    expect(await here.allows('p-back')).toBe(false);
+  });
+
   it('a success resets the run of failures', async () => {
     const circuit = new ProviderCircuit(ds, { threshold: 2, windowMs: 60_000, cooldownMs: 60_000 });
     await circuit.recordFailure('p2');

@@ -15,6 +15,12 @@ export interface CircuitOptions {
 }
 
 /**
+ * The longest a half-open probe may take from its claim to its outcome: a reference image fetched
+ * (up to 30 s), the intent recorded, and the submit (a provider call of up to 60 s with its timeout).
+ */
+export const PROBE_MAX_MS = 120_000;
+
+/**
  * Per-provider circuit breaker in PostgreSQL so every dispatch replica sees the same health.
  * closed → (threshold consecutive failures within the window) → open → (cool-down) → half-open:
  * one replica wins the probe (an atomic UPDATE on `probe_at`), the others keep treating the
@@ -31,6 +37,8 @@ export interface CircuitOptions {
  */
 export class ProviderCircuit {
   private readonly views = new Map<string, CircuitView>();
+  /** Probes this process claimed and has not settled (by an outcome, or by giving them back), by the time claimed. */
+  private readonly probes = new Map<string, string>();
   /** One read and one success write per provider at a time: callers arriving meanwhile share it. */
   private readonly reading = new Map<string, Promise<CircuitView>>();
   private readonly clearing = new Map<string, Promise<CircuitView>>();
@@ -51,17 +59,34 @@ export class ProviderCircuit {
     const view = isFresh(cached, this.clock()) ? cached : await this.read(provider);
     if (!view.open) return true;
     if (isFresh(view, this.clock())) return false;
-    const probe = returnedRows(await this.dataSource.query(
+    // A probe still under way (claimed, no outcome yet) holds off the next for as long as a probe may
+    // take, not only the cool-down: a second one would send another job to a provider still failing.
+    // probe_at as text: a Date would lose its microseconds, and giving the probe back matches on it.
+    const probe = returnedRows<{ probe_at: string }>(await this.dataSource.query(
       `UPDATE provider_circuits SET probe_at = now(), updated_at = now()
         WHERE provider = $1 AND opened_at IS NOT NULL
           AND opened_at <= now() - make_interval(secs => $2::double precision / 1000)
-          AND (probe_at IS NULL OR probe_at <= now() - make_interval(secs => $2::double precision / 1000))
-        RETURNING provider`,
-      [provider, this.opts.cooldownMs],
+          AND (probe_at IS NULL OR probe_at <= now() - make_interval(secs => greatest($2, $3)::double precision / 1000))
+        RETURNING probe_at::text`,
+      [provider, this.opts.cooldownMs, PROBE_MAX_MS],
     ));
     // Won or lost, the next probe is a cool-down away.
     this.remember(provider, { open: true, failing: true, probeInMs: this.opts.cooldownMs });
+    if (probe[0]) this.probes.set(provider, probe[0].probe_at);
     return probe.length > 0;
+  }
+
+  /**
+   * Gives back the probe this process claimed for the provider when its job will not be sent after
+   * all (no slot there, no submit turn, the job failed first): the next job may probe at once, rather
+   * than every replica treating the circuit as open for another cool-down. A no-op without a claim.
+   */
+  async returnProbe(provider: string): Promise<void> {
+    const claimedAt = this.probes.get(provider);
+    if (!claimedAt) return;
+    this.probes.delete(provider);
+    this.views.delete(provider);
+    await this.dataSource.query(`UPDATE provider_circuits SET probe_at = NULL, updated_at = now() WHERE provider = $1 AND probe_at = $2::timestamptz`, [provider, claimedAt]);
   }
 
   /** Providers whose circuit is open now (or half-open, waiting for its probe), as every replica sees them. */
@@ -75,6 +100,7 @@ export class ProviderCircuit {
   }
 
   async recordSuccess(provider: string): Promise<void> {
+    this.probes.delete(provider);
     if (successChangesNothing(this.views.get(provider), this.clock())) return;
     await shared(this.clearing, provider, async () => {
       const before = this.views.get(provider);
@@ -89,6 +115,7 @@ export class ProviderCircuit {
 
   /** Counts a server/timeout failure; returns true when the circuit is open afterwards. */
   async recordFailure(provider: string): Promise<boolean> {
+    this.probes.delete(provider);
     const rows: { opened: boolean }[] = await this.dataSource.query(
       `INSERT INTO provider_circuits AS c (provider, consecutive_failures, first_failure_at, opened_at)
        VALUES ($1, 1, now(), CASE WHEN $2::int <= 1 THEN now() END)
@@ -118,9 +145,10 @@ export class ProviderCircuit {
       const before = this.views.get(provider);
       const rows: { open: boolean; failing: boolean; probe_in_ms: number | null }[] = await this.dataSource.query(
         `SELECT opened_at IS NOT NULL AS open, consecutive_failures > 0 AS failing,
-                greatest(0, extract(epoch FROM greatest(opened_at, probe_at) + make_interval(secs => $2::double precision / 1000) - now()) * 1000)::float8 AS probe_in_ms
+                greatest(0, extract(epoch FROM greatest(opened_at + make_interval(secs => $2::double precision / 1000),
+                                                        probe_at + make_interval(secs => greatest($2, $3)::double precision / 1000)) - now()) * 1000)::float8 AS probe_in_ms
            FROM provider_circuits WHERE provider = $1`,
-        [provider, this.opts.cooldownMs],
+        [provider, this.opts.cooldownMs, PROBE_MAX_MS],
       );
       return this.rememberUnlessChanged(provider, before, rows[0] && { open: rows[0].open, failing: rows[0].failing, probeInMs: rows[0].probe_in_ms ?? 0 });
     });

@@ -31,4 +31,10 @@ describe('chooseProvider', () => {
     await chooseProvider(['a', 'b'], async (p) => (asked.push(p), true), free);
     expect(asked).toEqual(['a']);
   });
+
+  it('tells a provider that let the job through but had no slot, so a probe it handed out goes back', async () => {
+    const passed: string[] = [];
+    expect(await chooseProvider(['a', 'b'], async () => true, full('a'), async (p) => void passed.push(p))).toBe('b');
+    expect(passed).toEqual(['a']);
+  });
 });

@@ -95,6 +95,8 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
     }
 
     let provider: string;
+    /** The provider was let through by its circuit in this delivery (which may have handed it the half-open probe). */
+    let chosenHere = false;
     let submissionKey: string | null = null;
     /** The key the next intent is recorded with: a new one for a new job, the same one for a retry. */
     let intendedKey = `${jobId}:${job.submissionAttempts + 1}`;
@@ -170,12 +172,15 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
       if (candidates.length === 0) {
         return failForSetup(deps, run, { jobId, model: job.model }, serving.length === 0 ? `no configured provider serves model ${job.model}` : uploadNeedsLinkDetail(serving));
       }
-      const chosen = await deps.slots.forUser(job.userId, jobId, () => chooseProvider(candidates, (p) => deps.circuit.allows(p), (p) => takeSlot(deps, jobId, p, linePlace(job))));
+      const chosen = await deps.slots.forUser(job.userId, jobId, () =>
+        chooseProvider(candidates, (p) => deps.circuit.allows(p), (p) => takeSlot(deps, jobId, p, linePlace(job)), (p) => deps.circuit.returnProbe(p)),
+      );
       if (!chosen) {
         if (await failedPastCapacityDeadline(deps, run, job, history, now, `no capacity slot at ${candidates.join(', ')}`)) return DONE;
         return capacityWait(deps);
       }
       provider = chosen;
+      chosenHere = true;
     }
 
     for (;;) {
@@ -188,6 +193,8 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
       // behind, and the slot taken above stays held meanwhile.
       const turn = await waitForSubmitTurn(deps, provider);
       if (turn) {
+        // Not sent now: a half-open probe this job was given goes back for the next job.
+        if (chosenHere) await deps.circuit.returnProbe(provider);
         if (!job.intent && (await failedPastCapacityDeadline(deps, run, job, history, now, `no turn under ${provider}'s submit cap`))) return DONE;
         return turn;
       }
@@ -240,6 +247,7 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
         // Refused for good here, and no task was made: sent on to the next provider of the model
         // (its slot taken there already, and its name in the log), as a new try under a new key.
         provider = outcome.provider;
+        chosenHere = true;
         job = (await loadStreamState(deps.store, stream, dispatchView)).state.job;
         submissionKey = null;
         intendedKey = `${jobId}:${job.submissionAttempts + 1}`;

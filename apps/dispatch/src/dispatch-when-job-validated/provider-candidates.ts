@@ -15,7 +15,11 @@ export async function failoverProvider(deps: DispatchJobDeps, job: JobState, his
   return deps.slots.forUser(job.userId, job.jobId, async () => {
     // One provider at a time: asking a half-open circuit claims its probe, which only the provider chosen should use.
     // Outside the waiting lines: the job had its turn, and its slot moves with it.
-    for (const p of untried) if ((await deps.circuit.allows(p)) && (await takeSlot(deps, job.jobId, p, null))) return p;
+    for (const p of untried) {
+      if (!(await deps.circuit.allows(p))) continue;
+      if (await takeSlot(deps, job.jobId, p, null)) return p;
+      await deps.circuit.returnProbe(p);
+    }
     return null;
   });
 }
