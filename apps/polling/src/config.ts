@@ -28,6 +28,11 @@ export const PollingConfig = BaseConfig.extend({
   /** Checks one replica runs at once. */
   POLL_CONCURRENCY: z.coerce.number().int().min(1).max(512).default(16),
   /**
+   * Checks of one provider one replica runs at once; unset: three quarters of POLL_CONCURRENCY with
+   * more than one provider configured (a provider whose calls hang leaves the rest to the others), all of it with one.
+   */
+  POLL_CONCURRENCY_PER_PROVIDER: z.coerce.number().int().min(1).max(512).optional(),
+  /**
    * How long a claimed check belongs to the replica that claimed it; after that another replica
    * may take it, so this is how long the checks of a crashed replica wait. The replica renews the
    * leases of its running checks every third of this, so a long output copy keeps its claim.

@@ -44,7 +44,12 @@ async function main() {
       infra,
       deps,
       { nc: infra.nc, prefix: infra.prefix },
-      { tickMs: config.POLL_TICK_MS, concurrency: config.POLL_CONCURRENCY, leaseMs: config.POLL_LEASE_MS },
+      {
+        tickMs: config.POLL_TICK_MS,
+        concurrency: config.POLL_CONCURRENCY,
+        leaseMs: config.POLL_LEASE_MS,
+        perProvider: config.POLL_CONCURRENCY_PER_PROVIDER ?? (adapters.size > 1 ? Math.ceil((config.POLL_CONCURRENCY * 3) / 4) : config.POLL_CONCURRENCY),
+      },
       { sweepEveryMs: config.OUTPUT_RETENTION_SWEEP_MS },
       metrics,
     ),

@@ -27,4 +27,6 @@ export interface TickerOptions {
   tickMs: number;
   concurrency: number;
   leaseMs: number;
+  /** Checks of one provider at once in this replica (default: `concurrency`), so a provider that hangs leaves slots to the others. */
+  perProvider?: number;
 }

@@ -33,6 +33,17 @@ describe('PollScheduleRepository (claims, leases, callbacks) on PostgreSQL', () 
     expect(await pg.schedule.find(id)).toMatchObject({ providerTaskId: `task-${id}` });
   });
 
+  it('leaves the rows of the providers it is told to skip (at their cap of running checks) for a later claim', async () => {
+    const [slow, other] = [jobId(), jobId()];
+    await follow(slow, -10);
+    await follow(other, -10);
+    await pg.ds.query(`UPDATE poll_schedule SET provider = 'kling' WHERE job_id = $1`, [other]);
+    const claimed = (await pg.schedule.claimDue(100, 10_000, ['seedance'])).map((c) => c.jobId);
+    expect(claimed).toContain(other);
+    expect(claimed).not.toContain(slow);
+    expect((await claimOnly([slow])).map((c) => c.jobId)).toEqual([slow]);
+  });
+
   it('claims only due rows, each by one claimer, and hands them out again after the lease', async () => {
     const due = [jobId(), jobId(), jobId(), jobId()];
     const later = jobId();

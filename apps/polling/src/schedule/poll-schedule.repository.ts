@@ -221,7 +221,7 @@ export class PollScheduleRepository {
    *   decider turns repeated outcomes into no events.
    * All times are the database's `now()`, so replicas with skewed clocks still agree on leases.
    */
-  async claimDue(limit: number, leaseMs: number): Promise<ScheduledCheck[]> {
+  async claimDue(limit: number, leaseMs: number, skipProviders: readonly string[] = []): Promise<ScheduledCheck[]> {
     if (limit <= 0) return [];
     const rows = returned<ClaimedRow>(await this.db.query(
       `UPDATE poll_schedule s
@@ -229,12 +229,13 @@ export class PollScheduleRepository {
               claimed_at = now(), updated_at = now()
          FROM (SELECT job_id, lease_until AS lapsed_lease FROM poll_schedule
                 WHERE next_check_at <= now() AND (lease_until IS NULL OR lease_until < now())
+                  AND NOT (provider = ANY($4::text[]))
                 ORDER BY next_check_at
                 LIMIT $1
                 FOR UPDATE SKIP LOCKED) d
         WHERE s.job_id = d.job_id
         RETURNING ${claimedColumns('s', 'd.lapsed_lease')}`,
-      [limit, leaseMs, randomUUID()],
+      [limit, leaseMs, randomUUID(), skipProviders],
     ));
     return rows.map(toScheduledCheck);
   }

@@ -8,8 +8,8 @@ import { PollTicker } from './poll-ticker';
 
 const LEASE_MS = 30_000;
 
-const claimOf = (jobId: string): ScheduledCheck => ({
-  jobId, provider: 'sim', providerTaskId: `task-${jobId}`, acceptedAt: new Date(), deadlineAt: new Date(Date.now() + 3_600_000), cancelAt: null, nextCheckAt: new Date(),
+const claimOf = (jobId: string, provider = 'sim'): ScheduledCheck => ({
+  jobId, provider, providerTaskId: `task-${jobId}`, acceptedAt: new Date(), deadlineAt: new Date(Date.now() + 3_600_000), cancelAt: null, nextCheckAt: new Date(),
   checksDone: 0, checkErrors: 0, leaseToken: `token-${jobId}`, claimedAt: new Date(), latenessMs: 0, reclaimed: false, progress: null, delayedMarked: false, lastStatus: null, draining: false, metadata: {},
 });
 
@@ -18,6 +18,7 @@ function fakeDeps() {
   const due: ScheduledCheck[] = [];
   const renewals: string[][] = [];
   const claimLimits: number[] = [];
+  const skipped: string[][] = [];
   const pending = new Map<string, (err: Error) => void>();
   const timer = { startTimer: () => () => undefined, observe: () => undefined, inc: () => undefined };
   const adapter = { name: 'sim', check: (taskId: string) => new Promise((_, reject) => pending.set(taskId.replace(/^task-/, ''), reject)) } as unknown as ProviderAdapter;
@@ -26,7 +27,13 @@ function fakeDeps() {
     schedule: {
       onDueNow: () => undefined,
       offerSlots: () => undefined,
-      claimDue: async (limit: number) => (claimLimits.push(limit), due.splice(0, limit)),
+      claimDue: async (limit: number, _leaseMs: number, skip: string[] = []) => {
+        claimLimits.push(limit);
+        skipped.push(skip);
+        const taken = due.filter((c) => !skip.includes(c.provider)).slice(0, limit);
+        for (const c of taken) due.splice(due.indexOf(c), 1);
+        return taken;
+      },
       renewLeases: async (claims: readonly ScheduledCheck[]) => (renewals.push(claims.map((c) => c.jobId)), new Set(claims.map((c) => c.jobId))),
       reschedule: async () => true,
     },
@@ -35,7 +42,7 @@ function fakeDeps() {
     metrics: { checkLateness: timer, checkSeconds: timer, checkErrors: timer, shared: { providerCalls: timer, providerErrors: timer } },
     logger: { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined },
   } as unknown as PollingDeps;
-  return { deps, due, renewals, claimLimits, finish: (jobId: string) => pending.get(jobId)?.(new Error('connection reset')) };
+  return { deps, due, renewals, claimLimits, skipped, finish: (jobId: string) => pending.get(jobId)?.(new Error('connection reset')) };
 }
 
 beforeEach(() => jest.useFakeTimers());
@@ -120,5 +127,19 @@ describe('PollTicker slots held by follows', () => {
     await jest.advanceTimersByTimeAsync(10);
     await stopping;
     expect(stopped).toBe(true);
+  });
+});
+
+describe('PollTicker and one provider that hangs', () => {
+  it('claims no more rows of a provider with its cap of checks running, so the other providers\' due checks get the free slots', async () => {
+    const { deps, due, skipped } = fakeDeps();
+    (deps.adapters as Map<string, ProviderAdapter>).set('slow', (deps.adapters as Map<string, ProviderAdapter>).get('sim')!);
+    const ticker = new PollTicker(deps, { tickMs: 1_000, concurrency: 4, leaseMs: LEASE_MS, perProvider: 2 });
+    due.push(claimOf('slow_1', 'slow'), claimOf('slow_2', 'slow'));
+    expect(await ticker.tick()).toBe(2);
+    due.push(claimOf('slow_3', 'slow'), claimOf('fast_1', 'fast'));
+    expect(await ticker.tick()).toBe(1);
+    expect(skipped.at(-1)).toEqual(['slow']);
+    expect(due.map((c) => c.jobId)).toEqual(['slow_3']);
   });
 });

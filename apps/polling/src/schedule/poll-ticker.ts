@@ -102,7 +102,7 @@ export class PollTicker implements CheckSlots {
     if (free === 0) return 0;
     let claims: ScheduledCheck[] = [];
     try {
-      claims = await this.deps.schedule.claimDue(free, this.opts.leaseMs);
+      claims = await this.deps.schedule.claimDue(free, this.opts.leaseMs, this.providersAtCap());
     } finally {
       this.fill(free, claims);
     }
@@ -134,6 +134,19 @@ export class PollTicker implements CheckSlots {
     const claimed = await this.tick();
     if (free > 0) this.backlog = claimed === free;
     return this.backlog;
+  }
+
+  /**
+   * Providers with `perProvider` checks running here: their rows are left for later, so a provider
+   * whose calls hang until their timeout cannot fill every slot and hold up the other providers'
+   * checks. A claim may take a provider past the cap by the rows of one claim, no more.
+   */
+  private providersAtCap(): string[] {
+    const cap = this.opts.perProvider;
+    if (!cap || cap >= this.opts.concurrency) return [];
+    const running = new Map<string, number>();
+    for (const { claim } of this.running.values()) running.set(claim.provider, (running.get(claim.provider) ?? 0) + 1);
+    return [...running].filter(([, n]) => n >= cap).map(([provider]) => provider);
   }
 
   private free(): number {
