@@ -103,6 +103,11 @@ describe('reference-image URLs', () => {
     expect(done.message).not.toMatch(/127\.|::1|169\.254|localhost|private/i);
     // Refused by the address or name rule, not merely unreachable.
     expect(await failureDetail(done.id)).toMatch(/refused or failed: (private_address|blocked_hostname)$/);
+    // A redirect case: the first hop (the allowed redirector) was asked for this very target, so the refusal was of the second.
+    if (target.startsWith('redirect:')) {
+      const asked = redirector.requests.map((r) => new URL(r.url, 'http://x').searchParams.get('to'));
+      expect(asked).toContain(target.slice('redirect:'.length));
+    }
   });
 
   it('the redirecting server was asked, the internal one never', () => {
