@@ -114,6 +114,31 @@ describe('dispatch: failover when the primary provider does not know the model',
     expect(primary.keys.filter((k) => k.startsWith(jobId))).toEqual([]);
     expect(await h.slots()).toContainEqual(expect.objectContaining({ job_id: jobId, provider: 'fal' }));
   });
+
+  it('given the next provider named by the refusal failing since (its circuit open, a probe under way), then the job waits for it, and goes there once it is healthy', async () => {
+    await h.dataSource.query(`INSERT INTO provider_circuits (provider, consecutive_failures, first_failure_at, opened_at, probe_at) VALUES ('fal', 5, now(), now(), now())`);
+    // Past the second a replica goes by what it last read of a circuit (fal's closed one, from the test before).
+    await new Promise((r) => setTimeout(r, 1_500));
+    try {
+      const jobId = await h.createValidatedJob({
+        model: 'wan-2.2',
+        provider: 'replicate',
+        prompt: 'a heron at midnight',
+        then: (id, at) => [
+          { type: 'JobSubmissionIntended', data: { provider: 'replicate', attempt: 1, submissionKey: `${id}:1`, at } },
+          { type: 'JobSubmissionRetryScheduled', data: { provider: 'replicate', attempt: 1, reason: 'provider_error', retryAt: at, nextProvider: 'fal', at } },
+        ],
+      });
+      await new Promise((r) => setTimeout(r, 3_000));
+      expect((await h.submissions('fal')).filter((s) => s.submissionKey?.startsWith(jobId))).toEqual([]);
+      expect((await h.job(jobId)).status).toBe('validating');
+      await h.dataSource.query(`DELETE FROM provider_circuits WHERE provider = 'fal'`);
+      expect(await h.waitForJob(jobId, (j) => j.status === 'running')).toMatchObject({ provider: 'fal', intent: { provider: 'fal', attempt: 2 } });
+      expect(primary.keys.filter((k) => k.startsWith(jobId))).toEqual([]);
+    } finally {
+      await h.dataSource.query(`DELETE FROM provider_circuits WHERE provider = 'fal'`);
+    }
+  });
 });
 
 /** A proxy in front of the primary that lost the answer to a create (502): the task may exist there. */
@@ -164,5 +189,25 @@ describe("dispatch: a failover waits for its turn under the second provider's su
     const [atFal] = (await h.submissions('fal')).map((s) => Date.parse(s.at));
     // A lower bound only: the next token is due 60 / 11 s after the bucket emptied.
     expect(atFal! - emptiedAt).toBeGreaterThanOrEqual(5_000);
+  });
+});
+
+/** A half-open probe handed to a job that fails before it is sent says nothing of the provider: it goes back. */
+describe('dispatch: a half-open probe its job did not use', () => {
+  const h = new DispatchHarness();
+
+  beforeAll(async () => {
+    await h.start();
+    await h.startDispatch({ PROVIDERS_ENABLED: 'replicate,fal', CIRCUIT_FAILURE_THRESHOLD: '2', CIRCUIT_COOLDOWN_MS: '200' });
+  });
+  afterAll(() => h.close());
+
+  it('goes back when the job fails before its submit (its reference image is gone), so the next job may probe at once', async () => {
+    await h.dataSource.query(`INSERT INTO provider_circuits (provider, consecutive_failures, first_failure_at, opened_at) VALUES ('replicate', 2, now(), now() - interval '1 second')`);
+    const jobId = await h.createValidatedJob({ model: 'wan-2.2', provider: 'replicate', prompt: 'a heron in fog', assetId: 'asset_gone0000000001' });
+    expect(await h.waitForJob(jobId, (j) => j.status === 'failed')).toMatchObject({ errorCode: 'asset_fetch_failed' });
+    const [circuit] = await h.dataSource.query(`SELECT opened_at IS NOT NULL AS open, probe_at FROM provider_circuits WHERE provider = 'replicate'`);
+    expect(circuit).toEqual({ open: true, probe_at: null });
+    expect(await h.submissions()).toEqual([]);
   });
 });

@@ -81,12 +81,20 @@ export class ProviderCircuit {
    * all (no slot there, no submit turn, the job failed first): the next job may probe at once, rather
    * than every replica treating the circuit as open for another cool-down. A no-op without a claim.
    */
-  async returnProbe(provider: string): Promise<void> {
+  async returnProbe(provider: string, claim?: string): Promise<void> {
     const claimedAt = this.probes.get(provider);
-    if (!claimedAt) return;
+    if (!claimedAt || (claim !== undefined && claim !== claimedAt)) return;
     this.probes.delete(provider);
     this.views.delete(provider);
-    await this.dataSource.query(`UPDATE provider_circuits SET probe_at = NULL, updated_at = now() WHERE provider = $1 AND probe_at = $2::timestamptz`, [provider, claimedAt]);
+    // A hint like every circuit write: should it fail, the probe comes back after PROBE_MAX_MS.
+    await this.dataSource
+      .query(`UPDATE provider_circuits SET probe_at = NULL, updated_at = now() WHERE provider = $1 AND probe_at = $2::timestamptz`, [provider, claimedAt])
+      .catch(() => undefined);
+  }
+
+  /** The probe this process holds for the provider (when it was claimed), if any: read right after `allows`, it tells whether that call claimed it. */
+  probeClaim(provider: string): string | undefined {
+    return this.probes.get(provider);
   }
 
   /** Providers whose circuit is open now (or half-open, waiting for its probe), as every replica sees them. */

@@ -55,6 +55,12 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
     return { events: result.events, state: result.state.job };
   };
   let accepted: { adapter: ProviderAdapter; providerTaskId: string } | null = null;
+  /** A half-open probe this delivery was handed (provider, when claimed): given back at the end unless its outcome was recorded. */
+  let probe: { provider: string; claim: string } | null = null;
+  const heldProbe = (p: string) => {
+    const claim = deps.circuit.probeClaim(p);
+    probe = claim ? { provider: p, claim } : null;
+  };
   try {
     // Always the fresh state (a tail read): what follows may call the provider before anything is
     // appended, and a cached state could miss a cancel recorded since (a retry would then submit).
@@ -95,8 +101,6 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
     }
 
     let provider: string;
-    /** The provider was let through by its circuit in this delivery (which may have handed it the half-open probe). */
-    let chosenHere = false;
     let submissionKey: string | null = null;
     /** The key the next intent is recorded with: a new one for a new job, the same one for a retry. */
     let intendedKey = `${jobId}:${job.submissionAttempts + 1}`;
@@ -110,6 +114,9 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
         return DONE;
       }
       const next = provider;
+      // Its circuit is asked again: it may have opened since the failover chose it, or its probe be taken.
+      if (!(await deps.circuit.allows(next))) return capacityWait(deps);
+      heldProbe(next);
       // Its slot there was taken with the failover (a no-op now), unless the slot sweep freed it since.
       if (!(await deps.slots.forUser(job.userId, jobId, async () => (await takeSlot(deps, jobId, next, null)) || null))) return capacityWait(deps);
     } else if (job.intent) {
@@ -180,7 +187,7 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
         return capacityWait(deps);
       }
       provider = chosen;
-      chosenHere = true;
+      heldProbe(provider);
     }
 
     for (;;) {
@@ -193,8 +200,6 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
       // behind, and the slot taken above stays held meanwhile.
       const turn = await waitForSubmitTurn(deps, provider);
       if (turn) {
-        // Not sent now: a half-open probe this job was given goes back for the next job.
-        if (chosenHere) await deps.circuit.returnProbe(provider);
         if (!job.intent && (await failedPastCapacityDeadline(deps, run, job, history, now, `no turn under ${provider}'s submit cap`))) return DONE;
         return turn;
       }
@@ -247,7 +252,7 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
         // Refused for good here, and no task was made: sent on to the next provider of the model
         // (its slot taken there already, and its name in the log), as a new try under a new key.
         provider = outcome.provider;
-        chosenHere = true;
+        heldProbe(provider);
         job = (await loadStreamState(deps.store, stream, dispatchView)).state.job;
         submissionKey = null;
         intendedKey = `${jobId}:${job.submissionAttempts + 1}`;
@@ -286,6 +291,12 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
       await releaseUnlessTaskRuns(deps, job, jobId);
     }
     return DONE;
+  } finally {
+    // Not sent (no submit turn, the job failed or was canceled first), or answered with a refusal that
+    // says nothing of the provider's health: the next job may probe at once. A recorded outcome
+    // (success or failure) has settled the probe already, and this is then a no-op.
+    const held = probe as { provider: string; claim: string } | null;
+    if (held) await deps.circuit.returnProbe(held.provider, held.claim);
   }
 }
 

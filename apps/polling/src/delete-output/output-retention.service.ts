@@ -13,9 +13,10 @@ export interface RetentionOptions {
 @Injectable()
 export class OutputRetentionService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly ticker: Ticker;
+  private readonly sweep: ExpiredOutputsSweep;
 
   constructor(@Inject(POLLING_DEPS) deps: PollingDeps, @Inject(RETENTION_OPTIONS) options: RetentionOptions) {
-    const sweep = new ExpiredOutputsSweep(deps);
+    const sweep = (this.sweep = new ExpiredOutputsSweep(deps));
     const round = async () => {
       let more = false;
       await onOneReplica(deps.store.dataSource, 'polling-output-retention', async () => {
@@ -37,5 +38,6 @@ export class OutputRetentionService implements OnApplicationBootstrap, BeforeApp
 
   async beforeApplicationShutdown() {
     await this.ticker.stop();
+    await this.sweep.close();
   }
 }

@@ -23,6 +23,9 @@ function rememberedAs(key: string): string | null {
   return posterOf && `${posterOf}.poster`;
 }
 
+/** A walk left open longer than this is not resumed but begun again. */
+const STALE_WALK_MS = 60 * 60_000;
+
 /** A file that failed, or of an unfinished job, is left alone this long, so it cannot hold up the others. */
 const FAILED_RETRY_MS = 10 * 60_000;
 
@@ -51,8 +54,8 @@ export const ORPHAN_AGE_MS = 60 * 60_000;
  */
 export class ExpiredOutputsSweep {
   private readonly skipUntil = new Map<string, number>();
-  /** The walk a round stopped in, and the remembered files it has passed so far. */
-  private walk: { keys: AsyncIterator<string>; passed: Set<string> } | null = null;
+  /** The walk a round stopped in, when it began, and the remembered files it has passed so far. */
+  private walk: { keys: AsyncIterator<string>; startedAt: number; passed: Set<string> } | null = null;
   /** The current round's time, for the walk's skip test. */
   private roundAt = 0;
 
@@ -68,7 +71,9 @@ export class ExpiredOutputsSweep {
     let read = 0;
     this.roundAt = this.now().getTime();
     // Remembered files this walk passed; after a whole walk, those it did not pass (deleted meanwhile) are forgotten.
-    const walk = (this.walk ??= { keys: this.newWalk(retentionMs ?? ORPHAN_AGE_MS), passed: new Set<string>() });
+    // A walk left long ago (another replica swept meanwhile) is started again rather than resumed mid-directory.
+    if (this.walk && this.roundAt - this.walk.startedAt > STALE_WALK_MS) await this.close();
+    const walk = (this.walk ??= { keys: this.newWalk(retentionMs ?? ORPHAN_AGE_MS), startedAt: this.roundAt, passed: new Set<string>() });
     // What this walk learns is passed too: a walk that ends forgets only what it did not pass.
     const remember = (name: string, until: number) => {
       this.skipUntil.set(name, until);
@@ -111,6 +116,13 @@ export class ExpiredOutputsSweep {
     }
     if (!result.more) for (const name of this.skipUntil.keys()) if (!walk.passed.has(name)) this.skipUntil.delete(name);
     return result;
+  }
+
+  /** Ends a walk left open (its directory handle closed): at shutdown, or when it is stale. */
+  async close(): Promise<void> {
+    const walk = this.walk;
+    this.walk = null;
+    await walk?.keys.return?.().catch(() => undefined);
   }
 
   private newWalk(olderThanMs: number): AsyncIterator<string> {

@@ -36,8 +36,8 @@ describe('DeadLetterStore (real PostgreSQL)', () => {
     const eventId = randomUUID();
     const letter = { consumer: 'polling-stop', subject: 'reelay.events.job.JobSucceeded', eventId, payload: { n: 1 }, deliveries: 5 };
     const first = await letters.record({ ...letter, error: 'boom' });
-    const again = await letters.record({ ...letter, error: 'boom again' });
-    expect(again).toMatchObject({ id: first.id, deliveries: 10, error: 'boom again' });
+    const again = await letters.record({ ...letter, deliveries: 6, error: 'boom again' });
+    expect(again).toMatchObject({ id: first.id, deliveries: 6, error: 'boom again' });
     expect((await letters.list({ consumer: 'polling-stop' })).map((l) => l.id)).toEqual([first.id]);
     // Another consumer's letter for the same event is its own.
     expect((await letters.record({ ...letter, consumer: 'notification-jobs', error: 'x' })).id).not.toBe(first.id);

@@ -40,13 +40,13 @@ const COLUMNS = `id::text AS id, consumer, subject, event_id, payload, error, de
 export class DeadLetterStore {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** A second letter for an event the consumer has an open one for (its message came back after a crash) joins that one. */
+  /** A second letter for an event the consumer has an open one for (its message came back after a crash) joins that one; deliveries are the message's count, which only grows. */
   async record(letter: NewDeadLetter, tx?: SqlExecutor): Promise<DeadLetter> {
     const rows: DeadLetterRow[] = await (tx ?? this.dataSource).query(
       `INSERT INTO dead_letters (consumer, subject, event_id, payload, error, deliveries)
        VALUES ($1, $2, $3, $4::jsonb, $5, $6)
        ON CONFLICT (consumer, event_id) WHERE replayed_at IS NULL AND event_id IS NOT NULL
-       DO UPDATE SET deliveries = dead_letters.deliveries + EXCLUDED.deliveries, error = EXCLUDED.error
+       DO UPDATE SET deliveries = greatest(dead_letters.deliveries, EXCLUDED.deliveries), error = EXCLUDED.error
        RETURNING ${COLUMNS}`,
       [letter.consumer, letter.subject, letter.eventId ?? null, JSON.stringify(letter.payload ?? null), letter.error, letter.deliveries],
     );

@@ -4,7 +4,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * At most one open (not replayed) dead letter per consumer and event: a consumer that died between
  * recording a letter and ending its message gets that message once more, and its second letter
  * joins the first (DeadLetterStore.record) instead of being a second one an operator would replay
- * too. Open duplicates recorded before this are folded into the oldest. Not CONCURRENTLY, like 0008.
+ * too. Of the open duplicates recorded before this, the oldest is kept. Not CONCURRENTLY, like 0008.
  */
 export class OneOpenDeadLetterPerEvent1764300000010 implements MigrationInterface {
   name = 'OneOpenDeadLetterPerEvent1764300000010';
