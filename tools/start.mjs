@@ -198,7 +198,7 @@ async function main() {
   const env = { DATABASE_URL, NATS_URL, ...(process.env.NATS_PREFIX ? { NATS_PREFIX: process.env.NATS_PREFIX } : {}) };
   // `npm run reelay` (the operator CLI) reads this while the stack runs: the embedded PostgreSQL or
   // the local nats-server started here are not where its defaults point.
-  writeFileSync(RUNNING, JSON.stringify({ pid: process.pid, env }) + '\n', { mode: 0o600 });
+  writeFileSync(RUNNING, JSON.stringify(env) + '\n', { mode: 0o600 });
   run('node libs/event-store/dist/cli/migrate.js', { env });
 
   const demoKey = process.env.REELAY_DEMO_KEY ?? persistentSecret('demo-key', () => `rly_${randomBytes(24).toString('base64url').replace(/[-_]/g, '').slice(0, 32).padEnd(32, 'x')}`);

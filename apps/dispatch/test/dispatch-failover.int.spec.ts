@@ -100,16 +100,20 @@ describe('dispatch: failover when the primary provider does not know the model',
     expect(refusal?.data).toMatchObject({ provider: 'replicate', nextProvider: 'fal' });
   });
 
-  it('given a refusal recorded with its next provider and no try there yet (the process died in between), then the next delivery goes there, not back', async () => {
-    const jobId = await h.createValidatedJob({
+  /** A job replicate refused, the refusal naming fal, with no try at fal yet (as a process that died in between leaves it). */
+  const sentOnToFal = (prompt: string) =>
+    h.createValidatedJob({
       model: 'wan-2.2',
       provider: 'replicate',
-      prompt: 'a heron at noon',
+      prompt,
       then: (id, at) => [
         { type: 'JobSubmissionIntended', data: { provider: 'replicate', attempt: 1, submissionKey: `${id}:1`, at } },
         { type: 'JobSubmissionRetryScheduled', data: { provider: 'replicate', attempt: 1, reason: 'provider_error', retryAt: at, nextProvider: 'fal', at } },
       ],
     });
+
+  it('given a refusal recorded with its next provider and no try there yet (the process died in between), then the next delivery goes there, not back', async () => {
+    const jobId = await sentOnToFal('a heron at noon');
     expect(await h.waitForJob(jobId, (j) => j.status === 'running')).toMatchObject({ provider: 'fal', intent: { provider: 'fal', attempt: 2, submissionKey: `${jobId}:2` } });
     expect(primary.keys.filter((k) => k.startsWith(jobId))).toEqual([]);
     expect(await h.slots()).toContainEqual(expect.objectContaining({ job_id: jobId, provider: 'fal' }));
@@ -120,15 +124,7 @@ describe('dispatch: failover when the primary provider does not know the model',
     // Past the second a replica goes by what it last read of a circuit (fal's closed one, from the test before).
     await new Promise((r) => setTimeout(r, 1_500));
     try {
-      const jobId = await h.createValidatedJob({
-        model: 'wan-2.2',
-        provider: 'replicate',
-        prompt: 'a heron at midnight',
-        then: (id, at) => [
-          { type: 'JobSubmissionIntended', data: { provider: 'replicate', attempt: 1, submissionKey: `${id}:1`, at } },
-          { type: 'JobSubmissionRetryScheduled', data: { provider: 'replicate', attempt: 1, reason: 'provider_error', retryAt: at, nextProvider: 'fal', at } },
-        ],
-      });
+      const jobId = await sentOnToFal('a heron at midnight');
       await new Promise((r) => setTimeout(r, 3_000));
       expect((await h.submissions('fal')).filter((s) => s.submissionKey?.startsWith(jobId))).toEqual([]);
       expect((await h.job(jobId)).status).toBe('validating');

@@ -56,7 +56,7 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
   };
   let accepted: { adapter: ProviderAdapter; providerTaskId: string } | null = null;
   /** A half-open probe this delivery was handed (provider, when claimed): given back at the end unless its outcome was recorded. */
-  let probe: { provider: string; claim: string } | null = null;
+  let probe = null as { provider: string; claim: string } | null;
   const heldProbe = (p: string) => {
     const claim = deps.circuit.probeClaim(p);
     probe = claim ? { provider: p, claim } : null;
@@ -295,8 +295,7 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
     // Not sent (no submit turn, the job failed or was canceled first), or answered with a refusal that
     // says nothing of the provider's health: the next job may probe at once. A recorded outcome
     // (success or failure) has settled the probe already, and this is then a no-op.
-    const held = probe as { provider: string; claim: string } | null;
-    if (held) await deps.circuit.returnProbe(held.provider, held.claim);
+    if (probe) await deps.circuit.returnProbe(probe.provider, probe.claim);
   }
 }
 

@@ -71,7 +71,10 @@ class JobCheck {
     try {
       // A lapsed lease may be that of a check that ended the job, its terminal event not handled yet
       // (a lagging consumer): the log says so without asking the provider (or copying again).
-      if (claim.reclaimed && !isFollowed(await loadJob(deps.store, claim.jobId), claim.providerTaskId)) return await this.afterRace();
+      if (claim.reclaimed) {
+        const job = await loadJob(deps.store, claim.jobId);
+        if (!isFollowed(job, claim.providerTaskId)) return await this.afterRace(job);
+      }
       const adapter = deps.adapters.get(claim.provider);
       if (!adapter) {
         deps.logger.error({ provider: claim.provider }, 'no adapter configured for a followed job; checking again later');
@@ -214,9 +217,10 @@ class JobCheck {
   }
 
   /** A write was refused: the job moved on meanwhile (canceled, or finished by another check). */
-  private async afterRace(): Promise<CheckOutcome> {
+  /** `read`: the job as just read from the log, when the caller has it. */
+  private async afterRace(read?: JobState): Promise<CheckOutcome> {
     const { claim } = this;
-    const job = await loadJob(this.deps.store, claim.jobId);
+    const job = read ?? (await loadJob(this.deps.store, claim.jobId));
     if (!isFollowed(job, claim.providerTaskId)) {
       // A job canceled (or failed) while its output was being copied will never point at the copy;
       // one whose video was deleted meanwhile must not get it back from a check that copied late.
