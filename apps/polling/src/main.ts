@@ -7,6 +7,7 @@ import { pollingConsumers } from './polling.consumers';
 import type { PollingDeps } from './polling.deps';
 import { PollingModule } from './polling.module';
 import { PollScheduleRepository } from './schedule/poll-schedule.repository';
+import { ProviderPauses } from './schedule/provider-pauses';
 import { outputStorage } from './shared/output-storage';
 import { createPollingMetrics } from './shared/polling-metrics';
 
@@ -29,6 +30,7 @@ async function main() {
     outputRules: { maxBytes: config.OUTPUT_MAX_BYTES, minBytes: config.OUTPUT_MIN_BYTES, downloadTimeoutMs: config.OUTPUT_DOWNLOAD_TIMEOUT_MS },
     outputRetentionMs: outputRetentionMs(config),
     checkTimeoutMs: config.PROVIDER_CHECK_TIMEOUT_MS,
+    pauses: new ProviderPauses(logger),
     metrics: pollingMetrics,
     logger,
   };

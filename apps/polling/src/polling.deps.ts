@@ -3,6 +3,7 @@ import type { ProviderAdapter } from '@reelay/providers';
 import type { Logger } from '@reelay/service-kit';
 import type { BlobStorage } from '@reelay/storage';
 import type { PollScheduleRepository } from './schedule/poll-schedule.repository';
+import type { ProviderPauses } from './schedule/provider-pauses';
 import type { SchedulePolicy } from './schedule/schedule-policy';
 import type { PollingMetrics } from './shared/polling-metrics';
 import type { OutputRules } from './take-output/take-output';
@@ -19,6 +20,8 @@ export interface PollingDeps {
   /** How long an output is kept after the job succeeds (OUTPUT_RETENTION_DAYS); null: until deleted on purpose. */
   outputRetentionMs: number | null;
   checkTimeoutMs: number;
+  /** Providers whose checks wait after a 429 (this replica's). */
+  pauses: ProviderPauses;
   metrics: PollingMetrics;
   logger: Logger;
 }

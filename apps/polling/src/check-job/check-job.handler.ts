@@ -7,7 +7,7 @@ import { ERROR_STATUS_PREFIX, type NextCheck, type ScheduledCheck } from '../sch
 import { afterFailedCheck, afterUnfinishedCheck, type NextStep } from '../schedule/schedule-policy';
 import { drainCheck, endReason, outlivedByTask, recordTaskEnded, taskIsOver } from '../drain-canceled-task/drain-check';
 import { decideOnJob, loadJob } from '../shared/job-stream';
-import { ACCOUNT_REFUSALS, providerCall } from '../shared/provider-call';
+import { ACCOUNT_REFUSALS, checkAtProvider, providerCall } from '../shared/provider-call';
 import { storedCopy, takeOutput } from '../take-output/take-output';
 import { withExpiry } from '../delete-output/output-expiry';
 import { removeUnusedOutput } from '../delete-output/remove-unused-output.handler';
@@ -82,7 +82,7 @@ class JobCheck {
       }
       let result: ProviderCheckResult;
       try {
-        result = await providerCall(this.deps, adapter, 'check', () => adapter.check(claim.providerTaskId, { timeoutMs: deps.checkTimeoutMs }));
+        result = await checkAtProvider(deps, adapter, claim.providerTaskId);
       } catch (err) {
         const refusedAccount = isProviderError(err) && ACCOUNT_REFUSALS.has(err.kind);
         if (isProviderError(err) && !err.retryable && !refusedAccount) {

@@ -6,7 +6,7 @@ import type { CheckOutcome } from '../check-job/check-job.handler';
 import type { ScheduledCheck } from '../schedule/poll-schedule.repository';
 import { afterFailedCheck, afterUnfinishedCheck, type NextStep } from '../schedule/schedule-policy';
 import { decideOnJob } from '../shared/job-stream';
-import { ACCOUNT_REFUSALS, providerCall } from '../shared/provider-call';
+import { ACCOUNT_REFUSALS, checkAtProvider } from '../shared/provider-call';
 
 type EndReason = 'finished_at_provider' | 'deadline_passed';
 
@@ -42,7 +42,7 @@ export async function drainCheck(deps: PollingDeps, claim: ScheduledCheck): Prom
   let failed = false;
   try {
     if (!adapter) throw new Error(`no adapter for ${claim.provider}`);
-    const result = await providerCall(deps, adapter, 'check', () => adapter.check(claim.providerTaskId, { timeoutMs: deps.checkTimeoutMs }));
+    const result = await checkAtProvider(deps, adapter, claim.providerTaskId);
     if (taskIsOver(result)) return await ended(deps, claim, endReason(result), now());
     step = afterUnfinishedCheck(row, now(), policy);
   } catch (err) {

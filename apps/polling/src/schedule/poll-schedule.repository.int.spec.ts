@@ -227,7 +227,7 @@ describe('PollScheduleRepository (claims, leases, callbacks) on PostgreSQL', () 
   }, 60_000);
 
   /** Slots that hold at most `free` at a time; records what was held, filled and started. */
-  const fakeSlots = (free: number) => {
+  const fakeSlots = (free: number, skipped: string[] = []) => {
     const log: string[] = [];
     const started: ScheduledCheck[] = [];
     const slots: CheckSlots = {
@@ -243,6 +243,7 @@ describe('PollScheduleRepository (claims, leases, callbacks) on PostgreSQL', () 
         started.push(...claims);
         log.push(`fill ${count} with ${claims.length}`);
       },
+      skipping: () => skipped,
     };
     return { slots, log, started };
   };
@@ -276,6 +277,24 @@ describe('PollScheduleRepository (claims, leases, callbacks) on PostgreSQL', () 
     expect(await pg.schedule.reschedule({ ...started[0]!, leaseToken: '00000000-0000-4000-8000-000000000000' }, next())).toBe(false);
     expect(await pg.schedule.reschedule(started[0]!, next({ checksDone: 1 }))).toBe(true);
     expect((await pg.schedule.find(due[0]!))?.checksDone).toBe(1);
+  });
+
+  it('a follow due now of a provider the slots skip (paused after a 429, at its cap) is left due for a claim round', async () => {
+    const repo = new PollScheduleRepository(pg.ds);
+    const { slots, log, started } = fakeSlots(4, ['runway']);
+    repo.offerSlots(slots);
+    let wakes = 0;
+    repo.onDueNow(() => wakes++);
+    const now = Date.now();
+    const row = (id: string, provider: string) => ({
+      jobId: id, provider, providerTaskId: `task-${id}`, acceptedAt: new Date(now), deadlineAt: new Date(now + 60_000), firstCheckAt: new Date(now - 5), metadata: {},
+    });
+    const [paused, other] = [jobId(), jobId()];
+    await Promise.all([repo.follow(row(paused, 'runway')), repo.follow(row(other, 'seedance'))]);
+    expect(log).toEqual(['reserve 1 → 1', 'fill 1 with 1']);
+    expect(started.map((c) => c.jobId)).toEqual([other]);
+    expect(wakes).toBe(1);
+    expect((await claimOnly([paused, other])).map((c) => c.jobId)).toEqual([paused]);
   });
 
   it('a redelivered follow claims nothing and gives its slot back; a follow due later holds no slot', async () => {

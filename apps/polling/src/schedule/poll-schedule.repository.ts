@@ -74,6 +74,8 @@ export interface CheckSlots {
   reserve(wanted: number): number;
   /** Ends a reservation of `count` slots, starting the checks of `claims` (at most `count`) in them. */
   fill(count: number, claims: ScheduledCheck[]): void;
+  /** Providers whose checks are not to start here now (paused after a 429, or at their cap). */
+  skipping(): readonly string[];
 }
 
 interface ClaimedRow {
@@ -163,8 +165,10 @@ export class PollScheduleRepository {
     const now = Date.now();
     const due = rows.filter((r) => r.firstCheckAt.getTime() <= now);
     const slots = due.length ? this.slots : null;
-    const reserved = slots?.reserve(due.length) ?? 0;
-    const claiming = new Set(due.slice(0, reserved).map((r) => r.jobId));
+    const skipped = slots?.skipping() ?? [];
+    const claimable = due.filter((r) => !skipped.includes(r.provider));
+    const reserved = slots?.reserve(claimable.length) ?? 0;
+    const claiming = new Set(claimable.slice(0, reserved).map((r) => r.jobId));
     const token = randomUUID();
     let claims: ScheduledCheck[] = [];
     try {

@@ -1,7 +1,8 @@
-import type { ProviderAdapter } from '@reelay/providers';
+import { ProviderError, type ProviderAdapter } from '@reelay/providers';
 import type { PollingDeps } from '../polling.deps';
 import type { ScheduledCheck } from './poll-schedule.repository';
 import { PollTicker } from './poll-ticker';
+import { ProviderPauses } from './provider-pauses';
 
 // The ticker on fake timers: which claims it renews and when it stops renewing, and how the slots
 // that follow writes hold count against its concurrency.
@@ -20,6 +21,7 @@ function fakeDeps() {
   const claimLimits: number[] = [];
   const skipped: string[][] = [];
   const pending = new Map<string, (err: Error) => void>();
+  const logger = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
   const timer = { startTimer: () => () => undefined, observe: () => undefined, inc: () => undefined };
   const adapter = { name: 'sim', check: (taskId: string) => new Promise((_, reject) => pending.set(taskId.replace(/^task-/, ''), reject)) } as unknown as ProviderAdapter;
   const deps = {
@@ -40,9 +42,10 @@ function fakeDeps() {
     policyFor: () => ({ offsetsMs: [5_000], delayedIntervalMs: 60_000, deadlineMs: 3_600_000, errorRetryMs: 10_000 }),
     checkTimeoutMs: 10_000,
     metrics: { checkLateness: timer, checkSeconds: timer, checkErrors: timer, shared: { providerCalls: timer, providerErrors: timer } },
-    logger: { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined },
+    pauses: new ProviderPauses(logger),
+    logger,
   } as unknown as PollingDeps;
-  return { deps, due, renewals, claimLimits, skipped, finish: (jobId: string) => pending.get(jobId)?.(new Error('connection reset')) };
+  return { deps, due, renewals, claimLimits, skipped, finish: (jobId: string, err = new Error('connection reset')) => pending.get(jobId)?.(err) };
 }
 
 beforeEach(() => jest.useFakeTimers());
@@ -141,5 +144,39 @@ describe('PollTicker and one provider that hangs', () => {
     expect(await ticker.tick()).toBe(1);
     expect(skipped.at(-1)).toEqual(['slow']);
     expect(due.map((c) => c.jobId)).toEqual(['slow_3']);
+  });
+});
+
+describe('PollTicker and a provider that rate-limits', () => {
+  it("after a 429 leaves that provider's due rows unclaimed until its Retry-After has passed, while the other providers' checks go on", async () => {
+    const { deps, due, skipped, finish } = fakeDeps();
+    (deps.adapters as Map<string, ProviderAdapter>).set('other', (deps.adapters as Map<string, ProviderAdapter>).get('sim')!);
+    const ticker = new PollTicker(deps, { tickMs: 1_000, concurrency: 4, leaseMs: LEASE_MS });
+    due.push(claimOf('job_a'));
+    expect(await ticker.tick()).toBe(1);
+    finish('job_a', new ProviderError('rate_limited', 'HTTP 429', { retryAfterMs: 5_000 }));
+    await jest.advanceTimersByTimeAsync(10);
+
+    due.push(claimOf('job_b'), claimOf('other_1', 'other'));
+    expect(await ticker.tick()).toBe(1);
+    expect(skipped.at(-1)).toEqual(['sim']);
+    expect(due.map((c) => c.jobId)).toEqual(['job_b']);
+
+    await jest.advanceTimersByTimeAsync(5_000);
+    expect(await ticker.tick()).toBe(1);
+    expect(skipped.at(-1)).toEqual([]);
+    expect(due).toEqual([]);
+  });
+
+  it('a failure other than a 429 (a 5xx, a timeout) pauses nothing', async () => {
+    const { deps, due, skipped, finish } = fakeDeps();
+    const ticker = new PollTicker(deps, { tickMs: 1_000, concurrency: 4, leaseMs: LEASE_MS });
+    due.push(claimOf('job_a'));
+    await ticker.tick();
+    finish('job_a', new ProviderError('server', 'HTTP 503'));
+    await jest.advanceTimersByTimeAsync(10);
+    due.push(claimOf('job_b'));
+    expect(await ticker.tick()).toBe(1);
+    expect(skipped.at(-1)).toEqual([]);
   });
 });

@@ -102,7 +102,7 @@ export class PollTicker implements CheckSlots {
     if (free === 0) return 0;
     let claims: ScheduledCheck[] = [];
     try {
-      claims = await this.deps.schedule.claimDue(free, this.opts.leaseMs, this.providersAtCap());
+      claims = await this.deps.schedule.claimDue(free, this.opts.leaseMs, this.skipping());
     } finally {
       this.fill(free, claims);
     }
@@ -137,16 +137,19 @@ export class PollTicker implements CheckSlots {
   }
 
   /**
-   * Providers with `perProvider` checks running here: their rows are left for later, so a provider
-   * whose calls hang until their timeout cannot fill every slot and hold up the other providers'
-   * checks. A claim may take a provider past the cap by the rows of one claim, no more.
+   * Providers whose due rows are left for later: those rate-limiting our checks (ProviderPauses), and
+   * those with `perProvider` checks running here, so a provider whose calls hang until their timeout
+   * cannot fill every slot and hold up the other providers' checks. A claim may take a provider past
+   * the cap by the rows of one claim, no more.
    */
-  private providersAtCap(): string[] {
+  skipping(): string[] {
+    const skipped = this.deps.pauses.paused();
     const cap = this.opts.perProvider;
-    if (!cap || cap >= this.opts.concurrency) return [];
+    if (!cap || cap >= this.opts.concurrency) return skipped;
     const running = new Map<string, number>();
     for (const { claim } of this.running.values()) running.set(claim.provider, (running.get(claim.provider) ?? 0) + 1);
-    return [...running].filter(([, n]) => n >= cap).map(([provider]) => provider);
+    for (const [provider, n] of running) if (n >= cap && !skipped.includes(provider)) skipped.push(provider);
+    return skipped;
   }
 
   private free(): number {

@@ -1,6 +1,7 @@
 import { timedProviderCall } from '@reelay/service-kit';
-import { isProviderError, type ProviderAdapter } from '@reelay/providers';
+import { isProviderError, type ProviderAdapter, type ProviderCheckResult } from '@reelay/providers';
 import type { PollingDeps } from '../polling.deps';
+import { MIN_RETRY_AFTER_MS } from '../schedule/schedule-policy';
 
 /**
  * A status check refused for our account (a key being rotated, a billing hold) says nothing about
@@ -12,4 +13,19 @@ export const ACCOUNT_REFUSALS: ReadonlySet<string> = new Set(['auth', 'billing']
 /** One call to a provider, timed and counted by outcome in the shared provider metrics, in its own client span. */
 export function providerCall<T>(deps: Pick<PollingDeps, 'metrics'>, adapter: ProviderAdapter, operation: string, fn: () => Promise<T>): Promise<T> {
   return timedProviderCall(deps.metrics.shared, adapter.name, operation, (err) => (isProviderError(err) ? err.kind : 'error'), fn);
+}
+
+/**
+ * One status check of a task at its provider. A 429 holds back this replica's other checks of that
+ * provider (ProviderPauses) for its Retry-After, or the provider's error wait without one.
+ */
+export async function checkAtProvider(deps: Pick<PollingDeps, 'metrics' | 'checkTimeoutMs' | 'pauses' | 'policyFor'>, adapter: ProviderAdapter, providerTaskId: string): Promise<ProviderCheckResult> {
+  try {
+    return await providerCall(deps, adapter, 'check', () => adapter.check(providerTaskId, { timeoutMs: deps.checkTimeoutMs }));
+  } catch (err) {
+    if (isProviderError(err) && err.kind === 'rate_limited') {
+      deps.pauses.rateLimited(adapter.name, Math.max(err.retryAfterMs ?? deps.policyFor(adapter.name).errorRetryMs, MIN_RETRY_AFTER_MS));
+    }
+    throw err;
+  }
 }

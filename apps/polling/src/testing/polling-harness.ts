@@ -13,6 +13,7 @@ import type { DataSource } from 'typeorm';
 import { POLLING_MIGRATIONS } from '../migrations';
 import type { PollingDeps } from '../polling.deps';
 import { PollScheduleRepository } from '../schedule/poll-schedule.repository';
+import { ProviderPauses } from '../schedule/provider-pauses';
 import type { SchedulePolicy } from '../schedule/schedule-policy';
 import { outputStorage } from '../shared/output-storage';
 import { createPollingMetrics } from '../shared/polling-metrics';
@@ -93,6 +94,7 @@ export function pollingDeps(pg: PgHarness, adapters: Map<string, ProviderAdapter
     outputRules: { maxBytes: 50 * 1024 * 1024, minBytes: 1024, downloadTimeoutMs: 10_000 },
     outputRetentionMs: null,
     checkTimeoutMs: 5000,
+    pauses: new ProviderPauses(createLogger('polling-test', 'silent')),
     metrics,
     logger: createLogger('polling-test', 'silent'),
   };
