@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * /docs: renders /openapi.json in the browser with plain DOM code (no CDN, no vendored viewer):
  * operations grouped by tag, parameters, request bodies, responses, examples and schemas.
@@ -75,3 +77,11 @@ export const DOCS_PAGE = `<!doctype html>
 </body>
 </html>
 `;
+
+const inlineHash = (tag: string) => {
+  const body = DOCS_PAGE.slice(DOCS_PAGE.indexOf(`<${tag}>`) + tag.length + 2, DOCS_PAGE.indexOf(`</${tag}>`));
+  return `'sha256-${createHash('sha256').update(body, 'utf8').digest('base64')}'`;
+};
+
+/** The page's own inline script and style, by hash: nothing else inline runs, as on the web page at `/`. */
+export const DOCS_CSP = `default-src 'self'; script-src ${inlineHash('script')}; style-src ${inlineHash('style')}; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;

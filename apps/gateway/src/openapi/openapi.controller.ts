@@ -1,5 +1,5 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { DOCS_PAGE } from './docs-page';
+import { DOCS_CSP, DOCS_PAGE } from './docs-page';
 import { buildOpenApiDocument } from './openapi-document';
 
 @Controller()
@@ -14,7 +14,8 @@ export class OpenApiController {
 
   @Get('docs')
   @Header('Content-Type', 'text/html; charset=utf-8')
-  @Header('Content-Security-Policy', "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'")
+  @Header('Content-Security-Policy', DOCS_CSP)
+  @Header('X-Content-Type-Options', 'nosniff')
   docs(): string {
     return DOCS_PAGE;
   }

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { createHash } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Catalog } from '@reelay/catalog';
@@ -230,5 +231,24 @@ describe('OpenAPI document', () => {
     const page = await fetch(`${base}/docs`);
     expect(page.headers.get('content-type')).toMatch(/text\/html/);
     expect(await page.text()).toContain("fetch('/openapi.json')");
+  });
+
+  it('serves the browser pages with a CSP that runs no inline code but their own, no framing and no sniffing', async () => {
+    for (const path of ['/', '/web/app.js', '/docs']) {
+      const res = await fetch(`${base}${path}`);
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      if (path === '/web/app.js') continue;
+      const csp = res.headers.get('content-security-policy') ?? '';
+      expect(csp).not.toContain('unsafe-inline');
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(csp).toContain("object-src 'none'");
+    }
+    // /docs' inline script and style are allowed by their hashes, which must be those of what is served.
+    const page = await (await fetch(`${base}/docs`)).text();
+    const csp = (await fetch(`${base}/docs`)).headers.get('content-security-policy') ?? '';
+    for (const tag of ['script', 'style']) {
+      const inline = new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`).exec(page)![1]!;
+      expect(csp).toContain(`'sha256-${createHash('sha256').update(inline, 'utf8').digest('base64')}'`);
+    }
   });
 });

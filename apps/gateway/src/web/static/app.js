@@ -4,13 +4,27 @@
   const $ = (id) => document.getElementById(id);
   const KEY_STORE = 'reelay.apiKey';
   const TERMINAL = ['succeeded', 'failed', 'canceled'];
-  const FIELDS = ['prompt', 'model', 'aspectRatio', 'durationSeconds', 'resolution', 'referenceImage'];
+  const FIELDS = ['prompt', 'model', 'aspectRatio', 'durationSeconds', 'resolution', 'cancelAfterSeconds', 'referenceImage'];
   let apiKey = localStorage.getItem(KEY_STORE) || '';
   let models = [];
   let watch = null; // AbortController of the job being followed
   let nextCursor = null;
   let videoUrl = null;
   let shown = null; // the job in the panel: { id, status, estimate }
+  let history = null; // the panel's history read: { jobId, running, again }
+
+  // A request sent again (after an error, or an answer lost to the network) carries the key its
+  // first try had, so a try the server did record gives back that job instead of making and
+  // charging a second one. The key is dropped once the request has answered with a job.
+  const retryKeys = new Map(); // route and body → Idempotency-Key
+  function idempotencyKey(request) {
+    if (!retryKeys.has(request)) {
+      // getRandomValues, not randomUUID: the page may be served over plain HTTP (not a secure context).
+      const bytes = crypto.getRandomValues(new Uint8Array(16));
+      retryKeys.set(request, `web-${[...bytes].map((b) => b.toString(16).padStart(2, '0')).join('')}`);
+    }
+    return retryKeys.get(request);
+  }
 
   class ApiError extends Error {
     constructor(status, error) {
@@ -121,9 +135,12 @@
           return;
         }
       }
-      const job = await (await api('/v1/jobs', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(request) })).json();
+      const body = JSON.stringify(request);
+      const retry = `POST /v1/jobs ${body}`;
+      const job = await (await api('/v1/jobs', { method: 'POST', headers: { 'Content-Type': 'application/json', 'Idempotency-Key': idempotencyKey(retry) }, body })).json();
+      retryKeys.delete(retry);
       openJob(job);
-      void loadJobs(true);
+      void loadJobs(true).then(() => listed(job));
     } catch (err) {
       showError(err, null);
     } finally {
@@ -252,15 +269,28 @@
     $('job-image').hidden = $('job-image-term').hidden = !sent;
     updateListItem(job);
   }
-  async function loadHistory(jobId) {
-    try {
-      const { data } = await (await api(`/v1/jobs/${jobId}/events`)).json();
-      $('job-history').replaceChildren(...data.map((e) => {
-        const li = document.createElement('li');
-        li.textContent = `${new Date(e.at).toLocaleTimeString()} — ${e.type}: ${e.status}. ${e.message}${e.progress != null ? ` (${e.progress}%)` : ''}`;
-        return li;
-      }));
-    } catch { /* the history is a convenience; the status above is what matters */ }
+  // One history read at a time for the shown job: a stream replaying a long job's events asks once
+  // more after the read under way, not once per event (which would spend the key's rate limit).
+  function loadHistory(jobId) {
+    if (history && history.jobId === jobId && history.running) { history.again = true; return; }
+    const mine = { jobId, running: true, again: false };
+    history = mine;
+    void readHistory(mine);
+  }
+  async function readHistory(mine) {
+    do {
+      mine.again = false;
+      try {
+        const { data } = await (await api(`/v1/jobs/${mine.jobId}/events`)).json();
+        if (history !== mine) return; // another job was opened meanwhile: its history is not this one
+        $('job-history').replaceChildren(...data.map((e) => {
+          const li = document.createElement('li');
+          li.textContent = `${new Date(e.at).toLocaleTimeString()} — ${e.type}: ${e.status}. ${e.message}${e.progress != null ? ` (${e.progress}%)` : ''}`;
+          return li;
+        }));
+      } catch { /* the history is a convenience; the status above is what matters */ }
+    } while (mine.again && history === mine);
+    mine.running = false;
   }
   // The player streams the video itself (Range requests) with a job token, since a <video> cannot
   // send the key; where the server has no token secret, the whole file is fetched with the key.
@@ -332,7 +362,7 @@
             lastId = fields.id || lastId;
             const job = JSON.parse(fields.data);
             render(job);
-            void loadHistory(jobId);
+            loadHistory(jobId);
             if (TERMINAL.includes(job.status)) {
               terminal = true;
               if (job.status === 'succeeded' && !job.output.deletedAt) await play(job).catch(() => { $('job-message').textContent = 'The video could not be loaded. Open the job again to retry.'; });
@@ -366,8 +396,12 @@
     if (!shown) return;
     const id = shown.id;
     await jobAction('regenerate', async () => {
-      openJob(await (await api(`/v1/jobs/${id}/regenerate`, { method: 'POST' })).json());
-      void loadJobs(true);
+      const path = `/v1/jobs/${id}/regenerate`;
+      const retry = `POST ${path}`;
+      const job = await (await api(path, { method: 'POST', headers: { 'Idempotency-Key': idempotencyKey(retry) } })).json();
+      retryKeys.delete(retry);
+      openJob(job);
+      void loadJobs(true).then(() => listed(job));
     });
   }
   // Cancels the shown job; the answer (the canceled job) is shown at once, the stream then ends.
@@ -378,7 +412,7 @@
       const job = await (await api(`/v1/jobs/${id}/cancel`, { method: 'POST' })).json();
       if (!shown || shown.id !== id) return; // another job was opened meanwhile
       render(job);
-      void loadHistory(id);
+      loadHistory(id);
     });
   }
   // Deletes the shown job's video file (asked first: it cannot be undone); the job stays, saying so.
@@ -396,7 +430,7 @@
       if (videoUrl) URL.revokeObjectURL(videoUrl);
       videoUrl = null;
       render(job);
-      void loadHistory(job.id);
+      loadHistory(job.id);
     });
   }
   function openJob(job) {
@@ -409,8 +443,9 @@
     player.removeAttribute('src');
     player.removeAttribute('poster');
     $('job-history').replaceChildren();
+    history = null;
     render(job);
-    void loadHistory(job.id);
+    loadHistory(job.id);
     void follow(job.id, watch.signal);
     $('job-panel').scrollIntoView({ block: 'nearest' });
   }
@@ -434,7 +469,16 @@
   }
   function updateListItem(job) {
     const li = document.querySelector(`#jobs li[data-job-id="${job.id}"]`);
-    if (li) li.replaceWith(jobItem(job));
+    if (!li) return;
+    // The row's button may be the one just pressed: keyboard focus stays on the row, not on <body>.
+    const focused = li.contains(document.activeElement);
+    const item = jobItem(job);
+    li.replaceWith(item);
+    if (focused) item.querySelector('button').focus();
+  }
+  // A job just made heads the list even when the list (a projection) does not hold it yet.
+  function listed(job) {
+    if (!document.querySelector(`#jobs li[data-job-id="${job.id}"]`)) $('jobs').prepend(jobItem(job));
   }
   async function loadJobs(reset) {
     if (!apiKey) return;
@@ -452,11 +496,39 @@
     }
   }
 
+  // Another key is another user: nothing of the last one's jobs stays on the page.
+  function forgetShown() {
+    if (watch) watch.abort();
+    watch = null;
+    shown = null;
+    playing = null;
+    history = null;
+    retryKeys.clear();
+    const player = $('player');
+    player.pause();
+    player.removeAttribute('src');
+    player.removeAttribute('poster');
+    player.hidden = true;
+    if (videoUrl) URL.revokeObjectURL(videoUrl);
+    videoUrl = null;
+    $('job-panel').hidden = true;
+    $('job-history').replaceChildren();
+    $('jobs').replaceChildren();
+    $('more').hidden = true;
+    nextCursor = null;
+  }
   async function useKey(event) {
     if (event) event.preventDefault();
     clearErrors();
-    apiKey = $('apiKey').value.trim();
-    if (!apiKey) { showFieldError('apiKey', 'Enter your API key.'); return; }
+    const key = $('apiKey').value.trim();
+    if (key !== apiKey) forgetShown();
+    apiKey = key;
+    if (!apiKey) {
+      // Saving an empty field is how a key is taken off a shared computer.
+      localStorage.removeItem(KEY_STORE);
+      showFieldError('apiKey', 'No key is kept in this browser now. Enter an API key to go on.');
+      return;
+    }
     try {
       await loadModels();
       localStorage.setItem(KEY_STORE, apiKey);
