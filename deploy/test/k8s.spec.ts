@@ -42,6 +42,47 @@ function envNames(objects: K8sObject[], container: K8sObject['spec']): Set<strin
 
 const exampleSecrets = readObjects(join(REPO, 'k8s/base/secret.example.yaml'));
 
+interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: string; values?: string[] }[];
+}
+const labelSelects = (sel: LabelSelector, labels: Record<string, string> = {}) =>
+  selects(sel.matchLabels ?? {}, labels) &&
+  (sel.matchExpressions ?? []).every((e) =>
+    e.operator === 'In' ? e.values!.includes(labels[e.key]!) : e.operator === 'NotIn' ? !e.values!.includes(labels[e.key]!) : e.operator === 'Exists' ? e.key in labels : !(e.key in labels));
+
+/** A workload's pod labels and its named container ports. */
+function podOf(objects: K8sObject[], name: string) {
+  const w = workloads(objects).find((o) => o.metadata.name === name);
+  if (!w) throw new Error(`no workload ${name}`);
+  const ports = new Map<string, number>(containersOf(podSpecOf(w)!).flatMap((c: K8sObject['spec']) => (c.ports ?? []).map((p: { name: string; containerPort: number }) => [p.name, p.containerPort])));
+  return { labels: w.spec.template.metadata.labels as Record<string, string>, ports };
+}
+type Peer = { podSelector?: LabelSelector; namespaceSelector?: unknown; ipBlock?: unknown };
+type Rule = { from?: Peer[]; to?: Peer[]; ports?: { port: string | number; protocol?: string }[] };
+
+/**
+ * Whether the namespace's NetworkPolicies let `from` open a TCP connection to `to` on `port`, by the
+ * Kubernetes rules: a pod selected by no policy of a direction allows all of it; one selected by any
+ * allows only what some rule of those policies admits (peers in the same namespace by podSelector;
+ * a rule without peers or ports admits any). Both ends must allow it (egress of one, ingress of the other).
+ */
+function allowed(objects: K8sObject[], from: string, to: string, port: number | 'dns'): boolean {
+  const src = podOf(objects, from);
+  const dst = to === 'dns' ? null : podOf(objects, to);
+  const portNumber = (p: string | number, target: ReturnType<typeof podOf> | null) => (typeof p === 'number' ? p : target?.ports.get(p));
+  const wanted = port === 'dns' ? 53 : port;
+  const ruleAdmits = (rule: Rule, peers: Peer[] | undefined, peerLabels: Record<string, string> | null, portsOf: ReturnType<typeof podOf> | null) =>
+    (!peers || peers.some((p) => (p.podSelector && !p.namespaceSelector && peerLabels ? labelSelects(p.podSelector, peerLabels) : false))) &&
+    (!rule.ports || rule.ports.some((p) => portNumber(p.port, portsOf) === wanted));
+  const side = (type: 'Ingress' | 'Egress', pod: ReturnType<typeof podOf>, other: Record<string, string> | null, portsOf: ReturnType<typeof podOf> | null) => {
+    const policies = ofKind(objects, 'NetworkPolicy').filter((p) => p.spec.policyTypes.includes(type) && labelSelects(p.spec.podSelector, pod.labels));
+    if (policies.length === 0) return true;
+    return policies.some((p) => ((type === 'Ingress' ? p.spec.ingress : p.spec.egress) ?? []).some((r: Rule) => ruleAdmits(r, type === 'Ingress' ? r.from : r.to, other, portsOf)));
+  };
+  return side('Egress', src, dst?.labels ?? null, dst) && (dst === null || side('Ingress', dst, src.labels, dst));
+}
+
 /** Provider names registered in libs/providers (each `<provider>/<provider>-factory.ts` names one). */
 function registeredProviders(): string[] {
   const dir = join(REPO, 'libs/providers/src');
@@ -75,6 +116,23 @@ describe('k8s base', () => {
   it('documents Secrets that validate against the Secret schema', () => {
     expect(exampleSecrets.length).toBeGreaterThan(0);
     expect(exampleSecrets.flatMap(openApiProblems)).toEqual([]);
+  });
+
+  it('gives every signing secret of the example a placeholder each service reading it refuses (shorter than its minimum)', () => {
+    const values: Record<string, string> = find(exampleSecrets, 'Secret', 'reelay-secrets').stringData;
+    const signing = ['WEBHOOK_MASTER_SECRET', 'ASSET_URL_SECRET', 'JOB_TOKEN_SECRET', 'WEBHOOK_MASTER_SECRET_PREVIOUS'];
+    const checked = new Set<string>();
+    const accepted: string[] = [];
+    for (const service of SERVICES) {
+      for (const line of readFileSync(join(REPO, service.configFile), 'utf8').split('\n')) {
+        const [, name, min] = /^ {2}([A-Z_]+):.*\.min\((\d+)/.exec(line) ?? [];
+        if (!name || !signing.includes(name) || values[name] === undefined) continue;
+        checked.add(name);
+        if (values[name].length >= Number(min)) accepted.push(`${service.name} would start with the example's ${name}`);
+      }
+    }
+    expect(accepted).toEqual([]);
+    expect(checked).toEqual(new Set(signing));
   });
 });
 
@@ -204,6 +262,30 @@ describe.each(Object.keys(OVERLAYS) as Overlay[])('k8s overlay %s', (overlay) =>
     }
   });
 
+  it('lets only reelay\'s own processes reach PostgreSQL and NATS, NATS servers reach each other, and the HTTP ports take the namespace', () => {
+    const apps = [...SERVICES.map((s) => s.name), 'provider-sim'];
+    for (const app of SERVICES.map((s) => s.name)) {
+      expect(`${app} → postgres ${allowed(objects, app, 'postgres', 5432)}`).toBe(`${app} → postgres true`);
+      expect(`${app} → nats ${allowed(objects, app, 'nats', 4222)}`).toBe(`${app} → nats true`);
+      expect(`${app} → dns ${allowed(objects, app, 'dns', 'dns')}`).toBe(`${app} → dns true`);
+    }
+    expect(allowed(objects, 'migrate', 'postgres', 5432)).toBe(true);
+    expect(allowed(objects, 'nats', 'nats', 6222)).toBe(true);
+    expect(allowed(objects, 'nats', 'dns', 'dns')).toBe(true);
+    expect(allowed(objects, 'postgres', 'dns', 'dns')).toBe(true);
+    for (const app of apps) for (const other of apps) expect(`${app} → ${other} ${allowed(objects, app, other, podOf(objects, other).ports.get('http')!)}`).toBe(`${app} → ${other} true`);
+    // Refused: the simulator (ffmpeg on prompts) to the database or the bus; the migration to NATS;
+    // PostgreSQL and NATS to anything but DNS and NATS' peers (the services' HTTP ports among them).
+    expect(allowed(objects, 'provider-sim', 'postgres', 5432)).toBe(false);
+    expect(allowed(objects, 'provider-sim', 'nats', 4222)).toBe(false);
+    expect(allowed(objects, 'provider-sim', 'nats', 6222)).toBe(false);
+    expect(allowed(objects, 'gateway', 'nats', 6222)).toBe(false);
+    expect(allowed(objects, 'migrate', 'nats', 4222)).toBe(false);
+    expect(allowed(objects, 'postgres', 'gateway', 3000)).toBe(false);
+    expect(allowed(objects, 'nats', 'gateway', 3000)).toBe(false);
+    expect(allowed(objects, 'nats', 'postgres', 5432)).toBe(false);
+  });
+
   it('runs NATS as a 3-server JetStream cluster on persistent volumes', () => {
     const nats = find(objects, 'StatefulSet', 'nats');
     expect(nats.spec.replicas).toBe(3);
@@ -236,14 +318,22 @@ describe.each(Object.keys(OVERLAYS) as Overlay[])('k8s overlay %s', (overlay) =>
     expect(find(objects, 'Service', postgres.spec.serviceName).spec.ports[0].port).toBe(5432);
   });
 
-  it('keeps every replica’s connection pool within PostgreSQL max_connections, at the HPAs’ maximum', () => {
+  it('keeps every replica’s PostgreSQL sessions within max_connections, at the HPAs’ maximum and during a rolling update', () => {
     const pool = Number(reelayConfig(objects).DB_POOL_SIZE);
     const args: string[] = find(objects, 'StatefulSet', 'postgres').spec.template.spec.containers[0].args;
     const maxConnections = Number(args[args.indexOf('-c') + 1].split('=')[1]);
     const hpas = ofKind(objects, 'HorizontalPodAutoscaler');
-    const pods = SERVICES.reduce((sum, s) => sum + (hpas.find((h) => h.spec.scaleTargetRef.name === s.name)?.spec.maxReplicas ?? find(objects, 'Deployment', s.name).spec.replicas), 0);
-    const migrateJob = 2; // the migration's own pool
-    expect(pods * pool + migrateJob).toBeLessThan(maxConnections);
+    const sessions = SERVICES.reduce((sum, s) => {
+      const d = find(objects, 'Deployment', s.name);
+      const pods = (hpas.find((h) => h.spec.scaleTargetRef.name === s.name)?.spec.maxReplicas ?? d.spec.replicas) + Number(d.spec.strategy?.rollingUpdate?.maxSurge ?? 1);
+      const main = readFileSync(join(REPO, 'apps', s.name, 'src/main.ts'), 'utf8');
+      // Beside the pool: the relay's leader-lock session, and dispatch's submit-lock session.
+      const own = pool + (/relay: true/.test(main) ? 1 : 0) + (/new SubmitLocks\(/.test(main) ? 1 : 0);
+      return sum + pods * own;
+    }, 0);
+    const oneShots = 2 + 2; // the migration Job's pool, and the operator CLI's (run in a gateway pod)
+    const reservedForSuperuser = 3;
+    expect(sessions + oneShots).toBeLessThanOrEqual(maxConnections - reservedForSuperuser);
   });
 
   it('runs the migration as a Job with the services’ DATABASE_URL', () => {
