@@ -426,8 +426,8 @@ describe('overlay differences', () => {
       expect(gateway.spec.ports.map((port: { name: string }) => port.name)).toContain(p.backend.service.port.name);
     }
     // The gateway's default ASSET_MAX_BYTES (10 MiB) inline as base64 in a JSON body (plus its 256 KiB for the rest) passes the proxy; streams are not buffered.
-    expect(parseQuantity(`${ingress.metadata.annotations['nginx.ingress.kubernetes.io/proxy-body-size'].replace(/m$/, 'Mi')}`)).toBeGreaterThan(Math.ceil((10 * 1024 * 1024) / 3) * 4 + 256 * 1024);
-    expect(ingress.metadata.annotations['nginx.ingress.kubernetes.io/proxy-buffering']).toBe('off');
+    expect(parseQuantity(`${ingress.metadata.annotations!['nginx.ingress.kubernetes.io/proxy-body-size'].replace(/m$/, 'Mi')}`)).toBeGreaterThan(Math.ceil((10 * 1024 * 1024) / 3) * 4 + 256 * 1024);
+    expect(ingress.metadata.annotations!['nginx.ingress.kubernetes.io/proxy-buffering']).toBe('off');
     expect(ofKind(dev, 'Ingress')).toEqual([]);
   });
 

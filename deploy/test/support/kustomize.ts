@@ -22,7 +22,7 @@ import { parseAllDocuments } from 'yaml';
 
 // Kubernetes objects are open-ended JSON; the renderer reads and writes them structurally.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type K8sObject = Record<string, any> & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> } };
+export type K8sObject = Record<string, any> & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> } };
 
 const SUPPORTED_FIELDS = new Set([
   'apiVersion',
