@@ -217,7 +217,7 @@ export async function benchE2e({ jobs, warmup = 200, rounds = 1, betweenRounds, 
     const readsBefore = await tableReads(db);
     let reads;
     const peaks = [];
-    const idle = { seconds: 0, cpuSeconds: 0 };
+    const idle = { seconds: 0, cpuSeconds: 0, quietSeconds: 0, quietCpuSeconds: 0 };
     for (let r = 0; r < rounds; r++) {
       peaks.push(await peakRun(stack, db, keys, { jobs, concurrency, offset: 1_000_000 * (r + 1) }));
       if (r === 0) {
@@ -228,6 +228,13 @@ export async function benchE2e({ jobs, warmup = 200, rounds = 1, betweenRounds, 
         reads = perJobReads(readsBefore, await tableReads(db), jobs);
       }
       if (!betweenRounds) continue;
+      // The idle stack with nothing else running: its services and the PostgreSQL and NATS work their
+      // polls cause (while the peers run, those two serve the peers too, so only the services are metered).
+      const stopQuiet = cpuMeter({ ...serviceGroups(stack), postgres: () => pidsNamed('postgres'), nats: pidsNamed('nats-server') });
+      const q = performance.now();
+      await sleep(3_000);
+      idle.quietSeconds += (performance.now() - q) / 1000;
+      idle.quietCpuSeconds += cpuTotal(stopQuiet());
       const stopIdle = cpuMeter(serviceGroups(stack));
       const t = performance.now();
       await betweenRounds(r);

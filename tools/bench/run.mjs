@@ -2,7 +2,7 @@
 // `npm run bench`: measures and writes docs/benchmarks.md. Knobs (defaults keep it near 13 minutes
 // on 2 cores): BENCH_SCALE (event log sizes), BENCH_WARMUP, BENCH_JOBS, BENCH_CONCURRENCY, BENCH_LATENCY_SECONDS,
 // BENCH_REPLICAS, BENCH_INFLIGHT, BENCH_INFLIGHT_INTERVAL_MS, BENCH_INFLIGHT_SECONDS,
-// BENCH_ROUNDS, BENCH_PEER_JOBS, BENCH_PROFILE_JOBS, BENCH_PROFILE_WARMUP, BENCH_PERF_JOBS, BENCH_STMT_JOBS, BENCH_ONLY (comma list of sections:
+// BENCH_ROUNDS, BENCH_PEER_JOBS, BENCH_PEER_WARMUP, BENCH_PROFILE_JOBS, BENCH_PROFILE_WARMUP, BENCH_PERF_JOBS, BENCH_STMT_JOBS, BENCH_ONLY (comma list of sections:
 // eventlog,e2e,inflight,peers,diagnose).
 import { execSync } from 'node:child_process';
 import { loadavg } from 'node:os';
@@ -33,7 +33,8 @@ const cfg = {
   inflightIntervalMs: num('BENCH_INFLIGHT_INTERVAL_MS', 60_000),
   inflightSeconds: num('BENCH_INFLIGHT_SECONDS', 70),
   rounds: num('BENCH_ROUNDS', 3),
-  peerJobs: num('BENCH_PEER_JOBS', 10_000),
+  peerJobs: num('BENCH_PEER_JOBS', 20_000),
+  peerWarmup: num('BENCH_PEER_WARMUP', 3000),
   profileJobs: num('BENCH_PROFILE_JOBS', 500),
   profileWarmup: num('BENCH_PROFILE_WARMUP', 1000),
   perfJobs: num('BENCH_PERF_JOBS', 2000),
@@ -58,7 +59,7 @@ if (only.has('eventlog')) R.es = await benchEventStore({ scale: cfg.scale });
 if (only.has('eventlog')) R.slots = await benchSlots();
 // With both sections, reelay's peak runs and the peers' alternate (see lib/rounds.mjs).
 const peerRounds = [];
-const runPeers = async () => void peerRounds.push(await benchPeers({ jobs: cfg.peerJobs }));
+const runPeers = async () => void peerRounds.push(await benchPeers({ jobs: cfg.peerJobs, warmup: cfg.peerWarmup }));
 if (only.has('e2e')) {
   R.e2e = await benchE2e({
     jobs: cfg.jobs,
@@ -88,6 +89,10 @@ const minutes = (Date.now() - started) / 60_000;
 
 // ---------- the page ----------
 const pass = (ok) => (ok ? '**met**' : '**missed**');
+/** The RSS target is in megabytes (10^6 bytes); the figures are MiB. */
+const withinMB = (mib) => mib * 1.048576 <= 300;
+/** A lateness p99 counts only with the checks the schedule asks for made: a backlog never claimed has no lateness yet. */
+const inflightLatenessMet = (f) => f.latenessP99 <= 1 && f.checksPerSecond >= f.requiredChecksPerSecond * 0.99;
 const ms = (v) => `${fmt(v)} ms`;
 const sections = [];
 
@@ -155,7 +160,9 @@ The peak run is repeated ${p.rounds.length} times on the same warmed stack, and 
 between the repeats (see "The alternatives"), so that reelay and the peers are measured minutes
 apart at most: the speed of this shared machine drifts by up to 2× within a quarter of an hour.
 Peak runs in order: ${p.rounds.map((x) => `${fmt(x)} jobs/s`).join(', ')}; the tables below are the median run's.${R.e2e.idleBetweenRounds ? ` While the
-peers ran, reelay's idle processes (pollers' claims, relay and projection polls) used ${fmt((R.e2e.idleBetweenRounds.cpuSeconds / R.e2e.idleBetweenRounds.seconds) * 100, 1)} % of one core.` : ''}
+peers ran, reelay's idle processes (pollers' claims, relay and projection polls) used ${fmt((R.e2e.idleBetweenRounds.cpuSeconds / R.e2e.idleBetweenRounds.seconds) * 100, 1)} % of one core; with the
+PostgreSQL and NATS work those polls cause (metered for ${fmt(R.e2e.idleBetweenRounds.quietSeconds, 0)} s before the peers, nothing else running) the idle
+stack took ${fmt((R.e2e.idleBetweenRounds.quietCpuSeconds / R.e2e.idleBetweenRounds.quietSeconds) * 100, 1)} % of one core, which the peers shared the cores with.` : ''}
 ` : ''}
 Settings: ${Object.entries(env).filter(([k]) => k !== 'LOG_LEVEL').map(([k, v]) => `\`${k}=${v}\``).join(', ')}.
 
@@ -240,7 +247,7 @@ ${R.e2e.reads.tables.map((t) => `| ${t.table} | ${t.seqScans.toFixed(2)} | ${fmt
 
 if (R.inflight) {
   const f = R.inflight;
-  const procRows = f.procs.map((p) => `| ${p.name} | ${fmt(p.rssMiB)} MiB | ${fmt(p.maxRssMiB)} MiB | ${fmt(p.cpuPercent)} % | ${pass(p.maxRssMiB <= 300)} |`);
+  const procRows = f.procs.map((p) => `| ${p.name} | ${fmt(p.rssMiB)} MiB | ${fmt(p.maxRssMiB)} MiB | ${fmt(p.cpuPercent)} % | ${pass(withinMB(p.maxRssMiB))} |`);
   sections.push(`## In-flight capacity
 
 tools/bench/inflight.bench.mjs. ${fmt(f.jobs)} jobs running at a slow provider (simulator tasks with
@@ -253,7 +260,8 @@ their \`poll_schedule\` rows are inserted with due times spread evenly over one 
 the services are stopped; the relay and projection checkpoints are then moved past those events so
 they are not re-published, and the services restarted (set-up ${f.setupSeconds.toFixed(0)} s).
 Polling runs one replica with \`POLL_CONCURRENCY\`=${f.pollConcurrency} (checks at once; the default, 16, suits
-a provider's rate limit rather than 100k jobs). The first ${f.warmupSeconds} s of due checks are the restarted
+a provider's rate limit rather than 100k jobs) and \`POLL_TICK_MS\`=${reelayEnv().POLL_TICK_MS} (the default is 250: a claim round
+at most that long after a slot frees, so the default adds up to a quarter second to the lateness). The first ${f.warmupSeconds} s of due checks are the restarted
 process's warm-up (JIT, connection pools): the oldest overdue check then was ${f.warmup.maxOverdueSeconds.toFixed(1)} s
 (${fmt(f.warmup.maxWaiting)} waiting at most); the figures below are the ${f.measureSeconds.toFixed(0)} s after it. Lateness = claim time −
 due time, from polling's \`reelay_poll_check_lateness_seconds\` histogram (p-values interpolated inside
@@ -261,9 +269,9 @@ the bucket); "oldest overdue" samples the schedule every 2 s.
 
 | jobs in flight | checks needed | checks made | lateness p50 | lateness p99 | oldest overdue seen | p99 ≤ 1 s |
 |---|---|---|---|---|---|---|
-| ${fmt(f.jobs)} | ${fmt(f.requiredChecksPerSecond)}/s | ${fmt(f.checksPerSecond)}/s (${fmt(f.checks)}) | ${f.latenessP50.toFixed(2)} s | ${f.latenessP99.toFixed(2)} s (bucket ${f.latenessP99Bucket}) | ${f.maxOverdueSeconds.toFixed(1)} s | ${pass(f.latenessP99 <= 1)} |
+| ${fmt(f.jobs)} | ${fmt(f.requiredChecksPerSecond)}/s | ${fmt(f.checksPerSecond)}/s (${fmt(f.checks)}) | ${f.latenessP50.toFixed(2)} s | ${f.latenessP99.toFixed(2)} s (bucket ${f.latenessP99Bucket}) | ${f.maxOverdueSeconds.toFixed(1)} s | ${pass(inflightLatenessMet(f))} |
 
-| service | RSS at the end | max RSS seen | CPU (of one core) | ≤ 300 MB |
+| service | RSS at the end | max RSS seen | CPU (of one core) | ≤ 300 MB (286 MiB) |
 |---|---|---|---|---|
 ${procRows.join('\n')}
 
@@ -279,13 +287,14 @@ if (R.peers) {
 tools/bench/peers.bench.mjs and tools/bench/peers/stage-*.mjs. validate → dispatch → poll → notify,
 each stage its own process doing a trivial unit of work (stamp the job) and handing it to the next;
 the bench process enqueues ${fmt(cfg.peerJobs)} jobs (~300-byte JSON) and the time runs from the first
-enqueue to the last stage's last job. ${pr.bullmq.rounds.length} rounds${R.e2e ? ", each after one of reelay's peak runs" : ''}; the table gives each
+enqueue to the last stage's last job. Before that, ${fmt(cfg.peerWarmup)} jobs go through the same stage
+processes untimed (reelay's stack is warmed up too). ${pr.bullmq.rounds.length} rounds${R.e2e ? ", each after one of reelay's peak runs" : ''}; the table gives each
 pipeline's median round, then every round in order.
 
 | pipeline | settings | durability | jobs/s | rounds |
 |---|---|---|---|---|
 | BullMQ ${JSON.parse(execSync('npm ls bullmq --json --depth=0', { cwd: ROOT, encoding: 'utf8' })).dependencies?.bullmq?.version ?? ''} on Redis ${redis.version} | Worker concurrency ${s.bullmq.concurrency}; \`addBulk\` of 1,000 by the producer; \`add\` per job between stages; removeOnComplete | Redis appendonly=${redis.appendonly}, save='${redis.save}' | **${fmt(pr.bullmq.jobsPerSecond)}** | ${pr.bullmq.rounds.map((x) => fmt(x)).join(', ')} |
-| pg-boss 10.4.2 on PostgreSQL | ${s.pgboss.workers} \`work()\` loops per stage, batchSize ${s.pgboss.batchSize}, pollingIntervalSeconds 0.5; one \`insert()\` per batch to the next queue | PostgreSQL, fsync on | **${fmt(pr.pgboss.jobsPerSecond)}** | ${pr.pgboss.rounds.map((x) => fmt(x)).join(', ')} |
+| pg-boss 10.4.2 on PostgreSQL | ${s.pgboss.workers} \`work()\` loops per stage, batchSize ${s.pgboss.batchSize}, pollingIntervalSeconds 0.5 (the least pg-boss allows), the loop woken at once after a full batch (\`notifyWorker\`: pg-boss otherwise sleeps out the interval after every fetch); one \`insert()\` per batch to the next queue | PostgreSQL, fsync on | **${fmt(pr.pgboss.jobsPerSecond)}** | ${pr.pgboss.rounds.map((x) => fmt(x)).join(', ')} |
 | JetStream (no database) | durable pull consumers, \`consume()\` batches of ${s.jetstream.batch}, ≤1,000 publishes awaiting acks, \`noAsyncTraces\` | file stream, NATS defaults | **${fmt(pr.jetstream.jobsPerSecond)}** | ${pr.jetstream.rounds.map((x) => fmt(x)).join(', ')} |`);
   if (R.e2e) {
     // Each round's reelay over the same round's peers; the median of those ratios is the figure.
@@ -301,9 +310,9 @@ if (R.e2e) {
   for (const [k, v] of Object.entries(R.e2e.latency.transitions)) if (k !== 'submit → succeeded') targets.push(`| p99 ${k} | ≤ 50 ms | ${ms(v.p99)} | ${pass(v.p99 <= 50)} |`);
 }
 if (R.inflight) {
-  targets.push(`| ${fmt(R.inflight.jobs)} in flight: check lateness p99 | ≤ 1 s | ${R.inflight.latenessP99.toFixed(2)} s | ${pass(R.inflight.latenessP99 <= 1)} |`);
+  targets.push(`| ${fmt(R.inflight.jobs)} in flight: check lateness p99 (and every check the schedule asks for made) | ≤ 1 s | ${R.inflight.latenessP99.toFixed(2)} s, ${fmt(R.inflight.checksPerSecond)} of ${fmt(R.inflight.requiredChecksPerSecond)} checks/s | ${pass(inflightLatenessMet(R.inflight))} |`);
   const worst = R.inflight.procs.reduce((a, b) => (b.maxRssMiB > a.maxRssMiB ? b : a));
-  targets.push(`| ${fmt(R.inflight.jobs)} in flight: RSS per service (largest: ${worst.name}) | ≤ 300 MB | ${fmt(worst.maxRssMiB)} MiB | ${pass(worst.maxRssMiB <= 300)} |`);
+  targets.push(`| ${fmt(R.inflight.jobs)} in flight: RSS per service (largest: ${worst.name}) | ≤ 300 MB (286 MiB) | ${fmt(worst.maxRssMiB)} MiB | ${pass(withinMB(worst.maxRssMiB))} |`);
 }
 
 if (R.stmts || R.profile) {
@@ -369,7 +378,7 @@ if (R.e2e?.peak.cpuPerJobMs) {
   const svc = services.reduce((a, [, v]) => a + v.user + v.system, 0);
   const sys = services.reduce((a, [, v]) => a + v.system, 0);
   const hot = services.sort((a, b) => b[1].user + b[1].system - (a[1].user + a[1].system))[0];
-  why.push(`- **CPU per job.** In the peak run every job cost **${fmt(total)} ms of CPU** (/proc): ${fmt(svc)} ms in reelay's processes (the most in ${hot[0]}, ${fmt(hot[1].user + hot[1].system, 1)} ms), ${fmt((c.postgres?.user ?? 0) + (c.postgres?.system ?? 0))} ms in PostgreSQL, ${fmt((c.nats?.user ?? 0) + (c.nats?.system ?? 0))} ms in NATS and the rest in the simulator, so 2 cores cannot pass ~${fmt(2000 / total)} jobs/s. The peers spend well under 1 ms per job and stage. Only ${fmt((sys / svc) * 100)} % of the services' CPU is in the kernel (sockets, files): the rest is JavaScript — per event a JetStream delivery, a decode and schema check, a span, a fold, a statement or two and a publish, spread over ${services.length} processes with no single hot spot (see the profiles below). Appends and stream reads are batched across jobs inside each process (group commit, see Round trips), but every event still costs each service that takes it a delivery, a decode, a span and a handler of its own.`);
+  why.push(`- **CPU per job.** In the peak run every job cost **${fmt(total)} ms of CPU** (/proc): ${fmt(svc)} ms in reelay's processes (the most in ${hot[0]}, ${fmt(hot[1].user + hot[1].system, 1)} ms), ${fmt((c.postgres?.user ?? 0) + (c.postgres?.system ?? 0))} ms in PostgreSQL, ${fmt((c.nats?.user ?? 0) + (c.nats?.system ?? 0))} ms in NATS and the rest in the simulator, so ${machine.cores} cores cannot pass ~${fmt((machine.cores * 1000) / total)} jobs/s.${R.peers ? ` A peer pipeline at its rate here can spend at most ${machine.cores} cores' time over its jobs: ${fmt((machine.cores * 1000) / R.peers.pgboss.jobsPerSecond, 2)} ms per job for all four stages on pg-boss, PostgreSQL included, ${fmt((machine.cores * 1000) / R.peers.jetstream.jobsPerSecond, 2)} ms on JetStream.` : ''} Only ${fmt((sys / svc) * 100)} % of the services' CPU is in the kernel (sockets, files): the rest is JavaScript — per event a JetStream delivery, a decode and schema check, a span, a fold, a statement or two and a publish, spread over ${services.length} processes with no single hot spot (see the profiles below). Appends and stream reads are batched across jobs inside each process (group commit, see Round trips), but every event still costs each service that takes it a delivery, a decode, a span and a handler of its own.`);
 }
 if (R.perf?.available) {
   const p = R.perf;
@@ -393,7 +402,7 @@ if (R.inflight) {
   if (f.latenessP99 > 1 || f.checksPerSecond < f.requiredChecksPerSecond * 0.99) {
     why.push(`- **Polling at ${fmt(f.jobs)} in flight** made ${fmt(f.checksPerSecond)} of the ${fmt(f.requiredChecksPerSecond)} checks/s the schedule asks for (lateness p99 ${f.latenessP99.toFixed(2)} s), with at most \`POLL_CONCURRENCY\`=${f.pollConcurrency} checks at once, i.e. ${fmt((f.pollConcurrency / f.checksPerSecond) * 1000)} ms per check at the rate reached, with polling at ${fmt(polling?.cpuPercent ?? NaN)} % of a core.`);
   }
-  if ((polling?.maxRssMiB ?? 0) > 300) why.push(`- **Polling's RSS** reached ${fmt(polling.maxRssMiB)} MiB at ${fmt(f.jobs)} in flight.`);
+  if (!withinMB(polling?.maxRssMiB ?? 0)) why.push(`- **Polling's RSS** reached ${fmt(polling.maxRssMiB)} MiB at ${fmt(f.jobs)} in flight.`);
 }
 /** The three steps between consecutive events with the highest p99, as a sentence. */
 function slowestSteps(steps) {
@@ -554,7 +563,7 @@ The machine is shared: other work running at the same time (see the load) lowers
 
 Command: \`npm run bench\` with ${Object.entries(cfg).map(([k, v]) => `${k}=${v}`).join(', ')}
 (environment: BENCH_SCALE, BENCH_WARMUP, BENCH_JOBS, BENCH_CONCURRENCY, BENCH_LATENCY_SECONDS, BENCH_REPLICAS,
-BENCH_INFLIGHT, BENCH_INFLIGHT_INTERVAL_MS, BENCH_INFLIGHT_SECONDS, BENCH_ROUNDS, BENCH_PEER_JOBS,
+BENCH_INFLIGHT, BENCH_INFLIGHT_INTERVAL_MS, BENCH_INFLIGHT_SECONDS, BENCH_ROUNDS, BENCH_PEER_JOBS, BENCH_PEER_WARMUP,
 BENCH_PROFILE_JOBS, BENCH_PROFILE_WARMUP, BENCH_PERF_JOBS, BENCH_STMT_JOBS; BENCH_ONLY=eventlog,e2e,inflight,peers,diagnose runs a subset).
 
 ## Targets

@@ -132,11 +132,15 @@ export function procSample(pid) {
   }
 }
 
-/** utime and stime of a process in seconds, from /proc/<pid>/stat (throws when it is gone). */
-function cpuTimes(pid) {
+/**
+ * utime and stime of a process in seconds, and with `reaped` the cutime and cstime of its children
+ * that ended and were waited for, from /proc/<pid>/stat (throws when it is gone).
+ */
+function cpuTimes(pid, reaped = false) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { user: Number(fields[11]) / CLK_TCK, system: Number(fields[12]) / CLK_TCK };
+  const field = (i) => Number(fields[i]) / CLK_TCK;
+  return reaped ? { user: field(11) + field(13), system: field(12) + field(14) } : { user: field(11), system: field(12) };
 }
 
 /** User and system CPU seconds of a process, from /proc (0 when it is gone). */
@@ -168,17 +172,35 @@ export function pidsNamed(name) {
  * not count the time a process waited for a core.
  */
 export function cpuMeter(groups) {
+  // Per pid, with each process's reaped children: a process that ends during the measurement (a
+  // PostgreSQL backend, an ffprobe) is then neither lost nor taken off. Its time moves to its
+  // parent's cutime/cstime when reaped, and what it had used before the start is subtracted.
   const read = () =>
     Object.fromEntries(
       Object.entries(groups).map(([name, pids]) => {
         const list = typeof pids === 'function' ? pids() : pids;
-        return [name, list.map(procCpu).reduce((a, c) => ({ user: a.user + c.user, system: a.system + c.system }), { user: 0, system: 0 })];
+        const times = new Map();
+        for (const pid of list) {
+          try {
+            times.set(pid, cpuTimes(pid, true));
+          } catch {
+            // gone between the listing and the read
+          }
+        }
+        return [name, times];
       }),
     );
   const before = read();
   return () => {
     const after = read();
-    return Object.fromEntries(Object.keys(after).map((k) => [k, { user: after[k].user - before[k].user, system: after[k].system - before[k].system }]));
+    return Object.fromEntries(
+      Object.keys(after).map((k) => {
+        const sum = { user: 0, system: 0 };
+        for (const t of after[k].values()) (sum.user += t.user), (sum.system += t.system);
+        for (const t of before[k].values()) (sum.user -= t.user), (sum.system -= t.system);
+        return [k, sum];
+      }),
+    );
   };
 }
 

@@ -3,11 +3,11 @@
 import { Queue, Worker } from 'bullmq';
 import { done, stageArgs, work } from './stage-common.mjs';
 
-const { stage, stages, total, prefix } = stageArgs();
+const { stage, stages, total, prefix, warm } = stageArgs();
 const connection = { host: '127.0.0.1', port: 6379, maxRetriesPerRequest: null };
 const concurrency = Number(process.env.BULLMQ_CONCURRENCY ?? 100);
 const next = stage < stages ? new Queue(`s${stage + 1}`, { connection, prefix }) : null;
-const finished = done(total);
+const finished = done(total, warm);
 const worker = new Worker(
   `s${stage}`,
   async (job) => {

@@ -5,7 +5,7 @@ import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { done, stageArgs, work } from './stage-common.mjs';
 
-const { stage, stages, total, prefix } = stageArgs();
+const { stage, stages, total, prefix, warm } = stageArgs();
 const batch = Number(process.env.JS_BATCH ?? 1000);
 const nc = await connect({ servers: process.env.NATS_URL ?? 'nats://127.0.0.1:4222', noAsyncTraces: true });
 const jsm = await jetstreamManager(nc);
@@ -14,7 +14,7 @@ const stream = prefix.toUpperCase();
 const name = `s${stage}`;
 await jsm.consumers.add(stream, { durable_name: name, filter_subject: `${prefix}.s${stage}`, ack_policy: AckPolicy.Explicit, max_ack_pending: 20_000 });
 const consumer = await js.consumers.get(stream, name);
-const finished = done(total);
+const finished = done(total, warm);
 const messages = await consumer.consume({ max_messages: batch });
 console.log('ready');
 const inflight = new Set();
