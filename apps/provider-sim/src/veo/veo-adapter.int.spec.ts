@@ -34,8 +34,21 @@ describe('VeoAdapter against provider-sim (providers.md §5, §10)', () => {
     const req = request({ model: MODEL, aspectRatio: '9:16', durationSeconds: 6, resolution: '1080p', negativePrompt: 'blur', seed: 5, imageUrl: PNG_1PX });
     const { providerTaskId } = await adapter.submit(req);
     const task = sim.ctx.getTask('veo', providerTaskId)!;
-    expect(task.request).toEqual({ sampleCount: 1, durationSeconds: 6, aspectRatio: '9:16', resolution: '1080p', negativePrompt: 'blur', hasImage: true });
+    expect(task.request).toEqual({ sampleCount: 1, durationSeconds: 6, aspectRatio: '9:16', resolution: '1080p', negativePrompt: 'blur', hasImage: true, imageMimeType: 'image/png' });
     expect(sim.ctx.submissions.find((s) => s.taskId === providerTaskId)!.submissionKey).toBe(req.submissionKey);
+  });
+
+  it('the sim refuses an inline image Veo would refuse: another field name, a type Veo does not take, bytes of another type', async () => {
+    const png = PNG_1PX.split(',')[1];
+    const submit = (image: unknown, parameters: Record<string, unknown> = {}) =>
+      fetch(`${sim.url}/veo/v1beta/models/${MODEL}:predictLongRunning`, {
+        method: 'POST', headers: { 'content-type': 'application/json', 'x-goog-api-key': KEY }, body: JSON.stringify({ instances: [{ prompt: 'fox', image }], parameters }),
+      }).then(async (r) => ({ status: r.status, body: (await r.json()) as { error?: { status: string; message: string } } }));
+    expect(await submit({ imageBytes: png, mimeType: 'image/png' })).toMatchObject({ status: 400, body: { error: { status: 'INVALID_ARGUMENT', message: expect.stringContaining('Unknown name "imageBytes"') } } });
+    expect(await submit({ bytesBase64Encoded: png, mimeType: 'image/gif' })).toMatchObject({ status: 400, body: { error: { message: expect.stringContaining('image/gif') } } });
+    expect(await submit({ bytesBase64Encoded: png, mimeType: 'image/jpeg' })).toMatchObject({ status: 400, body: { error: { message: expect.stringContaining('not image/jpeg') } } });
+    expect(await submit({ bytesBase64Encoded: png, mimeType: 'image/png' }, { personGeneration: 'everyone' })).toMatchObject({ status: 400 });
+    expect((await submit({ bytesBase64Encoded: png, mimeType: 'image/png' }, { personGeneration: 'allow_adult' })).status).toBe(200);
   });
 
   it('takes the durations each model generation takes: 4, 6 or 8 s for Veo 3, 5 to 8 s for Veo 2', async () => {

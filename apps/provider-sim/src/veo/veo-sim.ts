@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { sniffImage } from '@reelay/media';
 import type { SimReply, SimRequest, SimRouter } from '../core/router';
 import type { SimContext, SubmitRejection } from '../core/sim-context';
 import { delay, scenarioOf, submissionKeyOf, type SimProvider, submitRejecter } from '../core/sim-provider';
@@ -10,6 +11,8 @@ const PROVIDER = 'veo';
 const PREFIX = '/veo/v1beta';
 const ASPECT = new Set(['16:9', '9:16']);
 const RESOLUTIONS = new Set(['720p', '1080p', '4k']);
+const IMAGE_TYPES = new Set(['image/png', 'image/jpeg', 'image/webp']);
+const PERSON_GENERATION = new Set(['dont_allow', 'allow_adult', 'allow_all']);
 // Generated files are kept for a limited time (docs said 2 days; UNSURE).
 const FILE_RETENTION_MS = 2 * 24 * 3600_000;
 const STATUS_BY_HTTP: Record<number, string> = {
@@ -43,7 +46,7 @@ export const veoSim: SimProvider = {
       const reject = submitRejecter(ctx, PROVIDER, req, { model, prompt: rawPrompt, metadata });
       if (req.body.invalidJson) return reject(googleError(400, 'Invalid JSON payload received.'));
       if (!instance || !rawPrompt) return reject(googleError(400, '* GenerateVideoRequest.instances[0].prompt: prompt is required'));
-      const invalid = validateParameters(parameters, model);
+      const invalid = validateParameters(parameters, model) ?? validateImage(instance.image);
       if (invalid) return reject(googleError(400, invalid));
       const gate = ctx.gateSubmit(PROVIDER, scenario, submissionKeyOf(req) ?? rawPrompt);
       if (gate) return reject(rejection(gate, model));
@@ -55,7 +58,7 @@ export const veoSim: SimProvider = {
         prompt: stripScenarioTags(rawPrompt),
         scenario,
         submissionKey: submissionKeyOf(req),
-        request: { ...parameters, hasImage: Boolean(instance.image) },
+        request: { ...parameters, hasImage: Boolean(instance.image), ...(instance.image ? { imageMimeType: (instance.image as { mimeType: string }).mimeType } : {}) },
       });
       ctx.record({ provider: PROVIDER, taskId: task.id, submissionKey: task.submissionKey ?? null, metadata, model, prompt: rawPrompt, outcome: 'accepted', httpStatus: 200 });
       return { status: 200, body: { name: task.id } };
@@ -118,6 +121,26 @@ function validateParameters(p: Record<string, unknown>, model: string): string |
     } else if (![4, 6, 8].includes(d)) return `Unsupported durationSeconds: ${String(p.durationSeconds)}. Veo 3 models take 4, 6 or 8.`;
   }
   if (p.sampleCount !== undefined && (Number(p.sampleCount) < 1 || Number(p.sampleCount) > 4)) return 'sampleCount must be between 1 and 4.';
+  if (p.personGeneration !== undefined && !PERSON_GENERATION.has(String(p.personGeneration))) return `Unsupported personGeneration: ${String(p.personGeneration)}.`;
+  return null;
+}
+
+/**
+ * The Gemini API's inline image (providers.md §5): `{bytesBase64Encoded, mimeType}` and nothing else
+ * (proto JSON refuses an unknown field, such as the SDK's own `imageBytes`), a type Veo takes, and
+ * bytes that are an image of that type.
+ */
+function validateImage(image: unknown): string | null {
+  if (image === undefined) return null;
+  if (!image || typeof image !== 'object' || Array.isArray(image)) return 'Invalid value at \'instances[0].image\': expected an object.';
+  const unknown = Object.keys(image).find((k) => k !== 'bytesBase64Encoded' && k !== 'mimeType');
+  if (unknown) return `Invalid JSON payload received. Unknown name "${unknown}" at 'instances[0].image': Cannot find field.`;
+  const { bytesBase64Encoded: data, mimeType } = image as Record<string, unknown>;
+  if (typeof data !== 'string' || !data) return '* GenerateVideoRequest.instances[0].image.bytesBase64Encoded: image bytes are required';
+  if (typeof mimeType !== 'string' || !IMAGE_TYPES.has(mimeType)) return `Unsupported MIME type: ${String(mimeType)}. Supported: image/png, image/jpeg, image/webp.`;
+  const sniffed = sniffImage(Buffer.from(data, 'base64'));
+  if (!sniffed) return 'Unable to process input image: the bytes are not a supported image.';
+  if (sniffed.contentType !== mimeType) return `Unable to process input image: the data is ${sniffed.contentType}, not ${mimeType}.`;
   return null;
 }
 
