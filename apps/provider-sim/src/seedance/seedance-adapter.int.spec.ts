@@ -44,6 +44,33 @@ describe('SeedanceAdapter against provider-sim (providers.md §1, §10)', () => 
     ]);
   });
 
+  it('refuses before calling Ark what a model generation does not take: 2.0 with a seed or 3 s, 1.x with 13 s', async () => {
+    const before = sim.ctx.submissions.length;
+    for (const r of [
+      request({ model: 'dreamina-seedance-2-0-260128', durationSeconds: 5, seed: 7 }),
+      request({ model: 'dreamina-seedance-2-0-260128', durationSeconds: 3 }),
+      request({ model: MODEL, durationSeconds: 13 }),
+    ]) {
+      const err = await providerError(() => adapter.submit(r));
+      expect(toJobErrorCode(err)).toBe('validation_failed');
+    }
+    expect(sim.ctx.submissions.length).toBe(before);
+    await expect(adapter.submit(request({ model: 'dreamina-seedance-2-0-260128', durationSeconds: 15 }))).resolves.toMatchObject({ providerTaskId: expect.any(String) });
+  });
+
+  it('the sim refuses per model generation as Ark does: a seed or frames on 2.0, 13 s on 1.x, 4k on 2.0 fast', async () => {
+    const create = (model: string, params: Record<string, unknown>) =>
+      fetch(`${sim.url}/seedance/api/v3/contents/generations/tasks`, {
+        method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer ark-test-key-123456' }, body: JSON.stringify({ model, content: [{ type: 'text', text: 'fox' }], ...params }),
+      }).then(async (r) => ({ status: r.status, body: (await r.json()) as { error?: { param?: string } } }));
+    expect(await create('dreamina-seedance-2-0-260128', { duration: 5, seed: 3 })).toMatchObject({ status: 400, body: { error: { param: 'seed' } } });
+    expect(await create('dreamina-seedance-2-0-260128', { frames: 29 })).toMatchObject({ status: 400, body: { error: { param: 'frames' } } });
+    expect(await create(MODEL, { duration: 13 })).toMatchObject({ status: 400, body: { error: { param: 'duration' } } });
+    expect(await create('dreamina-seedance-2-0-fast-260128', { resolution: '4k' })).toMatchObject({ status: 400, body: { error: { param: 'resolution' } } });
+    expect((await create('dreamina-seedance-2-0-260128', { duration: -1, resolution: '4k' })).status).toBe(200);
+    expect((await create(MODEL, { duration: 12, seed: 3 })).status).toBe(200);
+  });
+
   it('supports legacy text commands', async () => {
     const text = new SeedanceAdapter({ apiKey: 'k', baseUrl: `${sim.url}/seedance/api/v3`, paramStyle: 'text' });
     const { providerTaskId } = await text.submit(request({ model: MODEL, aspectRatio: '1:1', durationSeconds: 4 }));

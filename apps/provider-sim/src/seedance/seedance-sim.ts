@@ -46,7 +46,7 @@ export const seedanceSim: SimProvider = {
       if (!model) return reject(arkError(400, 'MissingParameter', 'The parameter `model` is required.', 'model'));
       if (!content || !textItem) return reject(arkError(400, 'MissingParameter', 'The parameter `content` is required.', 'content'));
       const params = { ...parseTextCommands(rawText), ...pick(body, ['ratio', 'duration', 'resolution', 'seed', 'frames']) };
-      const invalid = validateParams(params);
+      const invalid = validateParams(params, model);
       if (invalid) return reject(arkError(400, 'InvalidParameter', `The parameter \`${invalid}\` specified in the request is not valid.`, invalid));
       const badImage = await imageRefusal(content);
       if (badImage) return reject(badImage);
@@ -207,14 +207,20 @@ function parseTextCommands(text: string): Record<string, unknown> {
   return out;
 }
 
-function validateParams(p: Record<string, unknown>): string | null {
+/**
+ * Per model generation (providers.md §1): 1.x takes 2–12 s, 2.0 takes 4–15 s or -1 (the model
+ * chooses); `4k` only on 2.0 base; 2.0 takes no seed, and neither 1.5 pro nor 2.0 takes frames.
+ */
+function validateParams(p: Record<string, unknown>, model: string): string | null {
+  const v2 = model.includes('seedance-2-0');
   if (p.ratio !== undefined && !RATIOS.has(String(p.ratio))) return 'ratio';
-  if (p.resolution !== undefined && !RESOLUTIONS.has(String(p.resolution))) return 'resolution';
+  if (p.resolution !== undefined && (!RESOLUTIONS.has(String(p.resolution)) || (p.resolution === '4k' && (!v2 || /seedance-2-0-(fast|mini)/.test(model))))) return 'resolution';
   if (p.duration !== undefined) {
     const d = Number(p.duration);
-    if (!Number.isInteger(d) || (d !== -1 && (d < 2 || d > 15))) return 'duration';
+    if (!Number.isInteger(d) || (v2 ? d !== -1 && (d < 4 || d > 15) : d < 2 || d > 12)) return 'duration';
   }
-  if (p.seed !== undefined && (!Number.isInteger(Number(p.seed)) || Number(p.seed) < -1 || Number(p.seed) > 4294967295)) return 'seed';
+  if (p.seed !== undefined && (v2 || !Number.isInteger(Number(p.seed)) || Number(p.seed) < -1 || Number(p.seed) > 4294967295)) return 'seed';
+  if (p.frames !== undefined && (v2 || model.includes('seedance-1-5'))) return 'frames';
   return null;
 }
 

@@ -12,7 +12,7 @@ import type {
   VerifiedCallback, OutputDownload,
   CancelOutcome,
 } from '../adapter/provider-adapter';
-import { normalizedError } from '../adapter/provider-error';
+import { normalizedError, ProviderError } from '../adapter/provider-error';
 import { unsignedCallbackById, type HeaderBag } from '../adapter/callback-helpers';
 import type { ProviderHttp } from '../http/provider-http';
 import { bearerAuth, createProviderHttp } from '../http/create-provider-http';
@@ -71,6 +71,7 @@ export class SeedanceAdapter implements ProviderAdapter {
   }
 
   async submit(req: ProviderSubmitRequest, ctx?: ProviderCallContext): Promise<ProviderSubmitResult> {
+    refuseUnsupported(req);
     const textStyle = this.config.paramStyle === 'text';
     let text = req.prompt;
     if (textStyle) {
@@ -170,3 +171,17 @@ export function correlationId(submissionKey: string): string {
   return `reelay-${createHash('sha256').update(submissionKey).digest('hex').slice(0, 40)}`;
 }
 
+
+/**
+ * What Ark refuses for a model generation (providers.md §1), refused here before the call: 1.x takes
+ * 2–12 s, 2.0 4–15 s; 2.0 takes no seed. (reelay asks for no `4k`, which is 2.0 base only.)
+ */
+function refuseUnsupported(req: ProviderSubmitRequest): void {
+  const v2 = req.model.includes('seedance-2-0');
+  const refuse = (field: string, why: string) => {
+    throw new ProviderError('invalid_request', `seedance ${req.model}: ${why}`, { providerCode: field });
+  };
+  const [min, max] = v2 ? [4, 15] : [2, 12];
+  if (req.durationSeconds < min || req.durationSeconds > max) refuse('duration', `takes ${min} to ${max} s, not ${req.durationSeconds}`);
+  if (v2 && req.seed !== undefined) refuse('seed', 'takes no seed');
+}
