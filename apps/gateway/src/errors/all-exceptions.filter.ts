@@ -16,7 +16,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const res = host.switchToHttp().getResponse<Response>();
     const req = host.switchToHttp().getRequest<Request>();
     const reelay = toErrorResponse(exception);
-    const { status, headers, body } = isOpenAIRoute(req.path) ? toOpenAIErrorResponse(reelay) : reelay;
+    const { status, headers, body } = isOpenAIRoute(req.path) ? toOpenAIErrorResponse(reelay, { method: req.method, idempotencyKey: req.header('idempotency-key') }) : reelay;
     if (status >= 500) this.logger.error({ err: exception }, 'request failed');
     if (res.headersSent) {
       // A streamed response (SSE, content) failed midway: all we can do is end it.

@@ -19,15 +19,17 @@ export const isOpenAIRoute = (path: string) => /^\/v1\/videos(\/|$)/i.test(path)
  * api.md's error → OpenAI's `{error: {message, type, param, code}}`: `code` keeps reelay's code,
  * `param` is the first field at fault (in OpenAI's parameter names) and the message names every one.
  */
-export function toOpenAIErrorResponse(r: ErrorResponse): ErrorResponse & { body: OpenAIErrorEnvelope } {
+export function toOpenAIErrorResponse(r: ErrorResponse, request: { method: string; idempotencyKey?: string } = { method: 'GET' }): ErrorResponse & { body: OpenAIErrorEnvelope } {
   const { code, message, details } = r.body.error;
   const first = details?.find((d) => d.path !== '(body)');
   const full = details?.length ? `${message} ${details.map((d) => `${openAIParam(d.path)}: ${d.message}`).join('; ')}` : message;
   return {
     // OpenAI answers values a model cannot take (e.g. seconds) with 400, where api.md says 422.
     status: r.status === 422 ? 400 : r.status,
-    // The SDKs retry 409 by default; reelay's 409s (a state, a reused key) stay 409 on a retry.
-    headers: r.status === 409 ? { ...r.headers, 'x-should-retry': 'false' } : r.headers,
+    // The SDKs retry 409 by default; reelay's 409s (a state, a reused key) stay 409 on a retry. They
+    // retry 5xx too, POSTs included, and send no Idempotency-Key unless told: a create or remix that
+    // timed out may have been recorded, so a silent retry could make (and charge) a second video.
+    headers: r.status === 409 || (r.status >= 500 && request.method === 'POST' && !request.idempotencyKey) ? { ...r.headers, 'x-should-retry': 'false' } : r.headers,
     body: { error: { message: full, type: openAIErrorType(r.status === 422 ? 400 : r.status), param: first ? openAIParam(first.path) : null, code } },
   };
 }

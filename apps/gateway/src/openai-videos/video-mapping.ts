@@ -90,3 +90,9 @@ export function openAIParam(path: string): string {
   const head = path.split('.')[0];
   return Object.hasOwn(PARAM_BY_FIELD, head) ? PARAM_BY_FIELD[head] : path;
 }
+
+/** `seconds` left out: OpenAI's default (4), or the model's shortest video when it makes no 4 s one. */
+export function defaultSeconds(durations: readonly number[] | undefined): number {
+  if (!durations?.length || durations.includes(4)) return 4;
+  return Math.min(...durations);
+}

@@ -31,7 +31,7 @@ import { PosterMaker } from '../job-poster/poster-maker';
 import { servePoster } from '../job-poster/serve-poster';
 import { storeAsset } from '../upload-asset/store-asset';
 import { assertAssetSize, readCreateVideoInput, type CreateVideoInput } from './create-video-input';
-import { parseSize, resolveModel, SUPPORTED_SIZES, toOpenAIVideo, undatedModel } from './video-mapping';
+import { defaultSeconds, parseSize, resolveModel, SUPPORTED_SIZES, toOpenAIVideo, undatedModel } from './video-mapping';
 import { queryVideoPage } from './video-list-query';
 
 const invalidParam = (path: string, message: string) => invalidRequest(`Invalid value for ${path}.`, [{ path, message }]);
@@ -85,13 +85,13 @@ export class VideosController {
     const size = body.size ?? '720x1280';
     const settings = parseSize(size);
     if (!settings) throw invalidParam('size', `Supported values are: ${SUPPORTED_SIZES.map((s) => `'${s}'`).join(', ')}.`);
-    const draft = { model, prompt: body.prompt, aspectRatio: settings.aspectRatio, durationSeconds: Number(body.seconds ?? '4'), resolution: settings.resolution };
+    const draft = { model, prompt: body.prompt, aspectRatio: settings.aspectRatio, durationSeconds: body.seconds !== undefined ? Number(body.seconds) : defaultSeconds(this.deps.catalog.get(model)?.durations), resolution: settings.resolution };
     const hasReference = input.file !== undefined || body.input_reference !== undefined;
     // Checked before any upload is stored; intake checks again against the log's catalog.
     const problems: ErrorDetail[] = this.deps.catalog.unsupportedSettings({ ...draft, referenceImage: hasReference ? { url: 'https://reference.invalid/' } : undefined });
     if (problems.length && !(await isRetry())) {
       const seconds = problems.find((p) => p.path === 'durationSeconds');
-      const message = seconds ? `Invalid value: '${body.seconds ?? '4'}'.` : 'The model cannot generate this video.';
+      const message = seconds ? `Invalid value: '${body.seconds ?? draft.durationSeconds}'.` : 'The model cannot generate this video.';
       throw invalidRequest(message, problems);
     }
     const referenceImage = await this.referenceImage(userId, input);

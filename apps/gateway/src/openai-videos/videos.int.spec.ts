@@ -32,6 +32,7 @@ const post = (body: BodyInit, headers: Record<string, string> = {}) =>
   fetch(`${base}/v1/videos`, { method: 'POST', body, headers: { authorization: `Bearer ${key}`, ...headers } });
 const postJson = (body: unknown) => post(JSON.stringify(body), { 'content-type': 'application/json' });
 const openAIError = async (res: Response) => OpenAIErrorEnvelope.parse(await res.json()).error;
+const retryHint = (res: Response) => ({ status: res.status, retry: res.headers.get('x-should-retry') });
 
 /** A sora-2 request vera made under `idempotencyKey` while sora-2 was offered, as the log holds it. */
 const recordSoraRequest = (idempotencyKey: string, prompt: string, aspectRatio: '16:9' | '9:16') => {
@@ -51,7 +52,7 @@ beforeAll(async () => {
   storageDir = await mkdtemp(join(tmpdir(), 'reelay-gwvid-'));
   // A catalog with an image-to-video model (seedance) besides the local one; nothing calls the providers here.
   Object.assign(process.env, { PROVIDER_SIM_URL: 'http://127.0.0.1:9', PROVIDERS_ENABLED: 'local,seedance' });
-  const config = GatewayConfig.parse({ DATABASE_URL: db.url, NATS_PREFIX: prefix, STORAGE_DIR: storageDir, ASSET_MAX_BYTES: '4096', JSON_BODY_LIMIT_BYTES: '2048', RATE_LIMIT_BURST: '1000', DB_POOL_SIZE: '3' });
+  const config = GatewayConfig.parse({ DATABASE_URL: db.url, NATS_PREFIX: prefix, STORAGE_DIR: storageDir, ASSET_MAX_BYTES: '4096', JSON_BODY_LIMIT_BYTES: '2048', RATE_LIMIT_BURST: '1000', DB_POOL_SIZE: '3', COMMAND_TIMEOUT_MS: '1500' });
   gw = await createGatewayApp(config, createLogger('gateway', 'silent'));
   await gw.app.listen(0, '127.0.0.1');
   base = (await gw.app.getUrl()).replace('[::1]', '127.0.0.1');
@@ -61,6 +62,7 @@ beforeAll(async () => {
     callback: (_err, msg) => {
       const cmd = msg.json<SubmitJobCommand>();
       received.push(cmd);
+      if (cmd.request.prompt === 'recorded, answered too late') return; // intake slower than COMMAND_TIMEOUT_MS
       const now = new Date().toISOString();
       const r = cmd.request;
       const job = {
@@ -217,6 +219,20 @@ describe('POST /v1/videos', () => {
       expect(res.status).toBe(200);
       expect(received.at(-1)!.request.referenceImage).toEqual(expected);
     }
+  });
+
+  it('without seconds asks for OpenAI\'s 4 s, or the model\'s shortest video when it makes no 4 s one', async () => {
+    const seedance = await postJson({ model: 'seedance-1-0-pro', prompt: 'no seconds given' });
+    expect(seedance.status).toBe(200);
+    expect(OpenAIVideo.parse(await seedance.json()).seconds).toBe('5');
+    expect(received.at(-1)!.request.durationSeconds).toBe(5);
+  });
+
+  it('tells the SDK not to retry a create that timed out unless it carried an Idempotency-Key (it may have been recorded)', async () => {
+    const keyless = await postJson({ model: 'seedance-1-0-pro', prompt: 'recorded, answered too late', seconds: '5' });
+    expect(retryHint(keyless)).toEqual({ status: 503, retry: 'false' });
+    const keyed = await post(JSON.stringify({ model: 'seedance-1-0-pro', prompt: 'recorded, answered too late', seconds: '5' }), { 'content-type': 'application/json', 'idempotency-key': `k-${newJobId()}` });
+    expect(retryHint(keyed)).toEqual({ status: 503, retry: null });
   });
 
   it('answers bad parameters in OpenAI\'s envelope with the parameter named', async () => {
