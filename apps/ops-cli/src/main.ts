@@ -1,5 +1,6 @@
 import { parseArgs, UsageError } from './args';
-import { openContext } from './context';
+import type { Command } from './command';
+import { openContext, type CliContext } from './context';
 import { creditsCommand } from './commands/credits.command';
 import { deadLettersCommand } from './commands/dead-letters.command';
 import { jobsCommand } from './commands/jobs.command';
@@ -13,7 +14,7 @@ const USAGE = `reelay operator CLI (npm run reelay -- <command>)
   keys list --user <id>                  (ids, labels, scopes, dates; never the keys)
   keys revoke <key> | --id <key id> | --user <id>
   credits grant --user <id> --amount N
-  credits balance --user <id>
+  credits balance --user <id>          (balance, held: the total held for jobs in flight, heldByJob)
   jobs history <jobId>
   jobs list --status <status> [--older-than 30m] [--user <id>] [--limit N]   (oldest change first)
   projections rebuild job_view
@@ -23,26 +24,50 @@ const USAGE = `reelay operator CLI (npm run reelay -- <command>)
   webhooks redeliver <jobId>             (send the deliveries given up on once more)
   migrate
 
-Reads DATABASE_URL and NATS_URL (defaults: local PostgreSQL database "reelay", local NATS).`;
+Reads DATABASE_URL and NATS_URL (defaults: local PostgreSQL database "reelay", local NATS).
+Exit codes: 0 done; 1 failed, or nothing matched (keys revoke <key>, dead-letters replay <id>);
+2 bad usage (an unknown command or option, a missing or bad value), with nothing written.`;
 
-const COMMANDS = { keys: keysCommand, credits: creditsCommand, jobs: jobsCommand, 'dead-letters': deadLettersCommand, projections: projectionsCommand, webhooks: webhooksCommand } as const;
+const COMMANDS = new Map<string, Command>([
+  ['keys', keysCommand],
+  ['credits', creditsCommand],
+  ['jobs', jobsCommand],
+  ['dead-letters', deadLettersCommand],
+  ['projections', projectionsCommand],
+  ['webhooks', webhooksCommand],
+]);
+
+/** The command to run, its arguments checked against what it takes before the database is opened. */
+function commandOf(argv: string[]): (ctx: CliContext) => Promise<void> {
+  const [name, sub, ...rest] = argv;
+  if (name === 'migrate') {
+    if (parseArgs(argv.slice(1), {}).positional.length) throw new UsageError('migrate takes no arguments');
+    return async (ctx) => ctx.out('migrations are up to date');
+  }
+  const command = COMMANDS.get(name);
+  if (!command) throw new UsageError(`unknown command "${name}"\n\n${USAGE}`);
+  if (sub === undefined || !Object.hasOwn(command.subcommands, sub)) throw new UsageError(command.usage);
+  const { positional, options } = parseArgs(rest, command.subcommands[sub]);
+  return (ctx) => command.run(ctx, [sub, ...positional], options);
+}
 
 async function main(argv: string[]): Promise<number> {
-  const { positional, options } = parseArgs(argv);
-  const [name, ...rest] = positional;
-  if (!name || name === 'help' || options.help) {
+  if (!argv.length || argv[0] === 'help' || argv.includes('--help')) {
     console.log(USAGE);
     // Asked for (`help`, `--help`, the image's default command): success; nothing asked: a usage error.
-    return name || options.help ? 0 : 2;
+    return argv.length ? 0 : 2;
   }
-  if (name !== 'migrate' && !(name in COMMANDS)) {
-    console.error(`unknown command "${name}"\n\n${USAGE}`);
+  let run: (ctx: CliContext) => Promise<void>;
+  try {
+    run = commandOf(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    console.error(err.message);
     return 2;
   }
   const ctx = await openContext((line) => console.log(line));
   try {
-    if (name === 'migrate') ctx.out('migrations are up to date');
-    else await COMMANDS[name as keyof typeof COMMANDS](ctx, rest, options);
+    await run(ctx);
     return 0;
   } catch (err) {
     if (err instanceof UsageError) {

@@ -1,5 +1,6 @@
 import { jetstreamManager } from '@nats-io/jetstream';
-import { DeadLetterStore, openMigrated } from '@reelay/event-store';
+import { creditStreamId } from '@reelay/contracts';
+import { DeadLetterStore, EventStore, openMigrated } from '@reelay/event-store';
 import { connectNats, ensureEventStream, eventStreamName, eventTypeSubject } from '@reelay/messaging';
 import { createTestDatabase, deleteNatsPrefix, TEST_NATS_URL, uniqueNatsPrefix, WORKSPACE_ROOT, type TestDatabase } from '@reelay/testing';
 import { spawnSync } from 'node:child_process';
@@ -37,7 +38,7 @@ describe('operator CLI', () => {
     expect(JSON.parse(cli('keys', 'revoke', '--id', created.id).out)).toEqual({ revoked: 1 });
     expect(JSON.parse(cli('keys', 'list', '--user', 'dora').out).revokedAt).toEqual(expect.any(String));
     expect(cli('keys', 'revoke')).toMatchObject({ code: 2, err: expect.stringMatching(/--id <key id>/) });
-    expect(cli('keys', 'revoke', '--user')).toMatchObject({ code: 2, err: expect.stringMatching(/--user is required/) });
+    expect(cli('keys', 'revoke', '--user')).toMatchObject({ code: 2, err: expect.stringMatching(/--user needs a value/) });
     expect(cli('keys', 'revoke', '--id', 'nope')).toMatchObject({ code: 2, err: expect.stringMatching(/12 hexadecimal/) });
   });
   it('creates a read-only key that expires, and says so in the list', () => {
@@ -56,6 +57,56 @@ describe('operator CLI', () => {
     expect(cli('frobnicate')).toMatchObject({ code: 2, err: expect.stringMatching(/unknown command/) });
     expect(cli('jobs', 'history', 'job_nope')).toMatchObject({ code: 2, err: expect.stringMatching(/no job/) });
     expect(cli()).toMatchObject({ code: 2, out: expect.stringMatching(/keys create/) });
+  });
+  it('checks every argument of keys create before it writes anything', () => {
+    for (const credits of ['abc', '0', '1e20', '2.5']) {
+      expect(cli('keys', 'create', '--user', 'gina', '--credits', credits)).toMatchObject({ code: 2, err: expect.stringMatching(/--credits must be a positive whole number/) });
+    }
+    expect(cli('keys', 'create', '--user', 'gina', '--key', 'rly_short')).toMatchObject({ code: 2, err: expect.stringMatching(/--key/) });
+    expect(cli('keys', 'list', '--user', 'gina').out).toBe('no keys');
+  });
+  it('grants the credits of keys create --key once, however often it is run', () => {
+    const key = `rly_${'Ab1'.repeat(10)}xy`;
+    const first = cli('keys', 'create', '--user', 'hugo', '--key', key, '--credits', '40');
+    expect(JSON.parse(first.out)).toMatchObject({ key, creditsGranted: 40 });
+    const again = cli('keys', 'create', '--user', 'hugo', '--key', key, '--credits', '40');
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.out)).toMatchObject({ key, creditsGranted: 0 });
+    expect(JSON.parse(cli('credits', 'balance', '--user', 'hugo').out)).toMatchObject({ balance: 40, granted: 40 });
+  });
+  it('refuses a flag its command does not take, and a value flag without a value', () => {
+    expect(cli('dead-letters', 'replay', '--all', '--consumr', 'dispatch-submit')).toMatchObject({ code: 2, err: expect.stringMatching(/unknown option --consumr/) });
+    expect(cli('dead-letters', 'list', '--consumer')).toMatchObject({ code: 2, err: expect.stringMatching(/--consumer needs a value/) });
+    expect(cli('keys', 'list', '--user', 'carol', '--credits', '5')).toMatchObject({ code: 2, err: expect.stringMatching(/unknown option --credits/) });
+  });
+  it('refuses a bad user id with a usage message', () => {
+    for (const args of [['credits', 'grant', '--user', 'no spaces', '--amount', '5'], ['credits', 'balance', '--user', 'a/b'], ['keys', 'create', '--user', 'no spaces']]) {
+      const r = cli(...args);
+      expect(r).toMatchObject({ code: 2, err: expect.stringMatching(/^--user takes a user id/) });
+      expect(r.err).not.toContain('"code"');
+    }
+  });
+  it('shows the credits held as a number, with the holds by job labelled', async () => {
+    const ds = await openMigrated(db.url, { poolSize: 2 });
+    try {
+      const at = new Date().toISOString();
+      await new EventStore(ds).append(creditStreamId('ivan'), 0, [
+        { type: 'CreditsGranted', data: { userId: 'ivan', amount: 100, at } },
+        { type: 'CreditsHeld', data: { userId: 'ivan', jobId: 'job_a', amount: 7, at } },
+        { type: 'CreditsHeld', data: { userId: 'ivan', jobId: 'job_b', amount: 3, at } },
+      ]);
+    } finally {
+      await ds.destroy();
+    }
+    expect(JSON.parse(cli('credits', 'balance', '--user', 'ivan').out)).toEqual({ userId: 'ivan', balance: 90, held: 10, granted: 100, settled: 0, heldByJob: { job_a: 7, job_b: 3 } });
+  });
+  it('refuses commands and sub-commands that are only names of Object.prototype', () => {
+    for (const name of ['toString', 'constructor', '__proto__']) expect(cli(name)).toMatchObject({ code: 2, err: expect.stringMatching(/unknown command/) });
+    expect(cli('projections', 'rebuild', 'toString')).toMatchObject({ code: 2, err: expect.stringMatching(/projections rebuild <job_view>/) });
+    expect(cli('keys', 'toString')).toMatchObject({ code: 2, err: expect.stringMatching(/keys create/) });
+  });
+  it('exits 1 when keys revoke <key> matches no active key', () => {
+    expect(cli('keys', 'revoke', `rly_${'0'.repeat(32)}`)).toMatchObject({ code: 1, out: '', err: expect.stringMatching(/no active key matched/) });
   });
   it('prints its usage with exit code 0 when asked (--help is the image\'s default command)', () => {
     for (const ask of [['--help'], ['help']]) expect(cli(...ask)).toMatchObject({ code: 0, out: expect.stringMatching(/keys create/) });

@@ -191,10 +191,23 @@ describe('JetStreamServer (Nest custom transport, real NATS + PostgreSQL)', () =
     expect(recorder.succeeded()).toEqual([fine.eventId]);
 
     recorder.failing.delete(poison.eventId);
-    await replayDeadLetter(js, deadLetters, letter.id);
+    expect((await replayDeadLetter(js, deadLetters, letter.id)).marked).toBe(true);
     await waitFor('the replayed event handled', () => recorder.succeeded().includes(poison.eventId));
     expect((await deadLetters.get(letter.id))!.replayedAt).not.toBeNull();
     await expect(replayDeadLetter(js, deadLetters, letter.id)).rejects.toThrow(/already replayed/);
+  });
+
+  it('a replay whose event fails again before the replay ends (a payload refused at once) leaves the letter open, with that failure', async () => {
+    const event = progressEvent(5);
+    const letter = await deadLetters.record({ consumer: 'progress', subject: 'replayed.events.job.JobProgressed', eventId: event.eventId, payload: event, error: 'boom', deliveries: 3 });
+    const refusedAtOnce = {
+      publish: async () => {
+        await deadLetters.record({ consumer: 'progress', subject: letter.subject, eventId: event.eventId, payload: event, error: 'refused again', deliveries: 1 });
+        return { stream: 'S', seq: 1, duplicate: false, domain: '' };
+      },
+    } as unknown as JetStreamClient;
+    expect((await replayDeadLetter(refusedAtOnce, deadLetters, letter.id)).marked).toBe(false);
+    expect(await deadLetters.get(letter.id)).toMatchObject({ replayedAt: null, error: 'refused again' });
   });
 
   it('two instances sharing a durable consumer split the work and handle no event twice', async () => {

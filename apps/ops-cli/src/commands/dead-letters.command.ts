@@ -2,9 +2,10 @@ import { jetstream } from '@nats-io/jetstream';
 import { DeadLetterStore } from '@reelay/event-store';
 import { connectNats, replayDeadLetter } from '@reelay/messaging';
 import { UsageError } from '../args';
+import type { Command } from '../command';
 import type { CliContext } from '../context';
 
-export async function deadLettersCommand(ctx: CliContext, [sub, id]: string[], options: Record<string, string>): Promise<void> {
+async function deadLetters(ctx: CliContext, [sub, id]: string[], options: Record<string, string>): Promise<void> {
   const store = new DeadLetterStore(ctx.ds);
   if (sub === 'list') {
     const letters = await store.list({ consumer: options.consumer, includeReplayed: options.all === 'true' });
@@ -18,8 +19,8 @@ export async function deadLettersCommand(ctx: CliContext, [sub, id]: string[], o
     try {
       const js = jetstream(nc);
       if (id) {
-        const ack = await replayDeadLetter(js, store, id);
-        ctx.out(JSON.stringify({ replayed: id, streamSequence: ack.seq }));
+        const { ack, marked } = await replayDeadLetter(js, store, id);
+        ctx.out(JSON.stringify({ replayed: id, streamSequence: ack.seq, ...failedAgain(marked) }));
         return;
       }
       // Every letter not replayed yet (of one consumer with --consumer), oldest first, a page at a
@@ -31,8 +32,8 @@ export async function deadLettersCommand(ctx: CliContext, [sub, id]: string[], o
         const page = (await store.list({ consumer: options.consumer, after, limit: 500 })).filter((l) => BigInt(l.id) <= BigInt(last));
         for (const letter of page) {
           try {
-            const ack = await replayDeadLetter(js, store, letter.id);
-            ctx.out(JSON.stringify({ replayed: letter.id, consumer: letter.consumer, streamSequence: ack.seq }));
+            const { ack, marked } = await replayDeadLetter(js, store, letter.id);
+            ctx.out(JSON.stringify({ replayed: letter.id, consumer: letter.consumer, streamSequence: ack.seq, ...failedAgain(marked) }));
             replayed++;
           } catch (err) {
             ctx.out(JSON.stringify({ notReplayed: letter.id, consumer: letter.consumer, error: err instanceof Error ? err.message : String(err) }));
@@ -52,4 +53,13 @@ export async function deadLettersCommand(ctx: CliContext, [sub, id]: string[], o
   throw new UsageError(USAGE);
 }
 
+/** A replay whose event failed again before it ended leaves its letter open, with the new error: said so. */
+const failedAgain = (marked: boolean) => (marked ? {} : { failedAgain: true, note: 'the event failed again while it was replayed: the letter stays open with that failure' });
+
 const USAGE = 'dead-letters list [--consumer C] [--all] | dead-letters replay <id> | dead-letters replay --all [--consumer C]';
+
+export const deadLettersCommand: Command = {
+  subcommands: { list: { consumer: 'value', all: 'switch' }, replay: { consumer: 'value', all: 'switch' } },
+  usage: USAGE,
+  run: deadLetters,
+};

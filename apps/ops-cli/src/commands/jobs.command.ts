@@ -1,15 +1,22 @@
 import { jobStreamId } from '@reelay/contracts';
 import { durationSeconds, positiveInt, required, UsageError } from '../args';
+import type { Command } from '../command';
 import type { CliContext } from '../context';
 
 const USAGE = 'jobs history <jobId> | jobs list --status <status> [--older-than 30m] [--user <id>] [--limit N]';
 const STATUSES = ['queued', 'validating', 'running', 'delayed', 'succeeded', 'failed', 'canceled'];
 
+export const jobsCommand: Command = {
+  subcommands: { history: {}, list: { status: 'value', 'older-than': 'value', user: 'value', limit: 'value' } },
+  usage: USAGE,
+  run: jobs,
+};
+
 /**
  * A job's full event history, internal details included (operators only); or the jobs in a status
  * that have not changed for a while (the job list's projection): the ones to look at when they seem stuck.
  */
-export async function jobsCommand(ctx: CliContext, [sub, jobId]: string[], options: Record<string, string> = {}): Promise<void> {
+async function jobs(ctx: CliContext, [sub, jobId]: string[], options: Record<string, string>): Promise<void> {
   if (sub === 'list') return listJobs(ctx, options);
   if (sub !== 'history' || !jobId) throw new UsageError(USAGE);
   const events = await ctx.store.readStream(jobStreamId(jobId));

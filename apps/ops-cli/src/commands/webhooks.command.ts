@@ -1,15 +1,18 @@
 import { scrubSecrets } from '@reelay/service-kit';
 import { UsageError } from '../args';
+import type { Command } from '../command';
 import type { CliContext } from '../context';
 
 const USAGE = 'webhooks list <jobId> [--attempts] | webhooks redeliver <jobId>';
+
+export const webhooksCommand: Command = { subcommands: { list: { attempts: 'switch' }, redeliver: {} }, usage: USAGE, run: webhooks };
 
 /*
  * Reads and resets notification's delivery tables (their shape is notification's migrations): what
  * a user's webhook endpoint was sent for a job, with every attempt, and a way to send the ones
  * given up on once more after the endpoint is fixed.
  */
-export async function webhooksCommand(ctx: CliContext, [sub, jobId]: string[], options: Record<string, string>): Promise<void> {
+async function webhooks(ctx: CliContext, [sub, jobId]: string[], options: Record<string, string>): Promise<void> {
   if (!jobId || (sub !== 'list' && sub !== 'redeliver')) throw new UsageError(USAGE);
   const [{ present }] = await ctx.ds.query(`SELECT to_regclass('webhook_deliveries') IS NOT NULL AS present`);
   if (!present) throw new UsageError('no webhook deliveries in this database: notification has not run against it');

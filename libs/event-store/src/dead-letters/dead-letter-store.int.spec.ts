@@ -44,4 +44,20 @@ describe('DeadLetterStore (real PostgreSQL)', () => {
     expect(await letters.markReplayed(first.id)).toBe(true);
     expect((await letters.record({ ...letter, error: 'after the replay' })).id).not.toBe(first.id);
   });
+
+  it('given a replay under way, when the event fails again and joins the letter before the replay ends, then the replay does not mark it replayed', async () => {
+    const letter = { consumer: 'dispatch-submit', subject: 'reelay.events.job.JobValidated', eventId: randomUUID(), payload: { n: 1 }, deliveries: 5 };
+    const open = await letters.record({ ...letter, error: 'boom' });
+    const token = (await letters.beginReplay(open.id))!;
+    expect(token).toEqual(expect.any(String));
+    await letters.record({ ...letter, deliveries: 1, error: 'failed again when replayed' });
+    expect(await letters.markReplayed(open.id, undefined, token)).toBe(false);
+    expect(await letters.get(open.id)).toMatchObject({ replayedAt: null, error: 'failed again when replayed' });
+
+    // A replay with nothing failing in between marks it; a replayed letter cannot be begun again.
+    const again = (await letters.beginReplay(open.id))!;
+    expect(await letters.markReplayed(open.id, undefined, again)).toBe(true);
+    expect(await letters.beginReplay(open.id)).toBeNull();
+    expect(await letters.beginReplay('not-an-id')).toBeNull();
+  });
 });

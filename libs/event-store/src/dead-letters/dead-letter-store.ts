@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { SqlExecutor } from '../sql/sql-executor';
 
@@ -40,13 +41,17 @@ const COLUMNS = `id::text AS id, consumer, subject, event_id, payload, error, de
 export class DeadLetterStore {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** A second letter for an event the consumer has an open one for (its message came back after a crash) joins that one; deliveries are the message's count, which only grows. */
+  /**
+   * A second letter for an event the consumer has an open one for (its message came back after a
+   * crash, or a replay failed again) joins that one; deliveries are the message's count, which only
+   * grows. It ends a replay under way (its token), so that replay does not mark the letter replayed.
+   */
   async record(letter: NewDeadLetter, tx?: SqlExecutor): Promise<DeadLetter> {
     const rows: DeadLetterRow[] = await (tx ?? this.dataSource).query(
       `INSERT INTO dead_letters (consumer, subject, event_id, payload, error, deliveries)
        VALUES ($1, $2, $3, $4::jsonb, $5, $6)
        ON CONFLICT (consumer, event_id) WHERE replayed_at IS NULL AND event_id IS NOT NULL
-       DO UPDATE SET deliveries = greatest(dead_letters.deliveries, EXCLUDED.deliveries), error = EXCLUDED.error
+       DO UPDATE SET deliveries = greatest(dead_letters.deliveries, EXCLUDED.deliveries), error = EXCLUDED.error, replay_token = NULL
        RETURNING ${COLUMNS}`,
       [letter.consumer, letter.subject, letter.eventId ?? null, JSON.stringify(letter.payload ?? null), letter.error, letter.deliveries],
     );
@@ -71,18 +76,33 @@ export class DeadLetterStore {
     return rows[0] ? toDeadLetter(rows[0]) : null;
   }
 
-  /** Marks a letter replayed; false if it does not exist or was already replayed. */
-  async markReplayed(id: string, tx?: SqlExecutor): Promise<boolean> {
+  /** Starts a replay of an open letter: the token its end passes to markReplayed; null if it does not exist or was replayed. */
+  async beginReplay(id: string): Promise<string | null> {
+    if (!/^\d+$/.test(id)) return null;
+    const token = randomUUID();
+    const rows: unknown[] = await this.dataSource.query(
+      `UPDATE dead_letters SET replay_token = $2::uuid WHERE id = $1::bigint AND replayed_at IS NULL RETURNING id`,
+      [id, token],
+    );
+    return updatedRows(rows).length > 0 ? token : null;
+  }
+
+  /**
+   * Marks a letter replayed; false if it does not exist or was already replayed, or, with the token
+   * of a replay, when the event failed again during that replay (the letter stays open).
+   */
+  async markReplayed(id: string, tx?: SqlExecutor, replayToken?: string): Promise<boolean> {
     if (!/^\d+$/.test(id)) return false;
     const rows: unknown[] = await (tx ?? this.dataSource).query(
-      `UPDATE dead_letters SET replayed_at = now() WHERE id = $1::bigint AND replayed_at IS NULL RETURNING id`,
-      [id],
+      `UPDATE dead_letters SET replayed_at = now() WHERE id = $1::bigint AND replayed_at IS NULL AND ($2::uuid IS NULL OR replay_token = $2::uuid) RETURNING id`,
+      [id, replayToken ?? null],
     );
-    // TypeORM returns [rows, count] for UPDATE.
-    const updated = Array.isArray(rows[0]) ? (rows[0] as unknown[]) : rows;
-    return updated.length > 0;
+    return updatedRows(rows).length > 0;
   }
 }
+
+/** TypeORM returns [rows, count] for UPDATE. */
+const updatedRows = (rows: unknown[]) => (Array.isArray(rows[0]) ? (rows[0] as unknown[]) : rows);
 
 function toDeadLetter(r: DeadLetterRow): DeadLetter {
   return {

@@ -12,7 +12,14 @@ export interface ReplayableDeadLetter {
 /** The part of the event store's DeadLetterStore a replay needs. */
 export interface DeadLetterReplayStore {
   get(id: string): Promise<ReplayableDeadLetter | null>;
-  markReplayed(id: string): Promise<boolean>;
+  beginReplay(id: string): Promise<string | null>;
+  markReplayed(id: string, tx?: undefined, replayToken?: string): Promise<boolean>;
+}
+
+export interface ReplayResult {
+  ack: PubAck;
+  /** False when the event failed again while it was being replayed: the letter stays open, with that failure. */
+  marked: boolean;
 }
 
 export class DeadLetterNotReplayableError extends Error {
@@ -26,13 +33,18 @@ export class DeadLetterNotReplayableError extends Error {
  * Republishes a dead letter's stored payload to its subject, so every consumer on that subject sees
  * it again (handlers are idempotent). The message id `<eventId>:replay:<deadLetterId>` is new to the
  * stream's dedup window, yet stable: a retried replay of the same letter is dropped as a duplicate.
+ * The letter is marked replayed after the publish, under the token taken before it: a failure of the
+ * replayed event that joins the letter in between (a payload refused at once) keeps it open, rather
+ * than being marked replayed with it. A crash between the publish and the mark leaves it open too,
+ * so a later replay may publish it again (at least once, like every delivery here).
  */
-export async function replayDeadLetter(js: JetStreamClient, store: DeadLetterReplayStore, id: string): Promise<PubAck> {
+export async function replayDeadLetter(js: JetStreamClient, store: DeadLetterReplayStore, id: string): Promise<ReplayResult> {
   const letter = await store.get(id);
   if (!letter) throw new DeadLetterNotReplayableError(id, 'not found');
   if (letter.replayedAt) throw new DeadLetterNotReplayableError(id, `already replayed at ${letter.replayedAt}`);
+  const token = await store.beginReplay(id);
+  if (!token) throw new DeadLetterNotReplayableError(id, 'replayed meanwhile');
   const payload = typeof letter.payload === 'string' ? letter.payload : JSON.stringify(letter.payload);
   const ack = await js.publish(letter.subject, payload, { msgID: `${letter.eventId ?? 'unknown'}${REPLAY_MARKER}${letter.id}` });
-  await store.markReplayed(id);
-  return ack;
+  return { ack, marked: await store.markReplayed(id, undefined, token) };
 }
