@@ -336,6 +336,13 @@ describe('jobs', () => {
       const refused = await postJson('/v1/jobs', { model: 'no-such-model', prompt: 'a fox', aspectRatio: '16:9', durationSeconds: 5 });
       expect(refused.status).toBe(422);
       expect(await body(refused)).toEqual({ error: { code: 'unsupported_settings', message: 'This model cannot do that.', details: [{ path: 'model', message: 'unknown' }] } });
+
+      // The keys POST /v1/jobs/regenerate-failed gives failed jobs' new jobs are reelay's own: a client's would block one.
+      const sent = received.length;
+      const reserved = await postJson('/v1/jobs', { model: 'local-ffmpeg', prompt: 'a fox', aspectRatio: '16:9', durationSeconds: 5 }, { headers: { 'idempotency-key': `regenerate-failed:${newJobId()}` } });
+      expect(reserved.status).toBe(400);
+      expect((await body(reserved)).error.details).toEqual([{ path: 'Idempotency-Key', message: expect.stringContaining('regenerate-failed:') }]);
+      expect(received.length).toBe(sent);
     } finally {
       sub.unsubscribe();
     }

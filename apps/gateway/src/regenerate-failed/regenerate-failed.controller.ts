@@ -5,6 +5,7 @@ import { CurrentUser } from '../auth/current-user';
 import { invalidRequest } from '../errors/api-exception';
 import { GATEWAY_DEPS, type GatewayDeps } from '../gateway-deps';
 import { correlationIdOf } from '../http/correlation';
+import { RESERVED_KEY_PREFIX } from '../http/idempotency-key';
 import { readJsonBody } from '../http/read-body';
 import { IntakeClient } from '../intake/intake-client';
 import { bulkErrorOf, bulkPage, runBulk } from '../jobs/bulk-run';
@@ -25,7 +26,7 @@ const SUBMITS_IN_FLIGHT = 4;
  * gateway, while the job list still trails the first one's new jobs), so this route never makes
  * two jobs for one failed job.
  */
-const childKey = (parentJobId: string) => `regenerate-failed:${parentJobId}`;
+const childKey = (parentJobId: string) => `${RESERVED_KEY_PREFIX}${parentJobId}`;
 
 /**
  * A sweep takes only jobs created before it began, so the jobs its own calls make (newer than every
