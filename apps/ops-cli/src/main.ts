@@ -26,7 +26,7 @@ const USAGE = `reelay operator CLI (npm run reelay -- <command>)
 
 Reads DATABASE_URL and NATS_URL (defaults: local PostgreSQL database "reelay", local NATS).
 Exit codes: 0 done; 1 failed, or nothing matched (keys revoke <key>, dead-letters replay <id>);
-2 bad usage (an unknown command or option, a missing or bad value), with nothing written.`;
+2 bad usage (an unknown command or option, a missing or bad value); no job, key, credit or letter is written then.`;
 
 const COMMANDS = new Map<string, Command>([
   ['keys', keysCommand],

@@ -210,6 +210,14 @@ describe('JetStreamServer (Nest custom transport, real NATS + PostgreSQL)', () =
     expect(await deadLetters.get(letter.id)).toMatchObject({ replayedAt: null, error: 'refused again' });
   });
 
+  it('a replay the stream takes for a duplicate of an earlier one (within its window) delivered nothing, and leaves the letter open', async () => {
+    const event = progressEvent(6);
+    const letter = await deadLetters.record({ consumer: 'progress', subject: 'replayed.events.job.JobProgressed', eventId: event.eventId, payload: event, error: 'boom', deliveries: 3 });
+    const duplicate = { publish: async () => ({ stream: 'S', seq: 1, duplicate: true, domain: '' }) } as unknown as JetStreamClient;
+    expect((await replayDeadLetter(duplicate, deadLetters, letter.id)).marked).toBe(false);
+    expect((await deadLetters.get(letter.id))!.replayedAt).toBeNull();
+  });
+
   it('two instances sharing a durable consumer split the work and handle no event twice', async () => {
     const prefix = await newPrefix();
     const [r1, r2] = [new Recorder(), new Recorder()];

@@ -74,9 +74,10 @@ export class VideosController {
     // when today's catalog would refuse it (a model retired since): the key is checked first.
     let recorded: Promise<boolean> | undefined;
     const isRetry = () => key !== undefined && (recorded ??= this.jobs.exists(jobIdForIdempotencyKey(userId, key), userId));
-    // Without a model, a keyed retry means the model its recorded request was given (OpenAI's default
-    // then): today's default may be another, which would read as a different request (409).
-    const recordedDefault = body.model === undefined && (await isRetry()) ? (await this.jobs.loadOwned(jobIdForIdempotencyKey(userId, key!), userId)).state.model : null;
+    // Without a model (or seconds), a keyed retry means what its recorded request was given (the
+    // defaults then): today's may be others, which would read as a different request (409).
+    const recordedJob = (body.model === undefined || body.seconds === undefined) && (await isRetry()) ? (await this.jobs.loadOwned(jobIdForIdempotencyKey(userId, key!), userId)).state : null;
+    const recordedDefault = body.model === undefined ? (recordedJob?.model ?? null) : null;
     const model = recordedDefault ?? resolveModel(this.deps.catalog, body.model) ?? (body.model !== undefined && (await isRetry()) ? undatedModel(body.model) : null);
     if (!model) {
       const retiredOn = body.model === undefined ? null : this.deps.catalog.retiredOn(undatedModel(body.model));
@@ -85,7 +86,7 @@ export class VideosController {
     const size = body.size ?? '720x1280';
     const settings = parseSize(size);
     if (!settings) throw invalidParam('size', `Supported values are: ${SUPPORTED_SIZES.map((s) => `'${s}'`).join(', ')}.`);
-    const draft = { model, prompt: body.prompt, aspectRatio: settings.aspectRatio, durationSeconds: body.seconds !== undefined ? Number(body.seconds) : defaultSeconds(this.deps.catalog.get(model)?.durations), resolution: settings.resolution };
+    const draft = { model, prompt: body.prompt, aspectRatio: settings.aspectRatio, durationSeconds: body.seconds !== undefined ? Number(body.seconds) : (recordedJob?.durationSeconds ?? defaultSeconds(this.deps.catalog.get(model)?.durations)), resolution: settings.resolution };
     const hasReference = input.file !== undefined || body.input_reference !== undefined;
     // Checked before any upload is stored; intake checks again against the log's catalog.
     const problems: ErrorDetail[] = this.deps.catalog.unsupportedSettings({ ...draft, referenceImage: hasReference ? { url: 'https://reference.invalid/' } : undefined });

@@ -35,12 +35,12 @@ const openAIError = async (res: Response) => OpenAIErrorEnvelope.parse(await res
 const retryHint = (res: Response) => ({ status: res.status, retry: res.headers.get('x-should-retry') });
 
 /** A sora-2 request vera made under `idempotencyKey` while sora-2 was offered, as the log holds it. */
-const recordSoraRequest = (idempotencyKey: string, prompt: string, aspectRatio: '16:9' | '9:16') => {
+const recordSoraRequest = (idempotencyKey: string, prompt: string, aspectRatio: '16:9' | '9:16', durationSeconds = 4) => {
   const jobId = jobIdForIdempotencyKey('vera', idempotencyKey);
   return gw.deps.store.append(jobStreamId(jobId), 0, [{
     type: 'JobSubmitted',
     data: {
-      jobId, userId: 'vera', model: 'sora-2', provider: 'openai', prompt, negativePrompt: null, aspectRatio, durationSeconds: 4,
+      jobId, userId: 'vera', model: 'sora-2', provider: 'openai', prompt, negativePrompt: null, aspectRatio, durationSeconds,
       resolution: '720p', seed: null, referenceImage: null, webhookUrl: null, metadata: {}, creditsEstimated: 0, requestHash: 'h', at: new Date().toISOString(),
     },
   }]);
@@ -180,6 +180,15 @@ describe('POST /v1/videos', () => {
     // A new request without a model gets today's default.
     expect((await post(JSON.stringify({ prompt: 'no model named' }), { 'content-type': 'application/json', 'idempotency-key': 'another-key' })).status).toBe(200);
     expect(received.at(-1)!.request.model).toBe('local-preview');
+  });
+
+  it('gives a keyed retry without seconds the seconds its recorded request got, for a model no longer offered', async () => {
+    const idempotencyKey = 'retry-without-seconds';
+    await recordSoraRequest(idempotencyKey, 'no seconds named', '16:9', 8);
+    const before = received.length;
+    const retried = await post(JSON.stringify({ model: 'sora-2', prompt: 'no seconds named', size: '1280x720' }), { 'content-type': 'application/json', 'idempotency-key': idempotencyKey });
+    expect(retried.status).toBe(200);
+    expect(received.slice(before).map((c) => [c.idempotencyKey, c.request.durationSeconds])).toEqual([[idempotencyKey, 8]]);
   });
 
   it('sends a retried request with the same inline image as the same request, so its Idempotency-Key replays the job', async () => {

@@ -54,8 +54,9 @@ function openPage(routes: Route[], storedKey: string | null = 'rly_alice') {
       body: sse === undefined ? null : new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode(sse)), c.close()) }),
     };
   }) as unknown as typeof fetch;
+  // Run as the page's <script> would, before the document's DOMContentLoaded (jsdom fires it once parsed).
+  if (w.document.readyState !== 'loading') throw new Error('the page was loaded before its script ran');
   w.eval(SCRIPT);
-  w.document.dispatchEvent(new w.Event('DOMContentLoaded'));
   const $ = (id: string) => w.document.getElementById(id) as HTMLElement & { value: string };
   return { w, $, calls };
 }
@@ -178,6 +179,25 @@ describe('web page: the API key', () => {
     expect(page.$('jobs').children).toHaveLength(0);
     expect(page.$('job-panel').hidden).toBe(true);
     expect(page.$('err-apiKey').hidden).toBe(false);
+  });
+
+  it("drops an answer to the last key's request that comes after another key was entered", async () => {
+    let answerAlice: (a: { status: number; body: unknown }) => void = () => undefined;
+    let aliceLists = 0;
+    const page = openPage([
+      on('GET', '/v1/jobs?limit=10', (c) => (c.headers.Authorization === 'Bearer rly_alice' && ++aliceLists === 2 ? new Promise((resolve) => (answerAlice = resolve)) : undefined)),
+      on('GET', '/v1/jobs?limit=10', (c) => (c.headers.Authorization === 'Bearer rly_bob' ? { status: 200, body: { data: [], nextCursor: null } } : undefined)),
+      ...basics([job('job_of_alice')]),
+    ]);
+    await until('the list', () => page.w.document.querySelectorAll('#jobs li').length === 1);
+    page.$('refresh').click();
+    await until("alice's second list asked", () => aliceLists === 2);
+    page.$('apiKey').value = 'rly_bob';
+    submitForm(page, 'key-form');
+    await until("bob's list", () => page.calls.some((c) => c.path === '/v1/jobs?limit=10' && c.headers.Authorization === 'Bearer rly_bob'));
+    answerAlice({ status: 200, body: { data: [job('job_of_alice')], nextCursor: null } });
+    await settle();
+    expect(page.$('jobs').children).toHaveLength(0);
   });
 
   it("shows none of the last user's jobs once another key is entered, even one the API refuses", async () => {

@@ -20,7 +20,7 @@ async function deadLetters(ctx: CliContext, [sub, id]: string[], options: Record
       const js = jetstream(nc);
       if (id) {
         const { ack, marked } = await replayDeadLetter(js, store, id);
-        ctx.out(JSON.stringify({ replayed: id, streamSequence: ack.seq, ...failedAgain(marked) }));
+        ctx.out(JSON.stringify({ replayed: id, streamSequence: ack.seq, ...stillOpen(marked, ack.duplicate) }));
         return;
       }
       // Every letter not replayed yet (of one consumer with --consumer), oldest first, a page at a
@@ -33,7 +33,7 @@ async function deadLetters(ctx: CliContext, [sub, id]: string[], options: Record
         for (const letter of page) {
           try {
             const { ack, marked } = await replayDeadLetter(js, store, letter.id);
-            ctx.out(JSON.stringify({ replayed: letter.id, consumer: letter.consumer, streamSequence: ack.seq, ...failedAgain(marked) }));
+            ctx.out(JSON.stringify({ replayed: letter.id, consumer: letter.consumer, streamSequence: ack.seq, ...stillOpen(marked, ack.duplicate) }));
             replayed++;
           } catch (err) {
             ctx.out(JSON.stringify({ notReplayed: letter.id, consumer: letter.consumer, error: err instanceof Error ? err.message : String(err) }));
@@ -54,7 +54,10 @@ async function deadLetters(ctx: CliContext, [sub, id]: string[], options: Record
 }
 
 /** A replay whose event failed again before it ended leaves its letter open, with the new error: said so. */
-const failedAgain = (marked: boolean) => (marked ? {} : { failedAgain: true, note: 'the event failed again while it was replayed: the letter stays open with that failure' });
+const stillOpen = (marked: boolean, duplicate = false) =>
+  marked ? {} : duplicate
+    ? { published: false, note: 'replayed less than 2 minutes ago (the stream took this for a duplicate): the letter stays open; replay it again later' }
+    : { failedAgain: true, note: 'the event failed again while it was replayed: the letter stays open with that failure' };
 
 const USAGE = 'dead-letters list [--consumer C] [--all] | dead-letters replay <id> | dead-letters replay --all [--consumer C]';
 

@@ -168,6 +168,20 @@ describe('PollTicker and a provider that rate-limits', () => {
     expect(due).toEqual([]);
   });
 
+  it('holds a provider back no longer than a minute, however long its Retry-After', async () => {
+    const { deps, due, skipped, finish } = fakeDeps();
+    const ticker = new PollTicker(deps, { tickMs: 1_000, concurrency: 4, leaseMs: LEASE_MS });
+    due.push(claimOf('job_a'));
+    await ticker.tick();
+    finish('job_a', new ProviderError('rate_limited', 'HTTP 429', { retryAfterMs: 3_600_000 }));
+    await jest.advanceTimersByTimeAsync(59_000);
+    due.push(claimOf('job_b'));
+    expect(await ticker.tick()).toBe(0);
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(await ticker.tick()).toBe(1);
+    expect(skipped.at(-1)).toEqual([]);
+  });
+
   it('a failure other than a 429 (a 5xx, a timeout) pauses nothing', async () => {
     const { deps, due, skipped, finish } = fakeDeps();
     const ticker = new PollTicker(deps, { tickMs: 1_000, concurrency: 4, leaseMs: LEASE_MS });

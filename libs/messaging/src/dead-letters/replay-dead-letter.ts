@@ -18,7 +18,11 @@ export interface DeadLetterReplayStore {
 
 export interface ReplayResult {
   ack: PubAck;
-  /** False when the event failed again while it was being replayed: the letter stays open, with that failure. */
+  /**
+   * False when the letter stays open: the event failed again while it was being replayed (the
+   * letter then holds that failure), or the stream took the publish for a duplicate of an earlier
+   * replay of the letter (`ack.duplicate`) and delivered nothing.
+   */
   marked: boolean;
 }
 
@@ -36,7 +40,8 @@ export class DeadLetterNotReplayableError extends Error {
  * The letter is marked replayed after the publish, under the token taken before it: a failure of the
  * replayed event that joins the letter in between (a payload refused at once) keeps it open, rather
  * than being marked replayed with it. A crash between the publish and the mark leaves it open too,
- * so a later replay may publish it again (at least once, like every delivery here).
+ * so a replay after the stream's duplicate window publishes it again (at least once, like every
+ * delivery here); one within the window is a duplicate, and is not marked.
  */
 export async function replayDeadLetter(js: JetStreamClient, store: DeadLetterReplayStore, id: string): Promise<ReplayResult> {
   const letter = await store.get(id);
@@ -46,5 +51,8 @@ export async function replayDeadLetter(js: JetStreamClient, store: DeadLetterRep
   if (!token) throw new DeadLetterNotReplayableError(id, 'replayed meanwhile');
   const payload = typeof letter.payload === 'string' ? letter.payload : JSON.stringify(letter.payload);
   const ack = await js.publish(letter.subject, payload, { msgID: `${letter.eventId ?? 'unknown'}${REPLAY_MARKER}${letter.id}` });
+  // A duplicate delivered nothing now (a replay of this letter within the stream's duplicate window,
+  // one that failed again or whose mark was lost): the letter stays open, to be replayed after it.
+  if (ack.duplicate) return { ack, marked: false };
   return { ack, marked: await store.markReplayed(id, undefined, token) };
 }

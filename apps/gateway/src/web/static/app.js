@@ -12,6 +12,7 @@
   let videoUrl = null;
   let shown = null; // the job in the panel: { id, status, estimate }
   let history = null; // the panel's history read: { jobId, running, again }
+  let session = 0; // counts key changes: an answer to a request made under another key is dropped
 
   // A request sent again (after an error, or an answer lost to the network) carries the key its
   // first try had, so a try the server did record gives back that job instead of making and
@@ -116,6 +117,7 @@
     if (!apiKey) { showFieldError('apiKey', 'Enter your API key first.'); $('apiKey').focus(); return; }
     const button = $('submit');
     button.disabled = true;
+    const mine = session;
     try {
       const request = {
         model: $('model').value,
@@ -139,9 +141,11 @@
       const retry = `POST /v1/jobs ${body}`;
       const job = await (await api('/v1/jobs', { method: 'POST', headers: { 'Content-Type': 'application/json', 'Idempotency-Key': idempotencyKey(retry) }, body })).json();
       retryKeys.delete(retry);
+      if (mine !== session) return;
       openJob(job);
-      void loadJobs(true).then(() => listed(job));
+      void loadJobs(true).then(() => mine === session && listed(job));
     } catch (err) {
+      if (mine !== session) return;
       showError(err, null);
     } finally {
       button.disabled = false;
@@ -395,13 +399,15 @@
   async function regenerate() {
     if (!shown) return;
     const id = shown.id;
+    const mine = session;
     await jobAction('regenerate', async () => {
       const path = `/v1/jobs/${id}/regenerate`;
       const retry = `POST ${path}`;
       const job = await (await api(path, { method: 'POST', headers: { 'Idempotency-Key': idempotencyKey(retry) } })).json();
       retryKeys.delete(retry);
+      if (mine !== session) return;
       openJob(job);
-      void loadJobs(true).then(() => listed(job));
+      void loadJobs(true).then(() => mine === session && listed(job));
     });
   }
   // Cancels the shown job; the answer (the canceled job) is shown at once, the stream then ends.
@@ -485,19 +491,23 @@
     if (reset) nextCursor = null;
     const q = new URLSearchParams({ limit: '10' });
     if (nextCursor) q.set('cursor', nextCursor);
+    const mine = session;
     try {
       const page = await (await api(`/v1/jobs?${q}`)).json();
+      if (mine !== session) return;
       const items = page.data.map(jobItem);
       if (reset) $('jobs').replaceChildren(...items); else $('jobs').append(...items);
       nextCursor = page.nextCursor;
       $('more').hidden = !nextCursor;
     } catch (err) {
+      if (mine !== session) return;
       showError(err, null);
     }
   }
 
   // Another key is another user: nothing of the last one's jobs stays on the page.
   function forgetShown() {
+    session++;
     if (watch) watch.abort();
     watch = null;
     shown = null;
