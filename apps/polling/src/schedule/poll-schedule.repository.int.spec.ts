@@ -44,6 +44,18 @@ describe('PollScheduleRepository (claims, leases, callbacks) on PostgreSQL', () 
     expect((await claimOnly([slow])).map((c) => c.jobId)).toEqual([slow]);
   });
 
+  it('claims no more rows of a provider than its room under the cap, leaving the rest due', async () => {
+    const capped = [jobId(), jobId(), jobId(), jobId()];
+    const others = [jobId(), jobId()];
+    for (const id of [...capped, ...others]) await follow(id, -10);
+    await pg.ds.query(`UPDATE poll_schedule SET provider = CASE WHEN job_id = ANY($1::text[]) THEN 'room-capped' ELSE 'room-other' END WHERE job_id = ANY($2::text[])`, [capped, [...capped, ...others]]);
+    const ids = [...capped, ...others];
+    const claimed = (await pg.schedule.claimDue(100, 10_000, [], { of: new Map([['room-capped', 1]]), others: 1 })).filter((c) => ids.includes(c.jobId));
+    expect(claimed.filter((c) => c.provider === 'room-capped')).toHaveLength(1);
+    expect(claimed.filter((c) => c.provider === 'room-other')).toHaveLength(1);
+    expect((await claimOnly(ids)).length).toBe(ids.length - 2);
+  });
+
   it('claims only due rows, each by one claimer, and hands them out again after the lease', async () => {
     const due = [jobId(), jobId(), jobId(), jobId()];
     const later = jobId();

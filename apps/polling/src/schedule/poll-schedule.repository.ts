@@ -225,21 +225,28 @@ export class PollScheduleRepository {
    *   decider turns repeated outcomes into no events.
    * All times are the database's `now()`, so replicas with skewed clocks still agree on leases.
    */
-  async claimDue(limit: number, leaseMs: number, skipProviders: readonly string[] = []): Promise<ScheduledCheck[]> {
+  async claimDue(limit: number, leaseMs: number, skipProviders: readonly string[] = [], room: { of?: ReadonlyMap<string, number>; others?: number } = {}): Promise<ScheduledCheck[]> {
     if (limit <= 0) return [];
+    // `room`: at most that many rows of a provider (`of`, else `others`); the rest of the locked rows
+    // stay due, their row locks gone at the statement's end. The window runs over the locked rows,
+    // after SKIP LOCKED, since FOR UPDATE cannot be in a query with a window function.
     const rows = returned<ClaimedRow>(await this.db.query(
-      `UPDATE poll_schedule s
+      `WITH d AS MATERIALIZED (
+              SELECT job_id, provider, next_check_at, lease_until AS lapsed_lease FROM poll_schedule
+               WHERE next_check_at <= now() AND (lease_until IS NULL OR lease_until < now())
+                 AND NOT (provider = ANY($4::text[]))
+               ORDER BY next_check_at
+               LIMIT $1
+               FOR UPDATE SKIP LOCKED),
+            ranked AS (SELECT d.*, row_number() OVER (PARTITION BY provider ORDER BY next_check_at) AS nth FROM d)
+       UPDATE poll_schedule s
           SET lease_token = $3, lease_until = now() + make_interval(secs => $2::double precision / 1000),
               claimed_at = now(), updated_at = now()
-         FROM (SELECT job_id, lease_until AS lapsed_lease FROM poll_schedule
-                WHERE next_check_at <= now() AND (lease_until IS NULL OR lease_until < now())
-                  AND NOT (provider = ANY($4::text[]))
-                ORDER BY next_check_at
-                LIMIT $1
-                FOR UPDATE SKIP LOCKED) d
-        WHERE s.job_id = d.job_id
+         FROM ranked d
+         LEFT JOIN unnest($5::text[], $6::int[]) AS r(provider, room) ON r.provider = d.provider
+        WHERE s.job_id = d.job_id AND d.nth <= coalesce(r.room, $7)
         RETURNING ${claimedColumns('s', 'd.lapsed_lease')}`,
-      [limit, leaseMs, randomUUID(), skipProviders],
+      [limit, leaseMs, randomUUID(), skipProviders, [...(room.of?.keys() ?? [])], [...(room.of?.values() ?? [])], room.others ?? limit],
     ));
     return rows.map(toScheduledCheck);
   }

@@ -29,10 +29,14 @@ function fakeDeps() {
     schedule: {
       onDueNow: () => undefined,
       offerSlots: () => undefined,
-      claimDue: async (limit: number, _leaseMs: number, skip: string[] = []) => {
+      claimDue: async (limit: number, _leaseMs: number, skip: string[] = [], room: { of?: Map<string, number>; others?: number } = {}) => {
         claimLimits.push(limit);
         skipped.push(skip);
-        const taken = due.filter((c) => !skip.includes(c.provider)).slice(0, limit);
+        const taken: ScheduledCheck[] = [];
+        for (const c of due.filter((d) => !skip.includes(d.provider))) {
+          const left = room.of?.get(c.provider) ?? room.others ?? limit;
+          if (taken.length < limit && taken.filter((t) => t.provider === c.provider).length < left) taken.push(c);
+        }
         for (const c of taken) due.splice(due.indexOf(c), 1);
         return taken;
       },
@@ -144,6 +148,17 @@ describe('PollTicker and one provider that hangs', () => {
     expect(await ticker.tick()).toBe(1);
     expect(skipped.at(-1)).toEqual(['slow']);
     expect(due.map((c) => c.jobId)).toEqual(['slow_3']);
+  });
+
+  it('takes no more of a provider\'s rows in one claim than its room under the cap', async () => {
+    const { deps, due } = fakeDeps();
+    for (const p of ['slow', 'fast']) (deps.adapters as Map<string, ProviderAdapter>).set(p, (deps.adapters as Map<string, ProviderAdapter>).get('sim')!);
+    const ticker = new PollTicker(deps, { tickMs: 1_000, concurrency: 8, leaseMs: LEASE_MS, perProvider: 3 });
+    due.push(claimOf('slow_1', 'slow'));
+    expect(await ticker.tick()).toBe(1);
+    due.push(...['slow_2', 'slow_3', 'slow_4', 'slow_5'].map((id) => claimOf(id, 'slow')), claimOf('fast_1', 'fast'));
+    expect(await ticker.tick()).toBe(3);
+    expect(due.map((c) => c.jobId)).toEqual(['slow_4', 'slow_5']);
   });
 });
 

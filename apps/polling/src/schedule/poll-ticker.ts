@@ -102,7 +102,8 @@ export class PollTicker implements CheckSlots {
     if (free === 0) return 0;
     let claims: ScheduledCheck[] = [];
     try {
-      claims = await this.deps.schedule.claimDue(free, this.opts.leaseMs, this.skipping());
+      const cap = this.capped();
+      claims = await this.deps.schedule.claimDue(free, this.opts.leaseMs, this.skipping(), cap ? { of: this.roomPerProvider(), others: cap } : {});
     } finally {
       this.fill(free, claims);
     }
@@ -139,17 +140,28 @@ export class PollTicker implements CheckSlots {
   /**
    * Providers whose due rows are left for later: those rate-limiting our checks (ProviderPauses), and
    * those with `perProvider` checks running here, so a provider whose calls hang until their timeout
-   * cannot fill every slot and hold up the other providers' checks. A claim may take a provider past
-   * the cap by the rows of one claim, no more.
+   * cannot fill every slot and hold up the other providers' checks. A claim takes no more rows of a
+   * provider than its room under the cap (claimDue's `room`).
    */
   skipping(): string[] {
     const skipped = this.deps.pauses.paused();
-    const cap = this.opts.perProvider;
-    if (!cap || cap >= this.opts.concurrency) return skipped;
-    const running = new Map<string, number>();
-    for (const { claim } of this.running.values()) running.set(claim.provider, (running.get(claim.provider) ?? 0) + 1);
-    for (const [provider, n] of running) if (n >= cap && !skipped.includes(provider)) skipped.push(provider);
+    for (const [provider, room] of this.roomPerProvider()) if (room <= 0 && !skipped.includes(provider)) skipped.push(provider);
     return skipped;
+  }
+
+  /** The per-provider cap, when it is below the concurrency (else there is none). */
+  private capped(): number | null {
+    const cap = this.opts.perProvider;
+    return cap && cap < this.opts.concurrency ? cap : null;
+  }
+
+  /** Checks each provider with checks running here may still start under the cap (the others: the cap). */
+  private roomPerProvider(): Map<string, number> {
+    const cap = this.capped();
+    const room = new Map<string, number>();
+    if (!cap) return room;
+    for (const { claim } of this.running.values()) room.set(claim.provider, (room.get(claim.provider) ?? cap) - 1);
+    return room;
   }
 
   private free(): number {

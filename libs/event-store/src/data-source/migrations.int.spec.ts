@@ -26,7 +26,7 @@ describe('migrations (real PostgreSQL)', () => {
     await Promise.all([a.initialize(), b.initialize()]);
     try {
       const [ranA, ranB] = await Promise.all([runMigrations(a), runMigrations(b)]);
-      expect([...ranA, ...ranB]).toEqual(['CreateEventLog1764300000000', 'CreateJobView1764300000001', 'CreateAppendFunction1764300000002', 'CreateAppendGroupsFunction1764300000003', 'AppendPlansByKey1764300000004', 'AppendGroupsInOnePass1764300000005', 'CreateStreamSnapshots1764300000006', 'JobViewDurationsIndex1764300000007', 'JobViewWaitingIndex1764300000008', 'JobViewParentIndex1764300000009', 'OneOpenDeadLetterPerEvent1764300000010']);
+      expect([...ranA, ...ranB]).toEqual(['CreateEventLog1764300000000', 'CreateJobView1764300000001', 'CreateAppendFunction1764300000002', 'CreateAppendGroupsFunction1764300000003', 'AppendPlansByKey1764300000004', 'AppendGroupsInOnePass1764300000005', 'CreateStreamSnapshots1764300000006', 'JobViewDurationsIndex1764300000007', 'JobViewWaitingIndex1764300000008', 'JobViewParentIndex1764300000009', 'OneOpenDeadLetterPerEvent1764300000010', 'DeadLetterReplayToken1764300000011']);
       expect(await runMigrations(a)).toEqual([]);
       const tables: { table_name: string }[] = await a.query(
         `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`,
