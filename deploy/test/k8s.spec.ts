@@ -288,6 +288,15 @@ describe.each(Object.keys(OVERLAYS) as Overlay[])('k8s overlay %s', (overlay) =>
     expect(allowed(objects, 'nats', 'postgres', 5432)).toBe(false);
   });
 
+  it('pulls a reelay image on every start when its tag is not a release (the dev tag moves), else when missing', () => {
+    for (const d of deployments) {
+      const c = appContainer(d);
+      if (!c.image.startsWith('reelay/')) continue;
+      const release = /:\d+\.\d+\.\d+$|@sha256:/.test(c.image);
+      expect(`${d.metadata.name} ${c.image} ${c.imagePullPolicy}`).toBe(`${d.metadata.name} ${c.image} ${release ? 'IfNotPresent' : 'Always'}`);
+    }
+  });
+
   it('runs NATS as a 3-server JetStream cluster on persistent volumes', () => {
     const nats = find(objects, 'StatefulSet', 'nats');
     expect(nats.spec.replicas).toBe(3);
