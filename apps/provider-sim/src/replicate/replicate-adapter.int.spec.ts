@@ -141,10 +141,16 @@ describe('ReplicateAdapter against provider-sim (providers.md §6, §10)', () =>
     expect((await providerError(() => adapter.check('nosuchprediction'))).kind).toBe('not_found');
   });
 
-  it('maps an expired output URL to output_missing', async () => {
-    const last = await submitAndFinish(adapter, request({ model: MODEL, prompt: 'fox [sim:expire_output]' }));
+  it('maps an output removed by data retention (its URL expired, the prediction data_removed) to output_missing', async () => {
+    const { providerTaskId } = await adapter.submit(request({ model: MODEL, prompt: 'fox [sim:expire_output=300]' }));
+    const seen = await pollToEnd(adapter, providerTaskId);
+    const last = seen.at(-1)!;
     expect(last.state).toBe('succeeded');
+    await new Promise((r) => setTimeout(r, 400));
     expect(toJobErrorCode(await providerError(() => adapter.fetchOutput(last.outputUrl!)))).toBe('output_missing');
+    const later = await adapter.check(providerTaskId);
+    expect(later).toMatchObject({ state: 'failed', providerStatus: 'succeeded' });
+    expect(toJobErrorCode(later.error!)).toBe('output_missing');
   });
 
   it('receives start and completed webhooks signed per Standard Webhooks, and rejects tampering', async () => {

@@ -7,6 +7,8 @@ import { statusCallbacks } from '../core/status-callbacks';
 import { stripScenarioTags } from '../core/scenario';
 import { isTerminalPhase, type SimPhase, type SimTask } from '../core/sim-task';
 
+/** How long Replicate keeps an API prediction's output (and its URL works). */
+const DATA_RETENTION_MS = 3_600_000;
 const PROVIDER = 'replicate';
 const PREFIX = '/replicate/v1';
 /** Signing secret for webhooks (`SIM_REPLICATE_WEBHOOK_SECRET`), served at /webhooks/default/secret. */
@@ -149,7 +151,10 @@ function renderPrediction(ctx: SimContext, task: SimTask, phase: SimPhase): Reco
   const url = `${ctx.publicUrl}${PREFIX}/predictions/${task.id}`;
   const started = phase !== 'queued' && phase !== 'throttled' && !task.extra.aborted;
   const done = isTerminalPhase(phase);
-  const output = phase === 'succeeded' ? ctx.outputUrl(task, task.completedAtMs ?? Date.now()) : null;
+  // Outputs of API predictions are removed an hour after they finish (providers.md §6): the
+  // prediction then reads `data_removed: true` with no output (`expire_output` sets that time).
+  const removed = phase === 'succeeded' && Date.now() >= (task.completedAtMs ?? Date.now()) + (task.scenario.expire_output ?? DATA_RETENTION_MS);
+  const output = phase === 'succeeded' && !removed ? ctx.outputUrl(task, task.completedAtMs ?? Date.now()) : null;
   const error =
     phase !== 'failed' ? null
     : task.failure?.moderation ? 'The input or output was flagged as sensitive. Please try again with different inputs. (E005)'
@@ -162,7 +167,7 @@ function renderPrediction(ctx: SimContext, task: SimTask, phase: SimPhase): Reco
     input: request.input,
     logs: started ? 'Generating video...\n' : '',
     output,
-    data_removed: false,
+    data_removed: removed,
     error,
     status,
     source: 'api',
