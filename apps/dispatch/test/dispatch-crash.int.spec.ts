@@ -34,10 +34,10 @@ describe('dispatch: crash after the provider accepted, before the log recorded i
   }
 
   /** As a dispatch that died during the submit leaves a job: its slot taken and the intent recorded, no answer; then the user cancels. */
-  async function canceledDuringSubmit(prompt: string): Promise<string> {
+  async function canceledDuringSubmit(prompt: string, intendedAgoMs = 0): Promise<string> {
     const jobId = await h.createValidatedJob({ model: 'seedance-1-0-pro', provider: 'seedance', prompt });
     await h.dataSource.query(`INSERT INTO provider_slots (job_id, provider) VALUES ($1, 'seedance')`, [jobId]);
-    await h.store.append(jobStreamId(jobId), 'any', [{ type: 'JobSubmissionIntended', data: { provider: 'seedance', attempt: 1, submissionKey: `${jobId}:1`, at: new Date().toISOString() } }]);
+    await h.store.append(jobStreamId(jobId), 'any', [{ type: 'JobSubmissionIntended', data: { provider: 'seedance', attempt: 1, submissionKey: `${jobId}:1`, at: new Date(Date.now() - intendedAgoMs).toISOString() } }]);
     await h.cancel(jobId);
     return jobId;
   }
@@ -150,6 +150,24 @@ describe('dispatch: crash after the provider accepted, before the log recorded i
       expect(failing.requests()).toBeGreaterThanOrEqual(2);
       expect((await h.slots()).map((s) => s.job_id)).toContain(jobId);
       expect(eventTypes(await h.events(jobId))).not.toContain('JobProviderAcceptedAfterCancel');
+    } finally {
+      await dispatch.kill('SIGTERM');
+    }
+  });
+
+  it('counts the hold of a failing lookup from the cancel, not from an intent made long before it (a searchable provider\'s retries record none)', async () => {
+    const failing = await h.failingProvider(503);
+    // The intent a minute old, past the 20 s hold; the cancel just now.
+    const jobId = await canceledDuringSubmit('a lookup that fails, long after the intent', 60_000);
+    const dispatch = await h.startDispatch({ ...env, SEEDANCE_BASE_URL: failing.url, SEEDANCE_API_KEY: 'ark-test-key', DISPATCH_UNTRACKED_TASK_HOLD_MS: '20000' });
+    try {
+      await waitUntil(async () => failing.requests() >= 1, 15_000, 'the first lookup');
+      // Within the hold counted from the cancel, the failed lookup is tried again 10 s later: the
+      // validated job's delivery is not done yet.
+      await new Promise((r) => setTimeout(r, 5_000));
+      expect(await h.handled('dispatch-submit', 'JobValidated')).toBe(false);
+      await waitUntil(() => h.handled('dispatch-submit', 'JobValidated'), 45_000, 'the validated job handled once the hold was over');
+      expect((await h.slots()).map((s) => s.job_id)).toContain(jobId);
     } finally {
       await dispatch.kill('SIGTERM');
     }

@@ -78,8 +78,10 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
           if (found === 'unknown') {
             // The lookup failed for now: the slot stays held, and the task is looked for again while the
             // slot sweep's hold lasts, so a task the submit made is still recorded (and stopped or waited out).
-            const since = history.intentAt ? deps.now().getTime() - history.intentAt.getTime() : 0;
-            return since < deps.untrackedTaskHoldMs ? { kind: 'later', delayMs: LOOKUP_AGAIN_MS, why: 'retry' } : DONE;
+            // The hold counts from the cancel, as the sweep counts it: a searchable provider's retries record
+            // no new intent, so the first intent may be far older than the last try.
+            const endedAt = job.completedAt ? Date.parse(job.completedAt) : (history.intentAt?.getTime() ?? deps.now().getTime());
+            return deps.now().getTime() - endedAt < deps.untrackedTaskHoldMs ? { kind: 'later', delayMs: LOOKUP_AGAIN_MS, why: 'retry' } : DONE;
           }
           // The lookup was refused in a way asking again will not change (our key, the request): the
           // slot stays held until the slot sweep's hold ends.
