@@ -255,7 +255,7 @@ describe('PollScheduleRepository (claims, leases, callbacks) on PostgreSQL', () 
         started.push(...claims);
         log.push(`fill ${count} with ${claims.length}`);
       },
-      skipping: () => skipped,
+      room: () => ({ skip: skipped }),
     };
     return { slots, log, started };
   };
@@ -307,6 +307,21 @@ describe('PollScheduleRepository (claims, leases, callbacks) on PostgreSQL', () 
     expect(started.map((c) => c.jobId)).toEqual([other]);
     expect(wakes).toBe(1);
     expect((await claimOnly([paused, other])).map((c) => c.jobId)).toEqual([paused]);
+  });
+
+  it('a batch of follows due now claims no more of a provider\'s rows than its room under the cap', async () => {
+    const repo = new PollScheduleRepository(pg.ds);
+    const { slots, log, started } = fakeSlots(8);
+    repo.offerSlots({ ...slots, room: () => ({ skip: [], of: new Map([['runway', 1]]), others: 2 }) });
+    const now = Date.now();
+    const row = (id: string, provider: string) => ({
+      jobId: id, provider, providerTaskId: `task-${id}`, acceptedAt: new Date(now), deadlineAt: new Date(now + 60_000), firstCheckAt: new Date(now - 5), metadata: {},
+    });
+    const ids = [jobId(), jobId(), jobId(), jobId(), jobId(), jobId()];
+    await Promise.all(ids.map((id, i) => repo.follow(row(id, i < 3 ? 'runway' : 'luma'))));
+    expect(log).toEqual(['reserve 3 → 3', 'fill 3 with 3']);
+    expect(started.filter((c) => c.provider === 'runway')).toHaveLength(1);
+    expect(started.filter((c) => c.provider === 'luma')).toHaveLength(2);
   });
 
   it('a redelivered follow claims nothing and gives its slot back; a follow due later holds no slot', async () => {

@@ -74,9 +74,23 @@ export interface CheckSlots {
   reserve(wanted: number): number;
   /** Ends a reservation of `count` slots, starting the checks of `claims` (at most `count`) in them. */
   fill(count: number, claims: ScheduledCheck[]): void;
-  /** Providers whose checks are not to start here now (paused after a 429, or at their cap). */
-  skipping(): readonly string[];
+  /** Which providers' checks may start here now, and how many. */
+  room(): ProviderRoom;
 }
+
+/**
+ * Providers whose checks are not to start now (`skip`: paused after a 429, or at their cap), and how
+ * many more of the others' may (`of` by provider, else `others`; neither: no bound).
+ */
+export interface ProviderRoom {
+  skip: readonly string[];
+  of?: ReadonlyMap<string, number>;
+  others?: number;
+}
+
+/** How many more checks of `provider` may start under `room`. */
+export const roomLeft = (room: ProviderRoom, provider: string): number =>
+  room.skip.includes(provider) ? 0 : (room.of?.get(provider) ?? room.others ?? Infinity);
 
 interface ClaimedRow {
   job_id: string;
@@ -165,8 +179,14 @@ export class PollScheduleRepository {
     const now = Date.now();
     const due = rows.filter((r) => r.firstCheckAt.getTime() <= now);
     const slots = due.length ? this.slots : null;
-    const skipped = slots?.skipping() ?? [];
-    const claimable = due.filter((r) => !skipped.includes(r.provider));
+    const room = slots?.room() ?? { skip: [] };
+    const taken = new Map<string, number>();
+    const claimable = due.filter((r) => {
+      const n = taken.get(r.provider) ?? 0;
+      if (n >= roomLeft(room, r.provider)) return false;
+      taken.set(r.provider, n + 1);
+      return true;
+    });
     const reserved = slots?.reserve(claimable.length) ?? 0;
     const claiming = new Set(claimable.slice(0, reserved).map((r) => r.jobId));
     const token = randomUUID();
@@ -225,7 +245,7 @@ export class PollScheduleRepository {
    *   decider turns repeated outcomes into no events.
    * All times are the database's `now()`, so replicas with skewed clocks still agree on leases.
    */
-  async claimDue(limit: number, leaseMs: number, skipProviders: readonly string[] = [], room: { of?: ReadonlyMap<string, number>; others?: number } = {}): Promise<ScheduledCheck[]> {
+  async claimDue(limit: number, leaseMs: number, skipProviders: readonly string[] = [], room: Omit<ProviderRoom, 'skip'> = {}): Promise<ScheduledCheck[]> {
     if (limit <= 0) return [];
     // `room`: at most that many rows of a provider (`of`, else `others`); the rest of the locked rows
     // stay due, their row locks gone at the statement's end. The window runs over the locked rows,

@@ -1,7 +1,7 @@
 import { Ticker } from '@reelay/service-kit';
 import { checkJob } from '../check-job/check-job.handler';
 import type { PollingDeps, TickerOptions } from '../polling.deps';
-import type { CheckSlots, ScheduledCheck } from './poll-schedule.repository';
+import type { CheckSlots, ProviderRoom, ScheduledCheck } from './poll-schedule.repository';
 
 /**
  * The longest a check keeps its claim by renewal. Its own timeouts (status call, download) end a
@@ -102,8 +102,8 @@ export class PollTicker implements CheckSlots {
     if (free === 0) return 0;
     let claims: ScheduledCheck[] = [];
     try {
-      const cap = this.capped();
-      claims = await this.deps.schedule.claimDue(free, this.opts.leaseMs, this.skipping(), cap ? { of: this.roomPerProvider(), others: cap } : {});
+      const room = this.room();
+      claims = await this.deps.schedule.claimDue(free, this.opts.leaseMs, room.skip, room);
     } finally {
       this.fill(free, claims);
     }
@@ -140,28 +140,17 @@ export class PollTicker implements CheckSlots {
   /**
    * Providers whose due rows are left for later: those rate-limiting our checks (ProviderPauses), and
    * those with `perProvider` checks running here, so a provider whose calls hang until their timeout
-   * cannot fill every slot and hold up the other providers' checks. A claim takes no more rows of a
-   * provider than its room under the cap (claimDue's `room`).
+   * cannot fill every slot and hold up the other providers' checks. A claim or a follow starts no
+   * more checks of a provider than its room under the cap.
    */
-  skipping(): string[] {
-    const skipped = this.deps.pauses.paused();
-    for (const [provider, room] of this.roomPerProvider()) if (room <= 0 && !skipped.includes(provider)) skipped.push(provider);
-    return skipped;
-  }
-
-  /** The per-provider cap, when it is below the concurrency (else there is none). */
-  private capped(): number | null {
+  room(): ProviderRoom {
+    const skip = this.deps.pauses.paused();
     const cap = this.opts.perProvider;
-    return cap && cap < this.opts.concurrency ? cap : null;
-  }
-
-  /** Checks each provider with checks running here may still start under the cap (the others: the cap). */
-  private roomPerProvider(): Map<string, number> {
-    const cap = this.capped();
-    const room = new Map<string, number>();
-    if (!cap) return room;
-    for (const { claim } of this.running.values()) room.set(claim.provider, (room.get(claim.provider) ?? cap) - 1);
-    return room;
+    if (!cap || cap >= this.opts.concurrency) return { skip };
+    const of = new Map<string, number>();
+    for (const { claim } of this.running.values()) of.set(claim.provider, (of.get(claim.provider) ?? cap) - 1);
+    for (const [provider, left] of of) if (left <= 0 && !skip.includes(provider)) skip.push(provider);
+    return { skip, of, others: cap };
   }
 
   private free(): number {

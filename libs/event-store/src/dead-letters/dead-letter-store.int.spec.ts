@@ -51,12 +51,12 @@ describe('DeadLetterStore (real PostgreSQL)', () => {
     const token = (await letters.beginReplay(open.id))!;
     expect(token).toEqual(expect.any(String));
     await letters.record({ ...letter, deliveries: 1, error: 'failed again when replayed' });
-    expect(await letters.markReplayed(open.id, undefined, token)).toBe(false);
+    expect(await letters.markReplayed(open.id, token)).toBe(false);
     expect(await letters.get(open.id)).toMatchObject({ replayedAt: null, error: 'failed again when replayed' });
 
     // A replay with nothing failing in between marks it; a replayed letter cannot be begun again.
     const again = (await letters.beginReplay(open.id))!;
-    expect(await letters.markReplayed(open.id, undefined, again)).toBe(true);
+    expect(await letters.markReplayed(open.id, again)).toBe(true);
     expect(await letters.beginReplay(open.id)).toBeNull();
     expect(await letters.beginReplay('not-an-id')).toBeNull();
   });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
+import { returnedRows } from '../sql/returned-rows';
 import type { SqlExecutor } from '../sql/sql-executor';
 
 export interface DeadLetter {
@@ -80,29 +81,26 @@ export class DeadLetterStore {
   async beginReplay(id: string): Promise<string | null> {
     if (!/^\d+$/.test(id)) return null;
     const token = randomUUID();
-    const rows: unknown[] = await this.dataSource.query(
+    const rows = returnedRows(await this.dataSource.query(
       `UPDATE dead_letters SET replay_token = $2::uuid WHERE id = $1::bigint AND replayed_at IS NULL RETURNING id`,
       [id, token],
-    );
-    return updatedRows(rows).length > 0 ? token : null;
+    ));
+    return rows.length > 0 ? token : null;
   }
 
   /**
    * Marks a letter replayed; false if it does not exist or was already replayed, or, with the token
    * of a replay, when the event failed again during that replay (the letter stays open).
    */
-  async markReplayed(id: string, tx?: SqlExecutor, replayToken?: string): Promise<boolean> {
+  async markReplayed(id: string, replayToken?: string): Promise<boolean> {
     if (!/^\d+$/.test(id)) return false;
-    const rows: unknown[] = await (tx ?? this.dataSource).query(
+    const rows = returnedRows(await this.dataSource.query(
       `UPDATE dead_letters SET replayed_at = now() WHERE id = $1::bigint AND replayed_at IS NULL AND ($2::uuid IS NULL OR replay_token = $2::uuid) RETURNING id`,
       [id, replayToken ?? null],
-    );
-    return updatedRows(rows).length > 0;
+    ));
+    return rows.length > 0;
   }
 }
-
-/** TypeORM returns [rows, count] for UPDATE. */
-const updatedRows = (rows: unknown[]) => (Array.isArray(rows[0]) ? (rows[0] as unknown[]) : rows);
 
 function toDeadLetter(r: DeadLetterRow): DeadLetter {
   return {

@@ -13,7 +13,7 @@ export interface ReplayableDeadLetter {
 export interface DeadLetterReplayStore {
   get(id: string): Promise<ReplayableDeadLetter | null>;
   beginReplay(id: string): Promise<string | null>;
-  markReplayed(id: string, tx?: undefined, replayToken?: string): Promise<boolean>;
+  markReplayed(id: string, replayToken?: string): Promise<boolean>;
 }
 
 export interface ReplayResult {
@@ -54,5 +54,5 @@ export async function replayDeadLetter(js: JetStreamClient, store: DeadLetterRep
   // A duplicate delivered nothing now (a replay of this letter within the stream's duplicate window,
   // one that failed again or whose mark was lost): the letter stays open, to be replayed after it.
   if (ack.duplicate) return { ack, marked: false };
-  return { ack, marked: await store.markReplayed(id, undefined, token) };
+  return { ack, marked: await store.markReplayed(id, token) };
 }
