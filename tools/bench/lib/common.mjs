@@ -143,15 +143,6 @@ function cpuTimes(pid, reaped = false) {
   return reaped ? { user: field(11) + field(13), system: field(12) + field(14) } : { user: field(11), system: field(12) };
 }
 
-/** User and system CPU seconds of a process, from /proc (0 when it is gone). */
-export function procCpu(pid) {
-  try {
-    return cpuTimes(pid);
-  } catch {
-    return { user: 0, system: 0 };
-  }
-}
-
 /** Pids of the processes whose name (/proc/<pid>/comm) starts with `name` (postgres, nats-server). */
 export function pidsNamed(name) {
   return readdirSync('/proc')

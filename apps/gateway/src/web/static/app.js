@@ -140,10 +140,7 @@
       const body = JSON.stringify(request);
       const retry = `POST /v1/jobs ${body}`;
       const job = await (await api('/v1/jobs', { method: 'POST', headers: { 'Content-Type': 'application/json', 'Idempotency-Key': idempotencyKey(retry) }, body })).json();
-      retryKeys.delete(retry);
-      if (mine !== session) return;
-      openJob(job);
-      void loadJobs(true).then(() => mine === session && listed(job));
+      showMade(job, retry, mine);
     } catch (err) {
       if (mine !== session) return;
       showError(err, null);
@@ -404,10 +401,7 @@
       const path = `/v1/jobs/${id}/regenerate`;
       const retry = `POST ${path}`;
       const job = await (await api(path, { method: 'POST', headers: { 'Idempotency-Key': idempotencyKey(retry) } })).json();
-      retryKeys.delete(retry);
-      if (mine !== session) return;
-      openJob(job);
-      void loadJobs(true).then(() => mine === session && listed(job));
+      showMade(job, retry, mine);
     });
   }
   // Cancels the shown job; the answer (the canceled job) is shown at once, the stream then ends.
@@ -481,6 +475,14 @@
     const item = jobItem(job);
     li.replaceWith(item);
     if (focused) item.querySelector('button').focus();
+  }
+  // A job a submit or regenerate made: its retry key is done with, and it is shown unless the key
+  // changed while it was being made.
+  function showMade(job, retry, mine) {
+    retryKeys.delete(retry);
+    if (mine !== session) return;
+    openJob(job);
+    void loadJobs(true).then(() => mine === session && listed(job));
   }
   // A job just made heads the list even when the list (a projection) does not hold it yet.
   function listed(job) {
