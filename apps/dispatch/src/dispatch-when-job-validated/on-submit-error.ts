@@ -7,7 +7,7 @@ import { failRetiredModel } from './job-failures';
 import { searchable } from './provider-abilities';
 import { failoverProvider } from './provider-candidates';
 import { decideSubmitFailure, LISTING_LAG_MS, serverRetries, type SubmitFailureDecision } from './submit-failure-policy';
-import { dispatchView } from './submission-history';
+import { dispatchView, type SubmissionHistory } from './submission-history';
 
 /** Submit errors that say the provider (not this job) is failing; they count toward its circuit. */
 const CIRCUIT_KINDS: ReadonlySet<string> = new Set(['server', 'timeout', 'auth', 'billing']);
@@ -31,8 +31,14 @@ export async function onSubmitError(
   taskMayExist: boolean,
 ): Promise<DispatchOutcome | Failover> {
   const jobId = job.jobId;
-  const { history } = (await loadStreamState(deps.store, jobStreamId(jobId), dispatchView)).state;
+  const { history, job: fresh } = (await loadStreamState(deps.store, jobStreamId(jobId), dispatchView)).state;
   const now = deps.now();
+  if (fresh.submissionRetries > job.submissionRetries) {
+    // An earlier call recorded this refusal and lost the append's reply (untilRecorded calls again):
+    // decided again on a history that counts it, it would record a second retry for one try.
+    if (countsTowardCircuit(err)) await noteCircuitFailure(deps, provider);
+    return recordedOutcome(history, now);
+  }
   const retired = err.kind === 'not_found' && err.providerCode === MODEL_UNAVAILABLE;
   if (err.kind === 'auth' || err.kind === 'billing') {
     // Every job would meet the same answer (a revoked key, an exhausted account): the circuit
@@ -51,12 +57,12 @@ export async function onSubmitError(
   const next = decision.action === 'fail' && !taskMayExist && FAILOVER_KINDS.has(err.kind) ? await failoverProvider(deps, job, history) : null;
   if (lastLookup) {
     const retryAt = new Date(now.getTime() + LISTING_LAG_MS);
-    await run((at) => ({ type: 'ScheduleSubmissionRetry', reason: 'provider_error', retryAt, now: at }));
+    await run((at) => ({ type: 'ScheduleSubmissionRetry', reason: 'provider_error', retryAt, answersRetries: job.submissionRetries, now: at }));
     outcome = { kind: 'later', delayMs: LISTING_LAG_MS, why: 'retry' };
   } else if (next) {
     // The refusal is recorded first, so the intent that follows at `next` is a try of its own; with
     // `next` in it, a delivery after a crash or a wait for next's submit cap goes there too, not back.
-    await run((at) => ({ type: 'ScheduleSubmissionRetry', reason: err.kind === 'rate_limited' ? 'rate_limited' : 'provider_error', retryAt: at, nextProvider: next, now: at }));
+    await run((at) => ({ type: 'ScheduleSubmissionRetry', reason: err.kind === 'rate_limited' ? 'rate_limited' : 'provider_error', retryAt: at, nextProvider: next, answersRetries: job.submissionRetries, now: at }));
     deps.logger.warn({ jobId, from: provider, to: next, kind: err.kind }, 'provider refused the job; sending it to the next provider of its model');
     outcome = { kind: 'failover', provider: next };
   } else if (retired) {
@@ -64,7 +70,7 @@ export async function onSubmitError(
     outcome = await failRetiredModel(deps, run, jobId, job.model, { detail, providerTaskMayExist: taskMayExist });
     if (!taskMayExist) await deps.slots.release(jobId);
   } else if (decision.action === 'retry') {
-    await run((at) => ({ type: 'ScheduleSubmissionRetry', reason: decision.reason, retryAt: decision.retryAt, now: at }));
+    await run((at) => ({ type: 'ScheduleSubmissionRetry', reason: decision.reason, retryAt: decision.retryAt, answersRetries: job.submissionRetries, now: at }));
     outcome = { kind: 'later', delayMs: Math.max(0, decision.retryAt.getTime() - now.getTime()), why: 'retry' };
   } else {
     const detail = `${provider} submit: ${err.kind}${err.providerCode ? ` (${err.providerCode})` : ''}: ${err.detail}`;
@@ -75,6 +81,12 @@ export async function onSubmitError(
   // After the answer is in the log, which is what the next delivery acts on; the circuit is a hint.
   if (countsTowardCircuit(err)) await noteCircuitFailure(deps, provider);
   return outcome;
+}
+
+/** What a refusal already in the log leads to: on to the provider it named, or back when its retry is due. */
+function recordedOutcome(history: SubmissionHistory, now: Date): DispatchOutcome | Failover {
+  if (history.failoverTo) return { kind: 'failover', provider: history.failoverTo };
+  return { kind: 'later', delayMs: Math.max(0, (history.pendingRetryAt?.getTime() ?? now.getTime()) - now.getTime()), why: 'retry' };
 }
 
 /** A provider failure for its circuit, once the job's answer is in the log (the circuit is a hint: a failing write only logs). */

@@ -90,6 +90,8 @@ export function decideJob(command: JobCommand, state: JobState): JobEvent[] {
 
     case 'ScheduleSubmissionRetry':
       if (s !== 'validating' || !state.intent) reject(command, state, 'no submission is in progress');
+      // Its answer was recorded by an append whose reply was lost: a second retry would use up a try the job never made.
+      if (state.submissionRetries > command.answersRetries) return [];
       return [
         {
           type: 'JobSubmissionRetryScheduled',

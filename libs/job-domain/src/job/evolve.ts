@@ -44,7 +44,7 @@ export function evolveJob(state: JobState, event: JobEvent): JobState {
         submissionAttempts: event.data.attempt,
       };
     case 'JobSubmissionRetryScheduled':
-      return next;
+      return { ...next, submissionRetries: state.submissionRetries + 1 };
     case 'JobProviderAccepted':
       return { ...next, status: 'running', provider: event.data.provider, providerTaskId: event.data.providerTaskId, providerTaskOpen: true, progress: state.progress ?? 0, startedAt: state.startedAt ?? event.data.at };
     case 'JobProgressed':

@@ -13,7 +13,8 @@ export type JobCommand =
   | { type: 'CompleteValidation'; referenceImage: ValidatedImage; now: Date }
   /** `attempt`: the try this intent is for (1 for the first); an intent for it already recorded is a no-op. */
   | { type: 'RecordSubmissionIntent'; provider: string; attempt: number; submissionKey: string; now: Date }
-  | { type: 'ScheduleSubmissionRetry'; reason: 'rate_limited' | 'provider_error'; retryAt: Date; nextProvider?: string; now: Date }
+  /** `answersRetries`: the job's submissionRetries when the refused try was sent; a retry recorded since answers it already. */
+  | { type: 'ScheduleSubmissionRetry'; reason: 'rate_limited' | 'provider_error'; retryAt: Date; nextProvider?: string; answersRetries: number; now: Date }
   | { type: 'RecordProviderAccepted'; provider: string; providerTaskId: string; now: Date }
   | { type: 'RecordProgress'; progress: number; now: Date }
   | { type: 'MarkDelayed'; now: Date }

@@ -75,7 +75,7 @@ describe('job decider', () => {
     it('an intent for a try already recorded (a concurrent delivery won) is a no-op', () => given(dispatchingJob).when(cmd.intend).then([]));
     it('a refusal that sends the job on to another provider names it in the retry', () =>
       given(dispatchingJob)
-        .when({ type: 'ScheduleSubmissionRetry', reason: 'provider_error', retryAt: now, nextProvider: 'fal', now } as JobCommand)
+        .when({ type: 'ScheduleSubmissionRetry', reason: 'provider_error', retryAt: now, nextProvider: 'fal', answersRetries: 0, now } as JobCommand)
         .then([{ type: 'JobSubmissionRetryScheduled', data: { provider: 'seedance', attempt: 1, reason: 'provider_error', retryAt: at, nextProvider: 'fal', at } }]));
     it('intent → running when the provider accepts', () => given(dispatchingJob).when(cmd.accept).then([accepted]));
     it('running → progress recorded', () =>
@@ -121,6 +121,13 @@ describe('job decider', () => {
     it('cancel of a canceled job', () => given([...queuedJob, canceled]).when(cmd.cancel).then([]));
     it('intent while already running', () => given(runningJob).when(cmd.intend).then([]));
     it('task end recorded twice', () => given([...runningJob, canceled, taskEnded]).when(cmd.taskEnded).then([]));
+    describe('a refused try', () => {
+      const retry = (answersRetries: number) => ({ type: 'ScheduleSubmissionRetry', reason: 'provider_error', retryAt: now, answersRetries, now }) as JobCommand;
+      const retried: JobEvent = { type: 'JobSubmissionRetryScheduled', data: { provider: 'seedance', attempt: 1, reason: 'provider_error', retryAt: at, at } };
+      it('recorded once though its append is repeated (the reply to the first was lost)', () => given([...dispatchingJob, retried]).when(retry(0)).then([]));
+      it('after another refused try under the same intent (a provider that finds tasks by our key) is a retry of its own', () =>
+        given([...dispatchingJob, retried]).when(retry(1)).then([retried]));
+    });
   });
 
   describe('when it started', () => {

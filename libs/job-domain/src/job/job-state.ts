@@ -47,6 +47,8 @@ export interface JobState {
   outputDeletedAt: string | null;
   intent: SubmissionIntent | null;
   submissionAttempts: number;
+  /** Refused tries recorded (JobSubmissionRetryScheduled), over every provider: which answer a retry command follows. */
+  submissionRetries: number;
   providerTaskId: string | null;
   /** A provider task was accepted and nothing in the log says it is over (a cancel does not stop every provider's task). */
   providerTaskOpen: boolean;
@@ -98,6 +100,7 @@ export const initialJobState = (): JobState => ({
   outputDeletedAt: null,
   intent: null,
   submissionAttempts: 0,
+  submissionRetries: 0,
   providerTaskId: null,
   providerTaskOpen: false,
   providerTaskMayExist: false,
