@@ -1,4 +1,4 @@
-import { Inject, Injectable, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
 import { InfraLifecycle, OpsModule, SERVICE_INFRA, type Metrics, type ServiceInfra } from '@reelay/service-kit';
 import { DispatchEventsController } from './dispatch.controller';
 import { DISPATCH_DEPS, type DispatchDeps } from './dispatch.deps';
@@ -6,14 +6,18 @@ import type { Periodic } from './shared/periodic';
 
 const BACKGROUND = Symbol('BACKGROUND');
 
-/** The in-process timers (slot sweep, in-flight gauge) run while the app does. */
+/**
+ * The in-process timers (slot sweep, in-flight gauge) run while the app does. They stop before any
+ * onApplicationShutdown, where InfraLifecycle closes PostgreSQL: Nest runs a module's shutdown hooks
+ * side by side, so a sweep under way would race the close.
+ */
 @Injectable()
-class BackgroundLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+class BackgroundLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
   constructor(@Inject(BACKGROUND) private readonly background: Periodic[]) {}
   onApplicationBootstrap() {
     for (const task of this.background) task.start();
   }
-  async onApplicationShutdown() {
+  async beforeApplicationShutdown() {
     await Promise.all(this.background.map((task) => task.stop()));
   }
 }

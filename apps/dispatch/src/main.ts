@@ -2,7 +2,7 @@ import { catalogFromEnv } from '@reelay/catalog';
 import { JetStreamServer } from '@reelay/messaging';
 import { ADAPTER_FACTORIES, configuredAdapters, simulatedProviders } from '@reelay/providers';
 import { LocalStorage } from '@reelay/storage';
-import { connectInfra, createLogger, createMetrics, initTracing, loadConfig, onOneReplica, runService } from '@reelay/service-kit';
+import { connectInfra, createLogger, createMetrics, exitFatally, initTracing, loadConfig, onOneReplica, runService } from '@reelay/service-kit';
 import { refreshInFlight } from './capacity/in-flight-gauge';
 import { ProviderSlots } from './capacity/provider-slots';
 import { SubmitBudgets } from './capacity/submit-budgets';
@@ -115,7 +115,4 @@ async function main() {
   });
 }
 
-main().catch((err) => {
-  console.error(JSON.stringify({ level: 'fatal', service: 'dispatch', msg: err instanceof Error ? err.message : String(err) }));
-  process.exit(1);
-});
+main().catch((err: unknown) => exitFatally('dispatch', err));

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { createLogger, initTracing, runService } from '@reelay/service-kit';
+import { createLogger, exitFatally, initTracing, runService } from '@reelay/service-kit';
 import { buildGateway } from './build-gateway';
 import { loadGatewayConfig } from './config/gateway-config';
 
@@ -18,8 +18,4 @@ async function main(): Promise<void> {
   await runService({ name: 'gateway', module: gw.module, port: config.GATEWAY_PORT, logger, configure: gw.configure });
 }
 
-main().catch((err: unknown) => {
-  // ConfigError messages name the variable and never contain its value.
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+main().catch((err: unknown) => exitFatally('gateway', err));

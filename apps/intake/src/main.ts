@@ -2,7 +2,7 @@ import { catalogFromEnv } from '@reelay/catalog';
 import { JetStreamServer } from '@reelay/messaging';
 import { cachingResolver, userHostResolver } from '@reelay/net-guard';
 import { configuredAdapters, simulatedProviders } from '@reelay/providers';
-import { connectInfra, createLogger, createMetrics, initTracing, loadConfig, runService } from '@reelay/service-kit';
+import { connectInfra, createLogger, createMetrics, exitFatally, initTracing, loadConfig, runService } from '@reelay/service-kit';
 import { LocalStorage } from '@reelay/storage';
 import { IntakeConfig } from './config';
 import { intakeConsumers } from './intake.consumers';
@@ -58,7 +58,4 @@ async function main() {
   });
 }
 
-main().catch((err) => {
-  console.error(JSON.stringify({ level: 'fatal', service: 'intake', msg: err instanceof Error ? err.message : String(err) }));
-  process.exit(1);
-});
+main().catch((err: unknown) => exitFatally('intake', err));

@@ -1,5 +1,5 @@
 import { JetStreamServer } from '@reelay/messaging';
-import { connectInfra, createLogger, createMetrics, initTracing, loadConfig, runService } from '@reelay/service-kit';
+import { connectInfra, createLogger, createMetrics, exitFatally, initTracing, loadConfig, runService } from '@reelay/service-kit';
 import { NotificationConfig } from './config';
 import { sendWebhook } from './deliver-webhooks/send-webhook';
 import { WebhookDeliverer } from './deliver-webhooks/webhook-deliverer';
@@ -52,7 +52,4 @@ async function main() {
   });
 }
 
-main().catch((err) => {
-  console.error(JSON.stringify({ level: 'fatal', service: 'notification', msg: err instanceof Error ? err.message : String(err) }));
-  process.exit(1);
-});
+main().catch((err: unknown) => exitFatally('notification', err));

@@ -1,6 +1,6 @@
 import { JetStreamServer } from '@reelay/messaging';
 import { configuredAdapters } from '@reelay/providers';
-import { connectInfra, createLogger, createMetrics, initTracing, loadConfig, runService } from '@reelay/service-kit';
+import { connectInfra, createLogger, createMetrics, exitFatally, initTracing, loadConfig, runService } from '@reelay/service-kit';
 import { outputRetentionMs, PollingConfig, schedulePolicies } from './config';
 import { POLLING_MIGRATIONS } from './migrations';
 import { pollingConsumers } from './polling.consumers';
@@ -70,7 +70,4 @@ async function main() {
   });
 }
 
-main().catch((err) => {
-  console.error(JSON.stringify({ level: 'fatal', service: 'polling', msg: err instanceof Error ? err.message : String(err) }));
-  process.exit(1);
-});
+main().catch((err: unknown) => exitFatally('polling', err));

@@ -67,7 +67,7 @@ describe('polling against PostgreSQL, NATS and provider-sim', () => {
 
   afterAll(async () => {
     await ticker?.stop();
-    await callbacks?.onApplicationShutdown();
+    await callbacks?.beforeApplicationShutdown();
     await nc?.close();
     await sim?.kill();
     await pg?.close();

@@ -1,4 +1,4 @@
-import type { Metrics } from '@reelay/service-kit';
+import { scrapeRead, type Metrics } from '@reelay/service-kit';
 import { Gauge } from 'prom-client';
 import type { ProviderCircuit } from './provider-circuit';
 
@@ -13,12 +13,10 @@ export function circuitOpenGauge(metrics: Metrics, circuit: Pick<ProviderCircuit
     labelNames: ['provider'],
     registers: [metrics.registry],
     async collect() {
-      let open: Set<string>;
-      try {
-        open = new Set(await circuit.openProviders());
-      } catch {
-        return; // the database did not answer: keep the last values rather than report every circuit closed
-      }
+      const listed = await scrapeRead(() => circuit.openProviders());
+      // The database did not answer in time: keep the last values rather than report every circuit closed.
+      if (!listed) return;
+      const open = new Set(listed);
       for (const provider of providers) this.set({ provider }, open.has(provider) ? 1 : 0);
     },
   });

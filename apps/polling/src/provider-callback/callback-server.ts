@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { commandSubjects } from '@reelay/contracts';
 import { serveCommands, type CommandServer, type NatsConnection } from '@reelay/messaging';
 import { POLLING_DEPS, type PollingDeps } from '../polling.deps';
@@ -12,7 +12,7 @@ export interface PollingRuntime {
 
 /** Serves the gateway's forwarded provider callbacks (core NATS, queue group shared by replicas). */
 @Injectable()
-export class ProviderCallbackServer implements OnModuleInit, OnApplicationShutdown {
+export class ProviderCallbackServer implements OnModuleInit, BeforeApplicationShutdown {
   private server: CommandServer | null = null;
 
   constructor(
@@ -26,7 +26,8 @@ export class ProviderCallbackServer implements OnModuleInit, OnApplicationShutdo
     });
   }
 
-  async onApplicationShutdown() {
+  /** Before InfraLifecycle closes NATS and PostgreSQL (onApplicationShutdown, run side by side): callbacks in flight finish first. */
+  async beforeApplicationShutdown() {
     await this.server?.close();
   }
 }

@@ -1,4 +1,4 @@
-import type { Metrics } from '@reelay/service-kit';
+import { scrapeRead, type Metrics } from '@reelay/service-kit';
 import { Counter, Gauge, Histogram } from 'prom-client';
 
 /** Polling's own series, on the service registry, next to the shared ones (providerCalls, jobTransitions...). */
@@ -50,7 +50,7 @@ export function createPollingMetrics(metrics: Metrics, scheduleSize: () => Promi
       help: 'Jobs in the poll schedule',
       registers,
       async collect() {
-        this.set(await scheduleSize().catch(() => Number.NaN));
+        this.set((await scrapeRead(scheduleSize)) ?? Number.NaN);
       },
     }),
   };

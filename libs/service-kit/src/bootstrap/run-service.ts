@@ -7,6 +7,7 @@ import { METRICS } from '../health/ops.controller';
 import type { Logger } from '../logging/logger';
 import type { Metrics } from '../metrics/registry';
 import { httpTracing } from '../tracing/http-tracing';
+import { ConnectionDrain } from './connection-drain';
 import { shutdownTracing } from '../tracing/tracing';
 
 export interface RunServiceOptions {
@@ -36,8 +37,17 @@ function nestLogger(logger: Logger): LoggerService {
  * connections close. A second signal or the grace period forces the exit.
  */
 export async function runService(opts: RunServiceOptions): Promise<INestApplication> {
+  // Node's own report of an error nothing handled prints it whole; this one goes through the logger's scrubbing.
+  const crash = (err: unknown) => {
+    opts.logger.fatal({ err }, 'error nothing handled: exiting');
+    process.exit(1);
+  };
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
   const app = await NestFactory.create(opts.module as never, { logger: nestLogger(opts.logger), bodyParser: false });
   const metrics = serviceMetrics(app);
+  const drain = new ConnectionDrain();
+  app.use(drain.middleware);
   app.use(httpTracing(metrics));
   await opts.configure?.(app);
   for (const strategy of opts.strategies?.(app) ?? []) {
@@ -68,6 +78,7 @@ export async function runService(opts: RunServiceOptions): Promise<INestApplicat
       process.exit(1);
     }, opts.shutdownGraceMs ?? 25_000);
     force.unref();
+    drain.start(server);
     app
       .close()
       .then(async () => {

@@ -7,9 +7,13 @@ export class ConfigError extends Error {
   }
 }
 
-/** Parses environment variables with a zod schema; a bad value names the variable and stops start-up. */
+/**
+ * Parses environment variables with a zod schema; a bad value names the variable and stops start-up.
+ * An empty variable counts as unset (`FOO=` in an env file, `${FOO:-}` in compose): read as a
+ * number it would be 0, which for a port, a limit or a sweep interval means something else entirely.
+ */
 export function loadConfig<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
-  const parsed = schema.safeParse(env);
+  const parsed = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
   if (parsed.success) return parsed.data;
   throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
 }
@@ -21,7 +25,8 @@ export const BaseConfig = z.object({
   NATS_PREFIX: z.string().regex(/^[a-z0-9]+$/, 'lowercase letters and digits only').default('reelay'),
   NATS_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+  // A sweep on one replica holds a pooled connection for its lock while its statements need another.
+  DB_POOL_SIZE: z.coerce.number().int().min(2).max(100).default(10),
 });
 export type BaseConfig = z.infer<typeof BaseConfig>;
 

@@ -73,6 +73,22 @@ describe('createLogger', () => {
     expect(out.raw[0]).not.toContain('private');
   });
 
+  it('leaves out the detail of a database error, which quotes the row a constraint refused, and keeps a provider error\'s', () => {
+    const out = capture();
+    const refused = Object.assign(new Error('null value in column "model" violates not-null constraint'), {
+      severity: 'ERROR',
+      code: '23502',
+      detail: 'Failing row contains (job_1, a private prompt, https://hooks.example.com/private-path).',
+    });
+    const provider = Object.assign(new Error('runway submit failed'), { kind: 'server', detail: 'HTTP 503 from the provider' });
+    const logger = createLogger('svc', 'info', out.stream);
+    logger.error({ err: refused }, 'append failed');
+    logger.error({ err: provider }, 'submit failed');
+    expect(out.lines[0].err).toEqual({ type: 'Error', message: refused.message, stack: expect.any(String), code: '23502' });
+    expect(out.raw[0]).not.toContain('private');
+    expect(out.lines[1].err).toMatchObject({ kind: 'server', detail: 'HTTP 503 from the provider' });
+  });
+
   it('masks presigned URL credentials of any store, secret webhook paths and signing secrets inside strings', () => {
     const out = capture();
     const logger = createLogger('svc', 'info', out.stream);

@@ -42,7 +42,10 @@ const ERROR_FIELDS = ['code', 'kind', 'status', 'detail', 'retryable', 'constrai
 export function serializeError(err: unknown, depth = 0): unknown {
   if (!(err instanceof Error)) return err;
   const out: Record<string, unknown> = { type: err.constructor?.name ?? 'Error', message: err.message, stack: err.stack };
+  // PostgreSQL's `detail` quotes the row a constraint refused ("Failing row contains (…)"): prompts, URLs.
+  const fromDatabase = 'severity' in err || 'driverError' in err;
   for (const field of ERROR_FIELDS) {
+    if (field === 'detail' && fromDatabase) continue;
     const value = (err as unknown as Record<string, unknown>)[field];
     if (value !== undefined && (typeof value !== 'object' || value === null)) out[field] = value;
   }

@@ -1,17 +1,18 @@
 import { logReaderLag, type ReaderLag, type SqlExecutor } from '@reelay/event-store';
 import { Gauge } from 'prom-client';
 import type { Metrics } from './registry';
+import { scrapeRead } from './scrape-read';
 
 /**
  * `reelay_log_unread_events` and `reelay_log_oldest_unread_seconds` for the named log readers (the
  * outbox relay, a projection), read from PostgreSQL at each scrape: a reader that stopped shows
  * here, whichever replica was meant to run it. One query serves both gauges of a scrape; a failed
- * query leaves the last values (the scrape itself still answers).
+ * or slow query leaves the last values (the scrape itself still answers).
  */
 export function logReaderGauges(metrics: Metrics, db: SqlExecutor, readers: readonly string[]): void {
-  let pending: { at: number; lag: Promise<ReaderLag[]> } | null = null;
+  let pending: { at: number; lag: Promise<ReaderLag[] | null> } | null = null;
   const lag = () => {
-    if (!pending || Date.now() - pending.at > 500) pending = { at: Date.now(), lag: logReaderLag(db, readers) };
+    if (!pending || Date.now() - pending.at > 500) pending = { at: Date.now(), lag: scrapeRead(() => logReaderLag(db, readers)) };
     return pending.lag;
   };
   const gauge = (name: string, help: string, value: (l: ReaderLag) => number) =>
@@ -21,7 +22,7 @@ export function logReaderGauges(metrics: Metrics, db: SqlExecutor, readers: read
       labelNames: ['reader'],
       registers: [metrics.registry],
       async collect() {
-        const rows = await lag().catch(() => null);
+        const rows = await lag();
         if (!rows) return;
         this.reset();
         for (const row of rows) this.set({ reader: row.reader }, value(row));
@@ -39,9 +40,9 @@ export function openDeadLettersGauge(metrics: Metrics, db: SqlExecutor): void {
     labelNames: ['consumer'],
     registers: [metrics.registry],
     async collect() {
-      const rows: { consumer: string; n: number }[] | null = await db
-        .query(`SELECT consumer, count(*) FILTER (WHERE replayed_at IS NULL)::int AS n FROM dead_letters GROUP BY consumer`)
-        .catch(() => null);
+      const rows: { consumer: string; n: number }[] | null = await scrapeRead(() =>
+        db.query(`SELECT consumer, count(*) FILTER (WHERE replayed_at IS NULL)::int AS n FROM dead_letters GROUP BY consumer`),
+      );
       if (!rows) return;
       // A consumer whose letters are all gone (the table pruned) leaves no series behind.
       this.reset();

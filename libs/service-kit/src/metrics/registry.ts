@@ -13,14 +13,15 @@ export function createMetrics(service: string) {
       name: 'reelay_job_status_seconds',
       help: 'Time a job spent in a status before leaving it',
       labelNames: ['status'],
-      buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 1800],
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 120, 300, 600, 1800],
       registers: [registry],
     }),
     providerCalls: new Histogram({
       name: 'reelay_provider_call_seconds',
       help: 'Provider API call latency',
       labelNames: ['provider', 'operation', 'outcome'],
-      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      // An output download (fetch_output) may take minutes.
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 180],
       registers: [registry],
     }),
     providerErrors: new Counter({ name: 'reelay_provider_errors_total', help: 'Provider errors by error code', labelNames: ['provider', 'kind'], registers: [registry] }),

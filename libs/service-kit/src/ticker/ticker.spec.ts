@@ -1,4 +1,5 @@
 import { Ticker } from './ticker';
+import { currentContext, runWithContext } from '../context/request-context';
 
 function deferred<T = void>() {
   let resolve!: (v: T) => void;
@@ -92,5 +93,31 @@ describe('Ticker', () => {
     await stopping;
     await new Promise((r) => setTimeout(r, 10));
     expect(s.calls).toHaveLength(1);
+  });
+});
+
+describe('Ticker rounds woken from a unit of work', () => {
+  it('run outside that work: a wake() from a job handler does not lend its job id to this round or the rounds after it', async () => {
+    const seen: (string | undefined)[] = [];
+    let woken = false;
+    const ticker = new Ticker({
+      // The first round waits out the interval; from the woken one on, each says more is due.
+      round: async () => {
+        seen.push(currentContext().jobId);
+        return seen.length > 1 && seen.length < 5;
+      },
+      intervalMs: 60_000,
+      onError: () => undefined,
+    });
+    ticker.start();
+    while (seen.length < 1) await new Promise((r) => setTimeout(r, 1));
+    runWithContext({ jobId: 'job_A' }, () => {
+      ticker.wake();
+      woken = true;
+    });
+    while (seen.length < 5) await new Promise((r) => setTimeout(r, 1));
+    await ticker.stop();
+    expect(woken).toBe(true);
+    expect(seen.filter((id) => id !== undefined)).toEqual([]);
   });
 });

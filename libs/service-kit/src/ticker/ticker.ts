@@ -1,3 +1,5 @@
+import { AsyncResource } from 'node:async_hooks';
+
 export interface TickerOptions {
   /** One round of work. Resolving `true` means more is due at once, so the next round starts without waiting. */
   round: () => Promise<boolean | void>;
@@ -17,7 +19,16 @@ export class Ticker {
   private stopped = true;
   private wokenDuringRound = false;
 
-  constructor(private readonly opts: TickerOptions) {}
+  /**
+   * A round runs in the context the ticker was made in. A timer keeps the context of the code that
+   * set it, so a wake() from a message handler would otherwise run that round, and every round it
+   * schedules after it, as part of that job: its ids in their logs, their spans under its span.
+   */
+  private readonly runRound: () => void;
+
+  constructor(private readonly opts: TickerOptions) {
+    this.runRound = AsyncResource.bind(() => this.round());
+  }
 
   /** Starts with a round right away; a second call does nothing. */
   start(): void {
@@ -47,22 +58,24 @@ export class Ticker {
 
   private schedule(delayMs: number): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.opts
-        .round()
-        .then(
-          (more) => (more === true ? 0 : this.opts.intervalMs),
-          (err: unknown) => {
-            this.opts.onError(err);
-            return this.opts.intervalMs;
-          },
-        )
-        .then((next) => {
-          this.running = null;
-          const woken = this.wokenDuringRound;
-          this.wokenDuringRound = false;
-          this.schedule(woken ? 0 : next);
-        });
-    }, delayMs);
+    this.timer = setTimeout(this.runRound, delayMs);
+  }
+
+  private round(): void {
+    this.running = this.opts
+      .round()
+      .then(
+        (more) => (more === true ? 0 : this.opts.intervalMs),
+        (err: unknown) => {
+          this.opts.onError(err);
+          return this.opts.intervalMs;
+        },
+      )
+      .then((next) => {
+        this.running = null;
+        const woken = this.wokenDuringRound;
+        this.wokenDuringRound = false;
+        this.schedule(woken ? 0 : next);
+      });
   }
 }

@@ -4,12 +4,14 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AlwaysOffSampler, BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { scrubSecrets } from '../logging/scrub-secrets';
 
 let provider: BasicTracerProvider | undefined;
 
+// Whole and above 0 only: a batch size or queue of 0 makes the batch processor's flush at shutdown loop for ever.
 const numberFromEnv = (env: NodeJS.ProcessEnv, name: string): number | undefined => {
   const n = Number(env[name]);
-  return env[name] && Number.isFinite(n) && n >= 0 ? n : undefined;
+  return env[name] && Number.isInteger(n) && n > 0 ? n : undefined;
 };
 
 /**
@@ -62,7 +64,8 @@ export function withSpan<T>(name: string, opts: SpanOptions, fn: (span: Span) =>
     try {
       return await fn(span);
     } catch (err) {
-      span.recordException(err instanceof Error ? err : String(err));
+      // Scrubbed as log lines are: a trace backend is one more place a credential must not reach.
+      span.recordException(err instanceof Error ? { name: err.name, message: scrubSecrets(err.message), stack: err.stack && scrubSecrets(err.stack) } : scrubSecrets(String(err)));
       span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.name : 'error' });
       throw err;
     } finally {
