@@ -98,6 +98,7 @@ async function main() {
     new Periodic(() => refreshInFlight({ slots, metrics }), config.DISPATCH_IN_FLIGHT_REFRESH_MS, (err) => logger.warn({ err: String(err) }, 'in-flight refresh failed')),
   ];
   await runService({
+    shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
     name: 'dispatch',
     module: DispatchModule.register(infra, deps, background, metrics),
     port: config.DISPATCH_PORT,

@@ -15,7 +15,7 @@ async function main(): Promise<void> {
     );
   }
   const gw = await buildGateway(config, logger);
-  await runService({ name: 'gateway', module: gw.module, port: config.GATEWAY_PORT, logger, configure: gw.configure });
+  await runService({ name: 'gateway', module: gw.module, port: config.GATEWAY_PORT, logger, configure: gw.configure, shutdownGraceMs: config.SHUTDOWN_GRACE_MS });
 }
 
 main().catch((err: unknown) => exitFatally('gateway', err));

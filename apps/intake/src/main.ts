@@ -41,6 +41,7 @@ async function main() {
     now: () => new Date(),
   };
   await runService({
+    shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
     name: 'intake',
     module: IntakeModule.register(infra, deps, { nc: infra.nc, prefix: infra.prefix, logger }, metrics),
     port: config.INTAKE_PORT,

@@ -35,6 +35,7 @@ async function main() {
   const history = new WebhookHistorySweep(infra.dataSource, config.WEBHOOK_HISTORY_DAYS, logger);
   const deps = { store: infra.store, nc: infra.nc, prefix: infra.prefix, deliveries, deliverer, history, secrets, jobs, logger, metrics: own };
   await runService({
+    shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
     name: 'notification',
     module: NotificationModule.register(infra, deps, metrics),
     port: config.NOTIFICATION_PORT,

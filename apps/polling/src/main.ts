@@ -41,6 +41,7 @@ async function main() {
     adapter.prepare?.().catch((err: unknown) => logger.warn({ provider: adapter.name, err: String(err) }, 'could not load what verifying this provider\'s callbacks needs; its callbacks are refused until it loads'));
   }
   await runService({
+    shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
     name: 'polling',
     module: PollingModule.register(
       infra,

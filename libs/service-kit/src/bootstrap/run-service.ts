@@ -18,6 +18,7 @@ export interface RunServiceOptions {
   /** Transports (e.g. the JetStream consumer strategy) that feed @EventPattern handlers. */
   strategies?: (app: INestApplication) => CustomTransportStrategy[];
   configure?: (app: INestApplication) => void | Promise<void>;
+  /** How long a stop may take before the process exits anyway (SHUTDOWN_GRACE_MS). */
   shutdownGraceMs?: number;
 }
 
@@ -76,7 +77,7 @@ export async function runService(opts: RunServiceOptions): Promise<INestApplicat
     const force = setTimeout(() => {
       opts.logger.error('grace period over: exiting with work still open');
       process.exit(1);
-    }, opts.shutdownGraceMs ?? 25_000);
+    }, opts.shutdownGraceMs ?? 40_000);
     force.unref();
     drain.start(server);
     app

@@ -27,6 +27,8 @@ export const BaseConfig = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // A sweep on one replica holds a pooled connection for its lock while its statements need another.
   DB_POOL_SIZE: z.coerce.number().int().min(2).max(100).default(10),
+  // Under the 45 s that compose and the k8s manifests give a stopping container before they kill it.
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(40_000),
 });
 export type BaseConfig = z.infer<typeof BaseConfig>;
 
