@@ -21,7 +21,7 @@ export interface ServiceInfra {
 
 export interface InfraOptions {
   name: string;
-  config: BaseConfig;
+  config: Omit<BaseConfig, 'SHUTDOWN_GRACE_MS'>;
   logger: Logger;
   /** Tables this service owns, migrated with the event store's own. */
   migrations?: (new () => MigrationInterface)[];
