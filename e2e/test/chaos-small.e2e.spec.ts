@@ -23,15 +23,25 @@ it('killed processes of every kind along the way', () => {
 
 it('lost no job and left none stuck', () => {
   expect(report.notAccepted).toBe(0);
+  expect(report.clientErrors).toEqual([]);
   expect(report.accepted).toBe(report.jobs);
   expect({ lost: report.lost, stuck: report.stuck }).toEqual({ lost: [], stuck: [] });
   expect(report.terminal + report.delayedWithCheck).toBe(report.accepted);
   expect(report.unknownJobs).toEqual([]);
 });
 
+// Most jobs of a scenario end as it makes them (the success scenarios succeed); the others only
+// with a failure the kills may cause (chaos.ts: CHAOS_FAILURES and each scenario's own).
+it('ended the jobs as their scenarios make them, but for the few the chaos may fail', () => {
+  expect(report.outcomeViolations).toEqual([]);
+  expect(report.byOutcome.succeeded ?? 0).toBeGreaterThan(0);
+});
+
 // Runway has neither an idempotency key nor a task list: after a dispatch kill between Runway
 // accepting and the log recording it, dispatch fails the job rather than submitting it again.
 it('submitted no job twice to a provider', () => {
+  // Checked against what the simulator recorded: every job the log says a provider answered is there, under its key.
+  expect(report.submissionMismatches).toEqual([]);
   expect(report.duplicates).toEqual([]);
 });
 
