@@ -1,12 +1,13 @@
 import { mkdtemp, readdir, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openMigrated } from '@reelay/event-store';
+import { openMigrated, rebuildMarkName, rebuildProjection } from '@reelay/event-store';
+import { JOB_VIEW_PROJECTION } from '@reelay/read-models';
 import { assetKey, LocalStorage } from '@reelay/storage';
 import { createTestDatabase, type TestDatabase } from '@reelay/testing';
 import type { DataSource } from 'typeorm';
 import type { GatewayDeps } from '../gateway-deps';
-import { sweepUnusedAssets } from './asset-retention';
+import { jobUsingImage, sweepUnusedAssets } from './asset-retention';
 import { DeleteAssetController } from './delete-asset.controller';
 
 const DAY = 86_400_000;
@@ -136,5 +137,93 @@ describe('sweepUnusedAssets (PostgreSQL job_view, files on disk)', () => {
     const controller = new DeleteAssetController({ storage, dataSource: ds } as unknown as GatewayDeps);
     await expect(controller.remove('u1', old)).rejects.toMatchObject({ code: 'service_unavailable' });
     expect(await stored()).toContain(old);
+  });
+});
+
+describe('asset lookups and sweeps while the operator rebuilds the job list', () => {
+  type Db = Pick<DataSource, 'query'>;
+  const rebuildJobList = () => rebuildProjection(ds, JOB_VIEW_PROJECTION, 'TRUNCATE job_view');
+  /** job_view has folded every event so far, and no rebuild is under way. */
+  const caughtUp = () =>
+    ds.query(
+      `WITH gone AS (DELETE FROM checkpoints WHERE name = $1)
+      INSERT INTO checkpoints (name, transaction_id, global_position) SELECT 'job_view', pg_current_xact_id(), max(global_position) FROM events
+      ON CONFLICT (name) DO UPDATE SET transaction_id = excluded.transaction_id, global_position = excluded.global_position`,
+      [rebuildMarkName(JOB_VIEW_PROJECTION)],
+    );
+  /** An unfinished job of u1 naming a new image, in the log and folded into job_view. */
+  const projectedJob = async () => {
+    const assetId = await asset(40);
+    const jobId = `job_${assetId}`;
+    await ds.query(`INSERT INTO events (stream_id, stream_version, event_id, type, schema_version, data) VALUES ($1, 1, gen_random_uuid(), 'JobSubmitted', 1, $2)`, [
+      `job-${jobId}`, JSON.stringify({ jobId, userId: 'u1', referenceImage: { assetId } }),
+    ]);
+    await jobNaming(assetId, 'queued', 0);
+    await caughtUp();
+    return { assetId, jobId };
+  };
+
+  it('finds an unfinished job when the rebuild commits right after the lookup read the job list’s checkpoint', async () => {
+    const { assetId, jobId } = await projectedJob();
+    let rebuilt = false;
+    const racing = {
+      query: async (sql: string, params?: unknown[]) => {
+        const rows = await ds.query(sql, params);
+        if (!rebuilt && /FROM checkpoints/.test(sql)) {
+          rebuilt = true;
+          await rebuildJobList();
+        }
+        return rows;
+      },
+    } as unknown as Db;
+    expect(await jobUsingImage(racing, 'u1', assetId)).toBe(jobId);
+    expect(rebuilt).toBe(true);
+  });
+
+  it('finds an unfinished job when the lookup starts while a rebuild holds the job list, and the rebuild commits meanwhile', async () => {
+    const { assetId, jobId } = await projectedJob();
+    const rebuild = ds.createQueryRunner();
+    await rebuild.connect();
+    try {
+      await rebuild.startTransaction();
+      await rebuild.query(`TRUNCATE job_view`);
+      await rebuild.query(`DELETE FROM checkpoints WHERE name = 'job_view'`);
+      let settled = false;
+      const lookup = jobUsingImage(ds, 'u1', assetId).finally(() => (settled = true));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(settled).toBe(false); // waits for the TRUNCATE's lock
+      await rebuild.commitTransaction();
+      expect(await lookup).toBe(jobId);
+    } finally {
+      await rebuild.release();
+    }
+  });
+
+  it('a rebuild begun during a round stops the round before its next batch', async () => {
+    await caughtUp();
+    const ownDir = await mkdtemp(join(tmpdir(), 'reelay-asset-retention-'));
+    try {
+      const own = new LocalStorage(ownDir);
+      for (let i = 0; i < 150; i++) {
+        const key = assetKey(`asset_${String(i).padStart(10, 'R')}`);
+        await own.put(key, Buffer.from('png bytes'), { contentType: 'image/png', metadata: { userId: 'u1' } });
+        for (const file of [key, `${key}.meta.json`]) await utimes(join(ownDir, file), daysAgo(40), daysAgo(40));
+      }
+      let rebuilt = false;
+      const racing = {
+        query: async (sql: string, params?: unknown[]) => {
+          const rows = await ds.query(sql, params);
+          if (!rebuilt && /FROM job_view/.test(sql)) {
+            rebuilt = true; // right after the first batch's check
+            await rebuildJobList();
+          }
+          return rows;
+        },
+      } as unknown as Db;
+      expect(await sweepUnusedAssets({ storage: own, dataSource: racing }, 30 * DAY)).toEqual({ removed: 100, more: false, skipped: true });
+      expect((await readdir(join(ownDir, 'assets'))).filter((f) => !f.endsWith('.meta.json'))).toHaveLength(50);
+    } finally {
+      await rm(ownDir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,3 +1,4 @@
+import type { CatchUpWait } from '@reelay/event-store';
 import { JOB_VIEW_PROJECTION, rebuildJobView } from '@reelay/read-models';
 import { UsageError } from '../args';
 import type { Command } from '../command';
@@ -14,13 +15,17 @@ async function projections(ctx: CliContext, [sub, name]: string[]): Promise<void
   if (!rebuild) throw new UsageError(USAGE);
   const started = Date.now();
   let said = started;
-  // Progress on stderr (stdout keeps the one JSON result), at most every 2 s.
-  const progress = (applied: number) => {
-    if (Date.now() - said < 2000) return;
+  // Progress on stderr (stdout keeps the one JSON result), at most every 2 s; while the rebuild
+  // cannot go on (every 2 s), what it waits for: most often a transaction left open somewhere.
+  const progress = (applied: number, waiting?: CatchUpWait) => {
+    if (!waiting && Date.now() - said < 2000) return;
     said = Date.now();
-    process.stderr.write(`${name}: ${applied} events applied, ${Math.round((said - started) / 1000)} s\n`);
+    const seconds = Math.round((said - started) / 1000);
+    const stalled = waiting ? `; no progress for ${Math.round(waiting.stalledMs / 1000)} s, waiting for ${waiting.waitingFor}` : '';
+    process.stderr.write(`${name}: ${applied} events applied, ${seconds} s${stalled}\n`);
   };
-  // Resolves once the projection has reached the log's end; a running gateway may apply some batches itself.
+  // Resolves once the projection has reached the log's end as of the reset (a running gateway may
+  // apply some batches itself); rejects (exit 1, naming what it waited for) after 5 minutes without progress.
   const events = await rebuild(ctx.store, progress);
   ctx.out(JSON.stringify({ projection: name, eventsApplied: events, caughtUp: true, seconds: (Date.now() - started) / 1000 }));
 }

@@ -6,8 +6,8 @@ import { LOG_START } from '../log/log-checkpoint';
 import { EventStore } from '../store/event-store';
 import { creditsGranted, migratedDatabase, type MigratedDatabase } from '../test-support/migrated-database';
 import { PROJECTION_LOCK_NAMESPACE } from './projection-lock';
-import { ProjectionRunner, type ProjectionRunnerOptions, type ProjectionWrite } from './projection-runner';
-import { rebuildProjection } from './rebuild-projection';
+import { CatchUpStalledError, ProjectionRunner, type CatchUpWait, type ProjectionRunnerOptions, type ProjectionWrite } from './projection-runner';
+import { PROJECTION_REBUILDING_SQL, rebuildMarkName, rebuildProjection } from './rebuild-projection';
 
 const NAME = 'credit_totals';
 
@@ -196,5 +196,80 @@ describe('ProjectionRunner (real PostgreSQL)', () => {
     expect(batches.at(-1)).toBe(n);
     expect(await table()).toEqual(want);
     await other.destroy();
+  });
+
+  /** A transaction on its own connection that has taken an id, so log readers cannot read past it. */
+  const openWriter = async () => {
+    const other = await m.extraDataSource(1);
+    const tx = other.createQueryRunner();
+    await tx.connect();
+    await tx.startTransaction();
+    const [{ pid }] = await tx.query(`SELECT pg_current_xact_id(), pg_backend_pid() AS pid`);
+    let ended: Promise<void> | undefined;
+    return {
+      pid: pid as number,
+      end: () =>
+        (ended ??= (async () => {
+          await tx.commitTransaction();
+          await tx.release();
+          await other.destroy();
+        })()),
+    };
+  };
+  const rebuilding = async () => (await m.dataSource.query(PROJECTION_REBUILDING_SQL, [NAME]))[0].rebuilding as boolean;
+
+  it('a rebuild returns only once events committed before it are applied, also those an open transaction keeps from being read yet', async () => {
+    await grantSome(3);
+    const writer = await openWriter();
+    try {
+      // Committed after the writer took its id: the log reader cannot read it until the writer ends.
+      await store.append(`credits-${randomUUID()}`, 0, [creditsGranted('user-late', 7)]);
+      const r = runner();
+      let done = false;
+      const rebuilt = r.rebuild(['TRUNCATE credit_totals']).finally(() => (done = true));
+      await new Promise((res) => setTimeout(res, 500));
+      expect(done).toBe(false);
+      expect(await rebuilding()).toBe(true);
+      await writer.end();
+      await rebuilt;
+    } finally {
+      await writer.end();
+    }
+    expect(await table()).toEqual(await expectedTotals());
+    expect((await table()).find((t) => t.user_id === 'user-late')).toMatchObject({ total: 7 });
+    expect(await rebuilding()).toBe(false);
+  });
+
+  it('a catch-up held up by an open transaction says which one, and gives up after its stall timeout', async () => {
+    const writer = await openWriter();
+    const waits: CatchUpWait[] = [];
+    try {
+      await store.append(`credits-${randomUUID()}`, 0, [creditsGranted('user-stuck', 1)]);
+      const r = runner({ catchUpStallTimeoutMs: 2_500 });
+      const failed = r.catchUp((_, waiting) => waiting && waits.push(waiting)).catch((err: unknown) => err);
+      const err = await failed;
+      expect(err).toBeInstanceOf(CatchUpStalledError);
+      expect(String((err as Error).message)).toMatch(new RegExp(`gave up after \\d+ s without progress, waiting for transaction \\d+ \\(pid ${writer.pid}, `));
+      expect(waits.length).toBeGreaterThanOrEqual(1);
+      expect(waits[0].waitingFor).toContain(`pid ${writer.pid}`);
+    } finally {
+      await writer.end();
+    }
+    expect(await runner().catchUp()).toBe(1);
+  });
+
+  it('a rebuild stays marked until the projection has caught up, also when the rebuild command stopped halfway', async () => {
+    await grantSome(3);
+    const r = runner({ batchSize: 2 });
+    await r.runOnce();
+    expect(await rebuilding()).toBe(false);
+    const end = await rebuildProjection(m.dataSource, NAME, 'TRUNCATE credit_totals');
+    expect(await checkpoints.get(rebuildMarkName(NAME))).toEqual(end);
+    expect(await rebuilding()).toBe(true);
+    await r.runBatch();
+    expect(await rebuilding()).toBe(true);
+    // Another runner (a service's) finishes it.
+    await runner().runOnce();
+    expect(await rebuilding()).toBe(false);
   });
 });

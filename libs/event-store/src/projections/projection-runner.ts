@@ -1,11 +1,12 @@
 import type { RecordedEvent } from '@reelay/contracts';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { CheckpointStore } from '../checkpoints/checkpoint-store';
+import { compareCheckpoints, type LogCheckpoint } from '../log/log-checkpoint';
 import { LogNotifier } from '../log/log-notifier';
-import { inTransaction } from '../sql/sql-executor';
+import { inTransaction, type SqlExecutor } from '../sql/sql-executor';
 import type { EventStore } from '../store/event-store';
 import { TRY_LOCK_PROJECTION_SQL } from './projection-lock';
-import { rebuildProjection } from './rebuild-projection';
+import { newestCommittedPosition, rebuildProjection } from './rebuild-projection';
 
 export interface ProjectionRunnerOptions {
   /** Names the checkpoint and the lock; one active runner per name across all processes. */
@@ -31,6 +32,93 @@ export interface ProjectionRunnerOptions {
   listen?: boolean;
   /** Called with errors from the background loop (default: console.error); the loop retries after the poll interval. */
   onError?: (err: unknown) => void;
+  /**
+   * A catch-up (and so a rebuild) gives up with CatchUpStalledError once its checkpoint has not
+   * moved for this long (default CATCH_UP_STALL_TIMEOUT_MS), e.g. behind a transaction left open.
+   */
+  catchUpStallTimeoutMs?: number;
+}
+
+/** Default of ProjectionRunnerOptions.catchUpStallTimeoutMs: five minutes without progress. */
+export const CATCH_UP_STALL_TIMEOUT_MS = 300_000;
+/** While a catch-up is stalled, it says what it waits for this often. */
+const CATCH_UP_WAIT_REPORT_MS = 2_000;
+/** A catch-up that has read everything it may read yet looks again after this long. */
+const CATCH_UP_RETRY_MS = 100;
+
+/** What a catch-up waits for while its checkpoint does not move. */
+export interface CatchUpWait {
+  /** The position the catch-up must reach: the log's last committed event when it began. */
+  target: LogCheckpoint;
+  /** The projection's checkpoint now. */
+  reached: LogCheckpoint;
+  /** How long the checkpoint has not moved. */
+  stalledMs: number;
+  /** In words: the open transaction the log cannot be read past, or the runner holding the lock. */
+  waitingFor: string;
+}
+
+/**
+ * Hears the running count of events the call applied, after each batch; and, every couple of
+ * seconds while the checkpoint does not move, the same count with what it waits for.
+ */
+export type CatchUpProgress = (applied: number, waiting?: CatchUpWait) => void;
+
+/** A catch-up gave up: its checkpoint did not move for the stall timeout. What it applied stays. */
+export class CatchUpStalledError extends Error {
+  constructor(
+    readonly projection: string,
+    readonly wait: CatchUpWait,
+  ) {
+    super(
+      `${projection}: gave up after ${Math.round(wait.stalledMs / 1000)} s without progress, waiting for ${wait.waitingFor}; ` +
+        `reached ${position(wait.reached)} of ${position(wait.target)}. It is not caught up yet: a running service's runner goes on from there by itself.`,
+    );
+    this.name = 'CatchUpStalledError';
+  }
+}
+
+function position(c: LogCheckpoint): string {
+  return `(transaction ${c.transactionId}, position ${c.globalPosition})`;
+}
+
+/*
+ * Who holds the log's horizon back: the open transaction with the oldest id, anywhere on the server
+ * (the horizon is cluster-wide), a prepared one included. Another user's session shows without its
+ * query unless this role may read all statistics.
+ */
+const HORIZON_HOLDER_SQL = `
+  SELECT * FROM (
+    SELECT age(backend_xid) AS age, backend_xid::text AS xid, pid, state, usename AS who, datname AS db, application_name AS app, NULL AS gid,
+           floor(extract(epoch FROM now() - xact_start))::int AS seconds, left(regexp_replace(query, '[[:space:]]+', ' ', 'g'), 120) AS query
+    FROM pg_stat_activity WHERE backend_xid IS NOT NULL
+    UNION ALL
+    SELECT age(transaction), transaction::text, NULL, 'prepared', owner, database, NULL, gid,
+           floor(extract(epoch FROM now() - prepared))::int, NULL
+    FROM pg_prepared_xacts
+  ) open ORDER BY age DESC LIMIT 1`;
+
+interface HorizonHolderRow {
+  xid: string;
+  pid: number | null;
+  state: string | null;
+  who: string | null;
+  db: string | null;
+  app: string | null;
+  gid: string | null;
+  seconds: number | null;
+  query: string | null;
+}
+
+/** The open transaction that keeps log readers from reading further, in words. */
+export async function describeHorizonHolder(db: SqlExecutor): Promise<string> {
+  const [t] = (await db.query(HORIZON_HOLDER_SQL)) as HorizonHolderRow[];
+  const why = 'the log is read only up to the oldest transaction still open that wrote something';
+  if (!t) return `the oldest open transaction to end (none visible here; ${why})`;
+  const where = [t.who && `user ${t.who}`, t.db && `database ${t.db}`].filter(Boolean).join(', ');
+  if (t.gid !== null) return `prepared transaction ${t.xid} ("${t.gid}", ${where}, prepared ${t.seconds ?? '?'} s ago) to be committed or rolled back (${why})`;
+  const what = [`pid ${t.pid}`, t.app && `application "${t.app}"`, where, t.state && `${t.state} for ${t.seconds ?? '?'} s`, t.query && `last statement: ${t.query}`].filter(Boolean).join(', ');
+  return `transaction ${t.xid} (${what}) to end (${why})`;
 }
 
 /**
@@ -49,6 +137,8 @@ export interface BatchOutcome {
   processed: number;
   /** False when another runner held this projection's lock, so nothing was attempted. */
   locked: boolean;
+  /** With the lock: the projection's checkpoint after the batch. */
+  checkpoint?: LogCheckpoint;
 }
 
 /**
@@ -74,6 +164,7 @@ export class ProjectionRunner {
   private readonly listen: boolean;
   // Also the wakeable sleep between polls when not listening.
   private readonly notifier: LogNotifier;
+  private readonly stallTimeoutMs: number;
   private loop?: Promise<void>;
   private stopping = false;
 
@@ -84,6 +175,7 @@ export class ProjectionRunner {
     this.minBatchIntervalMs = opts.minBatchIntervalMs ?? 0;
     this.checkpoints = new CheckpointStore(opts.dataSource);
     this.listen = opts.listen ?? true;
+    this.stallTimeoutMs = opts.catchUpStallTimeoutMs ?? CATCH_UP_STALL_TIMEOUT_MS;
     this.notifier = new LogNotifier(opts.dataSource);
   }
 
@@ -94,10 +186,10 @@ export class ProjectionRunner {
       if (!locked) return { processed: 0, locked: false };
       const from = await this.checkpoints.get(this.name, tx);
       const { events, checkpoint } = await this.opts.store.readAll(from, this.batchSize, { tx });
-      if (events.length === 0) return { processed: 0, locked: true };
+      if (events.length === 0) return { processed: 0, locked: true, checkpoint: from };
       const write = await this.opts.project(events, tx);
       await this.checkpoints.save(this.name, checkpoint, tx, write ?? undefined);
-      return { processed: events.length, locked: true };
+      return { processed: events.length, locked: true, checkpoint };
     });
   }
 
@@ -129,31 +221,54 @@ export class ProjectionRunner {
   }
 
   /**
-   * Like `runOnce`, but a batch that finds another runner holding the lock waits its turn instead of
-   * returning: it resolves only once the projection (whoever applied it) has reached the log as it
-   * was, with the count this call applied. `onBatch` hears the running count after each batch.
+   * Brings the projection up to the log's last committed event as of the call (whoever applies the
+   * batches: a batch that finds another runner holding the lock waits its turn), resolving with the
+   * count this call applied. A short batch is not the end: the log is read only up to the oldest
+   * transaction still open that wrote something (read-all.ts), so events committed before the call
+   * may not be readable yet; it then looks again every 100 ms. `onProgress` hears the running count
+   * after each batch, and what it waits for every 2 s while the checkpoint does not move; after
+   * `catchUpStallTimeoutMs` without progress it rejects with CatchUpStalledError.
    */
-  async catchUp(onBatch?: (applied: number) => void): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const { processed, locked } = await this.runBatch();
-      if (!locked) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        continue;
-      }
-      total += processed;
-      if (processed) onBatch?.(total);
-      if (processed < this.batchSize || this.stopping) return total;
-    }
+  async catchUp(onProgress?: CatchUpProgress): Promise<number> {
+    return this.catchUpTo(await newestCommittedPosition(this.opts.dataSource), onProgress);
   }
 
   /**
-   * Empties the read model (`truncateSql`), resets the checkpoint and replays the whole log into it,
-   * resolving once it is caught up (a running service's runner may apply some of the batches).
+   * Empties the read model (`truncateSql`), resets the checkpoint and replays the log into it,
+   * resolving once it has caught up with the log's end as of the reset (a running service's runner
+   * may apply some of the batches). Until then the read model is marked as being rebuilt
+   * (PROJECTION_REBUILDING_SQL), also if this call gives up or its process stops.
    */
-  async rebuild(truncateSql: string[], onBatch?: (applied: number) => void): Promise<number> {
-    await rebuildProjection(this.opts.dataSource, this.name, ...truncateSql);
-    return this.catchUp(onBatch);
+  async rebuild(truncateSql: string[], onProgress?: CatchUpProgress): Promise<number> {
+    const end = await rebuildProjection(this.opts.dataSource, this.name, ...truncateSql);
+    return this.catchUpTo(end, onProgress);
+  }
+
+  private async catchUpTo(target: LogCheckpoint, onProgress?: CatchUpProgress): Promise<number> {
+    let total = 0;
+    let reached: LogCheckpoint | undefined;
+    let movedAt = Date.now();
+    let reportedAt = movedAt;
+    for (;;) {
+      const { processed, checkpoint } = await this.runBatch();
+      total += processed;
+      if (processed) onProgress?.(total);
+      // Without the lock: where the runner holding it has got to.
+      const at = checkpoint ?? (await this.checkpoints.get(this.name));
+      if (compareCheckpoints(at, target) >= 0 || this.stopping) return total;
+      if (!reached || compareCheckpoints(at, reached) !== 0) [reached, movedAt] = [at, Date.now()];
+      if (processed === this.batchSize) continue;
+      const now = Date.now();
+      const stalled = now - movedAt >= this.stallTimeoutMs;
+      if (stalled || (onProgress && now - Math.max(movedAt, reportedAt) >= CATCH_UP_WAIT_REPORT_MS)) {
+        const waitingFor = checkpoint ? await describeHorizonHolder(this.opts.dataSource) : `another runner of ${this.name}, which holds its lock, to apply or release it`;
+        const wait: CatchUpWait = { target, reached: at, stalledMs: now - movedAt, waitingFor };
+        if (stalled) throw new CatchUpStalledError(this.name, wait);
+        reportedAt = now;
+        onProgress?.(total, wait);
+      }
+      await new Promise((resolve) => setTimeout(resolve, CATCH_UP_RETRY_MS));
+    }
   }
 
   private async run(): Promise<void> {

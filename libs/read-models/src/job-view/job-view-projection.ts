@@ -1,5 +1,5 @@
 import { type RecordedEvent } from '@reelay/contracts';
-import { EventStore, ProjectionRunner, type ProjectionWrite } from '@reelay/event-store';
+import { EventStore, ProjectionRunner, type CatchUpProgress, type ProjectionWrite } from '@reelay/event-store';
 import { foldRecordedJob, toPublicJob, type JobState } from '@reelay/job-domain';
 import type { QueryRunner } from 'typeorm';
 
@@ -97,6 +97,6 @@ export function createJobViewProjection(
  * refilled in batches, so listings are incomplete until it finishes; single jobs are read from the
  * log and are unaffected.
  */
-export function rebuildJobView(store: EventStore, onBatch?: (applied: number) => void): Promise<number> {
-  return createJobViewProjection(store).rebuild(['TRUNCATE job_view'], onBatch);
+export function rebuildJobView(store: EventStore, onProgress?: CatchUpProgress): Promise<number> {
+  return createJobViewProjection(store).rebuild(['TRUNCATE job_view'], onProgress);
 }
