@@ -194,8 +194,8 @@ connections), took ${fmt(p.driverCpuPerJobMs, 1)} ms of CPU per job on the same 
 ` : ''}${p.deliveries ? `
 JetStream deliveries per job in the peak run, per durable consumer (its \`delivered\` count before
 and after, divided by the jobs; nats-server ${p.deliveries.server}). A consumer of several event types
-is one durable with \`filter_subjects\` on nats-server 2.10 and later, and one durable per event type
-(\`<durable>-<Type>\`) on an older server, so an event is delivered only to the consumers that asked
+is one durable per event type
+(\`<durable>-<Type>\`), so an event is delivered only to the consumers that asked
 for its type:
 
 | consumer | server-side filter | deliveries per job |

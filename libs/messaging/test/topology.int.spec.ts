@@ -135,16 +135,27 @@ describe('ensureTopology (real NATS)', () => {
     const coveringConsumer = () =>
       jsm.consumers.add(stream, { durable_name: 'slots', ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, filter_subject: `${prefix}.events.job.>` });
 
-    it('is one durable per type on a server without filter_subjects, each handed only its type', async () => {
-      const ensured = await ensureConsumer(jsm, spec, false);
+    it('is one durable per type, on any server version, each handed only its type', async () => {
+      const ensured = await ensureConsumer(jsm, spec);
       const seqs = await publish('JobSubmitted', 'JobSucceeded', 'JobValidated', 'JobFailed', 'JobSucceeded');
 
       expect(ensured.parts.map((p) => p.name)).toEqual(['slots-JobSucceeded', 'slots-JobFailed']);
       expect(await consumerNames()).toEqual(['slots-JobFailed', 'slots-JobSucceeded']);
       expect(await drain('slots-JobSucceeded')).toEqual([seqs[1], seqs[4]]);
       expect(await drain('slots-JobFailed')).toEqual([seqs[3]]);
-      const again = await ensureConsumer(jsm, spec, false);
+      const again = await ensureConsumer(jsm, spec);
       expect(again.parts.map((p) => p.created)).toEqual(ensured.parts.map((p) => p.created));
+    });
+
+    it('a replica of an older release that binds fewer types leaves the durable of the type it does not know alone: none of its events is passed over', async () => {
+      const withCanceled: ConsumerSpec = { ...spec, filterSubjects: [...spec.filterSubjects, `${prefix}.events.job.JobCanceled`] };
+      await ensureConsumer(jsm, withCanceled);
+      await ensureConsumer(jsm, spec); // the older replica restarts mid-rollout
+      const seqs = await publish('JobCanceled', 'JobSucceeded', 'JobCanceled');
+      await ensureConsumer(jsm, withCanceled);
+
+      expect(await consumerNames()).toEqual(['slots-JobCanceled', 'slots-JobFailed', 'slots-JobSucceeded']);
+      expect(await drain('slots-JobCanceled')).toEqual([seqs[0], seqs[2]]);
     });
 
     it('takes over from the covering consumer of an older release where it stopped, and deletes it', async () => {
@@ -155,7 +166,7 @@ describe('ensureTopology (real NATS)', () => {
       // The third is handed out but not acked (a handler still running when the old replica stopped).
       expect((await old.next({ expires: 1000 }))!.seq).toBe(seqs[2]);
 
-      await ensureConsumer(jsm, spec, false);
+      await ensureConsumer(jsm, spec);
 
       expect(await consumerNames()).toEqual(['slots-JobFailed', 'slots-JobSucceeded']);
       expect(await drain('slots-JobSucceeded')).toEqual([seqs[3]]);
@@ -167,7 +178,7 @@ describe('ensureTopology (real NATS)', () => {
       await publish('JobSucceeded', 'JobFailed', 'JobSubmitted');
       await drain('slots');
 
-      await ensureConsumer(jsm, spec, false);
+      await ensureConsumer(jsm, spec);
       const later = await publish('JobFailed');
 
       expect(await drain('slots-JobSucceeded')).toEqual([]);
@@ -180,7 +191,7 @@ describe('ensureTopology (real NATS)', () => {
       await (await (await jetstream(nc).consumers.get(stream, 'slots')).next({ expires: 1000 }))!.ackAck();
       const replicas = await Promise.all(Array.from({ length: 3 }, (_, i) => connectNats(TEST_NATS_URL, `split-replica-${i}`)));
       try {
-        const results = await Promise.all(replicas.map(async (c) => ensureConsumer(await jetstreamManager(c), spec, false)));
+        const results = await Promise.all(replicas.map(async (c) => ensureConsumer(await jetstreamManager(c), spec)));
         for (const r of results) expect(r.parts.map((p) => p.name)).toEqual(['slots-JobSucceeded', 'slots-JobFailed']);
       } finally {
         await Promise.all(replicas.map((c) => c.drain()));
@@ -201,7 +212,7 @@ describe('ensureTopology (real NATS)', () => {
       );
 
     it('after a server upgrade, goes back to one consumer starting where the slowest per-type durable stopped', async () => {
-      await ensureConsumer(jsm, spec, false);
+      await ensureConsumer(jsm, spec);
       const seqs = await publish('JobSucceeded', 'JobFailed', 'JobSucceeded', 'JobFailed');
       await drain('slots-JobSucceeded');
       const failed = await jetstream(nc).consumers.get(stream, 'slots-JobFailed');
@@ -218,7 +229,7 @@ describe('ensureTopology (real NATS)', () => {
     });
 
     it('after a server upgrade with every per-type durable drained, starts after the last event', async () => {
-      await ensureConsumer(jsm, spec, false);
+      await ensureConsumer(jsm, spec);
       await publish('JobSucceeded', 'JobFailed', 'JobSubmitted');
       await drain('slots-JobSucceeded');
       await drain('slots-JobFailed');
@@ -245,14 +256,14 @@ describe('ensureTopology (real NATS)', () => {
     });
 
     it('replaces a leftover consumer of another layout at the hand-over point instead of keeping its position', async () => {
-      await ensureConsumer(jsm, spec, false);
+      await ensureConsumer(jsm, spec);
       await publish('JobSucceeded', 'JobFailed');
       await drain('slots-JobSucceeded');
       await drain('slots-JobFailed');
       // An older release, restarted during the upgrade, made the covering consumer again from the start.
       await coveringConsumer();
 
-      await ensureConsumer(jsm, spec, false);
+      await ensureConsumer(jsm, spec);
 
       expect(await consumerNames()).toEqual(['slots-JobFailed', 'slots-JobSucceeded']);
       expect(await drain('slots-JobSucceeded')).toEqual([]);

@@ -1,6 +1,6 @@
 import { AckPolicy, DeliverPolicy, ReplayPolicy, type ConsumerConfig, type ConsumerInfo, type JetStreamManager } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
-import { consumerInfo, deleteConsumer, supportsMultipleFilters } from './jetstream-api';
+import { consumerInfo, deleteConsumer } from './jetstream-api';
 
 export interface ConsumerSpec {
   stream: string;
@@ -19,10 +19,7 @@ export interface ConsumerSpec {
 }
 
 export interface EnsuredConsumer {
-  /**
-   * The durable consumers that serve the spec: its own durable or, on a server without
-   * `filter_subjects` (before nats-server 2.10), one per filter subject (see `splitDurables`).
-   */
+  /** The durable consumers that serve the spec: its own durable, or one per filter subject (see `splitDurables`). */
   parts: ConsumerInfo[];
 }
 
@@ -33,19 +30,20 @@ interface DurableSpec {
 
 /**
  * Creates or reconciles the durable consumer(s) of a spec. A spec with several filter subjects is
- * one consumer with `filter_subjects` where the server has it, and one consumer per subject where
- * it does not; a consumer with a covering filter would be handed every event under it, to be acked
- * unhandled. Moving between the two shapes (a server upgrade, or an older release of this code) is
- * a hand-over: see `handOver`.
+ * one consumer per subject, on every server version. One consumer with `filter_subjects` (nats-server
+ * 2.10) would have its filters set by whichever replica ensured it last, so during a rollout an older
+ * replica would narrow them back and the consumer would pass over the events of the types it dropped,
+ * for good (a filter widened again does not deliver them). A durable per type is left alone by a
+ * release that does not know its type. A consumer made by an earlier layout (`filter_subjects`, or
+ * one covering filter) is handed over: see `handOver`.
  */
-export async function ensureConsumer(jsm: JetStreamManager, spec: ConsumerSpec, multipleFilters = supportsMultipleFilters(jsm)): Promise<EnsuredConsumer> {
+export async function ensureConsumer(jsm: JetStreamManager, spec: ConsumerSpec): Promise<EnsuredConsumer> {
   const filters = [...new Set(spec.filterSubjects)];
   if (filters.length === 0) throw new Error(`Consumer ${spec.durable} needs at least one filter subject`);
   const whole: DurableSpec = { durable: spec.durable, filters };
   if (filters.length === 1) return { parts: [await ensureDurable(jsm, spec, whole)] };
   const split = splitDurables(spec.durable, filters).map(({ durable, filter }) => ({ durable, filters: [filter] }));
-  const parts = multipleFilters ? await handOver(jsm, spec, split, [whole]) : await handOver(jsm, spec, [whole], split);
-  return { parts };
+  return { parts: await handOver(jsm, spec, [whole], split) };
 }
 
 /**
@@ -159,5 +157,8 @@ async function reconcileConsumer(jsm: JetStreamManager, stream: string, info: Co
   const same = sameFilters(have, want) && have.max_deliver === want.max_deliver && have.ack_wait === want.ack_wait && have.max_ack_pending === want.max_ack_pending;
   if (same) return info;
   const { durable_name: durable, ack_policy: _ack, deliver_policy: _deliver, opt_start_seq: _start, replay_policy: _replay, ...updatable } = want;
-  return jsm.consumers.update(stream, durable!, updatable);
+  // nats.js merges the update into the consumer's config: the filter field not wanted is cleared, or
+  // 2.10 refuses a consumer with both (one made with `filter_subjects` by an earlier layout).
+  const otherFilter = want.filter_subjects ? { filter_subject: undefined } : { filter_subjects: undefined };
+  return jsm.consumers.update(stream, durable!, { ...updatable, ...otherFilter });
 }

@@ -1,5 +1,4 @@
 import { JetStreamApiError, type ConsumerInfo, type JetStreamManager, type StreamInfo } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
 
 export const STREAM_NOT_FOUND = 10059;
 export const STREAM_NAME_IN_USE = 10058;
@@ -34,11 +33,4 @@ export async function deleteConsumer(jsm: JetStreamManager, stream: string, dura
   } catch (err) {
     if (!hasApiCode(err, CONSUMER_NOT_FOUND)) throw err;
   }
-}
-
-/** `filter_subjects` (several filters per consumer) arrived in nats-server 2.10. */
-export function supportsMultipleFilters(jsm: JetStreamManager): boolean {
-  const version = (jsm as unknown as { nc?: NatsConnection }).nc?.info?.version ?? '0.0.0';
-  const [major, minor] = version.split('.').map((n) => Number.parseInt(n, 10));
-  return major > 2 || (major === 2 && minor >= 10);
 }
