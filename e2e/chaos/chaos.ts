@@ -54,6 +54,8 @@ export interface ChaosReport {
   /** Restarts that came up (a start that failed is in `failedStarts`, not here). */
   restarts: { services: number; nats: number; postgres: number };
   failedStarts: string[];
+  /** Service processes that ended though nobody killed them (a crash on a NATS or PostgreSQL restart, say), with their last output. */
+  unexpectedExits: string[];
   /** Reconnections of the live SSE followers (after a gateway kill). */
   sseReconnects: number;
   lost: string[];
@@ -236,7 +238,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const db = new Client({ connectionString: stack.db.url });
   const report: ChaosReport = {
     jobs: opts.jobs, accepted: 0, notAccepted: 0, terminal: 0, delayedWithCheck: 0, byOutcome: {}, byScenario: {}, outcomeViolations: [], clientErrors: [], submissionMismatches: [],
-    kills: Object.fromEntries(KINDS.map((k) => [k, 0])), restarts: { services: 0, nats: 0, postgres: 0 }, failedStarts: [], sseReconnects: 0, unknownJobs: [],
+    kills: Object.fromEntries(KINDS.map((k) => [k, 0])), restarts: { services: 0, nats: 0, postgres: 0 }, failedStarts: [], unexpectedExits: [], sseReconnects: 0, unknownJobs: [],
     lost: [], stuck: [], deadLetters: [], duplicates: [], missingSse: [], missingWebhooks: [], webhooksOutOfOrder: [], creditMismatches: [], gaps: [], projectionMismatches: [], slotLeaks: [], seconds: 0,
     logDir: join(tmpdir(), `reelay-chaos-${Date.now()}`),
   };
@@ -273,7 +275,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     })();
 
     // A gateway kill counts once it cut streams that were open, so that resuming by Last-Event-ID is exercised.
-    await chaos(stack, opts, report, log, nats, pg, () => submitted.some((s) => s.live && !s.live.over));
+    const killed = new Set<ServiceProcess>();
+    await chaos(stack, opts, report, log, nats, pg, () => submitted.some((s) => s.live && !s.live.over), killed);
     await submitting;
     report.accepted = submitted.length;
     log(`chaos over: ${JSON.stringify(report.kills)} kills, ${report.restarts.services} restarts; ${submitted.length} jobs accepted`);
@@ -281,6 +284,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     await db.connect();
     await settle(db, submitted, opts.settleTimeoutMs);
     await check(stack, db, submitted, keys, receiver, GRANT, report, log);
+    report.unexpectedExits = stack.services.filter((p) => !alive(p) && !killed.has(p)).map((p) => `${p.name} (pid ${p.child.pid}, ${p.child.exitCode ?? p.child.signalCode}): ${p.output().trim().split('\n').slice(-3).join(' | ').slice(0, 600)}`);
   } finally {
     closed.abort();
     report.seconds = Math.round((Date.now() - started) / 1000);
@@ -332,7 +336,7 @@ async function cancel(stack: Stack, key: string, jobId: string): Promise<void> {
   }
 }
 
-async function chaos(stack: Stack, opts: ChaosOptions, report: ChaosReport, log: (l: string) => void, nats: PrivateNats | null, pg: PrivatePostgres | null, streamsOpen: () => boolean) {
+async function chaos(stack: Stack, opts: ChaosOptions, report: ChaosReport, log: (l: string) => void, nats: PrivateNats | null, pg: PrivatePostgres | null, streamsOpen: () => boolean, killed: Set<ServiceProcess>) {
   const end = Date.now() + opts.chaosMs;
   const natsAt = Date.now() + opts.chaosMs / 3;
   const pgAt = Date.now() + (2 * opts.chaosMs) / 3;
@@ -385,6 +389,7 @@ async function chaos(stack: Stack, opts: ChaosOptions, report: ChaosReport, log:
     const live = stack.services.filter((s) => s.name === kind && alive(s));
     if (live.length === 0) continue;
     const victim = pick(live);
+    killed.add(victim);
     await victim.kill('SIGKILL');
     report.kills[kind]++;
     await sleep(between([100, 1500]));
@@ -806,7 +811,7 @@ export function formatReport(r: ChaosReport): string {
     `outcomes ${Object.entries(r.byOutcome).map(([k, v]) => `${k}=${v}`).join(' ')}`,
     ...Object.entries(r.byScenario).map(([name, seen]) => `  ${name}: ${Object.entries(seen).map(([k, v]) => `${k}=${v}`).join(' ')}`),
     `kills ${Object.values(r.kills).reduce((a, b) => a + b, 0)} (${Object.entries(r.kills).map(([k, v]) => `${k}=${v}`).join(' ')}), service restarts ${r.restarts.services}, NATS restarts ${r.restarts.nats}, PostgreSQL restarts ${r.restarts.postgres}`,
-    `failed restarts ${r.failedStarts.length}, jobs in the log nobody submitted ${r.unknownJobs.length}, live SSE reconnects ${r.sseReconnects}, refused client requests ${r.clientErrors.length}`,
+    `failed restarts ${r.failedStarts.length}, processes that exited unkilled ${r.unexpectedExits.length}, jobs in the log nobody submitted ${r.unknownJobs.length}, live SSE reconnects ${r.sseReconnects}, refused client requests ${r.clientErrors.length}`,
     `outcome violations ${r.outcomeViolations.length}, submission mismatches ${r.submissionMismatches.length}`,
     `lost ${r.lost.length}, stuck ${r.stuck.length}, dead letters ${r.deadLetters.length ? r.deadLetters.join('; ') : 0}, duplicates ${r.duplicates.length}, missing SSE ${r.missingSse.length}, missing webhooks ${r.missingWebhooks.length}, webhooks out of order ${r.webhooksOutOfOrder.length}`,
     `credit mismatches ${r.creditMismatches.length}, stream gaps ${r.gaps.length}, projection mismatches ${r.projectionMismatches.length}, slots held by finished jobs ${r.slotLeaks.length}, ${r.seconds} s; service output in ${r.logDir}`,
