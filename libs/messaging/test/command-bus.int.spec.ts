@@ -86,6 +86,36 @@ describe('command bus and live pushes (real NATS)', () => {
     expect(raw.json()).toEqual({ ok: false, error: { code: 'invalid_request', message: 'The command is not valid JSON' } });
   });
 
+  it('a reply that cannot be sent (over max_payload, not JSON) becomes an internal_error reply, reported, never a hung caller or an unhandled rejection', async () => {
+    const subject = `${uniqueNatsPrefix('cmd')}.cmd.unsendable`;
+    const errors: unknown[] = [];
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      servers.push(
+        serveCommands(
+          replicas[0],
+          subject,
+          'intake',
+          async (payload) => ((payload as { kind: string }).kind === 'big' ? { pad: 'x'.repeat(replicas[0].info!.max_payload + 1) } : { n: 1n }),
+          { onError: (err) => errors.push(err) },
+        ),
+      );
+      await replicas[0].flush();
+
+      for (const kind of ['big', 'bigint']) {
+        const reply = CommandReply.parse(await request(caller, subject, { kind }, 2000));
+        expect(reply).toEqual({ ok: false, error: { code: 'internal_error', message: expect.any(String) } });
+      }
+      expect(errors).toHaveLength(2);
+      await new Promise((r) => setImmediate(r));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('fails fast with CommandUnavailableError when nobody serves the subject', async () => {
     const subject = `${uniqueNatsPrefix('cmd')}.cmd.nobody`;
     await expect(request(caller, subject, {}, 2000)).rejects.toMatchObject({ name: CommandUnavailableError.name, reason: 'no_responders' });

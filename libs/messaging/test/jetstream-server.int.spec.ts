@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Controller, Module, type INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -32,13 +32,18 @@ class Recorder {
   readonly finished: string[] = [];
   /** Events of these progress values wait for their promise before they finish. */
   readonly blockers = new Map<number, Promise<void>>();
+  /** Events of these progress values take this long instead of delayMs. */
+  readonly delays = new Map<number, number>();
+  /** Runs as the handler starts, on the delivery's own message (to make its ack fail, say). */
+  onMessage?: (msg: JsMsg, deliveryCount: number) => void;
   delayMs = 5;
 
   async handle(event: RecordedEvent, ctx: JetStreamContext): Promise<void> {
+    this.onMessage?.(ctx.getMessage(), ctx.getDeliveryCount());
     const ok = !this.failing.has(event.eventId);
     const progress = (event.data as { progress: number }).progress;
     this.handled.push({ eventId: event.eventId, deliveryCount: ctx.getDeliveryCount(), progress, ok });
-    await new Promise((r) => setTimeout(r, this.delayMs));
+    await new Promise((r) => setTimeout(r, this.delays.get(progress) ?? this.delayMs));
     await this.blockers.get(progress);
     if (!ok) throw new Error(`provider exploded for ${event.eventId}`);
     this.finished.push(event.eventId);
@@ -313,6 +318,70 @@ describe('JetStreamServer (Nest custom transport, real NATS + PostgreSQL)', () =
     await waitFor('3 events handled', () => recorder.finished.length === 3, 20_000);
     await new Promise((r) => setTimeout(r, 2500)); // a redelivery would have arrived by now
     expect(recorder.handled.map((h) => [h.eventId, h.deliveryCount])).toEqual(events.map((e) => [e.eventId, 1]));
+  });
+
+  it('a message that waited for a slot is kept alive from the moment it gets one, so it is not delivered again while it runs', async () => {
+    const prefix = await newPrefix();
+    const recorder = new Recorder();
+    // ack_wait 1500 keeps alive every 1000 ms (the floor). The second message waits 750 ms, less
+    // than one keep-alive, so without one as it gets its slot its next comes 1750 ms after delivery.
+    recorder.delays.set(1, 750);
+    recorder.delays.set(2, 1500);
+    const events = [progressEvent(1), progressEvent(2)];
+    for (const e of events) await publish(prefix, e);
+    await startService(prefix, recorder, { concurrency: 1, ackWaitMs: 1500 });
+
+    await waitFor('both events handled', () => recorder.finished.length === 2, 20_000);
+    await new Promise((r) => setTimeout(r, 2000)); // a redelivery would have arrived by now
+    expect(recorder.handled.map((h) => [h.eventId, h.deliveryCount])).toEqual(events.map((e) => [e.eventId, 1]));
+  });
+
+  it('an ack that fails after the handler succeeded on the last allowed delivery is reported, not taken for a handler failure and dead-lettered', async () => {
+    const prefix = await newPrefix();
+    const recorder = new Recorder();
+    const event = progressEvent(8);
+    recorder.failing.add(event.eventId);
+    recorder.onMessage = (msg, deliveryCount) => {
+      if (deliveryCount < 3) return;
+      recorder.failing.delete(event.eventId); // succeeds on the last try (maxDeliver 3)...
+      msg.ack = () => {
+        throw new Error('connection closed'); // ...but its ack cannot be sent
+      };
+    };
+    await startService(prefix, recorder);
+    const errors: Error[] = [];
+    const outcomes: string[] = [];
+    servers.at(-1)!.on('error', (err) => errors.push(err));
+    servers.at(-1)!.on('handled', ({ outcome }) => outcomes.push(outcome));
+    await publish(prefix, event);
+
+    await waitFor('the last delivery settled', () => recorder.finished.includes(event.eventId) && outcomes.length === 3);
+    expect(outcomes).toEqual(['retry', 'retry', 'retry']);
+    expect(errors.map((e) => e.message)).toContain('connection closed');
+    expect((await deadLetters.list({ consumer: 'progress' })).some((d) => d.eventId === event.eventId)).toBe(false);
+  });
+
+  it('a dead letter whose term cannot be sent is still reported as handled', async () => {
+    const prefix = await newPrefix();
+    const recorder = new Recorder();
+    const event = progressEvent(9);
+    recorder.failing.add(event.eventId);
+    recorder.onMessage = (msg, deliveryCount) => {
+      if (deliveryCount < 3) return;
+      msg.term = () => {
+        throw new Error('connection closed');
+      };
+    };
+    await startService(prefix, recorder);
+    const errors: Error[] = [];
+    const deadLettered: string[] = [];
+    servers.at(-1)!.on('error', (err) => errors.push(err));
+    servers.at(-1)!.on('handled', ({ outcome }) => outcome === 'dead_letter' && deadLettered.push(event.eventId));
+    await publish(prefix, event);
+
+    await waitFor('the term failure reported', () => errors.some((e) => e.message === 'connection closed'));
+    await waitFor('the dead letter reported as handled', () => deadLettered.length === 1, 2000);
+    expect((await deadLetters.list({ consumer: 'progress' })).some((d) => d.eventId === event.eventId)).toBe(true);
   });
 
   it('hands the handler an event with data fields of a newer release dropped, and reports them', async () => {

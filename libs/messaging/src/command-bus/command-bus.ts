@@ -88,7 +88,18 @@ export function serveCommands(
       if (!(err instanceof CommandRejectedError)) opts.onError?.(err, subject);
       reply = toFailure(err);
     }
-    if (msg.reply) msg.respond(JSON.stringify(reply ?? null));
+    if (!msg.reply) return;
+    try {
+      msg.respond(JSON.stringify(reply ?? null));
+    } catch (err) {
+      // A reply over max_payload, a value JSON cannot hold (BigInt), a closed connection.
+      opts.onError?.(err, subject);
+      try {
+        msg.respond(JSON.stringify(toFailure(err)));
+      } catch {
+        // The connection is closed: the caller times out.
+      }
+    }
   };
   const subscription = nc.subscribe(subject, {
     queue: queueGroup,

@@ -285,7 +285,7 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
         generation.pulls.add(batch);
         if (this.closing || generation.ended) batch.stop();
         for await (const msg of batch) {
-          if (this.closing) msg.nak(); // let another replica take it now rather than after ack_wait
+          if (this.closing) this.sendAck(() => msg.nak()); // let another replica take it now rather than after ack_wait
           else if (slots.tryAcquire()) start(msg);
           else waiting.push(this.startWhenFree(msg, binding, slots, start));
         }
@@ -318,7 +318,7 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
     const giveUp = new AbortController();
     const keepAlive = setInterval(() => {
       if (slots.allHeldSince(Date.now() - binding.maxHandlerMs)) giveUp.abort();
-      else msg.working();
+      else this.sendAck(() => msg.working());
     }, keepAliveMs(binding));
     let acquired = true;
     try {
@@ -328,22 +328,26 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
     }
     if (!acquired) {
       this.logger.error(`a message on ${binding.durable} is handed back for another replica: every handler slot here is held by a handler past ${binding.maxHandlerMs} ms`);
-      msg.nak(nakDelay(binding, msg.info.deliveryCount));
+      this.sendAck(() => msg.nak(nakDelay(binding, msg.info.deliveryCount)));
       this.emitter.emit('handled', { consumer: binding.durable, outcome: 'retry' });
       return;
     }
-    if (!this.closing) return start(msg);
+    if (!this.closing) {
+      // The last keep-alive may be almost an interval old, and process() sends its first one an interval from now.
+      this.sendAck(() => msg.working());
+      return start(msg);
+    }
     slots.release();
-    msg.nak();
+    this.sendAck(() => msg.nak());
   }
 
   private async process(msg: JsMsg, binding: ResolvedBinding): Promise<void> {
     const deliveries = msg.info.deliveryCount;
-    // During a rolling deploy a newer release may have widened this consumer's filters (they are
-    // updated in place), added an event type or a schema version: its replicas can handle what this
-    // one cannot, so it is handed back for them, and only at the delivery bound given up.
+    // During a rolling deploy a newer release may have changed this consumer's filter (a single
+    // filter is updated in place), added an event type or a schema version: its replicas can handle
+    // what this one cannot, so it is handed back for them, and only at the delivery bound given up.
     const handBack = () => {
-      msg.nak(nakDelay(binding, deliveries));
+      this.sendAck(() => msg.nak(nakDelay(binding, deliveries)));
       this.emitter.emit('handled', { consumer: binding.durable, outcome: 'retry' });
     };
     if (!binding.filterSubjects.some((f) => subjectMatches(f, msg.subject))) {
@@ -375,7 +379,7 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
     }
     const startedAt = Date.now();
     const keepAlive = setInterval(() => {
-      if (Date.now() - startedAt < binding.maxHandlerMs) return msg.working();
+      if (Date.now() - startedAt < binding.maxHandlerMs) return this.sendAck(() => msg.working());
       clearInterval(keepAlive);
       this.logger.error(`handler of ${recorded.type} ${recorded.eventId} (${recorded.streamId}) on ${binding.durable} has run for over ${binding.maxHandlerMs} ms; it is no longer kept alive, and the event will be delivered again`);
       this.emitter.emit('overdue', { consumer: binding.durable, eventId: recorded.eventId });
@@ -389,17 +393,25 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
         const out = await handler(recorded, new JetStreamContext([msg, binding.durable, event]));
         if (isObservable(out)) await lastValueFrom(out, { defaultValue: undefined });
       });
-      await sendSoon(() => msg.ack());
-      this.emitter.emit('handled', { consumer: binding.durable, outcome: 'ack' });
     } catch (err) {
       if (deliveries >= binding.maxDeliver) {
         return this.deadLetter(msg, binding, { eventId: recorded.eventId, payload, error: describeError(err) });
       }
-      msg.nak(nakDelay(binding, deliveries));
+      this.sendAck(() => msg.nak(nakDelay(binding, deliveries)));
       this.emitter.emit('handled', { consumer: binding.durable, outcome: 'retry' });
+      return;
     } finally {
       clearInterval(keepAlive);
     }
+    try {
+      await sendSoon(() => msg.ack());
+    } catch (err) {
+      // The work is done but the ack did not leave (connection closed, say): the message comes back.
+      this.reportError(err);
+      this.emitter.emit('handled', { consumer: binding.durable, outcome: 'retry' });
+      return;
+    }
+    this.emitter.emit('handled', { consumer: binding.durable, outcome: 'ack' });
   }
 
   /** A newer release writes fields this one drops: said once per type and fields, so an operator sees a rollout half done. */
@@ -417,10 +429,10 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
     } catch (err) {
       // Not recorded: keep the message; the next delivery dead-letters it again.
       this.reportError(err);
-      msg.nak(nakDelay(binding, msg.info.deliveryCount));
+      this.sendAck(() => msg.nak(nakDelay(binding, msg.info.deliveryCount)));
       return;
     }
-    msg.term(); // no reason argument: nats-server 2.9 ignores a term that carries one
+    this.sendAck(() => msg.term()); // no reason argument: nats-server 2.9 ignores a term that carries one
     this.logger.warn?.(`dead-lettered ${record.subject} (${record.eventId ?? 'no event id'}) on ${record.consumer}: ${record.error}`);
     this.emitter.emit('handled', { consumer: binding.durable, outcome: 'dead_letter' });
     this.emitter.emit('deadLettered', { consumer: record.consumer, subject: record.subject, eventId: record.eventId, error: record.error, deliveries: record.deliveries });
@@ -440,6 +452,15 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
     }
     this.routes.set(subject, handler);
     return handler;
+  }
+
+  /** Sends an ack-protocol reply (nak, term, working); one that throws (connection closed) is reported, and the server redelivers. */
+  private sendAck(send: () => void): void {
+    try {
+      send();
+    } catch (err) {
+      this.reportError(err);
+    }
   }
 
   private reportError(err: unknown): void {
