@@ -36,6 +36,19 @@ describe('sweepAbandonedPeriodically', () => {
     await sweeper.stop();
   });
 
+  it('starts no sweep while the last one still walks the directory', async () => {
+    let finish!: () => void;
+    const sweep = jest.fn(() => new Promise<number>((resolve) => (finish = () => resolve(0))));
+    const sweeper = sweepAbandonedPeriodically(storage(sweep), 'outputs', { olderThanMs: 5, everyMs: 1000, onSwept: unexpected, onError: unexpected });
+    await jest.advanceTimersByTimeAsync(3500);
+    expect(sweep).toHaveBeenCalledTimes(1);
+    finish();
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(sweep).toHaveBeenCalledTimes(2);
+    finish();
+    await sweeper.stop();
+  });
+
   it('leaves storage that keeps no temporary files alone', async () => {
     const sweeper = sweepAbandonedPeriodically(storage(), 'outputs', { olderThanMs: 5, everyMs: 1000, onSwept: unexpected, onError: unexpected });
     await jest.advanceTimersByTimeAsync(3000);

@@ -16,10 +16,16 @@ export function sweepAbandonedPeriodically(storage: BlobStorage, prefix: string,
   let running: Promise<void> = Promise.resolve();
   if (!storage.sweepAbandoned) return { stop: () => running };
   const sweepAbandoned = storage.sweepAbandoned.bind(storage);
+  let busy = false;
   const sweep = () => {
-    running = sweepAbandoned(prefix, opts.olderThanMs).then((removed) => {
-      if (removed > 0) opts.onSwept(removed);
-    }, opts.onError);
+    // A walk of a large directory on slow storage can outlast the interval: sweeps never pile up.
+    if (busy) return;
+    busy = true;
+    running = sweepAbandoned(prefix, opts.olderThanMs)
+      .then((removed) => {
+        if (removed > 0) opts.onSwept(removed);
+      }, opts.onError)
+      .finally(() => (busy = false));
   };
   sweep();
   const timer = setInterval(sweep, opts.everyMs);

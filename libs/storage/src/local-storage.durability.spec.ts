@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -36,8 +36,16 @@ jest.mock('node:fs/promises', () => {
       await actual.rename(from, to);
       timeline.push(`rename ${to}`);
     },
+    stat: async (path: string) => {
+      const st = await actual.stat(path);
+      afterStat.get(path)?.();
+      afterStat.delete(path);
+      return st;
+    },
   };
 });
+/** Runs once right after the next stat of a path: what another process does in between. */
+const afterStat = new Map<string, () => void>();
 
 import { Readable } from 'node:stream';
 import { LocalStorage } from './local-storage';
@@ -148,5 +156,42 @@ describe('local storage durability', () => {
       expect(syncStart).toBeGreaterThan(renamed);
     }
     expect(timeline.filter((t) => t === `sync start ${dir}`).length).toBeLessThan(puts);
+  });
+  it('removes a description only while it is old: one a put again writes right after its age was read stays', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'reelay-storage-meta-race-'));
+    const storage = new LocalStorage(root);
+    await storage.put('assets/a1', Buffer.from('x'), { contentType: 'image/png', metadata: { userId: 'u1' } });
+    const old = new Date(Date.now() - 3_600_000);
+    const file = join(root, 'assets', 'a1');
+    for (const f of [file, `${file}.meta.json`]) utimesSync(f, old, old);
+    const again = JSON.stringify({ contentType: 'image/png', metadata: { userId: 'u1', again: true } });
+    afterStat.set(`${file}.meta.json`, () => writeFileSync(`${file}.meta.json`, again));
+
+    expect(await storage.removeIfOlderThan('assets/a1', 60_000)).toBe(true);
+    expect(readFileSync(`${file}.meta.json`, 'utf8')).toBe(again);
+  });
+
+  it('syncs the directory after a removal, so a power loss cannot bring a deleted blob back', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'reelay-storage-remove-'));
+    const storage = new LocalStorage(root);
+    await storage.put('assets/a2', Buffer.from('x'), { contentType: 'image/png' });
+    timeline.length = 0;
+    await storage.remove('assets/a2');
+    expect(synced()).toEqual([join(root, 'assets')]);
+  });
+
+  it('gives puts of one key temporary files of their own, even from storages that count alike in the same millisecond (replicas are each pid 1)', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'reelay-storage-tmp-'));
+    const now = jest.spyOn(Date, 'now').mockReturnValue(1_800_000_000_000);
+    try {
+      const a = Buffer.alloc(600_000, 'a');
+      const b = Buffer.alloc(600_000, 'b');
+      const [x, y] = await Promise.all([new LocalStorage(root).put('outputs/o1', Readable.from([a.subarray(0, 300_000), a.subarray(300_000)]), undefined, { keepExisting: true }), new LocalStorage(root).put('outputs/o1', Readable.from([b]), undefined, { keepExisting: true })]);
+      expect([x.kept, y.kept].filter(Boolean)).toHaveLength(1);
+      const kept = readFileSync(join(root, 'outputs', 'o1'));
+      expect(kept.equals(x.kept ? b : a)).toBe(true);
+    } finally {
+      now.mockRestore();
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { link, mkdir, open, opendir, readFile, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
@@ -36,7 +37,6 @@ export class LocalStorage implements BlobStorage {
   private readonly dirs = new Map<string, Promise<void>>();
   /** One group commit per directory for the sync that makes its renames durable (see SyncGroup). */
   private readonly dirSyncs = new Map<string, SyncGroup>();
-  private writes = 0;
 
   constructor(
     root: string,
@@ -56,7 +56,9 @@ export class LocalStorage implements BlobStorage {
     const path = this.path(key);
     if (description && guards.keepExisting) throw new Error('keepExisting is for plain blobs: a kept blob would get the new description');
     const dir = dirname(path);
-    const tmp = `${path}.${process.pid}.${Date.now()}.${++this.writes}.tmp`;
+    // Unique across replicas sharing the volume (in containers every one is pid 1, and each counts
+    // from 0), and opened exclusively: two puts must never write into one file.
+    const tmp = `${path}.${randomUUID()}.tmp`;
     const sidecar = description && { tmp: `${tmp}.meta`, data: Buffer.from(JSON.stringify({ contentType: description.contentType, metadata: description.metadata ?? {} })) };
     try {
       // A blob and its sidecar are written and synced side by side: each filesystem call is a trip
@@ -94,7 +96,7 @@ export class LocalStorage implements BlobStorage {
 
   /** Writes `chunks` to a new file and flushes it to the device before resolving with its size. */
   private async writeSynced(path: string, chunks: Iterable<Buffer> | AsyncIterable<Buffer>): Promise<number> {
-    const handle = await open(path, 'w');
+    const handle = await open(path, 'wx');
     try {
       const bytes = await writeInBatches(handle, chunks);
       await this.timed('file', handle.sync());
@@ -144,6 +146,8 @@ export class LocalStorage implements BlobStorage {
     // The blob before its description, the reverse of put: a blob in place always has its description.
     await rm(path, { force: true });
     await rm(`${path}.meta.json`, { force: true });
+    // Removed for good only once the directory is synced: a power loss could bring the blob back.
+    await this.syncDirectory(dirname(path));
   }
 
   /**
@@ -158,15 +162,13 @@ export class LocalStorage implements BlobStorage {
     const path = this.path(key);
     const isOld = (file: string) => stat(file).then((st) => Date.now() - st.mtimeMs >= olderThanMs, ifMissing(null));
     if (!(await isOld(path))) return false;
-    const taken = `${path}.${process.pid}.${Date.now()}.${++this.writes}.removing.tmp`;
-    if (!(await rename(path, taken).then(() => true, ifMissing(false)))) return false;
-    if ((await isOld(taken)) === false) {
-      await putBack(taken, path);
-      return false;
-    }
+    const taken = await takeAside(path, isOld);
+    if (taken === null) return false;
     await rm(taken, { force: true });
-    const meta = `${path}.meta.json`;
-    if (await isOld(meta)) await rm(meta, { force: true });
+    // The description the same way: a put again since the blob was taken writes a new one, which must stay.
+    const meta = await takeAside(`${path}.meta.json`, isOld);
+    if (meta) await rm(meta, { force: true });
+    await this.syncDirectory(dirname(path));
     return true;
   }
 
@@ -228,6 +230,22 @@ export class LocalStorage implements BlobStorage {
   localPath(key: string): string {
     return this.path(key);
   }
+}
+
+/**
+ * Renames `file` aside while `isOld` holds before and after the rename (atomic: a put landing
+ * meanwhile places a new file, never this one). Returns the name it was moved to, or null when it is
+ * missing or young; one put again between the first look and the rename is young and goes back.
+ */
+async function takeAside(file: string, isOld: (file: string) => Promise<boolean | null>): Promise<string | null> {
+  if (!(await isOld(file))) return null;
+  const taken = `${file}.${randomUUID()}.removing.tmp`;
+  if (!(await rename(file, taken).then(() => true, ifMissing(false)))) return null;
+  if ((await isOld(taken)) === false) {
+    await putBack(taken, file);
+    return null;
+  }
+  return taken;
 }
 
 /** Moves `taken` back to `path` unless a newer blob took `path` meanwhile (then `taken` is dropped). */
