@@ -51,6 +51,18 @@ describe('dispatch: reference images for a provider that takes them inline (real
     expect((await submitted(jobId)).map((s) => s.outcome)).toEqual(['accepted']);
   });
 
+  it('refuses a URL that no longer serves an image (it changed since validation): the job fails asset_fetch_failed and Veo is never called', async () => {
+    allowed.serve('text/html', Buffer.from('<html><body>moved</body></html>'));
+    try {
+      const jobId = await h.createValidatedJob({ ...VEO, prompt: 'a cat, now a page', imageUrl: allowed.url });
+      const job = await h.waitForJob(jobId, (j) => j.status === 'failed');
+      expect(job.errorCode).toBe('asset_fetch_failed');
+      expect(await submitted(jobId)).toEqual([]);
+    } finally {
+      allowed.serve('image/png', PNG_1x1);
+    }
+  });
+
   it.each([
     ['a loopback address outside OUTBOUND_ALLOW_HOSTS', () => elsewhere.url],
     ['a private address', () => 'http://10.1.2.3/cat.png'],

@@ -24,7 +24,10 @@ export function referenceImageFetcher(rules: ReferenceImageFetchRules): FetchRef
   return async (url, maxBytes) => {
     const file = await fetchUserFile(url, { ...rules, maxBytes });
     if (!file.ok) throw new ReferenceImageUnavailable(`reference image ${file.detail}`, file.tooLarge);
-    // The bytes' own type: a host may serve an image as binary/octet-stream (S3's default), which a provider refuses as a MIME type.
-    return `data:${sniffImage(file.body)?.contentType ?? file.contentType ?? 'image/png'};base64,${file.body.toString('base64')}`;
+    // The bytes' own type: a host may serve an image as binary/octet-stream (S3's default), which a
+    // provider refuses as a MIME type. Bytes that are no image (the file changed since validation) are refused.
+    const image = sniffImage(file.body);
+    if (!image) throw new ReferenceImageUnavailable('reference image is no longer a PNG, JPEG or WebP image (it changed since the job was validated)');
+    return `data:${image.contentType};base64,${file.body.toString('base64')}`;
   };
 }

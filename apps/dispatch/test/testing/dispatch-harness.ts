@@ -184,16 +184,18 @@ export class DispatchHarness {
 
   /** An HTTP server answering GET /cat.png with a 1-pixel PNG, counting the requests. */
   /** Serves a 1x1 PNG, typed `contentType` (what a host says it is, which need not be right). */
-  async imageHost(contentType = 'image/png'): Promise<{ url: string; host: string; requests: () => number }> {
+  /** A host serving an image (`serve` changes what it answers from then on, as a host whose file changed). */
+  async imageHost(contentType = 'image/png'): Promise<{ url: string; host: string; requests: () => number; serve: (type: string, body: Buffer) => void }> {
     let requests = 0;
+    let answer = { type: contentType, body: PNG_1x1 };
     const server = createServer((req, res) => {
       requests++;
-      res.writeHead(200, { 'content-type': contentType, 'content-length': PNG_1x1.length }).end(PNG_1x1);
+      res.writeHead(200, { 'content-type': answer.type, 'content-length': answer.body.length }).end(answer.body);
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     this.servers.push(server);
     const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
-    return { url: `http://${host}/cat.png`, host, requests: () => requests };
+    return { url: `http://${host}/cat.png`, host, requests: () => requests, serve: (type, body) => (answer = { type, body }) };
   }
 
   logs(): string {
