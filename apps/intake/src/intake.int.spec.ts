@@ -402,8 +402,9 @@ describe('validation', () => {
     // Sora 16:9: the middle of the upright photo, scaled to 1280x720.
     expect((await job('sora-2', '16:9', 4)).referenceImageFitted).toMatchObject({ width: 1280, height: 720, cropped: true });
 
-    // The same photo by URL is sent as the URL when nothing but its turn would change (a provider
-    // taking links only could not be sent a copy): judged by the size it is shown at, it suits 9:16.
+    // The same photo by URL is turned too for Sora: it suits 9:16 as shown, but Sora, which ignores
+    // EXIF, would judge the 1280x720 it is stored at and refuse it. For a model that takes the stored
+    // size as well, the URL is sent as the URL (a provider taking links only could not be sent a copy).
     const photo = withExifOrientation(readFileSync(file), 6);
     const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': photo.length }).end(photo));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -412,7 +413,12 @@ describe('validation', () => {
       const byUrl = await submit(userId, { request: { ...request, model: 'sora-2', aspectRatio: '9:16', durationSeconds: 4, referenceImage: { url: `http://${host}/portrait.jpg` } } });
       if (!byUrl.ok) throw new Error(byUrl.error.message);
       await validateJob({ ...deps, imageRules: { ...deps.imageRules, allowHosts: [host] } }, byUrl.job.id, {});
-      expect((await loadJob(deps.store, byUrl.job.id)).state).toMatchObject({ status: 'validating', validated: true, referenceImageFitted: null });
+      expect((await loadJob(deps.store, byUrl.job.id)).state).toMatchObject({ status: 'validating', validated: true, referenceImageFitted: { width: 720, height: 1280, cropped: false } });
+      const withSeedance = { ...deps, catalog: new Catalog(['local', 'openai', 'seedance'], undefined, { simulated: ['openai'] }), imageRules: { ...deps.imageRules, allowHosts: [host] } };
+      const seedance = await submitJob(withSeedance, { userId, correlationId: 'c1', request: { ...request, model: 'seedance-1-0-pro', aspectRatio: '9:16', durationSeconds: 5, referenceImage: { url: `http://${host}/portrait.jpg` } } });
+      if (!seedance.ok) throw new Error(seedance.error.message);
+      await validateJob(withSeedance, seedance.job.id, {});
+      expect((await loadJob(deps.store, seedance.job.id)).state).toMatchObject({ status: 'validating', validated: true, referenceImageFitted: null });
     } finally {
       server.close();
     }

@@ -59,9 +59,11 @@ export async function fitToModel(check: ImageCheck, job: JobImageContext, deps: 
   }
   // Only an upload is turned when nothing else needs changing: a URL goes on to the provider as a URL
   // (which a provider taking links only, Luma, needs when no asset links are set up), EXIF and all,
-  // as does an image too large to fit.
+  // as does an image too large to fit. Unless the model's size rule refuses the size it is stored
+  // at: a provider that ignores EXIF (Sora's exact sizes) judges that one, and would refuse it.
   const uploaded = job.referenceImage !== null && 'assetId' in job.referenceImage;
-  const steps = needed ?? (orientation && uploaded && !tooLarge ? { crop: null, ...shown } : null);
+  const storedRefused = orientation !== undefined && deps.catalog.imageProblem(job.model, job.aspectRatio, width, height) !== null;
+  const steps = needed ?? (orientation && (uploaded || storedRefused) && !tooLarge ? { crop: null, ...shown } : null);
   if (!steps) return suitsModel(check, job, deps, shown);
   let data: Buffer;
   const timer = deps.metrics?.imageFitSeconds.startTimer();
