@@ -187,7 +187,7 @@ export class DispatchHarness {
   /** A host serving an image (`serve` changes what it answers from then on, as a host whose file changed). */
   async imageHost(contentType = 'image/png'): Promise<{ url: string; host: string; requests: () => number; serve: (type: string, body: Buffer) => void }> {
     let requests = 0;
-    let answer = { type: contentType, body: PNG_1x1 };
+    let answer: { type: string; body: Buffer } = { type: contentType, body: PNG_1x1 };
     const server = createServer((req, res) => {
       requests++;
       res.writeHead(200, { 'content-type': answer.type, 'content-length': answer.body.length }).end(answer.body);
