@@ -8,11 +8,23 @@ import { probeMp4 } from './probe-mp4';
 const ffmpeg: string = require('@ffmpeg-installer/ffmpeg').path;
 const dir = mkdtempSync(join(tmpdir(), 'reelay-mp4-scanner-'));
 
-function render(file: string, movflags: string[]): Buffer {
-  const args = ['-f', 'lavfi', '-i', 'testsrc2=s=320x180:r=24:d=2', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-preset', 'ultrafast', ...movflags];
-  execFileSync(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', ...args, join(dir, file)]);
+const VIDEO = ['-f', 'lavfi', '-i', 'testsrc2=s=320x180:r=24:d=2'];
+const AUDIO = ['-f', 'lavfi', '-i', 'sine=d=2'];
+const H264 = ['-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-preset', 'ultrafast'];
+
+function render(file: string, movflags: string[], args = [...VIDEO, ...H264]): Buffer {
+  execFileSync(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', ...args, ...movflags, join(dir, file)]);
   return readFileSync(join(dir, file));
 }
+
+function box(type: string, ...body: Buffer[]): Buffer {
+  const head = Buffer.alloc(8);
+  head.writeUInt32BE(8 + body.reduce((n, b) => n + b.length, 0), 0);
+  head.write(type, 4, 'latin1');
+  return Buffer.concat([head, ...body]);
+}
+
+const ftyp = box('ftyp', Buffer.from('isom\0\0\0\0isom', 'latin1'));
 
 function scan(file: Buffer, chunkSize: number) {
   const scanner = new Mp4Scanner();
@@ -66,32 +78,40 @@ describe('Mp4Scanner', () => {
   });
 
   it('reads a file whose media box has a 64-bit size', () => {
-    const [[, , ftypSize], moov] = [boxes(faststart)[0], boxes(faststart).find(([t]) => t === 'moov')!];
-    const media = Buffer.alloc(5000, 7);
+    // ffmpeg leaves an 8-byte `free` before `mdat` for this: the 16-byte header takes both places, so no chunk moves.
+    const [free, mdat] = boxes(moovLast).filter(([t]) => t === 'free' || t === 'mdat');
+    expect(free[1] + free[2]).toBe(mdat[1]);
     const header = Buffer.alloc(16);
     header.writeUInt32BE(1, 0);
     header.write('mdat', 4, 'latin1');
-    header.writeBigUInt64BE(BigInt(16 + media.length), 8);
-    const file = Buffer.concat([faststart.subarray(0, ftypSize), header, media, faststart.subarray(moov[1], moov[1] + moov[2])]);
+    header.writeBigUInt64BE(BigInt(16 + mdat[2] - 8), 8);
+    const file = Buffer.concat([moovLast.subarray(0, free[1]), header, moovLast.subarray(mdat[1] + 8)]);
     expect(scan(file, 5)).toEqual(probeMp4(faststart));
   });
 
   it('refuses, without throwing, a moov whose last boxes are too short for their fields', () => {
-    const box = (type: string, body: Buffer) => {
-      const head = Buffer.alloc(8);
-      head.writeUInt32BE(8 + body.length, 0);
-      head.write(type, 4, 'latin1');
-      return Buffer.concat([head, body]);
-    };
-    const ftyp = box('ftyp', Buffer.from('isom\0\0\0\0isom', 'latin1'));
     const shortMvhd = Buffer.concat([ftyp, box('moov', box('mvhd', Buffer.alloc(8)))]);
     expect(probeMp4(shortMvhd)).toBeNull();
     expect(scan(shortMvhd, 3)).toBeNull();
     const mvhd = Buffer.alloc(20);
     mvhd.writeUInt32BE(1000, 12); // timescale
     mvhd.writeUInt32BE(2000, 16); // duration
-    const shortTkhd = Buffer.concat([ftyp, box('moov', Buffer.concat([box('mvhd', mvhd), box('trak', box('tkhd', Buffer.alloc(10)))]))]);
-    expect(scan(shortTkhd, 5)).toEqual({ durationSeconds: 2, width: null, height: null });
+    // This was once read as a 2 s video of unknown size; a track with no size (and no `vide` handler) is no video.
+    const shortTkhd = Buffer.concat([ftyp, box('moov', box('mvhd', mvhd), box('trak', box('tkhd', Buffer.alloc(10)))), box('mdat', Buffer.alloc(64))]);
+    expect(scan(shortTkhd, 5)).toBeNull();
+    const tkhd = Buffer.alloc(84);
+    tkhd.writeUInt32BE(320 << 16, 76);
+    tkhd.writeUInt32BE(180 << 16, 80);
+    const hdlr = Buffer.alloc(24);
+    hdlr.write('vide', 8, 'latin1');
+    const video = (stbl: Buffer) => box('trak', box('tkhd', tkhd), box('mdia', box('hdlr', hdlr), box('minf', box('stbl', stbl))));
+    const shortTables = Buffer.concat([ftyp, box('moov', box('mvhd', mvhd), video(box('stco', Buffer.alloc(6)))), box('mdat', Buffer.alloc(64))]);
+    expect(scan(shortTables, 5)).toBeNull();
+    const stco = Buffer.alloc(12);
+    stco.writeUInt32BE(5000, 4); // entries the box has no room for
+    const overlong = Buffer.concat([ftyp, box('moov', box('mvhd', mvhd), video(box('stco', stco))), box('mdat', Buffer.alloc(64))]);
+    expect(scan(overlong, 5)).toBeNull();
+    expect(scan(shortTables, 5)).toBeNull();
   });
 
   it('refuses what is not a whole MP4: no ftyp first, cut short, no moov, garbage', () => {
@@ -102,5 +122,83 @@ describe('Mp4Scanner', () => {
     expect(scan(faststart.subarray(boxes(faststart)[0][2]), 4096)).toBeNull();
     expect(scan(Buffer.from('<html>not a video</html>'.repeat(50)), 64)).toBeNull();
     expect(scan(Buffer.alloc(0), 1)).toBeNull();
+  });
+
+  describe('refuses an MP4 with no video to play', () => {
+    const mvhd = Buffer.alloc(100);
+    mvhd.writeUInt32BE(1000, 12); // timescale
+    mvhd.writeUInt32BE(5000, 16); // duration: 5 s
+    const [, moovAt, moovSize] = boxes(faststart).find(([t]) => t === 'moov')!;
+    const fed = (bytes: Buffer) => {
+      const scanner = new Mp4Scanner();
+      scanner.feed(bytes);
+      return [scanner.result(), scanner.cutShort()];
+    };
+
+    it('a movie header and padding, no track and no media', () => {
+      const file = Buffer.concat([ftyp, box('moov', box('mvhd', mvhd)), box('free', Buffer.alloc(4096))]);
+      expect(file.length).toBe(4240);
+      expect(fed(file)).toEqual([null, false]);
+      expect(probeMp4(file)).toBeNull();
+    });
+
+    it('sound only', () => {
+      const audio = render('audio.mp4', ['-movflags', '+faststart'], [...AUDIO, '-c:a', 'aac']);
+      expect(fed(audio)).toEqual([null, false]);
+    });
+
+    it('a faststart file cut right after its moov: cut short, so worth another download', () => {
+      expect(fed(faststart.subarray(0, moovAt + moovSize))).toEqual([null, true]);
+    });
+
+    it('a media box "to the end of the file" (size 0) holding less than its video', () => {
+      const mdat = Buffer.from('\0\0\0\0mdat0123456789', 'latin1');
+      expect(fed(Buffer.concat([faststart.subarray(0, moovAt + moovSize), mdat]))).toEqual([null, true]);
+      const [, mdatAt] = boxes(faststart).find(([t]) => t === 'mdat')!;
+      const whole = Buffer.from(faststart);
+      whole.writeUInt32BE(0, mdatAt);
+      expect(fed(whole)).toEqual([probeMp4(faststart), false]);
+      expect(fed(whole.subarray(0, whole.length - 1))).toEqual([null, true]);
+    });
+
+    it('but reads a video track after a sound track, and a fragmented MP4 (its media in moof boxes)', () => {
+      const both = render('audio-first.mp4', ['-movflags', '+faststart'], [...VIDEO, ...AUDIO, '-map', '1:a', '-map', '0:v', '-c:a', 'aac', ...H264]);
+      expect(probeMp4(both)).toEqual({ durationSeconds: expect.closeTo(2, 1), width: 320, height: 180 });
+      const fragmented = render('fragmented.mp4', ['-movflags', 'frag_keyframe+empty_moov']);
+      expect(boxes(fragmented).map(([t]) => t)).toContain('moof');
+      expect(probeMp4(fragmented)).toMatchObject({ width: 320, height: 180 });
+      const withoutFragments = Buffer.concat(boxes(fragmented).filter(([t]) => t !== 'moof').map(([, at, size]) => fragmented.subarray(at, at + size)));
+      expect(probeMp4(withoutFragments)).toBeNull();
+    });
+  });
+
+  it('takes fewer than 8 bytes after the last box for trailing junk, not for a box cut short', () => {
+    const fed = (bytes: Buffer) => {
+      const scanner = new Mp4Scanner();
+      scanner.feed(bytes);
+      return [scanner.result(), scanner.cutShort()];
+    };
+    for (const file of [faststart, moovLast]) {
+      for (const junk of ['\n', '\r\n', '\0\0\0\0\0\0\0']) expect(fed(Buffer.concat([file, Buffer.from(junk)]))).toEqual([probeMp4(faststart), false]);
+      expect(fed(Buffer.concat([file, Buffer.from('\n'.repeat(8))]))).toEqual([null, true]);
+    }
+    expect(scan(Buffer.concat([faststart, Buffer.from('\r\n')]), 1)).toEqual(probeMp4(faststart));
+    // Needed boxes still count: bytes short of a whole moov are a cut, whatever their number.
+    expect(fed(moovLast.subarray(0, moovLast.length - 5))).toEqual([null, true]);
+  });
+
+  it('copies the moov as it comes, keeping no chunk it was fed: a million 1-byte chunks in one reused buffer', () => {
+    // moov last, so padding it moves no chunk; 1 MB of it makes a million chunks of moov alone.
+    const [, moovAt, moovSize] = boxes(moovLast).find(([t]) => t === 'moov')!;
+    const padded = Buffer.concat([moovLast.subarray(0, moovAt), box('moov', moovLast.subarray(moovAt + 8, moovAt + moovSize), box('free', Buffer.alloc(1024 * 1024)))]);
+    const scanner = new Mp4Scanner();
+    const one = Buffer.alloc(1);
+    for (let at = 0; at < padded.length; at++) {
+      one[0] = padded[at];
+      scanner.feed(one);
+    }
+    expect(padded.length).toBeGreaterThan(1024 * 1024);
+    expect(scanner.result()).toEqual(probeMp4(padded));
+    expect(scanner.result()).toEqual(probeMp4(faststart));
   });
 });

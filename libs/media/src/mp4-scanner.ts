@@ -1,28 +1,33 @@
-import { probeMp4, type Mp4Info } from './probe-mp4';
+import { readMovie, type Movie, type Mp4Info } from './read-movie';
 
 /**
- * Largest boxes kept: a `moov` over this is not one we will read, nor an `ftyp`. An hour of 30 fps
- * video has a `moov` of a few MB, and a poller runs up to 16 copies at once by default, each
- * holding its `moov` until the copy ends: 16 MB each keeps that within a service's memory budget.
+ * Largest boxes accepted: a `moov` over this is not one we will read, nor an `ftyp`. An hour of
+ * 30 fps video has a `moov` of a few MB, and a poller runs up to 16 copies at once by default, each
+ * holding a buffer of its `moov`'s declared size while it comes in: 16 MB each keeps that within a
+ * service's memory budget.
  */
 export const MAX_KEPT_BYTES = { moov: 16 * 1024 * 1024, ftyp: 4096 } as const;
 
-type Kept = 'ftyp' | 'moov';
-
 /**
  * probeMp4 over a stream, in constant memory: fed the file chunk by chunk as it is copied, it walks
- * the top-level boxes and keeps only `ftyp` and `moov` (the media data, `mdat`, is most of the
- * file and is skipped). `result()` then probes those two boxes. A file whose first box is not
- * `ftyp`, whose last box is cut short, or that has no `moov` is not a readable MP4 (null).
+ * the top-level boxes and keeps only the `moov` (the media data, `mdat`, is most of the file and is
+ * skipped). A file is a readable MP4 when its first box is `ftyp`, its `moov` has a video track
+ * with a size, an `mdat` came (with a `moof` when that track's chunks are not in the `moov`), and
+ * the file reaches the end of the track's last chunk. Fewer than 8 bytes after the last whole box
+ * cannot be a box: they are ignored.
  */
 export class Mp4Scanner {
-  private header: Buffer[] = [];
+  private readonly header = Buffer.alloc(16);
   private headerBytes = 0;
   /** Bytes of the current box still to come (Infinity: a size-0 box running to the end of the file). */
   private left = 0;
-  private keeping: { type: Kept; parts: Buffer[] } | null = null;
-  private readonly kept = new Map<Kept, Buffer>();
+  /** The `moov` being copied in, allocated at its declared size: chunks are copied, never kept. */
+  private moov: { body: Buffer; at: number } | null = null;
+  private movie: Movie | null | undefined;
   private boxes = 0;
+  private bytes = 0;
+  private mdat = false;
+  private moof = false;
   private broken = false;
 
   feed(chunk: Buffer): void {
@@ -33,66 +38,70 @@ export class Mp4Scanner {
         continue;
       }
       const n = Math.min(this.left, chunk.length - at);
-      this.keeping?.parts.push(chunk.subarray(at, at + n));
+      if (this.moov) this.moov.at += chunk.copy(this.moov.body, this.moov.at, at, at + n);
       this.left -= n;
+      this.bytes += n;
       at += n;
       if (this.left === 0) this.endBox();
     }
   }
 
   result(): Mp4Info | null {
-    if (this.left === Infinity) {
-      this.left = 0;
-      this.endBox();
-    }
-    const [ftyp, moov] = [this.kept.get('ftyp'), this.kept.get('moov')];
-    if (this.broken || this.left > 0 || this.headerBytes > 0 || !ftyp || !moov) return null;
-    try {
-      return probeMp4(Buffer.concat([ftyp, moov]));
-    } catch {
-      return null; // a malformed box the probe did not foresee: not a readable MP4
-    }
+    return this.state().info;
   }
 
-  /** Whether the bytes fed so far end inside a box (or its header): a file cut off in transit. */
+  /**
+   * Whether the bytes fed so far end inside a box, or before the media the `moov` points at (a
+   * faststart file cut after its `moov`): a file cut off in transit.
+   */
   cutShort(): boolean {
-    return !this.broken && ((this.left > 0 && this.left !== Infinity) || this.headerBytes > 0);
+    return this.state().cut;
+  }
+
+  private state(): { info: Mp4Info | null; cut: boolean } {
+    if (this.broken) return { info: null, cut: false };
+    if ((this.left > 0 && this.left !== Infinity) || this.headerBytes >= 8) return { info: null, cut: true };
+    const whole = this.bytes - this.headerBytes;
+    const movie = this.movie;
+    const mediaMissing = !!movie && movie.chunks > 0 && movie.mediaEnd > whole;
+    if (movie && this.mdat && !mediaMissing && (movie.chunks > 0 || this.moof)) return { info: movie.info, cut: false };
+    return { info: null, cut: this.headerBytes > 0 || mediaMissing };
   }
 
   /** Collects a box header (8 bytes, 16 with a 64-bit size) that may span chunks; returns the next offset. */
   private readHeader(chunk: Buffer, at: number): number {
-    const take = Math.min(16 - this.headerBytes, chunk.length - at);
-    this.header.push(chunk.subarray(at, at + take));
+    const take = Math.min((this.headerBytes >= 8 && this.header.readUInt32BE(0) === 1 ? 16 : 8) - this.headerBytes, chunk.length - at);
+    chunk.copy(this.header, this.headerBytes, at, at + take);
     this.headerBytes += take;
-    const head = Buffer.concat(this.header);
-    if (head.length < 8) return at + take;
-    const size32 = head.readUInt32BE(0);
+    this.bytes += take;
+    at += take;
+    if (this.headerBytes < 8) return at;
+    const size32 = this.header.readUInt32BE(0);
     const headerSize = size32 === 1 ? 16 : 8;
-    if (head.length < headerSize) return at + take;
+    if (this.headerBytes < headerSize) return at;
 
-    const type = head.toString('latin1', 4, 8);
-    const size = size32 === 1 ? Number(head.readBigUInt64BE(8)) : size32 === 0 ? Infinity : size32;
-    if (size < headerSize || (this.boxes++ === 0 && type !== 'ftyp')) {
+    const type = this.header.toString('latin1', 4, 8);
+    const size = size32 === 1 ? Number(this.header.readBigUInt64BE(8)) : size32 === 0 ? Infinity : size32;
+    this.headerBytes = 0;
+    if (size < headerSize || (this.boxes++ === 0 && type !== 'ftyp') || ((type === 'ftyp' || type === 'moov') && size > MAX_KEPT_BYTES[type])) {
       this.broken = true;
       return chunk.length;
     }
-    const headerBytesOfThisChunk = headerSize - (this.headerBytes - take);
-    this.header = [];
-    this.headerBytes = 0;
     this.left = size - headerSize;
-    if (type === 'ftyp' || type === 'moov') {
-      if (size > MAX_KEPT_BYTES[type]) {
-        this.broken = true;
-        return chunk.length;
-      }
-      this.keeping = { type, parts: [head.subarray(0, headerSize)] };
-    }
+    if (type === 'mdat') this.mdat = true;
+    if (type === 'moof') this.moof = true;
+    if (type === 'moov') this.moov = { body: Buffer.alloc(this.left), at: 0 };
     if (this.left === 0) this.endBox();
-    return at + headerBytesOfThisChunk;
+    return at;
   }
 
   private endBox(): void {
-    if (this.keeping) this.kept.set(this.keeping.type, Buffer.concat(this.keeping.parts));
-    this.keeping = null;
+    if (!this.moov) return;
+    try {
+      this.movie = readMovie(this.moov.body);
+    } catch {
+      this.movie = null; // a malformed box the reads did not foresee: not a readable MP4
+    }
+    this.moov = null;
   }
 }

@@ -80,7 +80,7 @@ export async function takeOutput(
     // Judged on what was seen while copying: the file is never read back into memory.
     // With no exact length to hold the body to, a connection closed early ends it cleanly; the
     // scanner sees the last box cut short, which is worth another download, not a failed job.
-    if (seen.cutShort()) throw new CutShortError(`output copy ended inside an MP4 box after ${seen.bytes} bytes`);
+    if (seen.cutShort()) throw new CutShortError(`output copy ended inside an MP4 box or short of its video data after ${seen.bytes} bytes`);
     const verdict = seen.judge(res.headers.get('content-type'), rules);
     if (!verdict.ok) throw new RefusedError(verdict.reason);
     accepted = verdict;
@@ -168,7 +168,7 @@ class OutputDigest {
     this.mp4.feed(buf);
   }
 
-  /** The bytes stopped inside an MP4 box before the header was read (asked once all are fed). */
+  /** The bytes stopped inside an MP4 box, or before the end of the video data the header points to (asked once all are fed). */
   cutShort(): boolean {
     return !this.probe() && this.mp4.cutShort();
   }
