@@ -57,7 +57,7 @@ export class ApiKeyGuard implements CanActivate {
       this.takeForAddress(req);
       const secret = this.jobTokenSecret;
       const claims = secret && typeof req.params.id === 'string' ? verifyJobToken(secret, req.params.id, req.query.token, new Date()) : null;
-      if (!claims) throw new ApiException('unauthorized', 'This job token is not valid for this job, or has expired: ask for a new one (POST /v1/jobs/{id}/token).');
+      if (!claims) throw new ApiException('unauthorized', 'This job token is not valid for this job, or has expired: ask for a new one (POST /v1/jobs/{id}/token).', { headers: { 'WWW-Authenticate': 'Bearer' } });
       req.userId = claims.userId;
       req.viaJobToken = true;
       req.credentialExpiresAt = claims.expiresAt;

@@ -30,21 +30,21 @@ export const exampleJob: Job = served({
   metadata: {},
   createdAt: '2026-11-28T10:00:00.000Z',
   updatedAt: '2026-11-28T10:00:05.000Z',
+  startedAt: '2026-11-28T10:00:02.000Z',
   completedAt: null,
   version: 5,
 });
+
+/** The job as its submit answers it: not started, so without `startedAt`. */
+const { startedAt: _startedAt, ...unstartedJob } = exampleJob;
+export const exampleQueuedJob: Job = served({ ...unstartedJob, status: 'queued', message: 'Your video is waiting to start.', progress: null, version: 1 });
 
 export const exampleCanceledJob: Job = served({ ...exampleJob, status: 'canceled', message: 'This video was canceled.', cancellation: { providerTask: 'stopping' } });
 
 const REGENERATED_ID = 'job_01JD5ZC2H8V4T6R3P1N9K7M5QW';
 export const exampleRegeneratedJob: Job = served({
-  ...exampleJob,
+  ...exampleQueuedJob,
   id: REGENERATED_ID,
-  status: 'queued',
-  message: 'Your video is waiting to start.',
-  progress: null,
-  output: null,
-  version: 1,
   parentJobId: JOB_ID,
 });
 

@@ -103,8 +103,9 @@ function parameters(route: RouteSpec): Json[] {
 }
 
 function operation(route: RouteSpec): Json {
-  // A key with the read scope is refused (403) on every keyed route that is not a read.
-  const always = route.auth ? [...(route.method !== 'get' && !route.readKeyAllowed ? [403] : []), 500] : [];
+  // A key with the read scope is refused (403) on every keyed route that is not a read. Every key is
+  // looked up in the database: out of reach, any keyed route answers 503 (Retry-After: 2).
+  const always = route.auth ? [...(route.method !== 'get' && !route.readKeyAllowed ? [403] : []), 500, 503] : [];
   const responses: Json = {
     [String(route.success.status)]: {
       description: route.success.description,

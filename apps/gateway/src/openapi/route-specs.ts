@@ -56,7 +56,7 @@ export const ROUTES: RouteSpec[] = [
     method: 'post', path: '/v1/jobs', operationId: 'submitJob', tag: 'Jobs', summary: 'Submit a video job', auth: true,
     headers: [idempotencyKey],
     requestBody: { required: true, content: json('SubmitJobRequest', ex.exampleSubmit) },
-    success: { status: 202, description: 'The job, accepted', content: json('Job', { ...ex.exampleJob, status: 'queued', message: 'Your video is waiting to start.', progress: null, version: 1 }), headers: { ETag: 'The job version', Location: 'The job URL' } },
+    success: { status: 202, description: 'The job, accepted', content: json('Job', ex.exampleQueuedJob), headers: { ETag: 'The job version', Location: 'The job URL' } },
     errors: [400, 401, 402, 409, 413, 422, 429, 503],
   },
   {
@@ -77,7 +77,7 @@ export const ROUTES: RouteSpec[] = [
   },
   {
     method: 'post', path: '/v1/jobs/{id}/cancel', operationId: 'cancelJob', tag: 'Jobs', summary: 'Cancel a job', auth: true, pathParams: [jobId],
-    success: { status: 202, description: 'The job, cancel recorded', content: json('Job', ex.exampleCanceledJob) },
+    success: { status: 202, description: 'The job, cancel recorded', content: json('Job', ex.exampleCanceledJob), headers: { ETag: 'The job version' } },
     errors: [401, 404, 409, 429, 503],
   },
   {
@@ -104,7 +104,8 @@ export const ROUTES: RouteSpec[] = [
     method: 'post', path: '/v1/jobs/{id}/regenerate', operationId: 'regenerateJob', tag: 'Jobs', summary: 'Generate a job again with the same settings', auth: true, pathParams: [jobId],
     description:
       'A new job with the settings of one of your jobs, finished or not: charged like a submit, its `parentJobId` naming the job it repeats. ' +
-      'No body repeats the job as it was; a body changes the model (another provider), duration, aspect ratio, resolution, seed or reference image (`null` drops the resolution, the seed or the image).',
+      'No body repeats the job as it was; a body changes the prompt, model (another provider), duration, aspect ratio, resolution, seed, reference image or deadline (`cancelAfterSeconds`, counted from the new job\'s submit) ' +
+      '(`null` drops the resolution, the seed, the image or the deadline).',
     headers: [{ ...idempotencyKey, description: 'The same key for the same job and body returns the same new job; for another job or body it answers 409.' }],
     requestBody: { required: false, content: json('RegenerateJobRequest', { model: 'gen4.5', durationSeconds: 5, seed: null }) },
     success: {
@@ -188,7 +189,7 @@ export const ROUTES: RouteSpec[] = [
   },
   {
     method: 'delete', path: '/v1/assets/{id}', operationId: 'deleteAsset', tag: 'Assets', summary: 'Delete an uploaded image', auth: true,
-    description: 'Removes one of your uploads at once, unless an unfinished job of yours names it (409, naming the job; a job submitted a moment ago counts). 503 with Retry-After while the job list is being rebuilt. A job made from it later fails with `asset_fetch_failed`. With ASSET_RETENTION_DAYS set, uploads not uploaded again for that long are removed too, unless an unfinished job names them.',
+    description: 'Removes one of your uploads at once, unless an unfinished job of yours names it (409, naming the job; a job submitted a moment ago counts). 503 with Retry-After while the job list is being rebuilt or trails the log by more than 20,000 events (it cannot tell then which jobs are unfinished). A job made from it later fails with `asset_fetch_failed`. With ASSET_RETENTION_DAYS set, uploads not uploaded again for that long are removed too, unless an unfinished job names them.',
     pathParams: [{ name: 'id', description: 'The asset id (asset_...)' }],
     success: { status: 204, description: 'Deleted (no body)' },
     errors: [401, 404, 409, 429, 503],
@@ -221,8 +222,9 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'post', path: '/v1/webhooks/secret/rotate', operationId: 'rotateWebhookSecret', tag: 'Webhooks', summary: 'Replace your webhook signing secret', auth: true,
     description:
-      'A new secret from now on. Webhooks are signed under the old secret too (two `v1,` signatures) for `keepPreviousForSeconds` (default a day, at most a week; 0 ends it at once, after a leak), ' +
-      'so receivers can switch without dropping any. Rotating again within that time ends the older secret at once.',
+      'A new secret from now on. Webhooks are signed under the old secret too (one more `v1,` signature) for `keepPreviousForSeconds` (default a day, at most a week; 0 ends it at once, after a leak), ' +
+      'so receivers can switch without dropping any. Rotating again within that time keeps the older secrets signing too, until the new window ends: at most three of your secrets sign a webhook, ' +
+      'so the oldest drops out at a third rotation within the window; 0 ends them all.',
     requestBody: { required: false, content: json('RotateWebhookSecretRequest', { keepPreviousForSeconds: 3600 }) },
     success: { status: 200, description: 'The new secret', content: json('WebhookSecret', ex.exampleRotatedWebhookSecret) },
     errors: [400, 401, 403, 413, 429, 503],
@@ -236,11 +238,14 @@ export const ROUTES: RouteSpec[] = [
   },
   {
     method: 'post', path: '/v1/providers/{provider}/callback', operationId: 'providerCallback', tag: 'Providers', summary: 'Inbound provider callback', auth: false,
-    description: 'Forwarded untouched to polling, which verifies signatures where the provider signs and re-checks the job with the provider.',
-    pathParams: [{ name: 'provider', description: 'The provider name, e.g. seedance' }],
+    description:
+      'Forwarded untouched to polling, which verifies signatures where the provider signs and re-checks the job with the provider. ' +
+      'A provider name other than 1–40 lowercase letters, digits and `-` answers 404; a body over CALLBACK_BODY_LIMIT_BYTES, or over what fits in one NATS message, 413; ' +
+      '503 with Retry-After: 1 while CALLBACK_MAX_CONCURRENT callbacks are being received by the gateway process.',
+    pathParams: [{ name: 'provider', description: 'The provider name (`[a-z0-9-]{1,40}`), e.g. seedance' }],
     requestBody: { required: false, content: { 'application/json': { schema: { type: 'object' }, example: { id: 'cgt-2025', status: 'succeeded' } } } },
     success: { status: 200, description: 'Taken (no body); 200 rather than 204, since Luma retries any other answer' },
-    errors: [400, 404, 413, 429],
+    errors: [400, 404, 413, 429, 503],
   },
   {
     method: 'post', path: '/v1/videos', operationId: 'createVideo', tag: 'OpenAI-compatible videos', summary: 'Create a video (OpenAI Videos API)', auth: true, openai: true,
