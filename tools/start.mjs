@@ -9,7 +9,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileS
 import { join } from 'node:path';
 import { startEmbeddedPostgres } from './lib/embedded-postgres.mjs';
 import { LAUNCHER, runningLauncher, stopLeftovers } from './lib/leftovers.mjs';
-import { canConnect, ensureDependencies, postgresLoginRefused, ROOT, run } from './lib/preflight.mjs';
+import { canConnect, ensureDependencies, natsProblem, postgresLoginRefused, ROOT, run } from './lib/preflight.mjs';
 
 const DATA = join(ROOT, '.data');
 // Every process we start, as `<name> <pid>` lines, so a crashed launcher's leftovers can be found.
@@ -66,24 +66,44 @@ function onPath(cmd) {
   return spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).status === 0;
 }
 
+/** nats-server on PATH, or where Debian's package puts it (/usr/sbin is not on a user's PATH). */
+function natsServerBinary() {
+  if (onPath('nats-server')) return 'nats-server';
+  return ['/usr/sbin/nats-server', '/usr/local/sbin/nats-server', '/usr/local/bin/nats-server'].find((p) => existsSync(p)) ?? null;
+}
+
 async function ensureNats() {
   const url = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
-  if (await canConnect(url, 4222)) return url;
-  if (!onPath('nats-server')) {
+  if (await canConnect(url, 4222)) {
+    const problem = await natsProblem(url);
+    if (!problem) return url;
+    // A NATS the user named must work as it is; the default port may hold a server without JetStream.
+    if (process.env.NATS_URL) throw new Error(`NATS at ${url} cannot be used (${problem}): reelay needs JetStream (nats-server -js) and a login it accepts.`);
+    log(`the NATS at ${url} cannot be used (${problem}), so a nats-server of our own is started`);
+  }
+  const bin = natsServerBinary();
+  if (!bin) {
     throw new Error(
-      `NATS is not reachable at ${url} and nats-server is not installed. Either:\n` +
+      `NATS with JetStream is not reachable at ${url} and nats-server is not installed. Either:\n` +
         '  - install it: sudo apt-get install nats-server   (then run npm start again), or\n' +
         '  - run it in Docker: docker run -d -p 4222:4222 nats:2.10-alpine -js,\n' +
         '  - or point NATS_URL at a NATS server with JetStream enabled.',
     );
   }
   const port = Number(process.env.LOCAL_NATS_PORT ?? 4223);
-  log(`NATS is not reachable at ${url}: starting nats-server with JetStream on port ${port} (data in .data/nats)`);
-  const child = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', join(DATA, 'nats')], { stdio: 'ignore', detached: true });
+  const natsUrl = `nats://127.0.0.1:${port}`;
+  // Another checkout's server there would share its streams with this stack.
+  if (await canConnect(natsUrl, port)) throw new Error(`port ${port} is already in use (another reelay's NATS?): stop it, or set LOCAL_NATS_PORT to a free port.`);
+  const logFile = join(DATA, 'nats.log');
+  log(`starting nats-server with JetStream on port ${port} (data in .data/nats, log in .data/nats.log)`);
+  const child = spawn(bin, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', join(DATA, 'nats'), '-l', logFile], { stdio: 'ignore', detached: true });
   track('nats', child);
   infra.push({ name: 'nats', stop: () => stopChild(child, 'SIGTERM', 10_000) });
-  const natsUrl = `nats://127.0.0.1:${port}`;
-  for (let i = 0; i < 50 && !(await canConnect(natsUrl, port)); i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 100 && child.exitCode === null && !(await canConnect(natsUrl, port)); i++) await new Promise((r) => setTimeout(r, 100));
+  if (child.exitCode !== null || !(await canConnect(natsUrl, port))) {
+    const tail = existsSync(logFile) ? readFileSync(logFile, 'utf8').trim().split('\n').slice(-5).join('\n') : '(no log)';
+    throw new Error(`nats-server did not start on port ${port}:\n${tail}`);
+  }
   return natsUrl;
 }
 
@@ -158,8 +178,8 @@ async function shutdown(code = 0) {
   }
   stopping = true;
   log('stopping… (Ctrl-C again to stop the services without waiting)');
-  // Services finish or hand back what they hold within their own 25 s grace period.
-  const clean = await Promise.all(services.map(({ child }) => stopChild(child, 'SIGTERM', 30_000)));
+  // Services finish or hand back what they hold within their own grace period (SHUTDOWN_GRACE_MS, 40 s).
+  const clean = await Promise.all(services.map(({ child }) => stopChild(child, 'SIGTERM', 45_000)));
   const unclean = services.filter((_, i) => !clean[i]).map(({ name }) => name);
   // Popped one by one so that a server still starting when the stop began is stopped as well.
   for (let next; (next = infra.pop()); ) {

@@ -52,6 +52,25 @@ export async function postgresLoginRefused(url, timeoutMs = 3000) {
   }
 }
 
+/**
+ * Why the NATS at `url` cannot serve reelay (no JetStream, a login it refuses), or null. Debian's
+ * nats-server package starts a system service on 4222 with JetStream off.
+ */
+export async function natsProblem(url, timeoutMs = 3000) {
+  const { connect } = await import('@nats-io/transport-node');
+  const { jetstreamManager } = await import('@nats-io/jetstream');
+  let nc;
+  try {
+    nc = await connect({ servers: url, timeout: timeoutMs, reconnect: false });
+    await jetstreamManager(nc); // asks for the account's JetStream info: refused where it is off
+    return null;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  } finally {
+    await nc?.close().catch(() => undefined);
+  }
+}
+
 export function run(cmd, opts = {}) {
   console.log(`[reelay] $ ${cmd}`);
   execSync(cmd, { cwd: ROOT, stdio: 'inherit', env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', ...opts.env } });
