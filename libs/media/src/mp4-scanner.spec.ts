@@ -77,6 +77,19 @@ describe('Mp4Scanner', () => {
     }
   });
 
+  it('reports the size a video is shown at: a quarter turn in its track matrix swaps the sides', () => {
+    const file = Buffer.from(render('turned.mp4', ['-movflags', '+faststart']));
+    const tkhd = file.indexOf('tkhd', 0, 'latin1') + 4;
+    const matrix = tkhd + (file[tkhd] === 1 ? 52 : 40);
+    // [a b u; c d v; x y w] in 16.16: a 90° turn is a=0, b=1, c=-1, d=0.
+    file.writeInt32BE(0, matrix);
+    file.writeInt32BE(0x10000, matrix + 4);
+    file.writeInt32BE(-0x10000, matrix + 12);
+    file.writeInt32BE(0, matrix + 16);
+    expect(probeMp4(file)).toMatchObject({ width: 180, height: 320 });
+    expect(scan(file, 1000)).toMatchObject({ width: 180, height: 320 });
+  });
+
   it('reads a file whose media box has a 64-bit size', () => {
     // ffmpeg leaves an 8-byte `free` before `mdat` for this: the 16-byte header takes both places, so no chunk moves.
     const [free, mdat] = boxes(moovLast).filter(([t]) => t === 'free' || t === 'mdat');

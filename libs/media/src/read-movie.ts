@@ -52,7 +52,11 @@ function readVideoTrack(buf: Buffer, trak: Range): { width: number; height: numb
   const stbl = minf && findBox(buf, minf.start, minf.end, 'stbl');
   const extent = stbl && mediaExtent(buf, stbl);
   if (!width || !height || !extent) return null;
-  return { width, height, ...extent };
+  // A quarter turn in the track's matrix (a phone's portrait video stored landscape): players show it
+  // with its sides swapped, and that is the size the job reports. The matrix's a, b, d come 36 bytes before width.
+  const matrix = off - 36;
+  const turned = buf.readInt32BE(matrix) === 0 && buf.readInt32BE(matrix + 16) === 0 && buf.readInt32BE(matrix + 4) !== 0;
+  return { width: turned ? height : width, height: turned ? width : height, ...extent };
 }
 
 /** Where the chunks of a sample table lie: their count, and the end of the furthest. */
