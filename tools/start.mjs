@@ -198,6 +198,9 @@ async function shutdown(code = 0) {
 process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 process.on('SIGHUP', () => void shutdown(0));
+// A closed terminal (SIGHUP) makes every later write fail with EIO: unhandled, that error would end the
+// launcher mid-stop and leave PostgreSQL and NATS running.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
 
 async function main() {
   ensureDependencies();
