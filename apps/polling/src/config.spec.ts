@@ -7,6 +7,11 @@ describe('polling config', () => {
     expect(schedulePolicies(config, ['seedance'], {})('seedance')).toEqual({ offsetsMs: [5000, 10000, 15000, 30000, 60000], delayedIntervalMs: 60000, deadlineMs: 1800000, errorRetryMs: 5000 });
   });
 
+  it('takes an empty per-provider override as unset, as every other variable', () => {
+    const config = loadConfig(PollingConfig, {});
+    expect(schedulePolicies(config, ['runway'], { POLL_DEADLINE_MS_RUNWAY: '', POLL_SCHEDULE_MS_RUNWAY: '' })('runway')).toEqual(schedulePolicies(config, ['runway'], {})('runway'));
+  });
+
   it('takes per-provider overrides', () => {
     const env = { POLL_SCHEDULE_MS: '10,20', POLL_DEADLINE_MS_RUNWAY: '3600000', POLL_SCHEDULE_MS_RUNWAY: '1000, 2000,3000' };
     const policyFor = schedulePolicies(loadConfig(PollingConfig, env), ['runway', 'luma'], env);

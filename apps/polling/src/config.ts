@@ -86,7 +86,8 @@ export function schedulePolicies(config: PollingConfig, providers: Iterable<stri
       deadline: `POLL_DEADLINE_MS_${suffix}`,
       errorRetry: `POLL_ERROR_RETRY_MS_${suffix}`,
     } as const;
-    const parsed = PolicyOverrides.safeParse(Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, env[v]])));
+    // An empty override counts as unset, as every other variable does (loadConfig).
+    const parsed = PolicyOverrides.safeParse(Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, env[v] === '' ? undefined : env[v]])));
     if (!parsed.success) {
       throw new ConfigError(parsed.error.issues.map((i) => `${vars[i.path[0] as keyof typeof vars]}: ${i.message}`));
     }

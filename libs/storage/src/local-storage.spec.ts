@@ -64,6 +64,10 @@ describe('local storage', () => {
     await expect(storage.remove('outputs/never.mp4')).resolves.toBeUndefined();
     await expect(storage.remove('../etc/passwd')).rejects.toThrow(/Invalid storage key/);
   });
+  it('takes a blob whose directory was never made for removed (a failed job that left no output)', async () => {
+    await expect(new LocalStorage(join(root, 'fresh-volume')).remove('outputs/job_never.mp4')).resolves.toBeUndefined();
+  });
+
   it('answers null for a missing blob', async () => {
     expect(await storage.stat('outputs/none.mp4')).toBeNull();
   });

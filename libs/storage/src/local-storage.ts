@@ -144,10 +144,11 @@ export class LocalStorage implements BlobStorage {
   async remove(key: string): Promise<void> {
     const path = this.path(key);
     // The blob before its description, the reverse of put: a blob in place always has its description.
-    await rm(path, { force: true });
-    await rm(`${path}.meta.json`, { force: true });
-    // Removed for good only once the directory is synced: a power loss could bring the blob back.
-    await this.syncDirectory(dirname(path));
+    const blob = await unlink(path).then(() => true, ifMissing(false));
+    const description = await unlink(`${path}.meta.json`).then(() => true, ifMissing(false));
+    // Removed for good only once the directory is synced: a power loss could bring the blob back. Nothing
+    // removed, nothing to sync (polling removes the output of every failed job, and may find no directory).
+    if (blob || description) await this.syncDirectory(dirname(path));
   }
 
   /**

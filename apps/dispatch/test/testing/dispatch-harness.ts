@@ -203,7 +203,7 @@ export class DispatchHarness {
   }
 
   /**
-   * Whether the consumer `durable` (one durable per event type on nats-server 2.9, `<durable>-<Type>`)
+   * Whether the consumer `durable` (one durable per event type, `<durable>-<Type>`)
    * has handled and acknowledged the newest `eventType` event on the bus.
    */
   async handled(durable: string, eventType: string): Promise<boolean> {

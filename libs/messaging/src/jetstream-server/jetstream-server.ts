@@ -373,8 +373,10 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
       if (deliveries < binding.maxDeliver) return handBack();
       return this.deadLetter(msg, binding, { eventId: recorded.eventId, payload, error: `no handler for ${msg.subject}` });
     }
-    if (deliveries > binding.maxDeliver) {
-      // Redelivered past the bound without a handler verdict (a crash or ack timeout on the last try).
+    if (deliveries > binding.maxDeliver + 1) {
+      // Redelivered past the bound without a handler verdict (a crash, an ack timeout or an ack that
+      // could not be sent on the last try): it gets one more run, since its work may well be done
+      // and handlers are idempotent, and is a dead letter only after that.
       return this.deadLetter(msg, binding, { eventId: recorded.eventId, payload, error: `exceeded ${binding.maxDeliver} deliveries` });
     }
     const startedAt = Date.now();

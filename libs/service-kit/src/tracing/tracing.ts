@@ -8,10 +8,11 @@ import { scrubSecrets } from '../logging/scrub-secrets';
 
 let provider: BasicTracerProvider | undefined;
 
-// Whole and above 0 only: a batch size or queue of 0 makes the batch processor's flush at shutdown loop for ever.
-const numberFromEnv = (env: NodeJS.ProcessEnv, name: string): number | undefined => {
+// Whole numbers only, and above 0 for sizes: a batch size or queue of 0 makes the batch processor's
+// flush at shutdown loop for ever (a schedule delay of 0 is fine: export at once).
+const numberFromEnv = (env: NodeJS.ProcessEnv, name: string, min = 1): number | undefined => {
   const n = Number(env[name]);
-  return env[name] && Number.isInteger(n) && n > 0 ? n : undefined;
+  return env[name] && Number.isInteger(n) && n >= min ? n : undefined;
 };
 
 /**
@@ -28,7 +29,7 @@ export function initTracing(serviceName: string, env: NodeJS.ProcessEnv = proces
   if (env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) {
     spanProcessors.push(
       new BatchSpanProcessor(new OTLPTraceExporter(), {
-        scheduledDelayMillis: numberFromEnv(env, 'OTEL_BSP_SCHEDULE_DELAY') ?? 5000,
+        scheduledDelayMillis: numberFromEnv(env, 'OTEL_BSP_SCHEDULE_DELAY', 0) ?? 5000,
         maxQueueSize: numberFromEnv(env, 'OTEL_BSP_MAX_QUEUE_SIZE') ?? 2048,
         maxExportBatchSize: numberFromEnv(env, 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE') ?? 512,
       }),
