@@ -28,3 +28,22 @@ describe('ProviderHttp deadlines', () => {
     await expect(http.request({ method: 'GET', path: '/tasks/1' })).rejects.toMatchObject({ kind: 'timeout' });
   });
 });
+
+describe('ProviderHttp error details', () => {
+  it('takes our key out of an error body before bounding it: no part of a key the provider echoed at the cut is left', async () => {
+    const key = 'key_0123456789abcdefghijklmnopqrstuvwxyz';
+    // The key starts just before where a 300-character excerpt used to end.
+    const body = JSON.stringify({ error: `${'x'.repeat(270)} you sent ${key}` });
+    const http = new ProviderHttp({
+      provider: 'test',
+      baseUrl: 'http://provider.invalid',
+      headers: {},
+      timeoutMs: 5_000,
+      secrets: [key],
+      fetch: async () => new Response(body, { status: 400, headers: { 'content-type': 'application/json' } }),
+    });
+    const err = (await http.request({ method: 'POST', path: '/tasks' }).catch((e: unknown) => e)) as { detail: string };
+    expect(err.detail).not.toContain(key.slice(0, 8));
+    expect(err.detail.length).toBeLessThanOrEqual(601);
+  });
+});

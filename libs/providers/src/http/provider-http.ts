@@ -207,7 +207,9 @@ export class ProviderHttp {
   /** Builds an operator detail string: provider name + text + a bounded, secret-free body excerpt. */
   detail(text: string, body?: unknown): string {
     const excerpt = body === undefined || body === '' ? '' : ` ${typeof body === 'string' ? body : JSON.stringify(body)}`;
-    return redact(`${this.opts.provider} ${text}${excerpt}`, this.opts.secrets ?? []);
+    // Bounded after the secrets are taken out: a cut first could leave part of a key the provider echoed.
+    const full = redact(`${this.opts.provider} ${text}${excerpt}`, this.opts.secrets ?? []);
+    return full.length > DETAIL_MAX_CHARS ? `${full.slice(0, DETAIL_MAX_CHARS)}…` : full;
   }
 }
 
@@ -233,9 +235,12 @@ export function defaultHttpError(info: HttpErrorInfo, detail: (text: string) => 
   return new ProviderError('invalid_request', d, init);
 }
 
+/** How much of an operator detail is kept (ProviderHttp.detail cuts it there, once redacted). */
+const DETAIL_MAX_CHARS = 600;
+
+/** A provider's error body as text, for a detail; bounded there, after redaction, not here. */
 export function bodyExcerpt(body: unknown): string {
-  const text = typeof body === 'string' ? body : JSON.stringify(body ?? null);
-  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+  return typeof body === 'string' ? body : JSON.stringify(body ?? null);
 }
 
 function parseBody(text: string): unknown {
