@@ -13,7 +13,8 @@ export function specFor<C, S, E>(decider: Decider<C, S, E>) {
     when: (command: C) => {
       const run = () => decider.decide(command, given.reduce(decider.evolve, decider.initialState()));
       return {
-        then: (expected: E[]) => expect(run()).toEqual(expected),
+        // Strict: events are stored as JSON, so a field set to undefined is a field the decider should have left out.
+        then: (expected: E[]) => expect(run()).toStrictEqual(expected),
         thenThrows: (errorType: new (...args: never[]) => Error, message?: RegExp) => {
           expect(run).toThrow(errorType);
           if (message) expect(run).toThrow(message);
