@@ -145,8 +145,8 @@ describe('dispatch: crash after the provider accepted, before the log recorded i
     try {
       // Both deliveries (the submit's and the cancel's slot release) look the task up and fail; the submit's looks
       // again 10 s later, past the hold, and then stops.
-      await h.waitHandled('dispatch-release-slots', 'JobCanceled', 'JobCanceled handled by the slot release');
-      await waitUntil(() => h.handled('dispatch-submit', 'JobValidated'), 30_000, 'the validated job handled once the hold was over');
+      await h.waitHandled('dispatch-release-slots', 'JobCanceled', 'JobCanceled handled by the slot release', jobId);
+      await waitUntil(() => h.handled('dispatch-submit', 'JobValidated', jobId), 30_000, 'the validated job handled once the hold was over');
       expect(failing.requests()).toBeGreaterThanOrEqual(2);
       expect((await h.slots()).map((s) => s.job_id)).toContain(jobId);
       expect(eventTypes(await h.events(jobId))).not.toContain('JobProviderAcceptedAfterCancel');
@@ -165,8 +165,8 @@ describe('dispatch: crash after the provider accepted, before the log recorded i
       // Within the hold counted from the cancel, the failed lookup is tried again 10 s later: the
       // validated job's delivery is not done yet.
       await new Promise((r) => setTimeout(r, 5_000));
-      expect(await h.handled('dispatch-submit', 'JobValidated')).toBe(false);
-      await waitUntil(() => h.handled('dispatch-submit', 'JobValidated'), 45_000, 'the validated job handled once the hold was over');
+      expect(await h.handled('dispatch-submit', 'JobValidated', jobId)).toBe(false);
+      await waitUntil(() => h.handled('dispatch-submit', 'JobValidated', jobId), 45_000, 'the validated job handled once the hold was over');
       expect((await h.slots()).map((s) => s.job_id)).toContain(jobId);
     } finally {
       await dispatch.kill('SIGTERM');
@@ -180,7 +180,7 @@ describe('dispatch: crash after the provider accepted, before the log recorded i
     // The default hold (15 min): were the refusal looked up again, the submit's delivery would stay unacked for it.
     const dispatch = await h.startDispatch({ ...env, SEEDANCE_BASE_URL: refusing.url, SEEDANCE_API_KEY: 'ark-test-key' });
     try {
-      await waitUntil(() => h.handled('dispatch-submit', 'JobValidated'), 15_000, 'the validated job handled without looking again');
+      await waitUntil(() => h.handled('dispatch-submit', 'JobValidated', jobId), 15_000, 'the validated job handled without looking again');
       expect(refusing.requests()).toBeGreaterThanOrEqual(1);
       expect((await h.slots()).map((s) => s.job_id)).toContain(jobId);
     } finally {
@@ -231,7 +231,7 @@ describe('dispatch: crash after the provider accepted, before the log recorded i
   async function expectSlotKeptForLostAnswer(jobId: string) {
     const failed = (await h.events(jobId)).find((e) => e.type === 'JobFailed');
     expect(failed?.data).toMatchObject({ providerTaskMayExist: true });
-    await h.waitHandled('dispatch-release-slots', 'JobFailed', 'JobFailed handled by the slot release');
+    await h.waitHandled('dispatch-release-slots', 'JobFailed', 'JobFailed handled by the slot release', jobId);
     expect((await h.slots()).map((s) => s.job_id)).toContain(jobId);
   }
 
@@ -271,8 +271,8 @@ describe('dispatch: crash after the provider accepted, before the log recorded i
     const jobId = await h.createValidatedJob({ model: 'gen4.5', provider: 'runway', prompt: 'a slow tide, canceled [sim:slow=3000]' });
     await waitUntil(async () => (await h.job(jobId)).intent !== null, 10_000, 'the submit under way');
     await h.cancel(jobId);
-    await waitUntil(() => h.handled('dispatch-submit', 'JobValidated'), 20_000, 'the submit delivery done');
-    await h.waitHandled('dispatch-release-slots', 'JobCanceled', 'JobCanceled handled by the slot release');
+    await waitUntil(() => h.handled('dispatch-submit', 'JobValidated', jobId), 20_000, 'the submit delivery done');
+    await h.waitHandled('dispatch-release-slots', 'JobCanceled', 'JobCanceled handled by the slot release', jobId);
     expect(await h.job(jobId)).toMatchObject({ status: 'canceled', providerTaskId: null });
     expect((await h.slots()).map((s) => s.job_id)).toContain(jobId);
     await dispatch.kill('SIGTERM');

@@ -204,16 +204,17 @@ export class DispatchHarness {
 
   /**
    * Whether the consumer `durable` (one durable per event type, `<durable>-<Type>`)
-   * has handled and acknowledged the newest `eventType` event on the bus.
+   * has handled and acknowledged the newest `eventType` event on the bus. With `jobId`, that event
+   * must be the job's: until the relay has published it, the newest is an earlier test's, handled long ago.
    */
-  async handled(durable: string, eventType: string): Promise<boolean> {
+  async handled(durable: string, eventType: string, jobId?: string): Promise<boolean> {
     const nc = await connectNats(TEST_NATS_URL, 'dispatch-test-consumers');
     try {
       const jsm = await jetstreamManager(nc);
       const stream = eventStreamName(this.prefix);
       const subject = `${this.prefix}.events.job.${eventType}`;
       const last = await jsm.streams.getMessage(stream, { last_by_subj: subject }).catch(() => null);
-      if (!last) return false;
+      if (!last || (jobId !== undefined && !last.string().includes(jobId))) return false;
       for await (const c of jsm.consumers.list(stream)) {
         if (!c.name.startsWith(durable)) continue;
         const subjects = c.config.filter_subjects ?? [c.config.filter_subject];
@@ -231,8 +232,8 @@ export class DispatchHarness {
    * event until the server sends it again after ack_wait (30 s for the slot release): the wait
    * allows for one such redelivery.
    */
-  async waitHandled(durable: string, eventType: string, what: string): Promise<void> {
-    await waitUntil(() => this.handled(durable, eventType), 45_000, what, () => this.logs());
+  async waitHandled(durable: string, eventType: string, what: string, jobId?: string): Promise<void> {
+    await waitUntil(() => this.handled(durable, eventType, jobId), 45_000, what, () => this.logs());
   }
 
   /** Stops every dispatch still running: one a failed test left behind would take the next tests' jobs. */
