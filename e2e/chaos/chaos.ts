@@ -430,10 +430,6 @@ interface Logged {
   recorded_at: Date;
 }
 
-async function streamOf(db: Client, jobId: string): Promise<Logged[]> {
-  return (await db.query(`SELECT type, schema_version, data, stream_version, recorded_at FROM events WHERE stream_id = $1 ORDER BY stream_version`, [`job-${jobId}`])).rows;
-}
-
 /** Every job's stream, in one query. */
 async function readStreams(db: Client, jobIds: string[]): Promise<Map<string, Logged[]>> {
   const { rows } = await db.query(
@@ -680,7 +676,7 @@ async function check(stack: Stack, db: Client, jobs: Submitted[], keys: Record<s
     if (held.length === 0 || Date.now() > slotDeadline) break;
     await sleep(500);
   }
-  for (const id of held) report.slotLeaks.push(`${id} (${jobs.find((j) => j.id === id)?.scenario}): ${(await streamOf(db, id)).map((e) => e.type).join(', ')}`);
+  for (const id of held) report.slotLeaks.push(`${id} (${jobs.find((j) => j.id === id)?.scenario}): ${(await readStreams(db, [id])).get(id)!.map((e) => e.type).join(', ')}`);
   log(`checked ${jobs.length} jobs`);
 }
 

@@ -1,4 +1,4 @@
-import { BaseConfig, ConfigError, msVar, portVar } from '@reelay/service-kit';
+import { BaseConfig, ConfigError, msVar, portVar, setVariables } from '@reelay/service-kit';
 import { z } from 'zod';
 import type { SchedulePolicy } from './schedule/schedule-policy';
 
@@ -78,6 +78,7 @@ export function schedulePolicies(config: PollingConfig, providers: Iterable<stri
     errorRetryMs: config.POLL_ERROR_RETRY_MS,
   };
   const byProvider = new Map<string, SchedulePolicy>();
+  const set = setVariables(env);
   for (const provider of providers) {
     const suffix = provider.toUpperCase().replace(/[^A-Z0-9]/g, '_');
     const vars = {
@@ -86,8 +87,7 @@ export function schedulePolicies(config: PollingConfig, providers: Iterable<stri
       deadline: `POLL_DEADLINE_MS_${suffix}`,
       errorRetry: `POLL_ERROR_RETRY_MS_${suffix}`,
     } as const;
-    // An empty override counts as unset, as every other variable does (loadConfig).
-    const parsed = PolicyOverrides.safeParse(Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, env[v] === '' ? undefined : env[v]])));
+    const parsed = PolicyOverrides.safeParse(Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, set[v]])));
     if (!parsed.success) {
       throw new ConfigError(parsed.error.issues.map((i) => `${vars[i.path[0] as keyof typeof vars]}: ${i.message}`));
     }

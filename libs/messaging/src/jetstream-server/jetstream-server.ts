@@ -328,9 +328,7 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
     }
     if (!acquired) {
       this.logger.error(`a message on ${binding.durable} is handed back for another replica: every handler slot here is held by a handler past ${binding.maxHandlerMs} ms`);
-      this.sendAck(() => msg.nak(nakDelay(binding, msg.info.deliveryCount)));
-      this.emitter.emit('handled', { consumer: binding.durable, outcome: 'retry' });
-      return;
+      return this.handBack(msg, binding);
     }
     if (!this.closing) {
       // The last keep-alive may be almost an interval old, and process() sends its first one an interval from now.
@@ -346,10 +344,7 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
     // During a rolling deploy a newer release may have changed this consumer's filter (a single
     // filter is updated in place), added an event type or a schema version: its replicas can handle
     // what this one cannot, so it is handed back for them, and only at the delivery bound given up.
-    const handBack = () => {
-      this.sendAck(() => msg.nak(nakDelay(binding, deliveries)));
-      this.emitter.emit('handled', { consumer: binding.durable, outcome: 'retry' });
-    };
+    const handBack = () => this.handBack(msg, binding);
     if (!binding.filterSubjects.some((f) => subjectMatches(f, msg.subject))) {
       if (deliveries < binding.maxDeliver) return handBack();
       // No replica that wants it took it in time: kept as a dead letter to replay once the rollout is
@@ -399,9 +394,7 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
       if (deliveries >= binding.maxDeliver) {
         return this.deadLetter(msg, binding, { eventId: recorded.eventId, payload, error: describeError(err) });
       }
-      this.sendAck(() => msg.nak(nakDelay(binding, deliveries)));
-      this.emitter.emit('handled', { consumer: binding.durable, outcome: 'retry' });
-      return;
+      return handBack();
     } finally {
       clearInterval(keepAlive);
     }
@@ -454,6 +447,12 @@ export class JetStreamServer extends Server<JetStreamServerEvents> implements Cu
     }
     this.routes.set(subject, handler);
     return handler;
+  }
+
+  /** Gives `msg` back for a later delivery (here or at another replica), after the binding's nak delay. */
+  private handBack(msg: JsMsg, binding: ResolvedBinding): void {
+    this.sendAck(() => msg.nak(nakDelay(binding, msg.info.deliveryCount)));
+    this.emitter.emit('handled', { consumer: binding.durable, outcome: 'retry' });
   }
 
   /** Sends an ack-protocol reply (nak, term, working); one that throws (connection closed) is reported, and the server redelivers. */
