@@ -275,8 +275,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     })();
 
     // A gateway kill counts once it cut streams that were open, so that resuming by Last-Event-ID is exercised.
-    const killed = new Set<ServiceProcess>();
-    await chaos(stack, opts, report, log, nats, pg, () => submitted.some((s) => s.live && !s.live.over), killed);
+    await chaos(stack, opts, report, log, nats, pg, () => submitted.some((s) => s.live && !s.live.over));
     await submitting;
     report.accepted = submitted.length;
     log(`chaos over: ${JSON.stringify(report.kills)} kills, ${report.restarts.services} restarts; ${submitted.length} jobs accepted`);
@@ -284,7 +283,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     await db.connect();
     await settle(db, submitted, opts.settleTimeoutMs);
     await check(stack, db, submitted, keys, receiver, GRANT, report, log);
-    report.unexpectedExits = stack.services.filter((p) => !alive(p) && !killed.has(p)).map((p) => `${p.name} (pid ${p.child.pid}, ${p.child.exitCode ?? p.child.signalCode}): ${p.output().trim().split('\n').slice(-3).join(' | ').slice(0, 600)}`);
+    report.unexpectedExits = stack.services.filter((p) => p.exitProblem()).map((p) => `${p.name} (pid ${p.child.pid}, ${p.child.exitCode ?? p.child.signalCode}): ${p.output().trim().split('\n').slice(-3).join(' | ').slice(0, 600)}`);
   } finally {
     closed.abort();
     report.seconds = Math.round((Date.now() - started) / 1000);
@@ -336,7 +335,7 @@ async function cancel(stack: Stack, key: string, jobId: string): Promise<void> {
   }
 }
 
-async function chaos(stack: Stack, opts: ChaosOptions, report: ChaosReport, log: (l: string) => void, nats: PrivateNats | null, pg: PrivatePostgres | null, streamsOpen: () => boolean, killed: Set<ServiceProcess>) {
+async function chaos(stack: Stack, opts: ChaosOptions, report: ChaosReport, log: (l: string) => void, nats: PrivateNats | null, pg: PrivatePostgres | null, streamsOpen: () => boolean) {
   const end = Date.now() + opts.chaosMs;
   const natsAt = Date.now() + opts.chaosMs / 3;
   const pgAt = Date.now() + (2 * opts.chaosMs) / 3;
@@ -389,7 +388,6 @@ async function chaos(stack: Stack, opts: ChaosOptions, report: ChaosReport, log:
     const live = stack.services.filter((s) => s.name === kind && alive(s));
     if (live.length === 0) continue;
     const victim = pick(live);
-    killed.add(victim);
     await victim.kill('SIGKILL');
     report.kills[kind]++;
     await sleep(between([100, 1500]));

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createLogger } from '@reelay/service-kit';
-import { createTestDatabase, startService, TEST_NATS_URL, uniqueNatsPrefix, WORKSPACE_ROOT, type ServiceProcess, type TestDatabase } from '@reelay/testing';
+import { assertExitedAsAsked, createTestDatabase, startService, TEST_NATS_URL, uniqueNatsPrefix, WORKSPACE_ROOT, type ServiceProcess, type TestDatabase } from '@reelay/testing';
 import { createGatewayApp, type GatewayApp } from '../src/app';
 import { GatewayConfig } from '../src/config/gateway-config';
 
@@ -37,6 +37,7 @@ export async function startE2EStack(name: string, gatewayEnv: Record<string, str
     await Promise.all(processes.map((p) => p.kill()));
     await db.drop();
     await rm(dir, { recursive: true, force: true });
+    assertExitedAsAsked(processes);
   };
   try {
     const common = {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createDataSource, EventStore } from '@reelay/event-store';
 import { createAdapters } from '@reelay/providers';
 import { outputKey } from '@reelay/storage';
-import { createTestDatabase, startService, TEST_NATS_URL, uniqueNatsPrefix, type ServiceProcess, type TestDatabase } from '@reelay/testing';
+import { assertExitedAsAsked, createTestDatabase, startService, TEST_NATS_URL, uniqueNatsPrefix, type ServiceProcess, type TestDatabase } from '@reelay/testing';
 import type { DataSource } from 'typeorm';
 import { PollScheduleRepository } from './schedule/poll-schedule.repository';
 import { decideOnJob } from './shared/job-stream';
@@ -40,6 +40,7 @@ describe('polling killed mid-schedule (kill -9) and restarted', () => {
     await nc.close();
     await db?.drop();
     await storage?.remove();
+    assertExitedAsAsked([...running, ...(sim ? [sim] : [])]);
   });
 
   const env = () => ({

@@ -98,7 +98,28 @@ export interface ServiceProcess {
   output(): string;
   /** Resolves when GET `path` (default /health/ready) answers 200. */
   ready(timeoutMs?: number, path?: string): Promise<void>;
+  /** Sends the signal and resolves with the exit code once the process has ended (null if a signal ended it). */
   kill(signal?: NodeJS.Signals): Promise<number | null>;
+  /**
+   * Why the process ended other than as asked: on its own (a crash), or not cleanly after a
+   * SIGTERM/SIGINT (a non-zero code, or the grace period ran out). Undefined while it runs, and
+   * after a clean stop or a SIGKILL the test sent.
+   */
+  exitProblem(): string | undefined;
+}
+
+/** The last lines a process wrote, for a failure message. */
+export function outputTail(output: string, lines = 20): string {
+  return output.trim().split('\n').slice(-lines).join('\n');
+}
+
+/** Fails with every process's exitProblem, if any has one. */
+export function assertExitedAsAsked(processes: readonly ServiceProcess[]): void {
+  const problems = processes.flatMap((p) => {
+    const problem = p.exitProblem();
+    return problem ? [`${p.name} (pid ${p.child.pid}) ${problem}:\n${outputTail(p.output())}`] : [];
+  });
+  if (problems.length > 0) throw new Error(`service processes ended other than as asked:\n${problems.join('\n\n')}`);
 }
 
 /**
@@ -122,6 +143,9 @@ export async function startService(app: string, env: Record<string, string>, por
   child.stderr?.on('data', (d) => (out += d));
   const url = `http://127.0.0.1:${port}`;
   const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+  let asked: NodeJS.Signals | undefined;
+  const ended = () => child.exitCode !== null || child.signalCode !== null;
+  const how = () => (child.exitCode !== null ? `code ${child.exitCode}` : `signal ${child.signalCode}`);
   return {
     name: app,
     port,
@@ -131,10 +155,11 @@ export async function startService(app: string, env: Record<string, string>, por
     async ready(timeoutMs = 20_000, path = '/health/ready') {
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {
-        if (child.exitCode !== null) throw new Error(`${app} exited with ${child.exitCode}:\n${out}`);
+        if (ended()) throw new Error(`${app} exited with ${how()}:\n${out}`);
         try {
           const res = await fetch(`${url}${path}`);
-          if (res.ok) return;
+          // Another process on the port could answer too: ours must still be running.
+          if (res.ok && !ended()) return;
         } catch {
           // not listening yet
         }
@@ -143,9 +168,16 @@ export async function startService(app: string, env: Record<string, string>, por
       throw new Error(`${app} not ready after ${timeoutMs} ms:\n${out}`);
     },
     async kill(signal: NodeJS.Signals = 'SIGTERM') {
-      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      if (ended()) return child.exitCode;
+      asked ??= signal;
       child.kill(signal);
       return exited;
+    },
+    exitProblem() {
+      if (!ended()) return undefined;
+      if (asked === undefined) return `ended on its own with ${how()}`;
+      if (asked !== 'SIGKILL' && child.exitCode !== 0) return `did not stop cleanly on ${asked} (${how()})`;
+      return undefined;
     },
   };
 }

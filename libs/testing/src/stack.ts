@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stablePort, startService, WORKSPACE_ROOT, type ServiceProcess } from './service-process';
+import { assertExitedAsAsked, stablePort, startService, WORKSPACE_ROOT, type ServiceProcess } from './service-process';
 import { createTestDatabase, type TestDatabase } from './test-database';
 import { TEST_NATS_URL, uniqueNatsPrefix } from './test-nats';
 
@@ -34,6 +34,11 @@ export interface Stack {
   cli(...args: string[]): { code: number | null; out: string; err: string };
   /** Starts one more process of a service (a replica, or a restart after a kill; a gateway comes back on the same port). */
   start(app: string): Promise<ServiceProcess>;
+  /**
+   * Stops every process, drops the database, NATS stream and storage, then fails if a process
+   * ended on its own during the suite (a replica's crash left the others to do its work) or did not
+   * stop cleanly.
+   */
   stop(): Promise<void>;
 }
 
@@ -111,6 +116,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         await nc.close();
         await db.drop();
         rmSync(storage, { recursive: true, force: true });
+        assertExitedAsAsked(services);
       },
     };
   } catch (err) {

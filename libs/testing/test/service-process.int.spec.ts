@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { freePort, isAlive as alive, stablePort } from '../src/service-process';
+import { assertExitedAsAsked, freePort, isAlive as alive, stablePort, startService } from '../src/service-process';
 
 async function gone(pid: number, timeoutMs = 5000): Promise<boolean> {
   for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) if (!alive(pid)) return true;
@@ -58,5 +58,45 @@ describe('a port for a process that is restarted on it', () => {
     const others = await Promise.all(Array.from({ length: 50 }, () => freePort()));
     for (const port of others) expect(port).toBeGreaterThanOrEqual(ephemeralLow);
     await Promise.all(servers.map((s) => new Promise((res) => s.close(res))));
+  });
+});
+
+describe('a service process that ended other than as asked', () => {
+  const sim = async () => {
+    const p = await startService('provider-sim', {}, 'PORT');
+    await p.ready(20_000, '/_sim/health');
+    return p;
+  };
+  const ended = (p: Awaited<ReturnType<typeof sim>>) => new Promise((r) => (p.child.exitCode !== null || p.child.signalCode !== null ? r(null) : p.child.once('exit', r)));
+
+  it('is reported when it died without the test asking (a crash mid-suite)', async () => {
+    const crashed = await sim();
+    const stopped = await sim();
+    process.kill(crashed.child.pid!, 'SIGKILL');
+    await ended(crashed);
+    expect(crashed.exitProblem()).toBe('ended on its own with signal SIGKILL');
+    expect(await stopped.kill('SIGTERM')).toBe(0);
+    expect(stopped.exitProblem()).toBeUndefined();
+    expect(() => assertExitedAsAsked([crashed, stopped])).toThrow(/provider-sim \(pid \d+\) ended on its own with signal SIGKILL/);
+    // Asking it to stop afterwards does not hide the crash.
+    await crashed.kill('SIGTERM');
+    expect(crashed.exitProblem()).toBe('ended on its own with signal SIGKILL');
+  });
+
+  it('is reported when a SIGTERM did not end it cleanly, and a SIGKILL the test sent is no problem', async () => {
+    const killed = await sim();
+    expect(await killed.kill('SIGKILL')).toBeNull();
+    expect(killed.exitProblem()).toBeUndefined();
+    const running = await sim();
+    expect(running.exitProblem()).toBeUndefined();
+    const unclean = await sim();
+    // Stopped, it cannot act on the SIGTERM, and the SIGKILL that follows ends it as a grace timeout would.
+    process.kill(unclean.child.pid!, 'SIGSTOP');
+    const code = unclean.kill('SIGTERM');
+    process.kill(unclean.child.pid!, 'SIGKILL');
+    expect(await code).toBeNull();
+    expect(unclean.exitProblem()).toBe('did not stop cleanly on SIGTERM (signal SIGKILL)');
+    await running.kill();
+    expect(() => assertExitedAsAsked([killed, running])).not.toThrow();
   });
 });

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { jobStreamId, type RecordedEvent } from '@reelay/contracts';
 import { EventStore, handle, openMigrated } from '@reelay/event-store';
 import { decideJob, foldRecordedJob, jobDecider, newJobId, type JobState } from '@reelay/job-domain';
-import { createTestDatabase, startService, TEST_NATS_URL, uniqueNatsPrefix, type ServiceProcess, type TestDatabase } from '@reelay/testing';
+import { assertExitedAsAsked, createTestDatabase, startService, TEST_NATS_URL, uniqueNatsPrefix, type ServiceProcess, type TestDatabase } from '@reelay/testing';
 import { connectNats, eventStreamName } from '@reelay/messaging';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { DataSource } from 'typeorm';
@@ -55,6 +55,8 @@ export class DispatchHarness {
   store!: EventStore;
   sim!: ServiceProcess;
   private readonly servers: Server[] = [];
+  /** Dispatches started to kill themselves (crash tests): their exit is no failure. */
+  private readonly crashing = new Set<ServiceProcess>();
 
   async start(simEnv: Record<string, string> = {}): Promise<this> {
     this.db = await createTestDatabase('dispatch');
@@ -79,6 +81,7 @@ export class DispatchHarness {
       ...env,
     });
     this.dispatchers.push(proc);
+    if (env.DISPATCH_CRASH_AFTER_SUBMIT === '1') this.crashing.add(proc);
     await proc.ready(30_000);
     return proc;
   }
@@ -139,7 +142,7 @@ export class DispatchHarness {
 
   async waitForJob(jobId: string, done: (job: JobState) => boolean, timeoutMs = 20_000): Promise<JobState> {
     let last: JobState | undefined;
-    await waitUntil(async () => done((last = await this.job(jobId))), timeoutMs, `job ${jobId} (last status ${last?.status})`, () => this.logs());
+    await waitUntil(async () => done((last = await this.job(jobId))), timeoutMs, () => `job ${jobId} (last status ${last?.status})`, () => this.logs());
     return last!;
   }
 
@@ -256,16 +259,18 @@ export class DispatchHarness {
       await nc.close();
     }
     await this.db?.drop();
+    assertExitedAsAsked([...this.dispatchers.filter((d) => !this.crashing.has(d)), ...(this.sim ? [this.sim] : [])]);
   }
 }
 
-export async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what: string, context?: () => string): Promise<void> {
+/** `what` names the wait in the timeout's message; a function is read at the timeout (e.g. the last status seen). */
+export async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what: string | (() => string), context?: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`timed out waiting for ${what}${context ? `\n${context()}` : ''}`);
+  throw new Error(`timed out waiting for ${typeof what === 'function' ? what() : what}${context ? `\n${context()}` : ''}`);
 }
 
 export const eventTypes = (events: RecordedEvent[]) => events.map((e) => e.type);

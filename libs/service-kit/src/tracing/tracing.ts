@@ -4,7 +4,7 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AlwaysOffSampler, BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { scrubSecrets } from '../logging/scrub-secrets';
+import { ScrubbingSpanProcessor } from './scrubbing-span-processor';
 
 let provider: BasicTracerProvider | undefined;
 
@@ -28,11 +28,13 @@ export function initTracing(serviceName: string, env: NodeJS.ProcessEnv = proces
   const spanProcessors: SpanProcessor[] = [];
   if (env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) {
     spanProcessors.push(
-      new BatchSpanProcessor(new OTLPTraceExporter(), {
-        scheduledDelayMillis: numberFromEnv(env, 'OTEL_BSP_SCHEDULE_DELAY', 0) ?? 5000,
-        maxQueueSize: numberFromEnv(env, 'OTEL_BSP_MAX_QUEUE_SIZE') ?? 2048,
-        maxExportBatchSize: numberFromEnv(env, 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE') ?? 512,
-      }),
+      new ScrubbingSpanProcessor(
+        new BatchSpanProcessor(new OTLPTraceExporter(), {
+          scheduledDelayMillis: numberFromEnv(env, 'OTEL_BSP_SCHEDULE_DELAY', 0) ?? 5000,
+          maxQueueSize: numberFromEnv(env, 'OTEL_BSP_MAX_QUEUE_SIZE') ?? 2048,
+          maxExportBatchSize: numberFromEnv(env, 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE') ?? 512,
+        }),
+      ),
     );
   }
   // Without an exporter a recorded span would be built (attributes, times, events) only to be
@@ -65,8 +67,8 @@ export function withSpan<T>(name: string, opts: SpanOptions, fn: (span: Span) =>
     try {
       return await fn(span);
     } catch (err) {
-      // Scrubbed as log lines are: a trace backend is one more place a credential must not reach.
-      span.recordException(err instanceof Error ? { name: err.name, message: scrubSecrets(err.message), stack: err.stack && scrubSecrets(err.stack) } : scrubSecrets(String(err)));
+      // Scrubbed on export (ScrubbingSpanProcessor).
+      span.recordException(err instanceof Error ? err : String(err));
       span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.name : 'error' });
       throw err;
     } finally {
