@@ -954,6 +954,30 @@ describe('content', () => {
     expect(notYet.status).toBe(404);
     expect((await body(notYet)).error.code).toBe('not_found');
   });
+
+  it('answers whole a download whose file is removed while the answer starts (a deletion racing it)', async () => {
+    const bytes = Buffer.from('0123456789');
+    const done = await createJob('alice', [...running(), succeeded(bytes.length)]);
+    const storage = gw.deps.storage;
+    await storage.put(outputKey(done), bytes, { contentType: 'video/mp4' });
+    // Whichever look at the file comes first, the file is gone right after it.
+    const removeAfter = <A extends unknown[], R>(real: (...args: A) => Promise<R>) => async (...args: A) => {
+      const result = await real(...args);
+      await storage.remove(outputKey(done));
+      return result;
+    };
+    const stat = jest.spyOn(storage, 'stat').mockImplementationOnce(removeAfter(storage.stat.bind(storage)));
+    const open = jest.spyOn(storage, 'open').mockImplementationOnce(removeAfter(storage.open.bind(storage)));
+    try {
+      const res = await call(`/v1/jobs/${done}/content`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-length')).toBe('10');
+      expect(Buffer.from(await res.arrayBuffer())).toEqual(bytes);
+    } finally {
+      stat.mockRestore();
+      open.mockRestore();
+    }
+  });
 });
 
 describe('assets, models, webhooks, callbacks, health', () => {

@@ -9,7 +9,7 @@ describe('sweepAbandonedPeriodically', () => {
     throw new Error(`unexpected call with ${String(what)}`);
   };
   const storage = (sweepAbandoned?: BlobStorage['sweepAbandoned']): BlobStorage => ({
-    put: jest.fn(), stat: jest.fn(), makeDurable: jest.fn(), read: jest.fn(), stream: jest.fn(), remove: jest.fn(), removeIfOlderThan: jest.fn(), listOlderThan: jest.fn(), ...(sweepAbandoned ? { sweepAbandoned } : {}),
+    put: jest.fn(), stat: jest.fn(), makeDurable: jest.fn(), read: jest.fn(), stream: jest.fn(), open: jest.fn(), remove: jest.fn(), removeIfOlderThan: jest.fn(), listOlderThan: jest.fn(), ...(sweepAbandoned ? { sweepAbandoned } : {}),
   });
 
   it('sweeps at once and then every interval until stopped, reporting only sweeps that removed something', async () => {

@@ -27,6 +27,13 @@ export interface BlobStat {
   metadata: Record<string, unknown>;
 }
 
+export interface OpenBlob {
+  readonly bytes: number;
+  /** One stream per opened blob; it closes the blob when it ends or fails. */
+  stream(range?: { start: number; end: number }): Readable;
+  close(): Promise<void>;
+}
+
 /** Where reelay keeps uploaded assets and generated outputs. Keys are `/`-separated, no `..`. */
 export interface BlobStorage {
   /**
@@ -46,6 +53,12 @@ export interface BlobStorage {
   read(key: string): Promise<Buffer>;
   /** A byte range, inclusive `end`, for HTTP Range answers. */
   stream(key: string, range?: { start: number; end: number }): Readable;
+  /**
+   * The blob as it is now, held open: its size and its bytes stay those of one version even if it is
+   * removed or replaced meanwhile (what an HTTP answer needs between its Content-Length and its
+   * body). Null when `key` holds nothing. Close it unless a stream of it was read to its end.
+   */
+  open(key: string): Promise<OpenBlob | null>;
   /** Removes the blob at `key` and its description; a key that holds nothing is no error. */
   remove(key: string): Promise<void>;
   /**

@@ -21,6 +21,23 @@ describe('local storage', () => {
     expect(readdirSync(join(root, 'outputs')).filter((f) => f.startsWith('job_1.'))).toEqual(['job_1.mp4']);
     expect(await text(storage.stream('outputs/job_1.mp4', { start: 7, end: 9 }))).toBe('789');
   });
+  it('opens a blob whose size and bytes stay one version while it is removed or replaced', async () => {
+    expect(await storage.open('outputs/job_none.mp4')).toBeNull();
+    await storage.put('outputs/job_open.mp4', Buffer.from('0123456789'));
+    const removed = await storage.open('outputs/job_open.mp4');
+    const replaced = await storage.open('outputs/job_open.mp4');
+    const unread = await storage.open('outputs/job_open.mp4');
+    await storage.remove('outputs/job_open.mp4');
+    expect(removed?.bytes).toBe(10);
+    expect(await text(removed!.stream({ start: 3, end: 9 }))).toBe('3456789');
+    await storage.put('outputs/job_open.mp4', Buffer.from('a longer replacement'));
+    expect(replaced?.bytes).toBe(10);
+    expect(await text(replaced!.stream())).toBe('0123456789');
+    await unread!.close();
+    const again = await storage.open('outputs/job_open.mp4');
+    expect(again?.bytes).toBe(20);
+    await again!.close();
+  });
   it('writes a streamed blob whole, however its chunks are cut', async () => {
     const chunks = Array.from({ length: 50 }, (_, i) => Buffer.alloc(10_000 + i, i));
     expect(await storage.put('outputs/job_6.mp4', Readable.from(chunks))).toEqual({ bytes: 501_225 });

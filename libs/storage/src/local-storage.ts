@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { link, mkdir, open, opendir, readFile, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
-import type { BlobDescription, BlobStat, BlobStorage, PutGuards } from './blob-storage';
+import type { BlobDescription, BlobStat, BlobStorage, OpenBlob, PutGuards } from './blob-storage';
 import { SyncGroup } from './sync-group';
 
 /**
@@ -226,6 +226,20 @@ export class LocalStorage implements BlobStorage {
 
   stream(key: string, range?: { start: number; end: number }): Readable {
     return createReadStream(this.path(key), range);
+  }
+
+  async open(key: string): Promise<OpenBlob | null> {
+    const handle = await open(this.path(key), 'r').catch(ifMissing(null));
+    if (!handle) return null;
+    const { size } = await handle.stat().catch(async (err: unknown) => {
+      await handle.close();
+      throw err;
+    });
+    return {
+      bytes: size,
+      stream: (range) => handle.createReadStream({ ...range, autoClose: true }),
+      close: () => handle.close(),
+    };
   }
 
   localPath(key: string): string {

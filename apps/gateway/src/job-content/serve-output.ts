@@ -25,37 +25,44 @@ export async function serveOutput(deps: GatewayDeps, jobId: string, state: JobSt
   if (state.status !== 'succeeded' || !state.output) throw notReady();
   if (state.outputDeletedAt) throw outputDeleted(state.outputDeletedAt);
   const key = outputKey(jobId);
-  const size = (await deps.storage.stat(key))?.bytes ?? null;
-  if (size === null) {
+  // Held open from here: a deletion while the answer is under way cannot cut it short or change its size.
+  const blob = await deps.storage.open(key);
+  if (!blob) {
     await throwIfOutputDeletedSince(deps.store, jobId);
     deps.logger.error({ jobId }, 'succeeded job has no output file in storage');
     throw notReady();
   }
-
-  const etag = `"${state.output.sha256}"`;
-  // Before Range (RFC 9110 §13.2.2): a player revalidating the copy it holds downloads nothing.
-  if (noneMatchHits(req.headers['if-none-match'], etag)) {
-    res.status(304).set({ ETag: etag, 'Cache-Control': OUTPUT_CACHE_CONTROL }).end();
-    return;
+  let streaming = false;
+  try {
+    const size = blob.bytes;
+    const etag = `"${state.output.sha256}"`;
+    // Before Range (RFC 9110 §13.2.2): a player revalidating the copy it holds downloads nothing.
+    if (noneMatchHits(req.headers['if-none-match'], etag)) {
+      res.status(304).set({ ETag: etag, 'Cache-Control': OUTPUT_CACHE_CONTROL }).end();
+      return;
+    }
+    const range = parseRange(req.headers.range, size);
+    if (range === 'unsatisfiable') {
+      // Before the video's headers: this answer is a JSON error, not a part of the video.
+      throw new ApiException('invalid_request', 'The requested range is outside the video.', { status: 416, headers: { 'Content-Range': `bytes */${size}`, 'Accept-Ranges': 'bytes' } });
+    }
+    res.set({
+      'Content-Type': state.output.contentType,
+      'Accept-Ranges': 'bytes',
+      ETag: etag,
+      'Cache-Control': OUTPUT_CACHE_CONTROL,
+    });
+    const { start, end } = range ?? { start: 0, end: size - 1 };
+    if (range) res.status(206).set('Content-Range', `bytes ${start}-${end}/${size}`);
+    else res.status(200);
+    res.set('Content-Length', String(size === 0 ? 0 : end - start + 1));
+    if (size === 0) {
+      res.end();
+      return;
+    }
+    streaming = true;
+    await streamToResponse(blob.stream({ start, end }), res, deps.logger, { jobId });
+  } finally {
+    if (!streaming) await blob.close();
   }
-  const range = parseRange(req.headers.range, size);
-  if (range === 'unsatisfiable') {
-    // Before the video's headers: this answer is a JSON error, not a part of the video.
-    throw new ApiException('invalid_request', 'The requested range is outside the video.', { status: 416, headers: { 'Content-Range': `bytes */${size}`, 'Accept-Ranges': 'bytes' } });
-  }
-  res.set({
-    'Content-Type': state.output.contentType,
-    'Accept-Ranges': 'bytes',
-    ETag: etag,
-    'Cache-Control': OUTPUT_CACHE_CONTROL,
-  });
-  const { start, end } = range ?? { start: 0, end: size - 1 };
-  if (range) res.status(206).set('Content-Range', `bytes ${start}-${end}/${size}`);
-  else res.status(200);
-  res.set('Content-Length', String(size === 0 ? 0 : end - start + 1));
-  if (size === 0) {
-    res.end();
-    return;
-  }
-  await streamToResponse(deps.storage.stream(key, { start, end }), res, deps.logger, { jobId });
 }

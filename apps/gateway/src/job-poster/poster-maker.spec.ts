@@ -124,7 +124,7 @@ describe('PosterMaker', () => {
     const jobId = await storedJob();
     // The same files, without the local path (as an object store would be).
     const remote: BlobStorage = {
-      put: storage.put.bind(storage), stat: storage.stat.bind(storage), makeDurable: storage.makeDurable.bind(storage), read: storage.read.bind(storage), stream: storage.stream.bind(storage),
+      put: storage.put.bind(storage), stat: storage.stat.bind(storage), makeDurable: storage.makeDurable.bind(storage), read: storage.read.bind(storage), stream: storage.stream.bind(storage), open: storage.open.bind(storage),
       remove: storage.remove.bind(storage), removeIfOlderThan: storage.removeIfOlderThan.bind(storage), listOlderThan: storage.listOlderThan.bind(storage),
     };
     let copy = '';

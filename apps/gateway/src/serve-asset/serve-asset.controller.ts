@@ -24,8 +24,10 @@ export class ServeAssetController {
     const secret = this.deps.config.ASSET_URL_SECRET;
     if (!secret || !AssetId.safeParse(id).success || !assetSignatureValid(secret, id, expires, sig, new Date())) throw notFound('asset');
     const info = await this.deps.storage.stat(assetKey(id));
-    if (!info?.contentType) throw notFound('asset');
-    res.status(200).set({ 'Content-Type': info.contentType, 'Content-Length': String(info.bytes), 'Cache-Control': 'private, max-age=300', 'X-Content-Type-Options': 'nosniff' });
-    await streamToResponse(this.deps.storage.stream(assetKey(id)), res, this.deps.logger, { assetId: id });
+    // Held open: an asset deleted from here on is still answered whole, with the size it is sent with.
+    const blob = info?.contentType ? await this.deps.storage.open(assetKey(id)) : null;
+    if (!info?.contentType || !blob) throw notFound('asset');
+    res.status(200).set({ 'Content-Type': info.contentType, 'Content-Length': String(blob.bytes), 'Cache-Control': 'private, max-age=300', 'X-Content-Type-Options': 'nosniff' });
+    await streamToResponse(blob.stream(), res, this.deps.logger, { assetId: id });
   }
 }

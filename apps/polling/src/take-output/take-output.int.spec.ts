@@ -21,7 +21,7 @@ describe('takeOutput against provider-sim', () => {
     [sim, dir] = await Promise.all([startSim(), tempDir('take-output')]);
     const local = new LocalStorage(dir.path);
     // The copy is judged while it streams: reading the whole file back into memory is refused here.
-    storage = { put: local.put.bind(local), stat: local.stat.bind(local), makeDurable: local.makeDurable.bind(local), stream: local.stream.bind(local), remove: local.remove.bind(local), removeIfOlderThan: local.removeIfOlderThan.bind(local), listOlderThan: local.listOlderThan.bind(local), read: () => Promise.reject(new Error('read back into memory')) };
+    storage = { put: local.put.bind(local), stat: local.stat.bind(local), makeDurable: local.makeDurable.bind(local), stream: local.stream.bind(local), open: local.open.bind(local), remove: local.remove.bind(local), removeIfOlderThan: local.removeIfOlderThan.bind(local), listOlderThan: local.listOlderThan.bind(local), read: () => Promise.reject(new Error('read back into memory')) };
   });
   afterAll(async () => {
     await sim?.kill();
