@@ -81,6 +81,7 @@ export function decideJob(command: JobCommand, state: JobState): JobEvent[] {
       // Another delivery recorded this try first (its append won, this one re-decided): one intent, one submit.
       if (command.attempt <= state.submissionAttempts) return [];
       if (command.attempt !== state.submissionAttempts + 1) reject(command, state, `attempt ${command.attempt} does not follow attempt ${state.submissionAttempts}`);
+      if (state.failoverTo && command.provider !== state.failoverTo) reject(command, state, `the job was sent on to ${state.failoverTo}`);
       return [
         {
           type: 'JobSubmissionIntended',
@@ -92,6 +93,7 @@ export function decideJob(command: JobCommand, state: JobState): JobEvent[] {
       if (s !== 'validating' || !state.intent) reject(command, state, 'no submission is in progress');
       // Its answer was recorded by an append whose reply was lost: a second retry would use up a try the job never made.
       if (state.submissionRetries > command.answersRetries) return [];
+      if (command.nextProvider === state.intent.provider) reject(command, state, `a failover leaves ${command.nextProvider}`);
       return [
         {
           type: 'JobSubmissionRetryScheduled',
@@ -112,6 +114,7 @@ export function decideJob(command: JobCommand, state: JobState): JobEvent[] {
         reject(command, state, `already running as ${state.providerTaskId}`);
       }
       if (!state.intent) reject(command, state, 'no submission intent was recorded');
+      if (command.provider !== state.intent.provider) reject(command, state, `the submission was intended for ${state.intent.provider}`);
       return [{ type: 'JobProviderAccepted', data: { provider: command.provider, providerTaskId: command.providerTaskId, at } }];
 
     case 'RecordProgress':

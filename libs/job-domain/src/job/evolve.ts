@@ -42,9 +42,10 @@ export function evolveJob(state: JobState, event: JobEvent): JobState {
         provider: event.data.provider,
         intent: { provider: event.data.provider, attempt: event.data.attempt, submissionKey: event.data.submissionKey },
         submissionAttempts: event.data.attempt,
+        failoverTo: null,
       };
     case 'JobSubmissionRetryScheduled':
-      return { ...next, submissionRetries: state.submissionRetries + 1 };
+      return { ...next, submissionRetries: state.submissionRetries + 1, failoverTo: event.data.nextProvider ?? null };
     case 'JobProviderAccepted':
       return { ...next, status: 'running', provider: event.data.provider, providerTaskId: event.data.providerTaskId, providerTaskOpen: true, progress: state.progress ?? 0, startedAt: state.startedAt ?? event.data.at };
     case 'JobProgressed':

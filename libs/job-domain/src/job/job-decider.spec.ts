@@ -40,6 +40,8 @@ const failed: JobEvent = { type: 'JobFailed', data: { errorCode: 'unknown_provid
 const canceled: JobEvent = { type: 'JobCanceled', data: { at } };
 const taskEnded: JobEvent = { type: 'JobProviderTaskEnded', data: { reason: 'finished_at_provider', at } };
 
+const failedOver: JobEvent = { type: 'JobSubmissionRetryScheduled', data: { provider: 'seedance', attempt: 1, reason: 'provider_error', retryAt: at, nextProvider: 'fal', at } };
+
 const queuedJob = [submitted];
 const validatingJob = [submitted, validating];
 const validatedJob = [submitted, validating, validated];
@@ -77,6 +79,14 @@ describe('job decider', () => {
       given(dispatchingJob)
         .when({ type: 'ScheduleSubmissionRetry', reason: 'provider_error', retryAt: now, nextProvider: 'fal', answersRetries: 0, now } as JobCommand)
         .then([{ type: 'JobSubmissionRetryScheduled', data: { provider: 'seedance', attempt: 1, reason: 'provider_error', retryAt: at, nextProvider: 'fal', at } }]));
+    it('after a failover, the next try goes to the provider it named', () =>
+      given([...dispatchingJob, failedOver])
+        .when({ ...cmd.intend, provider: 'fal', attempt: 2, submissionKey: 'k2' } as JobCommand)
+        .then([{ ...intended, data: { ...intended.data, provider: 'fal', attempt: 2, submissionKey: 'k2' } } as JobEvent]));
+    it('after a plain retry, the next try may go to the same provider', () =>
+      given([...dispatchingJob, failedOver, { ...intended, data: { ...intended.data, provider: 'fal', attempt: 2, submissionKey: 'k2' } } as JobEvent, { type: 'JobSubmissionRetryScheduled', data: { provider: 'fal', attempt: 2, reason: 'rate_limited', retryAt: at, at } }])
+        .when({ ...cmd.intend, provider: 'fal', attempt: 3, submissionKey: 'k3' } as JobCommand)
+        .then([{ ...intended, data: { ...intended.data, provider: 'fal', attempt: 3, submissionKey: 'k3' } } as JobEvent]));
     it('intent → running when the provider accepts', () => given(dispatchingJob).when(cmd.accept).then([accepted]));
     it('running → progress recorded', () =>
       given(runningJob).when(cmd.progress(40)).then([{ type: 'JobProgressed', data: { progress: 40, at } }]));
@@ -324,6 +334,9 @@ describe('job decider', () => {
       ['queued → progress', queuedJob, cmd.progress(10)],
       ['task end while the job still runs', runningJob, cmd.taskEnded],
       ['running accepted under another task id', runningJob, { ...cmd.accept, providerTaskId: 'cgt-2' } as JobCommand],
+      ['accepted by a provider the submission was not intended for', dispatchingJob, { ...cmd.accept, provider: 'fal' } as JobCommand],
+      ['a failover to the provider that refused the try', dispatchingJob, { type: 'ScheduleSubmissionRetry', reason: 'provider_error', retryAt: now, nextProvider: 'seedance', answersRetries: 0, now } as JobCommand],
+      ['the next try at another provider than the failover named', [...dispatchingJob, failedOver], { ...cmd.intend, attempt: 2, submissionKey: 'k2' } as JobCommand],
     ];
     for (const [name, history, command] of illegal) {
       it(name, () => given(history).when(command).thenThrows(IllegalTransitionError));

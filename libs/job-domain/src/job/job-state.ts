@@ -49,6 +49,8 @@ export interface JobState {
   submissionAttempts: number;
   /** Refused tries recorded (JobSubmissionRetryScheduled), over every provider: which answer a retry command follows. */
   submissionRetries: number;
+  /** The provider the last refused try sent the job on to (its next intent must be there); null once intended. */
+  failoverTo: string | null;
   providerTaskId: string | null;
   /** A provider task was accepted and nothing in the log says it is over (a cancel does not stop every provider's task). */
   providerTaskOpen: boolean;
@@ -101,6 +103,7 @@ export const initialJobState = (): JobState => ({
   intent: null,
   submissionAttempts: 0,
   submissionRetries: 0,
+  failoverTo: null,
   providerTaskId: null,
   providerTaskOpen: false,
   providerTaskMayExist: false,
