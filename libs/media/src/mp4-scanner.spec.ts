@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MAX_KEPT_BYTES, Mp4Scanner } from './mp4-scanner';
 import { probeMp4 } from './probe-mp4';
+import { box, ftyp } from './test-support/mp4-boxes';
 
 const ffmpeg: string = require('@ffmpeg-installer/ffmpeg').path;
 const dir = mkdtempSync(join(tmpdir(), 'reelay-mp4-scanner-'));
@@ -16,15 +17,6 @@ function render(file: string, movflags: string[], args = [...VIDEO, ...H264]): B
   execFileSync(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', ...args, ...movflags, join(dir, file)]);
   return readFileSync(join(dir, file));
 }
-
-function box(type: string, ...body: Buffer[]): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(8 + body.reduce((n, b) => n + b.length, 0), 0);
-  head.write(type, 4, 'latin1');
-  return Buffer.concat([head, ...body]);
-}
-
-const ftyp = box('ftyp', Buffer.from('isom\0\0\0\0isom', 'latin1'));
 
 function scan(file: Buffer, chunkSize: number) {
   const scanner = new Mp4Scanner();

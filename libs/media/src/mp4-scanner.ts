@@ -1,29 +1,34 @@
+import { fragmentTicks } from './read-fragment';
 import { readMovie, type Movie, type Mp4Info } from './read-movie';
 
 /**
  * Largest boxes accepted: a `moov` over this is not one we will read, nor an `ftyp`. An hour of
  * 30 fps video has a `moov` of a few MB, and a poller runs up to 16 copies at once by default, each
  * holding a buffer of its `moov`'s declared size while it comes in: 16 MB each keeps that within a
- * service's memory budget.
+ * service's memory budget. A `moof` (a fragment's sample table, kept one at a time after the `moov`)
+ * over its limit is let through unread, its durations unknown.
  */
-export const MAX_KEPT_BYTES = { moov: 16 * 1024 * 1024, ftyp: 4096 } as const;
+export const MAX_KEPT_BYTES = { moov: 16 * 1024 * 1024, moof: 16 * 1024 * 1024, ftyp: 4096 } as const;
 
 /**
  * probeMp4 over a stream, in constant memory: fed the file chunk by chunk as it is copied, it walks
  * the top-level boxes and keeps only the `moov` (the media data, `mdat`, is most of the file and is
- * skipped). A file is a readable MP4 when its first box is `ftyp`, its `moov` has a video track
- * with a size, an `mdat` came (with a `moof` when that track's chunks are not in the `moov`), and
- * the file reaches the end of the track's last chunk. Fewer than 8 bytes after the last whole box
- * cannot be a box: they are ignored.
+ * skipped), and in a fragmented MP4 whose `moov` does not say its length each `moof` in turn, to
+ * sum its durations. A file is a readable MP4 when its first box is `ftyp`, its `moov` has a video
+ * track with a size, an `mdat` came (with a `moof` when that track's chunks are not in the `moov`),
+ * and the file reaches the end of the track's last chunk. Fewer than 8 bytes after the last whole
+ * box cannot be a box: they are ignored.
  */
 export class Mp4Scanner {
   private readonly header = Buffer.alloc(16);
   private headerBytes = 0;
   /** Bytes of the current box still to come (Infinity: a size-0 box running to the end of the file). */
   private left = 0;
-  /** The `moov` being copied in, allocated at its declared size: chunks are copied, never kept. */
-  private moov: { body: Buffer; at: number } | null = null;
+  /** The `moov` or `moof` being copied in, allocated at its declared size: chunks are copied, never kept. */
+  private kept: { type: 'moov' | 'moof'; body: Buffer; at: number } | null = null;
   private movie: Movie | null | undefined;
+  /** The video track's sample durations in the `moof`s after the `moov`; null once one could not be read. */
+  private fragmentTicks: number | null = 0;
   private boxes = 0;
   private bytes = 0;
   private mdat = false;
@@ -38,7 +43,7 @@ export class Mp4Scanner {
         continue;
       }
       const n = Math.min(this.left, chunk.length - at);
-      if (this.moov) this.moov.at += chunk.copy(this.moov.body, this.moov.at, at, at + n);
+      if (this.kept) this.kept.at += chunk.copy(this.kept.body, this.kept.at, at, at + n);
       this.left -= n;
       this.bytes += n;
       at += n;
@@ -64,7 +69,7 @@ export class Mp4Scanner {
     const whole = this.bytes - this.headerBytes;
     const movie = this.movie;
     const mediaMissing = !!movie && movie.chunks > 0 && movie.mediaEnd > whole;
-    if (movie && this.mdat && !mediaMissing && (movie.chunks > 0 || this.moof)) return { info: movie.info, cut: false };
+    if (movie && this.mdat && !mediaMissing && (movie.chunks > 0 || this.moof)) return { info: { ...movie.info, durationSeconds: this.duration(movie) }, cut: false };
     return { info: null, cut: this.headerBytes > 0 || mediaMissing };
   }
 
@@ -89,19 +94,46 @@ export class Mp4Scanner {
     }
     this.left = size - headerSize;
     if (type === 'mdat') this.mdat = true;
-    if (type === 'moof') this.moof = true;
-    if (type === 'moov') this.moov = { body: Buffer.alloc(this.left), at: 0 };
+    if (type === 'moov') this.kept = { type, body: Buffer.alloc(this.left), at: 0 };
+    if (type === 'moof') this.startMoof(size);
     if (this.left === 0) this.endBox();
     return at;
   }
 
+  private startMoof(size: number): void {
+    this.moof = true;
+    if (!this.movie?.fragments || this.fragmentTicks === null) return;
+    if (size > MAX_KEPT_BYTES.moof) this.fragmentTicks = null;
+    else this.kept = { type: 'moof', body: Buffer.alloc(this.left), at: 0 };
+  }
+
   private endBox(): void {
-    if (!this.moov) return;
-    try {
-      this.movie = readMovie(this.moov.body);
-    } catch {
-      this.movie = null; // a malformed box the reads did not foresee: not a readable MP4
+    const kept = this.kept;
+    this.kept = null;
+    if (kept?.type === 'moov') {
+      this.movie = unlessThrown(() => readMovie(kept.body));
+      // Fragments come after the moov: with one before it, the sum of theirs is not known.
+      this.fragmentTicks = this.moof ? null : 0;
     }
-    this.moov = null;
+    const fragments = this.movie?.fragments;
+    if (kept?.type === 'moof' && fragments && this.fragmentTicks !== null) {
+      const ticks = unlessThrown(() => fragmentTicks(kept.body, fragments.track));
+      this.fragmentTicks = ticks === null ? null : this.fragmentTicks + ticks;
+    }
+  }
+
+  /** The movie's length: its moov's, or with fragments summed, theirs added to the samples the moov holds. */
+  private duration(movie: Movie): number {
+    const fragments = movie.fragments;
+    return fragments && this.fragmentTicks ? (fragments.ticks + this.fragmentTicks) / fragments.timescale : movie.info.durationSeconds;
+  }
+}
+
+/** What a read of a box gives, or null when it throws: a malformed box the read did not foresee. */
+function unlessThrown<T>(read: () => T | null): T | null {
+  try {
+    return read();
+  } catch {
+    return null;
   }
 }

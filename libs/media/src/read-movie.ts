@@ -1,3 +1,6 @@
+import { boxesOf, findBox, readDuration, readTimes, type Range } from './boxes';
+import { movieDuration, type Fragments, type TrackTimes } from './movie-duration';
+
 export interface Mp4Info {
   durationSeconds: number;
   width: number;
@@ -11,40 +14,44 @@ export interface Movie {
   chunks: number;
   /** The file offset just past the video track's last chunk: a file shorter than that lacks media. */
   mediaEnd: number;
-}
-
-interface Range {
-  start: number;
-  end: number;
+  /** In a fragmented MP4 whose moov does not give its whole length: what summing its `moof`s' durations needs. */
+  fragments: Fragments | null;
 }
 
 /**
- * Reads a `moov` box's body: duration (mvhd) and the first video track (hdlr `vide`) with a size
- * (tkhd), with its chunk offsets (stco/co64) and sizes (stsc, stsz). Null when there is no such
- * track or a box needed is malformed. May throw on a box the reads here did not foresee.
+ * Reads a `moov` box's body: duration (mvhd, see movieDuration) and the first video track (hdlr
+ * `vide`) with a size (tkhd), with its chunk offsets (stco/co64) and sizes (stsc, stsz). Null when
+ * there is no such track or a box needed is malformed. May throw on a box the reads here did not foresee.
  */
 export function readMovie(buf: Buffer): Movie | null {
   const mvhd = findBox(buf, 0, buf.length, 'mvhd');
-  // A box too short for the fields read below is malformed, not a reason to read past it.
-  if (!mvhd || mvhd.end - mvhd.start < (buf[mvhd.start] === 1 ? 32 : 20)) return null;
-  const version = buf[mvhd.start];
-  const timescale = version === 1 ? buf.readUInt32BE(mvhd.start + 20) : buf.readUInt32BE(mvhd.start + 12);
-  const duration = version === 1 ? Number(buf.readBigUInt64BE(mvhd.start + 24)) : buf.readUInt32BE(mvhd.start + 16);
-  if (!timescale) return null;
-  for (let trak = findBox(buf, 0, buf.length, 'trak'); trak; trak = findBox(buf, trak.end, buf.length, 'trak')) {
+  const movie = mvhd && readTimes(buf, mvhd);
+  if (!movie?.timescale) return null;
+  for (const trak of boxesOf(buf, 0, buf.length, 'trak')) {
     const track = readVideoTrack(buf, trak);
-    if (track) return { info: { durationSeconds: duration / timescale, width: track.width, height: track.height }, chunks: track.chunks, mediaEnd: track.mediaEnd };
+    if (!track) continue;
+    const { seconds, fragments } = movieDuration(buf, movie, track.times);
+    return { info: { durationSeconds: seconds, width: track.width, height: track.height }, chunks: track.chunks, mediaEnd: track.mediaEnd, fragments };
   }
   return null;
 }
 
-function readVideoTrack(buf: Buffer, trak: Range): { width: number; height: number; chunks: number; mediaEnd: number } | null {
+interface VideoTrack {
+  width: number;
+  height: number;
+  chunks: number;
+  mediaEnd: number;
+  times: TrackTimes;
+}
+
+function readVideoTrack(buf: Buffer, trak: Range): VideoTrack | null {
   const mdia = findBox(buf, trak.start, trak.end, 'mdia');
   const hdlr = mdia && findBox(buf, mdia.start, mdia.end, 'hdlr');
   if (!hdlr || hdlr.end - hdlr.start < 12 || buf.toString('latin1', hdlr.start + 8, hdlr.start + 12) !== 'vide') return null;
   const tkhd = findBox(buf, trak.start, trak.end, 'tkhd');
   if (!tkhd) return null;
-  const off = tkhd.start + (buf[tkhd.start] === 1 ? 88 : 76);
+  const wide = buf[tkhd.start] === 1;
+  const off = tkhd.start + (wide ? 88 : 76);
   if (off + 8 > tkhd.end) return null;
   const width = buf.readUInt32BE(off) >>> 16;
   const height = buf.readUInt32BE(off + 4) >>> 16;
@@ -56,7 +63,9 @@ function readVideoTrack(buf: Buffer, trak: Range): { width: number; height: numb
   // with its sides swapped, and that is the size the job reports. The matrix's a, b, d come 36 bytes before width.
   const matrix = off - 36;
   const turned = buf.readInt32BE(matrix) === 0 && buf.readInt32BE(matrix + 16) === 0 && buf.readInt32BE(matrix + 4) !== 0;
-  return { width: turned ? height : width, height: turned ? width : height, ...extent };
+  const mdhd = findBox(buf, mdia.start, mdia.end, 'mdhd');
+  const times = { id: buf.readUInt32BE(tkhd.start + (wide ? 20 : 12)), duration: readDuration(buf, tkhd.start + (wide ? 28 : 20), wide ? 1 : 0), media: mdhd && readTimes(buf, mdhd) };
+  return { width: turned ? height : width, height: turned ? width : height, ...extent, times };
 }
 
 /** Where the chunks of a sample table lie: their count, and the end of the furthest. */
@@ -107,20 +116,4 @@ function chunkBytes(buf: Buffer, stbl: Range): ((chunk: number) => number | null
     sample += perChunk;
     return size;
   };
-}
-
-function findBox(buf: Buffer, from: number, to: number, type: string): Range | null {
-  let i = from;
-  while (i + 8 <= to) {
-    let size = buf.readUInt32BE(i);
-    let header = 8;
-    if (size === 1 && i + 16 <= to) {
-      size = Number(buf.readBigUInt64BE(i + 8));
-      header = 16;
-    } else if (size === 0) size = to - i;
-    if (size < header || i + size > to) return null;
-    if (buf.toString('latin1', i + 4, i + 8) === type) return { start: i + header, end: i + size };
-    i += size;
-  }
-  return null;
 }
