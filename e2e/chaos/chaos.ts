@@ -34,6 +34,8 @@ export interface ChaosOptions {
   /** Run on a PostgreSQL cluster of this run's own and crash-restart it once (immediate shutdown). */
   privatePostgres?: boolean;
   settleTimeoutMs: number;
+  /** The kind whose replicas are all killed at once (see `outages`); a random worker kind by default (CHAOS_OUTAGE). */
+  outageKind?: (typeof KINDS)[number];
   log?: (line: string) => void;
 }
 
@@ -51,6 +53,8 @@ export interface ChaosReport {
   /** Submits or cancels the API refused (a 4xx; a cancel's 409 aside): the client's requests are valid, so none should be. */
   clientErrors: string[];
   kills: Record<string, number>;
+  /** Kinds whose every process was killed at once (one per run, after each kind was hit once). */
+  outages: string[];
   /** Restarts that came up (a start that failed is in `failedStarts`, not here). */
   restarts: { services: number; nats: number; postgres: number };
   failedStarts: string[];
@@ -238,7 +242,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const db = new Client({ connectionString: stack.db.url });
   const report: ChaosReport = {
     jobs: opts.jobs, accepted: 0, notAccepted: 0, terminal: 0, delayedWithCheck: 0, byOutcome: {}, byScenario: {}, outcomeViolations: [], clientErrors: [], submissionMismatches: [],
-    kills: Object.fromEntries(KINDS.map((k) => [k, 0])), restarts: { services: 0, nats: 0, postgres: 0 }, failedStarts: [], unexpectedExits: [], sseReconnects: 0, unknownJobs: [],
+    kills: Object.fromEntries(KINDS.map((k) => [k, 0])), outages: [], restarts: { services: 0, nats: 0, postgres: 0 }, failedStarts: [], unexpectedExits: [], sseReconnects: 0, unknownJobs: [],
     lost: [], stuck: [], deadLetters: [], duplicates: [], missingSse: [], missingWebhooks: [], webhooksOutOfOrder: [], creditMismatches: [], gaps: [], projectionMismatches: [], slotLeaks: [], seconds: 0,
     logDir: join(tmpdir(), `reelay-chaos-${Date.now()}`),
   };
@@ -346,7 +350,10 @@ async function chaos(stack: Stack, opts: ChaosOptions, report: ChaosReport, log:
   const cap = end + opts.chaosMs;
   const natsOwed = () => Boolean(opts.restartInfra || nats) && report.restarts.nats === 0;
   const pgOwed = () => Boolean(opts.restartInfra || pg) && report.restarts.postgres === 0;
-  const owed = () => KINDS.some((k) => report.kills[k] === 0) || natsOwed() || pgOwed();
+  const named = KINDS.find((k) => k === process.env.CHAOS_OUTAGE);
+  const outageKind = opts.outageKind ?? named ?? pick(KINDS.filter((k) => k !== 'gateway'));
+  const outageOwed = () => report.outages.length === 0;
+  const owed = () => KINDS.some((k) => report.kills[k] === 0) || natsOwed() || pgOwed() || outageOwed();
   while (Date.now() < end || (owed() && Date.now() < cap)) {
     await sleep(between(opts.killEveryMs));
     if (natsOwed() && Date.now() > natsAt) {
@@ -387,17 +394,26 @@ async function chaos(stack: Stack, opts: ChaosOptions, report: ChaosReport, log:
     }
     const live = stack.services.filter((s) => s.name === kind && alive(s));
     if (live.length === 0) continue;
-    const victim = pick(live);
-    await victim.kill('SIGKILL');
-    report.kills[kind]++;
-    await sleep(between([100, 1500]));
-    try {
-      await stack.start(kind);
-      report.restarts.services++;
-    } catch (err) {
-      const why = (err as Error).message.split('\n').filter(Boolean).slice(-3).join(' | ').slice(0, 600);
-      log(`restart of ${kind} failed: ${why}`);
-      report.failedStarts.push(`${kind}: ${why}`);
+    // Once every kind was hit, one kill takes all replicas of a kind down together (a lost node, a
+    // bad rollout): its messages wait with no consumer, and its leases and slots with no owner.
+    const whole = kind === outageKind && outageOwed() && KINDS.every((k) => report.kills[k] > 0) && live.length > 1;
+    const victims = whole ? live : [pick(live)];
+    if (whole) {
+      log(`outage: killing all ${victims.length} ${kind} processes at once`);
+      report.outages.push(kind);
+    }
+    await Promise.all(victims.map((v) => v.kill('SIGKILL')));
+    report.kills[kind] += victims.length;
+    await sleep(between(whole ? [1500, 3000] : [100, 1500]));
+    for (const _ of victims) {
+      try {
+        await stack.start(kind);
+        report.restarts.services++;
+      } catch (err) {
+        const why = (err as Error).message.split('\n').filter(Boolean).slice(-3).join(' | ').slice(0, 600);
+        log(`restart of ${kind} failed: ${why}`);
+        report.failedStarts.push(`${kind}: ${why}`);
+      }
     }
   }
   // Whatever the last kills left: one process of every kind must run for the settle phase.
@@ -804,7 +820,7 @@ export function formatReport(r: ChaosReport): string {
     `jobs ${r.jobs}, accepted ${r.accepted}, not accepted ${r.notAccepted}, terminal ${r.terminal}, delayed with a check ${r.delayedWithCheck}`,
     `outcomes ${Object.entries(r.byOutcome).map(([k, v]) => `${k}=${v}`).join(' ')}`,
     ...Object.entries(r.byScenario).map(([name, seen]) => `  ${name}: ${Object.entries(seen).map(([k, v]) => `${k}=${v}`).join(' ')}`),
-    `kills ${Object.values(r.kills).reduce((a, b) => a + b, 0)} (${Object.entries(r.kills).map(([k, v]) => `${k}=${v}`).join(' ')}), service restarts ${r.restarts.services}, NATS restarts ${r.restarts.nats}, PostgreSQL restarts ${r.restarts.postgres}`,
+    `kills ${Object.values(r.kills).reduce((a, b) => a + b, 0)} (${Object.entries(r.kills).map(([k, v]) => `${k}=${v}`).join(' ')}), whole-kind outages ${r.outages.join(', ') || 0}, service restarts ${r.restarts.services}, NATS restarts ${r.restarts.nats}, PostgreSQL restarts ${r.restarts.postgres}`,
     `failed restarts ${r.failedStarts.length}, processes that exited unkilled ${r.unexpectedExits.length}, jobs in the log nobody submitted ${r.unknownJobs.length}, live SSE reconnects ${r.sseReconnects}, refused client requests ${r.clientErrors.length}`,
     `outcome violations ${r.outcomeViolations.length}, submission mismatches ${r.submissionMismatches.length}`,
     `lost ${r.lost.length}, stuck ${r.stuck.length}, dead letters ${r.deadLetters.length ? r.deadLetters.join('; ') : 0}, duplicates ${r.duplicates.length}, missing SSE ${r.missingSse.length}, missing webhooks ${r.missingWebhooks.length}, webhooks out of order ${r.webhooksOutOfOrder.length}`,

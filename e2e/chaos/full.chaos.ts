@@ -19,6 +19,8 @@ it('keeps every promise while processes, NATS and PostgreSQL are killed and rest
   expect(report.unknownJobs).toEqual([]);
   // The chaos the figures claim happened: every kind killed, every kill restarted, NATS and PostgreSQL once each.
   for (const [kind, n] of Object.entries(report.kills)) expect({ kind, killed: n > 0 }).toEqual({ kind, killed: true });
+  expect(report.outages).toHaveLength(1);
+  expect(report.deadLetters).toEqual([]);
   expect(report.failedStarts).toEqual([]);
   // Only the driver's kills end a process: a service must live through NATS and PostgreSQL restarts.
   expect(report.unexpectedExits).toEqual([]);

@@ -17,6 +17,8 @@ beforeAll(async () => {
 
 it('killed processes of every kind along the way', () => {
   for (const [kind, n] of Object.entries(report.kills)) expect({ kind, killed: n > 0 }).toEqual({ kind, killed: true });
+  // Once, every replica of one kind at the same time.
+  expect(report.outages).toHaveLength(1);
   // Every killed process came back: a start that failed is counted apart, not as a restart.
   expect(report.failedStarts).toEqual([]);
   // Only the driver's kills end a process: a service must live through NATS and PostgreSQL restarts.
@@ -30,6 +32,8 @@ it('lost no job and left none stuck', () => {
   expect(report.clientErrors).toEqual([]);
   expect(report.accepted).toBe(report.jobs);
   expect({ lost: report.lost, stuck: report.stuck }).toEqual({ lost: [], stuck: [] });
+  // Kills and restarts make handlers fail and messages come back, but never so often that one is given up on.
+  expect(report.deadLetters).toEqual([]);
   expect(report.terminal + report.delayedWithCheck).toBe(report.accepted);
   expect(report.unknownJobs).toEqual([]);
 });
