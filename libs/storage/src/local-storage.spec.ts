@@ -118,6 +118,18 @@ describe('local storage', () => {
     expect(await storage.sweepAbandoned('nothing-here', 600_000)).toBe(0);
   });
 
+  it('sweeps a description left without its blob once it is old, and no other description', async () => {
+    const old = new Date(Date.now() - 3_600_000);
+    for (const key of ['orphans/cut', 'orphans/young', 'orphans/whole']) await storage.put(key, Buffer.from('x'), { contentType: 'image/png' });
+    // A crash between a removal's two unlinks (or a put's two renames) leaves the description alone.
+    rmSync(join(root, 'orphans', 'cut'));
+    rmSync(join(root, 'orphans', 'young'));
+    for (const name of ['cut.meta.json', 'whole', 'whole.meta.json']) utimesSync(join(root, 'orphans', name), old, old);
+    expect(await storage.sweepAbandoned('orphans', 600_000)).toBe(1);
+    expect(readdirSync(join(root, 'orphans')).sort()).toEqual(['whole', 'whole.meta.json', 'young.meta.json']);
+    expect(await storage.stat('orphans/whole')).toEqual({ bytes: 1, contentType: 'image/png', metadata: {} });
+  });
+
   it('lists blobs older than an age, one key at a time, leaving out temporary files, descriptions, young blobs and skipped keys', async () => {
     const storage = new LocalStorage(root);
     const old = new Date(Date.now() - 3_600_000);

@@ -175,7 +175,9 @@ export class LocalStorage implements BlobStorage {
 
   /**
    * Removes the temporary files of puts cut off by a crash or a kill (a put in flight keeps writing
-   * to its file, so one untouched for `olderThanMs` is abandoned). Returns how many were removed.
+   * to its file, so one untouched for `olderThanMs` is abandoned), and descriptions left without
+   * their blob (a crash between a put's two renames, or between a removal's two unlinks). Returns
+   * how many were removed.
    */
   async sweepAbandoned(prefix: string, olderThanMs: number, now = Date.now()): Promise<number> {
     // Read entry by entry: the outputs directory may hold millions of files, and this runs on every replica.
@@ -183,6 +185,10 @@ export class LocalStorage implements BlobStorage {
     if (!dir) return 0;
     let removed = 0;
     for await (const { name } of dir) {
+      if (name.endsWith('.meta.json')) {
+        if (await removeOrphanDescription(join(dir.path, name), olderThanMs, now)) removed++;
+        continue;
+      }
       if (!name.endsWith('.tmp') && !name.endsWith('.tmp.meta')) continue;
       const file = join(dir.path, name);
       const modified = await stat(file).then((st) => st.mtimeMs, ifMissing(null));
@@ -261,6 +267,24 @@ async function takeAside(file: string, isOld: (file: string) => Promise<boolean 
     return null;
   }
   return taken;
+}
+
+/**
+ * A description whose blob is missing, written at least `olderThanMs` ago: a put places the
+ * description a moment before its blob, and an upload takes minutes at most. Taken aside before it
+ * is judged again, so a put that places the blob (or a new description) meanwhile keeps it.
+ */
+async function removeOrphanDescription(file: string, olderThanMs: number, now: number): Promise<boolean> {
+  const blob = file.slice(0, -'.meta.json'.length);
+  const orphaned = async (description: string) => {
+    const written = await stat(description).then((st) => st.mtimeMs, ifMissing(null));
+    if (written === null) return null;
+    return now - written >= olderThanMs && !(await stat(blob).then(() => true, ifMissing(false)));
+  };
+  const taken = await takeAside(file, orphaned);
+  if (taken === null) return false;
+  await rm(taken, { force: true });
+  return true;
 }
 
 /** Moves `taken` back to `path` unless a newer blob took `path` meanwhile (then `taken` is dropped). */
