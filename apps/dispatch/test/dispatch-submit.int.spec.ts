@@ -1,3 +1,4 @@
+import { jobStreamId } from '@reelay/contracts';
 import { DispatchHarness, eventTypes, waitUntil } from './testing/dispatch-harness';
 
 jest.setTimeout(60_000);
@@ -101,6 +102,20 @@ describe('dispatch: submit, retries and failures (real PostgreSQL, NATS, provide
     await new Promise((r) => setTimeout(r, 2500));
     expect((await submissionsOf(jobId)).filter((s) => s.outcome === 'accepted')).toHaveLength(0);
     expect((await h.job(jobId)).status).toBe('canceled');
+  });
+
+  it('cancels the task a provider made for an acceptance the log refuses (another answer was recorded first)', async () => {
+    const jobId = await h.createValidatedJob({ ...SEEDANCE, prompt: 'two herons [sim:slow=1500]' });
+    await h.waitForJob(jobId, (j) => j.intent !== null);
+    // While the submit is under way, the log records another task: this delivery's task is nobody's.
+    const version = (await h.events(jobId)).length;
+    await h.store.append(jobStreamId(jobId), version, [{ type: 'JobProviderAccepted', data: { provider: 'seedance', providerTaskId: 'cgt-recorded-first', at: new Date().toISOString() } }]);
+    const made = async () => (await (await fetch(`${h.sim.url}/_sim/tasks`)).json() as { submissionKey: string | null; phase: string }[]).find((t) => t.submissionKey?.startsWith(`${jobId}:`));
+    await waitUntil(async () => (await made())?.phase === 'canceled', 15_000, 'the unrecorded task canceled at the provider', () => h.logs());
+    expect((await h.job(jobId)).providerTaskId).toBe('cgt-recorded-first');
+    expect(await submissionsOf(jobId)).toHaveLength(1);
+    await h.succeed(jobId);
+    await waitForSlotRelease(h, jobId);
   });
 });
 

@@ -291,8 +291,14 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
         return { kind: 'later', delayMs: LISTING_LAG_MS, why: 'retry' };
       }
       await releaseUnlessTaskRuns(deps, job, jobId);
+      return DONE;
     }
-    return DONE;
+    // Refused on a job still under way: the log moved on under this delivery, or the command broke a
+    // rule. A task the provider made for a refused acceptance is no task of the job's; the message
+    // fails, so the next delivery decides on the fresh state (or it ends as a dead letter to read).
+    if (accepted && job.providerTaskId !== accepted.providerTaskId) await cancelOrphan(deps, jobId, accepted.adapter, accepted.providerTaskId);
+    deps.logger.warn({ jobId, status: job.status, err: String(err) }, 'a dispatch command was refused on an unfinished job');
+    throw err;
   } finally {
     // Not sent (no submit turn, the job failed or was canceled first), or answered with a refusal that
     // says nothing of the provider's health: the next job may probe at once. A recorded outcome
