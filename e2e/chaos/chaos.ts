@@ -141,6 +141,17 @@ const EXPECTED_SHARE_OVERALL = 0.75;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const between = ([min, max]: [number, number]) => min + Math.random() * (max - min);
+/** The kinds that run in replicas: the one whose replicas all go down at once is one of them. */
+const WORKER_KINDS = KINDS.filter((k) => k !== 'gateway');
+
+function outageKindFromEnv(): (typeof KINDS)[number] | undefined {
+  const named = process.env.CHAOS_OUTAGE;
+  if (!named) return undefined;
+  const kind = WORKER_KINDS.find((k) => k === named);
+  if (!kind) throw new Error(`CHAOS_OUTAGE=${named}: name one of ${WORKER_KINDS.join(', ')} (the gateway runs one process)`);
+  return kind;
+}
+
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)];
 const alive = (p: ServiceProcess) => p.child.exitCode === null && p.child.signalCode === null;
 
@@ -350,8 +361,7 @@ async function chaos(stack: Stack, opts: ChaosOptions, report: ChaosReport, log:
   const cap = end + opts.chaosMs;
   const natsOwed = () => Boolean(opts.restartInfra || nats) && report.restarts.nats === 0;
   const pgOwed = () => Boolean(opts.restartInfra || pg) && report.restarts.postgres === 0;
-  const named = KINDS.find((k) => k === process.env.CHAOS_OUTAGE);
-  const outageKind = opts.outageKind ?? named ?? pick(KINDS.filter((k) => k !== 'gateway'));
+  const outageKind = opts.outageKind ?? outageKindFromEnv() ?? pick(WORKER_KINDS);
   const outageOwed = () => report.outages.length === 0;
   const owed = () => KINDS.some((k) => report.kills[k] === 0) || natsOwed() || pgOwed() || outageOwed();
   while (Date.now() < end || (owed() && Date.now() < cap)) {
@@ -384,6 +394,8 @@ async function chaos(stack: Stack, opts: ChaosOptions, report: ChaosReport, log:
     }
     // Every kind in turn, in a fresh random order each round, so each is hit as often as the others.
     if (order.length === 0) order.push(...[...KINDS].sort(() => Math.random() - 0.5));
+    // Once every kind was hit, the outage's kind goes next rather than waiting for its turn.
+    if (outageOwed() && KINDS.every((k) => report.kills[k] > 0) && order.at(-1) !== outageKind) order.push(outageKind);
     // The gateway is killed while job streams are open (the first chance it gets, while it is owed a
     // kill), so that their resume by Last-Event-ID is exercised; with none open it waits its turn.
     const gatewayNow = report.kills.gateway === 0 && order.includes('gateway') && streamsOpen();

@@ -98,3 +98,22 @@ export async function removeJobOutput(storage: Pick<BlobStorage, 'remove'>, jobI
 export const jobIdOfPosterKey = (key: string): string | null => /^outputs\/([A-Za-z0-9_-]+)\.poster\.webp$/.exec(key)?.[1] ?? null;
 /** The job whose output `key` is (the inverse of outputKey); null for any other key. */
 export const jobIdOfOutputKey = (key: string): string | null => /^outputs\/([A-Za-z0-9_-]+)\.mp4$/.exec(key)?.[1] ?? null;
+
+/** Runs `use` with an opened blob and closes it afterwards, unless `use` made its stream (which closes it). */
+export async function usingBlob<T>(blob: OpenBlob, use: (blob: OpenBlob) => Promise<T>): Promise<T> {
+  let streamed = false;
+  const tracked: OpenBlob = {
+    bytes: blob.bytes,
+    stream: (range) => {
+      const body = blob.stream(range);
+      streamed = true;
+      return body;
+    },
+    close: () => blob.close(),
+  };
+  try {
+    return await use(tracked);
+  } finally {
+    if (!streamed) await blob.close().catch(() => undefined);
+  }
+}

@@ -1,6 +1,6 @@
 import { jobStreamId } from '@reelay/contracts';
 import { foldRecordedJob, type JobState } from '@reelay/job-domain';
-import { outputKey } from '@reelay/storage';
+import { outputKey, usingBlob } from '@reelay/storage';
 import type { Request, Response } from 'express';
 import { ApiException } from '../errors/api-exception';
 import { noneMatchHits } from '../http/etag';
@@ -24,6 +24,7 @@ export async function throwIfOutputDeletedSince(store: GatewayDeps['store'], job
 export async function serveOutput(deps: GatewayDeps, jobId: string, state: JobState, req: Request, res: Response): Promise<void> {
   if (state.status !== 'succeeded' || !state.output) throw notReady();
   if (state.outputDeletedAt) throw outputDeleted(state.outputDeletedAt);
+  const output = state.output;
   const key = outputKey(jobId);
   // Held open from here: a deletion while the answer is under way cannot cut it short or change its size.
   const blob = await deps.storage.open(key);
@@ -32,10 +33,9 @@ export async function serveOutput(deps: GatewayDeps, jobId: string, state: JobSt
     deps.logger.error({ jobId }, 'succeeded job has no output file in storage');
     throw notReady();
   }
-  let streaming = false;
-  try {
-    const size = blob.bytes;
-    const etag = `"${state.output.sha256}"`;
+  await usingBlob(blob, async (held) => {
+    const size = held.bytes;
+    const etag = `"${output.sha256}"`;
     // Before Range (RFC 9110 §13.2.2): a player revalidating the copy it holds downloads nothing.
     if (noneMatchHits(req.headers['if-none-match'], etag)) {
       res.status(304).set({ ETag: etag, 'Cache-Control': OUTPUT_CACHE_CONTROL }).end();
@@ -47,7 +47,7 @@ export async function serveOutput(deps: GatewayDeps, jobId: string, state: JobSt
       throw new ApiException('invalid_request', 'The requested range is outside the video.', { status: 416, headers: { 'Content-Range': `bytes */${size}`, 'Accept-Ranges': 'bytes' } });
     }
     res.set({
-      'Content-Type': state.output.contentType,
+      'Content-Type': output.contentType,
       'Accept-Ranges': 'bytes',
       ETag: etag,
       'Cache-Control': OUTPUT_CACHE_CONTROL,
@@ -60,9 +60,6 @@ export async function serveOutput(deps: GatewayDeps, jobId: string, state: JobSt
       res.end();
       return;
     }
-    streaming = true;
-    await streamToResponse(blob.stream({ start, end }), res, deps.logger, { jobId });
-  } finally {
-    if (!streaming) await blob.close();
-  }
+    await streamToResponse(held.stream({ start, end }), res, deps.logger, { jobId });
+  });
 }

@@ -1,6 +1,6 @@
 import { Controller, Get, Inject, Param, Query, Res } from '@nestjs/common';
 import { AssetContentQuery, AssetId } from '@reelay/contracts';
-import { assetKey, assetSignatureValid } from '@reelay/storage';
+import { assetKey, assetSignatureValid, usingBlob } from '@reelay/storage';
 import type { Response } from 'express';
 import { PublicRoute } from '../auth/current-user';
 import { notFound } from '../errors/api-exception';
@@ -23,11 +23,14 @@ export class ServeAssetController {
     const { expires, sig } = parseQuery(AssetContentQuery, query);
     const secret = this.deps.config.ASSET_URL_SECRET;
     if (!secret || !AssetId.safeParse(id).success || !assetSignatureValid(secret, id, expires, sig, new Date())) throw notFound('asset');
-    const info = await this.deps.storage.stat(assetKey(id));
     // Held open: an asset deleted from here on is still answered whole, with the size it is sent with.
-    const blob = info?.contentType ? await this.deps.storage.open(assetKey(id)) : null;
-    if (!info?.contentType || !blob) throw notFound('asset');
-    res.status(200).set({ 'Content-Type': info.contentType, 'Content-Length': String(blob.bytes), 'Cache-Control': 'private, max-age=300', 'X-Content-Type-Options': 'nosniff' });
-    await streamToResponse(blob.stream(), res, this.deps.logger, { assetId: id });
+    const blob = await this.deps.storage.open(assetKey(id));
+    if (!blob) throw notFound('asset');
+    await usingBlob(blob, async (held) => {
+      const info = await this.deps.storage.stat(assetKey(id));
+      if (!info?.contentType) throw notFound('asset');
+      res.status(200).set({ 'Content-Type': info.contentType, 'Content-Length': String(held.bytes), 'Cache-Control': 'private, max-age=300', 'X-Content-Type-Options': 'nosniff' });
+      await streamToResponse(held.stream(), res, this.deps.logger, { assetId: id });
+    });
   }
 }

@@ -26,6 +26,10 @@ export class ScrubbingSpanProcessor implements SpanProcessor {
     this.inner.onStart(span, parentContext);
   }
 
+  onEnding(span: Span): void {
+    this.inner.onEnding?.(span);
+  }
+
   onEnd(span: ReadableSpan): void {
     scrubAttributes(span.attributes as MutableAttributes);
     for (const event of span.events) if (event.attributes) scrubAttributes(event.attributes as MutableAttributes);
