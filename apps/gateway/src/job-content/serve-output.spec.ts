@@ -12,7 +12,7 @@ describe('serveOutput', () => {
   it('given a video deleted between reading the job and opening its file, then it answers 410 output_deleted, not 404', async () => {
     const readBefore = foldRecordedJob(recorded(6)).state; // succeeded, not yet deleted
     const deps = {
-      storage: { stat: async () => null },
+      storage: { open: async () => null },
       store: { readStream: async () => recorded(7) },
       logger: createLogger('gateway', 'silent'),
     } as unknown as GatewayDeps;
@@ -21,7 +21,7 @@ describe('serveOutput', () => {
 
   it('given a succeeded job whose file is missing and no deletion, then it answers 404 as before', async () => {
     const deps = {
-      storage: { stat: async () => null },
+      storage: { open: async () => null },
       store: { readStream: async () => recorded(6) },
       logger: createLogger('gateway', 'silent'),
     } as unknown as GatewayDeps;
