@@ -233,6 +233,26 @@ describe('submit', () => {
     expect(await balance(userId)).toBe(1000 - 24 * 3);
   });
 
+  it('does not refuse for the hold of a job that ended but whose settlement is not in the ledger yet', async () => {
+    const userId = await newUser(6);
+    const failedJob = (await submit(userId)) as { ok: true; job: { id: string } };
+    const succeededJob = (await submit(userId)) as { ok: true; job: { id: string } };
+    expect(await balance(userId)).toBe(0);
+    // Both ended (validation refused one, the other succeeded); intake-credits has not taken either end yet.
+    const at = new Date().toISOString();
+    await deps.store.append(jobStreamId(failedJob.job.id), 1, [{ type: 'JobValidationStarted', data: { at } }, { type: 'JobFailed', data: { errorCode: 'moderation_rejected', message: null, detail: null, at } }]);
+    await succeed(succeededJob.job.id);
+    expect(await submit(userId)).toMatchObject({ ok: true, job: { status: 'queued' } });
+    const ledger = (await deps.store.readStream(creditStreamId(userId))).map((e) => [e.type, (e.data as { jobId?: string }).jobId]);
+    expect(ledger.slice(3, 5).sort()).toEqual([['CreditsReleased', failedJob.job.id], ['CreditsSettled', succeededJob.job.id]].sort());
+    expect(await balance(userId)).toBe(0);
+    // Taken later, those ends change nothing more.
+    await settleCredits(deps, failedJob.job.id, {});
+    await settleCredits(deps, succeededJob.job.id, {});
+    expect(await balance(userId)).toBe(0);
+    expect(await deps.store.streamVersion(creditStreamId(userId))).toBe(6);
+  });
+
   it('does not refuse on a stale cached balance: credits granted by another process count', async () => {
     const userId = await newUser(2);
     expect(await submit(userId)).toMatchObject({ ok: false, error: { code: 'insufficient_credits' } });

@@ -295,7 +295,7 @@ async function dispatchLocked(deps: DispatchJobDeps, lease: SubmitLease, jobId: 
     }
     // Refused on a job still under way: the log moved on under this delivery, or the command broke a
     // rule. A task the provider made for a refused acceptance is no task of the job's; the message
-    // fails, so the next delivery decides on the fresh state (or it ends as a dead letter to read).
+    // fails, so the next delivery decides on the fresh state.
     if (accepted && job.providerTaskId !== accepted.providerTaskId) await cancelOrphan(deps, jobId, accepted.adapter, accepted.providerTaskId);
     deps.logger.warn({ jobId, status: job.status, err: String(err) }, 'a dispatch command was refused on an unfinished job');
     throw err;

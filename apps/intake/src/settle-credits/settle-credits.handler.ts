@@ -1,7 +1,13 @@
 import { creditStreamId, type EventMetadata } from '@reelay/contracts';
 import { handle, type EventStore } from '@reelay/event-store';
-import { creditsDecider, creditsLedgerFold } from '@reelay/job-domain';
+import { creditsDecider, creditsLedgerFold, type JobState } from '@reelay/job-domain';
 import { loadJob } from '../shared/job-stream';
+
+/** What a job's end does with its hold: a success is charged, a failure or cancel gives it back; null while it runs. */
+export function settlementOf(job: JobState): 'SettleCredits' | 'ReleaseCredits' | null {
+  if (job.status === 'succeeded') return 'SettleCredits';
+  return job.status === 'failed' || job.status === 'canceled' ? 'ReleaseCredits' : null;
+}
 
 /**
  * A finished job settles its hold (success) or releases it (failure, cancel); repeats change nothing.
@@ -12,7 +18,7 @@ import { loadJob } from '../shared/job-stream';
 export async function settleCredits(deps: { store: EventStore; now: () => Date }, jobId: string, metadata: EventMetadata, atLeastVersion?: number): Promise<void> {
   const job = (await loadJob(deps.store, jobId, atLeastVersion)).state;
   if (!job.exists) return;
-  const type = job.status === 'succeeded' ? 'SettleCredits' : job.status === 'failed' || job.status === 'canceled' ? 'ReleaseCredits' : null;
+  const type = settlementOf(job);
   if (!type) return;
   await handle(deps.store, creditStreamId(job.userId), creditsLedgerFold, (state) => creditsDecider.decide({ type, jobId, now: deps.now() }, state), { metadata, lockAfterConflicts: true });
 }

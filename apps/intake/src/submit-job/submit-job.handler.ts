@@ -27,6 +27,7 @@ import type { QueryRunner } from 'typeorm';
 import { commandMetadata } from '../shared/command-metadata';
 import { loadJob, publicJob } from '../shared/job-stream';
 import { ok, refuse } from '../shared/replies';
+import { settlementOf } from '../settle-credits/settle-credits.handler';
 import { refusedWithLookup, type HostResolver } from '@reelay/net-guard';
 import { dropDeadline, recordDeadline } from '../shared/job-deadlines';
 
@@ -173,7 +174,12 @@ async function submitUnderLock(s: Submission): Promise<CommandReply> {
     await lockStreams(tx, [ledgerId, jobStreamId(s.jobId)]);
     // Under the lock the tail read sees every committed ledger event: the cached fold is only a shortcut.
     const ledger = await loadStreamState(s.deps.store, ledgerId, creditsLedgerFold, { tx });
-    const holds = decideHolds(s, ledger.state);
+    let holds = decideHolds(s, ledger.state);
+    let settled: CreditEvent[] = [];
+    if (holds instanceof InsufficientCreditsError && Object.keys(ledger.state.holds).length > 0) {
+      settled = await settleFinishedHolds(s, ledger.state, tx);
+      if (settled.length > 0) holds = decideHolds(s, settled.reduce(creditsLedgerFold.evolve, ledger.state));
+    }
     if (holds instanceof InsufficientCreditsError) {
       // A repeated Idempotency-Key whose job was created since the replay check is answered as a
       // replay (the loop above), not refused: the ledger no longer knows the jobs it settled.
@@ -181,11 +187,35 @@ async function submitUnderLock(s: Submission): Promise<CommandReply> {
       if (jobVersion > 0) throw new ConcurrencyError(jobStreamId(s.jobId), 0, jobVersion);
       return { reply: refuse('insufficient_credits', `This video costs ${holds.needed} credits and your balance is ${holds.available}.`), remember: () => undefined };
     }
-    return appendSubmission(s, ledger, holds, tx);
+    return appendSubmission(s, ledger, [...settled, ...holds], tx);
   });
   // Only once committed: a rolled-back append must not be remembered.
   remember();
   return reply;
+}
+
+/** Holds looked at by one refused submit: a user's oldest, which are the likeliest to have ended. */
+const HOLDS_CHECKED = 100;
+
+/**
+ * The settlements of jobs that ended but whose end intake-credits has not taken yet (it follows the
+ * log asynchronously, seconds behind, longer under a backlog): decided here, in the submit's own
+ * append, so that a user who submits again right after a failure is not refused for credits the
+ * failure gave back. An ended job stays ended, so its stream needs no lock.
+ */
+async function settleFinishedHolds(s: Submission, ledger: CreditsState, tx: QueryRunner): Promise<CreditEvent[]> {
+  const jobIds = Object.keys(ledger.holds).slice(0, HOLDS_CHECKED);
+  const streams = await s.deps.store.readStreams(jobIds.map(jobStreamId), { tx });
+  const settled: CreditEvent[] = [];
+  let state = ledger;
+  for (const jobId of jobIds) {
+    const type = settlementOf(foldRecordedJob(streams.get(jobStreamId(jobId)) ?? []).state);
+    if (!type) continue;
+    const events = creditsDecider.decide({ type, jobId, now: s.deps.now() }, state);
+    settled.push(...events);
+    state = events.reduce(creditsLedgerFold.evolve, state);
+  }
+  return settled;
 }
 
 function decideHolds(s: Submission, ledger: CreditsState): CreditEvent[] | InsufficientCreditsError {
@@ -198,27 +228,27 @@ function decideHolds(s: Submission, ledger: CreditsState): CreditEvent[] | Insuf
 }
 
 /**
- * The hold and JobSubmitted in one atomic append at the ledger version decided on, with the step
+ * The hold (after any settlements decided with it) and JobSubmitted in one atomic append at the ledger version decided on, with the step
  * that caches the new states and tells `onCreated` (for the caller to run once the append is committed).
  */
 async function appendSubmission(
   s: Submission,
   ledger: { state: CreditsState; version: number },
-  holds: CreditEvent[],
+  ledgerEvents: CreditEvent[],
   tx?: QueryRunner,
 ): Promise<{ reply: CommandReply; remember: () => void }> {
   const ledgerId = creditStreamId(s.userId);
   const submitted = decideJob({ type: 'SubmitJob', now: s.deps.now(), data: s.data }, initialJobState());
   const [ledgerResult, jobResult] = await s.deps.store.appendMany(
     [
-      { streamId: ledgerId, expectedVersion: ledger.version, events: holds.map((e) => ({ ...e, metadata: s.metadata })) },
+      { streamId: ledgerId, expectedVersion: ledger.version, events: ledgerEvents.map((e) => ({ ...e, metadata: s.metadata })) },
       { streamId: jobStreamId(s.jobId), expectedVersion: 0, events: submitted.map((e) => ({ ...e, metadata: s.metadata })) },
     ],
     { tx },
   );
   const job = foldRecordedJob(jobResult.events);
   const remember = () => {
-    rememberStreamState(s.deps.store, creditsLedgerFold, ledgerId, { state: holds.reduce(creditsLedgerFold.evolve, ledger.state), version: ledgerResult.nextExpectedVersion }, ledger.version);
+    rememberStreamState(s.deps.store, creditsLedgerFold, ledgerId, { state: ledgerEvents.reduce(creditsLedgerFold.evolve, ledger.state), version: ledgerResult.nextExpectedVersion }, ledger.version);
     s.deps.store.states.set(jobDecider, jobStreamId(s.jobId), job.state, job.version);
     s.onCreated?.(jobResult.events[0], job.state);
   };
