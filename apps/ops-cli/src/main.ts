@@ -13,7 +13,7 @@ const USAGE = `reelay operator CLI (npm run reelay -- <command>)
   keys create --user <id> [--label L] [--credits N] [--scope full|read] [--expires-in 90d] [--key rly_...]
   keys list --user <id>                  (ids, labels, scopes, dates; never the keys)
   keys revoke <key> | --id <key id> | --user <id>
-  credits grant --user <id> --amount N
+  credits grant --user <id> --amount N [--once <token>]   (with --once, granted once however often it is run)
   credits balance --user <id>          (balance, held: the total held for jobs in flight, heldByJob)
   jobs history <jobId>
   jobs list --status <status> [--older-than 30m] [--user <id>] [--limit N]   (oldest change first)

@@ -74,6 +74,18 @@ describe('operator CLI', () => {
     expect(JSON.parse(again.out)).toMatchObject({ key, creditsGranted: 0 });
     expect(JSON.parse(cli('credits', 'balance', '--user', 'hugo').out)).toMatchObject({ balance: 40, granted: 40 });
   });
+  it('grants credits with --once once, however often it is run, and each token once', () => {
+    expect(JSON.parse(cli('credits', 'grant', '--user', 'olga', '--amount', '30', '--once', 'order-1').out)).toEqual({ userId: 'olga', balance: 30, granted: 30 });
+    const again = cli('credits', 'grant', '--user', 'olga', '--amount', '30', '--once', 'order-1');
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.out)).toEqual({ userId: 'olga', balance: 30, granted: 0 });
+    expect(again.err).toMatch(/granted with --once order-1 before/);
+    expect(JSON.parse(cli('credits', 'grant', '--user', 'olga', '--amount', '5', '--once', 'order-2').out)).toMatchObject({ balance: 35, granted: 5 });
+    // The token is the user's own: another user's grant under it is granted.
+    expect(JSON.parse(cli('credits', 'grant', '--user', 'pia', '--amount', '5', '--once', 'order-1').out)).toMatchObject({ balance: 5, granted: 5 });
+    expect(cli('credits', 'grant', '--user', 'olga', '--amount', '5', '--once', 'two words')).toMatchObject({ code: 2, err: expect.stringMatching(/--once takes a token/) });
+    expect(JSON.parse(cli('credits', 'balance', '--user', 'olga').out)).toMatchObject({ balance: 35, granted: 35 });
+  });
   it('refuses a flag its command does not take, and a value flag without a value', () => {
     expect(cli('dead-letters', 'replay', '--all', '--consumr', 'dispatch-submit')).toMatchObject({ code: 2, err: expect.stringMatching(/unknown option --consumr/) });
     expect(cli('dead-letters', 'list', '--consumer')).toMatchObject({ code: 2, err: expect.stringMatching(/--consumer needs a value/) });

@@ -1,9 +1,8 @@
 import { API_KEY_ID_PATTERN, API_KEY_PATTERN, API_KEY_SCOPES, createApiKey, hashApiKey, listApiKeys, revokeApiKey, revokeApiKeys, type ApiKeyScope } from '@reelay/accounts';
-import { createHash } from 'node:crypto';
 import { durationSeconds, positiveInt, required, UsageError, userId } from '../args';
 import type { Command } from '../command';
 import type { CliContext } from '../context';
-import { grantCredits } from './credits.command';
+import { grantCredits, onceEventId } from './credits.command';
 
 const REVOKE_USAGE = 'keys revoke <key> | keys revoke --id <key id> | keys revoke --user <id> (every active key of the user)';
 
@@ -56,9 +55,7 @@ async function createKey(ctx: CliContext, options: Record<string, string>): Prom
   ctx.out(JSON.stringify({ key: created.key, id: created.id, userId: created.userId, label: created.label, scope: created.scope, expiresAt: created.expiresAt, creditsGranted: granted ? credits : 0 }));
 }
 
-/** The event id of a key's credit grant: a UUID (version 8, RFC 9562) from the key's hash, so the key cannot be read from it. */
+/** The event id of a key's credit grant, from the key's hash, so the key cannot be read from it. */
 function grantEventId(key: string): string {
-  const h = createHash('sha256').update(`reelay key credits:${hashApiKey(key)}`).digest('hex');
-  const variant = ((parseInt(h[16], 16) & 0x3) | 0x8).toString(16);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  return onceEventId(`reelay key credits:${hashApiKey(key)}`);
 }
