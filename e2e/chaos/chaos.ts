@@ -60,6 +60,8 @@ export interface ChaosReport {
   failedStarts: string[];
   /** Service processes that ended though nobody killed them (a crash on a NATS or PostgreSQL restart, say), with their last output. */
   unexpectedExits: string[];
+  /** What the stack's stop at the end found: a process that did not stop cleanly on SIGTERM (or ended on its own during the checks). */
+  stopProblems: string[];
   /** Reconnections of the live SSE followers (after a gateway kill). */
   sseReconnects: number;
   lost: string[];
@@ -253,7 +255,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const db = new Client({ connectionString: stack.db.url });
   const report: ChaosReport = {
     jobs: opts.jobs, accepted: 0, notAccepted: 0, terminal: 0, delayedWithCheck: 0, byOutcome: {}, byScenario: {}, outcomeViolations: [], clientErrors: [], submissionMismatches: [],
-    kills: Object.fromEntries(KINDS.map((k) => [k, 0])), outages: [], restarts: { services: 0, nats: 0, postgres: 0 }, failedStarts: [], unexpectedExits: [], sseReconnects: 0, unknownJobs: [],
+    kills: Object.fromEntries(KINDS.map((k) => [k, 0])), outages: [], restarts: { services: 0, nats: 0, postgres: 0 }, failedStarts: [], unexpectedExits: [], stopProblems: [], sseReconnects: 0, unknownJobs: [],
     lost: [], stuck: [], deadLetters: [], duplicates: [], missingSse: [], missingWebhooks: [], webhooksOutOfOrder: [], creditMismatches: [], gaps: [], projectionMismatches: [], slotLeaks: [], seconds: 0,
     logDir: join(tmpdir(), `reelay-chaos-${Date.now()}`),
   };
@@ -305,7 +307,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     mkdirSync(report.logDir, { recursive: true });
     for (const p of stack.services) writeFileSync(join(report.logDir, `${p.name}-${p.child.pid}${alive(p) ? '' : '-dead'}.log`), p.output());
     await db.end().catch(() => undefined);
-    await stack.stop().catch((err: unknown) => log(`stack stop failed: ${(err as Error).message}`));
+    await stack.stop().catch((err: unknown) => {
+      log(`stack stop failed: ${(err as Error).message}`);
+      report.stopProblems.push((err as Error).message.slice(0, 2000));
+    });
     await pg?.stop(join(report.logDir, 'postgres.log')).catch((err: unknown) => log(`stopping this run's PostgreSQL failed: ${(err as Error).message}`));
     await nats?.stop().catch((err: unknown) => log(`stopping this run's NATS failed: ${(err as Error).message}`));
     await receiver.close();
@@ -833,7 +838,7 @@ export function formatReport(r: ChaosReport): string {
     `outcomes ${Object.entries(r.byOutcome).map(([k, v]) => `${k}=${v}`).join(' ')}`,
     ...Object.entries(r.byScenario).map(([name, seen]) => `  ${name}: ${Object.entries(seen).map(([k, v]) => `${k}=${v}`).join(' ')}`),
     `kills ${Object.values(r.kills).reduce((a, b) => a + b, 0)} (${Object.entries(r.kills).map(([k, v]) => `${k}=${v}`).join(' ')}), whole-kind outages ${r.outages.join(', ') || 0}, service restarts ${r.restarts.services}, NATS restarts ${r.restarts.nats}, PostgreSQL restarts ${r.restarts.postgres}`,
-    `failed restarts ${r.failedStarts.length}, processes that exited unkilled ${r.unexpectedExits.length}, jobs in the log nobody submitted ${r.unknownJobs.length}, live SSE reconnects ${r.sseReconnects}, refused client requests ${r.clientErrors.length}`,
+    `failed restarts ${r.failedStarts.length}, processes that exited unkilled ${r.unexpectedExits.length}, unclean stops at the end ${r.stopProblems.length}, jobs in the log nobody submitted ${r.unknownJobs.length}, live SSE reconnects ${r.sseReconnects}, refused client requests ${r.clientErrors.length}`,
     `outcome violations ${r.outcomeViolations.length}, submission mismatches ${r.submissionMismatches.length}`,
     `lost ${r.lost.length}, stuck ${r.stuck.length}, dead letters ${r.deadLetters.length ? r.deadLetters.join('; ') : 0}, duplicates ${r.duplicates.length}, missing SSE ${r.missingSse.length}, missing webhooks ${r.missingWebhooks.length}, webhooks out of order ${r.webhooksOutOfOrder.length}`,
     `credit mismatches ${r.creditMismatches.length}, stream gaps ${r.gaps.length}, projection mismatches ${r.projectionMismatches.length}, slots held by finished jobs ${r.slotLeaks.length}, ${r.seconds} s; service output in ${r.logDir}`,

@@ -24,6 +24,8 @@ it('keeps every promise while processes, NATS and PostgreSQL are killed and rest
   expect(report.failedStarts).toEqual([]);
   // Only the driver's kills end a process: a service must live through NATS and PostgreSQL restarts.
   expect(report.unexpectedExits).toEqual([]);
+  // And every process stopped cleanly when the run ended (its work drained, its connections closed).
+  expect(report.stopProblems).toEqual([]);
   // As in the CI-size run: streams were resumed after gateway kills, and jobs were canceled.
   expect(report.sseReconnects).toBeGreaterThan(0);
   expect(report.byOutcome.canceled ?? 0).toBeGreaterThan(0);

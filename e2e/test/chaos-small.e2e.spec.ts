@@ -23,6 +23,8 @@ it('killed processes of every kind along the way', () => {
   expect(report.failedStarts).toEqual([]);
   // Only the driver's kills end a process: a service must live through NATS and PostgreSQL restarts.
   expect(report.unexpectedExits).toEqual([]);
+  // And every process stopped cleanly when the run ended (its work drained, its connections closed).
+  expect(report.stopProblems).toEqual([]);
   expect(report.restarts.services).toBe(Object.values(report.kills).reduce((a, b) => a + b, 0));
   expect(report.restarts).toMatchObject({ nats: 1, postgres: 1 });
 });
