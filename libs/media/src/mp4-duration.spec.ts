@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MAX_KEPT_BYTES, Mp4Scanner } from './mp4-scanner';
 import { probeMp4 } from './probe-mp4';
-import { box, ftyp, mehd, mvhd, TFHD, tfhd, trak, TRUN, trun, trex, UNKNOWN, type TrackSpec } from './test-support/mp4-boxes';
+import { box, ftyp, fullBox, mehd, mvhd, TFHD, tfhd, trak, TRUN, trun, trex, UNKNOWN, u32, type TrackSpec } from './test-support/mp4-boxes';
 
 const ffmpeg: string = require('@ffmpeg-installer/ffmpeg').path;
 const dir = mkdtempSync(join(tmpdir(), 'reelay-mp4-duration-'));
@@ -79,6 +79,12 @@ describe('the duration of an MP4', () => {
       it("the first fragment's samples in its moov, whose mvhd says only their 0.5 s", () => {
         expect(probeMp4(render('first-in-moov.mp4', 'frag_keyframe'))).toEqual({ durationSeconds: 2, width: 320, height: 180 });
       });
+    });
+
+    it('says what its moov says when its fragments claim more than a day (a sample count and default duration of all ones)', () => {
+      // Written by hand: trun() would build the four billion samples it names.
+      const claims = box('moof', box('traf', tfhd(1, TFHD.defaultDuration, 0xffffffff), fullBox('trun', 0, 0, u32(0xffffffff))));
+      expect(probeMp4(Buffer.concat([ftyp, moov(0, 0, {}, trexes), moofs[1], mdat, claims, mdat]))).toMatchObject({ durationSeconds: 0 });
     });
 
     it('says what its moov says when its fragments cannot all be read: a moof before the moov, or one too large to keep', () => {

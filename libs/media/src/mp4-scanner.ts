@@ -8,6 +8,9 @@ import { readMovie, type Movie, type Mp4Info } from './read-movie';
  * service's memory budget. A `moof` (a fragment's sample table, kept one at a time after the `moov`)
  * over its limit is let through unread, its durations unknown.
  */
+/** Longest a fragmented file's summed samples may last: more is a damaged or hostile sample table, not a video. */
+const MAX_SUMMED_SECONDS = 24 * 3600;
+
 export const MAX_KEPT_BYTES = { moov: 16 * 1024 * 1024, moof: 16 * 1024 * 1024, ftyp: 4096 } as const;
 
 /**
@@ -125,7 +128,10 @@ export class Mp4Scanner {
   /** The movie's length: its moov's, or with fragments summed, theirs added to the samples the moov holds. */
   private duration(movie: Movie): number {
     const fragments = movie.fragments;
-    return fragments && this.fragmentTicks ? (fragments.ticks + this.fragmentTicks) / fragments.timescale : movie.info.durationSeconds;
+    if (!fragments || !this.fragmentTicks) return movie.info.durationSeconds;
+    const summed = (fragments.ticks + this.fragmentTicks) / fragments.timescale;
+    // A trun says its sample count and a default duration in 32 bits each, unchecked by the bytes: past a day it is no video's.
+    return summed <= MAX_SUMMED_SECONDS ? summed : movie.info.durationSeconds;
   }
 }
 
