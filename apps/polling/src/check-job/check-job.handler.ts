@@ -1,5 +1,5 @@
 import { isTerminal, type JobErrorCode, type JobOutput } from '@reelay/contracts';
-import { IllegalTransitionError, type JobCommand, type JobState } from '@reelay/job-domain';
+import { DEADLINE_CHECK_GRACE_MS, IllegalTransitionError, type JobCommand, type JobState } from '@reelay/job-domain';
 import { isProviderError, type ProviderAdapter, type ProviderCheckResult } from '@reelay/providers';
 import { extractContext, runWithContext, withSpan } from '@reelay/service-kit';
 import type { PollingDeps } from '../polling.deps';
@@ -17,6 +17,8 @@ import { unfinishedRecords } from './unfinished-records';
 const OUTPUT_COPY = 'output_copy';
 /** How long past its deadline a job the provider finished may take to have its output copied. */
 export const OUTPUT_COPY_GRACE_MS = 10 * 60_000;
+/** How long before intake's unasked deadline cancel a failing copy gives up (a retry wait and a tick fit in it). */
+const COPY_BEFORE_CANCEL_MS = 2 * 60_000;
 
 /**
  * A job given up at the provider deadline with its task running there (or unchecked): the job's
@@ -193,7 +195,7 @@ class JobCheck {
    */
   private async retryLater(kind: string, retryAfterMs?: number): Promise<CheckOutcome> {
     const copying = kind === OUTPUT_COPY || this.claim.lastStatus === `${ERROR_STATUS_PREFIX}${OUTPUT_COPY}`;
-    const row = copying ? { ...this.claim, deadlineAt: new Date(this.claim.deadlineAt.getTime() + OUTPUT_COPY_GRACE_MS) } : this.claim;
+    const row = copying ? { ...this.claim, deadlineAt: this.copyDeadline() } : this.claim;
     const step = afterFailedCheck(row, this.now(), this.deps.policyFor(this.claim.provider), retryAfterMs);
     if (step.kind === 'timed_out') {
       if (copying) return this.fail('output_missing', `${this.claim.provider}: the output could not be copied (${kind})`);
@@ -201,6 +203,18 @@ class JobCheck {
     }
     await this.plan(step, 1, `${ERROR_STATUS_PREFIX}${copying ? OUTPUT_COPY : kind}`, this.claim);
     return 'retry';
+  }
+
+  /**
+   * The end of a copy's tries: OUTPUT_COPY_GRACE_MS past the deadline, and for a job with its own
+   * deadline COPY_BEFORE_CANCEL_MS before intake may cancel it unasked (DEADLINE_CHECK_GRACE_MS past
+   * it), which would tell the user the video was not ready in time and have its finished task
+   * stopped at the provider: the job fails as output_missing first.
+   */
+  private copyDeadline(): Date {
+    const afterDeadline = this.claim.deadlineAt.getTime() + OUTPUT_COPY_GRACE_MS;
+    const beforeCancel = this.claim.cancelAt ? this.claim.cancelAt.getTime() + DEADLINE_CHECK_GRACE_MS - COPY_BEFORE_CANCEL_MS : Infinity;
+    return new Date(Math.min(afterDeadline, beforeCancel));
   }
 
   private async plan(step: Extract<NextStep, { kind: 'check_later' }>, errors: number, lastStatus: string, recorded: Pick<NextCheck, 'progress' | 'delayedMarked'>): Promise<void> {

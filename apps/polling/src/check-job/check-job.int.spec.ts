@@ -182,6 +182,15 @@ describe('checkJob against PostgreSQL and provider-sim', () => {
       expect((await statusesOf(pg.store, jobId)).at(-1)).toBe('JobSucceeded');
     });
 
+    it('a copy that keeps failing after the provider finished fails the job as output_missing before the unasked cancel past the deadline would say it was not ready', async () => {
+      const { jobId } = await followed('runway', 'a fox [sim:success_after=1]', 60);
+      // Its deadline passed 14 minutes ago: intake may cancel it unasked at 15 (DEADLINE_CHECK_GRACE_MS).
+      await pg.ds.query(`UPDATE poll_schedule SET cancel_at = now() - interval '14 minutes' WHERE job_id = $1`, [jobId]);
+      jest.spyOn(deps.storage, 'put').mockRejectedValue(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }));
+      expect(await checkJob(deps, await claim(jobId))).toBe('failed');
+      expect((await pg.store.readStream(jobStreamId(jobId))).at(-1)).toMatchObject({ type: 'JobFailed', data: { errorCode: 'output_missing' } });
+    });
+
     it('a check that could not be made before the deadline is tried again at it, not past it, and one past it does not give the job up unasked', async () => {
       const { jobId } = await followed('seedance', 'a fox [sim:never_finish]', 2);
       const { cancel_at } = await scheduleOf(jobId);
