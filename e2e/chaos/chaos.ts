@@ -368,6 +368,9 @@ async function chaos(stack: Stack, opts: ChaosOptions, report: ChaosReport, log:
   const pgOwed = () => Boolean(opts.restartInfra || pg) && report.restarts.postgres === 0;
   const outageKind = opts.outageKind ?? outageKindFromEnv() ?? pick(WORKER_KINDS);
   const outageOwed = () => report.outages.length === 0;
+  // Once every kind was hit, one kill takes all replicas of a kind down together (a lost node, a
+  // bad rollout): its messages wait with no consumer, and its leases and slots with no owner.
+  const outageDue = () => outageOwed() && KINDS.every((k) => report.kills[k] > 0);
   const owed = () => KINDS.some((k) => report.kills[k] === 0) || natsOwed() || pgOwed() || outageOwed();
   while (Date.now() < end || (owed() && Date.now() < cap)) {
     await sleep(between(opts.killEveryMs));
@@ -400,7 +403,7 @@ async function chaos(stack: Stack, opts: ChaosOptions, report: ChaosReport, log:
     // Every kind in turn, in a fresh random order each round, so each is hit as often as the others.
     if (order.length === 0) order.push(...[...KINDS].sort(() => Math.random() - 0.5));
     // Once every kind was hit, the outage's kind goes next rather than waiting for its turn.
-    if (outageOwed() && KINDS.every((k) => report.kills[k] > 0) && order.at(-1) !== outageKind) order.push(outageKind);
+    if (outageDue() && order.at(-1) !== outageKind) order.push(outageKind);
     // The gateway is killed while job streams are open (the first chance it gets, while it is owed a
     // kill), so that their resume by Last-Event-ID is exercised; with none open it waits its turn.
     const gatewayNow = report.kills.gateway === 0 && order.includes('gateway') && streamsOpen();
@@ -411,9 +414,7 @@ async function chaos(stack: Stack, opts: ChaosOptions, report: ChaosReport, log:
     }
     const live = stack.services.filter((s) => s.name === kind && alive(s));
     if (live.length === 0) continue;
-    // Once every kind was hit, one kill takes all replicas of a kind down together (a lost node, a
-    // bad rollout): its messages wait with no consumer, and its leases and slots with no owner.
-    const whole = kind === outageKind && outageOwed() && KINDS.every((k) => report.kills[k] > 0) && live.length > 1;
+    const whole = kind === outageKind && outageDue() && live.length > 1;
     const victims = whole ? live : [pick(live)];
     if (whole) {
       log(`outage: killing all ${victims.length} ${kind} processes at once`);

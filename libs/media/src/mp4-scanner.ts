@@ -8,10 +8,10 @@ import { readMovie, type Movie, type Mp4Info } from './read-movie';
  * service's memory budget. A `moof` (a fragment's sample table, kept one at a time after the `moov`)
  * over its limit is let through unread, its durations unknown.
  */
+export const MAX_KEPT_BYTES = { moov: 16 * 1024 * 1024, moof: 16 * 1024 * 1024, ftyp: 4096 } as const;
+
 /** Longest a fragmented file's summed samples may last: more is a damaged or hostile sample table, not a video. */
 const MAX_SUMMED_SECONDS = 24 * 3600;
-
-export const MAX_KEPT_BYTES = { moov: 16 * 1024 * 1024, moof: 16 * 1024 * 1024, ftyp: 4096 } as const;
 
 /**
  * probeMp4 over a stream, in constant memory: fed the file chunk by chunk as it is copied, it walks
