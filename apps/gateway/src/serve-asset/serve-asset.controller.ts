@@ -23,12 +23,12 @@ export class ServeAssetController {
     const { expires, sig } = parseQuery(AssetContentQuery, query);
     const secret = this.deps.config.ASSET_URL_SECRET;
     if (!secret || !AssetId.safeParse(id).success || !assetSignatureValid(secret, id, expires, sig, new Date())) throw notFound('asset');
-    // Held open: an asset deleted from here on is still answered whole, with the size it is sent with.
-    const blob = await this.deps.storage.open(assetKey(id));
-    if (!blob) throw notFound('asset');
+    // Its type from its description (an asset is written once), its size and bytes from the file held
+    // open: an asset deleted from here on is still answered whole, with the size it is sent with.
+    const info = await this.deps.storage.stat(assetKey(id));
+    const blob = info?.contentType ? await this.deps.storage.open(assetKey(id)) : null;
+    if (!info?.contentType || !blob) throw notFound('asset');
     await usingBlob(blob, async (held) => {
-      const info = await this.deps.storage.stat(assetKey(id));
-      if (!info?.contentType) throw notFound('asset');
       res.status(200).set({ 'Content-Type': info.contentType, 'Content-Length': String(held.bytes), 'Cache-Control': 'private, max-age=300', 'X-Content-Type-Options': 'nosniff' });
       await streamToResponse(held.stream(), res, this.deps.logger, { assetId: id });
     });
