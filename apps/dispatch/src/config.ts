@@ -61,6 +61,11 @@ export const DispatchConfig = BaseConfig.extend({
    * credits given back. 0 (the default) and at most: CAPACITY_WAIT_CEILING_MS.
    */
   DISPATCH_CAPACITY_WAIT_MAX_MS: capacityWaitMax(),
+  /**
+   * A job whose dispatch meets unexpected errors in a row (not a provider's answer: an unreadable
+   * image file, a bug) for this long fails with unknown_provider_error, its credits given back. 0: never.
+   */
+  DISPATCH_GIVE_UP_AFTER_ERRORS_MS: ms(60 * 60_000),
   /** Safety net: how often slots of finished jobs are swept. */
   DISPATCH_SLOT_SWEEP_MS: ms(60_000),
   /**

@@ -5,6 +5,7 @@ import type { JetStreamContext } from '@reelay/messaging';
 import { runWithContext } from '@reelay/service-kit';
 import { DISPATCH_DEPS, type DispatchDeps } from './dispatch.deps';
 import { dispatchJob } from './dispatch-when-job-validated/dispatch-job.handler';
+import { dispatchOrGiveUp } from './dispatch-when-job-validated/give-up-after-errors';
 import { redeliverCanceled, releaseSlotOfCanceledJob, releaseSlotOfFailedJob, releaseSlotOfFinishedJob } from './release-slot-when-job-finished/release-slot.handler';
 
 const inContext = <T>(event: RecordedEvent, fn: (jobId: string) => Promise<T>) => {
@@ -19,7 +20,7 @@ export class DispatchEventsController {
 
   @EventPattern<string>('*.events.job.JobValidated')
   async onValidated(@Payload() event: RecordedEvent, @Ctx() ctx: JetStreamContext) {
-    const outcome = await inContext(event, (jobId) => dispatchJob(this.deps, jobId, metadataCausedBy(event), event.streamVersion));
+    const outcome = await inContext(event, (jobId) => dispatchOrGiveUp(this.deps, jobId, metadataCausedBy(event), event.streamVersion));
     // Waiting is a redelivery at the time we ask for: the timer lives in JetStream, not in this
     // process. After this nak the transport's ack is a no-op (a JsMsg answers once).
     if (outcome.kind === 'later') ctx.getMessage().nak(Math.max(1, outcome.delayMs));

@@ -17,6 +17,7 @@ import { dispatchMigrations } from './migrations';
 import { Periodic } from './shared/periodic';
 import { referenceImageFetcher } from './dispatch-when-job-validated/fetch-reference-image';
 import { SubmitLocks } from './dispatch-when-job-validated/submit-locks';
+import { ErrorStreaks } from './dispatch-when-job-validated/error-streaks';
 import { recordRetryDelays } from './dispatch-when-job-validated/record-answer';
 
 async function main() {
@@ -56,6 +57,7 @@ async function main() {
     viewTtlMs: config.CIRCUIT_VIEW_TTL_MS,
   });
   circuitOpenGauge(metrics, circuit, [...adapters.keys()]);
+  const errorStreaks = new ErrorStreaks(infra.dataSource);
   const deps: DispatchDeps = {
     store: infra.store,
     storage: new LocalStorage(config.STORAGE_DIR),
@@ -77,6 +79,8 @@ async function main() {
     capacityWaitMs: config.DISPATCH_CAPACITY_WAIT_MS,
     capacityWaitMaxMs: config.DISPATCH_CAPACITY_WAIT_MAX_MS,
     untrackedTaskHoldMs: config.DISPATCH_UNTRACKED_TASK_HOLD_MS,
+    giveUpAfterErrorsMs: config.DISPATCH_GIVE_UP_AFTER_ERRORS_MS,
+    errorStreaks,
     recordRetryDelaysMs: recordRetryDelays(config.DISPATCH_RECORD_RETRY_MS),
     publicBaseUrl: config.PUBLIC_BASE_URL,
     assetUrls,
@@ -94,7 +98,15 @@ async function main() {
   );
   const background = [
     // One replica at a time: the others would read and free the same slots.
-    new Periodic(() => onOneReplica(infra.dataSource, 'dispatch-slot-sweep', async () => void (await sweeper.sweep())), config.DISPATCH_SLOT_SWEEP_MS, (err) => logger.warn({ err: String(err) }, 'slot sweep failed')),
+    new Periodic(
+      () =>
+        onOneReplica(infra.dataSource, 'dispatch-slot-sweep', async () => {
+          await sweeper.sweep();
+          await errorStreaks.forgetEnded(new Date());
+        }),
+      config.DISPATCH_SLOT_SWEEP_MS,
+      (err) => logger.warn({ err: String(err) }, 'slot sweep failed'),
+    ),
     new Periodic(() => refreshInFlight({ slots, metrics }), config.DISPATCH_IN_FLIGHT_REFRESH_MS, (err) => logger.warn({ err: String(err) }, 'in-flight refresh failed')),
   ];
   await runService({

@@ -8,6 +8,7 @@ import type { ProviderCircuit } from '../circuit/provider-circuit';
 import type { ProviderSlots } from '../capacity/provider-slots';
 import type { SubmitBudgets } from '../capacity/submit-budgets';
 import type { DispatchMetrics } from '../shared/dispatch-metrics';
+import type { ErrorStreaks } from './error-streaks';
 import type { FetchReferenceImage } from './fetch-reference-image';
 import type { RetryPolicy } from './submit-failure-policy';
 import type { SubmitLocks } from './submit-locks';
@@ -28,6 +29,9 @@ export interface DispatchJobDeps {
   capacityWaitMaxMs: number;
   /** How long a slot is held for a task that may exist and that nothing follows (the slot sweep's hold). */
   untrackedTaskHoldMs: number;
+  /** Unexpected errors in a row a job's dispatch meets for this long fail the job (0: never; see give-up-after-errors.ts). */
+  giveUpAfterErrorsMs: number;
+  errorStreaks: Pick<ErrorStreaks, 'note' | 'forget'>;
   publicBaseUrl?: string;
   /** Where uploaded reference images are kept (shared with the gateway and intake). */
   storage: BlobStorage;

@@ -6,5 +6,6 @@ import { AcquireSlotsInOnePass1764400000004 } from './1764400000004-acquire-slot
 import { ProviderSlotsUser1764400000005 } from './1764400000005-provider-slots-user';
 import { CreateSubmitBudgets1764400000006 } from './1764400000006-create-submit-budgets';
 import { ProviderWaitingLine1764400000007 } from './1764400000007-provider-waiting-line';
+import { CreateDispatchErrorStreaks1764400000008 } from './1764400000008-create-dispatch-error-streaks';
 
-export const dispatchMigrations = [CreateProviderSlots1764400000000, CreateProviderCircuits1764400000001, CreateAcquireSlotFunction1764400000002, CreateAcquireSlotsFunction1764400000003, AcquireSlotsInOnePass1764400000004, ProviderSlotsUser1764400000005, CreateSubmitBudgets1764400000006, ProviderWaitingLine1764400000007];
+export const dispatchMigrations = [CreateProviderSlots1764400000000, CreateProviderCircuits1764400000001, CreateAcquireSlotFunction1764400000002, CreateAcquireSlotsFunction1764400000003, AcquireSlotsInOnePass1764400000004, ProviderSlotsUser1764400000005, CreateSubmitBudgets1764400000006, ProviderWaitingLine1764400000007, CreateDispatchErrorStreaks1764400000008];
