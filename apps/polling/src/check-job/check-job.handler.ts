@@ -1,7 +1,7 @@
 import { isTerminal, type JobErrorCode, type JobOutput } from '@reelay/contracts';
 import { DEADLINE_CHECK_GRACE_MS, IllegalTransitionError, type JobCommand, type JobState } from '@reelay/job-domain';
 import { isProviderError, type ProviderAdapter, type ProviderCheckResult } from '@reelay/providers';
-import { extractContext, runWithContext, withSpan } from '@reelay/service-kit';
+import { extractContext, runWithContext, scrubSecrets, withSpan } from '@reelay/service-kit';
 import type { PollingDeps } from '../polling.deps';
 import { ERROR_STATUS_PREFIX, type NextCheck, type ScheduledCheck } from '../schedule/poll-schedule.repository';
 import { afterFailedCheck, afterUnfinishedCheck, type NextStep } from '../schedule/schedule-policy';
@@ -89,13 +89,15 @@ class JobCheck {
         const refusedAccount = isProviderError(err) && ACCOUNT_REFUSALS.has(err.kind);
         if (isProviderError(err) && !err.retryable && !refusedAccount) {
           deps.metrics.checkErrors.inc({ provider: claim.provider, kind: err.kind });
+          if (this.copying) return await this.failUncopied(operatorDetail(claim.provider, err));
           return await this.fail(failureCodeAfterAcceptance(err), operatorDetail(claim.provider, err));
         }
         const kind = isProviderError(err) ? err.kind : 'network';
+        const detail = isProviderError(err) ? err.detail : (err as Error).message;
         deps.metrics.checkErrors.inc({ provider: claim.provider, kind });
         if (refusedAccount) deps.logger.error({ provider: claim.provider, kind }, 'provider refused our account on a status check: check its API key and billing; checking again later');
-        else deps.logger.warn({ provider: claim.provider, kind, detail: isProviderError(err) ? err.detail : (err as Error).message }, 'check failed; checking again later');
-        return await this.retryLater(kind, isProviderError(err) ? err.retryAfterMs : undefined);
+        else deps.logger.warn({ provider: claim.provider, kind, detail }, 'check failed; checking again later');
+        return await this.retryLater(kind, isProviderError(err) ? err.retryAfterMs : undefined, `${kind}: ${detail}`);
       }
       if (result.unrecognized) {
         deps.metrics.unrecognizedStatuses.inc({ provider: claim.provider });
@@ -136,13 +138,15 @@ class JobCheck {
         }
         if (custody.kind === 'missing') return this.fail('output_missing', `${claim.provider}: ${custody.detail}`);
         this.deps.logger.warn({ provider: claim.provider, detail: custody.detail }, 'output copy failed; trying again later');
-        return this.retryLater(OUTPUT_COPY, custody.retryAfterMs);
+        return this.retryLater(OUTPUT_COPY, custody.retryAfterMs, custody.detail);
       }
       case 'failed': {
         const error = result.error ?? { kind: 'server' as const, detail: `task ${result.providerStatus ?? 'failed'}` };
+        if (this.copying) return this.failUncopied(operatorDetail(claim.provider, error));
         return this.fail(failureCodeAfterAcceptance(error), operatorDetail(claim.provider, error));
       }
       case 'canceled':
+        if (this.copying) return this.failUncopied(`${claim.provider} task was canceled at the provider`);
         // Not by us: a job we cancel is already `canceled` and no longer followed.
         return this.fail('unknown_provider_error', `${claim.provider} task was canceled at the provider`);
     }
@@ -151,6 +155,20 @@ class JobCheck {
   private async write(command: JobCommand): Promise<void> {
     // Status changes are counted by notification, which sees every job event once.
     await decideOnJob(this.deps.store, this.claim.jobId, command, this.claim.metadata);
+  }
+
+  /**
+   * An earlier check found the task done and only the copy of its output failed: the video was made.
+   * Should the provider now answer that the task failed, is gone or was canceled (an output kept for
+   * an hour, a purged task), what the user is told is that it could not be retrieved (output_missing),
+   * not that generating it failed.
+   */
+  private get copying(): boolean {
+    return this.claim.lastStatus === `${ERROR_STATUS_PREFIX}${OUTPUT_COPY}`;
+  }
+
+  private failUncopied(providerAnswer: string): Promise<CheckOutcome> {
+    return this.fail('output_missing', `${this.claim.provider}: the output of the finished task could not be copied, and the provider no longer gives it (${providerAnswer})`);
   }
 
   private readonly recorded = async () => (await loadJob(this.deps.store, this.claim.jobId)).status === 'succeeded';
@@ -193,13 +211,15 @@ class JobCheck {
    * about the provider, no longer applies: the copy gets OUTPUT_COPY_GRACE_MS past it, and the job
    * then fails as output_missing rather than as a provider timeout.
    */
-  private async retryLater(kind: string, retryAfterMs?: number): Promise<CheckOutcome> {
-    const copying = kind === OUTPUT_COPY || this.claim.lastStatus === `${ERROR_STATUS_PREFIX}${OUTPUT_COPY}`;
+  private async retryLater(kind: string, retryAfterMs?: number, detail?: string): Promise<CheckOutcome> {
+    const copying = kind === OUTPUT_COPY || this.copying;
     const row = copying ? { ...this.claim, deadlineAt: this.copyDeadline() } : this.claim;
     const step = afterFailedCheck(row, this.now(), this.deps.policyFor(this.claim.provider), retryAfterMs);
     if (step.kind === 'timed_out') {
-      if (copying) return this.fail('output_missing', `${this.claim.provider}: the output could not be copied (${kind})`);
-      return this.fail('provider_timeout', `${this.claim.provider} could not be checked before the deadline (${kind})`, TASK_MAY_RUN);
+      // The last error goes into the operator detail (never shown to the user), cut and with credentials masked.
+      const last = scrubSecrets(detail ?? kind).slice(0, 300);
+      if (copying) return this.fail('output_missing', `${this.claim.provider}: the output could not be copied in time; the last try: ${last}`);
+      return this.fail('provider_timeout', `${this.claim.provider} could not be checked before the deadline; the last try: ${last}`, TASK_MAY_RUN);
     }
     await this.plan(step, 1, `${ERROR_STATUS_PREFIX}${copying ? OUTPUT_COPY : kind}`, this.claim);
     return 'retry';

@@ -2,7 +2,7 @@ import { jobStreamId } from '@reelay/contracts';
 import { EventStore } from '@reelay/event-store';
 import { rebuildJobView } from '@reelay/read-models';
 import { outputKey } from '@reelay/storage';
-import type { ProviderAdapter } from '@reelay/providers';
+import { ProviderError, type ProviderAdapter } from '@reelay/providers';
 import type { ServiceProcess } from '@reelay/testing';
 import { followJob } from '../follow-job/follow-job.handler';
 import { followUnfollowed } from '../follow-job/follow-sweep';
@@ -188,7 +188,10 @@ describe('checkJob against PostgreSQL and provider-sim', () => {
       await pg.ds.query(`UPDATE poll_schedule SET cancel_at = now() - interval '14 minutes' WHERE job_id = $1`, [jobId]);
       jest.spyOn(deps.storage, 'put').mockRejectedValue(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }));
       expect(await checkJob(deps, await claim(jobId))).toBe('failed');
-      expect((await pg.store.readStream(jobStreamId(jobId))).at(-1)).toMatchObject({ type: 'JobFailed', data: { errorCode: 'output_missing' } });
+      const failed = (await pg.store.readStream(jobStreamId(jobId))).at(-1)!;
+      expect(failed).toMatchObject({ type: 'JobFailed', data: { errorCode: 'output_missing' } });
+      // The operator reads why in the job's detail, not only in a warn log.
+      expect((failed.data as { detail: string }).detail).toMatch(/could not be copied in time; the last try: .*ENOSPC: no space left on device/);
     });
 
     it('a check that could not be made before the deadline is tried again at it, not past it, and one past it does not give the job up unasked', async () => {
@@ -231,6 +234,24 @@ describe('checkJob against PostgreSQL and provider-sim', () => {
     const events = await pg.store.readStream(jobStreamId(jobId));
     expect(events.map((e) => e.type)).not.toContain('JobFailed');
     expect(events.at(-1)).toMatchObject({ type: 'JobSucceeded', data: { output: { bytes: (await deps.storage.stat(outputKey(jobId)))!.bytes } } });
+  });
+
+  it.each([
+    ['answers that the task is not found (purged)', { state: 'failed', providerStatus: 'FAILED', error: { kind: 'not_found', detail: 'task not found', retryable: false } }],
+    ['refuses the status check for good', new Error('replaced below')],
+    ['answers that the task was canceled', { state: 'canceled', providerStatus: 'CANCELLED' }],
+  ] as const)('a finished task whose copy failed, when the provider then %s: output_missing, not a failed generation', async (_what, answer) => {
+    const { jobId } = await followed('runway', 'a fox [sim:success_after=1]');
+    const put = jest.spyOn(deps.storage, 'put').mockRejectedValueOnce(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }));
+    expect(await checkJob(deps, await claim(jobId))).toBe('retry');
+    put.mockRestore();
+    const check = jest.spyOn(adapters.get('runway')!, 'check');
+    if (answer instanceof Error) check.mockRejectedValueOnce(new ProviderError('not_found', 'Task not found', { retryable: false, httpStatus: 404 }));
+    else check.mockResolvedValueOnce(answer as never);
+    expect(await checkJob(deps, await claim(jobId))).toBe('failed');
+    const failed = (await pg.store.readStream(jobStreamId(jobId))).at(-1)!;
+    expect(failed).toMatchObject({ type: 'JobFailed', data: { errorCode: 'output_missing' } });
+    expect((failed.data as { detail: string }).detail).toContain('could not be copied, and the provider no longer gives it');
   });
 
   it('a job that succeeded by another check meanwhile keeps the output that check recorded', async () => {
