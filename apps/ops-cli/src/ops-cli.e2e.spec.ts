@@ -74,6 +74,32 @@ describe('operator CLI', () => {
     expect(JSON.parse(again.out)).toMatchObject({ key, creditsGranted: 0 });
     expect(JSON.parse(cli('credits', 'balance', '--user', 'hugo').out)).toMatchObject({ balance: 40, granted: 40 });
   });
+  it('prints the key it created when the grant of its credits fails, and a run with that key grants them once', async () => {
+    // The ledger refuses writes for this user (a database fault at the grant, after the key was stored).
+    const ds = await openMigrated(db.url, { poolSize: 2 });
+    const stream = creditStreamId('quinn');
+    await ds.query(`CREATE FUNCTION refuse_quinn() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.stream_id = '${stream}' THEN RAISE EXCEPTION 'disk full'; END IF; RETURN NEW; END $$`);
+    await ds.query(`CREATE TRIGGER refuse_quinn BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION refuse_quinn()`);
+    try {
+      const failed = cli('keys', 'create', '--user', 'quinn', '--credits', '15');
+      expect(failed.code).toBe(1);
+      const printed = JSON.parse(failed.out) as { key: string; id: string; creditsGranted: number };
+      expect(printed).toMatchObject({ key: expect.stringMatching(/^rly_/), userId: 'quinn', creditsGranted: 0 });
+      expect(failed.err).toMatch(/the key above was created, but granting its 15 credits failed .*disk full.*run keys create again with --key/);
+      expect(failed.err).not.toContain(printed.key);
+      expect(JSON.parse(cli('keys', 'list', '--user', 'quinn').out)).toMatchObject({ id: printed.id, revokedAt: null });
+
+      await ds.query(`DROP TRIGGER refuse_quinn ON events`);
+      const again = cli('keys', 'create', '--user', 'quinn', '--key', printed.key, '--credits', '15');
+      expect(again.code).toBe(0);
+      expect(JSON.parse(again.out)).toMatchObject({ key: printed.key, creditsGranted: 15 });
+      expect(JSON.parse(cli('credits', 'balance', '--user', 'quinn').out)).toMatchObject({ balance: 15, granted: 15 });
+    } finally {
+      await ds.query(`DROP TRIGGER IF EXISTS refuse_quinn ON events`);
+      await ds.destroy();
+    }
+  }, 60_000);
+
   it('grants credits with --once once, however often it is run, and each token once', () => {
     expect(JSON.parse(cli('credits', 'grant', '--user', 'olga', '--amount', '30', '--once', 'order-1').out)).toEqual({ userId: 'olga', balance: 30, granted: 30 });
     const again = cli('credits', 'grant', '--user', 'olga', '--amount', '30', '--once', 'order-1');

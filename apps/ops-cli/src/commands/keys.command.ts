@@ -49,10 +49,19 @@ async function createKey(ctx: CliContext, options: Record<string, string>): Prom
   const credits = options.credits ? positiveInt(options.credits, 'credits') : 0;
   if (options.key !== undefined && !API_KEY_PATTERN.test(options.key)) throw new UsageError('--key takes rly_ followed by 32 letters or digits');
   const created = await createApiKey(ctx.ds, user, options.label ?? '', options.key, { scope, expiresAt });
-  // Once per key: a repeat of the same --key (a no-op for the key) finds its grant in the log.
-  const granted = credits > 0 && (await grantCredits(ctx, user, credits, grantEventId(created.key))) !== null;
+  const report = (creditsGranted: number) =>
+    ctx.out(JSON.stringify({ key: created.key, id: created.id, userId: created.userId, label: created.label, scope: created.scope, expiresAt: created.expiresAt, creditsGranted }));
+  let granted: boolean;
+  try {
+    // Once per key: a repeat of the same --key (a no-op for the key) finds its grant in the log.
+    granted = credits > 0 && (await grantCredits(ctx, user, credits, grantEventId(created.key))) !== null;
+  } catch (err) {
+    // The key is stored and works: unprinted, a generated key would be lost to the operator.
+    report(0);
+    throw new Error(`the key above was created, but granting its ${credits} credits failed (${err instanceof Error ? err.message : String(err)}); run keys create again with --key and the key above to grant them, once`);
+  }
   if (credits > 0 && !granted) console.error('credits were granted with this key before: not granted again');
-  ctx.out(JSON.stringify({ key: created.key, id: created.id, userId: created.userId, label: created.label, scope: created.scope, expiresAt: created.expiresAt, creditsGranted: granted ? credits : 0 }));
+  report(granted ? credits : 0);
 }
 
 /** The event id of a key's credit grant, from the key's hash, so the key cannot be read from it. */
