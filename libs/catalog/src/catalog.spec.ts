@@ -7,6 +7,11 @@ describe('catalog', () => {
   // Before Sora's shutdown (see RETIREMENTS), so that sora-2 is still offered by a real OpenAI account.
   const catalog = new Catalog(['local', 'replicate', 'fal', 'openai'], MODELS, { now: () => new Date('2026-06-01T00:00:00Z') });
 
+  it('prices every model in whole credits per second, so every estimate and charge is a whole number of credits', () => {
+    // The credit ledger holds and settles whole credits: a fractional price would make a hold its balance cannot match.
+    for (const m of MODELS) expect({ model: m.id, whole: Number.isSafeInteger(m.creditsPerSecond) && m.creditsPerSecond > 0 }).toEqual({ model: m.id, whole: true });
+  });
+
   it('lists only models whose provider is configured, with alternates', () => {
     const ids = catalog.list().map((m) => m.id);
     expect(ids).toEqual(expect.arrayContaining(['local-preview', 'wan-2.2', 'sora-2', 'kling-2.1']));
