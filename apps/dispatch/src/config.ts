@@ -62,8 +62,8 @@ export const DispatchConfig = BaseConfig.extend({
    */
   DISPATCH_CAPACITY_WAIT_MAX_MS: capacityWaitMax(),
   /**
-   * A job whose dispatch meets unexpected errors in a row (not a provider's answer: an unreadable
-   * image file, a bug) for this long fails with unknown_provider_error, its credits given back. 0: never.
+   * A job every delivery of which has thrown an unexpected error (not a provider's answer: an
+   * unreadable image file, a bug) for this long fails with unknown_provider_error, its credits given back. 0: never.
    */
   DISPATCH_GIVE_UP_AFTER_ERRORS_MS: ms(60 * 60_000),
   /** Safety net: how often slots of finished jobs are swept. */

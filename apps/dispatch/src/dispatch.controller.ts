@@ -20,7 +20,7 @@ export class DispatchEventsController {
 
   @EventPattern<string>('*.events.job.JobValidated')
   async onValidated(@Payload() event: RecordedEvent, @Ctx() ctx: JetStreamContext) {
-    const outcome = await inContext(event, (jobId) => dispatchOrGiveUp(this.deps, jobId, metadataCausedBy(event), event.streamVersion));
+    const outcome = await inContext(event, (jobId) => dispatchOrGiveUp(this.deps, jobId, metadataCausedBy(event), ctx.getMessage().info.deliveryCount, event.streamVersion));
     // Waiting is a redelivery at the time we ask for: the timer lives in JetStream, not in this
     // process. After this nak the transport's ack is a no-op (a JsMsg answers once).
     if (outcome.kind === 'later') ctx.getMessage().nak(Math.max(1, outcome.delayMs));

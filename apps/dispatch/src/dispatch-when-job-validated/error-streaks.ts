@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 
-/** Errors further apart than this do not continue a streak: the job did something else in between. */
+/** Errors further apart than this do not continue a streak (a message re-published, a consumer recreated). */
 export const STREAK_GAP_MS = 10 * 60_000;
 
 export interface ErrorStreak {
@@ -9,23 +9,28 @@ export interface ErrorStreak {
 }
 
 /**
- * The unexpected errors each job's dispatch met in a row, shared by every replica (a failing
- * delivery comes back to any of them) and kept over restarts. A delivery that throws comes back
- * within a minute (the transport's backoff is capped there), so an error that follows the last one
- * within STREAK_GAP_MS continues its streak; a later one starts a new streak.
+ * The errors of a job's JobValidated deliveries, counted only while every delivery since the first
+ * error threw, shared by every replica (a failing delivery comes back to any of them) and kept over
+ * restarts. JetStream numbers a message's deliveries (a delayed nak, an ack wait passing and a
+ * thrown error each make the next one), so a streak of n errors from delivery d continues only at
+ * delivery d + n: a delivery in between that waited for capacity, found the job busy, or failed
+ * without being counted (PostgreSQL unreachable) starts the next error's streak over. A job waiting
+ * for a slot is delivered about once a second, so occasional errors among those waits never add up.
  */
 export class ErrorStreaks {
   constructor(private readonly dataSource: DataSource) {}
 
-  async note(jobId: string, error: string, now: Date): Promise<ErrorStreak> {
+  async note(jobId: string, delivery: number, error: string, now: Date): Promise<ErrorStreak> {
     const [row]: { first_at: Date; errors: number }[] = await this.dataSource.query(
-      `INSERT INTO dispatch_error_streaks AS s (job_id, first_at, last_at, errors, last_error) VALUES ($1, $2, $2, 1, $3)
+      `INSERT INTO dispatch_error_streaks AS s (job_id, first_at, first_delivery, last_at, errors, last_error) VALUES ($1, $2, $3, $2, 1, $4)
        ON CONFLICT (job_id) DO UPDATE SET
-         first_at = CASE WHEN s.last_at < $2::timestamptz - $4 * interval '1 millisecond' THEN $2 ELSE s.first_at END,
-         errors = CASE WHEN s.last_at < $2::timestamptz - $4 * interval '1 millisecond' THEN 1 ELSE s.errors + 1 END,
-         last_at = GREATEST(s.last_at, $2), last_error = $3
+         (first_at, first_delivery, errors) = (
+           SELECT CASE WHEN go_on THEN s.first_at ELSE $2 END, CASE WHEN go_on THEN s.first_delivery ELSE $3 END, CASE WHEN go_on THEN s.errors + 1 ELSE 1 END
+           FROM (SELECT s.first_delivery + s.errors = $3 AND s.last_at >= $2::timestamptz - $5 * interval '1 millisecond' AS go_on) c
+         ),
+         last_at = GREATEST(s.last_at, $2), last_error = $4
        RETURNING first_at, errors`,
-      [jobId, now, error, STREAK_GAP_MS],
+      [jobId, now, delivery, error, STREAK_GAP_MS],
     );
     return { firstAt: new Date(row!.first_at), errors: row!.errors };
   }

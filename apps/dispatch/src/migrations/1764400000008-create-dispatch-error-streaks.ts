@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * The unexpected errors a job's dispatch has met in a row (see dispatch-when-job-validated/error-streaks.ts):
+ * The unexpected errors each delivery of a job's JobValidated has met since one first threw (see dispatch-when-job-validated/error-streaks.ts):
  * written only when a delivery throws, so a healthy job costs no statement here.
  */
 export class CreateDispatchErrorStreaks1764400000008 implements MigrationInterface {
@@ -12,6 +12,7 @@ export class CreateDispatchErrorStreaks1764400000008 implements MigrationInterfa
       CREATE TABLE IF NOT EXISTS dispatch_error_streaks (
         job_id text PRIMARY KEY,
         first_at timestamptz NOT NULL,
+        first_delivery integer NOT NULL,
         last_at timestamptz NOT NULL,
         errors integer NOT NULL,
         last_error text NOT NULL
