@@ -8,7 +8,7 @@ import { afterFailedCheck, afterUnfinishedCheck, type NextStep } from '../schedu
 import { drainCheck, endReason, outlivedByTask, recordTaskEnded, taskIsOver } from '../drain-canceled-task/drain-check';
 import { decideOnJob, loadJob } from '../shared/job-stream';
 import { ACCOUNT_REFUSALS, checkAtProvider, providerCall } from '../shared/provider-call';
-import { storedCopy, takeOutput } from '../take-output/take-output';
+import { storedCopy, takeOutput, type CustodyResult } from '../take-output/take-output';
 import { withExpiry } from '../delete-output/output-expiry';
 import { removeUnusedOutput } from '../delete-output/remove-unused-output.handler';
 import { failureCodeAfterAcceptance, operatorDetail } from './failure-code';
@@ -131,7 +131,7 @@ class JobCheck {
       }
       case 'succeeded': {
         if (!result.outputUrl) return this.fail('output_missing', `${claim.provider} reported success without an output`);
-        const custody = await providerCall(this.deps, adapter, 'fetch_output', () => takeOutput(this.deps, claim.jobId, adapter, result.outputUrl!, this.recorded));
+        const custody = await providerCall(this.deps, adapter, 'fetch_output', () => takeOutput(this.deps, claim.jobId, adapter, result.outputUrl!, this.recorded), custodyOutcome);
         if (custody.kind === 'stored') {
           this.copiedOutput = true;
           return this.succeed(custody.output);
@@ -284,6 +284,9 @@ class JobCheck {
     }
   }
 }
+
+/** A copy answers its failures (the download's, storage's, the file's) rather than throwing them: its outcome says which it was. */
+const custodyOutcome = (custody: CustodyResult): string => (custody.kind === 'stored' ? 'ok' : custody.kind === 'missing' ? 'output_missing' : 'copy_failed');
 
 function isFollowed(job: JobState, providerTaskId: string): boolean {
   return job.exists && !isTerminal(job.status) && job.providerTaskId === providerTaskId;

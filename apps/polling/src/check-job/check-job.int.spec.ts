@@ -242,9 +242,16 @@ describe('checkJob against PostgreSQL and provider-sim', () => {
     ['answers that the task was canceled', { state: 'canceled', providerStatus: 'CANCELLED' }],
   ] as const)('a finished task whose copy failed, when the provider then %s: output_missing, not a failed generation', async (_what, answer) => {
     const { jobId } = await followed('runway', 'a fox [sim:success_after=1]');
+    const copies = async (outcome: string) =>
+      (await deps.metrics.shared.providerCalls.get()).values
+        .filter((v) => v.metricName?.endsWith('_count') && v.labels.provider === 'runway' && v.labels.operation === 'fetch_output' && v.labels.outcome === outcome)
+        .reduce((n, v) => n + v.value, 0);
+    const [failedBefore, okBefore] = [await copies('copy_failed'), await copies('ok')];
     const put = jest.spyOn(deps.storage, 'put').mockRejectedValueOnce(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }));
     expect(await checkJob(deps, await claim(jobId))).toBe('retry');
     put.mockRestore();
+    // The failed copy is counted as one, not as a successful call.
+    expect([await copies('copy_failed'), await copies('ok')]).toEqual([failedBefore + 1, okBefore]);
     const check = jest.spyOn(adapters.get('runway')!, 'check');
     if (answer instanceof Error) check.mockRejectedValueOnce(new ProviderError('not_found', 'Task not found', { retryable: false, httpStatus: 404 }));
     else check.mockResolvedValueOnce(answer as never);

@@ -11,8 +11,8 @@ import { MIN_RETRY_AFTER_MS } from '../schedule/schedule-policy';
 export const ACCOUNT_REFUSALS: ReadonlySet<string> = new Set(['auth', 'billing']);
 
 /** One call to a provider, timed and counted by outcome in the shared provider metrics, in its own client span. */
-export function providerCall<T>(deps: Pick<PollingDeps, 'metrics'>, adapter: ProviderAdapter, operation: string, fn: () => Promise<T>): Promise<T> {
-  return timedProviderCall(deps.metrics.shared, adapter.name, operation, (err) => (isProviderError(err) ? err.kind : 'error'), fn);
+export function providerCall<T>(deps: Pick<PollingDeps, 'metrics'>, adapter: ProviderAdapter, operation: string, fn: () => Promise<T>, outcomeOf?: (out: T) => string): Promise<T> {
+  return timedProviderCall(deps.metrics.shared, adapter.name, operation, (err) => (isProviderError(err) ? err.kind : 'error'), fn, outcomeOf);
 }
 
 /**
