@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm start`: the whole system on this machine — five services, the provider simulator and the
-// local renderer — on PostgreSQL and NATS from DATABASE_URL / NATS_URL, falling back to an embedded
-// PostgreSQL and a local nats-server. Ctrl-C stops everything it started.
+// local renderer — on PostgreSQL and NATS from DATABASE_URL / NATS_URL (which must then work), else
+// on the default local ports, falling back to an embedded PostgreSQL and a local nats-server. Ctrl-C
+// stops everything it started.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -9,7 +10,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileS
 import { join } from 'node:path';
 import { startEmbeddedPostgres } from './lib/embedded-postgres.mjs';
 import { LAUNCHER, runningLauncher, stopLeftovers } from './lib/leftovers.mjs';
-import { canConnect, ensureDependencies, natsProblem, postgresLoginRefused, ROOT, run } from './lib/preflight.mjs';
+import { canConnect, chooseServer, ensureDependencies, natsProblem, postgresLoginRefused, ROOT, run } from './lib/preflight.mjs';
 
 const DATA = join(ROOT, '.data');
 // Every process we start, as `<name> <pid>` lines, so a crashed launcher's leftovers can be found.
@@ -34,14 +35,9 @@ function persistentSecret(file, make) {
 
 async function ensurePostgres() {
   const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/reelay';
-  if (await canConnect(url, 5432)) {
-    const refused = await postgresLoginRefused(url);
-    if (!refused) return url;
-    if (process.env.DATABASE_URL) throw new Error(`PostgreSQL at ${new URL(url).host} refused DATABASE_URL's login: ${refused}`);
-    log(`PostgreSQL at ${new URL(url).host} refused a login as postgres without a password (${refused}); using an embedded one instead`);
-    return startEmbedded();
-  }
-  log(`PostgreSQL is not reachable at ${new URL(url).host}; using an embedded one instead`);
+  const choice = await chooseServer({ env: 'DATABASE_URL', url, named: Boolean(process.env.DATABASE_URL), reachable: () => canConnect(url, 5432), problem: () => postgresLoginRefused(url) });
+  if (choice.use) return choice.use;
+  log(`PostgreSQL: ${choice.own}; using an embedded one instead`);
   return startEmbedded();
 }
 
@@ -74,13 +70,14 @@ function natsServerBinary() {
 
 async function ensureNats() {
   const url = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
-  if (await canConnect(url, 4222)) {
-    const problem = await natsProblem(url);
-    if (!problem) return url;
-    // A NATS the user named must work as it is; the default port may hold a server without JetStream.
-    if (process.env.NATS_URL) throw new Error(`NATS at ${url} cannot be used (${problem}): reelay needs JetStream (nats-server -js) and a login it accepts.`);
-    log(`the NATS at ${url} cannot be used (${problem}), so a nats-server of our own is started`);
-  }
+  // The default port may hold a server without JetStream (Debian's nats-server service).
+  const problem = async () => {
+    const why = await natsProblem(url);
+    return why && `${why}; reelay needs JetStream (nats-server -js) and a login it accepts`;
+  };
+  const choice = await chooseServer({ env: 'NATS_URL', url, named: Boolean(process.env.NATS_URL), reachable: () => canConnect(url, 4222), problem });
+  if (choice.use) return choice.use;
+  log(`NATS: ${choice.own}, so a nats-server of our own is started`);
   const bin = natsServerBinary();
   if (!bin) {
     throw new Error(

@@ -71,6 +71,23 @@ export async function natsProblem(url, timeoutMs = 3000) {
   }
 }
 
+/**
+ * Whether npm start uses the server at `url` or starts one of its own (`own`, with the reason to
+ * log). A server the user named (`named`: DATABASE_URL or NATS_URL set) must work as it is: with a
+ * typo or the server down, a stack of its own would quietly keep the user's jobs somewhere else.
+ */
+export async function chooseServer({ env, url, named, reachable, problem }) {
+  const where = `${env} (${new URL(url).host})`;
+  if (await reachable()) {
+    const why = await problem();
+    if (!why) return { use: url };
+    if (named) throw new Error(`the server at ${where} cannot be used: ${why}`);
+    return { own: `the server at ${new URL(url).host} cannot be used (${why})` };
+  }
+  if (named) throw new Error(`nothing answers at ${where}: start that server, correct ${env}, or unset it to have npm start run one of its own`);
+  return { own: `nothing answers at ${new URL(url).host}` };
+}
+
 export function run(cmd, opts = {}) {
   console.log(`[reelay] $ ${cmd}`);
   execSync(cmd, { cwd: ROOT, stdio: 'inherit', env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', ...opts.env } });

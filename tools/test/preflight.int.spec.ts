@@ -40,3 +40,45 @@ describe('npm start: whether a NATS found can serve reelay (tools/lib/preflight.
     }
   });
 });
+
+describe('npm start: a server the user named must work (tools/lib/preflight.mjs chooseServer)', () => {
+  const LIB = join(__dirname, '..', 'lib', 'preflight.mjs');
+  /** chooseServer with npm start's PostgreSQL probes, in its own node (the lib is ESM): its answer, or the error it threw. */
+  const choose = (url: string, named: boolean): { use?: string; own?: string; error?: string } =>
+    JSON.parse(
+      execFileSync(
+        process.execPath,
+        [
+          '-e',
+          `import(${JSON.stringify(LIB)}).then(async (m) => {
+            const [url, named] = [process.argv[1], process.argv[2] === 'true'];
+            const answer = await m.chooseServer({ env: 'DATABASE_URL', url, named, reachable: () => m.canConnect(url, 5432), problem: () => m.postgresLoginRefused(url) }).catch((e) => ({ error: e.message }));
+            process.stdout.write(JSON.stringify(answer));
+          })`,
+          url,
+          String(named),
+        ],
+        { encoding: 'utf8' },
+      ),
+    );
+  const base = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+  it('uses a server that answers and takes the login, named or not', () => {
+    expect(choose(base, true)).toEqual({ use: base });
+    expect(choose(base, false)).toEqual({ use: base });
+  });
+
+  it('refuses a named server nothing answers at, instead of quietly running the stack on one of its own', async () => {
+    const nobody = `postgres://postgres@127.0.0.1:${await freePort()}/reelay`;
+    expect(choose(nobody, true).error).toMatch(/^nothing answers at DATABASE_URL \(127\.0\.0\.1:\d+\): start that server, correct DATABASE_URL, or unset it/);
+    // Only the default address, which nobody named, falls back to a server of npm start's own.
+    expect(choose(nobody, false)).toEqual({ own: expect.stringMatching(/^nothing answers at 127\.0\.0\.1:\d+$/) });
+  });
+
+  it('refuses a named server that will not take the login, and falls back from the default one', () => {
+    const stranger = new URL(base);
+    stranger.username = 'reelay_no_such_role';
+    expect(choose(stranger.toString(), true).error).toMatch(/cannot be used: .*reelay_no_such_role/);
+    expect(choose(stranger.toString(), false).own).toMatch(/cannot be used \(.*reelay_no_such_role/);
+  });
+});
