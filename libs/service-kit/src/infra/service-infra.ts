@@ -3,6 +3,7 @@ import { connectNats, EventRelay, natsHealthy, RELAY_CHECKPOINT, type NatsConnec
 import type { DataSource, MigrationInterface } from 'typeorm';
 import type { BaseConfig } from '../config/load-config';
 import type { ReadinessChecks } from '../health/ops.controller';
+import { postgresReadiness } from '../health/postgres-readiness';
 import type { Logger } from '../logging/logger';
 import { logReaderGauges, openDeadLettersGauge } from '../metrics/log-reader-metrics';
 import type { Metrics } from '../metrics/registry';
@@ -69,7 +70,7 @@ export async function connectInfra(opts: InfraOptions): Promise<ServiceInfra> {
     prefix: config.NATS_PREFIX,
     relay,
     checks: {
-      postgres: async () => (await dataSource.query('SELECT 1 AS ok'))[0]?.ok === 1,
+      postgres: postgresReadiness(dataSource),
       nats: () => natsHealthy(nc),
     },
     async close() {
