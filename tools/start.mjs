@@ -33,9 +33,15 @@ function persistentSecret(file, make) {
   return value;
 }
 
+const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/reelay';
+const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
+
+/** Set to an address of the user's choosing: the default written out (README's "run one service" exports it) is no choice. */
+const named = (env, url, byDefault) => Boolean(process.env[env]) && url !== byDefault;
+
 async function ensurePostgres() {
-  const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/reelay';
-  const choice = await chooseServer({ env: 'DATABASE_URL', url, named: Boolean(process.env.DATABASE_URL), reachable: () => canConnect(url, 5432), problem: () => postgresLoginRefused(url) });
+  const url = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
+  const choice = await chooseServer({ env: 'DATABASE_URL', url, named: named('DATABASE_URL', url, DEFAULT_DATABASE_URL), reachable: () => canConnect(url, 5432), problem: () => postgresLoginRefused(url) });
   if (choice.use) return choice.use;
   log(`PostgreSQL: ${choice.own}; using an embedded one instead`);
   return startEmbedded();
@@ -69,13 +75,13 @@ function natsServerBinary() {
 }
 
 async function ensureNats() {
-  const url = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+  const url = process.env.NATS_URL ?? DEFAULT_NATS_URL;
   // The default port may hold a server without JetStream (Debian's nats-server service).
   const problem = async () => {
     const why = await natsProblem(url);
     return why && `${why}; reelay needs JetStream (nats-server -js) and a login it accepts`;
   };
-  const choice = await chooseServer({ env: 'NATS_URL', url, named: Boolean(process.env.NATS_URL), reachable: () => canConnect(url, 4222), problem });
+  const choice = await chooseServer({ env: 'NATS_URL', url, named: named('NATS_URL', url, DEFAULT_NATS_URL), reachable: () => canConnect(url, 4222), problem });
   if (choice.use) return choice.use;
   log(`NATS: ${choice.own}, so a nats-server of our own is started`);
   const bin = natsServerBinary();

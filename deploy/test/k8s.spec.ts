@@ -338,8 +338,8 @@ describe.each(Object.keys(OVERLAYS) as Overlay[])('k8s overlay %s', (overlay) =>
       const d = find(objects, 'Deployment', s.name);
       const pods = (hpas.find((h) => h.spec.scaleTargetRef.name === s.name)?.spec.maxReplicas ?? d.spec.replicas) + Number(d.spec.strategy?.rollingUpdate?.maxSurge ?? 1);
       const main = readFileSync(join(REPO, 'apps', s.name, 'src/main.ts'), 'utf8');
-      // Beside the pool: the relay's leader-lock session, and dispatch's submit-lock session.
-      const own = pool + (/relay: true/.test(main) ? 1 : 0) + (/new SubmitLocks\(/.test(main) ? 1 : 0);
+      // Beside the pool: the readiness probe's session, the relay's leader-lock session, and dispatch's submit-lock session.
+      const own = pool + 1 + (/relay: true/.test(main) ? 1 : 0) + (/new SubmitLocks\(/.test(main) ? 1 : 0);
       return sum + pods * own;
     }, 0);
     const oneShots = 2 + 2; // the migration Job's pool, and the operator CLI's (run in a gateway pod)

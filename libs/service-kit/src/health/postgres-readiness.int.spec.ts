@@ -1,41 +1,45 @@
 import { createDataSource } from '@reelay/event-store';
-import { createTestDatabase, type TestDatabase } from '@reelay/testing';
+import { createTestDatabase, freePort, type TestDatabase } from '@reelay/testing';
 import type { DataSource } from 'typeorm';
-import { postgresReadiness, RECENT_QUERY_MS } from './postgres-readiness';
+import { PostgresProbe } from './postgres-readiness';
 
-describe('postgresReadiness (real PostgreSQL)', () => {
+describe('PostgresProbe (real PostgreSQL)', () => {
   let db: TestDatabase;
   let ds: DataSource;
-  let clock = 1_000_000;
-  let ready: () => Promise<boolean>;
+  let probe: PostgresProbe;
 
   beforeAll(async () => {
     db = await createTestDatabase('readiness');
     ds = createDataSource(db.url, { poolSize: 2, applicationName: 'readiness-test' });
     await ds.initialize();
-    ready = postgresReadiness(ds, () => clock);
+    probe = new PostgresProbe(db.url, 'readiness-probe-test');
   });
   afterAll(async () => {
+    await probe?.close();
     await ds?.destroy();
     await db?.drop();
   });
 
-  it('answers while every pooled connection is busy, from a statement that came back a moment ago', async () => {
-    await ds.query('SELECT 1');
+  it('answers while every connection of the service pool is busy', async () => {
     let ended = 0;
     const busy = [ds.query('SELECT pg_sleep(1.5)'), ds.query('SELECT pg_sleep(1.5)')].map((q) => q.then(() => ended++));
-    clock += RECENT_QUERY_MS - 1;
-    // Without the recent answer the probe's own SELECT 1 would wait for a connection until a sleep ended.
-    expect(await ready()).toBe(true);
+    await new Promise((r) => setTimeout(r, 200)); // both sleeps under way
+    expect(await probe.check()).toBe(true);
+    // A probe that borrowed a pooled connection would have waited for a sleep to end.
     expect(ended).toBe(0);
     await Promise.all(busy);
   });
 
-  it('asks PostgreSQL itself once the pool has been idle longer than that', async () => {
-    clock += RECENT_QUERY_MS + 1;
-    const asked = jest.spyOn(ds, 'query');
-    expect(await ready()).toBe(true);
-    expect(asked).toHaveBeenCalledWith('SELECT 1 AS ok');
-    asked.mockRestore();
+  it('opens a new session when the server ended its own (a restart, a failover)', async () => {
+    expect(await probe.check()).toBe(true);
+    const [{ ended }] = await ds.query(`SELECT count(*)::int AS ended FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'readiness-probe-test') t`);
+    expect(ended).toBe(1);
+    expect(await probe.check()).toBe(true);
+  });
+
+  it('reads as down when nothing answers, within its timeout', async () => {
+    const nowhere = new PostgresProbe(`postgres://postgres@127.0.0.1:${await freePort()}/reelay`, 'readiness-nowhere', 500);
+    expect(await nowhere.check()).toBe(false);
+    await nowhere.close();
   });
 });

@@ -3,7 +3,7 @@ import { connectNats, EventRelay, natsHealthy, RELAY_CHECKPOINT, type NatsConnec
 import type { DataSource, MigrationInterface } from 'typeorm';
 import type { BaseConfig } from '../config/load-config';
 import type { ReadinessChecks } from '../health/ops.controller';
-import { postgresReadiness } from '../health/postgres-readiness';
+import { PostgresProbe } from '../health/postgres-readiness';
 import type { Logger } from '../logging/logger';
 import { logReaderGauges, openDeadLettersGauge } from '../metrics/log-reader-metrics';
 import type { Metrics } from '../metrics/registry';
@@ -61,6 +61,7 @@ export async function connectInfra(opts: InfraOptions): Promise<ServiceInfra> {
     logReaderGauges(opts.metrics, dataSource, [RELAY_CHECKPOINT]);
     openDeadLettersGauge(opts.metrics, dataSource);
   }
+  const postgresProbe = new PostgresProbe(config.DATABASE_URL, `${opts.name} readiness`);
   return {
     dataSource,
     store,
@@ -70,13 +71,14 @@ export async function connectInfra(opts: InfraOptions): Promise<ServiceInfra> {
     prefix: config.NATS_PREFIX,
     relay,
     checks: {
-      postgres: postgresReadiness(dataSource),
+      postgres: postgresProbe.check,
       nats: () => natsHealthy(nc),
     },
     async close() {
       await relay?.stop().catch((err: unknown) => logger.warn({ err }, 'relay stop failed'));
       await nc.drain().catch(() => undefined);
       await store.snapshots.settled();
+      await postgresProbe.close();
       await dataSource.destroy().catch(() => undefined);
     },
   };
