@@ -40,6 +40,11 @@ const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
 const named = (env, url, byDefault) => Boolean(process.env[env]) && url !== byDefault;
 
 async function ensurePostgres() {
+  if (process.env.EMBEDDED_PG === '1') {
+    if (process.env.DATABASE_URL) throw new Error('EMBEDDED_PG=1 and DATABASE_URL are both set: unset one of them');
+    log('EMBEDDED_PG=1: the embedded PostgreSQL is used, whatever answers at the default address');
+    return startEmbedded();
+  }
   const url = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
   const choice = await chooseServer({ env: 'DATABASE_URL', url, named: named('DATABASE_URL', url, DEFAULT_DATABASE_URL), reachable: () => canConnect(url, 5432), problem: () => postgresLoginRefused(url) });
   if (choice.use) return choice.use;

@@ -80,7 +80,9 @@ it(
     const [gateway, sim, intake, dispatch, polling, notification, pg] = await Promise.all(Array.from({ length: 7 }, () => stablePort()));
     const env: NodeJS.ProcessEnv = {
       ...process.env,
-      DATABASE_URL: 'postgres://postgres@127.0.0.1:1/reelay',
+      // This machine's PostgreSQL answers at the default address; a DATABASE_URL that nothing
+      // answers at would be refused (a user's typo must not run the stack on another database).
+      EMBEDDED_PG: '1',
       NATS_URL: TEST_NATS_URL,
       NATS_PREFIX: prefix,
       GATEWAY_PORT: String(gateway),
@@ -98,6 +100,7 @@ it(
     };
     delete env.NODE_ENV;
     delete env.REELAY_DEMO_KEY;
+    delete env.DATABASE_URL;
     // Its own process group, as a shell runs a foreground job: Ctrl-C signals the whole group.
     npmStart = spawn('npm', ['start'], { cwd: clone, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     npmStart.stdout!.on('data', (d) => (output += d));

@@ -3,6 +3,7 @@ import { foldRecordedJob } from '@reelay/job-domain';
 import { isProviderError } from '@reelay/providers';
 import type { PollingDeps } from '../polling.deps';
 import { outlivedByTask, recordTaskEnded } from '../drain-canceled-task/drain-check';
+import { COPYING_STATUS } from '../schedule/poll-schedule.repository';
 import { deadlineFor } from '../schedule/schedule-policy';
 import { lastAcceptance } from '../shared/job-stream';
 import { providerCall } from '../shared/provider-call';
@@ -24,11 +25,15 @@ export async function cancelAtProvider(deps: Deps, jobId: string, metadata: Even
   // acceptance recorded since (after a cancel: JobProviderAcceptedAfterCancel), whose own delivery
   // handles it; removing the row here could undo the drain that delivery set up.
   if (!job.providerTaskId || !job.provider) return;
-  const stopped = await askToStop(deps, job.provider, job.providerTaskId);
+  // A task the provider reported done, whose output only our copy had not taken yet, has nothing
+  // left to stop: a cancel call would at best do nothing, and at Runway delete the finished task.
+  const row = await deps.schedule.find(jobId);
+  const finished = row?.providerTaskId === job.providerTaskId && row.lastStatus === COPYING_STATUS;
+  const stopped = finished || (await askToStop(deps, job.provider, job.providerTaskId));
 
   if (outlivedByTask(job, job.providerTaskId)) {
     if (stopped) {
-      await recordTaskEnded(deps, job.provider, jobId, 'canceled_at_provider', new Date(), metadata);
+      await recordTaskEnded(deps, job.provider, jobId, finished ? 'finished_at_provider' : 'canceled_at_provider', new Date(), metadata);
     } else {
       const acceptedAt = new Date(lastAcceptance(events)?.at ?? Date.now());
       const policy = deps.policyFor(job.provider);

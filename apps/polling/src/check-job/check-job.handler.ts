@@ -3,7 +3,7 @@ import { DEADLINE_CHECK_GRACE_MS, IllegalTransitionError, type JobCommand, type 
 import { isProviderError, type ProviderAdapter, type ProviderCheckResult } from '@reelay/providers';
 import { extractContext, runWithContext, scrubSecrets, withSpan } from '@reelay/service-kit';
 import type { PollingDeps } from '../polling.deps';
-import { ERROR_STATUS_PREFIX, type NextCheck, type ScheduledCheck } from '../schedule/poll-schedule.repository';
+import { COPYING_STATUS, ERROR_STATUS_PREFIX, type NextCheck, type ScheduledCheck } from '../schedule/poll-schedule.repository';
 import { afterFailedCheck, afterUnfinishedCheck, type NextStep } from '../schedule/schedule-policy';
 import { drainCheck, endReason, outlivedByTask, recordTaskEnded, taskIsOver } from '../drain-canceled-task/drain-check';
 import { decideOnJob, loadJob } from '../shared/job-stream';
@@ -164,7 +164,7 @@ class JobCheck {
    * not that generating it failed.
    */
   private get copying(): boolean {
-    return this.claim.lastStatus === `${ERROR_STATUS_PREFIX}${OUTPUT_COPY}`;
+    return this.claim.lastStatus === COPYING_STATUS;
   }
 
   private failUncopied(providerAnswer: string): Promise<CheckOutcome> {
@@ -221,7 +221,7 @@ class JobCheck {
       if (copying) return this.fail('output_missing', `${this.claim.provider}: the output could not be copied in time; the last try: ${last}`);
       return this.fail('provider_timeout', `${this.claim.provider} could not be checked before the deadline; the last try: ${last}`, TASK_MAY_RUN);
     }
-    await this.plan(step, 1, `${ERROR_STATUS_PREFIX}${copying ? OUTPUT_COPY : kind}`, this.claim);
+    await this.plan(step, 1, copying ? COPYING_STATUS : `${ERROR_STATUS_PREFIX}${kind}`, this.claim);
     return 'retry';
   }
 

@@ -11,6 +11,7 @@ import type { ScheduledCheck } from '../schedule/poll-schedule.repository';
 import type { SchedulePolicy } from '../schedule/schedule-policy';
 import { decideOnJob } from '../shared/job-stream';
 import { acceptedJob, finished, migratedPg, pollingDeps, simAdapters, startSim, statusesOf, tempDir, waitForJob, type PgHarness } from '../testing/polling-harness';
+import { cancelAtProvider } from '../cancel-at-provider/cancel-at-provider.handler';
 import { checkJob } from './check-job.handler';
 
 const policy: SchedulePolicy = { offsetsMs: [0, 60_000], delayedIntervalMs: 60_000, deadlineMs: 3_600_000, errorRetryMs: 1000 };
@@ -259,6 +260,19 @@ describe('checkJob against PostgreSQL and provider-sim', () => {
     const failed = (await pg.store.readStream(jobStreamId(jobId))).at(-1)!;
     expect(failed).toMatchObject({ type: 'JobFailed', data: { errorCode: 'output_missing' } });
     expect((failed.data as { detail: string }).detail).toContain('could not be copied, and the provider no longer gives it');
+  });
+
+  it("a user's cancel while the copy of a finished task is retried does not ask the provider to cancel it: the task's end is recorded as finished there", async () => {
+    const { jobId } = await followed('runway', 'a fox [sim:success_after=1]');
+    jest.spyOn(deps.storage, 'put').mockRejectedValueOnce(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }));
+    expect(await checkJob(deps, await claim(jobId))).toBe('retry');
+    await decideOnJob(new EventStore(pg.ds), jobId, { type: 'Cancel', now: new Date() }, {});
+    // Runway's cancel is a DELETE of the task, its finished video with it.
+    const cancel = jest.spyOn(adapters.get('runway')!, 'cancel');
+    await cancelAtProvider(deps, jobId, {});
+    expect(cancel).not.toHaveBeenCalled();
+    expect((await pg.store.readStream(jobStreamId(jobId))).at(-1)).toMatchObject({ type: 'JobProviderTaskEnded', data: { reason: 'finished_at_provider' } });
+    expect(await row(jobId)).toBeUndefined();
   });
 
   it('a job that succeeded by another check meanwhile keeps the output that check recorded', async () => {

@@ -7,6 +7,8 @@ import { returnedRows as returned, WriteBatcher } from '@reelay/event-store';
 export const CALLBACK_GAP_MS = 5000;
 /** `last_status` of a check planned after an error: the provider's backoff, which callbacks keep. */
 export const ERROR_STATUS_PREFIX = 'check_error:';
+/** `last_status` once the provider reported the task done and only the copy of its output failed (it is tried again). */
+export const COPYING_STATUS = `${ERROR_STATUS_PREFIX}output_copy`;
 
 export interface ScheduledCheck {
   jobId: string;
@@ -382,13 +384,13 @@ export class PollScheduleRepository {
     return rows.length > 0;
   }
 
-  async find(jobId: string): Promise<{ provider: string; providerTaskId: string; nextCheckAt: Date; checksDone: number } | null> {
-    const rows: { provider: string; provider_task_id: string; next_check_at: Date; checks_done: number }[] = await this.db.query(
-      `SELECT provider, provider_task_id, next_check_at, checks_done FROM poll_schedule WHERE job_id = $1`,
+  async find(jobId: string): Promise<{ provider: string; providerTaskId: string; nextCheckAt: Date; checksDone: number; lastStatus: string | null } | null> {
+    const rows: { provider: string; provider_task_id: string; next_check_at: Date; checks_done: number; last_status: string | null }[] = await this.db.query(
+      `SELECT provider, provider_task_id, next_check_at, checks_done, last_status FROM poll_schedule WHERE job_id = $1`,
       [jobId],
     );
     const r = rows[0];
-    return r ? { provider: r.provider, providerTaskId: r.provider_task_id, nextCheckAt: new Date(r.next_check_at), checksDone: r.checks_done } : null;
+    return r ? { provider: r.provider, providerTaskId: r.provider_task_id, nextCheckAt: new Date(r.next_check_at), checksDone: r.checks_done, lastStatus: r.last_status } : null;
   }
 
   /**
