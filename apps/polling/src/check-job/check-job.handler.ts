@@ -3,7 +3,7 @@ import { DEADLINE_CHECK_GRACE_MS, IllegalTransitionError, type JobCommand, type 
 import { isProviderError, type ProviderAdapter, type ProviderCheckResult } from '@reelay/providers';
 import { extractContext, runWithContext, scrubSecrets, withSpan } from '@reelay/service-kit';
 import type { PollingDeps } from '../polling.deps';
-import { COPYING_STATUS, ERROR_STATUS_PREFIX, type NextCheck, type ScheduledCheck } from '../schedule/poll-schedule.repository';
+import { COPYING_STATUS, ERROR_STATUS_PREFIX, OUTPUT_COPY, type NextCheck, type ScheduledCheck } from '../schedule/poll-schedule.repository';
 import { afterFailedCheck, afterUnfinishedCheck, type NextStep } from '../schedule/schedule-policy';
 import { drainCheck, endReason, outlivedByTask, recordTaskEnded, taskIsOver } from '../drain-canceled-task/drain-check';
 import { decideOnJob, loadJob } from '../shared/job-stream';
@@ -14,7 +14,6 @@ import { removeUnusedOutput } from '../delete-output/remove-unused-output.handle
 import { failureCodeAfterAcceptance, operatorDetail } from './failure-code';
 import { unfinishedRecords } from './unfinished-records';
 
-const OUTPUT_COPY = 'output_copy';
 /** How long past its deadline a job the provider finished may take to have its output copied. */
 export const OUTPUT_COPY_GRACE_MS = 10 * 60_000;
 /** How long before intake's unasked deadline cancel a failing copy gives up (a retry wait and a tick fit in it). */

@@ -7,8 +7,10 @@ import { returnedRows as returned, WriteBatcher } from '@reelay/event-store';
 export const CALLBACK_GAP_MS = 5000;
 /** `last_status` of a check planned after an error: the provider's backoff, which callbacks keep. */
 export const ERROR_STATUS_PREFIX = 'check_error:';
-/** `last_status` once the provider reported the task done and only the copy of its output failed (it is tried again). */
-export const COPYING_STATUS = `${ERROR_STATUS_PREFIX}output_copy`;
+/** The error kind of a check whose provider reported the task done and whose copy of the output failed. */
+export const OUTPUT_COPY = 'output_copy';
+/** `last_status` after such a check: the copy is tried again. */
+export const COPYING_STATUS = `${ERROR_STATUS_PREFIX}${OUTPUT_COPY}`;
 
 export interface ScheduledCheck {
   jobId: string;
